@@ -1,0 +1,89 @@
+package io.weft.engine;
+
+import io.weft.engine.auth.AuthConfig;
+import java.time.Duration;
+
+/**
+ * Everything the server is configured with, after flags and the config file are merged. Defaults
+ * are nats-server's. Mutable while being built; the server treats the instance it is given as read
+ * only (a reload builds a new one).
+ */
+public final class ServerOptions {
+    public static final long MAX_PAYLOAD_LIMIT = 64L * 1024 * 1024;
+
+    public String serverName = "";
+    public String host = "0.0.0.0";
+    public int port = 4222;
+    /** Client advertise address, or null. */
+    public String clientAdvertise;
+
+    public String httpHost = "0.0.0.0";
+    /** Monitoring port; 0 disables monitoring, -1 picks a free port. */
+    public int httpPort = 0;
+
+    public long maxPayload = 1024 * 1024;
+    public int maxControlLine = 4096;
+    public int maxConnections = 64 * 1024;
+    /** 0 means unlimited. */
+    public int maxSubscriptions = 0;
+    public Duration authTimeout = Duration.ofSeconds(2);
+    public Duration pingInterval = Duration.ofMinutes(2);
+    public int pingMax = 2;
+    public Duration writeDeadline = Duration.ofSeconds(10);
+    public long maxPending = 64L * 1024 * 1024;
+    public boolean noHeaderSupport = false;
+
+    public boolean jetstream = false;
+    public String storeDir = "";
+    public long jetstreamMaxMemory = -1;
+    public long jetstreamMaxStore = -1;
+    public String jetstreamDomain = "";
+
+    public boolean debug = false;
+    public boolean trace = false;
+    public boolean logTime = true;
+    public String logFile = "";
+    public String pidFile = "";
+    public String configFile = "";
+
+    public Duration lameDuckDuration = Duration.ofMinutes(2);
+    public Duration lameDuckGracePeriod = Duration.ofSeconds(10);
+
+    public AuthConfig auth = new AuthConfig();
+
+    /** A shallow copy (auth is replaced wholesale on reload, never mutated). */
+    public ServerOptions copy() {
+        ServerOptions o = new ServerOptions();
+        o.serverName = serverName;
+        o.host = host;
+        o.port = port;
+        o.clientAdvertise = clientAdvertise;
+        o.httpHost = httpHost;
+        o.httpPort = httpPort;
+        o.maxPayload = maxPayload;
+        o.maxControlLine = maxControlLine;
+        o.maxConnections = maxConnections;
+        o.maxSubscriptions = maxSubscriptions;
+        o.authTimeout = authTimeout;
+        o.pingInterval = pingInterval;
+        o.pingMax = pingMax;
+        o.writeDeadline = writeDeadline;
+        o.maxPending = maxPending;
+        o.noHeaderSupport = noHeaderSupport;
+        o.jetstream = jetstream;
+        o.storeDir = storeDir;
+        o.jetstreamMaxMemory = jetstreamMaxMemory;
+        o.jetstreamMaxStore = jetstreamMaxStore;
+        o.jetstreamDomain = jetstreamDomain;
+        o.debug = debug;
+        o.trace = trace;
+        o.logTime = logTime;
+        o.logFile = logFile;
+        o.pidFile = pidFile;
+        o.configFile = configFile;
+        o.lameDuckDuration = lameDuckDuration;
+        o.lameDuckGracePeriod = lameDuckGracePeriod;
+        o.auth = auth;
+        return o;
+    }
+}

@@ -1,0 +1,34 @@
+package io.weft.engine.auth;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Authentication and account settings as read from flags and the config file. All fields are
+ * optional; an empty AuthConfig means no authentication and one global account.
+ */
+public final class AuthConfig {
+    /** Single token ({@code authorization { token: ... }} or {@code --auth}); plain or bcrypt. */
+    public String token;
+    /** Single user ({@code authorization { user, password }} or {@code --user/--pass}). */
+    public String user;
+    public String password;
+    /** Permissions applied to the single user/token, or the default for {@link #users}. */
+    public Permissions defaultPermissions;
+    /** {@code authorization { users: [...] }} and users of {@code accounts}. */
+    public List<User> users = new ArrayList<>();
+    /** Nkey users, from {@code authorization { users: [{nkey: ...}] }} and accounts. */
+    public List<NkeyUser> nkeys = new ArrayList<>();
+    /** Accounts by name ({@code accounts { A: { users: [...] } }}). */
+    public Map<String, AccountConfig> accounts = new LinkedHashMap<>();
+    /** User to bind connections that present no credentials to. */
+    public String noAuthUser;
+    /** Authorization timeout override from the authorization block, seconds; null = server default. */
+    public Double timeoutSeconds;
+
+    public boolean isEmpty() {
+        return token == null && user == null && users.isEmpty() && nkeys.isEmpty();
+    }
+}
