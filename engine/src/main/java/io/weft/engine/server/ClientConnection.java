@@ -1,0 +1,632 @@
+package io.weft.engine.server;
+
+import io.weft.engine.ServerLog;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.auth.AuthResult;
+import io.weft.engine.auth.Credentials;
+import io.weft.engine.auth.PermissionChecker;
+import io.weft.engine.auth.ResponsePermits;
+import io.weft.engine.protocol.ConnectOptions;
+import io.weft.engine.protocol.Headers;
+import io.weft.engine.protocol.ProtocolException;
+import io.weft.engine.protocol.ProtocolHandler;
+import io.weft.engine.protocol.ProtocolParser;
+import io.weft.engine.subject.Subjects;
+import io.weft.engine.sublist.SublistResult;
+import io.weft.net.Clock;
+import io.weft.net.Conn;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One client connection: a reader thread that parses and routes inline (a PUB is matched and
+ * copied into every subscriber's outbound buffer on this thread), and a writer thread that
+ * drains this connection's outbound buffer in large writes.
+ */
+public final class ClientConnection implements ProtocolHandler {
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NO_RESPONDERS = Headers.NO_RESPONDERS_BLOCK;
+
+    private final Server server;
+    private final Conn conn;
+    private final long cid;
+    private final Clock clock;
+    private final ServerLog log;
+    private final ProtocolParser parser;
+    private final Outbound out;
+    private final SplittableRandom random;
+    private final String nonce;
+    private final String logPrefix;
+    private final ConcurrentHashMap<String, Subscription> subs = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicInteger pingsOut = new AtomicInteger();
+    private final byte[] line = new byte[512];
+
+    private volatile ConnectOptions connect;
+    private volatile Credentials credentials;
+    private volatile Account account;
+    private volatile PermissionChecker permissions;
+    private volatile ResponsePermits responses;
+    private volatile String authorizedUser = "";
+    private volatile String closeReason = "";
+    private volatile boolean authRequired;
+
+    private final long startMillis;
+    private volatile long lastActivityMillis;
+    private volatile long stopMillis;
+    private volatile long writeStartNanos;
+    private volatile long pingSentNanos;
+    private volatile long rttNanos;
+    private final AtomicLong inMsgs = new AtomicLong();
+    private final AtomicLong inBytes = new AtomicLong();
+    private final AtomicLong outMsgs = new AtomicLong();
+    private final AtomicLong outBytes = new AtomicLong();
+    private volatile Clock.Cancellable authTimer;
+    private volatile Clock.Cancellable pingTimer;
+
+    ClientConnection(Server server, Conn conn, long cid, String nonce, long seed) {
+        this.server = server;
+        this.conn = conn;
+        this.cid = cid;
+        this.clock = server.env().clock();
+        this.log = server.log();
+        this.nonce = nonce;
+        ServerOptions opts = server.options();
+        this.parser = new ProtocolParser(this, opts.maxControlLine, opts.maxPayload);
+        this.out = new Outbound(opts.maxPending);
+        this.random = new SplittableRandom(seed);
+        this.logPrefix = conn.remoteHost() + ":" + conn.remotePort() + " - cid:" + cid + " - ";
+        this.startMillis = clock.currentTimeMillis();
+        this.lastActivityMillis = startMillis;
+    }
+
+    /** Sends INFO and starts the reader, the writer and the timers. */
+    void start() {
+        ServerOptions opts = server.options();
+        authRequired = server.authRequired();
+        enqueue(server.infoFor(this).getBytes(StandardCharsets.UTF_8));
+        server.env().spawner().spawn("client-" + cid + "-writer", this::writeLoop);
+        server.env().spawner().spawn("client-" + cid + "-reader", this::readLoop);
+        if (authRequired) {
+            authTimer = clock.schedule(server.authTimeout(), () -> {
+                if (connect == null) {
+                    log.error(logPrefix + "authentication timeout");
+                    closeWithError("Authentication Timeout", "Authentication Timeout");
+                }
+            });
+        }
+        schedulePing(opts);
+        if (log.isDebug()) {
+            log.debug(logPrefix + "Client connection created");
+        }
+    }
+
+    private void schedulePing(ServerOptions opts) {
+        if (closed.get()) {
+            return;
+        }
+        pingTimer = clock.schedule(opts.pingInterval, () -> {
+            if (closed.get()) {
+                return;
+            }
+            ServerOptions now = server.options();
+            if (pingsOut.incrementAndGet() > now.pingMax) {
+                log.debug(logPrefix + "Stale Client Connection - Closing");
+                closeWithError("Stale Connection", "Stale Connection");
+                return;
+            }
+            pingSentNanos = clock.nanoTime();
+            enqueue(PING);
+            schedulePing(now);
+        });
+    }
+
+    private void readLoop() {
+        byte[] buf = new byte[32 * 1024];
+        try {
+            while (!closed.get()) {
+                int n = conn.read(buf, 0, buf.length);
+                if (n < 0) {
+                    close("Client Closed");
+                    return;
+                }
+                lastActivityMillis = clock.currentTimeMillis();
+                try {
+                    parser.parse(buf, 0, n);
+                } catch (ProtocolException e) {
+                    if (e.closes()) {
+                        log.error(logPrefix + "Client parser ERROR: " + e.getMessage());
+                        closeWithError(e.getMessage(), "Protocol Violation");
+                        return;
+                    }
+                    sendErr(e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            close("Client Closed");
+        } catch (Stop e) {
+            // the connection was closed by the operation being handled
+        } catch (RuntimeException e) {
+            log.error(logPrefix + "internal error: " + e);
+            close("Internal Error");
+        }
+    }
+
+    private void writeLoop() {
+        try {
+            while (true) {
+                Outbound.Chunk chunk = out.take();
+                if (chunk == null) {
+                    break;
+                }
+                writeStartNanos = clock.nanoTime();
+                conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk.data(), 0, chunk.len())});
+                writeStartNanos = 0;
+                out.recycle(chunk.data());
+                if (chunk.last()) {
+                    break;
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            // the peer went away or we were closed: handled below
+        }
+        writeStartNanos = 0;
+        close(closeReason.isEmpty() ? "Write Error" : closeReason);
+    }
+
+    // ---------------------------------------------------------------- protocol operations
+
+    @Override
+    public void onConnect(String json) throws ProtocolException {
+        if (connect != null) {
+            return;
+        }
+        ConnectOptions opts = ConnectOptions.parse(json);
+        Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
+        AuthResult result = server.authenticator().authenticate(creds, nonce);
+        if (result instanceof AuthResult.Denied denied) {
+            log.error(logPrefix + "authentication error" + (denied.reason().isEmpty() ? "" : ": " + denied.reason()));
+            closeWithError("Authorization Violation", "Authentication Failure");
+            throw new Stop();
+        }
+        AuthResult.Allowed allowed = (AuthResult.Allowed) result;
+        Clock.Cancellable t = authTimer;
+        if (t != null) {
+            t.cancel();
+        }
+        bind(allowed);
+        credentials = creds;
+        connect = opts;
+        if (log.isDebug()) {
+            log.debug(logPrefix + "\"" + nz(opts.version()) + ":" + nz(opts.lang()) + ":" + nz(opts.name())
+                    + "\" - Client connection established");
+        }
+        if (opts.verbose()) {
+            enqueue(OK);
+        }
+    }
+
+    private void bind(AuthResult.Allowed allowed) {
+        Account target = server.account(allowed.account());
+        Account previous = account;
+        if (previous != target) {
+            if (previous != null) {
+                previous.clients.decrement();
+            }
+            target.clients.increment();
+            account = target;
+        }
+        authorizedUser = allowed.user() == null ? "" : allowed.user();
+        permissions = allowed.permissions() == null ? null : new PermissionChecker(allowed.permissions());
+        responses = allowed.permissions() != null && allowed.permissions().response() != null
+                ? new ResponsePermits(allowed.permissions().response()) : null;
+    }
+
+    @Override
+    public void onPub(String subject, String reply, byte[] payload, int off, int len) throws ProtocolException {
+        publish(subject, reply, payload, off, 0, len);
+    }
+
+    @Override
+    public void onHpub(String subject, String reply, byte[] data, int off, int headerLen, int totalLen)
+            throws ProtocolException {
+        if (connect != null && !connect.headers()) {
+            // a client that did not announce headers may not send them either
+            throw new ProtocolException("Headers Not Supported", false);
+        }
+        publish(subject, reply, data, off, headerLen, totalLen);
+    }
+
+    private void publish(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen)
+            throws ProtocolException {
+        requireConnect();
+        ConnectOptions opts = connect;
+        inMsgs.incrementAndGet();
+        inBytes.addAndGet(totalLen);
+        server.countIn(totalLen);
+        if (opts != null && opts.pedantic() && !Subjects.isValidPublishSubject(subject)) {
+            sendErr("Invalid Publish Subject");
+            return;
+        }
+        PermissionChecker perms = permissions;
+        if (perms != null && !perms.canPublish(subject)) {
+            ResponsePermits rp = responses;
+            if (rp == null || !rp.tryUse(subject, clock.nanoTime())) {
+                log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject \"" + subject + "\"");
+                sendErr("Permissions Violation for Publish to \"" + subject + "\"");
+                return;
+            }
+        }
+        Account acc = account;
+        SublistResult<Subscription> result = acc.sublist.match(subject);
+        int delivered = 0;
+        for (Subscription sub : result.plain()) {
+            if (sub.client.deliver(sub, subject, reply, data, off, hdrLen, totalLen, this)) {
+                delivered++;
+            }
+        }
+        for (List<Subscription> group : result.queues()) {
+            if (deliverToGroup(group, subject, reply, data, off, hdrLen, totalLen)) {
+                delivered++;
+            }
+        }
+        if (delivered == 0 && result.plain().isEmpty() && result.queues().isEmpty()
+                && reply != null && opts != null && opts.noResponders() && opts.headers()) {
+            sendNoResponders(reply);
+        }
+        if (opts != null && opts.verbose()) {
+            enqueue(OK);
+        }
+    }
+
+    private boolean deliverToGroup(List<Subscription> group, String subject, String reply,
+                                   byte[] data, int off, int hdrLen, int totalLen) {
+        int n = group.size();
+        if (n == 0) {
+            return false;
+        }
+        int start = n == 1 ? 0 : random.nextInt(n);
+        for (int i = 0; i < n; i++) {
+            Subscription sub = group.get((start + i) % n);
+            if (sub.client.deliver(sub, subject, reply, data, off, hdrLen, totalLen, this)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void sendNoResponders(String reply) {
+        Account acc = account;
+        SublistResult<Subscription> own = acc.sublist.match(reply);
+        for (Subscription sub : own.plain()) {
+            if (sub.client == this) {
+                deliver(sub, reply, null, NO_RESPONDERS, 0, NO_RESPONDERS.length, NO_RESPONDERS.length, this);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Copies one message into this client's outbound buffer for {@code sub}. Runs on the
+     * publisher's thread. Returns false when nothing was delivered (echo off, auto-unsubscribed,
+     * denied, or this connection is closing).
+     */
+    boolean deliver(Subscription sub, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
+                    ClientConnection publisher) {
+        if (closed.get()) {
+            return false;
+        }
+        ConnectOptions opts = connect;
+        if (publisher == this && opts != null && !opts.echo() && data != NO_RESPONDERS) {
+            return false;
+        }
+        long max = sub.max;
+        if (max > 0) {
+            long n = sub.delivered.incrementAndGet();
+            if (n > max) {
+                return false;
+            }
+            if (n == max) {
+                removeSubscription(sub);
+            }
+        } else {
+            sub.delivered.incrementAndGet();
+        }
+        PermissionChecker perms = permissions;
+        if (perms != null && !perms.canDeliver(subject)) {
+            return false;
+        }
+        boolean withHeaders = hdrLen > 0 && (opts == null || opts.headers());
+        int bodyOff = withHeaders ? off : off + hdrLen;
+        int bodyLen = withHeaders ? totalLen : totalLen - hdrLen;
+        byte[] head = publisher.line;
+        int headLen = MessageLine.write(head, withHeaders, subject, sub.sid, reply, withHeaders ? hdrLen : -1, bodyLen);
+        byte[] lineBytes = headLen >= 0 ? head : MessageLine.build(withHeaders, subject, sub.sid, reply,
+                withHeaders ? hdrLen : -1, bodyLen);
+        int lineLen = headLen >= 0 ? headLen : lineBytes.length;
+        Outbound.Append r = out.append(lineBytes, 0, lineLen, data, bodyOff, bodyLen, CRLF, 0, 2);
+        if (r == Outbound.Append.OVER_LIMIT) {
+            slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",
+                    "Slow Consumer (Pending Bytes)");
+            return false;
+        }
+        if (r != Outbound.Append.OK) {
+            return false;
+        }
+        outMsgs.incrementAndGet();
+        outBytes.addAndGet(bodyLen);
+        server.countOut(bodyLen);
+        if (reply != null && responses != null) {
+            responses.grant(reply, clock.nanoTime());
+        }
+        return true;
+    }
+
+    @Override
+    public void onSub(String subject, String queue, String sid) throws ProtocolException {
+        requireConnect();
+        ConnectOptions opts = connect;
+        if (!Subjects.isValidSubject(subject) || (queue != null && !Subjects.isValidQueueName(queue))) {
+            sendErr("Invalid Subject");
+            return;
+        }
+        PermissionChecker perms = permissions;
+        if (perms != null && !perms.canSubscribe(subject, queue)) {
+            String what = queue == null ? "\"" + subject + "\"" : "\"" + subject + "\" using queue \"" + queue + "\"";
+            log.error(logPrefix + "Subscription Violation - User \"" + authorizedUser + "\", Subject \"" + subject + "\""
+                    + (queue == null ? "" : ", Queue: \"" + queue + "\"") + ", SID " + sid);
+            sendErr("Permissions Violation for Subscription to " + what);
+            return;
+        }
+        if (subs.containsKey(sid)) {
+            if (opts != null && opts.verbose()) {
+                enqueue(OK);
+            }
+            return;
+        }
+        int maxSubs = server.options().maxSubscriptions;
+        if (maxSubs > 0 && subs.size() >= maxSubs) {
+            log.error(logPrefix + "Maximum Subscriptions Exceeded (" + maxSubs + ")");
+            sendErr("Maximum Subscriptions Exceeded");
+            return;
+        }
+        Subscription sub = new Subscription(this, subject, queue, sid);
+        subs.put(sid, sub);
+        account.sublist.insert(sub);
+        if (opts != null && opts.verbose()) {
+            enqueue(OK);
+        }
+    }
+
+    @Override
+    public void onUnsub(String sid, long max) throws ProtocolException {
+        requireConnect();
+        Subscription sub = subs.get(sid);
+        if (sub != null) {
+            if (max > 0 && sub.delivered.get() < max) {
+                sub.max = max;
+            } else {
+                removeSubscription(sub);
+            }
+        }
+        ConnectOptions opts = connect;
+        if (opts != null && opts.verbose()) {
+            enqueue(OK);
+        }
+    }
+
+    private void removeSubscription(Subscription sub) {
+        if (subs.remove(sub.sid, sub)) {
+            sub.client.account.sublist.remove(sub);
+        }
+    }
+
+    @Override
+    public void onPing() throws ProtocolException {
+        enqueue(PONG);
+    }
+
+    @Override
+    public void onPong() {
+        pingsOut.set(0);
+        long sent = pingSentNanos;
+        if (sent != 0) {
+            rttNanos = clock.nanoTime() - sent;
+            pingSentNanos = 0;
+        }
+    }
+
+    private void requireConnect() throws ProtocolException {
+        if (connect == null) {
+            if (authRequired) {
+                log.error(logPrefix + "Authorization Violation: operation before CONNECT");
+                closeWithError("Authorization Violation", "Authentication Failure");
+                throw new Stop();
+            }
+            if (account == null) {
+                bind(new AuthResult.Allowed(Account.GLOBAL, "", null));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- output and closing
+
+    private void enqueue(byte[] bytes) {
+        if (out.append(bytes) == Outbound.Append.OVER_LIMIT) {
+            slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",
+                    "Slow Consumer (Pending Bytes)");
+        }
+    }
+
+    /** Sends {@code -ERR 'text'} without closing. */
+    void sendErr(String text) {
+        enqueue(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends INFO again (lame duck mode, reload). */
+    void sendInfo(String infoLine) {
+        enqueue(infoLine.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void slowConsumer(String logText, String reason) {
+        if (closed.get()) {
+            return;
+        }
+        log.notice(logPrefix + logText);
+        server.countSlowConsumer();
+        closeWithError("Slow Consumer", reason);
+    }
+
+    /** Sends {@code -ERR} as the last bytes, then closes. */
+    void closeWithError(String text, String reason) {
+        if (closed.get()) {
+            return;
+        }
+        if (closeReason.isEmpty()) {
+            closeReason = reason;
+        }
+        out.finish(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8));
+        // the writer sends the error and closes; a writer stuck on a full socket is cut by the deadline check
+        server.watchClosing(this);
+    }
+
+    /** Closes now, releasing subscriptions. Idempotent. */
+    void close(String reason) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (closeReason.isEmpty()) {
+            closeReason = reason;
+        }
+        stopMillis = clock.currentTimeMillis();
+        out.close();
+        conn.close();
+        Clock.Cancellable t = authTimer;
+        if (t != null) {
+            t.cancel();
+        }
+        t = pingTimer;
+        if (t != null) {
+            t.cancel();
+        }
+        Account acc = account;
+        if (acc != null) {
+            List<Subscription> mine = new ArrayList<>(subs.values());
+            subs.clear();
+            for (Subscription s : mine) {
+                acc.sublist.remove(s);
+            }
+            acc.clients.decrement();
+        }
+        server.removed(this);
+        if (log.isDebug()) {
+            log.debug(logPrefix + "Client connection closed: " + closeReason);
+        }
+    }
+
+    /** Called by the server's housekeeping: cuts a writer blocked beyond the write deadline. */
+    void checkWriteDeadline(long nowNanos, long deadlineNanos) {
+        long started = writeStartNanos;
+        if (started != 0 && nowNanos - started > deadlineNanos) {
+            if (!closed.get()) {
+                log.notice(logPrefix + "Slow Consumer Detected: WriteDeadline of " + server.options().writeDeadline + " exceeded");
+                server.countSlowConsumer();
+                if (closeReason.isEmpty()) {
+                    closeReason = "Slow Consumer (Write Deadline)";
+                }
+            }
+            close("Slow Consumer (Write Deadline)");
+        }
+    }
+
+    /** Re-checks this client's credentials against new auth settings (config reload). */
+    void reauthorize() {
+        Credentials c = credentials;
+        if (c == null || closed.get()) {
+            return;
+        }
+        AuthResult r = server.authenticator().authenticate(c, nonce);
+        if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
+            bind(allowed);
+        } else {
+            log.notice(logPrefix + "Authorization no longer valid after reload");
+            closeWithError("Authorization Violation", "Authentication Failure");
+        }
+    }
+
+    void applyLimits(ServerOptions opts) {
+        parser.setMaxPayload(opts.maxPayload);
+        parser.setMaxControlLine(opts.maxControlLine);
+        out.setMaxPending(opts.maxPending);
+    }
+
+    // ---------------------------------------------------------------- read-only views for monitoring
+
+    public long cid() { return cid; }
+    String nonce() { return nonce; }
+    public String ip() { return conn.remoteHost(); }
+    public int remotePort() { return conn.remotePort(); }
+    public long startMillis() { return startMillis; }
+    public long lastActivityMillis() { return lastActivityMillis; }
+    public long stopMillis() { return stopMillis; }
+    public long rttNanos() { return rttNanos; }
+    public long pendingBytes() { return out.pendingBytes(); }
+    public long inMsgs() { return inMsgs.get(); }
+    public long inBytes() { return inBytes.get(); }
+    public long outMsgs() { return outMsgs.get(); }
+    public long outBytes() { return outBytes.get(); }
+    public boolean isClosed() { return closed.get(); }
+    public String closeReason() { return closeReason; }
+    public String authorizedUser() { return authorizedUser; }
+    public String accountName() { Account a = account; return a == null ? Account.GLOBAL : a.name(); }
+    public ConnectOptions connectOptions() { return connect; }
+
+    public List<String> subscriptionSubjects() {
+        List<String> list = new ArrayList<>();
+        for (Subscription s : subs.values()) {
+            list.add(s.subject());
+        }
+        list.sort(null);
+        return list;
+    }
+
+    public int subscriptionCount() {
+        return subs.size();
+    }
+
+    /** Subscription details: subject, queue (or null), sid, delivered, max. */
+    public List<SubscriptionView> subscriptions() {
+        List<SubscriptionView> list = new ArrayList<>();
+        for (Subscription s : subs.values()) {
+            list.add(new SubscriptionView(s.subject(), s.queue(), s.sid, s.delivered.get(), s.max));
+        }
+        list.sort((a, b) -> a.sid().compareTo(b.sid()));
+        return list;
+    }
+
+    /** A read-only view of one subscription. */
+    public record SubscriptionView(String subject, String queue, String sid, long delivered, long max) {
+    }
+
+    private static String nz(Object o) {
+        return o == null ? "" : o.toString();
+    }
+
+    /** Thrown out of a handler once the connection has been closed, to stop the parser. */
+    private static final class Stop extends RuntimeException {
+        Stop() {
+            super(null, null, false, false);
+        }
+    }
+}

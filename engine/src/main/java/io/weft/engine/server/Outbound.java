@@ -1,0 +1,171 @@
+package io.weft.engine.server;
+
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A connection's outbound bytes. Producers (any publisher's thread) append whole protocol
+ * messages under a short lock; the connection's writer thread swaps the filled buffer for an empty
+ * one and writes it in one call, so many messages share one syscall. Appending never blocks: a
+ * buffer over its byte limit reports it and the caller cuts the connection as a slow consumer.
+ */
+final class Outbound {
+    private static final int INITIAL = 16 * 1024;
+    private static final int KEEP_SPARE_LIMIT = 1024 * 1024;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition ready = lock.newCondition();
+    private byte[] pending = new byte[INITIAL];
+    private int pendingLen;
+    private byte[] spare = new byte[INITIAL];
+    private long maxPending;
+    private boolean closed;
+    private boolean flushAndClose;
+
+    Outbound(long maxPending) {
+        this.maxPending = maxPending;
+    }
+
+    void setMaxPending(long maxPending) {
+        lock.lock();
+        try {
+            this.maxPending = maxPending;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Result of an append. */
+    enum Append { OK, OVER_LIMIT, CLOSED }
+
+    /** Appends the concatenation of the parts; all or nothing. */
+    Append append(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen, byte[] c, int cOff, int cLen) {
+        lock.lock();
+        try {
+            if (closed || flushAndClose) {
+                return Append.CLOSED;
+            }
+            long total = (long) aLen + bLen + cLen;
+            if (pendingLen + total > maxPending) {
+                return Append.OVER_LIMIT;
+            }
+            ensure((int) total);
+            System.arraycopy(a, aOff, pending, pendingLen, aLen);
+            pendingLen += aLen;
+            if (bLen > 0) {
+                System.arraycopy(b, bOff, pending, pendingLen, bLen);
+                pendingLen += bLen;
+            }
+            if (cLen > 0) {
+                System.arraycopy(c, cOff, pending, pendingLen, cLen);
+                pendingLen += cLen;
+            }
+            if (pendingLen == total) {
+                ready.signal();
+            }
+            return Append.OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Append append(byte[] bytes) {
+        return append(bytes, 0, bytes.length, bytes, 0, 0, bytes, 0, 0);
+    }
+
+    /**
+     * Replaces whatever is pending with {@code last} and closes the buffer to further appends: the
+     * writer sends it and then reports the end.
+     */
+    void finish(byte[] last) {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            pendingLen = 0;
+            if (last != null) {
+                ensure(last.length);
+                System.arraycopy(last, 0, pending, 0, last.length);
+                pendingLen = last.length;
+            }
+            flushAndClose = true;
+            ready.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes at once; the writer wakes and ends. */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            ready.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long pendingBytes() {
+        lock.lock();
+        try {
+            return pendingLen;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Blocks until bytes are pending and hands them over: the returned chunk's bytes are
+     * {@code chunk.data[0, chunk.len)}. Returns null when the buffer is closed and drained. The
+     * previous chunk's array must be given back through {@link #recycle(byte[])}.
+     */
+    Chunk take() throws InterruptedException {
+        lock.lock();
+        try {
+            while (pendingLen == 0 && !closed && !flushAndClose) {
+                ready.await();
+            }
+            if (closed || pendingLen == 0) {
+                return null;
+            }
+            byte[] data = pending;
+            int len = pendingLen;
+            pending = spare != null ? spare : new byte[INITIAL];
+            spare = null;
+            pendingLen = 0;
+            return new Chunk(data, len, flushAndClose);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void recycle(byte[] used) {
+        if (used.length > KEEP_SPARE_LIMIT) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (spare == null) {
+                spare = used;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void ensure(int extra) {
+        long need = (long) pendingLen + extra;
+        if (need > pending.length) {
+            long cap = Math.max(need, (long) pending.length * 2);
+            byte[] bigger = new byte[(int) Math.min(cap, Integer.MAX_VALUE - 16)];
+            System.arraycopy(pending, 0, bigger, 0, pendingLen);
+            pending = bigger;
+        }
+    }
+
+    /** Bytes handed to the writer; {@code last} is set when the connection closes after them. */
+    record Chunk(byte[] data, int len, boolean last) {
+    }
+}

@@ -1,0 +1,420 @@
+package io.weft.engine.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.engine.ServerLog;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.auth.Authenticator;
+import io.weft.engine.auth.AccountConfig;
+import io.weft.net.Conn;
+import io.weft.net.Env;
+import io.weft.net.Listener;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The NATS server: accepts client connections, owns accounts and their subject spaces, and holds
+ * the counters monitoring reports. Everything outside memory is reached through the {@link Env}.
+ */
+public final class Server {
+    /** The protocol version announced in INFO. */
+    public static final int PROTO = 1;
+    /** The nats-server version whose behaviour weft implements, announced in INFO. */
+    public static final String COMPAT_VERSION = "2.10.0";
+    public static final String WEFT_VERSION = "0.1.0";
+    private static final int CLOSED_KEPT = 10_000;
+    private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
+
+    private final Env env;
+    private final ServerLog log;
+    private final String serverId;
+    private final ObjectMapper json = new ObjectMapper();
+    private volatile ServerOptions options;
+    private volatile Authenticator authenticator;
+    private final Map<String, Account> accounts = new ConcurrentHashMap<>();
+    private final ConcurrentSkipListMap<Long, ClientConnection> clients = new ConcurrentSkipListMap<>();
+    private final ReentrantLock closedLock = new ReentrantLock();
+    private final ArrayDeque<ClientConnection> closedClients = new ArrayDeque<>();
+    private final Map<Long, ClientConnection> closing = new ConcurrentHashMap<>();
+    private final AtomicLong nextCid = new AtomicLong();
+    private final AtomicLong totalConnections = new AtomicLong();
+    private final AtomicLong inMsgs = new AtomicLong();
+    private final AtomicLong inBytes = new AtomicLong();
+    private final AtomicLong outMsgs = new AtomicLong();
+    private final AtomicLong outBytes = new AtomicLong();
+    private final AtomicLong slowConsumers = new AtomicLong();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile Listener listener;
+    private volatile boolean running;
+    private volatile boolean lameDuck;
+    private volatile long startMillis;
+    private volatile long configLoadMillis;
+
+    public Server(Env env, ServerOptions options, ServerLog log) {
+        this.env = env;
+        this.options = options;
+        this.log = log;
+        this.serverId = newServerId();
+        this.authenticator = new Authenticator(options.auth);
+        createAccounts(options);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Binds the client port and starts accepting. */
+    public void start() throws IOException {
+        ServerOptions opts = options;
+        startMillis = env.clock().currentTimeMillis();
+        configLoadMillis = startMillis;
+        listener = env.network().listen(opts.host, opts.port);
+        running = true;
+        log.notice("Listening for client connections on " + hostPort(opts.host, listener.port()));
+        env.spawner().spawn("accept", this::acceptLoop);
+        env.spawner().spawn("housekeeping", this::housekeepingLoop);
+    }
+
+    /** The bound client port (useful when configured as 0). */
+    public int port() {
+        Listener l = listener;
+        return l == null ? options.port : l.port();
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Closes the listener and every client. */
+    public void shutdown() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        Listener l = listener;
+        if (l != null) {
+            l.close();
+        }
+        for (ClientConnection c : new ArrayList<>(clients.values())) {
+            c.close("Server Shutdown");
+        }
+        log.notice("Server Exiting..");
+        stopped.countDown();
+    }
+
+    /** Blocks until {@link #shutdown()} has run. */
+    public void awaitShutdown() throws InterruptedException {
+        stopped.await();
+    }
+
+    /**
+     * Lame duck mode: stop accepting, tell clients (INFO with {@code ldm: true}) so they move to
+     * other servers, wait the grace period, then close the remaining clients spread over the rest
+     * of the lame duck duration, and shut down.
+     */
+    public void enterLameDuckMode() throws InterruptedException {
+        if (lameDuck || !running) {
+            return;
+        }
+        lameDuck = true;
+        ServerOptions opts = options;
+        log.notice("Entering lame duck mode, stop accepting new clients");
+        Listener l = listener;
+        if (l != null) {
+            l.close();
+        }
+        for (ClientConnection c : clients.values()) {
+            c.sendInfo(infoFor(c));
+        }
+        Duration grace = opts.lameDuckGracePeriod;
+        Duration total = opts.lameDuckDuration;
+        env.clock().sleep(grace);
+        List<ClientConnection> remaining = new ArrayList<>(clients.values());
+        if (!remaining.isEmpty()) {
+            long spread = Math.max(0, total.minus(grace).toNanos());
+            long step = remaining.size() > 1 ? spread / remaining.size() : 0;
+            log.notice("Closing existing clients");
+            for (ClientConnection c : remaining) {
+                c.close("Server Shutdown");
+                if (step > 0) {
+                    env.clock().sleep(Duration.ofNanos(Math.min(step, Duration.ofSeconds(1).toNanos())));
+                }
+            }
+        }
+        shutdown();
+    }
+
+    public boolean isLameDuck() {
+        return lameDuck;
+    }
+
+    /**
+     * Applies a reloaded configuration: authentication, accounts, limits and log settings. Clients
+     * whose credentials are no longer valid are disconnected. Listen address changes need a restart.
+     */
+    public void reload(ServerOptions next) {
+        ServerOptions prev = options;
+        if (!prev.host.equals(next.host) || prev.port != next.port) {
+            log.warn("Reload: changing the listen address needs a restart; keeping "
+                    + hostPort(prev.host, port()));
+            next.host = prev.host;
+            next.port = prev.port;
+        }
+        options = next;
+        authenticator = new Authenticator(next.auth);
+        createAccounts(next);
+        configLoadMillis = env.clock().currentTimeMillis();
+        for (ClientConnection c : clients.values()) {
+            c.applyLimits(next);
+            c.reauthorize();
+        }
+        log.notice("Reloaded server configuration");
+    }
+
+    private void acceptLoop() {
+        Listener l = listener;
+        while (running && !lameDuck) {
+            Conn conn;
+            try {
+                conn = l.accept();
+            } catch (IOException e) {
+                if (running && !lameDuck) {
+                    log.error("Error accepting client connection: " + e.getMessage());
+                    continue;
+                }
+                return;
+            }
+            accept(conn);
+        }
+    }
+
+    private void accept(Conn conn) {
+        ServerOptions opts = options;
+        if (clients.size() >= opts.maxConnections) {
+            log.error(conn.remoteHost() + ":" + conn.remotePort() + " - maximum connections exceeded");
+            long cid = nextCid.incrementAndGet();
+            ClientConnection probe = new ClientConnection(this, conn, cid, null, 0);
+            byte[] bytes = (infoFor(probe) + "-ERR 'maximum connections exceeded'\r\n").getBytes(StandardCharsets.UTF_8);
+            env.spawner().spawn("reject-" + cid, () -> {
+                try {
+                    conn.write(new ByteBuffer[] {ByteBuffer.wrap(bytes)});
+                } catch (IOException ignored) {
+                    // the client learns by the close
+                }
+                conn.close();
+            });
+            return;
+        }
+        long cid = nextCid.incrementAndGet();
+        String nonce = authenticator.needsNonce() ? newNonce() : null;
+        ClientConnection c = new ClientConnection(this, conn, cid, nonce, env.entropy().nextLong());
+        clients.put(cid, c);
+        totalConnections.incrementAndGet();
+        c.start();
+    }
+
+    /** Cuts writers stuck past the write deadline, at a tenth of the deadline's resolution. */
+    private void housekeepingLoop() {
+        while (running) {
+            ServerOptions opts = options;
+            long deadline = opts.writeDeadline.toNanos();
+            long tick = Math.max(Duration.ofMillis(50).toNanos(), Math.min(deadline / 10, Duration.ofSeconds(1).toNanos()));
+            try {
+                env.clock().sleep(Duration.ofNanos(tick));
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = env.clock().nanoTime();
+            for (ClientConnection c : clients.values()) {
+                c.checkWriteDeadline(now, deadline);
+            }
+            // a connection closing after an -ERR gets a short time to flush it, no more
+            long closingDeadline = Math.min(deadline, Duration.ofSeconds(2).toNanos());
+            for (ClientConnection c : closing.values()) {
+                c.checkWriteDeadline(now, closingDeadline);
+                if (c.isClosed()) {
+                    closing.remove(c.cid());
+                }
+            }
+        }
+    }
+
+    void watchClosing(ClientConnection c) {
+        closing.put(c.cid(), c);
+    }
+
+    void removed(ClientConnection c) {
+        if (clients.remove(c.cid(), c)) {
+            closedLock.lock();
+            try {
+                closedClients.addLast(c);
+                while (closedClients.size() > CLOSED_KEPT) {
+                    closedClients.removeFirst();
+                }
+            } finally {
+                closedLock.unlock();
+            }
+        }
+        closing.remove(c.cid());
+    }
+
+    // ---------------------------------------------------------------- accounts and auth
+
+    private void createAccounts(ServerOptions opts) {
+        accounts.computeIfAbsent(Account.GLOBAL, Account::new);
+        for (AccountConfig ac : opts.auth.accounts.values()) {
+            accounts.computeIfAbsent(ac.name(), Account::new);
+        }
+    }
+
+    /** The account of that name, created on first use. */
+    public Account account(String name) {
+        return accounts.computeIfAbsent(name == null ? Account.GLOBAL : name, Account::new);
+    }
+
+    public Collection<Account> accounts() {
+        return accounts.values();
+    }
+
+    Authenticator authenticator() {
+        return authenticator;
+    }
+
+    boolean authRequired() {
+        return authenticator.isAuthRequired();
+    }
+
+    Duration authTimeout() {
+        Double t = options.auth.timeoutSeconds;
+        return t != null ? Duration.ofMillis((long) (t * 1000)) : options.authTimeout;
+    }
+
+    // ---------------------------------------------------------------- INFO
+
+    /** The INFO line (with CRLF) this server sends to the given client. */
+    String infoFor(ClientConnection c) {
+        ServerOptions opts = options;
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("server_id", serverId);
+        info.put("server_name", serverName());
+        info.put("version", COMPAT_VERSION);
+        info.put("proto", PROTO);
+        info.put("go", "weft " + WEFT_VERSION + " java " + Runtime.version().feature());
+        info.put("host", opts.host);
+        info.put("port", port());
+        info.put("headers", !opts.noHeaderSupport);
+        if (authenticator.isAuthRequired()) {
+            info.put("auth_required", true);
+        }
+        info.put("max_payload", opts.maxPayload);
+        if (opts.jetstream) {
+            info.put("jetstream", true);
+        }
+        info.put("client_id", c.cid());
+        info.put("client_ip", c.ip());
+        if (c.nonce() != null) {
+            info.put("nonce", c.nonce());
+        }
+        if (lameDuck) {
+            info.put("ldm", true);
+        }
+        try {
+            return "INFO " + json.writeValueAsString(info) + "\r\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- counters and views
+
+    void countIn(long bytes) {
+        inMsgs.incrementAndGet();
+        inBytes.addAndGet(bytes);
+    }
+
+    void countOut(long bytes) {
+        outMsgs.incrementAndGet();
+        outBytes.addAndGet(bytes);
+    }
+
+    void countSlowConsumer() {
+        slowConsumers.incrementAndGet();
+    }
+
+    public Env env() {
+        return env;
+    }
+
+    public ServerLog log() {
+        return log;
+    }
+
+    public ServerOptions options() {
+        return options;
+    }
+
+    public String serverId() {
+        return serverId;
+    }
+
+    public String serverName() {
+        String n = options.serverName;
+        return n == null || n.isEmpty() ? serverId : n;
+    }
+
+    public long startMillis() { return startMillis; }
+    public long configLoadMillis() { return configLoadMillis; }
+    public long totalConnections() { return totalConnections.get(); }
+    public long inMsgs() { return inMsgs.get(); }
+    public long inBytes() { return inBytes.get(); }
+    public long outMsgs() { return outMsgs.get(); }
+    public long outBytes() { return outBytes.get(); }
+    public long slowConsumers() { return slowConsumers.get(); }
+
+    /** Open connections in cid order. */
+    public List<ClientConnection> openClients() {
+        return new ArrayList<>(clients.values());
+    }
+
+    /** Recently closed connections, oldest first (at most 10,000 kept). */
+    public List<ClientConnection> closedClients() {
+        closedLock.lock();
+        try {
+            return new ArrayList<>(closedClients);
+        } finally {
+            closedLock.unlock();
+        }
+    }
+
+    private String newServerId() {
+        byte[] bytes = new byte[55];
+        env.entropy().nextBytes(bytes);
+        StringBuilder sb = new StringBuilder(56).append('N');
+        for (byte b : bytes) {
+            sb.append(BASE32[(b & 0xff) % 32]);
+        }
+        return sb.toString();
+    }
+
+    private String newNonce() {
+        byte[] bytes = new byte[11];
+        env.entropy().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    static String hostPort(String host, int port) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+}
