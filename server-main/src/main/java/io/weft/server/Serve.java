@@ -1,0 +1,138 @@
+package io.weft.server;
+
+import io.weft.engine.ServerOptions;
+import io.weft.engine.server.Server;
+import io.weft.net.Env;
+import io.weft.server.cli.ServeArgs;
+import io.weft.server.cli.ServeCommand;
+import io.weft.server.config.ConfigException;
+import io.weft.server.monitor.MonitorHttpServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** {@code weft serve}: resolve flags and config, start the server, handle signals until it stops. */
+final class Serve {
+    private Serve() {
+    }
+
+    static String versionLine() {
+        return "weft: v" + Server.WEFT_VERSION + " (nats-server " + Server.COMPAT_VERSION + " compatible)";
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err) {
+        ServeArgs args;
+        try {
+            args = ServeCommand.parse(argv);
+        } catch (IllegalArgumentException e) {
+            err.println("weft: " + e.getMessage());
+            err.println("Use `weft serve --help` for the list of flags.");
+            return 1;
+        }
+        if (args.help()) {
+            out.print(ServeCommand.usage());
+            return 0;
+        }
+        if (args.version()) {
+            out.println(versionLine());
+            return 0;
+        }
+        if (args.signal() != null) {
+            return Signals.send(args.signal(), args, err);
+        }
+        ServerOptions opts;
+        try {
+            opts = ServeCommand.resolve(args);
+        } catch (ConfigException e) {
+            err.println("weft: " + e.getMessage());
+            return 1;
+        } catch (IllegalArgumentException e) {
+            err.println("weft: " + e.getMessage());
+            return 1;
+        }
+        if (args.testConfig()) {
+            out.println("weft: configuration file " + opts.configFile + " test is successful");
+            return 0;
+        }
+        NatsLog log;
+        try {
+            log = new NatsLog(opts.debug, opts.trace, opts.logTime, opts.logFile);
+        } catch (IOException e) {
+            err.println("weft: cannot open log file " + opts.logFile + ": " + e.getMessage());
+            return 1;
+        }
+        return serve(args, opts, log);
+    }
+
+    private static int serve(ServeArgs args, ServerOptions opts, NatsLog log) {
+        log.notice("Starting weft (nats-server compatible)");
+        log.notice("  Version:  " + Server.WEFT_VERSION + " (protocol of nats-server " + Server.COMPAT_VERSION + ")");
+        log.notice("  Java:     " + Runtime.version());
+        Server server = new Server(Env.real(), opts, log);
+        log.notice("  Name:     " + server.serverName());
+        log.notice("  ID:       " + server.serverId());
+        if (!opts.configFile.isEmpty()) {
+            log.notice("Using configuration file: " + opts.configFile);
+        }
+        if (opts.jetstream) {
+            if (!opts.storeDir.isEmpty()) {
+                try {
+                    Files.createDirectories(Path.of(opts.storeDir));
+                } catch (IOException e) {
+                    log.fatal("Can't create JetStream store directory " + opts.storeDir + ": " + e.getMessage());
+                    return 1;
+                }
+            }
+            log.warn("JetStream was requested but this build does not serve the JetStream API yet;"
+                    + " running Core NATS only (store directory: " + (opts.storeDir.isEmpty() ? "<none>" : opts.storeDir) + ")");
+        }
+        MonitorHttpServer monitor = null;
+        try {
+            server.start();
+            if (opts.httpPort != 0) {
+                monitor = new MonitorHttpServer(server, log);
+                monitor.start();
+            }
+        } catch (IOException e) {
+            log.fatal("Error listening on port: " + e.getMessage());
+            server.shutdown();
+            return 1;
+        }
+        writePid(opts, log);
+        Signals.install(server, args, log);
+        log.notice("Server is ready");
+        try {
+            server.awaitShutdown();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (monitor != null) {
+            monitor.stop();
+        }
+        removePid(opts);
+        return 0;
+    }
+
+    private static void writePid(ServerOptions opts, NatsLog log) {
+        if (opts.pidFile.isEmpty()) {
+            return;
+        }
+        try {
+            Files.writeString(Path.of(opts.pidFile), Long.toString(ProcessHandle.current().pid()), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            log.error("Could not write pidfile: " + e.getMessage());
+        }
+    }
+
+    private static void removePid(ServerOptions opts) {
+        if (!opts.pidFile.isEmpty()) {
+            try {
+                Files.deleteIfExists(Path.of(opts.pidFile));
+            } catch (IOException ignored) {
+                // best effort at exit
+            }
+        }
+    }
+}

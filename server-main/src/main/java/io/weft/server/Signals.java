@@ -1,0 +1,124 @@
+package io.weft.server;
+
+import io.weft.engine.ServerOptions;
+import io.weft.engine.server.Server;
+import io.weft.server.cli.ServeArgs;
+import io.weft.server.cli.ServeCommand;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import sun.misc.Signal;
+
+/**
+ * Signal handling as nats-server does it: TERM and INT stop, HUP reloads the configuration,
+ * USR1 reopens the log file, USR2 enters lame duck mode. {@code --signal CMD[=PID]} sends them.
+ */
+final class Signals {
+    private static final Map<String, String> COMMANDS = Map.of(
+            "stop", "KILL", "quit", "INT", "term", "TERM", "reopen", "USR1", "reload", "HUP", "ldm", "USR2");
+
+    private Signals() {
+    }
+
+    static void install(Server server, ServeArgs args, NatsLog log) {
+        Signal.handle(new Signal("TERM"), s -> stop(server, log, "terminated"));
+        Signal.handle(new Signal("INT"), s -> stop(server, log, "interrupt"));
+        Signal.handle(new Signal("HUP"), s -> Thread.ofVirtual().start(() -> reload(server, args, log)));
+        Signal.handle(new Signal("USR1"), s -> {
+            try {
+                log.reopen();
+                log.notice("Reopened log file");
+            } catch (IOException e) {
+                log.error("Failed to reopen log file: " + e.getMessage());
+            }
+        });
+        Signal.handle(new Signal("USR2"), s -> Thread.ofVirtual().start(() -> {
+            try {
+                server.enterLameDuckMode();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+    }
+
+    private static void stop(Server server, NatsLog log, String why) {
+        log.notice("Trapped \"" + why + "\" signal");
+        Thread.ofVirtual().start(server::shutdown);
+    }
+
+    static void reload(Server server, ServeArgs args, NatsLog log) {
+        log.notice("Trapped \"hangup\" signal");
+        try {
+            ServerOptions next = ServeCommand.resolve(args);
+            log.configure(next.debug, next.trace, next.logTime, next.logFile);
+            server.reload(next);
+        } catch (Exception e) {
+            log.error("Failed to reload server configuration: " + e.getMessage());
+        }
+    }
+
+    /** {@code --signal CMD[=PID|=PIDFILE]}: sends the signal to a running weft. */
+    static int send(String spec, ServeArgs args, PrintStream err) {
+        String cmd = spec;
+        String target = null;
+        int eq = spec.indexOf('=');
+        if (eq >= 0) {
+            cmd = spec.substring(0, eq);
+            target = spec.substring(eq + 1);
+        }
+        String signal = COMMANDS.get(cmd);
+        if (signal == null) {
+            err.println("weft: unknown signal \"" + cmd + "\" (use one of stop, quit, term, reopen, reload, ldm)");
+            return 1;
+        }
+        List<Long> pids = new ArrayList<>();
+        if (target != null && !target.isEmpty()) {
+            if (target.chars().allMatch(Character::isDigit)) {
+                pids.add(Long.parseLong(target));
+            } else {
+                try {
+                    pids.add(Long.parseLong(Files.readString(Path.of(target), StandardCharsets.US_ASCII).trim()));
+                } catch (IOException | NumberFormatException e) {
+                    err.println("weft: cannot read pid from " + target + ": " + e.getMessage());
+                    return 1;
+                }
+            }
+        } else {
+            long self = ProcessHandle.current().pid();
+            ProcessHandle.allProcesses()
+                    .filter(p -> p.pid() != self)
+                    .filter(p -> p.info().commandLine().map(c -> c.contains("io.weft.server.Main")
+                            && !c.contains("--signal") && !c.contains("-sl")).orElse(false))
+                    .forEach(p -> pids.add(p.pid()));
+            if (pids.isEmpty()) {
+                err.println("weft: no weft process is running");
+                return 1;
+            }
+            if (pids.size() > 1) {
+                err.println("weft: multiple weft processes are running " + pids + "; give one as " + cmd + "=PID");
+                return 1;
+            }
+        }
+        for (long pid : pids) {
+            try {
+                Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+                if (p.waitFor() != 0) {
+                    err.println("weft: could not signal process " + pid);
+                    return 1;
+                }
+            } catch (IOException e) {
+                err.println("weft: could not signal process " + pid + ": " + e.getMessage());
+                return 1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+        }
+        return 0;
+    }
+}
