@@ -1,0 +1,26 @@
+package io.weft.engine.auth;
+
+/** Outcome of {@link Authenticator#authenticate}. */
+public sealed interface AuthResult {
+
+    /** The global account's name. */
+    String GLOBAL_ACCOUNT = "$G";
+
+    /**
+     * The client may proceed.
+     *
+     * @param account account to bind the connection to ({@value #GLOBAL_ACCOUNT} for the global one)
+     * @param user user name or nkey, for logs and connz {@code authorized_user}; empty when anonymous or by token
+     * @param permissions null means everything is allowed
+     */
+    record Allowed(String account, String user, Permissions permissions) implements AuthResult {
+    }
+
+    /**
+     * The client must be refused with {@code -ERR 'Authorization Violation'} and closed.
+     *
+     * @param reason text for the server log, in nats-server's words, e.g. {@code authentication error - User "bob"}
+     */
+    record Denied(String reason) implements AuthResult {
+    }
+}

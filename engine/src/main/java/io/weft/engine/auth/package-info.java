@@ -1,0 +1,26 @@
+/**
+ * Authentication and authorization, as nats-server does them (facts in README-facts.md).
+ *
+ * <p>How a connection uses this package:
+ * <ol>
+ * <li>At startup build one {@link io.weft.engine.auth.Authenticator} from the
+ *     {@link io.weft.engine.auth.AuthConfig}. INFO carries {@code auth_required} when
+ *     {@code authRequired()} and a fresh {@code nonce} (from {@code Entropy}) when
+ *     {@code nonceRequired()}.
+ * <li>On CONNECT call {@code authenticate(new Credentials(user, pass, auth_token, nkey, sig, jwt), nonce)}.
+ *     {@code Denied}: send {@code -ERR 'Authorization Violation'}, log the reason, close.
+ *     {@code Allowed}: bind the account and compile {@code PermissionChecker.of(permissions)} for the
+ *     connection; if {@code responsePermission()} is non-null, also make a
+ *     {@link io.weft.engine.auth.ResponsePermits} for it.
+ * <li>PUB: allowed when {@code checker.canPublish(subject)}, else when the permits exist and
+ *     {@code permits.tryUse(subject, clock.nanoTime())}; otherwise
+ *     {@code -ERR 'Permissions Violation for Publish to "<subject>"'} and drop the message.
+ * <li>SUB: {@code checker.canSubscribe(subject, queue)}; otherwise
+ *     {@code -ERR 'Permissions Violation for Subscription to "<subject>"'}, or for a queue sub
+ *     {@code -ERR 'Permissions Violation for Subscription to "<subject>" using queue "<queue>"'},
+ *     and the sub is not registered.
+ * <li>Delivery to this connection: skip the message when {@code !checker.canDeliver(subject)}; when
+ *     the message has a reply subject and the connection has permits, {@code permits.grant(reply, now)}.
+ * </ol>
+ */
+package io.weft.engine.auth;
