@@ -19,8 +19,11 @@ public record Permissions(SubjectPermission publish, SubjectPermission subscribe
     public record SubjectPermission(List<String> allow, List<String> deny) {
     }
 
-    /** {@code allow_responses}: publishing to reply subjects of received requests. Defaults 1 and 2m. */
+    /**
+     * {@code allow_responses}: publishing to reply subjects of received requests. {@code true} means
+     * one response and no time limit (as nats-server 2.9 behaves); a zero {@code expires} is no limit.
+     */
     public record ResponsePermission(int maxMsgs, Duration expires) {
-        public static final ResponsePermission DEFAULT = new ResponsePermission(1, Duration.ofMinutes(2));
+        public static final ResponsePermission DEFAULT = new ResponsePermission(1, Duration.ZERO);
     }
 }

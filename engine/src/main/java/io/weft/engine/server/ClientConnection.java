@@ -196,7 +196,7 @@ public final class ClientConnection implements ProtocolHandler {
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
         AuthResult result = server.authenticator().authenticate(creds, nonce);
         if (result instanceof AuthResult.Denied denied) {
-            log.error(logPrefix + "authentication error" + (denied.reason().isEmpty() ? "" : ": " + denied.reason()));
+            log.error(logPrefix + (denied.reason().isEmpty() ? "authentication error" : denied.reason()));
             closeWithError("Authorization Violation", "Authentication Failure");
             throw new Stop();
         }
@@ -228,7 +228,7 @@ public final class ClientConnection implements ProtocolHandler {
             account = target;
         }
         authorizedUser = allowed.user() == null ? "" : allowed.user();
-        permissions = allowed.permissions() == null ? null : new PermissionChecker(allowed.permissions());
+        permissions = allowed.permissions() == null ? null : PermissionChecker.of(allowed.permissions());
         responses = allowed.permissions() != null && allowed.permissions().response() != null
                 ? new ResponsePermits(allowed.permissions().response()) : null;
     }
@@ -455,7 +455,12 @@ public final class ClientConnection implements ProtocolHandler {
                 throw new Stop();
             }
             if (account == null) {
-                bind(new AuthResult.Allowed(Account.GLOBAL, "", null));
+                AuthResult r = server.authenticator().authenticate(Credentials.NONE, nonce);
+                if (!(r instanceof AuthResult.Allowed allowed)) {
+                    closeWithError("Authorization Violation", "Authentication Failure");
+                    throw new Stop();
+                }
+                bind(allowed);
             }
         }
     }

@@ -218,7 +218,7 @@ public final class Server {
             return;
         }
         long cid = nextCid.incrementAndGet();
-        String nonce = authenticator.needsNonce() ? newNonce() : null;
+        String nonce = authenticator.nonceRequired() ? newNonce() : null;
         ClientConnection c = new ClientConnection(this, conn, cid, nonce, env.entropy().nextLong());
         clients.put(cid, c);
         totalConnections.incrementAndGet();
@@ -293,7 +293,7 @@ public final class Server {
     }
 
     boolean authRequired() {
-        return authenticator.isAuthRequired();
+        return authenticator.authRequired();
     }
 
     Duration authTimeout() {
@@ -315,7 +315,7 @@ public final class Server {
         info.put("host", opts.host);
         info.put("port", port());
         info.put("headers", !opts.noHeaderSupport);
-        if (authenticator.isAuthRequired()) {
+        if (authenticator.authRequired()) {
             info.put("auth_required", true);
         }
         info.put("max_payload", opts.maxPayload);
