@@ -35,7 +35,7 @@ public final class OptionsMapper {
             "trusted", "trusted_keys", "system_account", "system", "no_system_account", "no_sys_acc", "server_tags",
             "ocsp", "syslog", "remote_syslog", "log_size_limit", "trace_verbose", "ports_file_dir", "prof_port",
             "max_traced_msg_len", "connect_error_reports", "reconnect_error_reports", "http_base_path",
-            "default_js_domain");
+            "default_js_domain", "mappings");
     private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
     private static final Set<String> IGNORED_JETSTREAM = Set.of("unique_tag", "max_outstanding_catchup",
             "max_buffered_msgs", "max_buffered_size", "cipher", "key", "encryption", "max_ack_pending", "limits");
