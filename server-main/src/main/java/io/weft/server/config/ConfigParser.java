@@ -368,6 +368,11 @@ public final class ConfigParser {
                     if (name.isEmpty()) {
                         throw error(at, "'$' must be followed by a variable name");
                     }
+                    if (Character.isDigit(name.charAt(0))) {
+                        // A bcrypt hash such as $2a$11$..., not a variable (as nats-server treats it).
+                        String literal = "$" + name;
+                        return new ConfigScalar(at, ConfigScalar.Kind.STRING, literal, literal);
+                    }
                     return resolveVariable(name, at);
                 }
                 case '}', ']', ',', ';', '=', ':' -> throw error(at, "unexpected '" + c + "', expected a value for key '" + key + "'");
