@@ -1,0 +1,99 @@
+package io.weft.server.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@code nats-server -t -c FILE} (the real 2.9 binary) on valid and invalid files and checks
+ * that weft accepts and rejects the same ones. Skipped when the binary is absent, except under CI=true.
+ */
+class NatsServerDifferentialTest {
+    private static final Path NATS = Path.of("/usr/sbin/nats-server");
+
+    private static final Map<String, String> CASES = new LinkedHashMap<>();
+
+    static {
+        // Accepted by both.
+        CASES.put("empty", "");
+        CASES.put("separators", "port: 4222\nhttp_port = 8222\nserver_name my_server // comment\n");
+        CASES.put("semicolons", "port: 4222 ;  http: 8222\ndebug: true;\n");
+        CASES.put("auth_users", "authorization {\n  users = [\n    {user: a, password: b}\n    {user: c, password: d, permissions: {publish: \"x.>\", subscribe: {allow: [\"y\"], deny: \"z\"}}}\n  ]\n}\n");
+        CASES.put("bcrypt", "authorization {\nuser: derek\npassword: $2a$11$3kIDaCxw.Glsl1.u5nKa6eUnNDLV5HV9tIuUp7EHhMt6Nm9myW1a\n}\n");
+        CASES.put("variables", "TOKEN: abc\nauthorization { token: $TOKEN, timeout: 2 }\n");
+        CASES.put("accounts", "accounts {\n  A: { users: [ {user: a, password: a} ], jetstream: enabled }\n  B: { users: [ {user: b, password: b} ] }\n}\nno_auth_user: a\n");
+        CASES.put("jetstream_block", "jetstream {\n  store_dir: /tmp/weft-js\n  max_mem: 1G\n  max_file_store: 10GB\n  domain: hub\n}\n");
+        CASES.put("jetstream_enabled", "jetstream: enabled\n");
+        CASES.put("sizes_durations", "max_payload: 2MB\nmax_pending: 100MB\nping_interval: \"30s\"\nwrite_deadline: 5s\nlame_duck_duration: 1h30m\n");
+        CASES.put("listen", "listen: 127.0.0.1:4333\nhttp: localhost:8333\n");
+        CASES.put("cluster_ignored", "cluster { name: c, listen: 0.0.0.0:6222 }\n");
+        CASES.put("allow_responses", "authorization { users: [ {user: a, password: b, permissions: {allow_responses: {max: 3, expires: \"1m\"}}} ] }\n");
+        // Rejected by both.
+        CASES.put("unknown_field", "port: 4222\nfoo: bar\n");
+        CASES.put("port_string", "port: \"abc\"\n");
+        CASES.put("bool_int", "debug: 1\n");
+        CASES.put("float_duration", "ping_interval: 1.5\n");
+        CASES.put("unclosed_array", "authorization {\n  user: a\n  password: [\n}\n");
+        CASES.put("missing_var", "port: $NOPE_NOT_SET_ANYWHERE\n");
+        CASES.put("two_values", "port: 4222 port: 5\n");
+        CASES.put("bad_escape", "server_name = \"a\\qb\"\n");
+        CASES.put("unclosed_block", "a { b: 1 ");
+        CASES.put("unterminated", "port: \"abc");
+        CASES.put("jetstream_maybe", "jetstream: maybe\n");
+        CASES.put("sibling_var", "a { b { c: 1 } }\nport: $c\n");
+        CASES.put("map_no_separator", "authorization { users: [\n{user: a password: b}\n] }\n");
+        CASES.put("unknown_auth_field", "authorization { bogus: 1 }\n");
+        CASES.put("include_missing", "include nothere.conf\n");
+    }
+
+    @Test
+    void weftAcceptsAndRejectsTheSameFilesAsNatsServer(@TempDir Path dir) throws Exception {
+        boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
+        if (!Files.isExecutable(NATS)) {
+            if (ci) {
+                fail("CI=true but " + NATS + " is missing; install the Debian nats-server package");
+            }
+            assumeTrue(false, NATS + " not found; skipping the differential test (apt-get install nats-server)");
+        }
+        List<String> mismatches = new ArrayList<>();
+        for (Map.Entry<String, String> c : CASES.entrySet()) {
+            Path file = dir.resolve(c.getKey() + ".conf");
+            Files.writeString(file, c.getValue());
+            boolean natsOk = natsAccepts(file, dir);
+            String weftError = null;
+            try {
+                new OptionsMapper(k -> null).map(new ConfigParser(k -> null).parseFile(file));
+            } catch (ConfigException e) {
+                weftError = e.getMessage();
+            }
+            if (natsOk != (weftError == null)) {
+                mismatches.add(c.getKey() + ": nats-server " + (natsOk ? "accepts" : "rejects") + ", weft "
+                        + (weftError == null ? "accepts" : "rejects: " + weftError));
+            }
+        }
+        assertEquals(List.of(), mismatches);
+    }
+
+    private static boolean natsAccepts(Path file, Path dir) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(NATS.toString(), "-t", "-c", file.toString()).directory(dir.toFile())
+                .redirectErrorStream(true);
+        pb.environment().keySet().removeIf(k -> k.startsWith("NOPE"));
+        Process p = pb.start();
+        p.getInputStream().readAllBytes();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("nats-server -t hung on " + file);
+        }
+        return p.exitValue() == 0;
+    }
+}
