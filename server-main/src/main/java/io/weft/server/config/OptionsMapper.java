@@ -165,11 +165,8 @@ public final class OptionsMapper {
                 case "host", "net" -> o.host = string(e);
                 case "port" -> o.port = port(e);
                 case "server_name" -> {
-                    String name = string(e);
-                    if (name.chars().anyMatch(Character::isWhitespace)) {
-                        throw err(e.value(), "server_name cannot contain spaces");
-                    }
-                    o.serverName = name;
+                    // nats-server 2.9 accepts spaces in server_name; so does weft.
+                    o.serverName = string(e);
                 }
                 case "client_advertise" -> o.clientAdvertise = string(e);
                 case "http" -> {
@@ -187,13 +184,22 @@ public final class OptionsMapper {
                     if (v > ServerOptions.MAX_PAYLOAD_LIMIT) {
                         throw err(e.value(), "max_payload (" + v + ") cannot be higher than " + ServerOptions.MAX_PAYLOAD_LIMIT + " (64MB)");
                     }
-                    if (v <= 0) {
-                        throw err(e.value(), "max_payload must be positive, got " + v);
+                    if (v < 0) {
+                        throw err(e.value(), "max_payload must not be negative, got " + v);
                     }
-                    o.maxPayload = v;
+                    if (v > 0) {
+                        // 0 keeps the default, as in nats-server.
+                        o.maxPayload = v;
+                    }
                     maxPayloadEntry = e;
                 }
-                case "max_control_line" -> o.maxControlLine = positiveInt(e);
+                case "max_control_line" -> {
+                    int v = nonNegativeInt(e);
+                    if (v > 0) {
+                        // 0 keeps the default, as in nats-server.
+                        o.maxControlLine = v;
+                    }
+                }
                 case "max_connections", "max_conn" -> o.maxConnections = intValue(e);
                 case "max_subscriptions", "max_subs" -> o.maxSubscriptions = intValue(e);
                 case "max_pending" -> o.maxPending = integer(e);
@@ -542,9 +548,11 @@ public final class OptionsMapper {
                 String name = auth.noAuthUser;
                 boolean found = auth.users.stream().anyMatch(u -> u.username().equals(name))
                         || auth.nkeys.stream().anyMatch(n -> n.nkey().equals(name));
-                if (!found) {
+                if (auth.users.isEmpty() && auth.nkeys.isEmpty()) {
+                    problem(noAuthUserEntry.value().position(), "no_auth_user: \"" + name + "\" present, but users are not defined");
+                } else if (!found) {
                     problem(noAuthUserEntry.value().position(), "no_auth_user: \"" + name
-                            + "\" not present as user or nkey in authorization block or account configuration");
+                            + "\" not present as user in authorization block or account configuration");
                 }
             }
             if (maxPayloadEntry != null && o.maxPayload > o.maxPending) {
@@ -592,10 +600,10 @@ public final class OptionsMapper {
             return (int) v;
         }
 
-        private int positiveInt(ConfigMap.Entry e) {
+        private int nonNegativeInt(ConfigMap.Entry e) {
             int v = intValue(e);
-            if (v <= 0) {
-                throw err(e.value(), "\"" + e.key() + "\" must be positive, got " + v);
+            if (v < 0) {
+                throw err(e.value(), "\"" + e.key() + "\" must not be negative, got " + v);
             }
             return v;
         }

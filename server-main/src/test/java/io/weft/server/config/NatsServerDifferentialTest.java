@@ -37,6 +37,12 @@ class NatsServerDifferentialTest {
         CASES.put("sizes_durations", "max_payload: 2MB\nmax_pending: 100MB\nping_interval: \"30s\"\nwrite_deadline: 5s\nlame_duck_duration: 1h30m\n");
         CASES.put("listen", "listen: 127.0.0.1:4333\nhttp: localhost:8333\n");
         CASES.put("cluster_ignored", "cluster { name: c, listen: 0.0.0.0:6222 }\n");
+        CASES.put("upper_case_keys", "PORT: 4222\nDebug: true\n");
+        CASES.put("name_with_space", "server_name: \"a b\"\n");
+        CASES.put("zero_means_default", "max_payload: 0\nmax_control_line: 0\n");
+        CASES.put("env_var", "port: $WEFT_DIFF_PORT\n");
+        CASES.put("include_nested_relative", "include sub/inc.conf\nauthorization { include sub/auth.conf }\n");
+        CASES.put("bcrypt_var_like", "authorization { user: a, password: $2a$10$abcdefghijklmnopqrstuv }\n");
         CASES.put("allow_responses", "authorization { users: [ {user: a, password: b, permissions: {allow_responses: {max: 3, expires: \"1m\"}}} ] }\n");
         // Rejected by both.
         CASES.put("unknown_field", "port: 4222\nfoo: bar\n");
@@ -53,6 +59,14 @@ class NatsServerDifferentialTest {
         CASES.put("sibling_var", "a { b { c: 1 } }\nport: $c\n");
         CASES.put("map_no_separator", "authorization { users: [\n{user: a password: b}\n] }\n");
         CASES.put("unknown_auth_field", "authorization { bogus: 1 }\n");
+        CASES.put("lame_duck_short", "lame_duck_duration: 5s\n");
+        CASES.put("token_and_user", "authorization { token: t, user: u }\n");
+        CASES.put("user_and_users", "authorization { user: a, users: [ {user: b} ] }\n");
+        CASES.put("duplicate_user", "authorization { users: [ {user: a}, {user: a} ] }\n");
+        CASES.put("bad_nkey", "authorization { users: [ {nkey: NOTAKEY} ] }\n");
+        CASES.put("case_sensitive_var", "x: 5\nport: $X\n");
+        CASES.put("var_defined_later", "port: $Y\nY: 5\n");
+        CASES.put("env_var_wrong_type", "server_name: $WEFT_DIFF_PORT\n");
         CASES.put("include_missing", "include nothere.conf\n");
     }
 
@@ -65,14 +79,20 @@ class NatsServerDifferentialTest {
             }
             assumeTrue(false, NATS + " not found; skipping the differential test (apt-get install nats-server)");
         }
+        Path sub = Files.createDirectories(dir.resolve("sub"));
+        Files.writeString(sub.resolve("inc.conf"), "port: 4333\ninclude inc2.conf\n");
+        Files.writeString(sub.resolve("inc2.conf"), "debug: true\n");
+        Files.writeString(sub.resolve("auth.conf"), "token: abc\n");
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Map<String, String> env = Map.of("WEFT_DIFF_PORT", "4333");
         List<String> mismatches = new ArrayList<>();
         for (Map.Entry<String, String> c : CASES.entrySet()) {
             Path file = dir.resolve(c.getKey() + ".conf");
             Files.writeString(file, c.getValue());
-            boolean natsOk = natsAccepts(file, dir);
+            boolean natsOk = natsAccepts(file, elsewhere, env);
             String weftError = null;
             try {
-                new OptionsMapper(k -> null).map(new ConfigParser(k -> null).parseFile(file));
+                new OptionsMapper(k -> null).map(new ConfigParser(env::get).parseFile(file));
             } catch (ConfigException e) {
                 weftError = e.getMessage();
             }
@@ -84,10 +104,12 @@ class NatsServerDifferentialTest {
         assertEquals(List.of(), mismatches);
     }
 
-    private static boolean natsAccepts(Path file, Path dir) throws Exception {
+    /** Runs nats-server -t from a directory other than the file's, so includes must resolve against the file. */
+    private static boolean natsAccepts(Path file, Path dir, Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(NATS.toString(), "-t", "-c", file.toString()).directory(dir.toFile())
                 .redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("NOPE"));
+        pb.environment().putAll(env);
         Process p = pb.start();
         p.getInputStream().readAllBytes();
         if (!p.waitFor(10, TimeUnit.SECONDS)) {

@@ -106,6 +106,9 @@ class OptionsMapperTest {
         assertTrue(msg.startsWith("m.conf:1:14: max_payload (68157440) cannot be higher than 67108864"), msg);
         assertEquals(64L << 20, opts("max_payload: 64MB\nmax_pending: 64MB").maxPayload);
         assertTrue(error("max_payload: 2MB\nmax_pending: 1MB\n").contains("cannot be higher than max_pending"));
+        assertEquals(new ServerOptions().maxPayload, opts("max_payload: 0").maxPayload, "0 keeps the default, as nats-server");
+        assertEquals(new ServerOptions().maxControlLine, opts("max_control_line: 0").maxControlLine);
+        assertTrue(error("max_payload: -1").contains("must not be negative"));
     }
 
     @Test
@@ -146,7 +149,7 @@ class OptionsMapperTest {
         assertTrue(error("server_name: 12").startsWith("m.conf:1:14: \"server_name\" must be a string"));
         assertTrue(error("authorization: 5").startsWith("m.conf:1:16: \"authorization\" must be a block"));
         assertTrue(error("port: 70000").contains("not a valid port"));
-        assertTrue(error("server_name: \"a b\"").contains("cannot contain spaces"));
+        assertEquals("a b", opts("server_name: \"a b\"").serverName, "nats-server 2.9.10 accepts spaces");
     }
 
     @Test
@@ -254,6 +257,8 @@ class OptionsMapperTest {
         String m2 = error("accounts { A: {} }\nauthorization { users: [ {user: a, password: b, account: Z} ] }\n");
         assertTrue(m2.startsWith("m.conf:2:58: account \"Z\" is not defined"), m2);
         assertTrue(error("authorization { users: [ {user: a}, {user: a} ] }").contains("duplicate user"));
+        assertTrue(error("authorization { user: a, password: b }\nno_auth_user: a\n").contains("present, but users are not defined"));
+        assertTrue(error("authorization { user: a, users: [ {user: b} ] }").contains("cannot have a single user together with a users list"));
         assertTrue(error("authorization { users: [ {nkey: NOTAKEY} ] }").contains("not a valid public user nkey"));
     }
 
