@@ -175,6 +175,18 @@ public final class ServeCommand {
         return new ServeArgs.SignalRequest(sig, pid);
     }
 
+    /**
+     * {@code -t}: parses and maps the config file named by {@code -c}; returns the line to print when
+     * it is valid (as nats-server: {@code configuration file F is valid}), throws ConfigException when not.
+     */
+    public String checkConfig(ServeArgs args) {
+        if (args.configFile == null) {
+            throw new UsageException("must specify [-c, --config] option to check configuration file syntax");
+        }
+        resolveWithWarnings(args);
+        return "configuration file " + args.configFile + " is valid";
+    }
+
     /** Loads the config file named by {@code -c} (if any) over the defaults, then applies the flags. */
     public ServerOptions resolve(ServeArgs args) {
         return resolveWithWarnings(args).options();

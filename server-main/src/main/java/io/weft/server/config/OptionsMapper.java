@@ -206,7 +206,12 @@ public final class OptionsMapper {
                 case "ping_interval" -> o.pingInterval = duration(e);
                 case "ping_max" -> o.pingMax = intValue(e);
                 case "write_deadline" -> o.writeDeadline = duration(e);
-                case "authorization" -> authorization(auth, map(e));
+                case "authorization" -> {
+                    authorization(auth, map(e));
+                    if (auth.timeoutSeconds != null) {
+                        o.authTimeout = Duration.ofNanos(Math.round(auth.timeoutSeconds * 1e9));
+                    }
+                }
                 case "accounts" -> accounts(auth, e);
                 case "no_auth_user" -> {
                     auth.noAuthUser = string(e);
@@ -258,7 +263,13 @@ public final class OptionsMapper {
                         case "user", "username" -> auth.user = string(e);
                         case "pass", "password" -> auth.password = string(e);
                         case "token" -> auth.token = string(e);
-                        case "timeout" -> auth.timeoutSeconds = seconds(e);
+                        case "timeout" -> {
+                            double secs = seconds(e);
+                            if (secs < 0 || secs > 1e9) {
+                                throw err(e.value(), "authorization timeout must be between 0 and 1e9 seconds, got " + secs);
+                            }
+                            auth.timeoutSeconds = secs;
+                        }
                         case "users" -> users(auth, e, null);
                         case "permissions", "permission", "default_permissions", "default_permission" ->
                                 auth.defaultPermissions = permissions(e);

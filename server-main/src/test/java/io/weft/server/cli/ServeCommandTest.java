@@ -163,6 +163,19 @@ class ServeCommandTest {
     }
 
     @Test
+    void checkConfigReportsValidityLikeNatsServerDashT(@TempDir Path dir) throws Exception {
+        Path good = dir.resolve("good.conf");
+        Files.writeString(good, "port: 4222\nauthorization { timeout: 0.5, token: t }\n");
+        ServeCommand cmd = new ServeCommand(Map.<String, String>of()::get);
+        assertEquals("configuration file " + good + " is valid", cmd.checkConfig(parse("-t", "-c", good.toString())));
+        assertEquals(java.time.Duration.ofMillis(500), cmd.resolve(parse("-c", good.toString())).authTimeout);
+        Path bad = dir.resolve("bad.conf");
+        Files.writeString(bad, "port: 4222\nfoo: 1\n");
+        assertEquals(bad + ":2:1: unknown field \"foo\"",
+                assertThrows(ConfigException.class, () -> cmd.checkConfig(parse("-t", "-c", bad.toString()))).getMessage());
+    }
+
+    @Test
     void badConfigFileSurfacesAsConfigException(@TempDir Path dir) throws Exception {
         Path conf = dir.resolve("bad.conf");
         Files.writeString(conf, "port: 1\nport: \"x\"\n");
