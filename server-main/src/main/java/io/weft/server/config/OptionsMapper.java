@@ -335,7 +335,7 @@ public final class OptionsMapper {
                         problem(um.position(), "a user entry has either nkey or user/password, not both");
                         continue;
                     }
-                    if (!nkey.startsWith("U") || nkey.length() != 56) {
+                    if (!Nkeys.isValidPublicUserKey(nkey)) {
                         problem(um.position(), "not a valid public user nkey: \"" + nkey + "\"");
                         continue;
                     }
@@ -410,9 +410,6 @@ public final class OptionsMapper {
                     throw err(v, "empty subject in \"" + key + "\"");
                 }
                 return subj;
-            }
-            if (v instanceof ConfigScalar s) {
-                return s.raw();
             }
             throw err(v, "\"" + key + "\" must be a subject or a list of subjects, got " + v.typeName());
         }
@@ -652,7 +649,10 @@ public final class OptionsMapper {
             }
             if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.INTEGER) {
                 long secs = (Long) s.value();
-                if (!s.raw().chars().allMatch(c -> Character.isDigit(c) || c == '-')) {
+                if (s.raw().chars().allMatch(c -> Character.isDigit(c) || c == '-')) {
+                    warnings.add(v.position() + ": \"" + e.key() + "\" should be written as a duration such as \"" + secs
+                            + "s\"; read as " + secs + " seconds");
+                } else {
                     warnings.add(v.position() + ": \"" + e.key() + "\": unquoted " + s.raw() + " is the number " + secs
                             + " (size suffix) and is read as " + secs + " seconds; write \"" + s.raw() + "\" in quotes for a duration");
                 }

@@ -112,7 +112,15 @@ class NatsServerDifferentialTest {
                     },
                 }
                 """);
+        CASES.put("nkey_user", "authorization { users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4} ] }\n");
+        CASES.put("accounts_array", "accounts: [A, B]\n");
         // Rejected by both.
+        CASES.put("nkey_bad_checksum", "authorization { users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF5} ] }\n");
+        CASES.put("nkey_with_password", "authorization { users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4, password: x} ] }\n");
+        CASES.put("user_entry_without_user", "authorization { users: [ {password: x} ] }\n");
+        CASES.put("subject_not_string", "authorization { permissions: { publish: { allow: 5 } } }\n");
+        CASES.put("user_entry_not_map", "authorization { users: [ 5 ] }\n");
+        CASES.put("account_not_map", "accounts { A: 5 }\n");
         CASES.put("unused_block_in_auth", "authorization {\n  ADMIN = { publish = \">\" }\n  users = [ {user: a, password: b} ]\n}\n");
         CASES.put("unknown_field", "port: 4222\nfoo: bar\n");
         CASES.put("port_string", "port: \"abc\"\n");

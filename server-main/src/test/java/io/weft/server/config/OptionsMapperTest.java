@@ -117,7 +117,9 @@ class OptionsMapperTest {
         assertEquals(Duration.ofMillis(500), opts("ping_interval: 500ms").pingInterval);
         assertEquals(Duration.ofMinutes(90), opts("ping_interval: 1h30m").pingInterval);
         assertEquals(Duration.ofMinutes(2), opts("ping_interval: \"2m\"").pingInterval);
-        assertEquals(Duration.ofSeconds(60), opts("ping_interval: 60").pingInterval);
+        MappedConfig plain = map("ping_interval: 60");
+        assertEquals(Duration.ofSeconds(60), plain.options().pingInterval);
+        assertTrue(plain.warnings().get(0).contains("should be written as a duration"), plain.warnings().toString());
         assertEquals(Duration.ofSeconds(5), opts("write_deadline: \"5s\"").writeDeadline);
         assertEquals(Duration.ofSeconds(45), opts("lame_duck_duration: 45s").lameDuckDuration);
         assertEquals(Duration.ofSeconds(3), opts("lame_duck_grace_period: 3s").lameDuckGracePeriod);
@@ -260,6 +262,9 @@ class OptionsMapperTest {
         assertTrue(error("authorization { user: a, password: b }\nno_auth_user: a\n").contains("present, but users are not defined"));
         assertTrue(error("authorization { user: a, users: [ {user: b} ] }").contains("cannot have a single user together with a users list"));
         assertTrue(error("authorization { users: [ {nkey: NOTAKEY} ] }").contains("not a valid public user nkey"));
+        String badChecksum = NKEY.substring(0, 55) + "5";
+        assertTrue(error("authorization { users: [ {nkey: " + badChecksum + "} ] }").contains("not a valid public user nkey"));
+        assertTrue(error("authorization { permissions: { publish: { allow: 5 } } }").contains("must be a subject or a list of subjects"));
     }
 
     @Test
