@@ -113,8 +113,10 @@ class NatsServerDifferentialTest {
                 }
                 """);
         CASES.put("nkey_user", "authorization { users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4} ] }\n");
+        CASES.put("include_defines_variable", "include sub/vars.conf\nport: $XPORT\n");
         CASES.put("accounts_array", "accounts: [A, B]\n");
         // Rejected by both.
+        CASES.put("include_does_not_see_outer_variables", "TOKEN: abc\nauthorization { include sub/tok.conf }\n");
         CASES.put("nkey_bad_checksum", "authorization { users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF5} ] }\n");
         CASES.put("nkey_with_password", "authorization { users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4, password: x} ] }\n");
         CASES.put("user_entry_without_user", "authorization { users: [ {password: x} ] }\n");
@@ -160,6 +162,8 @@ class NatsServerDifferentialTest {
         Files.writeString(sub.resolve("inc.conf"), "port: 4333\ninclude inc2.conf\n");
         Files.writeString(sub.resolve("inc2.conf"), "debug: true\n");
         Files.writeString(sub.resolve("auth.conf"), "token: abc\n");
+        Files.writeString(sub.resolve("vars.conf"), "XPORT: 4333\n");
+        Files.writeString(sub.resolve("tok.conf"), "token: $TOKEN\n");
         Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
         Map<String, String> env = Map.of("WEFT_DIFF_PORT", "4333");
         List<String> mismatches = new ArrayList<>();
