@@ -66,7 +66,7 @@ class ServeFlagsDifferentialTest {
             if (natsOk != (weftError == null)) {
                 mismatches.add(flags + ": nats-server " + (natsOk ? "accepts" : "rejects: " + natsFirst) + ", weft "
                         + (weftError == null ? "accepts" : "rejects: " + weftError));
-            } else if (!natsOk && !natsFirst.equals(weftError) && !flags.contains("-D=maybe")) {
+            } else if (!natsOk && !natsFirst.equals(weftError)) {
                 mismatches.add(flags + ": nats-server says '" + natsFirst + "', weft says '" + weftError + "'");
             }
         }
