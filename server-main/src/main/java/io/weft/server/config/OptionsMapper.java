@@ -1,0 +1,717 @@
+package io.weft.server.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.auth.AuthConfig;
+import io.weft.engine.auth.NkeyUser;
+import io.weft.engine.auth.Permissions;
+import io.weft.engine.auth.User;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Maps a parsed nats-server configuration onto {@link ServerOptions}. Values not in the file come
+ * from weft's defaults ({@code reference.conf} under {@code weft}, overridable with {@code WEFT_*}
+ * environment variables), so the defaults and the file form one layered view.
+ *
+ * <p>Option names match without regard to case, as in nats-server. Unknown top-level fields are
+ * errors ({@code unknown field "x"}), as in nats-server 2.9, unless the key is only used as a
+ * {@code $variable}. Fields nats-server knows but weft does not implement yet (cluster, gateway,
+ * leafnodes, tls, ...) are accepted and reported in {@link MappedConfig#warnings()}. All problems
+ * found are reported together in one {@link ConfigException}.
+ */
+public final class OptionsMapper {
+    /** Top-level fields nats-server 2.9 accepts that weft ignores for now (with a warning). */
+    private static final Set<String> IGNORED_TOP_LEVEL = Set.of(
+            "cluster", "gateway", "leafnodes", "leaf", "tls", "allow_non_tls", "websocket", "ws", "mqtt",
+            "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
+            "trusted", "trusted_keys", "system_account", "system", "no_system_account", "no_sys_acc", "server_tags",
+            "ocsp", "syslog", "remote_syslog", "log_size_limit", "trace_verbose", "ports_file_dir", "prof_port",
+            "max_traced_msg_len", "connect_error_reports", "reconnect_error_reports", "http_base_path",
+            "default_js_domain", "mappings");
+    private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
+    private static final Set<String> IGNORED_JETSTREAM = Set.of("unique_tag", "max_outstanding_catchup",
+            "max_buffered_msgs", "max_buffered_size", "cipher", "key", "encryption", "max_ack_pending", "limits");
+    private static final Set<String> IGNORED_ACCOUNT = Set.of("exports", "imports", "nkey", "mappings", "limits",
+            "default_permissions", "js", "users_limit");
+
+    private final Config defaults;
+
+    /** A mapper whose defaults are {@code reference.conf} with {@code WEFT_*} overrides from the process environment. */
+    public OptionsMapper() {
+        this(System::getenv);
+    }
+
+    /** A mapper whose defaults are {@code reference.conf} with {@code WEFT_*} overrides looked up with {@code env}. */
+    public OptionsMapper(Function<String, String> env) {
+        this.defaults = layeredDefaults(env);
+    }
+
+    /** The {@code weft} defaults: reference.conf, then {@code WEFT_<KEY>} environment overrides. */
+    public static Config layeredDefaults(Function<String, String> env) {
+        Config ref = ConfigFactory.parseResources(OptionsMapper.class.getClassLoader(), "reference.conf")
+                .resolve().getConfig("weft");
+        Config result = ref;
+        for (String key : ref.root().keySet()) {
+            String override = env.apply("WEFT_" + key.toUpperCase(Locale.ROOT));
+            if (override != null) {
+                result = result.withValue(key, ConfigValueFactory.fromAnyRef(override, "environment WEFT_" + key.toUpperCase(Locale.ROOT)));
+            }
+        }
+        return result;
+    }
+
+    /** Options holding only the layered defaults (no config file). */
+    public ServerOptions defaultOptions() {
+        List<String> problems = new ArrayList<>();
+        ServerOptions o = fromDefaults(problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return o;
+    }
+
+    private ServerOptions fromDefaults(List<String> problems) {
+        ServerOptions o = new ServerOptions();
+        try {
+            Config d = defaults;
+            o.host = d.getString("host");
+            o.port = d.getInt("port");
+            o.serverName = d.getString("server_name");
+            o.httpHost = d.getString("http_host");
+            o.httpPort = d.getInt("http_port");
+            o.maxPayload = d.getBytes("max_payload");
+            o.maxControlLine = d.getInt("max_control_line");
+            o.maxConnections = d.getInt("max_connections");
+            o.maxSubscriptions = d.getInt("max_subscriptions");
+            o.maxPending = d.getBytes("max_pending");
+            o.authTimeout = d.getDuration("auth_timeout");
+            o.pingInterval = d.getDuration("ping_interval");
+            o.pingMax = d.getInt("ping_max");
+            o.writeDeadline = d.getDuration("write_deadline");
+            o.noHeaderSupport = d.getBoolean("no_header_support");
+            o.jetstream = d.getBoolean("jetstream");
+            o.storeDir = d.getString("store_dir");
+            o.jetstreamMaxMemory = d.getLong("max_memory_store");
+            o.jetstreamMaxStore = d.getLong("max_file_store");
+            o.jetstreamDomain = d.getString("domain");
+            o.debug = d.getBoolean("debug");
+            o.trace = d.getBoolean("trace");
+            o.logTime = d.getBoolean("logtime");
+            o.logFile = d.getString("log_file");
+            o.pidFile = d.getString("pid_file");
+            o.lameDuckDuration = d.getDuration("lame_duck_duration");
+            o.lameDuckGracePeriod = d.getDuration("lame_duck_grace_period");
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add("weft defaults: " + e.getMessage());
+        }
+        return o;
+    }
+
+    /** Maps a parsed file onto the layered defaults. Throws ConfigException listing every problem found. */
+    public MappedConfig map(ConfigMap top) {
+        return new Mapping().run(top);
+    }
+
+    /** One mapping pass: collects problems and warnings. */
+    private final class Mapping {
+        private final List<String> problems = new ArrayList<>();
+        private final List<String> warnings = new ArrayList<>();
+        private Duration syncInterval;
+        private ConfigMap.Entry maxPayloadEntry;
+        private ConfigMap.Entry noAuthUserEntry;
+        /** Users and nkeys with the entry that declared their account, for the cross-check. */
+        private final List<ConfigMap.Entry> accountRefs = new ArrayList<>();
+
+        MappedConfig run(ConfigMap top) {
+            ServerOptions o = fromDefaults(problems);
+            AuthConfig auth = new AuthConfig();
+            o.auth = auth;
+            for (ConfigMap.Entry e : top.entries()) {
+                try {
+                    topLevel(o, auth, e, top);
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            crossCheck(o, auth);
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
+            return new MappedConfig(o, warnings, syncInterval);
+        }
+
+        private void problem(Position at, String message) {
+            problems.add(at + ": " + message);
+        }
+
+        private void topLevel(ServerOptions o, AuthConfig auth, ConfigMap.Entry e, ConfigMap top) {
+            String key = e.key().toLowerCase(Locale.ROOT);
+            switch (key) {
+                case "listen" -> {
+                    HostPort hp = hostPort(e, o.host);
+                    o.host = hp.host();
+                    if (hp.port() != null) {
+                        o.port = hp.port();
+                    }
+                }
+                case "host", "net" -> o.host = string(e);
+                case "port" -> o.port = port(e);
+                case "server_name" -> {
+                    // nats-server 2.9 accepts spaces in server_name; so does weft.
+                    o.serverName = string(e);
+                }
+                case "client_advertise" -> o.clientAdvertise = string(e);
+                case "http" -> {
+                    HostPort hp = hostPort(e, o.httpHost);
+                    o.httpHost = hp.host();
+                    if (hp.port() != null) {
+                        o.httpPort = hp.port();
+                    }
+                }
+                case "http_port", "monitor_port" -> o.httpPort = port(e);
+                case "http_host" -> o.httpHost = string(e);
+                case "https", "https_port" -> throw err(e.value(), "\"" + e.key() + "\": HTTPS monitoring is not supported yet (TLS is not implemented)");
+                case "max_payload" -> {
+                    long v = integer(e);
+                    if (v > ServerOptions.MAX_PAYLOAD_LIMIT) {
+                        throw err(e.value(), "max_payload (" + v + ") cannot be higher than " + ServerOptions.MAX_PAYLOAD_LIMIT + " (64MB)");
+                    }
+                    if (v < 0) {
+                        throw err(e.value(), "max_payload must not be negative, got " + v);
+                    }
+                    if (v > 0) {
+                        // 0 keeps the default, as in nats-server.
+                        o.maxPayload = v;
+                    }
+                    maxPayloadEntry = e;
+                }
+                case "max_control_line" -> {
+                    int v = nonNegativeInt(e);
+                    if (v > 0) {
+                        // 0 keeps the default, as in nats-server.
+                        o.maxControlLine = v;
+                    }
+                }
+                case "max_connections", "max_conn" -> o.maxConnections = intValue(e);
+                case "max_subscriptions", "max_subs" -> o.maxSubscriptions = intValue(e);
+                case "max_pending" -> o.maxPending = integer(e);
+                case "ping_interval" -> o.pingInterval = duration(e);
+                case "ping_max" -> o.pingMax = intValue(e);
+                case "write_deadline" -> o.writeDeadline = duration(e);
+                case "authorization" -> {
+                    authorization(auth, map(e));
+                    if (auth.timeoutSeconds != null) {
+                        o.authTimeout = Duration.ofNanos(Math.round(auth.timeoutSeconds * 1e9));
+                    }
+                }
+                case "accounts" -> accounts(auth, e);
+                case "no_auth_user" -> {
+                    auth.noAuthUser = string(e);
+                    noAuthUserEntry = e;
+                }
+                case "jetstream" -> jetstream(o, e);
+                case "store_dir", "storedir" -> o.storeDir = string(e);
+                case "debug" -> o.debug = bool(e);
+                case "trace" -> o.trace = bool(e);
+                case "logtime" -> o.logTime = bool(e);
+                case "log_file", "logfile" -> o.logFile = string(e);
+                case "pid_file", "pidfile" -> o.pidFile = string(e);
+                case "lame_duck_duration" -> {
+                    Duration d = duration(e);
+                    if (d.compareTo(Duration.ofSeconds(30)) < 0) {
+                        throw err(e.value(), "invalid lame_duck_duration of " + d.toMillis() + "ms, minimum is 30s");
+                    }
+                    o.lameDuckDuration = d;
+                }
+                case "lame_duck_grace_period" -> {
+                    Duration d = duration(e);
+                    if (d.isNegative()) {
+                        throw err(e.value(), "invalid lame_duck_grace_period, needs to be positive");
+                    }
+                    o.lameDuckGracePeriod = d;
+                }
+                case "no_header_support" -> o.noHeaderSupport = bool(e);
+                default -> {
+                    if (SILENTLY_IGNORED.contains(key)) {
+                        return;
+                    }
+                    if (IGNORED_TOP_LEVEL.contains(key)) {
+                        warnings.add(e.keyPosition() + ": \"" + e.key() + "\" is not supported yet; ignored");
+                        return;
+                    }
+                    if (!top.isUsedAsVariable(e.key())) {
+                        problem(e.keyPosition(), "unknown field \"" + e.key() + "\"");
+                    }
+                }
+            }
+        }
+
+        // ---- authorization, users, permissions, accounts ----
+
+        private void authorization(AuthConfig auth, ConfigMap block) {
+            for (ConfigMap.Entry e : block.entries()) {
+                try {
+                    switch (e.key().toLowerCase(Locale.ROOT)) {
+                        case "user", "username" -> auth.user = string(e);
+                        case "pass", "password" -> auth.password = string(e);
+                        case "token" -> auth.token = string(e);
+                        case "timeout" -> {
+                            double secs = seconds(e);
+                            if (secs < 0 || secs > 1e9) {
+                                throw err(e.value(), "authorization timeout must be between 0 and 1e9 seconds, got " + secs);
+                            }
+                            auth.timeoutSeconds = secs;
+                        }
+                        case "users" -> users(auth, e, null);
+                        case "permissions", "permission", "default_permissions", "default_permission" ->
+                                auth.defaultPermissions = permissions(e);
+                        default -> unknownField(block, e);
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            if (auth.token != null && (auth.user != null || !auth.users.isEmpty() || !auth.nkeys.isEmpty())) {
+                problem(block.position(), "cannot have a token together with a user or users in the authorization block");
+            }
+            if (auth.user != null && !auth.users.isEmpty()) {
+                problem(block.position(), "cannot have a single user together with a users list in the authorization block");
+            }
+        }
+
+        private void unknownField(ConfigMap block, ConfigMap.Entry e) {
+            if (!block.isUsedAsVariable(e.key())) {
+                problem(e.keyPosition(), "unknown field \"" + e.key() + "\"");
+            }
+        }
+
+        private void users(AuthConfig auth, ConfigMap.Entry e, String account) {
+            for (ConfigValue item : list(e).items()) {
+                if (!(item instanceof ConfigMap um)) {
+                    problem(item.position(), "each entry of \"users\" must be a map like {user: name, password: secret}, got " + item.typeName());
+                    continue;
+                }
+                String user = null;
+                String password = null;
+                String nkey = null;
+                String userAccount = account;
+                Permissions perms = null;
+                ConfigMap.Entry accountEntry = null;
+                for (ConfigMap.Entry f : um.entries()) {
+                    try {
+                        switch (f.key().toLowerCase(Locale.ROOT)) {
+                            case "user", "username" -> user = string(f);
+                            case "pass", "password" -> password = string(f);
+                            case "nkey" -> nkey = string(f);
+                            case "permissions", "permission" -> perms = permissions(f);
+                            case "account" -> {
+                                if (account != null) {
+                                    throw err(f.value(), "users of account \"" + account + "\" cannot name another account");
+                                }
+                                userAccount = string(f);
+                                accountEntry = f;
+                            }
+                            case "allowed_connection_types", "connection_types" ->
+                                    warnings.add(f.keyPosition() + ": \"" + f.key() + "\" is not supported yet; ignored");
+                            default -> unknownField(um, f);
+                        }
+                    } catch (ConfigException ce) {
+                        problems.addAll(ce.problems());
+                    }
+                }
+                if (accountEntry != null) {
+                    accountRefs.add(accountEntry);
+                }
+                if (nkey != null) {
+                    if (user != null || password != null) {
+                        problem(um.position(), "a user entry has either nkey or user/password, not both");
+                        continue;
+                    }
+                    if (!Nkeys.isValidPublicUserKey(nkey)) {
+                        problem(um.position(), "not a valid public user nkey: \"" + nkey + "\"");
+                        continue;
+                    }
+                    auth.nkeys.add(new NkeyUser(nkey, perms, userAccount));
+                } else if (user != null) {
+                    for (User existing : auth.users) {
+                        if (existing.username().equals(user)) {
+                            problem(um.position(), "duplicate user \"" + user + "\"");
+                        }
+                    }
+                    auth.users.add(new User(user, password == null ? "" : password, perms, userAccount));
+                } else {
+                    problem(um.position(), "a user entry needs \"user\" or \"nkey\"");
+                }
+            }
+        }
+
+        private Permissions permissions(ConfigMap.Entry e) {
+            ConfigMap m = map(e);
+            Permissions.SubjectPermission pub = null;
+            Permissions.SubjectPermission sub = null;
+            Permissions.ResponsePermission resp = null;
+            for (ConfigMap.Entry f : m.entries()) {
+                try {
+                    switch (f.key().toLowerCase(Locale.ROOT)) {
+                        case "publish", "pub", "import" -> pub = subjectPermission(f);
+                        case "subscribe", "sub", "export" -> sub = subjectPermission(f);
+                        case "allow_responses", "allow_resp" -> resp = responsePermission(f);
+                        default -> unknownField(m, f);
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            return new Permissions(pub, sub, resp);
+        }
+
+        private Permissions.SubjectPermission subjectPermission(ConfigMap.Entry e) {
+            ConfigValue v = e.value();
+            if (v instanceof ConfigScalar || v instanceof ConfigList) {
+                return new Permissions.SubjectPermission(subjects(e.key(), v), List.of());
+            }
+            ConfigMap m = (ConfigMap) v;
+            List<String> allow = List.of();
+            List<String> deny = List.of();
+            for (ConfigMap.Entry f : m.entries()) {
+                switch (f.key().toLowerCase(Locale.ROOT)) {
+                    case "allow" -> allow = subjects(f.key(), f.value());
+                    case "deny" -> deny = subjects(f.key(), f.value());
+                    default -> unknownField(m, f);
+                }
+            }
+            return new Permissions.SubjectPermission(allow, deny);
+        }
+
+        private List<String> subjects(String key, ConfigValue v) {
+            List<String> out = new ArrayList<>();
+            if (v instanceof ConfigList l) {
+                for (ConfigValue item : l.items()) {
+                    out.add(subject(key, item));
+                }
+            } else {
+                out.add(subject(key, v));
+            }
+            return List.copyOf(out);
+        }
+
+        private String subject(String key, ConfigValue v) {
+            if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.STRING) {
+                String subj = (String) s.value();
+                if (subj.isBlank()) {
+                    throw err(v, "empty subject in \"" + key + "\"");
+                }
+                return subj;
+            }
+            throw err(v, "\"" + key + "\" must be a subject or a list of subjects, got " + v.typeName());
+        }
+
+        private Permissions.ResponsePermission responsePermission(ConfigMap.Entry e) {
+            ConfigValue v = e.value();
+            if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.BOOLEAN) {
+                return (Boolean) s.value() ? Permissions.ResponsePermission.DEFAULT : null;
+            }
+            if (!(v instanceof ConfigMap m)) {
+                throw err(v, "\"" + e.key() + "\" must be true, false or a map {max, expires}, got " + v.typeName());
+            }
+            int max = Permissions.ResponsePermission.DEFAULT.maxMsgs();
+            Duration expires = Permissions.ResponsePermission.DEFAULT.expires();
+            for (ConfigMap.Entry f : m.entries()) {
+                switch (f.key().toLowerCase(Locale.ROOT)) {
+                    case "max", "max_msgs", "max_messages", "max_responses" -> max = intValue(f);
+                    case "expires", "expiration", "ttl" -> expires = duration(f);
+                    default -> unknownField(m, f);
+                }
+            }
+            return new Permissions.ResponsePermission(max, expires);
+        }
+
+        private void accounts(AuthConfig auth, ConfigMap.Entry e) {
+            ConfigValue v = e.value();
+            if (v instanceof ConfigList l) {
+                for (ConfigValue item : l.items()) {
+                    String name = subject("accounts", item);
+                    auth.accounts.put(name, new AccountConfig(name, false));
+                }
+                return;
+            }
+            ConfigMap m = map(e);
+            for (ConfigMap.Entry acc : m.entries()) {
+                String name = acc.key();
+                boolean js = false;
+                if (!(acc.value() instanceof ConfigMap body)) {
+                    problem(acc.value().position(), "account \"" + name + "\" must be a block, got " + acc.value().typeName());
+                    continue;
+                }
+                auth.accounts.put(name, new AccountConfig(name, false));
+                for (ConfigMap.Entry f : body.entries()) {
+                    try {
+                        switch (f.key().toLowerCase(Locale.ROOT)) {
+                            case "users" -> users(auth, f, name);
+                            case "jetstream" -> js = jetstreamFlag(f);
+                            default -> {
+                                if (IGNORED_ACCOUNT.contains(f.key().toLowerCase(Locale.ROOT))) {
+                                    warnings.add(f.keyPosition() + ": account \"" + f.key() + "\" is not supported yet; ignored");
+                                } else {
+                                    unknownField(body, f);
+                                }
+                            }
+                        }
+                    } catch (ConfigException ce) {
+                        problems.addAll(ce.problems());
+                    }
+                }
+                auth.accounts.put(name, new AccountConfig(name, js));
+            }
+        }
+
+        /** An account's {@code jetstream}: a bool, enabled/disabled, or a limits block (enabled). */
+        private boolean jetstreamFlag(ConfigMap.Entry f) {
+            ConfigValue v = f.value();
+            if (v instanceof ConfigMap) {
+                return true;
+            }
+            if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.STRING) {
+                return enabledDisabled(s);
+            }
+            return bool(f);
+        }
+
+        private boolean enabledDisabled(ConfigScalar s) {
+            switch (((String) s.value()).toLowerCase(Locale.ROOT)) {
+                case "enabled", "enable" -> {
+                    return true;
+                }
+                case "disabled", "disable" -> {
+                    return false;
+                }
+                default -> throw err(s, "expected 'enabled' or 'disabled' for string value, got '" + s.value() + "'");
+            }
+        }
+
+        // ---- jetstream ----
+
+        private void jetstream(ServerOptions o, ConfigMap.Entry e) {
+            ConfigValue v = e.value();
+            if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.STRING) {
+                o.jetstream = enabledDisabled(s);
+                return;
+            }
+            if (!(v instanceof ConfigMap m)) {
+                o.jetstream = bool(e);
+                return;
+            }
+            o.jetstream = true;
+            for (ConfigMap.Entry f : m.entries()) {
+                try {
+                    String k = f.key().toLowerCase(Locale.ROOT);
+                    switch (k) {
+                        case "enabled", "enable" -> o.jetstream = bool(f);
+                        case "store_dir", "storedir", "store" -> o.storeDir = string(f);
+                        case "max_memory_store", "max_mem_store", "max_mem" -> o.jetstreamMaxMemory = integer(f);
+                        case "max_file_store", "max_file" -> o.jetstreamMaxStore = integer(f);
+                        case "domain" -> o.jetstreamDomain = string(f);
+                        case "sync_interval", "sync" -> syncInterval = syncInterval(f);
+                        default -> {
+                            if (IGNORED_JETSTREAM.contains(k)) {
+                                warnings.add(f.keyPosition() + ": jetstream \"" + f.key() + "\" is not supported yet; ignored");
+                            } else {
+                                unknownField(m, f);
+                            }
+                        }
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+        }
+
+        /** {@code sync_interval}: a duration, or {@code always} (every write fsynced, represented as zero). */
+        private Duration syncInterval(ConfigMap.Entry f) {
+            if (f.value() instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.STRING
+                    && "always".equalsIgnoreCase((String) s.value())) {
+                return Duration.ZERO;
+            }
+            return duration(f);
+        }
+
+        // ---- cross-references ----
+
+        private void crossCheck(ServerOptions o, AuthConfig auth) {
+            for (ConfigMap.Entry ref : accountRefs) {
+                String name = String.valueOf(((ConfigScalar) ref.value()).value());
+                if (!auth.accounts.containsKey(name)) {
+                    problem(ref.value().position(), "account \"" + name + "\" is not defined in the accounts block");
+                }
+            }
+            if (noAuthUserEntry != null) {
+                String name = auth.noAuthUser;
+                boolean found = auth.users.stream().anyMatch(u -> u.username().equals(name))
+                        || auth.nkeys.stream().anyMatch(n -> n.nkey().equals(name));
+                if (auth.users.isEmpty() && auth.nkeys.isEmpty()) {
+                    problem(noAuthUserEntry.value().position(), "no_auth_user: \"" + name + "\" present, but users are not defined");
+                } else if (!found) {
+                    problem(noAuthUserEntry.value().position(), "no_auth_user: \"" + name
+                            + "\" not present as user in authorization block or account configuration");
+                }
+            }
+            if (maxPayloadEntry != null && o.maxPayload > o.maxPending) {
+                problem(maxPayloadEntry.value().position(), "max_payload (" + o.maxPayload + ") cannot be higher than max_pending ("
+                        + o.maxPending + ")");
+            }
+        }
+
+        // ---- typed accessors ----
+
+        private ConfigException err(ConfigValue at, String message) {
+            return new ConfigException(at.position(), message);
+        }
+
+        private ConfigException wrongType(ConfigMap.Entry e, String expected) {
+            ConfigValue v = e.value();
+            String shown = v instanceof ConfigScalar s ? v.typeName() + " \"" + s.raw() + "\"" : v.typeName();
+            return err(v, "\"" + e.key() + "\" must be " + expected + ", got " + shown);
+        }
+
+        private ConfigScalar scalar(ConfigMap.Entry e, ConfigScalar.Kind kind, String expected) {
+            if (e.value() instanceof ConfigScalar s && s.kind() == kind) {
+                return s;
+            }
+            throw wrongType(e, expected);
+        }
+
+        private String string(ConfigMap.Entry e) {
+            return (String) scalar(e, ConfigScalar.Kind.STRING, "a string").value();
+        }
+
+        private boolean bool(ConfigMap.Entry e) {
+            return (Boolean) scalar(e, ConfigScalar.Kind.BOOLEAN, "a boolean (true/false)").value();
+        }
+
+        private long integer(ConfigMap.Entry e) {
+            return (Long) scalar(e, ConfigScalar.Kind.INTEGER, "an integer").value();
+        }
+
+        private int intValue(ConfigMap.Entry e) {
+            long v = integer(e);
+            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                throw err(e.value(), "\"" + e.key() + "\" value " + v + " is out of range");
+            }
+            return (int) v;
+        }
+
+        private int nonNegativeInt(ConfigMap.Entry e) {
+            int v = intValue(e);
+            if (v < 0) {
+                throw err(e.value(), "\"" + e.key() + "\" must not be negative, got " + v);
+            }
+            return v;
+        }
+
+        /** A port: -1 (random) to 65535, as nats-server allows {@code port: -1}. */
+        private int port(ConfigMap.Entry e) {
+            long v = integer(e);
+            if (v < -1 || v > 65535) {
+                throw err(e.value(), "\"" + e.key() + "\" " + v + " is not a valid port (-1 for random, 0-65535)");
+            }
+            return (int) v;
+        }
+
+        /** A number of seconds (integer or float). */
+        private double seconds(ConfigMap.Entry e) {
+            if (e.value() instanceof ConfigScalar s && (s.kind() == ConfigScalar.Kind.INTEGER || s.kind() == ConfigScalar.Kind.FLOAT)) {
+                return ((Number) s.value()).doubleValue();
+            }
+            throw wrongType(e, "a number of seconds");
+        }
+
+        /**
+         * A duration: a string such as {@code "2m"} or {@code 10s}, or an integer number of seconds
+         * (which nats-server also accepts, with a warning). An unquoted {@code 2m} is the integer
+         * 2000000 (size suffix) and so means 2000000 seconds, exactly as in nats-server; a warning says so.
+         */
+        private Duration duration(ConfigMap.Entry e) {
+            ConfigValue v = e.value();
+            if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.STRING) {
+                try {
+                    return Durations.parse((String) s.value());
+                } catch (IllegalArgumentException ex) {
+                    throw err(v, "\"" + e.key() + "\": " + ex.getMessage());
+                }
+            }
+            if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.INTEGER) {
+                long secs = (Long) s.value();
+                if (s.raw().chars().allMatch(c -> Character.isDigit(c) || c == '-')) {
+                    warnings.add(v.position() + ": \"" + e.key() + "\" should be written as a duration such as \"" + secs
+                            + "s\"; read as " + secs + " seconds");
+                } else {
+                    warnings.add(v.position() + ": \"" + e.key() + "\": unquoted " + s.raw() + " is the number " + secs
+                            + " (size suffix) and is read as " + secs + " seconds; write \"" + s.raw() + "\" in quotes for a duration");
+                }
+                try {
+                    return Duration.ofSeconds(secs);
+                } catch (ArithmeticException ex) {
+                    throw err(v, "\"" + e.key() + "\" is out of range");
+                }
+            }
+            throw wrongType(e, "a duration such as \"2m\" or \"10s\", or a number of seconds");
+        }
+
+        private ConfigMap map(ConfigMap.Entry e) {
+            if (e.value() instanceof ConfigMap m) {
+                return m;
+            }
+            throw wrongType(e, "a block { ... }");
+        }
+
+        private ConfigList list(ConfigMap.Entry e) {
+            if (e.value() instanceof ConfigList l) {
+                return l;
+            }
+            throw wrongType(e, "an array [ ... ]");
+        }
+
+        private HostPort hostPort(ConfigMap.Entry e, String defaultHost) {
+            ConfigValue v = e.value();
+            if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.INTEGER) {
+                return new HostPort(defaultHost, port(e));
+            }
+            String text = string(e);
+            int colon = text.lastIndexOf(':');
+            if (colon < 0) {
+                return new HostPort(text, null);
+            }
+            String host = text.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(text.substring(colon + 1));
+            } catch (NumberFormatException ex) {
+                throw err(v, "\"" + e.key() + "\": could not parse port in \"" + text + "\"");
+            }
+            if (port < -1 || port > 65535) {
+                throw err(v, "\"" + e.key() + "\": " + port + " is not a valid port");
+            }
+            return new HostPort(host.isEmpty() ? defaultHost : host, port);
+        }
+    }
+
+    private record HostPort(String host, Integer port) {
+    }
+
+    /** Convenience: parse a file and map it (with process-environment variables and defaults). */
+    public static MappedConfig load(java.nio.file.Path file) {
+        return new OptionsMapper().map(new ConfigParser().parseFile(file));
+    }
+
+}
