@@ -5,13 +5,16 @@ import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import io.weft.server.cli.ServeArgs;
 import io.weft.server.cli.ServeCommand;
+import io.weft.server.cli.UsageException;
 import io.weft.server.config.ConfigException;
+import io.weft.server.config.MappedConfig;
 import io.weft.server.monitor.MonitorHttpServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** {@code weft serve}: resolve flags and config, start the server, handle signals until it stops. */
 final class Serve {
@@ -25,37 +28,35 @@ final class Serve {
     static int run(String[] argv, PrintStream out, PrintStream err) {
         ServeArgs args;
         try {
-            args = ServeCommand.parse(argv);
-        } catch (IllegalArgumentException e) {
-            err.println("weft: " + e.getMessage());
-            err.println("Use `weft serve --help` for the list of flags.");
+            args = ServeCommand.parse(List.of(argv));
+        } catch (UsageException e) {
+            err.println(e.withHint());
             return 1;
         }
-        if (args.help()) {
+        if (args.help) {
             out.print(ServeCommand.usage());
             return 0;
         }
-        if (args.version()) {
+        if (args.version) {
             out.println(versionLine());
             return 0;
         }
-        if (args.signal() != null) {
-            return Signals.send(args.signal(), args, err);
+        if (args.signal != null) {
+            return Signals.send(args.signal, err);
         }
-        ServerOptions opts;
+        ServeCommand command = new ServeCommand();
+        MappedConfig mapped;
         try {
-            opts = ServeCommand.resolve(args);
-        } catch (ConfigException e) {
-            err.println("weft: " + e.getMessage());
-            return 1;
-        } catch (IllegalArgumentException e) {
+            if (args.testConfig) {
+                out.println(command.checkConfig(args));
+                return 0;
+            }
+            mapped = command.resolveWithWarnings(args);
+        } catch (ConfigException | UsageException e) {
             err.println("weft: " + e.getMessage());
             return 1;
         }
-        if (args.testConfig()) {
-            out.println("weft: configuration file " + opts.configFile + " test is successful");
-            return 0;
-        }
+        ServerOptions opts = mapped.options();
         NatsLog log;
         try {
             log = new NatsLog(opts.debug, opts.trace, opts.logTime, opts.logFile);
@@ -63,10 +64,11 @@ final class Serve {
             err.println("weft: cannot open log file " + opts.logFile + ": " + e.getMessage());
             return 1;
         }
-        return serve(args, opts, log);
+        return serve(command, args, mapped, log);
     }
 
-    private static int serve(ServeArgs args, ServerOptions opts, NatsLog log) {
+    private static int serve(ServeCommand command, ServeArgs args, MappedConfig mapped, NatsLog log) {
+        ServerOptions opts = mapped.options();
         log.notice("Starting weft (nats-server compatible)");
         log.notice("  Version:  " + Server.WEFT_VERSION + " (protocol of nats-server " + Server.COMPAT_VERSION + ")");
         log.notice("  Java:     " + Runtime.version());
@@ -75,6 +77,9 @@ final class Serve {
         log.notice("  ID:       " + server.serverId());
         if (!opts.configFile.isEmpty()) {
             log.notice("Using configuration file: " + opts.configFile);
+        }
+        for (String w : mapped.warnings()) {
+            log.warn(w);
         }
         if (opts.jetstream) {
             if (!opts.storeDir.isEmpty()) {
@@ -101,7 +106,7 @@ final class Serve {
             return 1;
         }
         writePid(opts, log);
-        Signals.install(server, args, log);
+        Signals.install(server, command, args, log);
         log.notice("Server is ready");
         try {
             server.awaitShutdown();

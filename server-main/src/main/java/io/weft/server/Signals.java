@@ -25,10 +25,10 @@ final class Signals {
     private Signals() {
     }
 
-    static void install(Server server, ServeArgs args, NatsLog log) {
+    static void install(Server server, ServeCommand command, ServeArgs args, NatsLog log) {
         Signal.handle(new Signal("TERM"), s -> stop(server, log, "terminated"));
         Signal.handle(new Signal("INT"), s -> stop(server, log, "interrupt"));
-        Signal.handle(new Signal("HUP"), s -> Thread.ofVirtual().start(() -> reload(server, args, log)));
+        Signal.handle(new Signal("HUP"), s -> Thread.ofVirtual().start(() -> reload(server, command, args, log)));
         Signal.handle(new Signal("USR1"), s -> {
             try {
                 log.reopen();
@@ -51,10 +51,10 @@ final class Signals {
         Thread.ofVirtual().start(server::shutdown);
     }
 
-    static void reload(Server server, ServeArgs args, NatsLog log) {
+    static void reload(Server server, ServeCommand command, ServeArgs args, NatsLog log) {
         log.notice("Trapped \"hangup\" signal");
         try {
-            ServerOptions next = ServeCommand.resolve(args);
+            ServerOptions next = command.resolve(args);
             log.configure(next.debug, next.trace, next.logTime, next.logFile);
             server.reload(next);
         } catch (Exception e) {
@@ -63,14 +63,9 @@ final class Signals {
     }
 
     /** {@code --signal CMD[=PID|=PIDFILE]}: sends the signal to a running weft. */
-    static int send(String spec, ServeArgs args, PrintStream err) {
-        String cmd = spec;
-        String target = null;
-        int eq = spec.indexOf('=');
-        if (eq >= 0) {
-            cmd = spec.substring(0, eq);
-            target = spec.substring(eq + 1);
-        }
+    static int send(ServeArgs.SignalRequest request, PrintStream err) {
+        String cmd = request.signal();
+        String target = request.pidOrFile();
         String signal = COMMANDS.get(cmd);
         if (signal == null) {
             err.println("weft: unknown signal \"" + cmd + "\" (use one of stop, quit, term, reopen, reload, ldm)");

@@ -1,5 +1,6 @@
 package io.weft.server.config;
 
+import io.weft.engine.auth.Nkeys;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
