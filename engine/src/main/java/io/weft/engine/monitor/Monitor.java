@@ -229,11 +229,11 @@ public final class Monitor {
         List<String> subjects = null;
         List<SubDetail> details = null;
         if (o.subs()) {
-            subjects = c.subscriptionSubjects();
+            subjects = nullIfEmpty(c.subscriptionSubjects());
         }
         if (o.detail()) {
             // nats-server names the account in the details of closed connections only
-            details = subDetails(c, s.closed() ? c.accountName() : null);
+            details = nullIfEmpty(subDetails(c, s.closed() ? c.accountName() : null));
         }
         String user = null;
         String account = null;
@@ -434,6 +434,10 @@ public final class Monitor {
     private static Jsz.Config jetStreamConfig(ServerOptions opts) {
         return new Jsz.Config(Math.max(0, opts.jetstreamMaxMemory), Math.max(0, opts.jetstreamMaxStore),
                 nz(opts.storeDir), nz(opts.jetstreamDomain));
+    }
+
+    private static <T> List<T> nullIfEmpty(List<T> list) {
+        return list == null || list.isEmpty() ? null : list;
     }
 
     private static String nz(String s) {
