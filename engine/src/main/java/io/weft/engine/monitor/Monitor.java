@@ -84,7 +84,7 @@ public final class Monitor {
                 server.serverName(),
                 Server.COMPAT_VERSION,
                 Server.PROTO,
-                "weft " + Server.WEFT_VERSION,
+                "weft " + Server.WEFT_VERSION + " java " + Runtime.version().feature(),
                 opts.host,
                 server.port(),
                 !opts.auth.isEmpty(),

@@ -40,6 +40,7 @@ class GoJsonTest {
     void healthzIsCompactAndMicroSignStaysRaw() {
         assertEquals("{\"status\":\"ok\"}", json.compact(Healthz.OK));
         assertEquals("\"320µs\"", json.compact("320µs"));
+        assertEquals("\"a\\u2028b\\u2029\"", json.compact("a\u2028b\u2029"));
     }
 
     @Test
