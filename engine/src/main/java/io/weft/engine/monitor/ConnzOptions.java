@@ -13,10 +13,11 @@ import java.util.Locale;
  * @param limit page size ({@code <= 0} becomes 1024)
  * @param cid only this connection id; 0 for all
  * @param account only connections of this account; "" for all
+ * @param user only connections authenticated as this user; "" for all
  * @param mqttClient only this MQTT client id ("" for all; weft has no MQTT so any value matches nothing)
  */
 public record ConnzOptions(ConnzSort sort, State state, boolean subs, boolean detail, boolean auth,
-                           int offset, int limit, long cid, String account, String mqttClient) {
+                           int offset, int limit, long cid, String account, String user, String mqttClient) {
     public static final int DEFAULT_LIMIT = 1024;
 
     /** Which connections: open (default), closed, or both ({@code any} or {@code all}). */
@@ -24,7 +25,7 @@ public record ConnzOptions(ConnzSort sort, State state, boolean subs, boolean de
 
     /** Defaults: open connections sorted by cid, 1024 per page. */
     public static ConnzOptions defaults() {
-        return new ConnzOptions(ConnzSort.CID, State.OPEN, false, false, false, 0, DEFAULT_LIMIT, 0, "", "");
+        return new ConnzOptions(ConnzSort.CID, State.OPEN, false, false, false, 0, DEFAULT_LIMIT, 0, "", "", "");
     }
 
     /** Reads and checks the query as nats-server does, with its error messages. */
@@ -60,7 +61,7 @@ public record ConnzOptions(ConnzSort sort, State state, boolean subs, boolean de
             throw new MonitorException("sort by " + sort.key() + " only valid on closed connections");
         }
         return new ConnzOptions(sort, state, subs, detail, auth, clampOffset(offset), clampLimit(limit), cid,
-                q.get("acc"), q.get("mqtt_client"));
+                q.get("acc"), q.get("user"), q.get("mqtt_client"));
     }
 
     static int clampOffset(long offset) {

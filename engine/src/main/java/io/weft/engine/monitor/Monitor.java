@@ -180,6 +180,9 @@ public final class Monitor {
         if (!o.account().isEmpty()) {
             pool.removeIf(s -> !o.account().equals(s.c().accountName()));
         }
+        if (!o.user().isEmpty()) {
+            pool.removeIf(s -> !o.user().equals(s.c().authorizedUser()));
+        }
         int total = pool.size();
         List<Snap> selected;
         int limit = o.limit();

@@ -13,6 +13,9 @@ public final class MonitorRequests {
     public static final List<String> PATHS = List.of("/varz", "/jsz", "/connz", "/accountz", "/accstatz",
             "/subsz", "/routez", "/leafz", "/gatewayz", "/healthz");
 
+    private static final List<String> JSZ_FLAGS = List.of("accounts", "streams", "consumers", "config",
+            "leader-only");
+
     private final Monitor monitor;
     private final GoJson json = new GoJson();
 
@@ -48,6 +51,9 @@ public final class MonitorRequests {
                 }
                 case "/routez" -> {
                     monitor.countRequest(counted);
+                    if (!q.get("subs").equals("detail")) {
+                        q.getBool("subs");
+                    }
                     doc = monitor.routez();
                 }
                 case "/gatewayz" -> {
@@ -68,10 +74,17 @@ public final class MonitorRequests {
                 }
                 case "/jsz" -> {
                     monitor.countRequest(counted);
+                    for (String flag : JSZ_FLAGS) {
+                        q.getBool(flag);
+                    }
+                    q.getInt("offset", 0);
+                    q.getInt("limit", 0);
                     doc = monitor.jsz();
                 }
                 case "/healthz" -> {
                     monitor.countRequest(counted);
+                    q.getBool("js-enabled-only");
+                    q.getBool("js-server-only");
                     return render(json.compact(monitor.healthz()), q);
                 }
                 default -> {

@@ -44,6 +44,14 @@ class MonitorRequestsTest {
         bad("/subscriptionsz", "limit=bad",
                 "Error decoding int for 'limit': strconv.Atoi: parsing \"bad\": invalid syntax");
         bad("/accountz", "acc=NOPE", "Account NOPE does not exist");
+        bad("/accstatz", "unused=bogus",
+                "Error decoding boolean for 'unused': strconv.ParseBool: parsing \"bogus\": invalid syntax");
+        bad("/jsz", "acc=A&accounts=bogus",
+                "Error decoding boolean for 'accounts': strconv.ParseBool: parsing \"bogus\": invalid syntax");
+        bad("/routez", "subs=bogus",
+                "Error decoding boolean for 'subs': strconv.ParseBool: parsing \"bogus\": invalid syntax");
+        bad("/healthz", "js-enabled-only=bogus",
+                "Error decoding boolean for 'js-enabled-only': strconv.ParseBool: parsing \"bogus\": invalid syntax");
     }
 
     @Test

@@ -205,6 +205,7 @@ class MonitorTest {
         assertNull(unknown.connections());
         assertEquals(0, unknown.total());
         assertEquals(0, connz(Map.of("mqtt_client", "x")).numConnections());
+        assertEquals(0, connz(Map.of("user", "alice")).total(), "nobody is authenticated");
     }
 
     @Test
