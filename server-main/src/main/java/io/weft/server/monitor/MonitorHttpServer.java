@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The HTTP monitoring endpoint ({@code -m}/{@code http_port}): nats-server's /varz, /connz,
@@ -25,6 +26,7 @@ public final class MonitorHttpServer {
     private final Server server;
     private final ServerLog log;
     private final MonitorRequests requests;
+    private final ReentrantLock lock = new ReentrantLock();
     private HttpServer http;
     private ExecutorService executor;
 
@@ -43,7 +45,16 @@ public final class MonitorHttpServer {
     }
 
     /** Binds and starts serving. */
-    public synchronized void start() throws IOException {
+    public void start() throws IOException {
+        lock.lock();
+        try {
+            startLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void startLocked() throws IOException {
         if (http != null) {
             return;
         }
@@ -61,19 +72,29 @@ public final class MonitorHttpServer {
     }
 
     /** Stops serving at once (monitoring requests are short). */
-    public synchronized void stop() {
-        HttpServer h = http;
-        if (h == null) {
-            return;
+    public void stop() {
+        lock.lock();
+        try {
+            HttpServer h = http;
+            if (h == null) {
+                return;
+            }
+            http = null;
+            h.stop(0);
+            executor.close();
+        } finally {
+            lock.unlock();
         }
-        http = null;
-        h.stop(0);
-        executor.close();
     }
 
     /** The bound port, or -1 when not started. */
-    public synchronized int port() {
-        return http == null ? -1 : http.getAddress().getPort();
+    public int port() {
+        lock.lock();
+        try {
+            return http == null ? -1 : http.getAddress().getPort();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The monitor behind the endpoint (for tests and for wiring). */
