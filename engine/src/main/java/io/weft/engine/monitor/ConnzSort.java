@@ -1,8 +1,11 @@
 package io.weft.engine.monitor;
 
 /**
- * The {@code sort=} keys of {@code /connz}. Counters, times since and round trips sort largest
- * first; cid and start oldest first; reason alphabetically. Ties keep cid order.
+ * The {@code sort=} keys of {@code /connz}, ordered as nats-server 2.9.10 orders them (checked
+ * against it): cid and start ascending; subs, pending, msgs/bytes to/from, last activity, stop
+ * and rtt largest first; uptime shortest first; reason alphabetically; and "idle", oddly, by
+ * time active (last activity minus start) largest first. Ties keep cid order. {@code rtt} is a
+ * 2.10 key (2.9.10 rejects it).
  */
 public enum ConnzSort {
     CID("cid"),

@@ -217,8 +217,10 @@ public final class Monitor {
             case BYTES_TO -> Comparator.comparingLong(Snap::outBytes).reversed();
             case BYTES_FROM -> Comparator.comparingLong(Snap::inBytes).reversed();
             case LAST -> Comparator.comparingLong(Snap::last).reversed();
-            case IDLE -> Comparator.comparingLong(Snap::idle).reversed();
-            case UPTIME -> Comparator.comparingLong(Snap::uptime).reversed();
+            // nats-server 2.9.10 orders "idle" by time active (last activity minus start), largest first
+            case IDLE -> Comparator.comparingLong((Snap s) -> s.last() - s.start()).reversed();
+            // and "uptime" shortest first
+            case UPTIME -> Comparator.comparingLong(Snap::uptime);
             case STOP -> Comparator.comparingLong(Snap::stop).reversed();
             case REASON -> Comparator.comparing(Snap::reason);
             case RTT -> Comparator.comparingLong(Snap::rtt).reversed();

@@ -11,6 +11,9 @@ import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -126,9 +129,19 @@ class MonitorTest {
         assertEquals(List.of(1L, 2L, 3L), cids(connz(Map.of("sort", "bytes_to"))));
         // carol spoke last
         assertEquals(3L, cids(connz(Map.of("sort", "last"))).get(0));
-        assertEquals(3, connz(Map.of("sort", "idle")).numConnections());
         assertEquals(3, connz(Map.of("sort", "rtt")).numConnections());
-        assertEquals(3, connz(Map.of("sort", "uptime")).numConnections());
+        // as nats-server 2.9.10: uptime shortest first, "idle" by time active (last - start) longest first
+        Connz all = connz(Map.of());
+        Comparator<Connz.ConnInfo> byCid = Comparator.comparingLong(Connz.ConnInfo::cid);
+        List<Long> uptime = all.connections().stream()
+                .sorted(Comparator.comparing((Connz.ConnInfo c) -> Instant.parse(c.start())).reversed().thenComparing(byCid))
+                .map(Connz.ConnInfo::cid).toList();
+        assertEquals(uptime, cids(connz(Map.of("sort", "uptime"))));
+        List<Long> idle = all.connections().stream()
+                .sorted(Comparator.comparing((Connz.ConnInfo c) -> Duration.between(Instant.parse(c.start()),
+                        Instant.parse(c.lastActivity()))).reversed().thenComparing(byCid))
+                .map(Connz.ConnInfo::cid).toList();
+        assertEquals(idle, cids(connz(Map.of("sort", "idle"))));
         assertEquals(3, connz(Map.of("sort", "pending")).numConnections());
     }
 
