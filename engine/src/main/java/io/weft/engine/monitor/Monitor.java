@@ -1,0 +1,451 @@
+package io.weft.engine.monitor;
+
+import io.weft.engine.ServerOptions;
+import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.protocol.ConnectOptions;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.ClientConnection;
+import io.weft.engine.server.Server;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Builds the monitoring documents (/varz, /connz, /subsz, ...) of one {@link Server}, shaped as
+ * nats-server's. Reads only the server's public views; "now" comes from the server's clock.
+ */
+public final class Monitor {
+    private static final String KIND_CLIENT = "Client";
+    private static final String TYPE_NATS = "nats";
+
+    private final Server server;
+    private final SubsStatsSource subsStats;
+    private final HostStats host;
+    private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
+    private volatile String httpHost;
+    private volatile int httpPort;
+
+    /** A monitor whose sublist statistics only count subscriptions, and without host figures. */
+    public Monitor(Server server) {
+        this(server, null, HostStats.NONE);
+    }
+
+    /**
+     * @param subsStats an account's sublist statistics; null counts the subscriptions of the
+     *                  account's open connections and leaves the other figures at zero
+     * @param host process memory and CPU for /varz
+     */
+    public Monitor(Server server, SubsStatsSource subsStats, HostStats host) {
+        this.server = server;
+        this.subsStats = subsStats != null ? subsStats : this::countedStats;
+        this.host = host;
+        ServerOptions opts = server.options();
+        this.httpHost = opts.httpHost;
+        this.httpPort = opts.httpPort;
+    }
+
+    public Server server() {
+        return server;
+    }
+
+    /** Tells /varz where the monitoring endpoint is actually bound. */
+    public void setHttpAddress(String host, int port) {
+        this.httpHost = host;
+        this.httpPort = port;
+    }
+
+    /** Counts one request to a monitoring path, reported in /varz {@code http_req_stats}. */
+    public void countRequest(String path) {
+        requests.computeIfAbsent(path, p -> new LongAdder()).increment();
+    }
+
+    private long now() {
+        return server.env().clock().currentTimeMillis();
+    }
+
+    // ---------------------------------------------------------------- /varz
+
+    public Varz varz() {
+        ServerOptions opts = server.options();
+        long now = now();
+        Map<String, Long> reqs = new TreeMap<>();
+        requests.forEach((k, v) -> reqs.put(k, v.sum()));
+        SubsStats subs = totalStats();
+        Varz.JetStreamVarz js = opts.jetstream
+                ? new Varz.JetStreamVarz(jetStreamConfig(opts), new Jsz.Stats(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0)))
+                : Varz.JetStreamVarz.DISABLED;
+        return new Varz(
+                server.serverId(),
+                server.serverName(),
+                Server.COMPAT_VERSION,
+                Server.PROTO,
+                "weft " + Server.WEFT_VERSION + " java " + Runtime.version().feature(),
+                opts.host,
+                server.port(),
+                !opts.auth.isEmpty(),
+                opts.maxConnections,
+                opts.pingInterval.toNanos(),
+                opts.pingMax,
+                httpHost,
+                httpPort,
+                "",
+                0,
+                authTimeoutSeconds(opts),
+                opts.maxControlLine,
+                opts.maxPayload,
+                opts.maxPending,
+                Map.of(),
+                Map.of(),
+                Map.of(),
+                Map.of(),
+                Map.of(),
+                js,
+                2.0,
+                opts.writeDeadline.toNanos(),
+                GoFormat.time(server.startMillis()),
+                GoFormat.time(now),
+                GoFormat.uptime(now - server.startMillis()),
+                host.memoryBytes(),
+                host.cores(),
+                host.maxProcs(),
+                host.cpuPercent(),
+                server.openClients().size(),
+                server.totalConnections(),
+                0,
+                0,
+                0,
+                server.inMsgs(),
+                server.outMsgs(),
+                server.inBytes(),
+                server.outBytes(),
+                server.slowConsumers(),
+                subs.numSubscriptions(),
+                reqs,
+                GoFormat.time(server.configLoadMillis()),
+                "");
+    }
+
+    private static double authTimeoutSeconds(ServerOptions opts) {
+        Double t = opts.auth.timeoutSeconds;
+        return t != null ? t : opts.authTimeout.toNanos() / 1e9;
+    }
+
+    // ---------------------------------------------------------------- /connz
+
+    /** A connection's figures, read once so that sorting sees consistent values. */
+    private record Snap(ClientConnection c, boolean closed, long cid, long start, long last, long stop,
+                        long uptime, long idle, long subs, long pending, long inMsgs, long outMsgs,
+                        long inBytes, long outBytes, long rtt, String reason) {
+    }
+
+    private static Snap snap(ClientConnection c, boolean closed, long now) {
+        long start = c.startMillis();
+        long last = c.lastActivityMillis();
+        long stop = closed ? c.stopMillis() : 0;
+        long end = closed ? stop : now;
+        return new Snap(c, closed, c.cid(), start, last, stop, end - start, end - last, c.subscriptionCount(),
+                c.pendingBytes(), c.inMsgs(), c.outMsgs(), c.inBytes(), c.outBytes(), c.rttNanos(),
+                nz(c.closeReason()));
+    }
+
+    public Connz connz(ConnzOptions o) {
+        long now = now();
+        String nowText = GoFormat.time(now);
+        if (!o.account().isEmpty() && findAccount(o.account()) == null) {
+            // nats-server answers an unknown account with an empty document
+            return new Connz("", nowText, 0, 0, 0, o.limit(), null);
+        }
+        List<Snap> pool = new ArrayList<>();
+        Map<Long, Boolean> seen = new LinkedHashMap<>();
+        if (o.state() != ConnzOptions.State.OPEN) {
+            for (ClientConnection c : server.closedClients()) {
+                if (seen.putIfAbsent(c.cid(), Boolean.TRUE) == null) {
+                    pool.add(snap(c, true, now));
+                }
+            }
+        }
+        if (o.state() != ConnzOptions.State.CLOSED) {
+            for (ClientConnection c : server.openClients()) {
+                if (seen.putIfAbsent(c.cid(), Boolean.TRUE) == null) {
+                    // a connection closing right now is reported as open until it leaves the list
+                    pool.add(snap(c, false, now));
+                }
+            }
+        }
+        if (!o.account().isEmpty()) {
+            pool.removeIf(s -> !o.account().equals(s.c().accountName()));
+        }
+        if (!o.user().isEmpty()) {
+            pool.removeIf(s -> !o.user().equals(s.c().authorizedUser()));
+        }
+        int total = pool.size();
+        List<Snap> selected;
+        int limit = o.limit();
+        int offset = o.offset();
+        if (!o.mqttClient().isEmpty()) {
+            selected = List.of();
+        } else if (o.cid() > 0) {
+            limit = 1;
+            selected = pool.stream().filter(s -> s.cid() == o.cid()).limit(1).toList();
+        } else {
+            pool.sort(comparator(o.sort()));
+            int from = Math.min(offset, pool.size());
+            int to = (int) Math.min((long) from + limit, pool.size());
+            selected = pool.subList(from, to);
+        }
+        List<Connz.ConnInfo> infos = new ArrayList<>(selected.size());
+        for (Snap s : selected) {
+            infos.add(connInfo(s, o));
+        }
+        return new Connz(server.serverId(), nowText, infos.size(), total, offset, limit, infos);
+    }
+
+    private static Comparator<Snap> comparator(ConnzSort sort) {
+        Comparator<Snap> byCid = Comparator.comparingLong(Snap::cid);
+        Comparator<Snap> primary = switch (sort) {
+            case CID -> byCid;
+            case START -> Comparator.comparingLong(Snap::start);
+            case SUBS -> Comparator.comparingLong(Snap::subs).reversed();
+            case PENDING -> Comparator.comparingLong(Snap::pending).reversed();
+            case MSGS_TO -> Comparator.comparingLong(Snap::outMsgs).reversed();
+            case MSGS_FROM -> Comparator.comparingLong(Snap::inMsgs).reversed();
+            case BYTES_TO -> Comparator.comparingLong(Snap::outBytes).reversed();
+            case BYTES_FROM -> Comparator.comparingLong(Snap::inBytes).reversed();
+            case LAST -> Comparator.comparingLong(Snap::last).reversed();
+            // nats-server 2.9.10 orders "idle" by time active (last activity minus start), largest first
+            case IDLE -> Comparator.comparingLong((Snap s) -> s.last() - s.start()).reversed();
+            // and "uptime" shortest first
+            case UPTIME -> Comparator.comparingLong(Snap::uptime);
+            case STOP -> Comparator.comparingLong(Snap::stop).reversed();
+            case REASON -> Comparator.comparing(Snap::reason);
+            case RTT -> Comparator.comparingLong(Snap::rtt).reversed();
+        };
+        return primary.thenComparing(byCid);
+    }
+
+    private Connz.ConnInfo connInfo(Snap s, ConnzOptions o) {
+        ClientConnection c = s.c();
+        ConnectOptions co = c.connectOptions();
+        List<String> subjects = null;
+        List<SubDetail> details = null;
+        if (o.subs()) {
+            subjects = nullIfEmpty(c.subscriptionSubjects());
+        }
+        if (o.detail()) {
+            // nats-server names the account in the details of closed connections only
+            details = nullIfEmpty(subDetails(c, s.closed() ? c.accountName() : null));
+        }
+        String user = null;
+        String account = null;
+        if (o.auth() && !nz(c.authorizedUser()).isEmpty()) {
+            user = c.authorizedUser();
+            account = c.accountName();
+        }
+        return new Connz.ConnInfo(
+                s.cid(),
+                KIND_CLIENT,
+                TYPE_NATS,
+                c.ip(),
+                c.remotePort(),
+                GoFormat.time(s.start()),
+                GoFormat.time(s.last()),
+                s.closed() ? GoFormat.time(s.stop()) : null,
+                s.closed() ? s.reason() : null,
+                GoFormat.rtt(s.rtt()),
+                GoFormat.uptime(s.uptime()),
+                GoFormat.uptime(s.idle()),
+                s.pending(),
+                s.inMsgs(),
+                s.outMsgs(),
+                s.inBytes(),
+                s.outBytes(),
+                s.subs(),
+                co == null ? null : co.name(),
+                co == null ? null : co.lang(),
+                co == null ? null : co.version(),
+                user,
+                account,
+                subjects,
+                details);
+    }
+
+    private static List<SubDetail> subDetails(ClientConnection c, String account) {
+        List<SubDetail> list = new ArrayList<>();
+        for (ClientConnection.SubscriptionView v : c.subscriptions()) {
+            list.add(new SubDetail(account, v.subject(), v.queue(), v.sid(), v.delivered(), v.max(), c.cid()));
+        }
+        return list;
+    }
+
+    // ---------------------------------------------------------------- /subsz
+
+    public Subsz subsz(SubszOptions o) {
+        SubsStats stats;
+        if (!o.account().isEmpty()) {
+            Account a = findAccount(o.account());
+            stats = a == null ? SubsStats.ZERO : subsStats.stats(a);
+        } else {
+            stats = totalStats();
+        }
+        if (!o.subs()) {
+            return Subsz.statsOnly(stats);
+        }
+        List<SubDetail> all = new ArrayList<>();
+        for (ClientConnection c : server.openClients()) {
+            String acc = c.accountName();
+            if (!o.account().isEmpty() && !o.account().equals(acc)) {
+                continue;
+            }
+            for (ClientConnection.SubscriptionView v : c.subscriptions()) {
+                if (!o.test().isEmpty() && !SubjectMatch.matches(v.subject(), o.test())) {
+                    continue;
+                }
+                all.add(new SubDetail(acc, v.subject(), v.queue(), v.sid(), v.delivered(), v.max(), c.cid()));
+            }
+        }
+        // openClients() is in cid order and each client's views in sid order; group by account
+        all.sort(Comparator.comparing(SubDetail::account));
+        int from = Math.min(o.offset(), all.size());
+        int to = (int) Math.min((long) from + o.limit(), all.size());
+        List<SubDetail> page = List.copyOf(all.subList(from, to));
+        if (page.isEmpty()) {
+            return Subsz.statsOnly(stats);
+        }
+        return Subsz.withList(server.serverId(), GoFormat.time(now()), stats, o.offset(), o.limit(), page);
+    }
+
+    private SubsStats totalStats() {
+        SubsStats total = SubsStats.ZERO;
+        for (Account a : sortedAccounts()) {
+            total = total.plus(subsStats.stats(a));
+        }
+        return total;
+    }
+
+    private SubsStats countedStats(Account a) {
+        long n = 0;
+        for (ClientConnection c : server.openClients()) {
+            if (a.name().equals(c.accountName())) {
+                n += c.subscriptionCount();
+            }
+        }
+        return SubsStats.of(n, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    // ---------------------------------------------------------------- /accountz, /accstatz
+
+    /** {@code /accountz}; {@code acc} is "" for the list of names. */
+    public Accountz accountz(String acc) throws MonitorException {
+        String nowText = GoFormat.time(now());
+        if (acc == null || acc.isEmpty()) {
+            List<String> names = new ArrayList<>();
+            for (Account a : sortedAccounts()) {
+                names.add(a.name());
+            }
+            return new Accountz(server.serverId(), nowText, "", names, null);
+        }
+        Account a = findAccount(acc);
+        if (a == null) {
+            throw new MonitorException("Account " + acc + " does not exist");
+        }
+        SubsStats stats = subsStats.stats(a);
+        Accountz.AccountInfo info = new Accountz.AccountInfo(a.name(), GoFormat.time(server.configLoadMillis()),
+                false, true, jetStreamEnabled(a), 0, a.clientCount(), stats.numSubscriptions(), stats);
+        return new Accountz(server.serverId(), nowText, "", null, info);
+    }
+
+    /** {@code /accstatz}; accounts without connections are listed only when {@code unused}. */
+    public Accstatz accstatz(boolean unused) {
+        Map<String, long[]> sums = new TreeMap<>();
+        for (ClientConnection c : server.openClients()) {
+            long[] s = sums.computeIfAbsent(c.accountName(), k -> new long[5]);
+            s[0]++;
+            s[1] += c.outMsgs();
+            s[2] += c.outBytes();
+            s[3] += c.inMsgs();
+            s[4] += c.inBytes();
+        }
+        List<Accstatz.AccountStat> list = new ArrayList<>();
+        for (Account a : sortedAccounts()) {
+            long[] s = sums.getOrDefault(a.name(), new long[5]);
+            if (s[0] == 0 && !unused) {
+                continue;
+            }
+            list.add(new Accstatz.AccountStat(a.name(), s[0], 0, s[0], new Accstatz.Data(s[1], s[2]),
+                    new Accstatz.Data(s[3], s[4]), 0));
+        }
+        return new Accstatz(server.serverId(), GoFormat.time(now()), list);
+    }
+
+    private boolean jetStreamEnabled(Account a) {
+        ServerOptions opts = server.options();
+        if (!opts.jetstream) {
+            return false;
+        }
+        AccountConfig ac = opts.auth.accounts.get(a.name());
+        return ac == null ? Account.GLOBAL.equals(a.name()) : ac.jetstream();
+    }
+
+    private Account findAccount(String name) {
+        for (Account a : server.accounts()) {
+            if (a.name().equals(name)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    private List<Account> sortedAccounts() {
+        List<Account> list = new ArrayList<>(server.accounts());
+        list.sort(Comparator.comparing(Account::name));
+        return list;
+    }
+
+    // ---------------------------------------------------------------- the rest
+
+    public Routez routez() {
+        return new Routez(server.serverId(), GoFormat.time(now()), 0, List.of());
+    }
+
+    public Gatewayz gatewayz() {
+        return new Gatewayz(server.serverId(), GoFormat.time(now()), Map.of(), Map.of());
+    }
+
+    public Leafz leafz() {
+        return new Leafz(server.serverId(), GoFormat.time(now()), 0, null);
+    }
+
+    public Healthz healthz() {
+        return Healthz.OK;
+    }
+
+    /** {@code /jsz}: JetStream usage (zero until JetStream exists), or the "disabled" document. */
+    public Jsz jsz() {
+        ServerOptions opts = server.options();
+        String nowText = GoFormat.time(now());
+        Jsz.Api api = new Jsz.Api(0, 0);
+        if (!opts.jetstream) {
+            return new Jsz(server.serverId(), nowText, true, new Jsz.Config(0, 0, "", ""), 0, 0, 0, 0, 0, 0, api,
+                    0, 0, 0, 0);
+        }
+        return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), 0, 0, 0, 0, 0, 0, api, 0, 0, 0, 0);
+    }
+
+    private static Jsz.Config jetStreamConfig(ServerOptions opts) {
+        return new Jsz.Config(Math.max(0, opts.jetstreamMaxMemory), Math.max(0, opts.jetstreamMaxStore),
+                nz(opts.storeDir), nz(opts.jetstreamDomain));
+    }
+
+    private static <T> List<T> nullIfEmpty(List<T> list) {
+        return list == null || list.isEmpty() ? null : list;
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}

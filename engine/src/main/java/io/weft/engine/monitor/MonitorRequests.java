@@ -1,0 +1,124 @@
+package io.weft.engine.monitor;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Routes a monitoring request (path and raw query) to the {@link Monitor} and renders the answer
+ * as nats-server does: indented JSON, JSONP when {@code callback=} is given, plain-text 400 for
+ * bad query values, 404 for unknown paths. Independent of any HTTP library.
+ */
+public final class MonitorRequests {
+    /** The paths served, in the order the index page lists them. */
+    public static final List<String> PATHS = List.of("/varz", "/jsz", "/connz", "/accountz", "/accstatz",
+            "/subsz", "/routez", "/leafz", "/gatewayz", "/healthz");
+
+    private static final List<String> JSZ_FLAGS = List.of("accounts", "streams", "consumers", "config",
+            "leader-only");
+
+    private final Monitor monitor;
+    private final GoJson json = new GoJson();
+
+    public MonitorRequests(Monitor monitor) {
+        this.monitor = monitor;
+    }
+
+    public Monitor monitor() {
+        return monitor;
+    }
+
+    public MonitorResponse handle(String path, String rawQuery) {
+        MonitorQuery q = MonitorQuery.parse(rawQuery);
+        String counted = path.equals("/subscriptionsz") ? "/subsz" : path;
+        try {
+            Object doc;
+            switch (path) {
+                case "/" -> {
+                    monitor.countRequest("/");
+                    return new MonitorResponse(200, MonitorResponse.HTML, index().getBytes(StandardCharsets.UTF_8));
+                }
+                case "/varz" -> {
+                    monitor.countRequest(counted);
+                    doc = monitor.varz();
+                }
+                case "/connz" -> {
+                    monitor.countRequest(counted);
+                    doc = monitor.connz(ConnzOptions.parse(q));
+                }
+                case "/subsz", "/subscriptionsz" -> {
+                    monitor.countRequest(counted);
+                    doc = monitor.subsz(SubszOptions.parse(q));
+                }
+                case "/routez" -> {
+                    monitor.countRequest(counted);
+                    if (!q.get("subs").equals("detail")) {
+                        q.getBool("subs");
+                    }
+                    doc = monitor.routez();
+                }
+                case "/gatewayz" -> {
+                    monitor.countRequest(counted);
+                    doc = monitor.gatewayz();
+                }
+                case "/leafz" -> {
+                    monitor.countRequest(counted);
+                    doc = monitor.leafz();
+                }
+                case "/accountz" -> {
+                    monitor.countRequest(counted);
+                    doc = monitor.accountz(q.get("acc"));
+                }
+                case "/accstatz" -> {
+                    monitor.countRequest(counted);
+                    doc = monitor.accstatz(q.getBool("unused"));
+                }
+                case "/jsz" -> {
+                    monitor.countRequest(counted);
+                    for (String flag : JSZ_FLAGS) {
+                        q.getBool(flag);
+                    }
+                    q.getInt("offset", 0);
+                    q.getInt("limit", 0);
+                    doc = monitor.jsz();
+                }
+                case "/healthz" -> {
+                    monitor.countRequest(counted);
+                    q.getBool("js-enabled-only");
+                    q.getBool("js-server-only");
+                    return render(json.compact(monitor.healthz()), q);
+                }
+                default -> {
+                    return MonitorResponse.NOT_FOUND;
+                }
+            }
+            return render(json.indent(doc), q);
+        } catch (MonitorException e) {
+            return MonitorResponse.badRequest(e.getMessage());
+        }
+    }
+
+    private static MonitorResponse render(String body, MonitorQuery q) {
+        String callback = q.get("callback");
+        if (!callback.isEmpty()) {
+            return new MonitorResponse(200, MonitorResponse.JAVASCRIPT,
+                    (callback + "(" + body + ")").getBytes(StandardCharsets.UTF_8));
+        }
+        return new MonitorResponse(200, MonitorResponse.JSON, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String index() {
+        StringBuilder sb = new StringBuilder(1024);
+        sb.append("<html lang=\"en\">\n<head><title>weft monitoring</title>\n")
+                .append("<style>body { font-family: sans-serif; margin-left: 32px } a { display: block; padding-bottom: 6px }</style>\n")
+                .append("</head>\n<body>\n<h2>weft</h2>\n<p>nats-server ")
+                .append(io.weft.engine.server.Server.COMPAT_VERSION).append(" compatible</p>\n");
+        String[] labels = {"General", "JetStream", "Connections", "Accounts", "Account Stats", "Subscriptions",
+            "Routes", "LeafNodes", "Gateways", "Health Probe"};
+        for (int i = 0; i < PATHS.size(); i++) {
+            sb.append("<a href=.").append(PATHS.get(i)).append('>').append(labels[i]).append("</a>\n");
+        }
+        sb.append("<a href=https://docs.nats.io/running-a-nats-service/nats_admin/monitoring>Help</a>\n")
+                .append("</body>\n</html>\n");
+        return sb.toString();
+    }
+}
