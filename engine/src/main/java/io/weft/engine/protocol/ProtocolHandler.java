@@ -69,4 +69,14 @@ public interface ProtocolHandler {
     default void onErr(String message) throws ProtocolException {
         throw ProtocolException.unknownOperation();
     }
+
+    /**
+     * Called by the parser when a callback above threw a {@link ProtocolException} whose
+     * {@link ProtocolException#closes()} is false (e.g. a permissions violation): the parser has
+     * already moved past that operation, so if this method returns normally parsing goes on with
+     * the next one. The default rethrows, which ends the {@code parse} call.
+     */
+    default void onRecoverableError(ProtocolException error) throws ProtocolException {
+        throw error;
+    }
 }
