@@ -276,7 +276,7 @@ public final class ProtocolParser {
                 }
             }
             case CONNECT -> {
-                String json = new String(b, off, n, StandardCharsets.UTF_8);
+                String json = new String(b, off, trimEnd(b, off, n), StandardCharsets.UTF_8);
                 try {
                     handler.onConnect(json);
                 } catch (ProtocolException e) {
@@ -284,7 +284,7 @@ public final class ProtocolParser {
                 }
             }
             case INFO -> {
-                String json = new String(b, off, n, StandardCharsets.UTF_8);
+                String json = new String(b, off, trimEnd(b, off, n), StandardCharsets.UTF_8);
                 try {
                     handler.onInfo(json);
                 } catch (ProtocolException e) {
@@ -474,6 +474,14 @@ public final class ProtocolParser {
             t++;
         }
         return t;
+    }
+
+    /** Length of {@code b[off, off+n)} without trailing blanks (nats-server sends "INFO {...} \r\n"). */
+    private static int trimEnd(byte[] b, int off, int n) {
+        while (n > 0 && isBlank(b[off + n - 1])) {
+            n--;
+        }
+        return n;
     }
 
     private static boolean isBlank(byte c) {
