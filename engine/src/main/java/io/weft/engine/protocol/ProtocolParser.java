@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
  *   <li>Op names are case-insensitive. PING, PONG and +OK ignore anything after the name up to
  *       the end of line ({@code PINGX} is a PING). Ops with arguments need a space or tab after
  *       the name.</li>
- *   <li>A line ends at {@code \n}; a {@code \r} before it is optional. Arguments are separated by
- *       any run of spaces/tabs.</li>
+ *   <li>A line ends at {@code \n}; one {@code \r} before it is optional. Arguments are separated
+ *       by any run of spaces/tabs (for SUB and UNSUB also {@code \r}, as nats-server does).</li>
  *   <li>A payload must be followed by exactly {@code \r\n}.</li>
  *   <li>The arguments of a line (after the op name and its blanks, without the line end) may be
  *       at most {@code maxControlLine} bytes. A declared payload size is checked against
@@ -248,7 +248,7 @@ public final class ProtocolParser {
             case MSG -> msgArgs(b, off, n, false);
             case HMSG -> msgArgs(b, off, n, true);
             case SUB -> {
-                int t = split(b, off, n);
+                int t = split(b, off, n, true);
                 if (t != 2 && t != 3) {
                     throw ProtocolException.silentClose("processSub Parse Error: " + quote(b, off, n));
                 }
@@ -262,7 +262,7 @@ public final class ProtocolParser {
                 }
             }
             case UNSUB -> {
-                int t = split(b, off, n);
+                int t = split(b, off, n, true);
                 if (t != 1 && t != 2) {
                     throw ProtocolException.silentClose("processUnsub Parse Error: " + quote(b, off, n));
                 }
@@ -313,7 +313,7 @@ public final class ProtocolParser {
     }
 
     private void pubArgs(byte[] b, int off, int n, boolean headers) throws ProtocolException {
-        int t = split(b, off, n);
+        int t = split(b, off, n, false);
         String what = headers ? "processHeaderPub" : "processPub";
         int need = headers ? 3 : 2;
         if (t != need && t != need + 1) {
@@ -344,7 +344,7 @@ public final class ProtocolParser {
     }
 
     private void msgArgs(byte[] b, int off, int n, boolean headers) throws ProtocolException {
-        int t = split(b, off, n);
+        int t = split(b, off, n, false);
         String what = headers ? "processHeaderMsgArgs" : "processMsgArgs";
         int need = headers ? 4 : 3;
         if (t != need && t != need + 1) {
@@ -452,19 +452,19 @@ public final class ProtocolParser {
     }
 
     /** Splits into blank-separated tokens; returns the token count (possibly > MAX_TOKENS). */
-    private int split(byte[] b, int off, int n) {
+    private int split(byte[] b, int off, int n, boolean crIsBlank) {
         int t = 0;
         int i = off;
         int end = off + n;
         while (i < end) {
-            while (i < end && isBlank(b[i])) {
+            while (i < end && isSeparator(b[i], crIsBlank)) {
                 i++;
             }
             if (i == end) {
                 break;
             }
             int s = i;
-            while (i < end && !isBlank(b[i])) {
+            while (i < end && !isSeparator(b[i], crIsBlank)) {
                 i++;
             }
             if (t < MAX_TOKENS) {
@@ -482,6 +482,10 @@ public final class ProtocolParser {
             n--;
         }
         return n;
+    }
+
+    private static boolean isSeparator(byte c, boolean crIsBlank) {
+        return c == ' ' || c == '\t' || (crIsBlank && c == '\r');
     }
 
     private static boolean isBlank(byte c) {

@@ -95,6 +95,15 @@ class ProtocolParserTest {
     }
 
     @Test
+    void carriageReturnInsideArguments() throws Exception {
+        // nats-server 2.9.10: SUB/UNSUB split on CR too; PUB/HPUB do not, and only one CR before LF is dropped.
+        assertEquals(List.of("SUB a null 1", "SUB a q 1", "UNSUB 1 0"), parse("SUB a\r1\r\nSUB a\rq\r1\r\nUNSUB 1\r0\r\n"));
+        assertSilentClose(fails("PUB a\r2\r\n"), "processPub Parse Error: \"a\r2\"");
+        assertSilentClose(fails("HPUB a\r0\r2\r\n"), "processHeaderPub Parse Error");
+        assertSilentClose(fails("PUB a 2\r\r\n"), "processPub Bad or Missing Size");
+    }
+
+    @Test
     void unknownOperations() {
         for (String s : List.of("FOO bar\r\n", "\u0000\u0001\r\n", "@@@\r\n", "\r\n", " PING\r\n", "PX\r\n",
                 "PUBX a 2\r\n", "PUBa 2\r\n", "SUBS a 1\r\n", "SUB\r\n", "UNSUB\r\n", "PUB\r\n", "+X\r\n", "-X\r\n",
