@@ -71,6 +71,15 @@ public interface ProtocolHandler {
     }
 
     /**
+     * Called as soon as an HPUB or HMSG op name has been read, before its arguments. nats-server
+     * closes a client that did not negotiate headers at this point, without -ERR (log:
+     * "message headers not supported"); a handler does the same by throwing
+     * {@code ProtocolException.silentClose("message headers not supported")}. Default: allowed.
+     */
+    default void checkHeadersAllowed() throws ProtocolException {
+    }
+
+    /**
      * Called by the parser when a callback above threw a {@link ProtocolException} whose
      * {@link ProtocolException#closes()} is false (e.g. a permissions violation): the parser has
      * already moved past that operation, so if this method returns normally parsing goes on with

@@ -192,6 +192,9 @@ public final class ProtocolParser {
                 throw ProtocolException.unknownOperation();
             }
             state = S_ARG_BLANKS;
+            if (complete == HPUB || complete == HMSG) {
+                handler.checkHeadersAllowed();
+            }
             return i + 1;
         }
         return i;

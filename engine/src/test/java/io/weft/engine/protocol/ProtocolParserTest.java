@@ -336,4 +336,25 @@ class ProtocolParserTest {
         p.parse(d, 0, d.length);
         assertEquals(List.of("ok", "deny", "err:Permissions Violation for Publish to \"deny\"", "after"), seen);
     }
+
+    @Test
+    void headersCanBeRefusedAsSoonAsTheOpIsSeen() {
+        List<String> seen = new ArrayList<>();
+        ProtocolParser p = new ProtocolParser(new ProtocolHandler() {
+            @Override
+            public void onPing() {
+                seen.add("PING");
+            }
+
+            @Override
+            public void checkHeadersAllowed() throws ProtocolException {
+                throw ProtocolException.silentClose("message headers not supported");
+            }
+        }, 4096, 1024);
+        // rejected before the (oversized, malformed) arguments are even read
+        byte[] d = b("PING\r\nHPUB a 12");
+        ProtocolException e = assertThrows(ProtocolException.class, () -> p.parse(d, 0, d.length));
+        assertSilentClose(e, "message headers not supported");
+        assertEquals(List.of("PING"), seen);
+    }
 }
