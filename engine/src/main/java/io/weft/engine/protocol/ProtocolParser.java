@@ -12,8 +12,11 @@ import java.nio.charset.StandardCharsets;
  *   <li>Op names are case-insensitive. PING, PONG and +OK ignore anything after the name up to
  *       the end of line ({@code PINGX} is a PING). Ops with arguments need a space or tab after
  *       the name.</li>
- *   <li>A line ends at {@code \n}; one {@code \r} before it is optional. Arguments are separated
- *       by any run of spaces/tabs (for SUB and UNSUB also {@code \r}, as nats-server does).</li>
+ *   <li>A line ends at {@code \n}; if a {@code \r} was seen in the argument, the byte before the
+ *       {@code \n} is dropped (so {@code \r\n} and {@code \n} both end a line). The first byte
+ *       after the op's blanks always belongs to the argument. Arguments are separated by any run
+ *       of spaces/tabs (for SUB and UNSUB also CR and LF). CONNECT and INFO need no blank after
+ *       the name. All of this mirrors nats-server 2.9.10 byte for byte.</li>
  *   <li>A payload must be followed by exactly {@code \r\n}.</li>
  *   <li>The arguments of a line (after the op name and its blanks, without the line end) may be
  *       at most {@code maxControlLine} bytes. A declared payload size is checked against
@@ -51,6 +54,8 @@ public final class ProtocolParser {
 
     private byte[] argBuf = new byte[64];
     private int argLen;
+    private boolean argFirst;
+    private boolean argSawCr;
 
     private final int[] tokStart = new int[MAX_TOKENS];
     private final int[] tokEnd = new int[MAX_TOKENS];
@@ -129,8 +134,7 @@ public final class ProtocolParser {
                         i++;
                     }
                     if (i < end) {
-                        state = S_ARG;
-                        argLen = 0;
+                        startArg();
                     }
                 }
                 case S_ARG -> i = parseArg(buf, i, end);
@@ -189,6 +193,11 @@ public final class ProtocolParser {
                 return i; // the terminating byte itself is handled by S_SKIP_TO_EOL
             }
             if (b != ' ' && b != '\t') {
+                if (complete == CONNECT || complete == INFO) {
+                    // nats-server needs no blank after CONNECT/INFO: this byte starts the argument
+                    startArg();
+                    return i;
+                }
                 throw ProtocolException.unknownOperation();
             }
             state = S_ARG_BLANKS;
@@ -200,11 +209,35 @@ public final class ProtocolParser {
         return i;
     }
 
+    private void startArg() {
+        state = S_ARG;
+        argLen = 0;
+        argFirst = true;
+        argSawCr = false;
+    }
+
+    /*
+     * As in nats-server: the first byte of an argument is taken whatever it is (even CR or LF);
+     * after it, LF ends the line, and if a CR was seen anywhere the byte before the LF is dropped.
+     */
     private int parseArg(byte[] buf, int i, int end) throws ProtocolException {
         int start = i;
-        while (i < end && buf[i] != '\n') {
+        if (argFirst) {
+            argFirst = false;
             i++;
         }
+        boolean cr = argSawCr;
+        while (i < end) {
+            byte c = buf[i];
+            if (c == '\n') {
+                break;
+            }
+            if (c == '\r') {
+                cr = true;
+            }
+            i++;
+        }
+        argSawCr = cr;
         int chunk = i - start;
         if (i == end) {
             // Line continues in a later buffer: keep what we have, failing fast on a long line.
@@ -239,9 +272,10 @@ public final class ProtocolParser {
 
     /** A complete argument line {@code b[off, off+n)} (without the {@code \n}) for {@link #op}. */
     private void line(byte[] b, int off, int n) throws ProtocolException {
-        if (n > 0 && b[off + n - 1] == '\r') {
+        if (argSawCr && n > 0) {
             n--;
         }
+        argSawCr = false;
         if (n > maxControlLine) {
             throw ProtocolException.maxControlLine();
         }
@@ -455,19 +489,19 @@ public final class ProtocolParser {
     }
 
     /** Splits into blank-separated tokens; returns the token count (possibly > MAX_TOKENS). */
-    private int split(byte[] b, int off, int n, boolean crIsBlank) {
+    private int split(byte[] b, int off, int n, boolean crLfToo) {
         int t = 0;
         int i = off;
         int end = off + n;
         while (i < end) {
-            while (i < end && isSeparator(b[i], crIsBlank)) {
+            while (i < end && isSeparator(b[i], crLfToo)) {
                 i++;
             }
             if (i == end) {
                 break;
             }
             int s = i;
-            while (i < end && !isSeparator(b[i], crIsBlank)) {
+            while (i < end && !isSeparator(b[i], crLfToo)) {
                 i++;
             }
             if (t < MAX_TOKENS) {
@@ -487,12 +521,13 @@ public final class ProtocolParser {
         return n;
     }
 
-    private static boolean isSeparator(byte c, boolean crIsBlank) {
-        return c == ' ' || c == '\t' || (crIsBlank && c == '\r');
+    /** PUB/HPUB/MSG/HMSG split on space and tab only; SUB/UNSUB also on CR and LF (nats-server 2.9.10). */
+    private static boolean isSeparator(byte c, boolean crLfToo) {
+        return c == ' ' || c == '\t' || (crLfToo && (c == '\r' || c == '\n'));
     }
 
     private static boolean isBlank(byte c) {
-        return c == ' ' || c == '\t' || c == '\r';
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
     }
 
     private String str(byte[] b, int tok) {

@@ -104,6 +104,25 @@ class ProtocolParserTest {
     }
 
     @Test
+    void nastyLineEndingsMirrorNatsServer() throws Exception {
+        // All of these were accepted by nats-server 2.9.10 (see README-errors.md).
+        assertEquals(List.of(
+                "CONNECT {}",          // no blank needed after CONNECT
+                "INFO {}",
+                "UNSUB 1 5",           // a CR was seen, so the byte before LF ("S") is dropped
+                "PUB a\r null [hi]",   // CR does not split PUB args; "X" before LF dropped
+                "SUB a null 1",        // first byte after the blank (LF) is part of the argument; SUB splits on it
+                "PUB \na null [hi]",   // ... PUB does not
+                "SUB a null 1"),
+            parse("CONNECT{}\r\nINFO{}\r\nUNSUB 1 5\rS\nPUB a\r 2X\nhi\r\nSUB \na 1\r\nPUB \na 2\r\nhi\r\n"
+                + "SUB a 1\rX\n"));
+        // "CONNECT\r\n": the CR is the (blank) argument; the JSON check then closes silently
+        assertEquals(List.of("CONNECT "), parse("CONNECT\r\n"));
+        assertSilentClose(fails("PUB a 2\rX\n"), "processPub Bad or Missing Size: \"a 2\r\"");
+        assertSilentClose(fails("PUB \t\r\n"), "processPub Parse Error: \"\r\"");
+    }
+
+    @Test
     void unknownOperations() {
         for (String s : List.of("FOO bar\r\n", "\u0000\u0001\r\n", "@@@\r\n", "\r\n", " PING\r\n", "PX\r\n",
                 "PUBX a 2\r\n", "PUBa 2\r\n", "SUBS a 1\r\n", "SUB\r\n", "UNSUB\r\n", "PUB\r\n", "+X\r\n", "-X\r\n",
