@@ -20,7 +20,7 @@ public class Verdict {
                 public void onOk() {}
                 public void onErr(String m) throws ProtocolException { throw ProtocolException.silentClose("Client Error"); }
             };
-            ProtocolParser p = new ProtocolParser(h, 256, 1024);
+            ProtocolParser p = new ProtocolParser(h, 256, 1024, ProtocolParser.Side.SERVER);
             String v;
             try {
                 p.parse(d, 0, d.length);

@@ -11,7 +11,7 @@ def tok():
     n = rnd.choice([rnd.randint(1,6), rnd.randint(1,6), rnd.randint(245,260)])
     return ''.join(rnd.choice('abcXY01.') for _ in range(n)).strip('.') or 'a'
 def op():
-    k = rnd.choice(['PUB','PUB','HPUB','UNSUB','PING','PONG','CONNECT','pub','ping'])
+    k = rnd.choice(['PUB','PUB','HPUB','UNSUB','PING','PONG','CONNECT','pub','ping','MSG'])
     if k.lower() == 'pub':
         p = bytes(rnd.choice(b'xyz \r\n') for _ in range(rnd.choice([rnd.randint(0,12), rnd.randint(1020,1030)])))
         r = (' ' + tok()) if rnd.random() < .3 else ''
@@ -20,6 +20,7 @@ def op():
         h = b'NATS/1.0\r\nK: v\r\n\r\n'; p = b'hi'
         return f'HPUB {tok()} {len(h)} {len(h)+len(p)}\r\n'.encode() + h + p + b'\r\n'
     if k == 'UNSUB': return f'UNSUB {tok()}{" 5" if rnd.random()<.5 else ""}\r\n'.encode()
+    if k == 'MSG': return f'MSG {tok()} 1 {rnd.choice([2, 99999])}\r\nhi\r\n'.encode()
     if k == 'CONNECT': return b'CONNECT {"verbose":false,"headers":true}\r\n'
     return (k + '\r\n').encode()
 def mutate(d):

@@ -33,7 +33,7 @@ public final class ProtocolParser {
         ascii("CONNECT"), ascii("PUB"), ascii("HPUB"), ascii("SUB"), ascii("UNSUB"), ascii("PING"),
         ascii("PONG"), ascii("INFO"), ascii("MSG"), ascii("HMSG"), ascii("+OK"), ascii("-ERR")
     };
-    private static final int ALL_OPS = (1 << OP_NAMES.length) - 1;
+    private static final int ALL_OPS = (1 << 12) - 1; // one bit per entry of OP_NAMES
     private static final int NO_ARG_OPS = (1 << PING) | (1 << PONG) | (1 << OK);
 
     // Parser states.
@@ -48,7 +48,7 @@ public final class ProtocolParser {
     private long maxPayload;
 
     private int state = S_OP;
-    private int opMask = ALL_OPS;
+    private int opMask;
     private int opLen;
     private int op = -1;
 
@@ -69,11 +69,42 @@ public final class ProtocolParser {
     private byte[] payloadBuf = new byte[0];
     private int payloadHave;
 
+    /** Which end of a client connection the parser sits on; decides which op names exist at all. */
+    public enum Side {
+        /** Server reading a client: CONNECT, PUB, HPUB, SUB, UNSUB, PING, PONG, INFO, +OK, -ERR (as nats-server). */
+        SERVER((1 << CONNECT) | (1 << PUB) | (1 << HPUB) | (1 << SUB) | (1 << UNSUB) | (1 << PING) | (1 << PONG)
+                | (1 << INFO) | (1 << OK) | (1 << ERR)),
+        /** Client reading a server: INFO, MSG, HMSG, PING, PONG, +OK, -ERR. */
+        CLIENT((1 << INFO) | (1 << MSG) | (1 << HMSG) | (1 << PING) | (1 << PONG) | (1 << OK) | (1 << ERR)),
+        /** Every op in both directions (tests, tools). */
+        ANY(ALL_OPS);
+
+        private final int ops;
+
+        Side(int ops) {
+            this.ops = ops;
+        }
+    }
+
+    private final int knownOps;
+
+    /** A parser that knows every op of both directions ({@link Side#ANY}). */
     public ProtocolParser(ProtocolHandler handler, int maxControlLine, long maxPayload) {
-        if (handler == null) {
-            throw new IllegalArgumentException("handler");
+        this(handler, maxControlLine, maxPayload, Side.ANY);
+    }
+
+    /**
+     * A parser for one side. With {@link Side#SERVER}, {@code MSG}/{@code HMSG} are unknown at
+     * their first distinguishing byte, exactly as nats-server treats them from a client (instead of
+     * being parsed and then refused by the handler).
+     */
+    public ProtocolParser(ProtocolHandler handler, int maxControlLine, long maxPayload, Side side) {
+        if (handler == null || side == null) {
+            throw new IllegalArgumentException("handler and side are required");
         }
         this.handler = handler;
+        this.knownOps = side.ops;
+        this.opMask = knownOps;
         setMaxControlLine(maxControlLine);
         setMaxPayload(maxPayload);
     }
@@ -186,7 +217,7 @@ public final class ProtocolParser {
                 throw ProtocolException.unknownOperation();
             }
             op = complete;
-            opMask = ALL_OPS;
+            opMask = knownOps;
             opLen = 0;
             if ((NO_ARG_OPS & (1 << complete)) != 0) {
                 state = S_SKIP_TO_EOL;

@@ -376,4 +376,25 @@ class ProtocolParserTest {
         assertSilentClose(e, "message headers not supported");
         assertEquals(List.of("PING"), seen);
     }
+
+    @Test
+    void sidesKnowOnlyTheirOps() throws Exception {
+        for (String s : List.of("MSG a 1 99999999\r\n", "HMSG a 1 2 2\r\n")) {
+            byte[] d = b(s);
+            ProtocolParser server = new ProtocolParser(new Recorder(), 4096, 1024, ProtocolParser.Side.SERVER);
+            // nats-server: unknown op, not a payload violation
+            assertWireErr(assertThrows(ProtocolException.class, () -> server.parse(d, 0, d.length)),
+                "Unknown Protocol Operation");
+        }
+        for (String s : List.of("PUB a 1\r\n", "SUB a 1\r\n", "CONNECT {}\r\n", "UNSUB 1\r\n", "HPUB a 0 0\r\n")) {
+            byte[] d = b(s);
+            ProtocolParser client = new ProtocolParser(new Recorder(), 4096, 1024, ProtocolParser.Side.CLIENT);
+            assertWireErr(assertThrows(ProtocolException.class, () -> client.parse(d, 0, d.length)),
+                "Unknown Protocol Operation");
+        }
+        Recorder r = new Recorder();
+        byte[] d = b("INFO {}\r\nMSG a 1 0\r\n\r\nPING\r\n+OK\r\n");
+        new ProtocolParser(r, 4096, 1024, ProtocolParser.Side.CLIENT).parse(d, 0, d.length);
+        assertEquals(List.of("INFO {}", "MSG a 1 null []", "PING", "+OK"), r.ops);
+    }
 }
