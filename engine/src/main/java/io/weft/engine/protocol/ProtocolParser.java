@@ -41,6 +41,7 @@ public final class ProtocolParser {
             S_PAYLOAD_CR = 5, S_PAYLOAD_LF = 6;
 
     private static final int MAX_SIZE_DIGITS = 9;
+    private static final int RETAINED_PAYLOAD_BUFFER = 64 * 1024;
     private static final int MAX_TOKENS = 6;
 
     private final ProtocolHandler handler;
@@ -184,6 +185,9 @@ public final class ProtocolParser {
                     i++;
                     state = S_OP;
                     deliver(payloadBuf, 0);
+                    if (payloadBuf.length > RETAINED_PAYLOAD_BUFFER) {
+                        payloadBuf = new byte[0]; // do not keep a 64 MB buffer per idle connection
+                    }
                 }
                 default -> throw new IllegalStateException("state " + state);
             }
