@@ -69,4 +69,23 @@ public interface ProtocolHandler {
     default void onErr(String message) throws ProtocolException {
         throw ProtocolException.unknownOperation();
     }
+
+    /**
+     * Called as soon as an HPUB or HMSG op name has been read, before its arguments. nats-server
+     * closes a client that did not negotiate headers at this point, without -ERR (log:
+     * "message headers not supported"); a handler does the same by throwing
+     * {@code ProtocolException.silentClose("message headers not supported")}. Default: allowed.
+     */
+    default void checkHeadersAllowed() throws ProtocolException {
+    }
+
+    /**
+     * Called by the parser when a callback above threw a {@link ProtocolException} whose
+     * {@link ProtocolException#closes()} is false (e.g. a permissions violation): the parser has
+     * already moved past that operation, so if this method returns normally parsing goes on with
+     * the next one. The default rethrows, which ends the {@code parse} call.
+     */
+    default void onRecoverableError(ProtocolException error) throws ProtocolException {
+        throw error;
+    }
 }

@@ -36,7 +36,7 @@ public final class ClientConnection implements ProtocolHandler {
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] NO_RESPONDERS = Headers.NO_RESPONDERS_BLOCK;
+    private static final byte[] NO_RESPONDERS = Headers.NO_RESPONDERS;
 
     private final Server server;
     private final Conn conn;
@@ -271,17 +271,17 @@ public final class ClientConnection implements ProtocolHandler {
         Account acc = account;
         SublistResult<Subscription> result = acc.sublist.match(subject);
         int delivered = 0;
-        for (Subscription sub : result.plain()) {
+        for (Subscription sub : result.plainSubs()) {
             if (sub.client.deliver(sub, subject, reply, data, off, hdrLen, totalLen, this)) {
                 delivered++;
             }
         }
-        for (List<Subscription> group : result.queues()) {
+        for (List<Subscription> group : result.queueGroups()) {
             if (deliverToGroup(group, subject, reply, data, off, hdrLen, totalLen)) {
                 delivered++;
             }
         }
-        if (delivered == 0 && result.plain().isEmpty() && result.queues().isEmpty()
+        if (delivered == 0 && result.plainSubs().isEmpty() && result.queueGroups().isEmpty()
                 && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply);
         }
@@ -309,7 +309,7 @@ public final class ClientConnection implements ProtocolHandler {
     private void sendNoResponders(String reply) {
         Account acc = account;
         SublistResult<Subscription> own = acc.sublist.match(reply);
-        for (Subscription sub : own.plain()) {
+        for (Subscription sub : own.plainSubs()) {
             if (sub.client == this) {
                 deliver(sub, reply, null, NO_RESPONDERS, 0, NO_RESPONDERS.length, NO_RESPONDERS.length, this);
                 return;
