@@ -51,7 +51,8 @@ class JsonOpsTest {
     void serverInfoMatchesRealInfoLines() throws Exception {
         for (String real : List.of(
                 "{\"server_id\":\"NDAXDKMX7MBG65STH37RNPYPIMC5T3RDBS2OUAISV7ZACF5WJ7DJSKOI\",\"server_name\":\"NDAXDKMX7MBG65STH37RNPYPIMC5T3RDBS2OUAISV7ZACF5WJ7DJSKOI\",\"version\":\"2.9.10\",\"proto\":1,\"go\":\"go1.19.8\",\"host\":\"0.0.0.0\",\"port\":17422,\"headers\":true,\"max_payload\":1024,\"client_id\":4,\"client_ip\":\"127.0.0.1\"}",
-                "{\"server_id\":\"NDX22WJVOWVTDVTQ2HF6FMBL4QU6UF2Y6YAZ7JN6RCJN2PODT6P3PNGY\",\"server_name\":\"myname\",\"version\":\"2.9.10\",\"proto\":1,\"go\":\"go1.19.8\",\"host\":\"0.0.0.0\",\"port\":16015,\"headers\":true,\"auth_required\":true,\"max_payload\":1048576,\"jetstream\":true,\"client_id\":6,\"client_ip\":\"127.0.0.1\",\"cluster\":\"cc\"}")) {
+                "{\"server_id\":\"NDX22WJVOWVTDVTQ2HF6FMBL4QU6UF2Y6YAZ7JN6RCJN2PODT6P3PNGY\",\"server_name\":\"myname\",\"version\":\"2.9.10\",\"proto\":1,\"go\":\"go1.19.8\",\"host\":\"0.0.0.0\",\"port\":16015,\"headers\":true,\"auth_required\":true,\"max_payload\":1048576,\"jetstream\":true,\"client_id\":6,\"client_ip\":\"127.0.0.1\",\"cluster\":\"cc\"}",
+                "{\"server_id\":\"NDX3ANODBKX3HD4BBTIC2VWP7CXA3SSZWAKCH7WPSGZ7ZBPJWSX5EVPV\",\"server_name\":\"NDX3ANODBKX3HD4BBTIC2VWP7CXA3SSZWAKCH7WPSGZ7ZBPJWSX5EVPV\",\"version\":\"2.9.10\",\"proto\":1,\"go\":\"go1.19.8\",\"host\":\"0.0.0.0\",\"port\":16363,\"headers\":true,\"max_payload\":1048576,\"client_id\":6,\"client_ip\":\"127.0.0.1\",\"cluster\":\"cc\",\"connect_urls\":[\"192.0.2.2:16363\",\"[fd00::2]:16363\",\"192.0.2.2:16365\",\"[fd00::2]:16365\"]}")) {
             assertEquals(real, ServerInfo.parse(real).toJson());
         }
     }
