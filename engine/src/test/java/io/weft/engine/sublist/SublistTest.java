@@ -82,6 +82,20 @@ class SublistTest {
     }
 
     @Test
+    void wildcardTokensInPublishedSubjectMatchAsText() {
+        // nats-server 2.9.10, non-pedantic: PUB a.* reaches SUB a.* and SUB a.>, not SUB a.b.
+        Sublist<TestSub> sl = new Sublist<>();
+        TestSub ab = plain("ab", "a.b");
+        TestSub astar = plain("astar", "a.*");
+        TestSub afwc = plain("afwc", "a.>");
+        sl.insert(ab);
+        sl.insert(astar);
+        sl.insert(afwc);
+        assertEquals(Set.of(astar, afwc), set(sl.match("a.*").plainSubs()));
+        assertEquals(Set.of(afwc), set(sl.match("a.>.x").plainSubs()));
+    }
+
+    @Test
     void queueGroupsMergeAcrossSubjects() {
         Sublist<TestSub> sl = new Sublist<>();
         TestSub q1 = queue("q1", "foo.bar", "workers");
