@@ -6,6 +6,7 @@ import io.weft.engine.protocol.ConnectOptions;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.ClientConnection;
 import io.weft.engine.server.Server;
+import io.weft.engine.sublist.SublistStats;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -30,19 +31,18 @@ public final class Monitor {
     private volatile String httpHost;
     private volatile int httpPort;
 
-    /** A monitor whose sublist statistics only count subscriptions, and without host figures. */
+    /** A monitor reading each account's sublist statistics, without host figures. */
     public Monitor(Server server) {
         this(server, null, HostStats.NONE);
     }
 
     /**
-     * @param subsStats an account's sublist statistics; null counts the subscriptions of the
-     *                  account's open connections and leaves the other figures at zero
+     * @param subsStats an account's sublist statistics; null reads the account's sublist
      * @param host process memory and CPU for /varz
      */
     public Monitor(Server server, SubsStatsSource subsStats, HostStats host) {
         this.server = server;
-        this.subsStats = subsStats != null ? subsStats : this::countedStats;
+        this.subsStats = subsStats != null ? subsStats : Monitor::sublistStats;
         this.host = host;
         ServerOptions opts = server.options();
         this.httpHost = opts.httpHost;
@@ -84,7 +84,7 @@ public final class Monitor {
                 server.serverName(),
                 Server.COMPAT_VERSION,
                 Server.PROTO,
-                "weft " + Server.WEFT_VERSION + " java " + Runtime.version().feature(),
+                Server.runtimeName(),
                 opts.host,
                 server.port(),
                 !opts.auth.isEmpty(),
@@ -327,14 +327,11 @@ public final class Monitor {
         return total;
     }
 
-    private SubsStats countedStats(Account a) {
-        long n = 0;
-        for (ClientConnection c : server.openClients()) {
-            if (a.name().equals(c.accountName())) {
-                n += c.subscriptionCount();
-            }
-        }
-        return SubsStats.of(n, 0, 0, 0, 0, 0, 0, 0);
+    /** The account sublist's own counters. */
+    private static SubsStats sublistStats(Account a) {
+        SublistStats s = a.sublist().stats();
+        return SubsStats.of(s.numSubscriptions(), s.numCache(), s.numInserts(), s.numRemoves(), s.numMatches(),
+                s.cacheHits(), s.maxFanout(), s.totalFanout());
     }
 
     // ---------------------------------------------------------------- /accountz, /accstatz

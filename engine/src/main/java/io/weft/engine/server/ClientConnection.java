@@ -74,6 +74,8 @@ public final class ClientConnection implements ProtocolHandler {
     private final AtomicLong outBytes = new AtomicLong();
     private volatile Clock.Cancellable authTimer;
     private volatile Clock.Cancellable pingTimer;
+    /** The subscriptions as they were at close, for monitoring of closed connections. */
+    private volatile List<SubscriptionView> closedSubscriptions;
 
     ClientConnection(Server server, Conn conn, long cid, String nonce, long seed) {
         this.server = server;
@@ -83,7 +85,7 @@ public final class ClientConnection implements ProtocolHandler {
         this.log = server.log();
         this.nonce = nonce;
         ServerOptions opts = server.options();
-        this.parser = new ProtocolParser(this, opts.maxControlLine, opts.maxPayload);
+        this.parser = new ProtocolParser(this, opts.maxControlLine, opts.maxPayload, ProtocolParser.Side.SERVER);
         this.out = new Outbound(opts.maxPending);
         this.random = new SplittableRandom(seed);
         this.logPrefix = conn.remoteHost() + ":" + conn.remotePort() + " - cid:" + cid + " - ";
@@ -145,12 +147,13 @@ public final class ClientConnection implements ProtocolHandler {
                 try {
                     parser.parse(buf, 0, n);
                 } catch (ProtocolException e) {
-                    if (e.closes()) {
-                        log.error(logPrefix + "Client parser ERROR: " + e.getMessage());
-                        closeWithError(e.getMessage(), "Protocol Violation");
-                        return;
+                    log.error(logPrefix + e.getMessage());
+                    if (e.sendsErr()) {
+                        closeWithError(e.getMessage(), closeReasonFor(e));
+                    } else {
+                        close("Protocol Violation");
                     }
-                    sendErr(e.getMessage());
+                    return;
                 }
             }
         } catch (IOException e) {
@@ -163,6 +166,14 @@ public final class ClientConnection implements ProtocolHandler {
         }
     }
 
+    private static String closeReasonFor(ProtocolException e) {
+        return switch (e.getMessage()) {
+            case ProtocolException.MAX_PAYLOAD -> "Maximum Payload Exceeded";
+            case ProtocolException.MAX_CONTROL_LINE -> "Maximum Control Line Exceeded";
+            default -> "Parse Error";
+        };
+    }
+
     private void writeLoop() {
         try {
             while (true) {
@@ -173,6 +184,7 @@ public final class ClientConnection implements ProtocolHandler {
                 writeStartNanos = clock.nanoTime();
                 conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk.data(), 0, chunk.len())});
                 writeStartNanos = 0;
+                lastActivityMillis = clock.currentTimeMillis();
                 out.recycle(chunk.data());
                 if (chunk.last()) {
                     break;
@@ -239,13 +251,32 @@ public final class ClientConnection implements ProtocolHandler {
     }
 
     @Override
+    public void checkHeadersAllowed() throws ProtocolException {
+        ConnectOptions opts = connect;
+        if (opts == null || !opts.headers() || server.options().noHeaderSupport) {
+            throw ProtocolException.silentClose("message headers not supported");
+        }
+    }
+
+    @Override
     public void onHpub(String subject, String reply, byte[] data, int off, int headerLen, int totalLen)
             throws ProtocolException {
-        if (connect != null && !connect.headers()) {
-            // a client that did not announce headers may not send them either
-            throw new ProtocolException("Headers Not Supported", false);
-        }
         publish(subject, reply, data, off, headerLen, totalLen);
+    }
+
+    @Override
+    public void onInfo(String json) {
+        // clients may send INFO (ignored, as nats-server does)
+    }
+
+    @Override
+    public void onOk() {
+        // ignored
+    }
+
+    @Override
+    public void onErr(String message) throws ProtocolException {
+        throw ProtocolException.silentClose("Client Error '" + message + "'");
     }
 
     private void publish(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen)
@@ -256,8 +287,8 @@ public final class ClientConnection implements ProtocolHandler {
         inBytes.addAndGet(totalLen);
         server.countIn(totalLen);
         if (opts != null && opts.pedantic() && !Subjects.isValidPublishSubject(subject)) {
+            // nats-server 2.9 reports it and still routes the message
             sendErr("Invalid Publish Subject");
-            return;
         }
         PermissionChecker perms = permissions;
         if (perms != null && !perms.canPublish(subject)) {
@@ -285,7 +316,7 @@ public final class ClientConnection implements ProtocolHandler {
                 && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply);
         }
-        if (opts != null && opts.verbose()) {
+        if (opts == null || opts.verbose()) {
             enqueue(OK);
         }
     }
@@ -390,7 +421,7 @@ public final class ClientConnection implements ProtocolHandler {
             return;
         }
         if (subs.containsKey(sid)) {
-            if (opts != null && opts.verbose()) {
+            if (opts == null || opts.verbose()) {
                 enqueue(OK);
             }
             return;
@@ -404,7 +435,7 @@ public final class ClientConnection implements ProtocolHandler {
         Subscription sub = new Subscription(this, subject, queue, sid);
         subs.put(sid, sub);
         account.sublist.insert(sub);
-        if (opts != null && opts.verbose()) {
+        if (opts == null || opts.verbose()) {
             enqueue(OK);
         }
     }
@@ -421,7 +452,7 @@ public final class ClientConnection implements ProtocolHandler {
             }
         }
         ConnectOptions opts = connect;
-        if (opts != null && opts.verbose()) {
+        if (opts == null || opts.verbose()) {
             enqueue(OK);
         }
     }
@@ -525,6 +556,7 @@ public final class ClientConnection implements ProtocolHandler {
         if (t != null) {
             t.cancel();
         }
+        closedSubscriptions = subscriptions();
         Account acc = account;
         if (acc != null) {
             List<Subscription> mine = new ArrayList<>(subs.values());
@@ -599,7 +631,7 @@ public final class ClientConnection implements ProtocolHandler {
 
     public List<String> subscriptionSubjects() {
         List<String> list = new ArrayList<>();
-        for (Subscription s : subs.values()) {
+        for (SubscriptionView s : subscriptions()) {
             list.add(s.subject());
         }
         list.sort(null);
@@ -607,11 +639,16 @@ public final class ClientConnection implements ProtocolHandler {
     }
 
     public int subscriptionCount() {
-        return subs.size();
+        List<SubscriptionView> kept = closedSubscriptions;
+        return kept != null ? kept.size() : subs.size();
     }
 
-    /** Subscription details: subject, queue (or null), sid, delivered, max. */
+    /** Subscription details (as they were at close, for a closed connection), in sid order. */
     public List<SubscriptionView> subscriptions() {
+        List<SubscriptionView> kept = closedSubscriptions;
+        if (kept != null) {
+            return kept;
+        }
         List<SubscriptionView> list = new ArrayList<>();
         for (Subscription s : subs.values()) {
             list.add(new SubscriptionView(s.subject(), s.queue(), s.sid, s.delivered.get(), s.max));

@@ -1,11 +1,12 @@
 package io.weft.engine.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.Authenticator;
 import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.protocol.ByteSink;
+import io.weft.engine.protocol.ProtocolEncoder;
+import io.weft.engine.protocol.ServerInfo;
 import io.weft.net.Conn;
 import io.weft.net.Env;
 import io.weft.net.Listener;
@@ -17,7 +18,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,7 +42,6 @@ public final class Server {
     private final Env env;
     private final ServerLog log;
     private final String serverId;
-    private final ObjectMapper json = new ObjectMapper();
     private volatile ServerOptions options;
     private volatile Authenticator authenticator;
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
@@ -303,38 +302,22 @@ public final class Server {
 
     // ---------------------------------------------------------------- INFO
 
+    /** The runtime as INFO's and /varz's {@code go} field report it. */
+    public static String runtimeName() {
+        return "weft " + WEFT_VERSION + " java " + Runtime.version().feature();
+    }
+
     /** The INFO line (with CRLF) this server sends to the given client. */
     String infoFor(ClientConnection c) {
         ServerOptions opts = options;
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("server_id", serverId);
-        info.put("server_name", serverName());
-        info.put("version", COMPAT_VERSION);
-        info.put("proto", PROTO);
-        info.put("go", "weft " + WEFT_VERSION + " java " + Runtime.version().feature());
-        info.put("host", opts.host);
-        info.put("port", port());
-        info.put("headers", !opts.noHeaderSupport);
-        if (authenticator.authRequired()) {
-            info.put("auth_required", true);
-        }
-        info.put("max_payload", opts.maxPayload);
-        if (opts.jetstream) {
-            info.put("jetstream", true);
-        }
-        info.put("client_id", c.cid());
-        info.put("client_ip", c.ip());
-        if (c.nonce() != null) {
-            info.put("nonce", c.nonce());
-        }
-        if (lameDuck) {
-            info.put("ldm", true);
-        }
-        try {
-            return "INFO " + json.writeValueAsString(info) + "\r\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        ServerInfo info = new ServerInfo(serverId, serverName(), COMPAT_VERSION, PROTO, null, runtimeName(),
+                opts.host, port(), !opts.noHeaderSupport, authenticator.authRequired(), false, false, false,
+                opts.maxPayload, opts.jetstream, null, 0, null, null, null,
+                opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain, List.of(), lameDuck, null)
+                .withClient(c.cid(), c.ip(), c.nonce());
+        ByteSink sink = new ByteSink(256);
+        ProtocolEncoder.info(sink, info.toJson());
+        return new String(sink.toByteArray(), StandardCharsets.UTF_8);
     }
 
     // ---------------------------------------------------------------- counters and views
