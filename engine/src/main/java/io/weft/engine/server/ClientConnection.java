@@ -184,7 +184,6 @@ public final class ClientConnection implements ProtocolHandler {
                 writeStartNanos = clock.nanoTime();
                 conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk.data(), 0, chunk.len())});
                 writeStartNanos = 0;
-                lastActivityMillis = clock.currentTimeMillis();
                 out.recycle(chunk.data());
                 if (chunk.last()) {
                     break;
