@@ -72,6 +72,13 @@ class HarnessTest {
         assertTrue(lines.get(3).contains("b: -ERR 'y'"), d);
     }
 
+    @Test
+    void fanOutCopiesOfOneMessageAreSortedButMessageOrderIsKept() {
+        assertEquals(List.of("MSG a 1 1 | y", "MSG a 2 1 | y", "MSG a 1 1 | x", "MSG a 2 1 | x", "PONG", "MSG a 2 1 | y"),
+                RawExchange.sortFanOut(List.of(
+                        "MSG a 2 1 | y", "MSG a 1 1 | y", "MSG a 2 1 | x", "MSG a 1 1 | x", "PONG", "MSG a 2 1 | y")));
+    }
+
     private static String firstLine(int port) throws java.io.IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);

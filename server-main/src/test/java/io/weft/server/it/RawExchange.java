@@ -49,9 +49,43 @@ final class RawExchange {
             closed = readUntilCloseOrSilence(s.getInputStream(), got);
             raw = got.toByteArray();
         }
-        List<String> ops = parse(raw);
+        List<String> ops = sortFanOut(parse(raw));
         ops.add(closed ? CLOSED : OPEN);
         return ops;
+    }
+
+    /**
+     * One published message fanned out to several subscriptions of the same connection arrives as
+     * adjacent MSG/HMSG ops that differ only in the sid; nats-server's order among them is not
+     * defined (it varies run to run), so each such run is sorted. Order between different
+     * messages is kept.
+     */
+    static List<String> sortFanOut(List<String> ops) {
+        List<String> out = new ArrayList<>(ops.size());
+        int i = 0;
+        while (i < ops.size()) {
+            String key = fanOutKey(ops.get(i));
+            int j = i + 1;
+            if (key != null) {
+                while (j < ops.size() && key.equals(fanOutKey(ops.get(j)))) {
+                    j++;
+                }
+            }
+            List<String> run = new ArrayList<>(ops.subList(i, j));
+            run.sort(null);
+            out.addAll(run);
+            i = j;
+        }
+        return out;
+    }
+
+    /** The op with its sid blanked, or null when it is not a MSG/HMSG. */
+    private static String fanOutKey(String op) {
+        if (!op.startsWith("MSG ") && !op.startsWith("HMSG ")) {
+            return null;
+        }
+        String[] parts = op.split(" ", 4);
+        return parts.length < 4 ? op : parts[0] + " " + parts[1] + " _ " + parts[3];
     }
 
     private static boolean readUntilCloseOrSilence(InputStream in, ByteArrayOutputStream out) throws IOException {

