@@ -1,0 +1,179 @@
+package io.weft.server.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One server process under test (nats-server or a weft child JVM), started by {@link TestServers}.
+ * Ports and the config file are fixed for the object's life, so {@link #restart()} brings the same
+ * server back on the same port.
+ */
+public final class TestServer implements AutoCloseable {
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
+
+    private final TestServers.Target target;
+    private final Path configFile;
+    private final int port;
+    private final int monitorPort;
+    private final List<String> command;
+    private final StringBuffer stderr = new StringBuffer();
+    private Process process;
+    private Thread hook;
+
+    TestServer(TestServers.Target target, Path configFile, int port, int monitorPort, List<String> command) {
+        this.target = target;
+        this.configFile = configFile;
+        this.port = port;
+        this.monitorPort = monitorPort;
+        this.command = List.copyOf(command);
+    }
+
+    public TestServers.Target target() { return target; }
+    public int port() { return port; }
+    public int monitorPort() { return monitorPort; }
+    public String url() { return "nats://127.0.0.1:" + port; }
+    public Path configFile() { return configFile; }
+    public List<String> command() { return command; }
+
+    /** Everything the server wrote to stderr and stdout so far, across restarts. */
+    public String stderr() { return stderr.toString(); }
+
+    public boolean isAlive() {
+        Process p = process;
+        return p != null && p.isAlive();
+    }
+
+    void start() {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + command + ": " + e, e);
+        }
+        Process p = process;
+        hook = new Thread(() -> p.destroyForcibly(), "kill-" + target + "-" + port);
+        Runtime.getRuntime().addShutdownHook(hook);
+        Thread pump = new Thread(() -> pump(p.getInputStream()), "stderr-" + target + "-" + port);
+        pump.setDaemon(true);
+        pump.start();
+        awaitReady();
+    }
+
+    private void pump(InputStream in) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                stderr.append(line).append('\n');
+            }
+        } catch (IOException ignored) {
+            // process went away
+        }
+    }
+
+    /** Polls until the client port accepts a connection and sends an INFO line. */
+    private void awaitReady() {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        String last = "never tried";
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                sleepQuietly(100); // let the pump collect the last words
+                throw new IllegalStateException(target + " exited with " + process.exitValue()
+                        + " before becoming ready; command " + command + "\noutput:\n" + stderr());
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                s.setSoTimeout(2000);
+                String line = readLine(s.getInputStream());
+                if (line.startsWith("INFO ")) {
+                    return;
+                }
+                last = "first line was: " + line;
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            sleepQuietly(25);
+        }
+        String out = stderr();
+        kill();
+        throw new IllegalStateException(target + " not ready on port " + port + " after " + READY_TIMEOUT
+                + " (" + last + "); command " + command + "\noutput:\n" + out);
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1 && c != '\n') {
+            if (c != '\r') {
+                sb.append((char) c);
+            }
+            if (sb.length() > 65536) {
+                break;
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Kills the process (SIGKILL) and waits for it to be gone. Idempotent. */
+    public void kill() {
+        Process p = process;
+        if (p == null) {
+            return;
+        }
+        p.destroyForcibly();
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(target + " on port " + port + " did not die");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (hook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // JVM already shutting down
+            }
+            hook = null;
+        }
+        process = null;
+    }
+
+    /** Kills the server and starts it again with the same command line (same ports, same config). */
+    public void restart() {
+        kill();
+        start();
+    }
+
+    @Override
+    public void close() {
+        kill();
+        try {
+            Files.deleteIfExists(configFile);
+        } catch (IOException ignored) {
+            // temp file; best effort
+        }
+    }
+
+    @Override
+    public String toString() {
+        return target + "@" + port;
+    }
+}

@@ -1,0 +1,115 @@
+package io.weft.server.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Starts servers for the integration tests. The implementation under test is chosen by the
+ * system property {@code weft.target}: {@code nats-server} (the reference, /usr/sbin/nats-server)
+ * or {@code weft} (a child JVM running {@code io.weft.server.Main serve}). Both get the same
+ * flags: {@code -c FILE -p PORT -m MPORT} plus any extra flags.
+ */
+public final class TestServers {
+    /** Until weft's server lands, the default target is the reference server. */
+    public static final String DEFAULT_TARGET = "nats-server";
+    public static final String NATS_SERVER_BINARY = "/usr/sbin/nats-server";
+
+    public enum Target {
+        NATS_SERVER, WEFT;
+
+        static Target parse(String s) {
+            return switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "nats-server", "nats", "natsserver", "nats_server" -> NATS_SERVER;
+                case "weft" -> WEFT;
+                default -> throw new IllegalArgumentException("weft.target must be nats-server or weft, got " + s);
+            };
+        }
+
+        @Override
+        public String toString() {
+            return this == NATS_SERVER ? "nats-server" : "weft";
+        }
+    }
+
+    private TestServers() {}
+
+    /** The target selected by {@code -Dweft.target=...}. */
+    public static Target target() {
+        return Target.parse(System.getProperty("weft.target", DEFAULT_TARGET));
+    }
+
+    public static TestServer start(String confText) {
+        return start(target(), confText);
+    }
+
+    public static TestServer start(String confText, String... extraFlags) {
+        return start(target(), confText, extraFlags);
+    }
+
+    public static TestServer start(Target target, String confText, String... extraFlags) {
+        Path conf;
+        try {
+            conf = Files.createTempFile("weft-it-", ".conf");
+            Files.writeString(conf, confText == null ? "" : confText, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int[] ports = freePorts(2);
+        List<String> cmd = new ArrayList<>();
+        if (target == Target.NATS_SERVER) {
+            cmd.add(NATS_SERVER_BINARY);
+        } else {
+            cmd.add(ProcessHandle.current().info().command()
+                    .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("io.weft.server.Main");
+            cmd.add("serve");
+        }
+        cmd.addAll(List.of("-c", conf.toString(), "-p", Integer.toString(ports[0]), "-m", Integer.toString(ports[1])));
+        cmd.addAll(List.of(extraFlags));
+        TestServer server = new TestServer(target, conf, ports[0], ports[1], cmd);
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /** Distinct free ports, found by binding port 0 (all held open together so they differ). */
+    static int[] freePorts(int n) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] out = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket ss = new ServerSocket();
+                ss.setReuseAddress(true);
+                ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                held.add(ss);
+                out[i] = ss.getLocalPort();
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket ss : held) {
+                try {
+                    ss.close();
+                } catch (IOException ignored) {
+                    // nothing to do
+                }
+            }
+        }
+    }
+}
