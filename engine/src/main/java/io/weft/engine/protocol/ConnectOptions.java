@@ -36,7 +36,7 @@ public record ConnectOptions(
     private static final ObjectReader READER = JsonMapper.builder().build().reader()
             .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    public static final ConnectOptions DEFAULTS = new ConnectOptions(false, false, false, null, null, null, null,
+    public static final ConnectOptions DEFAULTS = new ConnectOptions(true, true, false, null, null, null, null,
             null, null, 0, true, false, false, null, null, null);
 
     /**
@@ -61,7 +61,9 @@ public record ConnectOptions(
             throw ProtocolException.silentClose("json: cannot unmarshal " + goType(root)
                     + " into Go value of type server.ClientOpts");
         }
-        boolean verbose = false, pedantic = false, tlsRequired = false, echo = true, headers = false,
+        // nats-server starts from verbose, pedantic and echo on, then applies what the client sent
+        boolean verbose = DEFAULTS.verbose(), pedantic = DEFAULTS.pedantic(), tlsRequired = false, echo = true,
+                headers = false,
                 noResponders = false;
         String authToken = null, user = null, pass = null, name = null, lang = null, version = null, nkey = null,
                 sig = null, jwt = null;

@@ -204,6 +204,11 @@ public final class ClientConnection implements ProtocolHandler {
             return;
         }
         ConnectOptions opts = ConnectOptions.parse(json);
+        if (opts.noResponders() && !opts.headers()) {
+            log.error(logPrefix + "no responders requires headers support");
+            closeWithError("no responders requires headers support", "Protocol Violation");
+            throw new Stop();
+        }
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
         AuthResult result = server.authenticator().authenticate(creds, nonce);
         if (result instanceof AuthResult.Denied denied) {
@@ -298,6 +303,9 @@ public final class ClientConnection implements ProtocolHandler {
                 return;
             }
         }
+        if (opts == null || opts.verbose()) {
+            enqueue(OK);
+        }
         Account acc = account;
         SublistResult<Subscription> result = acc.sublist.match(subject);
         int delivered = 0;
@@ -314,9 +322,6 @@ public final class ClientConnection implements ProtocolHandler {
         if (delivered == 0 && result.plainSubs().isEmpty() && result.queueGroups().isEmpty()
                 && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply);
-        }
-        if (opts == null || opts.verbose()) {
-            enqueue(OK);
         }
     }
 
@@ -520,18 +525,23 @@ public final class ClientConnection implements ProtocolHandler {
         }
         log.notice(logPrefix + logText);
         server.countSlowConsumer();
-        closeWithError("Slow Consumer", reason);
+        // what is pending will never be read in time: the error goes out alone
+        finishWithError("Slow Consumer", reason, true);
     }
 
-    /** Sends {@code -ERR} as the last bytes, then closes. */
+    /** Sends {@code -ERR} after what is pending, then closes. */
     void closeWithError(String text, String reason) {
+        finishWithError(text, reason, false);
+    }
+
+    private void finishWithError(String text, String reason, boolean dropPending) {
         if (closed.get()) {
             return;
         }
         if (closeReason.isEmpty()) {
             closeReason = reason;
         }
-        out.finish(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8));
+        out.finish(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8), dropPending);
         // the writer sends the error and closes; a writer stuck on a full socket is cut by the deadline check
         server.watchClosing(this);
     }

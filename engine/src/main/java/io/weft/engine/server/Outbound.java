@@ -74,20 +74,22 @@ final class Outbound {
     }
 
     /**
-     * Replaces whatever is pending with {@code last} and closes the buffer to further appends: the
-     * writer sends it and then reports the end.
+     * Appends {@code last} (after what is pending, or instead of it when {@code dropPending}) and
+     * closes the buffer to further appends: the writer sends it and then reports the end.
      */
-    void finish(byte[] last) {
+    void finish(byte[] last, boolean dropPending) {
         lock.lock();
         try {
-            if (closed) {
+            if (closed || flushAndClose) {
                 return;
             }
-            pendingLen = 0;
+            if (dropPending) {
+                pendingLen = 0;
+            }
             if (last != null) {
                 ensure(last.length);
-                System.arraycopy(last, 0, pending, 0, last.length);
-                pendingLen = last.length;
+                System.arraycopy(last, 0, pending, pendingLen, last.length);
+                pendingLen += last.length;
             }
             flushAndClose = true;
             ready.signal();

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * publisher up to write_deadline while it gives up on the stuck reader; weft's design never stalls it.)
  */
 class SlowConsumerTest {
-    static final int MESSAGES = 20_000;
+    static final int MESSAGES = 40_000;
     static final int SIZE = 1024;
     static TestServer server;
 
@@ -42,7 +42,9 @@ class SlowConsumerTest {
     static void startServer() {
         // nats-server 2.9 flushes to a subscriber on the publisher's read loop, so a stuck reader
         // holds the publisher for up to write_deadline (default 10 s): keep that short here.
-        server = TestServers.start("max_pending: 256KB\nmax_payload: 64KB\nwrite_deadline: \"1s\"\n");
+        // weft never holds the publisher, so max_pending must leave a healthy reader room to lag
+        // behind a publisher on a busy machine: 8 MB, against 40 MB published.
+        server = TestServers.start("max_pending: 8MB\nmax_payload: 64KB\nwrite_deadline: \"1s\"\n");
     }
 
     @AfterAll

@@ -20,7 +20,7 @@ import java.util.Locale;
  */
 public final class TestServers {
     /** Until weft's server lands, the default target is the reference server. */
-    public static final String DEFAULT_TARGET = "nats-server";
+    public static final String DEFAULT_TARGET = "weft";
     public static final String NATS_SERVER_BINARY = "/usr/sbin/nats-server";
 
     public enum Target {
