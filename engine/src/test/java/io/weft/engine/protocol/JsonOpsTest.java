@@ -20,12 +20,14 @@ class JsonOpsTest {
         assertEquals(new ConnectOptions(true, true, false, "t", "u", "p", "n", "java", "2.25.0", 1, false, true, true,
             "UK", "s", "j"), c);
         ConnectOptions d = ConnectOptions.parse("{}");
+        // nats-server starts a client from verbose, pedantic and echo on (differential test 'connect empty object')
         assertTrue(d.echo());
-        assertFalse(d.verbose());
+        assertTrue(d.verbose());
+        assertTrue(d.pedantic());
         assertNull(d.user());
         assertEquals(ConnectOptions.DEFAULTS, d);
         assertEquals(ConnectOptions.DEFAULTS, ConnectOptions.parse("null"));
-        assertTrue(ConnectOptions.parse("{\"VERBOSE\":true}").verbose());
+        assertFalse(ConnectOptions.parse("{\"VERBOSE\":false}").verbose());
         assertEquals(c, ConnectOptions.parse(c.toJson()));
         assertEquals(d, ConnectOptions.parse(d.toJson()));
     }
