@@ -70,6 +70,10 @@ public final class TestServers {
         } else {
             cmd.add(ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
+            String jvmArgs = System.getProperty("weft.jvm.args", "").trim();
+            if (!jvmArgs.isEmpty()) {
+                cmd.addAll(List.of(jvmArgs.split("\\s+"))); // e.g. -Dweft.jvm.args="-Xmx256m -ea"
+            }
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add("io.weft.server.Main");
