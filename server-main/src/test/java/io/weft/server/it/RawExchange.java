@@ -22,7 +22,8 @@ import java.util.TreeSet;
  * protocol operations that can be compared between two servers.
  */
 final class RawExchange {
-    static final int SILENCE_MILLIS = 300;
+    /** Quiet time that ends an exchange; {@code -Dweft.diff.silenceMillis=N} raises it for a cold JVM. */
+    static final int SILENCE_MILLIS = Integer.getInteger("weft.diff.silenceMillis", 300);
     static final String CLOSED = "<closed>";
     static final String OPEN = "<open>";
     /** INFO fields whose values differ per server instance or per connection; only their presence is compared. */

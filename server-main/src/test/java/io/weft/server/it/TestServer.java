@@ -95,11 +95,17 @@ public final class TestServer implements AutoCloseable {
                 s.setSoTimeout(2000);
                 String line = readLine(s.getInputStream());
                 if (line.startsWith("INFO ")) {
-                    return;
+                    if (!process.waitFor(50, TimeUnit.MILLISECONDS)) {
+                        return; // still running, so the INFO came from our process, not a port squatter
+                    }
+                    continue; // it died (e.g. bind failure): report that above
                 }
                 last = "first line was: " + line;
             } catch (IOException e) {
                 last = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for " + target, e);
             }
             sleepQuietly(25);
         }

@@ -63,13 +63,37 @@ public final class TestServers {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        int[] ports = freePorts(2);
+        // A port found free can be taken by another process before the server binds it (other
+        // builds share this machine), so a bind failure is retried with fresh ports.
+        for (int attempt = 1; ; attempt++) {
+            int[] ports = freePorts(2);
+            TestServer server = new TestServer(target, conf, ports[0], ports[1], command(target, conf, ports, extraFlags));
+            try {
+                server.start();
+                return server;
+            } catch (IllegalStateException e) {
+                server.kill();
+                String msg = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+                if (attempt < 3 && (msg.contains("address already in use") || msg.contains("bindexception"))) {
+                    continue;
+                }
+                server.close();
+                throw e;
+            }
+        }
+    }
+
+    private static List<String> command(Target target, Path conf, int[] ports, String... extraFlags) {
         List<String> cmd = new ArrayList<>();
         if (target == Target.NATS_SERVER) {
             cmd.add(NATS_SERVER_BINARY);
         } else {
             cmd.add(ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
+            String jvmArgs = System.getProperty("weft.jvm.args", "").trim();
+            if (!jvmArgs.isEmpty()) {
+                cmd.addAll(List.of(jvmArgs.split("\\s+"))); // e.g. -Dweft.jvm.args="-Xmx256m -ea"
+            }
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add("io.weft.server.Main");
@@ -77,14 +101,7 @@ public final class TestServers {
         }
         cmd.addAll(List.of("-c", conf.toString(), "-p", Integer.toString(ports[0]), "-m", Integer.toString(ports[1])));
         cmd.addAll(List.of(extraFlags));
-        TestServer server = new TestServer(target, conf, ports[0], ports[1], cmd);
-        try {
-            server.start();
-        } catch (RuntimeException e) {
-            server.close();
-            throw e;
-        }
-        return server;
+        return cmd;
     }
 
     /** Distinct free ports, found by binding port 0 (all held open together so they differ). */
