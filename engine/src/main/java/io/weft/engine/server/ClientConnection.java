@@ -200,10 +200,15 @@ public final class ClientConnection implements ProtocolHandler {
 
     @Override
     public void onConnect(String json) throws ProtocolException {
+        ConnectOptions opts = ConnectOptions.parse(json);
         if (connect != null) {
+            // a repeated CONNECT updates the options (nats-server does the same) but not the identity
+            connect = opts;
+            if (opts.verbose()) {
+                enqueue(OK);
+            }
             return;
         }
-        ConnectOptions opts = ConnectOptions.parse(json);
         if (opts.noResponders() && !opts.headers()) {
             log.error(logPrefix + "no responders requires headers support");
             closeWithError("no responders requires headers support", "Protocol Violation");
