@@ -1,5 +1,6 @@
 package io.weft.engine.auth;
 
+import io.weft.engine.subject.Subjects;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -88,8 +89,8 @@ public final class PermissionChecker {
         if (cached != null) {
             return cached;
         }
-        boolean allowed = (pubAllow == null || AuthSubjects.matchesAny(pubAllow, subject))
-                && !AuthSubjects.matchesAny(pubDeny, subject);
+        boolean allowed = (pubAllow == null || matchesAny(pubAllow, subject))
+                && !matchesAny(pubDeny, subject);
         remember(publishCache, subject, allowed);
         return allowed;
     }
@@ -123,7 +124,7 @@ public final class PermissionChecker {
         if (cached != null) {
             return cached;
         }
-        boolean allowed = !AuthSubjects.matchesAny(subDeny.plain, subject);
+        boolean allowed = !matchesAny(subDeny.plain, subject);
         remember(deliverCache, subject, allowed);
         return allowed;
     }
@@ -175,9 +176,9 @@ public final class PermissionChecker {
             if (queue != null) {
                 boolean anyQueueEntry = false;
                 for (QueueEntry entry : queues) {
-                    if (AuthSubjects.matches(entry.subject(), subject)) {
+                    if (Subjects.matches(entry.subject(), subject)) {
                         anyQueueEntry = true;
-                        if (AuthSubjects.matches(entry.queue(), queue)) {
+                        if (Subjects.matches(entry.queue(), queue)) {
                             return true;
                         }
                     }
@@ -186,10 +187,23 @@ public final class PermissionChecker {
                     return false;
                 }
             }
-            return AuthSubjects.matchesAny(plain, subject);
+            return matchesAny(plain, subject);
         }
     }
 
     private record QueueEntry(String subject, String queue) {
+    }
+
+    /**
+     * True when any pattern matches {@code subject}. The subject is read literally, token by token,
+     * even when it holds wildcards: that is how nats-server checks a wildcard SUB (README-facts.md).
+     */
+    private static boolean matchesAny(Iterable<String> patterns, String subject) {
+        for (String pattern : patterns) {
+            if (Subjects.matches(pattern, subject)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

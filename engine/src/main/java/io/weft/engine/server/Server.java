@@ -302,6 +302,14 @@ public final class Server {
 
     // ---------------------------------------------------------------- INFO
 
+    /**
+     * Whether INFO may announce JetStream: only once this server answers the $JS API, so that
+     * clients do not try it and time out. Not yet, whatever {@code -js} says.
+     */
+    private static boolean jetstreamServed() {
+        return false;
+    }
+
     /** The runtime as INFO's and /varz's {@code go} field report it. */
     public static String runtimeName() {
         return "weft " + WEFT_VERSION + " java " + Runtime.version().feature();
@@ -312,7 +320,7 @@ public final class Server {
         ServerOptions opts = options;
         ServerInfo info = new ServerInfo(serverId, serverName(), COMPAT_VERSION, PROTO, null, runtimeName(),
                 opts.host, port(), !opts.noHeaderSupport, authenticator.authRequired(), false, false, false,
-                opts.maxPayload, opts.jetstream, null, 0, null, null, null,
+                opts.maxPayload, jetstreamServed(), null, 0, null, null, null,
                 opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain, List.of(), lameDuck, null)
                 .withClient(c.cid(), c.ip(), c.nonce());
         ByteSink sink = new ByteSink(256);
