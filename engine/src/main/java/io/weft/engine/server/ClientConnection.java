@@ -18,6 +18,7 @@ import io.weft.net.Conn;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -36,6 +37,7 @@ public final class ClientConnection implements ProtocolHandler {
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final Duration FIRST_PING = Duration.ofSeconds(2);
     private static final byte[] NO_RESPONDERS = Headers.NO_RESPONDERS;
 
     private final Server server;
@@ -108,17 +110,18 @@ public final class ClientConnection implements ProtocolHandler {
                 }
             });
         }
-        schedulePing(opts);
+        // as nats-server, the first PING comes early (2s) so that RTT is known soon after connect
+        schedulePing(opts, FIRST_PING.compareTo(opts.pingInterval) < 0 ? FIRST_PING : opts.pingInterval);
         if (log.isDebug()) {
             log.debug(logPrefix + "Client connection created");
         }
     }
 
-    private void schedulePing(ServerOptions opts) {
+    private void schedulePing(ServerOptions opts, Duration delay) {
         if (closed.get()) {
             return;
         }
-        pingTimer = clock.schedule(opts.pingInterval, () -> {
+        pingTimer = clock.schedule(delay, () -> {
             if (closed.get()) {
                 return;
             }
@@ -130,7 +133,7 @@ public final class ClientConnection implements ProtocolHandler {
             }
             pingSentNanos = clock.nanoTime();
             enqueue(PING);
-            schedulePing(now);
+            schedulePing(now, now.pingInterval);
         });
     }
 
