@@ -283,6 +283,15 @@ public final class SimScheduler {
                 if (stop.getAsBoolean()) {
                     return new Outcome(Stop.DONE, "");
                 }
+                if (hasRunnable()) {
+                    if (steps + 1 > limits.maxSteps) {
+                        return new Outcome(Stop.STEP_LIMIT, "step limit " + limits.maxSteps + " reached at " + now + "ns");
+                    }
+                    if (stepsAtInstant + 1 > limits.maxStepsAtOneInstant) {
+                        return new Outcome(Stop.LIVELOCK, "virtual time stuck at " + now + "ns for "
+                                + limits.maxStepsAtOneInstant + " steps; live: " + liveThreads());
+                    }
+                }
                 Runnable next = pick();
                 if (next == null) {
                     Timer first = timers.peek();
@@ -296,13 +305,8 @@ public final class SimScheduler {
                     stepsAtInstant = 0;
                     continue;
                 }
-                if (++steps > limits.maxSteps) {
-                    return new Outcome(Stop.STEP_LIMIT, "step limit " + limits.maxSteps + " reached at " + now + "ns");
-                }
-                if (++stepsAtInstant > limits.maxStepsAtOneInstant) {
-                    return new Outcome(Stop.LIVELOCK, "virtual time stuck at " + now + "ns for "
-                            + limits.maxStepsAtOneInstant + " steps; runnable: " + liveThreads());
-                }
+                steps++;
+                stepsAtInstant++;
                 next.run();
             }
         }
@@ -311,6 +315,15 @@ public final class SimScheduler {
     /** Runs until every simulated thread has ended (or a failure). */
     public Outcome runToCompletion() {
         return runUntil(() -> liveThreads().isEmpty());
+    }
+
+    private boolean hasRunnable() {
+        queueLock.lock();
+        try {
+            return !runnable.isEmpty();
+        } finally {
+            queueLock.unlock();
+        }
     }
 
     private Runnable pick() {
