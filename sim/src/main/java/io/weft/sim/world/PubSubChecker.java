@@ -1,0 +1,104 @@
+package io.weft.sim.world;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Checks core NATS delivery for a run without faults: each published message reaches every
+ * subscription whose subject matches exactly once, messages from one publisher arrive at a
+ * subscription in publish order, and nothing arrives that was not published to a match.
+ */
+public final class PubSubChecker {
+    private record Sub(int client, String sid, String subject) {
+    }
+
+    private record Pub(int client, int seq, String subject, String payload) {
+    }
+
+    private final List<Sub> subs = new ArrayList<>();
+    private final List<Pub> pubs = new ArrayList<>();
+    private final Map<String, Pub> byPayload = new HashMap<>();
+    private final TreeMap<Integer, List<SimClient.Delivery>> deliveries = new TreeMap<>();
+
+    public void subscribed(int client, String sid, String subject) {
+        subs.add(new Sub(client, sid, subject));
+    }
+
+    public void published(int client, int seq, String subject, String payload) {
+        Pub p = new Pub(client, seq, subject, payload);
+        pubs.add(p);
+        byPayload.put(payload, p);
+    }
+
+    public void delivered(int client, List<SimClient.Delivery> received) {
+        deliveries.put(client, received);
+    }
+
+    /** The failed checks, empty when the run is correct. At most a few per kind are listed. */
+    public List<String> check() {
+        List<String> failures = new ArrayList<>();
+        for (Sub s : subs) {
+            List<SimClient.Delivery> got = new ArrayList<>();
+            for (SimClient.Delivery d : deliveries.getOrDefault(s.client(), List.of())) {
+                if (d.sid().equals(s.sid())) {
+                    got.add(d);
+                }
+            }
+            Map<String, Integer> counts = new HashMap<>();
+            Map<Integer, Integer> lastSeq = new HashMap<>();
+            for (SimClient.Delivery d : got) {
+                Pub p = byPayload.get(d.payload());
+                if (p == null || !matches(s.subject(), p.subject()) || !d.subject().equals(p.subject())) {
+                    add(failures, "client " + s.client() + " sid " + s.sid() + " (" + s.subject() + ") got unexpected "
+                            + d.subject() + " " + d.payload());
+                    continue;
+                }
+                counts.merge(d.payload(), 1, Integer::sum);
+                Integer prev = lastSeq.put(p.client(), p.seq());
+                if (prev != null && prev >= p.seq()) {
+                    add(failures, "client " + s.client() + " sid " + s.sid() + " got " + d.payload()
+                            + " after c" + p.client() + "-" + prev + " (out of order)");
+                }
+            }
+            for (Pub p : pubs) {
+                if (!matches(s.subject(), p.subject())) {
+                    continue;
+                }
+                int n = counts.getOrDefault(p.payload(), 0);
+                if (n == 0) {
+                    add(failures, "client " + s.client() + " sid " + s.sid() + " (" + s.subject() + ") never got "
+                            + p.payload() + " on " + p.subject());
+                } else if (n > 1) {
+                    add(failures, "client " + s.client() + " sid " + s.sid() + " got " + p.payload() + " " + n + " times");
+                }
+            }
+        }
+        return failures;
+    }
+
+    private static void add(List<String> failures, String f) {
+        if (failures.size() < 20) {
+            failures.add(f);
+        } else if (failures.size() == 20) {
+            failures.add("... more failures omitted");
+        }
+    }
+
+    /** NATS subject matching: {@code *} is one token, {@code >} one or more trailing tokens. */
+    static boolean matches(String pattern, String subject) {
+        String[] p = pattern.split("\\.", -1);
+        String[] s = subject.split("\\.", -1);
+        for (int i = 0; i < p.length; i++) {
+            if (p[i].equals(">")) {
+                return s.length > i;
+            }
+            if (i >= s.length || !(p[i].equals("*") || p[i].equals(s[i]))) {
+                return false;
+            }
+        }
+        return p.length == s.length;
+    }
+}
