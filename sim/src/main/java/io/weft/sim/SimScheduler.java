@@ -294,6 +294,10 @@ public final class SimScheduler {
                 }
                 Runnable next = pick();
                 if (next == null) {
+                    String outside = waitingOutsideSimulation();
+                    if (outside != null) {
+                        return new Outcome(Stop.NONDETERMINISM, outside);
+                    }
                     Timer first = timers.peek();
                     if (first == null) {
                         return new Outcome(Stop.DEADLOCK, "nothing runnable and no timer; parked: " + liveThreads());
@@ -315,6 +319,28 @@ public final class SimScheduler {
     /** Runs until every simulated thread has ended (or a failure). */
     public Outcome runToCompletion() {
         return runUntil(() -> liveThreads().isEmpty());
+    }
+
+    /**
+     * A thread in a real-time timed wait (Thread.sleep, parkNanos, a timed Condition.await) or
+     * blocked on a monitor would be woken by a JDK thread outside the simulation: not replayable.
+     * Our own waits park untimed, so they show as WAITING. Also drops ended threads.
+     */
+    private String waitingOutsideSimulation() {
+        List<String> bad = new ArrayList<>();
+        queueLock.lock();
+        try {
+            threads.removeIf(t -> t.getState() == Thread.State.TERMINATED);
+            for (Thread t : threads) {
+                Thread.State st = t.getState();
+                if (st == Thread.State.TIMED_WAITING || st == Thread.State.BLOCKED) {
+                    bad.add(names.get(t) + " " + st);
+                }
+            }
+        } finally {
+            queueLock.unlock();
+        }
+        return bad.isEmpty() ? null : "waiting on real time or a monitor, outside the simulation: " + bad;
     }
 
     private boolean hasRunnable() {
