@@ -9,7 +9,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * {@code weft sim run --scenario S --seeds A..B}, {@code weft sim replay --scenario S --seed N
@@ -58,7 +60,7 @@ final class SimCommand {
     }
 
     private static int runSeeds(String[] args, PrintStream out, PrintStream err) {
-        Scenario scenario = scenario(option(args, "--scenario"));
+        Scenario scenario = scenario(args);
         String range = option(args, "--seeds");
         long from;
         long to;
@@ -79,10 +81,12 @@ final class SimCommand {
         }
         int failed = 0;
         long virtual = 0;
+        long workload = 0;
         long real = 0;
         for (long seed = from; seed <= to; seed++) {
             SimResult r = scenario.run(seed, null);
             virtual += r.virtualNanos();
+            workload += r.workloadNanos();
             real += r.realNanos();
             out.println(r.line());
             if (!r.passed()) {
@@ -90,18 +94,18 @@ final class SimCommand {
                 for (String f : r.failures()) {
                     out.println("  " + f);
                 }
-                out.println("  replay: weft sim replay --scenario " + scenario.name() + " --seed " + seed);
+                out.println("  replay: weft sim replay " + scenarioFlags(args) + " --seed " + seed);
             }
             out.flush();
         }
         long seeds = to - from + 1;
-        out.printf("%d seeds, %d passed, %d failed; %.3f simulated s in %.3f real s%n", seeds, seeds - failed,
-                failed, virtual / 1e9, real / 1e9);
+        out.printf("%d seeds, %d passed, %d failed; %.3f simulated s (%.3f s of workload) in %.3f real s%n",
+                seeds, seeds - failed, failed, virtual / 1e9, workload / 1e9, real / 1e9);
         return failed == 0 ? 0 : 1;
     }
 
     private static int replay(String[] args, PrintStream out, PrintStream err) {
-        Scenario scenario = scenario(option(args, "--scenario"));
+        Scenario scenario = scenario(args);
         long seed;
         try {
             seed = Long.parseLong(option(args, "--seed"));
@@ -124,15 +128,33 @@ final class SimCommand {
         for (String f : r.failures()) {
             out.println("  " + f);
         }
-        out.printf("  %d history entries, %d steps, %.6f simulated s, %.3f real s%n", r.history().size(), r.steps(),
-                r.virtualNanos() / 1e9, r.realNanos() / 1e9);
+        out.printf("  %d history entries, %d steps, %.6f simulated s (workload %.6f s), %.3f real s%n",
+                r.history().size(), r.steps(), r.virtualNanos() / 1e9, r.workloadNanos() / 1e9, r.realNanos() / 1e9);
         traceFile.ifPresent(f -> out.println("  trace written to " + f));
         return r.passed() ? 0 : 1;
     }
 
-    private static Scenario scenario(String name) {
-        return Scenarios.byName(name).orElseThrow(() -> new IllegalArgumentException(
+    private static final String[] PARAMS = {"clients", "messages"};
+
+    private static Scenario scenario(String[] args) {
+        String name = option(args, "--scenario");
+        return Scenarios.byName(name, params(args)).orElseThrow(() -> new IllegalArgumentException(
                 "unknown scenario \"" + name + "\" (see weft sim list)"));
+    }
+
+    private static Map<String, String> params(String[] args) {
+        Map<String, String> params = new TreeMap<>();
+        for (String p : PARAMS) {
+            optional(args, "--" + p).ifPresent(v -> params.put(p, v));
+        }
+        return params;
+    }
+
+    /** The flags that select the scenario and its parameters, as a replay must repeat them. */
+    private static String scenarioFlags(String[] args) {
+        StringBuilder sb = new StringBuilder("--scenario ").append(option(args, "--scenario"));
+        params(args).forEach((k, v) -> sb.append(" --").append(k).append(' ').append(v));
+        return sb.toString();
     }
 
     private static String option(String[] args, String name) {
@@ -157,8 +179,8 @@ final class SimCommand {
     static void usage(PrintStream out) {
         out.println("Usage:");
         out.println("  weft sim list");
-        out.println("  weft sim run --scenario NAME --seeds A..B");
-        out.println("  weft sim replay --scenario NAME --seed N [--trace FILE]");
+        out.println("  weft sim run --scenario NAME --seeds A..B [--clients N] [--messages N]");
+        out.println("  weft sim replay --scenario NAME --seed N [--clients N] [--messages N] [--trace FILE]");
         out.println("The JVM needs --add-opens java.base/java.lang=ALL-UNNAMED (bin/weft passes it).");
     }
 }

@@ -18,6 +18,7 @@ public final class PubSubChecker {
     private record Pub(int client, int seq, String subject, String payload) {
     }
 
+    private final Map<String, Boolean> matchCache = new HashMap<>();
     private final List<Sub> subs = new ArrayList<>();
     private final List<Pub> pubs = new ArrayList<>();
     private final Map<String, Pub> byPayload = new HashMap<>();
@@ -40,18 +41,24 @@ public final class PubSubChecker {
     /** The failed checks, empty when the run is correct. At most a few per kind are listed. */
     public List<String> check() {
         List<String> failures = new ArrayList<>();
-        for (Sub s : subs) {
-            List<SimClient.Delivery> got = new ArrayList<>();
-            for (SimClient.Delivery d : deliveries.getOrDefault(s.client(), List.of())) {
-                if (d.sid().equals(s.sid())) {
-                    got.add(d);
-                }
+        TreeMap<String, List<Pub>> bySubject = new TreeMap<>();
+        for (Pub p : pubs) {
+            bySubject.computeIfAbsent(p.subject(), k -> new ArrayList<>()).add(p);
+        }
+        Map<String, List<SimClient.Delivery>> bySub = new HashMap<>();
+        for (Map.Entry<Integer, List<SimClient.Delivery>> e : deliveries.entrySet()) {
+            for (SimClient.Delivery d : e.getValue()) {
+                bySub.computeIfAbsent(e.getKey() + " " + d.sid(), k -> new ArrayList<>()).add(d);
             }
+        }
+        for (Sub s : subs) {
+            List<SimClient.Delivery> got = bySub.getOrDefault(s.client() + " " + s.sid(), List.of());
             Map<String, Integer> counts = new HashMap<>();
             Map<Integer, Integer> lastSeq = new HashMap<>();
             for (SimClient.Delivery d : got) {
                 Pub p = byPayload.get(d.payload());
-                if (p == null || !matches(s.subject(), p.subject()) || !d.subject().equals(p.subject())) {
+                if (p == null || !matchCache.computeIfAbsent(s.subject() + " " + p.subject(),
+                        k -> matches(s.subject(), p.subject())) || !d.subject().equals(p.subject())) {
                     add(failures, "client " + s.client() + " sid " + s.sid() + " (" + s.subject() + ") got unexpected "
                             + d.subject() + " " + d.payload());
                     continue;
@@ -63,16 +70,18 @@ public final class PubSubChecker {
                             + " after c" + p.client() + "-" + prev + " (out of order)");
                 }
             }
-            for (Pub p : pubs) {
-                if (!matches(s.subject(), p.subject())) {
+            for (Map.Entry<String, List<Pub>> e : bySubject.entrySet()) {
+                if (!matches(s.subject(), e.getKey())) {
                     continue;
                 }
-                int n = counts.getOrDefault(p.payload(), 0);
-                if (n == 0) {
-                    add(failures, "client " + s.client() + " sid " + s.sid() + " (" + s.subject() + ") never got "
-                            + p.payload() + " on " + p.subject());
-                } else if (n > 1) {
-                    add(failures, "client " + s.client() + " sid " + s.sid() + " got " + p.payload() + " " + n + " times");
+                for (Pub p : e.getValue()) {
+                    int n = counts.getOrDefault(p.payload(), 0);
+                    if (n == 0) {
+                        add(failures, "client " + s.client() + " sid " + s.sid() + " (" + s.subject() + ") never got "
+                                + p.payload() + " on " + p.subject());
+                    } else if (n > 1) {
+                        add(failures, "client " + s.client() + " sid " + s.sid() + " got " + p.payload() + " " + n + " times");
+                    }
                 }
             }
         }
@@ -89,6 +98,12 @@ public final class PubSubChecker {
 
     /** NATS subject matching: {@code *} is one token, {@code >} one or more trailing tokens. */
     static boolean matches(String pattern, String subject) {
+        if (pattern.equals(subject)) {
+            return true;
+        }
+        if (pattern.indexOf('*') < 0 && pattern.indexOf('>') < 0) {
+            return false;
+        }
         String[] p = pattern.split("\\.", -1);
         String[] s = subject.split("\\.", -1);
         for (int i = 0; i < p.length; i++) {

@@ -1,7 +1,9 @@
 package io.weft.sim.world;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /** The scenarios {@code weft sim} knows, by name. */
 public final class Scenarios {
@@ -14,5 +16,37 @@ public final class Scenarios {
 
     public static Optional<Scenario> byName(String name) {
         return all().stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    /**
+     * A scenario with workload parameters (e.g. {@code clients=20}, {@code messages=100}); unknown
+     * keys are an error. The parameters are part of what a replay must repeat.
+     */
+    public static Optional<Scenario> byName(String name, Map<String, String> params) {
+        if (!name.equals(CorePubSub.NAME)) {
+            if (!params.isEmpty()) {
+                throw new IllegalArgumentException("scenario " + name + " takes no parameters");
+            }
+            return byName(name);
+        }
+        CorePubSub.Config c = CorePubSub.Config.defaults();
+        for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
+            int v;
+            try {
+                v = Integer.parseInt(e.getValue());
+            } catch (NumberFormatException x) {
+                throw new IllegalArgumentException(e.getKey() + " must be a number");
+            }
+            if (v < 1) {
+                throw new IllegalArgumentException(e.getKey() + " must be at least 1");
+            }
+            c = switch (e.getKey()) {
+                case "clients" -> c.withClients(v);
+                case "messages" -> c.withMessages(v);
+                default -> throw new IllegalArgumentException("unknown parameter " + e.getKey()
+                        + " (core-pubsub takes clients, messages)");
+            };
+        }
+        return Optional.of(new CorePubSub(c));
     }
 }

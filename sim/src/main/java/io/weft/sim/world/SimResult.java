@@ -7,7 +7,10 @@ import java.util.List;
  * if not, why; plus how much simulated and real time it took.
  */
 public record SimResult(String scenario, long seed, long traceHash, List<String> failures,
-                        long virtualNanos, long steps, long realNanos, List<History.Entry> history) {
+                        long virtualNanos, long workloadNanos, long steps, long realNanos, List<History.Entry> history) {
+    // virtualNanos: virtual time at the end of the run (shutdown included);
+    // workloadNanos: virtual time when the scenario's main program returned
+
     public boolean passed() {
         return failures.isEmpty();
     }

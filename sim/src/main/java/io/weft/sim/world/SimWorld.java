@@ -85,12 +85,14 @@ public final class SimWorld {
     public SimResult run(String scenario, Body body) {
         long realStart = System.nanoTime();
         boolean[] done = new boolean[1];
+        long[] workload = new long[1];
         scheduler.spawn("main", () -> {
             try {
                 body.run(this);
             } catch (Exception e) {
                 fail("main: " + e);
             } finally {
+                workload[0] = scheduler.now();
                 for (SimClient c : clients) {
                     c.close();
                 }
@@ -119,6 +121,6 @@ public final class SimWorld {
             fail("uncaught exception in " + u);
         }
         return new SimResult(scenario, seed, scheduler.traceHash(), List.copyOf(failures), virtual,
-                scheduler.steps(), System.nanoTime() - realStart, history.entries());
+                workload[0], scheduler.steps(), System.nanoTime() - realStart, history.entries());
     }
 }
