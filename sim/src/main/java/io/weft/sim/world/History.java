@@ -31,7 +31,7 @@ public final class History {
     public void add(int process, Type type, String op, String value) {
         Entry e = new Entry(scheduler.now(), process, type, op, value);
         entries.add(e);
-        scheduler.note(e.toString());
+        scheduler.note("history " + process + " " + type.name().toLowerCase() + " " + op + " " + value);
     }
 
     public List<Entry> entries() {
