@@ -22,6 +22,7 @@ public final class SimWorld {
     }
 
     private static final Duration DRAIN = Duration.ofSeconds(30);
+    private Duration workloadLimit = Duration.ofMinutes(10);
 
     private final long seed;
     private final SplittableRandom seeds;
@@ -71,6 +72,14 @@ public final class SimWorld {
     public List<SimClient> clients() { return List.copyOf(clients); }
     public long seed() { return seed; }
 
+    /**
+     * How long (virtual) the main program may take. A server keeps timers running, so a stuck
+     * workload never looks like a scheduler deadlock; this limit reports it instead.
+     */
+    public void workloadLimit(Duration limit) {
+        this.workloadLimit = limit;
+    }
+
     /** Records a failed check. */
     public void fail(String why) {
         failures.add(why);
@@ -102,9 +111,13 @@ public final class SimWorld {
                 done[0] = true;
             }
         });
-        SimScheduler.Outcome o = scheduler.runUntil(() -> done[0]);
+        long limit = workloadLimit.toNanos();
+        SimScheduler.Outcome o = scheduler.runUntil(() -> done[0] || scheduler.now() > limit);
         if (!o.ok()) {
             fail(o.stop() + ": " + o.detail());
+        } else if (!done[0]) {
+            fail("STALLED: the workload did not finish within " + workloadLimit + " of virtual time; live threads: "
+                    + scheduler.liveThreads());
         } else {
             long drainUntil = scheduler.now() + DRAIN.toNanos();
             o = scheduler.runUntil(() -> scheduler.liveThreads().isEmpty() || scheduler.now() > drainUntil);
