@@ -74,6 +74,40 @@ class SimSchedulerTest {
         assertTrue(orders.size() > 1, "the seed must change the interleaving, not only the hash");
     }
 
+    /** A lost-update race: two threads read, yield, then write back. */
+    private static int racyCounter(long seed) {
+        SimScheduler s = new SimScheduler(seed);
+        int[] counter = new int[1];
+        for (int i = 0; i < 2; i++) {
+            s.spawn("inc" + i, () -> {
+                int v = counter[0];
+                Thread.yield();
+                counter[0] = v + 1;
+            });
+        }
+        assertTrue(s.runToCompletion().ok());
+        return counter[0];
+    }
+
+    @Test
+    void seedsExploreInterleavingsAndAFoundRaceReplays() {
+        Long lost = null;
+        Long kept = null;
+        for (long seed = 1; seed <= 50 && (lost == null || kept == null); seed++) {
+            int c = racyCounter(seed);
+            if (c == 1 && lost == null) {
+                lost = seed;
+            } else if (c == 2 && kept == null) {
+                kept = seed;
+            }
+        }
+        assertTrue(lost != null && kept != null, "some seeds must hit the race and some must not");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(1, racyCounter(lost), "the racy seed replays");
+            assertEquals(2, racyCounter(kept));
+        }
+    }
+
     @Test
     void sleepAdvancesVirtualTimeOnly() {
         SimScheduler s = new SimScheduler(1);
