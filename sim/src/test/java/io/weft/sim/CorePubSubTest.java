@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.sim.world.CorePubSub;
+import io.weft.sim.world.History;
 import io.weft.sim.world.SimClient;
 import io.weft.sim.world.SimResult;
 import java.io.BufferedReader;
@@ -71,6 +72,21 @@ class CorePubSubTest {
         assertTrue(r.failures().toString().contains("client 0") && r.failures().toString().contains("never got"),
                 r.failures().toString());
         assertTrue(r.line().endsWith("result fail"));
+    }
+
+    @Test
+    void resetScenarioPassesAndReallyCutsTraffic() {
+        CorePubSub reset = new CorePubSub(CorePubSub.Config.defaults().withReset());
+        int cutMidRun = 0;
+        for (long seed = 1; seed <= 30; seed++) {
+            SimResult r = reset.run(seed, null);
+            assertTrue(r.passed(), r.line() + " " + r.failures());
+            assertTrue(r.history().stream().anyMatch(e -> e.op().equals("reset")), "the nemesis must act");
+            if (r.history().stream().anyMatch(e -> e.type() == History.Type.FAIL)) {
+                cutMidRun++;
+            }
+        }
+        assertTrue(cutMidRun > 0, "some seeds must reset a client while it still had work to do");
     }
 
     /** A fresh JVM computes the same trace hashes as this one. */

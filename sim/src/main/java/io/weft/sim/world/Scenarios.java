@@ -11,7 +11,8 @@ public final class Scenarios {
     }
 
     public static List<Scenario> all() {
-        return List.of(new CorePubSub(CorePubSub.Config.defaults()));
+        return List.of(new CorePubSub(CorePubSub.Config.defaults()),
+                new CorePubSub(CorePubSub.Config.defaults().withReset()));
     }
 
     public static Optional<Scenario> byName(String name) {
@@ -23,13 +24,14 @@ public final class Scenarios {
      * keys are an error. The parameters are part of what a replay must repeat.
      */
     public static Optional<Scenario> byName(String name, Map<String, String> params) {
-        if (!name.equals(CorePubSub.NAME)) {
+        if (!name.equals(CorePubSub.NAME) && !name.equals(CorePubSub.RESET_NAME)) {
             if (!params.isEmpty()) {
                 throw new IllegalArgumentException("scenario " + name + " takes no parameters");
             }
             return byName(name);
         }
-        CorePubSub.Config c = CorePubSub.Config.defaults();
+        CorePubSub.Config c = name.equals(CorePubSub.RESET_NAME)
+                ? CorePubSub.Config.defaults().withReset() : CorePubSub.Config.defaults();
         for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
             int v;
             try {
@@ -44,7 +46,7 @@ public final class Scenarios {
                 case "clients" -> c.withClients(v);
                 case "messages" -> c.withMessages(v);
                 default -> throw new IllegalArgumentException("unknown parameter " + e.getKey()
-                        + " (core-pubsub takes clients, messages)");
+                        + " (" + name + " takes clients, messages)");
             };
         }
         return Optional.of(new CorePubSub(c));

@@ -45,6 +45,7 @@ public final class SimClient implements ProtocolHandler {
     private final ReentrantLock sendLock = new ReentrantLock();
     private final List<Delivery> deliveries = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
+    private String endedBy;
     private long pongs;
     private long pingsSent;
     private boolean ended;
@@ -77,7 +78,7 @@ public final class SimClient implements ProtocolHandler {
         history.add(id, History.Type.INVOKE, "sub", subject + " " + sid);
         ByteSink out = new ByteSink(64);
         ProtocolEncoder.sub(out, subject, null, sid);
-        send(out);
+        send(out, "sub");
         history.add(id, History.Type.OK, "sub", subject + " " + sid);
     }
 
@@ -85,7 +86,7 @@ public final class SimClient implements ProtocolHandler {
         history.add(id, History.Type.INVOKE, "pub", subject + " " + payload);
         ByteSink out = new ByteSink(64 + payload.length());
         ProtocolEncoder.pub(out, subject, null, payload.getBytes(StandardCharsets.UTF_8));
-        send(out);
+        send(out, "pub");
         history.add(id, History.Type.OK, "pub", subject + " " + payload);
     }
 
@@ -101,7 +102,7 @@ public final class SimClient implements ProtocolHandler {
         }
         ByteSink out = new ByteSink(8);
         ProtocolEncoder.ping(out);
-        send(out);
+        send(out, "flush");
         lock.lock();
         try {
             while (pongs < target) {
@@ -122,6 +123,15 @@ public final class SimClient implements ProtocolHandler {
         Conn c = conn;
         if (c != null) {
             c.close();
+        }
+    }
+
+    private void send(ByteSink out, String op) throws IOException {
+        try {
+            send(out);
+        } catch (IOException e) {
+            history.add(id, History.Type.FAIL, op, String.valueOf(e.getMessage()));
+            throw e;
         }
     }
 
@@ -149,12 +159,11 @@ public final class SimClient implements ProtocolHandler {
             // the connection ended; recorded below
             lock.lock();
             try {
-                if (!ended) {
-                    errors.add("read: " + e.getMessage());
-                }
+                endedBy = e.getMessage();
             } finally {
                 lock.unlock();
             }
+            history.add(id, History.Type.INFO, "ended", String.valueOf(e.getMessage()));
         } finally {
             lock.lock();
             try {
@@ -233,6 +242,17 @@ public final class SimClient implements ProtocolHandler {
         }
     }
 
+    /** Why the reader stopped (an I/O or protocol error), or null if it saw end of stream or still runs. */
+    public String endedBy() {
+        lock.lock();
+        try {
+            return endedBy;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The -ERR messages the server sent. */
     public List<String> errors() {
         lock.lock();
         try {
