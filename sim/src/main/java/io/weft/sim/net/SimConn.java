@@ -52,6 +52,11 @@ public final class SimConn implements Conn {
         out.write(copy);
     }
 
+    /** True once neither direction can carry bytes any more. */
+    boolean finished() {
+        return in.finished() && out.finished();
+    }
+
     /** Resets the connection: both ends fail, bytes in flight are lost. */
     public void reset() {
         in.reset();

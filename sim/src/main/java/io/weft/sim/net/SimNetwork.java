@@ -259,6 +259,7 @@ public final class SimNetwork {
             return;
         }
         pipes.removeIf(Pipe::finished);
+        conns.removeIf(pair -> pair[0].finished());
     }
 
     private long pickLatency() {

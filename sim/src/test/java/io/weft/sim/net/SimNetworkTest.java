@@ -226,6 +226,46 @@ class SimNetworkTest {
     }
 
     @Test
+    void oneWayBlackholeHoldsOnlyThatDirection() {
+        SimScheduler s = new SimScheduler(6);
+        SimClock clock = new SimClock(s);
+        SimNetwork net = new SimNetwork(s, 6, FIXED_1MS);
+        List<Throwable> errors = new ArrayList<>();
+        List<String> arrivals = new ArrayList<>();
+        spawn(s, "main", errors, () -> {
+            Listener l = net.host("b").listen("0.0.0.0", 9);
+            Conn a = net.host("a").connect("b", 9);
+            Conn b = l.accept();
+            l.close();
+            net.partitionOneWay("a", "b", SimNetwork.Cut.BLACKHOLE);
+            s.spawn("at-b", () -> {
+                byte[] buf = new byte[1];
+                try {
+                    b.read(buf, 0, 1);
+                    arrivals.add("b got " + (char) buf[0] + " at " + clock.nanoTime());
+                } catch (IOException e) {
+                    errors.add(e);
+                }
+            });
+            s.spawn("at-a", () -> {
+                byte[] buf = new byte[1];
+                try {
+                    a.read(buf, 0, 1);
+                    arrivals.add("a got " + (char) buf[0] + " at " + clock.nanoTime());
+                } catch (IOException e) {
+                    errors.add(e);
+                }
+            });
+            write(a, "x");
+            write(b, "y");
+            clock.sleep(Duration.ofMillis(10));
+            net.healAll();
+        });
+        runAll(s, errors);
+        assertEquals(List.of("a got y at 3000000", "b got x at 12000000"), arrivals);
+    }
+
+    @Test
     void closeFailsABlockedRead() {
         SimScheduler s = new SimScheduler(5);
         SimNetwork net = new SimNetwork(s, 5, FIXED_1MS);
