@@ -28,6 +28,7 @@ public final class Main {
         switch (cmd) {
             case "serve":
                 return Serve.run(rest, out, err);
+            case "sim": return SimCommand.run(rest, out, err);
             case "version":
             case "--version":
                 out.println(Serve.versionLine());

@@ -1,0 +1,202 @@
+package io.weft.sim.net;
+
+import io.weft.sim.SimClock;
+import java.io.IOException;
+import java.net.SocketException;
+import java.util.ArrayDeque;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One direction of a simulated connection: bytes written at virtual time t become readable at
+ * t + latency, never before bytes written earlier (order within a connection is kept). Bounded like
+ * a socket buffer: a writer waits while too many bytes are in flight. All waits are untimed or go
+ * through {@link SimClock#awaitUntil}.
+ */
+final class Pipe {
+    private final SimNetwork network;
+    private final SimClock clock;
+    final String from;
+    final String to;
+    private final long latencyNanos;
+    private final long jitterNanos;
+    private final long capacity;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Segment> segments = new ArrayDeque<>();
+    private long buffered;
+    private long lastDelivery;
+    private boolean writeClosed;
+    private boolean readClosed;
+    private boolean reset;
+
+    private static final class Segment {
+        final byte[] data;
+        int off;
+        final long deliverAt;
+
+        Segment(byte[] data, long deliverAt) {
+            this.data = data;
+            this.deliverAt = deliverAt;
+        }
+    }
+
+    Pipe(SimNetwork network, SimClock clock, String from, String to, long latencyNanos, long jitterNanos, long capacity) {
+        this.network = network;
+        this.clock = clock;
+        this.from = from;
+        this.to = to;
+        this.latencyNanos = latencyNanos;
+        this.jitterNanos = jitterNanos;
+        this.capacity = capacity;
+    }
+
+    void write(byte[] data) throws IOException {
+        if (data.length == 0) {
+            return;
+        }
+        lock.lock();
+        try {
+            while (true) {
+                if (reset) {
+                    throw new SocketException("Connection reset");
+                }
+                if (writeClosed) {
+                    throw new SocketException("Socket closed");
+                }
+                if (readClosed) {
+                    throw new SocketException("Broken pipe");
+                }
+                if (buffered == 0 || buffered + data.length <= capacity) {
+                    break;
+                }
+                changed.await();
+            }
+            long jitter = jitterNanos > 0 ? network.nextLong(jitterNanos + 1) : 0;
+            long at = Math.max(lastDelivery, clock.nanoTime() + latencyNanos + jitter);
+            lastDelivery = at;
+            segments.addLast(new Segment(data, at));
+            buffered += data.length;
+            changed.signalAll();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SocketException("Interrupted write");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int read(byte[] buf, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            while (true) {
+                if (reset) {
+                    throw new SocketException("Connection reset");
+                }
+                if (readClosed) {
+                    throw new SocketException("Socket closed");
+                }
+                Segment head = segments.peekFirst();
+                if (head != null) {
+                    if (network.blackholed(from, to)) {
+                        changed.await();
+                        continue;
+                    }
+                    if (head.deliverAt <= clock.nanoTime()) {
+                        return take(buf, off, len);
+                    }
+                    clock.awaitUntil(changed, head.deliverAt);
+                    continue;
+                }
+                if (writeClosed) {
+                    return -1;
+                }
+                changed.await();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SocketException("Interrupted read");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Copies every delivered byte that fits, across segments already due. */
+    private int take(byte[] buf, int off, int len) {
+        int n = 0;
+        long now = clock.nanoTime();
+        Segment s;
+        while (n < len && (s = segments.peekFirst()) != null && s.deliverAt <= now) {
+            int k = Math.min(len - n, s.data.length - s.off);
+            System.arraycopy(s.data, s.off, buf, off + n, k);
+            s.off += k;
+            n += k;
+            if (s.off == s.data.length) {
+                segments.pollFirst();
+            }
+        }
+        buffered -= n;
+        changed.signalAll();
+        return n;
+    }
+
+    /** The writer is done: the reader gets what is in flight, then end of stream. */
+    void closeWrite() {
+        lock.lock();
+        try {
+            writeClosed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The reader is gone: its blocked read fails, later writes fail. */
+    void closeRead() {
+        lock.lock();
+        try {
+            readClosed = true;
+            segments.clear();
+            buffered = 0;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Both ends fail at once, in-flight bytes are lost. */
+    void reset() {
+        lock.lock();
+        try {
+            reset = true;
+            segments.clear();
+            buffered = 0;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes waiters after a partition change. */
+    void poke() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean finished() {
+        lock.lock();
+        try {
+            return reset || readClosed || (writeClosed && segments.isEmpty());
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package io.weft.sim.world;
+
+import io.weft.engine.protocol.ByteSink;
+import io.weft.engine.protocol.ProtocolEncoder;
+import io.weft.engine.protocol.ProtocolException;
+import io.weft.engine.protocol.ProtocolHandler;
+import io.weft.engine.protocol.ProtocolParser;
+import io.weft.net.Conn;
+import io.weft.net.Network;
+import io.weft.sim.SimScheduler;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A NATS client inside the simulation, speaking the protocol through the engine's codec over a
+ * simulated connection. Its reader thread answers PINGs, counts PONGs and records every MSG; the
+ * operations ({@link #sub}, {@link #pub}, {@link #flush}) run on the caller's simulated thread.
+ */
+public final class SimClient implements ProtocolHandler {
+    /** A message as this client received it. */
+    public record Delivery(String subject, String sid, String payload, long time) {
+    }
+
+    /** Decides whether a received message is recorded (tests use it to plant a lost message). */
+    @FunctionalInterface
+    public interface DeliveryTap {
+        boolean keep(int client, Delivery d);
+
+        static DeliveryTap all() {
+            return (c, d) -> true;
+        }
+    }
+
+    private final int id;
+    private final SimScheduler scheduler;
+    private final History history;
+    private final DeliveryTap tap;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition pong = lock.newCondition();
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final List<Delivery> deliveries = new ArrayList<>();
+    private final List<String> errors = new ArrayList<>();
+    private String endedBy;
+    private long pongs;
+    private long pingsSent;
+    private boolean ended;
+    private Conn conn;
+
+    public SimClient(int id, SimScheduler scheduler, History history, DeliveryTap tap) {
+        this.id = id;
+        this.scheduler = scheduler;
+        this.history = history;
+        this.tap = tap;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** Connects, sends CONNECT and starts the reader thread. */
+    public void connect(Network network, String host, int port) throws IOException {
+        history.add(id, History.Type.INVOKE, "connect", host + ":" + port);
+        conn = network.connect(host, port);
+        scheduler.spawn("c" + id + "/reader", this::readLoop);
+        ByteSink out = new ByteSink(128);
+        ProtocolEncoder.connect(out, "{\"verbose\":false,\"pedantic\":false,\"name\":\"c" + id
+                + "\",\"lang\":\"weft-sim\",\"version\":\"0\",\"protocol\":1,\"headers\":true}");
+        send(out);
+        history.add(id, History.Type.OK, "connect", host + ":" + port);
+    }
+
+    public void sub(String subject, String sid) throws IOException {
+        history.add(id, History.Type.INVOKE, "sub", subject + " " + sid);
+        ByteSink out = new ByteSink(64);
+        ProtocolEncoder.sub(out, subject, null, sid);
+        send(out, "sub");
+        history.add(id, History.Type.OK, "sub", subject + " " + sid);
+    }
+
+    public void pub(String subject, String payload) throws IOException {
+        history.add(id, History.Type.INVOKE, "pub", subject + " " + payload);
+        ByteSink out = new ByteSink(64 + payload.length());
+        ProtocolEncoder.pub(out, subject, null, payload.getBytes(StandardCharsets.UTF_8));
+        send(out, "pub");
+        history.add(id, History.Type.OK, "pub", subject + " " + payload);
+    }
+
+    /** PING and wait for its PONG: the server has handled everything sent before. */
+    public void flush() throws IOException, InterruptedException {
+        history.add(id, History.Type.INVOKE, "flush", "");
+        long target;
+        lock.lock();
+        try {
+            target = ++pingsSent;
+        } finally {
+            lock.unlock();
+        }
+        ByteSink out = new ByteSink(8);
+        ProtocolEncoder.ping(out);
+        send(out, "flush");
+        lock.lock();
+        try {
+            while (pongs < target) {
+                if (ended) {
+                    history.add(id, History.Type.FAIL, "flush", "connection ended");
+                    throw new IOException("connection ended before PONG");
+                }
+                pong.await();
+            }
+        } finally {
+            lock.unlock();
+        }
+        history.add(id, History.Type.OK, "flush", "");
+    }
+
+    public void close() {
+        history.add(id, History.Type.INFO, "close", "");
+        Conn c = conn;
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    private void send(ByteSink out, String op) throws IOException {
+        try {
+            send(out);
+        } catch (IOException e) {
+            history.add(id, History.Type.FAIL, op, String.valueOf(e.getMessage()));
+            throw e;
+        }
+    }
+
+    private void send(ByteSink out) throws IOException {
+        sendLock.lock();
+        try {
+            conn.write(new ByteBuffer[] {ByteBuffer.wrap(out.array(), 0, out.size())});
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private void readLoop() {
+        ProtocolParser parser = new ProtocolParser(this, 4096, 64L * 1024 * 1024, ProtocolParser.Side.CLIENT);
+        byte[] buf = new byte[16 * 1024];
+        try {
+            while (true) {
+                int n = conn.read(buf, 0, buf.length);
+                if (n < 0) {
+                    break;
+                }
+                parser.parse(buf, 0, n);
+            }
+        } catch (IOException | ProtocolException e) {
+            // the connection ended; recorded below
+            lock.lock();
+            try {
+                endedBy = e.getMessage();
+            } finally {
+                lock.unlock();
+            }
+            history.add(id, History.Type.INFO, "ended", String.valueOf(e.getMessage()));
+        } finally {
+            lock.lock();
+            try {
+                ended = true;
+                pong.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- protocol callbacks (reader thread)
+
+    @Override
+    public void onInfo(String json) {
+    }
+
+    @Override
+    public void onPing() throws ProtocolException {
+        ByteSink out = new ByteSink(8);
+        ProtocolEncoder.pong(out);
+        try {
+            send(out);
+        } catch (IOException e) {
+            throw ProtocolException.silentClose("PONG write failed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void onPong() {
+        lock.lock();
+        try {
+            pongs++;
+            pong.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void onOk() {
+    }
+
+    @Override
+    public void onErr(String message) {
+        history.add(id, History.Type.INFO, "err", message);
+        lock.lock();
+        try {
+            errors.add("-ERR " + message);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void onMsg(String subject, String sid, String reply, byte[] payload, int off, int len) {
+        Delivery d = new Delivery(subject, sid, new String(payload, off, len, StandardCharsets.UTF_8), scheduler.now());
+        if (!tap.keep(id, d)) {
+            return;
+        }
+        history.add(id, History.Type.INFO, "msg", sid + " " + subject + " " + d.payload());
+        lock.lock();
+        try {
+            deliveries.add(d);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public List<Delivery> deliveries() {
+        lock.lock();
+        try {
+            return List.copyOf(deliveries);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Why the reader stopped (an I/O or protocol error), or null if it saw end of stream or still runs. */
+    public String endedBy() {
+        lock.lock();
+        try {
+            return endedBy;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The -ERR messages the server sent. */
+    public List<String> errors() {
+        lock.lock();
+        try {
+            return List.copyOf(errors);
+        } finally {
+            lock.unlock();
+        }
+    }
+}
