@@ -51,6 +51,7 @@ public final class Main {
         out.println();
         out.println("Commands:");
         out.println("  serve [flags]   run the server (nats-server compatible flags; `weft serve --help`)");
+        out.println("  sim run|replay|list  the deterministic simulator (`weft sim list` names the scenarios)");
         out.println("  version         print the version");
         out.println("  help            this text");
         out.println();
