@@ -125,6 +125,17 @@ final class DeliveryModel {
         epoch++;
     }
 
+    /** Subscriptions of {@code client} still active (the server must hold exactly these). */
+    int activeCount(int client) {
+        int n = 0;
+        for (Sub s : active.values()) {
+            if (s.client == client) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     int published() {
         return pubs.size();
     }

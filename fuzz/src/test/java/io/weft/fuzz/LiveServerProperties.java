@@ -9,6 +9,7 @@ import io.weft.engine.ServerOptions;
 import io.weft.engine.protocol.ByteSink;
 import io.weft.engine.protocol.ProtocolEncoder;
 import io.weft.engine.protocol.ProtocolException;
+import io.weft.engine.server.ClientConnection;
 import io.weft.engine.server.Server;
 import io.weft.fuzz.ProtocolGenerators.Op;
 import io.weft.net.Env;
@@ -27,8 +28,10 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -48,6 +51,8 @@ class LiveServerProperties {
     private static Server server;
     private static RecordingLog log;
     private static final AtomicInteger healthChecks = new AtomicInteger();
+    /** Numbers each try's subjects, so a client left over by a failed try cannot disturb the next. */
+    private static final AtomicInteger tries = new AtomicInteger();
 
     /** Keeps the lines that reveal a server bug rather than a client's: internal errors and fatal ones. */
     static final class RecordingLog implements ServerLog {
@@ -119,8 +124,9 @@ class LiveServerProperties {
     }
 
     private static void runBrokenClient(byte[] data, int chunk) throws Exception {
-        int baseline = server.openClients().size();
+        int baseline = 0; // every try closes all its clients
         try (WireClient c = new WireClient(server.port())) {
+            assertTrue(c.awaitGreeting(TIMEOUT_MS), "INFO on connect");
             try {
                 for (int pos = 0; pos < data.length; pos += chunk) {
                     c.send(data, pos, Math.min(chunk, data.length - pos));
@@ -135,6 +141,8 @@ class LiveServerProperties {
             for (String e : c.errors()) {
                 assertTrue(EXPECTED_ERRORS.contains(e), "unexpected -ERR '" + e + "'");
             }
+            Statistics.label("outcome").collect(c.closed() ? "closed" : "open",
+                    c.errors().isEmpty() ? "no -ERR" : c.errors().get(c.errors().size() - 1));
         }
         assertServerHealthy(baseline);
     }
@@ -171,8 +179,13 @@ class LiveServerProperties {
 
     @Provide
     Arbitrary<List<Step>> steps() {
-        Arbitrary<String> subject = Arbitraries.of("a", "b", "c").list().ofMinSize(1).ofMaxSize(3).map(t -> String.join(".", t));
-        Arbitrary<String> pattern = Combinators.combine(Arbitraries.of("a", "b", "*").list().ofMaxSize(3),
+        // a small alphabet so that subscriptions and subjects meet often
+        Arbitrary<String> subject = Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just("a")), Tuple.of(3, Arbitraries.just("b")),
+                        Tuple.of(1, Arbitraries.just("c")))
+                .list().ofMinSize(1).ofMaxSize(3).map(t -> String.join(".", t));
+        Arbitrary<String> pattern = Combinators.combine(
+                Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just("a")), Tuple.of(1, Arbitraries.just("b")),
+                        Tuple.of(3, Arbitraries.just("*"))).list().ofMaxSize(3),
                 Arbitraries.of(true, false)).as((t, full) -> {
             List<String> tokens = new ArrayList<>(t);
             if (full || tokens.isEmpty()) {
@@ -182,18 +195,18 @@ class LiveServerProperties {
         });
         Arbitrary<Step> step = Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 9),
                 subject, pattern, Arbitraries.integers().between(0, 1000), Arbitraries.integers().between(0, 3)).as(Step::new);
-        return step.list().ofMinSize(1).ofMaxSize(60);
+        return step.list().ofMinSize(8).ofMaxSize(80);
     }
 
     /** Writes a step and records it in the model; returns the bytes to send for it. */
-    private static byte[] apply(Step s, int client, DeliveryModel model, List<List<String>> sids) {
+    private static byte[] apply(Step s, String prefix, int client, DeliveryModel model, List<List<String>> sids) {
         ByteSink out = new ByteSink();
         List<String> mine = sids.get(client);
         if (s.kind() <= 1) {
             String sid = "s" + mine.size();
             mine.add(sid);
-            ProtocolEncoder.sub(out, s.pattern(), null, sid);
-            model.sub(client, sid, s.pattern());
+            ProtocolEncoder.sub(out, prefix + s.pattern(), null, sid);
+            model.sub(client, sid, prefix + s.pattern());
         } else if (s.kind() == 2) {
             if (mine.isEmpty()) {
                 return new byte[0];
@@ -202,8 +215,8 @@ class LiveServerProperties {
             ProtocolEncoder.unsub(out, sid, s.max() == 0 ? -1 : s.max());
             model.unsub(client, sid, s.max());
         } else {
-            DeliveryModel.Pub p = model.pub(client, s.subject());
-            ProtocolEncoder.pub(out, s.subject(), null, Integer.toString(p.id()).getBytes(StandardCharsets.US_ASCII));
+            DeliveryModel.Pub p = model.pub(client, prefix + s.subject());
+            ProtocolEncoder.pub(out, prefix + s.subject(), null, Integer.toString(p.id()).getBytes(StandardCharsets.US_ASCII));
         }
         return out.toByteArray();
     }
@@ -219,13 +232,14 @@ class LiveServerProperties {
                                                @ForAll @Size(min = 1, max = 30) List<@IntRange(min = 1, max = 64) Integer> cuts,
                                                @ForAll @Size(min = 1, max = 10) List<@IntRange(min = 0, max = 800) Integer> pauseMicros)
             throws Exception {
-        int baseline = server.openClients().size();
+        int baseline = 0; // every try closes all its clients
         DeliveryModel model = new DeliveryModel();
         List<List<String>> sids = List.of(new ArrayList<>());
+        String prefix = "t" + tries.incrementAndGet() + ".";
         ByteSink session = new ByteSink();
         session.append(QUIET_CONNECT.getBytes(StandardCharsets.US_ASCII));
         for (Step s : steps) {
-            session.append(apply(s, 0, model, sids));
+            session.append(apply(s, prefix, 0, model, sids));
         }
         model.finish();
         ProtocolEncoder.ping(session);
@@ -259,7 +273,22 @@ class LiveServerProperties {
         }
         assertEquals(canonical(whole), canonical(chunked), "deliveries of one write vs chunked writes");
         assertEquals(List.of(), model.check(0, whole), "deliveries against the model");
+        Statistics.label("deliveries").collect(bucket(whole.size()));
         assertServerHealthy(baseline);
+    }
+
+    private static int subscriptionsOf(WireClient c) {
+        long cid = c.clientId();
+        for (ClientConnection cc : server.openClients()) {
+            if (cc.cid() == cid) {
+                return cc.subscriptionCount();
+            }
+        }
+        throw new AssertionError("client " + cid + " not open");
+    }
+
+    private static String bucket(int n) {
+        return n == 0 ? "0" : n < 10 ? "1-9" : n < 50 ? "10-49" : "50+";
     }
 
     private static void awaitPong(WireClient c) throws InterruptedException {
@@ -298,10 +327,11 @@ class LiveServerProperties {
     @Property(tries = 80)
     void interleavedClientsMatchTheModel(@ForAll("steps") List<Step> steps, @ForAll @IntRange(min = 1, max = 4) int clientCount)
             throws Exception {
-        int baseline = server.openClients().size();
+        int baseline = 0; // every try closes all its clients
         DeliveryModel model = new DeliveryModel();
         List<List<String>> sids = new ArrayList<>();
         List<WireClient> clients = new ArrayList<>();
+        String prefix = "t" + tries.incrementAndGet() + ".";
         try {
             for (int i = 0; i < clientCount; i++) {
                 WireClient c = new WireClient(server.port());
@@ -310,6 +340,7 @@ class LiveServerProperties {
                 c.send(QUIET_CONNECT);
             }
             Set<Integer> dirty = new HashSet<>();
+            int total = 0;
             for (Step s : steps) {
                 int client = s.client() % clientCount;
                 boolean changesInterest = s.kind() <= 2;
@@ -319,7 +350,7 @@ class LiveServerProperties {
                     }
                     dirty.clear();
                 }
-                byte[] bytes = apply(s, client, model, sids);
+                byte[] bytes = apply(s, prefix, client, model, sids);
                 if (bytes.length > 0) {
                     clients.get(client).send(bytes);
                 }
@@ -341,7 +372,10 @@ class LiveServerProperties {
                 assertEquals(List.of(), c.errors());
                 assertNull(c.garbage());
                 assertEquals(List.of(), model.check(i, c.messages()), "client " + i + " deliveries");
+                total += c.messages().size();
+                assertEquals(model.activeCount(i), subscriptionsOf(c), "client " + i + " subscriptions left in the server");
             }
+            Statistics.label("deliveries").collect(bucket(total));
         } finally {
             clients.forEach(WireClient::close);
         }

@@ -41,9 +41,12 @@ final class WireClient implements AutoCloseable {
     private long pongs;
     private long oks;
     private long lastInputNanos = System.nanoTime();
+    private volatile long lastSendNanos = System.nanoTime();
     private String garbage;
     private boolean closed;
     private final boolean keepOpKinds;
+    private long clientId = -1;
+    private static final java.util.regex.Pattern CLIENT_ID = java.util.regex.Pattern.compile("\"client_id\":(\\d+)");
 
     WireClient(int port) throws IOException {
         this(port, true);
@@ -67,6 +70,7 @@ final class WireClient implements AutoCloseable {
         try {
             out.write(bytes, off, len);
             out.flush();
+            lastSendNanos = System.nanoTime();
         } finally {
             writeLock.unlock();
         }
@@ -92,10 +96,19 @@ final class WireClient implements AutoCloseable {
         }
     }
 
-    /** Waits until the server closed the connection or sent nothing for {@code quietMillis}. */
+    /**
+     * Waits until the server closed the connection, or neither side sent anything for
+     * {@code quietMillis} after the server's first bytes.
+     */
     void awaitClosedOrQuiet(long quietMillis, long timeoutMillis) throws InterruptedException {
         long quiet = TimeUnit.MILLISECONDS.toNanos(quietMillis);
-        await(() -> closed || System.nanoTime() - lastInputNanos >= quiet, timeoutMillis);
+        await(() -> closed || (!opKinds.isEmpty() || !messages.isEmpty())
+                && System.nanoTime() - Math.max(lastInputNanos, lastSendNanos) >= quiet, timeoutMillis);
+    }
+
+    /** Waits for the server's first operation (its INFO) or the close. */
+    boolean awaitGreeting(long timeoutMillis) throws InterruptedException {
+        return await(() -> closed || pongs > 0 || !opKinds.isEmpty() || !messages.isEmpty(), timeoutMillis);
     }
 
     boolean awaitMessages(int count, long timeoutMillis) throws InterruptedException {
@@ -161,6 +174,16 @@ final class WireClient implements AutoCloseable {
         lock.lock();
         try {
             return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The {@code client_id} of the server's first INFO, or -1 before it arrived. */
+    long clientId() {
+        lock.lock();
+        try {
+            return clientId;
         } finally {
             lock.unlock();
         }
@@ -236,6 +259,10 @@ final class WireClient implements AutoCloseable {
         @Override
         public void onInfo(String json) {
             kind("INFO");
+            java.util.regex.Matcher m = CLIENT_ID.matcher(json);
+            if (clientId < 0 && m.find()) {
+                clientId = Long.parseLong(m.group(1));
+            }
         }
 
         @Override
