@@ -94,7 +94,7 @@ class LiveServerProperties {
     // ------------------------------------------------------------------ broken clients
 
     /** Random bytes, with or without a CONNECT first. */
-    @Property(tries = 150)
+    @Property(tries = 200)
     void randomBytesGetOnlyProtocolBack(@ForAll @Size(max = 600) byte[] data, @ForAll boolean connectFirst)
             throws Exception {
         byte[] prefix = connectFirst ? "CONNECT {\"verbose\":false}\r\n".getBytes(StandardCharsets.US_ASCII) : new byte[0];
@@ -102,7 +102,7 @@ class LiveServerProperties {
     }
 
     /** Valid client sessions with a few bytes overwritten, inserted or deleted, written in random chunks. */
-    @Property(tries = 250)
+    @Property(tries = 400)
     void mutatedSessionsGetOnlyProtocolBack(@ForAll("sessions") byte[] session,
                                             @ForAll @Size(max = 8) List<@IntRange(min = 0, max = 100_000) Integer> where,
                                             @ForAll @Size(min = 1, max = 8) byte[] what,
@@ -227,7 +227,7 @@ class LiveServerProperties {
      * A valid single-client session written at once, then again in random chunks with random
      * pauses, gives the same deliveries, and both agree with the model.
      */
-    @Property(tries = 60)
+    @Property(tries = 100)
     void chunkingAndPausesDoNotChangeDeliveries(@ForAll("steps") List<Step> steps,
                                                @ForAll @Size(min = 1, max = 30) List<@IntRange(min = 1, max = 64) Integer> cuts,
                                                @ForAll @Size(min = 1, max = 10) List<@IntRange(min = 0, max = 800) Integer> pauseMicros)
@@ -324,7 +324,7 @@ class LiveServerProperties {
      * them race freely. Every delivery must be one the model allows, with no duplicates and each
      * publisher's order kept per subscriber.
      */
-    @Property(tries = 80)
+    @Property(tries = 150)
     void interleavedClientsMatchTheModel(@ForAll("steps") List<Step> steps, @ForAll @IntRange(min = 1, max = 4) int clientCount)
             throws Exception {
         int baseline = 0; // every try closes all its clients

@@ -255,4 +255,116 @@ class ServerSoakTest {
         }
         return counts;
     }
+
+    /**
+     * Subscribers that come and go (orderly close, reset, close in the middle of a burst) while
+     * publishers are busy must not disturb the publishers or the stable subscribers, and every one
+     * of them must be gone from the server afterwards.
+     */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    void churningSubscribersDoNotDisturbOthers() throws Exception {
+        int publishers = 4;
+        int perPublisher = 5_000;
+        List<WireClient> stable = new ArrayList<>();
+        List<WireClient> pubs = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                WireClient c = new WireClient(server.port(), false);
+                stable.add(c);
+                c.send(CONNECT + "SUB churn.> plain\r\n");
+                c.flush(TIMEOUT_MS);
+            }
+            for (int p = 0; p < publishers; p++) {
+                WireClient c = new WireClient(server.port(), false);
+                pubs.add(c);
+                c.send(CONNECT);
+            }
+            java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicInteger churned = new java.util.concurrent.atomic.AtomicInteger();
+            Thread churn = Thread.ofVirtual().start(() -> {
+                try {
+                    int n = 0;
+                    while (publishing.get()) {
+                        WireClient c = new WireClient(server.port(), false);
+                        c.send(CONNECT + "SUB churn.> s" + n + "\r\nSUB churn.* g q\r\nSUB churn.> g q2\r\n");
+                        if (n % 3 == 0) {
+                            c.flush(TIMEOUT_MS);
+                        }
+                        switch (n % 3) {
+                            case 0 -> c.close();
+                            case 1 -> c.abort();
+                            default -> {
+                                c.send("PUB churn.x 5\r\nhel");
+                                c.abort();
+                            }
+                        }
+                        n++;
+                        churned.set(n);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            List<Thread> threads = new ArrayList<>();
+            for (int p = 0; p < publishers; p++) {
+                int id = p;
+                WireClient c = pubs.get(p);
+                threads.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        ByteSink out = new ByteSink();
+                        for (int seq = 0; seq < perPublisher; seq++) {
+                            ProtocolEncoder.pub(out, "churn." + id, null, (id + ":" + seq).getBytes(StandardCharsets.US_ASCII));
+                            if (seq % 50 == 49 || seq == perPublisher - 1) {
+                                c.send(out.array(), 0, out.size());
+                                out.clear();
+                                // keep pace with the churn so that about 200 subscribers come and go mid-stream
+                                while (churn.isAlive() && churned.get() < (long) seq * 200 / perPublisher) {
+                                    Thread.sleep(0, 100_000);
+                                }
+                            }
+                        }
+                        c.flush(TIMEOUT_MS);
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                assertTrue(t.join(java.time.Duration.ofMillis(TIMEOUT_MS)), "publisher finished");
+            }
+            publishing.set(false);
+            assertTrue(churn.join(java.time.Duration.ofMillis(TIMEOUT_MS)), "churn finished");
+            assertNull(failure.get(), () -> "failed: " + failure.get());
+            for (WireClient c : stable) {
+                c.flush(TIMEOUT_MS);
+                int[] next = new int[publishers];
+                for (WireClient.Msg m : c.messages()) {
+                    String text = m.text();
+                    int colon = text.indexOf(':');
+                    int p = Integer.parseInt(text.substring(0, colon));
+                    assertEquals(next[p]++, Integer.parseInt(text.substring(colon + 1)), "publisher " + p + " sequence");
+                }
+                for (int p = 0; p < publishers; p++) {
+                    assertEquals(perPublisher, next[p]);
+                }
+                assertEquals(List.of(), c.errors());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (server.openClients().size() != stable.size() + publishers && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(stable.size() + publishers, server.openClients().size(), "churned clients gone");
+            int subsLeft = 0;
+            for (ClientConnection c : server.openClients()) {
+                subsLeft += c.subscriptionCount();
+            }
+            assertEquals(stable.size(), subsLeft, "only the stable subscriptions remain");
+            System.out.printf("churn: %d subscribers came and went during %d messages%n", churned.get(), publishers * perPublisher);
+        } finally {
+            stable.forEach(WireClient::close);
+            pubs.forEach(WireClient::close);
+        }
+    }
 }

@@ -207,6 +207,16 @@ final class WireClient implements AutoCloseable {
         }
     }
 
+    /** Closes with a TCP reset instead of an orderly FIN. */
+    void abort() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // close anyway
+        }
+        close();
+    }
+
     private void readLoop() {
         ProtocolParser parser = new ProtocolParser(new Handler(), 1 << 16, 64L << 20, ProtocolParser.Side.CLIENT);
         byte[] buf = new byte[64 * 1024];
