@@ -44,6 +44,12 @@ final class DeliveryModel {
     private final List<Pub> pubs = new ArrayList<>();
     private final List<Pub> current = new ArrayList<>();
     private int epoch;
+    private final Set<Integer> noEcho = new HashSet<>();
+
+    /** A client that connected with {@code echo: false} never gets its own messages. */
+    void noEcho(int client) {
+        noEcho.add(client);
+    }
 
     /** True when {@code subject} (no wildcards) matches {@code pattern} (with * and >). */
     static boolean matches(String pattern, String subject) {
@@ -104,7 +110,7 @@ final class DeliveryModel {
             for (Sub s : new ArrayList<>(active.values())) {
                 Set<Integer> m = new HashSet<>();
                 for (Pub p : current) {
-                    if (matches(s.pattern, p.subject())) {
+                    if (matches(s.pattern, p.subject()) && !(p.client() == s.client && noEcho.contains(s.client))) {
                         m.add(p.id());
                     }
                 }
@@ -166,6 +172,9 @@ final class DeliveryModel {
             if (s == null) {
                 problems.add("message " + id + " for unknown sid " + m.sid());
                 continue;
+            }
+            if (p.client() == client && noEcho.contains(client)) {
+                problems.add("message " + id + " echoed to its publisher, who asked for no echo");
             }
             if (!matches(s.pattern, p.subject())) {
                 problems.add("message " + id + " on " + p.subject() + " delivered to sid " + m.sid() + " (" + s.pattern + ")");

@@ -321,12 +321,12 @@ class LiveServerProperties {
     /**
      * Several clients interleave SUB, UNSUB (also with a max) and PUB. Each SUB/UNSUB is applied
      * alone (every client that published is flushed first, and the subscriber after); PUBs between
-     * them race freely. Every delivery must be one the model allows, with no duplicates and each
-     * publisher's order kept per subscriber.
+     * them race freely. Some clients ask for no echo. Every delivery must be one the model allows,
+     * with no duplicates and each publisher's order kept per subscriber.
      */
     @Property(tries = 150)
-    void interleavedClientsMatchTheModel(@ForAll("steps") List<Step> steps, @ForAll @IntRange(min = 1, max = 4) int clientCount)
-            throws Exception {
+    void interleavedClientsMatchTheModel(@ForAll("steps") List<Step> steps, @ForAll @IntRange(min = 1, max = 4) int clientCount,
+                                         @ForAll @IntRange(min = 0, max = 15) int noEchoMask) throws Exception {
         int baseline = 0; // every try closes all its clients
         DeliveryModel model = new DeliveryModel();
         List<List<String>> sids = new ArrayList<>();
@@ -337,7 +337,12 @@ class LiveServerProperties {
                 WireClient c = new WireClient(server.port());
                 clients.add(c);
                 sids.add(new ArrayList<>());
-                c.send(QUIET_CONNECT);
+                if ((noEchoMask & (1 << i)) != 0) {
+                    model.noEcho(i);
+                    c.send(QUIET_CONNECT.replace("\"echo\":true", "\"echo\":false"));
+                } else {
+                    c.send(QUIET_CONNECT);
+                }
             }
             Set<Integer> dirty = new HashSet<>();
             int total = 0;
