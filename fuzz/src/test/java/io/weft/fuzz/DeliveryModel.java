@@ -28,14 +28,16 @@ final class DeliveryModel {
         final int client;
         final String sid;
         final String pattern;
+        final String queue;
         long max;
         long delivered;
         final Map<Integer, Expect> byEpoch = new HashMap<>();
 
-        Sub(int client, String sid, String pattern) {
+        Sub(int client, String sid, String pattern, String queue) {
             this.client = client;
             this.sid = sid;
             this.pattern = pattern;
+            this.queue = queue;
         }
     }
 
@@ -45,6 +47,10 @@ final class DeliveryModel {
     private final List<Pub> current = new ArrayList<>();
     private int epoch;
     private final Set<Integer> noEcho = new HashSet<>();
+    /** "pubId/group" to the members that may take that message (one of them must). */
+    private final Map<String, Set<String>> queueExpect = new HashMap<>();
+    /** "pubId/group" to the members that did take it. */
+    private final Map<String, List<String>> queueGot = new HashMap<>();
 
     /** A client that connected with {@code echo: false} never gets its own messages. */
     void noEcho(int client) {
@@ -71,10 +77,15 @@ final class DeliveryModel {
     }
 
     void sub(int client, String sid, String pattern) {
+        sub(client, sid, pattern, null);
+    }
+
+    /** A queue subscription when {@code queue} is not null (tests give queue members no max). */
+    void sub(int client, String sid, String pattern, String queue) {
         closeEpoch();
         String k = key(client, sid);
         if (!active.containsKey(k) && !all.containsKey(k)) {
-            Sub s = new Sub(client, sid, pattern);
+            Sub s = new Sub(client, sid, pattern, queue);
             active.put(k, s);
             all.put(k, s);
         }
@@ -94,6 +105,11 @@ final class DeliveryModel {
         }
     }
 
+    boolean isQueue(int client, String sid) {
+        Sub s = all.get(key(client, sid));
+        return s != null && s.queue != null;
+    }
+
     Pub pub(int client, String subject) {
         Pub p = new Pub(pubs.size(), client, subject, epoch);
         pubs.add(p);
@@ -107,10 +123,22 @@ final class DeliveryModel {
 
     private void closeEpoch() {
         if (!current.isEmpty()) {
+            for (Pub p : current) {
+                Map<String, Set<String>> groups = new HashMap<>();
+                for (Sub s : active.values()) {
+                    if (s.queue != null && eligible(s, p)) {
+                        groups.computeIfAbsent(s.queue, g -> new HashSet<>()).add(key(s.client, s.sid));
+                    }
+                }
+                groups.forEach((g, members) -> queueExpect.put(p.id() + "/" + g, members));
+            }
             for (Sub s : new ArrayList<>(active.values())) {
+                if (s.queue != null) {
+                    continue;
+                }
                 Set<Integer> m = new HashSet<>();
                 for (Pub p : current) {
-                    if (matches(s.pattern, p.subject()) && !(p.client() == s.client && noEcho.contains(s.client))) {
+                    if (eligible(s, p)) {
                         m.add(p.id());
                     }
                 }
@@ -140,6 +168,27 @@ final class DeliveryModel {
             }
         }
         return n;
+    }
+
+    private boolean eligible(Sub s, Pub p) {
+        return matches(s.pattern, p.subject()) && !(p.client() == s.client && noEcho.contains(s.client));
+    }
+
+    /** After {@link #check} ran for every client: each message went to exactly one member of each group that could take it. */
+    List<String> checkQueues() {
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> e : queueExpect.entrySet()) {
+            List<String> got = queueGot.getOrDefault(e.getKey(), List.of());
+            if (got.size() != 1) {
+                problems.add("queue delivery " + e.getKey() + " went to " + got + ", expected one of " + e.getValue());
+            }
+        }
+        for (String k : queueGot.keySet()) {
+            if (!queueExpect.containsKey(k)) {
+                problems.add("queue delivery " + k + " to " + queueGot.get(k) + " that no member could take");
+            }
+        }
+        return problems;
     }
 
     int published() {
@@ -188,10 +237,19 @@ final class DeliveryModel {
                 problems.add("message " + id + " of epoch " + p.epoch() + " after epoch " + lastEpoch);
             }
             lastEpoch = Math.max(lastEpoch, p.epoch());
+            if (s.queue != null) {
+                String k = id + "/" + s.queue;
+                Set<String> allowed = queueExpect.getOrDefault(k, Set.of());
+                if (!allowed.contains(key(client, m.sid()))) {
+                    problems.add("queue message " + id + " to " + key(client, m.sid()) + ", allowed " + allowed);
+                }
+                queueGot.computeIfAbsent(k, x -> new ArrayList<>()).add(key(client, m.sid()));
+                continue;
+            }
             got.computeIfAbsent(m.sid(), x -> new HashMap<>()).computeIfAbsent(p.epoch(), x -> new ArrayList<>()).add(id);
         }
         for (Sub s : all.values()) {
-            if (s.client != client) {
+            if (s.client != client || s.queue != null) {
                 continue;
             }
             Map<Integer, List<Integer>> mine = got.getOrDefault(s.sid, Map.of());

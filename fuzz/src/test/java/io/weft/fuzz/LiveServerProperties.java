@@ -199,21 +199,27 @@ class LiveServerProperties {
     }
 
     /** Writes a step and records it in the model; returns the bytes to send for it. */
-    private static byte[] apply(Step s, String prefix, int client, DeliveryModel model, List<List<String>> sids) {
+    private static byte[] apply(Step s, boolean queues, String prefix, int client, DeliveryModel model,
+                                List<List<String>> sids) {
         ByteSink out = new ByteSink();
         List<String> mine = sids.get(client);
         if (s.kind() <= 1) {
             String sid = "s" + mine.size();
             mine.add(sid);
-            ProtocolEncoder.sub(out, prefix + s.pattern(), null, sid);
-            model.sub(client, sid, prefix + s.pattern());
+            // kind 1 with an odd pick: a member of queue group g0 or g1 (picked by the max field)
+            String queue = queues && s.kind() == 1 && s.sidPick() % 2 == 1 ? "g" + (s.max() % 2) : null;
+            ProtocolEncoder.sub(out, prefix + s.pattern(), queue, sid);
+            model.sub(client, sid, prefix + s.pattern(), queue);
         } else if (s.kind() == 2) {
             if (mine.isEmpty()) {
                 return new byte[0];
             }
             String sid = mine.get(s.sidPick() % mine.size());
-            ProtocolEncoder.unsub(out, sid, s.max() == 0 ? -1 : s.max());
-            model.unsub(client, sid, s.max());
+            // queue members are only ever removed outright: with a max, which member takes racing
+            // messages decides when it leaves, and the model would have to guess
+            long max = model.isQueue(client, sid) ? 0 : s.max();
+            ProtocolEncoder.unsub(out, sid, max == 0 ? -1 : max);
+            model.unsub(client, sid, max);
         } else {
             DeliveryModel.Pub p = model.pub(client, prefix + s.subject());
             ProtocolEncoder.pub(out, prefix + s.subject(), null, Integer.toString(p.id()).getBytes(StandardCharsets.US_ASCII));
@@ -239,7 +245,7 @@ class LiveServerProperties {
         ByteSink session = new ByteSink();
         session.append(QUIET_CONNECT.getBytes(StandardCharsets.US_ASCII));
         for (Step s : steps) {
-            session.append(apply(s, prefix, 0, model, sids));
+            session.append(apply(s, false, prefix, 0, model, sids)); // queue picks are random: no queues here
         }
         model.finish();
         ProtocolEncoder.ping(session);
@@ -320,7 +326,8 @@ class LiveServerProperties {
 
     /**
      * Several clients interleave SUB, UNSUB (also with a max) and PUB. Each SUB/UNSUB is applied
-     * alone (every client that published is flushed first, and the subscriber after); PUBs between
+     * alone (every client that published is flushed first, and the subscriber after); some SUBs
+     * join queue group g0 or g1, which must take each message exactly once; PUBs between
      * them race freely. Some clients ask for no echo. Every delivery must be one the model allows,
      * with no duplicates and each publisher's order kept per subscriber.
      */
@@ -355,7 +362,7 @@ class LiveServerProperties {
                     }
                     dirty.clear();
                 }
-                byte[] bytes = apply(s, prefix, client, model, sids);
+                byte[] bytes = apply(s, true, prefix, client, model, sids);
                 if (bytes.length > 0) {
                     clients.get(client).send(bytes);
                 }
@@ -380,6 +387,7 @@ class LiveServerProperties {
                 total += c.messages().size();
                 assertEquals(model.activeCount(i), subscriptionsOf(c), "client " + i + " subscriptions left in the server");
             }
+            assertEquals(List.of(), model.checkQueues(), "queue group deliveries");
             Statistics.label("deliveries").collect(bucket(total));
         } finally {
             clients.forEach(WireClient::close);
