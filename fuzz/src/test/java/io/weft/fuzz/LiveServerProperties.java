@@ -11,7 +11,6 @@ import io.weft.engine.protocol.ProtocolEncoder;
 import io.weft.engine.protocol.ProtocolException;
 import io.weft.engine.server.ClientConnection;
 import io.weft.engine.server.Server;
-import io.weft.fuzz.ProtocolGenerators.Op;
 import io.weft.net.Env;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
