@@ -1,17 +1,16 @@
 package io.weft.fuzz;
 
-import io.weft.engine.protocol.ByteSink;
-import io.weft.engine.protocol.ProtocolEncoder;
+import static io.weft.fuzz.ProtocolGenerators.encode;
+import static io.weft.fuzz.ProtocolGenerators.hex;
+
+import io.weft.fuzz.ProtocolGenerators.Op;
 import io.weft.engine.protocol.ProtocolException;
 import io.weft.engine.protocol.ProtocolHandler;
 import io.weft.engine.protocol.ProtocolParser;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -22,64 +21,6 @@ import net.jqwik.api.constraints.Size;
 class ProtocolParserProperties {
     private static final int MCL = 4096;
     private static final int MAX_PAYLOAD = 1 << 16;
-
-    /** One protocol operation as a value; {@code encode} writes it with {@link ProtocolEncoder}. */
-    record Op(String kind, String subject, String reply, String sid, long max, byte[] headers, byte[] payload) {
-        void encode(ByteSink out) {
-            switch (kind) {
-                case "PUB" -> ProtocolEncoder.pub(out, subject, reply, payload);
-                case "HPUB" -> ProtocolEncoder.hpub(out, subject, reply, headers, payload);
-                case "SUB" -> ProtocolEncoder.sub(out, subject, reply, sid);
-                case "UNSUB" -> ProtocolEncoder.unsub(out, sid, max);
-                case "PING" -> ProtocolEncoder.ping(out);
-                case "PONG" -> ProtocolEncoder.pong(out);
-                case "MSG" -> ProtocolEncoder.msg(out, subject, sid, reply, payload);
-                case "HMSG" -> ProtocolEncoder.hmsg(out, subject, sid, reply, headers, payload);
-                case "OK" -> ProtocolEncoder.ok(out);
-                case "ERR" -> ProtocolEncoder.err(out, subject);
-                case "INFO" -> ProtocolEncoder.info(out, "{\"server_id\":\"" + subject + "\"}");
-                case "CONNECT" -> ProtocolEncoder.connect(out, "{\"name\":\"" + subject + "\"}");
-                default -> throw new IllegalStateException(kind);
-            }
-        }
-
-        /** The canonical record the parser should produce for this op. */
-        String expected() {
-            return switch (kind) {
-                case "PUB" -> "PUB " + subject + " " + reply + " " + hex(payload);
-                case "HPUB" -> "HPUB " + subject + " " + reply + " " + headers.length + " " + hex(concat(headers, payload));
-                case "SUB" -> "SUB " + subject + " " + reply + " " + sid;
-                case "UNSUB" -> "UNSUB " + sid + " " + max;
-                case "PING", "PONG" -> kind;
-                case "MSG" -> "MSG " + subject + " " + sid + " " + reply + " " + hex(payload);
-                case "HMSG" -> "HMSG " + subject + " " + sid + " " + reply + " " + headers.length + " "
-                        + hex(concat(headers, payload));
-                case "OK" -> "+OK";
-                case "ERR" -> "-ERR " + subject;
-                case "INFO" -> "INFO {\"server_id\":\"" + subject + "\"}";
-                case "CONNECT" -> "CONNECT {\"name\":\"" + subject + "\"}";
-                default -> throw new IllegalStateException(kind);
-            };
-        }
-    }
-
-    static String hex(byte[] b) {
-        StringBuilder sb = new StringBuilder(b.length * 2 + 2).append('[');
-        for (byte x : b) {
-            sb.append(Character.forDigit((x >> 4) & 0xF, 16)).append(Character.forDigit(x & 0xF, 16));
-        }
-        return sb.append(']').toString();
-    }
-
-    static String hex(byte[] b, int off, int len) {
-        return hex(Arrays.copyOfRange(b, off, off + len));
-    }
-
-    static byte[] concat(byte[] a, byte[] b) {
-        byte[] r = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
-    }
 
     /** Records every callback in the same format as {@link Op#expected()}. */
     static final class Recorder implements ProtocolHandler {
@@ -101,25 +42,7 @@ class ProtocolParserProperties {
 
     @Provide
     Arbitrary<List<Op>> ops() {
-        Arbitrary<String> token = Arbitraries.strings().withChars("abcXYZ019._>*-$").ofMinLength(1).ofMaxLength(12);
-        Arbitrary<String> maybe = Arbitraries.oneOf(Arbitraries.just(null), token);
-        Arbitrary<byte[]> payload = Arbitraries.bytes().array(byte[].class).ofMaxSize(300);
-        Arbitrary<byte[]> headers = Arbitraries.of("NATS/1.0\r\n\r\n", "NATS/1.0 503\r\n\r\n", "NATS/1.0\r\nK: v\r\nK: w\r\n\r\n")
-                .map(s -> s.getBytes(StandardCharsets.US_ASCII));
-        Arbitrary<String> kind = Arbitraries.of("PUB", "HPUB", "SUB", "UNSUB", "PING", "PONG", "MSG", "HMSG", "OK", "ERR",
-                "INFO", "CONNECT");
-        Arbitrary<Long> max = Arbitraries.oneOf(Arbitraries.just(-1L), Arbitraries.longs().between(0, 999_999_999));
-        Arbitrary<Op> op = Combinators.combine(kind, token, maybe, token, max, headers, payload)
-                .as(Op::new);
-        return op.list().ofMaxSize(30);
-    }
-
-    private static byte[] encode(List<Op> ops) {
-        ByteSink out = new ByteSink();
-        for (Op op : ops) {
-            op.encode(out);
-        }
-        return out.toByteArray();
+        return ProtocolGenerators.ops();
     }
 
     private static List<String> parseWhole(byte[] data) throws ProtocolException {
@@ -168,26 +91,7 @@ class ProtocolParserProperties {
                                                   @ForAll @Size(max = 8) List<@IntRange(min = 0, max = 100_000) Integer> where,
                                                   @ForAll @Size(min = 8, max = 8) byte[] what,
                                                   @ForAll @IntRange(min = 1, max = 50) int chunk) {
-        byte[] data = encode(ops);
-        for (int i = 0; i < where.size() && data.length > 0; i++) {
-            int at = where.get(i) % data.length;
-            switch (i % 3) {
-                case 0 -> data[at] = what[i];
-                case 1 -> {
-                    byte[] d = new byte[data.length + 1];
-                    System.arraycopy(data, 0, d, 0, at);
-                    d[at] = what[i];
-                    System.arraycopy(data, at, d, at + 1, data.length - at);
-                    data = d;
-                }
-                default -> {
-                    byte[] d = new byte[data.length - 1];
-                    System.arraycopy(data, 0, d, 0, at);
-                    System.arraycopy(data, at + 1, d, at, data.length - at - 1);
-                    data = d;
-                }
-            }
-        }
+        byte[] data = ProtocolGenerators.mutate(encode(ops), where, what);
         feedExpectingOnlyProtocolErrors(data, chunk);
     }
 

@@ -374,17 +374,18 @@ public final class ClientConnection implements ProtocolHandler {
         if (publisher == this && opts != null && !opts.echo() && data != NO_RESPONDERS) {
             return false;
         }
+        // Count first, then read the limit: an UNSUB with max sets the limit first and then reads the
+        // count, so whichever runs second sees the other and the subscription is removed exactly once
+        // the limit is reached, and never more than max deliveries follow the UNSUB.
+        long n = sub.delivered.incrementAndGet();
         long max = sub.max;
         if (max > 0) {
-            long n = sub.delivered.incrementAndGet();
+            if (n >= max) {
+                removeSubscription(sub);
+            }
             if (n > max) {
                 return false;
             }
-            if (n == max) {
-                removeSubscription(sub);
-            }
-        } else {
-            sub.delivered.incrementAndGet();
         }
         PermissionChecker perms = permissions;
         if (perms != null && !perms.canDeliver(subject)) {
@@ -457,8 +458,12 @@ public final class ClientConnection implements ProtocolHandler {
         requireConnect();
         Subscription sub = subs.get(sid);
         if (sub != null) {
-            if (max > 0 && sub.delivered.get() < max) {
+            if (max > 0) {
+                // limit first, count second: see deliver()
                 sub.max = max;
+                if (sub.delivered.get() >= max) {
+                    removeSubscription(sub);
+                }
             } else {
                 removeSubscription(sub);
             }
