@@ -135,7 +135,10 @@ public final class Server {
             l.close();
         }
         for (ClientConnection c : clients.values()) {
-            c.sendInfo(infoFor(c));
+            // as nats-server: only clients that said they take async INFO (CONNECT protocol >= 1)
+            if (c.acceptsAsyncInfo()) {
+                c.sendInfo(infoFor(c));
+            }
         }
         Duration grace = opts.lameDuckGracePeriod;
         Duration total = opts.lameDuckDuration;
