@@ -61,6 +61,19 @@ final class RawClient implements AutoCloseable {
         return readUntil(() -> text().contains(needle), timeout);
     }
 
+    /** Reads until {@code needle} occurs at least {@code times} times in the received text. */
+    boolean awaitCount(String needle, int times, Duration timeout) throws IOException {
+        return readUntil(() -> count(text(), needle) >= times, timeout);
+    }
+
+    static int count(String text, String needle) {
+        int n = 0;
+        for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
     /** Reads until the server closes the connection; returns false when still open after the timeout. */
     boolean awaitClose(Duration timeout) throws IOException {
         return readUntil(() -> false, timeout) || closedByServer;
