@@ -80,6 +80,31 @@ class ReloadTest {
     }
 
     @Test
+    void loweringMaxConnectionsClosesTheExcess() throws Exception {
+        server = TestServers.start("max_connections: 3\n");
+        String hello = "{\"verbose\":false,\"protocol\":1}";
+        try (RawClient c1 = RawClient.connected(server.port(), hello);
+             RawClient c2 = RawClient.connected(server.port(), hello);
+             RawClient c3 = RawClient.connected(server.port(), hello)) {
+            server.rewriteConfig("max_connections: 1\n");
+            server.signal("HUP");
+            assertTrue(server.awaitOutput("Reloaded server configuration", WAIT), server.stderr());
+            int closed = 0;
+            for (RawClient c : new RawClient[] {c1, c2, c3}) {
+                c.readFor(Duration.ofMillis(300));
+                if (c.closedByServer()) {
+                    closed++;
+                    assertTrue(c.text().endsWith("PONG\r\n-ERR 'maximum connections exceeded'\r\n"), c.text());
+                } else {
+                    c.send("PING\r\n");
+                    assertTrue(c.awaitCount("PONG\r\n", 2, WAIT), c.text());
+                }
+            }
+            assertEquals(2, closed, "nats-server closes the clients over the new limit");
+        }
+    }
+
+    @Test
     void brokenConfigOnReloadKeepsTheOldOne() throws Exception {
         server = TestServers.start(USERS_AB);
         try (Connection a = jnats("a")) {
