@@ -32,7 +32,7 @@ final class Signals {
         Signal.handle(new Signal("USR1"), s -> {
             try {
                 log.reopen();
-                log.notice("Reopened log file");
+                log.notice("File log re-opened"); // nats-server 2.9.10's wording
             } catch (IOException e) {
                 log.error("Failed to reopen log file: " + e.getMessage());
             }

@@ -74,6 +74,19 @@ class CommandLineTest {
             }
             assertTrue(lines.stream().anyMatch(l -> l.endsWith("[INF] Listening for client connections on 0.0.0.0:" + server.port())), lines.toString());
             assertTrue(!server.stderr().contains("Server is ready"), "with -l the log goes to the file, not stderr: " + server.stderr());
+
+            // rotation: move the file away, SIGUSR1 reopens the configured name
+            Path rotated = dir.resolve("weft.log.1");
+            Files.move(log, rotated);
+            server.signal("USR1");
+            assertTrue(Clients.await(() -> {
+                try {
+                    return Files.exists(log) && Files.readString(log).contains("[INF] File log re-opened");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(5)), "log not reopened");
+            assertTrue(Files.readString(rotated).contains("Server is ready"));
         }
     }
 }
