@@ -102,6 +102,7 @@ public final class Server {
             return;
         }
         running = false;
+        log.notice("Initiating Shutdown...");
         Listener l = listener;
         if (l != null) {
             l.close();
