@@ -105,6 +105,18 @@ class ReloadTest {
     }
 
     @Test
+    void reloadWithoutConfigFileIsRefused() throws Exception {
+        server = TestServers.startWithoutConfig(TestServers.target());
+        server.signal("HUP");
+        assertTrue(server.awaitOutput("[ERR] Failed to reload server configuration: can only reload config when a file"
+                + " is provided using -c or --config", WAIT), server.stderr());
+        assertTrue(server.isAlive());
+        try (RawClient c = RawClient.connected(server.port(), "{\"verbose\":false}")) {
+            assertFalse(c.closedByServer());
+        }
+    }
+
+    @Test
     void brokenConfigOnReloadKeepsTheOldOne() throws Exception {
         server = TestServers.start(USERS_AB);
         try (Connection a = jnats("a")) {

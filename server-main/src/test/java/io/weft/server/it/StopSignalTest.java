@@ -51,6 +51,7 @@ class StopSignalTest {
             assertTrue(raw.awaitClose(WAIT), "client still connected: " + raw.text());
             assertTrue(Clients.await(() -> jn.getStatus() == Connection.Status.CLOSED, WAIT), "jnats " + jn.getStatus());
             int code = server.awaitExit(WAIT);
+            assertTrue(server.stderr().contains("[INF] Initiating Shutdown..."), server.stderr());
             if (weft) {
                 assertEquals(0, code, server.stderr());
                 assertFalse(Files.exists(pidFile), "pid file must be removed");

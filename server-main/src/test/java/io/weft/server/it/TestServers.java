@@ -93,6 +93,33 @@ public final class TestServers {
         return server;
     }
 
+    /** Starts a server with no {@code -c} at all (only {@code -p PORT} and the extra flags). */
+    public static TestServer startWithoutConfig(Target target, String... extraFlags) {
+        int port = freePorts(1)[0];
+        List<String> cmd = new ArrayList<>();
+        if (target == Target.NATS_SERVER) {
+            cmd.add(NATS_SERVER_BINARY);
+        } else {
+            cmd.add(ProcessHandle.current().info().command()
+                    .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("io.weft.server.Main");
+            cmd.add("serve");
+        }
+        cmd.addAll(List.of("-p", Integer.toString(port)));
+        cmd.addAll(List.of(extraFlags));
+        Path none = Path.of(System.getProperty("java.io.tmpdir"), "weft-it-no-config-" + port + ".conf");
+        TestServer server = new TestServer(target, none, port, 0, cmd);
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
     /** The exit status and combined stdout/stderr of a finished command. */
     public record Result(int exitCode, String output) {}
 
