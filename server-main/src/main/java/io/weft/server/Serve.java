@@ -93,6 +93,11 @@ final class Serve {
             log.warn("JetStream was requested but this build does not serve the JetStream API yet;"
                     + " running Core NATS only (store directory: " + (opts.storeDir.isEmpty() ? "<none>" : opts.storeDir) + ")");
         }
+        // before listening, as nats-server does, so whoever sees the port open also finds the pid
+        // file and can signal the server (a HUP or USR2 arriving before the handlers would be
+        // taken by the JVM: HUP ends it, USR2 is ignored)
+        writePid(opts, log);
+        Signals.install(server, command, args, log);
         MonitorHttpServer monitor = null;
         try {
             server.start();
@@ -103,10 +108,9 @@ final class Serve {
         } catch (IOException e) {
             log.fatal("Error listening on port: " + e.getMessage());
             server.shutdown();
+            removePid(opts);
             return 1;
         }
-        writePid(opts, log);
-        Signals.install(server, command, args, log);
         log.notice("Server is ready");
         try {
             server.awaitShutdown();

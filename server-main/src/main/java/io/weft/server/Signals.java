@@ -32,7 +32,7 @@ final class Signals {
         Signal.handle(new Signal("USR1"), s -> {
             try {
                 log.reopen();
-                log.notice("Reopened log file");
+                log.notice("File log re-opened"); // nats-server 2.9.10's wording
             } catch (IOException e) {
                 log.error("Failed to reopen log file: " + e.getMessage());
             }
@@ -53,6 +53,10 @@ final class Signals {
 
     static void reload(Server server, ServeCommand command, ServeArgs args, NatsLog log) {
         log.notice("Trapped \"hangup\" signal");
+        if (args.configFile == null || args.configFile.isEmpty()) {
+            log.error("Failed to reload server configuration: can only reload config when a file is provided using -c or --config");
+            return;
+        }
         try {
             ServerOptions next = command.resolve(args);
             log.configure(next.debug, next.trace, next.logTime, next.logFile);

@@ -441,8 +441,9 @@ public final class ClientConnection implements ProtocolHandler {
         }
         int maxSubs = server.options().maxSubscriptions;
         if (maxSubs > 0 && subs.size() >= maxSubs) {
-            log.error(logPrefix + "Maximum Subscriptions Exceeded (" + maxSubs + ")");
-            sendErr("Maximum Subscriptions Exceeded");
+            // nats-server 2.9.10 words this one in lower case, on the wire and in its log
+            log.error(logPrefix + "maximum subscriptions exceeded");
+            sendErr("maximum subscriptions exceeded");
             return;
         }
         Subscription sub = new Subscription(this, subject, queue, sid);
@@ -619,9 +620,18 @@ public final class ClientConnection implements ProtocolHandler {
         if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
             bind(allowed);
         } else {
-            log.notice(logPrefix + "Authorization no longer valid after reload");
-            closeWithError("Authorization Violation", "Authentication Failure");
+            // nats-server 2.9.10 drops such a client silently (no -ERR) and records "Client Closed"
+            if (log.isDebug()) {
+                log.debug(logPrefix + "Authorization no longer valid after reload");
+            }
+            close("Client Closed");
         }
+    }
+
+    /** Whether the client's CONNECT declared protocol 1 or later, so INFO updates may be sent to it. */
+    boolean acceptsAsyncInfo() {
+        ConnectOptions c = connect;
+        return c != null && c.protocol() >= 1;
     }
 
     void applyLimits(ServerOptions opts) {

@@ -102,6 +102,7 @@ public final class Server {
             return;
         }
         running = false;
+        log.notice("Initiating Shutdown...");
         Listener l = listener;
         if (l != null) {
             l.close();
@@ -135,7 +136,10 @@ public final class Server {
             l.close();
         }
         for (ClientConnection c : clients.values()) {
-            c.sendInfo(infoFor(c));
+            // as nats-server: only clients that said they take async INFO (CONNECT protocol >= 1)
+            if (c.acceptsAsyncInfo()) {
+                c.sendInfo(infoFor(c));
+            }
         }
         Duration grace = opts.lameDuckGracePeriod;
         Duration total = opts.lameDuckDuration;
@@ -179,7 +183,27 @@ public final class Server {
             c.applyLimits(next);
             c.reauthorize();
         }
+        closeOverLimit(next.maxConnections);
         log.notice("Reloaded server configuration");
+    }
+
+    /**
+     * A reload that lowers max_connections closes the excess, as nats-server does (with
+     * {@code -ERR 'maximum connections exceeded'}). nats-server picks them in map order; weft
+     * closes the newest, so the choice is deterministic.
+     */
+    private void closeOverLimit(int maxConnections) {
+        int excess = clients.size() - Math.max(0, maxConnections);
+        if (excess <= 0) {
+            return;
+        }
+        log.warn("Closing " + excess + " client(s) over the reloaded max_connections of " + maxConnections);
+        for (ClientConnection c : new ArrayList<>(clients.descendingMap().values())) {
+            if (excess-- <= 0) {
+                break;
+            }
+            c.closeWithError("maximum connections exceeded", "Maximum Connections Exceeded");
+        }
     }
 
     private void acceptLoop() {

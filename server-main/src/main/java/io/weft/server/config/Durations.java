@@ -8,6 +8,41 @@ public final class Durations {
     private Durations() {
     }
 
+    /** Formats as Go's {@code time.Duration.String()} does: {@code 5s}, {@code 1m30s}, {@code 1.5s}, {@code 250ms}. */
+    public static String format(Duration d) {
+        long nanos = d.toNanos();
+        if (nanos == 0) {
+            return "0s";
+        }
+        String sign = nanos < 0 ? "-" : "";
+        long n = Math.abs(nanos);
+        if (n < 1_000L) {
+            return sign + n + "ns";
+        }
+        if (n < 1_000_000L) {
+            return sign + decimal(n, 1_000L) + "\u00b5s";
+        }
+        if (n < 1_000_000_000L) {
+            return sign + decimal(n, 1_000_000L) + "ms";
+        }
+        StringBuilder sb = new StringBuilder(sign);
+        long hours = n / 3_600_000_000_000L;
+        long minutes = n / 60_000_000_000L % 60;
+        long rest = n % 60_000_000_000L;
+        if (hours > 0) {
+            sb.append(hours).append('h');
+        }
+        if (hours > 0 || minutes > 0) {
+            sb.append(minutes).append('m');
+        }
+        return sb.append(decimal(rest, 1_000_000_000L)).append('s').toString();
+    }
+
+    private static String decimal(long value, long unit) {
+        BigDecimal v = BigDecimal.valueOf(value).divide(BigDecimal.valueOf(unit)).stripTrailingZeros();
+        return v.scale() < 0 ? v.setScale(0).toPlainString() : v.toPlainString();
+    }
+
     /** Parses {@code text}; throws IllegalArgumentException with a reason when it is not a duration. */
     public static Duration parse(String text) {
         String s = text.trim();

@@ -69,6 +69,14 @@ public final class OptionsMapper {
         return result;
     }
 
+    private Duration lameDuckMinimum() {
+        try {
+            return defaults.getDuration("lame_duck_minimum");
+        } catch (com.typesafe.config.ConfigException e) {
+            return Duration.ofSeconds(30);
+        }
+    }
+
     /** Options holding only the layered defaults (no config file). */
     public ServerOptions defaultOptions() {
         List<String> problems = new ArrayList<>();
@@ -227,8 +235,12 @@ public final class OptionsMapper {
                 case "pid_file", "pidfile" -> o.pidFile = string(e);
                 case "lame_duck_duration" -> {
                     Duration d = duration(e);
-                    if (d.compareTo(Duration.ofSeconds(30)) < 0) {
-                        throw err(e.value(), "invalid lame_duck_duration of " + d.toMillis() + "ms, minimum is 30s");
+                    Duration min = lameDuckMinimum();
+                    if (d.compareTo(min) < 0) {
+                        // nats-server: "invalid lame_duck_duration of 5s, minimum is 30 seconds"
+                        String minText = min.toNanos() % 1_000_000_000L == 0
+                                ? min.toSeconds() + " seconds" : Durations.format(min);
+                        throw err(e.value(), "invalid lame_duck_duration of " + Durations.format(d) + ", minimum is " + minText);
                     }
                     o.lameDuckDuration = d;
                 }

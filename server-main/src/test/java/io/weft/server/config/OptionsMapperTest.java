@@ -67,6 +67,13 @@ class OptionsMapperTest {
     }
 
     @Test
+    void lameDuckMinimumCanBeLoweredFromTheEnvironmentOnly() {
+        Map<String, String> env = Map.of("WEFT_LAME_DUCK_MINIMUM", "1s");
+        assertEquals(Duration.ofSeconds(5), map("lame_duck_duration: 5s", env).options().lameDuckDuration);
+        assertThrows(ConfigException.class, () -> map("lame_duck_duration: 500ms", env));
+    }
+
+    @Test
     void networkAndMonitoring() {
         ServerOptions o = opts("host: 127.0.0.1\nport: 4333\nserver_name: s1\nclient_advertise: \"example.com:4222\"\nhttp_port: 8222\n");
         assertEquals("127.0.0.1", o.host);
@@ -129,7 +136,7 @@ class OptionsMapperTest {
         assertTrue(quirk.warnings().get(0).contains("quotes"), quirk.warnings().toString());
         assertTrue(error("ping_interval: 1.5").startsWith("m.conf:1:16: \"ping_interval\" must be a duration"));
         assertTrue(error("ping_interval: 5parsecs").contains("unknown unit"));
-        assertTrue(error("lame_duck_duration: 5s").contains("minimum is 30s"));
+        assertTrue(error("lame_duck_duration: 5s").contains("invalid lame_duck_duration of 5s, minimum is 30 seconds"));
     }
 
     @Test

@@ -26,11 +26,18 @@ public final class TestServer implements AutoCloseable {
     private final int port;
     private final int monitorPort;
     private final List<String> command;
+    private final java.util.Map<String, String> environment;
     private final StringBuffer stderr = new StringBuffer();
     private Process process;
     private Thread hook;
 
     TestServer(TestServers.Target target, Path configFile, int port, int monitorPort, List<String> command) {
+        this(target, configFile, port, monitorPort, command, java.util.Map.of());
+    }
+
+    TestServer(TestServers.Target target, Path configFile, int port, int monitorPort, List<String> command,
+               java.util.Map<String, String> environment) {
+        this.environment = java.util.Map.copyOf(environment);
         this.target = target;
         this.configFile = configFile;
         this.port = port;
@@ -55,6 +62,7 @@ public final class TestServer implements AutoCloseable {
 
     void start() {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(environment);
         try {
             process = pb.start();
         } catch (IOException e) {
@@ -135,6 +143,68 @@ public final class TestServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The process id of the running server. */
+    public long pid() {
+        Process p = process;
+        if (p == null) {
+            throw new IllegalStateException(target + " is not running");
+        }
+        return p.pid();
+    }
+
+    /** Sends a signal by name ({@code HUP}, {@code TERM}, {@code INT}, {@code USR2}, ...) with kill(1). */
+    public void signal(String name) {
+        try {
+            Process k = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+            if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run kill: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Replaces the config file's text (for reload tests; send HUP afterwards). */
+    public void rewriteConfig(String text) {
+        try {
+            Files.writeString(configFile, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Waits for the process to exit on its own and returns its exit status; the process is then
+     * forgotten (like {@link #kill()}). Fails when it is still running after {@code timeout}.
+     */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        Process p = process;
+        if (p == null) {
+            throw new IllegalStateException(target + " is not running");
+        }
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError(target + " still running " + timeout + " later; output:\n" + stderr());
+        }
+        int code = p.exitValue();
+        kill();
+        return code;
+    }
+
+    /** Polls the output until it contains {@code text}; returns whether it did within {@code timeout}. */
+    public boolean awaitOutput(String text, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (stderr().contains(text)) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return stderr().contains(text);
     }
 
     /** Kills the process (SIGKILL) and waits for it to be gone. Idempotent. */

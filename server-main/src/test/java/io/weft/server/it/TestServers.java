@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Starts servers for the integration tests. The implementation under test is chosen by the
@@ -56,6 +57,11 @@ public final class TestServers {
     }
 
     public static TestServer start(Target target, String confText, String... extraFlags) {
+        return start(target, Map.of(), confText, extraFlags);
+    }
+
+    /** As {@link #start(Target, String, String...)}, with extra environment variables for the server process. */
+    public static TestServer start(Target target, Map<String, String> environment, String confText, String... extraFlags) {
         Path conf;
         try {
             conf = Files.createTempFile("weft-it-", ".conf");
@@ -67,7 +73,8 @@ public final class TestServers {
         // builds share this machine), so a bind failure is retried with fresh ports.
         for (int attempt = 1; ; attempt++) {
             int[] ports = freePorts(2);
-            TestServer server = new TestServer(target, conf, ports[0], ports[1], command(target, conf, ports, extraFlags));
+            TestServer server = new TestServer(target, conf, ports[0], ports[1], command(target, conf, ports, extraFlags),
+                    environment);
             try {
                 server.start();
                 return server;
@@ -102,6 +109,70 @@ public final class TestServers {
         cmd.addAll(List.of("-c", conf.toString(), "-p", Integer.toString(ports[0]), "-m", Integer.toString(ports[1])));
         cmd.addAll(List.of(extraFlags));
         return cmd;
+    }
+
+    /** Starts a server with no {@code -c} at all (only {@code -p PORT} and the extra flags). */
+    public static TestServer startWithoutConfig(Target target, String... extraFlags) {
+        int port = freePorts(1)[0];
+        List<String> cmd = new ArrayList<>();
+        if (target == Target.NATS_SERVER) {
+            cmd.add(NATS_SERVER_BINARY);
+        } else {
+            cmd.add(ProcessHandle.current().info().command()
+                    .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("io.weft.server.Main");
+            cmd.add("serve");
+        }
+        cmd.addAll(List.of("-p", Integer.toString(port)));
+        cmd.addAll(List.of(extraFlags));
+        Path none = Path.of(System.getProperty("java.io.tmpdir"), "weft-it-no-config-" + port + ".conf");
+        TestServer server = new TestServer(target, none, port, 0, cmd);
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /** The exit status and combined stdout/stderr of a finished command. */
+    public record Result(int exitCode, String output) {}
+
+    /**
+     * Runs the weft command ({@code io.weft.server.Main args...}) in a child JVM to completion, for
+     * one-shot commands such as {@code serve --signal reload=PID}, {@code serve -t} or {@code --version}.
+     */
+    public static Result runWeft(java.time.Duration timeout, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command()
+                .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("io.weft.server.Main");
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return "<output lost: " + e + ">";
+                }
+            });
+            if (!p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("weft " + List.of(args) + " did not finish within " + timeout);
+            }
+            return new Result(p.exitValue(), out.get(5, java.util.concurrent.TimeUnit.SECONDS));
+        } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot run weft " + List.of(args) + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Distinct free ports, found by binding port 0 (all held open together so they differ). */
