@@ -1,9 +1,10 @@
 package io.weft.engine.monitor;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.weft.engine.sublist.SublistStats;
 import java.util.List;
 
 /** {@code /accountz}: the account names, or with {@code acc=NAME} that account's detail. */
@@ -26,6 +27,6 @@ public record Accountz(
             long leafnodeConnections,
             long clientConnections,
             long subscriptions,
-            SubsStats sublistStats) {
+            SublistStats sublistStats) {
     }
 }

@@ -75,7 +75,7 @@ public final class Monitor {
         long now = now();
         Map<String, Long> reqs = new TreeMap<>();
         requests.forEach((k, v) -> reqs.put(k, v.sum()));
-        SubsStats subs = totalStats();
+        SublistStats subs = totalStats();
         Varz.JetStreamVarz js = opts.jetstream
                 ? new Varz.JetStreamVarz(jetStreamConfig(opts), new Jsz.Stats(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0)))
                 : Varz.JetStreamVarz.DISABLED;
@@ -285,10 +285,10 @@ public final class Monitor {
     // ---------------------------------------------------------------- /subsz
 
     public Subsz subsz(SubszOptions o) {
-        SubsStats stats;
+        SublistStats stats;
         if (!o.account().isEmpty()) {
             Account a = findAccount(o.account());
-            stats = a == null ? SubsStats.ZERO : subsStats.stats(a);
+            stats = a == null ? SublistStats.ZERO : subsStats.stats(a);
         } else {
             stats = totalStats();
         }
@@ -319,8 +319,8 @@ public final class Monitor {
         return Subsz.withList(server.serverId(), GoFormat.time(now()), stats, o.offset(), o.limit(), page);
     }
 
-    private SubsStats totalStats() {
-        SubsStats total = SubsStats.ZERO;
+    private SublistStats totalStats() {
+        SublistStats total = SublistStats.ZERO;
         for (Account a : sortedAccounts()) {
             total = total.plus(subsStats.stats(a));
         }
@@ -328,10 +328,8 @@ public final class Monitor {
     }
 
     /** The account sublist's own counters. */
-    private static SubsStats sublistStats(Account a) {
-        SublistStats s = a.sublist().stats();
-        return SubsStats.of(s.numSubscriptions(), s.numCache(), s.numInserts(), s.numRemoves(), s.numMatches(),
-                s.cacheHits(), s.maxFanout(), s.totalFanout());
+    private static SublistStats sublistStats(Account a) {
+        return a.sublist().stats();
     }
 
     // ---------------------------------------------------------------- /accountz, /accstatz
@@ -350,7 +348,7 @@ public final class Monitor {
         if (a == null) {
             throw new MonitorException("Account " + acc + " does not exist");
         }
-        SubsStats stats = subsStats.stats(a);
+        SublistStats stats = subsStats.stats(a);
         Accountz.AccountInfo info = new Accountz.AccountInfo(a.name(), GoFormat.time(server.configLoadMillis()),
                 false, true, jetStreamEnabled(a), 0, a.clientCount(), stats.numSubscriptions(), stats);
         return new Accountz(server.serverId(), nowText, "", null, info);

@@ -1,6 +1,7 @@
 package io.weft.engine.monitor;
 
 import io.weft.engine.server.Account;
+import io.weft.engine.sublist.SublistStats;
 
 /**
  * Where /subsz, /varz and /accountz get an account's sublist statistics. The server wires this
@@ -8,5 +9,5 @@ import io.weft.engine.server.Account;
  */
 @FunctionalInterface
 public interface SubsStatsSource {
-    SubsStats stats(Account account);
+    SublistStats stats(Account account);
 }

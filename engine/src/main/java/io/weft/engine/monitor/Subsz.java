@@ -1,9 +1,10 @@
 package io.weft.engine.monitor;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.weft.engine.sublist.SublistStats;
 import java.util.List;
 
 /**
@@ -28,12 +29,12 @@ public record Subsz(
         @JsonInclude(Include.NON_NULL) Integer limit,
         @JsonInclude(Include.NON_NULL) List<SubDetail> subscriptionsList) {
 
-    static Subsz statsOnly(SubsStats s) {
+    static Subsz statsOnly(SublistStats s) {
         return new Subsz(null, null, s.numSubscriptions(), s.numCache(), s.numInserts(), s.numRemoves(),
                 s.numMatches(), s.cacheHitRate(), s.maxFanout(), s.avgFanout(), null, null, null, null);
     }
 
-    static Subsz withList(String serverId, String now, SubsStats s, int offset, int limit, List<SubDetail> page) {
+    static Subsz withList(String serverId, String now, SublistStats s, int offset, int limit, List<SubDetail> page) {
         return new Subsz(serverId, now, s.numSubscriptions(), s.numCache(), s.numInserts(), s.numRemoves(),
                 s.numMatches(), s.cacheHitRate(), s.maxFanout(), s.avgFanout(), page.size(), offset, limit, page);
     }

@@ -1,5 +1,9 @@
 package io.weft.engine.sublist;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
 /**
  * Statistics of a {@link Sublist} as nats-server reports them on {@code /subsz}
  * ({@code num_subscriptions}, {@code num_cache}, {@code num_inserts}, {@code num_removes},
@@ -9,6 +13,7 @@ package io.weft.engine.sublist;
  *
  * <p>Fanout figures are computed over the results currently in the match cache.
  */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record SublistStats(
         long numSubscriptions,
         long numCache,
@@ -18,13 +23,14 @@ public record SublistStats(
         double cacheHitRate,
         long maxFanout,
         double avgFanout,
-        long cacheHits,
-        long totalFanout) {
+        @JsonIgnore long cacheHits,
+        @JsonIgnore long totalFanout) {
 
     /** Statistics with nothing counted. */
     public static final SublistStats ZERO = new SublistStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
-    static SublistStats of(long subs, long cacheCount, long inserts, long removes, long matches,
+    /** Statistics from raw counts; the rates are derived. */
+    public static SublistStats of(long subs, long cacheCount, long inserts, long removes, long matches,
                            long hits, long maxFanout, long totalFanout) {
         double hitRate = matches > 0 ? (double) hits / matches : 0.0;
         double avg = cacheCount > 0 ? (double) totalFanout / cacheCount : 0.0;

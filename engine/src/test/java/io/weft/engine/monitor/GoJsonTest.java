@@ -2,6 +2,7 @@ package io.weft.engine.monitor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.weft.engine.sublist.SublistStats;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -45,12 +46,12 @@ class GoJsonTest {
 
     @Test
     void floatsHaveNoTrailingZero() {
-        SubsStats s = SubsStats.of(47, 7, 48, 1, 12, 2, 1, 5);
+        SublistStats s = SublistStats.of(47, 7, 48, 1, 12, 2, 1, 5);
         assertEquals("{\"num_subscriptions\":47,\"num_cache\":7,\"num_inserts\":48,\"num_removes\":1,"
                 + "\"num_matches\":12,\"cache_hit_rate\":0.16666666666666666,\"max_fanout\":1,"
                 + "\"avg_fanout\":0.7142857142857143}", json.compact(s));
         assertEquals("{\"num_subscriptions\":0,\"num_cache\":0,\"num_inserts\":0,\"num_removes\":0,"
                 + "\"num_matches\":0,\"cache_hit_rate\":0,\"max_fanout\":0,\"avg_fanout\":0}",
-                json.compact(SubsStats.ZERO));
+                json.compact(SublistStats.ZERO));
     }
 }
