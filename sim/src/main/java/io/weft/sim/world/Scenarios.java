@@ -12,7 +12,11 @@ public final class Scenarios {
 
     public static List<Scenario> all() {
         return List.of(new CorePubSub(CorePubSub.Config.defaults()),
-                new CorePubSub(CorePubSub.Config.defaults().withReset()));
+                new CorePubSub(CorePubSub.Config.defaults().withReset()),
+                new CoreRequestReply(CoreRequestReply.Config.defaults()),
+                new CoreSlowConsumer(CoreSlowConsumer.Config.defaults()),
+                new CoreQueueGroups(CoreQueueGroups.Config.defaults()),
+                new SimSpeed(SimSpeed.Config.defaults()));
     }
 
     public static Optional<Scenario> byName(String name) {
