@@ -101,6 +101,10 @@ final class SimCommand {
         long seeds = to - from + 1;
         out.printf("%d seeds, %d passed, %d failed; %.3f simulated s (%.3f s of workload) in %.3f real s%n",
                 seeds, seeds - failed, failed, virtual / 1e9, workload / 1e9, real / 1e9);
+        if (real > 0) {
+            out.printf("speed: %.2f simulated s per real s (%.2f counting the workload only)%n",
+                    virtual / (double) real, workload / (double) real);
+        }
         return failed == 0 ? 0 : 1;
     }
 

@@ -28,7 +28,7 @@ public final class CoreSlowConsumer implements Scenario {
     public record Config(int subscribers, int publishers, int messagesPerPublisher, int payloadBytes,
                          long maxPending, Duration writeDeadline, Duration publishBound, SimClient.DeliveryTap tap) {
         public static Config defaults() {
-            return new Config(3, 2, 400, 1000, 128 * 1024, Duration.ofSeconds(10), Duration.ofMillis(500),
+            return new Config(2, 2, 200, 1000, 64 * 1024, Duration.ofSeconds(10), Duration.ofMillis(500),
                     SimClient.DeliveryTap.all());
         }
 
