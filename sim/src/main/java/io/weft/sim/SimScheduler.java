@@ -253,10 +253,9 @@ public final class SimScheduler {
         }
 
         public void cancel() {
-            if (!cancelled) {
-                cancelled = true;
-                timers.remove(this);
-            }
+            // lazily: a cancelled timer stays in the heap until it reaches the top (removing it
+            // from the middle is a linear scan; most timers are short waits that get cancelled)
+            cancelled = true;
         }
 
         public long deadline() {
@@ -306,7 +305,7 @@ public final class SimScheduler {
                 }
                 Runnable next = pick();
                 if (next == null) {
-                    Timer first = timers.peek();
+                    Timer first = firstLiveTimer();
                     // The scan for threads waiting on real time walks every thread; run it on every
                     // SCAN_EVERY-th idle moment and before reporting a stop. A thread it would find
                     // late is still caught: a real-time wake is submitted by a JDK thread (foreign).
@@ -396,12 +395,21 @@ public final class SimScheduler {
 
     private void fireDueTimers() {
         Timer t;
-        while ((t = timers.peek()) != null && t.deadline <= now) {
+        while ((t = firstLiveTimer()) != null && t.deadline <= now) {
             timers.poll();
             t.cancelled = true;
             mix(t.seq);
             t.action.run();
         }
+    }
+
+    /** The earliest timer not cancelled, dropping cancelled ones from the top of the heap. */
+    private Timer firstLiveTimer() {
+        Timer t;
+        while ((t = timers.peek()) != null && t.cancelled) {
+            timers.poll();
+        }
+        return t;
     }
 
     /** Steps taken so far. */
