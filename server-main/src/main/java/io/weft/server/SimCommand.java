@@ -99,8 +99,10 @@ final class SimCommand {
             out.flush();
         }
         long seeds = to - from + 1;
-        out.printf("%d seeds, %d passed, %d failed; %.3f simulated s (%.3f s of workload) in %.3f real s%n",
-                seeds, seeds - failed, failed, virtual / 1e9, workload / 1e9, real / 1e9);
+        out.printf("%d seeds, %d passed, %d failed; %.3f simulated s (%.3f s of workload) in %.3f real s"
+                        + "; %.2f simulated s per real s (%.2f counting the workload only)%n",
+                seeds, seeds - failed, failed, virtual / 1e9, workload / 1e9, real / 1e9,
+                virtual / (double) Math.max(1, real), workload / (double) Math.max(1, real));
         return failed == 0 ? 0 : 1;
     }
 

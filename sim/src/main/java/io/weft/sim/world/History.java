@@ -20,6 +20,9 @@ public final class History {
         }
     }
 
+    /** {@code Type} names in lower case, computed once (a history entry is made per message). */
+    private static final String[] LOWER = {"invoke", "ok", "fail", "info"};
+
     private final SimScheduler scheduler;
     private final List<Entry> entries = new ArrayList<>();
 
@@ -31,7 +34,7 @@ public final class History {
     public void add(int process, Type type, String op, String value) {
         Entry e = new Entry(scheduler.now(), process, type, op, value);
         entries.add(e);
-        scheduler.note("history " + process + " " + type.name().toLowerCase() + " " + op + " " + value);
+        scheduler.note("history " + process + " " + LOWER[type.ordinal()] + " " + op + " " + value);
     }
 
     public List<Entry> entries() {

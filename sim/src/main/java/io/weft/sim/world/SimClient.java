@@ -50,6 +50,8 @@ public final class SimClient implements ProtocolHandler {
     private long pingsSent;
     private boolean ended;
     private Conn conn;
+    private boolean noResponders;
+    private MessageListener listener;
 
     public SimClient(int id, SimScheduler scheduler, History history, DeliveryTap tap) {
         this.id = id;
@@ -69,9 +71,55 @@ public final class SimClient implements ProtocolHandler {
         scheduler.spawn("c" + id + "/reader", this::readLoop);
         ByteSink out = new ByteSink(128);
         ProtocolEncoder.connect(out, "{\"verbose\":false,\"pedantic\":false,\"name\":\"c" + id
-                + "\",\"lang\":\"weft-sim\",\"version\":\"0\",\"protocol\":1,\"headers\":true}");
+                + "\",\"lang\":\"weft-sim\",\"version\":\"0\",\"protocol\":1,\"headers\":true"
+                + (noResponders ? ",\"no_responders\":true}" : "}"));
         send(out);
         history.add(id, History.Type.OK, "connect", host + ":" + port);
+    }
+
+    /** Sees every MSG and HMSG this client receives, with its reply subject and headers. */
+    @FunctionalInterface
+    public interface MessageListener {
+        /** Called on the reader thread; {@code headers} is null for a plain MSG. */
+        void message(SimClient client, String subject, String sid, String reply, String headers, String payload);
+    }
+
+    /** Asks for no-responders status messages in CONNECT; call before {@link #connect}. */
+    public SimClient noResponders(boolean on) {
+        this.noResponders = on;
+        return this;
+    }
+
+    /** Installs a listener for received messages (MSG and HMSG); call before {@link #connect}. */
+    public SimClient listener(MessageListener l) {
+        this.listener = l;
+        return this;
+    }
+
+    /** SUB with a queue group. */
+    public void sub(String subject, String queue, String sid) throws IOException {
+        history.add(id, History.Type.INVOKE, "sub", subject + " " + queue + " " + sid);
+        ByteSink out = new ByteSink(64);
+        ProtocolEncoder.sub(out, subject, queue, sid);
+        send(out, "sub");
+        history.add(id, History.Type.OK, "sub", subject + " " + queue + " " + sid);
+    }
+
+    public void unsub(String sid) throws IOException {
+        history.add(id, History.Type.INVOKE, "unsub", sid);
+        ByteSink out = new ByteSink(32);
+        ProtocolEncoder.unsub(out, sid, 0);
+        send(out, "unsub");
+        history.add(id, History.Type.OK, "unsub", sid);
+    }
+
+    /** PUB with a reply subject. */
+    public void pub(String subject, String reply, String payload) throws IOException {
+        history.add(id, History.Type.INVOKE, "pub", subject + " " + reply + " " + payload);
+        ByteSink out = new ByteSink(64 + payload.length());
+        ProtocolEncoder.pub(out, subject, reply, payload.getBytes(StandardCharsets.UTF_8));
+        send(out, "pub");
+        history.add(id, History.Type.OK, "pub", subject + " " + reply + " " + payload);
     }
 
     public void sub(String subject, String sid) throws IOException {
@@ -224,12 +272,32 @@ public final class SimClient implements ProtocolHandler {
         if (!tap.keep(id, d)) {
             return;
         }
+        MessageListener l = listener;
+        if (l != null) {
+            l.message(this, subject, sid, reply, null, d.payload());
+        }
         history.add(id, History.Type.INFO, "msg", sid + " " + subject + " " + d.payload());
         lock.lock();
         try {
             deliveries.add(d);
         } finally {
             lock.unlock();
+        }
+    }
+
+    @Override
+    public void onHmsg(String subject, String sid, String reply, byte[] data, int off, int headerLen, int totalLen) {
+        String headers = new String(data, off, headerLen, StandardCharsets.UTF_8);
+        String body = new String(data, off + headerLen, totalLen - headerLen, StandardCharsets.UTF_8);
+        Delivery d = new Delivery(subject, sid, body, scheduler.now());
+        if (!tap.keep(id, d)) {
+            return;
+        }
+        String status = headers.lines().findFirst().orElse("");
+        history.add(id, History.Type.INFO, "hmsg", sid + " " + subject + " " + status + " " + body);
+        MessageListener l = listener;
+        if (l != null) {
+            l.message(this, subject, sid, reply, headers, body);
         }
     }
 
