@@ -539,6 +539,11 @@ public final class ClientConnection implements ProtocolHandler {
         }
         log.notice(logPrefix + logText);
         server.countSlowConsumer();
+        if (writeStartNanos != 0) {
+            // the writer is stuck on a full socket: an -ERR could not get through, so cut now
+            close(reason);
+            return;
+        }
         // what is pending will never be read in time: the error goes out alone
         finishWithError("Slow Consumer", reason, true);
     }
