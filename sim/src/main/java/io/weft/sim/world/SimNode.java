@@ -5,7 +5,7 @@ import io.weft.engine.ServerOptions;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import io.weft.sim.SimClock;
-import io.weft.sim.SimDisk;
+import io.weft.sim.disk.SimDisk;
 import io.weft.sim.SimEntropy;
 import io.weft.sim.SimScheduler;
 import io.weft.sim.SimSpawner;
@@ -25,7 +25,7 @@ public final class SimNode {
         this.host = host;
         String prefix = host + "/";
         this.clock = new SimClock(scheduler, prefix);
-        this.env = new Env(clock, network.host(host), new SimDisk(), new SimEntropy(entropySeed),
+        this.env = new Env(clock, network.host(host), new SimDisk(entropySeed ^ 0x5DEECE66DL), new SimEntropy(entropySeed),
                 new SimSpawner(scheduler, prefix));
         this.options = options;
         this.log = new TraceLog(scheduler, host);
