@@ -12,7 +12,8 @@ public final class Scenarios {
 
     public static List<Scenario> all() {
         return List.of(new CorePubSub(CorePubSub.Config.defaults()),
-                new CorePubSub(CorePubSub.Config.defaults().withReset()));
+                new CorePubSub(CorePubSub.Config.defaults().withReset()),
+                new CoreCrash(CoreCrash.Config.defaults()));
     }
 
     public static Optional<Scenario> byName(String name) {
