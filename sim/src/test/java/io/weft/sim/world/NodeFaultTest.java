@@ -1,0 +1,104 @@
+package io.weft.sim.world;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.weft.engine.ServerOptions;
+import io.weft.net.DiskFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class NodeFaultTest {
+
+    @Test
+    void aCrashedNodeLosesItsThreadsConnectionsAndUnsyncedDiskAndRestartsOnTheSamePort() {
+        SimWorld w = new SimWorld(21);
+        ServerOptions opts = new ServerOptions();
+        opts.port = 4222;
+        SimNode node = w.addNode("n1", opts);
+        SimClient a = w.addClient(SimClient.DeliveryTap.all());
+        SimClient b = w.addClient(SimClient.DeliveryTap.all());
+        SimResult r = w.run("crash", world -> {
+            node.start();
+            try (DiskFile f = node.disk().open("unsynced", true)) {
+                f.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
+            }
+            a.connect(world.network().host("a"), "n1", 4222);
+            a.sub("x", "1");
+            a.flush();
+            assertTrue(world.scheduler().liveThreads().stream().anyMatch(t -> t.startsWith("n1/")));
+
+            node.crash();
+            assertTrue(node.down());
+            assertFalse(world.scheduler().liveThreads().stream().anyMatch(t -> t.startsWith("n1/")),
+                    world.scheduler().liveThreads().toString());
+            assertFalse(node.disk().exists("unsynced"));
+            node.clock().sleep(Duration.ofMillis(1));
+            assertTrue(a.ended(), "the client sees its connection reset");
+            assertThrows(IOException.class, () -> b.connect(world.network().host("b"), "n1", 4222),
+                    "nobody listens while the node is down");
+
+            node.restart();
+            assertEquals(4222, node.port());
+            a.reconnect(world.network().host("a"), "n1", 4222);
+            a.flush();
+            assertEquals(2, a.session());
+            b.connect(world.network().host("b"), "n1", 4222);
+            b.pub("x", "after");
+            b.flush();
+            a.flush();
+            assertEquals(List.of("after"), a.deliveries().stream().map(SimClient.Delivery::payload).toList());
+            assertEquals(List.of(2), a.deliverySessions());
+            assertEquals(2, node.server().openClients().size());
+        });
+        assertTrue(r.passed(), r.failures().toString());
+    }
+
+    @Test
+    void aPausedNodeAnswersOnlyAfterItResumes() {
+        SimWorld w = new SimWorld(22);
+        SimNode node = w.addNode("n1", new ServerOptions());
+        SimClient a = w.addClient(SimClient.DeliveryTap.all());
+        long[] flushTook = new long[2];
+        SimResult r = w.run("pause", world -> {
+            node.start();
+            a.connect(world.network().host("a"), "n1", node.port());
+            long t0 = world.scheduler().now();
+            a.flush();
+            flushTook[0] = world.scheduler().now() - t0;
+            node.pause();
+            world.scheduler().spawn("resumer", () -> {
+                try {
+                    node.clock().sleep(Duration.ofMillis(40));
+                    node.resume();
+                } catch (InterruptedException e) {
+                    world.fail("resumer interrupted");
+                }
+            });
+            long t1 = world.scheduler().now();
+            a.flush();
+            flushTook[1] = world.scheduler().now() - t1;
+        });
+        assertTrue(r.passed(), r.failures().toString());
+        assertTrue(flushTook[0] < Duration.ofMillis(2).toNanos(), "" + flushTook[0]);
+        assertTrue(flushTook[1] >= Duration.ofMillis(40).toNanos(), "" + flushTook[1]);
+    }
+
+    @Test
+    void clockSkewAndJumpsArePerNode() {
+        SimWorld w = new SimWorld(23);
+        SimNode n1 = w.addNode("n1", new ServerOptions());
+        SimNode n2 = w.addNode("n2", new ServerOptions());
+        n1.clock().skewWallClock(-5_000);
+        n1.clock().offsetMonotonic(3_000_000_000L);
+        assertEquals(n2.clock().currentTimeMillis() - 5_000, n1.clock().currentTimeMillis());
+        assertEquals(n2.clock().nanoTime() + 3_000_000_000L, n1.clock().nanoTime());
+    }
+}
