@@ -35,6 +35,7 @@ class CoreCrashTest {
         int paused = 0;
         int reset = 0;
         int reconnectedClients = 0;
+        int hitMidWork = 0;
         for (long seed = 1; seed <= 60; seed++) {
             SimResult r = scenario.run(seed, null);
             assertTrue(r.passed(), r.line() + " " + FaultPlan.fromSeed(seed) + " " + r.failures());
@@ -44,10 +45,16 @@ class CoreCrashTest {
             long sessions = r.history().stream()
                     .filter(e -> e.op().equals("connect") && e.type() == History.Type.OK).count();
             reconnectedClients += (int) (sessions - 5);
+            if (r.history().stream().anyMatch(e -> e.type() == History.Type.FAIL
+                    && (e.op().equals("pub") || e.op().equals("flush")))) {
+                hitMidWork++;
+            }
             assertTrue(count(r, "msg") > 100, r.line() + " delivered only " + count(r, "msg"));
         }
         assertTrue(crashed > 10 && paused > 10 && reset > 10, crashed + " " + paused + " " + reset);
         assertTrue(reconnectedClients > 60, "clients must really reconnect: " + reconnectedClients);
+        System.out.println("core-crash seeds 1..60: " + hitMidWork + " hit a client mid-publish or mid-flush");
+        assertTrue(hitMidWork > 15, "faults must strike while clients work, not only after: " + hitMidWork);
     }
 
     @Test
