@@ -74,6 +74,13 @@ class CoreCrashTest {
     @Test
     void registeredUnderItsName() {
         assertEquals(CoreCrash.NAME, Scenarios.byName("core-crash").orElseThrow().name());
+        var small = Scenarios.byName("core-crash", java.util.Map.of("clients", "2", "messages", "5")).orElseThrow();
+        assertTrue(small.description().contains("2 reconnecting clients"), small.description());
+        SimResult r = small.run(9, null);
+        assertTrue(r.passed(), r.failures().toString());
+        assertTrue(r.history().stream().noneMatch(e -> e.process() == 2), "only clients 0 and 1");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Scenarios.byName("core-crash", java.util.Map.of("subjects", "3")));
     }
 
     /** Without faults every message must reach every matching subscription: one dropped delivery is caught. */

@@ -25,6 +25,19 @@ public final class Scenarios {
      * keys are an error. The parameters are part of what a replay must repeat.
      */
     public static Optional<Scenario> byName(String name, Map<String, String> params) {
+        if (name.equals(CoreCrash.NAME)) {
+            CoreCrash.Config cc = CoreCrash.Config.defaults();
+            for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
+                int v = positive(e.getKey(), e.getValue());
+                cc = switch (e.getKey()) {
+                    case "clients" -> cc.withClients(v);
+                    case "messages" -> cc.withMessages(v);
+                    default -> throw new IllegalArgumentException("unknown parameter " + e.getKey()
+                            + " (" + name + " takes clients, messages)");
+                };
+            }
+            return Optional.of(new CoreCrash(cc));
+        }
         if (!name.equals(CorePubSub.NAME) && !name.equals(CorePubSub.RESET_NAME)) {
             if (!params.isEmpty()) {
                 throw new IllegalArgumentException("scenario " + name + " takes no parameters");
@@ -51,5 +64,18 @@ public final class Scenarios {
             };
         }
         return Optional.of(new CorePubSub(c));
+    }
+
+    private static int positive(String key, String value) {
+        int v;
+        try {
+            v = Integer.parseInt(value);
+        } catch (NumberFormatException x) {
+            throw new IllegalArgumentException(key + " must be a number");
+        }
+        if (v < 1) {
+            throw new IllegalArgumentException(key + " must be at least 1");
+        }
+        return v;
     }
 }

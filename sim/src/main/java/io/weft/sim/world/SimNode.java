@@ -45,7 +45,9 @@ public final class SimNode {
     }
 
     public void shutdown() {
-        scheduler.resume(host);
+        if (scheduler.paused(host)) {
+            scheduler.resume(host);
+        }
         Server s = server;
         if (s != null) {
             s.shutdown();
