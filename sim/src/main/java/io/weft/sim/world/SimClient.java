@@ -319,6 +319,9 @@ public final class SimClient implements ProtocolHandler {
 
     @Override
     public void onMsg(String subject, String sid, String reply, byte[] payload, int off, int len) {
+        if (Thread.currentThread() != reader) {
+            return; // a late read of a connection this client already replaced
+        }
         Delivery d = new Delivery(subject, sid, new String(payload, off, len, StandardCharsets.UTF_8), scheduler.now());
         if (!tap.keep(id, d)) {
             return;
@@ -326,9 +329,6 @@ public final class SimClient implements ProtocolHandler {
         history.add(id, History.Type.INFO, "msg", sid + " " + subject + " " + d.payload());
         lock.lock();
         try {
-            if (!current()) {
-                return; // a late read of a connection this client already replaced
-            }
             deliveries.add(d);
             deliverySessions.add(session);
         } finally {
