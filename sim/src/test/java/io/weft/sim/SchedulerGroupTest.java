@@ -78,4 +78,50 @@ class SchedulerGroupTest {
         assertEquals(List.of("worker start", "new timer", "nemesis done"), ran);
         assertTrue(s.liveThreads().isEmpty(), s.liveThreads().toString());
     }
+
+    /**
+     * The known limit of abandoning threads (docs/simulation.md): a killed thread that was waiting
+     * on a condition ahead of a live one is moved into the lock's queue by signalAll and never
+     * passes the lock on, so the live waiter behind it never wakes. The scheduler reports the
+     * stranded thread instead of hanging. Behind it (the other order), all is well.
+     */
+    @Test
+    void aKilledWaiterAheadInALockQueueStrandsTheLiveWaiterBehindIt() {
+        assertEquals(SimScheduler.Stop.DEADLOCK, signalAfterKill(true).stop());
+        assertTrue(signalAfterKill(false).ok());
+    }
+
+    private static SimScheduler.Outcome signalAfterKill(boolean deadFirst) {
+        SimScheduler s = new SimScheduler(1);
+        java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        java.util.concurrent.locks.Condition c = lock.newCondition();
+        boolean[] go = new boolean[1];
+        Runnable waiter = () -> {
+            lock.lock();
+            try {
+                while (!go[0]) {
+                    c.awaitUninterruptibly();
+                }
+            } finally {
+                lock.unlock();
+            }
+        };
+        s.spawn("main", () -> {
+            s.spawn(deadFirst ? "n1/w" : "live", deadFirst ? "n1" : null, waiter);
+            Thread.yield();
+            s.spawn(deadFirst ? "live" : "n1/w", deadFirst ? null : "n1", waiter);
+            for (int i = 0; i < 5; i++) {
+                Thread.yield();
+            }
+            s.kill("n1");
+            lock.lock();
+            try {
+                go[0] = true;
+                c.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        });
+        return s.runToCompletion();
+    }
 }

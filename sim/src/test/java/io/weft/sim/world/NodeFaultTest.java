@@ -91,6 +91,49 @@ class NodeFaultTest {
         assertTrue(flushTook[1] >= Duration.ofMillis(40).toNanos(), "" + flushTook[1]);
     }
 
+    /**
+     * The node's reader waits on a pipe for bytes still in flight while the client's writer waits on
+     * the same pipe for buffer space (in either order); the crash abandons the reader, and the
+     * writer must still wake up to see the reset. Crash moments are swept across the transfer.
+     */
+    @Test
+    void aWriterBlockedOnAFullPipeSeesTheResetWhenTheNodeCrashes() {
+        int reset = 0;
+        for (long delay = 0; delay <= 1_500_000; delay += 50_000) {
+            SimWorld w = new SimWorld(24 + delay);
+            SimNode node = w.addNode("n1", new ServerOptions());
+            SimClient a = w.addClient(SimClient.DeliveryTap.all());
+            String[] outcome = new String[1];
+            long crashAfter = delay;
+            SimResult r = w.run("full-pipe", world -> {
+                node.start();
+                a.connect(world.network().host("a"), "n1", node.port());
+                a.flush();
+                world.scheduler().spawn("nemesis", () -> {
+                    try {
+                        node.clock().sleep(Duration.ofNanos(crashAfter));
+                        node.crash();
+                    } catch (InterruptedException e) {
+                        world.fail("nemesis interrupted");
+                    }
+                });
+                try {
+                    a.pub("big", "x".repeat(100_000));
+                    a.pub("big", "y".repeat(100_000));
+                    a.pub("big", "z".repeat(200_000)); // waits for space while the others are in flight
+                    a.pub("big", "w".repeat(200_000));
+                    outcome[0] = "went through";
+                } catch (IOException e) {
+                    outcome[0] = e.getMessage();
+                }
+            });
+            assertTrue(r.passed(), "crash after " + delay + "ns: " + r.failures());
+            assertTrue(outcome[0].equals("went through") || outcome[0].equals("Connection reset"), outcome[0]);
+            reset += outcome[0].equals("Connection reset") ? 1 : 0;
+        }
+        assertTrue(reset > 5, "the crash must hit writes in progress: " + reset);
+    }
+
     @Test
     void clockSkewAndJumpsArePerNode() {
         SimWorld w = new SimWorld(23);
