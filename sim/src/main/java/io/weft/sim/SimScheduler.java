@@ -387,6 +387,11 @@ public final class SimScheduler {
                         return new Outcome(Stop.NONDETERMINISM, outside);
                     }
                     Timer first = timers.peek();
+                    String woken = foreignWakeups();
+                    if (woken != null) {
+                        // a real-time wake-up raced the checks above: still not replayable
+                        return new Outcome(Stop.NONDETERMINISM, "woken from outside the simulation: " + woken);
+                    }
                     if (first == null) {
                         return new Outcome(Stop.DEADLOCK, "nothing runnable and no timer; parked: " + liveThreads());
                     }
@@ -429,6 +434,15 @@ public final class SimScheduler {
             queueLock.unlock();
         }
         return bad.isEmpty() ? null : "waiting on real time or a monitor, outside the simulation: " + bad;
+    }
+
+    private String foreignWakeups() {
+        queueLock.lock();
+        try {
+            return foreign.isEmpty() ? null : foreign.toString();
+        } finally {
+            queueLock.unlock();
+        }
     }
 
     private List<Integer> eligible() {

@@ -134,6 +134,59 @@ class NodeFaultTest {
         assertTrue(reset > 5, "the crash must hit writes in progress: " + reset);
     }
 
+    /**
+     * A bare pipe: the node's reader drains a small first write and waits for the next one, still
+     * in flight, while the peer's writer waits for room; the node crashes. The writer must see the
+     * reset, whichever of the two waited first.
+     */
+    @Test
+    void aPeerWaitingOnTheSamePipeAsAnAbandonedReaderIsNotStranded() {
+        int reset = 0;
+        for (long seed = 1; seed <= 20; seed++) {
+            for (long delay = 0; delay <= 1_000_000; delay += 100_000) {
+                SimWorld w = new SimWorld(seed);
+                SimNode node = w.addNode("n1", new ServerOptions());
+                String[] outcome = new String[1];
+                long crashAfter = delay;
+                SimResult r = w.run("pipe", world -> {
+                    var listener = world.network().host("n1").listen("n1", 7000);
+                    world.scheduler().spawn("n1/reader", "n1", () -> {
+                        try {
+                            var conn = listener.accept();
+                            byte[] buf = new byte[16 * 1024];
+                            while (conn.read(buf, 0, buf.length) >= 0) {
+                                // drain
+                            }
+                        } catch (IOException e) {
+                            // reset
+                        }
+                    });
+                    var conn = world.network().host("c").connect("n1", 7000);
+                    world.scheduler().spawn("nemesis", () -> {
+                        try {
+                            node.clock().sleep(Duration.ofNanos(crashAfter));
+                            node.crash();
+                        } catch (InterruptedException e) {
+                            world.fail("nemesis interrupted");
+                        }
+                    });
+                    try {
+                        for (int size : new int[] {10_000, 240_000, 100_000, 200_000}) {
+                            conn.write(new ByteBuffer[] {ByteBuffer.wrap(new byte[size])});
+                        }
+                        outcome[0] = "went through";
+                    } catch (IOException e) {
+                        outcome[0] = e.getMessage();
+                    }
+                    conn.close();
+                });
+                assertTrue(r.passed(), "seed " + seed + " crash after " + delay + "ns: " + r.failures());
+                reset += "Connection reset".equals(outcome[0]) ? 1 : 0;
+            }
+        }
+        assertTrue(reset > 20, "the crash must hit writes in progress: " + reset);
+    }
+
     @Test
     void clockSkewAndJumpsArePerNode() {
         SimWorld w = new SimWorld(23);
