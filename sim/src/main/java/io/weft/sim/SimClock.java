@@ -17,6 +17,7 @@ public final class SimClock implements Clock {
 
     private final SimScheduler scheduler;
     private final String prefix;
+    private final String group;
     private volatile long monotonicOffset;
     private volatile long wallSkewMillis;
 
@@ -26,8 +27,17 @@ public final class SimClock implements Clock {
 
     /** A clock whose scheduled tasks run on threads named {@code prefix + "timer"}. */
     public SimClock(SimScheduler scheduler, String prefix) {
+        this(scheduler, prefix, null);
+    }
+
+    /**
+     * A node's clock: scheduled tasks run on threads of the scheduler group {@code group} (paused
+     * and killed with the node); a task armed before the node was killed never runs.
+     */
+    public SimClock(SimScheduler scheduler, String prefix, String group) {
         this.scheduler = scheduler;
         this.prefix = prefix;
+        this.group = group;
     }
 
     @Override
@@ -112,8 +122,12 @@ public final class SimClock implements Clock {
 
     @Override
     public Cancellable schedule(Duration delay, Runnable task) {
-        SimScheduler.Timer timer = scheduler.at(scheduler.now() + Math.max(0, delay.toNanos()),
-                () -> scheduler.spawn(prefix + "timer", task));
+        int generation = group == null ? 0 : scheduler.generation(group);
+        SimScheduler.Timer timer = scheduler.at(scheduler.now() + Math.max(0, delay.toNanos()), () -> {
+            if (group == null || scheduler.generation(group) == generation) {
+                scheduler.spawn(prefix + "timer", group, task);
+            }
+        });
         return timer::cancel;
     }
 

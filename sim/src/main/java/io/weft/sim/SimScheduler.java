@@ -65,6 +65,11 @@ public final class SimScheduler {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final List<String> uncaught = new ArrayList<>();
     private final List<String> foreign = new ArrayList<>();
+    /** The node (group) each thread belongs to, for pause and kill; absent for world threads. */
+    private final Map<Thread, String> groupOf = new IdentityHashMap<>();
+    private final java.util.TreeSet<String> paused = new java.util.TreeSet<>();
+    private final Map<Thread, Boolean> killed = new IdentityHashMap<>();
+    private final java.util.TreeMap<String, Integer> generations = new java.util.TreeMap<>();
 
     /** The platform thread that drives the run (and may set up threads before it). */
     private Thread carrier;
@@ -116,11 +121,22 @@ public final class SimScheduler {
 
     /** Creates and starts a simulated virtual thread; it first runs when the scheduler picks it. */
     public Thread spawn(String name, Runnable task) {
+        return spawn(name, null, task);
+    }
+
+    /**
+     * Creates and starts a simulated thread that belongs to {@code group} (a node), so that it can
+     * be paused with the group and killed when the node crashes; null for no group.
+     */
+    public Thread spawn(String name, String group, Runnable task) {
         Thread t = builder.name(name).unstarted(task);
         queueLock.lock();
         try {
             names.put(t, name);
             threads.add(t);
+            if (group != null) {
+                groupOf.put(t, group);
+            }
         } finally {
             queueLock.unlock();
         }
@@ -150,6 +166,9 @@ public final class SimScheduler {
                 String name = names.get(t);
                 owner = new Owner(name, name.hashCode());
                 threadOf.put(continuation, owner);
+            }
+            if (killed.containsKey(owner)) {
+                return; // its node crashed: the thread never runs again
             }
             if (caller != carrier && !names.containsKey(caller)) {
                 // woken by a thread outside the simulation (e.g. a real-time timed park): not replayable
@@ -217,6 +236,75 @@ public final class SimScheduler {
         queueLock.lock();
         try {
             return names.containsKey(t);
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- node faults
+
+    /** Stops scheduling the threads of {@code group} (they stay queued) until {@link #resume}. */
+    public void pause(String group) {
+        queueLock.lock();
+        try {
+            paused.add(group);
+        } finally {
+            queueLock.unlock();
+        }
+        note("pause " + group);
+    }
+
+    public void resume(String group) {
+        queueLock.lock();
+        try {
+            paused.remove(group);
+        } finally {
+            queueLock.unlock();
+        }
+        note("resume " + group);
+    }
+
+    public boolean paused(String group) {
+        queueLock.lock();
+        try {
+            return paused.contains(group);
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * Abandons every thread of {@code group}, as a crash of its process would: queued
+     * continuations are dropped, later wake-ups are ignored, and the threads no longer count as
+     * live. Also ends the group's pause and moves it to a new {@link #generation}, so timers armed
+     * before the crash can tell. Returns how many threads were abandoned.
+     */
+    public int kill(String group) {
+        int n = 0;
+        queueLock.lock();
+        try {
+            for (Thread t : threads) {
+                if (group.equals(groupOf.get(t)) && t.isAlive()) {
+                    killed.put(t, Boolean.TRUE);
+                    n++;
+                }
+            }
+            runnable.removeIf(r -> killed.containsKey(threadOf.get(r)));
+            threads.removeIf(killed::containsKey);
+            paused.remove(group);
+            generations.merge(group, 1, Integer::sum);
+        } finally {
+            queueLock.unlock();
+        }
+        note("kill " + group + " " + n + " threads");
+        return n;
+    }
+
+    /** How many times {@code group} was killed. */
+    public int generation(String group) {
+        queueLock.lock();
+        try {
+            return generations.getOrDefault(group, 0);
         } finally {
             queueLock.unlock();
         }
@@ -315,6 +403,11 @@ public final class SimScheduler {
                             return new Outcome(Stop.NONDETERMINISM, outside);
                         }
                     }
+                    String woken = foreignWakeups();
+                    if (woken != null) {
+                        // a real-time wake-up raced the checks above: still not replayable
+                        return new Outcome(Stop.NONDETERMINISM, "woken from outside the simulation: " + woken);
+                    }
                     if (first == null) {
                         return new Outcome(Stop.DEADLOCK, "nothing runnable and no timer; parked: " + liveThreads());
                     }
@@ -359,10 +452,30 @@ public final class SimScheduler {
         return bad.isEmpty() ? null : "waiting on real time or a monitor, outside the simulation: " + bad;
     }
 
+    private String foreignWakeups() {
+        queueLock.lock();
+        try {
+            return foreign.isEmpty() ? null : foreign.toString();
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    private List<Integer> eligible() {
+        List<Integer> out = new ArrayList<>();
+        for (int j = 0; j < runnable.size(); j++) {
+            String g = groupOf.get(threadOf.get(runnable.get(j)));
+            if (g == null || !paused.contains(g)) {
+                out.add(j);
+            }
+        }
+        return out;
+    }
+
     private boolean hasRunnable() {
         queueLock.lock();
         try {
-            return !runnable.isEmpty();
+            return paused.isEmpty() ? !runnable.isEmpty() : !eligible().isEmpty();
         } finally {
             queueLock.unlock();
         }
@@ -375,7 +488,19 @@ public final class SimScheduler {
             if (n == 0) {
                 return null;
             }
-            int i = n == 1 ? 0 : random.nextInt(n);
+            int i;
+            if (paused.isEmpty()) {
+                i = n == 1 ? 0 : random.nextInt(n);
+            } else {
+                // threads of paused nodes stay queued; pick among the others
+                List<Integer> eligible = eligible();
+                if (eligible.isEmpty()) {
+                    return null;
+                }
+                int k = eligible.size() == 1 ? 0 : random.nextInt(eligible.size());
+                i = eligible.get(k);
+                mix(eligible.size());
+            }
             Runnable r = runnable.get(i);
             runnable.set(i, runnable.get(n - 1));
             runnable.remove(n - 1);

@@ -22,8 +22,17 @@ final class Pipe {
     private final long jitterNanos;
     private final long capacity;
 
+    /** Guards the state; never waited on, so on the single carrier it never has a queue. */
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    /*
+     * Each end waits on its own lock: the reading end's threads live on one host and the writing
+     * end's on the other, so when a crash abandons one end's threads mid-wait, the other end's
+     * waiters never queue behind them (an abandoned thread never hands a lock on).
+     */
+    private final ReentrantLock readerWait = new ReentrantLock();
+    private final Condition readable = readerWait.newCondition();
+    private final ReentrantLock writerWait = new ReentrantLock();
+    private final Condition writable = writerWait.newCondition();
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private long buffered;
     private long lastDelivery;
@@ -71,14 +80,14 @@ final class Pipe {
                 if (buffered == 0 || buffered + data.length <= capacity) {
                     break;
                 }
-                changed.await();
+                await(writerWait, writable, -1);
             }
             long jitter = jitterNanos > 0 ? network.nextLong(jitterNanos + 1) : 0;
             long at = Math.max(lastDelivery, clock.nanoTime() + latencyNanos + jitter);
             lastDelivery = at;
             segments.addLast(new Segment(data, at));
             buffered += data.length;
-            changed.signalAll();
+            wakeAll();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SocketException("Interrupted write");
@@ -103,25 +112,63 @@ final class Pipe {
                 Segment head = segments.peekFirst();
                 if (head != null) {
                     if (network.blackholed(from, to)) {
-                        changed.await();
+                        await(readerWait, readable, -1);
                         continue;
                     }
                     if (head.deliverAt <= clock.nanoTime()) {
                         return take(buf, off, len);
                     }
-                    clock.awaitUntil(changed, head.deliverAt);
+                    await(readerWait, readable, head.deliverAt);
                     continue;
                 }
                 if (writeClosed) {
                     return -1;
                 }
-                changed.await();
+                await(readerWait, readable, -1);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SocketException("Interrupted read");
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Waits (state lock released) on one end's own lock until woken, or until {@code deadline} on
+     * the clock when it is not -1. Nothing between releasing the state lock and waiting can park,
+     * so on the single carrier no wake-up is lost.
+     */
+    private void await(ReentrantLock waitLock, Condition cond, long deadline) throws InterruptedException {
+        lock.unlock();
+        try {
+            waitLock.lock();
+            try {
+                if (deadline < 0) {
+                    cond.await();
+                } else {
+                    clock.awaitUntil(cond, deadline);
+                }
+            } finally {
+                waitLock.unlock();
+            }
+        } finally {
+            lock.lock();
+        }
+    }
+
+    private void wakeAll() {
+        readerWait.lock();
+        try {
+            readable.signalAll();
+        } finally {
+            readerWait.unlock();
+        }
+        writerWait.lock();
+        try {
+            writable.signalAll();
+        } finally {
+            writerWait.unlock();
         }
     }
 
@@ -140,7 +187,7 @@ final class Pipe {
             }
         }
         buffered -= n;
-        changed.signalAll();
+        wakeAll();
         return n;
     }
 
@@ -149,7 +196,7 @@ final class Pipe {
         lock.lock();
         try {
             writeClosed = true;
-            changed.signalAll();
+            wakeAll();
         } finally {
             lock.unlock();
         }
@@ -162,7 +209,7 @@ final class Pipe {
             readClosed = true;
             segments.clear();
             buffered = 0;
-            changed.signalAll();
+            wakeAll();
         } finally {
             lock.unlock();
         }
@@ -175,7 +222,7 @@ final class Pipe {
             reset = true;
             segments.clear();
             buffered = 0;
-            changed.signalAll();
+            wakeAll();
         } finally {
             lock.unlock();
         }
@@ -185,7 +232,7 @@ final class Pipe {
     void poke() {
         lock.lock();
         try {
-            changed.signalAll();
+            wakeAll();
         } finally {
             lock.unlock();
         }

@@ -134,6 +134,38 @@ public final class SimNetwork {
         }
     }
 
+    /**
+     * The host's process died: its listeners close (the port is free for a restart) and every
+     * connection with an end on it is reset, as the peer's kernel would see a crashed process.
+     */
+    public void crashHost(String host) {
+        scheduler.note("crash-host " + host);
+        List<SimListener> ls = new ArrayList<>();
+        List<SimConn[]> cs = new ArrayList<>();
+        lock.lock();
+        try {
+            for (SimListener l : listeners.values()) {
+                if (l.host().equals(host)) {
+                    ls.add(l);
+                }
+            }
+            for (SimConn[] pair : conns) {
+                if (pair[0].localHost().equals(host) || pair[0].remoteHost().equals(host)) {
+                    cs.add(pair);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (SimListener l : ls) {
+            l.close();
+        }
+        for (SimConn[] pair : cs) {
+            pair[0].reset();
+            pair[1].reset();
+        }
+    }
+
     boolean blackholed(String from, String to) {
         lock.lock();
         try {

@@ -16,7 +16,8 @@ public final class Scenarios {
                 new CoreRequestReply(CoreRequestReply.Config.defaults()),
                 new CoreSlowConsumer(CoreSlowConsumer.Config.defaults()),
                 new CoreQueueGroups(CoreQueueGroups.Config.defaults()),
-                new SimSpeed(SimSpeed.Config.defaults()));
+                new SimSpeed(SimSpeed.Config.defaults()),
+                new CoreCrash(CoreCrash.Config.defaults()));
     }
 
     public static Optional<Scenario> byName(String name) {
@@ -41,6 +42,19 @@ public final class Scenarios {
             }
             return Optional.of(new SimSpeed(c));
         }
+        if (name.equals(CoreCrash.NAME)) {
+            CoreCrash.Config cc = CoreCrash.Config.defaults();
+            for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
+                int v = positive(e.getKey(), e.getValue());
+                cc = switch (e.getKey()) {
+                    case "clients" -> cc.withClients(v);
+                    case "messages" -> cc.withMessages(v);
+                    default -> throw new IllegalArgumentException("unknown parameter " + e.getKey()
+                            + " (" + name + " takes clients, messages)");
+                };
+            }
+            return Optional.of(new CoreCrash(cc));
+        }
         if (!name.equals(CorePubSub.NAME) && !name.equals(CorePubSub.RESET_NAME)) {
             if (!params.isEmpty()) {
                 throw new IllegalArgumentException("scenario " + name + " takes no parameters");
@@ -50,15 +64,7 @@ public final class Scenarios {
         CorePubSub.Config c = name.equals(CorePubSub.RESET_NAME)
                 ? CorePubSub.Config.defaults().withReset() : CorePubSub.Config.defaults();
         for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
-            int v;
-            try {
-                v = Integer.parseInt(e.getValue());
-            } catch (NumberFormatException x) {
-                throw new IllegalArgumentException(e.getKey() + " must be a number");
-            }
-            if (v < 1) {
-                throw new IllegalArgumentException(e.getKey() + " must be at least 1");
-            }
+            int v = positive(e.getKey(), e.getValue());
             c = switch (e.getKey()) {
                 case "clients" -> c.withClients(v);
                 case "messages" -> c.withMessages(v);

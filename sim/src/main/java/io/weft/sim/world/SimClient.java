@@ -52,6 +52,12 @@ public final class SimClient implements ProtocolHandler {
     private Conn conn;
     private boolean noResponders;
     private MessageListener listener;
+    /** Connection sessions: 1 for the first connect, +1 per reconnect; 0 before any. */
+    private int session;
+    private Thread reader;
+    private final List<Integer> deliverySessions = new ArrayList<>();
+    /** Subscriptions to send again on {@link #reconnect}: subject, sid. */
+    private final List<String[]> subscriptions = new ArrayList<>();
 
     public SimClient(int id, SimScheduler scheduler, History history, DeliveryTap tap) {
         this.id = id;
@@ -67,8 +73,25 @@ public final class SimClient implements ProtocolHandler {
     /** Connects, sends CONNECT and starts the reader thread. */
     public void connect(Network network, String host, int port) throws IOException {
         history.add(id, History.Type.INVOKE, "connect", host + ":" + port);
-        conn = network.connect(host, port);
-        scheduler.spawn("c" + id + "/reader", this::readLoop);
+        Conn c;
+        try {
+            c = network.connect(host, port);
+        } catch (IOException e) {
+            history.add(id, History.Type.FAIL, "connect", String.valueOf(e.getMessage()));
+            throw e;
+        }
+        lock.lock();
+        try {
+            conn = c;
+            session++;
+            pongs = 0;
+            pingsSent = 0;
+            ended = false;
+            endedBy = null;
+            reader = scheduler.spawn("c" + id + "/reader", this::readLoop);
+        } finally {
+            lock.unlock();
+        }
         ByteSink out = new ByteSink(128);
         ProtocolEncoder.connect(out, "{\"verbose\":false,\"pedantic\":false,\"name\":\"c" + id
                 + "\",\"lang\":\"weft-sim\",\"version\":\"0\",\"protocol\":1,\"headers\":true"
@@ -127,6 +150,13 @@ public final class SimClient implements ProtocolHandler {
         ByteSink out = new ByteSink(64);
         ProtocolEncoder.sub(out, subject, null, sid);
         send(out, "sub");
+        lock.lock();
+        try {
+            subscriptions.removeIf(x -> x[1].equals(sid));
+            subscriptions.add(new String[] {subject, sid});
+        } finally {
+            lock.unlock();
+        }
         history.add(id, History.Type.OK, "sub", subject + " " + sid);
     }
 
@@ -166,6 +196,58 @@ public final class SimClient implements ProtocolHandler {
         history.add(id, History.Type.OK, "flush", "");
     }
 
+    /**
+     * Starts a new session after the connection dropped: connects again and sends every
+     * subscription made so far again (same subjects, same sids). Flush to know they are in place.
+     */
+    public void reconnect(Network network, String host, int port) throws IOException {
+        Conn old = conn;
+        if (old != null) {
+            old.close();
+        }
+        connect(network, host, port);
+        List<String[]> subs;
+        lock.lock();
+        try {
+            subs = List.copyOf(subscriptions);
+        } finally {
+            lock.unlock();
+        }
+        for (String[] s : subs) {
+            sub(s[0], s[1]);
+        }
+    }
+
+    /** The current session number (1 after the first connect, +1 per reconnect). */
+    public int session() {
+        lock.lock();
+        try {
+            return session;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True when the current session's connection has ended (the reader saw it close). */
+    public boolean ended() {
+        lock.lock();
+        try {
+            return ended;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The session each of {@link #deliveries()} arrived in, index for index. */
+    public List<Integer> deliverySessions() {
+        lock.lock();
+        try {
+            return List.copyOf(deliverySessions);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public void close() {
         history.add(id, History.Type.INFO, "close", "");
         Conn c = conn;
@@ -192,7 +274,18 @@ public final class SimClient implements ProtocolHandler {
         }
     }
 
+    private boolean current() {
+        return Thread.currentThread() == reader;
+    }
+
     private void readLoop() {
+        Conn conn;
+        lock.lock();
+        try {
+            conn = this.conn;
+        } finally {
+            lock.unlock();
+        }
         ProtocolParser parser = new ProtocolParser(this, 4096, 64L * 1024 * 1024, ProtocolParser.Side.CLIENT);
         byte[] buf = new byte[16 * 1024];
         try {
@@ -207,7 +300,9 @@ public final class SimClient implements ProtocolHandler {
             // the connection ended; recorded below
             lock.lock();
             try {
-                endedBy = e.getMessage();
+                if (current()) {
+                    endedBy = e.getMessage();
+                }
             } finally {
                 lock.unlock();
             }
@@ -215,7 +310,9 @@ public final class SimClient implements ProtocolHandler {
         } finally {
             lock.lock();
             try {
-                ended = true;
+                if (current()) {
+                    ended = true;
+                }
                 pong.signalAll();
             } finally {
                 lock.unlock();
@@ -244,7 +341,9 @@ public final class SimClient implements ProtocolHandler {
     public void onPong() {
         lock.lock();
         try {
-            pongs++;
+            if (current()) {
+                pongs++;
+            }
             pong.signalAll();
         } finally {
             lock.unlock();
@@ -268,6 +367,9 @@ public final class SimClient implements ProtocolHandler {
 
     @Override
     public void onMsg(String subject, String sid, String reply, byte[] payload, int off, int len) {
+        if (Thread.currentThread() != reader) {
+            return; // a late read of a connection this client already replaced
+        }
         Delivery d = new Delivery(subject, sid, new String(payload, off, len, StandardCharsets.UTF_8), scheduler.now());
         if (!tap.keep(id, d)) {
             return;
@@ -280,6 +382,7 @@ public final class SimClient implements ProtocolHandler {
         lock.lock();
         try {
             deliveries.add(d);
+            deliverySessions.add(session);
         } finally {
             lock.unlock();
         }

@@ -5,16 +5,20 @@ import io.weft.engine.ServerOptions;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import io.weft.sim.SimClock;
-import io.weft.sim.SimDisk;
+import io.weft.sim.disk.SimDisk;
 import io.weft.sim.SimEntropy;
 import io.weft.sim.SimScheduler;
 import io.weft.sim.SimSpawner;
 import io.weft.sim.net.SimNetwork;
 import java.io.IOException;
+import java.util.List;
 
 /** One server node of a simulated world: a real engine {@link Server} on a simulated {@link Env}. */
 public final class SimNode {
     private final String host;
+    private final SimScheduler scheduler;
+    private final SimNetwork network;
+    private final SimDisk disk;
     private final SimClock clock;
     private final Env env;
     private final ServerOptions options;
@@ -23,10 +27,13 @@ public final class SimNode {
 
     SimNode(String host, SimScheduler scheduler, SimNetwork network, long entropySeed, ServerOptions options) {
         this.host = host;
+        this.scheduler = scheduler;
+        this.network = network;
         String prefix = host + "/";
-        this.clock = new SimClock(scheduler, prefix);
-        this.env = new Env(clock, network.host(host), new SimDisk(), new SimEntropy(entropySeed),
-                new SimSpawner(scheduler, prefix));
+        this.clock = new SimClock(scheduler, prefix, host);
+        this.disk = new SimDisk(entropySeed ^ 0x5DEECE66DL);
+        this.env = new Env(clock, network.host(host), disk, new SimEntropy(entropySeed),
+                new SimSpawner(scheduler, prefix, host));
         this.options = options;
         this.log = new TraceLog(scheduler, host);
     }
@@ -38,10 +45,50 @@ public final class SimNode {
     }
 
     public void shutdown() {
+        if (scheduler.paused(host)) {
+            scheduler.resume(host);
+        }
         Server s = server;
         if (s != null) {
             s.shutdown();
         }
+    }
+
+    /**
+     * The node's process dies: every one of its threads is abandoned mid-step (never scheduled
+     * again), its listener closes and its connections reset, and its disk loses what was not
+     * synced. The server object is dropped; {@link #restart()} builds a new one.
+     */
+    public void crash() {
+        int threads = scheduler.kill(host);
+        network.crashHost(host);
+        List<String> torn = disk.crash();
+        scheduler.note(host + " crashed (" + threads + " threads" + (torn.isEmpty() ? "" : ", torn " + torn) + ")");
+        server = null;
+    }
+
+    /** Starts a new server on the same host, port, clock and disk (after {@link #crash()}). */
+    public void restart() throws IOException {
+        scheduler.note(host + " restart");
+        start();
+    }
+
+    /** The node's threads are not scheduled until {@link #resume()} (a stop-the-world pause). */
+    public void pause() {
+        scheduler.pause(host);
+    }
+
+    public void resume() {
+        scheduler.resume(host);
+    }
+
+    /** True between {@link #crash()} and the next start. */
+    public boolean down() {
+        return server == null;
+    }
+
+    public SimDisk disk() {
+        return disk;
     }
 
     public String host() {

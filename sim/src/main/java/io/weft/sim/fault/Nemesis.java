@@ -1,0 +1,82 @@
+package io.weft.sim.fault;
+
+import io.weft.sim.world.History;
+import io.weft.sim.world.SimNode;
+import io.weft.sim.world.SimWorld;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Applies a {@link FaultPlan} to one node of a world, on a simulated thread of its own: each fault
+ * after its gap, one at a time (a crash includes its downtime and restart, a pause its length).
+ * Every fault is recorded in the history as process -1, so checkers and traces see when it struck.
+ */
+public final class Nemesis {
+    private final SimWorld world;
+    private final SimNode node;
+    private final FaultPlan plan;
+    private final List<String> clientHosts;
+    private long monotonicOffset;
+
+    public Nemesis(SimWorld world, SimNode node, FaultPlan plan, List<String> clientHosts) {
+        this.world = world;
+        this.node = node;
+        this.plan = plan;
+        this.clientHosts = List.copyOf(clientHosts);
+    }
+
+    /** Starts the nemesis thread; join it to know the plan has been applied in full. */
+    public Thread start() {
+        world.scheduler().note(plan.toString());
+        return world.scheduler().spawn("nemesis", this::run);
+    }
+
+    private void run() {
+        try {
+            for (FaultPlan.Fault f : plan.faults()) {
+                node.clock().sleep(f.gap());
+                apply(f);
+            }
+        } catch (InterruptedException e) {
+            world.fail("nemesis interrupted");
+        } catch (IOException e) {
+            world.fail("nemesis: " + e);
+        }
+    }
+
+    private void apply(FaultPlan.Fault f) throws InterruptedException, IOException {
+        switch (f) {
+            case FaultPlan.Reset r -> {
+                if (!clientHosts.isEmpty()) {
+                    String c = clientHosts.get(r.client() % clientHosts.size());
+                    record("reset", c);
+                    world.network().resetConnections(c, node.host());
+                }
+            }
+            case FaultPlan.CrashRestart c -> {
+                record("crash", node.host());
+                node.crash();
+                node.clock().sleep(c.down());
+                record("restart", node.host());
+                node.restart();
+            }
+            case FaultPlan.Pause p -> {
+                record("pause", node.host());
+                node.pause();
+                node.clock().sleep(p.length());
+                record("resume", node.host());
+                node.resume();
+            }
+            case FaultPlan.Skew s -> {
+                record("skew", node.host() + " wall " + s.wallMillis() + "ms mono +" + s.monotonicJump().toNanos() + "ns");
+                node.clock().skewWallClock(s.wallMillis());
+                monotonicOffset += s.monotonicJump().toNanos();
+                node.clock().offsetMonotonic(monotonicOffset);
+            }
+        }
+    }
+
+    private void record(String op, String value) {
+        world.history().add(-1, History.Type.INFO, op, value);
+    }
+}

@@ -1,0 +1,47 @@
+package io.weft.sim.fault;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class FaultPlanTest {
+    @Test
+    void theSeedDecidesThePlan() {
+        for (long seed = 1; seed <= 50; seed++) {
+            assertEquals(FaultPlan.fromSeed(seed), FaultPlan.fromSeed(seed));
+            assertEquals(FaultPlan.fromSeed(seed).toString(), FaultPlan.fromSeed(seed).toString());
+        }
+    }
+
+    @Test
+    void seedsSpreadOverMixesIncludingNone() {
+        Set<String> mixes = new HashSet<>();
+        EnumSet<FaultPlan.Kind> used = EnumSet.noneOf(FaultPlan.Kind.class);
+        int none = 0;
+        for (long seed = 1; seed <= 300; seed++) {
+            FaultPlan p = FaultPlan.fromSeed(seed);
+            mixes.add(p.mix().toString());
+            if (p.faults().isEmpty()) {
+                none++;
+                assertTrue(p.mix().isEmpty());
+            }
+            for (FaultPlan.Fault f : p.faults()) {
+                FaultPlan.Kind k = switch (f) {
+                    case FaultPlan.Reset r -> FaultPlan.Kind.RESETS;
+                    case FaultPlan.CrashRestart c -> FaultPlan.Kind.CRASH_RESTART;
+                    case FaultPlan.Pause q -> FaultPlan.Kind.PAUSE;
+                    case FaultPlan.Skew s -> FaultPlan.Kind.SKEW;
+                };
+                assertTrue(p.has(k), "a fault outside the seed's mix: " + p);
+                used.add(k);
+            }
+        }
+        assertEquals(16, mixes.size(), "every subset of the four kinds is some seed's mix");
+        assertEquals(EnumSet.allOf(FaultPlan.Kind.class), used);
+        assertTrue(none > 5 && none < 40, "about one seed in sixteen has no faults: " + none);
+    }
+}
