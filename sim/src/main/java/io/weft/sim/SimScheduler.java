@@ -55,8 +55,8 @@ public final class SimScheduler {
 
     private final ReentrantLock queueLock = new ReentrantLock();
     private final ArrayList<Runnable> runnable = new ArrayList<>();
-    /** A thread's continuation maps to its name, looked up once per step (hash kept to skip a call). */
-    private record Owner(String name, int nameHash) {
+    /** A continuation's thread and its name, looked up once per step (hash kept to skip a call). */
+    private record Owner(Thread thread, String name, int nameHash) {
     }
 
     private final Map<Runnable, Owner> threadOf = new IdentityHashMap<>();
@@ -164,10 +164,10 @@ public final class SimScheduler {
                     throw new IllegalStateException("a continuation of an unknown thread was submitted");
                 }
                 String name = names.get(t);
-                owner = new Owner(name, name.hashCode());
+                owner = new Owner(t, name, name.hashCode());
                 threadOf.put(continuation, owner);
             }
-            if (killed.containsKey(owner)) {
+            if (killed.containsKey(owner.thread())) {
                 return; // its node crashed: the thread never runs again
             }
             if (caller != carrier && !names.containsKey(caller)) {
@@ -289,7 +289,7 @@ public final class SimScheduler {
                     n++;
                 }
             }
-            runnable.removeIf(r -> killed.containsKey(threadOf.get(r)));
+            runnable.removeIf(r -> killed.containsKey(threadOf.get(r).thread()));
             threads.removeIf(killed::containsKey);
             paused.remove(group);
             generations.merge(group, 1, Integer::sum);
@@ -464,7 +464,7 @@ public final class SimScheduler {
     private List<Integer> eligible() {
         List<Integer> out = new ArrayList<>();
         for (int j = 0; j < runnable.size(); j++) {
-            String g = groupOf.get(threadOf.get(runnable.get(j)));
+            String g = groupOf.get(threadOf.get(runnable.get(j)).thread());
             if (g == null || !paused.contains(g)) {
                 out.add(j);
             }
