@@ -20,6 +20,11 @@ public final class AppendLogModel implements Model<AppendLogModel.State> {
     }
 
     @Override
+    public boolean readOnly(Operation op) {
+        return op.f().equals("read");
+    }
+
+    @Override
     public State init() {
         return new State(List.of());
     }

@@ -30,6 +30,11 @@ public final class KeyedModel<S> implements Model<S> {
     }
 
     @Override
+    public boolean readOnly(Operation op) {
+        return inner.readOnly(unwrap(op));
+    }
+
+    @Override
     public List<List<Operation>> partition(List<Operation> ops) {
         Map<Object, List<Operation>> byKey = new LinkedHashMap<>();
         for (Operation op : ops) {

@@ -6,11 +6,9 @@ import java.util.BitSet;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Linearizability checker in the Wing-Gong / Lowe style with memoization of (linearized set,
@@ -26,7 +24,13 @@ import java.util.Set;
  * linearizable once every determinate operation is placed.
  *
  * <p>Indeterminate (info) operations have no return entry: they may be placed anywhere after
- * their call, or never (they are not needed for success).
+ * their call, or never (they are not needed for success). Indeterminate read-only operations
+ * are dropped ({@link Model#readOnly}). Because info operations never constrain what comes next,
+ * the memo subsumes: a configuration is skipped when one with the same determinate operations
+ * placed, the same state and no more info operations used (counted per class of equal f and
+ * input, which are interchangeable) was already visited; and each configuration tries the
+ * determinate candidates before the info ones, so the configurations with fewer info operations
+ * used come first.
  */
 public final class Linearizability {
 
@@ -139,10 +143,11 @@ public final class Linearizability {
         }
     }
 
-    private record Memo(BitSet linearized, Object state) {
+    /** The determinate operations placed and the state; info sets are kept per key. */
+    private record Memo(BitSet determinate, Object state) {
     }
 
-    private record Frame<S>(Entry call, S before) {
+    private record Frame<S>(Entry call, S before, boolean infoPass) {
     }
 
     private static final class Search<S> {
@@ -150,10 +155,17 @@ public final class Linearizability {
         private final List<Operation> ops;
         private final long maxSteps;
         private final Entry head = new Entry(null, -1, false, Long.MIN_VALUE);
+        private int[] infoClass;
+        private int infoClasses;
 
         Search(Model<S> model, List<Operation> ops, long maxSteps) {
             this.model = model;
-            this.ops = new ArrayList<>(ops);
+            this.ops = new ArrayList<>(ops.size());
+            for (Operation op : ops) {
+                if (!(op.indeterminate() && model.readOnly(op))) {
+                    this.ops.add(op);
+                }
+            }
             this.ops.sort(Comparator.comparingLong(Operation::call));
             this.maxSteps = maxSteps;
         }
@@ -161,37 +173,51 @@ public final class Linearizability {
         Result run() {
             int determinate = build();
             S state = model.init();
-            BitSet linearized = new BitSet(ops.size());
-            Set<Memo> seen = new HashSet<>();
+            BitSet placedDeterminate = new BitSet(ops.size());
+            int[] infoUsed = new int[infoClasses];
+            Map<Memo, List<int[]>> seen = new HashMap<>();
             Deque<Frame<S>> stack = new ArrayDeque<>();
             List<Operation> best = List.of();
             Operation stuck = null;
             long steps = 0;
             Entry e = head.next;
+            // each configuration first tries the determinate operations that may come next, then
+            // (second pass over the same window) the info ones: configurations with fewer info
+            // operations placed are visited first, so the memo subsumes the others
+            boolean infoPass = false;
             while (determinate > 0) {
                 if (++steps > maxSteps) {
                     return new Result(Verdict.UNKNOWN, List.of(), null, ops, steps);
                 }
                 if (e != null && e.call) {
-                    Optional<S> next = model.step(state, e.op);
-                    if (next.isPresent()) {
-                        linearized.set(e.slot);
-                        if (seen.add(new Memo((BitSet) linearized.clone(), next.get()))) {
-                            stack.push(new Frame<>(e, state));
-                            state = next.get();
-                            lift(e);
-                            if (!e.op.indeterminate()) {
-                                determinate--;
+                    if (e.op.indeterminate() == infoPass) {
+                        Optional<S> next = model.step(state, e.op);
+                        if (next.isPresent()) {
+                            mark(e, placedDeterminate, infoUsed, true);
+                            if (firstVisit(seen, placedDeterminate, infoUsed, next.get())) {
+                                stack.push(new Frame<>(e, state, infoPass));
+                                state = next.get();
+                                lift(e);
+                                if (!infoPass) {
+                                    determinate--;
+                                }
+                                e = head.next;
+                                infoPass = false;
+                                continue;
                             }
-                            e = head.next;
-                            continue;
+                            mark(e, placedDeterminate, infoUsed, false);
                         }
-                        linearized.clear(e.slot);
                     }
                     e = e.next;
                     continue;
                 }
-                // a return entry (or, defensively, the end): its operation is not placed yet
+                // a return entry (or, defensively, the end): nothing after it may come next
+                if (!infoPass) {
+                    infoPass = true;
+                    e = head.next;
+                    continue;
+                }
+                // its operation had to be placed by now and could not: backtrack
                 if (stuck == null || stack.size() > best.size()) {
                     best = placed(stack);
                     stuck = e == null ? null : e.op;
@@ -201,9 +227,10 @@ public final class Linearizability {
                 }
                 Frame<S> f = stack.pop();
                 state = f.before();
-                linearized.clear(f.call().slot);
+                infoPass = f.infoPass();
+                mark(f.call(), placedDeterminate, infoUsed, false);
                 unlift(f.call());
-                if (!f.call().op.indeterminate()) {
+                if (!infoPass) {
                     determinate++;
                 }
                 e = f.call().next;
@@ -211,12 +238,61 @@ public final class Linearizability {
             return new Result(Verdict.LINEARIZABLE, placed(stack), null, List.of(), steps);
         }
 
+        /**
+         * Memoization with subsumption. A configuration is (determinate operations placed, info
+         * operations placed, state). Info operations with the same f and input are
+         * interchangeable once called, and they never constrain what may come next (no return
+         * entry), so the info part is kept as a count per such class; a configuration with the
+         * same determinate set and state and no more info operations used in any class has
+         * every completion this one has: if such a one was visited, this one need not be.
+         * Records this configuration when it is new.
+         */
+        private static boolean firstVisit(Map<Memo, List<int[]>> seen, BitSet determinate, int[] infoUsed, Object state) {
+            List<int[]> earlier = seen.get(new Memo(determinate, state));
+            if (earlier == null) {
+                earlier = new ArrayList<>(1);
+                seen.put(new Memo((BitSet) determinate.clone(), state), earlier);
+            } else {
+                for (int[] used : earlier) {
+                    if (atMost(used, infoUsed)) {
+                        return false;
+                    }
+                }
+            }
+            earlier.add(infoUsed.clone());
+            return true;
+        }
+
+        private static boolean atMost(int[] a, int[] b) {
+            for (int i = 0; i < a.length; i++) {
+                if (a[i] > b[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private void mark(Entry e, BitSet determinate, int[] infoUsed, boolean placed) {
+            if (e.op.indeterminate()) {
+                infoUsed[infoClass[e.slot]] += placed ? 1 : -1;
+            } else if (placed) {
+                determinate.set(e.slot);
+            } else {
+                determinate.clear(e.slot);
+            }
+        }
+
         /** Builds the entry list; returns the number of determinate operations. */
         private int build() {
             List<Entry> entries = new ArrayList<>();
             int determinate = 0;
+            Map<List<Object>, Integer> classes = new HashMap<>();
+            infoClass = new int[ops.size()];
             for (int i = 0; i < ops.size(); i++) {
                 Operation op = ops.get(i);
+                if (op.indeterminate()) {
+                    infoClass[i] = classes.computeIfAbsent(java.util.Arrays.asList(op.f(), op.input()), k -> classes.size());
+                }
                 Entry c = new Entry(op, i, true, op.call());
                 entries.add(c);
                 if (!op.indeterminate()) {
@@ -227,6 +303,7 @@ public final class Linearizability {
                     entries.add(r);
                 }
             }
+            infoClasses = classes.size();
             entries.sort(Comparator.comparingLong((Entry x) -> x.position).thenComparing(x -> x.call ? 1 : 0));
             Entry last = head;
             for (Entry x : entries) {

@@ -22,6 +22,15 @@ public interface Model<S> {
     Optional<S> step(S state, Operation op);
 
     /**
+     * True when {@code op} never changes the state (a read). An indeterminate read-only
+     * operation constrains nothing, so the checker drops it (as Knossos does) instead of trying
+     * it at every point. The default, false, is always safe.
+     */
+    default boolean readOnly(Operation op) {
+        return false;
+    }
+
+    /**
      * Independent parts of the history that can be checked one by one (a keyed model splits by
      * key); each part is checked from {@link #init()}. The default is the whole history.
      */

@@ -26,6 +26,11 @@ public final class RegisterModel implements Model<RegisterModel.State> {
     }
 
     @Override
+    public boolean readOnly(Operation op) {
+        return op.f().equals("read");
+    }
+
+    @Override
     public State init() {
         return new State(initial);
     }
