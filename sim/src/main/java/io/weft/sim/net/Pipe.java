@@ -20,6 +20,8 @@ final class Pipe {
     final String to;
     private final long latencyNanos;
     private final long jitterNanos;
+    /** Link bandwidth of this direction; 0 means unlimited. */
+    private final long bytesPerSecond;
     private final long capacity;
 
     /** Guards the state; never waited on, so on the single carrier it never has a queue. */
@@ -36,6 +38,8 @@ final class Pipe {
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private long buffered;
     private long lastDelivery;
+    /** When the link has finished sending what was written so far (bandwidth). */
+    private long linkFreeAt;
     private boolean writeClosed;
     private boolean readClosed;
     private boolean reset;
@@ -51,13 +55,15 @@ final class Pipe {
         }
     }
 
-    Pipe(SimNetwork network, SimClock clock, String from, String to, long latencyNanos, long jitterNanos, long capacity) {
+    Pipe(SimNetwork network, SimClock clock, String from, String to, long latencyNanos, long jitterNanos,
+         long bytesPerSecond, long capacity) {
         this.network = network;
         this.clock = clock;
         this.from = from;
         this.to = to;
         this.latencyNanos = latencyNanos;
         this.jitterNanos = jitterNanos;
+        this.bytesPerSecond = bytesPerSecond;
         this.capacity = capacity;
     }
 
@@ -83,7 +89,12 @@ final class Pipe {
                 await(writerWait, writable, -1);
             }
             long jitter = jitterNanos > 0 ? network.nextLong(jitterNanos + 1) : 0;
-            long at = Math.max(lastDelivery, clock.nanoTime() + latencyNanos + jitter);
+            // the bytes leave once the link has sent what came before, taking size/bandwidth,
+            // and arrive a latency later; never before bytes written earlier
+            long sent = Math.max(clock.nanoTime(), linkFreeAt)
+                    + (bytesPerSecond > 0 ? data.length * 1_000_000_000L / bytesPerSecond : 0);
+            linkFreeAt = sent;
+            long at = Math.max(lastDelivery, sent + latencyNanos + jitter);
             lastDelivery = at;
             segments.addLast(new Segment(data, at));
             buffered += data.length;

@@ -34,10 +34,15 @@ public final class SimNetwork {
         BLACKHOLE
     }
 
-    /** Latency of a connection direction: base uniform in [min, max], jitter per write in [0, jitter]. */
-    public record Latency(Duration min, Duration max, Duration jitter) {
+    /**
+     * Link model of a connection direction: base latency uniform in [min, max], jitter per write in
+     * [0, jitter], and bandwidth uniform in [minBytesPerSecond, maxBytesPerSecond] (0 = unlimited).
+     */
+    public record Latency(Duration min, Duration max, Duration jitter, long minBytesPerSecond, long maxBytesPerSecond) {
+        /** A LAN: 50-500 µs, up to 100 µs jitter, 1-10 Gbit/s. */
         public static Latency lan() {
-            return new Latency(Duration.ofNanos(50_000), Duration.ofNanos(500_000), Duration.ofNanos(100_000));
+            return new Latency(Duration.ofNanos(50_000), Duration.ofNanos(500_000), Duration.ofNanos(100_000),
+                    125_000_000L, 1_250_000_000L);
         }
     }
 
@@ -264,8 +269,8 @@ public final class SimNetwork {
             throw new ConnectException("Connection refused");
         }
         long jitter = latency.jitter().toNanos();
-        Pipe up = new Pipe(this, clock, from, to, there, jitter, SOCKET_BUFFER);
-        Pipe down = new Pipe(this, clock, to, from, back, jitter, SOCKET_BUFFER);
+        Pipe up = new Pipe(this, clock, from, to, there, jitter, pickBandwidth(), SOCKET_BUFFER);
+        Pipe down = new Pipe(this, clock, to, from, back, jitter, pickBandwidth(), SOCKET_BUFFER);
         SimConn client = new SimConn(down, up, from, localPort, to, port);
         SimConn server = new SimConn(up, down, to, port, from, localPort);
         lock.lock();
@@ -292,6 +297,12 @@ public final class SimNetwork {
         }
         pipes.removeIf(Pipe::finished);
         conns.removeIf(pair -> pair[0].finished());
+    }
+
+    private long pickBandwidth() {
+        long min = latency.minBytesPerSecond();
+        long max = latency.maxBytesPerSecond();
+        return max > min ? min + nextLong(max - min + 1) : min;
     }
 
     private long pickLatency() {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(20)
 class SimNetworkTest {
     private static final SimNetwork.Latency FIXED_1MS =
-            new SimNetwork.Latency(Duration.ofMillis(1), Duration.ofMillis(1), Duration.ZERO);
+            new SimNetwork.Latency(Duration.ofMillis(1), Duration.ofMillis(1), Duration.ZERO, 0, 0);
 
     interface Body {
         void run() throws Exception;
@@ -93,9 +93,48 @@ class SimNetworkTest {
     }
 
     @Test
+    void bandwidthDelaysLargeWritesAndQueuesThemBehindEachOther() {
+        SimScheduler s = new SimScheduler(3);
+        SimClock clock = new SimClock(s);
+        // 1 ms latency, exactly 1 MB/s each way
+        SimNetwork net = new SimNetwork(s, 4,
+                new SimNetwork.Latency(Duration.ofMillis(1), Duration.ofMillis(1), Duration.ZERO, 1_000_000, 1_000_000));
+        List<Throwable> errors = new ArrayList<>();
+        long[] arrivals = new long[2];
+        spawn(s, "server", errors, () -> {
+            Listener l = net.host("srv").listen("0.0.0.0", 4222);
+            Conn c = l.accept();
+            byte[] buf = new byte[20_000];
+            for (int i = 0; i < 2; i++) {
+                int want = 10_000;
+                while (want > 0) {
+                    int n = c.read(buf, 0, want);
+                    assertTrue(n > 0);
+                    want -= n;
+                }
+                arrivals[i] = clock.nanoTime();
+            }
+            c.close();
+            l.close();
+        });
+        spawn(s, "client", errors, () -> {
+            Conn c = net.host("cli").connect("srv", 4222);
+            long t0 = clock.nanoTime();
+            assertEquals(2_000_000, t0);
+            c.write(new ByteBuffer[] {ByteBuffer.wrap(new byte[10_000])});
+            c.write(new ByteBuffer[] {ByteBuffer.wrap(new byte[10_000])});
+            c.close();
+        });
+        runAll(s, errors);
+        // 10 KB at 1 MB/s is 10 ms on the wire, then 1 ms of latency; the second queues behind the first
+        assertEquals(2_000_000 + 10_000_000 + 1_000_000, arrivals[0]);
+        assertEquals(2_000_000 + 20_000_000 + 1_000_000, arrivals[1]);
+    }
+
+    @Test
     void connectionsOvertakeEachOtherButNeverWithinOne() {
         // slow and fast connections: later writes on a fast connection arrive before earlier slow ones
-        SimNetwork.Latency spread = new SimNetwork.Latency(Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofMillis(5));
+        SimNetwork.Latency spread = new SimNetwork.Latency(Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofMillis(5), 0, 0);
         boolean overtook = false;
         for (long seed = 1; seed <= 10 && !overtook; seed++) {
             SimScheduler s = new SimScheduler(seed);
