@@ -34,6 +34,7 @@ class CoreCrashTest {
         int crashed = 0;
         int paused = 0;
         int reset = 0;
+        int partitioned = 0;
         int reconnectedClients = 0;
         int hitMidWork = 0;
         for (long seed = 1; seed <= 60; seed++) {
@@ -42,6 +43,7 @@ class CoreCrashTest {
             crashed += count(r, "crash") > 0 ? 1 : 0;
             paused += count(r, "pause") > 0 ? 1 : 0;
             reset += count(r, "reset") > 0 ? 1 : 0;
+            partitioned += count(r, "partition") > 0 ? 1 : 0;
             long sessions = r.history().stream()
                     .filter(e -> e.op().equals("connect") && e.type() == History.Type.OK).count();
             reconnectedClients += (int) (sessions - 5);
@@ -51,7 +53,8 @@ class CoreCrashTest {
             }
             assertTrue(count(r, "msg") > 100, r.line() + " delivered only " + count(r, "msg"));
         }
-        assertTrue(crashed > 10 && paused > 10 && reset > 10, crashed + " " + paused + " " + reset);
+        assertTrue(crashed > 10 && paused > 10 && reset > 10 && partitioned > 10,
+                crashed + " " + paused + " " + reset + " " + partitioned);
         assertTrue(reconnectedClients > 60, "clients must really reconnect: " + reconnectedClients);
         System.out.println("core-crash seeds 1..60: " + hitMidWork + " hit a client mid-publish or mid-flush");
         assertTrue(hitMidWork > 15, "faults must strike while clients work, not only after: " + hitMidWork);

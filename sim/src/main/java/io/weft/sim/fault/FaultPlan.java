@@ -14,7 +14,7 @@ import java.util.TreeSet;
  */
 public record FaultPlan(List<Kind> mix, List<Fault> faults) {
     /** The fault kinds a mix is drawn from. */
-    public enum Kind { RESETS, CRASH_RESTART, PAUSE, SKEW }
+    public enum Kind { RESETS, CRASH_RESTART, PAUSE, SKEW, PARTITION }
 
     /** One fault, applied {@code gap} after the previous one ended. */
     public sealed interface Fault {
@@ -54,6 +54,19 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
         }
     }
 
+    /**
+     * Cut client {@code client} (modulo the client count) off the node for {@code length}, then heal:
+     * {@code refuse} resets its connections and refuses new ones, otherwise its traffic is held
+     * (blackholed) until the heal; {@code oneWay} cuts only the client-to-node direction.
+     */
+    public record Partition(Duration gap, int client, Duration length, boolean refuse, boolean oneWay) implements Fault {
+        @Override
+        public String toString() {
+            return "partition(+" + gap.toNanos() / 1000 + "us, client " + client + ", " + length.toNanos() / 1000 + "us, "
+                    + (refuse ? "refuse" : "blackhole") + (oneWay ? ", one-way" : "") + ")";
+        }
+    }
+
     public FaultPlan {
         mix = List.copyOf(mix);
         faults = List.copyOf(faults);
@@ -66,8 +79,8 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
 
     /**
      * The plan for a seed: each kind is in the mix with probability 1/2 (so about one seed in
-     * sixteen has no faults), then 1-6 faults drawn from the mix, with gaps of up to 20 ms, crashes
-     * down for up to 30 ms, pauses of up to 50 ms.
+     * thirty-two has no faults), then 1-6 faults drawn from the mix, with gaps of up to 20 ms, crashes
+     * down for up to 30 ms, pauses and partitions of up to 50 ms.
      */
     public static FaultPlan fromSeed(long seed) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x6A09E667F3BCC909L);
@@ -88,6 +101,8 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
                     case CRASH_RESTART -> new CrashRestart(gap, Duration.ofNanos(100_000L + r.nextLong(30_000_000L)));
                     case PAUSE -> new Pause(gap, Duration.ofNanos(100_000L + r.nextLong(50_000_000L)));
                     case SKEW -> new Skew(gap, r.nextLong(-60_000L, 60_001L), Duration.ofNanos(r.nextLong(1_000_000_000L)));
+                    case PARTITION -> new Partition(gap, r.nextInt(1 << 16),
+                            Duration.ofNanos(100_000L + r.nextLong(50_000_000L)), r.nextBoolean(), r.nextBoolean());
                 });
             }
         }

@@ -1,5 +1,6 @@
 package io.weft.sim.fault;
 
+import io.weft.sim.net.SimNetwork;
 import io.weft.sim.world.History;
 import io.weft.sim.world.SimNode;
 import io.weft.sim.world.SimWorld;
@@ -66,6 +67,21 @@ public final class Nemesis {
                 node.clock().sleep(p.length());
                 record("resume", node.host());
                 node.resume();
+            }
+            case FaultPlan.Partition p -> {
+                if (!clientHosts.isEmpty()) {
+                    String c = clientHosts.get(p.client() % clientHosts.size());
+                    SimNetwork.Cut cut = p.refuse() ? SimNetwork.Cut.REFUSE : SimNetwork.Cut.BLACKHOLE;
+                    record("partition", c + (p.oneWay() ? " -> " : " <-> ") + node.host() + " " + cut);
+                    if (p.oneWay()) {
+                        world.network().partitionOneWay(c, node.host(), cut);
+                    } else {
+                        world.network().partition(c, node.host(), cut);
+                    }
+                    node.clock().sleep(p.length());
+                    record("heal", c);
+                    world.network().healAll();
+                }
             }
             case FaultPlan.Skew s -> {
                 record("skew", node.host() + " wall " + s.wallMillis() + "ms mono +" + s.monotonicJump().toNanos() + "ns");

@@ -35,13 +35,14 @@ class FaultPlanTest {
                     case FaultPlan.CrashRestart c -> FaultPlan.Kind.CRASH_RESTART;
                     case FaultPlan.Pause q -> FaultPlan.Kind.PAUSE;
                     case FaultPlan.Skew s -> FaultPlan.Kind.SKEW;
+                    case FaultPlan.Partition q -> FaultPlan.Kind.PARTITION;
                 };
                 assertTrue(p.has(k), "a fault outside the seed's mix: " + p);
                 used.add(k);
             }
         }
-        assertEquals(16, mixes.size(), "every subset of the four kinds is some seed's mix");
+        assertEquals(32, mixes.size(), "every subset of the five kinds is some seed's mix");
         assertEquals(EnumSet.allOf(FaultPlan.Kind.class), used);
-        assertTrue(none > 5 && none < 40, "about one seed in sixteen has no faults: " + none);
+        assertTrue(none > 2 && none < 25, "about one seed in thirty-two has no faults: " + none);
     }
 }
