@@ -175,8 +175,10 @@ public final class Server {
             next.host = prev.host;
             next.port = prev.port;
         }
+        // built first: a configuration it rejects leaves the running one untouched
+        Authenticator nextAuth = new Authenticator(next.auth);
         options = next;
-        authenticator = new Authenticator(next.auth);
+        authenticator = nextAuth;
         createAccounts(next);
         configLoadMillis = env.clock().currentTimeMillis();
         for (ClientConnection c : clients.values()) {
