@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 
 /** The scenarios {@code weft sim} knows, by name. */
 public final class Scenarios {
@@ -29,50 +30,42 @@ public final class Scenarios {
      * keys are an error. The parameters are part of what a replay must repeat.
      */
     public static Optional<Scenario> byName(String name, Map<String, String> params) {
-        if (name.equals(SimSpeed.NAME)) {
-            SimSpeed.Config c = SimSpeed.Config.defaults();
-            for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
-                int v = positive(e.getKey(), e.getValue());
-                c = switch (e.getKey()) {
-                    case "clients" -> c.withClients(v);
-                    case "messages" -> c.withMessages(v);
-                    default -> throw new IllegalArgumentException("unknown parameter " + e.getKey()
-                            + " (" + name + " takes clients, messages)");
-                };
+        return switch (name) {
+            case SimSpeed.NAME -> Optional.of(new SimSpeed(
+                    sized(name, params, SimSpeed.Config.defaults(), SimSpeed.Config::withClients,
+                            SimSpeed.Config::withMessages)));
+            case CoreCrash.NAME -> Optional.of(new CoreCrash(
+                    sized(name, params, CoreCrash.Config.defaults(), CoreCrash.Config::withClients,
+                            CoreCrash.Config::withMessages)));
+            case CorePubSub.NAME -> Optional.of(new CorePubSub(
+                    sized(name, params, CorePubSub.Config.defaults(), CorePubSub.Config::withClients,
+                            CorePubSub.Config::withMessages)));
+            case CorePubSub.RESET_NAME -> Optional.of(new CorePubSub(
+                    sized(name, params, CorePubSub.Config.defaults().withReset(), CorePubSub.Config::withClients,
+                            CorePubSub.Config::withMessages)));
+            default -> {
+                if (!params.isEmpty()) {
+                    throw new IllegalArgumentException("scenario " + name + " takes no parameters");
+                }
+                yield byName(name);
             }
-            return Optional.of(new SimSpeed(c));
-        }
-        if (name.equals(CoreCrash.NAME)) {
-            CoreCrash.Config cc = CoreCrash.Config.defaults();
-            for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
-                int v = positive(e.getKey(), e.getValue());
-                cc = switch (e.getKey()) {
-                    case "clients" -> cc.withClients(v);
-                    case "messages" -> cc.withMessages(v);
-                    default -> throw new IllegalArgumentException("unknown parameter " + e.getKey()
-                            + " (" + name + " takes clients, messages)");
-                };
-            }
-            return Optional.of(new CoreCrash(cc));
-        }
-        if (!name.equals(CorePubSub.NAME) && !name.equals(CorePubSub.RESET_NAME)) {
-            if (!params.isEmpty()) {
-                throw new IllegalArgumentException("scenario " + name + " takes no parameters");
-            }
-            return byName(name);
-        }
-        CorePubSub.Config c = name.equals(CorePubSub.RESET_NAME)
-                ? CorePubSub.Config.defaults().withReset() : CorePubSub.Config.defaults();
+        };
+    }
+
+    /** Applies {@code clients} and {@code messages} parameters to a scenario's config. */
+    private static <C> C sized(String name, Map<String, String> params, C config,
+                               BiFunction<C, Integer, C> withClients, BiFunction<C, Integer, C> withMessages) {
+        C c = config;
         for (Map.Entry<String, String> e : new TreeMap<>(params).entrySet()) {
             int v = positive(e.getKey(), e.getValue());
             c = switch (e.getKey()) {
-                case "clients" -> c.withClients(v);
-                case "messages" -> c.withMessages(v);
+                case "clients" -> withClients.apply(c, v);
+                case "messages" -> withMessages.apply(c, v);
                 default -> throw new IllegalArgumentException("unknown parameter " + e.getKey()
                         + " (" + name + " takes clients, messages)");
             };
         }
-        return Optional.of(new CorePubSub(c));
+        return c;
     }
 
     private static int positive(String key, String value) {
