@@ -10,14 +10,9 @@ import io.weft.sim.world.History;
 import io.weft.sim.world.Scenarios;
 import io.weft.sim.world.SimClient;
 import io.weft.sim.world.SimResult;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -130,37 +125,5 @@ class CoreCrashTest {
         assertFalse(r.passed());
         assertTrue(r.failures().toString().contains("client 0 session 2") && r.failures().toString().contains("never got"),
                 r.failures().toString());
-    }
-
-    /** A fresh JVM computes the same trace hashes as this one. */
-    @Test
-    void sameTraceAcrossJvmRestarts() throws Exception {
-        List<String> here = new ArrayList<>();
-        for (long seed = 1; seed <= 3; seed++) {
-            here.add(scenario.run(seed, null).line());
-        }
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(java.toString(), "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), TraceMain.class.getName(), "1", "3")
-                .redirectErrorStream(true).start();
-        List<String> there = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                there.add(line);
-            }
-        }
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(here, there);
-    }
-
-    /** Prints the result lines of core-crash for a seed range (run in a child JVM by the test above). */
-    public static final class TraceMain {
-        public static void main(String[] args) {
-            CoreCrash s = new CoreCrash(CoreCrash.Config.defaults());
-            for (long seed = Long.parseLong(args[0]); seed <= Long.parseLong(args[1]); seed++) {
-                System.out.println(s.run(seed, null).line());
-            }
-        }
     }
 }
