@@ -318,7 +318,7 @@ public final class ClientConnection implements ProtocolHandler {
         SublistResult<Subscription> result = acc.sublist.match(subject);
         int delivered = 0;
         for (Subscription sub : result.plainSubs()) {
-            if (sub.client.deliver(sub, subject, reply, data, off, hdrLen, totalLen, this)) {
+            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
                 delivered++;
             }
         }
@@ -342,7 +342,7 @@ public final class ClientConnection implements ProtocolHandler {
         int start = n == 1 ? 0 : random.nextInt(n);
         for (int i = 0; i < n; i++) {
             Subscription sub = group.get((start + i) % n);
-            if (sub.client.deliver(sub, subject, reply, data, off, hdrLen, totalLen, this)) {
+            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
                 return true;
             }
         }
@@ -394,8 +394,8 @@ public final class ClientConnection implements ProtocolHandler {
         boolean withHeaders = hdrLen > 0 && (opts == null || opts.headers());
         int bodyOff = withHeaders ? off : off + hdrLen;
         int bodyLen = withHeaders ? totalLen : totalLen - hdrLen;
-        byte[] head = publisher.line;
-        int headLen = MessageLine.write(head, withHeaders, subject, sub.sid, reply, withHeaders ? hdrLen : -1, bodyLen);
+        byte[] head = publisher != null ? publisher.line : null;
+        int headLen = head == null ? -1 : MessageLine.write(head, withHeaders, subject, sub.sid, reply, withHeaders ? hdrLen : -1, bodyLen);
         byte[] lineBytes = headLen >= 0 ? head : MessageLine.build(withHeaders, subject, sub.sid, reply,
                 withHeaders ? hdrLen : -1, bodyLen);
         int lineLen = headLen >= 0 ? headLen : lineBytes.length;

@@ -298,15 +298,19 @@ public final class Server {
     // ---------------------------------------------------------------- accounts and auth
 
     private void createAccounts(ServerOptions opts) {
-        accounts.computeIfAbsent(Account.GLOBAL, Account::new);
+        accounts.computeIfAbsent(Account.GLOBAL, this::newAccount);
         for (AccountConfig ac : opts.auth.accounts.values()) {
-            accounts.computeIfAbsent(ac.name(), Account::new);
+            accounts.computeIfAbsent(ac.name(), this::newAccount);
         }
     }
 
     /** The account of that name, created on first use. */
     public Account account(String name) {
-        return accounts.computeIfAbsent(name == null ? Account.GLOBAL : name, Account::new);
+        return accounts.computeIfAbsent(name == null ? Account.GLOBAL : name, this::newAccount);
+    }
+
+    private Account newAccount(String name) {
+        return new Account(name, env.entropy().nextLong());
     }
 
     public Collection<Account> accounts() {

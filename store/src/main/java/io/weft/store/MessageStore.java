@@ -1,0 +1,89 @@
+package io.weft.store;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The storage of one stream: an append-only sequence of messages with deletes and purges. Stream
+ * semantics (limits, retention, dedupe, headers) live above this in the engine; the store keeps
+ * messages, their indexes and their durability.
+ *
+ * <p>Sequences start at 1 (or wherever {@link #skipTo} put them) and grow by one per append; they
+ * are never reused, even after a purge. A {@code filter} argument is a NATS subject filter
+ * ({@code *} and {@code >} wildcards); {@code null} or {@code ">"} means every subject.
+ *
+ * <p>Thread safety: every method may be called from any thread; implementations lock internally.
+ * Appends are made durable only by {@link #sync()} (the file store writes to the OS on append and
+ * fsyncs on sync; the memory store is never durable). The caller groups appends and calls
+ * {@code sync()} once per group: that is the group commit.
+ */
+public interface MessageStore extends Closeable {
+
+    /** Appends a message and returns its sequence. Not durable until {@link #sync()}. */
+    long append(String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException;
+
+    /**
+     * Makes the next appended sequence {@code nextSeq}, if that is beyond the last one. Used for
+     * {@code first_seq} and for purges that set a sequence. Removes every message below it.
+     */
+    void skipTo(long nextSeq) throws IOException;
+
+    /** The message at {@code seq}, or null if it was never stored, was removed, or is out of range. */
+    StoredMessage load(long seq) throws IOException;
+
+    /** The first message with sequence {@code >= fromSeq} whose subject matches {@code filter}, or null. */
+    StoredMessage loadNext(String filter, long fromSeq) throws IOException;
+
+    /** The message with the highest sequence whose subject matches {@code filter}, or null. */
+    StoredMessage loadLast(String filter) throws IOException;
+
+    /**
+     * Removes one message. With {@code erase} its bytes are overwritten on disk before the removal is
+     * reported (secure delete). Returns false if there was no such message.
+     */
+    boolean remove(long seq, boolean erase) throws IOException;
+
+    /**
+     * Removes messages matching {@code filter} (null = all). If {@code upToSeq > 0} only those with
+     * sequence {@code < upToSeq}; if {@code keep > 0} keeps the newest {@code keep} of each matching
+     * subject set (for an unfiltered purge, the newest {@code keep} messages overall). Returns how
+     * many were removed. An unfiltered purge with neither bound empties the store but keeps the
+     * sequence counter, so the next append gets {@code lastSeq + 1}.
+     */
+    long purge(String filter, long upToSeq, long keep) throws IOException;
+
+    /** Current counters. Cheap (no scan). */
+    StoreState state();
+
+    /** Deleted sequences between first and last, ascending. */
+    List<Long> deletedSequences();
+
+    /** State of one literal subject, or null if it has no messages. */
+    SubjectState subjectState(String subject);
+
+    /** Message count per subject for every subject matching {@code filter}, in subject order. */
+    Map<String, SubjectState> subjects(String filter);
+
+    /**
+     * How many messages with sequence {@code >= fromSeq} match {@code filter}; with
+     * {@code lastPerSubject} only the last message of each subject counts.
+     */
+    long numPending(long fromSeq, String filter, boolean lastPerSubject);
+
+    /** The first sequence whose timestamp is {@code >= timeNanos}, or lastSeq + 1 if none. */
+    long sequenceAtOrAfter(long timeNanos) throws IOException;
+
+    /** Makes every append and removal so far durable. */
+    void sync() throws IOException;
+
+    /** Damaged records found at recovery or on read, oldest first. Never served. */
+    List<Corruption> corruptions();
+
+    /** Closes and deletes every file of this store. */
+    void destroy() throws IOException;
+
+    @Override
+    void close() throws IOException;
+}

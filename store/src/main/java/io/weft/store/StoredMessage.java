@@ -1,0 +1,24 @@
+package io.weft.store;
+
+/**
+ * One message as a stream keeps it. {@code headers} is the raw NATS header block
+ * ({@code NATS/1.0\r\n...\r\n\r\n}) or an empty array when the message had none; {@code data} is the
+ * payload. {@code timestampNanos} is wall-clock nanoseconds since the epoch, taken when the stream
+ * accepted the message.
+ */
+public record StoredMessage(long seq, String subject, byte[] headers, byte[] data, long timestampNanos) {
+    public StoredMessage {
+        headers = headers == null ? new byte[0] : headers;
+        data = data == null ? new byte[0] : data;
+    }
+
+    /** Bytes the message counts for in stream limits (subject + headers + payload), as nats-server counts them. */
+    public long size() {
+        return recordSize(subject, headers.length, data.length);
+    }
+
+    /** nats-server counts a message as subject + headers + data + 16 bytes of per-record bookkeeping. */
+    public static long recordSize(String subject, int headerLength, int dataLength) {
+        return (long) subject.length() + headerLength + dataLength + 16;
+    }
+}
