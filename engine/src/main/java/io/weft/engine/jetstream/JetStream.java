@@ -6,6 +6,7 @@ import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
 import io.weft.engine.monitor.GoJson;
+import io.weft.engine.monitor.Jsz;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.Server;
 import io.weft.net.Disk;
@@ -174,8 +175,9 @@ public final class JetStream {
                 } catch (IOException | RuntimeException e) {
                     log.error("JetStream stream " + label + ": consumers not recovered: " + e.getMessage());
                 }
+                log.notice("  Restored " + s.state().msgs() + " messages for stream " + label);
                 long ms = (env.clock().nanoTime() - t0) / 1_000_000;
-                log.notice("  Restored " + s.state().msgs() + " messages for stream " + label + " in " + ms + "ms");
+                log.debug("  Restore of stream " + label + " took " + ms + "ms");
             } catch (IOException | RuntimeException e) {
                 log.warn("  Error recreating stream " + label + ": " + e.getMessage());
             }
@@ -352,4 +354,67 @@ public final class JetStream {
         return u == 0 ? bytes + " B" : String.format("%.2f %s", v, units[u]);
     }
 
+    // ------------------------------------------------------------------ monitoring
+
+    /** Server-wide usage for /jsz and /varz. */
+    public record Totals(long memory, long storage, long streams, long consumers, long messages, long bytes) {
+    }
+
+    public Totals totals() {
+        long mem = 0;
+        long sto = 0;
+        long streams = 0;
+        long consumers = 0;
+        long msgs = 0;
+        for (JsAccount a : accounts.values()) {
+            for (Stream s : a.streams()) {
+                io.weft.store.StoreState st = s.state();
+                if (s.config().memoryStorage()) {
+                    mem += st.bytes();
+                } else {
+                    sto += st.bytes();
+                }
+                streams++;
+                consumers += s.consumers().size();
+                msgs += st.msgs();
+            }
+        }
+        return new Totals(mem, sto, streams, consumers, msgs, mem + sto);
+    }
+
+    /** /jsz account details (optionally one account), with streams, consumers and configs on request. */
+    public List<Jsz.AccountDetail> accountDetails(String only, boolean streams, boolean consumers, boolean config) {
+        List<Jsz.AccountDetail> out = new ArrayList<>();
+        for (JsAccount a : accounts.values()) {
+            String name = a.account().name();
+            if (only != null && !only.isEmpty() && !only.equals(name)) {
+                continue;
+            }
+            List<Jsz.StreamDetail> sd = new ArrayList<>();
+            if (streams) {
+                for (Stream s : a.streams()) {
+                    List<JsonNode> cd = new ArrayList<>();
+                    if (consumers) {
+                        for (StreamConsumer c : s.consumers()) {
+                            var o = mapper.createObjectNode();
+                            o.put("stream_name", s.name());
+                            o.put("name", c.name());
+                            o.put("num_ack_pending", c.numAckPending());
+                            cd.add(o);
+                        }
+                    }
+                    List<Jsz.Corrupt> bad = new ArrayList<>();
+                    for (Corruption c : s.store().corruptions()) {
+                        bad.add(new Jsz.Corrupt(c.firstSeq(), c.lastSeq(), c.where(), c.reason()));
+                    }
+                    sd.add(new Jsz.StreamDetail(s.name(), JsTime.format(s.createdNanos()),
+                            new Jsz.Cluster(server.serverName()), config ? s.config().toJson() : null,
+                            s.stateJson(false, null), cd, bad));
+                }
+            }
+            out.add(new Jsz.AccountDetail(name, name, a.used(true), a.used(false), 0, 0, 0, 0,
+                    new Jsz.Api(a.apiTotal(), a.apiErrors()), sd));
+        }
+        return out;
+    }
 }
