@@ -202,6 +202,10 @@ public final class FileStore implements MessageStore {
                             if (index.isLive(seq)) {
                                 killLive(seq);
                             }
+                            if (type == Records.ERASED && seq > lastSeq) {
+                                lastSeq = seq;
+                                lastTime = ts;
+                            }
                         }
                         case Records.FLOOR -> {
                             seg.metaCount++;
@@ -537,7 +541,7 @@ public final class FileStore implements MessageStore {
             Segment seg = segments.get(loc >>> 32);
             long off = loc & 0xffffffffL;
             if (erase) {
-                byte[] blank = Records.erased(seq, len);
+                byte[] blank = Records.erased(seq, index.timestamp(seq), len);
                 if (seg == active && off >= active.size) {
                     System.arraycopy(blank, 0, wbuf, (int) (off - active.size), len);
                 } else {

@@ -80,14 +80,16 @@ final class Records {
 
     /**
      * An erased message: same length and sequence as the record it replaces, no subject or headers,
-     * zeros for data, a valid CRC. Overwrites the original in place.
+     * zeros for data, a valid CRC. Overwrites the original in place. The timestamp stays, so the
+     * stream's last-message time survives the erase of its last message.
      */
-    static byte[] erased(long seq, int len) {
+    static byte[] erased(long seq, long ts, int len) {
         byte[] b = new byte[len];
         putShort(b, 0, MAGIC);
         b[2] = ERASED;
         putInt(b, 4, len);
         putLong(b, 8, seq);
+        putLong(b, 16, ts);
         putInt(b, 30, len - OVERHEAD);
         putInt(b, len - 4, crc(b, 0, len - 4));
         return b;
