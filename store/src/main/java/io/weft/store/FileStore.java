@@ -51,8 +51,10 @@ public final class FileStore implements MessageStore {
         /** Physical range of message records (live or dead) present in the file. */
         long minSeq = Long.MAX_VALUE;
         long maxSeq;
-        /** DEL and FLOOR records, which a later compaction may need to keep. */
+        /** DEL and FLOOR records, which a later compaction may need to keep, and the range they cover. */
         int metaCount;
+        long metaMin = Long.MAX_VALUE;
+        long metaMax;
         boolean dirty;
         /** Recovery found damage here: the file is kept as it is, as evidence. */
         boolean damaged;
@@ -61,6 +63,12 @@ public final class FileStore implements MessageStore {
             this.id = id;
             this.path = path;
             this.file = file;
+        }
+
+        void sawMeta(byte type, long seq) {
+            metaCount++;
+            metaMin = Math.min(metaMin, type == Records.FLOOR ? 1 : seq);
+            metaMax = Math.max(metaMax, type == Records.FLOOR ? seq - 1 : seq);
         }
 
         void sawMessage(long seq) {
@@ -191,7 +199,7 @@ public final class FileStore implements MessageStore {
                         }
                         case Records.DEL, Records.ERASED -> {
                             if (type == Records.DEL) {
-                                seg.metaCount++;
+                                seg.sawMeta(type, seq);
                             } else {
                                 seg.sawMessage(seq);
                             }
@@ -208,7 +216,7 @@ public final class FileStore implements MessageStore {
                             }
                         }
                         case Records.FLOOR -> {
-                            seg.metaCount++;
+                            seg.sawMeta(type, seq);
                             floor = Math.max(floor, seq);
                             killBelow(seq);
                             if (seq - 1 > lastSeq) {
@@ -428,7 +436,7 @@ public final class FileStore implements MessageStore {
         wlen += len;
         active.totalBytes += len;
         if (type == Records.DEL || type == Records.FLOOR) {
-            active.metaCount++;
+            active.sawMeta(type, seq);
         }
         return off;
     }
@@ -645,6 +653,7 @@ public final class FileStore implements MessageStore {
 
     /** Deletes or compacts segments (never the active one) whose live share has fallen low. */
     private void maintain(List<Segment> touched) throws IOException {
+        boolean changed = false;
         for (Segment seg : touched) {
             if (seg == active || seg.damaged || segments.get(seg.id) != seg) {
                 continue;
@@ -655,12 +664,34 @@ public final class FileStore implements MessageStore {
                 continue;
             }
             syncLocked(); // whatever made these records dead, and the active BASE, are durable first
-            if (empty && (seg.metaCount == 0 || segments.firstKey() == seg.id)) {
+            if (empty && !metasNeeded(seg)) {
                 deleteSegment(seg);
             } else {
                 compact(seg);
             }
+            changed = true;
         }
+        if (changed) {
+            // segments holding only delete records may have outlived the messages they deleted
+            for (Segment seg : new ArrayList<>(segments.values())) {
+                if (seg != active && !seg.damaged && seg.liveCount == 0 && !metasNeeded(seg)) {
+                    deleteSegment(seg);
+                }
+            }
+        }
+    }
+
+    /** True if an older segment may still hold a message one of this segment's DEL or FLOOR records covers. */
+    private boolean metasNeeded(Segment seg) {
+        if (seg.metaCount == 0) {
+            return false;
+        }
+        for (Segment s : segments.headMap(seg.id, false).values()) {
+            if (s.minSeq <= seg.metaMax && seg.metaMin <= s.maxSeq) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void deleteSegment(Segment seg) throws IOException {
@@ -698,6 +729,8 @@ public final class FileStore implements MessageStore {
         int o = 0;
         List<long[]> moved = new ArrayList<>();
         int metas = 0;
+        long metaMin = Long.MAX_VALUE;
+        long metaMax = 0;
         long min = Long.MAX_VALUE;
         long max = 0;
         boolean keepsAnything = false;
@@ -733,6 +766,8 @@ public final class FileStore implements MessageStore {
                     keepsAnything = true;
                 } else if (type != Records.BASE) {
                     metas++;
+                    metaMin = Math.min(metaMin, type == Records.FLOOR ? 1 : seq);
+                    metaMax = Math.max(metaMax, type == Records.FLOOR ? seq - 1 : seq);
                     keepsAnything = true;
                 }
                 o += len;
@@ -757,6 +792,8 @@ public final class FileStore implements MessageStore {
         seg.size = o;
         seg.totalBytes = o;
         seg.metaCount = metas;
+        seg.metaMin = metaMin;
+        seg.metaMax = metaMax;
         seg.minSeq = min;
         seg.maxSeq = max;
         seg.dirty = false;
