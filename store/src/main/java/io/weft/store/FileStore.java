@@ -210,7 +210,7 @@ public final class FileStore implements MessageStore {
                             if (index.isLive(seq)) {
                                 killLive(seq);
                             }
-                            if (type == Records.ERASED && seq > lastSeq) {
+                            if (seq > lastSeq) { // a deleted or erased message still counts for the sequence
                                 lastSeq = seq;
                                 lastTime = ts;
                             }
@@ -554,7 +554,7 @@ public final class FileStore implements MessageStore {
                     System.arraycopy(blank, 0, wbuf, (int) (off - active.size), len);
                 } else {
                     // the delete record must be durable before the message's bytes disappear
-                    writeRecord(Records.DEL, 0, seq, 0, null, null, null);
+                    writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
                     syncLocked();
                     loc = index.location(seq); // a roll may have compacted the segment
                     seg = segments.get(loc >>> 32);
@@ -564,7 +564,7 @@ public final class FileStore implements MessageStore {
                     invalidateCache(seg);
                 }
             } else {
-                writeRecord(Records.DEL, 0, seq, 0, null, null, null);
+                writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
             }
             Segment held = killLive(seq);
             maintain(held == null ? List.of() : List.of(held));
@@ -611,7 +611,7 @@ public final class FileStore implements MessageStore {
             victims.sort(null);
             List<Segment> touched = new ArrayList<>();
             for (long seq : victims) {
-                writeRecord(Records.DEL, 0, seq, 0, null, null, null);
+                writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
                 Segment seg = killLive(seq);
                 if (seg != null && !touched.contains(seg)) {
                     touched.add(seg);

@@ -12,7 +12,7 @@ import java.util.zip.CRC32C;
  *  3  u8  flags  bit 0: data is an S2 block
  *  4  u32 total length of the record, CRC included
  *  8  u64 seq    (MSG/DEL/ERASED: the message; FLOOR: first sequence kept; BASE: next sequence)
- * 16  u64 timestamp, wall-clock nanoseconds
+ * 16  u64 timestamp, wall-clock nanoseconds (DEL/ERASED: the message's; FLOOR/BASE: the last message's)
  * 24  u16 subject length
  * 26  u32 header length
  * 30  u32 data length (as stored)
