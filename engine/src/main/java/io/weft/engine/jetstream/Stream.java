@@ -909,18 +909,18 @@ public final class Stream implements ConsumerSource {
             }
             String[] f = filters == null ? new String[0] : filters.clone();
             if (c.retention() == Retention.WORKQUEUE) {
-                boolean unfiltered = f.length == 0 || (f.length == 1 && (f[0] == null || f[0].isEmpty() || f[0].equals(">")));
+                // as nats-server: with other consumers present, an unfiltered one is 10099, a filtered
+                // one that overlaps another's filter (an unfiltered one overlaps all) is 10100
+                boolean unfiltered = unfiltered(f);
                 for (Map.Entry<String, String[]> e : consumerFilters.entrySet()) {
                     if (e.getKey().equals(consumer.name())) {
                         continue;
                     }
-                    String[] other = e.getValue();
-                    boolean otherUnfiltered = other.length == 0
-                            || (other.length == 1 && (other[0] == null || other[0].isEmpty() || other[0].equals(">")));
-                    if (unfiltered && otherUnfiltered) {
+                    if (unfiltered) {
                         throw new JsApiError(400, 10099, "multiple non-filtered consumers not allowed on workqueue stream").exception();
                     }
-                    if (unfiltered || otherUnfiltered || overlapsAny(f, other)) {
+                    String[] other = e.getValue();
+                    if (unfiltered(other) || overlapsAny(f, other)) {
                         throw new JsApiError(400, 10100, "filtered consumer not unique on workqueue stream").exception();
                     }
                 }
@@ -930,6 +930,18 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+    }
+
+    private static boolean unfiltered(String[] f) {
+        if (f.length == 0) {
+            return true;
+        }
+        for (String x : f) {
+            if (x == null || x.isEmpty() || x.equals(">")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean overlapsAny(String[] a, String[] b) {
