@@ -30,6 +30,11 @@ final class JsApi {
     private static final int SUBJECTS_LIMIT = 100_000;
     private static final byte[] EMPTY = new byte[0];
 
+    /** The API subjects (after {@code $JS.API.}) this server answers for an enabled account. */
+    private static final List<String> OPS = List.of("INFO", "STREAM.CREATE.*", "STREAM.UPDATE.*", "STREAM.INFO.*",
+            "STREAM.DELETE.*", "STREAM.PURGE.*", "STREAM.NAMES", "STREAM.LIST", "STREAM.MSG.GET.*",
+            "STREAM.MSG.DELETE.*", "CONSUMER.>");
+
     private final JetStream js;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
@@ -53,10 +58,14 @@ final class JsApi {
                 unsubscribes.add(() -> a.unsubscribe(sub));
                 continue;
             }
-            for (String s : List.of("INFO", "STREAM.CREATE.*", "STREAM.UPDATE.*", "STREAM.INFO.*", "STREAM.DELETE.*",
-                    "STREAM.PURGE.*", "STREAM.NAMES", "STREAM.LIST", "STREAM.MSG.GET.*", "STREAM.MSG.DELETE.*",
-                    "CONSUMER.>")) {
+            for (String s : OPS) {
                 var sub = a.subscribe(PREFIX + s, null, handler(jsa, a, null));
+                unsubscribes.add(() -> a.unsubscribe(sub));
+            }
+            String domain = js.domain();
+            if (!domain.isEmpty()) {
+                // clients configured with the domain use $JS.<domain>.API.> (nats-server maps it to $JS.API.>)
+                var sub = a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
                 unsubscribes.add(() -> a.unsubscribe(sub));
             }
         }
@@ -127,6 +136,27 @@ final class JsApi {
     // ------------------------------------------------------------------ dispatch
 
     void handle(Request r) {
+        String domainPrefix = "$JS." + js.domain() + ".API.";
+        if (!js.domain().isEmpty() && r.subject().startsWith(domainPrefix)) {
+            String local = PREFIX + r.subject().substring(domainPrefix.length());
+            Stream direct = null;
+            if (local.startsWith(PREFIX + "DIRECT.GET.") && r.jsa() != null) {
+                String rest = local.substring((PREFIX + "DIRECT.GET.").length());
+                int dot = rest.indexOf('.');
+                Stream s = r.jsa().stream(dot < 0 ? rest : rest.substring(0, dot));
+                if (s == null || !s.config().allowDirect()) {
+                    return;
+                }
+                direct = s;
+            } else {
+                String op = local.substring(PREFIX.length());
+                if (OPS.stream().noneMatch(p -> io.weft.store.SubjectFilter.matches(p, op))) {
+                    return;
+                }
+            }
+            handle(new Request(r.jsa(), r.account(), local, r.reply(), r.body(), direct));
+            return;
+        }
         if (r.direct() != null) {
             direct(r);
             return;

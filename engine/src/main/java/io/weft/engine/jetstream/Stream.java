@@ -114,12 +114,63 @@ public final class Stream implements ConsumerSource {
             store.skipTo(cfg.firstSeq());
             lastDeliverable = store.state().lastSeq();
         }
+        rebuildDedupe(cfg);
         subscribe(cfg);
         ingest = env().spawner().spawn("stream-" + jsa.account().name() + "-" + name, this::ingestLoop);
         scheduleSync();
         lock.lock();
         try {
             scheduleAgeCheckLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * After a restart, the message ids of the stored messages still inside the duplicate window
+     * are known again (as nats-server does), so a publisher retrying after a crash is deduplicated.
+     */
+    private void rebuildDedupe(StreamConfig cfg) {
+        StoreState st = store.state();
+        if (st.msgs() == 0 || cfg.duplicateWindow() <= 0) {
+            return;
+        }
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        lock.lock();
+        try {
+            long seq = store.sequenceAtOrAfter(now - cfg.duplicateWindow());
+            while (seq <= st.lastSeq()) {
+                StoredMessage m;
+                try {
+                    m = store.loadNext(null, seq);
+                } catch (io.weft.store.CorruptRecordException e) {
+                    long skip = e.corruption().lastSeq();
+                    seq = Math.max(seq, skip) + 1;
+                    continue;
+                }
+                if (m == null) {
+                    break;
+                }
+                String id = "";
+                if (m.headers().length > 0) {
+                    try {
+                        String v = Headers.parse(m.headers()).first("Nats-Msg-Id");
+                        id = v == null ? "" : v;
+                    } catch (RuntimeException ignored) {
+                        // a header block that does not parse has no id
+                    }
+                }
+                if (!id.isEmpty()) {
+                    dedupe.put(id, new long[] {m.seq(), m.timestampNanos()});
+                }
+                if (m.seq() == st.lastSeq()) {
+                    lastMsgId = id;
+                }
+                seq = m.seq() + 1;
+            }
+        } catch (IOException e) {
+            log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': message ids not recovered: "
+                    + e.getMessage());
         } finally {
             lock.unlock();
         }

@@ -217,6 +217,14 @@ class StreamSemanticsTest {
             // needs the file store: messages survive the restart
             assertEquals(1, info.get("state").get("messages").asLong());
         }
+        // message ids inside the duplicate window are known again after the restart
+        Headers id = new Headers().add("Nats-Msg-Id", "before-restart");
+        assertEquals("{\"stream\":\"KEEP\", \"seq\":2}", h.publish("keep", id, "x"));
+        h.close();
+        h = new JsHarness(store, o -> { });
+        assertEquals("{\"stream\":\"KEEP\", \"seq\":2,\"duplicate\": true}", h.publish("keep", id, "x"));
+        assertTrue(h.publish("keep", new Headers().add("Nats-Expected-Last-Msg-Id", "before-restart"), "y")
+                .contains("\"seq\":3"));
         // the sequence of a deleted stream is gone with it
         assertEquals(true, api("$JS.API.STREAM.DELETE.KEEP", "").get("success").asBoolean());
         assertFalse(Files.exists(dir));
@@ -244,6 +252,9 @@ class StreamSemanticsTest {
         create("{\"name\":\"DOM\",\"subjects\":[\"dom\"],\"storage\":\"memory\"}");
         assertEquals("{\"stream\":\"DOM\", \"domain\":\"hub\", \"seq\":1}", h.publish("dom", "x"));
         assertEquals("hub", api("$JS.API.INFO", "").get("domain").asText());
+        // clients that name the domain use $JS.<domain>.API
+        assertEquals(1, api("$JS.hub.API.STREAM.INFO.DOM", "").get("state").get("messages").asInt());
+        assertNull(h.request("$JS.hub.API.STREAM.INFO.DOM.extra", null, "", 300));
     }
 
     @Test
