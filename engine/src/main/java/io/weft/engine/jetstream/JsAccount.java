@@ -106,6 +106,10 @@ public final class JsAccount {
     void checkReservation(StreamConfig cfg) throws JsApiException {
         boolean mem = cfg.memoryStorage();
         long accountMax = mem ? limits.maxMemory() : limits.maxStore();
+        long serverMax = mem ? js.maxMemory() : js.maxStore();
+        if (serverMax >= 0 && cfg.maxBytes() > serverMax) {
+            throw (mem ? JsErrors.MEMORY_RESOURCES_EXCEEDED : JsErrors.STORAGE_RESOURCES_EXCEEDED).exception();
+        }
         if (accountMax < 0 || cfg.maxBytes() <= 0) {
             return;
         }

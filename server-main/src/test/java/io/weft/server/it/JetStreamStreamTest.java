@@ -323,4 +323,33 @@ class JetStreamStreamTest {
             assertTrue(own.stderr().contains("Restored 499 messages for stream '$G > DUR'"), own.stderr());
         }
     }
+
+    @Test
+    void jszAndInfoAnnounceJetStream() throws Exception {
+        try (Connection nc = connect(server)) {
+            assertTrue(nc.getServerInfo().isJetStreamAvailable(), "INFO says jetstream: true");
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(stream("JSZ", "jsz.>").build());
+            nc.jetStream().publish("jsz.a", bytes("x"));
+        }
+        var http = java.net.http.HttpClient.newHttpClient();
+        var resp = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + server.monitorPort() + "/jsz?streams=1&config=1")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, resp.statusCode());
+        var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(resp.body());
+        assertTrue(doc.get("streams").asLong() >= 1, resp.body());
+        assertTrue(doc.get("messages").asLong() >= 1, resp.body());
+        assertTrue(doc.get("api").get("total").asLong() >= 2, resp.body());
+        assertTrue(doc.get("config").get("store_dir").asText().endsWith("/jetstream"), resp.body());
+        boolean found = false;
+        for (var s : doc.get("account_details").get(0).get("stream_detail")) {
+            if (s.get("name").asText().equals("JSZ")) {
+                found = true;
+                assertEquals("memory", s.get("config").get("storage").asText());
+                assertEquals(1, s.get("state").get("messages").asLong());
+            }
+        }
+        assertTrue(found, resp.body());
+    }
 }
