@@ -469,6 +469,14 @@ public final class Stream implements ConsumerSource {
             return r;
         }
         if (c.discardNew() && !rollupAll) {
+            // nats-server checks the per-subject limit first
+            if (c.discardNewPerSubject() && c.maxMsgsPerSubject() > 0 && !rollupSub) {
+                SubjectState ss = store.subjectState(storeSubject);
+                if (ss != null && ss.msgs() >= c.maxMsgsPerSubject()) {
+                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages per subject exceeded"));
+                    return r;
+                }
+            }
             if (c.maxMsgs() > 0 && st.msgs() >= c.maxMsgs()) {
                 r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages exceeded"));
                 return r;
@@ -476,13 +484,6 @@ public final class Stream implements ConsumerSource {
             if (c.maxBytes() > 0 && st.bytes() + size > c.maxBytes()) {
                 r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum bytes exceeded"));
                 return r;
-            }
-            if (c.discardNewPerSubject() && c.maxMsgsPerSubject() > 0 && !rollupSub) {
-                SubjectState ss = store.subjectState(storeSubject);
-                if (ss != null && ss.msgs() >= c.maxMsgsPerSubject()) {
-                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages per subject exceeded"));
-                    return r;
-                }
             }
         }
         JsApiError resources = jsa.checkStore(c, size);

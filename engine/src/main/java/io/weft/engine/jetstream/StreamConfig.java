@@ -243,12 +243,15 @@ public record StreamConfig(
             // as nats-server: any non-zero max_age below the default window (even a negative one) is taken
             dup = maxAge != 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
         }
+        // sealing freezes the stream as nats-server does: no expiry, no removal, nothing new
+        boolean seal = sealed;
         return new StreamConfig(name, description, subj, retention, maxConsumers == 0 ? -1 : maxConsumers,
-                maxMsgs == 0 ? -1 : maxMsgs, maxBytes == 0 ? -1 : maxBytes, maxAge,
-                maxMsgsPerSubject == 0 ? -1 : maxMsgsPerSubject, maxMsgSize == 0 ? -1 : maxMsgSize, discardNew,
+                maxMsgs == 0 ? -1 : maxMsgs, maxBytes == 0 ? -1 : maxBytes, seal ? 0 : maxAge,
+                maxMsgsPerSubject == 0 ? -1 : maxMsgsPerSubject, maxMsgSize == 0 ? -1 : maxMsgSize, discardNew || seal,
                 memoryStorage, replicas == 0 ? 1 : replicas, noAck, templateOwner, dup, placement, mirror, sources,
                 compressS2, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
-                sealed, denyDelete, denyPurge, allowRollup, consumerInactiveThreshold, consumerMaxAckPending, metadata);
+                sealed, denyDelete || seal, denyPurge || seal, allowRollup && !seal, consumerInactiveThreshold,
+                consumerMaxAckPending, metadata);
     }
 
     /** True if a stream name is acceptable (no path separators is checked separately, first). */

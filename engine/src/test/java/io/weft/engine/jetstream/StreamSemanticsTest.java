@@ -154,11 +154,15 @@ class StreamSemanticsTest {
     @Test
     void discardNewPerSubjectAndMaxBytes() throws Exception {
         create("{\"name\":\"DN\",\"subjects\":[\"dn.>\"],\"discard\":\"new\",\"max_msgs_per_subject\":1,"
-                + "\"discard_new_per_subject\":true}");
+                + "\"discard_new_per_subject\":true,\"max_msgs\":2}");
         h.publish("dn.a", "1");
         String r = h.publish("dn.a", "2");
         assertTrue(r.contains("maximum messages per subject exceeded") && r.contains("10077"), r);
         assertEquals("{\"stream\":\"DN\", \"seq\":2}", h.publish("dn.b", "3"));
+        // both limits hit: nats-server reports the per-subject one
+        String both = h.publish("dn.a", "4");
+        assertTrue(both.contains("maximum messages per subject exceeded"), both);
+        assertTrue(h.publish("dn.c", "5").contains("\"description\":\"maximum messages exceeded\""));
 
         create("{\"name\":\"MB\",\"subjects\":[\"mb\"],\"max_bytes\":100}");
         for (int i = 0; i < 10; i++) {
