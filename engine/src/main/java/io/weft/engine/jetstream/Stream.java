@@ -659,6 +659,9 @@ public final class Stream implements ConsumerSource {
             return;
         }
         syncTimer = env().clock().schedule(interval, () -> {
+            if (stoppingNow()) {
+                return;
+            }
             if (dirty) {
                 dirty = false;
                 try {
