@@ -121,12 +121,14 @@ public final class FileStore implements MessageStore {
 
     /** A damaged region found while scanning, resolved to sequences once the scan is complete. */
     private static final class Damage {
+        final Segment seg;
         final String where;
         final String reason;
         final long lo;
         long hi = -1;
 
-        Damage(String where, String reason, long lo) {
+        Damage(Segment seg, String where, String reason, long lo) {
+            this.seg = seg;
             this.where = where;
             this.reason = reason;
             this.lo = lo;
@@ -224,6 +226,16 @@ public final class FileStore implements MessageStore {
                                 lastTime = ts;
                             }
                         }
+                        case Records.END -> {
+                            for (Damage d : open) {
+                                d.hi = seq + 1;
+                            }
+                            open.clear();
+                            if (seq > lastSeq) {
+                                lastSeq = seq;
+                                lastTime = ts;
+                            }
+                        }
                         default -> {
                             for (Damage d : open) {
                                 d.hi = seq;
@@ -243,7 +255,7 @@ public final class FileStore implements MessageStore {
                 if (next < 0 && last) {
                     if (len == Records.BAD_CRC && pos + (Records.getInt(buf, pos + 4)) == n) {
                         // A complete last record with a bad checksum is damage, not a torn write.
-                        Damage d = new Damage(where, Records.reason(len), lastSeq);
+                        Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
                         long hdrSeq = Records.seq(buf, pos);
                         d.hi = Records.type(buf, pos) == Records.MSG && hdrSeq == lastSeq + 1 ? hdrSeq + 1 : lastSeq + 1;
                         lastSeq = Math.max(lastSeq, d.hi - 1);
@@ -261,7 +273,7 @@ public final class FileStore implements MessageStore {
                     truncate(seg, pos);
                     break;
                 }
-                Damage d = new Damage(where, Records.reason(len), lastSeq);
+                Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
                 damages.add(d);
                 open.add(d);
                 seg.damaged = true;
@@ -288,7 +300,11 @@ public final class FileStore implements MessageStore {
         }
         Arrays.sort(dels);
         for (Damage d : damages) {
+            d.seg.damaged = false;
+        }
+        for (Damage d : damages) {
             if (d.hi - d.lo > 1 << 20) {
+                d.seg.damaged = true;
                 Corruption c = new Corruption(d.lo + 1, d.hi - 1, d.where, d.reason);
                 corruptions.add(c);
                 corruptBySeq.put(c.firstSeq(), c);
@@ -308,6 +324,7 @@ public final class FileStore implements MessageStore {
             if (first == 0 && d.hi > d.lo + 1) {
                 continue; // only deleted messages were damaged (an erase torn by a crash, say)
             }
+            d.seg.damaged = true;
             Corruption c = new Corruption(first, lastBad, d.where, d.reason);
             corruptions.add(c);
             if (first > 0) {
@@ -409,6 +426,7 @@ public final class FileStore implements MessageStore {
 
     /** Closes the active segment (written and forced) and starts the next one. */
     private void roll() throws IOException {
+        writeRecord(Records.END, 0, lastSeq, lastTime, null, null, null);
         flush();
         active.file.force();
         active.dirty = false;
@@ -422,7 +440,8 @@ public final class FileStore implements MessageStore {
             throws IOException {
         int len = Records.length(subject == null ? 0 : subject.length, headers == null ? 0 : headers.length,
                 data == null ? 0 : data.length);
-        if (active.totalBytes > Records.OVERHEAD && active.totalBytes + len > cfg.blockSizeBytes() && type != Records.BASE) {
+        if (active.totalBytes > Records.OVERHEAD && active.totalBytes + len > cfg.blockSizeBytes()
+                && type != Records.BASE && type != Records.END) {
             roll();
         }
         if (wlen + len > wbuf.length) {
@@ -687,7 +706,7 @@ public final class FileStore implements MessageStore {
             return false;
         }
         for (Segment s : segments.headMap(seg.id, false).values()) {
-            if (s.minSeq <= seg.metaMax && seg.metaMin <= s.maxSeq) {
+            if (s.damaged || s.minSeq <= seg.metaMax && seg.metaMin <= s.maxSeq) {
                 return true;
             }
         }
@@ -705,7 +724,7 @@ public final class FileStore implements MessageStore {
     /** True if a segment older than {@code seg} physically holds a message with sequence {@code seq}. */
     private boolean olderHolds(Segment seg, long seq) {
         for (Segment s : segments.headMap(seg.id, false).values()) {
-            if (s.minSeq <= seq && seq <= s.maxSeq) {
+            if (s.damaged || s.minSeq <= seq && seq <= s.maxSeq) {
                 return true;
             }
         }
@@ -714,7 +733,7 @@ public final class FileStore implements MessageStore {
 
     private boolean olderBelow(Segment seg, long floor) {
         for (Segment s : segments.headMap(seg.id, false).values()) {
-            if (s.minSeq < floor) {
+            if (s.damaged || s.minSeq < floor) {
                 return true;
             }
         }
@@ -751,7 +770,7 @@ public final class FileStore implements MessageStore {
                 case Records.MSG -> index.isLive(seq) && index.location(seq) == (seg.id << 32 | pos);
                 case Records.DEL -> olderHolds(seg, seq);
                 case Records.FLOOR -> olderBelow(seg, seq);
-                case Records.BASE -> true;
+                case Records.BASE, Records.END -> true;
                 default -> false;
             };
             if (keep) {
@@ -764,7 +783,7 @@ public final class FileStore implements MessageStore {
                     min = Math.min(min, seq);
                     max = Math.max(max, seq);
                     keepsAnything = true;
-                } else if (type != Records.BASE) {
+                } else if (type != Records.BASE && type != Records.END) {
                     metas++;
                     metaMin = Math.min(metaMin, type == Records.FLOOR ? 1 : seq);
                     metaMax = Math.max(metaMax, type == Records.FLOOR ? seq - 1 : seq);
@@ -887,6 +906,7 @@ public final class FileStore implements MessageStore {
         Corruption c = new Corruption(seq, seq, seg.path + ":" + off, reason);
         corruptions.add(c);
         corruptBySeq.put(seq, c);
+        seg.damaged = true; // keep the file as evidence: no compaction drops the bad record
         killLive(seq);
         throw new CorruptRecordException(c);
     }
