@@ -643,7 +643,16 @@ public final class FileStore implements MessageStore {
         }
     }
 
+    /** The sequence of the {@code n}-th newest live message (walking from whichever end is nearer). */
     private long nthFromEnd(long n) {
+        long fromFront = index.live() - n; // live messages older than the wanted one
+        if (fromFront < n) {
+            long s = index.first();
+            for (long i = 0; i < fromFront && s >= 0; i++) {
+                s = index.nextLive(s + 1);
+            }
+            return Math.max(s, 0);
+        }
         long s = index.prevLive(Long.MAX_VALUE / 2);
         for (long i = 1; i < n && s >= 0; i++) {
             s = index.prevLive(s - 1);
