@@ -126,6 +126,8 @@ public final class FileStore implements MessageStore {
         final String reason;
         final long lo;
         long hi = -1;
+        /** The sequence the damaged record's header names, when the header looks intact; else 0. */
+        long hint;
 
         Damage(Segment seg, String where, String reason, long lo) {
             this.seg = seg;
@@ -274,6 +276,10 @@ public final class FileStore implements MessageStore {
                     break;
                 }
                 Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
+                if (next >= 0 && pos + Records.OVERHEAD <= n && Records.getShort(buf, pos) == Records.MAGIC
+                        && (Records.getInt(buf, pos + 4) & 0xffffffffL) == next - pos) {
+                    d.hint = Records.seq(buf, pos); // one record whose header still fits exactly
+                }
                 damages.add(d);
                 open.add(d);
                 seg.damaged = true;
@@ -312,7 +318,15 @@ public final class FileStore implements MessageStore {
             }
             long first = 0;
             long lastBad = 0;
-            for (long s = Math.max(d.lo + 1, floor); s < d.hi; s++) {
+            long from = Math.max(d.lo + 1, floor);
+            long to = d.hi;
+            if (d.hint > d.lo && d.hint < d.hi) {
+                // narrow the gap to the record the header names: the rest of the gap may be messages
+                // that were deleted and compacted away long ago
+                from = Math.max(d.hint, floor);
+                to = d.hint + 1;
+            }
+            for (long s = from; s < to; s++) {
                 if (Arrays.binarySearch(dels, s) >= 0 || index.isLive(s)) {
                     continue;
                 }
