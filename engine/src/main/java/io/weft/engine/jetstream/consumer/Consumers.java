@@ -190,6 +190,9 @@ public final class Consumers implements ConsumerManager {
         }
         String action = req.path("action").asText("");
         ConsumerConfig cfg = ConsumerConfig.fromJson(cn);
+        if (cfg.durableName() != null && cfg.name() != null && !cfg.durableName().equals(cfg.name())) {
+            throw ConsumerErrors.DURABLE_AND_NAME_MISMATCH.exception();
+        }
         if (durableApi) {
             if (cfg.durableName() == null) {
                 throw ConsumerErrors.DURABLE_NOT_SET.exception();
