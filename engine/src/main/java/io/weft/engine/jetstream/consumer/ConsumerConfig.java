@@ -560,14 +560,14 @@ public record ConsumerConfig(
         if (flowControl != next.flowControl) {
             return "flow control can not be updated";
         }
-        if (maxWaiting != next.maxWaiting) {
-            return "max waiting can not be updated";
-        }
         if (isPush() && !next.isPush()) {
             return "can not update push consumer to pull based";
         }
         if (!isPush() && next.isPush()) {
             return "can not update pull consumer to push based";
+        }
+        if (maxWaiting != next.maxWaiting) {
+            return "max waiting can not be updated";
         }
         if (!Objects.equals(durableName, next.durableName)) {
             return "can not update durable name";
