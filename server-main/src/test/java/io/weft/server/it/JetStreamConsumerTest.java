@@ -295,4 +295,55 @@ class JetStreamConsumerTest {
             s2.close();
         }
     }
+
+    @Test
+    void keyValueWatchKeysAndHistoryUseConsumers() throws Exception {
+        try (Connection nc = connect(server)) {
+            io.nats.client.KeyValueManagement kvm = nc.keyValueManagement();
+            kvm.create(io.nats.client.api.KeyValueConfiguration.builder().name("kvc").maxHistoryPerKey(5)
+                    .storageType(StorageType.Memory).build());
+            io.nats.client.KeyValue kv = nc.keyValue("kvc");
+            kv.put("a", bytes("1"));
+            kv.put("b", bytes("2"));
+            kv.put("a", bytes("3"));
+            assertEquals(List.of("a", "b"), kv.keys().stream().sorted().toList());
+            assertEquals(2, kv.history("a").size());
+            List<String> watched = new CopyOnWriteArrayList<>();
+            io.nats.client.api.KeyValueWatcher w = new io.nats.client.api.KeyValueWatcher() {
+                @Override
+                public void watch(io.nats.client.api.KeyValueEntry e) {
+                    watched.add(e.getKey() + "=" + (e.getValue() == null ? "" : new String(e.getValue())));
+                }
+
+                @Override
+                public void endOfData() {
+                    watched.add("EOD");
+                }
+            };
+            io.nats.client.impl.NatsKeyValueWatchSubscription sub = kv.watchAll(w);
+            assertTrue(Clients.await(() -> watched.contains("EOD")), "end of data: " + watched);
+            assertEquals(List.of("b=2", "a=3", "EOD"), watched);
+            kv.put("c", bytes("4"));
+            kv.delete("b");
+            assertTrue(Clients.await(() -> watched.size() >= 5), "live updates: " + watched);
+            assertEquals("c=4", watched.get(3));
+            assertEquals("b=", watched.get(4));
+            sub.unsubscribe();
+        }
+    }
+
+    @Test
+    void objectStoreReadGoesThroughFlowControl() throws Exception {
+        try (Connection nc = connect(server)) {
+            nc.objectStoreManagement().create(io.nats.client.api.ObjectStoreConfiguration.builder("objc")
+                    .storageType(StorageType.Memory).build());
+            io.nats.client.ObjectStore os = nc.objectStore("objc");
+            byte[] data = new byte[5 * 1024 * 1024];
+            new java.util.Random(7).nextBytes(data);
+            os.put("blob", new java.io.ByteArrayInputStream(data));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            os.get("blob", out);
+            assertTrue(java.util.Arrays.equals(data, out.toByteArray()), "5 MB read back intact (flow control answered)");
+        }
+    }
 }
