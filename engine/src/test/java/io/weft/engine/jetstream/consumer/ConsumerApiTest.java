@@ -61,7 +61,9 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals(10089, errCode(create("{\"flow_control\":true}")));
         assertEquals(10108, errCode(create("{\"deliver_subject\":\"a\",\"flow_control\":true}")));
         assertEquals(10083, errCode(create("{\"deliver_subject\":\"a\",\"idle_heartbeat\":1000}")));
-        assertEquals(10082, errCode(create("{\"max_ack_pending\":3}")));
+        assertEquals(10074, errCode(create("{\"num_replicas\":3}")));
+        assertEquals(10081, errCode(create("{\"deliver_subject\":\"s.x\"}")), "the stream would capture its own deliveries");
+        assertEquals(10093, errCode(create("{\"filter_subject\":\"zz\"}")));
         assertEquals(10086, errCode(create("{\"rate_limit_bps\":3}")));
         assertEquals(10116, errCode(create("{\"ack_policy\":\"explicit\",\"backoff\":[1000000000,2000000000],\"max_deliver\":2}")));
         assertEquals(10136, errCode(create("{\"filter_subject\":\"a\",\"filter_subjects\":[\"b\"]}")));
