@@ -893,6 +893,11 @@ public final class Stream implements ConsumerSource {
     }
 
     @Override
+    public java.util.List<String> subjects() {
+        return config.subjects();
+    }
+
+    @Override
     public Retention retention() {
         return config.retention();
     }
