@@ -618,12 +618,12 @@ final class JsApi {
             throw JsErrors.BAD_REQUEST.exception();
         }
         if (!last.isEmpty()) {
-            return s.store().loadLast(last);
+            return s.read(st -> st.loadLast(last));
         }
         if (!next.isEmpty()) {
-            return s.store().loadNext(next, Math.max(1, seq));
+            return s.read(st -> st.loadNext(next, Math.max(1, seq)));
         }
-        return s.store().load(seq);
+        return s.read(st -> st.load(seq));
     }
 
     private byte[] msgGet(Request r, String name) {
@@ -671,7 +671,7 @@ final class JsApi {
                     status(r, 408, "Bad Request");
                     return;
                 }
-                m = s.store().loadLast(rest);
+                m = s.read(st -> st.loadLast(rest));
             } else {
                 if (r.body().length == 0) {
                     status(r, 408, "Empty Request");

@@ -321,15 +321,16 @@ public final class Stream implements ConsumerSource {
                     out.add(new Outgoing(m.reply(), null, r.reply));
                 }
             }
+            boolean synced = true;
             if (appended && interval == null) {
                 // the group commit: one fsync for the whole batch, before any ack leaves
-                if (!syncOrFail(out)) {
-                    return;
-                }
+                synced = syncOrFail(out);
             } else if (appended) {
                 dirty = true;
             }
-            lastDeliverable = store.state().lastSeq();
+            if (synced) {
+                lastDeliverable = store.state().lastSeq();
+            }
             if (appended) {
                 scheduleAgeCheckLocked();
             }
@@ -827,6 +828,27 @@ public final class Stream implements ConsumerSource {
             notifyPurged();
         }
         return ok;
+    }
+
+    /** A store read. */
+    @FunctionalInterface
+    interface Read<T> {
+        T apply(MessageStore store) throws IOException;
+    }
+
+    /**
+     * Runs a read of messages (MSG.GET, DIRECT.GET) under the stream lock, so it never sees a batch
+     * half done: a message appended but not yet synced, or the older message a limit (say
+     * max_msgs_per_subject on a KV bucket) removed for it. The read waits for the batch's sync and
+     * then sees the new message, which is deliverable by then.
+     */
+    <T> T read(Read<T> read) throws IOException {
+        lock.lock();
+        try {
+            return read.apply(store);
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ views

@@ -158,4 +158,64 @@ class GroupCommitTest {
             server.shutdown();
         }
     }
+
+    /**
+     * A KV-style overwrite (max_msgs_per_subject 1) must never make the key read as missing: the old
+     * value is removed by the limit while the new one is appended but not yet synced (found by the
+     * KV jnats tests). Reads take the stream lock, so they see the batch before or after, never inside.
+     */
+    @Test
+    void overwrittenKeyNeverReadsAsMissing() throws Exception {
+        ServerOptions o = new ServerOptions();
+        o.port = 0;
+        o.host = "127.0.0.1";
+        o.storeDir = Files.createTempDirectory("weft-gc-").toString();
+        Server server = new Server(Env.real(), o, ServerLog.silent());
+        server.start();
+        SlowSyncStore store = new SlowSyncStore();
+        JetStream js = new JetStream(server, (cfg, dir) -> store, new Consumers());
+        js.start();
+        try {
+            Account acc = server.account(Account.GLOBAL);
+            java.util.concurrent.LinkedBlockingQueue<String> api = new java.util.concurrent.LinkedBlockingQueue<>();
+            acc.subscribe("_API.>", null, (s, r, d, off, h, t) ->
+                    api.add(new String(d, off, t, StandardCharsets.UTF_8)));
+            acc.publish("$JS.API.STREAM.CREATE.KV", "_API.c", null, ("{\"name\":\"KV\",\"subjects\":[\"kv.>\"],"
+                    + "\"max_msgs_per_subject\":1,\"allow_direct\":true}").getBytes(StandardCharsets.UTF_8));
+            assertTrue(api.poll(5, TimeUnit.SECONDS) != null);
+            CountDownLatch first = new CountDownLatch(1);
+            acc.subscribe("_ACK.>", null, (s, r, d, off, h, t) -> first.countDown());
+            acc.publish("kv.key", "_ACK.0", null, "v0".getBytes(StandardCharsets.UTF_8));
+            assertTrue(first.await(5, TimeUnit.SECONDS));
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                int i = 1;
+                while (!stop.get()) {
+                    acc.publish("kv.key", "_ACK." + i, null, ("v" + i++).getBytes(StandardCharsets.UTF_8));
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            int missing = 0;
+            for (int i = 0; i < 60; i++) {
+                acc.publish("$JS.API.DIRECT.GET.KV.kv.key", "_API.d" + i, null, new byte[0]);
+                String direct = api.poll(5, TimeUnit.SECONDS);
+                acc.publish("$JS.API.STREAM.MSG.GET.KV", "_API.g" + i, null,
+                        "{\"last_by_subj\":\"kv.key\"}".getBytes(StandardCharsets.UTF_8));
+                String get = api.poll(5, TimeUnit.SECONDS);
+                if (direct == null || direct.startsWith("NATS/1.0 404") || get == null || get.contains("\"err_code\":10037")) {
+                    missing++;
+                }
+            }
+            stop.set(true);
+            writer.join();
+            assertEquals(0, missing, "the key read as missing while being overwritten");
+        } finally {
+            js.shutdown();
+            server.shutdown();
+        }
+    }
 }
