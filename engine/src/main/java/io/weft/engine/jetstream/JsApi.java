@@ -62,6 +62,9 @@ final class JsApi {
                 var sub = a.subscribe(PREFIX + s, null, handler(jsa, a, null));
                 unsubscribes.add(() -> a.unsubscribe(sub));
             }
+            // everything else under $JS.API goes unanswered, as nats-server (no "no responders" status)
+            var all = a.subscribe("$JS.API.>", null, (subject, reply, data, off, hdrLen, totalLen) -> { });
+            unsubscribes.add(() -> a.unsubscribe(all));
             String domain = js.domain();
             if (!domain.isEmpty()) {
                 // clients configured with the domain use $JS.<domain>.API.> (nats-server maps it to $JS.API.>)
@@ -591,6 +594,10 @@ final class JsApi {
             if (s.config().denyDelete()) {
                 throw JsErrors.STREAM_MSG_DELETE_FAILED.with("message delete not permitted").exception();
             }
+            boolean memory = s.config().memoryStorage();
+            if (seq == 0 && memory) {
+                throw JsErrors.BAD_REQUEST.exception();
+            }
             boolean ok;
             try {
                 ok = seq > 0 && s.deleteMessage(seq, !noErase);
@@ -598,7 +605,16 @@ final class JsApi {
                 throw JsErrors.STREAM_MSG_DELETE_FAILED.with(e.getMessage()).exception();
             }
             if (!ok) {
-                throw JsErrors.STREAM_MSG_DELETE_FAILED.with("no message found").exception();
+                // as nats-server 2.9.10: its file store fails below the first sequence ("no message
+                // found") and past the last ("stream store EOF"); otherwise the sequence is not found
+                io.weft.store.StoreState st = s.state();
+                if (!memory && (seq < st.firstSeq() || seq == 0)) {
+                    throw JsErrors.STREAM_MSG_DELETE_FAILED.with("no message found").exception();
+                }
+                if (!memory && seq > st.lastSeq()) {
+                    throw JsErrors.STREAM_MSG_DELETE_FAILED.with("stream store EOF").exception();
+                }
+                throw JsErrors.SEQUENCE_NOT_FOUND.with(seq).exception();
             }
             ObjectNode o = typed("stream_msg_delete_response");
             o.put("success", true);

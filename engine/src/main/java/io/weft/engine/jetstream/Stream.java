@@ -803,7 +803,29 @@ public final class Stream implements ConsumerSource {
         long n;
         lock.lock();
         try {
-            n = store.purge(filter == null || filter.isEmpty() ? null : filter, upToSeq, keep);
+            String f = filter == null || filter.isEmpty() ? null : filter;
+            if (f != null && keep > 0 && !io.weft.store.SubjectFilter.isLiteral(f)) {
+                // nats-server keeps the newest `keep` of all messages the wildcard matches (not per subject)
+                long matching = store.numPending(store.state().firstSeq(), f, false);
+                if (matching <= keep) {
+                    return 0;
+                }
+                long skip = matching - keep;
+                long seq = store.state().firstSeq();
+                StoredMessage m = null;
+                for (long i = 0; i <= skip - 1; i++) {
+                    m = store.loadNext(f, seq);
+                    if (m == null) {
+                        break;
+                    }
+                    seq = m.seq() + 1;
+                }
+                // seq is now just past the last message to remove
+                long cut = upToSeq > 0 ? Math.min(upToSeq, seq) : seq;
+                n = store.purge(f, cut, 0);
+            } else {
+                n = store.purge(f, upToSeq, keep);
+            }
             store.sync();
         } finally {
             lock.unlock();

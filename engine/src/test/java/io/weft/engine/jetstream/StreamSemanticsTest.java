@@ -224,4 +224,37 @@ class StreamSemanticsTest {
                 new String(h.request("$JS.API.DIRECT.GET.DG.dg.a", null, "{\"seq\":1}").headers(), StandardCharsets.US_ASCII));
     }
 
+
+    @Test
+    void purgeKeepWithWildcardAndDeleteErrorsAsNatsServer() throws Exception {
+        // cases from the differential tests against nats-server 2.9.10
+        create("{\"name\":\"PW\",\"subjects\":[\"pw.>\"],\"storage\":\"memory\"}");
+        for (int i = 1; i <= 6; i++) {
+            h.publish("pw.a." + ((i - 1) % 3), "m" + i);
+        }
+        JsonNode p = api("$JS.API.STREAM.PURGE.PW", "{\"filter\":\"pw.a.*\",\"keep\":2}");
+        assertEquals(4, p.get("purged").asLong(), "keep counts every message the wildcard matches");
+        JsonNode st = state("PW");
+        assertEquals(2, st.get("messages").asLong());
+        assertEquals(5, st.get("first_seq").asLong());
+
+        assertEquals(true, api("$JS.API.STREAM.MSG.DELETE.PW", "{\"seq\":5}").get("success").asBoolean());
+        JsonNode again = api("$JS.API.STREAM.MSG.DELETE.PW", "{\"seq\":99}").get("error");
+        assertEquals(10043, again.get("err_code").asInt());
+        assertEquals("sequence 99 not found", again.get("description").asText());
+        assertEquals(10003, api("$JS.API.STREAM.MSG.DELETE.PW", "{}").get("error").get("err_code").asInt());
+
+        create("{\"name\":\"PF\",\"subjects\":[\"pf.>\"]}");
+        for (int i = 1; i <= 4; i++) {
+            h.publish("pf.x", "m" + i);
+        }
+        api("$JS.API.STREAM.MSG.DELETE.PF", "{\"seq\":1}");
+        api("$JS.API.STREAM.MSG.DELETE.PF", "{\"seq\":3}");
+        assertEquals("no message found", api("$JS.API.STREAM.MSG.DELETE.PF", "{\"seq\":1}").get("error").get("description").asText());
+        assertEquals("sequence 3 not found", api("$JS.API.STREAM.MSG.DELETE.PF", "{\"seq\":3}").get("error").get("description").asText());
+        assertEquals("stream store EOF", api("$JS.API.STREAM.MSG.DELETE.PF", "{\"seq\":9}").get("error").get("description").asText());
+
+        JsonNode rollup = api("$JS.API.STREAM.CREATE.RP", "{\"name\":\"RP\",\"allow_rollup_hdrs\":true,\"deny_purge\":true}");
+        assertEquals("roll-ups require the purge permission", rollup.get("error").get("description").asText());
+    }
 }
