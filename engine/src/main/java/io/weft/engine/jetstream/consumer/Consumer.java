@@ -61,6 +61,7 @@ public final class Consumer implements StreamConsumer {
     long ackFloorC;
     long ackFloorS;
     long lastActiveWall;       // wall nanos of the last delivery (0 = never)
+    long lastAckWall;          // wall nanos of the last acknowledgement (0 = never)
     final TreeMap<Long, Pending> pending = new TreeMap<>();
     final Map<Long, Integer> deliveries = new HashMap<>();
     final TreeSet<Long> redeliver = new TreeSet<>();
@@ -410,6 +411,9 @@ public final class Consumer implements StreamConsumer {
             ObjectNode a = o.putObject("ack_floor");
             a.put("consumer_seq", ackFloorC);
             a.put("stream_seq", ackFloorS);
+            if (lastAckWall > 0) {
+                a.put("last_active", Times.rfc3339(lastAckWall));
+            }
             o.put("num_ack_pending", pending.size());
             o.put("num_redelivered", numRedelivered());
             o.put("num_waiting", waiting.size());
@@ -524,11 +528,23 @@ public final class Consumer implements StreamConsumer {
             }
             case ALL -> {
                 List<Long> done = new ArrayList<>(pending.headMap(sseq, true).keySet());
+                if (done.isEmpty()) {
+                    return;
+                }
                 for (long s : done) {
                     ackedOne(s, pending.remove(s), out);
                 }
+                // nats-server puts the floor of an ack-all consumer on the acknowledged message itself
+                ackFloorS = Math.max(ackFloorS, sseq);
+                ackFloorC = Math.max(ackFloorC, cseq);
+                lastAckWall = wallNanos();
+                if (pending.isEmpty()) {
+                    updateAckFloor();
+                }
+                return;
             }
         }
+        lastAckWall = wallNanos();
         updateAckFloor();
     }
 
