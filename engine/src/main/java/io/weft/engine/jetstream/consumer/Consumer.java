@@ -591,12 +591,9 @@ public final class Consumer implements StreamConsumer {
         if (p == null) {
             return;
         }
-        if (delay > 0) {
-            p.deadline = clock.nanoTime() + delay;
-            redeliver.remove(sseq);
-        } else {
-            redeliver.add(sseq);
-        }
+        // due now (or after the delay): the loop redelivers it, or gives up on it at max_deliver
+        p.deadline = clock.nanoTime() + Math.max(0, delay);
+        redeliver.remove(sseq);
     }
 
     private void term(long sseq, long cseq, String reason, List<Outbound> out) {
