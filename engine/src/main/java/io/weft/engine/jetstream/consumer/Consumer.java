@@ -73,6 +73,7 @@ public final class Consumer implements StreamConsumer {
     private long lastActivityMono;
     private long nextPushHeartbeat;
     private long nextDeliveryAt;    // rate limit / replay original pacing
+    private long earliestDeadline;  // no pending ack falls due before this (may be early, never late)
     private long replayLastTs;
     private long replayLastMono;
     private String fcOutstanding;
@@ -593,6 +594,7 @@ public final class Consumer implements StreamConsumer {
         }
         // due now (or after the delay): the loop redelivers it, or gives up on it at max_deliver
         p.deadline = clock.nanoTime() + Math.max(0, delay);
+        earliestDeadline = Math.min(earliestDeadline, p.deadline);
         redeliver.remove(sseq);
     }
 
@@ -629,12 +631,8 @@ public final class Consumer implements StreamConsumer {
             ackFloorS = lastStreamSeq;
         } else {
             Map.Entry<Long, Pending> first = pending.firstEntry();
-            long minC = Long.MAX_VALUE;
-            for (Pending p : pending.values()) {
-                minC = Math.min(minC, p.cseq);
-            }
             ackFloorS = Math.max(ackFloorS, first.getKey() - 1);
-            ackFloorC = Math.max(ackFloorC, minC - 1);
+            ackFloorC = Math.max(ackFloorC, first.getValue().cseq - 1);
         }
     }
 
@@ -836,7 +834,11 @@ public final class Consumer implements StreamConsumer {
     /** Moves pending messages whose ack wait passed to the redelivery queue; handles max_deliver. */
     private long promoteExpired(long now, List<Outbound> out) {
         if (cfg.ackPolicy() == AckPolicy.NONE || pending.isEmpty()) {
+            earliestDeadline = Long.MAX_VALUE;
             return Long.MAX_VALUE;
+        }
+        if (now < earliestDeadline) {
+            return earliestDeadline; // nothing can be due yet: skip the scan
         }
         long next = Long.MAX_VALUE;
         List<Long> exhausted = null;
@@ -878,6 +880,7 @@ public final class Consumer implements StreamConsumer {
             }
             updateAckFloor();
         }
+        earliestDeadline = next;
         return next;
     }
 
@@ -1134,6 +1137,7 @@ public final class Consumer implements StreamConsumer {
             deliveries.put(s, dc);
             Pending p = pending.get(s);
             long deadline = now + cfg.ackWaitFor(dc);
+            earliestDeadline = Math.min(earliestDeadline, deadline);
             if (p == null) {
                 pending.put(s, new Pending(dseq, deadline, now));
             } else {
