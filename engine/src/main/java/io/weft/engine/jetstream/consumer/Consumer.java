@@ -11,6 +11,7 @@ import io.weft.engine.jetstream.consumer.ConsumerConfig.DeliverPolicy;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalSubscription;
 import io.weft.net.Clock;
+import io.weft.store.CorruptRecordException;
 import io.weft.store.MessageStore;
 import io.weft.store.StoredMessage;
 import io.weft.store.SubjectFilter;
@@ -49,6 +50,8 @@ public final class Consumer implements StreamConsumer {
     private final Clock clock;
     private final ConsumerPersistence persistence;
 
+    /** First sequences of damaged ranges already logged (guarded by lock). */
+    private final TreeSet<Long> reportedCorrupt = new TreeSet<>();
     final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private boolean kicked;
@@ -243,7 +246,7 @@ public final class Consumer implements StreamConsumer {
             MessageStore store = src.store();
             for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
                 long s = it.next().getKey();
-                if (s < firstSeq || store.load(s) == null) {
+                if (s < firstSeq || loadSkippingCorrupt(store, s) == null) {
                     it.remove();
                     deliveries.remove(s);
                     redeliver.remove(s);
@@ -1037,7 +1040,7 @@ public final class Consumer implements StreamConsumer {
                 redeliver.pollFirst();
                 continue;
             }
-            StoredMessage m = store.load(s);
+            StoredMessage m = loadSkippingCorrupt(store, s);
             if (m == null) {
                 redeliver.pollFirst();
                 pending.remove(s);
@@ -1056,7 +1059,7 @@ public final class Consumer implements StreamConsumer {
         }
         while (!lastPerSubject.isEmpty()) {
             long s = lastPerSubject.pollFirst();
-            StoredMessage m = store.load(s);
+            StoredMessage m = loadSkippingCorrupt(store, s);
             if (m != null) {
                 Candidate c = new Candidate();
                 c.msg = m;
@@ -1102,6 +1105,46 @@ public final class Consumer implements StreamConsumer {
         }
     }
 
+    /**
+     * A stored message, or null when it is gone or the store found it damaged: a corrupt record is
+     * never delivered, and it must not stop the consumer from delivering the rest.
+     */
+    private StoredMessage loadSkippingCorrupt(MessageStore store, long seq) throws IOException {
+        try {
+            return store.load(seq);
+        } catch (CorruptRecordException e) {
+            noteCorrupt(e);
+            return null;
+        }
+    }
+
+    /** {@link MessageStore#loadNext} that steps over records the store reports damaged. */
+    private StoredMessage loadNextSkippingCorrupt(MessageStore store, String filter, long from) throws IOException {
+        long seq = from;
+        for (int attempt = 0; attempt < 1024; attempt++) {
+            try {
+                return store.loadNext(filter, seq);
+            } catch (CorruptRecordException e) {
+                noteCorrupt(e);
+                long last = e.corruption().lastSeq();
+                if (last >= seq) {
+                    seq = last + 1;
+                }
+                // otherwise the store has dropped the damaged record from its index: ask again
+            }
+        }
+        return null;
+    }
+
+    /** Logs a damaged range once per consumer; the store has already recorded it for /jsz. */
+    private void noteCorrupt(CorruptRecordException e) {
+        if (reportedCorrupt.add(e.corruption().firstSeq())) {
+            src.log().warn("consumer " + src.streamName() + " > " + name + ": skipping damaged stream record(s) "
+                    + e.corruption().firstSeq() + ".." + e.corruption().lastSeq() + " at " + e.corruption().where()
+                    + ": " + e.corruption().reason());
+        }
+    }
+
     /** The next new message at or after {@link #nextSeq} this consumer wants; with {@code take} advances past it. */
     private StoredMessage nextNew(boolean take) throws IOException {
         long limit = deliverable;
@@ -1110,7 +1153,7 @@ public final class Consumer implements StreamConsumer {
         }
         StoredMessage best = null;
         for (String f : filtersOrAll()) {
-            StoredMessage m = src.store().loadNext(f, nextSeq);
+            StoredMessage m = loadNextSkippingCorrupt(src.store(), f, nextSeq);
             if (m != null && m.seq() <= limit && (best == null || m.seq() < best.seq())) {
                 best = m;
             }
