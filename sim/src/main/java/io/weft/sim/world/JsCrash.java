@@ -169,7 +169,7 @@ public final class JsCrash implements Scenario {
             }
             long cs = rnd.nextLong();
             spawn(w, consumer, finished, () -> consumer(new JsConn(w, consumer, node, clock, new SplittableRandom(cs)),
-                    published, checker));
+                    published, nemesis, checker));
             for (SimClient c : kvClients) {
                 long s = rnd.nextLong();
                 spawn(w, c, finished, () -> kvClient(new JsConn(w, c, node, clock, new SplittableRandom(s)), nemesis,
@@ -285,15 +285,22 @@ public final class JsCrash implements Scenario {
         }
     }
 
-    /** Pulls and acks until the publishers are done and a pull comes back empty. */
-    private void consumer(JsConn c, CountDownLatch published, JsCrashChecker checker) throws Exception {
+    /**
+     * Pulls and acks until the publishers and the nemesis are done and three pulls in a row come
+     * back with only a 404/408 status (the consumer is there and has nothing more to give).
+     */
+    private void consumer(JsConn c, CountDownLatch published, Thread nemesis, JsCrashChecker checker) throws Exception {
         String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
         int empty = 0;
-        while (published.getCount() > 0 || empty < 2) {
+        while (published.getCount() > 0 || nemesis.isAlive() || empty < 3) {
             List<JsConn.Reply> got = c.requestAll(next, null, "{\"batch\":5,\"expires\":10000000}",
                     Duration.ofMillis(12), false);
             int messages = 0;
+            boolean nothing = false;
             for (JsConn.Reply m : got) {
+                if (m.status() == 404 || m.status() == 408) {
+                    nothing = true;
+                }
                 if (m.status() != 0 || m.reply() == null || !m.reply().startsWith("$JS.ACK.")) {
                     continue;
                 }
@@ -303,11 +310,16 @@ public final class JsCrash implements Scenario {
                     continue;
                 }
                 messages++;
-                checker.served("consumer " + CONSUMER, sseq, m.subject(), m.payload());
+                checker.delivered("consumer " + CONSUMER, sseq, m.subject().startsWith("_INBOX.") ? null : m.subject(),
+                        m.payload());
                 c.publish(m.reply(), "+ACK");
             }
-            empty = messages == 0 ? empty + 1 : 0;
+            empty = messages == 0 && nothing ? empty + 1 : 0;
+            if (messages == 0 && !nothing) {
+                c.sleep(1_000_000L); // no answer (server down, consumer not loaded yet): try again soon
+            }
         }
+        checker.consumerDrained();
     }
 
     /** The stream sequence in a {@code $JS.ACK} subject (v1: 9 tokens; v2: 12, with domain and account). */

@@ -41,6 +41,10 @@ import java.util.regex.Pattern;
  * Reorders are counted, not failed: a publish blackholed by a partition may land after the
  * publisher's later ones.
  *
+ * <p><b>Consumer check.</b> The durable pull consumer acks everything it is given and pulls
+ * until it has nothing more after the last fault; every message of the final read must have
+ * been delivered to it at least once (redeliveries are fine).
+ *
  * <p><b>KV check.</b> Reads and compare-and-set writes per key form a keyed register history;
  * it must be linearizable ({@link Linearizability} with {@link KeyedModel} of {@link RegisterModel}).
  * KV files are never damaged at rest (the nemesis aims at the queue stream), so no KV loss is
@@ -66,6 +70,9 @@ public final class JsCrashChecker {
     private final List<String> damage = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
     private int reads;
+    private final java.util.Set<String> consumed = new java.util.HashSet<>();
+    private final List<String> inStream = new ArrayList<>();
+    private boolean drained;
     private long time;
 
     private long tick(long now) {
@@ -98,13 +105,16 @@ public final class JsCrashChecker {
         queue.add(new Op(process, Op.Type.INFO, "enqueue", payload, tick(now)));
     }
 
-    /** A message the server served at {@code seq} ({@code where}: the final read or a consumer). */
+    /**
+     * A message the server served at {@code seq} ({@code where}: the final read or a consumer);
+     * {@code subject} null when the delivery did not carry the original subject.
+     */
     public void served(String where, long seq, String subject, String payload) {
         if (!attempted.containsKey(payload)) {
             failures.add(where + " served seq " + seq + " with payload " + payload + " that no publisher sent");
             return;
         }
-        if (!subjects.get(payload).equals(subject)) {
+        if (subject != null && !subjects.get(payload).equals(subject)) {
             failures.add(where + " served " + payload + " (seq " + seq + ") on subject " + subject + ", published on "
                     + subjects.get(payload));
         }
@@ -114,10 +124,22 @@ public final class JsCrashChecker {
         }
     }
 
+    /** The pull consumer was given {@code payload} at stream sequence {@code seq}. */
+    public void delivered(String where, long seq, String subject, String payload) {
+        served(where, seq, subject, payload);
+        consumed.add(payload);
+    }
+
+    /** The consumer pulled until it had nothing more: every message in the stream must have reached it. */
+    public void consumerDrained() {
+        drained = true;
+    }
+
     /** The final read found {@code payload} at {@code seq} (each sequence read once). */
     public void finalRead(int process, long seq, String subject, String payload, long now) {
         served("final read", seq, subject, payload);
         reads++;
+        inStream.add(payload);
         queue.add(new Op(process, Op.Type.INVOKE, "dequeue", null, tick(now)));
         queue.add(new Op(process, Op.Type.OK, "dequeue", payload, tick(now)));
     }
@@ -211,6 +233,17 @@ public final class JsCrashChecker {
         }
         if (!r.duplicated().isEmpty()) {
             out.add("messages stored more than once: " + r.duplicated());
+        }
+        if (drained) {
+            List<String> missed = new ArrayList<>();
+            for (String p : inStream) {
+                if (!consumed.contains(p)) {
+                    missed.add(p);
+                }
+            }
+            if (!missed.isEmpty()) {
+                out.add("the drained consumer never delivered " + missed.size() + " messages of the stream: " + missed);
+            }
         }
         Linearizability.Result lin = Linearizability.check(new KeyedModel<>(new RegisterModel()), kv);
         if (!lin.linearizable()) {

@@ -100,6 +100,20 @@ class JsCrashTest {
     }
 
     @Test
+    void aDrainedConsumerMustHaveDeliveredEveryStoredMessage() {
+        JsCrashChecker c = twoAcked();
+        c.delivered("consumer", 1, "q.a", "a");
+        c.delivered("consumer", 1, "q.a", "a"); // a redelivery is fine
+        c.consumerDrained();
+        c.finalRead(9, 1, "q.a", "a", 10);
+        c.finalRead(9, 2, "q.b", "b", 11);
+        assertEquals(List.of("the drained consumer never delivered 1 messages of the stream: [b]"), c.check());
+        JsCrashChecker wrong = twoAcked();
+        wrong.delivered("consumer", 2, "q.a", "a");
+        assertTrue(wrong.check().toString().contains("consumer served a at seq 2"), wrong.check().toString());
+    }
+
+    @Test
     void checkerFindsAStaleKvRead() {
         JsCrashChecker c = new JsCrashChecker();
         c.kvInvoke(1, "cas", "k", Arrays.asList(null, "v1"), 1);

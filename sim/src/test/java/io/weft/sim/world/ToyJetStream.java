@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A tiny stand-in for JetStream, just enough of the {@code $JS.API} for scenario {@code js-crash}
  * (stream create, publish with PubAck, KV CAS by {@code Nats-Expected-Last-Subject-Sequence},
- * direct get, stream info, msg get; pulls get a 404), so that the scenario and its checker can be
+ * direct get, stream info, msg get, pulls from an in-memory cursor), so that the scenario and its checker can be
  * tested against known behaviour: each stream is a text log ({@code seq TAB subject TAB payload
  * NL}) on the node's disk, recovered at start by keeping the lines up to the first incomplete one.
  * With {@code syncBeforeAck} it fsyncs before acknowledging (correct under crashes); without, it
@@ -30,6 +30,8 @@ final class ToyJetStream {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Log> logs = new HashMap<>();
     private Account account;
+    private long cursor;
+    private final java.util.TreeSet<Long> pending = new java.util.TreeSet<>();
 
     /** One stream's log: messages by sequence, and the file they are appended to. */
     private final class Log {
@@ -107,6 +109,14 @@ final class ToyJetStream {
             throw new java.io.UncheckedIOException(e);
         }
         account.subscribe("$JS.API.>", null, this::api);
+        account.subscribe("$JS.ACK.Q.work.>", null, (s, r, d, o, h, t) -> {
+            lock.lock();
+            try {
+                pending.remove(Long.parseLong(s.split("\\.")[5]));
+            } finally {
+                lock.unlock();
+            }
+        });
         account.subscribe("q.>", null, (s, r, d, o, h, t) -> publish("Q", s, r, d, o, h, t));
         account.subscribe("$KV.b.>", null, (s, r, d, o, h, t) -> publish("KV_b", s, r, d, o, h, t));
     }
@@ -154,6 +164,25 @@ final class ToyJetStream {
             } else if (subject.startsWith("$JS.API.CONSUMER.DURABLE.CREATE.")) {
                 answer = "{\"type\":\"io.nats.jetstream.api.v1.consumer_create_response\",\"name\":\"work\"}";
             } else if (subject.startsWith("$JS.API.CONSUMER.MSG.NEXT.")) {
+                // deliveries from an in-memory cursor (it restarts at 1 after a crash: redeliveries)
+                Log log = logs.get("Q");
+                // unacked ones first (the client acks at once, so they were lost on the way)
+                int batch = 5;
+                int sent = 0;
+                List<Long> todo = new ArrayList<>(pending);
+                while (log != null && todo.size() < batch && cursor < log.messages.size()) {
+                    todo.add(++cursor);
+                    pending.add(cursor);
+                }
+                for (long seq : todo.subList(0, Math.min(batch, todo.size()))) {
+                    String[] m = log.messages.get((int) seq - 1);
+                    account.publish(reply, "$JS.ACK.Q.work.1." + seq + "." + seq + ".0.0", null,
+                            m[1].getBytes(StandardCharsets.UTF_8));
+                    sent++;
+                }
+                if (sent > 0) {
+                    return;
+                }
                 headers = "NATS/1.0 404 No Messages\r\n\r\n".getBytes(StandardCharsets.UTF_8);
                 answer = "";
             } else if (subject.equals("$JS.API.STREAM.INFO.Q")) {
