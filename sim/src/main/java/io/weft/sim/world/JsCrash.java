@@ -55,26 +55,32 @@ public final class JsCrash implements Scenario {
      * may damage.
      */
     public record Config(int publishers, int messagesPerPublisher, int kvClients, int kvOpsPerClient, int keys,
-                         LongFunction<FaultPlan> plans, Predicate<String> diskTargets, Consumer<SimNode> standIn) {
+                         LongFunction<FaultPlan> plans, Predicate<String> diskTargets, Consumer<SimNode> standIn,
+                         boolean consumer) {
         public static Config defaults() {
             return new Config(3, 12, 2, 8, 2, seed -> FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK),
-                    JsCrash::queueStreamData, null);
+                    JsCrash::queueStreamData, null, true);
+        }
+
+        /** Without the pull consumer (and its checks). */
+        public Config withoutConsumer() {
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, false);
         }
 
         public Config withPlans(LongFunction<FaultPlan> p) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, p, diskTargets, standIn);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, p, diskTargets, standIn, consumer);
         }
 
         public Config withClients(int n) {
-            return new Config(n, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn);
+            return new Config(n, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer);
         }
 
         public Config withMessages(int n) {
-            return new Config(publishers, n, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn);
+            return new Config(publishers, n, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer);
         }
 
         public Config withDiskTargets(Predicate<String> t) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, t, standIn);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, t, standIn, consumer);
         }
 
         /**
@@ -82,7 +88,7 @@ public final class JsCrash implements Scenario {
          * instead (tests check the scenario and its checker against planted behaviour with it).
          */
         public Config withStandIn(Consumer<SimNode> s) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, s);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, s, consumer);
         }
     }
 
@@ -156,7 +162,7 @@ public final class JsCrash implements Scenario {
             createStreams(admin, clock);
             Thread nemesis = new Nemesis(w, node, plan, hosts).diskTargets(config.diskTargets()).start();
             CountDownLatch published = new CountDownLatch(publishers.size());
-            CountDownLatch finished = new CountDownLatch(publishers.size() + 1 + kvClients.size());
+            CountDownLatch finished = new CountDownLatch(publishers.size() + (config.consumer() ? 1 : 0) + kvClients.size());
             for (SimClient c : publishers) {
                 long s = rnd.nextLong();
                 spawn(w, c, finished, () -> {
@@ -168,8 +174,10 @@ public final class JsCrash implements Scenario {
                 });
             }
             long cs = rnd.nextLong();
-            spawn(w, consumer, finished, () -> consumer(new JsConn(w, consumer, node, clock, new SplittableRandom(cs)),
-                    published, nemesis, checker));
+            if (config.consumer()) {
+                spawn(w, consumer, finished, () -> consumer(new JsConn(w, consumer, node, clock,
+                        new SplittableRandom(cs)), published, nemesis, checker));
+            }
             for (SimClient c : kvClients) {
                 long s = rnd.nextLong();
                 spawn(w, c, finished, () -> kvClient(new JsConn(w, c, node, clock, new SplittableRandom(s)), nemesis,
@@ -220,6 +228,9 @@ public final class JsCrash implements Scenario {
         apiUntilOk(admin, clock, "$JS.API.STREAM.CREATE." + KV_STREAM, "{\"name\":\"" + KV_STREAM
                 + "\",\"subjects\":[\"$KV.b.>\"],\"storage\":\"file\",\"num_replicas\":1,\"max_msgs_per_subject\":1,"
                 + "\"discard\":\"new\",\"allow_direct\":true,\"allow_rollup_hdrs\":true,\"deny_delete\":true}");
+        if (!config.consumer()) {
+            return;
+        }
         apiUntilOk(admin, clock, "$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + CONSUMER,
                 "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + CONSUMER
                         + "\",\"ack_policy\":\"explicit\",\"ack_wait\":50000000,\"max_ack_pending\":1000}}");

@@ -224,4 +224,32 @@ class JsCrashTest {
         var small = Scenarios.byName("js-crash", java.util.Map.of("clients", "2", "messages", "5")).orElseThrow();
         assertTrue(small.description().contains("2 publishers"), small.description());
     }
+
+    // ------------------------------------------------------------------ the real JetStream
+
+    /** A quick look at the real server: seeds with their faults, the consumer left out. */
+    @Test
+    void realJetStreamProbe() {
+        JsCrash s = new JsCrash(JsCrash.Config.defaults().withoutConsumer());
+        List<String> failed = new ArrayList<>();
+        long traced = Long.getLong("jscrash.trace", -1);
+        for (long seed = Long.getLong("jscrash.from", 1); seed <= Long.getLong("jscrash.seeds", 20); seed++) {
+            List<String> trace = new ArrayList<>();
+            SimResult r = s.run(seed, seed == traced ? trace::add : null);
+            if (seed == traced) {
+                try {
+                    java.nio.file.Files.write(java.nio.file.Path.of("/tmp/jscrash-" + seed + ".trace"), trace);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            System.out.println(r.line() + " " + FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK) + " "
+                    + r.realNanos() / 1_000_000 + " ms");
+            if (!r.passed()) {
+                failed.add(r.line() + " " + r.failures());
+            }
+        }
+        failed.forEach(f -> System.out.println(f.length() > 3000 ? f.substring(0, 3000) : f));
+        assertEquals(List.of(), failed);
+    }
 }
