@@ -1,14 +1,13 @@
 package io.weft.engine.jetstream;
 
 import io.weft.net.Disk;
+import io.weft.store.FileStore;
+import io.weft.store.FileStoreConfig;
 import io.weft.store.MemoryStore;
 import io.weft.store.MessageStore;
 import java.io.IOException;
 
-/**
- * Memory streams get a {@link MemoryStore}; file streams get the file store. Until the file store
- * lands, file streams are backed by memory too (and so do not survive a restart).
- */
+/** Memory streams get a {@link MemoryStore}; file streams get a {@link FileStore} in their directory. */
 public final class DefaultStoreFactory implements StoreFactory {
     /** nats-server's default block size for streams without limits (8 MiB here). */
     public static final long DEFAULT_BLOCK_SIZE = 8L * 1024 * 1024;
@@ -21,7 +20,7 @@ public final class DefaultStoreFactory implements StoreFactory {
 
     /** True when file streams are really kept on disk. */
     public static boolean durableFileStreams() {
-        return false;
+        return true;
     }
 
     @Override
@@ -30,8 +29,6 @@ public final class DefaultStoreFactory implements StoreFactory {
             return new MemoryStore();
         }
         disk.mkdirs(dir);
-        // the one line to switch when io.weft.store.FileStore lands:
-        // return FileStore.open(disk, dir, new FileStoreConfig(DEFAULT_BLOCK_SIZE, cfg.compressS2()));
-        return new MemoryStore();
+        return FileStore.open(disk, dir, new FileStoreConfig(DEFAULT_BLOCK_SIZE, cfg.compressS2()));
     }
 }

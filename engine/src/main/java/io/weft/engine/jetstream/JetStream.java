@@ -65,9 +65,9 @@ public final class JetStream {
         return new JetStream(server, new DefaultStoreFactory(server.env().disk()), newConsumerManager());
     }
 
-    /** The consumer side. The one line to switch when helper C's Consumers lands. */
+    /** The consumer side. */
     static ConsumerManager newConsumerManager() {
-        return new NoConsumers();
+        return new io.weft.engine.jetstream.consumer.Consumers();
     }
 
     /** {@code <store_dir>/jetstream}; nats-server's default store_dir is {@code <tmp>/nats}. */
