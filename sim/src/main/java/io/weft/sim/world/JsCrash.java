@@ -49,6 +49,8 @@ public final class JsCrash implements Scenario {
     static final String KV_STREAM = "KV_b";
     static final String CONSUMER = "work";
     private static final Duration TIMEOUT = Duration.ofMillis(25);
+    /** How long after the last fault the consumer may take to have nothing more to deliver. */
+    private static final Duration DRAIN_LIMIT = Duration.ofSeconds(2);
 
     /**
      * Workload size, the fault plan per seed, and which files of the node's disk a fault at rest
@@ -303,11 +305,24 @@ public final class JsCrash implements Scenario {
     private void consumer(JsConn c, CountDownLatch published, Thread nemesis, JsCrashChecker checker) throws Exception {
         String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
         int empty = 0;
+        long settledAt = -1;
+        String lastAnswer = "none";
         while (published.getCount() > 0 || nemesis.isAlive() || empty < 3) {
+            if (published.getCount() == 0 && !nemesis.isAlive()) {
+                if (settledAt < 0) {
+                    settledAt = c.now();
+                } else if (c.now() - settledAt > DRAIN_LIMIT.toNanos()) {
+                    checker.fail("consumer " + CONSUMER + " did not drain within " + DRAIN_LIMIT
+                            + " after the last fault; last answer: " + lastAnswer);
+                    return;
+                }
+            }
             List<JsConn.Reply> got = c.requestAll(next, null, "{\"batch\":5,\"expires\":10000000}",
                     Duration.ofMillis(12), false);
             int messages = 0;
             boolean nothing = false;
+            lastAnswer = got.isEmpty() ? "no answer" : got.get(got.size() - 1).headers() == null ? "a message"
+                    : got.get(got.size() - 1).headers().strip();
             for (JsConn.Reply m : got) {
                 if (m.status() == 404 || m.status() == 408) {
                     nothing = true;

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  *   <li>the run damaged a file at rest (bit flip or truncation while the node was down); crashes,
  *       lost unsynced bytes and torn writes never excuse a loss;</li>
  *   <li>the server reported the damage: a server log line at WRN or ERR level containing
- *       "corrupt" (any case) whose sequence range covers the lost message's acked sequence. The
+ *       "corrupt" or "damaged" (any case; weft logs {@code has a damaged record (sequences N..M at
+ *       FILE:OFFSET): REASON} at start-up) whose sequence range covers the lost message's acked sequence. The
  *       range is read as {@code seq N}, {@code seqs N-M}, {@code sequences N..M},
  *       {@code firstSeq=N, lastSeq=M} or {@code [N, M]}; a corruption line naming no sequence (or
  *       sequence 0: "could not be known") covers every sequence.</li>
@@ -147,7 +148,7 @@ public final class JsCrashChecker {
     /** A server log line ({@code "LVL message"}); corruption reports are kept. */
     public void serverLog(String line) {
         if (!(line.startsWith("ERR ") || line.startsWith("WRN ") || line.startsWith("FTL "))
-                || !line.toLowerCase(Locale.ROOT).contains("corrupt")) {
+                || !(line.toLowerCase(Locale.ROOT).contains("corrupt") || line.toLowerCase(Locale.ROOT).contains("damaged"))) {
             return;
         }
         reports.add(line);
