@@ -136,7 +136,12 @@ class JetStreamKillTest {
                 }
                 continue;
             }
-            inflight.add(js.publishAsync(subject, body));
+            try {
+                inflight.add(js.publishAsync(subject, body));
+            } catch (RuntimeException closed) {
+                errors.incrementAndGet(); // the connection died with the server: stop sending
+                break;
+            }
             sent.add(new String[] {subject, payload});
             if (inflight.size() >= 64) {
                 settle(inflight, sent, acked, errors);

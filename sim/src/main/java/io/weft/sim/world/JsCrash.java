@@ -60,7 +60,7 @@ public final class JsCrash implements Scenario {
                          LongFunction<FaultPlan> plans, Predicate<String> diskTargets, Consumer<SimNode> standIn,
                          boolean consumer) {
         public static Config defaults() {
-            return new Config(3, 12, 2, 8, 2, seed -> FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK),
+            return new Config(3, 8, 2, 6, 2, seed -> FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK),
                     JsCrash::queueStreamData, null, true);
         }
 
