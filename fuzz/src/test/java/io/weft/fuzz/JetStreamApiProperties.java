@@ -27,6 +27,7 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.EdgeCasesMode;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -442,6 +443,25 @@ class JetStreamApiProperties {
                 assertEquals(List.of(), c.errors(), "-ERR after " + r);
             }
             assertEquals(List.of(), target.bad(), "server log after " + sent + " requests");
+        }
+        cleanUp();
+        assertSentinelIntact();
+    }
+
+    /**
+     * The request that kills nats-server 2.9.10 (a negative paging offset panics its names
+     * handler): weft must answer it with JSON and stay up. Fails against nats-server.
+     */
+    @Example
+    void aNegativePagingOffsetGetsAnAnswer() throws Exception {
+        try (WireClient c = client()) {
+            request(c, "$JS.API.STREAM.CREATE.F1", "{\"name\":\"F1\",\"subjects\":[\"f.a\"]}");
+            for (String subject : List.of("$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.CONSUMER.NAMES.F1",
+                    "$JS.API.CONSUMER.LIST.F1")) {
+                JsonNode doc = request(c, subject, "{\"offset\":-5}");
+                assertTrue(doc.isObject(), subject + ": " + doc);
+            }
+            assertEquals(List.of(), target.bad(), "server log");
         }
         cleanUp();
         assertSentinelIntact();
