@@ -60,6 +60,8 @@ final class JsConn {
     private boolean connectedOnce;
     /** The reply subject of the request in flight (one at a time per connection). */
     private String current;
+    /** Consumer messages that arrived while no request was open; handed to the next one. */
+    private final List<Reply> late = new ArrayList<>();
     private long next;
 
     JsConn(SimWorld world, SimClient client, SimNode node, SimClock clock, SplittableRandom rnd) {
@@ -83,10 +85,14 @@ final class JsConn {
         lock.lock();
         try {
             // a pull consumer's messages keep their own subject: they belong to the open request
-            List<Reply> l = replies.get(subject.startsWith(prefix) ? subject : current);
+            boolean own = subject.startsWith(prefix);
+            List<Reply> l = replies.get(own ? subject : current);
             if (l != null) {
                 l.add(new Reply(subject, reply, headers, payload));
                 arrived.signalAll();
+            } else if (!own) {
+                // a pull's message that came after its request gave up waiting: still owed an ack
+                late.add(new Reply(subject, reply, headers, payload));
             }
         } finally {
             lock.unlock();
@@ -156,7 +162,10 @@ final class JsConn {
                     break;
                 }
             }
-            return List.copyOf(replies.remove(inbox));
+            List<Reply> got = new ArrayList<>(late);
+            late.clear();
+            got.addAll(replies.remove(inbox));
+            return got;
         } finally {
             lock.unlock();
         }
