@@ -396,7 +396,7 @@ class JetStreamApiProperties {
 
     // ------------------------------------------------------------------ the property
 
-    @Property(tries = 150, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 80, edgeCases = EdgeCasesMode.NONE)
     void everyRequestGetsAJsonAnswerAndTheServerSurvives(@ForAll("requests") List<Request> requests) throws Exception {
         try (WireClient c = client()) {
             // a stream with data and a durable consumer for the fuzzed requests to meet
