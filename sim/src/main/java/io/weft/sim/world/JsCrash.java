@@ -64,6 +64,11 @@ public final class JsCrash implements Scenario {
                     JsCrash::queueStreamData, null, true);
         }
 
+        /** The KV part: how many CAS clients, operations per client, and keys they share. */
+        public Config withKv(int clients, int ops, int keyCount) {
+            return new Config(publishers, messagesPerPublisher, clients, ops, keyCount, plans, diskTargets, standIn, consumer);
+        }
+
         /** Without the pull consumer (and its checks). */
         public Config withoutConsumer() {
             return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, false);

@@ -236,13 +236,17 @@ class JsCrashTest {
     /**
      * A diagnostic, not a CI check (CI runs {@code weft sim run --scenario js-crash --seeds 1..300}):
      * {@code -Djscrash.probe=true [-Djscrash.from=1 -Djscrash.seeds=20 -Djscrash.trace=SEED
-     * -Djscrash.consumer=false]} prints each seed with its fault plan and run time, writes one
+     * -Djscrash.consumer=false -Djscrash.kv=2 -Djscrash.kvops=6 -Djscrash.keys=2 -Djscrash.nofaults=false]} prints each seed with its fault plan and run time, writes one
      * seed's trace to /tmp/jscrash-SEED.trace, and fails listing the failed seeds.
      */
     @Test
     void realJetStreamProbe() {
         org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("jscrash.probe"), "-Djscrash.probe=true to run");
-        JsCrash.Config config = JsCrash.Config.defaults();
+        JsCrash.Config config = JsCrash.Config.defaults().withKv(Integer.getInteger("jscrash.kv", 2),
+                Integer.getInteger("jscrash.kvops", 6), Integer.getInteger("jscrash.keys", 2));
+        if (Boolean.getBoolean("jscrash.nofaults")) {
+            config = config.withPlans(seed -> FaultPlan.none());
+        }
         JsCrash s = new JsCrash(Boolean.parseBoolean(System.getProperty("jscrash.consumer", "true"))
                 ? config : config.withoutConsumer());
         List<String> failed = new ArrayList<>();
