@@ -91,6 +91,8 @@ public final class FileStore implements MessageStore {
     private byte[] wbuf = new byte[WRITE_BUFFER];
     private int wlen;
     private boolean dirDirty;
+    /** Records were written since the last SYNC record. */
+    private boolean unsynced;
     private long lastSeq;
     private long lastTime;
     private long bytes;
@@ -170,6 +172,7 @@ public final class FileStore implements MessageStore {
             }
             byte[] buf = readFully(f, (int) fileSize);
             int n = buf.length;
+            int syncedEnd = last ? syncedEnd(buf) : n;
             int pos = 0;
             while (pos < n) {
                 int len = Records.check(buf, pos, n);
@@ -228,7 +231,7 @@ public final class FileStore implements MessageStore {
                                 lastTime = ts;
                             }
                         }
-                        case Records.END -> {
+                        case Records.END, Records.SYNC -> {
                             for (Damage d : open) {
                                 d.hi = seq + 1;
                             }
@@ -252,29 +255,14 @@ public final class FileStore implements MessageStore {
                     pos += len;
                     continue;
                 }
-                int next = findNext(buf, pos + 1, n);
-                String where = path + ":" + pos;
-                if (next < 0 && last) {
-                    if (len == Records.BAD_CRC && pos + (Records.getInt(buf, pos + 4)) == n) {
-                        // A complete last record with a bad checksum is damage, not a torn write.
-                        Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
-                        long hdrSeq = Records.seq(buf, pos);
-                        d.hi = Records.type(buf, pos) == Records.MSG && hdrSeq == lastSeq + 1 ? hdrSeq + 1 : lastSeq + 1;
-                        lastSeq = Math.max(lastSeq, d.hi - 1);
-                        damages.add(d);
-                        seg.damaged = true;
-                        seg.totalBytes += n - pos;
-                    } else {
-                        truncate(seg, pos);
-                    }
-                    break;
-                }
-                if (next >= 0 && last && allZero(buf, pos, next)) {
-                    // A hole of zeros in the last segment is an unsynced write lost in a crash:
-                    // whatever follows it was never synced either (a sync forces the bytes before it).
+                if (pos >= syncedEnd) {
+                    // Past the last SYNC record of the last segment nothing was ever synced: this is a
+                    // write torn by a crash (or bytes lost before it), not damage. Cut it off.
                     truncate(seg, pos);
                     break;
                 }
+                int next = findNext(buf, pos + 1, n);
+                String where = path + ":" + pos;
                 Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
                 if (next >= 0 && pos + Records.OVERHEAD <= n && Records.getShort(buf, pos) == Records.MAGIC
                         && (Records.getInt(buf, pos + 4) & 0xffffffffL) == next - pos) {
@@ -347,6 +335,28 @@ public final class FileStore implements MessageStore {
         }
     }
 
+    /** The end of the last valid SYNC record in a segment (0 if none). */
+    private static int syncedEnd(byte[] buf) {
+        int n = buf.length;
+        int end = 0;
+        int p = 0;
+        while (p < n) {
+            int len = Records.check(buf, p, n);
+            if (len > 0) {
+                if (Records.type(buf, p) == Records.SYNC) {
+                    end = p + len;
+                }
+                p += len;
+            } else {
+                p = findNext(buf, p + 1, n);
+                if (p < 0) {
+                    break;
+                }
+            }
+        }
+        return end;
+    }
+
     private static int findNext(byte[] buf, int from, int n) {
         int hi = (Records.MAGIC >>> 8) & 0xff;
         int lo = Records.MAGIC & 0xff;
@@ -356,15 +366,6 @@ public final class FileStore implements MessageStore {
             }
         }
         return -1;
-    }
-
-    private static boolean allZero(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void truncate(Segment seg, int pos) throws IOException {
@@ -455,7 +456,7 @@ public final class FileStore implements MessageStore {
         int len = Records.length(subject == null ? 0 : subject.length, headers == null ? 0 : headers.length,
                 data == null ? 0 : data.length);
         if (active.totalBytes > Records.OVERHEAD && active.totalBytes + len > cfg.blockSizeBytes()
-                && type != Records.BASE && type != Records.END) {
+                && type != Records.BASE && type != Records.END && type != Records.SYNC) {
             roll();
         }
         if (wlen + len > wbuf.length) {
@@ -465,6 +466,9 @@ public final class FileStore implements MessageStore {
             }
         }
         long off = active.size + wlen;
+        if (type != Records.SYNC) {
+            unsynced = true;
+        }
         Records.encode(wbuf, wlen, type, flags, seq, ts, subject, headers, data);
         wlen += len;
         active.totalBytes += len;
@@ -489,6 +493,11 @@ public final class FileStore implements MessageStore {
     }
 
     private void syncLocked() throws IOException {
+        if (unsynced) {
+            // marks the durable end of the active segment: damage before it is corruption, after it a torn write
+            writeRecord(Records.SYNC, 0, lastSeq, lastTime, null, null, null);
+            unsynced = false;
+        }
         flush();
         for (Segment s : segments.values()) {
             if (s.dirty) {

@@ -212,6 +212,48 @@ class FileStoreRecoveryTest {
     }
 
     @Test
+    void aDamagedLastDeleteRecordIsReportedNotMistakenForATornWrite() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 3);
+        s.remove(1, false);
+        s.close(); // syncs: a SYNC record now follows the DEL
+        String seg = s.segmentFiles().getLast();
+        int[] del = null;
+        for (int[] r : records(seg)) {
+            if (r[2] == Records.DEL) {
+                del = r;
+            }
+        }
+        assertNotNull(del);
+        disk.flipBit(seg, del[0] + 4, 7); // the length field: the record now runs past the end of the file
+        FileStore r = open(1 << 20);
+        assertEquals(1, r.corruptions().size(), "a deleted message may come back only with a report");
+        assertEquals(3, r.state().lastSeq());
+        assertArrayEquals(payload(3), r.load(3).data());
+    }
+
+    @Test
+    void bytesAfterTheLastSyncAreATornWriteEvenIfGarbage() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 5);
+        s.close();
+        String seg = s.segmentFiles().getLast();
+        int size = disk.bytes(seg).length;
+        // an unsynced write that reached the disk half-way, followed by a fragment of a record
+        var f = disk.open(seg, false);
+        byte[] junk = new byte[100];
+        junk[0] = 0x57;
+        junk[1] = 0x46;
+        junk[50] = 0x57;
+        f.write(java.nio.ByteBuffer.wrap(junk), size);
+        f.force();
+        FileStore r = open(1 << 20);
+        assertEquals(List.of(), r.corruptions());
+        assertEquals(size, disk.bytes(seg).length);
+        assertEquals(5, r.state().msgs());
+    }
+
+    @Test
     void damageInAnOlderSegmentAndItsTruncationAreReported() throws IOException {
         FileStore s = open(2048);
         fill(s, 200);
