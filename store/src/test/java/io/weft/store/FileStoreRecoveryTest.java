@@ -122,7 +122,7 @@ class FileStoreRecoveryTest {
     @Test
     void tornMultiRecordWritesNeverLoseSyncedData() throws IOException {
         Random rnd = new Random(7);
-        for (int round = 0; round < 30; round++) {
+        for (int round = 0; round < 12; round++) {
             MemDisk d = new MemDisk();
             FileStore s = FileStore.open(d, DIR, new FileStoreConfig(64 * 1024, false));
             int synced = 0;
