@@ -84,7 +84,7 @@ class StoreProperties {
         return b;
     }
 
-    @Property(tries = 60)
+    @Property(tries = 50)
     void fileStoreAgreesWithModelThroughCrashes(@ForAll("ops") List<Op> ops,
                                                 @ForAll("blockSizes") int block,
                                                 @ForAll boolean s2,
@@ -251,7 +251,7 @@ class StoreProperties {
      * operations: state, deleted sequences, subjects, loadNext/loadLast with filters, numPending,
      * sequenceAtOrAfter.
      */
-    @Property(tries = 60)
+    @Property(tries = 50)
     void memoryAndFileStoresAnswerAlike(@ForAll("ops") List<Op> ops, @ForAll("blockSizes") int block)
             throws IOException {
         MessageStore mem = new MemoryStore();
@@ -335,7 +335,7 @@ class StoreProperties {
      * CorruptRecordException) and a deleted message never comes back unreported. (With several, two
      * flips at the very end of the last segment, one in its final SYNC record, look like a torn write.)
      */
-    @Property(tries = 80)
+    @Property(tries = 60)
     void bitFlipsAreDetectedAndNeverServed(@ForAll("ops") List<Op> ops, @ForAll("blockSizes") int block,
                                            @ForAll boolean s2, @ForAll long seed,
                                            @ForAll("flipCounts") int flips) throws IOException {
