@@ -33,7 +33,7 @@ public final class FileStore implements MessageStore {
     private static final String SUFFIX = ".blk";
     private static final String TMP = ".tmp";
     private static final int WRITE_BUFFER = 1 << 20;
-    private static final int READ_CHUNK = 256 * 1024;
+    private static final int READ_CHUNK = 64 * 1024;
     /** A wildcard loadNext scans this many sequences before switching to per-subject lookups. */
     private static final int SCAN_BUDGET = 256;
 
@@ -861,47 +861,51 @@ public final class FileStore implements MessageStore {
         }
     }
 
-    /** The bytes of a record, from the write buffer, the read cache, or the file. */
-    private byte[] readRecord(Segment seg, long off, int len) throws IOException {
-        byte[] rec = new byte[len];
+    /** Where {@link #locate} found a record: an array and the record's offset in it. */
+    private byte[] rsrc;
+    private int rbase;
+
+    /** Finds a record's bytes in the write buffer, the read cache, or (reading) the file. */
+    private void locate(Segment seg, long off, int len) throws IOException {
         if (seg == active && off >= active.size) {
-            System.arraycopy(wbuf, (int) (off - active.size), rec, 0, len);
-            return rec;
+            rsrc = wbuf;
+            rbase = (int) (off - active.size);
+            return;
         }
         if (cacheSeg == seg && off >= cacheOff && off + len <= cacheOff + cacheLen) {
-            System.arraycopy(cache, (int) (off - cacheOff), rec, 0, len);
-            return rec;
+            rsrc = cache;
+            rbase = (int) (off - cacheOff);
+            return;
         }
         if (len <= READ_CHUNK / 4) {
-            int want = (int) Math.min(READ_CHUNK, seg.size - off);
-            ByteBuffer bb = ByteBuffer.wrap(cache, 0, Math.max(want, 0));
-            long p = off;
-            while (bb.hasRemaining()) {
-                int r = seg.file.read(bb, p);
-                if (r < 0) {
-                    break;
-                }
-                p += r;
-            }
+            int want = (int) Math.max(0, Math.min(READ_CHUNK, seg.size - off));
+            cacheSeg = null;
+            cacheLen = readAt(seg.file, cache, want, off);
             cacheSeg = seg;
             cacheOff = off;
-            cacheLen = bb.position();
             if (cacheLen >= len) {
-                System.arraycopy(cache, 0, rec, 0, len);
-                return rec;
+                rsrc = cache;
+                rbase = 0;
+                return;
             }
-            cacheSeg = null;
         }
-        ByteBuffer bb = ByteBuffer.wrap(rec);
+        byte[] rec = new byte[len];
+        readAt(seg.file, rec, len, off);
+        rsrc = rec;
+        rbase = 0;
+    }
+
+    private static int readAt(DiskFile f, byte[] dst, int len, long off) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(dst, 0, len);
         long p = off;
         while (bb.hasRemaining()) {
-            int r = seg.file.read(bb, p);
+            int r = f.read(bb, p);
             if (r < 0) {
                 break;
             }
             p += r;
         }
-        return rec;
+        return bb.position();
     }
 
     /** Reads and verifies a live message; a damaged one is recorded, dropped from the index, and thrown. */
@@ -910,29 +914,31 @@ public final class FileStore implements MessageStore {
         int len = index.recordLength(seq);
         Segment seg = segments.get(loc >>> 32);
         long off = loc & 0xffffffffL;
-        byte[] rec = readRecord(seg, off, len);
-        int ok = Records.check(rec, 0, len);
+        locate(seg, off, len);
+        byte[] rec = rsrc;
+        int b = rbase;
+        int ok = Records.check(rec, b, b + len);
         String reason = null;
         if (ok != len) {
             reason = ok < 0 ? Records.reason(ok) : "record length changed";
-        } else if (Records.type(rec, 0) != Records.MSG || Records.seq(rec, 0) != seq) {
+        } else if (Records.type(rec, b) != Records.MSG || Records.seq(rec, b) != seq) {
             reason = "record at index location is not message " + seq;
         }
-        byte[] data = null;
         if (reason == null) {
-            int sl = Records.subjectLength(rec, 0);
-            int hl = Records.headerLength(rec, 0);
-            int dl = Records.dataLength(rec, 0);
-            int p = Records.HEADER + sl + hl;
+            int sl = Records.subjectLength(rec, b);
+            int hl = Records.headerLength(rec, b);
+            int dl = Records.dataLength(rec, b);
+            int p = b + Records.HEADER + sl + hl;
+            byte[] data = null;
             try {
-                data = (Records.flags(rec, 0) & Records.FLAG_S2) != 0 ? S2Block.decompress(rec, p, dl)
+                data = (Records.flags(rec, b) & Records.FLAG_S2) != 0 ? S2Block.decompress(rec, p, dl)
                         : Arrays.copyOfRange(rec, p, p + dl);
             } catch (IOException e) {
                 reason = e.getMessage();
             }
             if (reason == null) {
-                byte[] hdr = Arrays.copyOfRange(rec, Records.HEADER + sl, Records.HEADER + sl + hl);
-                return new StoredMessage(seq, index.subject(seq).subject, hdr, data, Records.timestamp(rec, 0));
+                byte[] hdr = Arrays.copyOfRange(rec, b + Records.HEADER + sl, b + Records.HEADER + sl + hl);
+                return new StoredMessage(seq, index.subject(seq).subject, hdr, data, Records.timestamp(rec, b));
             }
         }
         Corruption c = new Corruption(seq, seq, seg.path + ":" + off, reason);
