@@ -977,8 +977,14 @@ public final class FileStore implements MessageStore {
         lock.lock();
         try {
             ensureOpen();
-            long seq = nextMatching(filter, fromSeq);
-            return seq < 0 ? null : read(seq);
+            for (long seq = nextMatching(filter, fromSeq); seq >= 0; seq = nextMatching(filter, seq + 1)) {
+                try {
+                    return read(seq);
+                } catch (CorruptRecordException e) {
+                    // recorded in corruptions() and dropped from the index: never served, skip it
+                }
+            }
+            return null;
         } finally {
             lock.unlock();
         }
@@ -1021,16 +1027,25 @@ public final class FileStore implements MessageStore {
         lock.lock();
         try {
             ensureOpen();
-            long seq;
-            if (SubjectFilter.isAll(filter)) {
-                seq = index.prevLive(Long.MAX_VALUE / 2);
-            } else {
-                seq = -1;
-                for (SubjectSeqs s : matching(filter)) {
-                    seq = Math.max(seq, s.last());
+            while (true) {
+                long seq;
+                if (SubjectFilter.isAll(filter)) {
+                    seq = index.prevLive(Long.MAX_VALUE / 2);
+                } else {
+                    seq = -1;
+                    for (SubjectSeqs s : matching(filter)) {
+                        seq = Math.max(seq, s.last());
+                    }
+                }
+                if (seq < 0) {
+                    return null;
+                }
+                try {
+                    return read(seq);
+                } catch (CorruptRecordException e) {
+                    // recorded and dropped from the index; the next newest match is the answer
                 }
             }
-            return seq < 0 ? null : read(seq);
         } finally {
             lock.unlock();
         }

@@ -293,17 +293,23 @@ class FileStoreRecoveryTest {
     @Test
     void corruptionFoundOnReadIsRecordedAndNotServed() throws IOException {
         FileStore s = open(1 << 20);
-        fill(s, 5);
+        fill(s, 6);
         s.sync();
         String seg = s.segmentFiles().getFirst();
-        int[] rec = recordOf(seg, 3);
-        disk.flipBit(seg, rec[0] + rec[1] - 6, 1); // while the store is open
+        List<int[]> victims = List.of(recordOf(seg, 3), recordOf(seg, 4), recordOf(seg, 6));
+        for (int[] rec : victims) {
+            disk.flipBit(seg, rec[0] + rec[1] - 6, 1); // while the store is open
+        }
         CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> s.load(3));
         assertEquals(3, e.corruption().firstSeq());
         assertEquals(List.of(e.corruption()), s.corruptions());
         assertThrows(CorruptRecordException.class, () -> s.load(3));
-        assertEquals(4, s.loadNext(null, 3).seq());
-        assertEquals(4, s.state().msgs());
+        assertEquals(5, s.loadNext(null, 3).seq(), "loadNext records and skips a record found damaged");
+        assertEquals(2, s.corruptions().size());
+        assertEquals(4, s.corruptions().get(1).firstSeq());
+        assertEquals(5, s.loadLast(null).seq(), "loadLast too");
+        assertEquals(3, s.corruptions().size());
+        assertEquals(3, s.state().msgs());
     }
 
     @Test
