@@ -61,6 +61,7 @@ public final class Consumer implements StreamConsumer {
     long ackFloorC;
     long ackFloorS;
     long lastActiveWall;       // wall nanos of the last delivery (0 = never)
+    long lastAckWall;          // wall nanos of the last acknowledgement (0 = never)
     final TreeMap<Long, Pending> pending = new TreeMap<>();
     final Map<Long, Integer> deliveries = new HashMap<>();
     final TreeSet<Long> redeliver = new TreeSet<>();
@@ -72,6 +73,7 @@ public final class Consumer implements StreamConsumer {
     private long lastActivityMono;
     private long nextPushHeartbeat;
     private long nextDeliveryAt;    // rate limit / replay original pacing
+    private long earliestDeadline;  // no pending ack falls due before this (may be early, never late)
     private long replayLastTs;
     private long replayLastMono;
     private String fcOutstanding;
@@ -410,6 +412,9 @@ public final class Consumer implements StreamConsumer {
             ObjectNode a = o.putObject("ack_floor");
             a.put("consumer_seq", ackFloorC);
             a.put("stream_seq", ackFloorS);
+            if (lastAckWall > 0) {
+                a.put("last_active", Times.rfc3339(lastAckWall));
+            }
             o.put("num_ack_pending", pending.size());
             o.put("num_redelivered", numRedelivered());
             o.put("num_waiting", waiting.size());
@@ -524,11 +529,23 @@ public final class Consumer implements StreamConsumer {
             }
             case ALL -> {
                 List<Long> done = new ArrayList<>(pending.headMap(sseq, true).keySet());
+                if (done.isEmpty()) {
+                    return;
+                }
                 for (long s : done) {
                     ackedOne(s, pending.remove(s), out);
                 }
+                // nats-server puts the floor of an ack-all consumer on the acknowledged message itself
+                ackFloorS = Math.max(ackFloorS, sseq);
+                ackFloorC = Math.max(ackFloorC, cseq);
+                lastAckWall = wallNanos();
+                if (pending.isEmpty()) {
+                    updateAckFloor();
+                }
+                return;
             }
         }
+        lastAckWall = wallNanos();
         updateAckFloor();
     }
 
@@ -575,12 +592,10 @@ public final class Consumer implements StreamConsumer {
         if (p == null) {
             return;
         }
-        if (delay > 0) {
-            p.deadline = clock.nanoTime() + delay;
-            redeliver.remove(sseq);
-        } else {
-            redeliver.add(sseq);
-        }
+        // due now (or after the delay): the loop redelivers it, or gives up on it at max_deliver
+        p.deadline = clock.nanoTime() + Math.max(0, delay);
+        earliestDeadline = Math.min(earliestDeadline, p.deadline);
+        redeliver.remove(sseq);
     }
 
     private void term(long sseq, long cseq, String reason, List<Outbound> out) {
@@ -616,12 +631,8 @@ public final class Consumer implements StreamConsumer {
             ackFloorS = lastStreamSeq;
         } else {
             Map.Entry<Long, Pending> first = pending.firstEntry();
-            long minC = Long.MAX_VALUE;
-            for (Pending p : pending.values()) {
-                minC = Math.min(minC, p.cseq);
-            }
             ackFloorS = Math.max(ackFloorS, first.getKey() - 1);
-            ackFloorC = Math.max(ackFloorC, minC - 1);
+            ackFloorC = Math.max(ackFloorC, first.getValue().cseq - 1);
         }
     }
 
@@ -823,7 +834,11 @@ public final class Consumer implements StreamConsumer {
     /** Moves pending messages whose ack wait passed to the redelivery queue; handles max_deliver. */
     private long promoteExpired(long now, List<Outbound> out) {
         if (cfg.ackPolicy() == AckPolicy.NONE || pending.isEmpty()) {
+            earliestDeadline = Long.MAX_VALUE;
             return Long.MAX_VALUE;
+        }
+        if (now < earliestDeadline) {
+            return earliestDeadline; // nothing can be due yet: skip the scan
         }
         long next = Long.MAX_VALUE;
         List<Long> exhausted = null;
@@ -865,6 +880,7 @@ public final class Consumer implements StreamConsumer {
             }
             updateAckFloor();
         }
+        earliestDeadline = next;
         return next;
     }
 
@@ -1121,6 +1137,7 @@ public final class Consumer implements StreamConsumer {
             deliveries.put(s, dc);
             Pending p = pending.get(s);
             long deadline = now + cfg.ackWaitFor(dc);
+            earliestDeadline = Math.min(earliestDeadline, deadline);
             if (p == null) {
                 pending.put(s, new Pending(dseq, deadline, now));
             } else {
