@@ -32,6 +32,11 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class FileStore implements MessageStore {
     private static final String SUFFIX = ".blk";
     private static final String TMP = ".tmp";
+    /** Durable high-water mark, rewritten and forced at the end of every sync. */
+    private static final String CHECKPOINT = "checkpoint";
+    private static final int CP_MAGIC = 0x57464350; // "WFCP"
+    private static final int CP_SLOT = 64;
+    private static final int CP_LEN = 48;
     private static final int WRITE_BUFFER = 1 << 20;
     private static final int READ_CHUNK = 64 * 1024;
     /** A wildcard loadNext scans this many sequences before switching to per-subject lookups. */
@@ -91,6 +96,10 @@ public final class FileStore implements MessageStore {
     private byte[] wbuf = new byte[WRITE_BUFFER];
     private int wlen;
     private boolean dirDirty;
+    private DiskFile checkpoint;
+    private long cpGeneration;
+    /** Something was forced since the checkpoint was last written. */
+    private boolean cpStale;
     /** Records were written since the last SYNC record. */
     private boolean unsynced;
     private long lastSeq;
@@ -139,8 +148,53 @@ public final class FileStore implements MessageStore {
         }
     }
 
+    /** The newest valid checkpoint slot: {generation, lastSeq, lastTime, activeId, syncedLen}, or null. */
+    private long[] readCheckpoint() throws IOException {
+        String path = dir + "/" + CHECKPOINT;
+        boolean existed = disk.exists(path);
+        checkpoint = disk.open(path, true);
+        if (!existed) {
+            dirDirty = true;
+            return null;
+        }
+        byte[] b = readFully(checkpoint, (int) Math.min(checkpoint.size(), 2 * CP_SLOT));
+        long[] best = null;
+        for (int slot = 0; slot + CP_LEN <= b.length; slot += CP_SLOT) {
+            if (Records.getInt(b, slot) != CP_MAGIC || Records.crc(b, slot, CP_LEN - 4) != Records.getInt(b, slot + CP_LEN - 4)) {
+                continue;
+            }
+            long[] v = new long[5];
+            for (int i = 0; i < 5; i++) {
+                v[i] = Records.getLong(b, slot + 4 + 8 * i);
+            }
+            if (best == null || v[0] > best[0]) {
+                best = v;
+            }
+        }
+        if (best != null) {
+            cpGeneration = best[0];
+        }
+        return best;
+    }
+
+    /** Writes the next checkpoint slot and forces it (after the segments it describes were forced). */
+    private void writeCheckpoint() throws IOException {
+        byte[] b = new byte[CP_LEN];
+        cpGeneration++;
+        Records.putInt(b, 0, CP_MAGIC);
+        long[] v = {cpGeneration, lastSeq, lastTime, active.id, active.size};
+        for (int i = 0; i < 5; i++) {
+            Records.putLong(b, 4 + 8 * i, v[i]);
+        }
+        Records.putInt(b, CP_LEN - 4, Records.crc(b, 0, CP_LEN - 4));
+        checkpoint.write(ByteBuffer.wrap(b), (cpGeneration & 1) * CP_SLOT);
+        checkpoint.force();
+        cpStale = false;
+    }
+
     private void recover() throws IOException {
         disk.mkdirs(dir);
+        long[] cp = readCheckpoint();
         List<Long> ids = new ArrayList<>();
         for (String name : disk.list(dir)) {
             if (name.endsWith(TMP)) {
@@ -173,6 +227,11 @@ public final class FileStore implements MessageStore {
             byte[] buf = readFully(f, (int) fileSize);
             int n = buf.length;
             int syncedEnd = last ? syncedEnd(buf) : n;
+            boolean cpSegment = cp != null && cp[3] == id;
+            if (cpSegment) {
+                // bytes the last sync forced are never a torn write
+                syncedEnd = (int) Math.max(syncedEnd, Math.min(cp[4], n));
+            }
             int pos = 0;
             while (pos < n) {
                 int len = Records.check(buf, pos, n);
@@ -276,6 +335,25 @@ public final class FileStore implements MessageStore {
                 pos = stop;
             }
             seg.size = last ? seg.file.size() : n;
+            if (cpSegment && n < cp[4]) {
+                Damage d = new Damage(seg, path + ":" + n, "segment truncated: " + n + " of " + cp[4]
+                        + " synced bytes left", lastSeq);
+                damages.add(d);
+                open.add(d);
+                seg.damaged = true;
+            }
+        }
+        if (cp != null && cp[1] > lastSeq) {
+            // synced sequences are missing: report them and never reuse them
+            if (open.isEmpty()) {
+                Damage d = new Damage(segments.isEmpty() ? null : segments.lastEntry().getValue(),
+                        dir + "/" + CHECKPOINT, "sequences up to the synced high-water mark " + cp[1] + " are missing",
+                        lastSeq);
+                damages.add(d);
+                open.add(d);
+            }
+            lastSeq = cp[1];
+            lastTime = cp[2];
         }
         for (Damage d : open) {
             d.hi = lastSeq + 1;
@@ -294,11 +372,15 @@ public final class FileStore implements MessageStore {
         }
         Arrays.sort(dels);
         for (Damage d : damages) {
-            d.seg.damaged = false;
+            if (d.seg != null) {
+                d.seg.damaged = false;
+            }
         }
         for (Damage d : damages) {
             if (d.hi - d.lo > 1 << 20) {
-                d.seg.damaged = true;
+                if (d.seg != null) {
+                    d.seg.damaged = true;
+                }
                 Corruption c = new Corruption(d.lo + 1, d.hi - 1, d.where, d.reason);
                 corruptions.add(c);
                 corruptBySeq.put(c.firstSeq(), c);
@@ -326,7 +408,9 @@ public final class FileStore implements MessageStore {
             if (first == 0 && d.hi > d.lo + 1) {
                 continue; // only deleted messages were damaged (an erase torn by a crash, say)
             }
-            d.seg.damaged = true;
+            if (d.seg != null) {
+                d.seg.damaged = true;
+            }
             Corruption c = new Corruption(first, lastBad, d.where, d.reason);
             corruptions.add(c);
             if (first > 0) {
@@ -494,6 +578,7 @@ public final class FileStore implements MessageStore {
 
     private void syncLocked() throws IOException {
         if (unsynced) {
+            cpStale = true;
             // marks the durable end of the active segment: damage before it is corruption, after it a torn write
             writeRecord(Records.SYNC, 0, lastSeq, lastTime, null, null, null);
             unsynced = false;
@@ -503,11 +588,15 @@ public final class FileStore implements MessageStore {
             if (s.dirty) {
                 s.file.force();
                 s.dirty = false;
+                cpStale = true;
             }
         }
         if (dirDirty) {
             disk.syncDir(dir);
             dirDirty = false;
+        }
+        if (cpStale) {
+            writeCheckpoint();
         }
     }
 
@@ -1193,6 +1282,7 @@ public final class FileStore implements MessageStore {
             for (Segment s : segments.values()) {
                 s.file.close();
             }
+            checkpoint.close();
             closed = true;
             wlen = 0;
             TreeSet<String> names = new TreeSet<>(disk.list(dir));
@@ -1222,6 +1312,7 @@ public final class FileStore implements MessageStore {
                 for (Segment s : segments.values()) {
                     s.file.close();
                 }
+                checkpoint.close();
             }
         } finally {
             lock.unlock();

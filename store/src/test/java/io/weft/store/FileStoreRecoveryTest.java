@@ -106,16 +106,20 @@ class FileStoreRecoveryTest {
         fill(s, 20);
         s.close();
         String seg = s.segmentFiles().getLast();
+        byte[] before = disk.bytes(seg);
         int[] last = recordOf(seg, 20);
-        disk.cut(seg, last[0] + last[1] / 2);
+        // a write after the last sync that reached the disk half-way: half a record
+        var f = disk.open(seg, false);
+        f.write(java.nio.ByteBuffer.wrap(before, last[0], last[1] / 2), before.length);
+        f.force();
         FileStore r = open(1 << 20);
-        assertEquals(19, r.state().lastSeq());
+        assertEquals(20, r.state().lastSeq());
         assertEquals(List.of(), r.corruptions());
-        assertEquals(last[0], disk.bytes(seg).length, "the torn bytes are cut off");
-        assertEquals(20, r.append("after", null, payload(20), 1));
+        assertEquals(before.length, disk.bytes(seg).length, "the torn bytes are cut off");
+        assertEquals(21, r.append("after", null, payload(21), 1));
         r.close();
         FileStore again = open(1 << 20);
-        assertEquals("after", again.load(20).subject());
+        assertEquals("after", again.load(21).subject());
         assertEquals(List.of(), again.corruptions());
     }
 
@@ -251,6 +255,56 @@ class FileStoreRecoveryTest {
         assertEquals(List.of(), r.corruptions());
         assertEquals(size, disk.bytes(seg).length);
         assertEquals(5, r.state().msgs());
+    }
+
+    @Test
+    void truncatingTheActiveSegmentAtRestIsReportedAndSequencesAreNotReused() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 10);
+        s.sync();
+        fill(s, 2); // unsynced: may go
+        s.sync();
+        s.close();
+        String seg = s.segmentFiles().getLast();
+        int[] r8 = recordOf(seg, 8);
+        disk.cut(seg, r8[0]); // exactly at a record boundary: the scan alone sees a clean file
+        FileStore r = open(1 << 20);
+        assertEquals(1, r.corruptions().size(), r.corruptions().toString());
+        Corruption c = r.corruptions().getFirst();
+        assertEquals(8, c.firstSeq());
+        assertEquals(12, c.lastSeq());
+        assertTrue(c.reason().contains("truncated"), c.reason());
+        assertEquals(12, r.state().lastSeq());
+        assertThrows(CorruptRecordException.class, () -> r.load(9));
+        assertEquals(13, r.append("after", null, payload(13), 13), "no acknowledged sequence is reused");
+        assertArrayEquals(payload(7), r.load(7).data());
+    }
+
+    @Test
+    void losingEverySegmentFileIsReported() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 4);
+        s.close();
+        for (String f : s.segmentFiles()) {
+            disk.delete(f);
+        }
+        FileStore r = open(1 << 20);
+        assertEquals(1, r.corruptions().size());
+        assertEquals(1, r.corruptions().getFirst().firstSeq());
+        assertEquals(4, r.corruptions().getFirst().lastSeq());
+        assertEquals(5, r.append("x", null, payload(5), 5));
+    }
+
+    @Test
+    void aCrashBeforeTheCheckpointIsWrittenIsNoFalseAlarm() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 5);
+        s.sync();
+        fill(s, 5);
+        disk.crash(new Random(1)); // the unsynced tail may be torn: still no report
+        FileStore r = open(1 << 20);
+        assertEquals(List.of(), r.corruptions());
+        assertTrue(r.state().lastSeq() >= 5);
     }
 
     @Test
