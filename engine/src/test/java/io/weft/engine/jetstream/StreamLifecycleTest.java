@@ -151,4 +151,32 @@ class StreamLifecycleTest {
                 + "\"description\":\"JetStream not enabled for account\"},\"total\":0,\"offset\":0,\"limit\":0,\"streams\":null}",
                 got.poll(5, java.util.concurrent.TimeUnit.SECONDS));
     }
+
+    @Test
+    void reloadEnablingAnAccountServesItsApi() throws Exception {
+        Path store = h.storeDir;
+        h.close();
+        h = new JsHarness(store, o -> {
+            o.auth.accounts.put("$G", new io.weft.engine.auth.AccountConfig("$G", true));
+            o.auth.accounts.put("B", new io.weft.engine.auth.AccountConfig("B", false));
+        });
+        io.weft.engine.server.Account b = h.server.account("B");
+        java.util.concurrent.LinkedBlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        b.subscribe("_B.>", null, (subject, reply, data, off, hdrLen, totalLen) ->
+                got.add(new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8)));
+        b.publish("$JS.API.INFO", "_B.1", null, new byte[0]);
+        assertTrue(got.poll(5, java.util.concurrent.TimeUnit.SECONDS).contains("10039"));
+
+        io.weft.engine.ServerOptions next = h.server.options().copy();
+        next.auth = new io.weft.engine.auth.AuthConfig();
+        next.auth.accounts.put("$G", new io.weft.engine.auth.AccountConfig("$G", true));
+        next.auth.accounts.put("B", new io.weft.engine.auth.AccountConfig("B", true));
+        h.server.reload(next);
+        b.publish("$JS.API.INFO", "_B.2", null, new byte[0]);
+        String info = got.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(info.startsWith("{\"type\":\"io.nats.jetstream.api.v1.account_info_response\",\"memory\":0"), info);
+        b.publish("$JS.API.STREAM.CREATE.BS", "_B.3", null, "{\"name\":\"BS\"}".getBytes(StandardCharsets.UTF_8));
+        assertTrue(got.poll(5, java.util.concurrent.TimeUnit.SECONDS).contains("\"did_create\":true"));
+        assertNotNull(h.js().account("B").stream("BS"));
+    }
 }
