@@ -53,7 +53,9 @@ class JnatsTrafficTest {
         Map<String, List<TrafficProxy.Frame>> byCall = new LinkedHashMap<>();
         try (JsServer server = JsServer.start("");
              TrafficProxy proxy = new TrafficProxy(server.port());
-             Connection nc = Nats.connect(Clients.options(server.server).server(proxy.url())
+             // only the proxy in the server list (Options.server() adds to the list, which jnats shuffles)
+             Connection nc = Nats.connect(io.nats.client.Options.builder().server(proxy.url()).noReconnect()
+                     .noRandomize().connectionTimeout(Duration.ofSeconds(5))
                      .errorListener(new Clients.RecordingErrors()).build())) {
             KeyValueManagement kvm = nc.keyValueManagement();
             ObjectStoreManagement osm = nc.objectStoreManagement();
@@ -120,6 +122,7 @@ class JnatsTrafficTest {
                 Thread.sleep(30); // let the proxy see the last replies under this label
             }
             proxy.mark("done");
+            assertTrue(proxy.frames().size() > 50, "the client talked through the proxy: " + proxy.frames().size());
             for (String name : calls.keySet()) {
                 byCall.put(name, proxy.frames(name));
             }
