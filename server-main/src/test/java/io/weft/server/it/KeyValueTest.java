@@ -278,6 +278,49 @@ class KeyValueTest {
         assertEquals(Integer.toString(4 * perClient), counter.get("n").getValueAsString());
     }
 
+    /** A key that exists never reads as missing while another client overwrites it. */
+    @Test
+    void getNeverMissesAKeyThatIsBeingOverwritten() throws Exception {
+        for (StorageType storage : List.of(StorageType.File, StorageType.Memory)) {
+            String name = bucket("overwrite_" + storage);
+            nc.keyValueManagement().create(KeyValueConfiguration.builder().name(name).maxHistoryPerKey(1)
+                    .storageType(storage).build());
+            KeyValue kv = nc.keyValue(name);
+            kv.put("n", "0");
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicInteger puts = new AtomicInteger();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try (Connection c = Clients.connect(server.server)) {
+                    KeyValue w = c.keyValue(name);
+                    while (!stop.get()) {
+                        w.put("n", Integer.toString(puts.incrementAndGet()));
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            int misses = 0;
+            int reads = 600;
+            long lastSeen = 0;
+            try {
+                for (int i = 0; i < reads; i++) {
+                    KeyValueEntry e = kv.get("n");
+                    if (e == null) {
+                        misses++;
+                        continue;
+                    }
+                    assertTrue(e.getRevision() >= lastSeen, "revisions never go back: " + e.getRevision() + " after " + lastSeen);
+                    lastSeen = e.getRevision();
+                }
+            } finally {
+                stop.set(true);
+                writer.join(10_000);
+            }
+            assertEquals(0, misses, storage + ": kv.get returned null for an existing key " + misses + " times in " + reads
+                    + " reads during " + puts.get() + " concurrent puts");
+        }
+    }
+
     @Test
     void deletePurgeKeysAndHistory() throws Exception {
         KeyValue kv = create(bucket("hist"), 10);
