@@ -44,7 +44,8 @@ final class JsApiExchange implements AutoCloseable {
             "metadata", "consumer_limits", "discard_new_per_subject", "filter_subjects", "did_create", "pause_until",
             "paused", "pause_remaining", "priority_groups", "priority_policy", "priority_timeout", "allow_msg_ttl",
             "subject_delete_marker_ttl", "allow_atomic", "allow_msg_counter", "allow_msg_schedules",
-            "persist_mode", "mirror_direct", "sealed_sources", "num_subjects_deleted");
+            "persist_mode", "mirror_direct", "sealed_sources", "num_subjects_deleted", "name", "reserved_memory",
+            "reserved_storage");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -333,6 +334,28 @@ final class JsApiExchange implements AutoCloseable {
         } catch (IOException e) {
             return candidate;
         }
+    }
+
+    /** The normalised reply text with these keys removed at any depth of its JSON. */
+    static String withoutKeys(String normalised, Set<String> keys) {
+        int at = normalised.indexOf('{');
+        if (at < 0) {
+            return normalised;
+        }
+        try {
+            JsonNode node = JSON.readTree(normalised.substring(at));
+            dropKeys(node, keys);
+            return normalised.substring(0, at) + node;
+        } catch (IOException e) {
+            return normalised;
+        }
+    }
+
+    private static void dropKeys(JsonNode node, Set<String> keys) {
+        if (node.isObject()) {
+            ((ObjectNode) node).remove(keys);
+        }
+        node.forEach(child -> dropKeys(child, keys));
     }
 
     private static void prune(JsonNode ref, JsonNode cand) {
