@@ -258,9 +258,9 @@ class JetStreamDifferentialTest {
                         s(r(API + "STREAM.PURGE.PU", "{\"filter\":\"pu.0\"}"),
                                 r(API + "STREAM.PURGE.PU", "{\"filter\":\"pu.1\",\"keep\":1}"),
                                 r(API + "STREAM.PURGE.PU", "{\"seq\":9}"),
-                                r(API + "STREAM.INFO.PU", ""),
+                                r(API + "STREAM.INFO.PU", "").ignoring("num_subjects"), // 2.9.10: stale subject count
                                 r(API + "STREAM.PURGE.PU", "{\"keep\":1}"),
-                                r(API + "STREAM.INFO.PU", ""),
+                                r(API + "STREAM.INFO.PU", "").ignoring("num_subjects"), // 2.9.10: stale subject count
                                 r(API + "STREAM.PURGE.PU", "{\"seq\":5,\"keep\":1}"),
                                 r(API + "STREAM.PURGE.PU", "{bad"),
                                 r(API + "STREAM.PURGE.PU", ""),
@@ -494,7 +494,8 @@ class JetStreamDifferentialTest {
             String step = i < tc.steps().size() ? tc.steps().get(i).toString() : "(after the last step)";
             String l = i < left.size() ? left.get(i) : "(nothing)";
             String r = i < right.size() ? right.get(i) : "(nothing)";
-            sb.append(String.format(" %s %-2d %s%n", l.equals(r) ? " " : "!", i, step));
+            boolean same = l.equals(r) || l.startsWith("(not compared: ") && r.startsWith("(not compared: ");
+            sb.append(String.format(" %s %-2d %s%n", same ? " " : "!", i, step));
             if (l.equals(r)) {
                 sb.append("        ").append(l).append('\n');
             } else {
