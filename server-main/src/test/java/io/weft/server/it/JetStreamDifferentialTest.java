@@ -266,6 +266,10 @@ class JetStreamDifferentialTest {
                                 r(API + "STREAM.PURGE.PU", ""),
                                 r(API + "STREAM.INFO.PU", "").ignoring("num_subjects"), // 2.9.10: stale subject count
                                 r("pu.0", "after purge")))),
+                c("purge wildcard filter, filter with seq", concat(s(createMem("PX", "px.>")), publishes("px.a.", 6), publishes("px.b.", 3),
+                        s(r(API + "STREAM.PURGE.PX", "{\"filter\":\"px.b.*\"}"), r(API + "STREAM.INFO.PX", ""),
+                                r(API + "STREAM.PURGE.PX", "{\"filter\":\"px.a.>\",\"seq\":4}"), r(API + "STREAM.INFO.PX", ""),
+                                r(API + "STREAM.PURGE.PX", "{\"filter\":\"px.*.1\",\"keep\":0}"), r(API + "STREAM.INFO.PX", "")))),
                 c("purge filter with wildcard", concat(s(createMem("PW", "pw.>")), publishes("pw.a.", 6),
                         s(r(API + "STREAM.PURGE.PW", "{\"filter\":\"pw.a.*\",\"keep\":2}"), r(API + "STREAM.INFO.PW", "")))),
 
