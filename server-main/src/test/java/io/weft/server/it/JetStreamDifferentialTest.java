@@ -140,6 +140,9 @@ class JetStreamDifferentialTest {
                 // ---- stream create ----
                 c("create memory stream", createMem("ORDERS", "orders.>")),
                 c("create file stream", createFile("FILES", "files.*")),
+                c("byte accounting, file and memory", createFile("BF", "bf.*"), createMem("BM", "bm.*"),
+                        r("bf.a", "12345"), h("bf.b", "X-A: 1\r\n", "678"), r("bm.a", "12345"), h("bm.b", "X-A: 1\r\n", "678"),
+                        r(API + "STREAM.INFO.BF", ""), r(API + "STREAM.INFO.BM", ""), r(API + "INFO", "")),
                 c("create with all common options", create("FULL", "{\"name\":\"FULL\",\"subjects\":[\"full.>\"],"
                         + "\"retention\":\"limits\",\"max_consumers\":5,\"max_msgs\":100,\"max_bytes\":100000,"
                         + "\"max_age\":3600000000000,\"max_msgs_per_subject\":3,\"max_msg_size\":1000,\"storage\":\"file\","
