@@ -75,11 +75,17 @@ final class JsApiExchange implements AutoCloseable {
     }
 
     static JsApiExchange open(int port) throws IOException {
+        return open(port, "");
+    }
+
+    /** As {@link #open(int)}, with extra CONNECT fields (e.g. {@code "user":"a","pass":"b"}; empty for none). */
+    static JsApiExchange open(int port, String extraConnectFields) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         s.setTcpNoDelay(true);
         JsApiExchange x = new JsApiExchange(s);
-        x.send(("CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\"no_responders\":true}\r\n"
+        String extra = extraConnectFields.isEmpty() ? "" : "," + extraConnectFields;
+        x.send(("CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\"no_responders\":true" + extra + "}\r\n"
                 + "SUB " + INBOX + ".> 1\r\nPING\r\n").getBytes(StandardCharsets.US_ASCII));
         if (!x.awaitPong(Duration.ofSeconds(10))) {
             throw new IOException("no PONG from port " + port + "; got " + x.bufText());
