@@ -124,7 +124,7 @@ final class JsApiExchange implements AutoCloseable {
             for (Iterator<Reply> it = pending.iterator(); it.hasNext(); ) {
                 Reply r = it.next();
                 // a JetStream delivery (pull or push to our inbox) keeps the stream subject, so any
-                // message that is not on another request's inbox belongs to this one
+                // message that is not on another request's inbox (or awaited by prefix) belongs to this one
                 if (r.subject().equals(reply) || !r.subject().startsWith(INBOX + ".")) {
                     it.remove();
                     return r;
@@ -136,6 +136,25 @@ final class JsApiExchange implements AutoCloseable {
                     return null;
                 }
             }
+        }
+    }
+
+    /** Waits for a message (not a request's reply) whose subject starts with {@code prefix}; null when none came. */
+    Reply awaitMessage(String prefix, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            for (Iterator<Reply> it = pending.iterator(); it.hasNext(); ) {
+                Reply r = it.next();
+                if (r.subject().startsWith(prefix)) {
+                    it.remove();
+                    return r;
+                }
+            }
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return null;
+            }
+            readSome((int) Math.max(1, Math.min(left, 200)));
         }
     }
 
