@@ -458,6 +458,53 @@ class JetStreamApiTest {
     }
 
     @Test
+    void interestRetentionKeepsMessagesUntilEveryConsumerAcked() throws Exception {
+        String name = unique("INTR");
+        jsm.addStream(StreamConfiguration.builder().name(name).subjects(name + ".*")
+                .retentionPolicy(RetentionPolicy.Interest).storageType(StorageType.File).build());
+        jsm.addOrUpdateConsumer(name, ConsumerConfiguration.builder().durable("a").ackPolicy(AckPolicy.Explicit).build());
+        jsm.addOrUpdateConsumer(name, ConsumerConfiguration.builder().durable("b").ackPolicy(AckPolicy.Explicit).build());
+        for (int i = 0; i < 3; i++) {
+            js.publish(name + ".x", b("i" + i));
+        }
+        for (Message m : js.subscribe(null, PullSubscribeOptions.bind(name, "a")).fetch(3, Duration.ofSeconds(3))) {
+            m.ackSync(Duration.ofSeconds(5));
+        }
+        Clients.settle();
+        assertEquals(3, jsm.getStreamInfo(name).getStreamState().getMsgCount(), "b has not acked yet");
+        for (Message m : js.subscribe(null, PullSubscribeOptions.bind(name, "b")).fetch(3, Duration.ofSeconds(3))) {
+            m.ackSync(Duration.ofSeconds(5));
+        }
+        assertTrue(Clients.await(() -> {
+            try {
+                return jsm.getStreamInfo(name).getStreamState().getMsgCount() == 0;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }), "acked by every consumer: removed");
+    }
+
+    @Test
+    void maxAgeExpiresMessagesInFileAndMemoryStreams() throws Exception {
+        for (StorageType storage : List.of(StorageType.File, StorageType.Memory)) {
+            String name = unique("AGE");
+            jsm.addStream(StreamConfiguration.builder().name(name).subjects(name + ".*").maxAge(Duration.ofMillis(1000))
+                    .storageType(storage).build());
+            js.publish(name + ".a", b("old"));
+            assertEquals(1, jsm.getStreamInfo(name).getStreamState().getMsgCount());
+            assertTrue(Clients.await(() -> {
+                try {
+                    return jsm.getStreamInfo(name).getStreamState().getMsgCount() == 0;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, Duration.ofSeconds(6)), storage + ": expired after max_age");
+            assertEquals(2, js.publish(name + ".a", b("new")).getSeqno());
+            assertEquals(2, jsm.getStreamInfo(name).getStreamState().getFirstSequence());
+        }
+    }
+
+    @Test
     void accountInfoCountsStreamsAndConsumers() throws Exception {
         try (JsServer own = JsServer.start(""); Connection c = Clients.connect(own.server)) {
             JetStreamManagement m = c.jetStreamManagement();
