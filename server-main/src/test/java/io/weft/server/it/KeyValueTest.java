@@ -258,6 +258,7 @@ class KeyValueTest {
                         KeyValue k = conn.keyValue(counter.getBucketName());
                         for (int i = 0; i < perClient; ) {
                             KeyValueEntry cur = k.get("n");
+                            assertNotNull(cur, "kv.get returned null for the existing key n during concurrent updates");
                             try {
                                 k.update("n", b(Long.toString(Long.parseLong(cur.getValueAsString()) + 1)), cur.getRevision());
                                 i++;
