@@ -118,6 +118,11 @@ public final class FileStore implements MessageStore {
     }
 
     /** Opens (creating it if needed) the store in {@code dir}, recovering its indexes from the segment files. */
+    @Override
+    public long sizeOf(String subject, int headerLength, int dataLength) {
+        return StoredMessage.fileRecordSize(subject, headerLength, dataLength);
+    }
+
     public static FileStore open(Disk disk, String dir, FileStoreConfig cfg) throws IOException {
         FileStore fs = new FileStore(disk, dir, cfg == null ? FileStoreConfig.defaults() : cfg);
         fs.recover();
@@ -255,7 +260,7 @@ public final class FileStore implements MessageStore {
                                 if ((Records.flags(buf, pos) & Records.FLAG_S2) != 0) {
                                     dataLen = S2Block.decodedLength(buf, off, dataLen);
                                 }
-                                int msize = (int) StoredMessage.recordSize(subject, Records.headerLength(buf, pos), dataLen);
+                                int msize = (int) StoredMessage.fileRecordSize(subject, Records.headerLength(buf, pos), dataLen);
                                 indexMessage(seg, seq, pos, len, msize, ts, subject);
                             }
                             if (seq > lastSeq) {
@@ -632,7 +637,7 @@ public final class FileStore implements MessageStore {
             active.sawMessage(seq);
             lastSeq = seq;
             lastTime = timestampNanos;
-            indexMessage(active, seq, off, len, (int) StoredMessage.recordSize(subject, hdr.length, payload.length),
+            indexMessage(active, seq, off, len, (int) StoredMessage.fileRecordSize(subject, hdr.length, payload.length),
                     timestampNanos, subject);
             return seq;
         } finally {

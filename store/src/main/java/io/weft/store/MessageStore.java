@@ -54,6 +54,15 @@ public interface MessageStore extends Closeable {
      */
     long purge(String filter, long upToSeq, long keep) throws IOException;
 
+    /**
+     * The bytes one message counts for in {@link StoreState#bytes()} and stream limits. The
+     * default is the memory store's accounting; the file store counts its record overhead as
+     * nats-server's file store does, so limits and account usage match it.
+     */
+    default long sizeOf(String subject, int headerLength, int dataLength) {
+        return StoredMessage.recordSize(subject, headerLength, dataLength);
+    }
+
     /** Current counters. Cheap (no scan). */
     StoreState state();
 

@@ -17,7 +17,16 @@ public record StoredMessage(long seq, String subject, byte[] headers, byte[] dat
         return recordSize(subject, headers.length, data.length);
     }
 
-    /** nats-server counts a message as subject + headers + data + 16 bytes of per-record bookkeeping. */
+    /**
+     * nats-server's file store counts a record's fixed fields too: 4 (length) + 8 (seq) + 8 (time)
+     * + 2 (subject length) + subject + [4 (header length) + headers] + data + 8 (hash).
+     */
+    public static long fileRecordSize(String subject, int headerLength, int dataLength) {
+        long base = 22L + subject.length() + dataLength + 8;
+        return headerLength == 0 ? base : base + 4 + headerLength;
+    }
+
+    /** nats-server's memory store counts a message as subject + headers + data + 16 bytes of bookkeeping. */
     public static long recordSize(String subject, int headerLength, int dataLength) {
         return (long) subject.length() + headerLength + dataLength + 16;
     }

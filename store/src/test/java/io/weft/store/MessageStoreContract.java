@@ -66,8 +66,7 @@ abstract class MessageStoreContract {
         assertNull(store.load(0));
         assertNull(store.load(4));
         StoreState st = store.state();
-        long bytes = StoredMessage.recordSize("foo.a", hdr.length, 3) + StoredMessage.recordSize("foo.b", 0, 3)
-                + StoredMessage.recordSize("bar", 0, 0);
+        long bytes = store.sizeOf("foo.a", hdr.length, 3) + store.sizeOf("foo.b", 0, 3) + store.sizeOf("bar", 0, 0);
         assertEquals(new StoreState(3, bytes, 1, 100, 3, 300, 3, 0), st);
     }
 

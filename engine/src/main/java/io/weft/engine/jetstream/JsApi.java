@@ -742,22 +742,27 @@ final class JsApi {
             status(r, 404, "Message Not Found");
             return;
         }
-        Headers h = new Headers();
-        if (m.headers().length > 0) {
-            try {
-                Headers orig = Headers.parse(m.headers());
-                for (int i = 0; i < orig.size(); i++) {
-                    h.add(orig.keyAt(i), orig.valueAt(i));
-                }
-            } catch (RuntimeException ignored) {
-                // stored headers that do not parse are not repeated
-            }
+        // the stored header block goes out byte for byte (as nats-server does), then the stream's own
+        String added = "Nats-Stream: " + s.name() + "\r\nNats-Subject: " + m.subject() + "\r\nNats-Sequence: "
+                + m.seq() + "\r\nNats-Time-Stamp: " + JsTime.format(m.timestampNanos()) + "\r\n\r\n";
+        byte[] stored = m.headers();
+        byte[] head;
+        int keep = stored.length;
+        if (keep >= 4 && stored[keep - 2] == '\r' && stored[keep - 1] == '\n'
+                && stored[keep - 4] == '\r' && stored[keep - 3] == '\n') {
+            keep -= 2;
+        } else {
+            keep = 0; // absent or not a complete block: start a fresh one
         }
-        h.add("Nats-Stream", s.name());
-        h.add("Nats-Subject", m.subject());
-        h.add("Nats-Sequence", Long.toString(m.seq()));
-        h.add("Nats-Time-Stamp", JsTime.format(m.timestampNanos()));
-        r.account().publish(r.reply(), null, h.toBytes(), m.data());
+        byte[] tail = added.getBytes(StandardCharsets.UTF_8);
+        if (keep > 0) {
+            head = new byte[keep + tail.length];
+            System.arraycopy(stored, 0, head, 0, keep);
+            System.arraycopy(tail, 0, head, keep, tail.length);
+        } else {
+            head = ("NATS/1.0\r\n" + added).getBytes(StandardCharsets.UTF_8);
+        }
+        r.account().publish(r.reply(), null, head, m.data());
     }
 
     private void status(Request r, int code, String text) {

@@ -460,7 +460,7 @@ public final class Stream implements ConsumerSource {
                 }
             }
         }
-        long size = StoredMessage.recordSize(storeSubject, m.hdr().length, m.data().length);
+        long size = store.sizeOf(storeSubject, m.hdr().length, m.data().length);
         if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
             r.reply = errorAck(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
             return r;
