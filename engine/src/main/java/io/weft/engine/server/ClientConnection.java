@@ -317,17 +317,20 @@ public final class ClientConnection implements ProtocolHandler {
         Account acc = account;
         SublistResult<Subscription> result = acc.sublist.match(subject);
         int delivered = 0;
-        for (Subscription sub : result.plainSubs()) {
-            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
+        // indexed loops: no iterator objects per message (the lists are random access)
+        List<Subscription> plain = result.plainSubs();
+        for (int i = 0, n = plain.size(); i < n; i++) {
+            if (plain.get(i).deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
                 delivered++;
             }
         }
-        for (List<Subscription> group : result.queueGroups()) {
-            if (deliverToGroup(group, subject, reply, data, off, hdrLen, totalLen)) {
+        List<List<Subscription>> groups = result.queueGroups();
+        for (int i = 0, n = groups.size(); i < n; i++) {
+            if (deliverToGroup(groups.get(i), subject, reply, data, off, hdrLen, totalLen)) {
                 delivered++;
             }
         }
-        if (delivered == 0 && result.plainSubs().isEmpty() && result.queueGroups().isEmpty()
+        if (delivered == 0 && plain.isEmpty() && groups.isEmpty()
                 && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply);
         }

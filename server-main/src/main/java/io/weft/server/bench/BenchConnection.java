@@ -156,6 +156,21 @@ public final class BenchConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes {@code bytes[0, len)}, already-encoded protocol (e.g. many copies of one PUB), after
+     * whatever is buffered. The publisher of the throughput scenarios uses it so that the load
+     * generator spends its CPU on the socket, not on encoding the same message again.
+     */
+    public void writeRaw(byte[] bytes, int len) throws IOException {
+        writeLock.lock();
+        try {
+            writeOut();
+            out.write(bytes, 0, len);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** A PUB written to the socket at once (requests, acks). */
     public void publishNow(String subject, String reply, byte[] payload) throws IOException {
         writeLock.lock();

@@ -352,13 +352,19 @@ public final class Compare {
         if (server.equals(NATS)) {
             cmd.addAll(List.of(natsBinary, "-c", conf.toString()));
         } else {
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.add("--add-opens");
-            cmd.add("java.base/java.lang=ALL-UNNAMED");
+            List<String> jvm = new ArrayList<>(List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED"));
             if (!weftJvmOpts.isBlank()) {
-                cmd.addAll(List.of(weftJvmOpts.trim().split("\\s+")));
+                jvm.addAll(List.of(weftJvmOpts.trim().split("\\s+")));
             }
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.weft.server.Main", "serve", "-c", conf.toString()));
+            jvm.addAll(List.of("-cp", "\"" + System.getProperty("java.class.path") + "\"", "io.weft.server.Main", "serve",
+                    "-c", "\"" + conf + "\""));
+            // An argument file keeps "io.weft.server.Main" out of the visible command line, so that a
+            // `weft --signal` without a pid run elsewhere on the machine (tests do) never picks this server.
+            Path argFile = Files.createTempFile("weft-compare-args-", ".txt");
+            Files.writeString(argFile, String.join("\n", jvm) + "\n");
+            argFile.toFile().deleteOnExit();
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.add("@" + argFile);
         }
         Path log = Files.createTempFile("weft-compare-" + server + "-", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
