@@ -38,6 +38,12 @@ public final class ServerOptions {
     public long jetstreamMaxMemory = -1;
     public long jetstreamMaxStore = -1;
     public String jetstreamDomain = "";
+    /**
+     * {@code jetstream { sync_interval }}: null (the default) syncs each publish batch before its
+     * acks are sent; zero ({@code always}) syncs every message; a duration syncs on a timer and acks
+     * before the data is durable.
+     */
+    public Duration jetstreamSyncInterval = null;
 
     public boolean debug = false;
     public boolean trace = false;
@@ -75,6 +81,7 @@ public final class ServerOptions {
         o.jetstreamMaxMemory = jetstreamMaxMemory;
         o.jetstreamMaxStore = jetstreamMaxStore;
         o.jetstreamDomain = jetstreamDomain;
+        o.jetstreamSyncInterval = jetstreamSyncInterval;
         o.debug = debug;
         o.trace = trace;
         o.logTime = logTime;

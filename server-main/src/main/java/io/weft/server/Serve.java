@@ -90,8 +90,9 @@ final class Serve {
                     return 1;
                 }
             }
-            log.warn("JetStream was requested but this build does not serve the JetStream API yet;"
-                    + " running Core NATS only (store directory: " + (opts.storeDir.isEmpty() ? "<none>" : opts.storeDir) + ")");
+            if (mapped.jetstreamSyncInterval() != null) {
+                opts.jetstreamSyncInterval = mapped.jetstreamSyncInterval();
+            }
         }
         // before listening, as nats-server does, so whoever sees the port open also finds the pid
         // file and can signal the server (a HUP or USR2 arriving before the handlers would be
@@ -106,7 +107,8 @@ final class Serve {
                 monitor.start();
             }
         } catch (IOException e) {
-            log.fatal("Error listening on port: " + e.getMessage());
+            log.fatal((server.jetStream() == null && opts.jetstream ? "Can't start JetStream or listen: " : "Error listening on port: ")
+                    + e.getMessage());
             server.shutdown();
             removePid(opts);
             return 1;

@@ -2,6 +2,7 @@ package io.weft.engine.monitor;
 
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.protocol.ConnectOptions;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.ClientConnection;
@@ -76,8 +77,12 @@ public final class Monitor {
         Map<String, Long> reqs = new TreeMap<>();
         requests.forEach((k, v) -> reqs.put(k, v.sum()));
         SublistStats subs = totalStats();
+        JetStream jet = server.jetStream();
         Varz.JetStreamVarz js = opts.jetstream
-                ? new Varz.JetStreamVarz(jetStreamConfig(opts), new Jsz.Stats(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0)))
+                ? new Varz.JetStreamVarz(jetStreamConfig(opts), jet == null
+                        ? new Jsz.Stats(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0))
+                        : new Jsz.Stats(jet.used(true), jet.used(false), 0, 0, jet.accounts().size(), 0,
+                                new Jsz.Api(jet.apiTotal(), jet.apiErrors())))
                 : Varz.JetStreamVarz.DISABLED;
         return new Varz(
                 server.serverId(),
@@ -419,8 +424,17 @@ public final class Monitor {
         return Healthz.OK;
     }
 
-    /** {@code /jsz}: JetStream usage (zero until JetStream exists), or the "disabled" document. */
+    /** {@code /jsz}: JetStream usage, or the "disabled" document. */
     public Jsz jsz() {
+        return jsz(null, false, false, false, false);
+    }
+
+    /**
+     * {@code /jsz} with details: {@code accounts} lists accounts, {@code streams} also their streams,
+     * {@code consumers} also the consumers, {@code config} adds stream configs; {@code acc} keeps one
+     * account. As in nats-server, each detail flag implies the ones before it.
+     */
+    public Jsz jsz(String acc, boolean accounts, boolean streams, boolean consumers, boolean config) {
         ServerOptions opts = server.options();
         String nowText = GoFormat.time(now());
         Jsz.Api api = new Jsz.Api(0, 0);
@@ -428,12 +442,23 @@ public final class Monitor {
             return new Jsz(server.serverId(), nowText, true, new Jsz.Config(0, 0, "", ""), 0, 0, 0, 0, 0, 0, api,
                     0, 0, 0, 0);
         }
-        return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), 0, 0, 0, 0, 0, 0, api, 0, 0, 0, 0);
+        JetStream js = server.jetStream();
+        if (js == null) {
+            return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), 0, 0, 0, 0, 0, 0, api, 0, 0, 0, 0);
+        }
+        JetStream.Totals t = js.totals();
+        boolean withAccounts = accounts || streams || consumers || (acc != null && !acc.isEmpty());
+        List<Jsz.AccountDetail> details = withAccounts
+                ? js.accountDetails(acc, streams || consumers, consumers, config) : List.of();
+        return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), t.memory(), t.storage(), 0, 0,
+                js.accounts().size(), 0, new Jsz.Api(js.apiTotal(), js.apiErrors()), t.streams(), t.consumers(),
+                t.messages(), t.bytes(), details);
     }
 
-    private static Jsz.Config jetStreamConfig(ServerOptions opts) {
+    private Jsz.Config jetStreamConfig(ServerOptions opts) {
+        JetStream js = server.jetStream();
         return new Jsz.Config(Math.max(0, opts.jetstreamMaxMemory), Math.max(0, opts.jetstreamMaxStore),
-                nz(opts.storeDir), nz(opts.jetstreamDomain));
+                js != null ? js.storeDir() : nz(opts.storeDir), nz(opts.jetstreamDomain));
     }
 
     private static <T> List<T> nullIfEmpty(List<T> list) {

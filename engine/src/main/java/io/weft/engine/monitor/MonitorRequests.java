@@ -79,7 +79,8 @@ public final class MonitorRequests {
                     }
                     q.getInt("offset", 0);
                     q.getInt("limit", 0);
-                    doc = monitor.jsz();
+                    doc = monitor.jsz(q.get("acc"), q.getBool("accounts"), q.getBool("streams"),
+                            q.getBool("consumers"), q.getBool("config"));
                 }
                 case "/healthz" -> {
                     monitor.countRequest(counted);

@@ -78,9 +78,31 @@ public final class Account {
         return publish(subject, reply, data, 0, hdrLen, hdrLen + payLen);
     }
 
+    /**
+     * Delivers a message to the subscribers of {@code routeSubject} while showing them
+     * {@code shownSubject} in the MSG line, as JetStream does when it hands a stream message to a
+     * consumer's deliver subject or a pull request's reply subject.
+     */
+    public int deliverAs(String routeSubject, String shownSubject, String reply, byte[] headers, byte[] payload) {
+        int hdrLen = headers == null ? 0 : headers.length;
+        int payLen = payload == null ? 0 : payload.length;
+        byte[] data = new byte[hdrLen + payLen];
+        if (hdrLen > 0) {
+            System.arraycopy(headers, 0, data, 0, hdrLen);
+        }
+        if (payLen > 0) {
+            System.arraycopy(payload, 0, data, hdrLen, payLen);
+        }
+        return route(routeSubject, shownSubject, reply, data, 0, hdrLen, hdrLen + payLen);
+    }
+
     /** As {@link #publish(String, String, byte[], byte[])} over a buffer slice laid out as a message. */
     public int publish(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen) {
-        SublistResult<Subscription> result = sublist.match(subject);
+        return route(subject, subject, reply, data, off, hdrLen, totalLen);
+    }
+
+    private int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen) {
+        SublistResult<Subscription> result = sublist.match(routeSubject);
         int delivered = 0;
         for (Subscription sub : result.plainSubs()) {
             if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, null)) {

@@ -4,6 +4,7 @@ import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.Authenticator;
 import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.protocol.ByteSink;
 import io.weft.engine.protocol.ProtocolEncoder;
 import io.weft.engine.protocol.ServerInfo;
@@ -62,6 +63,7 @@ public final class Server {
     private volatile boolean lameDuck;
     private volatile long startMillis;
     private volatile long configLoadMillis;
+    private volatile JetStream jetStream;
 
     public Server(Env env, ServerOptions options, ServerLog log) {
         this.env = env;
@@ -79,6 +81,12 @@ public final class Server {
         ServerOptions opts = options;
         startMillis = env.clock().currentTimeMillis();
         configLoadMillis = startMillis;
+        if (opts.jetstream) {
+            // before listening, as nats-server: the first client already finds its streams
+            JetStream js = JetStream.create(this);
+            js.start();
+            jetStream = js;
+        }
         listener = env.network().listen(opts.host, opts.port);
         running = true;
         log.notice("Listening for client connections on " + hostPort(opts.host, listener.port()));
@@ -109,6 +117,10 @@ public final class Server {
         }
         for (ClientConnection c : new ArrayList<>(clients.values())) {
             c.close("Server Shutdown");
+        }
+        JetStream js = jetStream;
+        if (js != null) {
+            js.shutdown();
         }
         log.notice("Server Exiting..");
         stopped.countDown();
@@ -334,10 +346,16 @@ public final class Server {
 
     /**
      * Whether INFO may announce JetStream: only once this server answers the $JS API, so that
-     * clients do not try it and time out. Not yet, whatever {@code -js} says.
+     * clients do not try it and time out.
      */
-    private static boolean jetstreamServed() {
-        return false;
+    private boolean jetstreamServed() {
+        JetStream js = jetStream;
+        return js != null && js.isRunning();
+    }
+
+    /** This server's JetStream, or null when it is off (or not started yet). */
+    public JetStream jetStream() {
+        return jetStream;
     }
 
     /** The runtime as INFO's and /varz's {@code go} field report it. */

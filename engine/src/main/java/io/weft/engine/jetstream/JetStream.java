@@ -1,0 +1,420 @@
+package io.weft.engine.jetstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.engine.ServerLog;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.monitor.GoJson;
+import io.weft.engine.monitor.Jsz;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.Server;
+import io.weft.net.Disk;
+import io.weft.net.Env;
+import io.weft.store.Corruption;
+import io.weft.store.MessageStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * JetStream on one server: the enabled accounts with their streams, the $JS API, the store
+ * directory and recovery. One per {@link Server} when {@code options.jetstream}.
+ *
+ * <p>Layout: {@code <store_dir>/jetstream/<account>/streams/<stream>/meta.json} (config, CRC32C)
+ * and {@code .../msgs/} for the stream's message store; consumers keep state under
+ * {@code .../obs/<consumer>/}. Memory streams keep nothing on disk.
+ */
+public final class JetStream {
+    private final Server server;
+    private final Env env;
+    private final ServerLog log;
+    private final ServerOptions options;
+    private final StoreFactory storeFactory;
+    private final ConsumerManager consumerManager;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final GoJson goJson = new GoJson();
+    private final JsApi api;
+    private final String root;
+    private final ConcurrentSkipListMap<String, JsAccount> accounts = new ConcurrentSkipListMap<>();
+    /** Serialises stream create/update/delete so name and subject checks see a stable set. */
+    final ReentrantLock adminLock = new ReentrantLock();
+    final AtomicLong apiTotal = new AtomicLong();
+    final AtomicLong apiErrors = new AtomicLong();
+    private volatile boolean running;
+
+    public JetStream(Server server, StoreFactory storeFactory, ConsumerManager consumerManager) {
+        this.server = server;
+        this.env = server.env();
+        this.log = server.log();
+        this.options = server.options();
+        this.storeFactory = storeFactory;
+        this.consumerManager = consumerManager;
+        this.root = storeRoot(options);
+        this.api = new JsApi(this);
+    }
+
+    /** The JetStream of {@code server}, with the default store factory and consumer manager. */
+    public static JetStream create(Server server) {
+        return new JetStream(server, new DefaultStoreFactory(server.env().disk()), newConsumerManager());
+    }
+
+    /** The consumer side. */
+    static ConsumerManager newConsumerManager() {
+        return new io.weft.engine.jetstream.consumer.Consumers();
+    }
+
+    /** {@code <store_dir>/jetstream}; nats-server's default store_dir is {@code <tmp>/nats}. */
+    public static String storeRoot(ServerOptions o) {
+        String base = o.storeDir == null || o.storeDir.isEmpty()
+                ? System.getProperty("java.io.tmpdir") + "/nats" : o.storeDir;
+        while (base.length() > 1 && base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base + "/jetstream";
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Creates the store directory, enables accounts, recovers streams, and starts the API. */
+    public void start() throws IOException {
+        log.notice("Starting JetStream");
+        log.notice("---------------- JETSTREAM ----------------");
+        log.notice("  Max Memory:      " + size(options.jetstreamMaxMemory));
+        log.notice("  Max Storage:     " + size(options.jetstreamMaxStore));
+        log.notice("  Store Directory: \"" + root + "\"");
+        if (!options.jetstreamDomain.isEmpty()) {
+            log.notice("  Domain:          " + options.jetstreamDomain);
+        }
+        Duration si = options.jetstreamSyncInterval;
+        log.notice("  Sync:            " + (si == null ? "every publish batch (group commit)"
+                : si.isZero() ? "always (every message)" : "every " + si));
+        log.notice("-------------------------------------------");
+        env.disk().mkdirs(root);
+        for (Account a : enabledAccounts()) {
+            accounts.put(a.name(), new JsAccount(this, a, JsAccount.Limits.UNLIMITED));
+        }
+        running = true;
+        for (JsAccount jsa : accounts.values()) {
+            recover(jsa);
+        }
+        api.start();
+    }
+
+    private List<Account> enabledAccounts() {
+        List<Account> out = new ArrayList<>();
+        boolean any = false;
+        for (AccountConfig ac : options.auth.accounts.values()) {
+            if (ac.jetstream()) {
+                out.add(server.account(ac.name()));
+                any = true;
+            }
+        }
+        AccountConfig g = options.auth.accounts.get(Account.GLOBAL);
+        if (g == null && !any) {
+            out.add(server.account(Account.GLOBAL));
+        }
+        return out;
+    }
+
+    /** Stops every stream (data stays on disk) and the API. */
+    public void shutdown() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        api.stop();
+        for (JsAccount jsa : accounts.values()) {
+            for (Stream s : jsa.streams()) {
+                s.stop(false);
+            }
+        }
+        log.notice("JetStream shut down");
+    }
+
+    private void recover(JsAccount jsa) {
+        String streamsDir = accountDir(jsa.account().name()) + "/streams";
+        Disk disk = env.disk();
+        if (!disk.exists(streamsDir)) {
+            return;
+        }
+        List<String> names;
+        try {
+            names = disk.list(streamsDir);
+        } catch (IOException e) {
+            log.error("JetStream cannot list " + streamsDir + ": " + e.getMessage());
+            return;
+        }
+        for (String n : names) {
+            String dir = streamsDir + "/" + n;
+            if (!disk.exists(dir + "/" + StreamMeta.FILE)) {
+                continue;
+            }
+            String label = "'" + jsa.account().name() + " > " + n + "'";
+            log.notice("  Starting restore for stream " + label);
+            long t0 = env.clock().nanoTime();
+            try {
+                StreamMeta.Contents meta = StreamMeta.read(disk, dir, mapper);
+                StreamConfig cfg = meta.config().withDefaults();
+                MessageStore store = storeFactory.open(cfg, dir + "/msgs");
+                Stream s = new Stream(this, jsa, cfg, meta.createdNanos(), dir, store);
+                for (Corruption c : store.corruptions()) {
+                    log.error("JetStream stream " + label + " has a damaged record (sequences " + c.firstSeq()
+                            + ".." + c.lastSeq() + " at " + c.where() + "): " + c.reason());
+                }
+                jsa.put(s);
+                s.start();
+                try {
+                    consumerManager.recover(s);
+                } catch (IOException | RuntimeException e) {
+                    log.error("JetStream stream " + label + ": consumers not recovered: " + e.getMessage());
+                }
+                log.notice("  Restored " + s.state().msgs() + " messages for stream " + label);
+                long ms = (env.clock().nanoTime() - t0) / 1_000_000;
+                log.debug("  Restore of stream " + label + " took " + ms + "ms");
+            } catch (IOException | RuntimeException e) {
+                log.warn("  Error recreating stream " + label + ": " + e.getMessage());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ streams
+
+    String accountDir(String account) {
+        return root + "/" + account;
+    }
+
+    String streamDir(String account, String stream) {
+        return accountDir(account) + "/streams/" + stream;
+    }
+
+    /** Creates, persists and starts a stream (the caller checked config and limits). */
+    Stream createStream(JsAccount jsa, StreamConfig cfg) throws IOException {
+        long created = env.clock().currentTimeMillis() * 1_000_000L;
+        String dir = null;
+        if (!cfg.memoryStorage()) {
+            dir = streamDir(jsa.account().name(), cfg.name());
+            env.disk().mkdirs(dir);
+            StreamMeta.write(env.disk(), dir, cfg, created, mapper);
+            env.disk().syncDir(accountDir(jsa.account().name()) + "/streams");
+        }
+        MessageStore store = storeFactory.open(cfg, dir == null ? null : dir + "/msgs");
+        Stream s = new Stream(this, jsa, cfg, created, dir, store);
+        s.start();
+        jsa.put(s);
+        return s;
+    }
+
+    void persistConfig(Stream s) throws IOException {
+        if (s.dir() != null) {
+            StreamMeta.write(env.disk(), s.dir(), s.config(), s.createdNanos(), mapper);
+        }
+    }
+
+    void deleteStream(JsAccount jsa, Stream s) throws IOException {
+        jsa.remove(s);
+        s.stop(true);
+        if (s.dir() != null) {
+            deleteTree(s.dir());
+            env.disk().syncDir(accountDir(jsa.account().name()) + "/streams");
+        }
+    }
+
+    private void deleteTree(String path) throws IOException {
+        Disk disk = env.disk();
+        if (!disk.exists(path)) {
+            return;
+        }
+        List<String> children;
+        try {
+            children = disk.list(path);
+        } catch (IOException e) {
+            children = List.of();
+        }
+        for (String c : children) {
+            deleteTree(path + "/" + c);
+        }
+        disk.delete(path);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    public JsAccount account(String name) {
+        return accounts.get(name);
+    }
+
+    public Collection<JsAccount> accounts() {
+        return accounts.values();
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    public Server server() {
+        return server;
+    }
+
+    public Env env() {
+        return env;
+    }
+
+    public ServerLog log() {
+        return log;
+    }
+
+    public ServerOptions options() {
+        return options;
+    }
+
+    public String storeDir() {
+        return root;
+    }
+
+    public String domain() {
+        return options.jetstreamDomain == null ? "" : options.jetstreamDomain;
+    }
+
+    /** {@code jetstream { sync_interval }}: null = sync each batch before acking, zero = every message. */
+    public Duration syncInterval() {
+        return options.jetstreamSyncInterval;
+    }
+
+    long maxMemory() {
+        return options.jetstreamMaxMemory;
+    }
+
+    long maxStore() {
+        return options.jetstreamMaxStore;
+    }
+
+    /** Bytes in memory streams (memory true) or file streams, over all accounts. */
+    public long used(boolean memory) {
+        long n = 0;
+        for (JsAccount a : accounts.values()) {
+            n += a.used(memory);
+        }
+        return n;
+    }
+
+    public long apiTotal() {
+        return apiTotal.get();
+    }
+
+    public long apiErrors() {
+        return apiErrors.get();
+    }
+
+    public ConsumerManager consumerManager() {
+        return consumerManager;
+    }
+
+    JsApi api() {
+        return api;
+    }
+
+    ObjectMapper mapper() {
+        return mapper;
+    }
+
+    JsonNode readJson(byte[] body) throws JsApiException {
+        try {
+            JsonNode n = mapper.readTree(body);
+            if (n == null || n.isMissingNode()) {
+                throw JsErrors.INVALID_JSON.exception();
+            }
+            return n;
+        } catch (IOException e) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+    }
+
+    /** Compact JSON with Go's escaping. */
+    byte[] json(Object node) {
+        return goJson.compact(node).getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String size(long bytes) {
+        if (bytes < 0) {
+            return "unlimited";
+        }
+        String[] units = {"B", "KB", "MB", "GB", "TB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + " B" : String.format("%.2f %s", v, units[u]);
+    }
+
+    // ------------------------------------------------------------------ monitoring
+
+    /** Server-wide usage for /jsz and /varz. */
+    public record Totals(long memory, long storage, long streams, long consumers, long messages, long bytes) {
+    }
+
+    public Totals totals() {
+        long mem = 0;
+        long sto = 0;
+        long streams = 0;
+        long consumers = 0;
+        long msgs = 0;
+        for (JsAccount a : accounts.values()) {
+            for (Stream s : a.streams()) {
+                io.weft.store.StoreState st = s.state();
+                if (s.config().memoryStorage()) {
+                    mem += st.bytes();
+                } else {
+                    sto += st.bytes();
+                }
+                streams++;
+                consumers += s.consumers().size();
+                msgs += st.msgs();
+            }
+        }
+        return new Totals(mem, sto, streams, consumers, msgs, mem + sto);
+    }
+
+    /** /jsz account details (optionally one account), with streams, consumers and configs on request. */
+    public List<Jsz.AccountDetail> accountDetails(String only, boolean streams, boolean consumers, boolean config) {
+        List<Jsz.AccountDetail> out = new ArrayList<>();
+        for (JsAccount a : accounts.values()) {
+            String name = a.account().name();
+            if (only != null && !only.isEmpty() && !only.equals(name)) {
+                continue;
+            }
+            List<Jsz.StreamDetail> sd = new ArrayList<>();
+            if (streams) {
+                for (Stream s : a.streams()) {
+                    List<JsonNode> cd = new ArrayList<>();
+                    if (consumers) {
+                        for (StreamConsumer c : s.consumers()) {
+                            var o = mapper.createObjectNode();
+                            o.put("stream_name", s.name());
+                            o.put("name", c.name());
+                            o.put("num_ack_pending", c.numAckPending());
+                            cd.add(o);
+                        }
+                    }
+                    List<Jsz.Corrupt> bad = new ArrayList<>();
+                    for (Corruption c : s.store().corruptions()) {
+                        bad.add(new Jsz.Corrupt(c.firstSeq(), c.lastSeq(), c.where(), c.reason()));
+                    }
+                    sd.add(new Jsz.StreamDetail(s.name(), JsTime.format(s.createdNanos()),
+                            new Jsz.Cluster(server.serverName()), config ? s.config().toJson() : null,
+                            s.stateJson(false, null), cd, bad));
+                }
+            }
+            out.add(new Jsz.AccountDetail(name, name, a.used(true), a.used(false), 0, 0, 0, 0,
+                    new Jsz.Api(a.apiTotal(), a.apiErrors()), sd));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,638 @@
+package io.weft.engine.jetstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.protocol.Headers;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.InternalHandler;
+import io.weft.store.StoredMessage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The {@code $JS.API} of one server: internal subscriptions in every account (enabled accounts get
+ * the real handlers, others the "not enabled for account" error), a queue so publishers never wait
+ * on API work, and one worker thread that answers requests in arrival order.
+ */
+final class JsApi {
+    static final String PREFIX = "$JS.API.";
+    private static final String TYPE = "io.nats.jetstream.api.v1.";
+    private static final int NAMES_LIMIT = 1024;
+    private static final int LIST_LIMIT = 256;
+    private static final int SUBJECTS_LIMIT = 100_000;
+    private static final byte[] EMPTY = new byte[0];
+
+    private final JetStream js;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition ready = lock.newCondition();
+    private final ArrayDeque<Request> queue = new ArrayDeque<>();
+    private final List<Runnable> unsubscribes = new ArrayList<>();
+    private boolean stopped;
+    private Thread worker;
+
+    private record Request(JsAccount jsa, Account account, String subject, String reply, byte[] body, Stream direct) {
+    }
+
+    JsApi(JetStream js) {
+        this.js = js;
+    }
+
+    void start() {
+        for (Account a : js.server().accounts()) {
+            JsAccount jsa = js.account(a.name());
+            if (jsa == null) {
+                var sub = a.subscribe("$JS.API.>", null, handler(null, a, null));
+                unsubscribes.add(() -> a.unsubscribe(sub));
+                continue;
+            }
+            for (String s : List.of("INFO", "STREAM.CREATE.*", "STREAM.UPDATE.*", "STREAM.INFO.*", "STREAM.DELETE.*",
+                    "STREAM.PURGE.*", "STREAM.NAMES", "STREAM.LIST", "STREAM.MSG.GET.*", "STREAM.MSG.DELETE.*",
+                    "CONSUMER.>")) {
+                var sub = a.subscribe(PREFIX + s, null, handler(jsa, a, null));
+                unsubscribes.add(() -> a.unsubscribe(sub));
+            }
+        }
+        worker = js.env().spawner().spawn("jetstream-api", this::run);
+    }
+
+    void stop() {
+        for (Runnable r : unsubscribes) {
+            r.run();
+        }
+        lock.lock();
+        try {
+            stopped = true;
+            ready.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    InternalHandler directHandler(Stream s) {
+        JsAccount jsa = js.account(s.account().name());
+        return handler(jsa, s.account(), s);
+    }
+
+    private InternalHandler handler(JsAccount jsa, Account account, Stream direct) {
+        return (subject, reply, data, off, hdrLen, totalLen) -> {
+            if (reply == null || reply.isEmpty()) {
+                return; // nats-server ignores API requests nobody can hear the answer to
+            }
+            byte[] body = java.util.Arrays.copyOfRange(data, off + hdrLen, off + totalLen);
+            lock.lock();
+            try {
+                if (!stopped) {
+                    queue.addLast(new Request(jsa, account, subject, reply, body, direct));
+                    ready.signal();
+                }
+            } finally {
+                lock.unlock();
+            }
+        };
+    }
+
+    private void run() {
+        while (true) {
+            Request r;
+            lock.lock();
+            try {
+                while (queue.isEmpty() && !stopped) {
+                    ready.awaitUninterruptibly();
+                }
+                if (stopped) {
+                    return;
+                }
+                r = queue.removeFirst();
+            } finally {
+                lock.unlock();
+            }
+            try {
+                handle(r);
+            } catch (RuntimeException e) {
+                js.log().error("JetStream API request on " + r.subject() + " failed: " + e);
+                reply(r, errorReply("io.nats.jetstream.api.v1.error_response",
+                        JsErrors.STREAM_GENERAL.with("internal error")));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ dispatch
+
+    void handle(Request r) {
+        if (r.direct() != null) {
+            direct(r);
+            return;
+        }
+        String op = r.subject().substring(PREFIX.length());
+        if (r.jsa() == null) {
+            js.apiTotal.incrementAndGet();
+            js.apiErrors.incrementAndGet();
+            String type = op.equals("INFO") ? "account_info_response" : "error_response";
+            reply(r, errorReply(TYPE + type, JsErrors.NOT_ENABLED_FOR_ACCOUNT));
+            return;
+        }
+        r.jsa().apiTotal.incrementAndGet();
+        js.apiTotal.incrementAndGet();
+        if (op.startsWith("CONSUMER.")) {
+            JsAccount jsa = r.jsa();
+            byte[] out = js.consumerManager().handleApi(r.subject(), r.reply(), r.body(), jsa::stream);
+            if (out != null) {
+                countError(r, out);
+                r.account().publish(r.reply(), null, null, out);
+            }
+            return;
+        }
+        byte[] out;
+        if (op.equals("INFO")) {
+            out = accountInfo(r.jsa());
+        } else if (op.equals("STREAM.NAMES")) {
+            out = names(r, false);
+        } else if (op.equals("STREAM.LIST")) {
+            out = names(r, true);
+        } else if (op.startsWith("STREAM.CREATE.")) {
+            out = createOrUpdate(r, op.substring("STREAM.CREATE.".length()), true);
+        } else if (op.startsWith("STREAM.UPDATE.")) {
+            out = createOrUpdate(r, op.substring("STREAM.UPDATE.".length()), false);
+        } else if (op.startsWith("STREAM.INFO.")) {
+            out = info(r, op.substring("STREAM.INFO.".length()));
+        } else if (op.startsWith("STREAM.DELETE.")) {
+            out = delete(r, op.substring("STREAM.DELETE.".length()));
+        } else if (op.startsWith("STREAM.PURGE.")) {
+            out = purge(r, op.substring("STREAM.PURGE.".length()));
+        } else if (op.startsWith("STREAM.MSG.GET.")) {
+            out = msgGet(r, op.substring("STREAM.MSG.GET.".length()));
+        } else if (op.startsWith("STREAM.MSG.DELETE.")) {
+            out = msgDelete(r, op.substring("STREAM.MSG.DELETE.".length()));
+        } else {
+            return;
+        }
+        countError(r, out);
+        reply(r, out);
+    }
+
+    private void countError(Request r, byte[] out) {
+        // replies are small JSON documents; an error reply starts with type then error
+        String head = new String(out, 0, Math.min(out.length, 160), StandardCharsets.UTF_8);
+        if (head.contains("\"error\":{")) {
+            r.jsa().apiErrors.incrementAndGet();
+            js.apiErrors.incrementAndGet();
+        }
+    }
+
+    private void reply(Request r, byte[] out) {
+        r.account().publish(r.reply(), null, null, out);
+    }
+
+    // ------------------------------------------------------------------ shapes
+
+    static ObjectNode errorNode(JsApiError e) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("code", e.code());
+        o.put("err_code", e.errCode());
+        o.put("description", e.description());
+        return o;
+    }
+
+    private byte[] errorReply(String type, JsApiError e) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        o.set("error", errorNode(e));
+        return js.json(o);
+    }
+
+    private byte[] pagedError(String type, JsApiError e) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        o.set("error", errorNode(e));
+        o.put("total", 0);
+        o.put("offset", 0);
+        o.put("limit", 0);
+        return js.json(o);
+    }
+
+    private static ObjectNode typed(String type) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", TYPE + type);
+        return o;
+    }
+
+    private void streamInfo(ObjectNode o, Stream s, boolean deletedDetails, String subjectsFilter) {
+        o.set("config", s.config().toJson());
+        o.put("created", JsTime.format(s.createdNanos()));
+        o.set("state", s.stateJson(deletedDetails, subjectsFilter));
+        o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
+    }
+
+    private JsonNode optionalBody(byte[] body) throws JsApiException {
+        if (body.length == 0 || isBlank(body)) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        JsonNode n = js.readJson(body);
+        if (!n.isObject()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return n;
+    }
+
+    private static boolean isBlank(byte[] b) {
+        for (byte x : b) {
+            if (x != ' ' && x != '\t' && x != '\r' && x != '\n') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ handlers
+
+    private byte[] accountInfo(JsAccount jsa) {
+        ObjectNode o = typed("account_info_response");
+        o.put("memory", jsa.used(true));
+        o.put("storage", jsa.used(false));
+        o.put("reserved_memory", 0);
+        o.put("reserved_storage", 0);
+        o.put("streams", jsa.streams().size());
+        o.put("consumers", jsa.consumerCount());
+        ObjectNode l = o.putObject("limits");
+        JsAccount.Limits lim = jsa.limits();
+        l.put("max_memory", lim.maxMemory());
+        l.put("max_storage", lim.maxStore());
+        l.put("max_streams", lim.maxStreams());
+        l.put("max_consumers", lim.maxConsumers());
+        l.put("max_ack_pending", -1);
+        l.put("memory_max_stream_bytes", -1);
+        l.put("storage_max_stream_bytes", -1);
+        l.put("max_bytes_required", false);
+        if (!js.domain().isEmpty()) {
+            o.put("domain", js.domain());
+        }
+        ObjectNode api = o.putObject("api");
+        api.put("total", jsa.apiTotal());
+        api.put("errors", jsa.apiErrors());
+        return js.json(o);
+    }
+
+    private byte[] createOrUpdate(Request r, String name, boolean create) {
+        String type = TYPE + (create ? "stream_create_response" : "stream_update_response");
+        JsAccount jsa = r.jsa();
+        try {
+            JsonNode n = js.readJson(r.body());
+            StreamConfig req = StreamConfig.parse(n);
+            if (!name.equals(req.name())) {
+                throw JsErrors.STREAM_MISMATCH.exception();
+            }
+            StreamConfig.checkName(req.name());
+            if (create && req.sealed()) {
+                throw JsErrors.invalidConfig("stream configuration for create can not be sealed");
+            }
+            StreamConfig cfg = req.withDefaults();
+            js.adminLock.lock();
+            try {
+                Stream existing = jsa.stream(name);
+                if (!create && existing == null) {
+                    throw JsErrors.STREAM_NOT_FOUND.exception();
+                }
+                cfg.validate(js.options().maxPayload);
+                if (create && existing != null) {
+                    if (!existing.config().equals(cfg)) {
+                        throw JsErrors.STREAM_NAME_EXIST.exception();
+                    }
+                    ObjectNode o = JsonNodeFactory.instance.objectNode();
+                    o.put("type", type);
+                    streamInfo(o, existing, false, null);
+                    return js.json(o);
+                }
+                for (Stream other : jsa.streams()) {
+                    if (other.name().equals(name)) {
+                        continue;
+                    }
+                    for (String a : cfg.subjects()) {
+                        for (String b : other.config().subjects()) {
+                            if (SubjectOverlap.overlaps(a, b)) {
+                                throw JsErrors.STREAM_SUBJECT_OVERLAP.exception();
+                            }
+                        }
+                    }
+                }
+                Stream s;
+                if (create) {
+                    if (jsa.limits().maxStreams() > 0 && jsa.streams().size() >= jsa.limits().maxStreams()) {
+                        throw JsErrors.MAXIMUM_STREAMS.exception();
+                    }
+                    try {
+                        s = js.createStream(jsa, cfg);
+                    } catch (IOException e) {
+                        throw JsErrors.STREAM_CREATE.with(e.getMessage()).exception();
+                    }
+                } else {
+                    cfg.checkUpdate(existing.config());
+                    try {
+                        existing.update(cfg);
+                        js.persistConfig(existing);
+                    } catch (IOException e) {
+                        throw JsErrors.STREAM_UPDATE.with(e.getMessage()).exception();
+                    }
+                    s = existing;
+                }
+                ObjectNode o = JsonNodeFactory.instance.objectNode();
+                o.put("type", type);
+                streamInfo(o, s, false, null);
+                if (create) {
+                    o.put("did_create", true);
+                }
+                return js.json(o);
+            } finally {
+                js.adminLock.unlock();
+            }
+        } catch (JsApiException e) {
+            return errorReply(type, e.error());
+        }
+    }
+
+    private byte[] info(Request r, String name) {
+        String type = TYPE + "stream_info_response";
+        try {
+            JsonNode n = optionalBody(r.body());
+            Stream s = r.jsa().stream(name);
+            if (s == null) {
+                throw JsErrors.STREAM_NOT_FOUND.exception();
+            }
+            boolean details = StreamConfig.bool(n, "deleted_details");
+            String filter = StreamConfig.str(n, "subjects_filter");
+            long offset = Math.max(0, StreamConfig.lng(n, "offset"));
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", type);
+            int total = 0;
+            if (!filter.isEmpty()) {
+                total = s.store().subjects(filter).size();
+            }
+            o.put("total", total);
+            o.put("offset", filter.isEmpty() ? 0 : offset);
+            o.put("limit", filter.isEmpty() ? 0 : SUBJECTS_LIMIT);
+            streamInfo(o, s, details, filter.isEmpty() ? null : filter);
+            if (!filter.isEmpty() && offset > 0) {
+                ObjectNode subjects = (ObjectNode) o.path("state").path("subjects");
+                if (!subjects.isMissingNode()) {
+                    List<String> keys = new ArrayList<>();
+                    subjects.fieldNames().forEachRemaining(keys::add);
+                    for (int i = 0; i < Math.min(offset, keys.size()); i++) {
+                        subjects.remove(keys.get(i));
+                    }
+                }
+            }
+            return js.json(o);
+        } catch (JsApiException e) {
+            return pagedError(type, e.error());
+        }
+    }
+
+    private byte[] names(Request r, boolean list) {
+        String type = TYPE + (list ? "stream_list_response" : "stream_names_response");
+        try {
+            JsonNode n = optionalBody(r.body());
+            long offset = Math.max(0, StreamConfig.lng(n, "offset"));
+            String subject = StreamConfig.str(n, "subject");
+            List<Stream> matching = new ArrayList<>();
+            for (Stream s : r.jsa().streams()) {
+                if (subject.isEmpty() || s.config().subjects().stream().anyMatch(x -> SubjectOverlap.overlaps(x, subject))) {
+                    matching.add(s);
+                }
+            }
+            int limit = list ? LIST_LIMIT : NAMES_LIMIT;
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", type);
+            o.put("total", matching.size());
+            o.put("offset", offset);
+            o.put("limit", limit);
+            ArrayNode a = o.putArray("streams");
+            for (int i = (int) Math.min(offset, matching.size()); i < matching.size() && a.size() < limit; i++) {
+                Stream s = matching.get(i);
+                if (list) {
+                    ObjectNode e = a.addObject();
+                    streamInfo(e, s, false, null);
+                } else {
+                    a.add(s.name());
+                }
+            }
+            if (list) {
+                o.putArray("missing");
+            }
+            return js.json(o);
+        } catch (JsApiException e) {
+            return pagedError(type, e.error());
+        }
+    }
+
+    private byte[] delete(Request r, String name) {
+        String type = TYPE + "stream_delete_response";
+        js.adminLock.lock();
+        try {
+            Stream s = r.jsa().stream(name);
+            if (s == null) {
+                return errorReply(type, JsErrors.STREAM_NOT_FOUND);
+            }
+            try {
+                js.deleteStream(r.jsa(), s);
+            } catch (IOException e) {
+                return errorReply(type, JsErrors.STREAM_DELETE.with(e.getMessage()));
+            }
+            ObjectNode o = typed("stream_delete_response");
+            o.put("success", true);
+            return js.json(o);
+        } finally {
+            js.adminLock.unlock();
+        }
+    }
+
+    private byte[] purge(Request r, String name) {
+        String type = TYPE + "stream_purge_response";
+        try {
+            JsonNode n = optionalBody(r.body());
+            Stream s = r.jsa().stream(name);
+            if (s == null) {
+                throw JsErrors.STREAM_NOT_FOUND.exception();
+            }
+            String filter = StreamConfig.str(n, "filter");
+            long seq = StreamConfig.unsigned(n, "seq");
+            long keep = StreamConfig.unsigned(n, "keep");
+            if (seq > 0 && keep > 0) {
+                throw JsErrors.BAD_REQUEST.exception();
+            }
+            if (s.config().sealed()) {
+                throw JsErrors.STREAM_SEALED.exception();
+            }
+            if (s.config().denyPurge()) {
+                throw JsErrors.STREAM_PURGE_FAILED.with("stream purge not permitted").exception();
+            }
+            long purged;
+            try {
+                purged = s.purge(filter, seq, keep);
+            } catch (IOException e) {
+                throw JsErrors.STREAM_PURGE_FAILED.with(e.getMessage()).exception();
+            }
+            ObjectNode o = typed("stream_purge_response");
+            o.put("success", true);
+            o.put("purged", purged);
+            return js.json(o);
+        } catch (JsApiException e) {
+            return errorReply(type, e.error());
+        }
+    }
+
+    private byte[] msgDelete(Request r, String name) {
+        String type = TYPE + "stream_msg_delete_response";
+        try {
+            JsonNode n = js.readJson(r.body());
+            Stream s = r.jsa().stream(name);
+            if (s == null) {
+                throw JsErrors.STREAM_NOT_FOUND.exception();
+            }
+            long seq = StreamConfig.unsigned(n, "seq");
+            boolean noErase = StreamConfig.bool(n, "no_erase");
+            if (s.config().sealed()) {
+                throw JsErrors.STREAM_SEALED.exception();
+            }
+            if (s.config().denyDelete()) {
+                throw JsErrors.STREAM_MSG_DELETE_FAILED.with("message delete not permitted").exception();
+            }
+            boolean ok;
+            try {
+                ok = seq > 0 && s.deleteMessage(seq, !noErase);
+            } catch (IOException e) {
+                throw JsErrors.STREAM_MSG_DELETE_FAILED.with(e.getMessage()).exception();
+            }
+            if (!ok) {
+                throw JsErrors.STREAM_MSG_DELETE_FAILED.with("no message found").exception();
+            }
+            ObjectNode o = typed("stream_msg_delete_response");
+            o.put("success", true);
+            return js.json(o);
+        } catch (JsApiException e) {
+            return errorReply(type, e.error());
+        }
+    }
+
+    /** The message a get request names: seq, last_by_subj, or next_by_subj from seq. */
+    private static StoredMessage lookup(Stream s, JsonNode n) throws JsApiException, IOException {
+        long seq = StreamConfig.unsigned(n, "seq");
+        String last = StreamConfig.str(n, "last_by_subj");
+        String next = StreamConfig.str(n, "next_by_subj");
+        if (seq > 0 && !last.isEmpty() || !last.isEmpty() && !next.isEmpty()
+                || seq == 0 && last.isEmpty() && next.isEmpty()) {
+            throw JsErrors.BAD_REQUEST.exception();
+        }
+        if (!last.isEmpty()) {
+            return s.store().loadLast(last);
+        }
+        if (!next.isEmpty()) {
+            return s.store().loadNext(next, Math.max(1, seq));
+        }
+        return s.store().load(seq);
+    }
+
+    private byte[] msgGet(Request r, String name) {
+        String type = TYPE + "stream_msg_get_response";
+        try {
+            JsonNode n = js.readJson(r.body());
+            Stream s = r.jsa().stream(name);
+            if (s == null) {
+                throw JsErrors.STREAM_NOT_FOUND.exception();
+            }
+            StoredMessage m;
+            try {
+                m = lookup(s, n);
+            } catch (IOException e) {
+                m = null; // a damaged record is never served
+            }
+            if (m == null || m.seq() > s.lastDeliverableSeq()) {
+                throw JsErrors.NO_MESSAGE_FOUND.exception();
+            }
+            ObjectNode o = typed("stream_msg_get_response");
+            ObjectNode msg = o.putObject("message");
+            msg.put("subject", m.subject());
+            msg.put("seq", m.seq());
+            if (m.headers().length > 0) {
+                msg.put("hdrs", Base64.getEncoder().encodeToString(m.headers()));
+            }
+            if (m.data().length > 0) {
+                msg.put("data", Base64.getEncoder().encodeToString(m.data()));
+            }
+            msg.put("time", JsTime.format(m.timestampNanos()));
+            return js.json(o);
+        } catch (JsApiException e) {
+            return errorReply(type, e.error());
+        }
+    }
+
+    private void direct(Request r) {
+        Stream s = r.direct();
+        String base = PREFIX + "DIRECT.GET." + s.name();
+        String rest = r.subject().length() > base.length() ? r.subject().substring(base.length() + 1) : "";
+        StoredMessage m;
+        try {
+            if (!rest.isEmpty()) {
+                if (r.body().length > 0) {
+                    status(r, 408, "Bad Request");
+                    return;
+                }
+                m = s.store().loadLast(rest);
+            } else {
+                if (r.body().length == 0) {
+                    status(r, 408, "Empty Request");
+                    return;
+                }
+                JsonNode n;
+                try {
+                    n = js.readJson(r.body());
+                    if (!n.isObject()) {
+                        throw JsErrors.INVALID_JSON.exception();
+                    }
+                } catch (JsApiException e) {
+                    status(r, 408, "Malformed Request");
+                    return;
+                }
+                try {
+                    m = lookup(s, n);
+                } catch (JsApiException e) {
+                    status(r, 408, "Bad Request");
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            m = null;
+        }
+        if (m == null || m.seq() > s.lastDeliverableSeq()) {
+            status(r, 404, "Message Not Found");
+            return;
+        }
+        Headers h = new Headers();
+        if (m.headers().length > 0) {
+            try {
+                Headers orig = Headers.parse(m.headers());
+                for (int i = 0; i < orig.size(); i++) {
+                    h.add(orig.keyAt(i), orig.valueAt(i));
+                }
+            } catch (RuntimeException ignored) {
+                // stored headers that do not parse are not repeated
+            }
+        }
+        h.add("Nats-Stream", s.name());
+        h.add("Nats-Subject", m.subject());
+        h.add("Nats-Sequence", Long.toString(m.seq()));
+        h.add("Nats-Time-Stamp", JsTime.format(m.timestampNanos()));
+        r.account().publish(r.reply(), null, h.toBytes(), m.data());
+    }
+
+    private void status(Request r, int code, String text) {
+        byte[] hdr = ("NATS/1.0 " + code + " " + text + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        r.account().publish(r.reply(), null, hdr, EMPTY);
+    }
+}

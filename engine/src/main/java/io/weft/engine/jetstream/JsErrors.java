@@ -1,0 +1,60 @@
+package io.weft.engine.jetstream;
+
+/**
+ * The JetStream API errors the stream side reports, with nats-server's HTTP-like code, err_code and
+ * description (from nats-server's errors.json; checked against nats-server 2.9.10 where it has them).
+ */
+public final class JsErrors {
+    private JsErrors() {
+    }
+
+    public static final JsApiError BAD_REQUEST = new JsApiError(400, 10003, "bad request");
+    public static final JsApiError INVALID_JSON = new JsApiError(400, 10025, "invalid JSON");
+    public static final JsApiError NOT_EMPTY_REQUEST = new JsApiError(400, 10038, "expected an empty request payload");
+    public static final JsApiError NOT_ENABLED = new JsApiError(503, 10076, "JetStream not enabled");
+    public static final JsApiError NOT_ENABLED_FOR_ACCOUNT = new JsApiError(503, 10039, "JetStream not enabled for account");
+    public static final JsApiError INSUFFICIENT_RESOURCES = new JsApiError(503, 10023, "insufficient resources");
+    public static final JsApiError MEMORY_RESOURCES_EXCEEDED = new JsApiError(500, 10028, "insufficient memory resources available");
+    public static final JsApiError STORAGE_RESOURCES_EXCEEDED = new JsApiError(500, 10047, "insufficient storage resources available");
+    public static final JsApiError MAXIMUM_STREAMS = new JsApiError(400, 10027, "maximum number of streams reached");
+    public static final JsApiError MAXIMUM_CONSUMERS = new JsApiError(400, 10026, "maximum consumers limit reached");
+    public static final JsApiError MAX_BYTES_REQUIRED = new JsApiError(400, 10113, "account requires a stream config to have max bytes set");
+    public static final JsApiError MAX_STREAM_BYTES_EXCEEDED = new JsApiError(400, 10122, "stream max bytes exceeds account limit max stream bytes");
+
+    public static final JsApiError STREAM_NOT_FOUND = new JsApiError(404, 10059, "stream not found");
+    public static final JsApiError STREAM_NAME_EXIST = new JsApiError(400, 10058, "stream name already in use with a different configuration");
+    public static final JsApiError STREAM_MISMATCH = new JsApiError(400, 10056, "stream name in subject does not match request");
+    public static final JsApiError STREAM_SUBJECT_OVERLAP = new JsApiError(400, 10065, "subjects overlap with an existing stream");
+    public static final JsApiError STREAM_INVALID_CONFIG = new JsApiError(500, 10052, "{err}");
+    public static final JsApiError STREAM_CREATE = new JsApiError(500, 10049, "{err}");
+    public static final JsApiError STREAM_UPDATE = new JsApiError(500, 10069, "{err}");
+    public static final JsApiError STREAM_DELETE = new JsApiError(500, 10050, "{err}");
+    public static final JsApiError STREAM_GENERAL = new JsApiError(500, 10051, "{err}");
+    public static final JsApiError STREAM_REPLICAS_NOT_SUPPORTED = new JsApiError(500, 10074, "replicas > 1 not supported in non-clustered mode");
+    public static final JsApiError STREAM_NAME_PATH_SEPARATORS = new JsApiError(400, 10128, "Stream name can not contain path separators");
+    public static final JsApiError STREAM_MIRROR_NOT_UPDATABLE = new JsApiError(400, 10055, "stream mirror configuration can not be updated");
+    public static final JsApiError STREAM_REPLICAS_NOT_UPDATABLE = new JsApiError(400, 10061, "Replicas configuration can not be updated");
+    public static final JsApiError STREAM_SEALED = new JsApiError(400, 10109, "invalid operation on sealed stream");
+    public static final JsApiError STREAM_PURGE_FAILED = new JsApiError(500, 10110, "{err}");
+    public static final JsApiError STREAM_MSG_DELETE_FAILED = new JsApiError(500, 10057, "{err}");
+    public static final JsApiError STREAM_TRANSFORM_INVALID_SOURCE = new JsApiError(400, 10155, "stream transform source: {err}");
+    public static final JsApiError STREAM_TRANSFORM_INVALID_DEST = new JsApiError(400, 10156, "stream transform: {err}");
+    public static final JsApiError NO_MESSAGE_FOUND = new JsApiError(404, 10037, "no message found");
+    public static final JsApiError SEQUENCE_NOT_FOUND = new JsApiError(400, 10043, "sequence {seq} not found");
+    public static final JsApiError MIRROR_WITH_SUBJECTS = new JsApiError(400, 10034, "stream mirrors can not contain subjects");
+
+    // publish path (PubAck errors)
+    public static final JsApiError MESSAGE_EXCEEDS_MAXIMUM = new JsApiError(400, 10054, "message size exceeds maximum allowed");
+    public static final JsApiError HEADER_EXCEEDS_MAXIMUM = new JsApiError(400, 10097, "header size exceeds maximum allowed of 64k");
+    public static final JsApiError STREAM_NOT_MATCH = new JsApiError(400, 10060, "expected stream does not match");
+    public static final JsApiError WRONG_LAST_SEQUENCE = new JsApiError(400, 10071, "wrong last sequence: {seq}");
+    public static final JsApiError WRONG_LAST_MSG_ID = new JsApiError(400, 10070, "wrong last msg ID: {id}");
+    public static final JsApiError STREAM_STORE_FAILED = new JsApiError(503, 10077, "{err}");
+    public static final JsApiError ROLLUP_FAILED = new JsApiError(500, 10111, "{err}");
+    public static final JsApiError STREAM_LIMITS = new JsApiError(500, 10053, "{err}");
+
+    /** Stream configuration errors, all 500/10052 with a specific description. */
+    public static JsApiException invalidConfig(String why) {
+        return STREAM_INVALID_CONFIG.with(why).exception();
+    }
+}

@@ -1,0 +1,1028 @@
+package io.weft.engine.jetstream;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.ServerLog;
+import io.weft.engine.protocol.Headers;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.InternalSubscription;
+import io.weft.net.Clock;
+import io.weft.net.Env;
+import io.weft.store.MessageStore;
+import io.weft.store.StoreState;
+import io.weft.store.StoredMessage;
+import io.weft.store.SubjectState;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One stream: its config, its store, the internal subscription that feeds it, and the ingest
+ * thread that turns published messages into stored ones.
+ *
+ * <p>Publish path: the subscription handler copies each message into the ingest queue (never
+ * blocking the publisher). The ingest thread takes everything queued, applies the stream's rules
+ * message by message (dedupe, expectations, rollup, limits), appends, then makes the batch durable
+ * with one {@code store.sync()} (group commit) and only then sends the PubAcks, republishes and
+ * signals the consumers.
+ */
+public final class Stream implements ConsumerSource {
+    /** Bytes the ingest queue may hold before new publishes are refused (never block a publisher). */
+    static final long MAX_QUEUED_BYTES = 256L * 1024 * 1024;
+    private static final byte[] EMPTY = new byte[0];
+
+    private final JetStream js;
+    private final JsAccount jsa;
+    private final String name;
+    private final String dir;
+    private final MessageStore store;
+    private final long createdNanos;
+    private volatile StreamConfig config;
+    private volatile SubjectTransformer transform;
+    private volatile SubjectTransformer republisher;
+
+    /** Guards stream state: appends, removals, dedupe, consumers' registration. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>();
+    private String lastMsgId = "";
+    private long lastTimestamp;
+    private final ConcurrentSkipListMap<String, StreamConsumer> consumers = new ConcurrentSkipListMap<>();
+    private final Map<String, String[]> consumerFilters = new ConcurrentSkipListMap<>();
+    private volatile long lastDeliverable;
+
+    private final ReentrantLock queueLock = new ReentrantLock();
+    private final Condition queued = queueLock.newCondition();
+    private final ArrayDeque<Inbound> queue = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean stopping;
+    private Thread ingest;
+    private final List<InternalSubscription> subs = new ArrayList<>();
+    private final List<InternalSubscription> directSubs = new ArrayList<>();
+    private Clock.Cancellable ageTimer;
+    private long ageTimerAt;
+    private Clock.Cancellable syncTimer;
+    private volatile boolean dirty;
+
+    private record Inbound(String subject, String reply, byte[] hdr, byte[] data) {
+        long size() {
+            return subject.length() + hdr.length + data.length + 64L;
+        }
+    }
+
+    /** One reply or republish to send once the batch is durable. */
+    private record Outgoing(String subject, byte[] headers, byte[] payload) {
+    }
+
+    Stream(JetStream js, JsAccount jsa, StreamConfig cfg, long createdNanos, String dir, MessageStore store) {
+        this.js = js;
+        this.jsa = jsa;
+        this.name = cfg.name();
+        this.config = cfg;
+        this.createdNanos = createdNanos;
+        this.dir = dir;
+        this.store = store;
+        applyTransforms(cfg);
+        StoreState st = store.state();
+        this.lastDeliverable = st.lastSeq();
+        this.lastTimestamp = st.lastTimeNanos();
+    }
+
+    private void applyTransforms(StreamConfig cfg) {
+        transform = cfg.subjectTransform() == null ? null
+                : SubjectTransformer.of(cfg.subjectTransform().src(), cfg.subjectTransform().dest());
+        republisher = cfg.republish() == null ? null
+                : SubjectTransformer.of(cfg.republish().src(), cfg.republish().dest());
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Applies first_seq, subscribes to the subjects and starts the ingest thread. */
+    void start() throws IOException {
+        StreamConfig cfg = config;
+        if (cfg.firstSeq() > 0 && store.state().lastSeq() == 0) {
+            store.skipTo(cfg.firstSeq());
+            lastDeliverable = store.state().lastSeq();
+        }
+        subscribe(cfg);
+        ingest = env().spawner().spawn("stream-" + jsa.account().name() + "-" + name, this::ingestLoop);
+        scheduleSync();
+        lock.lock();
+        try {
+            scheduleAgeCheckLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void subscribe(StreamConfig cfg) {
+        Account acc = jsa.account();
+        for (InternalSubscription s : subs) {
+            acc.unsubscribe(s);
+        }
+        subs.clear();
+        for (String s : cfg.subjects()) {
+            subs.add(acc.subscribe(s, null, this::onPublish));
+        }
+        for (InternalSubscription s : directSubs) {
+            acc.unsubscribe(s);
+        }
+        directSubs.clear();
+        if (cfg.allowDirect()) {
+            String base = "$JS.API.DIRECT.GET." + name;
+            directSubs.add(acc.subscribe(base, "_sys_", js.api().directHandler(this)));
+            directSubs.add(acc.subscribe(base + ".>", "_sys_", js.api().directHandler(this)));
+        }
+    }
+
+    /** Stops the ingest thread, timers and subscriptions; with {@code delete} also the data. */
+    void stop(boolean delete) {
+        Account acc = jsa.account();
+        for (InternalSubscription s : subs) {
+            acc.unsubscribe(s);
+        }
+        for (InternalSubscription s : directSubs) {
+            acc.unsubscribe(s);
+        }
+        queueLock.lock();
+        try {
+            stopping = true;
+            queued.signalAll();
+        } finally {
+            queueLock.unlock();
+        }
+        Thread t = ingest;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (StreamConsumer c : new ArrayList<>(consumers.values())) {
+            try {
+                c.stop(delete);
+            } catch (RuntimeException e) {
+                log().warn("Stopping consumer '" + c.name() + "' of stream '" + name + "': " + e);
+            }
+        }
+        consumers.clear();
+        lock.lock();
+        try {
+            if (ageTimer != null) {
+                ageTimer.cancel();
+            }
+            if (syncTimer != null) {
+                syncTimer.cancel();
+            }
+        } finally {
+            lock.unlock();
+        }
+        try {
+            if (delete) {
+                store.destroy();
+            } else {
+                store.sync();
+                store.close();
+            }
+        } catch (IOException e) {
+            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' store close: " + e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ publish path
+
+    private void onPublish(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen) {
+        byte[] hdr = hdrLen == 0 ? EMPTY : java.util.Arrays.copyOfRange(data, off, off + hdrLen);
+        byte[] body = java.util.Arrays.copyOfRange(data, off + hdrLen, off + totalLen);
+        Inbound m = new Inbound(subject, reply, hdr, body);
+        queueLock.lock();
+        try {
+            if (!stopping && queuedBytes + m.size() <= MAX_QUEUED_BYTES) {
+                queue.addLast(m);
+                queuedBytes += m.size();
+                queued.signal();
+                return;
+            }
+        } finally {
+            queueLock.unlock();
+        }
+        // refused: tell the publisher now (nats-server answers resource errors the same way)
+        if (reply != null && !config.noAck()) {
+            sendNow(reply, errorAck(JsErrors.INSUFFICIENT_RESOURCES));
+        }
+    }
+
+    private void ingestLoop() {
+        List<Inbound> batch = new ArrayList<>();
+        while (true) {
+            queueLock.lock();
+            try {
+                while (queue.isEmpty() && !stopping) {
+                    queued.awaitUninterruptibly();
+                }
+                if (queue.isEmpty() && stopping) {
+                    return;
+                }
+                batch.addAll(queue);
+                queue.clear();
+                queuedBytes = 0;
+            } finally {
+                queueLock.unlock();
+            }
+            try {
+                processBatch(batch);
+            } catch (RuntimeException e) {
+                log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' ingest failed: " + e);
+            }
+            batch.clear();
+        }
+    }
+
+    /** Stores a batch, syncs once, then answers. Package-private for tests. */
+    void processBatch(List<Inbound> batch) {
+        List<Outgoing> out = new ArrayList<>(batch.size());
+        List<Outgoing> republish = new ArrayList<>();
+        boolean appended = false;
+        boolean removed = false;
+        Duration interval = js.syncInterval();
+        boolean always = interval != null && interval.isZero();
+        lock.lock();
+        try {
+            for (Inbound m : batch) {
+                Result r = processOne(m, republish);
+                appended |= r.appended;
+                removed |= r.removed;
+                if (always && r.appended) {
+                    syncOrFail(out);
+                }
+                if (m.reply() != null && r.reply != null && !config.noAck()) {
+                    out.add(new Outgoing(m.reply(), null, r.reply));
+                }
+            }
+            if (appended && interval == null) {
+                // the group commit: one fsync for the whole batch, before any ack leaves
+                if (!syncOrFail(out)) {
+                    return;
+                }
+            } else if (appended) {
+                dirty = true;
+            }
+            lastDeliverable = store.state().lastSeq();
+            if (appended) {
+                scheduleAgeCheckLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Outgoing o : out) {
+            sendNow(o.subject(), o.payload());
+        }
+        for (Outgoing o : republish) {
+            jsa.account().publish(o.subject(), null, o.headers(), o.payload());
+        }
+        if (removed) {
+            notifyPurged();
+        }
+        if (appended) {
+            long last = lastDeliverable;
+            for (StreamConsumer c : consumers.values()) {
+                c.signal(last);
+            }
+        }
+    }
+
+    /** Syncs; on failure replaces every pending ack with a store error. Returns false on failure. */
+    private boolean syncOrFail(List<Outgoing> out) {
+        try {
+            store.sync();
+            return true;
+        } catch (IOException e) {
+            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed: " + e.getMessage());
+            byte[] err = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
+            List<Outgoing> failed = new ArrayList<>();
+            for (Outgoing o : out) {
+                failed.add(new Outgoing(o.subject(), null, err));
+            }
+            out.clear();
+            out.addAll(failed);
+            return false;
+        }
+    }
+
+    private static final class Result {
+        byte[] reply;
+        boolean appended;
+        boolean removed;
+    }
+
+    private Result processOne(Inbound m, List<Outgoing> republish) {
+        Result r = new Result();
+        StreamConfig c = config;
+        if (c.sealed()) {
+            r.reply = errorAck(JsErrors.STREAM_SEALED);
+            return r;
+        }
+        Headers h = null;
+        if (m.hdr().length > 0) {
+            try {
+                h = Headers.parse(m.hdr());
+            } catch (RuntimeException e) {
+                h = null;
+            }
+        }
+        String msgId = "";
+        StoreState st = store.state();
+        String storeSubject = m.subject();
+        SubjectTransformer t = transform;
+        if (t != null) {
+            String mapped = t.apply(m.subject());
+            if (mapped != null) {
+                storeSubject = mapped;
+            }
+        }
+        boolean rollupSub = false;
+        boolean rollupAll = false;
+        if (h != null) {
+            msgId = nz(h.first("Nats-Msg-Id"));
+            if (!msgId.isEmpty()) {
+                expireDedupe(c);
+                long[] d = dedupe.get(msgId);
+                if (d != null) {
+                    r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + d[0] + ",\"duplicate\": true}")
+                            .getBytes(StandardCharsets.UTF_8);
+                    return r;
+                }
+            }
+            String es = h.first("Nats-Expected-Stream");
+            if (es != null && !es.isEmpty() && !es.equals(name)) {
+                r.reply = errorAck(JsErrors.STREAM_NOT_MATCH);
+                return r;
+            }
+            String els = h.first("Nats-Expected-Last-Sequence");
+            if (els != null && !els.isEmpty()) {
+                long v = parseLong(els);
+                if (v != st.lastSeq()) {
+                    r.reply = errorAck(JsErrors.WRONG_LAST_SEQUENCE.with(st.lastSeq()));
+                    return r;
+                }
+            }
+            String elm = h.first("Nats-Expected-Last-Msg-Id");
+            if (elm != null && !elm.isEmpty() && !elm.equals(lastMsgId)) {
+                r.reply = errorAck(JsErrors.WRONG_LAST_MSG_ID.with(lastMsgId));
+                return r;
+            }
+            String elss = h.first("Nats-Expected-Last-Subject-Sequence");
+            if (elss != null && !elss.isEmpty()) {
+                long v = parseLong(elss);
+                SubjectState ss = store.subjectState(storeSubject);
+                long cur = ss == null ? 0 : ss.lastSeq();
+                if (v != cur) {
+                    r.reply = errorAck(JsErrors.WRONG_LAST_SEQUENCE.with(cur));
+                    return r;
+                }
+            }
+            String rollup = h.first("Nats-Rollup");
+            if (rollup != null && !rollup.isEmpty()) {
+                if (!c.allowRollup() || c.denyPurge()) {
+                    r.reply = errorAck(JsErrors.ROLLUP_FAILED.with("rollup not permitted"));
+                    return r;
+                }
+                switch (rollup) {
+                    case "sub" -> rollupSub = true;
+                    case "all" -> rollupAll = true;
+                    default -> {
+                        r.reply = errorAck(JsErrors.ROLLUP_FAILED.with("rollup value invalid: " + rollup));
+                        return r;
+                    }
+                }
+            }
+        }
+        long size = StoredMessage.recordSize(storeSubject, m.hdr().length, m.data().length);
+        if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
+            r.reply = errorAck(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
+            return r;
+        }
+        if (m.hdr().length > 65535) {
+            r.reply = errorAck(JsErrors.HEADER_EXCEEDS_MAXIMUM);
+            return r;
+        }
+        if (c.discardNew() && !rollupAll) {
+            if (c.maxMsgs() > 0 && st.msgs() >= c.maxMsgs()) {
+                r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages exceeded"));
+                return r;
+            }
+            if (c.maxBytes() > 0 && st.bytes() + size > c.maxBytes()) {
+                r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum bytes exceeded"));
+                return r;
+            }
+            if (c.discardNewPerSubject() && c.maxMsgsPerSubject() > 0 && !rollupSub) {
+                SubjectState ss = store.subjectState(storeSubject);
+                if (ss != null && ss.msgs() >= c.maxMsgsPerSubject()) {
+                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages per subject exceeded"));
+                    return r;
+                }
+            }
+        }
+        JsApiError resources = jsa.checkStore(c, size);
+        if (resources != null) {
+            r.reply = errorAck(resources);
+            return r;
+        }
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        long ts = Math.max(now, lastTimestamp + 1);
+        SubjectState prev = republisher != null ? store.subjectState(storeSubject) : null;
+        long seq;
+        try {
+            seq = store.append(storeSubject, m.hdr(), m.data(), ts);
+        } catch (IOException e) {
+            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' append failed: " + e.getMessage());
+            r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
+            return r;
+        }
+        r.appended = true;
+        lastTimestamp = ts;
+        lastMsgId = msgId;
+        if (!msgId.isEmpty()) {
+            dedupe.put(msgId, new long[] {seq, ts});
+        }
+        try {
+            if (rollupAll) {
+                r.removed |= store.purge(null, seq, 0) > 0;
+            } else if (rollupSub) {
+                r.removed |= store.purge(storeSubject, seq, 0) > 0;
+            }
+            r.removed |= enforceLimits(c, storeSubject);
+            if (c.retention() == Retention.INTEREST && !anyInterest(storeSubject)) {
+                r.removed |= store.remove(seq, false);
+            }
+        } catch (IOException e) {
+            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' limits: " + e.getMessage());
+        }
+        SubjectTransformer rp = republisher;
+        if (rp != null) {
+            String dest = rp.apply(storeSubject);
+            if (dest != null) {
+                republish.add(republishMessage(c, dest, storeSubject, seq, ts, prev == null ? 0 : prev.lastSeq(), h, m));
+            }
+        }
+        r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + seq + "}").getBytes(StandardCharsets.UTF_8);
+        return r;
+    }
+
+    private Outgoing republishMessage(StreamConfig c, String dest, String subject, long seq, long ts, long lastSeq,
+                                      Headers original, Inbound m) {
+        Headers h = new Headers();
+        if (original != null) {
+            for (int i = 0; i < original.size(); i++) {
+                h.add(original.keyAt(i), original.valueAt(i));
+            }
+        }
+        h.set("Nats-Stream", name);
+        h.set("Nats-Subject", subject);
+        h.set("Nats-Sequence", Long.toString(seq));
+        h.set("Nats-Time-Stamp", JsTime.format(ts));
+        h.set("Nats-Last-Sequence", Long.toString(lastSeq));
+        if (c.republish().headersOnly()) {
+            h.set("Nats-Msg-Size", Integer.toString(m.data().length));
+            return new Outgoing(dest, h.toBytes(), EMPTY);
+        }
+        return new Outgoing(dest, h.toBytes(), m.data());
+    }
+
+    private boolean anyInterest(String subject) {
+        for (StreamConsumer sc : consumers.values()) {
+            if (sc.wants(subject)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Discard-old limits after an append (the caller holds the lock). */
+    private boolean enforceLimits(StreamConfig c, String subject) throws IOException {
+        boolean removed = false;
+        if (c.maxMsgsPerSubject() > 0) {
+            SubjectState ss = store.subjectState(subject);
+            if (ss != null && ss.msgs() > c.maxMsgsPerSubject()) {
+                removed |= store.purge(subject, 0, c.maxMsgsPerSubject()) > 0;
+            }
+        }
+        if (c.discardNew()) {
+            return removed;
+        }
+        if (c.maxMsgs() > 0 && store.state().msgs() > c.maxMsgs()) {
+            removed |= store.purge(null, 0, c.maxMsgs()) > 0;
+        }
+        if (c.maxBytes() > 0) {
+            StoreState st = store.state();
+            while (st.bytes() > c.maxBytes() && st.msgs() > 0) {
+                StoredMessage first = store.loadNext(null, st.firstSeq());
+                if (first == null || !store.remove(first.seq(), false)) {
+                    break;
+                }
+                removed = true;
+                st = store.state();
+            }
+        }
+        return removed;
+    }
+
+    private void expireDedupe(StreamConfig c) {
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        long window = c.duplicateWindow();
+        for (Iterator<long[]> it = dedupe.values().iterator(); it.hasNext(); ) {
+            long[] e = it.next();
+            if (now - e[1] > window) {
+                it.remove();
+            } else {
+                break;
+            }
+        }
+    }
+
+    private String domainPart() {
+        String d = js.domain();
+        return d.isEmpty() ? "" : ", \"domain\":" + quote(d);
+    }
+
+    /** A PubAck error reply: {@code {"error":{...},"stream":"X","seq":0}}. */
+    private byte[] errorAck(JsApiError e) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.set("error", JsApi.errorNode(e));
+        o.put("stream", name);
+        if (!js.domain().isEmpty()) {
+            o.put("domain", js.domain());
+        }
+        o.put("seq", 0);
+        return js.json(o);
+    }
+
+    private void sendNow(String reply, byte[] payload) {
+        jsa.account().publish(reply, null, null, payload);
+    }
+
+    private static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch == '"' || ch == '\\') {
+                sb.append('\\').append(ch);
+            } else if (ch < 0x20 || ch == '<' || ch == '>' || ch == '&') {
+                sb.append(String.format("\\u%04x", (int) ch));
+            } else {
+                sb.append(ch);
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    private void scheduleSync() {
+        Duration interval = js.syncInterval();
+        if (interval == null || interval.isZero() || interval.isNegative()) {
+            return;
+        }
+        syncTimer = env().clock().schedule(interval, () -> {
+            if (dirty) {
+                dirty = false;
+                try {
+                    store.sync();
+                } catch (IOException e) {
+                    log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed: " + e.getMessage());
+                }
+            }
+            lock.lock();
+            try {
+                if (!stoppingNow()) {
+                    scheduleSync();
+                }
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    private boolean stoppingNow() {
+        queueLock.lock();
+        try {
+            return stopping;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /** Arms the max_age timer for when the oldest message expires (caller holds the lock). */
+    private void scheduleAgeCheckLocked() {
+        StreamConfig c = config;
+        if (c.maxAge() <= 0) {
+            return;
+        }
+        StoreState st = store.state();
+        if (st.msgs() == 0) {
+            return;
+        }
+        long at = st.firstTimeNanos() + c.maxAge();
+        if (ageTimer != null && ageTimerAt <= at) {
+            return;
+        }
+        if (ageTimer != null) {
+            ageTimer.cancel();
+        }
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        long delay = Math.max(1_000_000L, at - now);
+        ageTimerAt = at;
+        ageTimer = env().clock().schedule(Duration.ofNanos(delay), this::expireByAge);
+    }
+
+    private void expireByAge() {
+        boolean removed = false;
+        lock.lock();
+        try {
+            ageTimer = null;
+            if (stoppingNow()) {
+                return;
+            }
+            StreamConfig c = config;
+            if (c.maxAge() <= 0) {
+                return;
+            }
+            long cutoff = env().clock().currentTimeMillis() * 1_000_000L - c.maxAge();
+            try {
+                long upTo = store.sequenceAtOrAfter(cutoff + 1);
+                if (upTo > store.state().firstSeq()) {
+                    removed = store.purge(null, upTo, 0) > 0;
+                }
+            } catch (IOException e) {
+                log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' max_age: " + e.getMessage());
+            }
+            scheduleAgeCheckLocked();
+        } finally {
+            lock.unlock();
+        }
+        if (removed) {
+            notifyPurged();
+        }
+    }
+
+    private void notifyPurged() {
+        long first = store.state().firstSeq();
+        for (StreamConsumer c : consumers.values()) {
+            c.purged(first);
+        }
+    }
+
+    // ------------------------------------------------------------------ API operations
+
+    /** Applies an update already validated against the old config. */
+    void update(StreamConfig next) throws IOException {
+        lock.lock();
+        try {
+            StreamConfig old = config;
+            config = next;
+            applyTransforms(next);
+            if (!old.subjects().equals(next.subjects()) || old.allowDirect() != next.allowDirect()) {
+                subscribe(next);
+            }
+            enforceAllLimits(next);
+            if (ageTimer != null) {
+                ageTimer.cancel();
+                ageTimer = null;
+            }
+            scheduleAgeCheckLocked();
+        } finally {
+            lock.unlock();
+        }
+        notifyPurged();
+    }
+
+    private void enforceAllLimits(StreamConfig c) throws IOException {
+        if (c.maxMsgsPerSubject() > 0) {
+            for (Map.Entry<String, SubjectState> e : store.subjects(null).entrySet()) {
+                if (e.getValue().msgs() > c.maxMsgsPerSubject()) {
+                    store.purge(e.getKey(), 0, c.maxMsgsPerSubject());
+                }
+            }
+        }
+        if (c.maxMsgs() > 0 && store.state().msgs() > c.maxMsgs()) {
+            store.purge(null, 0, c.maxMsgs());
+        }
+        if (c.maxBytes() > 0) {
+            StoreState st = store.state();
+            while (st.bytes() > c.maxBytes() && st.msgs() > 0) {
+                StoredMessage first = store.loadNext(null, st.firstSeq());
+                if (first == null || !store.remove(first.seq(), false)) {
+                    break;
+                }
+                st = store.state();
+            }
+        }
+    }
+
+    /** Purge as the API asks. Returns how many messages went. */
+    long purge(String filter, long upToSeq, long keep) throws IOException {
+        long n;
+        lock.lock();
+        try {
+            n = store.purge(filter == null || filter.isEmpty() ? null : filter, upToSeq, keep);
+            store.sync();
+        } finally {
+            lock.unlock();
+        }
+        notifyPurged();
+        return n;
+    }
+
+    /** Deletes one message; false if there was none. */
+    boolean deleteMessage(long seq, boolean erase) throws IOException {
+        boolean ok;
+        lock.lock();
+        try {
+            ok = store.remove(seq, erase);
+            if (ok) {
+                store.sync();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (ok) {
+            notifyPurged();
+        }
+        return ok;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    public StreamConfig config() {
+        return config;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long createdNanos() {
+        return createdNanos;
+    }
+
+    String dir() {
+        return dir;
+    }
+
+    /** {@code state} as stream info shows it. */
+    ObjectNode stateJson(boolean deletedDetails, String subjectsFilter) {
+        StoreState st = store.state();
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("messages", st.msgs());
+        o.put("bytes", st.bytes());
+        boolean fresh = st.lastSeq() == 0 && st.msgs() == 0;
+        o.put("first_seq", fresh ? 0 : st.firstSeq());
+        o.put("first_ts", JsTime.format(st.msgs() == 0 ? 0 : st.firstTimeNanos()));
+        o.put("last_seq", st.lastSeq());
+        o.put("last_ts", JsTime.format(st.lastTimeNanos()));
+        if (st.numDeleted() > 0) {
+            o.put("num_deleted", st.numDeleted());
+        }
+        if (deletedDetails && st.numDeleted() > 0) {
+            ArrayNode a = o.putArray("deleted");
+            for (Long s : store.deletedSequences()) {
+                a.add(s);
+            }
+        }
+        if (st.numSubjects() > 0) {
+            o.put("num_subjects", st.numSubjects());
+        }
+        if (subjectsFilter != null && !subjectsFilter.isEmpty()) {
+            Map<String, SubjectState> subjects = store.subjects(subjectsFilter);
+            if (!subjects.isEmpty()) {
+                ObjectNode so = o.putObject("subjects");
+                subjects.forEach((k, v) -> so.put(k, v.msgs()));
+            }
+        }
+        o.put("consumer_count", consumers.size());
+        return o;
+    }
+
+    StoreState state() {
+        return store.state();
+    }
+
+    // ------------------------------------------------------------------ ConsumerSource
+
+    @Override
+    public String streamName() {
+        return name;
+    }
+
+    @Override
+    public Retention retention() {
+        return config.retention();
+    }
+
+    @Override
+    public boolean memoryStorage() {
+        return config.memoryStorage();
+    }
+
+    @Override
+    public MessageStore store() {
+        return store;
+    }
+
+    @Override
+    public long lastDeliverableSeq() {
+        return lastDeliverable;
+    }
+
+    @Override
+    public Account account() {
+        return jsa.account();
+    }
+
+    @Override
+    public Env env() {
+        return js.env();
+    }
+
+    @Override
+    public ServerLog log() {
+        return js.log();
+    }
+
+    @Override
+    public String consumerDir(String consumer) {
+        if (dir == null || config.memoryStorage()) {
+            return null;
+        }
+        String d = dir + "/obs/" + consumer;
+        try {
+            js.env().disk().mkdirs(d);
+        } catch (IOException e) {
+            log().error("Cannot create consumer directory " + d + ": " + e.getMessage());
+        }
+        return d;
+    }
+
+    @Override
+    public long consumerLimitInactiveThresholdNanos() {
+        return config.consumerInactiveThreshold();
+    }
+
+    @Override
+    public int consumerLimitMaxAckPending() {
+        return config.consumerMaxAckPending();
+    }
+
+    @Override
+    public void attach(StreamConsumer consumer, String... filters) throws JsApiException {
+        lock.lock();
+        try {
+            StreamConfig c = config;
+            if (!consumers.containsKey(consumer.name())) {
+                if (c.maxConsumers() > 0 && consumers.size() >= c.maxConsumers()) {
+                    throw JsErrors.MAXIMUM_CONSUMERS.exception();
+                }
+                jsa.checkConsumerLimit();
+            }
+            String[] f = filters == null ? new String[0] : filters.clone();
+            if (c.retention() == Retention.WORKQUEUE) {
+                boolean unfiltered = f.length == 0 || (f.length == 1 && (f[0] == null || f[0].isEmpty() || f[0].equals(">")));
+                for (Map.Entry<String, String[]> e : consumerFilters.entrySet()) {
+                    if (e.getKey().equals(consumer.name())) {
+                        continue;
+                    }
+                    String[] other = e.getValue();
+                    boolean otherUnfiltered = other.length == 0
+                            || (other.length == 1 && (other[0] == null || other[0].isEmpty() || other[0].equals(">")));
+                    if (unfiltered && otherUnfiltered) {
+                        throw new JsApiError(400, 10099, "multiple non-filtered consumers not allowed on workqueue stream").exception();
+                    }
+                    if (unfiltered || otherUnfiltered || overlapsAny(f, other)) {
+                        throw new JsApiError(400, 10100, "filtered consumer not unique on workqueue stream").exception();
+                    }
+                }
+            }
+            consumers.put(consumer.name(), consumer);
+            consumerFilters.put(consumer.name(), f);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean overlapsAny(String[] a, String[] b) {
+        for (String x : a) {
+            for (String y : b) {
+                if (SubjectOverlap.overlaps(x, y)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void detach(StreamConsumer consumer) {
+        lock.lock();
+        try {
+            consumers.remove(consumer.name(), consumer);
+            consumerFilters.remove(consumer.name());
+        } finally {
+            lock.unlock();
+        }
+        if (config.retention() == Retention.INTEREST) {
+            // messages only this consumer held can go now
+            sweepInterest();
+        }
+    }
+
+    private void sweepInterest() {
+        boolean removed = false;
+        lock.lock();
+        try {
+            StoreState st = store.state();
+            long seq = st.firstSeq();
+            while (seq <= st.lastSeq()) {
+                StoredMessage m = store.loadNext(null, seq);
+                if (m == null) {
+                    break;
+                }
+                if (!needed(m.seq(), m.subject())) {
+                    removed |= store.remove(m.seq(), false);
+                }
+                seq = m.seq() + 1;
+            }
+        } catch (IOException e) {
+            log().error("JetStream stream '" + name + "' interest sweep: " + e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+        if (removed) {
+            notifyPurged();
+        }
+    }
+
+    private boolean needed(long seq, String subject) {
+        for (StreamConsumer c : consumers.values()) {
+            if (c.needsAck(seq, subject)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public StreamConsumer consumer(String consumerName) {
+        return consumers.get(consumerName);
+    }
+
+    @Override
+    public Collection<StreamConsumer> consumers() {
+        return List.copyOf(consumers.values());
+    }
+
+    @Override
+    public void acknowledged(long seq) {
+        Retention ret = config.retention();
+        if (ret == Retention.LIMITS) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (ret == Retention.WORKQUEUE) {
+                store.remove(seq, false);
+                return;
+            }
+            StoredMessage m = store.load(seq);
+            if (m != null && !needed(seq, m.subject())) {
+                store.remove(seq, false);
+            }
+        } catch (IOException e) {
+            log().error("JetStream stream '" + name + "' ack removal of " + seq + ": " + e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+    }
+}

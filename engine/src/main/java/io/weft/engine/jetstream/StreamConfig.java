@@ -1,0 +1,493 @@
+package io.weft.engine.jetstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.subject.Subjects;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A stream's configuration, as nats-server 2.10 reads and writes it ({@code StreamConfig} JSON).
+ * {@link #parse} reads a request body (unknown fields ignored, wrong types are "invalid JSON" as in
+ * Go); {@link #withDefaults} fills what nats-server fills; {@link #toJson} writes the fields in
+ * nats-server's order with its omitempty rules. Durations are nanoseconds.
+ */
+public record StreamConfig(
+        String name,
+        String description,
+        List<String> subjects,
+        Retention retention,
+        int maxConsumers,
+        long maxMsgs,
+        long maxBytes,
+        long maxAge,
+        long maxMsgsPerSubject,
+        int maxMsgSize,
+        boolean discardNew,
+        boolean memoryStorage,
+        int replicas,
+        boolean noAck,
+        String templateOwner,
+        long duplicateWindow,
+        JsonNode placement,
+        JsonNode mirror,
+        JsonNode sources,
+        boolean compressS2,
+        long firstSeq,
+        SubjectTransform subjectTransform,
+        RePublish republish,
+        boolean allowDirect,
+        boolean mirrorDirect,
+        boolean discardNewPerSubject,
+        boolean sealed,
+        boolean denyDelete,
+        boolean denyPurge,
+        boolean allowRollup,
+        long consumerInactiveThreshold,
+        int consumerMaxAckPending,
+        Map<String, String> metadata) {
+
+    /** nats-server's default duplicate window: two minutes. */
+    public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
+
+    public StreamConfig {
+        subjects = subjects == null ? List.of() : List.copyOf(subjects);
+        metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(metadata));
+        description = description == null ? "" : description;
+        templateOwner = templateOwner == null ? "" : templateOwner;
+        retention = retention == null ? Retention.LIMITS : retention;
+    }
+
+    /** {@code subject_transform}: rewrite matching incoming subjects before storing. */
+    public record SubjectTransform(String src, String dest) {
+    }
+
+    /** {@code republish}: after storing, publish matching messages to {@code dest}. */
+    public record RePublish(String src, String dest, boolean headersOnly) {
+    }
+
+    // ------------------------------------------------------------------ parsing
+
+    /** Reads a request body. Throws "invalid JSON" (400/10025) for bad JSON or wrong field types. */
+    public static StreamConfig parse(JsonNode n) throws JsApiException {
+        if (n == null || !n.isObject()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        SubjectTransform st = null;
+        JsonNode stn = n.get("subject_transform");
+        if (present(stn)) {
+            obj(stn);
+            st = new SubjectTransform(str(stn, "src"), str(stn, "dest"));
+        }
+        RePublish rp = null;
+        JsonNode rpn = n.get("republish");
+        if (present(rpn)) {
+            obj(rpn);
+            rp = new RePublish(str(rpn, "src"), str(rpn, "dest"), bool(rpn, "headers_only"));
+        }
+        long cInactive = 0;
+        int cMaxAck = 0;
+        JsonNode cl = n.get("consumer_limits");
+        if (present(cl)) {
+            obj(cl);
+            cInactive = lng(cl, "inactive_threshold");
+            cMaxAck = integer(cl, "max_ack_pending");
+        }
+        Map<String, String> md = new TreeMap<>();
+        JsonNode mdn = n.get("metadata");
+        if (present(mdn)) {
+            obj(mdn);
+            for (Iterator<Map.Entry<String, JsonNode>> it = mdn.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!e.getValue().isTextual() && !e.getValue().isNull()) {
+                    throw JsErrors.INVALID_JSON.exception();
+                }
+                md.put(e.getKey(), e.getValue().isNull() ? "" : e.getValue().asText());
+            }
+        }
+        String retention = str(n, "retention");
+        Retention ret;
+        switch (retention) {
+            case "", "limits" -> ret = Retention.LIMITS;
+            case "interest" -> ret = Retention.INTEREST;
+            case "workqueue" -> ret = Retention.WORKQUEUE;
+            default -> throw JsErrors.INVALID_JSON.exception();
+        }
+        boolean discardNew = switch (str(n, "discard")) {
+            case "", "old" -> false;
+            case "new" -> true;
+            default -> throw JsErrors.INVALID_JSON.exception();
+        };
+        boolean memory = switch (str(n, "storage")) {
+            case "", "file" -> false;
+            case "memory" -> true;
+            default -> throw JsErrors.INVALID_JSON.exception();
+        };
+        boolean s2 = switch (str(n, "compression")) {
+            case "", "none" -> false;
+            case "s2" -> true;
+            default -> throw JsErrors.INVALID_JSON.exception();
+        };
+        return new StreamConfig(str(n, "name"), str(n, "description"), strings(n, "subjects"), ret,
+                integer(n, "max_consumers"), lng(n, "max_msgs"), lng(n, "max_bytes"), lng(n, "max_age"),
+                lng(n, "max_msgs_per_subject"), integer(n, "max_msg_size"), discardNew, memory,
+                integer(n, "num_replicas"), bool(n, "no_ack"), str(n, "template_owner"), lng(n, "duplicate_window"),
+                raw(n, "placement"), raw(n, "mirror"), raw(n, "sources"), s2, unsigned(n, "first_seq"), st, rp,
+                bool(n, "allow_direct"), bool(n, "mirror_direct"), bool(n, "discard_new_per_subject"),
+                bool(n, "sealed"), bool(n, "deny_delete"), bool(n, "deny_purge"), bool(n, "allow_rollup_hdrs"),
+                cInactive, cMaxAck, md);
+    }
+
+    private static boolean present(JsonNode v) {
+        return v != null && !v.isNull();
+    }
+
+    private static void obj(JsonNode v) throws JsApiException {
+        if (!v.isObject()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+    }
+
+    private static JsonNode raw(JsonNode n, String key) {
+        JsonNode v = n.get(key);
+        if (!present(v) || (v.isArray() && v.isEmpty())) {
+            return null;
+        }
+        return v;
+    }
+
+    static String str(JsonNode n, String key) throws JsApiException {
+        JsonNode v = n.get(key);
+        if (!present(v)) {
+            return "";
+        }
+        if (!v.isTextual()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return v.asText();
+    }
+
+    static boolean bool(JsonNode n, String key) throws JsApiException {
+        JsonNode v = n.get(key);
+        if (!present(v)) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return v.asBoolean();
+    }
+
+    static long lng(JsonNode n, String key) throws JsApiException {
+        JsonNode v = n.get(key);
+        if (!present(v)) {
+            return 0;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return v.asLong();
+    }
+
+    static long unsigned(JsonNode n, String key) throws JsApiException {
+        long l = lng(n, key);
+        if (l < 0) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return l;
+    }
+
+    static int integer(JsonNode n, String key) throws JsApiException {
+        long l = lng(n, key);
+        if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return (int) l;
+    }
+
+    static List<String> strings(JsonNode n, String key) throws JsApiException {
+        JsonNode v = n.get(key);
+        if (!present(v)) {
+            return List.of();
+        }
+        if (!v.isArray()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isTextual()) {
+                throw JsErrors.INVALID_JSON.exception();
+            }
+            out.add(e.asText());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ defaults and validation
+
+    /** The config with nats-server's defaults filled in (what replies and the meta file show). */
+    public StreamConfig withDefaults() {
+        List<String> subj = subjects;
+        if (subj.isEmpty() && mirror == null && sources == null && !name.isEmpty()) {
+            subj = List.of(name);
+        }
+        long dup = duplicateWindow;
+        if (dup == 0) {
+            dup = maxAge > 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
+        }
+        return new StreamConfig(name, description, subj, retention, maxConsumers == 0 ? -1 : maxConsumers,
+                maxMsgs == 0 ? -1 : maxMsgs, maxBytes == 0 ? -1 : maxBytes, maxAge,
+                maxMsgsPerSubject == 0 ? -1 : maxMsgsPerSubject, maxMsgSize == 0 ? -1 : maxMsgSize, discardNew,
+                memoryStorage, replicas == 0 ? 1 : replicas, noAck, templateOwner, dup, placement, mirror, sources,
+                compressS2, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
+                sealed, denyDelete, denyPurge, allowRollup, consumerInactiveThreshold, consumerMaxAckPending, metadata);
+    }
+
+    /** True if a stream name is acceptable (no path separators is checked separately, first). */
+    public static boolean validName(String name) {
+        if (name == null || name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '.' || c == '*' || c == '>' || Character.isWhitespace(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static void checkName(String name) throws JsApiException {
+        if (name != null && (name.indexOf('/') >= 0 || name.indexOf('\\') >= 0)) {
+            throw JsErrors.STREAM_NAME_PATH_SEPARATORS.exception();
+        }
+        if (!validName(name)) {
+            throw JsErrors.invalidConfig("stream name is required and can not contain '.', '*', '>'");
+        }
+        if (name.length() > 255) {
+            throw JsErrors.invalidConfig("stream name is too long, maximum allowed is 255");
+        }
+    }
+
+    /**
+     * The checks nats-server makes on a defaulted config before create or update (not the ones that
+     * need other streams). {@code maxPayload} is the server's max_payload.
+     */
+    public void validate(long maxPayload) throws JsApiException {
+        checkName(name);
+        if (replicas > 1) {
+            throw JsErrors.STREAM_REPLICAS_NOT_SUPPORTED.exception();
+        }
+        if (replicas < 0) {
+            throw new JsApiError(400, 10133, "replicas count cannot be negative").exception();
+        }
+        if (mirror != null || sources != null) {
+            throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
+        }
+        if (maxMsgs < -1 || maxBytes < -1 || maxMsgsPerSubject < -1 || maxMsgSize < -1 || maxConsumers < -1) {
+            throw JsErrors.invalidConfig("stream limits can not be negative");
+        }
+        if (maxAge < 0) {
+            throw JsErrors.invalidConfig("max age needs to be >= 0");
+        }
+        if (duplicateWindow < 0) {
+            throw JsErrors.invalidConfig("duplicates window can not be negative");
+        }
+        if (maxAge > 0 && duplicateWindow > maxAge) {
+            throw JsErrors.invalidConfig("duplicates window can not be larger then max age");
+        }
+        if (maxMsgSize > 0 && maxMsgSize > maxPayload && maxPayload > 0) {
+            throw JsErrors.invalidConfig("max message size larger than server max payload");
+        }
+        if (discardNewPerSubject) {
+            if (!discardNew) {
+                throw JsErrors.invalidConfig("discard new per subject requires discard new policy to be set");
+            }
+            if (maxMsgsPerSubject <= 0) {
+                throw JsErrors.invalidConfig("discard new per subject requires max msgs per subject > 0");
+            }
+        }
+        if (description.length() > 4096) {
+            throw JsErrors.invalidConfig("stream description is too long, maximum allowed is 4096");
+        }
+        Set<String> seen = new HashSet<>();
+        for (String s : subjects) {
+            if (!seen.add(s)) {
+                throw JsErrors.invalidConfig("duplicate subjects detected");
+            }
+        }
+        for (String s : subjects) {
+            if (!Subjects.isValidSubject(s)) {
+                throw JsErrors.invalidConfig("invalid subject");
+            }
+            if (SubjectOverlap.overlaps(s, "$JS.API.>") && !noAck) {
+                throw JsErrors.invalidConfig("subjects overlap with jetstream api");
+            }
+        }
+        for (int i = 0; i < subjects.size(); i++) {
+            for (int j = i + 1; j < subjects.size(); j++) {
+                if (SubjectOverlap.overlaps(subjects.get(i), subjects.get(j))) {
+                    throw JsErrors.invalidConfig("subject \"" + subjects.get(i) + "\" overlaps with \"" + subjects.get(j) + "\"");
+                }
+            }
+        }
+        if (subjectTransform != null) {
+            String src = subjectTransform.src().isEmpty() ? ">" : subjectTransform.src();
+            if (!Subjects.isValidSubject(src)) {
+                throw JsErrors.STREAM_TRANSFORM_INVALID_SOURCE.with("invalid subject").exception();
+            }
+            if (subjectTransform.dest().isEmpty() || !Subjects.isValidSubject(subjectTransform.dest())) {
+                throw JsErrors.STREAM_TRANSFORM_INVALID_DEST.with("invalid subject").exception();
+            }
+            if (SubjectTransformer.of(src, subjectTransform.dest()) == null) {
+                throw JsErrors.STREAM_TRANSFORM_INVALID_DEST.with("invalid subject transform destination").exception();
+            }
+        }
+        if (republish != null) {
+            String src = republish.src().isEmpty() ? ">" : republish.src();
+            if (!Subjects.isValidSubject(src)) {
+                throw JsErrors.invalidConfig("stream republish source subject is not valid");
+            }
+            if (republish.dest().isEmpty() || !Subjects.isValidSubject(republish.dest())) {
+                throw JsErrors.invalidConfig("stream republish destination subject is not valid");
+            }
+            if (SubjectTransformer.of(src, republish.dest()) == null) {
+                throw JsErrors.invalidConfig("stream republish transform from '" + src + "' to '"
+                        + republish.dest() + "' is not valid");
+            }
+            for (String s : subjects) {
+                if (SubjectOverlap.overlaps(republish.dest(), s)) {
+                    throw JsErrors.invalidConfig("stream republish destination forms a cycle");
+                }
+            }
+        }
+        if (metadata.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length()).sum() > 128 * 1024) {
+            throw JsErrors.invalidConfig("stream metadata exceeds maximum size of 128 KiB");
+        }
+    }
+
+    /** The editable-field rules of a stream update, checked on defaulted configs. */
+    public void checkUpdate(StreamConfig old) throws JsApiException {
+        if (memoryStorage != old.memoryStorage) {
+            throw JsErrors.invalidConfig("stream configuration update can not change storage type");
+        }
+        if (retention != old.retention) {
+            throw JsErrors.invalidConfig("stream configuration update can not change retention policy");
+        }
+        if (maxConsumers != old.maxConsumers) {
+            throw JsErrors.invalidConfig("stream configuration update can not change MaxConsumers");
+        }
+        if (!java.util.Objects.equals(mirror, old.mirror)) {
+            throw JsErrors.STREAM_MIRROR_NOT_UPDATABLE.exception();
+        }
+        if (old.sealed && !sealed) {
+            throw JsErrors.invalidConfig("stream configuration update can not unseal a sealed stream");
+        }
+        if (old.denyDelete && !denyDelete) {
+            throw JsErrors.invalidConfig("stream configuration update can not cancel deny message deletes");
+        }
+        if (old.denyPurge && !denyPurge) {
+            throw JsErrors.invalidConfig("stream configuration update can not cancel deny purge");
+        }
+        if (!templateOwner.equals(old.templateOwner)) {
+            throw JsErrors.invalidConfig("stream configuration update can not change template ownership");
+        }
+        if (compressS2 != old.compressS2) {
+            // nats-server 2.10 can convert; weft's stores keep their format for life
+            throw JsErrors.invalidConfig("stream configuration update can not change compression");
+        }
+        if (firstSeq != old.firstSeq && firstSeq != 0) {
+            throw JsErrors.invalidConfig("stream configuration update can not change first sequence");
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /** The config as nats-server 2.10 marshals it. */
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("name", name);
+        if (!description.isEmpty()) {
+            o.put("description", description);
+        }
+        if (!subjects.isEmpty()) {
+            ArrayNode a = o.putArray("subjects");
+            subjects.forEach(a::add);
+        }
+        o.put("retention", retention.json());
+        o.put("max_consumers", maxConsumers);
+        o.put("max_msgs", maxMsgs);
+        o.put("max_bytes", maxBytes);
+        o.put("max_age", maxAge);
+        o.put("max_msgs_per_subject", maxMsgsPerSubject);
+        if (maxMsgSize != 0) {
+            o.put("max_msg_size", maxMsgSize);
+        }
+        o.put("discard", discardNew ? "new" : "old");
+        o.put("storage", memoryStorage ? "memory" : "file");
+        o.put("num_replicas", replicas);
+        if (noAck) {
+            o.put("no_ack", true);
+        }
+        if (!templateOwner.isEmpty()) {
+            o.put("template_owner", templateOwner);
+        }
+        if (duplicateWindow != 0) {
+            o.put("duplicate_window", duplicateWindow);
+        }
+        if (placement != null) {
+            o.set("placement", placement);
+        }
+        if (mirror != null) {
+            o.set("mirror", mirror);
+        }
+        if (sources != null) {
+            o.set("sources", sources);
+        }
+        o.put("compression", compressS2 ? "s2" : "none");
+        if (firstSeq != 0) {
+            o.put("first_seq", firstSeq);
+        }
+        if (subjectTransform != null) {
+            ObjectNode t = o.putObject("subject_transform");
+            t.put("src", subjectTransform.src());
+            t.put("dest", subjectTransform.dest());
+        }
+        if (republish != null) {
+            ObjectNode r = o.putObject("republish");
+            r.put("src", republish.src());
+            r.put("dest", republish.dest());
+            if (republish.headersOnly()) {
+                r.put("headers_only", true);
+            }
+        }
+        o.put("allow_direct", allowDirect);
+        o.put("mirror_direct", mirrorDirect);
+        if (discardNewPerSubject) {
+            o.put("discard_new_per_subject", true);
+        }
+        o.put("sealed", sealed);
+        o.put("deny_delete", denyDelete);
+        o.put("deny_purge", denyPurge);
+        o.put("allow_rollup_hdrs", allowRollup);
+        ObjectNode cl = o.putObject("consumer_limits");
+        if (consumerInactiveThreshold != 0) {
+            cl.put("inactive_threshold", consumerInactiveThreshold);
+        }
+        if (consumerMaxAckPending != 0) {
+            cl.put("max_ack_pending", consumerMaxAckPending);
+        }
+        if (!metadata.isEmpty()) {
+            ObjectNode m = o.putObject("metadata");
+            metadata.forEach(m::put);
+        }
+        return o;
+    }
+}

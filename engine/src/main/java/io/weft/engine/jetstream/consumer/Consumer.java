@@ -1,0 +1,1211 @@
+package io.weft.engine.jetstream.consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.jetstream.ConsumerSource;
+import io.weft.engine.jetstream.Retention;
+import io.weft.engine.jetstream.StreamConsumer;
+import io.weft.engine.jetstream.consumer.ConsumerConfig.AckPolicy;
+import io.weft.engine.jetstream.consumer.ConsumerConfig.DeliverPolicy;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.InternalSubscription;
+import io.weft.net.Clock;
+import io.weft.store.MessageStore;
+import io.weft.store.StoredMessage;
+import io.weft.store.SubjectFilter;
+import io.weft.store.SubjectState;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One consumer of one stream: its delivery state (delivered, ack floor, pending acks with delivery
+ * counts, redelivery queue, waiting pull requests) and its delivery loop, which runs on its own
+ * virtual thread and waits only through the {@link Clock}.
+ *
+ * <p>Every field below the lock is guarded by {@link #lock}. Messages are never published while
+ * the lock is held: work collects {@link Outbound}s and publishes them after unlocking, so a
+ * subscriber that calls back into this consumer cannot deadlock it.
+ */
+public final class Consumer implements StreamConsumer {
+    static final long IDLE_WAKE = 1_000_000_000L;
+    static final long FC_BYTES = 256 * 1024;
+    static final int FC_MSGS = 1024;
+
+    private final Consumers owner;
+    final ConsumerSource src;
+    final String name;
+    final long createdNanos;
+    private final Clock clock;
+    private final ConsumerPersistence persistence;
+
+    final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private boolean kicked;
+
+    // ---- guarded by lock
+    ConsumerConfig cfg;
+    long dseq;                 // last consumer sequence handed out
+    long nextSeq;              // next stream sequence to look at for new messages
+    long lastStreamSeq;        // delivered.stream_seq
+    long ackFloorC;
+    long ackFloorS;
+    long lastActiveWall;       // wall nanos of the last delivery (0 = never)
+    final TreeMap<Long, Pending> pending = new TreeMap<>();
+    final Map<Long, Integer> deliveries = new HashMap<>();
+    final TreeSet<Long> redeliver = new TreeSet<>();
+    final ArrayDeque<Long> lastPerSubject = new ArrayDeque<>();
+    final ArrayDeque<PullRequest> waiting = new ArrayDeque<>();
+    private long pendingCount = -1;
+    private long pendingCovered;
+    private boolean stopped;
+    private long lastActivityMono;
+    private long nextPushHeartbeat;
+    private long nextDeliveryAt;    // rate limit / replay original pacing
+    private long replayLastTs;
+    private long replayLastMono;
+    private String fcOutstanding;
+    private long fcBytes;
+    private int fcMsgs;
+    private int fcCounter;
+    private long sampleCounter;
+    boolean dirty;
+    private long nextFlush;
+
+    private final List<Long> toRelease = new ArrayList<>();
+    private volatile long deliverable;
+
+    private InternalSubscription ackSub;
+    private InternalSubscription fcSub;
+    private Thread loop;
+
+    static final class Pending {
+        long cseq;
+        long deadline;     // monotonic nanos at which it is redelivered
+        long deliveredMono;
+
+        Pending(long cseq, long deadline, long deliveredMono) {
+            this.cseq = cseq;
+            this.deadline = deadline;
+            this.deliveredMono = deliveredMono;
+        }
+    }
+
+    Consumer(Consumers owner, ConsumerSource src, ConsumerConfig cfg, long createdNanos, ConsumerPersistence persistence) {
+        this.owner = owner;
+        this.src = src;
+        this.cfg = cfg;
+        this.name = cfg.name();
+        this.createdNanos = createdNanos;
+        this.clock = src.env().clock();
+        this.persistence = persistence;
+        this.lastActivityMono = clock.nanoTime();
+    }
+
+    /** Positions a fresh consumer according to its deliver policy. */
+    void initPosition() throws IOException {
+        MessageStore store = src.store();
+        refreshDeliverable();
+        long last = deliverable;
+        long first = store.state().firstSeq();
+        switch (cfg.deliverPolicy()) {
+            case ALL -> nextSeq = first;
+            case NEW -> nextSeq = last + 1;
+            case LAST -> {
+                StoredMessage m = lastMatching();
+                nextSeq = m == null ? last + 1 : m.seq();
+            }
+            case BY_START_SEQUENCE -> nextSeq = Math.max(cfg.optStartSeq(), 1);
+            case BY_START_TIME -> nextSeq = store.sequenceAtOrAfter(cfg.optStartTimeNanos());
+            case LAST_PER_SUBJECT -> {
+                TreeSet<Long> seqs = new TreeSet<>();
+                for (String f : filtersOrAll()) {
+                    for (Map.Entry<String, SubjectState> e : store.subjects(f).entrySet()) {
+                        if (e.getValue().lastSeq() <= last) {
+                            seqs.add(e.getValue().lastSeq());
+                        }
+                    }
+                }
+                lastPerSubject.addAll(seqs);
+                nextSeq = last + 1;
+            }
+        }
+        if (nextSeq < 1) {
+            nextSeq = 1;
+        }
+        // nats-server reports the position before the first delivery as delivered = start - 1.
+        lastStreamSeq = Math.max(0, (lastPerSubject.isEmpty() ? nextSeq : lastPerSubject.peekFirst()) - 1);
+        ackFloorS = lastStreamSeq;
+    }
+
+    private StoredMessage lastMatching() throws IOException {
+        StoredMessage best = null;
+        for (String f : filtersOrAll()) {
+            StoredMessage m = src.store().loadLast(f);
+            if (m != null && m.seq() <= deliverable && (best == null || m.seq() > best.seq())) {
+                best = m;
+            }
+        }
+        return best;
+    }
+
+    private List<String> filtersOrAll() {
+        List<String> f = cfg.filters();
+        return f.isEmpty() ? java.util.Collections.singletonList(null) : f;
+    }
+
+    /** Reads the stream's deliverable limit; never called with {@link #lock} held (the stream may lock). */
+    void refreshDeliverable() {
+        long d = src.lastDeliverableSeq();
+        if (d > deliverable) {
+            deliverable = d;
+        }
+    }
+
+    void start() {
+        Account acc = src.account();
+        String prefix = "$JS.ACK." + src.streamName() + "." + name + ".>";
+        ackSub = acc.subscribe(prefix, null, (subject, reply, data, off, hdrLen, totalLen) ->
+                onAck(subject, reply, new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8)));
+        if (cfg.flowControl()) {
+            fcSub = acc.subscribe("$JS.FC." + src.streamName() + "." + name + ".*", null,
+                    (subject, reply, data, off, hdrLen, totalLen) -> onFlowControlReply(subject));
+        }
+        loop = src.env().spawner().spawn("consumer " + src.streamName() + " > " + name, this::run);
+    }
+
+    // ------------------------------------------------------------------ StreamConsumer
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public boolean wants(String subject) {
+        List<String> f = cfg.filters();
+        if (f.isEmpty()) {
+            return true;
+        }
+        for (String x : f) {
+            if (SubjectFilter.matches(x, subject)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void signal(long lastSeq) {
+        if (lastSeq > deliverable) {
+            deliverable = lastSeq;
+        }
+        kick();
+    }
+
+    @Override
+    public boolean needsAck(long seq, String subject) {
+        lock.lock();
+        try {
+            if (!wants(subject)) {
+                return false;
+            }
+            if (cfg.ackPolicy() == AckPolicy.NONE) {
+                return seq >= nextSeq;
+            }
+            if (pending.containsKey(seq)) {
+                return true;
+            }
+            if (cfg.ackPolicy() == AckPolicy.ALL && seq <= ackFloorS) {
+                return false;
+            }
+            return seq >= nextSeq || lastPerSubject.contains(seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void purged(long firstSeq) {
+        lock.lock();
+        try {
+            MessageStore store = src.store();
+            for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+                long s = it.next().getKey();
+                if (s < firstSeq || store.load(s) == null) {
+                    it.remove();
+                    deliveries.remove(s);
+                    redeliver.remove(s);
+                }
+            }
+            if (nextSeq < firstSeq) {
+                nextSeq = firstSeq;
+            }
+            lastPerSubject.removeIf(s -> s < firstSeq);
+            if (ackFloorS < firstSeq - 1) {
+                ackFloorS = firstSeq - 1;
+            }
+            if (lastStreamSeq < firstSeq - 1) {
+                lastStreamSeq = firstSeq - 1;
+            }
+            updateAckFloor();
+            pendingCount = -1;
+            dirty = true;
+        } catch (IOException e) {
+            src.log().warn("consumer " + name + ": reading store after purge: " + e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+        kick();
+    }
+
+    @Override
+    public void stop(boolean delete) {
+        List<Outbound> out = new ArrayList<>();
+        lock.lock();
+        try {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            if (delete) {
+                for (PullRequest r : waiting) {
+                    out.add(status(r.reply, 409, "Consumer Deleted", null));
+                }
+            }
+            waiting.clear();
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        src.account().unsubscribe(ackSub);
+        src.account().unsubscribe(fcSub);
+        publish(out);
+        if (persistence != null) {
+            try {
+                if (delete) {
+                    persistence.delete();
+                } else {
+                    persistence.writeState(this);
+                }
+            } catch (IOException e) {
+                src.log().warn("consumer " + name + ": " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public long numAckPending() {
+        lock.lock();
+        try {
+            return pending.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isStopped() {
+        lock.lock();
+        try {
+            return stopped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void kick() {
+        lock.lock();
+        try {
+            kicked = true;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Applies an updated config (already checked as updatable). */
+    void update(ConsumerConfig next) {
+        lock.lock();
+        try {
+            boolean fcBefore = cfg.flowControl();
+            cfg = next;
+            pendingCount = -1;
+            if (!fcBefore && next.flowControl()) {
+                fcSub = src.account().subscribe("$JS.FC." + src.streamName() + "." + name + ".*", null,
+                        (subject, reply, data, off, hdrLen, totalLen) -> onFlowControlReply(subject));
+            }
+            kicked = true;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ info
+
+    long numPending() {
+        lock.lock();
+        try {
+            return numPendingLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long numPendingLocked() {
+        MessageStore store = src.store();
+        long last = store.state().lastSeq();
+        if (pendingCount < 0) {
+            pendingCount = 0;
+            for (String f : filtersOrAll()) {
+                pendingCount += store.numPending(nextSeq, f, false);
+            }
+            pendingCovered = last;
+        } else if (last > pendingCovered) {
+            long from = Math.max(pendingCovered + 1, nextSeq);
+            for (String f : filtersOrAll()) {
+                pendingCount += store.numPending(from, f, false);
+            }
+            pendingCovered = last;
+        }
+        return Math.max(0, pendingCount) + lastPerSubject.size();
+    }
+
+    int numRedelivered() {
+        int n = 0;
+        for (Map.Entry<Long, Integer> e : deliveries.entrySet()) {
+            if (e.getValue() > 1 && pending.containsKey(e.getKey())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    ObjectNode info(String type) {
+        lock.lock();
+        try {
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            if (type != null) {
+                o.put("type", type);
+            }
+            o.put("stream_name", src.streamName());
+            o.put("name", name);
+            o.put("created", Times.rfc3339(createdNanos));
+            o.set("config", cfg.toJson());
+            ObjectNode d = o.putObject("delivered");
+            d.put("consumer_seq", dseq);
+            d.put("stream_seq", lastStreamSeq);
+            if (lastActiveWall > 0) {
+                d.put("last_active", Times.rfc3339(lastActiveWall));
+            }
+            ObjectNode a = o.putObject("ack_floor");
+            a.put("consumer_seq", ackFloorC);
+            a.put("stream_seq", ackFloorS);
+            o.put("num_ack_pending", pending.size());
+            o.put("num_redelivered", numRedelivered());
+            o.put("num_waiting", waiting.size());
+            o.put("num_pending", numPendingLocked());
+            if (cfg.isPush() && src.account().hasInterest(cfg.deliverSubject())) {
+                o.put("push_bound", true);
+            }
+            o.put("ts", Times.rfc3339(wallNanos()));
+            return o;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long wallNanos() {
+        return clock.currentTimeMillis() * 1_000_000L;
+    }
+
+    // ------------------------------------------------------------------ acks
+
+    void onAck(String subject, String reply, String body) {
+        String[] t = subject.split("\\.");
+        // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
+        if (t.length < 9) {
+            return;
+        }
+        long sseq;
+        long cseq;
+        try {
+            sseq = Long.parseLong(t[t.length - 4]);
+            cseq = Long.parseLong(t[t.length - 3]);
+        } catch (NumberFormatException e) {
+            return;
+        }
+        List<Outbound> out = new ArrayList<>();
+        boolean persistNow = false;
+        String b = body.strip();
+        PullRequestSpec nextReq = null;
+        lock.lock();
+        try {
+            if (stopped) {
+                return;
+            }
+            lastActivityMono = clock.nanoTime();
+            if (b.isEmpty() || b.equals("+ACK")) {
+                ack(sseq, cseq, out);
+            } else if (b.startsWith("-NAK")) {
+                nak(sseq, parseDelay(b.substring(4).strip()));
+            } else if (b.equals("+WPI")) {
+                Pending p = pending.get(sseq);
+                if (p != null) {
+                    p.deadline = clock.nanoTime() + cfg.ackWaitFor(deliveries.getOrDefault(sseq, 1));
+                }
+            } else if (b.startsWith("+NXT")) {
+                ack(sseq, cseq, out);
+                if (reply != null && !cfg.isPush()) {
+                    nextReq = PullRequestSpec.parse(b.substring(4).strip());
+                }
+            } else if (b.startsWith("+TERM")) {
+                term(sseq, cseq, b.substring(5).strip(), out);
+            } else {
+                return;
+            }
+            dirty = true;
+            persistNow = reply != null && nextReq == null && persistence != null;
+            kicked = true;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (persistNow) {
+            try {
+                persistence.writeState(this);
+            } catch (IOException e) {
+                src.log().error("consumer " + name + ": persisting ack: " + e.getMessage());
+                publish(out);
+                return;
+            }
+        }
+        publish(out);
+        if (nextReq != null) {
+            pull(reply, nextReq);
+        } else if (reply != null && !reply.isEmpty()) {
+            src.account().publish(reply, null, null, new byte[0]);
+        }
+    }
+
+    private static long parseDelay(String s) {
+        if (s.isEmpty()) {
+            return 0;
+        }
+        try {
+            JsonNode n = Consumers.MAPPER.readTree(s);
+            JsonNode d = n == null ? null : n.get("delay");
+            return d != null && d.canConvertToLong() ? Math.max(0, d.asLong()) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private void ack(long sseq, long cseq, List<Outbound> out) {
+        switch (cfg.ackPolicy()) {
+            case NONE -> {
+                return;
+            }
+            case EXPLICIT -> {
+                Pending p = pending.remove(sseq);
+                if (p == null) {
+                    return;
+                }
+                ackedOne(sseq, p, out);
+            }
+            case ALL -> {
+                List<Long> done = new ArrayList<>(pending.headMap(sseq, true).keySet());
+                for (long s : done) {
+                    ackedOne(s, pending.remove(s), out);
+                }
+            }
+        }
+        updateAckFloor();
+    }
+
+    private void ackedOne(long sseq, Pending p, List<Outbound> out) {
+        int dc = deliveries.getOrDefault(sseq, 1);
+        deliveries.remove(sseq);
+        redeliver.remove(sseq);
+        if (src.retention() != Retention.LIMITS) {
+            toRelease.add(sseq);
+        }
+        if (sampled()) {
+            ObjectNode m = advisory("io.nats.jetstream.metric.v1.consumer_ack");
+            m.put("consumer_seq", p.cseq);
+            m.put("stream_seq", sseq);
+            m.put("ack_time", Math.max(0, clock.nanoTime() - p.deliveredMono));
+            m.put("deliveries", dc);
+            out.add(json("$JS.EVENT.METRIC.CONSUMER.ACK." + src.streamName() + "." + name, m));
+        }
+    }
+
+    private boolean sampled() {
+        String f = cfg.sampleFreq();
+        if (f == null) {
+            return false;
+        }
+        int pct;
+        try {
+            pct = Integer.parseInt((f.endsWith("%") ? f.substring(0, f.length() - 1) : f).strip());
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        if (pct <= 0) {
+            return false;
+        }
+        if (pct >= 100) {
+            return true;
+        }
+        sampleCounter++;
+        return src.env().entropy().nextInt(100) < pct;
+    }
+
+    private void nak(long sseq, long delay) {
+        Pending p = pending.get(sseq);
+        if (p == null) {
+            return;
+        }
+        if (delay > 0) {
+            p.deadline = clock.nanoTime() + delay;
+            redeliver.remove(sseq);
+        } else {
+            redeliver.add(sseq);
+        }
+    }
+
+    private void term(long sseq, long cseq, String reason, List<Outbound> out) {
+        Pending p = pending.remove(sseq);
+        if (p == null) {
+            return;
+        }
+        int dc = deliveries.getOrDefault(sseq, 1);
+        deliveries.remove(sseq);
+        redeliver.remove(sseq);
+        if (src.retention() != Retention.LIMITS) {
+            toRelease.add(sseq);
+        }
+        updateAckFloor();
+        ObjectNode a = advisory("io.nats.jetstream.advisory.v1.terminated");
+        a.put("consumer_seq", p.cseq);
+        a.put("stream_seq", sseq);
+        a.put("deliveries", dc);
+        if (!reason.isEmpty()) {
+            a.put("reason", reason);
+        }
+        out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED." + src.streamName() + "." + name, a));
+    }
+
+    private void updateAckFloor() {
+        if (cfg.ackPolicy() == AckPolicy.NONE) {
+            ackFloorC = dseq;
+            ackFloorS = lastStreamSeq;
+            return;
+        }
+        if (pending.isEmpty()) {
+            ackFloorC = dseq;
+            ackFloorS = lastStreamSeq;
+        } else {
+            Map.Entry<Long, Pending> first = pending.firstEntry();
+            long minC = Long.MAX_VALUE;
+            for (Pending p : pending.values()) {
+                minC = Math.min(minC, p.cseq);
+            }
+            ackFloorS = Math.max(ackFloorS, first.getKey() - 1);
+            ackFloorC = Math.max(ackFloorC, minC - 1);
+        }
+    }
+
+    void onFlowControlReply(String subject) {
+        lock.lock();
+        try {
+            if (subject.equals(fcOutstanding)) {
+                fcOutstanding = null;
+                kicked = true;
+                wake.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ pull requests
+
+    /** A parsed {@code MSG.NEXT} body. */
+    record PullRequestSpec(int batch, long maxBytes, long expires, boolean noWait, long heartbeat, boolean bad) {
+        static PullRequestSpec parse(String body) {
+            String s = body == null ? "" : body.strip();
+            if (s.isEmpty()) {
+                return new PullRequestSpec(1, 0, 0, false, 0, false);
+            }
+            if (s.charAt(0) != '{') {
+                try {
+                    return new PullRequestSpec(Math.max(1, Integer.parseInt(s)), 0, 0, false, 0, false);
+                } catch (NumberFormatException e) {
+                    return new PullRequestSpec(1, 0, 0, false, 0, true);
+                }
+            }
+            try {
+                JsonNode n = Consumers.MAPPER.readTree(s);
+                int batch = n.path("batch").asInt(1);
+                return new PullRequestSpec(batch <= 0 ? 1 : batch, Math.max(0, n.path("max_bytes").asLong(0)),
+                        Math.max(0, n.path("expires").asLong(0)), n.path("no_wait").asBoolean(false),
+                        Math.max(0, n.path("idle_heartbeat").asLong(0)), false);
+            } catch (IOException | RuntimeException e) {
+                return new PullRequestSpec(1, 0, 0, false, 0, true);
+            }
+        }
+    }
+
+    void pull(String reply, PullRequestSpec spec) {
+        if (reply == null || reply.isEmpty()) {
+            return;
+        }
+        Outbound answer = null;
+        refreshDeliverable();
+        lock.lock();
+        try {
+            if (stopped) {
+                answer = status(reply, 409, "Consumer Deleted", null);
+            } else if (cfg.isPush()) {
+                answer = status(reply, 409, "Consumer is push based", null);
+            } else if (spec.bad()) {
+                answer = status(reply, 400, "Bad Request", null);
+            } else if (cfg.maxBatch() > 0 && spec.batch() > cfg.maxBatch()) {
+                answer = status(reply, 409, "Exceeded MaxRequestBatch of " + cfg.maxBatch(), null);
+            } else if (cfg.maxExpires() > 0 && spec.expires() > cfg.maxExpires()) {
+                answer = status(reply, 409, "Exceeded MaxRequestExpires of " + GoDuration.format(cfg.maxExpires()), null);
+            } else if (cfg.maxBytes() > 0 && spec.maxBytes() > cfg.maxBytes()) {
+                answer = status(reply, 409, "Exceeded MaxRequestMaxBytes of " + cfg.maxBytes(), null);
+            } else {
+                long now = clock.nanoTime();
+                lastActivityMono = now;
+                if (spec.noWait() && !hasWorkLocked(now)) {
+                    answer = status(reply, 404, "No Messages", null);
+                } else {
+                    dropDeadRequests(now);
+                    if (waiting.size() >= cfg.maxWaiting()) {
+                        answer = status(reply, 409, "Exceeded MaxWaiting", null);
+                    } else {
+                        long expiresAt = spec.expires() > 0 ? now + spec.expires() : 0;
+                        waiting.add(new PullRequest(reply, spec.batch(), spec.maxBytes(), expiresAt, spec.noWait(),
+                                spec.heartbeat(), now));
+                        kicked = true;
+                        wake.signalAll();
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (answer != null) {
+            publish(List.of(answer));
+        }
+    }
+
+    private void dropDeadRequests(long now) {
+        waiting.removeIf(r -> (r.expiresAt > 0 && r.expiresAt <= now) || !src.account().hasInterest(r.reply));
+    }
+
+    /** True if a message could be delivered right now (used for no_wait requests). */
+    private boolean hasWorkLocked(long now) {
+        try {
+            promoteExpired(now, new ArrayList<>());
+            if (!redeliver.isEmpty()) {
+                return true;
+            }
+            if (atMaxAckPending()) {
+                return false;
+            }
+            if (!lastPerSubject.isEmpty()) {
+                return true;
+            }
+            return nextNew(false) != null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private boolean atMaxAckPending() {
+        return cfg.ackPolicy() != AckPolicy.NONE && cfg.maxAckPending() > 0 && pending.size() >= cfg.maxAckPending();
+    }
+
+    // ------------------------------------------------------------------ delivery loop
+
+    private void run() {
+        while (true) {
+            List<Outbound> out = new ArrayList<>();
+            boolean flush = false;
+            boolean expire = false;
+            refreshDeliverable();
+            lock.lock();
+            try {
+                if (stopped) {
+                    return;
+                }
+                long now = clock.nanoTime();
+                long next;
+                try {
+                    next = step(now, out);
+                } catch (IOException | RuntimeException e) {
+                    src.log().warn("consumer " + src.streamName() + " > " + name + ": " + e);
+                    next = now + IDLE_WAKE;
+                }
+                if (cfg.inactiveThreshold() > 0 && isInactive(now)) {
+                    expire = true;
+                } else {
+                    if (dirty && persistence != null && now >= nextFlush) {
+                        flush = true;
+                        nextFlush = now + IDLE_WAKE;
+                    }
+                    if (out.isEmpty() && !flush && !kicked && next > now) {
+                        try {
+                            clock.awaitUntil(wake, Math.min(next, now + IDLE_WAKE));
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                    kicked = false;
+                }
+            } finally {
+                lock.unlock();
+            }
+            publish(out);
+            if (expire) {
+                owner.expire(this);
+                return;
+            }
+            if (flush) {
+                try {
+                    persistence.writeState(this);
+                } catch (IOException e) {
+                    src.log().warn("consumer " + name + ": persisting state: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private boolean isInactive(long now) {
+        boolean active;
+        if (cfg.isPush()) {
+            active = src.account().hasInterest(cfg.deliverSubject());
+        } else {
+            active = !waiting.isEmpty();
+        }
+        if (active) {
+            lastActivityMono = now;
+            return false;
+        }
+        return now - lastActivityMono >= cfg.inactiveThreshold();
+    }
+
+    /** Does what is due now; returns the monotonic time when something next falls due. */
+    private long step(long now, List<Outbound> out) throws IOException {
+        long next = now + IDLE_WAKE;
+        next = Math.min(next, promoteExpired(now, out));
+        if (cfg.isPush()) {
+            next = Math.min(next, stepPush(now, out));
+        } else {
+            next = Math.min(next, stepPull(now, out));
+        }
+        return next;
+    }
+
+    /** Moves pending messages whose ack wait passed to the redelivery queue; handles max_deliver. */
+    private long promoteExpired(long now, List<Outbound> out) {
+        if (cfg.ackPolicy() == AckPolicy.NONE || pending.isEmpty()) {
+            return Long.MAX_VALUE;
+        }
+        long next = Long.MAX_VALUE;
+        List<Long> exhausted = null;
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            long s = e.getKey();
+            if (redeliver.contains(s)) {
+                continue;
+            }
+            if (p.deadline <= now) {
+                int dc = deliveries.getOrDefault(s, 1);
+                if (cfg.maxDeliver() > 0 && dc >= cfg.maxDeliver()) {
+                    if (exhausted == null) {
+                        exhausted = new ArrayList<>();
+                    }
+                    exhausted.add(s);
+                } else {
+                    redeliver.add(s);
+                }
+            } else {
+                next = Math.min(next, p.deadline);
+            }
+        }
+        if (exhausted != null) {
+            for (long s : exhausted) {
+                Pending p = pending.remove(s);
+                int dc = deliveries.getOrDefault(s, 1);
+                deliveries.remove(s);
+                ObjectNode a = advisory("io.nats.jetstream.advisory.v1.max_deliver");
+                a.put("stream_seq", s);
+                a.put("deliveries", dc);
+                out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + src.streamName() + "." + name, a));
+                if (src.retention() == Retention.WORKQUEUE) {
+                    toRelease.add(s);
+                }
+                if (p != null) {
+                    dirty = true;
+                }
+            }
+            updateAckFloor();
+        }
+        return next;
+    }
+
+    private long stepPush(long now, List<Outbound> out) throws IOException {
+        String ds = cfg.deliverSubject();
+        boolean interest = src.account().hasInterest(ds);
+        long next = Long.MAX_VALUE;
+        if (interest) {
+            int sent = 0;
+            while (sent < 256) {
+                if (fcOutstanding != null && (fcBytes >= FC_BYTES || fcMsgs >= FC_MSGS)) {
+                    break; // stalled until the client answers the flow control request
+                }
+                if (now < nextDeliveryAt) {
+                    next = Math.min(next, nextDeliveryAt);
+                    break;
+                }
+                Candidate c = nextCandidate(now);
+                if (c == null) {
+                    break;
+                }
+                if (c.waitUntil > now) {
+                    next = Math.min(next, c.waitUntil);
+                    break;
+                }
+                StoredMessage m = c.msg;
+                Outbound o = deliver(ds, m, c.redelivery, now);
+                out.add(o);
+                sent++;
+                pace(m, now);
+                if (cfg.flowControl()) {
+                    fcBytes += m.size();
+                    fcMsgs++;
+                    if (fcOutstanding == null && (fcBytes >= FC_BYTES || fcMsgs >= FC_MSGS)) {
+                        fcOutstanding = "$JS.FC." + src.streamName() + "." + name + "." + (++fcCounter) + "-" + Long.toString(src.env().entropy().nextLong() & Long.MAX_VALUE, 36);
+                        out.add(new Outbound(ds, fcOutstanding, "NATS/1.0 100 FlowControl Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII), null));
+                        fcBytes = 0;
+                        fcMsgs = 0;
+                    }
+                }
+            }
+            if (sent >= 256) {
+                next = now;
+            }
+        }
+        if (cfg.idleHeartbeat() > 0) {
+            if (!out.isEmpty() || nextPushHeartbeat == 0) {
+                nextPushHeartbeat = now + cfg.idleHeartbeat();
+            } else if (now >= nextPushHeartbeat) {
+                StringBuilder h = new StringBuilder("NATS/1.0 100 Idle Heartbeat\r\n");
+                h.append("Nats-Last-Consumer: ").append(dseq).append("\r\n");
+                h.append("Nats-Last-Stream: ").append(lastStreamSeq).append("\r\n");
+                if (fcOutstanding != null) {
+                    h.append("Nats-Consumer-Stalled: ").append(fcOutstanding).append("\r\n");
+                }
+                h.append("\r\n");
+                out.add(new Outbound(ds, null, h.toString().getBytes(StandardCharsets.US_ASCII), null));
+                nextPushHeartbeat = now + cfg.idleHeartbeat();
+            }
+            next = Math.min(next, nextPushHeartbeat);
+        }
+        return next;
+    }
+
+    private void pace(StoredMessage m, long now) {
+        if (cfg.rateLimitBps() > 0) {
+            long bits = (m.headers().length + m.data().length + m.subject().length()) * 8L;
+            nextDeliveryAt = now + (long) (bits * 1e9 / cfg.rateLimitBps());
+        }
+    }
+
+    private long stepPull(long now, List<Outbound> out) throws IOException {
+        long next = Long.MAX_VALUE;
+        int sent = 0;
+        while (!waiting.isEmpty() && sent < 256) {
+            PullRequest r = waiting.peekFirst();
+            if (r.expiresAt > 0 && r.expiresAt <= now) {
+                waiting.pollFirst();
+                out.add(status(r.reply, 408, "Request Timeout", r));
+                continue;
+            }
+            if (!src.account().hasInterest(r.reply)) {
+                waiting.pollFirst();
+                continue;
+            }
+            Candidate c = nextCandidate(now);
+            if (c == null || c.waitUntil > now) {
+                if (c != null) {
+                    next = Math.min(next, c.waitUntil);
+                }
+                if (r.noWait) {
+                    waiting.pollFirst();
+                    out.add(r.delivered == 0 ? status(r.reply, 404, "No Messages", null)
+                            : status(r.reply, 408, "Request Timeout", r));
+                    continue;
+                }
+                break;
+            }
+            StoredMessage m = c.msg;
+            long size = m.size();
+            if (r.maxBytes > 0 && size > r.bytesLeft) {
+                waiting.pollFirst();
+                unTake(c);
+                out.add(status(r.reply, 409, "Message Size Exceeds MaxBytes", r));
+                continue;
+            }
+            out.add(deliver(r.reply, m, c.redelivery, now));
+            sent++;
+            r.delivered++;
+            r.remaining--;
+            if (r.maxBytes > 0) {
+                r.bytesLeft -= size;
+            }
+            if (r.heartbeat > 0) {
+                r.nextHeartbeat = now + r.heartbeat;
+            }
+            if (r.remaining <= 0 || (r.maxBytes > 0 && r.bytesLeft <= 0)) {
+                waiting.pollFirst();
+            }
+        }
+        if (sent >= 256) {
+            next = now;
+        }
+        for (PullRequest r : waiting) {
+            if (r.expiresAt > 0) {
+                next = Math.min(next, r.expiresAt);
+            }
+            if (r.heartbeat > 0) {
+                if (now >= r.nextHeartbeat) {
+                    String h = "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: " + dseq
+                            + "\r\nNats-Last-Stream: " + lastStreamSeq + "\r\n\r\n";
+                    out.add(new Outbound(r.reply, null, h.getBytes(StandardCharsets.US_ASCII), null));
+                    r.nextHeartbeat = now + r.heartbeat;
+                }
+                next = Math.min(next, r.nextHeartbeat);
+            }
+        }
+        return next;
+    }
+
+    /** A message chosen for delivery (already taken from its queue). */
+    private static final class Candidate {
+        StoredMessage msg;
+        boolean redelivery;
+        boolean fromLastPerSubject;
+        long waitUntil;
+    }
+
+    private Candidate nextCandidate(long now) throws IOException {
+        MessageStore store = src.store();
+        while (!redeliver.isEmpty()) {
+            long s = redeliver.first();
+            if (!pending.containsKey(s)) {
+                redeliver.pollFirst();
+                continue;
+            }
+            StoredMessage m = store.load(s);
+            if (m == null) {
+                redeliver.pollFirst();
+                pending.remove(s);
+                deliveries.remove(s);
+                updateAckFloor();
+                continue;
+            }
+            redeliver.pollFirst();
+            Candidate c = new Candidate();
+            c.msg = m;
+            c.redelivery = true;
+            return c;
+        }
+        if (atMaxAckPending()) {
+            return null;
+        }
+        while (!lastPerSubject.isEmpty()) {
+            long s = lastPerSubject.pollFirst();
+            StoredMessage m = store.load(s);
+            if (m != null) {
+                Candidate c = new Candidate();
+                c.msg = m;
+                c.fromLastPerSubject = true;
+                return c;
+            }
+        }
+        StoredMessage m = nextNew(true);
+        if (m == null) {
+            return null;
+        }
+        Candidate c = new Candidate();
+        c.msg = m;
+        if (cfg.replayPolicy() == ConsumerConfig.ReplayPolicy.ORIGINAL && replayLastTs > 0) {
+            long gap = m.timestampNanos() - replayLastTs;
+            long at = replayLastMono + Math.max(0, gap);
+            if (at > now) {
+                c.waitUntil = at;
+                nextSeq = m.seq(); // put it back
+                pendingCount++;
+                return c;
+            }
+        }
+        if (cfg.replayPolicy() == ConsumerConfig.ReplayPolicy.ORIGINAL) {
+            replayLastTs = m.timestampNanos();
+            replayLastMono = now;
+        }
+        return c;
+    }
+
+    /** Puts back a candidate that could not be delivered. */
+    private void unTake(Candidate c) {
+        long s = c.msg.seq();
+        if (c.redelivery) {
+            redeliver.add(s);
+        } else if (c.fromLastPerSubject) {
+            lastPerSubject.addFirst(s);
+        } else if (s < nextSeq) {
+            nextSeq = s;
+            if (pendingCount >= 0) {
+                pendingCount++;
+            }
+        }
+    }
+
+    /** The next new message at or after {@link #nextSeq} this consumer wants; with {@code take} advances past it. */
+    private StoredMessage nextNew(boolean take) throws IOException {
+        long limit = deliverable;
+        if (nextSeq > limit) {
+            return null;
+        }
+        StoredMessage best = null;
+        for (String f : filtersOrAll()) {
+            StoredMessage m = src.store().loadNext(f, nextSeq);
+            if (m != null && m.seq() <= limit && (best == null || m.seq() < best.seq())) {
+                best = m;
+            }
+        }
+        if (take) {
+            if (best == null) {
+                nextSeq = limit + 1;
+            } else {
+                nextSeq = best.seq() + 1;
+                if (pendingCount > 0) {
+                    pendingCount--;
+                }
+            }
+        }
+        return best;
+    }
+
+    private Outbound deliver(String subject, StoredMessage m, boolean redelivery, long stepStart) {
+        long now = Math.max(stepStart, clock.nanoTime());
+        long s = m.seq();
+        dseq++;
+        int dc = redelivery ? deliveries.getOrDefault(s, 1) + 1 : 1;
+        if (cfg.ackPolicy() != AckPolicy.NONE) {
+            deliveries.put(s, dc);
+            Pending p = pending.get(s);
+            long deadline = now + cfg.ackWaitFor(dc);
+            if (p == null) {
+                pending.put(s, new Pending(dseq, deadline, now));
+            } else {
+                p.cseq = dseq;
+                p.deadline = deadline;
+                p.deliveredMono = now;
+            }
+        }
+        if (s > lastStreamSeq) {
+            lastStreamSeq = s;
+        }
+        if (cfg.ackPolicy() == AckPolicy.NONE) {
+            ackFloorC = dseq;
+            ackFloorS = lastStreamSeq;
+            if (src.retention() != Retention.LIMITS) {
+                toRelease.add(s);
+            }
+        }
+        lastActiveWall = wallNanos();
+        dirty = true;
+        long np = numPendingLocked();
+        String reply = "$JS.ACK." + src.streamName() + "." + name + "." + dc + "." + s + "." + dseq + "."
+                + m.timestampNanos() + "." + np;
+        byte[] headers = m.headers();
+        byte[] payload = m.data();
+        if (cfg.headersOnly()) {
+            headers = HeaderBlocks.with(headers, "Nats-Msg-Size", Integer.toString(payload.length));
+            payload = new byte[0];
+        }
+        return new Outbound(subject, reply, headers.length == 0 ? null : headers, payload, m.subject());
+    }
+
+    // ------------------------------------------------------------------ output
+
+    Outbound status(String reply, int code, String text, PullRequest r) {
+        StringBuilder h = new StringBuilder("NATS/1.0 ").append(code).append(' ').append(text).append("\r\n");
+        if (r != null) {
+            h.append("Nats-Pending-Messages: ").append(Math.max(0, r.remaining)).append("\r\n");
+            h.append("Nats-Pending-Bytes: ").append(Math.max(0, r.bytesLeft)).append("\r\n");
+        }
+        h.append("\r\n");
+        return new Outbound(reply, null, h.toString().getBytes(StandardCharsets.US_ASCII), null);
+    }
+
+    ObjectNode advisory(String type) {
+        ObjectNode a = JsonNodeFactory.instance.objectNode();
+        a.put("type", type);
+        a.put("id", owner.newId(src));
+        a.put("timestamp", Times.rfc3339(wallNanos()));
+        a.put("stream", src.streamName());
+        a.put("consumer", name);
+        return a;
+    }
+
+    static Outbound json(String subject, ObjectNode body) {
+        return new Outbound(subject, null, null, Consumers.JSON.compact(body).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Publishes what a locked section produced, then tells the stream about released messages. Never with the lock held. */
+    void publish(List<Outbound> out) {
+        Account acc = src.account();
+        for (Outbound o : out) {
+            if (o.subject().startsWith("$JS.EVENT.") && !acc.hasInterest(o.subject())) {
+                continue;
+            }
+            if (o.shownSubject() != null) {
+                acc.deliverAs(o.subject(), o.shownSubject(), o.reply(), o.headers(), o.payload());
+            } else {
+                acc.publish(o.subject(), o.reply(), o.headers(), o.payload());
+            }
+        }
+        List<Long> release;
+        lock.lock();
+        try {
+            if (toRelease.isEmpty()) {
+                return;
+            }
+            release = new ArrayList<>(toRelease);
+            toRelease.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (long s : release) {
+            src.acknowledged(s);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package io.weft.engine.jetstream.consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.jetstream.JsApiException;
+import io.weft.net.Disk;
+import io.weft.net.DiskFile;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+/**
+ * A durable consumer's files: {@code meta.dat} (config and creation time) and {@code state.dat}
+ * (delivered, ack floor, pending acks with their delivery counts). Each file is
+ * {@code magic | length | payload | CRC32C} and is replaced atomically: written to a temporary
+ * file, forced, renamed over the old one, and the directory synced.
+ */
+final class ConsumerPersistence {
+    static final String META = "meta.dat";
+    static final String STATE = "state.dat";
+    private static final int MAGIC_META = 0x57434d31;  // WCM1
+    private static final int MAGIC_STATE = 0x57435331; // WCS1
+
+    private final Disk disk;
+    private final String dir;
+    private final ReentrantLock writeLock = new ReentrantLock();
+
+    ConsumerPersistence(Disk disk, String dir) {
+        this.disk = disk;
+        this.dir = dir;
+    }
+
+    String dir() {
+        return dir;
+    }
+
+    void writeMeta(ConsumerConfig cfg, long createdNanos) throws IOException {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("created", createdNanos);
+        o.set("config", cfg.toJson());
+        writeLock.lock();
+        try {
+            replace(META, MAGIC_META, Consumers.MAPPER.writeValueAsBytes(o));
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Snapshots the consumer's state (taking its lock briefly) and replaces the state file. */
+    void writeState(Consumer c) throws IOException {
+        writeLock.lock();
+        try {
+            byte[] payload;
+            c.lock.lock();
+            try {
+                payload = encodeState(c);
+                c.dirty = false;
+            } finally {
+                c.lock.unlock();
+            }
+            replace(STATE, MAGIC_STATE, payload);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    void delete() throws IOException {
+        writeLock.lock();
+        try {
+            for (String f : List.of(META, STATE, META + ".tmp", STATE + ".tmp")) {
+                disk.delete(dir + "/" + f);
+            }
+            disk.delete(dir);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    static byte[] encodeState(Consumer c) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeLong(c.dseq);
+        out.writeLong(c.nextSeq);
+        out.writeLong(c.lastStreamSeq);
+        out.writeLong(c.ackFloorC);
+        out.writeLong(c.ackFloorS);
+        out.writeLong(c.lastActiveWall);
+        out.writeInt(c.lastPerSubject.size());
+        for (long s : c.lastPerSubject) {
+            out.writeLong(s);
+        }
+        out.writeInt(c.pending.size());
+        for (Map.Entry<Long, Consumer.Pending> e : c.pending.entrySet()) {
+            out.writeLong(e.getKey());
+            out.writeLong(e.getValue().cseq);
+            out.writeInt(c.deliveries.getOrDefault(e.getKey(), 1));
+        }
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    /** Restores state written by {@link #encodeState}; pending messages get a fresh ack wait. */
+    static void decodeState(Consumer c, byte[] payload, long now) throws IOException {
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload));
+        c.dseq = in.readLong();
+        c.nextSeq = in.readLong();
+        c.lastStreamSeq = in.readLong();
+        c.ackFloorC = in.readLong();
+        c.ackFloorS = in.readLong();
+        c.lastActiveWall = in.readLong();
+        int lps = in.readInt();
+        c.lastPerSubject.clear();
+        for (int i = 0; i < lps; i++) {
+            c.lastPerSubject.add(in.readLong());
+        }
+        int n = in.readInt();
+        c.pending.clear();
+        c.deliveries.clear();
+        for (int i = 0; i < n; i++) {
+            long s = in.readLong();
+            long cseq = in.readLong();
+            int dc = in.readInt();
+            c.pending.put(s, new Consumer.Pending(cseq, now + c.cfg.ackWaitFor(dc), now));
+            c.deliveries.put(s, dc);
+        }
+    }
+
+    /** The stored config and creation time, or null if the directory holds no readable consumer. */
+    record Meta(ConsumerConfig config, long createdNanos) {
+    }
+
+    Meta readMeta() throws IOException {
+        byte[] p = read(META, MAGIC_META);
+        if (p == null) {
+            return null;
+        }
+        JsonNode n = Consumers.MAPPER.readTree(p);
+        try {
+            return new Meta(ConsumerConfig.fromJson(n.get("config")), n.path("created").asLong());
+        } catch (JsApiException e) {
+            throw new IOException("consumer config in " + dir + " is invalid: " + e.getMessage());
+        }
+    }
+
+    byte[] readState() throws IOException {
+        return read(STATE, MAGIC_STATE);
+    }
+
+    private void replace(String name, int magic, byte[] payload) throws IOException {
+        disk.mkdirs(dir);
+        ByteBuffer buf = ByteBuffer.allocate(12 + payload.length);
+        buf.putInt(magic).putInt(payload.length).put(payload);
+        CRC32C crc = new CRC32C();
+        crc.update(buf.array(), 0, 8 + payload.length);
+        buf.putInt((int) crc.getValue());
+        buf.flip();
+        String tmp = dir + "/" + name + ".tmp";
+        disk.delete(tmp);
+        try (DiskFile f = disk.open(tmp, true)) {
+            f.truncate(0);
+            f.write(buf, 0);
+            f.force();
+        }
+        disk.rename(tmp, dir + "/" + name);
+        disk.syncDir(dir);
+    }
+
+    private byte[] read(String name, int magic) throws IOException {
+        String path = dir + "/" + name;
+        if (!disk.exists(path)) {
+            return null;
+        }
+        byte[] all;
+        try (DiskFile f = disk.open(path, false)) {
+            long size = f.size();
+            if (size < 12 || size > Integer.MAX_VALUE) {
+                throw new IOException(path + ": truncated consumer file");
+            }
+            ByteBuffer b = ByteBuffer.allocate((int) size);
+            long pos = 0;
+            while (b.hasRemaining()) {
+                int r = f.read(b, pos);
+                if (r < 0) {
+                    break;
+                }
+                pos += r;
+            }
+            all = b.array();
+        }
+        ByteBuffer b = ByteBuffer.wrap(all);
+        int m = b.getInt();
+        int len = b.getInt();
+        if (m != magic || len < 0 || len + 12 != all.length) {
+            throw new IOException(path + ": not a consumer file or truncated");
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(all, 0, 8 + len);
+        int stored = ByteBuffer.wrap(all, 8 + len, 4).getInt();
+        if (stored != (int) crc.getValue()) {
+            throw new IOException(path + ": CRC32C mismatch");
+        }
+        byte[] payload = new byte[len];
+        System.arraycopy(all, 8, payload, 0, len);
+        return payload;
+    }
+
+    static List<String> names(Disk disk, String parent) throws IOException {
+        if (parent == null || !disk.exists(parent)) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String n : disk.list(parent)) {
+            if (disk.exists(parent + "/" + n + "/" + META)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,428 @@
+package io.weft.engine.jetstream.consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.jetstream.ConsumerManager;
+import io.weft.engine.jetstream.ConsumerSource;
+import io.weft.engine.jetstream.JsApiError;
+import io.weft.engine.jetstream.JsApiException;
+import io.weft.engine.jetstream.StreamConsumer;
+import io.weft.engine.monitor.GoJson;
+import io.weft.net.Disk;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The consumer side of JetStream: answers every {@code $JS.API.CONSUMER.*} request, creates,
+ * updates and deletes {@link Consumer}s (registering them with their stream), and recreates the
+ * durable consumers of file streams at start-up.
+ */
+public final class Consumers implements ConsumerManager {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final GoJson JSON = new GoJson();
+    static final String PREFIX = "$JS.API.CONSUMER.";
+    private static final String ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static final int NAMES_LIMIT = 1024;
+    static final int LIST_LIMIT = 256;
+
+    public Consumers() {
+    }
+
+    // ------------------------------------------------------------------ API
+
+    @Override
+    public byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams) {
+        if (!subject.startsWith(PREFIX)) {
+            return error("io.nats.jetstream.api.v1.consumer_create_response", ConsumerErrors.BAD_REQUEST);
+        }
+        String[] t = subject.substring(PREFIX.length()).split("\\.");
+        String op = t[0];
+        String type = "io.nats.jetstream.api.v1.consumer_create_response";
+        try {
+            switch (op) {
+                case "CREATE" -> {
+                    if (t.length < 2) {
+                        throw ConsumerErrors.BAD_REQUEST.exception();
+                    }
+                    String name = t.length >= 3 ? t[2] : null;
+                    String filter = t.length >= 4 ? String.join(".", java.util.Arrays.copyOfRange(t, 3, t.length)) : null;
+                    return bytes(create(stream(streams, t[1]), body, name, filter, false));
+                }
+                case "DURABLE" -> {
+                    if (t.length != 4 || !t[1].equals("CREATE")) {
+                        throw ConsumerErrors.BAD_REQUEST.exception();
+                    }
+                    return bytes(create(stream(streams, t[2]), body, t[3], null, true));
+                }
+                case "INFO" -> {
+                    type = "io.nats.jetstream.api.v1.consumer_info_response";
+                    need(t, 3);
+                    return bytes(find(stream(streams, t[1]), t[2]).info(type));
+                }
+                case "DELETE" -> {
+                    type = "io.nats.jetstream.api.v1.consumer_delete_response";
+                    need(t, 3);
+                    ConsumerSource s = stream(streams, t[1]);
+                    delete(s, find(s, t[2]));
+                    ObjectNode o = JsonNodeFactory.instance.objectNode();
+                    o.put("type", type);
+                    o.put("success", true);
+                    return bytes(o);
+                }
+                case "NAMES" -> {
+                    type = "io.nats.jetstream.api.v1.consumer_names_response";
+                    need(t, 2);
+                    return bytes(names(stream(streams, t[1]), body, type));
+                }
+                case "LIST" -> {
+                    type = "io.nats.jetstream.api.v1.consumer_list_response";
+                    need(t, 2);
+                    return bytes(list(stream(streams, t[1]), body, type));
+                }
+                case "LEADER" -> {
+                    type = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
+                    if (t.length != 4 || !t[1].equals("STEPDOWN")) {
+                        throw ConsumerErrors.BAD_REQUEST.exception();
+                    }
+                    ConsumerSource s = stream(streams, t[2]);
+                    find(s, t[3]);
+                    throw ConsumerErrors.CLUSTER_REQUIRED.exception();
+                }
+                case "MSG" -> {
+                    if (t.length != 4 || !t[1].equals("NEXT")) {
+                        throw ConsumerErrors.BAD_REQUEST.exception();
+                    }
+                    ConsumerSource s = streams.apply(t[2]);
+                    StreamConsumer sc = s == null ? null : s.consumer(t[3]);
+                    if (!(sc instanceof Consumer c)) {
+                        if (reply != null && !reply.isEmpty()) {
+                            if (s != null) {
+                                s.account().publish(reply, null, "NATS/1.0 503\r\n\r\n".getBytes(StandardCharsets.US_ASCII), null);
+                            }
+                        }
+                        return null;
+                    }
+                    c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)));
+                    return null;
+                }
+                default -> throw ConsumerErrors.BAD_REQUEST.exception();
+            }
+        } catch (JsApiException e) {
+            return error(type, e.error());
+        } catch (RuntimeException e) {
+            return error(type, ConsumerErrors.CREATE.with(String.valueOf(e.getMessage())));
+        }
+    }
+
+    private static void need(String[] t, int n) throws JsApiException {
+        if (t.length != n) {
+            throw ConsumerErrors.BAD_REQUEST.exception();
+        }
+    }
+
+    private static ConsumerSource stream(Function<String, ConsumerSource> streams, String name) throws JsApiException {
+        ConsumerSource s = streams.apply(name);
+        if (s == null) {
+            throw ConsumerErrors.STREAM_NOT_FOUND.exception();
+        }
+        return s;
+    }
+
+    private static Consumer find(ConsumerSource s, String name) throws JsApiException {
+        StreamConsumer sc = s.consumer(name);
+        if (sc instanceof Consumer c && !c.isStopped()) {
+            return c;
+        }
+        throw ConsumerErrors.NOT_FOUND.exception();
+    }
+
+    static byte[] error(String type, JsApiError err) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        ObjectNode e = o.putObject("error");
+        e.put("code", err.code());
+        e.put("err_code", err.errCode());
+        e.put("description", err.description());
+        return bytes(o);
+    }
+
+    static byte[] bytes(ObjectNode o) {
+        return JSON.compact(o).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode parseBody(byte[] body) throws JsApiException {
+        if (body == null || body.length == 0) {
+            return null;
+        }
+        try {
+            JsonNode n = MAPPER.readTree(body);
+            if (n != null && !n.isObject() && !n.isMissingNode()) {
+                throw ConsumerErrors.INVALID_JSON.exception();
+            }
+            return n == null || n.isMissingNode() ? null : n;
+        } catch (IOException e) {
+            throw ConsumerErrors.INVALID_JSON.exception();
+        }
+    }
+
+    // ------------------------------------------------------------------ create / update
+
+    /** Creates or updates a consumer as {@code $JS.API.CONSUMER.(DURABLE.)CREATE} does. */
+    ObjectNode create(ConsumerSource stream, byte[] body, String subjectName, String subjectFilter, boolean durableApi)
+            throws JsApiException {
+        JsonNode req = parseBody(body);
+        if (req == null) {
+            throw ConsumerErrors.INVALID_JSON.exception();
+        }
+        JsonNode sn = req.get("stream_name");
+        if (sn != null && !sn.isNull() && !sn.asText().isEmpty() && !sn.asText().equals(stream.streamName())) {
+            throw ConsumerErrors.STREAM_MISMATCH.exception();
+        }
+        JsonNode cn = req.get("config");
+        if (cn == null || cn.isNull()) {
+            throw ConsumerErrors.CONFIG_REQUIRED.exception();
+        }
+        String action = req.path("action").asText("");
+        ConsumerConfig cfg = ConsumerConfig.fromJson(cn);
+        if (durableApi) {
+            if (cfg.durableName() == null) {
+                throw ConsumerErrors.DURABLE_NOT_SET.exception();
+            }
+            if (!cfg.durableName().equals(subjectName)) {
+                throw ConsumerErrors.DURABLE_NOT_MATCH_SUBJECT.exception();
+            }
+        } else if (subjectName != null) {
+            if (cfg.durableName() != null && !cfg.durableName().equals(subjectName)) {
+                throw ConsumerErrors.DURABLE_NOT_MATCH_SUBJECT.exception();
+            }
+            if (cfg.name() != null && !cfg.name().equals(subjectName)) {
+                throw ConsumerErrors.DURABLE_NOT_MATCH_SUBJECT.exception();
+            }
+            if (subjectFilter != null) {
+                if (!cfg.filterSubjects().isEmpty()) {
+                    throw ConsumerErrors.MULTIPLE_FILTERS_NOT_ALLOWED.exception();
+                }
+                if (cfg.filterSubject() != null && !cfg.filterSubject().equals(subjectFilter)) {
+                    throw ConsumerErrors.CREATE_FILTER_MISMATCH.exception();
+                }
+            }
+            cfg = cfg.named(subjectName);
+        } else if (cfg.durableName() != null) {
+            throw ConsumerErrors.EPHEMERAL_WITH_DURABLE.exception();
+        }
+        cfg.validate(stream.retention(), stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
+        cfg = cfg.withDefaults(stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
+
+        String name = cfg.name();
+        if (name != null) {
+            StreamConsumer existing = stream.consumer(name);
+            if (existing instanceof Consumer ex && !ex.isStopped()) {
+                ConsumerConfig old;
+                ex.lock.lock();
+                try {
+                    old = ex.cfg;
+                } finally {
+                    ex.lock.unlock();
+                }
+                if (old.toJson().equals(cfg.toJson())) {
+                    return ex.info("io.nats.jetstream.api.v1.consumer_create_response");
+                }
+                if (action.equals("create")) {
+                    throw ConsumerErrors.ALREADY_EXISTS.exception();
+                }
+                String problem = old.updateProblem(cfg);
+                if (problem != null) {
+                    throw ConsumerErrors.CREATE.with(problem).exception();
+                }
+                ex.update(cfg);
+                ConsumerPersistence p = persistenceFor(stream, cfg, name);
+                if (p != null) {
+                    try {
+                        p.writeMeta(cfg, ex.createdNanos);
+                    } catch (IOException e) {
+                        throw ConsumerErrors.STORE_FAILED.with(e.getMessage()).exception();
+                    }
+                }
+                return ex.info("io.nats.jetstream.api.v1.consumer_create_response");
+            }
+        }
+        if (action.equals("update")) {
+            throw ConsumerErrors.DOES_NOT_EXIST.exception();
+        }
+        if (name == null) {
+            do {
+                name = randomName(stream, 8);
+            } while (stream.consumer(name) != null);
+            cfg = cfg.named(name);
+        }
+        long created = stream.env().clock().currentTimeMillis() * 1_000_000L;
+        ConsumerPersistence p = persistenceFor(stream, cfg, name);
+        Consumer c = new Consumer(this, stream, cfg, created, p);
+        try {
+            c.initPosition();
+        } catch (IOException e) {
+            throw ConsumerErrors.CREATE.with(e.getMessage()).exception();
+        }
+        stream.attach(c, cfg.filters().toArray(new String[0]));
+        if (p != null) {
+            try {
+                p.writeMeta(cfg, created);
+                p.writeState(c);
+            } catch (IOException e) {
+                stream.detach(c);
+                throw ConsumerErrors.STORE_FAILED.with(e.getMessage()).exception();
+            }
+        }
+        c.start();
+        actionAdvisory(c, "CREATED", "create");
+        return c.info("io.nats.jetstream.api.v1.consumer_create_response");
+    }
+
+    private static ConsumerPersistence persistenceFor(ConsumerSource stream, ConsumerConfig cfg, String name) {
+        if (!cfg.isDurable() || stream.memoryStorage() || cfg.memStorage()) {
+            return null;
+        }
+        String dir = stream.consumerDir(name);
+        return dir == null ? null : new ConsumerPersistence(stream.env().disk(), dir);
+    }
+
+    private void actionAdvisory(Consumer c, String what, String action) {
+        ObjectNode a = c.advisory("io.nats.jetstream.advisory.v1.consumer_action");
+        a.put("action", action);
+        c.publish(List.of(Consumer.json("$JS.EVENT.ADVISORY.CONSUMER." + what + "." + c.src.streamName() + "." + c.name, a)));
+    }
+
+    void delete(ConsumerSource stream, Consumer c) {
+        c.stop(true);
+        stream.detach(c);
+        actionAdvisory(c, "DELETED", "delete");
+    }
+
+    /** Called by a consumer's own loop when its inactive threshold passed. */
+    void expire(Consumer c) {
+        if (c.src.consumer(c.name) == c) {
+            delete(c.src, c);
+        }
+    }
+
+    // ------------------------------------------------------------------ names / list
+
+    private static int offset(byte[] body) throws JsApiException {
+        JsonNode req = parseBody(body);
+        if (req == null) {
+            return 0;
+        }
+        return Math.max(0, req.path("offset").asInt(0));
+    }
+
+    private static List<Consumer> live(ConsumerSource s) {
+        List<Consumer> out = new ArrayList<>();
+        for (StreamConsumer sc : s.consumers()) {
+            if (sc instanceof Consumer c && !c.isStopped()) {
+                out.add(c);
+            }
+        }
+        out.sort((a, b) -> a.name.compareTo(b.name));
+        return out;
+    }
+
+    private ObjectNode names(ConsumerSource s, byte[] body, String type) throws JsApiException {
+        int off = offset(body);
+        List<Consumer> all = live(s);
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        o.put("total", all.size());
+        o.put("offset", off);
+        o.put("limit", NAMES_LIMIT);
+        ArrayNode a = o.putArray("consumers");
+        for (int i = off; i < all.size() && i < off + NAMES_LIMIT; i++) {
+            a.add(all.get(i).name);
+        }
+        return o;
+    }
+
+    private ObjectNode list(ConsumerSource s, byte[] body, String type) throws JsApiException {
+        int off = offset(body);
+        List<Consumer> all = live(s);
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        o.put("total", all.size());
+        o.put("offset", off);
+        o.put("limit", LIST_LIMIT);
+        ArrayNode a = o.putArray("consumers");
+        for (int i = off; i < all.size() && i < off + LIST_LIMIT; i++) {
+            a.add(all.get(i).info(null));
+        }
+        return o;
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    @Override
+    public void recover(ConsumerSource stream) throws IOException {
+        if (stream.memoryStorage()) {
+            return;
+        }
+        Disk disk = stream.env().disk();
+        String parent = consumersRoot(stream);
+        for (String name : ConsumerPersistence.names(disk, parent)) {
+            ConsumerPersistence p = new ConsumerPersistence(disk, parent + "/" + name);
+            try {
+                ConsumerPersistence.Meta meta = p.readMeta();
+                if (meta == null) {
+                    continue;
+                }
+                Consumer c = new Consumer(this, stream, meta.config(), meta.createdNanos(), p);
+                byte[] state = p.readState();
+                if (state != null) {
+                    c.lock.lock();
+                    try {
+                        ConsumerPersistence.decodeState(c, state, stream.env().clock().nanoTime());
+                    } finally {
+                        c.lock.unlock();
+                    }
+                    c.refreshDeliverable();
+                } else {
+                    c.initPosition();
+                }
+                stream.attach(c, meta.config().filters().toArray(new String[0]));
+                c.start();
+            } catch (IOException | JsApiException | RuntimeException e) {
+                stream.log().error("JetStream consumer '" + stream.account().name() + " > " + stream.streamName()
+                        + " > " + name + "' could not be restored: " + e.getMessage());
+            }
+        }
+    }
+
+    /** The directory that holds every consumer directory of a stream (the parent of consumerDir). */
+    private static String consumersRoot(ConsumerSource stream) throws IOException {
+        String probe = stream.consumerDir(".probe");
+        if (probe == null) {
+            return null;
+        }
+        int slash = Math.max(probe.lastIndexOf('/'), probe.lastIndexOf('\\'));
+        String parent = slash < 0 ? "." : probe.substring(0, slash);
+        stream.env().disk().delete(probe);
+        return parent;
+    }
+
+    // ------------------------------------------------------------------ ids
+
+    String newId(ConsumerSource s) {
+        return randomName(s, 22);
+    }
+
+    private static String randomName(ConsumerSource s, int len) {
+        StringBuilder sb = new StringBuilder(len);
+        for (int i = 0; i < len; i++) {
+            sb.append(ALNUM.charAt(s.env().entropy().nextInt(ALNUM.length())));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,25 @@
+package io.weft.engine.jetstream.consumer;
+
+/** One waiting {@code MSG.NEXT} request of a pull consumer. Guarded by the consumer's lock. */
+final class PullRequest {
+    final String reply;
+    int remaining;
+    long bytesLeft;          // 0 = no byte limit
+    final long maxBytes;
+    final long expiresAt;    // monotonic nanos, 0 = never
+    final boolean noWait;
+    final long heartbeat;    // nanos, 0 = none
+    long nextHeartbeat;
+    int delivered;
+
+    PullRequest(String reply, int batch, long maxBytes, long expiresAt, boolean noWait, long heartbeat, long now) {
+        this.reply = reply;
+        this.remaining = batch;
+        this.maxBytes = maxBytes;
+        this.bytesLeft = maxBytes;
+        this.expiresAt = expiresAt;
+        this.noWait = noWait;
+        this.heartbeat = heartbeat;
+        this.nextHeartbeat = heartbeat > 0 ? now + heartbeat : Long.MAX_VALUE;
+    }
+}

@@ -1,0 +1,1157 @@
+package io.weft.store;
+
+import io.weft.net.Disk;
+import io.weft.net.DiskFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A stream store in append-only segment files, reached only through {@link Disk}. See
+ * {@code store/README.md} for the record format, the durability contract and recovery.
+ *
+ * <p>Durability: appends and removals are encoded into an in-memory write buffer (up to 1 MiB)
+ * which is written to the OS when it fills, when a segment rolls over, and at {@link #sync()};
+ * nothing is durable before {@code sync()} returns. {@code sync()} writes the buffer, forces every
+ * file written since the last sync and syncs the directory if files were created, renamed or
+ * deleted. A segment is forced when it is closed for a new one, so only the last segment can have a
+ * torn tail. {@code remove(seq, true)} forces its delete record, then overwrites the message in
+ * place (the overwrite is durable at the next sync).
+ *
+ * <p>No threads of its own: compaction runs inline, in the call that removed the data.
+ */
+public final class FileStore implements MessageStore {
+    private static final String SUFFIX = ".blk";
+    private static final String TMP = ".tmp";
+    private static final int WRITE_BUFFER = 1 << 20;
+    private static final int READ_CHUNK = 256 * 1024;
+    /** A wildcard loadNext scans this many sequences before switching to per-subject lookups. */
+    private static final int SCAN_BUDGET = 256;
+
+    /** One segment file. Counters cover records as they are in the file (plus the write buffer if active). */
+    private static final class Segment {
+        final long id;
+        final String path;
+        DiskFile file;
+        /** Bytes in the file (for the active segment: not counting the write buffer). */
+        long size;
+        /** Bytes of every record, buffered ones included. */
+        long totalBytes;
+        long liveBytes;
+        int liveCount;
+        /** Physical range of message records (live or dead) present in the file. */
+        long minSeq = Long.MAX_VALUE;
+        long maxSeq;
+        /** DEL and FLOOR records, which a later compaction may need to keep, and the range they cover. */
+        int metaCount;
+        long metaMin = Long.MAX_VALUE;
+        long metaMax;
+        boolean dirty;
+        /** Recovery found damage here: the file is kept as it is, as evidence. */
+        boolean damaged;
+
+        Segment(long id, String path, DiskFile file) {
+            this.id = id;
+            this.path = path;
+            this.file = file;
+        }
+
+        void sawMeta(byte type, long seq) {
+            metaCount++;
+            metaMin = Math.min(metaMin, type == Records.FLOOR ? 1 : seq);
+            metaMax = Math.max(metaMax, type == Records.FLOOR ? seq - 1 : seq);
+        }
+
+        void sawMessage(long seq) {
+            minSeq = Math.min(minSeq, seq);
+            maxSeq = Math.max(maxSeq, seq);
+        }
+    }
+
+    private final Disk disk;
+    private final String dir;
+    private final FileStoreConfig cfg;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final TreeMap<Long, Segment> segments = new TreeMap<>();
+    private final SeqIndex index = new SeqIndex();
+    private final HashMap<String, SubjectSeqs> subjects = new HashMap<>();
+    private final List<Corruption> corruptions = new ArrayList<>();
+    /** Sequence ranges known to be corrupt, by first sequence. */
+    private final TreeMap<Long, Corruption> corruptBySeq = new TreeMap<>();
+    private Segment active;
+    private byte[] wbuf = new byte[WRITE_BUFFER];
+    private int wlen;
+    private boolean dirDirty;
+    private long lastSeq;
+    private long lastTime;
+    private long bytes;
+    private boolean closed;
+    private Segment cacheSeg;
+    private long cacheOff;
+    private int cacheLen;
+    private final byte[] cache = new byte[READ_CHUNK];
+
+    private FileStore(Disk disk, String dir, FileStoreConfig cfg) {
+        this.disk = disk;
+        this.dir = dir;
+        this.cfg = cfg;
+    }
+
+    /** Opens (creating it if needed) the store in {@code dir}, recovering its indexes from the segment files. */
+    public static FileStore open(Disk disk, String dir, FileStoreConfig cfg) throws IOException {
+        FileStore fs = new FileStore(disk, dir, cfg == null ? FileStoreConfig.defaults() : cfg);
+        fs.recover();
+        return fs;
+    }
+
+    private String pathOf(long id) {
+        return dir + "/" + String.format("%016d", id) + SUFFIX;
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    /** A damaged region found while scanning, resolved to sequences once the scan is complete. */
+    private static final class Damage {
+        final String where;
+        final String reason;
+        final long lo;
+        long hi = -1;
+
+        Damage(String where, String reason, long lo) {
+            this.where = where;
+            this.reason = reason;
+            this.lo = lo;
+        }
+    }
+
+    private void recover() throws IOException {
+        disk.mkdirs(dir);
+        List<Long> ids = new ArrayList<>();
+        for (String name : disk.list(dir)) {
+            if (name.endsWith(TMP)) {
+                disk.delete(dir + "/" + name);
+            } else if (name.endsWith(SUFFIX)) {
+                try {
+                    ids.add(Long.parseLong(name.substring(0, name.length() - SUFFIX.length())));
+                } catch (NumberFormatException e) {
+                    // not ours
+                }
+            }
+        }
+        ids.sort(null);
+        List<Damage> damages = new ArrayList<>();
+        List<Damage> open = new ArrayList<>();
+        long[] dels = new long[16];
+        int ndels = 0;
+        long floor = 0;
+        for (int k = 0; k < ids.size(); k++) {
+            long id = ids.get(k);
+            boolean last = k == ids.size() - 1;
+            String path = pathOf(id);
+            DiskFile f = disk.open(path, false);
+            Segment seg = new Segment(id, path, f);
+            segments.put(id, seg);
+            long fileSize = f.size();
+            if (fileSize > Integer.MAX_VALUE) {
+                throw new IOException(path + ": segment too large (" + fileSize + " bytes)");
+            }
+            byte[] buf = readFully(f, (int) fileSize);
+            int n = buf.length;
+            int pos = 0;
+            while (pos < n) {
+                int len = Records.check(buf, pos, n);
+                if (len > 0) {
+                    byte type = Records.type(buf, pos);
+                    long seq = Records.seq(buf, pos);
+                    long ts = Records.timestamp(buf, pos);
+                    seg.totalBytes += len;
+                    switch (type) {
+                        case Records.MSG -> {
+                            for (Damage d : open) {
+                                d.hi = seq;
+                            }
+                            open.clear();
+                            seg.sawMessage(seq);
+                            if (seq >= index.endSeq() && seq >= floor) {
+                                String subject = Records.subject(buf, pos);
+                                int dataLen = Records.dataLength(buf, pos);
+                                int off = pos + Records.HEADER + Records.subjectLength(buf, pos)
+                                        + Records.headerLength(buf, pos);
+                                if ((Records.flags(buf, pos) & Records.FLAG_S2) != 0) {
+                                    dataLen = S2Block.decodedLength(buf, off, dataLen);
+                                }
+                                int msize = (int) StoredMessage.recordSize(subject, Records.headerLength(buf, pos), dataLen);
+                                indexMessage(seg, seq, pos, len, msize, ts, subject);
+                            }
+                            if (seq > lastSeq) {
+                                lastSeq = seq;
+                                lastTime = ts;
+                            }
+                        }
+                        case Records.DEL, Records.ERASED -> {
+                            if (type == Records.DEL) {
+                                seg.sawMeta(type, seq);
+                            } else {
+                                seg.sawMessage(seq);
+                            }
+                            if (ndels == dels.length) {
+                                dels = Arrays.copyOf(dels, ndels * 2);
+                            }
+                            dels[ndels++] = seq;
+                            if (index.isLive(seq)) {
+                                killLive(seq);
+                            }
+                            if (seq > lastSeq) { // a deleted or erased message still counts for the sequence
+                                lastSeq = seq;
+                                lastTime = ts;
+                            }
+                        }
+                        case Records.FLOOR -> {
+                            seg.sawMeta(type, seq);
+                            floor = Math.max(floor, seq);
+                            killBelow(seq);
+                            if (seq - 1 > lastSeq) {
+                                lastSeq = seq - 1;
+                                lastTime = ts;
+                            }
+                        }
+                        default -> {
+                            for (Damage d : open) {
+                                d.hi = seq;
+                            }
+                            open.clear();
+                            if (seq - 1 > lastSeq) {
+                                lastSeq = seq - 1;
+                                lastTime = ts;
+                            }
+                        }
+                    }
+                    pos += len;
+                    continue;
+                }
+                int next = findNext(buf, pos + 1, n);
+                String where = path + ":" + pos;
+                if (next < 0 && last) {
+                    if (len == Records.BAD_CRC && pos + (Records.getInt(buf, pos + 4)) == n) {
+                        // A complete last record with a bad checksum is damage, not a torn write.
+                        Damage d = new Damage(where, Records.reason(len), lastSeq);
+                        long hdrSeq = Records.seq(buf, pos);
+                        d.hi = Records.type(buf, pos) == Records.MSG && hdrSeq == lastSeq + 1 ? hdrSeq + 1 : lastSeq + 1;
+                        lastSeq = Math.max(lastSeq, d.hi - 1);
+                        damages.add(d);
+                        seg.damaged = true;
+                        seg.totalBytes += n - pos;
+                    } else {
+                        truncate(seg, pos);
+                    }
+                    break;
+                }
+                if (next >= 0 && last && allZero(buf, pos, next)) {
+                    // A hole of zeros in the last segment is an unsynced write lost in a crash:
+                    // whatever follows it was never synced either (a sync forces the bytes before it).
+                    truncate(seg, pos);
+                    break;
+                }
+                Damage d = new Damage(where, Records.reason(len), lastSeq);
+                damages.add(d);
+                open.add(d);
+                seg.damaged = true;
+                int stop = next < 0 ? n : next;
+                seg.totalBytes += stop - pos;
+                pos = stop;
+            }
+            seg.size = last ? seg.file.size() : n;
+        }
+        for (Damage d : open) {
+            d.hi = lastSeq + 1;
+        }
+        resolveDamage(damages, Arrays.copyOf(dels, ndels), floor);
+        if (segments.isEmpty()) {
+            newSegment(1);
+        } else {
+            active = segments.lastEntry().getValue();
+        }
+    }
+
+    private void resolveDamage(List<Damage> damages, long[] dels, long floor) {
+        if (damages.isEmpty()) {
+            return;
+        }
+        Arrays.sort(dels);
+        for (Damage d : damages) {
+            if (d.hi - d.lo > 1 << 20) {
+                Corruption c = new Corruption(d.lo + 1, d.hi - 1, d.where, d.reason);
+                corruptions.add(c);
+                corruptBySeq.put(c.firstSeq(), c);
+                continue;
+            }
+            long first = 0;
+            long lastBad = 0;
+            for (long s = Math.max(d.lo + 1, floor); s < d.hi; s++) {
+                if (Arrays.binarySearch(dels, s) >= 0 || index.isLive(s)) {
+                    continue;
+                }
+                if (first == 0) {
+                    first = s;
+                }
+                lastBad = s;
+            }
+            if (first == 0 && d.hi > d.lo + 1) {
+                continue; // only deleted messages were damaged (an erase torn by a crash, say)
+            }
+            Corruption c = new Corruption(first, lastBad, d.where, d.reason);
+            corruptions.add(c);
+            if (first > 0) {
+                corruptBySeq.put(first, c);
+            }
+        }
+    }
+
+    private static int findNext(byte[] buf, int from, int n) {
+        int hi = (Records.MAGIC >>> 8) & 0xff;
+        int lo = Records.MAGIC & 0xff;
+        for (int q = from; q + Records.OVERHEAD <= n; q++) {
+            if ((buf[q] & 0xff) == hi && (buf[q + 1] & 0xff) == lo && Records.check(buf, q, n) > 0) {
+                return q;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean allZero(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void truncate(Segment seg, int pos) throws IOException {
+        seg.file.truncate(pos);
+        seg.file.force();
+    }
+
+    private static byte[] readFully(DiskFile f, int size) throws IOException {
+        byte[] buf = new byte[size];
+        ByteBuffer bb = ByteBuffer.wrap(buf);
+        long pos = 0;
+        while (bb.hasRemaining()) {
+            int r = f.read(bb, pos);
+            if (r < 0) {
+                return Arrays.copyOf(buf, bb.position());
+            }
+            pos += r;
+        }
+        return buf;
+    }
+
+    // ------------------------------------------------------------------ index upkeep
+
+    private void indexMessage(Segment seg, long seq, long off, int len, int msize, long ts, String subject) {
+        SubjectSeqs s = subjects.get(subject);
+        if (s == null) {
+            s = new SubjectSeqs(subject);
+            subjects.put(subject, s);
+        }
+        s.add(seq);
+        index.add(seq, seg.id << 32 | off, len, msize, ts, s);
+        seg.liveCount++;
+        seg.liveBytes += len;
+        bytes += msize;
+    }
+
+    /** Drops a live sequence from every in-memory structure; returns the segment that held it. */
+    private Segment killLive(long seq) {
+        SubjectSeqs s = index.subject(seq);
+        s.remove(seq);
+        if (s.count() == 0) {
+            subjects.remove(s.subject);
+        }
+        long loc = index.location(seq);
+        Segment seg = segments.get(loc >>> 32);
+        if (seg != null) {
+            seg.liveCount--;
+            seg.liveBytes -= index.recordLength(seq);
+        }
+        bytes -= index.messageSize(seq);
+        index.kill(seq);
+        return seg;
+    }
+
+    private void killBelow(long seq) {
+        for (long s = index.first(); s >= 0 && s < seq; s = index.nextLive(s + 1)) {
+            killLive(s);
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    private void newSegment(long nextSeq) throws IOException {
+        long id = segments.isEmpty() ? 1 : segments.lastKey() + 1;
+        String path = pathOf(id);
+        Segment seg = new Segment(id, path, disk.open(path, true));
+        seg.file.truncate(0);
+        segments.put(id, seg);
+        active = seg;
+        dirDirty = true;
+        writeRecord(Records.BASE, 0, nextSeq, lastTime, null, null, null);
+    }
+
+    /** Closes the active segment (written and forced) and starts the next one. */
+    private void roll() throws IOException {
+        flush();
+        active.file.force();
+        active.dirty = false;
+        Segment old = active;
+        newSegment(lastSeq + 1);
+        maintain(List.of(old));
+    }
+
+    /** Appends a record to the write buffer; returns its offset in the active segment. */
+    private long writeRecord(byte type, int flags, long seq, long ts, byte[] subject, byte[] headers, byte[] data)
+            throws IOException {
+        int len = Records.length(subject == null ? 0 : subject.length, headers == null ? 0 : headers.length,
+                data == null ? 0 : data.length);
+        if (active.totalBytes > Records.OVERHEAD && active.totalBytes + len > cfg.blockSizeBytes() && type != Records.BASE) {
+            roll();
+        }
+        if (wlen + len > wbuf.length) {
+            flush();
+            if (len > wbuf.length) {
+                wbuf = new byte[len];
+            }
+        }
+        long off = active.size + wlen;
+        Records.encode(wbuf, wlen, type, flags, seq, ts, subject, headers, data);
+        wlen += len;
+        active.totalBytes += len;
+        if (type == Records.DEL || type == Records.FLOOR) {
+            active.sawMeta(type, seq);
+        }
+        return off;
+    }
+
+    /** Writes the buffer to the OS (not durable). */
+    private void flush() throws IOException {
+        if (wlen == 0) {
+            return;
+        }
+        active.file.write(ByteBuffer.wrap(wbuf, 0, wlen), active.size);
+        active.size += wlen;
+        active.dirty = true;
+        wlen = 0;
+        if (wbuf.length > WRITE_BUFFER) {
+            wbuf = new byte[WRITE_BUFFER];
+        }
+    }
+
+    private void syncLocked() throws IOException {
+        flush();
+        for (Segment s : segments.values()) {
+            if (s.dirty) {
+                s.file.force();
+                s.dirty = false;
+            }
+        }
+        if (dirDirty) {
+            disk.syncDir(dir);
+            dirDirty = false;
+        }
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("store closed: " + dir);
+        }
+    }
+
+    @Override
+    public long append(String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException {
+        byte[] subj = subject.getBytes(StandardCharsets.UTF_8);
+        byte[] hdr = headers == null ? new byte[0] : headers;
+        byte[] payload = data == null ? new byte[0] : data;
+        if (subj.length > 0xffff) {
+            throw new IOException("subject too long: " + subj.length + " bytes");
+        }
+        int flags = 0;
+        byte[] stored = payload;
+        if (cfg.compressS2() && payload.length >= 64) {
+            byte[] c = S2Block.compress(payload);
+            if (c.length < payload.length) {
+                stored = c;
+                flags = Records.FLAG_S2;
+            }
+        }
+        lock.lock();
+        try {
+            ensureOpen();
+            long seq = lastSeq + 1;
+            long off = writeRecord(Records.MSG, flags, seq, timestampNanos, subj, hdr, stored);
+            int len = Records.length(subj.length, hdr.length, stored.length);
+            active.sawMessage(seq);
+            lastSeq = seq;
+            lastTime = timestampNanos;
+            indexMessage(active, seq, off, len, (int) StoredMessage.recordSize(subject, hdr.length, payload.length),
+                    timestampNanos, subject);
+            return seq;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void skipTo(long nextSeq) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (nextSeq - 1 > lastSeq) {
+                lastSeq = nextSeq - 1;
+            }
+            List<Segment> touched = purgeBelow(nextSeq);
+            writeRecord(Records.FLOOR, 0, nextSeq, lastTime, null, null, null);
+            maintain(touched);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<Segment> purgeBelow(long limit) {
+        List<Segment> touched = new ArrayList<>();
+        for (long s = index.first(); s >= 0 && s < limit; s = index.nextLive(s + 1)) {
+            Segment seg = killLive(s);
+            if (seg != null && (touched.isEmpty() || touched.getLast() != seg)) {
+                touched.add(seg);
+            }
+        }
+        return touched;
+    }
+
+    @Override
+    public boolean remove(long seq, boolean erase) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (!index.isLive(seq)) {
+                return false;
+            }
+            long loc = index.location(seq);
+            int len = index.recordLength(seq);
+            Segment seg = segments.get(loc >>> 32);
+            long off = loc & 0xffffffffL;
+            if (erase) {
+                byte[] blank = Records.erased(seq, index.timestamp(seq), len);
+                if (seg == active && off >= active.size) {
+                    System.arraycopy(blank, 0, wbuf, (int) (off - active.size), len);
+                } else {
+                    // the delete record must be durable before the message's bytes disappear
+                    writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
+                    syncLocked();
+                    loc = index.location(seq); // a roll may have compacted the segment
+                    seg = segments.get(loc >>> 32);
+                    off = loc & 0xffffffffL;
+                    seg.file.write(ByteBuffer.wrap(blank), off);
+                    seg.dirty = true;
+                    invalidateCache(seg);
+                }
+            } else {
+                writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
+            }
+            Segment held = killLive(seq);
+            maintain(held == null ? List.of() : List.of(held));
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long purge(String filter, long upToSeq, long keep) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (SubjectFilter.isAll(filter)) {
+                long limit = upToSeq > 0 ? upToSeq : lastSeq + 1;
+                if (keep > 0) {
+                    long keepFrom = index.live() <= keep ? 0 : nthFromEnd(keep);
+                    limit = Math.min(limit, keepFrom);
+                }
+                limit = Math.min(limit, lastSeq + 1);
+                long first = index.first();
+                if (first < 0 || limit <= first) {
+                    return 0;
+                }
+                long before = index.live();
+                List<Segment> touched = purgeBelow(limit);
+                writeRecord(Records.FLOOR, 0, limit, lastTime, null, null, null);
+                maintain(touched);
+                return before - index.live();
+            }
+            List<Long> victims = new ArrayList<>();
+            for (SubjectSeqs s : matching(filter)) {
+                int n = s.count();
+                int upTo = n - (int) Math.min(n, Math.max(keep, 0));
+                for (int i = 0; i < upTo; i++) {
+                    long seq = s.get(i);
+                    if (upToSeq > 0 && seq >= upToSeq) {
+                        break;
+                    }
+                    victims.add(seq);
+                }
+            }
+            victims.sort(null);
+            List<Segment> touched = new ArrayList<>();
+            for (long seq : victims) {
+                writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
+                Segment seg = killLive(seq);
+                if (seg != null && !touched.contains(seg)) {
+                    touched.add(seg);
+                }
+            }
+            maintain(touched);
+            return victims.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long nthFromEnd(long n) {
+        long s = index.prevLive(Long.MAX_VALUE / 2);
+        for (long i = 1; i < n && s >= 0; i++) {
+            s = index.prevLive(s - 1);
+        }
+        return Math.max(s, 0);
+    }
+
+    private List<SubjectSeqs> matching(String filter) {
+        List<SubjectSeqs> out = new ArrayList<>();
+        if (SubjectFilter.isLiteral(filter)) {
+            SubjectSeqs s = subjects.get(filter);
+            if (s != null) {
+                out.add(s);
+            }
+            return out;
+        }
+        for (SubjectSeqs s : subjects.values()) {
+            if (SubjectFilter.matches(filter, s.subject)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ compaction
+
+    /** Deletes or compacts segments (never the active one) whose live share has fallen low. */
+    private void maintain(List<Segment> touched) throws IOException {
+        boolean changed = false;
+        for (Segment seg : touched) {
+            if (seg == active || seg.damaged || segments.get(seg.id) != seg) {
+                continue;
+            }
+            long dead = seg.totalBytes - seg.liveBytes;
+            boolean empty = seg.liveCount == 0;
+            if (!empty && (dead * 2 < seg.totalBytes || dead < Math.min(cfg.blockSizeBytes() / 4, 1 << 20))) {
+                continue;
+            }
+            syncLocked(); // whatever made these records dead, and the active BASE, are durable first
+            if (empty && !metasNeeded(seg)) {
+                deleteSegment(seg);
+            } else {
+                compact(seg);
+            }
+            changed = true;
+        }
+        if (changed) {
+            // segments holding only delete records may have outlived the messages they deleted
+            for (Segment seg : new ArrayList<>(segments.values())) {
+                if (seg != active && !seg.damaged && seg.liveCount == 0 && !metasNeeded(seg)) {
+                    deleteSegment(seg);
+                }
+            }
+        }
+    }
+
+    /** True if an older segment may still hold a message one of this segment's DEL or FLOOR records covers. */
+    private boolean metasNeeded(Segment seg) {
+        if (seg.metaCount == 0) {
+            return false;
+        }
+        for (Segment s : segments.headMap(seg.id, false).values()) {
+            if (s.minSeq <= seg.metaMax && seg.metaMin <= s.maxSeq) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void deleteSegment(Segment seg) throws IOException {
+        segments.remove(seg.id);
+        invalidateCache(seg);
+        seg.file.close();
+        disk.delete(seg.path);
+        disk.syncDir(dir);
+    }
+
+    /** True if a segment older than {@code seg} physically holds a message with sequence {@code seq}. */
+    private boolean olderHolds(Segment seg, long seq) {
+        for (Segment s : segments.headMap(seg.id, false).values()) {
+            if (s.minSeq <= seq && seq <= s.maxSeq) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean olderBelow(Segment seg, long floor) {
+        for (Segment s : segments.headMap(seg.id, false).values()) {
+            if (s.minSeq < floor) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Rewrites a segment with only its live messages and the delete records still needed. */
+    private void compact(Segment seg) throws IOException {
+        byte[] buf = readFully(seg.file, (int) seg.size);
+        int n = buf.length;
+        byte[] out = new byte[(int) Math.min(n, seg.liveBytes + 4096L + (long) seg.metaCount * Records.OVERHEAD)];
+        int o = 0;
+        List<long[]> moved = new ArrayList<>();
+        int metas = 0;
+        long metaMin = Long.MAX_VALUE;
+        long metaMax = 0;
+        long min = Long.MAX_VALUE;
+        long max = 0;
+        boolean keepsAnything = false;
+        int pos = 0;
+        while (pos < n) {
+            int len = Records.check(buf, pos, n);
+            if (len <= 0) {
+                int next = findNext(buf, pos + 1, n);
+                if (next < 0) {
+                    break;
+                }
+                pos = next;
+                continue;
+            }
+            byte type = Records.type(buf, pos);
+            long seq = Records.seq(buf, pos);
+            boolean keep = switch (type) {
+                case Records.MSG -> index.isLive(seq) && index.location(seq) == (seg.id << 32 | pos);
+                case Records.DEL -> olderHolds(seg, seq);
+                case Records.FLOOR -> olderBelow(seg, seq);
+                case Records.BASE -> true;
+                default -> false;
+            };
+            if (keep) {
+                if (o + len > out.length) {
+                    out = Arrays.copyOf(out, Math.max(out.length * 2, o + len));
+                }
+                System.arraycopy(buf, pos, out, o, len);
+                if (type == Records.MSG) {
+                    moved.add(new long[] {seq, o});
+                    min = Math.min(min, seq);
+                    max = Math.max(max, seq);
+                    keepsAnything = true;
+                } else if (type != Records.BASE) {
+                    metas++;
+                    metaMin = Math.min(metaMin, type == Records.FLOOR ? 1 : seq);
+                    metaMax = Math.max(metaMax, type == Records.FLOOR ? seq - 1 : seq);
+                    keepsAnything = true;
+                }
+                o += len;
+            }
+            pos += len;
+        }
+        if (!keepsAnything) {
+            deleteSegment(seg);
+            return;
+        }
+        String tmp = seg.path + TMP;
+        try (DiskFile f = disk.open(tmp, true)) {
+            f.truncate(0);
+            f.write(ByteBuffer.wrap(out, 0, o), 0);
+            f.force();
+        }
+        invalidateCache(seg);
+        seg.file.close();
+        disk.rename(tmp, seg.path);
+        disk.syncDir(dir);
+        seg.file = disk.open(seg.path, false);
+        seg.size = o;
+        seg.totalBytes = o;
+        seg.metaCount = metas;
+        seg.metaMin = metaMin;
+        seg.metaMax = metaMax;
+        seg.minSeq = min;
+        seg.maxSeq = max;
+        seg.dirty = false;
+        for (long[] m : moved) {
+            index.setLocation(m[0], seg.id << 32 | m[1]);
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    private void invalidateCache(Segment seg) {
+        if (cacheSeg == seg) {
+            cacheSeg = null;
+        }
+    }
+
+    /** The bytes of a record, from the write buffer, the read cache, or the file. */
+    private byte[] readRecord(Segment seg, long off, int len) throws IOException {
+        byte[] rec = new byte[len];
+        if (seg == active && off >= active.size) {
+            System.arraycopy(wbuf, (int) (off - active.size), rec, 0, len);
+            return rec;
+        }
+        if (cacheSeg == seg && off >= cacheOff && off + len <= cacheOff + cacheLen) {
+            System.arraycopy(cache, (int) (off - cacheOff), rec, 0, len);
+            return rec;
+        }
+        if (len <= READ_CHUNK / 4) {
+            int want = (int) Math.min(READ_CHUNK, seg.size - off);
+            ByteBuffer bb = ByteBuffer.wrap(cache, 0, Math.max(want, 0));
+            long p = off;
+            while (bb.hasRemaining()) {
+                int r = seg.file.read(bb, p);
+                if (r < 0) {
+                    break;
+                }
+                p += r;
+            }
+            cacheSeg = seg;
+            cacheOff = off;
+            cacheLen = bb.position();
+            if (cacheLen >= len) {
+                System.arraycopy(cache, 0, rec, 0, len);
+                return rec;
+            }
+            cacheSeg = null;
+        }
+        ByteBuffer bb = ByteBuffer.wrap(rec);
+        long p = off;
+        while (bb.hasRemaining()) {
+            int r = seg.file.read(bb, p);
+            if (r < 0) {
+                break;
+            }
+            p += r;
+        }
+        return rec;
+    }
+
+    /** Reads and verifies a live message; a damaged one is recorded, dropped from the index, and thrown. */
+    private StoredMessage read(long seq) throws IOException {
+        long loc = index.location(seq);
+        int len = index.recordLength(seq);
+        Segment seg = segments.get(loc >>> 32);
+        long off = loc & 0xffffffffL;
+        byte[] rec = readRecord(seg, off, len);
+        int ok = Records.check(rec, 0, len);
+        String reason = null;
+        if (ok != len) {
+            reason = ok < 0 ? Records.reason(ok) : "record length changed";
+        } else if (Records.type(rec, 0) != Records.MSG || Records.seq(rec, 0) != seq) {
+            reason = "record at index location is not message " + seq;
+        }
+        byte[] data = null;
+        if (reason == null) {
+            int sl = Records.subjectLength(rec, 0);
+            int hl = Records.headerLength(rec, 0);
+            int dl = Records.dataLength(rec, 0);
+            int p = Records.HEADER + sl + hl;
+            try {
+                data = (Records.flags(rec, 0) & Records.FLAG_S2) != 0 ? S2Block.decompress(rec, p, dl)
+                        : Arrays.copyOfRange(rec, p, p + dl);
+            } catch (IOException e) {
+                reason = e.getMessage();
+            }
+            if (reason == null) {
+                byte[] hdr = Arrays.copyOfRange(rec, Records.HEADER + sl, Records.HEADER + sl + hl);
+                return new StoredMessage(seq, index.subject(seq).subject, hdr, data, Records.timestamp(rec, 0));
+            }
+        }
+        Corruption c = new Corruption(seq, seq, seg.path + ":" + off, reason);
+        corruptions.add(c);
+        corruptBySeq.put(seq, c);
+        killLive(seq);
+        throw new CorruptRecordException(c);
+    }
+
+    private Corruption corruptionOf(long seq) {
+        Map.Entry<Long, Corruption> e = corruptBySeq.floorEntry(seq);
+        return e != null && e.getValue().lastSeq() >= seq ? e.getValue() : null;
+    }
+
+    @Override
+    public StoredMessage load(long seq) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (index.isLive(seq)) {
+                return read(seq);
+            }
+            Corruption c = corruptionOf(seq);
+            if (c != null) {
+                throw new CorruptRecordException(c);
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public StoredMessage loadNext(String filter, long fromSeq) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            long seq = nextMatching(filter, fromSeq);
+            return seq < 0 ? null : read(seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long nextMatching(String filter, long fromSeq) {
+        if (SubjectFilter.isAll(filter)) {
+            return index.nextLive(fromSeq);
+        }
+        if (SubjectFilter.isLiteral(filter)) {
+            SubjectSeqs s = subjects.get(filter);
+            if (s == null) {
+                return -1;
+            }
+            int i = s.ceilingIndex(fromSeq);
+            return i < s.count() ? s.get(i) : -1;
+        }
+        long seq = index.nextLive(fromSeq);
+        for (int k = 0; k < SCAN_BUDGET && seq >= 0; k++) {
+            if (SubjectFilter.matches(filter, index.subject(seq).subject)) {
+                return seq;
+            }
+            seq = index.nextLive(seq + 1);
+        }
+        if (seq < 0) {
+            return -1;
+        }
+        long best = -1;
+        for (SubjectSeqs s : matching(filter)) {
+            int i = s.ceilingIndex(seq);
+            if (i < s.count() && (best < 0 || s.get(i) < best)) {
+                best = s.get(i);
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public StoredMessage loadLast(String filter) throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            long seq;
+            if (SubjectFilter.isAll(filter)) {
+                seq = index.prevLive(Long.MAX_VALUE / 2);
+            } else {
+                seq = -1;
+                for (SubjectSeqs s : matching(filter)) {
+                    seq = Math.max(seq, s.last());
+                }
+            }
+            return seq < 0 ? null : read(seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ state
+
+    @Override
+    public StoreState state() {
+        lock.lock();
+        try {
+            long first = index.first();
+            if (first < 0) {
+                return new StoreState(0, 0, lastSeq + 1, 0, lastSeq, lastTime, 0, 0);
+            }
+            long span = lastSeq - first + 1;
+            return new StoreState(index.live(), bytes, first, index.timestamp(first), lastSeq, lastTime,
+                    subjects.size(), span - index.live());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<Long> deletedSequences() {
+        lock.lock();
+        try {
+            List<Long> out = new ArrayList<>();
+            long first = index.first();
+            if (first < 0) {
+                return out;
+            }
+            for (long s = first; s <= lastSeq; s++) {
+                if (!index.isLive(s)) {
+                    out.add(s);
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public SubjectState subjectState(String subject) {
+        lock.lock();
+        try {
+            SubjectSeqs s = subjects.get(subject);
+            return s == null ? null : s.state();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Map<String, SubjectState> subjects(String filter) {
+        lock.lock();
+        try {
+            TreeMap<String, SubjectState> sorted = new TreeMap<>();
+            for (SubjectSeqs s : matching(filter)) {
+                sorted.put(s.subject, s.state());
+            }
+            return new LinkedHashMap<>(sorted);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long numPending(long fromSeq, String filter, boolean lastPerSubject) {
+        lock.lock();
+        try {
+            if (lastPerSubject) {
+                long n = 0;
+                for (SubjectSeqs s : matching(filter)) {
+                    if (s.last() >= fromSeq) {
+                        n++;
+                    }
+                }
+                return n;
+            }
+            if (SubjectFilter.isAll(filter)) {
+                return index.liveFrom(fromSeq);
+            }
+            long n = 0;
+            for (SubjectSeqs s : matching(filter)) {
+                n += s.count() - s.ceilingIndex(fromSeq);
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long sequenceAtOrAfter(long timeNanos) {
+        lock.lock();
+        try {
+            long s = index.firstAtOrAfterTime(timeNanos);
+            return s < 0 ? lastSeq + 1 : s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void sync() throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            syncLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<Corruption> corruptions() {
+        lock.lock();
+        try {
+            return List.copyOf(corruptions);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The segment file names, oldest first (for tests and monitoring). */
+    public List<String> segmentFiles() {
+        lock.lock();
+        try {
+            List<String> out = new ArrayList<>();
+            for (Segment s : segments.values()) {
+                out.add(s.path);
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void destroy() throws IOException {
+        lock.lock();
+        try {
+            for (Segment s : segments.values()) {
+                s.file.close();
+            }
+            closed = true;
+            wlen = 0;
+            TreeSet<String> names = new TreeSet<>(disk.list(dir));
+            for (String name : names) {
+                disk.delete(dir + "/" + name);
+            }
+            disk.syncDir(dir);
+            disk.delete(dir);
+            segments.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes and forces everything, then closes the files. */
+    @Override
+    public void close() throws IOException {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            try {
+                syncLocked();
+            } finally {
+                closed = true;
+                for (Segment s : segments.values()) {
+                    s.file.close();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}
