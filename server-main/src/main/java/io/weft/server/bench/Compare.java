@@ -50,7 +50,7 @@ public final class Compare {
             new Row("pubsub64k", "64 KB payload, 1:1", "msgs/s", Better.HIGHER, 1.0),
             new Row("reqp50", "request/reply p50 latency", "µs", Better.LOWER, 1.1),
             new Row("reqp99", "request/reply p99 latency", "µs", Better.LOWER, 1.1),
-            new Row("idle10k", "10,000 idle connections: server RSS", "MiB", Better.LOWER, 2.0),
+            new Row("idle10k", "idle connections (default 10,000): server RSS", "MiB", Better.LOWER, 2.0),
             new Row("jspubDurable", "JetStream publish R1 file, weft durable acks vs nats `sync_interval: always`", "msgs/s", Better.HIGHER, 1.0),
             new Row("jspubLazy", "JetStream publish R1 file, weft lazy `sync_interval` vs nats default", "msgs/s", Better.HIGHER, 1.0),
             new Row("jsordered", "JetStream ordered-consumer replay", "msgs/s", Better.HIGHER, 1.0));
@@ -75,6 +75,8 @@ public final class Compare {
     /** Load generator and server CPU seconds per server, summed over the core throughput scenarios. */
     final Map<String, double[]> cpu = new LinkedHashMap<>();
     final List<String> notes = new ArrayList<>();
+    /** Cleared when nats-server refuses {@code sync_interval} (versions before 2.10). */
+    boolean natsHasSyncInterval = true;
 
     Compare(PrintStream out, PrintStream err) {
         this.out = out;
@@ -151,16 +153,33 @@ public final class Compare {
             for (String server : order) {
                 err.printf(Locale.ROOT, "round %d/%d: %s%n", round, rounds, server);
                 if (core) {
-                    coreRound(server);
+                    section(server, "core", () -> coreRound(server));
                 }
                 if (memory) {
-                    memoryRound(server);
+                    section(server, "idle connections", () -> memoryRound(server));
                 }
                 if (js) {
-                    jsRound(server, true);
-                    jsRound(server, false);
+                    section(server, "JetStream durable", () -> jsRound(server, true));
+                    section(server, "JetStream lazy", () -> jsRound(server, false));
                 }
             }
+        }
+    }
+
+    interface Section {
+        void run() throws Exception;
+    }
+
+    /** Runs one part of a round; a failure is noted in the table and the comparison goes on. */
+    private void section(String server, String what, Section body) throws InterruptedException {
+        try {
+            body.run();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            String note = server + " " + what + ": " + e.getMessage();
+            notes.add(note);
+            err.println("  " + note);
         }
     }
 
@@ -243,12 +262,29 @@ public final class Compare {
         Path dir = Files.createTempDirectory("weft-compare-js-");
         String jsConf;
         if (server.equals(NATS)) {
-            jsConf = "jetstream {\n  store_dir: \"" + dir + "\"\n" + (durable ? "  sync_interval: always\n" : "") + "}\n";
+            boolean always = durable && natsHasSyncInterval;
+            jsConf = "jetstream {\n  store_dir: \"" + dir + "\"\n" + (always ? "  sync_interval: always\n" : "") + "}\n";
         } else {
             // weft acknowledges after fsync by default; the lazy run asks for nats-server's default interval
             jsConf = "jetstream {\n  store_dir: \"" + dir + "\"\n" + (durable ? "" : "  sync_interval: 2m\n") + "}\n";
         }
-        try (ServerProcess s = start(server, durable ? "jsdurable" : "jslazy", jsConf)) {
+        ServerProcess started;
+        try {
+            started = start(server, durable ? "jsdurable" : "jslazy", jsConf);
+        } catch (IOException e) {
+            if (server.equals(NATS) && durable && natsHasSyncInterval && String.valueOf(e.getMessage()).contains("sync_interval")) {
+                // nats-server before 2.10 has no sync_interval: it always syncs on its own timer
+                natsHasSyncInterval = false;
+                notes.add("this nats-server does not know `sync_interval` (added in 2.10): the durable JetStream row"
+                        + " compares weft's fsync-before-ack against nats-server's default timed sync, which is not like for like");
+                deleteTree(dir);
+                jsRound(server, durable);
+                return;
+            }
+            deleteTree(dir);
+            throw e;
+        }
+        try (ServerProcess s = started) {
             String key = durable ? "jspubDurable" : "jspubLazy";
             BenchResult r = bench(s, "js pub", jsMsgs, 16, 1, 0, "--async", "--window", "256", "--storage", "file",
                     "--stream", "cmp", "--purge");
@@ -302,8 +338,8 @@ public final class Compare {
                 ratio = String.format(Locale.ROOT, "%.2f", q);
                 met = row.met(q) ? "yes" : "**no**";
             }
-            sb.append("| ").append(row.label()).append(" | ").append(fmt(n, row.unit())).append(" | ")
-                    .append(fmt(w, row.unit())).append(" | ").append(ratio).append(" | ").append(row.targetText())
+            sb.append("| ").append(row.label()).append(" | ").append(fmt(n, row.unit())).append(rounds(v, NATS)).append(" | ")
+                    .append(fmt(w, row.unit())).append(rounds(v, WEFT)).append(" | ").append(ratio).append(" | ").append(row.targetText())
                     .append(" | ").append(met).append(" |\n");
         }
         sb.append('\n');
@@ -321,6 +357,12 @@ public final class Compare {
             }
         }
         return sb.toString();
+    }
+
+    /** " (k of R rounds)" when some rounds of this figure failed, else "". */
+    private String rounds(Map<String, List<Double>> v, String server) {
+        int k = v == null || !v.containsKey(server) ? 0 : v.get(server).size();
+        return k == 0 || k >= rounds ? "" : " (" + k + " of " + rounds + " rounds)";
     }
 
     static double median(Map<String, List<Double>> v, String server) {
