@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.weft.sim.disk.SimDisk;
 import io.weft.store.FileStore;
 import io.weft.store.FileStoreConfig;
+import io.weft.store.MemoryStore;
+import io.weft.store.MessageStore;
 import io.weft.store.StoreState;
 import io.weft.store.StoredMessage;
 import java.io.IOException;
@@ -239,5 +241,90 @@ class StoreProperties {
         }
         assertEquals(model.msgs.values().stream().filter(m -> m.subject().startsWith("a.")).count(),
                 store.numPending(0, "a.*", false));
+    }
+
+    private static final String[] FILTERS = {null, ">", "a.*", "a.>", "*.1", "b.1", "c", "x.*", "*"};
+
+    /**
+     * The memory store and the file store (no crashes) answer every query alike after the same random
+     * operations: state, deleted sequences, subjects, loadNext/loadLast with filters, numPending,
+     * sequenceAtOrAfter.
+     */
+    @Property(tries = 60)
+    void memoryAndFileStoresAnswerAlike(@ForAll("ops") List<Op> ops, @ForAll("blockSizes") int block)
+            throws IOException {
+        MessageStore mem = new MemoryStore();
+        SimDisk disk = new SimDisk(1);
+        FileStoreConfig cfg = new FileStoreConfig(block, false);
+        MessageStore file = FileStore.open(disk, DIR, cfg);
+        long time = 0;
+        for (Op op : ops) {
+            MessageStore[] both = {mem, file};
+            long[] results = new long[2];
+            for (int i = 0; i < 2; i++) {
+                MessageStore st = both[i];
+                long lastSeq = st.state().lastSeq();
+                results[i] = switch (op.kind()) {
+                    case APPEND -> st.append(SUBJECTS[op.a() % SUBJECTS.length], null,
+                            payload(lastSeq + 1, op.b() % 50, 0), time + (op.b() % 3 == 0 ? -op.b() % 2 : 1));
+                    case REMOVE, ERASE -> st.remove(1 + op.a() % (lastSeq + 2), op.kind() == Kind.ERASE) ? 1 : 0;
+                    case PURGE_ALL -> st.purge(op.a() % 2 == 0 ? null : ">", 0, op.b() % 4 == 0 ? op.b() % 7 : 0);
+                    case PURGE_SUBJECT -> st.purge(FILTERS[op.a() % FILTERS.length], op.b() % 5 == 0 ? op.b() % 40 : 0,
+                            op.b() % 3);
+                    case PURGE_UP_TO -> st.purge(null, 1 + op.a() % (lastSeq + 2), 0);
+                    case SKIP -> {
+                        st.skipTo(lastSeq + 1 + op.a() % 5);
+                        yield 0;
+                    }
+                    case SYNC, CRASH -> {
+                        st.sync();
+                        yield 0;
+                    }
+                    case RESTART -> {
+                        if (st == file) {
+                            file.close();
+                            file = FileStore.open(disk, DIR, cfg);
+                        }
+                        yield 0;
+                    }
+                };
+            }
+            time += 1;
+            assertEquals(results[0], results[1], op.toString());
+            compare(mem, file, op.a());
+        }
+        file.close();
+    }
+
+    private static void compare(MessageStore mem, MessageStore file, int salt) throws IOException {
+        StoreState st = mem.state();
+        assertEquals(st, file.state());
+        assertEquals(mem.deletedSequences(), file.deletedSequences());
+        for (String f : FILTERS) {
+            assertEquals(mem.subjects(f), file.subjects(f), "subjects " + f);
+            long from = st.firstSeq() - 1 + salt % 5;
+            StoredMessage a = mem.loadNext(f, from);
+            StoredMessage b = file.loadNext(f, from);
+            assertEquals(a == null, b == null, "loadNext " + f + " from " + from);
+            if (a != null) {
+                assertSame(a, b);
+            }
+            a = mem.loadLast(f);
+            b = file.loadLast(f);
+            assertEquals(a == null, b == null, "loadLast " + f);
+            if (a != null) {
+                assertSame(a, b);
+            }
+            for (boolean last : new boolean[] {false, true}) {
+                assertEquals(mem.numPending(from, f, last), file.numPending(from, f, last),
+                        "numPending " + f + " " + from + " " + last);
+            }
+        }
+        for (String subject : SUBJECTS) {
+            assertEquals(mem.subjectState(subject), file.subjectState(subject));
+        }
+        for (long t = -1; t < st.lastTimeNanos() + 2; t += 1 + salt % 3) {
+            assertEquals(mem.sequenceAtOrAfter(t), file.sequenceAtOrAfter(t), "time " + t);
+        }
     }
 }

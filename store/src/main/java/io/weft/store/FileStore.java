@@ -121,12 +121,16 @@ public final class FileStore implements MessageStore {
 
     /** A damaged region found while scanning, resolved to sequences once the scan is complete. */
     private static final class Damage {
+        final Segment seg;
         final String where;
         final String reason;
         final long lo;
         long hi = -1;
+        /** The sequence the damaged record's header names, when the header looks intact; else 0. */
+        long hint;
 
-        Damage(String where, String reason, long lo) {
+        Damage(Segment seg, String where, String reason, long lo) {
+            this.seg = seg;
             this.where = where;
             this.reason = reason;
             this.lo = lo;
@@ -224,6 +228,16 @@ public final class FileStore implements MessageStore {
                                 lastTime = ts;
                             }
                         }
+                        case Records.END -> {
+                            for (Damage d : open) {
+                                d.hi = seq + 1;
+                            }
+                            open.clear();
+                            if (seq > lastSeq) {
+                                lastSeq = seq;
+                                lastTime = ts;
+                            }
+                        }
                         default -> {
                             for (Damage d : open) {
                                 d.hi = seq;
@@ -243,7 +257,7 @@ public final class FileStore implements MessageStore {
                 if (next < 0 && last) {
                     if (len == Records.BAD_CRC && pos + (Records.getInt(buf, pos + 4)) == n) {
                         // A complete last record with a bad checksum is damage, not a torn write.
-                        Damage d = new Damage(where, Records.reason(len), lastSeq);
+                        Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
                         long hdrSeq = Records.seq(buf, pos);
                         d.hi = Records.type(buf, pos) == Records.MSG && hdrSeq == lastSeq + 1 ? hdrSeq + 1 : lastSeq + 1;
                         lastSeq = Math.max(lastSeq, d.hi - 1);
@@ -261,7 +275,11 @@ public final class FileStore implements MessageStore {
                     truncate(seg, pos);
                     break;
                 }
-                Damage d = new Damage(where, Records.reason(len), lastSeq);
+                Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
+                if (next >= 0 && pos + Records.OVERHEAD <= n && Records.getShort(buf, pos) == Records.MAGIC
+                        && (Records.getInt(buf, pos + 4) & 0xffffffffL) == next - pos) {
+                    d.hint = Records.seq(buf, pos); // one record whose header still fits exactly
+                }
                 damages.add(d);
                 open.add(d);
                 seg.damaged = true;
@@ -288,7 +306,11 @@ public final class FileStore implements MessageStore {
         }
         Arrays.sort(dels);
         for (Damage d : damages) {
+            d.seg.damaged = false;
+        }
+        for (Damage d : damages) {
             if (d.hi - d.lo > 1 << 20) {
+                d.seg.damaged = true;
                 Corruption c = new Corruption(d.lo + 1, d.hi - 1, d.where, d.reason);
                 corruptions.add(c);
                 corruptBySeq.put(c.firstSeq(), c);
@@ -296,7 +318,15 @@ public final class FileStore implements MessageStore {
             }
             long first = 0;
             long lastBad = 0;
-            for (long s = Math.max(d.lo + 1, floor); s < d.hi; s++) {
+            long from = Math.max(d.lo + 1, floor);
+            long to = d.hi;
+            if (d.hint > d.lo && d.hint < d.hi) {
+                // narrow the gap to the record the header names: the rest of the gap may be messages
+                // that were deleted and compacted away long ago
+                from = Math.max(d.hint, floor);
+                to = d.hint + 1;
+            }
+            for (long s = from; s < to; s++) {
                 if (Arrays.binarySearch(dels, s) >= 0 || index.isLive(s)) {
                     continue;
                 }
@@ -308,6 +338,7 @@ public final class FileStore implements MessageStore {
             if (first == 0 && d.hi > d.lo + 1) {
                 continue; // only deleted messages were damaged (an erase torn by a crash, say)
             }
+            d.seg.damaged = true;
             Corruption c = new Corruption(first, lastBad, d.where, d.reason);
             corruptions.add(c);
             if (first > 0) {
@@ -409,6 +440,7 @@ public final class FileStore implements MessageStore {
 
     /** Closes the active segment (written and forced) and starts the next one. */
     private void roll() throws IOException {
+        writeRecord(Records.END, 0, lastSeq, lastTime, null, null, null);
         flush();
         active.file.force();
         active.dirty = false;
@@ -422,7 +454,8 @@ public final class FileStore implements MessageStore {
             throws IOException {
         int len = Records.length(subject == null ? 0 : subject.length, headers == null ? 0 : headers.length,
                 data == null ? 0 : data.length);
-        if (active.totalBytes > Records.OVERHEAD && active.totalBytes + len > cfg.blockSizeBytes() && type != Records.BASE) {
+        if (active.totalBytes > Records.OVERHEAD && active.totalBytes + len > cfg.blockSizeBytes()
+                && type != Records.BASE && type != Records.END) {
             roll();
         }
         if (wlen + len > wbuf.length) {
@@ -624,7 +657,16 @@ public final class FileStore implements MessageStore {
         }
     }
 
+    /** The sequence of the {@code n}-th newest live message (walking from whichever end is nearer). */
     private long nthFromEnd(long n) {
+        long fromFront = index.live() - n; // live messages older than the wanted one
+        if (fromFront < n) {
+            long s = index.first();
+            for (long i = 0; i < fromFront && s >= 0; i++) {
+                s = index.nextLive(s + 1);
+            }
+            return Math.max(s, 0);
+        }
         long s = index.prevLive(Long.MAX_VALUE / 2);
         for (long i = 1; i < n && s >= 0; i++) {
             s = index.prevLive(s - 1);
@@ -687,7 +729,7 @@ public final class FileStore implements MessageStore {
             return false;
         }
         for (Segment s : segments.headMap(seg.id, false).values()) {
-            if (s.minSeq <= seg.metaMax && seg.metaMin <= s.maxSeq) {
+            if (s.damaged || s.minSeq <= seg.metaMax && seg.metaMin <= s.maxSeq) {
                 return true;
             }
         }
@@ -705,7 +747,7 @@ public final class FileStore implements MessageStore {
     /** True if a segment older than {@code seg} physically holds a message with sequence {@code seq}. */
     private boolean olderHolds(Segment seg, long seq) {
         for (Segment s : segments.headMap(seg.id, false).values()) {
-            if (s.minSeq <= seq && seq <= s.maxSeq) {
+            if (s.damaged || s.minSeq <= seq && seq <= s.maxSeq) {
                 return true;
             }
         }
@@ -714,7 +756,7 @@ public final class FileStore implements MessageStore {
 
     private boolean olderBelow(Segment seg, long floor) {
         for (Segment s : segments.headMap(seg.id, false).values()) {
-            if (s.minSeq < floor) {
+            if (s.damaged || s.minSeq < floor) {
                 return true;
             }
         }
@@ -751,7 +793,7 @@ public final class FileStore implements MessageStore {
                 case Records.MSG -> index.isLive(seq) && index.location(seq) == (seg.id << 32 | pos);
                 case Records.DEL -> olderHolds(seg, seq);
                 case Records.FLOOR -> olderBelow(seg, seq);
-                case Records.BASE -> true;
+                case Records.BASE, Records.END -> true;
                 default -> false;
             };
             if (keep) {
@@ -764,7 +806,7 @@ public final class FileStore implements MessageStore {
                     min = Math.min(min, seq);
                     max = Math.max(max, seq);
                     keepsAnything = true;
-                } else if (type != Records.BASE) {
+                } else if (type != Records.BASE && type != Records.END) {
                     metas++;
                     metaMin = Math.min(metaMin, type == Records.FLOOR ? 1 : seq);
                     metaMax = Math.max(metaMax, type == Records.FLOOR ? seq - 1 : seq);
@@ -887,6 +929,7 @@ public final class FileStore implements MessageStore {
         Corruption c = new Corruption(seq, seq, seg.path + ":" + off, reason);
         corruptions.add(c);
         corruptBySeq.put(seq, c);
+        seg.damaged = true; // keep the file as evidence: no compaction drops the bad record
         killLive(seq);
         throw new CorruptRecordException(c);
     }

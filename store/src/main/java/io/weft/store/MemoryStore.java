@@ -1,23 +1,26 @@
 package io.weft.store;
 
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** A stream store in memory: never durable, lost on restart. */
+/**
+ * A stream store in memory: never durable, lost on restart. Same indexes as {@link FileStore}
+ * (messages by sequence in arrays, per-subject sequence lists), so lookups, {@code numPending} and
+ * wildcard {@code loadNext} do not scan the whole stream.
+ */
 public final class MemoryStore implements MessageStore {
+    private static final int SCAN_BUDGET = 256;
+
     private final ReentrantLock lock = new ReentrantLock();
-    private final TreeMap<Long, StoredMessage> msgs = new TreeMap<>();
-    private final TreeMap<String, TreeSet<Long>> bySubject = new TreeMap<>();
+    private final SeqIndex index = new SeqIndex(true);
+    private final HashMap<String, SubjectSeqs> subjects = new HashMap<>();
     private long lastSeq;
     private long lastTime;
-    private long firstSeqFloor = 1;
     private long bytes;
 
     @Override
@@ -26,9 +29,16 @@ public final class MemoryStore implements MessageStore {
         try {
             long seq = ++lastSeq;
             StoredMessage m = new StoredMessage(seq, subject, headers, data, timestampNanos);
-            msgs.put(seq, m);
-            bySubject.computeIfAbsent(subject, s -> new TreeSet<>()).add(seq);
-            bytes += m.size();
+            SubjectSeqs s = subjects.get(subject);
+            if (s == null) {
+                s = new SubjectSeqs(subject);
+                subjects.put(subject, s);
+            }
+            s.add(seq);
+            long size = m.size();
+            index.add(seq, 0, 0, (int) Math.min(size, Integer.MAX_VALUE), timestampNanos, s);
+            index.attach(seq, m);
+            bytes += size;
             lastTime = timestampNanos;
             return seq;
         } finally {
@@ -44,23 +54,29 @@ public final class MemoryStore implements MessageStore {
                 lastSeq = nextSeq - 1;
             }
             removeBelow(nextSeq);
-            firstSeqFloor = Math.max(firstSeqFloor, nextSeq);
         } finally {
             lock.unlock();
         }
     }
 
-    private void removeBelow(long seq) {
-        while (!msgs.isEmpty() && msgs.firstKey() < seq) {
-            removeLocked(msgs.firstKey());
+    private long removeBelow(long limit) {
+        long n = 0;
+        for (long s = index.first(); s >= 0 && s < limit; s = index.nextLive(s + 1)) {
+            removeLocked(s);
+            n++;
         }
+        return n;
+    }
+
+    private StoredMessage get(long seq) {
+        return (StoredMessage) index.attachment(seq);
     }
 
     @Override
     public StoredMessage load(long seq) {
         lock.lock();
         try {
-            return msgs.get(seq);
+            return index.isLive(seq) ? get(seq) : null;
         } finally {
             lock.unlock();
         }
@@ -70,36 +86,76 @@ public final class MemoryStore implements MessageStore {
     public StoredMessage loadNext(String filter, long fromSeq) {
         lock.lock();
         try {
-            if (SubjectFilter.isLiteral(filter)) {
-                TreeSet<Long> seqs = bySubject.get(filter);
-                Long s = seqs == null ? null : seqs.ceiling(fromSeq);
-                return s == null ? null : msgs.get(s);
-            }
-            for (StoredMessage m : msgs.tailMap(fromSeq, true).values()) {
-                if (SubjectFilter.matches(filter, m.subject())) {
-                    return m;
-                }
-            }
-            return null;
+            long seq = nextMatching(filter, fromSeq);
+            return seq < 0 ? null : get(seq);
         } finally {
             lock.unlock();
         }
+    }
+
+    private long nextMatching(String filter, long fromSeq) {
+        if (SubjectFilter.isAll(filter)) {
+            return index.nextLive(fromSeq);
+        }
+        if (SubjectFilter.isLiteral(filter)) {
+            SubjectSeqs s = subjects.get(filter);
+            if (s == null) {
+                return -1;
+            }
+            int i = s.ceilingIndex(fromSeq);
+            return i < s.count() ? s.get(i) : -1;
+        }
+        long seq = index.nextLive(fromSeq);
+        for (int k = 0; k < SCAN_BUDGET && seq >= 0; k++) {
+            if (SubjectFilter.matches(filter, index.subject(seq).subject)) {
+                return seq;
+            }
+            seq = index.nextLive(seq + 1);
+        }
+        if (seq < 0) {
+            return -1;
+        }
+        long best = -1;
+        for (SubjectSeqs s : matching(filter)) {
+            int i = s.ceilingIndex(seq);
+            if (i < s.count() && (best < 0 || s.get(i) < best)) {
+                best = s.get(i);
+            }
+        }
+        return best;
+    }
+
+    private List<SubjectSeqs> matching(String filter) {
+        List<SubjectSeqs> out = new ArrayList<>();
+        if (SubjectFilter.isLiteral(filter)) {
+            SubjectSeqs s = subjects.get(filter);
+            if (s != null) {
+                out.add(s);
+            }
+            return out;
+        }
+        for (SubjectSeqs s : subjects.values()) {
+            if (SubjectFilter.matches(filter, s.subject)) {
+                out.add(s);
+            }
+        }
+        return out;
     }
 
     @Override
     public StoredMessage loadLast(String filter) {
         lock.lock();
         try {
-            if (SubjectFilter.isLiteral(filter)) {
-                TreeSet<Long> seqs = bySubject.get(filter);
-                return seqs == null || seqs.isEmpty() ? null : msgs.get(seqs.last());
-            }
-            for (StoredMessage m : msgs.descendingMap().values()) {
-                if (SubjectFilter.matches(filter, m.subject())) {
-                    return m;
+            long seq;
+            if (SubjectFilter.isAll(filter)) {
+                seq = index.prevLive(Long.MAX_VALUE / 2);
+            } else {
+                seq = -1;
+                for (SubjectSeqs s : matching(filter)) {
+                    seq = Math.max(seq, s.last());
                 }
             }
-            return null;
+            return seq < 0 ? null : get(seq);
         } finally {
             lock.unlock();
         }
@@ -109,96 +165,87 @@ public final class MemoryStore implements MessageStore {
     public boolean remove(long seq, boolean erase) {
         lock.lock();
         try {
-            return removeLocked(seq);
+            if (!index.isLive(seq)) {
+                return false;
+            }
+            removeLocked(seq);
+            return true;
         } finally {
             lock.unlock();
         }
     }
 
-    private boolean removeLocked(long seq) {
-        StoredMessage m = msgs.remove(seq);
-        if (m == null) {
-            return false;
+    private void removeLocked(long seq) {
+        SubjectSeqs s = index.subject(seq);
+        s.remove(seq);
+        if (s.count() == 0) {
+            subjects.remove(s.subject);
         }
-        bytes -= m.size();
-        TreeSet<Long> seqs = bySubject.get(m.subject());
-        seqs.remove(seq);
-        if (seqs.isEmpty()) {
-            bySubject.remove(m.subject());
-        }
-        return true;
+        bytes -= get(seq).size();
+        index.kill(seq);
     }
 
     @Override
     public long purge(String filter, long upToSeq, long keep) {
         lock.lock();
         try {
-            long removed = 0;
             if (SubjectFilter.isAll(filter)) {
                 long limit = upToSeq > 0 ? upToSeq : lastSeq + 1;
                 if (keep > 0) {
-                    long keepFrom = msgs.size() <= keep ? 0 : nthFromEnd(keep);
-                    limit = Math.min(limit, keepFrom == 0 ? 0 : keepFrom);
+                    long keepFrom = index.live() <= keep ? 0 : nthFromEnd(keep);
+                    limit = Math.min(limit, keepFrom);
                 }
-                while (!msgs.isEmpty() && msgs.firstKey() < limit) {
-                    removeLocked(msgs.firstKey());
-                    removed++;
-                }
-                if (upToSeq <= 0 && keep <= 0) {
-                    firstSeqFloor = lastSeq + 1;
-                }
-                return removed;
+                return removeBelow(limit);
             }
             List<Long> victims = new ArrayList<>();
-            for (Map.Entry<String, TreeSet<Long>> e : bySubject.entrySet()) {
-                if (!SubjectFilter.matches(filter, e.getKey())) {
-                    continue;
-                }
-                TreeSet<Long> seqs = e.getValue();
-                long n = seqs.size();
-                long skipTail = keep > 0 ? keep : 0;
-                long i = 0;
-                for (long s : seqs) {
-                    if (i++ >= n - skipTail) {
+            for (SubjectSeqs s : matching(filter)) {
+                int n = s.count();
+                int upTo = n - (int) Math.min(n, Math.max(keep, 0));
+                for (int i = 0; i < upTo; i++) {
+                    long seq = s.get(i);
+                    if (upToSeq > 0 && seq >= upToSeq) {
                         break;
                     }
-                    if (upToSeq > 0 && s >= upToSeq) {
-                        break;
-                    }
-                    victims.add(s);
+                    victims.add(seq);
                 }
             }
-            for (long s : victims) {
-                if (removeLocked(s)) {
-                    removed++;
-                }
+            for (long seq : victims) {
+                removeLocked(seq);
             }
-            return removed;
+            return victims.size();
         } finally {
             lock.unlock();
         }
     }
 
+    /** The sequence of the {@code n}-th newest message, walking from whichever end is nearer. */
     private long nthFromEnd(long n) {
-        Iterator<Long> it = msgs.descendingKeySet().iterator();
-        long s = 0;
-        for (long i = 0; i < n && it.hasNext(); i++) {
-            s = it.next();
+        long fromFront = index.live() - n;
+        if (fromFront < n) {
+            long s = index.first();
+            for (long i = 0; i < fromFront && s >= 0; i++) {
+                s = index.nextLive(s + 1);
+            }
+            return Math.max(s, 0);
         }
-        return s;
+        long s = index.prevLive(Long.MAX_VALUE / 2);
+        for (long i = 1; i < n && s >= 0; i++) {
+            s = index.prevLive(s - 1);
+        }
+        return Math.max(s, 0);
     }
 
     @Override
     public StoreState state() {
         lock.lock();
         try {
-            if (msgs.isEmpty()) {
-                return new StoreState(0, 0, Math.max(lastSeq + 1, firstSeqFloor), 0, lastSeq, lastTime, 0, 0);
+            long first = index.first();
+            if (first < 0) {
+                return new StoreState(0, 0, lastSeq + 1, 0, lastSeq, lastTime, 0, 0);
             }
-            StoredMessage first = msgs.firstEntry().getValue();
-            long span = lastSeq - first.seq() + 1;
-            return new StoreState(msgs.size(), bytes, first.seq(), first.timestampNanos(), lastSeq, lastTime,
-                    bySubject.size(), span - msgs.size());
+            long span = lastSeq - first + 1;
+            return new StoreState(index.live(), bytes, first, index.timestamp(first), lastSeq, lastTime,
+                    subjects.size(), span - index.live());
         } finally {
             lock.unlock();
         }
@@ -209,18 +256,14 @@ public final class MemoryStore implements MessageStore {
         lock.lock();
         try {
             List<Long> out = new ArrayList<>();
-            if (msgs.isEmpty()) {
+            long first = index.first();
+            if (first < 0) {
                 return out;
             }
-            long expect = msgs.firstKey();
-            for (long s : msgs.keySet()) {
-                for (long d = expect; d < s; d++) {
-                    out.add(d);
+            for (long s = first; s <= lastSeq; s++) {
+                if (!index.isLive(s)) {
+                    out.add(s);
                 }
-                expect = s + 1;
-            }
-            for (long d = expect; d <= lastSeq; d++) {
-                out.add(d);
             }
             return out;
         } finally {
@@ -232,8 +275,8 @@ public final class MemoryStore implements MessageStore {
     public SubjectState subjectState(String subject) {
         lock.lock();
         try {
-            TreeSet<Long> seqs = bySubject.get(subject);
-            return seqs == null || seqs.isEmpty() ? null : new SubjectState(seqs.size(), seqs.first(), seqs.last());
+            SubjectSeqs s = subjects.get(subject);
+            return s == null ? null : s.state();
         } finally {
             lock.unlock();
         }
@@ -243,14 +286,11 @@ public final class MemoryStore implements MessageStore {
     public Map<String, SubjectState> subjects(String filter) {
         lock.lock();
         try {
-            Map<String, SubjectState> out = new LinkedHashMap<>();
-            for (Map.Entry<String, TreeSet<Long>> e : bySubject.entrySet()) {
-                if (SubjectFilter.matches(filter, e.getKey())) {
-                    TreeSet<Long> s = e.getValue();
-                    out.put(e.getKey(), new SubjectState(s.size(), s.first(), s.last()));
-                }
+            TreeMap<String, SubjectState> sorted = new TreeMap<>();
+            for (SubjectSeqs s : matching(filter)) {
+                sorted.put(s.subject, s.state());
             }
-            return out;
+            return new LinkedHashMap<>(sorted);
         } finally {
             lock.unlock();
         }
@@ -260,23 +300,21 @@ public final class MemoryStore implements MessageStore {
     public long numPending(long fromSeq, String filter, boolean lastPerSubject) {
         lock.lock();
         try {
-            long n = 0;
             if (lastPerSubject) {
-                for (Map.Entry<String, TreeSet<Long>> e : bySubject.entrySet()) {
-                    if (SubjectFilter.matches(filter, e.getKey()) && e.getValue().last() >= fromSeq) {
+                long n = 0;
+                for (SubjectSeqs s : matching(filter)) {
+                    if (s.last() >= fromSeq) {
                         n++;
                     }
                 }
                 return n;
             }
             if (SubjectFilter.isAll(filter)) {
-                return msgs.tailMap(fromSeq, true).size();
+                return index.liveFrom(fromSeq);
             }
-            NavigableMap<Long, StoredMessage> tail = msgs.tailMap(fromSeq, true);
-            for (StoredMessage m : tail.values()) {
-                if (SubjectFilter.matches(filter, m.subject())) {
-                    n++;
-                }
+            long n = 0;
+            for (SubjectSeqs s : matching(filter)) {
+                n += s.count() - s.ceilingIndex(fromSeq);
             }
             return n;
         } finally {
@@ -288,12 +326,8 @@ public final class MemoryStore implements MessageStore {
     public long sequenceAtOrAfter(long timeNanos) {
         lock.lock();
         try {
-            for (StoredMessage m : msgs.values()) {
-                if (m.timestampNanos() >= timeNanos) {
-                    return m.seq();
-                }
-            }
-            return lastSeq + 1;
+            long s = index.firstAtOrAfterTime(timeNanos);
+            return s < 0 ? lastSeq + 1 : s;
         } finally {
             lock.unlock();
         }
@@ -312,9 +346,7 @@ public final class MemoryStore implements MessageStore {
     public void destroy() {
         lock.lock();
         try {
-            msgs.clear();
-            bySubject.clear();
-            bytes = 0;
+            removeBelow(Long.MAX_VALUE);
         } finally {
             lock.unlock();
         }

@@ -25,13 +25,18 @@ public final class S2Block {
             o = literal(out, o, src, 0, n);
             return Arrays.copyOf(out, o);
         }
-        int[] table = new int[1 << TABLE_BITS];
+        int bits = 8;
+        while (bits < TABLE_BITS && (1 << bits) < n) {
+            bits++;
+        }
+        int[] table = new int[1 << bits];
+        int shift = 32 - bits;
         int lit = 0;
         int i = 0;
         int limit = n - 4;
         while (i <= limit) {
             int v = intLe(src, i);
-            int h = (v * 0x1e35a7bd) >>> (32 - TABLE_BITS);
+            int h = (v * 0x1e35a7bd) >>> shift;
             int cand = table[h] - 1;
             table[h] = i + 1;
             if (cand >= 0 && i - cand <= MAX_OFFSET && intLe(src, cand) == v) {

@@ -17,11 +17,30 @@ final class SeqIndex {
     private int[] msgSize = new int[1024];
     private long[] ts = new long[1024];
     private SubjectSeqs[] subj = new SubjectSeqs[1024];
+    /** Per-slot objects for a store that keeps its messages in memory; null when unused. */
+    private Object[] att;
     private int[] chunkLive = new int[1];
     private int live;
     /** No live slot below this one. */
     private int firstHint;
     private boolean monotonic = true;
+
+    SeqIndex() {
+    }
+
+    /** An index that also keeps one object (the message) per slot. */
+    SeqIndex(boolean attachments) {
+        att = attachments ? new Object[1024] : null;
+    }
+
+    Object attachment(long seq) {
+        int s = slot(seq);
+        return s < 0 ? null : att[s];
+    }
+
+    void attach(long seq, Object o) {
+        att[slot(seq)] = o;
+    }
 
     int live() {
         return live;
@@ -42,6 +61,7 @@ final class SeqIndex {
             base = seq;
             end = 0;
             firstHint = 0;
+            monotonic = true;
             Arrays.fill(chunkLive, 0);
         }
         if (seq < base + end) {
@@ -54,6 +74,9 @@ final class SeqIndex {
         int slot = ensure(seq);
         for (int i = end; i < slot; i++) {
             subj[i] = null;
+            if (att != null) {
+                att[i] = null;
+            }
             ts[i] = end > 0 ? prevTs : timestamp;
         }
         loc[slot] = location;
@@ -94,6 +117,10 @@ final class SeqIndex {
         System.arraycopy(ts, by, ts, 0, end - by);
         System.arraycopy(subj, by, subj, 0, end - by);
         Arrays.fill(subj, end - by, end, null);
+        if (att != null) {
+            System.arraycopy(att, by, att, 0, end - by);
+            Arrays.fill(att, end - by, end, null);
+        }
         base += by;
         end -= by;
         firstHint -= by;
@@ -106,6 +133,9 @@ final class SeqIndex {
         msgSize = Arrays.copyOf(msgSize, cap);
         ts = Arrays.copyOf(ts, cap);
         subj = Arrays.copyOf(subj, cap);
+        if (att != null) {
+            att = Arrays.copyOf(att, cap);
+        }
         chunkLive = Arrays.copyOf(chunkLive, (cap >>> CHUNK_BITS) + 1);
     }
 
@@ -157,6 +187,9 @@ final class SeqIndex {
     void kill(long seq) {
         int s = slot(seq);
         subj[s] = null;
+        if (att != null) {
+            att[s] = null;
+        }
         chunkLive[s >>> CHUNK_BITS]--;
         live--;
     }

@@ -13,17 +13,42 @@ public final class SubjectFilter {
         if (isLiteral(filter)) {
             return filter.equals(subject);
         }
-        String[] f = filter.split("\\.", -1);
-        String[] s = subject.split("\\.", -1);
-        for (int i = 0; i < f.length; i++) {
-            if (f[i].equals(">")) {
-                return s.length > i;
+        // walk both token by token without allocating
+        int f = 0;
+        int s = 0;
+        int fl = filter.length();
+        int sl = subject.length();
+        while (true) {
+            int fe = filter.indexOf('.', f);
+            if (fe < 0) {
+                fe = fl;
             }
-            if (i >= s.length || !(f[i].equals("*") || f[i].equals(s[i]))) {
+            if (s > sl) {
+                return false; // subject ran out of tokens
+            }
+            int se = subject.indexOf('.', s);
+            if (se < 0) {
+                se = sl;
+            }
+            int ftLen = fe - f;
+            if (ftLen == 1 && filter.charAt(f) == '>') {
+                return se > s || s < sl;
+            }
+            boolean star = ftLen == 1 && filter.charAt(f) == '*';
+            if (!star && (ftLen != se - s || !filter.regionMatches(f, subject, s, ftLen))) {
                 return false;
             }
+            if (star && se == s) {
+                return false; // '*' needs a non-empty token
+            }
+            boolean fDone = fe == fl;
+            boolean sDone = se == sl;
+            if (fDone || sDone) {
+                return fDone && sDone;
+            }
+            f = fe + 1;
+            s = se + 1;
         }
-        return f.length == s.length;
     }
 
     public static boolean isAll(String filter) {

@@ -13,6 +13,14 @@ import java.util.Collection;
 public interface ConsumerSource {
     String streamName();
 
+    /**
+     * The stream's subjects, against which consumers check their filters (must overlap one) and
+     * their deliver subject (must not be captured: a cycle). Null or empty skips those checks.
+     */
+    default java.util.List<String> subjects() {
+        return null;
+    }
+
     Retention retention();
 
     /** True for {@code storage: memory}; consumers of memory streams keep no state on disk. */

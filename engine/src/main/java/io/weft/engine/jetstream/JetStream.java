@@ -98,7 +98,10 @@ public final class JetStream {
         log.notice("-------------------------------------------");
         env.disk().mkdirs(root);
         for (Account a : enabledAccounts()) {
-            accounts.put(a.name(), new JsAccount(this, a, JsAccount.Limits.UNLIMITED));
+            AccountConfig ac = options.auth.accounts.get(a.name());
+            AccountConfig.JetStreamLimits l = ac == null ? null : ac.jetstreamLimits();
+            accounts.put(a.name(), new JsAccount(this, a, l == null ? JsAccount.Limits.UNLIMITED
+                    : new JsAccount.Limits(l.maxMemory(), l.maxStore(), l.maxStreams(), l.maxConsumers())));
         }
         running = true;
         for (JsAccount jsa : accounts.values()) {

@@ -91,12 +91,37 @@ public final class JsAccount {
         }
         long used = used(mem);
         if (accountMax >= 0 && used + size > accountMax) {
-            return JsErrors.STREAM_STORE_FAILED.with("insufficient resources");
+            return JsErrors.ACCOUNT_RESOURCES_EXCEEDED;
         }
         if (serverMax >= 0 && js.used(mem) + size > serverMax) {
-            return JsErrors.STREAM_STORE_FAILED.with("insufficient resources");
+            return JsErrors.INSUFFICIENT_RESOURCES;
         }
         return null;
+    }
+
+    /**
+     * At create or update: a stream's max_bytes is reserved against the account's limit for its
+     * storage type (nats-server's 10047/10028 when it does not fit).
+     */
+    void checkReservation(StreamConfig cfg) throws JsApiException {
+        boolean mem = cfg.memoryStorage();
+        long accountMax = mem ? limits.maxMemory() : limits.maxStore();
+        long serverMax = mem ? js.maxMemory() : js.maxStore();
+        if (serverMax >= 0 && cfg.maxBytes() > serverMax) {
+            throw (mem ? JsErrors.MEMORY_RESOURCES_EXCEEDED : JsErrors.STORAGE_RESOURCES_EXCEEDED).exception();
+        }
+        if (accountMax < 0 || cfg.maxBytes() <= 0) {
+            return;
+        }
+        long reserved = 0;
+        for (Stream s : streams.values()) {
+            if (!s.name().equals(cfg.name()) && s.config().memoryStorage() == mem && s.config().maxBytes() > 0) {
+                reserved += s.config().maxBytes();
+            }
+        }
+        if (reserved + cfg.maxBytes() > accountMax) {
+            throw (mem ? JsErrors.MEMORY_RESOURCES_EXCEEDED : JsErrors.STORAGE_RESOURCES_EXCEEDED).exception();
+        }
     }
 
     void checkConsumerLimit() throws JsApiException {

@@ -30,6 +30,11 @@ final class JsApi {
     private static final int SUBJECTS_LIMIT = 100_000;
     private static final byte[] EMPTY = new byte[0];
 
+    /** The API subjects (after {@code $JS.API.}) this server answers for an enabled account. */
+    private static final List<String> OPS = List.of("INFO", "STREAM.CREATE.*", "STREAM.UPDATE.*", "STREAM.INFO.*",
+            "STREAM.DELETE.*", "STREAM.PURGE.*", "STREAM.NAMES", "STREAM.LIST", "STREAM.MSG.GET.*",
+            "STREAM.MSG.DELETE.*", "CONSUMER.>");
+
     private final JetStream js;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
@@ -53,10 +58,14 @@ final class JsApi {
                 unsubscribes.add(() -> a.unsubscribe(sub));
                 continue;
             }
-            for (String s : List.of("INFO", "STREAM.CREATE.*", "STREAM.UPDATE.*", "STREAM.INFO.*", "STREAM.DELETE.*",
-                    "STREAM.PURGE.*", "STREAM.NAMES", "STREAM.LIST", "STREAM.MSG.GET.*", "STREAM.MSG.DELETE.*",
-                    "CONSUMER.>")) {
+            for (String s : OPS) {
                 var sub = a.subscribe(PREFIX + s, null, handler(jsa, a, null));
+                unsubscribes.add(() -> a.unsubscribe(sub));
+            }
+            String domain = js.domain();
+            if (!domain.isEmpty()) {
+                // clients configured with the domain use $JS.<domain>.API.> (nats-server maps it to $JS.API.>)
+                var sub = a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
                 unsubscribes.add(() -> a.unsubscribe(sub));
             }
         }
@@ -127,23 +136,44 @@ final class JsApi {
     // ------------------------------------------------------------------ dispatch
 
     void handle(Request r) {
+        String domainPrefix = "$JS." + js.domain() + ".API.";
+        if (!js.domain().isEmpty() && r.subject().startsWith(domainPrefix)) {
+            String local = PREFIX + r.subject().substring(domainPrefix.length());
+            Stream direct = null;
+            if (local.startsWith(PREFIX + "DIRECT.GET.") && r.jsa() != null) {
+                String rest = local.substring((PREFIX + "DIRECT.GET.").length());
+                int dot = rest.indexOf('.');
+                Stream s = r.jsa().stream(dot < 0 ? rest : rest.substring(0, dot));
+                if (s == null || !s.config().allowDirect()) {
+                    return;
+                }
+                direct = s;
+            } else {
+                String op = local.substring(PREFIX.length());
+                if (OPS.stream().noneMatch(p -> io.weft.store.SubjectFilter.matches(p, op))) {
+                    return;
+                }
+            }
+            handle(new Request(r.jsa(), r.account(), local, r.reply(), r.body(), direct));
+            return;
+        }
         if (r.direct() != null) {
             direct(r);
             return;
         }
         String op = r.subject().substring(PREFIX.length());
         if (r.jsa() == null) {
-            js.apiTotal.incrementAndGet();
-            js.apiErrors.incrementAndGet();
-            String type = op.equals("INFO") ? "account_info_response" : "error_response";
-            reply(r, errorReply(TYPE + type, JsErrors.NOT_ENABLED_FOR_ACCOUNT));
+            String type = disabledType(op);
+            reply(r, type.endsWith("names_response") || type.endsWith("list_response") || type.endsWith("info_response")
+                    && type.contains("stream_") ? pagedError(TYPE + type, JsErrors.NOT_ENABLED_FOR_ACCOUNT)
+                    : errorReply(TYPE + type, JsErrors.NOT_ENABLED_FOR_ACCOUNT));
             return;
         }
-        r.jsa().apiTotal.incrementAndGet();
-        js.apiTotal.incrementAndGet();
         if (op.startsWith("CONSUMER.")) {
             JsAccount jsa = r.jsa();
             byte[] out = js.consumerManager().handleApi(r.subject(), r.reply(), r.body(), jsa::stream);
+            r.jsa().apiTotal.incrementAndGet();
+            js.apiTotal.incrementAndGet();
             if (out != null) {
                 countError(r, out);
                 r.account().publish(r.reply(), null, null, out);
@@ -174,8 +204,43 @@ final class JsApi {
         } else {
             return;
         }
+        // counted after the answer is built, so INFO reports the requests before itself (as nats-server)
+        r.jsa().apiTotal.incrementAndGet();
+        js.apiTotal.incrementAndGet();
         countError(r, out);
         reply(r, out);
+    }
+
+    /** The reply type of a request in an account without JetStream. */
+    private static String disabledType(String op) {
+        if (op.equals("INFO")) {
+            return "account_info_response";
+        }
+        String[] t = op.split("\\.");
+        if (t.length >= 2 && t[0].equals("STREAM")) {
+            return switch (t[1]) {
+                case "CREATE" -> "stream_create_response";
+                case "UPDATE" -> "stream_update_response";
+                case "INFO" -> "stream_info_response";
+                case "DELETE" -> "stream_delete_response";
+                case "PURGE" -> "stream_purge_response";
+                case "NAMES" -> "stream_names_response";
+                case "LIST" -> "stream_list_response";
+                case "MSG" -> t.length > 2 && t[2].equals("DELETE") ? "stream_msg_delete_response" : "stream_msg_get_response";
+                default -> "error_response";
+            };
+        }
+        if (t.length >= 2 && t[0].equals("CONSUMER")) {
+            return switch (t[1]) {
+                case "CREATE", "DURABLE" -> "consumer_create_response";
+                case "INFO" -> "consumer_info_response";
+                case "DELETE" -> "consumer_delete_response";
+                case "NAMES" -> "consumer_names_response";
+                case "LIST" -> "consumer_list_response";
+                default -> "error_response";
+            };
+        }
+        return "error_response";
     }
 
     private void countError(Request r, byte[] out) {
@@ -215,6 +280,9 @@ final class JsApi {
         o.put("total", 0);
         o.put("offset", 0);
         o.put("limit", 0);
+        if (type.endsWith("stream_names_response") || type.endsWith("stream_list_response")) {
+            o.putNull("streams");
+        }
         return js.json(o);
     }
 
@@ -234,6 +302,18 @@ final class JsApi {
     private JsonNode optionalBody(byte[] body) throws JsApiException {
         if (body.length == 0 || isBlank(body)) {
             return JsonNodeFactory.instance.objectNode();
+        }
+        JsonNode n = js.readJson(body);
+        if (!n.isObject()) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return n;
+    }
+
+    /** A body that must be there: empty is "bad request" (as nats-server), malformed "invalid JSON". */
+    private JsonNode requiredBody(byte[] body) throws JsApiException {
+        if (body.length == 0) {
+            throw JsErrors.BAD_REQUEST.exception();
         }
         JsonNode n = js.readJson(body);
         if (!n.isObject()) {
@@ -308,6 +388,7 @@ final class JsApi {
                     ObjectNode o = JsonNodeFactory.instance.objectNode();
                     o.put("type", type);
                     streamInfo(o, existing, false, null);
+                    o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
                     return js.json(o);
                 }
                 for (Stream other : jsa.streams()) {
@@ -327,6 +408,7 @@ final class JsApi {
                     if (jsa.limits().maxStreams() > 0 && jsa.streams().size() >= jsa.limits().maxStreams()) {
                         throw JsErrors.MAXIMUM_STREAMS.exception();
                     }
+                    jsa.checkReservation(cfg);
                     try {
                         s = js.createStream(jsa, cfg);
                     } catch (IOException e) {
@@ -334,6 +416,7 @@ final class JsApi {
                     }
                 } else {
                     cfg.checkUpdate(existing.config());
+                    jsa.checkReservation(cfg);
                     try {
                         existing.update(cfg);
                         js.persistConfig(existing);
@@ -407,13 +490,14 @@ final class JsApi {
                 }
             }
             int limit = list ? LIST_LIMIT : NAMES_LIMIT;
+            offset = Math.min(offset, matching.size());
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("type", type);
             o.put("total", matching.size());
             o.put("offset", offset);
             o.put("limit", limit);
             ArrayNode a = o.putArray("streams");
-            for (int i = (int) Math.min(offset, matching.size()); i < matching.size() && a.size() < limit; i++) {
+            for (int i = (int) offset; i < matching.size() && a.size() < limit; i++) {
                 Stream s = matching.get(i);
                 if (list) {
                     ObjectNode e = a.addObject();
@@ -422,8 +506,8 @@ final class JsApi {
                     a.add(s.name());
                 }
             }
-            if (list) {
-                o.putArray("missing");
+            if (!list && a.isEmpty()) {
+                o.putNull("streams"); // Go's nil slice
             }
             return js.json(o);
         } catch (JsApiException e) {
@@ -483,14 +567,18 @@ final class JsApi {
             o.put("purged", purged);
             return js.json(o);
         } catch (JsApiException e) {
-            return errorReply(type, e.error());
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", type);
+            o.set("error", errorNode(e.error()));
+            o.put("purged", 0);
+            return js.json(o);
         }
     }
 
     private byte[] msgDelete(Request r, String name) {
         String type = TYPE + "stream_msg_delete_response";
         try {
-            JsonNode n = js.readJson(r.body());
+            JsonNode n = requiredBody(r.body());
             Stream s = r.jsa().stream(name);
             if (s == null) {
                 throw JsErrors.STREAM_NOT_FOUND.exception();
@@ -541,7 +629,7 @@ final class JsApi {
     private byte[] msgGet(Request r, String name) {
         String type = TYPE + "stream_msg_get_response";
         try {
-            JsonNode n = js.readJson(r.body());
+            JsonNode n = requiredBody(r.body());
             Stream s = r.jsa().stream(name);
             if (s == null) {
                 throw JsErrors.STREAM_NOT_FOUND.exception();

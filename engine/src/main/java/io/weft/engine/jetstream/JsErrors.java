@@ -13,6 +13,7 @@ public final class JsErrors {
     public static final JsApiError NOT_EMPTY_REQUEST = new JsApiError(400, 10038, "expected an empty request payload");
     public static final JsApiError NOT_ENABLED = new JsApiError(503, 10076, "JetStream not enabled");
     public static final JsApiError NOT_ENABLED_FOR_ACCOUNT = new JsApiError(503, 10039, "JetStream not enabled for account");
+    public static final JsApiError ACCOUNT_RESOURCES_EXCEEDED = new JsApiError(400, 10002, "resource limits exceeded for account");
     public static final JsApiError INSUFFICIENT_RESOURCES = new JsApiError(503, 10023, "insufficient resources");
     public static final JsApiError MEMORY_RESOURCES_EXCEEDED = new JsApiError(500, 10028, "insufficient memory resources available");
     public static final JsApiError STORAGE_RESOURCES_EXCEEDED = new JsApiError(500, 10047, "insufficient storage resources available");

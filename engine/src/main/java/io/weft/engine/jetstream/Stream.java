@@ -114,12 +114,63 @@ public final class Stream implements ConsumerSource {
             store.skipTo(cfg.firstSeq());
             lastDeliverable = store.state().lastSeq();
         }
+        rebuildDedupe(cfg);
         subscribe(cfg);
         ingest = env().spawner().spawn("stream-" + jsa.account().name() + "-" + name, this::ingestLoop);
         scheduleSync();
         lock.lock();
         try {
             scheduleAgeCheckLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * After a restart, the message ids of the stored messages still inside the duplicate window
+     * are known again (as nats-server does), so a publisher retrying after a crash is deduplicated.
+     */
+    private void rebuildDedupe(StreamConfig cfg) {
+        StoreState st = store.state();
+        if (st.msgs() == 0 || cfg.duplicateWindow() <= 0) {
+            return;
+        }
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        lock.lock();
+        try {
+            long seq = store.sequenceAtOrAfter(now - cfg.duplicateWindow());
+            while (seq <= st.lastSeq()) {
+                StoredMessage m;
+                try {
+                    m = store.loadNext(null, seq);
+                } catch (io.weft.store.CorruptRecordException e) {
+                    long skip = e.corruption().lastSeq();
+                    seq = Math.max(seq, skip) + 1;
+                    continue;
+                }
+                if (m == null) {
+                    break;
+                }
+                String id = "";
+                if (m.headers().length > 0) {
+                    try {
+                        String v = Headers.parse(m.headers()).first("Nats-Msg-Id");
+                        id = v == null ? "" : v;
+                    } catch (RuntimeException ignored) {
+                        // a header block that does not parse has no id
+                    }
+                }
+                if (!id.isEmpty()) {
+                    dedupe.put(id, new long[] {m.seq(), m.timestampNanos()});
+                }
+                if (m.seq() == st.lastSeq()) {
+                    lastMsgId = id;
+                }
+                seq = m.seq() + 1;
+            }
+        } catch (IOException e) {
+            log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': message ids not recovered: "
+                    + e.getMessage());
         } finally {
             lock.unlock();
         }
@@ -418,6 +469,14 @@ public final class Stream implements ConsumerSource {
             return r;
         }
         if (c.discardNew() && !rollupAll) {
+            // nats-server checks the per-subject limit first
+            if (c.discardNewPerSubject() && c.maxMsgsPerSubject() > 0 && !rollupSub) {
+                SubjectState ss = store.subjectState(storeSubject);
+                if (ss != null && ss.msgs() >= c.maxMsgsPerSubject()) {
+                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages per subject exceeded"));
+                    return r;
+                }
+            }
             if (c.maxMsgs() > 0 && st.msgs() >= c.maxMsgs()) {
                 r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages exceeded"));
                 return r;
@@ -425,13 +484,6 @@ public final class Stream implements ConsumerSource {
             if (c.maxBytes() > 0 && st.bytes() + size > c.maxBytes()) {
                 r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum bytes exceeded"));
                 return r;
-            }
-            if (c.discardNewPerSubject() && c.maxMsgsPerSubject() > 0 && !rollupSub) {
-                SubjectState ss = store.subjectState(storeSubject);
-                if (ss != null && ss.msgs() >= c.maxMsgsPerSubject()) {
-                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages per subject exceeded"));
-                    return r;
-                }
             }
         }
         JsApiError resources = jsa.checkStore(c, size);
@@ -838,6 +890,11 @@ public final class Stream implements ConsumerSource {
     }
 
     @Override
+    public java.util.List<String> subjects() {
+        return config.subjects();
+    }
+
+    @Override
     public Retention retention() {
         return config.retention();
     }
@@ -909,18 +966,18 @@ public final class Stream implements ConsumerSource {
             }
             String[] f = filters == null ? new String[0] : filters.clone();
             if (c.retention() == Retention.WORKQUEUE) {
-                boolean unfiltered = f.length == 0 || (f.length == 1 && (f[0] == null || f[0].isEmpty() || f[0].equals(">")));
+                // as nats-server: with other consumers present, an unfiltered one is 10099, a filtered
+                // one that overlaps another's filter (an unfiltered one overlaps all) is 10100
+                boolean unfiltered = unfiltered(f);
                 for (Map.Entry<String, String[]> e : consumerFilters.entrySet()) {
                     if (e.getKey().equals(consumer.name())) {
                         continue;
                     }
-                    String[] other = e.getValue();
-                    boolean otherUnfiltered = other.length == 0
-                            || (other.length == 1 && (other[0] == null || other[0].isEmpty() || other[0].equals(">")));
-                    if (unfiltered && otherUnfiltered) {
+                    if (unfiltered) {
                         throw new JsApiError(400, 10099, "multiple non-filtered consumers not allowed on workqueue stream").exception();
                     }
-                    if (unfiltered || otherUnfiltered || overlapsAny(f, other)) {
+                    String[] other = e.getValue();
+                    if (unfiltered(other) || overlapsAny(f, other)) {
                         throw new JsApiError(400, 10100, "filtered consumer not unique on workqueue stream").exception();
                     }
                 }
@@ -930,6 +987,18 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+    }
+
+    private static boolean unfiltered(String[] f) {
+        if (f.length == 0) {
+            return true;
+        }
+        for (String x : f) {
+            if (x == null || x.isEmpty() || x.equals(">")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean overlapsAny(String[] a, String[] b) {

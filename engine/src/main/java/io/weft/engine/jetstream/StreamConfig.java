@@ -240,14 +240,18 @@ public record StreamConfig(
         }
         long dup = duplicateWindow;
         if (dup == 0) {
-            dup = maxAge > 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
+            // as nats-server: any non-zero max_age below the default window (even a negative one) is taken
+            dup = maxAge != 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
         }
+        // sealing freezes the stream as nats-server does: no expiry, no removal, nothing new
+        boolean seal = sealed;
         return new StreamConfig(name, description, subj, retention, maxConsumers == 0 ? -1 : maxConsumers,
-                maxMsgs == 0 ? -1 : maxMsgs, maxBytes == 0 ? -1 : maxBytes, maxAge,
-                maxMsgsPerSubject == 0 ? -1 : maxMsgsPerSubject, maxMsgSize == 0 ? -1 : maxMsgSize, discardNew,
+                maxMsgs == 0 ? -1 : maxMsgs, maxBytes == 0 ? -1 : maxBytes, seal ? 0 : maxAge,
+                maxMsgsPerSubject == 0 ? -1 : maxMsgsPerSubject, maxMsgSize == 0 ? -1 : maxMsgSize, discardNew || seal,
                 memoryStorage, replicas == 0 ? 1 : replicas, noAck, templateOwner, dup, placement, mirror, sources,
                 compressS2, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
-                sealed, denyDelete, denyPurge, allowRollup, consumerInactiveThreshold, consumerMaxAckPending, metadata);
+                sealed, denyDelete || seal, denyPurge || seal, allowRollup && !seal, consumerInactiveThreshold,
+                consumerMaxAckPending, metadata);
     }
 
     /** True if a stream name is acceptable (no path separators is checked separately, first). */
@@ -291,14 +295,12 @@ public record StreamConfig(
         if (mirror != null || sources != null) {
             throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
         }
-        if (maxMsgs < -1 || maxBytes < -1 || maxMsgsPerSubject < -1 || maxMsgSize < -1 || maxConsumers < -1) {
-            throw JsErrors.invalidConfig("stream limits can not be negative");
+        // negative limits other than these are taken as "unlimited", as nats-server does
+        if (duplicateWindow < 0) {
+            throw JsErrors.invalidConfig("duplicates window can not be negative");
         }
         if (maxAge < 0) {
             throw JsErrors.invalidConfig("max age needs to be >= 0");
-        }
-        if (duplicateWindow < 0) {
-            throw JsErrors.invalidConfig("duplicates window can not be negative");
         }
         if (maxAge > 0 && duplicateWindow > maxAge) {
             throw JsErrors.invalidConfig("duplicates window can not be larger then max age");
@@ -351,21 +353,26 @@ public record StreamConfig(
             }
         }
         if (republish != null) {
+            // descriptions as nats-server 2.9.10 words them
             String src = republish.src().isEmpty() ? ">" : republish.src();
-            if (!Subjects.isValidSubject(src)) {
-                throw JsErrors.invalidConfig("stream republish source subject is not valid");
+            if (republish.dest().isEmpty() || !Subjects.isValidSubject(src) || !Subjects.isValidSubject(republish.dest())) {
+                throw JsErrors.invalidConfig("stream configuration for republish not valid");
             }
-            if (republish.dest().isEmpty() || !Subjects.isValidSubject(republish.dest())) {
-                throw JsErrors.invalidConfig("stream republish destination subject is not valid");
+            boolean subset = false;
+            for (String s : subjects) {
+                if (SubjectOverlap.isSubset(src, s) || SubjectOverlap.isSubset(s, src)) {
+                    subset = true;
+                }
+                if (SubjectOverlap.overlaps(republish.dest(), s)) {
+                    throw JsErrors.invalidConfig("stream configuration for republish destination forms a cycle");
+                }
+            }
+            if (!subset && !subjects.isEmpty()) {
+                throw JsErrors.invalidConfig("stream configuration for republish source is not valid subset of subjects");
             }
             if (SubjectTransformer.of(src, republish.dest()) == null) {
-                throw JsErrors.invalidConfig("stream republish transform from '" + src + "' to '"
-                        + republish.dest() + "' is not valid");
-            }
-            for (String s : subjects) {
-                if (SubjectOverlap.overlaps(republish.dest(), s)) {
-                    throw JsErrors.invalidConfig("stream republish destination forms a cycle");
-                }
+                throw JsErrors.invalidConfig("stream configuration for republish with transform from '" + src
+                        + "' to '" + republish.dest() + "' not valid");
             }
         }
         if (metadata.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length()).sum() > 128 * 1024) {

@@ -135,4 +135,17 @@ class StreamConfigTest {
         assertNull(SubjectTransformer.of("a.*", "b.$2"));
         assertNull(SubjectTransformer.of("a.*", "b.>"));
     }
+
+    @Test
+    void sealingFreezesTheStreamAsNatsServer() throws Exception {
+        // nats-server 2.9.10 answers an update to sealed with these fields changed
+        StreamConfig c = cfg("{\"name\":\"SA\",\"max_age\":100000000000,\"max_msgs\":5,\"allow_rollup_hdrs\":true,\"sealed\":true}");
+        assertEquals(0, c.maxAge());
+        assertTrue(c.discardNew());
+        assertTrue(c.denyDelete());
+        assertTrue(c.denyPurge());
+        assertTrue(!c.allowRollup());
+        assertEquals(100_000_000_000L, c.duplicateWindow());
+        c.validate(1024 * 1024);
+    }
 }

@@ -93,9 +93,12 @@ class StreamSemanticsTest {
 
     @Test
     void republishWithHeadersAndSubjectTransform() throws Exception {
-        create("{\"name\":\"RP\",\"subjects\":[\"in.>\"],\"subject_transform\":{\"src\":\"in.*\",\"dest\":\"stored.$1\"},"
-                + "\"republish\":{\"src\":\"stored.>\",\"dest\":\"_INBOX.rp.>\"}}");
-        assertEquals("{\"stream\":\"RP\", \"seq\":1}", h.publish("in.a", "payload"));
+        create("{\"name\":\"TR\",\"subjects\":[\"in.>\"],\"subject_transform\":{\"src\":\"in.*\",\"dest\":\"stored.$1\"}}");
+        assertEquals("{\"stream\":\"TR\", \"seq\":1}", h.publish("in.a", "payload"));
+        assertEquals("stored.a", api("$JS.API.STREAM.MSG.GET.TR", "{\"seq\":1}").get("message").get("subject").asText());
+
+        create("{\"name\":\"RP\",\"subjects\":[\"stored.>\"],\"republish\":{\"src\":\"stored.>\",\"dest\":\"_INBOX.rp.>\"}}");
+        assertEquals("{\"stream\":\"RP\", \"seq\":1}", h.publish("stored.a", "payload"));
         JsHarness.Reply rp = h.next(2000);
         assertNotNull(rp);
         assertEquals("_INBOX.rp.a", rp.subject());
@@ -151,11 +154,15 @@ class StreamSemanticsTest {
     @Test
     void discardNewPerSubjectAndMaxBytes() throws Exception {
         create("{\"name\":\"DN\",\"subjects\":[\"dn.>\"],\"discard\":\"new\",\"max_msgs_per_subject\":1,"
-                + "\"discard_new_per_subject\":true}");
+                + "\"discard_new_per_subject\":true,\"max_msgs\":2}");
         h.publish("dn.a", "1");
         String r = h.publish("dn.a", "2");
         assertTrue(r.contains("maximum messages per subject exceeded") && r.contains("10077"), r);
         assertEquals("{\"stream\":\"DN\", \"seq\":2}", h.publish("dn.b", "3"));
+        // both limits hit: nats-server reports the per-subject one
+        String both = h.publish("dn.a", "4");
+        assertTrue(both.contains("maximum messages per subject exceeded"), both);
+        assertTrue(h.publish("dn.c", "5").contains("\"description\":\"maximum messages exceeded\""));
 
         create("{\"name\":\"MB\",\"subjects\":[\"mb\"],\"max_bytes\":100}");
         for (int i = 0; i < 10; i++) {
@@ -190,7 +197,8 @@ class StreamSemanticsTest {
         JsonNode ai = api("$JS.API.INFO", "");
         assertEquals("io.nats.jetstream.api.v1.account_info_response", ai.get("type").asText());
         assertEquals(1, ai.get("streams").asInt());
-        assertEquals(3, ai.get("api").get("total").asInt());
+        // INFO itself is counted after its answer, as nats-server does
+        assertEquals(2, ai.get("api").get("total").asInt());
         assertEquals(1, ai.get("api").get("errors").asInt());
         assertEquals(-1, ai.get("limits").get("max_memory").asLong());
     }
@@ -213,6 +221,14 @@ class StreamSemanticsTest {
             // needs the file store: messages survive the restart
             assertEquals(1, info.get("state").get("messages").asLong());
         }
+        // message ids inside the duplicate window are known again after the restart
+        Headers id = new Headers().add("Nats-Msg-Id", "before-restart");
+        assertEquals("{\"stream\":\"KEEP\", \"seq\":2}", h.publish("keep", id, "x"));
+        h.close();
+        h = new JsHarness(store, o -> { });
+        assertEquals("{\"stream\":\"KEEP\", \"seq\":2,\"duplicate\": true}", h.publish("keep", id, "x"));
+        assertTrue(h.publish("keep", new Headers().add("Nats-Expected-Last-Msg-Id", "before-restart"), "y")
+                .contains("\"seq\":3"));
         // the sequence of a deleted stream is gone with it
         assertEquals(true, api("$JS.API.STREAM.DELETE.KEEP", "").get("success").asBoolean());
         assertFalse(Files.exists(dir));
@@ -240,6 +256,9 @@ class StreamSemanticsTest {
         create("{\"name\":\"DOM\",\"subjects\":[\"dom\"],\"storage\":\"memory\"}");
         assertEquals("{\"stream\":\"DOM\", \"domain\":\"hub\", \"seq\":1}", h.publish("dom", "x"));
         assertEquals("hub", api("$JS.API.INFO", "").get("domain").asText());
+        // clients that name the domain use $JS.<domain>.API
+        assertEquals(1, api("$JS.hub.API.STREAM.INFO.DOM", "").get("state").get("messages").asInt());
+        assertNull(h.request("$JS.hub.API.STREAM.INFO.DOM.extra", null, "", 300));
     }
 
     @Test
@@ -275,5 +294,40 @@ class StreamSemanticsTest {
                 new String(h.request("$JS.API.DIRECT.GET.DG", null, "{x}").headers(), StandardCharsets.US_ASCII));
         assertEquals("NATS/1.0 408 Bad Request\r\n\r\n",
                 new String(h.request("$JS.API.DIRECT.GET.DG.dg.a", null, "{\"seq\":1}").headers(), StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void accountLimitsAndDisabledAccounts() throws Exception {
+        Path store = h.storeDir;
+        h.close();
+        h = new JsHarness(store, o -> {
+            o.auth.accounts.put("$G", new io.weft.engine.auth.AccountConfig("$G", true,
+                    new io.weft.engine.auth.AccountConfig.JetStreamLimits(200, 200, 2, 1)));
+            o.auth.accounts.put("B", new io.weft.engine.auth.AccountConfig("B", false));
+        });
+        JsonNode ai = api("$JS.API.INFO", "");
+        assertEquals(200, ai.get("limits").get("max_storage").asLong());
+        assertEquals(2, ai.get("limits").get("max_streams").asInt());
+        create("{\"name\":\"S1\"}");
+        // checked against nats-server 2.9.10 with the same account limits
+        assertEquals(10047, api("$JS.API.STREAM.CREATE.S2", "{\"name\":\"S2\",\"max_bytes\":500}").get("error").get("err_code").asInt());
+        assertEquals(10028, api("$JS.API.STREAM.CREATE.S2", "{\"name\":\"S2\",\"max_bytes\":500,\"storage\":\"memory\"}")
+                .get("error").get("err_code").asInt());
+        create("{\"name\":\"S2\",\"storage\":\"memory\"}");
+        assertEquals(10027, api("$JS.API.STREAM.CREATE.S3", "{\"name\":\"S3\"}").get("error").get("err_code").asInt());
+        String x50 = "x".repeat(50);
+        assertEquals("{\"stream\":\"S1\", \"seq\":1}", h.publish("S1", x50));
+        assertEquals("{\"stream\":\"S1\", \"seq\":2}", h.publish("S1", x50));
+        assertEquals("{\"error\":{\"code\":400,\"err_code\":10002,\"description\":\"resource limits exceeded for account\"},"
+                + "\"stream\":\"S1\",\"seq\":0}", h.publish("S1", x50 + x50));
+
+        io.weft.engine.server.Account b = h.server.account("B");
+        java.util.concurrent.LinkedBlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        b.subscribe("_B.>", null, (subject, reply, data, off, hdrLen, totalLen) ->
+                got.add(new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8)));
+        b.publish("$JS.API.STREAM.NAMES", "_B.1", null, new byte[0]);
+        assertEquals("{\"type\":\"io.nats.jetstream.api.v1.stream_names_response\",\"error\":{\"code\":503,\"err_code\":10039,"
+                + "\"description\":\"JetStream not enabled for account\"},\"total\":0,\"offset\":0,\"limit\":0,\"streams\":null}",
+                got.poll(5, java.util.concurrent.TimeUnit.SECONDS));
     }
 }

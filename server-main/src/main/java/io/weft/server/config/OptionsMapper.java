@@ -460,6 +460,7 @@ public final class OptionsMapper {
             for (ConfigMap.Entry acc : m.entries()) {
                 String name = acc.key();
                 boolean js = false;
+                AccountConfig.JetStreamLimits jsLimits = null;
                 if (!(acc.value() instanceof ConfigMap body)) {
                     problem(acc.value().position(), "account \"" + name + "\" must be a block, got " + acc.value().typeName());
                     continue;
@@ -469,7 +470,10 @@ public final class OptionsMapper {
                     try {
                         switch (f.key().toLowerCase(Locale.ROOT)) {
                             case "users" -> users(auth, f, name);
-                            case "jetstream" -> js = jetstreamFlag(f);
+                            case "jetstream" -> {
+                                js = jetstreamFlag(f);
+                                jsLimits = jetstreamLimits(f);
+                            }
                             default -> {
                                 if (IGNORED_ACCOUNT.contains(f.key().toLowerCase(Locale.ROOT))) {
                                     warnings.add(f.keyPosition() + ": account \"" + f.key() + "\" is not supported yet; ignored");
@@ -482,8 +486,35 @@ public final class OptionsMapper {
                         problems.addAll(ce.problems());
                     }
                 }
-                auth.accounts.put(name, new AccountConfig(name, js));
+                auth.accounts.put(name, new AccountConfig(name, js, jsLimits));
             }
+        }
+
+        /** The limits of an account's {@code jetstream { max_mem, max_file, max_streams, max_consumers }} block. */
+        private AccountConfig.JetStreamLimits jetstreamLimits(ConfigMap.Entry f) {
+            if (!(f.value() instanceof ConfigMap m)) {
+                return null;
+            }
+            long mem = -1;
+            long file = -1;
+            long streams = -1;
+            long consumers = -1;
+            for (ConfigMap.Entry e : m.entries()) {
+                try {
+                    switch (e.key().toLowerCase(Locale.ROOT)) {
+                        case "max_memory", "max_mem", "mem", "max_memory_store", "max_mem_store" -> mem = integer(e);
+                        case "max_file", "max_store", "disk", "max_file_store", "store" -> file = integer(e);
+                        case "max_streams", "streams" -> streams = integer(e);
+                        case "max_consumers", "consumers" -> consumers = integer(e);
+                        default -> warnings.add(e.keyPosition() + ": account jetstream \"" + e.key()
+                                + "\" is not supported yet; ignored");
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            return new AccountConfig.JetStreamLimits(mem, file, (int) Math.min(Integer.MAX_VALUE, streams),
+                    (int) Math.min(Integer.MAX_VALUE, consumers));
         }
 
         /** An account's {@code jetstream}: a bool, enabled/disabled, or a limits block (enabled). */

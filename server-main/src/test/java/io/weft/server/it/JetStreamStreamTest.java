@@ -6,7 +6,12 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 import io.nats.client.PublishOptions;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.DiscardPolicy;
+import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.PublishAck;
 import io.nats.client.PurgeOptions;
@@ -237,5 +242,114 @@ class JetStreamStreamTest {
             assertTrue(body.contains("\"err_code\":10025"), body);
             assertNull(m.getHeaders());
         }
+    }
+
+    @Test
+    void workQueueAndInterestRetentionFollowAcks() throws Exception {
+        try (Connection nc = connect(server)) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            JetStream js = nc.jetStream();
+            jsm.addStream(stream("WQ", "wq.>").retentionPolicy(RetentionPolicy.WorkQueue).build());
+            for (int i = 0; i < 3; i++) {
+                js.publish("wq.a", bytes("job" + i));
+            }
+            JetStreamSubscription sub = js.subscribe("wq.>", PullSubscribeOptions.builder().durable("workers").build());
+            List<Message> got = sub.fetch(3, Duration.ofSeconds(3));
+            assertEquals(3, got.size());
+            for (Message m : got) {
+                m.ackSync(Duration.ofSeconds(5));
+            }
+            assertTrue(Clients.await(() -> msgs(jsm, "WQ") == 0), "acked work is removed");
+            // a second unfiltered consumer on a work queue is refused
+            int code = errCode(() -> jsm.addOrUpdateConsumer("WQ", ConsumerConfiguration.builder().durable("other")
+                    .ackPolicy(AckPolicy.Explicit).build()));
+            assertEquals(10099, code);
+
+            jsm.addStream(stream("INTR", "intr.>").retentionPolicy(RetentionPolicy.Interest).build());
+            jsm.addOrUpdateConsumer("INTR", ConsumerConfiguration.builder().durable("c1").ackPolicy(AckPolicy.Explicit).build());
+            js.publish("intr.a", bytes("1"));
+            js.publish("intr.a", bytes("2"));
+            assertEquals(2, msgs(jsm, "INTR"));
+            JetStreamSubscription isub = js.subscribe(null, PullSubscribeOptions.bind("INTR", "c1"));
+            List<Message> im = isub.fetch(2, Duration.ofSeconds(3));
+            assertEquals(2, im.size());
+            im.get(0).ackSync(Duration.ofSeconds(5));
+            assertTrue(Clients.await(() -> msgs(jsm, "INTR") == 1), "the acked message goes, the other stays");
+        }
+    }
+
+    private static long msgs(JetStreamManagement jsm, String stream) {
+        try {
+            return jsm.getStreamInfo(stream).getStreamState().getMsgCount();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    @Test
+    void killDashNineKeepsEveryAcknowledgedMessage() throws Exception {
+        Path dir = Files.createTempDirectory("weft-js-kill-");
+        try (TestServer own = TestServers.start("", "-js", "-sd", dir.toString())) {
+            List<java.util.concurrent.CompletableFuture<PublishAck>> acks = new java.util.ArrayList<>();
+            try (Connection nc = connect(own)) {
+                JetStreamManagement jsm = nc.jetStreamManagement();
+                jsm.addStream(StreamConfiguration.builder().name("DUR").subjects("dur.>").storageType(StorageType.File)
+                        .description("kept").build());
+                jsm.addStream(stream("VOLATILE", "vol").build());
+                JetStream js = nc.jetStream();
+                for (int i = 1; i <= 500; i++) {
+                    acks.add(js.publishAsync("dur." + (i % 5), bytes("m" + i)));
+                }
+                for (var f : acks) {
+                    f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                assertTrue(jsm.deleteMessage("DUR", 7));
+            }
+            own.restart(); // SIGKILL, then the same command line
+            try (Connection nc = connect(own)) {
+                JetStreamManagement jsm = nc.jetStreamManagement();
+                StreamInfo info = jsm.getStreamInfo("DUR");
+                assertEquals("kept", info.getConfiguration().getDescription());
+                assertEquals(499, info.getStreamState().getMsgCount());
+                assertEquals(500, info.getStreamState().getLastSequence());
+                for (int seq : new int[] {1, 6, 8, 250, 500}) {
+                    assertArrayEquals(bytes("m" + seq), jsm.getMessage("DUR", seq).getData());
+                }
+                assertEquals(10037, errCode(() -> jsm.getMessage("DUR", 7)));
+                assertEquals(10059, errCode(() -> jsm.getStreamInfo("VOLATILE")), "memory streams do not survive");
+                assertEquals(501, nc.jetStream().publish("dur.x", bytes("after")).getSeqno());
+            }
+            assertTrue(own.stderr().contains("Starting restore for stream '$G > DUR'"), own.stderr());
+            assertTrue(own.stderr().contains("Restored 499 messages for stream '$G > DUR'"), own.stderr());
+        }
+    }
+
+    @Test
+    void jszAndInfoAnnounceJetStream() throws Exception {
+        try (Connection nc = connect(server)) {
+            assertTrue(nc.getServerInfo().isJetStreamAvailable(), "INFO says jetstream: true");
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(stream("JSZ", "jsz.>").build());
+            nc.jetStream().publish("jsz.a", bytes("x"));
+        }
+        var http = java.net.http.HttpClient.newHttpClient();
+        var resp = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + server.monitorPort() + "/jsz?streams=1&config=1")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, resp.statusCode());
+        var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(resp.body());
+        assertTrue(doc.get("streams").asLong() >= 1, resp.body());
+        assertTrue(doc.get("messages").asLong() >= 1, resp.body());
+        assertTrue(doc.get("api").get("total").asLong() >= 2, resp.body());
+        assertTrue(doc.get("config").get("store_dir").asText().endsWith("/jetstream"), resp.body());
+        boolean found = false;
+        for (var s : doc.get("account_details").get(0).get("stream_detail")) {
+            if (s.get("name").asText().equals("JSZ")) {
+                found = true;
+                assertEquals("memory", s.get("config").get("storage").asText());
+                assertEquals(1, s.get("state").get("messages").asLong());
+            }
+        }
+        assertTrue(found, resp.body());
     }
 }

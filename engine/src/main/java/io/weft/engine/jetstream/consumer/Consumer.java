@@ -39,8 +39,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Consumer implements StreamConsumer {
     static final long IDLE_WAKE = 1_000_000_000L;
-    static final long FC_BYTES = 256 * 1024;
-    static final int FC_MSGS = 1024;
+    static final long FC_BYTES = 1024 * 1024;
+    static final int FC_MSGS = 65536;
 
     private final Consumers owner;
     final ConsumerSource src;
@@ -143,9 +143,8 @@ public final class Consumer implements StreamConsumer {
         if (nextSeq < 1) {
             nextSeq = 1;
         }
-        // nats-server reports the position before the first delivery as delivered = start - 1.
+        // nats-server reports the position before the first delivery as delivered = start - 1 (ack floor stays 0).
         lastStreamSeq = Math.max(0, (lastPerSubject.isEmpty() ? nextSeq : lastPerSubject.peekFirst()) - 1);
-        ackFloorS = lastStreamSeq;
     }
 
     private StoredMessage lastMatching() throws IOException {

@@ -323,10 +323,7 @@ public record ConsumerConfig(
             throw ConsumerErrors.REPLICAS_NEGATIVE.exception();
         }
         if (numReplicas > 1) {
-            throw ConsumerErrors.REPLICAS_EXCEEDS_STREAM.exception();
-        }
-        if (ackWait < 0) {
-            throw ConsumerErrors.ACK_WAIT_NEGATIVE.exception();
+            throw ConsumerErrors.REPLICAS_NOT_SUPPORTED.exception();
         }
         for (long b : backoff) {
             if (b <= 0) {
@@ -346,9 +343,6 @@ public record ConsumerConfig(
             }
             if (maxWaiting != 0) {
                 throw ConsumerErrors.PUSH_MAX_WAITING.exception();
-            }
-            if (maxBatch != 0 || maxExpires != 0 || maxBytes != 0) {
-                throw ConsumerErrors.CREATE.with("consumer in push mode can not set max batch, max expires or max bytes").exception();
             }
         } else {
             if (maxWaiting < 0) {
@@ -387,9 +381,6 @@ public record ConsumerConfig(
             } catch (NumberFormatException e) {
                 throw ConsumerErrors.INVALID_SAMPLING.with("strconv.Atoi: parsing \"" + s + "\": invalid syntax").exception();
             }
-        }
-        if (maxAckPending > 0 && ackPolicy == AckPolicy.NONE) {
-            throw ConsumerErrors.MAX_PENDING_ACK_POLICY.exception();
         }
         if (maxAckPendingLimit > 0 && maxAckPending > maxAckPendingLimit) {
             throw ConsumerErrors.MAX_PENDING_ACK_EXCESS.with(maxAckPendingLimit).exception();

@@ -46,6 +46,7 @@ public final class ConsumerErrors {
     public static final JsApiError MAX_REQUEST_EXPIRES_TOO_SMALL = new JsApiError(400, 10115, "consumer max request expires needs to be >= 1ms");
     public static final JsApiError MAX_DELIVER_BACKOFF = new JsApiError(400, 10116, "max deliver is required to be > length of backoff values");
     public static final JsApiError MAX_PENDING_ACK_EXCESS = new JsApiError(400, 10121, "consumer max ack pending exceeds system limit of {limit}");
+    public static final JsApiError REPLICAS_NOT_SUPPORTED = new JsApiError(500, 10074, "replicas > 1 not supported in non-clustered mode");
     public static final JsApiError REPLICAS_EXCEEDS_STREAM = new JsApiError(400, 10126, "consumer config replica count exceeds parent stream");
     public static final JsApiError NAME_PATH_SEPARATORS = new JsApiError(400, 10127, "Consumer name can not contain path separators");
     public static final JsApiError CREATE_FILTER_MISMATCH = new JsApiError(400, 10131, "Consumer create request did not match filtered subject from create subject");

@@ -48,7 +48,7 @@ public final class Consumers implements ConsumerManager {
             switch (op) {
                 case "CREATE" -> {
                     if (t.length < 2) {
-                        throw ConsumerErrors.BAD_REQUEST.exception();
+                        throw new NoReply();
                     }
                     String name = t.length >= 3 ? t[2] : null;
                     String filter = t.length >= 4 ? String.join(".", java.util.Arrays.copyOfRange(t, 3, t.length)) : null;
@@ -56,7 +56,7 @@ public final class Consumers implements ConsumerManager {
                 }
                 case "DURABLE" -> {
                     if (t.length != 4 || !t[1].equals("CREATE")) {
-                        throw ConsumerErrors.BAD_REQUEST.exception();
+                        throw new NoReply();
                     }
                     return bytes(create(stream(streams, t[2]), body, t[3], null, true));
                 }
@@ -88,7 +88,7 @@ public final class Consumers implements ConsumerManager {
                 case "LEADER" -> {
                     type = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
                     if (t.length != 4 || !t[1].equals("STEPDOWN")) {
-                        throw ConsumerErrors.BAD_REQUEST.exception();
+                        throw new NoReply();
                     }
                     ConsumerSource s = stream(streams, t[2]);
                     find(s, t[3]);
@@ -96,7 +96,7 @@ public final class Consumers implements ConsumerManager {
                 }
                 case "MSG" -> {
                     if (t.length != 4 || !t[1].equals("NEXT")) {
-                        throw ConsumerErrors.BAD_REQUEST.exception();
+                        throw new NoReply();
                     }
                     ConsumerSource s = streams.apply(t[2]);
                     StreamConsumer sc = s == null ? null : s.consumer(t[3]);
@@ -111,18 +111,27 @@ public final class Consumers implements ConsumerManager {
                     c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)));
                     return null;
                 }
-                default -> throw ConsumerErrors.BAD_REQUEST.exception();
+                default -> throw new NoReply();
             }
         } catch (JsApiException e) {
             return error(type, e.error());
+        } catch (NoReply e) {
+            return null;
         } catch (RuntimeException e) {
             return error(type, ConsumerErrors.CREATE.with(String.valueOf(e.getMessage())));
         }
     }
 
-    private static void need(String[] t, int n) throws JsApiException {
+    /** nats-server has no subscription for a malformed API subject: such requests get no reply. */
+    private static final class NoReply extends RuntimeException {
+        NoReply() {
+            super(null, null, false, false);
+        }
+    }
+
+    private static void need(String[] t, int n) {
         if (t.length != n) {
-            throw ConsumerErrors.BAD_REQUEST.exception();
+            throw new NoReply();
         }
     }
 
@@ -190,6 +199,9 @@ public final class Consumers implements ConsumerManager {
         }
         String action = req.path("action").asText("");
         ConsumerConfig cfg = ConsumerConfig.fromJson(cn);
+        if (cfg.durableName() != null && cfg.name() != null && !cfg.durableName().equals(cfg.name())) {
+            throw ConsumerErrors.DURABLE_AND_NAME_MISMATCH.exception();
+        }
         if (durableApi) {
             if (cfg.durableName() == null) {
                 throw ConsumerErrors.DURABLE_NOT_SET.exception();
@@ -217,6 +229,7 @@ public final class Consumers implements ConsumerManager {
             throw ConsumerErrors.EPHEMERAL_WITH_DURABLE.exception();
         }
         cfg.validate(stream.retention(), stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
+        checkAgainstStreamSubjects(cfg, stream.subjects());
         cfg = cfg.withDefaults(stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
 
         String name = cfg.name();
@@ -282,6 +295,32 @@ public final class Consumers implements ConsumerManager {
         c.start();
         actionAdvisory(c, "CREATED", "create");
         return c.info("io.nats.jetstream.api.v1.consumer_create_response");
+    }
+
+    /** A deliver subject the stream would capture forms a cycle; a filter must overlap a stream subject. */
+    static void checkAgainstStreamSubjects(ConsumerConfig cfg, List<String> subjects) throws JsApiException {
+        if (subjects == null || subjects.isEmpty()) {
+            return;
+        }
+        if (cfg.isPush()) {
+            for (String s : subjects) {
+                if (io.weft.store.SubjectFilter.matches(s, cfg.deliverSubject())) {
+                    throw ConsumerErrors.DELIVER_CYCLE.exception();
+                }
+            }
+        }
+        for (String f : cfg.filters()) {
+            boolean any = false;
+            for (String s : subjects) {
+                if (ConsumerConfig.overlap(f, s)) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                throw ConsumerErrors.FILTER_NOT_SUBSET.exception();
+            }
+        }
     }
 
     private static ConsumerPersistence persistenceFor(ConsumerSource stream, ConsumerConfig cfg, String name) {

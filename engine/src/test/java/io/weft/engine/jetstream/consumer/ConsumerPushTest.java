@@ -130,16 +130,18 @@ class ConsumerPushTest extends ConsumerTestBase {
         assertTrue(hb.get(0).headers().contains("Nats-Last-Stream: 0\r\n"));
         d.clear();
         String big = "x".repeat(1000);
-        for (int i = 0; i < 600; i++) {
+        for (int i = 0; i < 2500; i++) {
             stream.publish("s.a", big);
         }
-        // the server sends a flow control request after ~256KB and stalls past ~512KB until answered
-        List<Inbox.Msg> got = d.await(300, 3000);
+        // the server sends a flow control request after ~1MB and stalls past ~2MB until answered (as nats-server)
+        List<Inbox.Msg> got = d.await(1500, 3000);
         Thread.sleep(300);
         List<Inbox.Msg> all = d.snapshot();
         Inbox.Msg fc = all.stream().filter(m -> m.headers().contains("FlowControl Request")).findFirst().orElseThrow();
         long data = all.stream().filter(m -> m.status() == 0).count();
-        assertTrue(data < 600, "stalled waiting for the flow control reply: " + data);
+        assertTrue(data < 2500, "stalled waiting for the flow control reply: " + data);
+        assertTrue(all.stream().anyMatch(m -> m.headers().contains("Nats-Consumer-Stalled: " + fc.reply() + "\r\n")),
+                "heartbeats while stalled name the flow control subject");
         account.publish(fc.reply(), null, null, new byte[0]);
         long deadline = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < deadline) {
@@ -150,11 +152,11 @@ class ConsumerPushTest extends ConsumerTestBase {
                     account.publish(m.reply(), null, null, new byte[0]);
                 }
             }
-            if (all.stream().filter(m -> m.status() == 0).count() == 600) {
+            if (all.stream().filter(m -> m.status() == 0).count() == 2500) {
                 break;
             }
             Thread.sleep(20);
         }
-        assertEquals(600, d.snapshot().stream().filter(m -> m.status() == 0).count());
+        assertEquals(2500, d.snapshot().stream().filter(m -> m.status() == 0).count());
     }
 }

@@ -54,6 +54,7 @@ final class FakeStream implements ConsumerSource {
     }
 
     @Override public String streamName() { return name; }
+    @Override public List<String> subjects() { return List.of("s.>"); }
     @Override public Retention retention() { return retention; }
     @Override public boolean memoryStorage() { return dir == null; }
     @Override public MessageStore store() { return store; }
