@@ -220,7 +220,14 @@ public final class Compare {
 
     private void coreRound(String server) throws Exception {
         try (ServerProcess s = start(server, "core", "")) {
-            bench(s, "pubsub", Math.min(msgs, 500_000), 16, 1, 1); // warm-up (JIT), not recorded
+            // Warm-up, not recorded: every core scenario once at a quarter of the size, so that a
+            // JIT-compiled server is measured on code compiled for that path (nats-server has no JIT).
+            long w = Math.max(1000, msgs / 4);
+            bench(s, "pub", w, 16, 1, 0);
+            bench(s, "pubsub", w, 16, 1, 1);
+            bench(s, "pubsub", w / 2, 16, 1, 5);
+            bench(s, "pubsub", w / 2, 16, 5, 5);
+            bench(s, "pubsub", Math.max(1000, w / 4), 1024, 1, 1);
             bench(s, "req", 5_000, 128, 1, 1);
             throughput(s, "pub16", "pub", msgs, 16, 1, 0);
             throughput(s, "pubsub16", "pubsub", msgs, 16, 1, 1);
