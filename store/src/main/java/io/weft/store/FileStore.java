@@ -32,8 +32,13 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class FileStore implements MessageStore {
     private static final String SUFFIX = ".blk";
     private static final String TMP = ".tmp";
+    /** Durable high-water mark, rewritten and forced at the end of every sync. */
+    private static final String CHECKPOINT = "checkpoint";
+    private static final int CP_MAGIC = 0x57464350; // "WFCP"
+    private static final int CP_SLOT = 64;
+    private static final int CP_LEN = 48;
     private static final int WRITE_BUFFER = 1 << 20;
-    private static final int READ_CHUNK = 256 * 1024;
+    private static final int READ_CHUNK = 64 * 1024;
     /** A wildcard loadNext scans this many sequences before switching to per-subject lookups. */
     private static final int SCAN_BUDGET = 256;
 
@@ -91,6 +96,12 @@ public final class FileStore implements MessageStore {
     private byte[] wbuf = new byte[WRITE_BUFFER];
     private int wlen;
     private boolean dirDirty;
+    private DiskFile checkpoint;
+    private long cpGeneration;
+    /** Something was forced since the checkpoint was last written. */
+    private boolean cpStale;
+    /** Records were written since the last SYNC record. */
+    private boolean unsynced;
     private long lastSeq;
     private long lastTime;
     private long bytes;
@@ -137,8 +148,53 @@ public final class FileStore implements MessageStore {
         }
     }
 
+    /** The newest valid checkpoint slot: {generation, lastSeq, lastTime, activeId, syncedLen}, or null. */
+    private long[] readCheckpoint() throws IOException {
+        String path = dir + "/" + CHECKPOINT;
+        boolean existed = disk.exists(path);
+        checkpoint = disk.open(path, true);
+        if (!existed) {
+            dirDirty = true;
+            return null;
+        }
+        byte[] b = readFully(checkpoint, (int) Math.min(checkpoint.size(), 2 * CP_SLOT));
+        long[] best = null;
+        for (int slot = 0; slot + CP_LEN <= b.length; slot += CP_SLOT) {
+            if (Records.getInt(b, slot) != CP_MAGIC || Records.crc(b, slot, CP_LEN - 4) != Records.getInt(b, slot + CP_LEN - 4)) {
+                continue;
+            }
+            long[] v = new long[5];
+            for (int i = 0; i < 5; i++) {
+                v[i] = Records.getLong(b, slot + 4 + 8 * i);
+            }
+            if (best == null || v[0] > best[0]) {
+                best = v;
+            }
+        }
+        if (best != null) {
+            cpGeneration = best[0];
+        }
+        return best;
+    }
+
+    /** Writes the next checkpoint slot and forces it (after the segments it describes were forced). */
+    private void writeCheckpoint() throws IOException {
+        byte[] b = new byte[CP_LEN];
+        cpGeneration++;
+        Records.putInt(b, 0, CP_MAGIC);
+        long[] v = {cpGeneration, lastSeq, lastTime, active.id, active.size};
+        for (int i = 0; i < 5; i++) {
+            Records.putLong(b, 4 + 8 * i, v[i]);
+        }
+        Records.putInt(b, CP_LEN - 4, Records.crc(b, 0, CP_LEN - 4));
+        checkpoint.write(ByteBuffer.wrap(b), (cpGeneration & 1) * CP_SLOT);
+        checkpoint.force();
+        cpStale = false;
+    }
+
     private void recover() throws IOException {
         disk.mkdirs(dir);
+        long[] cp = readCheckpoint();
         List<Long> ids = new ArrayList<>();
         for (String name : disk.list(dir)) {
             if (name.endsWith(TMP)) {
@@ -170,6 +226,12 @@ public final class FileStore implements MessageStore {
             }
             byte[] buf = readFully(f, (int) fileSize);
             int n = buf.length;
+            int syncedEnd = last ? syncedEnd(buf) : n;
+            boolean cpSegment = cp != null && cp[3] == id;
+            if (cpSegment) {
+                // bytes the last sync forced are never a torn write
+                syncedEnd = (int) Math.max(syncedEnd, Math.min(cp[4], n));
+            }
             int pos = 0;
             while (pos < n) {
                 int len = Records.check(buf, pos, n);
@@ -228,7 +290,7 @@ public final class FileStore implements MessageStore {
                                 lastTime = ts;
                             }
                         }
-                        case Records.END -> {
+                        case Records.END, Records.SYNC -> {
                             for (Damage d : open) {
                                 d.hi = seq + 1;
                             }
@@ -252,29 +314,14 @@ public final class FileStore implements MessageStore {
                     pos += len;
                     continue;
                 }
-                int next = findNext(buf, pos + 1, n);
-                String where = path + ":" + pos;
-                if (next < 0 && last) {
-                    if (len == Records.BAD_CRC && pos + (Records.getInt(buf, pos + 4)) == n) {
-                        // A complete last record with a bad checksum is damage, not a torn write.
-                        Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
-                        long hdrSeq = Records.seq(buf, pos);
-                        d.hi = Records.type(buf, pos) == Records.MSG && hdrSeq == lastSeq + 1 ? hdrSeq + 1 : lastSeq + 1;
-                        lastSeq = Math.max(lastSeq, d.hi - 1);
-                        damages.add(d);
-                        seg.damaged = true;
-                        seg.totalBytes += n - pos;
-                    } else {
-                        truncate(seg, pos);
-                    }
-                    break;
-                }
-                if (next >= 0 && last && allZero(buf, pos, next)) {
-                    // A hole of zeros in the last segment is an unsynced write lost in a crash:
-                    // whatever follows it was never synced either (a sync forces the bytes before it).
+                if (pos >= syncedEnd) {
+                    // Past the last SYNC record of the last segment nothing was ever synced: this is a
+                    // write torn by a crash (or bytes lost before it), not damage. Cut it off.
                     truncate(seg, pos);
                     break;
                 }
+                int next = findNext(buf, pos + 1, n);
+                String where = path + ":" + pos;
                 Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
                 if (next >= 0 && pos + Records.OVERHEAD <= n && Records.getShort(buf, pos) == Records.MAGIC
                         && (Records.getInt(buf, pos + 4) & 0xffffffffL) == next - pos) {
@@ -288,6 +335,25 @@ public final class FileStore implements MessageStore {
                 pos = stop;
             }
             seg.size = last ? seg.file.size() : n;
+            if (cpSegment && n < cp[4]) {
+                Damage d = new Damage(seg, path + ":" + n, "segment truncated: " + n + " of " + cp[4]
+                        + " synced bytes left", lastSeq);
+                damages.add(d);
+                open.add(d);
+                seg.damaged = true;
+            }
+        }
+        if (cp != null && cp[1] > lastSeq) {
+            // synced sequences are missing: report them and never reuse them
+            if (open.isEmpty()) {
+                Damage d = new Damage(segments.isEmpty() ? null : segments.lastEntry().getValue(),
+                        dir + "/" + CHECKPOINT, "sequences up to the synced high-water mark " + cp[1] + " are missing",
+                        lastSeq);
+                damages.add(d);
+                open.add(d);
+            }
+            lastSeq = cp[1];
+            lastTime = cp[2];
         }
         for (Damage d : open) {
             d.hi = lastSeq + 1;
@@ -306,11 +372,15 @@ public final class FileStore implements MessageStore {
         }
         Arrays.sort(dels);
         for (Damage d : damages) {
-            d.seg.damaged = false;
+            if (d.seg != null) {
+                d.seg.damaged = false;
+            }
         }
         for (Damage d : damages) {
             if (d.hi - d.lo > 1 << 20) {
-                d.seg.damaged = true;
+                if (d.seg != null) {
+                    d.seg.damaged = true;
+                }
                 Corruption c = new Corruption(d.lo + 1, d.hi - 1, d.where, d.reason);
                 corruptions.add(c);
                 corruptBySeq.put(c.firstSeq(), c);
@@ -338,13 +408,37 @@ public final class FileStore implements MessageStore {
             if (first == 0 && d.hi > d.lo + 1) {
                 continue; // only deleted messages were damaged (an erase torn by a crash, say)
             }
-            d.seg.damaged = true;
+            if (d.seg != null) {
+                d.seg.damaged = true;
+            }
             Corruption c = new Corruption(first, lastBad, d.where, d.reason);
             corruptions.add(c);
             if (first > 0) {
                 corruptBySeq.put(first, c);
             }
         }
+    }
+
+    /** The end of the last valid SYNC record in a segment (0 if none). */
+    private static int syncedEnd(byte[] buf) {
+        int n = buf.length;
+        int end = 0;
+        int p = 0;
+        while (p < n) {
+            int len = Records.check(buf, p, n);
+            if (len > 0) {
+                if (Records.type(buf, p) == Records.SYNC) {
+                    end = p + len;
+                }
+                p += len;
+            } else {
+                p = findNext(buf, p + 1, n);
+                if (p < 0) {
+                    break;
+                }
+            }
+        }
+        return end;
     }
 
     private static int findNext(byte[] buf, int from, int n) {
@@ -356,15 +450,6 @@ public final class FileStore implements MessageStore {
             }
         }
         return -1;
-    }
-
-    private static boolean allZero(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void truncate(Segment seg, int pos) throws IOException {
@@ -455,7 +540,7 @@ public final class FileStore implements MessageStore {
         int len = Records.length(subject == null ? 0 : subject.length, headers == null ? 0 : headers.length,
                 data == null ? 0 : data.length);
         if (active.totalBytes > Records.OVERHEAD && active.totalBytes + len > cfg.blockSizeBytes()
-                && type != Records.BASE && type != Records.END) {
+                && type != Records.BASE && type != Records.END && type != Records.SYNC) {
             roll();
         }
         if (wlen + len > wbuf.length) {
@@ -465,6 +550,9 @@ public final class FileStore implements MessageStore {
             }
         }
         long off = active.size + wlen;
+        if (type != Records.SYNC) {
+            unsynced = true;
+        }
         Records.encode(wbuf, wlen, type, flags, seq, ts, subject, headers, data);
         wlen += len;
         active.totalBytes += len;
@@ -489,16 +577,26 @@ public final class FileStore implements MessageStore {
     }
 
     private void syncLocked() throws IOException {
+        if (unsynced) {
+            cpStale = true;
+            // marks the durable end of the active segment: damage before it is corruption, after it a torn write
+            writeRecord(Records.SYNC, 0, lastSeq, lastTime, null, null, null);
+            unsynced = false;
+        }
         flush();
         for (Segment s : segments.values()) {
             if (s.dirty) {
                 s.file.force();
                 s.dirty = false;
+                cpStale = true;
             }
         }
         if (dirDirty) {
             disk.syncDir(dir);
             dirDirty = false;
+        }
+        if (cpStale) {
+            writeCheckpoint();
         }
     }
 
@@ -852,47 +950,51 @@ public final class FileStore implements MessageStore {
         }
     }
 
-    /** The bytes of a record, from the write buffer, the read cache, or the file. */
-    private byte[] readRecord(Segment seg, long off, int len) throws IOException {
-        byte[] rec = new byte[len];
+    /** Where {@link #locate} found a record: an array and the record's offset in it. */
+    private byte[] rsrc;
+    private int rbase;
+
+    /** Finds a record's bytes in the write buffer, the read cache, or (reading) the file. */
+    private void locate(Segment seg, long off, int len) throws IOException {
         if (seg == active && off >= active.size) {
-            System.arraycopy(wbuf, (int) (off - active.size), rec, 0, len);
-            return rec;
+            rsrc = wbuf;
+            rbase = (int) (off - active.size);
+            return;
         }
         if (cacheSeg == seg && off >= cacheOff && off + len <= cacheOff + cacheLen) {
-            System.arraycopy(cache, (int) (off - cacheOff), rec, 0, len);
-            return rec;
+            rsrc = cache;
+            rbase = (int) (off - cacheOff);
+            return;
         }
         if (len <= READ_CHUNK / 4) {
-            int want = (int) Math.min(READ_CHUNK, seg.size - off);
-            ByteBuffer bb = ByteBuffer.wrap(cache, 0, Math.max(want, 0));
-            long p = off;
-            while (bb.hasRemaining()) {
-                int r = seg.file.read(bb, p);
-                if (r < 0) {
-                    break;
-                }
-                p += r;
-            }
+            int want = (int) Math.max(0, Math.min(READ_CHUNK, seg.size - off));
+            cacheSeg = null;
+            cacheLen = readAt(seg.file, cache, want, off);
             cacheSeg = seg;
             cacheOff = off;
-            cacheLen = bb.position();
             if (cacheLen >= len) {
-                System.arraycopy(cache, 0, rec, 0, len);
-                return rec;
+                rsrc = cache;
+                rbase = 0;
+                return;
             }
-            cacheSeg = null;
         }
-        ByteBuffer bb = ByteBuffer.wrap(rec);
+        byte[] rec = new byte[len];
+        readAt(seg.file, rec, len, off);
+        rsrc = rec;
+        rbase = 0;
+    }
+
+    private static int readAt(DiskFile f, byte[] dst, int len, long off) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(dst, 0, len);
         long p = off;
         while (bb.hasRemaining()) {
-            int r = seg.file.read(bb, p);
+            int r = f.read(bb, p);
             if (r < 0) {
                 break;
             }
             p += r;
         }
-        return rec;
+        return bb.position();
     }
 
     /** Reads and verifies a live message; a damaged one is recorded, dropped from the index, and thrown. */
@@ -901,29 +1003,31 @@ public final class FileStore implements MessageStore {
         int len = index.recordLength(seq);
         Segment seg = segments.get(loc >>> 32);
         long off = loc & 0xffffffffL;
-        byte[] rec = readRecord(seg, off, len);
-        int ok = Records.check(rec, 0, len);
+        locate(seg, off, len);
+        byte[] rec = rsrc;
+        int b = rbase;
+        int ok = Records.check(rec, b, b + len);
         String reason = null;
         if (ok != len) {
             reason = ok < 0 ? Records.reason(ok) : "record length changed";
-        } else if (Records.type(rec, 0) != Records.MSG || Records.seq(rec, 0) != seq) {
+        } else if (Records.type(rec, b) != Records.MSG || Records.seq(rec, b) != seq) {
             reason = "record at index location is not message " + seq;
         }
-        byte[] data = null;
         if (reason == null) {
-            int sl = Records.subjectLength(rec, 0);
-            int hl = Records.headerLength(rec, 0);
-            int dl = Records.dataLength(rec, 0);
-            int p = Records.HEADER + sl + hl;
+            int sl = Records.subjectLength(rec, b);
+            int hl = Records.headerLength(rec, b);
+            int dl = Records.dataLength(rec, b);
+            int p = b + Records.HEADER + sl + hl;
+            byte[] data = null;
             try {
-                data = (Records.flags(rec, 0) & Records.FLAG_S2) != 0 ? S2Block.decompress(rec, p, dl)
+                data = (Records.flags(rec, b) & Records.FLAG_S2) != 0 ? S2Block.decompress(rec, p, dl)
                         : Arrays.copyOfRange(rec, p, p + dl);
             } catch (IOException e) {
                 reason = e.getMessage();
             }
             if (reason == null) {
-                byte[] hdr = Arrays.copyOfRange(rec, Records.HEADER + sl, Records.HEADER + sl + hl);
-                return new StoredMessage(seq, index.subject(seq).subject, hdr, data, Records.timestamp(rec, 0));
+                byte[] hdr = Arrays.copyOfRange(rec, b + Records.HEADER + sl, b + Records.HEADER + sl + hl);
+                return new StoredMessage(seq, index.subject(seq).subject, hdr, data, Records.timestamp(rec, b));
             }
         }
         Corruption c = new Corruption(seq, seq, seg.path + ":" + off, reason);
@@ -962,8 +1066,14 @@ public final class FileStore implements MessageStore {
         lock.lock();
         try {
             ensureOpen();
-            long seq = nextMatching(filter, fromSeq);
-            return seq < 0 ? null : read(seq);
+            for (long seq = nextMatching(filter, fromSeq); seq >= 0; seq = nextMatching(filter, seq + 1)) {
+                try {
+                    return read(seq);
+                } catch (CorruptRecordException e) {
+                    // recorded in corruptions() and dropped from the index: never served, skip it
+                }
+            }
+            return null;
         } finally {
             lock.unlock();
         }
@@ -1006,16 +1116,25 @@ public final class FileStore implements MessageStore {
         lock.lock();
         try {
             ensureOpen();
-            long seq;
-            if (SubjectFilter.isAll(filter)) {
-                seq = index.prevLive(Long.MAX_VALUE / 2);
-            } else {
-                seq = -1;
-                for (SubjectSeqs s : matching(filter)) {
-                    seq = Math.max(seq, s.last());
+            while (true) {
+                long seq;
+                if (SubjectFilter.isAll(filter)) {
+                    seq = index.prevLive(Long.MAX_VALUE / 2);
+                } else {
+                    seq = -1;
+                    for (SubjectSeqs s : matching(filter)) {
+                        seq = Math.max(seq, s.last());
+                    }
+                }
+                if (seq < 0) {
+                    return null;
+                }
+                try {
+                    return read(seq);
+                } catch (CorruptRecordException e) {
+                    // recorded and dropped from the index; the next newest match is the answer
                 }
             }
-            return seq < 0 ? null : read(seq);
         } finally {
             lock.unlock();
         }
@@ -1163,6 +1282,7 @@ public final class FileStore implements MessageStore {
             for (Segment s : segments.values()) {
                 s.file.close();
             }
+            checkpoint.close();
             closed = true;
             wlen = 0;
             TreeSet<String> names = new TreeSet<>(disk.list(dir));
@@ -1192,6 +1312,7 @@ public final class FileStore implements MessageStore {
                 for (Segment s : segments.values()) {
                     s.file.close();
                 }
+                checkpoint.close();
             }
         } finally {
             lock.unlock();

@@ -8,11 +8,11 @@ import java.util.zip.CRC32C;
  *
  * <pre>
  *  0  u16 magic 0x5746 ("WF")
- *  2  u8  type   1 MSG, 2 DEL, 3 ERASED, 4 FLOOR, 5 BASE, 6 END
+ *  2  u8  type   1 MSG, 2 DEL, 3 ERASED, 4 FLOOR, 5 BASE, 6 END, 7 SYNC
  *  3  u8  flags  bit 0: data is an S2 block
  *  4  u32 total length of the record, CRC included
  *  8  u64 seq    (MSG/DEL/ERASED: the message; FLOOR: first sequence kept; BASE: next sequence;
- *                END: last sequence when the segment was closed)
+ *                END: last sequence when the segment was closed; SYNC: last sequence at a sync)
  * 16  u64 timestamp, wall-clock nanoseconds (DEL/ERASED: the message's; FLOOR/BASE: the last message's)
  * 24  u16 subject length
  * 26  u32 header length
@@ -29,6 +29,7 @@ final class Records {
     static final byte FLOOR = 4;
     static final byte BASE = 5;
     static final byte END = 6;
+    static final byte SYNC = 7;
     static final int FLAG_S2 = 1;
     static final int HEADER = 34;
     static final int OVERHEAD = HEADER + 4;
@@ -106,7 +107,7 @@ final class Records {
             return BAD_MAGIC;
         }
         int type = b[off + 2];
-        if (type < MSG || type > END) {
+        if (type < MSG || type > SYNC) {
             return BAD_MAGIC;
         }
         long len = getInt(b, off + 4) & 0xffffffffL;

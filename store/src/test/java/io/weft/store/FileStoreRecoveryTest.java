@@ -106,23 +106,27 @@ class FileStoreRecoveryTest {
         fill(s, 20);
         s.close();
         String seg = s.segmentFiles().getLast();
+        byte[] before = disk.bytes(seg);
         int[] last = recordOf(seg, 20);
-        disk.cut(seg, last[0] + last[1] / 2);
+        // a write after the last sync that reached the disk half-way: half a record
+        var f = disk.open(seg, false);
+        f.write(java.nio.ByteBuffer.wrap(before, last[0], last[1] / 2), before.length);
+        f.force();
         FileStore r = open(1 << 20);
-        assertEquals(19, r.state().lastSeq());
+        assertEquals(20, r.state().lastSeq());
         assertEquals(List.of(), r.corruptions());
-        assertEquals(last[0], disk.bytes(seg).length, "the torn bytes are cut off");
-        assertEquals(20, r.append("after", null, payload(20), 1));
+        assertEquals(before.length, disk.bytes(seg).length, "the torn bytes are cut off");
+        assertEquals(21, r.append("after", null, payload(21), 1));
         r.close();
         FileStore again = open(1 << 20);
-        assertEquals("after", again.load(20).subject());
+        assertEquals("after", again.load(21).subject());
         assertEquals(List.of(), again.corruptions());
     }
 
     @Test
     void tornMultiRecordWritesNeverLoseSyncedData() throws IOException {
         Random rnd = new Random(7);
-        for (int round = 0; round < 30; round++) {
+        for (int round = 0; round < 12; round++) {
             MemDisk d = new MemDisk();
             FileStore s = FileStore.open(d, DIR, new FileStoreConfig(64 * 1024, false));
             int synced = 0;
@@ -212,6 +216,98 @@ class FileStoreRecoveryTest {
     }
 
     @Test
+    void aDamagedLastDeleteRecordIsReportedNotMistakenForATornWrite() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 3);
+        s.remove(1, false);
+        s.close(); // syncs: a SYNC record now follows the DEL
+        String seg = s.segmentFiles().getLast();
+        int[] del = null;
+        for (int[] r : records(seg)) {
+            if (r[2] == Records.DEL) {
+                del = r;
+            }
+        }
+        assertNotNull(del);
+        disk.flipBit(seg, del[0] + 4, 7); // the length field: the record now runs past the end of the file
+        FileStore r = open(1 << 20);
+        assertEquals(1, r.corruptions().size(), "a deleted message may come back only with a report");
+        assertEquals(3, r.state().lastSeq());
+        assertArrayEquals(payload(3), r.load(3).data());
+    }
+
+    @Test
+    void bytesAfterTheLastSyncAreATornWriteEvenIfGarbage() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 5);
+        s.close();
+        String seg = s.segmentFiles().getLast();
+        int size = disk.bytes(seg).length;
+        // an unsynced write that reached the disk half-way, followed by a fragment of a record
+        var f = disk.open(seg, false);
+        byte[] junk = new byte[100];
+        junk[0] = 0x57;
+        junk[1] = 0x46;
+        junk[50] = 0x57;
+        f.write(java.nio.ByteBuffer.wrap(junk), size);
+        f.force();
+        FileStore r = open(1 << 20);
+        assertEquals(List.of(), r.corruptions());
+        assertEquals(size, disk.bytes(seg).length);
+        assertEquals(5, r.state().msgs());
+    }
+
+    @Test
+    void truncatingTheActiveSegmentAtRestIsReportedAndSequencesAreNotReused() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 10);
+        s.sync();
+        fill(s, 2); // unsynced: may go
+        s.sync();
+        s.close();
+        String seg = s.segmentFiles().getLast();
+        int[] r8 = recordOf(seg, 8);
+        disk.cut(seg, r8[0]); // exactly at a record boundary: the scan alone sees a clean file
+        FileStore r = open(1 << 20);
+        assertEquals(1, r.corruptions().size(), r.corruptions().toString());
+        Corruption c = r.corruptions().getFirst();
+        assertEquals(8, c.firstSeq());
+        assertEquals(12, c.lastSeq());
+        assertTrue(c.reason().contains("truncated"), c.reason());
+        assertEquals(12, r.state().lastSeq());
+        assertThrows(CorruptRecordException.class, () -> r.load(9));
+        assertEquals(13, r.append("after", null, payload(13), 13), "no acknowledged sequence is reused");
+        assertArrayEquals(payload(7), r.load(7).data());
+    }
+
+    @Test
+    void losingEverySegmentFileIsReported() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 4);
+        s.close();
+        for (String f : s.segmentFiles()) {
+            disk.delete(f);
+        }
+        FileStore r = open(1 << 20);
+        assertEquals(1, r.corruptions().size());
+        assertEquals(1, r.corruptions().getFirst().firstSeq());
+        assertEquals(4, r.corruptions().getFirst().lastSeq());
+        assertEquals(5, r.append("x", null, payload(5), 5));
+    }
+
+    @Test
+    void aCrashBeforeTheCheckpointIsWrittenIsNoFalseAlarm() throws IOException {
+        FileStore s = open(1 << 20);
+        fill(s, 5);
+        s.sync();
+        fill(s, 5);
+        disk.crash(new Random(1)); // the unsynced tail may be torn: still no report
+        FileStore r = open(1 << 20);
+        assertEquals(List.of(), r.corruptions());
+        assertTrue(r.state().lastSeq() >= 5);
+    }
+
+    @Test
     void damageInAnOlderSegmentAndItsTruncationAreReported() throws IOException {
         FileStore s = open(2048);
         fill(s, 200);
@@ -251,17 +347,23 @@ class FileStoreRecoveryTest {
     @Test
     void corruptionFoundOnReadIsRecordedAndNotServed() throws IOException {
         FileStore s = open(1 << 20);
-        fill(s, 5);
+        fill(s, 6);
         s.sync();
         String seg = s.segmentFiles().getFirst();
-        int[] rec = recordOf(seg, 3);
-        disk.flipBit(seg, rec[0] + rec[1] - 6, 1); // while the store is open
+        List<int[]> victims = List.of(recordOf(seg, 3), recordOf(seg, 4), recordOf(seg, 6));
+        for (int[] rec : victims) {
+            disk.flipBit(seg, rec[0] + rec[1] - 6, 1); // while the store is open
+        }
         CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> s.load(3));
         assertEquals(3, e.corruption().firstSeq());
         assertEquals(List.of(e.corruption()), s.corruptions());
         assertThrows(CorruptRecordException.class, () -> s.load(3));
-        assertEquals(4, s.loadNext(null, 3).seq());
-        assertEquals(4, s.state().msgs());
+        assertEquals(5, s.loadNext(null, 3).seq(), "loadNext records and skips a record found damaged");
+        assertEquals(2, s.corruptions().size());
+        assertEquals(4, s.corruptions().get(1).firstSeq());
+        assertEquals(5, s.loadLast(null).seq(), "loadLast too");
+        assertEquals(3, s.corruptions().size());
+        assertEquals(3, s.state().msgs());
     }
 
     @Test

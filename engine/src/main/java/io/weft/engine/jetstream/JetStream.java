@@ -97,12 +97,7 @@ public final class JetStream {
                 : si.isZero() ? "always (every message)" : "every " + si));
         log.notice("-------------------------------------------");
         env.disk().mkdirs(root);
-        for (Account a : enabledAccounts()) {
-            AccountConfig ac = options.auth.accounts.get(a.name());
-            AccountConfig.JetStreamLimits l = ac == null ? null : ac.jetstreamLimits();
-            accounts.put(a.name(), new JsAccount(this, a, l == null ? JsAccount.Limits.UNLIMITED
-                    : new JsAccount.Limits(l.maxMemory(), l.maxStore(), l.maxStreams(), l.maxConsumers())));
-        }
+        addEnabledAccounts();
         running = true;
         for (JsAccount jsa : accounts.values()) {
             recover(jsa);
@@ -110,7 +105,40 @@ public final class JetStream {
         api.start();
     }
 
-    private List<Account> enabledAccounts() {
+    /** Enables JetStream in the accounts the (current) configuration enables and that lack it. */
+    private void addEnabledAccounts() {
+        ServerOptions current = server.options();
+        for (Account a : enabledAccounts(current)) {
+            if (accounts.containsKey(a.name())) {
+                continue;
+            }
+            AccountConfig ac = current.auth.accounts.get(a.name());
+            AccountConfig.JetStreamLimits l = ac == null ? null : ac.jetstreamLimits();
+            accounts.put(a.name(), new JsAccount(this, a, l == null ? JsAccount.Limits.UNLIMITED
+                    : new JsAccount.Limits(l.maxMemory(), l.maxStore(), l.maxStreams(), l.maxConsumers())));
+        }
+    }
+
+    /**
+     * After a configuration reload: accounts that appeared get the API, and those the new
+     * configuration enables get JetStream (with their streams, if any were on disk). Accounts are
+     * never disabled by a reload, and their limits stay as they were at enablement.
+     */
+    public void accountsChanged() {
+        if (!running) {
+            return;
+        }
+        java.util.Set<String> before = new java.util.TreeSet<>(accounts.keySet());
+        addEnabledAccounts();
+        for (JsAccount jsa : accounts.values()) {
+            if (!before.contains(jsa.account().name())) {
+                recover(jsa);
+            }
+        }
+        api.subscribeAccounts();
+    }
+
+    private List<Account> enabledAccounts(ServerOptions options) {
         List<Account> out = new ArrayList<>();
         boolean any = false;
         for (AccountConfig ac : options.auth.accounts.values()) {

@@ -39,7 +39,9 @@ final class JsApi {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private final ArrayDeque<Request> queue = new ArrayDeque<>();
-    private final List<Runnable> unsubscribes = new ArrayList<>();
+    /** Per account: how to undo its API subscriptions, and whether it is served as enabled. */
+    private final java.util.Map<String, List<Runnable>> accountSubs = new java.util.TreeMap<>();
+    private final java.util.Map<String, Boolean> servedAs = new java.util.TreeMap<>();
     private boolean stopped;
     private Thread worker;
 
@@ -51,33 +53,59 @@ final class JsApi {
     }
 
     void start() {
-        for (Account a : js.server().accounts()) {
-            JsAccount jsa = js.account(a.name());
-            if (jsa == null) {
-                var sub = a.subscribe("$JS.API.>", null, handler(null, a, null));
-                unsubscribes.add(() -> a.unsubscribe(sub));
-                continue;
-            }
-            for (String s : OPS) {
-                var sub = a.subscribe(PREFIX + s, null, handler(jsa, a, null));
-                unsubscribes.add(() -> a.unsubscribe(sub));
-            }
-            String domain = js.domain();
-            if (!domain.isEmpty()) {
-                // clients configured with the domain use $JS.<domain>.API.> (nats-server maps it to $JS.API.>)
-                var sub = a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
-                unsubscribes.add(() -> a.unsubscribe(sub));
-            }
-        }
+        subscribeAccounts();
         worker = js.env().spawner().spawn("jetstream-api", this::run);
     }
 
-    void stop() {
-        for (Runnable r : unsubscribes) {
-            r.run();
-        }
+    /**
+     * Subscribes the API in every account not yet served: the real handlers where JetStream is
+     * enabled, the "not enabled for account" answer elsewhere. An account that became enabled (a
+     * reload) trades the second for the first. Called at start and after a reload.
+     */
+    void subscribeAccounts() {
         lock.lock();
         try {
+            for (Account a : js.server().accounts()) {
+                JsAccount jsa = js.account(a.name());
+                Boolean served = servedAs.get(a.name());
+                if (served != null && (served || jsa == null)) {
+                    continue;
+                }
+                List<Runnable> subs = new ArrayList<>();
+                if (served != null) {
+                    accountSubs.remove(a.name()).forEach(Runnable::run);
+                }
+                if (jsa == null) {
+                    var sub = a.subscribe("$JS.API.>", null, handler(null, a, null));
+                    subs.add(() -> a.unsubscribe(sub));
+                } else {
+                    for (String op : OPS) {
+                        var sub = a.subscribe(PREFIX + op, null, handler(jsa, a, null));
+                        subs.add(() -> a.unsubscribe(sub));
+                    }
+                    // everything else under $JS.API goes unanswered, as nats-server (no "no responders" status)
+                    var all = a.subscribe("$JS.API.>", null, (subject, reply, data, off, hdrLen, totalLen) -> { });
+                    subs.add(() -> a.unsubscribe(all));
+                    String domain = js.domain();
+                    if (!domain.isEmpty()) {
+                        // clients configured with the domain use $JS.<domain>.API.> (nats-server maps it to $JS.API.>)
+                        var sub = a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
+                        subs.add(() -> a.unsubscribe(sub));
+                    }
+                }
+                accountSubs.put(a.name(), subs);
+                servedAs.put(a.name(), jsa != null);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void stop() {
+        lock.lock();
+        try {
+            accountSubs.values().forEach(l -> l.forEach(Runnable::run));
+            accountSubs.clear();
             stopped = true;
             ready.signalAll();
         } finally {
@@ -591,6 +619,10 @@ final class JsApi {
             if (s.config().denyDelete()) {
                 throw JsErrors.STREAM_MSG_DELETE_FAILED.with("message delete not permitted").exception();
             }
+            boolean memory = s.config().memoryStorage();
+            if (seq == 0 && memory) {
+                throw JsErrors.BAD_REQUEST.exception();
+            }
             boolean ok;
             try {
                 ok = seq > 0 && s.deleteMessage(seq, !noErase);
@@ -598,7 +630,16 @@ final class JsApi {
                 throw JsErrors.STREAM_MSG_DELETE_FAILED.with(e.getMessage()).exception();
             }
             if (!ok) {
-                throw JsErrors.STREAM_MSG_DELETE_FAILED.with("no message found").exception();
+                // as nats-server 2.9.10: its file store fails below the first sequence ("no message
+                // found") and past the last ("stream store EOF"); otherwise the sequence is not found
+                io.weft.store.StoreState st = s.state();
+                if (!memory && (seq < st.firstSeq() || seq == 0)) {
+                    throw JsErrors.STREAM_MSG_DELETE_FAILED.with("no message found").exception();
+                }
+                if (!memory && seq > st.lastSeq()) {
+                    throw JsErrors.STREAM_MSG_DELETE_FAILED.with("stream store EOF").exception();
+                }
+                throw JsErrors.SEQUENCE_NOT_FOUND.with(seq).exception();
             }
             ObjectNode o = typed("stream_msg_delete_response");
             o.put("success", true);
@@ -618,12 +659,12 @@ final class JsApi {
             throw JsErrors.BAD_REQUEST.exception();
         }
         if (!last.isEmpty()) {
-            return s.store().loadLast(last);
+            return s.read(st -> st.loadLast(last));
         }
         if (!next.isEmpty()) {
-            return s.store().loadNext(next, Math.max(1, seq));
+            return s.read(st -> st.loadNext(next, Math.max(1, seq)));
         }
-        return s.store().load(seq);
+        return s.read(st -> st.load(seq));
     }
 
     private byte[] msgGet(Request r, String name) {
@@ -671,7 +712,7 @@ final class JsApi {
                     status(r, 408, "Bad Request");
                     return;
                 }
-                m = s.store().loadLast(rest);
+                m = s.read(st -> st.loadLast(rest));
             } else {
                 if (r.body().length == 0) {
                     status(r, 408, "Empty Request");

@@ -321,15 +321,16 @@ public final class Stream implements ConsumerSource {
                     out.add(new Outgoing(m.reply(), null, r.reply));
                 }
             }
+            boolean synced = true;
             if (appended && interval == null) {
                 // the group commit: one fsync for the whole batch, before any ack leaves
-                if (!syncOrFail(out)) {
-                    return;
-                }
+                synced = syncOrFail(out);
             } else if (appended) {
                 dirty = true;
             }
-            lastDeliverable = store.state().lastSeq();
+            if (synced) {
+                lastDeliverable = store.state().lastSeq();
+            }
             if (appended) {
                 scheduleAgeCheckLocked();
             }
@@ -659,6 +660,9 @@ public final class Stream implements ConsumerSource {
             return;
         }
         syncTimer = env().clock().schedule(interval, () -> {
+            if (stoppingNow()) {
+                return;
+            }
             if (dirty) {
                 dirty = false;
                 try {
@@ -799,7 +803,29 @@ public final class Stream implements ConsumerSource {
         long n;
         lock.lock();
         try {
-            n = store.purge(filter == null || filter.isEmpty() ? null : filter, upToSeq, keep);
+            String f = filter == null || filter.isEmpty() ? null : filter;
+            if (f != null && keep > 0 && !io.weft.store.SubjectFilter.isLiteral(f)) {
+                // nats-server keeps the newest `keep` of all messages the wildcard matches (not per subject)
+                long matching = store.numPending(store.state().firstSeq(), f, false);
+                if (matching <= keep) {
+                    return 0;
+                }
+                long skip = matching - keep;
+                long seq = store.state().firstSeq();
+                StoredMessage m = null;
+                for (long i = 0; i <= skip - 1; i++) {
+                    m = store.loadNext(f, seq);
+                    if (m == null) {
+                        break;
+                    }
+                    seq = m.seq() + 1;
+                }
+                // seq is now just past the last message to remove
+                long cut = upToSeq > 0 ? Math.min(upToSeq, seq) : seq;
+                n = store.purge(f, cut, 0);
+            } else {
+                n = store.purge(f, upToSeq, keep);
+            }
             store.sync();
         } finally {
             lock.unlock();
@@ -824,6 +850,27 @@ public final class Stream implements ConsumerSource {
             notifyPurged();
         }
         return ok;
+    }
+
+    /** A store read. */
+    @FunctionalInterface
+    interface Read<T> {
+        T apply(MessageStore store) throws IOException;
+    }
+
+    /**
+     * Runs a read of messages (MSG.GET, DIRECT.GET) under the stream lock, so it never sees a batch
+     * half done: a message appended but not yet synced, or the older message a limit (say
+     * max_msgs_per_subject on a KV bucket) removed for it. The read waits for the batch's sync and
+     * then sees the new message, which is deliverable by then.
+     */
+    <T> T read(Read<T> read) throws IOException {
+        lock.lock();
+        try {
+            return read.apply(store);
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ views

@@ -316,6 +316,9 @@ public record StreamConfig(
                 throw JsErrors.invalidConfig("discard new per subject requires max msgs per subject > 0");
             }
         }
+        if (allowRollup && denyPurge) {
+            throw JsErrors.invalidConfig("roll-ups require the purge permission");
+        }
         if (description.length() > 4096) {
             throw JsErrors.invalidConfig("stream description is too long, maximum allowed is 4096");
         }

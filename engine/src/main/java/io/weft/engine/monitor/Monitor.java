@@ -387,6 +387,10 @@ public final class Monitor {
         if (!opts.jetstream) {
             return false;
         }
+        JetStream js = server.jetStream();
+        if (js != null) {
+            return js.account(a.name()) != null;
+        }
         AccountConfig ac = opts.auth.accounts.get(a.name());
         return ac == null ? Account.GLOBAL.equals(a.name()) : ac.jetstream();
     }

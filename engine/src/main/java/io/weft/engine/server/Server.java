@@ -192,6 +192,10 @@ public final class Server {
         options = next;
         authenticator = nextAuth;
         createAccounts(next);
+        JetStream js = jetStream;
+        if (js != null) {
+            js.accountsChanged();
+        }
         configLoadMillis = env.clock().currentTimeMillis();
         for (ClientConnection c : clients.values()) {
             c.applyLimits(next);

@@ -563,7 +563,10 @@ public final class OptionsMapper {
                         case "max_memory_store", "max_mem_store", "max_mem" -> o.jetstreamMaxMemory = integer(f);
                         case "max_file_store", "max_file" -> o.jetstreamMaxStore = integer(f);
                         case "domain" -> o.jetstreamDomain = string(f);
-                        case "sync_interval", "sync" -> syncInterval = syncInterval(f);
+                        case "sync_interval", "sync" -> {
+                            syncInterval = syncInterval(f);
+                            o.jetstreamSyncInterval = syncInterval;
+                        }
                         default -> {
                             if (IGNORED_JETSTREAM.contains(k)) {
                                 warnings.add(f.keyPosition() + ": jetstream \"" + f.key() + "\" is not supported yet; ignored");

@@ -346,4 +346,50 @@ class JetStreamConsumerTest {
             assertTrue(java.util.Arrays.equals(data, out.toByteArray()), "5 MB read back intact (flow control answered)");
         }
     }
+
+    @Test
+    void workQueueAcksRemoveMessagesAndEphemeralsExpire() throws Exception {
+        try (Connection nc = connect(server)) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            JetStream js = nc.jetStream();
+            jsm.addStream(StreamConfiguration.builder().name("WQ").subjects("wq.>").storageType(StorageType.File)
+                    .retentionPolicy(io.nats.client.api.RetentionPolicy.WorkQueue).build());
+            publish(js, "wq.job", 5);
+            ConsumerContext cc = nc.getStreamContext("WQ").createOrUpdateConsumer(ConsumerConfiguration.builder()
+                    .durable("worker").ackPolicy(AckPolicy.Explicit).build());
+            try (FetchConsumer fc = cc.fetchBytes(60)) {
+                Message m;
+                int n = 0;
+                while ((m = fc.nextMessage()) != null) {
+                    m.ackSync(Duration.ofSeconds(5));
+                    n++;
+                }
+                assertTrue(n >= 1 && n < 5, "max_bytes limits the batch: " + n);
+            }
+            assertTrue(Clients.await(() -> {
+                try {
+                    return jsm.getStreamInfo("WQ").getStreamState().getMsgCount() < 5;
+                } catch (Exception e) {
+                    return false;
+                }
+            }), "acknowledged work is removed from the stream");
+
+            stream(jsm, "EPH", StorageType.Memory, "eph.>");
+            JetStreamSubscription eph = js.subscribe("eph.a", PushSubscribeOptions.builder()
+                    .configuration(ConsumerConfiguration.builder().ackPolicy(AckPolicy.Explicit)
+                            .inactiveThreshold(Duration.ofMillis(300)).build()).build());
+            String name = eph.getConsumerInfo().getName();
+            eph.unsubscribe();
+            assertTrue(Clients.await(() -> {
+                try {
+                    jsm.getConsumerInfo("EPH", name);
+                    return false;
+                } catch (JetStreamApiException e) {
+                    return e.getApiErrorCode() == 10014;
+                } catch (Exception e) {
+                    return false;
+                }
+            }), "an ephemeral without interest is deleted after its inactive threshold");
+        }
+    }
 }

@@ -162,6 +162,20 @@ public final class SimDisk implements Disk {
         }
     }
 
+    /** Every file (not directory) and its current size, in path order: what a fault at rest may hit. */
+    public java.util.SortedMap<String, Long> files() {
+        lock.lock();
+        try {
+            TreeMap<String, Long> out = new TreeMap<>();
+            for (var e : live.entrySet()) {
+                out.put(e.getKey(), (long) e.getValue().size);
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** How many times this disk has crashed. */
     public long crashes() {
         lock.lock();

@@ -14,7 +14,13 @@ import java.util.TreeSet;
  */
 public record FaultPlan(List<Kind> mix, List<Fault> faults) {
     /** The fault kinds a mix is drawn from. */
-    public enum Kind { RESETS, CRASH_RESTART, PAUSE, SKEW, PARTITION }
+    public enum Kind { RESETS, CRASH_RESTART, PAUSE, SKEW, PARTITION, BIT_FLIP, TRUNCATE }
+
+    /** The kinds {@link #fromSeed(long)} draws from: every fault that does not need a disk in use. */
+    public static final List<Kind> CORE = List.of(Kind.RESETS, Kind.CRASH_RESTART, Kind.PAUSE, Kind.SKEW, Kind.PARTITION);
+
+    /** Every kind, disk faults at rest included (for scenarios whose server keeps data on its disk). */
+    public static final List<Kind> WITH_DISK = List.of(Kind.values());
 
     /** One fault, applied {@code gap} after the previous one ended. */
     public sealed interface Fault {
@@ -67,6 +73,20 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
         }
     }
 
+    /**
+     * Crash the node; while it is down, damage one of its files at rest (the {@code file}-th,
+     * modulo their count, of the files the nemesis may target): flip one bit at byte
+     * {@code offset} (modulo the size) or, with {@code truncate}, cut the file to {@code offset}
+     * (modulo the size) bytes; restart after {@code down}.
+     */
+    public record AtRest(Duration gap, Duration down, boolean truncate, int file, long offset) implements Fault {
+        @Override
+        public String toString() {
+            return (truncate ? "truncate" : "bitflip") + "(+" + gap.toNanos() / 1000 + "us, down "
+                    + down.toNanos() / 1000 + "us, file " + file + ", at " + offset + ")";
+        }
+    }
+
     public FaultPlan {
         mix = List.copyOf(mix);
         faults = List.copyOf(faults);
@@ -83,9 +103,18 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
      * down for up to 30 ms, pauses and partitions of up to 50 ms.
      */
     public static FaultPlan fromSeed(long seed) {
+        return fromSeed(seed, CORE);
+    }
+
+    /**
+     * As {@link #fromSeed(long)}, drawing the mix from {@code kinds} in their order (so a list
+     * starting with {@link #CORE} gives the same draws for those kinds). A bit flip or truncation
+     * keeps the node down for up to 30 ms like a crash.
+     */
+    public static FaultPlan fromSeed(long seed, List<Kind> kinds0) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x6A09E667F3BCC909L);
         TreeSet<Kind> mix = new TreeSet<>();
-        for (Kind k : Kind.values()) {
+        for (Kind k : kinds0) {
             if (r.nextBoolean()) {
                 mix.add(k);
             }
@@ -96,13 +125,17 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
             int n = 1 + r.nextInt(6);
             for (int i = 0; i < n; i++) {
                 Duration gap = Duration.ofNanos(r.nextLong(20_000_000L));
-                faults.add(switch (kinds.get(r.nextInt(kinds.size()))) {
+                Kind kind = kinds.get(r.nextInt(kinds.size()));
+                faults.add(switch (kind) {
                     case RESETS -> new Reset(gap, r.nextInt(1 << 16));
                     case CRASH_RESTART -> new CrashRestart(gap, Duration.ofNanos(100_000L + r.nextLong(30_000_000L)));
                     case PAUSE -> new Pause(gap, Duration.ofNanos(100_000L + r.nextLong(50_000_000L)));
                     case SKEW -> new Skew(gap, r.nextLong(-60_000L, 60_001L), Duration.ofNanos(r.nextLong(1_000_000_000L)));
                     case PARTITION -> new Partition(gap, r.nextInt(1 << 16),
                             Duration.ofNanos(100_000L + r.nextLong(50_000_000L)), r.nextBoolean(), r.nextBoolean());
+                    case BIT_FLIP, TRUNCATE -> new AtRest(gap, Duration.ofNanos(100_000L + r.nextLong(30_000_000L)),
+                            kind == Kind.TRUNCATE,
+                            r.nextInt(1 << 16), r.nextLong(1L << 40));
                 });
             }
         }

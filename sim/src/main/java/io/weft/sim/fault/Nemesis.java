@@ -18,12 +18,22 @@ public final class Nemesis {
     private final FaultPlan plan;
     private final List<String> clientHosts;
     private long monotonicOffset;
+    private java.util.function.Predicate<String> diskTargets = path -> true;
 
     public Nemesis(SimWorld world, SimNode node, FaultPlan plan, List<String> clientHosts) {
         this.world = world;
         this.node = node;
         this.plan = plan;
         this.clientHosts = List.copyOf(clientHosts);
+    }
+
+    /**
+     * Which of the node's files a fault at rest ({@link FaultPlan.AtRest}) may damage (default: any).
+     * Scenarios use it to aim at the data a checker can judge.
+     */
+    public Nemesis diskTargets(java.util.function.Predicate<String> targets) {
+        this.diskTargets = targets;
+        return this;
     }
 
     /** Starts the nemesis thread; join it to know the plan has been applied in full. */
@@ -58,6 +68,28 @@ public final class Nemesis {
                 record("crash", node.host());
                 node.crash();
                 node.clock().sleep(c.down());
+                record("restart", node.host());
+                node.restart();
+            }
+            case FaultPlan.AtRest a -> {
+                record("crash", node.host());
+                node.crash();
+                List<java.util.Map.Entry<String, Long>> files = node.disk().files().entrySet().stream()
+                        .filter(e -> e.getValue() > 0 && diskTargets.test(e.getKey())).toList();
+                if (files.isEmpty()) {
+                    record(a.truncate() ? "truncate" : "bitflip", "no file to damage");
+                } else {
+                    var hit = files.get(a.file() % files.size());
+                    long at = a.offset() % hit.getValue();
+                    if (a.truncate()) {
+                        record("truncate", hit.getKey() + " " + at + " of " + hit.getValue());
+                        node.disk().truncate(hit.getKey(), at);
+                    } else {
+                        record("bitflip", hit.getKey() + " " + at + " of " + hit.getValue());
+                        node.disk().flipBit(hit.getKey(), at);
+                    }
+                }
+                node.clock().sleep(a.down());
                 record("restart", node.host());
                 node.restart();
             }

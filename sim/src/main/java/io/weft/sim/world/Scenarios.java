@@ -18,7 +18,8 @@ public final class Scenarios {
                 new CoreSlowConsumer(CoreSlowConsumer.Config.defaults()),
                 new CoreQueueGroups(CoreQueueGroups.Config.defaults()),
                 new SimSpeed(SimSpeed.Config.defaults()),
-                new CoreCrash(CoreCrash.Config.defaults()));
+                new CoreCrash(CoreCrash.Config.defaults()),
+                new JsCrash(JsCrash.Config.defaults()));
     }
 
     public static Optional<Scenario> byName(String name) {
@@ -37,6 +38,9 @@ public final class Scenarios {
             case CoreCrash.NAME -> Optional.of(new CoreCrash(
                     sized(name, params, CoreCrash.Config.defaults(), CoreCrash.Config::withClients,
                             CoreCrash.Config::withMessages)));
+            case JsCrash.NAME -> Optional.of(new JsCrash(
+                    sized(name, params, JsCrash.Config.defaults(), JsCrash.Config::withClients,
+                            JsCrash.Config::withMessages)));
             case CorePubSub.NAME -> Optional.of(new CorePubSub(
                     sized(name, params, CorePubSub.Config.defaults(), CorePubSub.Config::withClients,
                             CorePubSub.Config::withMessages)));

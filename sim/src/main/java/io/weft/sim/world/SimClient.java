@@ -145,6 +145,17 @@ public final class SimClient implements ProtocolHandler {
         history.add(id, History.Type.OK, "pub", subject + " " + reply + " " + payload);
     }
 
+    /** HPUB with a reply subject; {@code headers} is the whole header block ({@code NATS/1.0\r\n...\r\n\r\n}). */
+    public void hpub(String subject, String reply, String headers, String payload) throws IOException {
+        history.add(id, History.Type.INVOKE, "hpub", subject + " " + reply + " " + payload);
+        byte[] h = headers.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payload.getBytes(StandardCharsets.UTF_8);
+        ByteSink out = new ByteSink(64 + h.length + p.length);
+        ProtocolEncoder.hpub(out, subject, reply, h, p);
+        send(out, "hpub");
+        history.add(id, History.Type.OK, "hpub", subject + " " + reply + " " + payload);
+    }
+
     public void sub(String subject, String sid) throws IOException {
         history.add(id, History.Type.INVOKE, "sub", subject + " " + sid);
         ByteSink out = new ByteSink(64);

@@ -24,6 +24,7 @@ public final class SimNode {
     private final ServerOptions options;
     private final ServerLog log;
     private Server server;
+    private java.util.function.Consumer<Server> onStart;
 
     SimNode(String host, SimScheduler scheduler, SimNetwork network, long entropySeed, ServerOptions options) {
         this.host = host;
@@ -38,10 +39,32 @@ public final class SimNode {
         this.log = new TraceLog(scheduler, host);
     }
 
+    /**
+     * Also hands every server log line ({@code "LVL message"}, e.g. {@code "ERR ..."}) to {@code tap},
+     * on the logging thread; checkers use it to see what the server reported (say, corruption).
+     */
+    public void logTap(java.util.function.Consumer<String> tap) {
+        ((TraceLog) log).tap = tap;
+    }
+
     /** Creates and starts the server; call from a simulated thread. */
     public void start() throws IOException {
         server = new Server(env, options.copy(), log);
         server.start();
+        java.util.function.Consumer<Server> hook = onStart;
+        if (hook != null) {
+            hook.accept(server);
+        }
+    }
+
+    /** Runs {@code hook} with the new server after every start and restart (tests install services with it). */
+    public void onStart(java.util.function.Consumer<Server> hook) {
+        this.onStart = hook;
+    }
+
+    /** The node's environment (its clock, network, disk, entropy and spawner). */
+    public Env env() {
+        return env;
     }
 
     public void shutdown() {
@@ -111,6 +134,7 @@ public final class SimNode {
     private static final class TraceLog implements ServerLog {
         private final SimScheduler scheduler;
         private final String host;
+        private volatile java.util.function.Consumer<String> tap;
 
         TraceLog(SimScheduler scheduler, String host) {
             this.scheduler = scheduler;
@@ -119,6 +143,10 @@ public final class SimNode {
 
         private void line(String level, String m) {
             scheduler.note(host + " [" + level + "] " + m);
+            java.util.function.Consumer<String> t = tap;
+            if (t != null) {
+                t.accept(level + " " + m);
+            }
         }
 
         @Override public void fatal(String m) { line("FTL", m); }

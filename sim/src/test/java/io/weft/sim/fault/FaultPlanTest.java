@@ -36,13 +36,30 @@ class FaultPlanTest {
                     case FaultPlan.Pause q -> FaultPlan.Kind.PAUSE;
                     case FaultPlan.Skew s -> FaultPlan.Kind.SKEW;
                     case FaultPlan.Partition q -> FaultPlan.Kind.PARTITION;
+                    case FaultPlan.AtRest a -> a.truncate() ? FaultPlan.Kind.TRUNCATE : FaultPlan.Kind.BIT_FLIP;
                 };
                 assertTrue(p.has(k), "a fault outside the seed's mix: " + p);
                 used.add(k);
             }
         }
         assertEquals(32, mixes.size(), "every subset of the five kinds is some seed's mix");
-        assertEquals(EnumSet.allOf(FaultPlan.Kind.class), used);
+        assertEquals(EnumSet.copyOf(FaultPlan.CORE), used);
         assertTrue(none > 2 && none < 25, "about one seed in thirty-two has no faults: " + none);
+    }
+
+    /** Disk faults at rest come only with WITH_DISK, and CORE plans are what fromSeed always gave. */
+    @Test
+    void diskFaultsOnlyWhenAskedFor() {
+        EnumSet<FaultPlan.Kind> used = EnumSet.noneOf(FaultPlan.Kind.class);
+        for (long seed = 1; seed <= 300; seed++) {
+            assertEquals(FaultPlan.fromSeed(seed), FaultPlan.fromSeed(seed, FaultPlan.CORE));
+            for (FaultPlan.Fault f : FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK).faults()) {
+                if (f instanceof FaultPlan.AtRest a) {
+                    used.add(a.truncate() ? FaultPlan.Kind.TRUNCATE : FaultPlan.Kind.BIT_FLIP);
+                    assertTrue(a.down().toNanos() >= 100_000L && a.down().toNanos() <= 30_100_000L, a.toString());
+                }
+            }
+        }
+        assertEquals(EnumSet.of(FaultPlan.Kind.BIT_FLIP, FaultPlan.Kind.TRUNCATE), used);
     }
 }

@@ -11,6 +11,7 @@ import io.weft.engine.jetstream.consumer.ConsumerConfig.DeliverPolicy;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalSubscription;
 import io.weft.net.Clock;
+import io.weft.store.CorruptRecordException;
 import io.weft.store.MessageStore;
 import io.weft.store.StoredMessage;
 import io.weft.store.SubjectFilter;
@@ -49,6 +50,8 @@ public final class Consumer implements StreamConsumer {
     private final Clock clock;
     private final ConsumerPersistence persistence;
 
+    /** First sequences of damaged ranges already logged (guarded by lock). */
+    private final TreeSet<Long> reportedCorrupt = new TreeSet<>();
     final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private boolean kicked;
@@ -61,6 +64,7 @@ public final class Consumer implements StreamConsumer {
     long ackFloorC;
     long ackFloorS;
     long lastActiveWall;       // wall nanos of the last delivery (0 = never)
+    long lastAckWall;          // wall nanos of the last acknowledgement (0 = never)
     final TreeMap<Long, Pending> pending = new TreeMap<>();
     final Map<Long, Integer> deliveries = new HashMap<>();
     final TreeSet<Long> redeliver = new TreeSet<>();
@@ -72,6 +76,7 @@ public final class Consumer implements StreamConsumer {
     private long lastActivityMono;
     private long nextPushHeartbeat;
     private long nextDeliveryAt;    // rate limit / replay original pacing
+    private long earliestDeadline;  // no pending ack falls due before this (may be early, never late)
     private long replayLastTs;
     private long replayLastMono;
     private String fcOutstanding;
@@ -241,7 +246,7 @@ public final class Consumer implements StreamConsumer {
             MessageStore store = src.store();
             for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
                 long s = it.next().getKey();
-                if (s < firstSeq || store.load(s) == null) {
+                if (s < firstSeq || loadSkippingCorrupt(store, s) == null) {
                     it.remove();
                     deliveries.remove(s);
                     redeliver.remove(s);
@@ -410,6 +415,9 @@ public final class Consumer implements StreamConsumer {
             ObjectNode a = o.putObject("ack_floor");
             a.put("consumer_seq", ackFloorC);
             a.put("stream_seq", ackFloorS);
+            if (lastAckWall > 0) {
+                a.put("last_active", Times.rfc3339(lastAckWall));
+            }
             o.put("num_ack_pending", pending.size());
             o.put("num_redelivered", numRedelivered());
             o.put("num_waiting", waiting.size());
@@ -524,11 +532,23 @@ public final class Consumer implements StreamConsumer {
             }
             case ALL -> {
                 List<Long> done = new ArrayList<>(pending.headMap(sseq, true).keySet());
+                if (done.isEmpty()) {
+                    return;
+                }
                 for (long s : done) {
                     ackedOne(s, pending.remove(s), out);
                 }
+                // nats-server puts the floor of an ack-all consumer on the acknowledged message itself
+                ackFloorS = Math.max(ackFloorS, sseq);
+                ackFloorC = Math.max(ackFloorC, cseq);
+                lastAckWall = wallNanos();
+                if (pending.isEmpty()) {
+                    updateAckFloor();
+                }
+                return;
             }
         }
+        lastAckWall = wallNanos();
         updateAckFloor();
     }
 
@@ -575,12 +595,10 @@ public final class Consumer implements StreamConsumer {
         if (p == null) {
             return;
         }
-        if (delay > 0) {
-            p.deadline = clock.nanoTime() + delay;
-            redeliver.remove(sseq);
-        } else {
-            redeliver.add(sseq);
-        }
+        // due now (or after the delay): the loop redelivers it, or gives up on it at max_deliver
+        p.deadline = clock.nanoTime() + Math.max(0, delay);
+        earliestDeadline = Math.min(earliestDeadline, p.deadline);
+        redeliver.remove(sseq);
     }
 
     private void term(long sseq, long cseq, String reason, List<Outbound> out) {
@@ -616,12 +634,8 @@ public final class Consumer implements StreamConsumer {
             ackFloorS = lastStreamSeq;
         } else {
             Map.Entry<Long, Pending> first = pending.firstEntry();
-            long minC = Long.MAX_VALUE;
-            for (Pending p : pending.values()) {
-                minC = Math.min(minC, p.cseq);
-            }
             ackFloorS = Math.max(ackFloorS, first.getKey() - 1);
-            ackFloorC = Math.max(ackFloorC, minC - 1);
+            ackFloorC = Math.max(ackFloorC, first.getValue().cseq - 1);
         }
     }
 
@@ -823,7 +837,11 @@ public final class Consumer implements StreamConsumer {
     /** Moves pending messages whose ack wait passed to the redelivery queue; handles max_deliver. */
     private long promoteExpired(long now, List<Outbound> out) {
         if (cfg.ackPolicy() == AckPolicy.NONE || pending.isEmpty()) {
+            earliestDeadline = Long.MAX_VALUE;
             return Long.MAX_VALUE;
+        }
+        if (now < earliestDeadline) {
+            return earliestDeadline; // nothing can be due yet: skip the scan
         }
         long next = Long.MAX_VALUE;
         List<Long> exhausted = null;
@@ -865,6 +883,7 @@ public final class Consumer implements StreamConsumer {
             }
             updateAckFloor();
         }
+        earliestDeadline = next;
         return next;
     }
 
@@ -1021,7 +1040,7 @@ public final class Consumer implements StreamConsumer {
                 redeliver.pollFirst();
                 continue;
             }
-            StoredMessage m = store.load(s);
+            StoredMessage m = loadSkippingCorrupt(store, s);
             if (m == null) {
                 redeliver.pollFirst();
                 pending.remove(s);
@@ -1040,7 +1059,7 @@ public final class Consumer implements StreamConsumer {
         }
         while (!lastPerSubject.isEmpty()) {
             long s = lastPerSubject.pollFirst();
-            StoredMessage m = store.load(s);
+            StoredMessage m = loadSkippingCorrupt(store, s);
             if (m != null) {
                 Candidate c = new Candidate();
                 c.msg = m;
@@ -1086,6 +1105,46 @@ public final class Consumer implements StreamConsumer {
         }
     }
 
+    /**
+     * A stored message, or null when it is gone or the store found it damaged: a corrupt record is
+     * never delivered, and it must not stop the consumer from delivering the rest.
+     */
+    private StoredMessage loadSkippingCorrupt(MessageStore store, long seq) throws IOException {
+        try {
+            return store.load(seq);
+        } catch (CorruptRecordException e) {
+            noteCorrupt(e);
+            return null;
+        }
+    }
+
+    /** {@link MessageStore#loadNext} that steps over records the store reports damaged. */
+    private StoredMessage loadNextSkippingCorrupt(MessageStore store, String filter, long from) throws IOException {
+        long seq = from;
+        for (int attempt = 0; attempt < 1024; attempt++) {
+            try {
+                return store.loadNext(filter, seq);
+            } catch (CorruptRecordException e) {
+                noteCorrupt(e);
+                long last = e.corruption().lastSeq();
+                if (last >= seq) {
+                    seq = last + 1;
+                }
+                // otherwise the store has dropped the damaged record from its index: ask again
+            }
+        }
+        return null;
+    }
+
+    /** Logs a damaged range once per consumer; the store has already recorded it for /jsz. */
+    private void noteCorrupt(CorruptRecordException e) {
+        if (reportedCorrupt.add(e.corruption().firstSeq())) {
+            src.log().warn("consumer " + src.streamName() + " > " + name + ": skipping damaged stream record(s) "
+                    + e.corruption().firstSeq() + ".." + e.corruption().lastSeq() + " at " + e.corruption().where()
+                    + ": " + e.corruption().reason());
+        }
+    }
+
     /** The next new message at or after {@link #nextSeq} this consumer wants; with {@code take} advances past it. */
     private StoredMessage nextNew(boolean take) throws IOException {
         long limit = deliverable;
@@ -1094,7 +1153,7 @@ public final class Consumer implements StreamConsumer {
         }
         StoredMessage best = null;
         for (String f : filtersOrAll()) {
-            StoredMessage m = src.store().loadNext(f, nextSeq);
+            StoredMessage m = loadNextSkippingCorrupt(src.store(), f, nextSeq);
             if (m != null && m.seq() <= limit && (best == null || m.seq() < best.seq())) {
                 best = m;
             }
@@ -1121,6 +1180,7 @@ public final class Consumer implements StreamConsumer {
             deliveries.put(s, dc);
             Pending p = pending.get(s);
             long deadline = now + cfg.ackWaitFor(dc);
+            earliestDeadline = Math.min(earliestDeadline, deadline);
             if (p == null) {
                 pending.put(s, new Pending(dseq, deadline, now));
             } else {

@@ -94,6 +94,7 @@ final class ConsumerPersistence {
         out.writeLong(c.ackFloorC);
         out.writeLong(c.ackFloorS);
         out.writeLong(c.lastActiveWall);
+        out.writeLong(c.lastAckWall);
         out.writeInt(c.lastPerSubject.size());
         for (long s : c.lastPerSubject) {
             out.writeLong(s);
@@ -117,6 +118,7 @@ final class ConsumerPersistence {
         c.ackFloorC = in.readLong();
         c.ackFloorS = in.readLong();
         c.lastActiveWall = in.readLong();
+        c.lastAckWall = in.readLong();
         int lps = in.readInt();
         c.lastPerSubject.clear();
         for (int i = 0; i < lps; i++) {

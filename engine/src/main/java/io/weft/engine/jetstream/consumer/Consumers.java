@@ -447,7 +447,11 @@ public final class Consumers implements ConsumerManager {
         }
         int slash = Math.max(probe.lastIndexOf('/'), probe.lastIndexOf('\\'));
         String parent = slash < 0 ? "." : probe.substring(0, slash);
-        stream.env().disk().delete(probe);
+        try {
+            stream.env().disk().delete(probe);
+        } catch (IOException e) {
+            // an empty directory left behind holds no meta.dat and is never taken for a consumer
+        }
         return parent;
     }
 

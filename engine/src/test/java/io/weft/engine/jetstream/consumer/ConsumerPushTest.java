@@ -159,4 +159,19 @@ class ConsumerPushTest extends ConsumerTestBase {
         }
         assertEquals(2500, d.snapshot().stream().filter(m -> m.status() == 0).count());
     }
+
+    @Test
+    void nakAtMaxDeliverGivesUp() throws Exception {
+        Inbox d = inbox("d");
+        Inbox adv = inbox("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.C");
+        stream.publish("s.a", "x");
+        durable("C", "{\"durable_name\":\"C\",\"deliver_subject\":\"d\",\"ack_policy\":\"explicit\",\"max_deliver\":2}");
+        ack(d.await(1, 2000).get(0), "-NAK");
+        Inbox.Msg second = d.await(2, 2000).get(1);
+        assertEquals("2", second.ackTokens()[4]);
+        ack(second, "-NAK");
+        assertEquals(1, adv.await(1, 2000).size());
+        Thread.sleep(200);
+        assertEquals(2, d.snapshot().size(), "a NAK at max_deliver does not redeliver");
+    }
 }

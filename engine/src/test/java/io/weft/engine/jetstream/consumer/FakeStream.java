@@ -24,6 +24,8 @@ final class FakeStream implements ConsumerSource {
     final String name;
     final Retention retention;
     final MemoryStore store = new MemoryStore();
+    /** What consumers read through {@link #store()}; tests may put a damaged view in front of {@link #store}. */
+    MessageStore readView = store;
     final Account account;
     final Env env;
     final String dir;   // null = memory stream
@@ -57,7 +59,7 @@ final class FakeStream implements ConsumerSource {
     @Override public List<String> subjects() { return List.of("s.>"); }
     @Override public Retention retention() { return retention; }
     @Override public boolean memoryStorage() { return dir == null; }
-    @Override public MessageStore store() { return store; }
+    @Override public MessageStore store() { return readView; }
     @Override public long lastDeliverableSeq() { return store.state().lastSeq(); }
     @Override public Account account() { return account; }
     @Override public Env env() { return env; }

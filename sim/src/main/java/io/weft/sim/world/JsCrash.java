@@ -1,0 +1,509 @@
+package io.weft.sim.world;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.engine.ServerOptions;
+import io.weft.sim.SimClock;
+import io.weft.sim.fault.FaultPlan;
+import io.weft.sim.fault.Nemesis;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
+import java.util.function.Predicate;
+
+/**
+ * Scenario {@code js-crash}: one JetStream server on a simulated disk, under the seed's fault plan
+ * drawn from every kind including disk faults at rest ({@link FaultPlan#WITH_DISK}): crashes that
+ * drop unsynced bytes and may tear the last write, bit flips and truncations of the queue
+ * stream's files while the node is down, connection resets, pauses, clock skew, partitions.
+ *
+ * <p>A setup client creates, over {@code $JS.API}, a file stream {@code Q} ({@code q.>}), a
+ * KV-shaped stream {@code KV_b} ({@code $KV.b.>}, one message per subject, direct get) and a
+ * durable pull consumer {@code work} on {@code Q}. Then, at once:
+ * <ul>
+ *   <li>publishers send numbered messages to {@code q.<client>.<n>} with a reply inbox and record
+ *       ok only on a PubAck ({@code {"stream":"Q","seq":N}}), fail on an error reply, info on
+ *       timeout or disconnect;</li>
+ *   <li>a consumer pulls ({@code $JS.API.CONSUMER.MSG.NEXT.Q.work}) and acks; every message it
+ *       is given must be the one published at the stream sequence its ack subject names;</li>
+ *   <li>KV clients read a key by direct get ({@code $JS.API.DIRECT.GET.KV_b.$KV.b.<key>}) and
+ *       write it back with {@code Nats-Expected-Last-Subject-Sequence} set to the revision they
+ *       read (a compare-and-set; {@code wrong last sequence} is a failed CAS).</li>
+ * </ul>
+ * After the last fault, every KV client reads every key once more, and a reader fetches every
+ * sequence of {@code Q} ({@code STREAM.MSG.GET}). {@link JsCrashChecker} decides: no
+ * acknowledged publish lost (unless it sat in a record the server reported corrupt after a
+ * fault at rest), nothing served wrong, the KV history linearizable.
+ */
+public final class JsCrash implements Scenario {
+    public static final String NAME = "js-crash";
+    static final String STREAM = "Q";
+    static final String KV_STREAM = "KV_b";
+    static final String CONSUMER = "work";
+    private static final Duration TIMEOUT = Duration.ofMillis(25);
+    /** How long after the last fault the consumer may take to have nothing more to deliver. */
+    private static final Duration DRAIN_LIMIT = Duration.ofSeconds(2);
+
+    /**
+     * Workload size, the fault plan per seed, and which files of the node's disk a fault at rest
+     * may damage.
+     */
+    public record Config(int publishers, int messagesPerPublisher, int kvClients, int kvOpsPerClient, int keys,
+                         LongFunction<FaultPlan> plans, Predicate<String> diskTargets, Consumer<SimNode> standIn,
+                         boolean consumer) {
+        public static Config defaults() {
+            return new Config(3, 8, 2, 6, 2, seed -> FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK),
+                    JsCrash::queueStreamData, null, true);
+        }
+
+        /** The KV part: how many CAS clients, operations per client, and keys they share. */
+        public Config withKv(int clients, int ops, int keyCount) {
+            return new Config(publishers, messagesPerPublisher, clients, ops, keyCount, plans, diskTargets, standIn, consumer);
+        }
+
+        /** Without the pull consumer (and its checks). */
+        public Config withoutConsumer() {
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, false);
+        }
+
+        public Config withPlans(LongFunction<FaultPlan> p) {
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, p, diskTargets, standIn, consumer);
+        }
+
+        public Config withClients(int n) {
+            return new Config(n, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer);
+        }
+
+        public Config withMessages(int n) {
+            return new Config(publishers, n, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer);
+        }
+
+        public Config withDiskTargets(Predicate<String> t) {
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, t, standIn, consumer);
+        }
+
+        /**
+         * Runs the server without its JetStream and lets {@code s} install a stand-in on the node
+         * instead (tests check the scenario and its checker against planted behaviour with it).
+         */
+        public Config withStandIn(Consumer<SimNode> s) {
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, s, consumer);
+        }
+    }
+
+    /**
+     * The files of stream {@code Q}'s messages: the file store's segments ({@code *.blk}) under a
+     * directory named {@code Q}, not a consumer's ({@code obs}). Not the stream's config or
+     * metadata: a damaged config loses the stream as a whole, a different failure that the checker
+     * cannot tell apart from a loss. Not the KV stream's files: its history must stay linearizable.
+     */
+    public static boolean queueStreamData(String path) {
+        String p = "/" + path;
+        return p.contains("/" + STREAM + "/") && !p.contains("/obs/") && p.endsWith(".blk");
+    }
+
+    private final Config config;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public JsCrash(Config config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "1 JetStream server crashed (unsynced bytes dropped, torn writes), its stream files bit-flipped and "
+                + "truncated at rest, paused, skewed, partitioned; " + config.publishers() + " publishers, a pull "
+                + "consumer, " + config.kvClients() + " KV CAS clients; no acknowledged publish lost, nothing "
+                + "served wrong, KV linearizable";
+    }
+
+    @Override
+    public SimResult run(long seed, Consumer<String> eventLog) {
+        SimWorld world = new SimWorld(seed);
+        if (eventLog != null) {
+            world.eventLog(eventLog);
+        }
+        ServerOptions opts = new ServerOptions();
+        opts.port = 4222;
+        opts.jetstream = config.standIn() == null;
+        opts.storeDir = "js";
+        SimNode node = world.addNode("n1", opts);
+        if (config.standIn() != null) {
+            config.standIn().accept(node);
+        }
+        JsCrashChecker checker = new JsCrashChecker();
+        node.logTap(checker::serverLog);
+        SimClient setup = world.addClient(SimClient.DeliveryTap.all());
+        List<SimClient> publishers = new ArrayList<>();
+        for (int i = 0; i < config.publishers(); i++) {
+            publishers.add(world.addClient(SimClient.DeliveryTap.all()));
+        }
+        SimClient consumer = world.addClient(SimClient.DeliveryTap.all());
+        List<SimClient> kvClients = new ArrayList<>();
+        for (int i = 0; i < config.kvClients(); i++) {
+            kvClients.add(world.addClient(SimClient.DeliveryTap.all()));
+        }
+        List<String> hosts = new ArrayList<>();
+        for (SimClient c : world.clients()) {
+            hosts.add("c" + c.id());
+        }
+        FaultPlan plan = config.plans().apply(seed);
+        return world.run(NAME, w -> {
+            SimClock clock = new SimClock(w.scheduler());
+            SplittableRandom rnd = w.workload();
+            node.start();
+            JsConn admin = new JsConn(w, setup, node, clock, new SplittableRandom(rnd.nextLong()));
+            createStreams(admin, clock);
+            Thread nemesis = new Nemesis(w, node, plan, hosts).diskTargets(config.diskTargets()).start();
+            CountDownLatch published = new CountDownLatch(publishers.size());
+            CountDownLatch finished = new CountDownLatch(publishers.size() + (config.consumer() ? 1 : 0) + kvClients.size());
+            for (SimClient c : publishers) {
+                long s = rnd.nextLong();
+                spawn(w, c, finished, () -> {
+                    try {
+                        publisher(new JsConn(w, c, node, clock, new SplittableRandom(s)), clock, checker);
+                    } finally {
+                        published.countDown();
+                    }
+                });
+            }
+            long cs = rnd.nextLong();
+            if (config.consumer()) {
+                spawn(w, consumer, finished, () -> consumer(new JsConn(w, consumer, node, clock,
+                        new SplittableRandom(cs)), published, nemesis, checker));
+            }
+            for (SimClient c : kvClients) {
+                long s = rnd.nextLong();
+                spawn(w, c, finished, () -> kvClient(new JsConn(w, c, node, clock, new SplittableRandom(s)), nemesis,
+                        clock, checker));
+            }
+            finished.await();
+            nemesis.join();
+            for (History.Entry e : w.history().entries()) {
+                if (e.process() == -1 && (e.op().equals("bitflip") || e.op().equals("truncate"))
+                        && !e.value().startsWith("no file")) {
+                    checker.damagedAtRest(e.op() + " " + e.value());
+                }
+            }
+            finalRead(admin, checker);
+            for (SimClient c : w.clients()) {
+                for (String e : c.errors()) {
+                    w.fail("client " + c.id() + " got " + e);
+                }
+            }
+            for (String f : checker.check()) {
+                w.fail(f);
+            }
+        });
+    }
+
+    /** A body that may throw; failures of a client's program fail the run. */
+    private interface Program {
+        void run() throws Exception;
+    }
+
+    private static void spawn(SimWorld w, SimClient c, CountDownLatch finished, Program p) {
+        w.scheduler().spawn("c" + c.id() + "/main", () -> {
+            try {
+                p.run();
+            } catch (Exception e) {
+                w.fail("client " + c.id() + ": " + e);
+            } finally {
+                finished.countDown();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ setup
+
+    private void createStreams(JsConn admin, SimClock clock) throws Exception {
+        apiUntilOk(admin, clock, "$JS.API.STREAM.CREATE." + STREAM, "{\"name\":\"" + STREAM
+                + "\",\"subjects\":[\"q.>\"],\"storage\":\"file\",\"num_replicas\":1}");
+        apiUntilOk(admin, clock, "$JS.API.STREAM.CREATE." + KV_STREAM, "{\"name\":\"" + KV_STREAM
+                + "\",\"subjects\":[\"$KV.b.>\"],\"storage\":\"file\",\"num_replicas\":1,\"max_msgs_per_subject\":1,"
+                + "\"discard\":\"new\",\"allow_direct\":true,\"allow_rollup_hdrs\":true,\"deny_delete\":true}");
+        if (!config.consumer()) {
+            return;
+        }
+        apiUntilOk(admin, clock, "$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + CONSUMER,
+                "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + CONSUMER
+                        + "\",\"ack_policy\":\"explicit\",\"ack_wait\":50000000,\"max_ack_pending\":1000}}");
+    }
+
+    /** An API request repeated until it succeeds (no faults run yet, so a few tries at most). */
+    private JsonNode apiUntilOk(JsConn c, SimClock clock, String subject, String body) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            JsConn.Reply r = c.request(subject, null, body, TIMEOUT);
+            if (r != null && r.status() == 0) {
+                JsonNode doc = json.readTree(r.payload());
+                if (doc.get("error") == null) {
+                    return doc;
+                }
+                if (attempt >= 20) {
+                    throw new IOException(subject + " failed: " + doc);
+                }
+            } else if (attempt >= 20) {
+                throw new IOException(subject + ": no answer after " + attempt + " tries"
+                        + (r == null ? "" : " (status " + r.status() + ")"));
+            }
+            clock.sleep(Duration.ofMillis(1));
+        }
+    }
+
+    // ------------------------------------------------------------------ clients
+
+    private void publisher(JsConn c, SimClock clock, JsCrashChecker checker) throws Exception {
+        int id = c.client().id();
+        SplittableRandom rnd = new SplittableRandom(id * 7919L + config.messagesPerPublisher());
+        for (int k = 1; k <= config.messagesPerPublisher(); k++) {
+            String payload = "p" + id + "-" + k;
+            String subject = "q." + id + "." + (k % 3);
+            checker.publishInvoked(id, subject, payload, now(c));
+            JsConn.Reply r = c.request(subject, null, payload, TIMEOUT);
+            if (r == null) {
+                checker.publishIndeterminate(id, payload, now(c));
+            } else if (r.status() != 0) {
+                // 503 no responders: JetStream (or the stream) is not up; nothing was stored
+                if (r.status() == 503) {
+                    checker.publishFailed(id, payload, now(c));
+                } else {
+                    checker.publishIndeterminate(id, payload, now(c));
+                    checker.fail("publish " + payload + " got status " + r.headers().strip());
+                }
+            } else {
+                JsonNode doc = parse(r.payload());
+                if (doc == null) {
+                    checker.publishIndeterminate(id, payload, now(c));
+                    checker.fail("publish " + payload + " got a reply that is not JSON: " + r.payload());
+                } else if (doc.get("error") != null) {
+                    checker.publishFailed(id, payload, now(c));
+                } else if (STREAM.equals(doc.path("stream").asText()) && doc.path("seq").asLong() > 0) {
+                    checker.publishAcked(id, payload, doc.path("seq").asLong(), now(c));
+                } else {
+                    checker.publishIndeterminate(id, payload, now(c));
+                    checker.fail("publish " + payload + " got an odd PubAck: " + r.payload());
+                }
+            }
+            if (rnd.nextInt(3) == 0) {
+                clock.sleep(Duration.ofNanos(rnd.nextLong(2_000_000L)));
+            }
+        }
+    }
+
+    /**
+     * Pulls and acks until the publishers and the nemesis are done and three pulls in a row come
+     * back with only a 404/408 status (the consumer is there and has nothing more to give).
+     */
+    private void consumer(JsConn c, CountDownLatch published, Thread nemesis, JsCrashChecker checker) throws Exception {
+        String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
+        int empty = 0;
+        long settledAt = -1;
+        String lastAnswer = "none";
+        while (published.getCount() > 0 || nemesis.isAlive() || empty < 3) {
+            if (published.getCount() == 0 && !nemesis.isAlive()) {
+                if (settledAt < 0) {
+                    settledAt = c.now();
+                } else if (c.now() - settledAt > DRAIN_LIMIT.toNanos()) {
+                    checker.fail("consumer " + CONSUMER + " did not drain within " + DRAIN_LIMIT
+                            + " after the last fault; last answer: " + lastAnswer);
+                    return;
+                }
+            }
+            List<JsConn.Reply> got = c.requestAll(next, null, "{\"batch\":5,\"expires\":10000000}",
+                    Duration.ofMillis(12), false);
+            int messages = 0;
+            boolean nothing = false;
+            lastAnswer = got.isEmpty() ? "no answer" : got.get(got.size() - 1).headers() == null ? "a message"
+                    : got.get(got.size() - 1).headers().strip();
+            for (JsConn.Reply m : got) {
+                if (m.status() == 404 || m.status() == 408) {
+                    nothing = true;
+                }
+                if (m.status() != 0 || m.reply() == null || !m.reply().startsWith("$JS.ACK.")) {
+                    continue;
+                }
+                long sseq = ackStreamSeq(m.reply());
+                if (sseq <= 0) {
+                    checker.fail("consumer got an ack subject it cannot read: " + m.reply());
+                    continue;
+                }
+                messages++;
+                checker.delivered("consumer " + CONSUMER, sseq, m.subject().startsWith("_INBOX.") ? null : m.subject(),
+                        m.payload());
+                c.publish(m.reply(), "+ACK");
+            }
+            empty = messages == 0 && nothing ? empty + 1 : 0;
+            if (messages == 0 && !nothing) {
+                c.sleep(1_000_000L); // no answer (server down, consumer not loaded yet): try again soon
+            }
+        }
+        checker.consumerDrained();
+    }
+
+    /** The stream sequence in a {@code $JS.ACK} subject (v1: 9 tokens; v2: 12, with domain and account). */
+    static long ackStreamSeq(String ack) {
+        String[] t = ack.split("\\.");
+        try {
+            if (t.length == 9) {
+                return Long.parseLong(t[5]);
+            }
+            if (t.length >= 11) {
+                return Long.parseLong(t[7]);
+            }
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private void kvClient(JsConn c, Thread nemesis, SimClock clock, JsCrashChecker checker) throws Exception {
+        int id = c.client().id();
+        SplittableRandom rnd = new SplittableRandom(id * 104729L + config.kvOpsPerClient());
+        for (int i = 1; i <= config.kvOpsPerClient(); i++) {
+            String key = "k" + rnd.nextInt(config.keys());
+            long[] rev = new long[1];
+            Object[] value = new Object[1];
+            if (!read(c, key, checker, value, rev)) {
+                continue;
+            }
+            String next = "v" + id + "-" + i;
+            Object expected = value[0];
+            checker.kvInvoke(id, "cas", key, Arrays.asList(expected, next), now(c));
+            JsConn.Reply r = c.request("$KV.b." + key, "NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: " + rev[0]
+                    + "\r\n\r\n", next, TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (r != null && r.status() == 503) {
+                checker.kvFail(id, "cas", key, Arrays.asList(expected, next), now(c));
+            } else if (doc == null) {
+                checker.kvInfo(id, "cas", key, Arrays.asList(expected, next), now(c));
+            } else if (doc.get("error") != null) {
+                checker.kvFail(id, "cas", key, Arrays.asList(expected, next), now(c));
+            } else if (KV_STREAM.equals(doc.path("stream").asText()) && doc.path("seq").asLong() > 0) {
+                checker.kvOk(id, "cas", key, Arrays.asList(expected, next), now(c));
+            } else {
+                checker.kvInfo(id, "cas", key, Arrays.asList(expected, next), now(c));
+                checker.fail("KV write " + next + " got an odd PubAck: " + r.payload());
+            }
+            if (rnd.nextInt(2) == 0) {
+                clock.sleep(Duration.ofNanos(rnd.nextLong(3_000_000L)));
+            }
+        }
+        nemesis.join();
+        for (int k = 0; k < config.keys(); k++) {
+            for (int attempt = 0; attempt < 50; attempt++) {
+                if (read(c, "k" + k, checker, new Object[1], new long[1])) {
+                    break;
+                }
+                clock.sleep(Duration.ofMillis(1));
+            }
+        }
+    }
+
+    /** One KV read by direct get; true when it gave a definite answer (value and revision). */
+    private boolean read(JsConn c, String key, JsCrashChecker checker, Object[] value, long[] rev) throws Exception {
+        int id = c.client().id();
+        checker.kvInvoke(id, "read", key, null, now(c));
+        JsConn.Reply r = c.request("$JS.API.DIRECT.GET." + KV_STREAM + ".$KV.b." + key, null, "", TIMEOUT);
+        if (r == null) {
+            checker.kvInfo(id, "read", key, null, now(c));
+            return false;
+        }
+        if (r.status() == 404) {
+            checker.kvOk(id, "read", key, null, now(c));
+            value[0] = null;
+            rev[0] = 0;
+            return true;
+        }
+        String seq = r.header("Nats-Sequence");
+        if (r.status() == 0 && seq != null) {
+            value[0] = r.payload();
+            rev[0] = Long.parseLong(seq);
+            checker.kvOk(id, "read", key, r.payload(), now(c));
+            return true;
+        }
+        checker.kvFail(id, "read", key, null, now(c)); // no responders, or an error status: read nothing
+        return false;
+    }
+
+    // ------------------------------------------------------------------ the final read
+
+    private void finalRead(JsConn c, JsCrashChecker checker) throws Exception {
+        int id = c.client().id();
+        JsonNode info = null;
+        for (int attempt = 0; attempt < 200 && info == null; attempt++) {
+            JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + STREAM, null, "", TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (doc != null && doc.get("error") == null) {
+                info = doc;
+            } else {
+                clockSleep(c, 1_000_000L);
+            }
+        }
+        if (info == null) {
+            checker.fail("final read: no stream info for " + STREAM);
+            return;
+        }
+        long last = info.path("state").path("last_seq").asLong();
+        for (long seq = 1; seq <= last; seq++) {
+            JsonNode doc = null;
+            for (int attempt = 0; attempt < 50 && doc == null; attempt++) {
+                JsConn.Reply r = c.request("$JS.API.STREAM.MSG.GET." + STREAM, null, "{\"seq\":" + seq + "}", TIMEOUT);
+                doc = r == null || r.status() != 0 ? null : parse(r.payload());
+                if (doc == null) {
+                    clockSleep(c, 1_000_000L);
+                }
+            }
+            if (doc == null) {
+                checker.fail("final read: no answer for seq " + seq);
+                continue;
+            }
+            JsonNode err = doc.get("error");
+            if (err != null) {
+                String d = err.path("description").asText();
+                if (d.toLowerCase(java.util.Locale.ROOT).contains("corrupt")) {
+                    checker.serverLog("ERR msg get reported corrupt seq " + seq + ": " + d);
+                } else if (err.path("err_code").asInt() != 10037) {
+                    checker.fail("final read of seq " + seq + ": " + doc);
+                }
+                continue;
+            }
+            JsonNode m = doc.path("message");
+            if (m.path("seq").asLong() != seq) {
+                checker.fail("asked for seq " + seq + ", got " + doc);
+                continue;
+            }
+            String payload = new String(Base64.getDecoder().decode(m.path("data").asText("")), StandardCharsets.UTF_8);
+            checker.finalRead(id, seq, m.path("subject").asText(), payload, now(c));
+        }
+    }
+
+    private static void clockSleep(JsConn c, long nanos) throws InterruptedException {
+        c.sleep(nanos);
+    }
+
+    private JsonNode parse(String s) {
+        try {
+            JsonNode n = json.readTree(s);
+            return n != null && n.isObject() ? n : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static long now(JsConn c) {
+        return c.now();
+    }
+}
