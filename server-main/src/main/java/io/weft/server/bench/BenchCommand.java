@@ -29,7 +29,7 @@ public final class BenchCommand {
             err.println("Run 'weft bench help' for usage.");
             return 2;
         }
-        BenchResult r = runScenario(o, err, o.progress != null ? o.progress : System.console() != null && !o.json);
+        BenchResult r = runScenario(o, err, o.progress != null ? o.progress : !o.json && System.console() != null && System.console().isTerminal());
         if (o.json) {
             r.printJson(out);
         } else {
