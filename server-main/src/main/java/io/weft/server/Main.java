@@ -29,6 +29,7 @@ public final class Main {
             case "serve":
                 return Serve.run(rest, out, err);
             case "sim": return SimCommand.run(rest, out, err);
+            case "bench": return io.weft.server.bench.BenchCommand.run(rest, out, err);
             case "version":
             case "--version":
                 out.println(Serve.versionLine());
@@ -52,6 +53,7 @@ public final class Main {
         out.println("Commands:");
         out.println("  serve [flags]   run the server (nats-server compatible flags; `weft serve --help`)");
         out.println("  sim run|replay|list  the deterministic simulator (`weft sim list` names the scenarios)");
+        out.println("  bench <scenario> load generator modeled on `nats bench`; `bench compare` runs weft vs nats-server");
         out.println("  version         print the version");
         out.println("  help            this text");
         out.println();

@@ -70,6 +70,15 @@ public final class ProtocolParser {
     private byte[] payloadBuf = new byte[0];
     private int payloadHave;
 
+    // The previous subject and sid with their bytes (see subjectStr); longer ones are not remembered.
+    private static final int MAX_REMEMBERED = 256;
+    private String lastSubject;
+    private byte[] lastSubjectBytes = new byte[0];
+    private int lastSubjectLen;
+    private String lastSid;
+    private byte[] lastSidBytes = new byte[0];
+    private int lastSidLen;
+
     /** Which end of a client connection the parser sits on; decides which op names exist at all. */
     public enum Side {
         /** Server reading a client: CONNECT, PUB, HPUB, SUB, UNSUB, PING, PONG, INFO, +OK, -ERR (as nats-server). */
@@ -409,7 +418,7 @@ public final class ProtocolParser {
         if (total > maxPayload) {
             throw ProtocolException.maxPayload();
         }
-        subject = str(b, 0);
+        subject = subjectStr(b);
         reply = t == need + 1 ? str(b, 1) : null;
         sid = null;
         startPayload(hdr, total);
@@ -439,8 +448,8 @@ public final class ProtocolParser {
         if (total > maxPayload) {
             throw ProtocolException.maxPayload();
         }
-        subject = str(b, 0);
-        sid = str(b, 1);
+        subject = subjectStr(b);
+        sid = sidStr(b);
         reply = t == need + 1 ? str(b, 2) : null;
         startPayload(hdr, total);
     }
@@ -563,6 +572,49 @@ public final class ProtocolParser {
 
     private static boolean isBlank(byte c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    }
+
+    /*
+     * A stream usually repeats its subjects (and, client side, its sids): reusing the previous
+     * String when the bytes are the same saves the allocation and decoding per message, and the
+     * reused String keeps its cached hash for the sublist's match cache.
+     */
+    private String subjectStr(byte[] b) {
+        int s = tokStart[0];
+        int e = tokEnd[0];
+        if (lastSubject != null && java.util.Arrays.equals(b, s, e, lastSubjectBytes, 0, lastSubjectLen)) {
+            return lastSubject;
+        }
+        String v = str(b, 0);
+        int n = e - s;
+        if (n <= MAX_REMEMBERED) {
+            if (lastSubjectBytes.length < n) {
+                lastSubjectBytes = new byte[MAX_REMEMBERED];
+            }
+            System.arraycopy(b, s, lastSubjectBytes, 0, n);
+            lastSubjectLen = n;
+            lastSubject = v;
+        }
+        return v;
+    }
+
+    private String sidStr(byte[] b) {
+        int s = tokStart[1];
+        int e = tokEnd[1];
+        if (lastSid != null && java.util.Arrays.equals(b, s, e, lastSidBytes, 0, lastSidLen)) {
+            return lastSid;
+        }
+        String v = str(b, 1);
+        int n = e - s;
+        if (n <= MAX_REMEMBERED) {
+            if (lastSidBytes.length < n) {
+                lastSidBytes = new byte[MAX_REMEMBERED];
+            }
+            System.arraycopy(b, s, lastSidBytes, 0, n);
+            lastSidLen = n;
+            lastSid = v;
+        }
+        return v;
     }
 
     private String str(byte[] b, int tok) {

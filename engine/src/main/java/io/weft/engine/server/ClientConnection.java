@@ -54,6 +54,8 @@ public final class ClientConnection implements ProtocolHandler {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger pingsOut = new AtomicInteger();
     private final byte[] line = new byte[512];
+    private static final int MIN_READ_BUFFER = 1024;
+    private static final int MAX_READ_BUFFER = 64 * 1024;
 
     private volatile ConnectOptions connect;
     private volatile Credentials credentials;
@@ -138,7 +140,9 @@ public final class ClientConnection implements ProtocolHandler {
     }
 
     private void readLoop() {
-        byte[] buf = new byte[32 * 1024];
+        // Starts small (an idle connection keeps only this) and doubles while reads fill it, as
+        // nats-server's read buffer does, up to MAX_READ_BUFFER.
+        byte[] buf = new byte[MIN_READ_BUFFER];
         try {
             while (!closed.get()) {
                 int n = conn.read(buf, 0, buf.length);
@@ -146,9 +150,13 @@ public final class ClientConnection implements ProtocolHandler {
                     close("Client Closed");
                     return;
                 }
+                byte[] next = n == buf.length && buf.length < MAX_READ_BUFFER ? new byte[buf.length * 2] : null;
                 lastActivityMillis = clock.currentTimeMillis();
                 try {
                     parser.parse(buf, 0, n);
+                    if (next != null) {
+                        buf = next; // after the parse: the parser may hand out ranges of buf only during the call
+                    }
                 } catch (ProtocolException e) {
                     log.error(logPrefix + e.getMessage());
                     if (e.sendsErr()) {
@@ -317,17 +325,20 @@ public final class ClientConnection implements ProtocolHandler {
         Account acc = account;
         SublistResult<Subscription> result = acc.sublist.match(subject);
         int delivered = 0;
-        for (Subscription sub : result.plainSubs()) {
-            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
+        // indexed loops: no iterator objects per message (the lists are random access)
+        List<Subscription> plain = result.plainSubs();
+        for (int i = 0, n = plain.size(); i < n; i++) {
+            if (plain.get(i).deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
                 delivered++;
             }
         }
-        for (List<Subscription> group : result.queueGroups()) {
-            if (deliverToGroup(group, subject, reply, data, off, hdrLen, totalLen)) {
+        List<List<Subscription>> groups = result.queueGroups();
+        for (int i = 0, n = groups.size(); i < n; i++) {
+            if (deliverToGroup(groups.get(i), subject, reply, data, off, hdrLen, totalLen)) {
                 delivered++;
             }
         }
-        if (delivered == 0 && result.plainSubs().isEmpty() && result.queueGroups().isEmpty()
+        if (delivered == 0 && plain.isEmpty() && groups.isEmpty()
                 && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply);
         }

@@ -10,14 +10,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * buffer over its byte limit reports it and the caller cuts the connection as a slow consumer.
  */
 final class Outbound {
-    private static final int INITIAL = 16 * 1024;
+    /*
+     * Buffers start small so that an idle connection holds about a kilobyte (10,000 idle
+     * connections are a target) and grow by doubling under load; a writer's recycled buffer keeps
+     * its grown size (up to KEEP_SPARE_LIMIT), so a busy connection does not grow them again.
+     */
+    private static final int INITIAL = 512;
     private static final int KEEP_SPARE_LIMIT = 1024 * 1024;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private byte[] pending = new byte[INITIAL];
     private int pendingLen;
-    private byte[] spare = new byte[INITIAL];
+    private byte[] spare;
     private long maxPending;
     private boolean closed;
     private boolean flushAndClose;

@@ -1,0 +1,564 @@
+package io.weft.server.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code weft bench compare}: starts nats-server and weft one after the other on free ports with
+ * equivalent settings, runs the same scenarios against each (the order alternates per round),
+ * and prints a markdown table of medians with the ratio weft / nats-server. Installs nothing:
+ * uses {@code --nats-server PATH} (default /usr/sbin/nats-server) and, for weft, this JVM's own
+ * java binary and class path.
+ */
+public final class Compare {
+    enum Better { HIGHER, LOWER }
+
+    /** One row of the table: a figure, which way is better, and the issue's target ratio. */
+    record Row(String key, String label, String unit, Better better, double target) {
+        String targetText() {
+            return (better == Better.HIGHER ? "≥ " : "≤ ") + target;
+        }
+
+        boolean met(double ratio) {
+            return better == Better.HIGHER ? ratio >= target : ratio <= target;
+        }
+    }
+
+    static final List<Row> ROWS = List.of(
+            new Row("pub16", "publish only, 16 B, 1 publisher", "msgs/s", Better.HIGHER, 1.0),
+            new Row("pubsub16", "pub/sub 1:1, 16 B", "msgs/s", Better.HIGHER, 1.0),
+            new Row("fanout16", "fan-out 1:5, 16 B", "msgs/s", Better.HIGHER, 1.0),
+            new Row("nm16", "5 publishers : 5 subscribers, 16 B", "msgs/s", Better.HIGHER, 1.0),
+            new Row("pubsub1k", "1 KB payload, 1:1", "msgs/s", Better.HIGHER, 1.0),
+            new Row("pubsub64k", "64 KB payload, 1:1", "msgs/s", Better.HIGHER, 1.0),
+            new Row("reqp50", "request/reply p50 latency", "µs", Better.LOWER, 1.1),
+            new Row("reqp99", "request/reply p99 latency", "µs", Better.LOWER, 1.1),
+            new Row("idle10k", "idle connections (default 10,000): server RSS", "MiB", Better.LOWER, 2.0),
+            new Row("jspubDurable", "JetStream publish R1 file, weft durable acks vs nats `sync_interval: always`", "msgs/s", Better.HIGHER, 1.0),
+            new Row("jspubLazy", "JetStream publish R1 file, weft lazy `sync_interval` vs nats default", "msgs/s", Better.HIGHER, 1.0),
+            new Row("jsordered", "JetStream ordered-consumer replay", "msgs/s", Better.HIGHER, 1.0));
+
+    static final String NATS = "nats-server";
+    static final String WEFT = "weft";
+
+    private final PrintStream out;
+    private final PrintStream err;
+    int rounds = 3;
+    long msgs = 1_000_000;
+    long jsMsgs = 200_000;
+    int idleConns = 10_000;
+    String natsBinary = "/usr/sbin/nats-server";
+    String weftJvmOpts = "";
+    Path outFile = Path.of("bench-compare.md");
+    boolean core = true;
+    boolean memory = true;
+    boolean js = true;
+    /** key -> server -> values, one per round. */
+    final Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
+    /** Load generator and server CPU seconds per server, summed over the core throughput scenarios. */
+    final Map<String, double[]> cpu = new LinkedHashMap<>();
+    final List<String> notes = new ArrayList<>();
+    /** Cleared when nats-server refuses {@code sync_interval} (versions before 2.10). */
+    boolean natsHasSyncInterval = true;
+
+    Compare(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        Compare c = new Compare(out, err);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--help") || a.equals("-h")) {
+                    c.usage(out);
+                    return 0;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(a + " needs a value (or is unknown)");
+                }
+                String v = args[++i];
+                switch (a) {
+                    case "--rounds" -> c.rounds = Integer.parseInt(v);
+                    case "--msgs" -> c.msgs = BenchOptions.count(a, v, 1000);
+                    case "--js-msgs" -> c.jsMsgs = BenchOptions.count(a, v, 1000);
+                    case "--idle" -> c.idleConns = (int) BenchOptions.count(a, v, 1000);
+                    case "--nats-server" -> c.natsBinary = v;
+                    case "--weft-jvm" -> c.weftJvmOpts = v;
+                    case "--out" -> c.outFile = Path.of(v);
+                    case "--only" -> {
+                        c.core = v.contains("core");
+                        c.memory = v.contains("mem");
+                        c.js = v.contains("js");
+                    }
+                    default -> throw new IllegalArgumentException("unknown flag " + a);
+                }
+            }
+        } catch (RuntimeException e) {
+            err.println("weft bench compare: " + e.getMessage());
+            return 2;
+        }
+        if (!Files.isExecutable(Path.of(c.natsBinary))) {
+            err.println("weft bench compare: no nats-server at " + c.natsBinary
+                    + " (install the Debian package nats-server, or pass --nats-server PATH); nothing to compare with");
+            return 1;
+        }
+        try {
+            c.runAll();
+        } catch (Exception e) {
+            err.println("weft bench compare: " + e);
+            return 1;
+        }
+        String table = c.table();
+        out.println(table);
+        try {
+            Files.writeString(c.outFile, table, StandardCharsets.UTF_8);
+            err.println("weft bench compare: table written to " + c.outFile.toAbsolutePath());
+        } catch (IOException e) {
+            err.println("weft bench compare: cannot write " + c.outFile + ": " + e);
+            return 1;
+        }
+        return 0;
+    }
+
+    void usage(PrintStream o) {
+        o.println("Usage: weft bench compare [--rounds 3] [--msgs 1M] [--js-msgs 200K] [--idle 10000]");
+        o.println("                          [--nats-server /usr/sbin/nats-server] [--weft-jvm \"-Xmx1g\"]");
+        o.println("                          [--only core,mem,js] [--out bench-compare.md]");
+        o.println("Starts each server in turn on free ports, runs the same scenarios against both, alternating");
+        o.println("which goes first each round, and prints medians and the ratio weft / nats-server.");
+    }
+
+    private void runAll() throws Exception {
+        for (int round = 1; round <= rounds; round++) {
+            List<String> order = round % 2 == 1 ? List.of(NATS, WEFT) : List.of(WEFT, NATS);
+            for (String server : order) {
+                err.printf(Locale.ROOT, "round %d/%d: %s%n", round, rounds, server);
+                if (core) {
+                    section(server, "core", () -> coreRound(server));
+                }
+                if (memory) {
+                    section(server, "idle connections", () -> memoryRound(server));
+                }
+                if (js) {
+                    section(server, "JetStream durable", () -> jsRound(server, true));
+                    section(server, "JetStream lazy", () -> jsRound(server, false));
+                }
+            }
+        }
+    }
+
+    interface Section {
+        void run() throws Exception;
+    }
+
+    /** Runs one part of a round; a failure is noted in the table and the comparison goes on. */
+    private void section(String server, String what, Section body) throws InterruptedException {
+        try {
+            body.run();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            String note = server + " " + what + ": " + e.getMessage();
+            notes.add(note);
+            err.println("  " + note);
+        }
+    }
+
+    private void record(String key, String server, double v) {
+        values.computeIfAbsent(key, k -> new LinkedHashMap<>()).computeIfAbsent(server, k -> new ArrayList<>()).add(v);
+    }
+
+    private BenchResult bench(ServerProcess s, String scenario, long n, int size, int pubs, int subs, String... extra) {
+        List<String> args = new ArrayList<>(List.of(scenario.split(" ")));
+        args.addAll(List.of("--server", "nats://127.0.0.1:" + s.port, "--msgs", Long.toString(n),
+                "--size", Integer.toString(size), "--pub", Integer.toString(pubs), "--sub", Integer.toString(subs),
+                "--subject", "cmp.bench", "--timeout", "30"));
+        args.addAll(List.of(extra));
+        BenchOptions o = BenchOptions.parse(args.toArray(String[]::new));
+        long server0 = ProcStats.cpuNanos(Long.toString(s.pid()));
+        BenchResult r = BenchCommand.runScenario(o, err, false);
+        long server1 = ProcStats.cpuNanos(Long.toString(s.pid()));
+        r.serverCpuNanos = server0 < 0 || server1 < 0 ? -1 : server1 - server0;
+        if (!r.ok()) {
+            String note = s.name + " " + scenario + " (size " + size + ", " + pubs + ":" + subs + "): " + String.join("; ", r.errors);
+            notes.add(note);
+            err.println("  " + note);
+        }
+        return r;
+    }
+
+    private void throughput(ServerProcess s, String key, String scenario, long n, int size, int pubs, int subs) {
+        BenchResult r = bench(s, scenario, n, size, pubs, subs);
+        if (r.ok()) {
+            record(key, s.name, r.msgsPerSec());
+            err.printf(Locale.ROOT, "  %-10s %,14.0f msgs/s  (load generator CPU %.2fs, server CPU %.2fs)%n", key,
+                    r.msgsPerSec(), r.clientCpuNanos / 1e9, r.serverCpuNanos / 1e9);
+            double[] c = cpu.computeIfAbsent(s.name, k -> new double[2]);
+            c[0] += r.clientCpuNanos / 1e9;
+            c[1] += r.serverCpuNanos / 1e9;
+        }
+    }
+
+    private void coreRound(String server) throws Exception {
+        try (ServerProcess s = start(server, "core", "")) {
+            // Warm-up, not recorded: every core scenario once, so that a JIT-compiled server is
+            // measured on code compiled for that path (nats-server has no JIT). Measured: weft's
+            // pub-only rate climbs from 1.3M to 4-6M msgs/s over its first three 1M runs.
+            long w = Math.max(1000, msgs);
+            bench(s, "pub", w, 16, 1, 0);
+            bench(s, "pub", w, 16, 1, 0);
+            bench(s, "pubsub", w, 16, 1, 1);
+            bench(s, "pubsub", w / 2, 16, 1, 5);
+            bench(s, "pubsub", w / 2, 16, 5, 5);
+            bench(s, "pubsub", Math.max(1000, w / 4), 1024, 1, 1);
+            bench(s, "req", 5_000, 128, 1, 1);
+            throughput(s, "pub16", "pub", msgs, 16, 1, 0);
+            throughput(s, "pubsub16", "pubsub", msgs, 16, 1, 1);
+            throughput(s, "fanout16", "pubsub", msgs, 16, 1, 5);
+            throughput(s, "nm16", "pubsub", msgs, 16, 5, 5);
+            throughput(s, "pubsub1k", "pubsub", Math.max(1000, msgs / 4), 1024, 1, 1);
+            throughput(s, "pubsub64k", "pubsub", Math.max(1000, msgs / 50), 64 * 1024, 1, 1);
+            BenchResult r = bench(s, "req", Math.max(1000, msgs / 50), 128, 1, 1);
+            if (r.ok() && r.latency != null) {
+                record("reqp50", s.name, r.latency.percentile(50) / 1000.0);
+                record("reqp99", s.name, r.latency.percentile(99) / 1000.0);
+                err.printf(Locale.ROOT, "  req        p50 %.1f µs  p99 %.1f µs%n", r.latency.percentile(50) / 1000.0,
+                        r.latency.percentile(99) / 1000.0);
+            }
+        }
+    }
+
+    private void memoryRound(String server) throws Exception {
+        try (ServerProcess s = start(server, "mem", "")) {
+            Thread.sleep(500);
+            long before = ProcStats.rssBytes(Long.toString(s.pid()));
+            List<Socket> conns = IdleConnections.open("127.0.0.1", s.port, idleConns);
+            try {
+                Thread.sleep(1500);
+                long after = ProcStats.rssBytes(Long.toString(s.pid()));
+                record("idle10k", s.name, after / (1024.0 * 1024.0));
+                err.printf(Locale.ROOT, "  idle       %d connections: RSS %.1f MiB (%.1f MiB before them)%n", conns.size(),
+                        after / (1024.0 * 1024.0), before / (1024.0 * 1024.0));
+            } finally {
+                IdleConnections.close(conns);
+            }
+        } catch (IOException e) {
+            notes.add(server + " idle connections: " + e.getMessage());
+            err.println("  idle connections failed: " + e.getMessage());
+        }
+    }
+
+    private void jsRound(String server, boolean durable) throws Exception {
+        Path dir = Files.createTempDirectory("weft-compare-js-");
+        String jsConf;
+        if (server.equals(NATS)) {
+            boolean always = durable && natsHasSyncInterval;
+            jsConf = "jetstream {\n  store_dir: \"" + dir + "\"\n" + (always ? "  sync_interval: always\n" : "") + "}\n";
+        } else {
+            // weft acknowledges after fsync by default; the lazy run asks for nats-server's default interval
+            jsConf = "jetstream {\n  store_dir: \"" + dir + "\"\n" + (durable ? "" : "  sync_interval: 2m\n") + "}\n";
+        }
+        ServerProcess started;
+        try {
+            started = start(server, durable ? "jsdurable" : "jslazy", jsConf);
+        } catch (IOException e) {
+            if (server.equals(NATS) && durable && natsHasSyncInterval && String.valueOf(e.getMessage()).contains("sync_interval")) {
+                // nats-server before 2.10 has no sync_interval: it always syncs on its own timer
+                natsHasSyncInterval = false;
+                notes.add("this nats-server does not know `sync_interval` (added in 2.10): the durable JetStream row"
+                        + " compares weft's fsync-before-ack against nats-server's default timed sync, which is not like for like");
+                deleteTree(dir);
+                jsRound(server, durable);
+                return;
+            }
+            deleteTree(dir);
+            throw e;
+        }
+        try (ServerProcess s = started) {
+            String key = durable ? "jspubDurable" : "jspubLazy";
+            BenchResult r = bench(s, "js pub", jsMsgs, 16, 1, 0, "--async", "--window", "256", "--storage", "file",
+                    "--stream", "cmp", "--purge");
+            if (r.ok()) {
+                record(key, s.name, r.msgsPerSec());
+                err.printf(Locale.ROOT, "  %-12s %,12.0f msgs/s%n", key, r.msgsPerSec());
+            }
+            if (durable && r.ok()) {
+                BenchResult c = bench(s, "js consume", jsMsgs, 16, 1, 1, "--mode", "ordered", "--stream", "cmp");
+                if (c.ok()) {
+                    record("jsordered", s.name, c.msgsPerSec());
+                    err.printf(Locale.ROOT, "  jsordered  %,12.0f msgs/s%n", c.msgsPerSec());
+                }
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // temp files; best effort
+                }
+            });
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    // ---- the table
+
+    String table() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| scenario | nats-server | weft | weft / nats-server | target | met |\n");
+        sb.append("|---|---:|---:|---:|---|---|\n");
+        for (Row row : ROWS) {
+            Map<String, List<Double>> v = values.get(row.key());
+            double n = median(v, NATS);
+            double w = median(v, WEFT);
+            String ratio;
+            String met;
+            if (Double.isNaN(n) || Double.isNaN(w)) {
+                ratio = "n/a";
+                met = "not measured";
+            } else {
+                double q = w / n;
+                ratio = String.format(Locale.ROOT, "%.2f", q);
+                met = row.met(q) ? "yes" : "**no**";
+            }
+            sb.append("| ").append(row.label()).append(" | ").append(fmt(n, row.unit())).append(rounds(v, NATS)).append(" | ")
+                    .append(fmt(w, row.unit())).append(rounds(v, WEFT)).append(" | ").append(ratio).append(" | ").append(row.targetText())
+                    .append(" | ").append(met).append(" |\n");
+        }
+        sb.append('\n');
+        sb.append(String.format(Locale.ROOT, "Medians of %d round(s), %s. Core: %,d msgs per throughput run (1 KB: /4, 64 KB: /50),"
+                + " request/reply %,d requests; JetStream: %,d msgs, async publish with a window of 256; %,d idle connections.%n",
+                rounds, Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC", msgs, Math.max(1000, msgs / 50), jsMsgs, idleConns));
+        for (Map.Entry<String, double[]> e : cpu.entrySet()) {
+            sb.append(String.format(Locale.ROOT, "CPU over the core throughput runs against %s: load generator %.1f s, server %.1f s"
+                    + " (ratio %.2f).%n", e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[0] / Math.max(1e-9, e.getValue()[1])));
+        }
+        if (!notes.isEmpty()) {
+            sb.append("\nRuns that failed (not in the medians):\n");
+            for (String n : notes) {
+                sb.append("- ").append(n).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** " (k of R rounds)" when some rounds of this figure failed, else "". */
+    private String rounds(Map<String, List<Double>> v, String server) {
+        int k = v == null || !v.containsKey(server) ? 0 : v.get(server).size();
+        return k == 0 || k >= rounds ? "" : " (" + k + " of " + rounds + " rounds)";
+    }
+
+    static double median(Map<String, List<Double>> v, String server) {
+        if (v == null || !v.containsKey(server)) {
+            return Double.NaN;
+        }
+        return Stats.median(v.get(server).stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    static String fmt(double v, String unit) {
+        if (Double.isNaN(v)) {
+            return "–";
+        }
+        return switch (unit) {
+            case "msgs/s" -> String.format(Locale.ROOT, "%,.0f msgs/s", v);
+            case "µs" -> String.format(Locale.ROOT, "%.1f µs", v);
+            case "MiB" -> String.format(Locale.ROOT, "%.1f MiB", v);
+            default -> String.format(Locale.ROOT, "%.2f %s", v, unit);
+        };
+    }
+
+    // ---- servers
+
+    ServerProcess start(String server, String tag, String extraConf) throws IOException, InterruptedException {
+        int port = freePort();
+        Path conf = Files.createTempFile("weft-compare-" + tag + "-", ".conf");
+        Files.writeString(conf, "port: " + port + "\nhost: 127.0.0.1\n" + extraConf);
+        List<String> cmd = new ArrayList<>();
+        if (server.equals(NATS)) {
+            cmd.addAll(List.of(natsBinary, "-c", conf.toString()));
+        } else {
+            List<String> jvm = new ArrayList<>(List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED"));
+            if (!weftJvmOpts.isBlank()) {
+                jvm.addAll(List.of(weftJvmOpts.trim().split("\\s+")));
+            }
+            jvm.addAll(List.of("-cp", "\"" + System.getProperty("java.class.path") + "\"", "io.weft.server.Main", "serve",
+                    "-c", "\"" + conf + "\""));
+            // An argument file keeps "io.weft.server.Main" out of the visible command line, so that a
+            // `weft --signal` without a pid run elsewhere on the machine (tests do) never picks this server.
+            Path argFile = Files.createTempFile("weft-compare-args-", ".txt");
+            Files.writeString(argFile, String.join("\n", jvm) + "\n");
+            argFile.toFile().deleteOnExit();
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.add("@" + argFile);
+        }
+        Path log = Files.createTempFile("weft-compare-" + server + "-", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ServerProcess s = new ServerProcess(server, port, p, conf, log);
+        try {
+            s.awaitReady();
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket ss = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return ss.getLocalPort();
+        }
+    }
+
+    static final class ServerProcess implements AutoCloseable {
+        final String name;
+        final int port;
+        final Process process;
+        final Path conf;
+        final Path log;
+
+        ServerProcess(String name, int port, Process process, Path conf, Path log) {
+            this.name = name;
+            this.port = port;
+            this.process = process;
+            this.conf = conf;
+            this.log = log;
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        void awaitReady() throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new IOException(name + " exited at start: " + Files.readString(log));
+                }
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                    s.setSoTimeout(2000);
+                    InputStream in = s.getInputStream();
+                    if (in.read() == 'I') {
+                        return;
+                    }
+                } catch (IOException e) {
+                    Thread.sleep(50);
+                }
+            }
+            throw new IOException(name + " not ready on port " + port + " after 30 s");
+        }
+
+        @Override
+        public void close() {
+            process.destroy();
+            try {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+            try {
+                Files.deleteIfExists(conf);
+                Files.deleteIfExists(log);
+            } catch (IOException ignored) {
+                // temp files
+            }
+        }
+    }
+
+    /** Opens many idle client connections (CONNECT + PING, waits for PONG) and keeps them open. */
+    static final class IdleConnections {
+        private IdleConnections() {
+        }
+
+        static List<Socket> open(String host, int port, int n) throws IOException, InterruptedException {
+            List<Socket> socks = java.util.Collections.synchronizedList(new ArrayList<>());
+            AtomicInteger failed = new AtomicInteger();
+            byte[] hello = "CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"idle\"}\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
+            try (var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(64);
+                for (int i = 0; i < n; i++) {
+                    inFlight.acquire();
+                    exec.submit(() -> {
+                        try {
+                            Socket s = new Socket();
+                            s.connect(new InetSocketAddress(host, port), 10_000);
+                            s.setSoTimeout(10_000);
+                            OutputStream o = s.getOutputStream();
+                            o.write(hello);
+                            o.flush();
+                            if (!readUntilPong(s.getInputStream())) {
+                                s.close();
+                                failed.incrementAndGet();
+                            } else {
+                                socks.add(s);
+                            }
+                        } catch (IOException e) {
+                            failed.incrementAndGet();
+                        } finally {
+                            inFlight.release();
+                        }
+                    });
+                }
+            }
+            if (failed.get() > 0) {
+                close(socks);
+                throw new IOException(failed.get() + " of " + n + " idle connections failed");
+            }
+            return socks;
+        }
+
+        private static boolean readUntilPong(InputStream in) throws IOException {
+            // skips INFO; PONG is the last thing the server sends after CONNECT+PING
+            int state = 0;
+            int c;
+            byte[] want = "PONG".getBytes(StandardCharsets.US_ASCII);
+            while ((c = in.read()) >= 0) {
+                state = c == want[state] ? state + 1 : (c == 'P' ? 1 : 0);
+                if (state == want.length) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        static void close(List<Socket> socks) {
+            for (Socket s : socks) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closing
+                }
+            }
+        }
+    }
+}
