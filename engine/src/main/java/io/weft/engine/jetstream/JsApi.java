@@ -459,6 +459,7 @@ final class JsApi {
                 if (create) {
                     o.put("did_create", true);
                 }
+                streamAdvisory(r.account(), create ? "CREATED" : "UPDATED", create ? "create" : "modify", name);
                 return js.json(o);
             } finally {
                 js.adminLock.unlock();
@@ -558,6 +559,7 @@ final class JsApi {
             }
             ObjectNode o = typed("stream_delete_response");
             o.put("success", true);
+            streamAdvisory(r.account(), "DELETED", "delete", name);
             return js.json(o);
         } finally {
             js.adminLock.unlock();
@@ -763,6 +765,33 @@ final class JsApi {
             head = ("NATS/1.0\r\n" + added).getBytes(StandardCharsets.UTF_8);
         }
         r.account().publish(r.reply(), null, head, m.data());
+    }
+
+    /**
+     * {@code $JS.EVENT.ADVISORY.STREAM.<what>.<stream>}: a stream was created, updated or deleted
+     * (type {@code io.nats.jetstream.advisory.v1.stream_action}, as nats-server publishes it).
+     */
+    private void streamAdvisory(Account account, String what, String action, String stream) {
+        ObjectNode a = JsonNodeFactory.instance.objectNode();
+        a.put("type", "io.nats.jetstream.advisory.v1.stream_action");
+        a.put("id", advisoryId());
+        a.put("timestamp", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
+        a.put("stream", stream);
+        a.put("action", action);
+        String domain = js.domain();
+        if (domain != null && !domain.isEmpty()) {
+            a.put("domain", domain);
+        }
+        account.publish("$JS.EVENT.ADVISORY.STREAM." + what + "." + stream, null, null, js.json(a));
+    }
+
+    private String advisoryId() {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder sb = new StringBuilder(22);
+        for (int i = 0; i < 22; i++) {
+            sb.append(alphabet.charAt(js.env().entropy().nextInt(alphabet.length())));
+        }
+        return sb.toString();
     }
 
     private void status(Request r, int code, String text) {

@@ -50,6 +50,28 @@ class StreamSemanticsTest {
     }
 
     @Test
+    void streamActionAdvisories() throws Exception {
+        java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        h.account.subscribe("$JS.EVENT.ADVISORY.STREAM.>", null, (subject, reply, data, off, hdrLen, totalLen) ->
+                seen.add(subject + " " + new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8)));
+        create("{\"name\":\"ADV\",\"subjects\":[\"adv.*\"]}");
+        api("$JS.API.STREAM.UPDATE.ADV", "{\"name\":\"ADV\",\"subjects\":[\"adv.*\"],\"max_msgs\":5}");
+        api("$JS.API.STREAM.DELETE.ADV", "");
+        assertEquals(3, seen.size(), seen.toString());
+        String[] subjects = {"CREATED", "UPDATED", "DELETED"};
+        String[] actions = {"create", "modify", "delete"};
+        for (int i = 0; i < 3; i++) {
+            String[] parts = seen.get(i).split(" ", 2);
+            assertEquals("$JS.EVENT.ADVISORY.STREAM." + subjects[i] + ".ADV", parts[0]);
+            JsonNode a = M.readTree(parts[1]);
+            assertEquals("io.nats.jetstream.advisory.v1.stream_action", a.get("type").asText());
+            assertEquals("ADV", a.get("stream").asText());
+            assertEquals(actions[i], a.get("action").asText());
+            assertEquals(22, a.get("id").asText().length());
+        }
+    }
+
+    @Test
     void createReplyShapeAndPubAck() throws Exception {
         JsonNode r = create("{\"name\":\"ORDERS\",\"subjects\":[\"orders.*\"]}");
         assertEquals("io.nats.jetstream.api.v1.stream_create_response", r.get("type").asText());
