@@ -52,13 +52,15 @@ public final class Consumers implements ConsumerManager {
                     }
                     String name = t.length >= 3 ? t[2] : null;
                     String filter = t.length >= 4 ? String.join(".", java.util.Arrays.copyOfRange(t, 3, t.length)) : null;
-                    return bytes(create(stream(streams, t[1]), body, name, filter, false));
+                    JsonNode req = createRequest(body, t[1]);
+                    return bytes(create(stream(streams, t[1]), req, name, filter, false));
                 }
                 case "DURABLE" -> {
                     if (t.length != 4 || !t[1].equals("CREATE")) {
                         throw new NoReply();
                     }
-                    return bytes(create(stream(streams, t[2]), body, t[3], null, true));
+                    JsonNode req = createRequest(body, t[2]);
+                    return bytes(create(stream(streams, t[2]), req, t[3], null, true));
                 }
                 case "INFO" -> {
                     type = "io.nats.jetstream.api.v1.consumer_info_response";
@@ -196,17 +198,33 @@ public final class Consumers implements ConsumerManager {
 
     // ------------------------------------------------------------------ create / update
 
-    /** Creates or updates a consumer as {@code $JS.API.CONSUMER.(DURABLE.)CREATE} does. */
-    ObjectNode create(ConsumerSource stream, byte[] body, String subjectName, String subjectFilter, boolean durableApi)
-            throws JsApiException {
+    /**
+     * Decodes a create request in nats-server's order: the body must be a JSON object whose config (if
+     * any) is an object, and its stream_name must equal the stream in the subject (a missing one does
+     * not); only then is the stream looked up.
+     */
+    static JsonNode createRequest(byte[] body, String subjectStream) throws JsApiException {
         JsonNode req = parseBody(body);
         if (req == null) {
             throw ConsumerErrors.INVALID_JSON.exception();
         }
+        JsonNode cn = req.get("config");
+        if (cn != null && !cn.isNull() && !cn.isObject()) {
+            throw ConsumerErrors.INVALID_JSON.exception();
+        }
         JsonNode sn = req.get("stream_name");
-        if (sn != null && !sn.isNull() && !sn.asText().isEmpty() && !sn.asText().equals(stream.streamName())) {
+        if (sn != null && !sn.isNull() && !sn.isTextual()) {
+            throw ConsumerErrors.INVALID_JSON.exception();
+        }
+        if (sn == null || !sn.asText().equals(subjectStream)) {
             throw ConsumerErrors.STREAM_MISMATCH.exception();
         }
+        return req;
+    }
+
+    /** Creates or updates a consumer as {@code $JS.API.CONSUMER.(DURABLE.)CREATE} does. */
+    ObjectNode create(ConsumerSource stream, JsonNode req, String subjectName, String subjectFilter, boolean durableApi)
+            throws JsApiException {
         JsonNode cn = req.get("config");
         if (cn == null || cn.isNull()) {
             // nats-server decodes the request into a zero config: a missing config is an empty one

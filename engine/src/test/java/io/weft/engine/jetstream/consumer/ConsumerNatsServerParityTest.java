@@ -25,6 +25,19 @@ class ConsumerNatsServerParityTest extends ConsumerTestBase {
     }
 
     @Test
+    void createDecodesAndMatchesTheStreamNameBeforeLookingTheStreamUp() throws Exception {
+        assertEquals(10025, errCode(api("$JS.API.CONSUMER.CREATE.NOPE", "")));
+        assertEquals(10025, errCode(api("$JS.API.CONSUMER.CREATE.NOPE", "{bad")));
+        assertEquals(10025, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.NOPE.D", "[1]")));
+        assertEquals(10025, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.S.D", "{\"stream_name\":\"S\",\"config\":5}")));
+        assertEquals(10025, errCode(api("$JS.API.CONSUMER.CREATE.S", "{\"stream_name\":\"S\",\"config\":[]}")));
+        assertEquals(10056, errCode(api("$JS.API.CONSUMER.CREATE.NOPE", "{\"stream_name\":\"X\"}")));
+        assertEquals(10056, errCode(api("$JS.API.CONSUMER.CREATE.S", "{\"config\":{}}")), "a missing stream_name does not match");
+        assertEquals(10056, errCode(api("$JS.API.CONSUMER.CREATE.S", "{\"stream_name\":\"\",\"config\":{}}")));
+        assertEquals(10059, errCode(api("$JS.API.CONSUMER.CREATE.NOPE", "{\"stream_name\":\"NOPE\"}")));
+    }
+
+    @Test
     void namesAndListErrorsCarryEmptyPaging() throws Exception {
         assertEquals("{\"type\":\"io.nats.jetstream.api.v1.consumer_names_response\",\"error\":{\"code\":404,\"err_code\":10059,"
                 + "\"description\":\"stream not found\"},\"total\":0,\"offset\":0,\"limit\":0,\"consumers\":[]}",
