@@ -252,6 +252,7 @@ public final class Consumer implements StreamConsumer {
                     redeliver.remove(s);
                 }
             }
+            deliveries.keySet().removeIf(s -> s < firstSeq);
             if (nextSeq < firstSeq) {
                 nextSeq = firstSeq;
             }
@@ -385,10 +386,14 @@ public final class Consumer implements StreamConsumer {
         return Math.max(0, pendingCount) + lastPerSubject.size();
     }
 
+    /**
+     * Messages delivered more than once and not acknowledged since, as nats-server counts them: that
+     * includes messages that ran out of deliveries (no longer pending).
+     */
     int numRedelivered() {
         int n = 0;
         for (Map.Entry<Long, Integer> e : deliveries.entrySet()) {
-            if (e.getValue() > 1 && pending.containsKey(e.getKey())) {
+            if (e.getValue() > 1) {
                 n++;
             }
         }
@@ -526,6 +531,7 @@ public final class Consumer implements StreamConsumer {
             case EXPLICIT -> {
                 Pending p = pending.remove(sseq);
                 if (p == null) {
+                    deliveries.remove(sseq); // a late ack of a message that ran out of deliveries
                     return;
                 }
                 ackedOne(sseq, p, out);
@@ -654,29 +660,71 @@ public final class Consumer implements StreamConsumer {
 
     // ------------------------------------------------------------------ pull requests
 
-    /** A parsed {@code MSG.NEXT} body. */
-    record PullRequestSpec(int batch, long maxBytes, long expires, boolean noWait, long heartbeat, boolean bad) {
+    /** A parsed {@code MSG.NEXT} body; {@code bad} is Go's decoding error text when it could not be decoded. */
+    record PullRequestSpec(int batch, long maxBytes, long expires, boolean noWait, long heartbeat, String bad) {
+        private static final String GO_TYPE = "JSApiConsumerGetNextRequest";
+
         static PullRequestSpec parse(String body) {
             String s = body == null ? "" : body.strip();
-            if (s.isEmpty()) {
-                return new PullRequestSpec(1, 0, 0, false, 0, false);
-            }
-            if (s.charAt(0) != '{') {
+            if (s.isEmpty() || s.charAt(0) != '{') {
+                // nats-server reads a body that is not a JSON object as a batch size, and 1 when it is not a number
+                int batch = 1;
                 try {
-                    return new PullRequestSpec(Math.max(1, Integer.parseInt(s)), 0, 0, false, 0, false);
+                    batch = Math.max(1, Integer.parseInt(s));
                 } catch (NumberFormatException e) {
-                    return new PullRequestSpec(1, 0, 0, false, 0, true);
+                    // batch 1
                 }
+                return new PullRequestSpec(batch, 0, 0, false, 0, null);
+            }
+            String problem = GoJsonSyntax.problem(s);
+            if (problem != null) {
+                return invalid(problem);
             }
             try {
                 JsonNode n = Consumers.MAPPER.readTree(s);
+                String typeProblem = typeProblem(n, "batch", "int");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "max_bytes", "int");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "expires", "time.Duration");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "idle_heartbeat", "time.Duration");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "no_wait", "bool");
+                if (typeProblem != null) {
+                    return invalid(typeProblem);
+                }
                 int batch = n.path("batch").asInt(1);
                 return new PullRequestSpec(batch <= 0 ? 1 : batch, Math.max(0, n.path("max_bytes").asLong(0)),
                         Math.max(0, n.path("expires").asLong(0)), n.path("no_wait").asBoolean(false),
-                        Math.max(0, n.path("idle_heartbeat").asLong(0)), false);
+                        Math.max(0, n.path("idle_heartbeat").asLong(0)), null);
             } catch (IOException | RuntimeException e) {
-                return new PullRequestSpec(1, 0, 0, false, 0, true);
+                return invalid(String.valueOf(e.getMessage()));
             }
+        }
+
+        private static PullRequestSpec invalid(String detail) {
+            return new PullRequestSpec(1, 0, 0, false, 0, detail);
+        }
+
+        /** Go's unmarshal type error when field {@code f} cannot be decoded into {@code goType}, else null. */
+        private static String typeProblem(JsonNode n, String f, String goType) {
+            JsonNode v = n.get(f);
+            if (v == null || v.isNull()) {
+                return null;
+            }
+            String kind;
+            if (goType.equals("bool")) {
+                if (v.isBoolean()) {
+                    return null;
+                }
+                kind = v.isNumber() ? "number" : null;
+            } else {
+                if (v.isIntegralNumber() && v.canConvertToLong()) {
+                    return null;
+                }
+                kind = v.isNumber() ? "number " + v.asText() : v.isBoolean() ? "bool" : null;
+            }
+            if (kind == null) {
+                kind = v.isTextual() ? "string" : v.isArray() ? "array" : v.isObject() ? "object" : "bool";
+            }
+            return "json: cannot unmarshal " + kind + " into Go struct field " + GO_TYPE + "." + f + " of type " + goType;
         }
     }
 
@@ -692,8 +740,8 @@ public final class Consumer implements StreamConsumer {
                 answer = status(reply, 409, "Consumer Deleted", null);
             } else if (cfg.isPush()) {
                 answer = status(reply, 409, "Consumer is push based", null);
-            } else if (spec.bad()) {
-                answer = status(reply, 400, "Bad Request", null);
+            } else if (spec.bad() != null) {
+                answer = status(reply, 400, "Bad Request - " + spec.bad(), null);
             } else if (cfg.maxBatch() > 0 && spec.batch() > cfg.maxBatch()) {
                 answer = status(reply, 409, "Exceeded MaxRequestBatch of " + cfg.maxBatch(), null);
             } else if (cfg.maxExpires() > 0 && spec.expires() > cfg.maxExpires()) {
@@ -868,8 +916,8 @@ public final class Consumer implements StreamConsumer {
         if (exhausted != null) {
             for (long s : exhausted) {
                 Pending p = pending.remove(s);
+                // the delivery count stays: nats-server still counts the message in num_redelivered
                 int dc = deliveries.getOrDefault(s, 1);
-                deliveries.remove(s);
                 ObjectNode a = advisory("io.nats.jetstream.advisory.v1.max_deliver");
                 a.put("stream_seq", s);
                 a.put("deliveries", dc);

@@ -417,6 +417,10 @@ public record ConsumerConfig(
             throw ConsumerErrors.METADATA_LENGTH.with(MAX_METADATA_BYTES).exception();
         }
         if (retention == Retention.WORKQUEUE) {
+            // nats-server names the pull-mode problem first when a work-queue pull consumer has no acks
+            if (!isPush() && ackPolicy == AckPolicy.NONE) {
+                throw ConsumerErrors.PULL_REQUIRES_ACK.exception();
+            }
             if (ackPolicy != AckPolicy.EXPLICIT) {
                 throw ConsumerErrors.WQ_REQUIRES_EXPLICIT_ACK.exception();
             }

@@ -52,13 +52,15 @@ public final class Consumers implements ConsumerManager {
                     }
                     String name = t.length >= 3 ? t[2] : null;
                     String filter = t.length >= 4 ? String.join(".", java.util.Arrays.copyOfRange(t, 3, t.length)) : null;
-                    return bytes(create(stream(streams, t[1]), body, name, filter, false));
+                    JsonNode req = createRequest(body, t[1]);
+                    return bytes(create(stream(streams, t[1]), req, name, filter, false));
                 }
                 case "DURABLE" -> {
                     if (t.length != 4 || !t[1].equals("CREATE")) {
                         throw new NoReply();
                     }
-                    return bytes(create(stream(streams, t[2]), body, t[3], null, true));
+                    JsonNode req = createRequest(body, t[2]);
+                    return bytes(create(stream(streams, t[2]), req, t[3], null, true));
                 }
                 case "INFO" -> {
                     type = "io.nats.jetstream.api.v1.consumer_info_response";
@@ -75,15 +77,18 @@ public final class Consumers implements ConsumerManager {
                     o.put("success", true);
                     return bytes(o);
                 }
-                case "NAMES" -> {
-                    type = "io.nats.jetstream.api.v1.consumer_names_response";
+                case "NAMES", "LIST" -> {
+                    type = op.equals("NAMES") ? "io.nats.jetstream.api.v1.consumer_names_response"
+                            : "io.nats.jetstream.api.v1.consumer_list_response";
                     need(t, 2);
-                    return bytes(names(stream(streams, t[1]), body, type));
-                }
-                case "LIST" -> {
-                    type = "io.nats.jetstream.api.v1.consumer_list_response";
-                    need(t, 2);
-                    return bytes(list(stream(streams, t[1]), body, type));
+                    try {
+                        // nats-server decodes the body before it looks the stream up
+                        int off = offset(body);
+                        ConsumerSource s = stream(streams, t[1]);
+                        return bytes(op.equals("NAMES") ? names(s, off, type) : list(s, off, type));
+                    } catch (JsApiException e) {
+                        return pagedError(type, e.error());
+                    }
                 }
                 case "LEADER" -> {
                     type = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
@@ -101,11 +106,7 @@ public final class Consumers implements ConsumerManager {
                     ConsumerSource s = streams.apply(t[2]);
                     StreamConsumer sc = s == null ? null : s.consumer(t[3]);
                     if (!(sc instanceof Consumer c)) {
-                        if (reply != null && !reply.isEmpty()) {
-                            if (s != null) {
-                                s.account().publish(reply, null, "NATS/1.0 503\r\n\r\n".getBytes(StandardCharsets.US_ASCII), null);
-                            }
-                        }
+                        // nats-server has no subscription for a consumer it does not know: no reply at all
                         return null;
                     }
                     c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)));
@@ -161,6 +162,21 @@ public final class Consumers implements ConsumerManager {
         return bytes(o);
     }
 
+    /** A NAMES/LIST error: nats-server also sends the (empty) paging fields and list with it. */
+    static byte[] pagedError(String type, JsApiError err) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        ObjectNode e = o.putObject("error");
+        e.put("code", err.code());
+        e.put("err_code", err.errCode());
+        e.put("description", err.description());
+        o.put("total", 0);
+        o.put("offset", 0);
+        o.put("limit", 0);
+        o.putArray("consumers");
+        return bytes(o);
+    }
+
     static byte[] bytes(ObjectNode o) {
         return JSON.compact(o).getBytes(StandardCharsets.UTF_8);
     }
@@ -182,20 +198,37 @@ public final class Consumers implements ConsumerManager {
 
     // ------------------------------------------------------------------ create / update
 
-    /** Creates or updates a consumer as {@code $JS.API.CONSUMER.(DURABLE.)CREATE} does. */
-    ObjectNode create(ConsumerSource stream, byte[] body, String subjectName, String subjectFilter, boolean durableApi)
-            throws JsApiException {
+    /**
+     * Decodes a create request in nats-server's order: the body must be a JSON object whose config (if
+     * any) is an object, and its stream_name must equal the stream in the subject (a missing one does
+     * not); only then is the stream looked up.
+     */
+    static JsonNode createRequest(byte[] body, String subjectStream) throws JsApiException {
         JsonNode req = parseBody(body);
         if (req == null) {
             throw ConsumerErrors.INVALID_JSON.exception();
         }
+        JsonNode cn = req.get("config");
+        if (cn != null && !cn.isNull() && !cn.isObject()) {
+            throw ConsumerErrors.INVALID_JSON.exception();
+        }
         JsonNode sn = req.get("stream_name");
-        if (sn != null && !sn.isNull() && !sn.asText().isEmpty() && !sn.asText().equals(stream.streamName())) {
+        if (sn != null && !sn.isNull() && !sn.isTextual()) {
+            throw ConsumerErrors.INVALID_JSON.exception();
+        }
+        if (sn == null || !sn.asText().equals(subjectStream)) {
             throw ConsumerErrors.STREAM_MISMATCH.exception();
         }
+        return req;
+    }
+
+    /** Creates or updates a consumer as {@code $JS.API.CONSUMER.(DURABLE.)CREATE} does. */
+    ObjectNode create(ConsumerSource stream, JsonNode req, String subjectName, String subjectFilter, boolean durableApi)
+            throws JsApiException {
         JsonNode cn = req.get("config");
         if (cn == null || cn.isNull()) {
-            throw ConsumerErrors.CONFIG_REQUIRED.exception();
+            // nats-server decodes the request into a zero config: a missing config is an empty one
+            cn = JsonNodeFactory.instance.objectNode();
         }
         String action = req.path("action").asText("");
         ConsumerConfig cfg = ConsumerConfig.fromJson(cn);
@@ -357,7 +390,14 @@ public final class Consumers implements ConsumerManager {
         if (req == null) {
             return 0;
         }
-        return Math.max(0, req.path("offset").asInt(0));
+        JsonNode o = req.get("offset");
+        if (o == null || o.isNull()) {
+            return 0;
+        }
+        if (!o.isIntegralNumber() || !o.canConvertToInt()) {
+            throw ConsumerErrors.INVALID_JSON.exception(); // Go cannot decode it into an int
+        }
+        return Math.max(0, o.asInt());
     }
 
     private static List<Consumer> live(ConsumerSource s) {
@@ -371,8 +411,7 @@ public final class Consumers implements ConsumerManager {
         return out;
     }
 
-    private ObjectNode names(ConsumerSource s, byte[] body, String type) throws JsApiException {
-        int off = offset(body);
+    private ObjectNode names(ConsumerSource s, int off, String type) {
         List<Consumer> all = live(s);
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("type", type);
@@ -386,8 +425,7 @@ public final class Consumers implements ConsumerManager {
         return o;
     }
 
-    private ObjectNode list(ConsumerSource s, byte[] body, String type) throws JsApiException {
-        int off = offset(body);
+    private ObjectNode list(ConsumerSource s, int off, String type) {
         List<Consumer> all = live(s);
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("type", type);

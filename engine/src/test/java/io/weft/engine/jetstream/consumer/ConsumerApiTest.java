@@ -42,7 +42,8 @@ class ConsumerApiTest extends ConsumerTestBase {
         JsonNode nf = api("$JS.API.CONSUMER.INFO.S.nope", "");
         assertEquals("{\"type\":\"io.nats.jetstream.api.v1.consumer_info_response\",\"error\":{\"code\":404,\"err_code\":10014,\"description\":\"consumer not found\"}}",
                 nf.toString());
-        assertEquals(10078, errCode(api("$JS.API.CONSUMER.CREATE.S", "{\"stream_name\":\"S\"}")));
+        // nats-server decodes a missing config as an empty one: this creates an ephemeral pull consumer
+        assertEquals("none", api("$JS.API.CONSUMER.CREATE.S", "{\"stream_name\":\"S\"}").path("config").path("ack_policy").asText());
         assertEquals(10056, errCode(api("$JS.API.CONSUMER.CREATE.S", "{\"stream_name\":\"T\",\"config\":{}}")));
         JsonNode p = create("{\"deliver_policy\":\"by_start_sequence\"}");
         assertEquals(10094, errCode(p));
@@ -51,8 +52,8 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals("consumer delivery policy is deliver all, but optional start sequence is also set",
                 create("{\"opt_start_seq\":3}").path("error").path("description").asText());
         assertEquals(10020, errCode(create("{\"durable_name\":\"X\"}")));
-        assertEquals(10017, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.S.A", "{\"config\":{\"durable_name\":\"B\"}}")));
-        assertEquals(10018, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.S.A", "{\"config\":{}}")));
+        assertEquals(10017, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.S.A", "{\"stream_name\":\"S\",\"config\":{\"durable_name\":\"B\"}}")));
+        assertEquals(10018, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.S.A", "{\"stream_name\":\"S\",\"config\":{}}")));
         assertEquals(10103, errCode(durable("a*b", "{\"durable_name\":\"a*b\"}")));
         assertEquals(10017, errCode(durable("a", "{\"durable_name\":\"b\"}")));
         assertEquals(10079, errCode(create("{\"deliver_subject\":\"a.*\"}")));
@@ -98,8 +99,8 @@ class ConsumerApiTest extends ConsumerTestBase {
     void filteredCreateSubject() throws Exception {
         JsonNode r = api("$JS.API.CONSUMER.CREATE.S.F.s.a.>", "{\"stream_name\":\"S\",\"config\":{\"name\":\"F\",\"filter_subject\":\"s.a.>\"}}");
         assertEquals("s.a.>", r.path("config").path("filter_subject").asText(), r.toString());
-        assertEquals(10131, errCode(api("$JS.API.CONSUMER.CREATE.S.G.s.b", "{\"config\":{\"filter_subject\":\"s.c\"}}")));
-        assertEquals(10137, errCode(api("$JS.API.CONSUMER.CREATE.S.G.s.b", "{\"config\":{\"filter_subjects\":[\"s.b\",\"s.c\"]}}")));
+        assertEquals(10131, errCode(api("$JS.API.CONSUMER.CREATE.S.G.s.b", "{\"stream_name\":\"S\",\"config\":{\"filter_subject\":\"s.c\"}}")));
+        assertEquals(10137, errCode(api("$JS.API.CONSUMER.CREATE.S.G.s.b", "{\"stream_name\":\"S\",\"config\":{\"filter_subjects\":[\"s.b\",\"s.c\"]}}")));
     }
 
     @Test

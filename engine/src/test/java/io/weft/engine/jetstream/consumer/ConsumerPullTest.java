@@ -163,7 +163,9 @@ class ConsumerPullTest extends ConsumerTestBase {
     void workQueueRetentionReleasesAckedMessages() throws Exception {
         stream = new FakeStream("S", Retention.WORKQUEUE, account, env, null);
         stream.publish("s.a", "job");
-        assertEquals(10098, errCode(durable("W", "{\"durable_name\":\"W\"}")));
+        // a pull consumer defaults to ack none, which nats-server refuses as a pull-mode problem first
+        assertEquals(10084, errCode(durable("W", "{\"durable_name\":\"W\"}")));
+        assertEquals(10098, errCode(durable("W", "{\"durable_name\":\"W\",\"ack_policy\":\"all\"}")));
         pullConsumer("");
         Inbox r = inbox("_INBOX.10");
         next("P", "_INBOX.10", "1");
