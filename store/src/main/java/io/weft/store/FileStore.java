@@ -7,8 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -40,8 +38,6 @@ public final class FileStore implements MessageStore {
     private static final int WRITE_BUFFER = 1 << 20;
     private static final int READ_CHUNK = 64 * 1024;
     /** A wildcard loadNext scans this many sequences before switching to per-subject lookups. */
-    private static final int SCAN_BUDGET = 256;
-
     /** One segment file. Counters cover records as they are in the file (plus the write buffer if active). */
     private static final class Segment {
         final long id;
@@ -88,7 +84,7 @@ public final class FileStore implements MessageStore {
     private final ReentrantLock lock = new ReentrantLock();
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private final SeqIndex index = new SeqIndex();
-    private final HashMap<String, SubjectSeqs> subjects = new HashMap<>();
+    private final LiveMessages live = new LiveMessages(index);
     private final List<Corruption> corruptions = new ArrayList<>();
     /** Sequence ranges known to be corrupt, by first sequence. */
     private final TreeMap<Long, Corruption> corruptBySeq = new TreeMap<>();
@@ -479,13 +475,7 @@ public final class FileStore implements MessageStore {
     // ------------------------------------------------------------------ index upkeep
 
     private void indexMessage(Segment seg, long seq, long off, int len, int msize, long ts, String subject) {
-        SubjectSeqs s = subjects.get(subject);
-        if (s == null) {
-            s = new SubjectSeqs(subject);
-            subjects.put(subject, s);
-        }
-        s.add(seq);
-        index.add(seq, seg.id << 32 | off, len, msize, ts, s);
+        live.add(seq, seg.id << 32 | off, len, msize, ts, subject);
         seg.liveCount++;
         seg.liveBytes += len;
         bytes += msize;
@@ -493,11 +483,7 @@ public final class FileStore implements MessageStore {
 
     /** Drops a live sequence from every in-memory structure; returns the segment that held it. */
     private Segment killLive(long seq) {
-        SubjectSeqs s = index.subject(seq);
-        s.remove(seq);
-        if (s.count() == 0) {
-            subjects.remove(s.subject);
-        }
+        live.removeSubject(seq);
         long loc = index.location(seq);
         Segment seg = segments.get(loc >>> 32);
         if (seg != null) {
@@ -718,7 +704,7 @@ public final class FileStore implements MessageStore {
             if (SubjectFilter.isAll(filter)) {
                 long limit = upToSeq > 0 ? upToSeq : lastSeq + 1;
                 if (keep > 0) {
-                    long keepFrom = index.live() <= keep ? 0 : nthFromEnd(keep);
+                    long keepFrom = index.live() <= keep ? 0 : live.nthFromEnd(keep);
                     limit = Math.min(limit, keepFrom);
                 }
                 limit = Math.min(limit, lastSeq + 1);
@@ -733,7 +719,7 @@ public final class FileStore implements MessageStore {
                 return before - index.live();
             }
             List<Long> victims = new ArrayList<>();
-            for (SubjectSeqs s : matching(filter)) {
+            for (SubjectSeqs s : live.matching(filter)) {
                 int n = s.count();
                 int upTo = n - (int) Math.min(n, Math.max(keep, 0));
                 for (int i = 0; i < upTo; i++) {
@@ -758,40 +744,6 @@ public final class FileStore implements MessageStore {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** The sequence of the {@code n}-th newest live message (walking from whichever end is nearer). */
-    private long nthFromEnd(long n) {
-        long fromFront = index.live() - n; // live messages older than the wanted one
-        if (fromFront < n) {
-            long s = index.first();
-            for (long i = 0; i < fromFront && s >= 0; i++) {
-                s = index.nextLive(s + 1);
-            }
-            return Math.max(s, 0);
-        }
-        long s = index.prevLive(Long.MAX_VALUE / 2);
-        for (long i = 1; i < n && s >= 0; i++) {
-            s = index.prevLive(s - 1);
-        }
-        return Math.max(s, 0);
-    }
-
-    private List<SubjectSeqs> matching(String filter) {
-        List<SubjectSeqs> out = new ArrayList<>();
-        if (SubjectFilter.isLiteral(filter)) {
-            SubjectSeqs s = subjects.get(filter);
-            if (s != null) {
-                out.add(s);
-            }
-            return out;
-        }
-        for (SubjectSeqs s : subjects.values()) {
-            if (SubjectFilter.matches(filter, s.subject)) {
-                out.add(s);
-            }
-        }
-        return out;
     }
 
     // ------------------------------------------------------------------ compaction
@@ -1071,7 +1023,7 @@ public final class FileStore implements MessageStore {
         lock.lock();
         try {
             ensureOpen();
-            for (long seq = nextMatching(filter, fromSeq); seq >= 0; seq = nextMatching(filter, seq + 1)) {
+            for (long seq = live.nextMatching(filter, fromSeq); seq >= 0; seq = live.nextMatching(filter, seq + 1)) {
                 try {
                     return read(seq);
                 } catch (CorruptRecordException e) {
@@ -1084,53 +1036,13 @@ public final class FileStore implements MessageStore {
         }
     }
 
-    private long nextMatching(String filter, long fromSeq) {
-        if (SubjectFilter.isAll(filter)) {
-            return index.nextLive(fromSeq);
-        }
-        if (SubjectFilter.isLiteral(filter)) {
-            SubjectSeqs s = subjects.get(filter);
-            if (s == null) {
-                return -1;
-            }
-            int i = s.ceilingIndex(fromSeq);
-            return i < s.count() ? s.get(i) : -1;
-        }
-        long seq = index.nextLive(fromSeq);
-        for (int k = 0; k < SCAN_BUDGET && seq >= 0; k++) {
-            if (SubjectFilter.matches(filter, index.subject(seq).subject)) {
-                return seq;
-            }
-            seq = index.nextLive(seq + 1);
-        }
-        if (seq < 0) {
-            return -1;
-        }
-        long best = -1;
-        for (SubjectSeqs s : matching(filter)) {
-            int i = s.ceilingIndex(seq);
-            if (i < s.count() && (best < 0 || s.get(i) < best)) {
-                best = s.get(i);
-            }
-        }
-        return best;
-    }
-
     @Override
     public StoredMessage loadLast(String filter) throws IOException {
         lock.lock();
         try {
             ensureOpen();
             while (true) {
-                long seq;
-                if (SubjectFilter.isAll(filter)) {
-                    seq = index.prevLive(Long.MAX_VALUE / 2);
-                } else {
-                    seq = -1;
-                    for (SubjectSeqs s : matching(filter)) {
-                        seq = Math.max(seq, s.last());
-                    }
-                }
+                long seq = live.lastMatching(filter);
                 if (seq < 0) {
                     return null;
                 }
@@ -1151,13 +1063,7 @@ public final class FileStore implements MessageStore {
     public StoreState state() {
         lock.lock();
         try {
-            long first = index.first();
-            if (first < 0) {
-                return new StoreState(0, 0, lastSeq + 1, 0, lastSeq, lastTime, 0, 0);
-            }
-            long span = lastSeq - first + 1;
-            return new StoreState(index.live(), bytes, first, index.timestamp(first), lastSeq, lastTime,
-                    subjects.size(), span - index.live());
+            return live.state(bytes, lastSeq, lastTime);
         } finally {
             lock.unlock();
         }
@@ -1167,17 +1073,7 @@ public final class FileStore implements MessageStore {
     public List<Long> deletedSequences() {
         lock.lock();
         try {
-            List<Long> out = new ArrayList<>();
-            long first = index.first();
-            if (first < 0) {
-                return out;
-            }
-            for (long s = first; s <= lastSeq; s++) {
-                if (!index.isLive(s)) {
-                    out.add(s);
-                }
-            }
-            return out;
+            return live.deletedSequences(lastSeq);
         } finally {
             lock.unlock();
         }
@@ -1187,8 +1083,7 @@ public final class FileStore implements MessageStore {
     public SubjectState subjectState(String subject) {
         lock.lock();
         try {
-            SubjectSeqs s = subjects.get(subject);
-            return s == null ? null : s.state();
+            return live.subjectState(subject);
         } finally {
             lock.unlock();
         }
@@ -1198,11 +1093,7 @@ public final class FileStore implements MessageStore {
     public Map<String, SubjectState> subjects(String filter) {
         lock.lock();
         try {
-            TreeMap<String, SubjectState> sorted = new TreeMap<>();
-            for (SubjectSeqs s : matching(filter)) {
-                sorted.put(s.subject, s.state());
-            }
-            return new LinkedHashMap<>(sorted);
+            return live.subjects(filter);
         } finally {
             lock.unlock();
         }
@@ -1212,23 +1103,7 @@ public final class FileStore implements MessageStore {
     public long numPending(long fromSeq, String filter, boolean lastPerSubject) {
         lock.lock();
         try {
-            if (lastPerSubject) {
-                long n = 0;
-                for (SubjectSeqs s : matching(filter)) {
-                    if (s.last() >= fromSeq) {
-                        n++;
-                    }
-                }
-                return n;
-            }
-            if (SubjectFilter.isAll(filter)) {
-                return index.liveFrom(fromSeq);
-            }
-            long n = 0;
-            for (SubjectSeqs s : matching(filter)) {
-                n += s.count() - s.ceilingIndex(fromSeq);
-            }
-            return n;
+            return live.numPending(fromSeq, filter, lastPerSubject);
         } finally {
             lock.unlock();
         }
@@ -1238,8 +1113,7 @@ public final class FileStore implements MessageStore {
     public long sequenceAtOrAfter(long timeNanos) {
         lock.lock();
         try {
-            long s = index.firstAtOrAfterTime(timeNanos);
-            return s < 0 ? lastSeq + 1 : s;
+            return live.sequenceAtOrAfter(timeNanos, lastSeq);
         } finally {
             lock.unlock();
         }

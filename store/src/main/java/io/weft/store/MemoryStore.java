@@ -1,11 +1,8 @@
 package io.weft.store;
 
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -14,11 +11,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * wildcard {@code loadNext} do not scan the whole stream.
  */
 public final class MemoryStore implements MessageStore {
-    private static final int SCAN_BUDGET = 256;
-
     private final ReentrantLock lock = new ReentrantLock();
     private final SeqIndex index = new SeqIndex(true);
-    private final HashMap<String, SubjectSeqs> subjects = new HashMap<>();
+    private final LiveMessages live = new LiveMessages(index);
     private long lastSeq;
     private long lastTime;
     private long bytes;
@@ -29,14 +24,8 @@ public final class MemoryStore implements MessageStore {
         try {
             long seq = ++lastSeq;
             StoredMessage m = new StoredMessage(seq, subject, headers, data, timestampNanos);
-            SubjectSeqs s = subjects.get(subject);
-            if (s == null) {
-                s = new SubjectSeqs(subject);
-                subjects.put(subject, s);
-            }
-            s.add(seq);
             long size = m.size();
-            index.add(seq, 0, 0, (int) Math.min(size, Integer.MAX_VALUE), timestampNanos, s);
+            live.add(seq, 0, 0, (int) Math.min(size, Integer.MAX_VALUE), timestampNanos, subject);
             index.attach(seq, m);
             bytes += size;
             lastTime = timestampNanos;
@@ -86,75 +75,18 @@ public final class MemoryStore implements MessageStore {
     public StoredMessage loadNext(String filter, long fromSeq) {
         lock.lock();
         try {
-            long seq = nextMatching(filter, fromSeq);
+            long seq = live.nextMatching(filter, fromSeq);
             return seq < 0 ? null : get(seq);
         } finally {
             lock.unlock();
         }
     }
 
-    private long nextMatching(String filter, long fromSeq) {
-        if (SubjectFilter.isAll(filter)) {
-            return index.nextLive(fromSeq);
-        }
-        if (SubjectFilter.isLiteral(filter)) {
-            SubjectSeqs s = subjects.get(filter);
-            if (s == null) {
-                return -1;
-            }
-            int i = s.ceilingIndex(fromSeq);
-            return i < s.count() ? s.get(i) : -1;
-        }
-        long seq = index.nextLive(fromSeq);
-        for (int k = 0; k < SCAN_BUDGET && seq >= 0; k++) {
-            if (SubjectFilter.matches(filter, index.subject(seq).subject)) {
-                return seq;
-            }
-            seq = index.nextLive(seq + 1);
-        }
-        if (seq < 0) {
-            return -1;
-        }
-        long best = -1;
-        for (SubjectSeqs s : matching(filter)) {
-            int i = s.ceilingIndex(seq);
-            if (i < s.count() && (best < 0 || s.get(i) < best)) {
-                best = s.get(i);
-            }
-        }
-        return best;
-    }
-
-    private List<SubjectSeqs> matching(String filter) {
-        List<SubjectSeqs> out = new ArrayList<>();
-        if (SubjectFilter.isLiteral(filter)) {
-            SubjectSeqs s = subjects.get(filter);
-            if (s != null) {
-                out.add(s);
-            }
-            return out;
-        }
-        for (SubjectSeqs s : subjects.values()) {
-            if (SubjectFilter.matches(filter, s.subject)) {
-                out.add(s);
-            }
-        }
-        return out;
-    }
-
     @Override
     public StoredMessage loadLast(String filter) {
         lock.lock();
         try {
-            long seq;
-            if (SubjectFilter.isAll(filter)) {
-                seq = index.prevLive(Long.MAX_VALUE / 2);
-            } else {
-                seq = -1;
-                for (SubjectSeqs s : matching(filter)) {
-                    seq = Math.max(seq, s.last());
-                }
-            }
+            long seq = live.lastMatching(filter);
             return seq < 0 ? null : get(seq);
         } finally {
             lock.unlock();
@@ -176,11 +108,7 @@ public final class MemoryStore implements MessageStore {
     }
 
     private void removeLocked(long seq) {
-        SubjectSeqs s = index.subject(seq);
-        s.remove(seq);
-        if (s.count() == 0) {
-            subjects.remove(s.subject);
-        }
+        live.removeSubject(seq);
         bytes -= get(seq).size();
         index.kill(seq);
     }
@@ -192,13 +120,13 @@ public final class MemoryStore implements MessageStore {
             if (SubjectFilter.isAll(filter)) {
                 long limit = upToSeq > 0 ? upToSeq : lastSeq + 1;
                 if (keep > 0) {
-                    long keepFrom = index.live() <= keep ? 0 : nthFromEnd(keep);
+                    long keepFrom = index.live() <= keep ? 0 : live.nthFromEnd(keep);
                     limit = Math.min(limit, keepFrom);
                 }
                 return removeBelow(limit);
             }
             List<Long> victims = new ArrayList<>();
-            for (SubjectSeqs s : matching(filter)) {
+            for (SubjectSeqs s : live.matching(filter)) {
                 int n = s.count();
                 int upTo = n - (int) Math.min(n, Math.max(keep, 0));
                 for (int i = 0; i < upTo; i++) {
@@ -218,34 +146,11 @@ public final class MemoryStore implements MessageStore {
         }
     }
 
-    /** The sequence of the {@code n}-th newest message, walking from whichever end is nearer. */
-    private long nthFromEnd(long n) {
-        long fromFront = index.live() - n;
-        if (fromFront < n) {
-            long s = index.first();
-            for (long i = 0; i < fromFront && s >= 0; i++) {
-                s = index.nextLive(s + 1);
-            }
-            return Math.max(s, 0);
-        }
-        long s = index.prevLive(Long.MAX_VALUE / 2);
-        for (long i = 1; i < n && s >= 0; i++) {
-            s = index.prevLive(s - 1);
-        }
-        return Math.max(s, 0);
-    }
-
     @Override
     public StoreState state() {
         lock.lock();
         try {
-            long first = index.first();
-            if (first < 0) {
-                return new StoreState(0, 0, lastSeq + 1, 0, lastSeq, lastTime, 0, 0);
-            }
-            long span = lastSeq - first + 1;
-            return new StoreState(index.live(), bytes, first, index.timestamp(first), lastSeq, lastTime,
-                    subjects.size(), span - index.live());
+            return live.state(bytes, lastSeq, lastTime);
         } finally {
             lock.unlock();
         }
@@ -255,17 +160,7 @@ public final class MemoryStore implements MessageStore {
     public List<Long> deletedSequences() {
         lock.lock();
         try {
-            List<Long> out = new ArrayList<>();
-            long first = index.first();
-            if (first < 0) {
-                return out;
-            }
-            for (long s = first; s <= lastSeq; s++) {
-                if (!index.isLive(s)) {
-                    out.add(s);
-                }
-            }
-            return out;
+            return live.deletedSequences(lastSeq);
         } finally {
             lock.unlock();
         }
@@ -275,8 +170,7 @@ public final class MemoryStore implements MessageStore {
     public SubjectState subjectState(String subject) {
         lock.lock();
         try {
-            SubjectSeqs s = subjects.get(subject);
-            return s == null ? null : s.state();
+            return live.subjectState(subject);
         } finally {
             lock.unlock();
         }
@@ -286,11 +180,7 @@ public final class MemoryStore implements MessageStore {
     public Map<String, SubjectState> subjects(String filter) {
         lock.lock();
         try {
-            TreeMap<String, SubjectState> sorted = new TreeMap<>();
-            for (SubjectSeqs s : matching(filter)) {
-                sorted.put(s.subject, s.state());
-            }
-            return new LinkedHashMap<>(sorted);
+            return live.subjects(filter);
         } finally {
             lock.unlock();
         }
@@ -300,23 +190,7 @@ public final class MemoryStore implements MessageStore {
     public long numPending(long fromSeq, String filter, boolean lastPerSubject) {
         lock.lock();
         try {
-            if (lastPerSubject) {
-                long n = 0;
-                for (SubjectSeqs s : matching(filter)) {
-                    if (s.last() >= fromSeq) {
-                        n++;
-                    }
-                }
-                return n;
-            }
-            if (SubjectFilter.isAll(filter)) {
-                return index.liveFrom(fromSeq);
-            }
-            long n = 0;
-            for (SubjectSeqs s : matching(filter)) {
-                n += s.count() - s.ceilingIndex(fromSeq);
-            }
-            return n;
+            return live.numPending(fromSeq, filter, lastPerSubject);
         } finally {
             lock.unlock();
         }
@@ -326,8 +200,7 @@ public final class MemoryStore implements MessageStore {
     public long sequenceAtOrAfter(long timeNanos) {
         lock.lock();
         try {
-            long s = index.firstAtOrAfterTime(timeNanos);
-            return s < 0 ? lastSeq + 1 : s;
+            return live.sequenceAtOrAfter(timeNanos, lastSeq);
         } finally {
             lock.unlock();
         }
