@@ -162,4 +162,23 @@ public final class BenchResult {
             throw new IllegalStateException(e);
         }
     }
+
+    /**
+     * Sets the publishing side from parallel clients' samples and latencies, one slot per client;
+     * an empty slot is a client that failed (its error is in {@link #errors}).
+     */
+    void collectPubs(String label, Sample[] samples, Latency[] latencies) {
+        List<Sample> ok = new ArrayList<>();
+        Latency all = new Latency();
+        for (int i = 0; i < samples.length; i++) {
+            if (samples[i] != null) {
+                ok.add(samples[i]);
+            }
+            if (latencies[i] != null) {
+                all.add(latencies[i]);
+            }
+        }
+        pubs = new SampleGroup(label, ok);
+        latency = all;
+    }
 }

@@ -239,18 +239,7 @@ final class CoreBench {
             if (failure.get() != null) {
                 r.errors.add("requester: " + failure.get().getMessage());
             }
-            List<Sample> ok = new ArrayList<>();
-            Latency all = new Latency();
-            for (int i = 0; i < o.pubs; i++) {
-                if (samples[i] != null) {
-                    ok.add(samples[i]);
-                }
-                if (lat[i] != null) {
-                    all.add(lat[i]);
-                }
-            }
-            r.pubs = new SampleGroup("Req", ok);
-            r.latency = all;
+            r.collectPubs("Req", samples, lat);
         } finally {
             for (BenchConnection c : repliers) {
                 c.close();

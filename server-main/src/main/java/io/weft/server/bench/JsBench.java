@@ -130,18 +130,7 @@ final class JsBench {
         if (failure.get() != null) {
             r.errors.add("publisher: " + failure.get().getMessage());
         }
-        List<Sample> ok = new ArrayList<>();
-        Latency all = new Latency();
-        for (int i = 0; i < o.pubs; i++) {
-            if (samples[i] != null) {
-                ok.add(samples[i]);
-            }
-            if (lat[i] != null) {
-                all.add(lat[i]);
-            }
-        }
-        r.pubs = new SampleGroup("Pub", ok);
-        r.latency = all;
+        r.collectPubs("Pub", samples, lat);
     }
 
     static void checkAck(BenchConnection.Reply rep) throws IOException {
@@ -545,18 +534,7 @@ final class JsBench {
         if (failure.get() != null) {
             r.errors.add("getter: " + failure.get().getMessage());
         }
-        List<Sample> ok = new ArrayList<>();
-        Latency all = new Latency();
-        for (int i = 0; i < o.pubs; i++) {
-            if (samples[i] != null) {
-                ok.add(samples[i]);
-            }
-            if (lat[i] != null) {
-                all.add(lat[i]);
-            }
-        }
-        r.pubs = new SampleGroup("Get", ok);
-        r.latency = all;
+        r.collectPubs("Get", samples, lat);
         return r;
     }
 }
