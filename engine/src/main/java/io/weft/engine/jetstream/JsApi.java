@@ -774,7 +774,7 @@ final class JsApi {
     private void streamAdvisory(Account account, String what, String action, String stream) {
         ObjectNode a = JsonNodeFactory.instance.objectNode();
         a.put("type", "io.nats.jetstream.advisory.v1.stream_action");
-        a.put("id", advisoryId());
+        a.put("id", JsIds.random(js.env().entropy(), JsIds.ID_LENGTH));
         a.put("timestamp", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
         a.put("stream", stream);
         a.put("action", action);
@@ -783,15 +783,6 @@ final class JsApi {
             a.put("domain", domain);
         }
         account.publish("$JS.EVENT.ADVISORY.STREAM." + what + "." + stream, null, null, js.json(a));
-    }
-
-    private String advisoryId() {
-        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        StringBuilder sb = new StringBuilder(22);
-        for (int i = 0; i < 22; i++) {
-            sb.append(alphabet.charAt(js.env().entropy().nextInt(alphabet.length())));
-        }
-        return sb.toString();
     }
 
     private void status(Request r, int code, String text) {

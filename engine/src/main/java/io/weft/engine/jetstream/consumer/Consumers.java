@@ -9,6 +9,7 @@ import io.weft.engine.jetstream.ConsumerManager;
 import io.weft.engine.jetstream.ConsumerSource;
 import io.weft.engine.jetstream.JsApiError;
 import io.weft.engine.jetstream.JsApiException;
+import io.weft.engine.jetstream.JsIds;
 import io.weft.engine.jetstream.StreamConsumer;
 import io.weft.engine.monitor.GoJson;
 import io.weft.net.Disk;
@@ -27,7 +28,6 @@ public final class Consumers implements ConsumerManager {
     static final ObjectMapper MAPPER = new ObjectMapper();
     static final GoJson JSON = new GoJson();
     static final String PREFIX = "$JS.API.CONSUMER.";
-    private static final String ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     static final int NAMES_LIMIT = 1024;
     static final int LIST_LIMIT = 256;
 
@@ -496,14 +496,10 @@ public final class Consumers implements ConsumerManager {
     // ------------------------------------------------------------------ ids
 
     String newId(ConsumerSource s) {
-        return randomName(s, 22);
+        return randomName(s, JsIds.ID_LENGTH);
     }
 
     private static String randomName(ConsumerSource s, int len) {
-        StringBuilder sb = new StringBuilder(len);
-        for (int i = 0; i < len; i++) {
-            sb.append(ALNUM.charAt(s.env().entropy().nextInt(ALNUM.length())));
-        }
-        return sb.toString();
+        return JsIds.random(s.env().entropy(), len);
     }
 }
