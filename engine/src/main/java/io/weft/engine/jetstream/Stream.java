@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.ServerLog;
 import io.weft.engine.protocol.Headers;
 import io.weft.engine.server.Account;
+import io.weft.engine.server.Deliveries;
 import io.weft.engine.server.InternalSubscription;
 import io.weft.net.Clock;
 import io.weft.net.Env;
@@ -337,9 +338,12 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+        // the acks of a batch usually go to a few connections: wake each one's writer once
+        Deliveries acks = jsa.account().newDeliveries();
         for (Outgoing o : out) {
-            sendNow(o.subject(), o.payload());
+            jsa.account().publish(o.subject(), null, null, o.payload(), acks);
         }
+        acks.flush();
         for (Outgoing o : republish) {
             jsa.account().publish(o.subject(), null, o.headers(), o.payload());
         }

@@ -4,6 +4,7 @@ import io.weft.engine.sublist.Sublist;
 import io.weft.engine.sublist.SublistResult;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -21,9 +22,22 @@ public final class Account {
     private final ReentrantLock randomLock = new ReentrantLock();
     private final SplittableRandom random;
 
-    Account(String name, long seed) {
+    private final AtomicLong batchTokens;
+
+    Account(String name, long seed, AtomicLong batchTokens) {
         this.name = name;
         this.random = new SplittableRandom(seed);
+        this.batchTokens = batchTokens;
+    }
+
+    /**
+     * A batch for a server-side producer that delivers many messages in a row (a JetStream
+     * consumer): pass it to {@link #deliverAs(String, String, String, byte[], byte[], Deliveries)}
+     * and call {@link Deliveries#flush} after the last one, so each subscriber's writer is woken
+     * once per batch rather than once per message. One thread per instance.
+     */
+    public Deliveries newDeliveries() {
+        return new Deliveries(batchTokens);
     }
 
     public String name() {
@@ -63,19 +77,14 @@ public final class Account {
      * block or null. Returns how many subscribers (queue groups counting once) received it.
      */
     public int publish(String subject, String reply, byte[] headers, byte[] payload) {
+        return publish(subject, reply, headers, payload, null);
+    }
+
+    /** As {@link #publish(String, String, byte[], byte[])} inside a producer's batch (null: none). */
+    public int publish(String subject, String reply, byte[] headers, byte[] payload, Deliveries batch) {
         int hdrLen = headers == null ? 0 : headers.length;
         int payLen = payload == null ? 0 : payload.length;
-        byte[] data;
-        if (hdrLen == 0) {
-            data = payload == null ? new byte[0] : payload;
-        } else {
-            data = new byte[hdrLen + payLen];
-            System.arraycopy(headers, 0, data, 0, hdrLen);
-            if (payLen > 0) {
-                System.arraycopy(payload, 0, data, hdrLen, payLen);
-            }
-        }
-        return publish(subject, reply, data, 0, hdrLen, hdrLen + payLen);
+        return route(subject, subject, reply, join(headers, payload), 0, hdrLen, hdrLen + payLen, batch);
     }
 
     /**
@@ -84,28 +93,46 @@ public final class Account {
      * consumer's deliver subject or a pull request's reply subject.
      */
     public int deliverAs(String routeSubject, String shownSubject, String reply, byte[] headers, byte[] payload) {
+        return deliverAs(routeSubject, shownSubject, reply, headers, payload, null);
+    }
+
+    /** As {@link #deliverAs(String, String, String, byte[], byte[])} inside a producer's batch (null: none). */
+    public int deliverAs(String routeSubject, String shownSubject, String reply, byte[] headers, byte[] payload,
+                         Deliveries batch) {
         int hdrLen = headers == null ? 0 : headers.length;
         int payLen = payload == null ? 0 : payload.length;
-        byte[] data = new byte[hdrLen + payLen];
-        if (hdrLen > 0) {
-            System.arraycopy(headers, 0, data, 0, hdrLen);
+        return route(routeSubject, shownSubject, reply, join(headers, payload), 0, hdrLen, hdrLen + payLen, batch);
+    }
+
+    /**
+     * A message laid out as header block then payload. Without headers the payload itself: delivery
+     * copies the bytes into each subscriber's buffer, so no joined copy is needed.
+     */
+    private static byte[] join(byte[] headers, byte[] payload) {
+        int hdrLen = headers == null ? 0 : headers.length;
+        int payLen = payload == null ? 0 : payload.length;
+        if (hdrLen == 0) {
+            return payload == null ? new byte[0] : payload;
         }
+        byte[] data = new byte[hdrLen + payLen];
+        System.arraycopy(headers, 0, data, 0, hdrLen);
         if (payLen > 0) {
             System.arraycopy(payload, 0, data, hdrLen, payLen);
         }
-        return route(routeSubject, shownSubject, reply, data, 0, hdrLen, hdrLen + payLen);
+        return data;
     }
 
     /** As {@link #publish(String, String, byte[], byte[])} over a buffer slice laid out as a message. */
     public int publish(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen) {
-        return route(subject, subject, reply, data, off, hdrLen, totalLen);
+        return route(subject, subject, reply, data, off, hdrLen, totalLen, null);
     }
 
-    private int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen) {
+    private int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
+                      Deliveries batch) {
         SublistResult<Subscription> result = sublist.match(routeSubject);
         int delivered = 0;
         for (Subscription sub : result.plainSubs()) {
-            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, null)) {
+            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, null, batch)) {
                 delivered++;
             }
         }
@@ -116,7 +143,7 @@ public final class Account {
             }
             int start = n == 1 ? 0 : nextInt(n);
             for (int i = 0; i < n; i++) {
-                if (group.get((start + i) % n).deliver(subject, reply, data, off, hdrLen, totalLen, null)) {
+                if (group.get((start + i) % n).deliver(subject, reply, data, off, hdrLen, totalLen, null, batch)) {
                     delivered++;
                     break;
                 }

@@ -53,7 +53,10 @@ public final class ClientConnection implements ProtocolHandler {
     private final ConcurrentHashMap<String, Subscription> subs = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger pingsOut = new AtomicInteger();
-    private final byte[] line = new byte[512];
+    /** Connections this reader appended to during the current read; their writers are woken before the next read blocks. */
+    private final Deliveries readBatch;
+    /** The token of the last {@link Deliveries} batch that listed this connection. */
+    volatile long flushMark;
     private static final int MIN_READ_BUFFER = 1024;
     private static final int MAX_READ_BUFFER = 64 * 1024;
 
@@ -91,6 +94,7 @@ public final class ClientConnection implements ProtocolHandler {
         ServerOptions opts = server.options();
         this.parser = new ProtocolParser(this, opts.maxControlLine, opts.maxPayload, ProtocolParser.Side.SERVER);
         this.out = new Outbound(opts.maxPending);
+        this.readBatch = server.newDeliveries();
         this.random = new SplittableRandom(seed);
         this.logPrefix = conn.remoteHost() + ":" + conn.remotePort() + " - cid:" + cid + " - ";
         this.startMillis = clock.currentTimeMillis();
@@ -157,7 +161,9 @@ public final class ClientConnection implements ProtocolHandler {
                     if (next != null) {
                         buf = next; // after the parse: the parser may hand out ranges of buf only during the call
                     }
+                    readBatch.flush();
                 } catch (ProtocolException e) {
+                    readBatch.flush();
                     log.error(logPrefix + e.getMessage());
                     if (e.sendsErr()) {
                         closeWithError(e.getMessage(), closeReasonFor(e));
@@ -174,6 +180,8 @@ public final class ClientConnection implements ProtocolHandler {
         } catch (RuntimeException e) {
             log.error(logPrefix + "internal error: " + e);
             close("Internal Error");
+        } finally {
+            readBatch.flush();
         }
     }
 
@@ -192,9 +200,7 @@ public final class ClientConnection implements ProtocolHandler {
                 if (chunk == null) {
                     break;
                 }
-                writeStartNanos = clock.nanoTime();
-                conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk.data(), 0, chunk.len())});
-                writeStartNanos = 0;
+                writeChunk(chunk);
                 out.recycle(chunk.data());
                 if (chunk.last()) {
                     break;
@@ -205,6 +211,23 @@ public final class ClientConnection implements ProtocolHandler {
         }
         writeStartNanos = 0;
         close(closeReason.isEmpty() ? "Write Error" : closeReason);
+    }
+
+    private void writeChunk(Outbound.Chunk chunk) throws IOException {
+        writeStartNanos = clock.nanoTime();
+        try {
+            conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk.data(), 0, chunk.len())});
+        } finally {
+            writeStartNanos = 0;
+        }
+    }
+
+    /**
+     * Called by a producer at the end of its batch ({@link Deliveries#flush}): wakes the writer
+     * once for everything the batch appended.
+     */
+    void flushPending() {
+        out.wakeWriter();
     }
 
     // ---------------------------------------------------------------- protocol operations
@@ -328,7 +351,7 @@ public final class ClientConnection implements ProtocolHandler {
         // indexed loops: no iterator objects per message (the lists are random access)
         List<Subscription> plain = result.plainSubs();
         for (int i = 0, n = plain.size(); i < n; i++) {
-            if (plain.get(i).deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
+            if (plain.get(i).deliver(subject, reply, data, off, hdrLen, totalLen, this, readBatch)) {
                 delivered++;
             }
         }
@@ -353,7 +376,7 @@ public final class ClientConnection implements ProtocolHandler {
         int start = n == 1 ? 0 : random.nextInt(n);
         for (int i = 0; i < n; i++) {
             Subscription sub = group.get((start + i) % n);
-            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, this)) {
+            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, this, readBatch)) {
                 return true;
             }
         }
@@ -365,7 +388,7 @@ public final class ClientConnection implements ProtocolHandler {
         SublistResult<Subscription> own = acc.sublist.match(reply);
         for (Subscription sub : own.plainSubs()) {
             if (sub.client == this) {
-                deliver(sub, reply, null, NO_RESPONDERS, 0, NO_RESPONDERS.length, NO_RESPONDERS.length, this);
+                deliver(sub, reply, null, NO_RESPONDERS, 0, NO_RESPONDERS.length, NO_RESPONDERS.length, this, readBatch);
                 return;
             }
         }
@@ -377,7 +400,7 @@ public final class ClientConnection implements ProtocolHandler {
      * denied, or this connection is closing).
      */
     boolean deliver(Subscription sub, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
-                    ClientConnection publisher) {
+                    ClientConnection publisher, Deliveries batch) {
         if (closed.get()) {
             return false;
         }
@@ -405,12 +428,12 @@ public final class ClientConnection implements ProtocolHandler {
         boolean withHeaders = hdrLen > 0 && (opts == null || opts.headers());
         int bodyOff = withHeaders ? off : off + hdrLen;
         int bodyLen = withHeaders ? totalLen : totalLen - hdrLen;
-        byte[] head = publisher != null ? publisher.line : null;
-        int headLen = head == null ? -1 : MessageLine.write(head, withHeaders, subject, sub.sid, reply, withHeaders ? hdrLen : -1, bodyLen);
-        byte[] lineBytes = headLen >= 0 ? head : MessageLine.build(withHeaders, subject, sub.sid, reply,
-                withHeaders ? hdrLen : -1, bodyLen);
-        int lineLen = headLen >= 0 ? headLen : lineBytes.length;
-        Outbound.Append r = out.append(lineBytes, 0, lineLen, data, bodyOff, bodyLen, CRLF, 0, 2);
+        // in a producer's batch the writer is not woken per message: the producer flushes at the end of its batch
+        Outbound.Append r = out.appendMessage(subject, sub.sid, reply, withHeaders ? hdrLen : -1, data, bodyOff, bodyLen,
+                batch != null);
+        if (batch != null && r == Outbound.Append.OK) {
+            batch.add(this);
+        }
         if (r == Outbound.Append.OVER_LIMIT) {
             slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",
                     "Slow Consumer (Pending Bytes)");
@@ -494,7 +517,14 @@ public final class ClientConnection implements ProtocolHandler {
 
     @Override
     public void onPing() throws ProtocolException {
-        enqueue(PONG);
+        // on the reader: the writer is woken at the end of this read batch
+        Outbound.Append r = out.append(PONG, 0, PONG.length, PONG, 0, 0, PONG, 0, 0, true);
+        if (r == Outbound.Append.OK) {
+            readBatch.add(this);
+        } else if (r == Outbound.Append.OVER_LIMIT) {
+            slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",
+                    "Slow Consumer (Pending Bytes)");
+        }
     }
 
     @Override

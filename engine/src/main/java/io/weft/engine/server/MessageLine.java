@@ -10,45 +10,42 @@ final class MessageLine {
     private MessageLine() {
     }
 
+    /** An upper bound of the line's length in bytes when every name is ASCII (sizes take at most 10 digits each). */
+    static int maxLength(String subject, String sid, String reply) {
+        return 5 + subject.length() + 1 + sid.length() + 1 + (reply == null ? 0 : reply.length() + 1) + 10 + 1 + 10 + 2;
+    }
+
     /**
      * Writes {@code MSG subject sid [reply] size\r\n} (or the HMSG form when {@code headers}) into
-     * {@code buf}; returns its length, or -1 when it does not fit or a string is not ASCII.
+     * {@code buf} from {@code p}, which must have room for {@link #maxLength}; returns the position
+     * after it, or -1 when a name is not ASCII (then the caller builds the line instead).
      */
-    static int write(byte[] buf, boolean headers, String subject, String sid, String reply, int hdrLen, int bodyLen) {
-        int p = 0;
+    static int write(byte[] buf, int p, boolean headers, String subject, String sid, String reply, int hdrLen, int bodyLen) {
         byte[] op = headers ? HMSG : MSG;
-        System.arraycopy(op, 0, buf, 0, op.length);
-        p = op.length;
+        System.arraycopy(op, 0, buf, p, op.length);
+        p += op.length;
         p = ascii(buf, p, subject);
-        if (p < 0 || p >= buf.length) {
+        if (p < 0) {
             return -1;
         }
         buf[p++] = ' ';
         p = ascii(buf, p, sid);
-        if (p < 0 || p >= buf.length) {
+        if (p < 0) {
             return -1;
         }
         buf[p++] = ' ';
         if (reply != null) {
             p = ascii(buf, p, reply);
-            if (p < 0 || p >= buf.length) {
+            if (p < 0) {
                 return -1;
             }
             buf[p++] = ' ';
         }
         if (headers) {
             p = decimal(buf, p, hdrLen);
-            if (p < 0 || p >= buf.length) {
-                return -1;
-            }
             buf[p++] = ' ';
-            p = decimal(buf, p, bodyLen);
-        } else {
-            p = decimal(buf, p, bodyLen);
         }
-        if (p < 0 || p + 2 > buf.length) {
-            return -1;
-        }
+        p = decimal(buf, p, bodyLen);
         buf[p++] = '\r';
         buf[p++] = '\n';
         return p;
@@ -70,9 +67,6 @@ final class MessageLine {
 
     private static int ascii(byte[] buf, int p, String s) {
         int n = s.length();
-        if (p + n > buf.length) {
-            return -1;
-        }
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
             if (c > 127) {
@@ -83,25 +77,18 @@ final class MessageLine {
         return p + n;
     }
 
-    private static int decimal(byte[] buf, int p, long v) {
-        if (v == 0) {
-            if (p >= buf.length) {
-                return -1;
-            }
-            buf[p] = '0';
-            return p + 1;
-        }
-        int digits = 0;
-        for (long t = v; t > 0; t /= 10) {
+    /** Writes a non-negative int in decimal: int arithmetic, one division per digit. */
+    private static int decimal(byte[] buf, int p, int v) {
+        int digits = 1;
+        for (int t = v; t >= 10; t /= 10) {
             digits++;
         }
-        if (p + digits > buf.length) {
-            return -1;
+        int end = p + digits;
+        for (int i = end - 1; i >= p; i--) {
+            int q = v / 10;
+            buf[i] = (byte) ('0' + (v - q * 10));
+            v = q;
         }
-        for (int i = p + digits - 1; i >= p; i--) {
-            buf[i] = (byte) ('0' + (v % 10));
-            v /= 10;
-        }
-        return p + digits;
+        return end;
     }
 }

@@ -7,7 +7,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * A connection's outbound bytes. Producers (any publisher's thread) append whole protocol
  * messages under a short lock; the connection's writer thread swaps the filled buffer for an empty
  * one and writes it in one call, so many messages share one syscall. Appending never blocks: a
- * buffer over its byte limit reports it and the caller cuts the connection as a slow consumer.
+ * buffer over its byte limit reports it and the caller cuts the connection as a slow consumer. A
+ * producer that appends many messages in a row defers the writer's wake-up to the end of its batch
+ * (see {@link Deliveries}).
  */
 final class Outbound {
     /*
@@ -43,8 +45,16 @@ final class Outbound {
     /** Result of an append. */
     enum Append { OK, OVER_LIMIT, CLOSED }
 
-    /** Appends the concatenation of the parts; all or nothing. */
+    /**
+     * Appends the concatenation of the parts; all or nothing. With {@code defer} the writer is not
+     * woken: the caller promises a {@link #wakeWriter} at the end of its batch.
+     */
     Append append(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen, byte[] c, int cOff, int cLen) {
+        return append(a, aOff, aLen, b, bOff, bLen, c, cOff, cLen, false);
+    }
+
+    Append append(byte[] a, int aOff, int aLen, byte[] b, int bOff, int bLen, byte[] c, int cOff, int cLen,
+                  boolean defer) {
         lock.lock();
         try {
             if (closed || flushAndClose) {
@@ -65,7 +75,7 @@ final class Outbound {
                 System.arraycopy(c, cOff, pending, pendingLen, cLen);
                 pendingLen += cLen;
             }
-            if (pendingLen == total) {
+            if (pendingLen == total && !defer) {
                 ready.signal();
             }
             return Append.OK;
@@ -124,9 +134,55 @@ final class Outbound {
     }
 
     /**
+     * Appends one {@code MSG}/{@code HMSG} delivery: the control line is written straight into the
+     * pending buffer (no line built elsewhere), then the body and CRLF. {@code hdrLen} is -1 for
+     * {@code MSG}. Falls back to a built line when a name is not ASCII.
+     */
+    Append appendMessage(String subject, String sid, String reply, int hdrLen, byte[] data, int bodyOff, int bodyLen,
+                         boolean defer) {
+        lock.lock();
+        try {
+            if (closed || flushAndClose) {
+                return Append.CLOSED;
+            }
+            int lineMax = MessageLine.maxLength(subject, sid, reply);
+            long total = (long) lineMax + bodyLen + 2;
+            if (pendingLen + total > maxPending) {
+                // the exact line may still fit: measure it before calling this over the limit
+                byte[] line = MessageLine.build(hdrLen >= 0, subject, sid, reply, hdrLen, bodyLen);
+                if (pendingLen + (long) line.length + bodyLen + 2 > maxPending) {
+                    return Append.OVER_LIMIT;
+                }
+            }
+            ensure((int) total);
+            boolean wasEmpty = pendingLen == 0;
+            int p = MessageLine.write(pending, pendingLen, hdrLen >= 0, subject, sid, reply, hdrLen, bodyLen);
+            if (p < 0) {
+                byte[] line = MessageLine.build(hdrLen >= 0, subject, sid, reply, hdrLen, bodyLen);
+                ensure(line.length + bodyLen + 2);
+                System.arraycopy(line, 0, pending, pendingLen, line.length);
+                p = pendingLen + line.length;
+            }
+            if (bodyLen > 0) {
+                System.arraycopy(data, bodyOff, pending, p, bodyLen);
+                p += bodyLen;
+            }
+            pending[p++] = '\r';
+            pending[p++] = '\n';
+            pendingLen = p;
+            if (wasEmpty && !defer) {
+                ready.signal();
+            }
+            return Append.OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Blocks until bytes are pending and hands them over: the returned chunk's bytes are
      * {@code chunk.data[0, chunk.len)}. Returns null when the buffer is closed and drained. The
-     * previous chunk's array must be given back through {@link #recycle(byte[])}.
+     * chunk's array goes back through {@link #recycle(byte[])} once written.
      */
     Chunk take() throws InterruptedException {
         lock.lock();
@@ -143,6 +199,18 @@ final class Outbound {
             spare = null;
             pendingLen = 0;
             return new Chunk(data, len, flushAndClose);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes the writer when something is pending (after deferred appends). */
+    void wakeWriter() {
+        lock.lock();
+        try {
+            if (pendingLen > 0) {
+                ready.signal();
+            }
         } finally {
             lock.unlock();
         }

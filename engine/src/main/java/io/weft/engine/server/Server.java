@@ -51,6 +51,8 @@ public final class Server {
     private final ArrayDeque<ClientConnection> closedClients = new ArrayDeque<>();
     private final Map<Long, ClientConnection> closing = new ConcurrentHashMap<>();
     private final AtomicLong nextCid = new AtomicLong();
+    /** Tokens of {@link Deliveries} batches: unique across every producer of this server. */
+    private final AtomicLong batchTokens = new AtomicLong();
     private final AtomicLong totalConnections = new AtomicLong();
     private final AtomicLong inMsgs = new AtomicLong();
     private final AtomicLong inBytes = new AtomicLong();
@@ -325,8 +327,12 @@ public final class Server {
         return accounts.computeIfAbsent(name == null ? Account.GLOBAL : name, this::newAccount);
     }
 
+    Deliveries newDeliveries() {
+        return new Deliveries(batchTokens);
+    }
+
     private Account newAccount(String name) {
-        return new Account(name, env.entropy().nextLong());
+        return new Account(name, env.entropy().nextLong(), batchTokens);
     }
 
     public Collection<Account> accounts() {

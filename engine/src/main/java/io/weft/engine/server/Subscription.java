@@ -32,13 +32,13 @@ final class Subscription implements SublistEntry {
 
     /** Hands one message to this subscriber; false when nothing was delivered. */
     boolean deliver(String subj, String reply, byte[] data, int off, int hdrLen, int totalLen,
-                    ClientConnection publisher) {
+                    ClientConnection publisher, Deliveries batch) {
         if (handler != null) {
             delivered.incrementAndGet();
             handler.onMessage(subj, reply, data, off, hdrLen, totalLen);
             return true;
         }
-        return client.deliver(this, subj, reply, data, off, hdrLen, totalLen, publisher);
+        return client.deliver(this, subj, reply, data, off, hdrLen, totalLen, publisher, batch);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.weft.engine.jetstream.StreamConsumer;
 import io.weft.engine.jetstream.consumer.ConsumerConfig.AckPolicy;
 import io.weft.engine.jetstream.consumer.ConsumerConfig.DeliverPolicy;
 import io.weft.engine.server.Account;
+import io.weft.engine.server.Deliveries;
 import io.weft.engine.server.InternalSubscription;
 import io.weft.net.Clock;
 import io.weft.store.CorruptRecordException;
@@ -804,6 +805,7 @@ public final class Consumer implements StreamConsumer {
     // ------------------------------------------------------------------ delivery loop
 
     private void run() {
+        Deliveries batch = src.account().newDeliveries();
         while (true) {
             List<Outbound> out = new ArrayList<>();
             boolean flush = false;
@@ -841,7 +843,7 @@ public final class Consumer implements StreamConsumer {
             } finally {
                 lock.unlock();
             }
-            publish(out);
+            publish(out, batch);
             if (expire) {
                 owner.expire(this);
                 return;
@@ -1289,16 +1291,27 @@ public final class Consumer implements StreamConsumer {
 
     /** Publishes what a locked section produced, then tells the stream about released messages. Never with the lock held. */
     void publish(List<Outbound> out) {
+        publish(out, null);
+    }
+
+    /**
+     * As {@link #publish(List)}; deliveries go through {@code batch} (the delivery loop's own, or
+     * null) so that each subscriber's writer is woken once for the whole step.
+     */
+    private void publish(List<Outbound> out, Deliveries batch) {
         Account acc = src.account();
         for (Outbound o : out) {
             if (o.subject().startsWith("$JS.EVENT.") && !acc.hasInterest(o.subject())) {
                 continue;
             }
             if (o.shownSubject() != null) {
-                acc.deliverAs(o.subject(), o.shownSubject(), o.reply(), o.headers(), o.payload());
+                acc.deliverAs(o.subject(), o.shownSubject(), o.reply(), o.headers(), o.payload(), batch);
             } else {
                 acc.publish(o.subject(), o.reply(), o.headers(), o.payload());
             }
+        }
+        if (batch != null) {
+            batch.flush();
         }
         List<Long> release;
         lock.lock();
