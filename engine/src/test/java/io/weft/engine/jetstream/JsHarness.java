@@ -1,5 +1,7 @@
 package io.weft.engine.jetstream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.protocol.Headers;
@@ -29,6 +31,7 @@ final class JsHarness implements AutoCloseable {
     private final LinkedBlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
     private final InternalSubscription inbox;
     private final AtomicLong ids = new AtomicLong();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One message received on the inbox: the header block (or empty) and the payload. */
     record Reply(String subject, byte[] headers, byte[] data) {
@@ -110,6 +113,21 @@ final class JsHarness implements AutoCloseable {
     String api(String subject, String body) throws InterruptedException {
         Reply r = request(subject, null, body);
         return r == null ? null : r.text();
+    }
+
+    /** An API request whose reply must arrive, parsed as JSON. */
+    JsonNode apiJson(String subject, String body) throws Exception {
+        String r = api(subject, body);
+        org.junit.jupiter.api.Assertions.assertNotNull(r, "no reply on " + subject);
+        return JSON.readTree(r);
+    }
+
+    /** Creates the stream a config names; fails the test on an API error. */
+    JsonNode createStream(String json) throws Exception {
+        String name = JSON.readTree(json).get("name").asText();
+        JsonNode r = apiJson("$JS.API.STREAM.CREATE." + name, json);
+        org.junit.jupiter.api.Assertions.assertNull(r.get("error"), r.toString());
+        return r;
     }
 
     String publish(String subject, String body) throws InterruptedException {

@@ -33,16 +33,11 @@ class StreamLifecycleTest {
     }
 
     private JsonNode api(String subject, String body) throws Exception {
-        String r = h.api(subject, body);
-        assertNotNull(r, "no reply on " + subject);
-        return M.readTree(r);
+        return h.apiJson(subject, body);
     }
 
     private JsonNode create(String json) throws Exception {
-        String name = M.readTree(json).get("name").asText();
-        JsonNode r = api("$JS.API.STREAM.CREATE." + name, json);
-        assertNull(r.get("error"), r.toString());
-        return r;
+        return h.createStream(json);
     }
 
     @Test
