@@ -16,11 +16,12 @@ final class MessageLine {
     }
 
     /**
-     * Writes {@code MSG subject sid [reply] size\r\n} (or the HMSG form when {@code headers}) into
+     * Writes {@code MSG subject sid [reply] size\r\n} (the HMSG form when {@code hdrLen >= 0}) into
      * {@code buf} from {@code p}, which must have room for {@link #maxLength}; returns the position
      * after it, or -1 when a name is not ASCII (then the caller builds the line instead).
      */
-    static int write(byte[] buf, int p, boolean headers, String subject, String sid, String reply, int hdrLen, int bodyLen) {
+    static int write(byte[] buf, int p, String subject, String sid, String reply, int hdrLen, int bodyLen) {
+        boolean headers = hdrLen >= 0;
         byte[] op = headers ? HMSG : MSG;
         System.arraycopy(op, 0, buf, p, op.length);
         p += op.length;
@@ -51,8 +52,9 @@ final class MessageLine {
         return p;
     }
 
-    /** The same line as a new array (long or non-ASCII subjects). */
-    static byte[] build(boolean headers, String subject, String sid, String reply, int hdrLen, int bodyLen) {
+    /** The same line as a new array (non-ASCII names, or a check against the byte limit). */
+    static byte[] build(String subject, String sid, String reply, int hdrLen, int bodyLen) {
+        boolean headers = hdrLen >= 0;
         StringBuilder sb = new StringBuilder(subject.length() + 40);
         sb.append(headers ? "HMSG " : "MSG ").append(subject).append(' ').append(sid).append(' ');
         if (reply != null) {

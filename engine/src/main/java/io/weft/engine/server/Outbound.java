@@ -149,16 +149,16 @@ final class Outbound {
             long total = (long) lineMax + bodyLen + 2;
             if (pendingLen + total > maxPending) {
                 // the exact line may still fit: measure it before calling this over the limit
-                byte[] line = MessageLine.build(hdrLen >= 0, subject, sid, reply, hdrLen, bodyLen);
+                byte[] line = MessageLine.build(subject, sid, reply, hdrLen, bodyLen);
                 if (pendingLen + (long) line.length + bodyLen + 2 > maxPending) {
                     return Append.OVER_LIMIT;
                 }
             }
             ensure((int) total);
             boolean wasEmpty = pendingLen == 0;
-            int p = MessageLine.write(pending, pendingLen, hdrLen >= 0, subject, sid, reply, hdrLen, bodyLen);
+            int p = MessageLine.write(pending, pendingLen, subject, sid, reply, hdrLen, bodyLen);
             if (p < 0) {
-                byte[] line = MessageLine.build(hdrLen >= 0, subject, sid, reply, hdrLen, bodyLen);
+                byte[] line = MessageLine.build(subject, sid, reply, hdrLen, bodyLen);
                 ensure(line.length + bodyLen + 2);
                 System.arraycopy(line, 0, pending, pendingLen, line.length);
                 p = pendingLen + line.length;
