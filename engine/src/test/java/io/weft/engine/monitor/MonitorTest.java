@@ -57,6 +57,9 @@ class MonitorTest {
         bob.pub("foo", "hello");
         bob.pub("bar.x", "hi there");
         bob.flush();
+        // last activity is kept in milliseconds, as the monitor reports it; without a pause bob's
+        // last read and carol's publish can fall in the same millisecond and tie under sort=last
+        Thread.sleep(5);
         carol.pub("foo", "abc");
         carol.flush();
         waitFor(() -> server.closedClients().size() == 1 && server.openClients().size() == 3);
