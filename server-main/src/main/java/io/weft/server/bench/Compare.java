@@ -75,6 +75,8 @@ public final class Compare {
     boolean core = true;
     boolean memory = true;
     boolean js = true;
+    /** Request/reply latency alone (--only req): the noisiest row, so it can be given more rounds cheaply. */
+    boolean latency = false;
     /** key -> server -> values, one per round. */
     final Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
     /** Load generator and server CPU seconds per server, summed over the core throughput scenarios. */
@@ -115,6 +117,7 @@ public final class Compare {
                         c.core = v.contains("core");
                         c.memory = v.contains("mem");
                         c.js = v.contains("js");
+                        c.latency = !c.core && v.contains("req");
                     }
                     default -> throw new IllegalArgumentException("unknown flag " + a);
                 }
@@ -150,9 +153,10 @@ public final class Compare {
         o.println("Usage: weft bench compare [--rounds 3] [--msgs 1M] [--req-msgs 50K] [--js-msgs 50K] [--replay-msgs 1M]");
         o.println("                          [--idle 10000]");
         o.println("                          [--nats-server /usr/sbin/nats-server] [--weft-jvm \"-Xmx1g\"]");
-        o.println("                          [--only core,mem,js] [--out bench-compare.md]");
+        o.println("                          [--only core,mem,js,req] [--out bench-compare.md]");
         o.println("Starts each server in turn on free ports, runs the same scenarios against both, alternating");
         o.println("which goes first each round, and prints medians and the ratio weft / nats-server.");
+        o.println("--only req runs the request/reply latency rows alone (core includes them).");
     }
 
     private void runAll() throws Exception {
@@ -162,6 +166,9 @@ public final class Compare {
                 err.printf(Locale.ROOT, "round %d/%d: %s%n", round, rounds, server);
                 if (core) {
                     section(server, "core", () -> coreRound(server));
+                }
+                if (latency) {
+                    section(server, "request/reply", () -> latencyRound(server));
                 }
                 if (memory) {
                     section(server, "idle connections", () -> memoryRound(server));
@@ -245,13 +252,26 @@ public final class Compare {
             throughput(s, "nm16", "pubsub", msgs, 16, 5, 5);
             throughput(s, "pubsub1k", "pubsub", Math.max(1000, msgs / 4), 1024, 1, 1);
             throughput(s, "pubsub64k", "pubsub", Math.max(1000, msgs / 50), 64 * 1024, 1, 1);
-            BenchResult r = bench(s, "req", reqMsgs, 128, 1, 1);
-            if (r.ok() && r.latency != null) {
-                record("reqp50", s.name, r.latency.percentile(50) / 1000.0);
-                record("reqp99", s.name, r.latency.percentile(99) / 1000.0);
-                err.printf(Locale.ROOT, "  req        p50 %.1f µs  p99 %.1f µs%n", r.latency.percentile(50) / 1000.0,
-                        r.latency.percentile(99) / 1000.0);
-            }
+            requestReply(s);
+        }
+    }
+
+    private void latencyRound(String server) throws Exception {
+        try (ServerProcess s = start(server, "req", "")) {
+            // the same warm-up as the core round gives the request path before its measured run
+            bench(s, "req", 5_000, 128, 1, 1);
+            bench(s, "req", 5_000, 128, 1, 1);
+            requestReply(s);
+        }
+    }
+
+    private void requestReply(ServerProcess s) {
+        BenchResult r = bench(s, "req", reqMsgs, 128, 1, 1);
+        if (r.ok() && r.latency != null) {
+            record("reqp50", s.name, r.latency.percentile(50) / 1000.0);
+            record("reqp99", s.name, r.latency.percentile(99) / 1000.0);
+            err.printf(Locale.ROOT, "  req        p50 %.1f µs  p99 %.1f µs%n", r.latency.percentile(50) / 1000.0,
+                    r.latency.percentile(99) / 1000.0);
         }
     }
 
