@@ -4,13 +4,28 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
-/** One byte stream connection: blocking reads and gathered writes. */
+/** One byte stream connection: blocking reads, gathered writes, and writes that never wait. */
 public interface Conn extends Closeable {
     /** Reads up to {@code len} bytes, blocking until at least one arrives; -1 at end of stream. */
     int read(byte[] buf, int off, int len) throws IOException;
 
-    /** Writes every remaining byte of the buffers, in order, blocking as long as it takes. */
+    /**
+     * Writes every remaining byte of the buffers, in order, blocking as long as it takes. Bytes a
+     * {@link #tryWrite} left behind go first.
+     */
     void write(ByteBuffer[] buffers) throws IOException;
+
+    /**
+     * Hands the buffer's remaining bytes to the connection without ever waiting. Returns true when
+     * all of them are already on their way; false when the network had no room for some: the
+     * connection keeps those (the buffer's contents must then stay untouched) and the next
+     * {@link #write} or {@link #flush} sends them first. Call it only when nothing is left behind
+     * from an earlier call, and never concurrently with another write on the same connection.
+     */
+    boolean tryWrite(ByteBuffer buffer) throws IOException;
+
+    /** Blocks until bytes an earlier {@link #tryWrite} left behind are sent; at once if there are none. */
+    void flush() throws IOException;
 
     String remoteHost();
 

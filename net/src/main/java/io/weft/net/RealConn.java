@@ -1,20 +1,30 @@
 package io.weft.net;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
-/** A connected socket channel in blocking mode. */
+/**
+ * A connected asynchronous socket channel, used in a blocking style: a virtual thread waiting on a
+ * read or write parks on its future. The asynchronous channel is what makes {@link #tryWrite}
+ * possible: its write is attempted at once in the caller's thread and only the part the socket
+ * cannot take yet is left to finish in the background.
+ */
 final class RealConn implements Conn {
-    private final SocketChannel ch;
+    private final AsynchronousSocketChannel ch;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
+    /** A write that {@link #tryWrite} left running, and its buffer; only the (single) writer touches these. */
+    private Future<Integer> behind;
+    private ByteBuffer behindBuffer;
 
-    RealConn(SocketChannel ch) throws IOException {
+    RealConn(AsynchronousSocketChannel ch) throws IOException {
         this.ch = ch;
-        ch.configureBlocking(true);
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         this.remote = (InetSocketAddress) ch.getRemoteAddress();
         this.local = (InetSocketAddress) ch.getLocalAddress();
@@ -22,24 +32,65 @@ final class RealConn implements Conn {
 
     @Override
     public int read(byte[] buf, int off, int len) throws IOException {
-        return ch.read(ByteBuffer.wrap(buf, off, len));
+        return await(ch.read(ByteBuffer.wrap(buf, off, len)));
     }
 
     @Override
     public void write(ByteBuffer[] buffers) throws IOException {
-        int last = buffers.length - 1;
-        while (last >= 0 && !buffers[last].hasRemaining()) {
-            last--;
+        flush();
+        for (ByteBuffer b : buffers) {
+            while (b.hasRemaining()) {
+                await(ch.write(b));
+            }
         }
-        if (last < 0) {
+    }
+
+    @Override
+    public boolean tryWrite(ByteBuffer buffer) throws IOException {
+        if (behind != null) {
+            throw new IllegalStateException("tryWrite with bytes still left behind");
+        }
+        while (buffer.hasRemaining()) {
+            Future<Integer> f = ch.write(buffer);
+            if (!f.isDone()) {
+                behind = f;
+                behindBuffer = buffer;
+                return false;
+            }
+            await(f);
+        }
+        return true;
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (behind == null) {
             return;
         }
-        int first = 0;
-        while (first <= last) {
-            ch.write(buffers, first, last - first + 1);
-            while (first <= last && !buffers[first].hasRemaining()) {
-                first++;
+        Future<Integer> f = behind;
+        ByteBuffer b = behindBuffer;
+        behind = null;
+        behindBuffer = null;
+        await(f);
+        while (b.hasRemaining()) {
+            await(ch.write(b));
+        }
+    }
+
+    private int await(Future<Integer> f) throws IOException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
             }
+            throw new IOException(cause);
+        } catch (InterruptedException e) {
+            // as an interrupted blocking channel does: the connection is closed
+            close();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
         }
     }
 

@@ -3,14 +3,14 @@ package io.weft.net;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
 
-/** Blocking JDK socket channels; on virtual threads a blocked read parks only its own thread. */
+/** JDK asynchronous socket channels used in a blocking style: a waiting virtual thread parks only itself. */
 public final class RealNetwork implements Network {
     @Override
     public Listener listen(String host, int port) throws IOException {
-        ServerSocketChannel server = ServerSocketChannel.open();
+        AsynchronousServerSocketChannel server = AsynchronousServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(new InetSocketAddress(host, port), 4096);
@@ -23,7 +23,13 @@ public final class RealNetwork implements Network {
 
     @Override
     public Conn connect(String host, int port) throws IOException {
-        SocketChannel ch = SocketChannel.open(new InetSocketAddress(host, port));
-        return new RealConn(ch);
+        AsynchronousSocketChannel ch = AsynchronousSocketChannel.open();
+        try {
+            RealListener.await(ch.connect(new InetSocketAddress(host, port)));
+            return new RealConn(ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 }

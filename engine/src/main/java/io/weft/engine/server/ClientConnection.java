@@ -58,6 +58,8 @@ public final class ClientConnection implements ProtocolHandler {
     /** The token of the last {@link Deliveries} batch that listed this connection. */
     volatile long flushMark;
     private static final int MIN_READ_BUFFER = 1024;
+    /** Largest pending batch a producer writes inline ({@link #flushPending}); more goes to the writer. */
+    private static final int INLINE_WRITE_MAX = 16 * 1024;
     private static final int MAX_READ_BUFFER = 64 * 1024;
 
     private volatile ConnectOptions connect;
@@ -201,7 +203,7 @@ public final class ClientConnection implements ProtocolHandler {
                     break;
                 }
                 writeChunk(chunk);
-                out.recycle(chunk.data());
+                out.written(chunk.data());
                 if (chunk.last()) {
                     break;
                 }
@@ -227,7 +229,24 @@ public final class ClientConnection implements ProtocolHandler {
      * once for everything the batch appended.
      */
     void flushPending() {
-        out.wakeWriter();
+        Outbound.Chunk chunk = out.takeInline(INLINE_WRITE_MAX);
+        if (chunk == null) {
+            out.wakeWriter();
+            return;
+        }
+        // A write that never waits, from the producer's thread: a request's reply goes out
+        // without waking this connection's writer. What the socket cannot take now stays with
+        // the connection for the writer, so a subscriber that stopped reading never holds up
+        // the producer.
+        boolean complete;
+        try {
+            complete = conn.tryWrite(ByteBuffer.wrap(chunk.data(), 0, chunk.len()));
+        } catch (IOException | RuntimeException e) {
+            out.inlineDone(chunk.data(), true);
+            close(closeReason.isEmpty() ? "Write Error" : closeReason);
+            return;
+        }
+        out.inlineDone(chunk.data(), complete);
     }
 
     // ---------------------------------------------------------------- protocol operations

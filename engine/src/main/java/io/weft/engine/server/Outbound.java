@@ -28,6 +28,11 @@ final class Outbound {
     private long maxPending;
     private boolean closed;
     private boolean flushAndClose;
+    /** Someone is writing taken bytes: the writer, or a producer writing inline ({@link #takeInline}). */
+    private boolean owned;
+    /** An inline write left bytes in the connection: the writer must send them before anything else. */
+    private boolean behind;
+    private static final byte[] EMPTY = new byte[0];
 
     Outbound(long maxPending) {
         this.maxPending = maxPending;
@@ -182,26 +187,77 @@ final class Outbound {
     /**
      * Blocks until bytes are pending and hands them over: the returned chunk's bytes are
      * {@code chunk.data[0, chunk.len)}. Returns null when the buffer is closed and drained. The
-     * chunk's array goes back through {@link #recycle(byte[])} once written.
+     * chunk's array goes back through {@link #written(byte[])} once written.
      */
     Chunk take() throws InterruptedException {
         lock.lock();
         try {
-            while (pendingLen == 0 && !closed && !flushAndClose) {
+            while (!closed && (owned || (pendingLen == 0 && !behind && !flushAndClose))) {
                 ready.await();
             }
-            if (closed || pendingLen == 0) {
+            if (closed || (pendingLen == 0 && !behind)) {
                 return null;
             }
-            byte[] data = pending;
-            int len = pendingLen;
-            pending = spare != null ? spare : new byte[INITIAL];
-            spare = null;
-            pendingLen = 0;
-            return new Chunk(data, len, flushAndClose);
+            // a chunk may be empty: it then only sends what an inline write left in the connection
+            behind = false;
+            owned = true;
+            return swap(flushAndClose);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * For a producer at the end of its batch: takes what is pending, to be written inline with a
+     * write that never waits, when nobody is writing, nothing is left behind, and at most
+     * {@code maxLen} bytes are pending. Null otherwise (the writer will send them). The caller
+     * reports the outcome with {@link #inlineDone}.
+     */
+    Chunk takeInline(int maxLen) {
+        lock.lock();
+        try {
+            if (closed || flushAndClose || owned || behind || pendingLen == 0 || pendingLen > maxLen) {
+                return null;
+            }
+            owned = true;
+            return swap(false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends an inline write. {@code complete} false means the connection kept part of the bytes
+     * (their array is not reused): the writer is woken to finish them before anything newer.
+     */
+    void inlineDone(byte[] used, boolean complete) {
+        lock.lock();
+        try {
+            owned = false;
+            if (complete) {
+                keepSpare(used);
+            } else {
+                behind = true;
+            }
+            if (behind || pendingLen > 0 || flushAndClose || closed) {
+                ready.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: hands over the pending bytes and starts a fresh buffer. */
+    private Chunk swap(boolean last) {
+        if (pendingLen == 0) {
+            return new Chunk(EMPTY, 0, last);
+        }
+        byte[] data = pending;
+        int len = pendingLen;
+        pending = spare != null ? spare : new byte[INITIAL];
+        spare = null;
+        pendingLen = 0;
+        return new Chunk(data, len, last);
     }
 
     /** Wakes the writer when something is pending (after deferred appends). */
@@ -216,17 +272,20 @@ final class Outbound {
         }
     }
 
-    void recycle(byte[] used) {
-        if (used.length > KEEP_SPARE_LIMIT) {
-            return;
-        }
+    /** The writer is done with a taken chunk: its array may be reused, and others may write again. */
+    void written(byte[] used) {
         lock.lock();
         try {
-            if (spare == null) {
-                spare = used;
-            }
+            owned = false;
+            keepSpare(used);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void keepSpare(byte[] used) {
+        if (spare == null && used.length > 0 && used.length <= KEEP_SPARE_LIMIT) {
+            spare = used;
         }
     }
 

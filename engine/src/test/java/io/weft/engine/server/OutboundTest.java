@@ -83,7 +83,7 @@ class OutboundTest {
         out.wakeWriter();
         Outbound.Chunk c = out.take();
         assertEquals("one MSG s 1 1\r\nx\r\ntwo ", text(c));
-        out.recycle(c.data());
+        out.written(c.data());
         out.wakeWriter(); // nothing pending: a no-op
         assertEquals(0, out.pendingBytes());
     }

@@ -73,38 +73,61 @@ final class Pipe {
         }
         lock.lock();
         try {
-            while (true) {
-                if (reset) {
-                    throw new SocketException("Connection reset");
-                }
-                if (writeClosed) {
-                    throw new SocketException("Socket closed");
-                }
-                if (readClosed) {
-                    throw new SocketException("Broken pipe");
-                }
-                if (buffered == 0 || buffered + data.length <= capacity) {
-                    break;
-                }
+            while (!hasRoomFor(data.length)) {
                 await(writerWait, writable, -1);
             }
-            long jitter = jitterNanos > 0 ? network.nextLong(jitterNanos + 1) : 0;
-            // the bytes leave once the link has sent what came before, taking size/bandwidth,
-            // and arrive a latency later; never before bytes written earlier
-            long sent = Math.max(clock.nanoTime(), linkFreeAt)
-                    + (bytesPerSecond > 0 ? data.length * 1_000_000_000L / bytesPerSecond : 0);
-            linkFreeAt = sent;
-            long at = Math.max(lastDelivery, sent + latencyNanos + jitter);
-            lastDelivery = at;
-            segments.addLast(new Segment(data, at));
-            buffered += data.length;
-            wakeAll();
+            enqueue(data);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SocketException("Interrupted write");
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Writes all of {@code data} when the buffer has room for it now; false (nothing written) when not. */
+    boolean tryWrite(byte[] data) throws IOException {
+        lock.lock();
+        try {
+            if (data.length > 0 && !hasRoomFor(data.length)) {
+                return false;
+            }
+            if (data.length > 0) {
+                enqueue(data);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: fails on a dead pipe, else whether {@code len} more bytes fit. */
+    private boolean hasRoomFor(int len) throws IOException {
+        if (reset) {
+            throw new SocketException("Connection reset");
+        }
+        if (writeClosed) {
+            throw new SocketException("Socket closed");
+        }
+        if (readClosed) {
+            throw new SocketException("Broken pipe");
+        }
+        return buffered == 0 || buffered + len <= capacity;
+    }
+
+    /** Under the lock, with room checked: the bytes go on the link. */
+    private void enqueue(byte[] data) {
+        long jitter = jitterNanos > 0 ? network.nextLong(jitterNanos + 1) : 0;
+        // the bytes leave once the link has sent what came before, taking size/bandwidth,
+        // and arrive a latency later; never before bytes written earlier
+        long sent = Math.max(clock.nanoTime(), linkFreeAt)
+                + (bytesPerSecond > 0 ? data.length * 1_000_000_000L / bytesPerSecond : 0);
+        linkFreeAt = sent;
+        long at = Math.max(lastDelivery, sent + latencyNanos + jitter);
+        lastDelivery = at;
+        segments.addLast(new Segment(data, at));
+        buffered += data.length;
+        wakeAll();
     }
 
     int read(byte[] buf, int off, int len) throws IOException {

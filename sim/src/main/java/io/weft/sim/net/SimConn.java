@@ -29,8 +29,35 @@ public final class SimConn implements Conn {
         return in.read(buf, off, len);
     }
 
+    /** Bytes a {@link #tryWrite} could not place, sent first by the next write or flush. */
+    private byte[] behind;
+
+    @Override
+    public boolean tryWrite(ByteBuffer buffer) throws IOException {
+        if (behind != null) {
+            throw new IllegalStateException("tryWrite with bytes still left behind");
+        }
+        byte[] data = new byte[buffer.remaining()];
+        buffer.get(data);
+        if (out.tryWrite(data)) {
+            return true;
+        }
+        behind = data;
+        return false;
+    }
+
+    @Override
+    public void flush() throws IOException {
+        byte[] b = behind;
+        if (b != null) {
+            behind = null;
+            out.write(b);
+        }
+    }
+
     @Override
     public void write(ByteBuffer[] buffers) throws IOException {
+        flush();
         int total = 0;
         for (ByteBuffer b : buffers) {
             total += b.remaining();
