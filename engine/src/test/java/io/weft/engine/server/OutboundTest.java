@@ -113,8 +113,70 @@ class OutboundTest {
         Outbound.Chunk c = out.take();
         assertTrue(c.last());
         assertEquals("x-ERR 'bye'\r\n", text(c));
+        out.written(c.data());
         assertNull(out.take(), "drained and closed");
         assertEquals(Outbound.Append.CLOSED, out.appendMessage("a", "1", null, -1, new byte[0], 0, 0, false));
         assertFalse(out.pendingBytes() > 0);
+    }
+
+    /** Appends text the way a producer inside a batch does: without waking the writer. */
+    private static void deferred(Outbound out, String s) {
+        byte[] b = bytes(s);
+        assertEquals(Outbound.Append.OK, out.append(b, 0, b.length, null, 0, 0, null, 0, 0, true));
+    }
+
+    @Test
+    void inlineTakesOnlyWhenNobodyWritesAndTheBatchIsSmall() throws Exception {
+        Outbound out = new Outbound(1 << 20);
+        assertNull(out.takeInline(1024), "nothing pending");
+        deferred(out, "MSG a 1 0\r\n\r\n");
+        assertNull(out.takeInline(10), "more than the inline limit");
+        Outbound.Chunk c = out.takeInline(1024);
+        assertEquals("MSG a 1 0\r\n\r\n", text(c));
+        deferred(out, "two");
+        assertNull(out.takeInline(1024), "an inline write is in progress");
+        out.inlineDone(c.data(), true);
+        Outbound.Chunk w = out.take();            // the writer now owns the buffer
+        assertEquals("two", text(w));
+        deferred(out, "three");
+        assertNull(out.takeInline(1024), "the writer is writing");
+        out.written(w.data());
+        assertEquals("three", text(out.takeInline(1024)));
+    }
+
+    @Test
+    void bytesLeftBehindByAnInlineWriteReachTheWriterFirst() throws Exception {
+        Outbound out = new Outbound(1 << 20);
+        deferred(out, "first");
+        Outbound.Chunk c = out.takeInline(1024);
+        CompletableFuture<Outbound.Chunk> writer = CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.take();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(50);
+        assertFalse(writer.isDone(), "the writer waits while an inline write owns the connection");
+        out.inlineDone(c.data(), false);      // the connection kept part of "first"
+        Outbound.Chunk flushOnly = writer.get(5, TimeUnit.SECONDS);
+        assertEquals(0, flushOnly.len(), "an empty chunk: the writer only sends what was left behind");
+        deferred(out, "second");
+        assertNull(out.takeInline(1024), "the writer still owns the connection");
+        out.written(flushOnly.data());
+        assertEquals("second", text(out.takeInline(1024)));
+    }
+
+    @Test
+    void closingAfterAnInlineWriteLeftBytesBehindStillFlushesThem() throws Exception {
+        Outbound out = new Outbound(1 << 20);
+        deferred(out, "data");
+        Outbound.Chunk c = out.takeInline(1024);
+        out.finish(bytes("-ERR 'bye'\r\n"), false);
+        assertNull(out.takeInline(1024), "no inline writes once closing");
+        out.inlineDone(c.data(), false);
+        Outbound.Chunk last = out.take();
+        assertEquals("-ERR 'bye'\r\n", text(last));
+        assertTrue(last.last());
     }
 }

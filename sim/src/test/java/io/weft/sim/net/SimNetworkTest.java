@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -330,5 +331,56 @@ class SimNetworkTest {
         });
         runAll(s, errors);
         assertEquals(List.of("Socket closed", "server read -1"), outcomes);
+    }
+
+    @Test
+    void tryWriteNeverWaitsAndLeavesTheRestForTheNextWrite() {
+        SimScheduler s = new SimScheduler(7);
+        SimNetwork net = new SimNetwork(s, 7, FIXED_1MS);
+        List<Throwable> errors = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        spawn(s, "main", errors, () -> {
+            Listener l = net.host("b").listen("0.0.0.0", 9);
+            Conn a = net.host("a").connect("b", 9);
+            Conn b = l.accept();
+            l.close();
+            // nobody reads b yet: tryWrite fills the buffer and then reports the rest left behind
+            byte[] block = new byte[100 * 1024];
+            int accepted = 0;
+            boolean complete = true;
+            while (complete) {
+                Arrays.fill(block, (byte) ('a' + accepted));
+                complete = a.tryWrite(ByteBuffer.wrap(block));
+                accepted++;
+            }
+            seen.add("left behind at block " + accepted);
+            int blocks = accepted;
+            s.spawn("reader", () -> {
+                byte[] buf = new byte[4096];
+                long total = 0;
+                int n;
+                try {
+                    while ((n = b.read(buf, 0, buf.length)) > 0) {
+                        for (int k = 0; k < n; k++) {
+                            long block0 = (total + k) / block.length;
+                            if (block0 < blocks && buf[k] != (byte) ('a' + block0)) {
+                                errors.add(new AssertionError("byte " + (total + k) + " out of order"));
+                                return;
+                            }
+                        }
+                        total += n;
+                    }
+                    seen.add("read " + total);
+                } catch (IOException e) {
+                    errors.add(e);
+                }
+            });
+            write(a, "end");   // sends what tryWrite left behind first
+            a.flush();         // nothing left: returns at once
+            a.close();
+        });
+        runAll(s, errors);
+        // 256 KiB of buffer: the first two blocks fit, the third (over the limit) waits
+        assertEquals(List.of("left behind at block 3", "read " + (3 * 100 * 1024 + 3)), seen);
     }
 }
