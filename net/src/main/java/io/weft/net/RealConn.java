@@ -77,18 +77,21 @@ final class RealConn implements Conn {
         }
     }
 
-    private int await(Future<Integer> f) throws IOException {
+    /**
+     * Waits for an asynchronous channel operation (read, write, accept, connect), with its failure
+     * as the IOException it is. An interrupt cancels the operation, which closes the channel, as an
+     * interrupted blocking channel is closed.
+     */
+    static <T> T await(Future<T> f) throws IOException {
         try {
             return f.get();
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
+            if (e.getCause() instanceof IOException io) {
                 throw io;
             }
-            throw new IOException(cause);
+            throw new IOException(e.getCause());
         } catch (InterruptedException e) {
-            // as an interrupted blocking channel does: the connection is closed
-            close();
+            f.cancel(true);
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted");
         }

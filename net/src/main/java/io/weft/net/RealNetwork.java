@@ -25,7 +25,7 @@ public final class RealNetwork implements Network {
     public Conn connect(String host, int port) throws IOException {
         AsynchronousSocketChannel ch = AsynchronousSocketChannel.open();
         try {
-            RealListener.await(ch.connect(new InetSocketAddress(host, port)));
+            RealConn.await(ch.connect(new InetSocketAddress(host, port)));
             return new RealConn(ch);
         } catch (IOException | RuntimeException e) {
             ch.close();

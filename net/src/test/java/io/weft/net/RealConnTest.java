@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -122,6 +123,29 @@ class RealConnTest {
             b.close();
             assertTrue(failure.get(10, TimeUnit.SECONDS) instanceof IOException);
             t.join();
+            a.close();
+        }
+    }
+
+    @Test
+    void anInterruptedReadFailsAndClosesTheConnection() throws Exception {
+        try (Listener l = net.listen("127.0.0.1", 0)) {
+            Conn a = net.connect("127.0.0.1", l.port());
+            Conn b = l.accept();
+            CompletableFuture<Throwable> failure = new CompletableFuture<>();
+            Thread t = Thread.ofVirtual().start(() -> {
+                try {
+                    b.read(new byte[4], 0, 4);
+                    failure.complete(null);
+                } catch (IOException e) {
+                    failure.complete(e);
+                }
+            });
+            Thread.sleep(100);
+            t.interrupt();
+            assertTrue(failure.get(10, TimeUnit.SECONDS) instanceof InterruptedIOException);
+            // as with an interrupted blocking channel, the connection is gone: the peer sees its end
+            assertEquals(-1, a.read(new byte[4], 0, 4));
             a.close();
         }
     }

@@ -87,14 +87,15 @@ final class Pipe {
 
     /** Writes all of {@code data} when the buffer has room for it now; false (nothing written) when not. */
     boolean tryWrite(byte[] data) throws IOException {
+        if (data.length == 0) {
+            return true;
+        }
         lock.lock();
         try {
-            if (data.length > 0 && !hasRoomFor(data.length)) {
+            if (!hasRoomFor(data.length)) {
                 return false;
             }
-            if (data.length > 0) {
-                enqueue(data);
-            }
+            enqueue(data);
             return true;
         } finally {
             lock.unlock();
