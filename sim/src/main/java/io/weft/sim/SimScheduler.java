@@ -396,7 +396,8 @@ public final class SimScheduler {
                     Timer first = firstLiveTimer();
                     // The scan for threads waiting on real time walks every thread; run it on every
                     // SCAN_EVERY-th idle moment and before reporting a stop. A thread it would find
-                    // late is still caught: a real-time wake is submitted by a JDK thread (foreign).
+                    // late is still caught: a real-time wake is submitted by a JDK thread (foreign), unless it
+                    // fired before the thread finished yielding (see waitingOutsideSimulation).
                     if (first == null || first.deadline > limits.maxVirtualNanos || ++idleMoments % SCAN_EVERY == 0) {
                         String outside = waitingOutsideSimulation();
                         if (outside != null) {
@@ -433,7 +434,9 @@ public final class SimScheduler {
     /**
      * A thread in a real-time timed wait (Thread.sleep, parkNanos, a timed Condition.await) or
      * blocked on a monitor would be woken by a JDK thread outside the simulation: not replayable.
-     * Our own waits park untimed, so they show as WAITING. Also drops ended threads.
+     * Our own waits park untimed, so they show as WAITING. Also drops ended threads. Best effort:
+     * a real-time wake that fires before the waiting thread has finished yielding is resubmitted
+     * by the carrier (the JDK's own path), so neither this scan nor the foreign-submit check sees it.
      */
     private String waitingOutsideSimulation() {
         List<String> bad = new ArrayList<>();

@@ -223,7 +223,12 @@ class SimSchedulerTest {
         SimScheduler s = new SimScheduler(8);
         s.spawn("bad", () -> {
             try {
-                Thread.sleep(1);
+                // Long enough that the JDK's timer cannot fire before the thread has finished
+                // yielding: with 1 ms, a loaded machine (CI) let it fire first, the JDK then
+                // resubmitted the thread from the carrier itself, not from its timer thread, and
+                // the run ended as DEADLOCK with nothing left to catch. The detector is best
+                // effort for such races (see SimScheduler.waitingOutsideSimulation).
+                Thread.sleep(200);
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
