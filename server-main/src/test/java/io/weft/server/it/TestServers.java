@@ -24,6 +24,22 @@ public final class TestServers {
     public static final String DEFAULT_TARGET = "weft";
     public static final String NATS_SERVER_BINARY = "/usr/sbin/nats-server";
 
+    /**
+     * The newest nats-server Debian packages (unstable's, 2.15.x), unpacked under the project's
+     * {@code target/} by {@code bin/fetch-nats-server}, which {@code bin/test} runs first; the
+     * system property {@code weft.nats.newest} overrides the path. Tests that compare weft with
+     * the behaviour of the 2.12+ servers use it; absent, they fail with the command to fetch it.
+     */
+    public static Path newestNatsServer() {
+        String override = System.getProperty("weft.nats.newest");
+        Path bin = override != null ? Path.of(override)
+                : Path.of("..", "target", "nats-server-unstable", "usr", "sbin", "nats-server").toAbsolutePath().normalize();
+        if (!Files.isExecutable(bin)) {
+            throw new IllegalStateException("the newest nats-server is not at " + bin + "; run bin/fetch-nats-server");
+        }
+        return bin;
+    }
+
     public enum Target {
         NATS_SERVER, WEFT;
 
