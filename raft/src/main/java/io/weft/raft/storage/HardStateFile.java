@@ -1,0 +1,115 @@
+package io.weft.raft.storage;
+
+import io.weft.net.Disk;
+import io.weft.net.DiskFile;
+import io.weft.raft.HardState;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The hard state in two alternating slots of one file, {@code hardstate}: slot {@code c % 2} at
+ * offset {@code (c % 2) * 512} holds the value with write counter {@code c}. A write goes to the slot
+ * not holding the newest value and is fsynced, so a crash mid-write can tear only that slot and the
+ * previous durable value survives in the other. Slot layout (big-endian):
+ *
+ * <pre>
+ *  0 u32 magic 0x52485331 ("RHS1")
+ *  4 u64 counter (1, 2, 3, ...)
+ * 12 u64 term
+ * 20 u64 vote
+ * 28 u64 commit
+ * 36 u32 CRC32C of bytes [0, 36)
+ * </pre>
+ */
+final class HardStateFile implements AutoCloseable {
+    static final String NAME = "hardstate";
+    static final int MAGIC = 0x52485331;
+    static final int SLOT = 40;
+    static final int STRIDE = 512;
+
+    /** What reading found: the newest valid slot, and how many slots were written but unreadable. */
+    record Read(HardState state, long counter, boolean lost, int badSlots) {}
+
+    private final DiskFile file;
+    private long counter;
+
+    private HardStateFile(DiskFile file, long counter) {
+        this.file = file;
+        this.counter = counter;
+    }
+
+    /** Creates the file holding {@code hs} with counter 1, atomically (a fresh store). */
+    static HardStateFile create(Disk disk, String dir, HardState hs) throws IOException {
+        byte[] content = new byte[STRIDE + SLOT];
+        encode(content, STRIDE, 1, hs);
+        Bytes.writeAtomically(disk, dir, NAME, content);
+        return new HardStateFile(disk.open(Bytes.path(dir, NAME), false), 1);
+    }
+
+    /** Opens an existing file; {@code read.counter()} continues the sequence of writes. */
+    static HardStateFile open(Disk disk, String dir, Read read) throws IOException {
+        return new HardStateFile(disk.open(Bytes.path(dir, NAME), true), read.counter());
+    }
+
+    static Read read(Disk disk, String dir) throws IOException {
+        byte[] b = Bytes.readAll(disk, Bytes.path(dir, NAME));
+        HardState best = null;
+        long bestCounter = 0;
+        int bad = 0;
+        for (int slot = 0; slot < 2; slot++) {
+            int off = slot * STRIDE;
+            long c = valid(b, off);
+            if (c > 0 && c % 2 == slot) {
+                if (c > bestCounter) {
+                    bestCounter = c;
+                    best = new HardState(Bytes.getLong(b, off + 12), Bytes.getLong(b, off + 20), Bytes.getLong(b, off + 28));
+                }
+            } else if (written(b, off)) {
+                bad++;
+            }
+        }
+        return best == null ? new Read(HardState.EMPTY, 0, true, bad) : new Read(best, bestCounter, false, bad);
+    }
+
+    /** Writes {@code hs} into the other slot and fsyncs it. Durable on return. */
+    void write(HardState hs) throws IOException {
+        long c = counter + 1;
+        byte[] slot = new byte[SLOT];
+        encode(slot, 0, c, hs);
+        file.write(ByteBuffer.wrap(slot), (c % 2) * STRIDE);
+        file.force();
+        counter = c;
+    }
+
+    @Override
+    public void close() throws IOException {
+        file.close();
+    }
+
+    private static void encode(byte[] b, int off, long counter, HardState hs) {
+        Bytes.putInt(b, off, MAGIC);
+        Bytes.putLong(b, off + 4, counter);
+        Bytes.putLong(b, off + 12, hs.term());
+        Bytes.putLong(b, off + 20, hs.vote());
+        Bytes.putLong(b, off + 28, hs.commit());
+        Bytes.putInt(b, off + 36, Bytes.crc(b, off, 36));
+    }
+
+    /** The slot's counter if it is whole and its CRC matches, else 0. */
+    private static long valid(byte[] b, int off) {
+        if (b.length < off + SLOT || Bytes.getInt(b, off) != MAGIC) {
+            return 0;
+        }
+        return Bytes.getInt(b, off + 36) == Bytes.crc(b, off, 36) ? Math.max(0, Bytes.getLong(b, off + 4)) : 0;
+    }
+
+    /** Whether anything but zeros lies in the slot (a slot never written is not damage). */
+    private static boolean written(byte[] b, int off) {
+        for (int i = off; i < Math.min(b.length, off + SLOT); i++) {
+            if (b[i] != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
