@@ -58,6 +58,8 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     private boolean stagedTruncate;
     private final List<String> stagedDeletes = new ArrayList<>();
     private boolean dirDirty;
+    /** Set by an I/O error on a durable write: the disk state is unknown until reopened. */
+    private IOException failure;
 
     private DiskStorage(Disk disk, String dir, long segmentBytes, Recovery r) {
         this.disk = disk;
@@ -238,6 +240,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     public void append(List<Entry> batch) throws IOException {
         lock.lock();
         try {
+            checkUsable();
             List<Entry> es = checkBatch(batch);
             if (es.isEmpty()) {
                 return;
@@ -261,6 +264,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     public void setHardState(HardState hs) {
         lock.lock();
         try {
+            checkUsable();
             stagedHardState = hs;
         } finally {
             lock.unlock();
@@ -271,12 +275,12 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
      * Makes everything staged durable: deletes of replaced segments (directory fsync), the cut of a
      * replaced suffix (fsync before anything overwrites it), the staged entries (one write, fsync,
      * directory fsync for a new segment), then the hard state (fsync). On an I/O error nothing staged
-     * may be taken as durable.
+     * may be taken as durable, and the storage refuses further writes until it is reopened.
      */
     public void sync() throws IOException {
         lock.lock();
         try {
-            syncLocked();
+            durably(this::syncLocked);
         } finally {
             lock.unlock();
         }
@@ -295,18 +299,22 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
             if (s.index() < snapshot.index()) {
                 throw new IllegalArgumentException("snapshot at " + s.index() + " is older than the one at " + snapshot.index());
             }
-            SnapshotFiles.write(disk, dir, s);
-            long previous = snapshot.index();
-            snapshot = s;
-            deleteSnapshotsBelow(previous);
-            boolean matches = s.index() >= compactIndex && s.index() <= lastLocked() && knownTerm(s.index()) == s.term();
-            if (!matches) {
-                resetLog(s);
-            } else if (firstDamaged() >= 0 && firstDamaged() <= s.index()) {
-                compact(s.index());
-            }
+            durably(() -> saveSnapshotLocked(s));
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void saveSnapshotLocked(Snapshot s) throws IOException {
+        SnapshotFiles.write(disk, dir, s);
+        long previous = snapshot.index();
+        snapshot = s;
+        deleteSnapshotsBelow(previous);
+        boolean matches = s.index() >= compactIndex && s.index() <= lastLocked() && knownTerm(s.index()) == s.term();
+        if (!matches) {
+            resetLog(s);
+        } else if (firstDamaged() >= 0 && firstDamaged() <= s.index()) {
+            compact(s.index());
         }
     }
 
@@ -324,6 +332,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
             if (index <= compactIndex) {
                 return;
             }
+            checkUsable();
             long term = index == snapshot.index() ? snapshot.term() : term(index);
             int n = (int) (index - compactIndex);
             entries.subList(0, n).clear();
@@ -346,8 +355,8 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     public void repair(List<Entry> fetched) throws IOException {
         lock.lock();
         try {
+            checkUsable();
             checkRepair(fetched);
-            syncLocked();
             for (Entry e : fetched) {
                 entries.set(pos(e.index()), e);
             }
@@ -357,9 +366,12 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
                 }
                 throw new IllegalArgumentException("repaired terms do not fit the log around them; use append");
             }
-            for (Segment s : segmentsFor(fetched)) {
-                rewrite(s);
-            }
+            durably(() -> {
+                syncLocked();
+                for (Segment s : segmentsFor(fetched)) {
+                    rewrite(s);
+                }
+            });
         } finally {
             lock.unlock();
         }
@@ -377,6 +389,27 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     }
 
     // ---------------------------------------------------------------- internals
+
+    private void checkUsable() {
+        if (failure != null) {
+            throw new IllegalStateException("storage in " + dir + " failed a durable write; reopen it", failure);
+        }
+    }
+
+    /** Runs a durable write; an I/O error leaves the storage refusing writes until reopened. */
+    private void durably(IoAction action) throws IOException {
+        checkUsable();
+        try {
+            action.run();
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
 
     private long lastLocked() {
         return compactIndex + entries.size();

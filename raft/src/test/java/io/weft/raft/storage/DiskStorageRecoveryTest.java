@@ -358,6 +358,24 @@ class DiskStorageRecoveryTest {
     }
 
     @Test
+    void aWindowsHardStateIsDurableOnlyAfterItsEntries() throws IOException {
+        for (int failAt = 1; failAt <= 2; failAt++) {
+            FakeDisk disk = oneSegment(5);
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                s.append(entries(6, 10, 1));
+                s.setHardState(new HardState(1, 1, 10));
+                disk.failForce(failAt);
+                assertThrows(IOException.class, s::sync);
+            }
+            disk.crash();
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                assertFalse(s.initialState().damage().any(), "fsync " + failAt + " failed");
+                assertEquals(HardState.EMPTY, s.initialState().hardState(), "fsync " + failAt + " failed");
+            }
+        }
+    }
+
+    @Test
     void aConflictingSuffixNotYetSyncedLeavesTheOldLogAfterACrash() throws IOException {
         FakeDisk disk = oneSegment(10);
         try (DiskStorage s = DiskStorage.open(disk, DIR)) {

@@ -146,6 +146,27 @@ class DiskStorageTest {
     }
 
     @Test
+    void aFailedSyncRefusesFurtherWritesUntilReopened() throws IOException {
+        FakeDisk disk = new FakeDisk();
+        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+            s.append(entries(1, 3, 1));
+            s.sync();
+            s.append(entries(4, 5, 1));
+            disk.failForce(1);
+            assertThrows(IOException.class, s::sync);
+            assertThrows(IllegalStateException.class, s::sync, "a failed fsync is not retried");
+            assertThrows(IllegalStateException.class, () -> s.append(entries(6, 6, 1)));
+            assertThrows(IllegalStateException.class, () -> s.setHardState(new HardState(1, 1, 1)));
+            assertEquals(entries(1, 3, 1), s.entries(1, 4, Long.MAX_VALUE), "reads still work");
+        }
+        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+            assertLog(s, entries(1, 5, 1)); // the bytes were written, the process did not crash
+            s.append(entries(6, 6, 1));
+            s.sync();
+        }
+    }
+
+    @Test
     void entriesStopAtMaxBytesButReturnAtLeastOne() throws IOException {
         try (DiskStorage s = DiskStorage.open(new FakeDisk(), DIR)) {
             s.append(entries(1, 10, 1));
