@@ -305,6 +305,30 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
         }
     }
 
+    /**
+     * Installs a snapshot received from the leader: writes it durably and discards the whole log
+     * (and all damage), which continues at {@code s.index() + 1}. Durable on return. This is the
+     * "replace the log with it" of a Ready's snapshot; {@link #saveSnapshot} is for the
+     * application's own snapshots.
+     */
+    public void installSnapshot(Snapshot s) throws IOException {
+        lock.lock();
+        try {
+            if (s.index() < snapshot.index()) {
+                throw new IllegalArgumentException("snapshot at " + s.index() + " is older than the one at " + snapshot.index());
+            }
+            durably(() -> {
+                SnapshotFiles.write(disk, dir, s);
+                long previous = snapshot.index();
+                snapshot = s;
+                deleteSnapshotsBelow(previous);
+                resetLog(s);
+            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void saveSnapshotLocked(Snapshot s) throws IOException {
         SnapshotFiles.write(disk, dir, s);
         long previous = snapshot.index();

@@ -279,6 +279,43 @@ class DiskStorageTest {
     }
 
     @Test
+    void installSnapshotDiscardsTheLogEvenWhenItHoldsTheSnapshotsIndex() throws IOException {
+        FakeDisk disk = new FakeDisk();
+        try (DiskStorage s = DiskStorage.open(disk, DIR, 100)) {
+            s.append(entries(1, 10, 1));
+            s.sync();
+            s.installSnapshot(new Snapshot(5, 1, ConfState.of(List.of(1L, 2L)), new byte[] {5}));
+            assertEquals(6, s.firstIndex());
+            assertEquals(5, s.lastIndex());
+            s.append(entries(6, 7, 2));
+            s.sync();
+        }
+        disk.crash();
+        try (DiskStorage s = DiskStorage.open(disk, DIR, 100)) {
+            assertEquals(5, s.snapshot().index());
+            assertLog(s, entries(6, 7, 2));
+            assertEquals(ConfState.of(List.of(1L, 2L)), s.initialState().conf());
+        }
+    }
+
+    @Test
+    void aBootstrapSnapshotAtIndexZeroCarriesTheFirstMembership() throws IOException {
+        FakeDisk disk = new FakeDisk();
+        ConfState conf = ConfState.of(List.of(1L, 2L, 3L));
+        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+            s.saveSnapshot(new Snapshot(0, 0, conf, new byte[0]));
+            s.append(entries(1, 2, 1));
+            s.sync();
+        }
+        disk.crash();
+        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+            assertEquals(conf, s.initialState().conf());
+            assertEquals(1, s.firstIndex());
+            assertLog(s, entries(1, 2, 1));
+        }
+    }
+
+    @Test
     void aSnapshotInstallWhoseLogDeletionDidNotReachTheDiskIgnoresTheStaleLog() throws IOException {
         FakeDisk disk = new FakeDisk();
         try (DiskStorage s = DiskStorage.open(disk, DIR)) {
