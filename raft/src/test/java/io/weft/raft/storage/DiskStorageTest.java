@@ -125,6 +125,20 @@ class DiskStorageTest {
     }
 
     @Test
+    void aSyncWindowWritesOneSegmentAndTheNextWindowBeginsANewOneWhenFull() throws IOException {
+        FakeDisk disk = new FakeDisk();
+        try (DiskStorage s = DiskStorage.open(disk, DIR, 100)) {
+            s.append(entries(1, 10, 1)); // about 430 bytes, far past 100
+            s.sync();
+            assertEquals(List.of(Segment.name(1)), disk.list(DIR).stream().filter(n -> n.endsWith(".log")).toList());
+            s.append(entries(11, 12, 1));
+            s.sync();
+            assertEquals(List.of(Segment.name(1), Segment.name(11)),
+                    disk.list(DIR).stream().filter(n -> n.endsWith(".log")).toList());
+        }
+    }
+
+    @Test
     void stagedStateIsReadableButLostByACrashBeforeSync() throws IOException {
         FakeDisk disk = new FakeDisk();
         try (DiskStorage s = DiskStorage.open(disk, DIR)) {
