@@ -204,6 +204,11 @@ public final class ServeCommand {
         }
         ServerOptions o = mapped.options();
         applyFlags(args, o);
+        if (o.httpHost.isEmpty()) {
+            // as nats-server: monitoring listens where clients do unless http_host says otherwise,
+            // so "-a 127.0.0.1" does not leave the monitoring port open on every interface
+            o.httpHost = o.host;
+        }
         List<String> warnings = new ArrayList<>(mapped.warnings());
         warnings.addAll(args.warnings);
         return new MappedConfig(o, warnings, mapped.jetstreamSyncInterval());

@@ -162,6 +162,19 @@ class ServeCommandTest {
         assertEquals(7000, cmd.resolve(parse("-p", "7000")).port);
     }
 
+    /** nats-server 2.15.1 with {@code -a 127.0.0.1 -m PORT} listens for monitoring on 127.0.0.1:PORT. */
+    @Test
+    void monitoringListensOnTheClientHostUnlessHttpHostIsSet(@TempDir Path dir) throws Exception {
+        ServeCommand cmd = new ServeCommand(Map.<String, String>of()::get);
+        assertEquals("0.0.0.0", cmd.resolve(parse("-m", "8222")).httpHost);
+        assertEquals("127.0.0.1", cmd.resolve(parse("-a", "127.0.0.1", "-m", "8222")).httpHost);
+        Path conf = dir.resolve("h.conf");
+        Files.writeString(conf, "host: 127.0.0.2\nhttp: 8222\n");
+        assertEquals("127.0.0.2", cmd.resolve(parse("-c", conf.toString())).httpHost);
+        Files.writeString(conf, "host: 127.0.0.2\nhttp_host: 127.0.0.3\nhttp_port: 8222\n");
+        assertEquals("127.0.0.3", cmd.resolve(parse("-c", conf.toString(), "-a", "127.0.0.4")).httpHost);
+    }
+
     @Test
     void checkConfigReportsValidityLikeNatsServerDashT(@TempDir Path dir) throws Exception {
         Path good = dir.resolve("good.conf");
