@@ -27,6 +27,14 @@ public interface Conn extends Closeable {
     /** Blocks until bytes an earlier {@link #tryWrite} left behind are sent; at once if there are none. */
     void flush() throws IOException;
 
+    /**
+     * Ends this side's bytes after everything written so far, bytes a {@link #tryWrite} left
+     * behind included: the peer reads them all, then end of stream. Reads go on working. Closing
+     * at once instead, with unread bytes from the peer, can reset the connection and lose what the
+     * peer had not read yet.
+     */
+    void shutdownOutput() throws IOException;
+
     String remoteHost();
 
     int remotePort();

@@ -77,6 +77,12 @@ final class RealConn implements Conn {
         }
     }
 
+    @Override
+    public void shutdownOutput() throws IOException {
+        flush();
+        ch.shutdownOutput();
+    }
+
     /**
      * Waits for an asynchronous channel operation (read, write, accept, connect), with its failure
      * as the IOException it is. An interrupt cancels the operation, which closes the channel, as an

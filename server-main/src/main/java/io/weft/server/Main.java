@@ -37,6 +37,12 @@ public final class Main {
             case "help":
                 usage(out);
                 return 0;
+            case "-h", "--help":
+                // every command first (flags alone mean serve, so its flags follow)
+                usage(out);
+                out.println();
+                out.print(io.weft.server.cli.ServeCommand.usage());
+                return 0;
             default:
                 if (cmd.startsWith("-")) {
                     return Serve.run(args, out, err);
@@ -47,15 +53,25 @@ public final class Main {
         }
     }
 
+    /** One line per command, every command listed. */
+    static final String[][] COMMANDS = {
+        {"serve [flags]", "run the server, with nats-server's flags and config file (`weft serve --help`)"},
+        {"sim list", "name the simulator's scenarios"},
+        {"sim run", "run a scenario over a seed range in the deterministic simulator; failing seeds print their replay"},
+        {"sim replay", "replay one seed of a scenario, optionally writing its trace (`weft sim` for the flags)"},
+        {"bench <scenario>", "load generator modeled on `nats bench`: core, request/reply, JetStream, KV (`weft bench --help`)"},
+        {"bench compare", "the same load against weft and nats-server side by side (`weft bench compare --help`)"},
+        {"version", "print the version (also --version)"},
+        {"help", "this text (also -h, --help, which add the server's flags)"},
+    };
+
     static void usage(PrintStream out) {
         out.println("Usage: weft <command> [options]");
         out.println();
         out.println("Commands:");
-        out.println("  serve [flags]   run the server (nats-server compatible flags; `weft serve --help`)");
-        out.println("  sim run|replay|list  the deterministic simulator (`weft sim list` names the scenarios)");
-        out.println("  bench <scenario> load generator modeled on `nats bench`; `bench compare` runs weft vs nats-server");
-        out.println("  version         print the version");
-        out.println("  help            this text");
+        for (String[] c : COMMANDS) {
+            out.printf("  %-18s %s%n", c[0], c[1]);
+        }
         out.println();
         out.println("Flags given without a command run the server, as nats-server does.");
     }

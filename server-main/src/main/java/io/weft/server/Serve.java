@@ -102,16 +102,23 @@ final class Serve {
         MonitorHttpServer monitor = null;
         try {
             server.start();
-            if (opts.httpPort != 0) {
-                monitor = new MonitorHttpServer(server, log);
-                monitor.start();
-            }
         } catch (IOException e) {
-            log.fatal((server.jetStream() == null && opts.jetstream ? "Can't start JetStream or listen: " : "Error listening on port: ")
-                    + e.getMessage());
+            log.fatal(server.jetStream() == null && opts.jetstream ? "Can't start JetStream or listen: " + e.getMessage()
+                    : ListenFailure.clientPort(opts.host, opts.port, e));
             server.shutdown();
             removePid(opts);
             return 1;
+        }
+        if (opts.httpPort != 0) {
+            try {
+                monitor = new MonitorHttpServer(server, log);
+                monitor.start();
+            } catch (IOException e) {
+                log.fatal(ListenFailure.monitorPort(opts.httpHost, opts.httpPort, e));
+                server.shutdown();
+                removePid(opts);
+                return 1;
+            }
         }
         log.notice("Server is ready");
         try {

@@ -1,6 +1,9 @@
 package io.weft.engine.protocol;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
@@ -32,8 +35,22 @@ public record ConnectOptions(
         String sig,
         String jwt) {
 
-    /** Immutable, so safe to share. */
-    private static final ObjectReader READER = JsonMapper.builder().build().reader()
+    /**
+     * The deepest nesting of arrays and objects a CONNECT may have, the outermost object counting
+     * as one: Go's encoding/json limit, so nats-server 2.15.1 and weft accept and refuse the same
+     * documents (only a raised {@code max_control_line} lets one get that deep). Jackson's own
+     * default (1,000) would refuse documents nats-server accepts.
+     */
+    public static final int MAX_DEPTH = 10_000;
+
+    /** Log text for a CONNECT nested deeper than {@link #MAX_DEPTH}: nats-server's (Go's) words. */
+    public static final String TOO_DEEP = "exceeded max depth";
+
+    /** Immutable, so safe to share. Jackson builds trees without recursion, so depth costs no stack. */
+    private static final ObjectReader READER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                    .build())
+            .build().reader()
             .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     public static final ConnectOptions DEFAULTS = new ConnectOptions(true, true, false, null, null, null, null,
@@ -48,6 +65,10 @@ public record ConnectOptions(
         JsonNode root;
         try {
             root = READER.readTree(json);
+        } catch (StreamConstraintsException e) {
+            // as nats-server: closed without -ERR, the reason in the log
+            throw ProtocolException.silentClose(e.getOriginalMessage().startsWith("Document nesting depth")
+                    ? TOO_DEEP : "invalid CONNECT JSON: " + e.getOriginalMessage());
         } catch (JacksonException e) {
             throw ProtocolException.silentClose("invalid CONNECT JSON: " + e.getOriginalMessage());
         }

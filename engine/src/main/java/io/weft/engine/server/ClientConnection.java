@@ -83,6 +83,11 @@ public final class ClientConnection implements ProtocolHandler {
     private final AtomicLong outBytes = new AtomicLong();
     private volatile Clock.Cancellable authTimer;
     private volatile Clock.Cancellable pingTimer;
+    /** Set when the connection ends after what is queued ({@link #endAfterQueued}): the reader stops parsing. */
+    private volatile boolean ending;
+    /** Set once the writer sent the last bytes and ended this side ({@link #halfClose}), at {@link #lingerStartNanos}. */
+    private volatile boolean lingering;
+    private volatile long lingerStartNanos;
     /** The subscriptions as they were at close, for monitoring of closed connections. */
     private volatile List<SubscriptionView> closedSubscriptions;
 
@@ -156,33 +161,45 @@ public final class ClientConnection implements ProtocolHandler {
                     close("Client Closed");
                     return;
                 }
+                if (ending) {
+                    continue; // ending after what is queued: the peer's bytes are drained unread (see endAfterQueued)
+                }
                 byte[] next = n == buf.length && buf.length < MAX_READ_BUFFER ? new byte[buf.length * 2] : null;
                 lastActivityMillis = clock.currentTimeMillis();
-                try {
-                    parser.parse(buf, 0, n);
-                    if (next != null) {
-                        buf = next; // after the parse: the parser may hand out ranges of buf only during the call
-                    }
-                    readBatch.flush();
-                } catch (ProtocolException e) {
-                    readBatch.flush();
-                    log.error(logPrefix + e.getMessage());
-                    if (e.sendsErr()) {
-                        closeWithError(e.getMessage(), closeReasonFor(e));
-                    } else {
-                        close("Protocol Violation");
-                    }
-                    return;
+                parseRead(buf, n);
+                if (next != null) {
+                    buf = next; // after the parse: the parser may hand out ranges of buf only during the call
                 }
             }
         } catch (IOException e) {
             close("Client Closed");
-        } catch (Stop e) {
-            // the connection was closed by the operation being handled
         } catch (RuntimeException e) {
             log.error(logPrefix + "internal error: " + e);
             close("Internal Error");
         } finally {
+            readBatch.flush();
+        }
+    }
+
+    /**
+     * Parses one read. A protocol error ends the connection after what is queued for it (the
+     * replies to the operations before the error, then the {@code -ERR} if nats-server sends one);
+     * the reader then goes on draining until the peer closes or its time is up.
+     */
+    private void parseRead(byte[] buf, int n) {
+        try {
+            parser.parse(buf, 0, n);
+            readBatch.flush();
+        } catch (ProtocolException e) {
+            readBatch.flush();
+            log.error(logPrefix + e.getMessage());
+            if (e.sendsErr()) {
+                closeWithError(e.getMessage(), closeReasonFor(e));
+            } else {
+                endAfterQueued(null, "Protocol Violation", false);
+            }
+        } catch (Stop e) {
+            // the operation being handled ended the connection
             readBatch.flush();
         }
     }
@@ -196,6 +213,7 @@ public final class ClientConnection implements ProtocolHandler {
     }
 
     private void writeLoop() {
+        boolean sentLast = false;
         try {
             while (true) {
                 Outbound.Chunk chunk = out.take();
@@ -205,6 +223,7 @@ public final class ClientConnection implements ProtocolHandler {
                 writeChunk(chunk);
                 out.written(chunk.data());
                 if (chunk.last()) {
+                    sentLast = true;
                     break;
                 }
             }
@@ -212,7 +231,29 @@ public final class ClientConnection implements ProtocolHandler {
             // the peer went away or we were closed: handled below
         }
         writeStartNanos = 0;
+        if (sentLast && halfClose()) {
+            return;
+        }
         close(closeReason.isEmpty() ? "Write Error" : closeReason);
+    }
+
+    /**
+     * After the last bytes of an ending connection: ends this side, so that the peer reads all of
+     * them and then end of stream, and leaves the close to the reader (the peer closes) or to the
+     * server's housekeeping ({@link #checkClosing}: the peer's time is up). Closing the socket at
+     * once, with bytes from the peer still unread, would reset the connection, and a reset
+     * discards whatever the peer had not read yet: the replies queued before a protocol error,
+     * and the {@code -ERR} itself.
+     */
+    private boolean halfClose() {
+        lingerStartNanos = clock.nanoTime();
+        lingering = true;
+        try {
+            conn.shutdownOutput();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private void writeChunk(Outbound.Chunk chunk) throws IOException {
@@ -605,23 +646,30 @@ public final class ClientConnection implements ProtocolHandler {
             return;
         }
         // what is pending will never be read in time: the error goes out alone
-        finishWithError("Slow Consumer", reason, true);
+        endAfterQueued("-ERR 'Slow Consumer'\r\n", reason, true);
     }
 
     /** Sends {@code -ERR} after what is pending, then closes. */
     void closeWithError(String text, String reason) {
-        finishWithError(text, reason, false);
+        endAfterQueued("-ERR '" + text + "'\r\n", reason, false);
     }
 
-    private void finishWithError(String text, String reason, boolean dropPending) {
+    /**
+     * Ends the connection: what is queued (unless {@code dropPending}), then {@code last} (an
+     * {@code -ERR} line, or null for none), then end of stream and the close. From here on the
+     * reader parses nothing more. The writer sends it all; a writer stuck on a full socket, or a
+     * peer that neither reads nor closes, is cut by the server's housekeeping after the closing
+     * deadline ({@link #checkClosing}), so a client that does not read cannot hold the connection.
+     */
+    private void endAfterQueued(String last, String reason, boolean dropPending) {
         if (closed.get()) {
             return;
         }
         if (closeReason.isEmpty()) {
             closeReason = reason;
         }
-        out.finish(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8), dropPending);
-        // the writer sends the error and closes; a writer stuck on a full socket is cut by the deadline check
+        ending = true;
+        out.finish(last == null ? null : last.getBytes(StandardCharsets.UTF_8), dropPending);
         server.watchClosing(this);
     }
 
@@ -672,6 +720,18 @@ public final class ClientConnection implements ProtocolHandler {
                 }
             }
             close("Slow Consumer (Write Deadline)");
+        }
+    }
+
+    /**
+     * Called by the server's housekeeping for an ending connection: cuts a writer blocked beyond
+     * {@code deadlineNanos}, and closes a connection whose last bytes went out that long ago while
+     * the peer never closed its side.
+     */
+    void checkClosing(long nowNanos, long deadlineNanos) {
+        checkWriteDeadline(nowNanos, deadlineNanos);
+        if (lingering && nowNanos - lingerStartNanos > deadlineNanos) {
+            close(closeReason);
         }
     }
 

@@ -28,6 +28,8 @@ final class Outbound {
     private long maxPending;
     private boolean closed;
     private boolean flushAndClose;
+    /** The writer was handed the last chunk (the one with {@link Chunk#last}): nothing follows it. */
+    private boolean lastTaken;
     /** Someone is writing taken bytes: the writer, or a producer writing inline ({@link #takeInline}). */
     private boolean owned;
     /** An inline write left bytes in the connection: the writer must send them before anything else. */
@@ -192,15 +194,17 @@ final class Outbound {
     Chunk take() throws InterruptedException {
         lock.lock();
         try {
-            while (!closed && (owned || (pendingLen == 0 && !behind && !flushAndClose))) {
+            while (!closed && !lastTaken && (owned || (pendingLen == 0 && !behind && !flushAndClose))) {
                 ready.await();
             }
-            if (closed || (pendingLen == 0 && !behind)) {
+            if (closed || lastTaken) {
                 return null;
             }
-            // a chunk may be empty: it then only sends what an inline write left in the connection
+            // A chunk may be empty: it then only sends what an inline write left in the connection,
+            // or only tells the writer that the end has come (finish with nothing left to send).
             behind = false;
             owned = true;
+            lastTaken = flushAndClose;
             return swap(flushAndClose);
         } finally {
             lock.unlock();

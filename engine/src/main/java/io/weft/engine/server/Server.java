@@ -286,7 +286,7 @@ public final class Server {
             // a connection closing after an -ERR gets a short time to flush it, no more
             long closingDeadline = Math.min(deadline, Duration.ofSeconds(2).toNanos());
             for (ClientConnection c : closing.values()) {
-                c.checkWriteDeadline(now, closingDeadline);
+                c.checkClosing(now, closingDeadline);
                 if (c.isClosed()) {
                     closing.remove(c.cid());
                 }

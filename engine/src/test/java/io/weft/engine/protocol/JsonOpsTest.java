@@ -48,6 +48,31 @@ class JsonOpsTest {
         assertEquals("unexpected end of JSON input", e.getMessage());
     }
 
+
+    /**
+     * Go's encoding/json, and so nats-server 2.15.1, accepts a CONNECT nested up to 10,000 levels
+     * (the outer object included; measured with a raised max_control_line) and closes a deeper
+     * one without -ERR, logging "exceeded max depth". Jackson's default limit is 1,000.
+     */
+    @Test
+    void connectNestingLimitIsGosAndAClearError() throws Exception {
+        assertTrue(ConnectOptions.parse(nestedIn(ConnectOptions.MAX_DEPTH - 1)).verbose());
+        ProtocolException e = assertThrows(ProtocolException.class,
+                () -> ConnectOptions.parse(nestedIn(ConnectOptions.MAX_DEPTH)));
+        assertEquals(ConnectOptions.TOO_DEEP, e.getMessage());
+        assertTrue(e.closes());
+        assertFalse(e.sendsErr());
+        // far deeper still: a clear error, never a StackOverflowError
+        e = assertThrows(ProtocolException.class, () -> ConnectOptions.parse(nestedIn(1_000_000)));
+        assertEquals(ConnectOptions.TOO_DEEP, e.getMessage());
+        e = assertThrows(ProtocolException.class, () -> ConnectOptions.parse("{\"x\":" + "{\"a\":".repeat(20_000)));
+        assertEquals(ConnectOptions.TOO_DEEP, e.getMessage());
+    }
+
+    /** {@code {"verbose":true,"x":[[...]]}} with {@code arrays} arrays inside the object. */
+    private static String nestedIn(int arrays) {
+        return "{\"verbose\":true,\"x\":" + "[".repeat(arrays) + "]".repeat(arrays) + "}";
+    }
     /** INFO lines captured from nats-server 2.9.10; toJson must reproduce them byte for byte. */
     @Test
     void serverInfoMatchesRealInfoLines() throws Exception {

@@ -119,6 +119,25 @@ class OutboundTest {
         assertFalse(out.pendingBytes() > 0);
     }
 
+    /**
+     * Finishing with nothing left to send (a close without -ERR after everything went out) still
+     * hands the writer a last chunk, so it ends the connection the same orderly way.
+     */
+    @Test
+    void finishingWithNothingPendingStillEndsWithALastChunk() throws Exception {
+        Outbound out = new Outbound(1 << 20);
+        out.append(bytes("+OK\r\n"));
+        Outbound.Chunk c = out.take();
+        assertFalse(c.last());
+        out.written(c.data());
+        out.finish(null, false);
+        Outbound.Chunk end = out.take();
+        assertTrue(end.last());
+        assertEquals(0, end.len());
+        out.written(end.data());
+        assertNull(out.take(), "nothing after the last chunk");
+    }
+
     /** Appends text the way a producer inside a batch does: without waking the writer. */
     private static void deferred(Outbound out, String s) {
         byte[] b = bytes(s);

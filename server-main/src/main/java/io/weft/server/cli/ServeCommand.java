@@ -1,6 +1,7 @@
 package io.weft.server.cli;
 
 import io.weft.engine.ServerOptions;
+import io.weft.server.config.ConfigException;
 import io.weft.server.config.ConfigParser;
 import io.weft.server.config.MappedConfig;
 import io.weft.server.config.OptionsMapper;
@@ -183,7 +184,10 @@ public final class ServeCommand {
         if (args.configFile == null) {
             throw new UsageException("must specify [-c, --config] option to check configuration file syntax");
         }
-        resolveWithWarnings(args);
+        MappedConfig mapped = resolveWithWarnings(args);
+        if (!mapped.strictErrors().isEmpty()) {
+            throw new ConfigException(mapped.strictErrors());
+        }
         return "configuration file " + args.configFile + " is valid";
     }
 
@@ -204,9 +208,14 @@ public final class ServeCommand {
         }
         ServerOptions o = mapped.options();
         applyFlags(args, o);
+        if (o.httpHost.isEmpty()) {
+            // as nats-server: monitoring listens where clients do unless http_host says otherwise,
+            // so "-a 127.0.0.1" does not leave the monitoring port open on every interface
+            o.httpHost = o.host;
+        }
         List<String> warnings = new ArrayList<>(mapped.warnings());
         warnings.addAll(args.warnings);
-        return new MappedConfig(o, warnings, mapped.jetstreamSyncInterval());
+        return new MappedConfig(o, warnings, mapped.jetstreamSyncInterval(), mapped.strictErrors());
     }
 
     private static void applyFlags(ServeArgs a, ServerOptions o) {

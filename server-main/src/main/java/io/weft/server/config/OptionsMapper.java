@@ -133,6 +133,8 @@ public final class OptionsMapper {
     private final class Mapping {
         private final List<String> problems = new ArrayList<>();
         private final List<String> warnings = new ArrayList<>();
+        /** The subset of {@link #warnings} that nats-server's {@code -t} rejects. */
+        private final List<String> strictErrors = new ArrayList<>();
         private Duration syncInterval;
         private ConfigMap.Entry maxPayloadEntry;
         private ConfigMap.Entry noAuthUserEntry;
@@ -154,7 +156,7 @@ public final class OptionsMapper {
             if (!problems.isEmpty()) {
                 throw new ConfigException(problems);
             }
-            return new MappedConfig(o, warnings, syncInterval);
+            return new MappedConfig(o, warnings, syncInterval, strictErrors);
         }
 
         private void problem(Position at, String message) {
@@ -696,13 +698,16 @@ public final class OptionsMapper {
             }
             if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.INTEGER) {
                 long secs = (Long) s.value();
-                if (s.raw().chars().allMatch(c -> Character.isDigit(c) || c == '-')) {
-                    warnings.add(v.position() + ": \"" + e.key() + "\" should be written as a duration such as \"" + secs
-                            + "s\"; read as " + secs + " seconds");
-                } else {
-                    warnings.add(v.position() + ": \"" + e.key() + "\": unquoted " + s.raw() + " is the number " + secs
-                            + " (size suffix) and is read as " + secs + " seconds; write \"" + s.raw() + "\" in quotes for a duration");
-                }
+                String warning = s.raw().chars().allMatch(c -> Character.isDigit(c) || c == '-')
+                        ? v.position() + ": \"" + e.key() + "\" should be written as a duration such as \"" + secs
+                                + "s\"; read as " + secs + " seconds"
+                        : v.position() + ": \"" + e.key() + "\": unquoted " + s.raw() + " is the number " + secs
+                                + " (size suffix) and is read as " + secs + " seconds; write \"" + s.raw()
+                                + "\" in quotes for a duration";
+                warnings.add(warning);
+                // nats-server 2.15.1 runs with such a value, but its -t calls the file invalid:
+                // "invalid use of field ...: ... should be converted to a duration"
+                strictErrors.add(warning);
                 try {
                     return Duration.ofSeconds(secs);
                 } catch (ArithmeticException ex) {

@@ -162,6 +162,48 @@ class ServeCommandTest {
         assertEquals(7000, cmd.resolve(parse("-p", "7000")).port);
     }
 
+    /**
+     * Measured with nats-server 2.15.1: unquoted {@code ping_interval: 2m} runs with 2,000,000
+     * seconds (the lexer's {@code m} is the size suffix 10^6, and a number in a duration field is
+     * seconds), {@code max_payload: 2m} is 2,000,000 bytes, and {@code -t} rejects a file that
+     * writes a duration as a number ("should be converted to a duration"); quoted {@code "2m"} is two
+     * minutes and valid.
+     */
+    @Test
+    void anUnquotedDurationIsANumberOfSecondsAndFailsTheCheck(@TempDir Path dir) throws Exception {
+        ServeCommand cmd = new ServeCommand(Map.<String, String>of()::get);
+        Path bare = dir.resolve("bare.conf");
+        Files.writeString(bare, "ping_interval: 2m\nmax_payload: 2m\n");
+        MappedConfig run = cmd.resolveWithWarnings(parse("-c", bare.toString()));
+        assertEquals(java.time.Duration.ofSeconds(2_000_000), run.options().pingInterval);
+        assertEquals(2_000_000, run.options().maxPayload);
+        assertTrue(run.warnings().stream().anyMatch(w -> w.contains("ping_interval") && w.contains("2000000 seconds")),
+                run.warnings().toString());
+        String check = assertThrows(ConfigException.class, () -> cmd.checkConfig(parse("-t", "-c", bare.toString())))
+                .getMessage();
+        assertTrue(check.contains(bare + ":1:") && check.contains("ping_interval"), check);
+        Path seconds = dir.resolve("seconds.conf");
+        Files.writeString(seconds, "write_deadline: 30\n");
+        assertThrows(ConfigException.class, () -> cmd.checkConfig(parse("-t", "-c", seconds.toString())));
+        Path quoted = dir.resolve("quoted.conf");
+        Files.writeString(quoted, "ping_interval: \"2m\"\nmax_payload: 2m\n");
+        assertEquals("configuration file " + quoted + " is valid", cmd.checkConfig(parse("-t", "-c", quoted.toString())));
+        assertEquals(java.time.Duration.ofMinutes(2), cmd.resolve(parse("-c", quoted.toString())).pingInterval);
+    }
+
+    /** nats-server 2.15.1 with {@code -a 127.0.0.1 -m PORT} listens for monitoring on 127.0.0.1:PORT. */
+    @Test
+    void monitoringListensOnTheClientHostUnlessHttpHostIsSet(@TempDir Path dir) throws Exception {
+        ServeCommand cmd = new ServeCommand(Map.<String, String>of()::get);
+        assertEquals("0.0.0.0", cmd.resolve(parse("-m", "8222")).httpHost);
+        assertEquals("127.0.0.1", cmd.resolve(parse("-a", "127.0.0.1", "-m", "8222")).httpHost);
+        Path conf = dir.resolve("h.conf");
+        Files.writeString(conf, "host: 127.0.0.2\nhttp: 8222\n");
+        assertEquals("127.0.0.2", cmd.resolve(parse("-c", conf.toString())).httpHost);
+        Files.writeString(conf, "host: 127.0.0.2\nhttp_host: 127.0.0.3\nhttp_port: 8222\n");
+        assertEquals("127.0.0.3", cmd.resolve(parse("-c", conf.toString(), "-a", "127.0.0.4")).httpHost);
+    }
+
     @Test
     void checkConfigReportsValidityLikeNatsServerDashT(@TempDir Path dir) throws Exception {
         Path good = dir.resolve("good.conf");

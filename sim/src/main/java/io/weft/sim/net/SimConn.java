@@ -72,6 +72,12 @@ public final class SimConn implements Conn {
         out.write(data);
     }
 
+    @Override
+    public void shutdownOutput() throws IOException {
+        flush();
+        out.closeWrite();
+    }
+
     /** Writes bytes (a convenience for simulated clients). */
     public void write(byte[] data, int off, int len) throws IOException {
         byte[] copy = new byte[len];
