@@ -22,7 +22,7 @@ class ConnectNestingTest {
 
     @Test
     void nestingUpToGosLimitIsAcceptedAndDeeperClosesWithoutErr() throws Exception {
-        try (TestServer weft = TestServers.start(TestServers.Target.WEFT, CONF); TestServer nats = startNewest(CONF)) {
+        try (TestServer weft = TestServers.start(TestServers.Target.WEFT, CONF); TestServer nats = TestServers.start(TestServers.Target.NATS_NEWEST, CONF)) {
             for (TestServer server : List.of(nats, weft)) {
                 for (int inner : new int[] {1_001, 9_999}) {
                     try (RawClient c = RawClient.open(server.port())) {
@@ -50,16 +50,5 @@ class ConnectNestingTest {
     /** A verbose CONNECT whose one extra field holds {@code arrays} nested arrays. */
     private static String nested(int arrays) {
         return "{\"verbose\":true,\"x\":" + "[".repeat(arrays) + "]".repeat(arrays) + "}";
-    }
-
-    private static TestServer startNewest(String confText) throws IOException {
-        Path conf = Files.createTempFile("weft-it-", ".conf");
-        Files.writeString(conf, confText);
-        int[] ports = TestServers.freePorts(2);
-        List<String> cmd = new ArrayList<>(List.of(TestServers.newestNatsServer().toString(), "-c", conf.toString(),
-                "-a", "127.0.0.1", "-p", Integer.toString(ports[0]), "-m", Integer.toString(ports[1])));
-        TestServer server = new TestServer(TestServers.Target.NATS_SERVER, conf, ports[0], ports[1], cmd);
-        server.start();
-        return server;
     }
 }

@@ -53,7 +53,7 @@ final class JsServer implements AutoCloseable {
     }
 
     boolean isNatsServer() {
-        return server.target() == TestServers.Target.NATS_SERVER;
+        return server.target().isNats();
     }
 
     @Override

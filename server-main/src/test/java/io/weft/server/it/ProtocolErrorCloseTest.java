@@ -45,7 +45,7 @@ class ProtocolErrorCloseTest {
     @BeforeAll
     static void start() throws IOException {
         weft = TestServers.start(TestServers.Target.WEFT, "write_deadline: \"1s\"\n");
-        nats = startNewest("write_deadline: \"1s\"\n");
+        nats = TestServers.start(TestServers.Target.NATS_NEWEST, "write_deadline: \"1s\"\n");
     }
 
     @AfterAll
@@ -191,15 +191,4 @@ class ProtocolErrorCloseTest {
         }
     }
 
-    /** nats-server 2.15.1 ({@link TestServers#newestNatsServer()}) with the same flags TestServers gives. */
-    private static TestServer startNewest(String confText) throws IOException {
-        Path conf = Files.createTempFile("weft-it-", ".conf");
-        Files.writeString(conf, confText);
-        int[] ports = TestServers.freePorts(2);
-        List<String> cmd = new ArrayList<>(List.of(TestServers.newestNatsServer().toString(), "-c", conf.toString(),
-                "-a", "127.0.0.1", "-p", Integer.toString(ports[0]), "-m", Integer.toString(ports[1])));
-        TestServer server = new TestServer(TestServers.Target.NATS_SERVER, conf, ports[0], ports[1], cmd);
-        server.start();
-        return server;
-    }
 }

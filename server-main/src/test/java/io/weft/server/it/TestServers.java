@@ -41,19 +41,37 @@ public final class TestServers {
     }
 
     public enum Target {
-        NATS_SERVER, WEFT;
+        /** /usr/sbin/nats-server, the older Debian package (2.9.10) the first differential tests used. */
+        NATS_SERVER,
+        /** The newest nats-server Debian packages ({@link #newestNatsServer()}, 2.15.x). */
+        NATS_NEWEST,
+        WEFT;
+
+        /** True for either nats-server. */
+        public boolean isNats() {
+            return this != WEFT;
+        }
+
+        String binary() {
+            return this == NATS_NEWEST ? newestNatsServer().toString() : NATS_SERVER_BINARY;
+        }
 
         static Target parse(String s) {
             return switch (s.trim().toLowerCase(Locale.ROOT)) {
                 case "nats-server", "nats", "natsserver", "nats_server" -> NATS_SERVER;
+                case "nats-newest", "newest" -> NATS_NEWEST;
                 case "weft" -> WEFT;
-                default -> throw new IllegalArgumentException("weft.target must be nats-server or weft, got " + s);
+                default -> throw new IllegalArgumentException("weft.target must be nats-server, nats-newest or weft, got " + s);
             };
         }
 
         @Override
         public String toString() {
-            return this == NATS_SERVER ? "nats-server" : "weft";
+            return switch (this) {
+                case NATS_SERVER -> "nats-server";
+                case NATS_NEWEST -> "nats-server-newest";
+                case WEFT -> "weft";
+            };
         }
     }
 
@@ -108,8 +126,8 @@ public final class TestServers {
 
     private static List<String> command(Target target, Path conf, int[] ports, String... extraFlags) {
         List<String> cmd = new ArrayList<>();
-        if (target == Target.NATS_SERVER) {
-            cmd.add(NATS_SERVER_BINARY);
+        if (target.isNats()) {
+            cmd.add(target.binary());
         } else {
             cmd.add(ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
@@ -131,8 +149,8 @@ public final class TestServers {
     public static TestServer startWithoutConfig(Target target, String... extraFlags) {
         int port = freePorts(1)[0];
         List<String> cmd = new ArrayList<>();
-        if (target == Target.NATS_SERVER) {
-            cmd.add(NATS_SERVER_BINARY);
+        if (target.isNats()) {
+            cmd.add(target.binary());
         } else {
             cmd.add(ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
