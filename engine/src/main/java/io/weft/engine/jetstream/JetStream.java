@@ -21,7 +21,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * JetStream on one server: the enabled accounts with their streams, the $JS API, the store
@@ -43,8 +42,6 @@ public final class JetStream {
     private final JsApi api;
     private final String root;
     private final ConcurrentSkipListMap<String, JsAccount> accounts = new ConcurrentSkipListMap<>();
-    /** Serialises stream create/update/delete so name and subject checks see a stable set. */
-    final ReentrantLock adminLock = new ReentrantLock();
     final AtomicLong apiTotal = new AtomicLong();
     final AtomicLong apiErrors = new AtomicLong();
     private volatile boolean running;
@@ -225,7 +222,7 @@ public final class JetStream {
         return accountDir(account) + "/streams/" + stream;
     }
 
-    /** Creates, persists and starts a stream (the caller checked config and limits). */
+    /** Creates, persists and starts a stream (the caller checked config and limits, and reserved it). */
     Stream createStream(JsAccount jsa, StreamConfig cfg) throws IOException {
         long created = env.clock().currentTimeMillis() * 1_000_000L;
         String dir = null;
@@ -250,7 +247,11 @@ public final class JetStream {
 
     void deleteStream(JsAccount jsa, Stream s) throws IOException {
         jsa.remove(s);
-        s.stop(true);
+        try {
+            s.stop(true);
+        } finally {
+            jsa.release(s); // only once it no longer captures them may another stream take its subjects
+        }
         if (s.dir() != null) {
             deleteTree(s.dir());
             env.disk().syncDir(accountDir(jsa.account().name()) + "/streams");

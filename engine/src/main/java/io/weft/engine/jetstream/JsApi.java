@@ -10,17 +10,18 @@ import io.weft.engine.server.InternalHandler;
 import io.weft.store.StoredMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@code $JS.API} of one server: internal subscriptions in every account (enabled accounts get
- * the real handlers, others the "not enabled for account" error), a queue so publishers never wait
- * on API work, and one worker thread that answers requests in arrival order.
+ * the real handlers, others the "not enabled for account" error). A request is handed to its
+ * account's {@link ApiLanes}, so publishers never wait on API work: requests naming the same
+ * stream are answered one at a time in arrival order, while account-wide requests ({@code INFO},
+ * {@code STREAM.NAMES/LIST}), requests on other streams and other accounts go ahead alongside a
+ * slow one (nats-server, too, answers requests of different clients side by side).
  */
 final class JsApi {
     static final String PREFIX = "$JS.API.";
@@ -29,6 +30,8 @@ final class JsApi {
     private static final int LIST_LIMIT = 256;
     private static final int SUBJECTS_LIMIT = 100_000;
     private static final byte[] EMPTY = new byte[0];
+    /** Threads per account answering requests on streams at once (account-wide requests always get one). */
+    private static final int LANE_THREADS = 16;
 
     /** The API subjects (after {@code $JS.API.}) this server answers for an enabled account. */
     private static final List<String> OPS = List.of("INFO", "STREAM.CREATE.*", "STREAM.UPDATE.*", "STREAM.INFO.*",
@@ -37,13 +40,12 @@ final class JsApi {
 
     private final JetStream js;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition ready = lock.newCondition();
-    private final ArrayDeque<Request> queue = new ArrayDeque<>();
+    /** Per account: the lanes its requests run in. */
+    private final java.util.Map<String, ApiLanes<Request>> lanes = new java.util.TreeMap<>();
     /** Per account: how to undo its API subscriptions, and whether it is served as enabled. */
     private final java.util.Map<String, List<Runnable>> accountSubs = new java.util.TreeMap<>();
     private final java.util.Map<String, Boolean> servedAs = new java.util.TreeMap<>();
     private boolean stopped;
-    private Thread worker;
 
     private record Request(JsAccount jsa, Account account, String subject, String reply, byte[] body, Stream direct) {
     }
@@ -54,7 +56,6 @@ final class JsApi {
 
     void start() {
         subscribeAccounts();
-        worker = js.env().spawner().spawn("jetstream-api", this::run);
     }
 
     /**
@@ -107,7 +108,7 @@ final class JsApi {
             accountSubs.values().forEach(l -> l.forEach(Runnable::run));
             accountSubs.clear();
             stopped = true;
-            ready.signalAll();
+            lanes.values().forEach(ApiLanes::stop);
         } finally {
             lock.unlock();
         }
@@ -119,45 +120,65 @@ final class JsApi {
     }
 
     private InternalHandler handler(JsAccount jsa, Account account, Stream direct) {
+        ApiLanes<Request> l = lanes(account.name());
         return (subject, reply, data, off, hdrLen, totalLen) -> {
-            if (reply == null || reply.isEmpty()) {
+            if (reply == null || reply.isEmpty() || l == null) {
                 return; // nats-server ignores API requests nobody can hear the answer to
             }
             byte[] body = java.util.Arrays.copyOfRange(data, off + hdrLen, off + totalLen);
-            lock.lock();
-            try {
-                if (!stopped) {
-                    queue.addLast(new Request(jsa, account, subject, reply, body, direct));
-                    ready.signal();
-                }
-            } finally {
-                lock.unlock();
-            }
+            l.submit(laneKey(subject, js.domain()), new Request(jsa, account, subject, reply, body, direct));
         };
     }
 
-    private void run() {
-        while (true) {
-            Request r;
-            lock.lock();
-            try {
-                while (queue.isEmpty() && !stopped) {
-                    ready.awaitUninterruptibly();
-                }
-                if (stopped) {
-                    return;
-                }
-                r = queue.removeFirst();
-            } finally {
-                lock.unlock();
+    /** The lanes of {@code account}, made on first use; null once stopped. */
+    private ApiLanes<Request> lanes(String account) {
+        lock.lock();
+        try {
+            if (stopped) {
+                return null;
             }
-            try {
-                handle(r);
-            } catch (RuntimeException e) {
-                js.log().error("JetStream API request on " + r.subject() + " failed: " + e);
-                reply(r, errorReply("io.nats.jetstream.api.v1.error_response",
-                        JsErrors.STREAM_GENERAL.with("internal error")));
-            }
+            return lanes.computeIfAbsent(account, a -> new ApiLanes<>(js.env().spawner(), "jetstream-api-" + a,
+                    LANE_THREADS, "", this::serve));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The lane of a request: the stream its subject names (so requests on one stream keep their
+     * order), or the empty key for account-wide requests and anything else.
+     */
+    static String laneKey(String subject, String domain) {
+        String op;
+        String domainPrefix = "$JS." + domain + ".API.";
+        if (subject.startsWith(PREFIX)) {
+            op = subject.substring(PREFIX.length());
+        } else if (!domain.isEmpty() && subject.startsWith(domainPrefix)) {
+            op = subject.substring(domainPrefix.length());
+        } else {
+            return "";
+        }
+        String[] t = op.split("\\.", 5);
+        if (t.length < 3) {
+            return "";
+        }
+        int at = switch (t[0]) {
+            case "STREAM" -> t[1].equals("MSG") ? 3 : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
+            case "DIRECT" -> 2;
+            case "CONSUMER" -> t[1].equals("DURABLE") || t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : 2;
+            default -> -1;
+        };
+        return at < 0 || at >= t.length ? "" : t[at];
+    }
+
+    /** Answers one request on its lane's thread; a failure answers "internal error" and stays in its request. */
+    private void serve(Request r) {
+        try {
+            handle(r);
+        } catch (RuntimeException e) {
+            js.log().error("JetStream API request on " + r.subject() + " failed: " + e);
+            reply(r, errorReply("io.nats.jetstream.api.v1.error_response",
+                    JsErrors.STREAM_GENERAL.with("internal error")));
         }
     }
 
@@ -402,70 +423,60 @@ final class JsApi {
                 throw JsErrors.invalidConfig("stream configuration for create can not be sealed");
             }
             StreamConfig cfg = req.withDefaults();
-            js.adminLock.lock();
-            try {
-                Stream existing = jsa.stream(name);
-                if (!create && existing == null) {
-                    throw JsErrors.STREAM_NOT_FOUND.exception();
-                }
-                cfg.validate(js.options().maxPayload);
-                if (create && existing != null) {
-                    if (!existing.config().equals(cfg)) {
-                        throw JsErrors.STREAM_NAME_EXIST.exception();
-                    }
-                    ObjectNode o = JsonNodeFactory.instance.objectNode();
-                    o.put("type", type);
-                    streamInfo(o, existing, false, null);
-                    o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
-                    return js.json(o);
-                }
-                for (Stream other : jsa.streams()) {
-                    if (other.name().equals(name)) {
-                        continue;
-                    }
-                    for (String a : cfg.subjects()) {
-                        for (String b : other.config().subjects()) {
-                            if (SubjectOverlap.overlaps(a, b)) {
-                                throw JsErrors.STREAM_SUBJECT_OVERLAP.exception();
-                            }
-                        }
-                    }
-                }
-                Stream s;
-                if (create) {
-                    if (jsa.limits().maxStreams() > 0 && jsa.streams().size() >= jsa.limits().maxStreams()) {
-                        throw JsErrors.MAXIMUM_STREAMS.exception();
-                    }
-                    jsa.checkReservation(cfg);
-                    try {
-                        s = js.createStream(jsa, cfg);
-                    } catch (IOException e) {
-                        throw JsErrors.STREAM_CREATE.with(e.getMessage()).exception();
-                    }
-                } else {
-                    cfg.checkUpdate(existing.config());
-                    jsa.checkReservation(cfg);
-                    try {
-                        existing.update(cfg);
-                        js.persistConfig(existing);
-                    } catch (IOException e) {
-                        throw JsErrors.STREAM_UPDATE.with(e.getMessage()).exception();
-                    }
-                    s = existing;
+            // this request's lane is the only one creating, updating or deleting this stream, so
+            // what is looked up here holds until the reply; other streams change meanwhile
+            Stream existing = jsa.stream(name);
+            if (!create && existing == null) {
+                throw JsErrors.STREAM_NOT_FOUND.exception();
+            }
+            cfg.validate(js.options().maxPayload);
+            if (create && existing != null) {
+                if (!existing.config().equals(cfg)) {
+                    throw JsErrors.STREAM_NAME_EXIST.exception();
                 }
                 ObjectNode o = JsonNodeFactory.instance.objectNode();
                 o.put("type", type);
-                streamInfo(o, s, false, null);
-                if (create) {
-                    o.put("did_create", true);
-                }
-                streamAdvisory(r.account(), create ? "CREATED" : "UPDATED", create ? "create" : "modify", name);
+                streamInfo(o, existing, false, null);
+                o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
                 return js.json(o);
-            } finally {
-                js.adminLock.unlock();
             }
+            Stream s = create ? create(jsa, cfg) : update(jsa, existing, cfg);
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", type);
+            streamInfo(o, s, false, null);
+            if (create) {
+                o.put("did_create", true);
+            }
+            streamAdvisory(r.account(), create ? "CREATED" : "UPDATED", create ? "create" : "modify", name);
+            return js.json(o);
         } catch (JsApiException e) {
             return errorReply(type, e.error());
+        }
+    }
+
+    /** Reserves the name and subjects (one short step), builds the stream outside any shared lock, publishes it. */
+    private Stream create(JsAccount jsa, StreamConfig cfg) throws JsApiException {
+        jsa.reserve(cfg, null);
+        try {
+            return js.createStream(jsa, cfg);
+        } catch (IOException e) {
+            throw JsErrors.STREAM_CREATE.with(e.getMessage()).exception();
+        } finally {
+            jsa.settle(cfg, null);
+        }
+    }
+
+    private Stream update(JsAccount jsa, Stream existing, StreamConfig cfg) throws JsApiException {
+        StreamConfig old = existing.config();
+        jsa.reserve(cfg, old);
+        try {
+            existing.update(cfg);
+            js.persistConfig(existing);
+            return existing;
+        } catch (IOException e) {
+            throw JsErrors.STREAM_UPDATE.with(e.getMessage()).exception();
+        } finally {
+            jsa.settle(cfg, old);
         }
     }
 
@@ -546,24 +557,19 @@ final class JsApi {
 
     private byte[] delete(Request r, String name) {
         String type = TYPE + "stream_delete_response";
-        js.adminLock.lock();
-        try {
-            Stream s = r.jsa().stream(name);
-            if (s == null) {
-                return errorReply(type, JsErrors.STREAM_NOT_FOUND);
-            }
-            try {
-                js.deleteStream(r.jsa(), s);
-            } catch (IOException e) {
-                return errorReply(type, JsErrors.STREAM_DELETE.with(e.getMessage()));
-            }
-            ObjectNode o = typed("stream_delete_response");
-            o.put("success", true);
-            streamAdvisory(r.account(), "DELETED", "delete", name);
-            return js.json(o);
-        } finally {
-            js.adminLock.unlock();
+        Stream s = r.jsa().stream(name);
+        if (s == null) {
+            return errorReply(type, JsErrors.STREAM_NOT_FOUND);
         }
+        try {
+            js.deleteStream(r.jsa(), s);
+        } catch (IOException e) {
+            return errorReply(type, JsErrors.STREAM_DELETE.with(e.getMessage()));
+        }
+        ObjectNode o = typed("stream_delete_response");
+        o.put("success", true);
+        streamAdvisory(r.account(), "DELETED", "delete", name);
+        return js.json(o);
     }
 
     private byte[] purge(Request r, String name) {

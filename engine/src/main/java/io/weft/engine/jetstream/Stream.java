@@ -1006,6 +1006,9 @@ public final class Stream implements ConsumerSource {
 
     @Override
     public void attach(StreamConsumer consumer, String... filters) throws JsApiException {
+        // API requests on other streams run alongside: the account's consumer limit is checked and
+        // taken in one step (always this lock first, then the stream's)
+        jsa.consumerAdmission.lock();
         lock.lock();
         try {
             StreamConfig c = config;
@@ -1037,6 +1040,7 @@ public final class Stream implements ConsumerSource {
             consumerFilters.put(consumer.name(), f);
         } finally {
             lock.unlock();
+            jsa.consumerAdmission.unlock();
         }
     }
 

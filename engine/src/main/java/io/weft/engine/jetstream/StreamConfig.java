@@ -336,12 +336,10 @@ public record StreamConfig(
                 throw JsErrors.invalidConfig("subjects overlap with jetstream api");
             }
         }
-        for (int i = 0; i < subjects.size(); i++) {
-            for (int j = i + 1; j < subjects.size(); j++) {
-                if (SubjectOverlap.overlaps(subjects.get(i), subjects.get(j))) {
-                    throw JsErrors.invalidConfig("subject \"" + subjects.get(i) + "\" overlaps with \"" + subjects.get(j) + "\"");
-                }
-            }
+        SubjectOverlap.Pair clash = SubjectOverlap.firstOverlappingPair(subjects);
+        if (clash != null) {
+            throw JsErrors.invalidConfig("subject \"" + subjects.get(clash.first()) + "\" overlaps with \""
+                    + subjects.get(clash.second()) + "\"");
         }
         if (subjectTransform != null) {
             String src = subjectTransform.src().isEmpty() ? ">" : subjectTransform.src();

@@ -342,15 +342,13 @@ public final class Consumers implements ConsumerManager {
                 }
             }
         }
+        // one lookup per filter, not filters x stream subjects (same rule as ConsumerConfig.overlap)
+        io.weft.engine.jetstream.OverlapIndex<Boolean> streamSubjects = new io.weft.engine.jetstream.OverlapIndex<>();
+        for (String s : subjects) {
+            streamSubjects.add(s, Boolean.TRUE);
+        }
         for (String f : cfg.filters()) {
-            boolean any = false;
-            for (String s : subjects) {
-                if (ConsumerConfig.overlap(f, s)) {
-                    any = true;
-                    break;
-                }
-            }
-            if (!any) {
+            if (!streamSubjects.anyOverlapping(f, v -> true)) {
                 throw ConsumerErrors.FILTER_NOT_SUBSET.exception();
             }
         }
