@@ -117,6 +117,10 @@ public final class GoDecode {
      */
     public static String problem(byte[] body, Struct shape) {
         String text = new String(body, StandardCharsets.UTF_8);
+        String deep = deepProblem(text, shape);
+        if (deep != null) {
+            return deep;
+        }
         for (String value : GoJsonSyntax.values(text)) {
             String e = fit(value, shape);
             if (e != null) {
@@ -141,6 +145,56 @@ public final class GoDecode {
             }
         }
         return all;
+    }
+
+    /** Nesting past this is judged by {@link #deepProblem} alone: the scanners below recurse. */
+    static final int SCAN_DEPTH = 256;
+    /** Go's decoder refuses nesting deeper than this. */
+    static final int GO_MAX_DEPTH = 10_000;
+
+    /**
+     * For bodies nested deeper than {@link #SCAN_DEPTH} (never a real config): Go's answer found
+     * without recursion ("exceeded max depth at offset N" past 10,000 levels, "unexpected EOF" for
+     * one left open, an array where an object belongs), so hostile nesting cannot exhaust the stack.
+     * Null for bodies of ordinary depth.
+     */
+    static String deepProblem(String text, Struct shape) {
+        int depth = 0;
+        int max = 0;
+        boolean inString = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+                continue;
+            }
+            if (c == '"') {
+                inString = true;
+            } else if (c == '[' || c == '{') {
+                depth++;
+                max = Math.max(max, depth);
+                if (depth > GO_MAX_DEPTH) {
+                    return "exceeded max depth at offset " + text.substring(0, i + 1).getBytes(StandardCharsets.UTF_8).length;
+                }
+            } else if (c == ']' || c == '}') {
+                depth--;
+            }
+        }
+        if (max <= SCAN_DEPTH) {
+            return null;
+        }
+        if (depth > 0 || inString) {
+            return "unexpected EOF";
+        }
+        String lead = text.stripLeading();
+        if (lead.startsWith("[")) {
+            return "json: cannot unmarshal array into Go value of type server." + shape.go();
+        }
+        return "exceeded max depth";
     }
 
     /** Go's error for one well-formed value decoded into {@code shape}, or null. */

@@ -105,6 +105,15 @@ class JetStreamConfigDifferentialTest {
             c.add(new Case("$JS.API.CONSUMER.CREATE.CS", body));
             c.add(new Case("$JS.API.CONSUMER.DURABLE.CREATE.CS.D", body));
         }
+        // hostile nesting (once a stack overflow that silenced the API): Go's words, and the server answers on
+        for (int n : new int[] {3000, 20000}) {
+            c.add(new Case("$JS.API.STREAM.CREATE.V", "[".repeat(n)));
+            c.add(new Case("$JS.API.STREAM.CREATE.V", "[".repeat(n) + "]".repeat(n)));
+        }
+        // (deep nesting below 10,000 levels inside an object gets "exceeded max depth" from weft, where
+        // Go names the field; past 10,000 both give Go's offset)
+        c.add(new Case("$JS.API.CONSUMER.CREATE.CS", "{\"stream_name\":\"CS\",\"config\":{\"metadata\":"
+                + "[".repeat(20000) + "]".repeat(20000) + "}}"));
         String exp = "\"ack_policy\":\"explicit\"";
         String push = ",\"deliver_subject\":\"push.x\"";
         for (String v : List.of("-2", "-1", "1", "999999", I64)) {

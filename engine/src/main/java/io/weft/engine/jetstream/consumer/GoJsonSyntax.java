@@ -24,6 +24,8 @@ public final class GoJsonSyntax {
             return null;
         } catch (Problem p) {
             return p.getMessage();
+        } catch (StackOverflowError deep) {
+            return "exceeded max depth"; // hostile nesting: refused, never allowed to take the caller down
         }
     }
 
