@@ -413,8 +413,11 @@ final class JsApi {
         String type = TYPE + (create ? "stream_create_response" : "stream_update_response");
         JsAccount jsa = r.jsa();
         try {
-            JsonNode n = js.readJson(r.body());
-            StreamConfig req = StreamConfig.parse(n);
+            StreamConfig req = StreamConfig.decode(r.body(), js.mapper());
+            if (!create) {
+                // nats-server 2.15 checks an update's config before it compares names or finds the stream
+                req.withDefaults().validate(js.options().maxPayload);
+            }
             if (!name.equals(req.name())) {
                 throw JsErrors.STREAM_MISMATCH.exception();
             }

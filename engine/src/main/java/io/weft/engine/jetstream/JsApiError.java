@@ -21,6 +21,11 @@ public record JsApiError(int code, int errCode, String description) {
         return new JsApiError(code, errCode, d);
     }
 
+    /** The same error with {@code ": " + detail} after its description (nats-server's "invalid JSON: ..."). */
+    public JsApiError withDetail(String detail) {
+        return new JsApiError(code, errCode, description + ": " + detail);
+    }
+
     public JsApiException exception() {
         return new JsApiException(this);
     }

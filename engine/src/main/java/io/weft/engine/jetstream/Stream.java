@@ -706,6 +706,9 @@ public final class Stream implements ConsumerSource {
             return;
         }
         long at = st.firstTimeNanos() + c.maxAge();
+        if (at < st.firstTimeNanos()) {
+            return; // a max_age past the end of time (nats-server accepts up to 2^63-1 ns): nothing ever expires
+        }
         if (ageTimer != null && ageTimerAt <= at) {
             return;
         }

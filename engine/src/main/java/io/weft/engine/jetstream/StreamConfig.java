@@ -24,7 +24,7 @@ public record StreamConfig(
         String description,
         List<String> subjects,
         Retention retention,
-        int maxConsumers,
+        long maxConsumers,
         long maxMsgs,
         long maxBytes,
         long maxAge,
@@ -56,6 +56,10 @@ public record StreamConfig(
 
     /** nats-server's default duplicate window: two minutes. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
+    /** The smallest non-zero max_age and duplicate_window nats-server 2.15 accepts: 100 ms. */
+    public static final long MIN_DURATION = 100_000_000L;
+    /** nats-server's largest replica count. */
+    public static final int MAX_REPLICAS = 5;
 
     public StreamConfig {
         subjects = subjects == null ? List.of() : List.copyOf(subjects);
@@ -74,6 +78,67 @@ public record StreamConfig(
     }
 
     // ------------------------------------------------------------------ parsing
+
+    /** nats-server 2.15's {@code StreamConfigRequest} as Go decodes it (what {@link #decodeProblem} checks). */
+    public static final GoDecode.Struct SHAPE = shape();
+
+    private static GoDecode.Struct shape() {
+        Map<String, GoDecode.Shape> f = new java.util.LinkedHashMap<>();
+        f.put("name", GoDecode.STRING);
+        f.put("description", GoDecode.STRING);
+        f.put("subjects", new GoDecode.Slice(GoDecode.STRING));
+        f.put("retention", GoDecode.enumOf("server.RetentionPolicy", "limits", "interest", "workqueue"));
+        f.put("max_consumers", GoDecode.INT);
+        f.put("max_msgs", GoDecode.INT64);
+        f.put("max_bytes", GoDecode.INT64);
+        f.put("max_age", GoDecode.DURATION);
+        f.put("max_msgs_per_subject", GoDecode.INT64);
+        f.put("max_msg_size", GoDecode.INT32);
+        f.put("discard", GoDecode.enumOf("server.DiscardPolicy", "old", "new"));
+        f.put("storage", GoDecode.enumOf("server.StorageType", "file", "memory"));
+        f.put("num_replicas", GoDecode.INT);
+        f.put("no_ack", GoDecode.BOOL);
+        f.put("duplicate_window", GoDecode.DURATION);
+        f.put("placement", new GoDecode.Any("*server.Placement"));
+        f.put("mirror", new GoDecode.Any("*server.StreamSource"));
+        f.put("sources", new GoDecode.Any("[]*server.StreamSource"));
+        f.put("compression", new GoDecode.Enum("server.StoreCompression", Set.of("\"s2\"", "\"none\""),
+                "unknown compression algorithm"));
+        f.put("first_seq", GoDecode.UINT64);
+        f.put("subject_transform", new GoDecode.Struct("SubjectTransformConfig",
+                Map.of("src", GoDecode.STRING, "dest", GoDecode.STRING)));
+        f.put("republish", new GoDecode.Struct("RePublish",
+                Map.of("src", GoDecode.STRING, "dest", GoDecode.STRING, "headers_only", GoDecode.BOOL)));
+        for (String b : List.of("allow_direct", "mirror_direct", "discard_new_per_subject", "sealed", "deny_delete",
+                "deny_purge", "allow_rollup_hdrs", "allow_msg_ttl", "allow_msg_counter", "allow_atomic",
+                "allow_msg_schedules", "allow_batched", "pedantic")) {
+            f.put(b, GoDecode.BOOL);
+        }
+        f.put("consumer_limits", new GoDecode.Struct("StreamConsumerLimits",
+                Map.of("inactive_threshold", GoDecode.DURATION, "max_ack_pending", GoDecode.INT)));
+        f.put("subject_delete_marker_ttl", GoDecode.DURATION);
+        f.put("persist_mode", GoDecode.enumOf("server.PersistModeType", "", "default", "async"));
+        f.put("metadata", new GoDecode.MapOf(GoDecode.STRING));
+        return new GoDecode.Struct("StreamConfigRequest", f);
+    }
+
+    /**
+     * Decodes a create or update body as nats-server 2.15 does: an empty body (or {@code null}) is
+     * a zero config; a body Go cannot decode is "invalid JSON: " and Go's words (400/10025).
+     */
+    public static StreamConfig decode(byte[] body, com.fasterxml.jackson.databind.ObjectMapper mapper) throws JsApiException {
+        String problem = GoDecode.problem(body, SHAPE);
+        if (problem != null) {
+            throw JsErrors.INVALID_JSON.withDetail(problem).exception();
+        }
+        JsonNode n;
+        try {
+            n = GoDecode.merged(body, mapper);
+        } catch (java.io.IOException e) {
+            throw JsErrors.INVALID_JSON.exception();
+        }
+        return parse(n);
+    }
 
     /** Reads a request body. Throws "invalid JSON" (400/10025) for bad JSON or wrong field types. */
     public static StreamConfig parse(JsonNode n) throws JsApiException {
@@ -98,7 +163,7 @@ public record StreamConfig(
         if (present(cl)) {
             obj(cl);
             cInactive = lng(cl, "inactive_threshold");
-            cMaxAck = integer(cl, "max_ack_pending");
+            cMaxAck = saturated(lng(cl, "max_ack_pending"));
         }
         Map<String, String> md = new TreeMap<>();
         JsonNode mdn = n.get("metadata");
@@ -136,9 +201,9 @@ public record StreamConfig(
             default -> throw JsErrors.INVALID_JSON.exception();
         };
         return new StreamConfig(str(n, "name"), str(n, "description"), strings(n, "subjects"), ret,
-                integer(n, "max_consumers"), lng(n, "max_msgs"), lng(n, "max_bytes"), lng(n, "max_age"),
+                lng(n, "max_consumers"), lng(n, "max_msgs"), lng(n, "max_bytes"), lng(n, "max_age"),
                 lng(n, "max_msgs_per_subject"), integer(n, "max_msg_size"), discardNew, memory,
-                integer(n, "num_replicas"), bool(n, "no_ack"), str(n, "template_owner"), lng(n, "duplicate_window"),
+                saturated(lng(n, "num_replicas")), bool(n, "no_ack"), str(n, "template_owner"), lng(n, "duplicate_window"),
                 raw(n, "placement"), raw(n, "mirror"), raw(n, "sources"), s2, unsigned(n, "first_seq"), st, rp,
                 bool(n, "allow_direct"), bool(n, "mirror_direct"), bool(n, "discard_new_per_subject"),
                 bool(n, "sealed"), bool(n, "deny_delete"), bool(n, "deny_purge"), bool(n, "allow_rollup_hdrs"),
@@ -204,6 +269,11 @@ public record StreamConfig(
         return l;
     }
 
+    /** A Go int read into a Java int: values beyond its range become its ends (checked against small limits only). */
+    static int saturated(long l) {
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, l));
+    }
+
     static int integer(JsonNode n, String key) throws JsApiException {
         long l = lng(n, key);
         if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
@@ -245,13 +315,18 @@ public record StreamConfig(
         }
         // sealing freezes the stream as nats-server does: no expiry, no removal, nothing new
         boolean seal = sealed;
-        return new StreamConfig(name, description, subj, retention, maxConsumers == 0 ? -1 : maxConsumers,
-                maxMsgs == 0 ? -1 : maxMsgs, maxBytes == 0 ? -1 : maxBytes, seal ? 0 : maxAge,
-                maxMsgsPerSubject == 0 ? -1 : maxMsgsPerSubject, maxMsgSize == 0 ? -1 : maxMsgSize, discardNew || seal,
+        // as nats-server 2.15: 0 and anything below -1 mean "unlimited", stored as -1
+        return new StreamConfig(name, description, subj, retention, unlimited(maxConsumers),
+                unlimited(maxMsgs), unlimited(maxBytes), seal ? 0 : maxAge,
+                unlimited(maxMsgsPerSubject), (int) unlimited(maxMsgSize), discardNew || seal,
                 memoryStorage, replicas == 0 ? 1 : replicas, noAck, templateOwner, dup, placement, mirror, sources,
                 compressS2, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
                 sealed, denyDelete || seal, denyPurge || seal, allowRollup && !seal, consumerInactiveThreshold,
                 consumerMaxAckPending, metadata);
+    }
+
+    private static long unlimited(long limit) {
+        return limit == 0 || limit < -1 ? -1 : limit;
     }
 
     /** True if a stream name is acceptable (no path separators is checked separately, first). */
@@ -261,7 +336,7 @@ public record StreamConfig(
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            if (c == '.' || c == '*' || c == '>' || Character.isWhitespace(c)) {
+            if (c == '.' || c == '*' || c == '>' || c == '/' || c == '\\' || Character.isWhitespace(c)) {
                 return false;
             }
         }
@@ -272,8 +347,13 @@ public record StreamConfig(
         if (name != null && (name.indexOf('/') >= 0 || name.indexOf('\\') >= 0)) {
             throw JsErrors.STREAM_NAME_PATH_SEPARATORS.exception();
         }
+        checkAssetName(name);
+    }
+
+    /** nats-server 2.15's name rule inside its config check (path separators included, 10052). */
+    static void checkAssetName(String name) throws JsApiException {
         if (!validName(name)) {
-            throw JsErrors.invalidConfig("stream name is required and can not contain '.', '*', '>'");
+            throw JsErrors.invalidConfig("stream name is required and can not contain '.', '*', '>', '\\', '/'");
         }
         if (name.length() > 255) {
             throw JsErrors.invalidConfig("stream name is too long, maximum allowed is 255");
@@ -282,31 +362,26 @@ public record StreamConfig(
 
     /**
      * The checks nats-server makes on a defaulted config before create or update (not the ones that
-     * need other streams). {@code maxPayload} is the server's max_payload.
+     * need other streams), in nats-server 2.15's order. {@code maxPayload} (the server's
+     * max_payload) is no longer compared with max_msg_size: 2.15 accepts any positive int32.
      */
     public void validate(long maxPayload) throws JsApiException {
-        checkName(name);
-        if (replicas > 1) {
-            throw JsErrors.STREAM_REPLICAS_NOT_SUPPORTED.exception();
+        checkAssetName(name);
+        if (description.length() > 4096) {
+            throw JsErrors.invalidConfig("stream description is too long, maximum allowed is 4096");
+        }
+        if (metadata.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length()).sum() > 128 * 1024) {
+            throw JsErrors.invalidConfig("stream metadata exceeds maximum size of 131072 bytes");
+        }
+        if (replicas > MAX_REPLICAS) {
+            throw JsErrors.invalidConfig("maximum replicas is " + MAX_REPLICAS);
         }
         if (replicas < 0) {
             throw new JsApiError(400, 10133, "replicas count cannot be negative").exception();
         }
-        if (mirror != null || sources != null) {
-            throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
-        }
-        // negative limits other than these are taken as "unlimited", as nats-server does
-        if (duplicateWindow < 0) {
-            throw JsErrors.invalidConfig("duplicates window can not be negative");
-        }
-        if (maxAge < 0) {
-            throw JsErrors.invalidConfig("max age needs to be >= 0");
-        }
-        if (maxAge > 0 && duplicateWindow > maxAge) {
-            throw JsErrors.invalidConfig("duplicates window can not be larger then max age");
-        }
-        if (maxMsgSize > 0 && maxMsgSize > maxPayload && maxPayload > 0) {
-            throw JsErrors.invalidConfig("max message size larger than server max payload");
+        checkDurations();
+        if (allowRollup && denyPurge) {
+            throw JsErrors.invalidConfig("roll-ups require the purge permission");
         }
         if (discardNewPerSubject) {
             if (!discardNew) {
@@ -316,11 +391,8 @@ public record StreamConfig(
                 throw JsErrors.invalidConfig("discard new per subject requires max msgs per subject > 0");
             }
         }
-        if (allowRollup && denyPurge) {
-            throw JsErrors.invalidConfig("roll-ups require the purge permission");
-        }
-        if (description.length() > 4096) {
-            throw JsErrors.invalidConfig("stream description is too long, maximum allowed is 4096");
+        if (mirror != null || sources != null) {
+            throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
         }
         Set<String> seen = new HashSet<>();
         for (String s : subjects) {
@@ -376,8 +448,30 @@ public record StreamConfig(
                         + "' to '" + republish.dest() + "' not valid");
             }
         }
-        if (metadata.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length()).sum() > 128 * 1024) {
-            throw JsErrors.invalidConfig("stream metadata exceeds maximum size of 128 KiB");
+        if (replicas > 1) {
+            throw JsErrors.STREAM_REPLICAS_NOT_SUPPORTED.exception();
+        }
+    }
+
+    /**
+     * nats-server 2.15's checks of max_age and duplicate_window, in its order, on a defaulted
+     * config. The 100 ms floors also bound how often the expiry and dedup-pruning timers can fire.
+     */
+    private void checkDurations() throws JsApiException {
+        if (maxAge < 0) {
+            throw JsErrors.invalidConfig("max age can not be negative");
+        }
+        if (maxAge != 0 && maxAge < MIN_DURATION) {
+            throw JsErrors.invalidConfig("max age needs to be >= 100ms");
+        }
+        if (duplicateWindow < 0) {
+            throw JsErrors.invalidConfig("duplicates window can not be negative");
+        }
+        if (maxAge != 0 && duplicateWindow > maxAge) {
+            throw JsErrors.invalidConfig("duplicates window can not be larger then max age");
+        }
+        if (duplicateWindow > 0 && duplicateWindow < MIN_DURATION) {
+            throw JsErrors.invalidConfig("duplicates window needs to be >= 100ms");
         }
     }
 

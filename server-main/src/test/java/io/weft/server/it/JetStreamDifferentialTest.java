@@ -91,6 +91,14 @@ class JetStreamDifferentialTest {
 
     static final String AWAIT = "AWAIT:";
 
+    /**
+     * Stream and consumer config decoding and checks follow nats-server 2.15.1, which words these
+     * differently from 2.9.10 ("invalid JSON: " and Go's error, unknown fields refused, an empty body
+     * decoded as an empty request, max_age checked before the duplicate window, '\\' and '/' in
+     * the name rule); JetStreamConfigDifferentialTest compares them with 2.15.1.
+     */
+    static final String NEWER = "nats-server 2.15.1 answers differently from 2.9.10 here, as weft does";
+
     static Step p(String subject, String payload) {
         return new Step(subject, null, payload, false);
     }
@@ -165,14 +173,14 @@ class JetStreamDifferentialTest {
                 c("create twice other config", createMem("OTHER", "other.>"), createMem("OTHER", "other2.>")),
                 c("create name mismatch", create("A", "{\"name\":\"B\",\"subjects\":[\"ab.>\"]}")),
                 c("create name missing from body", create("NONAME", "{\"subjects\":[\"nn.>\"],\"storage\":\"memory\"}")),
-                c("create malformed json", create("BAD", "{bad json")),
-                c("create empty body", create("EMPTY", "")),
-                c("create json array body", create("ARR", "[1,2]")),
-                c("create unknown field", create("UNK", "{\"name\":\"UNK\",\"subjects\":[\"unk\"],\"storage\":\"memory\",\"bogus\":1}")),
-                c("create bad storage value", create("BST", "{\"name\":\"BST\",\"subjects\":[\"bst\"],\"storage\":\"tape\"}")),
-                c("create bad retention value", create("BRT", "{\"name\":\"BRT\",\"subjects\":[\"brt\"],\"retention\":\"forever\"}")),
-                c("create wrong type for max_msgs", create("BTY", "{\"name\":\"BTY\",\"subjects\":[\"bty\"],\"max_msgs\":\"many\"}")),
-                c("create negative max_age", create("NEG", "{\"name\":\"NEG\",\"subjects\":[\"neg\"],\"max_age\":-5,\"storage\":\"memory\"}")),
+                c("create malformed json", create("BAD", "{bad json").referenceQuirk(NEWER)),
+                c("create empty body", create("EMPTY", "").referenceQuirk(NEWER)),
+                c("create json array body", create("ARR", "[1,2]").referenceQuirk(NEWER)),
+                c("create unknown field", create("UNK", "{\"name\":\"UNK\",\"subjects\":[\"unk\"],\"storage\":\"memory\",\"bogus\":1}").referenceQuirk(NEWER)),
+                c("create bad storage value", create("BST", "{\"name\":\"BST\",\"subjects\":[\"bst\"],\"storage\":\"tape\"}").referenceQuirk(NEWER)),
+                c("create bad retention value", create("BRT", "{\"name\":\"BRT\",\"subjects\":[\"brt\"],\"retention\":\"forever\"}").referenceQuirk(NEWER)),
+                c("create wrong type for max_msgs", create("BTY", "{\"name\":\"BTY\",\"subjects\":[\"bty\"],\"max_msgs\":\"many\"}").referenceQuirk(NEWER)),
+                c("create negative max_age", create("NEG", "{\"name\":\"NEG\",\"subjects\":[\"neg\"],\"max_age\":-5,\"storage\":\"memory\"}").referenceQuirk(NEWER)),
                 c("create replicas 3 on one server", create("R3", "{\"name\":\"R3\",\"subjects\":[\"r3\"],\"num_replicas\":3,\"storage\":\"memory\"}")),
                 c("create invalid subject", create("INV", "{\"name\":\"INV\",\"subjects\":[\"a..b\"],\"storage\":\"memory\"}")),
                 c("create subject overlapping the API", create("SYS", "{\"name\":\"SYS\",\"subjects\":[\"$JS.API.>\"],\"storage\":\"memory\"}")),
@@ -180,8 +188,8 @@ class JetStreamDifferentialTest {
                 c("create overlapping own subjects", create("OWN", "{\"name\":\"OWN\",\"subjects\":[\"own.>\",\"own.a\"],\"storage\":\"memory\"}")),
                 c("create overlapping another stream", createMem("OV1", "ov.>"), createMem("OV2", "ov.a"), createMem("OV3", "*.b"),
                         createMem("OV4", "other.ov")),
-                c("create name with dot via subject token", create("a*b", "{\"name\":\"a*b\",\"subjects\":[\"axb\"]}")),
-                c("create name with gt", create("a>b", "{\"name\":\"a>b\",\"subjects\":[\"agtb\"]}")),
+                c("create name with dot via subject token", create("a*b", "{\"name\":\"a*b\",\"subjects\":[\"axb\"]}").referenceQuirk(NEWER)),
+                c("create name with gt", create("a>b", "{\"name\":\"a>b\",\"subjects\":[\"agtb\"]}").referenceQuirk(NEWER)),
                 c("create max_msgs_per_subject and discard new per subject", create("DNP", "{\"name\":\"DNP\",\"subjects\":[\"dnp.*\"],"
                         + "\"storage\":\"memory\",\"discard\":\"new\",\"max_msgs_per_subject\":1,\"discard_new_per_subject\":true}"),
                         r("dnp.a", "1"), r("dnp.a", "2"), r("dnp.b", "3")),
@@ -219,7 +227,7 @@ class JetStreamDifferentialTest {
                         r(API + "STREAM.UPDATE.UPN", "{\"name\":\"OTHER\",\"subjects\":[\"upn.>\"],\"storage\":\"memory\"}")),
                 c("update into overlap", createMem("UO1", "uo1.>"), createMem("UO2", "uo2.>"),
                         r(API + "STREAM.UPDATE.UO2", "{\"name\":\"UO2\",\"subjects\":[\"uo1.x\"],\"storage\":\"memory\"}")),
-                c("update malformed", createMem("UPM", "upm.>"), r(API + "STREAM.UPDATE.UPM", "{")),
+                c("update malformed", createMem("UPM", "upm.>"), r(API + "STREAM.UPDATE.UPM", "{").referenceQuirk(NEWER)),
                 c("update lowers max_msgs", concat(s(createMem("UPL", "upl.*")), publishes("upl.", 5),
                         s(r(API + "STREAM.UPDATE.UPL", "{\"name\":\"UPL\",\"subjects\":[\"upl.*\"],\"storage\":\"memory\",\"max_msgs\":2}"),
                                 r(API + "STREAM.INFO.UPL", "")))),
@@ -358,8 +366,8 @@ class JetStreamDifferentialTest {
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"OTHER\"}}"),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"XX\",\"config\":{\"durable_name\":\"D\"}}"),
                         r(API + "CONSUMER.DURABLE.CREATE.NOPE.D", "{\"stream_name\":\"NOPE\",\"config\":{\"durable_name\":\"D\"}}"),
-                        r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{bad"),
-                        r(API + "CONSUMER.DURABLE.CREATE.CE.D", ""),
+                        r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{bad").referenceQuirk(NEWER),
+                        r(API + "CONSUMER.DURABLE.CREATE.CE.D", "").referenceQuirk(NEWER),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\"}"),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"D\","
                                 + "\"filter_subject\":\"zz.>\"}}"),
@@ -370,7 +378,7 @@ class JetStreamDifferentialTest {
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"D\","
                                 + "\"deliver_policy\":\"all\",\"opt_start_seq\":5}}"),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"D\","
-                                + "\"ack_policy\":\"sometimes\"}}"),
+                                + "\"ack_policy\":\"sometimes\"}}").referenceQuirk(NEWER),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"D\","
                                 + "\"max_waiting\":10,\"deliver_subject\":\"push.d\"}}"),
                         r(API + "CONSUMER.INFO.CE.NOPE", ""),
@@ -380,12 +388,12 @@ class JetStreamDifferentialTest {
                         r(API + "CONSUMER.NAMES.CE", "{bad"),
                         r(API + "CONSUMER.NAMES.CE", "")),
                 c("consumer request decoding order", createMem("CO", "co.*"),
-                        r(API + "CONSUMER.CREATE.NOPE", ""),
-                        r(API + "CONSUMER.CREATE.NOPE", "{bad"),
+                        r(API + "CONSUMER.CREATE.NOPE", "").referenceQuirk(NEWER),
+                        r(API + "CONSUMER.CREATE.NOPE", "{bad").referenceQuirk(NEWER),
                         r(API + "CONSUMER.CREATE.NOPE", "{\"stream_name\":\"X\"}"),
                         r(API + "CONSUMER.CREATE.NOPE", "{\"stream_name\":\"NOPE\"}"),
                         r(API + "CONSUMER.CREATE.CO", "{\"config\":{}}"),
-                        r(API + "CONSUMER.CREATE.CO", "{\"stream_name\":\"CO\",\"config\":5}"),
+                        r(API + "CONSUMER.CREATE.CO", "{\"stream_name\":\"CO\",\"config\":5}").referenceQuirk(NEWER),
                         r(API + "CONSUMER.DURABLE.CREATE.CO.D", "{\"stream_name\":\"CO\",\"config\":null}"),
                         r(API + "CONSUMER.CREATE.CO.X", "{\"stream_name\":\"CO\"}"),
                         r(API + "CONSUMER.NAMES.NOPE", "{bad"),

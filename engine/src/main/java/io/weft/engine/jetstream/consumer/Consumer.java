@@ -41,6 +41,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Consumer implements StreamConsumer {
     static final long IDLE_WAKE = 1_000_000_000L;
+    /**
+     * The floor under every timer of the delivery loop: no message is redelivered, and no pull
+     * request sent a heartbeat, sooner than this after the last time (nats-server's pending timer
+     * likewise fires at least 1 ms apart). A config may say 1 ns; the loop never spins.
+     */
+    static final long MIN_TIMER = 1_000_000L;
     static final long FC_BYTES = 1024 * 1024;
     static final int FC_MSGS = 65536;
 
@@ -475,7 +481,7 @@ public final class Consumer implements StreamConsumer {
             } else if (b.equals("+WPI")) {
                 Pending p = pending.get(sseq);
                 if (p != null) {
-                    p.deadline = clock.nanoTime() + cfg.ackWaitFor(deliveries.getOrDefault(sseq, 1));
+                    p.deadline = at(clock.nanoTime(), redeliveryDelay(deliveries.getOrDefault(sseq, 1)));
                 }
             } else if (b.startsWith("+NXT")) {
                 ack(sseq, cseq, out);
@@ -603,7 +609,7 @@ public final class Consumer implements StreamConsumer {
             return;
         }
         // due now (or after the delay): the loop redelivers it, or gives up on it at max_deliver
-        p.deadline = clock.nanoTime() + Math.max(0, delay);
+        p.deadline = at(clock.nanoTime(), Math.max(0, delay));
         earliestDeadline = Math.min(earliestDeadline, p.deadline);
         redeliver.remove(sseq);
     }
@@ -692,9 +698,15 @@ public final class Consumer implements StreamConsumer {
                     return invalid(typeProblem);
                 }
                 int batch = n.path("batch").asInt(1);
+                long expires = n.path("expires").asLong(0);
+                long heartbeat = n.path("idle_heartbeat").asLong(0);
+                // as nats-server: a heartbeat needs an expiry at least twice as long (Go's int64 arithmetic)
+                if (heartbeat > 0 && heartbeat * 2 > expires) {
+                    return invalid("heartbeat value too large");
+                }
+                // a negative expiry is one that has already passed (408 at once), as in nats-server
                 return new PullRequestSpec(batch <= 0 ? 1 : batch, Math.max(0, n.path("max_bytes").asLong(0)),
-                        Math.max(0, n.path("expires").asLong(0)), n.path("no_wait").asBoolean(false),
-                        Math.max(0, n.path("idle_heartbeat").asLong(0)), null);
+                        expires, n.path("no_wait").asBoolean(false), Math.max(0, heartbeat), null);
             } catch (IOException | RuntimeException e) {
                 return invalid(String.valueOf(e.getMessage()));
             }
@@ -759,7 +771,7 @@ public final class Consumer implements StreamConsumer {
                     if (waiting.size() >= cfg.maxWaiting()) {
                         answer = status(reply, 409, "Exceeded MaxWaiting", null);
                     } else {
-                        long expiresAt = spec.expires() > 0 ? now + spec.expires() : 0;
+                        long expiresAt = spec.expires() != 0 ? Math.max(1, at(now, spec.expires())) : 0;
                         waiting.add(new PullRequest(reply, spec.batch(), spec.maxBytes(), expiresAt, spec.noWait(),
                                 spec.heartbeat(), now));
                         kicked = true;
@@ -884,9 +896,21 @@ public final class Consumer implements StreamConsumer {
         return next;
     }
 
+    /** {@code now + delay}, saturating upwards: a huge ack wait or expiry means "never", not "at once". */
+    static long at(long now, long delay) {
+        long t = now + delay;
+        return delay >= 0 && t < now ? Long.MAX_VALUE : t;
+    }
+
+    /** How long after its {@code n}-th delivery a message falls due again: the ack wait, never under {@link #MIN_TIMER}. */
+    private long redeliveryDelay(int n) {
+        return Math.max(MIN_TIMER, cfg.ackWaitFor(n));
+    }
+
     /** Moves pending messages whose ack wait passed to the redelivery queue; handles max_deliver. */
     private long promoteExpired(long now, List<Outbound> out) {
-        if (cfg.ackPolicy() == AckPolicy.NONE || pending.isEmpty()) {
+        // an ack wait of 0 (a first backoff of 0) stops nats-server's redelivery timer: nothing is redelivered
+        if (cfg.ackPolicy() == AckPolicy.NONE || pending.isEmpty() || cfg.ackWait() == 0) {
             earliestDeadline = Long.MAX_VALUE;
             return Long.MAX_VALUE;
         }
@@ -981,7 +1005,7 @@ public final class Consumer implements StreamConsumer {
         }
         if (cfg.idleHeartbeat() > 0) {
             if (!out.isEmpty() || nextPushHeartbeat == 0) {
-                nextPushHeartbeat = now + cfg.idleHeartbeat();
+                nextPushHeartbeat = at(now, Math.max(MIN_TIMER, cfg.idleHeartbeat()));
             } else if (now >= nextPushHeartbeat) {
                 StringBuilder h = new StringBuilder("NATS/1.0 100 Idle Heartbeat\r\n");
                 h.append("Nats-Last-Consumer: ").append(dseq).append("\r\n");
@@ -991,7 +1015,7 @@ public final class Consumer implements StreamConsumer {
                 }
                 h.append("\r\n");
                 out.add(new Outbound(ds, null, h.toString().getBytes(StandardCharsets.US_ASCII), null));
-                nextPushHeartbeat = now + cfg.idleHeartbeat();
+                nextPushHeartbeat = at(now, Math.max(MIN_TIMER, cfg.idleHeartbeat()));
             }
             next = Math.min(next, nextPushHeartbeat);
         }
@@ -1048,7 +1072,7 @@ public final class Consumer implements StreamConsumer {
                 r.bytesLeft -= size;
             }
             if (r.heartbeat > 0) {
-                r.nextHeartbeat = now + r.heartbeat;
+                r.nextHeartbeat = at(now, Math.max(MIN_TIMER, r.heartbeat));
             }
             if (r.remaining <= 0 || (r.maxBytes > 0 && r.bytesLeft <= 0)) {
                 waiting.pollFirst();
@@ -1066,7 +1090,7 @@ public final class Consumer implements StreamConsumer {
                     String h = "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: " + dseq
                             + "\r\nNats-Last-Stream: " + lastStreamSeq + "\r\n\r\n";
                     out.add(new Outbound(r.reply, null, h.getBytes(StandardCharsets.US_ASCII), null));
-                    r.nextHeartbeat = now + r.heartbeat;
+                    r.nextHeartbeat = at(now, Math.max(MIN_TIMER, r.heartbeat));
                 }
                 next = Math.min(next, r.nextHeartbeat);
             }
@@ -1229,7 +1253,7 @@ public final class Consumer implements StreamConsumer {
         if (cfg.ackPolicy() != AckPolicy.NONE) {
             deliveries.put(s, dc);
             Pending p = pending.get(s);
-            long deadline = now + cfg.ackWaitFor(dc);
+            long deadline = at(now, redeliveryDelay(dc));
             earliestDeadline = Math.min(earliestDeadline, deadline);
             if (p == null) {
                 pending.put(s, new Pending(dseq, deadline, now));

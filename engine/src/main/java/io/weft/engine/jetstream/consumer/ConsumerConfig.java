@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.jetstream.GoDecode;
+import io.weft.engine.jetstream.GoJsonQuote;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.Retention;
 import java.time.Instant;
@@ -38,6 +40,10 @@ public record ConsumerConfig(
     public static final int MAX_NAME_LENGTH = 255;
     public static final int MAX_DESCRIPTION_LENGTH = 4096;
     public static final int MAX_METADATA_BYTES = 128 * 1024;
+    /** The smallest idle heartbeat nats-server accepts: 100 ms. */
+    public static final long MIN_HEARTBEAT = 100_000_000L;
+    /** The smallest max_expires nats-server accepts: 1 ms. */
+    public static final long MIN_MAX_EXPIRES = 1_000_000L;
 
     public ConsumerConfig {
         backoff = backoff == null ? List.of() : List.copyOf(backoff);
@@ -123,6 +129,50 @@ public record ConsumerConfig(
 
     // ---------------------------------------------------------------- JSON in
 
+    /** nats-server 2.15's {@code CreateConsumerRequest} as Go decodes it (strict: unknown fields refused). */
+    public static final GoDecode.Struct REQUEST_SHAPE = requestShape();
+
+    private static GoDecode.Struct requestShape() {
+        Map<String, GoDecode.Shape> f = new LinkedHashMap<>();
+        for (String k : List.of("durable_name", "name", "description", "filter_subject", "sample_freq",
+                "deliver_subject", "deliver_group")) {
+            f.put(k, GoDecode.STRING);
+        }
+        f.put("deliver_policy", GoDecode.enumOf("server.DeliverPolicy", "all", "undefined", "last", "new",
+                "by_start_sequence", "by_start_time", "last_per_subject"));
+        f.put("opt_start_seq", GoDecode.UINT64);
+        f.put("opt_start_time", new GoDecode.Any("*time.Time"));
+        f.put("ack_policy", GoDecode.enumOf("server.AckPolicy", "none", "all", "explicit", "flow_control"));
+        f.put("replay_policy", GoDecode.enumOf("server.ReplayPolicy", "instant", "original"));
+        for (String k : List.of("ack_wait", "max_expires", "idle_heartbeat", "inactive_threshold", "priority_timeout")) {
+            f.put(k, GoDecode.DURATION);
+        }
+        for (String k : List.of("max_deliver", "max_waiting", "max_ack_pending", "max_batch", "max_bytes", "num_replicas")) {
+            f.put(k, GoDecode.INT);
+        }
+        f.put("backoff", new GoDecode.Slice(GoDecode.DURATION));
+        f.put("filter_subjects", new GoDecode.Slice(GoDecode.STRING));
+        f.put("priority_groups", new GoDecode.Slice(GoDecode.STRING));
+        f.put("rate_limit_bps", GoDecode.UINT64);
+        for (String k : List.of("flow_control", "headers_only", "mem_storage", "direct", "sourcing")) {
+            f.put(k, GoDecode.BOOL);
+        }
+        f.put("metadata", new GoDecode.MapOf(GoDecode.STRING));
+        f.put("pause_until", new GoDecode.Any("*time.Time"));
+        java.util.Set<String> priority = new java.util.HashSet<>();
+        for (String v : List.of("none", "overflow", "pinned_client", "prioritized")) {
+            priority.add("\"" + v + "\"");
+        }
+        f.put("priority_policy", new GoDecode.Enum("server.PriorityPolicy", priority, "unknown priority policy: %v"));
+        Map<String, GoDecode.Shape> req = new LinkedHashMap<>();
+        req.put("stream_name", GoDecode.STRING);
+        req.put("config", new GoDecode.Struct("ConsumerConfig", f));
+        req.put("action", new GoDecode.Enum("server.ConsumerAction", java.util.Set.of("\"create\"", "\"update\"", "\"\""),
+                "unknown consumer action: %v"));
+        req.put("pedantic", GoDecode.BOOL);
+        return new GoDecode.Struct("CreateConsumerRequest", req);
+    }
+
     /** Parses the {@code config} object of a create request; a type mismatch is a JSON error. */
     public static ConsumerConfig fromJson(JsonNode n) throws JsApiException {
         if (n == null || !n.isObject()) {
@@ -163,14 +213,15 @@ public record ConsumerConfig(
             }
             return new ConsumerConfig(
                     str(n, "durable_name"), str(n, "name"), str(n, "description"),
-                    deliver(str(n, "deliver_policy")), lng(n, "opt_start_seq"), str(n, "opt_start_time"),
+                    deliver(str(n, "deliver_policy")), unsigned(n, "opt_start_seq"), str(n, "opt_start_time"),
                     ack(str(n, "ack_policy")), lng(n, "ack_wait"), lng(n, "max_deliver"), backoff,
                     str(n, "filter_subject"), filters,
-                    replay(str(n, "replay_policy")), lng(n, "rate_limit_bps"), str(n, "sample_freq"),
+                    replay(str(n, "replay_policy")), unsigned(n, "rate_limit_bps"), str(n, "sample_freq"),
                     lng(n, "max_waiting"), lng(n, "max_ack_pending"), bool(n, "flow_control"),
                     lng(n, "idle_heartbeat"), bool(n, "headers_only"), lng(n, "max_batch"),
                     lng(n, "max_expires"), lng(n, "max_bytes"), str(n, "deliver_subject"),
-                    str(n, "deliver_group"), lng(n, "inactive_threshold"), (int) lng(n, "num_replicas"),
+                    str(n, "deliver_group"), lng(n, "inactive_threshold"),
+                    (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, lng(n, "num_replicas"))),
                     bool(n, "mem_storage"), md);
         } catch (IllegalArgumentException e) {
             throw ConsumerErrors.INVALID_JSON.exception();
@@ -200,6 +251,18 @@ public record ConsumerConfig(
     private static long lng(JsonNode n, String f) {
         JsonNode v = n.get(f);
         return v == null || v.isNull() ? 0 : integer(v);
+    }
+
+    /** A Go uint64: what does not fit a long saturates (nats-server accepts up to 2^64-1). */
+    private static long unsigned(JsonNode n, String f) {
+        JsonNode v = n.get(f);
+        if (v == null || v.isNull()) {
+            return 0;
+        }
+        if (v.isIntegralNumber() && !v.canConvertToLong() && v.bigIntegerValue().signum() > 0) {
+            return Long.MAX_VALUE;
+        }
+        return integer(v);
     }
 
     private static long integer(JsonNode v) {
@@ -261,26 +324,37 @@ public record ConsumerConfig(
 
     // ---------------------------------------------------------------- defaults and checks
 
-    /** Fills in what nats-server fills in when the client left it out. */
+    /**
+     * Fills in what nats-server 2.15 fills in before it checks a config ({@code
+     * setConsumerConfigDefaults}): negative limits become their "unset" value (-1 for max_deliver and
+     * max_ack_pending, 0 for the rest), then the defaults: max_waiting 512 for pull, ack_wait 30 s
+     * when acked (the first backoff value when there is a backoff), the stream's consumer limits,
+     * max_ack_pending 1000 when acked. The ephemeral inactive threshold comes after the checks
+     * ({@link #withEphemeralDefault}).
+     */
     public ConsumerConfig withDefaults(long streamInactiveLimit, long streamMaxAckPendingLimit) {
-        long aw = ackWait;
-        if (!backoff.isEmpty()) {
-            aw = backoff.get(0);
-        } else if (aw == 0 && ackPolicy != AckPolicy.NONE) {
-            aw = DEFAULT_ACK_WAIT;
-        }
-        long md = maxDeliver == 0 ? -1 : maxDeliver;
-        long map = maxAckPending;
-        if (map == 0 && ackPolicy != AckPolicy.NONE) {
-            map = streamMaxAckPendingLimit > 0 ? Math.min(DEFAULT_MAX_ACK_PENDING, streamMaxAckPendingLimit) : DEFAULT_MAX_ACK_PENDING;
-        }
-        long mw = maxWaiting;
+        long md = maxDeliver == 0 || maxDeliver < -1 ? -1 : maxDeliver;
+        long mw = Math.max(0, maxWaiting);
+        long map = maxAckPending < -1 ? -1 : maxAckPending;
+        long it = Math.max(0, inactiveThreshold);
         if (!isPush() && mw == 0) {
             mw = DEFAULT_MAX_WAITING;
         }
-        long it = inactiveThreshold;
-        if (it == 0 && !isDurable()) {
-            it = streamInactiveLimit > 0 ? streamInactiveLimit : DEFAULT_EPHEMERAL_INACTIVE;
+        long aw = ackWait;
+        if (aw == 0 && ackPolicy != AckPolicy.NONE) {
+            aw = DEFAULT_ACK_WAIT;
+        }
+        if (!backoff.isEmpty()) {
+            aw = backoff.get(0);
+        }
+        if (map == 0) {
+            map = streamMaxAckPendingLimit;
+        }
+        if (it == 0) {
+            it = streamInactiveLimit;
+        }
+        if (map == 0 && ackPolicy != AckPolicy.NONE) {
+            map = DEFAULT_MAX_ACK_PENDING;
         }
         String nm = name;
         if ((nm == null || nm.isEmpty()) && isDurable()) {
@@ -288,8 +362,20 @@ public record ConsumerConfig(
         }
         return new ConsumerConfig(durableName, nm, description, deliverPolicy, optStartSeq, optStartTime,
                 ackPolicy, aw, md, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
-                sampleFreq, mw, map, flowControl, idleHeartbeat, headersOnly, maxBatch, maxExpires, maxBytes,
-                deliverSubject, deliverGroup, it, numReplicas, memStorage, metadata);
+                sampleFreq, mw, map, flowControl, Math.max(0, idleHeartbeat), headersOnly, Math.max(0, maxBatch),
+                Math.max(0, maxExpires), Math.max(0, maxBytes), deliverSubject, deliverGroup, it, numReplicas,
+                memStorage, metadata);
+    }
+
+    /** An ephemeral consumer without a positive inactive threshold gets nats-server's 5 s. */
+    public ConsumerConfig withEphemeralDefault() {
+        if (isDurable() || inactiveThreshold > 0) {
+            return this;
+        }
+        return new ConsumerConfig(durableName, name, description, deliverPolicy, optStartSeq, optStartTime,
+                ackPolicy, ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
+                sampleFreq, maxWaiting, maxAckPending, flowControl, idleHeartbeat, headersOnly, maxBatch, maxExpires,
+                maxBytes, deliverSubject, deliverGroup, DEFAULT_EPHEMERAL_INACTIVE, numReplicas, memStorage, metadata);
     }
 
     /** The same config under another (generated) name. */
@@ -309,78 +395,27 @@ public record ConsumerConfig(
         return t.getEpochSecond() * 1_000_000_000L + t.getNano();
     }
 
-    /** nats-server's checks of a new consumer config, before defaults are applied. */
+    /**
+     * nats-server 2.15's checks of a consumer config ({@code checkConsumerCfg}, then the work-queue
+     * rules), in its order, on a config that went through {@link #withDefaults}.
+     */
     public void validate(Retention retention, long inactiveLimit, int maxAckPendingLimit) throws JsApiException {
-        if (description != null && description.length() > MAX_DESCRIPTION_LENGTH) {
-            throw ConsumerErrors.DESCRIPTION_TOO_LONG.with(MAX_DESCRIPTION_LENGTH).exception();
-        }
         checkName(durableName);
         checkName(name);
-        if (durableName != null && name != null && !durableName.equals(name)) {
-            throw ConsumerErrors.DURABLE_AND_NAME_MISMATCH.exception();
+        if (numReplicas > 1) {
+            throw ConsumerErrors.REPLICAS_NOT_SUPPORTED.exception();
         }
         if (numReplicas < 0) {
             throw ConsumerErrors.REPLICAS_NEGATIVE.exception();
         }
-        if (numReplicas > 1) {
-            throw ConsumerErrors.REPLICAS_NOT_SUPPORTED.exception();
-        }
-        for (long b : backoff) {
-            if (b <= 0) {
-                throw ConsumerErrors.BACKOFF_NEGATIVE.exception();
-            }
-        }
-        if (!backoff.isEmpty() && maxDeliver > 0 && maxDeliver <= backoff.size()) {
-            throw ConsumerErrors.MAX_DELIVER_BACKOFF.exception();
+        checkTimes();
+        if (description != null && description.length() > MAX_DESCRIPTION_LENGTH) {
+            throw ConsumerErrors.DESCRIPTION_TOO_LONG.with(MAX_DESCRIPTION_LENGTH).exception();
         }
         if (isPush()) {
-            String ds = deliverSubject;
-            if (!validSubject(ds)) {
-                throw ConsumerErrors.INVALID_DELIVER_SUBJECT.exception();
-            }
-            if (ds.contains("*") || ds.contains(">")) {
-                throw ConsumerErrors.DELIVER_TO_WILDCARDS.exception();
-            }
-            if (maxWaiting != 0) {
-                throw ConsumerErrors.PUSH_MAX_WAITING.exception();
-            }
+            checkPush();
         } else {
-            if (maxWaiting < 0) {
-                throw ConsumerErrors.MAX_WAITING_NEGATIVE.exception();
-            }
-            if (idleHeartbeat > 0) {
-                throw ConsumerErrors.HB_REQUIRES_PUSH.exception();
-            }
-            if (flowControl) {
-                throw ConsumerErrors.FC_REQUIRES_PUSH.exception();
-            }
-            if (rateLimitBps > 0) {
-                throw ConsumerErrors.PULL_WITH_RATE_LIMIT.exception();
-            }
-            if (maxBatch < 0) {
-                throw ConsumerErrors.MAX_REQUEST_BATCH_NEGATIVE.exception();
-            }
-            if (maxExpires != 0 && maxExpires < 1_000_000L) {
-                throw ConsumerErrors.MAX_REQUEST_EXPIRES_TOO_SMALL.exception();
-            }
-        }
-        if (idleHeartbeat > 0 && idleHeartbeat < 100_000_000L) {
-            throw ConsumerErrors.SMALL_HEARTBEAT.exception();
-        }
-        if (flowControl && idleHeartbeat <= 0) {
-            throw ConsumerErrors.FC_NEEDS_HEARTBEATS.exception();
-        }
-        checkDeliverPolicy();
-        if (sampleFreq != null) {
-            String s = sampleFreq.endsWith("%") ? sampleFreq.substring(0, sampleFreq.length() - 1) : sampleFreq;
-            try {
-                int v = Integer.parseInt(s.strip());
-                if (v < 0 || v > 100) {
-                    throw new NumberFormatException();
-                }
-            } catch (NumberFormatException e) {
-                throw ConsumerErrors.INVALID_SAMPLING.with("strconv.Atoi: parsing \"" + s + "\": invalid syntax").exception();
-            }
+            checkPull(retention);
         }
         if (maxAckPendingLimit > 0 && maxAckPending > maxAckPendingLimit) {
             throw ConsumerErrors.MAX_PENDING_ACK_EXCESS.with(maxAckPendingLimit).exception();
@@ -388,41 +423,134 @@ public record ConsumerConfig(
         if (inactiveLimit > 0 && inactiveThreshold > inactiveLimit) {
             throw ConsumerErrors.INACTIVE_THRESHOLD_EXCESS.with(GoDuration.format(inactiveLimit)).exception();
         }
-        if (filterSubject != null && !filterSubjects.isEmpty()) {
-            throw ConsumerErrors.DUPLICATE_FILTERS.exception();
-        }
-        for (String f : filterSubjects) {
-            if (f == null || f.isEmpty()) {
-                throw ConsumerErrors.EMPTY_FILTER.exception();
+        checkFilters();
+        checkDeliverPolicy();
+        if (sampleFreq != null) {
+            String problem = sampleProblem(sampleFreq);
+            if (problem != null) {
+                throw ConsumerErrors.INVALID_SAMPLING.with(problem).exception();
             }
         }
-        for (String f : filters()) {
-            if (!validSubject(f)) {
-                throw ConsumerErrors.FILTER_NOT_SUBSET.exception();
-            }
+        if (flowControl && idleHeartbeat == 0) {
+            throw ConsumerErrors.FC_NEEDS_HEARTBEATS.exception();
         }
-        // overlap() is SubjectOverlap.overlaps' rule; the indexed scan is not quadratic in the filters
-        if (io.weft.engine.jetstream.SubjectOverlap.firstOverlappingPair(filterSubjects) != null) {
-            throw ConsumerErrors.OVERLAPPING_FILTERS.exception();
+        if (durableName != null && name != null && !durableName.equals(name)) {
+            throw ConsumerErrors.DURABLE_AND_NAME_MISMATCH.exception();
         }
         int mdBytes = 0;
         for (Map.Entry<String, String> e : metadata.entrySet()) {
             mdBytes += e.getKey().length() + e.getValue().length();
         }
         if (mdBytes > MAX_METADATA_BYTES) {
-            throw ConsumerErrors.METADATA_LENGTH.with(MAX_METADATA_BYTES).exception();
+            throw ConsumerErrors.METADATA_LENGTH.with(MAX_METADATA_BYTES / 1024 + "KB").exception();
         }
         if (retention == Retention.WORKQUEUE) {
-            // nats-server names the pull-mode problem first when a work-queue pull consumer has no acks
-            if (!isPush() && ackPolicy == AckPolicy.NONE) {
-                throw ConsumerErrors.PULL_REQUIRES_ACK.exception();
-            }
             if (ackPolicy != AckPolicy.EXPLICIT) {
                 throw ConsumerErrors.WQ_REQUIRES_EXPLICIT_ACK.exception();
             }
             if (deliverPolicy != DeliverPolicy.ALL) {
                 throw ConsumerErrors.WQ_NOT_DELIVER_ALL.exception();
             }
+        }
+    }
+
+    /** Negative ack waits and backoffs are refused (zero is "unset"); a backoff must fit in max_deliver. */
+    private void checkTimes() throws JsApiException {
+        for (long b : backoff) {
+            if (b < 0) {
+                throw ConsumerErrors.BACKOFF_NEGATIVE.exception();
+            }
+        }
+        if (ackWait < 0) {
+            throw ConsumerErrors.ACK_WAIT_NEGATIVE.exception();
+        }
+        if (!backoff.isEmpty() && maxDeliver != -1 && backoff.size() > maxDeliver) {
+            throw ConsumerErrors.MAX_DELIVER_BACKOFF.exception();
+        }
+    }
+
+    private void checkPush() throws JsApiException {
+        String ds = deliverSubject;
+        if (ds.contains("*") || ds.contains(">")) {
+            throw ConsumerErrors.DELIVER_TO_WILDCARDS.exception();
+        }
+        if (!validSubject(ds)) {
+            throw ConsumerErrors.INVALID_DELIVER_SUBJECT.exception();
+        }
+        if (maxWaiting != 0) {
+            throw ConsumerErrors.PUSH_MAX_WAITING.exception();
+        }
+        if (maxAckPending > 0 && ackPolicy == AckPolicy.NONE) {
+            throw ConsumerErrors.MAX_PENDING_ACK_POLICY.exception();
+        }
+        if (idleHeartbeat > 0 && idleHeartbeat < MIN_HEARTBEAT) {
+            throw ConsumerErrors.SMALL_HEARTBEAT.exception();
+        }
+    }
+
+    private void checkPull(Retention retention) throws JsApiException {
+        if (ackPolicy == AckPolicy.NONE && retention == Retention.WORKQUEUE) {
+            throw ConsumerErrors.PULL_REQUIRES_ACK.exception();
+        }
+        if (rateLimitBps > 0) {
+            throw ConsumerErrors.PULL_WITH_RATE_LIMIT.exception();
+        }
+        if (maxWaiting < 0) {
+            throw ConsumerErrors.MAX_WAITING_NEGATIVE.exception();
+        }
+        if (idleHeartbeat > 0) {
+            throw ConsumerErrors.HB_REQUIRES_PUSH.exception();
+        }
+        if (flowControl) {
+            throw ConsumerErrors.FC_REQUIRES_PUSH.exception();
+        }
+        if (maxBatch < 0) {
+            throw ConsumerErrors.MAX_REQUEST_BATCH_NEGATIVE.exception();
+        }
+        if (maxExpires != 0 && maxExpires < MIN_MAX_EXPIRES) {
+            throw ConsumerErrors.MAX_REQUEST_EXPIRES_TOO_SMALL.exception();
+        }
+    }
+
+    private void checkFilters() throws JsApiException {
+        if (filterSubject != null && !filterSubjects.isEmpty()) {
+            throw ConsumerErrors.DUPLICATE_FILTERS.exception();
+        }
+        if (filterSubject != null && !validSubject(filterSubject)) {
+            throw ConsumerErrors.BAD_FILTER_SUBJECT.exception();
+        }
+        for (String f : filterSubjects) {
+            if (f == null || f.isEmpty()) {
+                throw ConsumerErrors.EMPTY_FILTER.exception();
+            }
+        }
+        List<String> fs = filters();
+        for (String f : fs) {
+            if (!validSubject(f)) {
+                throw ConsumerErrors.BAD_FILTER_SUBJECT.exception();
+            }
+        }
+        // overlap() is SubjectOverlap.overlaps' rule; the indexed scan is not quadratic in the filters
+        if (io.weft.engine.jetstream.SubjectOverlap.firstOverlappingPair(fs) != null) {
+            throw ConsumerErrors.OVERLAPPING_FILTERS.exception();
+        }
+    }
+
+    /**
+     * nats-server's reading of sample_freq: a trailing '%' dropped, then Go's {@code strconv.Atoi};
+     * its error text, "&lt;nil&gt;" for a negative number (nats-server prints the nil error), else null.
+     */
+    static String sampleProblem(String freq) {
+        String s = freq.endsWith("%") ? freq.substring(0, freq.length() - 1) : freq;
+        String digits = s.startsWith("+") || s.startsWith("-") ? s.substring(1) : s;
+        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return "strconv.Atoi: parsing " + GoJsonQuote.go(s) + ": invalid syntax";
+        }
+        try {
+            long v = Long.parseLong(s);
+            return v < 0 ? "<nil>" : null;
+        } catch (NumberFormatException e) {
+            return "strconv.Atoi: parsing " + GoJsonQuote.go(s) + ": value out of range";
         }
     }
 
@@ -437,6 +565,13 @@ public record ConsumerConfig(
                     throw policy("consumer delivery policy is deliver " + deliverPolicy.words()
                             + ", but optional start time is also set");
                 }
+            }
+        }
+        if (deliverPolicy == DeliverPolicy.LAST_PER_SUBJECT && filters().isEmpty()) {
+            throw policy("consumer delivery policy is deliver last per subject, but optional filter subject is not set");
+        }
+        switch (deliverPolicy) {
+            case ALL, LAST, NEW, LAST_PER_SUBJECT -> {
             }
             case BY_START_SEQUENCE -> {
                 if (optStartSeq <= 0) {

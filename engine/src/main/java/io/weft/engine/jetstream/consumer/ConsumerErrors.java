@@ -31,6 +31,8 @@ public final class ConsumerErrors {
     public static final JsApiError MAX_WAITING_NEGATIVE = new JsApiError(400, 10087, "consumer max waiting needs to be positive");
     public static final JsApiError HB_REQUIRES_PUSH = new JsApiError(400, 10088, "consumer idle heartbeat requires a push based consumer");
     public static final JsApiError FC_REQUIRES_PUSH = new JsApiError(400, 10089, "consumer flow control requires a push based consumer");
+    /** nats-server 2.15 reports a malformed filter subject as a stream config error. */
+    public static final JsApiError BAD_FILTER_SUBJECT = new JsApiError(500, 10052, "invalid subject");
     public static final JsApiError FILTER_NOT_SUBSET = new JsApiError(400, 10093, "consumer filter subject is not a valid subset of the interest subjects");
     public static final JsApiError INVALID_POLICY = new JsApiError(400, 10094, "{err}");
     public static final JsApiError INVALID_SAMPLING = new JsApiError(400, 10095, "failed to parse consumer sampling configuration: {err}");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.jetstream.ConsumerManager;
 import io.weft.engine.jetstream.ConsumerSource;
+import io.weft.engine.jetstream.GoDecode;
 import io.weft.engine.jetstream.JsApiError;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.JsIds;
@@ -204,19 +205,20 @@ public final class Consumers implements ConsumerManager {
      * not); only then is the stream looked up.
      */
     static JsonNode createRequest(byte[] body, String subjectStream) throws JsApiException {
-        JsonNode req = parseBody(body);
-        if (req == null) {
-            throw ConsumerErrors.INVALID_JSON.exception();
+        byte[] b = body == null ? new byte[0] : body;
+        String problem = GoDecode.problem(b, ConsumerConfig.REQUEST_SHAPE);
+        if (problem != null) {
+            throw ConsumerErrors.INVALID_JSON.withDetail(problem).exception();
         }
-        JsonNode cn = req.get("config");
-        if (cn != null && !cn.isNull() && !cn.isObject()) {
+        // an empty body or null is a zero request (Go decodes nothing into it)
+        JsonNode req;
+        try {
+            req = GoDecode.merged(b, MAPPER);
+        } catch (IOException e) {
             throw ConsumerErrors.INVALID_JSON.exception();
         }
         JsonNode sn = req.get("stream_name");
-        if (sn != null && !sn.isNull() && !sn.isTextual()) {
-            throw ConsumerErrors.INVALID_JSON.exception();
-        }
-        if (sn == null || !sn.asText().equals(subjectStream)) {
+        if (sn == null || sn.isNull() || !sn.asText().equals(subjectStream)) {
             throw ConsumerErrors.STREAM_MISMATCH.exception();
         }
         return req;
@@ -261,9 +263,11 @@ public final class Consumers implements ConsumerManager {
         } else if (cfg.durableName() != null) {
             throw ConsumerErrors.EPHEMERAL_WITH_DURABLE.exception();
         }
+        // as nats-server 2.15: defaults (negative limits normalised) first, then the checks
+        cfg = cfg.withDefaults(stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
         cfg.validate(stream.retention(), stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
         checkAgainstStreamSubjects(cfg, stream.subjects());
-        cfg = cfg.withDefaults(stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
+        cfg = cfg.withEphemeralDefault();
 
         String name = cfg.name();
         if (name != null) {

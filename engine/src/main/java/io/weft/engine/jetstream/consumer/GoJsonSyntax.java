@@ -4,7 +4,7 @@ package io.weft.engine.jetstream.consumer;
  * Checks JSON text the way Go's {@code encoding/json} scanner does and names the first problem in
  * Go's words (nats-server repeats them in a pull request's {@code 400 Bad Request - <detail>}).
  */
-final class GoJsonSyntax {
+public final class GoJsonSyntax {
     private final String s;
     private int i;
 
@@ -24,6 +24,55 @@ final class GoJsonSyntax {
             return null;
         } catch (Problem p) {
             return p.getMessage();
+        } catch (StackOverflowError deep) {
+            return "exceeded max depth"; // hostile nesting: refused, never allowed to take the caller down
+        }
+    }
+
+    /**
+     * The error Go's {@code json.Decoder} reports for a body holding zero or more JSON values (what
+     * nats-server decodes API requests with), in nats-server's words: a syntax error gets
+     * {@code " at offset N"} (N the bytes read up to and including the bad character), a value cut
+     * short is {@code "unexpected EOF"}. Null when every value is well formed.
+     */
+    public static String decoderProblem(String text) {
+        GoJsonSyntax g = new GoJsonSyntax(text);
+        try {
+            while (true) {
+                g.space();
+                if (g.i >= g.s.length()) {
+                    return null;
+                }
+                g.value("looking for beginning of value");
+            }
+        } catch (Problem p) {
+            if (g.i >= g.s.length()) {
+                return "unexpected EOF";
+            }
+            int offset = text.substring(0, g.i + 1).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            return p.getMessage() + " at offset " + offset;
+        }
+    }
+
+    /**
+     * The texts of the well-formed JSON values a decoder reads from {@code text}, in order, up to
+     * the first syntax problem ({@link #decoderProblem} names it) or the end.
+     */
+    public static java.util.List<String> values(String text) {
+        GoJsonSyntax g = new GoJsonSyntax(text);
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try {
+            while (true) {
+                g.space();
+                if (g.i >= g.s.length()) {
+                    return out;
+                }
+                int start = g.i;
+                g.value("looking for beginning of value");
+                out.add(text.substring(start, g.i));
+            }
+        } catch (Problem p) {
+            return out;
         }
     }
 

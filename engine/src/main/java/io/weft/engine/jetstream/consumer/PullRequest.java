@@ -20,6 +20,6 @@ final class PullRequest {
         this.expiresAt = expiresAt;
         this.noWait = noWait;
         this.heartbeat = heartbeat;
-        this.nextHeartbeat = heartbeat > 0 ? now + heartbeat : Long.MAX_VALUE;
+        this.nextHeartbeat = heartbeat > 0 ? Consumer.at(now, Math.max(Consumer.MIN_TIMER, heartbeat)) : Long.MAX_VALUE;
     }
 }

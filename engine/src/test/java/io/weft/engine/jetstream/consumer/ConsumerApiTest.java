@@ -66,7 +66,7 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals(10081, errCode(create("{\"deliver_subject\":\"s.x\"}")), "the stream would capture its own deliveries");
         assertEquals(10093, errCode(create("{\"filter_subject\":\"zz\"}")));
         assertEquals(10086, errCode(create("{\"rate_limit_bps\":3}")));
-        assertEquals(10116, errCode(create("{\"ack_policy\":\"explicit\",\"backoff\":[1000000000,2000000000],\"max_deliver\":2}")));
+        assertEquals(10116, errCode(create("{\"ack_policy\":\"explicit\",\"backoff\":[1000000000,2000000000],\"max_deliver\":1}")));
         assertEquals(10136, errCode(create("{\"filter_subject\":\"a\",\"filter_subjects\":[\"b\"]}")));
         assertEquals(10138, errCode(create("{\"filter_subjects\":[\"a.*\",\"a.b\"]}")));
         assertEquals(10139, errCode(create("{\"filter_subjects\":[\"a\",\"\"]}")));
@@ -146,7 +146,7 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals(List.of("4"), firstPayloads("{\"deliver_policy\":\"last\",\"deliver_subject\":\"d1b\"}", "d1b", 1));
         assertEquals(List.of("3"), firstPayloads("{\"deliver_policy\":\"last\",\"filter_subject\":\"s.a\",\"deliver_subject\":\"d2\"}", "d2", 1));
         assertEquals(List.of("2", "3", "4"), firstPayloads("{\"deliver_policy\":\"by_start_sequence\",\"opt_start_seq\":2,\"deliver_subject\":\"d3\"}", "d3", 3));
-        assertEquals(List.of("2", "3", "4"), firstPayloads("{\"deliver_policy\":\"last_per_subject\",\"deliver_subject\":\"d4\"}", "d4", 3));
+        assertEquals(List.of("2", "3", "4"), firstPayloads("{\"deliver_policy\":\"last_per_subject\",\"filter_subject\":\"s.>\",\"deliver_subject\":\"d4\"}", "d4", 3));
         assertEquals(List.of("1", "2", "3"), firstPayloads("{\"filter_subjects\":[\"s.a\",\"s.b\"],\"deliver_subject\":\"d5\"}", "d5", 3));
         JsonNode n = create("{\"deliver_policy\":\"new\",\"deliver_subject\":\"d6\"}");
         assertEquals(0, n.path("num_pending").asInt());

@@ -45,7 +45,7 @@ class ConsumerConfigTest {
         assertEquals(1000, pull.maxAckPending());
         assertEquals(512, pull.maxWaiting());
         assertEquals(0, pull.inactiveThreshold(), "durables do not expire by default");
-        ConsumerConfig eph = parse("{\"deliver_subject\":\"x\"}").withDefaults(0, 0);
+        ConsumerConfig eph = parse("{\"deliver_subject\":\"x\"}").withDefaults(0, 0).withEphemeralDefault();
         assertEquals(0, eph.ackWait());
         assertEquals(0, eph.maxWaiting());
         assertEquals(5_000_000_000L, eph.inactiveThreshold());

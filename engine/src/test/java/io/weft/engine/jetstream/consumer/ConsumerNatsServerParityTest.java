@@ -26,7 +26,8 @@ class ConsumerNatsServerParityTest extends ConsumerTestBase {
 
     @Test
     void createDecodesAndMatchesTheStreamNameBeforeLookingTheStreamUp() throws Exception {
-        assertEquals(10025, errCode(api("$JS.API.CONSUMER.CREATE.NOPE", "")));
+        // nats-server 2.15 decodes an empty body into a zero request: its stream name does not match
+        assertEquals(10056, errCode(api("$JS.API.CONSUMER.CREATE.NOPE", "")));
         assertEquals(10025, errCode(api("$JS.API.CONSUMER.CREATE.NOPE", "{bad")));
         assertEquals(10025, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.NOPE.D", "[1]")));
         assertEquals(10025, errCode(api("$JS.API.CONSUMER.DURABLE.CREATE.S.D", "{\"stream_name\":\"S\",\"config\":5}")));
