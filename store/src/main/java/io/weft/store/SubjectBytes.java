@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  * {@link #encode} writes it as U+FFFD, as Go does when it reads such a string from JSON.
  *
  * <p>Subjects in JSON ({@link #jsonBytes}) carry an escaped byte as the JSON escape
- * {@code \udcff}, which reads back (in weft) as the same byte.
+ * {@code \\udcff}, which reads back (in weft) as the same byte.
  *
  * <p>The store sits below the engine, so the codec lives here and the engine's protocol, JetStream
  * and monitoring code use it too. Stateless.

@@ -15,6 +15,7 @@ import io.weft.engine.subject.Subjects;
 import io.weft.engine.sublist.SublistResult;
 import io.weft.net.Clock;
 import io.weft.net.Conn;
+import io.weft.store.SubjectBytes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -474,7 +475,7 @@ public final class ClientConnection implements ProtocolHandler {
     public void onSub(String subject, String queue, String sid) throws ProtocolException {
         requireConnect();
         ConnectOptions opts = connect;
-        if (!Subjects.isValidSubject(subject) || (queue != null && !Subjects.isValidQueueName(queue))) {
+        if (!Subjects.isValidSubscribeSubject(subject) || (queue != null && !Subjects.isValidQueueName(queue))) {
             sendErr("Invalid Subject");
             return;
         }
@@ -583,9 +584,9 @@ public final class ClientConnection implements ProtocolHandler {
         }
     }
 
-    /** Sends {@code -ERR 'text'} without closing. */
+    /** Sends {@code -ERR 'text'} without closing (a subject in the text goes out as its bytes). */
     void sendErr(String text) {
-        enqueue(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8));
+        enqueue(SubjectBytes.encode("-ERR '" + text + "'\r\n"));
     }
 
     /** Sends INFO again (lame duck mode, reload). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.Retention;
+import io.weft.store.SubjectBytes;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -485,6 +486,9 @@ public record ConsumerConfig(
             if (c == '.' || c == '*' || c == '>' || c <= ' ') {
                 throw ConsumerErrors.BAD_DURABLE_NAME.exception();
             }
+        }
+        if (SubjectBytes.hasInvalidUtf8(n)) {
+            throw ConsumerErrors.BAD_DURABLE_NAME.exception(); // a directory name: it must be UTF-8
         }
     }
 
