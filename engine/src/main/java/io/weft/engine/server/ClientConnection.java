@@ -357,8 +357,8 @@ public final class ClientConnection implements ProtocolHandler {
         if (perms != null && !perms.canPublish(subject)) {
             ResponsePermits rp = responses;
             if (rp == null || !rp.tryUse(subject, clock.nanoTime())) {
-                log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject \"" + subject + "\"");
-                sendErr("Permissions Violation for Publish to \"" + subject + "\"");
+                log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject " + GoQuote.quote(subject));
+                sendErr("Permissions Violation for Publish to " + GoQuote.quote(subject));
                 return;
             }
         }
@@ -481,9 +481,10 @@ public final class ClientConnection implements ProtocolHandler {
         }
         PermissionChecker perms = permissions;
         if (perms != null && !perms.canSubscribe(subject, queue)) {
-            String what = queue == null ? "\"" + subject + "\"" : "\"" + subject + "\" using queue \"" + queue + "\"";
-            log.error(logPrefix + "Subscription Violation - User \"" + authorizedUser + "\", Subject \"" + subject + "\""
-                    + (queue == null ? "" : ", Queue: \"" + queue + "\"") + ", SID " + sid);
+            // subjects and queues quoted as nats-server's %q (an invalid byte as \xff)
+            String what = queue == null ? GoQuote.quote(subject) : GoQuote.quote(subject) + " using queue " + GoQuote.quote(queue);
+            log.error(logPrefix + "Subscription Violation - User \"" + authorizedUser + "\", Subject " + GoQuote.quote(subject)
+                    + (queue == null ? "" : ", Queue: " + GoQuote.quote(queue)) + ", SID " + sid);
             sendErr("Permissions Violation for Subscription to " + what);
             return;
         }
