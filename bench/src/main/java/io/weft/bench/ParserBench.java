@@ -22,7 +22,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The protocol parser on a stream of {@value #MSGS} PUBs (server side) or MSGs (client side),
- * fed in 64 KB reads as a connection's reader does. Score: messages per microsecond.
+ * fed in 64 KB reads as a connection's reader does, with one subject or a cycle of distinct ones.
+ * Score: messages per microsecond.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -37,6 +38,10 @@ public class ParserBench {
     @Param({"16", "1024"})
     public int size;
 
+    /** Distinct subjects, cycled: 1 takes the parser's reuse of the previous subject, 64 decodes every one. */
+    @Param({"1", "64"})
+    public int subjects;
+
     private byte[] pubs;
     private byte[] msgs;
     private ProtocolParser serverParser;
@@ -50,8 +55,9 @@ public class ParserBench {
         ByteSink p = new ByteSink();
         ByteSink m = new ByteSink();
         for (int i = 0; i < MSGS; i++) {
-            ProtocolEncoder.pub(p, "bench.subject.foo", null, payload);
-            ProtocolEncoder.msg(m, "bench.subject.foo", "1", null, payload);
+            String subject = subjects == 1 ? "bench.subject.foo" : "bench.subject.foo" + (i % subjects);
+            ProtocolEncoder.pub(p, subject, null, payload);
+            ProtocolEncoder.msg(m, subject, "1", null, payload);
         }
         pubs = p.toByteArray();
         msgs = m.toByteArray();

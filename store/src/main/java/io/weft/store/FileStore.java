@@ -4,7 +4,6 @@ import io.weft.net.Disk;
 import io.weft.net.DiskFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -599,7 +598,7 @@ public final class FileStore implements MessageStore {
 
     @Override
     public long append(String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException {
-        byte[] subj = subject.getBytes(StandardCharsets.UTF_8);
+        byte[] subj = SubjectBytes.encode(subject);
         byte[] hdr = headers == null ? new byte[0] : headers;
         byte[] payload = data == null ? new byte[0] : data;
         if (subj.length > 0xffff) {

@@ -1,6 +1,5 @@
 package io.weft.store;
 
-import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
@@ -165,7 +164,7 @@ final class Records {
     }
 
     static String subject(byte[] b, int off) {
-        return new String(b, off + HEADER, subjectLength(b, off), StandardCharsets.UTF_8);
+        return SubjectBytes.decode(b, off + HEADER, subjectLength(b, off));
     }
 
     static int crc(byte[] b, int off, int len) {

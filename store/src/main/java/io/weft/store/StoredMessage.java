@@ -12,7 +12,7 @@ public record StoredMessage(long seq, String subject, byte[] headers, byte[] dat
         data = data == null ? new byte[0] : data;
     }
 
-    /** Bytes the message counts for in stream limits (subject + headers + payload), as nats-server counts them. */
+    /** Bytes the message counts for in stream limits (subject bytes + headers + payload), as nats-server counts them. */
     public long size() {
         return recordSize(subject, headers.length, data.length);
     }
@@ -22,12 +22,12 @@ public record StoredMessage(long seq, String subject, byte[] headers, byte[] dat
      * + 2 (subject length) + subject + [4 (header length) + headers] + data + 8 (hash).
      */
     public static long fileRecordSize(String subject, int headerLength, int dataLength) {
-        long base = 22L + subject.length() + dataLength + 8;
+        long base = 22L + SubjectBytes.encodedLength(subject) + dataLength + 8;
         return headerLength == 0 ? base : base + 4 + headerLength;
     }
 
     /** nats-server's memory store counts a message as subject + headers + data + 16 bytes of bookkeeping. */
     public static long recordSize(String subject, int headerLength, int dataLength) {
-        return (long) subject.length() + headerLength + dataLength + 16;
+        return (long) SubjectBytes.encodedLength(subject) + headerLength + dataLength + 16;
     }
 }

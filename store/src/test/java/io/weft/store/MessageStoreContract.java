@@ -346,4 +346,29 @@ abstract class MessageStoreContract {
         store = reopen(store);
         assertEquals(List.of(), store.corruptions());
     }
+    /** Subjects are bytes: invalid UTF-8 and non-ASCII subjects are kept apart and come back byte for byte. */
+    @Test
+    void subjectsAreKeptByteForByte() throws IOException {
+        String fe = SubjectBytes.decode(new byte[] {'a', '.', (byte) 0xFE});
+        String ff = SubjectBytes.decode(new byte[] {'a', '.', (byte) 0xFF});
+        String e = SubjectBytes.decode(new byte[] {'a', '.', (byte) 0xC3, (byte) 0xA9});
+        String fffd = "a.\uFFFD";
+        put(fe, "fe", 1);
+        put(ff, "ff", 2);
+        put(e, "e", 3);
+        put(fffd, "fffd", 4);
+        store.sync();
+        store = reopen(store);
+        assertEquals(4, store.subjects(null).size());
+        assertEquals(2, store.loadLast(ff).seq());
+        assertEquals(1, store.loadLast(fe).seq());
+        assertEquals(4, store.loadLast(fffd).seq());
+        assertEquals(1, store.subjectState(ff).msgs());
+        assertEquals(ff, store.load(2).subject());
+        assertArrayEquals(new byte[] {'a', '.', (byte) 0xFF}, SubjectBytes.encode(store.load(2).subject()));
+        assertEquals(e, store.loadNext("a.*", 3).subject());
+        assertEquals(4, store.numPending(1, "a.*", false));
+        // sizes count the subject's bytes (two for the é), as nats-server does
+        assertEquals(store.sizeOf("a.xy", 0, 1), store.sizeOf(e, 0, 1));
+    }
 }

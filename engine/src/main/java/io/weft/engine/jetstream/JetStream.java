@@ -13,6 +13,7 @@ import io.weft.net.Disk;
 import io.weft.net.Env;
 import io.weft.store.Corruption;
 import io.weft.store.MessageStore;
+import io.weft.store.SubjectBytes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -357,7 +358,8 @@ public final class JetStream {
 
     JsonNode readJson(byte[] body) throws JsApiException {
         try {
-            JsonNode n = mapper.readTree(body);
+            // decoded as subjects are, so a subject in the JSON is the same String as on the wire
+            JsonNode n = mapper.readTree(SubjectBytes.decode(body));
             if (n == null || n.isMissingNode()) {
                 throw JsErrors.INVALID_JSON.exception();
             }
@@ -369,7 +371,7 @@ public final class JetStream {
 
     /** Compact JSON with Go's escaping. */
     byte[] json(Object node) {
-        return goJson.compact(node).getBytes(StandardCharsets.UTF_8);
+        return goJson.compactBytes(node);
     }
 
     static String size(long bytes) {

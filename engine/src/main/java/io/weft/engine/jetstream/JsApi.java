@@ -8,6 +8,7 @@ import io.weft.engine.protocol.Headers;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalHandler;
 import io.weft.store.StoredMessage;
+import io.weft.store.SubjectBytes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -765,13 +766,13 @@ final class JsApi {
         } else {
             keep = 0; // absent or not a complete block: start a fresh one
         }
-        byte[] tail = added.getBytes(StandardCharsets.UTF_8);
+        byte[] tail = SubjectBytes.encode(added); // Nats-Subject carries the stored subject's bytes
         if (keep > 0) {
             head = new byte[keep + tail.length];
             System.arraycopy(stored, 0, head, 0, keep);
             System.arraycopy(tail, 0, head, keep, tail.length);
         } else {
-            head = ("NATS/1.0\r\n" + added).getBytes(StandardCharsets.UTF_8);
+            head = SubjectBytes.encode("NATS/1.0\r\n" + added);
         }
         r.account().publish(r.reply(), null, head, m.data());
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.subject.Subjects;
+import io.weft.store.SubjectBytes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -340,7 +341,8 @@ public record StreamConfig(
                 return false;
             }
         }
-        return true;
+        // a name is a directory name: bytes that are not UTF-8 have no file name of their own
+        return !SubjectBytes.hasInvalidUtf8(name);
     }
 
     static void checkName(String name) throws JsApiException {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.net.Disk;
 import io.weft.net.DiskFile;
+import io.weft.store.SubjectBytes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -82,7 +83,8 @@ public final class StreamMeta {
         if (crc.getValue() != want) {
             throw new IOException("meta file checksum mismatch");
         }
-        JsonNode n = mapper.readTree(all, 9, all.length - 9);
+        // read as text: Jackson's byte parser refuses an escaped subject byte (\\udcff) in a field name
+        JsonNode n = mapper.readTree(SubjectBytes.decode(all, 9, all.length - 9));
         try {
             return new Contents(StreamConfig.parse(n.get("config")), n.path("created").asLong());
         } catch (JsApiException e) {

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import io.weft.store.SubjectBytes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -68,8 +69,14 @@ public final class GoJson {
         }
     }
 
+    /** {@link #indent} as UTF-8; an escaped subject byte is written {@code \\udcff} ({@link SubjectBytes#jsonBytes}). */
     public byte[] indentBytes(Object value) {
-        return indent(value).getBytes(StandardCharsets.UTF_8);
+        return SubjectBytes.jsonBytes(indent(value));
+    }
+
+    /** {@link #compact} as UTF-8; an escaped subject byte is written {@code \\udcff} ({@link SubjectBytes#jsonBytes}). */
+    public byte[] compactBytes(Object value) {
+        return SubjectBytes.jsonBytes(compact(value));
     }
 
     /** Go's HTML-safe escaping, with lowercase hex like Go's encoder. */

@@ -1,5 +1,6 @@
 package io.weft.engine.monitor;
 
+import io.weft.store.SubjectBytes;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -170,6 +171,6 @@ public final class MonitorQuery {
                 i = end - 1;
             }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        return SubjectBytes.decode(out.toByteArray()); // %ff is a byte of a subject
     }
 }

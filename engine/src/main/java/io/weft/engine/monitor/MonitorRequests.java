@@ -1,5 +1,6 @@
 package io.weft.engine.monitor;
 
+import io.weft.store.SubjectBytes;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -102,9 +103,9 @@ public final class MonitorRequests {
         String callback = q.get("callback");
         if (!callback.isEmpty()) {
             return new MonitorResponse(200, MonitorResponse.JAVASCRIPT,
-                    (callback + "(" + body + ")").getBytes(StandardCharsets.UTF_8));
+                    SubjectBytes.jsonBytes(callback + "(" + body + ")"));
         }
-        return new MonitorResponse(200, MonitorResponse.JSON, body.getBytes(StandardCharsets.UTF_8));
+        return new MonitorResponse(200, MonitorResponse.JSON, SubjectBytes.jsonBytes(body));
     }
 
     private static String index() {

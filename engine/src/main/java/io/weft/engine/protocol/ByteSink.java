@@ -1,5 +1,6 @@
 package io.weft.engine.protocol;
 
+import io.weft.store.SubjectBytes;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -77,12 +78,17 @@ public final class ByteSink {
         return this;
     }
 
-    /** Appends {@code s} as UTF-8 (ASCII strings take the fast path without allocating). */
+    /**
+     * Appends {@code s} as UTF-8, a byte that {@link SubjectBytes} escaped as itself, so a subject
+     * goes out with the bytes it came in with (ASCII strings take the fast path without allocating).
+     */
     public ByteSink appendUtf8(String s) {
         int n = s.length();
         for (int i = 0; i < n; i++) {
             if (s.charAt(i) >= 0x80) {
-                return append(s.getBytes(StandardCharsets.UTF_8));
+                reserve(SubjectBytes.encodedLength(s));
+                size = SubjectBytes.encodeInto(s, buf, size);
+                return this;
             }
         }
         return appendAscii(s);

@@ -1,5 +1,6 @@
 package io.weft.engine.protocol;
 
+import io.weft.store.SubjectBytes;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -147,7 +148,7 @@ public final class Headers {
             sb.append(keys.get(i)).append(": ").append(values.get(i)).append("\r\n");
         }
         sb.append("\r\n");
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
+        return SubjectBytes.encode(sb.toString());
     }
 
     public static Headers parse(byte[] b) {
@@ -193,7 +194,7 @@ public final class Headers {
                 if (p < lineEnd && b[p] != ' ' && b[p] != '\t') {
                     throw new MalformedHeadersException("status code must have 3 digits");
                 }
-                h.description = new String(b, p, lineEnd - p, StandardCharsets.UTF_8).strip();
+                h.description = SubjectBytes.decode(b, p, lineEnd - p).strip();
             }
         }
         p = lineEnd + 2;
@@ -226,8 +227,9 @@ public final class Headers {
                     throw new MalformedHeadersException("header key with a blank or control byte");
                 }
             }
-            String key = new String(b, p, colon - p, StandardCharsets.UTF_8);
-            String value = new String(b, colon + 1, e - colon - 1, StandardCharsets.UTF_8).strip();
+            // keys and values are bytes too (a Nats-Msg-Id or a subject in a value must not be confused)
+            String key = SubjectBytes.decode(b, p, colon - p);
+            String value = SubjectBytes.decode(b, colon + 1, e - colon - 1).strip();
             h.keys.add(key);
             h.values.add(value);
             p = e + 2;

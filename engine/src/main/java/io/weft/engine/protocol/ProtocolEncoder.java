@@ -4,8 +4,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Writes NATS protocol operations, client-side and server-side, into a {@link ByteSink}.
- * Subjects, reply subjects, queue names and sids are written as UTF-8; they are not validated
- * here. Every op ends with {@code \r\n}.
+ * Subjects, reply subjects, queue names and sids are written as the bytes they stand for
+ * ({@link io.weft.store.SubjectBytes}: UTF-8, escaped invalid bytes as themselves); they are not
+ * validated here. Every op ends with {@code \r\n}.
  */
 public final class ProtocolEncoder {
     private static final byte[] CRLF = {'\r', '\n'};

@@ -1,5 +1,6 @@
 package io.weft.engine.protocol;
 
+import io.weft.store.SubjectBytes;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -617,8 +618,12 @@ public final class ProtocolParser {
         return v;
     }
 
+    /**
+     * Subjects, reply subjects, queue names and sids are bytes (nats-server matches them byte for
+     * byte): {@link SubjectBytes} gives each byte string its own String, invalid UTF-8 included.
+     */
     private String str(byte[] b, int tok) {
-        return new String(b, tokStart[tok], tokEnd[tok] - tokStart[tok], StandardCharsets.UTF_8);
+        return SubjectBytes.decode(b, tokStart[tok], tokEnd[tok] - tokStart[tok]);
     }
 
     /** nats-server's size rule: 1 to 9 ASCII digits, else -1. */

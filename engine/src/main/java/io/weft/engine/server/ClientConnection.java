@@ -15,6 +15,7 @@ import io.weft.engine.subject.Subjects;
 import io.weft.engine.sublist.SublistResult;
 import io.weft.net.Clock;
 import io.weft.net.Conn;
+import io.weft.store.SubjectBytes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -397,8 +398,8 @@ public final class ClientConnection implements ProtocolHandler {
         if (perms != null && !perms.canPublish(subject)) {
             ResponsePermits rp = responses;
             if (rp == null || !rp.tryUse(subject, clock.nanoTime())) {
-                log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject \"" + subject + "\"");
-                sendErr("Permissions Violation for Publish to \"" + subject + "\"");
+                log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject " + GoQuote.quote(subject));
+                sendErr("Permissions Violation for Publish to " + GoQuote.quote(subject));
                 return;
             }
         }
@@ -515,15 +516,16 @@ public final class ClientConnection implements ProtocolHandler {
     public void onSub(String subject, String queue, String sid) throws ProtocolException {
         requireConnect();
         ConnectOptions opts = connect;
-        if (!Subjects.isValidSubject(subject) || (queue != null && !Subjects.isValidQueueName(queue))) {
+        if (!Subjects.isValidSubscribeSubject(subject) || (queue != null && !Subjects.isValidQueueName(queue))) {
             sendErr("Invalid Subject");
             return;
         }
         PermissionChecker perms = permissions;
         if (perms != null && !perms.canSubscribe(subject, queue)) {
-            String what = queue == null ? "\"" + subject + "\"" : "\"" + subject + "\" using queue \"" + queue + "\"";
-            log.error(logPrefix + "Subscription Violation - User \"" + authorizedUser + "\", Subject \"" + subject + "\""
-                    + (queue == null ? "" : ", Queue: \"" + queue + "\"") + ", SID " + sid);
+            // subjects and queues quoted as nats-server's %q (an invalid byte as \xff)
+            String what = queue == null ? GoQuote.quote(subject) : GoQuote.quote(subject) + " using queue " + GoQuote.quote(queue);
+            log.error(logPrefix + "Subscription Violation - User \"" + authorizedUser + "\", Subject " + GoQuote.quote(subject)
+                    + (queue == null ? "" : ", Queue: " + GoQuote.quote(queue)) + ", SID " + sid);
             sendErr("Permissions Violation for Subscription to " + what);
             return;
         }
@@ -624,9 +626,9 @@ public final class ClientConnection implements ProtocolHandler {
         }
     }
 
-    /** Sends {@code -ERR 'text'} without closing. */
+    /** Sends {@code -ERR 'text'} without closing (a subject in the text goes out as its bytes). */
     void sendErr(String text) {
-        enqueue(("-ERR '" + text + "'\r\n").getBytes(StandardCharsets.UTF_8));
+        enqueue(SubjectBytes.encode("-ERR '" + text + "'\r\n"));
     }
 
     /** Sends INFO again (lame duck mode, reload). */

@@ -1,6 +1,6 @@
 package io.weft.engine.server;
 
-import java.nio.charset.StandardCharsets;
+import io.weft.store.SubjectBytes;
 
 /** Writes {@code MSG}/{@code HMSG} control lines without allocating, for the delivery path. */
 final class MessageLine {
@@ -52,7 +52,10 @@ final class MessageLine {
         return p;
     }
 
-    /** The same line as a new array (non-ASCII names, or a check against the byte limit). */
+    /**
+     * The same line as a new array (non-ASCII names, or a check against the byte limit), the names
+     * written as the bytes they stand for ({@link SubjectBytes}).
+     */
     static byte[] build(String subject, String sid, String reply, int hdrLen, int bodyLen) {
         boolean headers = hdrLen >= 0;
         StringBuilder sb = new StringBuilder(subject.length() + 40);
@@ -64,7 +67,7 @@ final class MessageLine {
             sb.append(hdrLen).append(' ');
         }
         sb.append(bodyLen).append("\r\n");
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
+        return SubjectBytes.encode(sb.toString());
     }
 
     private static int ascii(byte[] buf, int p, String s) {

@@ -23,22 +23,36 @@ public final class Subjects {
     private Subjects() {
     }
 
-    /** Whitespace that nats-server refuses in subjects and queue names. */
+    /** Whitespace that nats-server refuses in the subjects of a configuration (streams, transforms). */
     static boolean isSpace(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
     }
 
+    /** The blanks that separate a SUB's arguments: no subject or queue name from the wire holds one. */
+    private static boolean isWireBlank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    }
+
     /**
-     * A subject a client may subscribe to: no empty token, no whitespace, {@code '>'} only as
-     * the whole last token.
+     * A subject as nats-server's {@code IsValidSubject} takes it (stream and consumer subjects): no
+     * empty token, no whitespace, {@code '>'} only as the whole last token.
      */
     public static boolean isValidSubject(String subject) {
-        return classify(subject) >= 0;
+        return classify(subject, true) >= 0;
+    }
+
+    /**
+     * A subject a client may subscribe to, as nats-server's sublist takes it: no empty token,
+     * {@code '>'} only as the whole last token. Any other byte is part of the subject, control bytes
+     * and a form feed included (nats-server 2.9.10 and 2.15.1 deliver {@code SUB a.\f}).
+     */
+    public static boolean isValidSubscribeSubject(String subject) {
+        return classify(subject, false) >= 0;
     }
 
     /** A valid subject without wildcard tokens. */
     public static boolean isValidLiteralSubject(String subject) {
-        return classify(subject) == 0;
+        return classify(subject, true) == 0;
     }
 
     /**
@@ -50,16 +64,16 @@ public final class Subjects {
     }
 
     /**
-     * A queue group name as nats-server accepts it on {@code SUB}: non-empty and without
-     * whitespace. Dots and wildcard characters are allowed (queue permissions match them like
-     * subjects).
+     * A queue group name as nats-server accepts it on {@code SUB}: non-empty and without the
+     * blanks that separate arguments (a form feed or any other byte is part of the name). Dots and
+     * wildcard characters are allowed (queue permissions match them like subjects).
      */
     public static boolean isValidQueueName(String queue) {
         if (queue == null || queue.isEmpty()) {
             return false;
         }
         for (int i = 0; i < queue.length(); i++) {
-            if (isSpace(queue.charAt(i))) {
+            if (isWireBlank(queue.charAt(i))) {
                 return false;
             }
         }
@@ -68,13 +82,14 @@ public final class Subjects {
 
     /** True when the subject is valid and has a {@code *} or {@code >} token. */
     public static boolean hasWildcard(String subject) {
-        return classify(subject) > 0;
+        return classify(subject, true) > 0;
     }
 
     /**
-     * -1 invalid, 0 valid literal, 1 valid with wildcards. One pass, no allocation.
+     * -1 invalid, 0 valid literal, 1 valid with wildcards. One pass, no allocation. Without
+     * {@code formFeed}, only the wire's blanks are refused.
      */
-    private static int classify(String s) {
+    private static int classify(String s, boolean formFeed) {
         if (s == null || s.isEmpty()) {
             return -1;
         }
@@ -99,7 +114,7 @@ public final class Subjects {
                     }
                 }
                 tokenStart = i + 1;
-            } else if (isSpace(s.charAt(i))) {
+            } else if (formFeed ? isSpace(s.charAt(i)) : isWireBlank(s.charAt(i))) {
                 return -1;
             }
         }

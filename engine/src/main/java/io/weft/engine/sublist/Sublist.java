@@ -89,7 +89,7 @@ public final class Sublist<T extends SublistEntry> {
      */
     public void insert(T entry) {
         String subject = entry.subject();
-        if (!Subjects.isValidSubject(subject)) {
+        if (!Subjects.isValidSubscribeSubject(subject)) {
             throw new IllegalArgumentException("Invalid Subject");
         }
         String queue = entry.queue();
@@ -159,7 +159,7 @@ public final class Sublist<T extends SublistEntry> {
 
     private boolean removeLocked(T entry) {
         String subject = entry.subject();
-        if (subject == null || !Subjects.isValidSubject(subject)) {
+        if (subject == null || !Subjects.isValidSubscribeSubject(subject)) {
             return false;
         }
         String[] tokens = Subjects.tokenize(subject);

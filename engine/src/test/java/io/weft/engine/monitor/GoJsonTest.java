@@ -54,4 +54,17 @@ class GoJsonTest {
                 + "\"num_matches\":0,\"cache_hit_rate\":0,\"max_fanout\":0,\"avg_fanout\":0}",
                 json.compact(SublistStats.ZERO));
     }
+    @Test
+    void anEscapedSubjectByteIsWrittenAsAJsonEscapeThatReadsBack() throws Exception {
+        String subject = io.weft.store.SubjectBytes.decode(new byte[] {'a', '.', (byte) 0xFF, '.', (byte) 0xC3, (byte) 0xA9});
+        SubDetail d = new SubDetail(null, subject, null, "1", 0, 0, 2);
+        byte[] out = json.compactBytes(d);
+        String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals("{\"subject\":\"a.\\udcff.\u00e9\",\"sid\":\"1\",\"msgs\":0,\"cid\":2}", text);
+        // valid UTF-8 out, and a JSON reader gets the same String back (so the same subject bytes)
+        String back = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out).get("subject").asText();
+        assertEquals(subject, back);
+        String indented = new String(json.indentBytes(d), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(subject, new com.fasterxml.jackson.databind.ObjectMapper().readTree(indented).get("subject").asText());
+    }
 }

@@ -19,12 +19,25 @@ class SubjectsTest {
 
     @Test
     void invalidSubjects() {
-        // Cases checked against nats-server 2.9.10: SUB answers -ERR 'Invalid Subject'.
+        // Cases checked against nats-server 2.9.10: SUB answers -ERR 'Invalid Subject'; a stream
+        // config refuses the whitespace ones too (nats-server 2.15.1: 10052 "invalid subject").
         for (String s : new String[] {"", "a..b", ".a", "a.", ".", "a.>.b", ">.a", "> .a", "a b",
                 "a\tb", "a\nb", "a\rb", "a\fb", "foo.>.>"}) {
             assertFalse(Subjects.isValidSubject(s), s);
+            assertEquals(s.indexOf('\f') >= 0, Subjects.isValidSubscribeSubject(s), s);
         }
         assertFalse(Subjects.isValidSubject(null));
+        assertFalse(Subjects.isValidSubscribeSubject(null));
+    }
+
+    @Test
+    void aSubscriptionTakesEveryByteButTheSeparators() {
+        // nats-server 2.9.10 and 2.15.1 deliver SUB a.\f, a.\x00, a.\x7f and invalid UTF-8 (as lone surrogates here)
+        for (String s : new String[] {"a.\f", "a.\u0000", "a.\u0001", "a.\u007f", "a.\u000b", "a.\udcff", "\udcfe.>"}) {
+            assertTrue(Subjects.isValidSubscribeSubject(s), s);
+        }
+        assertTrue(Subjects.isValidQueueName("a\fb"));
+        assertTrue(Subjects.isValidQueueName("q\udcff"));
     }
 
     @Test

@@ -1310,7 +1310,7 @@ public final class Consumer implements StreamConsumer {
     }
 
     static Outbound json(String subject, ObjectNode body) {
-        return new Outbound(subject, null, null, Consumers.JSON.compact(body).getBytes(StandardCharsets.UTF_8));
+        return new Outbound(subject, null, null, Consumers.JSON.compactBytes(body));
     }
 
     /** Publishes what a locked section produced, then tells the stream about released messages. Never with the lock held. */

@@ -8,6 +8,7 @@ import io.weft.engine.jetstream.GoDecode;
 import io.weft.engine.jetstream.GoJsonQuote;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.Retention;
+import io.weft.store.SubjectBytes;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -616,6 +617,9 @@ public record ConsumerConfig(
             if (c == '.' || c == '*' || c == '>' || c <= ' ') {
                 throw ConsumerErrors.BAD_DURABLE_NAME.exception();
             }
+        }
+        if (SubjectBytes.hasInvalidUtf8(n)) {
+            throw ConsumerErrors.BAD_DURABLE_NAME.exception(); // a directory name: it must be UTF-8
         }
     }
 

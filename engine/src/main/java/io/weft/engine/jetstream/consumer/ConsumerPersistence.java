@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.net.Disk;
 import io.weft.net.DiskFile;
+import io.weft.store.SubjectBytes;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -145,7 +146,8 @@ final class ConsumerPersistence {
         if (p == null) {
             return null;
         }
-        JsonNode n = Consumers.MAPPER.readTree(p);
+        // read as text: Jackson's byte parser refuses an escaped subject byte (\\udcff) in a field name
+        JsonNode n = Consumers.MAPPER.readTree(SubjectBytes.decode(p));
         try {
             return new Meta(ConsumerConfig.fromJson(n.get("config")), n.path("created").asLong());
         } catch (JsApiException e) {

@@ -14,6 +14,7 @@ import io.weft.engine.jetstream.JsIds;
 import io.weft.engine.jetstream.StreamConsumer;
 import io.weft.engine.monitor.GoJson;
 import io.weft.net.Disk;
+import io.weft.store.SubjectBytes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -179,7 +180,7 @@ public final class Consumers implements ConsumerManager {
     }
 
     static byte[] bytes(ObjectNode o) {
-        return JSON.compact(o).getBytes(StandardCharsets.UTF_8);
+        return JSON.compactBytes(o);
     }
 
     private static JsonNode parseBody(byte[] body) throws JsApiException {
@@ -187,7 +188,7 @@ public final class Consumers implements ConsumerManager {
             return null;
         }
         try {
-            JsonNode n = MAPPER.readTree(body);
+            JsonNode n = MAPPER.readTree(SubjectBytes.decode(body)); // as JetStream.readJson
             if (n != null && !n.isObject() && !n.isMissingNode()) {
                 throw ConsumerErrors.INVALID_JSON.exception();
             }
