@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.weft.engine.jetstream.consumer.GoJsonSyntax;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
+import io.weft.store.SubjectBytes;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -116,7 +116,7 @@ public final class GoDecode {
      * syntax, then its fit, in order.
      */
     public static String problem(byte[] body, Struct shape) {
-        String text = new String(body, StandardCharsets.UTF_8);
+        String text = SubjectBytes.decode(body);
         String deep = deepProblem(text, shape);
         if (deep != null) {
             return deep;
@@ -138,7 +138,7 @@ public final class GoDecode {
     public static com.fasterxml.jackson.databind.node.ObjectNode merged(byte[] body,
             com.fasterxml.jackson.databind.ObjectMapper mapper) throws IOException {
         com.fasterxml.jackson.databind.node.ObjectNode all = mapper.createObjectNode();
-        for (String value : GoJsonSyntax.values(new String(body, StandardCharsets.UTF_8))) {
+        for (String value : GoJsonSyntax.values(SubjectBytes.decode(body))) {
             com.fasterxml.jackson.databind.JsonNode n = mapper.readTree(value);
             if (n != null && n.isObject()) {
                 all.setAll((com.fasterxml.jackson.databind.node.ObjectNode) n);
@@ -178,7 +178,7 @@ public final class GoDecode {
                 depth++;
                 max = Math.max(max, depth);
                 if (depth > GO_MAX_DEPTH) {
-                    return "exceeded max depth at offset " + text.substring(0, i + 1).getBytes(StandardCharsets.UTF_8).length;
+                    return "exceeded max depth at offset " + SubjectBytes.encode(text.substring(0, i + 1)).length;
                 }
             } else if (c == ']' || c == '}') {
                 depth--;

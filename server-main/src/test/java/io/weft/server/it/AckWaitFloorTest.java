@@ -43,7 +43,7 @@ class AckWaitFloorTest {
 
     @Test
     void natsServer215DoesTheSame() throws Exception {
-        try (NewestNatsServer ns = NewestNatsServer.start()) {
+        try (JsServer ns = JsServer.start(TestServers.Target.NATS_NEWEST, "")) {
             check(ns.url(), ns.port(), "nats-server 2.15.1");
         }
     }

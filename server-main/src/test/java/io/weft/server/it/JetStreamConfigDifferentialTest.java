@@ -32,12 +32,12 @@ class JetStreamConfigDifferentialTest {
             "max_waiting", "max_ack_pending", "max_expires", "max_batch", "idle_heartbeat", "inactive_threshold",
             "rate_limit_bps", "sample_freq");
 
-    static NewestNatsServer reference;
+    static JsServer reference;
     static JsServer weft;
 
     @BeforeAll
     static void start() {
-        reference = NewestNatsServer.start();
+        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
         weft = JsServer.start(TestServers.Target.WEFT, "");
     }
 
