@@ -99,6 +99,7 @@ final class InteractionEnv {
         boolean checkQuorum = true;
         int inflight = 256;
         long maxSize = 1L << 20;
+        java.util.EnumSet<Bug> bugs = java.util.EnumSet.noneOf(Bug.class);
         for (int i = 2; i < a.length; i++) {
             String[] kv = a[i].split("=", 2);
             switch (kv[0]) {
@@ -108,13 +109,14 @@ final class InteractionEnv {
                 case "checkquorum" -> checkQuorum = Boolean.parseBoolean(kv[1]);
                 case "inflight" -> inflight = Integer.parseInt(kv[1]);
                 case "maxsize" -> maxSize = Long.parseLong(kv[1]);
+                case "bugs" -> { for (String b : kv[1].split(",")) bugs.add(Bug.valueOf(b)); }
                 default -> throw new IllegalArgumentException("add-nodes: " + a[i]);
             }
         }
         ConfState conf = new ConfState(voters, learners, List.of());
         for (long id = first; id < first + n; id++) {
             RaftConfig cfg = RaftConfig.of(id, new SplittableRandom(seed++)).withElection(10, 1, preVote, checkQuorum)
-                    .withFlowControl(inflight, 8L << 20, maxSize);
+                    .withFlowControl(inflight, 8L << 20, maxSize).withBugs(bugs);
             nodes.put(id, new Node(id, cfg, new MemoryStorage(conf)));
             print("node " + id + ": " + Fmt.conf(conf));
         }
