@@ -589,6 +589,12 @@ public final class RaftNode {
             Repair.onSnapshot(this, m);
             return;
         }
+        if (s.index() == 0 && log.lastIndex() == 0 && !Membership.isMember(conf.current(), id) && s.index() == log.snapshot().index()) {
+            // a joining replica with an empty log learns the membership the log starts from
+            if (!s.conf().equals(conf.current())) restore(s, List.of());
+            send(new AppendResp(id, m.from(), term, 0, false, 0, false));
+            return;
+        }
         if (s.index() <= log.committed) {
             send(new AppendResp(id, m.from(), term, log.committed, false, 0, false));
             return;
@@ -644,7 +650,8 @@ public final class RaftNode {
         if (pr == null || pr.paused(cfg.maxInflightMsgs(), cfg.maxInflightBytes())) return;
         long prevIndex = pr.next - 1;
         long prevTerm = log.term(prevIndex);
-        if (pr.next < log.firstIndex() || prevTerm == RaftLog.UNKNOWN) {
+        boolean needsBase = pr.next == 1 && pr.match == 0 && !pr.baseAcked && log.snapshot().index() == 0;
+        if (pr.next < log.firstIndex() || prevTerm == RaftLog.UNKNOWN || needsBase) {
             Snapshot s = log.snapshot();
             pr.becomeSnapshot(s.index());
             send(new InstallSnapshot(id, to, term, s));
@@ -691,8 +698,12 @@ public final class RaftNode {
         }
         ConfState c = conf.current();
         if (!Membership.isVoter(c, id) && conf.lastChangeIndex() <= log.committed) {
-            // the leader's own removal is committed: it steps down and lets the others elect
+            // the leader's own removal is committed: it tells the others, hands off to the most
+            // up-to-date voter (which still needs a quorum of votes) and steps down
             for (long p : progress.keySet()) sendAppend(p, true);
+            long best = 0;
+            for (long v : voterIds(c)) if (best == 0 || matchOf(v) > matchOf(best)) best = v;
+            if (best != 0) send(new TimeoutNow(id, best, term));
             flushForStepDown();
         }
     }
@@ -717,6 +728,14 @@ public final class RaftNode {
                 if (pr.state == Progress.State.REPLICATE) pr.becomeProbe();
                 sendAppend(m.from(), true);
             }
+            return;
+        }
+        if (pr.state == Progress.State.SNAPSHOT && m.index() >= pr.pendingSnapshot) {
+            pr.baseAcked = true;
+            pr.match = Math.max(pr.match, m.index());
+            pr.becomeReplicate();
+            if (maybeCommit()) pendingBroadcast = true;
+            if (role == Role.LEADER) sendAppend(m.from(), true);
             return;
         }
         boolean wasPaused = pr.paused(cfg.maxInflightMsgs(), cfg.maxInflightBytes());

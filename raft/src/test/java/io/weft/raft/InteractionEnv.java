@@ -47,6 +47,7 @@ final class InteractionEnv {
             case "tick-election" -> tickElection(node(a[1]));
             case "tick-heartbeat" -> tickHeartbeat(a);
             case "stabilize" -> stabilize(a);
+            case "run" -> runRounds(Integer.parseInt(a[1]));
             case "process-ready" -> processReady(node(a[1]), true);
             case "deliver" -> deliver(a.length > 1 ? Long.parseLong(a[1]) : 0, true);
             case "drop-messages" -> dropMessages(a);
@@ -152,6 +153,14 @@ final class InteractionEnv {
         throw new IllegalStateException("stabilize did not converge");
     }
 
+    // run N: N rounds of one tick on every live node, then stabilize quietly
+    private void runRounds(int rounds) {
+        for (int r = 0; r < rounds; r++) {
+            for (Node n : nodes.values()) if (!n.down) n.raft.tick();
+            stabilize(new String[] {"stabilize", "quiet"});
+        }
+    }
+
     boolean processReady(Node n, boolean verbose) {
         if (n.down || !n.raft.hasReady()) return false;
         Ready rd = n.raft.ready();
@@ -202,6 +211,8 @@ final class InteractionEnv {
         return gf != null && gt != null && !gf.equals(gt);
     }
 
+    // compact ID: the application snapshots its state at its applied index
+
     // partition 1 | 2 3
     private void partition(String line) {
         group.clear();
@@ -223,8 +234,9 @@ final class InteractionEnv {
 
     private void compact(String[] a) {
         Node n = node(a[1]);
-        long index = Long.parseLong(a[2]);
+        long index = n.raft.status().applied();
         n.raft.compact(index, bytes(String.join(",", n.applied)));
+        print(n.id + " compacts at " + index);
     }
 
     private void status(String[] a) {
