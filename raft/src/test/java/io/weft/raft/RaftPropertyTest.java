@@ -1,6 +1,7 @@
 package io.weft.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,14 @@ class RaftPropertyTest {
 
     @Test
     void threeReplicas() {
-        for (long seed = 1; seed <= SEEDS; seed++) if (ONLY_SEED == 0 || ONLY_SEED == seed) new Run(seed, 3, Set.of()).check();
+        long reads = 0;
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            if (ONLY_SEED != 0 && ONLY_SEED != seed) continue;
+            Run run = new Run(seed, 3, Set.of());
+            run.check();
+            reads += run.readsServed;
+        }
+        if (ONLY_SEED == 0) assertTrue(reads > SEEDS, "only " + reads + " linearizable reads were served, the check is idle");
     }
 
     @Test
@@ -71,6 +79,8 @@ class RaftPropertyTest {
         final TreeMap<Long, Entry> committed = new TreeMap<>();
         final TreeMap<Long, Long> leaders = new TreeMap<>();
         int proposals;
+        final Map<String, Long> readFloor = new TreeMap<>();
+        int readsServed;
         int step;
         final StringBuilder trace = new StringBuilder();
 
@@ -120,10 +130,19 @@ class RaftPropertyTest {
             else if (r < 965) {
                 group.clear();
                 note("heal");
-            } else if (r < 975) crash(pick(), false);
+            } else if (r < 970) crash(pick(), false);
+            else if (r < 975) read(pick());
             else if (r < 980) compact(pick());
             else if (r < 984) crash(pick(), true);
             else deliverOne(true);
+        }
+
+        /** A read must see every entry committed anywhere before it was asked: its index is at least that commit. */
+        private void read(Replica p) {
+            long floor = 0;
+            for (Replica q : reps.values()) floor = Math.max(floor, q.raft.status().commit());
+            String ctx = "r" + readFloor.size();
+            if (p.raft.readIndex(ctx.getBytes(StandardCharsets.UTF_8))) readFloor.put(ctx, floor);
         }
 
         private void propose() {
@@ -172,6 +191,11 @@ class RaftPropertyTest {
             p.storage.persist(rd);
             if (rd.snapshot() != null) restoreSnapshot(p, rd.snapshot());
             for (Entry e : rd.committedEntries()) apply(p, e);
+            for (ReadState r : rd.readStates()) {
+                Long floor = readFloor.get(new String(r.ctx(), StandardCharsets.UTF_8));
+                if (floor != null && r.index() < floor) fail("stale read on " + p.id + ": index " + r.index() + " < " + floor);
+                readsServed++;
+            }
             net.addAll(rd.messages());
             p.raft.advance(rd);
         }
