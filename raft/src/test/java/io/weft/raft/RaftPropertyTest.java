@@ -272,7 +272,8 @@ class RaftPropertyTest {
         private boolean someoneImpaired() {
             for (Replica p : reps.values()) {
                 RaftNode.Status s = p.raft.status();
-                if (s.damaged() || s.votingBlocked() || p.storage.initialState().damage().any()) return true;
+                boolean onDisk = p.storage.initialState().damage().any() || p.storage.hardState().vote() == RaftNode.VOTE_BLOCKED;
+                if (s.damaged() || s.votingBlocked() || onDisk) return true;
             }
             return false;
         }
