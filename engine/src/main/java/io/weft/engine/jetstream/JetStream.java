@@ -423,11 +423,16 @@ public final class JetStream {
 
     /**
      * What makes /healthz report JetStream unhealthy, or null: the first stream (by account, then
-     * name) whose store found damaged records or lost files, at start-up or by a read since.
+     * name) that cannot store (its last batch failed to write, and none since succeeded), or whose
+     * store found damaged records or lost files, at start-up or by a read since.
      */
     public String healthError() {
         for (JsAccount a : accounts.values()) {
             for (Stream s : a.streams()) {
+                String failing = s.writeError();
+                if (failing != null) {
+                    return "JetStream stream '" + a.account().name() + " > " + s.name() + "' write error: " + failing;
+                }
                 List<Corruption> bad = s.store().corruptions();
                 if (!bad.isEmpty()) {
                     Corruption c = bad.getFirst();

@@ -74,6 +74,8 @@ public final class Stream implements ConsumerSource {
     private long ageTimerAt;
     private Clock.Cancellable syncTimer;
     private volatile boolean dirty;
+    /** The last write or sync failure, until a batch is stored again (for /healthz); null when fine. */
+    private volatile String writeError;
     /** Message ids the open batch added to {@link #dedupe} (guarded by {@link #lock}); null outside a batch. */
     private List<String> batchIds;
 
@@ -407,8 +409,10 @@ public final class Stream implements ConsumerSource {
         }
         try {
             store.commit();
+            writeError = null;
             return true;
         } catch (IOException e) {
+            writeError = e.getMessage();
             log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed, batch refused: "
                     + e.getMessage());
             for (String id : m.ids) {
@@ -727,7 +731,10 @@ public final class Stream implements ConsumerSource {
                 dirty = false;
                 try {
                     store.sync();
+                    writeError = null;
                 } catch (IOException e) {
+                    dirty = true; // the store keeps what it could not write: the next tick tries again
+                    writeError = e.getMessage();
                     log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed: " + e.getMessage());
                 }
             }
@@ -989,6 +996,11 @@ public final class Stream implements ConsumerSource {
 
     StoreState state() {
         return store.state();
+    }
+
+    /** Why the last batch could not be stored, while no later one could; null when fine. */
+    String writeError() {
+        return writeError;
     }
 
     // ------------------------------------------------------------------ ConsumerSource
