@@ -100,6 +100,7 @@ final class DroppedSegments {
         } catch (IOException ex) {
             try {
                 file.truncate(size);
+                file.force(); // a crash must not bring back an entry for a deletion that never happened
             } catch (IOException again) {
                 ex.addSuppressed(again);
             }

@@ -730,10 +730,14 @@ public final class FileStore implements MessageStore {
         }
     }
 
-    /** Cuts bytes a failed write may have left after the active segment's end. */
+    /**
+     * Cuts bytes a failed write may have left after the active segment's end, and forces the cut:
+     * an unforced truncation can be undone by a crash, and the bytes of a refused write come back.
+     */
     private void cutSuspectTail() throws IOException {
         if (tailSuspect && active.file.size() > active.size) {
             active.file.truncate(active.size);
+            active.file.force();
         }
         tailSuspect = false;
     }
@@ -1494,8 +1498,9 @@ public final class FileStore implements MessageStore {
         }
         if (a.file.size() > a.size) {
             a.file.truncate(a.size);
-            a.file.force();
         }
+        // always forced: the batch's bytes, written or half written, must not come back after a crash
+        a.file.force();
         tailSuspect = false;
         if (dirDirty) {
             disk.syncDir(dir);
