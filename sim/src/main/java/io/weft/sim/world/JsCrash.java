@@ -54,6 +54,8 @@ public final class JsCrash implements Scenario {
     private static final Duration TIMEOUT = Duration.ofMillis(25);
     /** How long after the last fault the consumer may take to have nothing more to deliver. */
     private static final Duration DRAIN_LIMIT = Duration.ofSeconds(2);
+    /** The consumer's ack wait: a message delivered but lost on the way comes again after it. */
+    private static final Duration ACK_WAIT = Duration.ofMillis(50);
 
     /**
      * Workload size, the fault plan per seed, and which files of the node's disk a fault at rest
@@ -255,7 +257,7 @@ public final class JsCrash implements Scenario {
         }
         apiUntilOk(admin, clock, "$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + CONSUMER,
                 "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + CONSUMER
-                        + "\",\"ack_policy\":\"explicit\",\"ack_wait\":50000000,\"max_ack_pending\":1000}}");
+                        + "\",\"ack_policy\":\"explicit\",\"ack_wait\":" + ACK_WAIT.toNanos() + ",\"max_ack_pending\":1000}}");
     }
 
     /** An API request repeated until it succeeds (no faults run yet, so a few tries at most). */
@@ -323,8 +325,8 @@ public final class JsCrash implements Scenario {
 
     /**
      * Pulls and acks until the publishers and the nemesis are done and three pulls in a row, begun
-     * after that, come back with only a 404/408 status (the consumer is there and has nothing more
-     * to give).
+     * more than an ack wait after that, come back with only a 404/408 status (the consumer is there
+     * and has nothing more to give, redeliveries of what a crash lost on the way included).
      */
     private void consumer(JsConn c, CountDownLatch published, Thread nemesis, JsCrashChecker checker) throws Exception {
         String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
@@ -366,7 +368,9 @@ public final class JsCrash implements Scenario {
                         m.payload());
                 c.publish(m.reply(), "+ACK");
             }
-            empty = messages == 0 && nothing && settled ? empty + 1 : 0;
+            // a delivery lost in a crash comes again an ack wait after the consumer is back
+            boolean quiet = settled && c.now() - settledAt > ACK_WAIT.toNanos();
+            empty = messages == 0 && nothing && quiet ? empty + 1 : 0;
             if (messages == 0 && !nothing) {
                 c.sleep(1_000_000L); // no answer (server down, consumer not loaded yet): try again soon
             }
