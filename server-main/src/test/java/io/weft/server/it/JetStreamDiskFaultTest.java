@@ -15,6 +15,11 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.PublishOptions;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -95,6 +100,13 @@ class JetStreamDiskFaultTest {
                 assertEquals(acked.size(), info.getStreamState().getMsgCount(), "STREAM.INFO counts only what was stored");
                 assertEquals((long) acked.lastKey(), info.getStreamState().getLastSequence());
                 assertMsgGetAgrees(jsm, acked);
+                PublishOptions retryId = PublishOptions.builder().messageId("retry-1").build();
+                try {
+                    js.publish("full.retry", pad("retry-1", 8000), retryId);
+                    fail("a publish on the full disk was acknowledged");
+                } catch (JetStreamApiException e) {
+                    assertEquals(10077, e.getApiErrorCode(), e.toString());
+                }
 
                 Files.delete(filler); // space returns: the next publish gets the next sequence, no restart needed
                 long next = acked.lastKey() + 1;
@@ -102,6 +114,13 @@ class JetStreamDiskFaultTest {
                 assertEquals(next, after.getSeqno());
                 acked.put(next, "after");
                 assertEquals(200, get(server, "/healthz").statusCode());
+                // the refused publish, retried with its message id, is stored once: its id was not kept
+                PublishAck retried = js.publish("full.retry", pad("retry-1", 8000), retryId);
+                assertEquals(next + 1, retried.getSeqno());
+                assertFalse(retried.isDuplicate());
+                acked.put(next + 1, "retry-1");
+                PublishAck again = js.publish("full.retry", pad("retry-1", 8000), retryId);
+                assertTrue(again.isDuplicate() && again.getSeqno() == next + 1, again.toString());
             }
             server.restart();
             try (Connection nc = connect(server)) {
@@ -110,6 +129,7 @@ class JetStreamDiskFaultTest {
                 assertEquals(acked.size(), info.getStreamState().getMsgCount(), "after a restart too");
                 assertEquals((long) acked.lastKey(), info.getStreamState().getLastSequence());
                 assertMsgGetAgrees(jsm, acked);
+                assertConsumerAgrees(nc, acked);
                 PublishAck more = nc.jetStream().publish("full.more", "more".getBytes(StandardCharsets.UTF_8));
                 assertEquals(acked.lastKey() + 1, more.getSeqno());
             }
@@ -147,6 +167,21 @@ class JetStreamDiskFaultTest {
                 assertEquals(null, want, "acked seq " + seq + " is not served");
             }
         }
+    }
+
+    /** A new pull consumer delivers exactly the acked messages, in sequence order, and nothing else. */
+    private static void assertConsumerAgrees(Connection nc, TreeMap<Long, String> acked) throws Exception {
+        JetStreamSubscription sub = nc.jetStream().subscribe("full.>", PullSubscribeOptions.builder()
+                .configuration(ConsumerConfiguration.builder().ackPolicy(AckPolicy.None).build()).build());
+        TreeMap<Long, String> got = new TreeMap<>();
+        for (int round = 0; round < 20 && got.size() < acked.size(); round++) {
+            for (Message m : sub.fetch(acked.size(), Duration.ofSeconds(1))) {
+                got.put(m.metaData().streamSequence(), tagOf(new String(m.getData(), StandardCharsets.UTF_8)));
+            }
+        }
+        assertEquals(acked, got, "a consumer delivers what STREAM.INFO counts and MSG.GET serves");
+        assertTrue(sub.fetch(1, Duration.ofMillis(300)).isEmpty(), "nothing beyond the acked messages");
+        sub.unsubscribe();
     }
 
     private static String tagOf(String payload) {
