@@ -92,6 +92,8 @@ public final class FileStore implements MessageStore {
     private int wlen;
     private boolean dirDirty;
     private DiskFile checkpoint;
+    private DroppedSegments dropped;
+    private SequenceReservation reservation;
     private long cpGeneration;
     /** Something was forced since the checkpoint was last written. */
     private boolean cpStale;
@@ -105,6 +107,60 @@ public final class FileStore implements MessageStore {
     private long cacheOff;
     private int cacheLen;
     private final byte[] cache = new byte[READ_CHUNK];
+    private java.util.function.Consumer<Corruption> corruptionListener = c -> { };
+    /** The open batch, or null. */
+    private Batch batch;
+    /** A write failed and may have left bytes past {@code active.size}: cut them before the next write. */
+    private boolean tailSuspect;
+
+    /** One undo step of an open batch, replayed newest first by {@link #rollback}. */
+    private sealed interface Undo {
+        /** Message {@code seq} was appended; the index ended at {@code indexEnd} before it. */
+        record Appended(long seq, long indexEnd) implements Undo {
+        }
+
+        /** Live message {@code seq} (subject {@code subject}) was removed. */
+        record Removed(long seq, String subject) implements Undo {
+        }
+    }
+
+    /** What {@link #rollback} restores: the state at {@link #begin}, and the steps since. */
+    private static final class Batch {
+        final long lastSeq;
+        final long lastTime;
+        final long bytes;
+        final boolean unsynced;
+        final Segment active;
+        final long size;
+        final int wlen;
+        final long totalBytes;
+        final long minSeq;
+        final long maxSeq;
+        final int metaCount;
+        final long metaMin;
+        final long metaMax;
+        final long lastSegmentId;
+        final List<Undo> undo = new ArrayList<>();
+        /** Segments whose compaction waits for the commit (a rollback may need their records). */
+        final List<Segment> maintain = new ArrayList<>();
+
+        Batch(FileStore fs) {
+            lastSeq = fs.lastSeq;
+            lastTime = fs.lastTime;
+            bytes = fs.bytes;
+            unsynced = fs.unsynced;
+            active = fs.active;
+            size = active.size;
+            wlen = fs.wlen;
+            totalBytes = active.totalBytes;
+            minSeq = active.minSeq;
+            maxSeq = active.maxSeq;
+            metaCount = active.metaCount;
+            metaMin = active.metaMin;
+            metaMax = active.metaMax;
+            lastSegmentId = fs.segments.lastKey();
+        }
+    }
 
     private FileStore(Disk disk, String dir, FileStoreConfig cfg) {
         this.disk = disk;
@@ -139,6 +195,8 @@ public final class FileStore implements MessageStore {
         long hi = -1;
         /** The sequence the damaged record's header names, when the header looks intact; else 0. */
         long hint;
+        /** Reported even when every sequence in the gap was deleted (a lost file, not a lost record). */
+        boolean always;
 
         Damage(Segment seg, String where, String reason, long lo) {
             this.seg = seg;
@@ -178,23 +236,50 @@ public final class FileStore implements MessageStore {
     }
 
     /** Writes the next checkpoint slot and forces it (after the segments it describes were forced). */
-    private void writeCheckpoint() throws IOException {
+    private void writeCheckpoint(long activeId, long syncedLen) throws IOException {
         byte[] b = new byte[CP_LEN];
         cpGeneration++;
         Records.putInt(b, 0, CP_MAGIC);
-        long[] v = {cpGeneration, lastSeq, lastTime, active.id, active.size};
+        long[] v = {cpGeneration, lastSeq, lastTime, activeId, syncedLen};
         for (int i = 0; i < 5; i++) {
             Records.putLong(b, 4 + 8 * i, v[i]);
         }
         Records.putInt(b, CP_LEN - 4, Records.crc(b, 0, CP_LEN - 4));
-        checkpoint.write(ByteBuffer.wrap(b), (cpGeneration & 1) * CP_SLOT);
-        checkpoint.force();
+        try {
+            checkpoint.write(ByteBuffer.wrap(b), (cpGeneration & 1) * CP_SLOT);
+            checkpoint.force();
+        } catch (IOException e) {
+            // the slot written may be torn: the next attempt writes it again, never the other
+            // (which still holds the last good checkpoint)
+            cpGeneration--;
+            throw e;
+        }
         cpStale = false;
     }
 
     private void recover() throws IOException {
         disk.mkdirs(dir);
+        boolean cpExisted = disk.exists(dir + "/" + CHECKPOINT);
+        List<Long> ids = segmentIds();
         long[] cp = readCheckpoint();
+        boolean[] created = new boolean[1];
+        dropped = DroppedSegments.open(disk, dir, ids, created);
+        dirDirty |= created[0];
+        reservation = SequenceReservation.open(disk, dir, created);
+        dirDirty |= created[0];
+        if (ids.isEmpty() && !cpExisted) {
+            // a new store: its checkpoint is durable before any segment exists, so a store with
+            // segments and no checkpoint has lost it
+            writeCheckpoint(1, 0);
+            disk.syncDir(dir);
+            dirDirty = false;
+        }
+        boolean cpLost = cp == null && !ids.isEmpty();
+        scan(ids, cp, cpLost);
+    }
+
+    /** The segment ids in the directory, ascending (leftover compaction files are deleted). */
+    private List<Long> segmentIds() throws IOException {
         List<Long> ids = new ArrayList<>();
         for (String name : disk.list(dir)) {
             if (name.endsWith(TMP)) {
@@ -208,6 +293,11 @@ public final class FileStore implements MessageStore {
             }
         }
         ids.sort(null);
+        return ids;
+    }
+
+    /** Reads every segment, rebuilding the indexes and finding damage (see the README's recovery section). */
+    private void scan(List<Long> ids, long[] cp, boolean cpLost) throws IOException {
         List<Damage> damages = new ArrayList<>();
         List<Damage> open = new ArrayList<>();
         long[] dels = new long[16];
@@ -216,6 +306,11 @@ public final class FileStore implements MessageStore {
         for (int k = 0; k < ids.size(); k++) {
             long id = ids.get(k);
             boolean last = k == ids.size() - 1;
+            Damage gone = missingBefore(id, k == 0 ? 0 : ids.get(k - 1));
+            if (gone != null) {
+                damages.add(gone);
+                open.add(gone);
+            }
             String path = pathOf(id);
             DiskFile f = disk.open(path, false);
             Segment seg = new Segment(id, path, f);
@@ -355,6 +450,22 @@ public final class FileStore implements MessageStore {
             lastSeq = cp[1];
             lastTime = cp[2];
         }
+        if (cpLost) {
+            // without the checkpoint a lost tail cannot be told from a short one: report it, and
+            // never hand out a sequence below the reserved high-water mark again
+            long bound = reservation.reserved() - 1;
+            Damage d = new Damage(null, dir + "/" + CHECKPOINT, "checkpoint file missing or unreadable: messages "
+                    + "synced after the last one found may be lost; sequences up to " + Math.max(bound, lastSeq)
+                    + " are not reused", lastSeq);
+            d.always = true;
+            damages.add(d);
+            open.add(d);
+            if (bound > lastSeq) {
+                lastSeq = bound;
+            }
+            cpStale = true;
+            unsynced = true;
+        }
         for (Damage d : open) {
             d.hi = lastSeq + 1;
         }
@@ -364,6 +475,36 @@ public final class FileStore implements MessageStore {
         } else {
             active = segments.lastEntry().getValue();
         }
+        if (cpLost) {
+            try {
+                syncLocked(); // the raised last sequence is durable before anything is appended
+            } catch (IOException e) {
+                // the next sync writes it (the store stays marked unsynced); a crash before that
+                // finds the same damage and the same bound again
+            }
+        }
+    }
+
+    /**
+     * A damage for segment ids between {@code prevId} and {@code id} that are neither on disk nor
+     * in the log of segments the store deleted itself: files lost behind its back. Null if none.
+     */
+    private Damage missingBefore(long id, long prevId) {
+        long first = 0;
+        long count = 0;
+        for (long m = prevId + 1; m < id; m++) {
+            if (!dropped.accounted(m)) {
+                first = first == 0 ? m : first;
+                count++;
+            }
+        }
+        if (count == 0) {
+            return null;
+        }
+        Damage d = new Damage(null, pathOf(first), count == 1 ? "segment file missing"
+                : count + " segment files missing (" + first + " to " + (id - 1) + ")", lastSeq);
+        d.always = true;
+        return d;
     }
 
     private void resolveDamage(List<Damage> damages, long[] dels, long floor) {
@@ -405,7 +546,10 @@ public final class FileStore implements MessageStore {
                 }
                 lastBad = s;
             }
-            if (first == 0 && d.hi > d.lo + 1) {
+            if (first == 0 && d.always && d.hi > d.lo + 1) {
+                first = d.lo + 1; // a lost file: say which sequences it held, deleted ones included
+                lastBad = d.hi - 1;
+            } else if (first == 0 && d.hi > d.lo + 1) {
                 continue; // only deleted messages were damaged (an erase torn by a crash, say)
             }
             if (d.seg != null) {
@@ -482,6 +626,14 @@ public final class FileStore implements MessageStore {
 
     /** Drops a live sequence from every in-memory structure; returns the segment that held it. */
     private Segment killLive(long seq) {
+        if (batch != null) {
+            batch.undo.add(new Undo.Removed(seq, index.subject(seq).subject));
+        }
+        return forget(seq);
+    }
+
+    /** As {@link #killLive}, for good: no rollback brings it back (a damaged record, a rolled-back append). */
+    private Segment forget(long seq) {
         live.removeSubject(seq);
         long loc = index.location(seq);
         Segment seg = segments.get(loc >>> 32);
@@ -552,12 +704,23 @@ public final class FileStore implements MessageStore {
         return off;
     }
 
-    /** Writes the buffer to the OS (not durable). */
+    /**
+     * Writes the buffer to the OS (not durable). A failed write (a full disk) may have written part
+     * of the buffer: the file is cut back to where it was and the buffer kept, so a later flush
+     * writes the same bytes again and the file never holds a record nobody accounted for.
+     */
     private void flush() throws IOException {
         if (wlen == 0) {
             return;
         }
-        active.file.write(ByteBuffer.wrap(wbuf, 0, wlen), active.size);
+        cutSuspectTail();
+        try {
+            active.file.write(ByteBuffer.wrap(wbuf, 0, wlen), active.size);
+        } catch (IOException e) {
+            tailSuspect = true;
+            cutSuspectTail(e);
+            throw e;
+        }
         active.size += wlen;
         active.dirty = true;
         wlen = 0;
@@ -566,7 +729,29 @@ public final class FileStore implements MessageStore {
         }
     }
 
+    /**
+     * Cuts bytes a failed write may have left after the active segment's end, and forces the cut:
+     * an unforced truncation can be undone by a crash, and the bytes of a refused write come back.
+     */
+    private void cutSuspectTail() throws IOException {
+        if (tailSuspect && active.file.size() > active.size) {
+            active.file.truncate(active.size);
+            active.file.force();
+        }
+        tailSuspect = false;
+    }
+
+    private void cutSuspectTail(IOException cause) {
+        try {
+            cutSuspectTail();
+        } catch (IOException e) {
+            tailSuspect = true;
+            cause.addSuppressed(e);
+        }
+    }
+
     private void syncLocked() throws IOException {
+        reservation.cover(lastSeq); // before any sequence near the mark can become durable
         if (unsynced) {
             cpStale = true;
             // marks the durable end of the active segment: damage before it is corruption, after it a torn write
@@ -586,7 +771,7 @@ public final class FileStore implements MessageStore {
             dirDirty = false;
         }
         if (cpStale) {
-            writeCheckpoint();
+            writeCheckpoint(active.id, active.size);
         }
     }
 
@@ -619,6 +804,9 @@ public final class FileStore implements MessageStore {
             long seq = lastSeq + 1;
             long off = writeRecord(Records.MSG, flags, seq, timestampNanos, subj, hdr, stored);
             int len = Records.length(subj.length, hdr.length, stored.length);
+            if (batch != null) {
+                batch.undo.add(new Undo.Appended(seq, index.endSeq()));
+            }
             active.sawMessage(seq);
             lastSeq = seq;
             lastTime = timestampNanos;
@@ -670,19 +858,33 @@ public final class FileStore implements MessageStore {
             Segment seg = segments.get(loc >>> 32);
             long off = loc & 0xffffffffL;
             if (erase) {
+                if (batch != null) {
+                    commitLocked(); // an erase cannot be undone: whatever came before it is committed
+                    loc = index.location(seq);
+                    seg = segments.get(loc >>> 32);
+                    off = loc & 0xffffffffL;
+                }
                 byte[] blank = Records.erased(seq, index.timestamp(seq), len);
                 if (seg == active && off >= active.size) {
                     System.arraycopy(blank, 0, wbuf, (int) (off - active.size), len);
                 } else {
-                    // the delete record must be durable before the message's bytes disappear
+                    // the delete record must be durable before the message's bytes disappear; if it
+                    // cannot be made durable, it is not written at all (and the message stays)
+                    batch = new Batch(this);
+                    index.pin();
                     writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
-                    syncLocked();
+                    commitLocked();
                     loc = index.location(seq); // a roll may have compacted the segment
                     seg = segments.get(loc >>> 32);
                     off = loc & 0xffffffffL;
-                    seg.file.write(ByteBuffer.wrap(blank), off);
-                    seg.dirty = true;
                     invalidateCache(seg);
+                    seg.dirty = true;
+                    try {
+                        seg.file.write(ByteBuffer.wrap(blank), off);
+                    } catch (IOException e) {
+                        killLive(seq); // the delete is durable: the message is gone, only its bytes stay
+                        throw e;
+                    }
                 }
             } else {
                 writeRecord(Records.DEL, 0, seq, index.timestamp(seq), null, null, null);
@@ -749,31 +951,45 @@ public final class FileStore implements MessageStore {
 
     /** Deletes or compacts segments (never the active one) whose live share has fallen low. */
     private void maintain(List<Segment> touched) throws IOException {
-        boolean changed = false;
-        for (Segment seg : touched) {
-            if (seg == active || seg.damaged || segments.get(seg.id) != seg) {
-                continue;
-            }
-            long dead = seg.totalBytes - seg.liveBytes;
-            boolean empty = seg.liveCount == 0;
-            if (!empty && (dead * 2 < seg.totalBytes || dead < Math.min(cfg.blockSizeBytes() / 4, 1 << 20))) {
-                continue;
-            }
-            syncLocked(); // whatever made these records dead, and the active BASE, are durable first
-            if (empty && !metasNeeded(seg)) {
-                deleteSegment(seg);
-            } else {
-                compact(seg);
-            }
-            changed = true;
-        }
-        if (changed) {
-            // segments holding only delete records may have outlived the messages they deleted
-            for (Segment seg : new ArrayList<>(segments.values())) {
-                if (seg != active && !seg.damaged && seg.liveCount == 0 && !metasNeeded(seg)) {
-                    deleteSegment(seg);
+        if (batch != null) {
+            // a rollback may revive messages whose records compaction would drop: wait for the commit
+            for (Segment seg : touched) {
+                if (!batch.maintain.contains(seg)) {
+                    batch.maintain.add(seg);
                 }
             }
+            return;
+        }
+        try {
+            boolean changed = false;
+            for (Segment seg : touched) {
+                if (seg == active || seg.damaged || segments.get(seg.id) != seg) {
+                    continue;
+                }
+                long dead = seg.totalBytes - seg.liveBytes;
+                boolean empty = seg.liveCount == 0;
+                if (!empty && (dead * 2 < seg.totalBytes || dead < Math.min(cfg.blockSizeBytes() / 4, 1 << 20))) {
+                    continue;
+                }
+                syncLocked(); // whatever made these records dead, and the active BASE, are durable first
+                if (empty && !metasNeeded(seg)) {
+                    deleteSegment(seg);
+                } else {
+                    compact(seg);
+                }
+                changed = true;
+            }
+            if (changed) {
+                // segments holding only delete records may have outlived the messages they deleted
+                for (Segment seg : new ArrayList<>(segments.values())) {
+                    if (seg != active && !seg.damaged && seg.liveCount == 0 && !metasNeeded(seg)) {
+                        deleteSegment(seg);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // Compaction only reclaims space: when it cannot write (a full disk), the segments stay
+            // as they are, every record in them still valid, and a later removal tries again.
         }
     }
 
@@ -791,6 +1007,7 @@ public final class FileStore implements MessageStore {
     }
 
     private void deleteSegment(Segment seg) throws IOException {
+        dropped.add(seg.id); // durable first: a segment missing without this entry was lost
         segments.remove(seg.id);
         invalidateCache(seg);
         seg.file.close();
@@ -879,6 +1096,13 @@ public final class FileStore implements MessageStore {
             f.truncate(0);
             f.write(ByteBuffer.wrap(out, 0, o), 0);
             f.force();
+        } catch (IOException e) {
+            try {
+                disk.delete(tmp); // the old segment is untouched; a leftover would be deleted at open anyway
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
         }
         invalidateCache(seg);
         seg.file.close();
@@ -990,7 +1214,8 @@ public final class FileStore implements MessageStore {
         corruptions.add(c);
         corruptBySeq.put(seq, c);
         seg.damaged = true; // keep the file as evidence: no compaction drops the bad record
-        killLive(seq);
+        forget(seq);
+        corruptionListener.accept(c);
         throw new CorruptRecordException(c);
     }
 
@@ -1130,6 +1355,159 @@ public final class FileStore implements MessageStore {
     }
 
     @Override
+    public void onCorruption(java.util.function.Consumer<Corruption> listener) {
+        lock.lock();
+        try {
+            corruptionListener = listener == null ? c -> { } : listener;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void begin() {
+        lock.lock();
+        try {
+            assert batch == null : "batches do not nest";
+            if (!closed) {
+                batch = new Batch(this);
+                index.pin();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void commit() throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            commitLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void commitLocked() throws IOException {
+        Batch b = batch;
+        try {
+            syncLocked();
+        } catch (IOException e) {
+            rollbackLocked(e);
+            throw e;
+        }
+        endBatch();
+        if (b != null) {
+            maintain(b.maintain);
+        }
+    }
+
+    @Override
+    public void rollback() {
+        lock.lock();
+        try {
+            rollbackLocked(null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void endBatch() {
+        batch = null;
+        index.unpin();
+    }
+
+    /**
+     * Undoes the open batch: newest step first, appended messages forgotten and removed ones made
+     * live again, then the files cut back to where the batch began (segments it created deleted),
+     * and the cut forced, so that no crash can bring back what the batch wrote.
+     */
+    private void rollbackLocked(IOException cause) {
+        Batch b = batch;
+        if (b == null) {
+            return;
+        }
+        for (int i = b.undo.size() - 1; i >= 0; i--) {
+            switch (b.undo.get(i)) {
+                case Undo.Appended a -> {
+                    if (index.isLive(a.seq())) {
+                        forget(a.seq());
+                    }
+                    index.truncate(a.indexEnd());
+                }
+                case Undo.Removed r -> revive(r.seq(), r.subject());
+            }
+        }
+        endBatch();
+        cacheSeg = null;
+        lastSeq = b.lastSeq;
+        lastTime = b.lastTime;
+        assert bytes == b.bytes : "bytes " + bytes + " after rollback, " + b.bytes + " before";
+        bytes = b.bytes;
+        unsynced = b.unsynced;
+        try {
+            cutBack(b);
+        } catch (IOException e) {
+            // the files keep records past the batch's start; the next write goes over them (the
+            // tail is cut first) and recovery drops anything after the last sync
+            tailSuspect = true;
+            if (cause != null) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+
+    private void revive(long seq, String subject) {
+        live.revive(seq, subject);
+        Segment seg = segments.get(index.location(seq) >>> 32);
+        if (seg != null) {
+            seg.liveCount++;
+            seg.liveBytes += index.recordLength(seq);
+        }
+        bytes += index.messageSize(seq);
+    }
+
+    /** Puts the active segment, its write buffer and the segment list back as they were at {@code begin}. */
+    private void cutBack(Batch b) throws IOException {
+        Segment a = b.active;
+        boolean rolled = active != a;
+        for (Segment s : new ArrayList<>(segments.tailMap(b.lastSegmentId, false).values())) {
+            segments.remove(s.id);
+            s.file.close();
+            disk.delete(s.path);
+            dirDirty = true;
+        }
+        active = a;
+        a.totalBytes = b.totalBytes;
+        a.minSeq = b.minSeq;
+        a.maxSeq = b.maxSeq;
+        a.metaCount = b.metaCount;
+        a.metaMin = b.metaMin;
+        a.metaMax = b.metaMax;
+        if (!rolled && a.size == b.size) {
+            wlen = b.wlen; // nothing reached the file: the buffer still begins with what it held then
+        } else {
+            // the buffer was written out since (its old contents first): the file holds them
+            a.size = b.size + b.wlen;
+            wlen = 0;
+            if (wbuf.length > WRITE_BUFFER) {
+                wbuf = new byte[WRITE_BUFFER];
+            }
+        }
+        if (a.file.size() > a.size) {
+            a.file.truncate(a.size);
+        }
+        // always forced: the batch's bytes, written or half written, must not come back after a crash
+        a.file.force();
+        tailSuspect = false;
+        if (dirDirty) {
+            disk.syncDir(dir);
+            dirDirty = false;
+        }
+    }
+
+    @Override
     public List<Corruption> corruptions() {
         lock.lock();
         try {
@@ -1161,6 +1539,8 @@ public final class FileStore implements MessageStore {
                 s.file.close();
             }
             checkpoint.close();
+            dropped.close();
+            reservation.close();
             closed = true;
             wlen = 0;
             TreeSet<String> names = new TreeSet<>(disk.list(dir));
@@ -1191,6 +1571,8 @@ public final class FileStore implements MessageStore {
                     s.file.close();
                 }
                 checkpoint.close();
+                dropped.close();
+                reservation.close();
             }
         } finally {
             lock.unlock();

@@ -34,6 +34,17 @@ final class LiveMessages {
         index.add(seq, location, recordLength, size, timestampNanos, s);
     }
 
+    /** Makes a removed message live again (a rolled-back removal). */
+    void revive(long seq, String subject) {
+        SubjectSeqs s = subjects.get(subject);
+        if (s == null) {
+            s = new SubjectSeqs(subject);
+            subjects.put(subject, s);
+        }
+        s.insert(seq);
+        index.revive(seq, s);
+    }
+
     /** Drops a live sequence from the subject lists (the caller kills it in {@link #index} when done with it). */
     void removeSubject(long seq) {
         SubjectSeqs s = index.subject(seq);

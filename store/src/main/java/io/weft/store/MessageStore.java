@@ -87,8 +87,36 @@ public interface MessageStore extends Closeable {
     /** Makes every append and removal so far durable. */
     void sync() throws IOException;
 
+    /**
+     * Opens a batch: the appends and removals until {@link #commit} become durable together, or
+     * none of them stays. Batches do not nest; the caller holds whatever keeps other writers out
+     * of this store until the batch ends.
+     */
+    default void begin() {
+    }
+
+    /**
+     * Ends the batch with a {@link #sync()}. When that fails the batch is rolled back (as by
+     * {@link #rollback}) before the exception is thrown: nothing the batch wrote is served, counted
+     * or durable, and the next append gets the sequence the batch's first append had.
+     */
+    default void commit() throws IOException {
+        sync();
+    }
+
+    /** Undoes everything since {@link #begin} (files cut back to where the batch began). */
+    default void rollback() {
+    }
+
     /** Damaged records found at recovery or on read, oldest first. Never served. */
     List<Corruption> corruptions();
+
+    /**
+     * Calls {@code listener} (under the store's lock: it must not call back) for each damage found
+     * from now on, by a read at run time; what recovery found is in {@link #corruptions()} already.
+     */
+    default void onCorruption(java.util.function.Consumer<Corruption> listener) {
+    }
 
     /** Closes and deletes every file of this store. */
     void destroy() throws IOException;

@@ -24,6 +24,11 @@ final class SeqIndex {
     /** No live slot below this one. */
     private int firstHint;
     private boolean monotonic = true;
+    /**
+     * While a batch that may be rolled back is open: slots are never dropped or renumbered, so a
+     * killed slot can be revived and appended slots cut off again.
+     */
+    private boolean pinned;
 
     SeqIndex() {
     }
@@ -57,7 +62,7 @@ final class SeqIndex {
 
     /** Adds a message; {@code seq} must be at least {@link #endSeq()} (the slots between are dead). */
     void add(long seq, long location, int rlen, int msize, long timestamp, SubjectSeqs s) {
-        if (live == 0) {
+        if (live == 0 && !pinned) {
             base = seq;
             end = 0;
             firstHint = 0;
@@ -96,7 +101,7 @@ final class SeqIndex {
             return slots - 1;
         }
         first();
-        if (firstHint > 0 && firstHint >= loc.length / 4) {
+        if (!pinned && firstHint > 0 && firstHint >= loc.length / 4) {
             shift(firstHint);
             slots = Math.toIntExact(seq - base + 1);
         }
@@ -192,6 +197,42 @@ final class SeqIndex {
         }
         chunkLive[s >>> CHUNK_BITS]--;
         live--;
+    }
+
+    /** Keeps every slot where it is until {@link #unpin} (see {@link #pinned}). */
+    void pin() {
+        pinned = true;
+    }
+
+    void unpin() {
+        pinned = false;
+    }
+
+    /** Makes a killed slot live again (a rolled-back removal); its location and sizes were kept. */
+    void revive(long seq, SubjectSeqs s) {
+        int slot = slot(seq);
+        assert slot >= 0 && subj[slot] == null : "revive of " + seq;
+        subj[slot] = s;
+        chunkLive[slot >>> CHUNK_BITS]++;
+        live++;
+        if (slot < firstHint) {
+            firstHint = slot;
+        }
+    }
+
+    /** Forgets every slot from {@code endSeq} on (rolled-back appends; they must be dead already). */
+    void truncate(long endSeq) {
+        int e = (int) Math.max(0, Math.min(end, endSeq - base));
+        for (int i = e; i < end; i++) {
+            assert subj[i] == null : "truncate over live " + (base + i);
+            if (att != null) {
+                att[i] = null;
+            }
+        }
+        end = e;
+        if (firstHint > end) {
+            firstHint = end;
+        }
     }
 
     /** The first live sequence, or -1. */

@@ -43,6 +43,27 @@ final class SubjectSeqs {
         seqs[tail++] = seq;
     }
 
+    /** Puts back a sequence in order (a rolled-back removal). */
+    void insert(long seq) {
+        if (count() == 0 || seq > last()) {
+            add(seq);
+            return;
+        }
+        if (head > 0 && seq < first()) {
+            seqs[--head] = seq;
+            return;
+        }
+        if (tail == seqs.length) {
+            seqs = Arrays.copyOf(seqs, seqs.length * 2);
+        }
+        int i = Arrays.binarySearch(seqs, head, tail, seq);
+        assert i < 0 : "insert of a held sequence " + seq;
+        int at = -i - 1;
+        System.arraycopy(seqs, at, seqs, at + 1, tail - at);
+        seqs[at] = seq;
+        tail++;
+    }
+
     /** Index (0-based, relative to the first held) of the first sequence {@code >= seq}; count() if none. */
     int ceilingIndex(long seq) {
         int i = Arrays.binarySearch(seqs, head, tail, seq);

@@ -31,6 +31,13 @@ final class MemDisk implements Disk {
     private final TreeSet<String> dirs = new TreeSet<>();
     private int generation;
     int forces;
+    /**
+     * While set, a write to a file whose path contains this text writes the first half of its bytes
+     * and fails with "No space left on device" (a full disk); {@code ""} hits every file.
+     */
+    volatile String noSpace;
+    /** While set, a force of a file whose path contains this text fails (and makes nothing durable). */
+    volatile String failForce;
 
     MemDisk() {
         dirs.add("");
@@ -196,6 +203,13 @@ final class MemDisk implements Disk {
                 check();
                 byte[] b = new byte[src.remaining()];
                 src.get(b);
+                String full = noSpace;
+                if (full != null && path.contains(full)) {
+                    b = Arrays.copyOf(b, b.length / 2); // a partial write, then the error
+                    if (b.length == 0) {
+                        throw new IOException("No space left on device");
+                    }
+                }
                 int end = (int) position + b.length;
                 if (end > n.data.length) {
                     n.data = Arrays.copyOf(n.data, end);
@@ -203,6 +217,9 @@ final class MemDisk implements Disk {
                 System.arraycopy(b, 0, n.data, (int) position, b.length);
                 n.lastPos = position;
                 n.lastWrite = b;
+                if (full != null && path.contains(full)) {
+                    throw new IOException("No space left on device");
+                }
             }
         }
 
@@ -228,6 +245,10 @@ final class MemDisk implements Disk {
         public void force() throws IOException {
             synchronized (MemDisk.this) {
                 check();
+                String failing = failForce;
+                if (failing != null && path.contains(failing)) {
+                    throw new IOException("Input/output error");
+                }
                 n.durable = n.data.clone();
                 n.lastWrite = null;
                 n.lastPos = -1;

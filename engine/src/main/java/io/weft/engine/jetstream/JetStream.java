@@ -194,8 +194,7 @@ public final class JetStream {
                 MessageStore store = storeFactory.open(cfg, dir + "/msgs");
                 Stream s = new Stream(this, jsa, cfg, meta.createdNanos(), dir, store);
                 for (Corruption c : store.corruptions()) {
-                    log.error("JetStream stream " + label + " has a damaged record (sequences " + c.firstSeq()
-                            + ".." + c.lastSeq() + " at " + c.where() + "): " + c.reason());
+                    log.error(damageLine(label, c));
                 }
                 jsa.put(s);
                 s.start();
@@ -211,6 +210,15 @@ public final class JetStream {
                 log.warn("  Error recreating stream " + label + ": " + e.getMessage());
             }
         }
+    }
+
+    /** The log line for damage a stream's store found ({@code label}: {@code 'ACCOUNT > STREAM'}). */
+    static String damageLine(String label, Corruption c) {
+        String range = "sequences " + c.firstSeq() + ".." + c.lastSeq() + " at " + c.where();
+        if (c.reason().contains("missing")) {
+            return "JetStream stream " + label + " is damaged, a file is missing (" + range + "): " + c.reason();
+        }
+        return "JetStream stream " + label + " has a damaged record (" + range + "): " + c.reason();
     }
 
     // ------------------------------------------------------------------ streams
@@ -414,6 +422,30 @@ public final class JetStream {
             }
         }
         return new Totals(mem, sto, streams, consumers, msgs, mem + sto);
+    }
+
+    /**
+     * What makes /healthz report JetStream unhealthy, or null: the first stream (by account, then
+     * name) that cannot store (its last batch failed to write, and none since succeeded), or whose
+     * store found damaged records or lost files, at start-up or by a read since.
+     */
+    public String healthError() {
+        for (JsAccount a : accounts.values()) {
+            for (Stream s : a.streams()) {
+                String failing = s.writeError();
+                if (failing != null) {
+                    return "JetStream stream '" + a.account().name() + " > " + s.name() + "' write error: " + failing;
+                }
+                List<Corruption> bad = s.store().corruptions();
+                if (!bad.isEmpty()) {
+                    Corruption c = bad.getFirst();
+                    return "JetStream stream '" + a.account().name() + " > " + s.name() + "' is damaged: "
+                            + bad.size() + " damaged or missing part" + (bad.size() == 1 ? "" : "s") + ", first "
+                            + "sequences " + c.firstSeq() + ".." + c.lastSeq() + " at " + c.where() + ": " + c.reason();
+                }
+            }
+        }
+        return null;
     }
 
     /** /jsz account details (optionally one account), with streams, consumers and configs on request. */

@@ -74,6 +74,10 @@ public final class Stream implements ConsumerSource {
     private long ageTimerAt;
     private Clock.Cancellable syncTimer;
     private volatile boolean dirty;
+    /** The last write or sync failure, until a batch is stored again (for /healthz); null when fine. */
+    private volatile String writeError;
+    /** Message ids the open batch added to {@link #dedupe} (guarded by {@link #lock}); null outside a batch. */
+    private List<String> batchIds;
 
     private record Inbound(String subject, String reply, byte[] hdr, byte[] data) {
         long size() {
@@ -97,6 +101,8 @@ public final class Stream implements ConsumerSource {
         StoreState st = store.state();
         this.lastDeliverable = st.lastSeq();
         this.lastTimestamp = st.lastTimeNanos();
+        String label = "'" + jsa.account().name() + " > " + name + "'";
+        store.onCorruption(c -> js.log().error(JetStream.damageLine(label, c) + " (found by a read)"));
     }
 
     private void applyTransforms(StreamConfig cfg) {
@@ -301,7 +307,12 @@ public final class Stream implements ConsumerSource {
         }
     }
 
-    /** Stores a batch, syncs once, then answers. Package-private for tests. */
+    /**
+     * Stores a batch, syncs once, then answers. A batch whose write or sync fails is refused as a
+     * whole: the store rolls it back (nothing of it is served, counted or durable), the stream's
+     * own state (message ids, last id, timestamps) goes back too, and every publisher in it gets the
+     * store error; the next batch starts from the same sequence. Package-private for tests.
+     */
     void processBatch(List<Inbound> batch) {
         List<Outgoing> out = new ArrayList<>(batch.size());
         List<Outgoing> republish = new ArrayList<>();
@@ -309,24 +320,35 @@ public final class Stream implements ConsumerSource {
         boolean removed = false;
         Duration interval = js.syncInterval();
         boolean always = interval != null && interval.isZero();
+        boolean grouped = interval == null;
         lock.lock();
         try {
+            Mark group = grouped ? mark() : null;
             for (Inbound m : batch) {
+                Mark one = always ? mark() : null;
+                int rep = republish.size();
                 Result r = processOne(m, republish);
+                if (one != null && !settle(one, r.appended, republish, rep)) {
+                    r.appended = false;
+                    r.removed = false;
+                    r.reply = one.error;
+                }
                 appended |= r.appended;
                 removed |= r.removed;
-                if (always && r.appended) {
-                    syncOrFail(out);
-                }
                 if (m.reply() != null && r.reply != null && !config.noAck()) {
                     out.add(new Outgoing(m.reply(), null, r.reply));
                 }
             }
             boolean synced = true;
-            if (appended && interval == null) {
+            if (group != null) {
                 // the group commit: one fsync for the whole batch, before any ack leaves
-                synced = syncOrFail(out);
-            } else if (appended) {
+                synced = settle(group, appended, republish, 0);
+                if (!synced) {
+                    failAll(out, group.error);
+                    appended = false;
+                    removed = false;
+                }
+            } else if (appended && !always) {
                 dirty = true;
             }
             if (synced) {
@@ -358,21 +380,56 @@ public final class Stream implements ConsumerSource {
         }
     }
 
-    /** Syncs; on failure replaces every pending ack with a store error. Returns false on failure. */
-    private boolean syncOrFail(List<Outgoing> out) {
+    /** What a refused batch puts back in the stream's own state (the store keeps its own undo). */
+    private final class Mark {
+        final String lastMsgId = Stream.this.lastMsgId;
+        final long lastTimestamp = Stream.this.lastTimestamp;
+        final List<String> ids = new ArrayList<>();
+        byte[] error;
+    }
+
+    /** Opens a batch in the store and in the stream (the caller holds the lock). */
+    private Mark mark() {
+        Mark m = new Mark();
+        batchIds = m.ids;
+        store.begin();
+        return m;
+    }
+
+    /**
+     * Ends a batch: with {@code appended}, commits it (one sync); if that fails, the store has rolled
+     * it back, and so is the stream's state, the republishes from {@code republishFrom} on are
+     * dropped, {@code m.error} is the reply for each publisher, and the answer is false.
+     */
+    private boolean settle(Mark m, boolean appended, List<Outgoing> republish, int republishFrom) {
+        batchIds = null;
+        if (!appended) {
+            store.rollback(); // nothing was written: end the batch
+            return true;
+        }
         try {
-            store.sync();
+            store.commit();
+            writeError = null;
             return true;
         } catch (IOException e) {
-            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed: " + e.getMessage());
-            byte[] err = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
-            List<Outgoing> failed = new ArrayList<>();
-            for (Outgoing o : out) {
-                failed.add(new Outgoing(o.subject(), null, err));
+            writeError = e.getMessage();
+            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed, batch refused: "
+                    + e.getMessage());
+            for (String id : m.ids) {
+                dedupe.remove(id);
             }
-            out.clear();
-            out.addAll(failed);
+            lastMsgId = m.lastMsgId;
+            lastTimestamp = m.lastTimestamp;
+            republish.subList(republishFrom, republish.size()).clear();
+            m.error = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
             return false;
+        }
+    }
+
+    /** Replaces every pending reply with {@code err}. */
+    private static void failAll(List<Outgoing> out, byte[] err) {
+        for (int i = 0; i < out.size(); i++) {
+            out.set(i, new Outgoing(out.get(i).subject(), null, err));
         }
     }
 
@@ -512,6 +569,9 @@ public final class Stream implements ConsumerSource {
         lastMsgId = msgId;
         if (!msgId.isEmpty()) {
             dedupe.put(msgId, new long[] {seq, ts});
+            if (batchIds != null) {
+                batchIds.add(msgId);
+            }
         }
         try {
             if (rollupAll) {
@@ -671,7 +731,10 @@ public final class Stream implements ConsumerSource {
                 dirty = false;
                 try {
                     store.sync();
+                    writeError = null;
                 } catch (IOException e) {
+                    dirty = true; // the store keeps what it could not write: the next tick tries again
+                    writeError = e.getMessage();
                     log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed: " + e.getMessage());
                 }
             }
@@ -809,6 +872,7 @@ public final class Stream implements ConsumerSource {
     long purge(String filter, long upToSeq, long keep) throws IOException {
         long n;
         lock.lock();
+        store.begin(); // a purge that cannot be made durable is undone: nothing is removed
         try {
             String f = filter == null || filter.isEmpty() ? null : filter;
             if (f != null && keep > 0 && !io.weft.store.SubjectFilter.isLiteral(f)) {
@@ -833,8 +897,9 @@ public final class Stream implements ConsumerSource {
             } else {
                 n = store.purge(f, upToSeq, keep);
             }
-            store.sync();
+            store.commit();
         } finally {
+            store.rollback(); // after a commit, a no-op
             lock.unlock();
         }
         notifyPurged();
@@ -845,12 +910,12 @@ public final class Stream implements ConsumerSource {
     boolean deleteMessage(long seq, boolean erase) throws IOException {
         boolean ok;
         lock.lock();
+        store.begin(); // a removal that cannot be made durable is undone: the message stays
         try {
             ok = store.remove(seq, erase);
-            if (ok) {
-                store.sync();
-            }
+            store.commit();
         } finally {
+            store.rollback(); // after a commit, a no-op
             lock.unlock();
         }
         if (ok) {
@@ -934,6 +999,11 @@ public final class Stream implements ConsumerSource {
 
     StoreState state() {
         return store.state();
+    }
+
+    /** Why the last batch could not be stored, while no later one could; null when fine. */
+    String writeError() {
+        return writeError;
     }
 
     // ------------------------------------------------------------------ ConsumerSource

@@ -425,6 +425,23 @@ public final class Monitor {
     }
 
     public Healthz healthz() {
+        return healthz(false);
+    }
+
+    /**
+     * {@code /healthz}: with JetStream on, a stream whose store found damage or lost files makes the
+     * server unhealthy ({@code jsEnabledOnly} checks only that JetStream is on, as nats-server does).
+     */
+    public Healthz healthz(boolean jsEnabledOnly) {
+        JetStream js = server.jetStream();
+        if (js == null || jsEnabledOnly) {
+            return Healthz.OK;
+        }
+        String damage = js.healthError();
+        if (damage != null) {
+            server.log().warn("Healthcheck failed: \"" + damage + "\"");
+            return new Healthz("unavailable", damage);
+        }
         return Healthz.OK;
     }
 

@@ -85,9 +85,11 @@ public final class MonitorRequests {
                 }
                 case "/healthz" -> {
                     monitor.countRequest(counted);
-                    q.getBool("js-enabled-only");
+                    boolean jsEnabledOnly = q.getBool("js-enabled-only");
                     q.getBool("js-server-only");
-                    return render(json.compact(monitor.healthz()), q);
+                    Healthz h = monitor.healthz(jsEnabledOnly);
+                    MonitorResponse r = render(json.compact(h), q);
+                    return h.healthy() ? r : new MonitorResponse(503, r.contentType(), r.body());
                 }
                 default -> {
                     return MonitorResponse.NOT_FOUND;

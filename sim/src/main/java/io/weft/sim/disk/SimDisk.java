@@ -19,8 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A file's bytes become durable only at {@link DiskFile#force()}; a directory entry (create,
  * rename, delete) only at {@link #syncDir} of its directory. {@link #crash()} throws away
  * everything not yet durable and, chosen by the seed, may tear a file's last unsynced write (a
- * random prefix of it reaches the platter). Faults at rest: {@link #flipBit}, {@link #truncate},
- * and {@link #failNextWritesWithEnospc}. Directories themselves are durable as soon as made.
+ * random prefix of it reaches the platter). Faults at rest: {@link #flipBit}, {@link #truncate};
+ * faults in use: {@link #failNextWritesWithEnospc} and a period of {@link #full} disk.
+ * Directories themselves are durable as soon as made.
  *
  * <p>File handles opened before a crash are dead afterwards: every call on them fails.
  */
@@ -70,6 +71,7 @@ public final class SimDisk implements Disk {
     private final TreeSet<String> dirs = new TreeSet<>();
     private int generation;
     private int enospc;
+    private boolean full;
     private long crashes;
 
     public SimDisk(long seed) {
@@ -157,6 +159,23 @@ public final class SimDisk implements Disk {
         lock.lock();
         try {
             enospc = n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Turns a full disk on or off. While full, a write that would make a file longer fails with
+     * "No space left on device" after writing, chosen by the seed, nothing or a prefix of its
+     * bytes (as a short write(2) does); a write inside a file's current size still succeeds; a
+     * {@link DiskFile#force()} fails the same way while the file is longer than its durable copy
+     * (the blocks of its new bytes cannot be allocated), and makes nothing durable. Truncations,
+     * deletions and directory syncs work, as they free space or need none.
+     */
+    public void full(boolean on) {
+        lock.lock();
+        try {
+            full = on;
         } finally {
             lock.unlock();
         }
@@ -401,6 +420,14 @@ public final class SimDisk implements Disk {
                 }
                 byte[] bytes = new byte[src.remaining()];
                 src.get(bytes);
+                if (full && position + bytes.length > inode.size) {
+                    int room = (int) Math.max(0, Math.min(bytes.length, inode.size - position));
+                    int part = room + (random.nextBoolean() ? 0 : random.nextInt(bytes.length - room + 1));
+                    if (part > 0) {
+                        inode.write(position, Arrays.copyOf(bytes, part));
+                    }
+                    throw new IOException("No space left on device");
+                }
                 inode.write(position, bytes);
             } finally {
                 lock.unlock();
@@ -434,6 +461,9 @@ public final class SimDisk implements Disk {
             lock.lock();
             try {
                 check();
+                if (full && inode.size > inode.durable.length) {
+                    throw new IOException("No space left on device");
+                }
                 inode.force();
             } finally {
                 lock.unlock();

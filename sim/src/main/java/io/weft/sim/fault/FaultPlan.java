@@ -14,12 +14,15 @@ import java.util.TreeSet;
  */
 public record FaultPlan(List<Kind> mix, List<Fault> faults) {
     /** The fault kinds a mix is drawn from. */
-    public enum Kind { RESETS, CRASH_RESTART, PAUSE, SKEW, PARTITION, BIT_FLIP, TRUNCATE }
+    public enum Kind { RESETS, CRASH_RESTART, PAUSE, SKEW, PARTITION, BIT_FLIP, TRUNCATE, ENOSPC }
 
     /** The kinds {@link #fromSeed(long)} draws from: every fault that does not need a disk in use. */
     public static final List<Kind> CORE = List.of(Kind.RESETS, Kind.CRASH_RESTART, Kind.PAUSE, Kind.SKEW, Kind.PARTITION);
 
-    /** Every kind, disk faults at rest included (for scenarios whose server keeps data on its disk). */
+    /**
+     * Every kind, disk faults at rest and a full disk included (for scenarios whose server keeps
+     * data on its disk).
+     */
     public static final List<Kind> WITH_DISK = List.of(Kind.values());
 
     /** One fault, applied {@code gap} after the previous one ended. */
@@ -87,6 +90,17 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
         }
     }
 
+    /**
+     * The node's disk is full for {@code length} (writes that grow a file and fsyncs of new bytes
+     * fail with ENOSPC, see {@code SimDisk#full}), then has space again; the node keeps running.
+     */
+    public record DiskFull(Duration gap, Duration length) implements Fault {
+        @Override
+        public String toString() {
+            return "enospc(+" + gap.toNanos() / 1000 + "us, " + length.toNanos() / 1000 + "us)";
+        }
+    }
+
     public FaultPlan {
         mix = List.copyOf(mix);
         faults = List.copyOf(faults);
@@ -100,7 +114,7 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
     /**
      * The plan for a seed: each kind is in the mix with probability 1/2 (so about one seed in
      * thirty-two has no faults), then 1-6 faults drawn from the mix, with gaps of up to 20 ms, crashes
-     * down for up to 30 ms, pauses and partitions of up to 50 ms.
+     * down for up to 30 ms, pauses and partitions of up to 50 ms, a full disk for up to 30 ms.
      */
     public static FaultPlan fromSeed(long seed) {
         return fromSeed(seed, CORE);
@@ -136,6 +150,7 @@ public record FaultPlan(List<Kind> mix, List<Fault> faults) {
                     case BIT_FLIP, TRUNCATE -> new AtRest(gap, Duration.ofNanos(100_000L + r.nextLong(30_000_000L)),
                             kind == Kind.TRUNCATE,
                             r.nextInt(1 << 16), r.nextLong(1L << 40));
+                    case ENOSPC -> new DiskFull(gap, Duration.ofNanos(100_000L + r.nextLong(30_000_000L)));
                 });
             }
         }

@@ -93,6 +93,13 @@ public final class Nemesis {
                 record("restart", node.host());
                 node.restart();
             }
+            case FaultPlan.DiskFull d -> {
+                record("disk-full", node.host());
+                node.disk().full(true);
+                node.clock().sleep(d.length());
+                record("disk-space", node.host());
+                node.disk().full(false);
+            }
             case FaultPlan.Pause p -> {
                 record("pause", node.host());
                 node.pause();

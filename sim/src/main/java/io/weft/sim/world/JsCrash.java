@@ -21,9 +21,10 @@ import java.util.function.Predicate;
 
 /**
  * Scenario {@code js-crash}: one JetStream server on a simulated disk, under the seed's fault plan
- * drawn from every kind including disk faults at rest ({@link FaultPlan#WITH_DISK}): crashes that
+ * drawn from every kind including disk faults ({@link FaultPlan#WITH_DISK}): crashes that
  * drop unsynced bytes and may tear the last write, bit flips and truncations of the queue
- * stream's files while the node is down, connection resets, pauses, clock skew, partitions.
+ * stream's files while the node is down, a full disk (ENOSPC on writes and fsyncs for a while,
+ * then space again) while it runs, connection resets, pauses, clock skew, partitions.
  *
  * <p>A setup client creates, over {@code $JS.API}, a file stream {@code Q} ({@code q.>}), a
  * KV-shaped stream {@code KV_b} ({@code $KV.b.>}, one message per subject, direct get) and a
@@ -38,10 +39,12 @@ import java.util.function.Predicate;
  *       write it back with {@code Nats-Expected-Last-Subject-Sequence} set to the revision they
  *       read (a compare-and-set; {@code wrong last sequence} is a failed CAS).</li>
  * </ul>
- * After the last fault, every KV client reads every key once more, and a reader fetches every
- * sequence of {@code Q} ({@code STREAM.MSG.GET}). {@link JsCrashChecker} decides: no
+ * After the last fault, every KV client reads every key once more; if the disk was full, one
+ * probe publish must be acknowledged (JetStream stores again by itself); then a reader fetches
+ * every sequence of {@code Q} ({@code STREAM.MSG.GET}). {@link JsCrashChecker} decides: no
  * acknowledged publish lost (unless it sat in a record the server reported corrupt after a
- * fault at rest), nothing served wrong, the KV history linearizable.
+ * fault at rest), no refused one (an error reply, {@code 10077} for a full disk) ever served,
+ * nothing served wrong, the KV history linearizable.
  */
 public final class JsCrash implements Scenario {
     public static final String NAME = "js-crash";
@@ -51,6 +54,8 @@ public final class JsCrash implements Scenario {
     private static final Duration TIMEOUT = Duration.ofMillis(25);
     /** How long after the last fault the consumer may take to have nothing more to deliver. */
     private static final Duration DRAIN_LIMIT = Duration.ofSeconds(2);
+    /** The consumer's ack wait: a message delivered but lost on the way comes again after it. */
+    private static final Duration ACK_WAIT = Duration.ofMillis(50);
 
     /**
      * Workload size, the fault plan per seed, and which files of the node's disk a fault at rest
@@ -168,8 +173,20 @@ public final class JsCrash implements Scenario {
             JsConn admin = new JsConn(w, setup, node, clock, new SplittableRandom(rnd.nextLong()));
             createStreams(admin, clock);
             Thread nemesis = new Nemesis(w, node, plan, hosts).diskTargets(config.diskTargets()).start();
-            CountDownLatch published = new CountDownLatch(publishers.size());
-            CountDownLatch finished = new CountDownLatch(publishers.size() + (config.consumer() ? 1 : 0) + kvClients.size());
+            boolean probe = plan.has(FaultPlan.Kind.ENOSPC);
+            int writers = publishers.size() + (probe ? 1 : 0);
+            CountDownLatch published = new CountDownLatch(writers);
+            CountDownLatch finished = new CountDownLatch(writers + (config.consumer() ? 1 : 0) + kvClients.size());
+            if (probe) {
+                spawn(w, setup, finished, () -> {
+                    try {
+                        nemesis.join();
+                        probe(admin, clock, checker);
+                    } finally {
+                        published.countDown();
+                    }
+                });
+            }
             for (SimClient c : publishers) {
                 long s = rnd.nextLong();
                 spawn(w, c, finished, () -> {
@@ -240,7 +257,7 @@ public final class JsCrash implements Scenario {
         }
         apiUntilOk(admin, clock, "$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + CONSUMER,
                 "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + CONSUMER
-                        + "\",\"ack_policy\":\"explicit\",\"ack_wait\":50000000,\"max_ack_pending\":1000}}");
+                        + "\",\"ack_policy\":\"explicit\",\"ack_wait\":" + ACK_WAIT.toNanos() + ",\"max_ack_pending\":1000}}");
     }
 
     /** An API request repeated until it succeeds (no faults run yet, so a few tries at most). */
@@ -290,6 +307,9 @@ public final class JsCrash implements Scenario {
                     checker.fail("publish " + payload + " got a reply that is not JSON: " + r.payload());
                 } else if (doc.get("error") != null) {
                     checker.publishFailed(id, payload, now(c));
+                    if (doc.path("error").path("err_code").asInt() == 10077) {
+                        checker.publishRefused(payload, doc.path("error").path("description").asText());
+                    }
                 } else if (STREAM.equals(doc.path("stream").asText()) && doc.path("seq").asLong() > 0) {
                     checker.publishAcked(id, payload, doc.path("seq").asLong(), now(c));
                 } else {
@@ -304,8 +324,9 @@ public final class JsCrash implements Scenario {
     }
 
     /**
-     * Pulls and acks until the publishers and the nemesis are done and three pulls in a row come
-     * back with only a 404/408 status (the consumer is there and has nothing more to give).
+     * Pulls and acks until the publishers and the nemesis are done and three pulls in a row, begun
+     * more than an ack wait after that, come back with only a 404/408 status (the consumer is there
+     * and has nothing more to give, redeliveries of what a crash lost on the way included).
      */
     private void consumer(JsConn c, CountDownLatch published, Thread nemesis, JsCrashChecker checker) throws Exception {
         String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
@@ -313,7 +334,9 @@ public final class JsCrash implements Scenario {
         long settledAt = -1;
         String lastAnswer = "none";
         while (published.getCount() > 0 || nemesis.isAlive() || empty < 3) {
-            if (published.getCount() == 0 && !nemesis.isAlive()) {
+            // only pulls begun after the last publish and fault count as having nothing more
+            boolean settled = published.getCount() == 0 && !nemesis.isAlive();
+            if (settled) {
                 if (settledAt < 0) {
                     settledAt = c.now();
                 } else if (c.now() - settledAt > DRAIN_LIMIT.toNanos()) {
@@ -345,7 +368,9 @@ public final class JsCrash implements Scenario {
                         m.payload());
                 c.publish(m.reply(), "+ACK");
             }
-            empty = messages == 0 && nothing ? empty + 1 : 0;
+            // a delivery lost in a crash comes again an ack wait after the consumer is back
+            boolean quiet = settled && c.now() - settledAt > ACK_WAIT.toNanos();
+            empty = messages == 0 && nothing && quiet ? empty + 1 : 0;
             if (messages == 0 && !nothing) {
                 c.sleep(1_000_000L); // no answer (server down, consumer not loaded yet): try again soon
             }
@@ -439,6 +464,33 @@ public final class JsCrash implements Scenario {
     }
 
     // ------------------------------------------------------------------ the final read
+
+    /**
+     * After a full disk has space again (after the last fault), JetStream must store again by
+     * itself: one publish (with a message id, so that retries after a timeout cannot store it
+     * twice) must be acknowledged within 200 tries; it then takes part in the checks like any other
+     * (the consumer must deliver it too).
+     */
+    private void probe(JsConn c, SimClock clock, JsCrashChecker checker) throws Exception {
+        int id = c.client().id();
+        String payload = "probe";
+        String subject = "q.probe";
+        checker.publishInvoked(id, subject, payload, now(c));
+        String last = "no answer";
+        for (int attempt = 0; attempt < 200; attempt++) {
+            JsConn.Reply r = c.request(subject, "NATS/1.0\r\nNats-Msg-Id: probe\r\n\r\n", payload, TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (doc != null && doc.get("error") == null && STREAM.equals(doc.path("stream").asText())
+                    && doc.path("seq").asLong() > 0) {
+                checker.publishAcked(id, payload, doc.path("seq").asLong(), now(c));
+                return;
+            }
+            last = r == null ? "no answer" : r.status() != 0 ? "status " + r.status() : r.payload();
+            clock.sleep(Duration.ofMillis(1));
+        }
+        checker.publishIndeterminate(id, payload, now(c));
+        checker.fail("JetStream did not store again after the disk had space: the probe publish's last answer was " + last);
+    }
 
     private void finalRead(JsConn c, JsCrashChecker checker) throws Exception {
         int id = c.client().id();

@@ -23,7 +23,10 @@ import java.util.regex.Pattern;
  * <p><b>Stream (queue) check.</b> Publishes are {@code enqueue}s: ok when a PubAck came back
  * (with the sequence it named), fail on a JSON error reply, info on timeout or disconnect. The
  * final read of the stream (every sequence, once) gives the {@code dequeue}s. {@link QueueChecker}
- * then reports lost, unexpected and duplicated messages. An acknowledged publish missing from the
+ * then reports lost, unexpected and duplicated messages. A publish answered with an error (for
+ * a full disk, {@code 10077 No space left on device}) was not stored: serving it, to the final
+ * read or to the consumer, is a failure of its own, whatever happened after (space returned, a
+ * restart). A full disk never excuses a loss. An acknowledged publish missing from the
  * final read is a failure unless all of these hold:
  * <ol>
  *   <li>the run damaged a file at rest (bit flip or truncation while the node was down); crashes,
@@ -64,6 +67,10 @@ public final class JsCrashChecker {
     private final OpHistory kv = new OpHistory();
     private final Map<String, Long> ackedSeq = new HashMap<>();
     private final Map<String, Boolean> attempted = new HashMap<>();
+    /** Publishes answered with an error reply: never stored, never to be served. */
+    private final java.util.Set<String> failed = new java.util.HashSet<>();
+    /** Publishes refused with 10077 and the error's description. */
+    private final Map<String, String> refused = new HashMap<>();
     private final Map<String, String> subjects = new HashMap<>();
     private final Map<Long, String> ackedAt = new TreeMap<>();
     private final List<long[]> reported = new ArrayList<>();
@@ -99,7 +106,16 @@ public final class JsCrashChecker {
     }
 
     public void publishFailed(int process, String payload, long now) {
+        failed.add(payload);
         queue.add(new Op(process, Op.Type.FAIL, "enqueue", payload, tick(now)));
+    }
+
+    /**
+     * The publish of {@code payload} was refused with 10077 (the store could not write it, a full
+     * disk): like any refused publish it must never be served, after space returns or a restart.
+     */
+    public void publishRefused(String payload, String description) {
+        refused.put(payload, description);
     }
 
     public void publishIndeterminate(int process, String payload, long now) {
@@ -114,6 +130,11 @@ public final class JsCrashChecker {
         if (!attempted.containsKey(payload)) {
             failures.add(where + " served seq " + seq + " with payload " + payload + " that no publisher sent");
             return;
+        }
+        if (failed.contains(payload)) {
+            String why = refused.containsKey(payload) ? "refused with 10077 (" + refused.get(payload) + ")"
+                    : "answered with an error";
+            failures.add(where + " served seq " + seq + " with payload " + payload + " whose publish was " + why);
         }
         if (subject != null && !subjects.get(payload).equals(subject)) {
             failures.add(where + " served " + payload + " (seq " + seq + ") on subject " + subject + ", published on "

@@ -37,6 +37,7 @@ class FaultPlanTest {
                     case FaultPlan.Skew s -> FaultPlan.Kind.SKEW;
                     case FaultPlan.Partition q -> FaultPlan.Kind.PARTITION;
                     case FaultPlan.AtRest a -> a.truncate() ? FaultPlan.Kind.TRUNCATE : FaultPlan.Kind.BIT_FLIP;
+                    case FaultPlan.DiskFull d -> FaultPlan.Kind.ENOSPC;
                 };
                 assertTrue(p.has(k), "a fault outside the seed's mix: " + p);
                 used.add(k);
@@ -47,7 +48,7 @@ class FaultPlanTest {
         assertTrue(none > 2 && none < 25, "about one seed in thirty-two has no faults: " + none);
     }
 
-    /** Disk faults at rest come only with WITH_DISK, and CORE plans are what fromSeed always gave. */
+    /** Disk faults (at rest, a full disk) come only with WITH_DISK, and CORE plans are what fromSeed always gave. */
     @Test
     void diskFaultsOnlyWhenAskedFor() {
         EnumSet<FaultPlan.Kind> used = EnumSet.noneOf(FaultPlan.Kind.class);
@@ -57,9 +58,12 @@ class FaultPlanTest {
                 if (f instanceof FaultPlan.AtRest a) {
                     used.add(a.truncate() ? FaultPlan.Kind.TRUNCATE : FaultPlan.Kind.BIT_FLIP);
                     assertTrue(a.down().toNanos() >= 100_000L && a.down().toNanos() <= 30_100_000L, a.toString());
+                } else if (f instanceof FaultPlan.DiskFull d) {
+                    used.add(FaultPlan.Kind.ENOSPC);
+                    assertTrue(d.length().toNanos() >= 100_000L && d.length().toNanos() <= 30_100_000L, d.toString());
                 }
             }
         }
-        assertEquals(EnumSet.of(FaultPlan.Kind.BIT_FLIP, FaultPlan.Kind.TRUNCATE), used);
+        assertEquals(EnumSet.of(FaultPlan.Kind.BIT_FLIP, FaultPlan.Kind.TRUNCATE, FaultPlan.Kind.ENOSPC), used);
     }
 }
