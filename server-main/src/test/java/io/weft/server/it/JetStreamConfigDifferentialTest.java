@@ -194,12 +194,30 @@ class JetStreamConfigDifferentialTest {
             for (String s : List.of("V", "CS", "CL")) {
                 x.request("$JS.API.STREAM.DELETE." + s, null, "", TIMEOUT);
             }
-            x.request("$JS.API.STREAM.CREATE.CS", null, "{\"name\":\"CS\",\"subjects\":[\"cs.>\"]}", TIMEOUT);
-            x.request("$JS.API.STREAM.CREATE.CL", null, "{\"name\":\"CL\",\"subjects\":[\"cl.>\"],"
-                    + "\"consumer_limits\":{\"inactive_threshold\":5000000000,\"max_ack_pending\":100}}", TIMEOUT);
+            create(x, port, "CS", "{\"name\":\"CS\",\"subjects\":[\"cs.>\"]}");
+            create(x, port, "CL", "{\"name\":\"CL\",\"subjects\":[\"cl.>\"],"
+                    + "\"consumer_limits\":{\"inactive_threshold\":5000000000,\"max_ack_pending\":100}}");
             JsApiExchange.Reply r = x.request(c.subject(), null, c.body(), TIMEOUT);
             assertNotNull(r, "no reply on port " + port + " to " + c);
             return JSON.readTree(r.payload());
         }
+    }
+
+    /**
+     * Creates a setup stream and insists it exists: a server may still be finishing the delete just
+     * answered (nats-server 2.15.1 under load refused the re-create, and the case then met "stream
+     * not found"), so a refused create is retried for a while before the case is run.
+     */
+    private static void create(JsApiExchange x, int port, String name, String body) throws Exception {
+        JsonNode last = null;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            JsApiExchange.Reply r = x.request("$JS.API.STREAM.CREATE." + name, null, body, TIMEOUT);
+            last = r == null ? null : JSON.readTree(r.payload());
+            if (last != null && last.get("error") == null) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("setup stream " + name + " on port " + port + " was not created: " + last);
     }
 }
