@@ -1,0 +1,37 @@
+package io.weft.raft;
+
+/**
+ * Deliberately broken variants of the algorithm, for the simulator's bug catalog only: a
+ * scenario switches one on through {@link RaftConfig#bugs()} and must catch it. Production
+ * configs leave the set empty. Each constant names the rule it breaks.
+ */
+public enum Bug {
+    /** The vote is granted but left out of the hard state handed to the driver (lost on crash). */
+    VOTE_NOT_PERSISTED,
+    /** A leader commits an entry of an earlier term by counting replicas (breaks Raft §5.4.2). */
+    COMMIT_OLD_TERM_BY_COUNTING,
+    /** Pre-vote grants ignore the log up-to-date check. */
+    PREVOTE_IGNORES_LOG,
+    /** Votes ignore the log up-to-date check (§5.4.1). */
+    VOTE_IGNORES_LOG,
+    /** A restarted replica truncates its log at its first damaged entry and carries on as healthy. */
+    TRUNCATE_DAMAGED,
+    /** A damaged replica acknowledges (and votes) as if it had no damage. */
+    DAMAGED_ACKS_ALL,
+    /** A replica whose hard state was lost votes at once, as if it had never voted. */
+    LOST_HARDSTATE_VOTES,
+    /** A leader counts its own entries toward the quorum before the driver made them durable. */
+    LEADER_SELF_ACK_BEFORE_PERSIST,
+    /** A follower does not truncate a conflicting suffix: it overwrites only the entries sent. */
+    NO_TRUNCATE_ON_CONFLICT,
+    /** A follower takes the leader's commit index even beyond the entries it has matched. */
+    COMMIT_BEYOND_MATCH,
+    /** A leader appends a new conf change while the previous one is still uncommitted. */
+    CONF_CHANGE_WITHOUT_WAIT,
+    /** A leader serves a read index without confirming its leadership with a heartbeat round. */
+    READ_INDEX_NO_HEARTBEAT,
+    /** A leader that lost contact with a quorum stays leader (check-quorum never steps down). */
+    NO_CHECK_QUORUM_STEPDOWN,
+    /** A compaction labels its snapshot one index past the one the application gave (that entry is never applied). */
+    SNAPSHOT_SKIPS_INDEX
+}

@@ -1,0 +1,56 @@
+package io.weft.raft;
+
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+/**
+ * Settings of one replica. Times are in ticks of {@link RaftNode#tick()}: a follower campaigns
+ * after a randomised {@code [electionTicks, 2 * electionTicks)} without a leader; a leader sends
+ * heartbeats every {@code heartbeatTicks}. {@code random} is the only source of randomness (the
+ * election timeout), so a seeded generator makes a run reproducible. {@code applied} is the index
+ * the application has already applied at start (0: the snapshot's index). {@code bugs} is for the
+ * simulator's bug catalog only and is empty in production.
+ */
+public record RaftConfig(long id, int electionTicks, int heartbeatTicks, boolean preVote, boolean checkQuorum,
+                         int maxInflightMsgs, long maxInflightBytes, long maxSizePerMsg, long applied,
+                         RandomGenerator random, Set<Bug> bugs) {
+    public RaftConfig {
+        if (id <= 0) throw new IllegalArgumentException("replica id must be positive: " + id);
+        if (heartbeatTicks <= 0 || electionTicks <= heartbeatTicks)
+            throw new IllegalArgumentException("need 0 < heartbeatTicks < electionTicks");
+        if (maxInflightMsgs <= 0 || maxInflightBytes <= 0 || maxSizePerMsg <= 0)
+            throw new IllegalArgumentException("flow control limits must be positive");
+        if (random == null) throw new IllegalArgumentException("a seeded random source is required");
+        bugs = bugs.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(bugs));
+    }
+
+    /** Defaults: election 10 ticks, heartbeat 1, pre-vote and check-quorum on, 256 in flight / 8 MiB, 1 MiB messages. */
+    public static RaftConfig of(long id, RandomGenerator random) {
+        return new RaftConfig(id, 10, 1, true, true, 256, 8L << 20, 1L << 20, 0, random, Set.of());
+    }
+
+    public RaftConfig withBugs(Set<Bug> bugs) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMsgs,
+                maxInflightBytes, maxSizePerMsg, applied, random, bugs);
+    }
+
+    public RaftConfig withFlowControl(int maxInflightMsgs, long maxInflightBytes, long maxSizePerMsg) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMsgs,
+                maxInflightBytes, maxSizePerMsg, applied, random, bugs);
+    }
+
+    public RaftConfig withElection(int electionTicks, int heartbeatTicks, boolean preVote, boolean checkQuorum) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMsgs,
+                maxInflightBytes, maxSizePerMsg, applied, random, bugs);
+    }
+
+    public RaftConfig withApplied(long applied) {
+        return new RaftConfig(id, electionTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMsgs,
+                maxInflightBytes, maxSizePerMsg, applied, random, bugs);
+    }
+
+    boolean has(Bug bug) {
+        return bugs.contains(bug);
+    }
+}

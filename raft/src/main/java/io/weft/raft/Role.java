@@ -1,0 +1,3 @@
+package io.weft.raft;
+
+public enum Role { FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER }
