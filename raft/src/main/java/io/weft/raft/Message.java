@@ -14,9 +14,13 @@ public sealed interface Message {
 
     long term();
 
-    /** Leader to follower: entries after {@code prevIndex} (whose term is {@code prevTerm}) and the leader's commit index. */
+    /**
+     * Leader to follower: entries after {@code prevIndex} (whose term is {@code prevTerm}), the
+     * leader's commit index, and its last index when it sent this (a damaged follower may drop
+     * older-term entries the leader's log does not reach: README, recovery rule R5).
+     */
     record AppendEntries(long from, long to, long term, long prevIndex, long prevTerm, List<Entry> entries,
-                         long commit) implements Message {
+                         long commit, long leaderLast) implements Message {
         public AppendEntries {
             entries = List.copyOf(entries);
         }

@@ -80,6 +80,7 @@ public final class MessageCodec {
                 w.varint(a.prevIndex());
                 w.varint(a.prevTerm());
                 w.varint(a.commit());
+                w.varint(a.leaderLast());
                 w.varint(a.entries().size());
                 for (Entry e : a.entries()) entry(w, e);
             }
@@ -121,10 +122,11 @@ public final class MessageCodec {
                 long prevIndex = r.varint();
                 long prevTerm = r.varint();
                 long commit = r.varint();
+                long leaderLast = r.varint();
                 int n = r.count(4);
                 List<Entry> entries = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) entries.add(readEntry(r));
-                yield new AppendEntries(from, to, term, prevIndex, prevTerm, entries, commit);
+                yield new AppendEntries(from, to, term, prevIndex, prevTerm, entries, commit, leaderLast);
             }
             case 2 -> new AppendResp(from, to, term, r.varint(), r.bool(), r.varint(), r.bool());
             case 3 -> new Heartbeat(from, to, term, r.varint(), r.varint());

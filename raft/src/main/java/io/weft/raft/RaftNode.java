@@ -49,8 +49,7 @@ public final class RaftNode {
 
     private boolean hardStateLost;
     private boolean learnedTerm;
-    private final List<Entry> repairBuf = new ArrayList<>();
-    private long repairTerm;
+    private final Repair.State repair = new Repair.State();
 
     private Snapshot pendingCompaction;
     private HardState prevHardState;
@@ -493,8 +492,11 @@ public final class RaftNode {
 
     private void handleAppend(AppendEntries m) {
         if (log.damaged() && !cfg.has(Bug.DAMAGED_ACKS_ALL)) {
-            Repair.onAppend(this, m);
-            return;
+            Repair.dropBeyondLeader(this, m);
+            if (log.damaged()) {
+                Repair.onAppend(this, m);
+                return;
+            }
         }
         if (m.prevIndex() < log.committed) {
             send(new AppendResp(id, m.from(), term, log.committed, false, 0, false));
@@ -533,7 +535,7 @@ public final class RaftNode {
 
     /** Highest index at or below prevIndex whose term is at most prevTerm: the leader probes there next. */
     private long rejectHint(long prevIndex, long prevTerm) {
-        long i = Math.min(prevIndex, log.lastIndex());
+        long i = Math.min(prevIndex - 1, log.lastIndex());
         while (i > log.committed) {
             long t = log.term(i);
             if (t != RaftLog.UNKNOWN && t <= prevTerm) break;
@@ -572,9 +574,11 @@ public final class RaftNode {
 
     /** Replace the log by {@code s}, keeping {@code tail} (entries after it, re-written after the snapshot). */
     void restore(Snapshot s, List<Entry> tail) {
+        long commit = log.committed;
         log.restore(s);
         conf.restore(s.conf(), s.index());
         if (!tail.isEmpty()) truncateAndAppend(s.index() + 1, tail);
+        log.committed = Math.max(log.committed, Math.min(commit, log.lastIndex()));
     }
 
     // ------------------------------------------------------------------ leader side
@@ -623,7 +627,7 @@ public final class RaftNode {
         long bytes = 0;
         for (Entry e : entries) bytes += e.data().length;
         pr.sent(prevIndex + entries.size(), bytes, !entries.isEmpty());
-        send(new AppendEntries(id, to, term, prevIndex, prevTerm, entries, log.committed));
+        send(new AppendEntries(id, to, term, prevIndex, prevTerm, entries, log.committed, log.lastIndex()));
     }
 
     private void broadcastHeartbeat() {
@@ -761,11 +765,8 @@ public final class RaftNode {
         return log;
     }
 
-    List<Entry> repairBuffer(long forTerm) {
-        if (forTerm != repairTerm) {
-            repairBuf.clear();
-            repairTerm = forTerm;
-        }
-        return repairBuf;
+    Repair.State repair(long forTerm) {
+        if (forTerm != repair.term) repair.reset(forTerm);
+        return repair;
     }
 }
