@@ -21,6 +21,8 @@ final class Progress {
     long pendingSnapshot;
     int snapshotTicks;
     long readAck;
+    /** The follower answered the index-0 snapshot that carries the membership the log starts from. */
+    boolean baseAcked;
     private final ArrayDeque<Flight> inflight = new ArrayDeque<>();
     private long inflightBytes;
 

@@ -23,6 +23,12 @@ import java.util.TreeMap;
  * Not thread-safe: one driver thread (or lock) owns it.
  */
 public final class RaftNode {
+    /**
+     * The vote a replica persists while it may not vote (its hard state was lost and it has not
+     * yet learned the term from a live leader): a restart in between must not forget that.
+     */
+    public static final long VOTE_BLOCKED = Long.MAX_VALUE;
+
     private final RaftConfig cfg;
     private final long id;
     private final RaftLog log;
@@ -49,9 +55,14 @@ public final class RaftNode {
 
     private boolean hardStateLost;
     private boolean learnedTerm;
+    private long maxTermSeen;
+    private long stableLeader;
+    private long stableLeaderTerm;
+    private int stableLeaderTicks;
     private final Repair.State repair = new Repair.State();
 
     private Snapshot pendingCompaction;
+    private boolean atomicRewrite;
     private HardState prevHardState;
     private Ready.SoftState prevSoftState;
     private Ready outstanding;
@@ -72,7 +83,7 @@ public final class RaftNode {
         HardState hs = init.hardState();
         term = hs.term();
         vote = hs.vote();
-        if (damage.hardStateLost()) {
+        if (damage.hardStateLost() || vote == VOTE_BLOCKED) {
             term = Math.max(term, log.lastTerm());
             vote = 0;
             hardStateLost = !cfg.has(Bug.LOST_HARDSTATE_VOTES);
@@ -123,6 +134,8 @@ public final class RaftNode {
     /** Feed a message received from a peer. Messages to another id are ignored. */
     public void step(Message m) {
         if (m.to() != id) return;
+        boolean preVote = (m instanceof RequestVote v && v.preVote()) || (m instanceof VoteResp r && r.preVote());
+        if (!preVote) maxTermSeen = Math.max(maxTermSeen, m.term());
         if (!checkTerm(m)) return;
         switch (m) {
             case RequestVote v -> handleVote(v);
@@ -220,7 +233,7 @@ public final class RaftNode {
         boolean mustSync = !entries.isEmpty() || snap != null
                 || hs.term() != prevHardState.term() || hs.vote() != prevHardState.vote();
         Ready rd = new Ready(ss.equals(prevSoftState) ? null : ss, hs.equals(prevHardState) ? null : hs, entries, snap,
-                pendingCompaction, committed, msgs, readStates, mustSync);
+                pendingCompaction, committed, msgs, readStates, mustSync, atomicRewrite);
         msgs = new ArrayList<>();
         readStates = new ArrayList<>();
         if (!committed.isEmpty()) log.applying = committed.getLast().index();
@@ -235,6 +248,7 @@ public final class RaftNode {
     public void advance(Ready rd) {
         if (rd != outstanding) throw new IllegalStateException("advance() of a Ready not handed out last");
         outstanding = null;
+        if (rd.atomicRewrite()) atomicRewrite = false;
         if (rd.snapshot() != null) {
             log.stableSnapshot(rd.snapshot());
             log.applied = Math.max(log.applied, rd.snapshot().index());
@@ -279,7 +293,7 @@ public final class RaftNode {
     }
 
     private HardState hardState() {
-        long v = cfg.has(Bug.VOTE_NOT_PERSISTED) ? 0 : vote;
+        long v = votingBlocked() ? VOTE_BLOCKED : cfg.has(Bug.VOTE_NOT_PERSISTED) ? 0 : vote;
         return new HardState(term, v, log.committed);
     }
 
@@ -382,6 +396,7 @@ public final class RaftNode {
 
     private void tickElection() {
         electionElapsed++;
+        if (hardStateLost && lead != 0 && lead == stableLeader && term == stableLeaderTerm) stableLeaderTicks++;
         if (electionElapsed >= randomizedTimeout) {
             electionElapsed = 0;
             hup(false);
@@ -444,11 +459,25 @@ public final class RaftNode {
         if (role != Role.FOLLOWER) becomeFollower(term, from);
         lead = from;
         electionElapsed = 0;
-        if (hardStateLost && !learnedTerm) {
-            learnedTerm = true;
-            vote = from;
-        }
+        if (hardStateLost) learnFromLeader(from);
         handler.run();
+    }
+
+    /**
+     * R2: after losing its hard state a replica may have voted in any term up to one it cannot
+     * know. It takes the leader's term, records the leader as its vote in it (no second vote in
+     * that term), and counts it as learned only once the same leader of a term at least as high
+     * as any term seen since restart has been heard continuously for a full election timeout
+     * (a live leader, not a stale message). See README for the residual risk.
+     */
+    private void learnFromLeader(long from) {
+        if (vote == 0) vote = from;
+        if (from != stableLeader || term != stableLeaderTerm || term < maxTermSeen) {
+            stableLeader = from;
+            stableLeaderTerm = term;
+            stableLeaderTicks = 0;
+        }
+        if (stableLeaderTicks >= cfg.electionTicks() && term >= maxTermSeen) learnedTerm = true;
     }
 
     private void handleVote(RequestVote m) {
@@ -560,6 +589,12 @@ public final class RaftNode {
             Repair.onSnapshot(this, m);
             return;
         }
+        if (s.index() == 0 && log.lastIndex() == 0 && !Membership.isMember(conf.current(), id) && s.index() == log.snapshot().index()) {
+            // a joining replica with an empty log learns the membership the log starts from
+            if (!s.conf().equals(conf.current())) restore(s, List.of());
+            send(new AppendResp(id, m.from(), term, 0, false, 0, false));
+            return;
+        }
         if (s.index() <= log.committed) {
             send(new AppendResp(id, m.from(), term, log.committed, false, 0, false));
             return;
@@ -615,7 +650,8 @@ public final class RaftNode {
         if (pr == null || pr.paused(cfg.maxInflightMsgs(), cfg.maxInflightBytes())) return;
         long prevIndex = pr.next - 1;
         long prevTerm = log.term(prevIndex);
-        if (pr.next < log.firstIndex() || prevTerm == RaftLog.UNKNOWN) {
+        boolean needsBase = pr.next == 1 && pr.match == 0 && !pr.baseAcked && log.snapshot().index() == 0;
+        if (pr.next < log.firstIndex() || prevTerm == RaftLog.UNKNOWN || needsBase) {
             Snapshot s = log.snapshot();
             pr.becomeSnapshot(s.index());
             send(new InstallSnapshot(id, to, term, s));
@@ -662,8 +698,12 @@ public final class RaftNode {
         }
         ConfState c = conf.current();
         if (!Membership.isVoter(c, id) && conf.lastChangeIndex() <= log.committed) {
-            // the leader's own removal is committed: it steps down and lets the others elect
+            // the leader's own removal is committed: it tells the others, hands off to the most
+            // up-to-date voter (which still needs a quorum of votes) and steps down
             for (long p : progress.keySet()) sendAppend(p, true);
+            long best = 0;
+            for (long v : voterIds(c)) if (best == 0 || matchOf(v) > matchOf(best)) best = v;
+            if (best != 0) send(new TimeoutNow(id, best, term));
             flushForStepDown();
         }
     }
@@ -679,7 +719,7 @@ public final class RaftNode {
         if (pr == null) return;
         pr.recentActive = true;
         if (m.repair()) {
-            pr.repair(m.index(), m.hint() + 1);
+            pr.repair(m.index(), Math.min(m.hint() + 1, log.lastIndex() + 1));
             sendAppend(m.from(), true);
             return;
         }
@@ -688,6 +728,14 @@ public final class RaftNode {
                 if (pr.state == Progress.State.REPLICATE) pr.becomeProbe();
                 sendAppend(m.from(), true);
             }
+            return;
+        }
+        if (pr.state == Progress.State.SNAPSHOT && m.index() >= pr.pendingSnapshot) {
+            pr.baseAcked = true;
+            pr.match = Math.max(pr.match, m.index());
+            pr.becomeReplicate();
+            if (maybeCommit()) pendingBroadcast = true;
+            if (role == Role.LEADER) sendAppend(m.from(), true);
             return;
         }
         boolean wasPaused = pr.paused(cfg.maxInflightMsgs(), cfg.maxInflightBytes());
@@ -763,6 +811,10 @@ public final class RaftNode {
 
     RaftLog log() {
         return log;
+    }
+
+    void markAtomicRewrite() {
+        atomicRewrite = true;
     }
 
     Repair.State repair(long forTerm) {

@@ -14,11 +14,15 @@ import java.util.List;
  *     (all of them are already durable locally); serve {@code readStates} once applied;</li>
  * <li>call {@link RaftNode#advance(Ready)}.</li>
  * </ol>
- * {@code softState} is null when leader and role did not change.
+ * {@code softState} is null when leader and role did not change. {@code atomicRewrite}: the
+ * snapshot and entries re-write a durable range that holds entries this replica may have
+ * acknowledged (a protocol-aware repair, README R6): a crash must leave either the old or the new
+ * log, never a prefix of the new one (an ordinary truncation only ever drops unacknowledged
+ * entries, so a torn write of it is harmless).
  */
 public record Ready(SoftState softState, HardState hardState, List<Entry> entries, Snapshot snapshot,
                     Snapshot compaction, List<Entry> committedEntries, List<Message> messages,
-                    List<ReadState> readStates, boolean mustSync) {
+                    List<ReadState> readStates, boolean mustSync, boolean atomicRewrite) {
     public record SoftState(long leader, Role role) {}
 
     public Ready {

@@ -127,6 +127,7 @@ final class Repair {
         Snapshot base = st.base;
         long from = st.start(log);
         st.reset(st.term);
+        n.markAtomicRewrite();
         if (base != null) n.restore(base, tail);
         else n.truncateAndAppend(from, tail);
     }
@@ -150,7 +151,16 @@ final class Repair {
         Snapshot s = m.snapshot();
         State st = n.repair(m.term());
         if (s.index() < st.start(log) - 1) {
-            requestRepair(n, m.from());
+            boolean conflict = s.index() < log.firstHole() && s.index() > log.committed && !log.matchTerm(s.index(), s.term());
+            if (conflict) {
+                // our entry at s.index is not the leader's, so neither it nor anything after it
+                // (holes included) was committed: ordinary snapshot install
+                st.reset(m.term());
+                n.restore(s, List.of());
+                n.send(new AppendResp(n.id(), m.from(), n.term(), s.index(), false, 0, false));
+            } else {
+                requestRepair(n, m.from());
+            }
             return;
         }
         st.reset(m.term());

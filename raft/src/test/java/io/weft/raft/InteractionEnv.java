@@ -47,6 +47,7 @@ final class InteractionEnv {
             case "tick-election" -> tickElection(node(a[1]));
             case "tick-heartbeat" -> tickHeartbeat(a);
             case "stabilize" -> stabilize(a);
+            case "run" -> runRounds(Integer.parseInt(a[1]));
             case "process-ready" -> processReady(node(a[1]), true);
             case "deliver" -> deliver(a.length > 1 ? Long.parseLong(a[1]) : 0, true);
             case "drop-messages" -> dropMessages(a);
@@ -99,6 +100,7 @@ final class InteractionEnv {
         boolean checkQuorum = true;
         int inflight = 256;
         long maxSize = 1L << 20;
+        java.util.EnumSet<Bug> bugs = java.util.EnumSet.noneOf(Bug.class);
         for (int i = 2; i < a.length; i++) {
             String[] kv = a[i].split("=", 2);
             switch (kv[0]) {
@@ -108,13 +110,14 @@ final class InteractionEnv {
                 case "checkquorum" -> checkQuorum = Boolean.parseBoolean(kv[1]);
                 case "inflight" -> inflight = Integer.parseInt(kv[1]);
                 case "maxsize" -> maxSize = Long.parseLong(kv[1]);
+                case "bugs" -> { for (String b : kv[1].split(",")) bugs.add(Bug.valueOf(b)); }
                 default -> throw new IllegalArgumentException("add-nodes: " + a[i]);
             }
         }
         ConfState conf = new ConfState(voters, learners, List.of());
         for (long id = first; id < first + n; id++) {
             RaftConfig cfg = RaftConfig.of(id, new SplittableRandom(seed++)).withElection(10, 1, preVote, checkQuorum)
-                    .withFlowControl(inflight, 8L << 20, maxSize);
+                    .withFlowControl(inflight, 8L << 20, maxSize).withBugs(bugs);
             nodes.put(id, new Node(id, cfg, new MemoryStorage(conf)));
             print("node " + id + ": " + Fmt.conf(conf));
         }
@@ -148,6 +151,14 @@ final class InteractionEnv {
             if (!moved) return;
         }
         throw new IllegalStateException("stabilize did not converge");
+    }
+
+    // run N: N rounds of one tick on every live node, then stabilize quietly
+    private void runRounds(int rounds) {
+        for (int r = 0; r < rounds; r++) {
+            for (Node n : nodes.values()) if (!n.down) n.raft.tick();
+            stabilize(new String[] {"stabilize", "quiet"});
+        }
     }
 
     boolean processReady(Node n, boolean verbose) {
@@ -200,6 +211,8 @@ final class InteractionEnv {
         return gf != null && gt != null && !gf.equals(gt);
     }
 
+    // compact ID: the application snapshots its state at its applied index
+
     // partition 1 | 2 3
     private void partition(String line) {
         group.clear();
@@ -221,8 +234,9 @@ final class InteractionEnv {
 
     private void compact(String[] a) {
         Node n = node(a[1]);
-        long index = Long.parseLong(a[2]);
+        long index = n.raft.status().applied();
         n.raft.compact(index, bytes(String.join(",", n.applied)));
+        print(n.id + " compacts at " + index);
     }
 
     private void status(String[] a) {
