@@ -6,6 +6,8 @@ import io.weft.raft.Entry;
 import io.weft.raft.driver.DriverConfig;
 import io.weft.raft.driver.NetTransport;
 import io.weft.raft.driver.RaftDriver;
+import io.weft.raft.storage.DamagedEntryException;
+import io.weft.raft.storage.DiskStorage;
 import io.weft.sim.SimClock;
 import io.weft.sim.check.KeyedModel;
 import io.weft.sim.check.Linearizability;
@@ -144,6 +146,7 @@ public final class RaftScenario implements Scenario {
             if (!live[c]) w.fail("liveness: client " + c + " had no write committed within " + LIVENESS + " after the faults stopped");
         }
         converge(w, hosts, checker, clock, deadline[0] + LIVENESS.toNanos());
+        for (RaftHost h : hosts) h.shutdown();
         logMatching(w, hosts, checker);
         long[] counts = new long[4];
         for (io.weft.sim.check.Op op : history.ops()) counts[op.type().ordinal()]++;
@@ -165,8 +168,6 @@ public final class RaftScenario implements Scenario {
                 if (member && checker.lastApplied(h.id()) < top) behind.add(h.host() + "@" + checker.lastApplied(h.id()));
             }
             if (behind.isEmpty()) return;
-            if (Boolean.getBoolean("raft.debug")) w.scheduler().note("behind " + behind + " top " + top + " status "
-                    + hosts.stream().filter(h -> h.driver() != null).map(h -> h.driver().status().toString()).toList());
             if (clock.nanoTime() >= until) {
                 w.fail("liveness: members " + behind + " did not apply index " + top + " in time");
                 return;
@@ -175,18 +176,33 @@ public final class RaftScenario implements Scenario {
         }
     }
 
-    /** Every live replica's log agrees with the applied entries on each index it still holds up to what it applied. */
-    private static void logMatching(SimWorld w, List<RaftHost> hosts, RaftChecker checker) {
+    /**
+     * After every replica stopped: each member's durable log, reopened as a restart would, holds
+     * exactly the applied entries from its first index up to the highest applied one (log matching of
+     * the committed prefix, and nothing applied that was not durable).
+     */
+    private static void logMatching(SimWorld w, List<RaftHost> hosts, RaftChecker checker) throws java.io.IOException {
+        long top = checker.highestCommitted();
+        ConfState conf = checker.conf();
         for (RaftHost h : hosts) {
-            RaftDriver d = h.driver();
-            if (d == null) continue;
-            long last = checker.lastApplied(h.id());
-            for (long i = 1; i <= last; i++) {
-                Entry e = checker.committedAt(i);
-                long t = d.termOf(i);
-                if (e != null && t >= 0 && t != e.term()) {
-                    w.fail("log matching: " + h.host() + " holds term " + t + " at " + i + " where " + e + " was applied");
-                    return;
+            if (!conf.voters().contains(h.id()) && !conf.learners().contains(h.id())) continue;
+            try (DiskStorage st = DiskStorage.open(h.disk(), RaftHost.DIR)) {
+                long lo = st.firstIndex();
+                long hi = Math.min(top, st.lastIndex());
+                if (st.lastIndex() < top) w.fail("log matching: " + h.host() + " durable log ends at " + st.lastIndex() + " below " + top);
+                for (long i = lo; i <= hi; i++) {
+                    Entry want = checker.committedAt(i);
+                    Entry have;
+                    try {
+                        have = st.entries(i, i + 1, Long.MAX_VALUE).getFirst();
+                    } catch (DamagedEntryException e) {
+                        w.fail("log matching: " + h.host() + " has a damaged entry at " + i + " after repair");
+                        return;
+                    }
+                    if (want != null && !want.equals(have)) {
+                        w.fail("log matching: " + h.host() + " holds " + have + " at " + i + " where " + want + " was applied");
+                        return;
+                    }
                 }
             }
         }
