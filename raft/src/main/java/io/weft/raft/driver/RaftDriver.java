@@ -88,7 +88,7 @@ public final class RaftDriver {
         this.observer = dc.observer() == null ? new Observer() { } : dc.observer();
         this.sendBeforePersist = dc.bugs().contains(Bug.SEND_BEFORE_PERSIST);
         RaftConfig cfg = RaftConfig.of(dc.id(), new SplittableRandom(env.entropy().nextLong()))
-                .withElection(dc.electionTicks(), dc.heartbeatTicks(), true, true)
+                .withElection(dc.electionTicks(), dc.heartbeatTicks(), dc.preVote(), dc.checkQuorum())
                 .withBugs(dc.bugs());
         Snapshot snap = storage.snapshot();
         if (!snap.isEmpty()) {

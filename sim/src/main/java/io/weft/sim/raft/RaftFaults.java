@@ -15,7 +15,7 @@ import java.util.TreeSet;
 record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
     enum Kind { CRASH, PAUSE, PARTITION, SKEW, DISK, MEMBERSHIP }
 
-    enum Cut { ISOLATE, ONE_WAY, BRIDGE }
+    enum Cut { ISOLATE, ONE_WAY, ONE_WAY_IN, BRIDGE }
 
     sealed interface Fault {
         Duration at();
@@ -53,24 +53,36 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
 
     /** The plan of {@code seed} for {@code hosts} replicas of which at most {@code minority} may be damaged. */
     static RaftFaults fromSeed(long seed, int hosts, int minority) {
+        return fromSeed(seed, hosts, minority, false);
+    }
+
+    /**
+     * As {@link #fromSeed(long, int, int)}; {@code intense} (the bug catalog's profile) always mixes
+     * in crashes and partitions and draws 6-15 faults at most 10 ms apart.
+     */
+    static RaftFaults fromSeed(long seed, int hosts, int minority, boolean intense) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x3C6EF372FE94F82BL);
         TreeSet<Kind> mix = new TreeSet<>();
         for (Kind k : Kind.values()) if (r.nextBoolean()) mix.add(k);
+        if (intense) {
+            mix.add(Kind.CRASH);
+            mix.add(Kind.PARTITION);
+        }
         List<Kind> kinds = List.copyOf(mix);
         TreeSet<Integer> victims = new TreeSet<>();
         while (victims.size() < minority) victims.add(r.nextInt(hosts));
         List<Fault> faults = new ArrayList<>();
         long at = 0;
-        int n = kinds.isEmpty() ? 0 : 1 + r.nextInt(8);
+        int n = kinds.isEmpty() ? 0 : intense ? 6 + r.nextInt(10) : 1 + r.nextInt(8);
         for (int i = 0; i < n; i++) {
-            at += r.nextLong(25_000_000L);
+            at += r.nextLong(intense ? 10_000_000L : 25_000_000L);
             Duration when = Duration.ofNanos(at);
             Duration len = Duration.ofNanos(1_000_000L + r.nextLong(60_000_000L));
             int node = r.nextInt(hosts);
             faults.add(switch (kinds.get(r.nextInt(kinds.size()))) {
                 case CRASH -> new Crash(when, node, len);
                 case PAUSE -> new Pause(when, node, len);
-                case PARTITION -> new Partition(when, node, Cut.values()[r.nextInt(3)], r.nextBoolean(), len, r.nextLong());
+                case PARTITION -> new Partition(when, node, Cut.values()[r.nextInt(Cut.values().length)], r.nextBoolean(), len, r.nextLong());
                 case SKEW -> new Skew(when, node, r.nextLong(-60_000L, 60_001L), Duration.ofNanos(r.nextLong(200_000_000L)));
                 case DISK -> new AtRest(when, List.copyOf(victims).get(r.nextInt(victims.size())), r.nextBoolean(),
                         r.nextInt(4) == 0 ? 1 : 0, r.nextLong(1L << 30), r.nextLong(1L << 40), len);

@@ -152,6 +152,10 @@ final class RaftNemesis {
                 record("partition", center + " cannot send " + cut);
                 for (RaftHost o : hosts) if (!o.host().equals(center)) net.partitionOneWay(center, o.host(), cut);
             }
+            case ONE_WAY_IN -> {
+                record("partition", center + " cannot receive " + cut);
+                for (RaftHost o : hosts) if (!o.host().equals(center)) net.partitionOneWay(o.host(), center, cut);
+            }
             case BRIDGE -> {
                 List<String> others = new ArrayList<>();
                 for (RaftHost o : hosts) if (!o.host().equals(center)) others.add(o.host());

@@ -40,26 +40,36 @@ public final class RaftScenario implements Scenario {
     private static final Duration OP_TIMEOUT = Duration.ofMillis(150);
 
     /** Workload size, the fault plan per seed, and the bug switches (catalog tests only). */
-    public record Config(int voters, int clients, int opsPerClient, Set<Bug> bugs, LongFunction<RaftFaults> plans) {
+    public record Config(int voters, int clients, int opsPerClient, Set<Bug> bugs, LongFunction<RaftFaults> plans,
+                         boolean swarmElection) {
         public static Config of(int voters) {
             int minority = (voters - 1) / 2;
-            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority));
+            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority), false);
+        }
+
+        /**
+         * The bug catalog's profile: the intense fault plans, twice the operations, and pre-vote and
+         * check-quorum each on or off per seed (either one alone masks some broken checks).
+         */
+        public static Config catalog(int voters) {
+            int minority = (voters - 1) / 2;
+            return new Config(voters, 4, 30, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority, true), true);
         }
 
         public Config withBugs(Set<Bug> b) {
-            return new Config(voters, clients, opsPerClient, b, plans);
+            return new Config(voters, clients, opsPerClient, b, plans, swarmElection);
         }
 
         public Config withClients(int n) {
-            return new Config(voters, n, opsPerClient, bugs, plans);
+            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection);
         }
 
         public Config withOps(int n) {
-            return new Config(voters, clients, n, bugs, plans);
+            return new Config(voters, clients, n, bugs, plans, swarmElection);
         }
 
         Config withPlans(LongFunction<RaftFaults> p) {
-            return new Config(voters, clients, opsPerClient, bugs, p);
+            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection);
         }
     }
 
@@ -86,7 +96,7 @@ public final class RaftScenario implements Scenario {
     public SimResult run(long seed, java.util.function.Consumer<String> eventLog) {
         SimWorld world = new SimWorld(seed);
         if (eventLog != null) world.eventLog(eventLog);
-        world.workloadLimit(Duration.ofSeconds(30));
+        world.workloadLimit(Duration.ofSeconds(6));
         int n = config.voters() + 1;
         List<Long> voters = new ArrayList<>();
         for (long i = 1; i <= config.voters(); i++) voters.add(i);
@@ -96,8 +106,11 @@ public final class RaftScenario implements Scenario {
         for (long i = 1; i <= n; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
         List<RaftHost> hosts = new ArrayList<>();
         SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
+        boolean preVote = !config.swarmElection() || (seed & 2) == 0;
+        boolean checkQuorum = !config.swarmElection() || (seed & 4) == 0;
         for (long i = 1; i <= n; i++) {
             DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
+                    .withElectionChecks(preVote, checkQuorum)
                     .withSnapshotEvery(25).withBugs(config.bugs()).withObserver(checker);
             hosts.add(new RaftHost(i, world.scheduler(), world.network(), seeds.nextLong(), dc, peers, checker, world::fail));
         }

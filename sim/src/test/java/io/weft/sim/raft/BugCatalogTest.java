@@ -1,0 +1,71 @@
+package io.weft.sim.raft;
+
+import io.weft.raft.Bug;
+import io.weft.sim.world.SimResult;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The bug catalog: each deliberately broken variant of {@link Bug} switched on in the raft
+ * scenarios, seed by seed (raft-3 and raft-5 alternately), must fail a seed within
+ * {@link #MAX_SEEDS}. Prints, per bug, the first catching seed and how many of the first
+ * {@link #COUNT_SEEDS} seeds caught it.
+ */
+@Timeout(1800)
+class BugCatalogTest {
+    static final int MAX_SEEDS = Integer.getInteger("bugs.max", 500);
+    static final int COUNT_SEEDS = Integer.getInteger("bugs.count", 40);
+
+    record Row(Bug bug, long firstSeed, String firstScenario, String why, int caught, int counted) {}
+
+    static SimResult run(Bug bug, long seed) {
+        int voters = seed % 2 == 1 ? 3 : 5;
+        return new RaftScenario(RaftScenario.Config.catalog(voters).withBugs(Set.of(bug))).run(seed, null);
+    }
+
+    @Test
+    void everyBugIsCaught() {
+        List<Row> rows = new ArrayList<>();
+        String only = System.getProperty("bugs.only", "");
+        for (Bug bug : Bug.values()) {
+            if (!only.isEmpty() && !only.contains(bug.name())) continue;
+            long first = -1;
+            String scenario = "";
+            String why = "";
+            int caught = 0;
+            for (long seed = 1; seed <= MAX_SEEDS; seed++) {
+                if (first > 0 && seed > COUNT_SEEDS) break;
+                SimResult r = run(bug, seed);
+                if (!r.passed()) {
+                    if (seed <= COUNT_SEEDS) caught++;
+                    if (first < 0) {
+                        first = seed;
+                        scenario = r.scenario();
+                        why = r.failures().getFirst();
+                    }
+                }
+            }
+            rows.add(new Row(bug, first, scenario, why, caught, COUNT_SEEDS));
+            System.err.println(rows.getLast());
+        }
+        StringBuilder table = new StringBuilder("| bug | first catching seed | caught in seeds 1.." + COUNT_SEEDS + " | first failure |\n|---|---|---|---|\n");
+        for (Row r : rows) {
+            String why = r.why().length() > 110 ? r.why().substring(0, 110) + "..." : r.why();
+            table.append("| ").append(r.bug()).append(" | ").append(r.firstSeed() < 0 ? "not caught" : r.firstSeed() + " (" + r.firstScenario() + ")")
+                    .append(" | ").append(r.caught()).append("/").append(r.counted()).append(" | ").append(why.replace("|", "/")).append(" |\n");
+        }
+        System.out.println(table);
+        List<Bug> missed = rows.stream().filter(r -> r.firstSeed() < 0).map(Row::bug).toList();
+        assertEquals(List.of(), missed, "bugs not caught within " + MAX_SEEDS + " seeds");
+        assertTrue(rows.size() >= 10, "the catalog needs at least 10 variants");
+    }
+}
