@@ -96,6 +96,7 @@ final class RaftClient {
                 return;
             }
         }
+        leader = 0;
         record(Op.Type.INFO, "read", key, null);
     }
 
@@ -131,11 +132,13 @@ final class RaftClient {
                 return ok;
             }
             if (x.maybeApplied()) {
+                leader = 0;
                 record(Op.Type.INFO, f, key, value);
                 return false;
             }
             retry(x);
         }
+        leader = 0; // the one we believed in did not answer: look again next time
         record(Op.Type.INFO, f, key, value);
         return false;
     }
@@ -148,12 +151,21 @@ final class RaftClient {
         return true;
     }
 
-    /** The replica believed to lead: the last hint, else one that says it leads, else a random live one. */
+    /**
+     * The replica believed to lead: the last hint, else one of those that say they lead (there may be
+     * a deposed one that does not know yet), else a random live one.
+     */
     private RaftHost target() {
         if (leader > 0 && leader <= hosts.size() && !hosts.get((int) leader - 1).down()) return hosts.get((int) leader - 1);
+        List<RaftHost> claim = new java.util.ArrayList<>();
         for (RaftHost h : hosts) {
             RaftDriver d = h.driver();
-            if (d != null && d.softState().role() == Role.LEADER) return h;
+            if (d != null && d.softState().role() == Role.LEADER) claim.add(h);
+        }
+        if (!claim.isEmpty()) {
+            RaftHost h = claim.get(rnd.nextInt(claim.size()));
+            leader = h.id();
+            return h;
         }
         RaftHost h = hosts.get(rnd.nextInt(hosts.size()));
         return h.down() ? null : h;
