@@ -84,8 +84,12 @@ final class Repair {
                 if (m.prevIndex() >= start) st.buf.subList((int) (m.prevIndex() - start), st.buf.size()).clear();
                 requestRepair(n, m.from());
             } else {
+                // our entry at prevIndex is not the leader's: neither it nor anything after it
+                // (holes included) was ever committed, so drop them all and answer as usual
+                st.reset(m.term());
                 long hint = hintBelow(log, m, d);
-                n.send(new AppendResp(n.id(), m.from(), n.term(), hint, true, hint, true));
+                n.truncateAndAppend(m.prevIndex(), List.of());
+                n.send(new AppendResp(n.id(), m.from(), n.term(), m.prevIndex(), true, hint, false));
             }
             return;
         }
@@ -150,6 +154,11 @@ final class Repair {
         RaftLog log = n.log();
         Snapshot s = m.snapshot();
         State st = n.repair(m.term());
+        if (s.index() == 0) {
+            // the membership the log starts from, sent before index 1: matching nothing is trivially true
+            n.send(new AppendResp(n.id(), m.from(), n.term(), 0, false, 0, false));
+            return;
+        }
         if (s.index() < st.start(log) - 1) {
             boolean conflict = s.index() < log.firstHole() && s.index() > log.committed && !log.matchTerm(s.index(), s.term());
             if (conflict) {

@@ -1,6 +1,7 @@
 package io.weft.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,27 @@ class RaftPropertyTest {
 
     @Test
     void threeReplicas() {
-        for (long seed = 1; seed <= SEEDS; seed++) if (ONLY_SEED == 0 || ONLY_SEED == seed) new Run(seed, 3, Set.of()).check();
+        long reads = 0;
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            if (ONLY_SEED != 0 && ONLY_SEED != seed) continue;
+            Run run = new Run(seed, 3, Set.of());
+            run.check();
+            reads += run.readsServed;
+        }
+        if (ONLY_SEED == 0) assertTrue(reads > SEEDS, "only " + reads + " linearizable reads were served, the check is idle");
+    }
+
+    @Test
+    void threeVotersWithMembershipChanges() {
+        long changes = 0;
+        for (long seed = 1; seed <= SEEDS / 2; seed++) {
+            if (ONLY_SEED != 0 && ONLY_SEED != seed) continue;
+            Run run = new Run(seed, 3, Set.of(), true);
+            run.check();
+            changes += run.confChangesCommitted();
+        }
+        if (ONLY_SEED == 0) assertTrue(changes > SEEDS / 4, "only " + changes + " membership changes committed");
+        System.out.println("membership changes committed: " + changes);
     }
 
     @Test
@@ -71,18 +92,48 @@ class RaftPropertyTest {
         final TreeMap<Long, Entry> committed = new TreeMap<>();
         final TreeMap<Long, Long> leaders = new TreeMap<>();
         int proposals;
+        final Map<String, Long> readFloor = new TreeMap<>();
+        int readsServed;
         int step;
         final StringBuilder trace = new StringBuilder();
 
+        final boolean confChanges;
+
         Run(long seed, int n, Set<Bug> bugs) {
+            this(seed, n, bugs, false);
+        }
+
+        /** With {@code confChanges}, one more replica starts outside the configuration and voters come and go. */
+        Run(long seed, int n, Set<Bug> bugs, boolean confChanges) {
             this.seed = seed;
-            this.rnd = new SplittableRandom(seed * 7919 + n);
+            this.confChanges = confChanges;
+            this.rnd = new SplittableRandom(seed * 7919 + n + (confChanges ? 1 : 0));
             List<Long> voters = new ArrayList<>();
             for (long i = 1; i <= n; i++) voters.add(i);
-            for (long i = 1; i <= n; i++) {
+            int total = confChanges ? n + 1 : n;
+            for (long i = 1; i <= total; i++) {
                 RaftConfig cfg = RaftConfig.of(i, new SplittableRandom(seed * 31 + i)).withElection(10, 2, true, true)
                         .withFlowControl(4, 1 << 16, 64).withBugs(bugs);
-                reps.put(i, new Replica(i, cfg, new MemoryStorage(ConfState.of(voters))));
+                ConfState boot = i <= n ? ConfState.of(voters) : ConfState.of(List.of());
+                reps.put(i, new Replica(i, cfg, new MemoryStorage(boot)));
+            }
+        }
+
+        long confChangesCommitted() {
+            return committed.values().stream().filter(e -> e.kind() == Entry.Kind.CONF_CHANGE).count();
+        }
+
+        private void changeMembership() {
+            for (Replica p : reps.values()) {
+                RaftNode.Status s = p.raft.status();
+                if (s.role() != Role.LEADER) continue;
+                long target = 1 + (long) rnd.nextInt(reps.size());
+                boolean voter = s.conf().voters().contains(target);
+                if (voter && s.conf().voters().size() <= 3) continue;
+                ConfChange cc = new ConfChange(voter ? ConfChange.Type.REMOVE
+                        : rnd.nextBoolean() ? ConfChange.Type.ADD_VOTER : ConfChange.Type.ADD_LEARNER, target);
+                long idx = p.raft.proposeConfChange(cc);
+                note(p.id + " conf change " + cc + " at " + idx);
             }
         }
 
@@ -120,10 +171,20 @@ class RaftPropertyTest {
             else if (r < 965) {
                 group.clear();
                 note("heal");
-            } else if (r < 975) crash(pick(), false);
+            } else if (r < 970) crash(pick(), false);
+            else if (r < 975) read(pick());
+            else if (r < 990 && confChanges) changeMembership();
             else if (r < 980) compact(pick());
             else if (r < 984) crash(pick(), true);
             else deliverOne(true);
+        }
+
+        /** A read must see every entry committed anywhere before it was asked: its index is at least that commit. */
+        private void read(Replica p) {
+            long floor = 0;
+            for (Replica q : reps.values()) floor = Math.max(floor, q.raft.status().commit());
+            String ctx = "r" + readFloor.size();
+            if (p.raft.readIndex(ctx.getBytes(StandardCharsets.UTF_8))) readFloor.put(ctx, floor);
         }
 
         private void propose() {
@@ -172,6 +233,11 @@ class RaftPropertyTest {
             p.storage.persist(rd);
             if (rd.snapshot() != null) restoreSnapshot(p, rd.snapshot());
             for (Entry e : rd.committedEntries()) apply(p, e);
+            for (ReadState r : rd.readStates()) {
+                Long floor = readFloor.get(new String(r.ctx(), StandardCharsets.UTF_8));
+                if (floor != null && r.index() < floor) fail("stale read on " + p.id + ": index " + r.index() + " < " + floor);
+                readsServed++;
+            }
             net.addAll(rd.messages());
             p.raft.advance(rd);
         }
@@ -206,7 +272,8 @@ class RaftPropertyTest {
         private boolean someoneImpaired() {
             for (Replica p : reps.values()) {
                 RaftNode.Status s = p.raft.status();
-                if (s.damaged() || s.votingBlocked() || p.storage.initialState().damage().any()) return true;
+                boolean onDisk = p.storage.initialState().damage().any() || p.storage.hardState().vote() == RaftNode.VOTE_BLOCKED;
+                if (s.damaged() || s.votingBlocked() || onDisk) return true;
             }
             return false;
         }
@@ -308,8 +375,22 @@ class RaftPropertyTest {
             fail(sb.toString());
         }
 
-        private boolean allRepaired() {
+        private List<Replica> members() {
             for (Replica p : reps.values()) {
+                RaftNode.Status s = p.raft.status();
+                if (s.role() == Role.LEADER) {
+                    List<Replica> out = new ArrayList<>();
+                    for (Replica q : reps.values()) {
+                        if (s.conf().voters().contains(q.id) || s.conf().learners().contains(q.id)) out.add(q);
+                    }
+                    return out;
+                }
+            }
+            return new ArrayList<>(reps.values());
+        }
+
+        private boolean allRepaired() {
+            for (Replica p : members()) {
                 RaftNode.Status s = p.raft.status();
                 if (s.damaged() || s.votingBlocked()) return false;
             }
@@ -317,7 +398,7 @@ class RaftPropertyTest {
         }
 
         private boolean allApplied(long index) {
-            for (Replica p : reps.values()) if (p.lastApplied < index) return false;
+            for (Replica p : members()) if (p.lastApplied < index) return false;
             return true;
         }
     }
