@@ -33,5 +33,7 @@ public enum Bug {
     /** A leader that lost contact with a quorum stays leader (check-quorum never steps down). */
     NO_CHECK_QUORUM_STEPDOWN,
     /** A compaction labels its snapshot one index past the one the application gave (that entry is never applied). */
-    SNAPSHOT_SKIPS_INDEX
+    SNAPSHOT_SKIPS_INDEX,
+    /** Driver level: the driver sends a Ready's messages before its entries and hard state are fsynced. */
+    SEND_BEFORE_PERSIST
 }

@@ -70,6 +70,14 @@ final class Progress {
 
     /** A rejection of {@code rejected} with the follower's {@code hint}: false if the rejection is stale. */
     boolean maybeDecrTo(long rejected, long hint) {
+        if (hint < match && rejected >= match) {
+            // the follower no longer holds entries it acknowledged (damage at rest to an acknowledged
+            // tail that recovery could only take for a torn write): probe again from what it has
+            match = hint;
+            next = hint + 1;
+            probeSent = false;
+            return true;
+        }
         if (state == State.REPLICATE) {
             if (rejected <= match) return false;
             next = Math.max(match + 1, Math.min(rejected, hint + 1));

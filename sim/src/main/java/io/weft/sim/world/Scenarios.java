@@ -19,7 +19,9 @@ public final class Scenarios {
                 new CoreQueueGroups(CoreQueueGroups.Config.defaults()),
                 new SimSpeed(SimSpeed.Config.defaults()),
                 new CoreCrash(CoreCrash.Config.defaults()),
-                new JsCrash(JsCrash.Config.defaults()));
+                new JsCrash(JsCrash.Config.defaults()),
+                new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
+                new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)));
     }
 
     public static Optional<Scenario> byName(String name) {

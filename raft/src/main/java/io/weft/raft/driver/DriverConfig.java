@@ -1,0 +1,48 @@
+package io.weft.raft.driver;
+
+import io.weft.raft.Bug;
+import io.weft.raft.ConfState;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * How a {@link RaftDriver} runs its replica: its id and directory, the membership a fresh replica
+ * starts with ({@code bootstrap}, ignored once the directory holds state), the tick length and the
+ * election/heartbeat ticks, whether pre-vote and check-quorum are on (both by default), how many applied entries trigger a snapshot (0: never), the bug
+ * switches (simulator catalog only; empty in production) and an observer (may be null).
+ */
+public record DriverConfig(long id, String dir, ConfState bootstrap, Duration tick, int electionTicks,
+                           int heartbeatTicks, boolean preVote, boolean checkQuorum, long snapshotEvery, Set<Bug> bugs,
+                           RaftDriver.Observer observer) {
+    public DriverConfig {
+        if (tick.isNegative() || tick.isZero()) throw new IllegalArgumentException("tick must be positive");
+        if (snapshotEvery < 0) throw new IllegalArgumentException("snapshotEvery " + snapshotEvery);
+        bugs = Set.copyOf(bugs);
+    }
+
+    /** Defaults: 10 ms ticks, election after 10 ticks, heartbeat every tick, a snapshot every 10 000 entries. */
+    public static DriverConfig of(long id, String dir, ConfState bootstrap) {
+        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(10), 10, 1, true, true, 10_000, Set.of(), null);
+    }
+
+    public DriverConfig withTiming(Duration tick, int electionTicks, int heartbeatTicks) {
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer);
+    }
+
+    public DriverConfig withElectionChecks(boolean pv, boolean cq) {
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, pv, cq, snapshotEvery, bugs, observer);
+    }
+
+    public DriverConfig withSnapshotEvery(long n) {
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, n, bugs, observer);
+    }
+
+    public DriverConfig withBugs(Set<Bug> b) {
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, b, observer);
+    }
+
+    public DriverConfig withObserver(RaftDriver.Observer o) {
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, o);
+    }
+}

@@ -1,0 +1,381 @@
+package io.weft.raft.driver;
+
+import io.weft.net.Clock;
+import io.weft.net.Env;
+import io.weft.raft.Bug;
+import io.weft.raft.ConfChange;
+import io.weft.raft.Entry;
+import io.weft.raft.HardState;
+import io.weft.raft.Message;
+import io.weft.raft.RaftConfig;
+import io.weft.raft.RaftNode;
+import io.weft.raft.ReadState;
+import io.weft.raft.Ready;
+import io.weft.raft.Role;
+import io.weft.raft.Snapshot;
+import io.weft.raft.storage.DiskStorage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Runs one {@link RaftNode} on an {@link Env}: one loop thread ticks it from the clock, steps the
+ * messages the {@link Transport} received and the clients' requests, and carries out each
+ * {@link Ready} in the order of the contract: persist (entries and hard state, then one fsync for
+ * the whole Ready: group commit), only then send, then apply, then advance. Clients call
+ * {@link #propose}, {@link #proposeConfChange} and {@link #read} from any thread.
+ */
+public final class RaftDriver {
+    /** Sees what the replica does, on the loop thread (the simulator's checkers use it). */
+    public interface Observer {
+        default void becameLeader(long id, long term) {
+        }
+
+        /** Every committed entry this replica applies, conf changes and empty entries included. */
+        default void applied(long id, Entry entry) {
+        }
+
+        default void restored(long id, Snapshot snapshot) {
+        }
+    }
+
+    private record Pending(long term, CompletableFuture<byte[]> future) {}
+
+    private record ProposeReq(byte[] data, ConfChange cc, CompletableFuture<byte[]> future) {}
+
+    private record ReadReq(CompletableFuture<Long> future) {}
+
+    private final Env env;
+    private final Clock clock;
+    private final DriverConfig dc;
+    private final DiskStorage storage;
+    private final RaftNode node;
+    private final StateMachine sm;
+    private final Transport transport;
+    private final Observer observer;
+    private final boolean sendBeforePersist;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private final ArrayDeque<Object> inbox = new ArrayDeque<>();
+    private boolean running;
+    private volatile Thread loopThread;
+    private volatile Ready.SoftState soft = new Ready.SoftState(0, Role.FOLLOWER);
+
+    // loop-thread state
+    private final TreeMap<Long, Pending> proposals = new TreeMap<>();
+    private final TreeMap<Long, CompletableFuture<Long>> readsAsked = new TreeMap<>();
+    private final TreeMap<Long, List<CompletableFuture<Long>>> readsWaiting = new TreeMap<>();
+    private long readSeq;
+    private long applied;
+    private long snapshotIndex;
+
+    private RaftDriver(Env env, DriverConfig dc, DiskStorage storage, StateMachine sm, Transport transport) {
+        this.env = env;
+        this.clock = env.clock();
+        this.dc = dc;
+        this.storage = storage;
+        this.sm = sm;
+        this.transport = transport;
+        this.observer = dc.observer() == null ? new Observer() { } : dc.observer();
+        this.sendBeforePersist = dc.bugs().contains(Bug.SEND_BEFORE_PERSIST);
+        RaftConfig cfg = RaftConfig.of(dc.id(), new SplittableRandom(env.entropy().nextLong()))
+                .withElection(dc.electionTicks(), dc.heartbeatTicks(), dc.preVote(), dc.checkQuorum())
+                .withBugs(dc.bugs());
+        Snapshot snap = storage.snapshot();
+        if (!snap.isEmpty()) {
+            sm.restore(snap);
+            observer.restored(dc.id(), snap);
+        }
+        this.applied = snap.index();
+        this.snapshotIndex = snap.index();
+        this.node = new RaftNode(cfg, storage);
+    }
+
+    /**
+     * Opens (or creates, with {@code dc.bootstrap()} as its first membership) the replica's storage
+     * in {@code dc.dir()}, restores the newest snapshot into {@code sm}, starts the transport and the
+     * loop thread.
+     */
+    public static RaftDriver start(Env env, DriverConfig dc, StateMachine sm, Transport transport) throws IOException {
+        DiskStorage storage = DiskStorage.open(env.disk(), dc.dir());
+        boolean fresh = !storage.initialState().damage().any() && storage.snapshot().isEmpty()
+                && storage.lastIndex() == 0 && storage.hardState().equals(HardState.EMPTY)
+                && storage.snapshot().conf().voters().isEmpty();
+        if (fresh) storage.saveSnapshot(new Snapshot(0, 0, dc.bootstrap(), new byte[0]));
+        RaftDriver d = new RaftDriver(env, dc, storage, sm, transport);
+        transport.start(d::deliver);
+        d.running = true;
+        d.loopThread = env.spawner().spawn("raft-" + dc.id(), d::loop);
+        return d;
+    }
+
+    public long id() {
+        return dc.id();
+    }
+
+    /** The leader this replica knows (0: none) and its role, as of its last Ready. */
+    public Ready.SoftState softState() {
+        return soft;
+    }
+
+    /** Hands a received message to the loop. */
+    public void deliver(Message m) {
+        enqueue(m);
+    }
+
+    /**
+     * Proposes {@code data}; the future completes with the state machine's result once the entry is
+     * applied here, or fails with a {@link RaftException}.
+     */
+    public CompletableFuture<byte[]> propose(byte[] data) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        if (!enqueue(new ProposeReq(data, null, f))) stopped(f);
+        return f;
+    }
+
+    /** Proposes a membership change; completes (with no data) when it is applied here. */
+    public CompletableFuture<byte[]> proposeConfChange(ConfChange cc) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        if (!enqueue(new ProposeReq(null, cc, f))) stopped(f);
+        return f;
+    }
+
+    /**
+     * A linearizable read by read index: the future completes with the read index once this
+     * replica's state machine has applied it; the caller then reads its state machine.
+     */
+    public CompletableFuture<Long> read() {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        if (!enqueue(new ReadReq(f))) stopped(f);
+        return f;
+    }
+
+    /** Stops the loop and the transport; pending requests fail with {@link RaftException.Kind#STOPPED}. */
+    public void stop() {
+        lock.lock();
+        try {
+            running = false;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        transport.close();
+        Thread t = loopThread;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private boolean enqueue(Object o) {
+        lock.lock();
+        try {
+            if (!running) return false;
+            inbox.add(o);
+            wake.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void stopped(CompletableFuture<?> f) {
+        f.completeExceptionally(new RaftException(RaftException.Kind.STOPPED, 0, "replica stopped"));
+    }
+
+    // ------------------------------------------------------------------ the loop
+
+    private void loop() {
+        long tickNanos = dc.tick().toNanos();
+        long next = clock.nanoTime() + tickNanos;
+        try {
+            while (true) {
+                List<Object> batch = new ArrayList<>();
+                lock.lock();
+                try {
+                    while (running && inbox.isEmpty() && clock.nanoTime() < next) clock.awaitUntil(wake, next);
+                    if (!running) break;
+                    batch.addAll(inbox);
+                    inbox.clear();
+                } finally {
+                    lock.unlock();
+                }
+                for (Object o : batch) handle(o);
+                long now = clock.nanoTime();
+                if (now >= next) {
+                    node.tick();
+                    next = now >= next + tickNanos ? now + tickNanos : next + tickNanos;
+                }
+                while (node.hasReady()) handleReady(node.ready());
+            }
+        } catch (InterruptedException e) {
+            // stopping
+        } catch (IOException | RuntimeException e) {
+            // the storage refuses writes after a failed fsync: this replica stops, recovery decides on restart
+            lock.lock();
+            try {
+                running = false;
+            } finally {
+                lock.unlock();
+            }
+            transport.close();
+        } finally {
+            failAll();
+        }
+    }
+
+    private void handle(Object o) {
+        switch (o) {
+            case Message m -> node.step(m);
+            case ProposeReq p -> {
+                long idx = p.cc() == null ? node.propose(p.data()) : node.proposeConfChange(p.cc());
+                if (idx == 0) {
+                    p.future().completeExceptionally(new RaftException(RaftException.Kind.NOT_LEADER,
+                            node.status().lead(), "not the leader"));
+                } else {
+                    proposals.put(idx, new Pending(node.termOf(idx), p.future()));
+                }
+            }
+            case ReadReq r -> {
+                long seq = ++readSeq;
+                if (node.readIndex(ByteBuffer.allocate(8).putLong(seq).array())) {
+                    readsAsked.put(seq, r.future());
+                } else {
+                    r.future().completeExceptionally(new RaftException(RaftException.Kind.NOT_LEADER, 0, "no leader known"));
+                }
+            }
+            default -> throw new IllegalStateException("unknown request " + o);
+        }
+    }
+
+    private void handleReady(Ready rd) throws IOException {
+        if (rd.softState() != null) softStateChanged(rd.softState(), rd.hardState());
+        if (sendBeforePersist) send(rd.messages());
+        if (rd.snapshot() != null) storage.installSnapshot(rd.snapshot());
+        if (!rd.entries().isEmpty()) storage.append(rd.entries());
+        if (rd.hardState() != null) storage.setHardState(rd.hardState());
+        if (rd.mustSync()) storage.sync();
+        if (!sendBeforePersist) send(rd.messages());
+        if (rd.snapshot() != null) restore(rd.snapshot());
+        for (Entry e : rd.committedEntries()) apply(e);
+        for (ReadState rs : rd.readStates()) readReady(rs);
+        if (rd.compaction() != null) {
+            storage.saveSnapshot(rd.compaction());
+            storage.compact(rd.compaction().index());
+            snapshotIndex = rd.compaction().index();
+        }
+        node.advance(rd);
+        releaseReads();
+        if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
+    }
+
+    private void send(List<Message> msgs) {
+        for (Message m : msgs) transport.send(m);
+    }
+
+    private void softStateChanged(Ready.SoftState ss, HardState hs) {
+        Ready.SoftState old = soft;
+        soft = ss;
+        if (ss.role() == Role.LEADER && old.role() != Role.LEADER) observer.becameLeader(dc.id(), node.status().term());
+        if (old.role() == Role.LEADER && ss.role() != Role.LEADER) {
+            // reads asked of this leader will never be confirmed; proposals stay: they may still commit
+            for (CompletableFuture<Long> f : readsAsked.values()) lost(f);
+            readsAsked.clear();
+        }
+    }
+
+    private void restore(Snapshot s) {
+        sm.restore(s);
+        observer.restored(dc.id(), s);
+        applied = Math.max(applied, s.index());
+        snapshotIndex = Math.max(snapshotIndex, s.index());
+        while (!proposals.isEmpty() && proposals.firstKey() <= s.index()) lost(proposals.pollFirstEntry().getValue().future());
+    }
+
+    private void apply(Entry e) {
+        byte[] result = sm.apply(e);
+        applied = e.index();
+        observer.applied(dc.id(), e);
+        while (!proposals.isEmpty() && proposals.firstKey() < e.index()) lost(proposals.pollFirstEntry().getValue().future());
+        Pending p = proposals.remove(e.index());
+        if (p == null) return;
+        if (p.term() == e.term()) p.future().complete(result);
+        else lost(p.future());
+    }
+
+    private void readReady(ReadState rs) {
+        if (rs.ctx().length != 8) return;
+        CompletableFuture<Long> f = readsAsked.remove(ByteBuffer.wrap(rs.ctx()).getLong());
+        if (f == null) return;
+        if (rs.index() <= applied) f.complete(rs.index());
+        else readsWaiting.computeIfAbsent(rs.index(), k -> new ArrayList<>()).add(f);
+    }
+
+    private void releaseReads() {
+        while (!readsWaiting.isEmpty() && readsWaiting.firstKey() <= applied) {
+            var w = readsWaiting.pollFirstEntry();
+            for (CompletableFuture<Long> f : w.getValue()) f.complete(w.getKey());
+        }
+    }
+
+    private static void lost(CompletableFuture<?> f) {
+        f.completeExceptionally(new RaftException(RaftException.Kind.LEADERSHIP_LOST, 0, "leadership lost; outcome unknown"));
+    }
+
+    private void failAll() {
+        List<Object> left;
+        lock.lock();
+        try {
+            running = false;
+            left = new ArrayList<>(inbox);
+            inbox.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Object o : left) {
+            if (o instanceof ProposeReq p) stopped(p.future());
+            if (o instanceof ReadReq r) stopped(r.future());
+        }
+        proposals.values().forEach(p -> stopped(p.future()));
+        proposals.clear();
+        readsAsked.values().forEach(RaftDriver::stopped);
+        readsAsked.clear();
+        readsWaiting.values().forEach(l -> l.forEach(RaftDriver::stopped));
+        readsWaiting.clear();
+        try {
+            storage.close();
+        } catch (IOException e) {
+            // nothing more to save
+        }
+    }
+
+    /** For tests and checkers: the replica's status (call from the loop thread or when it is stopped). */
+    public RaftNode.Status status() {
+        return node.status();
+    }
+
+    /** Term of entry {@code index} in this replica's log (-1 if compacted, damaged or absent). */
+    public long termOf(long index) {
+        return node.termOf(index);
+    }
+
+    long appliedIndex() {
+        return applied;
+    }
+
+    Env env() {
+        return env;
+    }
+}

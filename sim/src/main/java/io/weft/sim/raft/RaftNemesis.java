@@ -1,0 +1,231 @@
+package io.weft.sim.raft;
+
+import io.weft.raft.ConfChange;
+import io.weft.raft.ConfState;
+import io.weft.raft.Role;
+import io.weft.raft.driver.RaftDriver;
+import io.weft.raft.driver.RaftException;
+import io.weft.sim.SimClock;
+import io.weft.sim.net.SimNetwork;
+import io.weft.sim.world.History;
+import io.weft.sim.world.SimWorld;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Applies a {@link RaftFaults} plan to the hosts of a raft world: each fault on a thread of its own
+ * at its start time, so faults overlap; a host already crashed or paused by another fault, or the
+ * network already cut, skips the fault (recorded). Each fault undoes itself after its length, so
+ * once every thread has ended the world has no fault left.
+ */
+final class RaftNemesis {
+    private final SimWorld world;
+    private final List<RaftHost> hosts;
+    private final RaftFaults plan;
+    private final RaftChecker checker;
+    private final SimClock clock;
+    private final boolean[] busy;
+    private boolean netBusy;
+    private boolean confBusy;
+
+    RaftNemesis(SimWorld world, List<RaftHost> hosts, RaftFaults plan, RaftChecker checker) {
+        this.world = world;
+        this.hosts = List.copyOf(hosts);
+        this.plan = plan;
+        this.checker = checker;
+        this.clock = new SimClock(world.scheduler(), "nemesis/");
+        this.busy = new boolean[hosts.size()];
+    }
+
+    /** Starts one thread per fault; returns them (join all to know the plan is over). */
+    List<Thread> start() {
+        world.scheduler().note(plan.toString());
+        List<Thread> out = new ArrayList<>();
+        int k = 0;
+        for (RaftFaults.Fault f : plan.faults()) {
+            out.add(world.scheduler().spawn("nemesis-" + (k++), () -> {
+                try {
+                    clock.sleep(f.at());
+                    apply(f);
+                } catch (InterruptedException e) {
+                    world.fail("nemesis interrupted");
+                } catch (IOException e) {
+                    world.fail("nemesis: " + e);
+                }
+            }));
+        }
+        return out;
+    }
+
+    private boolean take(int node) {
+        if (busy[node]) {
+            record("skip", hosts.get(node).host() + " busy");
+            return false;
+        }
+        busy[node] = true;
+        return true;
+    }
+
+    private void apply(RaftFaults.Fault f) throws InterruptedException, IOException {
+        switch (f) {
+            case RaftFaults.Crash c -> {
+                if (!take(c.node())) return;
+                RaftHost h = hosts.get(c.node());
+                record("crash", h.host());
+                h.crash();
+                clock.sleep(c.length());
+                record("restart", h.host());
+                h.start();
+                busy[c.node()] = false;
+            }
+            case RaftFaults.Pause p -> {
+                if (!take(p.node())) return;
+                RaftHost h = hosts.get(p.node());
+                record("pause", h.host());
+                h.pause();
+                clock.sleep(p.length());
+                record("resume", h.host());
+                h.resume();
+                busy[p.node()] = false;
+            }
+            case RaftFaults.AtRest a -> {
+                if (!take(a.victim())) return;
+                damage(hosts.get(a.victim()), a);
+                busy[a.victim()] = false;
+            }
+            case RaftFaults.Skew s -> {
+                RaftHost h = hosts.get(s.node());
+                record("skew", h.host() + " wall " + s.wallMillis() + "ms mono +" + s.monotonicJump().toNanos() + "ns");
+                h.clock().skewWallClock(s.wallMillis());
+                h.clock().offsetMonotonic(s.monotonicJump().toNanos());
+            }
+            case RaftFaults.Partition p -> partition(p);
+            case RaftFaults.Membership m -> membership(m);
+        }
+    }
+
+    private void damage(RaftHost h, RaftFaults.AtRest a) throws InterruptedException, IOException {
+        record("crash", h.host());
+        h.crash();
+        List<java.util.Map.Entry<String, Long>> files = h.disk().files().entrySet().stream()
+                .filter(e -> e.getValue() > 0 && (a.target() == 1 ? e.getKey().endsWith("/hardstate") : e.getKey().endsWith(".log")))
+                .toList();
+        if (files.isEmpty()) {
+            record("damage", h.host() + " no file to damage");
+        } else {
+            var hit = files.get((int) (a.pick() % files.size()));
+            long at = a.offset() % hit.getValue();
+            if (a.truncate()) {
+                long to = a.target() == 1 ? at % 64 : at;
+                record("truncate", h.host() + " " + hit.getKey() + " to " + to + " of " + hit.getValue());
+                h.disk().truncate(hit.getKey(), to);
+            } else {
+                record("bitflip", h.host() + " " + hit.getKey() + " at " + at + " of " + hit.getValue());
+                h.disk().flipBit(hit.getKey(), at);
+            }
+        }
+        clock.sleep(a.length());
+        record("restart", h.host());
+        h.start();
+    }
+
+    private void partition(RaftFaults.Partition p) throws InterruptedException {
+        if (netBusy) {
+            record("skip", "partition: network already cut");
+            return;
+        }
+        netBusy = true;
+        SimNetwork net = world.network();
+        SimNetwork.Cut cut = p.refuse() ? SimNetwork.Cut.REFUSE : SimNetwork.Cut.BLACKHOLE;
+        String center = hosts.get(p.node()).host();
+        switch (p.cut()) {
+            case ISOLATE -> {
+                record("partition", center + " isolated " + cut);
+                for (RaftHost o : hosts) if (!o.host().equals(center)) net.partition(center, o.host(), cut);
+            }
+            case ONE_WAY -> {
+                record("partition", center + " cannot send " + cut);
+                for (RaftHost o : hosts) if (!o.host().equals(center)) net.partitionOneWay(center, o.host(), cut);
+            }
+            case ONE_WAY_IN -> {
+                record("partition", center + " cannot receive " + cut);
+                for (RaftHost o : hosts) if (!o.host().equals(center)) net.partitionOneWay(o.host(), center, cut);
+            }
+            case BRIDGE -> {
+                List<String> others = new ArrayList<>();
+                for (RaftHost o : hosts) if (!o.host().equals(center)) others.add(o.host());
+                SplittableRandom r = new SplittableRandom(p.shuffle());
+                for (int i = others.size() - 1; i > 0; i--) java.util.Collections.swap(others, i, r.nextInt(i + 1));
+                List<String> a = others.subList(0, others.size() / 2);
+                List<String> b = others.subList(others.size() / 2, others.size());
+                record("partition", a + " | " + b + " bridged by " + center + " " + cut);
+                for (String x : a) for (String y : b) net.partition(x, y, cut);
+            }
+        }
+        clock.sleep(p.length());
+        record("heal", "all");
+        net.healAll();
+        netBusy = false;
+    }
+
+    private void membership(RaftFaults.Membership m) throws InterruptedException {
+        if (confBusy) return;
+        confBusy = true;
+        try {
+            RaftHost leader = null;
+            for (RaftHost h : hosts) {
+                RaftDriver d = h.driver();
+                if (d != null && d.softState().role() == Role.LEADER) leader = h;
+            }
+            ConfState conf = checker.conf();
+            ConfChange cc = pick(conf, leader, m.pick());
+            if (leader == null || cc == null) {
+                record("membership", "skipped (no leader or no change)");
+                return;
+            }
+            record("membership", cc.type() + " r" + cc.node() + " via " + leader.host());
+            CompletableFuture<byte[]> f = leader.driver().proposeConfChange(cc);
+            long deadline = clock.nanoTime() + 100_000_000L;
+            while (!f.isDone() && clock.nanoTime() < deadline) clock.sleep(Duration.ofMillis(1));
+            String how = !f.isDone() ? "timed out" : f.isCompletedExceptionally() ? "failed: " + cause(f) : "applied";
+            record("membership", cc.type() + " r" + cc.node() + " " + how);
+        } finally {
+            confBusy = false;
+        }
+    }
+
+    private static String cause(CompletableFuture<?> f) {
+        try {
+            f.join();
+            return "";
+        } catch (java.util.concurrent.CompletionException e) {
+            return e.getCause() instanceof RaftException r ? r.kind().name() : String.valueOf(e.getCause());
+        }
+    }
+
+    /** Promote a learner, demote or remove a follower voter, or add a removed host back as a learner. */
+    private ConfChange pick(ConfState conf, RaftHost leader, long pick) {
+        if (leader == null) return null;
+        List<Long> removed = new ArrayList<>();
+        for (RaftHost h : hosts) if (!conf.voters().contains(h.id()) && !conf.learners().contains(h.id())) removed.add(h.id());
+        List<Long> followers = new ArrayList<>(conf.voters());
+        followers.remove(leader.id());
+        int base = hosts.size() - 1;
+        if (!removed.isEmpty()) return new ConfChange(ConfChange.Type.ADD_LEARNER, removed.get((int) (pick % removed.size())));
+        if (conf.voters().size() > base && !followers.isEmpty()) {
+            long victim = followers.get((int) (pick % followers.size()));
+            return new ConfChange(pick % 3 == 0 ? ConfChange.Type.REMOVE : ConfChange.Type.ADD_LEARNER, victim);
+        }
+        if (conf.learners().isEmpty()) return null;
+        return new ConfChange(ConfChange.Type.ADD_VOTER, conf.learners().get((int) (pick % conf.learners().size())));
+    }
+
+    private void record(String op, String value) {
+        world.history().add(-1, History.Type.INFO, op, value);
+    }
+}

@@ -1,0 +1,223 @@
+package io.weft.sim.raft;
+
+import io.weft.raft.Bug;
+import io.weft.raft.ConfState;
+import io.weft.raft.Entry;
+import io.weft.raft.driver.DriverConfig;
+import io.weft.raft.driver.NetTransport;
+import io.weft.raft.driver.RaftDriver;
+import io.weft.raft.storage.DamagedEntryException;
+import io.weft.raft.storage.DiskStorage;
+import io.weft.sim.SimClock;
+import io.weft.sim.check.KeyedModel;
+import io.weft.sim.check.Linearizability;
+import io.weft.sim.check.OpHistory;
+import io.weft.sim.check.RegisterModel;
+import io.weft.sim.world.Scenario;
+import io.weft.sim.world.SimResult;
+import io.weft.sim.world.SimWorld;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.LongFunction;
+
+/**
+ * Scenarios {@code raft-3} and {@code raft-5}: N voters and one learner, each a {@link RaftHost}
+ * (the real {@link RaftDriver}, {@code DiskStorage} on a simulated disk, {@link NetTransport} over
+ * the simulated network) replicating a KV register, under the seed's {@link RaftFaults}. Clients
+ * run read (by read index) / write / cas through the leader. Checked: linearizability of the
+ * history, the {@link RaftChecker} invariants at every step, log matching of every replica's
+ * committed prefix at the end, and liveness: after the faults stop, a write by every client
+ * commits and every member applies everything within {@link #LIVENESS} of virtual time.
+ */
+public final class RaftScenario implements Scenario {
+    public static final Duration LIVENESS = Duration.ofSeconds(2);
+    private static final Duration OP_TIMEOUT = Duration.ofMillis(150);
+
+    /** Workload size, the fault plan per seed, and the bug switches (catalog tests only). */
+    public record Config(int voters, int clients, int opsPerClient, Set<Bug> bugs, LongFunction<RaftFaults> plans,
+                         boolean swarmElection) {
+        public static Config of(int voters) {
+            int minority = (voters - 1) / 2;
+            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority), false);
+        }
+
+        /**
+         * The bug catalog's profile: the intense fault plans, twice the operations, and pre-vote and
+         * check-quorum each on or off per seed (either one alone masks some broken checks).
+         */
+        public static Config catalog(int voters) {
+            int minority = (voters - 1) / 2;
+            return new Config(voters, 4, 30, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority, true), true);
+        }
+
+        public Config withBugs(Set<Bug> b) {
+            return new Config(voters, clients, opsPerClient, b, plans, swarmElection);
+        }
+
+        public Config withClients(int n) {
+            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection);
+        }
+
+        public Config withOps(int n) {
+            return new Config(voters, clients, n, bugs, plans, swarmElection);
+        }
+
+        Config withPlans(LongFunction<RaftFaults> p) {
+            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection);
+        }
+    }
+
+    private final Config config;
+
+    public RaftScenario(Config config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return "raft-" + config.voters();
+    }
+
+    @Override
+    public String description() {
+        return config.voters() + " raft voters + 1 learner (driver, disk storage, net transport) replicating a KV register; "
+                + config.clients() + " clients read/write/cas under crashes (torn writes), pauses, partitions, skew, "
+                + "log damage on a minority and membership changes; linearizable, safety invariants, liveness after faults"
+                + (config.bugs().isEmpty() ? "" : "; bugs " + config.bugs());
+    }
+
+    @Override
+    public SimResult run(long seed, java.util.function.Consumer<String> eventLog) {
+        SimWorld world = new SimWorld(seed);
+        if (eventLog != null) world.eventLog(eventLog);
+        world.workloadLimit(Duration.ofSeconds(6));
+        int n = config.voters() + 1;
+        List<Long> voters = new ArrayList<>();
+        for (long i = 1; i <= config.voters(); i++) voters.add(i);
+        ConfState initial = new ConfState(voters, List.of((long) n), List.of());
+        RaftChecker checker = new RaftChecker(initial, world::fail, world.scheduler()::note);
+        TreeMap<Long, NetTransport.Address> peers = new TreeMap<>();
+        for (long i = 1; i <= n; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
+        List<RaftHost> hosts = new ArrayList<>();
+        SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
+        boolean preVote = !config.swarmElection() || (seed & 2) == 0;
+        boolean checkQuorum = !config.swarmElection() || (seed & 4) == 0;
+        for (long i = 1; i <= n; i++) {
+            DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
+                    .withElectionChecks(preVote, checkQuorum)
+                    .withSnapshotEvery(25).withBugs(config.bugs()).withObserver(checker);
+            hosts.add(new RaftHost(i, world.scheduler(), world.network(), seeds.nextLong(), dc, peers, checker, world::fail));
+        }
+        RaftFaults plan = config.plans().apply(seed);
+        OpHistory history = new OpHistory();
+        return world.run(name(), w -> {
+            for (RaftHost h : hosts) h.start();
+            try {
+                body(w, hosts, plan, checker, history);
+            } finally {
+                for (RaftHost h : hosts) h.shutdown();
+            }
+        });
+    }
+
+    private void body(SimWorld w, List<RaftHost> hosts, RaftFaults plan, RaftChecker checker, OpHistory history)
+            throws Exception {
+        SimClock clock = new SimClock(w.scheduler(), "main/");
+        List<Thread> nemesis = new RaftNemesis(w, hosts, plan, checker).start();
+        CountDownLatch faultsOver = new CountDownLatch(1);
+        List<Thread> clients = new ArrayList<>();
+        long[] deadline = new long[1];
+        boolean[] live = new boolean[config.clients()];
+        for (int c = 0; c < config.clients(); c++) {
+            int p = c;
+            long clientSeed = w.workload().nextLong();
+            clients.add(w.scheduler().spawn("client-" + c, () -> {
+                RaftClient cl = new RaftClient(p, w, hosts, history, new SplittableRandom(clientSeed), OP_TIMEOUT);
+                try {
+                    for (int k = 0; k < config.opsPerClient(); k++) cl.randomOp();
+                    faultsOver.await();
+                    live[p] = cl.writeUntil(deadline[0]);
+                } catch (InterruptedException e) {
+                    w.fail("client " + p + " interrupted");
+                }
+            }));
+        }
+        for (Thread t : nemesis) t.join();
+        w.network().healAll();
+        for (RaftHost h : hosts) if (!h.down()) h.resume();
+        w.scheduler().note("faults over");
+        deadline[0] = clock.nanoTime() + LIVENESS.toNanos();
+        faultsOver.countDown();
+        for (Thread t : clients) t.join();
+        for (int c = 0; c < live.length; c++) {
+            if (!live[c]) w.fail("liveness: client " + c + " had no write committed within " + LIVENESS + " after the faults stopped");
+        }
+        converge(w, hosts, checker, clock, deadline[0] + LIVENESS.toNanos());
+        for (RaftHost h : hosts) h.shutdown();
+        logMatching(w, hosts, checker);
+        long[] counts = new long[4];
+        for (io.weft.sim.check.Op op : history.ops()) counts[op.type().ordinal()]++;
+        w.history().add(-1, io.weft.sim.world.History.Type.INFO, "summary", "ok " + counts[1] + " fail " + counts[2]
+                + " info " + counts[3] + " committed " + checker.highestCommitted() + " conf " + checker.conf());
+        Linearizability.Result r = Linearizability.check(new KeyedModel<>(new RegisterModel()), history);
+        if (r.verdict() != Linearizability.Verdict.LINEARIZABLE) w.fail("KV history " + r.verdict() + ": " + r.describe());
+    }
+
+    /** Every member of the final membership applies the highest committed index, within the bound. */
+    private static void converge(SimWorld w, List<RaftHost> hosts, RaftChecker checker, SimClock clock, long until)
+            throws InterruptedException {
+        while (true) {
+            long top = checker.highestCommitted();
+            List<String> behind = new ArrayList<>();
+            ConfState conf = checker.conf();
+            for (RaftHost h : hosts) {
+                boolean member = conf.voters().contains(h.id()) || conf.learners().contains(h.id());
+                if (member && checker.lastApplied(h.id()) < top) behind.add(h.host() + "@" + checker.lastApplied(h.id()));
+            }
+            if (behind.isEmpty()) return;
+            if (clock.nanoTime() >= until) {
+                w.fail("liveness: members " + behind + " did not apply index " + top + " in time");
+                return;
+            }
+            clock.sleep(Duration.ofMillis(2));
+        }
+    }
+
+    /**
+     * After every replica stopped: each member's durable log, reopened as a restart would, holds
+     * exactly the applied entries from its first index up to the highest applied one (log matching of
+     * the committed prefix, and nothing applied that was not durable).
+     */
+    private static void logMatching(SimWorld w, List<RaftHost> hosts, RaftChecker checker) throws java.io.IOException {
+        long top = checker.highestCommitted();
+        ConfState conf = checker.conf();
+        for (RaftHost h : hosts) {
+            if (!conf.voters().contains(h.id()) && !conf.learners().contains(h.id())) continue;
+            try (DiskStorage st = DiskStorage.open(h.disk(), RaftHost.DIR)) {
+                long lo = st.firstIndex();
+                long hi = Math.min(top, st.lastIndex());
+                if (st.lastIndex() < top) w.fail("log matching: " + h.host() + " durable log ends at " + st.lastIndex() + " below " + top);
+                for (long i = lo; i <= hi; i++) {
+                    Entry want = checker.committedAt(i);
+                    Entry have;
+                    try {
+                        have = st.entries(i, i + 1, Long.MAX_VALUE).getFirst();
+                    } catch (DamagedEntryException e) {
+                        w.fail("log matching: " + h.host() + " has a damaged entry at " + i + " after repair");
+                        return;
+                    }
+                    if (want != null && !want.equals(have)) {
+                        w.fail("log matching: " + h.host() + " holds " + have + " at " + i + " where " + want + " was applied");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
