@@ -21,6 +21,9 @@ public final class BenchCommand {
         if (args[0].equals("compare")) {
             return Compare.run(Arrays.copyOfRange(args, 1, args.length), out, err);
         }
+        if (args[0].equals("raft")) {
+            return RaftBench.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         BenchOptions o;
         try {
             o = BenchOptions.parse(args);
@@ -84,6 +87,8 @@ public final class BenchCommand {
         out.println("  js consume       replay --msgs from --stream: --mode ordered (push, default) or pull --batch B");
         out.println("  kv put | kv get  KV bucket --bucket over --keys keys");
         out.println("  compare          weft vs nats-server side by side (`weft bench compare --help`)");
+        out.println("  raft             commits/s of an in-process Raft group on the real disk and loopback:");
+        out.println("                   [--nodes 3] [--msgs 20K] [--size 128] [--clients 64] [--dir DIR] [--json]");
         out.println();
         out.println("Flags:");
         out.println("  -s, --server URL  server (default nats://127.0.0.1:4222)");
