@@ -41,10 +41,10 @@ public final class RaftScenario implements Scenario {
 
     /** Workload size, the fault plan per seed, and the bug switches (catalog tests only). */
     public record Config(int voters, int clients, int opsPerClient, Set<Bug> bugs, LongFunction<RaftFaults> plans,
-                         boolean swarmElection) {
+                         boolean swarmElection, boolean checkQuorumAlways) {
         public static Config of(int voters) {
             int minority = (voters - 1) / 2;
-            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority), false);
+            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority), false, false);
         }
 
         /**
@@ -52,24 +52,33 @@ public final class RaftScenario implements Scenario {
          * check-quorum each on or off per seed (either one alone masks some broken checks).
          */
         public static Config catalog(int voters) {
+            return catalog(voters, RaftFaults.Profile.GENERAL);
+        }
+
+        /**
+         * A targeted catalog profile ({@link RaftFaults#catalog}). {@code DEAF_LEADER} keeps check-quorum
+         * on at every seed: its liveness probe is the property check-quorum exists for.
+         */
+        static Config catalog(int voters, RaftFaults.Profile profile) {
             int minority = (voters - 1) / 2;
-            return new Config(voters, 4, 30, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority, true), true);
+            return new Config(voters, 4, 30, Set.of(), seed -> RaftFaults.catalog(seed, voters + 1, minority, profile), true,
+                    profile == RaftFaults.Profile.DEAF_LEADER);
         }
 
         public Config withBugs(Set<Bug> b) {
-            return new Config(voters, clients, opsPerClient, b, plans, swarmElection);
+            return new Config(voters, clients, opsPerClient, b, plans, swarmElection, checkQuorumAlways);
         }
 
         public Config withClients(int n) {
-            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection);
+            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection, checkQuorumAlways);
         }
 
         public Config withOps(int n) {
-            return new Config(voters, clients, n, bugs, plans, swarmElection);
+            return new Config(voters, clients, n, bugs, plans, swarmElection, checkQuorumAlways);
         }
 
         Config withPlans(LongFunction<RaftFaults> p) {
-            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection);
+            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection, checkQuorumAlways);
         }
     }
 
@@ -107,7 +116,7 @@ public final class RaftScenario implements Scenario {
         List<RaftHost> hosts = new ArrayList<>();
         SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
         boolean preVote = !config.swarmElection() || (seed & 2) == 0;
-        boolean checkQuorum = !config.swarmElection() || (seed & 4) == 0;
+        boolean checkQuorum = !config.swarmElection() || config.checkQuorumAlways() || (seed & 4) == 0;
         for (long i = 1; i <= n; i++) {
             DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
                     .withElectionChecks(preVote, checkQuorum)

@@ -31,9 +31,54 @@ class BugCatalogTest {
 
     record Row(Bug bug, long firstSeed, String firstScenario, String why, int caught, int counted) {}
 
+    /** The catalog profile each bug runs in (GENERAL when absent); {@code -Dbugs.profile=NAME} overrides. */
+    static final Map<Bug, RaftFaults.Profile> PROFILE = new EnumMap<>(Map.of(
+            Bug.SEND_BEFORE_PERSIST, RaftFaults.Profile.POWER,
+            Bug.LEADER_SELF_ACK_BEFORE_PERSIST, RaftFaults.Profile.POWER,
+            Bug.VOTE_NOT_PERSISTED, RaftFaults.Profile.POWER,
+            Bug.COMMIT_OLD_TERM_BY_COUNTING, RaftFaults.Profile.LEADER,
+            Bug.READ_INDEX_NO_HEARTBEAT, RaftFaults.Profile.LEADER,
+            Bug.COMMIT_BEYOND_MATCH, RaftFaults.Profile.LEADER,
+            Bug.NO_CHECK_QUORUM_STEPDOWN, RaftFaults.Profile.DEAF_LEADER,
+            Bug.PREVOTE_IGNORES_LOG, RaftFaults.Profile.DEAF_LEADER,
+            Bug.CONF_CHANGE_WITHOUT_WAIT, RaftFaults.Profile.MEMBERSHIP,
+            Bug.LOST_HARDSTATE_VOTES, RaftFaults.Profile.HARD_STATE));
+
+    static RaftFaults.Profile profile(Bug bug) {
+        String p = System.getProperty("bugs.profile", "");
+        if (!p.isEmpty()) return RaftFaults.Profile.valueOf(p);
+        return bug == null ? RaftFaults.Profile.GENERAL : PROFILE.getOrDefault(bug, RaftFaults.Profile.GENERAL);
+    }
+
     static SimResult run(Bug bug, long seed) {
+        return run(profile(bug), bug, seed);
+    }
+
+    static SimResult run(RaftFaults.Profile profile, Bug bug, long seed) {
         int voters = seed % 2 == 1 ? 3 : 5;
-        return new RaftScenario(RaftScenario.Config.catalog(voters).withBugs(Set.of(bug))).run(seed, null);
+        RaftScenario.Config c = RaftScenario.Config.catalog(voters, profile);
+        return new RaftScenario(bug == null ? c : c.withBugs(Set.of(bug))).run(seed, null);
+    }
+
+    /** Every profile passes without a bug ({@code -Dbugs.healthy=N}: seeds 1..N). */
+    @Test
+    @EnabledIfSystemProperty(named = "bugs.healthy", matches = "[0-9]+")
+    void profilesPassWithoutBugs() {
+        int n = Integer.getInteger("bugs.healthy");
+        List<String> failed = new ArrayList<>();
+        String only = System.getProperty("bugs.profile", "");
+        for (RaftFaults.Profile p : RaftFaults.Profile.values()) {
+            if (!only.isEmpty() && !only.equals(p.name())) continue;
+            for (long seed = 1; seed <= n; seed++) {
+                SimResult r = run(p, null, seed);
+                if (!r.passed()) {
+                    failed.add(p + " seed " + seed + ": " + r.failures().getFirst());
+                    System.err.println(failed.getLast());
+                }
+            }
+            System.err.println("profile " + p + " done over " + n + " seeds");
+        }
+        assertEquals(List.of(), failed);
     }
 
     /** Bugs the catalog catches today, with their first catching seed. */
