@@ -56,6 +56,14 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
      */
     record AtLeader(Duration at, boolean crash, boolean deaf, Duration length, Duration probeWithin) implements Fault {}
 
+    /**
+     * Catalog only. Cut a follower's incoming links ({@code node}; it still sends) for {@code length};
+     * after {@code warmUp} of writes, each write through the others' leader must commit within
+     * {@code gap} of the one before, for {@code window}.
+     */
+    record DeafFollower(Duration at, int node, Duration length, Duration warmUp, Duration window, Duration gap)
+            implements Fault {}
+
     /** Catalog only. Two or three membership changes proposed back to back through the leader, not waiting for each. */
     record MembershipBurst(Duration at, long pick, int count) implements Fault {}
 
@@ -63,7 +71,7 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
     record LoseHardState(Duration at, int victim, Duration length) implements Fault {}
 
     /** The bug catalog's targeted fault profiles (each also keeps some of the general faults). */
-    enum Profile { GENERAL, POWER, LEADER, DEAF_LEADER, MEMBERSHIP, HARD_STATE }
+    enum Profile { GENERAL, POWER, LEADER, DEAF_LEADER, MEMBERSHIP, HARD_STATE, READ, DEAF_FOLLOWER }
 
     RaftFaults {
         mix = List.copyOf(mix);
@@ -125,13 +133,21 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
         long at = 0;
         int n = 6 + r.nextInt(10);
         for (int i = 0; i < n; i++) {
-            at += r.nextLong(profile == Profile.DEAF_LEADER ? 20_000_000L : 10_000_000L);
+            at += r.nextLong(profile == Profile.DEAF_LEADER || profile == Profile.DEAF_FOLLOWER ? 20_000_000L : 10_000_000L);
             Duration when = Duration.ofNanos(at);
-            Duration len = Duration.ofNanos(1_000_000L + r.nextLong(profile == Profile.POWER ? 15_000_000L : 60_000_000L));
+            Duration len = Duration.ofNanos(switch (profile) {
+                case POWER -> 1_000_000L + r.nextLong(15_000_000L);
+                case READ -> 60_000_000L + r.nextLong(240_000_000L);
+                default -> 1_000_000L + r.nextLong(60_000_000L);
+            });
             faults.add(targeted(profile, r, when, len, hosts, base.victims(), i));
         }
         if (profile == Profile.DEAF_LEADER) {
             faults.add(new AtLeader(Duration.ofNanos(at + 100_000_000L), false, true, Duration.ofMillis(400), Duration.ofMillis(300)));
+        }
+        if (profile == Profile.DEAF_FOLLOWER) {
+            faults.add(new DeafFollower(Duration.ofNanos(at + 100_000_000L), r.nextInt(hosts - 1), Duration.ofMillis(400),
+                    Duration.ofMillis(80), Duration.ofMillis(250), Duration.ofMillis(8)));
         }
         return new RaftFaults(base.mix(), base.victims(), faults);
     }
@@ -144,7 +160,9 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
             case POWER -> pick < 5 ? new Power(when, node, hosts / 2 + 1 + r.nextInt(hosts - hosts / 2), len, r.nextLong())
                     : pick < 8 ? new Crash(when, node, Duration.ofNanos(200_000L + r.nextLong(3_000_000L)))
                     : new Partition(when, node, Cut.ISOLATE, r.nextBoolean(), len, r.nextLong());
-            case LEADER, DEAF_LEADER -> pick < 4 ? new AtLeader(when, true, false, len, null)
+            case READ -> pick < 7 ? new AtLeader(when, false, false, len, null)
+                    : new AtLeader(when, true, false, Duration.ofNanos(len.toNanos() / 4), null);
+            case LEADER, DEAF_LEADER, DEAF_FOLLOWER -> pick < 4 ? new AtLeader(when, true, false, len, null)
                     : pick < 8 ? new AtLeader(when, false, false, len, null)
                     : new Partition(when, node, Cut.values()[r.nextInt(Cut.values().length)], r.nextBoolean(), len, r.nextLong());
             case MEMBERSHIP -> pick < 5 ? new MembershipBurst(when, r.nextLong(1L << 30), 2 + r.nextInt(2))

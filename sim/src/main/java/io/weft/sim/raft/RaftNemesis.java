@@ -110,6 +110,7 @@ final class RaftNemesis {
             case RaftFaults.AtLeader a -> atLeader(a);
             case RaftFaults.MembershipBurst b -> membershipBurst(b);
             case RaftFaults.LoseHardState l -> loseHardState(l);
+            case RaftFaults.DeafFollower d -> deafFollower(d);
         }
     }
 
@@ -203,6 +204,61 @@ final class RaftNemesis {
             }
         }
         world.fail("liveness: with only " + deaf.host() + "'s incoming links cut, the other replicas committed no write in time");
+    }
+
+    /**
+     * Cuts a voter's incoming links (moved off the leader if it leads); after a warm-up of writes
+     * (which leaves its log behind), the others must commit a write at least every {@code gap}: a
+     * node that cannot hear the leader must not disrupt it (pre-vote's promise).
+     */
+    private void deafFollower(RaftFaults.DeafFollower d) throws InterruptedException {
+        if (netBusy) {
+            record("skip", "deaf follower: network already cut");
+            return;
+        }
+        netBusy = true;
+        int voters = hosts.size() - 1;
+        int k = d.node() == leaderIndex() ? (d.node() + 1) % voters : d.node();
+        RaftHost deaf = hosts.get(k);
+        SimNetwork net = world.network();
+        record("partition", deaf.host() + " cannot receive");
+        for (RaftHost o : hosts) if (o != deaf) net.partitionOneWay(o.host(), deaf.host(), SimNetwork.Cut.BLACKHOLE);
+        long start = clock.nanoTime();
+        long end = start + d.length().toNanos();
+        steadyWrites(deaf, start + d.warmUp().toNanos(), start + d.warmUp().toNanos() + d.window().toNanos(), d.gap().toNanos());
+        long left = end - clock.nanoTime();
+        if (left > 0) clock.sleep(Duration.ofNanos(left));
+        record("heal", "all");
+        net.healAll();
+        netBusy = false;
+    }
+
+    /** Writes through the leader (not {@code deaf}) until {@code until}; from {@code from} on no gap between commits may exceed {@code gap}. */
+    private void steadyWrites(RaftHost deaf, long from, long until, long gap) throws InterruptedException {
+        long v = 0;
+        long last = from;
+        while (clock.nanoTime() < until) {
+            long now = clock.nanoTime();
+            if (now >= from && now - last > gap) {
+                world.fail("liveness: with only " + deaf.host() + "'s incoming links cut, no write committed for "
+                        + (now - last) / 1_000_000 + " ms (bound " + gap / 1_000_000 + " ms)");
+                return;
+            }
+            RaftHost lead = null;
+            for (RaftHost o : hosts) {
+                RaftDriver dr = o.driver();
+                if (o != deaf && dr != null && dr.softState().role() == Role.LEADER) lead = o;
+            }
+            if (lead == null) {
+                clock.sleep(Duration.ofMillis(1));
+                continue;
+            }
+            CompletableFuture<byte[]> f = lead.driver().propose(KvMachine.write("probe", ++v));
+            long stop = Math.max(from, last) + gap + 1;
+            while (!f.isDone() && clock.nanoTime() < Math.min(until, stop)) clock.sleep(Duration.ofNanos(200_000L));
+            if (f.isDone() && !f.isCompletedExceptionally()) last = Math.max(from, clock.nanoTime());
+            else if (!f.isDone() && clock.nanoTime() < from) last = from;
+        }
     }
 
     /** Proposes two or three single-server changes back to back (each picked as if the previous took effect). */

@@ -32,17 +32,17 @@ class BugCatalogTest {
     record Row(Bug bug, long firstSeed, String firstScenario, String why, int caught, int counted) {}
 
     /** The catalog profile each bug runs in (GENERAL when absent); {@code -Dbugs.profile=NAME} overrides. */
-    static final Map<Bug, RaftFaults.Profile> PROFILE = new EnumMap<>(Map.of(
-            Bug.SEND_BEFORE_PERSIST, RaftFaults.Profile.POWER,
-            Bug.LEADER_SELF_ACK_BEFORE_PERSIST, RaftFaults.Profile.POWER,
-            Bug.VOTE_NOT_PERSISTED, RaftFaults.Profile.POWER,
-            Bug.COMMIT_OLD_TERM_BY_COUNTING, RaftFaults.Profile.LEADER,
-            Bug.READ_INDEX_NO_HEARTBEAT, RaftFaults.Profile.LEADER,
-            Bug.COMMIT_BEYOND_MATCH, RaftFaults.Profile.LEADER,
-            Bug.NO_CHECK_QUORUM_STEPDOWN, RaftFaults.Profile.DEAF_LEADER,
-            Bug.PREVOTE_IGNORES_LOG, RaftFaults.Profile.DEAF_LEADER,
-            Bug.CONF_CHANGE_WITHOUT_WAIT, RaftFaults.Profile.MEMBERSHIP,
-            Bug.LOST_HARDSTATE_VOTES, RaftFaults.Profile.HARD_STATE));
+    static final Map<Bug, RaftFaults.Profile> PROFILE = new EnumMap<>(Map.ofEntries(
+            Map.entry(Bug.SEND_BEFORE_PERSIST, RaftFaults.Profile.POWER),
+            Map.entry(Bug.LEADER_SELF_ACK_BEFORE_PERSIST, RaftFaults.Profile.POWER),
+            Map.entry(Bug.VOTE_NOT_PERSISTED, RaftFaults.Profile.POWER),
+            Map.entry(Bug.COMMIT_OLD_TERM_BY_COUNTING, RaftFaults.Profile.LEADER),
+            Map.entry(Bug.COMMIT_BEYOND_MATCH, RaftFaults.Profile.LEADER),
+            Map.entry(Bug.READ_INDEX_NO_HEARTBEAT, RaftFaults.Profile.READ),
+            Map.entry(Bug.NO_CHECK_QUORUM_STEPDOWN, RaftFaults.Profile.DEAF_LEADER),
+            Map.entry(Bug.PREVOTE_IGNORES_LOG, RaftFaults.Profile.DEAF_FOLLOWER),
+            Map.entry(Bug.CONF_CHANGE_WITHOUT_WAIT, RaftFaults.Profile.MEMBERSHIP),
+            Map.entry(Bug.LOST_HARDSTATE_VOTES, RaftFaults.Profile.HARD_STATE)));
 
     static RaftFaults.Profile profile(Bug bug) {
         String p = System.getProperty("bugs.profile", "");
