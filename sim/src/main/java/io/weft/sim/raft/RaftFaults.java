@@ -41,6 +41,38 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
     /** One single-server membership change through the leader (promote a learner, demote or remove a follower, add back). */
     record Membership(Duration at, long pick) implements Fault {}
 
+    /**
+     * Catalog only. A coordinated power failure: {@code count} hosts (from {@code first}, wrapping)
+     * crash at the same instant, unsynced bytes dropped; each restarts after {@code down} plus its
+     * own delay drawn from {@code stagger} (up to 20 ms).
+     */
+    record Power(Duration at, int first, int count, Duration down, long stagger) implements Fault {}
+
+    /**
+     * Catalog only. Aimed at whoever leads when it starts: {@code crash} it (down for {@code length}),
+     * or cut it off from every other host ({@code deaf}: only its incoming links, it still sends) for
+     * {@code length}. With {@code probeWithin} non-null (a deaf leader), the hosts that can still talk
+     * to each other must commit a write within that bound while the cut lasts.
+     */
+    record AtLeader(Duration at, boolean crash, boolean deaf, Duration length, Duration probeWithin) implements Fault {}
+
+    /**
+     * Catalog only. Cut a follower's incoming links ({@code node}; it still sends) for {@code length};
+     * after {@code warmUp} of writes, each write through the others' leader must commit within
+     * {@code gap} of the one before, for {@code window}.
+     */
+    record DeafFollower(Duration at, int node, Duration length, Duration warmUp, Duration window, Duration gap)
+            implements Fault {}
+
+    /** Catalog only. Two or three membership changes proposed back to back through the leader, not waiting for each. */
+    record MembershipBurst(Duration at, long pick, int count) implements Fault {}
+
+    /** Catalog only. Crash a victim, delete its hard state file, restart it after {@code length}. */
+    record LoseHardState(Duration at, int victim, Duration length) implements Fault {}
+
+    /** The bug catalog's targeted fault profiles (each also keeps some of the general faults). */
+    enum Profile { GENERAL, POWER, LEADER, DEAF_LEADER, MEMBERSHIP, HARD_STATE, READ, DEAF_FOLLOWER }
+
     RaftFaults {
         mix = List.copyOf(mix);
         victims = List.copyOf(victims);
@@ -90,6 +122,58 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
             });
         }
         return new RaftFaults(kinds, List.copyOf(victims), faults);
+    }
+
+    /** A catalog plan of {@code profile} for {@code seed} ({@code GENERAL}: the intense plan of {@link #fromSeed}). */
+    static RaftFaults catalog(long seed, int hosts, int minority, Profile profile) {
+        RaftFaults base = fromSeed(seed, hosts, minority, true);
+        if (profile == Profile.GENERAL) return base;
+        SplittableRandom r = new SplittableRandom(seed ^ 0x6A09E667F3BCC908L ^ profile.ordinal());
+        List<Fault> faults = new ArrayList<>();
+        long at = 0;
+        int n = 6 + r.nextInt(10);
+        for (int i = 0; i < n; i++) {
+            at += r.nextLong(profile == Profile.DEAF_LEADER || profile == Profile.DEAF_FOLLOWER ? 20_000_000L : 10_000_000L);
+            Duration when = Duration.ofNanos(at);
+            Duration len = Duration.ofNanos(switch (profile) {
+                case POWER -> 1_000_000L + r.nextLong(15_000_000L);
+                case READ -> 60_000_000L + r.nextLong(240_000_000L);
+                default -> 1_000_000L + r.nextLong(60_000_000L);
+            });
+            faults.add(targeted(profile, r, when, len, hosts, base.victims(), i));
+        }
+        if (profile == Profile.DEAF_LEADER) {
+            faults.add(new AtLeader(Duration.ofNanos(at + 100_000_000L), false, true, Duration.ofMillis(400), Duration.ofMillis(300)));
+        }
+        if (profile == Profile.DEAF_FOLLOWER) {
+            faults.add(new DeafFollower(Duration.ofNanos(at + 100_000_000L), r.nextInt(hosts - 1), Duration.ofMillis(400),
+                    Duration.ofMillis(80), Duration.ofMillis(250), Duration.ofMillis(8)));
+        }
+        return new RaftFaults(base.mix(), base.victims(), faults);
+    }
+
+    private static Fault targeted(Profile profile, SplittableRandom r, Duration when, Duration len, int hosts,
+                                  List<Integer> victims, int i) {
+        int node = r.nextInt(hosts);
+        int pick = r.nextInt(10);
+        return switch (profile) {
+            case POWER -> pick < 5 ? new Power(when, node, hosts / 2 + 1 + r.nextInt(hosts - hosts / 2), len, r.nextLong())
+                    : pick < 8 ? new Crash(when, node, Duration.ofNanos(200_000L + r.nextLong(3_000_000L)))
+                    : new Partition(when, node, Cut.ISOLATE, r.nextBoolean(), len, r.nextLong());
+            case READ -> pick < 7 ? new AtLeader(when, false, false, len, null)
+                    : new AtLeader(when, true, false, Duration.ofNanos(len.toNanos() / 4), null);
+            case LEADER, DEAF_LEADER, DEAF_FOLLOWER -> pick < 4 ? new AtLeader(when, true, false, len, null)
+                    : pick < 8 ? new AtLeader(when, false, false, len, null)
+                    : new Partition(when, node, Cut.values()[r.nextInt(Cut.values().length)], r.nextBoolean(), len, r.nextLong());
+            case MEMBERSHIP -> pick < 5 ? new MembershipBurst(when, r.nextLong(1L << 30), 2 + r.nextInt(2))
+                    : pick < 8 ? new AtLeader(when, r.nextBoolean(), false, len, null)
+                    : new Crash(when, node, len);
+            case HARD_STATE -> pick < 4 ? new LoseHardState(when, victims.get(r.nextInt(victims.size())),
+                    Duration.ofNanos(200_000L + r.nextLong(5_000_000L)))
+                    : pick < 8 ? new AtLeader(when, r.nextBoolean(), false, len, null)
+                    : new Crash(when, node, Duration.ofNanos(200_000L + r.nextLong(5_000_000L)));
+            case GENERAL -> throw new IllegalArgumentException("no targeted faults in " + profile);
+        };
     }
 
     @Override

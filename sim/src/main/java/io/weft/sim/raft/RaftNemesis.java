@@ -106,7 +106,205 @@ final class RaftNemesis {
             }
             case RaftFaults.Partition p -> partition(p);
             case RaftFaults.Membership m -> membership(m);
+            case RaftFaults.Power p -> power(p);
+            case RaftFaults.AtLeader a -> atLeader(a);
+            case RaftFaults.MembershipBurst b -> membershipBurst(b);
+            case RaftFaults.LoseHardState l -> loseHardState(l);
+            case RaftFaults.DeafFollower d -> deafFollower(d);
         }
+    }
+
+    /** Crashes every free host of the group at once; restarts each after the outage plus its own delay. */
+    private void power(RaftFaults.Power p) throws InterruptedException, IOException {
+        SplittableRandom r = new SplittableRandom(p.stagger());
+        java.util.TreeMap<Long, List<Integer>> restarts = new java.util.TreeMap<>();
+        List<String> names = new ArrayList<>();
+        for (int k = 0; k < p.count(); k++) {
+            int node = (p.first() + k) % hosts.size();
+            if (!take(node)) continue;
+            restarts.computeIfAbsent(p.down().toNanos() + r.nextLong(20_000_000L), x -> new ArrayList<>()).add(node);
+            names.add(hosts.get(node).host());
+        }
+        record("power", "crash " + names);
+        for (List<Integer> group : restarts.values()) for (int node : group) hosts.get(node).crash();
+        long start = clock.nanoTime();
+        for (var e : restarts.entrySet()) {
+            long wait = start + e.getKey() - clock.nanoTime();
+            if (wait > 0) clock.sleep(Duration.ofNanos(wait));
+            for (int node : e.getValue()) {
+                record("restart", hosts.get(node).host());
+                hosts.get(node).start();
+                busy[node] = false;
+            }
+        }
+    }
+
+    private int leaderIndex() {
+        for (int k = 0; k < hosts.size(); k++) {
+            RaftDriver d = hosts.get(k).driver();
+            if (d != null && d.softState().role() == Role.LEADER) return k;
+        }
+        return -1;
+    }
+
+    /** Crashes or cuts off the current leader; for a deaf leader, optionally probes that the rest stays available. */
+    private void atLeader(RaftFaults.AtLeader a) throws InterruptedException, IOException {
+        int k = leaderIndex();
+        if (k < 0) {
+            record("skip", "no leader");
+            return;
+        }
+        RaftHost h = hosts.get(k);
+        if (a.crash()) {
+            apply(new RaftFaults.Crash(a.at(), k, a.length()));
+            return;
+        }
+        if (netBusy) {
+            record("skip", "leader cut: network already cut");
+            return;
+        }
+        netBusy = true;
+        SimNetwork net = world.network();
+        record("partition", "leader " + h.host() + (a.deaf() ? " cannot receive" : " isolated"));
+        for (RaftHost o : hosts) {
+            if (o == h) continue;
+            if (a.deaf()) net.partitionOneWay(o.host(), h.host(), SimNetwork.Cut.BLACKHOLE);
+            else net.partition(h.host(), o.host(), SimNetwork.Cut.BLACKHOLE);
+        }
+        long end = clock.nanoTime() + a.length().toNanos();
+        if (a.probeWithin() != null) probe(h, clock.nanoTime() + a.probeWithin().toNanos());
+        long left = end - clock.nanoTime();
+        if (left > 0) clock.sleep(Duration.ofNanos(left));
+        record("heal", "all");
+        net.healAll();
+        netBusy = false;
+    }
+
+    /**
+     * Liveness while {@code deaf} cannot receive: the other voters hear each other both ways, so
+     * (with check-quorum) they must elect a leader among themselves and commit a write by {@code deadline}.
+     */
+    private void probe(RaftHost deaf, long deadline) throws InterruptedException {
+        long v = 0;
+        while (clock.nanoTime() < deadline) {
+            RaftHost lead = null;
+            for (RaftHost o : hosts) {
+                RaftDriver d = o.driver();
+                if (o != deaf && d != null && d.softState().role() == Role.LEADER) lead = o;
+            }
+            if (lead == null) {
+                clock.sleep(Duration.ofMillis(2));
+                continue;
+            }
+            CompletableFuture<byte[]> f = lead.driver().propose(KvMachine.write("probe", ++v));
+            while (!f.isDone() && clock.nanoTime() < deadline) clock.sleep(Duration.ofMillis(1));
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                record("probe", "committed through " + lead.host());
+                return;
+            }
+        }
+        world.fail("liveness: with only " + deaf.host() + "'s incoming links cut, the other replicas committed no write in time");
+    }
+
+    /**
+     * Cuts a voter's incoming links (moved off the leader if it leads); after a warm-up of writes
+     * (which leaves its log behind), the others must commit a write at least every {@code gap}: a
+     * node that cannot hear the leader must not disrupt it (pre-vote's promise).
+     */
+    private void deafFollower(RaftFaults.DeafFollower d) throws InterruptedException {
+        if (netBusy) {
+            record("skip", "deaf follower: network already cut");
+            return;
+        }
+        netBusy = true;
+        int voters = hosts.size() - 1;
+        int k = d.node() == leaderIndex() ? (d.node() + 1) % voters : d.node();
+        RaftHost deaf = hosts.get(k);
+        SimNetwork net = world.network();
+        record("partition", deaf.host() + " cannot receive");
+        for (RaftHost o : hosts) if (o != deaf) net.partitionOneWay(o.host(), deaf.host(), SimNetwork.Cut.BLACKHOLE);
+        long start = clock.nanoTime();
+        long end = start + d.length().toNanos();
+        steadyWrites(deaf, start + d.warmUp().toNanos(), start + d.warmUp().toNanos() + d.window().toNanos(), d.gap().toNanos());
+        long left = end - clock.nanoTime();
+        if (left > 0) clock.sleep(Duration.ofNanos(left));
+        record("heal", "all");
+        net.healAll();
+        netBusy = false;
+    }
+
+    /** Writes through the leader (not {@code deaf}) until {@code until}; from {@code from} on no gap between commits may exceed {@code gap}. */
+    private void steadyWrites(RaftHost deaf, long from, long until, long gap) throws InterruptedException {
+        long v = 0;
+        long last = from;
+        while (clock.nanoTime() < until) {
+            long now = clock.nanoTime();
+            if (now >= from && now - last > gap) {
+                world.fail("liveness: with only " + deaf.host() + "'s incoming links cut, no write committed for "
+                        + (now - last) / 1_000_000 + " ms (bound " + gap / 1_000_000 + " ms)");
+                return;
+            }
+            RaftHost lead = null;
+            for (RaftHost o : hosts) {
+                RaftDriver dr = o.driver();
+                if (o != deaf && dr != null && dr.softState().role() == Role.LEADER) lead = o;
+            }
+            if (lead == null) {
+                clock.sleep(Duration.ofMillis(1));
+                continue;
+            }
+            CompletableFuture<byte[]> f = lead.driver().propose(KvMachine.write("probe", ++v));
+            long stop = Math.max(from, last) + gap + 1;
+            while (!f.isDone() && clock.nanoTime() < Math.min(until, stop)) clock.sleep(Duration.ofNanos(200_000L));
+            if (f.isDone() && !f.isCompletedExceptionally()) last = Math.max(from, clock.nanoTime());
+            else if (!f.isDone() && clock.nanoTime() < from) last = from;
+        }
+    }
+
+    /** Proposes two or three single-server changes back to back (each picked as if the previous took effect). */
+    private void membershipBurst(RaftFaults.MembershipBurst b) throws InterruptedException {
+        if (confBusy) return;
+        confBusy = true;
+        try {
+            int k = leaderIndex();
+            RaftHost leader = k < 0 ? null : hosts.get(k);
+            ConfState conf = checker.conf();
+            List<CompletableFuture<byte[]>> out = new ArrayList<>();
+            List<ConfChange> ccs = new ArrayList<>();
+            for (int i = 0; i < b.count(); i++) {
+                ConfChange cc = pick(conf, leader, b.pick() + i);
+                if (cc == null) break;
+                ccs.add(cc);
+                out.add(leader.driver().proposeConfChange(cc));
+                conf = cc.applyTo(conf);
+            }
+            record("membership", "burst " + ccs + (leader == null ? "" : " via " + leader.host()));
+            long deadline = clock.nanoTime() + 100_000_000L;
+            for (int i = 0; i < out.size(); i++) {
+                while (!out.get(i).isDone() && clock.nanoTime() < deadline) clock.sleep(Duration.ofMillis(1));
+                CompletableFuture<byte[]> f = out.get(i);
+                record("membership", ccs.get(i) + " " + (!f.isDone() ? "timed out" : f.isCompletedExceptionally() ? "failed: " + cause(f) : "applied"));
+            }
+        } finally {
+            confBusy = false;
+        }
+    }
+
+    private void loseHardState(RaftFaults.LoseHardState l) throws InterruptedException, IOException {
+        if (!take(l.victim())) return;
+        RaftHost h = hosts.get(l.victim());
+        record("crash", h.host());
+        h.crash();
+        for (String f : List.copyOf(h.disk().files().keySet())) {
+            if (f.endsWith("/hardstate")) {
+                record("delete", h.host() + " " + f);
+                h.disk().delete(f);
+            }
+        }
+        clock.sleep(l.length());
+        record("restart", h.host());
+        h.start();
+        busy[l.victim()] = false;
     }
 
     private void damage(RaftHost h, RaftFaults.AtRest a) throws InterruptedException, IOException {

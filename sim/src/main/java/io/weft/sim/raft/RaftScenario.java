@@ -41,10 +41,10 @@ public final class RaftScenario implements Scenario {
 
     /** Workload size, the fault plan per seed, and the bug switches (catalog tests only). */
     public record Config(int voters, int clients, int opsPerClient, Set<Bug> bugs, LongFunction<RaftFaults> plans,
-                         boolean swarmElection) {
+                         boolean swarmElection, Boolean preVoteFixed, Boolean checkQuorumFixed) {
         public static Config of(int voters) {
             int minority = (voters - 1) / 2;
-            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority), false);
+            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority), false, null, null);
         }
 
         /**
@@ -52,24 +52,42 @@ public final class RaftScenario implements Scenario {
          * check-quorum each on or off per seed (either one alone masks some broken checks).
          */
         public static Config catalog(int voters) {
+            return catalog(voters, RaftFaults.Profile.GENERAL);
+        }
+
+        /**
+         * A targeted catalog profile ({@link RaftFaults#catalog}). Some fix an election setting at every
+         * seed: {@code DEAF_LEADER} check-quorum on (its liveness probe is the property check-quorum exists
+         * for); {@code DEAF_FOLLOWER} pre-vote on and check-quorum off (its probe is pre-vote's property,
+         * with the leader lease that would also protect it off); {@code READ} check-quorum off (a deposed
+         * leader that does not know it).
+         */
+        static Config catalog(int voters, RaftFaults.Profile profile) {
             int minority = (voters - 1) / 2;
-            return new Config(voters, 4, 30, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority, true), true);
+            Boolean pv = profile == RaftFaults.Profile.DEAF_FOLLOWER ? Boolean.TRUE : null;
+            Boolean cq = switch (profile) {
+                case DEAF_LEADER -> Boolean.TRUE;
+                case DEAF_FOLLOWER, READ -> Boolean.FALSE;
+                default -> null;
+            };
+            return new Config(voters, 4, 30, Set.of(), seed -> RaftFaults.catalog(seed, voters + 1, minority, profile), true,
+                    pv, cq);
         }
 
         public Config withBugs(Set<Bug> b) {
-            return new Config(voters, clients, opsPerClient, b, plans, swarmElection);
+            return new Config(voters, clients, opsPerClient, b, plans, swarmElection, preVoteFixed, checkQuorumFixed);
         }
 
         public Config withClients(int n) {
-            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection);
+            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection, preVoteFixed, checkQuorumFixed);
         }
 
         public Config withOps(int n) {
-            return new Config(voters, clients, n, bugs, plans, swarmElection);
+            return new Config(voters, clients, n, bugs, plans, swarmElection, preVoteFixed, checkQuorumFixed);
         }
 
         Config withPlans(LongFunction<RaftFaults> p) {
-            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection);
+            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection, preVoteFixed, checkQuorumFixed);
         }
     }
 
@@ -106,8 +124,9 @@ public final class RaftScenario implements Scenario {
         for (long i = 1; i <= n; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
         List<RaftHost> hosts = new ArrayList<>();
         SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
-        boolean preVote = !config.swarmElection() || (seed & 2) == 0;
-        boolean checkQuorum = !config.swarmElection() || (seed & 4) == 0;
+        boolean preVote = config.preVoteFixed() != null ? config.preVoteFixed() : !config.swarmElection() || (seed & 2) == 0;
+        boolean checkQuorum = config.checkQuorumFixed() != null ? config.checkQuorumFixed()
+                : !config.swarmElection() || (seed & 4) == 0;
         for (long i = 1; i <= n; i++) {
             DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
                     .withElectionChecks(preVote, checkQuorum)

@@ -17,12 +17,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The bug catalog: each deliberately broken variant of {@link Bug} switched on in the raft
- * scenarios' catalog profile, seed by seed (odd seeds raft-3, even raft-5), must fail a seed
+ * scenarios' catalog profile for it, seed by seed (odd seeds raft-3, even raft-5), must fail a seed
  * within {@link #MAX_SEEDS}. {@link #everyBugIsCaught} (run with {@code -Dbugs.catalog=true};
  * {@code -Dbugs.only=NAME,...} to pick bugs) prints, per bug, the first catching seed and how many
- * of the first {@link #COUNT_SEEDS} seeds caught it, and fails for any bug not caught: today 11 of
+ * of the first {@link #COUNT_SEEDS} seeds caught it, and fails for any bug not caught: today 4 of
  * the 15 are not (docs/simulation.md), so it is not part of the default run. The default run
- * checks that the known catches stay caught.
+ * checks that the known catches stay caught, and that their profile passes the same seed without
+ * the bug. Each bug runs in the targeted fault profile of {@link #PROFILE} ({@link RaftFaults.Profile}).
  */
 @Timeout(1800)
 class BugCatalogTest {
@@ -31,25 +32,78 @@ class BugCatalogTest {
 
     record Row(Bug bug, long firstSeed, String firstScenario, String why, int caught, int counted) {}
 
-    static SimResult run(Bug bug, long seed) {
-        int voters = seed % 2 == 1 ? 3 : 5;
-        return new RaftScenario(RaftScenario.Config.catalog(voters).withBugs(Set.of(bug))).run(seed, null);
+    /** The catalog profile each bug runs in (GENERAL when absent); {@code -Dbugs.profile=NAME} overrides. */
+    static final Map<Bug, RaftFaults.Profile> PROFILE = new EnumMap<>(Map.ofEntries(
+            Map.entry(Bug.SEND_BEFORE_PERSIST, RaftFaults.Profile.POWER),
+            Map.entry(Bug.LEADER_SELF_ACK_BEFORE_PERSIST, RaftFaults.Profile.POWER),
+            Map.entry(Bug.VOTE_NOT_PERSISTED, RaftFaults.Profile.POWER),
+            Map.entry(Bug.COMMIT_OLD_TERM_BY_COUNTING, RaftFaults.Profile.LEADER),
+            Map.entry(Bug.COMMIT_BEYOND_MATCH, RaftFaults.Profile.LEADER),
+            Map.entry(Bug.READ_INDEX_NO_HEARTBEAT, RaftFaults.Profile.READ),
+            Map.entry(Bug.NO_CHECK_QUORUM_STEPDOWN, RaftFaults.Profile.DEAF_LEADER),
+            Map.entry(Bug.PREVOTE_IGNORES_LOG, RaftFaults.Profile.DEAF_FOLLOWER),
+            Map.entry(Bug.CONF_CHANGE_WITHOUT_WAIT, RaftFaults.Profile.MEMBERSHIP),
+            Map.entry(Bug.LOST_HARDSTATE_VOTES, RaftFaults.Profile.HARD_STATE)));
+
+    static RaftFaults.Profile profile(Bug bug) {
+        String p = System.getProperty("bugs.profile", "");
+        if (!p.isEmpty()) return RaftFaults.Profile.valueOf(p);
+        return bug == null ? RaftFaults.Profile.GENERAL : PROFILE.getOrDefault(bug, RaftFaults.Profile.GENERAL);
     }
 
-    /** Bugs the catalog catches today, with their first catching seed. */
-    static final Map<Bug, Long> KNOWN = new EnumMap<>(Map.of(
-            Bug.VOTE_IGNORES_LOG, 2L,
-            Bug.NO_TRUNCATE_ON_CONFLICT, 10L,
-            Bug.DAMAGED_ACKS_ALL, 32L,
-            Bug.TRUNCATE_DAMAGED, 109L));
+    static SimResult run(Bug bug, long seed) {
+        return run(profile(bug), bug, seed);
+    }
+
+    static SimResult run(RaftFaults.Profile profile, Bug bug, long seed) {
+        int voters = seed % 2 == 1 ? 3 : 5;
+        RaftScenario.Config c = RaftScenario.Config.catalog(voters, profile);
+        return new RaftScenario(bug == null ? c : c.withBugs(Set.of(bug))).run(seed, null);
+    }
+
+    /** Every profile passes without a bug ({@code -Dbugs.healthy=N}: seeds 1..N). */
+    @Test
+    @EnabledIfSystemProperty(named = "bugs.healthy", matches = "[0-9]+")
+    void profilesPassWithoutBugs() {
+        int n = Integer.getInteger("bugs.healthy");
+        List<String> failed = new ArrayList<>();
+        String only = System.getProperty("bugs.profile", "");
+        for (RaftFaults.Profile p : RaftFaults.Profile.values()) {
+            if (!only.isEmpty() && !only.equals(p.name())) continue;
+            for (long seed = 1; seed <= n; seed++) {
+                SimResult r = run(p, null, seed);
+                if (!r.passed()) {
+                    failed.add(p + " seed " + seed + ": " + r.failures().getFirst());
+                    System.err.println(failed.getLast());
+                }
+            }
+            System.err.println("profile " + p + " done over " + n + " seeds");
+        }
+        assertEquals(List.of(), failed);
+    }
+
+    /** Bugs the catalog catches today, with their first catching seed (in the bug's profile). */
+    static final Map<Bug, Long> KNOWN = new EnumMap<>(Map.ofEntries(
+            Map.entry(Bug.VOTE_IGNORES_LOG, 2L),
+            Map.entry(Bug.NO_TRUNCATE_ON_CONFLICT, 10L),
+            Map.entry(Bug.DAMAGED_ACKS_ALL, 32L),
+            Map.entry(Bug.TRUNCATE_DAMAGED, 109L),
+            Map.entry(Bug.VOTE_NOT_PERSISTED, 62L),
+            Map.entry(Bug.SEND_BEFORE_PERSIST, 94L),
+            Map.entry(Bug.LOST_HARDSTATE_VOTES, 209L),
+            Map.entry(Bug.CONF_CHANGE_WITHOUT_WAIT, 153L),
+            Map.entry(Bug.NO_CHECK_QUORUM_STEPDOWN, 1L),
+            Map.entry(Bug.PREVOTE_IGNORES_LOG, 143L),
+            Map.entry(Bug.READ_INDEX_NO_HEARTBEAT, 205L)));
 
     @Test
     void knownCatchesStayCaught() {
         for (var e : KNOWN.entrySet()) {
             SimResult r = run(e.getKey(), e.getValue());
-            assertTrue(!r.passed(), e.getKey() + " no longer caught by " + r.scenario() + " " + r.line());
-            SimResult healthy = new RaftScenario(RaftScenario.Config.catalog(e.getValue() % 2 == 1 ? 3 : 5)).run(e.getValue(), null);
-            assertTrue(healthy.passed(), "the catalog profile fails without the bug: " + healthy.line() + " " + healthy.failures());
+            assertTrue(!r.passed(), e.getKey() + " no longer caught by " + profile(e.getKey()) + " " + r.scenario() + " " + r.line());
+            SimResult healthy = run(profile(e.getKey()), null, e.getValue());
+            assertTrue(healthy.passed(), "the catalog profile " + profile(e.getKey()) + " fails without the bug: "
+                    + healthy.line() + " " + healthy.failures());
         }
     }
 
