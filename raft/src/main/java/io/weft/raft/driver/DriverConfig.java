@@ -21,9 +21,15 @@ public record DriverConfig(long id, String dir, ConfState bootstrap, Duration ti
         bugs = Set.copyOf(bugs);
     }
 
-    /** Defaults: 10 ms ticks, election after 10 ticks, heartbeat every tick, a snapshot every 10 000 entries. */
+    /**
+     * Defaults: 100 ms ticks, an election timeout of 10 to 20 ticks (1 to 2 s), a heartbeat every
+     * tick, a snapshot every 10 000 entries. The driver's loop does not heartbeat while it fsyncs, so
+     * the election timeout must outlast the slowest fsync a loaded disk gives: with 10 ms ticks a
+     * 500 ms fsync stall on a busy CI disk was enough to depose a healthy leader. nats-server waits
+     * 4 to 9 s; Weft's pre-vote and check-quorum let it wait less without flapping.
+     */
     public static DriverConfig of(long id, String dir, ConfState bootstrap) {
-        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(10), 10, 1, true, true, 10_000, Set.of(), null);
+        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(100), 10, 1, true, true, 10_000, Set.of(), null);
     }
 
     public DriverConfig withTiming(Duration tick, int electionTicks, int heartbeatTicks) {

@@ -15,7 +15,8 @@ class RaftBenchTest {
         RaftBench.Options o = RaftBench.Options.parse(new String[] {"--msgs", "300", "--clients", "6", "--size", "64"});
         RaftBench.Result r = RaftBench.measure(o);
         assertEquals(300, r.committed(), r.text());
-        assertEquals(0, r.failed(), r.text());
+        // No assertion on r.failed(): a proposal refused because the leader changed is retried and
+        // still commits once; whether a loaded machine ever causes a leader change is timing.
         assertEquals(300, r.latency().count(), r.text());
         assertTrue(r.text().contains("3 nodes, 6 clients, 64 B entries"), r.text());
     }
