@@ -18,6 +18,8 @@ final class RaftLog {
     private final RaftStorage storage;
     private final List<Entry> unstable = new ArrayList<>();
     private long offset;
+    private long inProgress;
+    private long first;
     private Snapshot unstableSnapshot;
     private final TreeMap<Long, Long> holes = new TreeMap<>();
     long committed;
@@ -27,6 +29,8 @@ final class RaftLog {
     RaftLog(RaftStorage storage, List<long[]> damage) {
         this.storage = storage;
         this.offset = storage.lastIndex() + 1;
+        this.inProgress = offset - 1;
+        this.first = storage.firstIndex();
         for (long[] r : damage) {
             long lo = Math.max(r[0], storage.firstIndex());
             long hi = Math.min(r[1], storage.lastIndex());
@@ -39,7 +43,7 @@ final class RaftLog {
     }
 
     long firstIndex() {
-        return unstableSnapshot != null ? unstableSnapshot.index() + 1 : storage.firstIndex();
+        return unstableSnapshot != null ? unstableSnapshot.index() + 1 : first;
     }
 
     long lastIndex() {
@@ -49,6 +53,26 @@ final class RaftLog {
     /** Highest index the driver has made durable (everything below the unstable part). */
     long stableIndex() {
         return offset - 1;
+    }
+
+    /**
+     * The driver wrote the entries up to {@code index} (of term {@code term}) but has not fsynced
+     * them yet (a pipelined leader write): they are not handed out again, and stay in memory (and
+     * unstable) until {@link #stableTo}.
+     */
+    void inProgressTo(long index, long term) {
+        if (index < offset || term(index) != term) return;
+        inProgress = Math.max(inProgress, index);
+    }
+
+    /** The last entry handed to the driver (written, maybe not yet fsynced). */
+    long lastIndexHanded() {
+        return Math.max(inProgress, offset - 1);
+    }
+
+    /** Re-reads what the driver may have changed in the storage (its first index, after a compaction). */
+    void refreshFromStorage() {
+        first = storage.firstIndex();
     }
 
     long lastTerm() {
@@ -61,7 +85,6 @@ final class RaftLog {
             return k < unstable.size() ? unstable.get(k).term() : UNKNOWN;
         }
         if (unstableSnapshot != null) return i == unstableSnapshot.index() ? unstableSnapshot.term() : UNKNOWN;
-        long first = storage.firstIndex();
         if (i < first - 1 || isHole(i)) return UNKNOWN;
         if (i == 0) return 0;
         return storage.term(i);
@@ -101,6 +124,7 @@ final class RaftLog {
 
     /** Truncate at {@code from} (keeping entries below it) and append {@code es}, which start at {@code from}. */
     void truncateAndAppend(long from, List<Entry> es) {
+        inProgress = Math.min(inProgress, from - 1);
         if (from < offset) {
             offset = from;
             unstable.clear();
@@ -117,8 +141,10 @@ final class RaftLog {
         unstable.add(e);
     }
 
+    /** Unstable entries not yet handed to the driver. */
     List<Entry> unstableEntries() {
-        return List.copyOf(unstable);
+        int handed = (int) Math.max(0, inProgress - offset + 1);
+        return List.copyOf(unstable.subList(Math.min(handed, unstable.size()), unstable.size()));
     }
 
     Snapshot unstableSnapshot() {
@@ -131,6 +157,7 @@ final class RaftLog {
         int n = (int) (index - offset + 1);
         unstable.subList(0, n).clear();
         offset = index + 1;
+        inProgress = Math.max(inProgress, index);
     }
 
     void stableSnapshot(Snapshot s) {
@@ -141,13 +168,15 @@ final class RaftLog {
         unstableSnapshot = s;
         unstable.clear();
         offset = s.index() + 1;
+        inProgress = s.index();
         holes.clear();
         committed = s.index();
     }
 
-    /** Committed entries not yet handed out, durable and outside any hole, within {@code maxBytes}. */
+    /** Committed entries not yet handed out, durable (fsynced here: below the unstable part) and outside any hole, within {@code maxBytes}. */
     List<Entry> nextCommitted(long maxBytes) {
         if (unstableSnapshot != null) return List.of();
+        checkNothingSkipped();
         long hi = Math.min(committed, stableIndex());
         if (!holes.isEmpty()) hi = Math.min(hi, holes.firstKey() - 1);
         if (applying >= hi) return List.of();
@@ -156,9 +185,22 @@ final class RaftLog {
 
     boolean hasNextCommitted() {
         if (unstableSnapshot != null) return false;
+        checkNothingSkipped();
         long hi = Math.min(committed, stableIndex());
         if (!holes.isEmpty()) hi = Math.min(hi, holes.firstKey() - 1);
         return applying < hi;
+    }
+
+    /**
+     * State machine safety, asserted: the next entry to apply is still in the log. Compaction only
+     * ever drops applied entries, so a committed entry compacted before it was applied (the
+     * application would silently skip it) is a broken invariant, not a state to wait out.
+     */
+    private void checkNothingSkipped() {
+        if (applying < committed && applying + 1 < firstIndex()) {
+            throw new IllegalStateException("committed entries " + (applying + 1) + ".." + (firstIndex() - 1)
+                    + " were compacted before they were applied (applied " + applying + ", log starts at " + firstIndex() + ")");
+        }
     }
 
     // ---- holes (protocol-aware recovery) ----

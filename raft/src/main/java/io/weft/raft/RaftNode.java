@@ -64,6 +64,7 @@ public final class RaftNode {
     private Snapshot pendingCompaction;
     private boolean atomicRewrite;
     private HardState prevHardState;
+    private HardState syncedHardState;
     private Ready.SoftState prevSoftState;
     private Ready outstanding;
 
@@ -95,6 +96,7 @@ public final class RaftNode {
             log.applying = a;
         }
         prevHardState = hs;
+        syncedHardState = hs;
         becomeFollower(term, 0);
         prevSoftState = softState();
     }
@@ -246,6 +248,43 @@ public final class RaftNode {
 
     /** The driver has carried out {@code rd}: its entries, hard state and snapshot are durable, its entries applied. */
     public void advance(Ready rd) {
+        advance(rd, true);
+    }
+
+    /**
+     * Whether the driver may carry out {@code rd} with {@link #advanceUnsynced}: a leader's Ready
+     * with no snapshot, compaction or atomic rewrite whose hard state changes at most the commit
+     * index. Its messages (appends, heartbeats, read confirmations) depend on no durable vote or
+     * term, so they may go out before the leader's own entries are fsynced (Raft thesis §10.2.1:
+     * the leader writes its log in parallel with the followers); the leader counts itself toward a
+     * quorum only once {@link #synced} says its entries are durable.
+     */
+    public boolean pipelinable(Ready rd) {
+        HardState hs = rd.hardState();
+        boolean termVote = hs == null || (hs.term() == syncedHardState.term() && hs.vote() == syncedHardState.vote());
+        return role == Role.LEADER && rd.snapshot() == null && rd.compaction() == null && !rd.atomicRewrite() && termVote;
+    }
+
+    /**
+     * The driver has written {@code rd}'s entries and hard state (not yet fsynced), sent its
+     * messages and applied its committed entries; only for a Ready {@link #pipelinable}. The
+     * driver fsyncs later and reports it with {@link #synced}.
+     */
+    public void advanceUnsynced(Ready rd) {
+        if (!pipelinable(rd)) throw new IllegalStateException("advanceUnsynced() of a Ready that needs its fsync first");
+        advance(rd, false);
+    }
+
+    /** The driver fsynced every entry it was handed up to {@code index} (of term {@code term}). */
+    public void synced(long index, long term) {
+        log.stableTo(index, term);
+        if (role == Role.LEADER) {
+            selfMatch = Math.max(selfMatch, log.stableIndex());
+            if (maybeCommit()) pendingBroadcast = true;
+        }
+    }
+
+    private void advance(Ready rd, boolean durable) {
         if (rd != outstanding) throw new IllegalStateException("advance() of a Ready not handed out last");
         outstanding = null;
         if (rd.atomicRewrite()) atomicRewrite = false;
@@ -255,7 +294,14 @@ public final class RaftNode {
         }
         if (!rd.entries().isEmpty()) {
             Entry last = rd.entries().getLast();
-            log.stableTo(last.index(), last.term());
+            if (durable) log.stableTo(last.index(), last.term());
+            else log.inProgressTo(last.index(), last.term());
+        }
+        if (durable) {
+            // everything the driver was handed before is durable too (it drains its pipelined fsyncs first)
+            log.stableTo(log.lastIndexHanded(), log.term(log.lastIndexHanded()));
+            log.refreshFromStorage();
+            if (rd.hardState() != null) syncedHardState = rd.hardState();
         }
         if (!rd.committedEntries().isEmpty()) log.applied = Math.max(log.applied, rd.committedEntries().getLast().index());
         log.applying = Math.max(log.applying, log.applied);
@@ -338,7 +384,9 @@ public final class RaftNode {
         lead = id;
         selfMatch = cfg.has(Bug.LEADER_SELF_ACK_BEFORE_PERSIST) ? log.lastIndex() : log.stableIndex();
         updateProgressSet();
-        appendEntry(Entry.Kind.EMPTY, new byte[0]);
+        // the empty entry of the new term lets the leader commit (and so serve reads) without waiting
+        // for a proposal; the broken Figure-8 variant leaves it out, as the paper's leader of Figure 8
+        if (!cfg.has(Bug.COMMIT_OLD_TERM_BY_COUNTING)) appendEntry(Entry.Kind.EMPTY, new byte[0]);
         pendingBroadcast = true;
     }
 
@@ -669,7 +717,9 @@ public final class RaftNode {
     private void broadcastHeartbeat() {
         long seq = readOnly.lastSeq();
         for (Map.Entry<Long, Progress> e : progress.entrySet()) {
-            long commit = Math.min(e.getValue().match, log.committed);
+            // a follower's log past its match may still hold another leader's entries: it must not learn a
+            // commit index beyond what it is known to match (the broken variant sends the leader's own)
+            long commit = cfg.has(Bug.COMMIT_BEYOND_MATCH) ? log.committed : Math.min(e.getValue().match, log.committed);
             send(new Heartbeat(id, e.getKey(), term, commit, seq));
         }
     }

@@ -2,6 +2,7 @@ package io.weft.raft.driver;
 
 import io.weft.raft.Bug;
 import io.weft.raft.ConfState;
+import io.weft.raft.RaftNode;
 
 import java.time.Duration;
 import java.util.Set;
@@ -10,11 +11,14 @@ import java.util.Set;
  * How a {@link RaftDriver} runs its replica: its id and directory, the membership a fresh replica
  * starts with ({@code bootstrap}, ignored once the directory holds state), the tick length and the
  * election/heartbeat ticks, whether pre-vote and check-quorum are on (both by default), how many applied entries trigger a snapshot (0: never), the bug
- * switches (simulator catalog only; empty in production) and an observer (may be null).
+ * switches (simulator catalog only; empty in production), an observer (may be null), and whether a
+ * leader's writes are pipelined ({@code pipelineLeaderWrites}: the leader sends its appends before
+ * its own fsync, which runs on a second thread while the loop keeps stepping replies; it counts
+ * itself toward a quorum only once that fsync returns; off by default).
  */
 public record DriverConfig(long id, String dir, ConfState bootstrap, Duration tick, int electionTicks,
                            int heartbeatTicks, boolean preVote, boolean checkQuorum, long snapshotEvery, Set<Bug> bugs,
-                           RaftDriver.Observer observer) {
+                           RaftDriver.Observer observer, boolean pipelineLeaderWrites) {
     public DriverConfig {
         if (tick.isNegative() || tick.isZero()) throw new IllegalArgumentException("tick must be positive");
         if (snapshotEvery < 0) throw new IllegalArgumentException("snapshotEvery " + snapshotEvery);
@@ -29,26 +33,31 @@ public record DriverConfig(long id, String dir, ConfState bootstrap, Duration ti
      * 4 to 9 s; Weft's pre-vote and check-quorum let it wait less without flapping.
      */
     public static DriverConfig of(long id, String dir, ConfState bootstrap) {
-        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(100), 10, 1, true, true, 10_000, Set.of(), null);
+        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(100), 10, 1, true, true, 10_000, Set.of(), null, false);
     }
 
     public DriverConfig withTiming(Duration tick, int electionTicks, int heartbeatTicks) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer, pipelineLeaderWrites);
     }
 
     public DriverConfig withElectionChecks(boolean pv, boolean cq) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, pv, cq, snapshotEvery, bugs, observer);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, pv, cq, snapshotEvery, bugs, observer, pipelineLeaderWrites);
     }
 
     public DriverConfig withSnapshotEvery(long n) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, n, bugs, observer);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, n, bugs, observer, pipelineLeaderWrites);
     }
 
     public DriverConfig withBugs(Set<Bug> b) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, b, observer);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, b, observer, pipelineLeaderWrites);
     }
 
     public DriverConfig withObserver(RaftDriver.Observer o) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, o);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, o, pipelineLeaderWrites);
+    }
+
+    /** Pipeline a leader's own fsync with replication ({@link RaftNode#advanceUnsynced}). */
+    public DriverConfig withPipelinedLeaderWrites(boolean on) {
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer, on);
     }
 }

@@ -45,6 +45,13 @@ public final class RaftDriver {
 
         default void restored(long id, Snapshot snapshot) {
         }
+
+        /**
+         * The replica stopped on an error other than an I/O failure: a broken invariant of the
+         * algorithm (a bug), which a checker must report as such.
+         */
+        default void failed(long id, RuntimeException error) {
+        }
     }
 
     private record Pending(long term, CompletableFuture<byte[]> future) {}
@@ -65,6 +72,7 @@ public final class RaftDriver {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
+    private final Condition syncWake = lock.newCondition();
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private boolean running;
     private volatile Thread loopThread;
@@ -75,6 +83,15 @@ public final class RaftDriver {
     private final TreeMap<Long, CompletableFuture<Long>> readsAsked = new TreeMap<>();
     private final TreeMap<Long, List<CompletableFuture<Long>>> readsWaiting = new TreeMap<>();
     private long readSeq;
+    // pipelined leader writes: the sync thread's request and result (guarded by lock)
+    private long[] syncAsked;
+    private long[] syncDone;
+    private IOException syncError;
+    private boolean syncBusy;
+    // loop-thread state of the pipeline: a sync wanted after the one in flight, a commit-only hard
+    // state not yet handed to the storage (written with the next entries: the storage is locked while it syncs)
+    private long[] syncNext;
+    private HardState deferredHs;
     private long applied;
     private long snapshotIndex;
 
@@ -115,6 +132,7 @@ public final class RaftDriver {
         transport.start(d::deliver);
         d.running = true;
         d.loopThread = env.spawner().spawn("raft-" + dc.id(), d::loop);
+        if (dc.pipelineLeaderWrites()) env.spawner().spawn("raft-sync-" + dc.id(), d::syncLoop);
         return d;
     }
 
@@ -165,6 +183,7 @@ public final class RaftDriver {
         try {
             running = false;
             wake.signalAll();
+            syncWake.signalAll();
         } finally {
             lock.unlock();
         }
@@ -205,13 +224,16 @@ public final class RaftDriver {
                 List<Object> batch = new ArrayList<>();
                 lock.lock();
                 try {
-                    while (running && inbox.isEmpty() && clock.nanoTime() < next) clock.awaitUntil(wake, next);
+                    while (running && inbox.isEmpty() && syncDone == null && syncError == null && clock.nanoTime() < next) {
+                        clock.awaitUntil(wake, next);
+                    }
                     if (!running) break;
                     batch.addAll(inbox);
                     inbox.clear();
                 } finally {
                     lock.unlock();
                 }
+                takeSyncResult();
                 for (Object o : batch) handle(o);
                 long now = clock.nanoTime();
                 if (now >= next) {
@@ -223,7 +245,9 @@ public final class RaftDriver {
         } catch (InterruptedException e) {
             // stopping
         } catch (IOException | RuntimeException e) {
-            // the storage refuses writes after a failed fsync: this replica stops, recovery decides on restart
+            // the storage refuses writes after a failed fsync: this replica stops, recovery decides on
+            // restart; any other error is a broken invariant, reported before stopping
+            if (e instanceof RuntimeException re) observer.failed(dc.id(), re);
             lock.lock();
             try {
                 running = false;
@@ -233,6 +257,91 @@ public final class RaftDriver {
             transport.close();
         } finally {
             failAll();
+        }
+    }
+
+    // ------------------------------------------------------------------ pipelined leader writes
+
+    /** The sync thread: fsyncs what the loop wrote, one request at a time, and hands the result back. */
+    private void syncLoop() {
+        while (true) {
+            long[] asked;
+            lock.lock();
+            try {
+                while (running && syncAsked == null) syncWake.await();
+                if (!running) return;
+                asked = syncAsked;
+                syncAsked = null;
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            IOException error = null;
+            try {
+                storage.sync();
+            } catch (IOException e) {
+                error = e;
+            }
+            lock.lock();
+            try {
+                if (error != null) syncError = error;
+                else syncDone = asked;
+                wake.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Asks for an fsync of everything written up to entry {@code index} of {@code term}. */
+    private void requestSync(long index, long term) {
+        if (syncBusy) {
+            syncNext = new long[] {index, term};
+            return;
+        }
+        syncBusy = true;
+        lock.lock();
+        try {
+            syncAsked = new long[] {index, term};
+            syncWake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Reports a finished fsync to the node (and starts the one wanted next); throws a failed one. */
+    private void takeSyncResult() throws IOException {
+        long[] done;
+        lock.lock();
+        try {
+            if (syncError != null) throw syncError;
+            done = syncDone;
+            syncDone = null;
+        } finally {
+            lock.unlock();
+        }
+        if (done == null) return;
+        syncBusy = false;
+        node.synced(done[0], done[1]);
+        if (syncNext != null) {
+            long[] n = syncNext;
+            syncNext = null;
+            requestSync(n[0], n[1]);
+        }
+    }
+
+    /** Waits until everything written is durable: the fsync in flight, then (inline) any wanted next. */
+    private void drainSyncs() throws IOException, InterruptedException {
+        while (syncBusy) {
+            lock.lock();
+            try {
+                while (running && syncDone == null && syncError == null) wake.await();
+                if (!running) throw new InterruptedException("stopping");
+            } finally {
+                lock.unlock();
+            }
+            takeSyncResult();
         }
     }
 
@@ -260,8 +369,18 @@ public final class RaftDriver {
         }
     }
 
-    private void handleReady(Ready rd) throws IOException {
+    private void handleReady(Ready rd) throws IOException, InterruptedException {
         if (rd.softState() != null) softStateChanged(rd.softState(), rd.hardState());
+        if (dc.pipelineLeaderWrites()) {
+            if (node.pipelinable(rd)) {
+                handlePipelined(rd);
+                return;
+            }
+            // anything else (a follower's acknowledgement, a vote, a snapshot) waits for every earlier write's fsync
+            drainSyncs();
+            if (deferredHs != null && rd.hardState() == null) storage.setHardState(deferredHs);
+            deferredHs = null;
+        }
         if (sendBeforePersist) send(rd.messages());
         if (rd.snapshot() != null) storage.installSnapshot(rd.snapshot());
         if (!rd.entries().isEmpty()) storage.append(rd.entries());
@@ -278,6 +397,26 @@ public final class RaftDriver {
         }
         node.advance(rd);
         releaseReads();
+        if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
+    }
+
+    /**
+     * A leader's Ready under {@code pipelineLeaderWrites}: write (no fsync), send, apply what is
+     * committed and durable here, advance, and let the sync thread fsync while the loop goes on.
+     */
+    private void handlePipelined(Ready rd) throws IOException {
+        if (rd.hardState() != null) deferredHs = rd.hardState();
+        if (!rd.entries().isEmpty()) {
+            storage.append(rd.entries());
+            if (deferredHs != null) storage.setHardState(deferredHs);
+            deferredHs = null;
+        }
+        send(rd.messages());
+        for (Entry e : rd.committedEntries()) apply(e);
+        for (ReadState rs : rd.readStates()) readReady(rs);
+        node.advanceUnsynced(rd);
+        releaseReads();
+        if (!rd.entries().isEmpty()) requestSync(rd.entries().getLast().index(), rd.entries().getLast().term());
         if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
     }
 
