@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  * Safety invariants checked as the replicas act (each check is O(1) per event): at most one leader
  * per term; every replica applies indexes in order without a gap (from its snapshot on); and every
  * replica applies at each index the same entry that the first replica to apply that index did
- * (state machine safety, which also proves committed entries are never lost or changed).
+ * (state machine safety, which also proves committed entries are never lost or changed); and no
+ * replica stops on a broken invariant of the library (e.g. a committed entry compacted before it
+ * was applied), which its driver reports through {@link RaftDriver.Observer#failed}.
  */
 final class RaftChecker implements RaftDriver.Observer {
     private final Consumer<String> fail;
@@ -86,6 +88,11 @@ final class RaftChecker implements RaftDriver.Observer {
         if (first != null && !first.equals(e)) {
             violation("state machine safety: r" + id + " applied " + e + " at " + e.index() + " where " + first + " was applied");
         }
+    }
+
+    @Override
+    public void failed(long id, RuntimeException error) {
+        violation("r" + id + " stopped on a broken invariant: " + error);
     }
 
     /** The entry applied at {@code index}, if any replica applied one. */

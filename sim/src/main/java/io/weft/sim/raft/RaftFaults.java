@@ -67,11 +67,19 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
     /** Catalog only. Two or three membership changes proposed back to back through the leader, not waiting for each. */
     record MembershipBurst(Duration at, long pick, int count) implements Fault {}
 
+    /**
+     * Catalog only. The leader's disk degrades (each fsync takes 2-6 ms) and one other voter
+     * ({@code follower}, counted among the others) is cut off; after {@code powerAfter} of writes
+     * every host loses power at once (unsynced bytes dropped), the cut heals, and the hosts
+     * restart after {@code down} plus their own delay from {@code stagger}.
+     */
+    record SlowLeaderPower(Duration at, int follower, Duration powerAfter, Duration down, long stagger) implements Fault {}
+
     /** Catalog only. Crash a victim, delete its hard state file, restart it after {@code length}. */
     record LoseHardState(Duration at, int victim, Duration length) implements Fault {}
 
     /** The bug catalog's targeted fault profiles (each also keeps some of the general faults). */
-    enum Profile { GENERAL, POWER, LEADER, DEAF_LEADER, MEMBERSHIP, HARD_STATE, READ, DEAF_FOLLOWER }
+    enum Profile { GENERAL, POWER, LEADER, DEAF_LEADER, MEMBERSHIP, HARD_STATE, READ, DEAF_FOLLOWER, FIGURE8, SLOW_LEADER }
 
     RaftFaults {
         mix = List.copyOf(mix);
@@ -130,6 +138,31 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
         if (profile == Profile.GENERAL) return base;
         SplittableRandom r = new SplittableRandom(seed ^ 0x6A09E667F3BCC908L ^ profile.ordinal());
         List<Fault> faults = new ArrayList<>();
+        if (profile == Profile.FIGURE8) {
+            // the leader is isolated (clients still reach it and it appends their writes), and the
+            // next cut, right after this one heals, isolates whoever leads then: each leader in turn
+            // holds entries of its term the others lack, and the old one comes back while the new
+            // one is away (the schedule of the Raft paper's Figure 8)
+            long t = r.nextLong(10_000_000L);
+            int n = 8 + r.nextInt(10);
+            for (int i = 0; i < n; i++) {
+                long len = 20_000_000L + r.nextLong(45_000_000L);
+                faults.add(new AtLeader(Duration.ofNanos(t), false, false, Duration.ofNanos(len), null));
+                t += len + r.nextLong(3_000_000L);
+            }
+            return new RaftFaults(base.mix(), base.victims(), faults);
+        }
+        if (profile == Profile.SLOW_LEADER) {
+            long t = r.nextLong(10_000_000L);
+            int n = 4 + r.nextInt(6);
+            for (int i = 0; i < n; i++) {
+                Duration after = Duration.ofNanos(2_000_000L + r.nextLong(20_000_000L));
+                Duration down = Duration.ofNanos(1_000_000L + r.nextLong(10_000_000L));
+                faults.add(new SlowLeaderPower(Duration.ofNanos(t), r.nextInt(hosts - 2), after, down, r.nextLong()));
+                t += after.toNanos() + down.toNanos() + 20_000_000L + r.nextLong(40_000_000L);
+            }
+            return new RaftFaults(base.mix(), base.victims(), faults);
+        }
         long at = 0;
         int n = 6 + r.nextInt(10);
         for (int i = 0; i < n; i++) {
@@ -172,7 +205,7 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
                     Duration.ofNanos(200_000L + r.nextLong(5_000_000L)))
                     : pick < 8 ? new AtLeader(when, r.nextBoolean(), false, len, null)
                     : new Crash(when, node, Duration.ofNanos(200_000L + r.nextLong(5_000_000L)));
-            case GENERAL -> throw new IllegalArgumentException("no targeted faults in " + profile);
+            case GENERAL, FIGURE8, SLOW_LEADER -> throw new IllegalArgumentException("no targeted faults in " + profile);
         };
     }
 

@@ -23,7 +23,8 @@ import java.util.SplittableRandom;
 /**
  * One raft-only node of a simulated world (beside {@link io.weft.sim.world.SimNode}, which runs a
  * NATS server): a {@link RaftDriver} with a {@link KvMachine} on its own clock, disk, entropy and
- * spawner, over the simulated network. Its disk takes 50-500 µs of virtual time per fsync, so a
+ * spawner, over the simulated network. Its disk takes 50-500 µs of virtual time per fsync (a catalog
+ * profile may make it slower), so a
  * crash can strike between a write and its fsync, or between an fsync and the sends after it.
  */
 final class RaftHost {
@@ -46,13 +47,21 @@ final class RaftHost {
 
     RaftHost(long id, SimScheduler scheduler, SimNetwork network, long seed, DriverConfig config,
              Map<Long, NetTransport.Address> peers, RaftChecker checker, java.util.function.Consumer<String> fail) {
+        this(id, scheduler, network, seed, config, peers, checker, fail, Duration.ofNanos(500_000));
+    }
+
+    /** As above, each fsync taking 50 µs up to {@code slowestSync} of virtual time. */
+    RaftHost(long id, SimScheduler scheduler, SimNetwork network, long seed, DriverConfig config,
+             Map<Long, NetTransport.Address> peers, RaftChecker checker, java.util.function.Consumer<String> fail,
+             Duration slowestSync) {
         this.id = id;
         this.host = "r" + id;
         this.scheduler = scheduler;
         this.network = network;
         this.clock = new SimClock(scheduler, host + "/", host);
         this.disk = new SimDisk(seed ^ 0x5DEECE66DL);
-        this.env = new Env(clock, network.host(host), new SlowSync(disk, clock, new SplittableRandom(seed ^ 0x1234L)),
+        this.env = new Env(clock, network.host(host), new SlowSync(disk, clock, new SplittableRandom(seed ^ 0x1234L),
+                slowestSync.toNanos() - 50_000L, slow),
                 new SimEntropy(seed), new SimSpawner(scheduler, host + "/", host));
         this.config = config;
         this.peers = peers;
@@ -122,12 +131,24 @@ final class RaftHost {
     }
 
     /** The node's disk with a seeded virtual-time cost per fsync. */
-    private record SlowSync(SimDisk disk, SimClock clock, SplittableRandom random) implements Disk {
+    /** Makes every fsync of this host take {@code min} up to {@code max} (a degraded disk); null: back to normal. */
+    void degradeDisk(Duration min, Duration max) {
+        slow.degraded = min == null ? null : new long[] {min.toNanos(), max.toNanos() - min.toNanos()};
+    }
+
+    private static final class Degraded {
+        volatile long[] degraded;
+    }
+
+    private final Degraded slow = new Degraded();
+
+    private record SlowSync(SimDisk disk, SimClock clock, SplittableRandom random, long spread, Degraded slow) implements Disk {
         private void pause() throws IOException {
             try {
                 long nanos;
+                long[] d = slow.degraded;
                 synchronized (random) {
-                    nanos = 50_000L + random.nextLong(450_000L);
+                    nanos = d != null ? d[0] + random.nextLong(d[1]) : 50_000L + random.nextLong(spread);
                 }
                 clock.sleep(Duration.ofNanos(nanos));
             } catch (InterruptedException e) {

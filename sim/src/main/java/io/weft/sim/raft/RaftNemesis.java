@@ -108,6 +108,7 @@ final class RaftNemesis {
             case RaftFaults.Membership m -> membership(m);
             case RaftFaults.Power p -> power(p);
             case RaftFaults.AtLeader a -> atLeader(a);
+            case RaftFaults.SlowLeaderPower s -> slowLeaderPower(s);
             case RaftFaults.MembershipBurst b -> membershipBurst(b);
             case RaftFaults.LoseHardState l -> loseHardState(l);
             case RaftFaults.DeafFollower d -> deafFollower(d);
@@ -145,6 +146,52 @@ final class RaftNemesis {
             if (d != null && d.softState().role() == Role.LEADER) return k;
         }
         return -1;
+    }
+
+    /** The leader's disk slows and a follower is cut off, then every host loses power at once. */
+    private void slowLeaderPower(RaftFaults.SlowLeaderPower s) throws InterruptedException, IOException {
+        int k = leaderIndex();
+        if (k < 0 || netBusy) {
+            record("skip", k < 0 ? "no leader" : "network already cut");
+            return;
+        }
+        for (int node = 0; node < hosts.size(); node++) {
+            if (busy[node]) {
+                record("skip", hosts.get(node).host() + " busy");
+                return;
+            }
+        }
+        java.util.Arrays.fill(busy, true);
+        netBusy = true;
+        List<Integer> others = new ArrayList<>();
+        for (int node = 0; node < hosts.size() - 1; node++) if (node != k) others.add(node);
+        RaftHost leader = hosts.get(k);
+        RaftHost cut = hosts.get(others.get(s.follower() % others.size()));
+        SimNetwork net = world.network();
+        record("slow disk", leader.host() + "; " + cut.host() + " isolated");
+        leader.degradeDisk(Duration.ofMillis(2), Duration.ofMillis(6));
+        for (RaftHost o : hosts) if (o != cut) net.partition(cut.host(), o.host(), SimNetwork.Cut.BLACKHOLE);
+        clock.sleep(s.powerAfter());
+        SplittableRandom r = new SplittableRandom(s.stagger());
+        java.util.TreeMap<Long, List<Integer>> restarts = new java.util.TreeMap<>();
+        for (int node = 0; node < hosts.size(); node++) {
+            restarts.computeIfAbsent(s.down().toNanos() + r.nextLong(20_000_000L), x -> new ArrayList<>()).add(node);
+        }
+        record("power", "crash all");
+        for (RaftHost h : hosts) if (!h.down()) h.crash();
+        leader.degradeDisk(null, null);
+        net.healAll();
+        netBusy = false;
+        long start = clock.nanoTime();
+        for (var e : restarts.entrySet()) {
+            long wait = start + e.getKey() - clock.nanoTime();
+            if (wait > 0) clock.sleep(Duration.ofNanos(wait));
+            for (int node : e.getValue()) {
+                record("restart", hosts.get(node).host());
+                hosts.get(node).start();
+                busy[node] = false;
+            }
+        }
     }
 
     /** Crashes or cuts off the current leader; for a deaf leader, optionally probes that the rest stays available. */
