@@ -331,7 +331,7 @@ public final class RaftDriver {
         }
     }
 
-    /** Waits until everything written is durable: the fsync in flight, then (inline) any wanted next. */
+    /** Waits until everything written is durable: the fsync in flight, then any queued after it. */
     private void drainSyncs() throws IOException, InterruptedException {
         while (syncBusy) {
             lock.lock();
