@@ -282,6 +282,9 @@ public final class RaftDriver {
                 storage.sync();
             } catch (IOException e) {
                 error = e;
+            } catch (RuntimeException e) {
+                // the storage refuses writes after an earlier failed fsync: an I/O failure all the same
+                error = new IOException("fsync failed", e);
             }
             lock.lock();
             try {
