@@ -538,10 +538,13 @@ public final class Consumer implements StreamConsumer {
             case EXPLICIT -> {
                 Pending p = pending.remove(sseq);
                 if (p == null) {
-                    deliveries.remove(sseq); // a late ack of a message that ran out of deliveries
+                    lateAck(sseq);
                     return;
                 }
                 ackedOne(sseq, p, out);
+                lastAckWall = wallNanos();
+                floorAfterAck(p.cseq, sseq);
+                return;
             }
             case ALL -> {
                 List<Long> done = new ArrayList<>(pending.headMap(sseq, true).keySet());
@@ -563,6 +566,46 @@ public final class Consumer implements StreamConsumer {
         }
         lastAckWall = wallNanos();
         updateAckFloor();
+    }
+
+    /**
+     * An ack (or term) of a message that is not pending: one that ran out of deliveries is kept by
+     * the stream until then (the application dead-letters it after the MAX_DELIVERIES advisory),
+     * and this is what lets a work queue or interest stream drop it. As nats-server, the ack floor
+     * does not move; the ack time is stamped for any message this consumer already delivered.
+     */
+    private void lateAck(long sseq) {
+        Integer dc = deliveries.remove(sseq);
+        redeliver.remove(sseq);
+        if (sseq <= lastStreamSeq) {
+            lastAckWall = wallNanos();
+        }
+        if (dc != null && src.retention() != Retention.LIMITS) {
+            toRelease.add(sseq);
+        }
+    }
+
+    /**
+     * nats-server's ack floor rule: with nothing left pending the floor is what was delivered;
+     * otherwise it moves only when the acknowledged message sat right above it, up to just below
+     * the next pending message. A message given up at max_deliver never moves it.
+     */
+    private void floorAfterAck(long cseq, long sseq) {
+        if (pending.isEmpty()) {
+            ackFloorC = dseq;
+            ackFloorS = lastStreamSeq;
+            return;
+        }
+        if (cseq != ackFloorC + 1) {
+            return;
+        }
+        ackFloorC = cseq;
+        ackFloorS = sseq;
+        Map.Entry<Long, Pending> next = pending.higherEntry(sseq);
+        if (next != null) {
+            ackFloorC = Math.max(ackFloorC, next.getValue().cseq - 1);
+            ackFloorS = Math.max(ackFloorS, next.getKey() - 1);
+        }
     }
 
     private void ackedOne(long sseq, Pending p, List<Outbound> out) {
@@ -617,6 +660,7 @@ public final class Consumer implements StreamConsumer {
     private void term(long sseq, long cseq, String reason, List<Outbound> out) {
         Pending p = pending.remove(sseq);
         if (p == null) {
+            lateAck(sseq);
             return;
         }
         int dc = deliveries.getOrDefault(sseq, 1);
@@ -625,7 +669,7 @@ public final class Consumer implements StreamConsumer {
         if (src.retention() != Retention.LIMITS) {
             toRelease.add(sseq);
         }
-        updateAckFloor();
+        floorAfterAck(p.cseq, sseq);
         ObjectNode a = advisory("io.nats.jetstream.advisory.v1.terminated");
         a.put("consumer_seq", p.cseq);
         a.put("stream_seq", sseq);
@@ -927,7 +971,9 @@ public final class Consumer implements StreamConsumer {
             }
             if (p.deadline <= now) {
                 int dc = deliveries.getOrDefault(s, 1);
-                if (cfg.maxDeliver() > 0 && dc >= cfg.maxDeliver()) {
+                // as nats-server: a message delivered once is given up when its ack wait ends; one
+                // redelivered is queued and given up when the next delivery would take it
+                if (cfg.maxDeliver() > 0 && dc >= cfg.maxDeliver() && dc == 1) {
                     if (exhausted == null) {
                         exhausted = new ArrayList<>();
                     }
@@ -941,24 +987,31 @@ public final class Consumer implements StreamConsumer {
         }
         if (exhausted != null) {
             for (long s : exhausted) {
-                Pending p = pending.remove(s);
-                // the delivery count stays: nats-server still counts the message in num_redelivered
-                int dc = deliveries.getOrDefault(s, 1);
-                ObjectNode a = advisory("io.nats.jetstream.advisory.v1.max_deliver");
-                a.put("stream_seq", s);
-                a.put("deliveries", dc);
-                out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + src.streamName() + "." + name, a));
-                if (src.retention() == Retention.WORKQUEUE) {
-                    toRelease.add(s);
-                }
-                if (p != null) {
-                    dirty = true;
-                }
+                giveUp(s, out);
             }
-            updateAckFloor();
         }
         earliestDeadline = next;
         return next;
+    }
+
+    /**
+     * Gives up on a message at max_deliver, as nats-server 2.11+: the MAX_DELIVERIES advisory, and
+     * the message is no longer pending; the stream keeps it (even a work queue: the application may
+     * fetch it to dead-letter it, and an ack or term of it later lets the stream drop it), the
+     * delivery count stays (it still counts in num_redelivered), and the ack floor does not move.
+     */
+    private void giveUp(long s, List<Outbound> out) {
+        Pending p = pending.remove(s);
+        redeliver.remove(s);
+        int dc = deliveries.getOrDefault(s, 1);
+        ObjectNode a = advisory("io.nats.jetstream.advisory.v1.max_deliver");
+        a.put("stream_seq", s);
+        a.put("deliveries", dc);
+        out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + src.streamName() + "." + name, a));
+        lastActiveWall = wallNanos();
+        if (p != null) {
+            dirty = true;
+        }
     }
 
     private long stepPush(long now, List<Outbound> out) throws IOException {
@@ -975,7 +1028,7 @@ public final class Consumer implements StreamConsumer {
                     next = Math.min(next, nextDeliveryAt);
                     break;
                 }
-                Candidate c = nextCandidate(now);
+                Candidate c = nextCandidate(now, out);
                 if (c == null) {
                     break;
                 }
@@ -1043,7 +1096,7 @@ public final class Consumer implements StreamConsumer {
                 waiting.pollFirst();
                 continue;
             }
-            Candidate c = nextCandidate(now);
+            Candidate c = nextCandidate(now, out);
             if (c == null || c.waitUntil > now) {
                 if (c != null) {
                     next = Math.min(next, c.waitUntil);
@@ -1106,7 +1159,7 @@ public final class Consumer implements StreamConsumer {
         long waitUntil;
     }
 
-    private Candidate nextCandidate(long now) throws IOException {
+    private Candidate nextCandidate(long now, List<Outbound> out) throws IOException {
         MessageStore store = src.store();
         while (!redeliver.isEmpty()) {
             long s = redeliver.first();
@@ -1123,6 +1176,10 @@ public final class Consumer implements StreamConsumer {
                 continue;
             }
             redeliver.pollFirst();
+            if (cfg.maxDeliver() > 0 && deliveries.getOrDefault(s, 1) >= cfg.maxDeliver()) {
+                giveUp(s, out);
+                continue;
+            }
             Candidate c = new Candidate();
             c.msg = m;
             c.redelivery = true;

@@ -106,6 +106,19 @@ final class ConsumerPersistence {
             out.writeLong(e.getValue().cseq);
             out.writeInt(c.deliveries.getOrDefault(e.getKey(), 1));
         }
+        // appended section (older files end before it): messages given up at max_deliver, still
+        // counted in num_redelivered and released to a work queue by a late ack
+        List<Map.Entry<Long, Integer>> givenUp = new ArrayList<>();
+        for (Map.Entry<Long, Integer> e : new java.util.TreeMap<>(c.deliveries).entrySet()) {
+            if (!c.pending.containsKey(e.getKey())) {
+                givenUp.add(e);
+            }
+        }
+        out.writeInt(givenUp.size());
+        for (Map.Entry<Long, Integer> e : givenUp) {
+            out.writeLong(e.getKey());
+            out.writeInt(e.getValue());
+        }
         out.flush();
         return bytes.toByteArray();
     }
@@ -134,6 +147,13 @@ final class ConsumerPersistence {
             int dc = in.readInt();
             c.pending.put(s, new Consumer.Pending(cseq, now + c.cfg.ackWaitFor(dc), now));
             c.deliveries.put(s, dc);
+        }
+        if (in.available() >= 4) {
+            int g = in.readInt();
+            for (int i = 0; i < g; i++) {
+                long s = in.readLong();
+                c.deliveries.put(s, in.readInt());
+            }
         }
     }
 

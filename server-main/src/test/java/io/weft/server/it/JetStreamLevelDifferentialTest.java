@@ -1,0 +1,143 @@
+package io.weft.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.Subscription;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * JetStream behaviour of nats-server 2.11+ that clients rely on, driven with jnats against
+ * nats-server 2.15.1 and weft: each scenario runs the same client calls on both servers, records
+ * what a client sees, asserts the facts on the reference and requires weft to see the same.
+ */
+class JetStreamLevelDifferentialTest {
+    static JsServer reference;
+    static JsServer weft;
+
+    @BeforeAll
+    static void start() {
+        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
+        weft = JsServer.start(TestServers.Target.WEFT, "");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (reference != null) {
+            reference.close();
+        }
+        if (weft != null) {
+            weft.close();
+        }
+    }
+
+    static Connection connect(JsServer s) throws Exception {
+        return Nats.connect(new Options.Builder().server(s.url()).connectionTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    interface Scenario {
+        List<Object> run(Connection nc) throws Exception;
+    }
+
+    /** Runs the scenario on both servers; returns the reference's observations after checking weft's equal them. */
+    static List<Object> both(Scenario s) throws Exception {
+        List<Object> ref;
+        try (Connection nc = connect(reference)) {
+            ref = s.run(nc);
+        }
+        List<Object> got;
+        try (Connection nc = connect(weft)) {
+            got = s.run(nc);
+        }
+        assertEquals(ref, got, "weft vs nats-server 2.15.1");
+        return ref;
+    }
+
+    static Message awaitMessage(Subscription sub, long millis) throws InterruptedException {
+        Message m = sub.nextMessage(Duration.ofMillis(millis));
+        assertNotNull(m, "no message on " + sub.getSubject() + " within " + millis + " ms");
+        return m;
+    }
+
+    static boolean stored(JetStreamManagement jsm, String stream, long seq) throws Exception {
+        try {
+            jsm.getMessage(stream, seq);
+            return true;
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == 10037) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    static String floor(ConsumerInfo ci) {
+        return "floor " + ci.getAckFloor().getConsumerSequence() + "/" + ci.getAckFloor().getStreamSequence()
+                + " ack_pending " + ci.getNumAckPending() + " redelivered " + ci.getRedelivered()
+                + " pending " + ci.getNumPending();
+    }
+
+    // ------------------------------------------------------------------ 1. max_deliver in a work queue
+
+    /**
+     * A work-queue message that ran out of max_deliver stays in the stream (the application reads it
+     * after the MAX_DELIVERIES advisory to dead-letter it), the ack floor does not pass it, and a late
+     * ack of it is what removes it.
+     */
+    @Test
+    void workQueueKeepsAMessageThatRanOutOfDeliveries() throws Exception {
+        List<Object> seen = both(nc -> {
+            List<Object> out = new ArrayList<>();
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            JetStream js = nc.jetStream();
+            jsm.addStream(StreamConfiguration.builder().name("WQ").subjects("wq.>").storageType(StorageType.File)
+                    .retentionPolicy(RetentionPolicy.WorkQueue).build());
+            for (int i = 1; i <= 3; i++) {
+                js.publish("wq.job", ("job " + i).getBytes());
+            }
+            jsm.addOrUpdateConsumer("WQ", ConsumerConfiguration.builder().durable("W").ackPolicy(AckPolicy.Explicit)
+                    .maxDeliver(1).ackWait(Duration.ofMillis(300)).build());
+            Subscription adv = nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WQ.W");
+            nc.flush(Duration.ofSeconds(2));
+            JetStreamSubscription sub = js.subscribe(null, PullSubscribeOptions.bind("WQ", "W"));
+            List<Message> got = sub.fetch(2, Duration.ofSeconds(3));
+            out.add("fetched " + got.size());
+            got.get(1).ack(); // seq 2 acknowledged; seq 1 runs out of its single delivery
+            Message a = awaitMessage(adv, 3000);
+            out.add("advisory for seq " + new String(a.getData()).replaceAll(".*\"stream_seq\":(\\d+).*", "$1"));
+            Thread.sleep(100);
+            out.add("stored 1: " + stored(jsm, "WQ", 1) + ", stored 2: " + stored(jsm, "WQ", 2));
+            out.add(floor(jsm.getConsumerInfo("WQ", "W")));
+            out.add("messages " + jsm.getStreamInfo("WQ").getStreamState().getMsgCount());
+            got.get(0).ackSync(Duration.ofSeconds(2)); // the dead-lettering application is done with it
+            out.add("after late ack: stored 1: " + stored(jsm, "WQ", 1));
+            out.add(floor(jsm.getConsumerInfo("WQ", "W")));
+            jsm.deleteStream("WQ");
+            return out;
+        });
+        assertEquals("stored 1: true, stored 2: false", seen.get(2), seen.toString());
+        assertEquals("after late ack: stored 1: false", seen.get(5), seen.toString());
+        assertTrue(seen.get(3).toString().startsWith("floor 0/0 ack_pending 0"), seen.toString());
+    }
+}
