@@ -669,6 +669,7 @@ public final class Consumer implements StreamConsumer {
         if (src.retention() != Retention.LIMITS) {
             toRelease.add(sseq);
         }
+        lastAckWall = wallNanos(); // a term is an ack: nats-server stamps ack_floor.last_active
         floorAfterAck(p.cseq, sseq);
         ObjectNode a = advisory("io.nats.jetstream.advisory.v1.terminated");
         a.put("consumer_seq", p.cseq);
