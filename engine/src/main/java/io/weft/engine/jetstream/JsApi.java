@@ -221,7 +221,7 @@ final class JsApi {
         }
         if (op.startsWith("CONSUMER.")) {
             JsAccount jsa = r.jsa();
-            byte[] out = js.consumerManager().handleApi(r.subject(), r.reply(), r.body(), jsa::stream);
+            byte[] out = js.consumerManager().handleApi(r.subject(), r.reply(), r.body(), jsa::stream, r.account());
             r.jsa().apiTotal.incrementAndGet();
             js.apiTotal.incrementAndGet();
             if (out != null) {

@@ -140,4 +140,69 @@ class JetStreamLevelDifferentialTest {
         assertEquals("after late ack: stored 1: false", seen.get(5), seen.toString());
         assertTrue(seen.get(3).toString().startsWith("floor 0/0 ack_pending 0"), seen.toString());
     }
+
+    // ------------------------------------------------------------------ 2. pulls to consumers that are gone
+
+    /** A status reply as a client sees it: code, text and the Nats-Subject header, and whether it came at once. */
+    static String status(Subscription inbox, long startNanos) throws InterruptedException {
+        Message m = inbox.nextMessage(Duration.ofSeconds(4));
+        if (m == null) {
+            return "no reply";
+        }
+        long ms = (System.nanoTime() - startNanos) / 1_000_000;
+        String subj = m.getHeaders() == null ? null : m.getHeaders().getFirst("Nats-Subject");
+        return (m.isStatusMessage() ? m.getStatus().getCode() + " " + m.getStatus().getMessage() : "message")
+                + (subj == null ? "" : " Nats-Subject " + subj) + (ms < 1500 ? " (at once)" : " (after " + ms + " ms)");
+    }
+
+    static String pull(Connection nc, String stream, String consumer, String inbox) {
+        nc.publish("$JS.API.CONSUMER.MSG.NEXT." + stream + "." + consumer, inbox,
+                "{\"batch\":5,\"expires\":20000000000}".getBytes());
+        return inbox;
+    }
+
+    /**
+     * Waiting pull requests get 409 Consumer Deleted when their consumer or stream is deleted; a
+     * new pull to a consumer or stream that does not exist gets the 503 "no responders" status at
+     * once (the client asked for it in CONNECT, as jnats does), not silence until its expiry.
+     */
+    @Test
+    void pullRequestsToDeletedConsumersAreAnsweredAtOnce() throws Exception {
+        List<Object> seen = both(nc -> {
+            List<Object> out = new ArrayList<>();
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(StreamConfiguration.builder().name("PG").subjects("pg.>").build());
+            for (String c : List.of("A", "B")) {
+                jsm.addOrUpdateConsumer("PG", ConsumerConfiguration.builder().durable(c).ackPolicy(AckPolicy.Explicit).build());
+            }
+            Subscription waiting = nc.subscribe("_INBOX.waiting");
+            Subscription later = nc.subscribe("_INBOX.later");
+            Subscription nostream = nc.subscribe("_INBOX.nostream");
+            nc.flush(Duration.ofSeconds(2));
+            pull(nc, "PG", "A", "_INBOX.waiting");
+            nc.flush(Duration.ofSeconds(2));
+            Thread.sleep(200);
+            jsm.deleteConsumer("PG", "A");
+            long t = System.nanoTime();
+            out.add("waiting on deleted consumer: " + status(waiting, t));
+            t = System.nanoTime();
+            pull(nc, "PG", "A", "_INBOX.later");
+            out.add("new pull to deleted consumer: " + status(later, t));
+            t = System.nanoTime();
+            pull(nc, "NOPE", "A", "_INBOX.nostream");
+            out.add("pull to missing stream: " + status(nostream, t));
+            pull(nc, "PG", "B", "_INBOX.waiting");
+            nc.flush(Duration.ofSeconds(2));
+            Thread.sleep(200);
+            jsm.deleteStream("PG");
+            t = System.nanoTime();
+            out.add("waiting when the stream is deleted: " + status(waiting, t));
+            t = System.nanoTime();
+            pull(nc, "PG", "B", "_INBOX.later");
+            out.add("new pull after the stream is deleted: " + status(later, t));
+            return out;
+        });
+        assertEquals("new pull to deleted consumer: 503 No Responders Available For Request Nats-Subject $JS.API.CONSUMER.MSG.NEXT.PG.A (at once)",
+                seen.get(1), seen.toString());
+    }
 }

@@ -13,6 +13,7 @@ import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.JsIds;
 import io.weft.engine.jetstream.StreamConsumer;
 import io.weft.engine.monitor.GoJson;
+import io.weft.engine.server.Account;
 import io.weft.net.Disk;
 import io.weft.store.SubjectBytes;
 import java.io.IOException;
@@ -40,6 +41,12 @@ public final class Consumers implements ConsumerManager {
 
     @Override
     public byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams) {
+        return handleApi(subject, reply, body, streams, null);
+    }
+
+    @Override
+    public byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
+                            Account account) {
         if (!subject.startsWith(PREFIX)) {
             return error("io.nats.jetstream.api.v1.consumer_create_response", ConsumerErrors.BAD_REQUEST);
         }
@@ -107,8 +114,10 @@ public final class Consumers implements ConsumerManager {
                     }
                     ConsumerSource s = streams.apply(t[2]);
                     StreamConsumer sc = s == null ? null : s.consumer(t[3]);
-                    if (!(sc instanceof Consumer c)) {
-                        // nats-server has no subscription for a consumer it does not know: no reply at all
+                    if (!(sc instanceof Consumer c) || c.isStopped()) {
+                        // nats-server has no subscription for a consumer it does not know: the request
+                        // has no responders, so a client that asked for them gets the 503 at once
+                        noResponders(account != null ? account : s != null ? s.account() : null, subject, reply);
                         return null;
                     }
                     c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)));
@@ -122,6 +131,21 @@ public final class Consumers implements ConsumerManager {
             return null;
         } catch (RuntimeException e) {
             return error(type, ConsumerErrors.CREATE.with(String.valueOf(e.getMessage())));
+        }
+    }
+
+    /**
+     * The "no responders" status nats-server 2.15 gives a request nothing subscribes to
+     * ({@code NATS/1.0 503} with {@code Nats-Subject}), sent only to a client whose CONNECT asked
+     * for it, as the server does for any such request.
+     */
+    private static void noResponders(Account acc, String subject, String reply) {
+        if (reply == null || reply.isEmpty() || acc == null) {
+            return;
+        }
+        if (acc.wantsNoResponders(reply)) {
+            byte[] h = ("NATS/1.0 503\r\nNats-Subject: " + subject + "\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+            acc.publish(reply, null, h, new byte[0]);
         }
     }
 
