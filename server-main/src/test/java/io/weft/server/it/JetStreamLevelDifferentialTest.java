@@ -205,4 +205,38 @@ class JetStreamLevelDifferentialTest {
         assertEquals("new pull to deleted consumer: 503 No Responders Available For Request Nats-Subject $JS.API.CONSUMER.MSG.NEXT.PG.A (at once)",
                 seen.get(1), seen.toString());
     }
+
+    // ------------------------------------------------------------------ 3. last_per_subject needs a filter
+
+    /** {@code deliver_policy: last_per_subject} without a filter is 10094; a filtered create subject with a config that names no filter is 10131. */
+    @Test
+    void lastPerSubjectWithoutAFilterIsRefused() throws Exception {
+        List<Object> seen = both(nc -> {
+            List<Object> out = new ArrayList<>();
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            jsm.addStream(StreamConfiguration.builder().name("LP").subjects("lp.>").build());
+            String[][] cases = {
+                {"$JS.API.CONSUMER.CREATE.LP", "{\"deliver_policy\":\"last_per_subject\"}"},
+                {"$JS.API.CONSUMER.CREATE.LP.N", "{\"name\":\"N\",\"deliver_policy\":\"last_per_subject\"}"},
+                {"$JS.API.CONSUMER.CREATE.LP.E", "{\"name\":\"E\",\"deliver_policy\":\"last_per_subject\",\"filter_subject\":\"\"}"},
+                {"$JS.API.CONSUMER.DURABLE.CREATE.LP.D", "{\"durable_name\":\"D\",\"deliver_policy\":\"last_per_subject\",\"deliver_subject\":\"x.y\"}"},
+                {"$JS.API.CONSUMER.CREATE.LP.F.lp.a", "{\"name\":\"F\",\"deliver_policy\":\"last_per_subject\"}"},
+                {"$JS.API.CONSUMER.CREATE.LP.G.lp.a", "{\"name\":\"G\"}"},
+                {"$JS.API.CONSUMER.CREATE.LP.H.lp.a", "{\"name\":\"H\",\"deliver_policy\":\"last_per_subject\",\"filter_subject\":\"lp.a\"}"},
+                {"$JS.API.CONSUMER.CREATE.LP.I", "{\"name\":\"I\",\"deliver_policy\":\"last_per_subject\",\"filter_subjects\":[\"lp.a\",\"lp.b\"]}"},
+            };
+            for (String[] c : cases) {
+                byte[] body = ("{\"stream_name\":\"LP\",\"config\":" + c[1] + "}").getBytes();
+                Message m = nc.request(c[0], body, Duration.ofSeconds(3));
+                var reply = JetStreamConfigDifferentialTest.JSON.readTree(m.getData());
+                var err = reply.path("error");
+                out.add(c[0] + " " + (err.isMissingNode() ? "ok " + reply.path("config").path("filter_subject").asText()
+                        : err.path("err_code").asInt() + " " + err.path("description").asText()));
+            }
+            jsm.deleteStream("LP");
+            return out;
+        });
+        assertEquals("$JS.API.CONSUMER.CREATE.LP 10094 consumer delivery policy is deliver last per subject, but optional filter subject is not set",
+                seen.get(0), seen.toString());
+    }
 }

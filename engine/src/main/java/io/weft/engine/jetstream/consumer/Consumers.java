@@ -280,7 +280,9 @@ public final class Consumers implements ConsumerManager {
                 if (!cfg.filterSubjects().isEmpty()) {
                     throw ConsumerErrors.MULTIPLE_FILTERS_NOT_ALLOWED.exception();
                 }
-                if (cfg.filterSubject() != null && !cfg.filterSubject().equals(subjectFilter)) {
+                // as nats-server 2.15: the config must name the same filter (a config without one
+                // does not match either; it must not silently become an unfiltered consumer)
+                if (!subjectFilter.equals(cfg.filterSubject())) {
                     throw ConsumerErrors.CREATE_FILTER_MISMATCH.exception();
                 }
             }
