@@ -239,4 +239,97 @@ class JetStreamLevelDifferentialTest {
         assertEquals("$JS.API.CONSUMER.CREATE.LP 10094 consumer delivery policy is deliver last per subject, but optional filter subject is not set",
                 seen.get(0), seen.toString());
     }
+
+    // ------------------------------------------------------------------ 4. consumer pause
+
+    /** The type, paused flag and pause_until of a pause advisory. */
+    static String pauseAdvisory(Message m) throws Exception {
+        var a = JetStreamConfigDifferentialTest.JSON.readTree(m.getData());
+        return m.getSubject() + " " + a.path("type").asText() + " paused=" + a.path("paused").asBoolean()
+                + (a.path("pause_until").asText().startsWith("0001") ? " zero" : "");
+    }
+
+    /**
+     * A consumer created with {@code pause_until} delivers nothing (a waiting pull waits, no_wait gets
+     * 404) until that time, then resumes by itself; {@code PAUSE} pauses and resumes it with
+     * nats-server's reply, info and advisories; the pause survives a restart of the server.
+     */
+    @Test
+    void consumerPauseAndResume() throws Exception {
+        List<Object> seen = both(nc -> {
+            List<Object> out = new ArrayList<>();
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            JetStream js = nc.jetStream();
+            jsm.addStream(StreamConfiguration.builder().name("PA").subjects("pa.>").storageType(StorageType.File).build());
+            js.publish("pa.one", "1".getBytes());
+            Subscription adv = nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.PA.*");
+            nc.flush(Duration.ofSeconds(2));
+            java.time.ZonedDateTime until = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusNanos(1_500_000_000L);
+            ConsumerInfo ci = jsm.addOrUpdateConsumer("PA", ConsumerConfiguration.builder().durable("P")
+                    .ackPolicy(AckPolicy.Explicit).pauseUntil(until).build());
+            out.add("created paused=" + ci.getPaused() + " remaining>0=" + (ci.getPauseRemaining().toNanos() > 0)
+                    + " config pause_until=" + until.toInstant().equals(ci.getConsumerConfiguration().getPauseUntil().toInstant()));
+            out.add(pauseAdvisory(awaitMessage(adv, 2000)));
+            JetStreamSubscription sub = js.subscribe(null, PullSubscribeOptions.bind("PA", "P"));
+            List<Message> got = sub.fetch(1, Duration.ofSeconds(5));
+            boolean afterPause = !java.time.Instant.now().isBefore(until.toInstant().minusMillis(50));
+            out.add("fetch while paused got " + got.size() + " after the pause ended: " + afterPause);
+            out.add(pauseAdvisory(awaitMessage(adv, 2000)));
+            got.get(0).ack();
+            out.add("info after: paused=" + jsm.getConsumerInfo("PA", "P").getPaused());
+
+            java.time.ZonedDateTime later = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(120);
+            var r = jsm.pauseConsumer("PA", "P", later);
+            out.add("pause reply paused=" + r.isPaused() + " until=" + later.toInstant().equals(r.getPauseUntil().toInstant())
+                    + " remaining>100s=" + (r.getPauseRemaining().toSeconds() > 100));
+            out.add(pauseAdvisory(awaitMessage(adv, 2000)));
+            js.publish("pa.two", "2".getBytes());
+            Message none = nc.request("$JS.API.CONSUMER.MSG.NEXT.PA.P", "{\"batch\":1,\"no_wait\":true}".getBytes(),
+                    Duration.ofSeconds(3));
+            out.add("no_wait while paused: " + (none.isStatusMessage() ? none.getStatus().getCode() : "message"));
+            ci = jsm.getConsumerInfo("PA", "P");
+            out.add("info paused=" + ci.getPaused() + " pending=" + ci.getNumPending());
+            out.add("resume=" + jsm.resumeConsumer("PA", "P"));
+            out.add(pauseAdvisory(awaitMessage(adv, 2000)));
+            out.add("resume again=" + jsm.resumeConsumer("PA", "P") + " advisory=" + (adv.nextMessage(Duration.ofMillis(300)) != null));
+            got = sub.fetch(1, Duration.ofSeconds(3));
+            out.add("fetch after resume got " + got.size());
+            got.forEach(Message::ack);
+            try {
+                jsm.pauseConsumer("PA", "NOPE", later);
+                out.add("pause of a missing consumer succeeded");
+            } catch (JetStreamApiException e) {
+                out.add("pause of a missing consumer: " + e.getApiErrorCode());
+            }
+            return out;
+        });
+        assertEquals("created paused=true remaining>0=true config pause_until=true", seen.get(0), seen.toString());
+        assertEquals("fetch while paused got 1 after the pause ended: true", seen.get(2), seen.toString());
+        assertEquals("no_wait while paused: 404", seen.get(7), seen.toString());
+    }
+
+    /** A paused durable consumer of a file stream is still paused after the server restarts, until its time. */
+    @Test
+    void pauseSurvivesARestart() throws Exception {
+        for (JsServer s : List.of(reference, weft)) {
+            try (Connection nc = connect(s)) {
+                JetStreamManagement jsm = nc.jetStreamManagement();
+                jsm.addStream(StreamConfiguration.builder().name("PR").subjects("pr.>").storageType(StorageType.File).build());
+                jsm.addOrUpdateConsumer("PR", ConsumerConfiguration.builder().durable("D").ackPolicy(AckPolicy.Explicit).build());
+                jsm.pauseConsumer("PR", "D", java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(300));
+            }
+            s.server.restart();
+            try (Connection nc = connect(s)) {
+                JetStreamManagement jsm = nc.jetStreamManagement();
+                ConsumerInfo ci = jsm.getConsumerInfo("PR", "D");
+                assertTrue(ci.getPaused(), s + ": " + ci);
+                assertTrue(ci.getPauseRemaining().toSeconds() > 200, s + ": " + ci);
+                nc.jetStream().publish("pr.x", "x".getBytes());
+                Message none = nc.request("$JS.API.CONSUMER.MSG.NEXT.PR.D", "{\"batch\":1,\"no_wait\":true}".getBytes(),
+                        Duration.ofSeconds(3));
+                assertEquals(404, none.getStatus().getCode(), s.toString());
+                jsm.deleteStream("PR");
+            }
+        }
+    }
 }

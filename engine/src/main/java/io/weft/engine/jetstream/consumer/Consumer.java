@@ -93,6 +93,10 @@ public final class Consumer implements StreamConsumer {
     private long sampleCounter;
     boolean dirty;
     private long nextFlush;
+    /** The config's {@code pause_until} (null when unset), and while paused its monotonic deadline. */
+    private PauseTime pauseUntil;
+    private boolean paused;
+    private long pausedUntilMono;
 
     private final List<Long> toRelease = new ArrayList<>();
     private volatile long deliverable;
@@ -363,6 +367,98 @@ public final class Consumer implements StreamConsumer {
         }
     }
 
+    // ------------------------------------------------------------------ pause
+
+    /**
+     * Sets {@code pause_until} (null clears it, as a resume): delivery stops until that wall-clock
+     * time, turned into a deadline on the monotonic clock now, so that the delivery loop resumes
+     * through the {@link Clock} (a time already passed pauses nothing). Returns the pause advisory.
+     */
+    Outbound setPause(PauseTime until) {
+        lock.lock();
+        try {
+            pauseUntil = until;
+            long remaining = until == null || until.zero() ? 0 : until.epochNanos() - wallNanos();
+            paused = remaining > 0;
+            pausedUntilMono = paused ? at(clock.nanoTime(), remaining) : 0;
+            dirty = true;
+            kicked = true;
+            wake.signalAll();
+            return pauseAdvisory();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The current config (takes the lock). */
+    ConsumerConfig cfg() {
+        lock.lock();
+        try {
+            return cfg;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    PauseTime pauseUntil() {
+        lock.lock();
+        try {
+            return pauseUntil;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The pause advisory with the current state (takes the lock). */
+    Outbound pauseAdvisoryNow() {
+        lock.lock();
+        try {
+            return pauseAdvisory();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isPaused() {
+        lock.lock();
+        try {
+            return paused;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True while delivery is paused (guarded by lock). */
+    boolean pausedLocked() {
+        return paused;
+    }
+
+    /** Nanoseconds until the pause ends (guarded by lock; 0 when not paused). */
+    long pauseRemainingLocked() {
+        return paused ? Math.max(0, pausedUntilMono - clock.nanoTime()) : 0;
+    }
+
+    /** {@code $JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>} with the current state (guarded by lock). */
+    Outbound pauseAdvisory() {
+        ObjectNode a = advisory("io.nats.jetstream.advisory.v1.consumer_pause");
+        a.put("paused", paused);
+        a.put("pause_until", pauseUntil == null ? PauseTime.ZERO : pauseUntil.utc());
+        return json("$JS.EVENT.ADVISORY.CONSUMER.PAUSE." + src.streamName() + "." + name, a);
+    }
+
+    /** Ends a pause whose deadline passed (with its advisory); returns when the pause ends, or MAX_VALUE. */
+    private long checkPause(long now, List<Outbound> out) {
+        if (!paused) {
+            return Long.MAX_VALUE;
+        }
+        if (now >= pausedUntilMono) {
+            paused = false;
+            out.add(pauseAdvisory());
+            return Long.MAX_VALUE;
+        }
+        return pausedUntilMono;
+    }
+
     // ------------------------------------------------------------------ info
 
     long numPending() {
@@ -417,7 +513,11 @@ public final class Consumer implements StreamConsumer {
             o.put("stream_name", src.streamName());
             o.put("name", name);
             o.put("created", Times.rfc3339(createdNanos));
-            o.set("config", cfg.toJson());
+            ObjectNode config = cfg.toJson();
+            if (pauseUntil != null) {
+                config.put("pause_until", pauseUntil.text());
+            }
+            o.set("config", config);
             ObjectNode d = o.putObject("delivered");
             d.put("consumer_seq", dseq);
             d.put("stream_seq", lastStreamSeq);
@@ -436,6 +536,10 @@ public final class Consumer implements StreamConsumer {
             o.put("num_pending", numPendingLocked());
             if (cfg.isPush() && src.account().hasInterest(cfg.deliverSubject())) {
                 o.put("push_bound", true);
+            }
+            if (paused) {
+                o.put("paused", true);
+                o.put("pause_remaining", pauseRemainingLocked());
             }
             o.put("ts", Times.rfc3339(wallNanos()));
             return o;
@@ -838,6 +942,9 @@ public final class Consumer implements StreamConsumer {
 
     /** True if a message could be delivered right now (used for no_wait requests). */
     private boolean hasWorkLocked(long now) {
+        if (paused) {
+            return false; // a no_wait request to a paused consumer gets 404, as in nats-server
+        }
         try {
             promoteExpired(now, new ArrayList<>());
             if (!redeliver.isEmpty()) {
@@ -932,6 +1039,7 @@ public final class Consumer implements StreamConsumer {
     /** Does what is due now; returns the monotonic time when something next falls due. */
     private long step(long now, List<Outbound> out) throws IOException {
         long next = now + IDLE_WAKE;
+        next = Math.min(next, checkPause(now, out));
         next = Math.min(next, promoteExpired(now, out));
         if (cfg.isPush()) {
             next = Math.min(next, stepPush(now, out));
@@ -1019,7 +1127,7 @@ public final class Consumer implements StreamConsumer {
         String ds = cfg.deliverSubject();
         boolean interest = src.account().hasInterest(ds);
         long next = Long.MAX_VALUE;
-        if (interest) {
+        if (interest && !paused) { // paused: nothing delivered, heartbeats go on
             int sent = 0;
             while (sent < 256) {
                 if (fcOutstanding != null && (fcBytes >= FC_BYTES || fcMsgs >= FC_MSGS)) {
@@ -1086,13 +1194,17 @@ public final class Consumer implements StreamConsumer {
     private long stepPull(long now, List<Outbound> out) throws IOException {
         long next = Long.MAX_VALUE;
         int sent = 0;
-        while (!waiting.isEmpty() && sent < 256) {
-            PullRequest r = waiting.peekFirst();
+        // every request whose expiry passed is answered, not only the first in line (one behind a
+        // longer-lived request would otherwise keep the loop waking without being answered)
+        for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
+            PullRequest r = it.next();
             if (r.expiresAt > 0 && r.expiresAt <= now) {
-                waiting.pollFirst();
+                it.remove();
                 out.add(status(r.reply, 408, "Request Timeout", r));
-                continue;
             }
+        }
+        while (!waiting.isEmpty() && sent < 256 && !paused) { // paused: requests wait (expire, heartbeats)
+            PullRequest r = waiting.peekFirst();
             if (!src.account().hasInterest(r.reply)) {
                 waiting.pollFirst();
                 continue;

@@ -45,9 +45,17 @@ final class ConsumerPersistence {
     }
 
     void writeMeta(ConsumerConfig cfg, long createdNanos) throws IOException {
+        writeMeta(cfg, createdNanos, null);
+    }
+
+    /** As {@link #writeMeta(ConsumerConfig, long)} with the config's {@code pause_until} (null: none). */
+    void writeMeta(ConsumerConfig cfg, long createdNanos, PauseTime pauseUntil) throws IOException {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("created", createdNanos);
         o.set("config", cfg.toJson());
+        if (pauseUntil != null) {
+            o.put("pause_until", pauseUntil.text());
+        }
         writeLock.lock();
         try {
             replace(META, MAGIC_META, Consumers.MAPPER.writeValueAsBytes(o));
@@ -158,7 +166,7 @@ final class ConsumerPersistence {
     }
 
     /** The stored config and creation time, or null if the directory holds no readable consumer. */
-    record Meta(ConsumerConfig config, long createdNanos) {
+    record Meta(ConsumerConfig config, long createdNanos, PauseTime pauseUntil) {
     }
 
     Meta readMeta() throws IOException {
@@ -169,7 +177,10 @@ final class ConsumerPersistence {
         // read as text: Jackson's byte parser refuses an escaped subject byte (\\udcff) in a field name
         JsonNode n = Consumers.MAPPER.readTree(SubjectBytes.decode(p));
         try {
-            return new Meta(ConsumerConfig.fromJson(n.get("config")), n.path("created").asLong());
+            PauseTime pause = n.hasNonNull("pause_until") ? PauseTime.parse(n.get("pause_until").asText()) : null;
+            return new Meta(ConsumerConfig.fromJson(n.get("config")), n.path("created").asLong(), pause);
+        } catch (PauseTime.Invalid e) {
+            throw new IOException("consumer pause_until in " + dir + " is invalid: " + e.getMessage());
         } catch (JsApiException e) {
             throw new IOException("consumer config in " + dir + " is invalid: " + e.getMessage());
         }
