@@ -332,4 +332,47 @@ class JetStreamLevelDifferentialTest {
             }
         }
     }
+
+    // ------------------------------------------------------------------ 5. _nats.* metadata (ADR-44)
+
+    /** The metadata keys of a config in a reply (values of the server's own level/version differ by design), and the required level. */
+    static String metadata(com.fasterxml.jackson.databind.JsonNode config) {
+        var md = config.path("metadata");
+        List<String> keys = new ArrayList<>();
+        md.fieldNames().forEachRemaining(keys::add);
+        java.util.Collections.sort(keys);
+        return keys + " req.level=" + md.path("_nats.req.level").asText() + " user=" + md.path("team").asText();
+    }
+
+    /**
+     * Stream and consumer configs in create, info and update replies carry {@code _nats.level},
+     * {@code _nats.req.level} and {@code _nats.ver} beside the client's keys (whose own {@code _nats.*}
+     * keys are dropped); LIST shows only {@code _nats.req.level}; a paused consumer needs level 1.
+     */
+    @Test
+    void serverMetadataInConfigs() throws Exception {
+        both(nc -> {
+            List<Object> out = new ArrayList<>();
+            String md = "\"metadata\":{\"team\":\"a\",\"_nats.ver\":\"9\"}";
+            var json = JetStreamConfigDifferentialTest.JSON;
+            var r = json.readTree(nc.request("$JS.API.STREAM.CREATE.MD", ("{\"name\":\"MD\",\"subjects\":[\"md.>\"]," + md + "}")
+                    .getBytes(), Duration.ofSeconds(3)).getData());
+            out.add("stream create " + metadata(r.path("config")));
+            r = json.readTree(nc.request("$JS.API.STREAM.INFO.MD", new byte[0], Duration.ofSeconds(3)).getData());
+            out.add("stream info " + metadata(r.path("config")));
+            r = json.readTree(nc.request("$JS.API.STREAM.LIST", new byte[0], Duration.ofSeconds(3)).getData());
+            out.add("stream list " + metadata(r.path("streams").path(0).path("config")));
+            r = json.readTree(nc.request("$JS.API.CONSUMER.CREATE.MD.C", ("{\"stream_name\":\"MD\",\"config\":{\"name\":\"C\"," + md + "}}")
+                    .getBytes(), Duration.ofSeconds(3)).getData());
+            out.add("consumer create " + metadata(r.path("config")));
+            r = json.readTree(nc.request("$JS.API.CONSUMER.PAUSE.MD.C", "{\"pause_until\":\"2099-01-01T00:00:00Z\"}".getBytes(),
+                    Duration.ofSeconds(3)).getData());
+            r = json.readTree(nc.request("$JS.API.CONSUMER.INFO.MD.C", new byte[0], Duration.ofSeconds(3)).getData());
+            out.add("paused consumer info " + metadata(r.path("config")));
+            r = json.readTree(nc.request("$JS.API.CONSUMER.LIST.MD", new byte[0], Duration.ofSeconds(3)).getData());
+            out.add("consumer list " + metadata(r.path("consumers").path(0).path("config")));
+            nc.jetStreamManagement().deleteStream("MD");
+            return out;
+        });
+    }
 }

@@ -504,6 +504,11 @@ public final class Consumer implements StreamConsumer {
     }
 
     ObjectNode info(String type) {
+        return info(type, false);
+    }
+
+    /** The consumer's info; {@code listed} for a LIST entry (its metadata as stored, without the server's level and version). */
+    ObjectNode info(String type, boolean listed) {
         lock.lock();
         try {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -514,6 +519,9 @@ public final class Consumer implements StreamConsumer {
             o.put("name", name);
             o.put("created", Times.rfc3339(createdNanos));
             ObjectNode config = cfg.toJson();
+            // ADR-44: a pause_until (not Go's zero time) needs API level 1
+            int required = pauseUntil != null && !pauseUntil.zero() ? 1 : 0;
+            io.weft.engine.jetstream.ApiLevel.annotate(config, cfg.metadata(), required, listed);
             if (pauseUntil != null) {
                 config.put("pause_until", pauseUntil.text());
             }

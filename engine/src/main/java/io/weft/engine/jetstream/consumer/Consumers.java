@@ -267,6 +267,7 @@ public final class Consumers implements ConsumerManager {
             cn = JsonNodeFactory.instance.objectNode();
         }
         String action = req.path("action").asText("");
+        io.weft.engine.jetstream.ApiLevel.stripReserved(cn); // the server's own keys; it sets them itself
         ConsumerConfig cfg = ConsumerConfig.fromJson(cn);
         if (cfg.durableName() != null && cfg.name() != null && !cfg.durableName().equals(cfg.name())) {
             throw ConsumerErrors.DURABLE_AND_NAME_MISMATCH.exception();
@@ -566,7 +567,7 @@ public final class Consumers implements ConsumerManager {
         o.put("limit", LIST_LIMIT);
         ArrayNode a = o.putArray("consumers");
         for (int i = off; i < all.size() && i < off + LIST_LIMIT; i++) {
-            a.add(all.get(i).info(null));
+            a.add(all.get(i).info(null, true));
         }
         return o;
     }
