@@ -371,6 +371,13 @@ class JetStreamLevelDifferentialTest {
             out.add("paused consumer info " + metadata(r.path("config")));
             r = json.readTree(nc.request("$JS.API.CONSUMER.LIST.MD", new byte[0], Duration.ofSeconds(3)).getData());
             out.add("consumer list " + metadata(r.path("consumers").path(0).path("config")));
+            // a config read back (with the server's keys) and sent again is the same config
+            var si = nc.jetStreamManagement().getStreamInfo("MD");
+            out.add("re-create with the config read back: "
+                    + nc.jetStreamManagement().addStream(si.getConfiguration()).getConfiguration().getMetadata().get("team"));
+            var ci = nc.jetStreamManagement().getConsumerInfo("MD", "C");
+            out.add("re-create consumer with the config read back: "
+                    + nc.jetStreamManagement().addOrUpdateConsumer("MD", ci.getConsumerConfiguration()).getName());
             nc.jetStreamManagement().deleteStream("MD");
             return out;
         });
