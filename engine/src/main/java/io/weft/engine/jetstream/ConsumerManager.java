@@ -17,6 +17,15 @@ public interface ConsumerManager {
      */
     byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams);
 
+    /**
+     * As {@link #handleApi(String, String, byte[], Function)} for a request made in {@code account}
+     * (which a request naming no existing stream needs, e.g. for its "no responders" status).
+     */
+    default byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
+                             io.weft.engine.server.Account account) {
+        return handleApi(subject, reply, body, streams);
+    }
+
     /** Recreates, with their state, the consumers that a file-backed stream had persisted. */
     void recover(ConsumerSource stream) throws IOException;
 }

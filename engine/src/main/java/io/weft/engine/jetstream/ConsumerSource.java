@@ -66,8 +66,8 @@ public interface ConsumerSource {
     Collection<StreamConsumer> consumers();
 
     /**
-     * A consumer acknowledged {@code seq} (or gave up on it: max deliveries or TERM in a work
-     * queue). The stream applies its retention: a work queue removes it, interest retention
+     * A consumer acknowledged or terminated {@code seq} (a message given up at max deliveries is
+     * kept until then). The stream applies its retention: a work queue removes it, interest retention
      * removes it once no consumer {@link StreamConsumer#needsAck needs} it.
      */
     void acknowledged(long seq);

@@ -221,7 +221,7 @@ final class JsApi {
         }
         if (op.startsWith("CONSUMER.")) {
             JsAccount jsa = r.jsa();
-            byte[] out = js.consumerManager().handleApi(r.subject(), r.reply(), r.body(), jsa::stream);
+            byte[] out = js.consumerManager().handleApi(r.subject(), r.reply(), r.body(), jsa::stream, r.account());
             r.jsa().apiTotal.incrementAndGet();
             js.apiTotal.incrementAndGet();
             if (out != null) {
@@ -343,7 +343,15 @@ final class JsApi {
     }
 
     private void streamInfo(ObjectNode o, Stream s, boolean deletedDetails, String subjectsFilter) {
-        o.set("config", s.config().toJson());
+        streamInfo(o, s, deletedDetails, subjectsFilter, false);
+    }
+
+    /** {@code listed}: a STREAM.LIST entry, whose metadata nats-server shows as stored (no server level or version). */
+    private void streamInfo(ObjectNode o, Stream s, boolean deletedDetails, String subjectsFilter, boolean listed) {
+        ObjectNode config = s.config().toJson();
+        // ADR-44 metadata; nothing weft's streams can hold needs more than level 0 yet
+        ApiLevel.annotate(config, s.config().metadata(), 0, listed);
+        o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));
         o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
@@ -545,7 +553,7 @@ final class JsApi {
                 Stream s = matching.get(i);
                 if (list) {
                     ObjectNode e = a.addObject();
-                    streamInfo(e, s, false, null);
+                    streamInfo(e, s, false, null, true);
                 } else {
                     a.add(s.name());
                 }

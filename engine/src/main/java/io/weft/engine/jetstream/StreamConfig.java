@@ -323,7 +323,17 @@ public record StreamConfig(
                 memoryStorage, replicas == 0 ? 1 : replicas, noAck, templateOwner, dup, placement, mirror, sources,
                 compressS2, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
                 sealed, denyDelete || seal, denyPurge || seal, allowRollup && !seal, consumerInactiveThreshold,
-                consumerMaxAckPending, metadata);
+                consumerMaxAckPending, withoutServerKeys(metadata));
+    }
+
+    /** A client's metadata without the {@code _nats.*} keys the server sets itself (ADR-44), as nats-server drops them. */
+    private static Map<String, String> withoutServerKeys(Map<String, String> metadata) {
+        if (metadata.keySet().stream().noneMatch(k -> k.startsWith("_nats."))) {
+            return metadata;
+        }
+        Map<String, String> md = new TreeMap<>(metadata);
+        md.keySet().removeIf(k -> k.startsWith("_nats."));
+        return md;
     }
 
     private static long unlimited(long limit) {

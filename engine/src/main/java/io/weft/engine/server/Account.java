@@ -72,6 +72,21 @@ public final class Account {
     }
 
     /**
+     * True if a client subscribed to {@code reply} asked for "no responders" statuses (CONNECT
+     * {@code no_responders} and {@code headers}): nats-server answers a request that nothing serves
+     * with a 503 only to such clients. A server-side service that knows it does not serve a request
+     * (a pull request to a consumer that does not exist) uses it to answer as nats-server would.
+     */
+    public boolean wantsNoResponders(String reply) {
+        for (Subscription sub : sublist.match(reply).plainSubs()) {
+            if (sub.client != null && sub.client.wantsNoResponders()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Publishes a message from the server itself to every matching subscriber of this account, as
      * if a client had sent it (one member per queue group). {@code headers} is a complete header
      * block or null. Returns how many subscribers (queue groups counting once) received it.

@@ -788,6 +788,12 @@ public final class ClientConnection implements ProtocolHandler {
     public String accountName() { Account a = account; return a == null ? Account.GLOBAL : a.name(); }
     public ConnectOptions connectOptions() { return connect; }
 
+    /** True once this client's CONNECT asked for "no responders" statuses (which need headers). */
+    boolean wantsNoResponders() {
+        ConnectOptions o = connect;
+        return o != null && o.noResponders() && o.headers();
+    }
+
     public List<String> subscriptionSubjects() {
         List<String> list = new ArrayList<>();
         for (SubscriptionView s : subscriptions()) {

@@ -93,6 +93,10 @@ public final class Consumer implements StreamConsumer {
     private long sampleCounter;
     boolean dirty;
     private long nextFlush;
+    /** The config's {@code pause_until} (null when unset), and while paused its monotonic deadline. */
+    private PauseTime pauseUntil;
+    private boolean paused;
+    private long pausedUntilMono;
 
     private final List<Long> toRelease = new ArrayList<>();
     private volatile long deliverable;
@@ -363,6 +367,98 @@ public final class Consumer implements StreamConsumer {
         }
     }
 
+    // ------------------------------------------------------------------ pause
+
+    /**
+     * Sets {@code pause_until} (null clears it, as a resume): delivery stops until that wall-clock
+     * time, turned into a deadline on the monotonic clock now, so that the delivery loop resumes
+     * through the {@link Clock} (a time already passed pauses nothing). Returns the pause advisory.
+     */
+    Outbound setPause(PauseTime until) {
+        lock.lock();
+        try {
+            pauseUntil = until;
+            long remaining = until == null || until.zero() ? 0 : until.epochNanos() - wallNanos();
+            paused = remaining > 0;
+            pausedUntilMono = paused ? at(clock.nanoTime(), remaining) : 0;
+            dirty = true;
+            kicked = true;
+            wake.signalAll();
+            return pauseAdvisory();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The current config (takes the lock). */
+    ConsumerConfig cfg() {
+        lock.lock();
+        try {
+            return cfg;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    PauseTime pauseUntil() {
+        lock.lock();
+        try {
+            return pauseUntil;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The pause advisory with the current state (takes the lock). */
+    Outbound pauseAdvisoryNow() {
+        lock.lock();
+        try {
+            return pauseAdvisory();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isPaused() {
+        lock.lock();
+        try {
+            return paused;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True while delivery is paused (guarded by lock). */
+    boolean pausedLocked() {
+        return paused;
+    }
+
+    /** Nanoseconds until the pause ends (guarded by lock; 0 when not paused). */
+    long pauseRemainingLocked() {
+        return paused ? Math.max(0, pausedUntilMono - clock.nanoTime()) : 0;
+    }
+
+    /** {@code $JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>} with the current state (guarded by lock). */
+    Outbound pauseAdvisory() {
+        ObjectNode a = advisory("io.nats.jetstream.advisory.v1.consumer_pause");
+        a.put("paused", paused);
+        a.put("pause_until", pauseUntil == null ? PauseTime.ZERO : pauseUntil.utc());
+        return json("$JS.EVENT.ADVISORY.CONSUMER.PAUSE." + src.streamName() + "." + name, a);
+    }
+
+    /** Ends a pause whose deadline passed (with its advisory); returns when the pause ends, or MAX_VALUE. */
+    private long checkPause(long now, List<Outbound> out) {
+        if (!paused) {
+            return Long.MAX_VALUE;
+        }
+        if (now >= pausedUntilMono) {
+            paused = false;
+            out.add(pauseAdvisory());
+            return Long.MAX_VALUE;
+        }
+        return pausedUntilMono;
+    }
+
     // ------------------------------------------------------------------ info
 
     long numPending() {
@@ -408,6 +504,11 @@ public final class Consumer implements StreamConsumer {
     }
 
     ObjectNode info(String type) {
+        return info(type, false);
+    }
+
+    /** The consumer's info; {@code listed} for a LIST entry (its metadata as stored, without the server's level and version). */
+    ObjectNode info(String type, boolean listed) {
         lock.lock();
         try {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -417,7 +518,14 @@ public final class Consumer implements StreamConsumer {
             o.put("stream_name", src.streamName());
             o.put("name", name);
             o.put("created", Times.rfc3339(createdNanos));
-            o.set("config", cfg.toJson());
+            ObjectNode config = cfg.toJson();
+            // ADR-44: a pause_until (not Go's zero time) needs API level 1
+            int required = pauseUntil != null && !pauseUntil.zero() ? 1 : 0;
+            io.weft.engine.jetstream.ApiLevel.annotate(config, cfg.metadata(), required, listed);
+            if (pauseUntil != null) {
+                config.put("pause_until", pauseUntil.text());
+            }
+            o.set("config", config);
             ObjectNode d = o.putObject("delivered");
             d.put("consumer_seq", dseq);
             d.put("stream_seq", lastStreamSeq);
@@ -436,6 +544,10 @@ public final class Consumer implements StreamConsumer {
             o.put("num_pending", numPendingLocked());
             if (cfg.isPush() && src.account().hasInterest(cfg.deliverSubject())) {
                 o.put("push_bound", true);
+            }
+            if (paused) {
+                o.put("paused", true);
+                o.put("pause_remaining", pauseRemainingLocked());
             }
             o.put("ts", Times.rfc3339(wallNanos()));
             return o;
@@ -538,10 +650,13 @@ public final class Consumer implements StreamConsumer {
             case EXPLICIT -> {
                 Pending p = pending.remove(sseq);
                 if (p == null) {
-                    deliveries.remove(sseq); // a late ack of a message that ran out of deliveries
+                    lateAck(sseq);
                     return;
                 }
                 ackedOne(sseq, p, out);
+                lastAckWall = wallNanos();
+                floorAfterAck(p.cseq, sseq);
+                return;
             }
             case ALL -> {
                 List<Long> done = new ArrayList<>(pending.headMap(sseq, true).keySet());
@@ -563,6 +678,46 @@ public final class Consumer implements StreamConsumer {
         }
         lastAckWall = wallNanos();
         updateAckFloor();
+    }
+
+    /**
+     * An ack (or term) of a message that is not pending: one that ran out of deliveries is kept by
+     * the stream until then (the application dead-letters it after the MAX_DELIVERIES advisory),
+     * and this is what lets a work queue or interest stream drop it. As nats-server, the ack floor
+     * does not move; the ack time is stamped for any message this consumer already delivered.
+     */
+    private void lateAck(long sseq) {
+        Integer dc = deliveries.remove(sseq);
+        redeliver.remove(sseq);
+        if (sseq <= lastStreamSeq) {
+            lastAckWall = wallNanos();
+        }
+        if (dc != null && src.retention() != Retention.LIMITS) {
+            toRelease.add(sseq);
+        }
+    }
+
+    /**
+     * nats-server's ack floor rule: with nothing left pending the floor is what was delivered;
+     * otherwise it moves only when the acknowledged message sat right above it, up to just below
+     * the next pending message. A message given up at max_deliver never moves it.
+     */
+    private void floorAfterAck(long cseq, long sseq) {
+        if (pending.isEmpty()) {
+            ackFloorC = dseq;
+            ackFloorS = lastStreamSeq;
+            return;
+        }
+        if (cseq != ackFloorC + 1) {
+            return;
+        }
+        ackFloorC = cseq;
+        ackFloorS = sseq;
+        Map.Entry<Long, Pending> next = pending.higherEntry(sseq);
+        if (next != null) {
+            ackFloorC = Math.max(ackFloorC, next.getValue().cseq - 1);
+            ackFloorS = Math.max(ackFloorS, next.getKey() - 1);
+        }
     }
 
     private void ackedOne(long sseq, Pending p, List<Outbound> out) {
@@ -617,6 +772,7 @@ public final class Consumer implements StreamConsumer {
     private void term(long sseq, long cseq, String reason, List<Outbound> out) {
         Pending p = pending.remove(sseq);
         if (p == null) {
+            lateAck(sseq);
             return;
         }
         int dc = deliveries.getOrDefault(sseq, 1);
@@ -625,7 +781,8 @@ public final class Consumer implements StreamConsumer {
         if (src.retention() != Retention.LIMITS) {
             toRelease.add(sseq);
         }
-        updateAckFloor();
+        lastAckWall = wallNanos(); // a term is an ack: nats-server stamps ack_floor.last_active
+        floorAfterAck(p.cseq, sseq);
         ObjectNode a = advisory("io.nats.jetstream.advisory.v1.terminated");
         a.put("consumer_seq", p.cseq);
         a.put("stream_seq", sseq);
@@ -793,6 +950,9 @@ public final class Consumer implements StreamConsumer {
 
     /** True if a message could be delivered right now (used for no_wait requests). */
     private boolean hasWorkLocked(long now) {
+        if (paused) {
+            return false; // a no_wait request to a paused consumer gets 404, as in nats-server
+        }
         try {
             promoteExpired(now, new ArrayList<>());
             if (!redeliver.isEmpty()) {
@@ -887,6 +1047,7 @@ public final class Consumer implements StreamConsumer {
     /** Does what is due now; returns the monotonic time when something next falls due. */
     private long step(long now, List<Outbound> out) throws IOException {
         long next = now + IDLE_WAKE;
+        next = Math.min(next, checkPause(now, out));
         next = Math.min(next, promoteExpired(now, out));
         if (cfg.isPush()) {
             next = Math.min(next, stepPush(now, out));
@@ -927,7 +1088,9 @@ public final class Consumer implements StreamConsumer {
             }
             if (p.deadline <= now) {
                 int dc = deliveries.getOrDefault(s, 1);
-                if (cfg.maxDeliver() > 0 && dc >= cfg.maxDeliver()) {
+                // as nats-server: a message delivered once is given up when its ack wait ends; one
+                // redelivered is queued and given up when the next delivery would take it
+                if (cfg.maxDeliver() > 0 && dc >= cfg.maxDeliver() && dc == 1) {
                     if (exhausted == null) {
                         exhausted = new ArrayList<>();
                     }
@@ -941,31 +1104,38 @@ public final class Consumer implements StreamConsumer {
         }
         if (exhausted != null) {
             for (long s : exhausted) {
-                Pending p = pending.remove(s);
-                // the delivery count stays: nats-server still counts the message in num_redelivered
-                int dc = deliveries.getOrDefault(s, 1);
-                ObjectNode a = advisory("io.nats.jetstream.advisory.v1.max_deliver");
-                a.put("stream_seq", s);
-                a.put("deliveries", dc);
-                out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + src.streamName() + "." + name, a));
-                if (src.retention() == Retention.WORKQUEUE) {
-                    toRelease.add(s);
-                }
-                if (p != null) {
-                    dirty = true;
-                }
+                giveUp(s, out);
             }
-            updateAckFloor();
         }
         earliestDeadline = next;
         return next;
+    }
+
+    /**
+     * Gives up on a message at max_deliver, as nats-server 2.11+: the MAX_DELIVERIES advisory, and
+     * the message is no longer pending; the stream keeps it (even a work queue: the application may
+     * fetch it to dead-letter it, and an ack or term of it later lets the stream drop it), the
+     * delivery count stays (it still counts in num_redelivered), and the ack floor does not move.
+     */
+    private void giveUp(long s, List<Outbound> out) {
+        Pending p = pending.remove(s);
+        redeliver.remove(s);
+        int dc = deliveries.getOrDefault(s, 1);
+        ObjectNode a = advisory("io.nats.jetstream.advisory.v1.max_deliver");
+        a.put("stream_seq", s);
+        a.put("deliveries", dc);
+        out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + src.streamName() + "." + name, a));
+        lastActiveWall = wallNanos();
+        if (p != null) {
+            dirty = true;
+        }
     }
 
     private long stepPush(long now, List<Outbound> out) throws IOException {
         String ds = cfg.deliverSubject();
         boolean interest = src.account().hasInterest(ds);
         long next = Long.MAX_VALUE;
-        if (interest) {
+        if (interest && !paused) { // paused: nothing delivered, heartbeats go on
             int sent = 0;
             while (sent < 256) {
                 if (fcOutstanding != null && (fcBytes >= FC_BYTES || fcMsgs >= FC_MSGS)) {
@@ -975,7 +1145,7 @@ public final class Consumer implements StreamConsumer {
                     next = Math.min(next, nextDeliveryAt);
                     break;
                 }
-                Candidate c = nextCandidate(now);
+                Candidate c = nextCandidate(now, out);
                 if (c == null) {
                     break;
                 }
@@ -1032,18 +1202,22 @@ public final class Consumer implements StreamConsumer {
     private long stepPull(long now, List<Outbound> out) throws IOException {
         long next = Long.MAX_VALUE;
         int sent = 0;
-        while (!waiting.isEmpty() && sent < 256) {
-            PullRequest r = waiting.peekFirst();
+        // every request whose expiry passed is answered, not only the first in line (one behind a
+        // longer-lived request would otherwise keep the loop waking without being answered)
+        for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
+            PullRequest r = it.next();
             if (r.expiresAt > 0 && r.expiresAt <= now) {
-                waiting.pollFirst();
+                it.remove();
                 out.add(status(r.reply, 408, "Request Timeout", r));
-                continue;
             }
+        }
+        while (!waiting.isEmpty() && sent < 256 && !paused) { // paused: requests wait (expire, heartbeats)
+            PullRequest r = waiting.peekFirst();
             if (!src.account().hasInterest(r.reply)) {
                 waiting.pollFirst();
                 continue;
             }
-            Candidate c = nextCandidate(now);
+            Candidate c = nextCandidate(now, out);
             if (c == null || c.waitUntil > now) {
                 if (c != null) {
                     next = Math.min(next, c.waitUntil);
@@ -1106,7 +1280,7 @@ public final class Consumer implements StreamConsumer {
         long waitUntil;
     }
 
-    private Candidate nextCandidate(long now) throws IOException {
+    private Candidate nextCandidate(long now, List<Outbound> out) throws IOException {
         MessageStore store = src.store();
         while (!redeliver.isEmpty()) {
             long s = redeliver.first();
@@ -1123,6 +1297,10 @@ public final class Consumer implements StreamConsumer {
                 continue;
             }
             redeliver.pollFirst();
+            if (cfg.maxDeliver() > 0 && deliveries.getOrDefault(s, 1) >= cfg.maxDeliver()) {
+                giveUp(s, out);
+                continue;
+            }
             Candidate c = new Candidate();
             c.msg = m;
             c.redelivery = true;

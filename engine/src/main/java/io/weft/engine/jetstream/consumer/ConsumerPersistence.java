@@ -45,9 +45,17 @@ final class ConsumerPersistence {
     }
 
     void writeMeta(ConsumerConfig cfg, long createdNanos) throws IOException {
+        writeMeta(cfg, createdNanos, null);
+    }
+
+    /** As {@link #writeMeta(ConsumerConfig, long)} with the config's {@code pause_until} (null: none). */
+    void writeMeta(ConsumerConfig cfg, long createdNanos, PauseTime pauseUntil) throws IOException {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("created", createdNanos);
         o.set("config", cfg.toJson());
+        if (pauseUntil != null) {
+            o.put("pause_until", pauseUntil.text());
+        }
         writeLock.lock();
         try {
             replace(META, MAGIC_META, Consumers.MAPPER.writeValueAsBytes(o));
@@ -106,6 +114,19 @@ final class ConsumerPersistence {
             out.writeLong(e.getValue().cseq);
             out.writeInt(c.deliveries.getOrDefault(e.getKey(), 1));
         }
+        // appended section (older files end before it): messages given up at max_deliver, still
+        // counted in num_redelivered and released to a work queue by a late ack
+        List<Map.Entry<Long, Integer>> givenUp = new ArrayList<>();
+        for (Map.Entry<Long, Integer> e : new java.util.TreeMap<>(c.deliveries).entrySet()) {
+            if (!c.pending.containsKey(e.getKey())) {
+                givenUp.add(e);
+            }
+        }
+        out.writeInt(givenUp.size());
+        for (Map.Entry<Long, Integer> e : givenUp) {
+            out.writeLong(e.getKey());
+            out.writeInt(e.getValue());
+        }
         out.flush();
         return bytes.toByteArray();
     }
@@ -135,10 +156,17 @@ final class ConsumerPersistence {
             c.pending.put(s, new Consumer.Pending(cseq, now + c.cfg.ackWaitFor(dc), now));
             c.deliveries.put(s, dc);
         }
+        if (in.available() >= 4) {
+            int g = in.readInt();
+            for (int i = 0; i < g; i++) {
+                long s = in.readLong();
+                c.deliveries.put(s, in.readInt());
+            }
+        }
     }
 
     /** The stored config and creation time, or null if the directory holds no readable consumer. */
-    record Meta(ConsumerConfig config, long createdNanos) {
+    record Meta(ConsumerConfig config, long createdNanos, PauseTime pauseUntil) {
     }
 
     Meta readMeta() throws IOException {
@@ -149,7 +177,10 @@ final class ConsumerPersistence {
         // read as text: Jackson's byte parser refuses an escaped subject byte (\\udcff) in a field name
         JsonNode n = Consumers.MAPPER.readTree(SubjectBytes.decode(p));
         try {
-            return new Meta(ConsumerConfig.fromJson(n.get("config")), n.path("created").asLong());
+            PauseTime pause = n.hasNonNull("pause_until") ? PauseTime.parse(n.get("pause_until").asText()) : null;
+            return new Meta(ConsumerConfig.fromJson(n.get("config")), n.path("created").asLong(), pause);
+        } catch (PauseTime.Invalid e) {
+            throw new IOException("consumer pause_until in " + dir + " is invalid: " + e.getMessage());
         } catch (JsApiException e) {
             throw new IOException("consumer config in " + dir + " is invalid: " + e.getMessage());
         }

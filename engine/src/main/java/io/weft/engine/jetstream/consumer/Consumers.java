@@ -13,6 +13,7 @@ import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.JsIds;
 import io.weft.engine.jetstream.StreamConsumer;
 import io.weft.engine.monitor.GoJson;
+import io.weft.engine.server.Account;
 import io.weft.net.Disk;
 import io.weft.store.SubjectBytes;
 import java.io.IOException;
@@ -40,6 +41,12 @@ public final class Consumers implements ConsumerManager {
 
     @Override
     public byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams) {
+        return handleApi(subject, reply, body, streams, null);
+    }
+
+    @Override
+    public byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
+                            Account account) {
         if (!subject.startsWith(PREFIX)) {
             return error("io.nats.jetstream.api.v1.consumer_create_response", ConsumerErrors.BAD_REQUEST);
         }
@@ -92,6 +99,10 @@ public final class Consumers implements ConsumerManager {
                         return pagedError(type, e.error());
                     }
                 }
+                case "PAUSE" -> {
+                    need(t, 3);
+                    return pause(streams, t[1], t[2], body);
+                }
                 case "LEADER" -> {
                     type = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
                     if (t.length != 4 || !t[1].equals("STEPDOWN")) {
@@ -107,8 +118,10 @@ public final class Consumers implements ConsumerManager {
                     }
                     ConsumerSource s = streams.apply(t[2]);
                     StreamConsumer sc = s == null ? null : s.consumer(t[3]);
-                    if (!(sc instanceof Consumer c)) {
-                        // nats-server has no subscription for a consumer it does not know: no reply at all
+                    if (!(sc instanceof Consumer c) || c.isStopped()) {
+                        // nats-server has no subscription for a consumer it does not know: the request
+                        // has no responders, so a client that asked for them gets the 503 at once
+                        noResponders(account != null ? account : s != null ? s.account() : null, subject, reply);
                         return null;
                     }
                     c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)));
@@ -122,6 +135,21 @@ public final class Consumers implements ConsumerManager {
             return null;
         } catch (RuntimeException e) {
             return error(type, ConsumerErrors.CREATE.with(String.valueOf(e.getMessage())));
+        }
+    }
+
+    /**
+     * The "no responders" status nats-server 2.15 gives a request nothing subscribes to
+     * ({@code NATS/1.0 503} with {@code Nats-Subject}), sent only to a client whose CONNECT asked
+     * for it, as the server does for any such request.
+     */
+    private static void noResponders(Account acc, String subject, String reply) {
+        if (reply == null || reply.isEmpty() || acc == null) {
+            return;
+        }
+        if (acc.wantsNoResponders(reply)) {
+            byte[] h = ("NATS/1.0 503\r\nNats-Subject: " + subject + "\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+            acc.publish(reply, null, h, new byte[0]);
         }
     }
 
@@ -218,6 +246,11 @@ public final class Consumers implements ConsumerManager {
         } catch (IOException e) {
             throw ConsumerErrors.INVALID_JSON.exception();
         }
+        try {
+            PauseTime.decode(req.path("config").get("pause_until"), "ConsumerConfig", "pause_until");
+        } catch (PauseTime.Invalid e) {
+            throw ConsumerErrors.INVALID_JSON.withDetail(e.getMessage()).exception();
+        }
         JsonNode sn = req.get("stream_name");
         if (sn == null || sn.isNull() || !sn.asText().equals(subjectStream)) {
             throw ConsumerErrors.STREAM_MISMATCH.exception();
@@ -234,6 +267,7 @@ public final class Consumers implements ConsumerManager {
             cn = JsonNodeFactory.instance.objectNode();
         }
         String action = req.path("action").asText("");
+        io.weft.engine.jetstream.ApiLevel.stripReserved(cn); // the server's own keys; it sets them itself
         ConsumerConfig cfg = ConsumerConfig.fromJson(cn);
         if (cfg.durableName() != null && cfg.name() != null && !cfg.durableName().equals(cfg.name())) {
             throw ConsumerErrors.DURABLE_AND_NAME_MISMATCH.exception();
@@ -256,7 +290,9 @@ public final class Consumers implements ConsumerManager {
                 if (!cfg.filterSubjects().isEmpty()) {
                     throw ConsumerErrors.MULTIPLE_FILTERS_NOT_ALLOWED.exception();
                 }
-                if (cfg.filterSubject() != null && !cfg.filterSubject().equals(subjectFilter)) {
+                // as nats-server 2.15: the config must name the same filter (a config without one
+                // does not match either; it must not silently become an unfiltered consumer)
+                if (!subjectFilter.equals(cfg.filterSubject())) {
                     throw ConsumerErrors.CREATE_FILTER_MISMATCH.exception();
                 }
             }
@@ -281,7 +317,13 @@ public final class Consumers implements ConsumerManager {
                 } finally {
                     ex.lock.unlock();
                 }
+                // nats-server keeps a consumer's pause_until over an update (the request's is not
+                // applied) and advises the pause state when either names one
+                boolean advisePause = ex.pauseUntil() != null || cn.hasNonNull("pause_until");
                 if (old.toJson().equals(cfg.toJson())) {
+                    if (advisePause) {
+                        ex.publish(List.of(ex.pauseAdvisoryNow()));
+                    }
                     return ex.info("io.nats.jetstream.api.v1.consumer_create_response");
                 }
                 if (action.equals("create")) {
@@ -295,10 +337,13 @@ public final class Consumers implements ConsumerManager {
                 ConsumerPersistence p = persistenceFor(stream, cfg, name);
                 if (p != null) {
                     try {
-                        p.writeMeta(cfg, ex.createdNanos);
+                        p.writeMeta(cfg, ex.createdNanos, ex.pauseUntil());
                     } catch (IOException e) {
                         throw ConsumerErrors.STORE_FAILED.with(e.getMessage()).exception();
                     }
+                }
+                if (advisePause) {
+                    ex.publish(List.of(ex.pauseAdvisoryNow()));
                 }
                 return ex.info("io.nats.jetstream.api.v1.consumer_create_response");
             }
@@ -315,6 +360,13 @@ public final class Consumers implements ConsumerManager {
         long created = stream.env().clock().currentTimeMillis() * 1_000_000L;
         ConsumerPersistence p = persistenceFor(stream, cfg, name);
         Consumer c = new Consumer(this, stream, cfg, created, p);
+        PauseTime pause;
+        try {
+            pause = PauseTime.decode(cn.get("pause_until"), "ConsumerConfig", "pause_until");
+        } catch (PauseTime.Invalid e) {
+            throw ConsumerErrors.INVALID_JSON.withDetail(e.getMessage()).exception();
+        }
+        Outbound pauseAdvisory = c.setPause(pause);
         try {
             c.initPosition();
         } catch (IOException e) {
@@ -323,7 +375,7 @@ public final class Consumers implements ConsumerManager {
         stream.attach(c, cfg.filters().toArray(new String[0]));
         if (p != null) {
             try {
-                p.writeMeta(cfg, created);
+                p.writeMeta(cfg, created, pause);
                 p.writeState(c);
             } catch (IOException e) {
                 stream.detach(c);
@@ -332,6 +384,9 @@ public final class Consumers implements ConsumerManager {
         }
         c.start();
         actionAdvisory(c, "CREATED", "create");
+        if (c.isPaused()) {
+            c.publish(List.of(pauseAdvisory)); // after CREATED, as nats-server
+        }
         return c.info("io.nats.jetstream.api.v1.consumer_create_response");
     }
 
@@ -365,6 +420,81 @@ public final class Consumers implements ConsumerManager {
         }
         String dir = stream.consumerDir(name);
         return dir == null ? null : new ConsumerPersistence(stream.env().disk(), dir);
+    }
+
+    // ------------------------------------------------------------------ pause
+
+    static final String PAUSE_TYPE = "io.nats.jetstream.api.v1.consumer_pause_response";
+    static final GoDecode.Struct PAUSE_SHAPE = new GoDecode.Struct("JSApiConsumerPauseRequest",
+            java.util.Map.of("pause_until", new GoDecode.Any("*time.Time")));
+
+    /**
+     * {@code $JS.API.CONSUMER.PAUSE.<stream>.<consumer>} with {@code {"pause_until": RFC 3339}}:
+     * pauses delivery until then (a time already passed, or an empty body, null or Go's zero time:
+     * resumes). The reply is {@code {type, paused, pause_until (UTC), pause_remaining}} as nats-server
+     * 2.15 gives it; the new pause_until is persisted with the consumer's config.
+     */
+    private byte[] pause(Function<String, ConsumerSource> streams, String streamName, String consumer, byte[] body) {
+        byte[] b = body == null ? new byte[0] : body;
+        PauseTime until;
+        try {
+            String problem = GoDecode.problem(b, PAUSE_SHAPE);
+            if (problem != null) {
+                throw ConsumerErrors.INVALID_JSON.withDetail(problem).exception();
+            }
+            try {
+                until = PauseTime.decode(GoDecode.merged(b, MAPPER).get("pause_until"), "JSApiConsumerPauseRequest",
+                        "pause_until");
+            } catch (PauseTime.Invalid e) {
+                throw ConsumerErrors.INVALID_JSON.withDetail(e.getMessage()).exception();
+            } catch (IOException e) {
+                throw ConsumerErrors.INVALID_JSON.exception();
+            }
+            ConsumerSource s = stream(streams, streamName);
+            Consumer c = find(s, consumer);
+            if (until != null && until.zero()) {
+                until = null; // Go's zero time resumes, as no time at all
+            }
+            // as nats-server: advised when a time is set, or when a pause ends; a resume of a
+            // consumer that was not paused says nothing
+            boolean wasPaused = c.isPaused();
+            Outbound advisory = c.setPause(until);
+            boolean advise = until != null || wasPaused;
+            ConsumerPersistence p = persistenceFor(s, c.cfg(), c.name);
+            if (p != null) {
+                try {
+                    p.writeMeta(c.cfg(), c.createdNanos, until);
+                } catch (IOException e) {
+                    throw ConsumerErrors.STORE_FAILED.with(e.getMessage()).exception();
+                }
+            }
+            if (advise) {
+                c.publish(List.of(advisory));
+            }
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", PAUSE_TYPE);
+            c.lock.lock();
+            try {
+                o.put("paused", c.pausedLocked());
+                o.put("pause_until", until == null ? PauseTime.ZERO : until.utc());
+                if (c.pausedLocked()) {
+                    o.put("pause_remaining", c.pauseRemainingLocked());
+                }
+            } finally {
+                c.lock.unlock();
+            }
+            return bytes(o);
+        } catch (JsApiException e) {
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", PAUSE_TYPE);
+            ObjectNode err = o.putObject("error");
+            err.put("code", e.error().code());
+            err.put("err_code", e.error().errCode());
+            err.put("description", e.error().description());
+            o.put("paused", false);
+            o.put("pause_until", PauseTime.ZERO);
+            return bytes(o);
+        }
     }
 
     private void actionAdvisory(Consumer c, String what, String action) {
@@ -437,7 +567,7 @@ public final class Consumers implements ConsumerManager {
         o.put("limit", LIST_LIMIT);
         ArrayNode a = o.putArray("consumers");
         for (int i = off; i < all.size() && i < off + LIST_LIMIT; i++) {
-            a.add(all.get(i).info(null));
+            a.add(all.get(i).info(null, true));
         }
         return o;
     }
@@ -459,6 +589,7 @@ public final class Consumers implements ConsumerManager {
                     continue;
                 }
                 Consumer c = new Consumer(this, stream, meta.config(), meta.createdNanos(), p);
+                c.setPause(meta.pauseUntil()); // the deadline is wall-clock time: a pause that ended while down is over
                 byte[] state = p.readState();
                 if (state != null) {
                     c.lock.lock();
