@@ -268,6 +268,10 @@ public final class Consumers implements ConsumerManager {
         cfg = cfg.withDefaults(stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
         cfg.validate(stream.retention(), stream.consumerLimitInactiveThresholdNanos(), stream.consumerLimitMaxAckPending());
         checkAgainstStreamSubjects(cfg, stream.subjects());
+        // nats-server 2.15 compares an "action: create" request with the existing config before the
+        // ephemeral inactive-threshold default is applied: re-creating an ephemeral that got that
+        // default is a different config (10148), while a durable with the same config is fine.
+        ConsumerConfig requested = cfg;
         cfg = cfg.withEphemeralDefault();
 
         String name = cfg.name();
@@ -281,11 +285,14 @@ public final class Consumers implements ConsumerManager {
                 } finally {
                     ex.lock.unlock();
                 }
-                if (old.toJson().equals(cfg.toJson())) {
+                if (action.equals("create")) {
+                    if (!old.toJson().equals(requested.toJson())) {
+                        throw ConsumerErrors.ALREADY_EXISTS.exception();
+                    }
                     return ex.info("io.nats.jetstream.api.v1.consumer_create_response");
                 }
-                if (action.equals("create")) {
-                    throw ConsumerErrors.ALREADY_EXISTS.exception();
+                if (old.toJson().equals(cfg.toJson())) {
+                    return ex.info("io.nats.jetstream.api.v1.consumer_create_response");
                 }
                 String problem = old.updateProblem(cfg);
                 if (problem != null) {

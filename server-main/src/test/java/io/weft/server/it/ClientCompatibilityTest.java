@@ -1,0 +1,131 @@
+package io.weft.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nats.client.Connection;
+import io.nats.client.ErrorListener;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamOptions;
+import io.nats.client.JetStreamStatusException;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.KeyValue;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.PullRequestOptions;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.Subscription;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.CompressionOption;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.Republish;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import io.nats.client.api.StreamInfoOptions;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The behaviours jnats's own test suite relies on (issue 19), each checked with jnats against weft
+ * and, with the very same assertions, against nats-server 2.15.1 ({@link TestServers#newestNatsServer()}),
+ * so that a passing run also shows the expectation is nats-server's and not weft's own.
+ */
+class ClientCompatibilityTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Map<TestServers.Target, JsServer> SERVERS = new EnumMap<>(TestServers.Target.class);
+    static final Map<TestServers.Target, Connection> CONNECTIONS = new EnumMap<>(TestServers.Target.class);
+    static final AtomicInteger N = new AtomicInteger();
+
+    static Stream<TestServers.Target> targets() {
+        return Stream.of(TestServers.Target.WEFT, TestServers.Target.NATS_NEWEST);
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        for (TestServers.Target t : targets().toList()) {
+            JsServer s = JsServer.start(t, "");
+            SERVERS.put(t, s);
+            CONNECTIONS.put(t, Clients.connect(s.server));
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (Connection c : CONNECTIONS.values()) {
+            c.close();
+        }
+        for (JsServer s : SERVERS.values()) {
+            s.close();
+        }
+    }
+
+    static Connection nc(TestServers.Target t) {
+        return CONNECTIONS.get(t);
+    }
+
+    static String unique(String prefix) {
+        return prefix + N.incrementAndGet();
+    }
+
+    static void memoryStream(JetStreamManagement jsm, String name, String... subjects) throws Exception {
+        jsm.addStream(StreamConfiguration.builder().name(name).subjects(subjects).storageType(StorageType.Memory).build());
+    }
+
+    // ------------------------------------------------------------------ consumer create
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void consumerCreateOfAnExistingConsumer(TestServers.Target t) throws Exception {
+        JetStreamManagement jsm = nc(t).jetStreamManagement();
+        String stream = unique("CC");
+        memoryStream(jsm, stream, stream + ".*");
+
+        // the 2.9 create API with a name only (an ephemeral): update before create is 10149, and a
+        // second create is 10148 even with the same config (the first got the 5 s inactive threshold)
+        ConsumerConfiguration named = ConsumerConfiguration.builder().name("E").build();
+        assertEquals(10149, assertThrows(JetStreamApiException.class, () -> jsm.updateConsumer(stream, named)).getApiErrorCode());
+        assertEquals("E", jsm.createConsumer(stream, named).getName());
+        assertEquals(10148, assertThrows(JetStreamApiException.class, () -> jsm.createConsumer(stream, named)).getApiErrorCode());
+        ConsumerInfo updated = jsm.updateConsumer(stream, ConsumerConfiguration.builder().name("E").description("d").build());
+        assertEquals("d", updated.getConsumerConfiguration().getDescription());
+
+        // with a filter: the same
+        ConsumerConfiguration filtered = ConsumerConfiguration.builder().name("F").filterSubject(stream + ".A").build();
+        jsm.createConsumer(stream, filtered);
+        assertEquals(10148, assertThrows(JetStreamApiException.class, () -> jsm.createConsumer(stream, filtered)).getApiErrorCode());
+
+        // the pre-2.9 durable API: the same config again is fine, a different one is 10148
+        JetStreamManagement pre290 = nc(t).jetStreamManagement(JetStreamOptions.builder().optOut290ConsumerCreate(true).build());
+        ConsumerConfiguration durable = ConsumerConfiguration.builder().durable("D").filterSubject(stream + ".A").build();
+        assertEquals(10149, assertThrows(JetStreamApiException.class, () -> pre290.updateConsumer(stream, durable)).getApiErrorCode());
+        pre290.createConsumer(stream, durable);
+        assertEquals(stream + ".A", pre290.createConsumer(stream, durable).getConsumerConfiguration().getFilterSubject());
+        ConsumerConfiguration other = ConsumerConfiguration.builder().durable("D").filterSubject(stream + ".B").build();
+        assertEquals(10148, assertThrows(JetStreamApiException.class, () -> pre290.createConsumer(stream, other)).getApiErrorCode());
+        assertEquals(stream + ".C", pre290.updateConsumer(stream,
+                ConsumerConfiguration.builder().durable("D").filterSubjects(stream + ".C").build()).getConsumerConfiguration().getFilterSubject());
+    }
+}
