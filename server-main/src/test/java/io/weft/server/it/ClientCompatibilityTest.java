@@ -128,4 +128,23 @@ class ClientCompatibilityTest {
         assertEquals(stream + ".C", pre290.updateConsumer(stream,
                 ConsumerConfiguration.builder().durable("D").filterSubjects(stream + ".C").build()).getConsumerConfiguration().getFilterSubject());
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void consumerFilterOutsideTheStreamSubjectsIsAllowed(TestServers.Target t) throws Exception {
+        JetStreamManagement jsm = nc(t).jetStreamManagement();
+        String stream = unique("FO");
+        memoryStream(jsm, stream, stream + ".*");
+        ConsumerInfo ci = jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder().durable("D")
+                .filterSubject("elsewhere.>").build());
+        assertEquals("elsewhere.>", ci.getConsumerConfiguration().getFilterSubject());
+        assertEquals(0, ci.getNumPending());
+        ConsumerInfo multi = jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder().durable("M")
+                .filterSubjects("elsewhere.a", stream + ".x").build());
+        assertEquals(List.of("elsewhere.a", stream + ".x"), multi.getConsumerConfiguration().getFilterSubjects());
+        // a deliver subject the stream captures is still a cycle
+        JetStreamApiException cycle = assertThrows(JetStreamApiException.class, () -> jsm.addOrUpdateConsumer(stream,
+                ConsumerConfiguration.builder().durable("P").deliverSubject(stream + ".deliver").build()));
+        assertEquals(10081, cycle.getApiErrorCode());
+    }
 }
