@@ -147,4 +147,61 @@ class ClientCompatibilityTest {
                 ConsumerConfiguration.builder().durable("P").deliverSubject(stream + ".deliver").build()));
         assertEquals(10081, cycle.getApiErrorCode());
     }
+
+    // ------------------------------------------------------------------ stream update
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void streamUpdateOfRetentionCompressionAndMaxConsumers(TestServers.Target t) throws Exception {
+        Connection nc = nc(t);
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        JetStream js = nc.jetStream();
+        String stream = unique("UP");
+        StreamConfiguration base = StreamConfiguration.builder().name(stream).subjects(stream + ".>")
+                .storageType(StorageType.File).build();
+        jsm.addStream(base);
+        js.publish(stream + ".a", "one".getBytes(StandardCharsets.UTF_8));
+        js.publish(stream + ".a", "two".getBytes(StandardCharsets.UTF_8));
+        // a consumer that acknowledged the first message only
+        jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.Explicit).build());
+        JetStreamSubscription sub = js.subscribe(null, PullSubscribeOptions.bind(stream, "C"));
+        List<Message> got = sub.fetch(1, Duration.ofSeconds(5));
+        assertEquals(1, got.size());
+        got.get(0).ackSync(Duration.ofSeconds(5));
+
+        // limits -> interest: allowed; the message every consumer acknowledged goes, the other stays
+        StreamInfo si = jsm.updateStream(StreamConfiguration.builder(base).retentionPolicy(RetentionPolicy.Interest).build());
+        assertEquals(RetentionPolicy.Interest, si.getConfiguration().getRetentionPolicy());
+        assertTrue(Clients.await(() -> messages(jsm, stream) == 1), "messages after the switch: " + messages(jsm, stream));
+        // interest -> limits: allowed; to or from a work queue: not
+        jsm.updateStream(StreamConfiguration.builder(base).retentionPolicy(RetentionPolicy.Limits).build());
+        JetStreamApiException wq = assertThrows(JetStreamApiException.class, () ->
+                jsm.updateStream(StreamConfiguration.builder(base).retentionPolicy(RetentionPolicy.WorkQueue).build()));
+        assertEquals(10052, wq.getApiErrorCode());
+        assertTrue(wq.getMessage().contains("to/from workqueue"), wq.getMessage());
+
+        // compression both ways, with the stored messages still readable
+        si = jsm.updateStream(StreamConfiguration.builder(base).compressionOption(CompressionOption.S2).build());
+        assertEquals(CompressionOption.S2, si.getConfiguration().getCompressionOption());
+        js.publish(stream + ".b", "three three three three three three three three three three three three three".getBytes(StandardCharsets.UTF_8));
+        si = jsm.updateStream(StreamConfiguration.builder(base).compressionOption(CompressionOption.None).build());
+        assertEquals(CompressionOption.None, si.getConfiguration().getCompressionOption());
+        assertEquals("two", new String(jsm.getLastMessage(stream, stream + ".a").getData(), StandardCharsets.UTF_8));
+        assertTrue(new String(jsm.getLastMessage(stream, stream + ".b").getData(), StandardCharsets.UTF_8).startsWith("three"));
+
+        // max_consumers may change (2.12.5+): the consumer above the new limit stays, a new one is refused
+        si = jsm.updateStream(StreamConfiguration.builder(base).maxConsumers(1).build());
+        assertEquals(1, si.getConfiguration().getMaxConsumers());
+        assertEquals(10026, assertThrows(JetStreamApiException.class, () -> jsm.addOrUpdateConsumer(stream,
+                ConsumerConfiguration.builder().durable("C2").build())).getApiErrorCode());
+        sub.unsubscribe();
+    }
+
+    static long messages(JetStreamManagement jsm, String stream) {
+        try {
+            return jsm.getStreamInfo(stream).getStreamState().getMsgCount();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
 }
