@@ -204,4 +204,34 @@ class ClientCompatibilityTest {
             return -1;
         }
     }
+
+    // ------------------------------------------------------------------ republish
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void republishToADollarDestinationFeedsAKeyValueBucket(TestServers.Target t) throws Exception {
+        Connection nc = nc(t);
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        String bucket = unique("sb-");
+        String subject = unique("rp");
+        jsm.addStream(StreamConfiguration.builder().name(bucket).subjects(subject + ".>").storageType(StorageType.Memory)
+                .republish(Republish.builder().source(">").destination("$KV." + bucket + ".>").build()).build());
+        nc.keyValueManagement().create(KeyValueConfiguration.builder().name(bucket).storageType(StorageType.Memory).build());
+        KeyValue kv = nc.keyValue(bucket);
+
+        nc.publish(subject + ".one", "uno".getBytes(StandardCharsets.UTF_8));
+        nc.jetStream().publish(subject + ".two", "dos".getBytes(StandardCharsets.UTF_8));
+        kv.put(subject + ".three", "tres");
+        assertTrue(Clients.await(() -> {
+            try {
+                return kv.get(subject + ".one") != null;
+            } catch (Exception e) {
+                return false;
+            }
+        }), "the core publish was republished into the bucket");
+        assertEquals("uno", kv.get(subject + ".one").getValueAsString());
+        assertEquals("dos", kv.get(subject + ".two").getValueAsString());
+        assertEquals("tres", kv.get(subject + ".three").getValueAsString());
+        assertEquals(bucket, kv.get(subject + ".one").getBucket());
+    }
 }
