@@ -234,4 +234,56 @@ class ClientCompatibilityTest {
         assertEquals("tres", kv.get(subject + ".three").getValueAsString());
         assertEquals(bucket, kv.get(subject + ".one").getBucket());
     }
+
+    // ------------------------------------------------------------------ stream info subject paging
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void streamInfoSubjectsComeInPagesOfAHundredThousand(TestServers.Target t) throws Exception {
+        Connection nc = nc(t);
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        String stream = unique("PG");
+        memoryStream(jsm, stream, stream + ".>");
+        int total = 101_000;
+        for (int i = 0; i < total; i++) {
+            nc.publish(stream + "." + i, null);
+        }
+        nc.flush(Duration.ofSeconds(30));
+        assertTrue(Clients.await(() -> messages(jsm, stream) == total, Duration.ofSeconds(60)), "stored: " + messages(jsm, stream));
+
+        try (JsApiExchange x = JsApiExchange.open(SERVERS.get(t).port())) {
+            JsonNode first = info(x, stream, 0);
+            assertEquals(total, first.get("total").asInt());
+            assertEquals(0, first.get("offset").asInt());
+            assertEquals(100_000, first.get("limit").asInt());
+            assertEquals(100_000, first.path("state").path("subjects").size());
+            JsonNode second = info(x, stream, 100_000);
+            assertEquals(total, second.get("total").asInt());
+            assertEquals(100_000, second.get("offset").asInt());
+            assertEquals(1_000, second.path("state").path("subjects").size());
+            second.path("state").path("subjects").fieldNames().forEachRemaining(s ->
+                    assertTrue(!first.path("state").path("subjects").has(s), s + " on both pages"));
+            JsonNode beyond = info(x, stream, 200_000);
+            assertTrue(beyond.path("state").path("subjects").isMissingNode(), beyond.path("state").toString());
+            assertEquals(200_000, beyond.get("offset").asInt());
+            JsonNode none = requestJson(x, "$JS.API.STREAM.INFO." + stream, "{\"subjects_filter\":\"nothing.here\"}");
+            assertEquals(0, none.get("total").asInt());
+            assertEquals(0, none.get("limit").asInt());
+        }
+        // jnats reads the pages and gets every subject once
+        StreamInfo si = jsm.getStreamInfo(stream, StreamInfoOptions.filterSubjects(stream + ".>"));
+        assertEquals(total, si.getStreamState().getSubjects().size());
+        assertTrue(si.getStreamState().getSubjects().stream().allMatch(s -> s.getCount() == 1));
+        jsm.deleteStream(stream);
+    }
+
+    static JsonNode info(JsApiExchange x, String stream, int offset) throws Exception {
+        return requestJson(x, "$JS.API.STREAM.INFO." + stream, "{\"subjects_filter\":\">\",\"offset\":" + offset + "}");
+    }
+
+    static JsonNode requestJson(JsApiExchange x, String subject, String body) throws Exception {
+        JsApiExchange.Reply r = x.request(subject, null, body, Duration.ofSeconds(30));
+        assertNotNull(r, "no reply to " + subject);
+        return JSON.readTree(r.payload());
+    }
 }
