@@ -286,4 +286,33 @@ class ClientCompatibilityTest {
         assertNotNull(r, "no reply to " + subject);
         return JSON.readTree(r.payload());
     }
+
+    // ------------------------------------------------------------------ pulls
+
+    /** A pull request jnats's builder refuses to make: no_wait with an idle heartbeat. */
+    static final class NoWaitWithHeartbeat extends PullRequestOptions {
+        NoWaitWithHeartbeat() {
+            super(PullRequestOptions.builder(1));
+        }
+
+        @Override
+        public String toJson() {
+            return "{\"batch\":1,\"no_wait\":true,\"idle_heartbeat\":1000000}";
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void aNoWaitPullWithAHeartbeatIsABadRequest(TestServers.Target t) throws Exception {
+        Connection nc = nc(t);
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        String stream = unique("BR");
+        memoryStream(jsm, stream, stream + ".*");
+        JetStreamSubscription sub = nc.jetStream().subscribe(stream + ".a", PullSubscribeOptions.builder().build());
+        sub.pull(new NoWaitWithHeartbeat());
+        JetStreamStatusException e = assertThrows(JetStreamStatusException.class, () -> sub.nextMessage(Duration.ofSeconds(5)));
+        assertEquals(400, e.getStatus().getCode());
+        assertTrue(e.getStatus().getMessage().contains("Bad Request"), e.getStatus().getMessage());
+        sub.unsubscribe();
+    }
 }
