@@ -315,4 +315,44 @@ class ClientCompatibilityTest {
         assertTrue(e.getStatus().getMessage().contains("Bad Request"), e.getStatus().getMessage());
         sub.unsubscribe();
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void pullMaxBytesCountsSubjectReplyHeadersAndPayload(TestServers.Target t) throws Exception {
+        Connection nc = nc(t);
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        String stream = unique("MB");
+        memoryStream(jsm, stream, stream + ".*");
+        byte[] payload = new byte[100];
+        for (int i = 0; i < 10; i++) {
+            nc.jetStream().publish(stream + ".x", payload);
+        }
+        jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder().durable("C").ackPolicy(AckPolicy.None).build());
+        JetStreamSubscription sub = nc.jetStream().subscribe(null, PullSubscribeOptions.bind(stream, "C"));
+        long maxBytes = 500;
+        sub.pull(PullRequestOptions.builder(10).maxBytes(maxBytes).expiresIn(Duration.ofSeconds(2)).build());
+        List<Message> got = new ArrayList<>();
+        long used = 0;
+        while (true) {
+            Message m;
+            try {
+                m = sub.nextMessage(Duration.ofMillis(2500));
+            } catch (JetStreamStatusException e) {
+                break; // the 409 that ends the request, where jnats reports it
+            }
+            if (m == null) {
+                break;
+            }
+            got.add(m);
+            used += m.getSubject().length() + m.getReplyTo().length() + m.getData().length
+                    + (m.getHeaders() == null ? 0 : m.getHeaders().serializedLength());
+        }
+        // counting the payload alone would have let 5 of the 100-byte messages through
+        assertTrue(got.size() < 5, got.size() + " messages in " + maxBytes + " bytes");
+        assertTrue(!got.isEmpty());
+        assertTrue(used <= maxBytes, "used " + used);
+        long each = used / got.size();
+        assertTrue(used + each > maxBytes, "another message of " + each + " bytes would have fitted in " + maxBytes + " after " + used);
+        sub.unsubscribe();
+    }
 }

@@ -1057,7 +1057,7 @@ public final class Consumer implements StreamConsumer {
                 break;
             }
             StoredMessage m = c.msg;
-            long size = m.size();
+            long size = r.maxBytes > 0 ? pullSize(m, c.redelivery) : 0;
             if (r.maxBytes > 0 && size > r.bytesLeft) {
                 waiting.pollFirst();
                 unTake(c);
@@ -1275,16 +1275,34 @@ public final class Consumer implements StreamConsumer {
         }
         lastActiveWall = wallNanos();
         dirty = true;
-        long np = numPendingLocked();
-        String reply = "$JS.ACK." + src.streamName() + "." + name + "." + dc + "." + s + "." + dseq + "."
-                + m.timestampNanos() + "." + np;
-        byte[] headers = m.headers();
-        byte[] payload = m.data();
-        if (cfg.headersOnly()) {
-            headers = HeaderBlocks.with(headers, "Nats-Msg-Size", Integer.toString(payload.length));
-            payload = new byte[0];
-        }
+        String reply = ackReply(m, dc, dseq);
+        byte[] headers = shownHeaders(m);
+        byte[] payload = cfg.headersOnly() ? new byte[0] : m.data();
         return new Outbound(subject, reply, headers.length == 0 ? null : headers, payload, m.subject());
+    }
+
+    private String ackReply(StoredMessage m, int dc, long consumerSeq) {
+        return "$JS.ACK." + src.streamName() + "." + name + "." + dc + "." + m.seq() + "." + consumerSeq + "."
+                + m.timestampNanos() + "." + numPendingLocked();
+    }
+
+    private byte[] shownHeaders(StoredMessage m) {
+        return cfg.headersOnly() ? HeaderBlocks.with(m.headers(), "Nats-Msg-Size", Integer.toString(m.data().length))
+                : m.headers();
+    }
+
+    /**
+     * What a delivery counts against a pull request's {@code max_bytes}, as nats-server 2.15 counts
+     * it: the message's subject, the ack reply subject it will carry, its headers (as delivered,
+     * so with headers_only's Nats-Msg-Size) and its payload. Called with the candidate taken, so
+     * the pending count in the reply is the one {@link #deliver} will put there.
+     */
+    private long pullSize(StoredMessage m, boolean redelivery) {
+        int dc = redelivery ? deliveries.getOrDefault(m.seq(), 1) + 1 : 1;
+        String reply = ackReply(m, dc, dseq + 1);
+        long payload = cfg.headersOnly() ? 0 : m.data().length;
+        return io.weft.store.SubjectBytes.encode(m.subject()).length
+                + reply.getBytes(StandardCharsets.UTF_8).length + shownHeaders(m).length + payload;
     }
 
     // ------------------------------------------------------------------ output
