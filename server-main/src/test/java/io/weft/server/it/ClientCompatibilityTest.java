@@ -355,4 +355,32 @@ class ClientCompatibilityTest {
         assertTrue(used + each > maxBytes, "another message of " + each + " bytes would have fitted in " + maxBytes + " after " + used);
         sub.unsubscribe();
     }
+
+    // ------------------------------------------------------------------ push interest
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void aPushConsumerDeliversAsSoonAsItsSubscriberArrives(TestServers.Target t) throws Exception {
+        Connection nc = nc(t);
+        JetStreamManagement jsm = nc.jetStreamManagement();
+        String stream = unique("PI");
+        memoryStream(jsm, stream, stream + ".*");
+        nc.jetStream().publish(stream + ".x", "hello".getBytes(StandardCharsets.UTF_8));
+        List<Long> delays = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String deliver = unique("deliver.pi");
+            jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder().durable("D" + i).deliverSubject(deliver)
+                    .ackPolicy(AckPolicy.None).build());
+            Thread.sleep(1_200); // past the first idle wake of a delivery loop that found no one listening
+            long start = System.nanoTime();
+            Subscription sub = nc.subscribe(deliver);
+            Message m = sub.nextMessage(Duration.ofSeconds(5));
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertNotNull(m, "nothing delivered to the late subscriber");
+            delays.add(ms);
+            sub.unsubscribe();
+        }
+        // nats-server takes about a millisecond; a loop that only polls for interest takes up to a second
+        assertTrue(delays.stream().allMatch(d -> d < 150), "delivery after subscribe took " + delays + " ms");
+    }
 }

@@ -99,6 +99,9 @@ public final class Consumer implements StreamConsumer {
 
     private InternalSubscription ackSub;
     private InternalSubscription fcSub;
+    /** A push consumer's watch on its deliver subject: a new subscriber wakes delivery at once. */
+    private AutoCloseable interestWatch;
+    private String watchedDeliverSubject;
     private Thread loop;
 
     static final class Pending {
@@ -192,7 +195,37 @@ public final class Consumer implements StreamConsumer {
             fcSub = acc.subscribe("$JS.FC." + src.streamName() + "." + name + ".*", null,
                     (subject, reply, data, off, hdrLen, totalLen) -> onFlowControlReply(subject));
         }
+        watchDeliverSubject(cfg);
         loop = src.env().spawner().spawn("consumer " + src.streamName() + " > " + name, this::run);
+    }
+
+    /**
+     * Watches the deliver subject of a push consumer (as nats-server registers for interest on
+     * it): delivery starts as soon as a subscriber arrives instead of at the next idle wake.
+     */
+    private void watchDeliverSubject(ConsumerConfig c) {
+        String ds = c.isPush() && !stopped ? c.deliverSubject() : null;
+        if (java.util.Objects.equals(ds, watchedDeliverSubject)) {
+            return;
+        }
+        unwatchDeliverSubject();
+        if (ds != null) {
+            interestWatch = src.account().watchInterest(ds, this::kick);
+            watchedDeliverSubject = ds;
+        }
+    }
+
+    private void unwatchDeliverSubject() {
+        AutoCloseable w = interestWatch;
+        interestWatch = null;
+        watchedDeliverSubject = null;
+        if (w != null) {
+            try {
+                w.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ StreamConsumer
@@ -302,6 +335,7 @@ public final class Consumer implements StreamConsumer {
         }
         src.account().unsubscribe(ackSub);
         src.account().unsubscribe(fcSub);
+        unwatchDeliverSubject();
         publish(out);
         if (persistence != null) {
             try {
@@ -356,6 +390,7 @@ public final class Consumer implements StreamConsumer {
                 fcSub = src.account().subscribe("$JS.FC." + src.streamName() + "." + name + ".*", null,
                         (subject, reply, data, off, hdrLen, totalLen) -> onFlowControlReply(subject));
             }
+            watchDeliverSubject(next);
             kicked = true;
             wake.signalAll();
         } finally {
