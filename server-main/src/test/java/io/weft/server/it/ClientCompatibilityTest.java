@@ -383,4 +383,33 @@ class ClientCompatibilityTest {
         // nats-server takes about a millisecond; a loop that only polls for interest takes up to a second
         assertTrue(delays.stream().allMatch(d -> d < 150), "delivery after subscribe took " + delays + " ms");
     }
+
+    // ------------------------------------------------------------------ max payload
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void aMaximumPayloadViolationResetsTheConnection(TestServers.Target t) throws Exception {
+        try (JsServer s = JsServer.start(t, "max_payload: 1000\n")) {
+            List<String> errors = new CopyOnWriteArrayList<>();
+            List<Exception> exceptions = new CopyOnWriteArrayList<>();
+            ErrorListener el = new ErrorListener() {
+                @Override
+                public void errorOccurred(Connection conn, String error) {
+                    errors.add(error);
+                }
+
+                @Override
+                public void exceptionOccurred(Connection conn, Exception exp) {
+                    exceptions.add(exp);
+                }
+            };
+            Options options = Options.builder().server(s.url()).noReconnect().clientSideLimitChecks(false).errorListener(el).build();
+            try (Connection nc = Nats.connect(options)) {
+                nc.publish("subject", null, null, new byte[1001]);
+                assertTrue(Clients.await(() -> errors.stream().anyMatch(e -> e.contains("Maximum Payload Violation"))
+                        && exceptions.stream().anyMatch(e -> e instanceof SocketException), Duration.ofSeconds(2)),
+                        "errors " + errors + ", exceptions " + exceptions);
+            }
+        }
+    }
 }
