@@ -3,8 +3,15 @@
 WEFT_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 weft_find_java() {
-  if [ -n "${JAVA_HOME:-}" ] && "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "25'; then
-    return 0
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+    # the JDK's release file names its version without starting a JVM (bin/weft's start-up)
+    if [ -f "$JAVA_HOME/release" ]; then
+      if grep -q '^JAVA_VERSION="25' "$JAVA_HOME/release"; then
+        return 0
+      fi
+    elif "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "25'; then
+      return 0
+    fi
   fi
   for d in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk-arm64 /usr/lib/jvm/temurin-25-jdk /usr/lib/jvm/java-25-openjdk-amd64 /usr/lib/jvm/jdk-25; do
     if [ -x "$d/bin/java" ]; then

@@ -72,7 +72,8 @@ final class Serve {
         log.notice("Starting weft (nats-server compatible)");
         log.notice("  Version:  " + Server.WEFT_VERSION + " (protocol of nats-server " + Server.COMPAT_VERSION + ")");
         log.notice("  Java:     " + Runtime.version());
-        Server server = new Server(Env.real(), opts, log);
+        Env env = Env.real();
+        Server server = new Server(env, opts, log);
         log.notice("  Name:     " + server.serverName());
         log.notice("  ID:       " + server.serverId());
         if (!opts.configFile.isEmpty()) {
@@ -107,6 +108,7 @@ final class Serve {
                     : ListenFailure.clientPort(opts.host, opts.port, e));
             server.shutdown();
             removePid(opts);
+            stopNetwork(env);
             return 1;
         }
         if (opts.httpPort != 0) {
@@ -130,7 +132,23 @@ final class Serve {
             monitor.stop();
         }
         removePid(opts);
+        stopNetwork(env);
         return 0;
+    }
+
+    /**
+     * After the server (JetStream stores flushed and closed) has shut down: stops the socket
+     * threads, which would otherwise hold the JVM's exit for about 300 ms (it waits for threads
+     * inside native code, and those sit in epoll_wait).
+     */
+    private static void stopNetwork(Env env) {
+        if (env.network() instanceof io.weft.net.RealNetwork rn) {
+            try {
+                rn.shutdown(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void writePid(ServerOptions opts, NatsLog log) {

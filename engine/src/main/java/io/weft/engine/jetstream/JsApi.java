@@ -505,23 +505,25 @@ final class JsApi {
             long offset = Math.max(0, StreamConfig.lng(n, "offset"));
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("type", type);
-            int total = 0;
-            if (!filter.isEmpty()) {
-                total = s.store().subjects(filter).size();
-            }
+            // as nats-server 2.15: the matching subjects sorted, one page of at most SUBJECTS_LIMIT
+            // from offset; total/offset/limit are set only when something matched
+            java.util.Map<String, io.weft.store.SubjectState> matching =
+                    filter.isEmpty() ? java.util.Map.of() : s.store().subjects(filter);
+            int total = matching.size();
             o.put("total", total);
-            o.put("offset", filter.isEmpty() ? 0 : offset);
-            o.put("limit", filter.isEmpty() ? 0 : SUBJECTS_LIMIT);
-            streamInfo(o, s, details, filter.isEmpty() ? null : filter);
-            if (!filter.isEmpty() && offset > 0) {
-                ObjectNode subjects = (ObjectNode) o.path("state").path("subjects");
-                if (!subjects.isMissingNode()) {
-                    List<String> keys = new ArrayList<>();
-                    subjects.fieldNames().forEachRemaining(keys::add);
-                    for (int i = 0; i < Math.min(offset, keys.size()); i++) {
-                        subjects.remove(keys.get(i));
-                    }
+            o.put("offset", total == 0 ? 0 : offset);
+            o.put("limit", total == 0 ? 0 : SUBJECTS_LIMIT);
+            streamInfo(o, s, details, null);
+            if (total > 0) {
+                ObjectNode state = (ObjectNode) o.path("state");
+                JsonNode consumerCount = state.remove("consumer_count");
+                long skip = Math.min(offset, total);
+                if (skip < total) {
+                    ObjectNode page = state.putObject("subjects");
+                    matching.entrySet().stream().skip(skip).limit(SUBJECTS_LIMIT)
+                            .forEach(e -> page.put(e.getKey(), e.getValue().msgs()));
                 }
+                state.set("consumer_count", consumerCount);
             }
             return js.json(o);
         } catch (JsApiException e) {

@@ -825,9 +825,10 @@ public final class Stream implements ConsumerSource {
 
     /** Applies an update already validated against the old config. */
     void update(StreamConfig next) throws IOException {
+        StreamConfig old;
         lock.lock();
         try {
-            StreamConfig old = config;
+            old = config;
             config = next;
             applyTransforms(next);
             if (!old.subjects().equals(next.subjects()) || old.allowDirect() != next.allowDirect()) {
@@ -841,6 +842,11 @@ public final class Stream implements ConsumerSource {
             scheduleAgeCheckLocked();
         } finally {
             lock.unlock();
+        }
+        if (old.retention() != Retention.INTEREST && next.retention() == Retention.INTEREST && !consumers.isEmpty()) {
+            // as nats-server: switching to interest drops what no consumer still needs; a stream
+            // without consumers keeps its messages
+            sweepInterest();
         }
         notifyPurged();
     }

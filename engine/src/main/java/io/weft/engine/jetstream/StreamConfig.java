@@ -492,12 +492,11 @@ public record StreamConfig(
         if (memoryStorage != old.memoryStorage) {
             throw JsErrors.invalidConfig("stream configuration update can not change storage type");
         }
-        if (retention != old.retention) {
-            throw JsErrors.invalidConfig("stream configuration update can not change retention policy");
+        // as nats-server 2.15: limits <-> interest may change, nothing to or from a work queue
+        if (retention != old.retention && (retention == Retention.WORKQUEUE || old.retention == Retention.WORKQUEUE)) {
+            throw JsErrors.invalidConfig("stream configuration update can not change retention policy to/from workqueue");
         }
-        if (maxConsumers != old.maxConsumers) {
-            throw JsErrors.invalidConfig("stream configuration update can not change MaxConsumers");
-        }
+        // max_consumers may change (nats-server 2.12.5+): consumers above a lowered limit stay, new ones are refused
         if (!java.util.Objects.equals(mirror, old.mirror)) {
             throw JsErrors.STREAM_MIRROR_NOT_UPDATABLE.exception();
         }
@@ -513,10 +512,9 @@ public record StreamConfig(
         if (!templateOwner.equals(old.templateOwner)) {
             throw JsErrors.invalidConfig("stream configuration update can not change template ownership");
         }
-        if (compressS2 != old.compressS2) {
-            // nats-server 2.10 can convert; weft's stores keep their format for life
-            throw JsErrors.invalidConfig("stream configuration update can not change compression");
-        }
+        // compression may change (as nats-server 2.15): every stored record says whether it is
+        // compressed, so records of both kinds are read; the file store applies the new setting to
+        // what it writes once it is next opened (see docs/jetstream-streams.md)
         if (firstSeq != old.firstSeq && firstSeq != 0) {
             throw JsErrors.invalidConfig("stream configuration update can not change first sequence");
         }

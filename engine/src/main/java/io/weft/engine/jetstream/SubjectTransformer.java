@@ -51,7 +51,8 @@ public final class SubjectTransformer {
                     return null;
                 }
                 ref = nextStar++;
-            } else if (t.startsWith("$")) {
+            } else if (t.startsWith("$") && isInteger(t.substring(1))) {
+                // "$N" is a reference; any other token starting with '$' ("$KV", "$RP") is a literal
                 ref = number(t.substring(1));
                 explicit = true;
             } else if (t.startsWith("{{") && t.endsWith("}}")) {
@@ -68,6 +69,10 @@ public final class SubjectTransformer {
             refs[i] = ref;
         }
         return new SubjectTransformer(s, st, refs, dt);
+    }
+
+    private static boolean isInteger(String s) {
+        return s.matches("[+-]?[0-9]+");
     }
 
     private static int number(String s) {

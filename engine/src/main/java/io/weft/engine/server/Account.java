@@ -24,10 +24,48 @@ public final class Account {
 
     private final AtomicLong batchTokens;
 
+    /** Literal subject -> what to run when a subscription that matches it is added. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CopyOnWriteArrayList<Runnable>> interestWatchers =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     Account(String name, long seed, AtomicLong batchTokens) {
         this.name = name;
         this.random = new SplittableRandom(seed);
         this.batchTokens = batchTokens;
+        sublist.onInsert(this::subscribed);
+    }
+
+    /**
+     * Runs {@code onInterest} each time a subscription (client, internal or remote) that would
+     * receive {@code literalSubject} is added, on the subscribing thread; it must be quick (a
+     * JetStream push consumer wakes its delivery loop, as nats-server reacts to interest on a
+     * deliver subject). Close the handle to stop watching.
+     */
+    public AutoCloseable watchInterest(String literalSubject, Runnable onInterest) {
+        interestWatchers.computeIfAbsent(literalSubject, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(onInterest);
+        return () -> interestWatchers.computeIfPresent(literalSubject, (k, list) -> {
+            list.remove(onInterest);
+            return list.isEmpty() ? null : list;
+        });
+    }
+
+    private void subscribed(Subscription sub) {
+        if (interestWatchers.isEmpty()) {
+            return;
+        }
+        String subject = sub.subject();
+        if (subject.indexOf('*') < 0 && subject.indexOf('>') < 0) {
+            List<Runnable> exact = interestWatchers.get(subject);
+            if (exact != null) {
+                exact.forEach(Runnable::run);
+            }
+            return;
+        }
+        for (java.util.Map.Entry<String, java.util.concurrent.CopyOnWriteArrayList<Runnable>> e : interestWatchers.entrySet()) {
+            if (io.weft.store.SubjectFilter.matches(subject, e.getKey())) {
+                e.getValue().forEach(Runnable::run);
+            }
+        }
     }
 
     /**

@@ -58,7 +58,7 @@ public final class ClientConnection implements ProtocolHandler {
     private final Deliveries readBatch;
     /** The token of the last {@link Deliveries} batch that listed this connection. */
     volatile long flushMark;
-    private static final int MIN_READ_BUFFER = 1024;
+    private static final int MIN_READ_BUFFER = 512; // nats-server's startBufSize
     /** Largest pending batch a producer writes inline ({@link #flushPending}); more goes to the writer. */
     private static final int INLINE_WRITE_MAX = 16 * 1024;
     private static final int MAX_READ_BUFFER = 64 * 1024;
@@ -88,6 +88,13 @@ public final class ClientConnection implements ProtocolHandler {
     private volatile boolean ending;
     /** Set once the writer sent the last bytes and ended this side ({@link #halfClose}), at {@link #lingerStartNanos}. */
     private volatile boolean lingering;
+    /**
+     * A maximum payload violation ends the connection as nats-server ends it: the {@code -ERR},
+     * then a close with the rest of the oversized message left unread, so that the peer's kernel
+     * sees a reset when that rest was already sent (jnats reports a SocketException, as its tests
+     * expect) and a plain end of stream when it was not. No half-close and no draining.
+     */
+    private volatile boolean resetOnEnd;
     private volatile long lingerStartNanos;
     /** The subscriptions as they were at close, for monitoring of closed connections. */
     private volatile List<SubscriptionView> closedSubscriptions;
@@ -168,6 +175,9 @@ public final class ClientConnection implements ProtocolHandler {
                 byte[] next = n == buf.length && buf.length < MAX_READ_BUFFER ? new byte[buf.length * 2] : null;
                 lastActivityMillis = clock.currentTimeMillis();
                 parseRead(buf, n);
+                if (resetOnEnd) {
+                    return; // what the peer sent after the oversized message stays unread (see resetOnEnd)
+                }
                 if (next != null) {
                     buf = next; // after the parse: the parser may hand out ranges of buf only during the call
                 }
@@ -195,6 +205,7 @@ public final class ClientConnection implements ProtocolHandler {
             readBatch.flush();
             log.error(logPrefix + e.getMessage());
             if (e.sendsErr()) {
+                resetOnEnd = ProtocolException.MAX_PAYLOAD.equals(e.getMessage());
                 closeWithError(e.getMessage(), closeReasonFor(e));
             } else {
                 endAfterQueued(null, "Protocol Violation", false);
@@ -232,7 +243,7 @@ public final class ClientConnection implements ProtocolHandler {
             // the peer went away or we were closed: handled below
         }
         writeStartNanos = 0;
-        if (sentLast && halfClose()) {
+        if (sentLast && !resetOnEnd && halfClose()) {
             return;
         }
         close(closeReason.isEmpty() ? "Write Error" : closeReason);

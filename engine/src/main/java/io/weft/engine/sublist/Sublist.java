@@ -97,6 +97,7 @@ public final class Sublist<T extends SublistEntry> {
             throw new IllegalArgumentException("Invalid Queue Name");
         }
         String[] tokens = Subjects.tokenize(subject);
+        boolean added = false;
         ReentrantReadWriteLock.WriteLock w = lock.writeLock();
         w.lock();
         try {
@@ -108,10 +109,26 @@ public final class Sublist<T extends SublistEntry> {
                 count++;
                 inserts++;
                 invalidate(subject);
+                added = true;
             }
         } finally {
             w.unlock();
         }
+        java.util.function.Consumer<? super T> l = insertListener;
+        if (added && l != null) {
+            l.accept(entry);
+        }
+    }
+
+    private volatile java.util.function.Consumer<? super T> insertListener;
+
+    /**
+     * Calls {@code listener} (on the inserting thread, after the write lock is released, so it
+     * sees the entry in matches) for every entry newly stored; one listener per sublist, which
+     * must be quick and must not insert. Used to wake whoever waits for interest on a subject.
+     */
+    public void onInsert(java.util.function.Consumer<? super T> listener) {
+        this.insertListener = listener;
     }
 
     /** Removes an entry; false when it was not stored. */

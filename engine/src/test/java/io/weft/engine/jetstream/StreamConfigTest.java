@@ -108,10 +108,14 @@ class StreamConfigTest {
         assertEquals("stream configuration update can not change storage type", assertThrows(JsApiException.class,
                 () -> cfg("{\"name\":\"D\",\"subjects\":[\"d.>\"],\"deny_delete\":true,\"storage\":\"memory\"}").checkUpdate(old))
                 .getMessage());
-        assertEquals("stream configuration update can not change retention policy", assertThrows(JsApiException.class,
-                () -> cfg("{\"name\":\"D\",\"deny_delete\":true,\"retention\":\"interest\"}").checkUpdate(old)).getMessage());
-        assertEquals("stream configuration update can not change MaxConsumers", assertThrows(JsApiException.class,
-                () -> cfg("{\"name\":\"D\",\"deny_delete\":true,\"max_consumers\":5}").checkUpdate(old)).getMessage());
+        cfg("{\"name\":\"D\",\"deny_delete\":true,\"retention\":\"interest\"}").checkUpdate(old);
+        cfg("{\"name\":\"D\",\"deny_delete\":true,\"compression\":\"s2\"}").checkUpdate(old);
+        assertEquals("stream configuration update can not change retention policy to/from workqueue", assertThrows(JsApiException.class,
+                () -> cfg("{\"name\":\"D\",\"deny_delete\":true,\"retention\":\"workqueue\"}").checkUpdate(old)).getMessage());
+        StreamConfig wq = cfg("{\"name\":\"D\",\"retention\":\"workqueue\"}");
+        assertEquals("stream configuration update can not change retention policy to/from workqueue", assertThrows(JsApiException.class,
+                () -> cfg("{\"name\":\"D\",\"retention\":\"limits\"}").checkUpdate(wq)).getMessage());
+        cfg("{\"name\":\"D\",\"deny_delete\":true,\"max_consumers\":5}").checkUpdate(old);
         assertEquals("stream configuration update can not cancel deny message deletes", assertThrows(JsApiException.class,
                 () -> cfg("{\"name\":\"D\"}").checkUpdate(old)).getMessage());
         StreamConfig sealed = cfg("{\"name\":\"D\",\"deny_delete\":true,\"sealed\":true}");

@@ -222,7 +222,9 @@ class JetStreamDifferentialTest {
                 c("update storage refused", createMem("UPS", "ups.>"),
                         r(API + "STREAM.UPDATE.UPS", "{\"name\":\"UPS\",\"subjects\":[\"ups.>\"],\"storage\":\"file\"}")),
                 c("update retention refused", createMem("UPR", "upr.>"),
-                        r(API + "STREAM.UPDATE.UPR", "{\"name\":\"UPR\",\"subjects\":[\"upr.>\"],\"storage\":\"memory\",\"retention\":\"workqueue\"}")),
+                        // 2.15.1 (and weft) word it "... to/from workqueue" and allow limits <-> interest
+                        r(API + "STREAM.UPDATE.UPR", "{\"name\":\"UPR\",\"subjects\":[\"upr.>\"],\"storage\":\"memory\",\"retention\":\"workqueue\"}")
+                                .referenceQuirk(NEWER)),
                 c("update name mismatch", createMem("UPN", "upn.>"),
                         r(API + "STREAM.UPDATE.UPN", "{\"name\":\"OTHER\",\"subjects\":[\"upn.>\"],\"storage\":\"memory\"}")),
                 c("update into overlap", createMem("UO1", "uo1.>"), createMem("UO2", "uo2.>"),
@@ -369,8 +371,10 @@ class JetStreamDifferentialTest {
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{bad").referenceQuirk(NEWER),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "").referenceQuirk(NEWER),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\"}"),
-                        r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"D\","
-                                + "\"filter_subject\":\"zz.>\"}}"),
+                        // 2.9.10 refuses a filter outside the stream's subjects (10093); 2.15.1 and weft accept it
+                        r(API + "CONSUMER.DURABLE.CREATE.CE.DZ", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"DZ\","
+                                + "\"filter_subject\":\"zz.>\"}}").referenceQuirk(NEWER),
+                        r(API + "CONSUMER.DELETE.CE.DZ", "").referenceQuirk(NEWER),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"D\","
                                 + "\"ack_policy\":\"none\",\"max_ack_pending\":5}}"),
                         r(API + "CONSUMER.DURABLE.CREATE.CE.D", "{\"stream_name\":\"CE\",\"config\":{\"durable_name\":\"D\","

@@ -103,6 +103,9 @@ public final class Consumer implements StreamConsumer {
 
     private InternalSubscription ackSub;
     private InternalSubscription fcSub;
+    /** A push consumer's watch on its deliver subject: a new subscriber wakes delivery at once. */
+    private AutoCloseable interestWatch;
+    private String watchedDeliverSubject;
     private Thread loop;
 
     static final class Pending {
@@ -196,7 +199,37 @@ public final class Consumer implements StreamConsumer {
             fcSub = acc.subscribe("$JS.FC." + src.streamName() + "." + name + ".*", null,
                     (subject, reply, data, off, hdrLen, totalLen) -> onFlowControlReply(subject));
         }
+        watchDeliverSubject(cfg);
         loop = src.env().spawner().spawn("consumer " + src.streamName() + " > " + name, this::run);
+    }
+
+    /**
+     * Watches the deliver subject of a push consumer (as nats-server registers for interest on
+     * it): delivery starts as soon as a subscriber arrives instead of at the next idle wake.
+     */
+    private void watchDeliverSubject(ConsumerConfig c) {
+        String ds = c.isPush() && !stopped ? c.deliverSubject() : null;
+        if (java.util.Objects.equals(ds, watchedDeliverSubject)) {
+            return;
+        }
+        unwatchDeliverSubject();
+        if (ds != null) {
+            interestWatch = src.account().watchInterest(ds, this::kick);
+            watchedDeliverSubject = ds;
+        }
+    }
+
+    private void unwatchDeliverSubject() {
+        AutoCloseable w = interestWatch;
+        interestWatch = null;
+        watchedDeliverSubject = null;
+        if (w != null) {
+            try {
+                w.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ StreamConsumer
@@ -306,6 +339,7 @@ public final class Consumer implements StreamConsumer {
         }
         src.account().unsubscribe(ackSub);
         src.account().unsubscribe(fcSub);
+        unwatchDeliverSubject();
         publish(out);
         if (persistence != null) {
             try {
@@ -360,6 +394,7 @@ public final class Consumer implements StreamConsumer {
                 fcSub = src.account().subscribe("$JS.FC." + src.streamName() + "." + name + ".*", null,
                         (subject, reply, data, off, hdrLen, totalLen) -> onFlowControlReply(subject));
             }
+            watchDeliverSubject(next);
             kicked = true;
             wake.signalAll();
         } finally {
@@ -1231,7 +1266,7 @@ public final class Consumer implements StreamConsumer {
                 break;
             }
             StoredMessage m = c.msg;
-            long size = m.size();
+            long size = r.maxBytes > 0 ? pullSize(m, c.redelivery) : 0;
             if (r.maxBytes > 0 && size > r.bytesLeft) {
                 waiting.pollFirst();
                 unTake(c);
@@ -1453,16 +1488,34 @@ public final class Consumer implements StreamConsumer {
         }
         lastActiveWall = wallNanos();
         dirty = true;
-        long np = numPendingLocked();
-        String reply = "$JS.ACK." + src.streamName() + "." + name + "." + dc + "." + s + "." + dseq + "."
-                + m.timestampNanos() + "." + np;
-        byte[] headers = m.headers();
-        byte[] payload = m.data();
-        if (cfg.headersOnly()) {
-            headers = HeaderBlocks.with(headers, "Nats-Msg-Size", Integer.toString(payload.length));
-            payload = new byte[0];
-        }
+        String reply = ackReply(m, dc, dseq);
+        byte[] headers = shownHeaders(m);
+        byte[] payload = cfg.headersOnly() ? new byte[0] : m.data();
         return new Outbound(subject, reply, headers.length == 0 ? null : headers, payload, m.subject());
+    }
+
+    private String ackReply(StoredMessage m, int dc, long consumerSeq) {
+        return "$JS.ACK." + src.streamName() + "." + name + "." + dc + "." + m.seq() + "." + consumerSeq + "."
+                + m.timestampNanos() + "." + numPendingLocked();
+    }
+
+    private byte[] shownHeaders(StoredMessage m) {
+        return cfg.headersOnly() ? HeaderBlocks.with(m.headers(), "Nats-Msg-Size", Integer.toString(m.data().length))
+                : m.headers();
+    }
+
+    /**
+     * What a delivery counts against a pull request's {@code max_bytes}, as nats-server 2.15 counts
+     * it: the message's subject, the ack reply subject it will carry, its headers (as delivered,
+     * so with headers_only's Nats-Msg-Size) and its payload. Called with the candidate taken, so
+     * the pending count in the reply is the one {@link #deliver} will put there.
+     */
+    private long pullSize(StoredMessage m, boolean redelivery) {
+        int dc = redelivery ? deliveries.getOrDefault(m.seq(), 1) + 1 : 1;
+        String reply = ackReply(m, dc, dseq + 1);
+        long payload = cfg.headersOnly() ? 0 : m.data().length;
+        return io.weft.store.SubjectBytes.encode(m.subject()).length
+                + reply.getBytes(StandardCharsets.UTF_8).length + shownHeaders(m).length + payload;
     }
 
     // ------------------------------------------------------------------ output

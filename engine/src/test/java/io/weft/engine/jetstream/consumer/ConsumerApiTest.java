@@ -66,7 +66,7 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals(10083, errCode(create("{\"deliver_subject\":\"a\",\"idle_heartbeat\":1000}")));
         assertEquals(10074, errCode(create("{\"num_replicas\":3}")));
         assertEquals(10081, errCode(create("{\"deliver_subject\":\"s.x\"}")), "the stream would capture its own deliveries");
-        assertEquals(10093, errCode(create("{\"filter_subject\":\"zz\"}")));
+        assertEquals(0, errCode(create("{\"filter_subject\":\"zz\"}")), "a filter outside the stream's subjects is allowed (2.15)");
         assertEquals(10086, errCode(create("{\"rate_limit_bps\":3}")));
         assertEquals(10116, errCode(create("{\"ack_policy\":\"explicit\",\"backoff\":[1000000000,2000000000],\"max_deliver\":1}")));
         assertEquals(10136, errCode(create("{\"filter_subject\":\"a\",\"filter_subjects\":[\"b\"]}")));
