@@ -222,12 +222,7 @@ public final class Stream implements ConsumerSource {
             lock.unlock();
         }
         try {
-            lock.lock();
-            try {
-                log.close(delete);
-            } finally {
-                lock.unlock();
-            }
+            log.close(delete); // the ingest thread has ended: nothing else appends
         } catch (IOException e) {
             log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' store close: " + e.getMessage());
         }
@@ -338,6 +333,11 @@ public final class Stream implements ConsumerSource {
             if (appended) {
                 scheduleAgeCheckLocked();
             }
+        } catch (RuntimeException | Error e) {
+            if (grouped || always) {
+                log.rollback(); // a bug mid-batch: end the batch so the next one can begin
+            }
+            throw e;
         } finally {
             lock.unlock();
         }
