@@ -92,6 +92,8 @@ public final class FileStore implements MessageStore {
     private int wlen;
     private boolean dirDirty;
     private DiskFile checkpoint;
+    /** The last sequence the newest durable checkpoint holds: {@link #lastSeq} never goes below it. */
+    private long cpLastSeq;
     private DroppedSegments dropped;
     private SequenceReservation reservation;
     private long cpGeneration;
@@ -231,12 +233,15 @@ public final class FileStore implements MessageStore {
         }
         if (best != null) {
             cpGeneration = best[0];
+            cpLastSeq = best[1];
         }
         return best;
     }
 
     /** Writes the next checkpoint slot and forces it (after the segments it describes were forced). */
     private void writeCheckpoint(long activeId, long syncedLen) throws IOException {
+        // the checkpoint is the synced high-water mark: it only moves forward
+        assert lastSeq >= cpLastSeq : "checkpoint would go back from " + cpLastSeq + " to " + lastSeq;
         byte[] b = new byte[CP_LEN];
         cpGeneration++;
         Records.putInt(b, 0, CP_MAGIC);
@@ -255,6 +260,7 @@ public final class FileStore implements MessageStore {
             throw e;
         }
         cpStale = false;
+        cpLastSeq = lastSeq;
     }
 
     private void recover() throws IOException {
@@ -296,180 +302,58 @@ public final class FileStore implements MessageStore {
         return ids;
     }
 
-    /** Reads every segment, rebuilding the indexes and finding damage (see the README's recovery section). */
-    private void scan(List<Long> ids, long[] cp, boolean cpLost) throws IOException {
-        List<Damage> damages = new ArrayList<>();
-        List<Damage> open = new ArrayList<>();
+    /** What a recovery scan collects across segments. */
+    private static final class Scan {
+        final List<Damage> damages = new ArrayList<>();
+        /** Damages whose upper end is not known yet (the next good sequence closes them). */
+        final List<Damage> open = new ArrayList<>();
         long[] dels = new long[16];
-        int ndels = 0;
-        long floor = 0;
-        for (int k = 0; k < ids.size(); k++) {
-            long id = ids.get(k);
-            boolean last = k == ids.size() - 1;
-            Damage gone = missingBefore(id, k == 0 ? 0 : ids.get(k - 1));
-            if (gone != null) {
-                damages.add(gone);
-                open.add(gone);
-            }
-            String path = pathOf(id);
-            DiskFile f = disk.open(path, false);
-            Segment seg = new Segment(id, path, f);
-            segments.put(id, seg);
-            long fileSize = f.size();
-            if (fileSize > Integer.MAX_VALUE) {
-                throw new IOException(path + ": segment too large (" + fileSize + " bytes)");
-            }
-            byte[] buf = readFully(f, (int) fileSize);
-            int n = buf.length;
-            int syncedEnd = last ? syncedEnd(buf) : n;
-            boolean cpSegment = cp != null && cp[3] == id;
-            if (cpSegment) {
-                // bytes the last sync forced are never a torn write
-                syncedEnd = (int) Math.max(syncedEnd, Math.min(cp[4], n));
-            }
-            int pos = 0;
-            while (pos < n) {
-                int len = Records.check(buf, pos, n);
-                if (len > 0) {
-                    byte type = Records.type(buf, pos);
-                    long seq = Records.seq(buf, pos);
-                    long ts = Records.timestamp(buf, pos);
-                    seg.totalBytes += len;
-                    switch (type) {
-                        case Records.MSG -> {
-                            for (Damage d : open) {
-                                d.hi = seq;
-                            }
-                            open.clear();
-                            seg.sawMessage(seq);
-                            if (seq >= index.endSeq() && seq >= floor) {
-                                String subject = Records.subject(buf, pos);
-                                int dataLen = Records.dataLength(buf, pos);
-                                int off = pos + Records.HEADER + Records.subjectLength(buf, pos)
-                                        + Records.headerLength(buf, pos);
-                                if ((Records.flags(buf, pos) & Records.FLAG_S2) != 0) {
-                                    dataLen = S2Block.decodedLength(buf, off, dataLen);
-                                }
-                                int msize = (int) StoredMessage.fileRecordSize(subject, Records.headerLength(buf, pos), dataLen);
-                                indexMessage(seg, seq, pos, len, msize, ts, subject);
-                            }
-                            if (seq > lastSeq) {
-                                lastSeq = seq;
-                                lastTime = ts;
-                            }
-                        }
-                        case Records.DEL, Records.ERASED -> {
-                            if (type == Records.DEL) {
-                                seg.sawMeta(type, seq);
-                            } else {
-                                seg.sawMessage(seq);
-                            }
-                            if (ndels == dels.length) {
-                                dels = Arrays.copyOf(dels, ndels * 2);
-                            }
-                            dels[ndels++] = seq;
-                            if (index.isLive(seq)) {
-                                killLive(seq);
-                            }
-                            if (seq > lastSeq) { // a deleted or erased message still counts for the sequence
-                                lastSeq = seq;
-                                lastTime = ts;
-                            }
-                        }
-                        case Records.FLOOR -> {
-                            seg.sawMeta(type, seq);
-                            floor = Math.max(floor, seq);
-                            killBelow(seq);
-                            if (seq - 1 > lastSeq) {
-                                lastSeq = seq - 1;
-                                lastTime = ts;
-                            }
-                        }
-                        case Records.END, Records.SYNC -> {
-                            for (Damage d : open) {
-                                d.hi = seq + 1;
-                            }
-                            open.clear();
-                            if (seq > lastSeq) {
-                                lastSeq = seq;
-                                lastTime = ts;
-                            }
-                        }
-                        default -> {
-                            for (Damage d : open) {
-                                d.hi = seq;
-                            }
-                            open.clear();
-                            if (seq - 1 > lastSeq) {
-                                lastSeq = seq - 1;
-                                lastTime = ts;
-                            }
-                        }
-                    }
-                    pos += len;
-                    continue;
-                }
-                if (pos >= syncedEnd) {
-                    // Past the last SYNC record of the last segment nothing was ever synced: this is a
-                    // write torn by a crash (or bytes lost before it), not damage. Cut it off.
-                    truncate(seg, pos);
-                    break;
-                }
-                int next = findNext(buf, pos + 1, n);
-                String where = path + ":" + pos;
-                Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
-                if (next >= 0 && pos + Records.OVERHEAD <= n && Records.getShort(buf, pos) == Records.MAGIC
-                        && (Records.getInt(buf, pos + 4) & 0xffffffffL) == next - pos) {
-                    d.hint = Records.seq(buf, pos); // one record whose header still fits exactly
-                }
-                damages.add(d);
-                open.add(d);
-                seg.damaged = true;
-                int stop = next < 0 ? n : next;
-                seg.totalBytes += stop - pos;
-                pos = stop;
-            }
-            seg.size = last ? seg.file.size() : n;
-            if (cpSegment && n < cp[4]) {
-                Damage d = new Damage(seg, path + ":" + n, "segment truncated: " + n + " of " + cp[4]
-                        + " synced bytes left", lastSeq);
-                damages.add(d);
-                open.add(d);
-                seg.damaged = true;
-            }
-        }
-        if (cp != null && cp[1] > lastSeq) {
-            // synced sequences are missing: report them and never reuse them
-            if (open.isEmpty()) {
-                Damage d = new Damage(segments.isEmpty() ? null : segments.lastEntry().getValue(),
-                        dir + "/" + CHECKPOINT, "sequences up to the synced high-water mark " + cp[1] + " are missing",
-                        lastSeq);
-                damages.add(d);
-                open.add(d);
-            }
-            lastSeq = cp[1];
-            lastTime = cp[2];
-        }
-        if (cpLost) {
-            // without the checkpoint a lost tail cannot be told from a short one: report it, and
-            // never hand out a sequence below the reserved high-water mark again
-            long bound = reservation.reserved() - 1;
-            Damage d = new Damage(null, dir + "/" + CHECKPOINT, "checkpoint file missing or unreadable: messages "
-                    + "synced after the last one found may be lost; sequences up to " + Math.max(bound, lastSeq)
-                    + " are not reused", lastSeq);
-            d.always = true;
+        int ndels;
+        long floor;
+
+        void found(Damage d) {
             damages.add(d);
             open.add(d);
-            if (bound > lastSeq) {
-                lastSeq = bound;
+        }
+
+        /** Closes every open damage at {@code hi} (exclusive). */
+        void close(long hi) {
+            for (Damage d : open) {
+                d.hi = hi;
             }
-            cpStale = true;
-            unsynced = true;
+            open.clear();
         }
-        for (Damage d : open) {
-            d.hi = lastSeq + 1;
+
+        void deleted(long seq) {
+            if (ndels == dels.length) {
+                dels = Arrays.copyOf(dels, ndels * 2);
+            }
+            dels[ndels++] = seq;
         }
-        resolveDamage(damages, Arrays.copyOf(dels, ndels), floor);
+    }
+
+    /**
+     * Reads every segment, rebuilding the indexes and finding damage (see the README's recovery
+     * section); then reconciles with the checkpoint, and resolves what was found.
+     */
+    private void scan(List<Long> ids, long[] cp, boolean cpLost) throws IOException {
+        Scan sc = new Scan();
+        for (int k = 0; k < ids.size(); k++) {
+            long id = ids.get(k);
+            Damage gone = missingBefore(id, k == 0 ? 0 : ids.get(k - 1));
+            if (gone != null) {
+                sc.found(gone);
+            }
+            scanSegment(sc, id, k == ids.size() - 1, cp);
+        }
+        if (cp != null && cp[1] > lastSeq) {
+            raiseToCheckpoint(sc, cp);
+        }
+        if (cpLost) {
+            raiseToReservation(sc);
+        }
+        sc.close(lastSeq + 1);
+        resolveDamage(sc.damages, Arrays.copyOf(sc.dels, sc.ndels), sc.floor);
         if (segments.isEmpty()) {
             newSegment(1);
         } else {
@@ -483,6 +367,153 @@ public final class FileStore implements MessageStore {
                 // finds the same damage and the same bound again
             }
         }
+        assert lastSeq >= cpLastSeq : "recovered below the checkpoint: " + lastSeq + " < " + cpLastSeq;
+    }
+
+    /**
+     * Reads one segment record by record: indexes its messages, notes deletes and floors, cuts a
+     * torn tail of the last segment, and records damage anywhere before it.
+     */
+    private void scanSegment(Scan sc, long id, boolean last, long[] cp) throws IOException {
+        String path = pathOf(id);
+        DiskFile f = disk.open(path, false);
+        Segment seg = new Segment(id, path, f);
+        segments.put(id, seg);
+        long fileSize = f.size();
+        if (fileSize > Integer.MAX_VALUE) {
+            throw new IOException(path + ": segment too large (" + fileSize + " bytes)");
+        }
+        byte[] buf = readFully(f, (int) fileSize);
+        int n = buf.length;
+        int syncedEnd = last ? syncedEnd(buf) : n;
+        boolean cpSegment = cp != null && cp[3] == id;
+        if (cpSegment) {
+            // bytes the last sync forced are never a torn write
+            syncedEnd = (int) Math.max(syncedEnd, Math.min(cp[4], n));
+        }
+        int pos = 0;
+        while (pos < n) {
+            int len = Records.check(buf, pos, n);
+            if (len > 0) {
+                seg.totalBytes += len;
+                scanRecord(sc, seg, buf, pos, len);
+                pos += len;
+                continue;
+            }
+            if (pos >= syncedEnd) {
+                // Past the last SYNC record of the last segment nothing was ever synced: this is a
+                // write torn by a crash (or bytes lost before it), not damage. Cut it off.
+                truncate(seg, pos);
+                break;
+            }
+            int next = findNext(buf, pos + 1, n);
+            String where = path + ":" + pos;
+            Damage d = new Damage(seg, where, Records.reason(len), lastSeq);
+            if (next >= 0 && pos + Records.OVERHEAD <= n && Records.getShort(buf, pos) == Records.MAGIC
+                    && (Records.getInt(buf, pos + 4) & 0xffffffffL) == next - pos) {
+                d.hint = Records.seq(buf, pos); // one record whose header still fits exactly
+            }
+            sc.found(d);
+            seg.damaged = true;
+            int stop = next < 0 ? n : next;
+            seg.totalBytes += stop - pos;
+            pos = stop;
+        }
+        seg.size = last ? seg.file.size() : n;
+        if (cpSegment && n < cp[4]) {
+            Damage d = new Damage(seg, path + ":" + n, "segment truncated: " + n + " of " + cp[4]
+                    + " synced bytes left", lastSeq);
+            sc.found(d);
+            seg.damaged = true;
+        }
+    }
+
+    /** One good record found by the scan: what it says about the index and the last sequence. */
+    private void scanRecord(Scan sc, Segment seg, byte[] buf, int pos, int len) throws IOException {
+        byte type = Records.type(buf, pos);
+        long seq = Records.seq(buf, pos);
+        long ts = Records.timestamp(buf, pos);
+        switch (type) {
+            case Records.MSG -> {
+                sc.close(seq);
+                seg.sawMessage(seq);
+                if (seq >= index.endSeq() && seq >= sc.floor) {
+                    String subject = Records.subject(buf, pos);
+                    int dataLen = Records.dataLength(buf, pos);
+                    int off = pos + Records.HEADER + Records.subjectLength(buf, pos)
+                            + Records.headerLength(buf, pos);
+                    if ((Records.flags(buf, pos) & Records.FLAG_S2) != 0) {
+                        dataLen = S2Block.decodedLength(buf, off, dataLen);
+                    }
+                    int msize = (int) StoredMessage.fileRecordSize(subject, Records.headerLength(buf, pos), dataLen);
+                    indexMessage(seg, seq, pos, len, msize, ts, subject);
+                }
+                raiseLast(seq, ts);
+            }
+            case Records.DEL, Records.ERASED -> {
+                if (type == Records.DEL) {
+                    seg.sawMeta(type, seq);
+                } else {
+                    seg.sawMessage(seq);
+                }
+                sc.deleted(seq);
+                if (index.isLive(seq)) {
+                    killLive(seq);
+                }
+                raiseLast(seq, ts); // a deleted or erased message still counts for the sequence
+            }
+            case Records.FLOOR -> {
+                seg.sawMeta(type, seq);
+                sc.floor = Math.max(sc.floor, seq);
+                killBelow(seq);
+                raiseLast(seq - 1, ts);
+            }
+            case Records.END, Records.SYNC -> {
+                sc.close(seq + 1);
+                raiseLast(seq, ts);
+            }
+            default -> {
+                sc.close(seq);
+                raiseLast(seq - 1, ts);
+            }
+        }
+    }
+
+    private void raiseLast(long seq, long ts) {
+        if (seq > lastSeq) {
+            lastSeq = seq;
+            lastTime = ts;
+        }
+    }
+
+    /** Synced sequences are missing (the checkpoint says more was synced): report them and never reuse them. */
+    private void raiseToCheckpoint(Scan sc, long[] cp) {
+        if (sc.open.isEmpty()) {
+            Damage d = new Damage(segments.isEmpty() ? null : segments.lastEntry().getValue(),
+                    dir + "/" + CHECKPOINT, "sequences up to the synced high-water mark " + cp[1] + " are missing",
+                    lastSeq);
+            sc.found(d);
+        }
+        lastSeq = cp[1];
+        lastTime = cp[2];
+    }
+
+    /**
+     * Without the checkpoint a lost tail cannot be told from a short one: report it, and never hand
+     * out a sequence below the reserved high-water mark again.
+     */
+    private void raiseToReservation(Scan sc) {
+        long bound = reservation.reserved() - 1;
+        Damage d = new Damage(null, dir + "/" + CHECKPOINT, "checkpoint file missing or unreadable: messages "
+                + "synced after the last one found may be lost; sequences up to " + Math.max(bound, lastSeq)
+                + " are not reused", lastSeq);
+        d.always = true;
+        sc.found(d);
+        if (bound > lastSeq) {
+            lastSeq = bound;
+        }
+        cpStale = true;
+        unsynced = true;
     }
 
     /**
@@ -783,6 +814,20 @@ public final class FileStore implements MessageStore {
 
     @Override
     public long append(String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException {
+        return append(-1, subject, headers, data, timestampNanos);
+    }
+
+    @Override
+    public void appendAt(long seq, String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException {
+        if (seq <= 0) {
+            throw new IllegalArgumentException("sequence " + seq);
+        }
+        long got = append(seq, subject, headers, data, timestampNanos);
+        assert got == seq;
+    }
+
+    /** Appends at {@code want} (which must be the next sequence), or at the next sequence when {@code want < 0}. */
+    private long append(long want, String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException {
         byte[] subj = SubjectBytes.encode(subject);
         byte[] hdr = headers == null ? new byte[0] : headers;
         byte[] payload = data == null ? new byte[0] : data;
@@ -802,6 +847,12 @@ public final class FileStore implements MessageStore {
         try {
             ensureOpen();
             long seq = lastSeq + 1;
+            if (want >= 0 && want != seq) {
+                // checked before anything is written: a caller out of step (a follower behind its
+                // leader) must not leave a record at a sequence it did not mean
+                throw new IllegalStateException("append at " + want + " but the next sequence is " + seq);
+            }
+            assert index.endSeq() <= seq : "index ends at " + index.endSeq() + " past the next sequence " + seq;
             long off = writeRecord(Records.MSG, flags, seq, timestampNanos, subj, hdr, stored);
             int len = Records.length(subj.length, hdr.length, stored.length);
             if (batch != null) {
@@ -1441,6 +1492,7 @@ public final class FileStore implements MessageStore {
         }
         endBatch();
         cacheSeg = null;
+        assert b.lastSeq >= cpLastSeq : "rollback below the synced checkpoint: " + b.lastSeq + " < " + cpLastSeq;
         lastSeq = b.lastSeq;
         lastTime = b.lastTime;
         assert bytes == b.bytes : "bytes " + bytes + " after rollback, " + b.bytes + " before";

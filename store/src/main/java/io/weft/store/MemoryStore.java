@@ -22,17 +22,36 @@ public final class MemoryStore implements MessageStore {
     public long append(String subject, byte[] headers, byte[] data, long timestampNanos) {
         lock.lock();
         try {
-            long seq = ++lastSeq;
-            StoredMessage m = new StoredMessage(seq, subject, headers, data, timestampNanos);
-            long size = m.size();
-            live.add(seq, 0, 0, (int) Math.min(size, Integer.MAX_VALUE), timestampNanos, subject);
-            index.attach(seq, m);
-            bytes += size;
-            lastTime = timestampNanos;
-            return seq;
+            return appendLocked(lastSeq + 1, subject, headers, data, timestampNanos);
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public void appendAt(long seq, String subject, byte[] headers, byte[] data, long timestampNanos) {
+        lock.lock();
+        try {
+            if (seq != lastSeq + 1) {
+                throw new IllegalStateException("append at " + seq + " but the next sequence is " + (lastSeq + 1));
+            }
+            appendLocked(seq, subject, headers, data, timestampNanos);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long appendLocked(long seq, String subject, byte[] headers, byte[] data, long timestampNanos) {
+        assert lock.isHeldByCurrentThread();
+        assert seq == lastSeq + 1 : "sequences grow by one: " + seq + " after " + lastSeq;
+        lastSeq = seq;
+        StoredMessage m = new StoredMessage(seq, subject, headers, data, timestampNanos);
+        long size = m.size();
+        live.add(seq, 0, 0, (int) Math.min(size, Integer.MAX_VALUE), timestampNanos, subject);
+        index.attach(seq, m);
+        bytes += size;
+        lastTime = timestampNanos;
+        return seq;
     }
 
     @Override

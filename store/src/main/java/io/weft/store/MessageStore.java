@@ -25,6 +25,22 @@ public interface MessageStore extends Closeable {
     long append(String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException;
 
     /**
+     * Appends a message at a sequence and timestamp someone else chose (the stream's decision, and
+     * later a replicated log's leader), which must be the next one: {@code seq == state().lastSeq() + 1}.
+     * Anything else is a bug in the caller (a follower out of step with its leader) and throws
+     * {@link IllegalStateException} before anything is written. Not durable until {@link #sync()}.
+     * The default appends and checks afterwards; the stores check first.
+     */
+    default void appendAt(long seq, String subject, byte[] headers, byte[] data, long timestampNanos) throws IOException {
+        long next = state().lastSeq() + 1;
+        if (seq != next) {
+            throw new IllegalStateException("append at " + seq + " but the next sequence is " + next);
+        }
+        long got = append(subject, headers, data, timestampNanos);
+        assert got == seq : "appended at " + got + ", expected " + seq;
+    }
+
+    /**
      * Makes the next appended sequence {@code nextSeq}, if that is beyond the last one. Used for
      * {@code first_seq} and for purges that set a sequence. Removes every message below it.
      */

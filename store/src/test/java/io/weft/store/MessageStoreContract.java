@@ -371,4 +371,23 @@ abstract class MessageStoreContract {
         // sizes count the subject's bytes (two for the é), as nats-server does
         assertEquals(store.sizeOf("a.xy", 0, 1), store.sizeOf(e, 0, 1));
     }
+
+    @Test
+    void appendAtTakesOnlyTheNextSequence() throws IOException {
+        store.appendAt(1, "a", null, b("one"), 100);
+        store.skipTo(10);
+        // a follower out of step is refused before anything is written
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> store.appendAt(12, "a", null, b("gap"), 200));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> store.appendAt(9, "a", null, b("old"), 200));
+        assertEquals(9, store.state().lastSeq());
+        store.appendAt(10, "b", null, b("ten"), 300);
+        store.sync();
+        store = reopen(store);
+        assertEquals(10, store.state().lastSeq());
+        assertEquals("ten", new String(store.load(10).data(), StandardCharsets.UTF_8));
+        assertNull(store.load(11));
+        assertEquals(11, store.append("c", null, b("next"), 400));
+    }
 }

@@ -20,8 +20,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -33,10 +31,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread that turns published messages into stored ones.
  *
  * <p>Publish path: the subscription handler copies each message into the ingest queue (never
- * blocking the publisher). The ingest thread takes everything queued, applies the stream's rules
- * message by message (dedupe, expectations, rollup, limits), appends, then makes the batch durable
- * with one {@code store.sync()} (group commit) and only then sends the PubAcks, republishes and
- * signals the consumers.
+ * blocking the publisher). The ingest thread takes everything queued and, message by message,
+ * lets {@link PublishRules#decide} pick what to do (dedupe, expectations, rollup, limits: an
+ * {@link StreamOp.Append} at the next sequence, or a refusal) and appends the op to the stream's
+ * {@link StreamLog}, whose apply step ({@link StreamApply}) stores it; then the log makes the
+ * batch durable with one commit (group commit) and only then are the PubAcks sent, republishes
+ * published and consumers signalled.
+ *
+ * <p>Every write of the store is an op through the same log: publishes, {@code first_seq}, purges,
+ * deletes, max_age expiry, limits after a config update, and the removals of work-queue and
+ * interest retention. This class decides; it never writes the store itself (reads go to
+ * {@link #store} directly, under {@link #lock}).
  */
 public final class Stream implements ConsumerSource {
     /** Bytes the ingest queue may hold before new publishes are refused (never block a publisher). */
@@ -47,17 +52,17 @@ public final class Stream implements ConsumerSource {
     private final JsAccount jsa;
     private final String name;
     private final String dir;
+    /** Read only here: every write goes through {@link #log} to {@link StreamApply}. */
     private final MessageStore store;
+    private final StreamApply apply;
+    private final StreamLog log;
     private final long createdNanos;
     private volatile StreamConfig config;
     private volatile SubjectTransformer transform;
     private volatile SubjectTransformer republisher;
 
-    /** Guards stream state: appends, removals, dedupe, consumers' registration. */
+    /** Guards stream state: the log and its apply step, consumers' registration. */
     private final ReentrantLock lock = new ReentrantLock();
-    private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>();
-    private String lastMsgId = "";
-    private long lastTimestamp;
     private final ConcurrentSkipListMap<String, StreamConsumer> consumers = new ConcurrentSkipListMap<>();
     private final Map<String, String[]> consumerFilters = new ConcurrentSkipListMap<>();
     private volatile long lastDeliverable;
@@ -76,8 +81,6 @@ public final class Stream implements ConsumerSource {
     private volatile boolean dirty;
     /** The last write or sync failure, until a batch is stored again (for /healthz); null when fine. */
     private volatile String writeError;
-    /** Message ids the open batch added to {@link #dedupe} (guarded by {@link #lock}); null outside a batch. */
-    private List<String> batchIds;
 
     private record Inbound(String subject, String reply, byte[] hdr, byte[] data) {
         long size() {
@@ -97,11 +100,11 @@ public final class Stream implements ConsumerSource {
         this.createdNanos = createdNanos;
         this.dir = dir;
         this.store = store;
-        applyTransforms(cfg);
-        StoreState st = store.state();
-        this.lastDeliverable = st.lastSeq();
-        this.lastTimestamp = st.lastTimeNanos();
         String label = "'" + jsa.account().name() + " > " + name + "'";
+        this.apply = new StreamApply(store, e -> js.log().error("JetStream stream " + label + " " + e));
+        this.log = new LocalStreamLog(apply);
+        applyTransforms(cfg);
+        this.lastDeliverable = store.state().lastSeq();
         store.onCorruption(c -> js.log().error(JetStream.damageLine(label, c) + " (found by a read)"));
     }
 
@@ -117,9 +120,14 @@ public final class Stream implements ConsumerSource {
     /** Applies first_seq, subscribes to the subjects and starts the ingest thread. */
     void start() throws IOException {
         StreamConfig cfg = config;
-        if (cfg.firstSeq() > 0 && store.state().lastSeq() == 0) {
-            store.skipTo(cfg.firstSeq());
-            lastDeliverable = store.state().lastSeq();
+        lock.lock();
+        try {
+            if (cfg.firstSeq() > 0 && store.state().lastSeq() == 0) {
+                log.append(new StreamOp.SkipTo(cfg.firstSeq()));
+                lastDeliverable = store.state().lastSeq();
+            }
+        } finally {
+            lock.unlock();
         }
         rebuildDedupe(cfg);
         subscribe(cfg);
@@ -138,43 +146,10 @@ public final class Stream implements ConsumerSource {
      * are known again (as nats-server does), so a publisher retrying after a crash is deduplicated.
      */
     private void rebuildDedupe(StreamConfig cfg) {
-        StoreState st = store.state();
-        if (st.msgs() == 0 || cfg.duplicateWindow() <= 0) {
-            return;
-        }
         long now = env().clock().currentTimeMillis() * 1_000_000L;
         lock.lock();
         try {
-            long seq = store.sequenceAtOrAfter(now - cfg.duplicateWindow());
-            while (seq <= st.lastSeq()) {
-                StoredMessage m;
-                try {
-                    m = store.loadNext(null, seq);
-                } catch (io.weft.store.CorruptRecordException e) {
-                    long skip = e.corruption().lastSeq();
-                    seq = Math.max(seq, skip) + 1;
-                    continue;
-                }
-                if (m == null) {
-                    break;
-                }
-                String id = "";
-                if (m.headers().length > 0) {
-                    try {
-                        String v = Headers.parse(m.headers()).first("Nats-Msg-Id");
-                        id = v == null ? "" : v;
-                    } catch (RuntimeException ignored) {
-                        // a header block that does not parse has no id
-                    }
-                }
-                if (!id.isEmpty()) {
-                    dedupe.put(id, new long[] {m.seq(), m.timestampNanos()});
-                }
-                if (m.seq() == st.lastSeq()) {
-                    lastMsgId = id;
-                }
-                seq = m.seq() + 1;
-            }
+            apply.recoverIds(now, cfg.duplicateWindow());
         } catch (IOException e) {
             log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': message ids not recovered: "
                     + e.getMessage());
@@ -247,12 +222,7 @@ public final class Stream implements ConsumerSource {
             lock.unlock();
         }
         try {
-            if (delete) {
-                store.destroy();
-            } else {
-                store.sync();
-                store.close();
-            }
+            log.close(delete); // the ingest thread has ended: nothing else appends
         } catch (IOException e) {
             log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' store close: " + e.getMessage());
         }
@@ -323,15 +293,20 @@ public final class Stream implements ConsumerSource {
         boolean grouped = interval == null;
         lock.lock();
         try {
-            Mark group = grouped ? mark() : null;
+            if (grouped) {
+                log.begin();
+            }
             for (Inbound m : batch) {
-                Mark one = always ? mark() : null;
+                if (always) {
+                    log.begin();
+                }
                 int rep = republish.size();
                 Result r = processOne(m, republish);
-                if (one != null && !settle(one, r.appended, republish, rep)) {
+                byte[] failed = always ? settle(r.appended, republish, rep) : null;
+                if (failed != null) {
                     r.appended = false;
                     r.removed = false;
-                    r.reply = one.error;
+                    r.reply = failed;
                 }
                 appended |= r.appended;
                 removed |= r.removed;
@@ -340,11 +315,12 @@ public final class Stream implements ConsumerSource {
                 }
             }
             boolean synced = true;
-            if (group != null) {
+            if (grouped) {
                 // the group commit: one fsync for the whole batch, before any ack leaves
-                synced = settle(group, appended, republish, 0);
+                byte[] failed = settle(appended, republish, 0);
+                synced = failed == null;
                 if (!synced) {
-                    failAll(out, group.error);
+                    failAll(out, failed);
                     appended = false;
                     removed = false;
                 }
@@ -357,6 +333,11 @@ public final class Stream implements ConsumerSource {
             if (appended) {
                 scheduleAgeCheckLocked();
             }
+        } catch (RuntimeException | Error e) {
+            if (grouped || always) {
+                log.rollback(); // a bug mid-batch: end the batch so the next one can begin
+            }
+            throw e;
         } finally {
             lock.unlock();
         }
@@ -380,49 +361,26 @@ public final class Stream implements ConsumerSource {
         }
     }
 
-    /** What a refused batch puts back in the stream's own state (the store keeps its own undo). */
-    private final class Mark {
-        final String lastMsgId = Stream.this.lastMsgId;
-        final long lastTimestamp = Stream.this.lastTimestamp;
-        final List<String> ids = new ArrayList<>();
-        byte[] error;
-    }
-
-    /** Opens a batch in the store and in the stream (the caller holds the lock). */
-    private Mark mark() {
-        Mark m = new Mark();
-        batchIds = m.ids;
-        store.begin();
-        return m;
-    }
-
     /**
-     * Ends a batch: with {@code appended}, commits it (one sync); if that fails, the store has rolled
-     * it back, and so is the stream's state, the republishes from {@code republishFrom} on are
-     * dropped, {@code m.error} is the reply for each publisher, and the answer is false.
+     * Ends a batch: with {@code appended}, commits it (one sync); if that fails, the log has undone
+     * it (store and stream state), the republishes from {@code republishFrom} on are dropped, and
+     * the answer is the error reply for each publisher in it. Null when the batch stands.
      */
-    private boolean settle(Mark m, boolean appended, List<Outgoing> republish, int republishFrom) {
-        batchIds = null;
+    private byte[] settle(boolean appended, List<Outgoing> republish, int republishFrom) {
         if (!appended) {
-            store.rollback(); // nothing was written: end the batch
-            return true;
+            log.rollback(); // nothing was written: end the batch
+            return null;
         }
         try {
-            store.commit();
+            log.commit();
             writeError = null;
-            return true;
+            return null;
         } catch (IOException e) {
             writeError = e.getMessage();
             log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' sync failed, batch refused: "
                     + e.getMessage());
-            for (String id : m.ids) {
-                dedupe.remove(id);
-            }
-            lastMsgId = m.lastMsgId;
-            lastTimestamp = m.lastTimestamp;
             republish.subList(republishFrom, republish.size()).clear();
-            m.error = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
-            return false;
+            return errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
         }
     }
 
@@ -439,13 +397,9 @@ public final class Stream implements ConsumerSource {
         boolean removed;
     }
 
+    /** One publish: the decision, then its op through the log (the caller holds the lock). */
     private Result processOne(Inbound m, List<Outgoing> republish) {
         Result r = new Result();
-        StreamConfig c = config;
-        if (c.sealed()) {
-            r.reply = errorAck(JsErrors.STREAM_SEALED);
-            return r;
-        }
         Headers h = null;
         if (m.hdr().length > 0) {
             try {
@@ -454,148 +408,60 @@ public final class Stream implements ConsumerSource {
                 h = null;
             }
         }
-        String msgId = "";
-        StoreState st = store.state();
-        String storeSubject = m.subject();
-        SubjectTransformer t = transform;
-        if (t != null) {
-            String mapped = t.apply(m.subject());
-            if (mapped != null) {
-                storeSubject = mapped;
-            }
-        }
-        boolean rollupSub = false;
-        boolean rollupAll = false;
-        if (h != null) {
-            msgId = nz(h.first("Nats-Msg-Id"));
-            if (!msgId.isEmpty()) {
-                expireDedupe(c);
-                long[] d = dedupe.get(msgId);
-                if (d != null) {
-                    r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + d[0] + ",\"duplicate\": true}")
-                            .getBytes(StandardCharsets.UTF_8);
+        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(m.subject(), h, m.hdr(), m.data()), view);
+        switch (d) {
+            case PublishRules.Reject rj -> r.reply = errorAck(rj.error());
+            case PublishRules.Duplicate dup -> r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
+                    + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
+            case StreamOp.Append op -> {
+                SubjectTransformer rp = republisher;
+                SubjectState prev = rp != null ? store.subjectState(op.subject()) : null;
+                StreamOp.Applied done;
+                try {
+                    done = log.append(op);
+                } catch (IOException e) {
+                    log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' append failed: "
+                            + e.getMessage());
+                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
                     return r;
                 }
-            }
-            String es = h.first("Nats-Expected-Stream");
-            if (es != null && !es.isEmpty() && !es.equals(name)) {
-                r.reply = errorAck(JsErrors.STREAM_NOT_MATCH);
-                return r;
-            }
-            String els = h.first("Nats-Expected-Last-Sequence");
-            if (els != null && !els.isEmpty()) {
-                long v = parseLong(els);
-                if (v != st.lastSeq()) {
-                    r.reply = errorAck(JsErrors.WRONG_LAST_SEQUENCE.with(st.lastSeq()));
-                    return r;
-                }
-            }
-            String elm = h.first("Nats-Expected-Last-Msg-Id");
-            if (elm != null && !elm.isEmpty() && !elm.equals(lastMsgId)) {
-                r.reply = errorAck(JsErrors.WRONG_LAST_MSG_ID.with(lastMsgId));
-                return r;
-            }
-            String elss = h.first("Nats-Expected-Last-Subject-Sequence");
-            if (elss != null && !elss.isEmpty()) {
-                long v = parseLong(elss);
-                SubjectState ss = store.subjectState(storeSubject);
-                long cur = ss == null ? 0 : ss.lastSeq();
-                if (v != cur) {
-                    r.reply = errorAck(JsErrors.WRONG_LAST_SEQUENCE.with(cur));
-                    return r;
-                }
-            }
-            String rollup = h.first("Nats-Rollup");
-            if (rollup != null && !rollup.isEmpty()) {
-                if (!c.allowRollup() || c.denyPurge()) {
-                    r.reply = errorAck(JsErrors.ROLLUP_FAILED.with("rollup not permitted"));
-                    return r;
-                }
-                switch (rollup) {
-                    case "sub" -> rollupSub = true;
-                    case "all" -> rollupAll = true;
-                    default -> {
-                        r.reply = errorAck(JsErrors.ROLLUP_FAILED.with("rollup value invalid: " + rollup));
-                        return r;
+                r.appended = true;
+                r.removed = done.removed() > 0;
+                if (rp != null) {
+                    String dest = rp.apply(op.subject());
+                    if (dest != null) {
+                        republish.add(republishMessage(config, dest, op.subject(), op.seq(), op.ts(),
+                                prev == null ? 0 : prev.lastSeq(), h, m));
                     }
                 }
+                r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + op.seq() + "}")
+                        .getBytes(StandardCharsets.UTF_8);
             }
         }
-        long size = store.sizeOf(storeSubject, m.hdr().length, m.data().length);
-        if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
-            r.reply = errorAck(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
-            return r;
-        }
-        if (m.hdr().length > 65535) {
-            r.reply = errorAck(JsErrors.HEADER_EXCEEDS_MAXIMUM);
-            return r;
-        }
-        if (c.discardNew() && !rollupAll) {
-            // nats-server checks the per-subject limit first
-            if (c.discardNewPerSubject() && c.maxMsgsPerSubject() > 0 && !rollupSub) {
-                SubjectState ss = store.subjectState(storeSubject);
-                if (ss != null && ss.msgs() >= c.maxMsgsPerSubject()) {
-                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages per subject exceeded"));
-                    return r;
-                }
-            }
-            if (c.maxMsgs() > 0 && st.msgs() >= c.maxMsgs()) {
-                r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum messages exceeded"));
-                return r;
-            }
-            if (c.maxBytes() > 0 && st.bytes() + size > c.maxBytes()) {
-                r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with("maximum bytes exceeded"));
-                return r;
-            }
-        }
-        JsApiError resources = jsa.checkStore(c, size);
-        if (resources != null) {
-            r.reply = errorAck(resources);
-            return r;
-        }
-        long now = env().clock().currentTimeMillis() * 1_000_000L;
-        long ts = Math.max(now, lastTimestamp + 1);
-        SubjectState prev = republisher != null ? store.subjectState(storeSubject) : null;
-        long seq;
-        try {
-            seq = store.append(storeSubject, m.hdr(), m.data(), ts);
-        } catch (IOException e) {
-            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' append failed: " + e.getMessage());
-            r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
-            return r;
-        }
-        r.appended = true;
-        lastTimestamp = ts;
-        lastMsgId = msgId;
-        if (!msgId.isEmpty()) {
-            dedupe.put(msgId, new long[] {seq, ts});
-            if (batchIds != null) {
-                batchIds.add(msgId);
-            }
-        }
-        try {
-            if (rollupAll) {
-                r.removed |= store.purge(null, seq, 0) > 0;
-            } else if (rollupSub) {
-                r.removed |= store.purge(storeSubject, seq, 0) > 0;
-            }
-            r.removed |= enforceLimits(c, storeSubject);
-            if (c.retention() == Retention.INTEREST && !anyInterest(storeSubject)) {
-                r.removed |= store.remove(seq, false);
-            }
-        } catch (IOException e) {
-            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' limits: " + e.getMessage());
-        }
-        SubjectTransformer rp = republisher;
-        if (rp != null) {
-            String dest = rp.apply(storeSubject);
-            if (dest != null) {
-                republish.add(republishMessage(c, dest, storeSubject, seq, ts, prev == null ? 0 : prev.lastSeq(), h, m));
-            }
-        }
-        r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + seq + "}").getBytes(StandardCharsets.UTF_8);
         return r;
     }
+
+    /** The stream as {@link PublishRules#decide} sees it (read under the lock). */
+    private final PublishRules.View view = new PublishRules.View() {
+        @Override public String name() { return name; }
+        @Override public StreamConfig config() { return config; }
+        @Override public StoreState state() { return store.state(); }
+        @Override public SubjectState subjectState(String subject) { return store.subjectState(subject); }
+        @Override public long sizeOf(String subject, int hl, int dl) { return store.sizeOf(subject, hl, dl); }
+        @Override public long[] duplicate(String id, long now, long window) { return apply.duplicate(id, now, window); }
+        @Override public String lastMsgId() { return apply.lastMsgId(); }
+        @Override public long lastTimestamp() { return apply.lastTimestamp(); }
+        @Override public long nowNanos() { return env().clock().currentTimeMillis() * 1_000_000L; }
+        @Override public JsApiError accountRoom(StreamConfig c, long size) { return jsa.checkStore(c, size); }
+        @Override public boolean anyInterest(String subject) { return Stream.this.anyInterest(subject); }
+
+        @Override
+        public String storedSubject(String subject) {
+            SubjectTransformer t = transform;
+            String mapped = t == null ? null : t.apply(subject);
+            return mapped == null ? subject : mapped;
+        }
+    };
 
     private Outgoing republishMessage(StreamConfig c, String dest, String subject, long seq, long ts, long lastSeq,
                                       Headers original, Inbound m) {
@@ -624,48 +490,6 @@ public final class Stream implements ConsumerSource {
             }
         }
         return false;
-    }
-
-    /** Discard-old limits after an append (the caller holds the lock). */
-    private boolean enforceLimits(StreamConfig c, String subject) throws IOException {
-        boolean removed = false;
-        if (c.maxMsgsPerSubject() > 0) {
-            SubjectState ss = store.subjectState(subject);
-            if (ss != null && ss.msgs() > c.maxMsgsPerSubject()) {
-                removed |= store.purge(subject, 0, c.maxMsgsPerSubject()) > 0;
-            }
-        }
-        if (c.discardNew()) {
-            return removed;
-        }
-        if (c.maxMsgs() > 0 && store.state().msgs() > c.maxMsgs()) {
-            removed |= store.purge(null, 0, c.maxMsgs()) > 0;
-        }
-        if (c.maxBytes() > 0) {
-            StoreState st = store.state();
-            while (st.bytes() > c.maxBytes() && st.msgs() > 0) {
-                StoredMessage first = store.loadNext(null, st.firstSeq());
-                if (first == null || !store.remove(first.seq(), false)) {
-                    break;
-                }
-                removed = true;
-                st = store.state();
-            }
-        }
-        return removed;
-    }
-
-    private void expireDedupe(StreamConfig c) {
-        long now = env().clock().currentTimeMillis() * 1_000_000L;
-        long window = c.duplicateWindow();
-        for (Iterator<long[]> it = dedupe.values().iterator(); it.hasNext(); ) {
-            long[] e = it.next();
-            if (now - e[1] > window) {
-                it.remove();
-            } else {
-                break;
-            }
-        }
     }
 
     private String domainPart() {
@@ -704,18 +528,6 @@ public final class Stream implements ConsumerSource {
         return sb.append('"').toString();
     }
 
-    private static long parseLong(String s) {
-        try {
-            return Long.parseLong(s.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    private static String nz(String s) {
-        return s == null ? "" : s;
-    }
-
     // ------------------------------------------------------------------ timers
 
     private void scheduleSync() {
@@ -730,7 +542,7 @@ public final class Stream implements ConsumerSource {
             if (dirty) {
                 dirty = false;
                 try {
-                    store.sync();
+                    log.sync(); // outside the lock, as the store allows: ingest goes on meanwhile
                     writeError = null;
                 } catch (IOException e) {
                     dirty = true; // the store keeps what it could not write: the next tick tries again
@@ -800,7 +612,7 @@ public final class Stream implements ConsumerSource {
             try {
                 long upTo = store.sequenceAtOrAfter(cutoff + 1);
                 if (upTo > store.state().firstSeq()) {
-                    removed = store.purge(null, upTo, 0) > 0;
+                    removed = log.append(new StreamOp.Purge(null, upTo, 0)).removed() > 0;
                 }
             } catch (IOException e) {
                 log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' max_age: " + e.getMessage());
@@ -834,7 +646,7 @@ public final class Stream implements ConsumerSource {
             if (!old.subjects().equals(next.subjects()) || old.allowDirect() != next.allowDirect()) {
                 subscribe(next);
             }
-            enforceAllLimits(next);
+            log.append(new StreamOp.Trim(StreamOp.Limits.of(next)));
             if (ageTimer != null) {
                 ageTimer.cancel();
                 ageTimer = null;
@@ -851,34 +663,11 @@ public final class Stream implements ConsumerSource {
         notifyPurged();
     }
 
-    private void enforceAllLimits(StreamConfig c) throws IOException {
-        if (c.maxMsgsPerSubject() > 0) {
-            for (Map.Entry<String, SubjectState> e : store.subjects(null).entrySet()) {
-                if (e.getValue().msgs() > c.maxMsgsPerSubject()) {
-                    store.purge(e.getKey(), 0, c.maxMsgsPerSubject());
-                }
-            }
-        }
-        if (c.maxMsgs() > 0 && store.state().msgs() > c.maxMsgs()) {
-            store.purge(null, 0, c.maxMsgs());
-        }
-        if (c.maxBytes() > 0) {
-            StoreState st = store.state();
-            while (st.bytes() > c.maxBytes() && st.msgs() > 0) {
-                StoredMessage first = store.loadNext(null, st.firstSeq());
-                if (first == null || !store.remove(first.seq(), false)) {
-                    break;
-                }
-                st = store.state();
-            }
-        }
-    }
-
     /** Purge as the API asks. Returns how many messages went. */
     long purge(String filter, long upToSeq, long keep) throws IOException {
         long n;
         lock.lock();
-        store.begin(); // a purge that cannot be made durable is undone: nothing is removed
+        log.begin(); // a purge that cannot be made durable is undone: nothing is removed
         try {
             String f = filter == null || filter.isEmpty() ? null : filter;
             if (f != null && keep > 0 && !io.weft.store.SubjectFilter.isLiteral(f)) {
@@ -899,13 +688,13 @@ public final class Stream implements ConsumerSource {
                 }
                 // seq is now just past the last message to remove
                 long cut = upToSeq > 0 ? Math.min(upToSeq, seq) : seq;
-                n = store.purge(f, cut, 0);
+                n = log.append(new StreamOp.Purge(f, cut, 0)).removed();
             } else {
-                n = store.purge(f, upToSeq, keep);
+                n = log.append(new StreamOp.Purge(f, upToSeq, keep)).removed();
             }
-            store.commit();
+            log.commit();
         } finally {
-            store.rollback(); // after a commit, a no-op
+            log.rollback(); // after a commit, a no-op
             lock.unlock();
         }
         notifyPurged();
@@ -916,12 +705,12 @@ public final class Stream implements ConsumerSource {
     boolean deleteMessage(long seq, boolean erase) throws IOException {
         boolean ok;
         lock.lock();
-        store.begin(); // a removal that cannot be made durable is undone: the message stays
+        log.begin(); // a removal that cannot be made durable is undone: the message stays
         try {
-            ok = store.remove(seq, erase);
-            store.commit();
+            ok = log.append(new StreamOp.Delete(seq, erase)).removed() > 0;
+            log.commit();
         } finally {
-            store.rollback(); // after a commit, a no-op
+            log.rollback(); // after a commit, a no-op
             lock.unlock();
         }
         if (ok) {
@@ -1173,7 +962,7 @@ public final class Stream implements ConsumerSource {
                     break;
                 }
                 if (!needed(m.seq(), m.subject())) {
-                    removed |= store.remove(m.seq(), false);
+                    removed |= log.append(new StreamOp.Delete(m.seq(), false)).removed() > 0;
                 }
                 seq = m.seq() + 1;
             }
@@ -1215,12 +1004,12 @@ public final class Stream implements ConsumerSource {
         lock.lock();
         try {
             if (ret == Retention.WORKQUEUE) {
-                store.remove(seq, false);
+                log.append(new StreamOp.Delete(seq, false));
                 return;
             }
             StoredMessage m = store.load(seq);
             if (m != null && !needed(seq, m.subject())) {
-                store.remove(seq, false);
+                log.append(new StreamOp.Delete(seq, false));
             }
         } catch (IOException e) {
             log().error("JetStream stream '" + name + "' ack removal of " + seq + ": " + e.getMessage());

@@ -1,0 +1,183 @@
+package io.weft.engine.jetstream;
+
+import io.weft.engine.protocol.Headers;
+import io.weft.store.StoreState;
+import io.weft.store.SubjectState;
+
+/**
+ * The publish rules of a stream as one pure decision: a published message and a view of the
+ * stream give either the {@link StreamOp.Append} to log (with the sequence and timestamp the
+ * leader picks) or the reason it is not stored. Nothing here writes: {@link StreamApply} does,
+ * once the op is in the {@link StreamLog}. The order of the checks is nats-server's (it decides
+ * which error a publish breaking two rules gets).
+ */
+final class PublishRules {
+    private PublishRules() {
+    }
+
+    /** A published message as the stream received it; {@code headers} is null without (or with unparsable) headers. */
+    record Request(String subject, Headers headers, byte[] hdr, byte[] data) {
+    }
+
+    /** What the stream's state looks like to the decision. */
+    interface View {
+        String name();
+
+        StreamConfig config();
+
+        StoreState state();
+
+        SubjectState subjectState(String subject);
+
+        /** The stored subject for a published one ({@code subject_transform}). */
+        String storedSubject(String subject);
+
+        /** {@link io.weft.store.MessageStore#sizeOf}. */
+        long sizeOf(String subject, int headerLength, int dataLength);
+
+        /** {seq, timestamp} of a message id still in the duplicate window as of {@code now}, or null. */
+        long[] duplicate(String msgId, long now, long window);
+
+        String lastMsgId();
+
+        long lastTimestamp();
+
+        /** Wall clock, nanoseconds since the epoch. */
+        long nowNanos();
+
+        /** The account's storage limit for {@code size} more bytes: null if they fit, else the error. */
+        JsApiError accountRoom(StreamConfig c, long size);
+
+        /** True if some consumer would deliver {@code subject} (interest retention). */
+        boolean anyInterest(String subject);
+    }
+
+    /** The outcome: an {@link StreamOp.Append}, a {@link Duplicate} or a {@link Reject}. */
+    sealed interface Decision permits StreamOp.Append, Duplicate, Reject {
+    }
+
+    /** Already stored at {@code seq} (same message id inside the duplicate window). */
+    record Duplicate(long seq) implements Decision {
+    }
+
+    /** Not stored, for {@code error}. */
+    record Reject(JsApiError error) implements Decision {
+    }
+
+    static Decision decide(Request m, View v) {
+        StreamConfig c = v.config();
+        if (c.sealed()) {
+            return new Reject(JsErrors.STREAM_SEALED);
+        }
+        StoreState st = v.state();
+        String subject = v.storedSubject(m.subject());
+        long now = v.nowNanos();
+        Headers h = m.headers();
+        String msgId = "";
+        StreamOp.Rollup rollup = StreamOp.Rollup.NONE;
+        if (h != null) {
+            msgId = nz(h.first("Nats-Msg-Id"));
+            if (!msgId.isEmpty()) {
+                long[] d = v.duplicate(msgId, now, c.duplicateWindow());
+                if (d != null) {
+                    return new Duplicate(d[0]);
+                }
+            }
+            Reject expected = expectations(h, v, st, subject);
+            if (expected != null) {
+                return expected;
+            }
+            String r = h.first("Nats-Rollup");
+            if (r != null && !r.isEmpty()) {
+                if (!c.allowRollup() || c.denyPurge()) {
+                    return new Reject(JsErrors.ROLLUP_FAILED.with("rollup not permitted"));
+                }
+                switch (r) {
+                    case "sub" -> rollup = StreamOp.Rollup.SUBJECT;
+                    case "all" -> rollup = StreamOp.Rollup.ALL;
+                    default -> {
+                        return new Reject(JsErrors.ROLLUP_FAILED.with("rollup value invalid: " + r));
+                    }
+                }
+            }
+        }
+        long size = v.sizeOf(subject, m.hdr().length, m.data().length);
+        if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
+            return new Reject(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
+        }
+        if (m.hdr().length > 65535) {
+            return new Reject(JsErrors.HEADER_EXCEEDS_MAXIMUM);
+        }
+        Reject full = discardNew(c, v, st, subject, size, rollup);
+        if (full != null) {
+            return full;
+        }
+        JsApiError resources = v.accountRoom(c, size);
+        if (resources != null) {
+            return new Reject(resources);
+        }
+        long ts = Math.max(now, v.lastTimestamp() + 1);
+        boolean noInterest = c.retention() == Retention.INTEREST && !v.anyInterest(subject);
+        return new StreamOp.Append(st.lastSeq() + 1, ts, subject, m.hdr(), m.data(), msgId, c.duplicateWindow(),
+                rollup, StreamOp.Limits.of(c), noInterest);
+    }
+
+    /** The {@code Nats-Expected-*} headers. */
+    private static Reject expectations(Headers h, View v, StoreState st, String subject) {
+        String es = h.first("Nats-Expected-Stream");
+        if (es != null && !es.isEmpty() && !es.equals(v.name())) {
+            return new Reject(JsErrors.STREAM_NOT_MATCH);
+        }
+        String els = h.first("Nats-Expected-Last-Sequence");
+        if (els != null && !els.isEmpty() && parseLong(els) != st.lastSeq()) {
+            return new Reject(JsErrors.WRONG_LAST_SEQUENCE.with(st.lastSeq()));
+        }
+        String elm = h.first("Nats-Expected-Last-Msg-Id");
+        if (elm != null && !elm.isEmpty() && !elm.equals(v.lastMsgId())) {
+            return new Reject(JsErrors.WRONG_LAST_MSG_ID.with(v.lastMsgId()));
+        }
+        String elss = h.first("Nats-Expected-Last-Subject-Sequence");
+        if (elss != null && !elss.isEmpty()) {
+            SubjectState ss = v.subjectState(subject);
+            long cur = ss == null ? 0 : ss.lastSeq();
+            if (parseLong(elss) != cur) {
+                return new Reject(JsErrors.WRONG_LAST_SEQUENCE.with(cur));
+            }
+        }
+        return null;
+    }
+
+    /** {@code discard: new}: the limits refuse the message instead of making room for it. */
+    private static Reject discardNew(StreamConfig c, View v, StoreState st, String subject, long size,
+                                     StreamOp.Rollup rollup) {
+        if (!c.discardNew() || rollup == StreamOp.Rollup.ALL) {
+            return null;
+        }
+        // nats-server checks the per-subject limit first
+        if (c.discardNewPerSubject() && c.maxMsgsPerSubject() > 0 && rollup != StreamOp.Rollup.SUBJECT) {
+            SubjectState ss = v.subjectState(subject);
+            if (ss != null && ss.msgs() >= c.maxMsgsPerSubject()) {
+                return new Reject(JsErrors.STREAM_STORE_FAILED.with("maximum messages per subject exceeded"));
+            }
+        }
+        if (c.maxMsgs() > 0 && st.msgs() >= c.maxMsgs()) {
+            return new Reject(JsErrors.STREAM_STORE_FAILED.with("maximum messages exceeded"));
+        }
+        if (c.maxBytes() > 0 && st.bytes() + size > c.maxBytes()) {
+            return new Reject(JsErrors.STREAM_STORE_FAILED.with("maximum bytes exceeded"));
+        }
+        return null;
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}

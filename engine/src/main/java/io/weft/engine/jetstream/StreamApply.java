@@ -1,0 +1,268 @@
+package io.weft.engine.jetstream;
+
+import io.weft.engine.protocol.Headers;
+import io.weft.store.CorruptRecordException;
+import io.weft.store.MessageStore;
+import io.weft.store.StoreState;
+import io.weft.store.StoredMessage;
+import io.weft.store.SubjectState;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The apply step of one stream: the only code that writes the stream's {@link MessageStore}
+ * ({@code ApplyIsTheOnlyStoreWriterTest} fails the build otherwise), and the only writer of the
+ * state derived from what was applied: the message ids in the duplicate window, the last message
+ * id, the last timestamp. {@link #apply} takes log entries in index order; the batch methods are
+ * the store's group commit, driven by the {@link StreamLog}. Not thread-safe: the stream's lock is
+ * held around every call.
+ */
+final class StreamApply {
+    private final MessageStore store;
+    private final Consumer<String> errors;
+    /** Message id to {seq, timestamp}, oldest first. */
+    private final LinkedHashMap<String, long[]> dedupe = new LinkedHashMap<>();
+    private String lastMsgId = "";
+    private long lastTimestamp;
+    private long appliedIndex;
+    /** What a batch that fails puts back (the store keeps its own undo); null outside a batch. */
+    private Mark mark;
+
+    private record Mark(String lastMsgId, long lastTimestamp, long appliedIndex, List<String> ids) {
+    }
+
+    /** {@code errors} hears failures that do not fail the op (a limit that could not be applied after a stored message). */
+    StreamApply(MessageStore store, Consumer<String> errors) {
+        this.store = store;
+        this.errors = errors;
+        this.lastTimestamp = store.state().lastTimeNanos();
+    }
+
+    // ------------------------------------------------------------------ applying
+
+    /** Applies the log entry at {@code index}, which must be the next one. */
+    StreamOp.Applied apply(long index, StreamOp op) throws IOException {
+        assert index == appliedIndex + 1 : "entry " + index + " applied after " + appliedIndex;
+        StreamOp.Applied a = switch (op) {
+            case StreamOp.Append m -> append(m);
+            case StreamOp.SkipTo s -> {
+                store.skipTo(s.nextSeq());
+                yield new StreamOp.Applied(0, 0);
+            }
+            case StreamOp.Purge p -> new StreamOp.Applied(0, store.purge(p.filter(), p.upToSeq(), p.keep()));
+            case StreamOp.Delete d -> new StreamOp.Applied(0, store.remove(d.seq(), d.erase()) ? 1 : 0);
+            case StreamOp.Trim t -> new StreamOp.Applied(0, trim(t.limits()));
+        };
+        appliedIndex = index;
+        return a;
+    }
+
+    private StreamOp.Applied append(StreamOp.Append m) throws IOException {
+        assert m.ts() > lastTimestamp : "timestamps grow: " + m.ts() + " after " + lastTimestamp;
+        store.appendAt(m.seq(), m.subject(), m.headers(), m.data(), m.ts());
+        lastTimestamp = m.ts();
+        lastMsgId = m.msgId();
+        if (!m.msgId().isEmpty()) {
+            expireIds(m.ts(), m.duplicateWindow());
+            dedupe.put(m.msgId(), new long[] {m.seq(), m.ts()});
+            if (mark != null) {
+                mark.ids().add(m.msgId());
+            }
+        }
+        long removed = 0;
+        try {
+            removed += switch (m.rollup()) {
+                case ALL -> store.purge(null, m.seq(), 0);
+                case SUBJECT -> store.purge(m.subject(), m.seq(), 0);
+                case NONE -> 0;
+            };
+            removed += limitsAfterAppend(m.limits(), m.subject());
+            if (m.noInterest() && store.remove(m.seq(), false)) {
+                removed++;
+            }
+        } catch (IOException e) {
+            // the message is stored; what could not be removed is removed by a later op
+            errors.accept("limits: " + e.getMessage());
+        }
+        return new StreamOp.Applied(m.seq(), removed);
+    }
+
+    /** Discard-old limits after an append of {@code subject}. */
+    private long limitsAfterAppend(StreamOp.Limits c, String subject) throws IOException {
+        long removed = 0;
+        if (c.maxMsgsPerSubject() > 0) {
+            SubjectState ss = store.subjectState(subject);
+            if (ss != null && ss.msgs() > c.maxMsgsPerSubject()) {
+                removed += store.purge(subject, 0, c.maxMsgsPerSubject());
+            }
+        }
+        if (c.discardNew()) {
+            return removed;
+        }
+        return removed + trimTotals(c);
+    }
+
+    /** Every limit, whatever the discard policy (a config update that lowered them). */
+    private long trim(StreamOp.Limits c) throws IOException {
+        long removed = 0;
+        if (c.maxMsgsPerSubject() > 0) {
+            for (Map.Entry<String, SubjectState> e : store.subjects(null).entrySet()) {
+                if (e.getValue().msgs() > c.maxMsgsPerSubject()) {
+                    removed += store.purge(e.getKey(), 0, c.maxMsgsPerSubject());
+                }
+            }
+        }
+        return removed + trimTotals(c);
+    }
+
+    /** max_msgs, then max_bytes (oldest first). */
+    private long trimTotals(StreamOp.Limits c) throws IOException {
+        long removed = 0;
+        if (c.maxMsgs() > 0 && store.state().msgs() > c.maxMsgs()) {
+            removed += store.purge(null, 0, c.maxMsgs());
+        }
+        if (c.maxBytes() > 0) {
+            StoreState st = store.state();
+            while (st.bytes() > c.maxBytes() && st.msgs() > 0) {
+                StoredMessage first = store.loadNext(null, st.firstSeq());
+                if (first == null || !store.remove(first.seq(), false)) {
+                    break;
+                }
+                removed++;
+                st = store.state();
+            }
+        }
+        return removed;
+    }
+
+    /** Forgets the ids older than the duplicate window, as of {@code now}. */
+    private void expireIds(long now, long window) {
+        for (Iterator<long[]> it = dedupe.values().iterator(); it.hasNext(); ) {
+            long[] e = it.next();
+            if (now - e[1] > window) {
+                it.remove();
+            } else {
+                break;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ batches (the group commit)
+
+    void begin() {
+        assert mark == null : "batches do not nest";
+        mark = new Mark(lastMsgId, lastTimestamp, appliedIndex, new ArrayList<>());
+        store.begin();
+    }
+
+    /** One sync for the batch; if it fails, the store rolled the batch back, and so is this state. */
+    void commit() throws IOException {
+        Mark m = mark;
+        mark = null;
+        try {
+            store.commit();
+        } catch (IOException e) {
+            if (m != null) {
+                undo(m);
+            }
+            throw e;
+        }
+    }
+
+    void rollback() {
+        Mark m = mark;
+        mark = null;
+        store.rollback();
+        if (m != null) {
+            undo(m);
+        }
+    }
+
+    private void undo(Mark m) {
+        for (String id : m.ids()) {
+            dedupe.remove(id);
+        }
+        lastMsgId = m.lastMsgId();
+        lastTimestamp = m.lastTimestamp();
+        appliedIndex = m.appliedIndex();
+    }
+
+    void sync() throws IOException {
+        store.sync();
+    }
+
+    void close(boolean delete) throws IOException {
+        if (delete) {
+            store.destroy();
+        } else {
+            store.sync();
+            store.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ the state decisions read
+
+    long appliedIndex() {
+        return appliedIndex;
+    }
+
+    String lastMsgId() {
+        return lastMsgId;
+    }
+
+    long lastTimestamp() {
+        return lastTimestamp;
+    }
+
+    /** {seq, timestamp} of {@code msgId} if it is in the duplicate window as of {@code now}, else null. */
+    long[] duplicate(String msgId, long now, long window) {
+        long[] d = dedupe.get(msgId);
+        return d == null || now - d[1] > window ? null : d;
+    }
+
+    /**
+     * After a restart, the message ids of the stored messages still inside the duplicate window
+     * are known again (as nats-server does), so a publisher retrying after a crash is deduplicated.
+     */
+    void recoverIds(long now, long window) throws IOException {
+        StoreState st = store.state();
+        if (st.msgs() == 0 || window <= 0) {
+            return;
+        }
+        long seq = store.sequenceAtOrAfter(now - window);
+        while (seq <= st.lastSeq()) {
+            StoredMessage m;
+            try {
+                m = store.loadNext(null, seq);
+            } catch (CorruptRecordException e) {
+                long skip = e.corruption().lastSeq();
+                seq = Math.max(seq, skip) + 1;
+                continue;
+            }
+            if (m == null) {
+                break;
+            }
+            String id = "";
+            if (m.headers().length > 0) {
+                try {
+                    String v = Headers.parse(m.headers()).first("Nats-Msg-Id");
+                    id = v == null ? "" : v;
+                } catch (RuntimeException ignored) {
+                    // a header block that does not parse has no id
+                }
+            }
+            if (!id.isEmpty()) {
+                dedupe.put(id, new long[] {m.seq(), m.timestampNanos()});
+            }
+            if (m.seq() == st.lastSeq()) {
+                lastMsgId = id;
+            }
+            seq = m.seq() + 1;
+        }
+    }
+}

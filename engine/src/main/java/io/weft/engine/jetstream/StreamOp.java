@@ -1,0 +1,54 @@
+package io.weft.engine.jetstream;
+
+/**
+ * One change to a stream's messages, as decided and before it is applied: the entries of a
+ * {@link StreamLog}. Every write of a stream's {@code MessageStore} is one of these, applied by
+ * {@link StreamApply} alone. An op carries everything its application needs (the sequence and
+ * timestamp the leader picked, the limits in force), so applying the same ops in the same order to
+ * the same store gives the same store: what a follower of a replicated log needs.
+ */
+public sealed interface StreamOp {
+
+    /** The discard-old limits an op applies after it (0 = no limit). */
+    record Limits(long maxMsgsPerSubject, long maxMsgs, long maxBytes, boolean discardNew) {
+        static Limits of(StreamConfig c) {
+            return new Limits(c.maxMsgsPerSubject(), c.maxMsgs(), c.maxBytes(), c.discardNew());
+        }
+    }
+
+    /** How a publish with {@code Nats-Rollup} replaces older messages. */
+    enum Rollup { NONE, SUBJECT, ALL }
+
+    /**
+     * Stores a published message at {@code seq} (the next one) with timestamp {@code ts}; then the
+     * rollup, the discard-old limits, and with {@code noInterest} (interest retention, no consumer
+     * wants it) its removal at once. {@code msgId} (empty if none) enters the duplicate window.
+     */
+    record Append(long seq, long ts, String subject, byte[] headers, byte[] data, String msgId,
+                  long duplicateWindow, Rollup rollup, Limits limits, boolean noInterest)
+            implements StreamOp, PublishRules.Decision {
+    }
+
+    /** {@code first_seq}: the next sequence becomes {@code nextSeq}. */
+    record SkipTo(long nextSeq) implements StreamOp {
+    }
+
+    /** Removes the messages matching {@code filter} (null = all) below {@code upToSeq} (0 = any), keeping the newest {@code keep}. */
+    record Purge(String filter, long upToSeq, long keep) implements StreamOp {
+    }
+
+    /**
+     * Removes one message: the API's delete (with {@code erase}, secure), a work queue's or interest
+     * stream's removal after acks, a detach's interest sweep.
+     */
+    record Delete(long seq, boolean erase) implements StreamOp {
+    }
+
+    /** Applies every limit (after a config update): per subject, then messages, then bytes, whatever the discard policy. */
+    record Trim(Limits limits) implements StreamOp {
+    }
+
+    /** What applying an op did: the sequence stored (0 if none) and how many messages went. */
+    record Applied(long seq, long removed) {
+    }
+}
