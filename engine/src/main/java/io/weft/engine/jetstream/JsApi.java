@@ -67,7 +67,7 @@ final class JsApi {
     void subscribeAccounts() {
         lock.lock();
         try {
-            for (Account a : js.server().accounts()) {
+            for (Account a : js.host().accounts()) {
                 JsAccount jsa = js.account(a.name());
                 Boolean served = servedAs.get(a.name());
                 if (served != null && (served || jsa == null)) {

@@ -2,7 +2,7 @@ package io.weft.engine.jetstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.weft.engine.monitor.GoJson;
+import io.weft.engine.json.GoJson;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

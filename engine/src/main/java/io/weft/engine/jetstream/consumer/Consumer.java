@@ -8,6 +8,7 @@ import io.weft.engine.jetstream.Retention;
 import io.weft.engine.jetstream.StreamConsumer;
 import io.weft.engine.jetstream.consumer.ConsumerConfig.AckPolicy;
 import io.weft.engine.jetstream.consumer.ConsumerConfig.DeliverPolicy;
+import io.weft.engine.json.GoJsonSyntax;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.Deliveries;
 import io.weft.engine.server.InternalSubscription;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.jetstream.GoDecode;
-import io.weft.engine.jetstream.GoJsonQuote;
+import io.weft.engine.json.GoJsonQuote;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.Retention;
 import io.weft.store.SubjectBytes;

@@ -12,7 +12,7 @@ import io.weft.engine.jetstream.JsApiError;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.JsIds;
 import io.weft.engine.jetstream.StreamConsumer;
-import io.weft.engine.monitor.GoJson;
+import io.weft.engine.json.GoJson;
 import io.weft.net.Disk;
 import io.weft.store.SubjectBytes;
 import java.io.IOException;
