@@ -11,7 +11,7 @@ import io.weft.engine.protocol.Headers;
 import io.weft.engine.protocol.ProtocolException;
 import io.weft.engine.protocol.ProtocolHandler;
 import io.weft.engine.protocol.ProtocolParser;
-import io.weft.engine.subject.Subjects;
+import io.weft.store.Subjects;
 import io.weft.engine.sublist.SublistResult;
 import io.weft.net.Clock;
 import io.weft.net.Conn;

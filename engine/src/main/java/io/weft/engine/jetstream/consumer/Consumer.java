@@ -16,7 +16,7 @@ import io.weft.net.Clock;
 import io.weft.store.CorruptRecordException;
 import io.weft.store.MessageStore;
 import io.weft.store.StoredMessage;
-import io.weft.store.SubjectFilter;
+import io.weft.store.Subjects;
 import io.weft.store.SubjectState;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -210,7 +210,7 @@ public final class Consumer implements StreamConsumer {
             return true;
         }
         for (String x : f) {
-            if (SubjectFilter.matches(x, subject)) {
+            if (Subjects.matchesFilter(x, subject)) {
                 return true;
             }
         }

@@ -531,8 +531,8 @@ public record ConsumerConfig(
                 throw ConsumerErrors.BAD_FILTER_SUBJECT.exception();
             }
         }
-        // overlap() is SubjectOverlap.overlaps' rule; the indexed scan is not quadratic in the filters
-        if (io.weft.engine.jetstream.SubjectOverlap.firstOverlappingPair(fs) != null) {
+        // overlap() is Subjects.tokensOverlap's rule; the indexed scan is not quadratic in the filters
+        if (io.weft.engine.jetstream.OverlapIndex.firstOverlappingPair(fs) != null) {
             throw ConsumerErrors.OVERLAPPING_FILTERS.exception();
         }
     }

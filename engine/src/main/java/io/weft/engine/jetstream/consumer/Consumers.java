@@ -342,7 +342,7 @@ public final class Consumers implements ConsumerManager {
         }
         if (cfg.isPush()) {
             for (String s : subjects) {
-                if (io.weft.store.SubjectFilter.matches(s, cfg.deliverSubject())) {
+                if (io.weft.store.Subjects.matchesFilter(s, cfg.deliverSubject())) {
                     throw ConsumerErrors.DELIVER_CYCLE.exception();
                 }
             }
