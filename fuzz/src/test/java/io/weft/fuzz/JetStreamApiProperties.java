@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
-import io.weft.engine.server.Server;
+import io.weft.engine.node.Node;
 import io.weft.net.Env;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +102,7 @@ class JetStreamApiProperties {
 
     private static final class WeftTarget implements Target {
         final Path dir;
-        final Server server;
+        final Node server;
         final RecordingLog log = new RecordingLog();
 
         WeftTarget() throws IOException {
@@ -112,7 +112,7 @@ class JetStreamApiProperties {
             opts.host = "127.0.0.1";
             opts.jetstream = true;
             opts.storeDir = dir.toString();
-            server = new Server(Env.real(), opts, log);
+            server = new Node(Env.real(), opts, log);
             server.start();
         }
 

@@ -1,7 +1,7 @@
 package io.weft.fuzz;
 
 import io.weft.engine.jetstream.OverlapIndex;
-import io.weft.engine.jetstream.SubjectOverlap;
+import io.weft.store.Subjects;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -15,10 +15,10 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The indexed overlap checks of stream creation ({@link SubjectOverlap#firstOverlappingPair} within
+ * The indexed overlap checks of stream creation ({@link OverlapIndex#firstOverlappingPair} within
  * one stream's subjects, {@link OverlapIndex} against other streams' subjects) give exactly the
  * answers of the pairwise scans they replaced, which compared every pair with
- * {@link SubjectOverlap#overlaps}. Subjects are drawn from a small alphabet so that overlaps are
+ * {@link io.weft.store.Subjects#tokensOverlap}. Subjects are drawn from a small alphabet so that overlaps are
  * common, with {@code *} and {@code >} anywhere (also where validation would refuse them) and the
  * odd empty token, since the index must agree with {@code overlaps} on any input.
  */
@@ -45,11 +45,11 @@ class SubjectOverlapProperties {
     }
 
     /** The pairwise scan that StreamConfig.validate ran before: the first (i, j) in order. */
-    private static SubjectOverlap.Pair pairwise(List<String> subjects) {
+    private static OverlapIndex.Pair pairwise(List<String> subjects) {
         for (int i = 0; i < subjects.size(); i++) {
             for (int j = i + 1; j < subjects.size(); j++) {
-                if (SubjectOverlap.overlaps(subjects.get(i), subjects.get(j))) {
-                    return new SubjectOverlap.Pair(i, j);
+                if (Subjects.tokensOverlap(subjects.get(i), subjects.get(j))) {
+                    return new OverlapIndex.Pair(i, j);
                 }
             }
         }
@@ -58,7 +58,7 @@ class SubjectOverlapProperties {
 
     @Property(tries = 1000)
     void firstOverlappingPairIsThePairwiseScansPair(@ForAll("subjectLists") List<String> subjects) {
-        assertEquals(pairwise(subjects), SubjectOverlap.firstOverlappingPair(subjects), subjects.toString());
+        assertEquals(pairwise(subjects), OverlapIndex.firstOverlappingPair(subjects), subjects.toString());
     }
 
     @Property(tries = 1000)
@@ -69,7 +69,7 @@ class SubjectOverlapProperties {
         }
         List<Integer> expected = new ArrayList<>();
         for (int i = 0; i < stored.size(); i++) {
-            if (SubjectOverlap.overlaps(stored.get(i), probe)) {
+            if (Subjects.tokensOverlap(stored.get(i), probe)) {
                 expected.add(i);
             }
         }
@@ -111,7 +111,7 @@ class SubjectOverlapProperties {
         for (List<String> other : present) {
             for (String a : created) {
                 for (String b : other) {
-                    old |= SubjectOverlap.overlaps(a, b);
+                    old |= Subjects.tokensOverlap(a, b);
                 }
             }
         }

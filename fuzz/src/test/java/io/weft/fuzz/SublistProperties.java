@@ -1,6 +1,6 @@
 package io.weft.fuzz;
 
-import io.weft.engine.subject.Subjects;
+import io.weft.store.Subjects;
 import io.weft.engine.sublist.Sublist;
 import io.weft.engine.sublist.SublistEntry;
 import io.weft.engine.sublist.SublistResult;

@@ -1,6 +1,7 @@
 package io.weft.server;
 
 import io.weft.engine.ServerOptions;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import io.weft.server.cli.ServeArgs;
@@ -73,7 +74,8 @@ final class Serve {
         log.notice("  Version:  " + Server.WEFT_VERSION + " (protocol of nats-server " + Server.COMPAT_VERSION + ")");
         log.notice("  Java:     " + Runtime.version());
         Env env = Env.real();
-        Server server = new Server(env, opts, log);
+        Node node = new Node(env, opts, log);
+        Server server = node.server();
         log.notice("  Name:     " + server.serverName());
         log.notice("  ID:       " + server.serverId());
         if (!opts.configFile.isEmpty()) {
@@ -102,18 +104,18 @@ final class Serve {
         Signals.install(server, command, args, log);
         MonitorHttpServer monitor = null;
         try {
-            server.start();
+            node.start();
         } catch (IOException e) {
-            log.fatal(server.jetStream() == null && opts.jetstream ? "Can't start JetStream or listen: " + e.getMessage()
+            log.fatal(node.jetStream() == null && opts.jetstream ? "Can't start JetStream or listen: " + e.getMessage()
                     : ListenFailure.clientPort(opts.host, opts.port, e));
-            server.shutdown();
+            node.shutdown();
             removePid(opts);
             stopNetwork(env);
             return 1;
         }
         if (opts.httpPort != 0) {
             try {
-                monitor = new MonitorHttpServer(server, log);
+                monitor = new MonitorHttpServer(node, log);
                 monitor.start();
             } catch (IOException e) {
                 log.fatal(ListenFailure.monitorPort(opts.httpHost, opts.httpPort, e));

@@ -953,7 +953,7 @@ public final class FileStore implements MessageStore {
         lock.lock();
         try {
             ensureOpen();
-            if (SubjectFilter.isAll(filter)) {
+            if (Subjects.isAll(filter)) {
                 long limit = upToSeq > 0 ? upToSeq : lastSeq + 1;
                 if (keep > 0) {
                     long keepFrom = index.live() <= keep ? 0 : live.nthFromEnd(keep);

@@ -56,10 +56,10 @@ final class LiveMessages {
 
     /** The first live sequence {@code >= fromSeq} matching {@code filter}, or -1. */
     long nextMatching(String filter, long fromSeq) {
-        if (SubjectFilter.isAll(filter)) {
+        if (Subjects.isAll(filter)) {
             return index.nextLive(fromSeq);
         }
-        if (SubjectFilter.isLiteral(filter)) {
+        if (Subjects.isLiteral(filter)) {
             SubjectSeqs s = subjects.get(filter);
             if (s == null) {
                 return -1;
@@ -69,7 +69,7 @@ final class LiveMessages {
         }
         long seq = index.nextLive(fromSeq);
         for (int k = 0; k < SCAN_BUDGET && seq >= 0; k++) {
-            if (SubjectFilter.matches(filter, index.subject(seq).subject)) {
+            if (Subjects.matchesFilter(filter, index.subject(seq).subject)) {
                 return seq;
             }
             seq = index.nextLive(seq + 1);
@@ -89,7 +89,7 @@ final class LiveMessages {
 
     /** The highest live sequence matching {@code filter}, or -1. */
     long lastMatching(String filter) {
-        if (SubjectFilter.isAll(filter)) {
+        if (Subjects.isAll(filter)) {
             return index.prevLive(Long.MAX_VALUE / 2);
         }
         long seq = -1;
@@ -102,7 +102,7 @@ final class LiveMessages {
     /** The subjects with live messages that match {@code filter}, in no particular order. */
     List<SubjectSeqs> matching(String filter) {
         List<SubjectSeqs> out = new ArrayList<>();
-        if (SubjectFilter.isLiteral(filter)) {
+        if (Subjects.isLiteral(filter)) {
             SubjectSeqs s = subjects.get(filter);
             if (s != null) {
                 out.add(s);
@@ -110,7 +110,7 @@ final class LiveMessages {
             return out;
         }
         for (SubjectSeqs s : subjects.values()) {
-            if (SubjectFilter.matches(filter, s.subject)) {
+            if (Subjects.matchesFilter(filter, s.subject)) {
                 out.add(s);
             }
         }
@@ -181,7 +181,7 @@ final class LiveMessages {
             }
             return n;
         }
-        if (SubjectFilter.isAll(filter)) {
+        if (Subjects.isAll(filter)) {
             return index.liveFrom(fromSeq);
         }
         for (SubjectSeqs s : matching(filter)) {

@@ -136,7 +136,7 @@ public final class MemoryStore implements MessageStore {
     public long purge(String filter, long upToSeq, long keep) {
         lock.lock();
         try {
-            if (SubjectFilter.isAll(filter)) {
+            if (Subjects.isAll(filter)) {
                 long limit = upToSeq > 0 ? upToSeq : lastSeq + 1;
                 if (keep > 0) {
                     long keepFrom = index.live() <= keep ? 0 : live.nthFromEnd(keep);

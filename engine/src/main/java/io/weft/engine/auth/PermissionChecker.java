@@ -1,6 +1,6 @@
 package io.weft.engine.auth;
 
-import io.weft.engine.subject.Subjects;
+import io.weft.store.Subjects;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;

@@ -5,10 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
-import io.weft.engine.monitor.GoJson;
-import io.weft.engine.monitor.Jsz;
+import io.weft.engine.json.GoJson;
 import io.weft.engine.server.Account;
-import io.weft.engine.server.Server;
 import io.weft.net.Disk;
 import io.weft.net.Env;
 import io.weft.store.Corruption;
@@ -25,14 +23,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * JetStream on one server: the enabled accounts with their streams, the $JS API, the store
- * directory and recovery. One per {@link Server} when {@code options.jetstream}.
+ * directory and recovery. One per node when {@code options.jetstream}; it reaches the server it
+ * runs in only through its {@link JetStreamHost}.
  *
  * <p>Layout: {@code <store_dir>/jetstream/<account>/streams/<stream>/meta.json} (config, CRC32C)
  * and {@code .../msgs/} for the stream's message store; consumers keep state under
  * {@code .../obs/<consumer>/}. Memory streams keep nothing on disk.
  */
 public final class JetStream {
-    private final Server server;
+    private final JetStreamHost host;
     private final Env env;
     private final ServerLog log;
     private final ServerOptions options;
@@ -47,25 +46,15 @@ public final class JetStream {
     final AtomicLong apiErrors = new AtomicLong();
     private volatile boolean running;
 
-    public JetStream(Server server, StoreFactory storeFactory, ConsumerManager consumerManager) {
-        this.server = server;
-        this.env = server.env();
-        this.log = server.log();
-        this.options = server.options();
+    public JetStream(JetStreamHost host, StoreFactory storeFactory, ConsumerManager consumerManager) {
+        this.host = host;
+        this.env = host.env();
+        this.log = host.log();
+        this.options = host.options();
         this.storeFactory = storeFactory;
         this.consumerManager = consumerManager;
         this.root = storeRoot(options);
         this.api = new JsApi(this);
-    }
-
-    /** The JetStream of {@code server}, with the default store factory and consumer manager. */
-    public static JetStream create(Server server) {
-        return new JetStream(server, new DefaultStoreFactory(server.env().disk()), newConsumerManager());
-    }
-
-    /** The consumer side. */
-    static ConsumerManager newConsumerManager() {
-        return new io.weft.engine.jetstream.consumer.Consumers();
     }
 
     /** {@code <store_dir>/jetstream}; nats-server's default store_dir is {@code <tmp>/nats}. */
@@ -105,7 +94,7 @@ public final class JetStream {
 
     /** Enables JetStream in the accounts the (current) configuration enables and that lack it. */
     private void addEnabledAccounts() {
-        ServerOptions current = server.options();
+        ServerOptions current = host.options();
         for (Account a : enabledAccounts(current)) {
             if (accounts.containsKey(a.name())) {
                 continue;
@@ -141,13 +130,13 @@ public final class JetStream {
         boolean any = false;
         for (AccountConfig ac : options.auth.accounts.values()) {
             if (ac.jetstream()) {
-                out.add(server.account(ac.name()));
+                out.add(host.account(ac.name()));
                 any = true;
             }
         }
         AccountConfig g = options.auth.accounts.get(Account.GLOBAL);
         if (g == null && !any) {
-            out.add(server.account(Account.GLOBAL));
+            out.add(host.account(Account.GLOBAL));
         }
         return out;
     }
@@ -298,8 +287,8 @@ public final class JetStream {
         return running;
     }
 
-    public Server server() {
-        return server;
+    public JetStreamHost host() {
+        return host;
     }
 
     public Env env() {
@@ -448,15 +437,29 @@ public final class JetStream {
         return null;
     }
 
+    /** One account as /jsz details it: usage, API counters, and its streams when asked. */
+    public record AccountReport(String name, long memory, long storage, long apiTotal, long apiErrors,
+                                List<StreamReport> streams) {
+    }
+
+    /**
+     * One stream as /jsz details it: {@code config} only when asked (else null), {@code consumers}
+     * (each with {@code stream_name}, {@code name}, {@code num_ack_pending}) only when asked, and
+     * the damage its store found.
+     */
+    public record StreamReport(String name, String created, String leader, JsonNode config, JsonNode state,
+                               List<JsonNode> consumers, List<Corruption> corruptions) {
+    }
+
     /** /jsz account details (optionally one account), with streams, consumers and configs on request. */
-    public List<Jsz.AccountDetail> accountDetails(String only, boolean streams, boolean consumers, boolean config) {
-        List<Jsz.AccountDetail> out = new ArrayList<>();
+    public List<AccountReport> accountDetails(String only, boolean streams, boolean consumers, boolean config) {
+        List<AccountReport> out = new ArrayList<>();
         for (JsAccount a : accounts.values()) {
             String name = a.account().name();
             if (only != null && !only.isEmpty() && !only.equals(name)) {
                 continue;
             }
-            List<Jsz.StreamDetail> sd = new ArrayList<>();
+            List<StreamReport> sd = new ArrayList<>();
             if (streams) {
                 for (Stream s : a.streams()) {
                     List<JsonNode> cd = new ArrayList<>();
@@ -469,17 +472,12 @@ public final class JetStream {
                             cd.add(o);
                         }
                     }
-                    List<Jsz.Corrupt> bad = new ArrayList<>();
-                    for (Corruption c : s.store().corruptions()) {
-                        bad.add(new Jsz.Corrupt(c.firstSeq(), c.lastSeq(), c.where(), c.reason()));
-                    }
-                    sd.add(new Jsz.StreamDetail(s.name(), JsTime.format(s.createdNanos()),
-                            new Jsz.Cluster(server.serverName()), config ? s.config().toJson() : null,
-                            s.stateJson(false, null), cd, bad));
+                    sd.add(new StreamReport(s.name(), JsTime.format(s.createdNanos()), host.serverName(),
+                            config ? s.config().toJson() : null, s.stateJson(false, null), cd,
+                            List.copyOf(s.store().corruptions())));
                 }
             }
-            out.add(new Jsz.AccountDetail(name, name, a.used(true), a.used(false), 0, 0, 0, 0,
-                    new Jsz.Api(a.apiTotal(), a.apiErrors()), sd));
+            out.add(new AccountReport(name, a.used(true), a.used(false), a.apiTotal(), a.apiErrors(), sd));
         }
         return out;
     }

@@ -9,6 +9,7 @@ import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalHandler;
 import io.weft.store.StoredMessage;
 import io.weft.store.SubjectBytes;
+import io.weft.store.Subjects;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ final class JsApi {
     void subscribeAccounts() {
         lock.lock();
         try {
-            for (Account a : js.server().accounts()) {
+            for (Account a : js.host().accounts()) {
                 JsAccount jsa = js.account(a.name());
                 Boolean served = servedAs.get(a.name());
                 if (served != null && (served || jsa == null)) {
@@ -200,7 +201,7 @@ final class JsApi {
                 direct = s;
             } else {
                 String op = local.substring(PREFIX.length());
-                if (OPS.stream().noneMatch(p -> io.weft.store.SubjectFilter.matches(p, op))) {
+                if (OPS.stream().noneMatch(p -> Subjects.matchesFilter(p, op))) {
                     return;
                 }
             }
@@ -539,7 +540,7 @@ final class JsApi {
             String subject = StreamConfig.str(n, "subject");
             List<Stream> matching = new ArrayList<>();
             for (Stream s : r.jsa().streams()) {
-                if (subject.isEmpty() || s.config().subjects().stream().anyMatch(x -> SubjectOverlap.overlaps(x, subject))) {
+                if (subject.isEmpty() || s.config().subjects().stream().anyMatch(x -> Subjects.tokensOverlap(x, subject))) {
                     matching.add(s);
                 }
             }

@@ -1,6 +1,6 @@
 package io.weft.engine.jetstream;
 
-import io.weft.engine.monitor.GoFormat;
+import io.weft.engine.json.GoFormat;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 

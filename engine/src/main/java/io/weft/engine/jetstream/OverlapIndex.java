@@ -9,7 +9,7 @@ import java.util.function.Predicate;
 
 /**
  * Subject filters (wildcards allowed) with an owner each, in a trie of their tokens, answering
- * "which stored filters overlap this one" with exactly the rule of {@link SubjectOverlap#overlaps}
+ * "which stored filters overlap this one" with exactly the rule of {@link io.weft.store.Subjects#tokensOverlap}
  * while walking only the branches the filter can reach: a literal token follows its own branch
  * and the {@code *} and {@code >} branches, a {@code *} fans out one level, a {@code >} (or a
  * stored {@code >}) takes a whole subtree. Checking N new subjects against M stored ones costs
@@ -171,8 +171,42 @@ public final class OverlapIndex<V> {
         return false;
     }
 
-    /** The tokens as {@link SubjectOverlap#overlaps} sees them (empty tokens included). */
+    /** The tokens as {@link io.weft.store.Subjects#tokensOverlap} sees them (empty tokens included). */
     private static String[] tokens(String filter) {
         return filter.split("\\.", -1);
+    }
+
+    /** Two positions in a list of subjects, {@code first < second}. */
+    public record Pair(int first, int second) {
+    }
+
+    /**
+     * The pair of overlapping subjects in {@code subjects} that a pairwise scan (for each i, for
+     * each j after it) would meet first, or null when no two overlap; found through an
+     * {@code OverlapIndex}, so a list of N subjects costs about N lookups, not N²/2 comparisons.
+     */
+    public static Pair firstOverlappingPair(List<String> subjects) {
+        OverlapIndex<Integer> index = new OverlapIndex<>();
+        for (int i = 0; i < subjects.size(); i++) {
+            index.add(subjects.get(i), i);
+        }
+        int[] min = new int[1];
+        for (int i = 0; i < subjects.size(); i++) {
+            int self = i;
+            min[0] = Integer.MAX_VALUE;
+            // before the first overlapping pair only a subject's own entry overlaps it, so every
+            // other index found here is after i (an earlier one would have ended the scan there)
+            index.anyOverlapping(subjects.get(i), j -> {
+                if (j != self && j < min[0]) {
+                    min[0] = j;
+                }
+                return false;
+            });
+            if (min[0] != Integer.MAX_VALUE) {
+                assert min[0] > i;
+                return new Pair(i, min[0]);
+            }
+        }
+        return null;
     }
 }

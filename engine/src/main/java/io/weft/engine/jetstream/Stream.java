@@ -670,7 +670,7 @@ public final class Stream implements ConsumerSource {
         log.begin(); // a purge that cannot be made durable is undone: nothing is removed
         try {
             String f = filter == null || filter.isEmpty() ? null : filter;
-            if (f != null && keep > 0 && !io.weft.store.SubjectFilter.isLiteral(f)) {
+            if (f != null && keep > 0 && !io.weft.store.Subjects.isLiteral(f)) {
                 // nats-server keeps the newest `keep` of all messages the wildcard matches (not per subject)
                 long matching = store.numPending(store.state().firstSeq(), f, false);
                 if (matching <= keep) {
@@ -927,7 +927,7 @@ public final class Stream implements ConsumerSource {
     private static boolean overlapsAny(String[] a, String[] b) {
         for (String x : a) {
             for (String y : b) {
-                if (SubjectOverlap.overlaps(x, y)) {
+                if (io.weft.store.Subjects.tokensOverlap(x, y)) {
                     return true;
                 }
             }

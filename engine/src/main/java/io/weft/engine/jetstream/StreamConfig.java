@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.weft.engine.subject.Subjects;
+import io.weft.store.Subjects;
 import io.weft.store.SubjectBytes;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -416,11 +416,11 @@ public record StreamConfig(
             if (!Subjects.isValidSubject(s)) {
                 throw JsErrors.invalidConfig("invalid subject");
             }
-            if (SubjectOverlap.overlaps(s, "$JS.API.>") && !noAck) {
+            if (Subjects.tokensOverlap(s, "$JS.API.>") && !noAck) {
                 throw JsErrors.invalidConfig("subjects overlap with jetstream api");
             }
         }
-        SubjectOverlap.Pair clash = SubjectOverlap.firstOverlappingPair(subjects);
+        OverlapIndex.Pair clash = OverlapIndex.firstOverlappingPair(subjects);
         if (clash != null) {
             throw JsErrors.invalidConfig("subject \"" + subjects.get(clash.first()) + "\" overlaps with \""
                     + subjects.get(clash.second()) + "\"");
@@ -445,10 +445,10 @@ public record StreamConfig(
             }
             boolean subset = false;
             for (String s : subjects) {
-                if (SubjectOverlap.isSubset(src, s) || SubjectOverlap.isSubset(s, src)) {
+                if (Subjects.tokensSubset(src, s) || Subjects.tokensSubset(s, src)) {
                     subset = true;
                 }
-                if (SubjectOverlap.overlaps(republish.dest(), s)) {
+                if (Subjects.tokensOverlap(republish.dest(), s)) {
                     throw JsErrors.invalidConfig("stream configuration for republish destination forms a cycle");
                 }
             }

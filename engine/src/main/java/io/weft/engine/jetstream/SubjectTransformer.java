@@ -1,6 +1,6 @@
 package io.weft.engine.jetstream;
 
-import io.weft.store.SubjectFilter;
+import io.weft.store.Subjects;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -84,7 +84,7 @@ public final class SubjectTransformer {
     }
 
     public boolean matches(String subject) {
-        return SubjectFilter.matches(src, subject);
+        return Subjects.matchesFilter(src, subject);
     }
 
     /** The transformed subject, or null if {@code subject} does not match the source. */

@@ -3,11 +3,14 @@ package io.weft.engine.monitor;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
 import io.weft.engine.jetstream.JetStream;
+import io.weft.engine.json.GoFormat;
+import io.weft.engine.node.Node;
 import io.weft.engine.protocol.ConnectOptions;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.ClientConnection;
 import io.weft.engine.server.Server;
 import io.weft.engine.sublist.SublistStats;
+import io.weft.store.Corruption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -18,13 +21,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Builds the monitoring documents (/varz, /connz, /subsz, ...) of one {@link Server}, shaped as
- * nats-server's. Reads only the server's public views; "now" comes from the server's clock.
+ * Builds the monitoring documents (/varz, /connz, /subsz, ...) of one {@link Node}, shaped as
+ * nats-server's. Reads only the public views of its server and JetStream; "now" comes from the
+ * server's clock.
  */
 public final class Monitor {
     private static final String KIND_CLIENT = "Client";
     private static final String TYPE_NATS = "nats";
 
+    private final Node node;
     private final Server server;
     private final SubsStatsSource subsStats;
     private final HostStats host;
@@ -33,16 +38,17 @@ public final class Monitor {
     private volatile int httpPort;
 
     /** A monitor reading each account's sublist statistics, without host figures. */
-    public Monitor(Server server) {
-        this(server, null, HostStats.NONE);
+    public Monitor(Node node) {
+        this(node, null, HostStats.NONE);
     }
 
     /**
      * @param subsStats an account's sublist statistics; null reads the account's sublist
      * @param host process memory and CPU for /varz
      */
-    public Monitor(Server server, SubsStatsSource subsStats, HostStats host) {
-        this.server = server;
+    public Monitor(Node node, SubsStatsSource subsStats, HostStats host) {
+        this.node = node;
+        this.server = node.server();
         this.subsStats = subsStats != null ? subsStats : Monitor::sublistStats;
         this.host = host;
         ServerOptions opts = server.options();
@@ -77,7 +83,7 @@ public final class Monitor {
         Map<String, Long> reqs = new TreeMap<>();
         requests.forEach((k, v) -> reqs.put(k, v.sum()));
         SublistStats subs = totalStats();
-        JetStream jet = server.jetStream();
+        JetStream jet = node.jetStream();
         Varz.JetStreamVarz js = opts.jetstream
                 ? new Varz.JetStreamVarz(jetStreamConfig(opts), jet == null
                         ? new Jsz.Stats(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0))
@@ -387,7 +393,7 @@ public final class Monitor {
         if (!opts.jetstream) {
             return false;
         }
-        JetStream js = server.jetStream();
+        JetStream js = node.jetStream();
         if (js != null) {
             return js.account(a.name()) != null;
         }
@@ -433,7 +439,7 @@ public final class Monitor {
      * server unhealthy ({@code jsEnabledOnly} checks only that JetStream is on, as nats-server does).
      */
     public Healthz healthz(boolean jsEnabledOnly) {
-        JetStream js = server.jetStream();
+        JetStream js = node.jetStream();
         if (js == null || jsEnabledOnly) {
             return Healthz.OK;
         }
@@ -463,21 +469,37 @@ public final class Monitor {
             return new Jsz(server.serverId(), nowText, true, new Jsz.Config(0, 0, "", ""), 0, 0, 0, 0, 0, 0, api,
                     0, 0, 0, 0);
         }
-        JetStream js = server.jetStream();
+        JetStream js = node.jetStream();
         if (js == null) {
             return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), 0, 0, 0, 0, 0, 0, api, 0, 0, 0, 0);
         }
         JetStream.Totals t = js.totals();
         boolean withAccounts = accounts || streams || consumers || (acc != null && !acc.isEmpty());
         List<Jsz.AccountDetail> details = withAccounts
-                ? js.accountDetails(acc, streams || consumers, consumers, config) : List.of();
+                ? js.accountDetails(acc, streams || consumers, consumers, config).stream().map(Monitor::accountDetail)
+                        .toList()
+                : List.of();
         return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), t.memory(), t.storage(), 0, 0,
                 js.accounts().size(), 0, new Jsz.Api(js.apiTotal(), js.apiErrors()), t.streams(), t.consumers(),
                 t.messages(), t.bytes(), details);
     }
 
+    private static Jsz.AccountDetail accountDetail(JetStream.AccountReport a) {
+        List<Jsz.StreamDetail> streams = new ArrayList<>();
+        for (JetStream.StreamReport s : a.streams()) {
+            List<Jsz.Corrupt> bad = new ArrayList<>();
+            for (Corruption c : s.corruptions()) {
+                bad.add(new Jsz.Corrupt(c.firstSeq(), c.lastSeq(), c.where(), c.reason()));
+            }
+            streams.add(new Jsz.StreamDetail(s.name(), s.created(), new Jsz.Cluster(s.leader()), s.config(), s.state(),
+                    s.consumers(), bad));
+        }
+        return new Jsz.AccountDetail(a.name(), a.name(), a.memory(), a.storage(), 0, 0, 0, 0,
+                new Jsz.Api(a.apiTotal(), a.apiErrors()), streams);
+    }
+
     private Jsz.Config jetStreamConfig(ServerOptions opts) {
-        JetStream js = server.jetStream();
+        JetStream js = node.jetStream();
         return new Jsz.Config(Math.max(0, opts.jetstreamMaxMemory), Math.max(0, opts.jetstreamMaxStore),
                 js != null ? js.storeDir() : nz(opts.storeDir), nz(opts.jetstreamDomain));
     }

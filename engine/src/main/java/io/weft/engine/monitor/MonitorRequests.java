@@ -1,5 +1,6 @@
 package io.weft.engine.monitor;
 
+import io.weft.engine.json.GoJson;
 import io.weft.store.SubjectBytes;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

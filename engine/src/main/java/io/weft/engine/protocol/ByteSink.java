@@ -35,6 +35,14 @@ public final class ByteSink {
         return Arrays.copyOf(buf, size);
     }
 
+    /** Takes {@code newSize} bytes of {@link #array()} as written (after a {@link #reserve}d direct write). */
+    void setSize(int newSize) {
+        if (newSize < size || newSize > buf.length) {
+            throw new IllegalArgumentException("size " + newSize + " outside [" + size + ", " + buf.length + "]");
+        }
+        size = newSize;
+    }
+
     public void clear() {
         size = 0;
     }

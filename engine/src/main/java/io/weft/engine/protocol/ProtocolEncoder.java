@@ -17,8 +17,6 @@ public final class ProtocolEncoder {
     private static final byte[] HPUB = ascii("HPUB ");
     private static final byte[] SUB = ascii("SUB ");
     private static final byte[] UNSUB = ascii("UNSUB ");
-    private static final byte[] MSG = ascii("MSG ");
-    private static final byte[] HMSG = ascii("HMSG ");
     private static final byte[] CONNECT = ascii("CONNECT ");
     private static final byte[] INFO = ascii("INFO ");
     private static final byte[] ERR = ascii("-ERR '");
@@ -105,12 +103,8 @@ public final class ProtocolEncoder {
     }
 
     public static void msg(ByteSink out, String subject, String sid, String reply, byte[] payload, int off, int len) {
-        out.reserve(subject.length() + len + 40);
-        out.append(MSG).appendUtf8(subject).append((byte) ' ').appendUtf8(sid).append((byte) ' ');
-        if (reply != null) {
-            out.appendUtf8(reply).append((byte) ' ');
-        }
-        out.appendDecimal(len).append(CRLF).append(payload, off, len).append(CRLF);
+        line(out, subject, sid, reply, -1, len);
+        out.append(payload, off, len).append(CRLF);
     }
 
     /**
@@ -120,23 +114,28 @@ public final class ProtocolEncoder {
      */
     public static void hmsg(ByteSink out, String subject, String sid, String reply,
                             byte[] data, int off, int headerLen, int totalLen) {
-        out.reserve(subject.length() + totalLen + 56);
-        out.append(HMSG).appendUtf8(subject).append((byte) ' ').appendUtf8(sid).append((byte) ' ');
-        if (reply != null) {
-            out.appendUtf8(reply).append((byte) ' ');
-        }
-        out.appendDecimal(headerLen).append((byte) ' ').appendDecimal(totalLen).append(CRLF)
-                .append(data, off, totalLen).append(CRLF);
+        line(out, subject, sid, reply, headerLen, totalLen);
+        out.append(data, off, totalLen).append(CRLF);
     }
 
     public static void hmsg(ByteSink out, String subject, String sid, String reply, byte[] headers, byte[] payload) {
-        out.reserve(subject.length() + headers.length + payload.length + 56);
-        out.append(HMSG).appendUtf8(subject).append((byte) ' ').appendUtf8(sid).append((byte) ' ');
-        if (reply != null) {
-            out.appendUtf8(reply).append((byte) ' ');
+        long total = (long) headers.length + payload.length;
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("message of " + total + " bytes");
         }
-        out.appendDecimal(headers.length).append((byte) ' ').appendDecimal((long) headers.length + payload.length)
-                .append(CRLF).append(headers).append(payload).append(CRLF);
+        line(out, subject, sid, reply, headers.length, (int) total);
+        out.append(headers).append(payload).append(CRLF);
+    }
+
+    /** The MSG/HMSG line, written by {@link MessageLine} (the encoder the delivery path uses). */
+    private static void line(ByteSink out, String subject, String sid, String reply, int hdrLen, int bodyLen) {
+        out.reserve(MessageLine.maxLength(subject, sid, reply));
+        int end = MessageLine.write(out.array(), out.size(), subject, sid, reply, hdrLen, bodyLen);
+        if (end >= 0) {
+            out.setSize(end);
+        } else {
+            out.append(MessageLine.build(subject, sid, reply, hdrLen, bodyLen));
+        }
     }
 
     private static byte[] ascii(String s) {

@@ -2,7 +2,6 @@ package io.weft.engine.server;
 
 import io.weft.engine.sublist.Sublist;
 import io.weft.engine.sublist.SublistResult;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -18,9 +17,11 @@ public final class Account {
 
     private final String name;
     final Sublist<Subscription> sublist = new Sublist<>();
+    final Router router = new Router(sublist);
     final LongAdder clients = new LongAdder();
     private final ReentrantLock randomLock = new ReentrantLock();
     private final SplittableRandom random;
+    private final Router.QueuePick pick = this::nextInt;
 
     private final AtomicLong batchTokens;
 
@@ -62,7 +63,7 @@ public final class Account {
             return;
         }
         for (java.util.Map.Entry<String, java.util.concurrent.CopyOnWriteArrayList<Runnable>> e : interestWatchers.entrySet()) {
-            if (io.weft.store.SubjectFilter.matches(subject, e.getKey())) {
+            if (io.weft.store.Subjects.matchesFilter(subject, e.getKey())) {
                 e.getValue().forEach(Runnable::run);
             }
         }
@@ -92,14 +93,14 @@ public final class Account {
 
     /** Subscribes a server-side handler to {@code subject} (optionally in a queue group). */
     public InternalSubscription subscribe(String subject, String queue, InternalHandler handler) {
-        Subscription sub = new Subscription(handler, subject, queue);
+        InternalSubscription sub = new InternalSubscription(handler, subject, queue);
         sublist.insert(sub);
-        return new InternalSubscription(sub);
+        return sub;
     }
 
     public void unsubscribe(InternalSubscription handle) {
         if (handle != null) {
-            sublist.remove(handle.sub);
+            sublist.remove(handle);
         }
     }
 
@@ -182,27 +183,7 @@ public final class Account {
 
     private int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
                       Deliveries batch) {
-        SublistResult<Subscription> result = sublist.match(routeSubject);
-        int delivered = 0;
-        for (Subscription sub : result.plainSubs()) {
-            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, null, batch)) {
-                delivered++;
-            }
-        }
-        for (List<Subscription> group : result.queueGroups()) {
-            int n = group.size();
-            if (n == 0) {
-                continue;
-            }
-            int start = n == 1 ? 0 : nextInt(n);
-            for (int i = 0; i < n; i++) {
-                if (group.get((start + i) % n).deliver(subject, reply, data, off, hdrLen, totalLen, null, batch)) {
-                    delivered++;
-                    break;
-                }
-            }
-        }
-        return delivered;
+        return Math.max(0, router.route(routeSubject, subject, reply, data, off, hdrLen, totalLen, null, batch, pick));
     }
 
     private int nextInt(int bound) {

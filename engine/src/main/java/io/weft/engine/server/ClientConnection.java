@@ -11,7 +11,7 @@ import io.weft.engine.protocol.Headers;
 import io.weft.engine.protocol.ProtocolException;
 import io.weft.engine.protocol.ProtocolHandler;
 import io.weft.engine.protocol.ProtocolParser;
-import io.weft.engine.subject.Subjects;
+import io.weft.store.Subjects;
 import io.weft.engine.sublist.SublistResult;
 import io.weft.net.Clock;
 import io.weft.net.Conn;
@@ -49,9 +49,11 @@ public final class ClientConnection implements ProtocolHandler {
     private final ProtocolParser parser;
     private final Outbound out;
     private final SplittableRandom random;
+    /** Queue members this reader tries first: its own random, no lock (one reader thread). */
+    private final Router.QueuePick pick;
     private final String nonce;
     private final String logPrefix;
-    private final ConcurrentHashMap<String, Subscription> subs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ClientSubscription> subs = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger pingsOut = new AtomicInteger();
     /** Connections this reader appended to during the current read; their writers are woken before the next read blocks. */
@@ -111,6 +113,7 @@ public final class ClientConnection implements ProtocolHandler {
         this.out = new Outbound(opts.maxPending);
         this.readBatch = server.newDeliveries();
         this.random = new SplittableRandom(seed);
+        this.pick = random::nextInt;
         this.logPrefix = conn.remoteHost() + ":" + conn.remotePort() + " - cid:" + cid + " - ";
         this.startMillis = clock.currentTimeMillis();
         this.lastActivityMillis = startMillis;
@@ -417,49 +420,17 @@ public final class ClientConnection implements ProtocolHandler {
         if (opts == null || opts.verbose()) {
             enqueue(OK);
         }
-        Account acc = account;
-        SublistResult<Subscription> result = acc.sublist.match(subject);
-        int delivered = 0;
-        // indexed loops: no iterator objects per message (the lists are random access)
-        List<Subscription> plain = result.plainSubs();
-        for (int i = 0, n = plain.size(); i < n; i++) {
-            if (plain.get(i).deliver(subject, reply, data, off, hdrLen, totalLen, this, readBatch)) {
-                delivered++;
-            }
-        }
-        List<List<Subscription>> groups = result.queueGroups();
-        for (int i = 0, n = groups.size(); i < n; i++) {
-            if (deliverToGroup(groups.get(i), subject, reply, data, off, hdrLen, totalLen)) {
-                delivered++;
-            }
-        }
-        if (delivered == 0 && plain.isEmpty() && groups.isEmpty()
-                && reply != null && opts != null && opts.noResponders() && opts.headers()) {
+        int delivered = account.router.route(subject, subject, reply, data, off, hdrLen, totalLen, this, readBatch, pick);
+        if (delivered == Router.NO_INTEREST && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply);
         }
-    }
-
-    private boolean deliverToGroup(List<Subscription> group, String subject, String reply,
-                                   byte[] data, int off, int hdrLen, int totalLen) {
-        int n = group.size();
-        if (n == 0) {
-            return false;
-        }
-        int start = n == 1 ? 0 : random.nextInt(n);
-        for (int i = 0; i < n; i++) {
-            Subscription sub = group.get((start + i) % n);
-            if (sub.deliver(subject, reply, data, off, hdrLen, totalLen, this, readBatch)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void sendNoResponders(String reply) {
         Account acc = account;
         SublistResult<Subscription> own = acc.sublist.match(reply);
-        for (Subscription sub : own.plainSubs()) {
-            if (sub.client == this) {
+        for (Subscription s : own.plainSubs()) {
+            if (s instanceof ClientSubscription sub && sub.client == this) {
                 deliver(sub, reply, null, NO_RESPONDERS, 0, NO_RESPONDERS.length, NO_RESPONDERS.length, this, readBatch);
                 return;
             }
@@ -471,7 +442,7 @@ public final class ClientConnection implements ProtocolHandler {
      * publisher's thread. Returns false when nothing was delivered (echo off, auto-unsubscribed,
      * denied, or this connection is closing).
      */
-    boolean deliver(Subscription sub, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
+    boolean deliver(ClientSubscription sub, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
                     ClientConnection publisher, Deliveries batch) {
         if (closed.get()) {
             return false;
@@ -553,7 +524,7 @@ public final class ClientConnection implements ProtocolHandler {
             sendErr("maximum subscriptions exceeded");
             return;
         }
-        Subscription sub = new Subscription(this, subject, queue, sid);
+        ClientSubscription sub = new ClientSubscription(this, subject, queue, sid);
         subs.put(sid, sub);
         account.sublist.insert(sub);
         if (opts == null || opts.verbose()) {
@@ -564,7 +535,7 @@ public final class ClientConnection implements ProtocolHandler {
     @Override
     public void onUnsub(String sid, long max) throws ProtocolException {
         requireConnect();
-        Subscription sub = subs.get(sid);
+        ClientSubscription sub = subs.get(sid);
         if (sub != null) {
             if (max > 0) {
                 // limit first, count second: see deliver()
@@ -582,7 +553,7 @@ public final class ClientConnection implements ProtocolHandler {
         }
     }
 
-    private void removeSubscription(Subscription sub) {
+    private void removeSubscription(ClientSubscription sub) {
         if (subs.remove(sub.sid, sub)) {
             sub.client.account.sublist.remove(sub);
         }
@@ -708,9 +679,9 @@ public final class ClientConnection implements ProtocolHandler {
         closedSubscriptions = subscriptions();
         Account acc = account;
         if (acc != null) {
-            List<Subscription> mine = new ArrayList<>(subs.values());
+            List<ClientSubscription> mine = new ArrayList<>(subs.values());
             subs.clear();
-            for (Subscription s : mine) {
+            for (ClientSubscription s : mine) {
                 acc.sublist.remove(s);
             }
             acc.clients.decrement();
@@ -826,7 +797,7 @@ public final class ClientConnection implements ProtocolHandler {
             return kept;
         }
         List<SubscriptionView> list = new ArrayList<>();
-        for (Subscription s : subs.values()) {
+        for (ClientSubscription s : subs.values()) {
             list.add(new SubscriptionView(s.subject(), s.queue(), s.sid, s.delivered.get(), s.max));
         }
         list.sort((a, b) -> a.sid().compareTo(b.sid()));

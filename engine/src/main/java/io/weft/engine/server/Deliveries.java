@@ -6,14 +6,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The connections one producer appended messages to without waking their writers, during one
  * batch of its work: a client's reader over one read, a JetStream consumer over one delivery
- * step. {@link #flush} ends the batch: the writer of each connection listed is woken once,
- * instead of once per message (each wake-up of a parked writer costs a hand-off to the scheduler).
+ * step. {@link #flush} ends the batch: each connection listed is flushed once, instead of once per
+ * message (each wake-up of a parked writer costs a hand-off to the scheduler).
  *
- * <p>Nothing here writes to a socket on the producer's thread: a publisher must never wait for a
- * subscriber. (Writing small batches inline from the reader, as nats-server does, was tried: the
- * simulator's core-slow-consumer scenario caught a reader blocked on a stalled subscriber's full
- * socket, unable to answer its own client's PINGs. Java offers no non-blocking write on a channel
- * that other threads use in blocking mode, so that stall could only be bounded, not avoided.)
+ * <p>At the flush the producer may write a connection's socket itself: when that connection's
+ * writer is idle and at most 16 KiB are pending, {@code ClientConnection.flushPending} hands them
+ * to {@code Conn.tryWrite}, a write that never waits; what the socket does not take at once stays
+ * for the writer, in order, and a busy or larger connection only has its writer woken. So a
+ * publisher still never waits for a subscriber. (An earlier inline write that could block was
+ * tried and dropped: the simulator's core-slow-consumer scenario caught a reader stuck on a
+ * stalled subscriber's full socket, unable to answer its own client's PINGs.)
  *
  * <p>One producer thread uses an instance. A connection is listed once per batch: it remembers
  * the token of the last batch that listed it; two producers overwriting each other's token only
@@ -43,7 +45,10 @@ public final class Deliveries {
         conns[count++] = c;
     }
 
-    /** Ends the batch: wakes the writer of every connection appended to since the last flush. */
+    /**
+     * Ends the batch: every connection appended to since the last flush gets its pending bytes
+     * written without waiting, or its writer woken.
+     */
     public void flush() {
         int n = count;
         if (n == 0) {

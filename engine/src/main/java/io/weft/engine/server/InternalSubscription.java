@@ -1,18 +1,14 @@
 package io.weft.engine.server;
 
-/** A handle to an internal subscription, for {@link Account#unsubscribe}. */
-public final class InternalSubscription {
-    final Subscription sub;
+/**
+ * A subscription of the server itself (JetStream's streams, consumers and API), made with
+ * {@link Account#subscribe}; also the handle to give {@link Account#unsubscribe}.
+ */
+public final class InternalSubscription extends Subscription {
+    final InternalHandler handler;
 
-    InternalSubscription(Subscription sub) {
-        this.sub = sub;
-    }
-
-    public String subject() {
-        return sub.subject();
-    }
-
-    public String queue() {
-        return sub.queue();
+    InternalSubscription(InternalHandler handler, String subject, String queue) {
+        super(subject, queue);
+        this.handler = handler;
     }
 }

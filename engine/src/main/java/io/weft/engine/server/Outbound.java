@@ -1,5 +1,6 @@
 package io.weft.engine.server;
 
+import io.weft.engine.protocol.MessageLine;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 

@@ -4,7 +4,6 @@ import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.Authenticator;
 import io.weft.engine.auth.AccountConfig;
-import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.protocol.ByteSink;
 import io.weft.engine.protocol.ProtocolEncoder;
 import io.weft.engine.protocol.ServerInfo;
@@ -23,13 +22,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The NATS server: accepts client connections, owns accounts and their subject spaces, and holds
- * the counters monitoring reports. Everything outside memory is reached through the {@link Env}.
+ * The core NATS server: accepts client connections, owns accounts and their subject spaces, and
+ * holds the counters monitoring reports. Everything outside memory is reached through the
+ * {@link Env}. What runs beside it (JetStream) is a {@link ServerService} the {@code Node} adds.
  */
 public final class Server {
     /** The protocol version announced in INFO. */
@@ -65,7 +66,7 @@ public final class Server {
     private volatile boolean lameDuck;
     private volatile long startMillis;
     private volatile long configLoadMillis;
-    private volatile JetStream jetStream;
+    private final List<ServerService> services = new CopyOnWriteArrayList<>();
 
     public Server(Env env, ServerOptions options, ServerLog log) {
         this.env = env;
@@ -83,12 +84,6 @@ public final class Server {
         ServerOptions opts = options;
         startMillis = env.clock().currentTimeMillis();
         configLoadMillis = startMillis;
-        if (opts.jetstream) {
-            // before listening, as nats-server: the first client already finds its streams
-            JetStream js = JetStream.create(this);
-            js.start();
-            jetStream = js;
-        }
         listener = env.network().listen(opts.host, opts.port);
         running = true;
         log.notice("Listening for client connections on " + hostPort(opts.host, listener.port()));
@@ -120,9 +115,8 @@ public final class Server {
         for (ClientConnection c : new ArrayList<>(clients.values())) {
             c.close("Server Shutdown");
         }
-        JetStream js = jetStream;
-        if (js != null) {
-            js.shutdown();
+        for (ServerService s : services) {
+            s.stop();
         }
         log.notice("Server Exiting..");
         stopped.countDown();
@@ -194,9 +188,8 @@ public final class Server {
         options = next;
         authenticator = nextAuth;
         createAccounts(next);
-        JetStream js = jetStream;
-        if (js != null) {
-            js.accountsChanged();
+        for (ServerService s : services) {
+            s.configReloaded();
         }
         configLoadMillis = env.clock().currentTimeMillis();
         for (ClientConnection c : clients.values()) {
@@ -354,18 +347,19 @@ public final class Server {
 
     // ---------------------------------------------------------------- INFO
 
-    /**
-     * Whether INFO may announce JetStream: only once this server answers the $JS API, so that
-     * clients do not try it and time out.
-     */
-    private boolean jetstreamServed() {
-        JetStream js = jetStream;
-        return js != null && js.isRunning();
+    /** Adds a service told of reloads and shutdown, in the order added (the {@code Node} does, before {@link #start}). */
+    public void addService(ServerService service) {
+        services.add(service);
     }
 
-    /** This server's JetStream, or null when it is off (or not started yet). */
-    public JetStream jetStream() {
-        return jetStream;
+    /** Whether INFO may announce JetStream: a service answers the $JS API. */
+    private boolean jetstreamServed() {
+        for (ServerService s : services) {
+            if (s.servesJetStream()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The runtime as INFO's and /varz's {@code go} field report it. */

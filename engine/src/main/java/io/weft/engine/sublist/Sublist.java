@@ -1,6 +1,6 @@
 package io.weft.engine.sublist;
 
-import io.weft.engine.subject.Subjects;
+import io.weft.store.Subjects;
 
 import java.util.ArrayList;
 import java.util.Collection;

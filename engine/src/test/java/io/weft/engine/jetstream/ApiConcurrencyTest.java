@@ -10,6 +10,7 @@ import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
 import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
@@ -50,7 +51,7 @@ class ApiConcurrencyTest {
         server = new Server(Env.real(), o, ServerLog.silent());
         server.start();
         StoreFactory real = new DefaultStoreFactory(server.env().disk());
-        js = new JetStream(server, (cfg, dir) -> {
+        js = new JetStream(Node.jetStreamHost(server), (cfg, dir) -> {
             if (cfg.name().equals("SLOW")) {
                 building.countDown();
                 try {

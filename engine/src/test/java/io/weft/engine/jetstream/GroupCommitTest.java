@@ -3,6 +3,7 @@ package io.weft.engine.jetstream;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
@@ -82,7 +83,7 @@ class GroupCommitTest {
         Server server = new Server(Env.real(), o, ServerLog.silent());
         server.start();
         SlowSyncStore store = new SlowSyncStore();
-        JetStream js = new JetStream(server, (cfg, dir) -> store, new Consumers());
+        JetStream js = new JetStream(Node.jetStreamHost(server), (cfg, dir) -> store, new Consumers());
         js.start();
         try {
             Account acc = server.account(Account.GLOBAL);
@@ -134,7 +135,7 @@ class GroupCommitTest {
         Server server = new Server(Env.real(), o, ServerLog.silent());
         server.start();
         SlowSyncStore store = new SlowSyncStore();
-        JetStream js = new JetStream(server, (cfg, dir) -> store, new Consumers());
+        JetStream js = new JetStream(Node.jetStreamHost(server), (cfg, dir) -> store, new Consumers());
         js.start();
         try {
             Account acc = server.account(Account.GLOBAL);
@@ -173,7 +174,7 @@ class GroupCommitTest {
         Server server = new Server(Env.real(), o, ServerLog.silent());
         server.start();
         SlowSyncStore store = new SlowSyncStore();
-        JetStream js = new JetStream(server, (cfg, dir) -> store, new Consumers());
+        JetStream js = new JetStream(Node.jetStreamHost(server), (cfg, dir) -> store, new Consumers());
         js.start();
         try {
             Account acc = server.account(Account.GLOBAL);

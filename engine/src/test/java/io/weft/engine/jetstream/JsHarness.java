@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
+import io.weft.engine.node.Node;
 import io.weft.engine.protocol.Headers;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalSubscription;
@@ -24,6 +25,7 @@ import java.util.function.Consumer;
  * subscribe: requests go where a client's would, replies come back through an inbox subscription.
  */
 final class JsHarness implements AutoCloseable {
+    final Node node;
     final Server server;
     final Account account;
     final Path storeDir;
@@ -56,8 +58,9 @@ final class JsHarness implements AutoCloseable {
         o.jetstream = true;
         o.storeDir = storeDir.toString();
         tweak.accept(o);
-        server = new Server(Env.real(), o, recordingLog());
-        server.start();
+        node = new Node(Env.real(), o, recordingLog());
+        node.start();
+        server = node.server();
         account = server.account(Account.GLOBAL);
         inbox = account.subscribe("_INBOX.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
             byte[] h = java.util.Arrays.copyOfRange(data, off, off + hdrLen);
@@ -145,12 +148,12 @@ final class JsHarness implements AutoCloseable {
     }
 
     JetStream js() {
-        return server.jetStream();
+        return node.jetStream();
     }
 
     @Override
     public void close() {
         account.unsubscribe(inbox);
-        server.shutdown();
+        node.shutdown();
     }
 }

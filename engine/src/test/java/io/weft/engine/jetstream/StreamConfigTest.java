@@ -2,7 +2,8 @@ package io.weft.engine.jetstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.weft.engine.monitor.GoJson;
+import io.weft.engine.json.GoJson;
+import io.weft.store.Subjects;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,12 +128,12 @@ class StreamConfigTest {
 
     @Test
     void subjectOverlapAndTransforms() {
-        assertTrue(SubjectOverlap.overlaps("orders.*", "orders.x"));
-        assertTrue(SubjectOverlap.overlaps(">", "a.b"));
-        assertTrue(SubjectOverlap.overlaps("a.*.c", "a.b.>"));
-        assertTrue(!SubjectOverlap.overlaps("a.>", "a"));
-        assertTrue(!SubjectOverlap.overlaps("a.b", "a.c"));
-        assertTrue(!SubjectOverlap.overlaps("a.*", "a.b.c"));
+        assertTrue(Subjects.tokensOverlap("orders.*", "orders.x"));
+        assertTrue(Subjects.tokensOverlap(">", "a.b"));
+        assertTrue(Subjects.tokensOverlap("a.*.c", "a.b.>"));
+        assertTrue(!Subjects.tokensOverlap("a.>", "a"));
+        assertTrue(!Subjects.tokensOverlap("a.b", "a.c"));
+        assertTrue(!Subjects.tokensOverlap("a.*", "a.b.c"));
         assertEquals("b.x.y", SubjectTransformer.of("a.*.*", "b.$1.{{wildcard(2)}}").apply("a.x.y"));
         assertEquals("b.y.x", SubjectTransformer.of("a.*.*", "b.$2.$1").apply("a.x.y"));
         assertEquals("new.x.y.z", SubjectTransformer.of("old.>", "new.>").apply("old.x.y.z"));

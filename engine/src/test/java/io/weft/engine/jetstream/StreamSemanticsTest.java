@@ -80,7 +80,7 @@ class StreamSemanticsTest {
         assertEquals(43, st.get("bytes").asLong());
         // a subject of no stream gets no JetStream answer
         assertNull(h.request("other", null, "x", 300));
-        assertTrue(h.server.jetStream().isRunning());
+        assertTrue(h.node.jetStream().isRunning());
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.weft.engine.monitor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.weft.engine.json.GoJson;
 import io.weft.engine.sublist.SublistStats;
 import java.util.List;
 import java.util.Map;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /** Routing, status codes, content types and nats-server's exact 400 messages (captured from 2.9.10). */
 class MonitorRequestsTest {
     private final MonitorRequests requests = new MonitorRequests(
-            new Monitor(new Server(Env.real(), new ServerOptions(), ServerLog.silent())));
+            new Monitor(new Node(Env.real(), new ServerOptions(), ServerLog.silent())));
 
     private void bad(String path, String query, String message) {
         MonitorResponse r = requests.handle(path, query);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import java.time.Duration;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * carol (cid 3, no name, publishes foo), closer (cid 4, sub zzz, then gone).
  */
 class MonitorTest {
+    private static Node node;
     private static Server server;
     private static Monitor monitor;
     private static RawClient alice;
@@ -38,9 +40,10 @@ class MonitorTest {
         ServerOptions opts = new ServerOptions();
         opts.host = "127.0.0.1";
         opts.port = 0;
-        server = new Server(Env.real(), opts, ServerLog.silent());
-        server.start();
-        monitor = new Monitor(server);
+        node = new Node(Env.real(), opts, ServerLog.silent());
+        node.start();
+        server = node.server();
+        monitor = new Monitor(node);
         int port = server.port();
         alice = new RawClient(port, "{\"verbose\":false,\"name\":\"alice\",\"lang\":\"python3\",\"version\":\"1.2.3\"}");
         alice.send("SUB foo 1\r\nSUB bar.* 2\r\nSUB baz.> q1 3\r\n");

@@ -9,6 +9,7 @@ import io.weft.engine.monitor.Monitor;
 import io.weft.engine.monitor.MonitorRequests;
 import io.weft.engine.monitor.MonitorResponse;
 import io.weft.engine.monitor.SubsStatsSource;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Server;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,18 +31,18 @@ public final class MonitorHttpServer {
     private HttpServer http;
     private ExecutorService executor;
 
-    public MonitorHttpServer(Server server, ServerLog log) {
-        this(server, log, null);
+    public MonitorHttpServer(Node node, ServerLog log) {
+        this(node, log, null);
     }
 
     /**
      * @param subsStats an account's sublist statistics for /subsz, /varz and /accountz; null
      *                  counts subscriptions only
      */
-    public MonitorHttpServer(Server server, ServerLog log, SubsStatsSource subsStats) {
-        this.server = server;
+    public MonitorHttpServer(Node node, ServerLog log, SubsStatsSource subsStats) {
+        this.server = node.server();
         this.log = log;
-        this.requests = new MonitorRequests(new Monitor(server, subsStats, new JvmHostStats()));
+        this.requests = new MonitorRequests(new Monitor(node, subsStats, new JvmHostStats()));
     }
 
     /** Binds and starts serving. */

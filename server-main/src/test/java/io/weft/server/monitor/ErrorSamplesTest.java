@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
-import io.weft.engine.server.Server;
+import io.weft.engine.node.Node;
 import io.weft.net.Env;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +27,7 @@ class ErrorSamplesTest {
         ServerOptions o = new ServerOptions();
         o.httpHost = "127.0.0.1";
         o.httpPort = -1;
-        MonitorHttpServer http = new MonitorHttpServer(new Server(Env.real(), o, ServerLog.silent()), ServerLog.silent());
+        MonitorHttpServer http = new MonitorHttpServer(new Node(Env.real(), o, ServerLog.silent()), ServerLog.silent());
         http.start();
         try {
             HttpClient client = HttpClient.newHttpClient();

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
-import io.weft.engine.monitor.GoJson;
+import io.weft.engine.json.GoJson;
 import io.weft.engine.monitor.Monitor;
-import io.weft.engine.server.Server;
+import io.weft.engine.node.Node;
 import io.weft.net.Env;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +41,7 @@ class JetStreamShapeTest {
         o.storeDir = "/data/weft/jetstream";
         o.jetstreamMaxMemory = 1L << 30;
         o.jetstreamMaxStore = 10L << 30;
-        return new Monitor(new Server(Env.real(), o, ServerLog.silent()));
+        return new Monitor(new Node(Env.real(), o, ServerLog.silent()));
     }
 
     @Test

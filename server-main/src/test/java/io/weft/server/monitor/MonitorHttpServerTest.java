@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import java.io.IOException;
@@ -36,9 +37,10 @@ class MonitorHttpServerTest {
         opts.port = 0;
         opts.httpHost = "127.0.0.1";
         opts.httpPort = -1;
-        server = new Server(Env.real(), opts, ServerLog.silent());
-        server.start();
-        http = new MonitorHttpServer(server, ServerLog.silent());
+        Node node = new Node(Env.real(), opts, ServerLog.silent());
+        node.start();
+        server = node.server();
+        http = new MonitorHttpServer(node, ServerLog.silent());
         http.start();
         client = new NatsClient(server.port(), "{\"verbose\":false,\"name\":\"probe\",\"lang\":\"java\",\"version\":\"9.9\"}");
         client.send("SUB a.b 1\r\nPUB a.b 2\r\nhi\r\n");
@@ -119,7 +121,7 @@ class MonitorHttpServerTest {
         ServerOptions opts = new ServerOptions();
         opts.httpHost = "127.0.0.1";
         opts.httpPort = -1;
-        MonitorHttpServer other = new MonitorHttpServer(new Server(Env.real(), opts, ServerLog.silent()),
+        MonitorHttpServer other = new MonitorHttpServer(new Node(Env.real(), opts, ServerLog.silent()),
                 ServerLog.silent());
         other.start();
         int port = other.port();

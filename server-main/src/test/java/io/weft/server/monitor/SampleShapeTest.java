@@ -10,6 +10,7 @@ import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
 import io.weft.engine.auth.User;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import java.io.IOException;
@@ -42,8 +43,9 @@ class SampleShapeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        plain = server(new ServerOptions());
-        plainHttp = new MonitorHttpServer(plain, ServerLog.silent());
+        Node plainNode = node(new ServerOptions());
+        plain = plainNode.server();
+        plainHttp = new MonitorHttpServer(plainNode, ServerLog.silent());
         plainHttp.start();
         int port = plain.port();
         NatsClient alice = client(port, "{\"verbose\":false,\"pedantic\":false,\"name\":\"alice\",\"lang\":\"python3\","
@@ -72,8 +74,9 @@ class SampleShapeTest {
         ao.auth.accounts.put("B", new AccountConfig("B", false));
         ao.auth.users.add(new User("alice", "pa", null, "A"));
         ao.auth.users.add(new User("bob", "pb", null, "B"));
-        auth = server(ao);
-        authHttp = new MonitorHttpServer(auth, ServerLog.silent());
+        Node authNode = node(ao);
+        auth = authNode.server();
+        authHttp = new MonitorHttpServer(authNode, ServerLog.silent());
         authHttp.start();
         NatsClient ca = client(auth.port(), "{\"verbose\":false,\"name\":\"ca\",\"lang\":\"java\",\"version\":\"2.25.0\","
                 + "\"user\":\"alice\",\"pass\":\"pa\",\"headers\":true}");
@@ -90,12 +93,12 @@ class SampleShapeTest {
         }
     }
 
-    private static Server server(ServerOptions o) throws IOException {
+    private static Node node(ServerOptions o) throws IOException {
         o.host = "127.0.0.1";
         o.port = 0;
         o.httpHost = "127.0.0.1";
         o.httpPort = -1;
-        Server s = new Server(Env.real(), o, ServerLog.silent());
+        Node s = new Node(Env.real(), o, ServerLog.silent());
         s.start();
         return s;
     }

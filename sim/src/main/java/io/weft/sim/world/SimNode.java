@@ -2,6 +2,7 @@ package io.weft.sim.world;
 
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
+import io.weft.engine.node.Node;
 import io.weft.engine.server.Server;
 import io.weft.net.Env;
 import io.weft.sim.SimClock;
@@ -13,7 +14,7 @@ import io.weft.sim.net.SimNetwork;
 import java.io.IOException;
 import java.util.List;
 
-/** One server node of a simulated world: a real engine {@link Server} on a simulated {@link Env}. */
+/** One server node of a simulated world: a real engine {@link Node} on a simulated {@link Env}. */
 public final class SimNode {
     private final String host;
     private final SimScheduler scheduler;
@@ -23,7 +24,7 @@ public final class SimNode {
     private final Env env;
     private final ServerOptions options;
     private final ServerLog log;
-    private Server server;
+    private Node node;
     private java.util.function.Consumer<Server> onStart;
 
     SimNode(String host, SimScheduler scheduler, SimNetwork network, long entropySeed, ServerOptions options) {
@@ -49,11 +50,11 @@ public final class SimNode {
 
     /** Creates and starts the server; call from a simulated thread. */
     public void start() throws IOException {
-        server = new Server(env, options.copy(), log);
-        server.start();
+        node = new Node(env, options.copy(), log);
+        node.start();
         java.util.function.Consumer<Server> hook = onStart;
         if (hook != null) {
-            hook.accept(server);
+            hook.accept(node.server());
         }
     }
 
@@ -71,9 +72,9 @@ public final class SimNode {
         if (scheduler.paused(host)) {
             scheduler.resume(host);
         }
-        Server s = server;
-        if (s != null) {
-            s.shutdown();
+        Node n = node;
+        if (n != null) {
+            n.shutdown();
         }
     }
 
@@ -87,7 +88,7 @@ public final class SimNode {
         network.crashHost(host);
         List<String> torn = disk.crash();
         scheduler.note(host + " crashed (" + threads + " threads" + (torn.isEmpty() ? "" : ", torn " + torn) + ")");
-        server = null;
+        node = null;
     }
 
     /** Starts a new server on the same host, port, clock and disk (after {@link #crash()}). */
@@ -107,7 +108,7 @@ public final class SimNode {
 
     /** True between {@link #crash()} and the next start. */
     public boolean down() {
-        return server == null;
+        return node == null;
     }
 
     public SimDisk disk() {
@@ -119,11 +120,18 @@ public final class SimNode {
     }
 
     public int port() {
-        return server != null ? server.port() : options.port;
+        return node != null ? node.port() : options.port;
     }
 
+    /** The node's core server, or null while it is down. */
     public Server server() {
-        return server;
+        Node n = node;
+        return n == null ? null : n.server();
+    }
+
+    /** The assembled node (core server and JetStream), or null while it is down. */
+    public Node node() {
+        return node;
     }
 
     public SimClock clock() {

@@ -8,6 +8,7 @@ import io.weft.engine.jetstream.Retention;
 import io.weft.engine.jetstream.StreamConsumer;
 import io.weft.engine.jetstream.consumer.ConsumerConfig.AckPolicy;
 import io.weft.engine.jetstream.consumer.ConsumerConfig.DeliverPolicy;
+import io.weft.engine.json.GoJsonSyntax;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.Deliveries;
 import io.weft.engine.server.InternalSubscription;
@@ -15,7 +16,7 @@ import io.weft.net.Clock;
 import io.weft.store.CorruptRecordException;
 import io.weft.store.MessageStore;
 import io.weft.store.StoredMessage;
-import io.weft.store.SubjectFilter;
+import io.weft.store.Subjects;
 import io.weft.store.SubjectState;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -246,7 +247,7 @@ public final class Consumer implements StreamConsumer {
             return true;
         }
         for (String x : f) {
-            if (SubjectFilter.matches(x, subject)) {
+            if (Subjects.matchesFilter(x, subject)) {
                 return true;
             }
         }

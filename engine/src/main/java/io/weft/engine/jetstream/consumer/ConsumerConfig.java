@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.jetstream.GoDecode;
-import io.weft.engine.jetstream.GoJsonQuote;
+import io.weft.engine.json.GoJsonQuote;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.Retention;
 import io.weft.store.SubjectBytes;
@@ -531,8 +531,8 @@ public record ConsumerConfig(
                 throw ConsumerErrors.BAD_FILTER_SUBJECT.exception();
             }
         }
-        // overlap() is SubjectOverlap.overlaps' rule; the indexed scan is not quadratic in the filters
-        if (io.weft.engine.jetstream.SubjectOverlap.firstOverlappingPair(fs) != null) {
+        // overlap() is Subjects.tokensOverlap's rule; the indexed scan is not quadratic in the filters
+        if (io.weft.engine.jetstream.OverlapIndex.firstOverlappingPair(fs) != null) {
             throw ConsumerErrors.OVERLAPPING_FILTERS.exception();
         }
     }

@@ -12,7 +12,7 @@ import io.weft.engine.jetstream.JsApiError;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.JsIds;
 import io.weft.engine.jetstream.StreamConsumer;
-import io.weft.engine.monitor.GoJson;
+import io.weft.engine.json.GoJson;
 import io.weft.engine.server.Account;
 import io.weft.net.Disk;
 import io.weft.store.SubjectBytes;
@@ -404,7 +404,7 @@ public final class Consumers implements ConsumerManager {
             return;
         }
         for (String s : subjects) {
-            if (io.weft.store.SubjectFilter.matches(s, cfg.deliverSubject())) {
+            if (io.weft.store.Subjects.matchesFilter(s, cfg.deliverSubject())) {
                 throw ConsumerErrors.DELIVER_CYCLE.exception();
             }
         }

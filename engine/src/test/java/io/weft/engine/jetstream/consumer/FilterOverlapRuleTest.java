@@ -2,14 +2,15 @@ package io.weft.engine.jetstream.consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.weft.engine.jetstream.SubjectOverlap;
+import io.weft.engine.jetstream.OverlapIndex;
+import io.weft.store.Subjects;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The consumer's filter checks now go through {@link SubjectOverlap} and its index; that is only
- * the same answer if {@link ConsumerConfig#overlap} and {@link SubjectOverlap#overlaps} are one
+ * The consumer's filter checks now go through {@link io.weft.store.Subjects} and its index; that is only
+ * the same answer if {@link ConsumerConfig#overlap} and {@link io.weft.store.Subjects#tokensOverlap} are one
  * rule. Checked on every pair of filters of up to three tokens over {@code a b * >} and the empty
  * token (the index itself is compared with the pairwise rule in the fuzz module's properties).
  */
@@ -37,7 +38,7 @@ class FilterOverlapRuleTest {
         int overlapping = 0;
         for (String x : all) {
             for (String y : all) {
-                boolean rule = SubjectOverlap.overlaps(x, y);
+                boolean rule = Subjects.tokensOverlap(x, y);
                 assertEquals(rule, ConsumerConfig.overlap(x, y), x + " / " + y);
                 overlapping += rule ? 1 : 0;
             }

@@ -1,4 +1,4 @@
-package io.weft.engine.subject;
+package io.weft.store;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.weft.engine.jetstream.consumer;
+package io.weft.engine.json;
 
 /**
  * Checks JSON text the way Go's {@code encoding/json} scanner does and names the first problem in
@@ -13,7 +13,7 @@ public final class GoJsonSyntax {
     }
 
     /** Go's syntax error text for {@code text}, or null when it is one well-formed JSON value. */
-    static String problem(String text) {
+    public static String problem(String text) {
         GoJsonSyntax g = new GoJsonSyntax(text);
         try {
             g.value("looking for beginning of value");

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-class SubjectFilterTest {
+class SubjectsFilterTest {
     /** The plain definition: split into tokens and compare one by one. */
     private static boolean naive(String filter, String subject) {
         String[] f = filter.split("\\.", -1);
@@ -25,17 +25,17 @@ class SubjectFilterTest {
 
     @Test
     void examples() {
-        assertTrue(SubjectFilter.matches(null, "a"));
-        assertTrue(SubjectFilter.matches(">", "a.b"));
-        assertTrue(SubjectFilter.matches("a.*", "a.b"));
-        assertFalse(SubjectFilter.matches("a.*", "a.b.c"));
-        assertFalse(SubjectFilter.matches("a.*", "a"));
-        assertTrue(SubjectFilter.matches("a.>", "a.b.c"));
-        assertFalse(SubjectFilter.matches("a.>", "a"));
-        assertTrue(SubjectFilter.matches("*.b.>", "x.b.c"));
-        assertFalse(SubjectFilter.matches("*.b.>", "x.bb.c"));
-        assertTrue(SubjectFilter.matches("$KV.bucket.>", "$KV.bucket.key.sub"));
-        assertFalse(SubjectFilter.matches("ab.*", "a.b"));
+        assertTrue(Subjects.matchesFilter(null, "a"));
+        assertTrue(Subjects.matchesFilter(">", "a.b"));
+        assertTrue(Subjects.matchesFilter("a.*", "a.b"));
+        assertFalse(Subjects.matchesFilter("a.*", "a.b.c"));
+        assertFalse(Subjects.matchesFilter("a.*", "a"));
+        assertTrue(Subjects.matchesFilter("a.>", "a.b.c"));
+        assertFalse(Subjects.matchesFilter("a.>", "a"));
+        assertTrue(Subjects.matchesFilter("*.b.>", "x.b.c"));
+        assertFalse(Subjects.matchesFilter("*.b.>", "x.bb.c"));
+        assertTrue(Subjects.matchesFilter("$KV.bucket.>", "$KV.bucket.key.sub"));
+        assertFalse(Subjects.matchesFilter("ab.*", "a.b"));
     }
 
     @Test
@@ -55,7 +55,7 @@ class SubjectFilterTest {
             for (int i = 0; i < sl; i++) {
                 s.append(i > 0 ? "." : "").append(subjectTokens[rnd.nextInt(4)]);
             }
-            assertEquals(naive(f.toString(), s.toString()), SubjectFilter.matches(f.toString(), s.toString()),
+            assertEquals(naive(f.toString(), s.toString()), Subjects.matchesFilter(f.toString(), s.toString()),
                     f + " vs " + s);
         }
     }

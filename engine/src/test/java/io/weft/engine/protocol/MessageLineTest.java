@@ -1,4 +1,4 @@
-package io.weft.engine.server;
+package io.weft.engine.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.weft.engine.subject;
+package io.weft.store;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,9 +1,13 @@
-package io.weft.engine.server;
+package io.weft.engine.protocol;
 
 import io.weft.store.SubjectBytes;
 
-/** Writes {@code MSG}/{@code HMSG} control lines without allocating, for the delivery path. */
-final class MessageLine {
+/**
+ * The one encoder of {@code MSG}/{@code HMSG} control lines: the delivery path writes them into a
+ * subscriber's buffer without allocating, and {@link ProtocolEncoder#msg}/{@link ProtocolEncoder#hmsg}
+ * write them through it too.
+ */
+public final class MessageLine {
     private static final byte[] MSG = {'M', 'S', 'G', ' '};
     private static final byte[] HMSG = {'H', 'M', 'S', 'G', ' '};
 
@@ -11,7 +15,7 @@ final class MessageLine {
     }
 
     /** An upper bound of the line's length in bytes when every name is ASCII (sizes take at most 10 digits each). */
-    static int maxLength(String subject, String sid, String reply) {
+    public static int maxLength(String subject, String sid, String reply) {
         return 5 + subject.length() + 1 + sid.length() + 1 + (reply == null ? 0 : reply.length() + 1) + 10 + 1 + 10 + 2;
     }
 
@@ -20,7 +24,7 @@ final class MessageLine {
      * {@code buf} from {@code p}, which must have room for {@link #maxLength}; returns the position
      * after it, or -1 when a name is not ASCII (then the caller builds the line instead).
      */
-    static int write(byte[] buf, int p, String subject, String sid, String reply, int hdrLen, int bodyLen) {
+    public static int write(byte[] buf, int p, String subject, String sid, String reply, int hdrLen, int bodyLen) {
         boolean headers = hdrLen >= 0;
         byte[] op = headers ? HMSG : MSG;
         System.arraycopy(op, 0, buf, p, op.length);
@@ -56,7 +60,7 @@ final class MessageLine {
      * The same line as a new array (non-ASCII names, or a check against the byte limit), the names
      * written as the bytes they stand for ({@link SubjectBytes}).
      */
-    static byte[] build(String subject, String sid, String reply, int hdrLen, int bodyLen) {
+    public static byte[] build(String subject, String sid, String reply, int hdrLen, int bodyLen) {
         boolean headers = hdrLen >= 0;
         StringBuilder sb = new StringBuilder(subject.length() + 40);
         sb.append(headers ? "HMSG " : "MSG ").append(subject).append(' ').append(sid).append(' ');

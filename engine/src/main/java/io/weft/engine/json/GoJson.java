@@ -1,4 +1,4 @@
-package io.weft.engine.monitor;
+package io.weft.engine.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;

@@ -1,4 +1,4 @@
-package io.weft.engine.jetstream;
+package io.weft.engine.json;
 
 /** Go's two ways of quoting text that nats-server's decode errors show. */
 public final class GoJsonQuote {

@@ -1,4 +1,4 @@
-package io.weft.engine.subject;
+package io.weft.store;
 
 /**
  * The token rules of NATS subjects, as nats-server applies them.
@@ -8,6 +8,20 @@ package io.weft.engine.subject;
  * matches any one token; a token that is exactly {@code ">"} matches one or more tokens and may
  * only be the last token. A {@code '*'} or {@code '>'} inside a longer token (for example
  * {@code "b*"}) is an ordinary character, as in nats-server.
+ *
+ * <p>The one home of these rules for every module: the engine's sublist, permissions, protocol
+ * checks and JetStream configuration, and the store's filtered reads. It lives in {@code store}
+ * because the store sits below the engine and needs the filter rules too ({@code net} must not know
+ * NATS). Three readings exist, each kept exactly as its callers relied on it:
+ * <ul>
+ *   <li>{@link #matches}, {@link #isSubsetMatch}, {@link #overlaps}: validated (invalid subjects
+ *       never match), for client subjects and permissions;</li>
+ *   <li>{@link #matchesFilter}, {@link #isAll}, {@link #isLiteral}: a stream or consumer filter
+ *       against stored subjects (null, empty and {@code ">"} take everything);</li>
+ *   <li>{@link #tokensOverlap}, {@link #tokensSubset}: token by token without validation, for
+ *       JetStream configuration checks, which validate their subjects first.</li>
+ * </ul>
+ * On valid subjects the readings agree ({@code SubjectRulesProperties} in {@code fuzz} checks it).
  *
  * <p>All methods are static and stateless.
  */
@@ -270,5 +284,112 @@ public final class Subjects {
             }
         }
         return x.length == y.length;
+    }
+
+    // ---------------------------------------------------------------- filters of stored subjects
+
+    /** True if {@code filter} is null, {@code ">"}, or matches {@code subject} token by token. */
+    public static boolean matchesFilter(String filter, String subject) {
+        if (isAll(filter)) {
+            return true;
+        }
+        if (isLiteral(filter)) {
+            return filter.equals(subject);
+        }
+        // walk both token by token without allocating
+        int f = 0;
+        int s = 0;
+        int fl = filter.length();
+        int sl = subject.length();
+        while (true) {
+            int fe = filter.indexOf('.', f);
+            if (fe < 0) {
+                fe = fl;
+            }
+            if (s > sl) {
+                return false; // subject ran out of tokens
+            }
+            int se = subject.indexOf('.', s);
+            if (se < 0) {
+                se = sl;
+            }
+            int ftLen = fe - f;
+            if (ftLen == 1 && filter.charAt(f) == '>') {
+                return se > s || s < sl;
+            }
+            boolean star = ftLen == 1 && filter.charAt(f) == '*';
+            if (!star && (ftLen != se - s || !filter.regionMatches(f, subject, s, ftLen))) {
+                return false;
+            }
+            if (star && se == s) {
+                return false; // '*' needs a non-empty token
+            }
+            boolean fDone = fe == fl;
+            boolean sDone = se == sl;
+            if (fDone || sDone) {
+                return fDone && sDone;
+            }
+            f = fe + 1;
+            s = se + 1;
+        }
+    }
+
+    public static boolean isAll(String filter) {
+        return filter == null || filter.isEmpty() || filter.equals(">");
+    }
+
+    public static boolean isLiteral(String filter) {
+        return filter != null && filter.indexOf('*') < 0 && filter.indexOf('>') < 0;
+    }
+
+    // ---------------------------------------------------------------- JetStream configuration checks
+
+    /**
+     * Whether two subject filters can both match some subject (nats-server's "subjects collide"),
+     * compared token by token without validating them.
+     */
+    public static boolean tokensOverlap(String a, String b) {
+        String[] ta = a.split("\\.", -1);
+        String[] tb = b.split("\\.", -1);
+        for (int i = 0; ; i++) {
+            boolean endA = i == ta.length;
+            boolean endB = i == tb.length;
+            if (endA && endB) {
+                return true;
+            }
+            if (endA || endB) {
+                return false;
+            }
+            if (ta[i].equals(">") || tb[i].equals(">")) {
+                return true;
+            }
+            if (!ta[i].equals(tb[i]) && !ta[i].equals("*") && !tb[i].equals("*")) {
+                return false;
+            }
+        }
+    }
+
+    /** True if every subject {@code sub} matches is also matched by {@code sup}, token by token without validating them. */
+    public static boolean tokensSubset(String sub, String sup) {
+        String[] a = sub.split("\\.", -1);
+        String[] b = sup.split("\\.", -1);
+        for (int i = 0; i < b.length; i++) {
+            if (b[i].equals(">")) {
+                return a.length > i;
+            }
+            if (i >= a.length) {
+                return false;
+            }
+            if (b[i].equals("*")) {
+                if (a[i].equals(">")) {
+                    return false;
+                }
+                continue;
+            }
+            if (!a[i].equals(b[i])) {
+                return false;
+            }
+        }
+        return a.length == b.length;
     }
 }

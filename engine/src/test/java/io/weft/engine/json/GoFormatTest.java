@@ -1,4 +1,4 @@
-package io.weft.engine.monitor;
+package io.weft.engine.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,0 +1,142 @@
+package io.weft.engine.node;
+
+import io.weft.engine.ServerLog;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.jetstream.DefaultStoreFactory;
+import io.weft.engine.jetstream.JetStream;
+import io.weft.engine.jetstream.JetStreamHost;
+import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.Server;
+import io.weft.engine.server.ServerService;
+import io.weft.net.Env;
+import java.io.IOException;
+import java.util.Collection;
+
+/**
+ * One weft server as a whole: it assembles the accounts and the core server ({@link Server}:
+ * clients, subjects, delivery) and, with {@code -js}, {@link JetStream} with its consumers, and
+ * (later) routes and the meta group. Nothing it assembles imports another part back: JetStream
+ * sees the server through a {@link JetStreamHost}, and the server sees JetStream as a
+ * {@link ServerService}. The wiring lives here and nowhere else.
+ */
+public final class Node {
+    private final Env env;
+    private final ServerLog log;
+    private final Server server;
+    private volatile JetStream jetStream;
+
+    public Node(Env env, ServerOptions options, ServerLog log) {
+        this.env = env;
+        this.log = log;
+        this.server = new Server(env, options, log);
+        server.addService(new ServerService() {
+            @Override
+            public boolean servesJetStream() {
+                JetStream js = jetStream;
+                return js != null && js.isRunning();
+            }
+
+            @Override
+            public void configReloaded() {
+                JetStream js = jetStream;
+                if (js != null) {
+                    js.accountsChanged();
+                }
+            }
+
+            @Override
+            public void stop() {
+                JetStream js = jetStream;
+                if (js != null) {
+                    js.shutdown();
+                }
+            }
+        });
+    }
+
+    /**
+     * Starts JetStream (when configured) and then the server: JetStream first, as nats-server does,
+     * so that the first client already finds its streams.
+     */
+    public void start() throws IOException {
+        if (server.options().jetstream) {
+            JetStream js = new JetStream(jetStreamHost(server), new DefaultStoreFactory(env.disk()), new Consumers());
+            js.start();
+            jetStream = js;
+        }
+        server.start();
+    }
+
+    /** Closes the clients, then stops JetStream (its data stays on disk). */
+    public void shutdown() {
+        server.shutdown();
+        // a JetStream whose start failed (the server never ran) is stopped here
+        JetStream js = jetStream;
+        if (js != null) {
+            js.shutdown();
+        }
+    }
+
+    public void awaitShutdown() throws InterruptedException {
+        server.awaitShutdown();
+    }
+
+    /** The core server. */
+    public Server server() {
+        return server;
+    }
+
+    /** The node's JetStream, or null when it is off (or not started yet). */
+    public JetStream jetStream() {
+        return jetStream;
+    }
+
+    public Env env() {
+        return env;
+    }
+
+    public ServerLog log() {
+        return log;
+    }
+
+    /** The bound client port. */
+    public int port() {
+        return server.port();
+    }
+
+    /** JetStream's view of {@code server}: what a {@link JetStreamHost} asks, answered by the server. */
+    public static JetStreamHost jetStreamHost(Server server) {
+        return new JetStreamHost() {
+            @Override
+            public Env env() {
+                return server.env();
+            }
+
+            @Override
+            public ServerLog log() {
+                return server.log();
+            }
+
+            @Override
+            public ServerOptions options() {
+                return server.options();
+            }
+
+            @Override
+            public Account account(String name) {
+                return server.account(name);
+            }
+
+            @Override
+            public Collection<Account> accounts() {
+                return server.accounts();
+            }
+
+            @Override
+            public String serverName() {
+                return server.serverName();
+            }
+        };
+    }
+}
