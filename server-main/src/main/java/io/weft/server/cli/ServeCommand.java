@@ -47,7 +47,7 @@ public final class ServeCommand {
             new Flag(Kind.VALUE, (a, f, v) -> a.pidFile = v, "P", "pid"),
             new Flag(Kind.VALUE, (a, f, v) -> a.httpPort = intArg(f, v), "m", "http_port"),
             new Flag(Kind.VALUE, (a, f, v) -> {
-                throw new UsageException("flag -" + f + ": HTTPS monitoring is not supported yet (TLS is not implemented)");
+                throw new UsageException("flag -" + f + ": HTTPS monitoring " + OptionsMapper.REFUSED);
             }, "ms", "https_port"),
             new Flag(Kind.VALUE, (a, f, v) -> a.configFile = v, "c", "config"),
             new Flag(Kind.BOOL, (a, f, v) -> a.testConfig = bool(f, v), "t"),
@@ -69,10 +69,10 @@ public final class ServeCommand {
             new Flag(Kind.BOOL, (a, f, v) -> a.help = bool(f, v), "h", "help"),
             new Flag(Kind.BOOL, (a, f, v) -> a.version = bool(f, v), "v", "version"),
             new Flag(Kind.BOOL, (a, f, v) -> {
-                throw new UsageException("flag -" + f + ": TLS is not supported yet");
+                throw new UsageException("flag -" + f + ": TLS " + OptionsMapper.REFUSED);
             }, "tls", "tlsverify", "help_tls"),
             new Flag(Kind.VALUE, (a, f, v) -> {
-                throw new UsageException("flag -" + f + ": TLS is not supported yet");
+                throw new UsageException("flag -" + f + ": TLS " + OptionsMapper.REFUSED);
             }, "tlscert", "tlskey", "tlscacert"),
             new Flag(Kind.VALUE, ServeCommand::ignored, "routes", "cluster", "cluster_name", "cluster_advertise",
                     "connect_retries", "cluster_listen", "remote_syslog", "r", "log_size_limit", "max_traced_msg_len",

@@ -89,7 +89,7 @@ class ServeCommandTest {
         assertEquals("invalid value \"abc\" for flag -p: parse error", usageError("-p", "abc"));
         assertEquals("unrecognized command: \"extra\"", usageError("extra"));
         assertEquals("must specify [-c, --config] option to check configuration file syntax", usageError("-t"));
-        assertTrue(usageError("-ms", "8443").contains("not supported"));
+        assertTrue(usageError("-ms", "8443").contains(io.weft.server.config.OptionsMapper.REFUSED));
         assertTrue(usageError("--tls").contains("TLS"));
         UsageException e = assertThrows(UsageException.class, () -> parse("--nope"));
         assertTrue(e.withHint().endsWith("Run 'weft serve --help' for usage."));
