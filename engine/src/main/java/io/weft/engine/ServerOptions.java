@@ -57,6 +57,14 @@ public final class ServerOptions {
 
     public AuthConfig auth = new AuthConfig();
 
+    /**
+     * Client TLS ({@code tls {}} or {@code --tls*}), null when off. Real network only: the
+     * simulator runs without it. Every client then handshakes before its CONNECT.
+     */
+    public io.weft.net.TlsServer tls;
+    /** {@code tls { handshake_first }}: the TLS handshake comes before INFO instead of after it. */
+    public boolean tlsHandshakeFirst = false;
+
     /** A shallow copy (auth is replaced wholesale on reload, never mutated). */
     public ServerOptions copy() {
         ServerOptions o = new ServerOptions();
@@ -88,6 +96,8 @@ public final class ServerOptions {
         o.logFile = logFile;
         o.pidFile = pidFile;
         o.configFile = configFile;
+        o.tls = tls;
+        o.tlsHandshakeFirst = tlsHandshakeFirst;
         o.lameDuckDuration = lameDuckDuration;
         o.lameDuckGracePeriod = lameDuckGracePeriod;
         o.auth = auth;

@@ -50,9 +50,13 @@ public final class OptionsMapper {
      * silently less secure than the file says.
      */
     static final Set<String> REFUSED_TOP_LEVEL = Set.of(
-            "tls", "allow_non_tls", "ocsp", "ocsp_cache",
+            "allow_non_tls", "ocsp", "ocsp_cache",
             "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
             "resolver_tls", "trusted", "trusted_keys", "system_account", "system", "mappings", "https", "https_port");
+    /** Keys of the client {@code tls} block that weft does not implement yet. */
+    static final Set<String> REFUSED_TLS = Set.of("verify_and_map", "cert_store", "cert_match", "cert_match_by",
+            "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
+            "connection_rate_limit", "verify_cert_and_check_known_urls");
     /** Keys of an {@code authorization} block that are security options weft does not implement yet. */
     static final Set<String> REFUSED_AUTHORIZATION = Set.of("auth_callout");
     /** Keys of a user entry that are security options weft does not implement yet. */
@@ -290,6 +294,7 @@ public final class OptionsMapper {
                     o.lameDuckGracePeriod = d;
                 }
                 case "no_header_support" -> o.noHeaderSupport = bool(e);
+                case "tls" -> tls(o, e);
                 default -> {
                     if (SILENTLY_IGNORED.contains(key)) {
                         return;
@@ -309,6 +314,102 @@ public final class OptionsMapper {
                         problem(e.keyPosition(), "unknown field \"" + e.key() + "\"");
                     }
                 }
+            }
+        }
+
+        // ---- tls ----
+
+        /**
+         * The client {@code tls} block: its files are read and checked now, so a bad certificate,
+         * a key that is not the certificate's or an unknown cipher stops the start (or the reload).
+         */
+        private void tls(ServerOptions o, ConfigMap.Entry e) {
+            ConfigMap m = map(e);
+            String cert = null;
+            String key = null;
+            String ca = null;
+            boolean verify = false;
+            Duration timeout = Duration.ofSeconds(2);
+            List<String> ciphers = new ArrayList<>();
+            List<String> curves = new ArrayList<>();
+            String minVersion = null;
+            java.util.Set<String> pinned = new java.util.LinkedHashSet<>();
+            boolean handshakeFirst = false;
+            int before = problems.size();
+            for (ConfigMap.Entry f : m.entries()) {
+                try {
+                    String k = f.key().toLowerCase(Locale.ROOT);
+                    switch (k) {
+                        case "cert_file" -> cert = string(f);
+                        case "key_file" -> key = string(f);
+                        case "ca_file" -> ca = string(f);
+                        case "verify" -> verify = bool(f);
+                        case "timeout" -> {
+                            double secs = seconds(f);
+                            if (secs < 0) {
+                                throw err(f.value(), "tls timeout must not be negative");
+                            }
+                            timeout = Duration.ofNanos(Math.round(secs * 1e9));
+                        }
+                        case "cipher_suites" -> {
+                            for (ConfigValue v : list(f).items()) {
+                                ciphers.add(subject(f.key(), v));
+                            }
+                        }
+                        case "curve_preferences" -> {
+                            for (ConfigValue v : list(f).items()) {
+                                curves.add(subject(f.key(), v));
+                            }
+                        }
+                        case "min_version" -> minVersion = string(f);
+                        case "pinned_certs" -> {
+                            for (ConfigValue v : list(f).items()) {
+                                pinned.add(subject(f.key(), v).toLowerCase(Locale.ROOT));
+                            }
+                        }
+                        case "handshake_first", "first", "immediate" -> {
+                            if (f.value() instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.BOOLEAN) {
+                                handshakeFirst = (Boolean) sc.value();
+                            } else {
+                                // "auto" or a delay: fall back to INFO-first for clients that do not start TLS
+                                refuse(f, "tls." + f.key() + " (other than true/false)");
+                            }
+                        }
+                        // as nats-server: only for outgoing connections, so without effect on the client port
+                        case "insecure" -> bool(f);
+                        default -> {
+                            if (REFUSED_TLS.contains(k)) {
+                                refuse(f, "tls." + f.key());
+                            } else {
+                                unknownField(m, f);
+                            }
+                        }
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            if (cert == null) {
+                problem(e.keyPosition(), "missing 'cert_file' in TLS configuration");
+            }
+            if (key == null) {
+                problem(e.keyPosition(), "missing 'key_file' in TLS configuration");
+            }
+            if (problems.size() > before) {
+                return;
+            }
+            if (minVersion != null && !minVersion.equals("1.2") && !minVersion.equals("1.3")) {
+                problem(e.keyPosition(), "unsupported TLS version: \"" + minVersion + "\" (1.2 or 1.3)");
+                return;
+            }
+            io.weft.net.TlsServer.Settings settings = new io.weft.net.TlsServer.Settings(java.nio.file.Path.of(cert),
+                    java.nio.file.Path.of(key), ca == null ? null : java.nio.file.Path.of(ca), verify, timeout, ciphers,
+                    curves, minVersion, pinned);
+            try {
+                o.tls = io.weft.net.TlsServer.load(settings);
+                o.tlsHandshakeFirst = handshakeFirst;
+            } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException ex) {
+                problem(e.keyPosition(), tlsLoadError(ex));
             }
         }
 
@@ -843,6 +944,14 @@ public final class OptionsMapper {
     }
 
     private record HostPort(String host, Integer port) {
+    }
+
+    /** A TLS file problem worded as nats-server words it. */
+    public static String tlsLoadError(Exception ex) {
+        if (ex instanceof java.nio.file.NoSuchFileException nf) {
+            return "error parsing X509 certificate/key pair: open " + nf.getFile() + ": no such file or directory";
+        }
+        return "error parsing X509 certificate/key pair: " + ex.getMessage();
     }
 
     /** Convenience: parse a file and map it (with process-environment variables and defaults). */

@@ -90,7 +90,8 @@ class ServeCommandTest {
         assertEquals("unrecognized command: \"extra\"", usageError("extra"));
         assertEquals("must specify [-c, --config] option to check configuration file syntax", usageError("-t"));
         assertTrue(usageError("-ms", "8443").contains(io.weft.server.config.OptionsMapper.REFUSED));
-        assertTrue(usageError("--tls").contains("TLS"));
+        assertEquals(Boolean.TRUE, parse("--tls", "--tlscert", "c.pem", "--tlskey", "k.pem").tls);
+        assertEquals("ca.pem", parse("--tlsverify", "--tlscacert", "ca.pem").tlsCaCert);
         UsageException e = assertThrows(UsageException.class, () -> parse("--nope"));
         assertTrue(e.withHint().endsWith("Run 'weft serve --help' for usage."));
     }
