@@ -20,6 +20,8 @@ public final class ServerOptions {
     public String httpHost = "0.0.0.0";
     /** Monitoring port; 0 disables monitoring, -1 picks a free port. */
     public int httpPort = 0;
+    /** HTTPS monitoring port (with the {@code tls} block's certificate); 0 for none, -1 picks a free port. */
+    public int httpsPort = 0;
 
     public long maxPayload = 1024 * 1024;
     public int maxControlLine = 4096;
@@ -74,6 +76,7 @@ public final class ServerOptions {
         o.clientAdvertise = clientAdvertise;
         o.httpHost = httpHost;
         o.httpPort = httpPort;
+        o.httpsPort = httpsPort;
         o.maxPayload = maxPayload;
         o.maxControlLine = maxControlLine;
         o.maxConnections = maxConnections;

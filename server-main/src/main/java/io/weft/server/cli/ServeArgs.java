@@ -17,6 +17,7 @@ public final class ServeArgs {
     public Integer port;
     public String serverName;
     public Integer httpPort;
+    public Integer httpsPort;
     public String clientAdvertise;
     public Boolean jetstream;
     public String storeDir;

@@ -46,9 +46,7 @@ public final class ServeCommand {
             new Flag(Kind.VALUE, (a, f, v) -> a.serverName = v, "n", "name", "server_name"),
             new Flag(Kind.VALUE, (a, f, v) -> a.pidFile = v, "P", "pid"),
             new Flag(Kind.VALUE, (a, f, v) -> a.httpPort = intArg(f, v), "m", "http_port"),
-            new Flag(Kind.VALUE, (a, f, v) -> {
-                throw new UsageException("flag -" + f + ": HTTPS monitoring " + OptionsMapper.REFUSED);
-            }, "ms", "https_port"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.httpsPort = intArg(f, v), "ms", "https_port"),
             new Flag(Kind.VALUE, (a, f, v) -> a.configFile = v, "c", "config"),
             new Flag(Kind.BOOL, (a, f, v) -> a.testConfig = bool(f, v), "t"),
             new Flag(Kind.VALUE, (a, f, v) -> a.signal = signal(f, v), "sl", "signal"),
@@ -208,6 +206,16 @@ public final class ServeCommand {
         }
         ServerOptions o = mapped.options();
         applyFlags(args, o);
+        if (o.httpsPort != 0) {
+            // nats-server's start-up errors for these, at start (exit 1) rather than later
+            if (o.httpPort != 0) {
+                throw new ConfigException(List.of("Can't start monitoring: can't specify both HTTP (" + o.httpPort
+                        + ") and HTTPs (" + o.httpsPort + ") ports"));
+            }
+            if (o.tls == null) {
+                throw new ConfigException(List.of("Can't start monitoring: TLS cert and key required for HTTPS"));
+            }
+        }
         if (o.httpHost.isEmpty()) {
             // as nats-server: monitoring listens where clients do unless http_host says otherwise,
             // so "-a 127.0.0.1" does not leave the monitoring port open on every interface
@@ -262,6 +270,9 @@ public final class ServeCommand {
         }
         if (a.httpPort != null) {
             o.httpPort = a.httpPort;
+        }
+        if (a.httpsPort != null) {
+            o.httpsPort = a.httpsPort;
         }
         if (a.clientAdvertise != null) {
             o.clientAdvertise = a.clientAdvertise;
@@ -328,7 +339,7 @@ public final class ServeCommand {
                     -n, --name, --server_name <name> Name of this server (default: generated)
                     -P, --pid <file>                 Write the process id to this file
                     -m, --http_port <port>           Serve HTTP monitoring on this port
-                    -ms,--https_port <port>          HTTPS monitoring (not supported yet)
+                    -ms,--https_port <port>          Serve HTTPS monitoring on this port (needs TLS)
                     -c, --config <file>              Read this configuration file
                     -t                               Check the configuration file and exit
                     -sl,--signal <signal>[=<pid>]    Signal a running server (ldm, stop, quit, term, reopen, reload);

@@ -52,7 +52,7 @@ public final class OptionsMapper {
     static final Set<String> REFUSED_TOP_LEVEL = Set.of(
             "allow_non_tls", "ocsp", "ocsp_cache",
             "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
-            "resolver_tls", "trusted", "trusted_keys", "system_account", "system", "mappings", "https", "https_port");
+            "resolver_tls", "trusted", "trusted_keys", "system_account", "system", "mappings");
     /** Keys of the client {@code tls} block that weft does not implement yet. */
     static final Set<String> REFUSED_TLS = Set.of("verify_and_map", "cert_store", "cert_match", "cert_match_by",
             "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
@@ -229,6 +229,14 @@ public final class OptionsMapper {
                     }
                 }
                 case "http_port", "monitor_port" -> o.httpPort = port(e);
+                case "https" -> {
+                    HostPort hp = hostPort(e, o.httpHost);
+                    o.httpHost = hp.host();
+                    if (hp.port() != null) {
+                        o.httpsPort = hp.port();
+                    }
+                }
+                case "https_port" -> o.httpsPort = port(e);
                 case "http_host" -> o.httpHost = string(e);
                 case "max_payload" -> {
                     long v = integer(e);

@@ -91,7 +91,7 @@ class OptionsMapperTest {
         assertEquals(9223, opts("monitor_port: 9223").httpPort);
         assertEquals("127.0.0.9", opts("http_host: 127.0.0.9").httpHost);
         assertEquals(-1, opts("port: -1").port);
-        assertTrue(error("https_port: 8443").contains("\"https_port\" " + OptionsMapper.REFUSED));
+        assertEquals(8443, opts("https_port: 8443").httpsPort);
     }
 
     @Test

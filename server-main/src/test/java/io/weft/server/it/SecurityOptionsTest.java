@@ -117,8 +117,10 @@ class SecurityOptionsTest {
             new Option("tls.handshake_first (other than true/false)",
                     "tls { cert_file: $CERT, key_file: $KEY, handshake_first: \"300ms\" }", Status.REFUSED),
             new Option("allow_non_tls", "allow_non_tls: true", Status.REFUSED),
-            new Option("https", "https: 127.0.0.1:8443", Status.REFUSED),
-            new Option("https_port", "https_port: 8443", Status.REFUSED),
+            new Option("https", "tls { cert_file: $CERT, key_file: $KEY }\nhttps: 127.0.0.1:8443", Status.ENFORCED,
+                    "TlsTest#httpsMonitoring"),
+            new Option("https_port", "tls { cert_file: $CERT, key_file: $KEY }\nhttps_port: 8443", Status.ENFORCED,
+                    "TlsTest#httpsMonitoring"),
             new Option("ocsp", "ocsp { mode: always }", Status.REFUSED),
             new Option("ocsp_cache", "ocsp_cache { type: local }", Status.REFUSED),
             new Option("operator", "operator: /nonexistent/op.jwt", Status.REFUSED),
@@ -185,8 +187,8 @@ class SecurityOptionsTest {
             new Flag(List.of("--tlscert", PEM), Status.ENFORCED, "TlsTest#tlsFlags"),
             new Flag(List.of("--tlskey", PEM), Status.ENFORCED, "TlsTest#tlsFlags"),
             new Flag(List.of("--tlscacert", PEM), Status.ENFORCED, "TlsTest#tlsFlags"),
-            new Flag(List.of("-ms", "8443"), Status.REFUSED),
-            new Flag(List.of("--https_port", "8443"), Status.REFUSED));
+            new Flag(List.of("-ms", "8443"), Status.ENFORCED, "TlsTest#httpsMonitoring"),
+            new Flag(List.of("--https_port", "8443"), Status.ENFORCED, "TlsTest#httpsMonitoring"));
 
     private static MappedConfig map(String text) {
         String conf = resolve(text);
@@ -340,7 +342,6 @@ class SecurityOptionsTest {
         return """
                 tls { cert_file: %1$s, key_file: %1$s, verify_and_map: true, ocsp_peer: true }
                 allow_non_tls: true
-                https_port: 8443
                 ocsp { mode: always }
                 operator: /nonexistent/op.jwt
                 trusted_keys: [ %2$s ]
@@ -368,7 +369,7 @@ class SecurityOptionsTest {
     }
 
     private static List<String> mergedPaths() {
-        return List.of("tls.verify_and_map", "tls.ocsp_peer", "allow_non_tls", "https_port", "ocsp", "operator", "trusted_keys", "resolver",
+        return List.of("tls.verify_and_map", "tls.ocsp_peer", "allow_non_tls", "ocsp", "operator", "trusted_keys", "resolver",
                 "resolver_preload", "resolver_tls", "system_account", "mappings", "authorization.auth_callout",
                 "authorization.users[0].allowed_connection_types", "accounts.A.exports", "accounts.A.imports",
                 "accounts.A.mappings", "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",
@@ -377,9 +378,9 @@ class SecurityOptionsTest {
                 "mqtt.tls", "mqtt.authorization");
     }
 
-    /** Every refused flag makes {@code weft serve} exit 1 naming the flag, before anything listens. */
+    /** Every security flag is enforced (its proofs exist) or makes {@code weft serve} exit 1 naming the flag. */
     @Test
-    void refusedFlagsStopTheProcess() {
+    void everyFlagIsEnforcedOrRefused() {
         for (Flag f : FLAGS) {
             if (f.status() == Status.ENFORCED) {
                 List<String> wrong = new ArrayList<>();

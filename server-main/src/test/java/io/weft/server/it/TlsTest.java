@@ -198,6 +198,41 @@ class TlsTest {
     }
 
     /**
+     * Monitoring over HTTPS ({@code https_port} in the file, {@code -ms} on the command line) with
+     * the tls block's certificate, as nats-server; /varz reports the port; the errors for HTTPS
+     * without TLS and for both HTTP and HTTPS are nats-server's.
+     */
+    @Test
+    void httpsMonitoring(@TempDir Path dir) throws Exception {
+        int https = TestServers.freePorts(1)[0];
+        Path conf = dir.resolve("https.conf");
+        Files.writeString(conf, tlsBlock(certs.server, certs.server.keyPem(), "") + "https_port: " + https + "\n");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(TestCerts.clientContext(certs.ca, null))
+                .connectTimeout(WAIT).build();
+        try (TestServer s = TestServers.startWithoutConfig(Target.WEFT, "-c", conf.toString())) {
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("https://localhost:" + https + "/varz")).timeout(WAIT).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().contains("\"https_port\": " + https) || r.body().contains("\"https_port\":" + https), r.body());
+            assertTrue(r.body().contains("\"tls_timeout\": 10") || r.body().contains("\"tls_timeout\":10"), r.body());
+            assertTrue(s.awaitOutput("Starting https monitor on", WAIT), s.stderr());
+            // a client that does not trust the CA gets no answer
+            java.net.http.HttpClient untrusting = java.net.http.HttpClient.newBuilder()
+                    .sslContext(TestCerts.clientContext(certs.rogue, null)).connectTimeout(WAIT).build();
+            assertThrows(java.io.IOException.class, () -> untrusting.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("https://localhost:" + https + "/varz")).timeout(WAIT).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()));
+        }
+        TestServers.Result r = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-p", "-1", "-ms", "-1");
+        assertEquals(1, r.exitCode(), r.output());
+        assertTrue(r.output().contains("TLS cert and key required for HTTPS"), r.output());
+        r = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-p", "-1", "-m", "-1", "-c", conf.toString());
+        assertEquals(1, r.exitCode(), r.output());
+        assertTrue(r.output().contains("can't specify both HTTP"), r.output());
+    }
+
+    /**
      * A raw JDK TLS client (after the plain INFO) with its own protocol, cipher and curve limits:
      * returns "PONG" when the handshake and a CONNECT/PING went through, else the failure.
      */
