@@ -180,6 +180,38 @@ public final class TlsServer {
         }
     }
 
+    /**
+     * The identities a verified client certificate gives, in the order {@code verify_and_map}
+     * tries them: its email subject alternative names, its DNS names, then its subject DN in RFC
+     * 2253 form ({@code CN=alice,O=Acme}). Empty for a connection that is not TLS or has no certificate.
+     */
+    public static List<String> peerIdentities(Conn conn) {
+        List<String> out = new ArrayList<>();
+        if (!(conn instanceof TlsConn tls)) {
+            return out;
+        }
+        Certificate[] chain = tls.peerCertificates();
+        if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
+            return out;
+        }
+        try {
+            java.util.Collection<List<?>> sans = leaf.getSubjectAlternativeNames();
+            if (sans != null) {
+                for (int type : new int[] {1, 2}) { // rfc822Name, dNSName
+                    for (List<?> san : sans) {
+                        if (san.size() >= 2 && Integer.valueOf(type).equals(san.get(0)) && san.get(1) instanceof String s) {
+                            out.add(s);
+                        }
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException ignored) {
+            // no usable SANs: the DN still identifies it
+        }
+        out.add(leaf.getSubjectX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253));
+        return out;
+    }
+
     public SSLContext context() {
         return context;
     }

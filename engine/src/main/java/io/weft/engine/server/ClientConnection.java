@@ -47,6 +47,8 @@ public final class ClientConnection implements ProtocolHandler {
     /** The TLS this client must handshake with (the server's when it connected), or null. */
     private final io.weft.net.TlsServer tls;
     private final boolean tlsHandshakeFirst;
+    /** The identities of the client's verified certificate ({@code verify_and_map}), set after the handshake. */
+    private volatile java.util.List<String> certIdentities = java.util.List.of();
     private final long cid;
     private final Clock clock;
     private final ServerLog log;
@@ -136,6 +138,7 @@ public final class ClientConnection implements ProtocolHandler {
                     conn.write(new java.nio.ByteBuffer[] {java.nio.ByteBuffer.wrap(server.infoFor(this).getBytes(StandardCharsets.UTF_8))});
                 }
                 conn = tls.handshake(conn);
+                certIdentities = io.weft.net.TlsServer.peerIdentities(conn);
             } catch (IOException e) {
                 log.error(logPrefix + "TLS handshake error: " + e.getMessage());
                 close("TLS Handshake Error");
@@ -350,7 +353,7 @@ public final class ClientConnection implements ProtocolHandler {
             throw new Stop();
         }
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
-        AuthResult result = server.authenticator().authenticate(creds, nonce);
+        AuthResult result = authenticate(creds);
         if (result instanceof AuthResult.Denied denied) {
             log.error(logPrefix + (denied.reason().isEmpty() ? "authentication error" : denied.reason()));
             closeWithError("Authorization Violation", "Authentication Failure");
@@ -777,13 +780,22 @@ public final class ClientConnection implements ProtocolHandler {
         }
     }
 
+    /** The CONNECT's credentials, or with {@code verify_and_map} the certificate's identities, against the server's users. */
+    private AuthResult authenticate(Credentials creds) {
+        io.weft.engine.auth.Authenticator a = server.authenticator();
+        if (a.certificateMapping() && tls != null) {
+            return a.authenticateCertificate(creds, certIdentities);
+        }
+        return a.authenticate(creds, nonce);
+    }
+
     /** Re-checks this client's credentials against new auth settings (config reload). */
     void reauthorize() {
         Credentials c = credentials;
         if (c == null || closed.get()) {
             return;
         }
-        AuthResult r = server.authenticator().authenticate(c, nonce);
+        AuthResult r = authenticate(c);
         if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
             bind(allowed);
         } else {

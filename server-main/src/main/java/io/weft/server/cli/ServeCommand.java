@@ -325,6 +325,7 @@ public final class ServeCommand {
         c.accounts = new java.util.LinkedHashMap<>(in.accounts);
         c.noAuthUser = in.noAuthUser;
         c.timeoutSeconds = in.timeoutSeconds;
+        c.certificateMapping = in.certificateMapping;
         return c;
     }
 

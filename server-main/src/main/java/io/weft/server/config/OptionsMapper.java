@@ -54,7 +54,7 @@ public final class OptionsMapper {
             "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
             "resolver_tls", "trusted", "trusted_keys", "system_account", "system", "mappings");
     /** Keys of the client {@code tls} block that weft does not implement yet. */
-    static final Set<String> REFUSED_TLS = Set.of("verify_and_map", "cert_store", "cert_match", "cert_match_by",
+    static final Set<String> REFUSED_TLS = Set.of("cert_store", "cert_match", "cert_match_by",
             "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
             "connection_rate_limit", "verify_cert_and_check_known_urls");
     /** Keys of an {@code authorization} block that are security options weft does not implement yet. */
@@ -343,6 +343,7 @@ public final class OptionsMapper {
             String minVersion = null;
             java.util.Set<String> pinned = new java.util.LinkedHashSet<>();
             boolean handshakeFirst = false;
+            boolean verifyAndMap = false;
             int before = problems.size();
             for (ConfigMap.Entry f : m.entries()) {
                 try {
@@ -352,6 +353,12 @@ public final class OptionsMapper {
                         case "key_file" -> key = string(f);
                         case "ca_file" -> ca = string(f);
                         case "verify" -> verify = bool(f);
+                        case "verify_and_map" -> {
+                            if (bool(f)) {
+                                verify = true;
+                                verifyAndMap = true;
+                            }
+                        }
                         case "timeout" -> {
                             double secs = seconds(f);
                             if (secs < 0) {
@@ -416,6 +423,7 @@ public final class OptionsMapper {
             try {
                 o.tls = io.weft.net.TlsServer.load(settings);
                 o.tlsHandshakeFirst = handshakeFirst;
+                o.auth.certificateMapping = verifyAndMap;
             } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException ex) {
                 problem(e.keyPosition(), tlsLoadError(ex));
             }

@@ -105,7 +105,8 @@ class SecurityOptionsTest {
                     Status.ENFORCED, "TlsTest#cipherSuitesAndPinnedCertificates"),
             new Option("tls.pinned_certs", "tls { cert_file: $CERT, key_file: $KEY, pinned_certs: [\"00ff\"] }", Status.ENFORCED,
                     "TlsTest#cipherSuitesAndPinnedCertificates"),
-            new Option("tls.verify_and_map", "tls { cert_file: $CERT, key_file: $KEY, verify_and_map: true }", Status.REFUSED),
+            new Option("tls.verify_and_map", "tls { cert_file: $CERT, key_file: $KEY, ca_file: $CA, verify_and_map: true }",
+                    Status.ENFORCED, "TlsTest#verifyAndMapBindsTheCertificatesUser"),
             new Option("tls.ocsp_peer", "tls { cert_file: $CERT, key_file: $KEY, ocsp_peer: true }", Status.REFUSED),
             new Option("tls.cert_store", "tls { cert_store: WindowsCurrentUser }", Status.REFUSED),
             new Option("tls.cert_match", "tls { cert_match: x }", Status.REFUSED),
@@ -328,7 +329,7 @@ class SecurityOptionsTest {
         assertEquals(List.of(), missing, r.output());
         TestServers.Result t = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", all.toString());
         assertEquals(1, t.exitCode(), t.output());
-        assertTrue(t.output().contains("\"tls.verify_and_map\" " + OptionsMapper.REFUSED), t.output());
+        assertTrue(t.output().contains("\"tls.ocsp_peer\" " + OptionsMapper.REFUSED), t.output());
         for (int i : new int[] {0, 15, n - 1}) {
             Path f = dir.resolve("opt" + i + ".conf");
             TestServers.Result one = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-c", f.toString(), "-p", "-1");
@@ -340,7 +341,7 @@ class SecurityOptionsTest {
     /** One file holding every top-level and nested refused option without duplicate keys. */
     private static String mergeable() {
         return """
-                tls { cert_file: %1$s, key_file: %1$s, verify_and_map: true, ocsp_peer: true }
+                tls { cert_file: %1$s, key_file: %1$s, ocsp_peer: true, cert_store: x }
                 allow_non_tls: true
                 ocsp { mode: always }
                 operator: /nonexistent/op.jwt
@@ -369,7 +370,7 @@ class SecurityOptionsTest {
     }
 
     private static List<String> mergedPaths() {
-        return List.of("tls.verify_and_map", "tls.ocsp_peer", "allow_non_tls", "ocsp", "operator", "trusted_keys", "resolver",
+        return List.of("tls.ocsp_peer", "tls.cert_store", "allow_non_tls", "ocsp", "operator", "trusted_keys", "resolver",
                 "resolver_preload", "resolver_tls", "system_account", "mappings", "authorization.auth_callout",
                 "authorization.users[0].allowed_connection_types", "accounts.A.exports", "accounts.A.imports",
                 "accounts.A.mappings", "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",

@@ -198,6 +198,61 @@ class TlsTest {
     }
 
     /**
+     * {@code verify_and_map}: the client is the user its certificate names (alice by her email
+     * SAN, bob by his subject DN) and lands in that user's account; a CONNECT that names a user
+     * itself is refused; the same on nats-server 2.15.1.
+     */
+    @Test
+    void verifyAndMapBindsTheCertificatesUser() throws Exception {
+        String conf = tlsBlock(certs.server, certs.server.keyPem(), "ca_file: \"" + certs.ca.caPem() + "\", verify_and_map: true")
+                + "accounts {\n  A: { users: [ {user: \"alice@weft.test\"} ] }\n  B: { users: [ {user: \"CN=bob,O=Weft\"} ] }\n}\n";
+        Map<String, String> weft = mapped(Target.WEFT, conf);
+        Map<String, String> nats = mapped(Target.NATS_NEWEST, conf);
+        assertEquals("ok", weft.get("alice"), weft.toString());
+        assertEquals("ok", weft.get("bob"), weft.toString());
+        assertEquals("fails", weft.get("no-cert"), weft.toString());
+        assertEquals("isolated", weft.get("accounts"), weft.toString());
+        assertEquals("alice-same-account", weft.get("alice-twice"), weft.toString());
+        assertEquals("fails", weft.get("alice-naming-a-user"), weft.toString());
+        assertEquals(nats, weft);
+    }
+
+    private static Map<String, String> mapped(Target target, String conf) throws Exception {
+        Map<String, String> seen = new LinkedHashMap<>();
+        try (TestServer s = TestServers.start(target, conf)) {
+            SSLContext alice = TestCerts.clientContext(certs.ca, certs.client);
+            SSLContext bob = TestCerts.clientContext(certs.ca, certs.client2);
+            try (Connection c = Nats.connect(tlsOptions(s, alice).userInfo("alice@weft.test", "x").build())) {
+                seen.put("alice-naming-a-user", "ok");
+            } catch (Exception e) {
+                seen.put("alice-naming-a-user", "fails");
+            }
+            try (Connection a = connect(s, tlsOptions(s, alice));
+                    Connection a2 = connect(s, tlsOptions(s, alice));
+                    Connection b = connect(s, tlsOptions(s, bob))) {
+                seen.put("alice", "ok");
+                seen.put("bob", "ok");
+                Subscription bobSub = b.subscribe("m.x");
+                Subscription a2Sub = a2.subscribe("m.x");
+                b.flush(WAIT);
+                a2.flush(WAIT);
+                a.publish("m.x", new byte[] {1});
+                a.flush(WAIT);
+                seen.put("alice-twice", a2Sub.nextMessage(WAIT) != null ? "alice-same-account" : "lost");
+                seen.put("accounts", bobSub.nextMessage(Duration.ofMillis(300)) == null ? "isolated" : "leaked");
+            } catch (AssertionError e) {
+                seen.put("alice", "fails: " + e.getMessage());
+            }
+            try (Connection c = Nats.connect(tlsOptions(s, TestCerts.clientContext(certs.ca, null)).build())) {
+                seen.put("no-cert", "ok");
+            } catch (Exception e) {
+                seen.put("no-cert", "fails");
+            }
+        }
+        return seen;
+    }
+
+    /**
      * Monitoring over HTTPS ({@code https_port} in the file, {@code -ms} on the command line) with
      * the tls block's certificate, as nats-server; /varz reports the port; the errors for HTTPS
      * without TLS and for both HTTP and HTTPS are nats-server's.
