@@ -252,6 +252,25 @@ class TlsTest {
         return seen;
     }
 
+    /** A reload (SIGHUP) reads the certificate files again: new clients get the new certificate. */
+    @Test
+    void reloadTakesARenewedCertificate() throws Exception {
+        try (TestServer s = TestServers.start(Target.WEFT, tlsBlock(certs.rogueServer, certs.rogueServer.keyPem(), ""))) {
+            SSLContext trusting = TestCerts.clientContext(certs.ca, null);
+            assertThrows(Exception.class, () -> Nats.connect(tlsOptions(s, trusting).build()));
+            try (Connection before = connect(s, tlsOptions(s, TestCerts.clientContext(certs.rogue, null)))) {
+                s.rewriteConfig(tlsBlock(certs.server, certs.server.keyPem(), ""));
+                s.signal("HUP");
+                assertTrue(s.awaitOutput("Reloaded server configuration", WAIT), s.stderr());
+                try (Connection after = connect(s, tlsOptions(s, trusting))) {
+                    roundTrip(after);
+                }
+                // a connection made before the reload keeps its session
+                roundTrip(before);
+            }
+        }
+    }
+
     /**
      * Monitoring over HTTPS ({@code https_port} in the file, {@code -ms} on the command line) with
      * the tls block's certificate, as nats-server; /varz reports the port; the errors for HTTPS
