@@ -20,6 +20,8 @@ public final class ServerOptions {
     public String httpHost = "0.0.0.0";
     /** Monitoring port; 0 disables monitoring, -1 picks a free port. */
     public int httpPort = 0;
+    /** HTTPS monitoring port (with the {@code tls} block's certificate); 0 for none, -1 picks a free port. */
+    public int httpsPort = 0;
 
     public long maxPayload = 1024 * 1024;
     public int maxControlLine = 4096;
@@ -57,6 +59,14 @@ public final class ServerOptions {
 
     public AuthConfig auth = new AuthConfig();
 
+    /**
+     * Client TLS ({@code tls {}} or {@code --tls*}), null when off. Real network only: the
+     * simulator runs without it. Every client then handshakes before its CONNECT.
+     */
+    public io.weft.net.TlsServer tls;
+    /** {@code tls { handshake_first }}: the TLS handshake comes before INFO instead of after it. */
+    public boolean tlsHandshakeFirst = false;
+
     /** A shallow copy (auth is replaced wholesale on reload, never mutated). */
     public ServerOptions copy() {
         ServerOptions o = new ServerOptions();
@@ -66,6 +76,7 @@ public final class ServerOptions {
         o.clientAdvertise = clientAdvertise;
         o.httpHost = httpHost;
         o.httpPort = httpPort;
+        o.httpsPort = httpsPort;
         o.maxPayload = maxPayload;
         o.maxControlLine = maxControlLine;
         o.maxConnections = maxConnections;
@@ -88,6 +99,8 @@ public final class ServerOptions {
         o.logFile = logFile;
         o.pidFile = pidFile;
         o.configFile = configFile;
+        o.tls = tls;
+        o.tlsHandshakeFirst = tlsHandshakeFirst;
         o.lameDuckDuration = lameDuckDuration;
         o.lameDuckGracePeriod = lameDuckGracePeriod;
         o.auth = auth;

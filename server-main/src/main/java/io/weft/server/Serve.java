@@ -113,12 +113,12 @@ final class Serve {
             stopNetwork(env);
             return 1;
         }
-        if (opts.httpPort != 0) {
+        if (opts.httpPort != 0 || opts.httpsPort != 0) {
             try {
                 monitor = new MonitorHttpServer(node, log);
                 monitor.start();
             } catch (IOException e) {
-                log.fatal(ListenFailure.monitorPort(opts.httpHost, opts.httpPort, e));
+                log.fatal(ListenFailure.monitorPort(opts.httpHost, opts.httpsPort != 0 ? opts.httpsPort : opts.httpPort, e));
                 server.shutdown();
                 removePid(opts);
                 return 1;

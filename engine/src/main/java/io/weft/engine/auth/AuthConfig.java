@@ -27,6 +27,11 @@ public final class AuthConfig {
     public String noAuthUser;
     /** Authorization timeout override from the authorization block, seconds; null = server default. */
     public Double timeoutSeconds;
+    /**
+     * {@code tls { verify_and_map }}: a client is the user named by its certificate (an email or
+     * DNS subject alternative name, or the subject DN), not by what its CONNECT says.
+     */
+    public boolean certificateMapping;
 
     public boolean isEmpty() {
         return token == null && user == null && users.isEmpty() && nkeys.isEmpty();

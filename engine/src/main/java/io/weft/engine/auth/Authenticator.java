@@ -29,10 +29,12 @@ public final class Authenticator {
     private final Map<String, NkeyUser> nkeys;
     private final String noAuthUser;
     private final Set<String> accountNames;
+    private final boolean certificateMapping;
 
     /** Builds from the configuration; throws IllegalArgumentException for an inconsistent one. */
     public Authenticator(AuthConfig config) {
         this.open = config.isEmpty();
+        this.certificateMapping = config.certificateMapping;
         this.token = config.token;
         this.defaultPermissions = config.defaultPermissions;
         Map<String, User> byName = new LinkedHashMap<>();
@@ -90,6 +92,29 @@ public final class Authenticator {
     /** Every account name, {@value AuthResult#GLOBAL_ACCOUNT} first, then configured order. */
     public Set<String> accountNames() {
         return accountNames;
+    }
+
+    /** True when clients are the users their TLS certificates name ({@code verify_and_map}). */
+    public boolean certificateMapping() {
+        return certificateMapping;
+    }
+
+    /**
+     * {@code verify_and_map}: the user whose name is the first of the certificate's identities
+     * (email SANs, then DNS SANs, then the subject DN in RFC 2253 form) that names a user. As in
+     * nats-server, a CONNECT that names a user itself is refused.
+     */
+    public AuthResult authenticateCertificate(Credentials c, java.util.List<String> identities) {
+        if (c != null && !Credentials.blank(c.user())) {
+            return new AuthResult.Denied("User \"" + c.user() + "\" found in connect proto, but user required from cert");
+        }
+        for (String id : identities) {
+            User user = users.get(id);
+            if (user != null) {
+                return allowed(user);
+            }
+        }
+        return denied("no user for certificate " + identities);
     }
 
     /** Checks the credentials of one CONNECT; {@code nonce} is the one sent in INFO (may be null). */

@@ -66,6 +66,15 @@ public final class Monitor {
         this.httpPort = port;
     }
 
+    private volatile int httpsPort;
+
+    /** Tells /varz where the HTTPS monitoring endpoint is actually bound (and that there is no HTTP one). */
+    public void setHttpsAddress(String host, int port) {
+        this.httpHost = host;
+        this.httpPort = 0;
+        this.httpsPort = port;
+    }
+
     /** Counts one request to a monitoring path, reported in /varz {@code http_req_stats}. */
     public void countRequest(String path) {
         requests.computeIfAbsent(path, p -> new LongAdder()).increment();
@@ -105,7 +114,7 @@ public final class Monitor {
                 httpHost,
                 httpPort,
                 "",
-                0,
+                httpsPort,
                 authTimeoutSeconds(opts),
                 opts.maxControlLine,
                 opts.maxPayload,
@@ -116,7 +125,7 @@ public final class Monitor {
                 Map.of(),
                 Map.of(),
                 js,
-                2.0,
+                opts.tls != null && opts.tls.timeout() != null ? opts.tls.timeout().toNanos() / 1e9 : 2.0,
                 opts.writeDeadline.toNanos(),
                 GoFormat.time(server.startMillis()),
                 GoFormat.time(now),

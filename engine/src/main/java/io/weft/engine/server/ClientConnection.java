@@ -42,7 +42,13 @@ public final class ClientConnection implements ProtocolHandler {
     private static final byte[] NO_RESPONDERS = Headers.NO_RESPONDERS;
 
     private final Server server;
-    private final Conn conn;
+    /** The connection; replaced once by its TLS layer after the handshake, before the reader and writer start. */
+    private volatile Conn conn;
+    /** The TLS this client must handshake with (the server's when it connected), or null. */
+    private final io.weft.net.TlsServer tls;
+    private final boolean tlsHandshakeFirst;
+    /** The identities of the client's verified certificate ({@code verify_and_map}), set after the handshake. */
+    private volatile java.util.List<String> certIdentities = java.util.List.of();
     private final long cid;
     private final Clock clock;
     private final ServerLog log;
@@ -109,6 +115,8 @@ public final class ClientConnection implements ProtocolHandler {
         this.log = server.log();
         this.nonce = nonce;
         ServerOptions opts = server.options();
+        this.tls = opts.tls;
+        this.tlsHandshakeFirst = opts.tlsHandshakeFirst;
         this.parser = new ProtocolParser(this, opts.maxControlLine, opts.maxPayload, ProtocolParser.Side.SERVER);
         this.out = new Outbound(opts.maxPending);
         this.readBatch = server.newDeliveries();
@@ -119,11 +127,46 @@ public final class ClientConnection implements ProtocolHandler {
         this.lastActivityMillis = startMillis;
     }
 
-    /** Sends INFO and starts the reader, the writer and the timers. */
+    /** The TLS this client handshakes with, or null. */
+    io.weft.net.TlsServer tls() {
+        return tls;
+    }
+
+    /**
+     * Sends INFO and starts the reader, the writer and the timers. With TLS, first the handshake,
+     * on a thread of its own: after a plain INFO (which tells the client to start it), or before
+     * any byte with {@code handshake_first}, in which case INFO is the first thing sent over TLS.
+     */
     void start() {
+        if (tls == null) {
+            startProtocol(true);
+            return;
+        }
+        server.env().spawner().spawn("client-" + cid + "-tls", () -> {
+            try {
+                if (!tlsHandshakeFirst) {
+                    conn.write(new java.nio.ByteBuffer[] {java.nio.ByteBuffer.wrap(server.infoFor(this).getBytes(StandardCharsets.UTF_8))});
+                }
+                conn = tls.handshake(conn);
+                certIdentities = io.weft.net.TlsServer.peerIdentities(conn);
+            } catch (IOException e) {
+                log.error(logPrefix + "TLS handshake error: " + e.getMessage());
+                close("TLS Handshake Error");
+                return;
+            }
+            if (log.isDebug()) {
+                log.debug(logPrefix + "TLS handshake complete");
+            }
+            startProtocol(tlsHandshakeFirst);
+        });
+    }
+
+    private void startProtocol(boolean sendInfo) {
         ServerOptions opts = server.options();
         authRequired = server.authRequired();
-        enqueue(server.infoFor(this).getBytes(StandardCharsets.UTF_8));
+        if (sendInfo) {
+            enqueue(server.infoFor(this).getBytes(StandardCharsets.UTF_8));
+        }
         server.env().spawner().spawn("client-" + cid + "-writer", this::writeLoop);
         server.env().spawner().spawn("client-" + cid + "-reader", this::readLoop);
         if (authRequired) {
@@ -324,7 +367,7 @@ public final class ClientConnection implements ProtocolHandler {
             throw new Stop();
         }
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
-        AuthResult result = server.authenticator().authenticate(creds, nonce);
+        AuthResult result = authenticate(creds);
         if (result instanceof AuthResult.Denied denied) {
             log.error(logPrefix + (denied.reason().isEmpty() ? "authentication error" : denied.reason()));
             closeWithError("Authorization Violation", "Authentication Failure");
@@ -719,13 +762,22 @@ public final class ClientConnection implements ProtocolHandler {
         }
     }
 
+    /** The CONNECT's credentials, or with {@code verify_and_map} the certificate's identities, against the server's users. */
+    private AuthResult authenticate(Credentials creds) {
+        io.weft.engine.auth.Authenticator a = server.authenticator();
+        if (a.certificateMapping() && tls != null) {
+            return a.authenticateCertificate(creds, certIdentities);
+        }
+        return a.authenticate(creds, nonce);
+    }
+
     /** Re-checks this client's credentials against new auth settings (config reload). */
     void reauthorize() {
         Credentials c = credentials;
         if (c == null || closed.get()) {
             return;
         }
-        AuthResult r = server.authenticator().authenticate(c, nonce);
+        AuthResult r = authenticate(c);
         if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
             bind(allowed);
         } else {

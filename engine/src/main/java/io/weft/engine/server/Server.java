@@ -371,7 +371,8 @@ public final class Server {
     String infoFor(ClientConnection c) {
         ServerOptions opts = options;
         ServerInfo info = new ServerInfo(serverId, serverName(), COMPAT_VERSION, PROTO, null, runtimeName(),
-                opts.host, port(), !opts.noHeaderSupport, authenticator.authRequired(), false, false, false,
+                opts.host, port(), !opts.noHeaderSupport, authenticator.authRequired(), c.tls() != null,
+                c.tls() != null && c.tls().verify(), false,
                 opts.maxPayload, jetstreamServed(), null, 0, null, null, null,
                 opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain, List.of(), lameDuck, null)
                 .withClient(c.cid(), c.ip(), c.nonce());

@@ -17,6 +17,7 @@ public final class ServeArgs {
     public Integer port;
     public String serverName;
     public Integer httpPort;
+    public Integer httpsPort;
     public String clientAdvertise;
     public Boolean jetstream;
     public String storeDir;
@@ -28,6 +29,12 @@ public final class ServeArgs {
     public String user;
     public String password;
     public String token;
+    /** {@code --tls}, {@code --tlsverify}, {@code --tlscert}, {@code --tlskey}, {@code --tlscacert}. */
+    public Boolean tls;
+    public Boolean tlsVerify;
+    public String tlsCert;
+    public String tlsKey;
+    public String tlsCaCert;
 
     public boolean help;
     public boolean version;

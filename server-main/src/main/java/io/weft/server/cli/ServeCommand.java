@@ -46,9 +46,7 @@ public final class ServeCommand {
             new Flag(Kind.VALUE, (a, f, v) -> a.serverName = v, "n", "name", "server_name"),
             new Flag(Kind.VALUE, (a, f, v) -> a.pidFile = v, "P", "pid"),
             new Flag(Kind.VALUE, (a, f, v) -> a.httpPort = intArg(f, v), "m", "http_port"),
-            new Flag(Kind.VALUE, (a, f, v) -> {
-                throw new UsageException("flag -" + f + ": HTTPS monitoring is not supported yet (TLS is not implemented)");
-            }, "ms", "https_port"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.httpsPort = intArg(f, v), "ms", "https_port"),
             new Flag(Kind.VALUE, (a, f, v) -> a.configFile = v, "c", "config"),
             new Flag(Kind.BOOL, (a, f, v) -> a.testConfig = bool(f, v), "t"),
             new Flag(Kind.VALUE, (a, f, v) -> a.signal = signal(f, v), "sl", "signal"),
@@ -68,12 +66,12 @@ public final class ServeCommand {
             new Flag(Kind.VALUE, (a, f, v) -> a.token = v, "auth"),
             new Flag(Kind.BOOL, (a, f, v) -> a.help = bool(f, v), "h", "help"),
             new Flag(Kind.BOOL, (a, f, v) -> a.version = bool(f, v), "v", "version"),
-            new Flag(Kind.BOOL, (a, f, v) -> {
-                throw new UsageException("flag -" + f + ": TLS is not supported yet");
-            }, "tls", "tlsverify", "help_tls"),
-            new Flag(Kind.VALUE, (a, f, v) -> {
-                throw new UsageException("flag -" + f + ": TLS is not supported yet");
-            }, "tlscert", "tlskey", "tlscacert"),
+            new Flag(Kind.BOOL, (a, f, v) -> a.tls = bool(f, v), "tls"),
+            new Flag(Kind.BOOL, (a, f, v) -> a.tlsVerify = bool(f, v), "tlsverify"),
+            new Flag(Kind.BOOL, (a, f, v) -> a.help = bool(f, v), "help_tls"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.tlsCert = v, "tlscert"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.tlsKey = v, "tlskey"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.tlsCaCert = v, "tlscacert"),
             new Flag(Kind.VALUE, ServeCommand::ignored, "routes", "cluster", "cluster_name", "cluster_advertise",
                     "connect_retries", "cluster_listen", "remote_syslog", "r", "log_size_limit", "max_traced_msg_len",
                     "ports_file_dir", "profile"),
@@ -208,6 +206,16 @@ public final class ServeCommand {
         }
         ServerOptions o = mapped.options();
         applyFlags(args, o);
+        if (o.httpsPort != 0) {
+            // nats-server's start-up errors for these, at start (exit 1) rather than later
+            if (o.httpPort != 0) {
+                throw new ConfigException(List.of("Can't start monitoring: can't specify both HTTP (" + o.httpPort
+                        + ") and HTTPs (" + o.httpsPort + ") ports"));
+            }
+            if (o.tls == null) {
+                throw new ConfigException(List.of("Can't start monitoring: TLS cert and key required for HTTPS"));
+            }
+        }
         if (o.httpHost.isEmpty()) {
             // as nats-server: monitoring listens where clients do unless http_host says otherwise,
             // so "-a 127.0.0.1" does not leave the monitoring port open on every interface
@@ -218,7 +226,39 @@ public final class ServeCommand {
         return new MappedConfig(o, warnings, mapped.jetstreamSyncInterval(), mapped.strictErrors());
     }
 
+    /**
+     * The TLS flags, over the file's {@code tls} block: {@code --tls} or {@code --tlsverify} turn
+     * TLS on (verify also asks for client certificates), {@code --tlscert}, {@code --tlskey} and
+     * {@code --tlscacert} replace the block's files.
+     */
+    private static void applyTlsFlags(ServeArgs a, ServerOptions o) {
+        boolean on = Boolean.TRUE.equals(a.tls) || Boolean.TRUE.equals(a.tlsVerify);
+        boolean files = a.tlsCert != null || a.tlsKey != null || a.tlsCaCert != null;
+        if (!on && !(files && o.tls != null) && a.tlsVerify == null) {
+            return;
+        }
+        io.weft.net.TlsServer.Settings base = o.tls != null ? o.tls.settings() : null;
+        String cert = a.tlsCert != null ? a.tlsCert : base != null ? base.certFile().toString() : null;
+        String key = a.tlsKey != null ? a.tlsKey : base != null ? base.keyFile().toString() : null;
+        String ca = a.tlsCaCert != null ? a.tlsCaCert : base != null && base.caFile() != null ? base.caFile().toString() : null;
+        boolean verify = a.tlsVerify != null ? a.tlsVerify : base != null && base.verify();
+        if (cert == null || key == null) {
+            // nats-server's wording for --tls without a certificate
+            throw new ConfigException(List.of("TLS Server certificate must be present and valid"));
+        }
+        io.weft.net.TlsServer.Settings s = new io.weft.net.TlsServer.Settings(Path.of(cert), Path.of(key),
+                ca == null ? null : Path.of(ca), verify, base != null ? base.timeout() : java.time.Duration.ofSeconds(2),
+                base != null ? base.cipherSuites() : List.of(), base != null ? base.curves() : List.of(),
+                base != null ? base.minVersion() : null, base != null ? base.pinnedCerts() : java.util.Set.of());
+        try {
+            o.tls = io.weft.net.TlsServer.load(s);
+        } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException e) {
+            throw new ConfigException(List.of(OptionsMapper.tlsLoadError(e)));
+        }
+    }
+
     private static void applyFlags(ServeArgs a, ServerOptions o) {
+        applyTlsFlags(a, o);
         if (a.host != null) {
             o.host = a.host;
         }
@@ -230,6 +270,9 @@ public final class ServeCommand {
         }
         if (a.httpPort != null) {
             o.httpPort = a.httpPort;
+        }
+        if (a.httpsPort != null) {
+            o.httpsPort = a.httpsPort;
         }
         if (a.clientAdvertise != null) {
             o.clientAdvertise = a.clientAdvertise;
@@ -282,6 +325,7 @@ public final class ServeCommand {
         c.accounts = new java.util.LinkedHashMap<>(in.accounts);
         c.noAuthUser = in.noAuthUser;
         c.timeoutSeconds = in.timeoutSeconds;
+        c.certificateMapping = in.certificateMapping;
         return c;
     }
 
@@ -296,7 +340,7 @@ public final class ServeCommand {
                     -n, --name, --server_name <name> Name of this server (default: generated)
                     -P, --pid <file>                 Write the process id to this file
                     -m, --http_port <port>           Serve HTTP monitoring on this port
-                    -ms,--https_port <port>          HTTPS monitoring (not supported yet)
+                    -ms,--https_port <port>          Serve HTTPS monitoring on this port (needs TLS)
                     -c, --config <file>              Read this configuration file
                     -t                               Check the configuration file and exit
                     -sl,--signal <signal>[=<pid>]    Signal a running server (ldm, stop, quit, term, reopen, reload);
@@ -321,10 +365,17 @@ public final class ServeCommand {
                         --pass <password>            ... and this password
                         --auth <token>               Connections must give this token
 
+                TLS options:
+                        --tls                        Enable TLS, do not verify clients (default: false)
+                        --tlscert <file>             Server certificate file (PEM, chain allowed)
+                        --tlskey <file>              Private key for server certificate (PEM)
+                        --tlsverify                  Enable TLS, verify client certificates
+                        --tlscacert <file>           Client certificate CA for verification
+
                 Accepted but not supported yet (ignored with a warning): --routes, --cluster,
                 --cluster_name, --cluster_advertise, --cluster_listen, --no_advertise, --connect_retries,
                 -s/--syslog, -r/--remote_syslog, --log_size_limit, --max_traced_msg_len, --ports_file_dir,
-                --profile. TLS flags (--tls, --tlscert, --tlskey, --tlsverify, --tlscacert) are rejected.
+                --profile.
 
                 Common options:
                     -h, --help                       Show this message

@@ -25,23 +25,64 @@ import java.util.function.Function;
  * <p>Option names match without regard to case, as in nats-server. Unknown top-level fields are
  * errors ({@code unknown field "x"}), as in nats-server 2.9, unless the key is only used as a
  * {@code $variable}. Fields nats-server knows but weft does not implement yet (cluster, gateway,
- * leafnodes, tls, ...) are accepted and reported in {@link MappedConfig#warnings()}. All problems
- * found are reported together in one {@link ConfigException}.
+ * leafnodes, ...) are accepted and reported in {@link MappedConfig#warnings()}, unless they are
+ * security options: those are refused ({@link #REFUSED}), never ignored. All problems found are
+ * reported together in one {@link ConfigException}.
  */
 public final class OptionsMapper {
-    /** Top-level fields nats-server 2.9 accepts that weft ignores for now (with a warning). */
-    private static final Set<String> IGNORED_TOP_LEVEL = Set.of(
-            "cluster", "gateway", "leafnodes", "leaf", "tls", "allow_non_tls", "websocket", "ws", "mqtt",
-            "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
-            "trusted", "trusted_keys", "system_account", "system", "no_system_account", "no_sys_acc", "server_tags",
-            "ocsp", "syslog", "remote_syslog", "log_size_limit", "trace_verbose", "ports_file_dir", "prof_port",
+    /**
+     * Top-level fields nats-server accepts that weft ignores for now (with a warning). None of them
+     * is a security option: ignoring one opens no port and admits no client that nats-server would
+     * refuse. The security options nested in the listener blocks among them ({@code cluster},
+     * {@code gateway}, {@code leafnodes}, {@code websocket}, {@code mqtt}) are refused, see
+     * {@link #NESTED_SECURITY}.
+     */
+    static final Set<String> IGNORED_TOP_LEVEL = Set.of(
+            "cluster", "gateway", "leafnodes", "leaf", "websocket", "ws", "mqtt",
+            "no_system_account", "no_sys_acc", "server_tags",
+            "syslog", "remote_syslog", "log_size_limit", "trace_verbose", "ports_file_dir", "prof_port",
             "max_traced_msg_len", "connect_error_reports", "reconnect_error_reports", "http_base_path",
-            "default_js_domain", "mappings");
+            "default_js_domain");
+    /**
+     * Top-level security options weft does not implement yet. Each one makes the configuration
+     * invalid (so {@code weft serve} refuses to start, {@code -t} fails and a reload is refused):
+     * running without an option the operator relies on for security would leave the server
+     * silently less secure than the file says.
+     */
+    static final Set<String> REFUSED_TOP_LEVEL = Set.of(
+            "allow_non_tls", "ocsp", "ocsp_cache",
+            "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
+            "resolver_tls", "trusted", "trusted_keys", "system_account", "system", "mappings");
+    /** Keys of the client {@code tls} block that weft does not implement yet. */
+    static final Set<String> REFUSED_TLS = Set.of("cert_store", "cert_match", "cert_match_by",
+            "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
+            "connection_rate_limit", "verify_cert_and_check_known_urls");
+    /** Keys of an {@code authorization} block that are security options weft does not implement yet. */
+    static final Set<String> REFUSED_AUTHORIZATION = Set.of("auth_callout");
+    /** Keys of a user entry that are security options weft does not implement yet. */
+    static final Set<String> REFUSED_USER = Set.of("allowed_connection_types", "connection_types");
+    /** Keys of an account block that are security options weft does not implement yet. */
+    static final Set<String> REFUSED_ACCOUNT = Set.of("exports", "imports", "nkey", "mappings", "limits",
+            "default_permissions", "users_limit");
+    /** Keys of the {@code jetstream} block that are security options (encryption at rest) weft does not implement. */
+    static final Set<String> REFUSED_JETSTREAM = Set.of("cipher", "key", "encryption", "prev_key", "prev_encryption_key");
+    /**
+     * Security keys that make a listener block weft ignores ({@code cluster}, {@code gateway},
+     * {@code leafnodes}, {@code websocket}, {@code mqtt}) invalid, at any depth. Weft opens none of
+     * these listeners, but a file that secures one states a security intent weft cannot honour, and
+     * the block will not stay ignored forever.
+     */
+    static final Set<String> NESTED_SECURITY = Set.of("tls", "authorization", "no_auth_user", "users", "user",
+            "username", "password", "pass", "token", "nkey", "credentials", "permissions", "jwt_cookie",
+            "user_cookie", "pass_cookie", "token_cookie", "account", "allowed_connection_types", "compression_tls");
+    /** The listener blocks {@link #NESTED_SECURITY} applies to. */
+    static final Set<String> LISTENER_BLOCKS = Set.of("cluster", "gateway", "leafnodes", "leaf", "websocket", "ws", "mqtt");
+    /** Phrase every refusal ends with, so tools (and the differential tests) can tell a refusal from an error. */
+    public static final String REFUSED = "is a security option weft does not implement yet; weft refuses to start rather than ignore it";
     private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
     private static final Set<String> IGNORED_JETSTREAM = Set.of("unique_tag", "max_outstanding_catchup",
-            "max_buffered_msgs", "max_buffered_size", "cipher", "key", "encryption", "max_ack_pending", "limits");
-    private static final Set<String> IGNORED_ACCOUNT = Set.of("exports", "imports", "nkey", "mappings", "limits",
-            "default_permissions", "js", "users_limit");
+            "max_buffered_msgs", "max_buffered_size", "max_ack_pending", "limits");
+    private static final Set<String> IGNORED_ACCOUNT = Set.of("js");
 
     private final Config defaults;
 
@@ -188,8 +229,15 @@ public final class OptionsMapper {
                     }
                 }
                 case "http_port", "monitor_port" -> o.httpPort = port(e);
+                case "https" -> {
+                    HostPort hp = hostPort(e, o.httpHost);
+                    o.httpHost = hp.host();
+                    if (hp.port() != null) {
+                        o.httpsPort = hp.port();
+                    }
+                }
+                case "https_port" -> o.httpsPort = port(e);
                 case "http_host" -> o.httpHost = string(e);
-                case "https", "https_port" -> throw err(e.value(), "\"" + e.key() + "\": HTTPS monitoring is not supported yet (TLS is not implemented)");
                 case "max_payload" -> {
                     long v = integer(e);
                     if (v > ServerOptions.MAX_PAYLOAD_LIMIT) {
@@ -254,11 +302,19 @@ public final class OptionsMapper {
                     o.lameDuckGracePeriod = d;
                 }
                 case "no_header_support" -> o.noHeaderSupport = bool(e);
+                case "tls" -> tls(o, e);
                 default -> {
                     if (SILENTLY_IGNORED.contains(key)) {
                         return;
                     }
+                    if (REFUSED_TOP_LEVEL.contains(key)) {
+                        refuse(e, e.key());
+                        return;
+                    }
                     if (IGNORED_TOP_LEVEL.contains(key)) {
+                        if (LISTENER_BLOCKS.contains(key)) {
+                            refuseNestedSecurity(e.value(), e.key());
+                        }
                         warnings.add(e.keyPosition() + ": \"" + e.key() + "\" is not supported yet; ignored");
                         return;
                     }
@@ -266,6 +322,110 @@ public final class OptionsMapper {
                         problem(e.keyPosition(), "unknown field \"" + e.key() + "\"");
                     }
                 }
+            }
+        }
+
+        // ---- tls ----
+
+        /**
+         * The client {@code tls} block: its files are read and checked now, so a bad certificate,
+         * a key that is not the certificate's or an unknown cipher stops the start (or the reload).
+         */
+        private void tls(ServerOptions o, ConfigMap.Entry e) {
+            ConfigMap m = map(e);
+            String cert = null;
+            String key = null;
+            String ca = null;
+            boolean verify = false;
+            Duration timeout = Duration.ofSeconds(2);
+            List<String> ciphers = new ArrayList<>();
+            List<String> curves = new ArrayList<>();
+            String minVersion = null;
+            java.util.Set<String> pinned = new java.util.LinkedHashSet<>();
+            boolean handshakeFirst = false;
+            boolean verifyAndMap = false;
+            int before = problems.size();
+            for (ConfigMap.Entry f : m.entries()) {
+                try {
+                    String k = f.key().toLowerCase(Locale.ROOT);
+                    switch (k) {
+                        case "cert_file" -> cert = string(f);
+                        case "key_file" -> key = string(f);
+                        case "ca_file" -> ca = string(f);
+                        case "verify" -> verify = bool(f);
+                        case "verify_and_map" -> {
+                            if (bool(f)) {
+                                verify = true;
+                                verifyAndMap = true;
+                            }
+                        }
+                        case "timeout" -> {
+                            double secs = seconds(f);
+                            if (secs < 0) {
+                                throw err(f.value(), "tls timeout must not be negative");
+                            }
+                            timeout = Duration.ofNanos(Math.round(secs * 1e9));
+                        }
+                        case "cipher_suites" -> {
+                            for (ConfigValue v : list(f).items()) {
+                                ciphers.add(subject(f.key(), v));
+                            }
+                        }
+                        case "curve_preferences" -> {
+                            for (ConfigValue v : list(f).items()) {
+                                curves.add(subject(f.key(), v));
+                            }
+                        }
+                        case "min_version" -> minVersion = string(f);
+                        case "pinned_certs" -> {
+                            for (ConfigValue v : list(f).items()) {
+                                pinned.add(subject(f.key(), v).toLowerCase(Locale.ROOT));
+                            }
+                        }
+                        case "handshake_first", "first", "immediate" -> {
+                            if (f.value() instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.BOOLEAN) {
+                                handshakeFirst = (Boolean) sc.value();
+                            } else {
+                                // "auto" or a delay: fall back to INFO-first for clients that do not start TLS
+                                refuse(f, "tls." + f.key() + " (other than true/false)");
+                            }
+                        }
+                        // as nats-server: only for outgoing connections, so without effect on the client port
+                        case "insecure" -> bool(f);
+                        default -> {
+                            if (REFUSED_TLS.contains(k)) {
+                                refuse(f, "tls." + f.key());
+                            } else {
+                                unknownField(m, f);
+                            }
+                        }
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            if (cert == null) {
+                problem(e.keyPosition(), "missing 'cert_file' in TLS configuration");
+            }
+            if (key == null) {
+                problem(e.keyPosition(), "missing 'key_file' in TLS configuration");
+            }
+            if (problems.size() > before) {
+                return;
+            }
+            if (minVersion != null && !minVersion.equals("1.2") && !minVersion.equals("1.3")) {
+                problem(e.keyPosition(), "unsupported TLS version: \"" + minVersion + "\" (1.2 or 1.3)");
+                return;
+            }
+            io.weft.net.TlsServer.Settings settings = new io.weft.net.TlsServer.Settings(java.nio.file.Path.of(cert),
+                    java.nio.file.Path.of(key), ca == null ? null : java.nio.file.Path.of(ca), verify, timeout, ciphers,
+                    curves, minVersion, pinned);
+            try {
+                o.tls = io.weft.net.TlsServer.load(settings);
+                o.tlsHandshakeFirst = handshakeFirst;
+                o.auth.certificateMapping = verifyAndMap;
+            } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException ex) {
+                problem(e.keyPosition(), tlsLoadError(ex));
             }
         }
 
@@ -288,7 +448,13 @@ public final class OptionsMapper {
                         case "users" -> users(auth, e, null);
                         case "permissions", "permission", "default_permissions", "default_permission" ->
                                 auth.defaultPermissions = permissions(e);
-                        default -> unknownField(block, e);
+                        default -> {
+                            if (REFUSED_AUTHORIZATION.contains(e.key().toLowerCase(Locale.ROOT))) {
+                                refuse(e, "authorization." + e.key());
+                            } else {
+                                unknownField(block, e);
+                            }
+                        }
                     }
                 } catch (ConfigException ce) {
                     problems.addAll(ce.problems());
@@ -302,6 +468,30 @@ public final class OptionsMapper {
             }
         }
 
+        /** A security option weft does not implement: the configuration is refused, naming it by its path. */
+        private void refuse(ConfigMap.Entry e, String path) {
+            problem(e.keyPosition(), "\"" + path + "\" " + REFUSED);
+        }
+
+        /** Refuses every {@link #NESTED_SECURITY} key found anywhere under an ignored listener block. */
+        private void refuseNestedSecurity(ConfigValue v, String path) {
+            if (v instanceof ConfigMap m) {
+                for (ConfigMap.Entry f : m.entries()) {
+                    String sub = path + "." + f.key();
+                    if (NESTED_SECURITY.contains(f.key().toLowerCase(Locale.ROOT))) {
+                        refuse(f, sub);
+                    } else {
+                        refuseNestedSecurity(f.value(), sub);
+                    }
+                }
+            } else if (v instanceof ConfigList l) {
+                int i = 0;
+                for (ConfigValue item : l.items()) {
+                    refuseNestedSecurity(item, path + "[" + i++ + "]");
+                }
+            }
+        }
+
         private void unknownField(ConfigMap block, ConfigMap.Entry e) {
             if (!block.isUsedAsVariable(e.key())) {
                 problem(e.keyPosition(), "unknown field \"" + e.key() + "\"");
@@ -309,7 +499,9 @@ public final class OptionsMapper {
         }
 
         private void users(AuthConfig auth, ConfigMap.Entry e, String account) {
+            int index = -1;
             for (ConfigValue item : list(e).items()) {
+                index++;
                 if (!(item instanceof ConfigMap um)) {
                     problem(item.position(), "each entry of \"users\" must be a map like {user: name, password: secret}, got " + item.typeName());
                     continue;
@@ -334,9 +526,14 @@ public final class OptionsMapper {
                                 userAccount = string(f);
                                 accountEntry = f;
                             }
-                            case "allowed_connection_types", "connection_types" ->
-                                    warnings.add(f.keyPosition() + ": \"" + f.key() + "\" is not supported yet; ignored");
-                            default -> unknownField(um, f);
+                            default -> {
+                                if (REFUSED_USER.contains(f.key().toLowerCase(Locale.ROOT))) {
+                                    refuse(f, (account == null ? "authorization." : "accounts." + account + ".") + e.key()
+                                            + "[" + index + "]." + f.key());
+                                } else {
+                                    unknownField(um, f);
+                                }
+                            }
                         }
                     } catch (ConfigException ce) {
                         problems.addAll(ce.problems());
@@ -477,7 +674,9 @@ public final class OptionsMapper {
                                 jsLimits = jetstreamLimits(f);
                             }
                             default -> {
-                                if (IGNORED_ACCOUNT.contains(f.key().toLowerCase(Locale.ROOT))) {
+                                if (REFUSED_ACCOUNT.contains(f.key().toLowerCase(Locale.ROOT))) {
+                                    refuse(f, "accounts." + name + "." + f.key());
+                                } else if (IGNORED_ACCOUNT.contains(f.key().toLowerCase(Locale.ROOT))) {
                                     warnings.add(f.keyPosition() + ": account \"" + f.key() + "\" is not supported yet; ignored");
                                 } else {
                                     unknownField(body, f);
@@ -570,7 +769,9 @@ public final class OptionsMapper {
                             o.jetstreamSyncInterval = syncInterval;
                         }
                         default -> {
-                            if (IGNORED_JETSTREAM.contains(k)) {
+                            if (REFUSED_JETSTREAM.contains(k)) {
+                                refuse(f, "jetstream." + f.key());
+                            } else if (IGNORED_JETSTREAM.contains(k)) {
                                 warnings.add(f.keyPosition() + ": jetstream \"" + f.key() + "\" is not supported yet; ignored");
                             } else {
                                 unknownField(m, f);
@@ -759,6 +960,14 @@ public final class OptionsMapper {
     }
 
     private record HostPort(String host, Integer port) {
+    }
+
+    /** A TLS file problem worded as nats-server words it. */
+    public static String tlsLoadError(Exception ex) {
+        if (ex instanceof java.nio.file.NoSuchFileException nf) {
+            return "error parsing X509 certificate/key pair: open " + nf.getFile() + ": no such file or directory";
+        }
+        return "error parsing X509 certificate/key pair: " + ex.getMessage();
     }
 
     /** Convenience: parse a file and map it (with process-environment variables and defaults). */

@@ -60,16 +60,42 @@ public final class MonitorHttpServer {
             return;
         }
         ServerOptions opts = server.options();
-        int want = opts.httpPort < 0 ? 0 : opts.httpPort;
-        HttpServer h = HttpServer.create(new InetSocketAddress(opts.httpHost, want), 0);
+        boolean https = opts.httpsPort != 0;
+        int configured = https ? opts.httpsPort : opts.httpPort;
+        int want = configured < 0 ? 0 : configured;
+        HttpServer h;
+        if (https) {
+            // as nats-server: the client tls block's certificate; client certificates are not asked for here
+            io.weft.net.TlsServer tls = opts.tls;
+            com.sun.net.httpserver.HttpsServer hs = com.sun.net.httpserver.HttpsServer.create(
+                    new InetSocketAddress(opts.httpHost, want), 0);
+            String min = tls.settings().minVersion();
+            hs.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls.context()) {
+                @Override
+                public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                    javax.net.ssl.SSLParameters p = getSSLContext().getDefaultSSLParameters();
+                    p.setProtocols("1.3".equals(min) ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"});
+                    p.setNeedClientAuth(false);
+                    params.setSSLParameters(p);
+                }
+            });
+            h = hs;
+        } else {
+            h = HttpServer.create(new InetSocketAddress(opts.httpHost, want), 0);
+        }
         h.createContext("/", this::serve);
         executor = Executors.newVirtualThreadPerTaskExecutor();
         h.setExecutor(executor);
         h.start();
         http = h;
         int port = h.getAddress().getPort();
-        requests.monitor().setHttpAddress(opts.httpHost, port);
-        log.notice("Starting http monitor on " + hostPort(opts.httpHost, port));
+        if (https) {
+            requests.monitor().setHttpsAddress(opts.httpHost, port);
+            log.notice("Starting https monitor on " + hostPort(opts.httpHost, port));
+        } else {
+            requests.monitor().setHttpAddress(opts.httpHost, port);
+            log.notice("Starting http monitor on " + hostPort(opts.httpHost, port));
+        }
     }
 
     /** Stops serving at once (monitoring requests are short). */

@@ -91,7 +91,7 @@ class OptionsMapperTest {
         assertEquals(9223, opts("monitor_port: 9223").httpPort);
         assertEquals("127.0.0.9", opts("http_host: 127.0.0.9").httpHost);
         assertEquals(-1, opts("port: -1").port);
-        assertTrue(error("https_port: 8443").contains("not supported"));
+        assertEquals(8443, opts("https_port: 8443").httpsPort);
     }
 
     @Test
@@ -171,7 +171,7 @@ class OptionsMapperTest {
 
     @Test
     void unsupportedBlocksAreAcceptedWithWarnings() {
-        MappedConfig m = map("cluster { name: c, listen: 0.0.0.0:6222 }\nleafnodes { port: 7422 }\ngateway { name: g }\ntls { cert_file: x }\n");
+        MappedConfig m = map("cluster { name: c, listen: 0.0.0.0:6222 }\nleafnodes { port: 7422 }\ngateway { name: g }\nmqtt { port: 1883 }\n");
         assertEquals(4, m.warnings().size(), m.warnings().toString());
         assertTrue(m.warnings().get(0).startsWith("m.conf:1:1: \"cluster\""));
     }
@@ -241,7 +241,6 @@ class OptionsMapperTest {
                   B: {
                     users: [ {user: b, password: b}, {nkey: %s} ]
                     jetstream: {max_mem: 1G}
-                    exports: [ {stream: "x.>"} ]
                   }
                   C: { users: [ {user: c, password: c} ], jetstream: false }
                 }
@@ -296,8 +295,8 @@ class OptionsMapperTest {
     }
 
     @Test
-    void docsMappingExampleIsAcceptedWithWarnings() {
-        MappedConfig m = map("""
+    void docsMappingExampleIsRefused() {
+        String m = error("""
                 server_name: "hub"
                 cluster: { name: "hub" }
                 accounts {
@@ -308,7 +307,6 @@ class OptionsMapperTest {
                 }
                 }
                 """);
-        assertEquals("hub", m.options().serverName);
-        assertEquals(2, m.warnings().size(), m.warnings().toString());
+        assertEquals("m.conf:5:1: \"accounts.accountA.mappings\" " + OptionsMapper.REFUSED, m);
     }
 }
