@@ -28,6 +28,8 @@ public final class TestServer implements AutoCloseable {
     private final List<String> command;
     private final java.util.Map<String, String> environment;
     private final StringBuffer stderr = new StringBuffer();
+    /** Where this run's output starts in {@link #stderr}: a restart keeps the earlier runs' lines. */
+    private volatile int runStart;
     private Process process;
     private Thread hook;
 
@@ -61,6 +63,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     void start() {
+        runStart = stderr.length();
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().putAll(environment);
         try {
@@ -100,7 +103,7 @@ public final class TestServer implements AutoCloseable {
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-                if (stderr().contains("Server is ready")) {
+                if (stderr.indexOf("Server is ready", runStart) >= 0) {
                     // the port is ours and serving; with TLS handshake_first no INFO comes in plain text
                     return;
                 }
@@ -108,7 +111,14 @@ public final class TestServer implements AutoCloseable {
                 String line = readLine(s.getInputStream());
                 if (line.startsWith("INFO ")) {
                     if (!process.waitFor(50, TimeUnit.MILLISECONDS)) {
-                        return; // still running, so the INFO came from our process, not a port squatter
+                        // still running, so the INFO came from our process, not a port squatter;
+                        // weft opens the monitoring port after the client port, so wait for it too
+                        if (monitorPort <= 0 || acceptsConnection(monitorPort)) {
+                            return;
+                        }
+                        last = "client port ready, monitoring port " + monitorPort + " not yet";
+                        sleepQuietly(25);
+                        continue;
                     }
                     continue; // it died (e.g. bind failure): report that above
                 }
@@ -125,6 +135,15 @@ public final class TestServer implements AutoCloseable {
         kill();
         throw new IllegalStateException(target + " not ready on port " + port + " after " + READY_TIMEOUT
                 + " (" + last + "); command " + command + "\noutput:\n" + out);
+    }
+
+    private static boolean acceptsConnection(int port) {
+        try (Socket m = new Socket()) {
+            m.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String readLine(InputStream in) throws IOException {
