@@ -440,73 +440,18 @@ final class JsApi {
     }
 
     private ApiReply createOrUpdate(Request r, String name, boolean create) throws JsApiException {
-        String type = TYPE + (create ? "stream_create_response" : "stream_update_response");
-        JsAccount jsa = r.jsa();
         StreamConfig req = StreamConfig.decode(r.body(), js.mapper());
-        if (!create) {
-            // nats-server 2.15 checks an update's config before it compares names or finds the stream
-            req.withDefaults().validate(js.options().maxPayload);
-        }
-        if (!name.equals(req.name())) {
-            throw JsErrors.STREAM_MISMATCH.exception();
-        }
-        StreamConfig.checkName(req.name());
-        if (create && req.sealed()) {
-            throw JsErrors.invalidConfig("stream configuration for create can not be sealed");
-        }
-        StreamConfig cfg = req.withDefaults();
-        // this request's lane is the only one creating, updating or deleting this stream, so
-        // what is looked up here holds until the reply; other streams change meanwhile
-        Stream existing = jsa.stream(name);
-        if (!create && existing == null) {
-            throw JsErrors.STREAM_NOT_FOUND.exception();
-        }
-        cfg.validate(js.options().maxPayload);
-        if (create && existing != null) {
-            if (!existing.config().equals(cfg)) {
-                throw JsErrors.STREAM_NAME_EXIST.exception();
-            }
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("type", type);
-            streamInfo(o, existing, false, null);
-            o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
-            return ApiReply.ok(o);
-        }
-        Stream s = create ? create(jsa, cfg) : update(jsa, existing, cfg);
+        StreamCatalog.Change c = js.catalog().createOrUpdate(r.jsa(), name, req, create);
         ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("type", type);
-        streamInfo(o, s, false, null);
+        o.put("type", TYPE + (create ? "stream_create_response" : "stream_update_response"));
+        streamInfo(o, c.stream(), false, null);
         if (create) {
-            o.put("did_create", true);
+            o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
         }
-        streamAdvisory(r.account(), create ? "CREATED" : "UPDATED", create ? "create" : "modify", name);
+        if (c.changed()) {
+            streamAdvisory(r.account(), create ? "CREATED" : "UPDATED", create ? "create" : "modify", name);
+        }
         return ApiReply.ok(o);
-    }
-
-    /** Reserves the name and subjects (one short step), builds the stream outside any shared lock, publishes it. */
-    private Stream create(JsAccount jsa, StreamConfig cfg) throws JsApiException {
-        jsa.reserve(cfg, null);
-        try {
-            return js.createStream(jsa, cfg);
-        } catch (IOException e) {
-            throw JsErrors.STREAM_CREATE.with(e.getMessage()).exception();
-        } finally {
-            jsa.settle(cfg, null);
-        }
-    }
-
-    private Stream update(JsAccount jsa, Stream existing, StreamConfig cfg) throws JsApiException {
-        StreamConfig old = existing.config();
-        jsa.reserve(cfg, old);
-        try {
-            existing.update(cfg);
-            js.persistConfig(existing);
-            return existing;
-        } catch (IOException e) {
-            throw JsErrors.STREAM_UPDATE.with(e.getMessage()).exception();
-        } finally {
-            jsa.settle(cfg, old);
-        }
     }
 
     private ApiReply info(Request r, String name) throws JsApiException {
@@ -549,12 +494,7 @@ final class JsApi {
         JsonNode n = optionalBody(r.body());
         long offset = Math.max(0, StreamConfig.lng(n, "offset"));
         String subject = StreamConfig.str(n, "subject");
-        List<Stream> matching = new ArrayList<>();
-        for (Stream s : r.jsa().streams()) {
-            if (subject.isEmpty() || s.config().subjects().stream().anyMatch(x -> Subjects.tokensOverlap(x, subject))) {
-                matching.add(s);
-            }
-        }
+        List<Stream> matching = js.catalog().list(r.jsa(), subject);
         int limit = list ? LIST_LIMIT : NAMES_LIMIT;
         offset = Math.min(offset, matching.size());
         ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -579,15 +519,7 @@ final class JsApi {
     }
 
     private ApiReply delete(Request r, String name) throws JsApiException {
-        Stream s = r.jsa().stream(name);
-        if (s == null) {
-            throw JsErrors.STREAM_NOT_FOUND.exception();
-        }
-        try {
-            js.deleteStream(r.jsa(), s);
-        } catch (IOException e) {
-            throw JsErrors.STREAM_DELETE.with(e.getMessage()).exception();
-        }
+        js.catalog().delete(r.jsa(), name);
         ObjectNode o = typed("stream_delete_response");
         o.put("success", true);
         streamAdvisory(r.account(), "DELETED", "delete", name);
