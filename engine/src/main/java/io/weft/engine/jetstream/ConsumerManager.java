@@ -11,19 +11,25 @@ public interface ConsumerManager {
 
     /**
      * Handles one {@code $JS.API.CONSUMER.>} request (create, durable create, info, names, list,
-     * delete, pause, MSG.NEXT...). {@code streams} finds a stream of the requesting account by name
-     * (null when absent). Returns the complete JSON reply to publish on {@code reply}, or null when
-     * the handler answers by itself (MSG.NEXT delivers messages to {@code reply}).
+     * delete, pause, MSG.NEXT...) made in {@code account} (which a request naming no existing
+     * stream needs, e.g. for its "no responders" status; may be null). {@code streams} finds a
+     * stream of the requesting account by name (null when absent). Returns the typed reply to
+     * publish on {@code reply} (shaped by {@link ApiReply}), or null when there is none (MSG.NEXT
+     * delivers messages to {@code reply} itself; a malformed subject gets no answer).
      */
-    byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams);
+    ApiReply api(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
+                 io.weft.engine.server.Account account);
 
-    /**
-     * As {@link #handleApi(String, String, byte[], Function)} for a request made in {@code account}
-     * (which a request naming no existing stream needs, e.g. for its "no responders" status).
-     */
+    /** As {@link #api} without an account, giving the reply's JSON (null when there is none). */
+    default byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams) {
+        return handleApi(subject, reply, body, streams, null);
+    }
+
+    /** As {@link #api}, giving the reply's JSON (null when there is none). */
     default byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
                              io.weft.engine.server.Account account) {
-        return handleApi(subject, reply, body, streams);
+        ApiReply r = api(subject, reply, body, streams, account);
+        return r == null ? null : r.json();
     }
 
     /** Recreates, with their state, the consumers that a file-backed stream had persisted. */

@@ -40,6 +40,7 @@ public final class JetStream {
     private final ObjectMapper mapper = new ObjectMapper();
     private final GoJson goJson = new GoJson();
     private final JsApi api;
+    private final StreamCatalog catalog;
     private final String root;
     private final ConcurrentSkipListMap<String, JsAccount> accounts = new ConcurrentSkipListMap<>();
     final AtomicLong apiTotal = new AtomicLong();
@@ -54,6 +55,7 @@ public final class JetStream {
         this.storeFactory = storeFactory;
         this.consumerManager = consumerManager;
         this.root = storeRoot(options);
+        this.catalog = new LocalStreamCatalog(this, root);
         this.api = new JsApi(this);
     }
 
@@ -157,7 +159,7 @@ public final class JetStream {
     }
 
     private void recover(JsAccount jsa) {
-        String streamsDir = accountDir(jsa.account().name()) + "/streams";
+        String streamsDir = catalog.streamsDir(jsa.account().name());
         Disk disk = env.disk();
         if (!disk.exists(streamsDir)) {
             return;
@@ -212,65 +214,13 @@ public final class JetStream {
 
     // ------------------------------------------------------------------ streams
 
-    String accountDir(String account) {
-        return root + "/" + account;
+    /** Which streams each account has, and the decisions that change that. */
+    StreamCatalog catalog() {
+        return catalog;
     }
 
-    String streamDir(String account, String stream) {
-        return accountDir(account) + "/streams/" + stream;
-    }
-
-    /** Creates, persists and starts a stream (the caller checked config and limits, and reserved it). */
-    Stream createStream(JsAccount jsa, StreamConfig cfg) throws IOException {
-        long created = env.clock().currentTimeMillis() * 1_000_000L;
-        String dir = null;
-        if (!cfg.memoryStorage()) {
-            dir = streamDir(jsa.account().name(), cfg.name());
-            env.disk().mkdirs(dir);
-            StreamMeta.write(env.disk(), dir, cfg, created, mapper);
-            env.disk().syncDir(accountDir(jsa.account().name()) + "/streams");
-        }
-        MessageStore store = storeFactory.open(cfg, dir == null ? null : dir + "/msgs");
-        Stream s = new Stream(this, jsa, cfg, created, dir, store);
-        s.start();
-        jsa.put(s);
-        return s;
-    }
-
-    void persistConfig(Stream s) throws IOException {
-        if (s.dir() != null) {
-            StreamMeta.write(env.disk(), s.dir(), s.config(), s.createdNanos(), mapper);
-        }
-    }
-
-    void deleteStream(JsAccount jsa, Stream s) throws IOException {
-        jsa.remove(s);
-        try {
-            s.stop(true);
-        } finally {
-            jsa.release(s); // only once it no longer captures them may another stream take its subjects
-        }
-        if (s.dir() != null) {
-            deleteTree(s.dir());
-            env.disk().syncDir(accountDir(jsa.account().name()) + "/streams");
-        }
-    }
-
-    private void deleteTree(String path) throws IOException {
-        Disk disk = env.disk();
-        if (!disk.exists(path)) {
-            return;
-        }
-        List<String> children;
-        try {
-            children = disk.list(path);
-        } catch (IOException e) {
-            children = List.of();
-        }
-        for (String c : children) {
-            deleteTree(path + "/" + c);
-        }
-        disk.delete(path);
+    StoreFactory storeFactory() {
+        return storeFactory;
     }
 
     // ------------------------------------------------------------------ views

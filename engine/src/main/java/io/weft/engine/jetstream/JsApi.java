@@ -35,10 +35,79 @@ final class JsApi {
     /** Threads per account answering requests on streams at once (account-wide requests always get one). */
     private static final int LANE_THREADS = 16;
 
-    /** The API subjects (after {@code $JS.API.}) this server answers for an enabled account. */
-    private static final List<String> OPS = List.of("INFO", "STREAM.CREATE.*", "STREAM.UPDATE.*", "STREAM.INFO.*",
-            "STREAM.DELETE.*", "STREAM.PURGE.*", "STREAM.NAMES", "STREAM.LIST", "STREAM.MSG.GET.*",
-            "STREAM.MSG.DELETE.*", "CONSUMER.>");
+    /** How an operation's typed error becomes its reply (see {@link ApiReply}). */
+    enum ErrorShape {
+        /** {@code {type, error}}. */
+        PLAIN,
+        /** paging fields after the error, no list (stream info). */
+        PAGED,
+        /** paging fields and {@code "streams": null} (stream names and list). */
+        PAGED_STREAMS,
+        /** {@code purged: 0} after the error (stream purge). */
+        PURGED
+    }
+
+    /** Answers one request of an operation: a reply, or a typed error the operation's shape turns into one. */
+    @FunctionalInterface
+    interface Handler {
+        /** {@code arg}: what the pattern's wildcard matched (a stream name), or "" for a literal pattern. */
+        ApiReply answer(JsApi api, Request r, String arg) throws JsApiException;
+    }
+
+    /**
+     * One row of the API table: the subject pattern after {@code $JS.API.} (one subscription each),
+     * the reply type its errors carry, their shape, and the handler.
+     */
+    record Op(String pattern, String type, ErrorShape shape, Handler handler) {
+        ApiReply error(JsApiError e) {
+            return switch (shape) {
+                case PLAIN -> ApiReply.error(type, e);
+                case PAGED -> ApiReply.pagedError(type, e, "", ApiReply.EmptyList.NONE);
+                case PAGED_STREAMS -> ApiReply.pagedError(type, e, "streams", ApiReply.EmptyList.NULL);
+                case PURGED -> ApiReply.error(type, e, o -> o.put("purged", 0));
+            };
+        }
+
+        /** What the pattern's trailing wildcard matched in {@code op}, or "" for a literal pattern. */
+        String arg(String op) {
+            int star = pattern.indexOf('*');
+            return star < 0 ? "" : op.substring(star);
+        }
+    }
+
+    /**
+     * The operations this server answers for an enabled account, in the order they are matched
+     * (patterns do not overlap). Every other {@code $JS.API} subject goes unanswered.
+     */
+    static final List<Op> TABLE = List.of(
+            new Op("INFO", TYPE + "account_info_response", ErrorShape.PLAIN, (a, r, x) -> a.accountInfo(r.jsa())),
+            new Op("STREAM.CREATE.*", TYPE + "stream_create_response", ErrorShape.PLAIN,
+                    (a, r, x) -> a.createOrUpdate(r, x, true)),
+            new Op("STREAM.UPDATE.*", TYPE + "stream_update_response", ErrorShape.PLAIN,
+                    (a, r, x) -> a.createOrUpdate(r, x, false)),
+            new Op("STREAM.INFO.*", TYPE + "stream_info_response", ErrorShape.PAGED, JsApi::info),
+            new Op("STREAM.DELETE.*", TYPE + "stream_delete_response", ErrorShape.PLAIN, JsApi::delete),
+            new Op("STREAM.PURGE.*", TYPE + "stream_purge_response", ErrorShape.PURGED, JsApi::purge),
+            new Op("STREAM.NAMES", TYPE + "stream_names_response", ErrorShape.PAGED_STREAMS,
+                    (a, r, x) -> a.names(r, false)),
+            new Op("STREAM.LIST", TYPE + "stream_list_response", ErrorShape.PAGED_STREAMS,
+                    (a, r, x) -> a.names(r, true)),
+            new Op("STREAM.MSG.GET.*", TYPE + "stream_msg_get_response", ErrorShape.PLAIN, JsApi::msgGet),
+            new Op("STREAM.MSG.DELETE.*", TYPE + "stream_msg_delete_response", ErrorShape.PLAIN, JsApi::msgDelete),
+            // every consumer operation is answered (and its errors shaped) by the ConsumerManager
+            new Op("CONSUMER.>", TYPE + "consumer_create_response", ErrorShape.PLAIN,
+                    (a, r, x) -> a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
+                            r.account())));
+
+    /** The operation of {@code op} (the subject after {@code $JS.API.}), or null when none answers it. */
+    static Op operation(String op) {
+        for (Op o : TABLE) {
+            if (Subjects.matchesFilter(o.pattern(), op)) {
+                return o;
+            }
+        }
+        return null;
+    }
 
     private final JetStream js;
     private final ReentrantLock lock = new ReentrantLock();
@@ -49,7 +118,7 @@ final class JsApi {
     private final java.util.Map<String, Boolean> servedAs = new java.util.TreeMap<>();
     private boolean stopped;
 
-    private record Request(JsAccount jsa, Account account, String subject, String reply, byte[] body, Stream direct) {
+    record Request(JsAccount jsa, Account account, String subject, String reply, byte[] body, Stream direct) {
     }
 
     JsApi(JetStream js) {
@@ -82,8 +151,8 @@ final class JsApi {
                     var sub = a.subscribe("$JS.API.>", null, handler(null, a, null));
                     subs.add(() -> a.unsubscribe(sub));
                 } else {
-                    for (String op : OPS) {
-                        var sub = a.subscribe(PREFIX + op, null, handler(jsa, a, null));
+                    for (Op op : TABLE) {
+                        var sub = a.subscribe(PREFIX + op.pattern(), null, handler(jsa, a, null));
                         subs.add(() -> a.unsubscribe(sub));
                     }
                     // everything else under $JS.API goes unanswered, as nats-server (no "no responders" status)
@@ -179,8 +248,7 @@ final class JsApi {
             handle(r);
         } catch (RuntimeException e) {
             js.log().error("JetStream API request on " + r.subject() + " failed: " + e);
-            reply(r, errorReply("io.nats.jetstream.api.v1.error_response",
-                    JsErrors.STREAM_GENERAL.with("internal error")));
+            reply(r, ApiReply.error(TYPE + "error_response", JsErrors.STREAM_GENERAL.with("internal error")));
         }
     }
 
@@ -201,7 +269,7 @@ final class JsApi {
                 direct = s;
             } else {
                 String op = local.substring(PREFIX.length());
-                if (OPS.stream().noneMatch(p -> Subjects.matchesFilter(p, op))) {
+                if (operation(op) == null) {
                     return;
                 }
             }
@@ -214,52 +282,36 @@ final class JsApi {
         }
         String op = r.subject().substring(PREFIX.length());
         if (r.jsa() == null) {
-            String type = disabledType(op);
-            reply(r, type.endsWith("names_response") || type.endsWith("list_response") || type.endsWith("info_response")
-                    && type.contains("stream_") ? pagedError(TYPE + type, JsErrors.NOT_ENABLED_FOR_ACCOUNT)
-                    : errorReply(TYPE + type, JsErrors.NOT_ENABLED_FOR_ACCOUNT));
+            String type = TYPE + disabledType(op);
+            // as before the table: names, list and stream info errors carry the paging fields
+            boolean paged = type.endsWith("names_response") || type.endsWith("list_response")
+                    || type.endsWith("info_response") && type.contains("stream_");
+            boolean streams = type.endsWith("stream_names_response") || type.endsWith("stream_list_response");
+            reply(r, paged ? ApiReply.pagedError(type, JsErrors.NOT_ENABLED_FOR_ACCOUNT, "streams",
+                    streams ? ApiReply.EmptyList.NULL : ApiReply.EmptyList.NONE)
+                    : ApiReply.error(type, JsErrors.NOT_ENABLED_FOR_ACCOUNT));
             return;
         }
-        if (op.startsWith("CONSUMER.")) {
-            JsAccount jsa = r.jsa();
-            byte[] out = js.consumerManager().handleApi(r.subject(), r.reply(), r.body(), jsa::stream, r.account());
-            r.jsa().apiTotal.incrementAndGet();
-            js.apiTotal.incrementAndGet();
-            if (out != null) {
-                countError(r, out);
-                r.account().publish(r.reply(), null, null, out);
-            }
+        Op o = operation(op);
+        if (o == null) {
             return;
         }
-        byte[] out;
-        if (op.equals("INFO")) {
-            out = accountInfo(r.jsa());
-        } else if (op.equals("STREAM.NAMES")) {
-            out = names(r, false);
-        } else if (op.equals("STREAM.LIST")) {
-            out = names(r, true);
-        } else if (op.startsWith("STREAM.CREATE.")) {
-            out = createOrUpdate(r, op.substring("STREAM.CREATE.".length()), true);
-        } else if (op.startsWith("STREAM.UPDATE.")) {
-            out = createOrUpdate(r, op.substring("STREAM.UPDATE.".length()), false);
-        } else if (op.startsWith("STREAM.INFO.")) {
-            out = info(r, op.substring("STREAM.INFO.".length()));
-        } else if (op.startsWith("STREAM.DELETE.")) {
-            out = delete(r, op.substring("STREAM.DELETE.".length()));
-        } else if (op.startsWith("STREAM.PURGE.")) {
-            out = purge(r, op.substring("STREAM.PURGE.".length()));
-        } else if (op.startsWith("STREAM.MSG.GET.")) {
-            out = msgGet(r, op.substring("STREAM.MSG.GET.".length()));
-        } else if (op.startsWith("STREAM.MSG.DELETE.")) {
-            out = msgDelete(r, op.substring("STREAM.MSG.DELETE.".length()));
-        } else {
-            return;
+        ApiReply out;
+        try {
+            out = o.handler().answer(this, r, o.arg(op));
+        } catch (JsApiException e) {
+            out = o.error(e.error());
         }
         // counted after the answer is built, so INFO reports the requests before itself (as nats-server)
         r.jsa().apiTotal.incrementAndGet();
         js.apiTotal.incrementAndGet();
-        countError(r, out);
-        reply(r, out);
+        if (out != null) { // null: the operation answered by itself (MSG.NEXT) or not at all
+            if (out.error()) {
+                r.jsa().apiErrors.incrementAndGet();
+                js.apiErrors.incrementAndGet();
+            }
+            reply(r, out);
+        }
     }
 
     /** The reply type of a request in an account without JetStream. */
@@ -294,47 +346,15 @@ final class JsApi {
         return "error_response";
     }
 
-    private void countError(Request r, byte[] out) {
-        // replies are small JSON documents; an error reply starts with type then error
-        String head = new String(out, 0, Math.min(out.length, 160), StandardCharsets.UTF_8);
-        if (head.contains("\"error\":{")) {
-            r.jsa().apiErrors.incrementAndGet();
-            js.apiErrors.incrementAndGet();
-        }
-    }
-
-    private void reply(Request r, byte[] out) {
-        r.account().publish(r.reply(), null, null, out);
+    private void reply(Request r, ApiReply out) {
+        r.account().publish(r.reply(), null, null, out.json());
     }
 
     // ------------------------------------------------------------------ shapes
 
+    /** The error object of a reply; {@link ApiReply#errorNode} (kept for the PubAck's error). */
     static ObjectNode errorNode(JsApiError e) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("code", e.code());
-        o.put("err_code", e.errCode());
-        o.put("description", e.description());
-        return o;
-    }
-
-    private byte[] errorReply(String type, JsApiError e) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("type", type);
-        o.set("error", errorNode(e));
-        return js.json(o);
-    }
-
-    private byte[] pagedError(String type, JsApiError e) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("type", type);
-        o.set("error", errorNode(e));
-        o.put("total", 0);
-        o.put("offset", 0);
-        o.put("limit", 0);
-        if (type.endsWith("stream_names_response") || type.endsWith("stream_list_response")) {
-            o.putNull("streams");
-        }
-        return js.json(o);
+        return ApiReply.errorNode(e);
     }
 
     private static ObjectNode typed(String type) {
@@ -392,7 +412,7 @@ final class JsApi {
 
     // ------------------------------------------------------------------ handlers
 
-    private byte[] accountInfo(JsAccount jsa) {
+    private ApiReply accountInfo(JsAccount jsa) {
         ObjectNode o = typed("account_info_response");
         o.put("memory", jsa.used(true));
         o.put("storage", jsa.used(false));
@@ -416,260 +436,165 @@ final class JsApi {
         ObjectNode api = o.putObject("api");
         api.put("total", jsa.apiTotal());
         api.put("errors", jsa.apiErrors());
-        return js.json(o);
+        return ApiReply.ok(o);
     }
 
-    private byte[] createOrUpdate(Request r, String name, boolean create) {
-        String type = TYPE + (create ? "stream_create_response" : "stream_update_response");
-        JsAccount jsa = r.jsa();
-        try {
-            StreamConfig req = StreamConfig.decode(r.body(), js.mapper());
-            if (!create) {
-                // nats-server 2.15 checks an update's config before it compares names or finds the stream
-                req.withDefaults().validate(js.options().maxPayload);
-            }
-            if (!name.equals(req.name())) {
-                throw JsErrors.STREAM_MISMATCH.exception();
-            }
-            StreamConfig.checkName(req.name());
-            if (create && req.sealed()) {
-                throw JsErrors.invalidConfig("stream configuration for create can not be sealed");
-            }
-            StreamConfig cfg = req.withDefaults();
-            // this request's lane is the only one creating, updating or deleting this stream, so
-            // what is looked up here holds until the reply; other streams change meanwhile
-            Stream existing = jsa.stream(name);
-            if (!create && existing == null) {
-                throw JsErrors.STREAM_NOT_FOUND.exception();
-            }
-            cfg.validate(js.options().maxPayload);
-            if (create && existing != null) {
-                if (!existing.config().equals(cfg)) {
-                    throw JsErrors.STREAM_NAME_EXIST.exception();
-                }
-                ObjectNode o = JsonNodeFactory.instance.objectNode();
-                o.put("type", type);
-                streamInfo(o, existing, false, null);
-                o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
-                return js.json(o);
-            }
-            Stream s = create ? create(jsa, cfg) : update(jsa, existing, cfg);
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("type", type);
-            streamInfo(o, s, false, null);
-            if (create) {
-                o.put("did_create", true);
-            }
+    private ApiReply createOrUpdate(Request r, String name, boolean create) throws JsApiException {
+        StreamConfig req = StreamConfig.decode(r.body(), js.mapper());
+        StreamCatalog.Change c = js.catalog().createOrUpdate(r.jsa(), name, req, create);
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", TYPE + (create ? "stream_create_response" : "stream_update_response"));
+        streamInfo(o, c.stream(), false, null);
+        if (create) {
+            o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
+        }
+        if (c.changed()) {
             streamAdvisory(r.account(), create ? "CREATED" : "UPDATED", create ? "create" : "modify", name);
-            return js.json(o);
-        } catch (JsApiException e) {
-            return errorReply(type, e.error());
         }
+        return ApiReply.ok(o);
     }
 
-    /** Reserves the name and subjects (one short step), builds the stream outside any shared lock, publishes it. */
-    private Stream create(JsAccount jsa, StreamConfig cfg) throws JsApiException {
-        jsa.reserve(cfg, null);
-        try {
-            return js.createStream(jsa, cfg);
-        } catch (IOException e) {
-            throw JsErrors.STREAM_CREATE.with(e.getMessage()).exception();
-        } finally {
-            jsa.settle(cfg, null);
-        }
-    }
-
-    private Stream update(JsAccount jsa, Stream existing, StreamConfig cfg) throws JsApiException {
-        StreamConfig old = existing.config();
-        jsa.reserve(cfg, old);
-        try {
-            existing.update(cfg);
-            js.persistConfig(existing);
-            return existing;
-        } catch (IOException e) {
-            throw JsErrors.STREAM_UPDATE.with(e.getMessage()).exception();
-        } finally {
-            jsa.settle(cfg, old);
-        }
-    }
-
-    private byte[] info(Request r, String name) {
+    private ApiReply info(Request r, String name) throws JsApiException {
         String type = TYPE + "stream_info_response";
-        try {
-            JsonNode n = optionalBody(r.body());
-            Stream s = r.jsa().stream(name);
-            if (s == null) {
-                throw JsErrors.STREAM_NOT_FOUND.exception();
-            }
-            boolean details = StreamConfig.bool(n, "deleted_details");
-            String filter = StreamConfig.str(n, "subjects_filter");
-            long offset = Math.max(0, StreamConfig.lng(n, "offset"));
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("type", type);
-            // as nats-server 2.15: the matching subjects sorted, one page of at most SUBJECTS_LIMIT
-            // from offset; total/offset/limit are set only when something matched
-            java.util.Map<String, io.weft.store.SubjectState> matching =
-                    filter.isEmpty() ? java.util.Map.of() : s.store().subjects(filter);
-            int total = matching.size();
-            o.put("total", total);
-            o.put("offset", total == 0 ? 0 : offset);
-            o.put("limit", total == 0 ? 0 : SUBJECTS_LIMIT);
-            streamInfo(o, s, details, null);
-            if (total > 0) {
-                ObjectNode state = (ObjectNode) o.path("state");
-                JsonNode consumerCount = state.remove("consumer_count");
-                long skip = Math.min(offset, total);
-                if (skip < total) {
-                    ObjectNode page = state.putObject("subjects");
-                    matching.entrySet().stream().skip(skip).limit(SUBJECTS_LIMIT)
-                            .forEach(e -> page.put(e.getKey(), e.getValue().msgs()));
-                }
-                state.set("consumer_count", consumerCount);
-            }
-            return js.json(o);
-        } catch (JsApiException e) {
-            return pagedError(type, e.error());
-        }
-    }
-
-    private byte[] names(Request r, boolean list) {
-        String type = TYPE + (list ? "stream_list_response" : "stream_names_response");
-        try {
-            JsonNode n = optionalBody(r.body());
-            long offset = Math.max(0, StreamConfig.lng(n, "offset"));
-            String subject = StreamConfig.str(n, "subject");
-            List<Stream> matching = new ArrayList<>();
-            for (Stream s : r.jsa().streams()) {
-                if (subject.isEmpty() || s.config().subjects().stream().anyMatch(x -> Subjects.tokensOverlap(x, subject))) {
-                    matching.add(s);
-                }
-            }
-            int limit = list ? LIST_LIMIT : NAMES_LIMIT;
-            offset = Math.min(offset, matching.size());
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("type", type);
-            o.put("total", matching.size());
-            o.put("offset", offset);
-            o.put("limit", limit);
-            ArrayNode a = o.putArray("streams");
-            for (int i = (int) offset; i < matching.size() && a.size() < limit; i++) {
-                Stream s = matching.get(i);
-                if (list) {
-                    ObjectNode e = a.addObject();
-                    streamInfo(e, s, false, null, true);
-                } else {
-                    a.add(s.name());
-                }
-            }
-            if (!list && a.isEmpty()) {
-                o.putNull("streams"); // Go's nil slice
-            }
-            return js.json(o);
-        } catch (JsApiException e) {
-            return pagedError(type, e.error());
-        }
-    }
-
-    private byte[] delete(Request r, String name) {
-        String type = TYPE + "stream_delete_response";
+        JsonNode n = optionalBody(r.body());
         Stream s = r.jsa().stream(name);
         if (s == null) {
-            return errorReply(type, JsErrors.STREAM_NOT_FOUND);
+            throw JsErrors.STREAM_NOT_FOUND.exception();
         }
-        try {
-            js.deleteStream(r.jsa(), s);
-        } catch (IOException e) {
-            return errorReply(type, JsErrors.STREAM_DELETE.with(e.getMessage()));
+        boolean details = StreamConfig.bool(n, "deleted_details");
+        String filter = StreamConfig.str(n, "subjects_filter");
+        long offset = Math.max(0, StreamConfig.lng(n, "offset"));
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        // as nats-server 2.15: the matching subjects sorted, one page of at most SUBJECTS_LIMIT
+        // from offset; total/offset/limit are set only when something matched
+        java.util.Map<String, io.weft.store.SubjectState> matching =
+                filter.isEmpty() ? java.util.Map.of() : s.store().subjects(filter);
+        int total = matching.size();
+        o.put("total", total);
+        o.put("offset", total == 0 ? 0 : offset);
+        o.put("limit", total == 0 ? 0 : SUBJECTS_LIMIT);
+        streamInfo(o, s, details, null);
+        if (total > 0) {
+            ObjectNode state = (ObjectNode) o.path("state");
+            JsonNode consumerCount = state.remove("consumer_count");
+            long skip = Math.min(offset, total);
+            if (skip < total) {
+                ObjectNode page = state.putObject("subjects");
+                matching.entrySet().stream().skip(skip).limit(SUBJECTS_LIMIT)
+                        .forEach(e -> page.put(e.getKey(), e.getValue().msgs()));
+            }
+            state.set("consumer_count", consumerCount);
         }
+        return ApiReply.ok(o);
+    }
+
+    private ApiReply names(Request r, boolean list) throws JsApiException {
+        String type = TYPE + (list ? "stream_list_response" : "stream_names_response");
+        JsonNode n = optionalBody(r.body());
+        long offset = Math.max(0, StreamConfig.lng(n, "offset"));
+        String subject = StreamConfig.str(n, "subject");
+        List<Stream> matching = js.catalog().list(r.jsa(), subject);
+        int limit = list ? LIST_LIMIT : NAMES_LIMIT;
+        offset = Math.min(offset, matching.size());
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", type);
+        o.put("total", matching.size());
+        o.put("offset", offset);
+        o.put("limit", limit);
+        ArrayNode a = o.putArray("streams");
+        for (int i = (int) offset; i < matching.size() && a.size() < limit; i++) {
+            Stream s = matching.get(i);
+            if (list) {
+                ObjectNode e = a.addObject();
+                streamInfo(e, s, false, null, true);
+            } else {
+                a.add(s.name());
+            }
+        }
+        if (!list && a.isEmpty()) {
+            o.putNull("streams"); // Go's nil slice
+        }
+        return ApiReply.ok(o);
+    }
+
+    private ApiReply delete(Request r, String name) throws JsApiException {
+        js.catalog().delete(r.jsa(), name);
         ObjectNode o = typed("stream_delete_response");
         o.put("success", true);
         streamAdvisory(r.account(), "DELETED", "delete", name);
-        return js.json(o);
+        return ApiReply.ok(o);
     }
 
-    private byte[] purge(Request r, String name) {
-        String type = TYPE + "stream_purge_response";
-        try {
-            JsonNode n = optionalBody(r.body());
-            Stream s = r.jsa().stream(name);
-            if (s == null) {
-                throw JsErrors.STREAM_NOT_FOUND.exception();
-            }
-            String filter = StreamConfig.str(n, "filter");
-            long seq = StreamConfig.unsigned(n, "seq");
-            long keep = StreamConfig.unsigned(n, "keep");
-            if (seq > 0 && keep > 0) {
-                throw JsErrors.BAD_REQUEST.exception();
-            }
-            if (s.config().sealed()) {
-                throw JsErrors.STREAM_SEALED.exception();
-            }
-            if (s.config().denyPurge()) {
-                throw JsErrors.STREAM_PURGE_FAILED.with("stream purge not permitted").exception();
-            }
-            long purged;
-            try {
-                purged = s.purge(filter, seq, keep);
-            } catch (IOException e) {
-                throw JsErrors.STREAM_PURGE_FAILED.with(e.getMessage()).exception();
-            }
-            ObjectNode o = typed("stream_purge_response");
-            o.put("success", true);
-            o.put("purged", purged);
-            return js.json(o);
-        } catch (JsApiException e) {
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("type", type);
-            o.set("error", errorNode(e.error()));
-            o.put("purged", 0);
-            return js.json(o);
+    private ApiReply purge(Request r, String name) throws JsApiException {
+        JsonNode n = optionalBody(r.body());
+        Stream s = r.jsa().stream(name);
+        if (s == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
         }
+        String filter = StreamConfig.str(n, "filter");
+        long seq = StreamConfig.unsigned(n, "seq");
+        long keep = StreamConfig.unsigned(n, "keep");
+        if (seq > 0 && keep > 0) {
+            throw JsErrors.BAD_REQUEST.exception();
+        }
+        if (s.config().sealed()) {
+            throw JsErrors.STREAM_SEALED.exception();
+        }
+        if (s.config().denyPurge()) {
+            throw JsErrors.STREAM_PURGE_FAILED.with("stream purge not permitted").exception();
+        }
+        long purged;
+        try {
+            purged = s.purge(filter, seq, keep);
+        } catch (IOException e) {
+            throw JsErrors.STREAM_PURGE_FAILED.with(e.getMessage()).exception();
+        }
+        ObjectNode o = typed("stream_purge_response");
+        o.put("success", true);
+        o.put("purged", purged);
+        return ApiReply.ok(o);
     }
 
-    private byte[] msgDelete(Request r, String name) {
-        String type = TYPE + "stream_msg_delete_response";
-        try {
-            JsonNode n = requiredBody(r.body());
-            Stream s = r.jsa().stream(name);
-            if (s == null) {
-                throw JsErrors.STREAM_NOT_FOUND.exception();
-            }
-            long seq = StreamConfig.unsigned(n, "seq");
-            boolean noErase = StreamConfig.bool(n, "no_erase");
-            if (s.config().sealed()) {
-                throw JsErrors.STREAM_SEALED.exception();
-            }
-            if (s.config().denyDelete()) {
-                throw JsErrors.STREAM_MSG_DELETE_FAILED.with("message delete not permitted").exception();
-            }
-            boolean memory = s.config().memoryStorage();
-            if (seq == 0 && memory) {
-                throw JsErrors.BAD_REQUEST.exception();
-            }
-            boolean ok;
-            try {
-                ok = seq > 0 && s.deleteMessage(seq, !noErase);
-            } catch (IOException e) {
-                throw JsErrors.STREAM_MSG_DELETE_FAILED.with(e.getMessage()).exception();
-            }
-            if (!ok) {
-                // as nats-server 2.9.10: its file store fails below the first sequence ("no message
-                // found") and past the last ("stream store EOF"); otherwise the sequence is not found
-                io.weft.store.StoreState st = s.state();
-                if (!memory && (seq < st.firstSeq() || seq == 0)) {
-                    throw JsErrors.STREAM_MSG_DELETE_FAILED.with("no message found").exception();
-                }
-                if (!memory && seq > st.lastSeq()) {
-                    throw JsErrors.STREAM_MSG_DELETE_FAILED.with("stream store EOF").exception();
-                }
-                throw JsErrors.SEQUENCE_NOT_FOUND.with(seq).exception();
-            }
-            ObjectNode o = typed("stream_msg_delete_response");
-            o.put("success", true);
-            return js.json(o);
-        } catch (JsApiException e) {
-            return errorReply(type, e.error());
+    private ApiReply msgDelete(Request r, String name) throws JsApiException {
+        JsonNode n = requiredBody(r.body());
+        Stream s = r.jsa().stream(name);
+        if (s == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
         }
+        long seq = StreamConfig.unsigned(n, "seq");
+        boolean noErase = StreamConfig.bool(n, "no_erase");
+        if (s.config().sealed()) {
+            throw JsErrors.STREAM_SEALED.exception();
+        }
+        if (s.config().denyDelete()) {
+            throw JsErrors.STREAM_MSG_DELETE_FAILED.with("message delete not permitted").exception();
+        }
+        boolean memory = s.config().memoryStorage();
+        if (seq == 0 && memory) {
+            throw JsErrors.BAD_REQUEST.exception();
+        }
+        boolean ok;
+        try {
+            ok = seq > 0 && s.deleteMessage(seq, !noErase);
+        } catch (IOException e) {
+            throw JsErrors.STREAM_MSG_DELETE_FAILED.with(e.getMessage()).exception();
+        }
+        if (!ok) {
+            // as nats-server 2.9.10: its file store fails below the first sequence ("no message
+            // found") and past the last ("stream store EOF"); otherwise the sequence is not found
+            io.weft.store.StoreState st = s.state();
+            if (!memory && (seq < st.firstSeq() || seq == 0)) {
+                throw JsErrors.STREAM_MSG_DELETE_FAILED.with("no message found").exception();
+            }
+            if (!memory && seq > st.lastSeq()) {
+                throw JsErrors.STREAM_MSG_DELETE_FAILED.with("stream store EOF").exception();
+            }
+            throw JsErrors.SEQUENCE_NOT_FOUND.with(seq).exception();
+        }
+        ObjectNode o = typed("stream_msg_delete_response");
+        o.put("success", true);
+        return ApiReply.ok(o);
     }
 
     /** The message a get request names: seq, last_by_subj, or next_by_subj from seq. */
@@ -690,38 +615,33 @@ final class JsApi {
         return s.read(st -> st.load(seq));
     }
 
-    private byte[] msgGet(Request r, String name) {
-        String type = TYPE + "stream_msg_get_response";
-        try {
-            JsonNode n = requiredBody(r.body());
-            Stream s = r.jsa().stream(name);
-            if (s == null) {
-                throw JsErrors.STREAM_NOT_FOUND.exception();
-            }
-            StoredMessage m;
-            try {
-                m = lookup(s, n);
-            } catch (IOException e) {
-                m = null; // a damaged record is never served
-            }
-            if (m == null || m.seq() > s.lastDeliverableSeq()) {
-                throw JsErrors.NO_MESSAGE_FOUND.exception();
-            }
-            ObjectNode o = typed("stream_msg_get_response");
-            ObjectNode msg = o.putObject("message");
-            msg.put("subject", m.subject());
-            msg.put("seq", m.seq());
-            if (m.headers().length > 0) {
-                msg.put("hdrs", Base64.getEncoder().encodeToString(m.headers()));
-            }
-            if (m.data().length > 0) {
-                msg.put("data", Base64.getEncoder().encodeToString(m.data()));
-            }
-            msg.put("time", JsTime.format(m.timestampNanos()));
-            return js.json(o);
-        } catch (JsApiException e) {
-            return errorReply(type, e.error());
+    private ApiReply msgGet(Request r, String name) throws JsApiException {
+        JsonNode n = requiredBody(r.body());
+        Stream s = r.jsa().stream(name);
+        if (s == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
         }
+        StoredMessage m;
+        try {
+            m = lookup(s, n);
+        } catch (IOException e) {
+            m = null; // a damaged record is never served
+        }
+        if (m == null || m.seq() > s.lastDeliverableSeq()) {
+            throw JsErrors.NO_MESSAGE_FOUND.exception();
+        }
+        ObjectNode o = typed("stream_msg_get_response");
+        ObjectNode msg = o.putObject("message");
+        msg.put("subject", m.subject());
+        msg.put("seq", m.seq());
+        if (m.headers().length > 0) {
+            msg.put("hdrs", Base64.getEncoder().encodeToString(m.headers()));
+        }
+        if (m.data().length > 0) {
+            msg.put("data", Base64.getEncoder().encodeToString(m.data()));
+        }
+        msg.put("time", JsTime.format(m.timestampNanos()));
+        return ApiReply.ok(o);
     }
 
     private void direct(Request r) {

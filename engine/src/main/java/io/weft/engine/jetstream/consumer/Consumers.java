@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.jetstream.ApiReply;
 import io.weft.engine.jetstream.ConsumerManager;
 import io.weft.engine.jetstream.ConsumerSource;
 import io.weft.engine.jetstream.GoDecode;
-import io.weft.engine.jetstream.JsApiError;
 import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.JsIds;
 import io.weft.engine.jetstream.StreamConsumer;
@@ -40,15 +40,10 @@ public final class Consumers implements ConsumerManager {
     // ------------------------------------------------------------------ API
 
     @Override
-    public byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams) {
-        return handleApi(subject, reply, body, streams, null);
-    }
-
-    @Override
-    public byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
-                            Account account) {
+    public ApiReply api(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
+                        Account account) {
         if (!subject.startsWith(PREFIX)) {
-            return error("io.nats.jetstream.api.v1.consumer_create_response", ConsumerErrors.BAD_REQUEST);
+            return ApiReply.error("io.nats.jetstream.api.v1.consumer_create_response", ConsumerErrors.BAD_REQUEST);
         }
         String[] t = subject.substring(PREFIX.length()).split("\\.");
         String op = t[0];
@@ -62,19 +57,19 @@ public final class Consumers implements ConsumerManager {
                     String name = t.length >= 3 ? t[2] : null;
                     String filter = t.length >= 4 ? String.join(".", java.util.Arrays.copyOfRange(t, 3, t.length)) : null;
                     JsonNode req = createRequest(body, t[1]);
-                    return bytes(create(stream(streams, t[1]), req, name, filter, false));
+                    return ApiReply.ok(create(stream(streams, t[1]), req, name, filter, false));
                 }
                 case "DURABLE" -> {
                     if (t.length != 4 || !t[1].equals("CREATE")) {
                         throw new NoReply();
                     }
                     JsonNode req = createRequest(body, t[2]);
-                    return bytes(create(stream(streams, t[2]), req, t[3], null, true));
+                    return ApiReply.ok(create(stream(streams, t[2]), req, t[3], null, true));
                 }
                 case "INFO" -> {
                     type = "io.nats.jetstream.api.v1.consumer_info_response";
                     need(t, 3);
-                    return bytes(find(stream(streams, t[1]), t[2]).info(type));
+                    return ApiReply.ok(find(stream(streams, t[1]), t[2]).info(type));
                 }
                 case "DELETE" -> {
                     type = "io.nats.jetstream.api.v1.consumer_delete_response";
@@ -84,7 +79,7 @@ public final class Consumers implements ConsumerManager {
                     ObjectNode o = JsonNodeFactory.instance.objectNode();
                     o.put("type", type);
                     o.put("success", true);
-                    return bytes(o);
+                    return ApiReply.ok(o);
                 }
                 case "NAMES", "LIST" -> {
                     type = op.equals("NAMES") ? "io.nats.jetstream.api.v1.consumer_names_response"
@@ -94,9 +89,9 @@ public final class Consumers implements ConsumerManager {
                         // nats-server decodes the body before it looks the stream up
                         int off = offset(body);
                         ConsumerSource s = stream(streams, t[1]);
-                        return bytes(op.equals("NAMES") ? names(s, off, type) : list(s, off, type));
+                        return ApiReply.ok(op.equals("NAMES") ? names(s, off, type) : list(s, off, type));
                     } catch (JsApiException e) {
-                        return pagedError(type, e.error());
+                        return ApiReply.pagedError(type, e.error(), "consumers", ApiReply.EmptyList.EMPTY);
                     }
                 }
                 case "PAUSE" -> {
@@ -130,11 +125,11 @@ public final class Consumers implements ConsumerManager {
                 default -> throw new NoReply();
             }
         } catch (JsApiException e) {
-            return error(type, e.error());
+            return ApiReply.error(type, e.error());
         } catch (NoReply e) {
             return null;
         } catch (RuntimeException e) {
-            return error(type, ConsumerErrors.CREATE.with(String.valueOf(e.getMessage())));
+            return ApiReply.error(type, ConsumerErrors.CREATE.with(String.valueOf(e.getMessage())));
         }
     }
 
@@ -180,35 +175,6 @@ public final class Consumers implements ConsumerManager {
             return c;
         }
         throw ConsumerErrors.NOT_FOUND.exception();
-    }
-
-    static byte[] error(String type, JsApiError err) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("type", type);
-        ObjectNode e = o.putObject("error");
-        e.put("code", err.code());
-        e.put("err_code", err.errCode());
-        e.put("description", err.description());
-        return bytes(o);
-    }
-
-    /** A NAMES/LIST error: nats-server also sends the (empty) paging fields and list with it. */
-    static byte[] pagedError(String type, JsApiError err) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("type", type);
-        ObjectNode e = o.putObject("error");
-        e.put("code", err.code());
-        e.put("err_code", err.errCode());
-        e.put("description", err.description());
-        o.put("total", 0);
-        o.put("offset", 0);
-        o.put("limit", 0);
-        o.putArray("consumers");
-        return bytes(o);
-    }
-
-    static byte[] bytes(ObjectNode o) {
-        return JSON.compactBytes(o);
     }
 
     private static JsonNode parseBody(byte[] body) throws JsApiException {
@@ -430,7 +396,7 @@ public final class Consumers implements ConsumerManager {
      * resumes). The reply is {@code {type, paused, pause_until (UTC), pause_remaining}} as nats-server
      * 2.15 gives it; the new pause_until is persisted with the consumer's config.
      */
-    private byte[] pause(Function<String, ConsumerSource> streams, String streamName, String consumer, byte[] body) {
+    private ApiReply pause(Function<String, ConsumerSource> streams, String streamName, String consumer, byte[] body) {
         byte[] b = body == null ? new byte[0] : body;
         PauseTime until;
         try {
@@ -479,17 +445,12 @@ public final class Consumers implements ConsumerManager {
             } finally {
                 c.lock.unlock();
             }
-            return bytes(o);
+            return ApiReply.ok(o);
         } catch (JsApiException e) {
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("type", PAUSE_TYPE);
-            ObjectNode err = o.putObject("error");
-            err.put("code", e.error().code());
-            err.put("err_code", e.error().errCode());
-            err.put("description", e.error().description());
-            o.put("paused", false);
-            o.put("pause_until", PauseTime.ZERO);
-            return bytes(o);
+            return ApiReply.error(PAUSE_TYPE, e.error(), o -> {
+                o.put("paused", false);
+                o.put("pause_until", PauseTime.ZERO);
+            });
         }
     }
 
