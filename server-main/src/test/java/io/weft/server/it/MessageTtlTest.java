@@ -223,6 +223,22 @@ class MessageTtlTest {
         assertEquals(List.of("early short", "early long", "late long seq 2", "late next none"), seen);
     }
 
+    /** A KV bucket without limit markers has no per-key TTL: jnats' create with a TTL is refused alike. */
+    @Test
+    void aKvKeyTtlWithoutLimitMarkersIsRefusedAlike() throws Exception {
+        List<Object> seen = both(nc -> {
+            List<Object> out = new ArrayList<>();
+            nc.keyValueManagement().create(io.nats.client.api.KeyValueConfiguration.builder().name("kvttl")
+                    .storageType(StorageType.File).build());
+            io.nats.client.KeyValue kv = nc.keyValue("kvttl");
+            out.add("create with ttl: " + apiError(() -> kv.create("k", "v".getBytes(), MessageTtl.seconds(5))));
+            out.add("plain create: rev " + kv.create("k", "v".getBytes()));
+            nc.keyValueManagement().delete("kvttl");
+            return out;
+        });
+        assertEquals("create with ttl: error 10166 per-message TTL is disabled", seen.get(0), seen.toString());
+    }
+
     @Test
     void weftRefusesSubjectDeleteMarkersItDoesNotWrite() throws Exception {
         try (Connection nc = Clients.connect(weft.server)) {
@@ -230,6 +246,9 @@ class MessageTtlTest {
             String r = apiError(() -> jsm.addStream(StreamConfiguration.builder().name("SDM").subjects("sdm.>")
                     .storageType(StorageType.File).subjectDeleteMarkerTtl(Duration.ofSeconds(2)).build()));
             assertEquals("error 10052 subject delete markers are not supported by weft yet", r);
+            String kv = apiError(() -> nc.keyValueManagement().create(io.nats.client.api.KeyValueConfiguration.builder()
+                    .name("marked").storageType(StorageType.File).limitMarker(Duration.ofSeconds(2)).build()));
+            assertEquals("error 10052 subject delete markers are not supported by weft yet", kv);
         }
     }
 
