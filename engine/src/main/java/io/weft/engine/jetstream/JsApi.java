@@ -370,8 +370,8 @@ final class JsApi {
     /** {@code listed}: a STREAM.LIST entry, whose metadata nats-server shows as stored (no server level or version). */
     private void streamInfo(ObjectNode o, Stream s, boolean deletedDetails, String subjectsFilter, boolean listed) {
         ObjectNode config = s.config().toJson();
-        // ADR-44 metadata; nothing weft's streams can hold needs more than level 0 yet
-        ApiLevel.annotate(config, s.config().metadata(), 0, listed);
+        // ADR-44 metadata: per-message TTL is a level 1 feature
+        ApiLevel.annotate(config, s.config().metadata(), s.config().allowMsgTtl() ? 1 : 0, listed);
         o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));

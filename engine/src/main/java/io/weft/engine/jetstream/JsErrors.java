@@ -35,6 +35,8 @@ public final class JsErrors {
     public static final JsApiError STREAM_NAME_PATH_SEPARATORS = new JsApiError(400, 10128, "Stream name can not contain path separators");
     public static final JsApiError STREAM_MIRROR_NOT_UPDATABLE = new JsApiError(400, 10055, "stream mirror configuration can not be updated");
     public static final JsApiError STREAM_REPLICAS_NOT_UPDATABLE = new JsApiError(400, 10061, "Replicas configuration can not be updated");
+    public static final JsApiError MSG_TTL_INVALID = new JsApiError(400, 10165, "invalid per-message TTL");
+    public static final JsApiError MSG_TTL_DISABLED = new JsApiError(400, 10166, "per-message TTL is disabled");
     public static final JsApiError STREAM_SEALED = new JsApiError(400, 10109, "invalid operation on sealed stream");
     public static final JsApiError STREAM_PURGE_FAILED = new JsApiError(500, 10110, "{err}");
     public static final JsApiError STREAM_MSG_DELETE_FAILED = new JsApiError(500, 10057, "{err}");

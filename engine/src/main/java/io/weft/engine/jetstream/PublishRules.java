@@ -108,6 +108,18 @@ final class PublishRules {
         if (m.hdr().length > 65535) {
             return new Reject(JsErrors.HEADER_EXCEEDS_MAXIMUM);
         }
+        long ttl = MsgTtl.NONE;
+        if (h != null) {
+            // after the rollup and size checks, as nats-server 2.15.1 orders them; an invalid value
+            // is refused before a stream without allow_msg_ttl refuses any
+            ttl = MsgTtl.parse(h.first("Nats-TTL"));
+            if (ttl == MsgTtl.INVALID) {
+                return new Reject(JsErrors.MSG_TTL_INVALID);
+            }
+            if (ttl != MsgTtl.NONE && !c.allowMsgTtl()) {
+                return new Reject(JsErrors.MSG_TTL_DISABLED);
+            }
+        }
         Reject full = discardNew(c, v, st, subject, size, rollup);
         if (full != null) {
             return full;
@@ -119,7 +131,7 @@ final class PublishRules {
         long ts = Math.max(now, v.lastTimestamp() + 1);
         boolean noInterest = c.retention() == Retention.INTEREST && !v.anyInterest(subject);
         return new StreamOp.Append(st.lastSeq() + 1, ts, subject, m.hdr(), m.data(), msgId, c.duplicateWindow(),
-                rollup, StreamOp.Limits.of(c), noInterest);
+                rollup, StreamOp.Limits.of(c), noInterest, ttl);
     }
 
     /** The {@code Nats-Expected-*} headers. */

@@ -77,6 +77,8 @@ public final class Stream implements ConsumerSource {
     private final List<InternalSubscription> directSubs = new ArrayList<>();
     private Clock.Cancellable ageTimer;
     private long ageTimerAt;
+    private Clock.Cancellable ttlTimer;
+    private long ttlTimerAt;
     private Clock.Cancellable syncTimer;
     private volatile boolean dirty;
     /** The last write or sync failure, until a batch is stored again (for /healthz); null when fine. */
@@ -153,6 +155,14 @@ public final class Stream implements ConsumerSource {
         } catch (IOException e) {
             log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': message ids not recovered: "
                     + e.getMessage());
+        }
+        try {
+            if (cfg.allowMsgTtl()) {
+                apply.recoverTtls();
+            }
+        } catch (IOException e) {
+            log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': message TTLs not recovered: "
+                    + e.getMessage());
         } finally {
             lock.unlock();
         }
@@ -214,6 +224,9 @@ public final class Stream implements ConsumerSource {
         try {
             if (ageTimer != null) {
                 ageTimer.cancel();
+            }
+            if (ttlTimer != null) {
+                ttlTimer.cancel();
             }
             if (syncTimer != null) {
                 syncTimer.cancel();
@@ -570,8 +583,9 @@ public final class Stream implements ConsumerSource {
         }
     }
 
-    /** Arms the max_age timer for when the oldest message expires (caller holds the lock). */
+    /** Arms the max_age timer for when the oldest message expires, and the TTL timer (caller holds the lock). */
     private void scheduleAgeCheckLocked() {
+        scheduleTtlLocked();
         StreamConfig c = config;
         if (c.maxAge() <= 0) {
             return;
@@ -580,8 +594,15 @@ public final class Stream implements ConsumerSource {
         if (st.msgs() == 0) {
             return;
         }
-        long at = st.firstTimeNanos() + c.maxAge();
-        if (at < st.firstTimeNanos()) {
+        long oldest = st.firstTimeNanos();
+        if (apply.anyNever(st.firstSeq(), st.firstSeq() + 1)) {
+            oldest = oldestExpirable(st);
+            if (oldest < 0) {
+                return; // every message left is `Nats-TTL: never`
+            }
+        }
+        long at = oldest + c.maxAge();
+        if (at < oldest) {
             return; // a max_age past the end of time (nats-server accepts up to 2^63-1 ns): nothing ever expires
         }
         if (ageTimer != null && ageTimerAt <= at) {
@@ -611,13 +632,100 @@ public final class Stream implements ConsumerSource {
             long cutoff = env().clock().currentTimeMillis() * 1_000_000L - c.maxAge();
             try {
                 long upTo = store.sequenceAtOrAfter(cutoff + 1);
-                if (upTo > store.state().firstSeq()) {
+                long first = store.state().firstSeq();
+                if (upTo > first && apply.anyNever(first, upTo)) {
+                    removed = removeAgedSparingNever(first, upTo);
+                } else if (upTo > first) {
                     removed = log.append(new StreamOp.Purge(null, upTo, 0)).removed() > 0;
                 }
             } catch (IOException e) {
                 log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' max_age: " + e.getMessage());
             }
             scheduleAgeCheckLocked();
+        } finally {
+            lock.unlock();
+        }
+        if (removed) {
+            notifyPurged();
+        }
+    }
+
+    /** The timestamp of the oldest message without {@code Nats-TTL: never}, or -1 (caller holds the lock). */
+    private long oldestExpirable(StoreState st) {
+        long seq = st.firstSeq();
+        while (seq <= st.lastSeq()) {
+            StoredMessage m;
+            try {
+                m = store.loadNext(null, seq);
+            } catch (IOException e) {
+                return -1; // a damaged record: the next write or restart reports it
+            }
+            if (m == null) {
+                return -1;
+            }
+            if (!apply.neverExpires(m.seq())) {
+                return m.timestampNanos();
+            }
+            seq = m.seq() + 1;
+        }
+        return -1;
+    }
+
+    /** max_age removal below {@code upTo} one message at a time, sparing {@code Nats-TTL: never} (caller holds the lock). */
+    private boolean removeAgedSparingNever(long first, long upTo) throws IOException {
+        boolean removed = false;
+        long seq = first;
+        while (seq < upTo) {
+            StoredMessage m = store.loadNext(null, seq);
+            if (m == null || m.seq() >= upTo) {
+                break;
+            }
+            if (!apply.neverExpires(m.seq())) {
+                removed |= log.append(new StreamOp.Delete(m.seq(), false)).removed() > 0;
+            }
+            seq = m.seq() + 1;
+        }
+        return removed;
+    }
+
+    /** Arms the TTL timer for the next message TTL due (caller holds the lock). */
+    private void scheduleTtlLocked() {
+        long[] next = apply.nextTtl();
+        if (next == null || config.sealed()) {
+            return;
+        }
+        long at = next[0];
+        if (ttlTimer != null && ttlTimerAt <= at) {
+            return;
+        }
+        if (ttlTimer != null) {
+            ttlTimer.cancel();
+        }
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        long delay = Math.max(1_000_000L, at - now);
+        ttlTimerAt = at;
+        ttlTimer = env().clock().schedule(Duration.ofNanos(delay), this::expireByTtl);
+    }
+
+    /** Removes the messages whose TTL is due, each by a Delete op through the log. */
+    private void expireByTtl() {
+        boolean removed = false;
+        lock.lock();
+        try {
+            ttlTimer = null;
+            if (stoppingNow() || config.sealed()) {
+                return;
+            }
+            long now = env().clock().currentTimeMillis() * 1_000_000L;
+            try {
+                for (long[] e = apply.nextTtl(); e != null && e[0] <= now; e = apply.nextTtl()) {
+                    removed |= log.append(new StreamOp.Delete(e[1], false)).removed() > 0;
+                    apply.ttlDone(e);
+                }
+            } catch (IOException e) {
+                log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' message TTL: " + e.getMessage());
+            }
+            scheduleTtlLocked();
         } finally {
             lock.unlock();
         }

@@ -30,6 +30,11 @@ final class StreamApply {
     private String lastMsgId = "";
     private long lastTimestamp;
     private long appliedIndex;
+    /** Messages with a finite TTL as {expires-at nanos, seq}, soonest first (entries of removed messages stay until due). */
+    private final java.util.TreeSet<long[]> ttls = new java.util.TreeSet<>(
+            java.util.Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[1]));
+    /** Sequences of the messages with {@code Nats-TTL: never} (max_age spares them). */
+    private final java.util.TreeSet<Long> never = new java.util.TreeSet<>();
     /** What a batch that fails puts back (the store keeps its own undo); null outside a batch. */
     private Mark mark;
 
@@ -67,6 +72,7 @@ final class StreamApply {
         store.appendAt(m.seq(), m.subject(), m.headers(), m.data(), m.ts());
         lastTimestamp = m.ts();
         lastMsgId = m.msgId();
+        trackTtl(m.seq(), m.ts(), m.ttl());
         if (!m.msgId().isEmpty()) {
             expireIds(m.ts(), m.duplicateWindow());
             dedupe.put(m.msgId(), new long[] {m.seq(), m.ts()});
@@ -90,6 +96,15 @@ final class StreamApply {
             errors.accept("limits: " + e.getMessage());
         }
         return new StreamOp.Applied(m.seq(), removed);
+    }
+
+    private void trackTtl(long seq, long ts, long ttl) {
+        if (ttl == MsgTtl.NEVER) {
+            never.add(seq);
+        } else if (ttl > 0) {
+            long at = ts + ttl;
+            ttls.add(new long[] {at < ts ? Long.MAX_VALUE : at, seq});
+        }
     }
 
     /** Discard-old limits after an append of {@code subject}. */
@@ -190,6 +205,12 @@ final class StreamApply {
         lastMsgId = m.lastMsgId();
         lastTimestamp = m.lastTimestamp();
         appliedIndex = m.appliedIndex();
+        if (!ttls.isEmpty() || !never.isEmpty()) {
+            // the store rolled back first: the TTLs of messages it no longer has go too
+            long last = store.state().lastSeq();
+            ttls.removeIf(e -> e[1] > last);
+            never.removeIf(seq -> seq > last);
+        }
     }
 
     void sync() throws IOException {
@@ -223,6 +244,60 @@ final class StreamApply {
     long[] duplicate(String msgId, long now, long window) {
         long[] d = dedupe.get(msgId);
         return d == null || now - d[1] > window ? null : d;
+    }
+
+    /** {expires-at nanos, seq} of the next message TTL due, or null (the message may be gone already). */
+    long[] nextTtl() {
+        return ttls.isEmpty() ? null : ttls.first();
+    }
+
+    /** Forgets the TTL {@link #nextTtl} returned (once its removal is applied). */
+    void ttlDone(long[] entry) {
+        ttls.remove(entry);
+    }
+
+    /** True if the message at {@code seq} has {@code Nats-TTL: never}. */
+    boolean neverExpires(long seq) {
+        return never.contains(seq);
+    }
+
+    /** True if some message at or after {@code seq} and before {@code upTo} was stored with {@code Nats-TTL: never}. */
+    boolean anyNever(long seq, long upTo) {
+        never.headSet(store.state().firstSeq()).clear(); // removed since
+        Long n = never.ceiling(seq);
+        return n != null && n < upTo;
+    }
+
+    /**
+     * After a restart, the TTLs of the stored messages are known again from their
+     * {@code Nats-TTL} headers and timestamps, so what was due while the server was down expires at
+     * once and the rest when due.
+     */
+    void recoverTtls() throws IOException {
+        StoreState st = store.state();
+        long seq = st.firstSeq();
+        while (st.msgs() > 0 && seq <= st.lastSeq()) {
+            StoredMessage m;
+            try {
+                m = store.loadNext(null, seq);
+            } catch (CorruptRecordException e) {
+                seq = Math.max(seq, e.corruption().lastSeq()) + 1;
+                continue;
+            }
+            if (m == null) {
+                break;
+            }
+            if (m.headers().length > 0) {
+                long ttl;
+                try {
+                    ttl = MsgTtl.parse(Headers.parse(m.headers()).first("Nats-TTL"));
+                } catch (RuntimeException e) {
+                    ttl = MsgTtl.NONE;
+                }
+                trackTtl(m.seq(), m.timestampNanos(), ttl);
+            }
+            seq = m.seq() + 1;
+        }
     }
 
     /**

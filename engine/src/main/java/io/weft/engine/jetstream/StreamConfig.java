@@ -53,7 +53,9 @@ public record StreamConfig(
         boolean allowRollup,
         long consumerInactiveThreshold,
         int consumerMaxAckPending,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        boolean allowMsgTtl,
+        long subjectDeleteMarkerTtl) {
 
     /** nats-server's default duplicate window: two minutes. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -208,7 +210,7 @@ public record StreamConfig(
                 raw(n, "placement"), raw(n, "mirror"), raw(n, "sources"), s2, unsigned(n, "first_seq"), st, rp,
                 bool(n, "allow_direct"), bool(n, "mirror_direct"), bool(n, "discard_new_per_subject"),
                 bool(n, "sealed"), bool(n, "deny_delete"), bool(n, "deny_purge"), bool(n, "allow_rollup_hdrs"),
-                cInactive, cMaxAck, md);
+                cInactive, cMaxAck, md, bool(n, "allow_msg_ttl"), lng(n, "subject_delete_marker_ttl"));
     }
 
     private static boolean present(JsonNode v) {
@@ -322,8 +324,11 @@ public record StreamConfig(
                 unlimited(maxMsgsPerSubject), (int) unlimited(maxMsgSize), discardNew || seal,
                 memoryStorage, replicas == 0 ? 1 : replicas, noAck, templateOwner, dup, placement, mirror, sources,
                 compressS2, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
-                sealed, denyDelete || seal, denyPurge || seal, allowRollup && !seal, consumerInactiveThreshold,
-                consumerMaxAckPending, withoutServerKeys(metadata));
+                sealed, denyDelete || seal, denyPurge || seal, (allowRollup || subjectDeleteMarkerTtl > 0) && !seal,
+                consumerInactiveThreshold,
+                consumerMaxAckPending, withoutServerKeys(metadata),
+                // as nats-server 2.15: subject delete markers switch on per-message TTL and rollups
+                allowMsgTtl || subjectDeleteMarkerTtl > 0, subjectDeleteMarkerTtl);
     }
 
     /** A client's metadata without the {@code _nats.*} keys the server sets itself (ADR-44), as nats-server drops them. */
@@ -485,6 +490,16 @@ public record StreamConfig(
         if (duplicateWindow > 0 && duplicateWindow < MIN_DURATION) {
             throw JsErrors.invalidConfig("duplicates window needs to be >= 100ms");
         }
+        if (subjectDeleteMarkerTtl < 0) {
+            throw JsErrors.invalidConfig("subject delete marker TTL must not be negative");
+        }
+        if (subjectDeleteMarkerTtl > 0 && subjectDeleteMarkerTtl < 1_000_000_000L) {
+            throw JsErrors.invalidConfig("subject delete marker TTL must be at least 1 second");
+        }
+        if (subjectDeleteMarkerTtl > 0) {
+            // refused rather than ignored until the markers are written (nats-server 2.11 accepts it)
+            throw JsErrors.invalidConfig("subject delete markers are not supported by weft yet");
+        }
     }
 
     /** The editable-field rules of a stream update, checked on defaulted configs. */
@@ -515,6 +530,9 @@ public record StreamConfig(
         // compression may change (as nats-server 2.15): every stored record says whether it is
         // compressed, so records of both kinds are read; the file store applies the new setting to
         // what it writes once it is next opened (see docs/jetstream-streams.md)
+        if (old.allowMsgTtl && !allowMsgTtl) {
+            throw JsErrors.invalidConfig("message TTL status can not be disabled");
+        }
         if (firstSeq != old.firstSeq && firstSeq != 0) {
             throw JsErrors.invalidConfig("stream configuration update can not change first sequence");
         }
@@ -595,6 +613,12 @@ public record StreamConfig(
         }
         if (consumerMaxAckPending != 0) {
             cl.put("max_ack_pending", consumerMaxAckPending);
+        }
+        if (allowMsgTtl) {
+            o.put("allow_msg_ttl", true);
+        }
+        if (subjectDeleteMarkerTtl != 0) {
+            o.put("subject_delete_marker_ttl", subjectDeleteMarkerTtl);
         }
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");

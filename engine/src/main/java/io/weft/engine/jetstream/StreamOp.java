@@ -23,9 +23,11 @@ public sealed interface StreamOp {
      * Stores a published message at {@code seq} (the next one) with timestamp {@code ts}; then the
      * rollup, the discard-old limits, and with {@code noInterest} (interest retention, no consumer
      * wants it) its removal at once. {@code msgId} (empty if none) enters the duplicate window.
+     * {@code ttl} is the message's {@code Nats-TTL} in nanoseconds ({@link MsgTtl#NONE},
+     * {@link MsgTtl#NEVER}): it expires at {@code ts + ttl}.
      */
     record Append(long seq, long ts, String subject, byte[] headers, byte[] data, String msgId,
-                  long duplicateWindow, Rollup rollup, Limits limits, boolean noInterest)
+                  long duplicateWindow, Rollup rollup, Limits limits, boolean noInterest, long ttl)
             implements StreamOp, PublishRules.Decision {
     }
 

@@ -110,7 +110,7 @@ class StreamLogSeamTest {
         StreamOp.Append a = decideAppend(publish("s.a"));
         assertThrows(AssertionError.class, () -> apply.apply(2, a), "entry 2 before entry 1");
         StreamOp.Append stale = new StreamOp.Append(5, now, "s.a", new byte[0], new byte[0], "", 0,
-                StreamOp.Rollup.NONE, StreamOp.Limits.of(config), false);
+                StreamOp.Rollup.NONE, StreamOp.Limits.of(config), false, MsgTtl.NONE);
         assertThrows(IllegalStateException.class, () -> log.append(stale), "a follower out of step");
         assertEquals(0, log.lastIndex());
         assertEquals(0, store.state().lastSeq());
