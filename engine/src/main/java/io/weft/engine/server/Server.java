@@ -325,7 +325,22 @@ public final class Server {
     }
 
     private Account newAccount(String name) {
-        return new Account(name, env.entropy().nextLong(), batchTokens);
+        Account a = new Account(name, env.entropy().nextLong(), batchTokens);
+        a.localInterest(localInterest);
+        return a;
+    }
+
+    private volatile LocalInterest localInterest;
+
+    /**
+     * Tells {@code listener} of every client subscription added or removed, in every account,
+     * those created later included (the routes; the {@code Node} sets it before {@link #start}).
+     */
+    public void onLocalInterest(LocalInterest listener) {
+        this.localInterest = listener;
+        for (Account a : accounts.values()) {
+            a.localInterest(listener);
+        }
     }
 
     public Collection<Account> accounts() {
