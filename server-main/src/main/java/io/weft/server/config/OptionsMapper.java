@@ -771,7 +771,7 @@ public final class OptionsMapper {
                             o.clusterName = n;
                         }
                         case "host", "net" -> o.clusterHost = string(f);
-                        case "port" -> o.clusterPort = intValue(f);
+                        case "port" -> o.clusterPort = Math.max(0, intValue(f)); // -1: a random port, as nats-server
                         case "listen" -> {
                             String[] hp = splitHostPort(f, string(f));
                             if (!hp[0].isEmpty()) {
