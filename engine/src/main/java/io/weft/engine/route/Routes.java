@@ -191,27 +191,41 @@ public final class Routes {
     }
 
     /**
-     * A route whose peer's INFO arrived: refused (null returned is "ok") when it is this server or
-     * a server already connected; otherwise it gets the full dump of local interest and from then
+     * A route whose peer's INFO arrived: refused when the server is already connected by a route
+     * both sides prefer (a route that replaces a less preferred one closes it); otherwise it gets the full dump of local interest and from then
      * on every change. Returns the existing route to the same server, or null when registered.
      */
     RouteConnection register(RouteConnection rc, String remoteId) {
+        RouteConnection replaced = null;
         lock.lock();
         try {
             for (RouteConnection other : routes) {
                 if (remoteId.equals(other.remoteId())) {
+                    // two servers that both dial each other keep the same one of the two routes:
+                    // the one dialled by the server with the smaller id
+                    boolean weDialPreferred = host.serverId().compareTo(remoteId) < 0;
+                    if (rc.solicited() == weDialPreferred && other.solicited() != weDialPreferred) {
+                        replaced = other;
+                        break;
+                    }
                     return other;
                 }
+            }
+            if (replaced != null) {
+                routes.remove(replaced);
             }
             for (Map.Entry<Key, Integer> e : counts.entrySet()) {
                 Key k = e.getKey();
                 rc.sendSub(k.account(), k.subject(), k.queue(), e.getValue());
             }
             routes.add(rc);
-            return null;
         } finally {
             lock.unlock();
         }
+        if (replaced != null) {
+            replaced.close("Duplicate Route");
+        }
+        return null;
     }
 
     void unregister(RouteConnection rc) {

@@ -150,6 +150,22 @@ class ClusterTest {
         }
     }
 
+    /**
+     * Both servers list each other in {@code routes} (the usual full-mesh configuration): of the
+     * two connections one is kept, the same on both sides, and nothing is delivered twice.
+     */
+    @Test
+    void bothNodesDialEachOther() throws Exception {
+        int[] cp = TestServers.freePorts(2);
+        try (TestServer a = node(TestServers.Target.WEFT, "A", cp[0], cp[1]);
+             TestServer b = node(TestServers.Target.WEFT, "B", cp[1], cp[0])) {
+            awaitRoutes(a, 1);
+            awaitRoutes(b, 1);
+            pubSubAndRequestReply(a, b);
+            queueGroupExactlyOnce(b, a);
+        }
+    }
+
     /** Four members of one queue group, two on each node: every message reaches exactly one of them. */
     static void queueGroupExactlyOnce(TestServer a, TestServer b) throws Exception {
         try (Connection pub = connect(a); Connection qa = connect(a); Connection qb = connect(b)) {
