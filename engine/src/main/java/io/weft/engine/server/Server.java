@@ -183,6 +183,14 @@ public final class Server {
             next.host = prev.host;
             next.port = prev.port;
         }
+        if (!prev.routes.equals(next.routes) || prev.clusterPort != next.clusterPort
+                || !prev.clusterHost.equals(next.clusterHost) || !prev.clusterName.equals(next.clusterName)) {
+            log.warn("Reload: changing the cluster block needs a restart; keeping the running routes");
+            next.routes = prev.routes;
+            next.clusterPort = prev.clusterPort;
+            next.clusterHost = prev.clusterHost;
+            next.clusterName = prev.clusterName;
+        }
         // built first: a configuration it rejects leaves the running one untouched
         Authenticator nextAuth = new Authenticator(next.auth);
         options = next;

@@ -166,6 +166,21 @@ class ClusterTest {
         }
     }
 
+    /** A reload that changes the cluster block is logged and leaves the running routes alone. */
+    @Test
+    void reloadKeepsTheRunningCluster() throws Exception {
+        int[] cp = TestServers.freePorts(3);
+        try (TestServer a = node(TestServers.Target.WEFT, "A", cp[0]);
+             TestServer b = node(TestServers.Target.WEFT, "B", cp[1], cp[0])) {
+            awaitRoutes(a, 1);
+            awaitRoutes(b, 1);
+            b.rewriteConfig("server_name: B\ncluster {\n  name: other\n  listen: \"127.0.0.1:" + cp[2] + "\"\n}\n");
+            b.signal("HUP");
+            assertTrue(b.awaitOutput("changing the cluster block needs a restart", UP), b.stderr());
+            pubSubAndRequestReply(a, b);
+        }
+    }
+
     /** Four members of one queue group, two on each node: every message reaches exactly one of them. */
     static void queueGroupExactlyOnce(TestServer a, TestServer b) throws Exception {
         try (Connection pub = connect(a); Connection qa = connect(a); Connection qb = connect(b)) {
