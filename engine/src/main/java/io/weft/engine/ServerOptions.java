@@ -35,6 +35,19 @@ public final class ServerOptions {
     public long maxPending = 64L * 1024 * 1024;
     public boolean noHeaderSupport = false;
 
+    /** {@code cluster { name }}: empty = none configured (a dynamic name is made up at start). */
+    public String clusterName = "";
+    /** {@code cluster { host }}: the route listener's address. */
+    public String clusterHost = "0.0.0.0";
+    /** {@code cluster { port }}: the route listener's port; -1 = no cluster (0 = any free port). */
+    public int clusterPort = -1;
+    /** {@code cluster { routes }}: explicit routes, as {@code host:port} pairs, dialled and re-dialled forever. */
+    public java.util.List<String> routes = java.util.List.of();
+    /** {@code cluster { no_advertise }}: client INFO carries no cluster URLs (weft sends none yet anyway). */
+    public boolean clusterNoAdvertise = false;
+    /** {@code cluster { connect_retries }}: accepted; explicit routes are re-dialled forever (see the user guide). */
+    public int clusterConnectRetries = 0;
+
     public boolean jetstream = false;
     public String storeDir = "";
     public long jetstreamMaxMemory = -1;

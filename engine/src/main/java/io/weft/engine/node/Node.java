@@ -6,6 +6,9 @@ import io.weft.engine.jetstream.DefaultStoreFactory;
 import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.jetstream.JetStreamHost;
 import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.route.RouteHost;
+import io.weft.engine.route.Routes;
+import io.weft.engine.server.LocalInterest;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.Server;
 import io.weft.engine.server.ServerService;
@@ -25,11 +28,15 @@ public final class Node {
     private final ServerLog log;
     private final Server server;
     private volatile JetStream jetStream;
+    /** The routes, or null when no cluster is configured. */
+    private final Routes routes;
 
     public Node(Env env, ServerOptions options, ServerLog log) {
         this.env = env;
         this.log = log;
         this.server = new Server(env, options, log);
+        // built before anything subscribes, so the routes count every client subscription
+        this.routes = Routes.configured(options) ? new Routes(routeHost(server)) : null;
         server.addService(new ServerService() {
             @Override
             public boolean servesJetStream() {
@@ -47,6 +54,9 @@ public final class Node {
 
             @Override
             public void stop() {
+                if (routes != null) {
+                    routes.stop();
+                }
                 JetStream js = jetStream;
                 if (js != null) {
                     js.shutdown();
@@ -65,12 +75,68 @@ public final class Node {
             js.start();
             jetStream = js;
         }
+        if (routes != null) {
+            routes.start();
+        }
         server.start();
+    }
+
+    /** The routes, or null when no cluster is configured. */
+    public Routes routes() {
+        return routes;
+    }
+
+    /** The routes' view of {@code server}. */
+    public static RouteHost routeHost(Server server) {
+        return new RouteHost() {
+            @Override
+            public Env env() {
+                return server.env();
+            }
+
+            @Override
+            public ServerLog log() {
+                return server.log();
+            }
+
+            @Override
+            public ServerOptions options() {
+                return server.options();
+            }
+
+            @Override
+            public String serverId() {
+                return server.serverId();
+            }
+
+            @Override
+            public String serverName() {
+                return server.serverName();
+            }
+
+            @Override
+            public Account account(String name) {
+                return server.account(name);
+            }
+
+            @Override
+            public Collection<Account> accounts() {
+                return server.accounts();
+            }
+
+            @Override
+            public void onLocalInterest(LocalInterest listener) {
+                server.onLocalInterest(listener);
+            }
+        };
     }
 
     /** Closes the clients, then stops JetStream (its data stays on disk). */
     public void shutdown() {
         server.shutdown();
+        if (routes != null) {
+            routes.stop();
+        }
         // a JetStream whose start failed (the server never ran) is stopped here
         JetStream js = jetStream;
         if (js != null) {

@@ -18,7 +18,9 @@ public final class Account {
 
     private final String name;
     final Sublist<Subscription> sublist = new Sublist<>();
-    final Router router = new Router(sublist);
+    final Router router;
+    /** Told of client subscriptions added and removed (the routes); null when clustering is off. */
+    private volatile LocalInterest localInterest;
     final LongAdder clients = new LongAdder();
     private final ReentrantLock randomLock = new ReentrantLock();
     private final SplittableRandom random;
@@ -32,9 +34,53 @@ public final class Account {
 
     Account(String name, long seed, AtomicLong batchTokens) {
         this.name = name;
+        this.router = new Router(name, sublist);
         this.random = new SplittableRandom(seed);
         this.batchTokens = batchTokens;
         sublist.onInsert(this::subscribed);
+        sublist.onRemove(this::unsubscribed);
+    }
+
+    void localInterest(LocalInterest listener) {
+        this.localInterest = listener;
+    }
+
+    private void unsubscribed(Subscription sub) {
+        LocalInterest l = localInterest;
+        if (l != null && sub instanceof ClientSubscription) {
+            l.changed(this, sub.subject(), sub.queue(), -1);
+        }
+    }
+
+    /**
+     * Adds interest a route's peer announced; messages that match go to {@code route} (queue
+     * interest with {@code weight} members).
+     */
+    public RemoteSubscription addRemote(RouteSink route, String subject, String queue, int weight) {
+        RemoteSubscription sub = new RemoteSubscription(route, subject, queue, weight);
+        sublist.insert(sub);
+        return sub;
+    }
+
+    /** Removes remote interest ({@code RS-}, or the route dropped). */
+    public void removeRemote(RemoteSubscription sub) {
+        sublist.remove(sub);
+    }
+
+    /** Removes many remote interests at once (a route that dropped). */
+    public void removeRemote(java.util.Collection<RemoteSubscription> subs) {
+        sublist.removeBatch(subs);
+    }
+
+    /**
+     * Delivers a message that arrived over a route ({@code RMSG}/{@code HMSG}) to this server's
+     * own subscribers: plain ones, and one local member of each queue group named in
+     * {@code queues}; never to another route. Returns how many received it.
+     */
+    public int publishFromRoute(String subject, String reply, java.util.List<String> queues, byte[] data, int off,
+                                int hdrLen, int totalLen) {
+        return Math.max(0, router.route(subject, subject, reply, data, off, hdrLen, totalLen, null, null, pick,
+                true, queues));
     }
 
     /**
@@ -52,6 +98,10 @@ public final class Account {
     }
 
     private void subscribed(Subscription sub) {
+        LocalInterest l = localInterest;
+        if (l != null && sub instanceof ClientSubscription) {
+            l.changed(this, sub.subject(), sub.queue(), +1);
+        }
         if (interestWatchers.isEmpty()) {
             return;
         }

@@ -2,6 +2,7 @@ package io.weft.engine.server;
 
 import io.weft.engine.sublist.Sublist;
 import io.weft.engine.sublist.SublistResult;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -9,8 +10,9 @@ import java.util.List;
  * server's own publish, a JetStream delivery): the subject is matched once in the account's
  * sublist, the message is handed to every plain subscription, then to one member of each queue
  * group (starting at a random member, trying the next while one declines: echo off, a permission,
- * a closing connection). Client and internal subscriptions are handled alike; route and leaf
- * subscriptions will be further kinds of {@link Subscription}.
+ * a closing connection). Client and internal subscriptions are handled alike. Remote interest
+ * ({@link RemoteSubscription}) is collected per route and sent once per route, with the names of
+ * the queue groups picked there; a message that came from a route goes to no route.
  */
 final class Router {
     /** What {@link #route} returns when nothing at all is subscribed to the subject. */
@@ -23,9 +25,11 @@ final class Router {
         int next(int bound);
     }
 
+    private final String account;
     private final Sublist<Subscription> sublist;
 
-    Router(Sublist<Subscription> sublist) {
+    Router(String account, Sublist<Subscription> sublist) {
+        this.account = account;
         this.sublist = sublist;
     }
 
@@ -39,6 +43,45 @@ final class Router {
      */
     int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
               ClientConnection publisher, Deliveries batch, QueuePick pick) {
+        return route(routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, pick, false, null);
+    }
+
+    /** A route's peer and what one message carries to it: its plain interest, the queue groups picked there. */
+    private static final class RouteTarget {
+        final RouteSink sink;
+        boolean plain;
+        List<String> queues = List.of();
+
+        RouteTarget(RouteSink sink) {
+            this.sink = sink;
+        }
+
+        void addQueue(String q) {
+            if (queues.isEmpty()) {
+                queues = new ArrayList<>(2);
+            }
+            queues.add(q);
+        }
+    }
+
+    private static RouteTarget target(List<RouteTarget> targets, RouteSink sink) {
+        for (int i = 0, n = targets.size(); i < n; i++) {
+            if (targets.get(i).sink == sink) {
+                return targets.get(i);
+            }
+        }
+        RouteTarget t = new RouteTarget(sink);
+        targets.add(t);
+        return t;
+    }
+
+    /**
+     * As above; {@code fromRoute} when the message arrived over a route: it then goes to no
+     * remote interest (one hop), to no queue group unless the sender named it in
+     * {@code routedQueues}, and there only to a local member.
+     */
+    int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
+              ClientConnection publisher, Deliveries batch, QueuePick pick, boolean fromRoute, List<String> routedQueues) {
         SublistResult<Subscription> result = sublist.match(routeSubject);
         // indexed loops: no iterator objects per message (the lists are random access)
         List<Subscription> plain = result.plainSubs();
@@ -47,8 +90,19 @@ final class Router {
             return NO_INTEREST;
         }
         int delivered = 0;
+        List<RouteTarget> targets = null;
         for (int i = 0, n = plain.size(); i < n; i++) {
-            if (deliver(plain.get(i), subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+            Subscription s = plain.get(i);
+            if (s instanceof RemoteSubscription r) {
+                if (!fromRoute) {
+                    if (targets == null) {
+                        targets = new ArrayList<>(2);
+                    }
+                    target(targets, r.route).plain = true;
+                }
+                continue;
+            }
+            if (deliver(s, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
                 delivered++;
             }
         }
@@ -58,12 +112,59 @@ final class Router {
             if (size == 0) {
                 continue;
             }
-            int start = size == 1 ? 0 : pick.next(size);
+            if (fromRoute) {
+                if (routedQueues == null || !routedQueues.contains(group.get(0).queue())) {
+                    continue;
+                }
+                int start = size == 1 ? 0 : pick.next(size);
+                for (int j = 0; j < size; j++) {
+                    Subscription s = group.get((start + j) % size);
+                    if (!(s instanceof RemoteSubscription)
+                            && deliver(s, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+                        delivered++;
+                        break;
+                    }
+                }
+                continue;
+            }
+            // every member counts once, a remote interest as many members as its weight: the pick
+            // is uniform over the members cluster-wide
+            int total = 0;
             for (int j = 0; j < size; j++) {
-                if (deliver(group.get((start + j) % size), subject, reply, data, off, hdrLen, totalLen, publisher,
-                        batch)) {
+                total += group.get(j) instanceof RemoteSubscription r ? r.weight() : 1;
+            }
+            int start = 0;
+            if (total > 1) {
+                int at = pick.next(total);
+                for (int j = 0; j < size; j++) {
+                    at -= group.get(j) instanceof RemoteSubscription r ? r.weight() : 1;
+                    if (at < 0) {
+                        start = j;
+                        break;
+                    }
+                }
+            }
+            for (int j = 0; j < size; j++) {
+                Subscription s = group.get((start + j) % size);
+                if (s instanceof RemoteSubscription r) {
+                    if (targets == null) {
+                        targets = new ArrayList<>(2);
+                    }
+                    target(targets, r.route).addQueue(s.queue());
                     delivered++;
                     break;
+                }
+                if (deliver(s, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+                    delivered++;
+                    break;
+                }
+            }
+        }
+        if (targets != null) {
+            for (int i = 0, n = targets.size(); i < n; i++) {
+                RouteTarget t = targets.get(i);
+                if (t.sink.sendMessage(account, routeSubject, reply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
+                    delivered++;
                 }
             }
         }

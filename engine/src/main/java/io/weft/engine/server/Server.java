@@ -183,6 +183,14 @@ public final class Server {
             next.host = prev.host;
             next.port = prev.port;
         }
+        if (!prev.routes.equals(next.routes) || prev.clusterPort != next.clusterPort
+                || !prev.clusterHost.equals(next.clusterHost) || !prev.clusterName.equals(next.clusterName)) {
+            log.warn("Reload: changing the cluster block needs a restart; keeping the running routes");
+            next.routes = prev.routes;
+            next.clusterPort = prev.clusterPort;
+            next.clusterHost = prev.clusterHost;
+            next.clusterName = prev.clusterName;
+        }
         // built first: a configuration it rejects leaves the running one untouched
         Authenticator nextAuth = new Authenticator(next.auth);
         options = next;
@@ -325,7 +333,22 @@ public final class Server {
     }
 
     private Account newAccount(String name) {
-        return new Account(name, env.entropy().nextLong(), batchTokens);
+        Account a = new Account(name, env.entropy().nextLong(), batchTokens);
+        a.localInterest(localInterest);
+        return a;
+    }
+
+    private volatile LocalInterest localInterest;
+
+    /**
+     * Tells {@code listener} of every client subscription added or removed, in every account,
+     * those created later included (the routes; the {@code Node} sets it before {@link #start}).
+     */
+    public void onLocalInterest(LocalInterest listener) {
+        this.localInterest = listener;
+        for (Account a : accounts.values()) {
+            a.localInterest(listener);
+        }
     }
 
     public Collection<Account> accounts() {

@@ -5,10 +5,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A subscriber in an account's sublist: a client's SUB ({@link ClientSubscription}) or a
- * server-side handler ({@link InternalSubscription}). Sealed, so that the {@link Router} knows
- * every kind it hands a message to; route and leaf subscriptions will be further kinds.
+ * server-side handler ({@link InternalSubscription}) or a route peer's interest
+ * ({@link RemoteSubscription}). Sealed, so that the {@link Router} knows
+ * every kind it hands a message to; leaf subscriptions will be a further kind.
  */
-abstract sealed class Subscription implements SublistEntry permits ClientSubscription, InternalSubscription {
+abstract sealed class Subscription implements SublistEntry permits ClientSubscription, InternalSubscription,
+        RemoteSubscription {
     private final String subject;
     private final String queue;
     /** Messages handed to this subscriber. */

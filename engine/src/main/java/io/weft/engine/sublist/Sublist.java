@@ -131,19 +131,35 @@ public final class Sublist<T extends SublistEntry> {
         this.insertListener = listener;
     }
 
+    private volatile java.util.function.Consumer<? super T> removeListener;
+
+    /**
+     * Calls {@code listener} (on the removing thread, after the write lock is released) for every
+     * entry removed; one listener per sublist, quick, must not remove. Used to tell routes of
+     * interest that went away.
+     */
+    public void onRemove(java.util.function.Consumer<? super T> listener) {
+        this.removeListener = listener;
+    }
+
     /** Removes an entry; false when it was not stored. */
     public boolean remove(T entry) {
         ReentrantReadWriteLock.WriteLock w = lock.writeLock();
+        boolean removed;
         w.lock();
         try {
-            boolean removed = removeLocked(entry);
+            removed = removeLocked(entry);
             if (removed) {
                 invalidate(entry.subject());
             }
-            return removed;
         } finally {
             w.unlock();
         }
+        java.util.function.Consumer<? super T> l = removeListener;
+        if (removed && l != null) {
+            l.accept(entry);
+        }
+        return removed;
     }
 
     /**
@@ -152,6 +168,18 @@ public final class Sublist<T extends SublistEntry> {
      * @return how many were stored and are now removed
      */
     public int removeBatch(Collection<? extends T> entries) {
+        java.util.function.Consumer<? super T> l = removeListener;
+        List<T> gone = l == null ? null : new java.util.ArrayList<>();
+        try {
+            return removeBatchLocked(entries, gone);
+        } finally {
+            if (gone != null) {
+                gone.forEach(l);
+            }
+        }
+    }
+
+    private int removeBatchLocked(Collection<? extends T> entries, List<T> gone) {
         ReentrantReadWriteLock.WriteLock w = lock.writeLock();
         w.lock();
         try {
@@ -159,6 +187,9 @@ public final class Sublist<T extends SublistEntry> {
             boolean clearAll = entries.size() > BATCH_CLEAR_THRESHOLD;
             for (T e : entries) {
                 if (removeLocked(e)) {
+                    if (gone != null) {
+                        gone.add(e);
+                    }
                     removed++;
                     if (!clearAll) {
                         invalidate(e.subject());

@@ -36,6 +36,14 @@ public final class ServeArgs {
     public String tlsKey;
     public String tlsCaCert;
 
+    /** {@code --cluster nats-route://host:port}: the route listener. */
+    public String cluster;
+    public String clusterName;
+    /** {@code --routes url,url}: explicit routes. */
+    public String routes;
+    public Boolean noAdvertise;
+    public Integer connectRetries;
+
     public boolean help;
     public boolean version;
     /** {@code -t}: test the configuration file and exit. */

@@ -72,10 +72,18 @@ public final class ServeCommand {
             new Flag(Kind.VALUE, (a, f, v) -> a.tlsCert = v, "tlscert"),
             new Flag(Kind.VALUE, (a, f, v) -> a.tlsKey = v, "tlskey"),
             new Flag(Kind.VALUE, (a, f, v) -> a.tlsCaCert = v, "tlscacert"),
-            new Flag(Kind.VALUE, ServeCommand::ignored, "routes", "cluster", "cluster_name", "cluster_advertise",
-                    "connect_retries", "cluster_listen", "remote_syslog", "r", "log_size_limit", "max_traced_msg_len",
+            new Flag(Kind.VALUE, (a, f, v) -> a.cluster = v, "cluster", "cluster_listen"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.clusterName = v, "cluster_name"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.routes = v, "routes"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.connectRetries = intArg(f, v), "connect_retries"),
+            new Flag(Kind.BOOL, (a, f, v) -> a.noAdvertise = bool(f, v), "no_advertise"),
+            new Flag(Kind.VALUE, (a, f, v) -> {
+                throw new UsageException("flag -" + f + " is a cluster option weft does not implement yet;"
+                        + " weft refuses to start rather than ignore it");
+            }, "cluster_advertise"),
+            new Flag(Kind.VALUE, ServeCommand::ignored, "remote_syslog", "r", "log_size_limit", "max_traced_msg_len",
                     "ports_file_dir", "profile"),
-            new Flag(Kind.BOOL, ServeCommand::ignored, "no_advertise", "s", "syslog"));
+            new Flag(Kind.BOOL, ServeCommand::ignored, "s", "syslog"));
 
     private static void ignored(ServeArgs a, String flag, String value) {
         a.warnings.add("flag -" + flag + " is not supported yet; ignored");
@@ -257,8 +265,64 @@ public final class ServeCommand {
         }
     }
 
+    /** {@code --cluster}, {@code --cluster_name}, {@code --routes}, {@code --no_advertise}, {@code --connect_retries}. */
+    private static void applyClusterFlags(ServeArgs a, ServerOptions o) {
+        if (a.cluster != null) {
+            String hp = routeHostPort("cluster", a.cluster);
+            int colon = hp.lastIndexOf(':');
+            String h = hp.substring(0, colon);
+            o.clusterHost = h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
+            o.clusterPort = Integer.parseInt(hp.substring(colon + 1));
+        }
+        if (a.clusterName != null) {
+            o.clusterName = a.clusterName;
+        }
+        if (a.routes != null) {
+            java.util.List<String> urls = new java.util.ArrayList<>();
+            for (String u : a.routes.split(",")) {
+                if (!u.isBlank()) {
+                    urls.add(routeHostPort("routes", u.trim()));
+                }
+            }
+            o.routes = java.util.List.copyOf(urls);
+        }
+        if (a.noAdvertise != null) {
+            o.clusterNoAdvertise = a.noAdvertise;
+        }
+        if (a.connectRetries != null) {
+            o.clusterConnectRetries = a.connectRetries;
+        }
+    }
+
+    /** {@code nats-route://host:port} (or nats://, or host:port) as {@code host:port}. */
+    private static String routeHostPort(String flag, String url) {
+        String rest = url;
+        int scheme = rest.indexOf("://");
+        if (scheme >= 0) {
+            rest = rest.substring(scheme + 3);
+        }
+        if (rest.endsWith("/")) {
+            rest = rest.substring(0, rest.length() - 1);
+        }
+        if (rest.contains("@")) {
+            throw new UsageException("flag -" + flag + ": credentials in a route URL are a security option weft"
+                    + " does not implement yet; weft refuses to start rather than ignore it");
+        }
+        int colon = rest.lastIndexOf(':');
+        try {
+            int p = Integer.parseInt(rest.substring(colon + 1));
+            if (colon <= 0 || p < 0 || p > 65535) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new UsageException("flag -" + flag + ": could not parse route URL \"" + url + "\"");
+        }
+        return rest;
+    }
+
     private static void applyFlags(ServeArgs a, ServerOptions o) {
         applyTlsFlags(a, o);
+        applyClusterFlags(a, o);
         if (a.host != null) {
             o.host = a.host;
         }
@@ -372,9 +436,15 @@ public final class ServeCommand {
                         --tlsverify                  Enable TLS, verify client certificates
                         --tlscacert <file>           Client certificate CA for verification
 
-                Accepted but not supported yet (ignored with a warning): --routes, --cluster,
-                --cluster_name, --cluster_advertise, --cluster_listen, --no_advertise, --connect_retries,
-                -s/--syslog, -r/--remote_syslog, --log_size_limit, --max_traced_msg_len, --ports_file_dir,
+                Cluster options:
+                        --routes <rurl-1, rurl-2>    Routes to solicit and connect
+                        --cluster <cluster-url>      Cluster URL for solicited routes
+                        --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+                        --no_advertise <bool>        Do not advertise known cluster information to clients
+                        --connect_retries <number>   For implicit routes, number of connect retries
+                (--cluster_advertise is refused: not implemented yet.)
+
+                Accepted but not supported yet (ignored with a warning): -s/--syslog, -r/--remote_syslog, --log_size_limit, --max_traced_msg_len, --ports_file_dir,
                 --profile.
 
                 Common options:

@@ -10,6 +10,7 @@ import io.weft.engine.auth.AuthConfig;
 import io.weft.engine.auth.NkeyUser;
 import io.weft.engine.auth.Permissions;
 import io.weft.engine.auth.User;
+import io.weft.engine.route.Routes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +39,7 @@ public final class OptionsMapper {
      * {@link #NESTED_SECURITY}.
      */
     static final Set<String> IGNORED_TOP_LEVEL = Set.of(
-            "cluster", "gateway", "leafnodes", "leaf", "websocket", "ws", "mqtt",
+            "gateway", "leafnodes", "leaf", "websocket", "ws", "mqtt",
             "no_system_account", "no_sys_acc", "server_tags",
             "syslog", "remote_syslog", "log_size_limit", "trace_verbose", "ports_file_dir", "prof_port",
             "max_traced_msg_len", "connect_error_reports", "reconnect_error_reports", "http_base_path",
@@ -79,6 +80,8 @@ public final class OptionsMapper {
     static final Set<String> LISTENER_BLOCKS = Set.of("cluster", "gateway", "leafnodes", "leaf", "websocket", "ws", "mqtt");
     /** Phrase every refusal ends with, so tools (and the differential tests) can tell a refusal from an error. */
     public static final String REFUSED = "is a security option weft does not implement yet; weft refuses to start rather than ignore it";
+    /** Phrase for a cluster option weft does not implement yet: refused, never ignored. */
+    public static final String REFUSED_CLUSTER = "is a cluster option weft does not implement yet; weft refuses to start rather than ignore it";
     private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
     private static final Set<String> IGNORED_JETSTREAM = Set.of("unique_tag", "max_outstanding_catchup",
             "max_buffered_msgs", "max_buffered_size", "max_ack_pending", "limits");
@@ -303,6 +306,7 @@ public final class OptionsMapper {
                 }
                 case "no_header_support" -> o.noHeaderSupport = bool(e);
                 case "tls" -> tls(o, e);
+                case "cluster" -> cluster(o, e);
                 default -> {
                     if (SILENTLY_IGNORED.contains(key)) {
                         return;
@@ -740,6 +744,103 @@ public final class OptionsMapper {
                 }
                 default -> throw err(s, "expected 'enabled' or 'disabled' for string value, got '" + s.value() + "'");
             }
+        }
+
+        // ---- cluster ----
+
+        /**
+         * {@code cluster { name, listen | host/port, routes [...], no_advertise, connect_retries }}.
+         * Every other key (route authorization and TLS, pool_size, accounts, advertise,
+         * compression, ...) is refused by name: a cluster that ran without it would not be the one
+         * the file describes.
+         */
+        private void cluster(ServerOptions o, ConfigMap.Entry e) {
+            ConfigMap m = map(e);
+            if (o.clusterPort < 0) {
+                o.clusterPort = 6222; // nats-server: a cluster block without a port listens on 6222
+            }
+            for (ConfigMap.Entry f : m.entries()) {
+                try {
+                    String k = f.key().toLowerCase(Locale.ROOT);
+                    switch (k) {
+                        case "name" -> {
+                            String n = string(f);
+                            if (n.contains(" ")) {
+                                throw err(f.value(), "cluster name cannot contain spaces or new lines");
+                            }
+                            o.clusterName = n;
+                        }
+                        case "host", "net" -> o.clusterHost = string(f);
+                        case "port" -> o.clusterPort = Math.max(0, intValue(f)); // -1: a random port, as nats-server
+                        case "listen" -> {
+                            String[] hp = splitHostPort(f, string(f));
+                            if (!hp[0].isEmpty()) {
+                                o.clusterHost = hp[0];
+                            }
+                            o.clusterPort = Integer.parseInt(hp[1]);
+                        }
+                        case "routes" -> {
+                            List<String> urls = new ArrayList<>();
+                            for (ConfigValue v : list(f).items()) {
+                                if (!(v instanceof ConfigScalar sc) || sc.kind() != ConfigScalar.Kind.STRING) {
+                                    throw err(v, "route URL must be a string");
+                                }
+                                urls.add(routeUrl(f, (String) sc.value()));
+                            }
+                            o.routes = List.copyOf(urls);
+                        }
+                        case "no_advertise" -> o.clusterNoAdvertise = bool(f);
+                        case "connect_retries" -> o.clusterConnectRetries = intValue(f);
+                        default -> {
+                            if (NESTED_SECURITY.contains(k)) {
+                                refuse(f, "cluster." + f.key());
+                            } else {
+                                problem(f.keyPosition(), "\"cluster." + f.key() + "\" " + REFUSED_CLUSTER);
+                            }
+                        }
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+        }
+
+        private String[] splitHostPort(ConfigMap.Entry f, String hp) {
+            int colon = hp.lastIndexOf(':');
+            if (colon < 0) {
+                throw err(f.value(), "could not parse address string \"" + hp + "\"");
+            }
+            String h = hp.substring(0, colon);
+            if (h.startsWith("[") && h.endsWith("]")) {
+                h = h.substring(1, h.length() - 1);
+            }
+            String port = hp.substring(colon + 1);
+            try {
+                int p = Integer.parseInt(port);
+                if (p < 0 || p > 65535) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException nfe) {
+                throw err(f.value(), "could not parse port \"" + port + "\"");
+            }
+            return new String[] {h, port};
+        }
+
+        /** {@code nats-route://host:port} (or nats://, or bare host:port) as {@code host:port}; credentials are refused. */
+        private String routeUrl(ConfigMap.Entry f, String url) {
+            String rest = url;
+            int scheme = rest.indexOf("://");
+            if (scheme >= 0) {
+                rest = rest.substring(scheme + 3);
+            }
+            if (rest.endsWith("/")) {
+                rest = rest.substring(0, rest.length() - 1);
+            }
+            if (rest.contains("@")) {
+                throw err(f.value(), "\"cluster.routes\" credentials in a route URL " + REFUSED);
+            }
+            String[] hp = splitHostPort(f, rest);
+            return Routes.hostPort(hp[0], Integer.parseInt(hp[1]));
         }
 
         // ---- jetstream ----

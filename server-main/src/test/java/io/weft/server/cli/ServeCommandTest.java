@@ -97,9 +97,15 @@ class ServeCommandTest {
     }
 
     @Test
-    void clusterFlagsAreAcceptedWithAWarning() {
-        ServeArgs a = parse("--cluster", "nats://0.0.0.0:6222", "--routes", "nats://a:6222", "--cluster_name", "c");
-        assertEquals(3, a.warnings.size());
+    void clusterFlags() {
+        ServeArgs a = parse("--cluster", "nats://0.0.0.0:6222", "--routes", "nats://a:6222,nats-route://b:1", "--cluster_name", "c",
+                "--no_advertise");
+        assertEquals(0, a.warnings.size());
+        assertEquals("nats://0.0.0.0:6222", a.cluster);
+        assertEquals("nats://a:6222,nats-route://b:1", a.routes);
+        assertEquals("c", a.clusterName);
+        assertEquals(Boolean.TRUE, a.noAdvertise);
+        assertTrue(usageError("--cluster_advertise", "h:1").contains("refuses to start"));
     }
 
     @Test
@@ -148,7 +154,10 @@ class ServeCommandTest {
         assertEquals(2L << 20, o.maxPayload, "values without a flag come from the file");
         assertEquals("flaguser", o.auth.user);
         assertEquals("filepass", o.auth.password);
-        assertEquals(2, both.warnings().size(), both.warnings().toString());
+        // the cluster block and --routes are implemented: no warnings; the flag's route, the file's name
+        assertEquals(0, both.warnings().size(), both.warnings().toString());
+        assertEquals(java.util.List.of("r:6222"), o.routes);
+        assertEquals("x", o.clusterName);
         assertEquals("fileuser", fileOnly.auth.user, "resolving again does not mutate earlier results");
     }
 

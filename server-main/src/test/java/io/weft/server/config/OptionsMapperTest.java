@@ -171,9 +171,34 @@ class OptionsMapperTest {
 
     @Test
     void unsupportedBlocksAreAcceptedWithWarnings() {
-        MappedConfig m = map("cluster { name: c, listen: 0.0.0.0:6222 }\nleafnodes { port: 7422 }\ngateway { name: g }\nmqtt { port: 1883 }\n");
-        assertEquals(4, m.warnings().size(), m.warnings().toString());
-        assertTrue(m.warnings().get(0).startsWith("m.conf:1:1: \"cluster\""));
+        MappedConfig m = map("leafnodes { port: 7422 }\ngateway { name: g }\nmqtt { port: 1883 }\n");
+        assertEquals(3, m.warnings().size(), m.warnings().toString());
+        assertTrue(m.warnings().get(0).startsWith("m.conf:1:1: \"leafnodes\""));
+    }
+
+    @Test
+    void clusterBlock() {
+        MappedConfig m = map("cluster { name: c, listen: 127.0.0.1:6333, routes: [\"nats-route://a:6222\", \"nats://[::1]:7\"],"
+                + " no_advertise: true, connect_retries: 3 }\n");
+        assertTrue(m.warnings().isEmpty(), m.warnings().toString());
+        assertEquals("c", m.options().clusterName);
+        assertEquals("127.0.0.1", m.options().clusterHost);
+        assertEquals(6333, m.options().clusterPort);
+        assertEquals(java.util.List.of("a:6222", "[::1]:7"), m.options().routes);
+        assertTrue(m.options().clusterNoAdvertise);
+        assertEquals(3, m.options().clusterConnectRetries);
+        assertEquals(6222, map("cluster { name: c }\n").options().clusterPort);
+    }
+
+    @Test
+    void unimplementedClusterOptionsAreRefusedByName() {
+        for (String k : java.util.List.of("pool_size: 3", "accounts: [a]", "advertise: \"h:1\"", "compression: s2_auto")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> map("cluster { name: c, " + k + " }\n"));
+            String key = k.substring(0, k.indexOf(':'));
+            assertTrue(e.getMessage().contains("\"cluster." + key + "\" " + OptionsMapper.REFUSED_CLUSTER), e.getMessage());
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> map("cluster { routes: [\"nats://u:p@a:6222\"] }\n"));
+        assertTrue(e.getMessage().contains(OptionsMapper.REFUSED), e.getMessage());
     }
 
     @Test

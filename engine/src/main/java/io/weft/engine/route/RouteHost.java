@@ -1,0 +1,29 @@
+package io.weft.engine.route;
+
+import io.weft.engine.ServerLog;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.LocalInterest;
+import io.weft.net.Env;
+import java.util.Collection;
+
+/** What the routes need of the server they run in; the {@code Node} answers it. */
+public interface RouteHost {
+    Env env();
+
+    ServerLog log();
+
+    ServerOptions options();
+
+    String serverId();
+
+    String serverName();
+
+    /** The account of that name, created on first use (a peer's RS+ may name one not configured here). */
+    Account account(String name);
+
+    Collection<Account> accounts();
+
+    /** Registers the one listener told of client subscriptions added and removed. */
+    void onLocalInterest(LocalInterest listener);
+}

@@ -1,0 +1,18 @@
+package io.weft.engine.server;
+
+import java.util.List;
+
+/**
+ * The far end of a route as the {@link Router} sees it: where a message for remote interest is
+ * sent. The route package implements it; the router calls it on the publisher's thread, so it
+ * must copy what it keeps and must not block (a route queues the bytes for its writer).
+ */
+public interface RouteSink {
+    /**
+     * Sends one message to the peer (an {@code RMSG}, or {@code HMSG} when {@code hdrLen > 0}).
+     * {@code queues} names the peer's queue groups this message was picked for (empty: only its
+     * plain subscriptions). False when the route is closing and took nothing.
+     */
+    boolean sendMessage(String account, String subject, String reply, List<String> queues,
+                        byte[] data, int off, int hdrLen, int totalLen);
+}
