@@ -53,7 +53,7 @@ public final class ClientConnection implements ProtocolHandler {
     private final Clock clock;
     private final ServerLog log;
     private final ProtocolParser parser;
-    private final Outbound out;
+    final Outbound out;
     private final SplittableRandom random;
     /** Queue members this reader tries first: its own random, no lock (one reader thread). */
     private final Router.QueuePick pick;
@@ -519,6 +519,9 @@ public final class ClientConnection implements ProtocolHandler {
                 batch != null);
         if (batch != null && r == Outbound.Append.OK) {
             batch.add(this);
+            if (out.stalled) {
+                batch.stallOn(this); // a client producer waits, bounded, for this writer (see Deliveries)
+            }
         }
         if (r == Outbound.Append.OVER_LIMIT) {
             slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",

@@ -12,25 +12,58 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>At the flush the producer may write a connection's socket itself: when that connection's
  * writer is idle and at most 16 KiB are pending, {@code ClientConnection.flushPending} hands them
  * to {@code Conn.tryWrite}, a write that never waits; what the socket does not take at once stays
- * for the writer, in order, and a busy or larger connection only has its writer woken. So a
- * publisher still never waits for a subscriber. (An earlier inline write that could block was
- * tried and dropped: the simulator's core-slow-consumer scenario caught a reader stuck on a
- * stalled subscriber's full socket, unable to answer its own client's PINGs.)
+ * for the writer, in order, and a busy or larger connection only has its writer woken. (An earlier
+ * inline write that could block was tried and dropped: the simulator's core-slow-consumer scenario
+ * caught a reader stuck on a stalled subscriber's full socket, unable to answer its own client's
+ * PINGs.)
  *
+ * <p>The bounded producer stall, as nats-server's: a client's reader ({@link #forClient}) whose
+ * delivery leaves more than half of a subscriber's max_pending pending flushes that subscriber
+ * and waits through the {@code Clock}, there and then, until its writer has taken the bytes; all
+ * the waits of one batch together last at most {@link #STALL_BOUND} (counted from the first),
+ * then the reader goes on without waiting for the rest of the batch. A reader that keeps reading so keeps up
+ * with a fast producer instead of being cut; one that stopped reading costs the producer at most
+ * the bound per batch until max_pending or write_deadline cuts it. Server-side producers
+ * (JetStream deliveries and acks, the server's own publishes: {@code Account.newDeliveries}) never
+ * stall, as nats-server stalls only client producers: a consumer's delivery is already bounded by
+ * max_ack_pending and flow control, and a stream's ack batch waiting on one publisher's slow
+ * socket would delay every publisher of the stream.
+
  * <p>One producer thread uses an instance. A connection is listed once per batch: it remembers
  * the token of the last batch that listed it; two producers overwriting each other's token only
  * list it twice, which is harmless. Tokens come from one counter per server, so no two batches
  * ever share one and a connection is never skipped by mistake.
  */
 public final class Deliveries {
+    /** The longest a client's reader waits per batch for stalled subscribers (nats-server allows 10 ms per read). */
+    static final long STALL_BOUND_NANOS = 10_000_000L;
+    static final java.time.Duration STALL_BOUND = java.time.Duration.ofNanos(STALL_BOUND_NANOS);
+
     private final AtomicLong tokens;
+    /** The clock a client's reader stalls through; null: never stall (server-side producers). */
+    private final io.weft.net.Clock stallClock;
+    /** Told the length of each stall (monotonic nanoseconds). */
+    private final java.util.function.LongConsumer onStall;
+    /** When the stalls of the current batch must end; 0 before its first stall. */
+    private long stallDeadline;
     private ClientConnection[] conns = new ClientConnection[4];
     private int count;
     private long token;
 
     Deliveries(AtomicLong tokens) {
+        this(tokens, null, null);
+    }
+
+    private Deliveries(AtomicLong tokens, io.weft.net.Clock stallClock, java.util.function.LongConsumer onStall) {
         this.tokens = tokens;
+        this.stallClock = stallClock;
+        this.onStall = onStall;
         this.token = tokens.incrementAndGet();
+    }
+
+    /** A client reader's batch: it stalls, bounded, on subscribers past half their max_pending. */
+    static Deliveries forClient(AtomicLong tokens, io.weft.net.Clock clock, java.util.function.LongConsumer onStall) {
+        return new Deliveries(tokens, clock, onStall);
     }
 
     /** Lists {@code c} for the end of the batch (called after a deferred append succeeded). */
@@ -61,8 +94,34 @@ public final class Deliveries {
             conns[i] = null;
             c.flushPending();
         }
+        stallDeadline = 0;
         if (conns.length > 64 && n < 16) {
             conns = new ClientConnection[4]; // a fan-out burst grew it: do not keep it
         }
+    }
+
+    /**
+     * Called by a delivery of this batch that left {@code c} past its stall threshold: for a
+     * client's reader, flushes {@code c} and waits through the clock until its writer took the
+     * bytes, the batch's bound (counted from its first stall) permitting. Server-side producers
+     * return at once.
+     */
+    void stallOn(ClientConnection c) {
+        if (stallClock == null) {
+            return;
+        }
+        long start = stallClock.nanoTime();
+        if (stallDeadline == 0) {
+            stallDeadline = start + STALL_BOUND_NANOS;
+        } else if (start >= stallDeadline) {
+            return; // the bound of this batch is spent
+        }
+        c.flushPending();
+        try {
+            c.out.awaitDrain(stallClock, stallDeadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        onStall.accept(stallClock.nanoTime() - start);
     }
 }

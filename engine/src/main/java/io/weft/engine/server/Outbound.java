@@ -23,6 +23,15 @@ final class Outbound {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
+    /** Signalled when the writer takes the pending bytes (or the buffer closes): stalled producers go on. */
+    private final Condition drained = lock.newCondition();
+    /**
+     * More than half of max_pending is pending (nats-server's stall threshold): a client's reader
+     * that delivered here waits, bounded, for the writer to take it ({@link #awaitDrain}). Written
+     * under the lock, read without it by producers.
+     */
+    volatile boolean stalled;
+    private long stallAbove;
     private byte[] pending = new byte[INITIAL];
     private int pendingLen;
     private byte[] spare;
@@ -39,12 +48,14 @@ final class Outbound {
 
     Outbound(long maxPending) {
         this.maxPending = maxPending;
+        this.stallAbove = maxPending / 2;
     }
 
     void setMaxPending(long maxPending) {
         lock.lock();
         try {
             this.maxPending = maxPending;
+            this.stallAbove = maxPending / 2;
         } finally {
             lock.unlock();
         }
@@ -83,6 +94,9 @@ final class Outbound {
                 System.arraycopy(c, cOff, pending, pendingLen, cLen);
                 pendingLen += cLen;
             }
+            if (pendingLen > stallAbove) {
+                stalled = true;
+            }
             if (pendingLen == total && !defer) {
                 ready.signal();
             }
@@ -116,6 +130,7 @@ final class Outbound {
             }
             flushAndClose = true;
             ready.signal();
+            unstall();
         } finally {
             lock.unlock();
         }
@@ -127,6 +142,7 @@ final class Outbound {
         try {
             closed = true;
             ready.signal();
+            unstall();
         } finally {
             lock.unlock();
         }
@@ -178,6 +194,9 @@ final class Outbound {
             pending[p++] = '\r';
             pending[p++] = '\n';
             pendingLen = p;
+            if (p > stallAbove) {
+                stalled = true;
+            }
             if (wasEmpty && !defer) {
                 ready.signal();
             }
@@ -252,8 +271,36 @@ final class Outbound {
         }
     }
 
+    /**
+     * For a client's reader at the end of its batch, after the writer was woken: waits through
+     * {@code clock} until the writer has taken the pending bytes (they fell to none, below the
+     * stall threshold) or until {@code deadlineNanos}. Returns false when the deadline passed.
+     */
+    boolean awaitDrain(io.weft.net.Clock clock, long deadlineNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            while (stalled && !closed && !flushAndClose) {
+                if (!clock.awaitUntil(drained, deadlineNanos)) {
+                    return !stalled;
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: releases the producers waiting in {@link #awaitDrain}. */
+    private void unstall() {
+        if (stalled) {
+            stalled = false;
+            drained.signalAll();
+        }
+    }
+
     /** Under the lock: hands over the pending bytes and starts a fresh buffer. */
     private Chunk swap(boolean last) {
+        unstall(); // what is pending goes to the writer: nothing is pending any more
         if (pendingLen == 0) {
             return new Chunk(EMPTY, 0, last);
         }

@@ -328,8 +328,32 @@ public final class Server {
         return accounts.computeIfAbsent(name == null ? Account.GLOBAL : name, this::newAccount);
     }
 
+    /** A client reader's batch: it stalls, bounded, on subscribers that fall behind (see {@link Deliveries}). */
     Deliveries newDeliveries() {
-        return new Deliveries(batchTokens);
+        return Deliveries.forClient(batchTokens, env.clock(), this::countStall);
+    }
+
+    private final java.util.concurrent.atomic.LongAdder stallCount = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder stallTotalNanos = new java.util.concurrent.atomic.LongAdder();
+    private final AtomicLong stallMaxNanos = new AtomicLong();
+
+    private void countStall(long nanos) {
+        stallCount.increment();
+        stallTotalNanos.add(nanos);
+        stallMaxNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    /** Producer stalls so far: how many batches waited, for how long in all, the longest wait. */
+    public record StallStats(long count, long totalNanos, long maxNanos) {
+    }
+
+    public StallStats stallStats() {
+        return new StallStats(stallCount.sum(), stallTotalNanos.sum(), stallMaxNanos.get());
+    }
+
+    /** The longest a client's reader waits per batch for subscribers that fall behind. */
+    public static java.time.Duration stallBound() {
+        return Deliveries.STALL_BOUND;
     }
 
     private Account newAccount(String name) {

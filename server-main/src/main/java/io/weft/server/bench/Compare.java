@@ -48,6 +48,7 @@ public final class Compare {
             new Row("nm16", "5 publishers : 5 subscribers, 16 B", "msgs/s", Better.HIGHER, 1.0),
             new Row("pubsub1k", "1 KB payload, 1:1", "msgs/s", Better.HIGHER, 1.0),
             new Row("pubsub64k", "64 KB payload, 1:1", "msgs/s", Better.HIGHER, 1.0),
+            new Row("fanout1k", "fan-out 1:5, 1 KB", "msgs/s", Better.HIGHER, 1.0),
             new Row("reqp50", "request/reply p50 latency", "µs", Better.LOWER, 1.1),
             new Row("reqp99", "request/reply p99 latency", "µs", Better.LOWER, 1.1),
             new Row("idle10k", "idle connections (default 10,000): server RSS", "MiB", Better.LOWER, 2.0),
@@ -252,6 +253,7 @@ public final class Compare {
             throughput(s, "nm16", "pubsub", msgs, 16, 5, 5);
             throughput(s, "pubsub1k", "pubsub", Math.max(1000, msgs / 4), 1024, 1, 1);
             throughput(s, "pubsub64k", "pubsub", Math.max(1000, msgs / 50), 64 * 1024, 1, 1);
+            throughput(s, "fanout1k", "pubsub", Math.max(1000, msgs / 4), 1024, 1, 5);
             requestReply(s);
         }
     }

@@ -30,8 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A subscriber that never reads is cut off once its outbound buffer passes max_pending, while the
- * publisher keeps going and a healthy subscriber receives every message. (nats-server may hold the
- * publisher up to write_deadline while it gives up on the stuck reader; weft's design never stalls it.)
+ * publisher keeps going and a healthy subscriber receives every message. (Both servers slow the
+ * publisher while the stuck reader is past half of max_pending: weft by at most 10 ms per read of
+ * the publisher, until max_pending or write_deadline cuts the reader.)
  */
 class SlowConsumerTest {
     static final int MESSAGES = 40_000;
@@ -42,8 +43,8 @@ class SlowConsumerTest {
     static void startServer() {
         // nats-server 2.9 flushes to a subscriber on the publisher's read loop, so a stuck reader
         // holds the publisher for up to write_deadline (default 10 s): keep that short here.
-        // weft never holds the publisher, so max_pending must leave a healthy reader room to lag
-        // behind a publisher on a busy machine: 8 MB, against 40 MB published.
+        // weft holds the publisher at most 10 ms per read, so max_pending must leave a healthy
+        // reader room to lag behind a publisher on a busy machine: 8 MB, against 40 MB published.
         server = TestServers.start("max_pending: 8MB\nmax_payload: 64KB\nwrite_deadline: \"1s\"\n");
     }
 

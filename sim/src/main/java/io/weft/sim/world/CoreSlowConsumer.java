@@ -14,11 +14,15 @@ import java.util.function.Consumer;
 /**
  * Scenario {@code core-slow-consumer}: one server with a small {@code max_pending}; a raw client
  * connects, subscribes to {@code big.>} and then never reads; subscribers that do read also take
- * {@code big.>}; publishers send numbered messages (a few hundred bytes each, far more in total than
- * the 256 KiB network buffer plus {@code max_pending}) each followed by a seeded 20-100 us pause. Check: the server cuts the
- * slow client and only it; every reading subscriber got every message exactly once in per-publisher
- * order; and each publisher's virtual time to publish its N messages and get the PONG of a final
- * PING stays under a bound (the server must never make publishers wait for a stalled reader).
+ * {@code big.>}, and one of them reads slowly (a few KiB per read, then a pause: slower than the
+ * publishers together, but it keeps reading); publishers send numbered messages (a few hundred
+ * bytes each, far more in total than the 256 KiB network buffer plus {@code max_pending}) each
+ * followed by a seeded 20-100 us pause. The promise checked is nats-server's bounded producer
+ * stall: the stalled client is cut, and only it (the slow reader is not: the publishers' readers
+ * wait for it, bounded, instead); every reading subscriber got every message exactly once in
+ * per-publisher order; no batch of a publisher waited longer than the stall bound, and each
+ * publisher's virtual time to publish its N messages and get the PONG of a final PING stays under
+ * a bound plus the time the server spent stalled.
  */
 public final class CoreSlowConsumer implements Scenario {
     public static final String NAME = "core-slow-consumer";
@@ -26,21 +30,35 @@ public final class CoreSlowConsumer implements Scenario {
 
     /** Workload size and the server's max_pending; tests raise it to show the check fails. */
     public record Config(int subscribers, int publishers, int messagesPerPublisher, int payloadBytes,
-                         long maxPending, Duration writeDeadline, Duration publishBound, SimClient.DeliveryTap tap) {
+                         long maxPending, Duration writeDeadline, Duration publishBound, SimClient.DeliveryTap tap,
+                         int slowReadBytes, Duration slowReadPause) {
+        public Config(int subscribers, int publishers, int messagesPerPublisher, int payloadBytes, long maxPending,
+                      Duration writeDeadline, Duration publishBound, SimClient.DeliveryTap tap) {
+            this(subscribers, publishers, messagesPerPublisher, payloadBytes, maxPending, writeDeadline, publishBound,
+                    tap, 4 * 1024, Duration.ofMillis(1));
+        }
+
+        /** The last of the subscribers reads 4 KiB per millisecond (4 MB/s; the publishers send up to ~30). */
         public static Config defaults() {
-            return new Config(2, 2, 200, 1000, 64 * 1024, Duration.ofSeconds(10), Duration.ofMillis(500),
+            return new Config(3, 2, 200, 1000, 64 * 1024, Duration.ofSeconds(10), Duration.ofMillis(500),
                     SimClient.DeliveryTap.all());
+        }
+
+        /** The slow reader reads {@code bytes} per read then pauses {@code pause} (null: it reads at full speed). */
+        public Config withSlowReader(int bytes, Duration pause) {
+            return new Config(subscribers, publishers, messagesPerPublisher, payloadBytes, maxPending, writeDeadline,
+                    publishBound, tap, bytes, pause);
         }
 
         /** The server's max_pending and write_deadline (tests make both huge: nothing cuts the client). */
         public Config withLimits(long maxPendingBytes, Duration deadline) {
             return new Config(subscribers, publishers, messagesPerPublisher, payloadBytes, maxPendingBytes, deadline,
-                    publishBound, tap);
+                    publishBound, tap, slowReadBytes, slowReadPause);
         }
 
         public Config withTap(SimClient.DeliveryTap t) {
             return new Config(subscribers, publishers, messagesPerPublisher, payloadBytes, maxPending, writeDeadline,
-                    publishBound, t);
+                    publishBound, t, slowReadBytes, slowReadPause);
         }
     }
 
@@ -58,8 +76,8 @@ public final class CoreSlowConsumer implements Scenario {
     @Override
     public String description() {
         return "1 server with max_pending " + config.maxPending() + ", a client that never reads, "
-                + config.subscribers() + " readers, " + config.publishers() + " publishers: the stalled client "
-                + "is cut alone, readers get everything, publishers never wait";
+                + config.subscribers() + " readers (one slow), " + config.publishers() + " publishers: the stalled "
+                + "client is cut alone, readers get everything, publishers wait at most the stall bound per batch";
     }
 
     @Override
@@ -86,6 +104,9 @@ public final class CoreSlowConsumer implements Scenario {
             node.start();
             SplittableRandom rnd = w.workload();
             var clock = node.clock();
+            if (config.slowReadPause() != null && !readers.isEmpty()) {
+                readers.get(readers.size() - 1).readPacing(clock, config.slowReadPause(), config.slowReadBytes());
+            }
             Conn slow = w.network().host("slow").connect(node.host(), node.port());
             w.history().add(-1, History.Type.INFO, "slow", "connected");
             String hello = "CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"slow\",\"protocol\":1}\r\n"
@@ -145,10 +166,25 @@ public final class CoreSlowConsumer implements Scenario {
             for (SimClient c : readers) {
                 c.flush();
             }
+            // the bounded stall: no batch waited longer than the bound, and a publisher's time is
+            // its pacing plus at most the stalls (all of them, whichever reader they were for)
+            var stalls = node.server().stallStats();
+            long stallBound = io.weft.engine.server.Server.stallBound().toNanos();
+            w.history().add(-1, History.Type.INFO, "stalls", stalls.count() + " batches, " + stalls.totalNanos()
+                    + "ns in all, longest " + stalls.maxNanos() + "ns");
+            if (stalls.maxNanos() > stallBound + 1_000_000L) {
+                w.fail("a publisher's batch stalled " + stalls.maxNanos() / 1000 + " us (bound " + stallBound / 1000
+                        + " us)");
+            }
+            if (stalls.count() == 0) {
+                w.fail("no publisher ever stalled, yet a subscriber stopped reading with max_pending "
+                        + config.maxPending());
+            }
             for (int i = 0; i < publishers.size(); i++) {
-                if (took[i] > bound) {
+                if (took[i] > bound + stalls.totalNanos()) {
                     w.fail("publisher " + publishers.get(i).id() + " took " + took[i] / 1000 + " us of virtual time for "
-                            + config.messagesPerPublisher() + " messages (bound " + bound / 1000 + " us)");
+                            + config.messagesPerPublisher() + " messages (bound " + bound / 1000 + " us plus "
+                            + stalls.totalNanos() / 1000 + " us of stalls)");
                 }
             }
             // The engine marks the slow consumer at once but drops it only when its writer, stuck on

@@ -107,6 +107,21 @@ public final class SimClient implements ProtocolHandler {
         void message(SimClient client, String subject, String sid, String reply, String headers, String payload);
     }
 
+    private io.weft.net.Clock readClock;
+    private java.time.Duration readPause;
+    private int readSize = 16 * 1024;
+
+    /**
+     * Makes this a slow reader that keeps reading: at most {@code bytes} per read, then a pause of
+     * {@code pause} on {@code clock}. Call before {@link #connect}.
+     */
+    public SimClient readPacing(io.weft.net.Clock clock, java.time.Duration pause, int bytes) {
+        this.readClock = clock;
+        this.readPause = pause;
+        this.readSize = bytes;
+        return this;
+    }
+
     /** Asks for no-responders status messages in CONNECT; call before {@link #connect}. */
     public SimClient noResponders(boolean on) {
         this.noResponders = on;
@@ -298,7 +313,7 @@ public final class SimClient implements ProtocolHandler {
             lock.unlock();
         }
         ProtocolParser parser = new ProtocolParser(this, 4096, 64L * 1024 * 1024, ProtocolParser.Side.CLIENT);
-        byte[] buf = new byte[16 * 1024];
+        byte[] buf = new byte[readSize];
         try {
             while (true) {
                 int n = conn.read(buf, 0, buf.length);
@@ -306,7 +321,12 @@ public final class SimClient implements ProtocolHandler {
                     break;
                 }
                 parser.parse(buf, 0, n);
+                if (readPause != null) {
+                    readClock.sleep(readPause);
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (IOException | ProtocolException e) {
             // the connection ended; recorded below
             lock.lock();
