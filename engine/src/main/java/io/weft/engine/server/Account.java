@@ -2,6 +2,7 @@ package io.weft.engine.server;
 
 import io.weft.engine.sublist.Sublist;
 import io.weft.engine.sublist.SublistResult;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -118,7 +119,7 @@ public final class Account {
      */
     public boolean wantsNoResponders(String reply) {
         for (Subscription sub : sublist.match(reply).plainSubs()) {
-            if (sub.client != null && sub.client.wantsNoResponders()) {
+            if (sub instanceof ClientSubscription cs && cs.client.wantsNoResponders()) {
                 return true;
             }
         }

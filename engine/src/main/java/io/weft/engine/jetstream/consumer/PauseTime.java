@@ -1,7 +1,7 @@
 package io.weft.engine.jetstream.consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.weft.engine.jetstream.GoJsonQuote;
+import io.weft.engine.json.GoJsonQuote;
 import java.time.DateTimeException;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
