@@ -1149,15 +1149,7 @@ public final class Consumer implements StreamConsumer {
     private long stepPull(long now, List<Outbound> out) throws IOException {
         long next = Long.MAX_VALUE;
         int sent = 0;
-        // every request whose expiry passed is answered, not only the first in line (one behind a
-        // longer-lived request would otherwise keep the loop waking without being answered)
-        for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
-            PullRequest r = it.next();
-            if (r.expiresAt > 0 && r.expiresAt <= now) {
-                it.remove();
-                out.add(status(r.reply, 408, "Request Timeout", r));
-            }
-        }
+        answerExpired(now, out);
         while (!waiting.isEmpty() && sent < 256 && !paused) { // paused: requests wait (expire, heartbeats)
             PullRequest r = waiting.peekFirst();
             if (!src.account().hasInterest(r.reply)) {
@@ -1202,6 +1194,26 @@ public final class Consumer implements StreamConsumer {
         if (sent >= 256) {
             next = now;
         }
+        return Math.min(next, heartbeatWaiting(now, out));
+    }
+
+    /**
+     * Answers every pull request whose expiry passed, not only the first in line (one behind a
+     * longer-lived request would otherwise keep the loop waking without being answered).
+     */
+    private void answerExpired(long now, List<Outbound> out) {
+        for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
+            PullRequest r = it.next();
+            if (r.expiresAt > 0 && r.expiresAt <= now) {
+                it.remove();
+                out.add(status(r.reply, 408, "Request Timeout", r));
+            }
+        }
+    }
+
+    /** Sends the idle heartbeats that fell due to waiting pull requests; returns when the next expiry or heartbeat falls due. */
+    private long heartbeatWaiting(long now, List<Outbound> out) {
+        long next = Long.MAX_VALUE;
         for (PullRequest r : waiting) {
             if (r.expiresAt > 0) {
                 next = Math.min(next, r.expiresAt);
