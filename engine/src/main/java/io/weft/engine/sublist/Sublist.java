@@ -108,6 +108,7 @@ public final class Sublist<T extends SublistEntry> {
             if (n.add(entry, queue)) {
                 count++;
                 inserts++;
+                assert count >= 0 && count == inserts - removes : "count " + count + " after " + inserts + " inserts, " + removes + " removes";
                 invalidate(subject);
                 added = true;
             }
@@ -230,6 +231,10 @@ public final class Sublist<T extends SublistEntry> {
         }
         count--;
         removes++;
+        // only a stored entry is removed, so the count never goes below zero, and an emptied tree
+        // keeps no node behind (every emptied node on the path was detached above)
+        assert count >= 0 && count == inserts - removes : "count " + count + " after " + inserts + " inserts, " + removes + " removes";
+        assert count > 0 || root.isEmpty() : "sublist empty but nodes remain";
         return true;
     }
 

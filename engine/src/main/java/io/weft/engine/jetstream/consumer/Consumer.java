@@ -56,7 +56,8 @@ public final class Consumer implements StreamConsumer {
     final String name;
     final long createdNanos;
     private final Clock clock;
-    private final ConsumerPersistence persistence;
+    private final boolean persistent;
+    private final ConsumerApply apply;
 
     /** First sequences of damaged ranges already logged (guarded by lock). */
     private final TreeSet<Long> reportedCorrupt = new TreeSet<>();
@@ -84,7 +85,7 @@ public final class Consumer implements StreamConsumer {
     private long lastActivityMono;
     private long nextPushHeartbeat;
     private long nextDeliveryAt;    // rate limit / replay original pacing
-    private long earliestDeadline;  // no pending ack falls due before this (may be early, never late)
+    long earliestDeadline;       // no pending ack falls due before this (may be early, never late)
     private long replayLastTs;
     private long replayLastMono;
     private String fcOutstanding;
@@ -99,7 +100,7 @@ public final class Consumer implements StreamConsumer {
     private boolean paused;
     private long pausedUntilMono;
 
-    private final List<Long> toRelease = new ArrayList<>();
+    final List<Long> toRelease = new ArrayList<>();
     private volatile long deliverable;
 
     private InternalSubscription ackSub;
@@ -128,7 +129,8 @@ public final class Consumer implements StreamConsumer {
         this.name = cfg.name();
         this.createdNanos = createdNanos;
         this.clock = src.env().clock();
-        this.persistence = persistence;
+        this.apply = new ConsumerApply(this, persistence);
+        this.persistent = persistence != null;
         this.lastActivityMono = clock.nanoTime();
     }
 
@@ -137,6 +139,8 @@ public final class Consumer implements StreamConsumer {
         MessageStore store = src.store();
         refreshDeliverable();
         long last = deliverable;
+        long nextSeq = 1;
+        List<Long> lastPerSubject = new ArrayList<>();
         long first = store.state().firstSeq();
         switch (cfg.deliverPolicy()) {
             case ALL -> nextSeq = first;
@@ -164,7 +168,13 @@ public final class Consumer implements StreamConsumer {
             nextSeq = 1;
         }
         // nats-server reports the position before the first delivery as delivered = start - 1 (ack floor stays 0).
-        lastStreamSeq = Math.max(0, (lastPerSubject.isEmpty() ? nextSeq : lastPerSubject.peekFirst()) - 1);
+        long delivered = Math.max(0, (lastPerSubject.isEmpty() ? nextSeq : lastPerSubject.getFirst()) - 1);
+        lock.lock();
+        try {
+            apply.apply(new ConsumerOp.Positioned(nextSeq, delivered, lastPerSubject));
+        } finally {
+            lock.unlock();
+        }
     }
 
     private StoredMessage lastMatching() throws IOException {
@@ -289,28 +299,14 @@ public final class Consumer implements StreamConsumer {
         lock.lock();
         try {
             MessageStore store = src.store();
-            for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
-                long s = it.next().getKey();
+            List<Long> gone = new ArrayList<>();
+            for (long s : pending.keySet()) {
                 if (s < firstSeq || loadSkippingCorrupt(store, s) == null) {
-                    it.remove();
-                    deliveries.remove(s);
-                    redeliver.remove(s);
+                    gone.add(s);
                 }
             }
-            deliveries.keySet().removeIf(s -> s < firstSeq);
-            if (nextSeq < firstSeq) {
-                nextSeq = firstSeq;
-            }
-            lastPerSubject.removeIf(s -> s < firstSeq);
-            if (ackFloorS < firstSeq - 1) {
-                ackFloorS = firstSeq - 1;
-            }
-            if (lastStreamSeq < firstSeq - 1) {
-                lastStreamSeq = firstSeq - 1;
-            }
-            updateAckFloor();
+            apply.apply(new ConsumerOp.Purged(firstSeq, gone));
             pendingCount = -1;
-            dirty = true;
         } catch (IOException e) {
             src.log().warn("consumer " + name + ": reading store after purge: " + e.getMessage());
         } finally {
@@ -342,12 +338,12 @@ public final class Consumer implements StreamConsumer {
         src.account().unsubscribe(fcSub);
         unwatchDeliverSubject();
         publish(out);
-        if (persistence != null) {
+        if (persistent) {
             try {
                 if (delete) {
-                    persistence.delete();
+                    apply.deleteFiles();
                 } else {
-                    persistence.writeState(this);
+                    apply.persist();
                 }
             } catch (IOException e) {
                 src.log().warn("consumer " + name + ": " + e.getMessage());
@@ -363,6 +359,11 @@ public final class Consumer implements StreamConsumer {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Replaces the consumer's state file with its current state, through the apply step (never with the lock held). */
+    void persistState() throws IOException {
+        apply.persist();
     }
 
     boolean isStopped() {
@@ -625,11 +626,13 @@ public final class Consumer implements StreamConsumer {
             if (b.isEmpty() || b.equals("+ACK")) {
                 ack(sseq, cseq, out);
             } else if (b.startsWith("-NAK")) {
-                nak(sseq, parseDelay(b.substring(4).strip()));
+                if (pending.containsKey(sseq)) {
+                    apply.apply(new ConsumerOp.Nakked(sseq, at(clock.nanoTime(), parseDelay(b.substring(4).strip()))));
+                }
             } else if (b.equals("+WPI")) {
-                Pending p = pending.get(sseq);
-                if (p != null) {
-                    p.deadline = at(clock.nanoTime(), redeliveryDelay(deliveries.getOrDefault(sseq, 1)));
+                if (pending.containsKey(sseq)) {
+                    apply.apply(new ConsumerOp.Progressed(sseq,
+                            at(clock.nanoTime(), redeliveryDelay(deliveries.getOrDefault(sseq, 1)))));
                 }
             } else if (b.startsWith("+NXT")) {
                 ack(sseq, cseq, out);
@@ -637,12 +640,12 @@ public final class Consumer implements StreamConsumer {
                     nextReq = PullRequestSpec.parse(b.substring(4).strip());
                 }
             } else if (b.startsWith("+TERM")) {
-                term(sseq, cseq, b.substring(5).strip(), out);
+                term(sseq, b.substring(5).strip(), out);
             } else {
                 return;
             }
             dirty = true;
-            persistNow = reply != null && nextReq == null && persistence != null;
+            persistNow = reply != null && nextReq == null && persistent;
             kicked = true;
             wake.signalAll();
         } finally {
@@ -650,7 +653,7 @@ public final class Consumer implements StreamConsumer {
         }
         if (persistNow) {
             try {
-                persistence.writeState(this);
+                apply.persist();
             } catch (IOException e) {
                 src.log().error("consumer " + name + ": persisting ack: " + e.getMessage());
                 publish(out);
@@ -678,97 +681,43 @@ public final class Consumer implements StreamConsumer {
         }
     }
 
+    /** Decides what an ack of {@code sseq} (consumer sequence {@code cseq}, from the ack subject) does, and applies it. */
     private void ack(long sseq, long cseq, List<Outbound> out) {
+        long wall = wallNanos();
         switch (cfg.ackPolicy()) {
             case NONE -> {
-                return;
             }
             case EXPLICIT -> {
-                Pending p = pending.remove(sseq);
+                Pending p = pending.get(sseq);
                 if (p == null) {
-                    lateAck(sseq);
+                    apply.apply(new ConsumerOp.LateAck(sseq, wall));
                     return;
                 }
-                ackedOne(sseq, p, out);
-                lastAckWall = wallNanos();
-                floorAfterAck(p.cseq, sseq);
-                return;
+                ackMetric(sseq, p, out);
+                apply.apply(new ConsumerOp.Acked(sseq, wall));
             }
             case ALL -> {
-                List<Long> done = new ArrayList<>(pending.headMap(sseq, true).keySet());
+                java.util.NavigableMap<Long, Pending> done = pending.headMap(sseq, true);
                 if (done.isEmpty()) {
                     return;
                 }
-                for (long s : done) {
-                    ackedOne(s, pending.remove(s), out);
+                for (Map.Entry<Long, Pending> e : done.entrySet()) {
+                    ackMetric(e.getKey(), e.getValue(), out);
                 }
-                // nats-server puts the floor of an ack-all consumer on the acknowledged message itself
-                ackFloorS = Math.max(ackFloorS, sseq);
-                ackFloorC = Math.max(ackFloorC, cseq);
-                lastAckWall = wallNanos();
-                if (pending.isEmpty()) {
-                    updateAckFloor();
-                }
-                return;
+                // the subject's sequences are the client's word: never past what was delivered
+                apply.apply(new ConsumerOp.AckedAll(Math.min(sseq, lastStreamSeq), Math.min(cseq, dseq), wall));
             }
         }
-        lastAckWall = wallNanos();
-        updateAckFloor();
     }
 
-    /**
-     * An ack (or term) of a message that is not pending: one that ran out of deliveries is kept by
-     * the stream until then (the application dead-letters it after the MAX_DELIVERIES advisory),
-     * and this is what lets a work queue or interest stream drop it. As nats-server, the ack floor
-     * does not move; the ack time is stamped for any message this consumer already delivered.
-     */
-    private void lateAck(long sseq) {
-        Integer dc = deliveries.remove(sseq);
-        redeliver.remove(sseq);
-        if (sseq <= lastStreamSeq) {
-            lastAckWall = wallNanos();
-        }
-        if (dc != null && src.retention() != Retention.LIMITS) {
-            toRelease.add(sseq);
-        }
-    }
-
-    /**
-     * nats-server's ack floor rule: with nothing left pending the floor is what was delivered;
-     * otherwise it moves only when the acknowledged message sat right above it, up to just below
-     * the next pending message. A message given up at max_deliver never moves it.
-     */
-    private void floorAfterAck(long cseq, long sseq) {
-        if (pending.isEmpty()) {
-            ackFloorC = dseq;
-            ackFloorS = lastStreamSeq;
-            return;
-        }
-        if (cseq != ackFloorC + 1) {
-            return;
-        }
-        ackFloorC = cseq;
-        ackFloorS = sseq;
-        Map.Entry<Long, Pending> next = pending.higherEntry(sseq);
-        if (next != null) {
-            ackFloorC = Math.max(ackFloorC, next.getValue().cseq - 1);
-            ackFloorS = Math.max(ackFloorS, next.getKey() - 1);
-        }
-    }
-
-    private void ackedOne(long sseq, Pending p, List<Outbound> out) {
-        int dc = deliveries.getOrDefault(sseq, 1);
-        deliveries.remove(sseq);
-        redeliver.remove(sseq);
-        if (src.retention() != Retention.LIMITS) {
-            toRelease.add(sseq);
-        }
+    /** The sampled ack metric of a pending message about to be acknowledged (sample_freq). */
+    private void ackMetric(long sseq, Pending p, List<Outbound> out) {
         if (sampled()) {
             ObjectNode m = advisory("io.nats.jetstream.metric.v1.consumer_ack");
             m.put("consumer_seq", p.cseq);
             m.put("stream_seq", sseq);
             m.put("ack_time", Math.max(0, clock.nanoTime() - p.deliveredMono));
-            m.put("deliveries", dc);
+            m.put("deliveries", deliveries.getOrDefault(sseq, 1));
             out.add(json("$JS.EVENT.METRIC.CONSUMER.ACK." + src.streamName() + "." + name, m));
         }
     }
@@ -794,55 +743,23 @@ public final class Consumer implements StreamConsumer {
         return src.env().entropy().nextInt(100) < pct;
     }
 
-    private void nak(long sseq, long delay) {
+    /** Decides a {@code +TERM}: the terminated advisory, then the op; a message not pending is a late ack. */
+    private void term(long sseq, String reason, List<Outbound> out) {
         Pending p = pending.get(sseq);
+        long wall = wallNanos();
         if (p == null) {
+            apply.apply(new ConsumerOp.LateAck(sseq, wall));
             return;
         }
-        // due now (or after the delay): the loop redelivers it, or gives up on it at max_deliver
-        p.deadline = at(clock.nanoTime(), Math.max(0, delay));
-        earliestDeadline = Math.min(earliestDeadline, p.deadline);
-        redeliver.remove(sseq);
-    }
-
-    private void term(long sseq, long cseq, String reason, List<Outbound> out) {
-        Pending p = pending.remove(sseq);
-        if (p == null) {
-            lateAck(sseq);
-            return;
-        }
-        int dc = deliveries.getOrDefault(sseq, 1);
-        deliveries.remove(sseq);
-        redeliver.remove(sseq);
-        if (src.retention() != Retention.LIMITS) {
-            toRelease.add(sseq);
-        }
-        lastAckWall = wallNanos(); // a term is an ack: nats-server stamps ack_floor.last_active
-        floorAfterAck(p.cseq, sseq);
         ObjectNode a = advisory("io.nats.jetstream.advisory.v1.terminated");
         a.put("consumer_seq", p.cseq);
         a.put("stream_seq", sseq);
-        a.put("deliveries", dc);
+        a.put("deliveries", deliveries.getOrDefault(sseq, 1));
         if (!reason.isEmpty()) {
             a.put("reason", reason);
         }
+        apply.apply(new ConsumerOp.Termed(sseq, wall));
         out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED." + src.streamName() + "." + name, a));
-    }
-
-    private void updateAckFloor() {
-        if (cfg.ackPolicy() == AckPolicy.NONE) {
-            ackFloorC = dseq;
-            ackFloorS = lastStreamSeq;
-            return;
-        }
-        if (pending.isEmpty()) {
-            ackFloorC = dseq;
-            ackFloorS = lastStreamSeq;
-        } else {
-            Map.Entry<Long, Pending> first = pending.firstEntry();
-            ackFloorS = Math.max(ackFloorS, first.getKey() - 1);
-            ackFloorC = Math.max(ackFloorC, first.getValue().cseq - 1);
-        }
     }
 
     void onFlowControlReply(String subject) {
@@ -1035,7 +952,7 @@ public final class Consumer implements StreamConsumer {
                 if (cfg.inactiveThreshold() > 0 && isInactive(now)) {
                     expire = true;
                 } else {
-                    if (dirty && persistence != null && now >= nextFlush) {
+                    if (dirty && persistent && now >= nextFlush) {
                         flush = true;
                         nextFlush = now + IDLE_WAKE;
                     }
@@ -1058,7 +975,7 @@ public final class Consumer implements StreamConsumer {
             }
             if (flush) {
                 try {
-                    persistence.writeState(this);
+                    apply.persist();
                 } catch (IOException e) {
                     src.log().warn("consumer " + name + ": persisting state: " + e.getMessage());
                 }
@@ -1154,17 +1071,11 @@ public final class Consumer implements StreamConsumer {
      * delivery count stays (it still counts in num_redelivered), and the ack floor does not move.
      */
     private void giveUp(long s, List<Outbound> out) {
-        Pending p = pending.remove(s);
-        redeliver.remove(s);
-        int dc = deliveries.getOrDefault(s, 1);
         ObjectNode a = advisory("io.nats.jetstream.advisory.v1.max_deliver");
         a.put("stream_seq", s);
-        a.put("deliveries", dc);
+        a.put("deliveries", deliveries.getOrDefault(s, 1));
         out.add(json("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + src.streamName() + "." + name, a));
-        lastActiveWall = wallNanos();
-        if (p != null) {
-            dirty = true;
-        }
+        apply.apply(new ConsumerOp.GaveUp(s, wallNanos()));
     }
 
     private long stepPush(long now, List<Outbound> out) throws IOException {
@@ -1238,15 +1149,7 @@ public final class Consumer implements StreamConsumer {
     private long stepPull(long now, List<Outbound> out) throws IOException {
         long next = Long.MAX_VALUE;
         int sent = 0;
-        // every request whose expiry passed is answered, not only the first in line (one behind a
-        // longer-lived request would otherwise keep the loop waking without being answered)
-        for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
-            PullRequest r = it.next();
-            if (r.expiresAt > 0 && r.expiresAt <= now) {
-                it.remove();
-                out.add(status(r.reply, 408, "Request Timeout", r));
-            }
-        }
+        answerExpired(now, out);
         while (!waiting.isEmpty() && sent < 256 && !paused) { // paused: requests wait (expire, heartbeats)
             PullRequest r = waiting.peekFirst();
             if (!src.account().hasInterest(r.reply)) {
@@ -1291,6 +1194,26 @@ public final class Consumer implements StreamConsumer {
         if (sent >= 256) {
             next = now;
         }
+        return Math.min(next, heartbeatWaiting(now, out));
+    }
+
+    /**
+     * Answers every pull request whose expiry passed, not only the first in line (one behind a
+     * longer-lived request would otherwise keep the loop waking without being answered).
+     */
+    private void answerExpired(long now, List<Outbound> out) {
+        for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
+            PullRequest r = it.next();
+            if (r.expiresAt > 0 && r.expiresAt <= now) {
+                it.remove();
+                out.add(status(r.reply, 408, "Request Timeout", r));
+            }
+        }
+    }
+
+    /** Sends the idle heartbeats that fell due to waiting pull requests; returns when the next expiry or heartbeat falls due. */
+    private long heartbeatWaiting(long now, List<Outbound> out) {
+        long next = Long.MAX_VALUE;
         for (PullRequest r : waiting) {
             if (r.expiresAt > 0) {
                 next = Math.min(next, r.expiresAt);
@@ -1327,9 +1250,7 @@ public final class Consumer implements StreamConsumer {
             StoredMessage m = loadSkippingCorrupt(store, s);
             if (m == null) {
                 redeliver.pollFirst();
-                pending.remove(s);
-                deliveries.remove(s);
-                updateAckFloor();
+                apply.apply(new ConsumerOp.Dropped(s));
                 continue;
             }
             redeliver.pollFirst();
@@ -1459,37 +1380,14 @@ public final class Consumer implements StreamConsumer {
         return best;
     }
 
+    /** Decides the delivery of {@code m} (the next consumer sequence, its delivery count, its ack deadline) and applies it. */
     private Outbound deliver(String subject, StoredMessage m, boolean redelivery, long stepStart) {
         long now = Math.max(stepStart, clock.nanoTime());
         long s = m.seq();
-        dseq++;
+        long cseq = dseq + 1;
         int dc = redelivery ? deliveries.getOrDefault(s, 1) + 1 : 1;
-        if (cfg.ackPolicy() != AckPolicy.NONE) {
-            deliveries.put(s, dc);
-            Pending p = pending.get(s);
-            long deadline = at(now, redeliveryDelay(dc));
-            earliestDeadline = Math.min(earliestDeadline, deadline);
-            if (p == null) {
-                pending.put(s, new Pending(dseq, deadline, now));
-            } else {
-                p.cseq = dseq;
-                p.deadline = deadline;
-                p.deliveredMono = now;
-            }
-        }
-        if (s > lastStreamSeq) {
-            lastStreamSeq = s;
-        }
-        if (cfg.ackPolicy() == AckPolicy.NONE) {
-            ackFloorC = dseq;
-            ackFloorS = lastStreamSeq;
-            if (src.retention() != Retention.LIMITS) {
-                toRelease.add(s);
-            }
-        }
-        lastActiveWall = wallNanos();
-        dirty = true;
-        String reply = ackReply(m, dc, dseq);
+        apply.apply(new ConsumerOp.Delivered(s, cseq, dc, at(now, redeliveryDelay(dc)), now, wallNanos()));
+        String reply = ackReply(m, dc, cseq);
         byte[] headers = shownHeaders(m);
         byte[] payload = cfg.headersOnly() ? new byte[0] : m.data();
         return new Outbound(subject, reply, headers.length == 0 ? null : headers, payload, m.subject());

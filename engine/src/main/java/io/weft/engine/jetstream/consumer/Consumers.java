@@ -346,7 +346,7 @@ public final class Consumers implements ConsumerManager {
         if (p != null) {
             try {
                 p.writeMeta(cfg, created, pause);
-                p.writeState(c);
+                c.persistState();
             } catch (IOException e) {
                 stream.detach(c);
                 throw ConsumerErrors.STORE_FAILED.with(e.getMessage()).exception();
