@@ -88,47 +88,7 @@ public final class Node {
 
     /** The routes' view of {@code server}. */
     public static RouteHost routeHost(Server server) {
-        return new RouteHost() {
-            @Override
-            public Env env() {
-                return server.env();
-            }
-
-            @Override
-            public ServerLog log() {
-                return server.log();
-            }
-
-            @Override
-            public ServerOptions options() {
-                return server.options();
-            }
-
-            @Override
-            public String serverId() {
-                return server.serverId();
-            }
-
-            @Override
-            public String serverName() {
-                return server.serverName();
-            }
-
-            @Override
-            public Account account(String name) {
-                return server.account(name);
-            }
-
-            @Override
-            public Collection<Account> accounts() {
-                return server.accounts();
-            }
-
-            @Override
-            public void onLocalInterest(LocalInterest listener) {
-                server.onLocalInterest(listener);
-            }
-        };
+        return new ServerView(server);
     }
 
     /** Closes the clients, then stops JetStream (its data stays on disk). */
@@ -173,36 +133,49 @@ public final class Node {
 
     /** JetStream's view of {@code server}: what a {@link JetStreamHost} asks, answered by the server. */
     public static JetStreamHost jetStreamHost(Server server) {
-        return new JetStreamHost() {
-            @Override
-            public Env env() {
-                return server.env();
-            }
+        return new ServerView(server);
+    }
 
-            @Override
-            public ServerLog log() {
-                return server.log();
-            }
+    /** One forwarding view of the server for every part that sees it through a host interface. */
+    private record ServerView(Server server) implements JetStreamHost, RouteHost {
+        @Override
+        public Env env() {
+            return server.env();
+        }
 
-            @Override
-            public ServerOptions options() {
-                return server.options();
-            }
+        @Override
+        public ServerLog log() {
+            return server.log();
+        }
 
-            @Override
-            public Account account(String name) {
-                return server.account(name);
-            }
+        @Override
+        public ServerOptions options() {
+            return server.options();
+        }
 
-            @Override
-            public Collection<Account> accounts() {
-                return server.accounts();
-            }
+        @Override
+        public String serverId() {
+            return server.serverId();
+        }
 
-            @Override
-            public String serverName() {
-                return server.serverName();
-            }
-        };
+        @Override
+        public String serverName() {
+            return server.serverName();
+        }
+
+        @Override
+        public Account account(String name) {
+            return server.account(name);
+        }
+
+        @Override
+        public Collection<Account> accounts() {
+            return server.accounts();
+        }
+
+        @Override
+        public void onLocalInterest(LocalInterest listener) {
+            server.onLocalInterest(listener);
+        }
     }
 }
