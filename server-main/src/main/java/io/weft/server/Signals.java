@@ -25,7 +25,20 @@ final class Signals {
     private Signals() {
     }
 
+    /**
+     * The variable that moves HotSpot's thread suspend/resume signal off USR2 (its default on
+     * Linux). JFR's sampler suspends threads with that signal, so while it is USR2 every sample
+     * reaches weft's USR2 handler and puts the server into lame duck mode. bin/weft sets it.
+     */
+    static final String SUSPEND_SIGNAL_ENV = "_JAVA_SR_SIGNUM";
+
     static void install(Server server, ServeCommand command, ServeArgs args, NatsLog log) {
+        String suspend = System.getenv(SUSPEND_SIGNAL_ENV);
+        if (suspend == null || suspend.isBlank() || suspend.trim().equals("12")) {
+            log.warn("The JVM suspends threads with USR2, the lame duck signal: a profiler such as JFR would put "
+                    + "this server into lame duck mode. Start weft with bin/weft, or set " + SUSPEND_SIGNAL_ENV
+                    + "=39 in its environment");
+        }
         Signal.handle(new Signal("TERM"), s -> stop(server, log, "terminated"));
         Signal.handle(new Signal("INT"), s -> stop(server, log, "interrupt"));
         Signal.handle(new Signal("HUP"), s -> Thread.ofVirtual().start(() -> reload(server, command, args, log)));

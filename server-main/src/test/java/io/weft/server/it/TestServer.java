@@ -65,6 +65,9 @@ public final class TestServer implements AutoCloseable {
     void start() {
         runStart = stderr.length();
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        if (!target.isNats()) {
+            pb.environment().put("_JAVA_SR_SIGNUM", "39"); // as bin/weft sets it (Signals.SUSPEND_SIGNAL_ENV)
+        }
         pb.environment().putAll(environment);
         try {
             process = pb.start();
