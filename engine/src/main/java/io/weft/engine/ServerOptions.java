@@ -34,6 +34,11 @@ public final class ServerOptions {
     public Duration writeDeadline = Duration.ofSeconds(10);
     public long maxPending = 64L * 1024 * 1024;
     public boolean noHeaderSupport = false;
+    /**
+     * {@code no_fast_producer_stall}: a client publishing to a subscriber that is past its stall
+     * threshold is not slowed down; that subscriber misses the message instead (nats-server 2.11+).
+     */
+    public boolean noFastProducerStall = false;
 
     /** {@code cluster { name }}: empty = none configured (a dynamic name is made up at start). */
     public String clusterName = "";
@@ -100,6 +105,7 @@ public final class ServerOptions {
         o.writeDeadline = writeDeadline;
         o.maxPending = maxPending;
         o.noHeaderSupport = noHeaderSupport;
+        o.noFastProducerStall = noFastProducerStall;
         o.jetstream = jetstream;
         o.storeDir = storeDir;
         o.jetstreamMaxMemory = jetstreamMaxMemory;

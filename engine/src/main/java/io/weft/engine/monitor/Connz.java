@@ -40,6 +40,7 @@ public record Connz(
             long outMsgs,
             long inBytes,
             long outBytes,
+            @JsonInclude(Include.NON_DEFAULT) long stalls,
             long subscriptions,
             @JsonInclude(Include.NON_EMPTY) String name,
             @JsonInclude(Include.NON_EMPTY) String lang,

@@ -284,6 +284,7 @@ public final class Monitor {
                 s.outMsgs(),
                 s.inBytes(),
                 s.outBytes(),
+                c.stalls(),
                 s.subs(),
                 co == null ? null : co.name(),
                 co == null ? null : co.lang(),

@@ -89,6 +89,8 @@ public final class ClientConnection implements ProtocolHandler {
     private final AtomicLong inMsgs = new AtomicLong();
     private final AtomicLong inBytes = new AtomicLong();
     private final AtomicLong outMsgs = new AtomicLong();
+    /** How many times producers waited for this connection's writer (nats-server's connz {@code stalls}). */
+    final java.util.concurrent.atomic.LongAdder stalls = new java.util.concurrent.atomic.LongAdder();
     private final AtomicLong outBytes = new AtomicLong();
     private volatile Clock.Cancellable authTimer;
     private volatile Clock.Cancellable pingTimer;
@@ -514,6 +516,11 @@ public final class ClientConnection implements ProtocolHandler {
         boolean withHeaders = hdrLen > 0 && (opts == null || opts.headers());
         int bodyOff = withHeaders ? off : off + hdrLen;
         int bodyLen = withHeaders ? totalLen : totalLen - hdrLen;
+        if (out.stalled && batch != null && batch.clientProducer() && server.options().noFastProducerStall) {
+            // no_fast_producer_stall: the producer is not slowed for a subscriber that fell behind;
+            // this subscriber misses the message (nats-server decides the same before queueing it)
+            return false;
+        }
         // in a producer's batch the writer is not woken per message: the producer flushes at the end of its batch
         Outbound.Append r = out.appendMessage(subject, sub.sid, reply, withHeaders ? hdrLen : -1, data, bodyOff, bodyLen,
                 batch != null);
@@ -819,6 +826,7 @@ public final class ClientConnection implements ProtocolHandler {
     public long inBytes() { return inBytes.get(); }
     public long outMsgs() { return outMsgs.get(); }
     public long outBytes() { return outBytes.get(); }
+    public long stalls() { return stalls.sum(); }
     public boolean isClosed() { return closed.get(); }
     public String closeReason() { return closeReason; }
     public String authorizedUser() { return authorizedUser; }

@@ -66,6 +66,11 @@ public final class Deliveries {
         return new Deliveries(tokens, clock, onStall);
     }
 
+    /** True for a client reader's batch: the producer is one a stalled subscriber may slow down. */
+    boolean clientProducer() {
+        return stallClock != null;
+    }
+
     /** Lists {@code c} for the end of the batch (called after a deferred append succeeded). */
     void add(ClientConnection c) {
         if (c.flushMark == token) {
@@ -116,6 +121,7 @@ public final class Deliveries {
         } else if (start >= stallDeadline) {
             return; // the bound of this batch is spent
         }
+        c.stalls.increment();
         c.flushPending();
         try {
             c.out.awaitDrain(stallClock, stallDeadline);

@@ -150,6 +150,7 @@ public final class OptionsMapper {
             o.pingMax = d.getInt("ping_max");
             o.writeDeadline = d.getDuration("write_deadline");
             o.noHeaderSupport = d.getBoolean("no_header_support");
+            o.noFastProducerStall = d.getBoolean("no_fast_producer_stall");
             o.jetstream = d.getBoolean("jetstream");
             o.storeDir = d.getString("store_dir");
             o.jetstreamMaxMemory = d.getLong("max_memory_store");
@@ -305,6 +306,7 @@ public final class OptionsMapper {
                     o.lameDuckGracePeriod = d;
                 }
                 case "no_header_support" -> o.noHeaderSupport = bool(e);
+                case "no_fast_producer_stall" -> o.noFastProducerStall = bool(e);
                 case "tls" -> tls(o, e);
                 case "cluster" -> cluster(o, e);
                 default -> {

@@ -25,7 +25,15 @@ final class RawClient implements AutoCloseable {
     }
 
     static RawClient open(int port) throws IOException {
+        return open(port, 0);
+    }
+
+    /** As {@link #open(int)}, with the socket's receive buffer set first when {@code receiveBuffer > 0}. */
+    static RawClient open(int port, int receiveBuffer) throws IOException {
         Socket s = new Socket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer); // before connect, so the window is small from the start
+        }
         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         s.setTcpNoDelay(true);
         return new RawClient(s);
@@ -33,7 +41,12 @@ final class RawClient implements AutoCloseable {
 
     /** Opens a connection, waits for INFO, sends CONNECT (protocol 1) and a PING, and waits for the PONG. */
     static RawClient connected(int port, String connectJson) throws IOException {
-        RawClient c = open(port);
+        return connected(port, connectJson, 0);
+    }
+
+    /** As {@link #connected(int, String)}, with a small receive buffer when {@code receiveBuffer > 0}. */
+    static RawClient connected(int port, String connectJson, int receiveBuffer) throws IOException {
+        RawClient c = open(port, receiveBuffer);
         c.awaitText("\r\n", Duration.ofSeconds(5));
         c.send("CONNECT " + connectJson + "\r\nPING\r\n");
         if (!c.awaitText("PONG\r\n", Duration.ofSeconds(5))) {
