@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * PINGs.)
  *
  * <p>The bounded producer stall, as nats-server's: a client's reader ({@link #forClient}) whose
- * delivery leaves more than half of a subscriber's max_pending pending flushes that subscriber
+ * delivery leaves more than three quarters of a subscriber's max_pending pending flushes it
  * and waits through the {@code Clock}, there and then, until its writer has taken the bytes; all
  * the waits of one batch together last at most {@link #STALL_BOUND} (counted from the first),
  * then the reader goes on without waiting for the rest of the batch. A reader that keeps reading so keeps up

@@ -26,7 +26,7 @@ final class Outbound {
     /** Signalled when the writer takes the pending bytes (or the buffer closes): stalled producers go on. */
     private final Condition drained = lock.newCondition();
     /**
-     * More than half of max_pending is pending (nats-server's stall threshold): a client's reader
+     * More than three quarters of max_pending is pending (nats-server's stall gate): a client's reader
      * that delivered here waits, bounded, for the writer to take it ({@link #awaitDrain}). Written
      * under the lock, read without it by producers.
      */
@@ -48,14 +48,22 @@ final class Outbound {
 
     Outbound(long maxPending) {
         this.maxPending = maxPending;
-        this.stallAbove = maxPending / 2;
+        this.stallAbove = stallThreshold(maxPending);
+    }
+
+    /**
+     * Three quarters of max_pending, nats-server's stall gate since 2.10.26 (it was half before:
+     * "not as penalizing" for producers).
+     */
+    static long stallThreshold(long maxPending) {
+        return maxPending / 4 * 3;
     }
 
     void setMaxPending(long maxPending) {
         lock.lock();
         try {
             this.maxPending = maxPending;
-            this.stallAbove = maxPending / 2;
+            this.stallAbove = stallThreshold(maxPending);
         } finally {
             lock.unlock();
         }
