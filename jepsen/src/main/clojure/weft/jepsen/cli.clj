@@ -1,0 +1,174 @@
+(ns weft.jepsen.cli
+  "bin/jepsen: test, clean, setup-check. A test: hosts up, servers up, stream created, workers
+  and the nemesis for time-limit seconds, heal, drain, check, and always tear the hosts down."
+  (:require [clojure.pprint :as pp]
+            [clojure.string :as str]
+            [weft.jepsen.client :as client]
+            [weft.jepsen.db :as db]
+            [weft.jepsen.hosts :as hosts]
+            [weft.jepsen.nemesis :as nemesis]
+            [weft.jepsen.queue :as queue]
+            [weft.jepsen.util :refer [log sleep-until]])
+  (:import (java.io File)
+           (java.time LocalDateTime)
+           (java.time.format DateTimeFormatter)
+           (java.util.concurrent.atomic AtomicLong))
+  (:gen-class))
+
+(def usage
+  "Usage: bin/jepsen test [options]   run one test (as root)
+       bin/jepsen clean            kill leftover servers, delete the test namespaces and bridge
+Options of test:
+  --nodes N                 3 or 5 (default 5)
+  --time-limit S            seconds of load and faults (default 60)
+  --nemesis LIST            comma separated of kill,pause,partition,delay or none (default kill,partition)
+  --nemesis-interval S      seconds between a fault's start and its heal (default 10)
+  --workload queue          the workload (only queue so far)
+  --server nats-server|weft server under test (default nats-server; weft needs clustered JetStream)
+  --server-bin PATH         the server binary (default target/nats-server-unstable/usr/sbin/nats-server)
+  --sync-interval V         JetStream sync_interval: always, or a duration such as 2m (default: the server's)
+  --rate R                  total operations per second across workers (default 100)
+  --max-ops N               bound on client operations (default 100000)
+  --timeout-ms MS           client connect and request timeout (default 2000)
+  --drain S                 bound of the final drain in seconds (default 60)
+  --seed N                  seed of the fault schedule (default: time)
+  --store DIR               parent of the run folders (default target/jepsen)")
+
+(defn parse-args [args]
+  (loop [m {:nodes 5 :time-limit 60 :nemesis "kill,partition" :nemesis-interval 10
+            :workload "queue" :server "nats-server" :rate 100 :max-ops 100000 :timeout-ms 2000
+            :drain 60 :seed (System/currentTimeMillis) :store "target/jepsen"}
+         [k v & more :as args] args]
+    (cond
+      (empty? args) m
+      (nil? v) (throw (ex-info (str "missing value for " k) {}))
+      :else
+      (let [key (keyword (subs k 2))
+            num #{:nodes :time-limit :nemesis-interval :rate :max-ops :timeout-ms :drain :seed}]
+        (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store} key))
+          (throw (ex-info (str "unknown option " k) {})))
+        (recur (assoc m key (if (num key) (Long/parseLong v) v)) more)))))
+
+(defn- validate [o]
+  (when-not (#{3 5} (:nodes o)) (throw (ex-info "--nodes must be 3 or 5" {})))
+  (when-not (= "queue" (:workload o)) (throw (ex-info (str "workload " (:workload o) " is not written yet (only queue)") {})))
+  (when (= "weft" (:server o))
+    (throw (ex-info "--server weft: weft has no clustered JetStream yet, so an R3/R5 stream cannot be created; see docs/jepsen.md" {})))
+  (when-not (= "nats-server" (:server o)) (throw (ex-info (str "unknown server " (:server o)) {})))
+  (let [faults (if (= "none" (:nemesis o)) #{} (set (map keyword (str/split (:nemesis o) #","))))]
+    (when-let [bad (seq (remove nemesis/all-faults faults))]
+      (throw (ex-info (str "unknown nemesis " (str/join "," (map name bad))) {})))
+    faults))
+
+(defn- run-dir ^File [store]
+  (let [d (File. (str store) (.format (LocalDateTime/now) (DateTimeFormatter/ofPattern "yyyyMMdd'T'HHmmss")))]
+    (.mkdirs d)
+    d))
+
+(defn run-test! [o]
+  (let [faults (validate o)
+        home (or (System/getenv "WEFT_HOME") ".")
+        nodes (hosts/nodes (:nodes o))
+        dir (run-dir (:store o))
+        test {:nodes nodes :store (.getAbsolutePath dir) :sync-interval (:sync-interval o)
+              :server-bin (or (:server-bin o) (str home "/target/nats-server-unstable/usr/sbin/nats-server"))
+              :timeout-ms (:timeout-ms o) :drain-s (:drain o)
+              :op-interval-ms (max 1 (quot (* 1000 2 (count nodes)) (max 1 (:rate o))))}
+        sched (nemesis/schedule {:faults faults :nodes nodes :interval (:nemesis-interval o)
+                                 :time-limit (:time-limit o) :seed (:seed o)})
+        t0 (System/nanoTime)
+        history (atom [])
+        hfile (File. dir "history.edn")
+        record! (fn [e]
+                  (let [e (assoc e :time (- (System/nanoTime) t0))]
+                    (locking history
+                      (swap! history conj e)
+                      (spit hfile (str (pr-str e) "\n") :append true))
+                    e))
+        stop (atom false)
+        urls (into (sorted-map) (for [n nodes] [n (str "nats://" (hosts/ip n) ":" db/client-port)]))]
+    (when-not (.canExecute (File. ^String (:server-bin test)))
+      (throw (ex-info (str "server binary not found: " (:server-bin test) " (bin/fetch-nats-server fetches it)") {})))
+    (spit (File. dir "test.edn") (with-out-str (pp/pprint (assoc o :schedule sched :dir (str dir)))))
+    (log "run folder" (str dir) "seed" (:seed o))
+    (let [hook (Thread. ^Runnable (fn [] (reset! stop true) (db/stop-all!) (hosts/teardown!)))]
+      (.addShutdownHook (Runtime/getRuntime) hook)
+      (try
+        (hosts/setup! nodes)
+        (doseq [n nodes] (db/start! test n))
+        (let [bad (db/await-healthy! nodes 60)]
+          (when (seq bad) (throw (ex-info (str "nodes not healthy after 60 s: " bad) {}))))
+        (log "cluster healthy; creating stream R" (count nodes))
+        (with-open [c (client/connect (first (vals urls)) (:timeout-ms o))]
+          (loop [tries 0]
+            (let [r (try (client/create-stream! c (count nodes)) nil (catch Exception e e))]
+              (when r
+                (if (< tries 60)
+                  (do (Thread/sleep 500) (recur (inc tries)))
+                  (throw (ex-info (str "could not create the stream: " r) {})))))))
+        (let [deadline (+ (System/nanoTime) (* (:time-limit o) 1000000000))
+              budget (AtomicLong. (:max-ops o))
+              counter (AtomicLong. 0)
+              workers (vec (for [i (range (* 2 (count nodes)))
+                                 :let [node (nth nodes (mod i (count nodes)))]]
+                             {:id i :node node :url (urls node)
+                              :role (if (< i (count nodes)) :publisher :reader)}))
+              futs (mapv (fn [w] (future (queue/worker test w #(.incrementAndGet counter)
+                                                       deadline budget record! #(deref stop))))
+                         workers)
+              nem (future
+                    (doseq [op sched :while (not @stop)]
+                      (sleep-until (+ t0 (* (:at op) 1000000000)) #(deref stop))
+                      (when (< (System/nanoTime) deadline)
+                        (log "nemesis:" (name (:f op)) (name (:fault op)) (:nodes op))
+                        (record! {:process :nemesis :type :info :f (keyword (str (name (:f op)) "-" (name (:fault op))))
+                                  :value (:nodes op)})
+                        (try (nemesis/apply-op! test op)
+                             (catch Exception e (log "nemesis op failed:" (.getMessage e)))))))]
+          (log "load:" (count workers) "workers," (:time-limit o) "s, nemesis" (str/join "," (map name faults)))
+          (doseq [f futs] (deref f (+ (* 1000 (:time-limit o)) 60000) nil))
+          (reset! stop true)
+          (deref nem 30000 nil)
+          (reset! stop false)
+          (record! {:process :nemesis :type :info :f :heal-all :value nodes})
+          (nemesis/heal-all! test)
+          (let [bad (db/await-healthy! nodes 60)]
+            (when (seq bad) (log "after healing, not healthy within 60 s:" bad)))
+          (queue/drain! test urls history record!)
+          (let [result (queue/check @history)]
+            (spit (File. dir "results.edn") (with-out-str (pp/pprint result)))
+            result))
+        (finally
+          (db/stop-all!)
+          (hosts/teardown!)
+          (try (.removeShutdownHook (Runtime/getRuntime) hook) (catch Exception _ nil))
+          (log "hosts torn down; logs, data and history in" (str dir)))))))
+
+(defn print-summary [r]
+  (println)
+  (println "acked" (:acked-count r) " indeterminate" (:indeterminate-count r)
+           " read" (:read-count r) " lost" (:lost-count r) " unexpected" (:unexpected-count r)
+           " duplicated" (:duplicated-count r) " recovered" (:recovered-count r))
+  (println "lost per node" (pr-str (:lost-per-node r)))
+  (when (seq (:lost r)) (println "lost (first 50)" (pr-str (:lost r))))
+  (when (seq (:unexpected r)) (println "unexpected (first 50)" (pr-str (:unexpected r))))
+  (println "valid?" (:valid? r)))
+
+(defn -main [& args]
+  (let [[cmd & opts] args
+        code (try
+               (case cmd
+                 "test" (let [r (run-test! (parse-args opts))]
+                          (print-summary r)
+                          (if (:valid? r) 0 1))
+                 "clean" (do (db/stop-all!) (hosts/teardown!) (println "clean: test namespaces and bridge removed") 0)
+                 ("help" "-h" "--help") (do (println usage) 0)
+                 (do (binding [*out* *err*] (println usage)) 2))
+               (catch clojure.lang.ExceptionInfo e
+                 (binding [*out* *err*] (println "jepsen:" (.getMessage e)))
+                 2)
+               (catch Exception e
+                 (.printStackTrace e)
+                 2))]
+    (shutdown-agents)
+    (System/exit code)))

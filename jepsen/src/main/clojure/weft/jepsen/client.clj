@@ -1,0 +1,92 @@
+(ns weft.jepsen.client
+  "jnats clients from Clojure: one connection per worker, to one node only (discovered servers
+  ignored, reconnects only to that node), operations bounded by a timeout, outcomes mapped as
+  Jepsen does: a definite refusal (503 no responders, a JetStream API error) is :fail, a
+  timeout or anything else we cannot be sure of is :info."
+  (:require [clojure.string :as str])
+  (:import (io.nats.client Nats Options Options$Builder Connection JetStream JetStreamOptions
+                           JetStreamApiException JetStreamManagement PullSubscribeOptions
+                           JetStreamSubscription Message ErrorListener)
+           (io.nats.client.api StreamConfiguration StorageType DiscardPolicy ConsumerConfiguration
+                               AckPolicy)
+           (java.time Duration)
+           (java.util.concurrent TimeoutException)))
+
+(def stream "jq")
+(def subject "jq")
+(def durable "readers")
+
+(defn connect
+  "A connection to url only, with timeout-ms for connecting and for JetStream requests."
+  ^Connection [url timeout-ms]
+  (let [opts (-> (Options/builder)
+                 (.server url)
+                 (.ignoreDiscoveredServers)
+                 (.noRandomize)
+                 (.connectionTimeout (Duration/ofMillis timeout-ms))
+                 (.maxReconnects -1)
+                 (.reconnectWait (Duration/ofMillis 250))
+                 (.useTimeoutException)
+                 (.reportNoResponders)
+                 (.errorListener (reify ErrorListener))
+                 (.build))]
+    (Nats/connect opts)))
+
+(defn jetstream ^JetStream [^Connection c timeout-ms]
+  (.jetStream c (-> (JetStreamOptions/builder) (.requestTimeout (Duration/ofMillis timeout-ms)) (.build))))
+
+(defn- causes [^Throwable t] (take-while some? (iterate #(.getCause ^Throwable %) t)))
+
+(defn classify
+  "Jepsen's outcome for an operation that threw t: :fail when the server certainly did not do it,
+  :info when it may have."
+  [^Throwable t]
+  (let [cs (causes t)
+        msg (let [m (str/join " | " (map #(str (.getName (class %)) ": " (.getMessage ^Throwable %)) cs))]
+              (subs m 0 (min 300 (count m))))]
+    (cond
+      (re-find #"(?i)\b503\b|no responders" msg) {:type :fail :error :no-responders :message msg}
+      (some #(instance? JetStreamApiException %) cs) {:type :fail :error :api :message msg}
+      (some #(instance? TimeoutException %) cs) {:type :info :error :timeout :message msg}
+      (re-find #"(?i)time(d)? ?out" msg) {:type :info :error :timeout :message msg}
+      :else {:type :info :error :unknown :message msg})))
+
+(defn create-stream!
+  "The queue stream: file storage, replicas, discard new; and the readers' durable pull consumer."
+  [^Connection c replicas]
+  (let [jsm ^JetStreamManagement (.jetStreamManagement c)]
+    (.addStream jsm (-> (StreamConfiguration/builder)
+                        (.name stream)
+                        (.subjects ^"[Ljava.lang.String;" (into-array String [subject]))
+                        (.storageType StorageType/File)
+                        (.replicas (int replicas))
+                        (.discardPolicy DiscardPolicy/New)
+                        (.build)))
+    (.addOrUpdateConsumer jsm stream (-> (ConsumerConfiguration/builder)
+                                         (.durable durable)
+                                         (.filterSubject subject)
+                                         (.ackPolicy AckPolicy/Explicit)
+                                         (.ackWait (Duration/ofSeconds 5))
+                                         (.build)))))
+
+(defn enqueue!
+  "Publishes value synchronously (to the queue's subject unless subj is given); returns a
+  completion {:type :ok|:fail|:info ...}."
+  ([js value] (enqueue! js subject value))
+  ([^JetStream js ^String subj value]
+  (try
+    (let [ack (.publish js subj (.getBytes (str value) "UTF-8"))]
+      {:type :ok :seq (.getSeqno ack)})
+    (catch Exception e (classify e)))))
+
+(defn reader ^JetStreamSubscription [^JetStream js]
+  (.subscribe js ^String subject (PullSubscribeOptions/bind stream durable)))
+
+(defn dequeue!
+  "Fetches up to n messages within wait-ms and acks each; returns the values delivered (a
+  message whose ack fails is still delivered: it will come again, as at-least-once allows)."
+  [^JetStreamSubscription sub n wait-ms timeout-ms]
+  (vec (for [^Message m (.fetch sub (int n) (Duration/ofMillis wait-ms))]
+         (let [v (Long/parseLong (String. (.getData m) "UTF-8"))]
+           (try (.ackSync m (Duration/ofMillis timeout-ms)) (catch Exception _ nil))
+           v))))

@@ -1,0 +1,61 @@
+(ns weft.jepsen.client-test
+  "The client against a real single nats-server 2.15.1 on free loopback ports (no namespaces, no
+  root): outcomes of publish and fetch, and Jepsen's mapping of 503 and timeouts."
+  (:require [clojure.test :refer [deftest is testing]]
+            [weft.jepsen.client :as client])
+  (:import (java.io File)
+           (java.net ServerSocket)
+           (java.nio.file Files)
+           (java.nio.file.attribute FileAttribute)))
+
+(defn- free-port [] (with-open [s (ServerSocket. 0)] (.getLocalPort s)))
+
+(defn- server-bin []
+  (let [f (File. (str (or (System/getenv "WEFT_HOME") "..") "/target/nats-server-unstable/usr/sbin/nats-server"))]
+    (when (.canExecute f) f)))
+
+(defn- with-server [f]
+  (let [dir (.toFile (Files/createTempDirectory "wj-client" (make-array FileAttribute 0)))
+        port (free-port)
+        conf (File. dir "server.conf")]
+    (spit conf (str "listen: \"127.0.0.1:" port "\"\njetstream { store_dir: \"" dir "/data\"\n sync_interval: \"always\" }\n"))
+    (let [p (.start (doto (ProcessBuilder. ^java.util.List [(str (server-bin)) "-c" (str conf)])
+                      (.redirectErrorStream true)
+                      (.redirectOutput (File. dir "server.log"))))]
+      (try
+        (loop [i 0]
+          (when (and (< i 100)
+                     (not (try (with-open [_ (java.net.Socket. "127.0.0.1" (int port))] true)
+                               (catch Exception _ false))))
+            (Thread/sleep 100) (recur (inc i))))
+        (f p (str "nats://127.0.0.1:" port))
+        (finally
+          (.destroyForcibly p)
+          (.waitFor p))))))
+
+(deftest outcomes-against-nats-server
+  (if-not (server-bin)
+    (is false "nats-server 2.15.1 missing under target/ (bin/fetch-nats-server)")
+    (with-server
+      (fn [^Process p url]
+        (with-open [c (client/connect url 1000)]
+          (let [js (client/jetstream c 1000)]
+            (client/create-stream! c 1)
+            (testing "an acknowledged publish is :ok and is read back by fetch"
+              (is (= :ok (:type (client/enqueue! js 41))))
+              (is (= :ok (:type (client/enqueue! js 42))))
+              (let [sub (client/reader js)]
+                (is (= [41 42] (client/dequeue! sub 10 1000 1000)))
+                (is (= [] (client/dequeue! sub 10 300 1000)) "acked messages do not come again")))
+            (testing "no stream on the subject: 503 no responders is a definite :fail"
+              (let [r (client/enqueue! js "nostream.here" 7)]
+                (is (= :fail (:type r)) (pr-str r))
+                (is (= :no-responders (:error r)) (pr-str r))))
+            (testing "a paused server: the publish times out, an indeterminate :info"
+              (.waitFor (.start (ProcessBuilder. ^java.util.List ["kill" "-STOP" (str (.pid p))])))
+              (try
+                (let [r (client/enqueue! js 43)]
+                  (is (= :info (:type r)) (pr-str r))
+                  (is (= :timeout (:error r)) (pr-str r)))
+                (finally
+                  (.waitFor (.start (ProcessBuilder. ^java.util.List ["kill" "-CONT" (str (.pid p))]))))))))))))
