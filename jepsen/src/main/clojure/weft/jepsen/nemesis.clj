@@ -38,14 +38,15 @@
       :delay {:target :all :nodes (vec nodes) :delay-ms 50 :jitter-ms 25})))
 
 (defn schedule
-  "[{:at seconds :f :start|:stop :fault f ...}] for faults (a set) within time-limit."
+  "[{:at seconds :f :start|:stop :fault f ...}] for faults (a set); every stop falls before
+  time-limit, so each fault is healed while the load still runs."
   [{:keys [faults nodes interval time-limit seed]}]
   (let [rnd (Random. (long seed))
         fs (vec (sort faults))]
     (if (empty? fs)
       []
       (loop [t interval out []]
-        (if (> (+ t interval) time-limit)
+        (if (>= (+ t interval) time-limit)
           out
           (let [fault (pick rnd fs)
                 tg (targets rnd fault nodes)]
