@@ -95,6 +95,12 @@ Options of test:
       (.addShutdownHook (Runtime/getRuntime) hook)
       (try
         (hosts/setup! nodes)
+        (when (:delay faults)
+          ;; refuse rather than run a delay nemesis that does nothing
+          (try (hosts/delay! [(first nodes)] 1 0) (hosts/undelay! [(first nodes)])
+               (catch Exception e
+                 (throw (ex-info (str "--nemesis delay: tc netem does not work on this kernel (sch_netem missing?): "
+                                      (.getMessage e)) {})))))
         (doseq [n nodes] (db/start! test n))
         (let [bad (db/await-healthy! nodes 60)]
           (when (seq bad) (throw (ex-info (str "nodes not healthy after 60 s: " bad) {}))))
@@ -106,7 +112,8 @@ Options of test:
                 (if (< tries 60)
                   (do (Thread/sleep 500) (recur (inc tries)))
                   (throw (ex-info (str "could not create the stream: " r) {})))))))
-        (let [deadline (+ (System/nanoTime) (* (:time-limit o) 1000000000))
+        (let [load-start (System/nanoTime)
+              deadline (+ load-start (* (:time-limit o) 1000000000))
               budget (AtomicLong. (:max-ops o))
               counter (AtomicLong. 0)
               workers (vec (for [i (range (* 2 (count nodes)))
@@ -118,7 +125,7 @@ Options of test:
                          workers)
               nem (future
                     (doseq [op sched :while (not @stop)]
-                      (sleep-until (+ t0 (* (:at op) 1000000000)) #(deref stop))
+                      (sleep-until (+ load-start (* (:at op) 1000000000)) #(deref stop))
                       (when (< (System/nanoTime) deadline)
                         (log "nemesis:" (name (:f op)) (name (:fault op)) (:nodes op))
                         (record! {:process :nemesis :type :info :f (keyword (str (name (:f op)) "-" (name (:fault op))))
