@@ -65,6 +65,22 @@ Options of test:
     (.mkdirs d)
     d))
 
+(def lock-path (or (System/getenv "WEFT_JEPSEN_LOCK") "/tmp/weft-jepsen.lock"))
+
+(defn with-lock
+  "Runs f holding the machine-wide harness lock: the namespace and bridge names are fixed, so a
+  second run (or a clean) would tear down the first one's hosts."
+  [f]
+  (let [ch (java.nio.channels.FileChannel/open
+             (.toPath (File. ^String lock-path))
+             (into-array java.nio.file.OpenOption [java.nio.file.StandardOpenOption/CREATE
+                                                  java.nio.file.StandardOpenOption/WRITE]))]
+    (try
+      (if-let [l (.tryLock ch)]
+        (try (f) (finally (.release l)))
+        (throw (ex-info (str "another bin/jepsen run holds " lock-path "; wait for it (its hosts would be torn down)") {})))
+      (finally (.close ch)))))
+
 (defn run-test! [o]
   (let [faults (validate o)
         home (or (System/getenv "WEFT_HOME") ".")
@@ -165,10 +181,10 @@ Options of test:
   (let [[cmd & opts] args
         code (try
                (case cmd
-                 "test" (let [r (run-test! (parse-args opts))]
+                 "test" (let [r (with-lock #(run-test! (parse-args opts)))]
                           (print-summary r)
                           (if (:valid? r) 0 1))
-                 "clean" (do (db/stop-all!) (hosts/teardown!) (println "clean: test namespaces and bridge removed") 0)
+                 "clean" (with-lock #(do (hosts/teardown!) (println "clean: test namespaces and bridge removed") 0))
                  ("help" "-h" "--help") (do (println usage) 0)
                  (do (binding [*out* *err*] (println usage)) 2))
                (catch clojure.lang.ExceptionInfo e
