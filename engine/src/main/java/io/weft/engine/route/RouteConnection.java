@@ -45,6 +45,8 @@ public final class RouteConnection implements RouteSink {
 
     private volatile String remoteId;
     private volatile String remoteName;
+    /** The peer's cluster address as its INFO gives it ({@code host:port}), null until then. */
+    private volatile String peerAddress;
     private volatile boolean registered;
     private volatile RouteConnection duplicateOf;
     private volatile int pingsOut;
@@ -77,6 +79,11 @@ public final class RouteConnection implements RouteSink {
 
     public String url() {
         return url;
+    }
+
+    /** The peer's cluster listener as its INFO announced it ({@code host:port}); null before the INFO. */
+    public String peerAddress() {
+        return peerAddress;
     }
 
     public String remoteAddress() {
@@ -258,6 +265,7 @@ public final class RouteConnection implements RouteSink {
             return false;
         }
         remoteName = info.path("server_name").asText(id);
+        peerAddress = Routes.hostPort(info.path("host").asText(""), info.path("port").asInt(-1));
         if (solicited) {
             sendConnect();
             sendInfo();
