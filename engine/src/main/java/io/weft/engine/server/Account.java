@@ -138,6 +138,42 @@ public final class Account {
         return sublist;
     }
 
+    /**
+     * The client subscriptions of this account as the routes announce them: per interest key
+     * ({@code subject}, or {@code subject queue}) the number of client subscriptions (a plain
+     * subject counts once however many clients hold it, as one {@code RS+} announces it; a queue
+     * key counts its members, the weight its {@code RS+} carries). For checkers and monitoring.
+     */
+    public java.util.SortedMap<String, Integer> clientInterest() {
+        java.util.SortedMap<String, Integer> out = new java.util.TreeMap<>();
+        for (Subscription s : sublist.all()) {
+            if (s instanceof ClientSubscription) {
+                if (s.queue() == null) {
+                    out.put(s.subject(), 1);
+                } else {
+                    out.merge(s.subject() + ' ' + s.queue(), 1, Integer::sum);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The interest route peers announced here, per route: interest key (as in
+     * {@link #clientInterest()}) to weight, summed over the route's remote subscriptions of that key
+     * (so a key held twice for one route shows as a weight too high). For checkers and monitoring.
+     */
+    public java.util.Map<RouteSink, java.util.SortedMap<String, Integer>> remoteInterest() {
+        java.util.Map<RouteSink, java.util.SortedMap<String, Integer>> out = new java.util.LinkedHashMap<>();
+        for (Subscription s : sublist.all()) {
+            if (s instanceof RemoteSubscription r) {
+                String key = s.queue() == null ? s.subject() : s.subject() + ' ' + s.queue();
+                out.computeIfAbsent(r.route, k -> new java.util.TreeMap<>()).merge(key, r.weight(), Integer::sum);
+            }
+        }
+        return out;
+    }
+
     public long clientCount() {
         return clients.sum();
     }
