@@ -30,6 +30,13 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class RouteConnection implements RouteSink {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] CRLF = {'\r', '\n'};
+    /**
+     * The most one socket write is handed: the JDK copies a heap buffer's whole remainder into a
+     * temporary direct buffer on every write call, so a chunk of many MB that the socket takes a
+     * few hundred KB at a time would be copied over and over (a route falling behind then fell
+     * further behind, until it was cut as a slow consumer).
+     */
+    private static final int WRITE_SLICE = 256 * 1024;
 
     private final Routes routes;
     private final Conn conn;
@@ -39,6 +46,12 @@ public final class RouteConnection implements RouteSink {
 
     private final ReentrantLock outLock = new ReentrantLock();
     private final Condition outReady = outLock.newCondition();
+    /** Signalled when the writer takes what was queued (or the route closes): stalled producers go on. */
+    private final Condition drained = outLock.newCondition();
+    /** More than half of max_pending is queued: client producers stall on this route (see {@link #stallAdvised}). */
+    private volatile boolean stalled;
+    /** The reader's deliveries to local clients, flushed before it waits for more bytes (one writer wake-up per read). */
+    private io.weft.engine.server.Deliveries deliveries;
     private byte[] out = new byte[4096];
     private int outLen;
     private boolean closed;
@@ -172,11 +185,18 @@ public final class RouteConnection implements RouteSink {
             System.arraycopy(buf, 0, b, 0, end);
             buf = b;
         }
+        flushDeliveries();
         int n = conn.read(buf, end, buf.length - end);
         if (n < 0) {
             throw new IOException("end of stream");
         }
         end += n;
+    }
+
+    private void flushDeliveries() {
+        if (deliveries != null) {
+            deliveries.flush();
+        }
     }
 
     /** Makes sure {@code len} bytes are buffered from {@code start}. */
@@ -194,6 +214,7 @@ public final class RouteConnection implements RouteSink {
                     buf = b;
                 }
             }
+            flushDeliveries();
             int n = conn.read(buf, end, buf.length - end);
             if (n < 0) {
                 throw new IOException("end of stream");
@@ -355,7 +376,11 @@ public final class RouteConnection implements RouteSink {
         need(total + 2);
         int off = start;
         start += total + 2;
-        routes.host.account(account).publishFromRoute(subject, reply, queues, buf, off, hdr, total);
+        Account acc = routes.host.account(account);
+        if (deliveries == null) {
+            deliveries = acc.newDeliveries(); // one per server's token counter: serves every account
+        }
+        acc.publishFromRoute(subject, reply, queues, buf, off, hdr, total, deliveries);
     }
 
     // ---------------------------------------------------------------- what we send
@@ -450,10 +475,32 @@ public final class RouteConnection implements RouteSink {
             append(data, off, totalLen);
             append(CRLF, 0, 2);
             outReady.signal();
-            if (outLen > routes.host.options().maxPending) {
+            long max = routes.host.options().maxPending;
+            if (outLen > max) {
                 closeLocked("Slow Consumer (Write Deadline)");
+            } else if (outLen > max / 2) {
+                stalled = true;
             }
             return true;
+        } finally {
+            outLock.unlock();
+        }
+    }
+
+    @Override
+    public boolean stallAdvised() {
+        return stalled;
+    }
+
+    @Override
+    public void awaitDrain(io.weft.net.Clock clock, long deadlineNanos) throws InterruptedException {
+        outLock.lock();
+        try {
+            while (stalled && !closed) {
+                if (!clock.awaitUntil(drained, deadlineNanos)) {
+                    return;
+                }
+            }
         } finally {
             outLock.unlock();
         }
@@ -504,10 +551,16 @@ public final class RouteConnection implements RouteSink {
                     len = outLen;
                     out = spare.length >= 4096 ? spare : new byte[4096];
                     outLen = 0;
+                    if (stalled) {
+                        stalled = false;
+                        drained.signalAll();
+                    }
                 } finally {
                     outLock.unlock();
                 }
-                conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk, 0, len)});
+                for (int off = 0; off < len; off += WRITE_SLICE) {
+                    conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk, off, Math.min(WRITE_SLICE, len - off))});
+                }
                 spare = chunk.length <= 1024 * 1024 ? chunk : new byte[4096];
             }
         } catch (IOException | InterruptedException e) {
@@ -566,6 +619,8 @@ public final class RouteConnection implements RouteSink {
         }
         closed = true;
         outReady.signalAll();
+        stalled = false;
+        drained.signalAll();
         if (reason != null && registered) {
             routes.host.log().notice("Route connection to " + remoteAddress() + " closed: " + reason);
         }

@@ -79,7 +79,16 @@ public final class Account {
      */
     public int publishFromRoute(String subject, String reply, java.util.List<String> queues, byte[] data, int off,
                                 int hdrLen, int totalLen) {
-        return Math.max(0, router.route(subject, subject, reply, data, off, hdrLen, totalLen, null, null, pick,
+        return publishFromRoute(subject, reply, queues, data, off, hdrLen, totalLen, null);
+    }
+
+    /**
+     * As above, deferring the subscribers' writer wake-ups to {@code batch} (from
+     * {@link #newDeliveries()}; the route's reader flushes it before it waits for more bytes).
+     */
+    public int publishFromRoute(String subject, String reply, java.util.List<String> queues, byte[] data, int off,
+                                int hdrLen, int totalLen, Deliveries batch) {
+        return Math.max(0, router.route(subject, subject, reply, data, off, hdrLen, totalLen, null, batch, pick,
                 true, queues));
     }
 
