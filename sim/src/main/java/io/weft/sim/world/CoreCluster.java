@@ -254,7 +254,7 @@ public final class CoreCluster implements Scenario {
                             + String.join("; ", diff.subList(0, Math.min(8, diff.size()))));
                     break;
                 }
-                w.scheduler().note("interest converged, probe round " + round);
+                w.history().add(-1, History.Type.INFO, "probe-round", String.valueOf(round));
                 int events = checker.routeEvents();
                 checker.clearExpectations();
                 probe(w, clients, workers, checker, round);
