@@ -48,7 +48,7 @@ public final class RouteConnection implements RouteSink {
     private final Condition outReady = outLock.newCondition();
     /** Signalled when the writer takes what was queued (or the route closes): stalled producers go on. */
     private final Condition drained = outLock.newCondition();
-    /** More than half of max_pending is queued: client producers stall on this route (see {@link #stallAdvised}). */
+    /** More than three quarters of max_pending is queued: client producers stall on this route (see {@link #stallAdvised}). */
     private volatile boolean stalled;
     /** The reader's deliveries to local clients, flushed before it waits for more bytes (one writer wake-up per read). */
     private io.weft.engine.server.Deliveries deliveries;
@@ -478,7 +478,7 @@ public final class RouteConnection implements RouteSink {
             long max = routes.host.options().maxPending;
             if (outLen > max) {
                 closeLocked("Slow Consumer (Write Deadline)");
-            } else if (outLen > max / 2) {
+            } else if (outLen > max / 4 * 3) { // the stall gate of a client's outbound, as nats-server 2.10.26+
                 stalled = true;
             }
             return true;

@@ -107,8 +107,8 @@ public final class Deliveries {
     }
 
     /**
-     * As {@link #stallOn(ClientConnection)}, for a route whose unsent bytes passed half its
-     * max_pending ({@link RouteSink#stallAdvised}): a client's reader waits, within the same bound
+     * As {@link #stallOn(ClientConnection)}, for a route whose unsent bytes passed three quarters of
+     * its max_pending ({@link RouteSink#stallAdvised}): a client's reader waits, within the same bound
      * per batch, for the route's writer.
      */
     void stallOn(RouteSink route) {

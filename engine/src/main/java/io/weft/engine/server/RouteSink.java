@@ -17,9 +17,10 @@ public interface RouteSink {
                         byte[] data, int off, int hdrLen, int totalLen);
 
     /**
-     * True when more than half of the route's max_pending waits unsent: a client producer then
-     * stalls on it, bounded, as on a client subscriber ({@link Deliveries}), instead of filling it
-     * until it is cut as a slow consumer. Read without a lock.
+     * True when more than three quarters of the route's max_pending waits unsent (the stall gate of
+     * a client's outbound): a client producer then stalls on it, bounded, as on a client subscriber
+     * ({@link Deliveries}), instead of filling it until it is cut as a slow consumer. Read without
+     * a lock.
      */
     default boolean stallAdvised() {
         return false;
