@@ -30,6 +30,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class RouteConnection implements RouteSink {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] SPACE = {' '};
     /**
      * The most one socket write is handed: the JDK copies a heap buffer's whole remainder into a
      * temporary direct buffer on every write call, so a chunk of many MB that the socket takes a
@@ -52,6 +53,8 @@ public final class RouteConnection implements RouteSink {
     private volatile boolean stalled;
     /** The reader's deliveries to local clients, flushed before it waits for more bytes (one writer wake-up per read). */
     private io.weft.engine.server.Deliveries deliveries;
+    /** The account of the reader's last message (a route's messages mostly name one). */
+    private Account lastAccount;
     private byte[] out = new byte[4096];
     private int outLen;
     private boolean closed;
@@ -225,6 +228,10 @@ public final class RouteConnection implements RouteSink {
 
     /** One op line; false ends the route. */
     private boolean handle(String line) throws IOException {
+        if (line.startsWith("RMSG ")) { // the common op first, without upper-casing
+            message(split(line.substring(5)), false);
+            return true;
+        }
         int sp = line.indexOf(' ');
         String op = (sp < 0 ? line : line.substring(0, sp)).toUpperCase(java.util.Locale.ROOT);
         String rest = sp < 0 ? "" : line.substring(sp + 1).trim();
@@ -260,8 +267,40 @@ public final class RouteConnection implements RouteSink {
         return true;
     }
 
-    private static String[] split(String s) {
-        return s.isEmpty() ? new String[0] : s.split("[ \t]+");
+    /** The arguments of an op, split at runs of spaces and tabs (no regex: this runs once per routed message). */
+    static String[] split(String s) {
+        int n = 0;
+        int len = s.length();
+        for (int i = 0; i < len; ) {
+            while (i < len && isSpace(s.charAt(i))) {
+                i++;
+            }
+            if (i < len) {
+                n++;
+                while (i < len && !isSpace(s.charAt(i))) {
+                    i++;
+                }
+            }
+        }
+        String[] out = new String[n];
+        int k = 0;
+        for (int i = 0; i < len; ) {
+            while (i < len && isSpace(s.charAt(i))) {
+                i++;
+            }
+            int from = i;
+            while (i < len && !isSpace(s.charAt(i))) {
+                i++;
+            }
+            if (i > from) {
+                out[k++] = s.substring(from, i);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t';
     }
 
     private boolean info(String json) throws IOException {
@@ -376,7 +415,11 @@ public final class RouteConnection implements RouteSink {
         need(total + 2);
         int off = start;
         start += total + 2;
-        Account acc = routes.host.account(account);
+        Account acc = lastAccount;
+        if (acc == null || !acc.name().equals(account)) {
+            acc = routes.host.account(account);
+            lastAccount = acc;
+        }
         if (deliveries == null) {
             deliveries = acc.newDeliveries(); // one per server's token counter: serves every account
         }
@@ -447,31 +490,18 @@ public final class RouteConnection implements RouteSink {
     @Override
     public boolean sendMessage(String account, String subject, String reply, List<String> queues, byte[] data, int off,
                                int hdrLen, int totalLen) {
-        StringBuilder sb = new StringBuilder(64 + subject.length());
-        sb.append(hdrLen > 0 ? "HMSG " : "RMSG ").append(account).append(' ').append(subject).append(' ');
-        if (!queues.isEmpty()) {
-            if (reply != null) {
-                sb.append("+ ").append(reply).append(' ');
-            } else {
-                sb.append("| ");
-            }
-            for (String q : queues) {
-                sb.append(q).append(' ');
-            }
-        } else if (reply != null) {
-            sb.append(reply).append(' ');
-        }
-        if (hdrLen > 0) {
-            sb.append(hdrLen).append(' ');
-        }
-        sb.append(totalLen).append("\r\n");
-        byte[] line = bytes(sb.toString());
         outLock.lock();
         try {
             if (closed) {
                 return false;
             }
-            append(line, 0, line.length);
+            appendPrefix(account, subject, reply, queues, hdrLen > 0);
+            if (hdrLen > 0) {
+                appendDecimal(hdrLen);
+                append(SPACE, 0, 1);
+            }
+            appendDecimal(totalLen);
+            append(CRLF, 0, 2);
             append(data, off, totalLen);
             append(CRLF, 0, 2);
             outReady.signal();
@@ -485,6 +515,57 @@ public final class RouteConnection implements RouteSink {
         } finally {
             outLock.unlock();
         }
+    }
+
+    /** The last plain prefix ({@code RMSG <acc> <subj> }) sent, for the same account and subject strings. */
+    private String prefixAccount;
+    private String prefixSubject;
+    private boolean prefixHeaders;
+    private byte[] prefix;
+    private final byte[] digits = new byte[20];
+
+    /**
+     * Under {@link #outLock}: appends {@code RMSG|HMSG <acc> <subj> [reply | + reply q... | \| q...] }.
+     * A publisher's parser hands the same subject string for a repeated subject, so the plain form
+     * is kept for the last (account, subject) pair and reused as it is.
+     */
+    private void appendPrefix(String account, String subject, String reply, List<String> queues, boolean headers) {
+        boolean plain = reply == null && queues.isEmpty();
+        if (plain && account == prefixAccount && subject == prefixSubject && headers == prefixHeaders) {
+            append(prefix, 0, prefix.length);
+            return;
+        }
+        StringBuilder sb = new StringBuilder(64 + subject.length());
+        sb.append(headers ? "HMSG " : "RMSG ").append(account).append(' ').append(subject).append(' ');
+        if (!queues.isEmpty()) {
+            if (reply != null) {
+                sb.append("+ ").append(reply).append(' ');
+            } else {
+                sb.append("| ");
+            }
+            for (String q : queues) {
+                sb.append(q).append(' ');
+            }
+        } else if (reply != null) {
+            sb.append(reply).append(' ');
+        }
+        byte[] b = bytes(sb.toString());
+        if (plain) {
+            prefixAccount = account;
+            prefixSubject = subject;
+            prefixHeaders = headers;
+            prefix = b;
+        }
+        append(b, 0, b.length);
+    }
+
+    private void appendDecimal(int v) {
+        int i = digits.length;
+        do {
+            digits[--i] = (byte) ('0' + v % 10);
+            v /= 10;
+        } while (v > 0);
+        append(digits, i, digits.length - i);
     }
 
     @Override
