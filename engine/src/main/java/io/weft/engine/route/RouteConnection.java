@@ -51,7 +51,10 @@ public final class RouteConnection implements RouteSink {
     private final Condition drained = outLock.newCondition();
     /** More than three quarters of max_pending is queued: client producers stall on this route (see {@link #stallAdvised}). */
     private volatile boolean stalled;
-    /** The reader's deliveries to local clients, flushed before it waits for more bytes (one writer wake-up per read). */
+    /**
+     * The reader's deliveries to local clients, flushed before it waits for more bytes (one writer
+     * wake-up per read); it stalls, bounded per read, on a subscriber past its stall gate.
+     */
     private io.weft.engine.server.Deliveries deliveries;
     /** The account of the reader's last message (a route's messages mostly name one). */
     private Account lastAccount;
@@ -421,7 +424,8 @@ public final class RouteConnection implements RouteSink {
             lastAccount = acc;
         }
         if (deliveries == null) {
-            deliveries = acc.newDeliveries(); // one per server's token counter: serves every account
+            // one per server's token counter: serves every account; stalls on slow subscribers as a client's reader
+            deliveries = acc.newRouteDeliveries(routes.host.env().clock());
         }
         acc.publishFromRoute(subject, reply, queues, buf, off, hdr, total, deliveries);
     }

@@ -139,6 +139,15 @@ public final class Account {
         return new Deliveries(batchTokens);
     }
 
+    /**
+     * A batch for a route's reader: like a client's reader's, it stalls, bounded, on a local
+     * subscriber past its stall gate (waiting through {@code clock}), so a route that delivers
+     * faster than a subscriber reads slows down instead of cutting it as a slow consumer.
+     */
+    public Deliveries newRouteDeliveries(io.weft.net.Clock clock) {
+        return Deliveries.forClient(batchTokens, clock, nanos -> { });
+    }
+
     public String name() {
         return name;
     }
