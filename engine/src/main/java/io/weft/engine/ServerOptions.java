@@ -106,6 +106,12 @@ public final class ServerOptions {
         o.maxPending = maxPending;
         o.noHeaderSupport = noHeaderSupport;
         o.noFastProducerStall = noFastProducerStall;
+        o.clusterName = clusterName;
+        o.clusterHost = clusterHost;
+        o.clusterPort = clusterPort;
+        o.routes = routes;
+        o.clusterNoAdvertise = clusterNoAdvertise;
+        o.clusterConnectRetries = clusterConnectRetries;
         o.jetstream = jetstream;
         o.storeDir = storeDir;
         o.jetstreamMaxMemory = jetstreamMaxMemory;

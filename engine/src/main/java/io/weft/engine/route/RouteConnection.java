@@ -30,6 +30,14 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class RouteConnection implements RouteSink {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] SPACE = {' '};
+    /**
+     * The most one socket write is handed: the JDK copies a heap buffer's whole remainder into a
+     * temporary direct buffer on every write call, so a chunk of many MB that the socket takes a
+     * few hundred KB at a time would be copied over and over (a route falling behind then fell
+     * further behind, until it was cut as a slow consumer).
+     */
+    private static final int WRITE_SLICE = 256 * 1024;
 
     private final Routes routes;
     private final Conn conn;
@@ -39,12 +47,25 @@ public final class RouteConnection implements RouteSink {
 
     private final ReentrantLock outLock = new ReentrantLock();
     private final Condition outReady = outLock.newCondition();
+    /** Signalled when the writer takes what was queued (or the route closes): stalled producers go on. */
+    private final Condition drained = outLock.newCondition();
+    /** More than three quarters of max_pending is queued: client producers stall on this route (see {@link #stallAdvised}). */
+    private volatile boolean stalled;
+    /**
+     * The reader's deliveries to local clients, flushed before it waits for more bytes (one writer
+     * wake-up per read); it stalls, bounded per read, on a subscriber past its stall gate.
+     */
+    private io.weft.engine.server.Deliveries deliveries;
+    /** The account of the reader's last message (a route's messages mostly name one). */
+    private Account lastAccount;
     private byte[] out = new byte[4096];
     private int outLen;
     private boolean closed;
 
     private volatile String remoteId;
     private volatile String remoteName;
+    /** The peer's cluster address as its INFO gives it ({@code host:port}), null until then. */
+    private volatile String peerAddress;
     private volatile boolean registered;
     private volatile RouteConnection duplicateOf;
     private volatile int pingsOut;
@@ -77,6 +98,11 @@ public final class RouteConnection implements RouteSink {
 
     public String url() {
         return url;
+    }
+
+    /** The peer's cluster listener as its INFO announced it ({@code host:port}); null before the INFO. */
+    public String peerAddress() {
+        return peerAddress;
     }
 
     public String remoteAddress() {
@@ -165,11 +191,18 @@ public final class RouteConnection implements RouteSink {
             System.arraycopy(buf, 0, b, 0, end);
             buf = b;
         }
+        flushDeliveries();
         int n = conn.read(buf, end, buf.length - end);
         if (n < 0) {
             throw new IOException("end of stream");
         }
         end += n;
+    }
+
+    private void flushDeliveries() {
+        if (deliveries != null) {
+            deliveries.flush();
+        }
     }
 
     /** Makes sure {@code len} bytes are buffered from {@code start}. */
@@ -187,6 +220,7 @@ public final class RouteConnection implements RouteSink {
                     buf = b;
                 }
             }
+            flushDeliveries();
             int n = conn.read(buf, end, buf.length - end);
             if (n < 0) {
                 throw new IOException("end of stream");
@@ -197,6 +231,10 @@ public final class RouteConnection implements RouteSink {
 
     /** One op line; false ends the route. */
     private boolean handle(String line) throws IOException {
+        if (line.startsWith("RMSG ")) { // the common op first, without upper-casing
+            message(split(line.substring(5)), false);
+            return true;
+        }
         int sp = line.indexOf(' ');
         String op = (sp < 0 ? line : line.substring(0, sp)).toUpperCase(java.util.Locale.ROOT);
         String rest = sp < 0 ? "" : line.substring(sp + 1).trim();
@@ -232,8 +270,40 @@ public final class RouteConnection implements RouteSink {
         return true;
     }
 
-    private static String[] split(String s) {
-        return s.isEmpty() ? new String[0] : s.split("[ \t]+");
+    /** The arguments of an op, split at runs of spaces and tabs (no regex: this runs once per routed message). */
+    static String[] split(String s) {
+        int n = 0;
+        int len = s.length();
+        for (int i = 0; i < len; ) {
+            while (i < len && isSpace(s.charAt(i))) {
+                i++;
+            }
+            if (i < len) {
+                n++;
+                while (i < len && !isSpace(s.charAt(i))) {
+                    i++;
+                }
+            }
+        }
+        String[] out = new String[n];
+        int k = 0;
+        for (int i = 0; i < len; ) {
+            while (i < len && isSpace(s.charAt(i))) {
+                i++;
+            }
+            int from = i;
+            while (i < len && !isSpace(s.charAt(i))) {
+                i++;
+            }
+            if (i > from) {
+                out[k++] = s.substring(from, i);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t';
     }
 
     private boolean info(String json) throws IOException {
@@ -258,6 +328,7 @@ public final class RouteConnection implements RouteSink {
             return false;
         }
         remoteName = info.path("server_name").asText(id);
+        peerAddress = Routes.hostPort(info.path("host").asText(""), info.path("port").asInt(-1));
         if (solicited) {
             sendConnect();
             sendInfo();
@@ -347,7 +418,16 @@ public final class RouteConnection implements RouteSink {
         need(total + 2);
         int off = start;
         start += total + 2;
-        routes.host.account(account).publishFromRoute(subject, reply, queues, buf, off, hdr, total);
+        Account acc = lastAccount;
+        if (acc == null || !acc.name().equals(account)) {
+            acc = routes.host.account(account);
+            lastAccount = acc;
+        }
+        if (deliveries == null) {
+            // one per server's token counter: serves every account; stalls on slow subscribers as a client's reader
+            deliveries = acc.newRouteDeliveries(routes.host.env().clock());
+        }
+        acc.publishFromRoute(subject, reply, queues, buf, off, hdr, total, deliveries);
     }
 
     // ---------------------------------------------------------------- what we send
@@ -414,8 +494,53 @@ public final class RouteConnection implements RouteSink {
     @Override
     public boolean sendMessage(String account, String subject, String reply, List<String> queues, byte[] data, int off,
                                int hdrLen, int totalLen) {
+        outLock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            appendPrefix(account, subject, reply, queues, hdrLen > 0);
+            if (hdrLen > 0) {
+                appendDecimal(hdrLen);
+                append(SPACE, 0, 1);
+            }
+            appendDecimal(totalLen);
+            append(CRLF, 0, 2);
+            append(data, off, totalLen);
+            append(CRLF, 0, 2);
+            outReady.signal();
+            long max = routes.host.options().maxPending;
+            if (outLen > max) {
+                closeLocked("Slow Consumer (Write Deadline)");
+            } else if (outLen > max / 4 * 3) { // the stall gate of a client's outbound, as nats-server 2.10.26+
+                stalled = true;
+            }
+            return true;
+        } finally {
+            outLock.unlock();
+        }
+    }
+
+    /** The last plain prefix ({@code RMSG <acc> <subj> }) sent, for the same account and subject strings. */
+    private String prefixAccount;
+    private String prefixSubject;
+    private boolean prefixHeaders;
+    private byte[] prefix;
+    private final byte[] digits = new byte[20];
+
+    /**
+     * Under {@link #outLock}: appends {@code RMSG|HMSG <acc> <subj> [reply | + reply q... | \| q...] }.
+     * A publisher's parser hands the same subject string for a repeated subject, so the plain form
+     * is kept for the last (account, subject) pair and reused as it is.
+     */
+    private void appendPrefix(String account, String subject, String reply, List<String> queues, boolean headers) {
+        boolean plain = reply == null && queues.isEmpty();
+        if (plain && account == prefixAccount && subject == prefixSubject && headers == prefixHeaders) {
+            append(prefix, 0, prefix.length);
+            return;
+        }
         StringBuilder sb = new StringBuilder(64 + subject.length());
-        sb.append(hdrLen > 0 ? "HMSG " : "RMSG ").append(account).append(' ').append(subject).append(' ');
+        sb.append(headers ? "HMSG " : "RMSG ").append(account).append(' ').append(subject).append(' ');
         if (!queues.isEmpty()) {
             if (reply != null) {
                 sb.append("+ ").append(reply).append(' ');
@@ -428,24 +553,39 @@ public final class RouteConnection implements RouteSink {
         } else if (reply != null) {
             sb.append(reply).append(' ');
         }
-        if (hdrLen > 0) {
-            sb.append(hdrLen).append(' ');
+        byte[] b = bytes(sb.toString());
+        if (plain) {
+            prefixAccount = account;
+            prefixSubject = subject;
+            prefixHeaders = headers;
+            prefix = b;
         }
-        sb.append(totalLen).append("\r\n");
-        byte[] line = bytes(sb.toString());
+        append(b, 0, b.length);
+    }
+
+    private void appendDecimal(int v) {
+        int i = digits.length;
+        do {
+            digits[--i] = (byte) ('0' + v % 10);
+            v /= 10;
+        } while (v > 0);
+        append(digits, i, digits.length - i);
+    }
+
+    @Override
+    public boolean stallAdvised() {
+        return stalled;
+    }
+
+    @Override
+    public void awaitDrain(io.weft.net.Clock clock, long deadlineNanos) throws InterruptedException {
         outLock.lock();
         try {
-            if (closed) {
-                return false;
+            while (stalled && !closed) {
+                if (!clock.awaitUntil(drained, deadlineNanos)) {
+                    return;
+                }
             }
-            append(line, 0, line.length);
-            append(data, off, totalLen);
-            append(CRLF, 0, 2);
-            outReady.signal();
-            if (outLen > routes.host.options().maxPending) {
-                closeLocked("Slow Consumer (Write Deadline)");
-            }
-            return true;
         } finally {
             outLock.unlock();
         }
@@ -496,10 +636,16 @@ public final class RouteConnection implements RouteSink {
                     len = outLen;
                     out = spare.length >= 4096 ? spare : new byte[4096];
                     outLen = 0;
+                    if (stalled) {
+                        stalled = false;
+                        drained.signalAll();
+                    }
                 } finally {
                     outLock.unlock();
                 }
-                conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk, 0, len)});
+                for (int off = 0; off < len; off += WRITE_SLICE) {
+                    conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk, off, Math.min(WRITE_SLICE, len - off))});
+                }
                 spare = chunk.length <= 1024 * 1024 ? chunk : new byte[4096];
             }
         } catch (IOException | InterruptedException e) {
@@ -558,6 +704,8 @@ public final class RouteConnection implements RouteSink {
         }
         closed = true;
         outReady.signalAll();
+        stalled = false;
+        drained.signalAll();
         if (reason != null && registered) {
             routes.host.log().notice("Route connection to " + remoteAddress() + " closed: " + reason);
         }

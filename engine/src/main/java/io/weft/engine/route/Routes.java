@@ -153,6 +153,16 @@ public final class Routes {
         }
         Duration backoff = FIRST_BACKOFF;
         while (running) {
+            RouteConnection up = routeTo(Routes.hostPort(h, p));
+            if (up != null) {
+                // the server at this URL is connected already (it dialled us): dialling it again would
+                // only make a duplicate, which may replace the working route and drop what is in flight
+                up.awaitClosed();
+                if (!sleep(backoff)) {
+                    return;
+                }
+                continue;
+            }
             RouteConnection rc;
             try {
                 Conn conn = host.env().network().connect(h, p);
@@ -226,6 +236,21 @@ public final class Routes {
             replaced.close("Duplicate Route");
         }
         return null;
+    }
+
+    /** A route that is up to the server whose INFO announced the cluster address {@code hostPort}, or null. */
+    private RouteConnection routeTo(String hostPort) {
+        lock.lock();
+        try {
+            for (RouteConnection rc : routes) {
+                if (hostPort.equals(rc.peerAddress())) {
+                    return rc;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     void unregister(RouteConnection rc) {

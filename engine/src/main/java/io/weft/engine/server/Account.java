@@ -79,7 +79,16 @@ public final class Account {
      */
     public int publishFromRoute(String subject, String reply, java.util.List<String> queues, byte[] data, int off,
                                 int hdrLen, int totalLen) {
-        return Math.max(0, router.route(subject, subject, reply, data, off, hdrLen, totalLen, null, null, pick,
+        return publishFromRoute(subject, reply, queues, data, off, hdrLen, totalLen, null);
+    }
+
+    /**
+     * As above, deferring the subscribers' writer wake-ups to {@code batch} (from
+     * {@link #newDeliveries()}; the route's reader flushes it before it waits for more bytes).
+     */
+    public int publishFromRoute(String subject, String reply, java.util.List<String> queues, byte[] data, int off,
+                                int hdrLen, int totalLen, Deliveries batch) {
+        return Math.max(0, router.route(subject, subject, reply, data, off, hdrLen, totalLen, null, batch, pick,
                 true, queues));
     }
 
@@ -130,12 +139,57 @@ public final class Account {
         return new Deliveries(batchTokens);
     }
 
+    /**
+     * A batch for a route's reader: like a client's reader's, it stalls, bounded, on a local
+     * subscriber past its stall gate (waiting through {@code clock}), so a route that delivers
+     * faster than a subscriber reads slows down instead of cutting it as a slow consumer.
+     */
+    public Deliveries newRouteDeliveries(io.weft.net.Clock clock) {
+        return Deliveries.forClient(batchTokens, clock, nanos -> { });
+    }
+
     public String name() {
         return name;
     }
 
     public Sublist<?> sublist() {
         return sublist;
+    }
+
+    /**
+     * The client subscriptions of this account as the routes announce them: per interest key
+     * ({@code subject}, or {@code subject queue}) the number of client subscriptions (a plain
+     * subject counts once however many clients hold it, as one {@code RS+} announces it; a queue
+     * key counts its members, the weight its {@code RS+} carries). For checkers and monitoring.
+     */
+    public java.util.SortedMap<String, Integer> clientInterest() {
+        java.util.SortedMap<String, Integer> out = new java.util.TreeMap<>();
+        for (Subscription s : sublist.all()) {
+            if (s instanceof ClientSubscription) {
+                if (s.queue() == null) {
+                    out.put(s.subject(), 1);
+                } else {
+                    out.merge(s.subject() + ' ' + s.queue(), 1, Integer::sum);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The interest route peers announced here, per route: interest key (as in
+     * {@link #clientInterest()}) to weight, summed over the route's remote subscriptions of that key
+     * (so a key held twice for one route shows as a weight too high). For checkers and monitoring.
+     */
+    public java.util.Map<RouteSink, java.util.SortedMap<String, Integer>> remoteInterest() {
+        java.util.Map<RouteSink, java.util.SortedMap<String, Integer>> out = new java.util.LinkedHashMap<>();
+        for (Subscription s : sublist.all()) {
+            if (s instanceof RemoteSubscription r) {
+                String key = s.queue() == null ? s.subject() : s.subject() + ' ' + s.queue();
+                out.computeIfAbsent(r.route, k -> new java.util.TreeMap<>()).merge(key, r.weight(), Integer::sum);
+            }
+        }
+        return out;
     }
 
     public long clientCount() {

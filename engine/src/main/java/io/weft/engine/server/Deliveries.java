@@ -90,6 +90,7 @@ public final class Deliveries {
     public void flush() {
         int n = count;
         if (n == 0) {
+            stallDeadline = 0; // a batch that only stalled on a route lists no connection, and still ends here
             return;
         }
         count = 0;
@@ -103,6 +104,29 @@ public final class Deliveries {
         if (conns.length > 64 && n < 16) {
             conns = new ClientConnection[4]; // a fan-out burst grew it: do not keep it
         }
+    }
+
+    /**
+     * As {@link #stallOn(ClientConnection)}, for a route whose unsent bytes passed three quarters of
+     * its max_pending ({@link RouteSink#stallAdvised}): a client's reader waits, within the same bound
+     * per batch, for the route's writer.
+     */
+    void stallOn(RouteSink route) {
+        if (stallClock == null) {
+            return;
+        }
+        long start = stallClock.nanoTime();
+        if (stallDeadline == 0) {
+            stallDeadline = start + STALL_BOUND_NANOS;
+        } else if (start >= stallDeadline) {
+            return; // the bound of this batch is spent
+        }
+        try {
+            route.awaitDrain(stallClock, stallDeadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        onStall.accept(stallClock.nanoTime() - start);
     }
 
     /**

@@ -15,4 +15,18 @@ public interface RouteSink {
      */
     boolean sendMessage(String account, String subject, String reply, List<String> queues,
                         byte[] data, int off, int hdrLen, int totalLen);
+
+    /**
+     * True when more than three quarters of the route's max_pending waits unsent (the stall gate of
+     * a client's outbound): a client producer then stalls on it, bounded, as on a client subscriber
+     * ({@link Deliveries}), instead of filling it until it is cut as a slow consumer. Read without
+     * a lock.
+     */
+    default boolean stallAdvised() {
+        return false;
+    }
+
+    /** Waits through {@code clock} until {@link #stallAdvised()} is false, the route closed or the deadline passed. */
+    default void awaitDrain(io.weft.net.Clock clock, long deadlineNanos) throws InterruptedException {
+    }
 }

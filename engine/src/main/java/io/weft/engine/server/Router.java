@@ -166,6 +166,9 @@ final class Router {
                 if (t.sink.sendMessage(account, routeSubject, reply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
                     delivered++;
                 }
+                if (batch != null && t.sink.stallAdvised()) {
+                    batch.stallOn(t.sink); // a client producer waits, bounded, for a route that falls behind
+                }
             }
         }
         return delivered;

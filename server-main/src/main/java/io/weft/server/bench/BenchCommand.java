@@ -92,6 +92,8 @@ public final class BenchCommand {
         out.println();
         out.println("Flags:");
         out.println("  -s, --server URL  server (default nats://127.0.0.1:4222)");
+        out.println("  --sub-server URL  subscribers connect here (another server of the cluster; default --server);");
+        out.println("                    pub/sub waits until their interest has crossed the route before publishing");
         out.println("  --subject S       subject (default bench)");
         out.println("  --msgs N          messages in total (default 100K; K/M suffixes)");
         out.println("  --size N          payload bytes (default 128; K/M suffixes)");

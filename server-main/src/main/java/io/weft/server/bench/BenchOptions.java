@@ -25,6 +25,8 @@ public final class BenchOptions {
 
     public Scenario scenario;
     public String server = "nats://127.0.0.1:4222";
+    /** Where subscribers connect (another server of the same cluster); null: {@link #server}. */
+    public String subServer;
     public String subject = "bench";
     public long msgs = 100_000;
     public int size = 128;
@@ -92,6 +94,7 @@ public final class BenchOptions {
     private void set(String flag, String v) throws UsageException {
         switch (flag) {
             case "-s", "--server" -> server = v.contains("://") || v.isEmpty() ? v : "nats://" + v;
+            case "--sub-server" -> subServer = v.contains("://") || v.isEmpty() ? v : "nats://" + v;
             case "--subject" -> subject = v;
             case "--msgs", "-n" -> msgs = count(flag, v, 1000);
             case "--size" -> size = (int) count(flag, v, 1024);
@@ -183,6 +186,19 @@ public final class BenchOptions {
 
     /** host:port of {@link #server}. */
     public String host() {
+        return host(server);
+    }
+
+    public int port() {
+        return port(server);
+    }
+
+    /** The subscribers' server: {@link #subServer}, else {@link #server}. */
+    public String subscriberServer() {
+        return subServer == null ? server : subServer;
+    }
+
+    static String host(String server) {
         String s = server.substring(server.indexOf("://") + 3);
         int at = s.lastIndexOf('@');
         if (at >= 0) {
@@ -192,7 +208,7 @@ public final class BenchOptions {
         return colon < 0 ? s : s.substring(0, colon);
     }
 
-    public int port() {
+    static int port(String server) {
         String s = server.substring(server.indexOf("://") + 3);
         int colon = s.lastIndexOf(':');
         if (colon < 0 || colon < s.lastIndexOf('@')) {

@@ -49,6 +49,9 @@ public final class Compare {
             new Row("pubsub1k", "1 KB payload, 1:1", "msgs/s", Better.HIGHER, 1.0),
             new Row("pubsub64k", "64 KB payload, 1:1", "msgs/s", Better.HIGHER, 1.0),
             new Row("fanout1k", "fan-out 1:5, 1 KB", "msgs/s", Better.HIGHER, 1.0),
+            new Row("cluster16", "pub/sub 1:1 across two routed servers, 16 B (publisher on A, subscriber on B)", "msgs/s",
+                    Better.HIGHER, 1.0),
+            new Row("cluster1k", "pub/sub 1:1 across two routed servers, 1 KB", "msgs/s", Better.HIGHER, 1.0),
             new Row("reqp50", "request/reply p50 latency", "µs", Better.LOWER, 1.1),
             new Row("reqp99", "request/reply p99 latency", "µs", Better.LOWER, 1.1),
             new Row("idle10k", "idle connections (default 10,000): server RSS", "MiB", Better.LOWER, 2.0),
@@ -76,6 +79,8 @@ public final class Compare {
     boolean core = true;
     boolean memory = true;
     boolean js = true;
+    /** Two servers joined by a route: the publisher on one, the subscriber on the other (--only cluster). */
+    boolean cluster = true;
     /** Request/reply latency alone (--only req): the noisiest row, so it can be given more rounds cheaply. */
     boolean latency = false;
     /** key -> server -> values, one per round. */
@@ -118,6 +123,7 @@ public final class Compare {
                         c.core = v.contains("core");
                         c.memory = v.contains("mem");
                         c.js = v.contains("js");
+                        c.cluster = v.contains("cluster");
                         c.latency = !c.core && v.contains("req");
                     }
                     default -> throw new IllegalArgumentException("unknown flag " + a);
@@ -154,10 +160,12 @@ public final class Compare {
         o.println("Usage: weft bench compare [--rounds 3] [--msgs 1M] [--req-msgs 50K] [--js-msgs 50K] [--replay-msgs 1M]");
         o.println("                          [--idle 10000]");
         o.println("                          [--nats-server /usr/sbin/nats-server] [--weft-jvm \"-Xmx1g\"]");
-        o.println("                          [--only core,mem,js,req] [--out bench-compare.md]");
+        o.println("                          [--only core,mem,js,req,cluster] [--out bench-compare.md]");
         o.println("Starts each server in turn on free ports, runs the same scenarios against both, alternating");
         o.println("which goes first each round, and prints medians and the ratio weft / nats-server.");
         o.println("--only req runs the request/reply latency rows alone (core includes them).");
+        o.println("--only cluster runs two servers of one cluster (a route on loopback), publisher on the first,");
+        o.println("subscriber on the second.");
     }
 
     private void runAll() throws Exception {
@@ -173,6 +181,9 @@ public final class Compare {
                 }
                 if (memory) {
                     section(server, "idle connections", () -> memoryRound(server));
+                }
+                if (cluster) {
+                    section(server, "cluster", () -> clusterRound(server));
                 }
                 if (js) {
                     section(server, "JetStream durable", () -> jsRound(server, true));
@@ -255,6 +266,38 @@ public final class Compare {
             throughput(s, "pubsub64k", "pubsub", Math.max(1000, msgs / 50), 64 * 1024, 1, 1);
             throughput(s, "fanout1k", "pubsub", Math.max(1000, msgs / 4), 1024, 1, 5);
             requestReply(s);
+        }
+    }
+
+    /**
+     * Two servers of one cluster on loopback, B with an explicit route to A: the publisher connects
+     * to A, the subscriber to B, so every message crosses the route (bench waits until the
+     * subscriber's interest has reached A before it publishes).
+     */
+    private void clusterRound(String server) throws Exception {
+        int routeA = freePort();
+        int routeB = freePort();
+        String a = "cluster {\n  name: bench\n  listen: 127.0.0.1:" + routeA + "\n}\n";
+        String b = "cluster {\n  name: bench\n  listen: 127.0.0.1:" + routeB + "\n  routes: [nats-route://127.0.0.1:"
+                + routeA + "]\n}\n";
+        try (ServerProcess sa = start(server, "clusterA", a); ServerProcess sb = start(server, "clusterB", b)) {
+            String subServer = "nats://127.0.0.1:" + sb.port;
+            long w = Math.max(1000, msgs);
+            // warm-up, not recorded (both servers' route paths are JIT-compiled for weft)
+            bench(sa, "pubsub", w, 16, 1, 1, "--sub-server", subServer);
+            bench(sa, "pubsub", w, 16, 1, 1, "--sub-server", subServer);
+            bench(sa, "pubsub", Math.max(1000, w / 4), 1024, 1, 1, "--sub-server", subServer);
+            for (Object[] row : new Object[][] {{"cluster16", msgs, 16}, {"cluster1k", Math.max(1000, msgs / 4), 1024}}) {
+                String key = (String) row[0];
+                long sbCpu0 = ProcStats.cpuNanos(Long.toString(sb.pid()));
+                BenchResult r = bench(sa, "pubsub", (Long) row[1], (Integer) row[2], 1, 1, "--sub-server", subServer);
+                long sbCpu1 = ProcStats.cpuNanos(Long.toString(sb.pid()));
+                if (r.ok()) {
+                    record(key, sa.name, r.msgsPerSec());
+                    err.printf(Locale.ROOT, "  %-10s %,14.0f msgs/s  (load generator CPU %.2fs, server A CPU %.2fs, B %.2fs)%n",
+                            key, r.msgsPerSec(), r.clientCpuNanos / 1e9, r.serverCpuNanos / 1e9, (sbCpu1 - sbCpu0) / 1e9);
+                }
+            }
         }
     }
 

@@ -27,6 +27,35 @@ final class CoreBench {
         return BenchConnection.connect(o.host(), o.port(), name, o.user, o.pass, o.timeoutMillis);
     }
 
+    /** A subscriber's connection: to {@code --sub-server} when given. */
+    BenchConnection connectSubscriber(String name) throws IOException {
+        String s = o.subscriberServer();
+        return BenchConnection.connect(BenchOptions.host(s), BenchOptions.port(s), name, o.user, o.pass, o.timeoutMillis);
+    }
+
+    /**
+     * With the subscribers on another server of the cluster, their interest reaches the publishers'
+     * server over the route some time after their SUB was acknowledged. A probe subscription made
+     * after theirs on the same server travels behind it on the route, so once a probe published on
+     * the publishers' server arrives, the subscribers' interest is there too.
+     */
+    private void awaitRemoteInterest() throws IOException, InterruptedException {
+        String ready = "_WEFT_BENCH.ready." + System.nanoTime();
+        try (BenchConnection sub = connectSubscriber("bench-ready-sub"); BenchConnection pub = connect("bench-ready-pub")) {
+            CountDownLatch got = new CountDownLatch(1);
+            sub.subscribe(ready, null, (subject, reply, data, off, hl, tl) -> got.countDown());
+            sub.roundTrip(o.timeoutMillis);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(o.timeoutMillis);
+            while (!got.await(20, TimeUnit.MILLISECONDS)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("the subscribers' interest on " + o.subscriberServer() + " did not reach "
+                            + o.server + " within " + o.timeoutMillis / 1000 + " s (are they one cluster?)");
+                }
+                pub.publishNow(ready, null, new byte[0]);
+            }
+        }
+    }
+
     static byte[] payload(int size) {
         byte[] p = new byte[size];
         for (int i = 0; i < size; i++) {
@@ -49,10 +78,13 @@ final class CoreBench {
         List<Subscriber> subscribers = new ArrayList<>();
         try (Progress bar = new Progress(r.scenario, total, log, progress)) {
             for (int i = 0; i < nsubs; i++) {
-                Subscriber s = new Subscriber(connect("bench-sub-" + i), "sub " + (i + 1), expectedPerSub, bar);
+                Subscriber s = new Subscriber(connectSubscriber("bench-sub-" + i), "sub " + (i + 1), expectedPerSub, bar);
                 s.conn.subscribe(o.subject, null, s);
                 s.conn.roundTrip(o.timeoutMillis); // the SUB is in place before anyone publishes
                 subscribers.add(s);
+            }
+            if (nsubs > 0 && npubs > 0 && !o.subscriberServer().equals(o.server)) {
+                awaitRemoteInterest();
             }
             List<Sample> pubSamples = new ArrayList<>();
             if (npubs > 0) {

@@ -19,6 +19,7 @@ public final class Scenarios {
                 new CoreQueueGroups(CoreQueueGroups.Config.defaults()),
                 new SimSpeed(SimSpeed.Config.defaults()),
                 new CoreCrash(CoreCrash.Config.defaults()),
+                new CoreCluster(CoreCluster.Config.defaults()),
                 new JsCrash(JsCrash.Config.defaults()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)));
@@ -40,6 +41,9 @@ public final class Scenarios {
             case CoreCrash.NAME -> Optional.of(new CoreCrash(
                     sized(name, params, CoreCrash.Config.defaults(), CoreCrash.Config::withClients,
                             CoreCrash.Config::withMessages)));
+            case CoreCluster.NAME -> Optional.of(new CoreCluster(
+                    sized(name, params, CoreCluster.Config.defaults(), CoreCluster.Config::withClients,
+                            CoreCluster.Config::withMessages)));
             case JsCrash.NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults(), JsCrash.Config::withClients,
                             JsCrash.Config::withMessages)));
