@@ -1072,9 +1072,14 @@ public final class OptionsMapper {
                     }
                     continue;
                 }
+                if (prefix != null && to != null) {
+                    // nats-server 2.15.1 loads such an import but what it then delivers was not pinned down
+                    problem(m.position(), "import of \"" + subject + "\" sets both \"prefix\" and \"to\"; weft refuses "
+                            + "the combination rather than guess its meaning (use one of them)");
+                    continue;
+                }
                 String local = to;
                 if (prefix != null && !prefix.isEmpty()) {
-                    // nats-server: the prefix goes in front of the imported subject (a "to" is then not used)
                     local = prefix + "." + subject;
                 }
                 out.add(new io.weft.engine.auth.Exports.Import(service, from, subject,
