@@ -102,9 +102,12 @@ final class AccountLinks {
 
     private void stream(Account importer, Account exporter, Exports.Import imp) throws MappingException {
         SubjectTransform to = SubjectTransform.forImport(imp.subject(), imp.to());
-        add(exporter, new ImportSubscription(imp.subject(), (subject, reply, data, off, hdrLen, totalLen, publisher, batch) -> {
-            String local = to.apply(subject, importer::nextInt);
-            return importer.router.route(local, local, reply, data, off, hdrLen, totalLen, publisher, batch, importer.pick,
+        add(exporter, new ImportSubscription(imp.subject(), (routeSubject, subject, reply, data, off, hdrLen, totalLen,
+                                                             publisher, batch) -> {
+            String local = to.apply(routeSubject, importer::nextInt);
+            // a JetStream delivery (shown subject differs) keeps showing the stream's subject
+            String shown = routeSubject.equals(subject) ? local : subject;
+            return importer.router.route(local, shown, reply, data, off, hdrLen, totalLen, publisher, batch, importer.pick,
                     false, null, true);
         }));
     }
@@ -119,11 +122,12 @@ final class AccountLinks {
         java.util.concurrent.atomic.AtomicLong pruneAt = new java.util.concurrent.atomic.AtomicLong(1024);
         java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
         boolean self = importer == exporter;
-        add(importer, new ImportSubscription(toExport.source(), (subject, reply, data, off, hdrLen, totalLen, publisher, batch) -> {
+        add(importer, new ImportSubscription(toExport.source(), (routeSubject, subject, reply, data, off, hdrLen, totalLen,
+                                                                 publisher, batch) -> {
             if (self) {
                 return Router.NO_INTEREST; // importing one's own export changes nothing
             }
-            String target = toExport.apply(subject, exporter::nextInt);
+            String target = toExport.apply(routeSubject, exporter::nextInt);
             String mappedReply = null;
             Pending p = null;
             long now = clock.nanoTime();
@@ -156,14 +160,15 @@ final class AccountLinks {
         if (self) {
             return;
         }
-        add(exporter, new ImportSubscription(replyPrefix + ">", (subject, reply, data, off, hdrLen, totalLen, publisher, batch) -> {
+        add(exporter, new ImportSubscription(replyPrefix + ">", (routeSubject, subject, reply, data, off, hdrLen, totalLen,
+                                                                 publisher, batch) -> {
             long now = clock.nanoTime();
-            Pending p = singleton ? pending.remove(subject) : pending.get(subject);
+            Pending p = singleton ? pending.remove(routeSubject) : pending.get(routeSubject);
             if (p == null) {
                 return Router.NO_INTEREST;
             }
             if (now - p.expiresNanos > 0) {
-                pending.remove(subject, p);
+                pending.remove(routeSubject, p);
                 return Router.NO_INTEREST;
             }
             if (!singleton) {

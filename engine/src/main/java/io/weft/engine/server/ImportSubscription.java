@@ -8,10 +8,14 @@ package io.weft.engine.server;
  * route: the server where a message entered forwards it, to local and remote interest alike).
  */
 final class ImportSubscription extends Subscription {
-    /** Forwards one message; returns how many received it, or {@link Router#NO_INTEREST}. */
+    /**
+     * Forwards one message matched on {@code routeSubject} and shown as {@code subject} (the same,
+     * except for a JetStream delivery, which shows the stream's subject); returns how many
+     * received it, or {@link Router#NO_INTEREST}.
+     */
     @FunctionalInterface
     interface Forward {
-        int forward(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
+        int forward(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
                     ClientConnection publisher, Deliveries batch);
     }
 

@@ -124,7 +124,7 @@ final class Router {
                 depth[0]++;
                 int r;
                 try {
-                    r = imp.forward.forward(subject, reply, data, off, hdrLen, totalLen, publisher, batch);
+                    r = imp.forward.forward(routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch);
                 } finally {
                     depth[0]--;
                 }
