@@ -32,6 +32,12 @@ public final class AuthConfig {
      * DNS subject alternative name, or the subject DN), not by what its CONNECT says.
      */
     public boolean certificateMapping;
+    /** Account name -> its {@code exports}. */
+    public Map<String, List<Exports.Export>> exports = new LinkedHashMap<>();
+    /** Account name -> its {@code imports}. */
+    public Map<String, List<Exports.Import>> imports = new LinkedHashMap<>();
+    /** Account name -> its subject {@code mappings} ({@code $G} for the top-level block), in file order. */
+    public Map<String, List<io.weft.engine.mapping.Mapping>> mappings = new LinkedHashMap<>();
 
     public boolean isEmpty() {
         return token == null && user == null && users.isEmpty() && nkeys.isEmpty();

@@ -24,7 +24,7 @@ public final class Account {
     final LongAdder clients = new LongAdder();
     private final ReentrantLock randomLock = new ReentrantLock();
     private final SplittableRandom random;
-    private final Router.QueuePick pick = this::nextInt;
+    final Router.QueuePick pick = this::nextInt;
 
     private final AtomicLong batchTokens;
 
@@ -39,6 +39,34 @@ public final class Account {
         this.batchTokens = batchTokens;
         sublist.onInsert(this::subscribed);
         sublist.onRemove(this::unsubscribed);
+    }
+
+    /** The account's subject mappings, in file order; the first whose source matches applies. */
+    private volatile List<io.weft.engine.mapping.Mapping> mappings = List.of();
+    /** The cluster this server is in ("" when not clustered), for cluster-scoped mappings. */
+    private volatile String clusterName = "";
+
+    void mappings(List<io.weft.engine.mapping.Mapping> mappings, String clusterName) {
+        this.mappings = mappings == null ? List.of() : List.copyOf(mappings);
+        this.clusterName = clusterName == null ? "" : clusterName;
+    }
+
+    /**
+     * The subject a client's message to {@code subject} is delivered on: the first mapping whose
+     * source matches decides (by weight among its destinations); without one the subject itself.
+     */
+    String mapped(String subject) {
+        List<io.weft.engine.mapping.Mapping> m = mappings;
+        if (m.isEmpty()) {
+            return subject;
+        }
+        for (int i = 0, n = m.size(); i < n; i++) {
+            io.weft.engine.mapping.Mapping mapping = m.get(i);
+            if (mapping.matches(subject)) {
+                return mapping.map(subject, clusterName, this::nextInt);
+            }
+        }
+        return subject;
     }
 
     void localInterest(LocalInterest listener) {
@@ -291,7 +319,7 @@ public final class Account {
         return Math.max(0, router.route(routeSubject, subject, reply, data, off, hdrLen, totalLen, null, batch, pick));
     }
 
-    private int nextInt(int bound) {
+    int nextInt(int bound) {
         randomLock.lock();
         try {
             return random.nextInt(bound);

@@ -465,7 +465,9 @@ public final class ClientConnection implements ProtocolHandler {
         if (opts == null || opts.verbose()) {
             enqueue(OK);
         }
-        int delivered = account.router.route(subject, subject, reply, data, off, hdrLen, totalLen, this, readBatch, pick);
+        Account acc = account;
+        String target = acc.mapped(subject);
+        int delivered = acc.router.route(target, target, reply, data, off, hdrLen, totalLen, this, readBatch, pick);
         if (delivered == Router.NO_INTEREST && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply);
         }

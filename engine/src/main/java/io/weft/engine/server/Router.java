@@ -43,8 +43,13 @@ final class Router {
      */
     int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
               ClientConnection publisher, Deliveries batch, QueuePick pick) {
-        return route(routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, pick, false, null);
+        return route(routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, pick, false, null, false);
     }
+
+    /** How deep imports forward one message into further accounts (service imports may chain). */
+    private static final ThreadLocal<int[]> IMPORT_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    /** Chained service imports past this depth are not followed (cycles are refused at load; this bounds the rest). */
+    static final int MAX_IMPORT_DEPTH = 8;
 
     /** A route's peer and what one message carries to it: its plain interest, the queue groups picked there. */
     private static final class RouteTarget {
@@ -82,6 +87,20 @@ final class Router {
      */
     int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
               ClientConnection publisher, Deliveries batch, QueuePick pick, boolean fromRoute, List<String> routedQueues) {
+        return route(routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, pick, fromRoute,
+                routedQueues, false);
+    }
+
+    /**
+     * As above; with {@code skipImports} the message goes to no {@link ImportSubscription} (what a
+     * stream import delivers into the importing account is not carried on by that account's own
+     * imports, so imports never loop). A message that matches only imports that found no interest
+     * counts as {@link #NO_INTEREST}, so a request through a service import nobody serves gets
+     * its "no responders" status.
+     */
+    int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
+              ClientConnection publisher, Deliveries batch, QueuePick pick, boolean fromRoute, List<String> routedQueues,
+              boolean skipImports) {
         SublistResult<Subscription> result = sublist.match(routeSubject);
         // indexed loops: no iterator objects per message (the lists are random access)
         List<Subscription> plain = result.plainSubs();
@@ -90,9 +109,33 @@ final class Router {
             return NO_INTEREST;
         }
         int delivered = 0;
+        boolean interest = !groups.isEmpty();
         List<RouteTarget> targets = null;
         for (int i = 0, n = plain.size(); i < n; i++) {
             Subscription s = plain.get(i);
+            if (s instanceof ImportSubscription imp) {
+                if (fromRoute || skipImports) {
+                    continue;
+                }
+                int[] depth = IMPORT_DEPTH.get();
+                if (depth[0] >= MAX_IMPORT_DEPTH) {
+                    continue;
+                }
+                depth[0]++;
+                int r;
+                try {
+                    r = imp.forward.forward(routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch);
+                } finally {
+                    depth[0]--;
+                }
+                if (r != NO_INTEREST) {
+                    interest = true;
+                    delivered += r;
+                    imp.delivered.incrementAndGet();
+                }
+                continue;
+            }
+            interest = true;
             if (s instanceof RemoteSubscription r) {
                 if (!fromRoute) {
                     if (targets == null) {
@@ -171,7 +214,7 @@ final class Router {
                 }
             }
         }
-        return delivered;
+        return interest ? delivered : NO_INTEREST;
     }
 
     /** Hands one message to one subscriber; false when nothing was delivered. */
@@ -180,7 +223,9 @@ final class Router {
         if (sub instanceof ClientSubscription c) {
             return c.client.deliver(c, subject, reply, data, off, hdrLen, totalLen, publisher, batch);
         }
-        InternalSubscription internal = (InternalSubscription) sub; // the only other kind (sealed)
+        if (!(sub instanceof InternalSubscription internal)) {
+            return false; // imports are handled by route() itself
+        }
         internal.delivered.incrementAndGet();
         internal.handler.onMessage(subject, reply, data, off, hdrLen, totalLen);
         return true;

@@ -316,11 +316,24 @@ public final class Server {
 
     // ---------------------------------------------------------------- accounts and auth
 
+    private AccountLinks links;
+
+    /**
+     * Creates the configured accounts and (re)installs their mappings and imports: a reload replaces
+     * them all (requests waiting for a response across accounts then get none).
+     */
     private void createAccounts(ServerOptions opts) {
         accounts.computeIfAbsent(Account.GLOBAL, this::newAccount);
         for (AccountConfig ac : opts.auth.accounts.values()) {
             accounts.computeIfAbsent(ac.name(), this::newAccount);
         }
+        for (Account a : accounts.values()) {
+            a.mappings(opts.auth.mappings.get(a.name()), opts.clusterPort >= 0 ? opts.clusterName : "");
+        }
+        if (links != null) {
+            links.uninstall();
+        }
+        links = AccountLinks.install(opts.auth, this::account, env.clock(), serverId);
     }
 
     /** The account of that name, created on first use. */

@@ -53,7 +53,7 @@ public final class OptionsMapper {
     static final Set<String> REFUSED_TOP_LEVEL = Set.of(
             "allow_non_tls", "ocsp", "ocsp_cache",
             "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
-            "resolver_tls", "trusted", "trusted_keys", "system_account", "system", "mappings");
+            "resolver_tls", "trusted", "trusted_keys", "system_account", "system");
     /** Keys of the client {@code tls} block that weft does not implement yet. */
     static final Set<String> REFUSED_TLS = Set.of("cert_store", "cert_match", "cert_match_by",
             "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
@@ -63,7 +63,7 @@ public final class OptionsMapper {
     /** Keys of a user entry that are security options weft does not implement yet. */
     static final Set<String> REFUSED_USER = Set.of("allowed_connection_types", "connection_types");
     /** Keys of an account block that are security options weft does not implement yet. */
-    static final Set<String> REFUSED_ACCOUNT = Set.of("exports", "imports", "nkey", "mappings", "limits",
+    static final Set<String> REFUSED_ACCOUNT = Set.of("nkey", "limits",
             "default_permissions", "users_limit");
     /** Keys of the {@code jetstream} block that are security options (encryption at rest) weft does not implement. */
     static final Set<String> REFUSED_JETSTREAM = Set.of("cipher", "key", "encryption", "prev_key", "prev_encryption_key");
@@ -198,6 +198,7 @@ public final class OptionsMapper {
                 }
             }
             crossCheck(o, auth);
+            checkLinks(o, auth);
             if (!problems.isEmpty()) {
                 throw new ConfigException(problems);
             }
@@ -275,7 +276,11 @@ public final class OptionsMapper {
                         o.authTimeout = Duration.ofNanos(Math.round(auth.timeoutSeconds * 1e9));
                     }
                 }
-                case "accounts" -> accounts(auth, e);
+                case "accounts" -> {
+                    accountsPosition = e.keyPosition();
+                    accounts(auth, e);
+                }
+                case "mappings" -> mappings(auth, io.weft.engine.server.Account.GLOBAL, e);
                 case "no_auth_user" -> {
                     auth.noAuthUser = string(e);
                     noAuthUserEntry = e;
@@ -675,6 +680,9 @@ public final class OptionsMapper {
                     try {
                         switch (f.key().toLowerCase(Locale.ROOT)) {
                             case "users" -> users(auth, f, name);
+                            case "exports" -> exports(auth, name, f);
+                            case "imports" -> imports(auth, name, f);
+                            case "mappings" -> mappings(auth, name, f);
                             case "jetstream" -> {
                                 js = jetstreamFlag(f);
                                 jsLimits = jetstreamLimits(f);
@@ -894,6 +902,398 @@ public final class OptionsMapper {
                 return Duration.ZERO;
             }
             return duration(f);
+        }
+
+
+        // ---- exports, imports, mappings ----
+
+        /** Where each account's {@code exports}/{@code imports} were declared, for the cross-check's messages. */
+        private final java.util.Map<String, Position> linkPositions = new java.util.LinkedHashMap<>();
+        private Position accountsPosition;
+
+        private void exports(AuthConfig auth, String account, ConfigMap.Entry f) {
+            List<io.weft.engine.auth.Exports.Export> out = new ArrayList<>();
+            int index = -1;
+            for (ConfigValue item : list(f).items()) {
+                index++;
+                if (!(item instanceof ConfigMap m)) {
+                    problem(item.position(), "Export Items should be maps, got " + item.typeName());
+                    continue;
+                }
+                String stream = null;
+                String service = null;
+                List<String> accounts = null;
+                io.weft.engine.auth.Exports.ResponseType type = null;
+                Duration threshold = null;
+                ConfigMap.Entry responseEntry = null;
+                boolean bad = false;
+                for (ConfigMap.Entry x : m.entries()) {
+                    try {
+                        switch (x.key().toLowerCase(Locale.ROOT)) {
+                            case "stream" -> {
+                                if (service != null) {
+                                    problem(x.keyPosition(), "Detected stream \"" + scalarText(x) + "\" but already saw a service");
+                                    bad = true;
+                                } else {
+                                    stream = string(x);
+                                }
+                            }
+                            case "service" -> {
+                                if (stream != null) {
+                                    problem(x.keyPosition(), "Detected service \"" + scalarText(x) + "\" but already saw a stream");
+                                    bad = true;
+                                } else {
+                                    service = string(x);
+                                }
+                            }
+                            case "accounts" -> {
+                                accounts = new ArrayList<>();
+                                for (ConfigValue a : list(x).items()) {
+                                    accounts.add(subject("accounts", a));
+                                }
+                            }
+                            case "response", "response_type" -> {
+                                responseEntry = x;
+                                type = io.weft.engine.auth.Exports.ResponseType.named(string(x));
+                                if (type == null) {
+                                    problem(x.keyPosition(), "Unknown response type: \"" + string(x) + "\"");
+                                    bad = true;
+                                }
+                            }
+                            case "threshold", "response_threshold", "response_max_time", "response_time" -> {
+                                responseEntry = x;
+                                try {
+                                    threshold = Durations.parse(string(x));
+                                } catch (RuntimeException ex) {
+                                    problem(x.keyPosition(), "Expected response threshold to be a parseable time duration, got \""
+                                            + scalarText(x) + "\"");
+                                    bad = true;
+                                }
+                            }
+                            case "allow_trace", "latency" -> refuse(x, "accounts." + account + ".exports[" + index + "]." + x.key());
+                            default -> {
+                                if (!m.isUsedAsVariable(x.key())) {
+                                    problem(x.keyPosition(), "unknown field \"" + x.key() + "\"");
+                                    bad = true;
+                                }
+                            }
+                        }
+                    } catch (ConfigException ce) {
+                        problems.addAll(ce.problems());
+                        bad = true;
+                    }
+                }
+                if (responseEntry != null && service == null && stream != null) {
+                    problem(responseEntry.keyPosition(), "Detected response directive on non-service");
+                    bad = true;
+                }
+                if (bad) {
+                    continue;
+                }
+                if (stream == null && service == null) {
+                    problem(m.position(), "Expected a stream or a service in the export");
+                    continue;
+                }
+                out.add(new io.weft.engine.auth.Exports.Export(service != null, service != null ? service : stream,
+                        accounts == null ? null : List.copyOf(accounts),
+                        service != null ? (type == null ? io.weft.engine.auth.Exports.ResponseType.SINGLETON : type) : null,
+                        service != null ? (threshold == null ? io.weft.engine.auth.Exports.DEFAULT_THRESHOLD : threshold) : null));
+            }
+            auth.exports.computeIfAbsent(account, k -> new ArrayList<>()).addAll(out);
+        }
+
+        private String scalarText(ConfigMap.Entry x) {
+            return x.value() instanceof ConfigScalar s ? String.valueOf(s.value()) : x.value().typeName();
+        }
+
+        private void imports(AuthConfig auth, String account, ConfigMap.Entry f) {
+            List<io.weft.engine.auth.Exports.Import> out = new ArrayList<>();
+            int index = -1;
+            for (ConfigValue item : list(f).items()) {
+                index++;
+                if (!(item instanceof ConfigMap m)) {
+                    problem(item.position(), "Import Items should be maps, got " + item.typeName());
+                    continue;
+                }
+                Boolean service = null;
+                String from = null;
+                String subject = null;
+                String to = null;
+                String prefix = null;
+                boolean bad = false;
+                for (ConfigMap.Entry x : m.entries()) {
+                    try {
+                        switch (x.key().toLowerCase(Locale.ROOT)) {
+                            case "stream", "service" -> {
+                                boolean isService = x.key().equalsIgnoreCase("service");
+                                if (service != null) {
+                                    problem(x.keyPosition(), "Detected " + x.key().toLowerCase(Locale.ROOT)
+                                            + " but already saw a " + (service ? "service" : "stream"));
+                                    bad = true;
+                                    continue;
+                                }
+                                service = isService;
+                                ConfigMap body = map(x);
+                                for (ConfigMap.Entry y : body.entries()) {
+                                    switch (y.key().toLowerCase(Locale.ROOT)) {
+                                        case "account" -> from = string(y);
+                                        case "subject" -> subject = string(y);
+                                        default -> {
+                                            if (!body.isUsedAsVariable(y.key())) {
+                                                problem(y.keyPosition(), "unknown field \"" + y.key() + "\"");
+                                                bad = true;
+                                            }
+                                        }
+                                    }
+                                }
+                                if (!bad && (from == null || from.isEmpty() || subject == null || subject.isEmpty())) {
+                                    problem(x.keyPosition(), "Expect an account name and a subject");
+                                    bad = true;
+                                }
+                            }
+                            case "to" -> to = string(x);
+                            case "prefix" -> prefix = string(x);
+                            case "share", "allow_trace" -> refuse(x, "accounts." + account + ".imports[" + index + "]." + x.key());
+                            default -> {
+                                if (!m.isUsedAsVariable(x.key())) {
+                                    problem(x.keyPosition(), "unknown field \"" + x.key() + "\"");
+                                    bad = true;
+                                }
+                            }
+                        }
+                    } catch (ConfigException ce) {
+                        problems.addAll(ce.problems());
+                        bad = true;
+                    }
+                }
+                if (bad || service == null) {
+                    if (!bad) {
+                        problem(m.position(), "Expected a stream or a service in the import");
+                    }
+                    continue;
+                }
+                if (prefix != null && to != null) {
+                    // nats-server 2.15.1 loads such an import but what it then delivers was not pinned down
+                    problem(m.position(), "import of \"" + subject + "\" sets both \"prefix\" and \"to\"; weft refuses "
+                            + "the combination rather than guess its meaning (use one of them)");
+                    continue;
+                }
+                String local = to;
+                if (prefix != null && !prefix.isEmpty()) {
+                    local = prefix + "." + subject;
+                }
+                out.add(new io.weft.engine.auth.Exports.Import(service, from, subject,
+                        local == null || local.isEmpty() ? subject : local));
+            }
+            auth.imports.computeIfAbsent(account, k -> new ArrayList<>()).addAll(out);
+        }
+
+        /** A {@code mappings} block (top-level for {@code $G}, or an account's). */
+        private void mappings(AuthConfig auth, String account, ConfigMap.Entry f) {
+            List<io.weft.engine.mapping.Mapping> out = new ArrayList<>();
+            for (ConfigMap.Entry m : map(f).entries()) {
+                String src = m.key();
+                if (!io.weft.store.Subjects.isValidSubject(src)) {
+                    problem(f.keyPosition(), "Subject \"" + src + "\" is not a valid subject");
+                    continue;
+                }
+                List<io.weft.engine.mapping.Mapping.Destination> dests = new ArrayList<>();
+                ConfigValue v = m.value();
+                List<ConfigValue> items;
+                if (v instanceof ConfigScalar s && s.kind() == ConfigScalar.Kind.STRING) {
+                    try {
+                        dests.add(new io.weft.engine.mapping.Mapping.Destination(
+                                io.weft.engine.mapping.SubjectTransform.compile(src, (String) s.value()), 100, null));
+                    } catch (io.weft.engine.mapping.MappingException ex) {
+                        problem(m.keyPosition(), "Error adding mapping for \"" + src + "\" to \"" + s.value() + "\" : " + ex.getMessage());
+                        continue;
+                    }
+                    items = List.of();
+                } else if (v instanceof ConfigList l) {
+                    items = l.items();
+                } else if (v instanceof ConfigMap one) {
+                    items = List.of(one);
+                } else {
+                    problem(m.keyPosition(), "Expected an entry for the mapping destination");
+                    continue;
+                }
+                boolean bad = false;
+                for (ConfigValue item : items) {
+                    if (!(item instanceof ConfigMap d)) {
+                        problem(item.position(), "Expected an entry for the mapping destination");
+                        bad = true;
+                        continue;
+                    }
+                    String dest = "";
+                    Integer weight = null;
+                    String cluster = null;
+                    for (ConfigMap.Entry x : d.entries()) {
+                        switch (x.key().toLowerCase(Locale.ROOT)) {
+                            case "dest", "destination" -> dest = scalarText(x);
+                            case "weight" -> {
+                                String w = scalarText(x).trim();
+                                if (w.endsWith("%")) {
+                                    w = w.substring(0, w.length() - 1).trim();
+                                }
+                                long n;
+                                try {
+                                    n = Long.parseLong(w);
+                                } catch (NumberFormatException ex) {
+                                    n = -1;
+                                }
+                                if (n < 0 || n > 100) {
+                                    problem(x.value().position(), "Invalid weight " + scalarText(x) + " for mapping destination");
+                                    bad = true;
+                                } else {
+                                    weight = (int) n;
+                                }
+                            }
+                            case "cluster" -> cluster = scalarText(x);
+                            default -> {
+                                problem(x.keyPosition(), "Unknown field \"" + x.key() + "\" for mapping destination");
+                                bad = true;
+                            }
+                        }
+                    }
+                    if (bad) {
+                        continue;
+                    }
+                    if (weight == null) {
+                        problem(d.position(), "Missing weight for mapping destination \"" + dest + "\"");
+                        bad = true;
+                        continue;
+                    }
+                    try {
+                        dests.add(new io.weft.engine.mapping.Mapping.Destination(
+                                io.weft.engine.mapping.SubjectTransform.compile(src, dest), weight, cluster));
+                    } catch (io.weft.engine.mapping.MappingException ex) {
+                        problem(m.keyPosition(), "Error adding mapping for \"" + src + "\" to \"" + dest + "\" : " + ex.getMessage());
+                        bad = true;
+                    }
+                }
+                if (bad) {
+                    continue;
+                }
+                try {
+                    out.add(io.weft.engine.mapping.Mapping.of(src, dests));
+                } catch (io.weft.engine.mapping.MappingException ex) {
+                    problem(m.keyPosition(), "Error adding mapping for \"" + src + "\" : " + ex.getMessage());
+                }
+            }
+            auth.mappings.computeIfAbsent(account, k -> new ArrayList<>()).addAll(out);
+        }
+
+        /**
+         * What nats-server checks once every account is read: exports name defined accounts, every
+         * import names a defined account that exports what it imports to it, its transform compiles,
+         * and imports form no cycle. A refused import is dropped, so a cycle is reported once.
+         */
+        private void checkLinks(ServerOptions o, AuthConfig auth) {
+            Position at = accountsPosition;
+            if (at == null) {
+                return;
+            }
+            for (java.util.Map.Entry<String, List<io.weft.engine.auth.Exports.Export>> e : auth.exports.entrySet()) {
+                for (io.weft.engine.auth.Exports.Export ex : e.getValue()) {
+                    if (ex.accounts() == null) {
+                        continue;
+                    }
+                    for (String a : ex.accounts()) {
+                        if (!auth.accounts.containsKey(a)) {
+                            problem(at, "\"" + a + "\" account not defined for " + (ex.service() ? "service" : "stream") + " export");
+                        }
+                    }
+                }
+            }
+            java.util.Map<String, List<io.weft.engine.auth.Exports.Import>> kept = new java.util.LinkedHashMap<>();
+            java.util.Map<String, List<io.weft.engine.auth.Exports.Import>> accepted = new java.util.LinkedHashMap<>();
+            for (java.util.Map.Entry<String, List<io.weft.engine.auth.Exports.Import>> e : auth.imports.entrySet()) {
+                kept.put(e.getKey(), new ArrayList<>(e.getValue()));
+                accepted.put(e.getKey(), new ArrayList<>());
+            }
+            boolean any = false;
+            for (java.util.Map.Entry<String, List<io.weft.engine.auth.Exports.Import>> e : auth.imports.entrySet()) {
+                String importer = e.getKey();
+                for (io.weft.engine.auth.Exports.Import imp : e.getValue()) {
+                    String kind = imp.service() ? "service" : "stream";
+                    String refused = null;
+                    if (!auth.accounts.containsKey(imp.account())) {
+                        problem(at, "\"" + imp.account() + "\" account not defined for " + kind + " import");
+                        kept.get(importer).remove(imp);
+                        continue;
+                    }
+                    if (!exported(auth, imp, importer)) {
+                        refused = kind + " import not authorized";
+                    } else {
+                        try {
+                            io.weft.engine.mapping.SubjectTransform t =
+                                    io.weft.engine.mapping.SubjectTransform.forImport(imp.subject(), imp.to());
+                            if (imp.service()) {
+                                t.reverse();
+                            }
+                        } catch (io.weft.engine.mapping.MappingException ex) {
+                            refused = imp.service()
+                                    ? "failed to create mapping transform for service import subject from \"" + imp.to()
+                                            + "\" to \"" + imp.subject() + "\": " + ex.getMessage()
+                                    : "failed to create mapping transform for stream import subject from \"" + imp.subject()
+                                            + "\" to \"" + imp.to() + "\": " + ex.getMessage();
+                        }
+                    }
+                    if (refused == null && !importer.equals(imp.account())
+                            && cycle(importer, imp.account(), imp.subject(), imp.service(), imp.service() ? kept : accepted,
+                                    new java.util.HashSet<>())) {
+                        refused = "import forms a cycle";
+                    }
+                    if (refused != null) {
+                        problem(at, "Error adding " + kind + " import \"" + imp.subject() + "\": " + refused);
+                        kept.get(importer).remove(imp);
+                        continue;
+                    }
+                    accepted.get(importer).add(imp);
+                    any = true;
+                }
+            }
+            if (any && o.clusterPort >= 0) {
+                problem(at, "\"accounts.*.imports\" together with \"cluster\" " + REFUSED_CLUSTER);
+            }
+        }
+
+        private boolean exported(AuthConfig auth, io.weft.engine.auth.Exports.Import imp, String importer) {
+            if (importer.equals(imp.account())) {
+                return true;
+            }
+            for (io.weft.engine.auth.Exports.Export ex : auth.exports.getOrDefault(imp.account(), List.of())) {
+                if (ex.service() == imp.service() && ex.allows(importer)
+                        && io.weft.store.Subjects.isSubsetMatch(imp.subject(), ex.subject())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * True if {@code exporter}'s imports of the same kind lead back to {@code importer} on
+         * subjects that overlap {@code subject} (in the exporter's space), directly or through
+         * further accounts.
+         */
+        private boolean cycle(String importer, String exporter, String subject, boolean service,
+                              java.util.Map<String, List<io.weft.engine.auth.Exports.Import>> graph,
+                              java.util.Set<String> seen) {
+            if (!seen.add(exporter + " " + subject)) {
+                return false;
+            }
+            for (io.weft.engine.auth.Exports.Import next : graph.getOrDefault(exporter, List.of())) {
+                if (next.service() != service || !io.weft.store.Subjects.overlaps(next.to(), subject)) {
+                    continue;
+                }
+                if (next.account().equals(importer)) {
+                    return true;
+                }
+                if (!next.account().equals(exporter) && cycle(importer, next.account(), next.subject(), service, graph, seen)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         // ---- cross-references ----

@@ -320,18 +320,22 @@ class OptionsMapperTest {
     }
 
     @Test
-    void docsMappingExampleIsRefused() {
-        String m = error("""
+    void docsMappingExampleLoads() {
+        ServerOptions o = opts("""
                 server_name: "hub"
                 cluster: { name: "hub" }
                 accounts {
                 accountA: {
                 mappings: {
                 orders.flush orders.central.flush
+                "orders.*": "orders.central.{{wildcard(1)}}"
                 }
                 }
                 }
                 """);
-        assertEquals("m.conf:5:1: \"accounts.accountA.mappings\" " + OptionsMapper.REFUSED, m);
+        java.util.List<io.weft.engine.mapping.Mapping> m = o.auth.mappings.get("accountA");
+        assertEquals(2, m.size());
+        assertEquals("orders.central.flush", m.get(0).map("orders.flush", "hub", b -> 0));
+        assertEquals("orders.central.x", m.get(1).map("orders.x", "hub", b -> 0));
     }
 }

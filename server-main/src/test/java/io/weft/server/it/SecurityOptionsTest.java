@@ -135,16 +135,34 @@ class SecurityOptionsTest {
             new Option("resolver_tls", "resolver_tls { cert_file: " + PEM + " }", Status.REFUSED),
             new Option("system_account", "system_account: SYS", Status.REFUSED),
             new Option("system", "system: SYS", Status.REFUSED),
-            new Option("mappings", "mappings { a: b }", Status.REFUSED),
+            new Option("mappings", "mappings { a: b }", Status.ENFORCED, "MappingsTest#mappedSubjectsAreNatsServers",
+                    "MappingsTest#weightsSplitTrafficAndTheRestKeepsItsSubject",
+                    "MappingsTest#clusterScopedDestinationsApplyInTheirCluster", "MappingsTest#mappingErrorsAreNatsServers"),
             new Option("authorization.auth_callout", "authorization { auth_callout { issuer: x, auth_users: [ a ] } }",
                     Status.REFUSED),
             new Option("authorization.users[0].allowed_connection_types",
                     "authorization { users: [ {user: a, password: b, allowed_connection_types: [STANDARD]} ] }",
                     Status.REFUSED),
-            new Option("accounts.A.exports", "accounts { A: { exports: [ {stream: \"x.>\"} ] } }", Status.REFUSED),
-            new Option("accounts.A.imports", "accounts { A: { imports: [ {stream: {account: B, subject: x}} ] }, B: {} }",
+            new Option("accounts.A.exports", "accounts { A: { exports: [ {stream: \"x.>\"} ] } }", Status.ENFORCED,
+                    "AccountLinksTest#streamImportsWithPrefixToAndRestrictedExports",
+                    "AccountLinksTest#singletonTakesOneResponseStreamTakesManyUntilTheThreshold",
+                    "AccountLinksTest#aResponseAfterTheThresholdIsDropped", "AccountLinksTest#configErrorsAreNatsServers"),
+            new Option("accounts.A.imports", "accounts { A: { imports: [ {stream: {account: B, subject: x}} ] }, B: { exports: [ {stream: x} ] } }",
+                    Status.ENFORCED, "AccountLinksTest#serviceImportCarriesRequestAndReplyAcrossAccounts",
+                    "AccountLinksTest#noRespondersAndTheRespondersReplyPermission",
+                    "AccountLinksTest#streamImportsWithPrefixToAndRestrictedExports", "AccountLinksTest#configErrorsAreNatsServers"),
+            new Option("accounts.A.mappings", "accounts { A: { mappings: { a: b } } }", Status.ENFORCED,
+                    "MappingsTest#accountMappingsApplyInTheirAccountOnly"),
+            new Option("accounts.A.exports[0].allow_trace", "accounts { A: { exports: [ {service: x, allow_trace: true} ] } }",
                     Status.REFUSED),
-            new Option("accounts.A.mappings", "accounts { A: { mappings: { a: b } } }", Status.REFUSED),
+            new Option("accounts.A.exports[0].latency", "accounts { A: { exports: [ {service: x, latency: {subject: lat}} ] } }",
+                    Status.REFUSED),
+            new Option("accounts.B.imports[0].share",
+                    "accounts { A: { exports: [ {service: x} ] }, B: { imports: [ {service: {account: A, subject: x}, share: true} ] } }",
+                    Status.REFUSED),
+            new Option("accounts.B.imports[0].allow_trace",
+                    "accounts { A: { exports: [ {stream: x} ] }, B: { imports: [ {stream: {account: A, subject: x}, allow_trace: true} ] } }",
+                    Status.REFUSED),
             new Option("accounts.A.nkey", "accounts { A: { nkey: " + NKEY + " } }", Status.REFUSED),
             new Option("accounts.A.limits", "accounts { A: { limits: { max_connections: 1 } } }", Status.REFUSED),
             new Option("accounts.A.default_permissions", "accounts { A: { default_permissions: { publish: x } } }",
@@ -263,7 +281,8 @@ class SecurityOptionsTest {
                 }
                 if (m == null) {
                     wrong.add(what + ": proof " + proof + " does not exist");
-                } else if (!m.isAnnotationPresent(Test.class)) {
+                } else if (!m.isAnnotationPresent(Test.class)
+                        && !m.isAnnotationPresent(org.junit.jupiter.params.ParameterizedTest.class)) {
                     wrong.add(what + ": " + proof + " is not a @Test");
                 }
             } catch (ReflectiveOperationException e) {
@@ -350,13 +369,12 @@ class SecurityOptionsTest {
                 resolver_preload { A: xyz }
                 resolver_tls { cert_file: %1$s }
                 system_account: SYS
-                mappings { a: b }
                 authorization {
                   auth_callout { issuer: x, auth_users: [ a ] }
                   users: [ {user: a, password: b, allowed_connection_types: [STANDARD]} ]
                 }
                 accounts {
-                  A: { exports: [ {stream: "x.>"} ], imports: [ {stream: {account: B, subject: x}} ], mappings: { a: b },
+                  A: { exports: [ {service: "x.>", latency: {subject: lat}} ], imports: [ {service: {account: B, subject: x}, share: true} ],
                        nkey: %2$s, limits: { max_connections: 1 }, default_permissions: { publish: x } }
                   B: {}
                 }
@@ -371,9 +389,9 @@ class SecurityOptionsTest {
 
     private static List<String> mergedPaths() {
         return List.of("tls.ocsp_peer", "tls.cert_store", "allow_non_tls", "ocsp", "operator", "trusted_keys", "resolver",
-                "resolver_preload", "resolver_tls", "system_account", "mappings", "authorization.auth_callout",
-                "authorization.users[0].allowed_connection_types", "accounts.A.exports", "accounts.A.imports",
-                "accounts.A.mappings", "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",
+                "resolver_preload", "resolver_tls", "system_account", "authorization.auth_callout",
+                "authorization.users[0].allowed_connection_types", "accounts.A.exports[0].latency", "accounts.A.imports[0].share",
+                "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",
                 "jetstream.cipher", "jetstream.key", "cluster.tls", "cluster.authorization", "gateway.tls", "leafnodes.tls",
                 "leafnodes.remotes[0].credentials", "websocket.tls", "websocket.no_auth_user", "websocket.jwt_cookie",
                 "mqtt.tls", "mqtt.authorization");
