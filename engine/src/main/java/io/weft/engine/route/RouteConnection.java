@@ -443,6 +443,7 @@ public final class RouteConnection implements RouteSink {
             append(CRLF, 0, 2);
             outReady.signal();
             if (outLen > routes.host.options().maxPending) {
+                routes.host.countRouteClose(false);
                 closeLocked("Slow Consumer (Write Deadline)");
             }
             return true;
@@ -523,6 +524,7 @@ public final class RouteConnection implements RouteSink {
             }
             if (pingsOut >= Math.max(1, o.pingMax)) {
                 routes.host.log().error("Route " + remoteAddress() + ": Stale Connection");
+                routes.host.countRouteClose(true);
                 close("Stale Connection");
                 return;
             }
