@@ -281,7 +281,7 @@ public final class Monitor {
         String nameTag = null;
         if (o.auth()) {
             // as nats-server: the global account is not named, its name tag (the name, without JWTs) is
-            user = c.authorizedUser();
+            user = nz(c.authorizedUser()).isEmpty() ? null : c.authorizedUser();
             account = Account.GLOBAL.equals(c.accountName()) ? null : c.accountName();
             nameTag = c.accountName();
         }
