@@ -218,9 +218,34 @@ class MonitorDifferentialTest {
                     MonitorScenario.Answer x = pair[0].get(doc);
                     MonitorScenario.Answer y = pair[1].get(doc);
                     assertEquals(x.status(), y.status(), doc);
+                    assertEquals(x.contentType(), y.contentType(), doc);
                     assertEquals(x.text(), y.text(), doc);
                 }
             }
+        }
+    }
+
+    /** A client that never answers PING is closed as stale; /varz counts it, by kind, on both servers. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Target.class, names = {"WEFT", "NATS_NEWEST"})
+    void aPingTimeoutIsAStaleConnection(Target t) throws Exception {
+        try (TestServer s = TestServers.start(t, "ping_interval: \"200ms\"\nping_max: 1\n");
+             NatsClient mute = new NatsClient(s.port(), "{\"verbose\":false}")) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            JsonNode varz;
+            do {
+                Thread.sleep(50);
+                varz = MonitorScenario.get(s.monitorPort(), "/varz").body();
+            } while (varz.path("stale_connections").asLong() == 0 && System.nanoTime() < deadline);
+            assertEquals(1, varz.path("stale_connections").asLong(), t + ": " + varz);
+            assertEquals(1, varz.at("/stale_connection_stats/clients").asLong(), t.toString());
+            assertEquals(0, varz.at("/stale_connection_stats/routes").asLong(), t.toString());
+            // the closed list is filled when the close has finished, shortly after the count
+            String closed;
+            do {
+                closed = MonitorScenario.get(s.monitorPort(), "/connz?state=closed").text();
+            } while (!closed.contains("\"Stale Connection\"") && System.nanoTime() < deadline);
+            assertTrue(closed.contains("\"reason\": \"Stale Connection\""), t + ": " + closed);
         }
     }
 

@@ -38,7 +38,8 @@ final class MonitorScenario implements AutoCloseable {
             "jsz-disabled.json", "/jsz",
             "healthz.json", "/healthz",
             "healthz-js-enabled-only.json", "/healthz?js-enabled-only=true",
-            "healthz-js-server-only.json", "/healthz?js-server-only=true");
+            "healthz-js-server-only.json", "/healthz?js-server-only=true",
+            "healthz-bad-bool.txt", "/healthz?js-server-only=x");
 
     /** For the server with accounts A and B. */
     static final Map<String, String> AUTH = ordered(
@@ -52,7 +53,12 @@ final class MonitorScenario implements AutoCloseable {
             "varz-jetstream.json", "/varz",
             "jsz-enabled.json", "/jsz",
             "healthz-jetstream.json", "/healthz",
-            "healthz-jetstream-js-enabled-only.json", "/healthz?js-enabled-only=true");
+            "healthz-jetstream-js-enabled-only.json", "/healthz?js-enabled-only=true",
+            "healthz-jetstream-js-server-only.json", "/healthz?js-server-only=1",
+            "healthz-stream-without-account.json", "/healthz?stream=S",
+            "healthz-consumer-without-stream.json", "/healthz?consumer=C",
+            "healthz-stream-without-account-details.json", "/healthz?stream=S&details=true",
+            "healthz-jetstream-details.json", "/healthz?details=true");
 
     /** The accounts and users of {@link #authTraffic}, in nats-server's configuration language. */
     static final String AUTH_CONFIG = "server_name: weftref\n"
