@@ -417,7 +417,7 @@ public final class Monitor {
             Server.Traffic gone = server.closedTraffic(a.name());
             list.add(new Accstatz.AccountStat(a.name(), a.name(), s[0], 0, s[0], subsStats.stats(a).numSubscriptions(),
                     new Accstatz.Data(s[1] + gone.outMsgs(), s[2] + gone.outBytes()),
-                    new Accstatz.Data(s[3] + gone.inMsgs(), s[4] + gone.inBytes()), 0));
+                    new Accstatz.Data(s[3] + gone.inMsgs(), s[4] + gone.inBytes()), server.slowConsumers(a.name())));
         }
         return new Accstatz(server.serverId(), GoFormat.time(now()), list);
     }

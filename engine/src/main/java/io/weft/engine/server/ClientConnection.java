@@ -678,7 +678,7 @@ public final class ClientConnection implements ProtocolHandler {
             return;
         }
         log.notice(logPrefix + logText);
-        server.countSlowConsumer();
+        server.countSlowConsumer(this);
         if (writeStartNanos != 0) {
             // the writer is stuck on a full socket: an -ERR could not get through, so cut now
             close(reason);
@@ -753,7 +753,7 @@ public final class ClientConnection implements ProtocolHandler {
         if (started != 0 && nowNanos - started > deadlineNanos) {
             if (!closed.get()) {
                 log.notice(logPrefix + "Slow Consumer Detected: WriteDeadline of " + server.options().writeDeadline + " exceeded");
-                server.countSlowConsumer();
+                server.countSlowConsumer(this);
                 if (closeReason.isEmpty()) {
                     closeReason = "Slow Consumer (Write Deadline)";
                 }

@@ -470,9 +470,18 @@ public final class Server {
         outClientBytes.add(bytes);
     }
 
-    void countSlowConsumer() {
+    void countSlowConsumer(ClientConnection c) {
         slowConsumers.incrementAndGet();
         slowByKind.get(ConnKind.CLIENT).increment();
+        slowByAccount.computeIfAbsent(c.accountName(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    private final Map<String, java.util.concurrent.atomic.LongAdder> slowByAccount = new ConcurrentHashMap<>();
+
+    /** Client connections of that account found to be slow consumers, for /accstatz. */
+    public long slowConsumers(String account) {
+        java.util.concurrent.atomic.LongAdder a = slowByAccount.get(account);
+        return a == null ? 0 : a.sum();
     }
 
     /** The connection kinds /varz splits slow consumers and stale connections by. */

@@ -75,6 +75,13 @@ class NoFastProducerStallTest {
             assertEquals(varz.path("slow_consumers"), varz.path("slow_consumer_stats").path("clients"), target.toString());
             assertEquals(0, varz.path("slow_consumer_stats").path("routes").asLong(), target.toString());
             assertTrue(varz.path("stalled_clients").asLong() > 0, target + ": " + varz);
+            long accountSlow = 0;
+            for (JsonNode a : monitor(server, "/accstatz?unused=1").path("account_statz")) {
+                if (a.path("acc").asText().equals("$G")) {
+                    accountSlow = a.path("slow_consumers").asLong();
+                }
+            }
+            assertEquals(varz.path("slow_consumers").asLong(), accountSlow, target + ": /accstatz slow_consumers of $G");
             // the producer waited for the stalled subscriber: connz counts it on that connection
             long stalls = 0;
             for (JsonNode c : monitor(server, "/connz?state=closed").path("connections")) {
