@@ -53,6 +53,12 @@ public final class ServerOptions {
     /** {@code cluster { connect_retries }}: accepted; explicit routes are re-dialled forever (see the user guide). */
     public int clusterConnectRetries = 0;
 
+    /**
+     * {@code /varz config_digest}: "sha256:" and the hex digest nats-server computes over its parsed
+     * configuration file, "" without one (set by whoever parses the file).
+     */
+    public String configDigest = "";
+
     public boolean jetstream = false;
     public String storeDir = "";
     public long jetstreamMaxMemory = -1;
@@ -112,6 +118,7 @@ public final class ServerOptions {
         o.routes = routes;
         o.clusterNoAdvertise = clusterNoAdvertise;
         o.clusterConnectRetries = clusterConnectRetries;
+        o.configDigest = configDigest;
         o.jetstream = jetstream;
         o.storeDir = storeDir;
         o.jetstreamMaxMemory = jetstreamMaxMemory;

@@ -180,6 +180,19 @@ public final class TlsServer {
         }
     }
 
+    /** The negotiated TLS version (Go's form: "1.2", "1.3") and cipher suite of a connection. */
+    public record Session(String version, String cipherSuite) {
+    }
+
+    /** The TLS session of a connection whose handshake has completed; null for a plain connection. */
+    public static Session session(Conn conn) {
+        if (!(conn instanceof TlsConn tls)) {
+            return null;
+        }
+        String p = tls.protocol();
+        return new Session(p != null && p.startsWith("TLSv") ? p.substring(4) : String.valueOf(p), tls.cipherSuite());
+    }
+
     /**
      * The identities a verified client certificate gives, in the order {@code verify_and_map}
      * tries them: its email subject alternative names, its DNS names, then its subject DN in RFC

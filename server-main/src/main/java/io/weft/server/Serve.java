@@ -74,6 +74,7 @@ final class Serve {
         log.notice("  Version:  " + Server.WEFT_VERSION + " (protocol of nats-server " + Server.COMPAT_VERSION + ")");
         log.notice("  Java:     " + Runtime.version());
         Env env = Env.real();
+        JetStreamDefaults.apply(opts);
         Node node = new Node(env, opts, log);
         Server server = node.server();
         log.notice("  Name:     " + server.serverName());

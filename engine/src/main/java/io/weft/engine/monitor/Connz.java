@@ -45,9 +45,13 @@ public record Connz(
             @JsonInclude(Include.NON_EMPTY) String name,
             @JsonInclude(Include.NON_EMPTY) String lang,
             @JsonInclude(Include.NON_EMPTY) String version,
+            @JsonInclude(Include.NON_EMPTY) String tlsVersion,
+            @JsonInclude(Include.NON_EMPTY) String tlsCipherSuite,
+            @JsonInclude(Include.NON_DEFAULT) boolean tlsFirst,
             @JsonInclude(Include.NON_EMPTY) String authorizedUser,
             @JsonInclude(Include.NON_EMPTY) String account,
             @JsonInclude(Include.NON_EMPTY) List<String> subscriptionsList,
-            @JsonInclude(Include.NON_EMPTY) List<SubDetail> subscriptionsListDetail) {
+            @JsonInclude(Include.NON_EMPTY) List<SubDetail> subscriptionsListDetail,
+            @JsonInclude(Include.NON_EMPTY) String nameTag) {
     }
 }

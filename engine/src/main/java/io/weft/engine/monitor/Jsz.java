@@ -8,16 +8,13 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
 
 /**
- * {@code /jsz}. With JetStream off nats-server still answers 200, with {@code "disabled": true}
- * and zeroed limits; with it on, {@code disabled} is absent and {@code config} has the limits
- * and store directory.
+ * {@code /jsz}, in nats-server 2.15.1's key order: the usage figures first, then the envelope. With
+ * JetStream off nats-server still answers 200, with {@code "disabled": true} and zeroed limits;
+ * with it on, {@code disabled} is absent and {@code config} has the limits and store directory.
+ * {@code total} is the number of JetStream-enabled accounts.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Jsz(
-        String serverId,
-        String now,
-        @JsonInclude(Include.NON_DEFAULT) boolean disabled,
-        Config config,
         long memory,
         long storage,
         long reservedMemory,
@@ -25,19 +22,16 @@ public record Jsz(
         long accounts,
         long haAssets,
         Api api,
+        String serverId,
+        String now,
+        @JsonInclude(Include.NON_DEFAULT) boolean disabled,
+        Config config,
         long streams,
         long consumers,
         long messages,
         long bytes,
-        @JsonInclude(Include.NON_EMPTY) List<AccountDetail> accountDetails) {
-
-    /** The document without account details. */
-    public Jsz(String serverId, String now, boolean disabled, Config config, long memory, long storage,
-               long reservedMemory, long reservedStorage, long accounts, long haAssets, Api api, long streams,
-               long consumers, long messages, long bytes) {
-        this(serverId, now, disabled, config, memory, storage, reservedMemory, reservedStorage, accounts, haAssets,
-                api, streams, consumers, messages, bytes, List.of());
-    }
+        @JsonInclude(Include.NON_EMPTY) List<AccountDetail> accountDetails,
+        long total) {
 
     /** One account of {@code ?accounts=1} (or {@code streams=1}...). */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -66,10 +60,19 @@ public record Jsz(
     public record Corrupt(long firstSeq, long lastSeq, String where, String reason) {
     }
 
-    /** JetStream limits. */
+    /**
+     * The {@code config} block: the limits in force, the store directory, the sync policy when one
+     * is configured ({@code sync_interval} nanoseconds, or {@code sync_always}), the domain, and
+     * {@code strict} (weft always refuses unknown fields in API requests, as strict mode does).
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Config(long maxMemory, long maxStorage, @JsonInclude(Include.NON_EMPTY) String storeDir,
-                         @JsonInclude(Include.NON_EMPTY) String domain) {
+                         @JsonInclude(Include.NON_DEFAULT) long syncInterval,
+                         @JsonInclude(Include.NON_DEFAULT) boolean syncAlways,
+                         @JsonInclude(Include.NON_EMPTY) String domain,
+                         @JsonInclude(Include.NON_DEFAULT) boolean strict) {
+        /** The zeroed block of a server without JetStream. */
+        public static final Config NONE = new Config(0, 0, "", 0, false, "", false);
     }
 
     /** The {@code stats} block of /varz's {@code jetstream}. */
@@ -78,7 +81,7 @@ public record Jsz(
                         long haAssets, Api api) {
     }
 
-    /** JetStream API request counters. */
-    public record Api(long total, long errors) {
+    /** JetStream API level (ADR-44) and request counters. */
+    public record Api(int level, long total, long errors) {
     }
 }

@@ -2,6 +2,7 @@ package io.weft.engine.monitor;
 
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.jetstream.ApiLevel;
 import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.json.GoFormat;
 import io.weft.engine.node.Node;
@@ -11,6 +12,7 @@ import io.weft.engine.server.ClientConnection;
 import io.weft.engine.server.Server;
 import io.weft.engine.sublist.SublistStats;
 import io.weft.store.Corruption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -95,9 +97,9 @@ public final class Monitor {
         JetStream jet = node.jetStream();
         Varz.JetStreamVarz js = opts.jetstream
                 ? new Varz.JetStreamVarz(jetStreamConfig(opts), jet == null
-                        ? new Jsz.Stats(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0))
+                        ? new Jsz.Stats(0, 0, 0, 0, 0, 0, new Jsz.Api(ApiLevel.LEVEL, 0, 0))
                         : new Jsz.Stats(jet.used(true), jet.used(false), 0, 0, jet.accounts().size(), 0,
-                                new Jsz.Api(jet.apiTotal(), jet.apiErrors())))
+                                new Jsz.Api(ApiLevel.LEVEL, jet.apiTotal(), jet.apiErrors())))
                 : Varz.JetStreamVarz.DISABLED;
         return new Varz(
                 server.serverId(),
@@ -140,14 +142,28 @@ public final class Monitor {
                 0,
                 0,
                 server.inMsgs(),
-                server.outMsgs(),
                 server.inBytes(),
+                server.inClientMsgs(),
+                server.inClientBytes(),
+                server.outMsgs(),
                 server.outBytes(),
+                server.outClientMsgs(),
+                server.outClientBytes(),
                 server.slowConsumers(),
+                server.staleConnections(),
+                server.stallStats().count(),
                 subs.numSubscriptions(),
                 reqs,
                 GoFormat.time(server.configLoadMillis()),
-                "");
+                nz(opts.configDigest),
+                "",
+                byKind(server::slowConsumers),
+                byKind(server::staleConnections));
+    }
+
+    private static Varz.ByKind byKind(java.util.function.ToLongFunction<Server.ConnKind> count) {
+        return new Varz.ByKind(count.applyAsLong(Server.ConnKind.CLIENT), count.applyAsLong(Server.ConnKind.ROUTE),
+                count.applyAsLong(Server.ConnKind.GATEWAY), count.applyAsLong(Server.ConnKind.LEAF));
     }
 
     private static double authTimeoutSeconds(ServerOptions opts) {
@@ -262,10 +278,14 @@ public final class Monitor {
         }
         String user = null;
         String account = null;
-        if (o.auth() && !nz(c.authorizedUser()).isEmpty()) {
-            user = c.authorizedUser();
-            account = c.accountName();
+        String nameTag = null;
+        if (o.auth()) {
+            // as nats-server: the global account is not named, its name tag (the name, without JWTs) is
+            user = nz(c.authorizedUser()).isEmpty() ? null : c.authorizedUser();
+            account = Account.GLOBAL.equals(c.accountName()) ? null : c.accountName();
+            nameTag = c.accountName();
         }
+        io.weft.net.TlsServer.Session tls = c.tlsSession();
         return new Connz.ConnInfo(
                 s.cid(),
                 KIND_CLIENT,
@@ -289,10 +309,14 @@ public final class Monitor {
                 co == null ? null : co.name(),
                 co == null ? null : co.lang(),
                 co == null ? null : co.version(),
+                tls == null ? null : tls.version(),
+                tls == null ? null : tls.cipherSuite(),
+                c.tlsFirst(),
                 user,
                 account,
                 subjects,
-                details);
+                details,
+                nameTag);
     }
 
     private static List<SubDetail> subDetails(ClientConnection c, String account) {
@@ -313,8 +337,9 @@ public final class Monitor {
         } else {
             stats = totalStats();
         }
+        String nowText = GoFormat.time(now());
         if (!o.subs()) {
-            return Subsz.statsOnly(stats);
+            return Subsz.of(server.serverId(), nowText, stats, 0, o.offset(), o.limit(), List.of());
         }
         List<SubDetail> all = new ArrayList<>();
         for (ClientConnection c : server.openClients()) {
@@ -331,13 +356,10 @@ public final class Monitor {
         }
         // openClients() is in cid order and each client's views in sid order; group by account
         all.sort(Comparator.comparing(SubDetail::account));
-        int from = Math.min(o.offset(), all.size());
+        int from = Math.min(Math.max(o.offset(), 0), all.size());
         int to = (int) Math.min((long) from + o.limit(), all.size());
         List<SubDetail> page = List.copyOf(all.subList(from, to));
-        if (page.isEmpty()) {
-            return Subsz.statsOnly(stats);
-        }
-        return Subsz.withList(server.serverId(), GoFormat.time(now()), stats, o.offset(), o.limit(), page);
+        return Subsz.of(server.serverId(), nowText, stats, all.size(), o.offset(), o.limit(), page);
     }
 
     private SublistStats totalStats() {
@@ -377,9 +399,9 @@ public final class Monitor {
 
     /** {@code /accstatz}; accounts without connections are listed only when {@code unused}. */
     public Accstatz accstatz(boolean unused) {
-        Map<String, long[]> sums = new TreeMap<>();
+        Map<String, long[]> open = new TreeMap<>();
         for (ClientConnection c : server.openClients()) {
-            long[] s = sums.computeIfAbsent(c.accountName(), k -> new long[5]);
+            long[] s = open.computeIfAbsent(c.accountName(), k -> new long[5]);
             s[0]++;
             s[1] += c.outMsgs();
             s[2] += c.outBytes();
@@ -388,12 +410,14 @@ public final class Monitor {
         }
         List<Accstatz.AccountStat> list = new ArrayList<>();
         for (Account a : sortedAccounts()) {
-            long[] s = sums.getOrDefault(a.name(), new long[5]);
+            long[] s = open.getOrDefault(a.name(), new long[5]);
             if (s[0] == 0 && !unused) {
                 continue;
             }
-            list.add(new Accstatz.AccountStat(a.name(), s[0], 0, s[0], new Accstatz.Data(s[1], s[2]),
-                    new Accstatz.Data(s[3], s[4]), 0));
+            Server.Traffic gone = server.closedTraffic(a.name());
+            list.add(new Accstatz.AccountStat(a.name(), a.name(), s[0], 0, s[0], subsStats.stats(a).numSubscriptions(),
+                    new Accstatz.Data(s[1] + gone.outMsgs(), s[2] + gone.outBytes()),
+                    new Accstatz.Data(s[3] + gone.inMsgs(), s[4] + gone.inBytes()), server.slowConsumers(a.name())));
         }
         return new Accstatz(server.serverId(), GoFormat.time(now()), list);
     }
@@ -441,24 +465,47 @@ public final class Monitor {
     }
 
     public Healthz healthz() {
-        return healthz(false);
+        return healthz(HealthzOptions.DEFAULT);
+    }
+
+    /** {@code /healthz} with {@code js-enabled-only} alone (the other options unset). */
+    public Healthz healthz(boolean jsEnabledOnly) {
+        return healthz(new HealthzOptions(jsEnabledOnly, false, false, "", "", "", false));
     }
 
     /**
-     * {@code /healthz}: with JetStream on, a stream whose store found damage or lost files makes the
-     * server unhealthy ({@code jsEnabledOnly} checks only that JetStream is on, as nats-server does).
+     * {@code /healthz} as nats-server 2.15.1 checks a single server: a consumer without a stream or a
+     * stream without an account is a bad request (400); {@code js-server-only} stops after the
+     * server itself; with JetStream configured but not running the server is "unavailable";
+     * {@code js-enabled-only} stops there; otherwise a stream whose store found damage or lost files
+     * makes the server unhealthy. {@code details} lists errors under {@code errors} with status
+     * "error" instead of one {@code error} text.
      */
-    public Healthz healthz(boolean jsEnabledOnly) {
+    public Healthz healthz(HealthzOptions o) {
+        if (o.account().isEmpty() && !o.stream().isEmpty()) {
+            return Healthz.failed(400, "error", o.details(), "BAD_REQUEST",
+                    "\"account\" must not be empty when checking stream health");
+        }
+        if (o.stream().isEmpty() && !o.consumer().isEmpty()) {
+            return Healthz.failed(400, "error", o.details(), "BAD_REQUEST",
+                    "\"stream\" must not be empty when checking consumer health");
+        }
+        if (o.jsServerOnly() || !server.options().jetstream) {
+            return Healthz.ok(o.details());
+        }
         JetStream js = node.jetStream();
-        if (js == null || jsEnabledOnly) {
-            return Healthz.OK;
+        if (js == null) {
+            return Healthz.failed(503, "unavailable", o.details(), "JETSTREAM",
+                    "JetStream not enabled");
+        }
+        if (o.jsEnabledOnly()) {
+            return Healthz.ok(o.details());
         }
         String damage = js.healthError();
         if (damage != null) {
-            server.log().warn("Healthcheck failed: \"" + damage + "\"");
-            return new Healthz("unavailable", damage);
+            return Healthz.failed(503, "unavailable", o.details(), "STREAM", damage);
         }
-        return Healthz.OK;
+        return Healthz.ok(o.details());
     }
 
     /** {@code /jsz}: JetStream usage, or the "disabled" document. */
@@ -474,14 +521,11 @@ public final class Monitor {
     public Jsz jsz(String acc, boolean accounts, boolean streams, boolean consumers, boolean config) {
         ServerOptions opts = server.options();
         String nowText = GoFormat.time(now());
-        Jsz.Api api = new Jsz.Api(0, 0);
-        if (!opts.jetstream) {
-            return new Jsz(server.serverId(), nowText, true, new Jsz.Config(0, 0, "", ""), 0, 0, 0, 0, 0, 0, api,
-                    0, 0, 0, 0);
-        }
-        JetStream js = node.jetStream();
+        JetStream js = opts.jetstream ? node.jetStream() : null;
         if (js == null) {
-            return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), 0, 0, 0, 0, 0, 0, api, 0, 0, 0, 0);
+            // nats-server answers the same "disabled" document when JetStream is configured but not running
+            return new Jsz(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0, 0), server.serverId(), nowText, true, Jsz.Config.NONE,
+                    0, 0, 0, 0, List.of(), 0);
         }
         JetStream.Totals t = js.totals();
         boolean withAccounts = accounts || streams || consumers || (acc != null && !acc.isEmpty());
@@ -489,9 +533,10 @@ public final class Monitor {
                 ? js.accountDetails(acc, streams || consumers, consumers, config).stream().map(Monitor::accountDetail)
                         .toList()
                 : List.of();
-        return new Jsz(server.serverId(), nowText, false, jetStreamConfig(opts), t.memory(), t.storage(), 0, 0,
-                js.accounts().size(), 0, new Jsz.Api(js.apiTotal(), js.apiErrors()), t.streams(), t.consumers(),
-                t.messages(), t.bytes(), details);
+        int enabled = js.accounts().size();
+        return new Jsz(t.memory(), t.storage(), 0, 0, enabled, 0,
+                new Jsz.Api(ApiLevel.LEVEL, js.apiTotal(), js.apiErrors()), server.serverId(), nowText, false,
+                jetStreamConfig(opts), t.streams(), t.consumers(), t.messages(), t.bytes(), details, enabled);
     }
 
     private static Jsz.AccountDetail accountDetail(JetStream.AccountReport a) {
@@ -505,13 +550,21 @@ public final class Monitor {
                     s.consumers(), bad));
         }
         return new Jsz.AccountDetail(a.name(), a.name(), a.memory(), a.storage(), 0, 0, 0, 0,
-                new Jsz.Api(a.apiTotal(), a.apiErrors()), streams);
+                new Jsz.Api(ApiLevel.LEVEL, a.apiTotal(), a.apiErrors()), streams);
     }
 
+    /**
+     * The JetStream {@code config} block: the limits JetStream runs with (weft's server applies
+     * nats-server's defaults when they are unset: see Serve), its store directory and sync policy.
+     */
     private Jsz.Config jetStreamConfig(ServerOptions opts) {
         JetStream js = node.jetStream();
-        return new Jsz.Config(Math.max(0, opts.jetstreamMaxMemory), Math.max(0, opts.jetstreamMaxStore),
-                js != null ? js.storeDir() : nz(opts.storeDir), nz(opts.jetstreamDomain));
+        ServerOptions in = js != null ? js.options() : opts;
+        Duration sync = in.jetstreamSyncInterval;
+        boolean always = sync != null && sync.isZero();
+        return new Jsz.Config(Math.max(0, in.jetstreamMaxMemory), Math.max(0, in.jetstreamMaxStore),
+                js != null ? js.storeDir() : nz(opts.storeDir), sync == null || always ? 0 : sync.toNanos(), always,
+                nz(in.jetstreamDomain), true);
     }
 
     private static <T> List<T> nullIfEmpty(List<T> list) {

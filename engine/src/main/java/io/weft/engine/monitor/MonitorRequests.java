@@ -86,11 +86,16 @@ public final class MonitorRequests {
                 }
                 case "/healthz" -> {
                     monitor.countRequest(counted);
+                    // checked in nats-server's order, so the first bad boolean is the one named
+                    boolean jsEnabled = q.getBool("js-enabled");
                     boolean jsEnabledOnly = q.getBool("js-enabled-only");
-                    q.getBool("js-server-only");
-                    Healthz h = monitor.healthz(jsEnabledOnly);
+                    boolean jsServerOnly = q.getBool("js-server-only");
+                    boolean jsMetaOnly = q.getBool("js-meta-only");
+                    boolean details = q.getBool("details");
+                    Healthz h = monitor.healthz(new HealthzOptions(jsEnabled || jsEnabledOnly, jsServerOnly, jsMetaOnly,
+                            q.get("account"), q.get("stream"), q.get("consumer"), details));
                     MonitorResponse r = render(json.compact(h), q);
-                    return h.healthy() ? r : new MonitorResponse(503, r.contentType(), r.body());
+                    return h.healthy() ? r : new MonitorResponse(h.httpStatus(), r.contentType(), r.body());
                 }
                 default -> {
                     return MonitorResponse.NOT_FOUND;

@@ -8,14 +8,15 @@ import io.weft.engine.sublist.SublistStats;
 import java.util.List;
 
 /**
- * {@code /subsz}. nats-server prints only the statistics unless a subscription list was asked
- * for and the requested page is non-empty; then the envelope fields are present too. In that
- * case {@code total} is the size of the returned page, as nats-server 2.9/2.10 report it.
+ * {@code /subsz}. nats-server 2.15.1 always prints the envelope ({@code server_id}, {@code now},
+ * {@code total}, {@code offset}, {@code limit}); {@code subscriptions_list} only when a list was
+ * asked for and the page is not empty. {@code total} is the number of subscriptions that matched
+ * (before paging), 0 without {@code subs}.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Subsz(
-        @JsonInclude(Include.NON_NULL) String serverId,
-        @JsonInclude(Include.NON_NULL) String now,
+        String serverId,
+        String now,
         long numSubscriptions,
         long numCache,
         long numInserts,
@@ -24,18 +25,14 @@ public record Subsz(
         double cacheHitRate,
         long maxFanout,
         double avgFanout,
-        @JsonInclude(Include.NON_NULL) Integer total,
-        @JsonInclude(Include.NON_NULL) Integer offset,
-        @JsonInclude(Include.NON_NULL) Integer limit,
-        @JsonInclude(Include.NON_NULL) List<SubDetail> subscriptionsList) {
+        int total,
+        int offset,
+        int limit,
+        @JsonInclude(Include.NON_EMPTY) List<SubDetail> subscriptionsList) {
 
-    static Subsz statsOnly(SublistStats s) {
-        return new Subsz(null, null, s.numSubscriptions(), s.numCache(), s.numInserts(), s.numRemoves(),
-                s.numMatches(), s.cacheHitRate(), s.maxFanout(), s.avgFanout(), null, null, null, null);
-    }
-
-    static Subsz withList(String serverId, String now, SublistStats s, int offset, int limit, List<SubDetail> page) {
+    static Subsz of(String serverId, String now, SublistStats s, int total, int offset, int limit,
+                    List<SubDetail> page) {
         return new Subsz(serverId, now, s.numSubscriptions(), s.numCache(), s.numInserts(), s.numRemoves(),
-                s.numMatches(), s.cacheHitRate(), s.maxFanout(), s.avgFanout(), page.size(), offset, limit, page);
+                s.numMatches(), s.cacheHitRate(), s.maxFanout(), s.avgFanout(), total, offset, limit, page);
     }
 }

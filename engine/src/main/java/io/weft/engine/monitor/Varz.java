@@ -8,7 +8,7 @@ import io.weft.engine.json.GoFormat;
 import java.util.Map;
 
 /**
- * {@code /varz}: general server information, in nats-server 2.9's key order. Durations
+ * {@code /varz}: general server information, in nats-server 2.15.1's key order. Durations
  * {@code ping_interval} and {@code write_deadline} are nanoseconds, {@code auth_timeout} and
  * {@code tls_timeout} seconds, times Go RFC 3339 strings (see {@link GoFormat}).
  */
@@ -54,14 +54,27 @@ public record Varz(
         long remotes,
         long leafnodes,
         long inMsgs,
-        long outMsgs,
         long inBytes,
+        long inClientMsgs,
+        long inClientBytes,
+        long outMsgs,
         long outBytes,
+        long outClientMsgs,
+        long outClientBytes,
         long slowConsumers,
+        long staleConnections,
+        long stalledClients,
         long subscriptions,
         Map<String, Long> httpReqStats,
         String configLoadTime,
-        @JsonInclude(Include.NON_EMPTY) String systemAccount) {
+        String configDigest,
+        @JsonInclude(Include.NON_EMPTY) String systemAccount,
+        ByKind slowConsumerStats,
+        ByKind staleConnectionStats) {
+
+    /** {@code slow_consumer_stats} and {@code stale_connection_stats}: counts by connection kind. */
+    public record ByKind(long clients, long routes, long gateways, long leafs) {
+    }
 
     /** The {@code jetstream} block: empty ({@code {}}) when JetStream is off. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

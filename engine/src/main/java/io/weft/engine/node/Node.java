@@ -174,6 +174,15 @@ public final class Node {
         }
 
         @Override
+        public void countRouteClose(boolean stale) {
+            if (stale) {
+                server.countStale(Server.ConnKind.ROUTE);
+            } else {
+                server.countSlowConsumer(Server.ConnKind.ROUTE);
+            }
+        }
+
+        @Override
         public void onLocalInterest(LocalInterest listener) {
             server.onLocalInterest(listener);
         }

@@ -511,6 +511,7 @@ public final class RouteConnection implements RouteSink {
             outReady.signal();
             long max = routes.host.options().maxPending;
             if (outLen > max) {
+                routes.host.countRouteClose(false);
                 closeLocked("Slow Consumer (Write Deadline)");
             } else if (outLen > max / 4 * 3) { // the stall gate of a client's outbound, as nats-server 2.10.26+
                 stalled = true;
@@ -669,6 +670,7 @@ public final class RouteConnection implements RouteSink {
             }
             if (pingsOut >= Math.max(1, o.pingMax)) {
                 routes.host.log().error("Route " + remoteAddress() + ": Stale Connection");
+                routes.host.countRouteClose(true);
                 close("Stale Connection");
                 return;
             }

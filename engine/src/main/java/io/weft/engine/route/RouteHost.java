@@ -24,6 +24,9 @@ public interface RouteHost {
 
     Collection<Account> accounts();
 
+    /** A route closed as stale (unanswered PINGs) or as a slow consumer, for /varz. */
+    void countRouteClose(boolean stale);
+
     /** Registers the one listener told of client subscriptions added and removed. */
     void onLocalInterest(LocalInterest listener);
 }

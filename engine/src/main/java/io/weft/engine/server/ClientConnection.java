@@ -151,6 +151,7 @@ public final class ClientConnection implements ProtocolHandler {
                 }
                 conn = tls.handshake(conn);
                 certIdentities = io.weft.net.TlsServer.peerIdentities(conn);
+                tlsSession = io.weft.net.TlsServer.session(conn);
             } catch (IOException e) {
                 log.error(logPrefix + "TLS handshake error: " + e.getMessage());
                 close("TLS Handshake Error");
@@ -197,6 +198,7 @@ public final class ClientConnection implements ProtocolHandler {
             ServerOptions now = server.options();
             if (pingsOut.incrementAndGet() > now.pingMax) {
                 log.debug(logPrefix + "Stale Client Connection - Closing");
+                server.countStale(Server.ConnKind.CLIENT);
                 closeWithError("Stale Connection", "Stale Connection");
                 return;
             }
@@ -678,7 +680,7 @@ public final class ClientConnection implements ProtocolHandler {
             return;
         }
         log.notice(logPrefix + logText);
-        server.countSlowConsumer();
+        server.countSlowConsumer(this);
         if (writeStartNanos != 0) {
             // the writer is stuck on a full socket: an -ERR could not get through, so cut now
             close(reason);
@@ -753,7 +755,7 @@ public final class ClientConnection implements ProtocolHandler {
         if (started != 0 && nowNanos - started > deadlineNanos) {
             if (!closed.get()) {
                 log.notice(logPrefix + "Slow Consumer Detected: WriteDeadline of " + server.options().writeDeadline + " exceeded");
-                server.countSlowConsumer();
+                server.countSlowConsumer(this);
                 if (closeReason.isEmpty()) {
                     closeReason = "Slow Consumer (Write Deadline)";
                 }
@@ -818,6 +820,14 @@ public final class ClientConnection implements ProtocolHandler {
     public long cid() { return cid; }
     String nonce() { return nonce; }
     public String ip() { return conn.remoteHost(); }
+
+    private volatile io.weft.net.TlsServer.Session tlsSession;
+
+    /** The connection's TLS session once its handshake completed, else null. */
+    public io.weft.net.TlsServer.Session tlsSession() { return tlsSession; }
+
+    /** True for a TLS connection whose handshake came before INFO ({@code handshake_first}). */
+    public boolean tlsFirst() { return tlsSession != null && tlsHandshakeFirst; }
     public int remotePort() { return conn.remotePort(); }
     public long startMillis() { return startMillis; }
     public long lastActivityMillis() { return lastActivityMillis; }

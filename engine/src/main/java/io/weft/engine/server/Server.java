@@ -304,6 +304,8 @@ public final class Server {
             closedLock.lock();
             try {
                 closedClients.addLast(c);
+                closedTraffic.merge(c.accountName(), new Traffic(c.inMsgs(), c.inBytes(), c.outMsgs(), c.outBytes()),
+                        Traffic::plus);
                 while (closedClients.size() > CLOSED_KEPT) {
                     closedClients.removeFirst();
                 }
@@ -312,6 +314,28 @@ public final class Server {
             }
         }
         closing.remove(c.cid());
+    }
+
+    /** Messages and bytes a connection (or several) received from and sent to its client. */
+    public record Traffic(long inMsgs, long inBytes, long outMsgs, long outBytes) {
+        public static final Traffic ZERO = new Traffic(0, 0, 0, 0);
+
+        public Traffic plus(Traffic o) {
+            return new Traffic(inMsgs + o.inMsgs, inBytes + o.inBytes, outMsgs + o.outMsgs, outBytes + o.outBytes);
+        }
+    }
+
+    /** By account name: the traffic of its connections that have closed (guarded by closedLock). */
+    private final Map<String, Traffic> closedTraffic = new java.util.HashMap<>();
+
+    /** The traffic of an account's closed connections, for /accstatz (which adds the open ones). */
+    public Traffic closedTraffic(String account) {
+        closedLock.lock();
+        try {
+            return closedTraffic.getOrDefault(account, Traffic.ZERO);
+        } finally {
+            closedLock.unlock();
+        }
     }
 
     // ---------------------------------------------------------------- accounts and auth
@@ -443,18 +467,79 @@ public final class Server {
 
     // ---------------------------------------------------------------- counters and views
 
+    /** A message from a client connection (the only kind that calls it). */
     void countIn(long bytes) {
         inMsgs.incrementAndGet();
         inBytes.addAndGet(bytes);
+        inClientMsgs.increment();
+        inClientBytes.add(bytes);
     }
 
+    /** A message to a client connection. */
     void countOut(long bytes) {
         outMsgs.incrementAndGet();
         outBytes.addAndGet(bytes);
+        outClientMsgs.increment();
+        outClientBytes.add(bytes);
     }
 
-    void countSlowConsumer() {
+    void countSlowConsumer(ClientConnection c) {
         slowConsumers.incrementAndGet();
+        slowByKind.get(ConnKind.CLIENT).increment();
+        slowByAccount.computeIfAbsent(c.accountName(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    private final Map<String, java.util.concurrent.atomic.LongAdder> slowByAccount = new ConcurrentHashMap<>();
+
+    /** Client connections of that account found to be slow consumers, for /accstatz. */
+    public long slowConsumers(String account) {
+        java.util.concurrent.atomic.LongAdder a = slowByAccount.get(account);
+        return a == null ? 0 : a.sum();
+    }
+
+    /** The connection kinds /varz splits slow consumers and stale connections by. */
+    public enum ConnKind { CLIENT, ROUTE, GATEWAY, LEAF }
+
+    private final java.util.concurrent.atomic.LongAdder inClientMsgs = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder inClientBytes = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder outClientMsgs = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder outClientBytes = new java.util.concurrent.atomic.LongAdder();
+    private final Map<ConnKind, java.util.concurrent.atomic.LongAdder> slowByKind = kindCounters();
+    private final Map<ConnKind, java.util.concurrent.atomic.LongAdder> staleByKind = kindCounters();
+
+    private static Map<ConnKind, java.util.concurrent.atomic.LongAdder> kindCounters() {
+        Map<ConnKind, java.util.concurrent.atomic.LongAdder> m = new java.util.EnumMap<>(ConnKind.class);
+        for (ConnKind k : ConnKind.values()) {
+            m.put(k, new java.util.concurrent.atomic.LongAdder());
+        }
+        return m;
+    }
+
+    /** A connection of that kind closed for missing too many PONGs ("Stale Connection"). */
+    public void countStale(ConnKind kind) {
+        staleByKind.get(kind).increment();
+    }
+
+    /** A connection of that kind found to be a slow consumer (slow_consumers counts every kind). */
+    public void countSlowConsumer(ConnKind kind) {
+        slowConsumers.incrementAndGet();
+        slowByKind.get(kind).increment();
+    }
+
+    public long inClientMsgs() { return inClientMsgs.sum(); }
+    public long inClientBytes() { return inClientBytes.sum(); }
+    public long outClientMsgs() { return outClientMsgs.sum(); }
+    public long outClientBytes() { return outClientBytes.sum(); }
+    public long slowConsumers(ConnKind kind) { return slowByKind.get(kind).sum(); }
+    public long staleConnections(ConnKind kind) { return staleByKind.get(kind).sum(); }
+
+    /** Stale connections of every kind. */
+    public long staleConnections() {
+        long n = 0;
+        for (java.util.concurrent.atomic.LongAdder a : staleByKind.values()) {
+            n += a.sum();
+        }
+        return n;
     }
 
     public Env env() {

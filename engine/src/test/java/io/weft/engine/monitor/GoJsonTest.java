@@ -34,7 +34,7 @@ class GoJsonTest {
     @Test
     void escapesHtmlCharactersAndControlsWithLowercaseHex() {
         SubDetail d = new SubDetail("A&B", "<x>", null, "\u0001", 1, 5, 2);
-        assertEquals("{\"account\":\"A\\u0026B\",\"subject\":\"\\u003cx\\u003e\",\"sid\":\"\\u0001\",\"msgs\":1,"
+        assertEquals("{\"account\":\"A\\u0026B\",\"account_tag\":\"A\\u0026B\",\"subject\":\"\\u003cx\\u003e\",\"sid\":\"\\u0001\",\"msgs\":1,"
                 + "\"max\":5,\"cid\":2}", json.compact(d));
     }
 

@@ -207,8 +207,10 @@ public final class ServeCommand {
         OptionsMapper mapper = new OptionsMapper(env);
         MappedConfig mapped;
         if (args.configFile != null) {
-            mapped = mapper.map(new ConfigParser(env).parseFile(Path.of(args.configFile)));
+            io.weft.server.config.ConfigMap tree = new ConfigParser(env).parseFile(Path.of(args.configFile));
+            mapped = mapper.map(tree);
             mapped.options().configFile = args.configFile;
+            mapped.options().configDigest = io.weft.server.config.ConfigDigest.of(tree);
         } else {
             mapped = new MappedConfig(mapper.defaultOptions(), List.of(), null);
         }

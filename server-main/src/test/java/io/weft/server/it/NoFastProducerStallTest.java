@@ -69,7 +69,19 @@ class NoFastProducerStallTest {
                 assertEquals(MESSAGES, healthy, "the healthy subscriber missed messages");
                 assertTrue(slow.awaitClose(Clients.WAIT), target + " did not cut the subscriber that never reads");
             }
-            assertTrue(varz(server).path("slow_consumers").asLong() >= 1, target.toString());
+            JsonNode varz = varz(server);
+            assertTrue(varz.path("slow_consumers").asLong() >= 1, target.toString());
+            // nats-server 2.15's split by kind, and its count of the times a producer was stalled
+            assertEquals(varz.path("slow_consumers"), varz.path("slow_consumer_stats").path("clients"), target.toString());
+            assertEquals(0, varz.path("slow_consumer_stats").path("routes").asLong(), target.toString());
+            assertTrue(varz.path("stalled_clients").asLong() > 0, target + ": " + varz);
+            long accountSlow = 0;
+            for (JsonNode a : monitor(server, "/accstatz?unused=1").path("account_statz")) {
+                if (a.path("acc").asText().equals("$G")) {
+                    accountSlow = a.path("slow_consumers").asLong();
+                }
+            }
+            assertEquals(varz.path("slow_consumers").asLong(), accountSlow, target + ": /accstatz slow_consumers of $G");
             // the producer waited for the stalled subscriber: connz counts it on that connection
             long stalls = 0;
             for (JsonNode c : monitor(server, "/connz?state=closed").path("connections")) {
