@@ -120,6 +120,21 @@ final class PublishRules {
                 return new Reject(JsErrors.MSG_TTL_DISABLED);
             }
         }
+        byte[] hdr = m.hdr();
+        long sdm = c.subjectDeleteMarkerTtl() / MsgTtl.SECOND;
+        if (ttl > 0 && sdm > 0 && c.maxMsgsPerSubject() != 1 && ttl / MsgTtl.SECOND < sdm) {
+            // with subject delete markers a TTL is at least the markers' (else a marker could outlive
+            // what it marks and be missed), in whole seconds, the header rewritten last (2.15.1)
+            ttl = sdm * MsgTtl.SECOND;
+            Headers raised = new Headers();
+            for (int i = 0; i < h.size(); i++) {
+                if (!h.keyAt(i).equals("Nats-TTL")) {
+                    raised.add(h.keyAt(i), h.valueAt(i));
+                }
+            }
+            raised.add("Nats-TTL", Long.toString(sdm));
+            hdr = raised.toBytes();
+        }
         Reject full = discardNew(c, v, st, subject, size, rollup);
         if (full != null) {
             return full;
@@ -130,7 +145,7 @@ final class PublishRules {
         }
         long ts = Math.max(now, v.lastTimestamp() + 1);
         boolean noInterest = c.retention() == Retention.INTEREST && !v.anyInterest(subject);
-        return new StreamOp.Append(st.lastSeq() + 1, ts, subject, m.hdr(), m.data(), msgId, c.duplicateWindow(),
+        return new StreamOp.Append(st.lastSeq() + 1, ts, subject, hdr, m.data(), msgId, c.duplicateWindow(),
                 rollup, StreamOp.Limits.of(c), noInterest, ttl);
     }
 

@@ -496,10 +496,6 @@ public record StreamConfig(
         if (subjectDeleteMarkerTtl > 0 && subjectDeleteMarkerTtl < 1_000_000_000L) {
             throw JsErrors.invalidConfig("subject delete marker TTL must be at least 1 second");
         }
-        if (subjectDeleteMarkerTtl > 0) {
-            // refused rather than ignored until the markers are written (nats-server 2.11 accepts it)
-            throw JsErrors.invalidConfig("subject delete markers are not supported by weft yet");
-        }
     }
 
     /** The editable-field rules of a stream update, checked on defaulted configs. */
