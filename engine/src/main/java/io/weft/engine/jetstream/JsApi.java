@@ -671,6 +671,13 @@ final class JsApi {
                     status(r, 408, "Malformed Request");
                     return;
                 }
+                if (DirectBatch.applies(n)) {
+                    // batch, multi_last, start_time, up_to_*, no_hdr, max_bytes (ADR-31)
+                    for (DirectBatch.Out o : DirectBatch.answer(s, n)) {
+                        r.account().publish(r.reply(), null, o.headers(), o.data());
+                    }
+                    return;
+                }
                 try {
                     m = lookup(s, n);
                 } catch (JsApiException e) {
