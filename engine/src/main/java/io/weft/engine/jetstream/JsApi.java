@@ -371,7 +371,8 @@ final class JsApi {
     private void streamInfo(ObjectNode o, Stream s, boolean deletedDetails, String subjectsFilter, boolean listed) {
         ObjectNode config = s.config().toJson();
         // ADR-44 metadata: per-message TTL is a level 1 feature
-        ApiLevel.annotate(config, s.config().metadata(), s.config().allowMsgTtl() ? 1 : 0, listed);
+        ApiLevel.annotate(config, s.config().metadata(),
+                s.config().allowMsgCounter() ? 2 : s.config().allowMsgTtl() ? 1 : 0, listed); // counters: level 2
         o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));

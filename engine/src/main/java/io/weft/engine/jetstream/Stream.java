@@ -447,7 +447,8 @@ public final class Stream implements ConsumerSource {
                                 prev == null ? 0 : prev.lastSeq(), h, m));
                     }
                 }
-                r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + op.seq() + "}")
+                String val = config.allowMsgCounter() ? ",\"val\":" + quote(MsgCounter.text(op.data())) : "";
+                r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + op.seq() + val + "}")
                         .getBytes(StandardCharsets.UTF_8);
             }
         }
@@ -467,6 +468,16 @@ public final class Stream implements ConsumerSource {
         @Override public long nowNanos() { return env().clock().currentTimeMillis() * 1_000_000L; }
         @Override public JsApiError accountRoom(StreamConfig c, long size) { return jsa.checkStore(c, size); }
         @Override public boolean anyInterest(String subject) { return Stream.this.anyInterest(subject); }
+
+        @Override
+        public byte[] lastPayload(String subject) {
+            try {
+                StoredMessage last = store.loadLast(subject);
+                return last == null ? null : last.data();
+            } catch (IOException e) {
+                return new byte[] {'!'}; // a damaged last record: the counter is broken (10172)
+            }
+        }
 
         @Override
         public String storedSubject(String subject) {
