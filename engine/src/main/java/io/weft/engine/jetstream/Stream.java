@@ -848,13 +848,13 @@ public final class Stream implements ConsumerSource {
             try {
                 boolean markers = config.subjectDeleteMarkerTtl() > 0;
                 for (long[] e = apply.nextTtl(); e != null && e[0] <= now; e = apply.nextTtl()) {
-                    apply.ttlDone(e);
                     StoredMessage m = markers ? loadOrNull(e[1]) : null;
                     if (m != null) {
                         expireOne(m, x);
                     } else if (!markers) {
                         x.removed |= log.append(new StreamOp.Delete(e[1], false)).removed() > 0;
                     }
+                    apply.ttlDone(e); // after its op: a failed one is tried again by the next timer
                 }
             } catch (IOException e) {
                 log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' message TTL: " + e.getMessage());
