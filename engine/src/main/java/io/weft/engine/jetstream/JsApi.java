@@ -371,7 +371,8 @@ final class JsApi {
     private void streamInfo(ObjectNode o, Stream s, boolean deletedDetails, String subjectsFilter, boolean listed) {
         ObjectNode config = s.config().toJson();
         // ADR-44 metadata: per-message TTL is a level 1 feature
-        ApiLevel.annotate(config, s.config().metadata(), s.config().allowMsgTtl() ? 1 : 0, listed);
+        ApiLevel.annotate(config, s.config().metadata(),
+                s.config().allowMsgCounter() ? 2 : s.config().allowMsgTtl() ? 1 : 0, listed); // counters: level 2
         o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));
@@ -669,6 +670,13 @@ final class JsApi {
                     }
                 } catch (JsApiException e) {
                     status(r, 408, "Malformed Request");
+                    return;
+                }
+                if (DirectBatch.applies(n)) {
+                    // batch, multi_last, start_time, up_to_*, no_hdr, max_bytes (ADR-31)
+                    for (DirectBatch.Out o : DirectBatch.answer(s, n)) {
+                        r.account().publish(r.reply(), null, o.headers(), o.data());
+                    }
                     return;
                 }
                 try {

@@ -37,6 +37,11 @@ public final class JsErrors {
     public static final JsApiError STREAM_REPLICAS_NOT_UPDATABLE = new JsApiError(400, 10061, "Replicas configuration can not be updated");
     public static final JsApiError MSG_TTL_INVALID = new JsApiError(400, 10165, "invalid per-message TTL");
     public static final JsApiError MSG_TTL_DISABLED = new JsApiError(400, 10166, "per-message TTL is disabled");
+    public static final JsApiError INCR_DISABLED = new JsApiError(400, 10168, "message counters is disabled");
+    public static final JsApiError INCR_MISSING = new JsApiError(400, 10169, "message counter increment is missing");
+    public static final JsApiError INCR_PAYLOAD = new JsApiError(400, 10170, "message counter has payload");
+    public static final JsApiError INCR_INVALID = new JsApiError(400, 10171, "message counter increment is invalid");
+    public static final JsApiError COUNTER_BROKEN = new JsApiError(400, 10172, "message counter is broken");
     public static final JsApiError STREAM_SEALED = new JsApiError(400, 10109, "invalid operation on sealed stream");
     public static final JsApiError STREAM_PURGE_FAILED = new JsApiError(500, 10110, "{err}");
     public static final JsApiError STREAM_MSG_DELETE_FAILED = new JsApiError(500, 10057, "{err}");

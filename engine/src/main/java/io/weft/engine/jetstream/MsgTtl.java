@@ -14,7 +14,7 @@ final class MsgTtl {
     /** Not a TTL nats-server accepts (10165). */
     static final long INVALID = -2;
 
-    private static final long SECOND = 1_000_000_000L;
+    static final long SECOND = 1_000_000_000L;
 
     private MsgTtl() {
     }
@@ -104,5 +104,22 @@ final class MsgTtl {
             }
         }
         return neg ? (total == 0 ? 0 : INVALID) : (long) total;
+    }
+
+    /** Whole seconds as Go prints a {@code time.Duration} ({@code 1s}, {@code 1m0s}, {@code 1h0m30s}). */
+    static String goSeconds(long seconds) {
+        if (seconds == 0) {
+            return "0s";
+        }
+        long h = seconds / 3600;
+        long m = seconds % 3600 / 60;
+        long sec = seconds % 60;
+        if (h > 0) {
+            return h + "h" + m + "m" + sec + "s";
+        }
+        if (m > 0) {
+            return m + "m" + sec + "s";
+        }
+        return sec + "s";
     }
 }

@@ -50,6 +50,15 @@ final class PublishRules {
 
         /** True if some consumer would deliver {@code subject} (interest retention). */
         boolean anyInterest(String subject);
+
+        /**
+         * The payload of the last message stored on {@code subject}, or null if there is none: what
+         * a counter ({@code allow_msg_counter}) adds to. A view that cannot read payloads cannot
+         * serve counters.
+         */
+        default byte[] lastPayload(String subject) {
+            throw new IllegalStateException("this stream view does not read payloads: message counters need it");
+        }
     }
 
     /** The outcome: an {@link StreamOp.Append}, a {@link Duplicate} or a {@link Reject}. */
@@ -75,7 +84,30 @@ final class PublishRules {
         Headers h = m.headers();
         String msgId = "";
         StreamOp.Rollup rollup = StreamOp.Rollup.NONE;
+        java.math.BigInteger incr = null;
         if (h != null) {
+            // counters first, as nats-server 2.15 checks them
+            String iv = h.first("Nats-Incr");
+            if (iv != null && !iv.isEmpty()) {
+                incr = MsgCounter.parse(iv);
+                if (incr == null) {
+                    return new Reject(JsErrors.INCR_INVALID);
+                }
+                if (!c.allowMsgCounter()) {
+                    return new Reject(JsErrors.INCR_DISABLED);
+                }
+                if (m.data().length > 0) {
+                    return new Reject(JsErrors.INCR_PAYLOAD);
+                }
+                for (String k : new String[] {"Nats-Rollup", "Nats-Expected-Stream", "Nats-Expected-Last-Msg-Id",
+                        "Nats-Expected-Last-Subject-Sequence-Subject", "Nats-Expected-Last-Sequence",
+                        "Nats-Expected-Last-Subject-Sequence"}) {
+                    String hv = h.first(k);
+                    if (hv != null && !hv.isEmpty()) {
+                        return new Reject(JsErrors.INCR_INVALID);
+                    }
+                }
+            }
             msgId = nz(h.first("Nats-Msg-Id"));
             if (!msgId.isEmpty()) {
                 long[] d = v.duplicate(msgId, now, c.duplicateWindow());
@@ -101,7 +133,18 @@ final class PublishRules {
                 }
             }
         }
-        long size = v.sizeOf(subject, m.hdr().length, m.data().length);
+        byte[] data = m.data();
+        if (c.allowMsgCounter()) {
+            if (incr == null) {
+                return new Reject(JsErrors.INCR_MISSING);
+            }
+            java.math.BigInteger before = MsgCounter.value(v.lastPayload(subject));
+            if (before == null) {
+                return new Reject(JsErrors.COUNTER_BROKEN);
+            }
+            data = MsgCounter.body(before.add(incr));
+        }
+        long size = v.sizeOf(subject, m.hdr().length, data.length);
         if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
             return new Reject(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
         }
@@ -120,6 +163,21 @@ final class PublishRules {
                 return new Reject(JsErrors.MSG_TTL_DISABLED);
             }
         }
+        byte[] hdr = m.hdr();
+        long sdm = c.subjectDeleteMarkerTtl() / MsgTtl.SECOND;
+        if (ttl > 0 && sdm > 0 && c.maxMsgsPerSubject() != 1 && ttl / MsgTtl.SECOND < sdm) {
+            // with subject delete markers a TTL is at least the markers' (else a marker could outlive
+            // what it marks and be missed), in whole seconds, the header rewritten last (2.15.1)
+            ttl = sdm * MsgTtl.SECOND;
+            Headers raised = new Headers();
+            for (int i = 0; i < h.size(); i++) {
+                if (!h.keyAt(i).equals("Nats-TTL")) {
+                    raised.add(h.keyAt(i), h.valueAt(i));
+                }
+            }
+            raised.add("Nats-TTL", Long.toString(sdm));
+            hdr = raised.toBytes();
+        }
         Reject full = discardNew(c, v, st, subject, size, rollup);
         if (full != null) {
             return full;
@@ -130,7 +188,7 @@ final class PublishRules {
         }
         long ts = Math.max(now, v.lastTimestamp() + 1);
         boolean noInterest = c.retention() == Retention.INTEREST && !v.anyInterest(subject);
-        return new StreamOp.Append(st.lastSeq() + 1, ts, subject, m.hdr(), m.data(), msgId, c.duplicateWindow(),
+        return new StreamOp.Append(st.lastSeq() + 1, ts, subject, hdr, data, msgId, c.duplicateWindow(),
                 rollup, StreamOp.Limits.of(c), noInterest, ttl);
     }
 

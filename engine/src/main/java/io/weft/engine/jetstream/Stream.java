@@ -447,7 +447,8 @@ public final class Stream implements ConsumerSource {
                                 prev == null ? 0 : prev.lastSeq(), h, m));
                     }
                 }
-                r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + op.seq() + "}")
+                String val = config.allowMsgCounter() ? ",\"val\":" + quote(MsgCounter.text(op.data())) : "";
+                r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + op.seq() + val + "}")
                         .getBytes(StandardCharsets.UTF_8);
             }
         }
@@ -467,6 +468,16 @@ public final class Stream implements ConsumerSource {
         @Override public long nowNanos() { return env().clock().currentTimeMillis() * 1_000_000L; }
         @Override public JsApiError accountRoom(StreamConfig c, long size) { return jsa.checkStore(c, size); }
         @Override public boolean anyInterest(String subject) { return Stream.this.anyInterest(subject); }
+
+        @Override
+        public byte[] lastPayload(String subject) {
+            try {
+                StoredMessage last = store.loadLast(subject);
+                return last == null ? null : last.data();
+            } catch (IOException e) {
+                return new byte[] {'!'}; // a damaged last record: the counter is broken (10172)
+            }
+        }
 
         @Override
         public String storedSubject(String subject) {
@@ -619,6 +630,7 @@ public final class Stream implements ConsumerSource {
 
     private void expireByAge() {
         boolean removed = false;
+        long marked = 0;
         lock.lock();
         try {
             ageTimer = null;
@@ -633,7 +645,12 @@ public final class Stream implements ConsumerSource {
             try {
                 long upTo = store.sequenceAtOrAfter(cutoff + 1);
                 long first = store.state().firstSeq();
-                if (upTo > first && apply.anyNever(first, upTo)) {
+                if (upTo > first && c.subjectDeleteMarkerTtl() > 0) {
+                    Expiry x = new Expiry();
+                    expireAgedOneByOne(first, upTo, x);
+                    removed = x.removed;
+                    marked = x.marked;
+                } else if (upTo > first && apply.anyNever(first, upTo)) {
                     removed = removeAgedSparingNever(first, upTo);
                 } else if (upTo > first) {
                     removed = log.append(new StreamOp.Purge(null, upTo, 0)).removed() > 0;
@@ -645,9 +662,120 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+        afterExpiry(removed, marked);
+    }
+
+    /** Tells the consumers what an expiry removed and the markers it stored (lock not held). */
+    private void afterExpiry(boolean removed, long marked) {
         if (removed) {
             notifyPurged();
         }
+        if (marked > 0) {
+            for (StreamConsumer sc : consumers.values()) {
+                sc.signal(marked);
+            }
+        }
+    }
+
+    /** What an expiry did: something removed, and the last marker stored (0 if none). */
+    private static final class Expiry {
+        boolean removed;
+        long marked;
+    }
+
+    /** max_age with subject delete markers: each message on its own, sparing `never` (caller holds the lock). */
+    private void expireAgedOneByOne(long first, long upTo, Expiry x) throws IOException {
+        long seq = first;
+        while (seq < upTo) {
+            StoredMessage m = store.loadNext(null, seq);
+            if (m == null || m.seq() >= upTo) {
+                break;
+            }
+            if (!apply.neverExpires(m.seq())) {
+                expireOne(m, x);
+            }
+            seq = m.seq() + 1;
+        }
+    }
+
+    /**
+     * Removes one expired message. With {@code subject_delete_marker_ttl}, the last message of its
+     * subject is instead replaced by a marker, as nats-server 2.11+ does: a new message on the same
+     * subject with {@code Nats-Marker-Reason: MaxAge}, {@code Nats-TTL} (the marker TTL as a Go
+     * duration) and {@code Nats-Rollup: sub}, whose rollup removes the expired one; a message that is
+     * itself a marker (any {@code Nats-Marker-Reason}, or {@code KV-Operation: PURGE}) just goes.
+     * Both are ops through the log (caller holds the lock).
+     */
+    private void expireOne(StoredMessage m, Expiry x) throws IOException {
+        StreamConfig c = config;
+        long sdm = c.subjectDeleteMarkerTtl() / MsgTtl.SECOND;
+        if (sdm > 0 && !isMarker(m.headers())) {
+            SubjectState ss = store.subjectState(m.subject());
+            if (ss != null && ss.msgs() == 1) {
+                long at = appendMarker(c, m.subject(), sdm);
+                if (at > 0) {
+                    x.marked = at;
+                    x.removed = true;
+                    return;
+                }
+            }
+        }
+        x.removed |= log.append(new StreamOp.Delete(m.seq(), false)).removed() > 0;
+    }
+
+    /** True for a subject delete marker or a KV purge marker, which expire without a marker of their own. */
+    private static boolean isMarker(byte[] hdr) {
+        if (hdr.length == 0) {
+            return false;
+        }
+        try {
+            Headers h = Headers.parse(hdr);
+            String reason = h.first("Nats-Marker-Reason");
+            return (reason != null && !reason.isEmpty()) || "PURGE".equals(h.first("KV-Operation"));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Stores a subject delete marker on {@code subject} (its rollup removes what is left of the
+     * subject) and returns its sequence, or 0 if it could not be stored (caller holds the lock).
+     */
+    private long appendMarker(StreamConfig c, String subject, long sdmSeconds) {
+        Headers h = new Headers();
+        h.add("Nats-Marker-Reason", "MaxAge");
+        h.add("Nats-TTL", MsgTtl.goSeconds(sdmSeconds));
+        h.add("Nats-Rollup", "sub");
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        long ts = Math.max(now, apply.lastTimestamp() + 1);
+        boolean noInterest = c.retention() == Retention.INTEREST && !anyInterest(subject);
+        StreamOp.Append op = new StreamOp.Append(store.state().lastSeq() + 1, ts, subject, h.toBytes(), EMPTY, "",
+                c.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(c), noInterest,
+                sdmSeconds * MsgTtl.SECOND);
+        Duration interval = js.syncInterval();
+        boolean durable = interval == null || interval.isZero();
+        try {
+            if (durable) {
+                log.begin();
+                try {
+                    log.append(op);
+                } catch (IOException | RuntimeException e) {
+                    log.rollback();
+                    throw e;
+                }
+                log.commit(); // a failed commit has undone the marker and its rollup
+            } else {
+                log.append(op);
+                dirty = true;
+            }
+        } catch (IOException e) {
+            writeError = e.getMessage();
+            log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' subject delete marker: "
+                    + e.getMessage());
+            return 0;
+        }
+        lastDeliverable = store.state().lastSeq();
+        return op.seq();
     }
 
     /** The timestamp of the oldest message without {@code Nats-TTL: never}, or -1 (caller holds the lock). */
@@ -709,7 +837,7 @@ public final class Stream implements ConsumerSource {
 
     /** Removes the messages whose TTL is due, each by a Delete op through the log. */
     private void expireByTtl() {
-        boolean removed = false;
+        Expiry x = new Expiry();
         lock.lock();
         try {
             ttlTimer = null;
@@ -718,19 +846,36 @@ public final class Stream implements ConsumerSource {
             }
             long now = env().clock().currentTimeMillis() * 1_000_000L;
             try {
+                boolean markers = config.subjectDeleteMarkerTtl() > 0;
                 for (long[] e = apply.nextTtl(); e != null && e[0] <= now; e = apply.nextTtl()) {
-                    removed |= log.append(new StreamOp.Delete(e[1], false)).removed() > 0;
-                    apply.ttlDone(e);
+                    StoredMessage m = markers ? loadOrNull(e[1]) : null;
+                    if (m != null) {
+                        expireOne(m, x);
+                    } else if (!markers) {
+                        x.removed |= log.append(new StreamOp.Delete(e[1], false)).removed() > 0;
+                    }
+                    apply.ttlDone(e); // after its op: a failed one is tried again by the next timer
                 }
             } catch (IOException e) {
                 log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' message TTL: " + e.getMessage());
             }
-            scheduleTtlLocked();
+            if (x.marked > 0) {
+                scheduleAgeCheckLocked();
+            } else {
+                scheduleTtlLocked();
+            }
         } finally {
             lock.unlock();
         }
-        if (removed) {
-            notifyPurged();
+        afterExpiry(x.removed, x.marked);
+    }
+
+    /** The message at {@code seq}, or null if it is gone (or damaged: the next read reports it). */
+    private StoredMessage loadOrNull(long seq) {
+        try {
+            return store.load(seq);
+        } catch (IOException e) {
+            return null;
         }
     }
 

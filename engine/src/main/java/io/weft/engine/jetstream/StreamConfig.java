@@ -55,7 +55,9 @@ public record StreamConfig(
         int consumerMaxAckPending,
         Map<String, String> metadata,
         boolean allowMsgTtl,
-        long subjectDeleteMarkerTtl) {
+        long subjectDeleteMarkerTtl,
+        boolean allowMsgCounter,
+        boolean allowAtomic) {
 
     /** nats-server's default duplicate window: two minutes. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -210,7 +212,8 @@ public record StreamConfig(
                 raw(n, "placement"), raw(n, "mirror"), raw(n, "sources"), s2, unsigned(n, "first_seq"), st, rp,
                 bool(n, "allow_direct"), bool(n, "mirror_direct"), bool(n, "discard_new_per_subject"),
                 bool(n, "sealed"), bool(n, "deny_delete"), bool(n, "deny_purge"), bool(n, "allow_rollup_hdrs"),
-                cInactive, cMaxAck, md, bool(n, "allow_msg_ttl"), lng(n, "subject_delete_marker_ttl"));
+                cInactive, cMaxAck, md, bool(n, "allow_msg_ttl"), lng(n, "subject_delete_marker_ttl"),
+                bool(n, "allow_msg_counter"), bool(n, "allow_atomic"));
     }
 
     private static boolean present(JsonNode v) {
@@ -328,7 +331,7 @@ public record StreamConfig(
                 consumerInactiveThreshold,
                 consumerMaxAckPending, withoutServerKeys(metadata),
                 // as nats-server 2.15: subject delete markers switch on per-message TTL and rollups
-                allowMsgTtl || subjectDeleteMarkerTtl > 0, subjectDeleteMarkerTtl);
+                allowMsgTtl || subjectDeleteMarkerTtl > 0, subjectDeleteMarkerTtl, allowMsgCounter, allowAtomic);
     }
 
     /** A client's metadata without the {@code _nats.*} keys the server sets itself (ADR-44), as nats-server drops them. */
@@ -399,6 +402,22 @@ public record StreamConfig(
         checkDurations();
         if (allowRollup && denyPurge) {
             throw JsErrors.invalidConfig("roll-ups require the purge permission");
+        }
+        if (allowMsgCounter) {
+            // as nats-server 2.12+ (ADR-49)
+            if (discardNew) {
+                throw JsErrors.invalidConfig("counter stream cannot use discard new");
+            }
+            if (allowMsgTtl) {
+                throw JsErrors.invalidConfig("counter stream cannot use message TTLs");
+            }
+            if (retention != Retention.LIMITS) {
+                throw JsErrors.invalidConfig("counter stream can only use limits retention");
+            }
+        }
+        if (allowAtomic) {
+            // refused rather than ignored until atomic batch publish is implemented (ADR-50)
+            throw JsErrors.invalidConfig("atomic batch publish is not supported by weft yet");
         }
         if (discardNewPerSubject) {
             if (!discardNew) {
@@ -496,10 +515,6 @@ public record StreamConfig(
         if (subjectDeleteMarkerTtl > 0 && subjectDeleteMarkerTtl < 1_000_000_000L) {
             throw JsErrors.invalidConfig("subject delete marker TTL must be at least 1 second");
         }
-        if (subjectDeleteMarkerTtl > 0) {
-            // refused rather than ignored until the markers are written (nats-server 2.11 accepts it)
-            throw JsErrors.invalidConfig("subject delete markers are not supported by weft yet");
-        }
     }
 
     /** The editable-field rules of a stream update, checked on defaulted configs. */
@@ -530,6 +545,9 @@ public record StreamConfig(
         // compression may change (as nats-server 2.15): every stored record says whether it is
         // compressed, so records of both kinds are read; the file store applies the new setting to
         // what it writes once it is next opened (see docs/jetstream-streams.md)
+        if (old.allowMsgCounter != allowMsgCounter) {
+            throw JsErrors.invalidConfig("stream configuration update can not change message counter setting");
+        }
         if (old.allowMsgTtl && !allowMsgTtl) {
             throw JsErrors.invalidConfig("message TTL status can not be disabled");
         }
@@ -619,6 +637,9 @@ public record StreamConfig(
         }
         if (subjectDeleteMarkerTtl != 0) {
             o.put("subject_delete_marker_ttl", subjectDeleteMarkerTtl);
+        }
+        if (allowMsgCounter) {
+            o.put("allow_msg_counter", true);
         }
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");

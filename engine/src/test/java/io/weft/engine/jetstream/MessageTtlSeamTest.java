@@ -125,7 +125,7 @@ class MessageTtlSeamTest {
     }
 
     @Test
-    void allowMsgTtlCanNotBeTurnedOffAndMarkersAreCheckedThenRefused() throws Exception {
+    void allowMsgTtlCanNotBeTurnedOffAndMarkersAreChecked() throws Exception {
         config("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"allow_msg_ttl\":true}");
         StreamConfig on = config;
         config("{\"name\":\"S\",\"subjects\":[\"s.>\"]}");
@@ -143,6 +143,23 @@ class MessageTtlSeamTest {
                 assertThrows(JsApiException.class, () -> config.validate(1 << 20)).error().description());
         config("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"subject_delete_marker_ttl\":1000000000}");
         assertTrue(config.allowMsgTtl() && config.allowRollup(), "markers switch on TTL and rollups, as nats-server");
-        assertEquals(10052, assertThrows(JsApiException.class, () -> config.validate(1 << 20)).error().errCode());
+        config.validate(1 << 20); // accepted: the markers are written
+    }
+
+    @Test
+    void withMarkersATtlIsRaisedToTheMarkerTtlInWholeSeconds() throws Exception {
+        config("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"subject_delete_marker_ttl\":5000000000}");
+        StreamOp.Append a = assertInstanceOf(StreamOp.Append.class, PublishRules.decide(withTtl("2s"), view));
+        assertEquals(5 * S, a.ttl());
+        assertEquals("5", Headers.parse(a.headers()).first("Nats-TTL"));
+        StreamOp.Append longer = assertInstanceOf(StreamOp.Append.class, PublishRules.decide(withTtl("9s"), view));
+        assertEquals("9s", Headers.parse(longer.headers()).first("Nats-TTL"), "a longer TTL is kept as sent");
+        config("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"subject_delete_marker_ttl\":5000000000,"
+                + "\"max_msgs_per_subject\":1}");
+        StreamOp.Append one = assertInstanceOf(StreamOp.Append.class, PublishRules.decide(withTtl("2s"), view));
+        assertEquals(2 * S, one.ttl(), "one message per subject: not raised");
+        assertEquals("1s", MsgTtl.goSeconds(1));
+        assertEquals("1m0s", MsgTtl.goSeconds(60));
+        assertEquals("1h0m30s", MsgTtl.goSeconds(3630));
     }
 }

@@ -239,19 +239,6 @@ class MessageTtlTest {
         assertEquals("create with ttl: error 10166 per-message TTL is disabled", seen.get(0), seen.toString());
     }
 
-    @Test
-    void weftRefusesSubjectDeleteMarkersItDoesNotWrite() throws Exception {
-        try (Connection nc = Clients.connect(weft.server)) {
-            JetStreamManagement jsm = nc.jetStreamManagement();
-            String r = apiError(() -> jsm.addStream(StreamConfiguration.builder().name("SDM").subjects("sdm.>")
-                    .storageType(StorageType.File).subjectDeleteMarkerTtl(Duration.ofSeconds(2)).build()));
-            assertEquals("error 10052 subject delete markers are not supported by weft yet", r);
-            String kv = apiError(() -> nc.keyValueManagement().create(io.nats.client.api.KeyValueConfiguration.builder()
-                    .name("marked").storageType(StorageType.File).limitMarker(Duration.ofSeconds(2)).build()));
-            assertEquals("error 10052 subject delete markers are not supported by weft yet", kv);
-        }
-    }
-
     /** The expiry comes from the stored header and timestamp after a restart. */
     @Test
     void aTtlSurvivesARestartOfWeft() throws Exception {

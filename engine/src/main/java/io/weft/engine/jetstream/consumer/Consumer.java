@@ -99,6 +99,14 @@ public final class Consumer implements StreamConsumer {
     private PauseTime pauseUntil;
     private boolean paused;
     private long pausedUntilMono;
+    /**
+     * The pin of a {@code pinned_client} consumer (ADR-42): the id handed to the request that got
+     * it, when (wall clock), and until when (monotonic) it holds without a request carrying it. A
+     * leader's own state, as in nats-server: not persisted, a restart unpins.
+     */
+    private String pinId;
+    private long pinnedWall;
+    private long pinDeadline;
 
     final List<Long> toRelease = new ArrayList<>();
     private volatile long deliverable;
@@ -557,7 +565,7 @@ public final class Consumer implements StreamConsumer {
             o.put("created", Times.rfc3339(createdNanos));
             ObjectNode config = cfg.toJson();
             // ADR-44: a pause_until (not Go's zero time) needs API level 1
-            int required = pauseUntil != null && !pauseUntil.zero() ? 1 : 0;
+            int required = (pauseUntil != null && !pauseUntil.zero()) || cfg.priority().used() ? 1 : 0;
             io.weft.engine.jetstream.ApiLevel.annotate(config, cfg.metadata(), required, listed);
             if (pauseUntil != null) {
                 config.put("pause_until", pauseUntil.text());
@@ -585,6 +593,14 @@ public final class Consumer implements StreamConsumer {
             if (paused) {
                 o.put("paused", true);
                 o.put("pause_remaining", pauseRemainingLocked());
+            }
+            if (!cfg.priority().groups().isEmpty()) {
+                ObjectNode g = o.putArray("priority_groups").addObject();
+                g.put("group", cfg.priority().groups().get(0)); // nats-server tracks the first group
+                if (pinId != null) {
+                    g.put("pinned_client_id", pinId);
+                    g.put("pinned_ts", Times.rfc3339(pinnedWall));
+                }
             }
             o.put("ts", Times.rfc3339(wallNanos()));
             return o;
@@ -778,8 +794,17 @@ public final class Consumer implements StreamConsumer {
     // ------------------------------------------------------------------ pull requests
 
     /** A parsed {@code MSG.NEXT} body; {@code bad} is Go's decoding error text when it could not be decoded. */
-    record PullRequestSpec(int batch, long maxBytes, long expires, boolean noWait, long heartbeat, String bad) {
+    record PullRequestSpec(int batch, long maxBytes, long expires, boolean noWait, long heartbeat, String bad,
+                           Group group) {
         private static final String GO_TYPE = "JSApiConsumerGetNextRequest";
+
+        /** The priority group fields of a JSON request (null for a plain batch size). */
+        record Group(String group, long minPending, long minAckPending, String id, long priority) {
+        }
+
+        PullRequestSpec(int batch, long maxBytes, long expires, boolean noWait, long heartbeat, String bad) {
+            this(batch, maxBytes, expires, noWait, heartbeat, bad, null);
+        }
 
         static PullRequestSpec parse(String body) {
             String s = body == null ? "" : body.strip();
@@ -804,6 +829,11 @@ public final class Consumer implements StreamConsumer {
                 typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "expires", "time.Duration");
                 typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "idle_heartbeat", "time.Duration");
                 typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "no_wait", "bool");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "group", "string");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "min_pending", "int64");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "min_ack_pending", "int64");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "id", "string");
+                typeProblem = typeProblem != null ? typeProblem : typeProblem(n, "priority", "int");
                 if (typeProblem != null) {
                     return invalid(typeProblem);
                 }
@@ -815,8 +845,10 @@ public final class Consumer implements StreamConsumer {
                     return invalid("heartbeat value too large");
                 }
                 // a negative expiry is one that has already passed (408 at once), as in nats-server
+                Group g = new Group(n.path("group").asText(""), n.path("min_pending").asLong(0),
+                        n.path("min_ack_pending").asLong(0), n.path("id").asText(""), n.path("priority").asLong(0));
                 return new PullRequestSpec(batch <= 0 ? 1 : batch, Math.max(0, n.path("max_bytes").asLong(0)),
-                        expires, n.path("no_wait").asBoolean(false), Math.max(0, heartbeat), null);
+                        expires, n.path("no_wait").asBoolean(false), Math.max(0, heartbeat), null, g);
             } catch (IOException | RuntimeException e) {
                 return invalid(String.valueOf(e.getMessage()));
             }
@@ -838,6 +870,11 @@ public final class Consumer implements StreamConsumer {
                     return null;
                 }
                 kind = v.isNumber() ? "number" : null;
+            } else if (goType.equals("string")) {
+                if (v.isTextual()) {
+                    return null;
+                }
+                kind = v.isNumber() ? "number" : v.isBoolean() ? "bool" : null;
             } else {
                 if (v.isIntegralNumber() && v.canConvertToLong()) {
                     return null;
@@ -847,7 +884,10 @@ public final class Consumer implements StreamConsumer {
             if (kind == null) {
                 kind = v.isTextual() ? "string" : v.isArray() ? "array" : v.isObject() ? "object" : "bool";
             }
-            return "json: cannot unmarshal " + kind + " into Go struct field " + GO_TYPE + "." + f + " of type " + goType;
+            // the priority group fields are those of an embedded struct, which Go names without its type
+            boolean embedded = List.of("group", "min_pending", "min_ack_pending", "id", "priority").contains(f);
+            return "json: cannot unmarshal " + kind + " into Go struct field " + (embedded ? "" : GO_TYPE) + "." + f
+                    + " of type " + goType;
         }
     }
 
@@ -871,6 +911,8 @@ public final class Consumer implements StreamConsumer {
                 answer = status(reply, 409, "Exceeded MaxRequestExpires of " + GoDuration.format(cfg.maxExpires()), null);
             } else if (cfg.maxBytes() > 0 && spec.maxBytes() > cfg.maxBytes()) {
                 answer = status(reply, 409, "Exceeded MaxRequestMaxBytes of " + cfg.maxBytes(), null);
+            } else if ((answer = priorityRefusal(reply, spec.group(), clock.nanoTime())) != null) {
+                // refused for its priority group fields, as nats-server checks them
             } else {
                 long now = clock.nanoTime();
                 lastActivityMono = now;
@@ -882,8 +924,15 @@ public final class Consumer implements StreamConsumer {
                         answer = status(reply, 409, "Exceeded MaxWaiting", null);
                     } else {
                         long expiresAt = spec.expires() != 0 ? Math.max(1, at(now, spec.expires())) : 0;
-                        waiting.add(new PullRequest(reply, spec.batch(), spec.maxBytes(), expiresAt, spec.noWait(),
-                                spec.heartbeat(), now));
+                        PullRequest pr = new PullRequest(reply, spec.batch(), spec.maxBytes(), expiresAt, spec.noWait(),
+                                spec.heartbeat(), now);
+                        if (spec.group() != null) {
+                            pr.group = spec.group().group();
+                            pr.minPending = spec.group().minPending();
+                            pr.minAckPending = spec.group().minAckPending();
+                            pr.pinId = spec.group().id();
+                        }
+                        waiting.add(pr);
                         kicked = true;
                         wake.signalAll();
                     }
@@ -895,6 +944,112 @@ public final class Consumer implements StreamConsumer {
         if (answer != null) {
             publish(List.of(answer));
         }
+    }
+
+    /**
+     * nats-server's checks of a pull request's priority group fields (ADR-42), in its order; a
+     * request carrying the current pin renews it. Null if the request may wait (caller holds the lock).
+     */
+    private Outbound priorityRefusal(String reply, PullRequestSpec.Group g, long now) {
+        if (g == null) {
+            return null;
+        }
+        ConsumerConfig.PriorityPolicy policy = cfg.priority().policy();
+        if ((g.minPending() != 0 || g.minAckPending() != 0) && policy != ConsumerConfig.PriorityPolicy.OVERFLOW) {
+            return status(reply, 400, "Bad Request - Not a Overflow Priority consumer", null);
+        }
+        if (!g.id().isEmpty() && policy != ConsumerConfig.PriorityPolicy.PINNED_CLIENT) {
+            return status(reply, 400, "Bad Request - Not a Pinned Client Priority consumer", null);
+        }
+        if (g.priority() < 0 || g.priority() > 9) {
+            return status(reply, 400, "Bad Request - Priority must be between 0 and 9", null);
+        }
+        if (policy == ConsumerConfig.PriorityPolicy.NONE) {
+            return null;
+        }
+        if (g.group().isEmpty()) {
+            return status(reply, 400, "Bad Request - Priority Group missing", null);
+        }
+        if (!cfg.priority().groups().contains(g.group())) {
+            return status(reply, 400, "Bad Request - Invalid Priority Group", null);
+        }
+        if (pinId != null) {
+            if (g.id().equals(pinId)) {
+                pinDeadline = at(now, cfg.priority().pinnedTtl());
+            } else if (!g.id().isEmpty()) {
+                return status(reply, 423, "Nats-Pin-Id mismatch", null);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The waiting request the next message goes to. Without a priority policy the first; with
+     * {@code overflow} the first whose {@code min_pending} / {@code min_ack_pending} is reached (or
+     * that has neither); with {@code pinned_client} the one carrying the pin, or, while nothing is
+     * pinned, the first without a pin id. With {@code ready} (a message is there to deliver) a
+     * request carrying another pin id is answered 423 and dropped, and the pin is handed out, as
+     * nats-server does when it delivers; without, nothing changes (caller holds the lock).
+     */
+    private PullRequest pickRequest(boolean ready, long now, List<Outbound> out) {
+        ConsumerConfig.PriorityPolicy policy = cfg.priority().policy();
+        if (policy == ConsumerConfig.PriorityPolicy.NONE) {
+            return waiting.peekFirst();
+        }
+        for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
+            PullRequest r = it.next();
+            if (policy == ConsumerConfig.PriorityPolicy.PINNED_CLIENT) {
+                if (r.pinId.isEmpty() ? pinId != null : !r.pinId.equals(pinId)) {
+                    if (!r.pinId.isEmpty() && ready) {
+                        it.remove();
+                        out.add(status(r.reply, 423, "Nats-Wrong-Pin-Id", r));
+                    }
+                    continue; // waits while another is pinned
+                }
+                if (pinId == null && ready && r.group != null && !r.group.isEmpty()) {
+                    pinId = owner.newId(src);
+                    pinnedWall = wallNanos();
+                    pinDeadline = at(now, cfg.priority().pinnedTtl());
+                    out.add(pinAdvisory(r.group, null));
+                }
+                return r;
+            }
+            if (policy == ConsumerConfig.PriorityPolicy.OVERFLOW && (r.minPending > 0 || r.minAckPending > 0)
+                    && !((r.minPending > 0 && r.minPending <= numPendingLocked())
+                    || (r.minAckPending > 0 && r.minAckPending <= pending.size()))) {
+                continue;
+            }
+            return r;
+        }
+        return null;
+    }
+
+    /** {@code $JS.API.CONSUMER.UNPIN}: the pin goes; the next delivery pins again (guarded by lock). */
+    Outbound unpinLocked(String group, String reason) {
+        if (pinId == null && !"admin".equals(reason)) {
+            return null; // the API advises even when nothing was pinned, as nats-server
+        }
+        pinId = null;
+        pinnedWall = 0;
+        kicked = true;
+        wake.signalAll();
+        return pinAdvisory(group, reason);
+    }
+
+    /** The pinned (reason null) or unpinned advisory of {@code group}. */
+    private Outbound pinAdvisory(String group, String reason) {
+        ObjectNode a = advisory(reason == null ? "io.nats.jetstream.advisory.v1.consumer_group_pinned"
+                : "io.nats.jetstream.advisory.v1.consumer_group_unpinned");
+        a.put("account", src.account().name());
+        if (reason == null) {
+            a.put("pinned_id", pinId);
+        }
+        a.put("group", group);
+        if (reason != null) {
+            a.put("reason", reason);
+        }
+        return json("$JS.EVENT.ADVISORY.CONSUMER." + (reason == null ? "PINNED." : "UNPINNED.") + src.streamName()
+                + "." + name, a);
     }
 
     private void dropDeadRequests(long now) {
@@ -1150,10 +1305,18 @@ public final class Consumer implements StreamConsumer {
         long next = Long.MAX_VALUE;
         int sent = 0;
         answerExpired(now, out);
+        boolean pinned = cfg.priority().policy() == ConsumerConfig.PriorityPolicy.PINNED_CLIENT;
+        if (pinned && pinId != null && now >= pinDeadline) {
+            // no request carried the pin within priority_timeout
+            out.add(unpinLocked(cfg.priority().groups().get(0), "timeout"));
+        }
         while (!waiting.isEmpty() && sent < 256 && !paused) { // paused: requests wait (expire, heartbeats)
-            PullRequest r = waiting.peekFirst();
+            PullRequest r = pickRequest(false, now, out);
+            if (r == null) {
+                break;
+            }
             if (!src.account().hasInterest(r.reply)) {
-                waiting.pollFirst();
+                waiting.remove(r);
                 continue;
             }
             Candidate c = nextCandidate(now, out);
@@ -1162,22 +1325,34 @@ public final class Consumer implements StreamConsumer {
                     next = Math.min(next, c.waitUntil);
                 }
                 if (r.noWait) {
-                    waiting.pollFirst();
+                    waiting.remove(r);
                     out.add(r.delivered == 0 ? status(r.reply, 404, "No Messages", null)
                             : status(r.reply, 408, "Request Timeout", r));
                     continue;
                 }
                 break;
             }
+            if (cfg.priority().policy() != ConsumerConfig.PriorityPolicy.NONE) {
+                r = pickRequest(true, now, out); // a message is ready: wrong pins are answered, the pin handed out
+                if (r == null) {
+                    unTake(c);
+                    break;
+                }
+            }
             StoredMessage m = c.msg;
             long size = r.maxBytes > 0 ? pullSize(m, c.redelivery) : 0;
             if (r.maxBytes > 0 && size > r.bytesLeft) {
-                waiting.pollFirst();
+                waiting.remove(r);
                 unTake(c);
                 out.add(status(r.reply, 409, "Message Size Exceeds MaxBytes", r));
                 continue;
             }
-            out.add(deliver(r.reply, m, c.redelivery, now));
+            Outbound d = deliver(r.reply, m, c.redelivery, now);
+            if (pinned && pinId != null) {
+                d = new Outbound(d.subject(), d.reply(), HeaderBlocks.with(d.headers() == null ? new byte[0] : d.headers(),
+                        "Nats-Pin-Id", pinId), d.payload(), d.shownSubject());
+            }
+            out.add(d);
             sent++;
             r.delivered++;
             r.remaining--;
@@ -1188,11 +1363,14 @@ public final class Consumer implements StreamConsumer {
                 r.nextHeartbeat = at(now, Math.max(MIN_TIMER, r.heartbeat));
             }
             if (r.remaining <= 0 || (r.maxBytes > 0 && r.bytesLeft <= 0)) {
-                waiting.pollFirst();
+                waiting.remove(r);
             }
         }
         if (sent >= 256) {
             next = now;
+        }
+        if (pinned && pinId != null) {
+            next = Math.min(next, pinDeadline);
         }
         return Math.min(next, heartbeatWaiting(now, out));
     }

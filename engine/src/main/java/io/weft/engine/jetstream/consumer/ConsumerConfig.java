@@ -32,7 +32,7 @@ public record ConsumerConfig(
         long maxWaiting, long maxAckPending, boolean flowControl, long idleHeartbeat,
         boolean headersOnly, long maxBatch, long maxExpires, long maxBytes,
         String deliverSubject, String deliverGroup, long inactiveThreshold,
-        int numReplicas, boolean memStorage, Map<String, String> metadata) {
+        int numReplicas, boolean memStorage, Map<String, String> metadata, Priority priority) {
 
     public static final long DEFAULT_ACK_WAIT = 30_000_000_000L;
     public static final long DEFAULT_MAX_ACK_PENDING = 1000;
@@ -53,6 +53,56 @@ public record ConsumerConfig(
         deliverPolicy = deliverPolicy == null ? DeliverPolicy.ALL : deliverPolicy;
         ackPolicy = ackPolicy == null ? AckPolicy.NONE : ackPolicy;
         replayPolicy = replayPolicy == null ? ReplayPolicy.INSTANT : replayPolicy;
+        priority = priority == null ? Priority.NONE : priority;
+    }
+
+    /** {@code priority_policy} (ADR-42). */
+    public enum PriorityPolicy {
+        NONE("none"), OVERFLOW("overflow"), PINNED_CLIENT("pinned_client"), PRIORITIZED("prioritized");
+
+        final String json;
+
+        PriorityPolicy(String json) {
+            this.json = json;
+        }
+
+        public String json() {
+            return json;
+        }
+    }
+
+    /** nats-server's default {@code priority_timeout} of a pinned-client consumer: 2 minutes. */
+    public static final long DEFAULT_PINNED_TTL = 120_000_000_000L;
+
+    /** The priority groups of a pull consumer: {@code priority_groups}, {@code priority_policy}, {@code priority_timeout} (ns). */
+    public record Priority(List<String> groups, PriorityPolicy policy, long pinnedTtl) {
+        public static final Priority NONE = new Priority(List.of(), PriorityPolicy.NONE, 0);
+
+        public Priority {
+            groups = groups == null ? List.of() : java.util.Collections.unmodifiableList(new ArrayList<>(groups));
+            policy = policy == null ? PriorityPolicy.NONE : policy;
+        }
+
+        /** True if the config uses any of it (such a consumer needs API level 1). */
+        public boolean used() {
+            return policy != PriorityPolicy.NONE || pinnedTtl != 0 || !groups.isEmpty();
+        }
+    }
+
+    /** A priority group name as nats-server accepts it. */
+    static boolean validGroupName(String g) {
+        if (g == null || g.isEmpty() || g.length() > 16) {
+            return false;
+        }
+        for (int i = 0; i < g.length(); i++) {
+            char c = g.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '/' || c == '_' || c == '=' || c == '-';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public enum DeliverPolicy {
@@ -223,10 +273,38 @@ public record ConsumerConfig(
                     lng(n, "max_expires"), lng(n, "max_bytes"), str(n, "deliver_subject"),
                     str(n, "deliver_group"), lng(n, "inactive_threshold"),
                     (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, lng(n, "num_replicas"))),
-                    bool(n, "mem_storage"), md);
+                    bool(n, "mem_storage"), md, priority(n));
         } catch (IllegalArgumentException e) {
             throw ConsumerErrors.INVALID_JSON.exception();
         }
+    }
+
+    private static Priority priority(JsonNode n) {
+        List<String> groups = new ArrayList<>();
+        JsonNode gn = n.get("priority_groups");
+        if (gn != null && !gn.isNull()) {
+            if (!gn.isArray()) {
+                throw bad();
+            }
+            for (JsonNode g : gn) {
+                groups.add(text(g));
+            }
+        }
+        String p = str(n, "priority_policy");
+        PriorityPolicy policy = PriorityPolicy.NONE;
+        if (p != null) {
+            boolean found = false;
+            for (PriorityPolicy v : PriorityPolicy.values()) {
+                if (v.json.equals(p)) {
+                    policy = v;
+                    found = true;
+                }
+            }
+            if (!found) {
+                throw bad();
+            }
+        }
+        return new Priority(groups, policy, lng(n, "priority_timeout"));
     }
 
     private static IllegalArgumentException bad() {
@@ -365,7 +443,16 @@ public record ConsumerConfig(
                 ackPolicy, aw, md, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
                 sampleFreq, mw, map, flowControl, Math.max(0, idleHeartbeat), headersOnly, Math.max(0, maxBatch),
                 Math.max(0, maxExpires), Math.max(0, maxBytes), deliverSubject, deliverGroup, it, numReplicas,
-                memStorage, metadata);
+                memStorage, metadata, priorityDefaults());
+    }
+
+    /** A negative priority_timeout is unset; a pinned-client consumer without one gets 2 minutes (nats-server). */
+    private Priority priorityDefaults() {
+        long ttl = Math.max(0, priority.pinnedTtl());
+        if (priority.policy() == PriorityPolicy.PINNED_CLIENT && ttl == 0) {
+            ttl = DEFAULT_PINNED_TTL;
+        }
+        return new Priority(priority.groups(), priority.policy(), ttl);
     }
 
     /** An ephemeral consumer without a positive inactive threshold gets nats-server's 5 s. */
@@ -376,7 +463,8 @@ public record ConsumerConfig(
         return new ConsumerConfig(durableName, name, description, deliverPolicy, optStartSeq, optStartTime,
                 ackPolicy, ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
                 sampleFreq, maxWaiting, maxAckPending, flowControl, idleHeartbeat, headersOnly, maxBatch, maxExpires,
-                maxBytes, deliverSubject, deliverGroup, DEFAULT_EPHEMERAL_INACTIVE, numReplicas, memStorage, metadata);
+                maxBytes, deliverSubject, deliverGroup, DEFAULT_EPHEMERAL_INACTIVE, numReplicas, memStorage, metadata,
+                priority);
     }
 
     /** The same config under another (generated) name. */
@@ -384,7 +472,8 @@ public record ConsumerConfig(
         return new ConsumerConfig(durableName, newName, description, deliverPolicy, optStartSeq, optStartTime,
                 ackPolicy, ackWait, maxDeliver, backoff, filterSubject, filterSubjects, replayPolicy, rateLimitBps,
                 sampleFreq, maxWaiting, maxAckPending, flowControl, idleHeartbeat, headersOnly, maxBatch, maxExpires,
-                maxBytes, deliverSubject, deliverGroup, inactiveThreshold, numReplicas, memStorage, metadata);
+                maxBytes, deliverSubject, deliverGroup, inactiveThreshold, numReplicas, memStorage, metadata,
+                priority);
     }
 
     /** The start time in epoch nanoseconds; only meaningful when {@code optStartTime} is set. */
@@ -445,12 +534,45 @@ public record ConsumerConfig(
         if (mdBytes > MAX_METADATA_BYTES) {
             throw ConsumerErrors.METADATA_LENGTH.with(MAX_METADATA_BYTES / 1024 + "KB").exception();
         }
+        checkPriority();
         if (retention == Retention.WORKQUEUE) {
             if (ackPolicy != AckPolicy.EXPLICIT) {
                 throw ConsumerErrors.WQ_REQUIRES_EXPLICIT_ACK.exception();
             }
             if (deliverPolicy != DeliverPolicy.ALL) {
                 throw ConsumerErrors.WQ_NOT_DELIVER_ALL.exception();
+            }
+        }
+    }
+
+    /** nats-server's priority group rules, in its order. */
+    private void checkPriority() throws JsApiException {
+        if (priority.policy() != PriorityPolicy.NONE) {
+            if (isPush()) {
+                throw ConsumerErrors.PUSH_WITH_PRIORITY_GROUP.exception();
+            }
+            if (priority.groups().isEmpty()) {
+                throw ConsumerErrors.PRIORITY_POLICY_WITHOUT_GROUP.exception();
+            }
+            for (String g : priority.groups()) {
+                if (g.isEmpty()) {
+                    throw ConsumerErrors.EMPTY_GROUP_NAME.exception();
+                }
+                if (!validGroupName(g)) {
+                    throw ConsumerErrors.INVALID_GROUP_NAME.exception();
+                }
+            }
+            if (priority.policy() == PriorityPolicy.PRIORITIZED) {
+                // nats-server 2.12 (API level 2): refused rather than served as another policy
+                throw ConsumerErrors.INVALID_POLICY.with("priority policy prioritized is not supported by weft yet")
+                        .exception();
+            }
+        } else {
+            if (!priority.groups().isEmpty()) {
+                throw ConsumerErrors.PRIORITY_GROUP_WITH_POLICY_NONE.exception();
+            }
+            if (priority.pinnedTtl() > 0) {
+                throw ConsumerErrors.PINNED_TTL_WITHOUT_POLICY.exception();
             }
         }
     }
@@ -779,6 +901,16 @@ public record ConsumerConfig(
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");
             metadata.forEach(m::put);
+        }
+        if (!priority.groups().isEmpty()) {
+            ArrayNode a = o.putArray("priority_groups");
+            priority.groups().forEach(a::add);
+        }
+        if (priority.policy() != PriorityPolicy.NONE) {
+            o.put("priority_policy", priority.policy().json);
+        }
+        if (priority.pinnedTtl() > 0) {
+            o.put("priority_timeout", priority.pinnedTtl());
         }
         return o;
     }

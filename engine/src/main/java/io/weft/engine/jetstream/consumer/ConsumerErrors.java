@@ -57,6 +57,13 @@ public final class ConsumerErrors {
     public static final JsApiError REPLICAS_NEGATIVE = new JsApiError(400, 10133, "replicas count cannot be negative");
     public static final JsApiError METADATA_LENGTH = new JsApiError(400, 10135, "consumer metadata exceeds maximum size of {limit}");
     public static final JsApiError DUPLICATE_FILTERS = new JsApiError(400, 10136, "consumer cannot have both FilterSubject and FilterSubjects specified");
+    public static final JsApiError PRIORITY_POLICY_WITHOUT_GROUP = new JsApiError(400, 10159, "Setting PriorityPolicy requires at least one PriorityGroup to be set");
+    public static final JsApiError INVALID_PRIORITY_GROUP = new JsApiError(400, 10160, "Provided priority group does not exist for this consumer");
+    public static final JsApiError EMPTY_GROUP_NAME = new JsApiError(400, 10161, "Group name cannot be an empty string");
+    public static final JsApiError INVALID_GROUP_NAME = new JsApiError(400, 10162, "Valid priority group name must match A-Z, a-z, 0-9, -_/=)+ and may not exceed 16 characters");
+    public static final JsApiError PUSH_WITH_PRIORITY_GROUP = new JsApiError(400, 10178, "priority groups can not be used with push consumers");
+    public static final JsApiError PRIORITY_GROUP_WITH_POLICY_NONE = new JsApiError(400, 10196, "consumer can not have priority groups when policy is none");
+    public static final JsApiError PINNED_TTL_WITHOUT_POLICY = new JsApiError(400, 10197, "PinnedTTL cannot be set when PriorityPolicy is none");
     public static final JsApiError MULTIPLE_FILTERS_NOT_ALLOWED = new JsApiError(400, 10137, "consumer with multiple subject filters cannot use subject based API");
     public static final JsApiError OVERLAPPING_FILTERS = new JsApiError(400, 10138, "consumer subject filters cannot overlap");
     public static final JsApiError EMPTY_FILTER = new JsApiError(400, 10139, "consumer filter in FilterSubjects cannot be empty");

@@ -98,6 +98,11 @@ public final class Consumers implements ConsumerManager {
                     need(t, 3);
                     return pause(streams, t[1], t[2], body);
                 }
+                case "UNPIN" -> {
+                    type = UNPIN_TYPE;
+                    need(t, 3);
+                    return unpin(streams, t[1], t[2], body);
+                }
                 case "LEADER" -> {
                     type = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
                     if (t.length != 4 || !t[1].equals("STEPDOWN")) {
@@ -452,6 +457,55 @@ public final class Consumers implements ConsumerManager {
                 o.put("pause_until", PauseTime.ZERO);
             });
         }
+    }
+
+    static final String UNPIN_TYPE = "io.nats.jetstream.api.v1.consumer_unpin_response";
+    static final GoDecode.Struct UNPIN_SHAPE = new GoDecode.Struct("JSApiConsumerUnpinRequest",
+            java.util.Map.of("group", GoDecode.STRING));
+
+    /**
+     * {@code $JS.API.CONSUMER.UNPIN.<stream>.<consumer>} with {@code {"group": G}}: the group's pin
+     * goes (advisory reason "admin"), the next delivery pins the next request without an id. The
+     * checks in nats-server 2.15's order: JSON, group given, group name, stream, consumer, group of
+     * the consumer.
+     */
+    private ApiReply unpin(Function<String, ConsumerSource> streams, String streamName, String consumer, byte[] body)
+            throws JsApiException {
+        byte[] b = body == null ? new byte[0] : body;
+        String problem = GoDecode.problem(b, UNPIN_SHAPE);
+        if (problem != null) {
+            throw ConsumerErrors.INVALID_JSON.withDetail(problem).exception();
+        }
+        String group;
+        try {
+            group = GoDecode.merged(b, MAPPER).path("group").asText("");
+        } catch (IOException e) {
+            throw ConsumerErrors.INVALID_JSON.exception();
+        }
+        if (group.isEmpty()) {
+            throw ConsumerErrors.INVALID_JSON.withDetail("consumer group not specified").exception();
+        }
+        if (!ConsumerConfig.validGroupName(group)) {
+            throw ConsumerErrors.INVALID_GROUP_NAME.exception();
+        }
+        ConsumerSource s = stream(streams, streamName);
+        Consumer c = find(s, consumer);
+        if (!c.cfg().priority().groups().contains(group)) {
+            throw ConsumerErrors.INVALID_PRIORITY_GROUP.exception();
+        }
+        Outbound advisory;
+        c.lock.lock();
+        try {
+            advisory = c.unpinLocked(group, "admin");
+        } finally {
+            c.lock.unlock();
+        }
+        if (advisory != null) {
+            c.publish(List.of(advisory));
+        }
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", UNPIN_TYPE);
+        return ApiReply.ok(o);
     }
 
     private void actionAdvisory(Consumer c, String what, String action) {

@@ -11,6 +11,11 @@ final class PullRequest {
     final long heartbeat;    // nanos, 0 = none
     long nextHeartbeat;
     int delivered;
+    /** The priority group fields of a JSON request (ADR-42); {@code group} null for a plain batch request. */
+    String group;
+    long minPending;
+    long minAckPending;
+    String pinId = "";
 
     PullRequest(String reply, int batch, long maxBytes, long expiresAt, boolean noWait, long heartbeat, long now) {
         this.reply = reply;

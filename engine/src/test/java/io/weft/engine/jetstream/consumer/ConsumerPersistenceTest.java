@@ -104,7 +104,7 @@ class ConsumerPersistenceTest extends ConsumerTestBase {
         stream = fileStream(null);
         ConsumerConfig cfg = new ConsumerConfig("D", "D", null, null, 0, null, ConsumerConfig.AckPolicy.EXPLICIT,
                 1_000_000_000L, 5, null, null, null, null, 0, null, 0, 0, false, 0, false, 0, 0, 0, null, null, 0, 0,
-                false, null).withDefaults(0, 0);
+                false, null, null).withDefaults(0, 0);
         Consumer c = new Consumer(consumers, stream, cfg, 1, null);
         c.dseq = 9;
         c.nextSeq = 12;
