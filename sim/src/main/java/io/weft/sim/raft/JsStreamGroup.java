@@ -142,6 +142,7 @@ public final class JsStreamGroup implements Scenario {
     private static final class Group {
         final List<RaftHost> hosts = new ArrayList<>();
         final ReplicatedStreamLog[] logs;
+        int restores;
 
         Group(int n) {
             logs = new ReplicatedStreamLog[n];
@@ -169,10 +170,24 @@ public final class JsStreamGroup implements Scenario {
         StreamConfig cfg = streamConfig(n);
         ReplicatedStreamLog.Options options = new ReplicatedStreamLog.Options(4096, config.ackBeforeCommit());
         Group group = new Group(n);
+        RaftDriver.Observer observer = new RaftDriver.Observer() {
+            @Override public void becameLeader(long id, long term) { checker.becameLeader(id, term); }
+            @Override public void applied(long id, io.weft.raft.Entry e) { checker.applied(id, e); }
+            @Override public void failed(long id, RuntimeException error) { checker.failed(id, error); }
+
+            @Override
+            public void restored(long id, io.weft.raft.Snapshot s) {
+                checker.restored(id, s);
+                if (s.index() > 0) {
+                    group.restores++;
+                    world.scheduler().note("r" + id + " restored the stream snapshot at " + s.index());
+                }
+            }
+        };
         for (long i = 1; i <= n; i++) {
             int k = (int) i - 1;
             DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
-                    .withSnapshotEvery(40).withObserver(checker);
+                    .withSnapshotEvery(40).withObserver(observer);
             RaftHost h = new RaftHost(i, world.scheduler(), world.network(), seeds.nextLong(), dc, peers, checker, world::fail);
             h.starter((env, c, t) -> {
                 StreamReplica replica = new StreamReplica(cfg.name(), cfg, () -> {
@@ -257,7 +272,20 @@ public final class JsStreamGroup implements Scenario {
             if (!live[p]) w.fail("liveness: producer " + p + " had no publish acknowledged within " + LIVENESS + " after the faults healed");
         }
         converge(w, group, checker, clock, deadline[0] + LIVENESS.toNanos());
+        followersRefuse(w, group);
         drain(w, group, history, acked, reads);
+    }
+
+    /** Every replica but the leader refuses a publish, naming the leader; nothing is stored by it. */
+    private static void followersRefuse(SimWorld w, Group group) {
+        for (int k = 0; k < group.hosts.size(); k++) {
+            ReplicatedStreamLog log = group.log(k);
+            if (log == null || log.ready()) continue;
+            ReplicatedStreamLog.Result r = log.publish(SUBJECT, new byte[0], "-1".getBytes(StandardCharsets.UTF_8)).join();
+            if (!(r instanceof ReplicatedStreamLog.NotLeader)) {
+                w.fail("follower " + group.hosts.get(k).host() + " answered a publish with " + r);
+            }
+        }
     }
 
     /** A replica that leads and has applied its barrier (a deposed one may still think it leads), or null. */
@@ -335,8 +363,17 @@ public final class JsStreamGroup implements Scenario {
         }
         QueueChecker.Report rep = QueueChecker.check(history);
         w.history().add(-1, History.Type.INFO, "summary", "acked " + rep.acknowledged() + " indeterminate " + rep.indeterminate()
-                + " stored " + ref.size() + " recovered " + rep.recovered().size());
+                + " stored " + ref.size() + " recovered " + rep.recovered().size() + " snapshot restores " + group.restores + " skipped ops " + skipped(group));
         if (!rep.valid()) w.fail("queue: " + rep.describe());
+    }
+
+    private static long skipped(Group group) {
+        long n = 0;
+        for (int k = 0; k < group.hosts.size(); k++) {
+            ReplicatedStreamLog log = group.log(k);
+            if (log != null) n += log.skippedOps();
+        }
+        return n;
     }
 
     private static String difference(List<StoredMessage> a, List<StoredMessage> b) {

@@ -127,6 +127,7 @@ public final class ReplicatedStreamLog implements StreamLog {
     private long chainEpoch;
     private long chainN;
     private long appliedIndex;
+    private long skipped;
 
     // a StreamLog batch
     private List<CompletableFuture<Result>> batch;
@@ -315,6 +316,16 @@ public final class ReplicatedStreamLog implements StreamLog {
         }
     }
 
+    /** Committed ops this replica skipped since it started (decided against a state they would not be applied on). */
+    public long skippedOps() {
+        lock.lock();
+        try {
+            return skipped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The Raft index last applied here. */
     public long appliedIndex() {
         lock.lock();
@@ -350,6 +361,7 @@ public final class ReplicatedStreamLog implements StreamLog {
                     return APPLIED;
                 }
                 if (e.term() != entry.term() || e.term() != chainTerm || e.epoch() != chainEpoch || e.n() != chainN + 1) {
+                    skipped++;
                     if (readyTerm != 0 && e.epoch() == readyEpoch) {
                         readyTerm = 0; // our own chain broke: decide again after a new barrier
                         replica.clearPending();
