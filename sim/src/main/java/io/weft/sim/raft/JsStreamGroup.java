@@ -139,7 +139,7 @@ public final class JsStreamGroup implements Scenario {
     }
 
     /** The replicas of one run: the host and, while it is up, its log. */
-    private static final class Group {
+    static final class Group {
         final List<RaftHost> hosts = new ArrayList<>();
         final ReplicatedStreamLog[] logs;
         int restores;
@@ -154,21 +154,13 @@ public final class JsStreamGroup implements Scenario {
         }
     }
 
-    @Override
-    public SimResult run(long seed, java.util.function.Consumer<String> eventLog) {
-        int n = (seed & 1) == 1 ? 3 : 5;
-        SimWorld world = new SimWorld(seed);
-        if (eventLog != null) world.eventLog(eventLog);
-        world.workloadLimit(Duration.ofSeconds(8));
-        List<Long> voters = new ArrayList<>();
-        for (long i = 1; i <= n; i++) voters.add(i);
-        ConfState initial = new ConfState(voters, List.of(), List.of());
-        RaftChecker checker = new RaftChecker(initial, world::fail, world.scheduler()::note);
+    /** {@code n} replicas of the stream in {@code world}, not started yet. */
+    static Group build(SimWorld world, long seed, int n, ConfState initial, RaftChecker checker,
+                       ReplicatedStreamLog.Options options) {
         TreeMap<Long, NetTransport.Address> peers = new TreeMap<>();
         for (long i = 1; i <= n; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
         SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
         StreamConfig cfg = streamConfig(n);
-        ReplicatedStreamLog.Options options = new ReplicatedStreamLog.Options(4096, config.ackBeforeCommit());
         Group group = new Group(n);
         RaftDriver.Observer observer = new RaftDriver.Observer() {
             @Override public void becameLeader(long id, long term) { checker.becameLeader(id, term); }
@@ -200,6 +192,21 @@ public final class JsStreamGroup implements Scenario {
             });
             group.hosts.add(h);
         }
+        return group;
+    }
+
+    @Override
+    public SimResult run(long seed, java.util.function.Consumer<String> eventLog) {
+        int n = (seed & 1) == 1 ? 3 : 5;
+        SimWorld world = new SimWorld(seed);
+        if (eventLog != null) world.eventLog(eventLog);
+        world.workloadLimit(Duration.ofSeconds(8));
+        List<Long> voters = new ArrayList<>();
+        for (long i = 1; i <= n; i++) voters.add(i);
+        ConfState initial = new ConfState(voters, List.of(), List.of());
+        RaftChecker checker = new RaftChecker(initial, world::fail, world.scheduler()::note);
+        ReplicatedStreamLog.Options options = new ReplicatedStreamLog.Options(4096, config.ackBeforeCommit());
+        Group group = build(world, seed, n, initial, checker, options);
         RaftFaults plan = plan(seed, n);
         OpHistory history = new OpHistory();
         return world.run(name(), w -> {
