@@ -50,9 +50,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * then every replica is drained.
  *
  * <p>Faults, a seeded mix: crashes (unsynced bytes dropped, the last write maybe torn), a
- * coordinated power loss of every replica, the leader crashed or isolated (a majority partition
- * from its side), partitions of one replica (isolated, one-way either way) or a bridge, pauses,
- * wall-clock skew and monotonic jumps.
+ * coordinated power loss of every replica, the leader crashed or isolated, a split into a minority
+ * and a majority (the leader on either side), partitions of one replica (isolated, one-way either
+ * way) or a bridge, pauses, wall-clock skew and monotonic jumps.
  *
  * <p>Checked: the {@link RaftChecker} invariants throughout; {@link QueueChecker} on the publishes
  * and the drain (no acknowledged value lost, none unexpected, none twice, per-producer order); every
@@ -113,8 +113,8 @@ public final class JsStreamGroup implements Scenario {
     static RaftFaults plan(long seed, int hosts) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL);
         List<Integer> kinds = new ArrayList<>();
-        for (int k = 0; k < 6; k++) if (r.nextBoolean()) kinds.add(k);
-        if (kinds.isEmpty()) kinds.add(r.nextInt(6));
+        for (int k = 0; k < 7; k++) if (r.nextBoolean()) kinds.add(k);
+        if (kinds.isEmpty()) kinds.add(r.nextInt(7));
         List<RaftFaults.Fault> faults = new ArrayList<>();
         long at = 0;
         int n = 2 + r.nextInt(7);
@@ -130,7 +130,8 @@ public final class JsStreamGroup implements Scenario {
                         r.nextBoolean(), len, r.nextLong());
                 case 3 -> new RaftFaults.Skew(when, node, r.nextLong(-60_000L, 60_001L), Duration.ofNanos(r.nextLong(200_000_000L)));
                 case 4 -> new RaftFaults.Power(when, 0, hosts, Duration.ofNanos(1_000_000L + r.nextLong(15_000_000L)), r.nextLong());
-                default -> new RaftFaults.AtLeader(when, r.nextBoolean(), false, len, null);
+                case 5 -> new RaftFaults.AtLeader(when, r.nextBoolean(), false, len, null);
+                default -> new RaftFaults.Split(when, r.nextLong(), r.nextBoolean(), len);
             });
         }
         List<RaftFaults.Kind> mix = new ArrayList<>();
