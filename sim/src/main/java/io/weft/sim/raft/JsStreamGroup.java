@@ -63,6 +63,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class JsStreamGroup implements Scenario {
     public static final Duration LIVENESS = Duration.ofSeconds(2);
     static final Duration OP_TIMEOUT = Duration.ofMillis(200);
+    /** One try of a publish; the op retries (same message id) until {@link #OP_TIMEOUT}. */
+    static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(40);
     static final String SUBJECT = "queue";
     private static final String DIR = "stream";
 
@@ -144,6 +146,9 @@ public final class JsStreamGroup implements Scenario {
         final List<RaftHost> hosts = new ArrayList<>();
         final ReplicatedStreamLog[] logs;
         int restores;
+        /** Publishes answered as duplicates of an earlier try of the same value, and tries whose outcome was unknown. */
+        int duplicates;
+        int unknowns;
 
         Group(int n) {
             logs = new ReplicatedStreamLog[n];
@@ -371,7 +376,8 @@ public final class JsStreamGroup implements Scenario {
         }
         QueueChecker.Report rep = QueueChecker.check(history);
         w.history().add(-1, History.Type.INFO, "summary", "acked " + rep.acknowledged() + " indeterminate " + rep.indeterminate()
-                + " stored " + ref.size() + " recovered " + rep.recovered().size() + " snapshot restores " + group.restores + " skipped ops " + skipped(group));
+                + " stored " + ref.size() + " recovered " + rep.recovered().size() + " snapshot restores " + group.restores + " skipped ops " + skipped(group) + " unknown tries " + group.unknowns
+                + " answered as duplicates " + group.duplicates);
         if (!rep.valid()) w.fail("queue: " + rep.describe());
     }
 
@@ -459,9 +465,12 @@ public final class JsStreamGroup implements Scenario {
                     continue;
                 }
                 CompletableFuture<ReplicatedStreamLog.Result> f = log.publish(SUBJECT, hdr, data);
-                if (!await(f, deadline)) {
+                if (!await(f, Math.min(deadline, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos()))) {
+                    // no answer in time: maybe stored; try again (elsewhere, if another leads) with the same id
+                    group.unknowns++;
                     uncertain = true;
-                    break;
+                    leader = -1;
+                    continue;
                 }
                 ReplicatedStreamLog.Result r = f.join();
                 switch (r) {
@@ -469,6 +478,7 @@ public final class JsStreamGroup implements Scenario {
                         return ok(v, s.seq());
                     }
                     case ReplicatedStreamLog.Duplicate d -> {
+                        group.duplicates++;
                         return ok(v, d.seq());
                     }
                     case ReplicatedStreamLog.Rejected rj -> {
@@ -486,6 +496,7 @@ public final class JsStreamGroup implements Scenario {
                         clock.sleep(Duration.ofMillis(1));
                     }
                     case ReplicatedStreamLog.Unknown u -> {
+                        group.unknowns++;
                         uncertain = true;
                         leader = -1;
                         clock.sleep(Duration.ofMillis(1));
