@@ -240,6 +240,30 @@ final class StreamApply {
         return lastTimestamp;
     }
 
+    /** The message ids in the duplicate window, oldest first, each with {seq, timestamp} (a replica's snapshot). */
+    List<Map.Entry<String, long[]>> dedupeIds() {
+        List<Map.Entry<String, long[]>> out = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : dedupe.entrySet()) {
+            out.add(Map.entry(e.getKey(), e.getValue().clone()));
+        }
+        return out;
+    }
+
+    /**
+     * After a replica rebuilt its store from a snapshot (by applying its messages): the derived
+     * state the snapshot recorded, which the messages alone do not give (ids of removed messages,
+     * the timestamp of a removed last message).
+     */
+    void restoreDerived(String lastMsgId, long lastTimestamp, List<Map.Entry<String, long[]>> ids) {
+        assert mark == null : "not inside a batch";
+        this.lastMsgId = lastMsgId;
+        this.lastTimestamp = Math.max(this.lastTimestamp, lastTimestamp);
+        dedupe.clear();
+        for (Map.Entry<String, long[]> e : ids) {
+            dedupe.put(e.getKey(), e.getValue().clone());
+        }
+    }
+
     /** {seq, timestamp} of {@code msgId} if it is in the duplicate window as of {@code now}, else null. */
     long[] duplicate(String msgId, long now, long window) {
         long[] d = dedupe.get(msgId);

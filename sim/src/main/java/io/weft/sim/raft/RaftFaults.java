@@ -78,6 +78,12 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
     /** Catalog only. Crash a victim, delete its hard state file, restart it after {@code length}. */
     record LoseHardState(Duration at, int victim, Duration length) implements Fault {}
 
+    /**
+     * The hosts split in two groups that cannot reach each other, a minority and a majority drawn
+     * by {@code shuffle} (whoever leads may land in either), for {@code length}.
+     */
+    record Split(Duration at, long shuffle, boolean refuse, Duration length) implements Fault {}
+
     /** The bug catalog's targeted fault profiles (each also keeps some of the general faults). */
     enum Profile { GENERAL, POWER, LEADER, DEAF_LEADER, MEMBERSHIP, HARD_STATE, READ, DEAF_FOLLOWER, FIGURE8, SLOW_LEADER }
 

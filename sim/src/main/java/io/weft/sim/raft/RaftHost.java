@@ -44,6 +44,13 @@ final class RaftHost {
     private final java.util.function.Consumer<String> fail;
     private volatile RaftDriver driver;
     private volatile KvMachine kv;
+    /** What runs on the host instead of the KV register (null: the KV register). */
+    private Starter starter;
+
+    /** Starts a replica of another state machine on the host's env and transport; returns its driver. */
+    interface Starter {
+        RaftDriver start(Env env, DriverConfig config, NetTransport transport) throws IOException;
+    }
 
     RaftHost(long id, SimScheduler scheduler, SimNetwork network, long seed, DriverConfig config,
              Map<Long, NetTransport.Address> peers, RaftChecker checker, java.util.function.Consumer<String> fail) {
@@ -73,6 +80,12 @@ final class RaftHost {
         return id;
     }
 
+    /** Runs {@code s} on this host instead of the KV register (before the first start). */
+    RaftHost starter(Starter s) {
+        this.starter = s;
+        return this;
+    }
+
     String host() {
         return host;
     }
@@ -100,8 +113,12 @@ final class RaftHost {
 
     void start() throws IOException {
         checker.started(id);
-        KvMachine m = new KvMachine(fail);
         NetTransport t = new NetTransport(env, peers.get(id), peers, 512, Duration.ofMillis(20));
+        if (starter != null) {
+            driver = starter.start(env, config, t);
+            return;
+        }
+        KvMachine m = new KvMachine(fail);
         kv = m;
         driver = RaftDriver.start(env, config, m, t);
     }

@@ -112,6 +112,7 @@ final class RaftNemesis {
             case RaftFaults.MembershipBurst b -> membershipBurst(b);
             case RaftFaults.LoseHardState l -> loseHardState(l);
             case RaftFaults.DeafFollower d -> deafFollower(d);
+            case RaftFaults.Split sp -> split(sp);
         }
     }
 
@@ -413,6 +414,29 @@ final class RaftNemesis {
             }
         }
         clock.sleep(p.length());
+        record("heal", "all");
+        net.healAll();
+        netBusy = false;
+    }
+
+    /** A minority and a majority, each whole, cut from each other. */
+    private void split(RaftFaults.Split sp) throws InterruptedException {
+        if (netBusy) {
+            record("skip", "split: network already cut");
+            return;
+        }
+        netBusy = true;
+        SimNetwork net = world.network();
+        SimNetwork.Cut cut = sp.refuse() ? SimNetwork.Cut.REFUSE : SimNetwork.Cut.BLACKHOLE;
+        List<String> names = new ArrayList<>();
+        for (RaftHost h : hosts) names.add(h.host());
+        SplittableRandom r = new SplittableRandom(sp.shuffle());
+        for (int i = names.size() - 1; i > 0; i--) java.util.Collections.swap(names, i, r.nextInt(i + 1));
+        List<String> minority = names.subList(0, (names.size() - 1) / 2);
+        List<String> majority = names.subList((names.size() - 1) / 2, names.size());
+        record("partition", minority + " | " + majority + " " + cut);
+        for (String x : minority) for (String y : majority) net.partition(x, y, cut);
+        clock.sleep(sp.length());
         record("heal", "all");
         net.healAll();
         netBusy = false;

@@ -22,7 +22,8 @@ public final class Scenarios {
                 new CoreCluster(CoreCluster.Config.defaults()),
                 new JsCrash(JsCrash.Config.defaults()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
-                new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)));
+                new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)),
+                new io.weft.sim.raft.JsStreamGroup());
     }
 
     public static Optional<Scenario> byName(String name) {

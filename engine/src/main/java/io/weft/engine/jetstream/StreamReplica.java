@@ -1,0 +1,297 @@
+package io.weft.engine.jetstream;
+
+import io.weft.engine.protocol.Headers;
+import io.weft.store.MessageStore;
+import io.weft.store.StoreState;
+import io.weft.store.StoredMessage;
+import io.weft.store.SubjectState;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One replica's copy of a stream, for a replicated log (the seam a Raft group plugs into): the same
+ * {@link PublishRules#decide} and {@link StreamApply} a local {@link Stream} uses, over the replica's
+ * own store. The leader decides against the applied state <em>plus</em> the appends it decided but
+ * that are not applied yet ({@link #decide} records each as pending; {@link #apply} of the same
+ * sequence retires it), so the next sequence, the last message id, the duplicate window and the
+ * {@code Nats-Expected-*} checks see every op the leader logged. Every replica applies the
+ * committed ops through {@link #apply}, in log order. {@link #image} and {@link #restore} carry the
+ * applied state in and out of a snapshot. Not thread-safe: the log holds its lock around every call.
+ *
+ * <p>Not covered yet (a local stream's features the replicated path does not carry): subject
+ * transforms, account storage limits, interest retention's "no interest" removal, message TTLs
+ * after a restore, and the discard-new counts of pending appends (counted as if no limit removed
+ * anything, so a full stream may refuse early while appends are in flight).
+ */
+public final class StreamReplica {
+    /** Opens the replica's store: an empty one after {@link #restore} destroyed the old. */
+    public interface StoreOpener {
+        MessageStore open() throws IOException;
+    }
+
+    /** What {@link #decide} answers. */
+    public sealed interface Decided permits Accepted, Duplicate, Rejected {
+    }
+
+    /** To log: the append the leader decided (now pending). */
+    public record Accepted(StreamOp.Append op) implements Decided {
+    }
+
+    /** Already stored (or pending, if {@code pending}) at {@code seq}: the same message id inside the duplicate window. */
+    public record Duplicate(long seq, boolean pending) implements Decided {
+    }
+
+    /** Not stored, for {@code error}. */
+    public record Rejected(JsApiError error) implements Decided {
+    }
+
+    /** The applied state of a replica, as a snapshot carries it. */
+    public record Image(long firstSeq, long lastSeq, String lastMsgId, long lastTimestamp,
+                        List<Map.Entry<String, long[]>> ids, List<StoredMessage> messages) {
+        public static Image empty() {
+            return new Image(1, 0, "", 0, List.of(), List.of());
+        }
+    }
+
+    private static final String GAP_SUBJECT = "_weft.gap";
+
+    private final String name;
+    private final StreamConfig config;
+    private final StoreOpener opener;
+    private final Consumer<String> errors;
+    private MessageStore store;
+    private StreamApply apply;
+    private final ArrayDeque<StreamOp.Append> pending = new ArrayDeque<>();
+
+    public StreamReplica(String name, StreamConfig config, StoreOpener opener, Consumer<String> errors) throws IOException {
+        this.name = name;
+        this.config = config;
+        this.opener = opener;
+        this.errors = errors;
+        this.store = opener.open();
+        this.apply = new StreamApply(store, errors);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public StreamConfig config() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------ the leader's decision
+
+    /** Decides a published message at wall time {@code nowNanos}; an accepted append becomes pending. */
+    public Decided decide(String subject, byte[] hdr, byte[] data, long nowNanos) {
+        Headers h = null;
+        if (hdr.length > 0) {
+            try {
+                h = Headers.parse(hdr);
+            } catch (RuntimeException e) {
+                h = null;
+            }
+        }
+        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(subject, h, hdr, data), new Pending(nowNanos));
+        return switch (d) {
+            case StreamOp.Append op -> {
+                pending.addLast(op);
+                yield new Accepted(op);
+            }
+            case PublishRules.Duplicate dup -> new Duplicate(dup.seq(), isPending(dup.seq()));
+            case PublishRules.Reject r -> new Rejected(r.error());
+        };
+    }
+
+    private boolean isPending(long seq) {
+        for (StreamOp.Append a : pending) {
+            if (a.seq() == seq) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Appends decided and not applied yet. */
+    public int pendingCount() {
+        return pending.size();
+    }
+
+    /** Forgets the pending appends (leadership changed: what was not applied is decided again, or lost). */
+    public void clearPending() {
+        pending.clear();
+    }
+
+    /** The view of {@link PublishRules}: the applied state with the pending appends on top. */
+    private final class Pending implements PublishRules.View {
+        private final long now;
+
+        Pending(long now) {
+            this.now = now;
+        }
+
+        @Override public String name() { return name; }
+        @Override public StreamConfig config() { return config; }
+        @Override public String storedSubject(String subject) { return subject; }
+        @Override public long sizeOf(String subject, int hl, int dl) { return store.sizeOf(subject, hl, dl); }
+        @Override public long nowNanos() { return now; }
+        @Override public JsApiError accountRoom(StreamConfig c, long size) { return null; }
+        @Override public boolean anyInterest(String subject) { return true; }
+
+        @Override
+        public StoreState state() {
+            StoreState st = store.state();
+            if (pending.isEmpty()) {
+                return st;
+            }
+            long msgs = st.msgs();
+            long bytes = st.bytes();
+            for (StreamOp.Append a : pending) {
+                msgs++;
+                bytes += store.sizeOf(a.subject(), a.headers().length, a.data().length);
+            }
+            StreamOp.Append first = pending.peekFirst();
+            StreamOp.Append last = pending.peekLast();
+            boolean none = st.msgs() == 0;
+            return new StoreState(msgs, bytes, none ? first.seq() : st.firstSeq(), none ? first.ts() : st.firstTimeNanos(),
+                    last.seq(), last.ts(), st.numSubjects(), st.numDeleted());
+        }
+
+        @Override
+        public SubjectState subjectState(String subject) {
+            SubjectState ss = store.subjectState(subject);
+            long msgs = ss == null ? 0 : ss.msgs();
+            long first = ss == null ? 0 : ss.firstSeq();
+            long last = ss == null ? 0 : ss.lastSeq();
+            for (StreamOp.Append a : pending) {
+                if (a.subject().equals(subject)) {
+                    msgs++;
+                    first = first == 0 ? a.seq() : first;
+                    last = a.seq();
+                }
+            }
+            return msgs == 0 ? null : new SubjectState(msgs, first, last);
+        }
+
+        @Override
+        public long[] duplicate(String msgId, long now, long window) {
+            for (Iterator<StreamOp.Append> it = pending.descendingIterator(); it.hasNext(); ) {
+                StreamOp.Append a = it.next();
+                if (a.msgId().equals(msgId) && now - a.ts() <= window) {
+                    return new long[] {a.seq(), a.ts()};
+                }
+            }
+            return apply.duplicate(msgId, now, window);
+        }
+
+        @Override
+        public String lastMsgId() {
+            return pending.isEmpty() ? apply.lastMsgId() : pending.peekLast().msgId();
+        }
+
+        @Override
+        public long lastTimestamp() {
+            return pending.isEmpty() ? apply.lastTimestamp() : pending.peekLast().ts();
+        }
+    }
+
+    // ------------------------------------------------------------------ every replica's apply
+
+    /** True if {@code op} can be applied next (an append at the next sequence with a later timestamp). */
+    public boolean fits(StreamOp op) {
+        if (op instanceof StreamOp.Append a) {
+            return a.seq() == store.state().lastSeq() + 1 && a.ts() > apply.lastTimestamp();
+        }
+        return true;
+    }
+
+    /** Applies a committed op (the next in log order); a pending append of the same sequence is retired. */
+    public StreamOp.Applied apply(StreamOp op) throws IOException {
+        StreamOp.Applied a = apply.apply(apply.appliedIndex() + 1, op);
+        if (op instanceof StreamOp.Append m && !pending.isEmpty() && pending.peekFirst().seq() == m.seq()) {
+            pending.pollFirst();
+        }
+        return a;
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    public StoreState state() {
+        return store.state();
+    }
+
+    /** The message at {@code seq}, or null. */
+    public StoredMessage load(long seq) throws IOException {
+        return store.load(seq);
+    }
+
+    /** Every stored message, in sequence order. */
+    public List<StoredMessage> messages() throws IOException {
+        List<StoredMessage> out = new ArrayList<>();
+        StoreState st = store.state();
+        long seq = st.firstSeq();
+        while (st.msgs() > 0 && seq <= st.lastSeq()) {
+            StoredMessage m = store.loadNext(null, seq);
+            if (m == null) {
+                break;
+            }
+            out.add(m);
+            seq = m.seq() + 1;
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ snapshots
+
+    /** The applied state (for a snapshot). */
+    public Image image() throws IOException {
+        StoreState st = store.state();
+        return new Image(st.firstSeq(), st.lastSeq(), apply.lastMsgId(), apply.lastTimestamp(), apply.dedupeIds(), messages());
+    }
+
+    /**
+     * Replaces the whole state by {@code img}: the store is destroyed, opened empty and filled by
+     * applying the image's messages as ops (the apply step stays the store's one writer); sequences
+     * the image lacks between its first and last are stored as placeholders and deleted, so every
+     * message keeps its sequence.
+     */
+    public void restore(Image img) throws IOException {
+        pending.clear();
+        apply.close(true);
+        store = opener.open();
+        apply = new StreamApply(store, errors);
+        StreamOp.Limits none = new StreamOp.Limits(0, 0, 0, false);
+        if (img.firstSeq() > 1) {
+            apply(new StreamOp.SkipTo(img.firstSeq()));
+        }
+        long window = config.duplicateWindow();
+        long next = img.firstSeq();
+        for (StoredMessage m : img.messages()) {
+            next = gaps(next, m.seq(), none, window);
+            apply(new StreamOp.Append(m.seq(), m.timestampNanos(), m.subject(), m.headers(), m.data(), "", window,
+                    StreamOp.Rollup.NONE, none, false, MsgTtl.NONE));
+            next = m.seq() + 1;
+        }
+        gaps(next, img.lastSeq() + 1, none, window);
+        apply.restoreDerived(img.lastMsgId(), img.lastTimestamp(), img.ids());
+    }
+
+    private long gaps(long next, long upTo, StreamOp.Limits none, long window) throws IOException {
+        for (; next < upTo; next++) {
+            apply(new StreamOp.Append(next, apply.lastTimestamp() + 1, GAP_SUBJECT, new byte[0], new byte[0], "", window,
+                    StreamOp.Rollup.NONE, none, false, MsgTtl.NONE));
+            apply(new StreamOp.Delete(next, false));
+        }
+        return next;
+    }
+
+    /** Closes the store (data stays), or deletes it. */
+    public void close(boolean delete) throws IOException {
+        apply.close(delete);
+    }
+}

@@ -1,0 +1,540 @@
+package io.weft.engine.jetstream.cluster;
+
+import io.weft.engine.jetstream.JsApiError;
+import io.weft.engine.jetstream.JsErrors;
+import io.weft.engine.jetstream.StreamLog;
+import io.weft.engine.jetstream.StreamOp;
+import io.weft.engine.jetstream.StreamReplica;
+import io.weft.net.Env;
+import io.weft.raft.Entry;
+import io.weft.raft.Role;
+import io.weft.raft.Snapshot;
+import io.weft.raft.driver.DriverConfig;
+import io.weft.raft.driver.RaftDriver;
+import io.weft.raft.driver.RaftException;
+import io.weft.raft.driver.StateMachine;
+import io.weft.raft.driver.Transport;
+import io.weft.store.StoreState;
+import io.weft.store.StoredMessage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A stream's log backed by a Raft group: one of these per replica, each with its own
+ * {@link StreamReplica} (store) and {@link RaftDriver}. The leader alone decides
+ * ({@link #publish}: {@code PublishRules} against its applied state plus the appends it proposed and
+ * that are not applied yet), proposes the encoded op ({@link StreamOpCodec}) and answers once the
+ * entry is applied here, which the driver does only once it is committed: durable (fsynced) on a
+ * quorum. Every replica, the leader included, applies the committed ops in log order through the
+ * replica's {@code StreamApply}, at the sequence and timestamp the leader put in the op.
+ *
+ * <p><b>Leader changes.</b> A leader decides nothing until its <em>barrier</em> (an entry it proposes
+ * on election, tagged with its term and an epoch of its own) is applied: everything before the
+ * barrier, including whatever a deposed leader logged and a quorum kept, is then committed and
+ * applied, so the applied state is the whole truth and the pending appends are only its own. Each op
+ * carries {@code (term, epoch, n)}: the barrier it follows and its place after it. An op is applied
+ * only if its entry's term is the one it was decided in, it follows the last applied barrier, and
+ * {@code n} is the next in that chain; otherwise it is skipped, the same way on every replica (the
+ * state before it is not the state it was decided against: an earlier op of the chain never made it
+ * into the log). A skipped op's publisher hears "not stored". So an op decided by a deposed leader is
+ * acknowledged only if it was committed; its duplicate id and expected sequence were checked against
+ * the state it is applied on.
+ *
+ * <p><b>Snapshots.</b> Every {@code snapshotEvery} applied entries (the driver's setting) the
+ * replica's image (all its messages, the derived state, the chain position) becomes the Raft
+ * snapshot; the log before it is compacted. A lagging or new replica gets it by {@code InstallSnapshot}
+ * and restores it ({@link StreamReplica#restore}). At start the replica's store is emptied and rebuilt
+ * from the newest snapshot and the log after it: the store is a cache of the Raft state, so it is
+ * never fsynced by this class (the Raft log's fsync is the durability).
+ *
+ * <p><b>Transport.</b> Raft messages travel through the driver's {@link Transport}: the simulator
+ * wires one over its network today; routes will carry it between servers.
+ *
+ * <p>As a {@link StreamLog} (for a {@code Stream} on this log, not wired yet): {@link #append}
+ * proposes an op the caller decided (it must decide against this log's view: {@link #replica} under
+ * {@link #lock}), {@link #commit} waits until every op of the batch is applied and fails if one was
+ * not stored; proposed ops cannot be taken back, so {@link #rollback} only forgets the batch.
+ */
+public final class ReplicatedStreamLog implements StreamLog {
+
+    /** The outcome of a publish. */
+    public sealed interface Result permits Stored, Duplicate, Rejected, NotLeader, NotStored, Unknown {
+    }
+
+    /** Committed and applied at {@code seq}. */
+    public record Stored(long seq) implements Result {
+    }
+
+    /** Already stored at {@code seq} (same message id in the duplicate window). */
+    public record Duplicate(long seq) implements Result {
+    }
+
+    /** Refused by the publish rules (nats-server's error). */
+    public record Rejected(JsApiError error) implements Result {
+    }
+
+    /** This replica does not lead (or has not applied its barrier yet); {@code leader} is the leader if known (0 if not). */
+    public record NotLeader(long leader) implements Result {
+    }
+
+    /** Certainly not stored (refused by Raft, or skipped as decided against another state). */
+    public record NotStored(String why) implements Result {
+    }
+
+    /** May or may not be stored (leadership lost before the entry was known committed, or the replica stopped). */
+    public record Unknown(String why) implements Result {
+    }
+
+    /**
+     * {@code maxPending}: appends in flight before publishes are refused. {@code ackBeforeCommit} is a
+     * test-only bug switch: the leader answers as soon as it proposed, before any quorum holds the
+     * entry (the simulator shows this loses acknowledged writes).
+     */
+    public record Options(int maxPending, boolean ackBeforeCommit) {
+        public static Options defaults() {
+            return new Options(4096, false);
+        }
+    }
+
+    private static final byte[] APPLIED = {1};
+    private static final byte[] SKIPPED = {0};
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Env env;
+    private final long id;
+    private final StreamReplica replica;
+    private final Options options;
+    private final RaftDriver.Observer observer;
+    private volatile RaftDriver driver;
+
+    // the leader side (under lock)
+    private long leaderTerm;
+    private long barrierEpoch;
+    private long readyTerm;
+    private long readyEpoch;
+    private long nextN;
+    private long epochs;
+    /** Futures of pending appends by sequence, so a duplicate of a pending message waits for it. */
+    private final TreeMap<Long, CompletableFuture<Result>> inFlight = new TreeMap<>();
+
+    // the applied chain (under lock; part of the snapshot)
+    private long chainTerm;
+    private long chainEpoch;
+    private long chainN;
+    private long appliedIndex;
+    private long skipped;
+
+    // a StreamLog batch
+    private List<CompletableFuture<Result>> batch;
+
+    private ReplicatedStreamLog(Env env, long id, StreamReplica replica, Options options, RaftDriver.Observer observer) {
+        this.env = env;
+        this.id = id;
+        this.replica = replica;
+        this.options = options;
+        this.observer = observer;
+    }
+
+    /**
+     * Starts replica {@code dc.id()} of the stream held by {@code replica}: its store is emptied, then
+     * the driver restores the newest snapshot and replays the log after it.
+     */
+    public static ReplicatedStreamLog start(Env env, DriverConfig dc, StreamReplica replica, Transport transport,
+                                            Options options) throws IOException {
+        ReplicatedStreamLog log = new ReplicatedStreamLog(env, dc.id(), replica, options, dc.observer());
+        replica.restore(StreamReplica.Image.empty());
+        log.driver = RaftDriver.start(env, dc.withObserver(log.new Watch()), log.new Machine(), transport);
+        log.lock.lock();
+        try {
+            if (log.leaderTerm > 0 && log.barrierEpoch == 0) log.proposeBarrier();
+        } finally {
+            log.lock.unlock();
+        }
+        return log;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    /** The driver (for status and tests). */
+    public RaftDriver driver() {
+        return driver;
+    }
+
+    /** The lock guarding the replica (hold it to read {@link #replica} consistently). */
+    public ReentrantLock lock() {
+        return lock;
+    }
+
+    public StreamReplica replica() {
+        return replica;
+    }
+
+    /** True if this replica leads and may decide (its barrier is applied). */
+    public boolean ready() {
+        lock.lock();
+        try {
+            return isReady();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean isReady() {
+        RaftDriver d = driver;
+        return d != null && d.softState().role() == Role.LEADER && readyTerm != 0 && readyTerm == leaderTerm;
+    }
+
+    // ------------------------------------------------------------------ publishing (the leader)
+
+    /** Publishes a message to the stream; the future completes once the outcome is known. */
+    public CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data) {
+        lock.lock();
+        try {
+            RaftDriver d = driver;
+            if (d == null) return CompletableFuture.completedFuture(new NotLeader(0));
+            if (!isReady()) {
+                if (d.softState().role() == Role.LEADER && barrierEpoch == 0) proposeBarrier();
+                long hint = d.softState().leader();
+                return CompletableFuture.completedFuture(new NotLeader(hint == id ? 0 : hint));
+            }
+            if (replica.pendingCount() >= options.maxPending()) {
+                return CompletableFuture.completedFuture(new Rejected(JsErrors.INSUFFICIENT_RESOURCES));
+            }
+            long now = env.clock().currentTimeMillis() * 1_000_000L;
+            return switch (replica.decide(subject, headers, data, now)) {
+                case StreamReplica.Rejected r -> CompletableFuture.completedFuture(new Rejected(r.error()));
+                case StreamReplica.Duplicate dup when !dup.pending() -> CompletableFuture.completedFuture(new Duplicate(dup.seq()));
+                case StreamReplica.Duplicate dup -> {
+                    CompletableFuture<Result> original = inFlight.get(dup.seq());
+                    yield original == null ? CompletableFuture.completedFuture(new Unknown("original not tracked"))
+                            : original.thenApply(r -> r instanceof Stored s ? new Duplicate(s.seq()) : r);
+                }
+                case StreamReplica.Accepted a -> proposeAppend(d, a.op());
+            };
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Proposes a decided append (caller holds the lock and the replica is ready). */
+    private CompletableFuture<Result> proposeAppend(RaftDriver d, StreamOp.Append op) {
+        CompletableFuture<Result> out = propose(d, op).thenApply(r -> r instanceof Stored ? new Stored(op.seq()) : r);
+        if (options.ackBeforeCommit()) {
+            // the bug switch: answered before any quorum holds the entry
+            out = CompletableFuture.completedFuture(new Stored(op.seq()));
+        }
+        CompletableFuture<Result> tracked = out;
+        inFlight.put(op.seq(), tracked);
+        tracked.whenComplete((r, x) -> forget(op.seq(), tracked));
+        return tracked;
+    }
+
+    private void forget(long seq, CompletableFuture<Result> f) {
+        lock.lock();
+        try {
+            inFlight.remove(seq, f);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Proposes {@code op} as the next link of the ready chain (caller holds the lock). */
+    private CompletableFuture<Result> propose(RaftDriver d, StreamOp op) {
+        long epoch = readyEpoch;
+        byte[] bytes = StreamOpCodec.encode(new StreamOpCodec.Entry(readyTerm, epoch, ++nextN, op));
+        return d.propose(bytes).handle((res, x) -> {
+            if (x == null) {
+                return res.length == 1 && res[0] == 1 ? new Stored(0) : new NotStored("decided against another state");
+            }
+            Throwable c = x instanceof CompletionException ? x.getCause() : x;
+            if (c instanceof RaftException re && re.kind() == RaftException.Kind.NOT_LEADER) {
+                notReady(epoch);
+                return new NotStored("not leader");
+            }
+            notReady(epoch);
+            return new Unknown(c.getMessage());
+        });
+    }
+
+    /** An op of {@code epoch} failed: if that is the chain we decide in, it is broken (decide again after a new barrier). */
+    private void notReady(long epoch) {
+        lock.lock();
+        try {
+            if (epoch != readyEpoch) return;
+            readyTerm = 0;
+            barrierEpoch = 0;
+            replica.clearPending();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A new leader's first entry (caller holds the lock). */
+    private void proposeBarrier() {
+        RaftDriver d = driver;
+        if (d == null) return;
+        barrierEpoch = (id << 32) | (++epochs & 0xFFFFFFFFL);
+        d.propose(StreamOpCodec.encode(new StreamOpCodec.Entry(leaderTerm, barrierEpoch, 0, null)));
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /** The applied state of this replica. */
+    public StoreState state() {
+        lock.lock();
+        try {
+            return replica.state();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The applied message at {@code seq} of this replica, or null. */
+    public StoredMessage load(long seq) throws IOException {
+        lock.lock();
+        try {
+            return replica.load(seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every applied message of this replica. */
+    public List<StoredMessage> messages() throws IOException {
+        lock.lock();
+        try {
+            return replica.messages();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Committed ops this replica skipped since it started (decided against a state they would not be applied on). */
+    public long skippedOps() {
+        lock.lock();
+        try {
+            return skipped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The Raft index last applied here. */
+    public long appliedIndex() {
+        lock.lock();
+        try {
+            return appliedIndex;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ every replica: apply, snapshot
+
+    private final class Machine implements StateMachine {
+        @Override
+        public byte[] apply(Entry entry) {
+            lock.lock();
+            try {
+                appliedIndex = entry.index();
+                if (entry.kind() != Entry.Kind.NORMAL) return new byte[0];
+                StreamOpCodec.Entry e = StreamOpCodec.decode(entry.data());
+                if (e.barrier()) {
+                    if (e.term() != entry.term()) return SKIPPED;
+                    chainTerm = e.term();
+                    chainEpoch = e.epoch();
+                    chainN = 0;
+                    if (e.term() == leaderTerm && e.epoch() == barrierEpoch) {
+                        // everything before this entry is applied: decide from here on
+                        readyTerm = e.term();
+                        readyEpoch = e.epoch();
+                        nextN = 0;
+                        replica.clearPending();
+                    }
+                    return APPLIED;
+                }
+                if (e.term() != entry.term() || e.term() != chainTerm || e.epoch() != chainEpoch || e.n() != chainN + 1) {
+                    skipped++;
+                    if (readyTerm != 0 && e.epoch() == readyEpoch) {
+                        readyTerm = 0; // our own chain broke: decide again after a new barrier
+                        replica.clearPending();
+                        barrierEpoch = 0;
+                    }
+                    return SKIPPED;
+                }
+                if (!replica.fits(e.op())) {
+                    throw new IllegalStateException("stream " + replica.name() + " entry " + entry.index() + " does not fit "
+                            + replica.state() + ": " + e.op());
+                }
+                chainN = e.n();
+                replica.apply(e.op());
+                return APPLIED;
+            } catch (IOException x) {
+                throw new IllegalStateException("stream " + replica.name() + " apply of entry " + entry.index() + ": " + x, x);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public byte[] snapshot() {
+            lock.lock();
+            try {
+                return StreamOpCodec.encodeImage(new StreamOpCodec.Image(chainTerm, chainEpoch, chainN, replica.image()));
+            } catch (IOException x) {
+                throw new IllegalStateException("stream " + replica.name() + " snapshot: " + x, x);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void restore(Snapshot s) {
+            lock.lock();
+            try {
+                readyTerm = 0;
+                barrierEpoch = 0;
+                appliedIndex = s.index();
+                if (s.data().length == 0) {
+                    chainTerm = chainEpoch = chainN = 0;
+                    replica.restore(StreamReplica.Image.empty());
+                    return;
+                }
+                StreamOpCodec.Image img = StreamOpCodec.decodeImage(s.data());
+                chainTerm = img.term();
+                chainEpoch = img.epoch();
+                chainN = img.n();
+                replica.restore(img.state());
+            } catch (IOException x) {
+                throw new IllegalStateException("stream " + replica.name() + " restore: " + x, x);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Hears of elections (and passes everything on to the configured observer). */
+    private final class Watch implements RaftDriver.Observer {
+        @Override
+        public void becameLeader(long node, long term) {
+            lock.lock();
+            try {
+                leaderTerm = term;
+                readyTerm = 0;
+                replica.clearPending();
+                barrierEpoch = 0;
+                proposeBarrier();
+            } finally {
+                lock.unlock();
+            }
+            if (observer != null) observer.becameLeader(node, term);
+        }
+
+        @Override
+        public void applied(long node, Entry entry) {
+            if (observer != null) observer.applied(node, entry);
+        }
+
+        @Override
+        public void restored(long node, Snapshot snapshot) {
+            if (observer != null) observer.restored(node, snapshot);
+        }
+
+        @Override
+        public void failed(long node, RuntimeException error) {
+            if (observer != null) observer.failed(node, error);
+        }
+    }
+
+    // ------------------------------------------------------------------ the StreamLog seam
+
+    @Override
+    public void begin() {
+        batch = new ArrayList<>();
+    }
+
+    @Override
+    public StreamOp.Applied append(StreamOp op) throws IOException {
+        lock.lock();
+        try {
+            RaftDriver d = driver;
+            if (d == null || !isReady()) throw new IOException("not the stream's leader");
+            CompletableFuture<Result> f = op instanceof StreamOp.Append a ? proposeAppend(d, a) : propose(d, op);
+            if (batch != null) {
+                batch.add(f);
+                return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, 0);
+            }
+            Result r = awaitResult(f);
+            return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, 0);
+        } finally {
+            if (lock.isHeldByCurrentThread()) lock.unlock();
+        }
+    }
+
+    private Result awaitResult(CompletableFuture<Result> f) throws IOException {
+        boolean held = lock.isHeldByCurrentThread();
+        if (held) lock.unlock(); // the apply that completes f takes the lock
+        Result r = f.join();
+        if (!(r instanceof Stored) && !(r instanceof Duplicate)) throw new IOException("not stored: " + r);
+        return r;
+    }
+
+    @Override
+    public void commit() throws IOException {
+        List<CompletableFuture<Result>> b = batch;
+        batch = null;
+        if (b == null) return;
+        IOException first = null;
+        for (CompletableFuture<Result> f : b) {
+            try {
+                awaitResult(f);
+            } catch (IOException e) {
+                if (first == null) first = e;
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    @Override
+    public void rollback() {
+        batch = null; // what was proposed may still be applied: a replicated log cannot take it back
+    }
+
+    @Override
+    public void sync() {
+        // the Raft log is fsynced before an entry counts toward a commit: nothing more to do
+    }
+
+    @Override
+    public long lastIndex() {
+        return appliedIndex();
+    }
+
+    /** Stops the replica's driver, then closes (or deletes) its store. */
+    @Override
+    public void close(boolean delete) throws IOException {
+        RaftDriver d = driver;
+        driver = null;
+        if (d != null) d.stop();
+        lock.lock();
+        try {
+            replica.close(delete);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the driver without touching the store (the simulator's crash does the rest). */
+    public void stop() {
+        RaftDriver d = driver;
+        driver = null;
+        if (d != null) d.stop();
+    }
+}

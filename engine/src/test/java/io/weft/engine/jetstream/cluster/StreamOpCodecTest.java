@@ -1,0 +1,118 @@
+package io.weft.engine.jetstream.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.weft.engine.jetstream.StreamOp;
+import io.weft.engine.jetstream.StreamReplica;
+import io.weft.store.StoredMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Every entry kind and a snapshot round-trip; every bit flip, truncation, extension and unknown version is refused. */
+class StreamOpCodecTest {
+    private static final StreamOp.Limits LIMITS = new StreamOp.Limits(3, -1, 1L << 40, true);
+
+    static List<StreamOpCodec.Entry> samples() {
+        byte[] hdr = "NATS/1.0\r\nNats-Msg-Id: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        return List.of(
+                new StreamOpCodec.Entry(7, (3L << 32) | 1, 0, null),
+                new StreamOpCodec.Entry(7, 9, 1, new StreamOp.Append(42, 1_700_000_000_123_456_789L, "orders.eu", hdr,
+                        "payload".getBytes(StandardCharsets.UTF_8), "a", 120_000_000_000L, StreamOp.Rollup.SUBJECT, LIMITS,
+                        true, -1)),
+                new StreamOpCodec.Entry(1, 1, 2, new StreamOp.Append(1, 5, "x", new byte[0], new byte[0], "", 0,
+                        StreamOp.Rollup.NONE, new StreamOp.Limits(0, 0, 0, false), false, 0)),
+                new StreamOpCodec.Entry(2, 3, 4, new StreamOp.SkipTo(1000)),
+                new StreamOpCodec.Entry(2, 3, 5, new StreamOp.Purge(null, 0, 0)),
+                new StreamOpCodec.Entry(2, 3, 6, new StreamOp.Purge("a.>", 99, 2)),
+                new StreamOpCodec.Entry(2, 3, 7, new StreamOp.Delete(17, true)),
+                new StreamOpCodec.Entry(2, 3, 8, new StreamOp.Trim(LIMITS)));
+    }
+
+    @Test
+    void everyKindRoundTrips() {
+        for (StreamOpCodec.Entry e : samples()) {
+            StreamOpCodec.Entry back = StreamOpCodec.decode(StreamOpCodec.encode(e));
+            assertEquals(e.term(), back.term());
+            assertEquals(e.epoch(), back.epoch());
+            assertEquals(e.n(), back.n());
+            if (e.op() == null) {
+                assertNull(back.op());
+            } else if (e.op() instanceof StreamOp.Append a) {
+                StreamOp.Append b = (StreamOp.Append) back.op();
+                assertEquals(List.of(a.seq(), a.ts(), a.duplicateWindow(), a.ttl()), List.of(b.seq(), b.ts(), b.duplicateWindow(), b.ttl()));
+                assertEquals(List.of(a.subject(), a.msgId(), a.rollup(), a.limits(), a.noInterest()),
+                        List.of(b.subject(), b.msgId(), b.rollup(), b.limits(), b.noInterest()));
+                assertArrayEquals(a.headers(), b.headers());
+                assertArrayEquals(a.data(), b.data());
+            } else {
+                assertEquals(e.op(), back.op());
+            }
+        }
+    }
+
+    @Test
+    void aBarrierIsCompact() {
+        // version, kind, three varints, CRC
+        assertEquals(2 + 1 + 1 + 1 + 4, StreamOpCodec.encode(new StreamOpCodec.Entry(1, 1, 0, null)).length);
+    }
+
+    @Test
+    void damageIsRefused() {
+        for (StreamOpCodec.Entry e : samples()) {
+            byte[] b = StreamOpCodec.encode(e);
+            for (int bit = 0; bit < b.length * 8; bit++) {
+                byte[] c = b.clone();
+                c[bit / 8] ^= (byte) (1 << (bit % 8));
+                assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decode(c), "bit " + bit);
+            }
+            for (int len = 0; len < b.length; len++) {
+                byte[] c = Arrays.copyOf(b, len);
+                assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decode(c), "cut to " + len);
+            }
+            byte[] longer = Arrays.copyOf(b, b.length + 1);
+            assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decode(longer));
+        }
+    }
+
+    @Test
+    void anotherVersionIsRefusedEvenWithAGoodCrc() {
+        byte[] b = StreamOpCodec.encode(samples().get(3));
+        b[0] = 2;
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, b.length - 4);
+        long c = crc.getValue();
+        b[b.length - 4] = (byte) (c >>> 24);
+        b[b.length - 3] = (byte) (c >>> 16);
+        b[b.length - 2] = (byte) (c >>> 8);
+        b[b.length - 1] = (byte) c;
+        StreamOpCodec.CorruptEntryException x = assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decode(b));
+        assertEquals("unknown version 2", x.getMessage());
+    }
+
+    @Test
+    void aSnapshotRoundTripsAndIsNotAnEntry() {
+        StreamReplica.Image state = new StreamReplica.Image(5, 9, "id-9", 900, List.of(Map.entry("id-7", new long[] {7, 700})),
+                List.of(new StoredMessage(5, "a", new byte[0], "five".getBytes(StandardCharsets.UTF_8), 500),
+                        new StoredMessage(7, "b", "NATS/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII), new byte[0], 700)));
+        byte[] b = StreamOpCodec.encodeImage(new StreamOpCodec.Image(4, 11, 6, state));
+        StreamOpCodec.Image back = StreamOpCodec.decodeImage(b);
+        assertEquals(List.of(4L, 11L, 6L), List.of(back.term(), back.epoch(), back.n()));
+        StreamReplica.Image s = back.state();
+        assertEquals(List.of(5L, 9L, 900L), List.of(s.firstSeq(), s.lastSeq(), s.lastTimestamp()));
+        assertEquals("id-9", s.lastMsgId());
+        assertEquals("id-7", s.ids().getFirst().getKey());
+        assertArrayEquals(new long[] {7, 700}, s.ids().getFirst().getValue());
+        assertEquals(2, s.messages().size());
+        assertEquals(7, s.messages().get(1).seq());
+        assertArrayEquals("five".getBytes(StandardCharsets.UTF_8), s.messages().get(0).data());
+        assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decode(b));
+        b[b.length / 2] ^= 1;
+        assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decodeImage(b));
+    }
+}

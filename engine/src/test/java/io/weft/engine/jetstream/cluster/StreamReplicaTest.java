@@ -1,0 +1,115 @@
+package io.weft.engine.jetstream.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.engine.jetstream.JsErrors;
+import io.weft.engine.jetstream.StreamConfig;
+import io.weft.engine.jetstream.StreamOp;
+import io.weft.engine.jetstream.StreamReplica;
+import io.weft.store.MemoryStore;
+import io.weft.store.StoredMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The replica seam a Raft log drives: the leader decides against applied + pending appends (next
+ * sequence, duplicate ids, expected last sequence), a follower applying the same ops holds the same
+ * messages, and a snapshot image restores the same messages at the same sequences with the derived
+ * state (duplicate window, last id, last timestamp).
+ */
+class StreamReplicaTest {
+    static StreamConfig config() throws Exception {
+        return StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"Q\",\"subjects\":[\"q\"],\"num_replicas\":3}"))
+                .withDefaults();
+    }
+
+    static StreamReplica replica() throws Exception {
+        return new StreamReplica("Q", config(), MemoryStore::new, e -> { throw new AssertionError(e); });
+    }
+
+    static byte[] hdr(String... kv) {
+        StringBuilder b = new StringBuilder("NATS/1.0\r\n");
+        for (int i = 0; i < kv.length; i += 2) b.append(kv[i]).append(": ").append(kv[i + 1]).append("\r\n");
+        return b.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static byte[] data(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theLeaderDecidesAgainstItsPendingAppends() throws Exception {
+        StreamReplica r = replica();
+        StreamOp.Append a = ((StreamReplica.Accepted) r.decide("q", hdr("Nats-Msg-Id", "a"), data("1"), 1000)).op();
+        StreamOp.Append b = ((StreamReplica.Accepted) r.decide("q", new byte[0], data("2"), 1000)).op();
+        assertEquals(1, a.seq());
+        assertEquals(2, b.seq());
+        assertTrue(b.ts() > a.ts(), "timestamps grow across pending appends");
+        assertEquals(new StreamReplica.Duplicate(1, true), r.decide("q", hdr("Nats-Msg-Id", "a"), data("1"), 1001));
+        StreamReplica.Rejected stale = (StreamReplica.Rejected) r.decide("q", hdr("Nats-Expected-Last-Sequence", "1"), data("3"), 1002);
+        assertEquals(JsErrors.WRONG_LAST_SEQUENCE.with(2L), stale.error());
+        assertInstanceOf(StreamReplica.Accepted.class, r.decide("q", hdr("Nats-Expected-Last-Sequence", "2"), data("3"), 1003));
+        assertEquals(3, r.pendingCount());
+        assertEquals(0, r.state().msgs(), "deciding writes nothing");
+
+        r.apply(a);
+        assertEquals(2, r.pendingCount());
+        assertEquals(new StreamReplica.Duplicate(1, false), r.decide("q", hdr("Nats-Msg-Id", "a"), data("1"), 1004));
+        r.clearPending();
+        // after a leadership change the state is the applied one alone
+        StreamOp.Append again = ((StreamReplica.Accepted) r.decide("q", new byte[0], data("4"), 1005)).op();
+        assertEquals(2, again.seq());
+    }
+
+    @Test
+    void aFollowerApplyingTheSameOpsHoldsTheSameMessages() throws Exception {
+        StreamReplica leader = replica();
+        StreamReplica follower = replica();
+        List<StreamOp> ops = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ops.add(((StreamReplica.Accepted) leader.decide("q", hdr("Nats-Msg-Id", "m" + i), data("v" + i), 10 - i)).op());
+        }
+        ops.add(new StreamOp.Delete(2, false));
+        for (StreamOp op : ops) {
+            assertTrue(leader.fits(op));
+            leader.apply(op);
+            assertTrue(follower.fits(op));
+            follower.apply(op);
+        }
+        assertEquals(render(leader.messages()), render(follower.messages()));
+        assertFalse(follower.fits(ops.getFirst()), "an append at an old sequence does not fit");
+    }
+
+    @Test
+    void aSnapshotImageRestoresTheSameStream() throws Exception {
+        StreamReplica a = replica();
+        for (int i = 1; i <= 6; i++) {
+            a.apply(((StreamReplica.Accepted) a.decide("q", hdr("Nats-Msg-Id", "m" + i), data("v" + i), 100 + i)).op());
+        }
+        a.apply(new StreamOp.Delete(3, false));
+        a.apply(new StreamOp.Delete(6, false)); // the last one: its timestamp and id stay known
+        StreamReplica b = replica();
+        b.apply(((StreamReplica.Accepted) b.decide("q", new byte[0], data("other"), 1)).op());
+        b.restore(a.image());
+        assertEquals(render(a.messages()), render(b.messages()));
+        assertEquals(a.state(), b.state());
+        assertEquals(new StreamReplica.Duplicate(6, false), b.decide("q", hdr("Nats-Msg-Id", "m6"), data("v6"), 200));
+        StreamOp.Append next = ((StreamReplica.Accepted) b.decide("q", hdr("Nats-Expected-Last-Msg-Id", "m6"), data("v7"), 50)).op();
+        assertEquals(7, next.seq());
+        assertEquals(107, next.ts(), "after the removed last message's timestamp, though the clock went back");
+        b.restore(StreamReplica.Image.empty());
+        assertEquals(0, b.state().lastSeq());
+    }
+
+    private static List<String> render(List<StoredMessage> msgs) {
+        List<String> out = new ArrayList<>();
+        for (StoredMessage m : msgs) out.add(m.seq() + "@" + m.timestampNanos() + "=" + new String(m.data(), StandardCharsets.UTF_8));
+        return out;
+    }
+}

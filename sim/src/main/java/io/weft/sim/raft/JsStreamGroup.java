@@ -1,0 +1,561 @@
+package io.weft.sim.raft;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.engine.jetstream.StreamConfig;
+import io.weft.engine.jetstream.StreamReplica;
+import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
+import io.weft.raft.ConfState;
+import io.weft.raft.Role;
+import io.weft.raft.driver.DriverConfig;
+import io.weft.raft.driver.NetTransport;
+import io.weft.raft.driver.RaftDriver;
+import io.weft.sim.SimClock;
+import io.weft.sim.check.Op;
+import io.weft.sim.check.OpHistory;
+import io.weft.sim.check.QueueChecker;
+import io.weft.sim.world.History;
+import io.weft.sim.world.Scenario;
+import io.weft.sim.world.SimResult;
+import io.weft.sim.world.SimWorld;
+import io.weft.store.FileStore;
+import io.weft.store.FileStoreConfig;
+import io.weft.store.StoreState;
+import io.weft.store.StoredMessage;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Scenario {@code js-stream-group}: one JetStream stream replicated by a Raft group of 3 (odd seeds)
+ * or 5 (even seeds) replicas, each a {@link RaftHost} running a {@link ReplicatedStreamLog} over the
+ * engine's real publish rules and apply step ({@link StreamReplica}) on a {@code FileStore} on the
+ * host's simulated disk, the real {@link RaftDriver} with {@code DiskStorage}, and
+ * {@link NetTransport} over the simulated network.
+ *
+ * <p>Workload (Jepsen's queue, on a stream): producers publish unique values with sync acks (each
+ * with a {@code Nats-Msg-Id}, some with {@code Nats-Expected-Last-Sequence} from the last state they
+ * read), retrying through whoever leads with the same id when the outcome is unknown; a reader
+ * loads messages from the leader's applied state; after the faults heal every producer must have a
+ * publish acknowledged within {@link #LIVENESS}, every replica must apply everything committed, and
+ * then every replica is drained.
+ *
+ * <p>Faults, a seeded mix: crashes (unsynced bytes dropped, the last write maybe torn), a
+ * coordinated power loss of every replica, the leader crashed or isolated, a split into a minority
+ * and a majority (the leader on either side), partitions of one replica (isolated, one-way either
+ * way) or a bridge, pauses, wall-clock skew and monotonic jumps.
+ *
+ * <p>Checked: the {@link RaftChecker} invariants throughout; {@link QueueChecker} on the publishes
+ * and the drain (no acknowledged value lost, none unexpected, none twice, per-producer order); every
+ * acknowledged value at the sequence its ack named; every message published with an expected last
+ * sequence stored right after it; every value a reader loaded at the sequence it was loaded from;
+ * and every replica holding the same messages at the same sequences with the same timestamps.
+ */
+public final class JsStreamGroup implements Scenario {
+    public static final Duration LIVENESS = Duration.ofSeconds(2);
+    static final Duration OP_TIMEOUT = Duration.ofMillis(200);
+    /** One try of a publish; the op retries (same message id) until {@link #OP_TIMEOUT}. */
+    static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(40);
+    static final String SUBJECT = "queue";
+    private static final String DIR = "stream";
+
+    /** {@code ackBeforeCommit}: the test-only switch of {@link ReplicatedStreamLog.Options}. */
+    public record Config(int producers, int opsPerProducer, boolean ackBeforeCommit) {
+        public static Config defaults() {
+            return new Config(3, 25, false);
+        }
+
+        public Config withAckBeforeCommit(boolean on) {
+            return new Config(producers, opsPerProducer, on);
+        }
+    }
+
+    private final Config config;
+
+    public JsStreamGroup() {
+        this(Config.defaults());
+    }
+
+    public JsStreamGroup(Config config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return "js-stream-group";
+    }
+
+    @Override
+    public String description() {
+        return "one stream replicated by Raft (3 or 5 replicas: publish rules, apply step, file store per replica); "
+                + config.producers() + " producers publish unique values with sync acks under crashes (torn writes), "
+                + "power loss of all, leader crash/isolation, partitions, pauses, skew; no acked value lost, replicas "
+                + "identical, liveness after heal" + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "");
+    }
+
+    static StreamConfig streamConfig(int replicas) {
+        try {
+            return StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"QUEUE\",\"subjects\":[\"" + SUBJECT
+                    + "\"],\"storage\":\"file\",\"num_replicas\":" + replicas + "}")).withDefaults();
+        } catch (Exception e) {
+            throw new IllegalStateException("stream config: " + e, e);
+        }
+    }
+
+    /** The fault plan of {@code seed} for {@code hosts} replicas. */
+    static RaftFaults plan(long seed, int hosts) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL);
+        List<Integer> kinds = new ArrayList<>();
+        for (int k = 0; k < 7; k++) if (r.nextBoolean()) kinds.add(k);
+        if (kinds.isEmpty()) kinds.add(r.nextInt(7));
+        List<RaftFaults.Fault> faults = new ArrayList<>();
+        long at = 0;
+        int n = 2 + r.nextInt(7);
+        for (int i = 0; i < n; i++) {
+            at += r.nextLong(30_000_000L);
+            Duration when = Duration.ofNanos(at);
+            Duration len = Duration.ofNanos(1_000_000L + r.nextLong(60_000_000L));
+            int node = r.nextInt(hosts);
+            faults.add(switch (kinds.get(r.nextInt(kinds.size()))) {
+                case 0 -> new RaftFaults.Crash(when, node, len);
+                case 1 -> new RaftFaults.Pause(when, node, len);
+                case 2 -> new RaftFaults.Partition(when, node, RaftFaults.Cut.values()[r.nextInt(RaftFaults.Cut.values().length)],
+                        r.nextBoolean(), len, r.nextLong());
+                case 3 -> new RaftFaults.Skew(when, node, r.nextLong(-60_000L, 60_001L), Duration.ofNanos(r.nextLong(200_000_000L)));
+                case 4 -> new RaftFaults.Power(when, 0, hosts, Duration.ofNanos(1_000_000L + r.nextLong(15_000_000L)), r.nextLong());
+                case 5 -> new RaftFaults.AtLeader(when, r.nextBoolean(), false, len, null);
+                default -> new RaftFaults.Split(when, r.nextLong(), r.nextBoolean(), len);
+            });
+        }
+        List<RaftFaults.Kind> mix = new ArrayList<>();
+        for (int k : kinds) if (k < 4) mix.add(RaftFaults.Kind.values()[k]);
+        return new RaftFaults(mix, List.of(), faults);
+    }
+
+    /** The replicas of one run: the host and, while it is up, its log. */
+    static final class Group {
+        final List<RaftHost> hosts = new ArrayList<>();
+        final ReplicatedStreamLog[] logs;
+        int restores;
+        /** Publishes answered as duplicates of an earlier try of the same value, and tries whose outcome was unknown. */
+        int duplicates;
+        int unknowns;
+
+        Group(int n) {
+            logs = new ReplicatedStreamLog[n];
+        }
+
+        /** The running log of replica {@code k}, or null while it is down. */
+        ReplicatedStreamLog log(int k) {
+            return hosts.get(k).down() ? null : logs[k];
+        }
+    }
+
+    /** {@code n} replicas of the stream in {@code world}, not started yet. */
+    static Group build(SimWorld world, long seed, int n, ConfState initial, RaftChecker checker,
+                       ReplicatedStreamLog.Options options) {
+        TreeMap<Long, NetTransport.Address> peers = new TreeMap<>();
+        for (long i = 1; i <= n; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
+        SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
+        StreamConfig cfg = streamConfig(n);
+        Group group = new Group(n);
+        RaftDriver.Observer observer = new RaftDriver.Observer() {
+            @Override public void becameLeader(long id, long term) { checker.becameLeader(id, term); }
+            @Override public void applied(long id, io.weft.raft.Entry e) { checker.applied(id, e); }
+            @Override public void failed(long id, RuntimeException error) { checker.failed(id, error); }
+
+            @Override
+            public void restored(long id, io.weft.raft.Snapshot s) {
+                checker.restored(id, s);
+                if (s.index() > 0) {
+                    group.restores++;
+                    world.scheduler().note("r" + id + " restored the stream snapshot at " + s.index());
+                }
+            }
+        };
+        for (long i = 1; i <= n; i++) {
+            int k = (int) i - 1;
+            DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
+                    .withSnapshotEvery(40).withObserver(observer);
+            RaftHost h = new RaftHost(i, world.scheduler(), world.network(), seeds.nextLong(), dc, peers, checker, world::fail);
+            h.starter((env, c, t) -> {
+                StreamReplica replica = new StreamReplica(cfg.name(), cfg, () -> {
+                    env.disk().mkdirs(DIR);
+                    return FileStore.open(env.disk(), DIR, FileStoreConfig.defaults());
+                }, e -> world.scheduler().note("r" + (k + 1) + " stream: " + e));
+                ReplicatedStreamLog log = ReplicatedStreamLog.start(env, c, replica, t, options);
+                group.logs[k] = log;
+                return log.driver();
+            });
+            group.hosts.add(h);
+        }
+        return group;
+    }
+
+    @Override
+    public SimResult run(long seed, java.util.function.Consumer<String> eventLog) {
+        int n = (seed & 1) == 1 ? 3 : 5;
+        SimWorld world = new SimWorld(seed);
+        if (eventLog != null) world.eventLog(eventLog);
+        world.workloadLimit(Duration.ofSeconds(8));
+        List<Long> voters = new ArrayList<>();
+        for (long i = 1; i <= n; i++) voters.add(i);
+        ConfState initial = new ConfState(voters, List.of(), List.of());
+        RaftChecker checker = new RaftChecker(initial, world::fail, world.scheduler()::note);
+        ReplicatedStreamLog.Options options = new ReplicatedStreamLog.Options(4096, config.ackBeforeCommit());
+        Group group = build(world, seed, n, initial, checker, options);
+        RaftFaults plan = plan(seed, n);
+        OpHistory history = new OpHistory();
+        return world.run(name(), w -> {
+            for (RaftHost h : group.hosts) h.start();
+            try {
+                body(w, group, plan, checker, history);
+            } finally {
+                for (RaftHost h : group.hosts) h.shutdown();
+            }
+        });
+    }
+
+    private void body(SimWorld w, Group group, RaftFaults plan, RaftChecker checker, OpHistory history) throws Exception {
+        SimClock clock = new SimClock(w.scheduler(), "main/");
+        List<Thread> nemesis = new RaftNemesis(w, group.hosts, plan, checker).start();
+        CountDownLatch faultsOver = new CountDownLatch(1);
+        long[] deadline = new long[1];
+        boolean[] live = new boolean[config.producers()];
+        TreeMap<Long, Long> acked = new TreeMap<>(); // value -> seq its ack named
+        TreeMap<Long, Long> reads = new TreeMap<>(); // seq -> value a reader loaded there
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < config.producers(); p++) {
+            int proc = p;
+            long pseed = w.workload().nextLong();
+            threads.add(w.scheduler().spawn("producer-" + p, () -> {
+                Producer pr = new Producer(proc, w, group, history, acked, new SplittableRandom(pseed));
+                try {
+                    for (int k = 0; k < config.opsPerProducer(); k++) pr.publishOne(OP_TIMEOUT.toNanos(), true);
+                    faultsOver.await();
+                    live[proc] = pr.publishUntil(deadline[0]);
+                } catch (InterruptedException e) {
+                    w.fail("producer " + proc + " interrupted");
+                }
+            }));
+        }
+        boolean[] stop = new boolean[1];
+        long rseed = w.workload().nextLong();
+        Thread reader = w.scheduler().spawn("reader", () -> {
+            SplittableRandom r = new SplittableRandom(rseed);
+            SimClock rc = new SimClock(w.scheduler(), "reader/");
+            try {
+                while (!stop[0]) {
+                    rc.sleep(Duration.ofNanos(500_000L + r.nextLong(3_000_000L)));
+                    ReplicatedStreamLog log = leader(group, r);
+                    if (log == null) continue;
+                    StoreState st = log.state();
+                    if (st.msgs() == 0) continue;
+                    long seq = st.firstSeq() + r.nextLong(st.lastSeq() - st.firstSeq() + 1);
+                    StoredMessage m = log.load(seq);
+                    if (m != null) {
+                        long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
+                        Long before = reads.putIfAbsent(seq, v);
+                        if (before != null && before != v) w.fail("reads: seq " + seq + " held " + before + " then " + v);
+                    }
+                }
+            } catch (InterruptedException | IOException e) {
+                w.fail("reader: " + e);
+            }
+        });
+        for (Thread t : nemesis) t.join();
+        w.network().healAll();
+        for (RaftHost h : group.hosts) if (!h.down()) h.resume();
+        w.scheduler().note("faults over");
+        deadline[0] = clock.nanoTime() + LIVENESS.toNanos();
+        faultsOver.countDown();
+        for (Thread t : threads) t.join();
+        stop[0] = true;
+        reader.join();
+        for (int p = 0; p < live.length; p++) {
+            if (!live[p]) w.fail("liveness: producer " + p + " had no publish acknowledged within " + LIVENESS + " after the faults healed");
+        }
+        converge(w, group, checker, clock, deadline[0] + LIVENESS.toNanos());
+        followersRefuse(w, group);
+        drain(w, group, history, acked, reads);
+    }
+
+    /** Every replica but the leader refuses a publish, naming the leader; nothing is stored by it. */
+    private static void followersRefuse(SimWorld w, Group group) {
+        for (int k = 0; k < group.hosts.size(); k++) {
+            ReplicatedStreamLog log = group.log(k);
+            if (log == null || log.ready()) continue;
+            ReplicatedStreamLog.Result r = log.publish(SUBJECT, new byte[0], "-1".getBytes(StandardCharsets.UTF_8)).join();
+            if (!(r instanceof ReplicatedStreamLog.NotLeader)) {
+                w.fail("follower " + group.hosts.get(k).host() + " answered a publish with " + r);
+            }
+        }
+    }
+
+    /** A replica that leads and has applied its barrier (a deposed one may still think it leads), or null. */
+    static ReplicatedStreamLog leader(Group group, SplittableRandom r) {
+        List<ReplicatedStreamLog> claim = new ArrayList<>();
+        for (int k = 0; k < group.hosts.size(); k++) {
+            ReplicatedStreamLog log = group.log(k);
+            if (log != null && log.ready()) claim.add(log);
+        }
+        return claim.isEmpty() ? null : claim.get(r.nextInt(claim.size()));
+    }
+
+    /** Every replica applies the highest committed index, within the bound. */
+    private static void converge(SimWorld w, Group group, RaftChecker checker, SimClock clock, long until)
+            throws InterruptedException {
+        while (true) {
+            long top = checker.highestCommitted();
+            List<String> behind = new ArrayList<>();
+            for (RaftHost h : group.hosts) {
+                if (checker.lastApplied(h.id()) < top) behind.add(h.host() + "@" + checker.lastApplied(h.id()));
+            }
+            if (behind.isEmpty()) return;
+            if (clock.nanoTime() >= until) {
+                w.fail("liveness: replicas " + behind + " did not apply index " + top + " in time");
+                return;
+            }
+            clock.sleep(Duration.ofMillis(2));
+        }
+    }
+
+    /** Reads every replica's messages; checks them against each other, the acks, the reads and the queue. */
+    private void drain(SimWorld w, Group group, OpHistory history, TreeMap<Long, Long> acked, TreeMap<Long, Long> reads)
+            throws IOException {
+        List<StoredMessage> ref = null;
+        String refHost = null;
+        for (int k = 0; k < group.hosts.size(); k++) {
+            ReplicatedStreamLog log = group.log(k);
+            if (log == null) {
+                w.fail("drain: " + group.hosts.get(k).host() + " is down");
+                continue;
+            }
+            List<StoredMessage> msgs = log.messages();
+            if (ref == null) {
+                ref = msgs;
+                refHost = group.hosts.get(k).host();
+                continue;
+            }
+            String diff = difference(ref, msgs);
+            if (diff != null) w.fail("replicas differ: " + refHost + " vs " + group.hosts.get(k).host() + ": " + diff);
+        }
+        if (ref == null) return;
+        TreeMap<Long, Long> valueAt = new TreeMap<>();
+        int drainer = 1000;
+        for (StoredMessage m : ref) {
+            long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
+            valueAt.put(m.seq(), v);
+            history.add(new Op(drainer, Op.Type.INVOKE, "dequeue", null, w.scheduler().now()));
+            history.add(new Op(drainer, Op.Type.OK, "dequeue", v, w.scheduler().now()));
+            String expected = header(m, "Nats-Expected-Last-Sequence");
+            if (expected != null && Long.parseLong(expected) + 1 != m.seq()) {
+                w.fail("expected last sequence " + expected + " but " + v + " is stored at " + m.seq());
+            }
+        }
+        for (var e : acked.entrySet()) {
+            Long at = valueAt.get(e.getValue());
+            if (at == null || at.longValue() != e.getKey()) {
+                w.fail("ack: " + e.getKey() + " acknowledged at seq " + e.getValue() + " which holds " + at);
+            }
+        }
+        for (var e : reads.entrySet()) {
+            Long at = valueAt.get(e.getKey());
+            if (at == null || at.longValue() != e.getValue()) {
+                w.fail("read: " + e.getValue() + " was read at seq " + e.getKey() + " which finally holds " + at);
+            }
+        }
+        QueueChecker.Report rep = QueueChecker.check(history);
+        w.history().add(-1, History.Type.INFO, "summary", "acked " + rep.acknowledged() + " indeterminate " + rep.indeterminate()
+                + " stored " + ref.size() + " recovered " + rep.recovered().size() + " snapshot restores " + group.restores + " skipped ops " + skipped(group) + " unknown tries " + group.unknowns
+                + " answered as duplicates " + group.duplicates);
+        if (!rep.valid()) w.fail("queue: " + rep.describe());
+    }
+
+    private static long skipped(Group group) {
+        long n = 0;
+        for (int k = 0; k < group.hosts.size(); k++) {
+            ReplicatedStreamLog log = group.log(k);
+            if (log != null) n += log.skippedOps();
+        }
+        return n;
+    }
+
+    private static String difference(List<StoredMessage> a, List<StoredMessage> b) {
+        for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+            StoredMessage x = i < a.size() ? a.get(i) : null;
+            StoredMessage y = i < b.size() ? b.get(i) : null;
+            if (x == null || y == null || x.seq() != y.seq() || x.timestampNanos() != y.timestampNanos()
+                    || !x.subject().equals(y.subject()) || !Arrays.equals(x.data(), y.data())
+                    || !Arrays.equals(x.headers(), y.headers())) {
+                return "message " + i + ": " + describe(x) + " vs " + describe(y);
+            }
+        }
+        return null;
+    }
+
+    private static String describe(StoredMessage m) {
+        return m == null ? "none" : "seq " + m.seq() + " ts " + m.timestampNanos() + " " + new String(m.data(), StandardCharsets.UTF_8);
+    }
+
+    static String header(StoredMessage m, String name) {
+        if (m.headers().length == 0) return null;
+        for (String line : new String(m.headers(), StandardCharsets.UTF_8).split("\r\n")) {
+            int c = line.indexOf(':');
+            if (c > 0 && line.substring(0, c).equals(name)) return line.substring(c + 1).trim();
+        }
+        return null;
+    }
+
+    /** One producer: unique values, one at a time, retried with the same message id while the outcome is unknown. */
+    private static final class Producer {
+        private final int process;
+        private final SimWorld world;
+        private final Group group;
+        private final OpHistory history;
+        private final TreeMap<Long, Long> acked;
+        private final SplittableRandom rnd;
+        private final SimClock clock;
+        private long counter;
+        private int leader = -1;
+        private long lastSeen;
+
+        Producer(int process, SimWorld world, Group group, OpHistory history, TreeMap<Long, Long> acked, SplittableRandom rnd) {
+            this.process = process;
+            this.world = world;
+            this.group = group;
+            this.history = history;
+            this.acked = acked;
+            this.rnd = rnd;
+            this.clock = new SimClock(world.scheduler(), "producer-" + process + "/");
+        }
+
+        boolean publishUntil(long deadline) throws InterruptedException {
+            while (clock.nanoTime() < deadline) {
+                if (publishOne(Math.min(OP_TIMEOUT.toNanos(), deadline - clock.nanoTime()), false)) return true;
+                clock.sleep(Duration.ofMillis(1));
+            }
+            return false;
+        }
+
+        /** Publishes the next value; records the outcome; true if acknowledged. */
+        boolean publishOne(long within, boolean maybeExpect) throws InterruptedException {
+            clock.sleep(Duration.ofNanos(rnd.nextLong(3_000_000L)));
+            long v = process * 100_000L + (++counter);
+            StringBuilder h = new StringBuilder("NATS/1.0\r\nNats-Msg-Id: v").append(v).append("\r\n");
+            if (maybeExpect && lastSeen > 0 && rnd.nextInt(5) == 0) h.append("Nats-Expected-Last-Sequence: ").append(lastSeen).append("\r\n");
+            byte[] hdr = h.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
+            byte[] data = Long.toString(v).getBytes(StandardCharsets.UTF_8);
+            record(Op.Type.INVOKE, v);
+            long deadline = clock.nanoTime() + within;
+            boolean uncertain = false;
+            while (clock.nanoTime() < deadline) {
+                ReplicatedStreamLog log = target();
+                if (log == null) {
+                    clock.sleep(Duration.ofMillis(2));
+                    continue;
+                }
+                CompletableFuture<ReplicatedStreamLog.Result> f = log.publish(SUBJECT, hdr, data);
+                if (!await(f, Math.min(deadline, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos()))) {
+                    // no answer in time: maybe stored; try again (elsewhere, if another leads) with the same id
+                    group.unknowns++;
+                    uncertain = true;
+                    leader = -1;
+                    continue;
+                }
+                ReplicatedStreamLog.Result r = f.join();
+                switch (r) {
+                    case ReplicatedStreamLog.Stored s -> {
+                        return ok(v, s.seq());
+                    }
+                    case ReplicatedStreamLog.Duplicate d -> {
+                        group.duplicates++;
+                        return ok(v, d.seq());
+                    }
+                    case ReplicatedStreamLog.Rejected rj -> {
+                        lastSeen = log.state().lastSeq();
+                        world.scheduler().note("producer " + process + " value " + v + " refused: " + rj.error().description());
+                        record(uncertain ? Op.Type.INFO : Op.Type.FAIL, v);
+                        return false;
+                    }
+                    case ReplicatedStreamLog.NotLeader nl -> {
+                        leader = nl.leader() > 0 ? (int) nl.leader() - 1 : -1;
+                        clock.sleep(Duration.ofMillis(1));
+                    }
+                    case ReplicatedStreamLog.NotStored ns -> {
+                        leader = -1;
+                        clock.sleep(Duration.ofMillis(1));
+                    }
+                    case ReplicatedStreamLog.Unknown u -> {
+                        group.unknowns++;
+                        uncertain = true;
+                        leader = -1;
+                        clock.sleep(Duration.ofMillis(1));
+                    }
+                }
+            }
+            leader = -1;
+            record(Op.Type.INFO, v);
+            return false;
+        }
+
+        private boolean ok(long v, long seq) {
+            acked.put(v, seq);
+            lastSeen = seq;
+            record(Op.Type.OK, v);
+            return true;
+        }
+
+        private ReplicatedStreamLog target() {
+            if (leader >= 0) {
+                ReplicatedStreamLog log = group.log(leader);
+                if (log != null) return log;
+            }
+            ReplicatedStreamLog log = leader(group, rnd);
+            if (log != null) return log;
+            for (int k = 0; k < group.hosts.size(); k++) {
+                ReplicatedStreamLog l = group.log(k);
+                RaftDriver d = l == null ? null : l.driver();
+                if (d != null && d.softState().role() == Role.LEADER) return l;
+            }
+            return group.log(rnd.nextInt(group.hosts.size()));
+        }
+
+        private boolean await(CompletableFuture<?> f, long deadline) throws InterruptedException {
+            ReentrantLock lock = new ReentrantLock();
+            Condition done = lock.newCondition();
+            f.whenComplete((a, b) -> {
+                lock.lock();
+                try {
+                    done.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+            });
+            lock.lock();
+            try {
+                while (!f.isDone()) {
+                    if (!clock.awaitUntil(done, deadline)) return f.isDone();
+                }
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void record(Op.Type type, long v) {
+            Op op = new Op(process, type, "enqueue", v, world.scheduler().now());
+            history.add(op);
+            world.history().add(process, History.Type.valueOf(type.name()), "enqueue", Long.toString(v));
+        }
+    }
+}
