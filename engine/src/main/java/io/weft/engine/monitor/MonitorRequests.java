@@ -53,10 +53,8 @@ public final class MonitorRequests {
                 }
                 case "/routez" -> {
                     monitor.countRequest(counted);
-                    if (!q.get("subs").equals("detail")) {
-                        q.getBool("subs");
-                    }
-                    doc = monitor.routez();
+                    boolean subs = q.get("subs").equals("detail") || q.getBool("subs");
+                    doc = monitor.routez(subs);
                 }
                 case "/gatewayz" -> {
                     monitor.countRequest(counted);

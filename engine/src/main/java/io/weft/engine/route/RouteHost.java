@@ -24,6 +24,12 @@ public interface RouteHost {
 
     Collection<Account> accounts();
 
+    /** The bound client port (for the {@code connect_urls} this server advertises). */
+    int clientPort();
+
+    /** The cluster's {@code connect_urls} changed: clients that take async INFO get it again. */
+    void clientInfoChanged();
+
     /** Registers the one listener told of client subscriptions added and removed. */
     void onLocalInterest(LocalInterest listener);
 }
