@@ -45,9 +45,27 @@ public final class Account {
         this.localInterest = listener;
     }
 
+    /**
+     * Whether the routes announce this subscription to the cluster: every client subscription, and
+     * JetStream's per-stream and per-consumer ones (stream subjects, acks, flow control, direct
+     * get), as nats-server 2.15.1 announces them in the stream's account; never the account's
+     * JetStream API handlers ({@code $JS.API.>}, which nats-server keeps in its system account).
+     */
+    static boolean announced(Subscription sub) {
+        if (sub instanceof ClientSubscription) {
+            return true;
+        }
+        if (!(sub instanceof InternalSubscription)) {
+            return false;
+        }
+        String s = sub.subject();
+        boolean api = s.startsWith("$JS.API.") || (s.startsWith("$JS.") && s.indexOf(".API.") > 0);
+        return sub.queue() != null || !api;
+    }
+
     private void unsubscribed(Subscription sub) {
         LocalInterest l = localInterest;
-        if (l != null && sub instanceof ClientSubscription) {
+        if (l != null && announced(sub)) {
             l.changed(this, sub.subject(), sub.queue(), -1);
         }
     }
@@ -79,7 +97,14 @@ public final class Account {
      */
     public int publishFromRoute(String subject, String reply, java.util.List<String> queues, byte[] data, int off,
                                 int hdrLen, int totalLen) {
-        return Math.max(0, router.route(subject, subject, reply, data, off, hdrLen, totalLen, null, null, pick,
+        String shown = subject;
+        int at = RouteSink.shownSubject(reply);
+        if (at >= 0) {
+            // a JetStream delivery routed by its deliver subject, shown with the message's own
+            shown = reply.substring(at + 1);
+            reply = reply.substring(0, at);
+        }
+        return Math.max(0, router.route(subject, shown, reply, data, off, hdrLen, totalLen, null, null, pick,
                 true, queues));
     }
 
@@ -99,7 +124,7 @@ public final class Account {
 
     private void subscribed(Subscription sub) {
         LocalInterest l = localInterest;
-        if (l != null && sub instanceof ClientSubscription) {
+        if (l != null && announced(sub)) {
             l.changed(this, sub.subject(), sub.queue(), +1);
         }
         if (interestWatchers.isEmpty()) {

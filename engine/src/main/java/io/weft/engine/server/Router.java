@@ -161,9 +161,10 @@ final class Router {
             }
         }
         if (targets != null) {
+            String routedReply = RouteSink.replyShowing(routeSubject, subject, reply);
             for (int i = 0, n = targets.size(); i < n; i++) {
                 RouteTarget t = targets.get(i);
-                if (t.sink.sendMessage(account, routeSubject, reply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
+                if (t.sink.sendMessage(account, routeSubject, routedReply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
                     delivered++;
                 }
             }
