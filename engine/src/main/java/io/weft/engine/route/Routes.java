@@ -176,8 +176,8 @@ public final class Routes {
     /**
      * This server's client URL as peers and clients should dial it: {@code client_advertise}
      * (its port defaults to the client port), else the client listen host; a wildcard host
-     * (0.0.0.0, ::) is replaced by the local address {@code via} was reached on (null when
-     * there is none to tell).
+     * (0.0.0.0, ::) is replaced by the local address {@code via} (or the first route, or the last
+     * one) was reached on; null when no route ever came up.
      */
     String ownClientUrl(io.weft.net.Conn via) {
         ServerOptions o = host.options();
@@ -193,14 +193,20 @@ public final class Routes {
                 h = via.localHost();
             } else {
                 RouteConnection first = firstRoute();
-                if (first == null) {
+                if (first != null) {
+                    reachedAt = first.localHost();
+                }
+                h = reachedAt;
+                if (h == null) {
                     return null;
                 }
-                h = first.localHost();
             }
         }
         return hostPort(h, host.clientPort());
     }
+
+    /** The local address the last route reached us on: our client URL's host when we listen on a wildcard. */
+    private volatile String reachedAt;
 
     private RouteConnection firstRoute() {
         lock.lock();

@@ -262,4 +262,71 @@ class ClusterDiscoveryTest {
         assertEquals(shapes.get(1), shapes.get(4), "route keys");
         assertEquals(shapes.get(2), shapes.get(5), "varz cluster keys");
     }
+
+    /** The connect_urls of the last INFO {@code c} received. */
+    static List<String> lastUrls(RawClient c) throws Exception {
+        String t = c.text();
+        String tail = t.substring(t.lastIndexOf("INFO "));
+        return connectUrls(tail.substring(0, tail.indexOf("\r\n")));
+    }
+
+    /**
+     * Lame duck mode of a weft node in a cluster with nats-server 2.15.1 and another weft: its
+     * clients get INFO with {@code ldm}, its peers stop advertising its URL (their clients get an
+     * async INFO without it), and its routes stay up until it exits.
+     */
+    @Test
+    void lameDuckNodeLeavesThePeersConnectUrls() throws Exception {
+        int[] cp = TestServers.freePorts(3);
+        String ldm = "lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"2s\"\n";
+        try (TestServer w1 = TestServers.start(TestServers.Target.WEFT, ldm + "server_name: W1\n"
+                     + "cluster {\n  name: weft-test\n  listen: \"127.0.0.1:" + cp[0] + "\"\n}\n");
+             TestServer w2 = node(TestServers.Target.WEFT, "W2", cp[1], "", cp[0]);
+             TestServer n = node(TestServers.Target.NATS_NEWEST, "N", cp[2], "", cp[0])) {
+            awaitPeers(w1, 2);
+            awaitPeers(w2, 2);
+            awaitPeers(n, 2);
+            String gone = "127.0.0.1:" + w1.port();
+            try (RawClient onW1 = RawClient.connected(w1.port(), "{\"protocol\":1,\"verbose\":false}");
+                 RawClient onW2 = RawClient.connected(w2.port(), "{\"protocol\":1,\"verbose\":false}");
+                 RawClient onN = RawClient.connected(n.port(), "{\"protocol\":1,\"verbose\":false}")) {
+                assertTrue(connectUrls(onW2.text()).contains(gone), onW2.text());
+                assertTrue(connectUrls(onN.text()).contains(gone), onN.text());
+                w1.signal("USR2");
+                assertTrue(onW1.awaitText("\"ldm\":true", UP), onW1.text());
+                for (RawClient c : List.of(onW2, onN)) {
+                    long deadline = System.nanoTime() + UP.toNanos();
+                    while (System.nanoTime() < deadline && lastUrls(c).contains(gone)) {
+                        c.readFor(Duration.ofMillis(100));
+                    }
+                    assertFalse(lastUrls(c).contains(gone), c.text());
+                    assertTrue(lastUrls(c).size() >= 1, c.text());
+                }
+                // the routes are still up during the grace period
+                assertEquals(2, http(w1, "/routez").path("num_routes").asInt());
+            }
+        }
+    }
+
+    /** A nats-server 2.15.1 peer entering lame duck mode: weft stops advertising its URL to its clients. */
+    @Test
+    void lameDuckNatsServerPeerIsNoLongerAdvertised() throws Exception {
+        int[] cp = TestServers.freePorts(2);
+        try (TestServer n = TestServers.start(TestServers.Target.NATS_NEWEST, "lame_duck_duration: \"30s\"\n"
+                     + "server_name: N\ncluster {\n  name: weft-test\n  listen: \"127.0.0.1:" + cp[0] + "\"\n}\n");
+             TestServer w = node(TestServers.Target.WEFT, "W", cp[1], "", cp[0])) {
+            awaitPeers(w, 1);
+            // nats-server listening on 0.0.0.0 advertises its interfaces' addresses: match by port
+            String gone = ":" + n.port();
+            try (RawClient onW = RawClient.connected(w.port(), "{\"protocol\":1,\"verbose\":false}")) {
+                assertTrue(connectUrls(onW.text()).stream().anyMatch(u -> u.endsWith(gone)), onW.text());
+                n.signal("USR2");
+                long deadline = System.nanoTime() + UP.toNanos();
+                while (System.nanoTime() < deadline && lastUrls(onW).stream().anyMatch(u -> u.endsWith(gone))) {
+                    onW.readFor(Duration.ofMillis(100));
+                }
+                assertEquals(List.of("127.0.0.1:" + w.port()), lastUrls(onW), onW.text());
+            }
+        }
+    }
 }
