@@ -434,18 +434,34 @@ public final class Monitor {
 
     /** {@code /routez}; {@code subs} adds each route's {@code subscriptions_list} (the peer's interest). */
     public Routez routez(boolean subs) {
+        return routez(subs, false);
+    }
+
+    /**
+     * {@code /routez}; {@code subs} adds each route's {@code subscriptions_list} (the peer's
+     * interest), {@code detail} its {@code subscriptions_list_detail} instead (sid {@code R
+     * <account> <subject> [<queue>]}, the route's rid as cid, as nats-server 2.15.1 shows them).
+     */
+    public Routez routez(boolean subs, boolean detail) {
         long now = now();
         List<Routez.RouteInfo> list = new ArrayList<>();
         io.weft.engine.route.Routes routes = node.routes();
         if (routes != null) {
             for (io.weft.engine.route.RouteConnection rc : routes.snapshot()) {
-                List<String> subjects = subs ? rc.remoteSubjects() : List.of();
+                List<String> subjects = subs && !detail ? rc.remoteSubjects() : List.of();
+                List<SubDetail> details = new ArrayList<>();
+                if (detail) {
+                    for (String[] i : rc.remoteInterest()) {
+                        String sid = "R " + i[0] + " " + i[1] + (i[2] == null ? "" : " " + i[2]);
+                        details.add(new SubDetail(null, i[1], i[2], sid, 0, 0, rc.rid()));
+                    }
+                }
                 list.add(new Routez.RouteInfo(rc.rid(), rc.remoteId(), rc.remoteName(), rc.solicited(), rc.configured(),
                         rc.remoteHost(), rc.remotePort(), GoFormat.time(rc.startMillis()),
                         GoFormat.time(rc.lastActivityMillis()), GoFormat.rtt(rc.rttNanos()),
                         GoFormat.uptime(now - rc.startMillis()), GoFormat.uptime(now - rc.lastActivityMillis()),
                         rc.pendingBytes(), rc.inMsgs(), rc.outMsgs(), rc.inBytes(), rc.outBytes(),
-                        rc.remoteSubscriptionCount(), subjects, "off"));
+                        rc.remoteSubscriptionCount(), subjects, details, "off"));
             }
         }
         return new Routez(server.serverId(), server.serverName(), GoFormat.time(now), list.size(), list);

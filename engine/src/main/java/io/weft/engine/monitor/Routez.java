@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * {@code /routez}, shaped as nats-server 2.15's: one entry per route connection, in the order the
- * routes came up; {@code subscriptions_list} only with {@code ?subs=1} (and left out when empty,
- * as nats-server's omitempty does).
+ * routes came up; {@code subscriptions_list} only with {@code ?subs=1}, {@code
+ * subscriptions_list_detail} instead with {@code ?subs=detail} (each left out when empty, as
+ * nats-server's omitempty does).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Routez(String serverId, String serverName, String now, int numRoutes, List<RouteInfo> routes) {
@@ -35,6 +36,7 @@ public record Routez(String serverId, String serverName, String now, int numRout
             long outBytes,
             int subscriptions,
             @JsonInclude(Include.NON_EMPTY) List<String> subscriptionsList,
+            @JsonInclude(Include.NON_EMPTY) List<SubDetail> subscriptionsListDetail,
             String compression) {
     }
 }

@@ -153,6 +153,17 @@ public final class RouteConnection implements RouteSink {
         }
     }
 
+    /** The peer's interest as (account, subject, queue) triples, in the order it arrived. */
+    public List<String[]> remoteInterest() {
+        synchronized (remote) {
+            List<String[]> l = new ArrayList<>(remote.size());
+            for (Remote r : remote.values()) {
+                l.add(new String[] {r.account().name(), r.sub().subject(), r.sub().queue()});
+            }
+            return l;
+        }
+    }
+
     public int remoteSubscriptionCount() {
         synchronized (remote) {
             return remote.size();

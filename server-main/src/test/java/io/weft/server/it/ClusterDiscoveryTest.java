@@ -227,11 +227,13 @@ class ClusterDiscoveryTest {
                 awaitPeers(x, 1);
                 awaitPeers(y, 1);
                 JsonNode z;
+                JsonNode zd;
                 try (Connection onY = connect(y); Connection onX = connect(x)) {
                     Subscription sub = onY.subscribe("shape.test");
                     onY.flush(Duration.ofSeconds(2));
                     awaitInterest(onX, sub, "shape.test");
                     z = http(x, "/routez?subs=1");
+                    zd = http(x, "/routez?subs=detail");
                 }
                 JsonNode route = z.path("routes").get(0);
                 assertEquals(1, z.path("num_routes").asInt(), z.toString());
@@ -256,11 +258,24 @@ class ClusterDiscoveryTest {
                 shapes.add(keys(z));
                 shapes.add(keys(route));
                 shapes.add(keys(v.path("cluster")));
+                JsonNode detailRoute = zd.path("routes").get(0);
+                JsonNode detail = null;
+                for (JsonNode d : detailRoute.path("subscriptions_list_detail")) {
+                    if (d.path("subject").asText().equals("shape.test")) {
+                        detail = d;
+                    }
+                }
+                assertNotNull(detail, detailRoute.toString());
+                assertEquals("R $G shape.test", detail.path("sid").asText());
+                shapes.add(keys(detailRoute));
+                shapes.add(keys(detail));
             }
         }
-        assertEquals(shapes.get(0), shapes.get(3), "routez keys");
-        assertEquals(shapes.get(1), shapes.get(4), "route keys");
-        assertEquals(shapes.get(2), shapes.get(5), "varz cluster keys");
+        assertEquals(shapes.get(0), shapes.get(5), "routez keys");
+        assertEquals(shapes.get(1), shapes.get(6), "route keys");
+        assertEquals(shapes.get(2), shapes.get(7), "varz cluster keys");
+        assertEquals(shapes.get(3), shapes.get(8), "route keys with subs=detail");
+        assertEquals(shapes.get(4), shapes.get(9), "subscription detail keys");
     }
 
     /** The connect_urls of the last INFO {@code c} received. */
