@@ -400,6 +400,8 @@ public final class RouteConnection implements RouteSink {
             sendConnect();
             sendInfo();
         }
+        // the peer's client URLs before the route shows up anywhere (a duplicate names the same server)
+        routes.peerClientUrls(id, info.path("ldm").asBoolean(false) ? List.of() : clientUrls(info));
         RouteConnection other = routes.register(this, id);
         if (other != null) {
             duplicateOf = other;
@@ -407,7 +409,6 @@ public final class RouteConnection implements RouteSink {
             return false;
         }
         registered = true;
-        routes.peerClientUrls(id, info.path("ldm").asBoolean(false) ? List.of() : clientUrls(info));
         routes.host.log().notice((solicited ? "Route connection created for " : "Route connection accepted from ")
                 + remoteAddress() + " (" + remoteName + ")");
         routes.host.env().spawner().spawn("route-ping " + remoteAddress(), this::pingLoop);

@@ -97,14 +97,7 @@ public final class Account {
      */
     public int publishFromRoute(String subject, String reply, java.util.List<String> queues, byte[] data, int off,
                                 int hdrLen, int totalLen) {
-        String shown = subject;
-        int at = RouteSink.shownSubject(reply);
-        if (at >= 0) {
-            // a JetStream delivery routed by its deliver subject, shown with the message's own
-            shown = reply.substring(at + 1);
-            reply = reply.substring(0, at);
-        }
-        return Math.max(0, router.route(subject, shown, reply, data, off, hdrLen, totalLen, null, null, pick,
+        return Math.max(0, router.route(subject, subject, reply, data, off, hdrLen, totalLen, null, null, pick,
                 true, queues));
     }
 
