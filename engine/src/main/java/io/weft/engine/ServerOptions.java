@@ -48,7 +48,9 @@ public final class ServerOptions {
     public int clusterPort = -1;
     /** {@code cluster { routes }}: explicit routes, as {@code host:port} pairs, dialled and re-dialled forever. */
     public java.util.List<String> routes = java.util.List.of();
-    /** {@code cluster { no_advertise }}: client INFO carries no cluster URLs (weft sends none yet anyway). */
+    /** {@code cluster { advertise }} / {@code --cluster_advertise}: the route URL (host[:port]) peers are told to dial; null = the listen address. */
+    public String clusterAdvertise;
+    /** {@code cluster { no_advertise }}: neither client INFO nor route INFO carries client URLs ({@code connect_urls}). */
     public boolean clusterNoAdvertise = false;
     /** {@code cluster { connect_retries }}: accepted; explicit routes are re-dialled forever (see the user guide). */
     public int clusterConnectRetries = 0;
@@ -136,6 +138,13 @@ public final class ServerOptions {
         o.lameDuckDuration = lameDuckDuration;
         o.lameDuckGracePeriod = lameDuckGracePeriod;
         o.auth = auth;
+        o.clusterName = clusterName;
+        o.clusterHost = clusterHost;
+        o.clusterPort = clusterPort;
+        o.routes = routes;
+        o.clusterAdvertise = clusterAdvertise;
+        o.clusterNoAdvertise = clusterNoAdvertise;
+        o.clusterConnectRetries = clusterConnectRetries;
         return o;
     }
 }

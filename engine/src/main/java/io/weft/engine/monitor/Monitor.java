@@ -110,6 +110,7 @@ public final class Monitor {
                 opts.host,
                 server.port(),
                 !opts.auth.isEmpty(),
+                node.routes() == null ? List.of() : node.routes().clientConnectUrls(),
                 opts.maxConnections,
                 opts.pingInterval.toNanos(),
                 opts.pingMax,
@@ -121,7 +122,7 @@ public final class Monitor {
                 opts.maxControlLine,
                 opts.maxPayload,
                 opts.maxPending,
-                Map.of(),
+                clusterVarz(opts),
                 Map.of(),
                 Map.of(),
                 Map.of(),
@@ -138,8 +139,8 @@ public final class Monitor {
                 host.cpuPercent(),
                 server.openClients().size(),
                 server.totalConnections(),
-                0,
-                0,
+                routeCount(false),
+                routeCount(true),
                 0,
                 server.inMsgs(),
                 server.inBytes(),
@@ -453,7 +454,72 @@ public final class Monitor {
     // ---------------------------------------------------------------- the rest
 
     public Routez routez() {
-        return new Routez(server.serverId(), GoFormat.time(now()), 0, List.of());
+        return routez(false);
+    }
+
+    /** {@code /routez}; {@code subs} adds each route's {@code subscriptions_list} (the peer's interest). */
+    public Routez routez(boolean subs) {
+        return routez(subs, false);
+    }
+
+    /**
+     * {@code /routez}; {@code subs} adds each route's {@code subscriptions_list} (the peer's
+     * interest), {@code detail} its {@code subscriptions_list_detail} instead (sid {@code R
+     * <account> <subject> [<queue>]}, the route's rid as cid, as nats-server 2.15.1 shows them).
+     */
+    public Routez routez(boolean subs, boolean detail) {
+        long now = now();
+        List<Routez.RouteInfo> list = new ArrayList<>();
+        io.weft.engine.route.Routes routes = node.routes();
+        if (routes != null) {
+            for (io.weft.engine.route.RouteConnection rc : routes.snapshot()) {
+                List<String> subjects = subs && !detail ? rc.remoteSubjects() : List.of();
+                List<SubDetail> details = new ArrayList<>();
+                if (detail) {
+                    for (String[] i : rc.remoteInterest()) {
+                        String sid = "R " + i[0] + " " + i[1] + (i[2] == null ? "" : " " + i[2]);
+                        details.add(new SubDetail(null, i[1], i[2], sid, 0, 0, rc.rid()));
+                    }
+                }
+                list.add(new Routez.RouteInfo(rc.rid(), rc.remoteId(), rc.remoteName(), rc.solicited(), rc.configured(),
+                        rc.remoteHost(), rc.remotePort(), GoFormat.time(rc.startMillis()),
+                        GoFormat.time(rc.lastActivityMillis()), GoFormat.rtt(rc.rttNanos()),
+                        GoFormat.uptime(now - rc.startMillis()), GoFormat.uptime(now - rc.lastActivityMillis()),
+                        rc.pendingBytes(), rc.inMsgs(), rc.outMsgs(), rc.inBytes(), rc.outBytes(),
+                        rc.remoteSubscriptionCount(), subjects, details, "off"));
+            }
+        }
+        return new Routez(server.serverId(), server.serverName(), GoFormat.time(now), list.size(), list);
+    }
+
+    /** Route connections, or (remotes) the distinct servers they reach. */
+    private long routeCount(boolean remotes) {
+        io.weft.engine.route.Routes routes = node.routes();
+        if (routes == null) {
+            return 0;
+        }
+        List<io.weft.engine.route.RouteConnection> l = routes.snapshot();
+        return remotes ? l.stream().map(io.weft.engine.route.RouteConnection::remoteId).distinct().count() : l.size();
+    }
+
+    /** The {@code cluster} object of /varz: empty without a cluster, as nats-server. */
+    private Map<String, Object> clusterVarz(ServerOptions opts) {
+        io.weft.engine.route.Routes routes = node.routes();
+        if (routes == null) {
+            return Map.of();
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("name", routes.clusterName());
+        m.put("addr", opts.clusterHost);
+        m.put("cluster_port", routes.port() < 0 ? opts.clusterPort : routes.port());
+        m.put("auth_timeout", authTimeoutSeconds(opts));
+        if (!opts.routes.isEmpty()) {
+            m.put("urls", opts.routes);
+        }
+        m.put("tls_timeout", opts.tls != null && opts.tls.timeout() != null ? opts.tls.timeout().toNanos() / 1e9 : 2.0);
+        // one route per peer carries every account: what nats-server calls pooling disabled
+        m.put("pool_size", -1);
+        return m;
     }
 
     public Gatewayz gatewayz() {

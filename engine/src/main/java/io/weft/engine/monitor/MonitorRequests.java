@@ -53,10 +53,8 @@ public final class MonitorRequests {
                 }
                 case "/routez" -> {
                     monitor.countRequest(counted);
-                    if (!q.get("subs").equals("detail")) {
-                        q.getBool("subs");
-                    }
-                    doc = monitor.routez();
+                    boolean detail = q.get("subs").equals("detail");
+                    doc = monitor.routez(detail || q.getBool("subs"), detail);
                 }
                 case "/gatewayz" -> {
                     monitor.countRequest(counted);

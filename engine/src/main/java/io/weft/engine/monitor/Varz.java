@@ -22,6 +22,7 @@ public record Varz(
         String host,
         int port,
         @JsonInclude(Include.NON_DEFAULT) boolean authRequired,
+        @JsonInclude(Include.NON_EMPTY) java.util.List<String> connectUrls,
         long maxConnections,
         long pingInterval,
         int pingMax,

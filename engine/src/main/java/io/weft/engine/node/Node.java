@@ -53,6 +53,13 @@ public final class Node {
             }
 
             @Override
+            public void lameDuck() {
+                if (routes != null) {
+                    routes.lameDuck();
+                }
+            }
+
+            @Override
             public void stop() {
                 if (routes != null) {
                     routes.stop();
@@ -76,9 +83,13 @@ public final class Node {
             jetStream = js;
         }
         if (routes != null) {
-            routes.start();
+            server.clusterAdvert(routes.clientAdvert());
         }
         server.start();
+        if (routes != null) {
+            // after the client listener, as nats-server: route INFO advertises the bound client port
+            routes.start();
+        }
     }
 
     /** The routes, or null when no cluster is configured. */
@@ -180,6 +191,16 @@ public final class Node {
             } else {
                 server.countSlowConsumer(Server.ConnKind.ROUTE);
             }
+        }
+
+        @Override
+        public int clientPort() {
+            return server.port();
+        }
+
+        @Override
+        public void clientInfoChanged() {
+            server.sendInfoToClients();
         }
 
         @Override

@@ -42,7 +42,23 @@ public final class RouteConnection implements RouteSink {
     private final Routes routes;
     private final Conn conn;
     private final boolean solicited;
+    /** Dialled because gossip named the peer, not because the configuration did. */
+    private final boolean implicit;
     private final String url;
+    private final long rid;
+    private final long startMillis;
+    private volatile long lastActivityMillis;
+    private final java.util.concurrent.atomic.LongAdder inMsgs = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder inBytes = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder outMsgs = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder outBytes = new java.util.concurrent.atomic.LongAdder();
+    private volatile long pingSentNanos;
+    private volatile long rttNanos;
+    /** When the writer started the write in progress (0: none), for the write deadline. */
+    private volatile long writeStartNanos;
+    private volatile int writeChunkBytes;
+    /** The peer's first INFO with {@code ip} filled in: what gossip forwards to the other peers. */
+    private volatile String gossipInfo;
     private final CountDownLatch closedLatch = new CountDownLatch(1);
 
     private final ReentrantLock outLock = new ReentrantLock();
@@ -75,11 +91,104 @@ public final class RouteConnection implements RouteSink {
     private record Remote(RemoteSubscription sub, Account account) {
     }
 
-    RouteConnection(Routes routes, Conn conn, boolean solicited, String url) {
+    RouteConnection(Routes routes, Conn conn, boolean solicited, boolean implicit, String url) {
         this.routes = routes;
         this.conn = conn;
         this.solicited = solicited;
+        this.implicit = implicit;
         this.url = url;
+        this.rid = routes.nextRid();
+        this.startMillis = routes.host.env().clock().currentTimeMillis();
+        this.lastActivityMillis = startMillis;
+    }
+
+    /** The route id of /routez. */
+    public long rid() {
+        return rid;
+    }
+
+    /** True for a route in this server's configuration ({@code is_configured} of /routez). */
+    public boolean configured() {
+        return solicited && !implicit;
+    }
+
+    public String remoteHost() {
+        return conn.remoteHost();
+    }
+
+    public int remotePort() {
+        return conn.remotePort();
+    }
+
+    String localHost() {
+        return conn.localHost();
+    }
+
+    public long startMillis() {
+        return startMillis;
+    }
+
+    public long lastActivityMillis() {
+        return lastActivityMillis;
+    }
+
+    /** The last PING to PONG round trip in nanoseconds; 0 before the first. */
+    public long rttNanos() {
+        return rttNanos;
+    }
+
+    public long inMsgs() {
+        return inMsgs.sum();
+    }
+
+    public long inBytes() {
+        return inBytes.sum();
+    }
+
+    public long outMsgs() {
+        return outMsgs.sum();
+    }
+
+    public long outBytes() {
+        return outBytes.sum();
+    }
+
+    /** Bytes queued for the peer and not yet written. */
+    public int pendingBytes() {
+        outLock.lock();
+        try {
+            return outLen + writeChunkBytes;
+        } finally {
+            outLock.unlock();
+        }
+    }
+
+    /** The subjects of the peer's interest (a queue interest as {@code subject queue}). */
+    public List<String> remoteSubjects() {
+        synchronized (remote) {
+            List<String> l = new ArrayList<>(remote.size());
+            for (Remote r : remote.values()) {
+                l.add(r.sub().queue() == null ? r.sub().subject() : r.sub().subject() + " " + r.sub().queue());
+            }
+            return l;
+        }
+    }
+
+    /** The peer's interest as (account, subject, queue) triples, in the order it arrived. */
+    public List<String[]> remoteInterest() {
+        synchronized (remote) {
+            List<String[]> l = new ArrayList<>(remote.size());
+            for (Remote r : remote.values()) {
+                l.add(new String[] {r.account().name(), r.sub().subject(), r.sub().queue()});
+            }
+            return l;
+        }
+    }
+
+    public int remoteSubscriptionCount() {
+        synchronized (remote) {
+            return remote.size();
+        }
     }
 
     /** The peer's server id, null until its INFO arrived. */
@@ -197,6 +306,7 @@ public final class RouteConnection implements RouteSink {
             throw new IOException("end of stream");
         }
         end += n;
+        lastActivityMillis = routes.host.env().clock().currentTimeMillis();
     }
 
     private void flushDeliveries() {
@@ -240,7 +350,14 @@ public final class RouteConnection implements RouteSink {
         String rest = sp < 0 ? "" : line.substring(sp + 1).trim();
         switch (op) {
             case "PING" -> queue(bytes("PONG\r\n"));
-            case "PONG" -> pingsOut = 0;
+            case "PONG" -> {
+                pingsOut = 0;
+                long sent = pingSentNanos;
+                if (sent != 0) {
+                    rttNanos = routes.host.env().clock().nanoTime() - sent;
+                    pingSentNanos = 0;
+                }
+            }
             case "INFO" -> {
                 return info(rest);
             }
@@ -248,10 +365,12 @@ public final class RouteConnection implements RouteSink {
                 // the dialling peer's credentials and cluster; its INFO, next, is what identifies it
                 JsonNode c = JSON.readTree(rest);
                 String cluster = c.path("cluster").asText("");
-                if (!cluster.isEmpty() && !routes.dynamicName() && !cluster.equals(routes.clusterName())) {
-                    routes.host.log().error("Route " + remoteAddress() + ": cluster name \"" + cluster
-                            + "\" does not match \"" + routes.clusterName() + "\"");
-                    sendErr("Cluster Name Conflict");
+                if (!cluster.isEmpty() && !cluster.equals(routes.clusterName())
+                        && !clusterNameAgreed(cluster, c.path("cluster_dynamic").asBoolean(false))) {
+                    String text = "Rejecting connection, cluster name \"" + cluster + "\" does not match \""
+                            + routes.clusterName() + "\"";
+                    routes.host.log().error(remoteAddress() + " - " + text);
+                    sendErr(text);
                     return false;
                 }
             }
@@ -308,10 +427,20 @@ public final class RouteConnection implements RouteSink {
 
     private boolean info(String json) throws IOException {
         JsonNode info = JSON.readTree(json);
-        if (remoteId != null) {
-            return true; // later INFOs (gossip, URL updates): not used yet
-        }
         String id = info.path("server_id").asText("");
+        if (registered) {
+            if (!id.isEmpty() && !id.equals(remoteId)) {
+                // gossip: the peer tells of a server it has a route to
+                routes.discovered(id, info.path("ip").asText(""));
+            } else if (id.equals(remoteId)) {
+                // the peer's own INFO again: its client URLs changed, or it entered lame duck mode
+                routes.peerClientUrls(remoteId, info.path("ldm").asBoolean(false) ? List.of() : clientUrls(info));
+            }
+            return true;
+        }
+        if (remoteId != null) {
+            return true;
+        }
         if (id.isEmpty()) {
             sendErr("Missing server_id");
             return false;
@@ -321,7 +450,8 @@ public final class RouteConnection implements RouteSink {
             return false;
         }
         String cluster = info.path("cluster").asText("");
-        if (!routes.dynamicName() && !cluster.isEmpty() && !cluster.equals(routes.clusterName())) {
+        if (!cluster.isEmpty() && !cluster.equals(routes.clusterName())
+                && !clusterNameAgreed(cluster, info.path("cluster_dynamic").asBoolean(false))) {
             routes.host.log().error("Rejecting route " + remoteAddress() + ": cluster name \"" + cluster
                     + "\" does not match \"" + routes.clusterName() + "\"");
             sendErr("Cluster Name Conflict");
@@ -329,22 +459,66 @@ public final class RouteConnection implements RouteSink {
         }
         remoteName = info.path("server_name").asText(id);
         peerAddress = Routes.hostPort(info.path("host").asText(""), info.path("port").asInt(-1));
+        ObjectNode forward = ((ObjectNode) info).deepCopy();
+        forward.remove("nonce");
+        if (forward.path("ip").asText("").isEmpty() && info.path("port").asInt(0) > 0) {
+            // as nats-server: a peer that names no route URL is reached at its address and cluster port
+            forward.put("ip", "nats-route://" + Routes.hostPort(conn.remoteHost(), info.path("port").asInt()) + "/");
+        }
+        gossipInfo = "INFO " + forward + "\r\n";
+        remoteId = id;
         if (solicited) {
             sendConnect();
             sendInfo();
         }
+        // the peer's client URLs before the route shows up anywhere (a duplicate names the same server)
+        routes.peerClientUrls(id, info.path("ldm").asBoolean(false) ? List.of() : clientUrls(info));
         RouteConnection other = routes.register(this, id);
         if (other != null) {
             duplicateOf = other;
             routes.host.log().debug("Route " + remoteAddress() + " duplicates the route to " + id + "; closing it");
             return false;
         }
-        remoteId = id;
         registered = true;
         routes.host.log().notice((solicited ? "Route connection created for " : "Route connection accepted from ")
                 + remoteAddress() + " (" + remoteName + ")");
         routes.host.env().spawner().spawn("route-ping " + remoteAddress(), this::pingLoop);
         return true;
+    }
+
+    /**
+     * Two cluster names differ: a dynamic (made-up) name of ours gives way to a configured one or
+     * a larger dynamic one, as nats-server; then the names agree. False is a conflict.
+     */
+    private boolean clusterNameAgreed(String theirs, boolean theirsDynamic) {
+        if (routes.dynamicName() && (!theirsDynamic || routes.clusterName().compareTo(theirs) < 0)) {
+            routes.adoptClusterName(theirs, theirsDynamic, this);
+            return true;
+        }
+        return false;
+    }
+
+    private static List<String> clientUrls(JsonNode info) {
+        List<String> urls = new ArrayList<>();
+        for (JsonNode u : info.path("connect_urls")) {
+            urls.add(u.asText());
+        }
+        return urls;
+    }
+
+    /** The INFO forwarded to other peers when this route came up (null before). */
+    String gossipInfo() {
+        return gossipInfo;
+    }
+
+    /** Forwards another peer's INFO (gossip). */
+    void forwardInfo(String infoLine) {
+        queue(bytes(infoLine));
+    }
+
+    /** Our INFO again (lame duck mode). */
+    void sendInfoUpdate() {
+        sendInfo();
     }
 
     private void subscribe(String[] a) {
@@ -354,7 +528,10 @@ public final class RouteConnection implements RouteSink {
         String queue = a.length == 4 ? a[2] : null;
         int weight = a.length == 4 ? Integer.parseInt(a[3]) : 1;
         String key = key(a[0], a[1], queue);
-        Remote known = remote.get(key);
+        Remote known;
+        synchronized (remote) {
+            known = remote.get(key);
+        }
         if (known != null) {
             known.sub().weight(weight);
             return;
@@ -367,14 +544,19 @@ public final class RouteConnection implements RouteSink {
             routes.host.log().error("Route " + remoteAddress() + ": invalid subscription " + a[1]);
             return;
         }
-        remote.put(key, new Remote(sub, acc));
+        synchronized (remote) {
+            remote.put(key, new Remote(sub, acc));
+        }
     }
 
     private void unsubscribe(String[] a) {
         if (a.length != 2 && a.length != 3) {
             throw new IllegalArgumentException("bad RS-");
         }
-        Remote known = remote.remove(key(a[0], a[1], a.length == 3 ? a[2] : null));
+        Remote known;
+        synchronized (remote) {
+            known = remote.remove(key(a[0], a[1], a.length == 3 ? a[2] : null));
+        }
         if (known != null) {
             known.account().removeRemote(known.sub());
         }
@@ -418,6 +600,8 @@ public final class RouteConnection implements RouteSink {
         need(total + 2);
         int off = start;
         start += total + 2;
+        inMsgs.increment();
+        inBytes.add(total);
         Account acc = lastAccount;
         if (acc == null || !acc.name().equals(account)) {
             acc = routes.host.account(account);
@@ -441,11 +625,26 @@ public final class RouteConnection implements RouteSink {
         n.put("proto", Server.PROTO);
         n.put("go", Server.runtimeName());
         String h = o.clusterHost;
-        if (h.equals("0.0.0.0") || h.equals("::") || h.isEmpty()) {
+        int port = routes.port();
+        if (o.clusterAdvertise != null && !o.clusterAdvertise.isEmpty()) {
+            // cluster { advertise }: the address peers should dial, as given (its port defaults to ours)
+            String adv = o.clusterAdvertise;
+            String hp = Routes.routeHostPort(adv);
+            if (hp != null) {
+                int colon = hp.lastIndexOf(':');
+                h = hp.substring(0, colon);
+                port = Integer.parseInt(hp.substring(colon + 1));
+            } else {
+                h = adv;
+            }
+            if (h.startsWith("[") && h.endsWith("]")) {
+                h = h.substring(1, h.length() - 1);
+            }
+        } else if (Routes.wildcard(h)) {
             h = conn.localHost();
         }
         n.put("host", h);
-        n.put("port", routes.port());
+        n.put("port", port);
         n.put("headers", !o.noHeaderSupport);
         n.put("auth_required", false);
         n.put("tls_required", false);
@@ -455,8 +654,15 @@ public final class RouteConnection implements RouteSink {
         if (routes.dynamicName()) {
             n.put("cluster_dynamic", true);
         }
-        if (routes.port() > 0) {
-            n.put("ip", "nats-route://" + Routes.hostPort(h, routes.port()) + "/");
+        if (port > 0) {
+            n.put("ip", "nats-route://" + Routes.hostPort(h, port) + "/");
+        }
+        String own = o.clusterNoAdvertise ? null : routes.ownClientUrl(conn);
+        if (own != null) {
+            n.putArray("connect_urls").add(own);
+        }
+        if (routes.lameDuckMode()) {
+            n.put("ldm", true);
         }
         // no route_pool_size and no compression: a nats-server peer then keeps one plain route
         queue(bytes("INFO " + n + "\r\n"));
@@ -509,10 +715,15 @@ public final class RouteConnection implements RouteSink {
             append(data, off, totalLen);
             append(CRLF, 0, 2);
             outReady.signal();
+            outMsgs.increment();
+            outBytes.add(totalLen);
             long max = routes.host.options().maxPending;
             if (outLen > max) {
+                // as nats-server with a client: the route that cannot keep up is cut (and re-dialled)
+                routes.host.log().notice(remoteAddress() + " - rid:" + rid + " - Slow Consumer Detected: MaxPending of "
+                        + max + " exceeded");
                 routes.host.countRouteClose(false);
-                closeLocked("Slow Consumer (Write Deadline)");
+                closeLocked("Slow Consumer (Pending Bytes)");
             } else if (outLen > max / 4 * 3) { // the stall gate of a client's outbound, as nats-server 2.10.26+
                 stalled = true;
             }
@@ -637,6 +848,7 @@ public final class RouteConnection implements RouteSink {
                     len = outLen;
                     out = spare.length >= 4096 ? spare : new byte[4096];
                     outLen = 0;
+                    writeChunkBytes = len;
                     if (stalled) {
                         stalled = false;
                         drained.signalAll();
@@ -644,9 +856,12 @@ public final class RouteConnection implements RouteSink {
                 } finally {
                     outLock.unlock();
                 }
+                writeStartNanos = routes.host.env().clock().nanoTime();
                 for (int off = 0; off < len; off += WRITE_SLICE) {
                     conn.write(new ByteBuffer[] {ByteBuffer.wrap(chunk, off, Math.min(WRITE_SLICE, len - off))});
                 }
+                writeStartNanos = 0;
+                writeChunkBytes = 0;
                 spare = chunk.length <= 1024 * 1024 ? chunk : new byte[4096];
             }
         } catch (IOException | InterruptedException e) {
@@ -675,11 +890,30 @@ public final class RouteConnection implements RouteSink {
                 return;
             }
             pingsOut++;
+            if (pingSentNanos == 0) {
+                pingSentNanos = routes.host.env().clock().nanoTime();
+            }
             queue(bytes("PING\r\n"));
         }
     }
 
     // ---------------------------------------------------------------- closing
+
+    /**
+     * A write stuck longer than {@code write_deadline} (the peer stopped reading) cuts the route,
+     * as nats-server does with a client; the dialling side re-dials it.
+     */
+    void checkWriteDeadline(long now, long deadlineNanos) {
+        long started = writeStartNanos;
+        if (started == 0 || now - started < deadlineNanos || isClosed()) {
+            return;
+        }
+        routes.host.log().notice(remoteAddress() + " - rid:" + rid + " - Slow Consumer Detected: WriteDeadline of "
+                + io.weft.engine.json.GoFormat.duration(deadlineNanos) + " exceeded with 1 chunks of " + writeChunkBytes
+                + " total bytes.");
+        routes.host.countRouteClose(false);
+        close("Slow Consumer (Write Deadline)");
+    }
 
     boolean isClosed() {
         outLock.lock();
@@ -726,14 +960,18 @@ public final class RouteConnection implements RouteSink {
         }
         Map<String, List<RemoteSubscription>> byAccount = new LinkedHashMap<>();
         Map<String, Account> accounts = new LinkedHashMap<>();
-        for (Remote r : remote.values()) {
+        List<Remote> gone;
+        synchronized (remote) {
+            gone = new ArrayList<>(remote.values());
+            remote.clear();
+        }
+        for (Remote r : gone) {
             byAccount.computeIfAbsent(r.account().name(), k -> new ArrayList<>()).add(r.sub());
             accounts.put(r.account().name(), r.account());
         }
         for (Map.Entry<String, List<RemoteSubscription>> e : byAccount.entrySet()) {
             accounts.get(e.getKey()).removeRemote(e.getValue());
         }
-        remote.clear();
         closedLatch.countDown();
     }
 }

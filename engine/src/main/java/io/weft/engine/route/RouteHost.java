@@ -27,6 +27,12 @@ public interface RouteHost {
     /** A route closed as stale (unanswered PINGs) or as a slow consumer, for /varz. */
     void countRouteClose(boolean stale);
 
+    /** The bound client port (for the {@code connect_urls} this server advertises). */
+    int clientPort();
+
+    /** The cluster's {@code connect_urls} changed: clients that take async INFO get it again. */
+    void clientInfoChanged();
+
     /** Registers the one listener told of client subscriptions added and removed. */
     void onLocalInterest(LocalInterest listener);
 }

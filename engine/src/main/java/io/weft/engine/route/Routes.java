@@ -39,6 +39,13 @@ public final class Routes {
     private volatile Listener listener;
     private volatile String clusterName;
     private volatile boolean dynamicName;
+    /** The client URLs each peer advertised in its route INFO ({@code connect_urls}), by server id. */
+    private final Map<String, List<String>> peerClientUrls = new LinkedHashMap<>();
+    /** Route URLs ({@code host:port}) with a dial loop running, explicit and implicit. */
+    private final java.util.Set<String> dialing = new java.util.HashSet<>();
+    /** Route ids ({@code rid} in /routez), one per connection. */
+    private final java.util.concurrent.atomic.AtomicLong rids = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean lameDuck;
 
     public Routes(RouteHost host) {
         this.host = host;
@@ -73,9 +80,16 @@ public final class Routes {
             log.notice("Listening for route connections on " + hostPort(o.clusterHost, listener.port()));
             host.env().spawner().spawn("route-accept", this::acceptLoop);
         }
-        for (String url : o.routes) {
-            host.env().spawner().spawn("route-dial " + url, () -> dialLoop(url));
+        lock.lock();
+        try {
+            dialing.addAll(o.routes);
+        } finally {
+            lock.unlock();
         }
+        for (String url : o.routes) {
+            host.env().spawner().spawn("route-dial " + url, () -> dialLoop(url, false));
+        }
+        host.env().spawner().spawn("route-housekeeping", this::housekeepingLoop);
     }
 
     /** Closes the listener and every route. */
@@ -96,8 +110,205 @@ public final class Routes {
         return l == null ? -1 : l.port();
     }
 
-    String clusterName() {
+    public String clusterName() {
         return clusterName;
+    }
+
+    long nextRid() {
+        return rids.incrementAndGet();
+    }
+
+    boolean lameDuckMode() {
+        return lameDuck;
+    }
+
+    /**
+     * Lame duck mode: every peer gets our INFO again with {@code ldm: true}, so that it stops
+     * advertising our client URLs to its clients (nats-server does the same); the routes stay up
+     * until the server shuts down.
+     */
+    public void lameDuck() {
+        lameDuck = true;
+        for (RouteConnection rc : snapshot()) {
+            rc.sendInfoUpdate();
+        }
+    }
+
+    /** What client INFO says of this cluster: its name and the connect_urls. */
+    public io.weft.engine.server.Server.ClusterAdvert clientAdvert() {
+        return new io.weft.engine.server.Server.ClusterAdvert() {
+            @Override
+            public String clusterName() {
+                return Routes.this.clusterName();
+            }
+
+            @Override
+            public List<String> connectUrls() {
+                return clientConnectUrls();
+            }
+        };
+    }
+
+    /**
+     * The {@code connect_urls} of client INFO: this server's client URL first, then every
+     * peer's, without repeats; none at all with {@code no_advertise} (as nats-server).
+     */
+    public List<String> clientConnectUrls() {
+        if (host.options().clusterNoAdvertise) {
+            return List.of();
+        }
+        java.util.LinkedHashSet<String> urls = new java.util.LinkedHashSet<>();
+        String own = ownClientUrl(null);
+        if (own != null) {
+            urls.add(own);
+        }
+        lock.lock();
+        try {
+            for (List<String> l : peerClientUrls.values()) {
+                urls.addAll(l);
+            }
+        } finally {
+            lock.unlock();
+        }
+        return List.copyOf(urls);
+    }
+
+    /**
+     * This server's client URL as peers and clients should dial it: {@code client_advertise}
+     * (its port defaults to the client port), else the client listen host; a wildcard host
+     * (0.0.0.0, ::) is replaced by the local address {@code via} (or the first route, or the last
+     * one) was reached on; null when no route ever came up.
+     */
+    String ownClientUrl(io.weft.net.Conn via) {
+        ServerOptions o = host.options();
+        String adv = o.clientAdvertise;
+        if (adv != null && !adv.isEmpty()) {
+            int colon = adv.lastIndexOf(':');
+            boolean hasPort = colon > 0 && adv.indexOf(']') < colon && (adv.indexOf(':') == colon || adv.startsWith("["));
+            return hasPort ? adv : hostPort(adv, host.clientPort());
+        }
+        String h = o.host;
+        if (wildcard(h)) {
+            if (via != null) {
+                h = via.localHost();
+            } else {
+                RouteConnection first = firstRoute();
+                if (first != null) {
+                    reachedAt = first.localHost();
+                }
+                h = reachedAt;
+                if (h == null) {
+                    return null;
+                }
+            }
+        }
+        return hostPort(h, host.clientPort());
+    }
+
+    /** The local address the last route reached us on: our client URL's host when we listen on a wildcard. */
+    private volatile String reachedAt;
+
+    private RouteConnection firstRoute() {
+        lock.lock();
+        try {
+            return routes.isEmpty() ? null : routes.get(0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    static boolean wildcard(String h) {
+        return h == null || h.isEmpty() || h.equals("0.0.0.0") || h.equals("::") || h.equals("[::]");
+    }
+
+    /** A peer's client URLs (from its INFO) changed, or it entered lame duck mode (empty). */
+    void peerClientUrls(String remoteId, List<String> urls) {
+        boolean changed;
+        lock.lock();
+        try {
+            List<String> before = urls.isEmpty() ? peerClientUrls.remove(remoteId) : peerClientUrls.put(remoteId, urls);
+            changed = !java.util.Objects.equals(before == null ? List.of() : before, urls);
+        } finally {
+            lock.unlock();
+        }
+        if (changed && !host.options().clusterNoAdvertise) {
+            host.clientInfoChanged();
+        }
+    }
+
+    /**
+     * Gossip: a peer told us of a server it has a route to. Unless that server is us, already
+     * connected, or already being dialled, we dial it as an implicit route.
+     */
+    void discovered(String serverId, String routeUrl) {
+        if (serverId.equals(host.serverId()) || !running) {
+            return;
+        }
+        String hp = routeHostPort(routeUrl);
+        if (hp == null) {
+            host.log().debug("Ignoring gossiped route with no usable URL: " + routeUrl);
+            return;
+        }
+        lock.lock();
+        try {
+            for (RouteConnection rc : routes) {
+                if (serverId.equals(rc.remoteId())) {
+                    return;
+                }
+            }
+            if (!dialing.add(hp)) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        host.log().debug("Connecting to implicit route " + hp + " (" + serverId + ")");
+        host.env().spawner().spawn("route-dial " + hp, () -> dialLoop(hp, true));
+    }
+
+    /** {@code nats-route://host:port/} (or host:port) as host:port; null when it has no port. */
+    static String routeHostPort(String url) {
+        String rest = url;
+        int scheme = rest.indexOf("://");
+        if (scheme >= 0) {
+            rest = rest.substring(scheme + 3);
+        }
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            rest = rest.substring(at + 1);
+        }
+        int slash = rest.indexOf('/');
+        if (slash >= 0) {
+            rest = rest.substring(0, slash);
+        }
+        int colon = rest.lastIndexOf(':');
+        if (colon <= 0 || colon == rest.length() - 1) {
+            return null;
+        }
+        try {
+            Integer.parseInt(rest.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        return rest;
+    }
+
+    /**
+     * A peer with a dynamic cluster name meets one whose name wins (a configured name, or a
+     * larger dynamic one): we take it, as nats-server does, and drop the other routes so they
+     * come back under the new name. Adopting a configured name makes ours configured too.
+     */
+    void adoptClusterName(String name, boolean peerDynamic, RouteConnection except) {
+        host.log().notice("Cluster name updated to " + name);
+        clusterName = name;
+        if (!peerDynamic) {
+            dynamicName = false;
+        }
+        for (RouteConnection rc : snapshot()) {
+            if (rc != except) {
+                rc.close("Cluster Name Conflict");
+            }
+        }
     }
 
     boolean dynamicName() {
@@ -131,13 +342,30 @@ public final class Routes {
                 }
                 return;
             }
-            RouteConnection rc = new RouteConnection(this, conn, false, null);
+            RouteConnection rc = new RouteConnection(this, conn, false, false, null);
             host.env().spawner().spawn("route-in " + conn.remoteHost() + ":" + conn.remotePort(), rc::run);
         }
     }
 
-    /** Dials one explicit route, and again after it drops or a dial fails, until the server stops. */
-    private void dialLoop(String url) {
+    /**
+     * Dials one route, and again after it drops or a dial fails: an explicit route until the
+     * server stops; an implicit one (learned by gossip) {@code connect_retries} + 1 times in a row,
+     * as nats-server, then it is forgotten until gossip names it again.
+     */
+    private void dialLoop(String url, boolean implicit) {
+        try {
+            dialRoute(url, implicit);
+        } finally {
+            lock.lock();
+            try {
+                dialing.remove(url);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void dialRoute(String url, boolean implicit) {
         String h = url;
         int p;
         int colon = url.lastIndexOf(':');
@@ -152,6 +380,8 @@ public final class Routes {
             return;
         }
         Duration backoff = FIRST_BACKOFF;
+        int failures = 0;
+        int budget = 1 + Math.max(0, host.options().clusterConnectRetries);
         while (running) {
             RouteConnection up = routeTo(Routes.hostPort(h, p));
             if (up != null) {
@@ -166,9 +396,13 @@ public final class Routes {
             RouteConnection rc;
             try {
                 Conn conn = host.env().network().connect(h, p);
-                rc = new RouteConnection(this, conn, true, url);
+                rc = new RouteConnection(this, conn, true, implicit, url);
             } catch (IOException e) {
-                host.log().debug("Error trying to connect to route (attempt): " + url + ": " + e.getMessage());
+                failures++;
+                host.log().debug("Error trying to connect to route (attempt " + failures + "): " + url + ": " + e.getMessage());
+                if (implicit && failures >= budget) {
+                    return;
+                }
                 if (!sleep(backoff)) {
                     return;
                 }
@@ -178,8 +412,14 @@ public final class Routes {
             rc.run(); // returns when the route is closed
             if (rc.wasRegistered()) {
                 backoff = FIRST_BACKOFF;
+                failures = 0;
+            } else {
+                failures++;
             }
             RouteConnection other = rc.duplicateOf();
+            if (implicit && (other != null || failures >= budget)) {
+                return; // the peer is connected the other way, or the retries are used up
+            }
             if (other != null) {
                 // the peer is already connected (it dialled us): dial again only once that route drops
                 other.awaitClosed();
@@ -228,6 +468,13 @@ public final class Routes {
                 Key k = e.getKey();
                 rc.sendSub(k.account(), k.subject(), k.queue(), e.getValue());
             }
+            // gossip: every other peer learns of the new one and dials it if it does not know it
+            String gossip = rc.gossipInfo();
+            for (RouteConnection other : routes) {
+                if (other != replaced && gossip != null) {
+                    other.forwardInfo(gossip);
+                }
+            }
             routes.add(rc);
         } finally {
             lock.unlock();
@@ -254,11 +501,33 @@ public final class Routes {
     }
 
     void unregister(RouteConnection rc) {
+        boolean stillConnected = false;
         lock.lock();
         try {
             routes.remove(rc);
+            for (RouteConnection other : routes) {
+                stillConnected |= rc.remoteId().equals(other.remoteId());
+            }
         } finally {
             lock.unlock();
+        }
+        if (!stillConnected) {
+            peerClientUrls(rc.remoteId(), List.of());
+        }
+    }
+
+    /** Cuts routes whose writer is stuck past the write deadline (as clients are), a tenth of it at a time. */
+    private void housekeepingLoop() {
+        while (running) {
+            long deadline = host.options().writeDeadline.toNanos();
+            long tick = Math.max(Duration.ofMillis(50).toNanos(), Math.min(deadline / 10, Duration.ofSeconds(1).toNanos()));
+            if (!sleep(Duration.ofNanos(tick))) {
+                return;
+            }
+            long now = host.env().clock().nanoTime();
+            for (RouteConnection rc : snapshot()) {
+                rc.checkWriteDeadline(now, deadline);
+            }
         }
     }
 

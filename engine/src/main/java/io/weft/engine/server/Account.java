@@ -73,9 +73,27 @@ public final class Account {
         this.localInterest = listener;
     }
 
+    /**
+     * Whether the routes announce this subscription to the cluster: every client subscription, and
+     * JetStream's per-stream and per-consumer ones (stream subjects, acks, flow control, direct
+     * get), as nats-server 2.15.1 announces them in the stream's account; never the account's
+     * JetStream API handlers ({@code $JS.API.>}, which nats-server keeps in its system account).
+     */
+    static boolean announced(Subscription sub) {
+        if (sub instanceof ClientSubscription) {
+            return true;
+        }
+        if (!(sub instanceof InternalSubscription)) {
+            return false;
+        }
+        String s = sub.subject();
+        boolean api = s.startsWith("$JS.API.") || (s.startsWith("$JS.") && s.indexOf(".API.") > 0);
+        return sub.queue() != null || !api;
+    }
+
     private void unsubscribed(Subscription sub) {
         LocalInterest l = localInterest;
-        if (l != null && sub instanceof ClientSubscription) {
+        if (l != null && announced(sub)) {
             l.changed(this, sub.subject(), sub.queue(), -1);
         }
     }
@@ -136,7 +154,7 @@ public final class Account {
 
     private void subscribed(Subscription sub) {
         LocalInterest l = localInterest;
-        if (l != null && sub instanceof ClientSubscription) {
+        if (l != null && announced(sub)) {
             l.changed(this, sub.subject(), sub.queue(), +1);
         }
         if (interestWatchers.isEmpty()) {

@@ -101,6 +101,14 @@ final class Router {
     int route(String routeSubject, String subject, String reply, byte[] data, int off, int hdrLen, int totalLen,
               ClientConnection publisher, Deliveries batch, QueuePick pick, boolean fromRoute, List<String> routedQueues,
               boolean skipImports) {
+        if (fromRoute) {
+            int at = RoutedReply.shownSubject(reply);
+            if (at >= 0) {
+                // a JetStream delivery routed by its deliver subject, shown with the message's own
+                subject = reply.substring(at + 1);
+                reply = reply.substring(0, at);
+            }
+        }
         SublistResult<Subscription> result = sublist.match(routeSubject);
         // indexed loops: no iterator objects per message (the lists are random access)
         List<Subscription> plain = result.plainSubs();
@@ -204,9 +212,10 @@ final class Router {
             }
         }
         if (targets != null) {
+            String routedReply = RoutedReply.replyShowing(routeSubject, subject, reply);
             for (int i = 0, n = targets.size(); i < n; i++) {
                 RouteTarget t = targets.get(i);
-                if (t.sink.sendMessage(account, routeSubject, reply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
+                if (t.sink.sendMessage(account, routeSubject, routedReply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
                     delivered++;
                 }
                 if (batch != null && t.sink.stallAdvised()) {

@@ -67,6 +67,7 @@ public final class Server {
     private volatile long startMillis;
     private volatile long configLoadMillis;
     private final List<ServerService> services = new CopyOnWriteArrayList<>();
+    private volatile ClusterAdvert clusterAdvert;
 
     public Server(Env env, ServerOptions options, ServerLog log) {
         this.env = env;
@@ -143,11 +144,9 @@ public final class Server {
         if (l != null) {
             l.close();
         }
-        for (ClientConnection c : clients.values()) {
-            // as nats-server: only clients that said they take async INFO (CONNECT protocol >= 1)
-            if (c.acceptsAsyncInfo()) {
-                c.sendInfo(infoFor(c));
-            }
+        sendInfoToClients();
+        for (ServerService s : services) {
+            s.lameDuck();
         }
         Duration grace = opts.lameDuckGracePeriod;
         Duration total = opts.lameDuckDuration;
@@ -451,14 +450,40 @@ public final class Server {
         return "weft " + WEFT_VERSION + " java " + Runtime.version().feature();
     }
 
+    /** What client INFO says of the cluster this server is in; the {@code Node} sets it when routes run. */
+    public interface ClusterAdvert {
+        String clusterName();
+
+        /** The client URLs of this server and its peers ({@code connect_urls}); empty with {@code no_advertise}. */
+        List<String> connectUrls();
+    }
+
+    public void clusterAdvert(ClusterAdvert advert) {
+        this.clusterAdvert = advert;
+    }
+
+    /**
+     * Sends INFO again to every client that takes async INFO (CONNECT protocol >= 1), as
+     * nats-server does when lame duck mode starts or the cluster's {@code connect_urls} change.
+     */
+    public void sendInfoToClients() {
+        for (ClientConnection c : clients.values()) {
+            if (c.acceptsAsyncInfo()) {
+                c.sendInfo(infoFor(c));
+            }
+        }
+    }
+
     /** The INFO line (with CRLF) this server sends to the given client. */
     String infoFor(ClientConnection c) {
         ServerOptions opts = options;
+        ClusterAdvert advert = clusterAdvert;
         ServerInfo info = new ServerInfo(serverId, serverName(), COMPAT_VERSION, PROTO, null, runtimeName(),
                 opts.host, port(), !opts.noHeaderSupport, authenticator.authRequired(), c.tls() != null,
                 c.tls() != null && c.tls().verify(), false,
-                opts.maxPayload, jetstreamServed(), null, 0, null, null, null,
-                opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain, List.of(), lameDuck, null)
+                opts.maxPayload, jetstreamServed(), null, 0, null, null, advert == null ? null : advert.clusterName(),
+                opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain,
+                advert == null ? List.of() : advert.connectUrls(), lameDuck, null)
                 .withClient(c.cid(), c.ip(), c.nonce());
         ByteSink sink = new ByteSink(256);
         ProtocolEncoder.info(sink, info.toJson());

@@ -19,6 +19,10 @@ public interface ServerService {
     default void configReloaded() {
     }
 
+    /** Lame duck mode started; the clients were just told (INFO with {@code ldm}). */
+    default void lameDuck() {
+    }
+
     /** At shutdown, after every client was closed and before the server reports it exited. */
     default void stop() {
     }

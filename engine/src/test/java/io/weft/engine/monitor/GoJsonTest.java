@@ -13,8 +13,8 @@ class GoJsonTest {
 
     @Test
     void indentsLikeGoMarshalIndent() {
-        Routez r = new Routez("S", "2026-01-01T00:00:00Z", 0, List.of());
-        assertEquals("{\n  \"server_id\": \"S\",\n  \"now\": \"2026-01-01T00:00:00Z\",\n  \"num_routes\": 0,\n"
+        Routez r = new Routez("S", "N", "2026-01-01T00:00:00Z", 0, List.of());
+        assertEquals("{\n  \"server_id\": \"S\",\n  \"server_name\": \"N\",\n  \"now\": \"2026-01-01T00:00:00Z\",\n  \"num_routes\": 0,\n"
                 + "  \"routes\": []\n}", json.indent(r));
         Gatewayz g = new Gatewayz("S", "T", Map.of(), Map.of());
         assertEquals("{\n  \"server_id\": \"S\",\n  \"now\": \"T\",\n  \"outbound_gateways\": {},\n"

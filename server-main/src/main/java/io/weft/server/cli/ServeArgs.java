@@ -39,6 +39,8 @@ public final class ServeArgs {
     /** {@code --cluster nats-route://host:port}: the route listener. */
     public String cluster;
     public String clusterName;
+    /** {@code --cluster_advertise host:port}: the route URL advertised to peers. */
+    public String clusterAdvertise;
     /** {@code --routes url,url}: explicit routes. */
     public String routes;
     public Boolean noAdvertise;

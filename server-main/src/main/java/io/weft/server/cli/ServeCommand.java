@@ -77,10 +77,7 @@ public final class ServeCommand {
             new Flag(Kind.VALUE, (a, f, v) -> a.routes = v, "routes"),
             new Flag(Kind.VALUE, (a, f, v) -> a.connectRetries = intArg(f, v), "connect_retries"),
             new Flag(Kind.BOOL, (a, f, v) -> a.noAdvertise = bool(f, v), "no_advertise"),
-            new Flag(Kind.VALUE, (a, f, v) -> {
-                throw new UsageException("flag -" + f + " is a cluster option weft does not implement yet;"
-                        + " weft refuses to start rather than ignore it");
-            }, "cluster_advertise"),
+            new Flag(Kind.VALUE, (a, f, v) -> a.clusterAdvertise = v, "cluster_advertise"),
             new Flag(Kind.VALUE, ServeCommand::ignored, "remote_syslog", "r", "log_size_limit", "max_traced_msg_len",
                     "ports_file_dir", "profile"),
             new Flag(Kind.BOOL, ServeCommand::ignored, "s", "syslog"));
@@ -267,7 +264,7 @@ public final class ServeCommand {
         }
     }
 
-    /** {@code --cluster}, {@code --cluster_name}, {@code --routes}, {@code --no_advertise}, {@code --connect_retries}. */
+    /** {@code --cluster}, {@code --cluster_name}, {@code --routes}, {@code --cluster_advertise}, {@code --no_advertise}, {@code --connect_retries}. */
     private static void applyClusterFlags(ServeArgs a, ServerOptions o) {
         if (a.cluster != null) {
             String hp = routeHostPort("cluster", a.cluster);
@@ -287,6 +284,9 @@ public final class ServeCommand {
                 }
             }
             o.routes = java.util.List.copyOf(urls);
+        }
+        if (a.clusterAdvertise != null) {
+            o.clusterAdvertise = a.clusterAdvertise;
         }
         if (a.noAdvertise != null) {
             o.clusterNoAdvertise = a.noAdvertise;
@@ -442,9 +442,9 @@ public final class ServeCommand {
                         --routes <rurl-1, rurl-2>    Routes to solicit and connect
                         --cluster <cluster-url>      Cluster URL for solicited routes
                         --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+                        --cluster_advertise <string> Cluster URL to advertise to other servers
                         --no_advertise <bool>        Do not advertise known cluster information to clients
                         --connect_retries <number>   For implicit routes, number of connect retries
-                (--cluster_advertise is refused: not implemented yet.)
 
                 Accepted but not supported yet (ignored with a warning): -s/--syslog, -r/--remote_syslog, --log_size_limit, --max_traced_msg_len, --ports_file_dir,
                 --profile.

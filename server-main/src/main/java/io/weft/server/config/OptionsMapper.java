@@ -759,8 +759,8 @@ public final class OptionsMapper {
         // ---- cluster ----
 
         /**
-         * {@code cluster { name, listen | host/port, routes [...], no_advertise, connect_retries }}.
-         * Every other key (route authorization and TLS, pool_size, accounts, advertise,
+         * {@code cluster { name, listen | host/port, routes [...], advertise, no_advertise, connect_retries }}.
+         * Every other key (route authorization and TLS, pool_size, accounts,
          * compression, ...) is refused by name: a cluster that ran without it would not be the one
          * the file describes.
          */
@@ -800,6 +800,7 @@ public final class OptionsMapper {
                             o.routes = List.copyOf(urls);
                         }
                         case "no_advertise" -> o.clusterNoAdvertise = bool(f);
+                        case "advertise", "cluster_advertise" -> o.clusterAdvertise = string(f);
                         case "connect_retries" -> o.clusterConnectRetries = intValue(f);
                         default -> {
                             if (NESTED_SECURITY.contains(k)) {

@@ -179,7 +179,7 @@ class OptionsMapperTest {
     @Test
     void clusterBlock() {
         MappedConfig m = map("cluster { name: c, listen: 127.0.0.1:6333, routes: [\"nats-route://a:6222\", \"nats://[::1]:7\"],"
-                + " no_advertise: true, connect_retries: 3 }\n");
+                + " no_advertise: true, connect_retries: 3, advertise: \"h:1\" }\n");
         assertTrue(m.warnings().isEmpty(), m.warnings().toString());
         assertEquals("c", m.options().clusterName);
         assertEquals("127.0.0.1", m.options().clusterHost);
@@ -187,12 +187,13 @@ class OptionsMapperTest {
         assertEquals(java.util.List.of("a:6222", "[::1]:7"), m.options().routes);
         assertTrue(m.options().clusterNoAdvertise);
         assertEquals(3, m.options().clusterConnectRetries);
+        assertEquals("h:1", m.options().clusterAdvertise);
         assertEquals(6222, map("cluster { name: c }\n").options().clusterPort);
     }
 
     @Test
     void unimplementedClusterOptionsAreRefusedByName() {
-        for (String k : java.util.List.of("pool_size: 3", "accounts: [a]", "advertise: \"h:1\"", "compression: s2_auto")) {
+        for (String k : java.util.List.of("pool_size: 3", "accounts: [a]", "compression: s2_auto")) {
             ConfigException e = assertThrows(ConfigException.class, () -> map("cluster { name: c, " + k + " }\n"));
             String key = k.substring(0, k.indexOf(':'));
             assertTrue(e.getMessage().contains("\"cluster." + key + "\" " + OptionsMapper.REFUSED_CLUSTER), e.getMessage());
