@@ -292,6 +292,11 @@ class SampleShapeTest {
             {"healthz-js-server-only.json", "/healthz?js-server-only=true"}}) {
             JsonNode s = sample(pair[0]);
             JsonNode o = weft(plainHttp, pair[1]);
+            if (pair[1].equals("/routez")) {
+                // the sample is nats-server 2.9's; 2.15.1 adds server_name (ClusterDiscoveryTest compares with it)
+                assertTrue(o.has("server_name"), o.toString());
+                ((com.fasterxml.jackson.databind.node.ObjectNode) o).remove("server_name");
+            }
             assertEquals(keys(s), keys(o), pair[1]);
             sameValuesBesidesIdAndTime(s, o);
         }
