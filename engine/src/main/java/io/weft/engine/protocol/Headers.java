@@ -19,6 +19,24 @@ public final class Headers {
     /** The header block nats-server sends as an HMSG to a requester when nobody is subscribed. */
     public static final byte[] NO_RESPONDERS = "NATS/1.0 503\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
+    private static final byte[] NO_RESPONDERS_SUBJECT = "NATS/1.0 503\r\nNats-Subject: ".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The "no responders" status as nats-server 2.12+ sends it: {@code NATS/1.0 503} and the
+     * subject nobody serves in {@code Nats-Subject} (its bytes as they came, see {@link SubjectBytes}).
+     */
+    public static byte[] noResponders(String subject) {
+        byte[] s = SubjectBytes.encode(subject);
+        byte[] h = new byte[NO_RESPONDERS_SUBJECT.length + s.length + 4];
+        System.arraycopy(NO_RESPONDERS_SUBJECT, 0, h, 0, NO_RESPONDERS_SUBJECT.length);
+        System.arraycopy(s, 0, h, NO_RESPONDERS_SUBJECT.length, s.length);
+        h[h.length - 4] = '\r';
+        h[h.length - 3] = '\n';
+        h[h.length - 2] = '\r';
+        h[h.length - 1] = '\n';
+        return h;
+    }
+
     private final List<String> keys = new ArrayList<>();
     private final List<String> values = new ArrayList<>();
     private int status;

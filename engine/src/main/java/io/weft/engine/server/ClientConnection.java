@@ -39,7 +39,8 @@ public final class ClientConnection implements ProtocolHandler {
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final Duration FIRST_PING = Duration.ofSeconds(2);
-    private static final byte[] NO_RESPONDERS = Headers.NO_RESPONDERS;
+    /** True while this connection's reader hands its own 503 status to itself (echo does not apply). */
+    private boolean sendingStatus;
 
     private final Server server;
     /** The connection; replaced once by its TLS layer after the handshake, before the reader and writer start. */
@@ -471,16 +472,27 @@ public final class ClientConnection implements ProtocolHandler {
         String target = acc.mapped(subject);
         int delivered = acc.router.route(target, target, reply, data, off, hdrLen, totalLen, this, readBatch, pick);
         if (delivered == Router.NO_INTEREST && reply != null && opts != null && opts.noResponders() && opts.headers()) {
-            sendNoResponders(reply);
+            sendNoResponders(reply, target);
         }
     }
 
-    private void sendNoResponders(String reply) {
+    /**
+     * The 503 status to the requester's own subscription on {@code reply}, with the subject nobody
+     * serves in {@code Nats-Subject} (nats-server 2.12+; the subject after any mapping), and only
+     * to a client whose CONNECT asked for it.
+     */
+    private void sendNoResponders(String reply, String subject) {
         Account acc = account;
         SublistResult<Subscription> own = acc.sublist.match(reply);
         for (Subscription s : own.plainSubs()) {
             if (s instanceof ClientSubscription sub && sub.client == this) {
-                deliver(sub, reply, null, NO_RESPONDERS, 0, NO_RESPONDERS.length, NO_RESPONDERS.length, this, readBatch);
+                byte[] h = Headers.noResponders(subject);
+                sendingStatus = true;
+                try {
+                    deliver(sub, reply, null, h, 0, h.length, h.length, this, readBatch);
+                } finally {
+                    sendingStatus = false;
+                }
                 return;
             }
         }
@@ -497,7 +509,7 @@ public final class ClientConnection implements ProtocolHandler {
             return false;
         }
         ConnectOptions opts = connect;
-        if (publisher == this && opts != null && !opts.echo() && data != NO_RESPONDERS) {
+        if (publisher == this && opts != null && !opts.echo() && !sendingStatus) {
             return false;
         }
         // Count first, then read the limit: an UNSUB with max sets the limit first and then reads the

@@ -37,6 +37,18 @@ class HeadersTest {
     }
 
     @Test
+    void noRespondersNamesTheSubjectAsItsBytes() {
+        Headers h = Headers.parse(Headers.noResponders("svc.a"));
+        assertEquals(503, h.status());
+        assertEquals("svc.a", h.first("Nats-Subject"));
+        assertArrayEquals("NATS/1.0 503\r\nNats-Subject: svc.a\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                Headers.noResponders("svc.a"));
+        String raw = io.weft.store.SubjectBytes.decode(new byte[]{'a', '.', (byte) 0xff});
+        byte[] b = Headers.noResponders(raw);
+        assertEquals((byte) 0xff, b[b.length - 5]);
+    }
+
+    @Test
     void roundTrip() {
         Headers h = new Headers().add("Nats-Msg-Id", "abc").add("X", "1").add("X", "2 3").status(100, "Idle Heartbeat");
         byte[] wire = h.toBytes();

@@ -179,10 +179,10 @@ class DifferentialProtocolTest {
     static void startServers() {
         boolean weft = TestServers.target() == TestServers.Target.WEFT
                 || "on".equalsIgnoreCase(System.getProperty("weft.diff", "off"));
-        candidateTarget = weft ? TestServers.Target.WEFT : TestServers.Target.NATS_SERVER;
+        candidateTarget = weft ? TestServers.Target.WEFT : TestServers.Target.NATS_NEWEST;
         print = Boolean.getBoolean("weft.diff.print");
         for (Config config : Config.values()) {
-            reference.put(config, TestServers.start(TestServers.Target.NATS_SERVER, config.text));
+            reference.put(config, TestServers.start(TestServers.Target.NATS_NEWEST, config.text));
             candidate.put(config, TestServers.start(candidateTarget, config.text));
         }
         // warm up (a cold JVM may answer its first exchange slower than the silence window)

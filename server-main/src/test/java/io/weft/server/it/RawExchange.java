@@ -29,6 +29,13 @@ final class RawExchange {
     /** INFO fields whose values differ per server instance or per connection; only their presence is compared. */
     static final Set<String> INFO_VOLATILE = Set.of("server_id", "server_name", "name", "version", "go",
             "git_commit", "host", "client_id", "client_ip", "nonce", "port", "connect_urls", "xkey");
+    /**
+     * INFO fields nats-server 2.12+ sends that weft leaves out on purpose, so their absence is not a
+     * difference: {@code xkey} is the curve key an auth callout service encrypts its replies to, and
+     * weft has no auth callout (it refuses the option) and so no key to announce. {@code api_lvl}
+     * is left out until weft announces a JetStream API level above 0 (issue 17): 2.15.1 sends it.
+     */
+    static final Set<String> INFO_NOT_IN_WEFT = Set.of("xkey", "api_lvl");
     /** INFO fields whose values are compared. */
     static final List<String> INFO_COMPARED = List.of("proto", "headers", "max_payload", "auth_required");
 
@@ -155,7 +162,10 @@ final class RawExchange {
             JsonNode node = JSON.readTree(json);
             Set<String> keys = new TreeSet<>();
             for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                keys.add(it.next());
+                String k = it.next();
+                if (!INFO_NOT_IN_WEFT.contains(k)) {
+                    keys.add(k);
+                }
             }
             StringBuilder sb = new StringBuilder("INFO keys=").append(keys);
             for (String k : INFO_COMPARED) {

@@ -17,6 +17,7 @@ import io.weft.engine.server.Account;
 import io.weft.net.Disk;
 import io.weft.store.SubjectBytes;
 import java.io.IOException;
+import io.weft.engine.protocol.Headers;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -148,7 +149,7 @@ public final class Consumers implements ConsumerManager {
             return;
         }
         if (acc.wantsNoResponders(reply)) {
-            byte[] h = ("NATS/1.0 503\r\nNats-Subject: " + subject + "\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+            byte[] h = Headers.noResponders(subject);
             acc.publish(reply, null, h, new byte[0]);
         }
     }
