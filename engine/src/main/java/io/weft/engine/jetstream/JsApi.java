@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.weft.engine.protocol.Headers;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalHandler;
 import io.weft.store.StoredMessage;
@@ -155,8 +154,13 @@ final class JsApi {
                         var sub = a.subscribe(PREFIX + op.pattern(), null, handler(jsa, a, null));
                         subs.add(() -> a.unsubscribe(sub));
                     }
-                    // everything else under $JS.API goes unanswered, as nats-server (no "no responders" status)
-                    var all = a.subscribe("$JS.API.>", null, (subject, reply, data, off, hdrLen, totalLen) -> { });
+                    // everything else under $JS.API goes unanswered, as nats-server; but a direct get
+                    // that no stream serves has no responders there, and a client that asked hears so
+                    var all = a.subscribe("$JS.API.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
+                        if (subject.startsWith(PREFIX + "DIRECT.GET") && directStream(jsa, subject) == null) {
+                            a.answerNoResponders(subject, reply);
+                        }
+                    });
                     subs.add(() -> a.unsubscribe(all));
                     String domain = js.domain();
                     if (!domain.isEmpty()) {
@@ -183,6 +187,22 @@ final class JsApi {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The stream that answers the direct get on {@code subject} ({@code $JS.API.DIRECT.GET.<stream>}
+     * or {@code ...<stream>.<last-by-subject>}), or null when none does: no such stream, or one
+     * without {@code allow_direct}.
+     */
+    private static Stream directStream(JsAccount jsa, String subject) {
+        String base = PREFIX + "DIRECT.GET.";
+        if (jsa == null || !subject.startsWith(base) || subject.length() == base.length()) {
+            return null;
+        }
+        String rest = subject.substring(base.length());
+        int dot = rest.indexOf('.');
+        Stream s = jsa.stream(dot < 0 ? rest : rest.substring(0, dot));
+        return s != null && s.config().allowDirect() ? s : null;
     }
 
     InternalHandler directHandler(Stream s) {
@@ -259,11 +279,10 @@ final class JsApi {
         if (!js.domain().isEmpty() && r.subject().startsWith(domainPrefix)) {
             String local = PREFIX + r.subject().substring(domainPrefix.length());
             Stream direct = null;
-            if (local.startsWith(PREFIX + "DIRECT.GET.") && r.jsa() != null) {
-                String rest = local.substring((PREFIX + "DIRECT.GET.").length());
-                int dot = rest.indexOf('.');
-                Stream s = r.jsa().stream(dot < 0 ? rest : rest.substring(0, dot));
-                if (s == null || !s.config().allowDirect()) {
+            if (local.startsWith(PREFIX + "DIRECT.GET") && r.jsa() != null) {
+                Stream s = directStream(r.jsa(), local);
+                if (s == null) {
+                    r.account().answerNoResponders(r.subject(), r.reply());
                     return;
                 }
                 direct = s;
@@ -379,10 +398,50 @@ final class JsApi {
         o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
     }
 
-    private JsonNode optionalBody(byte[] body) throws JsApiException {
+    /** The Go structs nats-server decodes these requests into (their names appear in its errors). */
+    static final GoDecode.Struct INFO_REQUEST = paged("JSApiStreamInfoRequest",
+            "deleted_details", GoDecode.BOOL, "subjects_filter", GoDecode.STRING);
+    static final GoDecode.Struct NAMES_REQUEST = paged("JSApiStreamNamesRequest", "subject", GoDecode.STRING);
+    static final GoDecode.Struct LIST_REQUEST = paged("JSApiStreamListRequest", "subject", GoDecode.STRING);
+    static final GoDecode.Struct PURGE_REQUEST = struct("JSApiStreamPurgeRequest",
+            "seq", GoDecode.UINT64, "filter", GoDecode.STRING, "keep", GoDecode.UINT64);
+    static final GoDecode.Struct MSG_GET_REQUEST = struct("JSApiMsgGetRequest",
+            "seq", GoDecode.UINT64, "last_by_subj", GoDecode.STRING, "next_by_subj", GoDecode.STRING,
+            "batch", GoDecode.INT, "max_bytes", GoDecode.INT, "start_time", new GoDecode.Any("*time.Time"),
+            "multi_last", new GoDecode.Slice(GoDecode.STRING), "up_to_seq", GoDecode.UINT64,
+            "up_to_time", new GoDecode.Any("*time.Time"), "no_hdr", GoDecode.BOOL);
+    static final GoDecode.Struct MSG_DELETE_REQUEST = struct("JSApiMsgDeleteRequest",
+            "seq", GoDecode.UINT64, "no_erase", GoDecode.BOOL);
+
+    private static GoDecode.Struct paged(String go, Object... more) {
+        Object[] all = new Object[more.length + 2];
+        all[0] = "offset";
+        all[1] = GoDecode.INT;
+        System.arraycopy(more, 0, all, 2, more.length);
+        return struct(go, all);
+    }
+
+    private static GoDecode.Struct struct(String go, Object... fields) {
+        java.util.Map<String, GoDecode.Shape> f = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < fields.length; i += 2) {
+            f.put((String) fields[i], (GoDecode.Shape) fields[i + 1]);
+        }
+        return new GoDecode.Struct(go, f);
+    }
+
+    /** nats-server's "invalid JSON: " and Go's words, when {@code body} does not decode into {@code shape}. */
+    private static void decodable(byte[] body, GoDecode.Struct shape) throws JsApiException {
+        String problem = GoDecode.problem(body, shape);
+        if (problem != null) {
+            throw JsErrors.INVALID_JSON.withDetail(problem).exception();
+        }
+    }
+
+    private JsonNode optionalBody(byte[] body, GoDecode.Struct shape) throws JsApiException {
         if (body.length == 0 || isBlank(body)) {
             return JsonNodeFactory.instance.objectNode();
         }
+        decodable(body, shape);
         JsonNode n = js.readJson(body);
         if (!n.isObject()) {
             throw JsErrors.INVALID_JSON.exception();
@@ -391,10 +450,11 @@ final class JsApi {
     }
 
     /** A body that must be there: empty is "bad request" (as nats-server), malformed "invalid JSON". */
-    private JsonNode requiredBody(byte[] body) throws JsApiException {
+    private JsonNode requiredBody(byte[] body, GoDecode.Struct shape) throws JsApiException {
         if (body.length == 0) {
             throw JsErrors.BAD_REQUEST.exception();
         }
+        decodable(body, shape);
         JsonNode n = js.readJson(body);
         if (!n.isObject()) {
             throw JsErrors.INVALID_JSON.exception();
@@ -417,8 +477,21 @@ final class JsApi {
         ObjectNode o = typed("account_info_response");
         o.put("memory", jsa.used(true));
         o.put("storage", jsa.used(false));
-        o.put("reserved_memory", 0);
-        o.put("reserved_storage", 0);
+        // what the account's streams reserve: the sum of their max_bytes, by storage type
+        long reservedMemory = 0;
+        long reservedStorage = 0;
+        for (Stream s : jsa.streams()) {
+            long max = s.config().maxBytes();
+            if (max > 0) {
+                if (s.config().memoryStorage()) {
+                    reservedMemory += max;
+                } else {
+                    reservedStorage += max;
+                }
+            }
+        }
+        o.put("reserved_memory", reservedMemory);
+        o.put("reserved_storage", reservedStorage);
         o.put("streams", jsa.streams().size());
         o.put("consumers", jsa.consumerCount());
         ObjectNode l = o.putObject("limits");
@@ -457,7 +530,7 @@ final class JsApi {
 
     private ApiReply info(Request r, String name) throws JsApiException {
         String type = TYPE + "stream_info_response";
-        JsonNode n = optionalBody(r.body());
+        JsonNode n = optionalBody(r.body(), INFO_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
@@ -492,7 +565,7 @@ final class JsApi {
 
     private ApiReply names(Request r, boolean list) throws JsApiException {
         String type = TYPE + (list ? "stream_list_response" : "stream_names_response");
-        JsonNode n = optionalBody(r.body());
+        JsonNode n = optionalBody(r.body(), list ? LIST_REQUEST : NAMES_REQUEST);
         long offset = Math.max(0, StreamConfig.lng(n, "offset"));
         String subject = StreamConfig.str(n, "subject");
         List<Stream> matching = js.catalog().list(r.jsa(), subject);
@@ -528,7 +601,7 @@ final class JsApi {
     }
 
     private ApiReply purge(Request r, String name) throws JsApiException {
-        JsonNode n = optionalBody(r.body());
+        JsonNode n = optionalBody(r.body(), PURGE_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
@@ -558,7 +631,7 @@ final class JsApi {
     }
 
     private ApiReply msgDelete(Request r, String name) throws JsApiException {
-        JsonNode n = requiredBody(r.body());
+        JsonNode n = requiredBody(r.body(), MSG_DELETE_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
@@ -617,7 +690,7 @@ final class JsApi {
     }
 
     private ApiReply msgGet(Request r, String name) throws JsApiException {
-        JsonNode n = requiredBody(r.body());
+        JsonNode n = requiredBody(r.body(), MSG_GET_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();

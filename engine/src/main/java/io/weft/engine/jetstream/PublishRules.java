@@ -1,5 +1,6 @@
 package io.weft.engine.jetstream;
 
+import io.weft.engine.json.GoJsonQuote;
 import io.weft.engine.protocol.Headers;
 import io.weft.store.StoreState;
 import io.weft.store.SubjectState;
@@ -128,7 +129,7 @@ final class PublishRules {
                     case "sub" -> rollup = StreamOp.Rollup.SUBJECT;
                     case "all" -> rollup = StreamOp.Rollup.ALL;
                     default -> {
-                        return new Reject(JsErrors.ROLLUP_FAILED.with("rollup value invalid: " + r));
+                        return new Reject(JsErrors.ROLLUP_FAILED.with("rollup value invalid: " + GoJsonQuote.go(r)));
                     }
                 }
             }

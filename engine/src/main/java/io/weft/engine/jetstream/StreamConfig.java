@@ -370,6 +370,24 @@ public record StreamConfig(
         checkAssetName(name);
     }
 
+    /** Subject spaces a stream may capture only with {@code no_ack} (its acks would answer them). */
+    private static final List<String> API_NAMESPACES = List.of("$JS.>", "$JSC.>", "$NRG.>");
+
+    /**
+     * nats-server's refusal of an acking stream on the JetStream, Raft or system API subjects
+     * ({@code $JS.EVENT.>} and {@code $SYS.ACCOUNT.>} stay allowed, as they were in older servers).
+     */
+    private static void checkApiNamespaces(String s) throws JsApiException {
+        for (String ns : API_NAMESPACES) {
+            if (Subjects.tokensOverlap(s, ns) && !Subjects.isSubsetMatch(s, "$JS.EVENT.>")) {
+                throw JsErrors.invalidConfig("subjects that overlap with jetstream api require no-ack to be true");
+            }
+        }
+        if (Subjects.tokensOverlap(s, "$SYS.>") && !Subjects.isSubsetMatch(s, "$SYS.ACCOUNT.>")) {
+            throw JsErrors.invalidConfig("subjects that overlap with system api require no-ack to be true");
+        }
+    }
+
     /** nats-server 2.15's name rule inside its config check (path separators included, 10052). */
     static void checkAssetName(String name) throws JsApiException {
         if (!validName(name)) {
@@ -430,24 +448,33 @@ public record StreamConfig(
         if (mirror != null || sources != null) {
             throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
         }
+        // nats-server's order, subject by subject: valid, not a duplicate of an earlier one, not
+        // capturing everything, not in an API namespace, then not overlapping a later subject
+        OverlapIndex.Pair clash = OverlapIndex.firstOverlappingPair(subjects);
         Set<String> seen = new HashSet<>();
-        for (String s : subjects) {
-            if (!seen.add(s)) {
-                throw JsErrors.invalidConfig("duplicate subjects detected");
-            }
-        }
-        for (String s : subjects) {
+        for (int i = 0; i < subjects.size(); i++) {
+            String s = subjects.get(i);
             if (!Subjects.isValidSubject(s)) {
                 throw JsErrors.invalidConfig("invalid subject");
             }
-            if (Subjects.tokensOverlap(s, "$JS.API.>") && !noAck) {
-                throw JsErrors.invalidConfig("subjects overlap with jetstream api");
+            if (!seen.add(s)) {
+                throw JsErrors.invalidConfig("duplicate subjects detected");
             }
-        }
-        OverlapIndex.Pair clash = OverlapIndex.firstOverlappingPair(subjects);
-        if (clash != null) {
-            throw JsErrors.invalidConfig("subject \"" + subjects.get(clash.first()) + "\" overlaps with \""
-                    + subjects.get(clash.second()) + "\"");
+            if (s.equals(">")) {
+                if (!noAck) {
+                    throw JsErrors.invalidConfig("capturing all subjects requires no-ack to be true");
+                }
+                if (replicas != 1) {
+                    throw JsErrors.invalidConfig("capturing all subjects requires replicas of 1");
+                }
+            }
+            if (!noAck) {
+                checkApiNamespaces(s);
+            }
+            if (clash != null && clash.first() == i) {
+                throw JsErrors.invalidConfig("subject \"" + s + "\" overlaps with \""
+                        + subjects.get(clash.second()) + "\"");
+            }
         }
         if (subjectTransform != null) {
             String src = subjectTransform.src().isEmpty() ? ">" : subjectTransform.src();
@@ -632,9 +659,7 @@ public record StreamConfig(
         if (consumerMaxAckPending != 0) {
             cl.put("max_ack_pending", consumerMaxAckPending);
         }
-        if (allowMsgTtl) {
-            o.put("allow_msg_ttl", true);
-        }
+        o.put("allow_msg_ttl", allowMsgTtl); // no omitempty in nats-server 2.11+: false is written too
         if (subjectDeleteMarkerTtl != 0) {
             o.put("subject_delete_marker_ttl", subjectDeleteMarkerTtl);
         }

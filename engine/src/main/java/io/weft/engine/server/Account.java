@@ -277,6 +277,18 @@ public final class Account {
     }
 
     /**
+     * Answers a request that nothing serves as nats-server 2.12+ does: {@code NATS/1.0 503} with
+     * {@code Nats-Subject: <subject>}, only to a client whose CONNECT asked for it. For server-side
+     * services that know they do not serve {@code subject} although a catch-all subscription of
+     * theirs matched it.
+     */
+    public void answerNoResponders(String subject, String reply) {
+        if (reply != null && !reply.isEmpty() && wantsNoResponders(reply)) {
+            publish(reply, null, io.weft.engine.protocol.Headers.noResponders(subject), new byte[0]);
+        }
+    }
+
+    /**
      * Publishes a message from the server itself to every matching subscriber of this account, as
      * if a client had sent it (one member per queue group). {@code headers} is a complete header
      * block or null. Returns how many subscribers (queue groups counting once) received it.

@@ -133,8 +133,10 @@ class ApiConcurrencyTest {
         assertTrue(api("B", "$JS.API.STREAM.CREATE.B1", create("B1", "\"slow.>\"")).path("did_create").asBoolean(),
                 "another account's subjects are its own");
         // SLOW's subjects are reserved although SLOW is not published
-        assertEquals(10065, errCode(api("A", "$JS.API.STREAM.CREATE.CLASH", create("CLASH", "\"slow.x\""))));
-        assertEquals(10065, errCode(api("A", "$JS.API.STREAM.CREATE.CLASH", create("CLASH", "\"*.y\""))));
+        JsonNode clash = api("A", "$JS.API.STREAM.CREATE.CLASH", create("CLASH", "\"slow.x\""));
+        assertEquals(10065, errCode(clash), clash.toString());
+        // (a leading wildcard would collide with $JS.> first: nats-server 2.15 refuses it without no_ack)
+        assertEquals(10065, errCode(api("A", "$JS.API.STREAM.CREATE.CLASH", create("CLASH", "\"s2.y\""))));
         assertTrue(api("A", "$JS.API.STREAM.CREATE.FAST", create("FAST", "\"fast.>\"")).path("did_create").asBoolean());
 
         assertFalse(slow.isDone(), "SLOW is still being built");

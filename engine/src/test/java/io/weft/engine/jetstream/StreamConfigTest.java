@@ -31,11 +31,13 @@ class StreamConfigTest {
     void defaultsAndJsonShapeAsNatsServer210() throws Exception {
         String json = new GoJson().compact(cfg("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"]}").toJson());
         // nats-server 2.9.10's reply for the same request, plus 2.10's compression and consumer_limits
+        // and 2.11's allow_msg_ttl (written even when false)
         assertEquals("{\"name\":\"ORDERS\",\"subjects\":[\"orders.\\u003e\"],\"retention\":\"limits\",\"max_consumers\":-1,"
                 + "\"max_msgs\":-1,\"max_bytes\":-1,\"max_age\":0,\"max_msgs_per_subject\":-1,\"max_msg_size\":-1,"
                 + "\"discard\":\"old\",\"storage\":\"file\",\"num_replicas\":1,\"duplicate_window\":120000000000,"
                 + "\"compression\":\"none\",\"allow_direct\":false,\"mirror_direct\":false,\"sealed\":false,"
-                + "\"deny_delete\":false,\"deny_purge\":false,\"allow_rollup_hdrs\":false,\"consumer_limits\":{}}", json);
+                + "\"deny_delete\":false,\"deny_purge\":false,\"allow_rollup_hdrs\":false,\"consumer_limits\":{},"
+                + "\"allow_msg_ttl\":false}", json);
     }
 
     @Test
@@ -81,18 +83,29 @@ class StreamConfigTest {
 
     @Test
     void validationErrorsAsNatsServer() throws Exception {
-        // descriptions and codes checked against nats-server 2.9.10
+        // descriptions and codes checked against nats-server 2.15.1, which checks a subject's
+        // overlap with the later ones before the next one's duplication: a literal duplicate is
+        // reported as an overlap
         JsApiError e = error("{\"name\":\"C\",\"subjects\":[\"c\",\"c\"]}");
         assertEquals(500, e.code());
         assertEquals(10052, e.errCode());
-        assertEquals("duplicate subjects detected", e.description());
+        assertEquals("subject \"c\" overlaps with \"c\"", e.description());
+        assertEquals("subjects that overlap with jetstream api require no-ack to be true",
+                error("{\"name\":\"C\",\"subjects\":[\"*.y\"]}").description());
         assertEquals("subject \"c.*\" overlaps with \"c.a\"", error("{\"name\":\"C\",\"subjects\":[\"c.*\",\"c.a\"]}").description());
         assertEquals("invalid subject", error("{\"name\":\"C\",\"subjects\":[\"c..a\"]}").description());
         assertEquals("discard new per subject requires discard new policy to be set",
                 error("{\"name\":\"B\",\"subjects\":[\"b.>\"],\"discard_new_per_subject\":true}").description());
         assertEquals("duplicates window can not be larger then max age",
                 error("{\"name\":\"E\",\"duplicate_window\":5000000000,\"max_age\":1000000000}").description());
-        assertEquals("subjects overlap with jetstream api", error("{\"name\":\"H\",\"subjects\":[\"$JS.API.>\"]}").description());
+        assertEquals("subjects that overlap with jetstream api require no-ack to be true",
+                error("{\"name\":\"H\",\"subjects\":[\"$JS.API.>\"]}").description());
+        assertEquals("subjects that overlap with system api require no-ack to be true",
+                error("{\"name\":\"H\",\"subjects\":[\"$SYS.REQ.>\"]}").description());
+        // the exceptions older servers allowed
+        cfg("{\"name\":\"H\",\"subjects\":[\"$JS.EVENT.>\"]}").validate(1024 * 1024);
+        cfg("{\"name\":\"H\",\"subjects\":[\"$SYS.ACCOUNT.>\"]}").validate(1024 * 1024);
+        cfg("{\"name\":\"H\",\"subjects\":[\"$JS.API.>\"],\"no_ack\":true}").validate(1024 * 1024);
         JsApiError rep = error("{\"name\":\"A\",\"num_replicas\":3}");
         assertEquals(10074, rep.errCode());
         assertEquals("replicas > 1 not supported in non-clustered mode", rep.description());

@@ -48,8 +48,8 @@ class JetStreamAccountsDifferentialTest {
     static void start() {
         boolean weft = TestServers.target() == TestServers.Target.WEFT
                 || "on".equalsIgnoreCase(System.getProperty("weft.diff", "off"));
-        reference = JsServer.start(TestServers.Target.NATS_SERVER, CONF);
-        candidate = JsServer.start(weft ? TestServers.Target.WEFT : TestServers.Target.NATS_SERVER, CONF);
+        reference = JsServer.start(TestServers.Target.NATS_NEWEST, CONF);
+        candidate = JsServer.start(weft ? TestServers.Target.WEFT : TestServers.Target.NATS_NEWEST, CONF);
         candidateName = weft ? "weft" : "nats-server#2";
     }
 

@@ -33,6 +33,13 @@ final class JsApiExchange implements AutoCloseable {
     /** Keys whose values differ per server, per run or per clock: removed before comparison. */
     static final Set<String> VOLATILE_KEYS = Set.of("created", "ts", "time", "first_ts", "last_ts", "last_active",
             "server_id", "server_name", "version", "go", "host", "cluster", "nonce", "client_id", "client_ip", "api");
+    /**
+     * ADR-44 metadata keys that describe the server rather than the asset ({@code _nats.ver}, the
+     * server's version, and {@code _nats.level}, the API level it implements): their values differ
+     * by design between weft and nats-server, so only their presence is compared. The asset's
+     * required level, {@code _nats.req.level}, is compared as is.
+     */
+    static final Set<String> SERVER_METADATA = Set.of("_nats.ver", "_nats.level");
     /** Headers whose values are times: removed before comparison. */
     static final Set<String> VOLATILE_HEADERS = Set.of("nats-time-stamp");
     /**
@@ -327,7 +334,9 @@ final class JsApiExchange implements AutoCloseable {
             Set<String> keys = new TreeSet<>();
             node.fieldNames().forEachRemaining(keys::add);
             for (String k : keys) {
-                if (!VOLATILE_KEYS.contains(k)) {
+                if (SERVER_METADATA.contains(k) && node.get(k).isTextual()) {
+                    out.put(k, "<server>");
+                } else if (!VOLATILE_KEYS.contains(k)) {
                     out.set(k, canonical(node.get(k)));
                 }
             }

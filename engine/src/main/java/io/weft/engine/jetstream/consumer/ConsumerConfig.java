@@ -791,8 +791,12 @@ public record ConsumerConfig(
      * replace this config, otherwise the reason (reported with err_code 10012).
      */
     public String updateProblem(ConsumerConfig next) {
+        // nats-server 2.15's order (checkNewConsumerConfig)
         if (deliverPolicy != next.deliverPolicy) {
             return "deliver policy can not be updated";
+        }
+        if (memStorage != next.memStorage) {
+            return "storage type can not be updated";
         }
         if (optStartSeq != next.optStartSeq) {
             return "start sequence can not be updated";
@@ -812,23 +816,20 @@ public record ConsumerConfig(
         if (flowControl != next.flowControl) {
             return "flow control can not be updated";
         }
-        if (maxWaiting != next.maxWaiting) {
-            return "max waiting can not be updated";
+        if (!isPush() && next.isPush()) {
+            return "can not update pull consumer to push based";
         }
         if (isPush() && !next.isPush()) {
             return "can not update push consumer to pull based";
         }
-        if (!isPush() && next.isPush()) {
-            return "can not update pull consumer to push based";
+        if (maxWaiting != next.maxWaiting) {
+            return "max waiting can not be updated";
         }
         if (!Objects.equals(durableName, next.durableName)) {
             return "can not update durable name";
         }
         if (numReplicas != next.numReplicas && next.numReplicas > 1) {
             return "replicas > 1 not supported in non-clustered mode";
-        }
-        if (memStorage != next.memStorage) {
-            return "can not change mem_storage";
         }
         return null;
     }

@@ -26,7 +26,7 @@ public final class ConsumerErrors {
     public static final JsApiError DELIVER_CYCLE = new JsApiError(400, 10081, "consumer deliver subject forms a cycle");
     public static final JsApiError MAX_PENDING_ACK_POLICY = new JsApiError(400, 10082, "consumer requires ack policy for max ack pending");
     public static final JsApiError SMALL_HEARTBEAT = new JsApiError(400, 10083, "consumer idle heartbeat needs to be >= 100ms");
-    public static final JsApiError PULL_REQUIRES_ACK = new JsApiError(400, 10084, "consumer in pull mode requires ack policy");
+    public static final JsApiError PULL_REQUIRES_ACK = new JsApiError(400, 10084, "consumer in pull mode requires explicit ack policy on workqueue stream");
     public static final JsApiError PULL_WITH_RATE_LIMIT = new JsApiError(400, 10086, "consumer in pull mode can not have rate limit set");
     public static final JsApiError MAX_WAITING_NEGATIVE = new JsApiError(400, 10087, "consumer max waiting needs to be positive");
     public static final JsApiError HB_REQUIRES_PUSH = new JsApiError(400, 10088, "consumer idle heartbeat requires a push based consumer");

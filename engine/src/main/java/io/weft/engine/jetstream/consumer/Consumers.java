@@ -17,7 +17,6 @@ import io.weft.engine.server.Account;
 import io.weft.net.Disk;
 import io.weft.store.SubjectBytes;
 import java.io.IOException;
-import io.weft.engine.protocol.Headers;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,7 +121,10 @@ public final class Consumers implements ConsumerManager {
                     if (!(sc instanceof Consumer c) || c.isStopped()) {
                         // nats-server has no subscription for a consumer it does not know: the request
                         // has no responders, so a client that asked for them gets the 503 at once
-                        noResponders(account != null ? account : s != null ? s.account() : null, subject, reply);
+                        Account acc = account != null ? account : s != null ? s.account() : null;
+                        if (acc != null) {
+                            acc.answerNoResponders(subject, reply);
+                        }
                         return null;
                     }
                     c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)));
@@ -136,21 +138,6 @@ public final class Consumers implements ConsumerManager {
             return null;
         } catch (RuntimeException e) {
             return ApiReply.error(type, ConsumerErrors.CREATE.with(String.valueOf(e.getMessage())));
-        }
-    }
-
-    /**
-     * The "no responders" status nats-server 2.15 gives a request nothing subscribes to
-     * ({@code NATS/1.0 503} with {@code Nats-Subject}), sent only to a client whose CONNECT asked
-     * for it, as the server does for any such request.
-     */
-    private static void noResponders(Account acc, String subject, String reply) {
-        if (reply == null || reply.isEmpty() || acc == null) {
-            return;
-        }
-        if (acc.wantsNoResponders(reply)) {
-            byte[] h = Headers.noResponders(subject);
-            acc.publish(reply, null, h, new byte[0]);
         }
     }
 
@@ -530,7 +517,17 @@ public final class Consumers implements ConsumerManager {
 
     // ------------------------------------------------------------------ names / list
 
+    /** The Go struct nats-server decodes a consumer names or list request into. */
+    static final GoDecode.Struct CONSUMERS_REQUEST = new GoDecode.Struct("JSApiConsumersRequest",
+            java.util.Map.of("offset", GoDecode.INT));
+
     private static int offset(byte[] body) throws JsApiException {
+        if (body != null && body.length > 0) {
+            String problem = GoDecode.problem(body, CONSUMERS_REQUEST);
+            if (problem != null) {
+                throw ConsumerErrors.INVALID_JSON.withDetail(problem).exception();
+            }
+        }
         JsonNode req = parseBody(body);
         if (req == null) {
             return 0;

@@ -74,7 +74,7 @@ class ConsumerConfigTest {
         assertNull(a.updateProblem(parse("{\"durable_name\":\"D\",\"ack_policy\":\"explicit\",\"max_deliver\":3,\"description\":\"x\"}").withDefaults(0, 0)));
         assertEquals("deliver policy can not be updated",
                 a.updateProblem(parse("{\"durable_name\":\"D\",\"ack_policy\":\"explicit\",\"deliver_policy\":\"new\"}").withDefaults(0, 0)));
-        assertEquals("max waiting can not be updated", // checked before the switch to push, as nats-server does
+        assertEquals("can not update pull consumer to push based", // before max waiting, as nats-server 2.15 does
                 a.updateProblem(parse("{\"durable_name\":\"D\",\"ack_policy\":\"explicit\",\"deliver_subject\":\"x\"}").withDefaults(0, 0)));
         ConsumerConfig push = parse("{\"durable_name\":\"D\",\"deliver_subject\":\"x\"}").withDefaults(0, 0);
         assertNull(push.updateProblem(parse("{\"durable_name\":\"D\",\"deliver_subject\":\"y\"}").withDefaults(0, 0)),
