@@ -20,6 +20,16 @@ public interface ConsumerManager {
     ApiReply api(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
                  io.weft.engine.server.Account account);
 
+    /**
+     * As {@link #api}; {@code levelNotMet} when the request's {@code Nats-Required-Api-Level} is
+     * above weft's level: every well-formed request then fails with 412/10185 (a pull request with
+     * a {@code 412} status), as nats-server 2.12+ answers.
+     */
+    default ApiReply api(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
+                         io.weft.engine.server.Account account, boolean levelNotMet) {
+        return api(subject, reply, body, streams, account);
+    }
+
     /** As {@link #api} without an account, giving the reply's JSON (null when there is none). */
     default byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams) {
         return handleApi(subject, reply, body, streams, null);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.protocol.Headers;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalHandler;
 import io.weft.store.StoredMessage;
@@ -40,8 +41,10 @@ final class JsApi {
         PLAIN,
         /** paging fields after the error, no list (stream info). */
         PAGED,
-        /** paging fields and {@code "streams": null} (stream names and list). */
+        /** paging fields and {@code "streams": null} (stream names). */
         PAGED_STREAMS,
+        /** paging fields and {@code "streams": []} (stream list: nats-server 2.15 starts it empty). */
+        PAGED_STREAM_LIST,
         /** {@code purged: 0} after the error (stream purge). */
         PURGED
     }
@@ -63,6 +66,7 @@ final class JsApi {
                 case PLAIN -> ApiReply.error(type, e);
                 case PAGED -> ApiReply.pagedError(type, e, "", ApiReply.EmptyList.NONE);
                 case PAGED_STREAMS -> ApiReply.pagedError(type, e, "streams", ApiReply.EmptyList.NULL);
+                case PAGED_STREAM_LIST -> ApiReply.pagedError(type, e, "streams", ApiReply.EmptyList.EMPTY);
                 case PURGED -> ApiReply.error(type, e, o -> o.put("purged", 0));
             };
         }
@@ -89,14 +93,14 @@ final class JsApi {
             new Op("STREAM.PURGE.*", TYPE + "stream_purge_response", ErrorShape.PURGED, JsApi::purge),
             new Op("STREAM.NAMES", TYPE + "stream_names_response", ErrorShape.PAGED_STREAMS,
                     (a, r, x) -> a.names(r, false)),
-            new Op("STREAM.LIST", TYPE + "stream_list_response", ErrorShape.PAGED_STREAMS,
+            new Op("STREAM.LIST", TYPE + "stream_list_response", ErrorShape.PAGED_STREAM_LIST,
                     (a, r, x) -> a.names(r, true)),
             new Op("STREAM.MSG.GET.*", TYPE + "stream_msg_get_response", ErrorShape.PLAIN, JsApi::msgGet),
             new Op("STREAM.MSG.DELETE.*", TYPE + "stream_msg_delete_response", ErrorShape.PLAIN, JsApi::msgDelete),
             // every consumer operation is answered (and its errors shaped) by the ConsumerManager
             new Op("CONSUMER.>", TYPE + "consumer_create_response", ErrorShape.PLAIN,
                     (a, r, x) -> a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
-                            r.account())));
+                            r.account(), levelNotMet(r.requiredLevel()))));
 
     /** The operation of {@code op} (the subject after {@code $JS.API.}), or null when none answers it. */
     static Op operation(String op) {
@@ -117,7 +121,30 @@ final class JsApi {
     private final java.util.Map<String, Boolean> servedAs = new java.util.TreeMap<>();
     private boolean stopped;
 
-    record Request(JsAccount jsa, Account account, String subject, String reply, byte[] body, Stream direct) {
+    /**
+     * One API request. {@code requiredLevel} is its {@code Nats-Required-Api-Level} header as sent
+     * (null: none), which nats-server 2.12+ checks before anything else.
+     */
+    record Request(JsAccount jsa, Account account, String subject, String reply, byte[] body, Stream direct,
+                   String requiredLevel) {
+    }
+
+    /** The request header naming the API level a request needs (ADR-44). */
+    static final String REQUIRED_LEVEL_HEADER = "Nats-Required-Api-Level";
+
+    /**
+     * True when a request's required level is one weft does not reach, or not a number: nats-server
+     * then answers 412/10185 instead of serving it. An empty value requires nothing.
+     */
+    static boolean levelNotMet(String required) {
+        if (required == null || required.isEmpty()) {
+            return false;
+        }
+        try {
+            return Integer.parseInt(required) > ApiLevel.LEVEL;
+        } catch (NumberFormatException e) {
+            return true;
+        }
     }
 
     JsApi(JetStream js) {
@@ -217,7 +244,9 @@ final class JsApi {
                 return; // nats-server ignores API requests nobody can hear the answer to
             }
             byte[] body = java.util.Arrays.copyOfRange(data, off + hdrLen, off + totalLen);
-            l.submit(laneKey(subject, js.domain()), new Request(jsa, account, subject, reply, body, direct));
+            String level = hdrLen > 0 ? Headers.parse(data, off, hdrLen).first(REQUIRED_LEVEL_HEADER) : null;
+            l.submit(laneKey(subject, js.domain()), new Request(jsa, account, subject, reply, body, direct,
+                    level == null ? null : level.trim()));
         };
     }
 
@@ -292,7 +321,7 @@ final class JsApi {
                     return;
                 }
             }
-            handle(new Request(r.jsa(), r.account(), local, r.reply(), r.body(), direct));
+            handle(new Request(r.jsa(), r.account(), local, r.reply(), r.body(), direct, r.requiredLevel()));
             return;
         }
         if (r.direct() != null) {
@@ -305,10 +334,14 @@ final class JsApi {
             // as before the table: names, list and stream info errors carry the paging fields
             boolean paged = type.endsWith("names_response") || type.endsWith("list_response")
                     || type.endsWith("info_response") && type.contains("stream_");
-            boolean streams = type.endsWith("stream_names_response") || type.endsWith("stream_list_response");
-            reply(r, paged ? ApiReply.pagedError(type, JsErrors.NOT_ENABLED_FOR_ACCOUNT, "streams",
-                    streams ? ApiReply.EmptyList.NULL : ApiReply.EmptyList.NONE)
-                    : ApiReply.error(type, JsErrors.NOT_ENABLED_FOR_ACCOUNT));
+            boolean names = type.endsWith("stream_names_response");
+            boolean list = type.endsWith("stream_list_response");
+            // nats-server checks the required level before whether the account has JetStream
+            JsApiError e = levelNotMet(r.requiredLevel()) ? JsErrors.REQUIRED_API_LEVEL : JsErrors.NOT_ENABLED_FOR_ACCOUNT;
+            boolean consumers = type.endsWith("consumer_names_response") || type.endsWith("consumer_list_response");
+            reply(r, paged ? ApiReply.pagedError(type, e, consumers ? "consumers" : "streams",
+                    names ? ApiReply.EmptyList.NULL : list || consumers ? ApiReply.EmptyList.EMPTY : ApiReply.EmptyList.NONE)
+                    : ApiReply.error(type, e));
             return;
         }
         Op o = operation(op);
@@ -316,10 +349,14 @@ final class JsApi {
             return;
         }
         ApiReply out;
-        try {
-            out = o.handler().answer(this, r, o.arg(op));
-        } catch (JsApiException e) {
-            out = o.error(e.error());
+        if (levelNotMet(r.requiredLevel()) && !op.startsWith("CONSUMER.")) {
+            out = o.error(JsErrors.REQUIRED_API_LEVEL); // consumer requests check it themselves (shapes, 412 status)
+        } else {
+            try {
+                out = o.handler().answer(this, r, o.arg(op));
+            } catch (JsApiException e) {
+                out = o.error(e.error());
+            }
         }
         // counted after the answer is built, so INFO reports the requests before itself (as nats-server)
         r.jsa().apiTotal.incrementAndGet();
@@ -719,6 +756,10 @@ final class JsApi {
     }
 
     private void direct(Request r) {
+        if (levelNotMet(r.requiredLevel())) {
+            status(r, 412, "Required Api Level"); // before anything else, as nats-server 2.12+
+            return;
+        }
         Stream s = r.direct();
         String base = PREFIX + "DIRECT.GET." + s.name();
         String rest = r.subject().length() > base.length() ? r.subject().substring(base.length() + 1) : "";

@@ -19,6 +19,8 @@ public final class JsErrors {
     public static final JsApiError STORAGE_RESOURCES_EXCEEDED = new JsApiError(500, 10047, "insufficient storage resources available");
     public static final JsApiError MAXIMUM_STREAMS = new JsApiError(400, 10027, "maximum number of streams reached");
     public static final JsApiError MAXIMUM_CONSUMERS = new JsApiError(400, 10026, "maximum consumers limit reached");
+    /** A request whose {@code Nats-Required-Api-Level} weft does not reach (nats-server 2.12+). */
+    public static final JsApiError REQUIRED_API_LEVEL = new JsApiError(412, 10185, "JetStream minimum api level required");
     public static final JsApiError MAX_BYTES_REQUIRED = new JsApiError(400, 10113, "account requires a stream config to have max bytes set");
     public static final JsApiError MAX_STREAM_BYTES_EXCEEDED = new JsApiError(400, 10122, "stream max bytes exceeds account limit max stream bytes");
 

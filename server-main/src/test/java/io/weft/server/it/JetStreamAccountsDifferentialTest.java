@@ -152,7 +152,11 @@ class JetStreamAccountsDifferentialTest {
                 r(API + "INFO", ""),
                 r(API + "STREAM.CREATE.X", "{\"name\":\"X\",\"subjects\":[\"x\"],\"storage\":\"memory\"}"),
                 r(API + "STREAM.NAMES", ""),
-                r(API + "STREAM.INFO.X", "")));
+                r(API + "STREAM.LIST", ""),
+                r(API + "STREAM.INFO.X", ""),
+                r(API + "STREAM.MSG.GET.X", "{\"seq\":1}"),
+                r(API + "CONSUMER.NAMES.X", ""),
+                r(API + "CONSUMER.INFO.X.C", "")));
     }
 
     @Test

@@ -892,6 +892,14 @@ public final class Consumer implements StreamConsumer {
     }
 
     void pull(String reply, PullRequestSpec spec) {
+        pull(reply, spec, false);
+    }
+
+    /**
+     * A pull request; {@code levelNotMet} when its {@code Nats-Required-Api-Level} is above weft's:
+     * nats-server 2.12+ then answers {@code 412 Required Api Level} (after the push-based check).
+     */
+    void pull(String reply, PullRequestSpec spec, boolean levelNotMet) {
         if (reply == null || reply.isEmpty()) {
             return;
         }
@@ -903,6 +911,8 @@ public final class Consumer implements StreamConsumer {
                 answer = status(reply, 409, "Consumer Deleted", null);
             } else if (cfg.isPush()) {
                 answer = status(reply, 409, "Consumer is push based", null);
+            } else if (levelNotMet) {
+                answer = status(reply, 412, "Required Api Level", null);
             } else if (spec.bad() != null) {
                 answer = status(reply, 400, "Bad Request - " + spec.bad(), null);
             } else if (cfg.maxBatch() > 0 && spec.batch() > cfg.maxBatch()) {

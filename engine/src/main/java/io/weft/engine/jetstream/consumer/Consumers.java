@@ -42,6 +42,19 @@ public final class Consumers implements ConsumerManager {
     @Override
     public ApiReply api(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
                         Account account) {
+        return api(subject, reply, body, streams, account, false);
+    }
+
+    /** nats-server's check of a request's required API level, right after its subject is matched. */
+    private static void level(boolean levelNotMet) throws JsApiException {
+        if (levelNotMet) {
+            throw io.weft.engine.jetstream.JsErrors.REQUIRED_API_LEVEL.exception();
+        }
+    }
+
+    @Override
+    public ApiReply api(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams,
+                        Account account, boolean levelNotMet) {
         if (!subject.startsWith(PREFIX)) {
             return ApiReply.error("io.nats.jetstream.api.v1.consumer_create_response", ConsumerErrors.BAD_REQUEST);
         }
@@ -54,6 +67,7 @@ public final class Consumers implements ConsumerManager {
                     if (t.length < 2) {
                         throw new NoReply();
                     }
+                    level(levelNotMet);
                     String name = t.length >= 3 ? t[2] : null;
                     String filter = t.length >= 4 ? String.join(".", java.util.Arrays.copyOfRange(t, 3, t.length)) : null;
                     JsonNode req = createRequest(body, t[1]);
@@ -63,17 +77,20 @@ public final class Consumers implements ConsumerManager {
                     if (t.length != 4 || !t[1].equals("CREATE")) {
                         throw new NoReply();
                     }
+                    level(levelNotMet);
                     JsonNode req = createRequest(body, t[2]);
                     return ApiReply.ok(create(stream(streams, t[2]), req, t[3], null, true));
                 }
                 case "INFO" -> {
                     type = "io.nats.jetstream.api.v1.consumer_info_response";
                     need(t, 3);
+                    level(levelNotMet);
                     return ApiReply.ok(find(stream(streams, t[1]), t[2]).info(type));
                 }
                 case "DELETE" -> {
                     type = "io.nats.jetstream.api.v1.consumer_delete_response";
                     need(t, 3);
+                    level(levelNotMet);
                     ConsumerSource s = stream(streams, t[1]);
                     delete(s, find(s, t[2]));
                     ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -86,6 +103,7 @@ public final class Consumers implements ConsumerManager {
                             : "io.nats.jetstream.api.v1.consumer_list_response";
                     need(t, 2);
                     try {
+                        level(levelNotMet);
                         // nats-server decodes the body before it looks the stream up
                         int off = offset(body);
                         ConsumerSource s = stream(streams, t[1]);
@@ -96,11 +114,12 @@ public final class Consumers implements ConsumerManager {
                 }
                 case "PAUSE" -> {
                     need(t, 3);
-                    return pause(streams, t[1], t[2], body);
+                    return pause(streams, t[1], t[2], body, levelNotMet);
                 }
                 case "UNPIN" -> {
                     type = UNPIN_TYPE;
                     need(t, 3);
+                    level(levelNotMet);
                     return unpin(streams, t[1], t[2], body);
                 }
                 case "LEADER" -> {
@@ -108,6 +127,7 @@ public final class Consumers implements ConsumerManager {
                     if (t.length != 4 || !t[1].equals("STEPDOWN")) {
                         throw new NoReply();
                     }
+                    level(levelNotMet);
                     ConsumerSource s = stream(streams, t[2]);
                     find(s, t[3]);
                     throw ConsumerErrors.CLUSTER_REQUIRED.exception();
@@ -127,7 +147,8 @@ public final class Consumers implements ConsumerManager {
                         }
                         return null;
                     }
-                    c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)));
+                    c.pull(reply, Consumer.PullRequestSpec.parse(body == null ? "" : new String(body, StandardCharsets.UTF_8)),
+                            levelNotMet);
                     return null;
                 }
                 default -> throw new NoReply();
@@ -389,10 +410,12 @@ public final class Consumers implements ConsumerManager {
      * resumes). The reply is {@code {type, paused, pause_until (UTC), pause_remaining}} as nats-server
      * 2.15 gives it; the new pause_until is persisted with the consumer's config.
      */
-    private ApiReply pause(Function<String, ConsumerSource> streams, String streamName, String consumer, byte[] body) {
+    private ApiReply pause(Function<String, ConsumerSource> streams, String streamName, String consumer, byte[] body,
+                           boolean levelNotMet) {
         byte[] b = body == null ? new byte[0] : body;
         PauseTime until;
         try {
+            level(levelNotMet);
             String problem = GoDecode.problem(b, PAUSE_SHAPE);
             if (problem != null) {
                 throw ConsumerErrors.INVALID_JSON.withDetail(problem).exception();
