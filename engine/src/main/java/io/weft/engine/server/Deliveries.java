@@ -44,6 +44,8 @@ public final class Deliveries {
     private final io.weft.net.Clock stallClock;
     /** Told the length of each stall (monotonic nanoseconds). */
     private final java.util.function.LongConsumer onStall;
+    /** True while no_fast_producer_stall is set: a stalled route misses the message instead (null: never). */
+    private final java.util.function.BooleanSupplier dropForStalled;
     /** When the stalls of the current batch must end; 0 before its first stall. */
     private long stallDeadline;
     private ClientConnection[] conns = new ClientConnection[4];
@@ -51,19 +53,36 @@ public final class Deliveries {
     private long token;
 
     Deliveries(AtomicLong tokens) {
-        this(tokens, null, null);
+        this(tokens, null, null, null);
     }
 
-    private Deliveries(AtomicLong tokens, io.weft.net.Clock stallClock, java.util.function.LongConsumer onStall) {
+    private Deliveries(AtomicLong tokens, io.weft.net.Clock stallClock, java.util.function.LongConsumer onStall,
+                       java.util.function.BooleanSupplier dropForStalled) {
         this.tokens = tokens;
         this.stallClock = stallClock;
         this.onStall = onStall;
+        this.dropForStalled = dropForStalled;
         this.token = tokens.incrementAndGet();
     }
 
     /** A client reader's batch: it stalls, bounded, on subscribers past half their max_pending. */
     static Deliveries forClient(AtomicLong tokens, io.weft.net.Clock clock, java.util.function.LongConsumer onStall) {
-        return new Deliveries(tokens, clock, onStall);
+        return new Deliveries(tokens, clock, onStall, null);
+    }
+
+    /**
+     * A client reader's batch under a server whose {@code no_fast_producer_stall} {@code drop} reads:
+     * while it is true, a route past its stall threshold is not waited for and misses the message,
+     * as nats-server treats any stalled connection a client publishes to.
+     */
+    static Deliveries forClient(AtomicLong tokens, io.weft.net.Clock clock, java.util.function.LongConsumer onStall,
+                                java.util.function.BooleanSupplier drop) {
+        return new Deliveries(tokens, clock, onStall, drop);
+    }
+
+    /** True when a stalled route must miss this batch's message rather than slow its client producer. */
+    boolean dropsForStalledRoute() {
+        return dropForStalled != null && dropForStalled.getAsBoolean();
     }
 
     /** True for a client reader's batch: the producer is one a stalled subscriber may slow down. */

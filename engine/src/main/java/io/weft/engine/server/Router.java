@@ -215,6 +215,9 @@ final class Router {
             String routedReply = RoutedReply.replyShowing(routeSubject, subject, reply);
             for (int i = 0, n = targets.size(); i < n; i++) {
                 RouteTarget t = targets.get(i);
+                if (batch != null && batch.dropsForStalledRoute() && t.sink.stallAdvised()) {
+                    continue; // no_fast_producer_stall: the stalled route misses it, the producer goes on
+                }
                 if (t.sink.sendMessage(account, routeSubject, routedReply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
                     delivered++;
                 }

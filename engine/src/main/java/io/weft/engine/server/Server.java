@@ -366,7 +366,7 @@ public final class Server {
 
     /** A client reader's batch: it stalls, bounded, on subscribers that fall behind (see {@link Deliveries}). */
     Deliveries newDeliveries() {
-        return Deliveries.forClient(batchTokens, env.clock(), this::countStall);
+        return Deliveries.forClient(batchTokens, env.clock(), this::countStall, () -> options().noFastProducerStall);
     }
 
     private final java.util.concurrent.atomic.LongAdder stallCount = new java.util.concurrent.atomic.LongAdder();

@@ -142,4 +142,48 @@ class ClusterSlowRouteTest {
             }
         }
     }
+
+    /**
+     * With {@code no_fast_producer_stall} a client's publish to a route past its stall threshold
+     * is not queued for it (nats-server drops for any stalled connection a client publishes to):
+     * the route's queue stops growing, so it is never cut by max_pending, and the far subscriber
+     * misses messages instead. The same load without the option cuts the route (the test above).
+     */
+    @Test
+    void noFastProducerStallDropsForAStalledRouteInsteadOfCuttingIt() throws Exception {
+        int[] cp = TestServers.freePorts(2);
+        try (TestServer a = ClusterDiscoveryTest.node(TestServers.Target.WEFT, "A", cp[0], "");
+             StallingProxy proxy = new StallingProxy(cp[0]);
+             TestServer b = TestServers.start(TestServers.Target.WEFT, "server_name: B\nwrite_deadline: \"60s\"\n"
+                     + "max_pending: 1048576\nno_fast_producer_stall: true\n"
+                     + "cluster {\n  name: weft-test\n  listen: \"127.0.0.1:" + cp[1] + "\"\n"
+                     + "  routes: [\"nats-route://127.0.0.1:" + proxy.port() + "\"]\n}\n")) {
+            ClusterDiscoveryTest.awaitPeers(a, 1);
+            ClusterDiscoveryTest.awaitPeers(b, 1);
+            try (Connection onA = connect(a); Connection pub = connect(b)) {
+                Subscription far = onA.subscribe("slow.>");
+                onA.flush(Duration.ofSeconds(2));
+                awaitInterest(pub, far, "slow.probe");
+                while (far.nextMessage(Duration.ofMillis(100)) != null) {
+                    // the probes
+                }
+                proxy.stalled = true;
+                byte[] kb = new byte[1024];
+                int sent = 40_000; // 40 MiB: far past the socket buffers and max_pending
+                for (int i = 0; i < sent; i++) {
+                    pub.publish("slow.data", kb);
+                }
+                pub.flush(Duration.ofSeconds(30));
+                assertEquals(0, count(b, "Slow Consumer Detected"), b.stderr());
+                proxy.stalled = false;
+                int got = 0;
+                while (far.nextMessage(Duration.ofMillis(500)) != null) {
+                    got++;
+                }
+                assertTrue(got > 0 && got < sent, "the far subscriber got some, not all: " + got);
+                assertEquals(1, count(b, "Route connection created"), b.stderr());
+                awaitInterest(pub, far, "slow.again");
+            }
+        }
+    }
 }
