@@ -369,8 +369,22 @@ public final class JetStream {
      * store found damaged records or lost files, at start-up or by a read since.
      */
     public String healthError() {
+        return healthError("", "");
+    }
+
+    /**
+     * What {@code /healthz} names as unhealthy among the streams of {@code account} (every account
+     * when empty), only {@code stream} when it is set; null when nothing.
+     */
+    public String healthError(String account, String stream) {
         for (JsAccount a : accounts.values()) {
+            if (!account.isEmpty() && !a.account().name().equals(account)) {
+                continue;
+            }
             for (Stream s : a.streams()) {
+                if (!stream.isEmpty() && !s.name().equals(stream)) {
+                    continue;
+                }
                 String failing = s.writeError();
                 if (failing != null) {
                     return "JetStream stream '" + a.account().name() + " > " + s.name() + "' write error: " + failing;
@@ -385,6 +399,51 @@ public final class JetStream {
             }
         }
         return null;
+    }
+
+    /** A {@code /healthz} filter that found nothing: which kind of asset, and nats-server's text. */
+    public record HealthMiss(String type, int httpStatus, String error) {
+    }
+
+    /**
+     * Looks up what {@code /healthz?account=&stream=&consumer=} names, as nats-server 2.15.1 does on
+     * a single server: an account or stream exists for it when the store directory holds it (so a
+     * memory stream, which has no directory, is "not found", as there), a consumer when the stream
+     * has it. A stream directory whose stream did not load "could not be recovered". Null when
+     * everything named was found (or nothing was named).
+     */
+    public HealthMiss healthFind(String account, String stream, String consumer) {
+        if (account.isEmpty()) {
+            return null;
+        }
+        Disk disk = env.disk();
+        if (!listed(disk, root, account)) {
+            return new HealthMiss("ACCOUNT", 404, "JetStream account \"" + account + "\" not found");
+        }
+        if (stream.isEmpty()) {
+            return null;
+        }
+        if (!listed(disk, root + "/" + account + "/streams", stream)) {
+            return new HealthMiss("STREAM", 404, "JetStream stream \"" + stream + "\" not found on account \"" + account + "\"");
+        }
+        JsAccount jsa = accounts.get(account);
+        Stream s = jsa == null ? null : jsa.stream(stream);
+        if (s == null) {
+            return new HealthMiss("STREAM", 503, "JetStream stream '" + account + " > " + stream + "' could not be recovered");
+        }
+        if (!consumer.isEmpty() && s.consumer(consumer) == null) {
+            return new HealthMiss("CONSUMER", 404, "JetStream consumer \"" + consumer + "\" not found for stream \""
+                    + stream + "\" on account \"" + account + "\"");
+        }
+        return null;
+    }
+
+    private static boolean listed(Disk disk, String dir, String name) {
+        try {
+            return disk.exists(dir) && disk.list(dir).contains(name);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** One account as /jsz details it: usage, API counters, and its streams when asked. */

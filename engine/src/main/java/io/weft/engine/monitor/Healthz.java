@@ -15,8 +15,14 @@ public record Healthz(String status, @JsonInclude(Include.NON_EMPTY) String erro
                       @JsonInclude(Include.NON_EMPTY) List<Problem> errors, @JsonIgnore int httpStatus) {
     public static final Healthz OK = new Healthz("ok", null, List.of(), 200);
 
-    /** One failure of a detailed answer. */
-    public record Problem(String type, @JsonInclude(Include.NON_EMPTY) String error) {
+    /** One failure of a detailed answer; the asset fields name what failed (omitted when empty). */
+    @com.fasterxml.jackson.annotation.JsonPropertyOrder({"type", "account", "stream", "consumer", "error"})
+    public record Problem(String type, @JsonInclude(Include.NON_EMPTY) String account,
+                          @JsonInclude(Include.NON_EMPTY) String stream, @JsonInclude(Include.NON_EMPTY) String consumer,
+                          @JsonInclude(Include.NON_EMPTY) String error) {
+        public Problem(String type, String error) {
+            this(type, null, null, null, error);
+        }
     }
 
     public Healthz(String status, String error) {
@@ -29,8 +35,13 @@ public record Healthz(String status, @JsonInclude(Include.NON_EMPTY) String erro
 
     /** A failure: one {@code error} text, or with {@code details} a list of one typed problem. */
     static Healthz failed(int httpStatus, String status, boolean details, String type, String error) {
-        return details ? new Healthz("error", null, List.of(new Problem(type, error)), httpStatus)
-                : new Healthz(status, error, List.of(), httpStatus);
+        return failed(httpStatus, status, details, new Problem(type, error));
+    }
+
+    /** As above, with the failing asset named in the detailed answer. */
+    static Healthz failed(int httpStatus, String status, boolean details, Problem p) {
+        return details ? new Healthz("error", null, List.of(p), httpStatus)
+                : new Healthz(status, p.error(), List.of(), httpStatus);
     }
 
     public boolean healthy() {

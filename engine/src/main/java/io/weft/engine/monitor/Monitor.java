@@ -567,9 +567,16 @@ public final class Monitor {
         if (o.jsEnabledOnly()) {
             return Healthz.ok(o.details());
         }
-        String damage = js.healthError();
+        String damage = js.healthError(o.account(), o.stream());
         if (damage != null) {
             return Healthz.failed(503, "unavailable", o.details(), "STREAM", damage);
+        }
+        JetStream.HealthMiss miss = js.healthFind(o.account(), o.stream(), o.consumer());
+        if (miss != null) {
+            String type = miss.type();
+            return Healthz.failed(miss.httpStatus(), "unavailable", o.details(), new Healthz.Problem(type, o.account(),
+                    type.equals("ACCOUNT") ? null : o.stream(), type.equals("CONSUMER") ? o.consumer() : null,
+                    miss.error()));
         }
         return Healthz.ok(o.details());
     }

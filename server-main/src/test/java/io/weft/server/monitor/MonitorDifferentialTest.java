@@ -225,6 +225,51 @@ class MonitorDifferentialTest {
         }
     }
 
+    /** The queries of {@link #healthzAssetFiltersAgree}, before and after the assets exist. */
+    private static final List<String> HEALTHZ_ASSETS = List.of(
+            "/healthz?account=$G", "/healthz?account=$G&details=true", "/healthz?account=NOPE&details=true",
+            "/healthz?account=$G&stream=M", "/healthz?account=$G&stream=F", "/healthz?account=$G&stream=F&consumer=FC",
+            "/healthz?account=$G&stream=F&consumer=NO", "/healthz?account=$G&stream=F&consumer=NO&details=true",
+            "/healthz?account=$G&stream=NO&details=true", "/healthz?account=$G&stream=M&consumer=MC",
+            "/healthz?account=NOPE&js-enabled-only=true");
+
+    /**
+     * {@code /healthz?account=&stream=&consumer=} as 2.15.1 answers on a single server: an account
+     * or stream is found by its store directory (a memory stream has none: "not found", 404), a
+     * consumer on its stream; the detailed answer names the asset.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void healthzAssetFiltersAgree(boolean withAssets) throws Exception {
+        List<List<String>> answers = new ArrayList<>();
+        for (Target t : List.of(Target.NATS_NEWEST, Target.WEFT)) {
+            Path store = Files.createTempDirectory("weft-healthz-" + t);
+            int m = CaptureMonitorSamples.freePort();
+            try (TestServer s = TestServers.startWithoutConfig(t, "-m", Integer.toString(m), "-js", "-sd", store.toString())) {
+                if (withAssets) {
+                    try (io.nats.client.Connection c = io.nats.client.Nats.connect("nats://127.0.0.1:" + s.port())) {
+                        var jsm = c.jetStreamManagement();
+                        for (String name : List.of("M", "F")) {
+                            jsm.addStream(io.nats.client.api.StreamConfiguration.builder().name(name)
+                                    .subjects(name.toLowerCase()).storageType(name.equals("M")
+                                            ? io.nats.client.api.StorageType.Memory : io.nats.client.api.StorageType.File)
+                                    .build());
+                            jsm.addOrUpdateConsumer(name, io.nats.client.api.ConsumerConfiguration.builder()
+                                    .durable(name + "C").build());
+                        }
+                    }
+                }
+                List<String> got = new ArrayList<>();
+                for (String q : HEALTHZ_ASSETS) {
+                    MonitorScenario.Answer a = MonitorScenario.get(m, q);
+                    got.add(q + " -> " + a.status() + " " + a.text().strip());
+                }
+                answers.add(got);
+            }
+        }
+        assertEquals(String.join("\n", answers.get(0)), String.join("\n", answers.get(1)));
+    }
+
     /** A client that never answers PING is closed as stale; /varz counts it, by kind, on both servers. */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(value = Target.class, names = {"WEFT", "NATS_NEWEST"})
