@@ -61,6 +61,19 @@ public final class ServerOptions {
      */
     public String configDigest = "";
 
+    /** The system account's name when {@code system_account} does not name one (nats-server's). */
+    public static final String DEFAULT_SYSTEM_ACCOUNT = "$SYS";
+    /** {@code system_account}: the account of the server's own services and events ("" = {@code $SYS}). */
+    public String systemAccount = "";
+    /** {@code no_system_account}: no system account, so no $SYS services or events. */
+    public boolean noSystemAccount = false;
+
+    /** The system account's name, or null when there is none ({@code no_system_account}). */
+    public String effectiveSystemAccount() {
+        return noSystemAccount ? null : systemAccount == null || systemAccount.isEmpty()
+                ? DEFAULT_SYSTEM_ACCOUNT : systemAccount;
+    }
+
     public boolean jetstream = false;
     public String storeDir = "";
     public long jetstreamMaxMemory = -1;
@@ -114,6 +127,8 @@ public final class ServerOptions {
         o.maxPending = maxPending;
         o.noHeaderSupport = noHeaderSupport;
         o.noFastProducerStall = noFastProducerStall;
+        o.systemAccount = systemAccount;
+        o.noSystemAccount = noSystemAccount;
         o.clusterName = clusterName;
         o.clusterHost = clusterHost;
         o.clusterPort = clusterPort;

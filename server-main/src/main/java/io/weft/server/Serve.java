@@ -101,6 +101,15 @@ final class Serve {
         // before listening, as nats-server does, so whoever sees the port open also finds the pid
         // file and can signal the server (a HUP or USR2 arriving before the handlers would be
         // taken by the JVM: HUP ends it, USR2 is ignored)
+        String sysName = opts.effectiveSystemAccount();
+        if (sysName != null && !opts.systemAccount.isEmpty() && !opts.auth.accounts.containsKey(sysName)) {
+            // nats-server's start error for a system_account no accounts block defines
+            log.fatal("error resolving system account: account missing");
+            return 1;
+        }
+        io.weft.engine.sys.SystemServices sys = new io.weft.engine.sys.SystemServices(node,
+                MonitorHttpServer.monitorFor(node));
+        sys.start();
         writePid(opts, log);
         Signals.install(server, command, args, log);
         MonitorHttpServer monitor = null;

@@ -157,7 +157,7 @@ public final class Monitor {
                 reqs,
                 GoFormat.time(server.configLoadMillis()),
                 nz(opts.configDigest),
-                "",
+                nz(opts.effectiveSystemAccount()),
                 byKind(server::slowConsumers),
                 byKind(server::staleConnections));
     }
@@ -386,7 +386,7 @@ public final class Monitor {
             for (Account a : sortedAccounts()) {
                 names.add(a.name());
             }
-            return new Accountz(server.serverId(), nowText, "", names, null);
+            return new Accountz(server.serverId(), nowText, nz(server.options().effectiveSystemAccount()), names, null);
         }
         Account a = findAccount(acc);
         if (a == null) {
@@ -395,7 +395,7 @@ public final class Monitor {
         SublistStats stats = subsStats.stats(a);
         Accountz.AccountInfo info = new Accountz.AccountInfo(a.name(), GoFormat.time(server.configLoadMillis()),
                 false, true, jetStreamEnabled(a), 0, a.clientCount(), stats.numSubscriptions(), stats);
-        return new Accountz(server.serverId(), nowText, "", null, info);
+        return new Accountz(server.serverId(), nowText, nz(server.options().effectiveSystemAccount()), null, info);
     }
 
     /** {@code /accstatz}; accounts without connections are listed only when {@code unused}. */

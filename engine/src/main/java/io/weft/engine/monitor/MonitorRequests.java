@@ -31,77 +31,89 @@ public final class MonitorRequests {
 
     public MonitorResponse handle(String path, String rawQuery) {
         MonitorQuery q = MonitorQuery.parse(rawQuery);
-        String counted = path.equals("/subscriptionsz") ? "/subsz" : path;
+        if (path.equals("/")) {
+            monitor.countRequest("/");
+            return new MonitorResponse(200, MonitorResponse.HTML, index().getBytes(StandardCharsets.UTF_8));
+        }
         try {
-            Object doc;
-            switch (path) {
-                case "/" -> {
-                    monitor.countRequest("/");
-                    return new MonitorResponse(200, MonitorResponse.HTML, index().getBytes(StandardCharsets.UTF_8));
-                }
-                case "/varz" -> {
-                    monitor.countRequest(counted);
-                    doc = monitor.varz();
-                }
-                case "/connz" -> {
-                    monitor.countRequest(counted);
-                    doc = monitor.connz(ConnzOptions.parse(q));
-                }
-                case "/subsz", "/subscriptionsz" -> {
-                    monitor.countRequest(counted);
-                    doc = monitor.subsz(SubszOptions.parse(q));
-                }
-                case "/routez" -> {
-                    monitor.countRequest(counted);
-                    boolean detail = q.get("subs").equals("detail");
-                    doc = monitor.routez(detail || q.getBool("subs"), detail);
-                }
-                case "/gatewayz" -> {
-                    monitor.countRequest(counted);
-                    doc = monitor.gatewayz();
-                }
-                case "/leafz" -> {
-                    monitor.countRequest(counted);
-                    doc = monitor.leafz();
-                }
-                case "/accountz" -> {
-                    monitor.countRequest(counted);
-                    doc = monitor.accountz(q.get("acc"));
-                }
-                case "/accstatz" -> {
-                    monitor.countRequest(counted);
-                    doc = monitor.accstatz(q.getBool("unused"));
-                }
-                case "/jsz" -> {
-                    monitor.countRequest(counted);
-                    for (String flag : JSZ_FLAGS) {
-                        q.getBool(flag);
-                    }
-                    q.getInt("offset", 0);
-                    q.getInt("limit", 0);
-                    doc = monitor.jsz(q.get("acc"), q.getBool("accounts"), q.getBool("streams"),
-                            q.getBool("consumers"), q.getBool("config"));
-                }
-                case "/healthz" -> {
-                    monitor.countRequest(counted);
-                    // checked in nats-server's order, so the first bad boolean is the one named
-                    boolean jsEnabled = q.getBool("js-enabled");
-                    boolean jsEnabledOnly = q.getBool("js-enabled-only");
-                    boolean jsServerOnly = q.getBool("js-server-only");
-                    boolean jsMetaOnly = q.getBool("js-meta-only");
-                    boolean details = q.getBool("details");
-                    Healthz h = monitor.healthz(new HealthzOptions(jsEnabled || jsEnabledOnly, jsServerOnly, jsMetaOnly,
-                            q.get("account"), q.get("stream"), q.get("consumer"), details));
-                    MonitorResponse r = render(json.compact(h), q);
-                    return h.healthy() ? r : new MonitorResponse(h.httpStatus(), r.contentType(), r.body());
-                }
-                default -> {
-                    return MonitorResponse.NOT_FOUND;
-                }
+            Object doc = document(path, q);
+            if (doc == null) {
+                return MonitorResponse.NOT_FOUND;
+            }
+            if (doc instanceof Healthz h) {
+                MonitorResponse r = render(json.compact(h), q);
+                return h.healthy() ? r : new MonitorResponse(h.httpStatus(), r.contentType(), r.body());
             }
             return render(json.indent(doc), q);
         } catch (MonitorException e) {
             return MonitorResponse.badRequest(e.getMessage());
+        }
+    }
+
+    /**
+     * The document of a monitoring path for a query (counted as a request to it), as HTTP and the
+     * system account's {@code $SYS.REQ.SERVER.*} requests serve it; null for an unknown path.
+     */
+    public Object document(String path, MonitorQuery q) throws MonitorException {
+        String counted = path.equals("/subscriptionsz") ? "/subsz" : path;
+        switch (path) {
+            case "/varz" -> {
+                monitor.countRequest(counted);
+                return monitor.varz();
+            }
+            case "/connz" -> {
+                monitor.countRequest(counted);
+                return monitor.connz(ConnzOptions.parse(q));
+            }
+            case "/subsz", "/subscriptionsz" -> {
+                monitor.countRequest(counted);
+                return monitor.subsz(SubszOptions.parse(q));
+            }
+            case "/routez" -> {
+                monitor.countRequest(counted);
+                boolean detail = q.get("subs").equals("detail");
+                return monitor.routez(detail || q.getBool("subs"), detail);
+            }
+            case "/gatewayz" -> {
+                monitor.countRequest(counted);
+                return monitor.gatewayz();
+            }
+            case "/leafz" -> {
+                monitor.countRequest(counted);
+                return monitor.leafz();
+            }
+            case "/accountz" -> {
+                monitor.countRequest(counted);
+                return monitor.accountz(q.get("acc"));
+            }
+            case "/accstatz" -> {
+                monitor.countRequest(counted);
+                return monitor.accstatz(q.getBool("unused"));
+            }
+            case "/jsz" -> {
+                monitor.countRequest(counted);
+                for (String flag : JSZ_FLAGS) {
+                    q.getBool(flag);
+                }
+                q.getInt("offset", 0);
+                q.getInt("limit", 0);
+                return monitor.jsz(q.get("acc"), q.getBool("accounts"), q.getBool("streams"),
+                        q.getBool("consumers"), q.getBool("config"));
+            }
+            case "/healthz" -> {
+                monitor.countRequest(counted);
+                // checked in nats-server's order, so the first bad boolean is the one named
+                boolean jsEnabled = q.getBool("js-enabled");
+                boolean jsEnabledOnly = q.getBool("js-enabled-only");
+                boolean jsServerOnly = q.getBool("js-server-only");
+                boolean jsMetaOnly = q.getBool("js-meta-only");
+                boolean details = q.getBool("details");
+                return monitor.healthz(new HealthzOptions(jsEnabled || jsEnabledOnly, jsServerOnly, jsMetaOnly,
+                        q.get("account"), q.get("stream"), q.get("consumer"), details));
+            }
+            default -> {
+                return null;
+            }
         }
     }
 

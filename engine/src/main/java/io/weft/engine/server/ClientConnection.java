@@ -386,6 +386,7 @@ public final class ClientConnection implements ProtocolHandler {
         bind(allowed);
         credentials = creds;
         connect = opts;
+        server.connected(this);
         if (log.isDebug()) {
             log.debug(logPrefix + "\"" + nz(opts.version()) + ":" + nz(opts.lang()) + ":" + nz(opts.name())
                     + "\" - Client connection established");

@@ -190,6 +190,12 @@ public final class Server {
             next.clusterHost = prev.clusterHost;
             next.clusterName = prev.clusterName;
         }
+        if (!java.util.Objects.equals(prev.effectiveSystemAccount(), next.effectiveSystemAccount())) {
+            // nats-server refuses the whole reload: its system services run in the account they started in
+            throw new IllegalArgumentException("config reload not supported for SystemAccount: old="
+                    + (prev.effectiveSystemAccount() == null ? "" : prev.effectiveSystemAccount()) + ", new="
+                    + next.systemAccount);
+        }
         // built first: a configuration it rejects leaves the running one untouched
         Authenticator nextAuth = new Authenticator(next.auth);
         options = next;
@@ -298,8 +304,16 @@ public final class Server {
         closing.put(c.cid(), c);
     }
 
+    /** A client's CONNECT was accepted: the services hear of it. */
+    void connected(ClientConnection c) {
+        for (ServerService s : services) {
+            s.clientConnected(c);
+        }
+    }
+
     void removed(ClientConnection c) {
-        if (clients.remove(c.cid(), c)) {
+        boolean removed = clients.remove(c.cid(), c);
+        if (removed) {
             closedLock.lock();
             try {
                 closedClients.addLast(c);
@@ -313,6 +327,12 @@ public final class Server {
             }
         }
         closing.remove(c.cid());
+        if (removed && c.connectOptions() != null) {
+            // after the counts moved to the closed side, so a listener's account figures leave it out
+            for (ServerService s : services) {
+                s.clientClosed(c);
+            }
+        }
     }
 
     /** Messages and bytes a connection (or several) received from and sent to its client. */
@@ -349,6 +369,10 @@ public final class Server {
         accounts.computeIfAbsent(Account.GLOBAL, this::newAccount);
         for (AccountConfig ac : opts.auth.accounts.values()) {
             accounts.computeIfAbsent(ac.name(), this::newAccount);
+        }
+        String sys = opts.effectiveSystemAccount();
+        if (sys != null) {
+            accounts.computeIfAbsent(sys, this::newAccount); // $SYS unless system_account names one
         }
         for (Account a : accounts.values()) {
             a.mappings(opts.auth.mappings.get(a.name()), opts.clusterPort >= 0 ? opts.clusterName : "");

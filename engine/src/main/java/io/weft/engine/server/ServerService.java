@@ -23,6 +23,14 @@ public interface ServerService {
     default void lameDuck() {
     }
 
+    /** A client's CONNECT was accepted: it is bound to its account and user (on its reader's thread). */
+    default void clientConnected(ClientConnection c) {
+    }
+
+    /** A client that had connected is closed ({@link ClientConnection#closeReason} says why). */
+    default void clientClosed(ClientConnection c) {
+    }
+
     /** At shutdown, after every client was closed and before the server reports it exited. */
     default void stop() {
     }

@@ -263,7 +263,8 @@ class MonitorTest {
     @Test
     void accountzAndAccstatz() throws Exception {
         Accountz list = monitor.accountz("");
-        assertEquals(List.of("$G"), list.accounts());
+        assertEquals(List.of("$G", "$SYS"), list.accounts()); // the system account exists unless no_system_account
+        assertEquals("$SYS", list.systemAccount());
         assertNull(list.accountDetail());
         Accountz g = monitor.accountz("$G");
         assertEquals("$G", g.accountDetail().accountName());

@@ -40,7 +40,7 @@ public final class OptionsMapper {
      */
     static final Set<String> IGNORED_TOP_LEVEL = Set.of(
             "gateway", "leafnodes", "leaf", "websocket", "ws", "mqtt",
-            "no_system_account", "no_sys_acc", "server_tags",
+            "server_tags",
             "syslog", "remote_syslog", "log_size_limit", "trace_verbose", "ports_file_dir", "prof_port",
             "max_traced_msg_len", "connect_error_reports", "reconnect_error_reports", "http_base_path",
             "default_js_domain");
@@ -53,7 +53,7 @@ public final class OptionsMapper {
     static final Set<String> REFUSED_TOP_LEVEL = Set.of(
             "allow_non_tls", "ocsp", "ocsp_cache",
             "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
-            "resolver_tls", "trusted", "trusted_keys", "system_account", "system");
+            "resolver_tls", "trusted", "trusted_keys");
     /** Keys of the client {@code tls} block that weft does not implement yet. */
     static final Set<String> REFUSED_TLS = Set.of("cert_store", "cert_match", "cert_match_by",
             "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
@@ -312,6 +312,8 @@ public final class OptionsMapper {
                 }
                 case "no_header_support" -> o.noHeaderSupport = bool(e);
                 case "no_fast_producer_stall" -> o.noFastProducerStall = bool(e);
+                case "system_account", "system" -> o.systemAccount = string(e);
+                case "no_system_account", "no_sys_acc", "no_system" -> o.noSystemAccount = bool(e);
                 case "tls" -> tls(o, e);
                 case "cluster" -> cluster(o, e);
                 default -> {

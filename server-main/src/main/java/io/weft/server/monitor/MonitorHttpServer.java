@@ -45,6 +45,11 @@ public final class MonitorHttpServer {
         this.requests = new MonitorRequests(new Monitor(node, subsStats, new JvmHostStats()));
     }
 
+    /** A monitor of {@code node} that reports the JVM's memory and CPU, as the HTTP endpoint's does. */
+    public static Monitor monitorFor(Node node) {
+        return new Monitor(node, null, new JvmHostStats());
+    }
+
     /** Binds and starts serving. */
     public void start() throws IOException {
         lock.lock();

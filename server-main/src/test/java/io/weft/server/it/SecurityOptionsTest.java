@@ -133,8 +133,11 @@ class SecurityOptionsTest {
             new Option("resolver_preload", "resolver_preload { A: xyz }", Status.REFUSED),
             new Option("resolver_pinned_accounts", "resolver_pinned_accounts: [ A ]", Status.REFUSED),
             new Option("resolver_tls", "resolver_tls { cert_file: " + PEM + " }", Status.REFUSED),
-            new Option("system_account", "system_account: SYS", Status.REFUSED),
-            new Option("system", "system: SYS", Status.REFUSED),
+            new Option("system_account", "system_account: SYS", Status.ENFORCED,
+                    "SystemAccountTest#onlyTheSystemAccountReachesTheServerServices",
+                    "SystemAccountTest#aSystemAccountNoAccountDefinesStopsTheStart"),
+            new Option("system", "system: SYS", Status.ENFORCED,
+                    "SystemAccountTest#onlyTheSystemAccountReachesTheServerServices"),
             new Option("mappings", "mappings { a: b }", Status.ENFORCED, "MappingsTest#mappedSubjectsAreNatsServers",
                     "MappingsTest#weightsSplitTrafficAndTheRestKeepsItsSubject",
                     "MappingsTest#clusterScopedDestinationsApplyInTheirCluster", "MappingsTest#mappingErrorsAreNatsServers"),
@@ -300,7 +303,7 @@ class SecurityOptionsTest {
         StringBuilder conf = new StringBuilder();
         for (String k : List.of("cluster { name: c, port: -1, routes: [] }", "gateway { name: g, port: -1 }",
                 "leafnodes { port: -1, remotes: [ {url: \"nats://h:7422\"} ] }", "websocket { port: -1, no_tls: true }",
-                "mqtt { port: -1 }", "no_system_account: true", "server_tags: [a]", "syslog: false", "prof_port: 0",
+                "mqtt { port: -1 }", "ports_file_dir: /tmp", "server_tags: [a]", "syslog: false", "prof_port: 0",
                 "http_base_path: /x", "default_js_domain: {}", "jetstream { unique_tag: az }")) {
             conf.append(k).append('\n');
         }
@@ -368,7 +371,6 @@ class SecurityOptionsTest {
                 resolver: MEMORY
                 resolver_preload { A: xyz }
                 resolver_tls { cert_file: %1$s }
-                system_account: SYS
                 authorization {
                   auth_callout { issuer: x, auth_users: [ a ] }
                   users: [ {user: a, password: b, allowed_connection_types: [STANDARD]} ]
@@ -389,7 +391,7 @@ class SecurityOptionsTest {
 
     private static List<String> mergedPaths() {
         return List.of("tls.ocsp_peer", "tls.cert_store", "allow_non_tls", "ocsp", "operator", "trusted_keys", "resolver",
-                "resolver_preload", "resolver_tls", "system_account", "authorization.auth_callout",
+                "resolver_preload", "resolver_tls", "authorization.auth_callout",
                 "authorization.users[0].allowed_connection_types", "accounts.A.exports[0].latency", "accounts.A.imports[0].share",
                 "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",
                 "jetstream.cipher", "jetstream.key", "cluster.tls", "cluster.authorization", "gateway.tls", "leafnodes.tls",
@@ -421,9 +423,9 @@ class SecurityOptionsTest {
     @Test
     void reloadAddingARefusedOptionKeepsTheOldConfig() throws Exception {
         try (TestServer s = TestServers.start(TestServers.Target.WEFT, "")) {
-            s.rewriteConfig("system_account: SYS\n");
+            s.rewriteConfig("resolver: MEMORY\n");
             s.signal("HUP");
-            assertTrue(s.awaitOutput("\"system_account\" " + OptionsMapper.REFUSED, WAIT), s.stderr());
+            assertTrue(s.awaitOutput("\"resolver\" " + OptionsMapper.REFUSED, WAIT), s.stderr());
             try (Connection c = Nats.connect(options(s).build())) {
                 assertEquals(Connection.Status.CONNECTED, c.getStatus());
             }

@@ -22,14 +22,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The same clients and monitoring requests against a weft process and nats-server 2.15.1: the key
  * paths and the values that do not depend on the implementation agree. The keys weft leaves out
- * are listed here and in docs/operator-guide.md: nats-server's system account and what lives in it
- * (its internal subscriptions are counted in {@code subscriptions} and the sublist figures),
+ * are listed here and in docs/operator-guide.md: what lives in nats-server's system account (its
+ * internal subscriptions are counted in {@code subscriptions} and the sublist figures),
  * {@code feature_flags} (switches of nats-server's own internals), {@code disk_io_wait_stats}
  * (weft has no disk I/O semaphore), {@code jetstream.limits} (weft has none of those limits) and
  * {@code sync_interval} (weft's default syncs each batch before acking instead of every two minutes).
  */
 class MonitorDifferentialTest {
-    private static final List<String> VARZ_ABSENT = List.of("system_account", "feature_flags", "disk_io_wait_stats",
+    private static final List<String> VARZ_ABSENT = List.of("feature_flags", "disk_io_wait_stats",
             "jetstream.limits", "jetstream.config.sync_interval");
 
     private static Map<String, MonitorScenario.Answer> natsPlain;
