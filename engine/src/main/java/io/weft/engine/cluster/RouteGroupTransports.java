@@ -2,7 +2,7 @@ package io.weft.engine.cluster;
 
 import io.weft.engine.ServerLog;
 import io.weft.engine.route.InternalTraffic;
-import io.weft.engine.route.RouteConnection;
+import io.weft.engine.route.InternalPeer;
 import io.weft.net.Env;
 import io.weft.raft.Message;
 import io.weft.raft.MessageCodec;
@@ -127,7 +127,7 @@ public final class RouteGroupTransports implements GroupTransports, InternalTraf
     // ---------------------------------------------------------------- the routes' side
 
     @Override
-    public void peerUp(RouteConnection route) {
+    public void peerUp(InternalPeer route) {
         long id = peerId(route.remoteName());
         if (id <= 0) {
             return;
@@ -147,7 +147,7 @@ public final class RouteGroupTransports implements GroupTransports, InternalTraf
     }
 
     @Override
-    public void peerDown(RouteConnection route) {
+    public void peerDown(InternalPeer route) {
         Outbox gone = null;
         lock.lock();
         try {
@@ -167,7 +167,7 @@ public final class RouteGroupTransports implements GroupTransports, InternalTraf
     }
 
     @Override
-    public void received(RouteConnection route, String subject, byte[] data, int off, int len) {
+    public void received(InternalPeer route, String subject, byte[] data, int off, int len) {
         received.increment();
         int dot = subject.lastIndexOf('.');
         if (!subject.startsWith(PREFIX) || dot <= PREFIX.length() || subject.length() - dot - 1 != 16) {
@@ -217,7 +217,7 @@ public final class RouteGroupTransports implements GroupTransports, InternalTraf
         return id;
     }
 
-    private void dropCorrupt(RouteConnection route, String why) {
+    private void dropCorrupt(InternalPeer route, String why) {
         corrupt.increment();
         log.debug("Route " + route.remoteAddress() + ": dropped a corrupt Raft message: " + why);
     }
@@ -300,14 +300,14 @@ public final class RouteGroupTransports implements GroupTransports, InternalTraf
         }
 
         final long peer;
-        final RouteConnection route;
+        final InternalPeer route;
         private final ReentrantLock olock = new ReentrantLock();
         private final Condition ready = olock.newCondition();
         private final ArrayDeque<Item> queue = new ArrayDeque<>();
         private long bytes;
         private boolean stop;
 
-        Outbox(long peer, RouteConnection route) {
+        Outbox(long peer, InternalPeer route) {
             this.peer = peer;
             this.route = route;
         }

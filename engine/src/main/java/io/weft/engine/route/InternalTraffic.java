@@ -20,11 +20,11 @@ public interface InternalTraffic {
     int VERSION = 1;
 
     /** A route to a weft peer is registered (a replaced duplicate's {@link #peerDown} may come after). */
-    void peerUp(RouteConnection route);
+    void peerUp(InternalPeer route);
 
     /** A route to a weft peer closed. */
-    void peerDown(RouteConnection route);
+    void peerDown(InternalPeer route);
 
     /** One message of {@link #ACCOUNT} from a weft peer; {@code data[off, off+len)} is the payload (copy it). */
-    void received(RouteConnection route, String subject, byte[] data, int off, int len);
+    void received(InternalPeer route, String subject, byte[] data, int off, int len);
 }

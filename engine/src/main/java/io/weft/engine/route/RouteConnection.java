@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * the router and the interest announcements queue, so a publisher never blocks on a route. A route
  * whose queue grows past {@code max_pending} is closed (slow route).
  */
-public final class RouteConnection implements RouteSink {
+public final class RouteConnection implements RouteSink, InternalPeer {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] SPACE = {' '};
@@ -230,6 +230,7 @@ public final class RouteConnection implements RouteSink {
      * <size>}); never blocks. False (nothing queued) when the peer is not weft or the route is
      * closing. The caller keeps the route's queue below max_pending ({@link #stallAdvised}).
      */
+    @Override
     public boolean sendInternal(String subject, byte[] payload) {
         if (!weftPeer || !registered) {
             return false;
@@ -238,6 +239,7 @@ public final class RouteConnection implements RouteSink {
     }
 
     /** The most a route may queue before it is cut as a slow consumer ({@code max_pending}). */
+    @Override
     public long maxPending() {
         return routes.host.options().maxPending;
     }
