@@ -2,10 +2,13 @@ package io.weft.engine.node;
 
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
+import io.weft.engine.cluster.GroupTransports;
+import io.weft.engine.cluster.RouteGroupTransports;
 import io.weft.engine.jetstream.DefaultStoreFactory;
 import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.jetstream.JetStreamHost;
 import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.route.InternalTraffic;
 import io.weft.engine.route.RouteHost;
 import io.weft.engine.route.Routes;
 import io.weft.engine.server.LocalInterest;
@@ -30,13 +33,22 @@ public final class Node {
     private volatile JetStream jetStream;
     /** The routes, or null when no cluster is configured. */
     private final Routes routes;
+    /** The Raft groups' transport over the routes, or null when no cluster is configured. */
+    private final RouteGroupTransports groupTransports;
 
     public Node(Env env, ServerOptions options, ServerLog log) {
+        if (options.auth.accounts.containsKey(InternalTraffic.ACCOUNT)) {
+            throw new IllegalArgumentException("account name \"" + InternalTraffic.ACCOUNT + "\" is reserved");
+        }
         this.env = env;
         this.log = log;
         this.server = new Server(env, options, log);
         // built before anything subscribes, so the routes count every client subscription
         this.routes = Routes.configured(options) ? new Routes(routeHost(server)) : null;
+        this.groupTransports = routes == null ? null : new RouteGroupTransports(env, log);
+        if (routes != null) {
+            routes.internalTraffic(groupTransports);
+        }
         server.addService(new ServerService() {
             @Override
             public boolean servesJetStream() {
@@ -95,6 +107,19 @@ public final class Node {
     /** The routes, or null when no cluster is configured. */
     public Routes routes() {
         return routes;
+    }
+
+    /**
+     * Where the node's Raft groups (the meta group, replicated streams and consumers) get their
+     * transports: over the routes, to weft peers only. Null when no cluster is configured.
+     */
+    public GroupTransports groupTransports() {
+        return groupTransports;
+    }
+
+    /** What the group transports carried and dropped; null when no cluster is configured. */
+    public RouteGroupTransports.Stats groupTransportStats() {
+        return groupTransports == null ? null : groupTransports.stats();
     }
 
     /** The routes' view of {@code server}. */

@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * the router and the interest announcements queue, so a publisher never blocks on a route. A route
  * whose queue grows past {@code max_pending} is closed (slow route).
  */
-public final class RouteConnection implements RouteSink {
+public final class RouteConnection implements RouteSink, InternalPeer {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] SPACE = {' '};
@@ -83,6 +83,8 @@ public final class RouteConnection implements RouteSink {
     /** The peer's cluster address as its INFO gives it ({@code host:port}), null until then. */
     private volatile String peerAddress;
     private volatile boolean registered;
+    /** The peer's route INFO announced weft's internal traffic ({@code weft_nrg}); never true for nats-server. */
+    private volatile boolean weftPeer;
     private volatile RouteConnection duplicateOf;
     private volatile int pingsOut;
     /** The peer's interest, by account, subject and queue; touched only by the reader (and its final cleanup). */
@@ -216,6 +218,30 @@ public final class RouteConnection implements RouteSink {
 
     public String remoteAddress() {
         return conn.remoteHost() + ":" + conn.remotePort();
+    }
+
+    /** True when the peer is a weft server that takes internal traffic ({@link InternalTraffic}). */
+    public boolean weftPeer() {
+        return weftPeer;
+    }
+
+    /**
+     * Queues one message of the internal traffic's account for the peer ({@code RMSG $NRG <subject>
+     * <size>}); never blocks. False (nothing queued) when the peer is not weft or the route is
+     * closing. The caller keeps the route's queue below max_pending ({@link #stallAdvised}).
+     */
+    @Override
+    public boolean sendInternal(String subject, byte[] payload) {
+        if (!weftPeer || !registered) {
+            return false;
+        }
+        return sendMessage(InternalTraffic.ACCOUNT, subject, null, List.of(), payload, 0, 0, payload.length);
+    }
+
+    /** The most a route may queue before it is cut as a slow consumer ({@code max_pending}). */
+    @Override
+    public long maxPending() {
+        return routes.host.options().maxPending;
     }
 
     boolean wasRegistered() {
@@ -458,6 +484,7 @@ public final class RouteConnection implements RouteSink {
             return false;
         }
         remoteName = info.path("server_name").asText(id);
+        weftPeer = info.path("weft_nrg").asInt(0) >= InternalTraffic.VERSION;
         peerAddress = Routes.hostPort(info.path("host").asText(""), info.path("port").asInt(-1));
         ObjectNode forward = ((ObjectNode) info).deepCopy();
         forward.remove("nonce");
@@ -524,6 +551,9 @@ public final class RouteConnection implements RouteSink {
     private void subscribe(String[] a) {
         if (a.length != 2 && a.length != 4) {
             throw new IllegalArgumentException("bad RS+");
+        }
+        if (a[0].equals(InternalTraffic.ACCOUNT)) {
+            return; // nobody subscribes in the internal traffic's account: it is delivered by account, not by interest
         }
         String queue = a.length == 4 ? a[2] : null;
         int weight = a.length == 4 ? Integer.parseInt(a[3]) : 1;
@@ -602,6 +632,10 @@ public final class RouteConnection implements RouteSink {
         start += total + 2;
         inMsgs.increment();
         inBytes.add(total);
+        if (account.equals(InternalTraffic.ACCOUNT)) {
+            internal(subject, hdr, off, total);
+            return;
+        }
         Account acc = lastAccount;
         if (acc == null || !acc.name().equals(account)) {
             acc = routes.host.account(account);
@@ -612,6 +646,16 @@ public final class RouteConnection implements RouteSink {
             deliveries = acc.newRouteDeliveries(routes.host.env().clock());
         }
         acc.publishFromRoute(subject, reply, queues, buf, off, hdr, total, deliveries);
+    }
+
+    /** A message of the internal traffic's account: to the receiver when the peer is weft, else dropped. */
+    private void internal(String subject, int hdr, int off, int total) {
+        InternalTraffic it = routes.internalTraffic();
+        if (it == null || !weftPeer || !registered || hdr != 0) {
+            routes.host.log().debug("Route " + remoteAddress() + ": dropped a message of " + InternalTraffic.ACCOUNT);
+            return;
+        }
+        it.received(this, subject, buf, off, total);
     }
 
     // ---------------------------------------------------------------- what we send
@@ -650,6 +694,8 @@ public final class RouteConnection implements RouteSink {
         n.put("tls_required", false);
         n.put("max_payload", o.maxPayload);
         n.put("jetstream", false);
+        // weft's own field (nats-server ignores fields it does not know): the peer may send us internal traffic
+        n.put("weft_nrg", InternalTraffic.VERSION);
         n.put("cluster", routes.clusterName());
         if (routes.dynamicName()) {
             n.put("cluster_dynamic", true);
@@ -915,7 +961,7 @@ public final class RouteConnection implements RouteSink {
         close("Slow Consumer (Write Deadline)");
     }
 
-    boolean isClosed() {
+    public boolean isClosed() {
         outLock.lock();
         try {
             return closed;

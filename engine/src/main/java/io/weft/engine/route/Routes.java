@@ -46,6 +46,8 @@ public final class Routes {
     /** Route ids ({@code rid} in /routez), one per connection. */
     private final java.util.concurrent.atomic.AtomicLong rids = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean lameDuck;
+    /** Where the internal traffic of weft peers goes (the Raft groups' transport); null: dropped. */
+    private volatile InternalTraffic internal;
 
     public Routes(RouteHost host) {
         this.host = host;
@@ -55,6 +57,18 @@ public final class Routes {
     /** True when the options ask for a cluster (a cluster port, or explicit routes). */
     public static boolean configured(ServerOptions o) {
         return o.clusterPort >= 0 || !o.routes.isEmpty();
+    }
+
+    /**
+     * Sets the receiver of internal traffic ({@link InternalTraffic}); call before {@link #start}.
+     * It is told of every weft peer's route that comes up and goes, in order, under the routes' lock.
+     */
+    public void internalTraffic(InternalTraffic receiver) {
+        this.internal = receiver;
+    }
+
+    InternalTraffic internalTraffic() {
+        return internal;
     }
 
     /** Binds the cluster listener and starts dialling the explicit routes. */
@@ -476,6 +490,10 @@ public final class Routes {
                 }
             }
             routes.add(rc);
+            InternalTraffic it = internal;
+            if (it != null && rc.weftPeer()) {
+                it.peerUp(rc);
+            }
         } finally {
             lock.unlock();
         }
@@ -508,6 +526,10 @@ public final class Routes {
             for (RouteConnection other : routes) {
                 stillConnected |= rc.remoteId().equals(other.remoteId());
             }
+            InternalTraffic it = internal;
+            if (it != null && rc.weftPeer()) {
+                it.peerDown(rc);
+            }
         } finally {
             lock.unlock();
         }
@@ -533,6 +555,9 @@ public final class Routes {
 
     /** A client subscription came or went: announce the transitions to every route. */
     private void changed(Account account, String subject, String queue, int delta) {
+        if (account.name().equals(InternalTraffic.ACCOUNT)) {
+            return; // the internal traffic's account is never announced (a local account of that name stays local)
+        }
         Key k = new Key(account.name(), subject, queue);
         lock.lock();
         try {

@@ -659,11 +659,20 @@ public final class OptionsMapper {
             return new Permissions.ResponsePermission(max, expires);
         }
 
+        /** The account of the cluster's internal (Raft) traffic: no client may be put in it. */
+        private static final String RESERVED_ACCOUNT = io.weft.engine.route.InternalTraffic.ACCOUNT;
+        private static final String RESERVED_TEXT = "account name \"" + RESERVED_ACCOUNT
+                + "\" is reserved for the cluster's internal traffic";
+
         private void accounts(AuthConfig auth, ConfigMap.Entry e) {
             ConfigValue v = e.value();
             if (v instanceof ConfigList l) {
                 for (ConfigValue item : l.items()) {
                     String name = subject("accounts", item);
+                    if (name.equals(RESERVED_ACCOUNT)) {
+                        problem(item.position(), RESERVED_TEXT);
+                        continue;
+                    }
                     auth.accounts.put(name, new AccountConfig(name, false));
                 }
                 return;
@@ -671,6 +680,10 @@ public final class OptionsMapper {
             ConfigMap m = map(e);
             for (ConfigMap.Entry acc : m.entries()) {
                 String name = acc.key();
+                if (name.equals(RESERVED_ACCOUNT)) {
+                    problem(acc.keyPosition(), RESERVED_TEXT);
+                    continue;
+                }
                 boolean js = false;
                 AccountConfig.JetStreamLimits jsLimits = null;
                 if (!(acc.value() instanceof ConfigMap body)) {

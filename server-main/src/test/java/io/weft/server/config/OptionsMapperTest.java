@@ -339,4 +339,15 @@ class OptionsMapperTest {
         assertEquals("orders.central.flush", m.get(0).map("orders.flush", "hub", b -> 0));
         assertEquals("orders.central.x", m.get(1).map("orders.x", "hub", b -> 0));
     }
+
+    /** The account of the cluster's Raft traffic cannot be given users, in either form of {@code accounts}. */
+    @Test
+    void theInternalTrafficAccountIsReserved() {
+        for (String conf : List.of("accounts { \"$NRG\": { users: [{user: a, password: b}] } }\n",
+                "accounts: [\"$NRG\"]\n")) {
+            String e = error(conf);
+            assertTrue(e.contains("account name \"$NRG\" is reserved for the cluster's internal traffic"), e);
+        }
+        assertTrue(opts("accounts { NRG: { users: [{user: a, password: b}] } }\n").auth.accounts.containsKey("NRG"));
+    }
 }
