@@ -93,6 +93,8 @@ final class JsApi {
                     (a, r, x) -> a.names(r, true)),
             new Op("STREAM.MSG.GET.*", TYPE + "stream_msg_get_response", ErrorShape.PLAIN, JsApi::msgGet),
             new Op("STREAM.MSG.DELETE.*", TYPE + "stream_msg_delete_response", ErrorShape.PLAIN, JsApi::msgDelete),
+            new Op("STREAM.LEADER.STEPDOWN.*", TYPE + "stream_leader_stepdown_response", ErrorShape.PLAIN,
+                    JsApi::stepDown),
             // every consumer operation is answered (and its errors shaped) by the ConsumerManager
             new Op("CONSUMER.>", TYPE + "consumer_create_response", ErrorShape.PLAIN,
                     (a, r, x) -> a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
@@ -254,7 +256,7 @@ final class JsApi {
             return "";
         }
         int at = switch (t[0]) {
-            case "STREAM" -> t[1].equals("MSG") ? 3 : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
+            case "STREAM" -> t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
             case "DIRECT" -> 2;
             case "CONSUMER" -> t[1].equals("DURABLE") || t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : 2;
             default -> -1;
@@ -395,7 +397,109 @@ final class JsApi {
         o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));
+        ObjectNode cluster = clusterJson(s);
+        if (cluster != null) {
+            o.set("cluster", cluster);
+        }
         o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
+    }
+
+    /**
+     * {@code cluster} of a stream's info, as nats-server's ClusterInfo: {@code name} (the cluster),
+     * {@code raft_group}, {@code leader} (server name), {@code leader_since}, and {@code replicas}: every other member
+     * with {@code name, current, offline (only when true), active (ns since last heard), lag (only
+     * when not 0), peer}, ordered by name; {@code replicas} is left out when empty. Null for a stream
+     * that is not replicated (nats-server shows none on a server that is not clustered).
+     */
+    private ObjectNode clusterJson(Stream s) {
+        if (!s.replicated()) {
+            return null; // single-server streams: the meta group's work will add theirs
+        }
+        GroupLog.ClusterView v = s.group().clusterView().join();
+        Stream.Replication rep = s.replication();
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        putIfNotEmpty(c, "name", rep.clusterName());
+        putIfNotEmpty(c, "raft_group", rep.group());
+        if (v.leader() != 0) {
+            c.put("leader", serverName(rep, v.leader()));
+        }
+        if (v.leaderSinceNanos() > 0) {
+            c.put("leader_since", JsTime.format(v.leaderSinceNanos()));
+        }
+        List<GroupLog.Member> members = new ArrayList<>(v.members());
+        if (v.leader() == 0) {
+            // leaderless: this replica is listed too (as nats-server does)
+            members.add(new GroupLog.Member(v.self(), false, 0, 0, false));
+        }
+        members.sort(java.util.Comparator.comparing((GroupLog.Member m) -> serverName(rep, m.peer()))
+                .thenComparingLong(GroupLog.Member::peer));
+        ArrayNode a = JsonNodeFactory.instance.arrayNode();
+        for (GroupLog.Member m : members) {
+            if (m.peer() == v.leader()) {
+                continue;
+            }
+            ObjectNode p = a.addObject();
+            p.put("name", serverName(rep, m.peer()));
+            p.put("current", m.current());
+            if (m.offline()) {
+                p.put("offline", true);
+            }
+            p.put("active", m.activeNanos());
+            if (m.lag() > 0) {
+                p.put("lag", m.lag());
+            }
+            p.put("peer", io.weft.engine.cluster.PeerIds.hex(m.peer()));
+        }
+        if (!a.isEmpty()) {
+            c.set("replicas", a);
+        }
+        return c;
+    }
+
+    private static String serverName(Stream.Replication rep, long peer) {
+        String n = rep.serverNames() == null ? null : rep.serverNames().apply(peer);
+        return n != null ? n : "Server name unknown at this time (peerID: " + io.weft.engine.cluster.PeerIds.hex(peer) + ")";
+    }
+
+    private static void putIfNotEmpty(ObjectNode o, String field, String value) {
+        if (value != null && !value.isEmpty()) {
+            o.put(field, value);
+        }
+    }
+
+    /**
+     * {@code STREAM.LEADER.STEPDOWN.<stream>}: the leader hands leadership to a caught-up member and
+     * answers {@code {"success":true}}; followers stay silent (the leader answers); on a server that
+     * is not clustered, 10010; a single-replica stream on a clustered server has nothing to hand over
+     * and answers success (as nats-server).
+     */
+    private ApiReply stepDown(Request r, String name) throws JsApiException {
+        Stream s = r.jsa().stream(name);
+        if (!s_clustered(s)) {
+            throw JsErrors.CLUSTER_REQUIRED.exception();
+        }
+        if (s == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        ObjectNode o = typed("stream_leader_stepdown_response");
+        if (!s.replicated()) {
+            o.put("success", true);
+            return ApiReply.ok(o);
+        }
+        if (!s.leading()) {
+            return null; // the leader answers
+        }
+        String failed = s.group().stepDown().join();
+        if (failed != null) {
+            throw JsErrors.RAFT_GENERAL.with(failed).exception();
+        }
+        o.put("success", true);
+        return ApiReply.ok(o);
+    }
+
+    /** True when this server is clustered (routes configured, or the stream is replicated). */
+    private boolean s_clustered(Stream s) {
+        return js.options().clusterPort >= 0 || s != null && s.replicated();
     }
 
     /** The Go structs nats-server decodes these requests into (their names appear in its errors). */
@@ -535,6 +639,9 @@ final class JsApi {
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
         }
+        if (!s.leading()) {
+            return null; // a replicated stream's leader answers
+        }
         boolean details = StreamConfig.bool(n, "deleted_details");
         String filter = StreamConfig.str(n, "subjects_filter");
         long offset = Math.max(0, StreamConfig.lng(n, "offset"));
@@ -606,6 +713,9 @@ final class JsApi {
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
         }
+        if (!s.leading()) {
+            return null; // a replicated stream's leader answers
+        }
         String filter = StreamConfig.str(n, "filter");
         long seq = StreamConfig.unsigned(n, "seq");
         long keep = StreamConfig.unsigned(n, "keep");
@@ -635,6 +745,9 @@ final class JsApi {
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        if (!s.leading()) {
+            return null; // a replicated stream's leader answers
         }
         long seq = StreamConfig.unsigned(n, "seq");
         boolean noErase = StreamConfig.bool(n, "no_erase");
@@ -694,6 +807,9 @@ final class JsApi {
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        if (!s.leading()) {
+            return null; // a replicated stream's leader answers (from its own store)
         }
         StoredMessage m;
         try {

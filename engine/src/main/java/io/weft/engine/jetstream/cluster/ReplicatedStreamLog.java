@@ -554,28 +554,35 @@ public final class ReplicatedStreamLog implements GroupLog {
 
     @Override
     public StreamOp.Applied append(StreamOp op) throws IOException {
+        CompletableFuture<Result> f;
         lock.lock();
         try {
             RaftDriver d = driver;
             if (d == null || !isReady()) throw new IOException("not the stream's leader");
-            CompletableFuture<Result> f = op instanceof StreamOp.Append a ? proposeAppend(d, a) : propose(d, op);
+            f = op instanceof StreamOp.Append a ? proposeAppend(d, a) : propose(d, op);
             if (batch != null && op instanceof StreamOp.Append a) {
                 batch.add(f);
                 return new StreamOp.Applied(a.seq(), 0);
             }
-            // other ops (purge, delete, trim) are waited for, so the caller hears what they removed
-            Result r = awaitResult(f);
-            long removed = r instanceof Stored st ? st.removed() : 0;
-            return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, removed);
         } finally {
-            if (lock.isHeldByCurrentThread()) lock.unlock();
+            lock.unlock();
         }
+        // other ops (purge, delete, trim) are waited for, so the caller hears what they removed
+        Result r = awaitResult(f);
+        long removed = r instanceof Stored st ? st.removed() : 0;
+        return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, removed);
     }
 
+    /** Waits for {@code f} with the lock released (the apply that completes it takes the lock), then takes it back. */
     private Result awaitResult(CompletableFuture<Result> f) throws IOException {
-        boolean held = lock.isHeldByCurrentThread();
-        if (held) lock.unlock(); // the apply that completes f takes the lock
-        Result r = f.join();
+        int holds = lock.getHoldCount();
+        for (int i = 0; i < holds; i++) lock.unlock();
+        Result r;
+        try {
+            r = f.join();
+        } finally {
+            for (int i = 0; i < holds; i++) lock.lock();
+        }
         if (!(r instanceof Stored) && !(r instanceof Duplicate)) throw new IOException("not stored: " + r);
         return r;
     }
