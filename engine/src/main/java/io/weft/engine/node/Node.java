@@ -5,6 +5,7 @@ import io.weft.engine.ServerOptions;
 import io.weft.engine.jetstream.DefaultStoreFactory;
 import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.jetstream.JetStreamHost;
+import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
 import io.weft.engine.jetstream.consumer.Consumers;
 import io.weft.engine.route.RouteHost;
 import io.weft.engine.route.Routes;
@@ -79,6 +80,8 @@ public final class Node {
     public void start() throws IOException {
         if (server.options().jetstream) {
             JetStream js = new JetStream(jetStreamHost(server), new DefaultStoreFactory(env.disk()), new Consumers());
+            // replicated streams run their Raft groups through this (the meta group opens them)
+            js.groupLogs(ReplicatedStreamLog.factory(env));
             js.start();
             jetStream = js;
         }
