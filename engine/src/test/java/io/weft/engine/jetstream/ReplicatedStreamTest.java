@@ -57,6 +57,10 @@ class ReplicatedStreamTest {
         final LinkedBlockingQueue<String> apiReplies = new LinkedBlockingQueue<>();
 
         Member(String name, MemGroupTransports hub) throws Exception {
+            this(name, hub, ReplicatedStreamLog.Options.defaults());
+        }
+
+        Member(String name, MemGroupTransports hub, ReplicatedStreamLog.Options options) throws Exception {
             this.name = name;
             this.id = PeerIds.of(name);
             ServerOptions o = new ServerOptions();
@@ -68,8 +72,7 @@ class ReplicatedStreamTest {
             server.start();
             js = new JetStream(Node.jetStreamHost(server), new DefaultStoreFactory(Env.real().disk()), new Consumers());
             js.groupLogs(ReplicatedStreamLog.factory(Env.real(),
-                    c -> c.withTiming(Duration.ofMillis(10), 15, 1).withSnapshotEvery(25),
-                    ReplicatedStreamLog.Options.defaults()));
+                    c -> c.withTiming(Duration.ofMillis(10), 15, 1).withSnapshotEvery(25), options));
             js.start();
             acc = server.account(Account.GLOBAL);
             acc.subscribe("_ACK.>", null, (subject, reply, data, off, hdrLen, totalLen) ->
@@ -107,8 +110,12 @@ class ReplicatedStreamTest {
     }
 
     private void cluster(int n) throws Exception {
+        cluster(n, ReplicatedStreamLog.Options.defaults());
+    }
+
+    private void cluster(int n, ReplicatedStreamLog.Options options) throws Exception {
         for (int i = 1; i <= n; i++) {
-            Member m = new Member("n" + i, hub);
+            Member m = new Member("n" + i, hub, options);
             members.add(m);
             names.put(m.id, m.name);
         }
@@ -272,6 +279,25 @@ class ReplicatedStreamTest {
                 assertTrue(v.contains(ls + "=lonely"), "acked later, so stored: " + v);
             }
         }
+    }
+
+    /** The same check against the test-only bug switch that acks before a quorum holds the entry: it sees the ack. */
+    @Test
+    void theQuorumCheckCatchesAnAckBeforeCommit() throws Exception {
+        cluster(3, new ReplicatedStreamLog.Options(4096, true));
+        publishAcked("a1");
+        Member l = leader();
+        for (Member m : members) {
+            await(m.name + " at 1", () -> state(m).lastSeq() == 1);
+        }
+        for (Member m : members) {
+            if (m != l) {
+                hub.isolate(m.id);
+            }
+        }
+        publish(l, "_ACK.lonely", "lonely");
+        await("the premature ack", () -> l.replies.get("_ACK.lonely") != null);
+        assertEquals(1, state(l).lastSeq(), "even so the store is written only by committed ops");
     }
 
     @Test
