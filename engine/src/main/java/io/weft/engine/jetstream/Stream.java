@@ -1021,6 +1021,10 @@ public final class Stream implements ConsumerSource {
 
     /** Applies an update already validated against the old config. */
     void update(StreamConfig next) throws IOException {
+        if (group != null) {
+            // the replicas decide with the config they were opened with: a change must reach all of them (the meta group)
+            throw new IOException("updating a replicated stream is not supported yet");
+        }
         StreamConfig old;
         lock.lock();
         try {

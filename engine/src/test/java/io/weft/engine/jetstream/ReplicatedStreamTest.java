@@ -402,6 +402,30 @@ class ReplicatedStreamTest {
     }
 
     @Test
+    void purgeAndMessageDeleteAreOpsEveryReplicaApplies() throws Exception {
+        cluster(3);
+        for (int i = 1; i <= 6; i++) {
+            publishAcked("p" + i);
+        }
+        Member l = leader();
+        JsonNode del = api(l, "$JS.API.STREAM.MSG.DELETE.ORDERS", "{\"seq\":2}");
+        assertTrue(del.path("success").asBoolean(), del.toString());
+        JsonNode purged = api(l, "$JS.API.STREAM.PURGE.ORDERS", "{\"seq\":5}");
+        assertTrue(purged.path("success").asBoolean(), purged.toString());
+        assertEquals(3, purged.path("purged").asLong(), "1, 3 and 4 (2 was deleted): " + purged);
+        for (Member m : members) {
+            await(m.name + " purged", () -> state(m).msgs() == 2);
+            assertEquals(List.of("5=p5", "6=p6"), values(m), m.name);
+        }
+        // changes that must reach every replica are refused on one server
+        JsonNode upd = api(l, "$JS.API.STREAM.UPDATE.ORDERS", "{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\",\"more\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"duplicate_window\":60000000000}");
+        assertTrue(upd.has("error"), upd.toString());
+        JsonNode gone = api(l, "$JS.API.STREAM.DELETE.ORDERS", "");
+        assertEquals(10050, gone.path("error").path("err_code").asInt(), gone.toString());
+    }
+
+    @Test
     void stepdownMovesLeadership() throws Exception {
         cluster(3);
         publishAcked("e1");
