@@ -85,6 +85,9 @@ public interface GroupLog extends StreamLog {
 
     StreamReplica replica();
 
+    /** The leader this replica knows (its peer id; 0 if none). */
+    long leader();
+
     /** True if this replica leads and may decide (everything before its term is applied). */
     boolean ready();
 

@@ -552,7 +552,7 @@ public final class JetStream {
                             cd.add(o);
                         }
                     }
-                    sd.add(new StreamReport(s.name(), JsTime.format(s.createdNanos()), host.serverName(),
+                    sd.add(new StreamReport(s.name(), JsTime.format(s.createdNanos()), s.leaderName(host.serverName()),
                             config ? s.config().toJson() : null, s.stateJson(false, null), cd,
                             List.copyOf(s.store().corruptions())));
                 }

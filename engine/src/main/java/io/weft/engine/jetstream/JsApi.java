@@ -486,6 +486,9 @@ final class JsApi {
             o.put("success", true);
             return ApiReply.ok(o);
         }
+        if (s.group().leader() == 0) {
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
         if (!s.leading()) {
             return null; // the leader answers
         }
@@ -633,14 +636,14 @@ final class JsApi {
     }
 
     private ApiReply info(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         String type = TYPE + "stream_info_response";
         JsonNode n = optionalBody(r.body(), INFO_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
-        }
-        if (!s.leading()) {
-            return null; // a replicated stream's leader answers
         }
         boolean details = StreamConfig.bool(n, "deleted_details");
         String filter = StreamConfig.str(n, "subjects_filter");
@@ -650,7 +653,7 @@ final class JsApi {
         // as nats-server 2.15: the matching subjects sorted, one page of at most SUBJECTS_LIMIT
         // from offset; total/offset/limit are set only when something matched
         java.util.Map<String, io.weft.store.SubjectState> matching =
-                filter.isEmpty() ? java.util.Map.of() : s.store().subjects(filter);
+                filter.isEmpty() ? java.util.Map.of() : subjectsOf(s, filter);
         int total = matching.size();
         o.put("total", total);
         o.put("offset", total == 0 ? 0 : offset);
@@ -668,6 +671,31 @@ final class JsApi {
             state.set("consumer_count", consumerCount);
         }
         return ApiReply.ok(o);
+    }
+
+    /**
+     * True when another server answers a request on stream {@code name}: it is replicated and this
+     * replica does not lead (nats-server checks this before it reads the request). A group without
+     * a leader is 503/10008 from every member, as nats-server.
+     */
+    private static boolean answeredByLeader(Request r, String name) throws JsApiException {
+        Stream s = r.jsa().stream(name);
+        if (s == null || !s.replicated() || s.leading()) {
+            return false;
+        }
+        if (s.group().leader() == 0) {
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
+        return true;
+    }
+
+    /** The subjects matching {@code filter}, read under the stream's lock (a replica's store is read only so). */
+    private static java.util.Map<String, io.weft.store.SubjectState> subjectsOf(Stream s, String filter) {
+        try {
+            return s.read(st -> st.subjects(filter));
+        } catch (IOException e) {
+            return java.util.Map.of();
+        }
     }
 
     private ApiReply names(Request r, boolean list) throws JsApiException {
@@ -708,13 +736,13 @@ final class JsApi {
     }
 
     private ApiReply purge(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         JsonNode n = optionalBody(r.body(), PURGE_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
-        }
-        if (!s.leading()) {
-            return null; // a replicated stream's leader answers
         }
         String filter = StreamConfig.str(n, "filter");
         long seq = StreamConfig.unsigned(n, "seq");
@@ -741,13 +769,13 @@ final class JsApi {
     }
 
     private ApiReply msgDelete(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         JsonNode n = requiredBody(r.body(), MSG_DELETE_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
-        }
-        if (!s.leading()) {
-            return null; // a replicated stream's leader answers
         }
         long seq = StreamConfig.unsigned(n, "seq");
         boolean noErase = StreamConfig.bool(n, "no_erase");
@@ -803,13 +831,13 @@ final class JsApi {
     }
 
     private ApiReply msgGet(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         JsonNode n = requiredBody(r.body(), MSG_GET_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
-        }
-        if (!s.leading()) {
-            return null; // a replicated stream's leader answers (from its own store)
         }
         StoredMessage m;
         try {

@@ -162,6 +162,19 @@ public final class Stream implements ConsumerSource {
         return replication;
     }
 
+    /** The server name of the stream's leader as this replica knows it ({@code local} for a local stream; "" if none known). */
+    String leaderName(String local) {
+        if (group == null) {
+            return local;
+        }
+        long l = group.leader();
+        if (l == 0) {
+            return "";
+        }
+        String n = replication.serverNames() == null ? null : replication.serverNames().apply(l);
+        return n == null ? io.weft.engine.cluster.PeerIds.hex(l) : n;
+    }
+
     /** True for a local stream, or when this replica leads its group (and may answer for the stream). */
     boolean leading() {
         return group == null || group.ready();

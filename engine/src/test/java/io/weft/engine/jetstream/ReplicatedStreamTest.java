@@ -106,7 +106,7 @@ class ReplicatedStreamTest {
 
     private static StreamConfig config() throws Exception {
         return StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],\"storage\":\"file\","
-                + "\"num_replicas\":3,\"duplicate_window\":60000000000}")).withDefaults();
+                + "\"num_replicas\":3,\"duplicate_window\":60000000000,\"allow_direct\":true}")).withDefaults();
     }
 
     private void cluster(int n) throws Exception {
@@ -396,9 +396,20 @@ class ReplicatedStreamTest {
                 assertTrue(silent(m, "$JS.API.STREAM.INFO.ORDERS"), m.name + " answered for the leader");
             }
         }
-        // message reads come from the leader's own store
+        // message reads come from the leader's own store; a direct get only where the leader subscribed
         JsonNode got = api(l, "$JS.API.STREAM.MSG.GET.ORDERS", "{\"seq\":1}");
         assertEquals("orders.new", got.path("message").path("subject").asText(), got.toString());
+        l.apiReplies.clear();
+        l.acc.publish("$JS.API.DIRECT.GET.ORDERS", "_API.direct", null, "{\"seq\":1}".getBytes(StandardCharsets.UTF_8));
+        assertEquals("d1", l.apiReplies.poll(5, TimeUnit.SECONDS));
+        for (Member m : members) {
+            if (m != l) {
+                m.apiReplies.clear();
+                m.acc.publish("$JS.API.DIRECT.GET.ORDERS", "_API.direct", null, "{\"seq\":1}".getBytes(StandardCharsets.UTF_8));
+                assertNull(m.apiReplies.poll(300, TimeUnit.MILLISECONDS), m.name + " served a direct get");
+                assertTrue(silent(m, "$JS.API.STREAM.MSG.GET.ORDERS"), m.name + " answered MSG.GET");
+            }
+        }
     }
 
     @Test
@@ -456,6 +467,22 @@ class ReplicatedStreamTest {
         long seq = publishAcked("e2");
         assertEquals(2, seq);
         assertNull(old.replies.get("_ACK.old"));
+    }
+
+    @Test
+    void aGroupWithoutALeaderIs10008FromEveryMember() throws Exception {
+        cluster(3);
+        publishAcked("g1");
+        hub.dropAll(true);
+        await("no leader anywhere", () -> members.stream().allMatch(m -> m.stream().group().leader() == 0));
+        for (Member m : members) {
+            JsonNode r = api(m, "$JS.API.STREAM.INFO.ORDERS", "");
+            assertNotNull(r, m.name);
+            assertEquals(10008, r.path("error").path("err_code").asInt(), r.toString());
+            assertEquals("JetStream system temporarily unavailable", r.path("error").path("description").asText());
+        }
+        hub.heal();
+        assertEquals(2, publishAcked("g2"));
     }
 
     @Test

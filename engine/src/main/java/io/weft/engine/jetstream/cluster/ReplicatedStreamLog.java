@@ -184,6 +184,12 @@ public final class ReplicatedStreamLog implements GroupLog {
         return replica;
     }
 
+    @Override
+    public long leader() {
+        RaftDriver d = driver;
+        return d == null ? 0 : d.softState().leader();
+    }
+
     /** True if this replica leads and may decide (its barrier is applied). */
     @Override
     public boolean ready() {
