@@ -85,6 +85,8 @@ public final class ReplicatedStreamLog implements GroupLog {
     private final StreamReplica replica;
     private final Options options;
     private final RaftDriver.Observer observer;
+    /** How long a leader waits before it asks again for a barrier that failed (one tick). */
+    private final java.time.Duration retryAfter;
     private volatile RaftDriver driver;
 
     // the leader side (under lock)
@@ -113,8 +115,10 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** Wall nanos this replica last became ready to lead (0: not leading). */
     private volatile long leaderSince;
 
-    private ReplicatedStreamLog(Env env, long id, StreamReplica replica, Options options, RaftDriver.Observer observer) {
+    private ReplicatedStreamLog(Env env, long id, StreamReplica replica, Options options, RaftDriver.Observer observer,
+                                java.time.Duration retryAfter) {
         this.env = env;
+        this.retryAfter = retryAfter;
         this.id = id;
         this.replica = replica;
         this.options = options;
@@ -127,7 +131,7 @@ public final class ReplicatedStreamLog implements GroupLog {
      */
     public static ReplicatedStreamLog start(Env env, DriverConfig dc, StreamReplica replica, Transport transport,
                                             Options options) throws IOException {
-        ReplicatedStreamLog log = new ReplicatedStreamLog(env, dc.id(), replica, options, dc.observer());
+        ReplicatedStreamLog log = new ReplicatedStreamLog(env, dc.id(), replica, options, dc.observer(), dc.tick());
         replica.restore(StreamReplica.Image.empty());
         log.driver = RaftDriver.start(env, dc.withObserver(log.new Watch()), log.new Machine(), transport);
         log.lock.lock();
@@ -290,6 +294,7 @@ public final class ReplicatedStreamLog implements GroupLog {
             readyTerm = 0;
             barrierEpoch = 0;
             replica.clearPending();
+            retryBarrierLater();
         } finally {
             lock.unlock();
         }
@@ -299,8 +304,41 @@ public final class ReplicatedStreamLog implements GroupLog {
     private void proposeBarrier() {
         RaftDriver d = driver;
         if (d == null) return;
-        barrierEpoch = (id << 32) | (++epochs & 0xFFFFFFFFL);
-        d.propose(StreamOpCodec.encode(new StreamOpCodec.Entry(leaderTerm, barrierEpoch, 0, null)));
+        long epoch = (id << 32) | (++epochs & 0xFFFFFFFFL);
+        barrierEpoch = epoch;
+        d.propose(StreamOpCodec.encode(new StreamOpCodec.Entry(leaderTerm, epoch, 0, null))).whenComplete((r, x) -> {
+            if (x != null) barrierFailed(epoch);
+        });
+    }
+
+    /**
+     * The barrier was refused (a leader transfer in progress, say) or its outcome is unknown: still
+     * leading, this replica would never be ready again, and with no subscription (the stream's
+     * leader alone subscribes) no publish would ask for a new barrier. So it asks again a tick later.
+     */
+    private void barrierFailed(long epoch) {
+        lock.lock();
+        try {
+            if (barrierEpoch != epoch || isReady()) return;
+            barrierEpoch = 0;
+            retryBarrierLater();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Proposes a new barrier one tick from now if this replica then still leads unready (caller holds the lock). */
+    private void retryBarrierLater() {
+        if (driver == null) return;
+        env.clock().schedule(retryAfter, () -> {
+            lock.lock();
+            try {
+                RaftDriver d = driver;
+                if (d != null && d.softState().role() == Role.LEADER && barrierEpoch == 0 && !isReady()) proposeBarrier();
+            } finally {
+                lock.unlock();
+            }
+        });
     }
 
     // ------------------------------------------------------------------ leadership, as the stream sees it
@@ -457,6 +495,7 @@ public final class ReplicatedStreamLog implements GroupLog {
                         readyTerm = 0; // our own chain broke: decide again after a new barrier
                         replica.clearPending();
                         barrierEpoch = 0;
+                        retryBarrierLater();
                     }
                     return SKIPPED;
                 }
