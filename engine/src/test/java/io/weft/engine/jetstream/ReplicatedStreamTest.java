@@ -93,7 +93,7 @@ class ReplicatedStreamTest {
     }
 
     private final MemGroupTransports hub = new MemGroupTransports();
-    private final List<Member> members = new ArrayList<>();
+    private final List<Member> members = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<Long, String> names = new TreeMap<>();
 
     @AfterEach
@@ -359,6 +359,45 @@ class ReplicatedStreamTest {
         assertEquals(values(l), values(old));
         old.close();
         members.remove(old);
+    }
+
+    /**
+     * The leader's replica is closed while a publisher keeps publishing (each value retried with the
+     * same message id until acked): every acked value is stored exactly once, at the sequence its
+     * ack named, on every replica that is left.
+     */
+    @Test
+    void closingTheLeaderDuringAPublishStormLosesNoAckedMessage() throws Exception {
+        cluster(3);
+        Map<String, Long> acked = new ConcurrentHashMap<>();
+        Throwable[] failed = new Throwable[1];
+        Thread publisher = Thread.ofPlatform().start(() -> {
+            try {
+                for (int i = 1; i <= 150; i++) {
+                    acked.put("s" + i, publishAcked("s" + i));
+                }
+            } catch (Throwable t) {
+                failed[0] = t;
+            }
+        });
+        await("50 acks", () -> acked.size() >= 50);
+        Member old = leader();
+        old.js.closeReplica(Account.GLOBAL, "ORDERS", false);
+        members.remove(old);
+        publisher.join();
+        old.close();
+        assertNull(failed[0], () -> "publisher: " + failed[0]);
+        assertEquals(150, acked.size());
+        Member l = leader();
+        long last = state(l).lastSeq();
+        for (Member m : members) {
+            await(m.name + " applied everything", () -> state(m).lastSeq() == last);
+            List<String> v = values(m);
+            assertEquals(150, v.size(), m.name + " holds each value once: " + v);
+            for (Map.Entry<String, Long> e : acked.entrySet()) {
+                assertTrue(v.contains(e.getValue() + "=" + e.getKey()), m.name + " lost " + e);
+            }
+        }
     }
 
     @Test
