@@ -327,6 +327,19 @@ public final class RaftNode {
                          long lastIndex, ConfState conf, boolean damaged, boolean votingBlocked, long transferee,
                          Map<Long, String> progress) {}
 
+    /**
+     * The highest log index each other replica is known to hold, by replica id, as this leader
+     * tracks it (empty when this replica does not lead).
+     */
+    public Map<Long, Long> matches() {
+        Map<Long, Long> out = new TreeMap<>();
+        if (role != Role.LEADER) return out;
+        progress.forEach((k, v) -> {
+            if (k != id) out.put(k, v.match);
+        });
+        return out;
+    }
+
     /** Term of the entry at {@code index} as this replica knows it (-1 if compacted, damaged or absent). */
     public long termOf(long index) {
         return log.term(index);

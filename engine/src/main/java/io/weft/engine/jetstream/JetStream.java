@@ -46,6 +46,7 @@ public final class JetStream {
     final AtomicLong apiTotal = new AtomicLong();
     final AtomicLong apiErrors = new AtomicLong();
     private volatile boolean running;
+    private volatile GroupLog.Factory groupLogs;
 
     public JetStream(JetStreamHost host, StoreFactory storeFactory, ConsumerManager consumerManager) {
         this.host = host;
@@ -221,6 +222,135 @@ public final class JetStream {
 
     StoreFactory storeFactory() {
         return storeFactory;
+    }
+
+    // ------------------------------------------------------------------ replicated streams (the meta group's seam)
+
+    /**
+     * Installs how replicated streams open their Raft group's log (the node wires
+     * {@code ReplicatedStreamLog.factory}); without one, {@link #openReplicated} refuses.
+     */
+    public void groupLogs(GroupLog.Factory factory) {
+        this.groupLogs = factory;
+    }
+
+    /**
+     * Where a replica of a stream runs: its group's name (every member uses the same), the members'
+     * peer ids ({@code PeerIds.of(server_name)}), this server's id among them, the transports the
+     * group's messages travel by, the cluster's name and how peer ids become server names (for
+     * {@code cluster} in STREAM.INFO; it may answer null for a peer it does not know).
+     */
+    public record Replica(String group, List<Long> peers, long self, io.weft.engine.cluster.GroupTransports transports,
+                          String clusterName, java.util.function.LongFunction<String> serverNames) {
+        public Replica {
+            peers = List.copyOf(peers);
+            if (!peers.contains(self)) {
+                throw new IllegalArgumentException("replica " + self + " is not one of the peers " + peers);
+            }
+        }
+    }
+
+    /**
+     * Opens this server's replica of stream {@code cfg} of {@code account} (the meta group calls it
+     * once the stream is assigned here, at creation and again after every restart): the replica's
+     * Raft log and snapshots live under the stream's directory ({@code .../streams/<stream>/raft},
+     * the messages in {@code .../msgs}, rebuilt from the log at each open; no {@code meta.json}, so
+     * the local recovery never takes it for a single-server stream). The stream then answers its API
+     * and its publishes only while this replica leads. Refused (IllegalArgumentException, message
+     * for the operator) for features a replicated stream does not carry yet: max_age, per-message
+     * TTLs, subject delete markers, counters, subject transforms, republish, first_seq, interest
+     * retention.
+     */
+    public Stream openReplicated(String account, StreamConfig cfg, long createdNanos, Replica where)
+            throws IOException, JsApiException {
+        GroupLog.Factory f = groupLogs;
+        if (f == null) {
+            throw new IllegalStateException("replicated streams need a cluster (no group log factory installed)");
+        }
+        JsAccount jsa = accounts.get(account);
+        if (jsa == null) {
+            throw JsErrors.NOT_ENABLED_FOR_ACCOUNT.exception();
+        }
+        String unsupported = unsupportedReplicated(cfg);
+        if (unsupported != null) {
+            throw new IllegalArgumentException("stream '" + account + " > " + cfg.name() + "': " + unsupported
+                    + " is not supported on replicated streams yet");
+        }
+        jsa.reserve(cfg, null);
+        try {
+            String dir = catalog.streamsDir(account) + "/" + cfg.name();
+            Disk disk = env.disk();
+            disk.mkdirs(dir + "/raft");
+            String label = "'" + account + " > " + cfg.name() + "'";
+            StreamReplica replica = new StreamReplica(cfg.name(), cfg, () -> {
+                String msgs = cfg.memoryStorage() ? null : dir + "/msgs";
+                if (msgs != null) {
+                    disk.mkdirs(msgs);
+                }
+                return storeFactory.open(cfg, msgs);
+            }, e -> log.error("JetStream stream " + label + " " + e));
+            GroupLog gl = f.open(replica, where.group(), where.peers(), where.self(), where.transports(), dir + "/raft");
+            Stream s = new Stream(this, jsa, cfg, createdNanos, dir, gl,
+                    new Stream.Replication(where.group(), where.clusterName(), where.serverNames()));
+            jsa.put(s);
+            s.start();
+            return s;
+        } finally {
+            jsa.settle(cfg, null);
+        }
+    }
+
+    /** What of {@code cfg} a replicated stream does not carry yet, or null. */
+    static String unsupportedReplicated(StreamConfig cfg) {
+        if (cfg.maxAge() > 0) return "max_age";
+        if (cfg.allowMsgTtl()) return "allow_msg_ttl";
+        if (cfg.subjectDeleteMarkerTtl() > 0) return "subject_delete_marker_ttl";
+        if (cfg.allowMsgCounter()) return "allow_msg_counter";
+        if (cfg.subjectTransform() != null) return "subject_transform";
+        if (cfg.republish() != null) return "republish";
+        if (cfg.firstSeq() > 0) return "first_seq";
+        if (cfg.retention() == Retention.INTEREST) return "interest retention";
+        return null;
+    }
+
+    /**
+     * Closes this server's replica of {@code stream} (the meta group: the stream was moved away or
+     * deleted, or the server shuts down); with {@code delete}, its store and Raft state go too.
+     * False if this server had no replica of it.
+     */
+    public boolean closeReplica(String account, String stream, boolean delete) throws IOException {
+        JsAccount jsa = accounts.get(account);
+        Stream s = jsa == null ? null : jsa.stream(stream);
+        if (s == null || !s.replicated()) {
+            return false;
+        }
+        jsa.remove(s);
+        try {
+            s.stop(delete);
+        } finally {
+            jsa.release(s);
+        }
+        if (delete && s.dir() != null) {
+            deleteTree(s.dir());
+        }
+        return true;
+    }
+
+    private void deleteTree(String path) throws IOException {
+        Disk disk = env.disk();
+        if (!disk.exists(path)) {
+            return;
+        }
+        List<String> children;
+        try {
+            children = disk.list(path);
+        } catch (IOException e) {
+            children = List.of(); // a file
+        }
+        for (String c : children) {
+            deleteTree(path + "/" + c);
+        }
+        disk.delete(path);
     }
 
     // ------------------------------------------------------------------ views
@@ -481,7 +611,7 @@ public final class JetStream {
                             cd.add(o);
                         }
                     }
-                    sd.add(new StreamReport(s.name(), JsTime.format(s.createdNanos()), host.serverName(),
+                    sd.add(new StreamReport(s.name(), JsTime.format(s.createdNanos()), s.leaderName(host.serverName()),
                             config ? s.config().toJson() : null, s.stateJson(false, null), cd,
                             List.copyOf(s.store().corruptions())));
                 }

@@ -97,6 +97,8 @@ final class JsApi {
                     (a, r, x) -> a.names(r, true)),
             new Op("STREAM.MSG.GET.*", TYPE + "stream_msg_get_response", ErrorShape.PLAIN, JsApi::msgGet),
             new Op("STREAM.MSG.DELETE.*", TYPE + "stream_msg_delete_response", ErrorShape.PLAIN, JsApi::msgDelete),
+            new Op("STREAM.LEADER.STEPDOWN.*", TYPE + "stream_leader_stepdown_response", ErrorShape.PLAIN,
+                    JsApi::stepDown),
             // every consumer operation is answered (and its errors shaped) by the ConsumerManager
             new Op("CONSUMER.>", TYPE + "consumer_create_response", ErrorShape.PLAIN,
                     (a, r, x) -> a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
@@ -283,7 +285,7 @@ final class JsApi {
             return "";
         }
         int at = switch (t[0]) {
-            case "STREAM" -> t[1].equals("MSG") ? 3 : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
+            case "STREAM" -> t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
             case "DIRECT" -> 2;
             case "CONSUMER" -> t[1].equals("DURABLE") || t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : 2;
             default -> -1;
@@ -432,7 +434,112 @@ final class JsApi {
         o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));
+        ObjectNode cluster = clusterJson(s);
+        if (cluster != null) {
+            o.set("cluster", cluster);
+        }
         o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
+    }
+
+    /**
+     * {@code cluster} of a stream's info, as nats-server's ClusterInfo: {@code name} (the cluster),
+     * {@code raft_group}, {@code leader} (server name), {@code leader_since}, and {@code replicas}: every other member
+     * with {@code name, current, offline (only when true), active (ns since last heard), lag (only
+     * when not 0), peer}, ordered by name; {@code replicas} is left out when empty. Null for a stream
+     * that is not replicated (nats-server shows none on a server that is not clustered).
+     */
+    private ObjectNode clusterJson(Stream s) {
+        if (!s.replicated()) {
+            return null; // single-server streams: the meta group's work will add theirs
+        }
+        GroupLog.ClusterView v = s.group().clusterView().join();
+        Stream.Replication rep = s.replication();
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        putIfNotEmpty(c, "name", rep.clusterName());
+        putIfNotEmpty(c, "raft_group", rep.group());
+        if (v.leader() != 0) {
+            c.put("leader", serverName(rep, v.leader()));
+        }
+        if (v.leaderSinceNanos() > 0) {
+            c.put("leader_since", JsTime.format(v.leaderSinceNanos()));
+        }
+        List<GroupLog.Member> members = new ArrayList<>(v.members());
+        if (v.leader() == 0) {
+            // leaderless: this replica is listed too (as nats-server does)
+            members.add(new GroupLog.Member(v.self(), false, 0, 0, false));
+        }
+        members.sort(java.util.Comparator.comparing((GroupLog.Member m) -> serverName(rep, m.peer()))
+                .thenComparingLong(GroupLog.Member::peer));
+        ArrayNode a = JsonNodeFactory.instance.arrayNode();
+        for (GroupLog.Member m : members) {
+            if (m.peer() == v.leader()) {
+                continue;
+            }
+            ObjectNode p = a.addObject();
+            p.put("name", serverName(rep, m.peer()));
+            p.put("current", m.current());
+            if (m.offline()) {
+                p.put("offline", true);
+            }
+            p.put("active", m.activeNanos());
+            if (m.lag() > 0) {
+                p.put("lag", m.lag());
+            }
+            p.put("peer", io.weft.engine.cluster.PeerIds.hex(m.peer()));
+        }
+        if (!a.isEmpty()) {
+            c.set("replicas", a);
+        }
+        return c;
+    }
+
+    private static String serverName(Stream.Replication rep, long peer) {
+        String n = rep.serverNames() == null ? null : rep.serverNames().apply(peer);
+        return n != null ? n : "Server name unknown at this time (peerID: " + io.weft.engine.cluster.PeerIds.hex(peer) + ")";
+    }
+
+    private static void putIfNotEmpty(ObjectNode o, String field, String value) {
+        if (value != null && !value.isEmpty()) {
+            o.put(field, value);
+        }
+    }
+
+    /**
+     * {@code STREAM.LEADER.STEPDOWN.<stream>}: the leader hands leadership to a caught-up member and
+     * answers {@code {"success":true}}; followers stay silent (the leader answers); on a server that
+     * is not clustered, 10010; a single-replica stream on a clustered server has nothing to hand over
+     * and answers success (as nats-server).
+     */
+    private ApiReply stepDown(Request r, String name) throws JsApiException {
+        Stream s = r.jsa().stream(name);
+        if (!s_clustered(s)) {
+            throw JsErrors.CLUSTER_REQUIRED.exception();
+        }
+        if (s == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        ObjectNode o = typed("stream_leader_stepdown_response");
+        if (!s.replicated()) {
+            o.put("success", true);
+            return ApiReply.ok(o);
+        }
+        if (s.group().leader() == 0) {
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
+        if (!s.leading()) {
+            return null; // the leader answers
+        }
+        String failed = s.group().stepDown().join();
+        if (failed != null) {
+            throw JsErrors.RAFT_GENERAL.with(failed).exception();
+        }
+        o.put("success", true);
+        return ApiReply.ok(o);
+    }
+
+    /** True when this server is clustered (routes configured, or the stream is replicated). */
+    private boolean s_clustered(Stream s) {
+        return js.options().clusterPort >= 0 || s != null && s.replicated();
     }
 
     /** The Go structs nats-server decodes these requests into (their names appear in its errors). */
@@ -566,6 +673,9 @@ final class JsApi {
     }
 
     private ApiReply info(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         String type = TYPE + "stream_info_response";
         JsonNode n = optionalBody(r.body(), INFO_REQUEST);
         Stream s = r.jsa().stream(name);
@@ -580,7 +690,7 @@ final class JsApi {
         // as nats-server 2.15: the matching subjects sorted, one page of at most SUBJECTS_LIMIT
         // from offset; total/offset/limit are set only when something matched
         java.util.Map<String, io.weft.store.SubjectState> matching =
-                filter.isEmpty() ? java.util.Map.of() : s.store().subjects(filter);
+                filter.isEmpty() ? java.util.Map.of() : subjectsOf(s, filter);
         int total = matching.size();
         o.put("total", total);
         o.put("offset", total == 0 ? 0 : offset);
@@ -598,6 +708,31 @@ final class JsApi {
             state.set("consumer_count", consumerCount);
         }
         return ApiReply.ok(o);
+    }
+
+    /**
+     * True when another server answers a request on stream {@code name}: it is replicated and this
+     * replica does not lead (nats-server checks this before it reads the request). A group without
+     * a leader is 503/10008 from every member, as nats-server.
+     */
+    private static boolean answeredByLeader(Request r, String name) throws JsApiException {
+        Stream s = r.jsa().stream(name);
+        if (s == null || !s.replicated() || s.leading()) {
+            return false;
+        }
+        if (s.group().leader() == 0) {
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
+        return true;
+    }
+
+    /** The subjects matching {@code filter}, read under the stream's lock (a replica's store is read only so). */
+    private static java.util.Map<String, io.weft.store.SubjectState> subjectsOf(Stream s, String filter) {
+        try {
+            return s.read(st -> st.subjects(filter));
+        } catch (IOException e) {
+            return java.util.Map.of();
+        }
     }
 
     private ApiReply names(Request r, boolean list) throws JsApiException {
@@ -638,6 +773,9 @@ final class JsApi {
     }
 
     private ApiReply purge(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         JsonNode n = optionalBody(r.body(), PURGE_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
@@ -668,6 +806,9 @@ final class JsApi {
     }
 
     private ApiReply msgDelete(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         JsonNode n = requiredBody(r.body(), MSG_DELETE_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {
@@ -727,6 +868,9 @@ final class JsApi {
     }
 
     private ApiReply msgGet(Request r, String name) throws JsApiException {
+        if (answeredByLeader(r, name)) {
+            return null;
+        }
         JsonNode n = requiredBody(r.body(), MSG_GET_REQUEST);
         Stream s = r.jsa().stream(name);
         if (s == null) {

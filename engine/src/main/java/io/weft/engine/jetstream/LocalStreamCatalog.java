@@ -115,6 +115,10 @@ final class LocalStreamCatalog implements StreamCatalog {
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
         }
+        if (s.replicated()) {
+            // one server's replica is not the stream: its assignment goes (JetStream.closeReplica on every member)
+            throw JsErrors.STREAM_DELETE.with("a replicated stream is deleted through its cluster assignment").exception();
+        }
         try {
             jsa.remove(s);
             try {

@@ -52,17 +52,24 @@ public final class Stream implements ConsumerSource {
     private final JsAccount jsa;
     private final String name;
     private final String dir;
-    /** Read only here: every write goes through {@link #log} to {@link StreamApply}. */
-    private final MessageStore store;
+    /** Read only here: every write goes through {@link #log} to {@link StreamApply}; null when replicated. */
+    private final MessageStore localStore;
+    /** The apply step of a local stream; null when replicated (the replica has its own). */
     private final StreamApply apply;
     private final StreamLog log;
+    /** The Raft group's log when the stream is replicated, else null. */
+    private final GroupLog group;
+    /** How the replicated stream names its members in {@code cluster} (null when local). */
+    private final Replication replication;
     private final long createdNanos;
     private volatile StreamConfig config;
     private volatile SubjectTransformer transform;
     private volatile SubjectTransformer republisher;
 
-    /** Guards stream state: the log and its apply step, consumers' registration. */
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Guards stream state: the log and its apply step, consumers' registration (the group's lock when replicated). */
+    private final ReentrantLock lock;
+    /** Serializes subscribing and unsubscribing when leadership changes (replicated streams). */
+    private final ReentrantLock subsLock = new ReentrantLock();
     private final ConcurrentSkipListMap<String, StreamConsumer> consumers = new ConcurrentSkipListMap<>();
     private final Map<String, String[]> consumerFilters = new ConcurrentSkipListMap<>();
     private volatile long lastDeliverable;
@@ -101,13 +108,76 @@ public final class Stream implements ConsumerSource {
         this.config = cfg;
         this.createdNanos = createdNanos;
         this.dir = dir;
-        this.store = store;
+        this.localStore = store;
+        this.group = null;
+        this.replication = null;
+        this.lock = new ReentrantLock();
         String label = "'" + jsa.account().name() + " > " + name + "'";
         this.apply = new StreamApply(store, e -> js.log().error("JetStream stream " + label + " " + e));
         this.log = new LocalStreamLog(apply);
         applyTransforms(cfg);
-        this.lastDeliverable = store.state().lastSeq();
-        store.onCorruption(c -> js.log().error(JetStream.damageLine(label, c) + " (found by a read)"));
+        this.lastDeliverable = store().state().lastSeq();
+        store().onCorruption(c -> js.log().error(JetStream.damageLine(label, c) + " (found by a read)"));
+    }
+
+    /**
+     * How a replicated stream shows its group: the group's name, the cluster's name and each peer id's server name
+     * ({@code serverNames} may answer null for a peer it does not know).
+     */
+    record Replication(String group, String clusterName, java.util.function.LongFunction<String> serverNames) {
+    }
+
+    /**
+     * A stream replicated by {@code group}: its store is the group replica's, written only by
+     * applying committed ops; this replica subscribes to the subjects only while it leads.
+     */
+    Stream(JetStream js, JsAccount jsa, StreamConfig cfg, long createdNanos, String dir, GroupLog group,
+           Replication replication) {
+        this.js = js;
+        this.jsa = jsa;
+        this.name = cfg.name();
+        this.config = cfg;
+        this.createdNanos = createdNanos;
+        this.dir = dir;
+        this.localStore = null;
+        this.apply = null;
+        this.group = group;
+        this.log = group;
+        this.replication = replication;
+        this.lock = group.lock();
+        applyTransforms(cfg);
+    }
+
+    /** True when a Raft group replicates this stream. */
+    boolean replicated() {
+        return group != null;
+    }
+
+    /** The group's log (null for a local stream). */
+    GroupLog group() {
+        return group;
+    }
+
+    Replication replication() {
+        return replication;
+    }
+
+    /** The server name of the stream's leader as this replica knows it ({@code local} for a local stream; "" if none known). */
+    String leaderName(String local) {
+        if (group == null) {
+            return local;
+        }
+        long l = group.leader();
+        if (l == 0) {
+            return "";
+        }
+        String n = replication.serverNames() == null ? null : replication.serverNames().apply(l);
+        return n == null ? io.weft.engine.cluster.PeerIds.hex(l) : n;
+    }
+
+    /** True for a local stream, or when this replica leads its group (and may answer for the stream). */
+    boolean leading() {
+        return group == null || group.ready();
     }
 
     private void applyTransforms(StreamConfig cfg) {
@@ -122,11 +192,16 @@ public final class Stream implements ConsumerSource {
     /** Applies first_seq, subscribes to the subjects and starts the ingest thread. */
     void start() throws IOException {
         StreamConfig cfg = config;
+        if (group != null) {
+            group.onReadyChanged(this::leadershipChanged);
+            leadershipChanged();
+            return;
+        }
         lock.lock();
         try {
-            if (cfg.firstSeq() > 0 && store.state().lastSeq() == 0) {
+            if (cfg.firstSeq() > 0 && store().state().lastSeq() == 0) {
                 log.append(new StreamOp.SkipTo(cfg.firstSeq()));
-                lastDeliverable = store.state().lastSeq();
+                lastDeliverable = store().state().lastSeq();
             }
         } finally {
             lock.unlock();
@@ -188,21 +263,54 @@ public final class Stream implements ConsumerSource {
         }
     }
 
-    /** Stops the ingest thread, timers and subscriptions; with {@code delete} also the data. */
-    void stop(boolean delete) {
+    /**
+     * A replicated stream's leadership changed (the group's thread): the replica that may decide
+     * subscribes to the subjects (and direct get), every other one holds no subscription, so a
+     * publish never reaches a follower.
+     */
+    private void leadershipChanged() {
+        subsLock.lock();
+        try {
+            boolean lead = group.ready() && !stoppingNow();
+            boolean subscribed = !subs.isEmpty() || !directSubs.isEmpty();
+            if (lead && !subscribed) {
+                subscribe(config);
+                log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica leads");
+            } else if (!lead && subscribed) {
+                unsubscribeAll();
+                log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica no longer leads");
+            }
+        } finally {
+            subsLock.unlock();
+        }
+    }
+
+    private void unsubscribeAll() {
         Account acc = jsa.account();
         for (InternalSubscription s : subs) {
             acc.unsubscribe(s);
         }
+        subs.clear();
         for (InternalSubscription s : directSubs) {
             acc.unsubscribe(s);
         }
+        directSubs.clear();
+    }
+
+    /** Stops the ingest thread, timers and subscriptions; with {@code delete} also the data. */
+    void stop(boolean delete) {
         queueLock.lock();
         try {
             stopping = true;
             queued.signalAll();
         } finally {
             queueLock.unlock();
+        }
+        subsLock.lock();
+        try {
+            unsubscribeAll();
+        } finally {
+            subsLock.unlock();
         }
         Thread t = ingest;
         if (t != null && t != Thread.currentThread()) {
@@ -246,6 +354,10 @@ public final class Stream implements ConsumerSource {
     private void onPublish(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen) {
         byte[] hdr = hdrLen == 0 ? EMPTY : java.util.Arrays.copyOfRange(data, off, off + hdrLen);
         byte[] body = java.util.Arrays.copyOfRange(data, off + hdrLen, off + totalLen);
+        if (group != null) {
+            publishReplicated(subject, reply, hdr, body);
+            return;
+        }
         Inbound m = new Inbound(subject, reply, hdr, body);
         queueLock.lock();
         try {
@@ -262,6 +374,35 @@ public final class Stream implements ConsumerSource {
         if (reply != null && !config.noAck()) {
             sendNow(reply, errorAck(JsErrors.INSUFFICIENT_RESOURCES));
         }
+    }
+
+    /**
+     * A publish to a replicated stream (this replica leads, or it would hold no subscription): the
+     * group decides and proposes it; the publisher hears only once the entry is committed (durable
+     * on a quorum) and applied here. When the outcome is not known (leadership moved, the replica
+     * stopped) or the op was certainly not stored, nothing is answered: the publisher's timeout and
+     * retry (same message id) find the new leader, as with nats-server.
+     */
+    private void publishReplicated(String subject, String reply, byte[] hdr, byte[] body) {
+        boolean answer = reply != null && !config.noAck();
+        group.publish(subject, hdr, body).whenComplete((r, x) -> {
+            if (x != null || !answer) {
+                return;
+            }
+            byte[] ack = switch (r) {
+                case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq() + "}")
+                        .getBytes(StandardCharsets.UTF_8);
+                case GroupLog.Duplicate dup -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
+                        + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
+                case GroupLog.Rejected rj -> errorAck(rj.error());
+                case GroupLog.NotLeader nl -> null;
+                case GroupLog.NotStored ns -> null;
+                case GroupLog.Unknown u -> null;
+            };
+            if (ack != null) {
+                sendNow(reply, ack);
+            }
+        });
     }
 
     private void ingestLoop() {
@@ -341,7 +482,7 @@ public final class Stream implements ConsumerSource {
                 dirty = true;
             }
             if (synced) {
-                lastDeliverable = store.state().lastSeq();
+                lastDeliverable = store().state().lastSeq();
             }
             if (appended) {
                 scheduleAgeCheckLocked();
@@ -428,7 +569,7 @@ public final class Stream implements ConsumerSource {
                     + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
             case StreamOp.Append op -> {
                 SubjectTransformer rp = republisher;
-                SubjectState prev = rp != null ? store.subjectState(op.subject()) : null;
+                SubjectState prev = rp != null ? store().subjectState(op.subject()) : null;
                 StreamOp.Applied done;
                 try {
                     done = log.append(op);
@@ -459,9 +600,9 @@ public final class Stream implements ConsumerSource {
     private final PublishRules.View view = new PublishRules.View() {
         @Override public String name() { return name; }
         @Override public StreamConfig config() { return config; }
-        @Override public StoreState state() { return store.state(); }
-        @Override public SubjectState subjectState(String subject) { return store.subjectState(subject); }
-        @Override public long sizeOf(String subject, int hl, int dl) { return store.sizeOf(subject, hl, dl); }
+        @Override public StoreState state() { return store().state(); }
+        @Override public SubjectState subjectState(String subject) { return store().subjectState(subject); }
+        @Override public long sizeOf(String subject, int hl, int dl) { return store().sizeOf(subject, hl, dl); }
         @Override public long[] duplicate(String id, long now, long window) { return apply.duplicate(id, now, window); }
         @Override public String lastMsgId() { return apply.lastMsgId(); }
         @Override public long lastTimestamp() { return apply.lastTimestamp(); }
@@ -472,7 +613,7 @@ public final class Stream implements ConsumerSource {
         @Override
         public byte[] lastPayload(String subject) {
             try {
-                StoredMessage last = store.loadLast(subject);
+                StoredMessage last = store().loadLast(subject);
                 return last == null ? null : last.data();
             } catch (IOException e) {
                 return new byte[] {'!'}; // a damaged last record: the counter is broken (10172)
@@ -596,12 +737,15 @@ public final class Stream implements ConsumerSource {
 
     /** Arms the max_age timer for when the oldest message expires, and the TTL timer (caller holds the lock). */
     private void scheduleAgeCheckLocked() {
+        if (group != null) {
+            return; // replicated streams refuse max_age and message TTLs (JetStream.openReplicated)
+        }
         scheduleTtlLocked();
         StreamConfig c = config;
         if (c.maxAge() <= 0) {
             return;
         }
-        StoreState st = store.state();
+        StoreState st = store().state();
         if (st.msgs() == 0) {
             return;
         }
@@ -643,8 +787,8 @@ public final class Stream implements ConsumerSource {
             }
             long cutoff = env().clock().currentTimeMillis() * 1_000_000L - c.maxAge();
             try {
-                long upTo = store.sequenceAtOrAfter(cutoff + 1);
-                long first = store.state().firstSeq();
+                long upTo = store().sequenceAtOrAfter(cutoff + 1);
+                long first = store().state().firstSeq();
                 if (upTo > first && c.subjectDeleteMarkerTtl() > 0) {
                     Expiry x = new Expiry();
                     expireAgedOneByOne(first, upTo, x);
@@ -687,7 +831,7 @@ public final class Stream implements ConsumerSource {
     private void expireAgedOneByOne(long first, long upTo, Expiry x) throws IOException {
         long seq = first;
         while (seq < upTo) {
-            StoredMessage m = store.loadNext(null, seq);
+            StoredMessage m = store().loadNext(null, seq);
             if (m == null || m.seq() >= upTo) {
                 break;
             }
@@ -710,7 +854,7 @@ public final class Stream implements ConsumerSource {
         StreamConfig c = config;
         long sdm = c.subjectDeleteMarkerTtl() / MsgTtl.SECOND;
         if (sdm > 0 && !isMarker(m.headers())) {
-            SubjectState ss = store.subjectState(m.subject());
+            SubjectState ss = store().subjectState(m.subject());
             if (ss != null && ss.msgs() == 1) {
                 long at = appendMarker(c, m.subject(), sdm);
                 if (at > 0) {
@@ -749,7 +893,7 @@ public final class Stream implements ConsumerSource {
         long now = env().clock().currentTimeMillis() * 1_000_000L;
         long ts = Math.max(now, apply.lastTimestamp() + 1);
         boolean noInterest = c.retention() == Retention.INTEREST && !anyInterest(subject);
-        StreamOp.Append op = new StreamOp.Append(store.state().lastSeq() + 1, ts, subject, h.toBytes(), EMPTY, "",
+        StreamOp.Append op = new StreamOp.Append(store().state().lastSeq() + 1, ts, subject, h.toBytes(), EMPTY, "",
                 c.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(c), noInterest,
                 sdmSeconds * MsgTtl.SECOND);
         Duration interval = js.syncInterval();
@@ -774,7 +918,7 @@ public final class Stream implements ConsumerSource {
                     + e.getMessage());
             return 0;
         }
-        lastDeliverable = store.state().lastSeq();
+        lastDeliverable = store().state().lastSeq();
         return op.seq();
     }
 
@@ -784,7 +928,7 @@ public final class Stream implements ConsumerSource {
         while (seq <= st.lastSeq()) {
             StoredMessage m;
             try {
-                m = store.loadNext(null, seq);
+                m = store().loadNext(null, seq);
             } catch (IOException e) {
                 return -1; // a damaged record: the next write or restart reports it
             }
@@ -804,7 +948,7 @@ public final class Stream implements ConsumerSource {
         boolean removed = false;
         long seq = first;
         while (seq < upTo) {
-            StoredMessage m = store.loadNext(null, seq);
+            StoredMessage m = store().loadNext(null, seq);
             if (m == null || m.seq() >= upTo) {
                 break;
             }
@@ -873,14 +1017,14 @@ public final class Stream implements ConsumerSource {
     /** The message at {@code seq}, or null if it is gone (or damaged: the next read reports it). */
     private StoredMessage loadOrNull(long seq) {
         try {
-            return store.load(seq);
+            return store().load(seq);
         } catch (IOException e) {
             return null;
         }
     }
 
     private void notifyPurged() {
-        long first = store.state().firstSeq();
+        long first = store().state().firstSeq();
         for (StreamConsumer c : consumers.values()) {
             c.purged(first);
         }
@@ -890,6 +1034,10 @@ public final class Stream implements ConsumerSource {
 
     /** Applies an update already validated against the old config. */
     void update(StreamConfig next) throws IOException {
+        if (group != null) {
+            // the replicas decide with the config they were opened with: a change must reach all of them (the meta group)
+            throw new IOException("updating a replicated stream is not supported yet");
+        }
         StreamConfig old;
         lock.lock();
         try {
@@ -925,15 +1073,15 @@ public final class Stream implements ConsumerSource {
             String f = filter == null || filter.isEmpty() ? null : filter;
             if (f != null && keep > 0 && !io.weft.store.Subjects.isLiteral(f)) {
                 // nats-server keeps the newest `keep` of all messages the wildcard matches (not per subject)
-                long matching = store.numPending(store.state().firstSeq(), f, false);
+                long matching = store().numPending(store().state().firstSeq(), f, false);
                 if (matching <= keep) {
                     return 0;
                 }
                 long skip = matching - keep;
-                long seq = store.state().firstSeq();
+                long seq = store().state().firstSeq();
                 StoredMessage m = null;
                 for (long i = 0; i <= skip - 1; i++) {
-                    m = store.loadNext(f, seq);
+                    m = store().loadNext(f, seq);
                     if (m == null) {
                         break;
                     }
@@ -987,7 +1135,7 @@ public final class Stream implements ConsumerSource {
     <T> T read(Read<T> read) throws IOException {
         lock.lock();
         try {
-            return read.apply(store);
+            return read.apply(store());
         } finally {
             lock.unlock();
         }
@@ -1013,7 +1161,19 @@ public final class Stream implements ConsumerSource {
 
     /** {@code state} as stream info shows it. */
     ObjectNode stateJson(boolean deletedDetails, String subjectsFilter) {
-        StoreState st = store.state();
+        if (group == null) {
+            return stateJsonOf(store(), deletedDetails, subjectsFilter);
+        }
+        lock.lock(); // a replica's store is read under the group's lock
+        try {
+            return stateJsonOf(store(), deletedDetails, subjectsFilter);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ObjectNode stateJsonOf(MessageStore store, boolean deletedDetails, String subjectsFilter) {
+        StoreState st = store().state();
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("messages", st.msgs());
         o.put("bytes", st.bytes());
@@ -1027,7 +1187,7 @@ public final class Stream implements ConsumerSource {
         }
         if (deletedDetails && st.numDeleted() > 0) {
             ArrayNode a = o.putArray("deleted");
-            for (Long s : store.deletedSequences()) {
+            for (Long s : store().deletedSequences()) {
                 a.add(s);
             }
         }
@@ -1035,7 +1195,7 @@ public final class Stream implements ConsumerSource {
             o.put("num_subjects", st.numSubjects());
         }
         if (subjectsFilter != null && !subjectsFilter.isEmpty()) {
-            Map<String, SubjectState> subjects = store.subjects(subjectsFilter);
+            Map<String, SubjectState> subjects = store().subjects(subjectsFilter);
             if (!subjects.isEmpty()) {
                 ObjectNode so = o.putObject("subjects");
                 subjects.forEach((k, v) -> so.put(k, v.msgs()));
@@ -1046,7 +1206,15 @@ public final class Stream implements ConsumerSource {
     }
 
     StoreState state() {
-        return store.state();
+        if (group == null) {
+            return localStore.state();
+        }
+        lock.lock();
+        try {
+            return store().state();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Why the last batch could not be stored, while no later one could; null when fine. */
@@ -1076,14 +1244,16 @@ public final class Stream implements ConsumerSource {
         return config.memoryStorage();
     }
 
+    /** The store: a local stream's, or the group replica's current one (a snapshot restore replaces it). */
     @Override
     public MessageStore store() {
-        return store;
+        return group == null ? localStore : group.replica().store();
     }
 
     @Override
     public long lastDeliverableSeq() {
-        return lastDeliverable;
+        // a replica's store holds only applied (committed) ops: all of it is deliverable
+        return group == null ? lastDeliverable : state().lastSeq();
     }
 
     @Override
@@ -1127,6 +1297,10 @@ public final class Stream implements ConsumerSource {
 
     @Override
     public void attach(StreamConsumer consumer, String... filters) throws JsApiException {
+        if (group != null) {
+            // consumers are not replicated yet: one on a single replica would lose its state on a leader change
+            throw new JsApiError(500, 10012, "consumers on replicated streams are not supported yet").exception();
+        }
         // API requests on other streams run alongside: the account's consumer limit is checked and
         // taken in one step (always this lock first, then the stream's)
         jsa.consumerAdmission.lock();
@@ -1207,10 +1381,10 @@ public final class Stream implements ConsumerSource {
         boolean removed = false;
         lock.lock();
         try {
-            StoreState st = store.state();
+            StoreState st = store().state();
             long seq = st.firstSeq();
             while (seq <= st.lastSeq()) {
-                StoredMessage m = store.loadNext(null, seq);
+                StoredMessage m = store().loadNext(null, seq);
                 if (m == null) {
                     break;
                 }
@@ -1260,7 +1434,7 @@ public final class Stream implements ConsumerSource {
                 log.append(new StreamOp.Delete(seq, false));
                 return;
             }
-            StoredMessage m = store.load(seq);
+            StoredMessage m = store().load(seq);
             if (m != null && !needed(seq, m.subject())) {
                 log.append(new StreamOp.Delete(seq, false));
             }

@@ -225,6 +225,11 @@ public final class StreamReplica {
         return store.state();
     }
 
+    /** The current store (replaced by {@link #restore}: never keep it). */
+    MessageStore store() {
+        return store;
+    }
+
     /** The message at {@code seq}, or null. */
     public StoredMessage load(long seq) throws IOException {
         return store.load(seq);

@@ -7,6 +7,7 @@ import io.weft.engine.cluster.RouteGroupTransports;
 import io.weft.engine.jetstream.DefaultStoreFactory;
 import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.jetstream.JetStreamHost;
+import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
 import io.weft.engine.jetstream.consumer.Consumers;
 import io.weft.engine.route.InternalTraffic;
 import io.weft.engine.route.RouteHost;
@@ -91,6 +92,8 @@ public final class Node {
     public void start() throws IOException {
         if (server.options().jetstream) {
             JetStream js = new JetStream(jetStreamHost(server), new DefaultStoreFactory(env.disk()), new Consumers());
+            // replicated streams run their Raft groups through this (the meta group opens them)
+            js.groupLogs(ReplicatedStreamLog.factory(env));
             js.start();
             jetStream = js;
         }

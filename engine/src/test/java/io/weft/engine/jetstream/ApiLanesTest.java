@@ -70,6 +70,7 @@ class ApiLanesTest {
         assertEquals("ORDERS", JsApi.laneKey("$JS.API.STREAM.CREATE.ORDERS", ""));
         assertEquals("ORDERS", JsApi.laneKey("$JS.API.STREAM.INFO.ORDERS", ""));
         assertEquals("ORDERS", JsApi.laneKey("$JS.API.STREAM.MSG.GET.ORDERS", ""));
+        assertEquals("ORDERS", JsApi.laneKey("$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", ""));
         assertEquals("ORDERS", JsApi.laneKey("$JS.API.DIRECT.GET.ORDERS.a.b", ""));
         assertEquals("ORDERS", JsApi.laneKey("$JS.API.CONSUMER.CREATE.ORDERS.c.f.>", ""));
         assertEquals("ORDERS", JsApi.laneKey("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.c", ""));

@@ -47,6 +47,13 @@ public final class RaftDriver {
         }
 
         /**
+         * The replica's soft state changed (its role, or the leader it knows), after the Ready that
+         * changed it is persisted and before its entries are applied.
+         */
+        default void roleChanged(long id, Ready.SoftState from, Ready.SoftState to) {
+        }
+
+        /**
          * The replica stopped on an error other than an I/O failure: a broken invariant of the
          * algorithm (a bug), which a checker must report as such.
          */
@@ -59,6 +66,21 @@ public final class RaftDriver {
     private record ProposeReq(byte[] data, ConfChange cc, CompletableFuture<byte[]> future) {}
 
     private record ReadReq(CompletableFuture<Long> future) {}
+
+    private record TransferReq(long to, CompletableFuture<Boolean> future) {}
+
+    private record ViewReq(CompletableFuture<GroupView> future) {}
+
+    /**
+     * What this replica knows of its group, for monitoring: its role, term and leader, its commit
+     * and last index, and for every other member what a leader tracks: the highest index it holds
+     * ({@code match}, -1 when this replica does not lead) and the clock's monotonic time it was last
+     * heard from ({@code heardNanos}, -1 if never since this replica started).
+     */
+    public record GroupView(long id, Role role, long term, long leader, long commit, long lastIndex, long nowNanos,
+                            java.util.Map<Long, Member> members) {
+        public record Member(long match, long heardNanos) {}
+    }
 
     private final Env env;
     private final Clock clock;
@@ -94,6 +116,8 @@ public final class RaftDriver {
     private HardState deferredHs;
     private long applied;
     private long snapshotIndex;
+    /** When each peer was last heard from (monotonic nanos), loop-thread state. */
+    private final TreeMap<Long, Long> heard = new TreeMap<>();
 
     private RaftDriver(Env env, DriverConfig dc, DiskStorage storage, StateMachine sm, Transport transport) {
         this.env = env;
@@ -174,6 +198,24 @@ public final class RaftDriver {
     public CompletableFuture<Long> read() {
         CompletableFuture<Long> f = new CompletableFuture<>();
         if (!enqueue(new ReadReq(f))) stopped(f);
+        return f;
+    }
+
+    /**
+     * Asks this replica, if it leads, to hand leadership to {@code to} (a voter); completes with
+     * false when it does not lead or cannot transfer, true once the transfer has started (the
+     * target campaigns when its log is current; leadership moves when it wins).
+     */
+    public CompletableFuture<Boolean> transferLeader(long to) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        if (!enqueue(new TransferReq(to, f))) stopped(f);
+        return f;
+    }
+
+    /** What this replica knows of its group, taken on the loop thread. */
+    public CompletableFuture<GroupView> view() {
+        CompletableFuture<GroupView> f = new CompletableFuture<>();
+        if (!enqueue(new ViewReq(f))) stopped(f);
         return f;
     }
 
@@ -350,7 +392,12 @@ public final class RaftDriver {
 
     private void handle(Object o) {
         switch (o) {
-            case Message m -> node.step(m);
+            case Message m -> {
+                heard.put(m.from(), clock.nanoTime());
+                node.step(m);
+            }
+            case TransferReq t -> t.future().complete(node.transferLeader(t.to()));
+            case ViewReq v -> v.future().complete(view(node.status()));
             case ProposeReq p -> {
                 long idx = p.cc() == null ? node.propose(p.data()) : node.proposeConfChange(p.cc());
                 if (idx == 0) {
@@ -423,6 +470,16 @@ public final class RaftDriver {
         if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
     }
 
+    private GroupView view(RaftNode.Status st) {
+        java.util.Map<Long, Long> matches = node.matches();
+        java.util.Map<Long, GroupView.Member> members = new TreeMap<>();
+        for (long v : st.conf().voters()) {
+            if (v == dc.id()) continue;
+            members.put(v, new GroupView.Member(matches.getOrDefault(v, -1L), heard.getOrDefault(v, -1L)));
+        }
+        return new GroupView(dc.id(), st.role(), st.term(), st.lead(), st.commit(), st.lastIndex(), clock.nanoTime(), members);
+    }
+
     private void send(List<Message> msgs) {
         for (Message m : msgs) transport.send(m);
     }
@@ -430,6 +487,7 @@ public final class RaftDriver {
     private void softStateChanged(Ready.SoftState ss, HardState hs) {
         Ready.SoftState old = soft;
         soft = ss;
+        observer.roleChanged(dc.id(), old, ss);
         if (ss.role() == Role.LEADER && old.role() != Role.LEADER) observer.becameLeader(dc.id(), node.status().term());
         if (old.role() == Role.LEADER && ss.role() != Role.LEADER) {
             // reads asked of this leader will never be confirmed; proposals stay: they may still commit
@@ -489,6 +547,8 @@ public final class RaftDriver {
         for (Object o : left) {
             if (o instanceof ProposeReq p) stopped(p.future());
             if (o instanceof ReadReq r) stopped(r.future());
+            if (o instanceof TransferReq t) stopped(t.future());
+            if (o instanceof ViewReq v) stopped(v.future());
         }
         proposals.values().forEach(p -> stopped(p.future()));
         proposals.clear();

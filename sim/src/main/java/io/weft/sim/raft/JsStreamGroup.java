@@ -98,7 +98,7 @@ public final class JsStreamGroup implements Scenario {
     public String description() {
         return "one stream replicated by Raft (3 or 5 replicas: publish rules, apply step, file store per replica); "
                 + config.producers() + " producers publish unique values with sync acks under crashes (torn writes), "
-                + "power loss of all, leader crash/isolation, partitions, pauses, skew; no acked value lost, replicas "
+                + "power loss of all, leader crash/isolation, leader stepdowns, partitions, pauses, skew; no acked value lost, replicas "
                 + "identical, liveness after heal" + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "");
     }
 
@@ -146,6 +146,8 @@ public final class JsStreamGroup implements Scenario {
         final List<RaftHost> hosts = new ArrayList<>();
         final ReplicatedStreamLog[] logs;
         int restores;
+        /** Leader stepdowns (STREAM.LEADER.STEPDOWN's path) whose transfer started. */
+        int stepdowns;
         /** Publishes answered as duplicates of an earlier try of the same value, and tries whose outcome was unknown. */
         int duplicates;
         int unknowns;
@@ -272,7 +274,9 @@ public final class JsStreamGroup implements Scenario {
                 w.fail("reader: " + e);
             }
         });
+        Thread stepper = stepdowns(w, group, w.workload().nextLong());
         for (Thread t : nemesis) t.join();
+        stepper.join();
         w.network().healAll();
         for (RaftHost h : group.hosts) if (!h.down()) h.resume();
         w.scheduler().note("faults over");
@@ -287,6 +291,62 @@ public final class JsStreamGroup implements Scenario {
         converge(w, group, checker, clock, deadline[0] + LIVENESS.toNanos());
         followersRefuse(w, group);
         drain(w, group, history, acked, reads);
+    }
+
+    /**
+     * While the faults run, up to 3 leader stepdowns as STREAM.LEADER.STEPDOWN does them
+     * ({@link ReplicatedStreamLog#stepDown}: leadership handed to the most caught-up member heard
+     * from lately), each at a random time on whoever leads then.
+     */
+    private static Thread stepdowns(SimWorld w, Group group, long seed) {
+        return w.scheduler().spawn("stepdown", () -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            SimClock sc = new SimClock(w.scheduler(), "stepdown/");
+            int n = r.nextInt(4);
+            try {
+                for (int i = 0; i < n; i++) {
+                    sc.sleep(Duration.ofNanos(5_000_000L + r.nextLong(60_000_000L)));
+                    ReplicatedStreamLog log = leader(group, r);
+                    if (log == null) {
+                        w.scheduler().note("stepdown skipped: no leader");
+                        continue;
+                    }
+                    CompletableFuture<String> f = log.stepDown();
+                    if (!await(sc, f, sc.nanoTime() + ATTEMPT_TIMEOUT.toNanos())) {
+                        w.scheduler().note("stepdown of r" + log.id() + ": no answer");
+                        continue;
+                    }
+                    String why = f.join();
+                    w.scheduler().note("stepdown of r" + log.id() + (why == null ? ": transfer started" : ": " + why));
+                    if (why == null) group.stepdowns++;
+                }
+            } catch (InterruptedException e) {
+                w.fail("stepdown interrupted");
+            }
+        });
+    }
+
+    /** Waits on the simulated clock until {@code f} completes or {@code deadline}; true if it did. */
+    static boolean await(SimClock clock, CompletableFuture<?> f, long deadline) throws InterruptedException {
+        ReentrantLock lock = new ReentrantLock();
+        Condition done = lock.newCondition();
+        f.whenComplete((a, b) -> {
+            lock.lock();
+            try {
+                done.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        });
+        lock.lock();
+        try {
+            while (!f.isDone()) {
+                if (!clock.awaitUntil(done, deadline)) return f.isDone();
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Every replica but the leader refuses a publish, naming the leader; nothing is stored by it. */
@@ -377,7 +437,7 @@ public final class JsStreamGroup implements Scenario {
         QueueChecker.Report rep = QueueChecker.check(history);
         w.history().add(-1, History.Type.INFO, "summary", "acked " + rep.acknowledged() + " indeterminate " + rep.indeterminate()
                 + " stored " + ref.size() + " recovered " + rep.recovered().size() + " snapshot restores " + group.restores + " skipped ops " + skipped(group) + " unknown tries " + group.unknowns
-                + " answered as duplicates " + group.duplicates);
+                + " answered as duplicates " + group.duplicates + " stepdowns " + group.stepdowns);
         if (!rep.valid()) w.fail("queue: " + rep.describe());
     }
 

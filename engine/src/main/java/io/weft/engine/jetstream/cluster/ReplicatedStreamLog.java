@@ -1,14 +1,15 @@
 package io.weft.engine.jetstream.cluster;
 
-import io.weft.engine.jetstream.JsApiError;
+import io.weft.engine.jetstream.GroupLog;
 import io.weft.engine.jetstream.JsErrors;
-import io.weft.engine.jetstream.StreamLog;
 import io.weft.engine.jetstream.StreamOp;
 import io.weft.engine.jetstream.StreamReplica;
 import io.weft.net.Env;
+import io.weft.raft.ConfState;
 import io.weft.raft.Entry;
 import io.weft.raft.Role;
 import io.weft.raft.Snapshot;
+import io.weft.raft.Ready;
 import io.weft.raft.driver.DriverConfig;
 import io.weft.raft.driver.RaftDriver;
 import io.weft.raft.driver.RaftException;
@@ -55,40 +56,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Transport.</b> Raft messages travel through the driver's {@link Transport}: the simulator
  * wires one over its network today; routes will carry it between servers.
  *
- * <p>As a {@link StreamLog} (for a {@code Stream} on this log, not wired yet): {@link #append}
- * proposes an op the caller decided (it must decide against this log's view: {@link #replica} under
- * {@link #lock}), {@link #commit} waits until every op of the batch is applied and fails if one was
- * not stored; proposed ops cannot be taken back, so {@link #rollback} only forgets the batch.
+ * <p>As the {@link GroupLog} of a {@code Stream} ({@code JetStream.openReplicated}): the stream's
+ * publishes go to {@link #publish}; {@link #onReadyChanged} tells it when to subscribe (ready) and
+ * unsubscribe; {@link #clusterView} and {@link #stepDown} answer STREAM.INFO's {@code cluster} and
+ * STREAM.LEADER.STEPDOWN. As a {@code StreamLog}: {@link #append} proposes an op the caller decided
+ * (against this log's view: {@link #replica} under {@link #lock}); an append in a batch is waited
+ * for by {@link #commit}, any other op (purge, delete, trim) at once, so the caller hears what it
+ * removed; proposed ops cannot be taken back, so {@link #rollback} only forgets the batch.
  */
-public final class ReplicatedStreamLog implements StreamLog {
-
-    /** The outcome of a publish. */
-    public sealed interface Result permits Stored, Duplicate, Rejected, NotLeader, NotStored, Unknown {
-    }
-
-    /** Committed and applied at {@code seq}. */
-    public record Stored(long seq) implements Result {
-    }
-
-    /** Already stored at {@code seq} (same message id in the duplicate window). */
-    public record Duplicate(long seq) implements Result {
-    }
-
-    /** Refused by the publish rules (nats-server's error). */
-    public record Rejected(JsApiError error) implements Result {
-    }
-
-    /** This replica does not lead (or has not applied its barrier yet); {@code leader} is the leader if known (0 if not). */
-    public record NotLeader(long leader) implements Result {
-    }
-
-    /** Certainly not stored (refused by Raft, or skipped as decided against another state). */
-    public record NotStored(String why) implements Result {
-    }
-
-    /** May or may not be stored (leadership lost before the entry was known committed, or the replica stopped). */
-    public record Unknown(String why) implements Result {
-    }
+public final class ReplicatedStreamLog implements GroupLog {
 
     /**
      * {@code maxPending}: appends in flight before publishes are refused. {@code ackBeforeCommit} is a
@@ -101,7 +77,6 @@ public final class ReplicatedStreamLog implements StreamLog {
         }
     }
 
-    private static final byte[] APPLIED = {1};
     private static final byte[] SKIPPED = {0};
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -110,6 +85,8 @@ public final class ReplicatedStreamLog implements StreamLog {
     private final StreamReplica replica;
     private final Options options;
     private final RaftDriver.Observer observer;
+    /** How long a leader waits before it asks again for a barrier that failed (one tick). */
+    private final java.time.Duration retryAfter;
     private volatile RaftDriver driver;
 
     // the leader side (under lock)
@@ -132,8 +109,16 @@ public final class ReplicatedStreamLog implements StreamLog {
     // a StreamLog batch
     private List<CompletableFuture<Result>> batch;
 
-    private ReplicatedStreamLog(Env env, long id, StreamReplica replica, Options options, RaftDriver.Observer observer) {
+    // leadership as the stream sees it (group thread)
+    private volatile Runnable readyListener;
+    private boolean announced;
+    /** Wall nanos this replica last became ready to lead (0: not leading). */
+    private volatile long leaderSince;
+
+    private ReplicatedStreamLog(Env env, long id, StreamReplica replica, Options options, RaftDriver.Observer observer,
+                                java.time.Duration retryAfter) {
         this.env = env;
+        this.retryAfter = retryAfter;
         this.id = id;
         this.replica = replica;
         this.options = options;
@@ -146,7 +131,7 @@ public final class ReplicatedStreamLog implements StreamLog {
      */
     public static ReplicatedStreamLog start(Env env, DriverConfig dc, StreamReplica replica, Transport transport,
                                             Options options) throws IOException {
-        ReplicatedStreamLog log = new ReplicatedStreamLog(env, dc.id(), replica, options, dc.observer());
+        ReplicatedStreamLog log = new ReplicatedStreamLog(env, dc.id(), replica, options, dc.observer(), dc.tick());
         replica.restore(StreamReplica.Image.empty());
         log.driver = RaftDriver.start(env, dc.withObserver(log.new Watch()), log.new Machine(), transport);
         log.lock.lock();
@@ -158,6 +143,31 @@ public final class ReplicatedStreamLog implements StreamLog {
         return log;
     }
 
+    /**
+     * The factory {@code JetStream.openReplicated} uses: replica {@code self} of {@code peers}, its
+     * Raft state in {@code dir}, its messages over {@code transports.open(group, self)}; {@code tune}
+     * adjusts the driver's defaults ({@link DriverConfig#of}; tests shorten the timing).
+     */
+    public static GroupLog.Factory factory(Env env, java.util.function.UnaryOperator<DriverConfig> tune, Options options) {
+        return (replica, group, peers, self, transports, dir) -> {
+            List<Long> voters = new ArrayList<>(new java.util.TreeSet<>(peers));
+            DriverConfig dc = tune.apply(DriverConfig.of(self, dir, ConfState.of(voters)));
+            Transport t = transports.open(group, self);
+            try {
+                return start(env, dc, replica, t, options);
+            } catch (IOException | RuntimeException e) {
+                t.close();
+                throw e;
+            }
+        };
+    }
+
+    /** {@link #factory(Env, java.util.function.UnaryOperator, Options)} with the driver's defaults. */
+    public static GroupLog.Factory factory(Env env) {
+        return factory(env, c -> c, Options.defaults());
+    }
+
+    @Override
     public long id() {
         return id;
     }
@@ -168,15 +178,24 @@ public final class ReplicatedStreamLog implements StreamLog {
     }
 
     /** The lock guarding the replica (hold it to read {@link #replica} consistently). */
+    @Override
     public ReentrantLock lock() {
         return lock;
     }
 
+    @Override
     public StreamReplica replica() {
         return replica;
     }
 
+    @Override
+    public long leader() {
+        RaftDriver d = driver;
+        return d == null ? 0 : d.softState().leader();
+    }
+
     /** True if this replica leads and may decide (its barrier is applied). */
+    @Override
     public boolean ready() {
         lock.lock();
         try {
@@ -194,6 +213,7 @@ public final class ReplicatedStreamLog implements StreamLog {
     // ------------------------------------------------------------------ publishing (the leader)
 
     /** Publishes a message to the stream; the future completes once the outcome is known. */
+    @Override
     public CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data) {
         lock.lock();
         try {
@@ -251,7 +271,10 @@ public final class ReplicatedStreamLog implements StreamLog {
         byte[] bytes = StreamOpCodec.encode(new StreamOpCodec.Entry(readyTerm, epoch, ++nextN, op));
         return d.propose(bytes).handle((res, x) -> {
             if (x == null) {
-                return res.length == 1 && res[0] == 1 ? new Stored(0) : new NotStored("decided against another state");
+                if (res.length >= 1 && res[0] == 1) {
+                    return new Stored(0, res.length >= 9 ? java.nio.ByteBuffer.wrap(res, 1, 8).getLong() : 0);
+                }
+                return new NotStored("decided against another state");
             }
             Throwable c = x instanceof CompletionException ? x.getCause() : x;
             if (c instanceof RaftException re && re.kind() == RaftException.Kind.NOT_LEADER) {
@@ -271,6 +294,7 @@ public final class ReplicatedStreamLog implements StreamLog {
             readyTerm = 0;
             barrierEpoch = 0;
             replica.clearPending();
+            retryBarrierLater();
         } finally {
             lock.unlock();
         }
@@ -280,8 +304,108 @@ public final class ReplicatedStreamLog implements StreamLog {
     private void proposeBarrier() {
         RaftDriver d = driver;
         if (d == null) return;
-        barrierEpoch = (id << 32) | (++epochs & 0xFFFFFFFFL);
-        d.propose(StreamOpCodec.encode(new StreamOpCodec.Entry(leaderTerm, barrierEpoch, 0, null)));
+        long epoch = (id << 32) | (++epochs & 0xFFFFFFFFL);
+        barrierEpoch = epoch;
+        d.propose(StreamOpCodec.encode(new StreamOpCodec.Entry(leaderTerm, epoch, 0, null))).whenComplete((r, x) -> {
+            if (x != null) barrierFailed(epoch);
+        });
+    }
+
+    /**
+     * The barrier was refused (a leader transfer in progress, say) or its outcome is unknown: still
+     * leading, this replica would never be ready again, and with no subscription (the stream's
+     * leader alone subscribes) no publish would ask for a new barrier. So it asks again a tick later.
+     */
+    private void barrierFailed(long epoch) {
+        lock.lock();
+        try {
+            if (barrierEpoch != epoch || isReady()) return;
+            barrierEpoch = 0;
+            retryBarrierLater();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Proposes a new barrier one tick from now if this replica then still leads unready (caller holds the lock). */
+    private void retryBarrierLater() {
+        if (driver == null) return;
+        env.clock().schedule(retryAfter, () -> {
+            lock.lock();
+            try {
+                RaftDriver d = driver;
+                if (d != null && d.softState().role() == Role.LEADER && barrierEpoch == 0 && !isReady()) proposeBarrier();
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ leadership, as the stream sees it
+
+    /** How long a member may stay unheard and still count as current (nats-server's lost-quorum interval). */
+    static final long LOST_NANOS = 10_000_000_000L;
+
+    @Override
+    public void onReadyChanged(Runnable listener) {
+        readyListener = listener;
+    }
+
+    /** Tells the listener when {@link #ready} changed since it last heard (group thread, lock not held). */
+    private void announce() {
+        lock.lock();
+        try {
+            boolean now = isReady();
+            if (now == announced) return;
+            announced = now;
+            leaderSince = now ? env.clock().currentTimeMillis() * 1_000_000L : 0;
+        } finally {
+            lock.unlock();
+        }
+        Runnable l = readyListener;
+        if (l != null) l.run();
+    }
+
+    @Override
+    public CompletableFuture<ClusterView> clusterView() {
+        RaftDriver d = driver;
+        if (d == null) return CompletableFuture.completedFuture(new ClusterView(id, 0, 0, List.of()));
+        long since = leaderSince;
+        return d.view().handle((v, x) -> {
+            if (x != null) return new ClusterView(id, 0, 0, List.of());
+            List<Member> members = new ArrayList<>();
+            boolean leads = v.role() == Role.LEADER;
+            v.members().forEach((peer, m) -> {
+                long active = m.heardNanos() < 0 ? 0 : Math.max(0, v.nowNanos() - m.heardNanos());
+                boolean lately = m.heardNanos() >= 0 && active <= LOST_NANOS;
+                long lag = leads && m.match() >= 0 ? Math.max(0, v.commit() - m.match()) : 0;
+                boolean current = leads ? lag == 0 && lately : peer == v.leader() && lately;
+                members.add(new Member(peer, current, active, lag, !lately));
+            });
+            return new ClusterView(id, v.leader(), leads ? since : 0, members);
+        });
+    }
+
+    @Override
+    public CompletableFuture<String> stepDown() {
+        RaftDriver d = driver;
+        if (d == null) return CompletableFuture.completedFuture("raft: not leader");
+        return d.view().thenCompose(v -> {
+            if (v.role() != Role.LEADER) return CompletableFuture.completedFuture("raft: not leader");
+            long best = 0;
+            long bestMatch = -1;
+            for (var e : v.members().entrySet()) {
+                RaftDriver.GroupView.Member m = e.getValue();
+                boolean lately = m.heardNanos() >= 0 && v.nowNanos() - m.heardNanos() <= LOST_NANOS;
+                if (lately && m.match() > bestMatch) {
+                    best = e.getKey();
+                    bestMatch = m.match();
+                }
+            }
+            if (best == 0) return CompletableFuture.completedFuture("raft: no replica to hand leadership to");
+            return d.transferLeader(best).thenApply(ok -> ok ? null : "raft: leadership transfer refused");
+        }).exceptionally(x -> "raft: " + (x instanceof CompletionException && x.getCause() != null
+                ? x.getCause().getMessage() : x.getMessage()));
     }
 
     // ------------------------------------------------------------------ reads
@@ -338,6 +462,11 @@ public final class ReplicatedStreamLog implements StreamLog {
 
     // ------------------------------------------------------------------ every replica: apply, snapshot
 
+    /** An applied op's result: 1, then how many messages its apply removed. */
+    private static byte[] applied(long removed) {
+        return java.nio.ByteBuffer.allocate(9).put((byte) 1).putLong(removed).array();
+    }
+
     private final class Machine implements StateMachine {
         @Override
         public byte[] apply(Entry entry) {
@@ -358,7 +487,7 @@ public final class ReplicatedStreamLog implements StreamLog {
                         nextN = 0;
                         replica.clearPending();
                     }
-                    return APPLIED;
+                    return applied(0);
                 }
                 if (e.term() != entry.term() || e.term() != chainTerm || e.epoch() != chainEpoch || e.n() != chainN + 1) {
                     skipped++;
@@ -366,6 +495,7 @@ public final class ReplicatedStreamLog implements StreamLog {
                         readyTerm = 0; // our own chain broke: decide again after a new barrier
                         replica.clearPending();
                         barrierEpoch = 0;
+                        retryBarrierLater();
                     }
                     return SKIPPED;
                 }
@@ -374,8 +504,7 @@ public final class ReplicatedStreamLog implements StreamLog {
                             + replica.state() + ": " + e.op());
                 }
                 chainN = e.n();
-                replica.apply(e.op());
-                return APPLIED;
+                return applied(replica.apply(e.op()).removed());
             } catch (IOException x) {
                 throw new IllegalStateException("stream " + replica.name() + " apply of entry " + entry.index() + ": " + x, x);
             } finally {
@@ -439,11 +568,19 @@ public final class ReplicatedStreamLog implements StreamLog {
 
         @Override
         public void applied(long node, Entry entry) {
+            announce();
             if (observer != null) observer.applied(node, entry);
         }
 
         @Override
+        public void roleChanged(long node, Ready.SoftState from, Ready.SoftState to) {
+            announce();
+            if (observer != null) observer.roleChanged(node, from, to);
+        }
+
+        @Override
         public void restored(long node, Snapshot snapshot) {
+            announce();
             if (observer != null) observer.restored(node, snapshot);
         }
 
@@ -462,26 +599,35 @@ public final class ReplicatedStreamLog implements StreamLog {
 
     @Override
     public StreamOp.Applied append(StreamOp op) throws IOException {
+        CompletableFuture<Result> f;
         lock.lock();
         try {
             RaftDriver d = driver;
             if (d == null || !isReady()) throw new IOException("not the stream's leader");
-            CompletableFuture<Result> f = op instanceof StreamOp.Append a ? proposeAppend(d, a) : propose(d, op);
-            if (batch != null) {
+            f = op instanceof StreamOp.Append a ? proposeAppend(d, a) : propose(d, op);
+            if (batch != null && op instanceof StreamOp.Append a) {
                 batch.add(f);
-                return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, 0);
+                return new StreamOp.Applied(a.seq(), 0);
             }
-            Result r = awaitResult(f);
-            return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, 0);
         } finally {
-            if (lock.isHeldByCurrentThread()) lock.unlock();
+            lock.unlock();
         }
+        // other ops (purge, delete, trim) are waited for, so the caller hears what they removed
+        Result r = awaitResult(f);
+        long removed = r instanceof Stored st ? st.removed() : 0;
+        return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, removed);
     }
 
+    /** Waits for {@code f} with the lock released (the apply that completes it takes the lock), then takes it back. */
     private Result awaitResult(CompletableFuture<Result> f) throws IOException {
-        boolean held = lock.isHeldByCurrentThread();
-        if (held) lock.unlock(); // the apply that completes f takes the lock
-        Result r = f.join();
+        int holds = lock.getHoldCount();
+        for (int i = 0; i < holds; i++) lock.unlock();
+        Result r;
+        try {
+            r = f.join();
+        } finally {
+            for (int i = 0; i < holds; i++) lock.lock();
+        }
         if (!(r instanceof Stored) && !(r instanceof Duplicate)) throw new IOException("not stored: " + r);
         return r;
     }
@@ -523,6 +669,7 @@ public final class ReplicatedStreamLog implements StreamLog {
         RaftDriver d = driver;
         driver = null;
         if (d != null) d.stop();
+        announce();
         lock.lock();
         try {
             replica.close(delete);
@@ -536,5 +683,6 @@ public final class ReplicatedStreamLog implements StreamLog {
         RaftDriver d = driver;
         driver = null;
         if (d != null) d.stop();
+        announce();
     }
 }

@@ -1,0 +1,111 @@
+package io.weft.engine.jetstream;
+
+import io.weft.engine.cluster.GroupTransports;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The log of a stream replicated by a Raft group, as a {@link Stream} on it sees it: one per
+ * replica, each over its own {@link StreamReplica} (store and apply step). Implemented in
+ * {@code jetstream.cluster} ({@code ReplicatedStreamLog}); this package sees it only through this
+ * interface (packages form no cycle), and {@link JetStream#openReplicated} opens one through the
+ * {@link Factory} the node installs.
+ *
+ * <p>The replica's store is written only by applying committed ops. The leader alone decides
+ * ({@link #publish}); its future completes once the entry is committed (durable on a quorum) and
+ * applied here. Reads take {@link #lock} and read {@link #replica}'s store, which a snapshot
+ * restore may replace (so never keep it).
+ */
+public interface GroupLog extends StreamLog {
+
+    /** The outcome of a publish. */
+    sealed interface Result permits Stored, Duplicate, Rejected, NotLeader, NotStored, Unknown {
+    }
+
+    /** Committed and applied at {@code seq} ({@code removed}: messages its apply removed, for non-append ops). */
+    record Stored(long seq, long removed) implements Result {
+        public Stored(long seq) {
+            this(seq, 0);
+        }
+    }
+
+    /** Already stored at {@code seq} (same message id in the duplicate window). */
+    record Duplicate(long seq) implements Result {
+    }
+
+    /** Refused by the publish rules (nats-server's error). */
+    record Rejected(JsApiError error) implements Result {
+    }
+
+    /** This replica does not lead (or has not applied its barrier yet); {@code leader} is the leader if known (0 if not). */
+    record NotLeader(long leader) implements Result {
+    }
+
+    /** Certainly not stored (refused by Raft, or skipped as decided against another state). */
+    record NotStored(String why) implements Result {
+    }
+
+    /** May or may not be stored (leadership lost before the entry was known committed, or the replica stopped). */
+    record Unknown(String why) implements Result {
+    }
+
+    /**
+     * The group as its leader sees it, for {@code cluster} in STREAM.INFO: the leader's peer id (0:
+     * none known), since when (wall nanos; 0 if unknown) and every other member.
+     */
+    record ClusterView(long self, long leader, long leaderSinceNanos, List<Member> members) {
+    }
+
+    /**
+     * One other member: {@code current} (holds everything committed and was heard from lately),
+     * {@code activeNanos} (since it was last heard from; 0 if never), {@code lag} (committed entries
+     * it lacks), {@code offline} (not heard from lately, or never).
+     */
+    record Member(long peer, boolean current, long activeNanos, long lag, boolean offline) {
+    }
+
+    /** Opens replica {@code self} of the group {@code group} of a stream, over {@code replica}. */
+    @FunctionalInterface
+    interface Factory {
+        /**
+         * {@code dir}: where the replica keeps its Raft log and snapshots. The store of
+         * {@code replica} is emptied and rebuilt from them.
+         */
+        GroupLog open(StreamReplica replica, String group, List<Long> peers, long self, GroupTransports transports,
+                      String dir) throws IOException;
+    }
+
+    /** This replica's peer id. */
+    long id();
+
+    /** Guards {@link #replica}; hold it to read the store. */
+    ReentrantLock lock();
+
+    StreamReplica replica();
+
+    /** The leader this replica knows (its peer id; 0 if none). */
+    long leader();
+
+    /** True if this replica leads and may decide (everything before its term is applied). */
+    boolean ready();
+
+    /** Decides and proposes a published message (the leader); completes once the outcome is known. */
+    CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data);
+
+    /**
+     * Sets who hears that {@link #ready} changed (called on the group's own thread, outside
+     * {@link #lock}, in the order the changes happened).
+     */
+    void onReadyChanged(Runnable listener);
+
+    /** The group as this replica sees it (members' progress only when it leads). */
+    CompletableFuture<ClusterView> clusterView();
+
+    /**
+     * Hands leadership to the most caught-up member heard from lately; completes with null once the
+     * transfer started, or with why not.
+     */
+    CompletableFuture<String> stepDown();
+}

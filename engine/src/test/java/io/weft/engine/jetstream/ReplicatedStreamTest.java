@@ -1,0 +1,554 @@
+package io.weft.engine.jetstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.engine.ServerLog;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.cluster.PeerIds;
+import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
+import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.node.Node;
+import io.weft.engine.server.Account;
+import io.weft.engine.server.Server;
+import io.weft.net.Env;
+import io.weft.store.StoreState;
+import io.weft.store.StoredMessage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A stream replicated by a Raft group of three servers in one JVM (each its own {@link Server} and
+ * {@link JetStream}, on its own store directory), the group's messages over
+ * {@link MemGroupTransports}. Publishes and API requests go to each server's account directly, as a
+ * client connected to that server would send them.
+ */
+class ReplicatedStreamTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String GROUP = "S-R3-test";
+    private static final String CLUSTER = "C1";
+
+    /** One server of the test cluster. */
+    static final class Member {
+        final String name;
+        final long id;
+        final Server server;
+        final JetStream js;
+        final Account acc;
+        /** Acks (and API replies) this server's clients got, by reply subject. */
+        final Map<String, String> replies = new ConcurrentHashMap<>();
+        final LinkedBlockingQueue<String> apiReplies = new LinkedBlockingQueue<>();
+
+        Member(String name, MemGroupTransports hub) throws Exception {
+            this(name, hub, ReplicatedStreamLog.Options.defaults());
+        }
+
+        Member(String name, MemGroupTransports hub, ReplicatedStreamLog.Options options) throws Exception {
+            this.name = name;
+            this.id = PeerIds.of(name);
+            ServerOptions o = new ServerOptions();
+            o.port = 0;
+            o.host = "127.0.0.1";
+            o.serverName = name;
+            o.storeDir = Files.createTempDirectory("weft-rs-" + name + "-").toString();
+            server = new Server(Env.real(), o, ServerLog.silent());
+            server.start();
+            js = new JetStream(Node.jetStreamHost(server), new DefaultStoreFactory(Env.real().disk()), new Consumers());
+            js.groupLogs(ReplicatedStreamLog.factory(Env.real(),
+                    c -> c.withTiming(Duration.ofMillis(10), 15, 1).withSnapshotEvery(25), options));
+            js.start();
+            acc = server.account(Account.GLOBAL);
+            acc.subscribe("_ACK.>", null, (subject, reply, data, off, hdrLen, totalLen) ->
+                    replies.put(subject, new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8)));
+            acc.subscribe("_API.>", null, (subject, reply, data, off, hdrLen, totalLen) ->
+                    apiReplies.add(new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8)));
+        }
+
+        Stream stream() {
+            JsAccount a = js.account(Account.GLOBAL);
+            return a == null ? null : a.stream("ORDERS");
+        }
+
+        void close() {
+            js.shutdown();
+            server.shutdown();
+        }
+    }
+
+    private final MemGroupTransports hub = new MemGroupTransports();
+    private final List<Member> members = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<Long, String> names = new TreeMap<>();
+
+    @AfterEach
+    void tearDown() {
+        for (Member m : members) {
+            m.close();
+        }
+        hub.close();
+    }
+
+    private static StreamConfig config() throws Exception {
+        return StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],\"storage\":\"file\","
+                + "\"num_replicas\":3,\"duplicate_window\":60000000000,\"allow_direct\":true}")).withDefaults();
+    }
+
+    private void cluster(int n) throws Exception {
+        cluster(n, ReplicatedStreamLog.Options.defaults());
+    }
+
+    private void cluster(int n, ReplicatedStreamLog.Options options) throws Exception {
+        for (int i = 1; i <= n; i++) {
+            Member m = new Member("n" + i, hub, options);
+            members.add(m);
+            names.put(m.id, m.name);
+        }
+        for (Member m : members) {
+            open(m);
+        }
+    }
+
+    private void open(Member m) throws Exception {
+        List<Long> peers = new ArrayList<>(names.keySet());
+        m.js.openReplicated(Account.GLOBAL, config(), 1_000_000_000L,
+                new JetStream.Replica(GROUP, peers, m.id, hub, CLUSTER, names::get));
+    }
+
+    private static void await(String what, BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private Member leader() throws InterruptedException {
+        Member[] found = new Member[1];
+        await("a leader", () -> {
+            for (Member m : members) {
+                Stream s = m.stream();
+                if (s != null && s.leading()) {
+                    found[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    private static void publish(Member m, String reply, String value) {
+        byte[] hdr = ("NATS/1.0\r\nNats-Msg-Id: " + value + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        m.acc.publish("orders.new", reply, hdr, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Publishes {@code value} on whoever leads until an ack arrives; returns its sequence. */
+    private long publishAcked(String value) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int attempt = 0;
+        while (System.nanoTime() < deadline) {
+            Member l = leader();
+            String reply = "_ACK." + value + "." + attempt++;
+            publish(l, reply, value);
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            while (System.nanoTime() < until) {
+                String ack = l.replies.get(reply);
+                if (ack != null) {
+                    JsonNode n = JSON.readTree(ack);
+                    assertFalse(n.has("error"), ack);
+                    return n.path("seq").asLong();
+                }
+                Thread.sleep(2);
+            }
+        }
+        throw new AssertionError("no ack for " + value);
+    }
+
+    private static StoreState state(Member m) {
+        return m.stream().state();
+    }
+
+    private static List<String> values(Member m) throws Exception {
+        List<String> out = new ArrayList<>();
+        Stream s = m.stream();
+        StoreState st = s.state();
+        for (long q = st.firstSeq(); q <= st.lastSeq() && st.msgs() > 0; q++) {
+            long seq = q;
+            StoredMessage msg = s.read(store -> store.load(seq));
+            if (msg != null) {
+                out.add(msg.seq() + "=" + new String(msg.data(), StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
+    private JsonNode api(Member m, String subject, String body) throws Exception {
+        m.apiReplies.clear();
+        m.acc.publish(subject, "_API." + System.nanoTime(), null, body.getBytes(StandardCharsets.UTF_8));
+        String r = m.apiReplies.poll(5, TimeUnit.SECONDS);
+        return r == null ? null : JSON.readTree(r);
+    }
+
+    private static boolean silent(Member m, String subject) throws Exception {
+        m.apiReplies.clear();
+        m.acc.publish(subject, "_API." + System.nanoTime(), null, new byte[0]);
+        return m.apiReplies.poll(400, TimeUnit.MILLISECONDS) == null;
+    }
+
+    // ------------------------------------------------------------------ tests
+
+    @Test
+    void onlyTheLeaderSubscribesAndEveryReplicaAppliesTheSameMessages() throws Exception {
+        cluster(3);
+        Member l = leader();
+        for (int i = 1; i <= 20; i++) {
+            assertEquals(i, publishAcked("v" + i));
+        }
+        // a publish to a follower's server reaches no subscription: nothing is stored, nothing answered
+        Member f = members.stream().filter(m -> m != l).findFirst().orElseThrow();
+        publish(f, "_ACK.follower", "nope");
+        Thread.sleep(300);
+        assertNull(f.replies.get("_ACK.follower"));
+        List<String> expected = values(l);
+        assertEquals(20, expected.size());
+        for (Member m : members) {
+            await(m.name + " applied everything", () -> state(m).lastSeq() == 20);
+            assertEquals(expected, values(m), m.name);
+        }
+        // a duplicate id is answered with the first sequence
+        String reply = "_ACK.dup";
+        publish(l, reply, "v7");
+        await("duplicate ack", () -> l.replies.get(reply) != null);
+        JsonNode dup = JSON.readTree(l.replies.get(reply));
+        assertEquals(7, dup.path("seq").asLong());
+        assertTrue(dup.path("duplicate").asBoolean());
+    }
+
+    @Test
+    void withTheQuorumPartitionedAwayAPublishIsNotAckedAndTheMinorityStoreDoesNotAdvance() throws Exception {
+        cluster(3);
+        for (int i = 1; i <= 5; i++) {
+            publishAcked("a" + i);
+        }
+        Member l = leader();
+        for (Member m : members) {
+            await(m.name + " at 5", () -> state(m).lastSeq() == 5);
+        }
+        // the leader alone: its followers are cut off, so nothing it proposes can commit
+        for (Member m : members) {
+            if (m != l) {
+                hub.isolate(m.id);
+            }
+        }
+        publish(l, "_ACK.lonely", "lonely");
+        Thread.sleep(1500);
+        assertNull(l.replies.get("_ACK.lonely"), "acked without a quorum");
+        assertEquals(5, state(l).lastSeq(), "the minority's store advanced without a commit");
+        for (Member m : members) {
+            assertEquals(5, state(m).lastSeq(), m.name);
+        }
+        hub.heal();
+        // afterwards the group goes on; whatever was acked is on every replica
+        long seq = publishAcked("after");
+        assertTrue(seq >= 6, "sequence " + seq);
+        String lonely = l.replies.get("_ACK.lonely");
+        for (Member m : members) {
+            await(m.name + " caught up", () -> state(m).lastSeq() == seq);
+            List<String> v = values(m);
+            assertTrue(v.contains(seq + "=after"), m.name + " " + v);
+            if (lonely != null) {
+                long ls = JSON.readTree(lonely).path("seq").asLong();
+                assertTrue(v.contains(ls + "=lonely"), "acked later, so stored: " + v);
+            }
+        }
+    }
+
+    /** The same check against the test-only bug switch that acks before a quorum holds the entry: it sees the ack. */
+    @Test
+    void theQuorumCheckCatchesAnAckBeforeCommit() throws Exception {
+        cluster(3, new ReplicatedStreamLog.Options(4096, true));
+        publishAcked("a1");
+        Member l = leader();
+        for (Member m : members) {
+            await(m.name + " at 1", () -> state(m).lastSeq() == 1);
+        }
+        for (Member m : members) {
+            if (m != l) {
+                hub.isolate(m.id);
+            }
+        }
+        publish(l, "_ACK.lonely", "lonely");
+        await("the premature ack", () -> l.replies.get("_ACK.lonely") != null);
+        assertEquals(1, state(l).lastSeq(), "even so the store is written only by committed ops");
+    }
+
+    @Test
+    void aPartitionedFollowerFallsBehindWithoutStoppingAcksThenCatchesUp() throws Exception {
+        cluster(3);
+        Member l = leader();
+        Member f = members.stream().filter(m -> m != l).findFirst().orElseThrow();
+        publishAcked("b0");
+        await("follower at 1", () -> state(f).lastSeq() == 1);
+        hub.isolate(f.id);
+        for (int i = 1; i <= 60; i++) {
+            publishAcked("b" + i); // a quorum of two still commits
+        }
+        assertEquals(1, state(f).lastSeq(), "an isolated follower applies nothing");
+        JsonNode info = api(leader(), "$JS.API.STREAM.INFO.ORDERS", "");
+        JsonNode peer = null;
+        for (JsonNode r : info.path("cluster").path("replicas")) {
+            if (r.path("name").asText().equals(f.name)) {
+                peer = r;
+            }
+        }
+        assertNotNull(peer, info.toString());
+        assertFalse(peer.path("current").asBoolean(), info.toString());
+        assertTrue(peer.path("lag").asLong() > 0, info.toString());
+        hub.heal();
+        // 60 entries with a snapshot every 25: the follower catches up by snapshot and log
+        Member now = leader();
+        await("follower caught up", () -> state(f).lastSeq() == state(now).lastSeq());
+        assertEquals(values(now), values(f));
+    }
+
+    @Test
+    void leaderFailoverKeepsEveryAckedMessage() throws Exception {
+        cluster(3);
+        List<String> acked = new ArrayList<>();
+        for (int i = 1; i <= 30; i++) {
+            long seq = publishAcked("c" + i);
+            acked.add(seq + "=c" + i);
+        }
+        Member old = leader();
+        assertTrue(old.js.closeReplica(Account.GLOBAL, "ORDERS", false));
+        members.remove(old);
+        Member next = leader();
+        assertNotEquals(old.name, next.name);
+        for (int i = 31; i <= 40; i++) {
+            long seq = publishAcked("c" + i);
+            acked.add(seq + "=c" + i);
+        }
+        for (Member m : members) {
+            await(m.name + " has everything", () -> state(m).lastSeq() >= 40);
+            List<String> v = values(m);
+            assertTrue(v.containsAll(acked), m.name + ": " + v);
+        }
+        // the old leader comes back as a follower and catches up from its own disk and the group
+        members.add(old);
+        open(old);
+        Member l = leader();
+        await("old leader caught up", () -> old.stream() != null && state(old).lastSeq() == state(l).lastSeq());
+        assertEquals(values(l), values(old));
+        old.close();
+        members.remove(old);
+    }
+
+    /**
+     * The leader's replica is closed while a publisher keeps publishing (each value retried with the
+     * same message id until acked): every acked value is stored exactly once, at the sequence its
+     * ack named, on every replica that is left.
+     */
+    @Test
+    void closingTheLeaderDuringAPublishStormLosesNoAckedMessage() throws Exception {
+        cluster(3);
+        Map<String, Long> acked = new ConcurrentHashMap<>();
+        Throwable[] failed = new Throwable[1];
+        Thread publisher = Thread.ofPlatform().start(() -> {
+            try {
+                for (int i = 1; i <= 150; i++) {
+                    acked.put("s" + i, publishAcked("s" + i));
+                }
+            } catch (Throwable t) {
+                failed[0] = t;
+            }
+        });
+        await("50 acks", () -> acked.size() >= 50);
+        Member old = leader();
+        old.js.closeReplica(Account.GLOBAL, "ORDERS", false);
+        members.remove(old);
+        publisher.join();
+        old.close();
+        assertNull(failed[0], () -> "publisher: " + failed[0]);
+        assertEquals(150, acked.size());
+        Member l = leader();
+        long last = state(l).lastSeq();
+        for (Member m : members) {
+            await(m.name + " applied everything", () -> state(m).lastSeq() == last);
+            List<String> v = values(m);
+            assertEquals(150, v.size(), m.name + " holds each value once: " + v);
+            for (Map.Entry<String, Long> e : acked.entrySet()) {
+                assertTrue(v.contains(e.getValue() + "=" + e.getKey()), m.name + " lost " + e);
+            }
+        }
+    }
+
+    @Test
+    void streamInfoShowsTheClusterAndOnlyTheLeaderAnswers() throws Exception {
+        cluster(3);
+        publishAcked("d1");
+        Member l = leader();
+        for (Member m : members) {
+            await(m.name + " at 1", () -> state(m).lastSeq() == 1);
+        }
+        JsonNode info = api(l, "$JS.API.STREAM.INFO.ORDERS", "");
+        assertNotNull(info);
+        assertEquals("io.nats.jetstream.api.v1.stream_info_response", info.path("type").asText());
+        assertEquals(1, info.path("state").path("messages").asLong());
+        JsonNode c = info.path("cluster");
+        assertEquals(CLUSTER, c.path("name").asText(), info.toString());
+        assertEquals(GROUP, c.path("raft_group").asText());
+        assertEquals(l.name, c.path("leader").asText());
+        assertTrue(c.has("leader_since"), info.toString());
+        JsonNode reps = c.path("replicas");
+        assertEquals(2, reps.size(), info.toString());
+        List<String> seen = new ArrayList<>();
+        for (JsonNode r : reps) {
+            seen.add(r.path("name").asText());
+            assertEquals(PeerIds.hex(PeerIds.of(r.path("name").asText())), r.path("peer").asText());
+            assertTrue(r.path("current").asBoolean(), info.toString());
+            assertTrue(r.has("active") && r.path("active").asLong() >= 0, info.toString());
+            assertFalse(r.has("lag"), "lag left out when 0: " + info);
+            assertFalse(r.has("offline"), "offline left out when false: " + info);
+        }
+        List<String> followers = members.stream().filter(m -> m != l).map(m -> m.name).sorted().toList();
+        assertEquals(followers, seen);
+        for (Member m : members) {
+            if (m != l) {
+                assertTrue(silent(m, "$JS.API.STREAM.INFO.ORDERS"), m.name + " answered for the leader");
+            }
+        }
+        // message reads come from the leader's own store; a direct get only where the leader subscribed
+        JsonNode got = api(l, "$JS.API.STREAM.MSG.GET.ORDERS", "{\"seq\":1}");
+        assertEquals("orders.new", got.path("message").path("subject").asText(), got.toString());
+        l.apiReplies.clear();
+        l.acc.publish("$JS.API.DIRECT.GET.ORDERS", "_API.direct", null, "{\"seq\":1}".getBytes(StandardCharsets.UTF_8));
+        assertEquals("d1", l.apiReplies.poll(5, TimeUnit.SECONDS));
+        for (Member m : members) {
+            if (m != l) {
+                m.apiReplies.clear();
+                m.acc.publish("$JS.API.DIRECT.GET.ORDERS", "_API.direct", null, "{\"seq\":1}".getBytes(StandardCharsets.UTF_8));
+                assertNull(m.apiReplies.poll(300, TimeUnit.MILLISECONDS), m.name + " served a direct get");
+                assertTrue(silent(m, "$JS.API.STREAM.MSG.GET.ORDERS"), m.name + " answered MSG.GET");
+            }
+        }
+    }
+
+    @Test
+    void purgeAndMessageDeleteAreOpsEveryReplicaApplies() throws Exception {
+        cluster(3);
+        for (int i = 1; i <= 6; i++) {
+            publishAcked("p" + i);
+        }
+        Member l = leader();
+        JsonNode del = api(l, "$JS.API.STREAM.MSG.DELETE.ORDERS", "{\"seq\":2}");
+        assertTrue(del.path("success").asBoolean(), del.toString());
+        JsonNode purged = api(l, "$JS.API.STREAM.PURGE.ORDERS", "{\"seq\":5}");
+        assertTrue(purged.path("success").asBoolean(), purged.toString());
+        assertEquals(3, purged.path("purged").asLong(), "1, 3 and 4 (2 was deleted): " + purged);
+        for (Member m : members) {
+            await(m.name + " purged", () -> state(m).msgs() == 2);
+            assertEquals(List.of("5=p5", "6=p6"), values(m), m.name);
+        }
+        // changes that must reach every replica are refused on one server
+        JsonNode upd = api(l, "$JS.API.STREAM.UPDATE.ORDERS", "{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\",\"more\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"duplicate_window\":60000000000}");
+        assertTrue(upd.has("error"), upd.toString());
+        JsonNode gone = api(l, "$JS.API.STREAM.DELETE.ORDERS", "");
+        assertEquals(10050, gone.path("error").path("err_code").asInt(), gone.toString());
+    }
+
+    @Test
+    void stepdownMovesLeadership() throws Exception {
+        cluster(3);
+        publishAcked("e1");
+        Member old = leader();
+        for (Member m : members) {
+            await(m.name + " at 1", () -> state(m).lastSeq() == 1);
+        }
+        for (Member m : members) {
+            if (m != old) {
+                assertTrue(silent(m, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS"), m.name + " answered for the leader");
+            }
+        }
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertNotNull(r);
+        assertEquals("io.nats.jetstream.api.v1.stream_leader_stepdown_response", r.path("type").asText());
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader", () -> {
+            for (Member m : members) {
+                if (m != old && m.stream().leading()) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        assertFalse(old.stream().leading());
+        // the old leader unsubscribed: a publish there is not stored
+        publish(old, "_ACK.old", "old");
+        long seq = publishAcked("e2");
+        assertEquals(2, seq);
+        assertNull(old.replies.get("_ACK.old"));
+    }
+
+    @Test
+    void aGroupWithoutALeaderIs10008FromEveryMember() throws Exception {
+        cluster(3);
+        publishAcked("g1");
+        hub.dropAll(true);
+        await("no leader anywhere", () -> members.stream().allMatch(m -> m.stream().group().leader() == 0));
+        for (Member m : members) {
+            JsonNode r = api(m, "$JS.API.STREAM.INFO.ORDERS", "");
+            assertNotNull(r, m.name);
+            assertEquals(10008, r.path("error").path("err_code").asInt(), r.toString());
+            assertEquals("JetStream system temporarily unavailable", r.path("error").path("description").asText());
+        }
+        hub.heal();
+        assertEquals(2, publishAcked("g2"));
+    }
+
+    @Test
+    void stepdownOnAServerThatIsNotClusteredIs10010() throws Exception {
+        Member m = new Member("solo", hub);
+        members.add(m);
+        JsonNode created = api(m, "$JS.API.STREAM.CREATE.LOCAL", "{\"name\":\"LOCAL\",\"subjects\":[\"local\"]}");
+        assertNotNull(created);
+        JsonNode r = api(m, "$JS.API.STREAM.LEADER.STEPDOWN.LOCAL", "");
+        assertEquals(10010, r.path("error").path("err_code").asInt(), r.toString());
+        assertEquals(503, r.path("error").path("code").asInt());
+        assertEquals("JetStream clustering support required", r.path("error").path("description").asText());
+        assertFalse(created.path("config").isMissingNode());
+        assertFalse(created.has("cluster"), "no cluster object on a server that is not clustered");
+    }
+
+    @Test
+    void featuresAReplicatedStreamDoesNotCarryAreRefused() throws Exception {
+        Member m = new Member("n1", hub);
+        members.add(m);
+        names.put(m.id, m.name);
+        StreamConfig aged = StreamConfig.parse(JSON.readTree("{\"name\":\"AGED\",\"subjects\":[\"aged\"],"
+                + "\"num_replicas\":3,\"max_age\":1000000000}")).withDefaults();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> m.js.openReplicated(Account.GLOBAL, aged, 1,
+                        new JetStream.Replica(GROUP, List.of(m.id), m.id, hub, CLUSTER, names::get)));
+        assertTrue(e.getMessage().contains("max_age"), e.getMessage());
+        assertNull(m.stream());
+    }
+}
