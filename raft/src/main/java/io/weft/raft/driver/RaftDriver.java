@@ -60,6 +60,8 @@ public final class RaftDriver {
 
     private record ReadReq(CompletableFuture<Long> future) {}
 
+    private record TransferReq(long to, CompletableFuture<Boolean> future) {}
+
     private final Env env;
     private final Clock clock;
     private final DriverConfig dc;
@@ -174,6 +176,17 @@ public final class RaftDriver {
     public CompletableFuture<Long> read() {
         CompletableFuture<Long> f = new CompletableFuture<>();
         if (!enqueue(new ReadReq(f))) stopped(f);
+        return f;
+    }
+
+    /**
+     * Asks this replica, if it leads, to hand leadership to voter {@code to} (leader transfer: the
+     * target campaigns at once once its log is caught up). The future says whether the leader took
+     * the request; the transfer itself shows in {@link #softState} when it happened.
+     */
+    public CompletableFuture<Boolean> transferLeader(long to) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        if (!enqueue(new TransferReq(to, f))) stopped(f);
         return f;
     }
 
@@ -368,6 +381,7 @@ public final class RaftDriver {
                     r.future().completeExceptionally(new RaftException(RaftException.Kind.NOT_LEADER, 0, "no leader known"));
                 }
             }
+            case TransferReq t -> t.future().complete(node.transferLeader(t.to()));
             default -> throw new IllegalStateException("unknown request " + o);
         }
     }
@@ -489,6 +503,7 @@ public final class RaftDriver {
         for (Object o : left) {
             if (o instanceof ProposeReq p) stopped(p.future());
             if (o instanceof ReadReq r) stopped(r.future());
+            if (o instanceof TransferReq t) stopped(t.future());
         }
         proposals.values().forEach(p -> stopped(p.future()));
         proposals.clear();
