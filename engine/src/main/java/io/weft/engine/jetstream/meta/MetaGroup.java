@@ -52,11 +52,12 @@ public final class MetaGroup {
      * names of every member (itself included; the group's first membership, ignored once the
      * directory holds state), the tick and election timeout (in ticks), how long a member may be
      * leaderless before the API says so, and after how long without a message a peer counts as
-     * offline. {@code tags}: the {@code server_tags} of a member by name (empty when unknown).
+     * offline. {@code tags}: the {@code server_tags} of a member by name (empty when unknown);
+     * {@code snapshotEvery}: applied entries between snapshots of the assignments.
      */
     public record Settings(String serverName, String cluster, String dir, List<String> members, Duration tick,
                            int electionTicks, Duration leaderlessGrace, Duration offlineAfter,
-                           java.util.function.Function<String, List<String>> tags) {
+                           java.util.function.Function<String, List<String>> tags, long snapshotEvery) {
         public Settings {
             members = List.copyOf(members);
             if (!members.contains(serverName)) {
@@ -68,11 +69,17 @@ public final class MetaGroup {
         public static Settings of(String serverName, String cluster, String dir, List<String> members,
                                   java.util.function.Function<String, List<String>> tags) {
             return new Settings(serverName, cluster, dir, members, Duration.ofMillis(100), 10, Duration.ofSeconds(10),
-                    Duration.ofSeconds(10), tags);
+                    Duration.ofSeconds(10), tags, 1024);
         }
 
         public Settings withTiming(Duration t, int election, Duration grace, Duration offline) {
-            return new Settings(serverName, cluster, dir, members, t, election, grace, offline, tags);
+            return new Settings(serverName, cluster, dir, members, t, election, grace, offline, tags, snapshotEvery);
+        }
+
+        /** Compacts the meta log into a snapshot every {@code n} applied entries. */
+        public Settings withSnapshotEvery(long n) {
+            return new Settings(serverName, cluster, dir, members, tick, electionTicks, leaderlessGrace, offlineAfter,
+                    tags, n);
         }
     }
 
@@ -128,7 +135,7 @@ public final class MetaGroup {
         List<Long> voters = new ArrayList<>(g.names.keySet());
         DriverConfig dc = DriverConfig.of(g.self, settings.dir(), ConfState.of(voters))
                 .withTiming(settings.tick(), settings.electionTicks(), 1)
-                .withSnapshotEvery(1024)
+                .withSnapshotEvery(settings.snapshotEvery())
                 .withObserver(g.new Watch());
         Transport t = g.new Watching(transports.open(GROUP, g.self));
         g.driver = RaftDriver.start(env, dc, g.new Machine(), t);
