@@ -2,10 +2,12 @@ package io.weft.engine.node;
 
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
+import io.weft.engine.cluster.GroupTransports;
 import io.weft.engine.jetstream.DefaultStoreFactory;
 import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.jetstream.JetStreamHost;
 import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.jetstream.meta.MetaGroup;
 import io.weft.engine.route.RouteHost;
 import io.weft.engine.route.Routes;
 import io.weft.engine.server.LocalInterest;
@@ -15,6 +17,7 @@ import io.weft.engine.server.ServerService;
 import io.weft.net.Env;
 import java.io.IOException;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * One weft server as a whole: it assembles the accounts and the core server ({@link Server}:
@@ -30,6 +33,9 @@ public final class Node {
     private volatile JetStream jetStream;
     /** The routes, or null when no cluster is configured. */
     private final Routes routes;
+    /** Where the meta group (and later stream groups) get their transports; null: JetStream runs alone. */
+    private volatile GroupTransports groupTransports;
+    private volatile List<String> metaMembers = List.of();
 
     public Node(Env env, ServerOptions options, ServerLog log) {
         this.env = env;
@@ -77,8 +83,21 @@ public final class Node {
      * so that the first client already finds its streams.
      */
     public void start() throws IOException {
-        if (server.options().jetstream) {
+        ServerOptions o = server.options();
+        String bad = clusterConfigError(o);
+        if (bad != null) {
+            throw new IOException(bad);
+        }
+        if (o.jetstream) {
             JetStream js = new JetStream(jetStreamHost(server), new DefaultStoreFactory(env.disk()), new Consumers());
+            GroupTransports gt = groupTransports;
+            if (gt != null && Routes.configured(o)) {
+                String name = o.serverName;
+                js.cluster(gt, MetaGroup.Settings.of(name, o.clusterName, JetStream.storeRoot(o) + "/$SYS/_js_/_meta_",
+                        metaMembers, n -> n.equals(name) ? o.serverTags : List.of()), o.jetstreamUniqueTag);
+            } else if (Routes.configured(o)) {
+                log.warn("JetStream runs on this server alone: no meta group transport is wired into this node yet");
+            }
             js.start();
             jetStream = js;
         }
@@ -90,6 +109,34 @@ public final class Node {
             // after the client listener, as nats-server: route INFO advertises the bound client port
             routes.start();
         }
+    }
+
+    /**
+     * Wires the node's Raft transports (call before {@link #start}): with a cluster and JetStream
+     * configured, JetStream joins the meta group of {@code metaMembers} (every JetStream server's
+     * {@code server_name}, this one's included) over {@code transports}. Without it JetStream runs on
+     * this server alone, as before.
+     */
+    public void groupTransports(GroupTransports transports, List<String> metaMembers) {
+        this.groupTransports = transports;
+        this.metaMembers = List.copyOf(metaMembers);
+    }
+
+    /**
+     * Why a configuration cannot start, as nats-server says it, or null: clustered JetStream needs
+     * {@code server_name} and {@code cluster.name}.
+     */
+    public static String clusterConfigError(ServerOptions o) {
+        if (!o.jetstream || !Routes.configured(o)) {
+            return null;
+        }
+        if (o.serverName == null || o.serverName.isEmpty()) {
+            return "jetstream cluster requires `server_name` to be set";
+        }
+        if (o.clusterName == null || o.clusterName.isEmpty()) {
+            return "jetstream cluster requires `cluster.name` to be set";
+        }
+        return null;
     }
 
     /** The routes, or null when no cluster is configured. */
