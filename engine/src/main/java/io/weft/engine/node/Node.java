@@ -36,6 +36,7 @@ public final class Node {
     /** Where the meta group (and later stream groups) get their transports; null: JetStream runs alone. */
     private volatile GroupTransports groupTransports;
     private volatile List<String> metaMembers = List.of();
+    private volatile java.util.function.UnaryOperator<MetaGroup.Settings> metaTweak = x -> x;
 
     public Node(Env env, ServerOptions options, ServerLog log) {
         this.env = env;
@@ -93,8 +94,9 @@ public final class Node {
             GroupTransports gt = groupTransports;
             if (gt != null && Routes.configured(o)) {
                 String name = o.serverName;
-                js.cluster(gt, MetaGroup.Settings.of(name, o.clusterName, JetStream.storeRoot(o) + "/$SYS/_js_/_meta_",
-                        metaMembers, n -> n.equals(name) ? o.serverTags : List.of()), o.jetstreamUniqueTag);
+                js.cluster(gt, metaTweak.apply(MetaGroup.Settings.of(name, o.clusterName,
+                        JetStream.storeRoot(o) + "/$SYS/_js_/_meta_", metaMembers,
+                        n -> n.equals(name) ? o.serverTags : List.of())), o.jetstreamUniqueTag);
             } else if (Routes.configured(o)) {
                 log.warn("JetStream runs on this server alone: no meta group transport is wired into this node yet");
             }
@@ -118,8 +120,15 @@ public final class Node {
      * this server alone, as before.
      */
     public void groupTransports(GroupTransports transports, List<String> metaMembers) {
+        groupTransports(transports, metaMembers, x -> x);
+    }
+
+    /** As above, with {@code tweak} adjusting the meta group's settings (tests: faster timing). */
+    public void groupTransports(GroupTransports transports, List<String> metaMembers,
+                                java.util.function.UnaryOperator<MetaGroup.Settings> tweak) {
         this.groupTransports = transports;
         this.metaMembers = List.copyOf(metaMembers);
+        this.metaTweak = tweak;
     }
 
     /**
