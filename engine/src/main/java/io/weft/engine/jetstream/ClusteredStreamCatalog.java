@@ -300,6 +300,15 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     @Override
     public void streamUpdated(StreamAssignment before, StreamAssignment after) {
+        try {
+            updateHere(after);
+        } catch (RuntimeException e) {
+            // the meta log goes on whatever one member's copy does; the operator hears of it
+            js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: " + e);
+        }
+    }
+
+    private void updateHere(StreamAssignment after) {
         if (!mine(after)) {
             return;
         }
@@ -319,6 +328,14 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     @Override
     public void streamRemoved(StreamAssignment sa) {
+        try {
+            removeHere(sa);
+        } catch (RuntimeException e) {
+            js.log().error("JetStream stream '" + sa.account() + " > " + sa.name() + "' could not be deleted here: " + e);
+        }
+    }
+
+    private void removeHere(StreamAssignment sa) {
         JsAccount jsa = js.account(sa.account());
         if (jsa == null || !mine(sa) || jsa.stream(sa.name()) == null) {
             return;
@@ -338,6 +355,14 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     @Override
     public void restored(Assignments now) {
+        try {
+            reconcile(now);
+        } catch (RuntimeException e) {
+            js.log().error("JetStream could not reconcile its streams with the restored meta snapshot: " + e);
+        }
+    }
+
+    private void reconcile(Assignments now) {
         Set<String> assigned = new TreeSet<>();
         for (StreamAssignment sa : now.allStreams()) {
             if (mine(sa)) {

@@ -177,6 +177,15 @@ class ClusteredJetStreamTest {
         JsonNode missing = api(leader, "$JS.API.STREAM.INFO.NOPE", "");
         assertEquals(10059, missing.at("/error/err_code").asInt(), "the meta leader says a stream nobody holds is not found");
 
+        // an update goes through the leader too, and reaches the holder's copy
+        JsonNode updated = api(leader, "$JS.API.STREAM.UPDATE.S", "{\"name\":\"S\",\"subjects\":[\"s.>\",\"t\"]}");
+        assertNull(updated.get("error"), updated.toString());
+        assertEquals("t", updated.at("/config/subjects/1").asText());
+        await("the update on " + placedOn, () -> holder.jetStream().account(Account.GLOBAL).stream("S").config()
+                .subjects().contains("t"));
+        JsonNode noSuch = api(leader, "$JS.API.STREAM.UPDATE.Q", "{\"name\":\"Q\",\"subjects\":[\"q\"]}");
+        assertEquals(10059, noSuch.at("/error/err_code").asInt(), noSuch.toString());
+
         JsonNode deleted = api(leader, "$JS.API.STREAM.DELETE.S", "");
         assertTrue(deleted.path("success").asBoolean(), deleted.toString());
         await("the stream gone from " + placedOn, () -> holder.jetStream().account(Account.GLOBAL).stream("S") == null);
