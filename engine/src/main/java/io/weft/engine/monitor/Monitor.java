@@ -573,8 +573,8 @@ public final class Monitor {
         if (meta != null) {
             return Healthz.failed(503, "unavailable", o.details(), "JETSTREAM", meta);
         }
-        if (o.jsMetaOnly()) {
-            return Healthz.ok(o.details());
+        if (o.jsMetaOnly() && js.meta() != null) {
+            return Healthz.ok(o.details()); // a single server ignores js-meta-only (as nats-server)
         }
         String damage = js.healthError();
         if (damage != null) {
