@@ -79,6 +79,10 @@ public final class ServerOptions {
     public long jetstreamMaxMemory = -1;
     public long jetstreamMaxStore = -1;
     public String jetstreamDomain = "";
+    /** {@code server_tags}: this server's tags, which stream placement matches ({@code placement.tags}). */
+    public java.util.List<String> serverTags = java.util.List.of();
+    /** {@code jetstream { unique_tag }}: a tag prefix whose values a stream's replicas must not share (empty: none). */
+    public String jetstreamUniqueTag = "";
     /**
      * {@code jetstream { sync_interval }}: null (the default) syncs each publish batch before its
      * acks are sent; zero ({@code always}) syncs every message; a duration syncs on a timer and acks
@@ -141,6 +145,8 @@ public final class ServerOptions {
         o.jetstreamMaxMemory = jetstreamMaxMemory;
         o.jetstreamMaxStore = jetstreamMaxStore;
         o.jetstreamDomain = jetstreamDomain;
+        o.serverTags = serverTags;
+        o.jetstreamUniqueTag = jetstreamUniqueTag;
         o.jetstreamSyncInterval = jetstreamSyncInterval;
         o.debug = debug;
         o.trace = trace;

@@ -75,6 +75,13 @@ final class Serve {
         log.notice("  Java:     " + Runtime.version());
         Env env = Env.real();
         JetStreamDefaults.apply(opts);
+        String clusterError = Node.clusterConfigError(opts);
+        if (clusterError != null) {
+            // nats-server refuses to start the same way (its validateJetStreamOptions)
+            log.fatal(clusterError);
+            stopNetwork(env);
+            return 1;
+        }
         Node node = new Node(env, opts, log);
         Server server = node.server();
         log.notice("  Name:     " + server.serverName());

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
+import io.weft.engine.cluster.GroupTransports;
+import io.weft.engine.jetstream.meta.MetaGroup;
 import io.weft.engine.json.GoJson;
 import io.weft.engine.server.Account;
 import io.weft.net.Disk;
@@ -40,8 +42,14 @@ public final class JetStream {
     private final ObjectMapper mapper = new ObjectMapper();
     private final GoJson goJson = new GoJson();
     private final JsApi api;
-    private final StreamCatalog catalog;
+    private volatile StreamCatalog catalog;
+    private final LocalStreamCatalog localCatalog;
     private final String root;
+    /** Set by {@link #cluster} before start: the meta group's transports and settings. */
+    private GroupTransports groupTransports;
+    private MetaGroup.Settings metaSettings;
+    private String uniqueTag = "";
+    private volatile MetaGroup meta;
     private final ConcurrentSkipListMap<String, JsAccount> accounts = new ConcurrentSkipListMap<>();
     final AtomicLong apiTotal = new AtomicLong();
     final AtomicLong apiErrors = new AtomicLong();
@@ -56,8 +64,33 @@ public final class JetStream {
         this.storeFactory = storeFactory;
         this.consumerManager = consumerManager;
         this.root = storeRoot(options);
-        this.catalog = new LocalStreamCatalog(this, root);
+        this.localCatalog = new LocalStreamCatalog(this, root);
+        this.catalog = localCatalog;
         this.api = new JsApi(this);
+    }
+
+    /**
+     * Makes this JetStream a member of its cluster's meta group (call before {@link #start}):
+     * stream decisions are then the meta leader's, over {@code transports}. {@code uniqueTag}: the
+     * {@code jetstream { unique_tag }} placement honours (empty: none).
+     */
+    public void cluster(GroupTransports transports, MetaGroup.Settings settings, String uniqueTag) {
+        if (running) {
+            throw new IllegalStateException("JetStream is already running");
+        }
+        this.groupTransports = transports;
+        this.metaSettings = settings;
+        this.uniqueTag = uniqueTag == null ? "" : uniqueTag;
+    }
+
+    /** This server's meta group member, or null when JetStream runs alone. */
+    public MetaGroup meta() {
+        return meta;
+    }
+
+    /** True once the meta group decides (a clustered JetStream). */
+    boolean clustered() {
+        return meta != null;
     }
 
     /** {@code <store_dir>/jetstream}; nats-server's default store_dir is {@code <tmp>/nats}. */
@@ -91,6 +124,17 @@ public final class JetStream {
         running = true;
         for (JsAccount jsa : accounts.values()) {
             recover(jsa);
+        }
+        if (groupTransports != null) {
+            ClusteredStreamCatalog cc = new ClusteredStreamCatalog(this, localCatalog,
+                    io.weft.engine.cluster.PeerIds.of(metaSettings.serverName()), uniqueTag);
+            log.notice("Creating JetStream metadata controller (" + metaSettings.members().size() + " members: "
+                    + String.join(", ", metaSettings.members()) + ")");
+            env.disk().mkdirs(metaSettings.dir());
+            MetaGroup m = MetaGroup.start(env, groupTransports, metaSettings, cc);
+            cc.meta(m);
+            catalog = cc;
+            meta = m;
         }
         api.start();
     }
@@ -151,6 +195,10 @@ public final class JetStream {
         }
         running = false;
         api.stop();
+        MetaGroup m = meta;
+        if (m != null) {
+            m.stop();
+        }
         for (JsAccount jsa : accounts.values()) {
             for (Stream s : jsa.streams()) {
                 s.stop(false);
@@ -499,7 +547,8 @@ public final class JetStream {
      * store found damaged records or lost files, at start-up or by a read since.
      */
     public String healthError() {
-        return healthError("", "");
+        String metaError = metaHealthError();
+        return metaError != null ? metaError : healthError("", "");
     }
 
     /**
@@ -564,6 +613,24 @@ public final class JetStream {
         if (!consumer.isEmpty() && s.consumer(consumer) == null) {
             return new HealthMiss("CONSUMER", 404, "JetStream consumer \"" + consumer + "\" not found for stream \""
                     + stream + "\" on account \"" + account + "\"");
+        }
+        return null;
+    }
+
+    /**
+     * What makes /healthz (also with {@code js-meta-only}) fail on a clustered server, in
+     * nats-server's words, or null: an undecodable meta entry, or no meta leader known.
+     */
+    public String metaHealthError() {
+        MetaGroup m = meta;
+        if (m == null) {
+            return null;
+        }
+        if (m.applyError() != null) {
+            return "JetStream meta layer apply error: " + m.applyError();
+        }
+        if (m.leader() == 0) {
+            return "JetStream has not established contact with a meta leader";
         }
         return null;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.engine.protocol.Headers;
+import io.weft.engine.jetstream.meta.MetaGroup;
 import io.weft.engine.server.Account;
 import io.weft.engine.server.InternalHandler;
 import io.weft.store.StoredMessage;
@@ -306,6 +307,11 @@ final class JsApi {
     // ------------------------------------------------------------------ dispatch
 
     void handle(Request r) {
+        if (r.subject().equals(PREFIX + "META.LEADER.STEPDOWN")
+                && r.account().name().equals(js.options().effectiveSystemAccount()) && js.meta() != null) {
+            metaStepDown(r);
+            return;
+        }
         String domainPrefix = "$JS." + js.domain() + ".API.";
         if (!js.domain().isEmpty() && r.subject().startsWith(domainPrefix)) {
             String local = PREFIX + r.subject().substring(domainPrefix.length());
@@ -351,13 +357,21 @@ final class JsApi {
             return;
         }
         ApiReply out;
-        if (levelNotMet(r.requiredLevel()) && !op.startsWith("CONSUMER.")) {
-            out = o.error(JsErrors.REQUIRED_API_LEVEL); // consumer requests check it themselves (shapes, 412 status)
-        } else {
-            try {
-                out = o.handler().answer(this, r, o.arg(op));
-            } catch (JsApiException e) {
-                out = o.error(e.error());
+        switch (route(r, op)) {
+            case SILENT -> {
+                return; // another server answers (the meta leader, or the one holding the stream)
+            }
+            case UNAVAILABLE -> out = o.error(JsErrors.CLUSTER_NOT_AVAILABLE);
+            default -> {
+                if (levelNotMet(r.requiredLevel()) && !op.startsWith("CONSUMER.")) {
+                    out = o.error(JsErrors.REQUIRED_API_LEVEL); // consumer requests check it themselves (shapes, 412 status)
+                } else {
+                    try {
+                        out = o.handler().answer(this, r, o.arg(op));
+                    } catch (JsApiException e) {
+                        out = o.error(e.error());
+                    }
+                }
             }
         }
         // counted after the answer is built, so INFO reports the requests before itself (as nats-server)
@@ -370,6 +384,150 @@ final class JsApi {
             }
             reply(r, out);
         }
+    }
+
+    static final GoDecode.Struct STEPDOWN_REQUEST = struct("JSApiLeaderStepdownRequest",
+            "placement", new GoDecode.Any("*server.Placement"));
+
+    /**
+     * {@code $JS.API.META.LEADER.STEPDOWN} from the system account, answered by the meta leader
+     * alone (others stay silent): leadership moves to {@code placement.preferred} if named (10005
+     * "preferred server ... not known" / "... is already leader"), else to a connected member
+     * matching {@code placement.cluster} and {@code placement.tags} (10005 "no replacement peer
+     * connected" when none does), chosen at random among the caught-up ones.
+     */
+    private void metaStepDown(Request r) {
+        MetaGroup m = js.meta();
+        if (!m.isLeader()) {
+            return;
+        }
+        String type = TYPE + "meta_leader_stepdown_response";
+        ApiReply out;
+        try {
+            long target = stepDownTarget(m, r.body());
+            String refused = m.transferTo(target);
+            if (refused != null) {
+                throw JsErrors.RAFT_GENERAL.with(refused).exception();
+            }
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", type);
+            o.put("success", true);
+            out = ApiReply.ok(o);
+            js.log().notice("JetStream meta leader stepping down, handing over to " + m.nameOf(target));
+        } catch (JsApiException e) {
+            out = ApiReply.error(type, e.error());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        reply(r, out);
+    }
+
+    private long stepDownTarget(MetaGroup m, byte[] body) throws JsApiException {
+        JsonNode placement = null;
+        int i = 0;
+        while (i < body.length && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) {
+            i++;
+        }
+        if (i < body.length && (body[i] == '{' || body[i] == '[')) {
+            decodable(body, STEPDOWN_REQUEST);
+            JsonNode n = js.readJson(body);
+            placement = n.get("placement");
+        }
+        List<io.weft.engine.jetstream.meta.Placement.Candidate> all = m.candidates();
+        String preferred = placement == null ? "" : placement.path("preferred").asText("");
+        if (!preferred.isEmpty()) {
+            for (var c : all) {
+                if (c.name().equals(preferred)) {
+                    if (c.peer() == m.self()) {
+                        throw JsErrors.CLUSTER_NO_PEERS.with("preferred server \"" + preferred + "\" is already leader").exception();
+                    }
+                    return c.peer();
+                }
+            }
+            throw JsErrors.CLUSTER_NO_PEERS.with("preferred server \"" + preferred + "\" not known").exception();
+        }
+        String cluster = placement == null ? "" : placement.path("cluster").asText("");
+        List<String> tags = new ArrayList<>();
+        if (placement != null) {
+            placement.path("tags").forEach(t -> tags.add(t.asText()));
+        }
+        java.util.Map<Long, MetaGroup.Replica> replicas = new java.util.TreeMap<>();
+        m.replicas().forEach(x -> replicas.put(x.peer(), x));
+        List<Long> current = new ArrayList<>();
+        List<Long> online = new ArrayList<>();
+        for (var c : all) {
+            MetaGroup.Replica rep = replicas.get(c.peer());
+            if (c.peer() == m.self() || rep == null || rep.offline()) {
+                continue;
+            }
+            if (!cluster.isEmpty() && !cluster.equals(c.cluster())) {
+                continue;
+            }
+            if (!tags.stream().allMatch(t -> c.tags().stream().anyMatch(x -> x.equalsIgnoreCase(t)))) {
+                continue;
+            }
+            online.add(c.peer());
+            if (rep.current()) {
+                current.add(c.peer());
+            }
+        }
+        List<Long> pick = current.isEmpty() ? online : current;
+        if (pick.isEmpty()) {
+            throw JsErrors.CLUSTER_NO_PEERS.with("no replacement peer connected").exception();
+        }
+        return pick.get(js.env().entropy().nextInt(pick.size()));
+    }
+
+    /** Who answers a request in a cluster. */
+    enum Route {
+        /** This server. */
+        ANSWER,
+        /** Another one: this server stays silent, as nats-server's non-leaders do. */
+        SILENT,
+        /** Nobody can: the meta group has no leader (503/10008). */
+        UNAVAILABLE
+    }
+
+    /**
+     * Who answers {@code op} (the subject after {@code $JS.API.}) in a cluster, as nats-server:
+     * requests that change or list the account's streams only the meta leader, requests on one
+     * stream the server holding it; a stream nobody holds is "not found" from the meta leader;
+     * while the meta group has no leader, whatever no local stream can answer gets 10008. A
+     * single server answers everything.
+     */
+    Route route(Request r, String op) {
+        MetaGroup m = js.meta();
+        if (m == null) {
+            return Route.ANSWER;
+        }
+        String stream = streamScoped(op);
+        if (stream == null) {
+            if (m.isLeader()) {
+                return Route.ANSWER;
+            }
+            return m.leaderless() ? Route.UNAVAILABLE : Route.SILENT;
+        }
+        if (r.jsa().stream(stream) != null) {
+            return Route.ANSWER;
+        }
+        if (m.leaderless()) {
+            return Route.UNAVAILABLE;
+        }
+        if (m.isLeader() && m.assignments().stream(r.account().name(), stream) == null) {
+            return Route.ANSWER;
+        }
+        return Route.SILENT;
+    }
+
+    /** The stream a stream-scoped operation names, or null for the account-wide ones the meta leader answers. */
+    static String streamScoped(String op) {
+        if (op.equals("INFO") || op.startsWith("STREAM.CREATE.") || op.startsWith("STREAM.UPDATE.")
+                || op.startsWith("STREAM.DELETE.") || op.equals("STREAM.NAMES") || op.equals("STREAM.LIST")) {
+            return null;
+        }
+        String k = laneKey(PREFIX + op, "");
+        return k.isEmpty() ? null : k;
     }
 
     /** The reply type of a request in an account without JetStream. */
@@ -435,8 +593,14 @@ final class JsApi {
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));
         ObjectNode cluster = clusterJson(s);
+        MetaGroup m = js.meta();
         if (cluster != null) {
             o.set("cluster", cluster);
+        } else if (m != null) {
+            // an R1 stream of a cluster: no group of its own, led by the server holding it (as nats-server)
+            ObjectNode cl = o.putObject("cluster");
+            cl.put("name", m.cluster());
+            cl.put("leader", m.serverName());
         }
         o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
     }
@@ -450,7 +614,7 @@ final class JsApi {
      */
     private ObjectNode clusterJson(Stream s) {
         if (!s.replicated()) {
-            return null; // single-server streams: the meta group's work will add theirs
+            return null; // an R1 stream: info() shows the meta group's cluster and this server
         }
         GroupLog.ClusterView v = s.group().clusterView().join();
         Stream.Replication rep = s.replication();
@@ -662,7 +826,11 @@ final class JsApi {
         StreamCatalog.Change c = js.catalog().createOrUpdate(r.jsa(), name, req, create);
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("type", TYPE + (create ? "stream_create_response" : "stream_update_response"));
-        streamInfo(o, c.stream(), false, null);
+        if (c.stream() != null) {
+            streamInfo(o, c.stream(), false, null);
+        } else {
+            placedInfo(o, c.placed(), false);
+        }
         if (create) {
             o.put("did_create", true); // nats-server 2.9.10 says so for an identical re-create too
         }
@@ -735,12 +903,51 @@ final class JsApi {
         }
     }
 
+    /**
+     * The info of a stream held by another server (clustered): its configuration and creation, the
+     * state of a stream no server has reported yet (this server does not hold it), and the
+     * {@code cluster} block naming where it lives.
+     */
+    private void placedInfo(ObjectNode o, StreamCatalog.Placed p, boolean listed) {
+        ObjectNode config = p.config().toJson();
+        ApiLevel.annotate(config, p.config().metadata(),
+                p.config().allowMsgCounter() ? 2 : p.config().allowMsgTtl() ? 1 : 0, listed);
+        o.set("config", config);
+        o.put("created", JsTime.format(p.createdNanos()));
+        ObjectNode st = o.putObject("state");
+        st.put("messages", 0);
+        st.put("bytes", 0);
+        st.put("first_seq", 0);
+        st.put("first_ts", JsTime.format(0));
+        st.put("last_seq", 0);
+        st.put("last_ts", JsTime.format(0));
+        st.put("consumer_count", 0);
+        MetaGroup m = js.meta();
+        ObjectNode cl = o.putObject("cluster");
+        if (m != null) {
+            cl.put("name", m.cluster());
+        }
+        cl.put("leader", p.server());
+        o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
+    }
+
+    /** One entry of a names or list reply: a stream held here, or one held elsewhere. */
+    private record Listed(String name, Stream local, StreamCatalog.Placed placed) {
+    }
+
     private ApiReply names(Request r, boolean list) throws JsApiException {
         String type = TYPE + (list ? "stream_list_response" : "stream_names_response");
         JsonNode n = optionalBody(r.body(), list ? LIST_REQUEST : NAMES_REQUEST);
         long offset = Math.max(0, StreamConfig.lng(n, "offset"));
         String subject = StreamConfig.str(n, "subject");
-        List<Stream> matching = js.catalog().list(r.jsa(), subject);
+        List<Listed> matching = new ArrayList<>();
+        for (Stream s : js.catalog().list(r.jsa(), subject)) {
+            matching.add(new Listed(s.name(), s, null));
+        }
+        for (StreamCatalog.Placed p : js.catalog().elsewhere(r.jsa(), subject)) {
+            matching.add(new Listed(p.config().name(), null, p));
+        }
+        matching.sort(java.util.Comparator.comparing(Listed::name));
         int limit = list ? LIST_LIMIT : NAMES_LIMIT;
         offset = Math.min(offset, matching.size());
         ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -750,10 +957,14 @@ final class JsApi {
         o.put("limit", limit);
         ArrayNode a = o.putArray("streams");
         for (int i = (int) offset; i < matching.size() && a.size() < limit; i++) {
-            Stream s = matching.get(i);
+            Listed s = matching.get(i);
             if (list) {
                 ObjectNode e = a.addObject();
-                streamInfo(e, s, false, null, true);
+                if (s.local() != null) {
+                    streamInfo(e, s.local(), false, null, true);
+                } else {
+                    placedInfo(e, s.placed(), true);
+                }
             } else {
                 a.add(s.name());
             }

@@ -25,7 +25,10 @@ public final class JsErrors {
     public static final JsApiError MAX_STREAM_BYTES_EXCEEDED = new JsApiError(400, 10122, "stream max bytes exceeds account limit max stream bytes");
 
     public static final JsApiError CLUSTER_REQUIRED = new JsApiError(503, 10010, "JetStream clustering support required");
+    // clustered JetStream (the meta group)
     public static final JsApiError CLUSTER_NOT_AVAILABLE = new JsApiError(503, 10008, "JetStream system temporarily unavailable");
+    public static final JsApiError CLUSTER_NO_PEERS = new JsApiError(400, 10005, "{err}");
+    public static final JsApiError CLUSTER_NOT_LEADER = new JsApiError(500, 10009, "JetStream cluster can not handle request");
     public static final JsApiError RAFT_GENERAL = new JsApiError(500, 10041, "{err}");
     public static final JsApiError STREAM_NOT_FOUND = new JsApiError(404, 10059, "stream not found");
     public static final JsApiError STREAM_NAME_EXIST = new JsApiError(400, 10058, "stream name already in use with a different configuration");

@@ -76,7 +76,14 @@ final class LocalStreamCatalog implements StreamCatalog {
 
     /** Creates, persists and starts a stream (checked and reserved by the caller). */
     private Stream createStream(JsAccount jsa, StreamConfig cfg) throws IOException {
-        long created = js.env().clock().currentTimeMillis() * 1_000_000L;
+        return createStream(jsa, cfg, js.env().clock().currentTimeMillis() * 1_000_000L);
+    }
+
+    /**
+     * Creates, persists and starts a stream created at {@code created} (nanoseconds; a clustered
+     * stream's is the meta leader's), checked and reserved by the caller.
+     */
+    Stream createStream(JsAccount jsa, StreamConfig cfg, long created) throws IOException {
         String dir = null;
         Disk disk = js.env().disk();
         if (!cfg.memoryStorage()) {
@@ -92,7 +99,8 @@ final class LocalStreamCatalog implements StreamCatalog {
         return s;
     }
 
-    private Stream update(JsAccount jsa, Stream existing, StreamConfig cfg) throws JsApiException {
+    /** Updates {@code existing} to {@code cfg} (checked by the caller) under the account's admission step. */
+    Stream update(JsAccount jsa, Stream existing, StreamConfig cfg) throws JsApiException {
         StreamConfig old = existing.config();
         jsa.reserve(cfg, old);
         try {

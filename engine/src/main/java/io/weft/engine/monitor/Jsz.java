@@ -30,8 +30,27 @@ public record Jsz(
         long consumers,
         long messages,
         long bytes,
+        @JsonInclude(Include.NON_NULL) MetaCluster metaCluster,
         @JsonInclude(Include.NON_EMPTY) List<AccountDetail> accountDetails,
         long total) {
+
+    /**
+     * {@code meta_cluster} of a clustered server, in nats-server 2.15's key order: the cluster's
+     * name, the meta leader's server name and peer id (16 hex digits, weft's {@code PeerIds}), the
+     * other members, the group's size and quorum, and the API requests waiting for the meta
+     * leader (weft answers them in its request lanes, so none queue: 0).
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record MetaCluster(@JsonInclude(Include.NON_EMPTY) String name, @JsonInclude(Include.NON_EMPTY) String leader,
+                              @JsonInclude(Include.NON_EMPTY) String peer,
+                              @JsonInclude(Include.NON_EMPTY) List<PeerInfo> replicas, long clusterSize,
+                              long quorumNeeded, long pending, long pendingRequests, long pendingInfos) {
+    }
+
+    /** One member of {@code meta_cluster.replicas}: {@code active} in nanoseconds since it was last heard. */
+    public record PeerInfo(String name, boolean current, @JsonInclude(Include.NON_DEFAULT) boolean offline, long active,
+                           @JsonInclude(Include.NON_DEFAULT) long lag, String peer) {
+    }
 
     /** One account of {@code ?accounts=1} (or {@code streams=1}...). */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -3,7 +3,9 @@ package io.weft.engine.monitor;
 import io.weft.engine.ServerOptions;
 import io.weft.engine.auth.AccountConfig;
 import io.weft.engine.jetstream.ApiLevel;
+import io.weft.engine.cluster.PeerIds;
 import io.weft.engine.jetstream.JetStream;
+import io.weft.engine.jetstream.meta.MetaGroup;
 import io.weft.engine.json.GoFormat;
 import io.weft.engine.node.Node;
 import io.weft.engine.protocol.ConnectOptions;
@@ -567,6 +569,13 @@ public final class Monitor {
         if (o.jsEnabledOnly()) {
             return Healthz.ok(o.details());
         }
+        String meta = js.metaHealthError();
+        if (meta != null) {
+            return Healthz.failed(503, "unavailable", o.details(), "JETSTREAM", meta);
+        }
+        if (o.jsMetaOnly() && js.meta() != null) {
+            return Healthz.ok(o.details()); // a single server ignores js-meta-only (as nats-server)
+        }
         String damage = js.healthError(o.account(), o.stream());
         if (damage != null) {
             return Healthz.failed(503, "unavailable", o.details(), "STREAM", damage);
@@ -598,7 +607,7 @@ public final class Monitor {
         if (js == null) {
             // nats-server answers the same "disabled" document when JetStream is configured but not running
             return new Jsz(0, 0, 0, 0, 0, 0, new Jsz.Api(0, 0, 0), server.serverId(), nowText, true, Jsz.Config.NONE,
-                    0, 0, 0, 0, List.of(), 0);
+                    0, 0, 0, 0, null, List.of(), 0);
         }
         JetStream.Totals t = js.totals();
         boolean withAccounts = accounts || streams || consumers || (acc != null && !acc.isEmpty());
@@ -609,7 +618,25 @@ public final class Monitor {
         int enabled = js.accounts().size();
         return new Jsz(t.memory(), t.storage(), 0, 0, enabled, 0,
                 new Jsz.Api(ApiLevel.LEVEL, js.apiTotal(), js.apiErrors()), server.serverId(), nowText, false,
-                jetStreamConfig(opts), t.streams(), t.consumers(), t.messages(), t.bytes(), details, enabled);
+                jetStreamConfig(opts), t.streams(), t.consumers(), t.messages(), t.bytes(), metaCluster(js), details,
+                enabled);
+    }
+
+    /** {@code /jsz meta_cluster}: this member's view of the meta group, or null when JetStream runs alone. */
+    private static Jsz.MetaCluster metaCluster(JetStream js) {
+        MetaGroup m = js.meta();
+        if (m == null) {
+            return null;
+        }
+        List<Jsz.PeerInfo> replicas = new ArrayList<>();
+        long leader = m.leader();
+        for (MetaGroup.Replica r : m.replicas()) { // every member but this one, by name (as nats-server)
+            replicas.add(new Jsz.PeerInfo(r.name(), r.current(), r.offline(), r.activeNanos(), r.lag(),
+                    PeerIds.hex(r.peer())));
+        }
+        int size = m.members().size();
+        return new Jsz.MetaCluster(m.cluster(), m.leaderName(), leader == 0 ? "" : PeerIds.hex(leader), replicas, size,
+                size / 2 + 1, 0, 0, 0);
     }
 
     private static Jsz.AccountDetail accountDetail(JetStream.AccountReport a) {

@@ -9,6 +9,7 @@ import io.weft.engine.jetstream.JetStream;
 import io.weft.engine.jetstream.JetStreamHost;
 import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
 import io.weft.engine.jetstream.consumer.Consumers;
+import io.weft.engine.jetstream.meta.MetaGroup;
 import io.weft.engine.route.InternalTraffic;
 import io.weft.engine.route.RouteHost;
 import io.weft.engine.route.Routes;
@@ -19,6 +20,7 @@ import io.weft.engine.server.ServerService;
 import io.weft.net.Env;
 import java.io.IOException;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * One weft server as a whole: it assembles the accounts and the core server ({@link Server}:
@@ -36,6 +38,10 @@ public final class Node {
     private final Routes routes;
     /** The Raft groups' transport over the routes, or null when no cluster is configured. */
     private final RouteGroupTransports groupTransports;
+    /** The meta group's transports when a caller wired them ({@link #groupTransports(GroupTransports, List)}). */
+    private volatile GroupTransports metaTransports;
+    private volatile List<String> metaMembers = List.of();
+    private volatile java.util.function.UnaryOperator<MetaGroup.Settings> metaTweak = x -> x;
 
     public Node(Env env, ServerOptions options, ServerLog log) {
         if (options.auth.accounts.containsKey(InternalTraffic.ACCOUNT)) {
@@ -90,10 +96,24 @@ public final class Node {
      * so that the first client already finds its streams.
      */
     public void start() throws IOException {
-        if (server.options().jetstream) {
+        ServerOptions o = server.options();
+        String bad = clusterConfigError(o);
+        if (bad != null) {
+            throw new IOException(bad);
+        }
+        if (o.jetstream) {
             JetStream js = new JetStream(jetStreamHost(server), new DefaultStoreFactory(env.disk()), new Consumers());
             // replicated streams run their Raft groups through this (the meta group opens them)
             js.groupLogs(ReplicatedStreamLog.factory(env));
+            GroupTransports gt = metaTransports;
+            if (gt != null && Routes.configured(o)) {
+                String name = o.serverName;
+                js.cluster(gt, metaTweak.apply(MetaGroup.Settings.of(name, o.clusterName,
+                        JetStream.storeRoot(o) + "/$SYS/_js_/_meta_", metaMembers,
+                        n -> n.equals(name) ? o.serverTags : List.of())), o.jetstreamUniqueTag);
+            } else if (Routes.configured(o)) {
+                log.warn("JetStream runs on this server alone: no meta group transport is wired into this node yet");
+            }
             js.start();
             jetStream = js;
         }
@@ -105,6 +125,41 @@ public final class Node {
             // after the client listener, as nats-server: route INFO advertises the bound client port
             routes.start();
         }
+    }
+
+    /**
+     * Wires the node's Raft transports (call before {@link #start}): with a cluster and JetStream
+     * configured, JetStream joins the meta group of {@code metaMembers} (every JetStream server's
+     * {@code server_name}, this one's included) over {@code transports}. Without it JetStream runs on
+     * this server alone, as before.
+     */
+    public void groupTransports(GroupTransports transports, List<String> metaMembers) {
+        groupTransports(transports, metaMembers, x -> x);
+    }
+
+    /** As above, with {@code tweak} adjusting the meta group's settings (tests: faster timing). */
+    public void groupTransports(GroupTransports transports, List<String> metaMembers,
+                                java.util.function.UnaryOperator<MetaGroup.Settings> tweak) {
+        this.metaTransports = transports;
+        this.metaMembers = List.copyOf(metaMembers);
+        this.metaTweak = tweak;
+    }
+
+    /**
+     * Why a configuration cannot start, as nats-server says it, or null: clustered JetStream needs
+     * {@code server_name} and {@code cluster.name}.
+     */
+    public static String clusterConfigError(ServerOptions o) {
+        if (!o.jetstream || !Routes.configured(o)) {
+            return null;
+        }
+        if (o.serverName == null || o.serverName.isEmpty()) {
+            return "jetstream cluster requires `server_name` to be set";
+        }
+        if (o.clusterName == null || o.clusterName.isEmpty()) {
+            return "jetstream cluster requires `cluster.name` to be set";
+        }
+        return null;
     }
 
     /** The routes, or null when no cluster is configured. */

@@ -40,7 +40,6 @@ public final class OptionsMapper {
      */
     static final Set<String> IGNORED_TOP_LEVEL = Set.of(
             "gateway", "leafnodes", "leaf", "websocket", "ws", "mqtt",
-            "server_tags",
             "syslog", "remote_syslog", "log_size_limit", "trace_verbose", "ports_file_dir", "prof_port",
             "max_traced_msg_len", "connect_error_reports", "reconnect_error_reports", "http_base_path",
             "default_js_domain");
@@ -83,7 +82,7 @@ public final class OptionsMapper {
     /** Phrase for a cluster option weft does not implement yet: refused, never ignored. */
     public static final String REFUSED_CLUSTER = "is a cluster option weft does not implement yet; weft refuses to start rather than ignore it";
     private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
-    private static final Set<String> IGNORED_JETSTREAM = Set.of("unique_tag", "max_outstanding_catchup",
+    private static final Set<String> IGNORED_JETSTREAM = Set.of("max_outstanding_catchup",
             "max_buffered_msgs", "max_buffered_size", "max_ack_pending", "limits");
     private static final Set<String> IGNORED_ACCOUNT = Set.of("js");
 
@@ -286,6 +285,7 @@ public final class OptionsMapper {
                     noAuthUserEntry = e;
                 }
                 case "jetstream" -> jetstream(o, e);
+                case "server_tags" -> o.serverTags = tags(e);
                 case "store_dir", "storedir" -> o.storeDir = string(e);
                 case "debug" -> o.debug = bool(e);
                 case "trace" -> o.trace = bool(e);
@@ -891,6 +891,7 @@ public final class OptionsMapper {
                         case "max_memory_store", "max_mem_store", "max_mem" -> o.jetstreamMaxMemory = integer(f);
                         case "max_file_store", "max_file" -> o.jetstreamMaxStore = integer(f);
                         case "domain" -> o.jetstreamDomain = string(f);
+                        case "unique_tag" -> o.jetstreamUniqueTag = string(f).trim().toLowerCase(Locale.ROOT);
                         case "sync_interval", "sync" -> {
                             syncInterval = syncInterval(f);
                             o.jetstreamSyncInterval = syncInterval;
@@ -1442,6 +1443,22 @@ public final class OptionsMapper {
                 return m;
             }
             throw wrongType(e, "a block { ... }");
+        }
+
+        /** {@code server_tags}: a list of strings (or one string), lower-cased as nats-server keeps them. */
+        private List<String> tags(ConfigMap.Entry e) {
+            List<String> out = new ArrayList<>();
+            if (e.value() instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.STRING) {
+                out.add(((String) sc.value()).trim().toLowerCase(Locale.ROOT));
+                return List.copyOf(out);
+            }
+            for (ConfigValue v : list(e).items()) {
+                if (!(v instanceof ConfigScalar sc) || sc.kind() != ConfigScalar.Kind.STRING) {
+                    throw err(v, "server_tags must be strings");
+                }
+                out.add(((String) sc.value()).trim().toLowerCase(Locale.ROOT));
+            }
+            return List.copyOf(out);
         }
 
         private ConfigList list(ConfigMap.Entry e) {

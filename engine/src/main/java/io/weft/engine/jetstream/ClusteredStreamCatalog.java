@@ -1,0 +1,388 @@
+package io.weft.engine.jetstream;
+
+import io.weft.engine.jetstream.meta.Assignments;
+import io.weft.engine.jetstream.meta.ConsumerAssignment;
+import io.weft.engine.jetstream.meta.MetaGroup;
+import io.weft.engine.jetstream.meta.MetaOp;
+import io.weft.engine.jetstream.meta.Placement;
+import io.weft.engine.jetstream.meta.StreamAssignment;
+import io.weft.store.Subjects;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The stream catalog of a clustered server: decisions are the meta group's. On the meta leader a
+ * create, update or delete is checked against the cluster's assignments (name, subjects, stream
+ * count, placement), proposed to the meta log, and answered once the entry is committed and
+ * applied here. Every member applies the log ({@link Assignments.Listener}): the server a stream
+ * is placed on creates, updates or deletes its local copy, through the same code the single-server
+ * catalog uses; the others only know the assignment.
+ *
+ * <p>Streams are R1 for now: replicas above 1 are refused by {@link StreamConfig#validate} as
+ * before, until replicated streams land. A member that finds, after restoring a snapshot, a local
+ * stream the assignments do not list stops serving it and keeps its files (an operator decides;
+ * data is never deleted because one member's metadata says so).
+ */
+final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listener {
+    /** How long a request waits for its entry to commit before answering 10008. */
+    static final Duration COMMIT_WAIT = Duration.ofSeconds(5);
+
+    private final JetStream js;
+    private final LocalStreamCatalog local;
+    private final String uniqueTag;
+    /** This server's peer id (known before the meta group starts: a restore at start applies already). */
+    private final long self;
+    private volatile MetaGroup meta;
+
+    ClusteredStreamCatalog(JetStream js, LocalStreamCatalog local, long self, String uniqueTag) {
+        this.js = js;
+        this.local = local;
+        this.self = self;
+        this.uniqueTag = uniqueTag == null ? "" : uniqueTag;
+    }
+
+    void meta(MetaGroup m) {
+        this.meta = m;
+    }
+
+    MetaGroup meta() {
+        return meta;
+    }
+
+    @Override
+    public String streamsDir(String account) {
+        return local.streamsDir(account);
+    }
+
+    @Override
+    public String streamDir(String account, String stream) {
+        return local.streamDir(account, stream);
+    }
+
+    // ------------------------------------------------------------------ decisions (the meta leader)
+
+    private MetaGroup leader() throws JsApiException {
+        MetaGroup m = meta;
+        if (m == null || !m.isLeader()) {
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
+        return m;
+    }
+
+    @Override
+    public Change createOrUpdate(JsAccount jsa, String name, StreamConfig req, boolean create) throws JsApiException {
+        MetaGroup m = leader();
+        String account = jsa.account().name();
+        if (!create) {
+            req.withDefaults().validate(js.options().maxPayload);
+        }
+        if (!name.equals(req.name())) {
+            throw JsErrors.STREAM_MISMATCH.exception();
+        }
+        StreamConfig.checkName(req.name());
+        if (create && req.sealed()) {
+            throw JsErrors.invalidConfig("stream configuration for create can not be sealed");
+        }
+        StreamConfig cfg = req.withDefaults();
+        StreamAssignment existing = m.assignments().stream(account, name);
+        if (!create && existing == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        cfg.validate(js.options().maxPayload);
+        String json = new String(js.json(cfg.toJson()), java.nio.charset.StandardCharsets.UTF_8);
+        if (create && existing != null) {
+            if (!existing.config().equals(json)) {
+                throw JsErrors.STREAM_NAME_EXIST.exception();
+            }
+            return change(m, existing, false);
+        }
+        checkOverlap(m, account, name, cfg.subjects());
+        StreamAssignment sa;
+        if (create) {
+            JsAccount.Limits lim = jsa.limits();
+            if (lim.maxStreams() > 0 && m.assignments().streams(account).size() >= lim.maxStreams()) {
+                throw JsErrors.MAXIMUM_STREAMS.exception();
+            }
+            List<Long> peers = place(m, cfg);
+            sa = new StreamAssignment(account, name, json, cfg.subjects(), peers, groupName(cfg, peers.size()),
+                    js.env().clock().currentTimeMillis() * 1_000_000L);
+        } else {
+            cfg.checkUpdate(config(existing));
+            sa = existing.withConfig(json, cfg.subjects());
+        }
+        Assignments.Outcome o = commit(m, create ? new MetaOp.AddStream(sa) : new MetaOp.UpdateStream(sa));
+        return switch (o) {
+            case APPLIED -> change(m, m.assignments().stream(account, name), true);
+            case UNCHANGED -> change(m, m.assignments().stream(account, name), false);
+            case EXISTS -> throw JsErrors.STREAM_NAME_EXIST.exception();
+            case OVERLAP -> throw JsErrors.STREAM_SUBJECT_OVERLAP.exception();
+            case NOT_FOUND -> throw JsErrors.STREAM_NOT_FOUND.exception();
+        };
+    }
+
+    private static void checkOverlap(MetaGroup m, String account, String name, List<String> subjects)
+            throws JsApiException {
+        for (StreamAssignment other : m.assignments().streams(account)) {
+            if (other.name().equals(name)) {
+                continue;
+            }
+            for (String a : other.subjects()) {
+                for (String b : subjects) {
+                    if (Subjects.tokensOverlap(a, b)) {
+                        throw JsErrors.STREAM_SUBJECT_OVERLAP.exception();
+                    }
+                }
+            }
+        }
+    }
+
+    /** The peer group of a new stream (nats-server's placement), or 10005 with its text. */
+    private List<Long> place(MetaGroup m, StreamConfig cfg) throws JsApiException {
+        String cluster = m.cluster();
+        List<String> tags = List.of();
+        if (cfg.placement() != null && cfg.placement().isObject()) {
+            String c = cfg.placement().path("cluster").asText("");
+            if (!c.isEmpty()) {
+                cluster = c;
+            }
+            List<String> t = new ArrayList<>();
+            cfg.placement().path("tags").forEach(n -> t.add(n.asText()));
+            tags = t;
+        }
+        Placement.Result r = Placement.select(new Placement.Request(cfg.replicas(), cluster, tags, uniqueTag),
+                m.candidates(), m.assignments().load(), js.env().entropy());
+        return switch (r) {
+            case Placement.Placed p -> p.peers();
+            case Placement.Failed f -> throw JsErrors.CLUSTER_NO_PEERS.with(f.description()).exception();
+        };
+    }
+
+    /** nats-server's group names: {@code S-R<n><F|M>-<8 random characters>}. */
+    private String groupName(StreamConfig cfg, int replicas) {
+        return "S-R" + replicas + (cfg.memoryStorage() ? "M" : "F") + "-" + JsIds.random(js.env().entropy(), 8);
+    }
+
+    private Assignments.Outcome commit(MetaGroup m, MetaOp op) throws JsApiException {
+        try {
+            Assignments.Outcome o = m.await(m.propose(op), COMMIT_WAIT);
+            if (o == null) {
+                throw JsErrors.CLUSTER_NOT_AVAILABLE.exception(); // not committed in time; a retry is idempotent
+            }
+            return o;
+        } catch (MetaGroup.NotApplied e) {
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
+    }
+
+    private Change change(MetaGroup m, StreamAssignment sa, boolean changed) throws JsApiException {
+        JsAccount jsa = js.account(sa.account());
+        Stream here = jsa == null ? null : jsa.stream(sa.name());
+        if (here != null && sa.peers().contains(m.self())) {
+            return new Change(here, null, changed);
+        }
+        return new Change(null, placed(m, sa), changed);
+    }
+
+    private Placed placed(MetaGroup m, StreamAssignment sa) throws JsApiException {
+        return new Placed(config(sa), sa.createdNanos(), m.nameOf(sa.peers().getFirst()));
+    }
+
+    private StreamConfig config(StreamAssignment sa) throws JsApiException {
+        try {
+            return StreamConfig.parse(js.mapper().readTree(sa.config())).withDefaults();
+        } catch (IOException e) {
+            throw JsErrors.STREAM_GENERAL.with("stream assignment unreadable: " + e.getMessage()).exception();
+        }
+    }
+
+    @Override
+    public void delete(JsAccount jsa, String name) throws JsApiException {
+        MetaGroup m = leader();
+        if (m.assignments().stream(jsa.account().name(), name) == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        if (commit(m, new MetaOp.DeleteStream(jsa.account().name(), name)) == Assignments.Outcome.NOT_FOUND) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+    }
+
+    @Override
+    public List<Stream> list(JsAccount jsa, String subject) {
+        MetaGroup m = meta;
+        List<Stream> out = new ArrayList<>();
+        for (Stream s : local.list(jsa, subject)) {
+            if (m == null || isAssignedHere(m, jsa.account().name(), s.name())) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<Placed> elsewhere(JsAccount jsa, String subject) {
+        MetaGroup m = meta;
+        List<Placed> out = new ArrayList<>();
+        if (m == null) {
+            return out;
+        }
+        for (StreamAssignment sa : m.assignments().streams(jsa.account().name())) {
+            if (sa.peers().contains(m.self()) && jsa.stream(sa.name()) != null) {
+                continue; // listed as a local stream
+            }
+            if (!subject.isEmpty() && sa.subjects().stream().noneMatch(x -> Subjects.tokensOverlap(x, subject))) {
+                continue;
+            }
+            try {
+                out.add(placed(m, sa));
+            } catch (JsApiException e) {
+                js.log().error("JetStream stream assignment '" + sa.account() + " > " + sa.name() + "' unreadable");
+            }
+        }
+        return out;
+    }
+
+    private static boolean isAssignedHere(MetaGroup m, String account, String stream) {
+        StreamAssignment sa = m.assignments().stream(account, stream);
+        return sa != null && sa.peers().contains(m.self());
+    }
+
+    /** True if the stream exists in the cluster (assigned anywhere). */
+    boolean assigned(String account, String stream) {
+        MetaGroup m = meta;
+        return m != null && m.assignments().stream(account, stream) != null;
+    }
+
+    // ------------------------------------------------------------------ applying (every member)
+
+    private boolean mine(StreamAssignment sa) {
+        return sa.peers().contains(self);
+    }
+
+    @Override
+    public void streamAdded(StreamAssignment sa) {
+        if (!mine(sa)) {
+            return;
+        }
+        JsAccount jsa = js.account(sa.account());
+        String label = "'" + sa.account() + " > " + sa.name() + "'";
+        if (jsa == null) {
+            js.log().error("JetStream stream " + label + " is assigned to this server, but its account has no JetStream here");
+            return;
+        }
+        try {
+            StreamConfig cfg = config(sa);
+            Stream existing = jsa.stream(sa.name());
+            if (existing != null) {
+                if (!existing.config().equals(cfg)) {
+                    local.update(jsa, existing, cfg); // replayed log of a stream recovered from disk
+                }
+                return;
+            }
+            jsa.reserve(cfg, null);
+            try {
+                local.createStream(jsa, cfg, sa.createdNanos());
+            } finally {
+                jsa.settle(cfg, null);
+            }
+        } catch (JsApiException e) {
+            js.log().error("JetStream stream " + label + " could not be created here: " + e.error().description());
+        } catch (IOException | RuntimeException e) {
+            js.log().error("JetStream stream " + label + " could not be created here: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void streamUpdated(StreamAssignment before, StreamAssignment after) {
+        try {
+            updateHere(after);
+        } catch (RuntimeException e) {
+            // the meta log goes on whatever one member's copy does; the operator hears of it
+            js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: " + e);
+        }
+    }
+
+    private void updateHere(StreamAssignment after) {
+        if (!mine(after)) {
+            return;
+        }
+        JsAccount jsa = js.account(after.account());
+        Stream s = jsa == null ? null : jsa.stream(after.name());
+        if (s == null) {
+            streamAdded(after);
+            return;
+        }
+        try {
+            local.update(jsa, s, config(after));
+        } catch (JsApiException e) {
+            js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "
+                    + e.error().description());
+        }
+    }
+
+    @Override
+    public void streamRemoved(StreamAssignment sa) {
+        try {
+            removeHere(sa);
+        } catch (RuntimeException e) {
+            js.log().error("JetStream stream '" + sa.account() + " > " + sa.name() + "' could not be deleted here: " + e);
+        }
+    }
+
+    private void removeHere(StreamAssignment sa) {
+        JsAccount jsa = js.account(sa.account());
+        if (jsa == null || !mine(sa) || jsa.stream(sa.name()) == null) {
+            return;
+        }
+        try {
+            local.delete(jsa, sa.name());
+        } catch (JsApiException e) {
+            js.log().error("JetStream stream '" + sa.account() + " > " + sa.name() + "' could not be deleted here: "
+                    + e.error().description());
+        }
+    }
+
+    @Override
+    public void consumerAdded(ConsumerAssignment ca) {
+        // consumers are still created by the server holding their stream (its ConsumerManager)
+    }
+
+    @Override
+    public void restored(Assignments now) {
+        try {
+            reconcile(now);
+        } catch (RuntimeException e) {
+            js.log().error("JetStream could not reconcile its streams with the restored meta snapshot: " + e);
+        }
+    }
+
+    private void reconcile(Assignments now) {
+        Set<String> assigned = new TreeSet<>();
+        for (StreamAssignment sa : now.allStreams()) {
+            if (mine(sa)) {
+                assigned.add(sa.account() + "\u0000" + sa.name());
+                streamAdded(sa);
+            }
+        }
+        for (JsAccount jsa : js.accounts()) {
+            for (Stream s : jsa.streams()) {
+                if (!assigned.contains(jsa.account().name() + "\u0000" + s.name())) {
+                    js.log().warn("JetStream stream '" + jsa.account().name() + " > " + s.name()
+                            + "' is not assigned to this server by the meta group; not served, its files are kept");
+                    jsa.remove(s);
+                    try {
+                        s.stop(false);
+                    } finally {
+                        jsa.release(s);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package io.weft.engine.jetstream.meta;
+
+import java.util.List;
+
+/**
+ * One stream as the meta group assigns it: its account and name, its configuration as the meta
+ * leader accepted it ({@code config}: compact JSON, the stream side's encoding, opaque here), the
+ * subjects it captures (so the meta log itself refuses an overlap two concurrent creates would
+ * otherwise both pass), its peer group ({@code peers}: {@link io.weft.engine.cluster.PeerIds}, the
+ * first is the preferred leader), the Raft group name and its creation time (nanoseconds since
+ * the epoch, chosen once by the meta leader, so every replica reports the same).
+ */
+public record StreamAssignment(String account, String name, String config, List<String> subjects, List<Long> peers,
+                               String group, long createdNanos) {
+    public StreamAssignment {
+        subjects = List.copyOf(subjects);
+        peers = List.copyOf(peers);
+        if (peers.isEmpty()) {
+            throw new IllegalArgumentException("a stream assignment needs at least one peer");
+        }
+    }
+
+    /** The same assignment with another configuration and subjects (a stream update keeps peers, group and creation). */
+    public StreamAssignment withConfig(String newConfig, List<String> newSubjects) {
+        return new StreamAssignment(account, name, newConfig, newSubjects, peers, group, createdNanos);
+    }
+}

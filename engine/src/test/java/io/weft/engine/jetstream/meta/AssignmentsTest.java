@@ -1,0 +1,166 @@
+package io.weft.engine.jetstream.meta;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The meta group's state machine: what each op does to the assignments (and what the log itself
+ * refuses), the codec's round trip, and snapshots that restore an equal state byte for byte.
+ */
+class AssignmentsTest {
+    static StreamAssignment stream(String account, String name, String subject, long... peers) {
+        List<Long> p = new ArrayList<>();
+        for (long x : peers) {
+            p.add(x);
+        }
+        return new StreamAssignment(account, name, "{\"name\":\"" + name + "\",\"subjects\":[\"" + subject + "\"]}",
+                List.of(subject), p, "S-R" + p.size() + "F-" + name, 1_700_000_000_000_000_000L + name.hashCode());
+    }
+
+    static ConsumerAssignment consumer(String account, String stream, String name, long... peers) {
+        List<Long> p = new ArrayList<>();
+        for (long x : peers) {
+            p.add(x);
+        }
+        return new ConsumerAssignment(account, stream, name, "{\"durable_name\":\"" + name + "\"}", p, 42);
+    }
+
+    /** Records what the listener heard. */
+    static final class Heard implements Assignments.Listener {
+        final List<String> events = new ArrayList<>();
+
+        @Override
+        public void streamAdded(StreamAssignment sa) {
+            events.add("+" + sa.account() + "/" + sa.name());
+        }
+
+        @Override
+        public void streamUpdated(StreamAssignment before, StreamAssignment after) {
+            events.add("~" + after.account() + "/" + after.name());
+        }
+
+        @Override
+        public void streamRemoved(StreamAssignment sa) {
+            events.add("-" + sa.account() + "/" + sa.name());
+        }
+
+        @Override
+        public void consumerAdded(ConsumerAssignment ca) {
+            events.add("+" + ca.stream() + "." + ca.name());
+        }
+
+        @Override
+        public void consumerRemoved(ConsumerAssignment ca) {
+            events.add("-" + ca.stream() + "." + ca.name());
+        }
+
+        @Override
+        public void restored(Assignments now) {
+            events.add("restored " + now.allStreams().size());
+        }
+    }
+
+    @Test
+    void opsChangeTheAssignmentsAndTheLogRefusesConflicts() {
+        Assignments a = new Assignments();
+        Heard h = new Heard();
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.AddStream(stream("A", "S1", "s1.>", 7)), h));
+        assertEquals(Assignments.Outcome.UNCHANGED, a.apply(new MetaOp.AddStream(stream("A", "S1", "s1.>", 7)), h),
+                "the same create again changes nothing");
+        assertEquals(Assignments.Outcome.EXISTS, a.apply(new MetaOp.AddStream(stream("A", "S1", "other", 7)), h),
+                "the name is taken with another configuration");
+        assertEquals(Assignments.Outcome.OVERLAP, a.apply(new MetaOp.AddStream(stream("A", "S2", "s1.x", 8)), h),
+                "s1.x is captured by S1 already");
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.AddStream(stream("B", "S2", "s1.x", 8)), h),
+                "another account's subjects are its own");
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.AddConsumer(consumer("A", "S1", "C1", 7)), h));
+        assertEquals(Assignments.Outcome.NOT_FOUND, a.apply(new MetaOp.AddConsumer(consumer("A", "NOPE", "C1", 7)), h));
+
+        StreamAssignment updated = stream("A", "S1", "s1.y", 9); // an update cannot move the stream
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.UpdateStream(updated), h));
+        StreamAssignment now = a.stream("A", "S1");
+        assertEquals(List.of("s1.y"), now.subjects());
+        assertEquals(List.of(7L), now.peers(), "peers stay the assignment's");
+        assertEquals(Assignments.Outcome.NOT_FOUND, a.apply(new MetaOp.UpdateStream(stream("A", "S9", "z", 7)), h));
+        assertEquals(2, a.load().get(7L)[0] + a.load().get(8L)[0]);
+
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.DeleteStream("A", "S1"), h));
+        assertNull(a.stream("A", "S1"));
+        assertEquals(List.of(), a.consumers("A", "S1"), "a stream's consumers go with it");
+        assertEquals(Assignments.Outcome.NOT_FOUND, a.apply(new MetaOp.DeleteStream("A", "S1"), h));
+        assertEquals(Assignments.Outcome.NOT_FOUND, a.apply(new MetaOp.DeleteConsumer("B", "S2", "C"), h));
+        assertEquals(List.of("+A/S1", "+B/S2", "+S1.C1", "~A/S1", "-S1.C1", "-A/S1"), h.events);
+    }
+
+    @Test
+    void everyOpSurvivesTheCodec() {
+        List<MetaOp> ops = List.of(
+                new MetaOp.AddStream(stream("A", "S", "ü.>", 1, 2, 3)),
+                new MetaOp.UpdateStream(stream("A", "S", "x", 3)),
+                new MetaOp.DeleteStream("A", "S"),
+                new MetaOp.AddConsumer(consumer("A", "S", "C", 2, 3)),
+                new MetaOp.DeleteConsumer("A", "S", "C"));
+        for (MetaOp op : ops) {
+            byte[] b = MetaCodec.encode(op);
+            assertEquals(op, MetaCodec.decode(b));
+            assertArrayEquals(b, MetaCodec.encode(MetaCodec.decode(b)), "one value, one encoding");
+        }
+        byte[] bad = MetaCodec.encode(ops.getFirst());
+        bad[1] = 99;
+        assertThrows(MetaCodec.DecodeException.class, () -> MetaCodec.decode(bad));
+        byte[] cut = java.util.Arrays.copyOf(MetaCodec.encode(ops.getFirst()), 20);
+        assertThrows(MetaCodec.DecodeException.class, () -> MetaCodec.decode(cut));
+    }
+
+    @Test
+    void aSnapshotRestoresAnEqualState() {
+        Assignments a = new Assignments();
+        a.apply(new MetaOp.AddStream(stream("B", "Z", "z", 3)), null);
+        a.apply(new MetaOp.AddStream(stream("A", "S", "s", 1, 2, 3)), null);
+        a.apply(new MetaOp.AddStream(stream("A", "T", "t", 2)), null);
+        a.apply(new MetaOp.AddConsumer(consumer("A", "S", "D", 1, 2, 3)), null);
+        a.apply(new MetaOp.AddConsumer(consumer("A", "S", "C", 1, 2, 3)), null);
+        byte[] snap = a.snapshot();
+
+        Assignments b = new Assignments();
+        b.apply(new MetaOp.AddStream(stream("Q", "OLD", "old", 9)), null);
+        Heard h = new Heard();
+        b.restore(snap, h);
+        assertArrayEquals(snap, b.snapshot());
+        assertNull(b.stream("Q", "OLD"), "a restore replaces the whole state");
+        assertEquals(List.of("S", "T"), b.streams("A").stream().map(StreamAssignment::name).toList());
+        assertEquals(List.of("C", "D"), b.consumers("A", "S").stream().map(ConsumerAssignment::name).toList());
+        assertEquals(a.stream("A", "S"), b.stream("A", "S"));
+        assertEquals(List.of("restored 3"), h.events);
+
+        // the same state reached in another order encodes the same
+        Assignments c = new Assignments();
+        c.apply(new MetaOp.AddStream(stream("A", "T", "t", 2)), null);
+        c.apply(new MetaOp.AddStream(stream("A", "S", "s", 1, 2, 3)), null);
+        c.apply(new MetaOp.AddConsumer(consumer("A", "S", "C", 1, 2, 3)), null);
+        c.apply(new MetaOp.AddStream(stream("B", "Z", "z", 3)), null);
+        c.apply(new MetaOp.AddConsumer(consumer("A", "S", "D", 1, 2, 3)), null);
+        assertArrayEquals(snap, c.snapshot());
+    }
+
+    @Test
+    void aDamagedSnapshotIsRefusedAndChangesNothing() {
+        Assignments a = new Assignments();
+        a.apply(new MetaOp.AddStream(stream("A", "S", "s", 1)), null);
+        byte[] snap = a.snapshot();
+        snap[snap.length / 2] ^= 0x10;
+        Assignments b = new Assignments();
+        b.apply(new MetaOp.AddStream(stream("A", "KEEP", "k", 1)), null);
+        assertThrows(MetaCodec.DecodeException.class, () -> b.restore(snap, null));
+        assertNotNull(b.stream("A", "KEEP"), "a snapshot that does not check out deletes nothing");
+        b.restore(new byte[0], null);
+        assertEquals(List.of(), b.allStreams(), "the empty snapshot a fresh group starts from");
+    }
+}
