@@ -92,6 +92,18 @@ public final class Routes {
         host.env().spawner().spawn("route-housekeeping", this::housekeepingLoop);
     }
 
+    /**
+     * The configuration was reloaded: accepted routes whose CONNECT no longer passes the cluster
+     * authorization are closed, as nats-server does; new routes meet the new authorization and TLS.
+     */
+    public void reloaded() {
+        ServerOptions o = host.options();
+        for (RouteConnection rc : snapshot()) {
+            rc.reauthorize(o);
+        }
+        host.log().notice("Reloaded: cluster");
+    }
+
     /** Closes the listener and every route. */
     public void stop() {
         running = false;

@@ -182,13 +182,10 @@ public final class Server {
             next.host = prev.host;
             next.port = prev.port;
         }
-        if (!prev.routes.equals(next.routes) || prev.clusterPort != next.clusterPort
-                || !prev.clusterHost.equals(next.clusterHost) || !prev.clusterName.equals(next.clusterName)) {
-            log.warn("Reload: changing the cluster block needs a restart; keeping the running routes");
-            next.routes = prev.routes;
-            next.clusterPort = prev.clusterPort;
-            next.clusterHost = prev.clusterHost;
-            next.clusterName = prev.clusterName;
+        String refusal = clusterReloadRefusal(prev, next);
+        if (refusal != null) {
+            // the whole reload is refused and the running configuration stays, as nats-server does
+            throw new IllegalArgumentException(refusal);
         }
         // built first: a configuration it rejects leaves the running one untouched
         Authenticator nextAuth = new Authenticator(next.auth);
@@ -205,6 +202,37 @@ public final class Server {
         }
         closeOverLimit(next.maxConnections);
         log.notice("Reloaded server configuration");
+    }
+
+    /**
+     * What a reload may not change in the cluster block, or null. nats-server refuses a new
+     * cluster host or port (its words); weft also refuses what nats-server would apply but weft
+     * cannot yet: a new list of routes and a new cluster name. Authorization (user, password,
+     * timeout) and TLS changes apply: new routes are checked and handshake with them, and accepted
+     * routes whose credentials no longer pass are closed.
+     */
+    static String clusterReloadRefusal(ServerOptions prev, ServerOptions next) {
+        boolean prevOn = prev.clusterPort >= 0 || !prev.routes.isEmpty();
+        boolean nextOn = next.clusterPort >= 0 || !next.routes.isEmpty();
+        if (!prevOn && !nextOn) {
+            return null;
+        }
+        if (!prev.clusterHost.equals(next.clusterHost)) {
+            return "config reload not supported for cluster host: old=" + prev.clusterHost + ", new=" + next.clusterHost;
+        }
+        if (prev.clusterPort != next.clusterPort) {
+            return "config reload not supported for cluster port: old=" + Math.max(0, prev.clusterPort) + ", new="
+                    + Math.max(0, next.clusterPort);
+        }
+        if (!prev.routes.equals(next.routes)) {
+            return "config reload of cluster routes is not supported by weft yet (restart to change them): old="
+                    + prev.routes + ", new=" + next.routes;
+        }
+        if (!prev.clusterName.equals(next.clusterName)) {
+            return "config reload of the cluster name is not supported by weft yet (restart to change it): old="
+                    + prev.clusterName + ", new=" + next.clusterName;
+        }
+        return null;
     }
 
     /**
