@@ -147,4 +147,29 @@ class ClusterTlsTest {
             ClusterTest.pubSubAndRequestReply(insecure, w);
         }
     }
+
+    /**
+     * {@code tls { verify_and_map: true }} with {@code authorization { user }}: a route is let in
+     * when its certificate names the cluster user (here its DNS name {@code localhost}), without a
+     * password; another user name refuses it. The same on weft and nats-server as the accepting side.
+     */
+    @Test
+    void verifyAndMapTakesTheUserFromTheCertificate() throws Exception {
+        for (TestServers.Target t : java.util.List.of(TestServers.Target.WEFT, TestServers.Target.NATS_NEWEST)) {
+            int[] cp = TestServers.freePorts(2);
+            String map = tls(certs.route, certs.ca.caPem(), ", verify_and_map: true");
+            try (TestServer a = node(t, "A", cp[0], map + "  authorization { user: localhost }\n");
+                 TestServer b = node(TestServers.Target.WEFT, "B", TestServers.freePorts(1)[0], tls(), url(null, cp[0]))) {
+                awaitRoutes(b, 1);
+                ClusterTest.pubSubAndRequestReply(b, a);
+            }
+            try (TestServer a = node(t, "A", cp[1], map + "  authorization { user: \"CN=someone-else\" }\n");
+                 TestServer b = node(TestServers.Target.WEFT, "B", TestServers.freePorts(1)[0], tls(), url(null, cp[1]))) {
+                awaitLog(a, "authentication error");
+                awaitLog(b, "Route Error 'Authorization Violation'");
+                assertEquals(0, numRoutes(b), b.stderr());
+                assertNoTraffic(b, a);
+            }
+        }
+    }
 }
