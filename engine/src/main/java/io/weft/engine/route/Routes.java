@@ -78,6 +78,11 @@ public final class Routes {
             listener = host.env().network().listen(o.clusterHost, o.clusterPort);
             log.notice("Cluster name is " + clusterName);
             log.notice("Listening for route connections on " + hostPort(o.clusterHost, listener.port()));
+        }
+        if (o.clusterTls != null && o.clusterTlsInsecure) {
+            log.warn("TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!");
+        }
+        if (o.clusterPort >= 0) {
             host.env().spawner().spawn("route-accept", this::acceptLoop);
         }
         lock.lock();
@@ -101,7 +106,6 @@ public final class Routes {
         for (RouteConnection rc : snapshot()) {
             rc.reauthorize(o);
         }
-        host.log().notice("Reloaded: cluster");
     }
 
     /** Closes the listener and every route. */

@@ -196,7 +196,7 @@ class ClusterAuthTest {
                 try (RawClient r = RawClient.open(cp)) {
                     assertTrue(r.awaitText("\r\n", Duration.ofSeconds(5)), t + ": " + r.text());
                     assertTrue(r.text().contains("\"auth_required\":true"), t + ": " + r.text());
-                    assertTrue(r.awaitText("-ERR 'Authentication Timeout'", Duration.ofSeconds(5)), t + ": " + r.text());
+                    assertTrue(r.awaitText("-ERR 'Authentication Timeout'", Duration.ofSeconds(10)), t + ": " + r.text() + "\n" + s.stderr());
                     assertTrue(r.awaitClose(Duration.ofSeconds(5)), t + " kept the route open");
                 }
                 try (RawClient r = RawClient.open(cp)) {

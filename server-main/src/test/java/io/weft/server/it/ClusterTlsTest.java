@@ -145,6 +145,7 @@ class ClusterTlsTest {
                      tls(certs.route, certs.rogue.caPem(), ", insecure: true"), url(null, cp[3]))) {
             awaitRoutes(w, 1);
             ClusterTest.pubSubAndRequestReply(insecure, w);
+            awaitLog(insecure, "TLS certificate chain and hostname of solicited routes will not be verified");
         }
     }
 
