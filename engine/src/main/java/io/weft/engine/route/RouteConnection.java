@@ -66,6 +66,9 @@ public final class RouteConnection implements RouteSink {
     private final Condition outReady = outLock.newCondition();
     /** Signalled when the writer takes what was queued (or the route closes): stalled producers go on. */
     private final Condition drained = outLock.newCondition();
+    /** Signalled when the writer thread ends. */
+    private final Condition writerExited = outLock.newCondition();
+    private boolean writerRunning;
     /** More than three quarters of max_pending is queued: client producers stall on this route (see {@link #stallAdvised}). */
     private volatile boolean stalled;
     /**
@@ -250,6 +253,12 @@ public final class RouteConnection implements RouteSink {
         if (o.clusterTls != null && !tlsHandshake(o)) {
             cleanup();
             return;
+        }
+        outLock.lock();
+        try {
+            writerRunning = true;
+        } finally {
+            outLock.unlock();
         }
         routes.host.env().spawner().spawn("route-writer " + remoteAddress(), this::writeLoop);
         try {
@@ -955,6 +964,23 @@ public final class RouteConnection implements RouteSink {
         outLen += len;
     }
 
+    /** Waits, bounded, for the writer to have written everything and ended (at once when it never started). */
+    private void awaitWriter(Duration max) {
+        long deadline = routes.host.env().clock().nanoTime() + max.toNanos();
+        outLock.lock();
+        try {
+            while (writerRunning) {
+                if (!routes.host.env().clock().awaitUntil(writerExited, deadline)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            outLock.unlock();
+        }
+    }
+
     private void writeLoop() {
         byte[] spare = new byte[4096];
         try {
@@ -993,6 +1019,13 @@ public final class RouteConnection implements RouteSink {
             close(null);
         } finally {
             conn.close();
+            outLock.lock();
+            try {
+                writerRunning = false;
+                writerExited.signalAll();
+            } finally {
+                outLock.unlock();
+            }
         }
     }
 
@@ -1076,8 +1109,12 @@ public final class RouteConnection implements RouteSink {
         }
     }
 
-    /** On the reader's way out: the peer's interest goes at once, and the route leaves the set. */
+    /**
+     * On the reader's way out: what is queued (a last {@code -ERR}) gets a moment to be written
+     * before the connection closes, then the peer's interest goes at once, and the route leaves the set.
+     */
     private void cleanup() {
+        awaitWriter(Duration.ofSeconds(1));
         conn.close();
         if (registered) {
             routes.unregister(this);
