@@ -46,6 +46,12 @@ public final class Routes {
     /** Route ids ({@code rid} in /routez), one per connection. */
     private final java.util.concurrent.atomic.AtomicLong rids = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean lameDuck;
+    /**
+     * The explicit routes now configured, each with the token of its dial loop: a loop runs while
+     * its URL maps to its own token, so a reload that removes a route ends its loop, and one that
+     * adds it back starts a new one.
+     */
+    private final Map<String, Object> explicit = new LinkedHashMap<>();
 
     public Routes(RouteHost host) {
         this.host = host;
@@ -85,14 +91,8 @@ public final class Routes {
         if (o.clusterPort >= 0) {
             host.env().spawner().spawn("route-accept", this::acceptLoop);
         }
-        lock.lock();
-        try {
-            dialing.addAll(o.routes);
-        } finally {
-            lock.unlock();
-        }
         for (String url : o.routes) {
-            host.env().spawner().spawn("route-dial " + url, () -> dialLoop(url, false));
+            startExplicit(url);
         }
         host.env().spawner().spawn("route-housekeeping", this::housekeepingLoop);
     }
@@ -105,6 +105,69 @@ public final class Routes {
         ServerOptions o = host.options();
         for (RouteConnection rc : snapshot()) {
             rc.reauthorize(o);
+        }
+        // routes: as nats-server, the removed ones are closed and not dialled again, the new ones dialled
+        List<String> removed = new ArrayList<>();
+        List<String> added = new ArrayList<>();
+        lock.lock();
+        try {
+            for (String url : explicit.keySet()) {
+                if (!o.routes.contains(url)) {
+                    removed.add(url);
+                }
+            }
+            for (String url : o.routes) {
+                if (!explicit.containsKey(url)) {
+                    added.add(url);
+                }
+            }
+            for (String url : removed) {
+                explicit.remove(url);
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (String url : removed) {
+            for (RouteConnection rc : snapshot()) {
+                if (rc.configured() && url.equals(rc.url())) {
+                    rc.close("Route Removed");
+                }
+            }
+            host.log().notice("Removed route nats-route://" + url);
+        }
+        for (String url : added) {
+            startExplicit(url);
+        }
+        if (!removed.isEmpty() || !added.isEmpty()) {
+            host.log().notice("Reloaded: cluster routes");
+        }
+    }
+
+    private void startExplicit(String url) {
+        Object token = new Object();
+        lock.lock();
+        try {
+            explicit.put(url, token);
+            dialing.add(url);
+        } finally {
+            lock.unlock();
+        }
+        host.env().spawner().spawn("route-dial " + url, () -> dialLoop(url, false, token));
+    }
+
+    /** True while the dial loop with {@code token} should go on: the server runs and, for an explicit route, it is still configured. */
+    private boolean wanted(String url, Object token) {
+        if (!running) {
+            return false;
+        }
+        if (token == null) {
+            return true;
+        }
+        lock.lock();
+        try {
+            return explicit.get(url) == token;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -279,7 +342,7 @@ public final class Routes {
             lock.unlock();
         }
         host.log().debug("Connecting to implicit route " + hp + " (" + serverId + ")");
-        host.env().spawner().spawn("route-dial " + hp, () -> dialLoop(hp, true));
+        host.env().spawner().spawn("route-dial " + hp, () -> dialLoop(hp, true, null));
     }
 
     /** {@code nats-route://host:port/} (or host:port) as host:port; null when it has no port. */
@@ -368,20 +431,23 @@ public final class Routes {
      * server stops; an implicit one (learned by gossip) {@code connect_retries} + 1 times in a row,
      * as nats-server, then it is forgotten until gossip names it again.
      */
-    private void dialLoop(String url, boolean implicit) {
+    private void dialLoop(String url, boolean implicit, Object token) {
         try {
-            dialRoute(url, implicit);
+            dialRoute(url, implicit, token);
         } finally {
             lock.lock();
             try {
-                dialing.remove(url);
+                // a loop ended by a reload leaves the entry to the loop that replaced it, if any
+                if (token == null || !explicit.containsKey(url)) {
+                    dialing.remove(url);
+                }
             } finally {
                 lock.unlock();
             }
         }
     }
 
-    private void dialRoute(String url, boolean implicit) {
+    private void dialRoute(String url, boolean implicit, Object token) {
         String h = url;
         int p;
         int colon = url.lastIndexOf(':');
@@ -398,7 +464,7 @@ public final class Routes {
         Duration backoff = FIRST_BACKOFF;
         int failures = 0;
         int budget = 1 + Math.max(0, host.options().clusterConnectRetries);
-        while (running) {
+        while (wanted(url, token)) {
             RouteConnection up = routeTo(Routes.hostPort(h, p));
             if (up != null) {
                 // the server at this URL is connected already (it dialled us): dialling it again would
@@ -440,7 +506,7 @@ public final class Routes {
                 // the peer is already connected (it dialled us): dial again only once that route drops
                 other.awaitClosed();
             }
-            if (running && !sleep(backoff)) {
+            if (wanted(url, token) && !sleep(backoff)) {
                 return;
             }
         }

@@ -206,10 +206,9 @@ public final class Server {
 
     /**
      * What a reload may not change in the cluster block, or null. nats-server refuses a new
-     * cluster host or port (its words); weft also refuses what nats-server would apply but weft
-     * cannot yet: a new list of routes and a new cluster name. Authorization (user, password,
-     * timeout) and TLS changes apply: new routes are checked and handshake with them, and accepted
-     * routes whose credentials no longer pass are closed.
+     * cluster host or port (its words); weft also refuses a new cluster name, which nats-server
+     * would apply but weft cannot yet, and turning clustering on or off. Routes added or removed,
+     * authorization (user, password, timeout) and TLS changes apply (see {@code Routes.reloaded}).
      */
     static String clusterReloadRefusal(ServerOptions prev, ServerOptions next) {
         boolean prevOn = prev.clusterPort >= 0 || !prev.routes.isEmpty();
@@ -217,16 +216,17 @@ public final class Server {
         if (!prevOn && !nextOn) {
             return null;
         }
+        if (prevOn != nextOn) {
+            // nats-server compares the ports (0 for no cluster) and refuses in the same words
+            return "config reload not supported for cluster port: old=" + Math.max(0, prev.clusterPort) + ", new="
+                    + Math.max(0, next.clusterPort);
+        }
         if (!prev.clusterHost.equals(next.clusterHost)) {
             return "config reload not supported for cluster host: old=" + prev.clusterHost + ", new=" + next.clusterHost;
         }
         if (prev.clusterPort != next.clusterPort) {
             return "config reload not supported for cluster port: old=" + Math.max(0, prev.clusterPort) + ", new="
                     + Math.max(0, next.clusterPort);
-        }
-        if (!prev.routes.equals(next.routes)) {
-            return "config reload of cluster routes is not supported by weft yet (restart to change them): old="
-                    + prev.routes + ", new=" + next.routes;
         }
         if (!prev.clusterName.equals(next.clusterName)) {
             return "config reload of the cluster name is not supported by weft yet (restart to change it): old="
