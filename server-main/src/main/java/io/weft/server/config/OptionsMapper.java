@@ -794,7 +794,7 @@ public final class OptionsMapper {
                         case "name" -> {
                             String n = string(f);
                             if (n.contains(" ")) {
-                                throw err(f.value(), "cluster name cannot contain spaces or new lines");
+                                throw err(f.value(), "cluster name cannot contain spaces");
                             }
                             o.clusterName = n;
                         }

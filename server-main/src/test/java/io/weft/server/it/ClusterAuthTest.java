@@ -257,4 +257,31 @@ class ClusterAuthTest {
             return JSON.readTree(line.substring(line.indexOf('{')));
         }
     }
+
+    /** What a route user cannot be is refused in nats-server 2.15.1's words (compared with its {@code -t}). */
+    @Test
+    void configErrorsAreNatsServers() throws Exception {
+        List<String> differ = new ArrayList<>();
+        for (String conf : List.of(
+                "cluster {\n  port: 21050\n  authorization { token: abc }\n}\n",
+                "cluster {\n  port: 21050\n  authorization { users: [ {user: a, password: b} ] }\n}\n",
+                "cluster {\n  name: \"a b\"\n}\n")) {
+            String ours = AccountLinksTest.problems(AccountLinksTest.weftCheck(conf));
+            String theirs = AccountLinksTest.problems(AccountLinksTest.natsCheck(conf));
+            if (theirs.isEmpty() || !ours.equals(theirs)) {
+                differ.add(conf + "\n  weft: " + ours + "\n  nats: " + theirs);
+            }
+        }
+        assertEquals(List.of(), differ, String.join("\n", differ));
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("weft-cluster", ".conf");
+        try {
+            java.nio.file.Files.writeString(f, "server_name: s\n");
+            TestServers.Result r = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-c", f.toString(),
+                    "--cluster", "nats://u@127.0.0.1:21051", "-t");
+            assertEquals(1, r.exitCode(), r.output());
+            assertTrue(r.output().contains("expected cluster password to be set"), r.output());
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
+    }
 }
