@@ -263,7 +263,7 @@ public final class RouteConnection implements RouteSink {
         routes.host.env().spawner().spawn("route-writer " + remoteAddress(), this::writeLoop);
         try {
             if (!solicited) {
-                if (o.clusterUser != null || o.clusterTlsMap) {
+                if (o.clusterUser != null) {
                     routes.host.env().spawner().spawn("route-auth-timer " + remoteAddress(), () -> authTimer(o.clusterAuthTimeout));
                 }
                 sendInfo();
@@ -766,7 +766,7 @@ public final class RouteConnection implements RouteSink {
         n.put("host", h);
         n.put("port", port);
         n.put("headers", !o.noHeaderSupport);
-        n.put("auth_required", o.clusterUser != null || o.clusterTlsMap);
+        n.put("auth_required", o.clusterUser != null); // as nats-server: a user configured, even with verify_and_map
         n.put("tls_required", o.clusterTls != null);
         if (o.clusterTls != null) {
             n.put("tls_verify", true); // as nats-server: route TLS always asks for the peer's certificate
