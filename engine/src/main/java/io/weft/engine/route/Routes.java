@@ -103,6 +103,12 @@ public final class Routes {
      */
     public void reloaded() {
         ServerOptions o = host.options();
+        if (!o.clusterName.isEmpty() && !o.clusterName.equals(clusterName)) {
+            // as nats-server: the new name goes into the INFO of new routes and clients; routes that are up stay
+            clusterName = o.clusterName;
+            dynamicName = false;
+            host.log().notice("Cluster name updated to " + clusterName);
+        }
         for (RouteConnection rc : snapshot()) {
             rc.reauthorize(o);
         }

@@ -206,9 +206,9 @@ public final class Server {
 
     /**
      * What a reload may not change in the cluster block, or null. nats-server refuses a new
-     * cluster host or port (its words); weft also refuses a new cluster name, which nats-server
-     * would apply but weft cannot yet, and turning clustering on or off. Routes added or removed,
-     * authorization (user, password, timeout) and TLS changes apply (see {@code Routes.reloaded}).
+     * cluster host or port (its words), and so turning clustering on or off. A new name, routes
+     * added or removed, authorization (user, password, timeout) and TLS changes apply (see
+     * {@code Routes.reloaded}).
      */
     static String clusterReloadRefusal(ServerOptions prev, ServerOptions next) {
         boolean prevOn = prev.clusterPort >= 0 || !prev.routes.isEmpty();
@@ -227,10 +227,6 @@ public final class Server {
         if (prev.clusterPort != next.clusterPort) {
             return "config reload not supported for cluster port: old=" + Math.max(0, prev.clusterPort) + ", new="
                     + Math.max(0, next.clusterPort);
-        }
-        if (!prev.clusterName.equals(next.clusterName)) {
-            return "config reload of the cluster name is not supported by weft yet (restart to change it): old="
-                    + prev.clusterName + ", new=" + next.clusterName;
         }
         return null;
     }
