@@ -54,6 +54,30 @@ public final class ServerOptions {
     public boolean clusterNoAdvertise = false;
     /** {@code cluster { connect_retries }}: accepted; explicit routes are re-dialled forever (see the user guide). */
     public int clusterConnectRetries = 0;
+    /**
+     * {@code cluster { authorization { user, password } }} (or {@code --cluster nats://u:p@host:port}):
+     * the credentials a peer's route CONNECT must carry; null = routes need none. The password may
+     * be a bcrypt hash, as for clients. Gossiped (implicit) routes are dialled with these, as
+     * nats-server does.
+     */
+    public String clusterUser;
+    public String clusterPassword;
+    /** {@code cluster { authorization { timeout } }}: how long an accepted route may take to send its CONNECT. */
+    public Duration clusterAuthTimeout = Duration.ofSeconds(2);
+    /** The user and password of a route URL ({@code nats-route://user:pass@host:port}). */
+    public record RouteCredentials(String user, String password) {
+    }
+    /** Credentials of the explicit routes whose URL carries them, by {@code host:port} (as in {@link #routes}). */
+    public java.util.Map<String, RouteCredentials> routeCredentials = java.util.Map.of();
+    /**
+     * {@code cluster { tls {} }}: every route, accepted or dialled, is TLS from its first byte (as
+     * nats-server, before INFO); null = plain routes. Real network only.
+     */
+    public io.weft.net.TlsServer clusterTls;
+    /** {@code cluster { tls { insecure } }}: routes this server dials do not verify the peer's certificate. */
+    public boolean clusterTlsInsecure = false;
+    /** {@code cluster { tls { verify_and_map } }}: a peer's certificate must name {@link #clusterUser} (instead of a password). */
+    public boolean clusterTlsMap = false;
 
     /**
      * {@code /varz config_digest}: "sha256:" and the hex digest nats-server computes over its parsed
@@ -166,6 +190,13 @@ public final class ServerOptions {
         o.clusterAdvertise = clusterAdvertise;
         o.clusterNoAdvertise = clusterNoAdvertise;
         o.clusterConnectRetries = clusterConnectRetries;
+        o.clusterUser = clusterUser;
+        o.clusterPassword = clusterPassword;
+        o.clusterAuthTimeout = clusterAuthTimeout;
+        o.routeCredentials = routeCredentials;
+        o.clusterTls = clusterTls;
+        o.clusterTlsInsecure = clusterTlsInsecure;
+        o.clusterTlsMap = clusterTlsMap;
         return o;
     }
 }

@@ -64,9 +64,14 @@ public final class TlsServer {
     private final String[] protocols;
     private final String[] suites;
     private final String[] groups;
+    private final javax.net.ssl.KeyManager[] keyManagers;
+    /** For dialling with {@code insecure}: the same key, and no check of the peer's certificate. Made on first use. */
+    private volatile SSLContext insecureContext;
 
-    private TlsServer(SSLContext context, Settings settings, String[] protocols, String[] suites, String[] groups) {
+    private TlsServer(SSLContext context, javax.net.ssl.KeyManager[] keyManagers, Settings settings, String[] protocols,
+                      String[] suites, String[] groups) {
         this.context = context;
+        this.keyManagers = keyManagers;
         this.settings = settings;
         this.protocols = protocols;
         this.suites = suites;
@@ -139,7 +144,7 @@ public final class TlsServer {
             }
             groups = g.toArray(String[]::new);
         }
-        return new TlsServer(ctx, s, protocols, suites, groups);
+        return new TlsServer(ctx, kmf.getKeyManagers(), s, protocols, suites, groups);
     }
 
     /** Go writes the ChaCha20 suites without the {@code _SHA256} IANA and the JDK put at the end. */
@@ -265,7 +270,66 @@ public final class TlsServer {
      * closed.
      */
     public Conn handshake(Conn plain) throws IOException {
-        TlsConn tls = new TlsConn(plain, newEngine());
+        return handshake(plain, newEngine());
+    }
+
+    /**
+     * The client side of the handshake, for a connection this server dialled (a route): it
+     * presents the same certificate, and checks the peer's against {@code ca_file} (the JVM's
+     * trust store without one) and against {@code host} (a DNS name or an IP address its
+     * certificate must name), as Go's TLS client does; {@code insecure} skips both checks.
+     * Timeout and pinned certificates apply as on the server side.
+     */
+    public Conn handshakeClient(Conn plain, String host, int port, boolean insecure) throws IOException {
+        SSLEngine e;
+        try {
+            e = (insecure ? insecureContext() : context).createSSLEngine(host, port);
+        } catch (GeneralSecurityException ex) {
+            plain.close();
+            throw new IOException(ex.getMessage(), ex);
+        }
+        e.setUseClientMode(true);
+        SSLParameters p = e.getSSLParameters();
+        p.setProtocols(protocols);
+        if (suites != null) {
+            p.setCipherSuites(suites);
+        }
+        if (groups != null) {
+            p.setNamedGroups(groups);
+        }
+        if (!insecure) {
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+        }
+        e.setSSLParameters(p);
+        return handshake(plain, e);
+    }
+
+    private SSLContext insecureContext() throws GeneralSecurityException {
+        SSLContext c = insecureContext;
+        if (c == null) {
+            javax.net.ssl.X509TrustManager any = new javax.net.ssl.X509TrustManager() {
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            };
+            c = SSLContext.getInstance("TLS");
+            c.init(keyManagers, new javax.net.ssl.TrustManager[] {any}, new SecureRandom());
+            insecureContext = c;
+        }
+        return c;
+    }
+
+    private Conn handshake(Conn plain, SSLEngine engine) throws IOException {
+        TlsConn tls = new TlsConn(plain, engine);
         AtomicBoolean timedOut = new AtomicBoolean();
         Duration t = settings.timeout();
         ScheduledFuture<?> timer = t == null || t.isZero() || t.isNegative() ? null : TIMER.schedule(() -> {

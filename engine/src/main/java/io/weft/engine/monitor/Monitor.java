@@ -514,11 +514,16 @@ public final class Monitor {
         m.put("name", routes.clusterName());
         m.put("addr", opts.clusterHost);
         m.put("cluster_port", routes.port() < 0 ? opts.clusterPort : routes.port());
-        m.put("auth_timeout", authTimeoutSeconds(opts));
+        m.put("auth_timeout", opts.clusterAuthTimeout.toNanos() / 1e9);
         if (!opts.routes.isEmpty()) {
             m.put("urls", opts.routes);
         }
-        m.put("tls_timeout", opts.tls != null && opts.tls.timeout() != null ? opts.tls.timeout().toNanos() / 1e9 : 2.0);
+        io.weft.net.TlsServer rt = opts.clusterTls;
+        m.put("tls_timeout", rt != null && rt.timeout() != null ? rt.timeout().toNanos() / 1e9 : 2.0);
+        if (rt != null) {
+            m.put("tls_required", true);
+            m.put("tls_verify", true);
+        }
         // one route per peer carries every account: what nats-server calls pooling disabled
         m.put("pool_size", -1);
         return m;

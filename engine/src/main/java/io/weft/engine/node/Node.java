@@ -65,6 +65,9 @@ public final class Node {
 
             @Override
             public void configReloaded() {
+                if (routes != null) {
+                    routes.reloaded();
+                }
                 JetStream js = jetStream;
                 if (js != null) {
                     js.accountsChanged();

@@ -40,7 +40,8 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     private static final int WRITE_SLICE = 256 * 1024;
 
     private final Routes routes;
-    private final Conn conn;
+    /** The connection; replaced by its TLS form once the handshake is done, before anything else reads or writes it. */
+    private volatile Conn conn;
     private final boolean solicited;
     /** Dialled because gossip named the peer, not because the configuration did. */
     private final boolean implicit;
@@ -65,6 +66,9 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     private final Condition outReady = outLock.newCondition();
     /** Signalled when the writer takes what was queued (or the route closes): stalled producers go on. */
     private final Condition drained = outLock.newCondition();
+    /** Signalled when the writer thread ends. */
+    private final Condition writerExited = outLock.newCondition();
+    private boolean writerRunning;
     /** More than three quarters of max_pending is queued: client producers stall on this route (see {@link #stallAdvised}). */
     private volatile boolean stalled;
     /**
@@ -87,6 +91,13 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     private volatile boolean weftPeer;
     private volatile RouteConnection duplicateOf;
     private volatile int pingsOut;
+    /** An accepted route's CONNECT arrived (it must be the first op, as nats-server requires). */
+    private volatile boolean connectReceived;
+    /** The user and password of an accepted route's CONNECT, checked again when the configuration is reloaded. */
+    private volatile String connectUser;
+    private volatile String connectPassword;
+    /** The peer's INFO said {@code auth_required} (a gossiped route then sends the block's own credentials). */
+    private volatile boolean peerAuthRequired;
     /** The peer's interest, by account, subject and queue; touched only by the reader (and its final cleanup). */
     private final Map<String, Remote> remote = new LinkedHashMap<>();
 
@@ -264,9 +275,23 @@ public final class RouteConnection implements RouteSink, InternalPeer {
 
     /** Runs the route until it closes: the handshake, then the ops. */
     void run() {
+        ServerOptions o = routes.host.options();
+        if (o.clusterTls != null && !tlsHandshake(o)) {
+            cleanup();
+            return;
+        }
+        outLock.lock();
+        try {
+            writerRunning = true;
+        } finally {
+            outLock.unlock();
+        }
         routes.host.env().spawner().spawn("route-writer " + remoteAddress(), this::writeLoop);
         try {
             if (!solicited) {
+                if (o.clusterUser != null) {
+                    routes.host.env().spawner().spawn("route-auth-timer " + remoteAddress(), () -> authTimer(o.clusterAuthTimeout));
+                }
                 sendInfo();
             }
             readLoop();
@@ -277,6 +302,83 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         } finally {
             close(null);
             cleanup();
+        }
+    }
+
+    /**
+     * Route TLS as nats-server does it: the handshake comes first, before INFO, the dialling side
+     * acting as the TLS client (it checks the peer's certificate against the URL's host unless
+     * {@code insecure}), the accepting side as the server. False when it failed (logged, closed).
+     */
+    private boolean tlsHandshake(ServerOptions o) {
+        try {
+            if (solicited) {
+                int colon = url.lastIndexOf(':');
+                String h = url.substring(0, colon);
+                if (h.startsWith("[") && h.endsWith("]")) {
+                    h = h.substring(1, h.length() - 1);
+                }
+                conn = o.clusterTls.handshakeClient(conn, h, Integer.parseInt(url.substring(colon + 1)), o.clusterTlsInsecure);
+            } else {
+                conn = o.clusterTls.handshake(conn);
+            }
+            routes.host.log().debug(remoteAddress() + " - rid:" + rid + " - TLS handshake complete");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            routes.host.log().error(remoteAddress() + " - rid:" + rid + " - TLS route handshake error: " + e.getMessage());
+            conn.close();
+            return false;
+        }
+    }
+
+    /** An accepted route that has not sent its CONNECT when the authorization timeout ends is closed, as nats-server. */
+    private void authTimer(Duration timeout) {
+        try {
+            routes.host.env().clock().sleep(timeout);
+        } catch (InterruptedException e) {
+            return;
+        }
+        if (!connectReceived && !isClosed()) {
+            routes.host.log().debug(remoteAddress() + " - rid:" + rid + " - Authentication Timeout");
+            sendErr("Authentication Timeout");
+            close(null);
+        }
+    }
+
+    /**
+     * Whether an accepted route's CONNECT passes {@code cluster { authorization }}: with
+     * {@code tls { verify_and_map }} the peer's certificate must name the cluster user, else
+     * user and password must match (the password may be a bcrypt hash); no user configured lets
+     * every route in.
+     */
+    private boolean authorized(ServerOptions o, String user, String password) {
+        if (o.clusterTlsMap) {
+            return o.clusterUser != null && io.weft.net.TlsServer.peerIdentities(conn).contains(o.clusterUser);
+        }
+        if (o.clusterUser == null) {
+            return true;
+        }
+        return o.clusterUser.equals(user) && io.weft.engine.auth.PasswordCheck.matches(o.clusterPassword, password == null ? "" : password);
+    }
+
+    /** Refuses the route as nats-server does: the log names the user, the peer gets {@code Authorization Violation}. */
+    private void authViolation(String user) {
+        routes.host.log().error(remoteAddress() + " - rid:" + rid + " - authentication error"
+                + (user == null || user.isEmpty() ? "" : " - User \"" + user + "\""));
+        sendErr("Authorization Violation");
+        if (registered) {
+            routes.host.log().notice("Route connection to " + remoteAddress() + " closed: Authentication Failure");
+        }
+        close(null); // the -ERR is written first, then the connection ends (and with it the reader)
+    }
+
+    /**
+     * After a reload: an accepted route whose CONNECT no longer passes the cluster authorization
+     * is closed, as nats-server does (routes this server dialled are left alone).
+     */
+    void reauthorize(ServerOptions o) {
+        if (!solicited && connectReceived && !isClosed() && !authorized(o, connectUser, connectPassword)) {
+            authViolation(connectUser);
         }
     }
 
@@ -374,6 +476,11 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         int sp = line.indexOf(' ');
         String op = (sp < 0 ? line : line.substring(0, sp)).toUpperCase(java.util.Locale.ROOT);
         String rest = sp < 0 ? "" : line.substring(sp + 1).trim();
+        if (!solicited && !connectReceived && !op.equals("CONNECT")) {
+            // as nats-server: an accepted route starts with CONNECT
+            authViolation(null);
+            return false;
+        }
         switch (op) {
             case "PING" -> queue(bytes("PONG\r\n"));
             case "PONG" -> {
@@ -390,6 +497,18 @@ public final class RouteConnection implements RouteSink, InternalPeer {
             case "CONNECT" -> {
                 // the dialling peer's credentials and cluster; its INFO, next, is what identifies it
                 JsonNode c = JSON.readTree(rest);
+                if (!solicited) {
+                    ServerOptions o = routes.host.options();
+                    String user = c.path("user").asText("");
+                    String pass = c.path("pass").asText("");
+                    if (!authorized(o, user, pass)) {
+                        authViolation(user);
+                        return false;
+                    }
+                    connectUser = user;
+                    connectPassword = pass;
+                    connectReceived = true;
+                }
                 String cluster = c.path("cluster").asText("");
                 if (!cluster.isEmpty() && !cluster.equals(routes.clusterName())
                         && !clusterNameAgreed(cluster, c.path("cluster_dynamic").asBoolean(false))) {
@@ -405,7 +524,7 @@ public final class RouteConnection implements RouteSink, InternalPeer {
             case "RMSG" -> message(split(rest), false);
             case "HMSG" -> message(split(rest), true);
             case "+OK" -> { }
-            case "-ERR" -> routes.host.log().error("Route " + remoteAddress() + " error: " + rest);
+            case "-ERR" -> routes.host.log().error(remoteAddress() + " - rid:" + rid + " - Route Error " + rest);
             default -> {
                 routes.host.log().error("Route " + remoteAddress() + ": unknown op " + op);
                 sendErr("Unknown Protocol Operation");
@@ -485,6 +604,7 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         }
         remoteName = info.path("server_name").asText(id);
         weftPeer = info.path("weft_nrg").asInt(0) >= InternalTraffic.VERSION;
+        peerAuthRequired = info.path("auth_required").asBoolean(false);
         peerAddress = Routes.hostPort(info.path("host").asText(""), info.path("port").asInt(-1));
         ObjectNode forward = ((ObjectNode) info).deepCopy();
         forward.remove("nonce");
@@ -690,8 +810,11 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         n.put("host", h);
         n.put("port", port);
         n.put("headers", !o.noHeaderSupport);
-        n.put("auth_required", false);
-        n.put("tls_required", false);
+        n.put("auth_required", o.clusterUser != null); // as nats-server: a user configured, even with verify_and_map
+        n.put("tls_required", o.clusterTls != null);
+        if (o.clusterTls != null) {
+            n.put("tls_verify", true); // as nats-server: route TLS always asks for the peer's certificate
+        }
         n.put("max_payload", o.maxPayload);
         n.put("jetstream", false);
         // weft's own field (nats-server ignores fields it does not know): the peer may send us internal traffic
@@ -715,11 +838,22 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     }
 
     private void sendConnect() {
+        ServerOptions o = routes.host.options();
         ObjectNode n = JSON.createObjectNode();
         n.put("echo", true);
         n.put("verbose", false);
         n.put("pedantic", false);
-        n.put("tls_required", false);
+        // as nats-server: an explicit route sends its URL's credentials (none when the URL has none);
+        // one learned by gossip from a peer that requires them sends the cluster block's own
+        ServerOptions.RouteCredentials cred = implicit ? null : o.routeCredentials.get(url);
+        if (cred == null && implicit && peerAuthRequired && o.clusterUser != null) {
+            cred = new ServerOptions.RouteCredentials(o.clusterUser, o.clusterPassword);
+        }
+        if (cred != null) {
+            n.put("user", cred.user());
+            n.put("pass", cred.password());
+        }
+        n.put("tls_required", o.clusterTls != null);
         n.put("headers", !routes.host.options().noHeaderSupport);
         n.put("name", routes.host.serverId());
         n.put("cluster", routes.clusterName());
@@ -876,6 +1010,23 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         outLen += len;
     }
 
+    /** Waits, bounded, for the writer to have written everything and ended (at once when it never started). */
+    private void awaitWriter(Duration max) {
+        long deadline = routes.host.env().clock().nanoTime() + max.toNanos();
+        outLock.lock();
+        try {
+            while (writerRunning) {
+                if (!routes.host.env().clock().awaitUntil(writerExited, deadline)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            outLock.unlock();
+        }
+    }
+
     private void writeLoop() {
         byte[] spare = new byte[4096];
         try {
@@ -914,6 +1065,13 @@ public final class RouteConnection implements RouteSink, InternalPeer {
             close(null);
         } finally {
             conn.close();
+            outLock.lock();
+            try {
+                writerRunning = false;
+                writerExited.signalAll();
+            } finally {
+                outLock.unlock();
+            }
         }
     }
 
@@ -997,8 +1155,12 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         }
     }
 
-    /** On the reader's way out: the peer's interest goes at once, and the route leaves the set. */
+    /**
+     * On the reader's way out: what is queued (a last {@code -ERR}) gets a moment to be written
+     * before the connection closes, then the peer's interest goes at once, and the route leaves the set.
+     */
     private void cleanup() {
+        awaitWriter(Duration.ofSeconds(1));
         conn.close();
         if (registered) {
             routes.unregister(this);

@@ -48,6 +48,12 @@ public final class Routes {
     private volatile boolean lameDuck;
     /** Where the internal traffic of weft peers goes (the Raft groups' transport); null: dropped. */
     private volatile InternalTraffic internal;
+    /**
+     * The explicit routes now configured, each with the token of its dial loop: a loop runs while
+     * its URL maps to its own token, so a reload that removes a route ends its loop, and one that
+     * adds it back starts a new one.
+     */
+    private final Map<String, Object> explicit = new LinkedHashMap<>();
 
     public Routes(RouteHost host) {
         this.host = host;
@@ -92,18 +98,97 @@ public final class Routes {
             listener = host.env().network().listen(o.clusterHost, o.clusterPort);
             log.notice("Cluster name is " + clusterName);
             log.notice("Listening for route connections on " + hostPort(o.clusterHost, listener.port()));
+        }
+        if (o.clusterTls != null && o.clusterTlsInsecure) {
+            log.warn("TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!");
+        }
+        if (o.clusterPort >= 0) {
             host.env().spawner().spawn("route-accept", this::acceptLoop);
         }
+        for (String url : o.routes) {
+            startExplicit(url);
+        }
+        host.env().spawner().spawn("route-housekeeping", this::housekeepingLoop);
+    }
+
+    /**
+     * The configuration was reloaded: accepted routes whose CONNECT no longer passes the cluster
+     * authorization are closed, as nats-server does; new routes meet the new authorization and TLS.
+     */
+    public void reloaded() {
+        ServerOptions o = host.options();
+        if (!o.clusterName.isEmpty() && !o.clusterName.equals(clusterName)) {
+            // as nats-server: the new name goes into the INFO of new routes and clients; routes that are up stay
+            clusterName = o.clusterName;
+            dynamicName = false;
+            host.log().notice("Cluster name updated to " + clusterName);
+        }
+        for (RouteConnection rc : snapshot()) {
+            rc.reauthorize(o);
+        }
+        // routes: as nats-server, the removed ones are closed and not dialled again, the new ones dialled
+        List<String> removed = new ArrayList<>();
+        List<String> added = new ArrayList<>();
         lock.lock();
         try {
-            dialing.addAll(o.routes);
+            for (String url : explicit.keySet()) {
+                if (!o.routes.contains(url)) {
+                    removed.add(url);
+                }
+            }
+            for (String url : o.routes) {
+                if (!explicit.containsKey(url)) {
+                    added.add(url);
+                }
+            }
+            for (String url : removed) {
+                explicit.remove(url);
+            }
         } finally {
             lock.unlock();
         }
-        for (String url : o.routes) {
-            host.env().spawner().spawn("route-dial " + url, () -> dialLoop(url, false));
+        for (String url : removed) {
+            for (RouteConnection rc : snapshot()) {
+                if (rc.configured() && url.equals(rc.url())) {
+                    rc.close("Route Removed");
+                }
+            }
+            host.log().notice("Removed route nats-route://" + url);
         }
-        host.env().spawner().spawn("route-housekeeping", this::housekeepingLoop);
+        for (String url : added) {
+            startExplicit(url);
+        }
+        if (!removed.isEmpty() || !added.isEmpty()) {
+            host.log().notice("Reloaded: cluster routes");
+        }
+    }
+
+    private void startExplicit(String url) {
+        Object token = new Object();
+        lock.lock();
+        try {
+            explicit.put(url, token);
+            dialing.add(url);
+        } finally {
+            lock.unlock();
+        }
+        host.env().spawner().spawn("route-dial " + url, () -> dialLoop(url, false, token));
+    }
+
+    /** True while the dial loop with {@code token} should go on: the server runs and, for an explicit route, it is still configured. */
+    private boolean wanted(String url, Object token) {
+        if (!running) {
+            return false;
+        }
+        if (token == null) {
+            return true;
+        }
+        lock.lock();
+        try {
+            return explicit.get(url) == token;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Closes the listener and every route. */
@@ -277,7 +362,7 @@ public final class Routes {
             lock.unlock();
         }
         host.log().debug("Connecting to implicit route " + hp + " (" + serverId + ")");
-        host.env().spawner().spawn("route-dial " + hp, () -> dialLoop(hp, true));
+        host.env().spawner().spawn("route-dial " + hp, () -> dialLoop(hp, true, null));
     }
 
     /** {@code nats-route://host:port/} (or host:port) as host:port; null when it has no port. */
@@ -366,20 +451,23 @@ public final class Routes {
      * server stops; an implicit one (learned by gossip) {@code connect_retries} + 1 times in a row,
      * as nats-server, then it is forgotten until gossip names it again.
      */
-    private void dialLoop(String url, boolean implicit) {
+    private void dialLoop(String url, boolean implicit, Object token) {
         try {
-            dialRoute(url, implicit);
+            dialRoute(url, implicit, token);
         } finally {
             lock.lock();
             try {
-                dialing.remove(url);
+                // a loop ended by a reload leaves the entry to the loop that replaced it, if any
+                if (token == null || !explicit.containsKey(url)) {
+                    dialing.remove(url);
+                }
             } finally {
                 lock.unlock();
             }
         }
     }
 
-    private void dialRoute(String url, boolean implicit) {
+    private void dialRoute(String url, boolean implicit, Object token) {
         String h = url;
         int p;
         int colon = url.lastIndexOf(':');
@@ -396,7 +484,7 @@ public final class Routes {
         Duration backoff = FIRST_BACKOFF;
         int failures = 0;
         int budget = 1 + Math.max(0, host.options().clusterConnectRetries);
-        while (running) {
+        while (wanted(url, token)) {
             RouteConnection up = routeTo(Routes.hostPort(h, p));
             if (up != null) {
                 // the server at this URL is connected already (it dialled us): dialling it again would
@@ -438,7 +526,7 @@ public final class Routes {
                 // the peer is already connected (it dialled us): dial again only once that route drops
                 other.awaitClosed();
             }
-            if (running && !sleep(backoff)) {
+            if (wanted(url, token) && !sleep(backoff)) {
                 return;
             }
         }

@@ -182,13 +182,10 @@ public final class Server {
             next.host = prev.host;
             next.port = prev.port;
         }
-        if (!prev.routes.equals(next.routes) || prev.clusterPort != next.clusterPort
-                || !prev.clusterHost.equals(next.clusterHost) || !prev.clusterName.equals(next.clusterName)) {
-            log.warn("Reload: changing the cluster block needs a restart; keeping the running routes");
-            next.routes = prev.routes;
-            next.clusterPort = prev.clusterPort;
-            next.clusterHost = prev.clusterHost;
-            next.clusterName = prev.clusterName;
+        String refusal = clusterReloadRefusal(prev, next);
+        if (refusal != null) {
+            // the whole reload is refused and the running configuration stays, as nats-server does
+            throw new IllegalArgumentException(refusal);
         }
         if (!java.util.Objects.equals(prev.effectiveSystemAccount(), next.effectiveSystemAccount())) {
             // nats-server refuses the whole reload: its system services run in the account they started in
@@ -211,6 +208,33 @@ public final class Server {
         }
         closeOverLimit(next.maxConnections);
         log.notice("Reloaded server configuration");
+    }
+
+    /**
+     * What a reload may not change in the cluster block, or null. nats-server refuses a new
+     * cluster host or port (its words), and so turning clustering on or off. A new name, routes
+     * added or removed, authorization (user, password, timeout) and TLS changes apply (see
+     * {@code Routes.reloaded}).
+     */
+    static String clusterReloadRefusal(ServerOptions prev, ServerOptions next) {
+        boolean prevOn = prev.clusterPort >= 0 || !prev.routes.isEmpty();
+        boolean nextOn = next.clusterPort >= 0 || !next.routes.isEmpty();
+        if (!prevOn && !nextOn) {
+            return null;
+        }
+        if (prevOn != nextOn) {
+            // nats-server compares the ports (0 for no cluster) and refuses in the same words
+            return "config reload not supported for cluster port: old=" + Math.max(0, prev.clusterPort) + ", new="
+                    + Math.max(0, next.clusterPort);
+        }
+        if (!prev.clusterHost.equals(next.clusterHost)) {
+            return "config reload not supported for cluster host: old=" + prev.clusterHost + ", new=" + next.clusterHost;
+        }
+        if (prev.clusterPort != next.clusterPort) {
+            return "config reload not supported for cluster port: old=" + Math.max(0, prev.clusterPort) + ", new="
+                    + Math.max(0, next.clusterPort);
+        }
+        return null;
     }
 
     /**

@@ -268,6 +268,17 @@ public final class ServeCommand {
     private static void applyClusterFlags(ServeArgs a, ServerOptions o) {
         if (a.cluster != null) {
             String hp = routeHostPort("cluster", a.cluster);
+            String[] cred = userInfo(a.cluster);
+            if (cred == null) {
+                // as nats-server: the flag without credentials clears those of the config file
+                o.clusterUser = null;
+                o.clusterPassword = null;
+            } else if (cred[1] == null) {
+                throw new UsageException("expected cluster password to be set");
+            } else {
+                o.clusterUser = cred[0];
+                o.clusterPassword = cred[1];
+            }
             int colon = hp.lastIndexOf(':');
             String h = hp.substring(0, colon);
             o.clusterHost = h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
@@ -278,12 +289,19 @@ public final class ServeCommand {
         }
         if (a.routes != null) {
             java.util.List<String> urls = new java.util.ArrayList<>();
+            java.util.Map<String, ServerOptions.RouteCredentials> creds = new java.util.LinkedHashMap<>();
             for (String u : a.routes.split(",")) {
                 if (!u.isBlank()) {
-                    urls.add(routeHostPort("routes", u.trim()));
+                    String hp = routeHostPort("routes", u.trim());
+                    urls.add(hp);
+                    String[] cred = userInfo(u.trim());
+                    if (cred != null) {
+                        creds.put(hp, new ServerOptions.RouteCredentials(cred[0], cred[1] == null ? "" : cred[1]));
+                    }
                 }
             }
             o.routes = java.util.List.copyOf(urls);
+            o.routeCredentials = java.util.Map.copyOf(creds);
         }
         if (a.clusterAdvertise != null) {
             o.clusterAdvertise = a.clusterAdvertise;
@@ -306,9 +324,9 @@ public final class ServeCommand {
         if (rest.endsWith("/")) {
             rest = rest.substring(0, rest.length() - 1);
         }
-        if (rest.contains("@")) {
-            throw new UsageException("flag -" + flag + ": credentials in a route URL are a security option weft"
-                    + " does not implement yet; weft refuses to start rather than ignore it");
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            rest = rest.substring(at + 1);
         }
         int colon = rest.lastIndexOf(':');
         try {
@@ -320,6 +338,30 @@ public final class ServeCommand {
             throw new UsageException("flag -" + flag + ": could not parse route URL \"" + url + "\"");
         }
         return rest;
+    }
+
+    /** The {@code user[:password]} of a URL, percent-decoded: {user, password or null}; null without one. */
+    private static String[] userInfo(String url) {
+        String rest = url;
+        int scheme = rest.indexOf("://");
+        if (scheme >= 0) {
+            rest = rest.substring(scheme + 3);
+        }
+        int at = rest.lastIndexOf('@');
+        if (at < 0) {
+            return null;
+        }
+        String info = rest.substring(0, at);
+        int colon = info.indexOf(':');
+        try {
+            String user = java.net.URLDecoder.decode((colon < 0 ? info : info.substring(0, colon)).replace("+", "%2B"),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            String pass = colon < 0 ? null : java.net.URLDecoder.decode(info.substring(colon + 1).replace("+", "%2B"),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return new String[] {user, pass};
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("could not parse URL \"" + url + "\": invalid URL escape");
+        }
     }
 
     private static void applyFlags(ServeArgs a, ServerOptions o) {

@@ -345,6 +345,24 @@ public final class OptionsMapper {
          * a key that is not the certificate's or an unknown cipher stops the start (or the reload).
          */
         private void tls(ServerOptions o, ConfigMap.Entry e) {
+            TlsBlock t = tlsBlock(e, "tls");
+            if (t != null) {
+                o.tls = t.server();
+                o.tlsHandshakeFirst = t.handshakeFirst();
+                o.auth.certificateMapping = t.verifyAndMap();
+            }
+        }
+
+        /** A parsed {@code tls {}} block: the loaded certificate and the keys that are not in {@link io.weft.net.TlsServer.Settings}. */
+        private record TlsBlock(io.weft.net.TlsServer server, boolean handshakeFirst, boolean verifyAndMap, boolean insecure) {
+        }
+
+        /**
+         * Reads a {@code tls {}} block (the client one, or {@code cluster.tls} with {@code path}
+         * "cluster.tls") and loads its files; null when it has problems (they are recorded).
+         */
+        private TlsBlock tlsBlock(ConfigMap.Entry e, String path) {
+            boolean insecure = false;
             ConfigMap m = map(e);
             String cert = null;
             String key = null;
@@ -400,14 +418,14 @@ public final class OptionsMapper {
                                 handshakeFirst = (Boolean) sc.value();
                             } else {
                                 // "auto" or a delay: fall back to INFO-first for clients that do not start TLS
-                                refuse(f, "tls." + f.key() + " (other than true/false)");
+                                refuse(f, path + "." + f.key() + " (other than true/false)");
                             }
                         }
-                        // as nats-server: only for outgoing connections, so without effect on the client port
-                        case "insecure" -> bool(f);
+                        // as nats-server: only for outgoing connections (routes), so without effect on the client port
+                        case "insecure" -> insecure = bool(f);
                         default -> {
                             if (REFUSED_TLS.contains(k)) {
-                                refuse(f, "tls." + f.key());
+                                refuse(f, path + "." + f.key());
                             } else {
                                 unknownField(m, f);
                             }
@@ -424,21 +442,20 @@ public final class OptionsMapper {
                 problem(e.keyPosition(), "missing 'key_file' in TLS configuration");
             }
             if (problems.size() > before) {
-                return;
+                return null;
             }
             if (minVersion != null && !minVersion.equals("1.2") && !minVersion.equals("1.3")) {
                 problem(e.keyPosition(), "unsupported TLS version: \"" + minVersion + "\" (1.2 or 1.3)");
-                return;
+                return null;
             }
             io.weft.net.TlsServer.Settings settings = new io.weft.net.TlsServer.Settings(java.nio.file.Path.of(cert),
                     java.nio.file.Path.of(key), ca == null ? null : java.nio.file.Path.of(ca), verify, timeout, ciphers,
                     curves, minVersion, pinned);
             try {
-                o.tls = io.weft.net.TlsServer.load(settings);
-                o.tlsHandshakeFirst = handshakeFirst;
-                o.auth.certificateMapping = verifyAndMap;
+                return new TlsBlock(io.weft.net.TlsServer.load(settings), handshakeFirst, verifyAndMap, insecure);
             } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException ex) {
                 problem(e.keyPosition(), tlsLoadError(ex));
+                return null;
             }
         }
 
@@ -781,6 +798,7 @@ public final class OptionsMapper {
          */
         private void cluster(ServerOptions o, ConfigMap.Entry e) {
             ConfigMap m = map(e);
+            o.clusterAuthTimeout = null;
             if (o.clusterPort < 0) {
                 o.clusterPort = 6222; // nats-server: a cluster block without a port listens on 6222
             }
@@ -791,7 +809,7 @@ public final class OptionsMapper {
                         case "name" -> {
                             String n = string(f);
                             if (n.contains(" ")) {
-                                throw err(f.value(), "cluster name cannot contain spaces or new lines");
+                                throw err(f.value(), "cluster name cannot contain spaces");
                             }
                             o.clusterName = n;
                         }
@@ -806,17 +824,52 @@ public final class OptionsMapper {
                         }
                         case "routes" -> {
                             List<String> urls = new ArrayList<>();
+                            java.util.Map<String, ServerOptions.RouteCredentials> creds = new java.util.LinkedHashMap<>();
                             for (ConfigValue v : list(f).items()) {
                                 if (!(v instanceof ConfigScalar sc) || sc.kind() != ConfigScalar.Kind.STRING) {
                                     throw err(v, "route URL must be a string");
                                 }
-                                urls.add(routeUrl(f, (String) sc.value()));
+                                urls.add(routeUrl(v, (String) sc.value(), creds));
                             }
                             o.routes = List.copyOf(urls);
+                            o.routeCredentials = java.util.Map.copyOf(creds);
                         }
                         case "no_advertise" -> o.clusterNoAdvertise = bool(f);
                         case "advertise", "cluster_advertise" -> o.clusterAdvertise = string(f);
                         case "connect_retries" -> o.clusterConnectRetries = intValue(f);
+                        case "authorization" -> clusterAuthorization(o, f);
+                        case "tls" -> {
+                            TlsBlock t = tlsBlock(f, "cluster.tls");
+                            if (t != null) {
+                                if (t.handshakeFirst()) {
+                                    // routes are TLS from the first byte anyway; nats-server reads the key only for clients
+                                    warnings.add(f.keyPosition() + ": \"cluster.tls.handshake_first\": routes always start with the TLS handshake");
+                                }
+                                o.clusterTls = t.server();
+                                o.clusterTlsInsecure = t.insecure();
+                                o.clusterTlsMap = t.verifyAndMap();
+                            }
+                        }
+                        case "pool_size" -> {
+                            // weft keeps one route per peer carrying every account: nats-server's pool_size -1
+                            int n = intValue(f);
+                            if (n != -1) {
+                                throw err(f.value(), "\"cluster.pool_size\" " + n + ": weft keeps one route per peer for"
+                                        + " every account (no route pooling); only pool_size: -1, which says that, is accepted");
+                            }
+                        }
+                        case "accounts" -> {
+                            if (!list(f).items().isEmpty()) {
+                                throw err(f.value(), "\"cluster.accounts\": weft does not give accounts dedicated routes"
+                                        + " (every account shares the one route per peer); only an empty list is accepted");
+                            }
+                        }
+                        case "compression" -> {
+                            if (!compressionOff(f)) {
+                                throw err(f.value(), "\"cluster.compression\": weft does not compress routes;"
+                                        + " only off (false, \"off\", \"disabled\") is accepted");
+                            }
+                        }
                         default -> {
                             if (NESTED_SECURITY.contains(k)) {
                                 refuse(f, "cluster." + f.key());
@@ -829,6 +882,74 @@ public final class OptionsMapper {
                     problems.addAll(ce.problems());
                 }
             }
+            if (o.clusterAuthTimeout == null) {
+                // nats-server: the TLS timeout plus a second with TLS, else 2 seconds
+                o.clusterAuthTimeout = o.clusterTls != null ? o.clusterTls.timeout().plusSeconds(1) : Duration.ofSeconds(2);
+            }
+        }
+
+        /**
+         * {@code cluster { authorization { user, password, timeout } }}: one user for every route,
+         * as nats-server; tokens, user lists and callouts are refused with nats-server's words.
+         */
+        private void clusterAuthorization(ServerOptions o, ConfigMap.Entry e) {
+            ConfigMap m = map(e);
+            String user = null;
+            String pass = null;
+            for (ConfigMap.Entry f : m.entries()) {
+                try {
+                    String k = f.key().toLowerCase(Locale.ROOT);
+                    switch (k) {
+                        case "user", "username" -> user = string(f);
+                        case "pass", "password" -> pass = string(f);
+                        case "timeout" -> {
+                            double secs = seconds(f);
+                            if (secs < 0 || secs > 1e9) {
+                                throw err(f.value(), "authorization timeout must be between 0 and 1e9 seconds, got " + secs);
+                            }
+                            o.clusterAuthTimeout = Duration.ofNanos(Math.round(secs * 1e9));
+                        }
+                        // nats-server's words, at the position of the authorization key
+                        case "token" -> {
+                            problem(e.keyPosition(), "Cluster authorization does not support tokens");
+                            return;
+                        }
+                        case "users" -> {
+                            problem(e.keyPosition(), "Cluster authorization does not allow multiple users");
+                            return;
+                        }
+                        case "auth_callout" -> {
+                            problem(e.keyPosition(), "Cluster authorization does not support callouts");
+                            return;
+                        }
+                        default -> refuse(f, "cluster.authorization." + f.key());
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            o.clusterUser = user == null || user.isEmpty() ? null : user;
+            o.clusterPassword = o.clusterUser == null ? null : (pass == null ? "" : pass);
+        }
+
+        /** {@code compression: false | "off" | "disabled" | {mode: off}}, as nats-server spells "off". */
+        private boolean compressionOff(ConfigMap.Entry f) {
+            ConfigValue v = f.value();
+            if (v instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.BOOLEAN) {
+                return !(Boolean) sc.value();
+            }
+            if (v instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.STRING) {
+                String mode = ((String) sc.value()).toLowerCase(Locale.ROOT);
+                return mode.equals("off") || mode.equals("disabled") || mode.equals("false");
+            }
+            if (v instanceof ConfigMap cm) {
+                for (ConfigMap.Entry x : cm.entries()) {
+                    if (x.key().equalsIgnoreCase("mode")) {
+                        return compressionOff(x);
+                    }
+                }
+            }
+            return false;
         }
 
         private String[] splitHostPort(ConfigMap.Entry f, String hp) {
@@ -852,8 +973,12 @@ public final class OptionsMapper {
             return new String[] {h, port};
         }
 
-        /** {@code nats-route://host:port} (or nats://, or bare host:port) as {@code host:port}; credentials are refused. */
-        private String routeUrl(ConfigMap.Entry f, String url) {
+        /**
+         * {@code nats-route://[user:pass@]host:port} (or nats://, or bare host:port) as
+         * {@code host:port}; the URL's user and password (percent-decoded, as Go's URL parser does)
+         * go into {@code creds}: this server's CONNECT to that route carries them.
+         */
+        private String routeUrl(ConfigValue at, String url, java.util.Map<String, ServerOptions.RouteCredentials> creds) {
             String rest = url;
             int scheme = rest.indexOf("://");
             if (scheme >= 0) {
@@ -862,11 +987,44 @@ public final class OptionsMapper {
             if (rest.endsWith("/")) {
                 rest = rest.substring(0, rest.length() - 1);
             }
-            if (rest.contains("@")) {
-                throw err(f.value(), "\"cluster.routes\" credentials in a route URL " + REFUSED);
+            ServerOptions.RouteCredentials c = null;
+            int at2 = rest.lastIndexOf('@');
+            if (at2 >= 0) {
+                String info = rest.substring(0, at2);
+                rest = rest.substring(at2 + 1);
+                int colon = info.indexOf(':');
+                try {
+                    String user = java.net.URLDecoder.decode(colon < 0 ? info : info.substring(0, colon).replace("+", "%2B"),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                    String pass = colon < 0 ? "" : java.net.URLDecoder.decode(info.substring(colon + 1).replace("+", "%2B"),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                    c = new ServerOptions.RouteCredentials(user, pass);
+                } catch (IllegalArgumentException ex) {
+                    throw err(at, "error parsing route url [\"" + url + "\"]: invalid URL escape");
+                }
             }
-            String[] hp = splitHostPort(f, rest);
-            return Routes.hostPort(hp[0], Integer.parseInt(hp[1]));
+            int colon = rest.lastIndexOf(':');
+            if (colon < 0) {
+                throw err(at, "could not parse address string \"" + rest + "\"");
+            }
+            String h = rest.substring(0, colon);
+            if (h.startsWith("[") && h.endsWith("]")) {
+                h = h.substring(1, h.length() - 1);
+            }
+            int p;
+            try {
+                p = Integer.parseInt(rest.substring(colon + 1));
+                if (p < 0 || p > 65535) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException nfe) {
+                throw err(at, "could not parse port \"" + rest.substring(colon + 1) + "\"");
+            }
+            String hp = Routes.hostPort(h, p);
+            if (c != null) {
+                creds.put(hp, c);
+            }
+            return hp;
         }
 
         // ---- jetstream ----

@@ -191,15 +191,50 @@ class OptionsMapperTest {
         assertEquals(6222, map("cluster { name: c }\n").options().clusterPort);
     }
 
+    /**
+     * Weft keeps one route per peer for every account, uncompressed: the settings that say so
+     * (nats-server's pool_size -1, no pinned accounts, compression off) are accepted, every other
+     * value is refused with a message saying why.
+     */
     @Test
-    void unimplementedClusterOptionsAreRefusedByName() {
-        for (String k : java.util.List.of("pool_size: 3", "accounts: [a]", "compression: s2_auto")) {
-            ConfigException e = assertThrows(ConfigException.class, () -> map("cluster { name: c, " + k + " }\n"));
-            String key = k.substring(0, k.indexOf(':'));
-            assertTrue(e.getMessage().contains("\"cluster." + key + "\" " + OptionsMapper.REFUSED_CLUSTER), e.getMessage());
+    void poolSizeAccountsAndCompressionOnlyAsWeftRoutes() {
+        for (String ok : java.util.List.of("pool_size: -1", "accounts: []", "compression: off", "compression: false",
+                "compression: disabled", "compression: \"off\"", "compression: { mode: off }")) {
+            MappedConfig m = map("cluster { name: c, " + ok + " }\n");
+            assertTrue(m.warnings().isEmpty(), ok + ": " + m.warnings());
         }
-        ConfigException e = assertThrows(ConfigException.class, () -> map("cluster { routes: [\"nats://u:p@a:6222\"] }\n"));
-        assertTrue(e.getMessage().contains(OptionsMapper.REFUSED), e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> map("cluster { name: c, pool_size: 3 }\n"));
+        assertTrue(e.getMessage().contains("\"cluster.pool_size\" 3: weft keeps one route per peer for every account"
+                + " (no route pooling); only pool_size: -1, which says that, is accepted"), e.getMessage());
+        assertThrows(ConfigException.class, () -> map("cluster { name: c, pool_size: 0 }\n"));
+        e = assertThrows(ConfigException.class, () -> map("cluster { name: c, accounts: [a] }\n"));
+        assertTrue(e.getMessage().contains("\"cluster.accounts\": weft does not give accounts dedicated routes"), e.getMessage());
+        for (String bad : java.util.List.of("s2_auto", "on", "true", "s2_fast", "{ mode: s2_best }", "accept")) {
+            e = assertThrows(ConfigException.class, () -> map("cluster { name: c, compression: " + bad + " }\n"), bad);
+            assertTrue(e.getMessage().contains("\"cluster.compression\": weft does not compress routes"), e.getMessage());
+        }
+    }
+
+    @Test
+    void clusterAuthorizationAndRouteCredentials() {
+        MappedConfig m = map("cluster { name: c, authorization { user: ruser, password: rpass, timeout: 3 },"
+                + " routes: [\"nats-route://u:p%40ss@a:6222\", \"nats://b:7\", \"nats-route://solo@c:8/\"] }\n");
+        assertEquals("ruser", m.options().clusterUser);
+        assertEquals("rpass", m.options().clusterPassword);
+        assertEquals(java.time.Duration.ofSeconds(3), m.options().clusterAuthTimeout);
+        assertEquals(java.util.List.of("a:6222", "b:7", "c:8"), m.options().routes);
+        assertEquals(new io.weft.engine.ServerOptions.RouteCredentials("u", "p@ss"), m.options().routeCredentials.get("a:6222"));
+        assertEquals(new io.weft.engine.ServerOptions.RouteCredentials("solo", ""), m.options().routeCredentials.get("c:8"));
+        assertEquals(null, m.options().routeCredentials.get("b:7"));
+        // nats-server's default: 2 seconds without TLS
+        assertEquals(java.time.Duration.ofSeconds(2), map("cluster { authorization { user: a, password: b } }\n").options().clusterAuthTimeout);
+        // nats-server's words for what a route user cannot be
+        ConfigException e = assertThrows(ConfigException.class, () -> map("cluster {\n  authorization { token: t }\n}\n"));
+        assertTrue(e.getMessage().contains(":2:3: Cluster authorization does not support tokens"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> map("cluster { authorization { users: [ {user: a, password: b} ] } }\n"));
+        assertTrue(e.getMessage().contains("Cluster authorization does not allow multiple users"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> map("cluster { authorization { user: a, password: b, permissions: { import: x } } }\n"));
+        assertTrue(e.getMessage().contains("\"cluster.authorization.permissions\" " + OptionsMapper.REFUSED), e.getMessage());
     }
 
     @Test

@@ -166,18 +166,50 @@ class ClusterTest {
         }
     }
 
-    /** A reload that changes the cluster block is logged and leaves the running routes alone. */
+    /**
+     * A reload that changes the cluster block's listen address is refused with nats-server's words
+     * (the whole reload: the running configuration and routes stay). A new name applies; a route
+     * added is dialled; one removed is closed and not dialled again, as nats-server.
+     */
     @Test
-    void reloadKeepsTheRunningCluster() throws Exception {
+    void reloadOfTheClusterBlock() throws Exception {
         int[] cp = TestServers.freePorts(3);
         try (TestServer a = node(TestServers.Target.WEFT, "A", cp[0]);
-             TestServer b = node(TestServers.Target.WEFT, "B", cp[1], cp[0])) {
+             TestServer b = node(TestServers.Target.WEFT, "B", cp[1])) {
+            String conf = "server_name: B\ncluster {\n  name: %s\n  listen: \"127.0.0.1:%d\"\n%s}\n";
+            String route = "  routes: [\"nats-route://127.0.0.1:" + cp[0] + "\"]\n";
+            b.rewriteConfig(conf.formatted("weft-test", cp[1], route));
+            b.signal("HUP");
+            assertTrue(b.awaitOutput("Reloaded: cluster routes", UP), b.stderr());
             awaitRoutes(a, 1);
             awaitRoutes(b, 1);
-            b.rewriteConfig("server_name: B\ncluster {\n  name: other\n  listen: \"127.0.0.1:" + cp[2] + "\"\n}\n");
-            b.signal("HUP");
-            assertTrue(b.awaitOutput("changing the cluster block needs a restart", UP), b.stderr());
             pubSubAndRequestReply(a, b);
+
+            b.rewriteConfig(conf.formatted("weft-test", cp[2], route));
+            b.signal("HUP");
+            assertTrue(b.awaitOutput("Failed to reload server configuration: config reload not supported for cluster port: old="
+                    + cp[1] + ", new=" + cp[2], UP), b.stderr());
+            // a new name applies (as nats-server: the route that is up stays)
+            b.rewriteConfig(conf.formatted("other", cp[1], route));
+            b.signal("HUP");
+            assertTrue(b.awaitOutput("Cluster name updated to other", UP), b.stderr());
+            assertEquals("other", ClusterDiscoveryTest.http(b, "/varz").path("cluster").path("name").asText());
+            pubSubAndRequestReply(a, b);
+            b.rewriteConfig(conf.formatted("weft-test", cp[1], route));
+            b.signal("HUP");
+            assertTrue(b.awaitOutput("Cluster name updated to weft-test", UP), b.stderr());
+
+            b.rewriteConfig(conf.formatted("weft-test", cp[1], ""));
+            b.signal("HUP");
+            assertTrue(b.awaitOutput("Removed route nats-route://127.0.0.1:" + cp[0], UP), b.stderr());
+            long deadline = System.nanoTime() + UP.toNanos();
+            while (ClusterAuthTest.numRoutes(a) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            Thread.sleep(2500); // longer than the first re-dial backoff
+            assertEquals(0, ClusterAuthTest.numRoutes(a), a.stderr());
+            assertEquals(0, ClusterAuthTest.numRoutes(b), b.stderr());
+            ClusterAuthTest.assertNoTraffic(a, b);
         }
     }
 

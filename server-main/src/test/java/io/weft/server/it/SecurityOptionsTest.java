@@ -177,8 +177,18 @@ class SecurityOptionsTest {
             new Option("jetstream.key", "jetstream { key: s3cret }", Status.REFUSED),
             new Option("jetstream.encryption", "jetstream { encryption: aes }", Status.REFUSED),
             new Option("jetstream.prev_encryption_key", "jetstream { prev_encryption_key: old }", Status.REFUSED),
-            new Option("cluster.tls", "cluster { port: -1, tls { cert_file: " + PEM + " } }", Status.REFUSED),
-            new Option("cluster.authorization", "cluster { port: -1, authorization { user: r, password: p } }", Status.REFUSED),
+            new Option("cluster.tls", "cluster { port: -1, tls { cert_file: $CERT, key_file: $KEY, ca_file: $CA, verify: true } }",
+                    Status.ENFORCED, "ClusterTlsTest#weftNodesOverTls", "ClusterTlsTest#weftAndNatsServerOverTls",
+                    "ClusterTlsTest#aPeerWithoutTlsIsRefused", "ClusterTlsTest#untrustedCertificatesAndInsecure"),
+            new Option("cluster.authorization", "cluster { port: -1, authorization { user: r, password: p, timeout: 1 } }",
+                    Status.ENFORCED, "ClusterAuthTest#wrongOrMissingCredentialsNeverFormARoute",
+                    "ClusterAuthTest#natsServerDialsWeftWithRightAndWrongCredentials",
+                    "ClusterAuthTest#rawRoutePortAnswersAsNatsServer", "ClusterAuthTest#reloadAppliesNewCredentialsAndRefusesANewPort"),
+            new Option("cluster.routes[0] credentials", "cluster { port: -1, routes: [ \"nats-route://u:p@127.0.0.1:1\" ] }",
+                    Status.ENFORCED, "ClusterAuthTest#weftDialsNatsServerWithRightAndWrongCredentials",
+                    "ClusterAuthTest#gossipedRoutesUseTheBlocksCredentials"),
+            new Option("cluster.authorization.permissions", "cluster { port: -1, authorization { user: r, password: p, permissions: { import: x } } }",
+                    Status.REFUSED),
             new Option("cluster.permissions", "cluster { port: -1, permissions { import: x } }", Status.REFUSED),
             new Option("gateway.tls", "gateway { name: g, port: -1, tls { cert_file: " + PEM + " } }", Status.REFUSED),
             new Option("gateway.authorization", "gateway { name: g, authorization { user: g, password: p } }", Status.REFUSED),
@@ -210,7 +220,10 @@ class SecurityOptionsTest {
             new Flag(List.of("--tlskey", PEM), Status.ENFORCED, "TlsTest#tlsFlags"),
             new Flag(List.of("--tlscacert", PEM), Status.ENFORCED, "TlsTest#tlsFlags"),
             new Flag(List.of("-ms", "8443"), Status.ENFORCED, "TlsTest#httpsMonitoring"),
-            new Flag(List.of("--https_port", "8443"), Status.ENFORCED, "TlsTest#httpsMonitoring"));
+            new Flag(List.of("--https_port", "8443"), Status.ENFORCED, "TlsTest#httpsMonitoring"),
+            new Flag(List.of("--cluster", "nats://u:p@127.0.0.1:1"), Status.ENFORCED, "ClusterAuthTest#credentialsFromTheCommandLine"),
+            new Flag(List.of("--routes", "nats-route://u:p@127.0.0.1:1"), Status.ENFORCED,
+                    "ClusterAuthTest#credentialsFromTheCommandLine"));
 
     private static MappedConfig map(String text) {
         String conf = resolve(text);
@@ -381,7 +394,7 @@ class SecurityOptionsTest {
                   B: {}
                 }
                 jetstream { cipher: aes, key: s3cret }
-                cluster { port: -1, tls { cert_file: %1$s }, authorization { user: r, password: p } }
+                cluster { port: -1, permissions { import: x } }
                 gateway { name: g, tls { cert_file: %1$s } }
                 leafnodes { port: -1, tls { cert_file: %1$s }, remotes: [ {url: "nats://h:7422", credentials: /x.creds} ] }
                 websocket { port: -1, tls { cert_file: %1$s }, no_auth_user: a, jwt_cookie: c }
@@ -394,7 +407,7 @@ class SecurityOptionsTest {
                 "resolver_preload", "resolver_tls", "authorization.auth_callout",
                 "authorization.users[0].allowed_connection_types", "accounts.A.exports[0].latency", "accounts.A.imports[0].share",
                 "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",
-                "jetstream.cipher", "jetstream.key", "cluster.tls", "cluster.authorization", "gateway.tls", "leafnodes.tls",
+                "jetstream.cipher", "jetstream.key", "cluster.permissions", "gateway.tls", "leafnodes.tls",
                 "leafnodes.remotes[0].credentials", "websocket.tls", "websocket.no_auth_user", "websocket.jwt_cookie",
                 "mqtt.tls", "mqtt.authorization");
     }

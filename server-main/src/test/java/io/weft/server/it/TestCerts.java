@@ -45,6 +45,10 @@ final class TestCerts {
     final Identity client2;
     final Identity rogueServer;
     final Identity rogueClient;
+    /** A route's certificate: a server presents it both when it accepts a route and when it dials one (both EKUs). */
+    final Identity route;
+    /** The same from the untrusted CA. */
+    final Identity rogueRoute;
     /** The RSA server key in PKCS#1 ({@code RSA PRIVATE KEY}) form. */
     final Path serverKeyPkcs1;
     /** The EC server key in SEC1 ({@code EC PRIVATE KEY}) form. */
@@ -73,6 +77,10 @@ final class TestCerts {
         rogueServer = identity(rogue, "rogue-server", "CN=localhost, O=Elsewhere", "RSA",
                 "SAN=dns:localhost,ip:127.0.0.1", "EKU=serverAuth");
         rogueClient = identity(rogue, "rogue-client", "CN=mallory, O=Elsewhere", "RSA", "SAN=email:m@x.test", "EKU=clientAuth");
+        route = identity(ca, "route", "CN=localhost, O=Weft", "RSA", "SAN=dns:localhost,ip:127.0.0.1",
+                "EKU=serverAuth,clientAuth");
+        rogueRoute = identity(rogue, "rogue-route", "CN=localhost, O=Elsewhere", "RSA", "SAN=dns:localhost,ip:127.0.0.1",
+                "EKU=serverAuth,clientAuth");
         serverKeyPkcs1 = dir.resolve("server-key-pkcs1.pem");
         byte[] pkcs8 = key(server.store(), "server").getEncoded();
         Files.writeString(serverKeyPkcs1, pem("RSA PRIVATE KEY", Der.pkcs8Inner(pkcs8)));
