@@ -278,6 +278,7 @@ public final class JsCrash implements Scenario {
             }
             if (timed != null) {
                 timed.timeline(w.history().entries());
+                w.scheduler().note(timed.summary());
                 for (String f : timed.check(checker.storedPayloads())) {
                     w.fail(f);
                 }
@@ -527,12 +528,14 @@ public final class JsCrash implements Scenario {
                               JsCrashChecker checker, JsTimedChecker timed) throws Exception {
         String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + name;
         int empty = 0;
-        long end = -1;
+        long end = 0;
+        boolean known = false;
         long settledAt = -1;
         String lastAnswer = "none";
         while (true) {
             boolean settled = published.getCount() == 0 && !nemesis.isAlive();
-            if (settled && end < 0) {
+            if (settled && !known) {
+                known = true;
                 timed.timeline(w.history().entries());
                 end = timed.pauseEnd(name);
                 settledAt = Math.max(c.now(), end);

@@ -450,6 +450,29 @@ public final class JsTimedChecker {
         return out;
     }
 
+    /**
+     * One line for the trace: reads that served a message with a finite TTL, reads that found a
+     * sequence gone, reads judged by the expiry rule, paused-consumer deliveries, and restarts that
+     * re-armed a pause before it ended.
+     */
+    public String summary() {
+        long from = judgeFrom();
+        long ttlServed = served.stream().filter(x -> parseTtl(x.header()) > 0).count();
+        long judged = served.stream().filter(x -> x.sent() >= from).count()
+                + missing.stream().filter(x -> x.sent() >= from).count();
+        long rearmed = 0;
+        for (String name : arms.keySet()) {
+            List<Arm> l = arms.get(name);
+            for (int i = 1; i < l.size(); i++) {
+                if (monoAt(l.get(i).time()) < deadline(name, l.get(i - 1))) {
+                    rearmed++;
+                }
+            }
+        }
+        return "ttl-summary served-with-ttl=" + ttlServed + " missing=" + missing.size() + " judged=" + judged
+                + " paused-deliveries=" + deliveries.size() + " rearmed-during-pause=" + rearmed;
+    }
+
     /** Deliveries of {@code name} (for tests and the scenario's statistics). */
     public long deliveries(String name) {
         return deliveries.stream().filter(d -> d.consumer().equals(name)).count();
