@@ -18,8 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Used by scenario {@code js-crash}.
  */
 final class JsConn {
-    /** One message that arrived on a request's reply subject. */
-    record Reply(String subject, String reply, String headers, String payload) {
+    /** One message that arrived on a request's reply subject, at world time {@code at}. */
+    record Reply(String subject, String reply, String headers, String payload, long at) {
         /** The status code of a header-only status message ({@code NATS/1.0 404 ...}), or 0. */
         int status() {
             if (headers == null || !headers.startsWith("NATS/1.0 ")) {
@@ -88,11 +88,11 @@ final class JsConn {
             boolean own = subject.startsWith(prefix);
             List<Reply> l = replies.get(own ? subject : current);
             if (l != null) {
-                l.add(new Reply(subject, reply, headers, payload));
+                l.add(new Reply(subject, reply, headers, payload, world.scheduler().now()));
                 arrived.signalAll();
             } else if (!own) {
                 // a pull's message that came after its request gave up waiting: still owed an ack
-                late.add(new Reply(subject, reply, headers, payload));
+                late.add(new Reply(subject, reply, headers, payload, world.scheduler().now()));
             }
         } finally {
             lock.unlock();

@@ -48,7 +48,14 @@ import java.util.function.Predicate;
  */
 public final class JsCrash implements Scenario {
     public static final String NAME = "js-crash";
+    /** The same world and faults plus per-message TTLs and paused consumers. */
+    public static final String TTL_NAME = "js-crash-ttl";
     static final String STREAM = "Q";
+    static final String TTL_STREAM = "T";
+    /** Paused consumers on {@code Q}: one created with {@code pause_until}, one paused by {@code CONSUMER.PAUSE}. */
+    static final String HELD = "held";
+    static final String HELD_BY_API = "held2";
+    private static final String[] TTLS = {"1s", "2s", "never", null};
     static final String KV_STREAM = "KV_b";
     static final String CONSUMER = "work";
     private static final Duration TIMEOUT = Duration.ofMillis(25);
@@ -63,36 +70,44 @@ public final class JsCrash implements Scenario {
      */
     public record Config(int publishers, int messagesPerPublisher, int kvClients, int kvOpsPerClient, int keys,
                          LongFunction<FaultPlan> plans, Predicate<String> diskTargets, Consumer<SimNode> standIn,
-                         boolean consumer) {
+                         boolean consumer, boolean timed) {
         public static Config defaults() {
             return new Config(3, 8, 2, 6, 2, seed -> FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK),
-                    JsCrash::queueStreamData, null, true);
+                    JsCrash::queueStreamData, null, true, false);
+        }
+
+        /**
+         * Scenario {@code js-crash-ttl}: the same world and fault plans plus stream {@code T} with
+         * per-message TTLs and two paused consumers on {@code Q} ({@link JsTimedChecker}).
+         */
+        public Config withTimed() {
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, true);
         }
 
         /** The KV part: how many CAS clients, operations per client, and keys they share. */
         public Config withKv(int clients, int ops, int keyCount) {
-            return new Config(publishers, messagesPerPublisher, clients, ops, keyCount, plans, diskTargets, standIn, consumer);
+            return new Config(publishers, messagesPerPublisher, clients, ops, keyCount, plans, diskTargets, standIn, consumer, timed);
         }
 
         /** Without the pull consumer (and its checks). */
         public Config withoutConsumer() {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, false);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, false, timed);
         }
 
         public Config withPlans(LongFunction<FaultPlan> p) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, p, diskTargets, standIn, consumer);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, p, diskTargets, standIn, consumer, timed);
         }
 
         public Config withClients(int n) {
-            return new Config(n, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer);
+            return new Config(n, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, timed);
         }
 
         public Config withMessages(int n) {
-            return new Config(publishers, n, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer);
+            return new Config(publishers, n, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, timed);
         }
 
         public Config withDiskTargets(Predicate<String> t) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, t, standIn, consumer);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, t, standIn, consumer, timed);
         }
 
         /**
@@ -100,7 +115,7 @@ public final class JsCrash implements Scenario {
          * instead (tests check the scenario and its checker against planted behaviour with it).
          */
         public Config withStandIn(Consumer<SimNode> s) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, s, consumer);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, s, consumer, timed);
         }
     }
 
@@ -124,15 +139,18 @@ public final class JsCrash implements Scenario {
 
     @Override
     public String name() {
-        return NAME;
+        return config.timed() ? TTL_NAME : NAME;
     }
 
     @Override
     public String description() {
         return "1 JetStream server crashed (unsynced bytes dropped, torn writes), its stream files bit-flipped and "
                 + "truncated at rest, paused, skewed, partitioned; " + config.publishers() + " publishers, a pull "
-                + "consumer, " + config.kvClients() + " KV CAS clients; no acknowledged publish lost, nothing "
-                + "served wrong, KV linearizable";
+                + "consumer, " + config.kvClients() + " KV CAS clients"
+                + (config.timed() ? ", a stream with per-message TTLs (1s, 2s, never, none) and two paused consumers" : "")
+                + "; no acknowledged publish lost, nothing served wrong, KV linearizable"
+                + (config.timed() ? ", nothing served after its TTL (server clock), nothing delivered during a pause, "
+                        + "everything after it" : "");
     }
 
     @Override
@@ -161,6 +179,14 @@ public final class JsCrash implements Scenario {
         for (int i = 0; i < config.kvClients(); i++) {
             kvClients.add(world.addClient(SimClient.DeliveryTap.all()));
         }
+        JsTimedChecker timed = config.timed() ? new JsTimedChecker() : null;
+        SimClient ttlPublisher = config.timed() ? world.addClient(SimClient.DeliveryTap.all()) : null;
+        SimClient ttlReader = config.timed() ? world.addClient(SimClient.DeliveryTap.all()) : null;
+        List<SimClient> held = new ArrayList<>();
+        if (config.timed()) {
+            held.add(world.addClient(SimClient.DeliveryTap.all()));
+            held.add(world.addClient(SimClient.DeliveryTap.all()));
+        }
         List<String> hosts = new ArrayList<>();
         for (SimClient c : world.clients()) {
             hosts.add("c" + c.id());
@@ -172,11 +198,15 @@ public final class JsCrash implements Scenario {
             node.start();
             JsConn admin = new JsConn(w, setup, node, clock, new SplittableRandom(rnd.nextLong()));
             createStreams(admin, clock);
+            if (timed != null) {
+                createTimed(admin, clock, node, new SplittableRandom(rnd.nextLong()), timed);
+            }
             Thread nemesis = new Nemesis(w, node, plan, hosts).diskTargets(config.diskTargets()).start();
             boolean probe = plan.has(FaultPlan.Kind.ENOSPC);
             int writers = publishers.size() + (probe ? 1 : 0);
             CountDownLatch published = new CountDownLatch(writers);
-            CountDownLatch finished = new CountDownLatch(writers + (config.consumer() ? 1 : 0) + kvClients.size());
+            CountDownLatch finished = new CountDownLatch(writers + (config.consumer() ? 1 : 0) + kvClients.size()
+                    + (timed == null ? 0 : 2 + held.size()));
             if (probe) {
                 spawn(w, setup, finished, () -> {
                     try {
@@ -207,6 +237,28 @@ public final class JsCrash implements Scenario {
                 spawn(w, c, finished, () -> kvClient(new JsConn(w, c, node, clock, new SplittableRandom(s)), nemesis,
                         clock, checker));
             }
+            if (timed != null) {
+                CountDownLatch ttlDone = new CountDownLatch(1);
+                long ps = rnd.nextLong();
+                spawn(w, ttlPublisher, finished, () -> {
+                    try {
+                        ttlPublisher(new JsConn(w, ttlPublisher, node, clock, new SplittableRandom(ps)), clock, timed);
+                    } finally {
+                        ttlDone.countDown();
+                    }
+                });
+                long rs = rnd.nextLong();
+                spawn(w, ttlReader, finished, () -> ttlReader(new JsConn(w, ttlReader, node, clock,
+                        new SplittableRandom(rs)), w, nemesis, ttlDone, timed));
+                String[] names = {HELD, HELD_BY_API};
+                for (int i = 0; i < held.size(); i++) {
+                    SimClient c = held.get(i);
+                    String name = names[i];
+                    long hs = rnd.nextLong();
+                    spawn(w, c, finished, () -> heldConsumer(new JsConn(w, c, node, clock, new SplittableRandom(hs)),
+                            name, w, published, nemesis, checker, timed));
+                }
+            }
             finished.await();
             nemesis.join();
             for (History.Entry e : w.history().entries()) {
@@ -223,6 +275,13 @@ public final class JsCrash implements Scenario {
             }
             for (String f : checker.check()) {
                 w.fail(f);
+            }
+            if (timed != null) {
+                timed.timeline(w.history().entries());
+                w.scheduler().note(timed.summary());
+                for (String f : timed.check(checker.storedPayloads())) {
+                    w.fail(f);
+                }
             }
         });
     }
@@ -278,6 +337,251 @@ public final class JsCrash implements Scenario {
             }
             clock.sleep(Duration.ofMillis(1));
         }
+    }
+
+    // ------------------------------------------------------------------ TTL and pause (js-crash-ttl)
+
+    /**
+     * Stream {@code T} ({@code t.>}, {@code allow_msg_ttl}, direct get); consumer {@code held} on
+     * {@code Q} created with {@code pause_until} 20-600 ms ahead of the node's wall clock, consumer
+     * {@code held2} created unpaused and paused through {@code $JS.API.CONSUMER.PAUSE} just as far.
+     * No fault has struck yet, so the reply's arrival is when the pause was armed.
+     */
+    private void createTimed(JsConn admin, SimClock clock, SimNode node, SplittableRandom rnd, JsTimedChecker timed)
+            throws Exception {
+        apiUntilOk(admin, clock, "$JS.API.STREAM.CREATE." + TTL_STREAM, "{\"name\":\"" + TTL_STREAM
+                + "\",\"subjects\":[\"t.>\"],\"storage\":\"file\",\"num_replicas\":1,\"allow_msg_ttl\":true,"
+                + "\"allow_direct\":true}");
+        long until = node.clock().currentTimeMillis() * 1_000_000L + 20_000_000L + rnd.nextLong(580_000_000L);
+        apiUntilOk(admin, clock, "$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + HELD,
+                "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + HELD
+                        + "\",\"ack_policy\":\"explicit\",\"ack_wait\":" + ACK_WAIT.toNanos()
+                        + ",\"max_ack_pending\":1000,\"pause_until\":\"" + rfc3339(until) + "\"}}");
+        timed.paused(HELD, until, admin.now());
+        apiUntilOk(admin, clock, "$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + HELD_BY_API,
+                "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + HELD_BY_API
+                        + "\",\"ack_policy\":\"explicit\",\"ack_wait\":" + ACK_WAIT.toNanos() + ",\"max_ack_pending\":1000}}");
+        long until2 = node.clock().currentTimeMillis() * 1_000_000L + 20_000_000L + rnd.nextLong(580_000_000L);
+        JsonNode r = apiUntilOk(admin, clock, "$JS.API.CONSUMER.PAUSE." + STREAM + "." + HELD_BY_API,
+                "{\"pause_until\":\"" + rfc3339(until2) + "\"}");
+        if (!r.path("paused").asBoolean()) {
+            throw new IOException("CONSUMER.PAUSE did not pause " + HELD_BY_API + ": " + r);
+        }
+        timed.paused(HELD_BY_API, until2, admin.now());
+    }
+
+    static String rfc3339(long epochNanos) {
+        return java.time.Instant.ofEpochSecond(0, epochNanos).toString();
+    }
+
+    static long parseTime(String rfc3339) {
+        java.time.Instant i = java.time.Instant.parse(rfc3339);
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    /** 12 publishes to {@code t.<id>.<n>}, each with a seeded {@code Nats-TTL} (1s, 2s, never) or none. */
+    private void ttlPublisher(JsConn c, SimClock clock, JsTimedChecker timed) throws Exception {
+        int id = c.client().id();
+        SplittableRandom rnd = new SplittableRandom(id * 6007L + 12);
+        for (int k = 1; k <= 12; k++) {
+            String payload = "t" + id + "-" + k;
+            String ttl = TTLS[rnd.nextInt(TTLS.length)];
+            timed.ttlPublishInvoked(payload, ttl, JsTimedChecker.parseTtl(ttl), c.now());
+            JsConn.Reply r = c.request("t." + id + "." + (k % 3), ttl == null ? null : "NATS/1.0\r\nNats-TTL: " + ttl
+                    + "\r\n\r\n", payload, TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (r == null) {
+                timed.ttlPublishIndeterminate(payload, c.now());
+            } else if (r.status() == 503) {
+                timed.ttlPublishFailed(payload, c.now());
+            } else if (doc == null) {
+                timed.ttlPublishIndeterminate(payload, c.now());
+                timed.fail("TTL publish " + payload + " got " + (r.status() != 0 ? "status " + r.headers().strip()
+                        : "a reply that is not JSON: " + r.payload()));
+            } else if (doc.get("error") != null) {
+                timed.ttlPublishFailed(payload, c.now());
+                if (doc.path("error").path("err_code").asInt() != 10077) {
+                    timed.fail("TTL publish " + payload + " (Nats-TTL " + ttl + ") refused: " + r.payload());
+                }
+            } else if (TTL_STREAM.equals(doc.path("stream").asText()) && doc.path("seq").asLong() > 0) {
+                timed.ttlPublishAcked(payload, doc.path("seq").asLong(), c.now());
+            } else {
+                timed.ttlPublishIndeterminate(payload, c.now());
+                timed.fail("TTL publish " + payload + " got an odd PubAck: " + r.payload());
+            }
+            clock.sleep(Duration.ofNanos(rnd.nextLong(30_000_000L)));
+        }
+    }
+
+    /**
+     * Reads every sequence of {@code T} (direct get or {@code STREAM.MSG.GET}, seeded) three times
+     * once the faults are over: at once, 1.2 s later, and once the expiry rule applies
+     * ({@link JsTimedChecker#judgeFrom()}) and every TTL published is due by the node's clock.
+     */
+    private void ttlReader(JsConn c, SimWorld w, Thread nemesis, CountDownLatch ttlDone, JsTimedChecker timed)
+            throws Exception {
+        nemesis.join();
+        timed.timeline(w.history().entries());
+        timed.quiet(c.now());
+        SplittableRandom rnd = new SplittableRandom(c.client().id() * 31L);
+        ttlRound(c, rnd, timed, "round 1");
+        c.sleep(1_200_000_000L);
+        ttlRound(c, rnd, timed, "round 2");
+        ttlDone.await();
+        long target = Math.max(timed.judgeFrom(), c.now() + 2_000_000_000L + JsTimedChecker.TTL_TOLERANCE_NS) + 10_000_000L;
+        if (target > c.now()) {
+            c.sleep(target - c.now());
+        }
+        ttlRound(c, rnd, timed, "round 3");
+    }
+
+    private void ttlRound(JsConn c, SplittableRandom rnd, JsTimedChecker timed, String round) throws Exception {
+        JsonNode info = null;
+        for (int attempt = 0; attempt < 200 && info == null; attempt++) {
+            JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + TTL_STREAM, null, "", TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (doc != null && doc.get("error") == null) {
+                info = doc;
+            } else {
+                c.sleep(1_000_000L);
+            }
+        }
+        if (info == null) {
+            timed.fail(round + ": no stream info for " + TTL_STREAM);
+            return;
+        }
+        long last = Math.max(info.path("state").path("last_seq").asLong(), timed.maxAckedSeq());
+        for (long seq = 1; seq <= last; seq++) {
+            boolean direct = rnd.nextBoolean();
+            String how = round + (direct ? " direct get" : " msg get");
+            boolean answered = false;
+            for (int attempt = 0; attempt < 50 && !answered; attempt++) {
+                long sent = c.now();
+                answered = direct ? directGet(c, seq, how, sent, timed) : msgGet(c, seq, how, sent, timed);
+                if (!answered) {
+                    c.sleep(1_000_000L);
+                }
+            }
+            if (!answered) {
+                timed.fail(how + ": no answer for seq " + seq);
+            }
+        }
+    }
+
+    private boolean directGet(JsConn c, long seq, String how, long sent, JsTimedChecker timed) throws Exception {
+        JsConn.Reply r = c.request("$JS.API.DIRECT.GET." + TTL_STREAM, null, "{\"seq\":" + seq + "}", TIMEOUT);
+        if (r == null) {
+            return false;
+        }
+        if (r.status() == 404) {
+            timed.ttlMissing(how, seq, sent, c.now());
+            return true;
+        }
+        String at = r.header("Nats-Sequence");
+        String ts = r.header("Nats-Time-Stamp");
+        if (r.status() != 0 || at == null || ts == null) {
+            return false;
+        }
+        if (Long.parseLong(at) != seq) {
+            timed.fail(how + ": asked for seq " + seq + ", got " + at);
+            return true;
+        }
+        timed.ttlServed(how, seq, r.payload(), r.header("Nats-TTL"), parseTime(ts), sent, c.now());
+        return true;
+    }
+
+    private boolean msgGet(JsConn c, long seq, String how, long sent, JsTimedChecker timed) throws Exception {
+        JsConn.Reply r = c.request("$JS.API.STREAM.MSG.GET." + TTL_STREAM, null, "{\"seq\":" + seq + "}", TIMEOUT);
+        JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+        if (doc == null) {
+            return false;
+        }
+        JsonNode err = doc.get("error");
+        if (err != null) {
+            if (err.path("err_code").asInt() == 10037) {
+                timed.ttlMissing(how, seq, sent, c.now());
+            } else {
+                timed.fail(how + " of seq " + seq + ": " + doc);
+            }
+            return true;
+        }
+        JsonNode m = doc.path("message");
+        if (m.path("seq").asLong() != seq) {
+            timed.fail(how + ": asked for seq " + seq + ", got " + doc);
+            return true;
+        }
+        String hdrs = m.path("hdrs").isMissingNode() || m.path("hdrs").isNull() ? null
+                : new String(Base64.getDecoder().decode(m.path("hdrs").asText("")), StandardCharsets.UTF_8);
+        String ttl = hdrs == null ? null : new JsConn.Reply(null, null, hdrs, null, 0).header("Nats-TTL");
+        String payload = new String(Base64.getDecoder().decode(m.path("data").asText("")), StandardCharsets.UTF_8);
+        timed.ttlServed(how, seq, payload, ttl, parseTime(m.path("time").asText()), sent, c.now());
+        return true;
+    }
+
+    /**
+     * A paused consumer's client: pulls and acks like {@link #consumer}, during the faults every
+     * 12 ms; after them it learns when the server's last arm of the pause ends
+     * ({@link JsTimedChecker#pauseEnd}), pulls with longer expiries until then, and must then drain
+     * within {@link #DRAIN_LIMIT}. Every message is recorded with its arrival time.
+     */
+    private void heldConsumer(JsConn c, String name, SimWorld w, CountDownLatch published, Thread nemesis,
+                              JsCrashChecker checker, JsTimedChecker timed) throws Exception {
+        String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + name;
+        int empty = 0;
+        long end = 0;
+        boolean known = false;
+        long settledAt = -1;
+        String lastAnswer = "none";
+        while (true) {
+            boolean settled = published.getCount() == 0 && !nemesis.isAlive();
+            if (settled && !known) {
+                known = true;
+                timed.timeline(w.history().entries());
+                end = timed.pauseEnd(name);
+                settledAt = Math.max(c.now(), end);
+            }
+            if (settled && empty >= 3) {
+                break;
+            }
+            if (settled && c.now() - settledAt > DRAIN_LIMIT.toNanos()) {
+                timed.fail("paused consumer " + name + " did not drain within " + DRAIN_LIMIT + " after its pause ended"
+                        + " and the faults were over; last answer: " + lastAnswer);
+                return;
+            }
+            long expires = 10_000_000L;
+            if (settled && c.now() < end) {
+                expires = Math.max(10_000_000L, Math.min(200_000_000L, end - c.now()));
+            }
+            List<JsConn.Reply> got = c.requestAll(next, null, "{\"batch\":5,\"expires\":" + expires + "}",
+                    Duration.ofNanos(expires + 2_000_000L), false);
+            int messages = 0;
+            boolean nothing = false;
+            lastAnswer = got.isEmpty() ? "no answer" : got.get(got.size() - 1).headers() == null ? "a message"
+                    : got.get(got.size() - 1).headers().strip();
+            for (JsConn.Reply m : got) {
+                if (m.status() == 404 || m.status() == 408) {
+                    nothing = true;
+                }
+                if (m.status() != 0 || m.reply() == null || !m.reply().startsWith("$JS.ACK.")) {
+                    continue;
+                }
+                long sseq = ackStreamSeq(m.reply());
+                if (sseq <= 0) {
+                    timed.fail("consumer " + name + " got an ack subject it cannot read: " + m.reply());
+                    continue;
+                }
+                messages++;
+                checker.served("consumer " + name, sseq, m.subject().startsWith("_INBOX.") ? null : m.subject(), m.payload());
+                timed.pausedDelivery(name, sseq, m.payload(), m.at());
+                c.publish(m.reply(), "+ACK");
+            }
+            boolean quiet = settled && c.now() - settledAt > ACK_WAIT.toNanos();
+            empty = messages == 0 && nothing && quiet ? empty + 1 : 0;
+            if (messages == 0 && !nothing) {
+                c.sleep(1_000_000L);
+            }
+        }
+        timed.pausedDrained(name);
     }
 
     // ------------------------------------------------------------------ clients

@@ -215,6 +215,11 @@ public final class JsCrashChecker {
         failures.add(why);
     }
 
+    /** The payloads the final read found in the stream. */
+    public List<String> storedPayloads() {
+        return List.copyOf(inStream);
+    }
+
     public int finalReads() {
         return reads;
     }

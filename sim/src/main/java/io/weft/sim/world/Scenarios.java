@@ -21,6 +21,7 @@ public final class Scenarios {
                 new CoreCrash(CoreCrash.Config.defaults()),
                 new CoreCluster(CoreCluster.Config.defaults()),
                 new JsCrash(JsCrash.Config.defaults()),
+                new JsCrash(JsCrash.Config.defaults().withTimed()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)),
                 new io.weft.sim.raft.JsStreamGroup());
@@ -47,6 +48,9 @@ public final class Scenarios {
                             CoreCluster.Config::withMessages)));
             case JsCrash.NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults(), JsCrash.Config::withClients,
+                            JsCrash.Config::withMessages)));
+            case JsCrash.TTL_NAME -> Optional.of(new JsCrash(
+                    sized(name, params, JsCrash.Config.defaults().withTimed(), JsCrash.Config::withClients,
                             JsCrash.Config::withMessages)));
             case CorePubSub.NAME -> Optional.of(new CorePubSub(
                     sized(name, params, CorePubSub.Config.defaults(), CorePubSub.Config::withClients,

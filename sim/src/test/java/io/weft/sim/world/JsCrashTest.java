@@ -233,6 +233,49 @@ class JsCrashTest {
         ScenarioSupport.sameSeedSameTrace(new JsCrash(JsCrash.Config.defaults()), 5);
     }
 
+    // ------------------------------------------------------------------ js-crash-ttl on the real JetStream
+
+    /**
+     * Seeds 1..30 of {@code js-crash-ttl} pass, and together they exercise what the checker judges:
+     * TTL messages served before their expiry, sequences found gone, reads judged by the expiry
+     * rule, deliveries of the paused consumers, and restarts that re-armed a pause before it ended.
+     */
+    @Test
+    void ttlAndPauseSeedsPassAndExerciseTheRules() {
+        JsCrash s = new JsCrash(JsCrash.Config.defaults().withTimed());
+        long served = 0;
+        long missing = 0;
+        long judged = 0;
+        long deliveries = 0;
+        long rearmed = 0;
+        for (long seed = 1; seed <= 30; seed++) {
+            List<String> log = new ArrayList<>();
+            SimResult r = s.run(seed, log::add);
+            assertTrue(r.passed(), r.line() + " " + r.failures());
+            String line = log.stream().filter(l -> l.contains("ttl-summary")).findFirst().orElseThrow();
+            served += stat(line, "served-with-ttl");
+            missing += stat(line, "missing");
+            judged += stat(line, "judged");
+            deliveries += stat(line, "paused-deliveries");
+            rearmed += stat(line, "rearmed-during-pause");
+        }
+        assertTrue(served > 30 && missing > 30 && judged > 300 && deliveries > 30 * 2 * 20 && rearmed >= 3,
+                "served " + served + ", missing " + missing + ", judged " + judged + ", deliveries " + deliveries
+                        + ", rearmed " + rearmed);
+    }
+
+    private static long stat(String line, String key) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(key + "=(\\d+)").matcher(line);
+        assertTrue(m.find(), line);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void ttlAndPauseRunsReplayToTheSameTrace() {
+        ScenarioSupport.sameSeedSameTrace(new JsCrash(JsCrash.Config.defaults().withTimed()), 11);
+        assertEquals(JsCrash.TTL_NAME, Scenarios.byName("js-crash-ttl").orElseThrow().name());
+    }
+
     /**
      * A diagnostic, not a CI check (CI runs {@code weft sim run --scenario js-crash --seeds 1..300}):
      * {@code -Djscrash.probe=true [-Djscrash.from=1 -Djscrash.seeds=20 -Djscrash.trace=SEED
