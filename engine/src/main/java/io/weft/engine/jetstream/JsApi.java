@@ -499,7 +499,8 @@ final class JsApi {
     Route route(Request r, String op) {
         MetaGroup m = js.meta();
         if (m == null) {
-            return Route.ANSWER;
+            // a clustered server whose meta group has not formed yet decides nothing alone
+            return js.metaPending() ? Route.UNAVAILABLE : Route.ANSWER;
         }
         String stream = streamScoped(op);
         if (stream == null) {

@@ -111,8 +111,9 @@ public final class Node {
                 js.cluster(gt, metaTweak.apply(MetaGroup.Settings.of(name, o.clusterName,
                         JetStream.storeRoot(o) + "/$SYS/_js_/_meta_", metaMembers,
                         n -> n.equals(name) ? o.serverTags : List.of())), o.jetstreamUniqueTag);
-            } else if (Routes.configured(o)) {
-                log.warn("JetStream runs on this server alone: no meta group transport is wired into this node yet");
+            } else if (routes != null) {
+                // the meta group starts once the configured routes have named its members (MetaBootstrap)
+                js.clusterLater(groupTransports, o.jetstreamUniqueTag);
             }
             js.start();
             jetStream = js;
@@ -124,6 +125,10 @@ public final class Node {
         if (routes != null) {
             // after the client listener, as nats-server: route INFO advertises the bound client port
             routes.start();
+            JetStream js = jetStream;
+            if (js != null && js.metaPending()) {
+                new MetaBootstrap(env, log, o, routes, js).start();
+            }
         }
     }
 

@@ -85,6 +85,8 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     private volatile boolean registered;
     /** The peer's route INFO announced weft's internal traffic ({@code weft_nrg}); never true for nats-server. */
     private volatile boolean weftPeer;
+    /** The peer's route INFO announced JetStream ({@code jetstream: true}). */
+    private volatile boolean remoteJetStream;
     private volatile RouteConnection duplicateOf;
     private volatile int pingsOut;
     /** The peer's interest, by account, subject and queue; touched only by the reader (and its final cleanup). */
@@ -221,6 +223,16 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     }
 
     /** True when the peer is a weft server that takes internal traffic ({@link InternalTraffic}). */
+    /** What this route's peer is, as a configured route URL's resolution. */
+    Routes.Resolved resolution() {
+        return new Routes.Resolved(false, remoteName, weftPeer, remoteJetStream);
+    }
+
+    /** The peer's route INFO announced JetStream. */
+    public boolean remoteJetStream() {
+        return remoteJetStream;
+    }
+
     public boolean weftPeer() {
         return weftPeer;
     }
@@ -473,6 +485,9 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         }
         if (id.equals(routes.host.serverId())) {
             routes.host.log().debug("Detected route to self, ignoring " + remoteAddress());
+            if (solicited && !implicit) {
+                routes.resolved(url, Routes.Resolved.SELF);
+            }
             return false;
         }
         String cluster = info.path("cluster").asText("");
@@ -485,6 +500,10 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         }
         remoteName = info.path("server_name").asText(id);
         weftPeer = info.path("weft_nrg").asInt(0) >= InternalTraffic.VERSION;
+        remoteJetStream = info.path("jetstream").asBoolean(false);
+        if (solicited && !implicit) {
+            routes.resolved(url, resolution());
+        }
         peerAddress = Routes.hostPort(info.path("host").asText(""), info.path("port").asInt(-1));
         ObjectNode forward = ((ObjectNode) info).deepCopy();
         forward.remove("nonce");
@@ -693,7 +712,7 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         n.put("auth_required", false);
         n.put("tls_required", false);
         n.put("max_payload", o.maxPayload);
-        n.put("jetstream", false);
+        n.put("jetstream", o.jetstream);
         // weft's own field (nats-server ignores fields it does not know): the peer may send us internal traffic
         n.put("weft_nrg", InternalTraffic.VERSION);
         n.put("cluster", routes.clusterName());

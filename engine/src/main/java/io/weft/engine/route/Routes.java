@@ -49,6 +49,17 @@ public final class Routes {
     /** Where the internal traffic of weft peers goes (the Raft groups' transport); null: dropped. */
     private volatile InternalTraffic internal;
 
+    /**
+     * What a configured route URL reached: this server itself ({@link #SELF}: the cluster's routes
+     * block listed this server too), or the peer named, whether it is weft and runs JetStream.
+     */
+    public record Resolved(boolean self, String name, boolean weft, boolean jetstream) {
+        public static final Resolved SELF = new Resolved(true, "", false, false);
+    }
+
+    /** Configured route URL to what it reached, once known (the peer's INFO arrived). */
+    private final Map<String, Resolved> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+
     public Routes(RouteHost host) {
         this.host = host;
         host.onLocalInterest(this::changed);
@@ -116,6 +127,24 @@ public final class Routes {
         for (RouteConnection rc : snapshot()) {
             rc.close("Server Shutdown");
         }
+    }
+
+    void resolved(String url, Resolved r) {
+        if (url != null && host.options().routes.contains(url)) {
+            resolved.put(url, r);
+        }
+    }
+
+    /**
+     * The configured routes ({@code cluster.routes}, in their order) with what each reached, null
+     * for one not reached yet; once reached, a URL stays resolved to the last peer seen there.
+     */
+    public Map<String, Resolved> configuredRoutes() {
+        Map<String, Resolved> out = new LinkedHashMap<>();
+        for (String url : host.options().routes) {
+            out.put(url, resolved.get(url));
+        }
+        return out;
     }
 
     /** The bound cluster port; -1 when there is no listener. */
@@ -399,6 +428,7 @@ public final class Routes {
         while (running) {
             RouteConnection up = routeTo(Routes.hostPort(h, p));
             if (up != null) {
+                resolved(url, up.resolution());
                 // the server at this URL is connected already (it dialled us): dialling it again would
                 // only make a duplicate, which may replace the working route and drop what is in flight
                 up.awaitClosed();
@@ -431,6 +461,9 @@ public final class Routes {
                 failures++;
             }
             RouteConnection other = rc.duplicateOf();
+            if (other != null && !implicit) {
+                resolved(url, other.resolution());
+            }
             if (implicit && (other != null || failures >= budget)) {
                 return; // the peer is connected the other way, or the retries are used up
             }
