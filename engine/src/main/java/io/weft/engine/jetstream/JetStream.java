@@ -100,6 +100,11 @@ public final class JetStream {
         this.metaPending = true;
     }
 
+    /** True when this JetStream is (or waits to become) a member of a meta group. */
+    boolean clusterConfigured() {
+        return groupTransports != null;
+    }
+
     /** True while {@link #clusterLater} waits for {@link #joinMeta}. */
     public boolean metaPending() {
         return metaPending;

@@ -180,8 +180,12 @@ final class JsApi {
                     var sub = a.subscribe("$JS.API.>", null, handler(null, a, null));
                     subs.add(() -> a.unsubscribe(sub));
                 } else {
+                    // clustered: announced, so every server hears each request and the one that decides
+                    // answers (the meta leader, the stream's leader), as nats-server's $SYS handlers
+                    boolean announce = js.clusterConfigured();
                     for (Op op : TABLE) {
-                        var sub = a.subscribe(PREFIX + op.pattern(), null, handler(jsa, a, null));
+                        var sub = announce ? a.subscribeAnnounced(PREFIX + op.pattern(), null, handler(jsa, a, null))
+                                : a.subscribe(PREFIX + op.pattern(), null, handler(jsa, a, null));
                         subs.add(() -> a.unsubscribe(sub));
                     }
                     // everything else under $JS.API goes unanswered, as nats-server; but a direct get
@@ -195,7 +199,8 @@ final class JsApi {
                     String domain = js.domain();
                     if (!domain.isEmpty()) {
                         // clients configured with the domain use $JS.<domain>.API.> (nats-server maps it to $JS.API.>)
-                        var sub = a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
+                        var sub = announce ? a.subscribeAnnounced("$JS." + domain + ".API.>", null, handler(jsa, a, null))
+                                : a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
                         subs.add(() -> a.unsubscribe(sub));
                     }
                 }

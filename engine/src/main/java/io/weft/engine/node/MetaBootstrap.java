@@ -26,8 +26,8 @@ import java.util.TreeSet;
  * server's configuration carries the same routes block, itself included): a server never starts
  * the group on a partial view, so three servers configured with the same routes all start it with
  * the same three members. Until then the server runs and its JetStream answers every API request
- * 503/10008, and every {@link #WARN_EVERY} the log names the routes still not reached. A server
- * with no configured routes does not start a meta group (it would be a group of one).
+ * 503/10008, and every {@link #WARN_EVERY} the log names the routes still not reached. (A server
+ * with no configured routes starts no meta group: {@link Node} runs its JetStream alone.)
  *
  * <p>The members found are written to {@code <meta dir>/members} before the group starts; a
  * restart reads them back and joins at once, without waiting for any route (so a cluster with one
@@ -90,11 +90,6 @@ final class MetaBootstrap {
 
     /** Waits until every configured route is resolved; the members, or null when JetStream stopped first. */
     private List<String> await() throws InterruptedException {
-        if (options.routes.isEmpty()) {
-            log.error("JetStream cluster: cluster.routes lists no server, so the meta group is not started; list every "
-                    + "JetStream server of the cluster in the routes block of each (the same block everywhere)");
-            return null;
-        }
         long nextWarn = env.clock().nanoTime() + WARN_EVERY.toNanos();
         while (js.isRunning()) {
             Map<String, Routes.Resolved> r = routes.configuredRoutes();

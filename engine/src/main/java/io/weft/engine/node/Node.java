@@ -111,9 +111,12 @@ public final class Node {
                 js.cluster(gt, metaTweak.apply(MetaGroup.Settings.of(name, o.clusterName,
                         JetStream.storeRoot(o) + "/$SYS/_js_/_meta_", metaMembers,
                         n -> n.equals(name) ? o.serverTags : List.of())), o.jetstreamUniqueTag);
-            } else if (routes != null) {
+            } else if (routes != null && !o.routes.isEmpty()) {
                 // the meta group starts once the configured routes have named its members (MetaBootstrap)
                 js.clusterLater(groupTransports, o.jetstreamUniqueTag);
+            } else if (routes != null) {
+                log.warn("JetStream runs on this server alone: cluster.routes lists no server, so no meta group is "
+                        + "started (list every JetStream server of the cluster in each server's routes block)");
             }
             js.start();
             jetStream = js;
