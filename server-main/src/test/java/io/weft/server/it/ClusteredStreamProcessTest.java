@@ -186,6 +186,30 @@ class ClusteredStreamProcessTest {
                 assertEquals(List.of(), wrong, "acked messages lost or changed (" + acked.size() + " acked, "
                         + attempts + " attempts)");
             }
+            System.out.println("storm: " + attempts + " publishes, " + acked.size() + " acked, " + failures
+                    + " failed; leader " + leader + " killed, " + newLeader + " leads");
+
+            // the killed node comes back: it rejoins the meta group from its members file (no wait for
+            // routes) and its replica catches up until the leader counts it current again
+            long stored = info.path("state").path("messages").asLong();
+            c.restart(dead);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            JsonNode back = null;
+            boolean current = false;
+            try (Connection nc = connect(c.node(survivor))) {
+                while (!current && System.nanoTime() < deadline) {
+                    back = streamInfo(nc, "K");
+                    if (back != null) {
+                        for (JsonNode r : back.path("cluster").path("replicas")) {
+                            current |= r.path("name").asText().equals(leader) && r.path("current").asBoolean();
+                        }
+                    }
+                    Thread.sleep(200);
+                }
+            }
+            assertTrue(current, "the restarted " + leader + " is not a current replica again: " + back + logs(c));
+            assertEquals(stored, back.path("state").path("messages").asLong(), back.toString());
+            assertTrue(c.node(dead).stderr().contains("JetStream meta group members read from"), c.node(dead).stderr());
         }
     }
 
