@@ -22,6 +22,7 @@ import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -213,6 +214,60 @@ class ClusteredStreamProcessTest {
         }
     }
 
+    /**
+     * Three configuration files with the same routes block, each server listed in its own routes
+     * too (nats-server's usual deployment): each server ignores the route to itself, and all three
+     * start the meta group with the same three members, which then places an R3 stream on them.
+     */
+    @Test
+    @Timeout(60)
+    void theSameRoutesBlockEverywhereFormsOneMetaGroup() throws Exception {
+        int[] cp = TestServers.freePorts(3);
+        StringBuilder routes = new StringBuilder();
+        for (int p : cp) {
+            routes.append(routes.isEmpty() ? "" : ", ").append("\"nats-route://127.0.0.1:").append(p).append("\"");
+        }
+        Path root = Files.createTempDirectory("weft-same-routes-");
+        List<TestServer> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                nodes.add(TestServers.start(TestServers.Target.WEFT, "server_name: S" + (i + 1) + "\n"
+                        + "jetstream { store_dir: \"" + root.resolve("S" + (i + 1)) + "\" }\n"
+                        + "cluster {\n  name: same\n  listen: \"127.0.0.1:" + cp[i] + "\"\n  routes: [" + routes + "]\n}\n"));
+            }
+            awaitMetaLeader(nodes);
+            for (int i = 0; i < 3; i++) {
+                Path members = root.resolve("S" + (i + 1)).resolve("jetstream/$SYS/_js_/_meta_/members");
+                assertEquals(List.of("S1", "S2", "S3"), Files.readAllLines(members), "members of S" + (i + 1));
+                JsonNode z = ClusterDiscoveryTest.http(nodes.get(i), "/jsz");
+                assertEquals(3, z.path("meta_cluster").path("cluster_size").asInt(), z.toString());
+            }
+            try (Connection nc = connect(nodes.get(1))) {
+                JsonNode created = createR3(nc, "T", "t.>");
+                assertEquals(3, created.path("config").path("num_replicas").asInt(), created.toString());
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                JsonNode info = null;
+                while (System.nanoTime() < deadline) {
+                    info = streamInfo(nc, "T");
+                    if (info != null && info.path("cluster").path("replicas").size() == 2
+                            && !info.path("cluster").path("leader").asText("").isEmpty()) {
+                        break;
+                    }
+                    Thread.sleep(100);
+                }
+                assertNotNull(info);
+                assertEquals(2, info.path("cluster").path("replicas").size(), info.toString());
+            }
+        } finally {
+            for (TestServer n : nodes) {
+                n.close();
+            }
+            try (var files = Files.walk(root)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     static Connection connect(TestServer s) throws Exception {
@@ -268,16 +323,20 @@ class ClusteredStreamProcessTest {
 
     /** Waits until every running node's /jsz names the same meta leader. */
     static String awaitMetaLeader(WeftCluster c) throws Exception {
+        return awaitMetaLeader(c.nodes());
+    }
+
+    static String awaitMetaLeader(List<TestServer> nodes) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         String seen = "";
         while (System.nanoTime() < deadline) {
             Set<String> leaders = new HashSet<>();
             StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < c.size(); i++) {
-                JsonNode z = ClusterDiscoveryTest.http(c.node(i), "/jsz");
+            for (TestServer n : nodes) {
+                JsonNode z = ClusterDiscoveryTest.http(n, "/jsz");
                 String l = z.path("meta_cluster").path("leader").asText("");
                 leaders.add(l);
-                sb.append(c.name(i)).append("->").append(l).append(' ');
+                sb.append(n).append("->").append(l).append(' ');
             }
             seen = sb.toString();
             if (leaders.size() == 1 && !leaders.contains("")) {
@@ -285,12 +344,16 @@ class ClusteredStreamProcessTest {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("no meta leader agreed: " + seen + logs(c));
+        throw new AssertionError("no meta leader agreed: " + seen + logs(nodes));
     }
 
     static String logs(WeftCluster c) {
+        return logs(c.nodes());
+    }
+
+    static String logs(List<TestServer> nodes) {
         StringBuilder logs = new StringBuilder();
-        for (TestServer s : c.nodes()) {
+        for (TestServer s : nodes) {
             logs.append("\n---- ").append(s).append('\n').append(s.stderr());
         }
         return logs.toString();
