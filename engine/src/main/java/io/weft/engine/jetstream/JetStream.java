@@ -55,6 +55,9 @@ public final class JetStream {
     final AtomicLong apiErrors = new AtomicLong();
     private volatile boolean running;
     private volatile boolean metaPending;
+    private volatile long startedNanos;
+    /** As {@code MetaGroup.Settings.of}'s leaderless grace. */
+    static final Duration PENDING_GRACE = Duration.ofSeconds(10);
     private volatile GroupLog.Factory groupLogs;
 
     public JetStream(JetStreamHost host, StoreFactory storeFactory, ConsumerManager consumerManager) {
@@ -108,6 +111,15 @@ public final class JetStream {
     /** True while {@link #clusterLater} waits for {@link #joinMeta}. */
     public boolean metaPending() {
         return metaPending;
+    }
+
+    /**
+     * True while waiting for the meta group longer than nats-server's leaderless grace (10 s since
+     * start): then requests are answered 10008; before, this server stays silent, as a starting
+     * member does, so that a cluster that has a leader answers first.
+     */
+    boolean metaPendingPastGrace() {
+        return metaPending && env.clock().nanoTime() - startedNanos > PENDING_GRACE.toNanos();
     }
 
     /** Starts this server's meta group member with {@code settings} (after {@link #clusterLater} and {@link #start}). */
@@ -175,6 +187,7 @@ public final class JetStream {
                 : si.isZero() ? "always (every message)" : "every " + si));
         log.notice("-------------------------------------------");
         env.disk().mkdirs(root);
+        startedNanos = env.clock().nanoTime();
         addEnabledAccounts();
         running = true;
         for (JsAccount jsa : accounts.values()) {

@@ -505,7 +505,10 @@ final class JsApi {
         MetaGroup m = js.meta();
         if (m == null) {
             // a clustered server whose meta group has not formed yet decides nothing alone
-            return js.metaPending() ? Route.UNAVAILABLE : Route.ANSWER;
+            if (!js.metaPending()) {
+                return Route.ANSWER;
+            }
+            return js.metaPendingPastGrace() ? Route.UNAVAILABLE : Route.SILENT;
         }
         String stream = streamScoped(op);
         if (stream == null) {

@@ -34,6 +34,8 @@ class WeftClusterTest {
                 assertEquals(others, c.peersOf(i), c.name(i) + "'s routes");
             }
             ClusterTest.pubSubAndRequestReply(c.node(0), c.node(2));
+            // JetStream on all three is clustered: the stream is created once the meta group has formed
+            ClusteredStreamProcessTest.awaitMetaLeader(c);
 
             try (Connection nc = ClusterTest.connect(c.node(1))) {
                 JetStreamManagement jsm = nc.jetStreamManagement();
@@ -56,6 +58,7 @@ class WeftClusterTest {
 
             c.restart(1);
             c.awaitRoutes();
+            ClusteredStreamProcessTest.awaitMetaLeader(c);
             try (Connection nc = ClusterTest.connect(c.node(1))) {
                 assertEquals(5, nc.jetStreamManagement().getStreamInfo("S").getStreamState().getMsgCount(),
                         "the restarted node kept its store");
