@@ -43,7 +43,20 @@ class WeftClusterTest {
                         .build());
                 JetStream js = nc.jetStream();
                 for (int k = 0; k < 5; k++) {
-                    js.publish("s." + k, ("m" + k).getBytes(StandardCharsets.UTF_8));
+                    // the meta group places S on any node; its subjects' interest reaches W2 over a route
+                    // shortly after the create: until then a publish has no responders
+                    long deadline = System.nanoTime() + WeftCluster.UP.toNanos();
+                    while (true) {
+                        try {
+                            js.publish("s." + k, ("m" + k).getBytes(StandardCharsets.UTF_8));
+                            break;
+                        } catch (java.io.IOException e) {
+                            if (!e.getMessage().contains("No Responders") || System.nanoTime() > deadline) {
+                                throw e;
+                            }
+                            Thread.sleep(50);
+                        }
+                    }
                 }
             }
             assertTrue(Files.isDirectory(c.storeDir(1)), "W2 stores in its own directory");
