@@ -191,7 +191,8 @@ final class JsApi {
                     // everything else under $JS.API goes unanswered, as nats-server; but a direct get
                     // that no stream serves has no responders there, and a client that asked hears so
                     var all = a.subscribe("$JS.API.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
-                        if (subject.startsWith(PREFIX + "DIRECT.GET") && directStream(jsa, subject) == null) {
+                        if (subject.startsWith(PREFIX + "DIRECT.GET") && directStream(jsa, subject) == null
+                                && !heldElsewhere(a, subject)) {
                             a.answerNoResponders(subject, reply);
                         }
                     });
@@ -238,6 +239,20 @@ final class JsApi {
         int dot = rest.indexOf('.');
         Stream s = jsa.stream(dot < 0 ? rest : rest.substring(0, dot));
         return s != null && s.config().allowDirect() ? s : null;
+    }
+
+    /**
+     * True when a clustered server's meta group assigns the stream a direct get names to another
+     * server: that server answers (its direct subscription is announced), so this one says nothing.
+     */
+    private boolean heldElsewhere(Account a, String subject) {
+        String base = PREFIX + "DIRECT.GET.";
+        if (!(js.catalog() instanceof ClusteredStreamCatalog cc) || subject.length() <= base.length()) {
+            return false;
+        }
+        String rest = subject.substring(base.length());
+        int dot = rest.indexOf('.');
+        return cc.assigned(a.name(), dot < 0 ? rest : rest.substring(0, dot));
     }
 
     InternalHandler directHandler(Stream s) {

@@ -137,7 +137,7 @@ class ClusteredStreamProcessTest {
             c.awaitRoutes();
             awaitMetaLeader(c);
             try (Connection nc = connect(c.node(0))) {
-                createR3(nc, "K", "k.>");
+                createR3(nc, "K", "k.>", true);
             }
             String leader = awaitLeader(c, 0, "K").path("cluster").path("leader").asText();
             int dead = index(c, leader);
@@ -186,6 +186,15 @@ class ClusteredStreamProcessTest {
                 }
                 assertEquals(List.of(), wrong, "acked messages lost or changed (" + acked.size() + " acked, "
                         + attempts + " attempts)");
+                // direct gets, answered by the new leader alone, agree
+                List<Long> seqs = new ArrayList<>(acked.keySet());
+                for (long seq : List.of(seqs.getFirst(), seqs.get(seqs.size() / 2), seqs.getLast())) {
+                    Message m = nc.request("$JS.API.DIRECT.GET.K",
+                            ("{\"seq\":" + seq + "}").getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(3));
+                    assertNotNull(m, "no direct get answer for " + seq);
+                    assertEquals(Long.toString(seq), m.getHeaders().getFirst("Nats-Sequence"), m.toString());
+                    assertEquals(acked.get(seq), new String(m.getData(), StandardCharsets.UTF_8));
+                }
             }
             System.out.println("storm: " + attempts + " publishes, " + acked.size() + " acked, " + failures
                     + " failed; leader " + leader + " killed, " + newLeader + " leads");
@@ -283,8 +292,12 @@ class ClusteredStreamProcessTest {
 
     /** Creates an R3 file stream, retrying while the cluster answers 10008 or nobody answers yet. */
     static JsonNode createR3(Connection nc, String name, String subject) throws Exception {
+        return createR3(nc, name, subject, false);
+    }
+
+    static JsonNode createR3(Connection nc, String name, String subject, boolean direct) throws Exception {
         String cfg = StreamConfiguration.builder().name(name).subjects(subject).storageType(StorageType.File)
-                .replicas(3).build().toJson();
+                .replicas(3).allowDirect(direct).build().toJson();
         long deadline = System.nanoTime() + WAIT.toNanos();
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
