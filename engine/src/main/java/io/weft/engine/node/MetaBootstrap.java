@@ -29,7 +29,9 @@ import java.util.TreeSet;
  * 503/10008, and every {@link #WARN_EVERY} the log names the routes still not reached. (A server
  * with no configured routes starts no meta group: {@link Node} runs its JetStream alone.)
  *
- * <p>The members found are written to {@code <meta dir>/members} before the group starts; a
+ * <p>Before it starts, the server announces the members in its route INFO ({@code weft_meta}) and
+ * waits until every other member announces the same: servers whose routes blocks differ log the
+ * disagreement and start nothing, rather than two groups. The members found are written to {@code <meta dir>/members} before the group starts; a
  * restart reads them back and joins at once, without waiting for any route (so a cluster with one
  * server down restarts the others). nats-server starts with the servers it knows and sizes its
  * group by the configured routes, adding peers as they appear; weft's Raft groups have a fixed
@@ -73,10 +75,15 @@ final class MetaBootstrap {
                 if (members == null) {
                     return;
                 }
+                routes.announceMetaMembers(members);
+                if (!agreed(members)) {
+                    return;
+                }
                 disk.mkdirs(dir);
                 write(disk, dir, members);
             } else {
                 log.notice("JetStream meta group members read from " + dir + "/" + FILE + ": " + String.join(", ", members));
+                routes.announceMetaMembers(members);
             }
             String name = options.serverName;
             js.joinMeta(MetaGroup.Settings.of(name, options.clusterName, dir, members,
@@ -124,6 +131,48 @@ final class MetaBootstrap {
             env.clock().sleep(POLL);
         }
         return null;
+    }
+
+    /**
+     * Waits until every other member announces the same members in its route INFO (it found the
+     * same from its own routes, or started with them earlier): true then, false when JetStream
+     * stopped first. A member announcing other members is logged every {@link #WARN_EVERY}, and
+     * this server goes on waiting: it never starts a group its peers would not start.
+     */
+    private boolean agreed(List<String> members) throws InterruptedException {
+        long nextWarn = env.clock().nanoTime() + WARN_EVERY.toNanos();
+        while (js.isRunning()) {
+            Map<String, List<String>> theirs = routes.peersMetaMembers();
+            List<String> waiting = new ArrayList<>();
+            List<String> disagree = new ArrayList<>();
+            for (String m : members) {
+                if (m.equals(options.serverName)) {
+                    continue;
+                }
+                List<String> t = theirs.get(m);
+                if (t == null || t.isEmpty()) {
+                    waiting.add(m);
+                } else if (!new TreeSet<>(t).equals(new TreeSet<>(members))) {
+                    waiting.add(m);
+                    disagree.add(m + " " + t);
+                }
+            }
+            if (waiting.isEmpty()) {
+                return true;
+            }
+            long now = env.clock().nanoTime();
+            if (now >= nextWarn) {
+                if (disagree.isEmpty()) {
+                    log.warn("JetStream meta group waits for " + waiting + " to announce the members " + members);
+                } else {
+                    log.error("JetStream meta group not started: this server's members are " + members
+                            + ", but " + String.join(", ", disagree) + " (give every JetStream server the same routes)");
+                }
+                nextWarn = now + WARN_EVERY.toNanos();
+            }
+            env.clock().sleep(POLL);
+        }
+        return false;
     }
 
     /** The members written at the group's first start, or null when there are none. */

@@ -147,6 +147,34 @@ public final class Routes {
         return out;
     }
 
+    private volatile List<String> metaMembers = List.of();
+
+    /**
+     * Announces, in this server's route INFO ({@code weft_meta}), the JetStream meta group members
+     * it starts (or started) with, so its peers can check they agree; sent again to every route now.
+     */
+    public void announceMetaMembers(List<String> members) {
+        metaMembers = List.copyOf(members);
+        for (RouteConnection rc : snapshot()) {
+            rc.sendInfoUpdate();
+        }
+    }
+
+    List<String> metaMembers() {
+        return metaMembers;
+    }
+
+    /** The meta group members each connected weft peer announced, by server name (empty list: none yet). */
+    public Map<String, List<String>> peersMetaMembers() {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (RouteConnection rc : snapshot()) {
+            if (rc.weftPeer() && rc.remoteName() != null) {
+                out.put(rc.remoteName(), rc.remoteMetaMembers());
+            }
+        }
+        return out;
+    }
+
     /** The bound cluster port; -1 when there is no listener. */
     public int port() {
         Listener l = listener;

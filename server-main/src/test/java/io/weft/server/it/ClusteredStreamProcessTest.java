@@ -277,6 +277,53 @@ class ClusteredStreamProcessTest {
         }
     }
 
+    /**
+     * Routes blocks that differ (A lists B, B lists A and C, C lists B) would give three different
+     * member sets: every server announces its own in its route INFO, sees the others disagree, says
+     * so in its log and starts no meta group (no members file), rather than two groups.
+     */
+    @Test
+    @Timeout(60)
+    void routesBlocksThatDisagreeStartNoMetaGroup() throws Exception {
+        int[] cp = TestServers.freePorts(3);
+        String[][] routes = {{"B"}, {"A", "C"}, {"B"}};
+        String[] names = {"A", "B", "C"};
+        Path root = Files.createTempDirectory("weft-disagree-");
+        List<TestServer> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                StringBuilder r = new StringBuilder();
+                for (String to : routes[i]) {
+                    int j = List.of(names).indexOf(to);
+                    r.append(r.isEmpty() ? "" : ", ").append("\"nats-route://127.0.0.1:").append(cp[j]).append("\"");
+                }
+                nodes.add(TestServers.start(TestServers.Target.WEFT, "server_name: " + names[i] + "\n"
+                        + "jetstream { store_dir: \"" + root.resolve(names[i]) + "\" }\n"
+                        + "cluster {\n  name: split\n  listen: \"127.0.0.1:" + cp[i] + "\"\n  routes: [" + r + "]\n}\n"));
+            }
+            for (TestServer n : nodes) {
+                assertTrue(n.awaitOutput("JetStream meta group not started: this server's members are", Duration.ofSeconds(30)),
+                        n + " did not report the disagreement:\n" + n.stderr());
+            }
+            for (int i = 0; i < 3; i++) {
+                assertFalse(Files.exists(root.resolve(names[i]).resolve("jetstream/$SYS/_js_/_meta_/members")), names[i]);
+                assertFalse(nodes.get(i).stderr().contains("Creating JetStream metadata controller"), nodes.get(i).stderr());
+                try (Connection nc = connect(nodes.get(i))) {
+                    JsonNode r = request(nc, "$JS.API.INFO", "");
+                    assertNotNull(r, "past the grace period a waiting server answers");
+                    assertEquals(10008, r.path("error").path("err_code").asInt(), r.toString());
+                }
+            }
+        } finally {
+            for (TestServer n : nodes) {
+                n.close();
+            }
+            try (var files = Files.walk(root)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     static Connection connect(TestServer s) throws Exception {
