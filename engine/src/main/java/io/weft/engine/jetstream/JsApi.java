@@ -177,7 +177,10 @@ final class JsApi {
                     accountSubs.remove(a.name()).forEach(Runnable::run);
                 }
                 if (jsa == null) {
-                    var sub = a.subscribe("$JS.API.>", null, handler(null, a, null));
+                    // the system account's, clustered, announced too: META.LEADER.STEPDOWN reaches the meta leader
+                    boolean sys = js.clusterConfigured() && a.name().equals(js.options().effectiveSystemAccount());
+                    var sub = sys ? a.subscribeAnnounced("$JS.API.>", null, handler(null, a, null))
+                            : a.subscribe("$JS.API.>", null, handler(null, a, null));
                     subs.add(() -> a.unsubscribe(sub));
                 } else {
                     // clustered: announced, so every server hears each request and the one that decides

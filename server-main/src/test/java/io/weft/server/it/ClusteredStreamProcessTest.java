@@ -324,6 +324,36 @@ class ClusteredStreamProcessTest {
         }
     }
 
+    /**
+     * {@code $JS.API.META.LEADER.STEPDOWN} from the system account, sent to a server that does not
+     * lead the meta group: the request crosses the routes, the meta leader answers success and
+     * hands over, and every server then names the new leader.
+     */
+    @Test
+    @Timeout(60)
+    void metaLeaderStepdownThroughAnyServer() throws Exception {
+        String accounts = "accounts {\n  SYS: { users: [{user: sys, password: sys}] }\n"
+                + "  APP: { jetstream: enabled, users: [{user: app, password: app}] }\n}\nsystem_account: SYS\n";
+        try (WeftCluster c = WeftCluster.start(3, "W", true, accounts)) {
+            c.awaitRoutes();
+            String leader = awaitMetaLeader(c);
+            int other = (index(c, leader) + 1) % 3;
+            try (Connection sys = Nats.connect(new Options.Builder().server(c.node(other).url()).userInfo("sys", "sys")
+                    .connectionTimeout(Duration.ofSeconds(5)).ignoreDiscoveredServers().noReconnect().build())) {
+                JsonNode r = request(sys, "$JS.API.META.LEADER.STEPDOWN", "");
+                assertNotNull(r, "the meta leader answers a stepdown sent to " + c.name(other));
+                assertTrue(r.path("success").asBoolean(), r.toString());
+            }
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            String now = leader;
+            while (now.equals(leader) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                now = awaitMetaLeader(c);
+            }
+            assertNotEquals(leader, now, "the meta leader did not move");
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     static Connection connect(TestServer s) throws Exception {
