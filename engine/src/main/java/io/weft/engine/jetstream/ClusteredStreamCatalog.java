@@ -22,8 +22,10 @@ import java.util.TreeSet;
  * is placed on creates, updates or deletes its local copy, through the same code the single-server
  * catalog uses; the others only know the assignment.
  *
- * <p>Streams are R1 for now: replicas above 1 are refused by {@link StreamConfig#validate} as
- * before, until replicated streams land. A member that finds, after restoring a snapshot, a local
+ * <p>A stream with replicas above 1 is opened on each server of its peer group as a replica of
+ * its own Raft group ({@link JetStream#openReplicated}), over the meta group's transports, and
+ * closed (its files deleted) when the stream is deleted; updating one, or changing a stream's
+ * replicas, is refused (not carried yet). A member that finds, after restoring a snapshot, a local
  * stream the assignments do not list stops serving it and keeps its files (an operator decides;
  * data is never deleted because one member's metadata says so).
  */
@@ -78,7 +80,7 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         MetaGroup m = leader();
         String account = jsa.account().name();
         if (!create) {
-            req.withDefaults().validate(js.options().maxPayload);
+            req.withDefaults().validate(js.options().maxPayload, true);
         }
         if (!name.equals(req.name())) {
             throw JsErrors.STREAM_MISMATCH.exception();
@@ -92,7 +94,12 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         if (!create && existing == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
         }
-        cfg.validate(js.options().maxPayload);
+        cfg.validate(js.options().maxPayload, true);
+        String unsupported = cfg.replicas() > 1 ? JetStream.unsupportedReplicated(cfg) : null;
+        if (unsupported != null) {
+            // refused here, by the leader, rather than failing on every replica after the commit
+            throw JsErrors.invalidConfig(unsupported + " is not supported on replicated streams yet");
+        }
         String json = new String(js.json(cfg.toJson()), java.nio.charset.StandardCharsets.UTF_8);
         if (create && existing != null) {
             if (!existing.config().equals(json)) {
@@ -111,7 +118,14 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             sa = new StreamAssignment(account, name, json, cfg.subjects(), peers, groupName(cfg, peers.size()),
                     js.env().clock().currentTimeMillis() * 1_000_000L);
         } else {
-            cfg.checkUpdate(config(existing));
+            StreamConfig before = config(existing);
+            cfg.checkUpdate(before);
+            if (before.replicas() != cfg.replicas() && (before.replicas() > 1 || cfg.replicas() > 1)) {
+                throw JsErrors.STREAM_REPLICAS_NOT_UPDATABLE.exception(); // scaling is not carried yet
+            }
+            if (cfg.replicas() > 1 && !cfg.equals(before)) {
+                throw JsErrors.STREAM_UPDATE.with("updating a replicated stream is not supported yet").exception();
+            }
             sa = existing.withConfig(json, cfg.subjects());
         }
         Assignments.Outcome o = commit(m, create ? new MetaOp.AddStream(sa) : new MetaOp.UpdateStream(sa));
@@ -279,6 +293,17 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         try {
             StreamConfig cfg = config(sa);
             Stream existing = jsa.stream(sa.name());
+            if (cfg.replicas() > 1) {
+                if (existing != null) {
+                    if (!existing.replicated()) {
+                        js.log().error("JetStream stream " + label + " is assigned here as replicated, but a "
+                                + "single-server stream of that name is open; not opened");
+                    }
+                    return; // open already (a replayed meta log or a restored snapshot)
+                }
+                js.openReplicated(sa.account(), cfg, sa.createdNanos(), js.replicaFor(sa.group(), sa.peers(), self));
+                return;
+            }
             if (existing != null) {
                 if (!existing.config().equals(cfg)) {
                     local.update(jsa, existing, cfg); // replayed log of a stream recovered from disk
@@ -318,6 +343,9 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             streamAdded(after);
             return;
         }
+        if (s.replicated()) {
+            return; // the leader refuses updates of replicated streams (nothing to apply)
+        }
         try {
             local.update(jsa, s, config(after));
         } catch (JsApiException e) {
@@ -338,6 +366,15 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
     private void removeHere(StreamAssignment sa) {
         JsAccount jsa = js.account(sa.account());
         if (jsa == null || !mine(sa) || jsa.stream(sa.name()) == null) {
+            return;
+        }
+        if (jsa.stream(sa.name()).replicated()) {
+            try {
+                js.closeReplica(sa.account(), sa.name(), true);
+            } catch (java.io.IOException e) {
+                js.log().error("JetStream stream '" + sa.account() + " > " + sa.name()
+                        + "' replica closed, its files not all deleted: " + e.getMessage());
+            }
             return;
         }
         try {

@@ -54,6 +54,10 @@ public final class JetStream {
     final AtomicLong apiTotal = new AtomicLong();
     final AtomicLong apiErrors = new AtomicLong();
     private volatile boolean running;
+    private volatile boolean metaPending;
+    private volatile long startedNanos;
+    /** As {@code MetaGroup.Settings.of}'s leaderless grace. */
+    static final Duration PENDING_GRACE = Duration.ofSeconds(10);
     private volatile GroupLog.Factory groupLogs;
 
     public JetStream(JetStreamHost host, StoreFactory storeFactory, ConsumerManager consumerManager) {
@@ -81,6 +85,69 @@ public final class JetStream {
         this.groupTransports = transports;
         this.metaSettings = settings;
         this.uniqueTag = uniqueTag == null ? "" : uniqueTag;
+    }
+
+    /**
+     * Makes this JetStream a member of its cluster's meta group once its members are known (call
+     * before {@link #start}; then {@link #joinMeta} once, after start): until then every API
+     * request is answered 503/10008, as while the meta group has no leader, so nothing is created
+     * on this server alone in the meantime.
+     */
+    public void clusterLater(GroupTransports transports, String uniqueTag) {
+        if (running) {
+            throw new IllegalStateException("JetStream is already running");
+        }
+        this.groupTransports = transports;
+        this.metaSettings = null;
+        this.uniqueTag = uniqueTag == null ? "" : uniqueTag;
+        this.metaPending = true;
+    }
+
+    /** True when this JetStream is (or waits to become) a member of a meta group. */
+    boolean clusterConfigured() {
+        return groupTransports != null;
+    }
+
+    /** True while {@link #clusterLater} waits for {@link #joinMeta}. */
+    public boolean metaPending() {
+        return metaPending;
+    }
+
+    /**
+     * True while waiting for the meta group longer than nats-server's leaderless grace (10 s since
+     * start): then requests are answered 10008; before, this server stays silent, as a starting
+     * member does, so that a cluster that has a leader answers first.
+     */
+    boolean metaPendingPastGrace() {
+        return metaPending && env.clock().nanoTime() - startedNanos > PENDING_GRACE.toNanos();
+    }
+
+    /** Starts this server's meta group member with {@code settings} (after {@link #clusterLater} and {@link #start}). */
+    public void joinMeta(MetaGroup.Settings settings) throws IOException {
+        if (!metaPending) {
+            throw new IllegalStateException("JetStream is not waiting for its meta group");
+        }
+        if (!running) {
+            return;
+        }
+        this.metaSettings = settings;
+        startMeta();
+        metaPending = false;
+        if (!running) {
+            meta.stop(); // shut down while it started
+        }
+    }
+
+    /**
+     * Where this server's replica of a replicated stream runs: group {@code group} of {@code peers},
+     * over the meta group's transports, named by the meta group's member names.
+     */
+    Replica replicaFor(String group, List<Long> peers, long self) {
+        java.util.Map<Long, String> names = new java.util.TreeMap<>();
+        for (String n : metaSettings.members()) {
+            names.put(io.weft.engine.cluster.PeerIds.of(n), n);
+        }
+        return new Replica(group, peers, self, groupTransports, metaSettings.cluster(), names::get);
     }
 
     /** This server's meta group member, or null when JetStream runs alone. */
@@ -120,23 +187,28 @@ public final class JetStream {
                 : si.isZero() ? "always (every message)" : "every " + si));
         log.notice("-------------------------------------------");
         env.disk().mkdirs(root);
+        startedNanos = env.clock().nanoTime();
         addEnabledAccounts();
         running = true;
         for (JsAccount jsa : accounts.values()) {
             recover(jsa);
         }
-        if (groupTransports != null) {
-            ClusteredStreamCatalog cc = new ClusteredStreamCatalog(this, localCatalog,
-                    io.weft.engine.cluster.PeerIds.of(metaSettings.serverName()), uniqueTag);
-            log.notice("Creating JetStream metadata controller (" + metaSettings.members().size() + " members: "
-                    + String.join(", ", metaSettings.members()) + ")");
-            env.disk().mkdirs(metaSettings.dir());
-            MetaGroup m = MetaGroup.start(env, groupTransports, metaSettings, cc);
-            cc.meta(m);
-            catalog = cc;
-            meta = m;
+        if (groupTransports != null && metaSettings != null) {
+            startMeta();
         }
         api.start();
+    }
+
+    private void startMeta() throws IOException {
+        ClusteredStreamCatalog cc = new ClusteredStreamCatalog(this, localCatalog,
+                io.weft.engine.cluster.PeerIds.of(metaSettings.serverName()), uniqueTag);
+        log.notice("Creating JetStream metadata controller (" + metaSettings.members().size() + " members: "
+                + String.join(", ", metaSettings.members()) + ")");
+        env.disk().mkdirs(metaSettings.dir());
+        MetaGroup m = MetaGroup.start(env, groupTransports, metaSettings, cc);
+        cc.meta(m);
+        catalog = cc;
+        meta = m;
     }
 
     /** Enables JetStream in the accounts the (current) configuration enables and that lack it. */
@@ -624,7 +696,7 @@ public final class JetStream {
     public String metaHealthError() {
         MetaGroup m = meta;
         if (m == null) {
-            return null;
+            return metaPending ? "JetStream has not established contact with a meta leader" : null;
         }
         if (m.applyError() != null) {
             return "JetStream meta layer apply error: " + m.applyError();

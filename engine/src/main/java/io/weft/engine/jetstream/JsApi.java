@@ -177,17 +177,25 @@ final class JsApi {
                     accountSubs.remove(a.name()).forEach(Runnable::run);
                 }
                 if (jsa == null) {
-                    var sub = a.subscribe("$JS.API.>", null, handler(null, a, null));
+                    // the system account's, clustered, announced too: META.LEADER.STEPDOWN reaches the meta leader
+                    boolean sys = js.clusterConfigured() && a.name().equals(js.options().effectiveSystemAccount());
+                    var sub = sys ? a.subscribeAnnounced("$JS.API.>", null, handler(null, a, null))
+                            : a.subscribe("$JS.API.>", null, handler(null, a, null));
                     subs.add(() -> a.unsubscribe(sub));
                 } else {
+                    // clustered: announced, so every server hears each request and the one that decides
+                    // answers (the meta leader, the stream's leader), as nats-server's $SYS handlers
+                    boolean announce = js.clusterConfigured();
                     for (Op op : TABLE) {
-                        var sub = a.subscribe(PREFIX + op.pattern(), null, handler(jsa, a, null));
+                        var sub = announce ? a.subscribeAnnounced(PREFIX + op.pattern(), null, handler(jsa, a, null))
+                                : a.subscribe(PREFIX + op.pattern(), null, handler(jsa, a, null));
                         subs.add(() -> a.unsubscribe(sub));
                     }
                     // everything else under $JS.API goes unanswered, as nats-server; but a direct get
                     // that no stream serves has no responders there, and a client that asked hears so
                     var all = a.subscribe("$JS.API.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
-                        if (subject.startsWith(PREFIX + "DIRECT.GET") && directStream(jsa, subject) == null) {
+                        if (subject.startsWith(PREFIX + "DIRECT.GET") && directStream(jsa, subject) == null
+                                && !heldElsewhere(a, subject)) {
                             a.answerNoResponders(subject, reply);
                         }
                     });
@@ -195,7 +203,8 @@ final class JsApi {
                     String domain = js.domain();
                     if (!domain.isEmpty()) {
                         // clients configured with the domain use $JS.<domain>.API.> (nats-server maps it to $JS.API.>)
-                        var sub = a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
+                        var sub = announce ? a.subscribeAnnounced("$JS." + domain + ".API.>", null, handler(jsa, a, null))
+                                : a.subscribe("$JS." + domain + ".API.>", null, handler(jsa, a, null));
                         subs.add(() -> a.unsubscribe(sub));
                     }
                 }
@@ -233,6 +242,20 @@ final class JsApi {
         int dot = rest.indexOf('.');
         Stream s = jsa.stream(dot < 0 ? rest : rest.substring(0, dot));
         return s != null && s.config().allowDirect() ? s : null;
+    }
+
+    /**
+     * True when a clustered server's meta group assigns the stream a direct get names to another
+     * server: that server answers (its direct subscription is announced), so this one says nothing.
+     */
+    private boolean heldElsewhere(Account a, String subject) {
+        String base = PREFIX + "DIRECT.GET.";
+        if (!(js.catalog() instanceof ClusteredStreamCatalog cc) || subject.length() <= base.length()) {
+            return false;
+        }
+        String rest = subject.substring(base.length());
+        int dot = rest.indexOf('.');
+        return cc.assigned(a.name(), dot < 0 ? rest : rest.substring(0, dot));
     }
 
     InternalHandler directHandler(Stream s) {
@@ -499,7 +522,11 @@ final class JsApi {
     Route route(Request r, String op) {
         MetaGroup m = js.meta();
         if (m == null) {
-            return Route.ANSWER;
+            // a clustered server whose meta group has not formed yet decides nothing alone
+            if (!js.metaPending()) {
+                return Route.ANSWER;
+            }
+            return js.metaPendingPastGrace() ? Route.UNAVAILABLE : Route.SILENT;
         }
         String stream = streamScoped(op);
         if (stream == null) {

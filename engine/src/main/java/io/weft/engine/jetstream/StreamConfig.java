@@ -404,6 +404,15 @@ public record StreamConfig(
      * max_payload) is no longer compared with max_msg_size: 2.15 accepts any positive int32.
      */
     public void validate(long maxPayload) throws JsApiException {
+        validate(maxPayload, false);
+    }
+
+    /**
+     * As {@link #validate(long)}; {@code clustered}: the server is a member of a meta group, so
+     * replicas above 1 (up to {@link #MAX_REPLICAS}) are allowed, as nats-server refuses them
+     * (10074) only in single-server mode.
+     */
+    public void validate(long maxPayload, boolean clustered) throws JsApiException {
         checkAssetName(name);
         if (description.length() > 4096) {
             throw JsErrors.invalidConfig("stream description is too long, maximum allowed is 4096");
@@ -511,7 +520,7 @@ public record StreamConfig(
                         + "' to '" + republish.dest() + "' not valid");
             }
         }
-        if (replicas > 1) {
+        if (replicas > 1 && !clustered) {
             throw JsErrors.STREAM_REPLICAS_NOT_SUPPORTED.exception();
         }
     }

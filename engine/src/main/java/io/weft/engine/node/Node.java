@@ -114,8 +114,12 @@ public final class Node {
                 js.cluster(gt, metaTweak.apply(MetaGroup.Settings.of(name, o.clusterName,
                         JetStream.storeRoot(o) + "/$SYS/_js_/_meta_", metaMembers,
                         n -> n.equals(name) ? o.serverTags : List.of())), o.jetstreamUniqueTag);
-            } else if (Routes.configured(o)) {
-                log.warn("JetStream runs on this server alone: no meta group transport is wired into this node yet");
+            } else if (routes != null && !o.routes.isEmpty()) {
+                // the meta group starts once the configured routes have named its members (MetaBootstrap)
+                js.clusterLater(groupTransports, o.jetstreamUniqueTag);
+            } else if (routes != null) {
+                log.warn("JetStream runs on this server alone: cluster.routes lists no server, so no meta group is "
+                        + "started (list every JetStream server of the cluster in each server's routes block)");
             }
             js.start();
             jetStream = js;
@@ -127,6 +131,10 @@ public final class Node {
         if (routes != null) {
             // after the client listener, as nats-server: route INFO advertises the bound client port
             routes.start();
+            JetStream js = jetStream;
+            if (js != null && js.metaPending()) {
+                new MetaBootstrap(env, log, o, routes, js).start();
+            }
         }
     }
 

@@ -89,6 +89,10 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     private volatile boolean registered;
     /** The peer's route INFO announced weft's internal traffic ({@code weft_nrg}); never true for nats-server. */
     private volatile boolean weftPeer;
+    /** The peer's route INFO announced JetStream ({@code jetstream: true}). */
+    private volatile boolean remoteJetStream;
+    /** The meta group members the peer announced ({@code weft_meta}), empty until it did. */
+    private volatile List<String> remoteMeta = List.of();
     private volatile RouteConnection duplicateOf;
     private volatile int pingsOut;
     /** An accepted route's CONNECT arrived (it must be the first op, as nats-server requires). */
@@ -232,6 +236,29 @@ public final class RouteConnection implements RouteSink, InternalPeer {
     }
 
     /** True when the peer is a weft server that takes internal traffic ({@link InternalTraffic}). */
+    /** What this route's peer is, as a configured route URL's resolution. */
+    Routes.Resolved resolution() {
+        return new Routes.Resolved(false, remoteName, weftPeer, remoteJetStream);
+    }
+
+    private static List<String> metaMembers(JsonNode info) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : info.path("weft_meta")) {
+            out.add(n.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    /** The JetStream meta group members the peer announced in its route INFO; empty until it has. */
+    public List<String> remoteMetaMembers() {
+        return remoteMeta;
+    }
+
+    /** The peer's route INFO announced JetStream. */
+    public boolean remoteJetStream() {
+        return remoteJetStream;
+    }
+
     public boolean weftPeer() {
         return weftPeer;
     }
@@ -578,7 +605,9 @@ public final class RouteConnection implements RouteSink, InternalPeer {
                 // gossip: the peer tells of a server it has a route to
                 routes.discovered(id, info.path("ip").asText(""));
             } else if (id.equals(remoteId)) {
-                // the peer's own INFO again: its client URLs changed, or it entered lame duck mode
+                // the peer's own INFO again: its client URLs changed, it entered lame duck mode,
+                // or it announces its meta group members
+                remoteMeta = metaMembers(info);
                 routes.peerClientUrls(remoteId, info.path("ldm").asBoolean(false) ? List.of() : clientUrls(info));
             }
             return true;
@@ -592,6 +621,9 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         }
         if (id.equals(routes.host.serverId())) {
             routes.host.log().debug("Detected route to self, ignoring " + remoteAddress());
+            if (solicited && !implicit) {
+                routes.resolved(url, Routes.Resolved.SELF);
+            }
             return false;
         }
         String cluster = info.path("cluster").asText("");
@@ -605,6 +637,11 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         remoteName = info.path("server_name").asText(id);
         weftPeer = info.path("weft_nrg").asInt(0) >= InternalTraffic.VERSION;
         peerAuthRequired = info.path("auth_required").asBoolean(false);
+        remoteJetStream = info.path("jetstream").asBoolean(false);
+        remoteMeta = metaMembers(info);
+        if (solicited && !implicit) {
+            routes.resolved(url, resolution());
+        }
         peerAddress = Routes.hostPort(info.path("host").asText(""), info.path("port").asInt(-1));
         ObjectNode forward = ((ObjectNode) info).deepCopy();
         forward.remove("nonce");
@@ -627,6 +664,10 @@ public final class RouteConnection implements RouteSink, InternalPeer {
             return false;
         }
         registered = true;
+        if (!routes.metaMembers().isEmpty()) {
+            // announced while this route was being set up: its first INFO may have gone without them
+            sendInfo();
+        }
         routes.host.log().notice((solicited ? "Route connection created for " : "Route connection accepted from ")
                 + remoteAddress() + " (" + remoteName + ")");
         routes.host.env().spawner().spawn("route-ping " + remoteAddress(), this::pingLoop);
@@ -816,9 +857,15 @@ public final class RouteConnection implements RouteSink, InternalPeer {
             n.put("tls_verify", true); // as nats-server: route TLS always asks for the peer's certificate
         }
         n.put("max_payload", o.maxPayload);
-        n.put("jetstream", false);
+        n.put("jetstream", o.jetstream);
         // weft's own field (nats-server ignores fields it does not know): the peer may send us internal traffic
         n.put("weft_nrg", InternalTraffic.VERSION);
+        List<String> meta = routes.metaMembers();
+        if (!meta.isEmpty()) {
+            // weft's own field: the JetStream meta group members this server starts (or started) with
+            var a = n.putArray("weft_meta");
+            meta.forEach(a::add);
+        }
         n.put("cluster", routes.clusterName());
         if (routes.dynamicName()) {
             n.put("cluster_dynamic", true);

@@ -55,6 +55,17 @@ public final class Routes {
      */
     private final Map<String, Object> explicit = new LinkedHashMap<>();
 
+    /**
+     * What a configured route URL reached: this server itself ({@link #SELF}: the cluster's routes
+     * block listed this server too), or the peer named, whether it is weft and runs JetStream.
+     */
+    public record Resolved(boolean self, String name, boolean weft, boolean jetstream) {
+        public static final Resolved SELF = new Resolved(true, "", false, false);
+    }
+
+    /** Configured route URL to what it reached, once known (the peer's INFO arrived). */
+    private final Map<String, Resolved> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+
     public Routes(RouteHost host) {
         this.host = host;
         host.onLocalInterest(this::changed);
@@ -201,6 +212,52 @@ public final class Routes {
         for (RouteConnection rc : snapshot()) {
             rc.close("Server Shutdown");
         }
+    }
+
+    void resolved(String url, Resolved r) {
+        if (url != null && host.options().routes.contains(url)) {
+            resolved.put(url, r);
+        }
+    }
+
+    /**
+     * The configured routes ({@code cluster.routes}, in their order) with what each reached, null
+     * for one not reached yet; once reached, a URL stays resolved to the last peer seen there.
+     */
+    public Map<String, Resolved> configuredRoutes() {
+        Map<String, Resolved> out = new LinkedHashMap<>();
+        for (String url : host.options().routes) {
+            out.put(url, resolved.get(url));
+        }
+        return out;
+    }
+
+    private volatile List<String> metaMembers = List.of();
+
+    /**
+     * Announces, in this server's route INFO ({@code weft_meta}), the JetStream meta group members
+     * it starts (or started) with, so its peers can check they agree; sent again to every route now.
+     */
+    public void announceMetaMembers(List<String> members) {
+        metaMembers = List.copyOf(members);
+        for (RouteConnection rc : snapshot()) {
+            rc.sendInfoUpdate();
+        }
+    }
+
+    List<String> metaMembers() {
+        return metaMembers;
+    }
+
+    /** The meta group members each connected weft peer announced, by server name (empty list: none yet). */
+    public Map<String, List<String>> peersMetaMembers() {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (RouteConnection rc : snapshot()) {
+            if (rc.weftPeer() && rc.remoteName() != null) {
+                out.put(rc.remoteName(), rc.remoteMetaMembers());
+            }
+        }
+        return out;
     }
 
     /** The bound cluster port; -1 when there is no listener. */
@@ -487,6 +544,7 @@ public final class Routes {
         while (wanted(url, token)) {
             RouteConnection up = routeTo(Routes.hostPort(h, p));
             if (up != null) {
+                resolved(url, up.resolution());
                 // the server at this URL is connected already (it dialled us): dialling it again would
                 // only make a duplicate, which may replace the working route and drop what is in flight
                 up.awaitClosed();
@@ -519,6 +577,9 @@ public final class Routes {
                 failures++;
             }
             RouteConnection other = rc.duplicateOf();
+            if (other != null && !implicit) {
+                resolved(url, other.resolution());
+            }
             if (implicit && (other != null || failures >= budget)) {
                 return; // the peer is connected the other way, or the retries are used up
             }

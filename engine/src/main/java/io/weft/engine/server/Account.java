@@ -76,15 +76,19 @@ public final class Account {
     /**
      * Whether the routes announce this subscription to the cluster: every client subscription, and
      * JetStream's per-stream and per-consumer ones (stream subjects, acks, flow control, direct
-     * get), as nats-server 2.15.1 announces them in the stream's account; never the account's
-     * JetStream API handlers ({@code $JS.API.>}, which nats-server keeps in its system account).
+     * get), as nats-server 2.15.1 announces them in the stream's account; the account's JetStream
+     * API handlers ({@code $JS.API.>}, which nats-server keeps in its system account) only when
+     * subscribed with {@link #subscribeAnnounced} (a clustered JetStream).
      */
     static boolean announced(Subscription sub) {
         if (sub instanceof ClientSubscription) {
             return true;
         }
-        if (!(sub instanceof InternalSubscription)) {
+        if (!(sub instanceof InternalSubscription is)) {
             return false;
+        }
+        if (is.announce) {
+            return true;
         }
         String s = sub.subject();
         boolean api = s.startsWith("$JS.API.") || (s.startsWith("$JS.") && s.indexOf(".API.") > 0);
@@ -245,6 +249,17 @@ public final class Account {
     /** Subscribes a server-side handler to {@code subject} (optionally in a queue group). */
     public InternalSubscription subscribe(String subject, String queue, InternalHandler handler) {
         InternalSubscription sub = new InternalSubscription(handler, subject, queue);
+        sublist.insert(sub);
+        return sub;
+    }
+
+    /**
+     * As {@link #subscribe}, but announced to the routes whatever the subject: a clustered
+     * JetStream's API handlers, so that a request reaches every server of the cluster (the one
+     * that decides answers, as nats-server's API subscriptions in its system account do).
+     */
+    public InternalSubscription subscribeAnnounced(String subject, String queue, InternalHandler handler) {
+        InternalSubscription sub = new InternalSubscription(handler, subject, queue, true);
         sublist.insert(sub);
         return sub;
     }

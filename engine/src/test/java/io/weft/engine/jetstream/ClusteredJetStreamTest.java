@@ -207,7 +207,18 @@ class ClusteredJetStreamTest {
         }
         assertNull(meta(leader).assignments().stream(Account.GLOBAL, "F"));
         JsonNode r3 = api(leader, "$JS.API.STREAM.CREATE.R", "{\"name\":\"R\",\"subjects\":[\"r\"],\"num_replicas\":3}");
-        assertEquals(10074, r3.at("/error/err_code").asInt(), "replicated streams are not there yet: " + r3);
+        // clustered, replicas above 1 are no longer 10074 (that stays for a single server): a replica on each member
+        assertEquals(3, r3.at("/config/num_replicas").asInt(), r3.toString());
+        assertTrue(r3.at("/cluster/raft_group").asText().startsWith("S-R3F-"), r3.toString());
+        await("every member to open its replica of R", () -> nodes.stream().allMatch(n -> {
+            Stream s = n.jetStream().account(Account.GLOBAL).stream("R");
+            return s != null && s.replicated();
+        }));
+        JsonNode aged = api(leader, "$JS.API.STREAM.CREATE.A",
+                "{\"name\":\"A\",\"subjects\":[\"a\"],\"num_replicas\":3,\"max_age\":60000000000}");
+        assertEquals("max_age is not supported on replicated streams yet", aged.at("/error/description").asText(),
+                aged.toString());
+        assertEquals(10052, aged.at("/error/err_code").asInt(), aged.toString());
         JsonNode r6 = api(leader, "$JS.API.STREAM.CREATE.R", "{\"name\":\"R\",\"subjects\":[\"r\"],\"num_replicas\":6}");
         assertEquals("maximum replicas is 5", r6.at("/error/description").asText(), r6.toString());
         JsonNode tags = api(leader, "$JS.API.STREAM.CREATE.G",

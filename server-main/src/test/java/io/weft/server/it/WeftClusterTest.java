@@ -34,6 +34,8 @@ class WeftClusterTest {
                 assertEquals(others, c.peersOf(i), c.name(i) + "'s routes");
             }
             ClusterTest.pubSubAndRequestReply(c.node(0), c.node(2));
+            // JetStream on all three is clustered: the stream is created once the meta group has formed
+            ClusteredStreamProcessTest.awaitMetaLeader(c);
 
             try (Connection nc = ClusterTest.connect(c.node(1))) {
                 JetStreamManagement jsm = nc.jetStreamManagement();
@@ -41,7 +43,20 @@ class WeftClusterTest {
                         .build());
                 JetStream js = nc.jetStream();
                 for (int k = 0; k < 5; k++) {
-                    js.publish("s." + k, ("m" + k).getBytes(StandardCharsets.UTF_8));
+                    // the meta group places S on any node; its subjects' interest reaches W2 over a route
+                    // shortly after the create: until then a publish has no responders
+                    long deadline = System.nanoTime() + WeftCluster.UP.toNanos();
+                    while (true) {
+                        try {
+                            js.publish("s." + k, ("m" + k).getBytes(StandardCharsets.UTF_8));
+                            break;
+                        } catch (java.io.IOException e) {
+                            if (!e.getMessage().contains("No Responders") || System.nanoTime() > deadline) {
+                                throw e;
+                            }
+                            Thread.sleep(50);
+                        }
+                    }
                 }
             }
             assertTrue(Files.isDirectory(c.storeDir(1)), "W2 stores in its own directory");
@@ -56,6 +71,7 @@ class WeftClusterTest {
 
             c.restart(1);
             c.awaitRoutes();
+            ClusteredStreamProcessTest.awaitMetaLeader(c);
             try (Connection nc = ClusterTest.connect(c.node(1))) {
                 assertEquals(5, nc.jetStreamManagement().getStreamInfo("S").getStreamState().getMsgCount(),
                         "the restarted node kept its store");
