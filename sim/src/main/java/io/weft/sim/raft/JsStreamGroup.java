@@ -65,6 +65,8 @@ public final class JsStreamGroup implements Scenario {
     static final Duration OP_TIMEOUT = Duration.ofMillis(200);
     /** One try of a publish; the op retries (same message id) until {@link #OP_TIMEOUT}. */
     static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(40);
+    /** How often a client tries again to enter a busy replica ({@link #entered}). */
+    static final Duration ENTER_POLL = Duration.ofNanos(100_000L);
     static final String SUBJECT = "queue";
     private static final String DIR = "stream";
 
@@ -260,10 +262,11 @@ public final class JsStreamGroup implements Scenario {
                     rc.sleep(Duration.ofNanos(500_000L + r.nextLong(3_000_000L)));
                     ReplicatedStreamLog log = leader(group, r);
                     if (log == null) continue;
-                    StoreState st = log.state();
-                    if (st.msgs() == 0) continue;
+                    StoreState st = entered(null, log, 0, log::state);
+                    if (st == null || st.msgs() == 0) continue;
                     long seq = st.firstSeq() + r.nextLong(st.lastSeq() - st.firstSeq() + 1);
-                    StoredMessage m = log.load(seq);
+                    Loaded got = entered(null, log, 0, () -> new Loaded(log.load(seq)));
+                    StoredMessage m = got == null ? null : got.message();
                     if (m != null) {
                         long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
                         Long before = reads.putIfAbsent(seq, v);
@@ -361,14 +364,53 @@ public final class JsStreamGroup implements Scenario {
         }
     }
 
-    /** A replica that leads and has applied its barrier (a deposed one may still think it leads), or null. */
+    /**
+     * A replica that leads and has applied its barrier (a deposed one may still think it leads), or
+     * null. A replica busy at that instant (its lock taken, see {@link #entered}) does not answer.
+     */
     static ReplicatedStreamLog leader(Group group, SplittableRandom r) {
         List<ReplicatedStreamLog> claim = new ArrayList<>();
         for (int k = 0; k < group.hosts.size(); k++) {
             ReplicatedStreamLog log = group.log(k);
-            if (log != null && log.ready()) claim.add(log);
+            if (log == null || !log.lock().tryLock()) continue;
+            try {
+                if (log.ready()) claim.add(log);
+            } finally {
+                log.lock().unlock();
+            }
         }
         return claim.isEmpty() ? null : claim.get(r.nextInt(claim.size()));
+    }
+
+    /** A call into a replica that may throw. */
+    interface Call<T, X extends Exception> {
+        T call() throws X;
+    }
+
+    /** {@link ReplicatedStreamLog#load}'s answer (null: no message there), so that null can mean "no answer". */
+    record Loaded(StoredMessage message) {}
+
+    /**
+     * A client's call into replica {@code log} ({@code call}, which takes the log's lock itself), made
+     * once the lock is free: tried at once, then every {@link #ENTER_POLL} on {@code clock} until
+     * {@code deadline} (with no clock, only at once); null if the replica never took it. The workload's
+     * threads call the replicas' objects directly, and a crash abandons a host's threads wherever they
+     * are, the lock holder included (mid-apply or mid-restore, waiting on its disk): a client queued on
+     * that lock would wait forever (seed 662). A real client is not inside a crashed server's process:
+     * its request times out or its connection drops, which is what null is.
+     */
+    static <T, X extends Exception> T entered(SimClock clock, ReplicatedStreamLog log, long deadline, Call<T, X> call)
+            throws X, InterruptedException {
+        ReentrantLock lock = log.lock();
+        while (!lock.tryLock()) {
+            if (clock == null || clock.nanoTime() >= deadline) return null;
+            clock.sleep(ENTER_POLL);
+        }
+        try {
+            return call.call();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Every replica applies the highest committed index, within the bound. */
@@ -524,8 +566,14 @@ public final class JsStreamGroup implements Scenario {
                     clock.sleep(Duration.ofMillis(2));
                     continue;
                 }
-                CompletableFuture<ReplicatedStreamLog.Result> f = log.publish(SUBJECT, hdr, data);
-                if (!await(f, Math.min(deadline, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos()))) {
+                long attempt = Math.min(deadline, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos());
+                CompletableFuture<ReplicatedStreamLog.Result> f = entered(clock, log, attempt, () -> log.publish(SUBJECT, hdr, data));
+                if (f == null) {
+                    // the replica never took the publish (busy until the attempt ended; maybe crashed meanwhile)
+                    leader = -1;
+                    continue;
+                }
+                if (!await(f, attempt)) {
                     // no answer in time: maybe stored; try again (elsewhere, if another leads) with the same id
                     group.unknowns++;
                     uncertain = true;
@@ -542,7 +590,8 @@ public final class JsStreamGroup implements Scenario {
                         return ok(v, d.seq());
                     }
                     case ReplicatedStreamLog.Rejected rj -> {
-                        lastSeen = log.state().lastSeq();
+                        StoreState st = entered(clock, log, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos(), log::state);
+                        if (st != null) lastSeen = st.lastSeq();
                         world.scheduler().note("producer " + process + " value " + v + " refused: " + rj.error().description());
                         record(uncertain ? Op.Type.INFO : Op.Type.FAIL, v);
                         return false;
