@@ -153,6 +153,8 @@ public final class JsStreamGroup implements Scenario {
         /** Publishes answered as duplicates of an earlier try of the same value, and tries whose outcome was unknown. */
         int duplicates;
         int unknowns;
+        /** Publishes a replica never took: its lock stayed taken until the attempt ended ({@link #entered}). */
+        int unentered;
 
         Group(int n) {
             logs = new ReplicatedStreamLog[n];
@@ -479,7 +481,8 @@ public final class JsStreamGroup implements Scenario {
         QueueChecker.Report rep = QueueChecker.check(history);
         w.history().add(-1, History.Type.INFO, "summary", "acked " + rep.acknowledged() + " indeterminate " + rep.indeterminate()
                 + " stored " + ref.size() + " recovered " + rep.recovered().size() + " snapshot restores " + group.restores + " skipped ops " + skipped(group) + " unknown tries " + group.unknowns
-                + " answered as duplicates " + group.duplicates + " stepdowns " + group.stepdowns);
+                + " answered as duplicates " + group.duplicates + " stepdowns " + group.stepdowns
+                + " publishes never taken " + group.unentered);
         if (!rep.valid()) w.fail("queue: " + rep.describe());
     }
 
@@ -570,6 +573,8 @@ public final class JsStreamGroup implements Scenario {
                 CompletableFuture<ReplicatedStreamLog.Result> f = entered(clock, log, attempt, () -> log.publish(SUBJECT, hdr, data));
                 if (f == null) {
                     // the replica never took the publish (busy until the attempt ended; maybe crashed meanwhile)
+                    group.unentered++;
+                    world.scheduler().note("producer " + process + " value " + v + ": r" + log.id() + " never took the publish");
                     leader = -1;
                     continue;
                 }

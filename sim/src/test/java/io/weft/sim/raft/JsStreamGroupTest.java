@@ -1,10 +1,15 @@
 package io.weft.sim.raft;
 
+import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
+import io.weft.raft.ConfState;
+import io.weft.sim.SimClock;
 import io.weft.sim.world.Scenarios;
 import io.weft.sim.world.SimResult;
+import io.weft.sim.world.SimWorld;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,6 +53,77 @@ class JsStreamGroupTest {
                     "publishes were acknowledged");
         }
         assertNotEquals(s.run(3, null).traceHash(), s.run(5, null).traceHash());
+    }
+
+    /**
+     * Seed 662 (5 replicas): r3, partitioned early, was restoring a snapshot (its raft thread holding
+     * the log's lock, waiting on an fsync) when every host lost power; two producers were queued on
+     * that lock in {@code ready()} and, the holder abandoned by the crash, waited forever: STALLED
+     * at 8 s of virtual time. Clients now enter a replica only when its lock is free.
+     */
+    @Test
+    void seed662DoesNotStall() {
+        SimResult r = new JsStreamGroup().run(662, null);
+        assertTrue(r.passed(), r.line() + " " + r.failures());
+    }
+
+    /**
+     * A thread of host r1 takes its log's lock and waits (as a restore waits on its fsync); a client
+     * tries to enter r1 meanwhile; r1 crashes, abandoning the holder, so the lock is never released.
+     * The client gives up at its deadline (before: it queued on the lock and never returned), and the
+     * leader lookup skips the busy replica without waiting.
+     */
+    @Test
+    void aCrashedHostsHeldLockDoesNotStrandClients() {
+        SimWorld world = new SimWorld(7);
+        world.workloadLimit(Duration.ofSeconds(2));
+        ConfState initial = new ConfState(List.of(1L, 2L, 3L), List.of(), List.of());
+        RaftChecker checker = new RaftChecker(initial, world::fail, world.scheduler()::note);
+        JsStreamGroup.Group group = JsStreamGroup.build(world, 7, 3, initial, checker, ReplicatedStreamLog.Options.defaults());
+        long[] waited = {-1};
+        Object[] answer = {"none"};
+        SimResult r = world.run("held-lock", w -> {
+            for (RaftHost h : group.hosts) h.start();
+            try {
+                SimClock clock = new SimClock(w.scheduler(), "main/");
+                ReplicatedStreamLog log = group.logs[0];
+                w.scheduler().spawn("r1/holder", "r1", () -> {
+                    log.lock().lock();
+                    try {
+                        new SimClock(w.scheduler(), "r1/holder/").sleep(Duration.ofMillis(50));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        log.lock().unlock();
+                    }
+                });
+                clock.sleep(Duration.ofMillis(1));
+                Thread client = w.scheduler().spawn("client", () -> {
+                    SimClock cc = new SimClock(w.scheduler(), "client/");
+                    long start = cc.nanoTime();
+                    try {
+                        answer[0] = JsStreamGroup.entered(cc, log, start + Duration.ofMillis(20).toNanos(), log::ready);
+                    } catch (InterruptedException e) {
+                        w.fail("client interrupted");
+                    }
+                    waited[0] = cc.nanoTime() - start;
+                });
+                clock.sleep(Duration.ofMillis(2));
+                assertTrue(log.lock().isLocked() && !log.lock().isHeldByCurrentThread(), "r1's lock is held");
+                long before = clock.nanoTime();
+                JsStreamGroup.leader(group, new java.util.SplittableRandom(1));
+                assertEquals(before, clock.nanoTime(), "the leader lookup did not wait on busy r1");
+                group.hosts.get(0).crash();
+                client.join();
+                assertTrue(log.lock().isLocked(), "the abandoned holder never released r1's lock");
+            } finally {
+                for (RaftHost h : group.hosts) h.shutdown();
+            }
+        });
+        assertTrue(r.passed(), r.line() + " " + r.failures());
+        assertEquals(null, answer[0], "the client never entered r1");
+        assertTrue(waited[0] >= Duration.ofMillis(20).toNanos() && waited[0] < Duration.ofMillis(21).toNanos(),
+                "the client gave up at its deadline, after " + waited[0] + " ns");
     }
 
     @Test
