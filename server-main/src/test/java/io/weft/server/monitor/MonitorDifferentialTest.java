@@ -55,6 +55,7 @@ class MonitorDifferentialTest {
              MonitorScenario sc = new MonitorScenario()) {
             sc.plainTraffic(s.port());
             MonitorScenario.awaitClosed(m, 2); // the harness's readiness probe and "closer"
+            MonitorScenario.awaitSubscriptions(m, "alice", 3);
             return MonitorScenario.fetchAll(m, MonitorScenario.PLAIN);
         }
     }

@@ -133,6 +133,24 @@ final class MonitorScenario implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until /connz lists the open connection named {@code name} with {@code subs}
+     * subscriptions (on a loaded machine the answer may come before a client's last SUBs show).
+     */
+    static void awaitSubscriptions(int httpPort, String name, int subs) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            JsonNode c = find(get(httpPort, "/connz").body().path("connections"), "name", name);
+            if (c != null && c.path("subscriptions").asInt() == subs) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the server never listed " + name + " with " + subs + " subscriptions: " + c);
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** A monitoring answer: status, content type and the body (parsed when JSON, else a text node). */
     record Answer(int status, String contentType, String text, JsonNode body) {
     }
