@@ -261,9 +261,14 @@ public final class SystemServices implements ServerService {
             return;
         }
         String acc = c.accountName();
+        String subject = "$SYS.ACCOUNT." + acc + ".CONNECT";
+        if (!a.hasInterest(subject)) {
+            accountConns(a, acc);
+            return; // nobody listens: no event built on the connection's path
+        }
         ConnectEvent e = new ConnectEvent("io.nats.server.advisory.v1.client_connect",
                 JsIds.random(server.env().entropy(), JsIds.ID_LENGTH), nowText(), info(), client(c, false));
-        a.publish("$SYS.ACCOUNT." + acc + ".CONNECT", null, null, SubjectBytes.jsonBytes(json.compact(e)));
+        a.publish(subject, null, null, SubjectBytes.jsonBytes(json.compact(e)));
         accountConns(a, acc);
     }
 
@@ -273,6 +278,10 @@ public final class SystemServices implements ServerService {
      * connects or closes.
      */
     private void accountConns(Account sysAccount, String acc) {
+        String subject = "$SYS.ACCOUNT." + acc + ".SERVER.CONNS";
+        if (!sysAccount.hasInterest(subject)) {
+            return; // the counts walk every open client: only when someone listens
+        }
         io.weft.engine.monitor.Accstatz.AccountStat stat = null;
         for (var st : monitor.accstatz(true).accountStatz()) {
             if (st.acc().equals(acc)) {
@@ -288,7 +297,7 @@ public final class SystemServices implements ServerService {
         ev.put("timestamp", nowText());
         ev.set("server", MAPPER.valueToTree(info()));
         ev.setAll((ObjectNode) MAPPER.valueToTree(stat));
-        sysAccount.publish("$SYS.ACCOUNT." + acc + ".SERVER.CONNS", null, null, SubjectBytes.jsonBytes(json.compact(ev)));
+        sysAccount.publish(subject, null, null, SubjectBytes.jsonBytes(json.compact(ev)));
     }
 
     @Override
@@ -298,10 +307,15 @@ public final class SystemServices implements ServerService {
             return;
         }
         String acc = c.accountName();
+        String subject = "$SYS.ACCOUNT." + acc + ".DISCONNECT";
+        if (!a.hasInterest(subject)) {
+            accountConns(a, acc);
+            return;
+        }
         DisconnectEvent e = new DisconnectEvent("io.nats.server.advisory.v1.client_disconnect",
                 JsIds.random(server.env().entropy(), JsIds.ID_LENGTH), nowText(), info(), client(c, true),
                 new MsgBytes(c.outMsgs(), c.outBytes()), new MsgBytes(c.inMsgs(), c.inBytes()), c.closeReason());
-        a.publish("$SYS.ACCOUNT." + acc + ".DISCONNECT", null, null, SubjectBytes.jsonBytes(json.compact(e)));
+        a.publish(subject, null, null, SubjectBytes.jsonBytes(json.compact(e)));
         accountConns(a, acc);
     }
 

@@ -645,25 +645,7 @@ public final class JsStreamGroup implements Scenario {
         }
 
         private boolean await(CompletableFuture<?> f, long deadline) throws InterruptedException {
-            ReentrantLock lock = new ReentrantLock();
-            Condition done = lock.newCondition();
-            f.whenComplete((a, b) -> {
-                lock.lock();
-                try {
-                    done.signalAll();
-                } finally {
-                    lock.unlock();
-                }
-            });
-            lock.lock();
-            try {
-                while (!f.isDone()) {
-                    if (!clock.awaitUntil(done, deadline)) return f.isDone();
-                }
-                return true;
-            } finally {
-                lock.unlock();
-            }
+            return JsStreamGroup.await(clock, f, deadline);
         }
 
         private void record(Op.Type type, long v) {

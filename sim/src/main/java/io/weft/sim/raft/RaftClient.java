@@ -16,8 +16,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One simulated client of a raft world: read (by read index), write and cas on a few keys, sent to
@@ -172,25 +170,7 @@ final class RaftClient {
     }
 
     private boolean await(CompletableFuture<?> f, long deadline) throws InterruptedException {
-        ReentrantLock lock = new ReentrantLock();
-        Condition done = lock.newCondition();
-        f.whenComplete((a, b) -> {
-            lock.lock();
-            try {
-                done.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        });
-        lock.lock();
-        try {
-            while (!f.isDone()) {
-                if (!clock.awaitUntil(done, deadline)) return f.isDone();
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return JsStreamGroup.await(clock, f, deadline);
     }
 
     private static RaftException failure(CompletableFuture<?> f) {
