@@ -39,7 +39,10 @@ public final class AuthConfig {
     /** Account name -> its subject {@code mappings} ({@code $G} for the top-level block), in file order. */
     public Map<String, List<io.weft.engine.mapping.Mapping>> mappings = new LinkedHashMap<>();
 
+    /** JWT operator mode ({@code operator} + {@code resolver: MEMORY}); null when not configured. */
+    public OperatorMode operatorMode;
+
     public boolean isEmpty() {
-        return token == null && user == null && users.isEmpty() && nkeys.isEmpty();
+        return operatorMode == null && token == null && user == null && users.isEmpty() && nkeys.isEmpty();
     }
 }

@@ -20,7 +20,11 @@ public sealed interface AuthResult {
      * The client must be refused with {@code -ERR 'Authorization Violation'} and closed.
      *
      * @param reason text for the server log, in nats-server's words, e.g. {@code authentication error - User "bob"}
+     * @param detail why, for the debug log (nats-server logs it at debug level before the error); null if none
      */
-    record Denied(String reason) implements AuthResult {
+    record Denied(String reason, String detail) implements AuthResult {
+        public Denied(String reason) {
+            this(reason, null);
+        }
     }
 }

@@ -30,10 +30,12 @@ public final class Authenticator {
     private final String noAuthUser;
     private final Set<String> accountNames;
     private final boolean certificateMapping;
+    private final OperatorMode operatorMode;
 
     /** Builds from the configuration; throws IllegalArgumentException for an inconsistent one. */
     public Authenticator(AuthConfig config) {
         this.open = config.isEmpty();
+        this.operatorMode = config.operatorMode;
         this.certificateMapping = config.certificateMapping;
         this.token = config.token;
         this.defaultPermissions = config.defaultPermissions;
@@ -86,7 +88,12 @@ public final class Authenticator {
 
     /** INFO carries a {@code nonce} when nkey users are configured. */
     public boolean nonceRequired() {
-        return !nkeys.isEmpty();
+        return !nkeys.isEmpty() || operatorMode != null;
+    }
+
+    /** True in JWT operator mode, where clients need a wall clock for {@link #authenticate(Credentials, String, long)}. */
+    public boolean operatorMode() {
+        return operatorMode != null;
     }
 
     /** Every account name, {@value AuthResult#GLOBAL_ACCOUNT} first, then configured order. */
@@ -117,8 +124,22 @@ public final class Authenticator {
         return denied("no user for certificate " + identities);
     }
 
+    /**
+     * As {@link #authenticate(Credentials, String)}, with the wall clock ({@code nowMillis}, from
+     * Env) that operator mode needs for JWT expiry.
+     */
+    public AuthResult authenticate(Credentials c, String nonce, long nowMillis) {
+        if (operatorMode != null) {
+            return operatorMode.authenticate(c, nonce, Math.floorDiv(nowMillis, 1000));
+        }
+        return authenticate(c, nonce);
+    }
+
     /** Checks the credentials of one CONNECT; {@code nonce} is the one sent in INFO (may be null). */
     public AuthResult authenticate(Credentials c, String nonce) {
+        if (operatorMode != null) {
+            throw new IllegalStateException("operator mode needs the clock: authenticate(c, nonce, nowMillis)");
+        }
         if (open) {
             return new AuthResult.Allowed(AuthResult.GLOBAL_ACCOUNT, "", null);
         }

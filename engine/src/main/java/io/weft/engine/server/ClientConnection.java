@@ -374,6 +374,9 @@ public final class ClientConnection implements ProtocolHandler {
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
         AuthResult result = authenticate(creds);
         if (result instanceof AuthResult.Denied denied) {
+            if (denied.detail() != null && log.isDebug()) {
+                log.debug(logPrefix + denied.detail());
+            }
             log.error(logPrefix + (denied.reason().isEmpty() ? "authentication error" : denied.reason()));
             closeWithError("Authorization Violation", "Authentication Failure");
             throw new Stop();
@@ -659,7 +662,7 @@ public final class ClientConnection implements ProtocolHandler {
                 throw new Stop();
             }
             if (account == null) {
-                AuthResult r = server.authenticator().authenticate(Credentials.NONE, nonce);
+                AuthResult r = server.authenticator().authenticate(Credentials.NONE, nonce, clock.currentTimeMillis());
                 if (!(r instanceof AuthResult.Allowed allowed)) {
                     closeWithError("Authorization Violation", "Authentication Failure");
                     throw new Stop();
@@ -795,7 +798,7 @@ public final class ClientConnection implements ProtocolHandler {
         if (a.certificateMapping() && tls != null) {
             return a.authenticateCertificate(creds, certIdentities);
         }
-        return a.authenticate(creds, nonce);
+        return a.authenticate(creds, nonce, clock.currentTimeMillis());
     }
 
     /** Re-checks this client's credentials against new auth settings (config reload). */

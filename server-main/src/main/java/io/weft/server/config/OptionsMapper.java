@@ -14,6 +14,7 @@ import io.weft.engine.route.Routes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -51,8 +52,7 @@ public final class OptionsMapper {
      */
     static final Set<String> REFUSED_TOP_LEVEL = Set.of(
             "allow_non_tls", "ocsp", "ocsp_cache",
-            "operator", "operators", "resolver", "account_resolver", "resolver_preload", "resolver_pinned_accounts",
-            "resolver_tls", "trusted", "trusted_keys");
+            "resolver_pinned_accounts", "resolver_tls");
     /** Keys of the client {@code tls} block that weft does not implement yet. */
     static final Set<String> REFUSED_TLS = Set.of("cert_store", "cert_match", "cert_match_by",
             "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
@@ -184,6 +184,14 @@ public final class OptionsMapper {
         private ConfigMap.Entry noAuthUserEntry;
         /** Users and nkeys with the entry that declared their account, for the cross-check. */
         private final List<ConfigMap.Entry> accountRefs = new ArrayList<>();
+        /** JWT operator mode: the operator JWTs read, the trusted keys, the resolver and its preloads. */
+        private final List<String> operatorJwts = new ArrayList<>();
+        private ConfigMap.Entry operatorEntry;
+        private final List<String> trustedKeys = new ArrayList<>();
+        private ConfigMap.Entry trustedEntry;
+        private ConfigMap.Entry resolverEntry;
+        private final Map<String, String> preload = new java.util.LinkedHashMap<>();
+        private ConfigMap.Entry preloadEntry;
 
         MappedConfig run(ConfigMap top) {
             ServerOptions o = fromDefaults(problems);
@@ -197,6 +205,7 @@ public final class OptionsMapper {
                 }
             }
             crossCheck(o, auth);
+            operatorMode(o, auth);
             checkLinks(o, auth);
             if (!problems.isEmpty()) {
                 throw new ConfigException(problems);
@@ -314,6 +323,13 @@ public final class OptionsMapper {
                 case "no_fast_producer_stall" -> o.noFastProducerStall = bool(e);
                 case "system_account", "system" -> o.systemAccount = string(e);
                 case "no_system_account", "no_sys_acc", "no_system" -> o.noSystemAccount = bool(e);
+                case "operator", "operators", "roots", "root", "root_operators", "root_operator" -> operators(e);
+                case "trusted", "trusted_keys" -> {
+                    trustedEntry = e;
+                    trustedKeys.addAll(stringOrList(e));
+                }
+                case "resolver", "account_resolver", "accounts_resolver" -> resolver(e);
+                case "resolver_preload" -> resolverPreload(e);
                 case "tls" -> tls(o, e);
                 case "cluster" -> cluster(o, e);
                 default -> {
@@ -334,6 +350,158 @@ public final class OptionsMapper {
                     if (!top.isUsedAsVariable(e.key())) {
                         problem(e.keyPosition(), "unknown field \"" + e.key() + "\"");
                     }
+                }
+            }
+        }
+
+        // ---- JWT operator mode ----
+
+        private List<String> stringOrList(ConfigMap.Entry e) {
+            List<String> out = new ArrayList<>();
+            if (e.value() instanceof ConfigList l) {
+                for (ConfigValue v : l.items()) {
+                    if (v instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.STRING) {
+                        out.add(String.valueOf(sc.value()));
+                    } else {
+                        problem(v.position(), "error parsing " + e.key() + ": unsupported type " + v.typeName()
+                                + " where string is expected");
+                    }
+                }
+            } else {
+                out.add(string(e));
+            }
+            return out;
+        }
+
+        /** {@code operator}: operator JWT files, or the JWTs inline (nats-server takes either). */
+        private void operators(ConfigMap.Entry e) {
+            operatorEntry = e;
+            for (String ref : stringOrList(e)) {
+                String text;
+                java.nio.file.Path file = null;
+                try {
+                    file = java.nio.file.Path.of(ref);
+                } catch (java.nio.file.InvalidPathException ignored) {
+                    // not a path: maybe inline
+                }
+                if (file != null && java.nio.file.Files.isRegularFile(file)) {
+                    try {
+                        text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+                    } catch (java.io.IOException ex) {
+                        problem(e.value().position(), "error parsing operator JWT: " + ex.getMessage());
+                        continue;
+                    }
+                } else if (ref.startsWith("eyJ")) {
+                    text = ref;
+                } else {
+                    problem(e.value().position(), "error parsing operator JWT: open " + ref + ": no such file or directory");
+                    continue;
+                }
+                operatorJwts.add(unarmor(text));
+            }
+        }
+
+        /** The JWT in a file: the whole trimmed text, or the line after a {@code -----BEGIN ...-----} line (nsc's armour). */
+        private static String unarmor(String text) {
+            String[] lines = text.split("\\R");
+            for (int i = 0; i < lines.length - 1; i++) {
+                if (lines[i].trim().startsWith("-----BEGIN") ) {
+                    return lines[i + 1].trim();
+                }
+            }
+            return text.trim();
+        }
+
+        /** {@code resolver}: only {@code MEMORY} (or {@code MEM}); the others are refused by name. */
+        private void resolver(ConfigMap.Entry e) {
+            resolverEntry = e;
+            if (e.value() instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.STRING) {
+                String v = String.valueOf(sc.value()).trim();
+                if (v.equalsIgnoreCase("MEM") || v.equalsIgnoreCase("MEMORY")) {
+                    return;
+                }
+                problem(e.keyPosition(), "resolver \"" + v + "\": only resolver: MEMORY (with resolver_preload) is "
+                        + "supported; URL resolvers are a security option weft does not implement yet; weft refuses "
+                        + "to start rather than ignore it");
+                return;
+            }
+            String type = "";
+            if (e.value() instanceof ConfigMap m) {
+                ConfigMap.Entry t = m.getIgnoreCase("type");
+                type = t == null ? "" : String.valueOf(t.value() instanceof ConfigScalar sc ? sc.value() : "");
+            }
+            problem(e.keyPosition(), "resolver { type: " + type + " }: only resolver: MEMORY (with resolver_preload) "
+                    + "is supported; the full and cache (NATS-based) resolvers are a security option weft does not "
+                    + "implement yet; weft refuses to start rather than ignore it");
+        }
+
+        private void resolverPreload(ConfigMap.Entry e) {
+            preloadEntry = e;
+            if (!(e.value() instanceof ConfigMap m)) {
+                problem(e.value().position(), "preload should be a map of account_public_key:account_jwt");
+                return;
+            }
+            for (ConfigMap.Entry f : m.entries()) {
+                if (f.value() instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.STRING) {
+                    preload.put(f.key(), String.valueOf(sc.value()).trim());
+                } else {
+                    problem(f.value().position(), "preload map value should be a string JWT");
+                }
+            }
+        }
+
+        /** Checks the operator settings together and turns the preloaded accounts into weft accounts. */
+        private void operatorMode(ServerOptions o, AuthConfig auth) {
+            boolean anyOperator = operatorEntry != null || trustedEntry != null;
+            if (!anyOperator) {
+                if (resolverEntry != null || preloadEntry != null) {
+                    ConfigMap.Entry at = resolverEntry != null ? resolverEntry : preloadEntry;
+                    problem(at.keyPosition(), "\"" + at.key() + "\" needs an operator (operator or trusted_keys)");
+                }
+                return;
+            }
+            Position at = (operatorEntry != null ? operatorEntry : trustedEntry).keyPosition();
+            if (resolverEntry == null) {
+                problem(at, "operators require an account resolver to be configured");
+                return;
+            }
+            if (!auth.accounts.isEmpty()) {
+                problem(at, "operators do not allow Accounts to be configured directly");
+                return;
+            }
+            if (!auth.users.isEmpty() || !auth.nkeys.isEmpty() || auth.user != null || auth.token != null) {
+                problem(at, "operators do not allow users to be configured directly");
+                return;
+            }
+            if (operatorEntry != null && trustedEntry != null) {
+                problem(at, "conflicting options for 'TrustedKeys' and 'TrustedOperators'");
+                return;
+            }
+            io.weft.engine.auth.OperatorMode mode;
+            try {
+                mode = io.weft.engine.auth.OperatorMode.build(operatorJwts, trustedKeys, preload,
+                        java.time.Instant.now().getEpochSecond());
+            } catch (IllegalArgumentException ex) {
+                problem(at, ex.getMessage());
+                return;
+            }
+            String opSystem = mode.systemAccount();
+            if (o.systemAccount == null || o.systemAccount.isEmpty()) {
+                if (opSystem != null) {
+                    o.systemAccount = opSystem;
+                }
+            } else if (opSystem != null && !opSystem.equals(o.systemAccount)) {
+                problem(at, "system_account in config and operator JWT must be identical");
+                return;
+            }
+            auth.operatorMode = mode;
+            for (io.weft.engine.auth.OperatorMode.AccountClaims a : mode.accounts().values()) {
+                auth.accounts.put(a.publicKey(), new AccountConfig(a.publicKey(), a.jetstream() != null, a.jetstream()));
+                if (!a.exports().isEmpty()) {
+                    auth.exports.put(a.publicKey(), a.exports());
+                }
+                if (!a.imports().isEmpty()) {
+                    auth.imports.put(a.publicKey(), a.imports());
                 }
             }
         }

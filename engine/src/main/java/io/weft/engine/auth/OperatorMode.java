@@ -1,0 +1,417 @@
+package io.weft.engine.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decentralized (JWT) authentication with a memory resolver, as nats-server's {@code operator} +
+ * {@code resolver: MEMORY} + {@code resolver_preload} do it. Built once from the operator JWTs and
+ * the preloaded account JWTs; every account claim weft cannot enforce makes {@link #build} throw
+ * (the server then refuses to start), so no limit in a JWT is silently ignored.
+ *
+ * <p>A CONNECT must carry a user JWT issued by a preloaded account (or one of its signing keys,
+ * with {@code issuer_account} naming the account) and, unless the JWT is a bearer token, the
+ * nonce signed by the user's nkey.
+ */
+public final class OperatorMode {
+
+    /** A preloaded account JWT, checked. {@code jetstream} null: JetStream disabled for it. */
+    public record AccountClaims(String publicKey, String name, Jwt jwt, Set<String> signingKeys,
+                                Map<String, Long> revocations, boolean disallowBearer, Permissions defaultPermissions,
+                                AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
+                                List<Exports.Import> imports) {
+    }
+
+    private final Set<String> trustedKeys;
+    private final Map<String, AccountClaims> accounts;
+    private final String systemAccount;
+
+    private OperatorMode(Set<String> trustedKeys, Map<String, AccountClaims> accounts, String systemAccount) {
+        this.trustedKeys = trustedKeys;
+        this.accounts = accounts;
+        this.systemAccount = systemAccount;
+    }
+
+    /**
+     * Checks the operator JWTs ({@code trustedOperatorKeys} are extra {@code trusted_keys}) and
+     * the preloaded account JWTs (public key -> JWT). {@code nowSeconds} is only used for the
+     * operator JWTs' expiry, as nats-server checks it at start.
+     */
+    public static OperatorMode build(List<String> operatorJwts, List<String> trustedOperatorKeys,
+                                     Map<String, String> preload, long nowSeconds) {
+        Set<String> trusted = new LinkedHashSet<>();
+        String system = null;
+        for (String token : operatorJwts) {
+            Jwt op = decode(token, "operator JWT");
+            if (!"operator".equals(op.type())) {
+                throw new IllegalArgumentException("operator JWT: not an operator JWT (type \"" + op.type() + "\")");
+            }
+            if (!op.issuer().equals(op.subject()) || op.issuerKind() != 'O') {
+                throw new IllegalArgumentException("operator JWT: not self-signed by an operator key");
+            }
+            String why = op.validAt(nowSeconds);
+            if (why != null) {
+                throw new IllegalArgumentException("operator JWT: " + why);
+            }
+            refuseUnknown(op.nats(), "operator JWT", Set.of("type", "version", "signing_keys", "system_account",
+                    "account_server_url", "operator_service_urls", "tags", "strict_signing_key_usage", "assert_server_version"));
+            if (op.nats().path("strict_signing_key_usage").asBoolean(false)) {
+                throw new IllegalArgumentException("operator JWT: strict_signing_key_usage is not supported by weft");
+            }
+            trusted.add(op.subject());
+            for (JsonNode k : op.nats().path("signing_keys")) {
+                trusted.add(k.asText());
+            }
+            String sys = op.nats().path("system_account").asText("");
+            if (!sys.isEmpty()) {
+                system = sys;
+            }
+        }
+        for (String k : trustedOperatorKeys) {
+            if (k.isEmpty() || k.charAt(0) != 'O') {
+                throw new IllegalArgumentException("trusted_keys: \"" + k + "\" is not an operator public key");
+            }
+            Nkeys.decodePublicKey(Nkeys.Type.OPERATOR, k);
+            trusted.add(k);
+        }
+        if (trusted.isEmpty()) {
+            throw new IllegalArgumentException("operator mode needs at least one operator JWT or trusted key");
+        }
+        Map<String, AccountClaims> accounts = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : preload.entrySet()) {
+            accounts.put(e.getKey(), account(e.getKey(), e.getValue(), trusted));
+        }
+        for (AccountClaims a : accounts.values()) {
+            for (Exports.Import im : a.imports()) {
+                AccountClaims from = accounts.get(im.account());
+                if (from == null) {
+                    throw new IllegalArgumentException("account " + a.publicKey() + ": import from account "
+                            + im.account() + ", which is not preloaded");
+                }
+                boolean exported = from.exports().stream().anyMatch(x -> x.service() == im.service()
+                        && io.weft.store.Subjects.isSubsetMatch(im.subject(), x.subject()) && x.allows(a.publicKey()));
+                if (!exported) {
+                    throw new IllegalArgumentException("account " + a.publicKey() + ": imports \"" + im.subject()
+                            + "\", which account " + im.account() + " does not export to it");
+                }
+            }
+        }
+        return new OperatorMode(Collections.unmodifiableSet(trusted), Collections.unmodifiableMap(accounts), system);
+    }
+
+    /** The operator's {@code system_account}, or null when its JWT names none. */
+    public String systemAccount() {
+        return systemAccount;
+    }
+
+    public Map<String, AccountClaims> accounts() {
+        return accounts;
+    }
+
+    private static Jwt decode(String token, String what) {
+        try {
+            return Jwt.decode(token);
+        } catch (Jwt.JwtException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage());
+        }
+    }
+
+    private static AccountClaims account(String key, String token, Set<String> trusted) {
+        String what = "account " + key;
+        Jwt a = decode(token, what);
+        if (!"account".equals(a.type())) {
+            throw new IllegalArgumentException(what + ": not an account JWT (type \"" + a.type() + "\")");
+        }
+        if (!a.subject().equals(key)) {
+            throw new IllegalArgumentException(what + ": the JWT's subject is " + a.subject());
+        }
+        if (!trusted.contains(a.issuer())) {
+            throw new IllegalArgumentException(what + ": Account JWT not signed by trusted operator");
+        }
+        JsonNode n = a.nats();
+        refuseUnknown(n, what, Set.of("type", "version", "limits", "signing_keys", "revocations", "exports", "imports",
+                "default_permissions", "description", "info_url", "tags", "mappings", "authorization", "trace"));
+        if (!n.path("mappings").isMissingNode() && !n.path("mappings").isEmpty()) {
+            throw new IllegalArgumentException(what + ": account JWT mappings are not supported by weft yet");
+        }
+        if (!n.path("authorization").isMissingNode() && !n.path("authorization").path("auth_users").isEmpty()) {
+            throw new IllegalArgumentException(what + ": auth callout (authorization) is not supported by weft yet");
+        }
+        if (!n.path("trace").isMissingNode() && !n.path("trace").isEmpty()) {
+            throw new IllegalArgumentException(what + ": message tracing (trace) is not supported by weft yet");
+        }
+        Set<String> signingKeys = new LinkedHashSet<>();
+        for (JsonNode k : n.path("signing_keys")) {
+            if (k.isTextual()) {
+                signingKeys.add(k.asText());
+            } else {
+                throw new IllegalArgumentException(what + ": scoped signing key " + k.path("key").asText()
+                        + " (kind " + k.path("kind").asText() + ") is not supported by weft yet");
+            }
+        }
+        Map<String, Long> revocations = new LinkedHashMap<>();
+        n.path("revocations").fields().forEachRemaining(f -> revocations.put(f.getKey(), f.getValue().asLong()));
+        JsonNode limits = n.path("limits");
+        refuseUnknown(limits, what + " limits", Set.of("subs", "data", "payload", "imports", "exports", "wildcards",
+                "disallow_bearer", "conn", "leaf", "mem_storage", "disk_storage", "streams", "consumer",
+                "max_ack_pending", "mem_max_stream_bytes", "disk_max_stream_bytes", "max_bytes_required", "tiered_limits"));
+        for (String f : List.of("subs", "data", "payload", "conn", "leaf")) {
+            if (limits.path(f).asLong(0) != -1) {
+                throw new IllegalArgumentException(what + ": limits." + f + " = " + limits.path(f).asLong(0)
+                        + ", but weft enforces only -1 (no limit) for account " + f + " limits");
+            }
+        }
+        for (String f : List.of("max_ack_pending", "mem_max_stream_bytes", "disk_max_stream_bytes")) {
+            long v = limits.path(f).asLong(0);
+            if (v != 0 && v != -1) {
+                throw new IllegalArgumentException(what + ": limits." + f + " = " + v + " is not supported by weft yet");
+            }
+        }
+        if (limits.path("max_bytes_required").asBoolean(false)) {
+            throw new IllegalArgumentException(what + ": limits.max_bytes_required is not supported by weft yet");
+        }
+        if (!limits.path("tiered_limits").isMissingNode() && !limits.path("tiered_limits").isEmpty()) {
+            throw new IllegalArgumentException(what + ": tiered JetStream limits are not supported by weft yet");
+        }
+        long mem = limits.path("mem_storage").asLong(0);
+        long disk = limits.path("disk_storage").asLong(0);
+        AccountConfig.JetStreamLimits js = mem == 0 && disk == 0 ? null
+                : new AccountConfig.JetStreamLimits(mem, disk, unlimitedIfZero(limits.path("streams").asLong(0)),
+                unlimitedIfZero(limits.path("consumer").asLong(0)));
+        List<Exports.Export> exports = exports(n.path("exports"), what, limits.path("wildcards").asBoolean(false));
+        List<Exports.Import> imports = imports(n.path("imports"), what);
+        long maxExports = limits.path("exports").asLong(0);
+        long maxImports = limits.path("imports").asLong(0);
+        if (maxExports >= 0 && exports.size() > maxExports) {
+            throw new IllegalArgumentException(what + ": " + exports.size() + " exports, limits.exports is " + maxExports);
+        }
+        if (maxImports >= 0 && imports.size() > maxImports) {
+            throw new IllegalArgumentException(what + ": " + imports.size() + " imports, limits.imports is " + maxImports);
+        }
+        Permissions defaults = permissions(n.path("default_permissions"));
+        return new AccountClaims(key, n.path("name").asText(a.claims().path("name").asText(key)), a,
+                Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
+                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports);
+    }
+
+    private static int unlimitedIfZero(long v) {
+        return v <= 0 ? -1 : (int) Math.min(v, Integer.MAX_VALUE);
+    }
+
+    private static List<Exports.Export> exports(JsonNode list, String what, boolean wildcards) {
+        List<Exports.Export> out = new ArrayList<>();
+        for (JsonNode x : list) {
+            refuseUnknown(x, what + " export", Set.of("name", "subject", "type", "token_req", "revocations",
+                    "response_type", "response_threshold", "service_latency", "account_token_position", "advertise",
+                    "allow_trace", "description", "info_url"));
+            String subject = x.path("subject").asText("");
+            if (x.path("token_req").asBoolean(false) || !x.path("revocations").isEmpty()
+                    || !x.path("service_latency").isMissingNode() || x.path("account_token_position").asInt(0) != 0) {
+                throw new IllegalArgumentException(what + ": export \"" + subject
+                        + "\" needs activation tokens, revocations or latency tracking, which weft does not support in JWTs yet");
+            }
+            if (!wildcards && (subject.contains("*") || subject.contains(">"))) {
+                throw new IllegalArgumentException(what + ": export \"" + subject + "\" has a wildcard, but limits.wildcards is false");
+            }
+            boolean service = "service".equals(x.path("type").asText());
+            Exports.ResponseType rt = Exports.ResponseType.SINGLETON;
+            if (x.hasNonNull("response_type")) {
+                rt = Exports.ResponseType.named(x.path("response_type").asText());
+                if (rt == null) {
+                    throw new IllegalArgumentException(what + ": export \"" + subject + "\" has an unknown response_type");
+                }
+            }
+            long threshold = x.path("response_threshold").asLong(0);
+            out.add(new Exports.Export(service, subject, null, rt,
+                    threshold > 0 ? Duration.ofNanos(threshold) : Exports.DEFAULT_THRESHOLD));
+        }
+        return List.copyOf(out);
+    }
+
+    private static List<Exports.Import> imports(JsonNode list, String what) {
+        List<Exports.Import> out = new ArrayList<>();
+        for (JsonNode x : list) {
+            refuseUnknown(x, what + " import", Set.of("name", "subject", "account", "token", "to", "local_subject",
+                    "type", "share", "allow_trace"));
+            String subject = x.path("subject").asText("");
+            if (!x.path("token").asText("").isEmpty()) {
+                throw new IllegalArgumentException(what + ": import \"" + subject
+                        + "\" carries an activation token, which weft does not support yet");
+            }
+            if (!x.path("to").asText("").isEmpty() || x.path("share").asBoolean(false)) {
+                throw new IllegalArgumentException(what + ": import \"" + subject
+                        + "\" uses \"to\" or \"share\", which weft does not support in JWTs yet");
+            }
+            String local = x.path("local_subject").asText("");
+            if (local.contains("$")) {
+                throw new IllegalArgumentException(what + ": import \"" + subject
+                        + "\" has a local_subject with wildcard references, which weft does not support in JWTs yet");
+            }
+            out.add(new Exports.Import("service".equals(x.path("type").asText()), x.path("account").asText(""),
+                    subject, local.isEmpty() ? subject : local));
+        }
+        return List.copyOf(out);
+    }
+
+    private static void refuseUnknown(JsonNode object, String what, Set<String> known) {
+        if (object.isMissingNode() || object.isNull()) {
+            return;
+        }
+        object.fieldNames().forEachRemaining(f -> {
+            if (!known.contains(f)) {
+                throw new IllegalArgumentException(what + ": claim \"" + f + "\" is not supported by weft");
+            }
+        });
+    }
+
+    /** pub/sub/resp of a user JWT or of an account's default_permissions; null when none is set. */
+    static Permissions permissions(JsonNode n) {
+        if (n.isMissingNode() || n.isNull()) {
+            return null;
+        }
+        Permissions.SubjectPermission pub = subjectPermission(n.path("pub"));
+        Permissions.SubjectPermission sub = subjectPermission(n.path("sub"));
+        Permissions.ResponsePermission resp = null;
+        JsonNode r = n.path("resp");
+        if (r.isObject()) {
+            int max = r.path("max").asInt(0);
+            long ttl = r.path("ttl").asLong(0);
+            resp = new Permissions.ResponsePermission(max == 0 ? 1 : max,
+                    ttl == 0 ? Duration.ofMinutes(2) : Duration.ofNanos(ttl));
+        }
+        if (pub == null && sub == null && resp == null) {
+            return null;
+        }
+        return new Permissions(pub, sub, resp);
+    }
+
+    private static Permissions.SubjectPermission subjectPermission(JsonNode p) {
+        List<String> allow = strings(p.path("allow"));
+        List<String> deny = strings(p.path("deny"));
+        return allow.isEmpty() && deny.isEmpty() ? null : new Permissions.SubjectPermission(allow, deny);
+    }
+
+    private static List<String> strings(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode s : list) {
+            out.add(s.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    // ---------------------------------------------------------------- CONNECT
+
+    /** Checks a CONNECT in operator mode; {@code nowSeconds} is the wall clock (from Env). */
+    public AuthResult authenticate(Credentials c, String nonce, long nowSeconds) {
+        if (c == null || Credentials.blank(c.jwt())) {
+            return denied("Authentication requires a user JWT");
+        }
+        Jwt user;
+        try {
+            user = Jwt.decode(c.jwt());
+        } catch (Jwt.JwtException e) {
+            return denied("User JWT not valid: " + e.getMessage());
+        }
+        if (!"user".equals(user.type()) || user.subject().isEmpty() || user.subject().charAt(0) != 'U') {
+            return denied("User JWT not valid: not a user JWT");
+        }
+        String why = user.validAt(nowSeconds);
+        if (why != null) {
+            return denied("User JWT no longer valid: " + why);
+        }
+        JsonNode n = user.nats();
+        String issuerAccount = n.path("issuer_account").asText("");
+        String accountKey = issuerAccount.isEmpty() ? user.issuer() : issuerAccount;
+        AccountClaims account = accounts.get(accountKey);
+        if (account == null) {
+            return denied("Account JWT lookup error: account " + accountKey + " not found");
+        }
+        boolean issuerKnown = user.issuer().equals(account.publicKey())
+                ? issuerAccount.isEmpty() || issuerAccount.equals(account.publicKey())
+                : account.signingKeys().contains(user.issuer());
+        if (!issuerKnown) {
+            return denied("User JWT issuer is not known");
+        }
+        if (account.jwt().validAt(nowSeconds) != null) {
+            return denied("Account JWT has expired");
+        }
+        boolean bearer = n.path("bearer_token").asBoolean(false);
+        if (bearer && account.disallowBearer()) {
+            return denied("Account does not allow bearer tokens");
+        }
+        String unsupported = unsupportedUserClaim(n);
+        if (unsupported != null) {
+            return denied("User JWT not valid: " + unsupported);
+        }
+        if (!bearer) {
+            if (Credentials.blank(c.sig())) {
+                return denied("Signature missing");
+            }
+            if (Nkeys.decodeSignature(c.sig()) == null) {
+                return denied("Signature not valid base64");
+            }
+            if (!Nkeys.verifyNonceSignature(user.subject(), nonce, c.sig())) {
+                return denied("Signature not verified");
+            }
+        }
+        if (revoked(account.revocations(), user.subject(), user.issuedAt())) {
+            return denied("User authentication revoked");
+        }
+        Permissions perms = permissions(n);
+        if (perms == null) {
+            perms = account.defaultPermissions();
+        }
+        return new AuthResult.Allowed(account.publicKey(), user.subject(), perms);
+    }
+
+    /** nats-server's rule: revoked when an entry for the key (or {@code *}) is at or after the JWT's iat. */
+    static boolean revoked(Map<String, Long> revocations, String key, long issuedAt) {
+        Long t = revocations.get(key);
+        if (t != null && t >= issuedAt) {
+            return true;
+        }
+        Long all = revocations.get("*");
+        return all != null && all >= issuedAt;
+    }
+
+    /**
+     * A user claim weft cannot enforce yet (so the user is refused rather than let in with less
+     * restriction than its JWT states), or null.
+     */
+    private static String unsupportedUserClaim(JsonNode n) {
+        for (String f : List.of("subs", "data", "payload")) {
+            JsonNode v = n.get(f);
+            if (v != null && v.asLong(0) != -1) {
+                return "user limit " + f + " = " + v.asLong() + " is not supported by weft yet";
+            }
+        }
+        for (String f : List.of("src", "times")) {
+            JsonNode v = n.get(f);
+            if (v != null && !v.isNull() && !v.isEmpty()) {
+                return "user claim " + f + " is not supported by weft yet";
+            }
+        }
+        JsonNode types = n.path("allowed_connection_types");
+        if (!types.isEmpty()) {
+            boolean standard = false;
+            for (JsonNode t : types) {
+                standard |= "STANDARD".equals(t.asText());
+            }
+            if (!standard) {
+                return "connection type STANDARD not allowed";
+            }
+        }
+        return null;
+    }
+
+    private static AuthResult denied(String detail) {
+        return new AuthResult.Denied("authentication error", detail);
+    }
+}
