@@ -1,0 +1,226 @@
+package io.weft.engine.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Operator mode decisions on JWTs built here (the integration and differential test is JwtOperatorTest). */
+class OperatorModeTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+    private static final String HEADER = "{\"typ\":\"JWT\",\"alg\":\"ed25519-nkey\"}";
+    private static final long NOW = 1_700_000_000L;
+    private static final String NONCE = "abcdefghijklmnop";
+
+    private final Nkeys.KeyPair operator = Nkeys.create(Nkeys.Type.OPERATOR, NkeysTest.seeded(1));
+    private final Nkeys.KeyPair account = Nkeys.create(Nkeys.Type.ACCOUNT, NkeysTest.seeded(2));
+    private final Nkeys.KeyPair user = Nkeys.create(Nkeys.Type.USER, NkeysTest.seeded(3));
+
+    private static ObjectNode claims(Nkeys.KeyPair issuer, String sub, String type) {
+        ObjectNode c = JSON.createObjectNode();
+        c.put("iat", NOW - 100).put("iss", issuer.publicKey()).put("sub", sub).put("jti", "X");
+        c.putObject("nats").put("type", type).put("version", 2);
+        return c;
+    }
+
+    private static String sign(String header, String payload, Nkeys.KeyPair signer) {
+        String input = B64.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
+                + B64.encodeToString(payload.getBytes(StandardCharsets.UTF_8));
+        return input + "." + B64.encodeToString(Nkeys.sign(signer.seed(), input.getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    private static String sign(ObjectNode claims, Nkeys.KeyPair signer) {
+        return sign(HEADER, claims.toString(), signer);
+    }
+
+    private ObjectNode accountClaims() {
+        ObjectNode a = claims(operator, account.publicKey(), "account");
+        ((ObjectNode) a.get("nats")).putObject("limits").put("subs", -1).put("data", -1).put("payload", -1)
+                .put("imports", -1).put("exports", -1).put("wildcards", true).put("conn", -1).put("leaf", -1);
+        return a;
+    }
+
+    private OperatorMode mode(ObjectNode accountClaims) {
+        String op = sign(claims(operator, operator.publicKey(), "operator"), operator);
+        return OperatorMode.build(List.of(op), List.of(), Map.of(account.publicKey(), sign(accountClaims, operator)), NOW);
+    }
+
+    private ObjectNode userClaims() {
+        return claims(account, user.publicKey(), "user");
+    }
+
+    private Credentials creds(String jwt, Nkeys.KeyPair signer) {
+        String sig = Nkeys.encodeSignature(Nkeys.sign(signer.seed(), NONCE.getBytes(StandardCharsets.US_ASCII)));
+        return new Credentials(null, null, null, null, sig, jwt);
+    }
+
+    private static String detail(AuthResult r) {
+        return assertInstanceOf(AuthResult.Denied.class, r).detail();
+    }
+
+    @Test
+    void validUserIsAllowedIntoItsAccount() {
+        AuthResult r = mode(accountClaims()).authenticate(creds(sign(userClaims(), account), user), NONCE, NOW);
+        AuthResult.Allowed a = assertInstanceOf(AuthResult.Allowed.class, r);
+        assertEquals(account.publicKey(), a.account());
+        assertEquals(user.publicKey(), a.user());
+    }
+
+    @Test
+    void expiryIsCheckedAgainstTheGivenClock() {
+        ObjectNode u = userClaims().put("exp", NOW);
+        OperatorMode m = mode(accountClaims());
+        String jwt = sign(u, account);
+        assertInstanceOf(AuthResult.Allowed.class, m.authenticate(creds(jwt, user), NONCE, NOW));
+        assertTrue(detail(m.authenticate(creds(jwt, user), NONCE, NOW + 1)).contains("expired"));
+    }
+
+    @Test
+    void revocationOfAllUsersIssuedBeforeATime() {
+        ObjectNode a = accountClaims();
+        ((ObjectNode) a.get("nats")).putObject("revocations").put("*", NOW - 100);
+        assertEquals("User authentication revoked",
+                detail(mode(a).authenticate(creds(sign(userClaims(), account), user), NONCE, NOW)));
+        ObjectNode later = userClaims().put("iat", NOW - 99);
+        assertInstanceOf(AuthResult.Allowed.class, mode(a).authenticate(creds(sign(later, account), user), NONCE, NOW));
+    }
+
+    @Test
+    void bearerTokenNeedsNoSignatureUnlessTheAccountDisallowsIt() {
+        ObjectNode u = userClaims();
+        ((ObjectNode) u.get("nats")).put("bearer_token", true);
+        Credentials noSig = new Credentials(null, null, null, null, null, sign(u, account));
+        assertInstanceOf(AuthResult.Allowed.class, mode(accountClaims()).authenticate(noSig, NONCE, NOW));
+        ObjectNode a = accountClaims();
+        ((ObjectNode) a.get("nats").get("limits")).put("disallow_bearer", true);
+        assertEquals("Account does not allow bearer tokens", detail(mode(a).authenticate(noSig, NONCE, NOW)));
+        Credentials plainNoSig = new Credentials(null, null, null, null, null, sign(userClaims(), account));
+        assertEquals("Signature missing", detail(mode(accountClaims()).authenticate(plainNoSig, NONCE, NOW)));
+    }
+
+    @Test
+    void permissionsComeFromTheUserOrTheAccountDefaults() throws Exception {
+        ObjectNode a = accountClaims();
+        ((ObjectNode) a.get("nats")).set("default_permissions", JSON.readTree("{\"pub\":{\"deny\":[\"x.>\"]}}"));
+        AuthResult.Allowed def = (AuthResult.Allowed) mode(a).authenticate(creds(sign(userClaims(), account), user), NONCE, NOW);
+        assertEquals(List.of("x.>"), def.permissions().publish().deny());
+        ObjectNode u = userClaims();
+        ((ObjectNode) u.get("nats")).set("sub", JSON.readTree("{\"allow\":[\"a.*\"]}"));
+        ((ObjectNode) u.get("nats")).set("resp", JSON.readTree("{\"max\":0,\"ttl\":0}"));
+        AuthResult.Allowed own = (AuthResult.Allowed) mode(a).authenticate(creds(sign(u, account), user), NONCE, NOW);
+        assertEquals(null, own.permissions().publish());
+        assertEquals(List.of("a.*"), own.permissions().subscribe().allow());
+        assertEquals(1, own.permissions().response().maxMsgs());
+        assertEquals(java.time.Duration.ofMinutes(2), own.permissions().response().expires());
+    }
+
+    @Test
+    void accountLimitsWeftCannotEnforceAreRefusedAtBuild() {
+        for (String limit : List.of("conn", "subs", "data", "payload", "leaf")) {
+            ObjectNode a = accountClaims();
+            ((ObjectNode) a.get("nats").get("limits")).put(limit, 5);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> mode(a));
+            assertTrue(e.getMessage().contains("limits." + limit), e.getMessage());
+        }
+        ObjectNode scoped = accountClaims();
+        ((ObjectNode) scoped.get("nats")).putArray("signing_keys").addObject().put("kind", "user_scope")
+                .put("key", account.publicKey());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> mode(scoped)).getMessage().contains("scoped"));
+        ObjectNode unknown = accountClaims();
+        ((ObjectNode) unknown.get("nats")).put("something_new", 1);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> mode(unknown)).getMessage().contains("something_new"));
+    }
+
+    @Test
+    void jetstreamLimitsBecomeAccountLimits() {
+        ObjectNode a = accountClaims();
+        ((ObjectNode) a.get("nats").get("limits")).put("mem_storage", 1024).put("disk_storage", -1).put("streams", 3);
+        AccountConfig.JetStreamLimits js = mode(a).accounts().get(account.publicKey()).jetstream();
+        assertEquals(new AccountConfig.JetStreamLimits(1024, -1, 3, -1), js);
+        assertEquals(null, mode(accountClaims()).accounts().get(account.publicKey()).jetstream());
+    }
+
+    @Test
+    void accountNotSignedByTheOperatorIsRefused() {
+        Nkeys.KeyPair other = Nkeys.create(Nkeys.Type.OPERATOR, NkeysTest.seeded(9));
+        String op = sign(claims(operator, operator.publicKey(), "operator"), operator);
+        ObjectNode a = claims(other, account.publicKey(), "account");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OperatorMode.build(List.of(op), List.of(), Map.of(account.publicKey(), sign(a, other)), NOW));
+        assertTrue(e.getMessage().contains("not signed by trusted operator"), e.getMessage());
+    }
+
+    @Test
+    void userClaimsWeftCannotEnforceRefuseTheConnection() {
+        ObjectNode u = userClaims();
+        ((ObjectNode) u.get("nats")).putArray("src").add("10.0.0.0/8");
+        assertTrue(detail(mode(accountClaims()).authenticate(creds(sign(u, account), user), NONCE, NOW)).contains("src"));
+        ObjectNode l = userClaims();
+        ((ObjectNode) l.get("nats")).put("subs", 10);
+        assertTrue(detail(mode(accountClaims()).authenticate(creds(sign(l, account), user), NONCE, NOW)).contains("subs"));
+    }
+
+    @Test
+    void malformedTokensAreRefusedWithoutThrowing() {
+        OperatorMode m = mode(accountClaims());
+        String u = userClaims().toString();
+        List<String> bad = List.of("", "abc", "a.b", "a.b.c.d", "!!!.@@@.###",
+                sign("{\"typ\":\"JWT\",\"alg\":\"ed25519\"}", u, account),
+                sign("{\"typ\":\"JWS\",\"alg\":\"ed25519-nkey\"}", u, account),
+                sign("not json", u, account),
+                sign(HEADER, "{\"iss\":", account),
+                sign(HEADER, "[1,2]", account),
+                sign(HEADER, "{\"iss\":5}", account),
+                sign(HEADER, u.replace("\"iat\":" + (NOW - 100), "\"iat\":\"soon\""), account),
+                sign(userClaims(), user), // signed by the user itself, not the account
+                sign(claims(account, account.publicKey(), "account"), account));
+        for (String jwt : bad) {
+            assertInstanceOf(AuthResult.Denied.class, m.authenticate(creds(jwt, user), NONCE, NOW), jwt);
+        }
+    }
+
+    @Test
+    void fuzzedTokensNeverThrowAndNeverAuthenticate() {
+        OperatorMode m = mode(accountClaims());
+        String good = sign(userClaims(), account);
+        int signedEnd = good.lastIndexOf('.');
+        Random random = new Random(42);
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ {}\"";
+        for (int i = 0; i < 3000; i++) {
+            StringBuilder sb = new StringBuilder(good);
+            int kind = random.nextInt(3);
+            if (kind == 0) { // change the signed part: header or payload text
+                int at = random.nextInt(signedEnd);
+                char c = alphabet.charAt(random.nextInt(alphabet.length()));
+                if (c == sb.charAt(at)) {
+                    continue;
+                }
+                sb.setCharAt(at, c);
+            } else if (kind == 1) { // truncate
+                sb.setLength(random.nextInt(good.length()));
+            } else { // insert garbage
+                sb.insert(random.nextInt(good.length()), alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String jwt = sb.toString();
+            AuthResult r = m.authenticate(creds(jwt, user), NONCE, NOW);
+            assertInstanceOf(AuthResult.Denied.class, r, jwt);
+        }
+        // a good token with a signature flipped, or the nonce signed by another key
+        byte[] sig = Base64.getUrlDecoder().decode(good.substring(signedEnd + 1));
+        sig[random.nextInt(sig.length)] ^= 1;
+        String flipped = good.substring(0, signedEnd + 1) + B64.encodeToString(sig);
+        assertInstanceOf(AuthResult.Denied.class, m.authenticate(creds(flipped, user), NONCE, NOW));
+        Nkeys.KeyPair other = Nkeys.create(Nkeys.Type.USER, NkeysTest.seeded(7));
+        assertEquals("Signature not verified", detail(m.authenticate(creds(good, other), NONCE, NOW)));
+    }
+}
