@@ -111,6 +111,11 @@ public final class OperatorMode {
         return systemAccount;
     }
 
+    /** The operator keys accounts may be signed by (operators, their signing keys, {@code trusted_keys}). */
+    public Set<String> trustedKeys() {
+        return trustedKeys;
+    }
+
     public Map<String, AccountClaims> accounts() {
         return accounts;
     }

@@ -175,7 +175,7 @@ public final class ClientConnection implements ProtocolHandler {
         server.env().spawner().spawn("client-" + cid + "-reader", this::readLoop);
         if (authRequired) {
             authTimer = clock.schedule(server.authTimeout(), () -> {
-                if (connect == null) {
+                if (connect == null && !closed.get()) {
                     log.error(logPrefix + "authentication timeout");
                     closeWithError("Authentication Timeout", "Authentication Timeout");
                 }

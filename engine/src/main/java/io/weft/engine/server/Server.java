@@ -193,6 +193,15 @@ public final class Server {
                     + (prev.effectiveSystemAccount() == null ? "" : prev.effectiveSystemAccount()) + ", new="
                     + next.systemAccount);
         }
+        io.weft.engine.auth.OperatorMode prevOp = prev.auth.operatorMode;
+        io.weft.engine.auth.OperatorMode nextOp = next.auth.operatorMode;
+        if ((prevOp == null) != (nextOp == null)) {
+            throw new IllegalArgumentException("config reload does not support moving to or from an account resolver");
+        }
+        if (prevOp != null && !prevOp.trustedKeys().equals(nextOp.trustedKeys())) {
+            throw new IllegalArgumentException("config reload not supported for TrustedOperators: old="
+                    + prevOp.trustedKeys() + ", new=" + nextOp.trustedKeys());
+        }
         // built first: a configuration it rejects leaves the running one untouched
         Authenticator nextAuth = new Authenticator(next.auth);
         options = next;

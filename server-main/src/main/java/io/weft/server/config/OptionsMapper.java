@@ -81,6 +81,9 @@ public final class OptionsMapper {
     public static final String REFUSED = "is a security option weft does not implement yet; weft refuses to start rather than ignore it";
     /** Phrase for a cluster option weft does not implement yet: refused, never ignored. */
     public static final String REFUSED_CLUSTER = "is a cluster option weft does not implement yet; weft refuses to start rather than ignore it";
+    /** What a refused resolver's error adds: the one weft has. */
+    static final String RESOLVERS_SUPPORTED = " (weft supports resolver: MEMORY with resolver_preload; the URL resolver and "
+            + "the NATS-based full and cache resolvers are not implemented yet)";
     private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
     private static final Set<String> IGNORED_JETSTREAM = Set.of("max_outstanding_catchup",
             "max_buffered_msgs", "max_buffered_size", "max_ack_pending", "limits");
@@ -420,9 +423,7 @@ public final class OptionsMapper {
                 if (v.equalsIgnoreCase("MEM") || v.equalsIgnoreCase("MEMORY")) {
                     return;
                 }
-                problem(e.keyPosition(), "resolver \"" + v + "\": only resolver: MEMORY (with resolver_preload) is "
-                        + "supported; URL resolvers are a security option weft does not implement yet; weft refuses "
-                        + "to start rather than ignore it");
+                problem(e.keyPosition(), "\"" + e.key() + ": " + v + "\" " + REFUSED + RESOLVERS_SUPPORTED);
                 return;
             }
             String type = "";
@@ -430,9 +431,7 @@ public final class OptionsMapper {
                 ConfigMap.Entry t = m.getIgnoreCase("type");
                 type = t == null ? "" : String.valueOf(t.value() instanceof ConfigScalar sc ? sc.value() : "");
             }
-            problem(e.keyPosition(), "resolver { type: " + type + " }: only resolver: MEMORY (with resolver_preload) "
-                    + "is supported; the full and cache (NATS-based) resolvers are a security option weft does not "
-                    + "implement yet; weft refuses to start rather than ignore it");
+            problem(e.keyPosition(), "\"" + e.key() + " { type: " + type + " }\" " + REFUSED + RESOLVERS_SUPPORTED);
         }
 
         private void resolverPreload(ConfigMap.Entry e) {

@@ -41,6 +41,14 @@ class JwtOperatorTest {
     static TestServer nats;
     static final Map<String, Path> CREDS = new LinkedHashMap<>();
     static String accountKey;
+    static String operatorKey;
+    static String operatorSigningKey;
+    static String preloadBlock;
+    static NKey accountPair;
+    static NKey opSigningPair;
+    static NKey accountSigningPair;
+    static String sysLine;
+    static String aliceKey;
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -53,6 +61,8 @@ class JwtOperatorTest {
         NKey accountSigning = NKey.createAccount(random);
         NKey stranger = NKey.createAccount(random);
         accountKey = pub(account);
+        operatorKey = pub(operator);
+        operatorSigningKey = pub(opSigning);
         long now = System.currentTimeMillis() / 1000;
 
         ObjectNode op = claims(operator, pub(operator), "OP", "operator");
@@ -64,13 +74,13 @@ class JwtOperatorTest {
         String sysJwt = encode(sysClaims, operator);
 
         NKey revoked = NKey.createUser(random);
-        ObjectNode acc = claims(opSigning, pub(account), "APP", "account"); // signed by the operator's signing key
-        defaultAccountLimits(acc);
-        ((ObjectNode) acc.get("nats")).putArray("signing_keys").add(pub(accountSigning));
-        ((ObjectNode) acc.get("nats")).putObject("revocations").put(pub(revoked), now + 5);
-        String accJwt = encode(acc, opSigning);
+        accountPair = account;
+        opSigningPair = opSigning;
+        accountSigningPair = accountSigning;
+        String accJwt = accountJwt(Map.of(pub(revoked), now + 5));
 
         NKey alice = NKey.createUser(random);
+        aliceKey = pub(alice);
         ObjectNode a = claims(account, pub(alice), "alice", "user");
         ObjectNode an = defaultUserLimits(a);
         an.putObject("pub").putArray("allow").add("a.>").add("_INBOX.>");
@@ -108,14 +118,18 @@ class JwtOperatorTest {
         defaultUserLimits(f2).put("issuer_account", pub(stranger));
         CREDS.put("issuerAccountNotPreloaded", creds(dir, "mallory2", encode(f2, accountSigning), mallory));
 
-        String conf = """
-                operator: "%s"
+        sysLine = pub(sys) + ": \"" + sysJwt + "\"";
+        preloadBlock = """
                 resolver: MEMORY
                 resolver_preload {
                   %s: "%s"
                   %s: "%s"
                 }
-                """.formatted(dir.resolve("op.jwt"), pub(sys), sysJwt, pub(account), accJwt);
+                """.formatted(pub(sys), sysJwt, pub(account), accJwt);
+        String conf = "operator: \"" + dir.resolve("op.jwt") + "\"\n" + preloadBlock;
+        if (keysOnly) {
+            return;
+        }
         weft = TestServers.start(TestServers.Target.WEFT, conf);
         nats = TestServers.start(TestServers.Target.NATS_NEWEST, conf);
     }
@@ -149,6 +163,91 @@ class JwtOperatorTest {
     private static void assertOutcome(String who, String expected) {
         assertEquals(expected, outcome(nats, who), "nats-server, " + who);
         assertEquals(expected, outcome(weft, who), "weft, " + who + "\n" + weft.stderr());
+    }
+
+    /** The APP account's JWT, signed by the operator's signing key, with these revocations. */
+    static String accountJwt(Map<String, Long> revocations) {
+        ObjectNode acc = claims(opSigningPair, pub(accountPair), "APP", "account");
+        defaultAccountLimits(acc);
+        ((ObjectNode) acc.get("nats")).putArray("signing_keys").add(pub(accountSigningPair));
+        ObjectNode r = ((ObjectNode) acc.get("nats")).putObject("revocations");
+        revocations.forEach(r::put);
+        return encode(acc, opSigningPair);
+    }
+
+    /**
+     * A reload with a new account JWT that revokes alice disconnects her and refuses her from
+     * then on; a reload that drops the operator is refused as nats-server refuses it.
+     */
+    @Test
+    void reloadedAccountJwtRevokesAConnectedUser() throws Exception {
+        String op = "operator: \"" + dir.resolve("op.jwt") + "\"\n";
+        try (TestServer w = TestServers.start(TestServers.Target.WEFT, op + preloadBlock)) {
+            Connection alice = Nats.connect(options(w, CREDS.get("alice"), new Clients.RecordingErrors()).build());
+            alice.flush(WAIT);
+            w.rewriteConfig(op + "resolver: MEMORY\nresolver_preload {\n  " + sysLine + "\n  " + accountKey + ": \""
+                    + accountJwt(Map.of(aliceKey, System.currentTimeMillis() / 1000 + 5)) + "\"\n}\n");
+            w.signal("HUP");
+            assertTrue(w.awaitOutput("Reloaded", WAIT), w.stderr());
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (alice.getStatus() == Connection.Status.CONNECTED && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(alice.getStatus() != Connection.Status.CONNECTED, "revoked alice is disconnected");
+            alice.close();
+            assertEquals("Authorization Violation", outcome(w, "alice"));
+            assertEquals("OK", outcome(w, "signingKeyUser"));
+            w.rewriteConfig("system_account: " + sysLine.substring(0, sysLine.indexOf(':')) + "\n");
+            w.signal("HUP");
+            assertTrue(w.awaitOutput("config reload does not support moving to or from an account resolver", WAIT), w.stderr());
+            assertEquals("OK", outcome(w, "signingKeyUser"));
+        }
+    }
+
+    /**
+     * A working operator-mode config for SecurityOptionsTest's examples: {@code OPERATOR} (an
+     * operator JWT file), {@code OPERATORS} (a list), {@code TRUSTED}/{@code TRUSTED_KEYS} (keys).
+     */
+    static synchronized String exampleConf(String kind) {
+        try {
+            if (preloadBlock == null) {
+                setUpKeysOnly();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        String op = "\"" + dir.resolve("op.jwt") + "\"";
+        return switch (kind) {
+            case "OPERATOR" -> "operator: " + op + "\n" + preloadBlock;
+            case "OPERATORS" -> "operators: [ " + op + " ]\n" + preloadBlock;
+            case "TRUSTED" -> "trusted: [ " + operatorKey + ", " + operatorSigningKey + " ]\n" + preloadBlock;
+            case "TRUSTED_KEYS" -> "trusted_keys: [ " + operatorKey + ", " + operatorSigningKey + " ]\n" + preloadBlock;
+            default -> throw new IllegalArgumentException(kind);
+        };
+    }
+
+    /** setUp without the servers. */
+    private static void setUpKeysOnly() throws Exception {
+        keysOnly = true;
+        try {
+            setUp();
+        } finally {
+            keysOnly = false;
+        }
+    }
+
+    private static boolean keysOnly;
+
+    @Test
+    void trustedKeysInsteadOfAnOperatorJwt() throws Exception {
+        String conf = exampleConf("TRUSTED_KEYS");
+        try (TestServer w = TestServers.start(TestServers.Target.WEFT, conf);
+             TestServer n = TestServers.start(TestServers.Target.NATS_NEWEST, conf)) {
+            assertEquals("OK", outcome(n, "alice"));
+            assertEquals("OK", outcome(w, "alice"), w.stderr());
+            assertEquals("Authorization Violation", outcome(n, "forged"));
+            assertEquals("Authorization Violation", outcome(w, "forged"));
+        }
     }
 
     @Test

@@ -124,13 +124,18 @@ class SecurityOptionsTest {
                     "TlsTest#httpsMonitoring"),
             new Option("ocsp", "ocsp { mode: always }", Status.REFUSED),
             new Option("ocsp_cache", "ocsp_cache { type: local }", Status.REFUSED),
-            new Option("operator", "operator: /nonexistent/op.jwt", Status.REFUSED),
-            new Option("operators", "operators: [ /nonexistent/op.jwt ]", Status.REFUSED),
-            new Option("trusted", "trusted: " + NKEY, Status.REFUSED),
-            new Option("trusted_keys", "trusted_keys: [ " + NKEY + " ]", Status.REFUSED),
-            new Option("resolver", "resolver: MEMORY", Status.REFUSED),
-            new Option("account_resolver", "account_resolver: MEMORY", Status.REFUSED),
-            new Option("resolver_preload", "resolver_preload { A: xyz }", Status.REFUSED),
+            new Option("operator", "$OPERATOR", Status.ENFORCED, "JwtOperatorTest#userOfPreloadedAccountConnects",
+                    "JwtOperatorTest#jwtSignedByAStrangerIsRefused"),
+            new Option("operators", "$OPERATORS", Status.ENFORCED, "JwtOperatorTest#userOfPreloadedAccountConnects"),
+            new Option("trusted", "$TRUSTED", Status.ENFORCED, "JwtOperatorTest#trustedKeysInsteadOfAnOperatorJwt"),
+            new Option("trusted_keys", "$TRUSTED_KEYS", Status.ENFORCED, "JwtOperatorTest#trustedKeysInsteadOfAnOperatorJwt"),
+            new Option("resolver", "$OPERATOR", Status.ENFORCED, "JwtOperatorTest#userOfAccountNotPreloadedIsRefused"),
+            new Option("resolver_preload", "$OPERATOR", Status.ENFORCED, "JwtOperatorTest#userOfPreloadedAccountConnects",
+                    "JwtOperatorTest#revokedUserIsRefused", "JwtOperatorTest#permissionsOfTheUserJwtAreEnforced"),
+            new Option("resolver: URL(http://127.0.0.1:9/jwt/v1/accounts/)",
+                    "resolver: \"URL(http://127.0.0.1:9/jwt/v1/accounts/)\"", Status.REFUSED),
+            new Option("resolver { type: full }", "resolver { type: full, dir: /tmp/jwt }", Status.REFUSED),
+            new Option("resolver { type: cache }", "resolver { type: cache, dir: /tmp/jwt }", Status.REFUSED),
             new Option("resolver_pinned_accounts", "resolver_pinned_accounts: [ A ]", Status.REFUSED),
             new Option("resolver_tls", "resolver_tls { cert_file: " + PEM + " }", Status.REFUSED),
             new Option("system_account", "system_account: SYS", Status.ENFORCED,
@@ -233,6 +238,9 @@ class SecurityOptionsTest {
     /** The example with $CERT, $KEY and $CA replaced by the test certificates' files. */
     private static String resolve(String text) {
         String conf = text;
+        if (conf.startsWith("$OPERATOR") || conf.startsWith("$TRUSTED")) {
+            conf = JwtOperatorTest.exampleConf(conf.substring(1));
+        }
         if (conf.contains("$CERT") || conf.contains("$KEY") || conf.contains("$CA")) {
             try {
                 TestCerts c = TestCerts.get();
@@ -379,10 +387,7 @@ class SecurityOptionsTest {
                 tls { cert_file: %1$s, key_file: %1$s, ocsp_peer: true, cert_store: x }
                 allow_non_tls: true
                 ocsp { mode: always }
-                operator: /nonexistent/op.jwt
-                trusted_keys: [ %2$s ]
-                resolver: MEMORY
-                resolver_preload { A: xyz }
+                resolver: "URL(http://127.0.0.1:9/jwt/v1/accounts/)"
                 resolver_tls { cert_file: %1$s }
                 authorization {
                   auth_callout { issuer: x, auth_users: [ a ] }
@@ -403,8 +408,8 @@ class SecurityOptionsTest {
     }
 
     private static List<String> mergedPaths() {
-        return List.of("tls.ocsp_peer", "tls.cert_store", "allow_non_tls", "ocsp", "operator", "trusted_keys", "resolver",
-                "resolver_preload", "resolver_tls", "authorization.auth_callout",
+        return List.of("tls.ocsp_peer", "tls.cert_store", "allow_non_tls", "ocsp", "resolver: URL(http://127.0.0.1:9/jwt/v1/accounts/)",
+                "resolver_tls", "authorization.auth_callout",
                 "authorization.users[0].allowed_connection_types", "accounts.A.exports[0].latency", "accounts.A.imports[0].share",
                 "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",
                 "jetstream.cipher", "jetstream.key", "cluster.permissions", "gateway.tls", "leafnodes.tls",
@@ -436,9 +441,9 @@ class SecurityOptionsTest {
     @Test
     void reloadAddingARefusedOptionKeepsTheOldConfig() throws Exception {
         try (TestServer s = TestServers.start(TestServers.Target.WEFT, "")) {
-            s.rewriteConfig("resolver: MEMORY\n");
+            s.rewriteConfig("resolver_tls { cert_file: /nonexistent/cert.pem }\n");
             s.signal("HUP");
-            assertTrue(s.awaitOutput("\"resolver\" " + OptionsMapper.REFUSED, WAIT), s.stderr());
+            assertTrue(s.awaitOutput("\"resolver_tls\" " + OptionsMapper.REFUSED, WAIT), s.stderr());
             try (Connection c = Nats.connect(options(s).build())) {
                 assertEquals(Connection.Status.CONNECTED, c.getStatus());
             }
