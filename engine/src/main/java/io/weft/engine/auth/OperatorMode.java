@@ -315,59 +315,62 @@ public final class OperatorMode {
 
     /** Checks a CONNECT in operator mode; {@code nowSeconds} is the wall clock (from Env). */
     public AuthResult authenticate(Credentials c, String nonce, long nowSeconds) {
-        if (c == null || Credentials.blank(c.jwt())) {
-            return denied("Authentication requires a user JWT");
+        if (c == null) {
+            c = Credentials.NONE;
+        }
+        if (Credentials.blank(c.jwt())) {
+            return denied(c, "Authentication requires a user JWT");
         }
         Jwt user;
         try {
             user = Jwt.decode(c.jwt());
         } catch (Jwt.JwtException e) {
-            return denied("User JWT not valid: " + e.getMessage());
+            return denied(c, "User JWT not valid: " + e.getMessage());
         }
         if (!"user".equals(user.type()) || user.subject().isEmpty() || user.subject().charAt(0) != 'U') {
-            return denied("User JWT not valid: not a user JWT");
+            return denied(c, "User JWT not valid: not a user JWT");
         }
         String why = user.validAt(nowSeconds);
         if (why != null) {
-            return denied("User JWT no longer valid: " + why);
+            return denied(c, "User JWT no longer valid: " + why);
         }
         JsonNode n = user.nats();
         String issuerAccount = n.path("issuer_account").asText("");
         String accountKey = issuerAccount.isEmpty() ? user.issuer() : issuerAccount;
         AccountClaims account = accounts.get(accountKey);
         if (account == null) {
-            return denied("Account JWT lookup error: account " + accountKey + " not found");
+            return denied(c, "Account JWT lookup error: account " + accountKey + " not found");
         }
         boolean issuerKnown = user.issuer().equals(account.publicKey())
                 ? issuerAccount.isEmpty() || issuerAccount.equals(account.publicKey())
                 : account.signingKeys().contains(user.issuer());
         if (!issuerKnown) {
-            return denied("User JWT issuer is not known");
+            return denied(c, "User JWT issuer is not known");
         }
         if (account.jwt().validAt(nowSeconds) != null) {
-            return denied("Account JWT has expired");
+            return denied(c, "Account JWT has expired");
         }
         boolean bearer = n.path("bearer_token").asBoolean(false);
         if (bearer && account.disallowBearer()) {
-            return denied("Account does not allow bearer tokens");
+            return denied(c, "Account does not allow bearer tokens");
         }
         String unsupported = unsupportedUserClaim(n);
         if (unsupported != null) {
-            return denied("User JWT not valid: " + unsupported);
+            return denied(c, "User JWT not valid: " + unsupported);
         }
         if (!bearer) {
             if (Credentials.blank(c.sig())) {
-                return denied("Signature missing");
+                return denied(c, "Signature missing");
             }
             if (Nkeys.decodeSignature(c.sig()) == null) {
-                return denied("Signature not valid base64");
+                return denied(c, "Signature not valid base64");
             }
             if (!Nkeys.verifyNonceSignature(user.subject(), nonce, c.sig())) {
-                return denied("Signature not verified");
+                return denied(c, "Signature not verified");
             }
         }
         if (revoked(account.revocations(), user.subject(), user.issuedAt())) {
-            return denied("User authentication revoked");
+            return denied(c, "User authentication revoked");
         }
         Permissions perms = permissions(n);
         if (perms == null) {
@@ -416,7 +419,23 @@ public final class OperatorMode {
         return null;
     }
 
-    private static AuthResult denied(String detail) {
-        return new AuthResult.Denied("authentication error", detail);
+    /**
+     * nats-server's error line names what the CONNECT presented: its nkey, user or token, else
+     * {@code JWT User ""} (the user's key is only known to it once the JWT passed every check).
+     */
+    private static AuthResult denied(Credentials c, String detail) {
+        String who;
+        if (!Credentials.blank(c.nkey())) {
+            who = "Nkey \"" + c.nkey() + "\"";
+        } else if (!Credentials.blank(c.user())) {
+            who = "User \"" + c.user() + "\"";
+        } else if (!Credentials.blank(c.jwt())) {
+            who = "JWT User \"\"";
+        } else if (!Credentials.blank(c.authToken())) {
+            who = "Token \"[REDACTED]\"";
+        } else {
+            who = "User \"N/A\"";
+        }
+        return new AuthResult.Denied("authentication error - " + who, detail);
     }
 }

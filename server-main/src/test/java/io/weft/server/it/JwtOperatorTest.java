@@ -288,8 +288,12 @@ class JwtOperatorTest {
 
     @Test
     void refusalIsLoggedAsNatsServerDoes() throws Exception {
+        outcome(nats, "revoked");
         outcome(weft, "revoked");
-        assertTrue(weft.awaitOutput("authentication error", WAIT), weft.stderr());
+        // jnats sends the user's nkey next to the JWT, so nats-server names the key
+        String line = " - authentication error - Nkey \"U";
+        assertTrue(nats.awaitOutput(line, WAIT), nats.stderr());
+        assertTrue(weft.awaitOutput(line, WAIT), weft.stderr());
     }
 
     @Test
