@@ -238,6 +238,23 @@ class JwtOperatorTest {
 
     private static boolean keysOnly;
 
+    /** {@code weft serve -t} accepts the operator config and refuses an account limit weft cannot enforce, naming it. */
+    @Test
+    void configCheckAcceptsOperatorModeAndRefusesUnenforceableLimits() throws Exception {
+        Path good = dir.resolve("good.conf");
+        Files.writeString(good, exampleConf("OPERATOR"));
+        TestServers.Result ok = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", good.toString());
+        assertEquals(0, ok.exitCode(), ok.output());
+        ObjectNode acc = claims(opSigningPair, pub(accountPair), "APP", "account");
+        defaultAccountLimits(acc).put("conn", 10);
+        Path bad = dir.resolve("bad.conf");
+        Files.writeString(bad, "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n  "
+                + accountKey + ": \"" + encode(acc, opSigningPair) + "\"\n}\n");
+        TestServers.Result refused = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", bad.toString());
+        assertEquals(1, refused.exitCode(), refused.output());
+        assertTrue(refused.output().contains("limits.conn = 10"), refused.output());
+    }
+
     @Test
     void trustedKeysInsteadOfAnOperatorJwt() throws Exception {
         String conf = exampleConf("TRUSTED_KEYS");
