@@ -447,7 +447,7 @@ public final class RaftDriver {
         }
         node.advance(rd);
         releaseReads();
-        if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
+        maybeSnapshot();
     }
 
     /**
@@ -467,7 +467,16 @@ public final class RaftDriver {
         node.advanceUnsynced(rd);
         releaseReads();
         if (!rd.entries().isEmpty()) requestSync(rd.entries().getLast().index(), rd.entries().getLast().term());
-        if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
+        maybeSnapshot();
+    }
+
+    /**
+     * Compacts the log into a snapshot once {@code snapshotEvery} entries were applied since the
+     * last one and the state machine agrees ({@link StateMachine#snapshotDue}).
+     */
+    private void maybeSnapshot() {
+        long since = applied - snapshotIndex;
+        if (dc.snapshotEvery() > 0 && since >= dc.snapshotEvery() && sm.snapshotDue(since)) node.compact(applied, sm.snapshot());
     }
 
     private GroupView view(RaftNode.Status st) {
