@@ -356,7 +356,16 @@ public final class Compare {
                         + "jetstream {\n  store_dir: \"" + root.resolve(r3Name(i)) + "\"\n"
                         + (server.equals(NATS) ? "  sync_interval: always\n" : "") + "}\n"
                         + "cluster {\n  name: benchr3\n  listen: \"127.0.0.1:" + routes[i] + "\"\n  routes: [" + peers + "]\n}\n";
-                nodes.add(start(server, "r3-" + (i + 1), conf));
+                try {
+                    nodes.add(start(server, "r3-" + (i + 1), conf));
+                } catch (IOException e) {
+                    if (server.equals(NATS) && String.valueOf(e.getMessage()).contains("sync_interval")) {
+                        // before 2.10: no like-for-like durable cluster to compare with
+                        throw new IOException("this nats-server does not know `sync_interval` (added in 2.10), so it has no"
+                                + " cluster as durable as weft's to compare with; pass a newer one (bin/fetch-nats-server)");
+                    }
+                    throw e;
+                }
             }
             // create the R3 stream through the first server; JsBench waits for the meta leader,
             // then for the stream's leader and two current replicas
