@@ -30,7 +30,7 @@ class RouteGroupTransportsQueueTest {
     static final long P2 = PeerIds.of("p2");
 
     /** A route to "p2" that is congested until {@link #drain} and records what it is given. */
-    static final class StuckPeer implements InternalPeer {
+    static class StuckPeer implements InternalPeer {
         final AtomicBoolean stalled = new AtomicBoolean(true);
         final CountDownLatch drained = new CountDownLatch(1);
         /** The sender is waiting on this route (with the message it took). */
@@ -111,6 +111,49 @@ class RouteGroupTransportsQueueTest {
         t.peerDown(peer);
         tr.send(heartbeat(7));
         assertEquals(2, t.stats().droppedNoRoute(), "the route went down");
+    }
+
+    @Test
+    void withNothingQueuedAMessageGoesOntoTheRouteOnTheSendersThread() throws Exception {
+        RouteGroupTransports t = new RouteGroupTransports(Env.real(), ServerLog.silent());
+        Transport tr = t.open("g", P1);
+        tr.start(m -> { });
+        List<String> threads = new CopyOnWriteArrayList<>();
+        StuckPeer peer = new StuckPeer(false, 64L << 20) {
+            @Override
+            public boolean sendInternal(String subject, byte[] payload) {
+                threads.add(Thread.currentThread().getName());
+                return super.sendInternal(subject, payload);
+            }
+        };
+        peer.stalled.set(false);
+        t.peerUp(peer);
+        for (int i = 1; i <= 3; i++) {
+            tr.send(heartbeat(i));
+        }
+        // no waiting: handed over before send returned, by this thread, in order
+        assertEquals(3, t.stats().sent(), t.stats().toString());
+        assertEquals(List.of(1L, 2L, 3L), peer.messages.stream().map(m -> ((Message.Heartbeat) m).commit()).toList());
+        assertEquals(List.of(Thread.currentThread().getName()), threads.stream().distinct().toList());
+    }
+
+    @Test
+    void aMessageNeverOvertakesOneTheSenderThreadHolds() throws Exception {
+        RouteGroupTransports t = new RouteGroupTransports(Env.real(), ServerLog.silent());
+        Transport tr = t.open("g", P1);
+        tr.start(m -> { });
+        StuckPeer peer = new StuckPeer(true, 64L << 20);
+        t.peerUp(peer);
+        tr.send(heartbeat(0)); // queued (the route is past its stall gate); the sender takes it and waits
+        assertTrue(peer.waiting.await(10, TimeUnit.SECONDS));
+        peer.stalled.set(false); // the route is free again, but the sender still holds message 0
+        tr.send(heartbeat(1));
+        assertEquals(0, peer.messages.size(), "message 1 waits behind the one in the sender's hand");
+        peer.drained.countDown();
+        await(() -> t.stats().sent() == 2);
+        assertEquals(List.of(0L, 1L), peer.messages.stream().map(m -> ((Message.Heartbeat) m).commit()).toList());
+        tr.send(heartbeat(2)); // nothing queued or held any more: straight onto the route
+        assertEquals(3, t.stats().sent());
     }
 
     @Test

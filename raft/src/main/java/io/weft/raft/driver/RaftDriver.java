@@ -321,6 +321,17 @@ public final class RaftDriver {
             }
             IOException error = null;
             try {
+                // the entries first: the leader may count itself once they are durable; the commit
+                // index staged with them (term and vote never change in a pipelined Ready) follows
+                storage.syncLog();
+                lock.lock();
+                try {
+                    syncDone = asked;
+                    wake.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+                asked = null;
                 storage.sync();
             } catch (IOException e) {
                 error = e;
@@ -331,7 +342,7 @@ public final class RaftDriver {
             lock.lock();
             try {
                 if (error != null) syncError = error;
-                else syncDone = asked;
+                else if (asked != null) syncDone = asked;
                 wake.signalAll();
             } finally {
                 lock.unlock();
@@ -434,9 +445,20 @@ public final class RaftDriver {
         if (sendBeforePersist) send(rd.messages());
         if (rd.snapshot() != null) storage.installSnapshot(rd.snapshot());
         if (!rd.entries().isEmpty()) storage.append(rd.entries());
-        if (rd.hardState() != null) storage.setHardState(rd.hardState());
-        if (rd.mustSync()) storage.sync();
+        // a hard state that only moves the commit index is fsynced after the messages are sent: what
+        // they acknowledge (entries, term, vote) is durable before they leave; the commit index is
+        // durable before anything of this Ready is applied, and never ahead of the entries it covers
+        HardState commitOnly = rd.mustSync() && rd.snapshot() == null && onlyCommit(rd.hardState()) ? rd.hardState() : null;
+        if (rd.hardState() != null && commitOnly == null) storage.setHardState(rd.hardState());
+        if (rd.mustSync()) {
+            if (commitOnly != null) storage.syncLog();
+            else storage.sync();
+        }
         if (!sendBeforePersist) send(rd.messages());
+        if (commitOnly != null) {
+            storage.setHardState(commitOnly);
+            storage.sync();
+        }
         if (rd.snapshot() != null) restore(rd.snapshot());
         for (Entry e : rd.committedEntries()) apply(e);
         for (ReadState rs : rd.readStates()) readReady(rs);
@@ -447,7 +469,14 @@ public final class RaftDriver {
         }
         node.advance(rd);
         releaseReads();
-        if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
+        maybeSnapshot();
+    }
+
+    /** Whether {@code hs} (may be null) differs from the storage's hard state in its commit index alone. */
+    private boolean onlyCommit(HardState hs) {
+        if (hs == null) return false;
+        HardState cur = storage.hardState();
+        return hs.term() == cur.term() && hs.vote() == cur.vote();
     }
 
     /**
@@ -467,7 +496,16 @@ public final class RaftDriver {
         node.advanceUnsynced(rd);
         releaseReads();
         if (!rd.entries().isEmpty()) requestSync(rd.entries().getLast().index(), rd.entries().getLast().term());
-        if (dc.snapshotEvery() > 0 && applied - snapshotIndex >= dc.snapshotEvery()) node.compact(applied, sm.snapshot());
+        maybeSnapshot();
+    }
+
+    /**
+     * Compacts the log into a snapshot once {@code snapshotEvery} entries were applied since the
+     * last one and the state machine agrees ({@link StateMachine#snapshotDue}).
+     */
+    private void maybeSnapshot() {
+        long since = applied - snapshotIndex;
+        if (dc.snapshotEvery() > 0 && since >= dc.snapshotEvery() && sm.snapshotDue(since)) node.compact(applied, sm.snapshot());
     }
 
     private GroupView view(RaftNode.Status st) {

@@ -14,6 +14,16 @@ public interface StateMachine {
     /** Applies one committed entry; the result completes the proposer's future (on the replica that took it). */
     byte[] apply(Entry entry);
 
+    /**
+     * Asked once {@code entriesSinceSnapshot} applied entries reach the driver's {@code snapshotEvery}:
+     * whether to take a snapshot now (default yes). A state machine whose snapshot costs in proportion
+     * to its size can wait until the log since the last one is about as large, so that snapshots cost
+     * a bounded amount per entry however large the state grows.
+     */
+    default boolean snapshotDue(long entriesSinceSnapshot) {
+        return true;
+    }
+
     /** The state after the last applied entry, in the application's encoding (for log compaction). */
     byte[] snapshot();
 

@@ -100,6 +100,8 @@ public final class BenchCommand {
         out.println("  --pub N, --clients N   publishers / requesters (default 1)");
         out.println("  --sub N           subscribers / repliers / consumers (default 1)");
         out.println("  --storage file|memory  --purge  --batch N (500)  --window N (256)  --keys N (100)");
+        out.println("  --replicas N      num_replicas of the stream js pub / kv create (default 1; on a cluster, 3 or 5);");
+        out.println("                    waits for the meta leader, then for the stream's leader and current replicas");
         out.println("  --user U --pass P  --timeout SECONDS (60)");
         out.println("  --json            print the result as JSON");
         out.println("  --progress / --no-progress   the progress bar (default: on when stderr is a terminal)");

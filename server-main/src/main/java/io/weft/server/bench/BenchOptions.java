@@ -43,6 +43,8 @@ public final class BenchOptions {
     public String consumeMode = "ordered";
     public String stream = "benchstream";
     public String storage = "file";
+    /** num_replicas of the streams {@code js pub} and {@code kv} create (1-5; above 1 needs a cluster). */
+    public int replicas = 1;
     public boolean purge;
     public String bucket = "benchbucket";
     public int keys = 100;
@@ -105,6 +107,7 @@ public final class BenchOptions {
             case "--mode" -> consumeMode = v.toLowerCase(Locale.ROOT);
             case "--stream" -> stream = v;
             case "--storage" -> storage = v.toLowerCase(Locale.ROOT);
+            case "--replicas" -> replicas = (int) count(flag, v, 1000);
             case "--bucket" -> bucket = v;
             case "--keys" -> keys = (int) count(flag, v, 1000);
             case "--timeout" -> timeoutMillis = count(flag, v, 1000) * 1000;
@@ -123,6 +126,9 @@ public final class BenchOptions {
         }
         if (pubs < 1 || subs < 0 || window < 1 || batch < 1 || keys < 1) {
             throw new UsageException("weft bench: --pub, --window, --batch and --keys must be at least 1, --sub at least 0");
+        }
+        if (replicas < 1 || replicas > 5) {
+            throw new UsageException("weft bench: --replicas is 1 to 5, not " + replicas);
         }
         if (!consumeMode.equals("pull") && !consumeMode.equals("ordered")) {
             throw new UsageException("weft bench: --mode is pull or ordered, not " + consumeMode);

@@ -57,7 +57,11 @@ public final class Compare {
             new Row("idle10k", "idle connections (default 10,000): server RSS", "MiB", Better.LOWER, 2.0),
             new Row("jspubDurable", "JetStream publish R1 file, weft durable acks vs nats `sync_interval: always`", "msgs/s", Better.HIGHER, 1.0),
             new Row("jspubLazy", "JetStream publish R1 file, weft lazy `sync_interval` vs nats default", "msgs/s", Better.HIGHER, 1.0),
-            new Row("jsordered", "JetStream ordered-consumer replay", "msgs/s", Better.HIGHER, 1.0));
+            new Row("jsordered", "JetStream ordered-consumer replay", "msgs/s", Better.HIGHER, 1.0),
+            new Row("jsr3sync", "JetStream publish R3 file, 3 processes, sync (one at a time), 128 B, weft quorum fsync vs nats"
+                    + " `sync_interval: always`", "msgs/s", Better.HIGHER, 1.0),
+            new Row("jsr3async", "JetStream publish R3 file, 3 processes, async (window 256), 128 B, weft quorum fsync vs nats"
+                    + " `sync_interval: always`", "msgs/s", Better.HIGHER, 1.0));
 
     static final String NATS = "nats-server";
     static final String WEFT = "weft";
@@ -73,6 +77,10 @@ public final class Compare {
     /** Messages of the lazy publish runs, and of the stream the ordered consumer then replays (the 1M). */
     long replayMsgs = 1_000_000;
     int idleConns = 10_000;
+    /** Messages of the R3 async publish run (--only js-cluster). */
+    long r3Msgs = 50_000;
+    /** Messages of the R3 sync publish run: one round trip and a quorum fsync each, so fewer. */
+    long r3SyncMsgs = 5_000;
     String natsBinary = "/usr/sbin/nats-server";
     String weftJvmOpts = "";
     Path outFile = Path.of("bench-compare.md");
@@ -81,12 +89,16 @@ public final class Compare {
     boolean js = true;
     /** Two servers joined by a route: the publisher on one, the subscriber on the other (--only cluster). */
     boolean cluster = true;
+    /** Three servers of one cluster with JetStream, an R3 file stream, sync and async publish (--only js-cluster). */
+    boolean jsCluster = true;
     /** Request/reply latency alone (--only req): the noisiest row, so it can be given more rounds cheaply. */
     boolean latency = false;
     /** key -> server -> values, one per round. */
     final Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
     /** Load generator and server CPU seconds per server, summed over the core throughput scenarios. */
     final Map<String, double[]> cpu = new LinkedHashMap<>();
+    /** Load generator and summed server CPU seconds per server over the measured R3 publish runs. */
+    final Map<String, double[]> r3Cpu = new LinkedHashMap<>();
     final List<String> notes = new ArrayList<>();
     /** Cleared when nats-server refuses {@code sync_interval} (versions before 2.10). */
     boolean natsHasSyncInterval = true;
@@ -116,15 +128,24 @@ public final class Compare {
                     case "--replay-msgs" -> c.replayMsgs = BenchOptions.count(a, v, 1000);
                     case "--req-msgs" -> c.reqMsgs = BenchOptions.count(a, v, 1000);
                     case "--idle" -> c.idleConns = (int) BenchOptions.count(a, v, 1000);
+                    case "--r3-msgs" -> c.r3Msgs = BenchOptions.count(a, v, 1000);
+                    case "--r3-sync-msgs" -> c.r3SyncMsgs = BenchOptions.count(a, v, 1000);
                     case "--nats-server" -> c.natsBinary = v;
                     case "--weft-jvm" -> c.weftJvmOpts = v;
                     case "--out" -> c.outFile = Path.of(v);
                     case "--only" -> {
-                        c.core = v.contains("core");
-                        c.memory = v.contains("mem");
-                        c.js = v.contains("js");
-                        c.cluster = v.contains("cluster");
-                        c.latency = !c.core && v.contains("req");
+                        List<String> parts = List.of(v.toLowerCase(Locale.ROOT).split("[,\\s]+"));
+                        for (String part : parts) {
+                            if (!List.of("core", "mem", "memory", "js", "req", "cluster", "js-cluster").contains(part)) {
+                                throw new IllegalArgumentException("--only takes core, mem, js, req, cluster, js-cluster; not " + part);
+                            }
+                        }
+                        c.core = parts.contains("core");
+                        c.memory = parts.contains("mem") || parts.contains("memory");
+                        c.js = parts.contains("js");
+                        c.cluster = parts.contains("cluster");
+                        c.jsCluster = parts.contains("js-cluster");
+                        c.latency = !c.core && parts.contains("req");
                     }
                     default -> throw new IllegalArgumentException("unknown flag " + a);
                 }
@@ -158,14 +179,17 @@ public final class Compare {
 
     void usage(PrintStream o) {
         o.println("Usage: weft bench compare [--rounds 3] [--msgs 1M] [--req-msgs 50K] [--js-msgs 50K] [--replay-msgs 1M]");
-        o.println("                          [--idle 10000]");
+        o.println("                          [--idle 10000] [--r3-msgs 50K] [--r3-sync-msgs 5K]");
         o.println("                          [--nats-server /usr/sbin/nats-server] [--weft-jvm \"-Xmx1g\"]");
-        o.println("                          [--only core,mem,js,req,cluster] [--out bench-compare.md]");
+        o.println("                          [--only core,mem,js,req,cluster,js-cluster] [--out bench-compare.md]");
         o.println("Starts each server in turn on free ports, runs the same scenarios against both, alternating");
         o.println("which goes first each round, and prints medians and the ratio weft / nats-server.");
         o.println("--only req runs the request/reply latency rows alone (core includes them).");
         o.println("--only cluster runs two servers of one cluster (a route on loopback), publisher on the first,");
         o.println("subscriber on the second.");
+        o.println("--only js-cluster runs three JetStream servers of one cluster (nats-server with sync_interval: always,");
+        o.println("weft with its default quorum fsync), creates an R3 file stream and publishes 128 B messages to it from");
+        o.println("a client on the stream leader's server: --r3-sync-msgs one at a time, then --r3-msgs with 256 in flight.");
     }
 
     private void runAll() throws Exception {
@@ -188,6 +212,9 @@ public final class Compare {
                 if (js) {
                     section(server, "JetStream durable", () -> jsRound(server, true));
                     section(server, "JetStream lazy", () -> jsRound(server, false));
+                }
+                if (jsCluster) {
+                    section(server, "JetStream R3", () -> jsClusterRound(server));
                 }
             }
         }
@@ -299,6 +326,114 @@ public final class Compare {
                 }
             }
         }
+    }
+
+    /**
+     * Three servers of one cluster, each with a route to the two others and a JetStream store of its
+     * own; nats-server with {@code sync_interval: always} (its Raft log fsyncs each append before a
+     * follower answers), weft with its default (the Raft log fsyncs before a replica answers and the
+     * leader acks once a quorum has): an ack means fsynced on two of three on both sides. The stream
+     * is created R3 through the first server; the publisher connects to the stream leader's server
+     * (where it lands is up to each server's election, so that the figure does not depend on it).
+     */
+    private void jsClusterRound(String server) throws Exception {
+        int n = 3;
+        int[] routes = new int[n];
+        for (int i = 0; i < n; i++) {
+            routes[i] = freePort();
+        }
+        Path root = Files.createTempDirectory("weft-compare-r3-");
+        List<ServerProcess> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                StringBuilder peers = new StringBuilder();
+                for (int j = 0; j < n; j++) {
+                    if (j != i) {
+                        peers.append(peers.isEmpty() ? "" : ", ").append("\"nats-route://127.0.0.1:").append(routes[j]).append('"');
+                    }
+                }
+                String conf = "server_name: " + r3Name(i) + "\n"
+                        + "jetstream {\n  store_dir: \"" + root.resolve(r3Name(i)) + "\"\n"
+                        + (server.equals(NATS) ? "  sync_interval: always\n" : "") + "}\n"
+                        + "cluster {\n  name: benchr3\n  listen: \"127.0.0.1:" + routes[i] + "\"\n  routes: [" + peers + "]\n}\n";
+                try {
+                    nodes.add(start(server, "r3-" + (i + 1), conf));
+                } catch (IOException e) {
+                    if (server.equals(NATS) && String.valueOf(e.getMessage()).contains("sync_interval")) {
+                        // before 2.10: no like-for-like durable cluster to compare with
+                        throw new IOException("this nats-server does not know `sync_interval` (added in 2.10), so it has no"
+                                + " cluster as durable as weft's to compare with; pass a newer one (bin/fetch-nats-server)");
+                    }
+                    throw e;
+                }
+            }
+            // create the R3 stream through the first server; JsBench waits for the meta leader,
+            // then for the stream's leader and two current replicas
+            BenchOptions admin = BenchOptions.parse(new String[] {"js", "pub", "--server", "nats://127.0.0.1:" + nodes.get(0).port,
+                    "--subject", "cmp.bench", "--stream", "cmpr3", "--replicas", "3", "--storage", "file", "--timeout", "60"});
+            JsBench js = new JsBench(admin, err, false);
+            String leader;
+            try (BenchConnection c = BenchConnection.connect("127.0.0.1", nodes.get(0).port, "bench-r3-admin", null, null, 10_000)) {
+                js.ensureStream(c, admin.stream, js.streamConfig());
+                leader = js.awaitStreamLeader(c, admin.stream, System.nanoTime() + TimeUnit.SECONDS.toNanos(60), null)
+                        .path("cluster").path("leader").asText();
+            }
+            int li = -1;
+            for (int i = 0; i < n; i++) {
+                if (r3Name(i).equals(leader)) {
+                    li = i;
+                }
+            }
+            if (li < 0) {
+                throw new IOException("stream leader " + leader + " is none of " + r3Name(0) + ".." + r3Name(n - 1));
+            }
+            ServerProcess at = nodes.get(li);
+            err.printf(Locale.ROOT, "  R3 stream leader %s; the publisher connects there%n", leader);
+            String[] common = {"--storage", "file", "--stream", "cmpr3", "--replicas", "3"};
+            // warm-up, not recorded: both publish paths at half the measured counts (weft's replicated
+            // path is JIT-compiled in three JVMs at once: its sync rate was still climbing after 1,000)
+            bench(at, "js pub", Math.max(1000, r3Msgs / 2), 128, 1, 0, concat(common, "--async", "--window", "256"));
+            bench(at, "js pub", Math.max(100, r3SyncMsgs / 2), 128, 1, 0, concat(common, "--sync"));
+            Object[][] runs = {{"jsr3sync", r3SyncMsgs, new String[] {"--sync"}},
+                    {"jsr3async", r3Msgs, new String[] {"--async", "--window", "256"}}};
+            for (Object[] run : runs) {
+                String key = (String) run[0];
+                long[] cpu0 = new long[n];
+                for (int i = 0; i < n; i++) {
+                    cpu0[i] = ProcStats.cpuNanos(Long.toString(nodes.get(i).pid()));
+                }
+                BenchResult r = bench(at, "js pub", (Long) run[1], 128, 1, 0, concat(common, (String[]) run[2]));
+                double servers = 0;
+                for (int i = 0; i < n; i++) {
+                    servers += (ProcStats.cpuNanos(Long.toString(nodes.get(i).pid())) - cpu0[i]) / 1e9;
+                }
+                if (r.ok()) {
+                    record(key, server, r.msgsPerSec());
+                    double[] c = r3Cpu.computeIfAbsent(server, k -> new double[2]);
+                    c[0] += r.clientCpuNanos / 1e9;
+                    c[1] += servers;
+                    String lat = r.latency == null ? "" : String.format(Locale.ROOT, ", ack p50 %.0f µs p99 %.0f µs",
+                            r.latency.percentile(50) / 1000.0, r.latency.percentile(99) / 1000.0);
+                    err.printf(Locale.ROOT, "  %-10s %,12.0f msgs/s  (load generator CPU %.2fs, the three servers %.2fs%s)%n", key,
+                            r.msgsPerSec(), r.clientCpuNanos / 1e9, servers, lat);
+                }
+            }
+        } finally {
+            for (ServerProcess p : nodes) {
+                p.close();
+            }
+            deleteTree(root);
+        }
+    }
+
+    static String r3Name(int i) {
+        return "R3N" + (i + 1);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     private void latencyRound(String server) throws Exception {
@@ -437,6 +572,15 @@ public final class Compare {
                 + " then the ordered consumer replays the lazy stream twice (the second is the row); %,d idle connections.%n",
                 rounds, Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC", msgs, reqMsgs, jsMsgs, replayMsgs,
                 idleConns));
+        if (values.containsKey("jsr3sync") || values.containsKey("jsr3async")) {
+            sb.append(String.format(Locale.ROOT, "JetStream R3: three processes of one cluster on this machine, an R3 file stream, 128 B"
+                    + " messages from one publisher on the stream leader's server: %,d sync publishes (one at a time), then %,d async"
+                    + " (window 256), after an unrecorded warm-up of each at half those counts.%n", r3SyncMsgs, r3Msgs));
+        }
+        for (Map.Entry<String, double[]> e : r3Cpu.entrySet()) {
+            sb.append(String.format(Locale.ROOT, "CPU over the R3 publish runs against %s: load generator %.1f s, the three servers %.1f s.%n",
+                    e.getKey(), e.getValue()[0], e.getValue()[1]));
+        }
         Map<String, List<Double>> cold = values.get("jsorderedCold");
         if (cold != null) {
             sb.append(String.format(Locale.ROOT, "First (cold) replay, not in the table: nats-server %s, weft %s.%n",

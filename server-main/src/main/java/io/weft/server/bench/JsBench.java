@@ -38,7 +38,11 @@ final class JsBench {
 
     /** Sends a $JS API request and returns its JSON reply; fails on an "error" member. */
     JsonNode api(BenchConnection c, String subject, String body) throws IOException {
-        BenchConnection.Reply r = c.request(subject, utf8(body == null ? "" : body), o.timeoutMillis);
+        return api(c, subject, body, o.timeoutMillis);
+    }
+
+    JsonNode api(BenchConnection c, String subject, String body, long timeoutMillis) throws IOException {
+        BenchConnection.Reply r = c.request(subject, utf8(body == null ? "" : body), timeoutMillis);
         if (r.status() == 503) {
             throw new IOException("no responders on " + subject + " (is JetStream enabled?)");
         }
@@ -59,19 +63,80 @@ final class JsBench {
         return n;
     }
 
-    /** Makes sure the stream exists (created with --storage, R1); with --purge, starts it empty. */
+    /**
+     * Makes sure the stream exists (created with --storage and --replicas); with --purge, starts it
+     * empty. On a cluster (--replicas above 1) the JetStream API may answer "temporarily unavailable"
+     * or not at all until the meta group has a leader, and the stream takes a moment to elect its
+     * own: retries for up to --timeout, then waits until the stream has a leader and every replica
+     * is current, so that the first measured publish finds a working group.
+     */
     void ensureStream(BenchConnection c, String name, String config) throws IOException {
-        JsonNode info = api(c, "$JS.API.STREAM.INFO." + name, "");
-        if (info.has("error")) {
-            check(api(c, "$JS.API.STREAM.CREATE." + name, config), "create stream " + name);
-        } else if (o.purge) {
-            check(api(c, "$JS.API.STREAM.PURGE." + name, "{}"), "purge stream " + name);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(o.timeoutMillis);
+        // on a cluster a request may go unanswered while the meta group elects: ask again rather than wait it out
+        long each = o.replicas > 1 ? Math.min(o.timeoutMillis, 5000) : o.timeoutMillis;
+        IOException last = null;
+        while (true) {
+            try {
+                JsonNode info = api(c, "$JS.API.STREAM.INFO." + name, "", each);
+                if (info.has("error")) {
+                    int code = info.path("error").path("err_code").asInt();
+                    if (code != 10059 && o.replicas > 1) { // on a cluster, anything but "stream not found": not ready yet
+                        throw new IOException("stream info " + name + ": " + error(info));
+                    }
+                    check(api(c, "$JS.API.STREAM.CREATE." + name, config, each), "create stream " + name);
+                } else if (o.purge) {
+                    check(api(c, "$JS.API.STREAM.PURGE." + name, "{}", each), "purge stream " + name);
+                }
+                break;
+            } catch (IOException e) {
+                last = e;
+                if (o.replicas <= 1 || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                sleep(200);
+            }
+        }
+        if (o.replicas > 1) {
+            awaitStreamLeader(c, name, deadline, last);
+        }
+    }
+
+    /** Waits until STREAM.INFO names a leader and --replicas - 1 current replicas; returns that info. */
+    JsonNode awaitStreamLeader(BenchConnection c, String name, long deadline, IOException cause) throws IOException {
+        String seen = cause == null ? "" : cause.getMessage();
+        while (System.nanoTime() < deadline) {
+            try {
+                JsonNode info = api(c, "$JS.API.STREAM.INFO." + name, "", Math.min(o.timeoutMillis, 5000));
+                JsonNode cl = info.path("cluster");
+                int current = 0;
+                for (JsonNode r : cl.path("replicas")) {
+                    current += r.path("current").asBoolean() ? 1 : 0;
+                }
+                if (!info.has("error") && !cl.path("leader").asText("").isEmpty() && current >= o.replicas - 1) {
+                    return info;
+                }
+                seen = info.toString();
+            } catch (IOException e) {
+                seen = e.getMessage();
+            }
+            sleep(100);
+        }
+        throw new IOException("stream " + name + " has no leader with " + (o.replicas - 1) + " current replicas within "
+                + o.timeoutMillis + " ms (last: " + seen + ")");
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 
     String streamConfig() {
         return "{\"name\":\"" + o.stream + "\",\"subjects\":[\"" + o.subject + "\"],\"retention\":\"limits\",\"storage\":\""
-                + o.storage + "\",\"num_replicas\":1,\"discard\":\"old\",\"max_msgs\":-1,\"max_bytes\":-1,\"max_age\":0,"
+                + o.storage + "\",\"num_replicas\":" + o.replicas + ",\"discard\":\"old\",\"max_msgs\":-1,\"max_bytes\":-1,\"max_age\":0,"
                 + "\"max_msgs_per_subject\":-1,\"max_msg_size\":-1,\"duplicate_window\":120000000000}";
     }
 
@@ -474,7 +539,7 @@ final class JsBench {
     private void ensureBucket(BenchConnection c) throws IOException {
         String cfg = "{\"name\":\"" + kvStream() + "\",\"subjects\":[\"$KV." + o.bucket + ".>\"],\"retention\":\"limits\","
                 + "\"max_msgs_per_subject\":1,\"discard\":\"new\",\"allow_rollup_hdrs\":true,\"deny_delete\":true,"
-                + "\"deny_purge\":false,\"allow_direct\":true,\"storage\":\"" + o.storage + "\",\"num_replicas\":1,"
+                + "\"deny_purge\":false,\"allow_direct\":true,\"storage\":\"" + o.storage + "\",\"num_replicas\":" + o.replicas + ","
                 + "\"max_msgs\":-1,\"max_bytes\":-1,\"max_age\":0,\"max_msg_size\":-1,\"duplicate_window\":120000000000}";
         ensureStream(c, kvStream(), cfg);
     }

@@ -46,6 +46,14 @@ class BenchOptionsTest {
     }
 
     @Test
+    void replicasAreOneToFive() {
+        assertEquals(1, BenchOptions.parse(new String[] {"js", "pub"}).replicas);
+        assertEquals(3, BenchOptions.parse(new String[] {"js", "pub", "--replicas", "3"}).replicas);
+        assertThrows(UsageException.class, () -> BenchOptions.parse(new String[] {"js", "pub", "--replicas", "6"}));
+        assertThrows(UsageException.class, () -> BenchOptions.parse(new String[] {"js", "pub", "--replicas", "0"}));
+    }
+
+    @Test
     void serverUrlWithCredentials() {
         BenchOptions o = BenchOptions.parse(new String[] {"pub", "--server", "nats://u:p@example.org:4333"});
         assertEquals("example.org", o.host());

@@ -88,6 +88,12 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** How long a leader waits before it asks again for a barrier that failed (one tick). */
     private final java.time.Duration retryAfter;
     private volatile RaftDriver driver;
+    /**
+     * Snapshots wait until the entries since the last one number at least the stream's messages
+     * ({@link Machine#snapshotDue}): an image holds every message, so taking one every
+     * {@code snapshotEvery} entries would cost in proportion to the stream per 10 000 publishes.
+     */
+    private boolean sizedSnapshots;
 
     // the leader side (under lock)
     private long leaderTerm;
@@ -131,7 +137,18 @@ public final class ReplicatedStreamLog implements GroupLog {
      */
     public static ReplicatedStreamLog start(Env env, DriverConfig dc, StreamReplica replica, Transport transport,
                                             Options options) throws IOException {
+        return start(env, dc, replica, transport, options, false);
+    }
+
+    /**
+     * {@link #start(Env, DriverConfig, StreamReplica, Transport, Options)}; with {@code sizedSnapshots}
+     * a snapshot is taken only once the entries since the last one number at least the stream's
+     * messages (and {@code dc.snapshotEvery()}), so that its cost per entry stays bounded.
+     */
+    public static ReplicatedStreamLog start(Env env, DriverConfig dc, StreamReplica replica, Transport transport,
+                                            Options options, boolean sizedSnapshots) throws IOException {
         ReplicatedStreamLog log = new ReplicatedStreamLog(env, dc.id(), replica, options, dc.observer(), dc.tick());
+        log.sizedSnapshots = sizedSnapshots;
         replica.restore(StreamReplica.Image.empty());
         log.driver = RaftDriver.start(env, dc.withObserver(log.new Watch()), log.new Machine(), transport);
         log.lock.lock();
@@ -149,12 +166,18 @@ public final class ReplicatedStreamLog implements GroupLog {
      * adjusts the driver's defaults ({@link DriverConfig#of}; tests shorten the timing).
      */
     public static GroupLog.Factory factory(Env env, java.util.function.UnaryOperator<DriverConfig> tune, Options options) {
+        return factory(env, tune, options, false);
+    }
+
+    /** As above; {@code sizedSnapshots} as in {@link #start(Env, DriverConfig, StreamReplica, Transport, Options, boolean)}. */
+    public static GroupLog.Factory factory(Env env, java.util.function.UnaryOperator<DriverConfig> tune, Options options,
+                                           boolean sizedSnapshots) {
         return (replica, group, peers, self, transports, dir) -> {
             List<Long> voters = new ArrayList<>(new java.util.TreeSet<>(peers));
             DriverConfig dc = tune.apply(DriverConfig.of(self, dir, ConfState.of(voters)));
             Transport t = transports.open(group, self);
             try {
-                return start(env, dc, replica, t, options);
+                return start(env, dc, replica, t, options, sizedSnapshots);
             } catch (IOException | RuntimeException e) {
                 t.close();
                 throw e;
@@ -162,9 +185,16 @@ public final class ReplicatedStreamLog implements GroupLog {
         };
     }
 
-    /** {@link #factory(Env, java.util.function.UnaryOperator, Options)} with the driver's defaults. */
+    /**
+     * {@link #factory(Env, java.util.function.UnaryOperator, Options)} with the driver's defaults,
+     * except that the leader's writes are pipelined ({@link DriverConfig#withPipelinedLeaderWrites}):
+     * the leader sends its appends before its own fsync, which runs on the driver's sync thread
+     * while the followers fsync theirs, and counts itself toward the quorum only once that fsync
+     * returned; an ack still means fsynced on a quorum, one fsync sooner. Snapshots are sized
+     * ({@link #start(Env, DriverConfig, StreamReplica, Transport, Options, boolean)}).
+     */
     public static GroupLog.Factory factory(Env env) {
-        return factory(env, c -> c, Options.defaults());
+        return factory(env, c -> c.withPipelinedLeaderWrites(true), Options.defaults(), true);
     }
 
     @Override
@@ -507,6 +537,19 @@ public final class ReplicatedStreamLog implements GroupLog {
                 return applied(replica.apply(e.op()).removed());
             } catch (IOException x) {
                 throw new IllegalStateException("stream " + replica.name() + " apply of entry " + entry.index() + ": " + x, x);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public boolean snapshotDue(long entriesSinceSnapshot) {
+            if (!sizedSnapshots) {
+                return true;
+            }
+            lock.lock();
+            try {
+                return entriesSinceSnapshot >= replica.state().msgs();
             } finally {
                 lock.unlock();
             }
