@@ -24,8 +24,10 @@ Options of test:
   --nemesis LIST            comma separated of kill,pause,partition,delay or none (default kill,partition)
   --nemesis-interval S      seconds between a fault's start and its heal (default 10)
   --workload queue          the workload (only queue so far)
-  --server nats-server|weft server under test (default nats-server; weft needs clustered JetStream)
-  --server-bin PATH         the server binary (default target/nats-server-unstable/usr/sbin/nats-server)
+  --server nats-server|weft server under test (default nats-server)
+  --server-bin PATH         the server binary (default target/nats-server-unstable/usr/sbin/nats-server,
+                            for weft bin/weft: server-main's jar, built by bin/jepsen when stale)
+  --replicas N              replicas of the queue stream (default: the number of nodes, R3/R5)
   --sync-interval V         JetStream sync_interval: always, or a duration such as 2m (default: the server's)
   --rate R                  total operations per second across workers (default 100)
   --max-ops N               bound on client operations (default 100000)
@@ -44,7 +46,7 @@ Options of test:
       (nil? v) (throw (ex-info (str "missing value for " k) {}))
       :else
       (let [key (keyword (subs k 2))
-            num #{:nodes :time-limit :nemesis-interval :rate :max-ops :timeout-ms :drain :seed}]
+            num #{:nodes :time-limit :nemesis-interval :rate :max-ops :timeout-ms :drain :seed :replicas}]
         (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store} key))
           (throw (ex-info (str "unknown option " k) {})))
         (recur (assoc m key (if (num key) (Long/parseLong v) v)) more)))))
@@ -52,9 +54,9 @@ Options of test:
 (defn- validate [o]
   (when-not (#{3 5} (:nodes o)) (throw (ex-info "--nodes must be 3 or 5" {})))
   (when-not (= "queue" (:workload o)) (throw (ex-info (str "workload " (:workload o) " is not written yet (only queue)") {})))
-  (when (= "weft" (:server o))
-    (throw (ex-info "--server weft: weft has no clustered JetStream yet, so an R3/R5 stream cannot be created; see docs/jepsen.md" {})))
-  (when-not (= "nats-server" (:server o)) (throw (ex-info (str "unknown server " (:server o)) {})))
+  (when-not (#{"nats-server" "weft"} (:server o)) (throw (ex-info (str "unknown server " (:server o)) {})))
+  (when-let [r (:replicas o)]
+    (when-not (<= 1 r (:nodes o)) (throw (ex-info (str "--replicas must be 1.." (:nodes o)) {}))))
   (let [faults (if (= "none" (:nemesis o)) #{} (set (map keyword (str/split (:nemesis o) #","))))]
     (when-let [bad (seq (remove nemesis/all-faults faults))]
       (throw (ex-info (str "unknown nemesis " (str/join "," (map name bad))) {})))
@@ -81,13 +83,44 @@ Options of test:
         (throw (ex-info (str "another bin/jepsen run holds " lock-path "; wait for it (its hosts would be torn down)") {})))
       (finally (.close ch)))))
 
+(defn default-server-bin [home server]
+  (case server
+    "weft" (str home "/bin/weft")
+    (str home "/target/nats-server-unstable/usr/sbin/nats-server")))
+
+(defn replicas
+  "The queue stream's replicas: --replicas, else one per node (R3/R5, as the workload intends)."
+  [o]
+  (or (:replicas o) (:nodes o)))
+
+(defn- create-queue!
+  "Creates the stream and its consumer through node url, retrying while the cluster settles
+  (no meta leader yet, placement not possible yet) for 30 s; a refusal that retrying cannot
+  change (the server does not support the configuration) ends the run at once."
+  [url o]
+  (with-open [c (client/connect url (:timeout-ms o))]
+    (loop [tries 0]
+      (let [r (try (client/create-stream! c (replicas o)) nil (catch Exception e e))]
+        (when r
+          (let [code (client/api-error-code r)]
+            (cond
+              (= 10012 code)
+              (throw (ex-info (str "the server refused the queue's consumer on an R" (replicas o) " stream: "
+                                   (.getMessage ^Exception r)
+                                   (when (= "weft" (:server o))
+                                     " (weft does not support consumers on replicated streams yet: --replicas 1 runs the R1 fallback)"))
+                              {}))
+              (< tries 60) (do (Thread/sleep 500) (recur (inc tries)))
+              :else (throw (ex-info (str "could not create the stream: " r) {})))))))))
+
 (defn run-test! [o]
   (let [faults (validate o)
         home (or (System/getenv "WEFT_HOME") ".")
         nodes (hosts/nodes (:nodes o))
         dir (run-dir (:store o))
         test {:nodes nodes :store (.getAbsolutePath dir) :sync-interval (:sync-interval o)
-              :server-bin (or (:server-bin o) (str home "/target/nats-server-unstable/usr/sbin/nats-server"))
+              :server (:server o)
+              :server-bin (or (:server-bin o) (default-server-bin home (:server o)))
               :timeout-ms (:timeout-ms o) :drain-s (:drain o)
               :op-interval-ms (max 1 (quot (* 1000 2 (count nodes)) (max 1 (:rate o))))}
         sched (nemesis/schedule {:faults faults :nodes nodes :interval (:nemesis-interval o)
@@ -104,7 +137,8 @@ Options of test:
         stop (atom false)
         urls (into (sorted-map) (for [n nodes] [n (str "nats://" (hosts/ip n) ":" db/client-port)]))]
     (when-not (.canExecute (File. ^String (:server-bin test)))
-      (throw (ex-info (str "server binary not found: " (:server-bin test) " (bin/fetch-nats-server fetches it)") {})))
+      (throw (ex-info (str "server binary not found: " (:server-bin test)
+                           (if (= "weft" (:server o)) " (bin/build builds weft)" " (bin/fetch-nats-server fetches it)")) {})))
     (spit (File. dir "test.edn") (with-out-str (pp/pprint (assoc o :schedule sched :dir (str dir)))))
     (log "run folder" (str dir) "seed" (:seed o))
     (let [hook (Thread. ^Runnable (fn [] (reset! stop true) (db/stop-all!) (hosts/teardown!)))]
@@ -120,14 +154,9 @@ Options of test:
         (doseq [n nodes] (db/start! test n))
         (let [bad (db/await-healthy! nodes 60)]
           (when (seq bad) (throw (ex-info (str "nodes not healthy after 60 s: " bad) {}))))
-        (log "cluster healthy; creating stream R" (count nodes))
-        (with-open [c (client/connect (first (vals urls)) (:timeout-ms o))]
-          (loop [tries 0]
-            (let [r (try (client/create-stream! c (count nodes)) nil (catch Exception e e))]
-              (when r
-                (if (< tries 60)
-                  (do (Thread/sleep 500) (recur (inc tries)))
-                  (throw (ex-info (str "could not create the stream: " r) {})))))))
+        (log "cluster healthy; creating stream R" (replicas o) "on" (:server o))
+        (create-queue! (first (vals urls)) o)
+        (log "stream and consumer created:" (client/describe-stream (first (vals urls)) (:timeout-ms o)))
         (let [load-start (System/nanoTime)
               deadline (+ load-start (* (:time-limit o) 1000000000))
               budget (AtomicLong. (:max-ops o))
@@ -158,7 +187,8 @@ Options of test:
           (let [bad (db/await-healthy! nodes 60)]
             (when (seq bad) (log "after healing, not healthy within 60 s:" bad)))
           (queue/drain! test urls history record!)
-          (let [result (queue/check @history)]
+          (let [result (assoc (queue/check @history) :server (:server o) :replicas (replicas o)
+                              :nodes (count nodes))]
             (spit (File. dir "results.edn") (with-out-str (pp/pprint result)))
             result))
         (finally
@@ -169,6 +199,10 @@ Options of test:
 
 (defn print-summary [r]
   (println)
+  (println "server" (:server r) " nodes" (:nodes r) " stream R" (:replicas r)
+           (if (and (= 1 (:replicas r)) (> (:nodes r 1) 1))
+             " (R1 FALLBACK: one replica, on one node; not the workload's R3/R5)"
+             ""))
   (println "acked" (:acked-count r) " indeterminate" (:indeterminate-count r)
            " read" (:read-count r) " lost" (:lost-count r) " unexpected" (:unexpected-count r)
            " duplicated" (:duplicated-count r) " recovered" (:recovered-count r))

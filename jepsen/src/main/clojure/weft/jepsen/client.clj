@@ -51,6 +51,28 @@
       (re-find #"(?i)time(d)? ?out" msg) {:type :info :error :timeout :message msg}
       :else {:type :info :error :unknown :message msg})))
 
+(defn api-error-code
+  "The JetStream API error code (err_code) of t or one of its causes, or nil."
+  [^Throwable t]
+  (some #(when (instance? JetStreamApiException %) (.getApiErrorCode ^JetStreamApiException %)) (causes t)))
+
+(defn describe-stream
+  "A one-line view of the queue stream as the server reports it: replicas, leader, replicas'
+  names and the consumer's leader."
+  [url timeout-ms]
+  (try
+    (with-open [c (connect url timeout-ms)]
+      (let [jsm (.jetStreamManagement c)
+            si (.getStreamInfo jsm stream)
+            ci (.getClusterInfo si)
+            cons (.getConsumerInfo jsm stream durable)
+            cci (.getClusterInfo cons)]
+        (str "R" (.getReplicas (.getConfiguration si))
+             " leader " (when ci (.getLeader ci))
+             " replicas " (when ci (vec (for [r (.getReplicas ci)] (.getName r))))
+             "; consumer " durable " leader " (when cci (.getLeader cci)))))
+    (catch Exception e (str "(stream info failed: " (.getMessage e) ")"))))
+
 (defn create-stream!
   "The queue stream: file storage, replicas, discard new; and the readers' durable pull consumer."
   [^Connection c replicas]

@@ -17,7 +17,9 @@
 (defn node-dir ^File [store node] (File. (str store) (str node)))
 
 (defn config
-  "nats-server configuration text for one node of the cluster (also weft's format)."
+  "Configuration text for one node of the cluster: nats-server's format, which weft reads too
+  (server_name, listen, http, jetstream {store_dir, sync_interval when given}, cluster {name,
+  listen, routes to every other node})."
   [{:keys [nodes sync-interval store]} node]
   (let [dir (node-dir store node)]
     (str "server_name: \"" node "\"\n"
@@ -40,17 +42,32 @@
 
 (defonce ^:private procs (atom {}))   ; node -> java.lang.Process
 
+(defn command
+  "The command line that starts one node's server: nats-server takes the config file directly,
+  weft (bin/weft, which execs the JVM, so the process is the server itself) as `serve -c`."
+  [{:keys [server server-bin]} conf]
+  (case (or server "nats-server")
+    "nats-server" [(str server-bin) "-c" (str conf)]
+    "weft" [(str server-bin) "serve" "-c" (str conf)]))
+
+(def weft-java-opts
+  "JVM options of each weft node (WEFT_JAVA_OPTS of bin/weft) unless WEFT_JEPSEN_SERVER_JAVA_OPTS
+  says otherwise: five JVMs and the harness share this machine."
+  (or (System/getenv "WEFT_JEPSEN_SERVER_JAVA_OPTS") "-Xmx384m -XX:+UseSerialGC"))
+
 (defn start!
   "Starts the node's server in its namespace, output appended to <store>/<node>/server.log."
-  [{:keys [server-bin store] :as test} node]
+  [{:keys [store server] :as test} node]
   (let [dir (node-dir store node)
         conf (File. dir "server.conf")]
     (.mkdirs dir)
     (spit conf (config test node))
     (let [pb (doto (ProcessBuilder. ^java.util.List
-                     ["ip" "netns" "exec" (hosts/netns node) (str server-bin) "-c" (str conf)])
+                     (into ["ip" "netns" "exec" (hosts/netns node)] (command test conf)))
                (.redirectErrorStream true)
                (.redirectOutput (ProcessBuilder$Redirect/appendTo (File. dir "server.log"))))
+          _ (when (= "weft" server)
+              (.put (.environment pb) "WEFT_JAVA_OPTS" weft-java-opts))
           p (.start pb)]
       (swap! procs assoc node p)
       (log "started" node "pid" (.pid p))
@@ -74,7 +91,9 @@
 (def ^:private http (delay (-> (HttpClient/newBuilder) (.connectTimeout (Duration/ofSeconds 1)) (.build))))
 
 (defn healthy?
-  "GET /healthz of the node answers 200 (JetStream current)."
+  "GET /healthz of the node answers 200: JetStream current (nats-server), and in a weft cluster
+  a meta leader known and no stream that cannot store (weft answers 503 \"JetStream has not
+  established contact with a meta leader\" until the meta group has elected one)."
   [node]
   (try
     (let [req (-> (HttpRequest/newBuilder (URI. (str "http://" (hosts/ip node) ":" http-port "/healthz")))

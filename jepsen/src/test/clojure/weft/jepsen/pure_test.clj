@@ -81,3 +81,10 @@
       (is (true? (:valid? r2)) "duplicates allowed: at-least-once"))
     (let [r3 (queue/check (into h [(op 2 :invoke :dequeue nil "n3") (op 2 :ok :dequeue 5 "n3")]))]
       (is (= 1 (:unexpected-count r3)) "a failed enqueue's value read back"))))
+
+(deftest validation-refuses-unknown-servers-and-impossible-replicas
+  (let [v #'cli/validate]
+    (is (= #{:kill} (v (cli/parse-args ["--server" "weft" "--nodes" "3" "--nemesis" "kill"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--server" "etcd" "--nodes" "3"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--nodes" "3" "--replicas" "4"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--nodes" "3" "--replicas" "0"]))))))
