@@ -42,7 +42,8 @@ public final class TlsServer {
      * @param cipherSuites Go or IANA names; empty for the JDK's defaults
      * @param curves Go names ({@code CurveP256}, {@code X25519}, ...); empty for the defaults
      * @param minVersion {@code 1.2} or {@code 1.3}; null for 1.2
-     * @param pinnedCerts SHA-256 of the accepted client certificates (hex); empty for any
+     * @param pinnedCerts SHA-256 (lower-case hex) of the DER SubjectPublicKeyInfo of the accepted client certificates, as
+     *                    nats-server pins them; empty for any
      */
     public record Settings(Path certFile, Path keyFile, Path caFile, boolean verify, Duration timeout,
                            List<String> cipherSuites, List<String> curves, String minVersion, Set<String> pinnedCerts) {
@@ -358,7 +359,7 @@ public final class TlsServer {
             String sha = null;
             if (peer.length > 0) {
                 try {
-                    sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(peer[0].getEncoded()));
+                    sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(peer[0].getPublicKey().getEncoded()));
                 } catch (GeneralSecurityException e) {
                     sha = null;
                 }

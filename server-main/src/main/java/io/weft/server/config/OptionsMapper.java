@@ -577,7 +577,13 @@ public final class OptionsMapper {
                         case "min_version" -> minVersion = string(f);
                         case "pinned_certs" -> {
                             for (ConfigValue v : list(f).items()) {
-                                pinned.add(subject(f.key(), v).toLowerCase(Locale.ROOT));
+                                // as nats-server: the lower-case hex SHA-256 of the certificate's SubjectPublicKeyInfo
+                                String pin = subject(f.key(), v).toLowerCase(Locale.ROOT);
+                                if (!pin.matches("[a-f0-9]{64}")) {
+                                    throw err(v, "error parsing tls config, 'pinned_certs' key " + pin
+                                            + " does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo");
+                                }
+                                pinned.add(pin);
                             }
                         }
                         case "handshake_first", "first", "immediate" -> {

@@ -36,6 +36,12 @@ class OptionsMapperTest {
     }
 
     @Test
+    void pinnedCertsMustBeSha256HexAsNatsServer() {
+        String e = error("tls { cert_file: a.pem, key_file: a.key, pinned_certs: [\"00ff\"] }");
+        assertTrue(e.contains("'pinned_certs' key 00ff does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo"), e);
+    }
+
+    @Test
     void emptyFileGivesNatsDefaultsFromReferenceConf() {
         ServerOptions o = opts("");
         ServerOptions d = new ServerOptions();

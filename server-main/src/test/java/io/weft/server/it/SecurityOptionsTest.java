@@ -103,7 +103,7 @@ class SecurityOptionsTest {
             new Option("tls.cipher_suites",
                     "tls { cert_file: $CERT, key_file: $KEY, cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384] }",
                     Status.ENFORCED, "TlsTest#cipherSuitesAndPinnedCertificates"),
-            new Option("tls.pinned_certs", "tls { cert_file: $CERT, key_file: $KEY, pinned_certs: [\"00ff\"] }", Status.ENFORCED,
+            new Option("tls.pinned_certs", "tls { cert_file: $CERT, key_file: $KEY, pinned_certs: [\"00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff\"] }", Status.ENFORCED,
                     "TlsTest#cipherSuitesAndPinnedCertificates"),
             new Option("tls.verify_and_map", "tls { cert_file: $CERT, key_file: $KEY, ca_file: $CA, verify_and_map: true }",
                     Status.ENFORCED, "TlsTest#verifyAndMapBindsTheCertificatesUser"),

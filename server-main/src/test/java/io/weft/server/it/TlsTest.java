@@ -374,15 +374,20 @@ class TlsTest {
         }
     }
 
-    /** cipher_suites (Go names, TLS 1.2) and pinned_certs (SHA-256 of the client certificate). */
+    /** The lower-case hex SHA-256 of a certificate's DER SubjectPublicKeyInfo: what {@code pinned_certs} lists. */
+    private static String spkiSha256(Path pem) throws Exception {
+        java.security.cert.X509Certificate cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory
+                .getInstance("X.509").generateCertificate(Files.newInputStream(pem));
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(cert.getPublicKey().getEncoded()));
+    }
+
+    /** cipher_suites (Go names, TLS 1.2) and pinned_certs (SHA-256 of the client's SubjectPublicKeyInfo). */
     @Test
     void cipherSuitesAndPinnedCertificates() throws Exception {
-        java.security.cert.X509Certificate alice = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory
-                .getInstance("X.509").generateCertificate(Files.newInputStream(certs.client.chainPem()));
-        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(alice.getEncoded()));
         String conf = tlsBlock(certs.server, certs.server.keyPem(), "ca_file: \"" + certs.ca.caPem()
                 + "\", verify: true, cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305], "
-                + "pinned_certs: [\"" + sha + "\"]");
+                + "pinned_certs: [\"" + spkiSha256(certs.client.chainPem()).toUpperCase(java.util.Locale.ROOT) + "\"]");
         try (TestServer s = TestServers.start(Target.WEFT, conf)) {
             SSLContext asAlice = TestCerts.clientContext(certs.ca, certs.client);
             assertEquals("PONG", rawTls(s, asAlice, "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", null));
@@ -394,6 +399,33 @@ class TlsTest {
             String bob = rawTls(s, TestCerts.clientContext(certs.ca, certs.client2), "TLSv1.3", null, null);
             assertTrue(!bob.equals("PONG"), bob);
             assertTrue(s.awaitOutput("not pinned", WAIT), s.stderr());
+        }
+    }
+
+    /**
+     * The same pin (the SubjectPublicKeyInfo's hash, in upper case as an operator may paste it) on
+     * weft and on nats-server 2.15.1: both let alice in and keep bob out; a pin that is not 64 hex
+     * digits stops both at start.
+     */
+    @Test
+    void pinnedCertificatesAsNatsServer() throws Exception {
+        String pin = spkiSha256(certs.client.chainPem()).toUpperCase(java.util.Locale.ROOT);
+        String conf = tlsBlock(certs.server, certs.server.keyPem(), "ca_file: \"" + certs.ca.caPem()
+                + "\", verify: true, pinned_certs: [\"" + pin + "\"]");
+        for (Target t : List.of(Target.WEFT, Target.NATS_NEWEST)) {
+            try (TestServer s = TestServers.start(t, conf)) {
+                assertEquals("PONG", rawTls(s, TestCerts.clientContext(certs.ca, certs.client), "TLSv1.3", null, null), t.name());
+                String bob = rawTls(s, TestCerts.clientContext(certs.ca, certs.client2), "TLSv1.3", null, null);
+                assertTrue(!bob.equals("PONG"), t + ": " + bob);
+            }
+        }
+        // the whole certificate's hash (what weft once pinned) is not a SubjectPublicKeyInfo hash
+        java.security.cert.X509Certificate alice = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory
+                .getInstance("X.509").generateCertificate(Files.newInputStream(certs.client.chainPem()));
+        String whole = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(alice.getEncoded()));
+        try (TestServer s = TestServers.start(Target.WEFT, tlsBlock(certs.server, certs.server.keyPem(), "ca_file: \""
+                + certs.ca.caPem() + "\", verify: true, pinned_certs: [\"" + whole + "\"]"))) {
+            assertTrue(!rawTls(s, TestCerts.clientContext(certs.ca, certs.client), "TLSv1.3", null, null).equals("PONG"));
         }
     }
 
