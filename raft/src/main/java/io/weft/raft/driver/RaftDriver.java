@@ -321,17 +321,6 @@ public final class RaftDriver {
             }
             IOException error = null;
             try {
-                // the entries first: the leader may count itself once they are durable; the commit
-                // index staged with them (term and vote never change in a pipelined Ready) follows
-                storage.syncLog();
-                lock.lock();
-                try {
-                    syncDone = asked;
-                    wake.signalAll();
-                } finally {
-                    lock.unlock();
-                }
-                asked = null;
                 storage.sync();
             } catch (IOException e) {
                 error = e;
@@ -342,7 +331,7 @@ public final class RaftDriver {
             lock.lock();
             try {
                 if (error != null) syncError = error;
-                else if (asked != null) syncDone = asked;
+                else syncDone = asked;
                 wake.signalAll();
             } finally {
                 lock.unlock();
@@ -445,20 +434,9 @@ public final class RaftDriver {
         if (sendBeforePersist) send(rd.messages());
         if (rd.snapshot() != null) storage.installSnapshot(rd.snapshot());
         if (!rd.entries().isEmpty()) storage.append(rd.entries());
-        // a hard state that only moves the commit index is fsynced after the messages are sent: what
-        // they acknowledge (entries, term, vote) is durable before they leave; the commit index is
-        // durable before anything of this Ready is applied, and never ahead of the entries it covers
-        HardState commitOnly = rd.mustSync() && rd.snapshot() == null && onlyCommit(rd.hardState()) ? rd.hardState() : null;
-        if (rd.hardState() != null && commitOnly == null) storage.setHardState(rd.hardState());
-        if (rd.mustSync()) {
-            if (commitOnly != null) storage.syncLog();
-            else storage.sync();
-        }
+        if (rd.hardState() != null) storage.setHardState(rd.hardState());
+        if (rd.mustSync()) storage.sync();
         if (!sendBeforePersist) send(rd.messages());
-        if (commitOnly != null) {
-            storage.setHardState(commitOnly);
-            storage.sync();
-        }
         if (rd.snapshot() != null) restore(rd.snapshot());
         for (Entry e : rd.committedEntries()) apply(e);
         for (ReadState rs : rd.readStates()) readReady(rs);
@@ -470,13 +448,6 @@ public final class RaftDriver {
         node.advance(rd);
         releaseReads();
         maybeSnapshot();
-    }
-
-    /** Whether {@code hs} (may be null) differs from the storage's hard state in its commit index alone. */
-    private boolean onlyCommit(HardState hs) {
-        if (hs == null) return false;
-        HardState cur = storage.hardState();
-        return hs.term() == cur.term() && hs.vote() == cur.vote();
     }
 
     /**

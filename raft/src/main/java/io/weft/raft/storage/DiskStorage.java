@@ -280,22 +280,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     public void sync() throws IOException {
         lock.lock();
         try {
-            durably(() -> syncLocked(true));
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * {@link #sync()} of everything staged but the hard state, which stays staged (durable at the
-     * next {@code sync()}). For a hard state whose term and vote are durable already and that only
-     * moves the commit index: an acknowledgement of entries needs the entries on disk, not the
-     * commit index, so the driver sends it after this and fsyncs the commit index behind it.
-     */
-    public void syncLog() throws IOException {
-        lock.lock();
-        try {
-            durably(() -> syncLocked(false));
+            durably(this::syncLocked);
         } finally {
             lock.unlock();
         }
@@ -406,7 +391,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
                 throw new IllegalArgumentException("repaired terms do not fit the log around them; use append");
             }
             durably(() -> {
-                syncLocked(true);
+                syncLocked();
                 for (Segment s : segmentsFor(fetched)) {
                     rewrite(s);
                 }
@@ -569,7 +554,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
         stagedTruncate = false;
     }
 
-    private void syncLocked(boolean withHardState) throws IOException {
+    private void syncLocked() throws IOException {
         if (!stagedDeletes.isEmpty()) {
             for (String name : stagedDeletes) {
                 disk.delete(path(name));
@@ -585,7 +570,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
             disk.syncDir(dir);
             dirDirty = false;
         }
-        if (withHardState && stagedHardState != null) {
+        if (stagedHardState != null) {
             hsFile.write(stagedHardState);
             hardState = stagedHardState;
             stagedHardState = null;
