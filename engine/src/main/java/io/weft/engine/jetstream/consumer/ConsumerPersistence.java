@@ -102,7 +102,9 @@ final class ConsumerPersistence {
                 c.lock.unlock();
             }
             if (records != null) {
-                records.state(name, payload);
+                if (!records.state(name, payload)) {
+                    throw new IOException("not the stream's leader: state of consumer " + name + " not stored");
+                }
             } else {
                 replace(STATE, MAGIC_STATE, payload);
             }
