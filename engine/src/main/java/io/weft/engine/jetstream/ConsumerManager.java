@@ -30,6 +30,13 @@ public interface ConsumerManager {
         return api(subject, reply, body, streams, account);
     }
 
+    /**
+     * A replicated stream's replica became its ready leader: runs its durable consumers from the
+     * records every replica applied ({@link ConsumerSource#consumerRecords}). The default has none.
+     */
+    default void resume(ConsumerSource stream) {
+    }
+
     /** As {@link #api} without an account, giving the reply's JSON (null when there is none). */
     default byte[] handleApi(String subject, String reply, byte[] body, Function<String, ConsumerSource> streams) {
         return handleApi(subject, reply, body, streams, null);

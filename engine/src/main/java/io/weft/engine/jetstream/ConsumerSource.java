@@ -57,6 +57,14 @@ public interface ConsumerSource {
      */
     void attach(StreamConsumer consumer, String... filters) throws JsApiException;
 
+    /**
+     * For a replicated stream, where its durable consumers keep their config and state (the stream's
+     * Raft log) instead of files; null for a local stream.
+     */
+    default ConsumerRecords consumerRecords() {
+        return null;
+    }
+
     /** Unregisters (after {@link StreamConsumer#stop}). */
     void detach(StreamConsumer consumer);
 

@@ -102,8 +102,28 @@ final class JsApi {
                     JsApi::stepDown),
             // every consumer operation is answered (and its errors shaped) by the ConsumerManager
             new Op("CONSUMER.>", TYPE + "consumer_create_response", ErrorShape.PLAIN,
-                    (a, r, x) -> a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
-                            r.account(), levelNotMet(r.requiredLevel()))));
+                    (a, r, x) -> {
+                        // a replicated stream's consumers run on its leader: the other replicas stay silent
+                        String stream = consumerStream(r.subject());
+                        if (stream != null && answeredByLeader(r, stream)) {
+                            return null;
+                        }
+                        return a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
+                                r.account(), levelNotMet(r.requiredLevel()));
+                    }));
+
+    /** The stream a {@code $JS.API.CONSUMER.*} subject names, or null if it names none. */
+    static String consumerStream(String subject) {
+        String[] t = subject.split("\\.");
+        // $JS API CONSUMER OP ...
+        if (t.length < 5) {
+            return null;
+        }
+        return switch (t[3]) {
+            case "DURABLE", "MSG", "LEADER" -> t.length >= 6 ? t[5] : null;
+            default -> t[4];
+        };
+    }
 
     /** The operation of {@code op} (the subject after {@code $JS.API.}), or null when none answers it. */
     static Op operation(String op) {

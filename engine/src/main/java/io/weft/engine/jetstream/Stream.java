@@ -276,14 +276,84 @@ public final class Stream implements ConsumerSource {
             if (lead && !subscribed) {
                 subscribe(config);
                 log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica leads");
+                // the barrier is applied: every committed consumer record is here; run them
+                js.consumerManager().resume(this);
             } else if (!lead && subscribed) {
                 unsubscribeAll();
+                stopConsumers();
                 log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica no longer leads");
             }
         } finally {
             subsLock.unlock();
         }
     }
+
+    /**
+     * A replicated stream's replica stopped leading: its live consumers stop (their records stay;
+     * the next leader runs them). Pull requests waiting here end with the connection's timeout.
+     */
+    private void stopConsumers() {
+        for (StreamConsumer c : new ArrayList<>(consumers.values())) {
+            try {
+                c.stop(false);
+            } catch (RuntimeException e) {
+                log().warn("Stopping consumer '" + c.name() + "' of stream '" + name + "': " + e);
+            }
+            detach(c);
+        }
+    }
+
+    @Override
+    public ConsumerRecords consumerRecords() {
+        return group == null ? null : records;
+    }
+
+    private final ConsumerRecords records = new ConsumerRecords() {
+        @Override
+        public void put(String consumer, byte[] meta, byte[] state) throws IOException {
+            if (!group.ready()) {
+                throw new IOException("not the stream's leader");
+            }
+            group.append(new StreamOp.ConsumerPut(consumer, meta, state));
+        }
+
+        @Override
+        public boolean state(String consumer, byte[] state) throws IOException {
+            if (!group.ready()) {
+                return false;
+            }
+            group.append(new StreamOp.ConsumerState(consumer, state));
+            return true;
+        }
+
+        @Override
+        public void delete(String consumer) throws IOException {
+            if (!group.ready()) {
+                throw new IOException("not the stream's leader");
+            }
+            group.append(new StreamOp.ConsumerDelete(consumer));
+        }
+
+        @Override
+        public StreamReplica.ConsumerRecord get(String consumer) {
+            group.lock().lock();
+            try {
+                return group.replica().consumer(consumer);
+            } finally {
+                group.lock().unlock();
+            }
+        }
+
+        @Override
+        public List<StreamReplica.ConsumerRecord> all() {
+            group.lock().lock();
+            try {
+                return group.replica().consumers();
+            } finally {
+                group.lock().unlock();
+            }
+        }
+    };
 
     private void unsubscribeAll() {
         Account acc = jsa.account();
@@ -322,7 +392,8 @@ public final class Stream implements ConsumerSource {
         }
         for (StreamConsumer c : new ArrayList<>(consumers.values())) {
             try {
-                c.stop(delete);
+                // a replicated stream's consumer records go with its Raft state; nothing to log
+                c.stop(delete && group == null);
             } catch (RuntimeException e) {
                 log().warn("Stopping consumer '" + c.name() + "' of stream '" + name + "': " + e);
             }
@@ -1297,9 +1368,9 @@ public final class Stream implements ConsumerSource {
 
     @Override
     public void attach(StreamConsumer consumer, String... filters) throws JsApiException {
-        if (group != null) {
-            // consumers are not replicated yet: one on a single replica would lose its state on a leader change
-            throw new JsApiError(500, 10012, "consumers on replicated streams are not supported yet").exception();
+        if (group != null && !group.ready()) {
+            // a replicated stream's consumers run on its ready leader alone (their records are on every replica)
+            throw new JsApiError(500, 10012, "stream leader changed, consumer not created").exception();
         }
         // API requests on other streams run alongside: the account's consumer limit is checked and
         // taken in one step (always this lock first, then the stream's)

@@ -62,6 +62,10 @@ final class StreamApply {
             case StreamOp.Purge p -> new StreamOp.Applied(0, store.purge(p.filter(), p.upToSeq(), p.keep()));
             case StreamOp.Delete d -> new StreamOp.Applied(0, store.remove(d.seq(), d.erase()) ? 1 : 0);
             case StreamOp.Trim t -> new StreamOp.Applied(0, trim(t.limits()));
+            // consumer records live beside the store (StreamReplica); here they only take their index
+            case StreamOp.ConsumerPut c -> new StreamOp.Applied(0, 0);
+            case StreamOp.ConsumerState c -> new StreamOp.Applied(0, 0);
+            case StreamOp.ConsumerDelete c -> new StreamOp.Applied(0, 0);
         };
         appliedIndex = index;
         return a;

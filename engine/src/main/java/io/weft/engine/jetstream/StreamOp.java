@@ -50,6 +50,23 @@ public sealed interface StreamOp {
     record Trim(Limits limits) implements StreamOp {
     }
 
+    /**
+     * A consumer of a replicated stream is created or replaced: its {@code meta} (config JSON and
+     * creation time, as the consumer's {@code meta.dat} holds them) and its {@code state} (delivered,
+     * ack floor, pending: as {@code state.dat} holds it). Every replica keeps the record, so the
+     * replica that leads next runs the consumer from it. Never touches messages.
+     */
+    record ConsumerPut(String name, byte[] meta, byte[] state) implements StreamOp {
+    }
+
+    /** The durable state of consumer {@code name} (a replicated stream's) is now {@code state}. */
+    record ConsumerState(String name, byte[] state) implements StreamOp {
+    }
+
+    /** Consumer {@code name} of a replicated stream is deleted. */
+    record ConsumerDelete(String name) implements StreamOp {
+    }
+
     /** What applying an op did: the sequence stored (0 if none) and how many messages went. */
     record Applied(long seq, long removed) {
     }

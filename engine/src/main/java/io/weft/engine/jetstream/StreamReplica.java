@@ -50,9 +50,26 @@ public final class StreamReplica {
     public record Rejected(JsApiError error) implements Decided {
     }
 
-    /** The applied state of a replica, as a snapshot carries it. */
+    /**
+     * A consumer as every replica of a replicated stream keeps it: its {@code meta} (config JSON and
+     * creation time) and its last committed {@code state} ({@link StreamOp.ConsumerPut}).
+     */
+    public record ConsumerRecord(String name, byte[] meta, byte[] state) {
+    }
+
+    /** The applied state of a replica, as a snapshot carries it: messages, derived state and consumers (by name). */
     public record Image(long firstSeq, long lastSeq, String lastMsgId, long lastTimestamp,
-                        List<Map.Entry<String, long[]>> ids, List<StoredMessage> messages) {
+                        List<Map.Entry<String, long[]>> ids, List<StoredMessage> messages, List<ConsumerRecord> consumers) {
+        public Image {
+            consumers = List.copyOf(consumers);
+        }
+
+        /** An image without consumers (as snapshots written before consumers were replicated). */
+        public Image(long firstSeq, long lastSeq, String lastMsgId, long lastTimestamp,
+                     List<Map.Entry<String, long[]>> ids, List<StoredMessage> messages) {
+            this(firstSeq, lastSeq, lastMsgId, lastTimestamp, ids, messages, List.of());
+        }
+
         public static Image empty() {
             return new Image(1, 0, "", 0, List.of(), List.of());
         }
@@ -67,6 +84,8 @@ public final class StreamReplica {
     private MessageStore store;
     private StreamApply apply;
     private final ArrayDeque<StreamOp.Append> pending = new ArrayDeque<>();
+    /** The stream's consumers by name, as the committed consumer ops left them. */
+    private final java.util.TreeMap<String, ConsumerRecord> consumers = new java.util.TreeMap<>();
 
     public StreamReplica(String name, StreamConfig config, StoreOpener opener, Consumer<String> errors) throws IOException {
         this.name = name;
@@ -212,6 +231,18 @@ public final class StreamReplica {
 
     /** Applies a committed op (the next in log order); a pending append of the same sequence is retired. */
     public StreamOp.Applied apply(StreamOp op) throws IOException {
+        switch (op) {
+            case StreamOp.ConsumerPut c -> consumers.put(c.name(), new ConsumerRecord(c.name(), c.meta(), c.state()));
+            case StreamOp.ConsumerState c -> {
+                ConsumerRecord r = consumers.get(c.name());
+                if (r != null) {
+                    consumers.put(c.name(), new ConsumerRecord(c.name(), r.meta(), c.state()));
+                } // else: deleted after the leader decided the state (the same on every replica)
+            }
+            case StreamOp.ConsumerDelete c -> consumers.remove(c.name());
+            default -> {
+            }
+        }
         StreamOp.Applied a = apply.apply(apply.appliedIndex() + 1, op);
         if (op instanceof StreamOp.Append m && !pending.isEmpty() && pending.peekFirst().seq() == m.seq()) {
             pending.pollFirst();
@@ -220,6 +251,16 @@ public final class StreamReplica {
     }
 
     // ------------------------------------------------------------------ reads
+
+    /** The consumers' records, in name order. */
+    public List<ConsumerRecord> consumers() {
+        return List.copyOf(consumers.values());
+    }
+
+    /** Consumer {@code name}'s record, or null. */
+    public ConsumerRecord consumer(String name) {
+        return consumers.get(name);
+    }
 
     public StoreState state() {
         return store.state();
@@ -256,7 +297,8 @@ public final class StreamReplica {
     /** The applied state (for a snapshot). */
     public Image image() throws IOException {
         StoreState st = store.state();
-        return new Image(st.firstSeq(), st.lastSeq(), apply.lastMsgId(), apply.lastTimestamp(), apply.dedupeIds(), messages());
+        return new Image(st.firstSeq(), st.lastSeq(), apply.lastMsgId(), apply.lastTimestamp(), apply.dedupeIds(), messages(),
+                consumers());
     }
 
     /**
@@ -267,6 +309,7 @@ public final class StreamReplica {
      */
     public void restore(Image img) throws IOException {
         pending.clear();
+        consumers.clear();
         apply.close(true);
         store = opener.open();
         apply = new StreamApply(store, errors);
@@ -284,6 +327,9 @@ public final class StreamReplica {
         }
         gaps(next, img.lastSeq() + 1, none, window);
         apply.restoreDerived(img.lastMsgId(), img.lastTimestamp(), img.ids());
+        for (ConsumerRecord c : img.consumers()) {
+            consumers.put(c.name(), c);
+        }
     }
 
     private long gaps(long next, long upTo, StreamOp.Limits none, long window) throws IOException {

@@ -475,6 +475,84 @@ class ReplicatedStreamTest {
         assertEquals(10050, gone.path("error").path("err_code").asInt(), gone.toString());
     }
 
+    /** Deliveries a member's pull requests got: ack subject, then the message's data. */
+    private static LinkedBlockingQueue<String[]> pullInbox(Member m, String prefix) {
+        LinkedBlockingQueue<String[]> q = new LinkedBlockingQueue<>();
+        m.acc.subscribe(prefix + ".>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
+            if (reply != null) {
+                q.add(new String[] {reply, new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8)});
+            }
+        });
+        return q;
+    }
+
+    /** Fetches {@code n} messages of durable W on {@code m} and acks each with a double ack; returns their values. */
+    private static List<String> fetchAndAck(Member m, int n, String prefix) throws Exception {
+        LinkedBlockingQueue<String[]> inbox = pullInbox(m, prefix);
+        m.acc.publish("$JS.API.CONSUMER.MSG.NEXT.ORDERS.W", prefix + ".x", null,
+                ("{\"batch\":" + n + ",\"expires\":2000000000}").getBytes(StandardCharsets.UTF_8));
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String[] msg = inbox.poll(5, TimeUnit.SECONDS);
+            assertNotNull(msg, "delivery " + (i + 1) + " of " + n + " on " + m.name);
+            got.add(msg[1]);
+            String ackReply = "_ACK.sync." + prefix + "." + i;
+            m.acc.publish(msg[0], ackReply, null, "+ACK".getBytes(StandardCharsets.UTF_8));
+            await("the double ack of " + msg[1], () -> m.replies.containsKey(ackReply));
+        }
+        return got;
+    }
+
+    /**
+     * A durable pull consumer on a replicated stream runs on the leader; its record (config, then the
+     * state its double acks committed) is on every replica, so after a stepdown the new leader's
+     * consumer continues from the acknowledged position: nothing acked is delivered again and
+     * nothing unacked is skipped.
+     */
+    @Test
+    void aDurableConsumerContinuesOnTheNewLeader() throws Exception {
+        cluster(3);
+        for (int i = 1; i <= 10; i++) {
+            publishAcked("c" + i);
+        }
+        Member old = leader();
+        JsonNode created = api(old, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertNotNull(created);
+        assertFalse(created.has("error"), created.toString());
+        for (Member m : members) {
+            await(m.name + " holds W's record", () -> m.stream().consumerRecords().get("W") != null);
+            if (m != old) {
+                assertNull(m.stream().consumer("W"), m.name + " runs a consumer it does not lead");
+            }
+        }
+        assertEquals(List.of("c1", "c2", "c3", "c4"), fetchAndAck(old, 4, "_MSG1"));
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        Member[] next = new Member[1];
+        await("another leader", () -> {
+            for (Member m : members) {
+                if (m != old && m.stream().leading() && m.stream().consumer("W") != null) {
+                    next[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        assertNull(old.stream().consumer("W"), "the old leader stopped its consumer");
+        JsonNode info = api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertNotNull(info);
+        assertEquals(4, info.path("ack_floor").path("stream_seq").asLong(), info.toString());
+        assertEquals(6, info.path("num_pending").asLong(), info.toString());
+        assertEquals(List.of("c5", "c6"), fetchAndAck(next[0], 2, "_MSG2"));
+        // deleted through the leader: gone from every replica's records
+        JsonNode del = api(next[0], "$JS.API.CONSUMER.DELETE.ORDERS.W", "");
+        assertTrue(del.path("success").asBoolean(), del.toString());
+        for (Member m : members) {
+            await(m.name + " dropped W's record", () -> m.stream().consumerRecords().get("W") == null);
+        }
+    }
+
     @Test
     void stepdownMovesLeadership() throws Exception {
         cluster(3);

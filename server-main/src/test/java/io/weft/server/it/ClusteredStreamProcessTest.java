@@ -224,6 +224,77 @@ class ClusteredStreamProcessTest {
     }
 
     /**
+     * A durable pull consumer on an R3 stream across kill -9 of the stream leader: what was fetched
+     * and double-acked before the kill is not delivered again by the new leader, and every other
+     * published message is (the queue workload's promise: no acked publish lost, no acked delivery
+     * repeated after a committed ack).
+     */
+    @Test
+    @Timeout(90)
+    void aDurablePullConsumerContinuesAfterTheStreamLeaderIsKilled() throws Exception {
+        try (WeftCluster c = WeftCluster.start(3)) {
+            c.awaitRoutes();
+            awaitMetaLeader(c);
+            try (Connection nc = connect(c.node(0))) {
+                createR3(nc, "Q", "q.>");
+            }
+            String leader = awaitLeader(c, 0, "Q").path("cluster").path("leader").asText();
+            int dead = index(c, leader);
+            int survivor = (dead + 1) % 3;
+            Set<String> published = new HashSet<>();
+            Set<String> before = new HashSet<>();
+            try (Connection nc = connect(c.node(survivor))) {
+                JetStream js = nc.jetStream();
+                for (int i = 0; i < 40; i++) {
+                    js.publish("q." + (i % 3), ("v" + i).getBytes(StandardCharsets.UTF_8));
+                    published.add("v" + i);
+                }
+                nc.jetStreamManagement().addOrUpdateConsumer("Q", io.nats.client.api.ConsumerConfiguration.builder()
+                        .durable("W").ackPolicy(io.nats.client.api.AckPolicy.Explicit).build());
+                io.nats.client.JetStreamSubscription sub = js.subscribe(null,
+                        io.nats.client.PullSubscribeOptions.bind("Q", "W"));
+                while (before.size() < 15) {
+                    for (Message m : sub.fetch(15 - before.size(), Duration.ofSeconds(2))) {
+                        m.ackSync(Duration.ofSeconds(3));
+                        before.add(new String(m.getData(), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+            c.kill(dead);
+            awaitLeader(c, survivor, "Q");
+            Set<String> after = new HashSet<>();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            try (Connection nc = connect(c.node(survivor))) {
+                io.nats.client.JetStreamSubscription sub = null;
+                while (after.size() < published.size() - before.size() && System.nanoTime() < deadline) {
+                    try {
+                        if (sub == null) {
+                            sub = nc.jetStream().subscribe(null, io.nats.client.PullSubscribeOptions.bind("Q", "W"));
+                        }
+                        for (Message m : sub.fetch(10, Duration.ofSeconds(1))) {
+                            String v = new String(m.getData(), StandardCharsets.UTF_8);
+                            assertFalse(before.contains(v), v + " was acked before the kill and delivered again");
+                            after.add(v);
+                            try {
+                                m.ackSync(Duration.ofSeconds(3));
+                            } catch (java.util.concurrent.TimeoutException e) {
+                                throw new AssertionError("no answer to the double ack of " + v + " (" + m.getReplyTo() + ")"
+                                        + logs(c), e);
+                            }
+                        }
+                    } catch (java.io.IOException | JetStreamApiException | IllegalStateException e) {
+                        sub = null; // the consumer is not on the new leader yet
+                        Thread.sleep(200);
+                    }
+                }
+            }
+            Set<String> all = new HashSet<>(before);
+            all.addAll(after);
+            assertEquals(published, all, "published messages never delivered" + logs(c));
+        }
+    }
+
+    /**
      * Three configuration files with the same routes block, each server listed in its own routes
      * too (nats-server's usual deployment): each server ignores the route to itself, and all three
      * start the meta group with the same three members, which then places an R3 stream on them.

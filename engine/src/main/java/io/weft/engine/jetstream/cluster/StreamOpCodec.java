@@ -18,13 +18,16 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * where kind is 0 {@code BARRIER} (no fields: a new leader's first entry), 1 {@code Append}, 2
- * {@code SkipTo}, 3 {@code Purge}, 4 {@code Delete}, 5 {@code Trim}; {@code (term, epoch, n)} say which
+ * {@code SkipTo}, 3 {@code Purge}, 4 {@code Delete}, 5 {@code Trim}, 6 {@code ConsumerPut}, 7
+ * {@code ConsumerState}, 8 {@code ConsumerDelete}; {@code (term, epoch, n)} say which
  * leader decided the op and its place in that leader's chain (see {@link ReplicatedStreamLog}).
  * Unsigned numbers are LEB128 varints, signed ones (timestamps, TTLs, limits) zigzag varints, strings
  * and byte arrays a varint length and the bytes (UTF-8 for strings), booleans one byte 0/1. The CRC
  * covers every byte before it, big-endian. {@link #decode} refuses a bad CRC, an unknown version or
  * kind, a length past the end, a bad boolean and trailing bytes with {@link CorruptEntryException}.
- * A snapshot ({@link #encodeImage}) has the same framing with kind 16 and the replica's image.
+ * A snapshot ({@link #encodeImage}) has the same framing with kind 16 and the replica's image; its
+ * consumer section comes last, and an image that ends before it (written before consumers were
+ * replicated) has no consumers.
  */
 public final class StreamOpCodec {
     public static final int VERSION = 1;
@@ -34,6 +37,9 @@ public final class StreamOpCodec {
     static final int PURGE = 3;
     static final int DELETE = 4;
     static final int TRIM = 5;
+    static final int CONSUMER_PUT = 6;
+    static final int CONSUMER_STATE = 7;
+    static final int CONSUMER_DELETE = 8;
     static final int IMAGE = 16;
 
     private StreamOpCodec() {
@@ -94,6 +100,16 @@ public final class StreamOpCodec {
                 o.bool(d.erase());
             }
             case StreamOp.Trim t -> limits(o, t.limits());
+            case StreamOp.ConsumerPut c -> {
+                o.str(c.name());
+                o.bytes(c.meta());
+                o.bytes(c.state());
+            }
+            case StreamOp.ConsumerState c -> {
+                o.str(c.name());
+                o.bytes(c.state());
+            }
+            case StreamOp.ConsumerDelete c -> o.str(c.name());
         }
         return o.seal();
     }
@@ -106,6 +122,9 @@ public final class StreamOpCodec {
             case StreamOp.Purge p -> PURGE;
             case StreamOp.Delete d -> DELETE;
             case StreamOp.Trim t -> TRIM;
+            case StreamOp.ConsumerPut c -> CONSUMER_PUT;
+            case StreamOp.ConsumerState c -> CONSUMER_STATE;
+            case StreamOp.ConsumerDelete c -> CONSUMER_DELETE;
         };
     }
 
@@ -141,6 +160,12 @@ public final class StreamOpCodec {
             o.bytes(m.headers());
             o.bytes(m.data());
             o.svar(m.timestampNanos());
+        }
+        o.uvar(s.consumers().size());
+        for (StreamReplica.ConsumerRecord c : s.consumers()) {
+            o.str(c.name());
+            o.bytes(c.meta());
+            o.bytes(c.state());
         }
         return o.seal();
     }
@@ -179,6 +204,9 @@ public final class StreamOpCodec {
             }
             case DELETE -> new StreamOp.Delete(in.uvar(), in.bool());
             case TRIM -> new StreamOp.Trim(limits(in));
+            case CONSUMER_PUT -> new StreamOp.ConsumerPut(in.str(), in.bytes(), in.bytes());
+            case CONSUMER_STATE -> new StreamOp.ConsumerState(in.str(), in.bytes());
+            case CONSUMER_DELETE -> new StreamOp.ConsumerDelete(in.str());
             default -> throw new CorruptEntryException("unknown entry kind " + kind);
         };
         in.end();
@@ -215,8 +243,15 @@ public final class StreamOpCodec {
             byte[] data = in.bytes();
             list.add(new StoredMessage(seq, subject, hdr, data, in.svar()));
         }
+        List<StreamReplica.ConsumerRecord> consumers = new ArrayList<>();
+        if (!in.atEnd()) {
+            int cs = in.count();
+            for (int i = 0; i < cs; i++) {
+                consumers.add(new StreamReplica.ConsumerRecord(in.str(), in.bytes(), in.bytes()));
+            }
+        }
         in.end();
-        return new Image(term, epoch, n, new StreamReplica.Image(first, last, lastId, lastTs, idList, list));
+        return new Image(term, epoch, n, new StreamReplica.Image(first, last, lastId, lastTs, idList, list, consumers));
     }
 
     // ------------------------------------------------------------------ framing
@@ -330,6 +365,10 @@ public final class StreamOpCodec {
 
         String str() {
             return new String(bytes(), StandardCharsets.UTF_8);
+        }
+
+        boolean atEnd() {
+            return pos == end;
         }
 
         void end() {

@@ -346,7 +346,9 @@ public final class Consumer implements StreamConsumer {
         src.account().unsubscribe(fcSub);
         unwatchDeliverSubject();
         publish(out);
-        if (persistent) {
+        // a replicated stream's consumer stops because its replica no longer leads (nothing can be
+        // logged then) or the server stops: its last committed state is what the next leader runs
+        if (persistent && (delete || src.consumerRecords() == null)) {
             try {
                 if (delete) {
                     apply.deleteFiles();
@@ -667,6 +669,13 @@ public final class Consumer implements StreamConsumer {
         } finally {
             lock.unlock();
         }
+        if (persistNow && src.consumerRecords() != null) {
+            // a replicated stream: the state commits through the stream's Raft group, whose messages
+            // may arrive on the very connection that delivered this ack, so its thread must not wait
+            List<Outbound> later = out;
+            src.env().spawner().spawn("consumer " + name + " double ack", () -> persistThenAnswer(later, reply));
+            return;
+        }
         if (persistNow) {
             try {
                 apply.persist();
@@ -680,6 +689,21 @@ public final class Consumer implements StreamConsumer {
         if (nextReq != null) {
             pull(reply, nextReq);
         } else if (reply != null && !reply.isEmpty()) {
+            src.account().publish(reply, null, null, new byte[0]);
+        }
+    }
+
+    /** A double ack's tail: the state is persisted (committed), then the advisories and the answer go out; no answer if it failed. */
+    private void persistThenAnswer(List<Outbound> out, String reply) {
+        try {
+            apply.persist();
+        } catch (IOException e) {
+            src.log().error("consumer " + name + ": persisting ack: " + e.getMessage());
+            publish(out);
+            return;
+        }
+        publish(out);
+        if (reply != null && !reply.isEmpty()) {
             src.account().publish(reply, null, null, new byte[0]);
         }
     }

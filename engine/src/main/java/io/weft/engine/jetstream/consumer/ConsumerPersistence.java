@@ -3,7 +3,9 @@ package io.weft.engine.jetstream.consumer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.jetstream.ConsumerRecords;
 import io.weft.engine.jetstream.JsApiException;
+import io.weft.engine.jetstream.StreamReplica;
 import io.weft.net.Disk;
 import io.weft.net.DiskFile;
 import io.weft.store.SubjectBytes;
@@ -24,6 +26,10 @@ import java.util.zip.CRC32C;
  * (delivered, ack floor, pending acks with their delivery counts). Each file is
  * {@code magic | length | payload | CRC32C} and is replaced atomically: written to a temporary
  * file, forced, renamed over the old one, and the directory synced.
+ *
+ * <p>On a replicated stream the same two payloads are records in the stream's Raft log instead
+ * ({@link ConsumerRecords}: the meta payload and the state payload as {@code ConsumerPut} and
+ * {@code ConsumerState}), durable on a quorum when a write returns.
  */
 final class ConsumerPersistence {
     static final String META = "meta.dat";
@@ -33,11 +39,24 @@ final class ConsumerPersistence {
 
     private final Disk disk;
     private final String dir;
+    /** The replicated stream's consumer records (null: files in {@link #dir}). */
+    private final ConsumerRecords records;
+    private final String name;
     private final ReentrantLock writeLock = new ReentrantLock();
 
     ConsumerPersistence(Disk disk, String dir) {
         this.disk = disk;
         this.dir = dir;
+        this.records = null;
+        this.name = null;
+    }
+
+    /** Consumer {@code name}'s records in a replicated stream's log. */
+    ConsumerPersistence(ConsumerRecords records, String name) {
+        this.disk = null;
+        this.dir = "consumer record " + name;
+        this.records = records;
+        this.name = name;
     }
 
     String dir() {
@@ -58,7 +77,13 @@ final class ConsumerPersistence {
         }
         writeLock.lock();
         try {
-            replace(META, MAGIC_META, Consumers.MAPPER.writeValueAsBytes(o));
+            byte[] meta = Consumers.MAPPER.writeValueAsBytes(o);
+            if (records != null) {
+                StreamReplica.ConsumerRecord had = records.get(name);
+                records.put(name, meta, had == null ? new byte[0] : had.state());
+            } else {
+                replace(META, MAGIC_META, meta);
+            }
         } finally {
             writeLock.unlock();
         }
@@ -76,7 +101,13 @@ final class ConsumerPersistence {
             } finally {
                 c.lock.unlock();
             }
-            replace(STATE, MAGIC_STATE, payload);
+            if (records != null) {
+                if (!records.state(name, payload)) {
+                    throw new IOException("not the stream's leader: state of consumer " + name + " not stored");
+                }
+            } else {
+                replace(STATE, MAGIC_STATE, payload);
+            }
         } finally {
             writeLock.unlock();
         }
@@ -85,6 +116,10 @@ final class ConsumerPersistence {
     void delete() throws IOException {
         writeLock.lock();
         try {
+            if (records != null) {
+                records.delete(name);
+                return;
+            }
             for (String f : List.of(META, STATE, META + ".tmp", STATE + ".tmp")) {
                 disk.delete(dir + "/" + f);
             }
@@ -170,7 +205,13 @@ final class ConsumerPersistence {
     }
 
     Meta readMeta() throws IOException {
-        byte[] p = read(META, MAGIC_META);
+        byte[] p;
+        if (records != null) {
+            StreamReplica.ConsumerRecord r = records.get(name);
+            p = r == null ? null : r.meta();
+        } else {
+            p = read(META, MAGIC_META);
+        }
         if (p == null) {
             return null;
         }
@@ -187,6 +228,10 @@ final class ConsumerPersistence {
     }
 
     byte[] readState() throws IOException {
+        if (records != null) {
+            StreamReplica.ConsumerRecord r = records.get(name);
+            return r == null || r.state().length == 0 ? null : r.state();
+        }
         return read(STATE, MAGIC_STATE);
     }
 

@@ -391,6 +391,11 @@ public final class Consumers implements ConsumerManager {
     }
 
     private static ConsumerPersistence persistenceFor(ConsumerSource stream, ConsumerConfig cfg, String name) {
+        io.weft.engine.jetstream.ConsumerRecords records = stream.consumerRecords();
+        if (records != null) {
+            // a replicated stream: durable consumers live in its log whatever the storage (the log is on disk)
+            return cfg.isDurable() ? new ConsumerPersistence(records, name) : null;
+        }
         if (!cfg.isDurable() || stream.memoryStorage() || cfg.memStorage()) {
             return null;
         }
@@ -614,32 +619,56 @@ public final class Consumers implements ConsumerManager {
         Disk disk = stream.env().disk();
         String parent = consumersRoot(stream);
         for (String name : ConsumerPersistence.names(disk, parent)) {
-            ConsumerPersistence p = new ConsumerPersistence(disk, parent + "/" + name);
-            try {
-                ConsumerPersistence.Meta meta = p.readMeta();
-                if (meta == null) {
-                    continue;
-                }
-                Consumer c = new Consumer(this, stream, meta.config(), meta.createdNanos(), p);
-                c.setPause(meta.pauseUntil()); // the deadline is wall-clock time: a pause that ended while down is over
-                byte[] state = p.readState();
-                if (state != null) {
-                    c.lock.lock();
-                    try {
-                        ConsumerPersistence.decodeState(c, state, stream.env().clock().nanoTime());
-                    } finally {
-                        c.lock.unlock();
-                    }
-                    c.refreshDeliverable();
-                } else {
-                    c.initPosition();
-                }
-                stream.attach(c, meta.config().filters().toArray(new String[0]));
-                c.start();
-            } catch (IOException | JsApiException | RuntimeException e) {
-                stream.log().error("JetStream consumer '" + stream.account().name() + " > " + stream.streamName()
-                        + " > " + name + "' could not be restored: " + e.getMessage());
+            restore(stream, name, new ConsumerPersistence(disk, parent + "/" + name));
+        }
+    }
+
+    /**
+     * A replicated stream's replica became its ready leader: its durable consumers run here from
+     * the records every replica applied, as {@link #recover} runs a local stream's from their files
+     * (pending messages get a fresh ack wait; what the old leader delivered after its last committed
+     * state is delivered again).
+     */
+    @Override
+    public void resume(ConsumerSource stream) {
+        io.weft.engine.jetstream.ConsumerRecords records = stream.consumerRecords();
+        if (records == null) {
+            return;
+        }
+        for (io.weft.engine.jetstream.StreamReplica.ConsumerRecord r : records.all()) {
+            if (stream.consumer(r.name()) != null) {
+                continue;
             }
+            restore(stream, r.name(), new ConsumerPersistence(records, r.name()));
+        }
+    }
+
+    /** Builds, registers and starts the consumer {@code p} holds; logs (and skips) one that cannot be restored. */
+    private void restore(ConsumerSource stream, String name, ConsumerPersistence p) {
+        try {
+            ConsumerPersistence.Meta meta = p.readMeta();
+            if (meta == null) {
+                return;
+            }
+            Consumer c = new Consumer(this, stream, meta.config(), meta.createdNanos(), p);
+            c.setPause(meta.pauseUntil()); // the deadline is wall-clock time: a pause that ended while down is over
+            byte[] state = p.readState();
+            if (state != null) {
+                c.lock.lock();
+                try {
+                    ConsumerPersistence.decodeState(c, state, stream.env().clock().nanoTime());
+                } finally {
+                    c.lock.unlock();
+                }
+                c.refreshDeliverable();
+            } else {
+                c.initPosition();
+            }
+            stream.attach(c, meta.config().filters().toArray(new String[0]));
+            c.start();
+        } catch (IOException | JsApiException | RuntimeException e) {
+            stream.log().error("JetStream consumer '" + stream.account().name() + " > " + stream.streamName()
+                    + " > " + name + "' could not be restored: " + e.getMessage());
         }
     }
 

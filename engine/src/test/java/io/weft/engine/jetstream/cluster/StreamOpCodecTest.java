@@ -31,7 +31,11 @@ class StreamOpCodecTest {
                 new StreamOpCodec.Entry(2, 3, 5, new StreamOp.Purge(null, 0, 0)),
                 new StreamOpCodec.Entry(2, 3, 6, new StreamOp.Purge("a.>", 99, 2)),
                 new StreamOpCodec.Entry(2, 3, 7, new StreamOp.Delete(17, true)),
-                new StreamOpCodec.Entry(2, 3, 8, new StreamOp.Trim(LIMITS)));
+                new StreamOpCodec.Entry(2, 3, 8, new StreamOp.Trim(LIMITS)),
+                new StreamOpCodec.Entry(2, 3, 9, new StreamOp.ConsumerPut("work", "{\"created\":1}".getBytes(StandardCharsets.UTF_8),
+                        new byte[] {0, 1, 2, (byte) 0xFF})),
+                new StreamOpCodec.Entry(2, 3, 10, new StreamOp.ConsumerState("work", new byte[] {9, 8})),
+                new StreamOpCodec.Entry(2, 3, 11, new StreamOp.ConsumerDelete("work")));
     }
 
     @Test
@@ -50,6 +54,15 @@ class StreamOpCodecTest {
                         List.of(b.subject(), b.msgId(), b.rollup(), b.limits(), b.noInterest()));
                 assertArrayEquals(a.headers(), b.headers());
                 assertArrayEquals(a.data(), b.data());
+            } else if (e.op() instanceof StreamOp.ConsumerPut c) {
+                StreamOp.ConsumerPut b = (StreamOp.ConsumerPut) back.op();
+                assertEquals(c.name(), b.name());
+                assertArrayEquals(c.meta(), b.meta());
+                assertArrayEquals(c.state(), b.state());
+            } else if (e.op() instanceof StreamOp.ConsumerState c) {
+                StreamOp.ConsumerState b = (StreamOp.ConsumerState) back.op();
+                assertEquals(c.name(), b.name());
+                assertArrayEquals(c.state(), b.state());
             } else {
                 assertEquals(e.op(), back.op());
             }
@@ -114,5 +127,26 @@ class StreamOpCodecTest {
         assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decode(b));
         b[b.length / 2] ^= 1;
         assertThrows(StreamOpCodec.CorruptEntryException.class, () -> StreamOpCodec.decodeImage(b));
+    }
+
+    @Test
+    void aSnapshotCarriesConsumersAndAnOlderOneHasNone() {
+        StreamReplica.Image state = new StreamReplica.Image(1, 0, "", 0, List.of(), List.of(),
+                List.of(new StreamReplica.ConsumerRecord("a", new byte[] {1}, new byte[] {2, 3}),
+                        new StreamReplica.ConsumerRecord("b", new byte[0], new byte[] {4})));
+        StreamReplica.Image back = StreamOpCodec.decodeImage(StreamOpCodec.encodeImage(new StreamOpCodec.Image(1, 1, 0, state))).state();
+        assertEquals(List.of("a", "b"), back.consumers().stream().map(StreamReplica.ConsumerRecord::name).toList());
+        assertArrayEquals(new byte[] {2, 3}, back.consumers().get(0).state());
+        assertArrayEquals(new byte[] {4}, back.consumers().get(1).state());
+        // an image written before consumers were replicated ends after its messages
+        byte[] now = StreamOpCodec.encodeImage(new StreamOpCodec.Image(1, 1, 0, StreamReplica.Image.empty()));
+        byte[] old = Arrays.copyOf(now, now.length - 4 - 1 + 4);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(old, 0, old.length - 4);
+        long c = crc.getValue();
+        for (int i = 0; i < 4; i++) {
+            old[old.length - 4 + i] = (byte) (c >>> (24 - 8 * i));
+        }
+        assertEquals(List.of(), StreamOpCodec.decodeImage(old).state().consumers());
     }
 }

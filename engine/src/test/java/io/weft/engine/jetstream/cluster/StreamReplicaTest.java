@@ -107,6 +107,33 @@ class StreamReplicaTest {
         assertEquals(0, b.state().lastSeq());
     }
 
+    /** Consumer records follow the consumer ops, leave the messages alone and travel in the image. */
+    @Test
+    void consumerRecordsFollowTheirOpsAndTheImage() throws Exception {
+        StreamReplica a = replica();
+        a.apply(((StreamReplica.Accepted) a.decide("q", new byte[0], data("v1"), 100)).op());
+        a.apply(new StreamOp.ConsumerPut("w", data("{\"config\":{}}"), new byte[] {1}));
+        a.apply(new StreamOp.ConsumerPut("x", data("{}"), new byte[] {7}));
+        a.apply(new StreamOp.ConsumerState("w", new byte[] {2}));
+        a.apply(new StreamOp.ConsumerState("gone", new byte[] {3})); // deleted before its state was applied: ignored
+        a.apply(new StreamOp.ConsumerDelete("x"));
+        assertEquals(List.of("w"), a.consumers().stream().map(StreamReplica.ConsumerRecord::name).toList());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {2}, a.consumer("w").state());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data("{\"config\":{}}"), a.consumer("w").meta());
+        assertEquals(1, a.state().msgs(), "consumer ops touch no message");
+        assertEquals(1, a.state().lastSeq());
+        StreamReplica b = replica();
+        b.apply(new StreamOp.ConsumerPut("stale", data("{}"), new byte[0]));
+        b.restore(a.image());
+        assertEquals(List.of("w"), b.consumers().stream().map(StreamReplica.ConsumerRecord::name).toList());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {2}, b.consumer("w").state());
+        // the next append still fits after the consumer ops took their indexes
+        StreamOp.Append next = ((StreamReplica.Accepted) b.decide("q", new byte[0], data("v2"), 200)).op();
+        assertTrue(b.fits(next));
+        b.apply(next);
+        assertEquals(2, b.state().lastSeq());
+    }
+
     private static List<String> render(List<StoredMessage> msgs) {
         List<String> out = new ArrayList<>();
         for (StoredMessage m : msgs) out.add(m.seq() + "@" + m.timestampNanos() + "=" + new String(m.data(), StandardCharsets.UTF_8));
