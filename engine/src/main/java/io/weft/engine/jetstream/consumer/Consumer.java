@@ -669,21 +669,15 @@ public final class Consumer implements StreamConsumer {
         } finally {
             lock.unlock();
         }
-        if (persistNow && src.consumerRecords() != null) {
-            // a replicated stream: the state commits through the stream's Raft group, whose messages
-            // may arrive on the very connection that delivered this ack, so its thread must not wait
-            List<Outbound> later = out;
-            src.env().spawner().spawn("consumer " + name + " double ack", () -> persistThenAnswer(later, reply));
-            return;
-        }
         if (persistNow) {
-            try {
-                apply.persist();
-            } catch (IOException e) {
-                src.log().error("consumer " + name + ": persisting ack: " + e.getMessage());
-                publish(out);
-                return;
+            if (src.consumerRecords() != null) {
+                // a replicated stream: the state commits through the stream's Raft group, whose messages
+                // may arrive on the very connection that delivered this ack, so its thread must not wait
+                src.env().spawner().spawn("consumer " + name + " double ack", () -> persistThenAnswer(out, reply));
+            } else {
+                persistThenAnswer(out, reply);
             }
+            return;
         }
         publish(out);
         if (nextReq != null) {
