@@ -151,25 +151,6 @@ final class MonitorScenario implements AutoCloseable {
         }
     }
 
-    /** Waits until {@code /connz?subs=detail} lists {@code name}'s subscription of queue group {@code queue}. */
-    static void awaitQueueSubscription(int httpPort, String name, String queue) throws Exception {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (true) {
-            JsonNode c = find(get(httpPort, "/connz?subs=detail").body().path("connections"), "name", name);
-            if (c != null) {
-                for (JsonNode sub : c.path("subscriptions_list_detail")) {
-                    if (queue.equals(sub.path("qgroup").asText())) {
-                        return;
-                    }
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the server never listed " + name + "'s queue subscription " + queue + ": " + c);
-            }
-            Thread.sleep(10);
-        }
-    }
-
     /** A monitoring answer: status, content type and the body (parsed when JSON, else a text node). */
     record Answer(int status, String contentType, String text, JsonNode body) {
     }
