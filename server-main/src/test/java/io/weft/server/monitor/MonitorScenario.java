@@ -178,7 +178,7 @@ final class MonitorScenario implements AutoCloseable {
 
     /**
      * The key paths of a document in order ({@code jetstream.config.max_memory}); an array
-     * contributes its first element's paths under {@code name[]}. Key order matters to the tools
+     * contributes the paths of its fullest element under {@code name[]}. Key order matters to the tools
      * that read nats-server's JSON no more than to a parser, but a missing or renamed key does.
      */
     static List<String> paths(JsonNode n) {
@@ -195,7 +195,17 @@ final class MonitorScenario implements AutoCloseable {
                 paths(e.getValue(), p, out);
             }
         } else if (n.isArray() && !n.isEmpty()) {
-            paths(n.get(0), prefix + "[]", out);
+            // the fullest element stands for the array: its order is a server's map order (Go's is
+            // random), and its first element may lack an optional field such as a queue group
+            List<String> best = null;
+            for (JsonNode e : n) {
+                List<String> p = new ArrayList<>();
+                paths(e, prefix + "[]", p);
+                if (best == null || p.size() > best.size()) {
+                    best = p;
+                }
+            }
+            out.addAll(best);
         }
     }
 
