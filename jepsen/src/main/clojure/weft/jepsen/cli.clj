@@ -21,7 +21,9 @@
 Options of test:
   --nodes N                 3 or 5 (default 5)
   --time-limit S            seconds of load and faults (default 60)
-  --nemesis LIST            comma separated of kill,pause,partition,delay or none (default kill,partition)
+  --nemesis LIST            comma separated of kill,pause,partition,delay,bitflip,truncate or none
+                            (default kill,partition); bitflip and truncate damage the data files
+                            of one fixed minority while its servers are down
   --nemesis-interval S      seconds between a fault's start and its heal (default 10)
   --workload queue          the workload (only queue so far)
   --server nats-server|weft server under test (default nats-server)
@@ -175,7 +177,8 @@ Options of test:
                         (log "nemesis:" (name (:f op)) (name (:fault op)) (:nodes op))
                         (record! {:process :nemesis :type :info :f (keyword (str (name (:f op)) "-" (name (:fault op))))
                                   :value (:nodes op)})
-                        (try (nemesis/apply-op! test op)
+                        (try (when-let [d (:damage (nemesis/apply-op! test op))]
+                               (record! {:process :nemesis :type :info :f :file-damage :value d}))
                              (catch Exception e (log "nemesis op failed:" (.getMessage e)))))))]
           (log "load:" (count workers) "workers," (:time-limit o) "s, nemesis" (str/join "," (map name faults)))
           (doseq [f futs] (deref f (+ (* 1000 (:time-limit o)) 60000) nil))

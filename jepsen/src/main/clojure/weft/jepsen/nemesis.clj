@@ -3,13 +3,20 @@
   every interval a fault starts, one interval later it is healed, then the cluster rests one
   interval. Faults: :kill (SIGKILL, healed by restart), :pause (SIGSTOP, healed by SIGCONT),
   :partition (one node cut off, or the cluster split into a minority and a majority half),
-  :delay (netem delay on every node)."
+  :delay (netem delay on every node), and the file faults :bitflip and :truncate: SIGKILL, damage
+  the node's data files (weft.jepsen.files), restart at once, so the node runs on what is left
+  for the fault's interval. File faults only ever hit one fixed minority of the nodes, drawn from
+  the seed before the schedule, so a majority keeps intact copies, as in Jepsen's NATS runs."
   (:require [weft.jepsen.db :as db]
+            [weft.jepsen.files :as files]
             [weft.jepsen.hosts :as hosts]
             [weft.jepsen.util :refer [log]])
-  (:import (java.util Random)))
+  (:import (java.io File)
+           (java.util Random)))
 
-(def all-faults #{:kill :pause :partition :delay})
+(def file-faults #{:bitflip :truncate})
+
+(def all-faults (into #{:kill :pause :partition :delay} file-faults))
 
 (defn- shuffled [^Random rnd xs]
   (let [l (java.util.ArrayList. ^java.util.Collection (vec xs))]
@@ -20,10 +27,22 @@
 
 (defn minority-size [n] (quot (dec n) 2))
 
-(defn- targets [rnd fault nodes]
+(defn damaged-minority
+  "The nodes file faults may hit during a run of this seed: a minority, the same for the whole
+  run (drawn from its own generator, so adding file faults does not change the other faults'
+  schedule for a seed)."
+  [nodes seed]
+  (vec (sort (take (max 1 (minority-size (count nodes)))
+                   (shuffled (Random. (bit-xor (long seed) 0x5eedf11e)) nodes)))))
+
+(defn- targets [rnd fault nodes damageable]
   (let [n (count nodes)
         s (shuffled rnd nodes)]
     (case fault
+      (:bitflip :truncate) (let [k (pick rnd [:one :minority])
+                                 d (shuffled rnd damageable)]
+                             {:target k :nodes (vec (sort (take (if (= k :one) 1 (count d)) d)))
+                              :damage-seed (.nextLong rnd)})
       :kill (let [k (pick rnd [:one :minority :majority])]
               {:target k :nodes (vec (sort (take (case k :one 1 :minority (max 1 (minority-size n))
                                                      :majority (inc (quot n 2))) s)))})
@@ -42,30 +61,50 @@
   time-limit, so each fault is healed while the load still runs."
   [{:keys [faults nodes interval time-limit seed]}]
   (let [rnd (Random. (long seed))
-        fs (vec (sort faults))]
+        fs (vec (sort faults))
+        damageable (damaged-minority nodes seed)]
     (if (empty? fs)
       []
       (loop [t interval out []]
         (if (>= (+ t interval) time-limit)
           out
           (let [fault (pick rnd fs)
-                tg (targets rnd fault nodes)]
+                tg (targets rnd fault nodes damageable)]
             (recur (+ t (* 2 interval))
                    (conj out (merge {:at t :f :start :fault fault} tg)
                          (merge {:at (+ t interval) :f :stop :fault fault} tg)))))))))
 
+(defn- damage!
+  "SIGKILL each node, damage its data files, start it again. Returns {:damage [...]} naming
+  every change, for the history."
+  [test fault nodes seed]
+  {:damage
+   (vec (for [[i node] (map-indexed vector nodes)
+              :let [_ (db/kill! node)
+                    dir (File. (db/node-dir (:store test) node) "data")
+                    s (+ (long seed) i)
+                    done (case fault :bitflip (files/bitflip! dir s) :truncate (files/truncate! dir s))
+                    _ (log "nemesis:" (name fault) node (pr-str done))
+                    _ (db/start! test node)]
+              d done]
+          (assoc d :node node)))})
+
 (defn apply-op!
-  "Carries out one schedule entry against the running cluster."
-  [test {:keys [f fault nodes grudge delay-ms jitter-ms]}]
+  "Carries out one schedule entry against the running cluster; a file fault returns the damage
+  it did ({:damage [...]}), the others nil."
+  [test {:keys [f fault nodes grudge delay-ms jitter-ms damage-seed]}]
   (case [f fault]
-    [:start :kill] (doseq [n nodes] (db/kill! n))
+    [:start :bitflip] (damage! test :bitflip nodes damage-seed)
+    [:start :truncate] (damage! test :truncate nodes damage-seed)
+    ([:stop :bitflip] [:stop :truncate]) (do (doseq [n nodes] (when-not (db/running? n) (db/start! test n))) nil)
+    [:start :kill] (do (doseq [n nodes] (db/kill! n)) nil)
     [:stop :kill] (doseq [n nodes] (when-not (db/running? n) (db/start! test n)))
     [:start :pause] (doseq [n nodes] (db/pause! n))
     [:stop :pause] (doseq [n nodes] (db/resume! n))
     [:start :partition] (hosts/partition! grudge)
     [:stop :partition] (hosts/heal! (:nodes test))
     [:start :delay] (hosts/delay! nodes delay-ms jitter-ms)
-    [:stop :delay] (hosts/undelay! nodes)))
+    [:stop :delay] (do (hosts/undelay! nodes) nil)))
 
 (defn heal-all!
   "Undoes every fault: heals partitions and delay, resumes paused and restarts dead servers."

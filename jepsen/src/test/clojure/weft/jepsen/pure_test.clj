@@ -5,6 +5,7 @@
             [clojure.test :refer [deftest is testing]]
             [weft.jepsen.cli :as cli]
             [weft.jepsen.db :as db]
+            [weft.jepsen.files :as files]
             [weft.jepsen.hosts :as hosts]
             [weft.jepsen.nemesis :as nemesis]
             [weft.jepsen.queue :as queue]))
@@ -88,3 +89,64 @@
     (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--server" "etcd" "--nodes" "3"]))))
     (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--nodes" "3" "--replicas" "4"]))))
     (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--nodes" "3" "--replicas" "0"]))))))
+
+(defn- temp-dir-with [contents]
+  (let [d (.toFile (java.nio.file.Files/createTempDirectory "wj-files" (make-array java.nio.file.attribute.FileAttribute 0)))]
+    (doseq [[name bytes] contents]
+      (let [f (java.io.File. d ^String name)]
+        (.mkdirs (.getParentFile f))
+        (java.nio.file.Files/write (.toPath f) ^bytes (byte-array bytes) (make-array java.nio.file.OpenOption 0))))
+    d))
+
+(defn- read-all [^java.io.File d]
+  (into (sorted-map) (for [f (files/data-files d)] [(.getName ^java.io.File f) (vec (java.nio.file.Files/readAllBytes (.toPath ^java.io.File f)))])))
+
+(defn- differing-bits [a b]
+  (reduce + (map #(Long/bitCount (bit-and 0xff (bit-xor %1 %2))) a b)))
+
+(deftest file-faults-damage-what-they-report-and-replay-from-the-seed
+  (let [contents {"a/1.blk" (range 100) "a/2.blk" (repeat 300 7) "b/hardstate" (range 40) "empty" []}
+        d1 (temp-dir-with contents)
+        d2 (temp-dir-with contents)
+        before (read-all d1)
+        done (files/bitflip! d1 42)]
+    (is (= 3 (count (files/data-files d1))) "the empty file is not a data file")
+    (is (<= 2 (count done) 4) "two bits in one or two files")
+    (is (= done (files/bitflip! d2 42)) "the same seed damages the same places")
+    (is (= (read-all d1) (read-all d2)))
+    (let [after (read-all d1)
+          touched (set (map #(last (str/split (:file %) #"/")) done))]
+      (doseq [[name bytes] after]
+        (let [flips (differing-bits (before name) bytes)
+              expected (count (filter #(str/ends-with? (:file %) name) done))]
+          ;; two flips of the same bit cancel out; otherwise each reported flip shows
+          (is (contains? #{expected (- expected 2)} flips) name)
+          (when-not (touched name) (is (zero? flips) name))))))
+  (let [d (temp-dir-with {"x.log" (range 120) "y.log" (range 50)})
+        before (read-all d)
+        [{:keys [file from to]} :as done] (files/truncate! d 9)
+        after (read-all d)
+        name (last (str/split file #"/"))]
+    (is (= 1 (count done)))
+    (is (< to from))
+    (is (= from (count (before name))))
+    (is (= (subvec (before name) 0 to) (after name)) "a tail is cut, the rest is untouched")
+    (is (= (dissoc before name) (dissoc after name)))))
+
+(deftest cut-lengths-are-mostly-short-and-never-empty
+  (let [rnd (java.util.Random. 3)
+        cuts (repeatedly 1000 #(files/cut-length rnd 10000))]
+    (is (every? #(<= 1 % 10000) cuts))
+    (is (< 500 (count (filter #(< % 1500) cuts))) "a bias toward short tails")))
+
+(deftest file-faults-only-hit-one-fixed-minority
+  (doseq [seed [1 2 3 99]]
+    (let [s (nemesis/schedule {:faults #{:bitflip :truncate :kill} :nodes five :interval 5 :time-limit 300 :seed seed})
+          minority (set (nemesis/damaged-minority five seed))
+          hit (set (mapcat :nodes (filter #(nemesis/file-faults (:fault %)) s)))]
+      (is (= 2 (count minority)))
+      (is (seq hit))
+      (is (every? minority hit) (str "seed " seed ": " hit " outside " minority))
+      (is (every? :damage-seed (filter #(nemesis/file-faults (:fault %)) s)))))
+  (is (= (nemesis/schedule {:faults #{:kill :pause} :nodes five :interval 10 :time-limit 100 :seed 5})
+         (nemesis/schedule {:faults #{:kill :pause} :nodes five :interval 10 :time-limit 100 :seed 5}))))

@@ -21,4 +21,19 @@ public record LogDamage(List<long[]> ranges, boolean hardStateLost) {
     public boolean any() {
         return hardStateLost || !ranges.isEmpty();
     }
+
+    /** One line per finding, for an operator's log ("entries 5..9 are damaged or missing", ...). */
+    public List<String> describe() {
+        List<String> out = new java.util.ArrayList<>();
+        for (long[] r : ranges) {
+            out.add((r[0] == r[1] ? "entry " + r[0] + " is" : "entries " + r[0] + ".." + r[1] + " are")
+                    + " damaged or missing (they may have been acknowledged): this replica does not lead, and does"
+                    + " not acknowledge past them, until its peers have repaired them");
+        }
+        if (hardStateLost) {
+            out.add("the hard state (term and vote) is unreadable: this replica does not vote until it has learned"
+                    + " the current term from its peers");
+        }
+        return out;
+    }
 }

@@ -363,6 +363,14 @@ public final class RaftNode {
     }
 
     /** R2: a replica whose hard state was lost votes only after learning its term from a leader and repairing. */
+    /**
+     * True while this replica's own durable state is damaged: its log has holes it has not had
+     * repaired, or it lost its hard state and has not learned the current term since.
+     */
+    public boolean damaged() {
+        return log.damaged() || votingBlocked();
+    }
+
     private boolean votingBlocked() {
         if (hardStateLost && learnedTerm && !log.damaged()) hardStateLost = false;
         return hardStateLost;

@@ -80,6 +80,35 @@ public interface GroupLog extends StreamLog {
     /** This replica's peer id. */
     long id();
 
+    /**
+     * What opening this replica's Raft storage found, for the operator's log: {@code warnings} for
+     * what recovery cleaned up without loss (a torn tail never acknowledged, an unreadable newer
+     * snapshot with an older one in use), {@code errors} for damage that may hold acknowledged
+     * entries, which the replica has its peers repair.
+     */
+    record Recovery(List<String> warnings, List<String> errors) {
+        public static final Recovery NONE = new Recovery(List.of(), List.of());
+
+        public Recovery {
+            warnings = List.copyOf(warnings);
+            errors = List.copyOf(errors);
+        }
+    }
+
+    /** What recovery found when this replica opened. */
+    default Recovery recovery() {
+        return Recovery.NONE;
+    }
+
+    /** True while this replica's own Raft state is damaged and not yet repaired by its peers. */
+    default boolean damaged() {
+        return false;
+    }
+
+    /** Runs {@code then} (once, on the group's thread) when this replica's recovered damage is repaired. */
+    default void onRepaired(Runnable then) {
+    }
+
     /** Guards {@link #replica}; hold it to read the store. */
     ReentrantLock lock();
 

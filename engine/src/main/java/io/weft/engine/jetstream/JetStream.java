@@ -206,9 +206,27 @@ public final class JetStream {
                 + String.join(", ", metaSettings.members()) + ")");
         env.disk().mkdirs(metaSettings.dir());
         MetaGroup m = MetaGroup.start(env, groupTransports, metaSettings, cc);
+        reportRecovery("JetStream meta group", new GroupLog.Recovery(m.driver().recoveryWarnings(),
+                m.driver().recoveryErrors()), m::onRepaired);
         cc.meta(m);
         catalog = cc;
         meta = m;
+    }
+
+    /**
+     * Logs what a Raft replica's recovery found ({@code what}: whose replica), and once its damage
+     * is repaired by its peers, that too.
+     */
+    private void reportRecovery(String what, GroupLog.Recovery r, java.util.function.Consumer<Runnable> onRepaired) {
+        for (String w : r.warnings()) {
+            log.warn(what + ": " + w);
+        }
+        for (String e : r.errors()) {
+            log.error(what + ": " + e);
+        }
+        if (!r.errors().isEmpty()) {
+            onRepaired.accept(() -> log.notice(what + ": the damaged Raft state is repaired from the peers"));
+        }
     }
 
     /** Enables JetStream in the accounts the (current) configuration enables and that lack it. */
@@ -410,6 +428,7 @@ public final class JetStream {
                 return storeFactory.open(cfg, msgs);
             }, e -> log.error("JetStream stream " + label + " " + e));
             GroupLog gl = f.open(replica, where.group(), where.peers(), where.self(), where.transports(), dir + "/raft");
+            reportRecovery("JetStream stream " + label, gl.recovery(), gl::onRepaired);
             Stream s = new Stream(this, jsa, cfg, createdNanos, dir, gl,
                     new Stream.Replication(where.group(), where.clusterName(), where.serverNames()));
             jsa.put(s);
@@ -640,6 +659,11 @@ public final class JetStream {
                 if (failing != null) {
                     return "JetStream stream '" + a.account().name() + " > " + s.name() + "' write error: " + failing;
                 }
+                GroupLog gl = s.group();
+                if (gl != null && gl.damaged()) {
+                    return "JetStream stream '" + a.account().name() + " > " + s.name() + "' is not current: its Raft"
+                            + " log is damaged and being repaired from its peers";
+                }
                 List<Corruption> bad = s.store().corruptions();
                 if (!bad.isEmpty()) {
                     Corruption c = bad.getFirst();
@@ -700,6 +724,9 @@ public final class JetStream {
         }
         if (m.applyError() != null) {
             return "JetStream meta layer apply error: " + m.applyError();
+        }
+        if (m.driver() != null && m.driver().damaged()) {
+            return "JetStream is not current with the meta leader: its Raft log is damaged and being repaired from its peers";
         }
         if (m.leader() == 0) {
             return "JetStream has not established contact with a meta leader";

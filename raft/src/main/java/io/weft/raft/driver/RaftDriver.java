@@ -6,6 +6,7 @@ import io.weft.raft.Bug;
 import io.weft.raft.ConfChange;
 import io.weft.raft.Entry;
 import io.weft.raft.HardState;
+import io.weft.raft.LogDamage;
 import io.weft.raft.Message;
 import io.weft.raft.RaftConfig;
 import io.weft.raft.RaftNode;
@@ -14,6 +15,7 @@ import io.weft.raft.Ready;
 import io.weft.raft.Role;
 import io.weft.raft.Snapshot;
 import io.weft.raft.storage.DiskStorage;
+import io.weft.raft.storage.RecoveryReport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,6 +61,13 @@ public final class RaftDriver {
          */
         default void failed(long id, RuntimeException error) {
         }
+
+        /**
+         * The damage recovery found when the replica opened ({@link #recoveredDamage}) is repaired:
+         * the holes are filled from the peers and the hard state is known again (loop thread).
+         */
+        default void repaired(long id) {
+        }
     }
 
     private record Pending(long term, CompletableFuture<byte[]> future) {}
@@ -99,6 +108,8 @@ public final class RaftDriver {
     private boolean running;
     private volatile Thread loopThread;
     private volatile Ready.SoftState soft = new Ready.SoftState(0, Role.FOLLOWER);
+    private final LogDamage recoveredDamage;
+    private volatile boolean damaged;
 
     // loop-thread state
     private final TreeMap<Long, Pending> proposals = new TreeMap<>();
@@ -131,6 +142,8 @@ public final class RaftDriver {
         RaftConfig cfg = RaftConfig.of(dc.id(), new SplittableRandom(env.entropy().nextLong()))
                 .withElection(dc.electionTicks(), dc.heartbeatTicks(), dc.preVote(), dc.checkQuorum())
                 .withBugs(dc.bugs());
+        this.recoveredDamage = storage.initialState().damage();
+        this.damaged = recoveredDamage.any();
         Snapshot snap = storage.snapshot();
         if (!snap.isEmpty()) {
             sm.restore(snap);
@@ -167,6 +180,43 @@ public final class RaftDriver {
     /** The leader this replica knows (0: none) and its role, as of its last Ready. */
     public Ready.SoftState softState() {
         return soft;
+    }
+
+    /** What recovery found and did when this replica's storage was opened (torn tail cut, bad snapshots, notes). */
+    public RecoveryReport recoveryReport() {
+        return storage.recoveryReport();
+    }
+
+    /** The damage recovery found when this replica's storage was opened (possibly acknowledged entries lost). */
+    public LogDamage recoveredDamage() {
+        return recoveredDamage;
+    }
+
+    /**
+     * What recovery cleaned up without loss, one line each for an operator's log: a torn tail
+     * never acknowledged, an unreadable newer snapshot or hard-state slot with an older one in use.
+     */
+    public List<String> recoveryWarnings() {
+        List<String> out = new ArrayList<>();
+        RecoveryReport r = storage.recoveryReport();
+        if (r == null) return out;
+        if (r.badHardStateSlots() > 0) {
+            out.add("Raft hard state: " + r.badHardStateSlots() + " unreadable slot(s), the previous readable value is in use");
+        }
+        for (String note : r.notes()) out.add("Raft storage: " + note);
+        return out;
+    }
+
+    /** The damage recovery found that may hold acknowledged entries, one line each for an operator's log. */
+    public List<String> recoveryErrors() {
+        List<String> out = new ArrayList<>();
+        for (String d : recoveredDamage.describe()) out.add("Raft log is damaged: " + d);
+        return out;
+    }
+
+    /** True while the replica's own state is damaged and not yet repaired (as of its last loop turn). */
+    public boolean damaged() {
+        return damaged;
     }
 
     /** Hands a received message to the loop. */
@@ -283,6 +333,10 @@ public final class RaftDriver {
                     next = now >= next + tickNanos ? now + tickNanos : next + tickNanos;
                 }
                 while (node.hasReady()) handleReady(node.ready());
+                if (damaged && !node.damaged()) {
+                    damaged = false;
+                    observer.repaired(dc.id());
+                }
             }
         } catch (InterruptedException e) {
             // stopping

@@ -120,6 +120,8 @@ public final class ReplicatedStreamLog implements GroupLog {
     private boolean announced;
     /** Wall nanos this replica last became ready to lead (0: not leading). */
     private volatile long leaderSince;
+    /** Run when the recovered damage is repaired (set once the stream has logged the damage). */
+    private volatile Runnable repairedThen;
 
     private ReplicatedStreamLog(Env env, long id, StreamReplica replica, Options options, RaftDriver.Observer observer,
                                 java.time.Duration retryAfter) {
@@ -630,6 +632,31 @@ public final class ReplicatedStreamLog implements GroupLog {
         @Override
         public void failed(long node, RuntimeException error) {
             if (observer != null) observer.failed(node, error);
+        }
+
+        @Override
+        public void repaired(long node) {
+            Runnable r = repairedThen;
+            if (r != null) r.run();
+            if (observer != null) observer.repaired(node);
+        }
+    }
+
+    @Override
+    public Recovery recovery() {
+        return new Recovery(driver.recoveryWarnings(), driver.recoveryErrors());
+    }
+
+    @Override
+    public boolean damaged() {
+        return driver.damaged();
+    }
+
+    @Override
+    public void onRepaired(Runnable then) {
+        repairedThen = then;
+        if (!driver.damaged()) {
+            repairedThen = null;
         }
     }
 

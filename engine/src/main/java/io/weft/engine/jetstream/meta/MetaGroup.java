@@ -112,6 +112,7 @@ public final class MetaGroup {
     private final Map<Long, Long> matched = new ConcurrentHashMap<>();
     private final long startedNanos;
     private volatile RaftDriver driver;
+    private volatile Runnable repairedThen;
     private volatile long leaderTerm;
     private volatile long readyTerm;
     private volatile long appliedIndex;
@@ -369,6 +370,22 @@ public final class MetaGroup {
         public void becameLeader(long id, long term) {
             leaderTerm = term;
             matched.clear();
+        }
+
+        @Override
+        public void repaired(long id) {
+            Runnable r = repairedThen;
+            repairedThen = null;
+            if (r != null) r.run();
+        }
+    }
+
+    /** Runs {@code then} once this member's recovered Raft damage is repaired by its peers. */
+    public void onRepaired(Runnable then) {
+        repairedThen = then;
+        RaftDriver d = driver;
+        if (d != null && !d.damaged()) {
+            repairedThen = null;
         }
     }
 
