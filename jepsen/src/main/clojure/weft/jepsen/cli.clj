@@ -8,7 +8,7 @@
             [weft.jepsen.hosts :as hosts]
             [weft.jepsen.nemesis :as nemesis]
             [weft.jepsen.queue :as queue]
-            [weft.jepsen.util :refer [log sleep-until]])
+            [weft.jepsen.util :refer [log sh sleep-until]])
   (:import (java.io File)
            (java.time LocalDateTime)
            (java.time.format DateTimeFormatter)
@@ -24,6 +24,9 @@ Options of test:
   --nemesis LIST            comma separated of kill,pause,partition,delay,bitflip,truncate or none
                             (default kill,partition); bitflip and truncate damage the data files
                             of one fixed minority while its servers are down
+  --file-pattern REGEX      the files bitflip and truncate may damage: a regex found in the path under
+                            the node's data dir, e.g. '\\.blk$' (nats-server message blocks), '/raft/'
+                            (weft stream Raft logs), '/msgs/' (default: every file)
   --nemesis-interval S      seconds between a fault's start and its heal (default 10)
   --workload queue          the workload (only queue so far)
   --server nats-server|weft server under test (default nats-server)
@@ -31,6 +34,8 @@ Options of test:
                             for weft bin/weft: server-main's jar, built by bin/jepsen when stale)
   --replicas N              replicas of the queue stream (default: the number of nodes, R3/R5)
   --sync-interval V         JetStream sync_interval: always, or a duration such as 2m (default: the server's)
+  --lazyfs on|off           data dirs through weft-lazyfs: every kill also loses the node's writes
+                            not yet fsynced, and kills may hit every node at once (default off)
   --rate R                  total operations per second across workers (default 100)
   --max-ops N               bound on client operations (default 100000)
   --timeout-ms MS           client connect and request timeout (default 2000)
@@ -49,7 +54,7 @@ Options of test:
       :else
       (let [key (keyword (subs k 2))
             num #{:nodes :time-limit :nemesis-interval :rate :max-ops :timeout-ms :drain :seed :replicas}]
-        (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store} key))
+        (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store :file-pattern :lazyfs} key))
           (throw (ex-info (str "unknown option " k) {})))
         (recur (assoc m key (if (num key) (Long/parseLong v) v)) more)))))
 
@@ -57,6 +62,18 @@ Options of test:
   (when-not (#{3 5} (:nodes o)) (throw (ex-info "--nodes must be 3 or 5" {})))
   (when-not (= "queue" (:workload o)) (throw (ex-info (str "workload " (:workload o) " is not written yet (only queue)") {})))
   (when-not (#{"nats-server" "weft"} (:server o)) (throw (ex-info (str "unknown server " (:server o)) {})))
+  (when-not (contains? #{"on" "off" nil} (:lazyfs o)) (throw (ex-info "--lazyfs must be on or off" {})))
+  (when (= "on" (:lazyfs o))
+    (let [r (sh (db/lazyfs-bin))]
+      ;; with no arguments it prints its usage and exits 2 when python3-fusepy imports
+      (when-not (= 2 (:exit r))
+        (throw (ex-info (str "--lazyfs on: " (db/lazyfs-bin) " does not run (bin/jepsen setup installs python3-fusepy): "
+                             (:out r)) {}))))
+    (when-not (.exists (File. "/dev/fuse")) (throw (ex-info "--lazyfs on: /dev/fuse is missing" {}))))
+  (when-let [p (:file-pattern o)]
+    (try (re-pattern p)
+         (catch java.util.regex.PatternSyntaxException e
+           (throw (ex-info (str "--file-pattern is not a regular expression: " (.getMessage e)) {})))))
   (when-let [r (:replicas o)]
     (when-not (<= 1 r (:nodes o)) (throw (ex-info (str "--replicas must be 1.." (:nodes o)) {}))))
   (let [faults (if (= "none" (:nemesis o)) #{} (set (map keyword (str/split (:nemesis o) #","))))]
@@ -121,12 +138,13 @@ Options of test:
         nodes (hosts/nodes (:nodes o))
         dir (run-dir (:store o))
         test {:nodes nodes :store (.getAbsolutePath dir) :sync-interval (:sync-interval o)
-              :server (:server o)
+              :server (:server o) :file-pattern (:file-pattern o) :lazyfs (= "on" (:lazyfs o))
               :server-bin (or (:server-bin o) (default-server-bin home (:server o)))
               :timeout-ms (:timeout-ms o) :drain-s (:drain o)
               :op-interval-ms (max 1 (quot (* 1000 2 (count nodes)) (max 1 (:rate o))))}
         sched (nemesis/schedule {:faults faults :nodes nodes :interval (:nemesis-interval o)
-                                 :time-limit (:time-limit o) :seed (:seed o)})
+                                 :time-limit (:time-limit o) :seed (:seed o)
+                                 :lazyfs (= "on" (:lazyfs o))})
         t0 (System/nanoTime)
         history (atom [])
         hfile (File. dir "history.edn")
@@ -143,10 +161,11 @@ Options of test:
                            (if (= "weft" (:server o)) " (bin/build builds weft)" " (bin/fetch-nats-server fetches it)")) {})))
     (spit (File. dir "test.edn") (with-out-str (pp/pprint (assoc o :schedule sched :dir (str dir)))))
     (log "run folder" (str dir) "seed" (:seed o))
-    (let [hook (Thread. ^Runnable (fn [] (reset! stop true) (db/stop-all!) (hosts/teardown!)))]
+    (let [hook (Thread. ^Runnable (fn [] (reset! stop true) (db/stop-all!) (db/unmount-all!) (hosts/teardown!)))]
       (.addShutdownHook (Runtime/getRuntime) hook)
       (try
         (hosts/setup! nodes)
+        (when (:lazyfs test) (doseq [n nodes] (db/mount-lazyfs! test n)))
         (when (:delay faults)
           ;; refuse rather than run a delay nemesis that does nothing
           (try (hosts/delay! [(first nodes)] 1 0) (hosts/undelay! [(first nodes)])
@@ -196,6 +215,7 @@ Options of test:
             result))
         (finally
           (db/stop-all!)
+          (db/unmount-all!)
           (hosts/teardown!)
           (try (.removeShutdownHook (Runtime/getRuntime) hook) (catch Exception _ nil))
           (log "hosts torn down; logs, data and history in" (str dir)))))))
@@ -221,7 +241,7 @@ Options of test:
                  "test" (let [r (with-lock #(run-test! (parse-args opts)))]
                           (print-summary r)
                           (if (:valid? r) 0 1))
-                 "clean" (with-lock #(do (hosts/teardown!) (println "clean: test namespaces and bridge removed") 0))
+                 "clean" (with-lock #(do (db/unmount-all!) (hosts/teardown!) (println "clean: test namespaces and bridge removed") 0))
                  ("help" "-h" "--help") (do (println usage) 0)
                  (do (binding [*out* *err*] (println usage)) 2))
                (catch clojure.lang.ExceptionInfo e

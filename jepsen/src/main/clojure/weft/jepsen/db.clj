@@ -85,7 +85,75 @@
     (signal! node "-9")
     (.waitFor p 5000 java.util.concurrent.TimeUnit/MILLISECONDS)))
 
+(declare drop-unsynced!)
+
+(defn crash!
+  "SIGKILL; with --lazyfs the node also loses every write it had not fsynced (a power loss)."
+  [test node]
+  (kill! node)
+  (when (:lazyfs test) (drop-unsynced! test node)))
+
 (defn pause! [node] (signal! node "-STOP"))
+
+;; ---------------------------------------------------------------- lost unsynced writes (weft-lazyfs)
+
+(defn lazyfs-bin
+  "The FUSE layer that holds file data until fsync (jepsen/lazyfs/weft-lazyfs)."
+  []
+  (str (or (System/getenv "WEFT_HOME") ".") "/jepsen/lazyfs/weft-lazyfs"))
+
+(defonce ^:private mounts (atom {}))   ; node -> the weft-lazyfs java.lang.Process
+
+(defn- proc-mounts
+  "The lines of /proc/mounts (read with readAllLines: slurp's available() fails on proc files)."
+  []
+  (vec (java.nio.file.Files/readAllLines (.toPath (File. "/proc/mounts")))))
+
+(defn- mounted? [^File dir]
+  (let [path (.getAbsolutePath dir)]
+    (some #(= path (second (str/split % #" "))) (proc-mounts))))
+
+(defn mount-lazyfs!
+  "Mounts the node's data directory through weft-lazyfs (its durable bytes in <node>/data-synced),
+  so that crash! can drop what the server wrote and never fsynced."
+  [{:keys [store]} node]
+  (let [dir (node-dir store node)
+        backing (File. dir "data-synced")
+        mount (File. dir "data")]
+    (.mkdirs backing)
+    (.mkdirs mount)
+    (let [p (-> (doto (ProcessBuilder. ^java.util.List [(lazyfs-bin) (str backing) (str mount)])
+                  (.redirectErrorStream true)
+                  (.redirectOutput (ProcessBuilder$Redirect/appendTo (File. dir "lazyfs.log"))))
+                (.start))]
+      (swap! mounts assoc node p)
+      (loop [i 0]
+        (cond
+          (mounted? mount) (log "lazyfs: mounted" node "data (synced bytes in data-synced)")
+          (or (not (.isAlive p)) (> i 200))
+          (throw (ex-info (str "weft-lazyfs did not mount " mount ": " (slurp (File. dir "lazyfs.log"))) {}))
+          :else (do (Thread/sleep 50) (recur (inc i))))))))
+
+(defn drop-unsynced!
+  "The power loss: the node's weft-lazyfs forgets every write and truncation not yet fsynced."
+  [{:keys [store]} node]
+  (when (get @mounts node)
+    (let [ctl (File. (File. (node-dir store node) "data") ".lazyfs-control")]
+      (spit ctl "drop")
+      (log "lazyfs:" node (str/trim (slurp ctl)) "files' unsynced writes"))))
+
+(defn unmount-all!
+  "Unmounts every weft-lazyfs this harness mounted, and any left by an earlier run (clean)."
+  []
+  (doseq [line (proc-mounts)
+          :let [[src path] (str/split line #" ")]
+          :when (= src "weft-lazyfs")]
+    (when-not (zero? (:exit (sh "fusermount" "-u" path)))
+      (sh "fusermount" "-u" "-z" path)))
+  (doseq [[_ ^Process p] @mounts]
+    (when-not (.waitFor p 5000 java.util.concurrent.TimeUnit/MILLISECONDS)
+      (.destroyForcibly p)))
+  (reset! mounts {}))
 (defn resume! [node] (signal! node "-CONT"))
 
 (def ^:private http (delay (-> (HttpClient/newBuilder) (.connectTimeout (Duration/ofSeconds 1)) (.build))))

@@ -7,16 +7,20 @@
   (:import (java.io File RandomAccessFile)
            (java.util Random)))
 
-(defn data-files
-  "Every non-empty regular file under dir, sorted by path (a stable order for the seed)."
-  [^File dir]
-  (->> (file-seq dir)
-       (filter #(and (.isFile ^File %) (pos? (.length ^File %))))
-       (sort-by #(.getPath ^File %))
-       vec))
-
 (defn- relative [^File root ^File f]
   (str (.relativize (.toPath root) (.toPath f))))
+
+(defn data-files
+  "Every non-empty regular file under dir whose path relative to dir matches pattern (a regex
+  string, found anywhere in the path; nil: every file), sorted by path (a stable order for the seed)."
+  ([^File dir] (data-files dir nil))
+  ([^File dir pattern]
+   (let [re (when pattern (re-pattern pattern))]
+     (->> (file-seq dir)
+          (filter #(and (.isFile ^File %) (pos? (.length ^File %))
+                        (or (nil? re) (re-find re (relative dir %)))))
+          (sort-by #(.getPath ^File %))
+          vec))))
 
 (defn- choose [^Random rnd n xs]
   (let [l (java.util.ArrayList. ^java.util.Collection xs)]
@@ -33,11 +37,11 @@
       (.write raf (int (bit-xor b (bit-shift-left 1 bit)))))))
 
 (defn bitflip!
-  "Flips two random bits in each of one or two files of dir chosen by seed. Returns what it did:
-  [{:file relative-path :offset n :bit b} ...] (empty when dir holds no file)."
-  [^File dir seed]
+  "Flips two random bits in each of one or two files of dir (those matching pattern) chosen by
+  seed. Returns what it did: [{:file relative-path :offset n :bit b} ...] (empty when no file)."
+  [^File dir pattern seed]
   (let [rnd (Random. (long seed))
-        files (data-files dir)]
+        files (data-files dir pattern)]
     (vec (for [^File f (choose rnd (min (count files) (inc (.nextInt rnd 2))) files)
                _ (range 2)
                :let [offset (long (mod (.nextLong rnd) (.length f)))
@@ -53,11 +57,11 @@
     (max 1 (min length (long (Math/ceil (* length u u u)))))))
 
 (defn truncate!
-  "Cuts a tail off one file of dir chosen by seed. Returns [{:file :from :to}] (empty when dir
-  holds no file)."
-  [^File dir seed]
+  "Cuts a tail off one file of dir (of those matching pattern) chosen by seed. Returns
+  [{:file :from :to}] (empty when no file)."
+  [^File dir pattern seed]
   (let [rnd (Random. (long seed))
-        files (data-files dir)]
+        files (data-files dir pattern)]
     (if (empty? files)
       []
       (let [^File f (nth files (.nextInt rnd (count files)))

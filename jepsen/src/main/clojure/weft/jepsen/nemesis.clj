@@ -35,7 +35,7 @@
   (vec (sort (take (max 1 (minority-size (count nodes)))
                    (shuffled (Random. (bit-xor (long seed) 0x5eedf11e)) nodes)))))
 
-(defn- targets [rnd fault nodes damageable]
+(defn- targets [rnd fault nodes damageable lazyfs]
   (let [n (count nodes)
         s (shuffled rnd nodes)]
     (case fault
@@ -43,9 +43,9 @@
                                  d (shuffled rnd damageable)]
                              {:target k :nodes (vec (sort (take (if (= k :one) 1 (count d)) d)))
                               :damage-seed (.nextLong rnd)})
-      :kill (let [k (pick rnd [:one :minority :majority])]
+      :kill (let [k (pick rnd (if lazyfs [:one :minority :majority :all] [:one :minority :majority]))]
               {:target k :nodes (vec (sort (take (case k :one 1 :minority (max 1 (minority-size n))
-                                                     :majority (inc (quot n 2))) s)))})
+                                                     :majority (inc (quot n 2)) :all n) s)))})
       :pause (let [k (pick rnd [:one :minority])]
                {:target k :nodes (vec (sort (take (if (= k :one) 1 (max 1 (minority-size n))) s)))})
       :partition (let [k (pick rnd [:one :halves])
@@ -58,8 +58,9 @@
 
 (defn schedule
   "[{:at seconds :f :start|:stop :fault f ...}] for faults (a set); every stop falls before
-  time-limit, so each fault is healed while the load still runs."
-  [{:keys [faults nodes interval time-limit seed]}]
+  time-limit, so each fault is healed while the load still runs. With lazyfs a kill may also hit
+  every node at once (the coordinated power loss)."
+  [{:keys [faults nodes interval time-limit seed lazyfs]}]
   (let [rnd (Random. (long seed))
         fs (vec (sort faults))
         damageable (damaged-minority nodes seed)]
@@ -69,7 +70,7 @@
         (if (>= (+ t interval) time-limit)
           out
           (let [fault (pick rnd fs)
-                tg (targets rnd fault nodes damageable)]
+                tg (targets rnd fault nodes damageable lazyfs)]
             (recur (+ t (* 2 interval))
                    (conj out (merge {:at t :f :start :fault fault} tg)
                          (merge {:at (+ t interval) :f :stop :fault fault} tg)))))))))
@@ -83,7 +84,9 @@
               :let [_ (db/kill! node)
                     dir (File. (db/node-dir (:store test) node) "data")
                     s (+ (long seed) i)
-                    done (case fault :bitflip (files/bitflip! dir s) :truncate (files/truncate! dir s))
+                    done (case fault
+                           :bitflip (files/bitflip! dir (:file-pattern test) s)
+                           :truncate (files/truncate! dir (:file-pattern test) s))
                     _ (log "nemesis:" (name fault) node (pr-str done))
                     _ (db/start! test node)]
               d done]
@@ -97,7 +100,7 @@
     [:start :bitflip] (damage! test :bitflip nodes damage-seed)
     [:start :truncate] (damage! test :truncate nodes damage-seed)
     ([:stop :bitflip] [:stop :truncate]) (do (doseq [n nodes] (when-not (db/running? n) (db/start! test n))) nil)
-    [:start :kill] (do (doseq [n nodes] (db/kill! n)) nil)
+    [:start :kill] (do (doseq [n nodes] (db/crash! test n)) nil)
     [:stop :kill] (doseq [n nodes] (when-not (db/running? n) (db/start! test n)))
     [:start :pause] (doseq [n nodes] (db/pause! n))
     [:stop :pause] (doseq [n nodes] (db/resume! n))

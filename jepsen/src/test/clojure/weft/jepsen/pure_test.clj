@@ -109,10 +109,12 @@
         d1 (temp-dir-with contents)
         d2 (temp-dir-with contents)
         before (read-all d1)
-        done (files/bitflip! d1 42)]
+        done (files/bitflip! d1 nil 42)]
     (is (= 3 (count (files/data-files d1))) "the empty file is not a data file")
+    (is (= ["1.blk" "2.blk"] (mapv #(.getName ^java.io.File %) (files/data-files d1 "\\.blk$"))) "a pattern narrows the files")
+    (is (= [] (files/bitflip! (temp-dir-with {"a.idx" [1 2 3]}) "\\.blk$" 1)) "nothing matches, nothing damaged")
     (is (<= 2 (count done) 4) "two bits in one or two files")
-    (is (= done (files/bitflip! d2 42)) "the same seed damages the same places")
+    (is (= done (files/bitflip! d2 nil 42)) "the same seed damages the same places")
     (is (= (read-all d1) (read-all d2)))
     (let [after (read-all d1)
           touched (set (map #(last (str/split (:file %) #"/")) done))]
@@ -124,7 +126,7 @@
           (when-not (touched name) (is (zero? flips) name))))))
   (let [d (temp-dir-with {"x.log" (range 120) "y.log" (range 50)})
         before (read-all d)
-        [{:keys [file from to]} :as done] (files/truncate! d 9)
+        [{:keys [file from to]} :as done] (files/truncate! d nil 9)
         after (read-all d)
         name (last (str/split file #"/"))]
     (is (= 1 (count done)))
