@@ -304,6 +304,11 @@ public final class Stream implements ConsumerSource {
     }
 
     @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode clusterInfo() {
+        return ClusterInfo.of(js, this);
+    }
+
+    @Override
     public ConsumerRecords consumerRecords() {
         return group == null ? null : records;
     }

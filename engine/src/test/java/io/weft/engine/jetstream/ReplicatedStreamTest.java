@@ -553,6 +553,118 @@ class ReplicatedStreamTest {
         }
     }
 
+    /** The cluster object of a consumer: the stream group's leader and both other replicas, by name. */
+    private void assertGroupCluster(JsonNode info, Member l) {
+        JsonNode c = info.path("cluster");
+        assertEquals(CLUSTER, c.path("name").asText(), info.toString());
+        assertEquals(GROUP, c.path("raft_group").asText(), info.toString());
+        assertEquals(l.name, c.path("leader").asText(), info.toString());
+        assertTrue(c.has("leader_since"), info.toString());
+        List<String> seen = new ArrayList<>();
+        for (JsonNode r : c.path("replicas")) {
+            seen.add(r.path("name").asText());
+            assertEquals(PeerIds.hex(PeerIds.of(r.path("name").asText())), r.path("peer").asText(), info.toString());
+            assertTrue(r.has("current") && r.has("active"), info.toString());
+        }
+        assertEquals(members.stream().filter(m -> m != l).map(m -> m.name).sorted().toList(), seen, info.toString());
+    }
+
+    /**
+     * CONSUMER.CREATE, INFO and LIST on a replicated stream carry the stream group's {@code cluster}
+     * object (the consumer lives in that group), and follow its leader after a stepdown.
+     */
+    @Test
+    void consumerInfoShowsTheStreamGroupsCluster() throws Exception {
+        cluster(3);
+        publishAcked("i1");
+        Member l = leader();
+        JsonNode created = api(l, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        assertGroupCluster(created, l);
+        JsonNode info = api(l, "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertGroupCluster(info, l);
+        List<String> keys = new ArrayList<>();
+        info.fieldNames().forEachRemaining(keys::add);
+        assertEquals(keys.indexOf("num_pending") + 1, keys.indexOf("cluster"), "after num_pending, as nats-server: " + keys);
+        JsonNode list = api(l, "$JS.API.CONSUMER.LIST.ORDERS", "");
+        assertEquals(1, list.path("consumers").size(), list.toString());
+        assertGroupCluster(list.path("consumers").get(0), l);
+        for (Member m : members) {
+            if (m != l) {
+                assertTrue(silent(m, "$JS.API.CONSUMER.INFO.ORDERS.W"), m.name + " answered for the leader");
+            }
+        }
+        JsonNode r = api(l, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        Member[] next = new Member[1];
+        await("W on another leader", () -> {
+            for (Member m : members) {
+                if (m != l && m.stream().leading() && m.stream().consumer("W") != null) {
+                    next[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        await("the group's view settled", () -> {
+            try {
+                JsonNode i = api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+                return i != null && i.path("cluster").path("replicas").size() == 2;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertGroupCluster(api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", ""), next[0]);
+    }
+
+    /**
+     * CONSUMER.LEADER.STEPDOWN steps the stream group's leader down (the consumer's group is the
+     * stream's): the consumer moves with it and keeps its acked position; followers stay silent;
+     * the errors are nats-server's.
+     */
+    @Test
+    void consumerStepdownMovesTheStreamGroupAndTheConsumer() throws Exception {
+        cluster(3);
+        for (int i = 1; i <= 4; i++) {
+            publishAcked("s" + i);
+        }
+        Member old = leader();
+        JsonNode created = api(old, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        assertEquals(List.of("s1", "s2"), fetchAndAck(old, 2, "_SD1"));
+        String type = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
+        JsonNode nf = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.nope", "");
+        assertEquals(type, nf.path("type").asText(), nf.toString());
+        assertEquals(10014, nf.path("error").path("err_code").asInt(), nf.toString());
+        JsonNode bad = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "{bad");
+        assertEquals(10025, bad.path("error").path("err_code").asInt(), bad.toString());
+        JsonNode unknown = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "{\"placement\":{\"preferred\":\"NX\"}}");
+        assertEquals(10005, unknown.path("error").path("err_code").asInt(), unknown.toString());
+        assertEquals("preferred server \"NX\" not known", unknown.path("error").path("description").asText());
+        JsonNode self = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W",
+                "{\"placement\":{\"preferred\":\"" + old.name + "\"}}");
+        assertEquals("preferred server \"" + old.name + "\" is already leader", self.path("error").path("description").asText(),
+                self.toString());
+        assertTrue(old.stream().leading(), "a refused stepdown moved nothing");
+        for (Member m : members) {
+            if (m != old) {
+                assertTrue(silent(m, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W"), m.name + " answered for the leader");
+            }
+        }
+        Member target = members.stream().filter(m -> m != old).sorted((a, b) -> b.name.compareTo(a.name)).findFirst().get();
+        JsonNode r = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W",
+                "{\"placement\":{\"preferred\":\"" + target.name + "\"}}");
+        assertEquals(type, r.path("type").asText(), r.toString());
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        assertEquals(2, r.size(), "type and success only: " + r);
+        await(target.name + " leads and runs W", () -> target.stream().leading() && target.stream().consumer("W") != null);
+        assertFalse(old.stream().leading());
+        assertNull(old.stream().consumer("W"), "the old leader stopped its consumer");
+        assertEquals(List.of("s3", "s4"), fetchAndAck(target, 2, "_SD2"), "nothing acked again, nothing skipped");
+    }
+
     @Test
     void stepdownMovesLeadership() throws Exception {
         cluster(3);

@@ -418,6 +418,11 @@ public final class ReplicatedStreamLog implements GroupLog {
 
     @Override
     public CompletableFuture<String> stepDown() {
+        return stepDown(0);
+    }
+
+    @Override
+    public CompletableFuture<String> stepDown(long preferred) {
         RaftDriver d = driver;
         if (d == null) return CompletableFuture.completedFuture("raft: not leader");
         return d.view().thenCompose(v -> {
@@ -431,6 +436,10 @@ public final class ReplicatedStreamLog implements GroupLog {
                     best = e.getKey();
                     bestMatch = m.match();
                 }
+            }
+            if (preferred != 0) {
+                if (!v.members().containsKey(preferred)) return CompletableFuture.completedFuture("raft: not a member of the group");
+                best = preferred;
             }
             if (best == 0) return CompletableFuture.completedFuture("raft: no replica to hand leadership to");
             return d.transferLeader(best).thenApply(ok -> ok ? null : "raft: leadership transfer refused");

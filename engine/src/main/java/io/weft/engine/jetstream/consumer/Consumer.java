@@ -556,6 +556,8 @@ public final class Consumer implements StreamConsumer {
 
     /** The consumer's info; {@code listed} for a LIST entry (its metadata as stored, without the server's level and version). */
     ObjectNode info(String type, boolean listed) {
+        // the stream group's view, asked before the lock (it waits for the group's thread)
+        ObjectNode cluster = src.clusterInfo();
         lock.lock();
         try {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -589,6 +591,9 @@ public final class Consumer implements StreamConsumer {
             o.put("num_redelivered", numRedelivered());
             o.put("num_waiting", waiting.size());
             o.put("num_pending", numPendingLocked());
+            if (cluster != null) {
+                o.set("cluster", cluster);
+            }
             if (cfg.isPush() && src.account().hasInterest(cfg.deliverSubject())) {
                 o.put("push_bound", true);
             }
