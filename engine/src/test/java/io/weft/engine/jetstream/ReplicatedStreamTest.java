@@ -124,9 +124,12 @@ class ReplicatedStreamTest {
         }
     }
 
+    /** The stream every member opens (the ORDERS of {@link #config()} unless a test sets another). */
+    private StreamConfig streamConfig;
+
     private void open(Member m) throws Exception {
         List<Long> peers = new ArrayList<>(names.keySet());
-        m.js.openReplicated(Account.GLOBAL, config(), 1_000_000_000L,
+        m.js.openReplicated(Account.GLOBAL, streamConfig != null ? streamConfig : config(), 1_000_000_000L,
                 new JetStream.Replica(GROUP, peers, m.id, hub, CLUSTER, names::get));
     }
 
@@ -663,6 +666,72 @@ class ReplicatedStreamTest {
         assertFalse(old.stream().leading());
         assertNull(old.stream().consumer("W"), "the old leader stopped its consumer");
         assertEquals(List.of("s3", "s4"), fetchAndAck(target, 2, "_SD2"), "nothing acked again, nothing skipped");
+    }
+
+    /**
+     * Step 5 of docs/dev/replicated-consumers.md: an ack commits the consumer's state, then proposes
+     * the message's delete; a leader that failed between the two leaves acknowledged messages in a
+     * work queue. Here the leader's deletes are lost (the test-only switch of
+     * {@link ReplicatedStreamLog.Options}) while three messages are double-acked; after a stepdown
+     * the new leader removes exactly those three from every replica, and keeps the one delivered
+     * but not acked, and the ones never delivered.
+     */
+    @Test
+    void aNewLeaderRemovesWorkQueueMessagesAckedBeforeTheFailover() throws Exception {
+        streamConfig = StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"retention\":\"workqueue\","
+                + "\"duplicate_window\":60000000000}")).withDefaults();
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+        cluster(3, new ReplicatedStreamLog.Options(4096, false,
+                op -> losing.get() && op instanceof StreamOp.Delete));
+        for (int i = 1; i <= 6; i++) {
+            publishAcked("w" + i);
+        }
+        Member old = leader();
+        JsonNode created = api(old, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        losing.set(true);
+        assertEquals(List.of("w1", "w2", "w3"), fetchAndAck(old, 3, "_WQ1"));
+        // one more delivered, not acked: pending when the leader changes
+        LinkedBlockingQueue<String[]> inbox = pullInbox(old, "_WQ2");
+        old.acc.publish("$JS.API.CONSUMER.MSG.NEXT.ORDERS.W", "_WQ2.x", null,
+                "{\"batch\":1,\"expires\":2000000000}".getBytes(StandardCharsets.UTF_8));
+        String[] fourth = inbox.poll(5, TimeUnit.SECONDS);
+        assertNotNull(fourth);
+        assertEquals("w4", fourth[1]);
+        JsonNode info = api(old, "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertEquals(3, info.path("ack_floor").path("stream_seq").asLong(), info.toString());
+        // the consumer's state is committed on the replicas; the deletes never were
+        for (Member m : members) {
+            await(m.name + " holds W's acks", () -> {
+                StreamReplica.ConsumerRecord r = m.stream().consumerRecords().get("W");
+                return r != null && m.stream().consumers().isEmpty() == (m != old);
+            });
+            assertEquals(6, state(m).msgs(), m.name + " kept the acked messages (their deletes were lost)");
+        }
+        losing.set(false);
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        Member[] next = new Member[1];
+        await("another leader running W", () -> {
+            for (Member m : members) {
+                if (m != old && m.stream().leading() && m.stream().consumer("W") != null) {
+                    next[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        for (Member m : members) {
+            await(m.name + " swept", () -> state(m).msgs() == 3);
+            assertEquals(List.of("4=w4", "5=w5", "6=w6"), values(m), m.name + ": only the acked messages went");
+        }
+        // w4 was delivered, not acked: the new leader delivers it again (pending, or not yet
+        // delivered if its delivery's state was not committed), then w5 and w6
+        JsonNode after = api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertEquals(3, after.path("ack_floor").path("stream_seq").asLong(), after.toString());
+        assertEquals(3, after.path("num_ack_pending").asLong() + after.path("num_pending").asLong(), after.toString());
     }
 
     @Test

@@ -69,9 +69,15 @@ public final class ReplicatedStreamLog implements GroupLog {
     /**
      * {@code maxPending}: appends in flight before publishes are refused. {@code ackBeforeCommit} is a
      * test-only bug switch: the leader answers as soon as it proposed, before any quorum holds the
-     * entry (the simulator shows this loses acknowledged writes).
+     * entry (the simulator shows this loses acknowledged writes). {@code lose} is test-only too: an
+     * op it accepts is never proposed, as if the leader crashed before sending it (null: none; a
+     * production log never has one).
      */
-    public record Options(int maxPending, boolean ackBeforeCommit) {
+    public record Options(int maxPending, boolean ackBeforeCommit, java.util.function.Predicate<StreamOp> lose) {
+        public Options(int maxPending, boolean ackBeforeCommit) {
+            this(maxPending, ackBeforeCommit, null);
+        }
+
         public static Options defaults() {
             return new Options(4096, false);
         }
@@ -651,6 +657,9 @@ public final class ReplicatedStreamLog implements GroupLog {
 
     @Override
     public StreamOp.Applied append(StreamOp op) throws IOException {
+        if (options.lose() != null && options.lose().test(op)) {
+            return new StreamOp.Applied(0, 0); // test-only: the leader "crashed" before proposing it
+        }
         CompletableFuture<Result> f;
         lock.lock();
         try {

@@ -303,6 +303,27 @@ public final class Consumer implements StreamConsumer {
     }
 
     @Override
+    public boolean ackedAtOrBelowFloor(long seq, String subject) {
+        lock.lock();
+        try {
+            return cfg.ackPolicy() != AckPolicy.NONE && seq <= ackFloorS && wants(subject)
+                    && !pending.containsKey(seq) && !deliveries.containsKey(seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long ackFloorSeq() {
+        lock.lock();
+        try {
+            return cfg.ackPolicy() == AckPolicy.NONE ? 0 : ackFloorS;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void purged(long firstSeq) {
         lock.lock();
         try {
