@@ -734,6 +734,54 @@ class ReplicatedStreamTest {
         assertEquals(3, after.path("num_ack_pending").asLong() + after.path("num_pending").asLong(), after.toString());
     }
 
+    /**
+     * The sweep keeps a message the consumer gave up on at max_deliver (a work queue keeps those
+     * until acked or termed), even though the ack floor moved past it.
+     */
+    @Test
+    void theWorkQueueSweepKeepsAMessageGivenUpAtMaxDeliver() throws Exception {
+        streamConfig = StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"retention\":\"workqueue\","
+                + "\"duplicate_window\":60000000000}")).withDefaults();
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+        cluster(3, new ReplicatedStreamLog.Options(4096, false,
+                op -> losing.get() && op instanceof StreamOp.Delete));
+        for (int i = 1; i <= 4; i++) {
+            publishAcked("g" + i);
+        }
+        Member old = leader();
+        JsonNode created = api(old, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\","
+                + "\"max_deliver\":1,\"ack_wait\":200000000}}");
+        assertFalse(created.has("error"), created.toString());
+        losing.set(true);
+        LinkedBlockingQueue<String[]> inbox = pullInbox(old, "_GU1");
+        old.acc.publish("$JS.API.CONSUMER.MSG.NEXT.ORDERS.W", "_GU1.x", null,
+                "{\"batch\":1,\"expires\":2000000000}".getBytes(StandardCharsets.UTF_8));
+        String[] first = inbox.poll(5, TimeUnit.SECONDS);
+        assertNotNull(first);
+        assertEquals("g1", first[1]);
+        await("g1 given up", () -> {
+            try {
+                return api(old, "$JS.API.CONSUMER.INFO.ORDERS.W", "").path("num_ack_pending").asLong() == 0;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertEquals(List.of("g2", "g3"), fetchAndAck(old, 2, "_GU2"));
+        JsonNode info = api(old, "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertEquals(3, info.path("ack_floor").path("stream_seq").asLong(), "the floor passed g1: " + info);
+        losing.set(false);
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader running W", () -> members.stream()
+                .anyMatch(m -> m != old && m.stream().leading() && m.stream().consumer("W") != null));
+        for (Member m : members) {
+            await(m.name + " swept", () -> state(m).msgs() == 2);
+            assertEquals(List.of("1=g1", "4=g4"), values(m), m.name + ": the given-up g1 stays, g2 and g3 went");
+        }
+    }
+
     @Test
     void stepdownMovesLeadership() throws Exception {
         cluster(3);
