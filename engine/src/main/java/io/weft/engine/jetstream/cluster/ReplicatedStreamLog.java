@@ -302,6 +302,28 @@ public final class ReplicatedStreamLog implements GroupLog {
     }
 
     /** Proposes {@code op} as the next link of the ready chain (caller holds the lock). */
+    /**
+     * Proposes a consumer record op ({@link StreamOp.ConsumerPut}, {@link StreamOp.ConsumerState},
+     * {@link StreamOp.ConsumerDelete}) without waiting: the future completes with {@link Stored}
+     * once it is committed and applied here, as {@link #append} waits for. {@link NotLeader} when
+     * this replica is not the ready leader. For callers that must not block (the simulator's
+     * consumer); {@code Stream}'s records go through {@link #append}.
+     */
+    public CompletableFuture<Result> proposeConsumerOp(StreamOp op) {
+        if (!(op instanceof StreamOp.ConsumerPut || op instanceof StreamOp.ConsumerState
+                || op instanceof StreamOp.ConsumerDelete)) {
+            throw new IllegalArgumentException("not a consumer record op: " + op);
+        }
+        lock.lock();
+        try {
+            RaftDriver d = driver;
+            if (d == null || !isReady()) return CompletableFuture.completedFuture(new NotLeader(0));
+            return propose(d, op);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private CompletableFuture<Result> propose(RaftDriver d, StreamOp op) {
         long epoch = readyEpoch;
         byte[] bytes = StreamOpCodec.encode(new StreamOpCodec.Entry(readyTerm, epoch, ++nextN, op));
