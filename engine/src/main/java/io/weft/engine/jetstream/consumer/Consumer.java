@@ -578,7 +578,11 @@ public final class Consumer implements StreamConsumer {
     /** The consumer's info; {@code listed} for a LIST entry (its metadata as stored, without the server's level and version). */
     ObjectNode info(String type, boolean listed) {
         // the stream group's view, asked before the lock (it waits for the group's thread)
-        ObjectNode cluster = src.clusterInfo();
+        return info(type, listed, src.clusterInfo());
+    }
+
+    /** As {@link #info(String, boolean)} with the stream's {@code cluster} object already asked for (null: none). */
+    ObjectNode info(String type, boolean listed, ObjectNode cluster) {
         lock.lock();
         try {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -613,7 +617,7 @@ public final class Consumer implements StreamConsumer {
             o.put("num_waiting", waiting.size());
             o.put("num_pending", numPendingLocked());
             if (cluster != null) {
-                o.set("cluster", cluster);
+                o.set("cluster", cluster.deepCopy());
             }
             if (cfg.isPush() && src.account().hasInterest(cfg.deliverSubject())) {
                 o.put("push_bound", true);

@@ -602,8 +602,9 @@ public final class Consumers implements ConsumerManager {
         o.put("offset", off);
         o.put("limit", LIST_LIMIT);
         ArrayNode a = o.putArray("consumers");
+        ObjectNode cluster = all.size() > off ? s.clusterInfo() : null; // the stream's group: once for the page
         for (int i = off; i < all.size() && i < off + LIST_LIMIT; i++) {
-            a.add(all.get(i).info(null, true));
+            a.add(all.get(i).info(null, true, cluster));
         }
         return o;
     }
