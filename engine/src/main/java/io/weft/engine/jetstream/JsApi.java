@@ -680,8 +680,9 @@ final class JsApi {
      * leader steps down by handing the stream group's leadership over: the stream and all its
      * consumers move together. The checks and answers are nats-server's, in its order: 10010 on a
      * server that is not clustered (whatever the names), 10059 for an unknown stream (from the meta
-     * leader), 10185 for an unmet API level, 10008 while the group has no leader, 10014 for an
-     * unknown consumer (from the stream's leader; the other replicas stay silent), success for an R1
+     * leader), 10185 for an unmet API level, 10014 for an unknown consumer (from the stream's leader,
+     * the other replicas staying silent; from every replica while the group has no leader), 10008
+     * while the group has no leader, success for an R1
      * stream's consumer (nothing to hand over), then the body's {@code placement} as for
      * STREAM.LEADER.STEPDOWN. A malformed subject gets no reply.
      */
@@ -702,8 +703,17 @@ final class JsApi {
             if (levelNotMet(r.requiredLevel())) {
                 throw JsErrors.REQUIRED_API_LEVEL.exception();
             }
+            if (s.replicated() && !s.leading() && s.group().leader() == 0) {
+                // leaderless: as nats-server, an unknown consumer first (every replica holds the
+                // records; an ephemeral ended with the last leadership), then 10008
+                ConsumerRecords records = s.consumerRecords();
+                if (records != null && records.get(t[6]) == null) {
+                    throw JsErrors.CONSUMER_NOT_FOUND.exception();
+                }
+                throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+            }
             if (answeredByLeader(r, t[5])) {
-                return null; // 10008 when leaderless, else the leader answers
+                return null; // the leader answers
             }
             StreamConsumer c = s.consumer(t[6]);
             if (c == null) {

@@ -819,6 +819,12 @@ class ReplicatedStreamTest {
     void aGroupWithoutALeaderIs10008FromEveryMember() throws Exception {
         cluster(3);
         publishAcked("g1");
+        JsonNode created = api(leader(), "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        for (Member m : members) {
+            await(m.name + " holds W's record", () -> m.stream().consumerRecords().get("W") != null);
+        }
         hub.dropAll(true);
         await("no leader anywhere", () -> members.stream().allMatch(m -> m.stream().group().leader() == 0));
         for (Member m : members) {
@@ -826,6 +832,11 @@ class ReplicatedStreamTest {
             assertNotNull(r, m.name);
             assertEquals(10008, r.path("error").path("err_code").asInt(), r.toString());
             assertEquals("JetStream system temporarily unavailable", r.path("error").path("description").asText());
+            // CONSUMER.LEADER.STEPDOWN, as nats-server: an unknown consumer is 10014 before the group's 10008
+            JsonNode sd = api(m, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "");
+            assertEquals(10008, sd.path("error").path("err_code").asInt(), sd.toString());
+            JsonNode nf = api(m, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.nope", "");
+            assertEquals(10014, nf.path("error").path("err_code").asInt(), nf.toString());
         }
         hub.heal();
         assertEquals(2, publishAcked("g2"));
