@@ -65,6 +65,15 @@ public interface ConsumerSource {
         return null;
     }
 
+    /**
+     * The {@code cluster} object of this stream's consumers' info (the stream's own: a consumer of
+     * a replicated stream lives in the stream's Raft group), or null when not clustered. It may
+     * wait for the group's thread: call it holding no consumer lock.
+     */
+    default com.fasterxml.jackson.databind.node.ObjectNode clusterInfo() {
+        return null;
+    }
+
     /** Unregisters (after {@link StreamConsumer#stop}). */
     void detach(StreamConsumer consumer);
 

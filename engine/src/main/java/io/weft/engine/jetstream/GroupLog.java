@@ -137,4 +137,12 @@ public interface GroupLog extends StreamLog {
      * transfer started, or with why not.
      */
     CompletableFuture<String> stepDown();
+
+    /**
+     * Hands leadership to member {@code peer} (0: as {@link #stepDown()}); completes with null once
+     * the transfer started, or with why not.
+     */
+    default CompletableFuture<String> stepDown(long peer) {
+        return peer == 0 ? stepDown() : CompletableFuture.completedFuture("raft: leadership transfer not supported");
+    }
 }

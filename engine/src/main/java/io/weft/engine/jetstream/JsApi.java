@@ -105,6 +105,9 @@ final class JsApi {
                     (a, r, x) -> {
                         // a replicated stream's consumers run on its leader: the other replicas stay silent
                         String stream = consumerStream(r.subject());
+                        if (r.subject().startsWith(PREFIX + "CONSUMER.LEADER.STEPDOWN.")) {
+                            return a.consumerStepDown(r);
+                        }
                         if (stream != null && answeredByLeader(r, stream)) {
                             return null;
                         }
@@ -639,80 +642,11 @@ final class JsApi {
         o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));
-        ObjectNode cluster = clusterJson(s);
-        MetaGroup m = js.meta();
+        ObjectNode cluster = ClusterInfo.of(js, s);
         if (cluster != null) {
             o.set("cluster", cluster);
-        } else if (m != null) {
-            // an R1 stream of a cluster: no group of its own, led by the server holding it (as nats-server)
-            ObjectNode cl = o.putObject("cluster");
-            cl.put("name", m.cluster());
-            cl.put("leader", m.serverName());
         }
         o.put("ts", JsTime.format(js.env().clock().currentTimeMillis() * 1_000_000L));
-    }
-
-    /**
-     * {@code cluster} of a stream's info, as nats-server's ClusterInfo: {@code name} (the cluster),
-     * {@code raft_group}, {@code leader} (server name), {@code leader_since}, and {@code replicas}: every other member
-     * with {@code name, current, offline (only when true), active (ns since last heard), lag (only
-     * when not 0), peer}, ordered by name; {@code replicas} is left out when empty. Null for a stream
-     * that is not replicated (nats-server shows none on a server that is not clustered).
-     */
-    private ObjectNode clusterJson(Stream s) {
-        if (!s.replicated()) {
-            return null; // an R1 stream: info() shows the meta group's cluster and this server
-        }
-        GroupLog.ClusterView v = s.group().clusterView().join();
-        Stream.Replication rep = s.replication();
-        ObjectNode c = JsonNodeFactory.instance.objectNode();
-        putIfNotEmpty(c, "name", rep.clusterName());
-        putIfNotEmpty(c, "raft_group", rep.group());
-        if (v.leader() != 0) {
-            c.put("leader", serverName(rep, v.leader()));
-        }
-        if (v.leaderSinceNanos() > 0) {
-            c.put("leader_since", JsTime.format(v.leaderSinceNanos()));
-        }
-        List<GroupLog.Member> members = new ArrayList<>(v.members());
-        if (v.leader() == 0) {
-            // leaderless: this replica is listed too (as nats-server does)
-            members.add(new GroupLog.Member(v.self(), false, 0, 0, false));
-        }
-        members.sort(java.util.Comparator.comparing((GroupLog.Member m) -> serverName(rep, m.peer()))
-                .thenComparingLong(GroupLog.Member::peer));
-        ArrayNode a = JsonNodeFactory.instance.arrayNode();
-        for (GroupLog.Member m : members) {
-            if (m.peer() == v.leader()) {
-                continue;
-            }
-            ObjectNode p = a.addObject();
-            p.put("name", serverName(rep, m.peer()));
-            p.put("current", m.current());
-            if (m.offline()) {
-                p.put("offline", true);
-            }
-            p.put("active", m.activeNanos());
-            if (m.lag() > 0) {
-                p.put("lag", m.lag());
-            }
-            p.put("peer", io.weft.engine.cluster.PeerIds.hex(m.peer()));
-        }
-        if (!a.isEmpty()) {
-            c.set("replicas", a);
-        }
-        return c;
-    }
-
-    private static String serverName(Stream.Replication rep, long peer) {
-        String n = rep.serverNames() == null ? null : rep.serverNames().apply(peer);
-        return n != null ? n : "Server name unknown at this time (peerID: " + io.weft.engine.cluster.PeerIds.hex(peer) + ")";
-    }
-
-    private static void putIfNotEmpty(ObjectNode o, String field, String value) {
-        if (value != null && !value.isEmpty()) {
-            o.put(field, value);
-        }
     }
 
     /**
@@ -729,23 +663,148 @@ final class JsApi {
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
         }
-        ObjectNode o = typed("stream_leader_stepdown_response");
+        if (s.replicated()) {
+            if (s.group().leader() == 0) {
+                throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+            }
+            if (!s.leading()) {
+                return null; // the leader answers
+            }
+        }
+        return handOver(s, r.body(), typed("stream_leader_stepdown_response"));
+    }
+
+    /**
+     * {@code CONSUMER.LEADER.STEPDOWN.<stream>.<consumer>}. A consumer of a replicated stream lives
+     * in the stream's Raft group and runs on its leader (docs/dev/replicated-consumers.md), so its
+     * leader steps down by handing the stream group's leadership over: the stream and all its
+     * consumers move together. The checks and answers are nats-server's, in its order: 10010 on a
+     * server that is not clustered (whatever the names), 10059 for an unknown stream (from the meta
+     * leader), 10185 for an unmet API level, 10014 for an unknown consumer (from the stream's leader,
+     * the other replicas staying silent; from every replica while the group has no leader), 10008
+     * while the group has no leader, success for an R1
+     * stream's consumer (nothing to hand over), then the body's {@code placement} as for
+     * STREAM.LEADER.STEPDOWN. A malformed subject gets no reply.
+     */
+    private ApiReply consumerStepDown(Request r) throws JsApiException {
+        String[] t = r.subject().split("\\.");
+        if (t.length != 7) {
+            return null; // $JS API CONSUMER LEADER STEPDOWN <stream> <consumer>
+        }
+        String type = "consumer_leader_stepdown_response";
+        try {
+            Stream s = r.jsa().stream(t[5]);
+            if (!s_clustered(s)) {
+                throw JsErrors.CLUSTER_REQUIRED.exception();
+            }
+            if (s == null) {
+                throw JsErrors.STREAM_NOT_FOUND.exception();
+            }
+            if (levelNotMet(r.requiredLevel())) {
+                throw JsErrors.REQUIRED_API_LEVEL.exception();
+            }
+            if (s.replicated() && !s.leading() && s.group().leader() == 0) {
+                // leaderless: as nats-server, an unknown consumer first (every replica holds the
+                // records; an ephemeral ended with the last leadership), then 10008
+                ConsumerRecords records = s.consumerRecords();
+                if (records != null && records.get(t[6]) == null) {
+                    throw JsErrors.CONSUMER_NOT_FOUND.exception();
+                }
+                throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+            }
+            if (answeredByLeader(r, t[5])) {
+                return null; // the leader answers
+            }
+            StreamConsumer c = s.consumer(t[6]);
+            if (c == null) {
+                throw JsErrors.CONSUMER_NOT_FOUND.exception();
+            }
+            return handOver(s, r.body(), typed(type));
+        } catch (JsApiException e) {
+            return ApiReply.error(TYPE + type, e.error());
+        }
+    }
+
+    /**
+     * Hands stream {@code s}'s group leadership over (this replica leads it) and answers
+     * {@code o} with {@code success}: to {@code placement.preferred} if the body names it (10005
+     * "... not known" / "... is already leader"), else to a member matching {@code placement.cluster}
+     * and {@code placement.tags} (10005 "no replacement peer connected" when none does), else to the
+     * most caught-up member. A stream without a group has nothing to hand over: success.
+     */
+    private ApiReply handOver(Stream s, byte[] body, ObjectNode o) throws JsApiException {
+        JsonNode placement = null;
+        if (isJsonObjectOrArray(body)) {
+            decodable(body, STEPDOWN_REQUEST);
+            placement = js.readJson(body).get("placement");
+            if (placement != null && placement.isNull()) {
+                placement = null;
+            }
+        }
         if (!s.replicated()) {
             o.put("success", true);
             return ApiReply.ok(o);
         }
-        if (s.group().leader() == 0) {
-            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
-        }
-        if (!s.leading()) {
-            return null; // the leader answers
-        }
-        String failed = s.group().stepDown().join();
+        long target = placement == null ? 0 : groupTarget(s, placement);
+        String failed = s.group().stepDown(target).join();
         if (failed != null) {
             throw JsErrors.RAFT_GENERAL.with(failed).exception();
         }
         o.put("success", true);
         return ApiReply.ok(o);
+    }
+
+    private static boolean isJsonObjectOrArray(byte[] body) {
+        int i = 0;
+        while (i < body.length && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) {
+            i++;
+        }
+        return i < body.length && (body[i] == '{' || body[i] == '[');
+    }
+
+    /** The member of {@code s}'s group a stepdown's {@code placement} picks (this replica leads). */
+    private long groupTarget(Stream s, JsonNode placement) throws JsApiException {
+        GroupLog.ClusterView v = s.group().clusterView().join();
+        Stream.Replication rep = s.replication();
+        String preferred = placement.path("preferred").asText("");
+        if (!preferred.isEmpty()) {
+            if (preferred.equals(ClusterInfo.serverName(rep, v.self()))) {
+                throw JsErrors.CLUSTER_NO_PEERS.with("preferred server \"" + preferred + "\" is already leader").exception();
+            }
+            for (GroupLog.Member m : v.members()) {
+                if (preferred.equals(ClusterInfo.serverName(rep, m.peer()))) {
+                    return m.peer();
+                }
+            }
+            throw JsErrors.CLUSTER_NO_PEERS.with("preferred server \"" + preferred + "\" not known").exception();
+        }
+        String cluster = placement.path("cluster").asText("");
+        List<String> tags = new ArrayList<>();
+        placement.path("tags").forEach(x -> tags.add(x.asText()));
+        java.util.Map<Long, io.weft.engine.jetstream.meta.Placement.Candidate> known = new java.util.TreeMap<>();
+        if (js.meta() != null) {
+            js.meta().candidates().forEach(c -> known.put(c.peer(), c));
+        }
+        List<Long> pick = new ArrayList<>();
+        for (GroupLog.Member m : v.members()) {
+            if (m.peer() == v.self() || m.offline()) {
+                continue;
+            }
+            var c = known.get(m.peer());
+            String memberCluster = c != null ? c.cluster() : rep.clusterName();
+            List<String> memberTags = c != null ? c.tags() : List.of();
+            if (!cluster.isEmpty() && !cluster.equals(memberCluster)) {
+                continue;
+            }
+            if (!tags.stream().allMatch(x -> memberTags.stream().anyMatch(y -> y.equalsIgnoreCase(x)))) {
+                continue;
+            }
+            pick.add(m.peer());
+        }
+        if (pick.isEmpty()) {
+            throw JsErrors.CLUSTER_NO_PEERS.with("no replacement peer connected").exception();
+        }
+        return pick.get(js.env().entropy().nextInt(pick.size()));
     }
 
     /** True when this server is clustered (routes configured, or the stream is replicated). */

@@ -30,6 +30,7 @@ public final class JsErrors {
     public static final JsApiError CLUSTER_NO_PEERS = new JsApiError(400, 10005, "{err}");
     public static final JsApiError CLUSTER_NOT_LEADER = new JsApiError(500, 10009, "JetStream cluster can not handle request");
     public static final JsApiError RAFT_GENERAL = new JsApiError(500, 10041, "{err}");
+    public static final JsApiError CONSUMER_NOT_FOUND = new JsApiError(404, 10014, "consumer not found");
     public static final JsApiError STREAM_NOT_FOUND = new JsApiError(404, 10059, "stream not found");
     public static final JsApiError STREAM_NAME_EXIST = new JsApiError(400, 10058, "stream name already in use with a different configuration");
     public static final JsApiError STREAM_MISMATCH = new JsApiError(400, 10056, "stream name in subject does not match request");

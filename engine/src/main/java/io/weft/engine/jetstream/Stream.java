@@ -278,6 +278,10 @@ public final class Stream implements ConsumerSource {
                 log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica leads");
                 // the barrier is applied: every committed consumer record is here; run them
                 js.consumerManager().resume(this);
+                if (config.retention() == Retention.WORKQUEUE && !consumers.isEmpty()) {
+                    // its deletes wait for their commits: not on the group's thread, which makes them
+                    env().spawner().spawn("stream " + name + " work-queue sweep", this::sweepWorkQueue);
+                }
             } else if (!lead && subscribed) {
                 unsubscribeAll();
                 stopConsumers();
@@ -301,6 +305,11 @@ public final class Stream implements ConsumerSource {
             }
             detach(c);
         }
+    }
+
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode clusterInfo() {
+        return ClusterInfo.of(js, this);
     }
 
     @Override
@@ -1470,6 +1479,56 @@ public final class Stream implements ConsumerSource {
             lock.unlock();
         }
         if (removed) {
+            notifyPurged();
+        }
+    }
+
+    /**
+     * The work-queue sweep of a replicated stream's new leader (docs/dev/replicated-consumers.md,
+     * step 5): an ack commits the consumer's state and then proposes the message's delete, so a
+     * leader that failed between the two leaves an acknowledged message stored. Once this replica
+     * leads and runs the consumers from their committed records, every stored message that the
+     * consumer taking its subject acknowledged for good (at or below its ack floor, not given up at
+     * max_deliver) is deleted through the log. Nothing unacknowledged is touched; it stops as soon
+     * as this replica no longer leads.
+     */
+    void sweepWorkQueue() {
+        List<StreamConsumer> cs = List.copyOf(consumers.values());
+        long floor = 0;
+        for (StreamConsumer c : cs) {
+            floor = Math.max(floor, c.ackFloorSeq());
+        }
+        long removed = 0;
+        long seq = 0;
+        try {
+            while (true) {
+                lock.lock();
+                try {
+                    if (!group.ready() || stoppingNow()) {
+                        break;
+                    }
+                    StoredMessage m = store().loadNext(null, seq == 0 ? store().state().firstSeq() : seq);
+                    if (m == null || m.seq() > floor) {
+                        break;
+                    }
+                    seq = m.seq() + 1;
+                    for (StreamConsumer c : cs) {
+                        if (consumers.get(c.name()) == c && c.ackedAtOrBelowFloor(m.seq(), m.subject())) {
+                            removed += log.append(new StreamOp.Delete(m.seq(), false)).removed();
+                            break;
+                        }
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } catch (IOException e) {
+            log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "' work-queue sweep stopped: "
+                    + e.getMessage());
+        }
+        if (removed > 0) {
+            log().notice("JetStream stream '" + jsa.account().name() + " > " + name + "': the new leader removed "
+                    + removed + " acknowledged work-queue message(s) whose delete had not been committed");
             notifyPurged();
         }
     }

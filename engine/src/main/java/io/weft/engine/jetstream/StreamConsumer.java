@@ -19,6 +19,20 @@ public interface StreamConsumer {
      */
     boolean needsAck(long seq, String subject);
 
+    /**
+     * For the work-queue sweep of a replicated stream's new leader: true when this consumer wants
+     * {@code subject} and has acknowledged {@code seq} for good: at or below its ack floor, and not a
+     * message it gave up on at max_deliver (a work queue keeps those until acked or termed).
+     */
+    default boolean ackedAtOrBelowFloor(long seq, String subject) {
+        return false;
+    }
+
+    /** The stream sequence of this consumer's ack floor (0: none), bounding {@link #ackedAtOrBelowFloor}. */
+    default long ackFloorSeq() {
+        return 0;
+    }
+
     /** The stream removed messages (purge, delete, limits): forget pending state below {@code firstSeq} and any sequence no longer stored. */
     void purged(long firstSeq);
 

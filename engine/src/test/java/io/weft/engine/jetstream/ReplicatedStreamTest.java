@@ -124,9 +124,12 @@ class ReplicatedStreamTest {
         }
     }
 
+    /** The stream every member opens (the ORDERS of {@link #config()} unless a test sets another). */
+    private StreamConfig streamConfig;
+
     private void open(Member m) throws Exception {
         List<Long> peers = new ArrayList<>(names.keySet());
-        m.js.openReplicated(Account.GLOBAL, config(), 1_000_000_000L,
+        m.js.openReplicated(Account.GLOBAL, streamConfig != null ? streamConfig : config(), 1_000_000_000L,
                 new JetStream.Replica(GROUP, peers, m.id, hub, CLUSTER, names::get));
     }
 
@@ -553,6 +556,232 @@ class ReplicatedStreamTest {
         }
     }
 
+    /** The cluster object of a consumer: the stream group's leader and both other replicas, by name. */
+    private void assertGroupCluster(JsonNode info, Member l) {
+        JsonNode c = info.path("cluster");
+        assertEquals(CLUSTER, c.path("name").asText(), info.toString());
+        assertEquals(GROUP, c.path("raft_group").asText(), info.toString());
+        assertEquals(l.name, c.path("leader").asText(), info.toString());
+        assertTrue(c.has("leader_since"), info.toString());
+        List<String> seen = new ArrayList<>();
+        for (JsonNode r : c.path("replicas")) {
+            seen.add(r.path("name").asText());
+            assertEquals(PeerIds.hex(PeerIds.of(r.path("name").asText())), r.path("peer").asText(), info.toString());
+            assertTrue(r.has("current") && r.has("active"), info.toString());
+        }
+        assertEquals(members.stream().filter(m -> m != l).map(m -> m.name).sorted().toList(), seen, info.toString());
+    }
+
+    /**
+     * CONSUMER.CREATE, INFO and LIST on a replicated stream carry the stream group's {@code cluster}
+     * object (the consumer lives in that group), and follow its leader after a stepdown.
+     */
+    @Test
+    void consumerInfoShowsTheStreamGroupsCluster() throws Exception {
+        cluster(3);
+        publishAcked("i1");
+        Member l = leader();
+        JsonNode created = api(l, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        assertGroupCluster(created, l);
+        JsonNode info = api(l, "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertGroupCluster(info, l);
+        List<String> keys = new ArrayList<>();
+        info.fieldNames().forEachRemaining(keys::add);
+        assertEquals(keys.indexOf("num_pending") + 1, keys.indexOf("cluster"), "after num_pending, as nats-server: " + keys);
+        JsonNode list = api(l, "$JS.API.CONSUMER.LIST.ORDERS", "");
+        assertEquals(1, list.path("consumers").size(), list.toString());
+        assertGroupCluster(list.path("consumers").get(0), l);
+        for (Member m : members) {
+            if (m != l) {
+                assertTrue(silent(m, "$JS.API.CONSUMER.INFO.ORDERS.W"), m.name + " answered for the leader");
+            }
+        }
+        JsonNode r = api(l, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        Member[] next = new Member[1];
+        await("W on another leader", () -> {
+            for (Member m : members) {
+                if (m != l && m.stream().leading() && m.stream().consumer("W") != null) {
+                    next[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        await("the group's view settled", () -> {
+            try {
+                JsonNode i = api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+                return i != null && i.path("cluster").path("replicas").size() == 2;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertGroupCluster(api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", ""), next[0]);
+    }
+
+    /**
+     * CONSUMER.LEADER.STEPDOWN steps the stream group's leader down (the consumer's group is the
+     * stream's): the consumer moves with it and keeps its acked position; followers stay silent;
+     * the errors are nats-server's.
+     */
+    @Test
+    void consumerStepdownMovesTheStreamGroupAndTheConsumer() throws Exception {
+        cluster(3);
+        for (int i = 1; i <= 4; i++) {
+            publishAcked("s" + i);
+        }
+        Member old = leader();
+        JsonNode created = api(old, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        assertEquals(List.of("s1", "s2"), fetchAndAck(old, 2, "_SD1"));
+        String type = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
+        JsonNode nf = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.nope", "");
+        assertEquals(type, nf.path("type").asText(), nf.toString());
+        assertEquals(10014, nf.path("error").path("err_code").asInt(), nf.toString());
+        JsonNode bad = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "{bad");
+        assertEquals(10025, bad.path("error").path("err_code").asInt(), bad.toString());
+        JsonNode unknown = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "{\"placement\":{\"preferred\":\"NX\"}}");
+        assertEquals(10005, unknown.path("error").path("err_code").asInt(), unknown.toString());
+        assertEquals("preferred server \"NX\" not known", unknown.path("error").path("description").asText());
+        JsonNode self = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W",
+                "{\"placement\":{\"preferred\":\"" + old.name + "\"}}");
+        assertEquals("preferred server \"" + old.name + "\" is already leader", self.path("error").path("description").asText(),
+                self.toString());
+        assertTrue(old.stream().leading(), "a refused stepdown moved nothing");
+        for (Member m : members) {
+            if (m != old) {
+                assertTrue(silent(m, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W"), m.name + " answered for the leader");
+            }
+        }
+        Member target = members.stream().filter(m -> m != old).sorted((a, b) -> b.name.compareTo(a.name)).findFirst().get();
+        JsonNode r = api(old, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W",
+                "{\"placement\":{\"preferred\":\"" + target.name + "\"}}");
+        assertEquals(type, r.path("type").asText(), r.toString());
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        assertEquals(2, r.size(), "type and success only: " + r);
+        await(target.name + " leads and runs W", () -> target.stream().leading() && target.stream().consumer("W") != null);
+        assertFalse(old.stream().leading());
+        assertNull(old.stream().consumer("W"), "the old leader stopped its consumer");
+        assertEquals(List.of("s3", "s4"), fetchAndAck(target, 2, "_SD2"), "nothing acked again, nothing skipped");
+    }
+
+    /**
+     * Step 5 of docs/dev/replicated-consumers.md: an ack commits the consumer's state, then proposes
+     * the message's delete; a leader that failed between the two leaves acknowledged messages in a
+     * work queue. Here the leader's deletes are lost (the test-only switch of
+     * {@link ReplicatedStreamLog.Options}) while three messages are double-acked; after a stepdown
+     * the new leader removes exactly those three from every replica, and keeps the one delivered
+     * but not acked, and the ones never delivered.
+     */
+    @Test
+    void aNewLeaderRemovesWorkQueueMessagesAckedBeforeTheFailover() throws Exception {
+        streamConfig = StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"retention\":\"workqueue\","
+                + "\"duplicate_window\":60000000000}")).withDefaults();
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+        cluster(3, new ReplicatedStreamLog.Options(4096, false,
+                op -> losing.get() && op instanceof StreamOp.Delete));
+        for (int i = 1; i <= 6; i++) {
+            publishAcked("w" + i);
+        }
+        Member old = leader();
+        JsonNode created = api(old, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        losing.set(true);
+        assertEquals(List.of("w1", "w2", "w3"), fetchAndAck(old, 3, "_WQ1"));
+        // one more delivered, not acked: pending when the leader changes
+        LinkedBlockingQueue<String[]> inbox = pullInbox(old, "_WQ2");
+        old.acc.publish("$JS.API.CONSUMER.MSG.NEXT.ORDERS.W", "_WQ2.x", null,
+                "{\"batch\":1,\"expires\":2000000000}".getBytes(StandardCharsets.UTF_8));
+        String[] fourth = inbox.poll(5, TimeUnit.SECONDS);
+        assertNotNull(fourth);
+        assertEquals("w4", fourth[1]);
+        JsonNode info = api(old, "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertEquals(3, info.path("ack_floor").path("stream_seq").asLong(), info.toString());
+        // the consumer's state is committed on the replicas; the deletes never were
+        for (Member m : members) {
+            await(m.name + " holds W's acks", () -> {
+                StreamReplica.ConsumerRecord r = m.stream().consumerRecords().get("W");
+                return r != null && m.stream().consumers().isEmpty() == (m != old);
+            });
+            assertEquals(6, state(m).msgs(), m.name + " kept the acked messages (their deletes were lost)");
+        }
+        losing.set(false);
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        Member[] next = new Member[1];
+        await("another leader running W", () -> {
+            for (Member m : members) {
+                if (m != old && m.stream().leading() && m.stream().consumer("W") != null) {
+                    next[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        for (Member m : members) {
+            await(m.name + " swept", () -> state(m).msgs() == 3);
+            assertEquals(List.of("4=w4", "5=w5", "6=w6"), values(m), m.name + ": only the acked messages went");
+        }
+        // w4 was delivered, not acked: the new leader delivers it again (pending, or not yet
+        // delivered if its delivery's state was not committed), then w5 and w6
+        JsonNode after = api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertEquals(3, after.path("ack_floor").path("stream_seq").asLong(), after.toString());
+        assertEquals(3, after.path("num_ack_pending").asLong() + after.path("num_pending").asLong(), after.toString());
+    }
+
+    /**
+     * The sweep keeps a message the consumer gave up on at max_deliver (a work queue keeps those
+     * until acked or termed), even though the ack floor moved past it.
+     */
+    @Test
+    void theWorkQueueSweepKeepsAMessageGivenUpAtMaxDeliver() throws Exception {
+        streamConfig = StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"retention\":\"workqueue\","
+                + "\"duplicate_window\":60000000000}")).withDefaults();
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+        cluster(3, new ReplicatedStreamLog.Options(4096, false,
+                op -> losing.get() && op instanceof StreamOp.Delete));
+        for (int i = 1; i <= 4; i++) {
+            publishAcked("g" + i);
+        }
+        Member old = leader();
+        JsonNode created = api(old, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\","
+                + "\"max_deliver\":1,\"ack_wait\":200000000}}");
+        assertFalse(created.has("error"), created.toString());
+        losing.set(true);
+        LinkedBlockingQueue<String[]> inbox = pullInbox(old, "_GU1");
+        old.acc.publish("$JS.API.CONSUMER.MSG.NEXT.ORDERS.W", "_GU1.x", null,
+                "{\"batch\":1,\"expires\":2000000000}".getBytes(StandardCharsets.UTF_8));
+        String[] first = inbox.poll(5, TimeUnit.SECONDS);
+        assertNotNull(first);
+        assertEquals("g1", first[1]);
+        await("g1 given up", () -> {
+            try {
+                return api(old, "$JS.API.CONSUMER.INFO.ORDERS.W", "").path("num_ack_pending").asLong() == 0;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertEquals(List.of("g2", "g3"), fetchAndAck(old, 2, "_GU2"));
+        JsonNode info = api(old, "$JS.API.CONSUMER.INFO.ORDERS.W", "");
+        assertEquals(3, info.path("ack_floor").path("stream_seq").asLong(), "the floor passed g1: " + info);
+        losing.set(false);
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader running W", () -> members.stream()
+                .anyMatch(m -> m != old && m.stream().leading() && m.stream().consumer("W") != null));
+        for (Member m : members) {
+            await(m.name + " swept", () -> state(m).msgs() == 2);
+            assertEquals(List.of("1=g1", "4=g4"), values(m), m.name + ": the given-up g1 stays, g2 and g3 went");
+        }
+    }
+
     @Test
     void stepdownMovesLeadership() throws Exception {
         cluster(3);
@@ -590,6 +819,12 @@ class ReplicatedStreamTest {
     void aGroupWithoutALeaderIs10008FromEveryMember() throws Exception {
         cluster(3);
         publishAcked("g1");
+        JsonNode created = api(leader(), "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.W",
+                "{\"stream_name\":\"ORDERS\",\"config\":{\"durable_name\":\"W\",\"ack_policy\":\"explicit\"}}");
+        assertFalse(created.has("error"), created.toString());
+        for (Member m : members) {
+            await(m.name + " holds W's record", () -> m.stream().consumerRecords().get("W") != null);
+        }
         hub.dropAll(true);
         await("no leader anywhere", () -> members.stream().allMatch(m -> m.stream().group().leader() == 0));
         for (Member m : members) {
@@ -597,6 +832,11 @@ class ReplicatedStreamTest {
             assertNotNull(r, m.name);
             assertEquals(10008, r.path("error").path("err_code").asInt(), r.toString());
             assertEquals("JetStream system temporarily unavailable", r.path("error").path("description").asText());
+            // CONSUMER.LEADER.STEPDOWN, as nats-server: an unknown consumer is 10014 before the group's 10008
+            JsonNode sd = api(m, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.W", "");
+            assertEquals(10008, sd.path("error").path("err_code").asInt(), sd.toString());
+            JsonNode nf = api(m, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.nope", "");
+            assertEquals(10014, nf.path("error").path("err_code").asInt(), nf.toString());
         }
         hub.heal();
         assertEquals(2, publishAcked("g2"));

@@ -40,14 +40,16 @@ public final class WeftCluster implements AutoCloseable {
     private final List<TestServer> nodes = new ArrayList<>();
     private final boolean jetstream;
     private final String extra;
+    private final TestServers.Target target;
 
-    private WeftCluster(int n, String prefix, boolean jetstream, String extra) throws IOException {
+    private WeftCluster(int n, String prefix, boolean jetstream, String extra, TestServers.Target target) throws IOException {
         if (n < 1) {
             throw new IllegalArgumentException("a cluster of " + n);
         }
         this.prefix = prefix;
         this.jetstream = jetstream;
         this.extra = extra;
+        this.target = target;
         this.clusterPorts = TestServers.freePorts(n);
         this.root = Files.createTempDirectory("weft-cluster-");
     }
@@ -62,15 +64,23 @@ public final class WeftCluster implements AutoCloseable {
      * and {@code extraConfig} appended to every node's configuration file.
      */
     public static WeftCluster start(int n, String prefix, boolean jetstream, String extraConfig) {
+        return start(n, prefix, jetstream, extraConfig, TestServers.Target.WEFT);
+    }
+
+    /**
+     * As {@link #start(int, String, boolean, String)} with {@code target}'s binary: the same
+     * configuration runs a nats-server cluster, for differential tests.
+     */
+    public static WeftCluster start(int n, String prefix, boolean jetstream, String extraConfig, TestServers.Target target) {
         WeftCluster c;
         try {
-            c = new WeftCluster(n, prefix, jetstream, extraConfig);
+            c = new WeftCluster(n, prefix, jetstream, extraConfig, target);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         try {
             for (int i = 0; i < n; i++) {
-                c.nodes.add(TestServers.start(TestServers.Target.WEFT, c.config(i)));
+                c.nodes.add(TestServers.start(target, c.config(i)));
             }
         } catch (RuntimeException e) {
             c.close();

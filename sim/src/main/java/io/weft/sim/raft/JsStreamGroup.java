@@ -2,6 +2,7 @@ package io.weft.sim.raft;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.jetstream.StreamConfig;
+import io.weft.engine.jetstream.StreamOp;
 import io.weft.engine.jetstream.StreamReplica;
 import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
 import io.weft.raft.ConfState;
@@ -70,16 +71,32 @@ public final class JsStreamGroup implements Scenario {
     static final String SUBJECT = "queue";
     private static final String DIR = "stream";
 
-    /** {@code ackBeforeCommit}: the test-only switch of {@link ReplicatedStreamLog.Options}. */
-    public record Config(int producers, int opsPerProducer, boolean ackBeforeCommit) {
+    /**
+     * {@code ackBeforeCommit}: the test-only switch of {@link ReplicatedStreamLog.Options}.
+     * {@code doubleAckBeforeCommit}: test-only, the pull consumer's double acks are answered as soon
+     * as their state is proposed, before it is committed (the bug {@code Consumer.persistThenAnswer}
+     * exists to avoid).
+     */
+    public record Config(int producers, int opsPerProducer, boolean ackBeforeCommit, boolean doubleAckBeforeCommit) {
+        public Config(int producers, int opsPerProducer, boolean ackBeforeCommit) {
+            this(producers, opsPerProducer, ackBeforeCommit, false);
+        }
+
         public static Config defaults() {
-            return new Config(3, 25, false);
+            return new Config(3, 25, false, false);
         }
 
         public Config withAckBeforeCommit(boolean on) {
-            return new Config(producers, opsPerProducer, on);
+            return new Config(producers, opsPerProducer, on, doubleAckBeforeCommit);
+        }
+
+        public Config withDoubleAckBeforeCommit(boolean on) {
+            return new Config(producers, opsPerProducer, ackBeforeCommit, on);
         }
     }
+
+    /** The durable pull consumer's name; its record holds its ack floor (8 bytes). */
+    static final String CONSUMER = "W";
 
     private final Config config;
 
@@ -101,7 +118,10 @@ public final class JsStreamGroup implements Scenario {
         return "one stream replicated by Raft (3 or 5 replicas: publish rules, apply step, file store per replica); "
                 + config.producers() + " producers publish unique values with sync acks under crashes (torn writes), "
                 + "power loss of all, leader crash/isolation, leader stepdowns, partitions, pauses, skew; no acked value lost, replicas "
-                + "identical, liveness after heal" + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "");
+                + "identical, liveness after heal; a durable pull consumer (its ack floor a record in the stream's log) "
+                + "fetches and double-acks: an answered double ack is never undone, every message at or below the final "
+                + "floor was fetched" + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "")
+                + (config.doubleAckBeforeCommit() ? "; BUG: double ack answered before commit" : "");
     }
 
     static StreamConfig streamConfig(int replicas) {
@@ -283,6 +303,14 @@ public final class JsStreamGroup implements Scenario {
                 w.fail("reader: " + e);
             }
         });
+        PullConsumer consumer = new PullConsumer(w, group, w.workload().nextLong(), config.doubleAckBeforeCommit());
+        Thread fetcher = w.scheduler().spawn("fetcher", () -> {
+            try {
+                consumer.run(stop);
+            } catch (InterruptedException | IOException e) {
+                w.fail("fetcher: " + e);
+            }
+        });
         Thread stepper = stepdowns(w, group, w.workload().nextLong());
         for (Thread t : nemesis) t.join();
         stepper.join();
@@ -294,12 +322,134 @@ public final class JsStreamGroup implements Scenario {
         for (Thread t : threads) t.join();
         stop[0] = true;
         reader.join();
+        fetcher.join();
         for (int p = 0; p < live.length; p++) {
             if (!live[p]) w.fail("liveness: producer " + p + " had no publish acknowledged within " + LIVENESS + " after the faults healed");
         }
         converge(w, group, checker, clock, deadline[0] + LIVENESS.toNanos());
         followersRefuse(w, group);
         drain(w, group, history, acked, reads);
+        consumer.drain(w, group);
+    }
+
+    /**
+     * One durable pull consumer, as the stream's leader runs it: its record (an ack floor) is in the
+     * stream's Raft log ({@link StreamOp.ConsumerPut}, {@link StreamOp.ConsumerState}, applied by
+     * every {@link StreamReplica} and carried in its snapshots). A fetch reads, on whoever is the
+     * ready leader, the committed floor and the message after it; the double ack proposes the
+     * floor moved onto that message and is answered once that is committed and applied there.
+     *
+     * <p>Checked while it runs: a double ack answered at the answering replica's applied index
+     * {@code i} is never undone: no replica that has applied index {@code i} or more hands out a
+     * floor below it (a deposed leader that has not applied that far may, which is the at-least-once
+     * redelivery a partition allows). Checked at the end: every replica holds the same floor, at or
+     * above every answered double ack, and every message at or below it was fetched.
+     */
+    static final class PullConsumer {
+        private final SimWorld world;
+        private final Group group;
+        private final SplittableRandom rnd;
+        private final boolean answerBeforeCommit;
+        private final SimClock clock;
+        /** Answered double acks: stream seq and the applied index of the replica that answered. */
+        private final List<long[]> answered = new ArrayList<>();
+        /** Stream seq -> value, every message fetched. */
+        private final TreeMap<Long, Long> fetched = new TreeMap<>();
+        int doubleAcks;
+        int redeliveries;
+
+        PullConsumer(SimWorld world, Group group, long seed, boolean answerBeforeCommit) {
+            this.world = world;
+            this.group = group;
+            this.rnd = new SplittableRandom(seed);
+            this.answerBeforeCommit = answerBeforeCommit;
+            this.clock = new SimClock(world.scheduler(), "fetcher/");
+        }
+
+        static byte[] floorBytes(long floor) {
+            return java.nio.ByteBuffer.allocate(8).putLong(floor).array();
+        }
+
+        static long floorOf(StreamReplica.ConsumerRecord r) {
+            return r == null || r.state().length < 8 ? 0 : java.nio.ByteBuffer.wrap(r.state()).getLong();
+        }
+
+        /** What one fetch saw on a replica, atomically: its applied index, the record, the next message. */
+        record Seen(long applied, StreamReplica.ConsumerRecord record, StoredMessage next) {}
+
+        void run(boolean[] stop) throws InterruptedException, IOException {
+            while (!stop[0]) {
+                clock.sleep(Duration.ofNanos(500_000L + rnd.nextLong(2_000_000L)));
+                ReplicatedStreamLog log = leader(group, rnd);
+                if (log == null) continue;
+                long until = clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos();
+                Seen seen = entered(clock, log, until, () -> {
+                    StreamReplica.ConsumerRecord r = log.replica().consumer(CONSUMER);
+                    return new Seen(log.appliedIndex(), r, r == null ? null : log.replica().load(floorOf(r) + 1));
+                });
+                if (seen == null) continue;
+                if (seen.record() == null) {
+                    // created once, like a durable consumer: its record committed before it is used
+                    CompletableFuture<ReplicatedStreamLog.Result> f = entered(clock, log, until, () ->
+                            log.proposeConsumerOp(new StreamOp.ConsumerPut(CONSUMER, new byte[0], floorBytes(0))));
+                    if (f != null) JsStreamGroup.await(clock, f, until);
+                    continue;
+                }
+                long floor = floorOf(seen.record());
+                for (long[] a : answered) {
+                    if (a[1] <= seen.applied() && a[0] > floor) {
+                        world.fail("double ack: seq " + a[0] + " was answered at r-applied index " + a[1] + " but r"
+                                + log.id() + ", at applied index " + seen.applied() + ", has the floor at " + floor);
+                        return;
+                    }
+                }
+                StoredMessage m = seen.next();
+                if (m == null) continue;
+                long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
+                if (fetched.put(m.seq(), v) != null) redeliveries++;
+                CompletableFuture<ReplicatedStreamLog.Result> f = entered(clock, log, until, () ->
+                        log.proposeConsumerOp(new StreamOp.ConsumerState(CONSUMER, floorBytes(m.seq()))));
+                if (f == null) continue;
+                boolean ok;
+                if (answerBeforeCommit) {
+                    ok = true; // BUG: answered on proposing
+                } else {
+                    ok = JsStreamGroup.await(clock, f, until) && f.join() instanceof ReplicatedStreamLog.Stored;
+                }
+                if (!ok) continue; // not answered: the client's request times out; it fetches again
+                Long applied = entered(clock, log, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos(), log::appliedIndex);
+                if (applied == null) continue; // the replica went away before the answer reached the client
+                answered.add(new long[] {m.seq(), applied});
+                doubleAcks++;
+            }
+        }
+
+        /** After the faults: every replica's floor equal, covering every answered ack; all below it fetched. */
+        void drain(SimWorld w, Group group) {
+            Long floor = null;
+            for (int k = 0; k < group.hosts.size(); k++) {
+                ReplicatedStreamLog log = group.log(k);
+                if (log == null) continue;
+                long f = floorOf(log.replica().consumer(CONSUMER));
+                if (floor != null && floor != f) w.fail("consumer: replicas hold floors " + floor + " and " + f);
+                floor = f;
+            }
+            if (floor == null) return;
+            for (long[] a : answered) {
+                if (a[0] > floor) {
+                    w.fail("consumer: the double ack of seq " + a[0] + " was answered but the final floor is " + floor);
+                    break;
+                }
+            }
+            for (long q = 1; q <= floor; q++) {
+                if (!fetched.containsKey(q)) {
+                    w.fail("consumer: seq " + q + " is at or below the final floor " + floor + " but was never fetched");
+                    break;
+                }
+            }
+            w.history().add(-1, History.Type.INFO, "consumer", "double acks " + doubleAcks + " fetched " + fetched.size()
+                    + " redelivered " + redeliveries + " final floor " + floor);
+        }
     }
 
     /**

@@ -131,6 +131,25 @@ class JsStreamGroupTest {
         assertTrue(Scenarios.byName("js-stream-group").isPresent());
     }
 
+    /**
+     * The pull consumer's double acks answered before their state is committed: the same seeds see
+     * an answered double ack undone (a replica that has applied past the answer hands out a floor
+     * below the acknowledged message).
+     */
+    @Test
+    void doubleAckBeforeCommitIsCaught() {
+        JsStreamGroup bug = new JsStreamGroup(JsStreamGroup.Config.defaults().withDoubleAckBeforeCommit(true));
+        List<String> caught = new ArrayList<>();
+        for (long seed = FROM; seed <= TO; seed++) {
+            SimResult r = bug.run(seed, null);
+            if (r.failures().stream().anyMatch(f -> f.contains("double ack") || f.startsWith("consumer: "))) {
+                caught.add(r.line());
+            }
+        }
+        System.out.println("double ack before commit: caught on " + caught.size() + " of " + (TO - FROM + 1) + " seeds");
+        assertTrue(caught.size() >= 3, "answering double acks before the commit must fail several seeds, failed " + caught);
+    }
+
     /** Acking before the quorum commit: the same seeds find acknowledged values lost. */
     @Test
     void ackBeforeCommitLosesAcknowledgedWrites() {

@@ -69,9 +69,15 @@ public final class ReplicatedStreamLog implements GroupLog {
     /**
      * {@code maxPending}: appends in flight before publishes are refused. {@code ackBeforeCommit} is a
      * test-only bug switch: the leader answers as soon as it proposed, before any quorum holds the
-     * entry (the simulator shows this loses acknowledged writes).
+     * entry (the simulator shows this loses acknowledged writes). {@code lose} is test-only too: an
+     * op it accepts is never proposed, as if the leader crashed before sending it (null: none; a
+     * production log never has one).
      */
-    public record Options(int maxPending, boolean ackBeforeCommit) {
+    public record Options(int maxPending, boolean ackBeforeCommit, java.util.function.Predicate<StreamOp> lose) {
+        public Options(int maxPending, boolean ackBeforeCommit) {
+            this(maxPending, ackBeforeCommit, null);
+        }
+
         public static Options defaults() {
             return new Options(4096, false);
         }
@@ -298,6 +304,28 @@ public final class ReplicatedStreamLog implements GroupLog {
     }
 
     /** Proposes {@code op} as the next link of the ready chain (caller holds the lock). */
+    /**
+     * Proposes a consumer record op ({@link StreamOp.ConsumerPut}, {@link StreamOp.ConsumerState},
+     * {@link StreamOp.ConsumerDelete}) without waiting: the future completes with {@link Stored}
+     * once it is committed and applied here, as {@link #append} waits for. {@link NotLeader} when
+     * this replica is not the ready leader. For callers that must not block (the simulator's
+     * consumer); {@code Stream}'s records go through {@link #append}.
+     */
+    public CompletableFuture<Result> proposeConsumerOp(StreamOp op) {
+        if (!(op instanceof StreamOp.ConsumerPut || op instanceof StreamOp.ConsumerState
+                || op instanceof StreamOp.ConsumerDelete)) {
+            throw new IllegalArgumentException("not a consumer record op: " + op);
+        }
+        lock.lock();
+        try {
+            RaftDriver d = driver;
+            if (d == null || !isReady()) return CompletableFuture.completedFuture(new NotLeader(0));
+            return propose(d, op);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private CompletableFuture<Result> propose(RaftDriver d, StreamOp op) {
         long epoch = readyEpoch;
         byte[] bytes = StreamOpCodec.encode(new StreamOpCodec.Entry(readyTerm, epoch, ++nextN, op));
@@ -420,6 +448,11 @@ public final class ReplicatedStreamLog implements GroupLog {
 
     @Override
     public CompletableFuture<String> stepDown() {
+        return stepDown(0);
+    }
+
+    @Override
+    public CompletableFuture<String> stepDown(long preferred) {
         RaftDriver d = driver;
         if (d == null) return CompletableFuture.completedFuture("raft: not leader");
         return d.view().thenCompose(v -> {
@@ -433,6 +466,10 @@ public final class ReplicatedStreamLog implements GroupLog {
                     best = e.getKey();
                     bestMatch = m.match();
                 }
+            }
+            if (preferred != 0) {
+                if (!v.members().containsKey(preferred)) return CompletableFuture.completedFuture("raft: not a member of the group");
+                best = preferred;
             }
             if (best == 0) return CompletableFuture.completedFuture("raft: no replica to hand leadership to");
             return d.transferLeader(best).thenApply(ok -> ok ? null : "raft: leadership transfer refused");
@@ -669,6 +706,9 @@ public final class ReplicatedStreamLog implements GroupLog {
 
     @Override
     public StreamOp.Applied append(StreamOp op) throws IOException {
+        if (options.lose() != null && options.lose().test(op)) {
+            return new StreamOp.Applied(0, 0); // test-only: the leader "crashed" before proposing it
+        }
         CompletableFuture<Result> f;
         lock.lock();
         try {

@@ -303,6 +303,27 @@ public final class Consumer implements StreamConsumer {
     }
 
     @Override
+    public boolean ackedAtOrBelowFloor(long seq, String subject) {
+        lock.lock();
+        try {
+            return cfg.ackPolicy() != AckPolicy.NONE && seq <= ackFloorS && wants(subject)
+                    && !pending.containsKey(seq) && !deliveries.containsKey(seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long ackFloorSeq() {
+        lock.lock();
+        try {
+            return cfg.ackPolicy() == AckPolicy.NONE ? 0 : ackFloorS;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void purged(long firstSeq) {
         lock.lock();
         try {
@@ -556,6 +577,12 @@ public final class Consumer implements StreamConsumer {
 
     /** The consumer's info; {@code listed} for a LIST entry (its metadata as stored, without the server's level and version). */
     ObjectNode info(String type, boolean listed) {
+        // the stream group's view, asked before the lock (it waits for the group's thread)
+        return info(type, listed, src.clusterInfo());
+    }
+
+    /** As {@link #info(String, boolean)} with the stream's {@code cluster} object already asked for (null: none). */
+    ObjectNode info(String type, boolean listed, ObjectNode cluster) {
         lock.lock();
         try {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -589,6 +616,9 @@ public final class Consumer implements StreamConsumer {
             o.put("num_redelivered", numRedelivered());
             o.put("num_waiting", waiting.size());
             o.put("num_pending", numPendingLocked());
+            if (cluster != null) {
+                o.set("cluster", cluster.deepCopy());
+            }
             if (cfg.isPush() && src.account().hasInterest(cfg.deliverSubject())) {
                 o.put("push_bound", true);
             }

@@ -127,9 +127,8 @@ public final class Consumers implements ConsumerManager {
                     if (t.length != 4 || !t[1].equals("STEPDOWN")) {
                         throw new NoReply();
                     }
-                    level(levelNotMet);
-                    ConsumerSource s = stream(streams, t[2]);
-                    find(s, t[3]);
+                    // a server that is not clustered says so whatever the names (nats-server 2.15);
+                    // a clustered one's JsApi answers before this (the stream group's leader steps down)
                     throw ConsumerErrors.CLUSTER_REQUIRED.exception();
                 }
                 case "MSG" -> {
@@ -603,8 +602,9 @@ public final class Consumers implements ConsumerManager {
         o.put("offset", off);
         o.put("limit", LIST_LIMIT);
         ArrayNode a = o.putArray("consumers");
+        ObjectNode cluster = all.size() > off ? s.clusterInfo() : null; // the stream's group: once for the page
         for (int i = off; i < all.size() && i < off + LIST_LIMIT; i++) {
-            a.add(all.get(i).info(null, true));
+            a.add(all.get(i).info(null, true, cluster));
         }
         return o;
     }

@@ -73,7 +73,9 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals(10138, errCode(create("{\"filter_subjects\":[\"a.*\",\"a.b\"]}")));
         assertEquals(10139, errCode(create("{\"filter_subjects\":[\"a\",\"\"]}")));
         assertEquals(10132, errCode(durable("a", "{\"durable_name\":\"a\",\"name\":\"b\"}")));
-        assertEquals(10014, errCode(api("$JS.API.CONSUMER.LEADER.STEPDOWN.S.nope", "")));
+        // nats-server 2.15.1 not clustered: 10010 before it looks at the names
+        assertEquals(10010, errCode(api("$JS.API.CONSUMER.LEADER.STEPDOWN.S.nope", "")));
+        assertEquals(10010, errCode(api("$JS.API.CONSUMER.LEADER.STEPDOWN.NOSTREAM.x", "")));
         durable("D", "{\"durable_name\":\"D\"}");
         assertEquals(10010, errCode(api("$JS.API.CONSUMER.LEADER.STEPDOWN.S.D", "")));
     }
