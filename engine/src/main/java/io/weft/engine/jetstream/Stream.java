@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -65,6 +66,9 @@ public final class Stream implements ConsumerSource {
     private volatile StreamConfig config;
     private volatile SubjectTransformer transform;
     private volatile SubjectTransformer republisher;
+
+    /** The atomic batches being staged (allow_atomic). */
+    private final AtomicBatches atomic;
 
     /** Guards stream state: the log and its apply step, consumers' registration (the group's lock when replicated). */
     private final ReentrantLock lock;
@@ -114,6 +118,7 @@ public final class Stream implements ConsumerSource {
         this.lock = new ReentrantLock();
         String label = "'" + jsa.account().name() + " > " + name + "'";
         this.apply = new StreamApply(store, e -> js.log().error("JetStream stream " + label + " " + e));
+        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight());
         this.log = new LocalStreamLog(apply);
         applyTransforms(cfg);
         this.lastDeliverable = store().state().lastSeq();
@@ -145,6 +150,7 @@ public final class Stream implements ConsumerSource {
         this.log = group;
         this.replication = replication;
         this.lock = group.lock();
+        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight());
         applyTransforms(cfg);
     }
 
@@ -279,6 +285,7 @@ public final class Stream implements ConsumerSource {
                 // the barrier is applied: every committed consumer record is here; run them
                 js.consumerManager().resume(this);
             } else if (!lead && subscribed) {
+                atomic.clear(); // staged on the leader only: a new leader finds these batches incomplete
                 unsubscribeAll();
                 stopConsumers();
                 log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica no longer leads");
@@ -369,6 +376,7 @@ public final class Stream implements ConsumerSource {
 
     /** Stops the ingest thread, timers and subscriptions; with {@code delete} also the data. */
     void stop(boolean delete) {
+        atomic.clear();
         queueLock.lock();
         try {
             stopping = true;
@@ -456,11 +464,37 @@ public final class Stream implements ConsumerSource {
      */
     private void publishReplicated(String subject, String reply, byte[] hdr, byte[] body) {
         boolean answer = reply != null && !config.noAck();
-        group.publish(subject, hdr, body).whenComplete((r, x) -> {
+        CompletableFuture<GroupLog.Result> published;
+        Inbound m = new Inbound(subject, reply, hdr, body);
+        Headers h = headersOf(m);
+        String batchId = AtomicBatches.batchId(h);
+        AtomicBatches.Commit commit = null;
+        if (batchId != null) {
+            Object step = stageAtomic(m, h, batchId);
+            if (step instanceof byte[] now) {
+                if (answer) {
+                    sendNow(reply, now);
+                }
+                return;
+            }
+            commit = (AtomicBatches.Commit) step;
+            List<StreamReplica.BatchMsg> msgs = new ArrayList<>(commit.msgs().size());
+            for (AtomicBatches.Msg bm : commit.msgs()) {
+                msgs.add(new StreamReplica.BatchMsg(bm.subject(), bm.hdr(), bm.data()));
+            }
+            published = group.publishBatch(commit.id(), msgs);
+        } else {
+            published = group.publish(subject, hdr, body);
+        }
+        String batch = commit == null ? null : commit.id();
+        int count = commit == null ? 0 : commit.msgs().size();
+        published.whenComplete((r, x) -> {
             if (x != null || !answer) {
                 return;
             }
             byte[] ack = switch (r) {
+                case GroupLog.Stored st when batch != null -> ("{\"stream\":" + quote(name) + domainPart() + ",\"seq\":"
+                        + st.seq() + ",\"batch\":" + quote(batch) + ",\"count\":" + count + "}").getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq() + "}")
                         .getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Duplicate dup -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
@@ -521,13 +555,39 @@ public final class Stream implements ConsumerSource {
             if (grouped) {
                 log.begin();
             }
+            // the group commit in progress: whether it appended, where its replies and republishes start
+            boolean groupAppended = false;
+            int groupOut = 0;
+            int groupRep = 0;
             for (Inbound m : batch) {
-                if (always) {
+                Headers h = headersOf(m);
+                String batchId = AtomicBatches.batchId(h);
+                AtomicBatches.Commit commit = null;
+                if (batchId != null) {
+                    Object step = stageAtomic(m, h, batchId);
+                    if (step instanceof byte[] reply) {
+                        if (m.reply() != null && !config.noAck()) {
+                            out.add(new Outgoing(m.reply(), null, reply));
+                        }
+                        continue;
+                    }
+                    commit = (AtomicBatches.Commit) step;
+                }
+                // an atomic batch is a durable group of its own, so that a failed write undoes exactly it
+                boolean own = always || commit != null;
+                if (own && grouped) {
+                    byte[] failed = settle(groupAppended, republish, groupRep);
+                    if (failed != null) {
+                        failFrom(out, groupOut, failed);
+                    }
+                    groupAppended = false;
+                }
+                if (own) {
                     log.begin();
                 }
                 int rep = republish.size();
-                Result r = processOne(m, republish);
-                byte[] failed = always ? settle(r.appended, republish, rep) : null;
+                Result r = commit != null ? storeAtomic(commit, republish) : processOne(m, h, republish);
+                byte[] failed = own ? settle(r.appended, republish, rep) : null;
                 if (failed != null) {
                     r.appended = false;
                     r.removed = false;
@@ -535,26 +595,29 @@ public final class Stream implements ConsumerSource {
                 }
                 appended |= r.appended;
                 removed |= r.removed;
+                if (!own) {
+                    groupAppended |= r.appended;
+                }
                 if (m.reply() != null && r.reply != null && !config.noAck()) {
                     out.add(new Outgoing(m.reply(), null, r.reply));
                 }
+                if (own && grouped) {
+                    log.begin();
+                    groupOut = out.size();
+                    groupRep = republish.size();
+                }
             }
-            boolean synced = true;
             if (grouped) {
                 // the group commit: one fsync for the whole batch, before any ack leaves
-                byte[] failed = settle(appended, republish, 0);
-                synced = failed == null;
-                if (!synced) {
-                    failAll(out, failed);
-                    appended = false;
-                    removed = false;
+                byte[] failed = settle(groupAppended, republish, groupRep);
+                if (failed != null) {
+                    failFrom(out, groupOut, failed);
                 }
             } else if (appended && !always) {
                 dirty = true;
             }
-            if (synced) {
-                lastDeliverable = store().state().lastSeq();
-            }
+            // a refused group was rolled back: the store holds exactly what stands
+            lastDeliverable = store().state().lastSeq();
             if (appended) {
                 scheduleAgeCheckLocked();
             }
@@ -586,6 +649,95 @@ public final class Stream implements ConsumerSource {
         }
     }
 
+    private static Headers headersOf(Inbound m) {
+        if (m.hdr().length == 0) {
+            return null;
+        }
+        try {
+            return Headers.parse(m.hdr());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A message of atomic batch {@code batchId}: the checks nats-server makes before the batch's own
+     * (sealed, message size), then staging. Answers the reply to send now (an empty message when
+     * staged, an error) or the {@link AtomicBatches.Commit} to store.
+     */
+    private Object stageAtomic(Inbound m, Headers h, String batchId) {
+        StreamConfig c = config;
+        if (c.sealed()) {
+            return errorAck(JsErrors.STREAM_SEALED);
+        }
+        if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
+            return errorAck(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
+        }
+        return switch (atomic.offer(c.allowAtomic(), batchId, new AtomicBatches.Msg(m.subject(), m.hdr(), h, m.data()))) {
+            case AtomicBatches.Staged st -> EMPTY;
+            case AtomicBatches.Failed f -> errorAck(f.error());
+            case AtomicBatches.Commit cm -> cm;
+        };
+    }
+
+    private static List<PublishRules.Request> requests(AtomicBatches.Commit c) {
+        List<PublishRules.Request> out = new ArrayList<>(c.msgs().size());
+        for (AtomicBatches.Msg m : c.msgs()) {
+            out.add(new PublishRules.Request(m.subject(), m.headers(), m.hdr(), m.data()));
+        }
+        return out;
+    }
+
+    /** The commit of an atomic batch: one decision for all of it, then one op through the log (caller holds the lock, in a batch of its own). */
+    private Result storeAtomic(AtomicBatches.Commit c, List<Outgoing> republish) {
+        Result r = new Result();
+        switch (PublishRules.decideBatch(c.id(), requests(c), view)) {
+            case PublishRules.Reject rj -> r.reply = errorAck(rj.error());
+            case StreamOp.Batch op -> {
+                SubjectTransformer rp = republisher;
+                List<Outgoing> rep = new ArrayList<>();
+                if (rp != null) {
+                    java.util.TreeMap<String, Long> lastBySubject = new java.util.TreeMap<>();
+                    for (int i = 0; i < op.appends().size(); i++) {
+                        StreamOp.Append a = op.appends().get(i);
+                        Long prev = lastBySubject.get(a.subject());
+                        if (prev == null) {
+                            SubjectState ss = store().subjectState(a.subject());
+                            prev = ss == null ? 0 : ss.lastSeq();
+                        }
+                        lastBySubject.put(a.subject(), a.seq());
+                        String dest = rp.apply(a.subject());
+                        AtomicBatches.Msg m = c.msgs().get(i);
+                        if (dest != null) {
+                            rep.add(republishMessage(config, dest, a.subject(), a.seq(), a.ts(), prev, m.headers(),
+                                    new Inbound(m.subject(), null, m.hdr(), m.data())));
+                        }
+                    }
+                }
+                StreamOp.Applied done;
+                try {
+                    done = log.append(op);
+                } catch (IOException e) {
+                    log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' append of batch failed: "
+                            + e.getMessage());
+                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
+                    return r;
+                }
+                r.appended = true;
+                r.removed = done.removed() > 0;
+                republish.addAll(rep);
+                r.reply = batchAck(op);
+            }
+        }
+        return r;
+    }
+
+    /** The PubAck of a committed atomic batch: the last sequence, the batch id and how many messages it stored. */
+    private byte[] batchAck(StreamOp.Batch op) {
+        return ("{\"stream\":" + quote(name) + domainPart() + ",\"seq\":" + op.last().seq() + ",\"batch\":"
+                + quote(op.id()) + ",\"count\":" + op.appends().size() + "}").getBytes(StandardCharsets.UTF_8);
+    }
+
     /**
      * Ends a batch: with {@code appended}, commits it (one sync); if that fails, the log has undone
      * it (store and stream state), the republishes from {@code republishFrom} on are dropped, and
@@ -609,9 +761,9 @@ public final class Stream implements ConsumerSource {
         }
     }
 
-    /** Replaces every pending reply with {@code err}. */
-    private static void failAll(List<Outgoing> out, byte[] err) {
-        for (int i = 0; i < out.size(); i++) {
+    /** Replaces every pending reply from {@code from} on with {@code err}. */
+    private static void failFrom(List<Outgoing> out, int from, byte[] err) {
+        for (int i = from; i < out.size(); i++) {
             out.set(i, new Outgoing(out.get(i).subject(), null, err));
         }
     }
@@ -623,16 +775,8 @@ public final class Stream implements ConsumerSource {
     }
 
     /** One publish: the decision, then its op through the log (the caller holds the lock). */
-    private Result processOne(Inbound m, List<Outgoing> republish) {
+    private Result processOne(Inbound m, Headers h, List<Outgoing> republish) {
         Result r = new Result();
-        Headers h = null;
-        if (m.hdr().length > 0) {
-            try {
-                h = Headers.parse(m.hdr());
-            } catch (RuntimeException e) {
-                h = null;
-            }
-        }
         PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(m.subject(), h, m.hdr(), m.data()), view);
         switch (d) {
             case PublishRules.Reject rj -> r.reply = errorAck(rj.error());
@@ -1115,6 +1259,9 @@ public final class Stream implements ConsumerSource {
             old = config;
             config = next;
             applyTransforms(next);
+            if (!next.allowAtomic()) {
+                atomic.clear(); // as nats-server: disabling atomic publishing drops the batches in progress
+            }
             if (!old.subjects().equals(next.subjects()) || old.allowDirect() != next.allowDirect()) {
                 subscribe(next);
             }

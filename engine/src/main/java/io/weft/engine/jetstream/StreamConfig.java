@@ -442,10 +442,6 @@ public record StreamConfig(
                 throw JsErrors.invalidConfig("counter stream can only use limits retention");
             }
         }
-        if (allowAtomic) {
-            // refused rather than ignored until atomic batch publish is implemented (ADR-50)
-            throw JsErrors.invalidConfig("atomic batch publish is not supported by weft yet");
-        }
         if (discardNewPerSubject) {
             if (!discardNew) {
                 throw JsErrors.invalidConfig("discard new per subject requires discard new policy to be set");
@@ -453,6 +449,10 @@ public record StreamConfig(
             if (maxMsgsPerSubject <= 0) {
                 throw JsErrors.invalidConfig("discard new per subject requires max msgs per subject > 0");
             }
+        }
+        if (mirror != null && allowAtomic) {
+            // nats-server's mirror pre-checks come before weft's refusal of mirrors
+            throw JsErrors.MIRROR_WITH_ATOMIC.exception();
         }
         if (mirror != null || sources != null) {
             throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
@@ -674,6 +674,9 @@ public record StreamConfig(
         }
         if (allowMsgCounter) {
             o.put("allow_msg_counter", true);
+        }
+        if (allowAtomic) {
+            o.put("allow_atomic", true);
         }
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");
