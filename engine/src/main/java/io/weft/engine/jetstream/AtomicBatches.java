@@ -162,9 +162,8 @@ final class AtomicBatches {
             if (eob) {
                 // the last message stored is the batch's commit: it carries "Nats-Batch-Commit: 1" (nats-server)
                 Msg last = b.msgs.removeLast();
-                Headers h = copy(last.headers());
-                h.add(COMMIT, "1");
-                b.msgs.add(new Msg(last.subject(), h.toBytes(), h, last.data()));
+                byte[] hdr = withCommit(last.hdr());
+                b.msgs.add(new Msg(last.subject(), hdr, Headers.parse(hdr), last.data()));
             }
             return new Commit(id, List.copyOf(b.msgs));
         } finally {
@@ -234,6 +233,18 @@ final class AtomicBatches {
         Headers h = copy(m.headers());
         h.remove("Nats-Required-Api-Level");
         return new Msg(m.subject(), h.toBytes(), h, m.data());
+    }
+
+    /** {@code hdr} with {@code Nats-Batch-Commit: 1} appended as its last header, the rest byte for byte as published. */
+    static byte[] withCommit(byte[] hdr) {
+        byte[] add = (COMMIT + ": 1\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int keep = hdr.length;
+        if (keep >= 4 && hdr[keep - 4] == '\r' && hdr[keep - 3] == '\n' && hdr[keep - 2] == '\r' && hdr[keep - 1] == '\n') {
+            keep -= 2; // the blank line that ends the block
+        }
+        byte[] out = java.util.Arrays.copyOf(hdr, keep + add.length);
+        System.arraycopy(add, 0, out, keep, add.length);
+        return out;
     }
 
     private static Headers copy(Headers src) {
