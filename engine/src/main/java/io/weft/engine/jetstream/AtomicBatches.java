@@ -171,6 +171,41 @@ final class AtomicBatches {
         }
     }
 
+    /**
+     * The sequences (ascending) of an atomic batch the store holds only the start of, at its tail:
+     * messages of one {@code Nats-Batch-Id} back to its sequence 1 and none with
+     * {@code Nats-Batch-Commit}. A local stream writes a batch in a group commit of its own and acks
+     * it only after the sync, and after a crash a store keeps a prefix of what was not synced, so a
+     * crash during that sync can leave such a tail and nothing after it; the stream removes it at
+     * start (the batch was never acknowledged). Empty when the tail is complete.
+     */
+    static List<Long> incompleteTail(io.weft.store.MessageStore store) throws java.io.IOException {
+        List<Long> out = new ArrayList<>();
+        io.weft.store.StoreState st = store.state();
+        String id = null;
+        for (long seq = st.lastSeq(); st.msgs() > 0 && seq >= st.firstSeq(); seq--) {
+            io.weft.store.StoredMessage m = store.load(seq);
+            Headers h = null;
+            if (m != null && m.headers().length > 0) {
+                try {
+                    h = Headers.parse(m.headers());
+                } catch (RuntimeException e) {
+                    h = null;
+                }
+            }
+            String mid = batchId(h);
+            if (mid == null || h.first(COMMIT) != null || (id != null && !id.equals(mid))) {
+                return List.of(); // no open batch at the tail (or one whose start is not there)
+            }
+            id = mid;
+            out.addFirst(seq);
+            if ("1".equals(h.first(SEQUENCE))) {
+                return out;
+            }
+        }
+        return List.of();
+    }
+
     /** Drops every open batch (the stream stopped, or no longer allows atomic publishing). */
     void clear() {
         lock.lock();

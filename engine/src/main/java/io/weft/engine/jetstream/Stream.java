@@ -209,6 +209,7 @@ public final class Stream implements ConsumerSource {
                 log.append(new StreamOp.SkipTo(cfg.firstSeq()));
                 lastDeliverable = store().state().lastSeq();
             }
+            removeIncompleteBatch();
         } finally {
             lock.unlock();
         }
@@ -222,6 +223,27 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** At start: the start of an atomic batch a crash cut short is removed (never acknowledged; caller holds the lock). */
+    private void removeIncompleteBatch() throws IOException {
+        List<Long> torn = AtomicBatches.incompleteTail(store());
+        if (torn.isEmpty()) {
+            return;
+        }
+        log.begin();
+        try {
+            for (long seq : torn) {
+                log.append(new StreamOp.Delete(seq, false));
+            }
+            log.commit();
+        } catch (IOException | RuntimeException e) {
+            log.rollback();
+            throw e;
+        }
+        lastDeliverable = store().state().lastSeq();
+        log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': removed " + torn.size()
+                + " messages of an atomic batch cut short by a crash (sequences " + torn.getFirst() + "-" + torn.getLast() + ")");
     }
 
     /**

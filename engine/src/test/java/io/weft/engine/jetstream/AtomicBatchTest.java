@@ -270,6 +270,30 @@ class AtomicBatchTest {
     }
 
     @Test
+    void theStartOfABatchACrashCutShortIsFoundAtTheTail(@TempDir Path dir) throws Exception {
+        config("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"allow_atomic\":true}");
+        MessageStore fs = FileStore.open(new RealDisk(), dir.toString(), FileStoreConfig.defaults());
+        StreamApply fa = new StreamApply(fs, e -> { });
+        StreamOp.Batch whole = (StreamOp.Batch) decide("whole", new String[] {"s.a"}, new String[] {"s.b"});
+        fa.apply(1, whole);
+        log.append(whole); // the decisions read the memory store: keep it level
+        assertEquals(List.of(), AtomicBatches.incompleteTail(fs), "a complete batch ends with its commit");
+        // what a crash during the next batch's sync could leave: its first two messages of three
+        StreamOp.Batch next = (StreamOp.Batch) decide("cut", new String[] {"s.c"}, new String[] {"s.d"}, new String[] {"s.e"});
+        fa.apply(2, next.appends().get(0));
+        assertEquals(List.of(3L), AtomicBatches.incompleteTail(fs));
+        fa.apply(3, next.appends().get(1));
+        assertEquals(List.of(3L, 4L), AtomicBatches.incompleteTail(fs));
+        fa.apply(4, next.appends().get(2));
+        assertEquals(List.of(), AtomicBatches.incompleteTail(fs), "its commit arrived");
+        StreamOp.Append plain = new StreamOp.Append(6, next.last().ts() + 1, "s.f", new byte[0], new byte[0], "", 0,
+                StreamOp.Rollup.NONE, StreamOp.Limits.of(config), false, MsgTtl.NONE);
+        fa.apply(5, plain);
+        assertEquals(List.of(), AtomicBatches.incompleteTail(fs), "a plain message at the tail");
+        fs.close();
+    }
+
+    @Test
     void theBatchRulesRefuseTheWholeBatch() throws Exception {
         config("{\"name\":\"S\",\"subjects\":[\"s.>\"],\"allow_atomic\":true,\"allow_rollup_hdrs\":true}");
         assertEquals(10177, rejected(decide("a", new String[] {"s.a"}, new String[] {"s.a", "Nats-Expected-Last-Msg-Id", "x"})));
