@@ -58,28 +58,53 @@ final class AtomicBatches {
         Clock.Cancellable timer;
     }
 
+    /** The limits in force (the server options, read at each message as nats-server reads them, so a reload applies). */
+    record Limits(int maxSize, int maxPerStream, int maxTotal, Duration timeout) {
+        static final Limits DEFAULTS = new Limits(MAX_SIZE, MAX_INFLIGHT_PER_STREAM, MAX_INFLIGHT_TOTAL, TIMEOUT);
+
+        /** {@code jetstream { limits { batch { ... } } }}; a value not above 0 is the default. */
+        static Limits of(io.weft.engine.ServerOptions o) {
+            return new Limits(o.jetstreamBatchMaxMsgs > 0 ? o.jetstreamBatchMaxMsgs : MAX_SIZE,
+                    o.jetstreamBatchInflightPerStream > 0 ? o.jetstreamBatchInflightPerStream : MAX_INFLIGHT_PER_STREAM,
+                    o.jetstreamBatchInflightTotal > 0 ? o.jetstreamBatchInflightTotal : MAX_INFLIGHT_TOTAL,
+                    o.jetstreamBatchTimeout != null && o.jetstreamBatchTimeout.toNanos() > 0 ? o.jetstreamBatchTimeout : TIMEOUT);
+        }
+    }
+
     private final Clock clock;
     private final AtomicInteger totalInflight;
-    private final int maxSize;
-    private final int maxPerStream;
-    private final int maxTotal;
-    private final long timeoutNanos;
+    private final java.util.function.Supplier<Limits> limits;
+    private int maxSize;
+    private int maxPerStream;
+    private int maxTotal;
+    private long timeoutNanos;
     private final ReentrantLock lock = new ReentrantLock();
     /** Sorted by id: no iteration over identity hashes. */
     private final TreeMap<String, Open> open = new TreeMap<>();
 
     /** {@code totalInflight}: the server-wide count of open batches, shared by every stream. */
     AtomicBatches(Clock clock, AtomicInteger totalInflight) {
-        this(clock, totalInflight, MAX_SIZE, MAX_INFLIGHT_PER_STREAM, MAX_INFLIGHT_TOTAL, TIMEOUT);
+        this(clock, totalInflight, () -> Limits.DEFAULTS);
     }
 
     AtomicBatches(Clock clock, AtomicInteger totalInflight, int maxSize, int maxPerStream, int maxTotal, Duration timeout) {
+        this(clock, totalInflight, () -> new Limits(maxSize, maxPerStream, maxTotal, timeout));
+    }
+
+    AtomicBatches(Clock clock, AtomicInteger totalInflight, java.util.function.Supplier<Limits> limits) {
         this.clock = clock;
         this.totalInflight = totalInflight;
-        this.maxSize = maxSize;
-        this.maxPerStream = maxPerStream;
-        this.maxTotal = maxTotal;
-        this.timeoutNanos = timeout.toNanos();
+        this.limits = limits;
+        readLimits();
+    }
+
+    /** Takes the limits in force now (caller holds the lock, or is the constructor). */
+    private void readLimits() {
+        Limits l = limits.get();
+        maxSize = l.maxSize();
+        maxPerStream = l.maxPerStream();
+        maxTotal = l.maxTotal();
+        timeoutNanos = l.timeout().toNanos();
     }
 
     /** The batch id of a published message, or null if it is not part of an atomic batch. */
@@ -113,6 +138,7 @@ final class AtomicBatches {
         long now = clock.nanoTime();
         lock.lock();
         try {
+            readLimits();
             Open b = open.get(id);
             boolean expired = b != null && now - b.lastNanos > timeoutNanos;
             if (b == null) {

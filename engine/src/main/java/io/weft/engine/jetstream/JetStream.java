@@ -493,6 +493,11 @@ public final class JetStream {
         return host;
     }
 
+    /** The atomic batch limits of the server's options now (a reload applies to the next batch message). */
+    AtomicBatches.Limits batchLimits() {
+        return AtomicBatches.Limits.of(host.options());
+    }
+
     /** The server-wide count of open atomic batches. */
     java.util.concurrent.atomic.AtomicInteger atomicInflight() {
         return atomicInflight;

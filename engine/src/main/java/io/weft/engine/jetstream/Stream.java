@@ -118,7 +118,7 @@ public final class Stream implements ConsumerSource {
         this.lock = new ReentrantLock();
         String label = "'" + jsa.account().name() + " > " + name + "'";
         this.apply = new StreamApply(store, e -> js.log().error("JetStream stream " + label + " " + e));
-        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight());
+        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight(), js::batchLimits);
         this.log = new LocalStreamLog(apply);
         applyTransforms(cfg);
         this.lastDeliverable = store().state().lastSeq();
@@ -150,7 +150,7 @@ public final class Stream implements ConsumerSource {
         this.log = group;
         this.replication = replication;
         this.lock = group.lock();
-        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight());
+        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight(), js::batchLimits);
         applyTransforms(cfg);
     }
 

@@ -206,6 +206,57 @@ class AtomicBatchPublishTest {
         assertTrue(all.contains("state AB -> messages=0"), "nothing visible before the commit: " + all);
     }
 
+    /**
+     * The limits of {@code jetstream { limits { batch { ... } } }} (small, so they can be reached):
+     * too large (10199, the {@code eob} marker not counted), too many open per stream and on the
+     * server (10210), and the idle timeout abandoning a batch and giving its slot back.
+     */
+    @Test
+    void theBatchLimitsOfTheServerConfigApply() throws Exception {
+        String conf = "jetstream {\n  limits {\n    batch {\n      max_msgs: 3\n      max_inflight_per_stream: 2\n"
+                + "      max_inflight_total: 3\n      timeout: \"1s\"\n    }\n  }\n}\n";
+        Scenario limits = r -> {
+            r.config("CREATE", "L", "{\"name\":\"L\",\"subjects\":[\"l.>\"],\"allow_atomic\":true}");
+            r.config("CREATE", "T", "{\"name\":\"T\",\"subjects\":[\"t.>\"],\"allow_atomic\":true}");
+            for (int i = 1; i <= 3; i++) {
+                r.batch("l.a", "big", Integer.toString(i), null, "b" + i, true);
+            }
+            r.batch("l.a", "big", "4", "1", "b4", true);
+            r.batch("l.a", "big", "5", "1", "b5", true);
+            for (int i = 1; i <= 3; i++) {
+                r.batch("l.a", "fits", Integer.toString(i), null, "f" + i, true);
+            }
+            r.batch("l.a", "fits", "4", "eob", "", true);
+            r.batch("l.a", "p", "1", null, "p1", true);
+            r.batch("l.a", "q", "1", null, "q1", true);
+            r.batch("l.a", "r", "1", null, "r1", true);
+            r.batch("t.a", "t1", "1", null, "t1", true);
+            r.batch("t.a", "t2", "1", null, "t2", true);
+            Thread.sleep(2500);
+            r.batch("l.a", "p", "2", "1", "p2", true);
+            r.batch("l.a", "r", "1", null, "r1", true);
+            r.batch("l.a", "r", "2", "1", "r2", true);
+            r.state("L");
+        };
+        List<String> ref;
+        try (JsServer s = JsServer.start(TestServers.Target.NATS_NEWEST, conf); Connection nc = Clients.connect(s.server)) {
+            Run r = new Run(nc);
+            limits.run(r);
+            ref = r.seen;
+        }
+        List<String> got;
+        try (JsServer s = JsServer.start(TestServers.Target.WEFT, conf); Connection nc = Clients.connect(s.server)) {
+            Run r = new Run(nc);
+            limits.run(r);
+            got = r.seen;
+        }
+        assertEquals(String.join("\n", ref), String.join("\n", got), "weft vs nats-server 2.15.1");
+        String all = String.join("\n", ref);
+        assertTrue(all.contains("atomic publish batch is too large: 3"), all);
+        assertTrue(all.contains("\"err_code\":10210"), all);
+        assertTrue(all.contains("\"batch\":\"r\",\"count\":2"), all);
+    }
+
     @Test
     void aServerKilledWithABatchStagedStoresNothingOfIt() throws Exception {
         List<String> ref = crash(reference);
