@@ -69,6 +69,11 @@ public final class JsErrors {
     public static final JsApiError ROLLUP_FAILED = new JsApiError(500, 10111, "{err}");
     // atomic batch publish (ADR-50, nats-server 2.12+)
     public static final JsApiError MIRROR_WITH_ATOMIC = new JsApiError(400, 10198, "stream mirrors can not also use atomic publishing");
+    public static final JsApiError MIRROR_WITH_FIRST_SEQ = new JsApiError(400, 10143, "stream mirrors can not have first sequence configured");
+    public static final JsApiError MIRROR_WITH_SOURCES = new JsApiError(400, 10031, "stream mirrors can not also contain other sources");
+    public static final JsApiError MIRROR_WITH_COUNTERS = new JsApiError(400, 10173, "stream mirrors can not also calculate counters");
+    public static final JsApiError MIRROR_WITH_SCHEDULES = new JsApiError(400, 10186, "stream mirrors can not also schedule messages");
+    public static final JsApiError MIRROR_WITH_BATCH = new JsApiError(400, 10209, "stream mirrors can not also use batch publishing");
     public static final JsApiError ATOMIC_DISABLED = new JsApiError(400, 10174, "atomic publish is disabled");
     public static final JsApiError ATOMIC_MISSING_SEQ = new JsApiError(400, 10175, "atomic publish sequence is missing");
     public static final JsApiError ATOMIC_INCOMPLETE = new JsApiError(400, 10176, "atomic publish batch is incomplete");

@@ -152,6 +152,13 @@ class AtomicBatchPublishTest {
             r.config("CREATE", "AB", "{\"name\":\"AB\",\"subjects\":[\"ab.>\"],\"allow_atomic\":true}");
             r.config("CREATE", "PLAIN", "{\"name\":\"PLAIN\",\"subjects\":[\"plain.>\"]}");
             r.config("CREATE", "MIR", "{\"name\":\"MIR\",\"mirror\":{\"name\":\"AB\"},\"allow_atomic\":true}");
+            // the combination rules nats-server checks before weft's own refusals
+            r.config("CREATE", "MIR2", "{\"name\":\"MIR2\",\"subjects\":[\"m2\"],\"mirror\":{\"name\":\"AB\"},\"allow_atomic\":true}");
+            r.config("CREATE", "MIR3", "{\"name\":\"MIR3\",\"mirror\":{\"name\":\"AB\"},\"allow_batched\":true}");
+            r.config("CREATE", "MIR4", "{\"name\":\"MIR4\",\"mirror\":{\"name\":\"AB\"},\"allow_msg_counter\":true}");
+            r.config("CREATE", "ASY", "{\"name\":\"ASY\",\"subjects\":[\"asy\"],\"persist_mode\":\"async\",\"allow_atomic\":true}");
+            r.config("CREATE", "ASYM", "{\"name\":\"ASYM\",\"subjects\":[\"asym\"],\"persist_mode\":\"async\",\"storage\":\"memory\"}");
+            r.config("CREATE", "SCH", "{\"name\":\"SCH\",\"subjects\":[\"sch\"],\"allow_msg_schedules\":true,\"discard\":\"new\"}");
             // success: staged messages answered empty (or not at all without a reply), one ack at the commit
             r.batch("ab.a", "b1", "1", null, "one", true);
             r.batch("ab.b", "b1", "2", null, "two", false);
@@ -255,6 +262,19 @@ class AtomicBatchPublishTest {
         assertTrue(all.contains("atomic publish batch is too large: 3"), all);
         assertTrue(all.contains("\"err_code\":10210"), all);
         assertTrue(all.contains("\"batch\":\"r\",\"count\":2"), all);
+    }
+
+    /** What weft does not implement of nats-server 2.12+'s stream options is refused, never ignored. */
+    @Test
+    void weftRefusesTheNewerStreamOptionsItLacks() throws Exception {
+        try (Connection nc = Clients.connect(weft.server)) {
+            Run r = new Run(nc);
+            for (String extra : List.of("\"persist_mode\":\"async\"", "\"allow_msg_schedules\":true", "\"allow_batched\":true")) {
+                JsonNode n = r.api("$JS.API.STREAM.CREATE.NEWER", "{\"name\":\"NEWER\",\"subjects\":[\"newer\"]," + extra + "}");
+                assertEquals(10052, n.path("error").path("err_code").asInt(), extra + ": " + n);
+                assertTrue(n.path("error").path("description").asText().contains("not supported by weft yet"), extra + ": " + n);
+            }
+        }
     }
 
     @Test
