@@ -566,16 +566,20 @@ public final class Stream implements ConsumerSource {
      */
     void processBatch(List<Inbound> batch) {
         List<Outgoing> out = new ArrayList<>(batch.size());
+        // answers to staged atomic batch messages: stored nothing, so no group's failure is theirs
+        List<Outgoing> staged = new ArrayList<>();
         List<Outgoing> republish = new ArrayList<>();
         boolean appended = false;
         boolean removed = false;
         Duration interval = js.syncInterval();
         boolean always = interval != null && interval.isZero();
         boolean grouped = interval == null;
+        boolean open = false; // a log batch is begun and not yet settled
         lock.lock();
         try {
             if (grouped) {
                 log.begin();
+                open = true;
             }
             // the group commit in progress: whether it appended, where its replies and republishes start
             boolean groupAppended = false;
@@ -589,7 +593,7 @@ public final class Stream implements ConsumerSource {
                     Object step = stageAtomic(m, h, batchId);
                     if (step instanceof byte[] reply) {
                         if (m.reply() != null && !config.noAck()) {
-                            out.add(new Outgoing(m.reply(), null, reply));
+                            staged.add(new Outgoing(m.reply(), null, reply));
                         }
                         continue;
                     }
@@ -598,6 +602,7 @@ public final class Stream implements ConsumerSource {
                 // an atomic batch is a durable group of its own, so that a failed write undoes exactly it
                 boolean own = always || commit != null;
                 if (own && grouped) {
+                    open = false;
                     byte[] failed = settle(groupAppended, republish, groupRep);
                     if (failed != null) {
                         failFrom(out, groupOut, failed);
@@ -606,9 +611,13 @@ public final class Stream implements ConsumerSource {
                 }
                 if (own) {
                     log.begin();
+                    open = true;
                 }
                 int rep = republish.size();
                 Result r = commit != null ? storeAtomic(commit, republish) : processOne(m, h, republish);
+                if (own) {
+                    open = false;
+                }
                 byte[] failed = own ? settle(r.appended, republish, rep) : null;
                 if (failed != null) {
                     r.appended = false;
@@ -625,12 +634,14 @@ public final class Stream implements ConsumerSource {
                 }
                 if (own && grouped) {
                     log.begin();
+                    open = true;
                     groupOut = out.size();
                     groupRep = republish.size();
                 }
             }
             if (grouped) {
                 // the group commit: one fsync for the whole batch, before any ack leaves
+                open = false;
                 byte[] failed = settle(groupAppended, republish, groupRep);
                 if (failed != null) {
                     failFrom(out, groupOut, failed);
@@ -644,7 +655,7 @@ public final class Stream implements ConsumerSource {
                 scheduleAgeCheckLocked();
             }
         } catch (RuntimeException | Error e) {
-            if (grouped || always) {
+            if (open) {
                 log.rollback(); // a bug mid-batch: end the batch so the next one can begin
             }
             throw e;
@@ -653,6 +664,9 @@ public final class Stream implements ConsumerSource {
         }
         // the acks of a batch usually go to a few connections: wake each one's writer once
         Deliveries acks = jsa.account().newDeliveries();
+        for (Outgoing o : staged) {
+            jsa.account().publish(o.subject(), null, null, o.payload(), acks);
+        }
         for (Outgoing o : out) {
             jsa.account().publish(o.subject(), null, null, o.payload(), acks);
         }
