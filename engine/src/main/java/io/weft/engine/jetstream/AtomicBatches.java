@@ -210,7 +210,12 @@ final class AtomicBatches {
         io.weft.store.StoreState st = store.state();
         String id = null;
         for (long seq = st.lastSeq(); st.msgs() > 0 && seq >= st.firstSeq(); seq--) {
-            io.weft.store.StoredMessage m = store.load(seq);
+            io.weft.store.StoredMessage m;
+            try {
+                m = store.load(seq);
+            } catch (io.weft.store.CorruptRecordException e) {
+                return List.of(); // damage the store reports (and never serves): not a batch this can judge
+            }
             Headers h = null;
             if (m != null && m.headers().length > 0) {
                 try {

@@ -226,7 +226,16 @@ public final class Stream implements ConsumerSource {
     }
 
     /** At start: the start of an atomic batch a crash cut short is removed (never acknowledged; caller holds the lock). */
-    private void removeIncompleteBatch() throws IOException {
+    private void removeIncompleteBatch() {
+        try {
+            removeIncompleteBatchOrThrow();
+        } catch (IOException | RuntimeException e) {
+            log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': could not check its last atomic "
+                    + "batch: " + e.getMessage());
+        }
+    }
+
+    private void removeIncompleteBatchOrThrow() throws IOException {
         List<Long> torn = AtomicBatches.incompleteTail(store());
         if (torn.isEmpty()) {
             return;
