@@ -524,13 +524,12 @@ public final class Stream implements ConsumerSource {
                 return;
             }
             byte[] ack = switch (r) {
-                case GroupLog.Stored st when batch != null -> ("{\"stream\":" + quote(name) + domainPart() + ",\"seq\":"
-                        + st.seq() + ",\"batch\":" + quote(batch) + ",\"count\":" + count + "}").getBytes(StandardCharsets.UTF_8);
+                case GroupLog.Stored st when batch != null -> batchAck(st.seq(), batch, count);
                 case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq() + "}")
                         .getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Duplicate dup -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
                         + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
-                case GroupLog.Rejected rj -> errorAck(rj.error());
+                case GroupLog.Rejected rj -> errorAck(rj.error(), batch == null);
                 case GroupLog.NotLeader nl -> null;
                 case GroupLog.NotStored ns -> null;
                 case GroupLog.Unknown u -> null;
@@ -713,14 +712,14 @@ public final class Stream implements ConsumerSource {
     private Object stageAtomic(Inbound m, Headers h, String batchId) {
         StreamConfig c = config;
         if (c.sealed()) {
-            return errorAck(JsErrors.STREAM_SEALED);
+            return errorAck(JsErrors.STREAM_SEALED, false);
         }
         if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
-            return errorAck(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
+            return errorAck(JsErrors.MESSAGE_EXCEEDS_MAXIMUM, false);
         }
         return switch (atomic.offer(c.allowAtomic(), batchId, new AtomicBatches.Msg(m.subject(), m.hdr(), h, m.data()))) {
             case AtomicBatches.Staged st -> EMPTY;
-            case AtomicBatches.Failed f -> errorAck(f.error());
+            case AtomicBatches.Failed f -> errorAck(f.error(), false);
             case AtomicBatches.Commit cm -> cm;
         };
     }
@@ -737,7 +736,7 @@ public final class Stream implements ConsumerSource {
     private Result storeAtomic(AtomicBatches.Commit c, List<Outgoing> republish) {
         Result r = new Result();
         switch (PublishRules.decideBatch(c.id(), requests(c), view)) {
-            case PublishRules.Reject rj -> r.reply = errorAck(rj.error());
+            case PublishRules.Reject rj -> r.reply = errorAck(rj.error(), false);
             case StreamOp.Batch op -> {
                 SubjectTransformer rp = republisher;
                 List<Outgoing> rep = new ArrayList<>();
@@ -779,8 +778,14 @@ public final class Stream implements ConsumerSource {
 
     /** The PubAck of a committed atomic batch: the last sequence, the batch id and how many messages it stored. */
     private byte[] batchAck(StreamOp.Batch op) {
-        return ("{\"stream\":" + quote(name) + domainPart() + ",\"seq\":" + op.last().seq() + ",\"batch\":"
-                + quote(op.id()) + ",\"count\":" + op.appends().size() + "}").getBytes(StandardCharsets.UTF_8);
+        return batchAck(op.last().seq(), op.id(), op.appends().size());
+    }
+
+    /** Byte for byte as nats-server 2.15.1 writes it: {@code {"stream":"S","domain":"D","seq":N,"batch":"B","count":C}}. */
+    private byte[] batchAck(long seq, String batch, int count) {
+        String d = js.domain();
+        return ("{\"stream\":" + quote(name) + (d.isEmpty() ? "" : ",\"domain\":" + quote(d)) + ",\"seq\":" + seq
+                + ",\"batch\":" + quote(batch) + ",\"count\":" + count + "}").getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -924,10 +929,15 @@ public final class Stream implements ConsumerSource {
 
     /** A PubAck error reply: {@code {"error":{...},"stream":"X","seq":0}}. */
     private byte[] errorAck(JsApiError e) {
+        return errorAck(e, true);
+    }
+
+    /** With {@code domain}, the JetStream domain is named as in a plain publish's error; an atomic batch's own errors do not name it (2.15.1). */
+    private byte[] errorAck(JsApiError e, boolean domain) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.set("error", JsApi.errorNode(e));
         o.put("stream", name);
-        if (!js.domain().isEmpty()) {
+        if (domain && !js.domain().isEmpty()) {
             o.put("domain", js.domain());
         }
         o.put("seq", 0);

@@ -216,11 +216,12 @@ class AtomicBatchPublishTest {
     /**
      * The limits of {@code jetstream { limits { batch { ... } } }} (small, so they can be reached):
      * too large (10199, the {@code eob} marker not counted), too many open per stream and on the
-     * server (10210), and the idle timeout abandoning a batch and giving its slot back.
+     * server (10210), and the idle timeout abandoning a batch and giving its slot back; with a
+     * JetStream domain, which the acks name.
      */
     @Test
     void theBatchLimitsOfTheServerConfigApply() throws Exception {
-        String conf = "jetstream {\n  limits {\n    batch {\n      max_msgs: 3\n      max_inflight_per_stream: 2\n"
+        String conf = "jetstream {\n  domain: hub\n  limits {\n    batch {\n      max_msgs: 3\n      max_inflight_per_stream: 2\n"
                 + "      max_inflight_total: 3\n      timeout: \"1s\"\n    }\n  }\n}\n";
         Scenario limits = r -> {
             r.config("CREATE", "L", "{\"name\":\"L\",\"subjects\":[\"l.>\"],\"allow_atomic\":true}");
@@ -261,7 +262,7 @@ class AtomicBatchPublishTest {
         String all = String.join("\n", ref);
         assertTrue(all.contains("atomic publish batch is too large: 3"), all);
         assertTrue(all.contains("\"err_code\":10210"), all);
-        assertTrue(all.contains("\"batch\":\"r\",\"count\":2"), all);
+        assertTrue(all.contains("\"domain\":\"hub\",\"seq\":") && all.contains("\"batch\":\"r\",\"count\":2"), all);
     }
 
     /** What weft does not implement of nats-server 2.12+'s stream options is refused, never ignored. */
