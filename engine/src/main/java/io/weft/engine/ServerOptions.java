@@ -113,6 +113,14 @@ public final class ServerOptions {
      * before the data is durable.
      */
     public Duration jetstreamSyncInterval = null;
+    /**
+     * {@code jetstream { limits { batch { max_inflight_per_stream, max_inflight_total, max_msgs,
+     * timeout } } }}: the atomic batch publish limits; 0 (or a zero timeout) is nats-server's default.
+     */
+    public int jetstreamBatchInflightPerStream = 0;
+    public int jetstreamBatchInflightTotal = 0;
+    public int jetstreamBatchMaxMsgs = 0;
+    public Duration jetstreamBatchTimeout = Duration.ZERO;
 
     public boolean debug = false;
     public boolean trace = false;
@@ -172,6 +180,10 @@ public final class ServerOptions {
         o.serverTags = serverTags;
         o.jetstreamUniqueTag = jetstreamUniqueTag;
         o.jetstreamSyncInterval = jetstreamSyncInterval;
+        o.jetstreamBatchInflightPerStream = jetstreamBatchInflightPerStream;
+        o.jetstreamBatchInflightTotal = jetstreamBatchInflightTotal;
+        o.jetstreamBatchMaxMsgs = jetstreamBatchMaxMsgs;
+        o.jetstreamBatchTimeout = jetstreamBatchTimeout;
         o.debug = debug;
         o.trace = trace;
         o.logTime = logTime;

@@ -124,6 +124,13 @@ public interface GroupLog extends StreamLog {
     CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data);
 
     /**
+     * Decides and proposes the commit of atomic batch {@code id} (the leader): all of {@code msgs}
+     * as one entry ({@link StreamOp.Batch}); completes once the outcome is known, {@link Stored}
+     * with the batch's last sequence.
+     */
+    CompletableFuture<Result> publishBatch(String id, List<StreamReplica.BatchMsg> msgs);
+
+    /**
      * Sets who hears that {@link #ready} changed (called on the group's own thread, outside
      * {@link #lock}, in the order the changes happened).
      */

@@ -42,6 +42,8 @@ public final class JetStream {
     private final ObjectMapper mapper = new ObjectMapper();
     private final GoJson goJson = new GoJson();
     private final JsApi api;
+    /** Atomic batches open on this server, every stream's (nats-server's max_batch_inflight_total). */
+    private final java.util.concurrent.atomic.AtomicInteger atomicInflight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile StreamCatalog catalog;
     private final LocalStreamCatalog localCatalog;
     private final String root;
@@ -508,6 +510,16 @@ public final class JetStream {
 
     public JetStreamHost host() {
         return host;
+    }
+
+    /** The atomic batch limits of the server's options now (a reload applies to the next batch message). */
+    AtomicBatches.Limits batchLimits() {
+        return AtomicBatches.Limits.of(host.options());
+    }
+
+    /** The server-wide count of open atomic batches. */
+    java.util.concurrent.atomic.AtomicInteger atomicInflight() {
+        return atomicInflight;
     }
 
     public Env env() {

@@ -68,6 +68,23 @@ public final class JsErrors {
     public static final JsApiError WRONG_LAST_MSG_ID = new JsApiError(400, 10070, "wrong last msg ID: {id}");
     public static final JsApiError STREAM_STORE_FAILED = new JsApiError(503, 10077, "{err}");
     public static final JsApiError ROLLUP_FAILED = new JsApiError(500, 10111, "{err}");
+    // atomic batch publish (ADR-50, nats-server 2.12+)
+    public static final JsApiError MIRROR_WITH_ATOMIC = new JsApiError(400, 10198, "stream mirrors can not also use atomic publishing");
+    public static final JsApiError MIRROR_WITH_FIRST_SEQ = new JsApiError(400, 10143, "stream mirrors can not have first sequence configured");
+    public static final JsApiError MIRROR_WITH_SOURCES = new JsApiError(400, 10031, "stream mirrors can not also contain other sources");
+    public static final JsApiError MIRROR_WITH_COUNTERS = new JsApiError(400, 10173, "stream mirrors can not also calculate counters");
+    public static final JsApiError MIRROR_WITH_SCHEDULES = new JsApiError(400, 10186, "stream mirrors can not also schedule messages");
+    public static final JsApiError MIRROR_WITH_BATCH = new JsApiError(400, 10209, "stream mirrors can not also use batch publishing");
+    public static final JsApiError ATOMIC_DISABLED = new JsApiError(400, 10174, "atomic publish is disabled");
+    public static final JsApiError ATOMIC_MISSING_SEQ = new JsApiError(400, 10175, "atomic publish sequence is missing");
+    public static final JsApiError ATOMIC_INCOMPLETE = new JsApiError(400, 10176, "atomic publish batch is incomplete");
+    public static final JsApiError ATOMIC_UNSUPPORTED_HEADER = new JsApiError(400, 10177, "atomic publish unsupported header used: {header}");
+    public static final JsApiError ATOMIC_INVALID_ID = new JsApiError(400, 10179, "atomic publish batch ID is invalid");
+    public static final JsApiError ATOMIC_TOO_LARGE = new JsApiError(400, 10199, "atomic publish batch is too large: {size}");
+    public static final JsApiError ATOMIC_INVALID_COMMIT = new JsApiError(400, 10200, "atomic publish batch commit is invalid");
+    public static final JsApiError ATOMIC_DUPLICATE_ID = new JsApiError(400, 10201, "atomic publish batch contains duplicate message id");
+    public static final JsApiError ATOMIC_TOO_MANY_INFLIGHT = new JsApiError(429, 10210, "atomic publish too many inflight");
+    public static final JsApiError WRONG_LAST_SEQUENCE_CONSTANT = new JsApiError(400, 10164, "wrong last sequence");
     public static final JsApiError STREAM_LIMITS = new JsApiError(500, 10053, "{err}");
 
     /** Stream configuration errors, all 500/10052 with a specific description. */

@@ -71,7 +71,167 @@ final class PublishRules {
     }
 
     /** Not stored, for {@code error}. */
-    record Reject(JsApiError error) implements Decision {
+    record Reject(JsApiError error) implements Decision, BatchDecision {
+    }
+
+    /** The outcome of an atomic batch's commit: the {@link StreamOp.Batch} to log, or why none of it is stored. */
+    sealed interface BatchDecision permits StreamOp.Batch, Reject {
+    }
+
+    /**
+     * The commit of atomic batch {@code id}: each message is decided in order as a publish alone
+     * would be, against the stream <em>with the batch's earlier messages on top</em>, plus the
+     * batch rules of nats-server 2.15.1: no {@code Nats-Expected-Last-Msg-Id} (10177), no message id
+     * twice in the batch nor one already in the duplicate window (10201),
+     * {@code Nats-Expected-Last-Sequence} only on the first message (10164 after it),
+     * {@code Nats-Expected-Last-Subject-Sequence} not on a subject the batch already wrote (10164),
+     * {@code Nats-Rollup: sub} only on a subject's first message in the batch and {@code all} only
+     * on the batch's first message. One failure refuses the whole batch.
+     */
+    static BatchDecision decideBatch(String id, java.util.List<Request> msgs, View v) {
+        Staged staged = new Staged(v);
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (Request m : msgs) {
+            Headers h = m.headers();
+            boolean first = staged.appends.isEmpty();
+            String subject = v.storedSubject(m.subject());
+            if (h != null) {
+                String elm = h.first("Nats-Expected-Last-Msg-Id");
+                if (elm != null && !elm.isEmpty()) {
+                    return new Reject(JsErrors.ATOMIC_UNSUPPORTED_HEADER.with("Nats-Expected-Last-Msg-Id"));
+                }
+                String msgId = nz(h.first("Nats-Msg-Id"));
+                if (!msgId.isEmpty() && (!ids.add(msgId) || v.duplicate(msgId, v.nowNanos(), v.config().duplicateWindow()) != null)) {
+                    return new Reject(JsErrors.ATOMIC_DUPLICATE_ID);
+                }
+                String elss = h.first("Nats-Expected-Last-Subject-Sequence");
+                if (elss != null && !elss.isEmpty() && staged.wrote(subject)) {
+                    return new Reject(JsErrors.WRONG_LAST_SEQUENCE_CONSTANT);
+                }
+            }
+            Decision d = decide(m, staged);
+            switch (d) {
+                case Reject r -> {
+                    return r;
+                }
+                case Duplicate dup -> {
+                    return new Reject(JsErrors.ATOMIC_DUPLICATE_ID);
+                }
+                case StreamOp.Append a -> {
+                    if (!first && h != null && !nz(h.first("Nats-Expected-Last-Sequence")).isEmpty()) {
+                        return new Reject(JsErrors.WRONG_LAST_SEQUENCE_CONSTANT);
+                    }
+                    if (a.rollup() == StreamOp.Rollup.SUBJECT && staged.wrote(a.subject())) {
+                        return new Reject(JsErrors.ROLLUP_FAILED.with("batch rollup sub invalid"));
+                    }
+                    if (a.rollup() == StreamOp.Rollup.ALL && !first) {
+                        return new Reject(JsErrors.ROLLUP_FAILED.with("batch rollup all invalid"));
+                    }
+                    staged.appends.add(a);
+                }
+            }
+        }
+        return new StreamOp.Batch(id, staged.appends);
+    }
+
+    /** A view with a batch's appends decided so far on top (as if stored, before any limit removes anything). */
+    private static final class Staged implements View {
+        private final View base;
+        final java.util.List<StreamOp.Append> appends = new java.util.ArrayList<>();
+
+        Staged(View base) {
+            this.base = base;
+        }
+
+        boolean wrote(String subject) {
+            for (StreamOp.Append a : appends) {
+                if (a.subject().equals(subject)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override public String name() { return base.name(); }
+        @Override public StreamConfig config() { return base.config(); }
+        @Override public String storedSubject(String subject) { return base.storedSubject(subject); }
+        @Override public long sizeOf(String subject, int hl, int dl) { return base.sizeOf(subject, hl, dl); }
+        @Override public long nowNanos() { return base.nowNanos(); }
+        @Override public boolean anyInterest(String subject) { return base.anyInterest(subject); }
+
+        @Override
+        public JsApiError accountRoom(StreamConfig c, long size) {
+            long more = size;
+            for (StreamOp.Append a : appends) {
+                more += base.sizeOf(a.subject(), a.headers().length, a.data().length);
+            }
+            return base.accountRoom(c, more);
+        }
+
+        @Override
+        public StoreState state() {
+            StoreState st = base.state();
+            if (appends.isEmpty()) {
+                return st;
+            }
+            long msgs = st.msgs();
+            long bytes = st.bytes();
+            for (StreamOp.Append a : appends) {
+                msgs++;
+                bytes += base.sizeOf(a.subject(), a.headers().length, a.data().length);
+            }
+            StreamOp.Append f = appends.getFirst();
+            StreamOp.Append l = appends.getLast();
+            boolean none = st.msgs() == 0;
+            return new StoreState(msgs, bytes, none ? f.seq() : st.firstSeq(), none ? f.ts() : st.firstTimeNanos(),
+                    l.seq(), l.ts(), st.numSubjects(), st.numDeleted());
+        }
+
+        @Override
+        public SubjectState subjectState(String subject) {
+            SubjectState ss = base.subjectState(subject);
+            long msgs = ss == null ? 0 : ss.msgs();
+            long firstSeq = ss == null ? 0 : ss.firstSeq();
+            long lastSeq = ss == null ? 0 : ss.lastSeq();
+            for (StreamOp.Append a : appends) {
+                if (a.subject().equals(subject)) {
+                    msgs++;
+                    firstSeq = firstSeq == 0 ? a.seq() : firstSeq;
+                    lastSeq = a.seq();
+                }
+            }
+            return msgs == 0 ? null : new SubjectState(msgs, firstSeq, lastSeq);
+        }
+
+        @Override
+        public long[] duplicate(String msgId, long now, long window) {
+            for (StreamOp.Append a : appends) {
+                if (a.msgId().equals(msgId)) {
+                    return new long[] {a.seq(), a.ts()};
+                }
+            }
+            return base.duplicate(msgId, now, window);
+        }
+
+        @Override
+        public String lastMsgId() {
+            return appends.isEmpty() ? base.lastMsgId() : appends.getLast().msgId();
+        }
+
+        @Override
+        public long lastTimestamp() {
+            return appends.isEmpty() ? base.lastTimestamp() : appends.getLast().ts();
+        }
+
+        @Override
+        public byte[] lastPayload(String subject) {
+            for (int i = appends.size() - 1; i >= 0; i--) {
+                if (appends.get(i).subject().equals(subject)) {
+                    return appends.get(i).data();
+                }
+            }
+            return base.lastPayload(subject);
+        }
     }
 
     static Decision decide(Request m, View v) {

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -65,6 +66,9 @@ public final class Stream implements ConsumerSource {
     private volatile StreamConfig config;
     private volatile SubjectTransformer transform;
     private volatile SubjectTransformer republisher;
+
+    /** The atomic batches being staged (allow_atomic). */
+    private final AtomicBatches atomic;
 
     /** Guards stream state: the log and its apply step, consumers' registration (the group's lock when replicated). */
     private final ReentrantLock lock;
@@ -114,6 +118,7 @@ public final class Stream implements ConsumerSource {
         this.lock = new ReentrantLock();
         String label = "'" + jsa.account().name() + " > " + name + "'";
         this.apply = new StreamApply(store, e -> js.log().error("JetStream stream " + label + " " + e));
+        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight(), js::batchLimits);
         this.log = new LocalStreamLog(apply);
         applyTransforms(cfg);
         this.lastDeliverable = store().state().lastSeq();
@@ -145,6 +150,7 @@ public final class Stream implements ConsumerSource {
         this.log = group;
         this.replication = replication;
         this.lock = group.lock();
+        this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight(), js::batchLimits);
         applyTransforms(cfg);
     }
 
@@ -203,6 +209,7 @@ public final class Stream implements ConsumerSource {
                 log.append(new StreamOp.SkipTo(cfg.firstSeq()));
                 lastDeliverable = store().state().lastSeq();
             }
+            removeIncompleteBatch();
         } finally {
             lock.unlock();
         }
@@ -216,6 +223,36 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** At start: the start of an atomic batch a crash cut short is removed (never acknowledged; caller holds the lock). */
+    private void removeIncompleteBatch() {
+        try {
+            removeIncompleteBatchOrThrow();
+        } catch (IOException | RuntimeException e) {
+            log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': could not check its last atomic "
+                    + "batch: " + e.getMessage());
+        }
+    }
+
+    private void removeIncompleteBatchOrThrow() throws IOException {
+        List<Long> torn = AtomicBatches.incompleteTail(store());
+        if (torn.isEmpty()) {
+            return;
+        }
+        log.begin();
+        try {
+            for (long seq : torn) {
+                log.append(new StreamOp.Delete(seq, false));
+            }
+            log.commit();
+        } catch (IOException | RuntimeException e) {
+            log.rollback();
+            throw e;
+        }
+        lastDeliverable = store().state().lastSeq();
+        log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': removed " + torn.size()
+                + " messages of an atomic batch cut short by a crash (sequences " + torn.getFirst() + "-" + torn.getLast() + ")");
     }
 
     /**
@@ -283,6 +320,7 @@ public final class Stream implements ConsumerSource {
                     env().spawner().spawn("stream " + name + " work-queue sweep", this::sweepWorkQueue);
                 }
             } else if (!lead && subscribed) {
+                atomic.clear(); // staged on the leader only: a new leader finds these batches incomplete
                 unsubscribeAll();
                 stopConsumers();
                 log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica no longer leads");
@@ -378,6 +416,7 @@ public final class Stream implements ConsumerSource {
 
     /** Stops the ingest thread, timers and subscriptions; with {@code delete} also the data. */
     void stop(boolean delete) {
+        atomic.clear();
         queueLock.lock();
         try {
             stopping = true;
@@ -465,16 +504,41 @@ public final class Stream implements ConsumerSource {
      */
     private void publishReplicated(String subject, String reply, byte[] hdr, byte[] body) {
         boolean answer = reply != null && !config.noAck();
-        group.publish(subject, hdr, body).whenComplete((r, x) -> {
+        CompletableFuture<GroupLog.Result> published;
+        Inbound m = new Inbound(subject, reply, hdr, body);
+        Headers h = headersOf(m);
+        String batchId = AtomicBatches.batchId(h);
+        AtomicBatches.Commit commit = null;
+        if (batchId != null) {
+            Object step = stageAtomic(m, h, batchId);
+            if (step instanceof byte[] now) {
+                if (answer) {
+                    sendNow(reply, now);
+                }
+                return;
+            }
+            commit = (AtomicBatches.Commit) step;
+            List<StreamReplica.BatchMsg> msgs = new ArrayList<>(commit.msgs().size());
+            for (AtomicBatches.Msg bm : commit.msgs()) {
+                msgs.add(new StreamReplica.BatchMsg(bm.subject(), bm.hdr(), bm.data()));
+            }
+            published = group.publishBatch(commit.id(), msgs);
+        } else {
+            published = group.publish(subject, hdr, body);
+        }
+        String batch = commit == null ? null : commit.id();
+        int count = commit == null ? 0 : commit.msgs().size();
+        published.whenComplete((r, x) -> {
             if (x != null || !answer) {
                 return;
             }
             byte[] ack = switch (r) {
+                case GroupLog.Stored st when batch != null -> batchAck(st.seq(), batch, count);
                 case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq() + "}")
                         .getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Duplicate dup -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
                         + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
-                case GroupLog.Rejected rj -> errorAck(rj.error());
+                case GroupLog.Rejected rj -> errorAck(rj.error(), batch == null);
                 case GroupLog.NotLeader nl -> null;
                 case GroupLog.NotStored ns -> null;
                 case GroupLog.Unknown u -> null;
@@ -519,24 +583,59 @@ public final class Stream implements ConsumerSource {
      */
     void processBatch(List<Inbound> batch) {
         List<Outgoing> out = new ArrayList<>(batch.size());
+        // answers to staged atomic batch messages: stored nothing, so no group's failure is theirs
+        List<Outgoing> staged = new ArrayList<>();
         List<Outgoing> republish = new ArrayList<>();
         boolean appended = false;
         boolean removed = false;
         Duration interval = js.syncInterval();
         boolean always = interval != null && interval.isZero();
         boolean grouped = interval == null;
+        boolean open = false; // a log batch is begun and not yet settled
         lock.lock();
         try {
             if (grouped) {
                 log.begin();
+                open = true;
             }
+            // the group commit in progress: whether it appended, where its replies and republishes start
+            boolean groupAppended = false;
+            int groupOut = 0;
+            int groupRep = 0;
             for (Inbound m : batch) {
-                if (always) {
+                Headers h = headersOf(m);
+                String batchId = AtomicBatches.batchId(h);
+                AtomicBatches.Commit commit = null;
+                if (batchId != null) {
+                    Object step = stageAtomic(m, h, batchId);
+                    if (step instanceof byte[] reply) {
+                        if (m.reply() != null && !config.noAck()) {
+                            staged.add(new Outgoing(m.reply(), null, reply));
+                        }
+                        continue;
+                    }
+                    commit = (AtomicBatches.Commit) step;
+                }
+                // an atomic batch is a durable group of its own, so that a failed write undoes exactly it
+                boolean own = always || commit != null;
+                if (own && grouped) {
+                    open = false;
+                    byte[] failed = settle(groupAppended, republish, groupRep);
+                    if (failed != null) {
+                        failFrom(out, groupOut, failed);
+                    }
+                    groupAppended = false;
+                }
+                if (own) {
                     log.begin();
+                    open = true;
                 }
                 int rep = republish.size();
-                Result r = processOne(m, republish);
-                byte[] failed = always ? settle(r.appended, republish, rep) : null;
+                Result r = commit != null ? storeAtomic(commit, republish) : processOne(m, h, republish);
+                if (own) {
+                    open = false;
+                }
+                byte[] failed = own ? settle(r.appended, republish, rep) : null;
                 if (failed != null) {
                     r.appended = false;
                     r.removed = false;
@@ -544,31 +643,36 @@ public final class Stream implements ConsumerSource {
                 }
                 appended |= r.appended;
                 removed |= r.removed;
+                if (!own) {
+                    groupAppended |= r.appended;
+                }
                 if (m.reply() != null && r.reply != null && !config.noAck()) {
                     out.add(new Outgoing(m.reply(), null, r.reply));
                 }
+                if (own && grouped) {
+                    log.begin();
+                    open = true;
+                    groupOut = out.size();
+                    groupRep = republish.size();
+                }
             }
-            boolean synced = true;
             if (grouped) {
                 // the group commit: one fsync for the whole batch, before any ack leaves
-                byte[] failed = settle(appended, republish, 0);
-                synced = failed == null;
-                if (!synced) {
-                    failAll(out, failed);
-                    appended = false;
-                    removed = false;
+                open = false;
+                byte[] failed = settle(groupAppended, republish, groupRep);
+                if (failed != null) {
+                    failFrom(out, groupOut, failed);
                 }
             } else if (appended && !always) {
                 dirty = true;
             }
-            if (synced) {
-                lastDeliverable = store().state().lastSeq();
-            }
+            // a refused group was rolled back: the store holds exactly what stands
+            lastDeliverable = store().state().lastSeq();
             if (appended) {
                 scheduleAgeCheckLocked();
             }
         } catch (RuntimeException | Error e) {
-            if (grouped || always) {
+            if (open) {
                 log.rollback(); // a bug mid-batch: end the batch so the next one can begin
             }
             throw e;
@@ -577,6 +681,9 @@ public final class Stream implements ConsumerSource {
         }
         // the acks of a batch usually go to a few connections: wake each one's writer once
         Deliveries acks = jsa.account().newDeliveries();
+        for (Outgoing o : staged) {
+            jsa.account().publish(o.subject(), null, null, o.payload(), acks);
+        }
         for (Outgoing o : out) {
             jsa.account().publish(o.subject(), null, null, o.payload(), acks);
         }
@@ -593,6 +700,101 @@ public final class Stream implements ConsumerSource {
                 c.signal(last);
             }
         }
+    }
+
+    private static Headers headersOf(Inbound m) {
+        if (m.hdr().length == 0) {
+            return null;
+        }
+        try {
+            return Headers.parse(m.hdr());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A message of atomic batch {@code batchId}: the checks nats-server makes before the batch's own
+     * (sealed, message size), then staging. Answers the reply to send now (an empty message when
+     * staged, an error) or the {@link AtomicBatches.Commit} to store.
+     */
+    private Object stageAtomic(Inbound m, Headers h, String batchId) {
+        StreamConfig c = config;
+        if (c.sealed()) {
+            return errorAck(JsErrors.STREAM_SEALED, false);
+        }
+        if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
+            return errorAck(JsErrors.MESSAGE_EXCEEDS_MAXIMUM, false);
+        }
+        return switch (atomic.offer(c.allowAtomic(), batchId, new AtomicBatches.Msg(m.subject(), m.hdr(), h, m.data()))) {
+            case AtomicBatches.Staged st -> EMPTY;
+            case AtomicBatches.Failed f -> errorAck(f.error(), false);
+            case AtomicBatches.Commit cm -> cm;
+        };
+    }
+
+    private static List<PublishRules.Request> requests(AtomicBatches.Commit c) {
+        List<PublishRules.Request> out = new ArrayList<>(c.msgs().size());
+        for (AtomicBatches.Msg m : c.msgs()) {
+            out.add(new PublishRules.Request(m.subject(), m.headers(), m.hdr(), m.data()));
+        }
+        return out;
+    }
+
+    /** The commit of an atomic batch: one decision for all of it, then one op through the log (caller holds the lock, in a batch of its own). */
+    private Result storeAtomic(AtomicBatches.Commit c, List<Outgoing> republish) {
+        Result r = new Result();
+        switch (PublishRules.decideBatch(c.id(), requests(c), view)) {
+            case PublishRules.Reject rj -> r.reply = errorAck(rj.error(), false);
+            case StreamOp.Batch op -> {
+                SubjectTransformer rp = republisher;
+                List<Outgoing> rep = new ArrayList<>();
+                if (rp != null) {
+                    java.util.TreeMap<String, Long> lastBySubject = new java.util.TreeMap<>();
+                    for (int i = 0; i < op.appends().size(); i++) {
+                        StreamOp.Append a = op.appends().get(i);
+                        Long prev = lastBySubject.get(a.subject());
+                        if (prev == null) {
+                            SubjectState ss = store().subjectState(a.subject());
+                            prev = ss == null ? 0 : ss.lastSeq();
+                        }
+                        lastBySubject.put(a.subject(), a.seq());
+                        String dest = rp.apply(a.subject());
+                        AtomicBatches.Msg m = c.msgs().get(i);
+                        if (dest != null) {
+                            rep.add(republishMessage(config, dest, a.subject(), a.seq(), a.ts(), prev, m.headers(),
+                                    new Inbound(m.subject(), null, m.hdr(), m.data())));
+                        }
+                    }
+                }
+                StreamOp.Applied done;
+                try {
+                    done = log.append(op);
+                } catch (IOException e) {
+                    log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' append of batch failed: "
+                            + e.getMessage());
+                    r.reply = errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage()));
+                    return r;
+                }
+                r.appended = true;
+                r.removed = done.removed() > 0;
+                republish.addAll(rep);
+                r.reply = batchAck(op);
+            }
+        }
+        return r;
+    }
+
+    /** The PubAck of a committed atomic batch: the last sequence, the batch id and how many messages it stored. */
+    private byte[] batchAck(StreamOp.Batch op) {
+        return batchAck(op.last().seq(), op.id(), op.appends().size());
+    }
+
+    /** Byte for byte as nats-server 2.15.1 writes it: {@code {"stream":"S","domain":"D","seq":N,"batch":"B","count":C}}. */
+    private byte[] batchAck(long seq, String batch, int count) {
+        String d = js.domain();
+        return ("{\"stream\":" + quote(name) + (d.isEmpty() ? "" : ",\"domain\":" + quote(d)) + ",\"seq\":" + seq
+                + ",\"batch\":" + quote(batch) + ",\"count\":" + count + "}").getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -618,9 +820,9 @@ public final class Stream implements ConsumerSource {
         }
     }
 
-    /** Replaces every pending reply with {@code err}. */
-    private static void failAll(List<Outgoing> out, byte[] err) {
-        for (int i = 0; i < out.size(); i++) {
+    /** Replaces every pending reply from {@code from} on with {@code err}. */
+    private static void failFrom(List<Outgoing> out, int from, byte[] err) {
+        for (int i = from; i < out.size(); i++) {
             out.set(i, new Outgoing(out.get(i).subject(), null, err));
         }
     }
@@ -632,16 +834,8 @@ public final class Stream implements ConsumerSource {
     }
 
     /** One publish: the decision, then its op through the log (the caller holds the lock). */
-    private Result processOne(Inbound m, List<Outgoing> republish) {
+    private Result processOne(Inbound m, Headers h, List<Outgoing> republish) {
         Result r = new Result();
-        Headers h = null;
-        if (m.hdr().length > 0) {
-            try {
-                h = Headers.parse(m.hdr());
-            } catch (RuntimeException e) {
-                h = null;
-            }
-        }
         PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(m.subject(), h, m.hdr(), m.data()), view);
         switch (d) {
             case PublishRules.Reject rj -> r.reply = errorAck(rj.error());
@@ -744,10 +938,15 @@ public final class Stream implements ConsumerSource {
 
     /** A PubAck error reply: {@code {"error":{...},"stream":"X","seq":0}}. */
     private byte[] errorAck(JsApiError e) {
+        return errorAck(e, true);
+    }
+
+    /** With {@code domain}, the JetStream domain is named as in a plain publish's error; an atomic batch's own errors do not name it (2.15.1). */
+    private byte[] errorAck(JsApiError e, boolean domain) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.set("error", JsApi.errorNode(e));
         o.put("stream", name);
-        if (!js.domain().isEmpty()) {
+        if (domain && !js.domain().isEmpty()) {
             o.put("domain", js.domain());
         }
         o.put("seq", 0);
@@ -1124,6 +1323,9 @@ public final class Stream implements ConsumerSource {
             old = config;
             config = next;
             applyTransforms(next);
+            if (!next.allowAtomic()) {
+                atomic.clear(); // as nats-server: disabling atomic publishing drops the batches in progress
+            }
             if (!old.subjects().equals(next.subjects()) || old.allowDirect() != next.allowDirect()) {
                 subscribe(next);
             }

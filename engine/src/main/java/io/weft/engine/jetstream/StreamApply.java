@@ -55,6 +55,13 @@ final class StreamApply {
         assert index == appliedIndex + 1 : "entry " + index + " applied after " + appliedIndex;
         StreamOp.Applied a = switch (op) {
             case StreamOp.Append m -> append(m);
+            case StreamOp.Batch b -> {
+                long removed = 0;
+                for (StreamOp.Append m : b.appends()) {
+                    removed += append(m).removed();
+                }
+                yield new StreamOp.Applied(b.last().seq(), removed);
+            }
             case StreamOp.SkipTo s -> {
                 store.skipTo(s.nextSeq());
                 yield new StreamOp.Applied(0, 0);

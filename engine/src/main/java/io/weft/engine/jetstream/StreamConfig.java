@@ -57,7 +57,10 @@ public record StreamConfig(
         boolean allowMsgTtl,
         long subjectDeleteMarkerTtl,
         boolean allowMsgCounter,
-        boolean allowAtomic) {
+        boolean allowAtomic,
+        boolean allowMsgSchedules,
+        boolean allowBatched,
+        boolean persistAsync) {
 
     /** nats-server's default duplicate window: two minutes. */
     public static final long DEFAULT_DUPLICATE_WINDOW = 120_000_000_000L;
@@ -213,7 +216,8 @@ public record StreamConfig(
                 bool(n, "allow_direct"), bool(n, "mirror_direct"), bool(n, "discard_new_per_subject"),
                 bool(n, "sealed"), bool(n, "deny_delete"), bool(n, "deny_purge"), bool(n, "allow_rollup_hdrs"),
                 cInactive, cMaxAck, md, bool(n, "allow_msg_ttl"), lng(n, "subject_delete_marker_ttl"),
-                bool(n, "allow_msg_counter"), bool(n, "allow_atomic"));
+                bool(n, "allow_msg_counter"), bool(n, "allow_atomic"), bool(n, "allow_msg_schedules"),
+                bool(n, "allow_batched"), "async".equals(str(n, "persist_mode")));
     }
 
     private static boolean present(JsonNode v) {
@@ -331,7 +335,8 @@ public record StreamConfig(
                 consumerInactiveThreshold,
                 consumerMaxAckPending, withoutServerKeys(metadata),
                 // as nats-server 2.15: subject delete markers switch on per-message TTL and rollups
-                allowMsgTtl || subjectDeleteMarkerTtl > 0, subjectDeleteMarkerTtl, allowMsgCounter, allowAtomic);
+                allowMsgTtl || subjectDeleteMarkerTtl > 0, subjectDeleteMarkerTtl, allowMsgCounter, allowAtomic,
+                allowMsgSchedules, allowBatched, persistAsync);
     }
 
     /** A client's metadata without the {@code _nats.*} keys the server sets itself (ADR-44), as nats-server drops them. */
@@ -438,13 +443,12 @@ public record StreamConfig(
             if (allowMsgTtl) {
                 throw JsErrors.invalidConfig("counter stream cannot use message TTLs");
             }
+            if (allowMsgSchedules) {
+                throw JsErrors.invalidConfig("counter stream cannot use message schedules");
+            }
             if (retention != Retention.LIMITS) {
                 throw JsErrors.invalidConfig("counter stream can only use limits retention");
             }
-        }
-        if (allowAtomic) {
-            // refused rather than ignored until atomic batch publish is implemented (ADR-50)
-            throw JsErrors.invalidConfig("atomic batch publish is not supported by weft yet");
         }
         if (discardNewPerSubject) {
             if (!discardNew) {
@@ -454,8 +458,58 @@ public record StreamConfig(
                 throw JsErrors.invalidConfig("discard new per subject requires max msgs per subject > 0");
             }
         }
+        // nats-server 2.12+ rules for features weft refuses (below) come first, in nats-server's
+        // order, so a config that breaks one gets nats-server's error; then weft refuses rather
+        // than ignores what it does not implement
+        if (allowMsgSchedules && discardNew) {
+            throw JsErrors.invalidConfig("message scheduling cannot use discard new");
+        }
+        if (persistAsync) {
+            if (memoryStorage) {
+                throw JsErrors.invalidConfig("async persist mode is only supported on file storage");
+            }
+            if (replicas > 1) {
+                throw JsErrors.invalidConfig("async persist mode is not supported on replicated streams");
+            }
+            if (allowAtomic) {
+                throw JsErrors.invalidConfig("async persist mode is not supported with atomic batch publish");
+            }
+        }
+        if (mirror != null) {
+            // nats-server's mirror pre-checks, in its order
+            if (firstSeq > 0) {
+                throw JsErrors.MIRROR_WITH_FIRST_SEQ.exception();
+            }
+            if (!subjects.isEmpty()) {
+                throw JsErrors.MIRROR_WITH_SUBJECTS.exception();
+            }
+            if (sources != null && sources.isArray() && !sources.isEmpty()) {
+                throw JsErrors.MIRROR_WITH_SOURCES.exception();
+            }
+            if (allowMsgCounter) {
+                throw JsErrors.MIRROR_WITH_COUNTERS.exception();
+            }
+            if (allowAtomic) {
+                throw JsErrors.MIRROR_WITH_ATOMIC.exception();
+            }
+            if (allowBatched) {
+                throw JsErrors.MIRROR_WITH_BATCH.exception();
+            }
+            if (allowMsgSchedules) {
+                throw JsErrors.MIRROR_WITH_SCHEDULES.exception();
+            }
+        }
+        if (persistAsync) {
+            throw JsErrors.invalidConfig("async persist mode is not supported by weft yet");
+        }
+        if (allowMsgSchedules) {
+            throw JsErrors.invalidConfig("message schedules are not supported by weft yet");
+        }
         if (mirror != null || sources != null) {
             throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
+        }
+        if (allowBatched) {
+            throw JsErrors.invalidConfig("fast batch publish (allow_batched) is not supported by weft yet");
         }
         // nats-server's order, subject by subject: valid, not a duplicate of an earlier one, not
         // capturing everything, not in an API namespace, then not overlapping a later subject
@@ -674,6 +728,9 @@ public record StreamConfig(
         }
         if (allowMsgCounter) {
             o.put("allow_msg_counter", true);
+        }
+        if (allowAtomic) {
+            o.put("allow_atomic", true);
         }
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");

@@ -31,6 +31,28 @@ public sealed interface StreamOp {
             implements StreamOp, PublishRules.Decision {
     }
 
+    /**
+     * An atomic batch ({@code allow_atomic}, {@code Nats-Batch-Id} {@code id}): its appends, at
+     * consecutive sequences, stored together as one entry of the log, all or none of them. Each is
+     * applied as an {@link Append} alone would be (rollup, limits, TTL); never empty.
+     */
+    record Batch(String id, java.util.List<Append> appends) implements StreamOp, PublishRules.BatchDecision {
+        public Batch {
+            appends = java.util.List.copyOf(appends);
+            if (appends.isEmpty()) {
+                throw new IllegalArgumentException("an empty batch");
+            }
+        }
+
+        public Append first() {
+            return appends.getFirst();
+        }
+
+        public Append last() {
+            return appends.getLast();
+        }
+    }
+
     /** {@code first_seq}: the next sequence becomes {@code nextSeq}. */
     record SkipTo(long nextSeq) implements StreamOp {
     }

@@ -35,11 +35,19 @@ public final class StreamReplica {
     }
 
     /** What {@link #decide} answers. */
-    public sealed interface Decided permits Accepted, Duplicate, Rejected {
+    public sealed interface Decided permits Accepted, AcceptedBatch, Duplicate, Rejected {
     }
 
     /** To log: the append the leader decided (now pending). */
     public record Accepted(StreamOp.Append op) implements Decided {
+    }
+
+    /** To log: the atomic batch the leader decided (its appends now pending). */
+    public record AcceptedBatch(StreamOp.Batch op) implements Decided {
+    }
+
+    /** One message of an atomic batch, as published. */
+    public record BatchMsg(String subject, byte[] hdr, byte[] data) {
     }
 
     /** Already stored (or pending, if {@code pending}) at {@code seq}: the same message id inside the duplicate window. */
@@ -123,6 +131,29 @@ public final class StreamReplica {
                 yield new Accepted(op);
             }
             case PublishRules.Duplicate dup -> new Duplicate(dup.seq(), isPending(dup.seq()));
+            case PublishRules.Reject r -> new Rejected(r.error());
+        };
+    }
+
+    /** Decides the commit of atomic batch {@code id} at wall time {@code nowNanos}: all of it or none; accepted appends become pending. */
+    public Decided decideBatch(String id, List<BatchMsg> msgs, long nowNanos) {
+        List<PublishRules.Request> reqs = new ArrayList<>(msgs.size());
+        for (BatchMsg m : msgs) {
+            Headers h = null;
+            if (m.hdr().length > 0) {
+                try {
+                    h = Headers.parse(m.hdr());
+                } catch (RuntimeException e) {
+                    h = null;
+                }
+            }
+            reqs.add(new PublishRules.Request(m.subject(), h, m.hdr(), m.data()));
+        }
+        return switch (PublishRules.decideBatch(id, reqs, new Pending(nowNanos))) {
+            case StreamOp.Batch b -> {
+                pending.addAll(b.appends());
+                yield new AcceptedBatch(b);
+            }
             case PublishRules.Reject r -> new Rejected(r.error());
         };
     }
@@ -223,10 +254,12 @@ public final class StreamReplica {
 
     /** True if {@code op} can be applied next (an append at the next sequence with a later timestamp). */
     public boolean fits(StreamOp op) {
-        if (op instanceof StreamOp.Append a) {
-            return a.seq() == store.state().lastSeq() + 1 && a.ts() > apply.lastTimestamp();
-        }
-        return true;
+        StreamOp.Append a = switch (op) {
+            case StreamOp.Append one -> one;
+            case StreamOp.Batch b -> b.first();
+            default -> null;
+        };
+        return a == null || a.seq() == store.state().lastSeq() + 1 && a.ts() > apply.lastTimestamp();
     }
 
     /** Applies a committed op (the next in log order); a pending append of the same sequence is retired. */
@@ -244,10 +277,18 @@ public final class StreamReplica {
             }
         }
         StreamOp.Applied a = apply.apply(apply.appliedIndex() + 1, op);
-        if (op instanceof StreamOp.Append m && !pending.isEmpty() && pending.peekFirst().seq() == m.seq()) {
-            pending.pollFirst();
+        if (op instanceof StreamOp.Append m) {
+            retire(m);
+        } else if (op instanceof StreamOp.Batch b) {
+            b.appends().forEach(this::retire);
         }
         return a;
+    }
+
+    private void retire(StreamOp.Append m) {
+        if (!pending.isEmpty() && pending.peekFirst().seq() == m.seq()) {
+            pending.pollFirst();
+        }
     }
 
     // ------------------------------------------------------------------ reads

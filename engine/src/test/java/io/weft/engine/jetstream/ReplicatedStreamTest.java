@@ -104,9 +104,13 @@ class ReplicatedStreamTest {
         hub.close();
     }
 
-    private static StreamConfig config() throws Exception {
+    /** Whether the test's stream allows atomic batch publish. */
+    private boolean atomic;
+
+    private StreamConfig config() throws Exception {
         return StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],\"storage\":\"file\","
-                + "\"num_replicas\":3,\"duplicate_window\":60000000000,\"allow_direct\":true}")).withDefaults();
+                + "\"num_replicas\":3,\"duplicate_window\":60000000000,\"allow_direct\":true"
+                + (atomic ? ",\"allow_atomic\":true" : "") + "}")).withDefaults();
     }
 
     private void cluster(int n) throws Exception {
@@ -217,6 +221,65 @@ class ReplicatedStreamTest {
     }
 
     // ------------------------------------------------------------------ tests
+
+    private static void publishBatchMsg(Member m, String reply, String id, long seq, String commit, String value) {
+        String h = "NATS/1.0\r\nNats-Batch-Id: " + id + "\r\nNats-Batch-Sequence: " + seq + "\r\n"
+                + (commit == null ? "" : "Nats-Batch-Commit: " + commit + "\r\n") + "\r\n";
+        m.acc.publish("orders.new", reply, h.getBytes(StandardCharsets.US_ASCII), value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String awaitReply(Member m, String reply) throws InterruptedException {
+        await("reply " + reply, () -> m.replies.get(reply) != null);
+        return m.replies.get(reply);
+    }
+
+    @Test
+    void anAtomicBatchIsOneRaftEntryAppliedWholeOnEveryReplica() throws Exception {
+        atomic = true;
+        cluster(3);
+        Member l = leader();
+        assertEquals(1, publishAcked("before"));
+        for (Member m : members) {
+            await(m.name + " applied the first publish", () -> state(m).lastSeq() == 1);
+        }
+        ReplicatedStreamLog rl = (ReplicatedStreamLog) l.stream().group();
+        long index = rl.appliedIndex();
+        publishBatchMsg(l, "_ACK.b1", "b", 1, null, "x1");
+        publishBatchMsg(l, "_ACK.b2", "b", 2, null, "x2");
+        assertEquals("", awaitReply(l, "_ACK.b1"), "a staged message is answered with an empty message");
+        assertEquals("", awaitReply(l, "_ACK.b2"));
+        Thread.sleep(100);
+        assertEquals(1, state(l).lastSeq(), "staged messages are not stored");
+        assertEquals(index, rl.appliedIndex(), "nor logged");
+        publishBatchMsg(l, "_ACK.b3", "b", 3, "1", "x3");
+        JsonNode ack = JSON.readTree(awaitReply(l, "_ACK.b3"));
+        assertEquals(4, ack.path("seq").asLong(), ack.toString());
+        assertEquals("b", ack.path("batch").asText());
+        assertEquals(3, ack.path("count").asLong());
+        assertEquals(index + 1, rl.appliedIndex(), "the batch is one entry of the stream's log");
+        List<String> expected = List.of("1=before", "2=x1", "3=x2", "4=x3");
+        for (Member m : members) {
+            await(m.name + " applied the batch", () -> state(m).lastSeq() == 4);
+            assertEquals(expected, values(m), m.name);
+        }
+        // a gap fails the batch: nothing of it is stored anywhere, and the error reaches the publisher
+        publishBatchMsg(l, "_ACK.g1", "g", 1, null, "y1");
+        publishBatchMsg(l, "_ACK.g3", "g", 3, "1", "y3");
+        JsonNode gap = JSON.readTree(awaitReply(l, "_ACK.g3"));
+        assertEquals(10176, gap.path("error").path("err_code").asInt(), gap.toString());
+        // a duplicate id inside a batch fails it whole at the commit
+        publishBatchMsg(l, "_ACK.d1", "d", 1, null, "z1");
+        byte[] dupHdr = "NATS/1.0\r\nNats-Batch-Id: d\r\nNats-Batch-Sequence: 2\r\nNats-Msg-Id: before\r\nNats-Batch-Commit: 1\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII);
+        l.acc.publish("orders.new", "_ACK.d2", dupHdr, "z2".getBytes(StandardCharsets.UTF_8));
+        JsonNode dup = JSON.readTree(awaitReply(l, "_ACK.d2"));
+        assertEquals(10201, dup.path("error").path("err_code").asInt(), dup.toString());
+        assertEquals(5, publishAcked("after"));
+        for (Member m : members) {
+            await(m.name + " applied the last publish", () -> state(m).lastSeq() == 5);
+            assertEquals(List.of("1=before", "2=x1", "3=x2", "4=x3", "5=after"), values(m), m.name);
+        }
+    }
 
     @Test
     void onlyTheLeaderSubscribesAndEveryReplicaAppliesTheSameMessages() throws Exception {

@@ -86,7 +86,10 @@ public final class OptionsMapper {
             + "the NATS-based full and cache resolvers are not implemented yet)";
     private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
     private static final Set<String> IGNORED_JETSTREAM = Set.of("max_outstanding_catchup",
-            "max_buffered_msgs", "max_buffered_size", "max_ack_pending", "limits");
+            "max_buffered_msgs", "max_buffered_size", "max_ack_pending");
+    /** Keys of {@code jetstream { limits { } }} weft does not implement yet (warned about; the {@code batch} block is read). */
+    private static final Set<String> IGNORED_JETSTREAM_LIMITS = Set.of("max_ack_pending", "max_ha_assets",
+            "max_request_batch", "duplicate_window");
     private static final Set<String> IGNORED_ACCOUNT = Set.of("js");
 
     private final Config defaults;
@@ -1227,6 +1230,7 @@ public final class OptionsMapper {
                             syncInterval = syncInterval(f);
                             o.jetstreamSyncInterval = syncInterval;
                         }
+                        case "limits" -> jetstreamLimits(o, f);
                         default -> {
                             if (REFUSED_JETSTREAM.contains(k)) {
                                 refuse(f, "jetstream." + f.key());
@@ -1239,6 +1243,34 @@ public final class OptionsMapper {
                     }
                 } catch (ConfigException ce) {
                     problems.addAll(ce.problems());
+                }
+            }
+        }
+
+        /**
+         * {@code jetstream { limits { ... } }}: the {@code batch} block (atomic batch publish:
+         * {@code max_inflight_per_stream}, {@code max_inflight_total}, {@code max_msgs}, {@code timeout},
+         * as nats-server 2.12+ names them) is applied; the other limits are warned about and ignored.
+         */
+        private void jetstreamLimits(ServerOptions o, ConfigMap.Entry e) {
+            ConfigMap m = map(e);
+            for (ConfigMap.Entry f : m.entries()) {
+                String k = f.key().toLowerCase(Locale.ROOT);
+                if (k.equals("batch")) {
+                    ConfigMap b = map(f);
+                    for (ConfigMap.Entry g : b.entries()) {
+                        switch (g.key().toLowerCase(Locale.ROOT)) {
+                            case "max_inflight_per_stream" -> o.jetstreamBatchInflightPerStream = intValue(g);
+                            case "max_inflight_total" -> o.jetstreamBatchInflightTotal = intValue(g);
+                            case "max_msgs" -> o.jetstreamBatchMaxMsgs = intValue(g);
+                            case "timeout" -> o.jetstreamBatchTimeout = duration(g);
+                            default -> unknownField(b, g);
+                        }
+                    }
+                } else if (IGNORED_JETSTREAM_LIMITS.contains(k)) {
+                    warnings.add(f.keyPosition() + ": jetstream limits \"" + f.key() + "\" is not supported yet; ignored");
+                } else {
+                    unknownField(m, f);
                 }
             }
         }

@@ -362,6 +362,23 @@ class OptionsMapperTest {
     }
 
     @Test
+    void jetstreamBatchLimits() {
+        MappedConfig m = map("jetstream {\n limits {\n  max_ha_assets: 3\n  batch {\n   max_inflight_per_stream: 7\n"
+                + "   max_inflight_total: 70\n   max_msgs: 500\n   timeout: \"30s\"\n  }\n }\n}\n");
+        ServerOptions o = m.options();
+        assertEquals(7, o.jetstreamBatchInflightPerStream);
+        assertEquals(70, o.jetstreamBatchInflightTotal);
+        assertEquals(500, o.jetstreamBatchMaxMsgs);
+        assertEquals(Duration.ofSeconds(30), o.jetstreamBatchTimeout);
+        assertTrue(m.warnings().stream().anyMatch(w -> w.contains("\"max_ha_assets\" is not supported yet; ignored")), m.warnings().toString());
+        ServerOptions d = opts("jetstream: true");
+        assertEquals(0, d.jetstreamBatchMaxMsgs);
+        assertEquals(Duration.ZERO, d.jetstreamBatchTimeout);
+        assertTrue(error("jetstream { limits { batch { max_size: 3 } } }").contains("unknown field \"max_size\""));
+        assertTrue(error("jetstream { limits { bogus: 3 } }").contains("unknown field \"bogus\""));
+    }
+
+    @Test
     void docsMappingExampleLoads() {
         ServerOptions o = opts("""
                 server_name: "hub"

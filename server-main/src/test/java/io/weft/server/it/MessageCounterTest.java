@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
  * Message counters (nats-server 2.12, ADR-49) through jnats ({@code allowMessageCounter},
  * {@code PublishAck.getVal}): the config rules, the {@code Nats-Incr} checks (10168-10172), the
  * stored {@code {"val":"N"}} bodies and the PubAck's value, against nats-server 2.15.1 and weft.
- * Also: {@code allow_atomic} is refused by weft (not yet implemented) instead of ignored.
  */
 class MessageCounterTest {
     static JsServer reference;
@@ -152,17 +151,5 @@ class MessageCounterTest {
         });
         assertTrue(seen.contains("seq 2 val 42"), seen.toString());
         assertTrue(seen.contains("missing: error 10169 message counter increment is missing"), seen.toString());
-    }
-
-    @Test
-    void weftRefusesAtomicBatchPublishItDoesNotImplement() throws Exception {
-        try (Connection nc = Clients.connect(weft.server)) {
-            Message r = nc.request("$JS.API.STREAM.CREATE.ATOM",
-                    "{\"name\":\"ATOM\",\"subjects\":[\"atom.>\"],\"allow_atomic\":true}".getBytes(),
-                    Duration.ofSeconds(3));
-            String json = new String(r.getData(), StandardCharsets.UTF_8);
-            assertTrue(json.contains("\"err_code\":10052") && json.contains("atomic batch publish is not supported"),
-                    json);
-        }
     }
 }

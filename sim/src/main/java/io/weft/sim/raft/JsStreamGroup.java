@@ -127,7 +127,7 @@ public final class JsStreamGroup implements Scenario {
     static StreamConfig streamConfig(int replicas) {
         try {
             return StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"QUEUE\",\"subjects\":[\"" + SUBJECT
-                    + "\"],\"storage\":\"file\",\"num_replicas\":" + replicas + "}")).withDefaults();
+                    + "\"],\"storage\":\"file\",\"num_replicas\":" + replicas + ",\"allow_atomic\":true}")).withDefaults();
         } catch (Exception e) {
             throw new IllegalStateException("stream config: " + e, e);
         }
@@ -175,6 +175,7 @@ public final class JsStreamGroup implements Scenario {
         int unknowns;
         /** Publishes a replica never took: its lock stayed taken until the attempt ended ({@link #entered}). */
         int unentered;
+        int batches;
 
         Group(int n) {
             logs = new ReplicatedStreamLog[n];
@@ -609,16 +610,32 @@ public final class JsStreamGroup implements Scenario {
         }
         if (ref == null) return;
         TreeMap<Long, Long> valueAt = new TreeMap<>();
+        TreeMap<String, List<StoredMessage>> batches = new TreeMap<>();
         int drainer = 1000;
         for (StoredMessage m : ref) {
             long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
             valueAt.put(m.seq(), v);
             history.add(new Op(drainer, Op.Type.INVOKE, "dequeue", null, w.scheduler().now()));
             history.add(new Op(drainer, Op.Type.OK, "dequeue", v, w.scheduler().now()));
+            String batch = header(m, "Nats-Batch-Id");
+            if (batch != null) {
+                batches.computeIfAbsent(batch, b -> new ArrayList<>()).add(m);
+            }
             String expected = header(m, "Nats-Expected-Last-Sequence");
             if (expected != null && Long.parseLong(expected) + 1 != m.seq()) {
                 w.fail("expected last sequence " + expected + " but " + v + " is stored at " + m.seq());
             }
+        }
+        // an atomic batch is stored whole, at consecutive sequences in its order, or not at all
+        for (var e : batches.entrySet()) {
+            List<StoredMessage> ms = e.getValue();
+            int size = Integer.parseInt(header(ms.getFirst(), "X-Batch-Size"));
+            boolean whole = ms.size() == size;
+            for (int i = 0; whole && i < ms.size(); i++) {
+                whole = ms.get(i).seq() == ms.getFirst().seq() + i
+                        && Integer.parseInt(header(ms.get(i), "Nats-Batch-Sequence")) == i + 1;
+            }
+            if (!whole) w.fail("batch " + e.getKey() + " of " + size + " stored as " + ms.stream().map(JsStreamGroup::describe).toList());
         }
         for (var e : acked.entrySet()) {
             Long at = valueAt.get(e.getValue());
@@ -636,6 +653,7 @@ public final class JsStreamGroup implements Scenario {
         w.history().add(-1, History.Type.INFO, "summary", "acked " + rep.acknowledged() + " indeterminate " + rep.indeterminate()
                 + " stored " + ref.size() + " recovered " + rep.recovered().size() + " snapshot restores " + group.restores + " skipped ops " + skipped(group) + " unknown tries " + group.unknowns
                 + " answered as duplicates " + group.duplicates + " stepdowns " + group.stepdowns
+                + " batches acked " + group.batches + " stored " + batches.size()
                 + " publishes never taken " + group.unentered);
         if (!rep.valid()) w.fail("queue: " + rep.describe());
     }
@@ -706,9 +724,13 @@ public final class JsStreamGroup implements Scenario {
             return false;
         }
 
-        /** Publishes the next value; records the outcome; true if acknowledged. */
+        /**
+         * Publishes the next value, or (one time in four, when {@code maybeExpect}) an atomic batch
+         * of the next 2 or 3 values ({@link #publishBatch}); records the outcome; true if acknowledged.
+         */
         boolean publishOne(long within, boolean maybeExpect) throws InterruptedException {
             clock.sleep(Duration.ofNanos(rnd.nextLong(3_000_000L)));
+            if (maybeExpect && rnd.nextInt(4) == 0) return publishBatch(within, 2 + rnd.nextInt(2));
             long v = process * 100_000L + (++counter);
             StringBuilder h = new StringBuilder("NATS/1.0\r\nNats-Msg-Id: v").append(v).append("\r\n");
             if (maybeExpect && lastSeen > 0 && rnd.nextInt(5) == 0) h.append("Nats-Expected-Last-Sequence: ").append(lastSeen).append("\r\n");
@@ -773,6 +795,77 @@ public final class JsStreamGroup implements Scenario {
             }
             leader = -1;
             record(Op.Type.INFO, v);
+            return false;
+        }
+
+        /**
+         * The commit of an atomic batch of the next {@code n} values, as the stream's leader gets it
+         * ({@code publishBatch}: one Raft entry); retried with the same ids while the outcome is
+         * unknown (a retry of a batch that was stored is refused: its ids are in the window).
+         * Acknowledged: every value at its sequence, the last at the ack's.
+         */
+        boolean publishBatch(long within, int n) throws InterruptedException {
+            long[] vs = new long[n];
+            List<StreamReplica.BatchMsg> msgs = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                vs[i] = process * 100_000L + (++counter);
+                String h = "NATS/1.0\r\nNats-Msg-Id: v" + vs[i] + "\r\nNats-Batch-Id: b" + vs[0] + "\r\nNats-Batch-Sequence: "
+                        + (i + 1) + "\r\nX-Batch-Size: " + n + "\r\n" + (i == n - 1 ? "Nats-Batch-Commit: 1\r\n" : "") + "\r\n";
+                msgs.add(new StreamReplica.BatchMsg(SUBJECT, h.getBytes(StandardCharsets.UTF_8),
+                        Long.toString(vs[i]).getBytes(StandardCharsets.UTF_8)));
+                record(Op.Type.INVOKE, vs[i]);
+            }
+            long deadline = clock.nanoTime() + within;
+            boolean uncertain = false;
+            while (clock.nanoTime() < deadline) {
+                ReplicatedStreamLog log = target();
+                if (log == null) {
+                    clock.sleep(Duration.ofMillis(2));
+                    continue;
+                }
+                long attempt = Math.min(deadline, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos());
+                CompletableFuture<ReplicatedStreamLog.Result> f = entered(clock, log, attempt,
+                        () -> log.publishBatch("b" + vs[0], msgs));
+                if (f == null) {
+                    group.unentered++;
+                    leader = -1;
+                    continue;
+                }
+                if (!await(f, attempt)) {
+                    group.unknowns++;
+                    uncertain = true;
+                    leader = -1;
+                    continue;
+                }
+                switch (f.join()) {
+                    case ReplicatedStreamLog.Stored s -> {
+                        group.batches++;
+                        for (int i = 0; i < n; i++) ok(vs[i], s.seq() - (n - 1 - i));
+                        return true;
+                    }
+                    case ReplicatedStreamLog.Rejected rj -> {
+                        world.scheduler().note("producer " + process + " batch b" + vs[0] + " refused: " + rj.error().description());
+                        for (long v : vs) record(uncertain ? Op.Type.INFO : Op.Type.FAIL, v);
+                        return false;
+                    }
+                    case ReplicatedStreamLog.NotLeader nl -> {
+                        leader = nl.leader() > 0 ? (int) nl.leader() - 1 : -1;
+                        clock.sleep(Duration.ofMillis(1));
+                    }
+                    case ReplicatedStreamLog.Unknown u -> {
+                        group.unknowns++;
+                        uncertain = true;
+                        leader = -1;
+                        clock.sleep(Duration.ofMillis(1));
+                    }
+                    default -> {
+                        leader = -1;
+                        clock.sleep(Duration.ofMillis(1));
+                    }
+                }
+            }
+            leader = -1;
+            for (long v : vs) record(Op.Type.INFO, v);
             return false;
         }
 

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
@@ -52,6 +53,8 @@ public final class JsCrash implements Scenario {
     public static final String TTL_NAME = "js-crash-ttl";
     static final String STREAM = "Q";
     static final String TTL_STREAM = "T";
+    public static final String BATCH_NAME = "js-crash-batch";
+    static final String BATCH_STREAM = "AB";
     /** Paused consumers on {@code Q}: one created with {@code pause_until}, one paused by {@code CONSUMER.PAUSE}. */
     static final String HELD = "held";
     static final String HELD_BY_API = "held2";
@@ -70,10 +73,10 @@ public final class JsCrash implements Scenario {
      */
     public record Config(int publishers, int messagesPerPublisher, int kvClients, int kvOpsPerClient, int keys,
                          LongFunction<FaultPlan> plans, Predicate<String> diskTargets, Consumer<SimNode> standIn,
-                         boolean consumer, boolean timed) {
+                         boolean consumer, boolean timed, boolean batches) {
         public static Config defaults() {
             return new Config(3, 8, 2, 6, 2, seed -> FaultPlan.fromSeed(seed, FaultPlan.WITH_DISK),
-                    JsCrash::queueStreamData, null, true, false);
+                    JsCrash::queueStreamData, null, true, false, false);
         }
 
         /**
@@ -81,33 +84,43 @@ public final class JsCrash implements Scenario {
          * per-message TTLs and two paused consumers on {@code Q} ({@link JsTimedChecker}).
          */
         public Config withTimed() {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, true);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, true, batches);
+        }
+
+        /**
+         * Scenario {@code js-crash-batch}: the same world and fault plans plus stream {@code AB}
+         * ({@code allow_atomic}) and a client publishing atomic batches to it; checked: every stored
+         * batch is whole and in order, every acknowledged one is stored at its ack, no refused one is.
+         */
+        public Config withBatches() {
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn,
+                    consumer, timed, true);
         }
 
         /** The KV part: how many CAS clients, operations per client, and keys they share. */
         public Config withKv(int clients, int ops, int keyCount) {
-            return new Config(publishers, messagesPerPublisher, clients, ops, keyCount, plans, diskTargets, standIn, consumer, timed);
+            return new Config(publishers, messagesPerPublisher, clients, ops, keyCount, plans, diskTargets, standIn, consumer, timed, batches);
         }
 
         /** Without the pull consumer (and its checks). */
         public Config withoutConsumer() {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, false, timed);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, false, timed, batches);
         }
 
         public Config withPlans(LongFunction<FaultPlan> p) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, p, diskTargets, standIn, consumer, timed);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, p, diskTargets, standIn, consumer, timed, batches);
         }
 
         public Config withClients(int n) {
-            return new Config(n, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, timed);
+            return new Config(n, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, timed, batches);
         }
 
         public Config withMessages(int n) {
-            return new Config(publishers, n, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, timed);
+            return new Config(publishers, n, kvClients, kvOpsPerClient, keys, plans, diskTargets, standIn, consumer, timed, batches);
         }
 
         public Config withDiskTargets(Predicate<String> t) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, t, standIn, consumer, timed);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, t, standIn, consumer, timed, batches);
         }
 
         /**
@@ -115,7 +128,7 @@ public final class JsCrash implements Scenario {
          * instead (tests check the scenario and its checker against planted behaviour with it).
          */
         public Config withStandIn(Consumer<SimNode> s) {
-            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, s, consumer, timed);
+            return new Config(publishers, messagesPerPublisher, kvClients, kvOpsPerClient, keys, plans, diskTargets, s, consumer, timed, batches);
         }
     }
 
@@ -139,7 +152,7 @@ public final class JsCrash implements Scenario {
 
     @Override
     public String name() {
-        return config.timed() ? TTL_NAME : NAME;
+        return config.batches() ? BATCH_NAME : config.timed() ? TTL_NAME : NAME;
     }
 
     @Override
@@ -148,9 +161,11 @@ public final class JsCrash implements Scenario {
                 + "truncated at rest, paused, skewed, partitioned; " + config.publishers() + " publishers, a pull "
                 + "consumer, " + config.kvClients() + " KV CAS clients"
                 + (config.timed() ? ", a stream with per-message TTLs (1s, 2s, never, none) and two paused consumers" : "")
+                + (config.batches() ? ", a client publishing atomic batches" : "")
                 + "; no acknowledged publish lost, nothing served wrong, KV linearizable"
                 + (config.timed() ? ", nothing served after its TTL (server clock), nothing delivered during a pause, "
-                        + "everything after it" : "");
+                        + "everything after it" : "")
+                + (config.batches() ? ", every stored batch whole and in order, every acked one stored, no refused one" : "");
     }
 
     @Override
@@ -179,6 +194,10 @@ public final class JsCrash implements Scenario {
         for (int i = 0; i < config.kvClients(); i++) {
             kvClients.add(world.addClient(SimClient.DeliveryTap.all()));
         }
+        SimClient batcher = config.batches() ? world.addClient(SimClient.DeliveryTap.all()) : null;
+        List<String> batchFailures = new ArrayList<>();
+        TreeMap<String, long[]> batchAcks = new TreeMap<>();
+        java.util.TreeSet<String> batchRefused = new java.util.TreeSet<>();
         JsTimedChecker timed = config.timed() ? new JsTimedChecker() : null;
         SimClient ttlPublisher = config.timed() ? world.addClient(SimClient.DeliveryTap.all()) : null;
         SimClient ttlReader = config.timed() ? world.addClient(SimClient.DeliveryTap.all()) : null;
@@ -206,7 +225,14 @@ public final class JsCrash implements Scenario {
             int writers = publishers.size() + (probe ? 1 : 0);
             CountDownLatch published = new CountDownLatch(writers);
             CountDownLatch finished = new CountDownLatch(writers + (config.consumer() ? 1 : 0) + kvClients.size()
-                    + (timed == null ? 0 : 2 + held.size()));
+                    + (timed == null ? 0 : 2 + held.size()) + (batcher == null ? 0 : 1));
+            if (batcher != null) {
+                apiUntilOk(admin, clock, "$JS.API.STREAM.CREATE." + BATCH_STREAM, "{\"name\":\"" + BATCH_STREAM
+                        + "\",\"subjects\":[\"ab.>\"],\"storage\":\"file\",\"num_replicas\":1,\"allow_atomic\":true}");
+                long bs = rnd.nextLong();
+                spawn(w, batcher, finished, () -> batchPublisher(new JsConn(w, batcher, node, clock, new SplittableRandom(bs)),
+                        clock, batchAcks, batchRefused, batchFailures));
+            }
             if (probe) {
                 spawn(w, setup, finished, () -> {
                     try {
@@ -268,6 +294,13 @@ public final class JsCrash implements Scenario {
                 }
             }
             finalRead(admin, checker);
+            if (batcher != null) {
+                batchRead(admin, batchAcks, batchRefused, batchFailures);
+                w.scheduler().note("batches acked " + batchAcks.size() + " refused " + batchRefused.size());
+                for (String f : batchFailures) {
+                    w.fail(f);
+                }
+            }
             for (SimClient c : w.clients()) {
                 for (String e : c.errors()) {
                     w.fail("client " + c.id() + " got " + e);
@@ -336,6 +369,120 @@ public final class JsCrash implements Scenario {
                         + (r == null ? "" : " (status " + r.status() + ")"));
             }
             clock.sleep(Duration.ofMillis(1));
+        }
+    }
+
+    // ------------------------------------------------------------------ atomic batches (js-crash-batch)
+
+    /**
+     * Six atomic batches of 2-4 messages to {@code ab.<n>}: each staged message answered empty (or
+     * not at all, a fault), the commit with the batch's PubAck (noted in {@code acks}: last sequence,
+     * size), an error (noted in {@code refused}) or nothing (indeterminate).
+     */
+    private void batchPublisher(JsConn c, SimClock clock, TreeMap<String, long[]> acks, java.util.TreeSet<String> refused,
+                                List<String> failures) throws Exception {
+        int id = c.client().id();
+        SplittableRandom rnd = new SplittableRandom(id * 4099L + 5);
+        for (int k = 1; k <= 6; k++) {
+            String batch = "b" + id + "-" + k;
+            int n = 2 + rnd.nextInt(3);
+            for (int i = 1; i <= n; i++) {
+                String hdr = "NATS/1.0\r\nNats-Batch-Id: " + batch + "\r\nNats-Batch-Sequence: " + i + "\r\nX-Size: " + n
+                        + "\r\n" + (i == n ? "Nats-Batch-Commit: 1\r\n" : "") + "\r\n";
+                JsConn.Reply r = c.request("ab." + (i % 2), hdr, batch + "/" + i, TIMEOUT);
+                if (r == null || r.status() != 0) {
+                    continue; // lost on the way, or no JetStream up: the commit tells what became of the batch
+                }
+                if (i < n) {
+                    if (!r.payload().isEmpty() && parse(r.payload()) == null) {
+                        failures.add("batch " + batch + " message " + i + " got " + r.payload());
+                    }
+                    continue;
+                }
+                JsonNode doc = parse(r.payload());
+                if (doc == null) {
+                    failures.add("batch " + batch + " commit got a reply that is not JSON: " + r.payload());
+                } else if (doc.get("error") != null) {
+                    refused.add(batch);
+                } else if (batch.equals(doc.path("batch").asText()) && doc.path("count").asInt() == n) {
+                    acks.put(batch, new long[] {doc.path("seq").asLong(), n});
+                } else {
+                    failures.add("batch " + batch + " commit got an odd PubAck: " + r.payload());
+                }
+            }
+            clock.sleep(Duration.ofNanos(rnd.nextLong(20_000_000L)));
+        }
+    }
+
+    /** Reads stream {@code AB} whole and checks its batches against what their publisher was told. */
+    private void batchRead(JsConn c, TreeMap<String, long[]> acks, java.util.TreeSet<String> refused, List<String> failures)
+            throws Exception {
+        JsonNode info = null;
+        for (int attempt = 0; attempt < 200 && info == null; attempt++) {
+            JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + BATCH_STREAM, null, "", TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (doc != null && doc.get("error") == null) {
+                info = doc;
+            } else {
+                clockSleep(c, 1_000_000L);
+            }
+        }
+        if (info == null) {
+            failures.add("batch read: no stream info for " + BATCH_STREAM);
+            return;
+        }
+        // batch id -> {seq, batch sequence, size} of each stored message, in stream order
+        TreeMap<String, List<long[]>> stored = new TreeMap<>();
+        long last = info.path("state").path("last_seq").asLong();
+        for (long seq = info.path("state").path("first_seq").asLong(); seq <= last && seq > 0; seq++) {
+            JsonNode doc = null;
+            for (int attempt = 0; attempt < 50 && doc == null; attempt++) {
+                JsConn.Reply r = c.request("$JS.API.STREAM.MSG.GET." + BATCH_STREAM, null, "{\"seq\":" + seq + "}", TIMEOUT);
+                doc = r == null || r.status() != 0 ? null : parse(r.payload());
+                if (doc == null) {
+                    clockSleep(c, 1_000_000L);
+                }
+            }
+            if (doc == null) {
+                failures.add("batch read: no answer for seq " + seq);
+                continue;
+            }
+            if (doc.get("error") != null) {
+                if (doc.path("error").path("err_code").asInt() != 10037) {
+                    failures.add("batch read of seq " + seq + ": " + doc);
+                }
+                continue;
+            }
+            String hdrs = new String(Base64.getDecoder().decode(doc.path("message").path("hdrs").asText("")),
+                    StandardCharsets.UTF_8);
+            JsConn.Reply h = new JsConn.Reply(null, null, hdrs, null, 0);
+            String batch = h.header("Nats-Batch-Id");
+            if (batch == null) {
+                failures.add("batch read: seq " + seq + " is not a batch message: " + doc);
+                continue;
+            }
+            stored.computeIfAbsent(batch, b -> new ArrayList<>()).add(new long[] {seq,
+                    Long.parseLong(h.header("Nats-Batch-Sequence")), Long.parseLong(h.header("X-Size"))});
+        }
+        for (var e : stored.entrySet()) {
+            List<long[]> ms = e.getValue();
+            boolean whole = ms.size() == ms.getFirst()[2];
+            for (int i = 0; whole && i < ms.size(); i++) {
+                whole = ms.get(i)[0] == ms.getFirst()[0] + i && ms.get(i)[1] == i + 1;
+            }
+            if (!whole) {
+                failures.add("batch " + e.getKey() + " stored in part: " + ms.stream().map(java.util.Arrays::toString).toList());
+            }
+            if (refused.contains(e.getKey())) {
+                failures.add("batch " + e.getKey() + " was refused but is stored");
+            }
+        }
+        for (var e : acks.entrySet()) {
+            List<long[]> ms = stored.get(e.getKey());
+            if (ms == null || ms.getLast()[0] != e.getValue()[0]) {
+                failures.add("batch " + e.getKey() + " acknowledged at seq " + e.getValue()[0] + " but stored as "
+                        + (ms == null ? "nothing" : ms.stream().map(java.util.Arrays::toString).toList()));
+            }
         }
     }
 

@@ -22,6 +22,7 @@ public final class Scenarios {
                 new CoreCluster(CoreCluster.Config.defaults()),
                 new JsCrash(JsCrash.Config.defaults()),
                 new JsCrash(JsCrash.Config.defaults().withTimed()),
+                new JsCrash(JsCrash.Config.defaults().withBatches()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)),
                 new io.weft.sim.raft.JsStreamGroup());
@@ -51,6 +52,9 @@ public final class Scenarios {
                             JsCrash.Config::withMessages)));
             case JsCrash.TTL_NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults().withTimed(), JsCrash.Config::withClients,
+                            JsCrash.Config::withMessages)));
+            case JsCrash.BATCH_NAME -> Optional.of(new JsCrash(
+                    sized(name, params, JsCrash.Config.defaults().withBatches(), JsCrash.Config::withClients,
                             JsCrash.Config::withMessages)));
             case CorePubSub.NAME -> Optional.of(new CorePubSub(
                     sized(name, params, CorePubSub.Config.defaults(), CorePubSub.Config::withClients,

@@ -270,6 +270,31 @@ class JsCrashTest {
         return Long.parseLong(m.group(1));
     }
 
+    /**
+     * Seeds 1..30 of {@code js-crash-batch} pass, and the faults reach the batches: some are
+     * acknowledged, and across the range some are refused (a staged message lost to a crash or a
+     * partition leaves a gap; a full disk refuses the commit).
+     */
+    @Test
+    void atomicBatchSeedsPassAndFaultsReachTheBatches() {
+        JsCrash s = new JsCrash(JsCrash.Config.defaults().withBatches());
+        long acked = 0;
+        long refused = 0;
+        for (long seed = 1; seed <= 30; seed++) {
+            List<String> log = new ArrayList<>();
+            SimResult r = s.run(seed, log::add);
+            assertTrue(r.passed(), r.line() + " " + r.failures());
+            String line = log.stream().filter(l -> l.contains("batches acked")).findFirst().orElseThrow();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("batches acked (\\d+) refused (\\d+)").matcher(line);
+            assertTrue(m.find(), line);
+            acked += Long.parseLong(m.group(1));
+            refused += Long.parseLong(m.group(2));
+        }
+        assertTrue(acked > 30 * 3 && refused > 0, "acked " + acked + ", refused " + refused);
+        ScenarioSupport.sameSeedSameTrace(s, 5);
+        assertEquals(JsCrash.BATCH_NAME, Scenarios.byName("js-crash-batch").orElseThrow().name());
+    }
+
     @Test
     void ttlAndPauseRunsReplayToTheSameTrace() {
         ScenarioSupport.sameSeedSameTrace(new JsCrash(JsCrash.Config.defaults().withTimed()), 11);

@@ -275,10 +275,55 @@ public final class ReplicatedStreamLog implements GroupLog {
                             : original.thenApply(r -> r instanceof Stored s ? new Duplicate(s.seq()) : r);
                 }
                 case StreamReplica.Accepted a -> proposeAppend(d, a.op());
+                case StreamReplica.AcceptedBatch b -> throw new IllegalStateException("one message decided as a batch");
             };
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Publishes the commit of atomic batch {@code id}: decided whole against the applied state plus
+     * the pending appends, proposed as one entry (so every replica applies all of it or none), and
+     * answered with the batch's last sequence once committed and applied here.
+     */
+    @Override
+    public CompletableFuture<Result> publishBatch(String id, List<StreamReplica.BatchMsg> msgs) {
+        lock.lock();
+        try {
+            RaftDriver d = driver;
+            if (d == null) return CompletableFuture.completedFuture(new NotLeader(0));
+            if (!isReady()) {
+                long hint = d.softState().leader();
+                return CompletableFuture.completedFuture(new NotLeader(hint == id() ? 0 : hint));
+            }
+            if (replica.pendingCount() + msgs.size() > options.maxPending()) {
+                return CompletableFuture.completedFuture(new Rejected(JsErrors.INSUFFICIENT_RESOURCES));
+            }
+            long now = env.clock().currentTimeMillis() * 1_000_000L;
+            return switch (replica.decideBatch(id, msgs, now)) {
+                case StreamReplica.AcceptedBatch a -> proposeBatch(d, a.op());
+                case StreamReplica.Rejected r -> CompletableFuture.completedFuture(new Rejected(r.error()));
+                case StreamReplica.Accepted a -> throw new IllegalStateException("a batch decided as one append");
+                case StreamReplica.Duplicate dup -> throw new IllegalStateException("a batch decided as a duplicate");
+            };
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Proposes a decided batch; each of its sequences is in flight (a duplicate of one of its ids waits for it). */
+    private CompletableFuture<Result> proposeBatch(RaftDriver d, StreamOp.Batch op) {
+        CompletableFuture<Result> out = propose(d, op).thenApply(r -> r instanceof Stored ? new Stored(op.last().seq()) : r);
+        if (options.ackBeforeCommit()) {
+            out = CompletableFuture.completedFuture(new Stored(op.last().seq()));
+        }
+        for (StreamOp.Append a : op.appends()) {
+            CompletableFuture<Result> one = out.thenApply(r -> r instanceof Stored ? new Stored(a.seq()) : r);
+            inFlight.put(a.seq(), one);
+            one.whenComplete((r, x) -> forget(a.seq(), one));
+        }
+        return out;
     }
 
     /** Proposes a decided append (caller holds the lock and the replica is ready). */

@@ -19,7 +19,8 @@ import java.util.zip.CRC32C;
  *
  * where kind is 0 {@code BARRIER} (no fields: a new leader's first entry), 1 {@code Append}, 2
  * {@code SkipTo}, 3 {@code Purge}, 4 {@code Delete}, 5 {@code Trim}, 6 {@code ConsumerPut}, 7
- * {@code ConsumerState}, 8 {@code ConsumerDelete}; {@code (term, epoch, n)} say which
+ * {@code ConsumerState}, 8 {@code ConsumerDelete}, 9 {@code Batch} (the batch id, a varint count, then
+ * each append's fields as kind 1 has them); {@code (term, epoch, n)} say which
  * leader decided the op and its place in that leader's chain (see {@link ReplicatedStreamLog}).
  * Unsigned numbers are LEB128 varints, signed ones (timestamps, TTLs, limits) zigzag varints, strings
  * and byte arrays a varint length and the bytes (UTF-8 for strings), booleans one byte 0/1. The CRC
@@ -40,6 +41,7 @@ public final class StreamOpCodec {
     static final int CONSUMER_PUT = 6;
     static final int CONSUMER_STATE = 7;
     static final int CONSUMER_DELETE = 8;
+    static final int BATCH = 9;
     static final int IMAGE = 16;
 
     private StreamOpCodec() {
@@ -75,18 +77,13 @@ public final class StreamOpCodec {
         switch (e.op()) {
             case null -> {
             }
-            case StreamOp.Append a -> {
-                o.uvar(a.seq());
-                o.svar(a.ts());
-                o.str(a.subject());
-                o.bytes(a.headers());
-                o.bytes(a.data());
-                o.str(a.msgId());
-                o.svar(a.duplicateWindow());
-                o.u8(a.rollup().ordinal());
-                limits(o, a.limits());
-                o.bool(a.noInterest());
-                o.svar(a.ttl());
+            case StreamOp.Append a -> append(o, a);
+            case StreamOp.Batch b -> {
+                o.str(b.id());
+                o.uvar(b.appends().size());
+                for (StreamOp.Append a : b.appends()) {
+                    append(o, a);
+                }
             }
             case StreamOp.SkipTo s -> o.uvar(s.nextSeq());
             case StreamOp.Purge p -> {
@@ -114,10 +111,25 @@ public final class StreamOpCodec {
         return o.seal();
     }
 
+    private static void append(Out o, StreamOp.Append a) {
+        o.uvar(a.seq());
+        o.svar(a.ts());
+        o.str(a.subject());
+        o.bytes(a.headers());
+        o.bytes(a.data());
+        o.str(a.msgId());
+        o.svar(a.duplicateWindow());
+        o.u8(a.rollup().ordinal());
+        limits(o, a.limits());
+        o.bool(a.noInterest());
+        o.svar(a.ttl());
+    }
+
     private static int kind(StreamOp op) {
         return switch (op) {
             case null -> BARRIER;
             case StreamOp.Append a -> APPEND;
+            case StreamOp.Batch b -> BATCH;
             case StreamOp.SkipTo s -> SKIP_TO;
             case StreamOp.Purge p -> PURGE;
             case StreamOp.Delete d -> DELETE;
@@ -180,21 +192,16 @@ public final class StreamOpCodec {
         long n = in.uvar();
         StreamOp op = switch (kind) {
             case BARRIER -> null;
-            case APPEND -> {
-                long seq = in.uvar();
-                long ts = in.svar();
-                String subject = in.str();
-                byte[] hdr = in.bytes();
-                byte[] data = in.bytes();
-                String msgId = in.str();
-                long window = in.svar();
-                int r = in.u8();
-                if (r >= StreamOp.Rollup.values().length) throw new CorruptEntryException("rollup " + r);
-                StreamOp.Limits limits = limits(in);
-                boolean noInterest = in.bool();
-                long ttl = in.svar();
-                yield new StreamOp.Append(seq, ts, subject, hdr, data, msgId, window, StreamOp.Rollup.values()[r], limits,
-                        noInterest, ttl);
+            case APPEND -> append(in);
+            case BATCH -> {
+                String id = in.str();
+                int count = in.count();
+                if (count == 0) throw new CorruptEntryException("an empty batch");
+                List<StreamOp.Append> appends = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    appends.add(append(in));
+                }
+                yield new StreamOp.Batch(id, appends);
             }
             case SKIP_TO -> new StreamOp.SkipTo(in.uvar());
             case PURGE -> {
@@ -211,6 +218,23 @@ public final class StreamOpCodec {
         };
         in.end();
         return new Entry(term, epoch, n, op);
+    }
+
+    private static StreamOp.Append append(In in) {
+        long seq = in.uvar();
+        long ts = in.svar();
+        String subject = in.str();
+        byte[] hdr = in.bytes();
+        byte[] data = in.bytes();
+        String msgId = in.str();
+        long window = in.svar();
+        int r = in.u8();
+        if (r >= StreamOp.Rollup.values().length) throw new CorruptEntryException("rollup " + r);
+        StreamOp.Limits limits = limits(in);
+        boolean noInterest = in.bool();
+        long ttl = in.svar();
+        return new StreamOp.Append(seq, ts, subject, hdr, data, msgId, window, StreamOp.Rollup.values()[r], limits,
+                noInterest, ttl);
     }
 
     private static StreamOp.Limits limits(In in) {

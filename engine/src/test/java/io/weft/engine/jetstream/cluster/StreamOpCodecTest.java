@@ -35,7 +35,20 @@ class StreamOpCodecTest {
                 new StreamOpCodec.Entry(2, 3, 9, new StreamOp.ConsumerPut("work", "{\"created\":1}".getBytes(StandardCharsets.UTF_8),
                         new byte[] {0, 1, 2, (byte) 0xFF})),
                 new StreamOpCodec.Entry(2, 3, 10, new StreamOp.ConsumerState("work", new byte[] {9, 8})),
-                new StreamOpCodec.Entry(2, 3, 11, new StreamOp.ConsumerDelete("work")));
+                new StreamOpCodec.Entry(2, 3, 11, new StreamOp.ConsumerDelete("work")),
+                new StreamOpCodec.Entry(2, 3, 12, new StreamOp.Batch("batch-1", List.of(
+                        new StreamOp.Append(43, 1_700_000_000_123_456_790L, "orders.eu", hdr, "one".getBytes(StandardCharsets.UTF_8),
+                                "a", 120_000_000_000L, StreamOp.Rollup.ALL, LIMITS, false, 5_000_000_000L),
+                        new StreamOp.Append(44, 1_700_000_000_123_456_791L, "orders.us", new byte[0], new byte[0], "",
+                                120_000_000_000L, StreamOp.Rollup.NONE, LIMITS, true, -1)))));
+    }
+
+    private static void sameAppend(StreamOp.Append a, StreamOp.Append b) {
+        assertEquals(List.of(a.seq(), a.ts(), a.duplicateWindow(), a.ttl()), List.of(b.seq(), b.ts(), b.duplicateWindow(), b.ttl()));
+        assertEquals(List.of(a.subject(), a.msgId(), a.rollup(), a.limits(), a.noInterest()),
+                List.of(b.subject(), b.msgId(), b.rollup(), b.limits(), b.noInterest()));
+        assertArrayEquals(a.headers(), b.headers());
+        assertArrayEquals(a.data(), b.data());
     }
 
     @Test
@@ -47,13 +60,15 @@ class StreamOpCodecTest {
             assertEquals(e.n(), back.n());
             if (e.op() == null) {
                 assertNull(back.op());
+            } else if (e.op() instanceof StreamOp.Batch batch) {
+                StreamOp.Batch b = (StreamOp.Batch) back.op();
+                assertEquals(batch.id(), b.id());
+                assertEquals(batch.appends().size(), b.appends().size());
+                for (int i = 0; i < batch.appends().size(); i++) {
+                    sameAppend(batch.appends().get(i), b.appends().get(i));
+                }
             } else if (e.op() instanceof StreamOp.Append a) {
-                StreamOp.Append b = (StreamOp.Append) back.op();
-                assertEquals(List.of(a.seq(), a.ts(), a.duplicateWindow(), a.ttl()), List.of(b.seq(), b.ts(), b.duplicateWindow(), b.ttl()));
-                assertEquals(List.of(a.subject(), a.msgId(), a.rollup(), a.limits(), a.noInterest()),
-                        List.of(b.subject(), b.msgId(), b.rollup(), b.limits(), b.noInterest()));
-                assertArrayEquals(a.headers(), b.headers());
-                assertArrayEquals(a.data(), b.data());
+                sameAppend(a, (StreamOp.Append) back.op());
             } else if (e.op() instanceof StreamOp.ConsumerPut c) {
                 StreamOp.ConsumerPut b = (StreamOp.ConsumerPut) back.op();
                 assertEquals(c.name(), b.name());
