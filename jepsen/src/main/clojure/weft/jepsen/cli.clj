@@ -209,6 +209,8 @@ Options of test:
           (let [bad (db/await-healthy! nodes 60)]
             (when (seq bad) (log "after healing, not healthy within 60 s:" bad)))
           (queue/drain! test urls history record!)
+          (doseq [[node url] urls]
+            (log "final state seen from" node ":" (client/describe-state url (:timeout-ms o))))
           (let [result (assoc (queue/check @history) :server (:server o) :replicas (replicas o)
                               :nodes (count nodes))]
             (spit (File. dir "results.edn") (with-out-str (pp/pprint result)))
