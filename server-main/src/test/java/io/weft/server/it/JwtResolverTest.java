@@ -1,0 +1,247 @@
+package io.weft.server.it;
+
+import static io.weft.server.it.TestJwts.claims;
+import static io.weft.server.it.TestJwts.creds;
+import static io.weft.server.it.TestJwts.defaultAccountLimits;
+import static io.weft.server.it.TestJwts.defaultUserLimits;
+import static io.weft.server.it.TestJwts.encode;
+import static io.weft.server.it.TestJwts.pub;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nats.client.Connection;
+import io.nats.client.Message;
+import io.nats.client.NKey;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.Subscription;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The full NATS-based account resolver ({@code resolver { type: full, dir }}), differential: the
+ * same operator, accounts and users (fresh nkeys, JWTs made here) against weft and the newest
+ * nats-server. An account JWT pushed with {@code $SYS.REQ.CLAIMS.UPDATE} lets its users in; an
+ * update that revokes a user disconnects it; lookups, lists and deletes answer as nats-server
+ * answers; the directory keeps the JWTs across a restart; a user whose JWT expires while
+ * connected is disconnected.
+ */
+class JwtResolverTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    static Path dir;
+    static NKey operator;
+    static NKey opSigning;
+    static NKey app;
+    static String sysKey;
+    static String sysJwt;
+    static String aliceKey;
+    static final Map<String, Path> CREDS = new LinkedHashMap<>();
+    static final SecureRandom RANDOM = new SecureRandom();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        dir = Files.createTempDirectory("weft-resolver-");
+        operator = NKey.createOperator(RANDOM);
+        opSigning = NKey.createOperator(RANDOM);
+        NKey sys = NKey.createAccount(RANDOM);
+        app = NKey.createAccount(RANDOM);
+        sysKey = pub(sys);
+        ObjectNode op = claims(operator, pub(operator), "OP", "operator");
+        ((ObjectNode) op.get("nats")).put("system_account", sysKey).putArray("signing_keys").add(pub(opSigning));
+        Files.writeString(dir.resolve("op.jwt"), encode(op, operator));
+        ObjectNode sc = claims(operator, sysKey, "SYS", "account");
+        defaultAccountLimits(sc);
+        sysJwt = encode(sc, operator);
+
+        NKey admin = NKey.createUser(RANDOM);
+        ObjectNode ad = claims(sys, pub(admin), "admin", "user");
+        defaultUserLimits(ad);
+        CREDS.put("admin", creds(dir, "admin", encode(ad, sys), admin));
+        NKey alice = NKey.createUser(RANDOM);
+        aliceKey = pub(alice);
+        ObjectNode a = claims(app, aliceKey, "alice", "user");
+        defaultUserLimits(a);
+        CREDS.put("alice", creds(dir, "alice", encode(a, app), alice));
+        NKey bob = NKey.createUser(RANDOM);
+        ObjectNode b = claims(app, pub(bob), "bob", "user");
+        defaultUserLimits(b);
+        CREDS.put("bob", creds(dir, "bob", encode(b, app), bob));
+    }
+
+    /** A config with the full resolver keeping its JWTs in {@code jwtDir}. */
+    static String conf(Path jwtDir) {
+        return "operator: \"" + dir.resolve("op.jwt") + "\"\n"
+                + "resolver {\n  type: full\n  dir: \"" + jwtDir + "\"\n  allow_delete: true\n  timeout: \"500ms\"\n}\n"
+                + "resolver_preload {\n  " + sysKey + ": \"" + sysJwt + "\"\n}\n";
+    }
+
+    /** The APP account's JWT, signed by the operator's signing key, with these revocations. */
+    static String appJwt(Map<String, Long> revocations) {
+        ObjectNode acc = claims(opSigning, pub(app), "APP", "account");
+        defaultAccountLimits(acc);
+        if (!revocations.isEmpty()) {
+            ObjectNode r = ((ObjectNode) acc.get("nats")).putObject("revocations");
+            revocations.forEach(r::put);
+        }
+        return encode(acc, opSigning);
+    }
+
+    private static Options.Builder options(TestServer s, String who, Clients.RecordingErrors errors) {
+        return Clients.options(s).authHandler(Nats.credentials(CREDS.get(who).toString()))
+                .connectionTimeout(Duration.ofSeconds(3)).errorListener(errors);
+    }
+
+    private static String outcome(TestServer s, String who) {
+        try (Connection c = Nats.connect(options(s, who, new Clients.RecordingErrors()).build())) {
+            c.flush(WAIT);
+            return "OK";
+        } catch (Exception e) {
+            String msg = String.valueOf(e.getMessage());
+            return msg.contains("Authorization Violation") ? "Authorization Violation" : msg;
+        }
+    }
+
+    /** The reply's body, or "" when the reply is empty; null when nobody answered. */
+    private static String request(Connection c, String subject, String body) throws Exception {
+        try {
+            Message m = c.request(subject, body.getBytes(StandardCharsets.UTF_8), WAIT);
+            return m == null ? null : new String(m.getData(), StandardCharsets.UTF_8);
+        } catch (java.util.concurrent.CancellationException e) {
+            return null; // no responders
+        }
+    }
+
+    /** A claims reply without its {@code server} object (which names the answering server). */
+    private static String withoutServer(String reply) throws Exception {
+        JsonNode n = TestJwts.JSON.readTree(reply);
+        assertTrue(n.has("server"), reply);
+        ((ObjectNode) n).remove("server");
+        return n.toString();
+    }
+
+    /** What one server shows for the whole scenario; the two lists must be equal. */
+    private static List<String> scenario(TestServer s, Path jwtDir) throws Exception {
+        List<String> seen = new ArrayList<>();
+        String appKey = pub(app);
+        seen.add("alice before update: " + outcome(s, "alice"));
+        try (Connection admin = Nats.connect(options(s, "admin", new Clients.RecordingErrors()).build())) {
+            String first = appJwt(Map.of());
+            seen.add("update: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.UPDATE", first)));
+            seen.add("file: " + Files.readString(jwtDir.resolve(appKey + ".jwt")).equals(first));
+            seen.add("lookup: " + first.equals(request(admin, "$SYS.REQ.ACCOUNT." + appKey + ".CLAIMS.LOOKUP", "")));
+            String unknown = pub(NKey.createAccount(RANDOM));
+            seen.add("lookup unknown: [" + request(admin, "$SYS.REQ.ACCOUNT." + unknown + ".CLAIMS.LOOKUP", "") + "]");
+            JsonNode list = TestJwts.JSON.readTree(request(admin, "$SYS.REQ.CLAIMS.LIST", ""));
+            TreeSet<String> ids = new TreeSet<>();
+            list.path("data").forEach(x -> ids.add(x.asText()));
+            seen.add("list: " + ids.equals(new TreeSet<>(List.of(sysKey, appKey))) + " " + list.path("data").size());
+
+            Clients.RecordingErrors aliceErrors = new Clients.RecordingErrors();
+            Connection alice = Nats.connect(options(s, "alice", aliceErrors).build());
+            Subscription sub = alice.subscribe("x");
+            alice.flush(WAIT);
+            try (Connection bob = Nats.connect(options(s, "bob", new Clients.RecordingErrors()).build())) {
+                bob.publish("x", "hi".getBytes(StandardCharsets.UTF_8));
+                bob.flush(WAIT);
+                Message m = sub.nextMessage(WAIT);
+                seen.add("alice receives from bob: " + (m == null ? null : new String(m.getData(), StandardCharsets.UTF_8)));
+                // not the system account: nobody answers there
+                seen.add("update from APP: " + request(bob, "$SYS.REQ.CLAIMS.UPDATE", first));
+            }
+            // revoke alice through the per-account subject
+            String revoking = appJwt(Map.of(aliceKey, System.currentTimeMillis() / 1000 + 5));
+            seen.add("revoke: " + withoutServer(request(admin, "$SYS.REQ.ACCOUNT." + appKey + ".CLAIMS.UPDATE", revoking)));
+            Clients.await(() -> alice.getStatus() != Connection.Status.CONNECTED, WAIT);
+            seen.add("alice after revocation: " + alice.getStatus());
+            Clients.await(() -> !aliceErrors.errors.isEmpty(), Duration.ofSeconds(1));
+            seen.add("alice's error: " + aliceErrors.errors);
+            alice.close();
+            seen.add("alice connects: " + outcome(s, "alice"));
+            seen.add("bob connects: " + outcome(s, "bob"));
+
+            // refusals, each in nats-server's words
+            seen.add("wrong subject: " + withoutServer(request(admin, "$SYS.REQ.ACCOUNT." + sysKey + ".CLAIMS.UPDATE", first)));
+            seen.add("garbage: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.UPDATE", "not a jwt")));
+            ObjectNode user = claims(app, aliceKey, "alice", "user");
+            seen.add("user jwt: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.UPDATE", encode(user, app))));
+        }
+        s.restart();
+        seen.add("after restart alice: " + outcome(s, "alice"));
+        seen.add("after restart bob: " + outcome(s, "bob"));
+        try (Connection admin = Nats.connect(options(s, "admin", new Clients.RecordingErrors()).build())) {
+            seen.add("after restart lookup revokes: "
+                    + request(admin, "$SYS.REQ.ACCOUNT." + appKey + ".CLAIMS.LOOKUP", "").equals(
+                    Files.readString(jwtDir.resolve(appKey + ".jwt"))));
+            // delete: a generic JWT, self-signed by the operator, listing the accounts
+            ObjectNode del = claims(operator, pub(operator), "delete", "generic");
+            ((ObjectNode) del.get("nats")).putArray("accounts").add(appKey);
+            ObjectNode badDel = claims(app, pub(app), "delete", "generic");
+            ((ObjectNode) badDel.get("nats")).putArray("accounts").add(appKey);
+            seen.add("delete by account: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.DELETE", encode(badDel, app))));
+            ObjectNode sysDel = claims(operator, pub(operator), "delete", "generic");
+            ((ObjectNode) sysDel.get("nats")).putArray("accounts").add(sysKey);
+            seen.add("delete sys: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.DELETE", encode(sysDel, operator))));
+            seen.add("delete: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.DELETE", encode(del, operator))));
+            seen.add("file after delete: " + Files.exists(jwtDir.resolve(appKey + ".jwt")) + " "
+                    + Files.exists(jwtDir.resolve(appKey + ".jwt.deleted")));
+            seen.add("lookup after delete: [" + request(admin, "$SYS.REQ.ACCOUNT." + appKey + ".CLAIMS.LOOKUP", "") + "]");
+        }
+        return seen;
+    }
+
+    @Test
+    void claimsUpdateLookupRevocationRestartAndDeleteAsNatsServer() throws Exception {
+        Path natsDir = Files.createDirectories(dir.resolve("jwt-nats"));
+        Path weftDir = Files.createDirectories(dir.resolve("jwt-weft"));
+        List<String> expected;
+        try (TestServer n = TestServers.start(TestServers.Target.NATS_NEWEST, conf(natsDir))) {
+            expected = scenario(n, natsDir);
+        }
+        System.out.println("nats-server:\n  " + String.join("\n  ", expected));
+        try (TestServer w = TestServers.start(TestServers.Target.WEFT, conf(weftDir))) {
+            List<String> got = scenario(w, weftDir);
+            assertEquals(String.join("\n", expected), String.join("\n", got), w.stderr());
+        }
+        assertTrue(expected.contains("alice after revocation: CLOSED"), expected.toString());
+    }
+
+    /** A user whose JWT expires while it is connected is told so and disconnected. */
+    @Test
+    void userIsDisconnectedWhenItsJwtExpires() throws Exception {
+        NKey carol = NKey.createUser(RANDOM);
+        ObjectNode c = claims(app, pub(carol), "carol", "user");
+        defaultUserLimits(c);
+        c.put("exp", System.currentTimeMillis() / 1000 + 2);
+        CREDS.put("carol", creds(dir, "carol", encode(c, app), carol));
+        String preload = "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n  "
+                + sysKey + ": \"" + sysJwt + "\"\n  " + pub(app) + ": \"" + appJwt(Map.of()) + "\"\n}\n";
+        for (TestServers.Target t : new TestServers.Target[] {TestServers.Target.NATS_NEWEST, TestServers.Target.WEFT}) {
+            try (TestServer s = TestServers.start(t, preload)) {
+                Clients.RecordingErrors errors = new Clients.RecordingErrors();
+                Connection conn = Nats.connect(options(s, "carol", errors).build());
+                conn.flush(WAIT);
+                assertEquals(Connection.Status.CONNECTED, conn.getStatus(), t + ": carol connects before her JWT expires");
+                assertTrue(Clients.await(() -> conn.getStatus() != Connection.Status.CONNECTED, Duration.ofSeconds(6)),
+                        t + ": carol is disconnected when her JWT expires\n" + s.stderr());
+                Clients.await(() -> !errors.errors.isEmpty(), Duration.ofSeconds(1));
+                assertTrue(errors.errors.stream().anyMatch(e -> e.contains("User Authentication Expired")),
+                        t + ": " + errors.errors);
+                conn.close();
+                assertFalse("OK".equals(outcome(s, "carol")), t + ": an expired JWT does not connect again");
+            }
+        }
+    }
+}
