@@ -389,6 +389,18 @@ public final class ClientConnection implements ProtocolHandler {
         bind(allowed);
         credentials = creds;
         connect = opts;
+        if (allowed.expiresSeconds() > 0) {
+            // nats-server's expiration timer: whole seconds from now to the JWT's exp
+            long delay = Math.max(0, allowed.expiresSeconds() - Math.floorDiv(clock.currentTimeMillis(), 1000));
+            expiryTimer = clock.schedule(java.time.Duration.ofSeconds(delay), () -> {
+                if (!closed.get()) {
+                    if (log.isDebug()) {
+                        log.debug(logPrefix + "User Authentication Expired");
+                    }
+                    closeWithError("User Authentication Expired", "Authentication Expired");
+                }
+            });
+        }
         server.connected(this);
         if (log.isDebug()) {
             log.debug(logPrefix + "\"" + nz(opts.version()) + ":" + nz(opts.lang()) + ":" + nz(opts.name())
@@ -749,6 +761,10 @@ public final class ClientConnection implements ProtocolHandler {
         if (t != null) {
             t.cancel();
         }
+        t = expiryTimer;
+        if (t != null) {
+            t.cancel();
+        }
         closedSubscriptions = subscriptions();
         Account acc = account;
         if (acc != null) {
@@ -816,6 +832,34 @@ public final class ClientConnection implements ProtocolHandler {
                 log.debug(logPrefix + "Authorization no longer valid after reload");
             }
             close("Client Closed");
+        }
+    }
+
+    /** Closes the client when its user JWT expires; null when it has no expiry. */
+    private volatile Clock.Cancellable expiryTimer;
+
+    /** After new account claims (the full resolver): nats-server's errors for each way a client can fall out. */
+    void recheckClaims(io.weft.engine.auth.OperatorMode mode) {
+        Credentials c = credentials;
+        if (c == null || closed.get() || connect == null) {
+            return;
+        }
+        AuthResult r = authenticate(c);
+        if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
+            bind(allowed);
+            return;
+        }
+        String why = r instanceof AuthResult.Denied d && d.detail() != null ? d.detail() : "";
+        if (log.isDebug()) {
+            log.debug(logPrefix + why);
+        }
+        if (!mode.accounts().containsKey(account.name())) {
+            closeWithError("Account Authentication Expired", "Authentication Expired");
+        } else if (why.equals("User authentication revoked")) {
+            closeWithError("User Authentication Revoked", "Credentials Revoked");
+        } else {
+            log.error(logPrefix + (r instanceof AuthResult.Denied d ? d.reason() : "authentication error"));
+            closeWithError("Authorization Violation", "Authentication Failure");
         }
     }
 

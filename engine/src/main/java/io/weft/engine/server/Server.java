@@ -174,7 +174,7 @@ public final class Server {
      * Applies a reloaded configuration: authentication, accounts, limits and log settings. Clients
      * whose credentials are no longer valid are disconnected. Listen address changes need a restart.
      */
-    public void reload(ServerOptions next) {
+    public synchronized void reload(ServerOptions next) {
         ServerOptions prev = options;
         if (!prev.host.equals(next.host) || prev.port != next.port) {
             log.warn("Reload: changing the listen address needs a restart; keeping "
@@ -217,6 +217,30 @@ public final class Server {
         }
         closeOverLimit(next.maxConnections);
         log.notice("Reloaded server configuration");
+    }
+
+    /**
+     * Applies new account JWTs from the full resolver ({@code $SYS.REQ.CLAIMS.UPDATE}, a delete):
+     * the accounts, their limits, exports and imports change as in a reload, and every connected
+     * client is checked again with its own CONNECT, as nats-server checks them when an account's
+     * claims change: a revoked user gets {@code -ERR 'User Authentication Revoked'}, a user of a
+     * deleted account {@code -ERR 'Account Authentication Expired'}, any other refusal
+     * {@code -ERR 'Authorization Violation'}, and is closed.
+     */
+    public synchronized void updateOperatorMode(io.weft.engine.auth.OperatorMode mode) {
+        ServerOptions next = options.copy();
+        next.auth = options.auth.copy();
+        next.auth.applyOperatorMode(mode);
+        Authenticator nextAuth = new Authenticator(next.auth);
+        options = next;
+        authenticator = nextAuth;
+        createAccounts(next);
+        for (ServerService s : services) {
+            s.configReloaded();
+        }
+        for (ClientConnection c : clients.values()) {
+            c.recheckClaims(mode);
+        }
     }
 
     /**
