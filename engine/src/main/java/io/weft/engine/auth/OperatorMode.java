@@ -26,7 +26,13 @@ public final class OperatorMode {
     public record AccountClaims(String publicKey, String name, Jwt jwt, Set<String> signingKeys,
                                 Map<String, Long> revocations, boolean disallowBearer, Permissions defaultPermissions,
                                 AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
-                                List<Exports.Import> imports) {
+                                List<Exports.Import> imports, long maxConnections) {
+    }
+
+    /** The account's {@code limits.conn} (-1: no limit), or -1 for an account not known. */
+    public long maxConnections(String account) {
+        AccountClaims a = accounts.get(account);
+        return a == null ? -1 : a.maxConnections();
     }
 
     private final Set<String> trustedKeys;
@@ -231,7 +237,11 @@ public final class OperatorMode {
         refuseUnknown(limits, what + " limits", Set.of("subs", "data", "payload", "imports", "exports", "wildcards",
                 "disallow_bearer", "conn", "leaf", "mem_storage", "disk_storage", "streams", "consumer",
                 "max_ack_pending", "mem_max_stream_bytes", "disk_max_stream_bytes", "max_bytes_required", "tiered_limits"));
-        for (String f : List.of("subs", "data", "payload", "conn", "leaf")) {
+        long conn = limits.path("conn").asLong(0);
+        if (conn < -1) {
+            throw new IllegalArgumentException(what + ": limits.conn = " + conn + " is not a valid limit");
+        }
+        for (String f : List.of("subs", "data", "payload", "leaf")) {
             if (limits.path(f).asLong(0) != -1) {
                 throw new IllegalArgumentException(what + ": limits." + f + " = " + limits.path(f).asLong(0)
                         + ", but weft enforces only -1 (no limit) for account " + f + " limits");
@@ -267,7 +277,7 @@ public final class OperatorMode {
         Permissions defaults = permissions(n.path("default_permissions"));
         return new AccountClaims(key, n.path("name").asText(a.claims().path("name").asText(key)), a,
                 Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
-                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports);
+                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn);
     }
 
     private static int unlimitedIfZero(long v) {

@@ -386,7 +386,22 @@ public final class ClientConnection implements ProtocolHandler {
         if (t != null) {
             t.cancel();
         }
-        bind(allowed);
+        io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
+        long maxConns = mode == null ? -1 : mode.maxConnections(allowed.account());
+        if (maxConns >= 0) {
+            Account target = server.account(allowed.account());
+            synchronized (target) {
+                // the account JWT's limits.conn, as nats-server counts it: this server's clients of the account
+                if (target.clientCount() >= maxConns) {
+                    log.error(logPrefix + "maximum account active connections exceeded");
+                    closeWithError("maximum account active connections exceeded", "Maximum Account Connections Exceeded");
+                    throw new Stop();
+                }
+                bind(allowed);
+            }
+        } else {
+            bind(allowed);
+        }
         credentials = creds;
         connect = opts;
         if (allowed.expiresSeconds() > 0) {
@@ -861,6 +876,16 @@ public final class ClientConnection implements ProtocolHandler {
             log.error(logPrefix + (r instanceof AuthResult.Denied d ? d.reason() : "authentication error"));
             closeWithError("Authorization Violation", "Authentication Failure");
         }
+    }
+
+    /** Over the account's (lowered) {@code limits.conn}: nats-server's error, and closed. */
+    void maxAccountConnectionsExceeded() {
+        log.error(logPrefix + "maximum account active connections exceeded");
+        closeWithError("maximum account active connections exceeded", "Maximum Account Connections Exceeded");
+    }
+
+    boolean isClosedOrEnding() {
+        return closed.get() || ending;
     }
 
     /** Whether the client's CONNECT declared protocol 1 or later, so INFO updates may be sent to it. */

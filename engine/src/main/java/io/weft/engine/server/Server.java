@@ -241,6 +241,19 @@ public final class Server {
         for (ClientConnection c : clients.values()) {
             c.recheckClaims(mode);
         }
+        // a lowered limits.conn: the oldest clients stay, the newer ones go (nats-server's order)
+        Map<String, Integer> seen = new java.util.HashMap<>();
+        for (ClientConnection c : clients.values()) {
+            String acc = c.accountName();
+            long max = mode.maxConnections(acc);
+            if (max < 0 || c.isClosedOrEnding() || c.connectOptions() == null) {
+                continue;
+            }
+            int n = seen.merge(acc, 1, Integer::sum);
+            if (n > max) {
+                c.maxAccountConnectionsExceeded();
+            }
+        }
     }
 
     /**

@@ -90,8 +90,13 @@ class JwtResolverTest {
 
     /** The APP account's JWT, signed by the operator's signing key, with these revocations. */
     static String appJwt(Map<String, Long> revocations) {
+        return appJwt(revocations, -1);
+    }
+
+    /** ... and this {@code limits.conn}. */
+    static String appJwt(Map<String, Long> revocations, long maxConnections) {
         ObjectNode acc = claims(opSigning, pub(app), "APP", "account");
-        defaultAccountLimits(acc);
+        defaultAccountLimits(acc).put("conn", maxConnections);
         if (!revocations.isEmpty()) {
             ObjectNode r = ((ObjectNode) acc.get("nats")).putObject("revocations");
             revocations.forEach(r::put);
@@ -110,7 +115,8 @@ class JwtResolverTest {
             return "OK";
         } catch (Exception e) {
             String msg = String.valueOf(e.getMessage());
-            return msg.contains("Authorization Violation") ? "Authorization Violation" : msg;
+            // the port differs between the two servers
+            return msg.contains("Authorization Violation") ? "Authorization Violation" : msg.replace(s.url(), "URL");
         }
     }
 
@@ -171,6 +177,25 @@ class JwtResolverTest {
             alice.close();
             seen.add("alice connects: " + outcome(s, "alice"));
             seen.add("bob connects: " + outcome(s, "bob"));
+
+            // lower limits.conn to 1 with two of bob's connections open: the newer one goes
+            Clients.RecordingErrors firstErrors = new Clients.RecordingErrors();
+            Clients.RecordingErrors secondErrors = new Clients.RecordingErrors();
+            try (Connection older = Nats.connect(options(s, "bob", firstErrors).build());
+                 Connection second = Nats.connect(options(s, "bob", secondErrors).build())) {
+                older.flush(WAIT);
+                second.flush(WAIT);
+                String limited = appJwt(Map.of(aliceKey, System.currentTimeMillis() / 1000 + 5), 1);
+                seen.add("conn limit 1: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.UPDATE", limited)));
+                Clients.await(() -> second.getStatus() == Connection.Status.CLOSED, WAIT);
+                Clients.await(() -> !secondErrors.errors.isEmpty(), Duration.ofSeconds(1));
+                older.flush(WAIT);
+                seen.add("older: " + older.getStatus() + " " + firstErrors.errors + ", newer: " + second.getStatus()
+                        + " " + secondErrors.errors);
+                seen.add("a third: " + outcome(s, "bob"));
+            }
+            Clients.await(() -> outcome(s, "bob").equals("OK"), WAIT);
+            seen.add("with none open: " + outcome(s, "bob"));
 
             // refusals, each in nats-server's words
             seen.add("wrong subject: " + withoutServer(request(admin, "$SYS.REQ.ACCOUNT." + sysKey + ".CLAIMS.UPDATE", first)));
