@@ -220,6 +220,8 @@ class JwtOperatorTest {
         return switch (kind) {
             case "OPERATOR" -> "operator: " + op + "\n" + preloadBlock;
             case "OPERATORS" -> "operators: [ " + op + " ]\n" + preloadBlock;
+            case "OPERATOR_FULL" -> "operator: " + op + "\n" + preloadBlock.replace("resolver: MEMORY",
+                    "resolver { type: full, dir: \"" + dir.resolve("jwt-full") + "\" }");
             case "TRUSTED" -> "trusted: [ " + operatorKey + ", " + operatorSigningKey + " ]\n" + preloadBlock;
             case "TRUSTED_KEYS" -> "trusted_keys: [ " + operatorKey + ", " + operatorSigningKey + " ]\n" + preloadBlock;
             default -> throw new IllegalArgumentException(kind);

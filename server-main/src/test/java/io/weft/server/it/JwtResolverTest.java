@@ -243,6 +243,35 @@ class JwtResolverTest {
         assertTrue(expected.contains("alice after revocation: CLOSED"), expected.toString());
     }
 
+    /** The resolver block's checks, in nats-server's words; what weft lacks is refused by name. */
+    @Test
+    void resolverBlockIsCheckedAsNatsServerChecksIt() throws Exception {
+        String op = "operator: \"" + dir.resolve("op.jwt") + "\"\n";
+        String pre = "resolver_preload {\n  " + sysKey + ": \"" + sysJwt + "\"\n}\n";
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("resolver { type: full, dir: \"" + dir.resolve("a") + "\", ttl: \"1m\" }", "FULL does not accept ttl");
+        cases.put("resolver { type: full, dir: \"" + dir.resolve("b") + "\", hard_delete: true }",
+                "hard_delete has no effect without delete");
+        cases.put("resolver { type: full }", "dir has no value and needs to point to a directory");
+        cases.put("resolver { type: full, dir: \"" + dir.resolve("op.jwt") + "\" }", "dir needs to point to an accessible directory");
+        cases.put("resolver { type: cache, dir: \"" + dir.resolve("c") + "\" }", "\"resolver { type: cache }\" is a security option");
+        cases.put("resolver { type: full, dir: \"" + dir.resolve("d") + "\" }\ncluster { port: -1 }",
+                "\"resolver { type: full }\" together with \"cluster\" is a cluster option");
+        int i = 0;
+        for (Map.Entry<String, String> e : cases.entrySet()) {
+            Path conf = dir.resolve("check" + i++ + ".conf");
+            Files.writeString(conf, op + e.getKey() + "\n" + pre);
+            TestServers.Result r = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", conf.toString());
+            assertEquals(1, r.exitCode(), e.getKey() + ": " + r.output());
+            assertTrue(r.output().contains(e.getValue()), e.getKey() + ": " + r.output());
+        }
+        Path good = dir.resolve("good.conf");
+        Files.writeString(good, op + "resolver { type: full, dir: \"" + dir.resolve("e") + "\", allow_delete: true, "
+                + "hard_delete: true, limit: 10, interval: \"2m\", timeout: \"1s\" }\n" + pre);
+        TestServers.Result ok = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", good.toString());
+        assertEquals(0, ok.exitCode(), ok.output());
+    }
+
     /** A user whose JWT expires while it is connected is told so and disconnected. */
     @Test
     void userIsDisconnectedWhenItsJwtExpires() throws Exception {
