@@ -219,7 +219,15 @@ class JwtResolverTest {
             ObjectNode sysDel = claims(operator, pub(operator), "delete", "generic");
             ((ObjectNode) sysDel.get("nats")).putArray("accounts").add(sysKey);
             seen.add("delete sys: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.DELETE", encode(sysDel, operator))));
+            Clients.RecordingErrors bobErrors = new Clients.RecordingErrors();
+            Connection bob = Nats.connect(options(s, "bob", bobErrors).build());
+            bob.flush(WAIT);
             seen.add("delete: " + withoutServer(request(admin, "$SYS.REQ.CLAIMS.DELETE", encode(del, operator))));
+            Clients.await(() -> bob.getStatus() == Connection.Status.CLOSED, WAIT);
+            Clients.await(() -> !bobErrors.errors.isEmpty(), Duration.ofSeconds(1));
+            seen.add("bob after delete: " + bob.getStatus() + " " + bobErrors.errors);
+            bob.close();
+            seen.add("bob connects after delete: " + outcome(s, "bob"));
             seen.add("file after delete: " + Files.exists(jwtDir.resolve(appKey + ".jwt")) + " "
                     + Files.exists(jwtDir.resolve(appKey + ".jwt.deleted")));
             seen.add("lookup after delete: [" + request(admin, "$SYS.REQ.ACCOUNT." + appKey + ".CLAIMS.LOOKUP", "") + "]");
@@ -241,6 +249,35 @@ class JwtResolverTest {
             assertEquals(String.join("\n", expected), String.join("\n", got), w.stderr());
         }
         assertTrue(expected.contains("alice after revocation: CLOSED"), expected.toString());
+    }
+
+    /**
+     * Where weft parts from nats-server on purpose: nats-server answers "jwt updated" to an account
+     * JWT signed by an operator it does not trust and stores it (the running account keeps its old
+     * claims; after a restart the account is unusable). weft refuses it and keeps the stored one.
+     */
+    @Test
+    void accountJwtFromAnUntrustedOperatorIsRefusedAndNotStored() throws Exception {
+        Path weftDir = Files.createDirectories(dir.resolve("jwt-untrusted"));
+        String appKey = pub(app);
+        try (TestServer w = TestServers.start(TestServers.Target.WEFT, conf(weftDir))) {
+            String good = appJwt(Map.of());
+            try (Connection admin = Nats.connect(options(w, "admin", new Clients.RecordingErrors()).build())) {
+                assertTrue(request(admin, "$SYS.REQ.CLAIMS.UPDATE", good).contains("\"jwt updated\""));
+                NKey strangerOp = NKey.createOperator(RANDOM);
+                ObjectNode forged = claims(strangerOp, appKey, "APP", "account");
+                defaultAccountLimits(forged);
+                JsonNode reply = TestJwts.JSON.readTree(request(admin, "$SYS.REQ.CLAIMS.UPDATE", encode(forged, strangerOp)));
+                assertEquals(500, reply.path("error").path("code").asInt(), reply.toString());
+                assertEquals(appKey, reply.path("error").path("account").asText(), reply.toString());
+                assertTrue(reply.path("error").path("description").asText().startsWith(
+                        "jwt update resulted in error - account " + appKey + ": Account JWT not signed by trusted operator"),
+                        reply.toString());
+            }
+            assertEquals(good, Files.readString(weftDir.resolve(appKey + ".jwt")));
+            w.restart();
+            assertEquals("OK", outcome(w, "bob"), w.stderr());
+        }
     }
 
     /** The resolver block's checks, in nats-server's words; what weft lacks is refused by name. */
