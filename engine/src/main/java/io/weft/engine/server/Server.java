@@ -202,6 +202,11 @@ public final class Server {
             throw new IllegalArgumentException("config reload not supported for TrustedOperators: old="
                     + prevOp.trustedKeys() + ", new=" + nextOp.trustedKeys());
         }
+        if (prevOp != null && !java.util.Objects.equals(prevOp.resolver(), nextOp.resolver())) {
+            // the full resolver's directory and services were set up at start
+            throw new IllegalArgumentException("config reload does not support changing the account resolver: old="
+                    + describe(prevOp.resolver()) + ", new=" + describe(nextOp.resolver()));
+        }
         // built first: a configuration it rejects leaves the running one untouched
         Authenticator nextAuth = new Authenticator(next.auth);
         options = next;
@@ -217,6 +222,10 @@ public final class Server {
         }
         closeOverLimit(next.maxConnections);
         log.notice("Reloaded server configuration");
+    }
+
+    private static String describe(io.weft.engine.auth.OperatorMode.Resolver r) {
+        return r == null ? "MEMORY" : "full " + r;
     }
 
     /**

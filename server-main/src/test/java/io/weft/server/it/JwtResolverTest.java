@@ -277,6 +277,15 @@ class JwtResolverTest {
             assertEquals(good, Files.readString(weftDir.resolve(appKey + ".jwt")));
             w.restart();
             assertEquals("OK", outcome(w, "bob"), w.stderr());
+            // a reload keeps what the directory holds; changing the resolver is refused
+            w.signal("HUP");
+            assertTrue(w.awaitOutput("Reloaded server configuration", WAIT), w.stderr());
+            assertEquals("OK", outcome(w, "bob"), w.stderr());
+            w.rewriteConfig("operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n  "
+                    + sysKey + ": \"" + sysJwt + "\"\n}\n");
+            w.signal("HUP");
+            assertTrue(w.awaitOutput("config reload does not support changing the account resolver", WAIT), w.stderr());
+            assertEquals("OK", outcome(w, "bob"), w.stderr());
         }
     }
 
