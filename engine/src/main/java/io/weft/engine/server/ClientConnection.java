@@ -382,6 +382,14 @@ public final class ClientConnection implements ProtocolHandler {
             throw new Stop();
         }
         AuthResult.Allowed allowed = (AuthResult.Allowed) result;
+        if (server.isAccountExpired(allowed.account())) {
+            if (log.isDebug()) {
+                log.debug(logPrefix + "Account JWT has expired");
+            }
+            log.error(logPrefix + "authentication error - Nkey \"" + allowed.user() + "\"");
+            closeWithError("Authorization Violation", "Authentication Failure");
+            throw new Stop();
+        }
         Clock.Cancellable t = authTimer;
         if (t != null) {
             t.cancel();
@@ -876,6 +884,14 @@ public final class ClientConnection implements ProtocolHandler {
             log.error(logPrefix + (r instanceof AuthResult.Denied d ? d.reason() : "authentication error"));
             closeWithError("Authorization Violation", "Authentication Failure");
         }
+    }
+
+    /** The account's JWT expired: nats-server's accountAuthExpired. */
+    void accountExpired() {
+        if (log.isDebug()) {
+            log.debug(logPrefix + "Account Authentication Expired");
+        }
+        closeWithError("Account Authentication Expired", "Authentication Expired");
     }
 
     /** Over the account's (lowered) {@code limits.conn}: nats-server's error, and closed. */

@@ -87,6 +87,7 @@ public final class Server {
         configLoadMillis = startMillis;
         listener = env.network().listen(opts.host, opts.port);
         running = true;
+        scheduleAccountExpiry(opts.auth.operatorMode);
         log.notice("Listening for client connections on " + hostPort(opts.host, listener.port()));
         env.spawner().spawn("accept", this::acceptLoop);
         env.spawner().spawn("housekeeping", this::housekeepingLoop);
@@ -108,6 +109,7 @@ public final class Server {
             return;
         }
         running = false;
+        scheduleAccountExpiry(null);
         log.notice("Initiating Shutdown...");
         Listener l = listener;
         if (l != null) {
@@ -221,7 +223,50 @@ public final class Server {
             c.reauthorize();
         }
         closeOverLimit(next.maxConnections);
+        scheduleAccountExpiry(nextOp);
         log.notice("Reloaded server configuration");
+    }
+
+    /** Accounts whose JWT's timer fired: refused from then on, as nats-server marks them expired. */
+    private final java.util.Set<String> expiredAccounts = ConcurrentHashMap.newKeySet();
+
+    /** True once the account's JWT expiry timer fired (until new claims for it arrive). */
+    boolean isAccountExpired(String account) {
+        return expiredAccounts.contains(account);
+    }
+
+    /** Account public key -> the timer that expires it (operator mode, account JWTs with an {@code exp}). */
+    private final Map<String, io.weft.net.Clock.Cancellable> accountExpiry = new ConcurrentHashMap<>();
+
+    /**
+     * Sets a timer for each account JWT with an {@code exp} (the old ones are called off): when it
+     * passes, the account's clients get {@code -ERR 'Account Authentication Expired'} and are
+     * closed, as nats-server's account expiration timer does; new ones are refused by the JWT check.
+     */
+    private synchronized void scheduleAccountExpiry(io.weft.engine.auth.OperatorMode mode) {
+        accountExpiry.values().forEach(io.weft.net.Clock.Cancellable::cancel);
+        accountExpiry.clear();
+        expiredAccounts.clear(); // a new JWT for an expired account lets it in again
+        if (mode == null || !running) {
+            return;
+        }
+        long now = env.clock().currentTimeMillis();
+        for (io.weft.engine.auth.OperatorMode.AccountClaims a : mode.accounts().values()) {
+            long exp = a.jwt().expires();
+            if (exp <= 0) {
+                continue;
+            }
+            String key = a.publicKey();
+            Duration delay = Duration.ofMillis(Math.max(0, exp * 1000 - now));
+            accountExpiry.put(key, env.clock().schedule(delay, () -> {
+                expiredAccounts.add(key);
+                for (ClientConnection c : clients.values()) {
+                    if (c.accountName().equals(key) && c.connectOptions() != null) {
+                        c.accountExpired();
+                    }
+                }
+            }));
+        }
     }
 
     private static String describe(io.weft.engine.auth.OperatorMode.Resolver r) {
@@ -250,6 +295,7 @@ public final class Server {
         for (ClientConnection c : clients.values()) {
             c.recheckClaims(mode);
         }
+        scheduleAccountExpiry(mode);
         // a lowered limits.conn: the oldest clients stay, the newer ones go (nats-server's order)
         Map<String, Integer> seen = new java.util.HashMap<>();
         for (ClientConnection c : clients.values()) {

@@ -318,6 +318,29 @@ class JwtResolverTest {
         assertEquals(0, ok.exitCode(), ok.output());
     }
 
+    /** The users of an account whose JWT expires are told so and disconnected. */
+    @Test
+    void usersAreDisconnectedWhenTheirAccountJwtExpires() throws Exception {
+        for (TestServers.Target t : new TestServers.Target[] {TestServers.Target.NATS_NEWEST, TestServers.Target.WEFT}) {
+            ObjectNode acc = claims(opSigning, pub(app), "APP", "account");
+            defaultAccountLimits(acc);
+            acc.put("exp", System.currentTimeMillis() / 1000 + 4);
+            String preload = "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n  "
+                    + sysKey + ": \"" + sysJwt + "\"\n  " + pub(app) + ": \"" + encode(acc, opSigning) + "\"\n}\n";
+            try (TestServer s = TestServers.start(t, preload)) {
+                Clients.RecordingErrors errors = new Clients.RecordingErrors();
+                Connection conn = Nats.connect(options(s, "bob", errors).build());
+                conn.flush(WAIT);
+                assertTrue(Clients.await(() -> conn.getStatus() == Connection.Status.CLOSED, Duration.ofSeconds(8)),
+                        t + ": bob is disconnected when APP's JWT expires\n" + s.stderr());
+                Clients.await(() -> !errors.errors.isEmpty(), Duration.ofSeconds(1));
+                assertEquals(List.of("Account Authentication Expired"), errors.errors, t.toString());
+                conn.close();
+                assertEquals("Authorization Violation", outcome(s, "bob"), t.toString());
+            }
+        }
+    }
+
     /** A user whose JWT expires while it is connected is told so and disconnected. */
     @Test
     void userIsDisconnectedWhenItsJwtExpires() throws Exception {
