@@ -372,6 +372,7 @@ public final class ClientConnection implements ProtocolHandler {
             throw new Stop();
         }
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
+        long claimsGeneration = server.claimsGeneration.get();
         AuthResult result = authenticate(creds);
         if (result instanceof AuthResult.Denied denied) {
             if (denied.detail() != null && log.isDebug()) {
@@ -412,6 +413,13 @@ public final class ClientConnection implements ProtocolHandler {
         }
         credentials = creds;
         connect = opts;
+        if (server.claimsGeneration.get() != claimsGeneration) {
+            // account claims changed while this CONNECT was checked: the update's recheck may have missed it
+            recheckClaims(server.options().auth.operatorMode);
+            if (closed.get() || ending) {
+                throw new Stop();
+            }
+        }
         if (allowed.expiresSeconds() > 0) {
             // nats-server's expiration timer: whole seconds from now to the JWT's exp
             long delay = Math.max(0, allowed.expiresSeconds() - Math.floorDiv(clock.currentTimeMillis(), 1000));

@@ -227,6 +227,9 @@ public final class Server {
         log.notice("Reloaded server configuration");
     }
 
+    /** Counts account-claims updates, so a CONNECT checked against older claims checks again. */
+    final AtomicLong claimsGeneration = new AtomicLong();
+
     /** Accounts whose JWT's timer fired: refused from then on, as nats-server marks them expired. */
     private final java.util.Set<String> expiredAccounts = ConcurrentHashMap.newKeySet();
 
@@ -292,6 +295,7 @@ public final class Server {
         for (ServerService s : services) {
             s.configReloaded();
         }
+        claimsGeneration.incrementAndGet();
         for (ClientConnection c : clients.values()) {
             c.recheckClaims(mode);
         }
