@@ -70,21 +70,27 @@ public final class ClaimsResolver implements ServerService {
      * the services in the system account.
      */
     void start(Account sysAccount) throws IOException {
-        disk.mkdirs(settings.dir());
-        for (Map.Entry<String, String> e : server.options().auth.operatorMode.accountJwts().entrySet()) {
-            if (!e.getValue().equals(read(e.getKey()))) {
-                write(e.getKey(), e.getValue());
-            }
-        }
         sys = sysAccount;
-        subs.add(sysAccount.subscribe(UPDATE, null, (subject, reply, data, off, hdrLen, totalLen) ->
-                spawn("claims-update", () -> update(null, reply, body(data, off, hdrLen, totalLen)))));
+        if (settings != null) {
+            disk.mkdirs(settings.dir());
+            for (Map.Entry<String, String> e : server.options().auth.operatorMode.accountJwts().entrySet()) {
+                if (!e.getValue().equals(read(e.getKey()))) {
+                    write(e.getKey(), e.getValue());
+                }
+            }
+            subs.add(sysAccount.subscribe(UPDATE, null, (subject, reply, data, off, hdrLen, totalLen) ->
+                    spawn("claims-update", () -> update(null, reply, body(data, off, hdrLen, totalLen)))));
+        }
         for (String s : List.of(UPDATE_NEW, UPDATE_OLD)) {
             int index = s.startsWith("$SYS.REQ.") ? 3 : 2;
             subs.add(sysAccount.subscribe(s, null, (subject, reply, data, off, hdrLen, totalLen) -> {
                 String key = subject.split("\\.", -1)[index];
                 spawn("claims-update", () -> update(key, reply, body(data, off, hdrLen, totalLen)));
             }));
+        }
+        server.addService(this);
+        if (settings == null) {
+            return; // the memory resolver: updates of the loaded accounts only, kept in memory
         }
         subs.add(sysAccount.subscribe(LOOKUP, null, (subject, reply, data, off, hdrLen, totalLen) -> {
             String key = subject.split("\\.", -1)[3];
@@ -99,7 +105,6 @@ public final class ClaimsResolver implements ServerService {
         }));
         subs.add(sysAccount.subscribe(DELETE, null, (subject, reply, data, off, hdrLen, totalLen) ->
                 spawn("claims-delete", () -> delete(reply, body(data, off, hdrLen, totalLen)))));
-        server.addService(this);
         server.log().notice("Managing all jwt in exclusive directory " + settings.dir());
     }
 
@@ -127,15 +132,23 @@ public final class ClaimsResolver implements ServerService {
     // ---------------------------------------------------------------- update
 
     private void update(String subjectKey, String reply, String token) {
+        if (settings == null && token.isEmpty()) {
+            respond(reply, subjectKey, "jwt update error", "request body is empty");
+            return;
+        }
+        String failed = settings == null ? subjectKey : "n/a";
         Jwt claim;
         try {
+            if (token.isEmpty()) {
+                throw new Jwt.JwtException("expected 3 chunks"); // nats-io/jwt's words for an empty token
+            }
             claim = Jwt.decode(token);
         } catch (Jwt.JwtException e) {
-            respond(reply, "n/a", "jwt update resulted in error", e.getMessage());
+            respond(reply, failed, "jwt update resulted in error", e.getMessage());
             return;
         }
         if (!"account".equals(claim.type())) {
-            respond(reply, "n/a", "jwt update resulted in error", "not account claim");
+            respond(reply, failed, "jwt update resulted in error", "not account claim");
             return;
         }
         String key = claim.subject();
@@ -149,7 +162,11 @@ public final class ClaimsResolver implements ServerService {
         }
         OperatorMode current = server.options().auth.operatorMode;
         Map<String, String> next = new LinkedHashMap<>(current.accountJwts());
-        if (!next.containsKey(key) && next.size() >= settings.limit()) {
+        if (settings == null && !next.containsKey(key)) {
+            respond(reply, key, "jwt update skipped", null); // the memory resolver knows only its preloaded accounts
+            return;
+        }
+        if (settings != null && !next.containsKey(key) && next.size() >= settings.limit()) {
             respond(reply, key, "jwt update resulted in error", "jwt store is full");
             return;
         }
@@ -162,7 +179,9 @@ public final class ClaimsResolver implements ServerService {
             return;
         }
         try {
-            write(key, claim.token());
+            if (settings != null) {
+                write(key, claim.token());
+            }
         } catch (IOException e) {
             respond(reply, key, "jwt update resulted in error", String.valueOf(e.getMessage()));
             return;

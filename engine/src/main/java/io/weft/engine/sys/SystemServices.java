@@ -106,11 +106,11 @@ public final class SystemServices implements ServerService {
                 serve(subject.substring(own.length()), reply, body(data, off, hdrLen, totalLen))));
         server.addService(this);
         io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
-        if (mode != null && mode.resolver() != null) {
+        if (mode != null) {
             try {
                 new ClaimsResolver(server, this, mode.resolver()).start(a);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException("resolver dir " + mode.resolver().dir() + ": " + e.getMessage(), e);
+                throw new java.io.UncheckedIOException("resolver dir: " + e.getMessage(), e);
             }
         }
     }

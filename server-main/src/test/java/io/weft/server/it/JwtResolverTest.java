@@ -318,6 +318,44 @@ class JwtResolverTest {
         assertEquals(0, ok.exitCode(), ok.output());
     }
 
+    /**
+     * The memory resolver takes updates of its preloaded accounts too, as nats-server does (on the
+     * per-account subjects only, kept in memory): a revocation disconnects the user; an account it
+     * does not hold is "jwt update skipped".
+     */
+    @Test
+    void memoryResolverTakesUpdatesOfPreloadedAccounts() throws Exception {
+        String appKey = pub(app);
+        String conf = "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n  "
+                + sysKey + ": \"" + sysJwt + "\"\n  " + appKey + ": \"" + appJwt(Map.of()) + "\"\n}\n";
+        Map<TestServers.Target, List<String>> all = new LinkedHashMap<>();
+        NKey other = NKey.createAccount(RANDOM);
+        ObjectNode oc = claims(operator, pub(other), "OTHER", "account");
+        defaultAccountLimits(oc);
+        for (TestServers.Target t : new TestServers.Target[] {TestServers.Target.NATS_NEWEST, TestServers.Target.WEFT}) {
+            List<String> seen = new ArrayList<>();
+            try (TestServer s = TestServers.start(t, conf);
+                 Connection admin = Nats.connect(options(s, "admin", new Clients.RecordingErrors()).build())) {
+                Clients.RecordingErrors aliceErrors = new Clients.RecordingErrors();
+                Connection alice = Nats.connect(options(s, "alice", aliceErrors).build());
+                alice.flush(WAIT);
+                String revoking = appJwt(Map.of(aliceKey, System.currentTimeMillis() / 1000 + 5));
+                seen.add("general subject: " + request(admin, "$SYS.REQ.CLAIMS.UPDATE", revoking));
+                seen.add("empty: " + withoutServer(request(admin, "$SYS.REQ.ACCOUNT." + appKey + ".CLAIMS.UPDATE", "")));
+                seen.add("not loaded: " + withoutServer(request(admin, "$SYS.REQ.ACCOUNT." + pub(other) + ".CLAIMS.UPDATE",
+                        encode(oc, operator))));
+                seen.add("revoke: " + withoutServer(request(admin, "$SYS.REQ.ACCOUNT." + appKey + ".CLAIMS.UPDATE", revoking)));
+                Clients.await(() -> alice.getStatus() == Connection.Status.CLOSED, WAIT);
+                Clients.await(() -> !aliceErrors.errors.isEmpty(), Duration.ofSeconds(1));
+                seen.add("alice: " + alice.getStatus() + " " + aliceErrors.errors);
+                alice.close();
+                seen.add("alice connects: " + outcome(s, "alice") + ", bob: " + outcome(s, "bob"));
+            }
+            all.put(t, seen);
+        }
+        assertEquals(String.join("\n", all.get(TestServers.Target.NATS_NEWEST)), String.join("\n", all.get(TestServers.Target.WEFT)));
+    }
+
     /** The users of an account whose JWT expires are told so and disconnected. */
     @Test
     void usersAreDisconnectedWhenTheirAccountJwtExpires() throws Exception {
