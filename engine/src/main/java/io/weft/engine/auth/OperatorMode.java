@@ -29,6 +29,19 @@ public final class OperatorMode {
                                 List<Exports.Import> imports, long maxConnections) {
     }
 
+    /**
+     * True for the system account while the full resolver holds no JWT for it: nats-server then
+     * runs a "bootstrapping" system account whose own users may connect (and push its JWT).
+     */
+    public boolean bootstraps(String account) {
+        return resolver != null && account.equals(systemAccount) && !accounts.containsKey(account);
+    }
+
+    /** Whether users of this account may be let in: it has a JWT, or it is the bootstrapping system account. */
+    public boolean knows(String account) {
+        return accounts.containsKey(account) || bootstraps(account);
+    }
+
     /** The account's {@code limits.conn} (-1: no limit), or -1 for an account not known. */
     public long maxConnections(String account) {
         AccountClaims a = accounts.get(account);
@@ -412,6 +425,11 @@ public final class OperatorMode {
         String issuerAccount = n.path("issuer_account").asText("");
         String accountKey = issuerAccount.isEmpty() ? user.issuer() : issuerAccount;
         AccountClaims account = accounts.get(accountKey);
+        if (account == null && bootstraps(accountKey)) {
+            // nats-server's bootstrapping system account: no claims yet, users it issued get in
+            account = new AccountClaims(accountKey, accountKey, null, Set.of(), Map.of(), false, null, null, List.of(),
+                    List.of(), -1);
+        }
         if (account == null) {
             return denied(c, "Account JWT lookup error: account " + accountKey + " not found");
         }
@@ -421,7 +439,7 @@ public final class OperatorMode {
         if (!issuerKnown) {
             return denied(c, "User JWT issuer is not known");
         }
-        if (account.jwt().validAt(nowSeconds) != null) {
+        if (account.jwt() != null && account.jwt().validAt(nowSeconds) != null) {
             return denied(c, "Account JWT has expired");
         }
         boolean bearer = n.path("bearer_token").asBoolean(false);

@@ -884,7 +884,7 @@ public final class ClientConnection implements ProtocolHandler {
         if (log.isDebug()) {
             log.debug(logPrefix + why);
         }
-        if (!mode.accounts().containsKey(account.name())) {
+        if (!mode.knows(account.name())) {
             closeWithError("Account Authentication Expired", "Authentication Expired");
         } else if (why.equals("User authentication revoked")) {
             closeWithError("User Authentication Revoked", "Credentials Revoked");

@@ -316,6 +316,22 @@ class JwtResolverTest {
                 + "hard_delete: true, limit: 10, interval: \"2m\", timeout: \"1s\" }\n" + pre);
         TestServers.Result ok = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", good.toString());
         assertEquals(0, ok.exitCode(), ok.output());
+        // no JWT for the system account yet: both start, as nats-server does ("bootstrapping")
+        for (TestServers.Target t : new TestServers.Target[] {TestServers.Target.NATS_NEWEST, TestServers.Target.WEFT}) {
+            String bare = op + "resolver { type: full, dir: \"" + dir.resolve("bootstrap-" + t) + "\" }\n";
+            try (TestServer s = TestServers.start(t, bare)) {
+                assertTrue(s.awaitOutput("Using bootstrapping system account", WAIT), t + ": " + s.stderr());
+                // its own users get in, and can push its JWT
+                try (Connection admin = Nats.connect(options(s, "admin", new Clients.RecordingErrors()).build())) {
+                    assertEquals("{\"data\":{\"account\":\"" + sysKey + "\",\"code\":200,\"message\":\"jwt updated\"}}",
+                            withoutServer(request(admin, "$SYS.REQ.CLAIMS.UPDATE", sysJwt)), t.toString());
+                    admin.flush(WAIT);
+                    assertEquals(Connection.Status.CONNECTED, admin.getStatus(), t.toString());
+                }
+                assertEquals("OK", outcome(s, "admin"), t.toString());
+                assertEquals("Authorization Violation", outcome(s, "bob"), t.toString());
+            }
+        }
     }
 
     /**
