@@ -211,6 +211,7 @@ Options of test:
           (queue/drain! test urls history record!)
           (doseq [[node url] urls]
             (log "final state seen from" node ":" (client/describe-state url (:timeout-ms o))))
+          (db/record-end-state! test nodes)
           (let [result (assoc (queue/check @history) :server (:server o) :replicas (replicas o)
                               :nodes (count nodes))]
             (spit (File. dir "results.edn") (with-out-str (pp/pprint result)))
