@@ -318,7 +318,10 @@ class ClusteredStreamProcessTest {
             awaitMetaLeader(nodes);
             for (int i = 0; i < 3; i++) {
                 Path members = root.resolve("S" + (i + 1)).resolve("jetstream/$SYS/_js_/_meta_/members");
-                assertEquals(List.of("S1", "S2", "S3"), Files.readAllLines(members), "members of S" + (i + 1));
+                List<String> lines = Files.readAllLines(members);
+                assertEquals("# weft JetStream meta group members", lines.get(0), "header of S" + (i + 1));
+                assertTrue(lines.get(lines.size() - 1).startsWith("# crc32c "), "checksum line of S" + (i + 1) + ": " + lines);
+                assertEquals(List.of("S1", "S2", "S3"), lines.subList(1, lines.size() - 1), "members of S" + (i + 1));
                 JsonNode z = ClusterDiscoveryTest.http(nodes.get(i), "/jsz");
                 assertEquals(3, z.path("meta_cluster").path("cluster_size").asInt(), z.toString());
             }
