@@ -13,7 +13,7 @@
   value check)."
   (:require [weft.jepsen.client :as client]
             [weft.jepsen.util :refer [log]])
-  (:import (io.nats.client Connection KeyValue KeyValueManagement KeyValueOptions)
+  (:import (io.nats.client Connection JetStreamOptions KeyValue KeyValueManagement KeyValueOptions)
            (io.nats.client.api KeyValueConfiguration StorageType KeyValueEntry)
            (io.weft.sim.check KV KeyedModel Linearizability Linearizability$Result Linearizability$Verdict
                               Op Op$Type OpHistory Operation RegisterModel)
@@ -55,16 +55,19 @@
       (let [si (.getStreamInfo (.jetStreamManagement c) (str "KV_" bucket))
             ci (.getClusterInfo si)
             sc (.getConfiguration si)]
-        (str "KV_" bucket " R" (.getReplicas sc) " history " (.getMaximumMessagesPerSubject sc)
+        (str "KV_" bucket " R" (.getReplicas sc) " history " (.getMaxMsgsPerSubject sc)
              " allow_direct " (.getAllowDirect sc)
              " leader " (when ci (.getLeader ci))
              " replicas " (when ci (vec (for [r (.getReplicas ci)] (.getName r)))))))
     (catch Exception e (str "(bucket info failed: " (.getMessage e) ")"))))
 
 (defn kv-handle ^KeyValue [^Connection c timeout-ms]
-  (.keyValue c bucket (-> (KeyValueOptions/builder)
-                          (.jsRequestTimeout (Duration/ofMillis timeout-ms))
-                          (.build))))
+  ;; (the request timeout through JetStreamOptions: the builder's own setter is declared on a
+  ;; class Clojure's reflector cannot call)
+  (.keyValue c bucket (.build (KeyValueOptions/builder
+                                ^JetStreamOptions (-> (JetStreamOptions/builder)
+                                                      (.requestTimeout (Duration/ofMillis timeout-ms))
+                                                      (.build))))))
 
 (defn- parse-value [^bytes bs]
   (let [s (String. bs "UTF-8")]
@@ -174,7 +177,8 @@
 
 (defn check
   "Linearizability of the kv history with KeyedModel(RegisterModel). valid? only when
-  LINEARIZABLE; UNKNOWN (the step budget ran out) is not valid."
+  LINEARIZABLE and at least one operation ok (an empty history proves nothing); UNKNOWN (the
+  step budget ran out) is not valid."
   ([history] (check history Linearizability/DEFAULT_MAX_STEPS))
   ([history max-steps]
    (let [entries (client-ops history)
@@ -182,7 +186,10 @@
          ^Linearizability$Result r (Linearizability/check (KeyedModel. (RegisterModel.))
                                                           (.operations oh) (long max-steps))
          verdict (.verdict r)
-         base {:valid? (= verdict Linearizability$Verdict/LINEARIZABLE)
+         ok-count (count (filter #(= :ok (:type %)) entries))
+         ;; a run whose workers never got an answer checked nothing: not valid
+         base {:valid? (and (= verdict Linearizability$Verdict/LINEARIZABLE) (pos? ok-count))
+               :ok-count ok-count
                :verdict (keyword (.name verdict))
                :steps (.steps r)
                :ops (counts entries)

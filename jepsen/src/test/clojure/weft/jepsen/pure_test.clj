@@ -222,6 +222,12 @@
       (is (false? (:valid? (kv/check [(kvop 0 :invoke :write "a" 1) (kvop 0 :ok :write "a" 1)
                                       (kvop 1 :invoke :cas "a" [7 8]) (kvop 1 :ok :cas "a" [7 8])])))))))
 
+(deftest kv-checker-an-empty-or-all-failed-history-is-not-valid
+  (is (false? (:valid? (kv/check []))))
+  (is (false? (:valid? (kv/check [(kvop 0 :invoke :write "a" 1) (kvop 0 :fail :write "a" 1)
+                                  (kvop 1 :invoke :read "a" nil) (kvop 1 :info :read "a" nil)]))))
+  (is (= :LINEARIZABLE (:verdict (kv/check [])))))
+
 (deftest kv-checker-step-budget-gives-unknown-not-valid
   (let [r (kv/check kv-linearizable 1)]
     (is (= :UNKNOWN (:verdict r)))
