@@ -112,3 +112,24 @@
          (let [v (Long/parseLong (String. (.getData m) "UTF-8"))]
            (try (.ackSync m (Duration/ofMillis timeout-ms)) (catch Exception _ nil))
            v))))
+
+(defn describe-state
+  "A one-line view of the queue stream's and consumer's state as the node at url reports it
+  (what the stream holds against what the consumer thinks it has delivered and acked), for the
+  end of a run: a loss shows here as a stream without the messages, a stuck consumer as pending
+  messages it does not deliver."
+  [url timeout-ms]
+  (try
+    (with-open [c (connect url timeout-ms)]
+      (let [jsm (.jetStreamManagement c)
+            si (.getStreamInfo jsm stream)
+            st (.getStreamState si)
+            ci (.getClusterInfo si)
+            cons (.getConsumerInfo jsm stream durable)]
+        (str "stream leader " (when ci (.getLeader ci))
+             " msgs " (.getMsgCount st) " seq " (.getFirstSequence st) ".." (.getLastSequence st)
+             "; consumer delivered " (.getStreamSequence (.getDelivered cons))
+             " ack floor " (.getStreamSequence (.getAckFloor cons))
+             " pending " (.getNumPending cons) " ack pending " (.getNumAckPending cons)
+             " redelivered " (.getRedelivered cons))))
+    (catch Exception e (str "(state failed: " (.getMessage e) ")"))))

@@ -179,6 +179,38 @@
           bad
           (do (Thread/sleep 250) (recur)))))))
 
+(defn- http-get
+  "The body of GET path on the node's monitoring port, or a line saying why there is none."
+  [node path]
+  (try
+    (let [req (-> (HttpRequest/newBuilder (URI. (str "http://" (hosts/ip node) ":" http-port path)))
+                  (.timeout (Duration/ofSeconds 5)) (.build))
+          resp (.send ^HttpClient @http req (HttpResponse$BodyHandlers/ofString))]
+      (str "HTTP " (.statusCode resp) "\n" (.body resp)))
+    (catch Exception e (str "(no answer: " (.getMessage e) ")"))))
+
+(defn record-end-state!
+  "Keeps what each running node says of itself at the end of a run, for a finding's analysis:
+  <node>/end-state.txt with its /healthz?details=true and /jsz (streams, consumers, raft), and
+  for weft <node>/threads.txt, a dump of every thread, virtual ones included (jcmd of the
+  harness's own JDK)."
+  [{:keys [store server]} nodes]
+  (doseq [node nodes :when (running? node)]
+    (let [dir (node-dir store node)]
+      (spit (File. dir "end-state.txt")
+            (str "GET /healthz?details=true\n" (http-get node "/healthz?details=true")
+                 "\n\nGET /jsz?streams=true&consumers=true&raft=true\n"
+                 (http-get node "/jsz?streams=true&consumers=true&raft=true") "\n"))
+      (when (= "weft" server)
+        (let [jcmd (File. (System/getProperty "java.home") "bin/jcmd")
+              out (File. dir "threads.txt")
+              ^Process p (get @procs node)]
+          (when (and (.canExecute jcmd) p)
+            (try
+              (let [r (sh (str jcmd) (str (.pid p)) "Thread.dump_to_file" "-format=text" (str out))]
+                (when-not (.exists out) (log "thread dump of" node "failed:" r)))
+              (catch Exception e (log "thread dump of" node "failed:" (.getMessage e))))))))))
+
 (defn stop-all!
   "SIGCONT then SIGKILL every server this harness started."
   []

@@ -109,7 +109,11 @@ final class Serve {
         // file and can signal the server (a HUP or USR2 arriving before the handlers would be
         // taken by the JVM: HUP ends it, USR2 is ignored)
         String sysName = opts.effectiveSystemAccount();
-        if (sysName != null && !opts.systemAccount.isEmpty() && !opts.auth.accounts.containsKey(sysName)) {
+        boolean fullResolver = opts.auth.operatorMode != null && opts.auth.operatorMode.resolver() != null;
+        if (fullResolver && sysName != null && !opts.auth.accounts.containsKey(sysName)) {
+            // as nats-server: the system account's JWT can be pushed later
+            log.notice("Using bootstrapping system account");
+        } else if (sysName != null && !opts.systemAccount.isEmpty() && !opts.auth.accounts.containsKey(sysName)) {
             // nats-server's start error for a system_account no accounts block defines
             log.fatal("error resolving system account: account missing");
             return 1;

@@ -42,6 +42,46 @@ public final class AuthConfig {
     /** JWT operator mode ({@code operator} + {@code resolver: MEMORY}); null when not configured. */
     public OperatorMode operatorMode;
 
+    /**
+     * Sets {@code mode} and turns its accounts into weft accounts (with their JetStream limits,
+     * exports and imports); in operator mode these are the only accounts.
+     */
+    public void applyOperatorMode(OperatorMode mode) {
+        operatorMode = mode;
+        accounts = new LinkedHashMap<>();
+        exports = new LinkedHashMap<>();
+        imports = new LinkedHashMap<>();
+        for (OperatorMode.AccountClaims a : mode.accounts().values()) {
+            accounts.put(a.publicKey(), new AccountConfig(a.publicKey(), a.jetstream() != null, a.jetstream()));
+            if (!a.exports().isEmpty()) {
+                exports.put(a.publicKey(), a.exports());
+            }
+            if (!a.imports().isEmpty()) {
+                imports.put(a.publicKey(), a.imports());
+            }
+        }
+    }
+
+    /** A copy sharing the (never mutated) values; the maps and lists are new. */
+    public AuthConfig copy() {
+        AuthConfig c = new AuthConfig();
+        c.token = token;
+        c.user = user;
+        c.password = password;
+        c.defaultPermissions = defaultPermissions;
+        c.users = new ArrayList<>(users);
+        c.nkeys = new ArrayList<>(nkeys);
+        c.accounts = new LinkedHashMap<>(accounts);
+        c.noAuthUser = noAuthUser;
+        c.timeoutSeconds = timeoutSeconds;
+        c.certificateMapping = certificateMapping;
+        c.exports = new LinkedHashMap<>(exports);
+        c.imports = new LinkedHashMap<>(imports);
+        c.mappings = new LinkedHashMap<>(mappings);
+        c.operatorMode = operatorMode;
+        return c;
+    }
+
     public boolean isEmpty() {
         return operatorMode == null && token == null && user == null && users.isEmpty() && nkeys.isEmpty();
     }

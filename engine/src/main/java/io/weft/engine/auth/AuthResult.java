@@ -12,8 +12,13 @@ public sealed interface AuthResult {
      * @param account account to bind the connection to ({@value #GLOBAL_ACCOUNT} for the global one)
      * @param user user name or nkey, for logs and connz {@code authorized_user}; empty when anonymous or by token
      * @param permissions null means everything is allowed
+     * @param expiresSeconds the user JWT's {@code exp} (Unix seconds), when the client must be
+     *                       disconnected; 0 for none
      */
-    record Allowed(String account, String user, Permissions permissions) implements AuthResult {
+    record Allowed(String account, String user, Permissions permissions, long expiresSeconds) implements AuthResult {
+        public Allowed(String account, String user, Permissions permissions) {
+            this(account, user, permissions, 0);
+        }
     }
 
     /**

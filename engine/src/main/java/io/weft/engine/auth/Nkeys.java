@@ -104,6 +104,16 @@ public final class Nkeys {
         }
     }
 
+    /** True when {@code key} is a well-formed public key of {@code type} (prefix and CRC). */
+    public static boolean isValidPublicKey(Type type, String key) {
+        try {
+            decodePublicKey(type, key);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** Text form of a raw 32-byte public key. */
     public static String encodePublicKey(Type type, byte[] rawKey) {
         requireLength(rawKey, KEY_LENGTH, "public key");

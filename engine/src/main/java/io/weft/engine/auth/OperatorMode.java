@@ -26,27 +26,101 @@ public final class OperatorMode {
     public record AccountClaims(String publicKey, String name, Jwt jwt, Set<String> signingKeys,
                                 Map<String, Long> revocations, boolean disallowBearer, Permissions defaultPermissions,
                                 AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
-                                List<Exports.Import> imports) {
+                                List<Exports.Import> imports, long maxConnections) {
+    }
+
+    /**
+     * True for the system account while the full resolver holds no JWT for it: nats-server then
+     * runs a "bootstrapping" system account whose own users may connect (and push its JWT).
+     */
+    public boolean bootstraps(String account) {
+        return resolver != null && account.equals(systemAccount) && !accounts.containsKey(account);
+    }
+
+    /** Whether users of this account may be let in: it has a JWT, or it is the bootstrapping system account. */
+    public boolean knows(String account) {
+        return accounts.containsKey(account) || bootstraps(account);
+    }
+
+    /** The account's {@code limits.conn} (-1: no limit), or -1 for an account not known. */
+    public long maxConnections(String account) {
+        AccountClaims a = accounts.get(account);
+        return a == null ? -1 : a.maxConnections();
     }
 
     private final Set<String> trustedKeys;
     private final Map<String, AccountClaims> accounts;
     private final String systemAccount;
+    /** What {@link #build} was given, so {@link #withAccounts} can build the next one the same way. */
+    private final List<String> operatorJwts;
+    private final List<String> trustedOperatorKeys;
+    private final Set<String> operatorSubjects;
+    /** The full resolver's settings; null with {@code resolver: MEMORY}. */
+    private final Resolver resolver;
 
-    private OperatorMode(Set<String> trustedKeys, Map<String, AccountClaims> accounts, String systemAccount) {
+    /**
+     * {@code resolver { type: full, dir, allow_delete, hard_delete, limit }}: account JWTs live in
+     * {@code dir} as {@code <public key>.jwt} and are updated through the system account.
+     * {@code limit} is the most account JWTs the directory holds (nats-server refuses more).
+     */
+    public record Resolver(String dir, boolean allowDelete, boolean hardDelete, long limit) {
+    }
+
+    private OperatorMode(Set<String> trustedKeys, Map<String, AccountClaims> accounts, String systemAccount,
+                         List<String> operatorJwts, List<String> trustedOperatorKeys, Set<String> operatorSubjects,
+                         Resolver resolver) {
         this.trustedKeys = trustedKeys;
         this.accounts = accounts;
         this.systemAccount = systemAccount;
+        this.operatorJwts = operatorJwts;
+        this.trustedOperatorKeys = trustedOperatorKeys;
+        this.operatorSubjects = operatorSubjects;
+        this.resolver = resolver;
+    }
+
+    public static OperatorMode build(List<String> operatorJwts, List<String> trustedOperatorKeys,
+                                     Map<String, String> preload, long nowSeconds) {
+        return build(operatorJwts, trustedOperatorKeys, preload, nowSeconds, null);
+    }
+
+    /** The full resolver's settings, or null for the memory resolver. */
+    public Resolver resolver() {
+        return resolver;
+    }
+
+    /**
+     * The operator keys that may sign a delete request of the full resolver: the (first)
+     * operator's own key unless it is strict, and its signing keys, as nats-server's.
+     */
+    public Set<String> operatorSubjects() {
+        return operatorSubjects;
+    }
+
+    /** Account public key -> its JWT as given. */
+    public Map<String, String> accountJwts() {
+        Map<String, String> out = new LinkedHashMap<>();
+        accounts.forEach((k, v) -> out.put(k, v.jwt().token()));
+        return out;
+    }
+
+    /**
+     * The same operators with these account JWTs instead; throws IllegalArgumentException (with
+     * the account and claim) when one of them cannot be enforced, leaving this one as it is.
+     */
+    public OperatorMode withAccounts(Map<String, String> accountJwts, long nowSeconds) {
+        return build(operatorJwts, trustedOperatorKeys, accountJwts, nowSeconds, resolver);
     }
 
     /**
      * Checks the operator JWTs ({@code trustedOperatorKeys} are extra {@code trusted_keys}) and
      * the preloaded account JWTs (public key -> JWT). {@code nowSeconds} is only used for the
-     * operator JWTs' expiry, as nats-server checks it at start.
+     * operator JWTs' expiry, as nats-server checks it at start. {@code resolver} null: the
+     * memory resolver.
      */
     public static OperatorMode build(List<String> operatorJwts, List<String> trustedOperatorKeys,
-                                     Map<String, String> preload, long nowSeconds) {
+                                     Map<String, String> preload, long nowSeconds, Resolver resolver) {
         Set<String> trusted = new LinkedHashSet<>();
+        Set<String> deleters = new LinkedHashSet<>();
         String system = null;
         for (String token : operatorJwts) {
             Jwt op = decode(token, "operator JWT");
@@ -66,8 +140,15 @@ public final class OperatorMode {
                 throw new IllegalArgumentException("operator JWT: strict_signing_key_usage is not supported by weft");
             }
             trusted.add(op.subject());
+            boolean first = deleters.isEmpty();
+            if (first) {
+                deleters.add(op.subject());
+            }
             for (JsonNode k : op.nats().path("signing_keys")) {
                 trusted.add(k.asText());
+                if (first) {
+                    deleters.add(k.asText());
+                }
             }
             String sys = op.nats().path("system_account").asText("");
             if (!sys.isEmpty()) {
@@ -103,7 +184,9 @@ public final class OperatorMode {
                 }
             }
         }
-        return new OperatorMode(Collections.unmodifiableSet(trusted), Collections.unmodifiableMap(accounts), system);
+        return new OperatorMode(Collections.unmodifiableSet(trusted), Collections.unmodifiableMap(accounts), system,
+                List.copyOf(operatorJwts), List.copyOf(trustedOperatorKeys), Collections.unmodifiableSet(deleters),
+                resolver);
     }
 
     /** The operator's {@code system_account}, or null when its JWT names none. */
@@ -167,7 +250,11 @@ public final class OperatorMode {
         refuseUnknown(limits, what + " limits", Set.of("subs", "data", "payload", "imports", "exports", "wildcards",
                 "disallow_bearer", "conn", "leaf", "mem_storage", "disk_storage", "streams", "consumer",
                 "max_ack_pending", "mem_max_stream_bytes", "disk_max_stream_bytes", "max_bytes_required", "tiered_limits"));
-        for (String f : List.of("subs", "data", "payload", "conn", "leaf")) {
+        long conn = limits.path("conn").asLong(0);
+        if (conn < -1) {
+            throw new IllegalArgumentException(what + ": limits.conn = " + conn + " is not a valid limit");
+        }
+        for (String f : List.of("subs", "data", "payload", "leaf")) {
             if (limits.path(f).asLong(0) != -1) {
                 throw new IllegalArgumentException(what + ": limits." + f + " = " + limits.path(f).asLong(0)
                         + ", but weft enforces only -1 (no limit) for account " + f + " limits");
@@ -203,7 +290,7 @@ public final class OperatorMode {
         Permissions defaults = permissions(n.path("default_permissions"));
         return new AccountClaims(key, n.path("name").asText(a.claims().path("name").asText(key)), a,
                 Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
-                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports);
+                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn);
     }
 
     private static int unlimitedIfZero(long v) {
@@ -338,6 +425,11 @@ public final class OperatorMode {
         String issuerAccount = n.path("issuer_account").asText("");
         String accountKey = issuerAccount.isEmpty() ? user.issuer() : issuerAccount;
         AccountClaims account = accounts.get(accountKey);
+        if (account == null && bootstraps(accountKey)) {
+            // nats-server's bootstrapping system account: no claims yet, users it issued get in
+            account = new AccountClaims(accountKey, accountKey, null, Set.of(), Map.of(), false, null, null, List.of(),
+                    List.of(), -1);
+        }
         if (account == null) {
             return denied(c, "Account JWT lookup error: account " + accountKey + " not found");
         }
@@ -347,7 +439,7 @@ public final class OperatorMode {
         if (!issuerKnown) {
             return denied(c, "User JWT issuer is not known");
         }
-        if (account.jwt().validAt(nowSeconds) != null) {
+        if (account.jwt() != null && account.jwt().validAt(nowSeconds) != null) {
             return denied(c, "Account JWT has expired");
         }
         boolean bearer = n.path("bearer_token").asBoolean(false);
@@ -376,7 +468,7 @@ public final class OperatorMode {
         if (perms == null) {
             perms = account.defaultPermissions();
         }
-        return new AuthResult.Allowed(account.publicKey(), user.subject(), perms);
+        return new AuthResult.Allowed(account.publicKey(), user.subject(), perms, user.expires());
     }
 
     /** nats-server's rule: revoked when an entry for the key (or {@code *}) is at or after the JWT's iat. */

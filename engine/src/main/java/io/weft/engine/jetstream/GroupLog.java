@@ -109,6 +109,19 @@ public interface GroupLog extends StreamLog {
     default void onRepaired(Runnable then) {
     }
 
+    /**
+     * Why this replica's Raft driver stopped on its own (a broken invariant, or a failed durable
+     * write), or null while it runs: a stopped replica takes no part in its group until the server
+     * restarts it.
+     */
+    default String failure() {
+        return null;
+    }
+
+    /** Sets who hears (once, with {@link #failure}'s text) that this replica's driver stopped on an error. */
+    default void onFailed(java.util.function.Consumer<String> listener) {
+    }
+
     /** Guards {@link #replica}; hold it to read the store. */
     ReentrantLock lock();
 
@@ -116,6 +129,16 @@ public interface GroupLog extends StreamLog {
 
     /** The leader this replica knows (its peer id; 0 if none). */
     long leader();
+
+    /**
+     * True when this replica may tell a client that the group has no leader (503/10008): it knows
+     * none and has run long enough to judge, as nats-server's members, which stay silent for their
+     * first 10 s (a replica that just started has not heard the leader yet, and its 10008 would
+     * race the leader's answer to the same request).
+     */
+    default boolean leaderless() {
+        return leader() == 0;
+    }
 
     /** True if this replica leads and may decide (everything before its term is applied). */
     boolean ready();

@@ -121,7 +121,19 @@ public final class JetStream {
      * member does, so that a cluster that has a leader answers first.
      */
     boolean metaPendingPastGrace() {
-        return metaPending && env.clock().nanoTime() - startedNanos > PENDING_GRACE.toNanos();
+        return metaPending && metaFailure == null && env.clock().nanoTime() - startedNanos > PENDING_GRACE.toNanos();
+    }
+
+    private volatile String metaFailure;
+
+    /**
+     * The meta group could not be started on this server ({@code why}, already logged): it stays
+     * silent to every API request from now on, since it knows nothing of the cluster (as a
+     * nats-server that has no meta group says nothing), rather than answer 10008 to requests the
+     * servers that do run the group answer; {@code /healthz} says why.
+     */
+    public void metaNotStarted(String why) {
+        metaFailure = why;
     }
 
     /** Starts this server's meta group member with {@code settings} (after {@link #clusterLater} and {@link #start}). */
@@ -208,6 +220,7 @@ public final class JetStream {
                 + String.join(", ", metaSettings.members()) + ")");
         env.disk().mkdirs(metaSettings.dir());
         MetaGroup m = MetaGroup.start(env, groupTransports, metaSettings, cc);
+        m.onEvents(log::notice, log::error);
         reportRecovery("JetStream meta group", new GroupLog.Recovery(m.driver().recoveryWarnings(),
                 m.driver().recoveryErrors()), m::onRepaired);
         cc.meta(m);
@@ -672,6 +685,10 @@ public final class JetStream {
                     return "JetStream stream '" + a.account().name() + " > " + s.name() + "' write error: " + failing;
                 }
                 GroupLog gl = s.group();
+                if (gl != null && gl.failure() != null) {
+                    return "JetStream stream '" + a.account().name() + " > " + s.name() + "' is not current: its Raft"
+                            + " replica stopped, " + gl.failure();
+                }
                 if (gl != null && gl.damaged()) {
                     return "JetStream stream '" + a.account().name() + " > " + s.name() + "' is not current: its Raft"
                             + " log is damaged and being repaired from its peers";
@@ -732,7 +749,13 @@ public final class JetStream {
     public String metaHealthError() {
         MetaGroup m = meta;
         if (m == null) {
+            if (metaFailure != null) {
+                return "JetStream meta group not started: " + metaFailure;
+            }
             return metaPending ? "JetStream has not established contact with a meta leader" : null;
+        }
+        if (m.failure() != null) {
+            return "JetStream meta group stopped on this server: " + m.failure();
         }
         if (m.applyError() != null) {
             return "JetStream meta layer apply error: " + m.applyError();

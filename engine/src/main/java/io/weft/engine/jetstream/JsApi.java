@@ -108,7 +108,15 @@ final class JsApi {
                         if (r.subject().startsWith(PREFIX + "CONSUMER.LEADER.STEPDOWN.")) {
                             return a.consumerStepDown(r);
                         }
-                        if (stream != null && answeredByLeader(r, stream)) {
+                        if (stream != null && r.subject().startsWith(PREFIX + "CONSUMER.MSG.NEXT.")) {
+                            // a pull request is the consumer's alone: nobody else answers it, not even 10008,
+                            // which would land among the client's messages (nats-server's pull requests
+                            // reach only the consumer's own subscription); unanswered, it expires
+                            Stream s = r.jsa().stream(stream);
+                            if (s != null && s.replicated() && !s.leading()) {
+                                return null;
+                            }
+                        } else if (stream != null && answeredByLeader(r, stream)) {
                             return null;
                         }
                         return a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
@@ -403,7 +411,11 @@ final class JsApi {
             return;
         }
         ApiReply out;
-        switch (route(r, op)) {
+        Route where = route(r, op);
+        if (where == Route.UNAVAILABLE && op.startsWith("CONSUMER.MSG.NEXT.")) {
+            where = Route.SILENT; // as above: only the consumer answers a pull request
+        }
+        switch (where) {
             case SILENT -> {
                 return; // another server answers (the meta leader, or the one holding the stream)
             }
@@ -665,7 +677,7 @@ final class JsApi {
             throw JsErrors.STREAM_NOT_FOUND.exception();
         }
         if (s.replicated()) {
-            if (s.group().leader() == 0) {
+            if (!s.leading() && s.group().leaderless()) {
                 throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
             }
             if (!s.leading()) {
@@ -704,7 +716,7 @@ final class JsApi {
             if (levelNotMet(r.requiredLevel())) {
                 throw JsErrors.REQUIRED_API_LEVEL.exception();
             }
-            if (s.replicated() && !s.leading() && s.group().leader() == 0) {
+            if (s.replicated() && !s.leading() && s.group().leaderless()) {
                 // leaderless: as nats-server, an unknown consumer first (every replica holds the
                 // records; an ephemeral ended with the last leadership), then 10008
                 ConsumerRecords records = s.consumerRecords();
@@ -995,7 +1007,7 @@ final class JsApi {
         if (s == null || !s.replicated() || s.leading()) {
             return false;
         }
-        if (s.group().leader() == 0) {
+        if (s.group().leaderless()) {
             throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
         }
         return true;

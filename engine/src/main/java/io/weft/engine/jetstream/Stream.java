@@ -200,6 +200,8 @@ public final class Stream implements ConsumerSource {
         StreamConfig cfg = config;
         if (group != null) {
             group.onReadyChanged(this::leadershipChanged);
+            group.onFailed(why -> log().error("JetStream stream '" + jsa.account().name() + " > " + name
+                    + "': its Raft replica stopped, " + why + "; it takes no part in the group until the server restarts"));
             leadershipChanged();
             return;
         }
@@ -312,7 +314,7 @@ public final class Stream implements ConsumerSource {
             boolean subscribed = !subs.isEmpty() || !directSubs.isEmpty();
             if (lead && !subscribed) {
                 subscribe(config);
-                log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica leads");
+                log().notice("JetStream cluster new stream leader for '" + jsa.account().name() + " > " + name + "'");
                 // the barrier is applied: every committed consumer record is here; run them
                 js.consumerManager().resume(this);
                 if (config.retention() == Retention.WORKQUEUE && !consumers.isEmpty()) {

@@ -69,7 +69,16 @@ final class MetaBootstrap {
         String dir = dir(options);
         Disk disk = env.disk();
         try {
-            List<String> members = read(disk, dir);
+            List<String> members;
+            try {
+                members = read(disk, dir);
+            } catch (Damaged e) {
+                // found again as at the first start: from the routes, and only once every peer announces
+                // the same members, so the group is never joined with members it was not made with
+                log.error("JetStream meta group: " + e.getMessage() + "; the members are found again from the"
+                        + " configured routes and the peers");
+                members = null;
+            }
             if (members == null) {
                 members = await();
                 if (members == null) {
@@ -90,6 +99,7 @@ final class MetaBootstrap {
                     n -> n.equals(name) ? options.serverTags : List.of()));
         } catch (IOException | RuntimeException e) {
             log.error("JetStream meta group not started: " + e.getMessage());
+            js.metaNotStarted(e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -175,16 +185,32 @@ final class MetaBootstrap {
         return false;
     }
 
-    /** The members written at the group's first start, or null when there are none. */
+    /** The members file is there but unreadable: its checksum does not match, or it names no member. */
+    static final class Damaged extends IOException {
+        Damaged(String message) {
+            super(message);
+        }
+    }
+
+    /** The first line of the file (a file without it was written before the checksum existed). */
+    private static final String HEADER = "# weft JetStream meta group members\n";
+    /** The last line of the file: the CRC32C of every byte before it, in hex. */
+    private static final String CRC_PREFIX = "# crc32c ";
+
+    /**
+     * The members written at the group's first start, or null when there are none. A file written
+     * before the checksum line existed is read as it is (and has no protection against damage).
+     */
     static List<String> read(Disk disk, String dir) throws IOException {
         String path = dir + "/" + FILE;
         if (!disk.exists(path)) {
             return null;
         }
+        byte[] bytes;
         try (DiskFile f = disk.open(path, false)) {
             long size = f.size();
             if (size > 1 << 20) {
-                throw new IOException(path + " is too large (" + size + " bytes)");
+                throw new Damaged(path + " is damaged: too large (" + size + " bytes)");
             }
             ByteBuffer b = ByteBuffer.allocate((int) size);
             while (b.hasRemaining()) {
@@ -192,26 +218,54 @@ final class MetaBootstrap {
                     break;
                 }
             }
-            List<String> out = new ArrayList<>();
-            for (String line : new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank()) {
-                    out.add(line.strip());
-                }
-            }
-            if (out.isEmpty()) {
-                throw new IOException(path + " names no member");
-            }
-            return out;
+            bytes = java.util.Arrays.copyOf(b.array(), b.position());
         }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (text.startsWith(HEADER)) {
+            int at = text.lastIndexOf(CRC_PREFIX);
+            if (at < HEADER.length() || text.charAt(at - 1) != '\n' || !text.endsWith("\n")) {
+                throw new Damaged(path + " is damaged: its checksum line is missing or cut");
+            }
+            String want = text.substring(at + CRC_PREFIX.length()).strip();
+            String got = crc(text.substring(0, at).getBytes(StandardCharsets.UTF_8));
+            if (!want.equals(got)) {
+                throw new Damaged(path + " is damaged: its checksum is " + got + ", the file says " + want);
+            }
+            text = text.substring(HEADER.length(), at);
+        } else if (text.contains(CRC_PREFIX)) {
+            throw new Damaged(path + " is damaged: its first line is not " + HEADER.strip());
+        } else if (!text.endsWith("\n")) {
+            throw new Damaged(path + " is damaged: its last line is cut");
+        }
+        List<String> out = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (!line.isBlank()) {
+                out.add(line.strip());
+            }
+        }
+        if (out.isEmpty()) {
+            throw new Damaged(path + " is damaged: it names no member");
+        }
+        return out;
     }
 
-    /** Writes the members (one per line) to a temporary file, forced, renamed into place, directory synced. */
+    private static String crc(byte[] b) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(b);
+        return String.format("%08x", c.getValue());
+    }
+
+    /**
+     * Writes the header line, the members (one per line) and the checksum line to a temporary file, forced, renamed
+     * into place, directory synced.
+     */
     static void write(Disk disk, String dir, List<String> members) throws IOException {
         String tmp = dir + "/" + FILE + ".tmp";
         if (disk.exists(tmp)) {
             disk.delete(tmp);
         }
-        byte[] data = (String.join("\n", members) + "\n").getBytes(StandardCharsets.UTF_8);
+        String body = HEADER + String.join("\n", members) + "\n";
+        byte[] data = (body + CRC_PREFIX + crc(body.getBytes(StandardCharsets.UTF_8)) + "\n").getBytes(StandardCharsets.UTF_8);
         try (DiskFile f = disk.open(tmp, true)) {
             f.truncate(0);
             f.write(ByteBuffer.wrap(data), 0);

@@ -372,6 +372,7 @@ public final class ClientConnection implements ProtocolHandler {
             throw new Stop();
         }
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
+        long claimsGeneration = server.claimsGeneration.get();
         AuthResult result = authenticate(creds);
         if (result instanceof AuthResult.Denied denied) {
             if (denied.detail() != null && log.isDebug()) {
@@ -382,13 +383,55 @@ public final class ClientConnection implements ProtocolHandler {
             throw new Stop();
         }
         AuthResult.Allowed allowed = (AuthResult.Allowed) result;
+        if (server.isAccountExpired(allowed.account())) {
+            if (log.isDebug()) {
+                log.debug(logPrefix + "Account JWT has expired");
+            }
+            log.error(logPrefix + "authentication error - Nkey \"" + allowed.user() + "\"");
+            closeWithError("Authorization Violation", "Authentication Failure");
+            throw new Stop();
+        }
         Clock.Cancellable t = authTimer;
         if (t != null) {
             t.cancel();
         }
-        bind(allowed);
+        io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
+        long maxConns = mode == null ? -1 : mode.maxConnections(allowed.account());
+        if (maxConns >= 0) {
+            Account target = server.account(allowed.account());
+            synchronized (target) {
+                // the account JWT's limits.conn, as nats-server counts it: this server's clients of the account
+                if (target.clientCount() >= maxConns) {
+                    log.error(logPrefix + "maximum account active connections exceeded");
+                    closeWithError("maximum account active connections exceeded", "Maximum Account Connections Exceeded");
+                    throw new Stop();
+                }
+                bind(allowed);
+            }
+        } else {
+            bind(allowed);
+        }
         credentials = creds;
         connect = opts;
+        if (server.claimsGeneration.get() != claimsGeneration) {
+            // account claims changed while this CONNECT was checked: the update's recheck may have missed it
+            recheckClaims(server.options().auth.operatorMode);
+            if (closed.get() || ending) {
+                throw new Stop();
+            }
+        }
+        if (allowed.expiresSeconds() > 0) {
+            // nats-server's expiration timer: whole seconds from now to the JWT's exp
+            long delay = Math.max(0, allowed.expiresSeconds() - Math.floorDiv(clock.currentTimeMillis(), 1000));
+            expiryTimer = clock.schedule(java.time.Duration.ofSeconds(delay), () -> {
+                if (!closed.get()) {
+                    if (log.isDebug()) {
+                        log.debug(logPrefix + "User Authentication Expired");
+                    }
+                    closeWithError("User Authentication Expired", "Authentication Expired");
+                }
+            });
+        }
         server.connected(this);
         if (log.isDebug()) {
             log.debug(logPrefix + "\"" + nz(opts.version()) + ":" + nz(opts.lang()) + ":" + nz(opts.name())
@@ -749,6 +792,10 @@ public final class ClientConnection implements ProtocolHandler {
         if (t != null) {
             t.cancel();
         }
+        t = expiryTimer;
+        if (t != null) {
+            t.cancel();
+        }
         closedSubscriptions = subscriptions();
         Account acc = account;
         if (acc != null) {
@@ -817,6 +864,52 @@ public final class ClientConnection implements ProtocolHandler {
             }
             close("Client Closed");
         }
+    }
+
+    /** Closes the client when its user JWT expires; null when it has no expiry. */
+    private volatile Clock.Cancellable expiryTimer;
+
+    /** After new account claims (the full resolver): nats-server's errors for each way a client can fall out. */
+    void recheckClaims(io.weft.engine.auth.OperatorMode mode) {
+        Credentials c = credentials;
+        if (c == null || closed.get() || connect == null) {
+            return;
+        }
+        AuthResult r = authenticate(c);
+        if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
+            bind(allowed);
+            return;
+        }
+        String why = r instanceof AuthResult.Denied d && d.detail() != null ? d.detail() : "";
+        if (log.isDebug()) {
+            log.debug(logPrefix + why);
+        }
+        if (!mode.knows(account.name())) {
+            closeWithError("Account Authentication Expired", "Authentication Expired");
+        } else if (why.equals("User authentication revoked")) {
+            closeWithError("User Authentication Revoked", "Credentials Revoked");
+        } else {
+            log.error(logPrefix + (r instanceof AuthResult.Denied d ? d.reason() : "authentication error"));
+            closeWithError("Authorization Violation", "Authentication Failure");
+        }
+    }
+
+    /** The account's JWT expired: nats-server's accountAuthExpired. */
+    void accountExpired() {
+        if (log.isDebug()) {
+            log.debug(logPrefix + "Account Authentication Expired");
+        }
+        closeWithError("Account Authentication Expired", "Authentication Expired");
+    }
+
+    /** Over the account's (lowered) {@code limits.conn}: nats-server's error, and closed. */
+    void maxAccountConnectionsExceeded() {
+        log.error(logPrefix + "maximum account active connections exceeded");
+        closeWithError("maximum account active connections exceeded", "Maximum Account Connections Exceeded");
+    }
+
+    boolean isClosedOrEnding() {
+        return closed.get() || ending;
     }
 
     /** Whether the client's CONNECT declared protocol 1 or later, so INFO updates may be sent to it. */

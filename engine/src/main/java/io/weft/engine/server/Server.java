@@ -87,6 +87,7 @@ public final class Server {
         configLoadMillis = startMillis;
         listener = env.network().listen(opts.host, opts.port);
         running = true;
+        scheduleAccountExpiry(opts.auth.operatorMode);
         log.notice("Listening for client connections on " + hostPort(opts.host, listener.port()));
         env.spawner().spawn("accept", this::acceptLoop);
         env.spawner().spawn("housekeeping", this::housekeepingLoop);
@@ -108,6 +109,7 @@ public final class Server {
             return;
         }
         running = false;
+        scheduleAccountExpiry(null);
         log.notice("Initiating Shutdown...");
         Listener l = listener;
         if (l != null) {
@@ -174,7 +176,7 @@ public final class Server {
      * Applies a reloaded configuration: authentication, accounts, limits and log settings. Clients
      * whose credentials are no longer valid are disconnected. Listen address changes need a restart.
      */
-    public void reload(ServerOptions next) {
+    public synchronized void reload(ServerOptions next) {
         ServerOptions prev = options;
         if (!prev.host.equals(next.host) || prev.port != next.port) {
             log.warn("Reload: changing the listen address needs a restart; keeping "
@@ -202,6 +204,11 @@ public final class Server {
             throw new IllegalArgumentException("config reload not supported for TrustedOperators: old="
                     + prevOp.trustedKeys() + ", new=" + nextOp.trustedKeys());
         }
+        if (prevOp != null && !java.util.Objects.equals(prevOp.resolver(), nextOp.resolver())) {
+            // the full resolver's directory and services were set up at start
+            throw new IllegalArgumentException("config reload does not support changing the account resolver: old="
+                    + describe(prevOp.resolver()) + ", new=" + describe(nextOp.resolver()));
+        }
         // built first: a configuration it rejects leaves the running one untouched
         Authenticator nextAuth = new Authenticator(next.auth);
         options = next;
@@ -216,7 +223,96 @@ public final class Server {
             c.reauthorize();
         }
         closeOverLimit(next.maxConnections);
+        scheduleAccountExpiry(nextOp);
         log.notice("Reloaded server configuration");
+    }
+
+    /** Counts account-claims updates, so a CONNECT checked against older claims checks again. */
+    final AtomicLong claimsGeneration = new AtomicLong();
+
+    /** Accounts whose JWT's timer fired: refused from then on, as nats-server marks them expired. */
+    private final java.util.Set<String> expiredAccounts = ConcurrentHashMap.newKeySet();
+
+    /** True once the account's JWT expiry timer fired (until new claims for it arrive). */
+    boolean isAccountExpired(String account) {
+        return expiredAccounts.contains(account);
+    }
+
+    /** Account public key -> the timer that expires it (operator mode, account JWTs with an {@code exp}). */
+    private final Map<String, io.weft.net.Clock.Cancellable> accountExpiry = new ConcurrentHashMap<>();
+
+    /**
+     * Sets a timer for each account JWT with an {@code exp} (the old ones are called off): when it
+     * passes, the account's clients get {@code -ERR 'Account Authentication Expired'} and are
+     * closed, as nats-server's account expiration timer does; new ones are refused by the JWT check.
+     */
+    private synchronized void scheduleAccountExpiry(io.weft.engine.auth.OperatorMode mode) {
+        accountExpiry.values().forEach(io.weft.net.Clock.Cancellable::cancel);
+        accountExpiry.clear();
+        expiredAccounts.clear(); // a new JWT for an expired account lets it in again
+        if (mode == null || !running) {
+            return;
+        }
+        long now = env.clock().currentTimeMillis();
+        for (io.weft.engine.auth.OperatorMode.AccountClaims a : mode.accounts().values()) {
+            long exp = a.jwt().expires();
+            if (exp <= 0) {
+                continue;
+            }
+            String key = a.publicKey();
+            Duration delay = Duration.ofMillis(Math.max(0, exp * 1000 - now));
+            accountExpiry.put(key, env.clock().schedule(delay, () -> {
+                expiredAccounts.add(key);
+                for (ClientConnection c : clients.values()) {
+                    if (c.accountName().equals(key) && c.connectOptions() != null) {
+                        c.accountExpired();
+                    }
+                }
+            }));
+        }
+    }
+
+    private static String describe(io.weft.engine.auth.OperatorMode.Resolver r) {
+        return r == null ? "MEMORY" : "full " + r;
+    }
+
+    /**
+     * Applies new account JWTs from the full resolver ({@code $SYS.REQ.CLAIMS.UPDATE}, a delete):
+     * the accounts, their limits, exports and imports change as in a reload, and every connected
+     * client is checked again with its own CONNECT, as nats-server checks them when an account's
+     * claims change: a revoked user gets {@code -ERR 'User Authentication Revoked'}, a user of a
+     * deleted account {@code -ERR 'Account Authentication Expired'}, any other refusal
+     * {@code -ERR 'Authorization Violation'}, and is closed.
+     */
+    public synchronized void updateOperatorMode(io.weft.engine.auth.OperatorMode mode) {
+        ServerOptions next = options.copy();
+        next.auth = options.auth.copy();
+        next.auth.applyOperatorMode(mode);
+        Authenticator nextAuth = new Authenticator(next.auth);
+        options = next;
+        authenticator = nextAuth;
+        createAccounts(next);
+        for (ServerService s : services) {
+            s.configReloaded();
+        }
+        claimsGeneration.incrementAndGet();
+        for (ClientConnection c : clients.values()) {
+            c.recheckClaims(mode);
+        }
+        scheduleAccountExpiry(mode);
+        // a lowered limits.conn: the oldest clients stay, the newer ones go (nats-server's order)
+        Map<String, Integer> seen = new java.util.HashMap<>();
+        for (ClientConnection c : clients.values()) {
+            String acc = c.accountName();
+            long max = mode.maxConnections(acc);
+            if (max < 0 || c.isClosedOrEnding() || c.connectOptions() == null) {
+                continue;
+            }
+            int n = seen.merge(acc, 1, Integer::sum);
+            if (n > max) {
+                c.maxAccountConnectionsExceeded();
+            }
+        }
     }
 
     /**

@@ -105,6 +105,14 @@ public final class SystemServices implements ServerService {
         subs.add(a.subscribe(own + "*", null, (subject, reply, data, off, hdrLen, totalLen) ->
                 serve(subject.substring(own.length()), reply, body(data, off, hdrLen, totalLen))));
         server.addService(this);
+        io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
+        if (mode != null) {
+            try {
+                new ClaimsResolver(server, this, mode.resolver()).start(a);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("resolver dir: " + e.getMessage(), e);
+            }
+        }
     }
 
     private static byte[] body(byte[] data, int off, int hdrLen, int totalLen) {

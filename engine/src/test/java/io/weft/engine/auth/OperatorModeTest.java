@@ -126,7 +126,7 @@ class OperatorModeTest {
 
     @Test
     void accountLimitsWeftCannotEnforceAreRefusedAtBuild() {
-        for (String limit : List.of("conn", "subs", "data", "payload", "leaf")) {
+        for (String limit : List.of("subs", "data", "payload", "leaf")) {
             ObjectNode a = accountClaims();
             ((ObjectNode) a.get("nats").get("limits")).put(limit, 5);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> mode(a));
@@ -139,6 +139,27 @@ class OperatorModeTest {
         ObjectNode unknown = accountClaims();
         ((ObjectNode) unknown.get("nats")).put("something_new", 1);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> mode(unknown)).getMessage().contains("something_new"));
+    }
+
+    @Test
+    void accountConnectionLimitIsKeptAndANewJwtReplacesTheAccount() {
+        ObjectNode a = accountClaims();
+        ((ObjectNode) a.get("nats").get("limits")).put("conn", 2);
+        OperatorMode m = mode(a);
+        assertEquals(2, m.maxConnections(account.publicKey()));
+        assertEquals(-1, m.maxConnections("ANOTHER"));
+        ((ObjectNode) a.get("nats").get("limits")).put("conn", -1);
+        java.util.Map<String, String> next = new java.util.LinkedHashMap<>(m.accountJwts());
+        next.put(account.publicKey(), sign(a, operator));
+        OperatorMode updated = m.withAccounts(next, NOW);
+        assertEquals(-1, updated.maxConnections(account.publicKey()));
+        assertEquals(2, m.maxConnections(account.publicKey()), "the old one is unchanged");
+        ((ObjectNode) a.get("nats").get("limits")).put("subs", 5);
+        next.put(account.publicKey(), sign(a, operator));
+        assertThrows(IllegalArgumentException.class, () -> m.withAccounts(next, NOW));
+        ((ObjectNode) a.get("nats").get("limits")).put("conn", -2).put("subs", -1);
+        ObjectNode bad = a;
+        assertThrows(IllegalArgumentException.class, () -> mode(bad));
     }
 
     @Test

@@ -891,8 +891,18 @@ class ReplicatedStreamTest {
         hub.dropAll(true);
         await("no leader anywhere", () -> members.stream().allMatch(m -> m.stream().group().leader() == 0));
         for (Member m : members) {
-            JsonNode r = api(m, "$JS.API.STREAM.INFO.ORDERS", "");
-            assertNotNull(r, m.name);
+            // as nats-server's members, a replica judges only once it has run 10 s (before, it may just
+            // not have heard the leader yet, and stays silent): so the answer may take a while
+            JsonNode[] last = new JsonNode[1];
+            await(m.name + " answers 10008", () -> {
+                try {
+                    last[0] = api(m, "$JS.API.STREAM.INFO.ORDERS", "");
+                } catch (Exception e) {
+                    return false;
+                }
+                return last[0] != null;
+            });
+            JsonNode r = last[0];
             assertEquals(10008, r.path("error").path("err_code").asInt(), r.toString());
             assertEquals("JetStream system temporarily unavailable", r.path("error").path("description").asText());
             // CONSUMER.LEADER.STEPDOWN, as nats-server: an unknown consumer is 10014 before the group's 10008
@@ -900,6 +910,8 @@ class ReplicatedStreamTest {
             assertEquals(10008, sd.path("error").path("err_code").asInt(), sd.toString());
             JsonNode nf = api(m, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.nope", "");
             assertEquals(10014, nf.path("error").path("err_code").asInt(), nf.toString());
+            // a pull request is the consumer's alone: no 10008 lands in the puller's inbox
+            assertTrue(silent(m, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.W"), m.name + " answered a pull request");
         }
         hub.heal();
         assertEquals(2, publishAcked("g2"));

@@ -63,6 +63,13 @@ public final class RaftDriver {
         }
 
         /**
+         * The replica stopped because its storage failed a durable write (a failed fsync: what is on
+         * the disk is unknown until the storage is opened again). Not a bug of the algorithm.
+         */
+        default void storageFailed(long id, IOException error) {
+        }
+
+        /**
          * The damage recovery found when the replica opened ({@link #recoveredDamage}) is repaired:
          * the holes are filled from the peers and the hard state is known again (loop thread).
          */
@@ -343,7 +350,6 @@ public final class RaftDriver {
         } catch (IOException | RuntimeException e) {
             // the storage refuses writes after a failed fsync: this replica stops, recovery decides on
             // restart; any other error is a broken invariant, reported before stopping
-            if (e instanceof RuntimeException re) observer.failed(dc.id(), re);
             lock.lock();
             try {
                 running = false;
@@ -351,6 +357,16 @@ public final class RaftDriver {
                 lock.unlock();
             }
             transport.close();
+            // a stopped replica leads nothing and knows no leader: whoever reads its soft state must not
+            // take it for the group's leader (its proposals fail from here on)
+            Ready.SoftState was = soft;
+            soft = new Ready.SoftState(0, Role.FOLLOWER);
+            if (e instanceof RuntimeException re) {
+                observer.failed(dc.id(), re);
+            } else {
+                observer.storageFailed(dc.id(), (IOException) e);
+            }
+            if (was.role() != Role.FOLLOWER || was.leader() != 0) observer.roleChanged(dc.id(), was, soft);
         } finally {
             failAll();
         }

@@ -64,8 +64,8 @@ final class HardStateFile implements AutoCloseable {
                     bestCounter = c;
                     best = new HardState(Bytes.getLong(b, off + 12), Bytes.getLong(b, off + 20), Bytes.getLong(b, off + 28));
                 }
-            } else if (written(b, off)) {
-                bad++;
+            } else if (written(b, off) || b.length < off + SLOT) {
+                bad++; // the file is created whole (both slots' room), so a short one lost a slot's bytes
             }
         }
         return best == null ? new Read(HardState.EMPTY, 0, true, bad) : new Read(best, bestCounter, false, bad);

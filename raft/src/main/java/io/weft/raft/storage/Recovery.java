@@ -44,7 +44,7 @@ final class Recovery {
         }
         r.loadSnapshot(disk, dir, snaps);
         boolean fresh = !disk.exists(Bytes.path(dir, HardStateFile.NAME)) && segs.isEmpty() && snaps.isEmpty();
-        HardStateFile.Read hs = r.loadHardState(disk, dir);
+        HardStateFile.Read hs = r.loadHardState(disk, dir, fresh);
         r.scan = LogScan.run(disk, dir, segs, r.snapshot.index(), r.snapshot.term(), hs.lost() ? -1 : hs.state().commit());
         r.notes.addAll(r.scan.notes);
         r.cleanUp(disk, dir);
@@ -75,7 +75,7 @@ final class Recovery {
         }
     }
 
-    private HardStateFile.Read loadHardState(Disk disk, String dir) throws IOException {
+    private HardStateFile.Read loadHardState(Disk disk, String dir, boolean fresh) throws IOException {
         HardStateFile.Read hs;
         if (disk.exists(Bytes.path(dir, HardStateFile.NAME))) {
             hs = HardStateFile.read(disk, dir);
@@ -84,7 +84,7 @@ final class Recovery {
         }
         hardState = hs.state();
         hardStateLost = hs.lost();
-        if (hs.lost()) {
+        if (hs.lost() && !fresh) {
             notes.add("hard state unreadable (no valid slot): term and vote lost");
         } else if (hs.badSlots() > 0) {
             notes.add("hard state: " + hs.badSlots() + " unreadable slot, using the previous value");

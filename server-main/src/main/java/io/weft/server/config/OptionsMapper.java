@@ -82,8 +82,8 @@ public final class OptionsMapper {
     /** Phrase for a cluster option weft does not implement yet: refused, never ignored. */
     public static final String REFUSED_CLUSTER = "is a cluster option weft does not implement yet; weft refuses to start rather than ignore it";
     /** What a refused resolver's error adds: the one weft has. */
-    static final String RESOLVERS_SUPPORTED = " (weft supports resolver: MEMORY with resolver_preload; the URL resolver and "
-            + "the NATS-based full and cache resolvers are not implemented yet)";
+    static final String RESOLVERS_SUPPORTED = " (weft supports resolver: MEMORY with resolver_preload and the full "
+            + "resolver, resolver { type: full, dir: ... }; the URL and cache resolvers are not implemented yet)";
     private static final Set<String> SILENTLY_IGNORED = Set.of("disable_sublist_cache", "no_sublist_cache");
     private static final Set<String> IGNORED_JETSTREAM = Set.of("max_outstanding_catchup",
             "max_buffered_msgs", "max_buffered_size", "max_ack_pending");
@@ -198,6 +198,8 @@ public final class OptionsMapper {
         private ConfigMap.Entry resolverEntry;
         private final Map<String, String> preload = new java.util.LinkedHashMap<>();
         private ConfigMap.Entry preloadEntry;
+        /** {@code resolver { type: full }}; null for the memory resolver. */
+        private io.weft.engine.auth.OperatorMode.Resolver fullResolver;
 
         MappedConfig run(ConfigMap top) {
             ServerOptions o = fromDefaults(problems);
@@ -418,7 +420,11 @@ public final class OptionsMapper {
             return text.trim();
         }
 
-        /** {@code resolver}: only {@code MEMORY} (or {@code MEM}); the others are refused by name. */
+        /**
+         * {@code resolver}: {@code MEMORY} (or {@code MEM}), or the full NATS-based resolver
+         * {@code { type: full, dir, allow_delete, hard_delete, limit, interval, timeout }}; the URL
+         * and cache resolvers are refused by name. nats-server's checks and words for the block.
+         */
         private void resolver(ConfigMap.Entry e) {
             resolverEntry = e;
             if (e.value() instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.STRING) {
@@ -429,12 +435,66 @@ public final class OptionsMapper {
                 problem(e.keyPosition(), "\"" + e.key() + ": " + v + "\" " + REFUSED + RESOLVERS_SUPPORTED);
                 return;
             }
-            String type = "";
-            if (e.value() instanceof ConfigMap m) {
-                ConfigMap.Entry t = m.getIgnoreCase("type");
-                type = t == null ? "" : String.valueOf(t.value() instanceof ConfigScalar sc ? sc.value() : "");
+            if (!(e.value() instanceof ConfigMap m)) {
+                problem(e.value().position(), "error parsing operator resolver, wrong type " + e.value().typeName());
+                return;
             }
-            problem(e.keyPosition(), "\"" + e.key() + " { type: " + type + " }\" " + REFUSED + RESOLVERS_SUPPORTED);
+            String type = "";
+            String dir = "";
+            boolean del = false;
+            Boolean hardDelete = null;
+            long limit = 0;
+            boolean ttl = false;
+            boolean interval = false;
+            for (ConfigMap.Entry f : m.entries()) {
+                try {
+                    switch (f.key().toLowerCase(Locale.ROOT)) {
+                        case "type" -> type = string(f);
+                        case "dir" -> dir = string(f);
+                        case "allow_delete" -> del = bool(f);
+                        case "hard_delete" -> hardDelete = bool(f);
+                        case "limit" -> limit = integer(f);
+                        case "ttl" -> ttl = !duration(f).isZero();
+                        // the sync period and the fetch timeout concern other servers' directories:
+                        // a single server (the full resolver is refused with a cluster) has none
+                        case "interval" -> interval = !duration(f).isZero();
+                        case "timeout" -> duration(f);
+                        default -> problem(f.keyPosition(), "\"" + e.key() + "." + f.key() + "\" " + REFUSED);
+                    }
+                } catch (ConfigException ce) {
+                    problems.addAll(ce.problems());
+                }
+            }
+            String upper = type.toUpperCase(Locale.ROOT);
+            if (upper.equals("MEM") || upper.equals("MEMORY")) {
+                return;
+            }
+            if (!upper.equals("FULL")) {
+                if (upper.equals("CACHE")) {
+                    problem(e.keyPosition(), "\"" + e.key() + " { type: " + type + " }\" " + REFUSED + RESOLVERS_SUPPORTED);
+                } else {
+                    problem(e.keyPosition(), "error parsing account resolver, should be MEM or  URL(\"url\") or a map "
+                            + "containing dir and type state=[FULL|CACHE])");
+                }
+                return;
+            }
+            if (dir.isEmpty()) {
+                problem(e.keyPosition(), "dir has no value and needs to point to a directory");
+                return;
+            }
+            java.nio.file.Path p = java.nio.file.Path.of(dir);
+            if (java.nio.file.Files.exists(p) && (!java.nio.file.Files.isDirectory(p) || !java.nio.file.Files.isWritable(p))) {
+                problem(e.keyPosition(), "dir needs to point to an accessible directory");
+                return;
+            }
+            if (ttl) {
+                problem(e.keyPosition(), "FULL does not accept ttl");
+            }
+            if (hardDelete != null && !del) {
+                problem(e.keyPosition(), "hard_delete has no effect without delete");
+            }
+            fullResolver = new io.weft.engine.auth.OperatorMode.Resolver(dir, del, del && Boolean.TRUE.equals(hardDelete),
+                    limit <= 0 ? Long.MAX_VALUE : limit);
         }
 
         private void resolverPreload(ConfigMap.Entry e) {
@@ -479,10 +539,25 @@ public final class OptionsMapper {
                 problem(at, "conflicting options for 'TrustedKeys' and 'TrustedOperators'");
                 return;
             }
+            if (fullResolver != null && o.clusterPort >= 0) {
+                problem(resolverEntry.keyPosition(), "\"resolver { type: full }\" together with \"cluster\" "
+                        + REFUSED_CLUSTER + " (account JWTs are not exchanged between servers yet)");
+                return;
+            }
+            Map<String, String> accountJwts = preload;
+            if (fullResolver != null) {
+                try {
+                    accountJwts = io.weft.server.config.JwtDirectoryLoader.merge(fullResolver.dir(), preload);
+                } catch (java.io.IOException | IllegalArgumentException ex) {
+                    problem(resolverEntry.keyPosition(), "error reading the resolver dir " + fullResolver.dir() + ": "
+                            + ex.getMessage());
+                    return;
+                }
+            }
             io.weft.engine.auth.OperatorMode mode;
             try {
-                mode = io.weft.engine.auth.OperatorMode.build(operatorJwts, trustedKeys, preload,
-                        java.time.Instant.now().getEpochSecond());
+                mode = io.weft.engine.auth.OperatorMode.build(operatorJwts, trustedKeys, accountJwts,
+                        java.time.Instant.now().getEpochSecond(), fullResolver);
             } catch (IllegalArgumentException ex) {
                 problem(at, ex.getMessage());
                 return;
@@ -496,16 +571,7 @@ public final class OptionsMapper {
                 problem(at, "system_account in config and operator JWT must be identical");
                 return;
             }
-            auth.operatorMode = mode;
-            for (io.weft.engine.auth.OperatorMode.AccountClaims a : mode.accounts().values()) {
-                auth.accounts.put(a.publicKey(), new AccountConfig(a.publicKey(), a.jetstream() != null, a.jetstream()));
-                if (!a.exports().isEmpty()) {
-                    auth.exports.put(a.publicKey(), a.exports());
-                }
-                if (!a.imports().isEmpty()) {
-                    auth.imports.put(a.publicKey(), a.imports());
-                }
-            }
+            auth.applyOperatorMode(mode);
         }
 
         // ---- tls ----

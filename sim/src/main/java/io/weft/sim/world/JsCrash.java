@@ -417,16 +417,7 @@ public final class JsCrash implements Scenario {
     /** Reads stream {@code AB} whole and checks its batches against what their publisher was told. */
     private void batchRead(JsConn c, TreeMap<String, long[]> acks, java.util.TreeSet<String> refused, List<String> failures)
             throws Exception {
-        JsonNode info = null;
-        for (int attempt = 0; attempt < 200 && info == null; attempt++) {
-            JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + BATCH_STREAM, null, "", TIMEOUT);
-            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
-            if (doc != null && doc.get("error") == null) {
-                info = doc;
-            } else {
-                clockSleep(c, 1_000_000L);
-            }
-        }
+        JsonNode info = awaitStreamInfo(c, BATCH_STREAM);
         if (info == null) {
             failures.add("batch read: no stream info for " + BATCH_STREAM);
             return;
@@ -943,18 +934,22 @@ public final class JsCrash implements Scenario {
         checker.fail("JetStream did not store again after the disk had space: the probe publish's last answer was " + last);
     }
 
-    private void finalRead(JsConn c, JsCrashChecker checker) throws Exception {
-        int id = c.client().id();
-        JsonNode info = null;
-        for (int attempt = 0; attempt < 200 && info == null; attempt++) {
-            JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + STREAM, null, "", TIMEOUT);
+    /** STREAM.INFO of {@code stream}, asked up to 200 times a simulated millisecond apart; null if never answered. */
+    private JsonNode awaitStreamInfo(JsConn c, String stream) throws Exception {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + stream, null, "", TIMEOUT);
             JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
             if (doc != null && doc.get("error") == null) {
-                info = doc;
-            } else {
-                clockSleep(c, 1_000_000L);
+                return doc;
             }
+            clockSleep(c, 1_000_000L);
         }
+        return null;
+    }
+
+    private void finalRead(JsConn c, JsCrashChecker checker) throws Exception {
+        int id = c.client().id();
+        JsonNode info = awaitStreamInfo(c, STREAM);
         if (info == null) {
             checker.fail("final read: no stream info for " + STREAM);
             return;

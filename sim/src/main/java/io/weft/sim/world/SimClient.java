@@ -56,6 +56,12 @@ public final class SimClient implements ProtocolHandler {
     private int session;
     private Thread reader;
     private final List<Integer> deliverySessions = new ArrayList<>();
+    /** A user JWT and its nkey seed ({@link #credentials}); null: CONNECT carries none. */
+    private String userJwt;
+    private String userSeed;
+    /** The last INFO's nonce, for signing. */
+    private String nonce;
+    private final Condition infoSeen = lock.newCondition();
     /** Subscriptions to send again on {@link #reconnect}: subject, sid. */
     private final List<String[]> subscriptions = new ArrayList<>();
 
@@ -83,6 +89,7 @@ public final class SimClient implements ProtocolHandler {
         lock.lock();
         try {
             conn = c;
+            nonce = null;
             session++;
             pongs = 0;
             pingsSent = 0;
@@ -92,9 +99,32 @@ public final class SimClient implements ProtocolHandler {
         } finally {
             lock.unlock();
         }
+        String auth = "";
+        if (userJwt != null) {
+            // as nsc users do: the INFO's nonce signed by the user's nkey, next to the JWT
+            String n;
+            lock.lock();
+            try {
+                while (nonce == null && !ended) {
+                    infoSeen.await();
+                }
+                n = nonce;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted waiting for INFO");
+            } finally {
+                lock.unlock();
+            }
+            if (n == null) {
+                throw new IOException("connection ended before INFO");
+            }
+            String sig = io.weft.engine.auth.Nkeys.encodeSignature(
+                    io.weft.engine.auth.Nkeys.sign(userSeed, n.getBytes(StandardCharsets.US_ASCII)));
+            auth = ",\"jwt\":\"" + userJwt + "\",\"sig\":\"" + sig + "\"";
+        }
         ByteSink out = new ByteSink(128);
         ProtocolEncoder.connect(out, "{\"verbose\":false,\"pedantic\":false,\"name\":\"c" + id
-                + "\",\"lang\":\"weft-sim\",\"version\":\"0\",\"protocol\":1,\"headers\":true"
+                + "\",\"lang\":\"weft-sim\",\"version\":\"0\",\"protocol\":1,\"headers\":true" + auth
                 + (noResponders ? ",\"no_responders\":true}" : "}"));
         send(out);
         history.add(id, History.Type.OK, "connect", host + ":" + port);
@@ -345,6 +375,7 @@ public final class SimClient implements ProtocolHandler {
                     ended = true;
                 }
                 pong.signalAll();
+                infoSeen.signalAll();
             } finally {
                 lock.unlock();
             }
@@ -355,6 +386,25 @@ public final class SimClient implements ProtocolHandler {
 
     @Override
     public void onInfo(String json) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"nonce\":\"([^\"]*)\"").matcher(json);
+        lock.lock();
+        try {
+            if (m.find()) {
+                nonce = m.group(1);
+            } else if (nonce == null) {
+                nonce = "";
+            }
+            infoSeen.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Connects as a JWT user: CONNECT waits for INFO and carries {@code jwt} and the nonce signed with {@code seed}. */
+    public SimClient credentials(String jwt, String seed) {
+        this.userJwt = jwt;
+        this.userSeed = seed;
+        return this;
     }
 
     @Override

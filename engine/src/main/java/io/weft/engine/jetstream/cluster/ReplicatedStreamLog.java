@@ -124,6 +124,10 @@ public final class ReplicatedStreamLog implements GroupLog {
     // leadership as the stream sees it (group thread)
     private volatile Runnable readyListener;
     private boolean announced;
+    private volatile String failure;
+    /** When this replica started (monotonic): {@link #leaderless} judges only after {@link #LOST_NANOS}. */
+    private final long startedNanos;
+    private volatile java.util.function.Consumer<String> failedListener;
     /** Wall nanos this replica last became ready to lead (0: not leading). */
     private volatile long leaderSince;
     /** Run when the recovered damage is repaired (set once the stream has logged the damage). */
@@ -137,6 +141,7 @@ public final class ReplicatedStreamLog implements GroupLog {
         this.replica = replica;
         this.options = options;
         this.observer = observer;
+        this.startedNanos = env.clock().nanoTime();
     }
 
     /**
@@ -230,6 +235,11 @@ public final class ReplicatedStreamLog implements GroupLog {
     public long leader() {
         RaftDriver d = driver;
         return d == null ? 0 : d.softState().leader();
+    }
+
+    @Override
+    public boolean leaderless() {
+        return leader() == 0 && env.clock().nanoTime() - startedNanos >= LOST_NANOS;
     }
 
     /** True if this replica leads and may decide (its barrier is applied). */
@@ -713,7 +723,14 @@ public final class ReplicatedStreamLog implements GroupLog {
 
         @Override
         public void failed(long node, RuntimeException error) {
+            stoppedBy("a broken invariant: " + error);
             if (observer != null) observer.failed(node, error);
+        }
+
+        @Override
+        public void storageFailed(long node, IOException error) {
+            stoppedBy("its storage failed a durable write: " + error.getMessage());
+            if (observer != null) observer.storageFailed(node, error);
         }
 
         @Override
@@ -732,6 +749,25 @@ public final class ReplicatedStreamLog implements GroupLog {
     @Override
     public boolean damaged() {
         return driver.damaged();
+    }
+
+    /** The driver stopped on its own: remembered for health, and told once to the listener. */
+    private void stoppedBy(String why) {
+        failure = why;
+        java.util.function.Consumer<String> l = failedListener;
+        if (l != null) l.accept(why);
+    }
+
+    @Override
+    public String failure() {
+        return failure;
+    }
+
+    @Override
+    public void onFailed(java.util.function.Consumer<String> listener) {
+        failedListener = listener;
+        String f = failure;
+        if (f != null) listener.accept(f);
     }
 
     @Override

@@ -721,6 +721,11 @@ public final class Consumer implements StreamConsumer {
     private void persistThenAnswer(List<Outbound> out, String reply) {
         try {
             apply.persist();
+        } catch (ConsumerPersistence.NotLeader e) {
+            // no answer: the client's ack times out and it acks again on the new leader, or gets the message again
+            src.log().debug("consumer " + name + ": persisting ack: " + e.getMessage());
+            publish(out);
+            return;
         } catch (IOException e) {
             src.log().error("consumer " + name + ": persisting ack: " + e.getMessage());
             publish(out);
@@ -1189,6 +1194,8 @@ public final class Consumer implements StreamConsumer {
             if (flush) {
                 try {
                     apply.persist();
+                } catch (ConsumerPersistence.NotLeader e) {
+                    src.log().debug("consumer " + name + ": persisting state: " + e.getMessage());
                 } catch (IOException e) {
                     src.log().warn("consumer " + name + ": persisting state: " + e.getMessage());
                 }

@@ -32,6 +32,16 @@ import java.util.zip.CRC32C;
  * {@code ConsumerState}), durable on a quorum when a write returns.
  */
 final class ConsumerPersistence {
+    /**
+     * A replicated stream's replica stopped leading between the change and its write: expected at
+     * every leader change (the new leader runs the consumer from the last committed state).
+     */
+    static final class NotLeader extends IOException {
+        NotLeader(String message) {
+            super(message);
+        }
+    }
+
     static final String META = "meta.dat";
     static final String STATE = "state.dat";
     private static final int MAGIC_META = 0x57434d31;  // WCM1
@@ -103,7 +113,7 @@ final class ConsumerPersistence {
             }
             if (records != null) {
                 if (!records.state(name, payload)) {
-                    throw new IOException("not the stream's leader: state of consumer " + name + " not stored");
+                    throw new NotLeader("not the stream's leader: state of consumer " + name + " not stored");
                 }
             } else {
                 replace(STATE, MAGIC_STATE, payload);

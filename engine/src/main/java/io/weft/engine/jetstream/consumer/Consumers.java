@@ -640,6 +640,10 @@ public final class Consumers implements ConsumerManager {
                 continue;
             }
             restore(stream, r.name(), new ConsumerPersistence(records, r.name()));
+            if (stream.consumer(r.name()) != null) {
+                stream.log().notice("JetStream cluster new consumer leader for '" + stream.account().name() + " > "
+                        + stream.streamName() + " > " + r.name() + "'");
+            }
         }
     }
 

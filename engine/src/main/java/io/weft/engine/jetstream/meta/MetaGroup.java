@@ -373,11 +373,57 @@ public final class MetaGroup {
         }
 
         @Override
+        public void roleChanged(long id, io.weft.raft.Ready.SoftState from, io.weft.raft.Ready.SoftState to) {
+            java.util.function.Consumer<String> l = leaderListener;
+            if (l == null || from.leader() == to.leader()) return;
+            if (to.leader() == 0) {
+                l.accept("JetStream cluster no metadata leader");
+            } else if (to.leader() == self) {
+                l.accept("Self is new JetStream cluster metadata leader");
+            } else {
+                l.accept("JetStream cluster new metadata leader: " + nameOf(to.leader()) + "/" + settings.cluster());
+            }
+        }
+
+        @Override
+        public void failed(long id, RuntimeException error) {
+            failure = "a broken invariant: " + error;
+            java.util.function.Consumer<String> l = failureListener;
+            if (l != null) l.accept("JetStream meta group stopped on " + failure);
+        }
+
+        @Override
+        public void storageFailed(long id, IOException error) {
+            failure = "its storage failed a durable write: " + error.getMessage();
+            java.util.function.Consumer<String> l = failureListener;
+            if (l != null) l.accept("JetStream meta group stopped: " + failure);
+        }
+
+        @Override
         public void repaired(long id) {
             Runnable r = repairedThen;
             repairedThen = null;
             if (r != null) r.run();
         }
+    }
+
+    private volatile java.util.function.Consumer<String> leaderListener;
+    private volatile String failure;
+
+    /** Why this member's driver stopped on its own, or null while it runs. */
+    public String failure() {
+        return failure;
+    }
+
+    private volatile java.util.function.Consumer<String> failureListener;
+
+    /**
+     * Sets who hears, as nats-server's notices, that the meta leader this member knows changed
+     * ({@code leader}: the line to log), and that this member's driver stopped on an error.
+     */
+    public void onEvents(java.util.function.Consumer<String> leader, java.util.function.Consumer<String> failure) {
+        leaderListener = leader;
+        failureListener = failure;
     }
 
     /** Runs {@code then} once this member's recovered Raft damage is repaired by its peers. */
