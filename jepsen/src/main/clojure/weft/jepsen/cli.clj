@@ -32,6 +32,8 @@ Options of test:
   --nemesis-interval S      seconds between a fault's start and its heal (default 10)
   --workload queue|kv       queue (publish/fetch/ack, checked for lost acked values; default) or kv
                             (read/write/cas registers on a KV bucket, checked for linearizability)
+  --kv-direct on|off        kv: reads by direct get, answered by any replica (on, jnats's default for a
+                            bucket) or by STREAM.MSG.GET, answered by the stream leader (off)
   --server nats-server|weft server under test (default nats-server)
   --server-bin PATH         the server binary (default target/nats-server-unstable/usr/sbin/nats-server,
                             for weft bin/weft: server-main's jar, built by bin/jepsen when stale)
@@ -57,7 +59,7 @@ Options of test:
       :else
       (let [key (keyword (subs k 2))
             num #{:nodes :time-limit :nemesis-interval :rate :max-ops :timeout-ms :drain :seed :replicas}]
-        (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store :file-pattern :lazyfs} key))
+        (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store :file-pattern :lazyfs :kv-direct} key))
           (throw (ex-info (str "unknown option " k) {})))
         (recur (assoc m key (if (num key) (Long/parseLong v) v)) more)))))
 
@@ -66,6 +68,9 @@ Options of test:
   (when-not (#{"queue" "kv"} (:workload o)) (throw (ex-info (str "unknown workload " (:workload o) " (queue or kv)") {})))
   (when-not (#{"nats-server" "weft"} (:server o)) (throw (ex-info (str "unknown server " (:server o)) {})))
   (when-not (contains? #{"on" "off" nil} (:lazyfs o)) (throw (ex-info "--lazyfs must be on or off" {})))
+  (when-not (contains? #{"on" "off" nil} (:kv-direct o)) (throw (ex-info "--kv-direct must be on or off" {})))
+  (when (and (:kv-direct o) (not= "kv" (:workload o)))
+    (throw (ex-info "--kv-direct is an option of --workload kv" {})))
   (when (= "on" (:lazyfs o))
     (let [r (sh (db/lazyfs-bin))]
       ;; with no arguments it prints its usage and exits 2 when python3-fusepy imports
@@ -135,17 +140,25 @@ Options of test:
               (< tries 60) (do (Thread/sleep 500) (recur (inc tries)))
               :else (throw (ex-info (str "could not create the stream: " r) {})))))))))
 
+(defn- retrying
+  "(f) until it returns without throwing, every 500 ms for 30 s while the cluster settles (no
+  meta leader yet, placement not possible yet, the new group has no leader yet)."
+  [what f]
+  (loop [tries 0]
+    (let [r (try (f) nil (catch Exception e e))]
+      (when r
+        (if (< tries 60)
+          (do (Thread/sleep 500) (recur (inc tries)))
+          (throw (ex-info (str "could not " what ": " r) {})))))))
+
 (defn- create-bucket!
-  "Creates the KV bucket through node url, retrying while the cluster settles (no meta leader
-  yet, placement not possible yet) for 30 s, as create-queue! does."
+  "Creates the KV bucket through node url (and with --kv-direct off turns allow_direct off),
+  each step retried as create-queue! does."
   [url o]
   (with-open [c (client/connect url (:timeout-ms o))]
-    (loop [tries 0]
-      (let [r (try (kv/create-bucket! c (replicas o)) nil (catch Exception e e))]
-        (when r
-          (if (< tries 60)
-            (do (Thread/sleep 500) (recur (inc tries)))
-            (throw (ex-info (str "could not create the KV bucket: " r) {}))))))))
+    (retrying "create the KV bucket" #(kv/create-bucket! c (replicas o)))
+    (when (= "off" (:kv-direct o))
+      (retrying "turn the KV bucket's allow_direct off" #(kv/disable-direct! c)))))
 
 (defn run-test! [o]
   (let [faults (validate o)

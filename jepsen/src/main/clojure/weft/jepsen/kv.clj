@@ -14,7 +14,7 @@
   (:require [weft.jepsen.client :as client]
             [weft.jepsen.util :refer [log]])
   (:import (io.nats.client Connection JetStreamOptions KeyValue KeyValueManagement KeyValueOptions)
-           (io.nats.client.api KeyValueConfiguration StorageType KeyValueEntry)
+           (io.nats.client.api KeyValueConfiguration StorageType KeyValueEntry StreamConfiguration)
            (io.weft.sim.check KV KeyedModel Linearizability Linearizability$Result Linearizability$Verdict
                               Op Op$Type OpHistory Operation RegisterModel)
            (java.time Duration)
@@ -37,7 +37,8 @@
   (str "g" (quot n ops-per-generation) "k" (.nextInt rnd keys-at-a-time)))
 
 (defn create-bucket!
-  "The bucket: file storage, history 1, replicas."
+  "The bucket: file storage, history 1, replicas. jnats makes every bucket with allow_direct:
+  each replica answers kv.get from its own store (disable-direct! turns that off)."
   [^Connection c replicas]
   (.create ^KeyValueManagement (.keyValueManagement c)
            (-> (KeyValueConfiguration/builder)
@@ -47,19 +48,39 @@
                (.replicas (int replicas))
                (.build))))
 
+(defn disable-direct!
+  "Updates the bucket's stream to allow_direct false, so jnats reads with STREAM.MSG.GET, which
+  only the stream's leader answers. A KV handle picks its read path from the stream's config
+  when it is made, so this comes before any worker makes one."
+  [^Connection c]
+  (let [jsm (.jetStreamManagement c)
+        sc (.getConfiguration (.getStreamInfo jsm (str "KV_" bucket)))]
+    (when (.getAllowDirect sc)
+      (.updateStream jsm (-> (StreamConfiguration/builder ^StreamConfiguration sc)
+                             (.allowDirect false)
+                             (.build))))))
+
 (defn describe-bucket
-  "A one-line view of the bucket's stream as the server reports it."
+  "A one-line view of the bucket's stream as the server reports it; asks again for up to 15 s
+  while the answer names no leader (a new R3 group may still be electing one, and until it has
+  a leader the followers do not answer STREAM.INFO at all)."
   [url timeout-ms]
-  (try
-    (with-open [c (client/connect url timeout-ms)]
-      (let [si (.getStreamInfo (.jetStreamManagement c) (str "KV_" bucket))
-            ci (.getClusterInfo si)
-            sc (.getConfiguration si)]
-        (str "KV_" bucket " R" (.getReplicas sc) " history " (.getMaxMsgsPerSubject sc)
-             " allow_direct " (.getAllowDirect sc)
-             " leader " (when ci (.getLeader ci))
-             " replicas " (when ci (vec (for [r (.getReplicas ci)] (.getName r)))))))
-    (catch Exception e (str "(bucket info failed: " (.getMessage e) ")"))))
+  (let [once #(try
+                (with-open [c (client/connect url timeout-ms)]
+                  (let [si (.getStreamInfo (.jetStreamManagement c) (str "KV_" bucket))
+                        ci (.getClusterInfo si)
+                        sc (.getConfiguration si)]
+                    {:leader (when ci (.getLeader ci))
+                     :line (str "KV_" bucket " R" (.getReplicas sc) " history " (.getMaxMsgsPerSubject sc)
+                                " allow_direct " (.getAllowDirect sc)
+                                " leader " (when ci (.getLeader ci))
+                                " replicas " (when ci (vec (for [r (.getReplicas ci)] (.getName r)))))}))
+                (catch Exception e {:line (str "(bucket info failed: " (.getMessage e) ")")}))
+        until (+ (System/nanoTime) 15000000000)]
+    (loop [r (once)]
+      (if (or (:leader r) (> (System/nanoTime) until) (re-find #" R1 " (:line r)))
+        (:line r)
+        (do (Thread/sleep 500) (recur (once)))))))
 
 (defn kv-handle ^KeyValue [^Connection c timeout-ms]
   ;; (the request timeout through JetStreamOptions: the builder's own setter is declared on a

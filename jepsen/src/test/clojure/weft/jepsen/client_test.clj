@@ -95,3 +95,21 @@
                   (is (= :info (:type r)) (pr-str r)))
                 (finally
                   (.waitFor (.start (ProcessBuilder. ^java.util.List ["kill" "-CONT" (str (.pid p))]))))))))))))
+
+(deftest kv-without-direct-get-against-nats-server
+  (if-not (server-bin)
+    (is false "nats-server 2.15.1 missing under target/ (bin/fetch-nats-server)")
+    (with-server
+      (fn [_ url]
+        (with-open [c (client/connect url 1000)]
+          (kv/create-bucket! c 1)
+          (is (re-find #"allow_direct true" (kv/describe-bucket url 1000)) "jnats's bucket: direct gets")
+          (kv/disable-direct! c)
+          (is (re-find #"allow_direct false" (kv/describe-bucket url 1000)))
+          (kv/disable-direct! c)
+          (testing "a handle made now reads and writes through the leader's STREAM.MSG.GET"
+            (let [h (kv/kv-handle c 1000)
+                  w (kv/write! h "y" 3)]
+              (is (= :ok (:type w)))
+              (is (= {:type :ok :value 3 :revision (:revision w)} (kv/read! h "y")))
+              (is (= {:type :ok :value nil :revision 0} (kv/read! h "absent"))))))))))

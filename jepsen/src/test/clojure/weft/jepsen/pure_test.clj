@@ -251,4 +251,8 @@
   (let [v #'cli/validate]
     (is (= #{:kill :partition} (v (cli/parse-args ["--workload" "kv" "--nodes" "3"]))))
     (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--workload" "set" "--nodes" "3"]))))
-    (is (= "queue" (:workload (cli/parse-args []))) "queue stays the default")))
+    (is (= "queue" (:workload (cli/parse-args []))) "queue stays the default")
+    (is (= #{:kill} (v (cli/parse-args ["--workload" "kv" "--kv-direct" "off" "--nodes" "3" "--nemesis" "kill"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--workload" "kv" "--kv-direct" "maybe" "--nodes" "3"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--kv-direct" "off" "--nodes" "3"])))
+        "--kv-direct refused for the queue workload rather than ignored")))
