@@ -152,13 +152,11 @@ Options of test:
           (throw (ex-info (str "could not " what ": " r) {})))))))
 
 (defn- create-bucket!
-  "Creates the KV bucket through node url (and with --kv-direct off turns allow_direct off),
-  each step retried as create-queue! does."
+  "Creates the KV bucket through node url (with allow_direct off for --kv-direct off), retried
+  as create-queue! does."
   [url o]
   (with-open [c (client/connect url (:timeout-ms o))]
-    (retrying "create the KV bucket" #(kv/create-bucket! c (replicas o)))
-    (when (= "off" (:kv-direct o))
-      (retrying "turn the KV bucket's allow_direct off" #(kv/disable-direct! c)))))
+    (retrying "create the KV bucket" #(kv/create-bucket! c (replicas o) (not= "off" (:kv-direct o))))))
 
 (defn run-test! [o]
   (let [faults (validate o)

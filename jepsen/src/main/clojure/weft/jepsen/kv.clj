@@ -37,28 +37,25 @@
   (str "g" (quot n ops-per-generation) "k" (.nextInt rnd keys-at-a-time)))
 
 (defn create-bucket!
-  "The bucket: file storage, history 1, replicas. jnats makes every bucket with allow_direct:
-  each replica answers kv.get from its own store (disable-direct! turns that off)."
-  [^Connection c replicas]
-  (.create ^KeyValueManagement (.keyValueManagement c)
-           (-> (KeyValueConfiguration/builder)
-               (.name bucket)
-               (.maxHistoryPerKey 1)
-               (.storageType StorageType/File)
-               (.replicas (int replicas))
-               (.build))))
-
-(defn disable-direct!
-  "Updates the bucket's stream to allow_direct false, so jnats reads with STREAM.MSG.GET, which
-  only the stream's leader answers. A KV handle picks its read path from the stream's config
-  when it is made, so this comes before any worker makes one."
-  [^Connection c]
-  (let [jsm (.jetStreamManagement c)
-        sc (.getConfiguration (.getStreamInfo jsm (str "KV_" bucket)))]
-    (when (.getAllowDirect sc)
-      (.updateStream jsm (-> (StreamConfiguration/builder ^StreamConfiguration sc)
-                             (.allowDirect false)
-                             (.build))))))
+  "The bucket: file storage, history 1, replicas. With direct? (jnats's own bucket) allow_direct
+  is on: each replica answers kv.get from its own store. Without, the bucket's stream is made
+  from the same configuration jnats would send but with allow_direct off (not by a later stream
+  update: weft does not update replicated streams yet), and jnats then reads with
+  STREAM.MSG.GET, which only the stream's leader answers."
+  ([c replicas] (create-bucket! c replicas true))
+  ([^Connection c replicas direct?]
+   (let [kvc (-> (KeyValueConfiguration/builder)
+                 (.name bucket)
+                 (.maxHistoryPerKey 1)
+                 (.storageType StorageType/File)
+                 (.replicas (int replicas))
+                 (.build))]
+     (if direct?
+       (.create ^KeyValueManagement (.keyValueManagement c) kvc)
+       (.addStream (.jetStreamManagement c)
+                   (-> (StreamConfiguration/builder (.getBackingConfig kvc))
+                       (.allowDirect false)
+                       (.build)))))))
 
 (defn describe-bucket
   "A one-line view of the bucket's stream as the server reports it; asks again for up to 15 s

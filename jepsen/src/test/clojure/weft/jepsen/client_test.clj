@@ -68,7 +68,7 @@
       (fn [^Process p url]
         (with-open [c (client/connect url 1000)]
           (kv/create-bucket! c 1)
-          (is (re-find #"KV_jk R1 history 1" (kv/describe-bucket url 1000)))
+          (is (re-find #"KV_jk R1 history 1 allow_direct true" (kv/describe-bucket url 1000)))
           (let [h (kv/kv-handle c 1000)]
             (testing "an absent key reads nil"
               (is (= {:type :ok :value nil :revision 0} (kv/read! h "x"))))
@@ -102,14 +102,14 @@
     (with-server
       (fn [_ url]
         (with-open [c (client/connect url 1000)]
-          (kv/create-bucket! c 1)
-          (is (re-find #"allow_direct true" (kv/describe-bucket url 1000)) "jnats's bucket: direct gets")
-          (kv/disable-direct! c)
-          (is (re-find #"allow_direct false" (kv/describe-bucket url 1000)))
-          (kv/disable-direct! c)
-          (testing "a handle made now reads and writes through the leader's STREAM.MSG.GET"
+          (kv/create-bucket! c 1 false)
+          (is (re-find #"KV_jk R1 history 1 allow_direct false" (kv/describe-bucket url 1000)))
+          (testing "jnats sees a KV bucket and reads through the leader's STREAM.MSG.GET"
+            (is (= ["jk"] (vec (.getBucketNames (.keyValueManagement c)))))
             (let [h (kv/kv-handle c 1000)
                   w (kv/write! h "y" 3)]
               (is (= :ok (:type w)))
               (is (= {:type :ok :value 3 :revision (:revision w)} (kv/read! h "y")))
-              (is (= {:type :ok :value nil :revision 0} (kv/read! h "absent"))))))))))
+              (is (= {:type :ok :value nil :revision 0} (kv/read! h "absent")))
+              (is (= :ok (:type (kv/cas! h "y" 4 (:revision w)))))
+              (is (= :wrong-revision (:error (kv/cas! h "y" 5 (:revision w))))))))))))
