@@ -1,11 +1,13 @@
 (ns weft.jepsen.cli
-  "bin/jepsen: test, clean, setup-check. A test: hosts up, servers up, stream created, workers
-  and the nemesis for time-limit seconds, heal, drain, check, and always tear the hosts down."
+  "bin/jepsen: test, clean, setup-check. A test: hosts up, servers up, stream (queue) or bucket
+  (kv) created, workers and the nemesis for time-limit seconds, heal, drain (queue), check, and
+  always tear the hosts down."
   (:require [clojure.pprint :as pp]
             [clojure.string :as str]
             [weft.jepsen.client :as client]
             [weft.jepsen.db :as db]
             [weft.jepsen.hosts :as hosts]
+            [weft.jepsen.kv :as kv]
             [weft.jepsen.nemesis :as nemesis]
             [weft.jepsen.queue :as queue]
             [weft.jepsen.util :refer [log sh sleep-until]])
@@ -28,18 +30,21 @@ Options of test:
                             the node's data dir, e.g. '\\.blk$' (nats-server message blocks), '/raft/'
                             (weft stream Raft logs), '/msgs/' (default: every file)
   --nemesis-interval S      seconds between a fault's start and its heal (default 10)
-  --workload queue          the workload (only queue so far)
+  --workload queue|kv       queue (publish/fetch/ack, checked for lost acked values; default) or kv
+                            (read/write/cas registers on a KV bucket, checked for linearizability)
+  --kv-direct on|off        kv: reads by direct get, answered by any replica (on, jnats's default for a
+                            bucket) or by STREAM.MSG.GET, answered by the stream leader (off)
   --server nats-server|weft server under test (default nats-server)
   --server-bin PATH         the server binary (default target/nats-server-unstable/usr/sbin/nats-server,
                             for weft bin/weft: server-main's jar, built by bin/jepsen when stale)
-  --replicas N              replicas of the queue stream (default: the number of nodes, R3/R5)
+  --replicas N              replicas of the queue stream or KV bucket (default: the number of nodes, R3/R5)
   --sync-interval V         JetStream sync_interval: always, or a duration such as 2m (default: the server's)
   --lazyfs on|off           data dirs through weft-lazyfs: every kill also loses the node's writes
                             not yet fsynced, and kills may hit every node at once (default off)
   --rate R                  total operations per second across workers (default 100)
   --max-ops N               bound on client operations (default 100000)
   --timeout-ms MS           client connect and request timeout (default 2000)
-  --drain S                 bound of the final drain in seconds (default 60)
+  --drain S                 bound of the queue's final drain in seconds (default 60)
   --seed N                  seed of the fault schedule (default: time)
   --store DIR               parent of the run folders (default target/jepsen)")
 
@@ -54,15 +59,18 @@ Options of test:
       :else
       (let [key (keyword (subs k 2))
             num #{:nodes :time-limit :nemesis-interval :rate :max-ops :timeout-ms :drain :seed :replicas}]
-        (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store :file-pattern :lazyfs} key))
+        (when-not (or (num key) (#{:nemesis :workload :server :server-bin :sync-interval :store :file-pattern :lazyfs :kv-direct} key))
           (throw (ex-info (str "unknown option " k) {})))
         (recur (assoc m key (if (num key) (Long/parseLong v) v)) more)))))
 
 (defn- validate [o]
   (when-not (#{3 5} (:nodes o)) (throw (ex-info "--nodes must be 3 or 5" {})))
-  (when-not (= "queue" (:workload o)) (throw (ex-info (str "workload " (:workload o) " is not written yet (only queue)") {})))
+  (when-not (#{"queue" "kv"} (:workload o)) (throw (ex-info (str "unknown workload " (:workload o) " (queue or kv)") {})))
   (when-not (#{"nats-server" "weft"} (:server o)) (throw (ex-info (str "unknown server " (:server o)) {})))
   (when-not (contains? #{"on" "off" nil} (:lazyfs o)) (throw (ex-info "--lazyfs must be on or off" {})))
+  (when-not (contains? #{"on" "off" nil} (:kv-direct o)) (throw (ex-info "--kv-direct must be on or off" {})))
+  (when (and (:kv-direct o) (not= "kv" (:workload o)))
+    (throw (ex-info "--kv-direct is an option of --workload kv" {})))
   (when (= "on" (:lazyfs o))
     (let [r (sh (db/lazyfs-bin))]
       ;; with no arguments it prints its usage and exits 2 when python3-fusepy imports
@@ -108,7 +116,7 @@ Options of test:
     (str home "/target/nats-server-unstable/usr/sbin/nats-server")))
 
 (defn replicas
-  "The queue stream's replicas: --replicas, else one per node (R3/R5, as the workload intends)."
+  "The queue stream's (or KV bucket's) replicas: --replicas, else one per node (R3/R5, as the workload intends)."
   [o]
   (or (:replicas o) (:nodes o)))
 
@@ -131,6 +139,24 @@ Options of test:
                               {}))
               (< tries 60) (do (Thread/sleep 500) (recur (inc tries)))
               :else (throw (ex-info (str "could not create the stream: " r) {})))))))))
+
+(defn- retrying
+  "(f) until it returns without throwing, every 500 ms for 30 s while the cluster settles (no
+  meta leader yet, placement not possible yet, the new group has no leader yet)."
+  [what f]
+  (loop [tries 0]
+    (let [r (try (f) nil (catch Exception e e))]
+      (when r
+        (if (< tries 60)
+          (do (Thread/sleep 500) (recur (inc tries)))
+          (throw (ex-info (str "could not " what ": " r) {})))))))
+
+(defn- create-bucket!
+  "Creates the KV bucket through node url (with allow_direct off for --kv-direct off), retried
+  as create-queue! does."
+  [url o]
+  (with-open [c (client/connect url (:timeout-ms o))]
+    (retrying "create the KV bucket" #(kv/create-bucket! c (replicas o) (not= "off" (:kv-direct o))))))
 
 (defn run-test! [o]
   (let [faults (validate o)
@@ -175,9 +201,13 @@ Options of test:
         (doseq [n nodes] (db/start! test n))
         (let [bad (db/await-healthy! nodes 60)]
           (when (seq bad) (throw (ex-info (str "nodes not healthy after 60 s: " bad) {}))))
-        (log "cluster healthy; creating stream R" (replicas o) "on" (:server o))
-        (create-queue! (first (vals urls)) o)
-        (log "stream and consumer created:" (client/describe-stream (first (vals urls)) (:timeout-ms o)))
+        (if (= "kv" (:workload o))
+          (do (log "cluster healthy; creating KV bucket R" (replicas o) "on" (:server o))
+              (create-bucket! (first (vals urls)) o)
+              (log "bucket created:" (kv/describe-bucket (first (vals urls)) (:timeout-ms o))))
+          (do (log "cluster healthy; creating stream R" (replicas o) "on" (:server o))
+              (create-queue! (first (vals urls)) o)
+              (log "stream and consumer created:" (client/describe-stream (first (vals urls)) (:timeout-ms o)))))
         (let [load-start (System/nanoTime)
               deadline (+ load-start (* (:time-limit o) 1000000000))
               budget (AtomicLong. (:max-ops o))
@@ -186,8 +216,11 @@ Options of test:
                                  :let [node (nth nodes (mod i (count nodes)))]]
                              {:id i :node node :url (urls node)
                               :role (if (< i (count nodes)) :publisher :reader)}))
-              futs (mapv (fn [w] (future (queue/worker test w #(.incrementAndGet counter)
-                                                       deadline budget record! #(deref stop))))
+              futs (mapv (fn [w] (future (if (= "kv" (:workload o))
+                                           (kv/worker test w #(.incrementAndGet counter)
+                                                      deadline budget record! #(deref stop) (:seed o))
+                                           (queue/worker test w #(.incrementAndGet counter)
+                                                         deadline budget record! #(deref stop)))))
                          workers)
               nem (future
                     (doseq [op sched :while (not @stop)]
@@ -208,12 +241,15 @@ Options of test:
           (nemesis/heal-all! test)
           (let [bad (db/await-healthy! nodes 60)]
             (when (seq bad) (log "after healing, not healthy within 60 s:" bad)))
-          (queue/drain! test urls history record!)
-          (doseq [[node url] urls]
-            (log "final state seen from" node ":" (client/describe-state url (:timeout-ms o))))
+          ;; the kv workload has no drain: its checker works on the history as it stands
+          (when-not (= "kv" (:workload o))
+            (queue/drain! test urls history record!)
+            (doseq [[node url] urls]
+              (log "final state seen from" node ":" (client/describe-state url (:timeout-ms o)))))
           (db/record-end-state! test nodes)
-          (let [result (assoc (queue/check @history) :server (:server o) :replicas (replicas o)
-                              :nodes (count nodes))]
+          (let [result (assoc (if (= "kv" (:workload o)) (kv/check @history) (queue/check @history))
+                              :workload (:workload o) :server (:server o) :replicas (replicas o)
+                              :nodes (count nodes) :history (str (File. dir "history.edn")))]
             (spit (File. dir "results.edn") (with-out-str (pp/pprint result)))
             result))
         (finally
@@ -223,7 +259,21 @@ Options of test:
           (try (.removeShutdownHook (Runtime/getRuntime) hook) (catch Exception _ nil))
           (log "hosts torn down; logs, data and history in" (str dir)))))))
 
-(defn print-summary [r]
+(defn print-kv-summary [r]
+  (println)
+  (println "server" (:server r) " nodes" (:nodes r) " KV bucket R" (:replicas r) " keys" (:keys r))
+  (doseq [[f c] (:ops r)]
+    (println (format "%-5s" (name f)) "ok" (:ok c 0) " fail" (:fail c 0) " info" (:info c 0)))
+  (println "verdict" (name (:verdict r)) (str "(" (:steps r) " search steps)"))
+  (when (= :NOT_LINEARIZABLE (:verdict r))
+    (println "could not place" (:stuck r) "on key" (pr-str (:key r)))
+    (doseq [e (:stuck-entries r)] (println "  history:" (pr-str e)))
+    (println "after" (:linearized-count r) "linearized ops of that key, the last ones:")
+    (doseq [l (:linearized-tail r)] (println "  " l)))
+  (when (:history r) (println "history" (:history r)))
+  (println "valid?" (:valid? r)))
+
+(defn print-queue-summary [r]
   (println)
   (println "server" (:server r) " nodes" (:nodes r) " stream R" (:replicas r)
            (if (and (= 1 (:replicas r)) (> (:nodes r 1) 1))
@@ -236,6 +286,11 @@ Options of test:
   (when (seq (:lost r)) (println "lost (first 50)" (pr-str (:lost r))))
   (when (seq (:unexpected r)) (println "unexpected (first 50)" (pr-str (:unexpected r))))
   (println "valid?" (:valid? r)))
+
+(defn print-summary [r]
+  (if (= "kv" (:workload r))
+    (print-kv-summary r)
+    (print-queue-summary r)))
 
 (defn -main [& args]
   (let [[cmd & opts] args

@@ -1,12 +1,14 @@
 (ns weft.jepsen.pure-test
   "The parts of the harness that need no root and no server: fault schedule, partition grudges,
-  node configuration, option parsing, and the checker glue over sim's QueueChecker."
+  node configuration, option parsing, and the checker glue over sim's QueueChecker and
+  Linearizability (the kv workload)."
   (:require [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [weft.jepsen.cli :as cli]
             [weft.jepsen.db :as db]
             [weft.jepsen.files :as files]
             [weft.jepsen.hosts :as hosts]
+            [weft.jepsen.kv :as kv]
             [weft.jepsen.nemesis :as nemesis]
             [weft.jepsen.queue :as queue]))
 
@@ -152,3 +154,105 @@
       (is (every? :damage-seed (filter #(nemesis/file-faults (:fault %)) s)))))
   (is (= (nemesis/schedule {:faults #{:kill :pause} :nodes five :interval 10 :time-limit 100 :seed 5})
          (nemesis/schedule {:faults #{:kill :pause} :nodes five :interval 10 :time-limit 100 :seed 5}))))
+
+;; ---------------------------------------------------------------- kv workload
+
+(defn- kvop [p type f k v] {:process p :type type :f f :key k :value v :node "n1" :time 0})
+
+(def kv-linearizable
+  "Two keys, three processes: writes, a cas from the value read, concurrent reads, an
+  indeterminate write whose value is later read (it took effect), a nemesis entry in between."
+  [(kvop 0 :invoke :write "a" 1) (kvop 0 :ok :write "a" 1)
+   (kvop 1 :invoke :read "a" nil) (kvop 1 :ok :read "a" 1)
+   (kvop 1 :invoke :cas "a" [1 2])
+   (kvop 2 :invoke :read "a" nil)
+   (kvop 1 :ok :cas "a" [1 2])
+   (kvop 2 :ok :read "a" 1)            ; concurrent with the cas: may come before it
+   {:process :nemesis :type :info :f :start-kill :value ["n2"] :time 0}
+   (kvop 0 :invoke :read "b" nil) (kvop 0 :ok :read "b" nil)   ; never written: nil
+   (kvop 0 :invoke :write "b" 3) (kvop 0 :info :write "b" 3)
+   (kvop 1000 :invoke :read "b" nil) (kvop 1000 :ok :read "b" 3)
+   (kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 2)])
+
+(deftest kv-checker-accepts-a-linearizable-history
+  (let [r (kv/check kv-linearizable)]
+    (is (true? (:valid? r)) (pr-str r))
+    (is (= :LINEARIZABLE (:verdict r)))
+    (is (= 2 (:keys r)))
+    (is (= {:cas {:ok 1 :fail 0 :info 0} :read {:ok 5 :fail 0 :info 0} :write {:ok 1 :fail 0 :info 1}}
+           (:ops r)))
+    (is (nil? (:stuck r)))))
+
+(deftest kv-checker-finds-a-stale-read
+  (let [h [(kvop 0 :invoke :write "a" 1) (kvop 0 :ok :write "a" 1)
+           (kvop 1 :invoke :write "a" 2) (kvop 1 :ok :write "a" 2)
+           (kvop 0 :invoke :read "b" nil) (kvop 0 :ok :read "b" nil)
+           ;; invoked after the write of 2 completed, yet it sees 1: a deposed leader or a
+           ;; lagging follower answering
+           (kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 1)]
+        r (kv/check h)]
+    (is (false? (:valid? r)))
+    (is (= :NOT_LINEARIZABLE (:verdict r)))
+    (is (= "a" (:key r)) "the failing key")
+    (is (str/includes? (:stuck r) "read") (:stuck r))
+    (is (= [(nth h 6) (nth h 7)] (:stuck-entries r)) "the stuck op points back at its history entries")
+    (is (= 2 (:linearized-count r)) "both writes were placed before the read got stuck"))
+  (testing "the same read while the write of 2 is still running is fine"
+    (is (true? (:valid? (kv/check [(kvop 0 :invoke :write "a" 1) (kvop 0 :ok :write "a" 1)
+                                   (kvop 1 :invoke :write "a" 2)
+                                   (kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 1)
+                                   (kvop 1 :ok :write "a" 2)]))))))
+
+(deftest kv-checker-a-failed-cas-never-took-effect
+  (let [base [(kvop 0 :invoke :write "a" 1) (kvop 0 :ok :write "a" 1)
+              (kvop 1 :invoke :cas "a" [1 2]) (kvop 1 :fail :cas "a" [1 2])]]
+    (is (true? (:valid? (kv/check (into base [(kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 1)]))))
+        "after a failed cas the old value is still there")
+    (let [r (kv/check (into base [(kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 2)]))]
+      (is (false? (:valid? r)) "a failed cas's value read back: it did take effect, the fail was a lie")
+      (is (= :NOT_LINEARIZABLE (:verdict r))))
+    (is (= {:cas {:ok 0 :fail 1 :info 0} :read {:ok 1 :fail 0 :info 0} :write {:ok 1 :fail 0 :info 0}}
+           (:ops (kv/check (into base [(kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 1)])))))
+    (testing "an indeterminate cas may have taken effect, or not"
+      (let [info [(kvop 0 :invoke :write "a" 1) (kvop 0 :ok :write "a" 1)
+                  (kvop 1 :invoke :cas "a" [1 2]) (kvop 1 :info :cas "a" [1 2])]]
+        (is (true? (:valid? (kv/check (into info [(kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 2)])))))
+        (is (true? (:valid? (kv/check (into info [(kvop 2 :invoke :read "a" nil) (kvop 2 :ok :read "a" 1)])))))))
+    (testing "an ok cas whose expected value was not the register's is not linearizable"
+      (is (false? (:valid? (kv/check [(kvop 0 :invoke :write "a" 1) (kvop 0 :ok :write "a" 1)
+                                      (kvop 1 :invoke :cas "a" [7 8]) (kvop 1 :ok :cas "a" [7 8])])))))))
+
+(deftest kv-checker-an-empty-or-all-failed-history-is-not-valid
+  (is (false? (:valid? (kv/check []))))
+  (is (false? (:valid? (kv/check [(kvop 0 :invoke :write "a" 1) (kvop 0 :fail :write "a" 1)
+                                  (kvop 1 :invoke :read "a" nil) (kvop 1 :info :read "a" nil)]))))
+  (is (= :LINEARIZABLE (:verdict (kv/check [])))))
+
+(deftest kv-checker-step-budget-gives-unknown-not-valid
+  (let [r (kv/check kv-linearizable 1)]
+    (is (= :UNKNOWN (:verdict r)))
+    (is (false? (:valid? r)))))
+
+(deftest kv-op-history-is-fed-as-the-simulator-feeds-it
+  (let [ops (vec (.ops (kv/op-history (kv/client-ops kv-linearizable))))]
+    (is (= 16 (count ops)) "the nemesis entry is left out")
+    (is (= (io.weft.sim.check.KV. "a" nil) (.value ^io.weft.sim.check.Op (nth ops 2))) "a read's invoke: nil")
+    (is (= (io.weft.sim.check.KV. "a" 1) (.value ^io.weft.sim.check.Op (nth ops 3))) "its ok: the value read")
+    (is (= (io.weft.sim.check.KV. "a" [1 2]) (.value ^io.weft.sim.check.Op (nth ops 4))) "a cas: [expected new]")))
+
+(deftest kv-keys-rotate-a-few-at-a-time
+  (let [rnd (java.util.Random. 1)
+        first-gen (set (for [n (range kv/ops-per-generation)] (kv/key-for n rnd)))]
+    (is (= kv/keys-at-a-time (count first-gen)))
+    (is (every? #(str/starts-with? % "g0k") first-gen))
+    (is (str/starts-with? (kv/key-for kv/ops-per-generation rnd) "g1k"))))
+
+(deftest kv-workload-is-accepted
+  (let [v #'cli/validate]
+    (is (= #{:kill :partition} (v (cli/parse-args ["--workload" "kv" "--nodes" "3"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--workload" "set" "--nodes" "3"]))))
+    (is (= "queue" (:workload (cli/parse-args []))) "queue stays the default")
+    (is (= #{:kill} (v (cli/parse-args ["--workload" "kv" "--kv-direct" "off" "--nodes" "3" "--nemesis" "kill"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--workload" "kv" "--kv-direct" "maybe" "--nodes" "3"]))))
+    (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--kv-direct" "off" "--nodes" "3"])))
+        "--kv-direct refused for the queue workload rather than ignored")))
