@@ -129,6 +129,9 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             sa = existing.withConfig(json, cfg.subjects());
         }
         Assignments.Outcome o = commit(m, create ? new MetaOp.AddStream(sa) : new MetaOp.UpdateStream(sa));
+        if (create && o == Assignments.Outcome.APPLIED && cfg.replicas() > 1) {
+            awaitStreamLeader(jsa, cfg);
+        }
         return switch (o) {
             case APPLIED -> change(m, m.assignments().stream(account, name), true);
             case UNCHANGED -> change(m, m.assignments().stream(account, name), false);
@@ -178,6 +181,43 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
     /** nats-server's group names: {@code S-R<n><F|M>-<8 random characters>}. */
     private String groupName(StreamConfig cfg, int replicas) {
         return "S-R" + replicas + (cfg.memoryStorage() ? "M" : "F") + "-" + JsIds.random(js.env().entropy(), 8);
+    }
+
+    /**
+     * After a replicated stream's creation is committed: waits (at most {@link #COMMIT_WAIT}) until
+     * this server sees a subscription on the stream's first subject, which only the group's leader
+     * holds, as nats-server answers a create only once the stream has a leader. A client that
+     * publishes as soon as its create (or its KV bucket) is answered then finds the leader: the
+     * leader's interest reached this server one route hop ago and reaches the client's server as
+     * directly. Answers anyway when the time is up (the group elects later; a publish meanwhile
+     * times out as with nats-server).
+     */
+    private void awaitStreamLeader(JsAccount jsa, StreamConfig cfg) {
+        if (cfg.subjects().isEmpty()) {
+            return;
+        }
+        String probe = literal(cfg.subjects().getFirst());
+        io.weft.net.Clock clock = js.env().clock();
+        long deadline = clock.nanoTime() + COMMIT_WAIT.toNanos();
+        try {
+            while (!jsa.account().hasInterest(probe) && clock.nanoTime() < deadline) {
+                clock.sleep(Duration.ofMillis(10));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A literal subject that {@code pattern} matches (each wildcard token replaced by one token). */
+    static String literal(String pattern) {
+        StringBuilder b = new StringBuilder();
+        for (String t : pattern.split("\\.", -1)) {
+            if (b.length() > 0) {
+                b.append('.');
+            }
+            b.append(t.equals(Subjects.PWC) || t.equals(Subjects.FWC) ? "_" : t);
+        }
+        return b.toString();
     }
 
     private Assignments.Outcome commit(MetaGroup m, MetaOp op) throws JsApiException {

@@ -154,6 +154,15 @@ public interface GroupLog extends StreamLog {
     CompletableFuture<Result> publishBatch(String id, List<StreamReplica.BatchMsg> msgs);
 
     /**
+     * Decides, proposes and waits for a subject delete marker on {@code subject} (the leader's
+     * expiry, with the stream's lock held; released while waiting, as {@link #append} does): see
+     * {@link StreamReplica#decideMarker}. Returns the marker's sequence once it is committed and
+     * applied here, or 0 when none was decided (an append to the subject is pending); throws when
+     * this replica does not lead or the marker was not stored.
+     */
+    long appendMarker(String subject, byte[] headers, long ttlNanos, boolean noInterest) throws IOException;
+
+    /**
      * Sets who hears that {@link #ready} changed (called on the group's own thread, outside
      * {@link #lock}, in the order the changes happened).
      */

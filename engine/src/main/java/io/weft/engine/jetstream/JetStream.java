@@ -410,9 +410,8 @@ public final class JetStream {
      * the messages in {@code .../msgs}, rebuilt from the log at each open; no {@code meta.json}, so
      * the local recovery never takes it for a single-server stream). The stream then answers its API
      * and its publishes only while this replica leads. Refused (IllegalArgumentException, message
-     * for the operator) for features a replicated stream does not carry yet: max_age, per-message
-     * TTLs, subject delete markers, counters, subject transforms, republish, first_seq, interest
-     * retention.
+     * for the operator) for features a replicated stream does not carry yet: counters, subject
+     * transforms, republish, first_seq, interest retention.
      */
     public Stream openReplicated(String account, StreamConfig cfg, long createdNanos, Replica where)
             throws IOException, JsApiException {
@@ -456,9 +455,6 @@ public final class JetStream {
 
     /** What of {@code cfg} a replicated stream does not carry yet, or null. */
     static String unsupportedReplicated(StreamConfig cfg) {
-        if (cfg.maxAge() > 0) return "max_age";
-        if (cfg.allowMsgTtl()) return "allow_msg_ttl";
-        if (cfg.subjectDeleteMarkerTtl() > 0) return "subject_delete_marker_ttl";
         if (cfg.allowMsgCounter()) return "allow_msg_counter";
         if (cfg.subjectTransform() != null) return "subject_transform";
         if (cfg.republish() != null) return "republish";

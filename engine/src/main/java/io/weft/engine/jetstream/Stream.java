@@ -154,6 +154,11 @@ public final class Stream implements ConsumerSource {
         applyTransforms(cfg);
     }
 
+    /** The apply step's derived state: a local stream's, or the group replica's current one (caller holds the lock). */
+    private StreamApply applier() {
+        return group == null ? apply : group.replica().applied();
+    }
+
     /** True when a Raft group replicates this stream. */
     boolean replicated() {
         return group != null;
@@ -317,18 +322,42 @@ public final class Stream implements ConsumerSource {
                 log().notice("JetStream cluster new stream leader for '" + jsa.account().name() + " > " + name + "'");
                 // the barrier is applied: every committed consumer record is here; run them
                 js.consumerManager().resume(this);
+                lock.lock();
+                try {
+                    scheduleAgeCheckLocked(); // what came due while another replica led expires now
+                } finally {
+                    lock.unlock();
+                }
                 if (config.retention() == Retention.WORKQUEUE && !consumers.isEmpty()) {
                     // its deletes wait for their commits: not on the group's thread, which makes them
                     env().spawner().spawn("stream " + name + " work-queue sweep", this::sweepWorkQueue);
                 }
             } else if (!lead && subscribed) {
                 atomic.clear(); // staged on the leader only: a new leader finds these batches incomplete
+                cancelExpiryTimers();
                 unsubscribeAll();
                 stopConsumers();
                 log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica no longer leads");
             }
         } finally {
             subsLock.unlock();
+        }
+    }
+
+    /** A replica that no longer leads decides no expiry: its timers go (the next leader arms its own). */
+    private void cancelExpiryTimers() {
+        lock.lock();
+        try {
+            if (ageTimer != null) {
+                ageTimer.cancel();
+                ageTimer = null;
+            }
+            if (ttlTimer != null) {
+                ttlTimer.cancel();
+                ttlTimer = null;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -530,7 +559,16 @@ public final class Stream implements ConsumerSource {
         }
         String batch = commit == null ? null : commit.id();
         int count = commit == null ? 0 : commit.msgs().size();
+        boolean expires = config.maxAge() > 0 || config.allowMsgTtl();
         published.whenComplete((r, x) -> {
+            if (expires && r instanceof GroupLog.Stored) {
+                lock.lock();
+                try {
+                    scheduleAgeCheckLocked();
+                } finally {
+                    lock.unlock();
+                }
+            }
             if (x != null || !answer) {
                 return;
             }
@@ -1018,8 +1056,8 @@ public final class Stream implements ConsumerSource {
 
     /** Arms the max_age timer for when the oldest message expires, and the TTL timer (caller holds the lock). */
     private void scheduleAgeCheckLocked() {
-        if (group != null) {
-            return; // replicated streams refuse max_age and message TTLs (JetStream.openReplicated)
+        if (group != null && (!group.ready() || stoppingNow())) {
+            return; // a replicated stream's expiry is its leader's decision (its deletes go through the log)
         }
         scheduleTtlLocked();
         StreamConfig c = config;
@@ -1031,7 +1069,7 @@ public final class Stream implements ConsumerSource {
             return;
         }
         long oldest = st.firstTimeNanos();
-        if (apply.anyNever(st.firstSeq(), st.firstSeq() + 1)) {
+        if (applier().anyNever(st.firstSeq(), st.firstSeq() + 1)) {
             oldest = oldestExpirable(st);
             if (oldest < 0) {
                 return; // every message left is `Nats-TTL: never`
@@ -1059,7 +1097,7 @@ public final class Stream implements ConsumerSource {
         lock.lock();
         try {
             ageTimer = null;
-            if (stoppingNow()) {
+            if (stoppingNow() || !leading()) {
                 return;
             }
             StreamConfig c = config;
@@ -1075,7 +1113,7 @@ public final class Stream implements ConsumerSource {
                     expireAgedOneByOne(first, upTo, x);
                     removed = x.removed;
                     marked = x.marked;
-                } else if (upTo > first && apply.anyNever(first, upTo)) {
+                } else if (upTo > first && applier().anyNever(first, upTo)) {
                     removed = removeAgedSparingNever(first, upTo);
                 } else if (upTo > first) {
                     removed = log.append(new StreamOp.Purge(null, upTo, 0)).removed() > 0;
@@ -1116,7 +1154,7 @@ public final class Stream implements ConsumerSource {
             if (m == null || m.seq() >= upTo) {
                 break;
             }
-            if (!apply.neverExpires(m.seq())) {
+            if (!applier().neverExpires(m.seq())) {
                 expireOne(m, x);
             }
             seq = m.seq() + 1;
@@ -1171,11 +1209,20 @@ public final class Stream implements ConsumerSource {
         h.add("Nats-Marker-Reason", "MaxAge");
         h.add("Nats-TTL", MsgTtl.goSeconds(sdmSeconds));
         h.add("Nats-Rollup", "sub");
+        boolean noMarkerInterest = c.retention() == Retention.INTEREST && !anyInterest(subject);
+        if (group != null) {
+            try {
+                return group.appendMarker(subject, h.toBytes(), sdmSeconds * MsgTtl.SECOND, noMarkerInterest);
+            } catch (IOException e) {
+                log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "' subject delete marker: "
+                        + e.getMessage());
+                return 0;
+            }
+        }
         long now = env().clock().currentTimeMillis() * 1_000_000L;
-        long ts = Math.max(now, apply.lastTimestamp() + 1);
-        boolean noInterest = c.retention() == Retention.INTEREST && !anyInterest(subject);
+        long ts = Math.max(now, applier().lastTimestamp() + 1);
         StreamOp.Append op = new StreamOp.Append(store().state().lastSeq() + 1, ts, subject, h.toBytes(), EMPTY, "",
-                c.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(c), noInterest,
+                c.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(c), noMarkerInterest,
                 sdmSeconds * MsgTtl.SECOND);
         Duration interval = js.syncInterval();
         boolean durable = interval == null || interval.isZero();
@@ -1216,7 +1263,7 @@ public final class Stream implements ConsumerSource {
             if (m == null) {
                 return -1;
             }
-            if (!apply.neverExpires(m.seq())) {
+            if (!applier().neverExpires(m.seq())) {
                 return m.timestampNanos();
             }
             seq = m.seq() + 1;
@@ -1233,7 +1280,7 @@ public final class Stream implements ConsumerSource {
             if (m == null || m.seq() >= upTo) {
                 break;
             }
-            if (!apply.neverExpires(m.seq())) {
+            if (!applier().neverExpires(m.seq())) {
                 removed |= log.append(new StreamOp.Delete(m.seq(), false)).removed() > 0;
             }
             seq = m.seq() + 1;
@@ -1243,7 +1290,7 @@ public final class Stream implements ConsumerSource {
 
     /** Arms the TTL timer for the next message TTL due (caller holds the lock). */
     private void scheduleTtlLocked() {
-        long[] next = apply.nextTtl();
+        long[] next = applier().nextTtl();
         if (next == null || config.sealed()) {
             return;
         }
@@ -1266,20 +1313,20 @@ public final class Stream implements ConsumerSource {
         lock.lock();
         try {
             ttlTimer = null;
-            if (stoppingNow() || config.sealed()) {
+            if (stoppingNow() || config.sealed() || !leading()) {
                 return;
             }
             long now = env().clock().currentTimeMillis() * 1_000_000L;
             try {
                 boolean markers = config.subjectDeleteMarkerTtl() > 0;
-                for (long[] e = apply.nextTtl(); e != null && e[0] <= now; e = apply.nextTtl()) {
+                for (long[] e = applier().nextTtl(); e != null && e[0] <= now; e = applier().nextTtl()) {
                     StoredMessage m = markers ? loadOrNull(e[1]) : null;
                     if (m != null) {
                         expireOne(m, x);
                     } else if (!markers) {
                         x.removed |= log.append(new StreamOp.Delete(e[1], false)).removed() > 0;
                     }
-                    apply.ttlDone(e); // after its op: a failed one is tried again by the next timer
+                    applier().ttlDone(e); // after its op: a failed one is tried again by the next timer
                 }
             } catch (IOException e) {
                 log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' message TTL: " + e.getMessage());

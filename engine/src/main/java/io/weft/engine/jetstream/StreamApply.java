@@ -33,6 +33,17 @@ final class StreamApply {
     /** Messages with a finite TTL as {expires-at nanos, seq}, soonest first (entries of removed messages stay until due). */
     private final java.util.TreeSet<long[]> ttls = new java.util.TreeSet<>(
             java.util.Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[1]));
+    /**
+     * The same TTLs by sequence, and the sequences by subject, so that a removed message's entry
+     * goes with it: a replica that never leads applies the leader's deletes and never calls
+     * {@link #ttlDone}, and a rollup or a purge removes messages without naming them.
+     */
+    private final java.util.TreeMap<Long, Ttl> ttlBySeq = new java.util.TreeMap<>();
+    private final java.util.HashMap<String, java.util.TreeSet<Long>> ttlSubjects = new java.util.HashMap<>();
+
+    private record Ttl(long at, String subject) {
+    }
+
     /** Sequences of the messages with {@code Nats-TTL: never} (max_age spares them). */
     private final java.util.TreeSet<Long> never = new java.util.TreeSet<>();
     /** What a batch that fails puts back (the store keeps its own undo); null outside a batch. */
@@ -75,7 +86,76 @@ final class StreamApply {
             case StreamOp.ConsumerDelete c -> new StreamOp.Applied(0, 0);
         };
         appliedIndex = index;
+        if (!ttlBySeq.isEmpty() || !never.isEmpty()) {
+            forgetRemovedTtls(op, a);
+        }
         return a;
+    }
+
+    /** Drops the TTL entries of the messages {@code op} removed. */
+    private void forgetRemovedTtls(StreamOp op, StreamOp.Applied a) {
+        switch (op) {
+            case StreamOp.Delete d -> forgetTtl(d.seq());
+            case StreamOp.Append m when a.removed() > 0 -> forgetRemovedOf(m);
+            case StreamOp.Batch b when a.removed() > 0 -> b.appends().forEach(this::forgetRemovedOf);
+            case StreamOp.Purge p when a.removed() > 0 -> forgetBelowFirsts(p.filter() == null && p.keep() == 0);
+            case StreamOp.Trim t when a.removed() > 0 -> forgetBelowFirsts(false);
+            default -> {
+            }
+        }
+    }
+
+    /** After append {@code m} removed messages (rollup, limits, no interest): what went of its subject and overall. */
+    private void forgetRemovedOf(StreamOp.Append m) {
+        long first = store.state().firstSeq();
+        forgetBelow(first);
+        forgetSubjectBelowFirst(m.subject());
+        if (m.noInterest()) {
+            forgetTtl(m.seq());
+        }
+    }
+
+    /** After a purge or trim: everything below the first sequence, and with {@code allBelow} false every subject below its own first. */
+    private void forgetBelowFirsts(boolean allBelow) {
+        forgetBelow(store.state().firstSeq());
+        if (!allBelow) {
+            for (String subject : List.copyOf(ttlSubjects.keySet())) {
+                forgetSubjectBelowFirst(subject);
+            }
+        }
+    }
+
+    private void forgetBelow(long first) {
+        while (!ttlBySeq.isEmpty() && ttlBySeq.firstKey() < first) {
+            forgetTtl(ttlBySeq.firstKey());
+        }
+        never.headSet(first).clear();
+    }
+
+    /** The messages of {@code subject} below its first stored one are gone (purges and rollups remove a subject's oldest). */
+    private void forgetSubjectBelowFirst(String subject) {
+        java.util.TreeSet<Long> seqs = ttlSubjects.get(subject);
+        if (seqs == null) {
+            return;
+        }
+        SubjectState ss = store.subjectState(subject);
+        long first = ss == null ? Long.MAX_VALUE : ss.firstSeq();
+        for (Long seq : List.copyOf(seqs.headSet(first))) {
+            forgetTtl(seq);
+        }
+    }
+
+    /** Drops the TTL entries of message {@code seq} (removed). */
+    private void forgetTtl(long seq) {
+        Ttl t = ttlBySeq.remove(seq);
+        if (t != null) {
+            ttls.remove(new long[] {t.at(), seq});
+            java.util.TreeSet<Long> seqs = ttlSubjects.get(t.subject());
+            if (seqs != null && seqs.remove(seq) && seqs.isEmpty()) {
+                ttlSubjects.remove(t.subject());
+            }
+        }
+        never.remove(seq);
     }
 
     private StreamOp.Applied append(StreamOp.Append m) throws IOException {
@@ -83,7 +163,7 @@ final class StreamApply {
         store.appendAt(m.seq(), m.subject(), m.headers(), m.data(), m.ts());
         lastTimestamp = m.ts();
         lastMsgId = m.msgId();
-        trackTtl(m.seq(), m.ts(), m.ttl());
+        trackTtl(m.seq(), m.ts(), m.ttl(), m.subject());
         if (!m.msgId().isEmpty()) {
             expireIds(m.ts(), m.duplicateWindow());
             dedupe.put(m.msgId(), new long[] {m.seq(), m.ts()});
@@ -109,12 +189,15 @@ final class StreamApply {
         return new StreamOp.Applied(m.seq(), removed);
     }
 
-    private void trackTtl(long seq, long ts, long ttl) {
+    private void trackTtl(long seq, long ts, long ttl, String subject) {
         if (ttl == MsgTtl.NEVER) {
             never.add(seq);
         } else if (ttl > 0) {
-            long at = ts + ttl;
-            ttls.add(new long[] {at < ts ? Long.MAX_VALUE : at, seq});
+            long at = ts + ttl < ts ? Long.MAX_VALUE : ts + ttl;
+            forgetTtl(seq);
+            ttlBySeq.put(seq, new Ttl(at, subject));
+            ttlSubjects.computeIfAbsent(subject, k -> new java.util.TreeSet<>()).add(seq);
+            ttls.add(new long[] {at, seq});
         }
     }
 
@@ -288,7 +371,17 @@ final class StreamApply {
 
     /** Forgets the TTL {@link #nextTtl} returned (once its removal is applied). */
     void ttlDone(long[] entry) {
-        ttls.remove(entry);
+        Ttl t = ttlBySeq.get(entry[1]);
+        if (t != null && t.at() == entry[0]) {
+            forgetTtl(entry[1]);
+        } else {
+            ttls.remove(entry);
+        }
+    }
+
+    /** How many message TTLs are tracked (tests: a follower's index stays bounded by what is stored). */
+    int trackedTtls() {
+        return ttls.size();
     }
 
     /** True if the message at {@code seq} has {@code Nats-TTL: never}. */
@@ -329,7 +422,7 @@ final class StreamApply {
                 } catch (RuntimeException e) {
                     ttl = MsgTtl.NONE;
                 }
-                trackTtl(m.seq(), m.timestampNanos(), ttl);
+                trackTtl(m.seq(), m.timestampNanos(), ttl, m.subject());
             }
             seq = m.seq() + 1;
         }

@@ -24,9 +24,9 @@ import java.util.function.Consumer;
  * applied state in and out of a snapshot. Not thread-safe: the log holds its lock around every call.
  *
  * <p>Not covered yet (a local stream's features the replicated path does not carry): subject
- * transforms, account storage limits, interest retention's "no interest" removal, message TTLs
- * after a restore, and the discard-new counts of pending appends (counted as if no limit removed
- * anything, so a full stream may refuse early while appends are in flight).
+ * transforms, account storage limits, interest retention's "no interest" removal, and the
+ * discard-new counts of pending appends (counted as if no limit removed anything, so a full stream
+ * may refuse early while appends are in flight).
  */
 public final class StreamReplica {
     /** Opens the replica's store: an empty one after {@link #restore} destroyed the old. */
@@ -156,6 +156,29 @@ public final class StreamReplica {
             }
             case PublishRules.Reject r -> new Rejected(r.error());
         };
+    }
+
+    /**
+     * Decides a subject delete marker on {@code subject} (the leader's max_age or TTL expiry of the
+     * subject's last message): an append at the next sequence, after every pending one, with the
+     * marker's headers ({@code Nats-Rollup: sub} among them, so its rollup removes the expired
+     * message), not subject to the publish rules (nats-server stores its markers whatever the
+     * stream's rollup and TTL settings). Null, deciding nothing, when an append to {@code subject}
+     * is pending: the marker's rollup would remove that newer message, so the caller deletes the
+     * expired one instead.
+     */
+    public StreamOp.Append decideMarker(String subject, byte[] hdr, long ttlNanos, long nowNanos, boolean noInterest) {
+        for (StreamOp.Append a : pending) {
+            if (a.subject().equals(subject)) {
+                return null;
+            }
+        }
+        Pending view = new Pending(nowNanos);
+        long ts = Math.max(nowNanos, view.lastTimestamp() + 1);
+        StreamOp.Append op = new StreamOp.Append(view.state().lastSeq() + 1, ts, subject, hdr, new byte[0], "",
+                config.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(config), noInterest, ttlNanos);
+        pending.addLast(op);
+        return op;
     }
 
     private boolean isPending(long seq) {
@@ -307,6 +330,11 @@ public final class StreamReplica {
         return store.state();
     }
 
+    /** The current apply step's derived state (message TTLs among it; replaced by {@link #restore}: never keep it). */
+    StreamApply applied() {
+        return apply;
+    }
+
     /** The current store (replaced by {@link #restore}: never keep it). */
     MessageStore store() {
         return store;
@@ -368,6 +396,9 @@ public final class StreamReplica {
         }
         gaps(next, img.lastSeq() + 1, none, window);
         apply.restoreDerived(img.lastMsgId(), img.lastTimestamp(), img.ids());
+        if (config.allowMsgTtl()) {
+            apply.recoverTtls(); // the image's messages carry their Nats-TTL headers, not the ops' TTLs
+        }
         for (ConsumerRecord c : img.consumers()) {
             consumers.put(c.name(), c);
         }

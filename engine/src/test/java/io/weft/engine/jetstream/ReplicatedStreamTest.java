@@ -541,6 +541,102 @@ class ReplicatedStreamTest {
         assertEquals(10050, gone.path("error").path("err_code").asInt(), gone.toString());
     }
 
+    /** The ORDERS stream with {@code extra} config fields (JSON members after a comma). */
+    private StreamConfig configWith(String extra) throws Exception {
+        return StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],\"storage\":\"file\","
+                + "\"num_replicas\":3,\"duplicate_window\":60000000000," + extra + "}")).withDefaults();
+    }
+
+    /** Publishes {@code value} on {@code subject} with {@code headers} (CRLF-separated lines, may be empty) on whoever leads until acked. */
+    private long publishAckedWith(String subject, String headers, String value) throws Exception {
+        byte[] hdr = ("NATS/1.0\r\nNats-Msg-Id: " + value + "\r\n" + headers + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int attempt = 0;
+        while (System.nanoTime() < deadline) {
+            Member l = leader();
+            String reply = "_ACK." + value + "." + attempt++;
+            l.acc.publish(subject, reply, hdr, value.getBytes(StandardCharsets.UTF_8));
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            while (System.nanoTime() < until) {
+                String ack = l.replies.get(reply);
+                if (ack != null) {
+                    JsonNode n = JSON.readTree(ack);
+                    assertFalse(n.has("error"), ack);
+                    return n.path("seq").asLong();
+                }
+                Thread.sleep(2);
+            }
+        }
+        throw new AssertionError("no ack for " + value);
+    }
+
+    /**
+     * max_age on a replicated stream: the leader decides the expiry by its clock and logs it as a
+     * purge, so every replica removes the same messages; after a failover the new leader expires
+     * what came due while it followed.
+     */
+    @Test
+    void maxAgeIsDecidedByTheLeaderAndAppliedByEveryReplica() throws Exception {
+        streamConfig = configWith("\"max_age\":1500000000");
+        cluster(3);
+        for (int i = 1; i <= 5; i++) {
+            publishAcked("a" + i);
+        }
+        for (Member m : members) {
+            assertEquals(5, state(m).lastSeq(), m.name);
+            await(m.name + " expired every message", () -> state(m).msgs() == 0);
+            assertEquals(6, state(m).firstSeq(), m.name);
+        }
+        for (int i = 6; i <= 8; i++) {
+            publishAcked("a" + i);
+        }
+        Member old = leader();
+        assertTrue(old.js.closeReplica(Account.GLOBAL, "ORDERS", false));
+        members.remove(old);
+        Member next = leader();
+        assertNotEquals(old.name, next.name);
+        for (Member m : members) {
+            await(m.name + " has 6..8", () -> state(m).lastSeq() == 8);
+            await(m.name + " expired 6..8 under the new leader", () -> state(m).msgs() == 0);
+        }
+        old.close();
+    }
+
+    /**
+     * Per-message TTLs and subject delete markers on a replicated stream: the leader's TTL timer
+     * replaces the expired last message of a subject by a marker (the same sequence and headers on
+     * every replica), the marker expires by its own TTL, a message without a TTL stays, and no
+     * replica keeps TTL entries of messages that are gone (a follower never runs the timer).
+     */
+    @Test
+    void messageTtlsAndDeleteMarkersAreTheSameOnEveryReplica() throws Exception {
+        streamConfig = configWith("\"allow_msg_ttl\":true,\"subject_delete_marker_ttl\":1000000000");
+        cluster(3);
+        long keep = publishAckedWith("orders.keep", "", "k1");
+        long ttl = publishAckedWith("orders.ttl", "Nats-TTL: 1s\r\n", "t1");
+        assertEquals(keep + 1, ttl);
+        for (Member m : members) {
+            await(m.name + " replaced t1 by a marker", () -> state(m).lastSeq() == ttl + 1 && state(m).msgs() == 2);
+            StoredMessage marker = m.stream().read(store -> store.load(ttl + 1));
+            assertNotNull(marker, m.name);
+            assertEquals("orders.ttl", marker.subject());
+            String h = new String(marker.headers(), StandardCharsets.US_ASCII);
+            assertTrue(h.contains("Nats-Marker-Reason: MaxAge") && h.contains("Nats-TTL: 1s"), m.name + ": " + h);
+            assertNull(m.stream().read(store -> store.load(ttl)), m.name + " still has t1");
+        }
+        for (Member m : members) {
+            await(m.name + " expired the marker", () -> state(m).msgs() == 1);
+            assertEquals(List.of(keep + "=k1"), values(m), m.name);
+            GroupLog g = m.stream().group();
+            g.lock().lock();
+            try {
+                assertEquals(0, g.replica().applied().trackedTtls(), m.name + " keeps TTLs of gone messages");
+            } finally {
+                g.lock().unlock();
+            }
+        }
+    }
+
     /** Deliveries a member's pull requests got: ack subject, then the message's data. */
     private static LinkedBlockingQueue<String[]> pullInbox(Member m, String prefix) {
         LinkedBlockingQueue<String[]> q = new LinkedBlockingQueue<>();
@@ -937,11 +1033,11 @@ class ReplicatedStreamTest {
         members.add(m);
         names.put(m.id, m.name);
         StreamConfig aged = StreamConfig.parse(JSON.readTree("{\"name\":\"AGED\",\"subjects\":[\"aged\"],"
-                + "\"num_replicas\":3,\"max_age\":1000000000}")).withDefaults();
+                + "\"num_replicas\":3,\"allow_msg_counter\":true}")).withDefaults();
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> m.js.openReplicated(Account.GLOBAL, aged, 1,
                         new JetStream.Replica(GROUP, List.of(m.id), m.id, hub, CLUSTER, names::get)));
-        assertTrue(e.getMessage().contains("max_age"), e.getMessage());
+        assertTrue(e.getMessage().contains("allow_msg_counter"), e.getMessage());
         assertNull(m.stream());
     }
 }

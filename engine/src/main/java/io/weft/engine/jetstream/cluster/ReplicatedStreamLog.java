@@ -809,6 +809,24 @@ public final class ReplicatedStreamLog implements GroupLog {
         return new StreamOp.Applied(op instanceof StreamOp.Append a ? a.seq() : 0, removed);
     }
 
+    @Override
+    public long appendMarker(String subject, byte[] headers, long ttlNanos, boolean noInterest) throws IOException {
+        CompletableFuture<Result> f;
+        StreamOp.Append op;
+        lock.lock();
+        try {
+            RaftDriver d = driver;
+            if (d == null || !isReady()) throw new IOException("not the stream's leader");
+            op = replica.decideMarker(subject, headers, ttlNanos, env.clock().currentTimeMillis() * 1_000_000L, noInterest);
+            if (op == null) return 0;
+            f = proposeAppend(d, op);
+        } finally {
+            lock.unlock();
+        }
+        awaitResult(f);
+        return op.seq();
+    }
+
     /** Waits for {@code f} with the lock released (the apply that completes it takes the lock), then takes it back. */
     private Result awaitResult(CompletableFuture<Result> f) throws IOException {
         int holds = lock.getHoldCount();
