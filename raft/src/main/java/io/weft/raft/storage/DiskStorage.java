@@ -571,7 +571,10 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
             dirDirty = false;
         }
         if (stagedHardState != null) {
-            hsFile.write(stagedHardState);
+            HardState before = hardState;
+            boolean termOrVote = before == null || hardStateLost || before.term() != stagedHardState.term()
+                    || before.vote() != stagedHardState.vote();
+            hsFile.write(stagedHardState, termOrVote);
             hardState = stagedHardState;
             stagedHardState = null;
             hardStateLost = false;

@@ -10,7 +10,8 @@ import java.nio.ByteBuffer;
  * The hard state in two alternating slots of one file, {@code hardstate}: slot {@code c % 2} at
  * offset {@code (c % 2) * 512} holds the value with write counter {@code c}. A write goes to the slot
  * not holding the newest value and is fsynced, so a crash mid-write can tear only that slot and the
- * previous durable value survives in the other. Slot layout (big-endian):
+ * previous durable value survives in the other; a change of term or vote is written to both slots
+ * in turn ({@link #write}). Slot layout (big-endian):
  *
  * <pre>
  *  0 u32 magic 0x52485331 ("RHS1")
@@ -71,8 +72,25 @@ final class HardStateFile implements AutoCloseable {
         return best == null ? new Read(HardState.EMPTY, 0, true, bad) : new Read(best, bestCounter, false, bad);
     }
 
-    /** Writes {@code hs} into the other slot and fsyncs it. Durable on return. */
-    void write(HardState hs) throws IOException {
+    /**
+     * Writes {@code hs} into the other slot and fsyncs it; with {@code both} (the term or the vote
+     * changed), then into the second slot too, fsynced again. Durable on return.
+     *
+     * <p>Why both: a replica acts on a new term or vote (sends the vote) only after it is durable,
+     * and a slot that later reads back bad (bit rot, truncation) must not take it back to an older
+     * vote in the same term, which could elect two leaders. With the term and vote in both slots,
+     * any one readable slot holds the newest of them; a slot torn by a crash mid-write is one whose
+     * value was never acted on, and the other holds what was. Commit-only changes (every append)
+     * keep one write: an older commit index after a bad slot is safe.
+     */
+    void write(HardState hs, boolean both) throws IOException {
+        writeSlot(hs);
+        if (both) {
+            writeSlot(hs);
+        }
+    }
+
+    private void writeSlot(HardState hs) throws IOException {
         long c = counter + 1;
         byte[] slot = new byte[SLOT];
         encode(slot, 0, c, hs);

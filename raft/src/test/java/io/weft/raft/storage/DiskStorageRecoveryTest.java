@@ -235,25 +235,33 @@ class DiskStorageRecoveryTest {
     }
 
     @Test
-    void oneBadHardStateSlotFallsBackToThePreviousValue() throws IOException {
-        FakeDisk disk = oneSegment(3);
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            s.setHardState(new HardState(4, 2, 3));
-            s.sync();
-            s.setHardState(new HardState(5, 3, 3));
-            s.sync();
-        }
-        // counter 1 was the creation (slot 1), 2 -> slot 0, 3 -> slot 1: the newest value is in slot 1
-        disk.flipBit(DIR + "/" + HardStateFile.NAME, HardStateFile.STRIDE + 14, 3);
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            assertEquals(new HardState(4, 2, 3), s.initialState().hardState());
-            assertFalse(s.initialState().damage().any());
-            assertEquals(1, s.recoveryReport().badHardStateSlots());
-            s.setHardState(new HardState(6, 0, 3));
-            s.sync();
-        }
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            assertEquals(new HardState(6, 0, 3), s.initialState().hardState(), "the next write replaced the bad slot");
+    void oneBadHardStateSlotNeverTakesBackTheNewestTermAndVote() throws IOException {
+        for (int bad = 0; bad < 2; bad++) {
+            FakeDisk disk = oneSegment(3);
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                s.setHardState(new HardState(4, 2, 1));
+                s.sync();
+                s.setHardState(new HardState(5, 3, 1)); // a vote: written to both slots
+                s.sync();
+                s.setHardState(new HardState(5, 3, 2)); // commit only: one slot
+                s.sync();
+            }
+            // counters: 1 creation (slot 1); 2, 3 the first term; 4, 5 the vote; 6 (slot 0) the commit
+            disk.flipBit(DIR + "/" + HardStateFile.NAME, bad * HardStateFile.STRIDE + 14, 3);
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                HardState hs = s.initialState().hardState();
+                assertEquals(5, hs.term(), "slot " + bad + " bad");
+                assertEquals(3, hs.vote(), "slot " + bad + " bad: the vote the replica may have sent");
+                assertEquals(bad == 0 ? 1 : 2, hs.commit(), "slot " + bad + " bad: an older commit is all it loses");
+                assertFalse(s.initialState().damage().any());
+                assertEquals(1, s.recoveryReport().badHardStateSlots());
+                s.setHardState(new HardState(6, 0, 2));
+                s.sync();
+            }
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                assertEquals(new HardState(6, 0, 2), s.initialState().hardState(), "the next write replaced the bad slot");
+                assertEquals(0, s.recoveryReport().badHardStateSlots(), "both slots rewritten by the term change");
+            }
         }
     }
 
@@ -272,6 +280,26 @@ class DiskStorageRecoveryTest {
             disk.crash((path, len) -> path.endsWith(HardStateFile.NAME) ? k : 0);
             try (DiskStorage s = DiskStorage.open(disk, DIR)) {
                 assertEquals(new HardState(7, 1, 1), s.initialState().hardState(), "keep " + keep);
+                assertFalse(s.initialState().damage().any());
+            }
+        }
+    }
+
+    @Test
+    void aTornSecondSlotOfAVoteKeepsTheVoteAtEveryByteOffset() throws IOException {
+        for (int keep = 0; keep < HardStateFile.SLOT; keep++) {
+            FakeDisk disk = oneSegment(1);
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                s.setHardState(new HardState(7, 1, 1));
+                s.sync();
+                s.setHardState(new HardState(8, 2, 1));
+                disk.failForce(2); // the first slot of the vote is durable, the second write is torn
+                assertThrows(IOException.class, s::sync);
+            }
+            int k = keep;
+            disk.crash((path, len) -> path.endsWith(HardStateFile.NAME) ? k : 0);
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                assertEquals(new HardState(8, 2, 1), s.initialState().hardState(), "keep " + keep);
                 assertFalse(s.initialState().damage().any());
             }
         }

@@ -112,6 +112,7 @@ class DiskStorageTest {
         FakeDisk disk = new FakeDisk();
         try (DiskStorage s = DiskStorage.open(disk, DIR)) {
             s.append(entries(1, 1, 1));
+            s.setHardState(new HardState(1, 1, 0));
             s.sync();
             int before = disk.forces;
             for (int i = 2; i <= 101; i++) {
@@ -120,7 +121,10 @@ class DiskStorageTest {
             s.setHardState(new HardState(1, 1, 50));
             assertEquals(before, disk.forces, "append and setHardState only stage");
             s.sync();
-            assertEquals(before + 2, disk.forces, "one fsync of the segment, one of the hard state");
+            assertEquals(before + 2, disk.forces, "one fsync of the segment, one of the hard state (commit only)");
+            s.setHardState(new HardState(2, 3, 50));
+            s.sync();
+            assertEquals(before + 4, disk.forces, "a new term and vote: both hard state slots, one fsync each");
         }
     }
 
