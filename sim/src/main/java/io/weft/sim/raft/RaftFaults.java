@@ -64,6 +64,16 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
     record DeafFollower(Duration at, int node, Duration length, Duration warmUp, Duration window, Duration gap)
             implements Fault {}
 
+    /**
+     * Catalog only. Isolate a follower ({@code node}, moved off the leader) both ways for
+     * {@code isolate} while the others commit writes, so its log falls behind; then crash the leader
+     * and as many others as leaves the live up-to-date voters one short of a quorum, wait
+     * {@code leaderless} (no election can win without the stale node), and heal it. Until a leader is
+     * elected (at most {@code watch}), the stale node must never become a candidate: no voter may
+     * grant a pre-vote to a log behind its own (pre-vote's log check). The crashed hosts restart after.
+     */
+    record StaleRejoin(Duration at, int node, Duration isolate, Duration leaderless, Duration watch) implements Fault {}
+
     /** Catalog only. Two or three membership changes proposed back to back through the leader, not waiting for each. */
     record MembershipBurst(Duration at, long pick, int count) implements Fault {}
 
@@ -187,6 +197,8 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
         if (profile == Profile.DEAF_FOLLOWER) {
             faults.add(new DeafFollower(Duration.ofNanos(at + 100_000_000L), r.nextInt(hosts - 1), Duration.ofMillis(400),
                     Duration.ofMillis(80), Duration.ofMillis(250), Duration.ofMillis(8)));
+            faults.add(new StaleRejoin(Duration.ofNanos(at + 600_000_000L), r.nextInt(hosts - 1),
+                    Duration.ofMillis(20 + r.nextInt(40)), Duration.ofMillis(20 + r.nextInt(30)), Duration.ofMillis(300)));
         }
         return new RaftFaults(base.mix(), base.victims(), faults);
     }

@@ -112,6 +112,7 @@ final class RaftNemesis {
             case RaftFaults.MembershipBurst b -> membershipBurst(b);
             case RaftFaults.LoseHardState l -> loseHardState(l);
             case RaftFaults.DeafFollower d -> deafFollower(d);
+            case RaftFaults.StaleRejoin st -> staleRejoin(st);
             case RaftFaults.Split sp -> split(sp);
         }
     }
@@ -278,6 +279,91 @@ final class RaftNemesis {
         if (left > 0) clock.sleep(Duration.ofNanos(left));
         record("heal", "all");
         net.healAll();
+        netBusy = false;
+    }
+
+    /** See {@link RaftFaults.StaleRejoin}. */
+    private void staleRejoin(RaftFaults.StaleRejoin s) throws InterruptedException, IOException {
+        int voters = hosts.size() - 1;
+        int lead = leaderIndex();
+        if (netBusy || lead < 0 || lead >= voters) {
+            record("skip", "stale rejoin: " + (netBusy ? "network already cut" : "no voter leads"));
+            return;
+        }
+        int x = s.node() % voters == lead ? (s.node() + 1) % voters : s.node() % voters;
+        if (!take(x)) return;
+        netBusy = true;
+        RaftHost stale = hosts.get(x);
+        SimNetwork net = world.network();
+        record("partition", stale.host() + " isolated");
+        for (RaftHost o : hosts) if (o != stale) net.partition(stale.host(), o.host(), SimNetwork.Cut.BLACKHOLE);
+        // writes the stale node misses (the clients may be done by now)
+        long until = clock.nanoTime() + s.isolate().toNanos();
+        long v = 0;
+        while (clock.nanoTime() < until) {
+            int k = leaderIndex();
+            if (k < 0 || k == x) {
+                clock.sleep(Duration.ofMillis(1));
+                continue;
+            }
+            CompletableFuture<byte[]> f = hosts.get(k).driver().propose(KvMachine.write("stale", ++v));
+            while (!f.isDone() && clock.nanoTime() < until) clock.sleep(Duration.ofMillis(1));
+        }
+        // crash the leader (if it still leads) and more, until the live voters other than the stale one are one short of a quorum
+        List<Integer> crashed = new ArrayList<>();
+        int quorum = voters / 2 + 1;
+        int now = leaderIndex();
+        List<Integer> order = new ArrayList<>();
+        if (now >= 0 && now < voters && now != x) order.add(now);
+        for (int k = 0; k < voters; k++) if (k != x && !order.contains(k)) order.add(k);
+        int live = 0;
+        for (int k = 0; k < voters; k++) if (k != x && !hosts.get(k).down()) live++;
+        for (int k : order) {
+            if (live <= quorum - 1) break;
+            if (hosts.get(k).down() || !take(k)) continue;
+            crashed.add(k);
+            live--;
+        }
+        List<String> names = new ArrayList<>();
+        for (int k : crashed) names.add(hosts.get(k).host());
+        record("crash", names.toString());
+        for (int k : crashed) hosts.get(k).crash();
+        clock.sleep(s.leaderless());
+        // the check holds only while every live voter's log is ahead of the stale one's (no leader appends meanwhile)
+        boolean behind = live == quorum - 1 && leaderIndex() < 0 && stale.driver() != null;
+        String mine = "";
+        if (behind) {
+            RaftDriver sd = stale.driver();
+            long li = sd.status().lastIndex();
+            long lt = sd.termOf(li);
+            mine = li + "@" + lt;
+            for (int k = 0; k < voters && behind; k++) {
+                RaftHost o = hosts.get(k);
+                if (k == x || o.down() || o.driver() == null) continue;
+                long oi = o.driver().status().lastIndex();
+                long ot = o.driver().termOf(oi);
+                behind = lt < ot || (lt == ot && li < oi);
+            }
+        }
+        record("heal", "all" + (behind ? "" : " (stale check off: the stale log is not behind every live voter)"));
+        net.healAll();
+        long end = clock.nanoTime() + s.watch().toNanos();
+        while (behind && clock.nanoTime() < end) {
+            RaftDriver sd = stale.driver();
+            if (sd != null && sd.softState().role() == Role.CANDIDATE) {
+                world.fail("pre-vote: " + stale.host() + " became a candidate with log " + mine
+                        + ", behind every live voter's (a pre-vote was granted to a stale log)");
+                break;
+            }
+            if (leaderIndex() >= 0) break;
+            clock.sleep(Duration.ofNanos(200_000L));
+        }
+        for (int k : crashed) {
+            record("restart", hosts.get(k).host());
+            hosts.get(k).start();
+            busy[k] = false;
+        }
+        busy[x] = false;
         netBusy = false;
     }
 
