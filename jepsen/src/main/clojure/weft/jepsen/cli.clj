@@ -23,7 +23,7 @@
 Options of test:
   --nodes N                 3 or 5 (default 5)
   --time-limit S            seconds of load and faults (default 60)
-  --nemesis LIST            comma separated of kill,pause,partition,delay,bitflip,truncate or none
+  --nemesis LIST            comma separated of kill,pause,partition,bridge,one-way,delay,bitflip,truncate or none
                             (default kill,partition); bitflip and truncate damage the data files
                             of one fixed minority while its servers are down
   --file-pattern REGEX      the files bitflip and truncate may damage: a regex found in the path under

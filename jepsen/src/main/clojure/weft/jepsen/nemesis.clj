@@ -3,6 +3,8 @@
   every interval a fault starts, one interval later it is healed, then the cluster rests one
   interval. Faults: :kill (SIGKILL, healed by restart), :pause (SIGSTOP, healed by SIGCONT),
   :partition (one node cut off, or the cluster split into a minority and a majority half),
+  :bridge (two halves that cannot reach each other and one node that reaches both: every majority
+  goes through it), :one-way (one node cannot hear the others but they hear it, or the reverse),
   :delay (netem delay on every node), and the file faults :bitflip and :truncate: SIGKILL, damage
   the node's data files (weft.jepsen.files), restart at once, so the node runs on what is left
   for the fault's interval. File faults only ever hit one fixed minority of the nodes, drawn from
@@ -16,7 +18,26 @@
 
 (def file-faults #{:bitflip :truncate})
 
-(def all-faults (into #{:kill :pause :partition :delay} file-faults))
+(def partition-faults #{:partition :bridge :one-way})
+
+(def all-faults (into (into #{:kill :pause :delay} partition-faults) file-faults))
+
+(defn bridge-grudge
+  "The bridge over nodes (in the order given): the first node reaches everyone; the others split
+  into two halves, each of which drops the other half."
+  [[bridge & others]]
+  (let [half (quot (count others) 2)
+        a (vec (sort (take half others)))
+        b (vec (sort (drop half others)))]
+    {:nodes [bridge] :components [(vec (sort (conj a bridge))) (vec (sort (conj b bridge)))]
+     :grudge (merge (zipmap a (repeat b)) (zipmap b (repeat a)))}))
+
+(defn one-way-grudge
+  "victim cannot hear the others (:in; it still sends) or the others cannot hear it (:out)."
+  [victim others dir]
+  (let [others (vec (sort others))]
+    {:nodes [victim]
+     :grudge (if (= dir :in) {victim others} (zipmap others (repeat [victim])))}))
 
 (defn- shuffled [^Random rnd xs]
   (let [l (java.util.ArrayList. ^java.util.Collection (vec xs))]
@@ -54,6 +75,9 @@
                        majority (vec (sort (drop cut s)))]
                    {:target k :nodes minority :components [minority majority]
                     :grudge (hosts/grudge [minority majority])})
+      :bridge (merge {:target :bridge} (bridge-grudge s))
+      :one-way (let [dir (pick rnd [:in :out])]
+                 (merge {:target dir} (one-way-grudge (first s) (rest s) dir)))
       :delay {:target :all :nodes (vec nodes) :delay-ms 50 :jitter-ms 25})))
 
 (defn schedule
@@ -104,8 +128,8 @@
     [:stop :kill] (doseq [n nodes] (when-not (db/running? n) (db/start! test n)))
     [:start :pause] (doseq [n nodes] (db/pause! n))
     [:stop :pause] (doseq [n nodes] (db/resume! n))
-    [:start :partition] (hosts/partition! grudge)
-    [:stop :partition] (hosts/heal! (:nodes test))
+    ([:start :partition] [:start :bridge] [:start :one-way]) (hosts/partition! grudge)
+    ([:stop :partition] [:stop :bridge] [:stop :one-way]) (hosts/heal! (:nodes test))
     [:start :delay] (hosts/delay! nodes delay-ms jitter-ms)
     [:stop :delay] (do (hosts/undelay! nodes) nil)))
 

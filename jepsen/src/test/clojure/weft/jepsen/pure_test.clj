@@ -40,6 +40,33 @@
   (is (= {"n1" ["n3" "n4" "n5"] "n2" ["n3" "n4" "n5"] "n3" ["n1" "n2"] "n4" ["n1" "n2"] "n5" ["n1" "n2"]}
          (hosts/grudge [["n1" "n2"] ["n3" "n4" "n5"]]))))
 
+(deftest bridge-halves-reach-each-other-only-through-the-bridge
+  (is (= {:nodes ["n3"] :components [["n1" "n3" "n5"] ["n2" "n3" "n4"]]
+          :grudge {"n1" ["n2" "n4"] "n5" ["n2" "n4"] "n2" ["n1" "n5"] "n4" ["n1" "n5"]}}
+         (nemesis/bridge-grudge ["n3" "n5" "n1" "n4" "n2"])))
+  (is (= {"n1" ["n3"] "n3" ["n1"]} (:grudge (nemesis/bridge-grudge ["n2" "n1" "n3"])))
+      "three nodes: the two ends drop each other, the bridge drops nobody")
+  (testing "scheduled bridges: the bridge is in both components, which cover every node"
+    (let [s (nemesis/schedule {:faults #{:bridge} :nodes five :interval 10 :time-limit 300 :seed 3})]
+      (is (seq s))
+      (doseq [{:keys [nodes components grudge]} s
+              :let [[b] nodes]]
+        (is (every? #(some #{b} %) components))
+        (is (= (set five) (set (apply concat components))))
+        (is (not (contains? grudge b)))
+        (is (= 4 (count grudge)))))))
+
+(deftest one-way-cuts-one-direction
+  (is (= {:nodes ["n2"] :grudge {"n2" ["n1" "n3"]}} (nemesis/one-way-grudge "n2" ["n3" "n1"] :in)))
+  (is (= {:nodes ["n2"] :grudge {"n1" ["n2"] "n3" ["n2"]}} (nemesis/one-way-grudge "n2" ["n3" "n1"] :out)))
+  (let [s (nemesis/schedule {:faults #{:one-way} :nodes five :interval 10 :time-limit 300 :seed 9})]
+    (is (= #{:in :out} (set (map :target s))) "both directions over a 300 s schedule")))
+
+(deftest adding-nemeses-keeps-the-old-schedules
+  (is (every? nemesis/all-faults [:bridge :one-way :partition :kill]))
+  (is (= (nemesis/schedule {:faults #{:kill :partition} :nodes five :interval 10 :time-limit 300 :seed 11})
+         (nemesis/schedule {:faults #{:partition :kill} :nodes five :interval 10 :time-limit 300 :seed 11}))))
+
 (deftest node-config-routes-to-the-other-nodes
   (let [c (db/config {:nodes (hosts/nodes 3) :sync-interval "always" :store "/tmp/run"} "n2")]
     (is (str/includes? c "listen: \"10.77.0.2:4222\""))
