@@ -14,4 +14,12 @@ import io.weft.raft.driver.Transport;
 public interface GroupTransports {
     /** The transport of replica {@code self} of group {@code group}; closing it detaches it. */
     Transport open(String group, long self);
+
+    /**
+     * True if a route to replica {@code peer}'s server is up now (monitoring: whether a member is
+     * online). A transport that cannot tell says false.
+     */
+    default boolean reachable(long peer) {
+        return false;
+    }
 }

@@ -149,6 +149,16 @@ public final class RouteGroupTransports implements GroupTransports, InternalTraf
     }
 
     @Override
+    public boolean reachable(long peer) {
+        lock.lock();
+        try {
+            return peers.containsKey(peer);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void peerDown(InternalPeer route) {
         Outbox gone = null;
         lock.lock();

@@ -325,6 +325,32 @@ class ClusteredStreamProcessTest {
                 JsonNode z = ClusterDiscoveryTest.http(nodes.get(i), "/jsz");
                 assertEquals(3, z.path("meta_cluster").path("cluster_size").asInt(), z.toString());
             }
+            // every member sees the other two online (routes up); a follower calls the leader current
+            // and the other follower not (it does not hear it), as nats-server's followers do
+            long until = System.nanoTime() + WAIT.toNanos();
+            String last = "";
+            boolean agreed = false;
+            while (!agreed && System.nanoTime() < until) {
+                agreed = true;
+                for (int i = 0; i < 3; i++) {
+                    JsonNode mc = ClusterDiscoveryTest.http(nodes.get(i), "/jsz").path("meta_cluster");
+                    String leader = mc.path("leader").asText("");
+                    boolean leads = leader.equals("S" + (i + 1));
+                    last = "S" + (i + 1) + ": " + mc;
+                    agreed &= !leader.isEmpty() && mc.path("replicas").size() == 2;
+                    for (JsonNode r : mc.path("replicas")) {
+                        agreed &= !r.path("offline").asBoolean(false); // omitted when false, as nats-server
+                        if (leads || r.path("name").asText().equals(leader)) {
+                            agreed &= r.path("current").asBoolean(false);
+                        } else {
+                            agreed &= !r.path("current").asBoolean(false) && r.path("lag").asLong(0) == 0;
+                        }
+                    }
+                    if (!agreed) break;
+                }
+                if (!agreed) Thread.sleep(200);
+            }
+            assertTrue(agreed, "meta_cluster views: " + last);
             try (Connection nc = connect(nodes.get(1))) {
                 JsonNode created = createR3(nc, "T", "t.>");
                 assertEquals(3, created.path("config").path("num_replicas").asInt(), created.toString());

@@ -112,6 +112,7 @@ public final class MetaGroup {
     private final Map<Long, Long> matched = new ConcurrentHashMap<>();
     private final long startedNanos;
     private volatile RaftDriver driver;
+    private volatile GroupTransports transports;
     private volatile Runnable repairedThen;
     private volatile long leaderTerm;
     private volatile long readyTerm;
@@ -138,6 +139,7 @@ public final class MetaGroup {
                 .withTiming(settings.tick(), settings.electionTicks(), 1)
                 .withSnapshotEvery(settings.snapshotEvery())
                 .withObserver(g.new Watch());
+        g.transports = transports;
         Transport t = g.new Watching(transports.open(GROUP, g.self));
         g.driver = RaftDriver.start(env, dc, g.new Machine(), t);
         return g;
@@ -289,11 +291,21 @@ public final class MetaGroup {
         return Boolean.TRUE.equals(ok) ? null : "leader transfer to " + nameOf(to) + " refused";
     }
 
-    /** Members other than this one, by name, as this member sees them (for /jsz and placement). */
+    /**
+     * Members other than this one, by name, as this member sees them (for /jsz and placement), as
+     * nats-server reports them: a member is offline when it has not been heard for
+     * {@code offlineAfter} and no route to its server is up. The leader knows each member's lag
+     * (current: online and nothing to catch up); a follower knows only whether it hears the
+     * leader (current when heard within an election timeout, lag 0) and says neither of the
+     * other followers (not current, lag 0).
+     */
     public List<Replica> replicas() {
         long now = env.clock().nanoTime();
         List<Replica> out = new ArrayList<>();
         boolean leading = isLeader();
+        long leader = leader();
+        GroupTransports t = transports;
+        long election = settings.tick().toNanos() * settings.electionTicks();
         for (Map.Entry<Long, String> e : names.entrySet()) {
             long p = e.getKey();
             if (p == self) {
@@ -301,13 +313,18 @@ public final class MetaGroup {
             }
             Long seen = lastSeen.get(p);
             long active = seen == null ? 0 : Math.max(0, now - seen);
-            boolean offline = seen == null || active > settings.offlineAfter().toNanos();
+            boolean heard = seen != null && active <= settings.offlineAfter().toNanos();
+            boolean offline = !heard && (t == null || !t.reachable(p));
             long lag = 0;
+            boolean current;
             if (leading) {
                 Long m = matched.get(p);
                 lag = Math.max(0, appliedIndex - (m == null ? 0 : m));
+                current = !offline && lag == 0;
+            } else {
+                current = p == leader && seen != null && active <= election;
             }
-            out.add(new Replica(e.getValue(), p, !offline && lag == 0, offline, active, lag));
+            out.add(new Replica(e.getValue(), p, current, offline, active, lag));
         }
         out.sort(Comparator.comparing(Replica::name));
         return out;
