@@ -23,7 +23,8 @@
 Options of test:
   --nodes N                 3 or 5 (default 5)
   --time-limit S            seconds of load and faults (default 60)
-  --nemesis LIST            comma separated of kill,pause,partition,bridge,one-way,delay,bitflip,truncate or none
+  --nemesis LIST            comma separated of kill,pause,partition,bridge,one-way,clock,delay,bitflip,truncate,
+                            partition-kill,pause-kill or none
                             (default kill,partition); bitflip and truncate damage the data files
                             of one fixed minority while its servers are down
   --file-pattern REGEX      the files bitflip and truncate may damage: a regex found in the path under
@@ -87,6 +88,10 @@ Options of test:
   (let [faults (if (= "none" (:nemesis o)) #{} (set (map keyword (str/split (:nemesis o) #","))))]
     (when-let [bad (seq (remove nemesis/all-faults faults))]
       (throw (ex-info (str "unknown nemesis " (str/join "," (map name bad))) {})))
+    (when (and (:clock faults) (not= "weft" (:server o)))
+      (throw (ex-info (str "--nemesis clock runs against weft only: it offsets weft's wall clock through its "
+                           "test-only WEFT_TEST_CLOCK_OFFSET_FILE; network namespaces share the machine's "
+                           "realtime clock and nats-server (Go, vDSO time) has no such hook") {})))
     faults))
 
 (defn- run-dir ^File [store]
@@ -165,6 +170,7 @@ Options of test:
         dir (run-dir (:store o))
         test {:nodes nodes :store (.getAbsolutePath dir) :sync-interval (:sync-interval o)
               :server (:server o) :file-pattern (:file-pattern o) :lazyfs (= "on" (:lazyfs o))
+              :clock-offsets (contains? faults :clock)
               :server-bin (or (:server-bin o) (default-server-bin home (:server o)))
               :timeout-ms (:timeout-ms o) :drain-s (:drain o)
               :op-interval-ms (max 1 (quot (* 1000 2 (count nodes)) (max 1 (:rate o))))}

@@ -55,6 +55,17 @@
   says otherwise: five JVMs and the harness share this machine."
   (or (System/getenv "WEFT_JEPSEN_SERVER_JAVA_OPTS") "-Xmx384m -XX:+UseSerialGC"))
 
+(defn clock-offset-file
+  "The file whose milliseconds offset the node's wall clock (weft's test-only
+  WEFT_TEST_CLOCK_OFFSET_FILE, re-read every 100 ms; absent means 0)."
+  ^File [store node]
+  (File. (node-dir store node) "clock-offset"))
+
+(defn set-clock-offset!
+  "Offsets node's wall clock by ms (0 puts it back)."
+  [{:keys [store]} node ms]
+  (spit (clock-offset-file store node) (str (long ms) "\n")))
+
 (defn start!
   "Starts the node's server in its namespace, output appended to <store>/<node>/server.log."
   [{:keys [store server] :as test} node]
@@ -67,7 +78,9 @@
                (.redirectErrorStream true)
                (.redirectOutput (ProcessBuilder$Redirect/appendTo (File. dir "server.log"))))
           _ (when (= "weft" server)
-              (.put (.environment pb) "WEFT_JAVA_OPTS" weft-java-opts))
+              (.put (.environment pb) "WEFT_JAVA_OPTS" weft-java-opts)
+              (when (:clock-offsets test)
+                (.put (.environment pb) "WEFT_TEST_CLOCK_OFFSET_FILE" (str (clock-offset-file store node)))))
           p (.start pb)]
       (swap! procs assoc node p)
       (log "started" node "pid" (.pid p))

@@ -5,7 +5,12 @@
   :partition (one node cut off, or the cluster split into a minority and a majority half),
   :bridge (two halves that cannot reach each other and one node that reaches both: every majority
   goes through it), :one-way (one node cannot hear the others but they hear it, or the reverse),
-  :delay (netem delay on every node), and the file faults :bitflip and :truncate: SIGKILL, damage
+  :clock (the wall clock of one node or a minority jumps by 0.2 s to 10 min, ahead or behind;
+  weft only, through its test-only clock offset file; healed by setting it back), the
+  composites :partition-kill (a minority cut off and one node of the majority killed, so no side
+  has a quorum until the heal, which restarts the node and heals the cut: a new majority must
+  form) and :pause-kill (a minority paused and one other node killed, the same shape with
+  SIGSTOP), :delay (netem delay on every node), and the file faults :bitflip and :truncate: SIGKILL, damage
   the node's data files (weft.jepsen.files), restart at once, so the node runs on what is left
   for the fault's interval. File faults only ever hit one fixed minority of the nodes, drawn from
   the seed before the schedule, so a majority keeps intact copies, as in Jepsen's NATS runs."
@@ -20,7 +25,14 @@
 
 (def partition-faults #{:partition :bridge :one-way})
 
-(def all-faults (into (into #{:kill :pause :delay} partition-faults) file-faults))
+(def composite-faults #{:partition-kill :pause-kill})
+
+(def all-faults (-> #{:kill :pause :delay :clock} (into partition-faults) (into composite-faults) (into file-faults)))
+
+(def clock-jumps-ms
+  "The sizes of a clock fault's jump: from a fraction of a second (inside Raft's timeouts) to ten
+  minutes (past any timeout and many max_age settings)."
+  [200 2000 30000 600000])
 
 (defn bridge-grudge
   "The bridge over nodes (in the order given): the first node reaches everyone; the others split
@@ -78,6 +90,19 @@
       :bridge (merge {:target :bridge} (bridge-grudge s))
       :one-way (let [dir (pick rnd [:in :out])]
                  (merge {:target dir} (one-way-grudge (first s) (rest s) dir)))
+      :clock (let [k (pick rnd [:one :minority])]
+               {:target k :nodes (vec (sort (take (if (= k :one) 1 (max 1 (minority-size n))) s)))
+                :offset-ms (* (pick rnd [-1 1]) (pick rnd clock-jumps-ms))})
+      :partition-kill (let [cut (max 1 (minority-size n))
+                            minority (vec (sort (take cut s)))
+                            majority (vec (sort (drop cut s)))
+                            killed (pick rnd majority)]
+                        {:target :partition-kill :nodes minority :kill [killed] :components [minority majority]
+                         :grudge (hosts/grudge [minority majority])})
+      :pause-kill (let [cut (max 1 (minority-size n))
+                        paused (vec (sort (take cut s)))
+                        killed (nth s cut)]
+                    {:target :pause-kill :nodes paused :kill [killed]})
       :delay {:target :all :nodes (vec nodes) :delay-ms 50 :jitter-ms 25})))
 
 (defn schedule
@@ -119,8 +144,16 @@
 (defn apply-op!
   "Carries out one schedule entry against the running cluster; a file fault returns the damage
   it did ({:damage [...]}), the others nil."
-  [test {:keys [f fault nodes grudge delay-ms jitter-ms damage-seed]}]
+  [test {:keys [f fault nodes grudge delay-ms jitter-ms damage-seed offset-ms kill]}]
   (case [f fault]
+    [:start :clock] (doseq [n nodes] (db/set-clock-offset! test n offset-ms))
+    [:stop :clock] (doseq [n nodes] (db/set-clock-offset! test n 0))
+    [:start :partition-kill] (do (hosts/partition! grudge) (doseq [n kill] (db/crash! test n)))
+    [:stop :partition-kill] (do (doseq [n kill] (when-not (db/running? n) (db/start! test n)))
+                                (hosts/heal! (:nodes test)))
+    [:start :pause-kill] (do (doseq [n nodes] (db/pause! n)) (doseq [n kill] (db/crash! test n)))
+    [:stop :pause-kill] (do (doseq [n nodes] (db/resume! n))
+                            (doseq [n kill] (when-not (db/running? n) (db/start! test n))))
     [:start :bitflip] (damage! test :bitflip nodes damage-seed)
     [:start :truncate] (damage! test :truncate nodes damage-seed)
     ([:stop :bitflip] [:stop :truncate]) (do (doseq [n nodes] (when-not (db/running? n) (db/start! test n))) nil)
@@ -139,6 +172,7 @@
   (let [nodes (:nodes test)]
     (hosts/heal! nodes)
     (hosts/undelay! nodes)
+    (when (:clock-offsets test) (doseq [n nodes] (db/set-clock-offset! test n 0)))
     (doseq [n nodes]
       (db/resume! n)
       (when-not (db/running? n) (db/start! test n)))

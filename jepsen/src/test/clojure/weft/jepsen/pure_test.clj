@@ -62,8 +62,34 @@
   (let [s (nemesis/schedule {:faults #{:one-way} :nodes five :interval 10 :time-limit 300 :seed 9})]
     (is (= #{:in :out} (set (map :target s))) "both directions over a 300 s schedule")))
 
+(deftest clock-faults-jump-a-minority-by-a-listed-amount
+  (let [s (nemesis/schedule {:faults #{:clock} :nodes five :interval 10 :time-limit 600 :seed 4})]
+    (is (seq s))
+    (doseq [[start stop] (partition 2 s)]
+      (is (= (dissoc start :at) (dissoc (assoc stop :f :start) :at)) "the heal names the same nodes and offset")
+      (is (<= 1 (count (:nodes start)) 2))
+      (is (some #{(Math/abs (long (:offset-ms start)))} nemesis/clock-jumps-ms)))
+    (is (= #{-1 1} (set (map #(Long/signum (long (:offset-ms %))) s))) "ahead and behind"))
+  (let [v #'cli/validate]
+    (is (= #{:clock} (v (cli/parse-args ["--server" "weft" "--nodes" "3" "--nemesis" "clock"]))))
+    (is (thrown-with-msg? clojure.lang.ExceptionInfo #"weft only"
+                          (v (cli/parse-args ["--server" "nats-server" "--nodes" "3" "--nemesis" "clock"]))))))
+
+(deftest composites-leave-no-side-a-quorum
+  (doseq [seed (range 1 30)
+          op (nemesis/schedule {:faults #{:partition-kill :pause-kill} :nodes five :interval 5 :time-limit 100 :seed seed})
+          :when (= :start (:f op))]
+    (let [[killed] (:kill op)
+          hit (set (:nodes op))]
+      (is (= 1 (count (:kill op))))
+      (is (= 2 (count hit)) "a minority of five")
+      (is (not (hit killed)) "the killed node is outside the minority")
+      (when (= :partition-kill (:fault op))
+        (is (= [(vec (sort hit)) (vec (sort (remove hit five)))] (:components op)))
+        (is (= (vec (sort (remove hit five))) (get (:grudge op) (first hit))))))))
+
 (deftest adding-nemeses-keeps-the-old-schedules
-  (is (every? nemesis/all-faults [:bridge :one-way :partition :kill]))
+  (is (every? nemesis/all-faults [:bridge :one-way :partition :kill :clock :partition-kill :pause-kill]))
   (is (= (nemesis/schedule {:faults #{:kill :partition} :nodes five :interval 10 :time-limit 300 :seed 11})
          (nemesis/schedule {:faults #{:partition :kill} :nodes five :interval 10 :time-limit 300 :seed 11}))))
 

@@ -73,7 +73,7 @@ final class Serve {
         log.notice("Starting weft (nats-server compatible)");
         log.notice("  Version:  " + Server.WEFT_VERSION + " (protocol of nats-server " + Server.COMPAT_VERSION + ")");
         log.notice("  Java:     " + Runtime.version());
-        Env env = Env.real();
+        Env env = OffsetClock.wrap(Env.real(), System.getenv(OffsetClock.VARIABLE), log);
         JetStreamDefaults.apply(opts);
         String clusterError = Node.clusterConfigError(opts);
         if (clusterError != null) {
