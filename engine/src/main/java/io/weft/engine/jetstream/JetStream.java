@@ -458,7 +458,6 @@ public final class JetStream {
         if (cfg.allowMsgCounter()) return "allow_msg_counter";
         if (cfg.subjectTransform() != null) return "subject_transform";
         if (cfg.republish() != null) return "republish";
-        if (cfg.firstSeq() > 0) return "first_seq";
         if (cfg.retention() == Retention.INTEREST) return "interest retention";
         return null;
     }

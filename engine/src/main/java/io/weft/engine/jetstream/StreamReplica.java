@@ -383,11 +383,17 @@ public final class StreamReplica {
         store = opener.open();
         apply = new StreamApply(store, errors);
         StreamOp.Limits none = new StreamOp.Limits(0, 0, 0, false);
-        if (img.firstSeq() > 1) {
-            apply(new StreamOp.SkipTo(img.firstSeq()));
+        long first = img.firstSeq();
+        if (img.lastSeq() == 0 && config.firstSeq() > first) {
+            // first_seq: a stream that never stored anything starts at the create config's sequence,
+            // the same on every replica (the config is the same on each), as nats-server's stores do
+            first = config.firstSeq();
+        }
+        if (first > 1) {
+            apply(new StreamOp.SkipTo(first));
         }
         long window = config.duplicateWindow();
-        long next = img.firstSeq();
+        long next = first;
         for (StoredMessage m : img.messages()) {
             next = gaps(next, m.seq(), none, window);
             apply(new StreamOp.Append(m.seq(), m.timestampNanos(), m.subject(), m.headers(), m.data(), "", window,

@@ -1027,6 +1027,32 @@ class ReplicatedStreamTest {
         assertFalse(created.has("cluster"), "no cluster object on a server that is not clustered");
     }
 
+    /**
+     * first_seq on a replicated stream: every replica starts at the create config's sequence, and a
+     * replica that reopens (its store rebuilt from its Raft log) comes back to the same sequences.
+     */
+    @Test
+    void firstSeqIsTheSameOnEveryReplica() throws Exception {
+        streamConfig = configWith("\"first_seq\":100");
+        cluster(3);
+        for (Member m : members) {
+            await(m.name + " starts at 100", () -> state(m).firstSeq() == 100 && state(m).lastSeq() == 99);
+        }
+        assertEquals(100, publishAcked("f1"));
+        assertEquals(101, publishAcked("f2"));
+        for (Member m : members) {
+            await(m.name + " has 100..101", () -> state(m).lastSeq() == 101);
+            assertEquals(List.of("100=f1", "101=f2"), values(m), m.name);
+        }
+        Member old = leader();
+        assertTrue(old.js.closeReplica(Account.GLOBAL, "ORDERS", false));
+        assertEquals(102, publishAcked("f3"));
+        open(old);
+        await(old.name + " reopened with 100..102", () -> old.stream() != null && state(old).lastSeq() == 102);
+        assertEquals(List.of("100=f1", "101=f2", "102=f3"), values(old));
+        assertEquals(100, state(old).firstSeq());
+    }
+
     @Test
     void featuresAReplicatedStreamDoesNotCarryAreRefused() throws Exception {
         Member m = new Member("n1", hub);
