@@ -23,8 +23,7 @@ import java.util.function.Consumer;
  * committed ops through {@link #apply}, in log order. {@link #image} and {@link #restore} carry the
  * applied state in and out of a snapshot. Not thread-safe: the log holds its lock around every call.
  *
- * <p>Not covered yet (a local stream's features the replicated path does not carry): subject
- * transforms, account storage limits, interest retention's "no interest" removal, and the
+ * <p>Not covered yet (a local stream's features the replicated path does not carry): account storage limits, interest retention's "no interest" removal, and the
  * discard-new counts of pending appends (counted as if no limit removed anything, so a full stream
  * may refuse early while appends are in flight).
  */
@@ -200,6 +199,27 @@ public final class StreamReplica {
         pending.clear();
     }
 
+    /** The config {@link #transformer} was built from (the transformer is rebuilt when the config is another). */
+    private StreamConfig transformFor;
+    private SubjectTransformer transformer;
+
+    /**
+     * The subject {@code subject} is stored under ({@code subject_transform}): the leader maps it
+     * before logging, so every replica stores the append's subject as the leader decided it.
+     */
+    private String transformed(String subject) {
+        StreamConfig c = config;
+        if (c.subjectTransform() == null) {
+            return subject;
+        }
+        if (transformFor != c) {
+            transformer = SubjectTransformer.of(c.subjectTransform().src(), c.subjectTransform().dest());
+            transformFor = c;
+        }
+        String mapped = transformer.apply(subject);
+        return mapped == null ? subject : mapped;
+    }
+
     /** The view of {@link PublishRules}: the applied state with the pending appends on top. */
     private final class Pending implements PublishRules.View {
         private final long now;
@@ -210,7 +230,7 @@ public final class StreamReplica {
 
         @Override public String name() { return name; }
         @Override public StreamConfig config() { return config; }
-        @Override public String storedSubject(String subject) { return subject; }
+        @Override public String storedSubject(String subject) { return transformed(subject); }
         @Override public long sizeOf(String subject, int hl, int dl) { return store.sizeOf(subject, hl, dl); }
         @Override public long nowNanos() { return now; }
         @Override public JsApiError accountRoom(StreamConfig c, long size) { return null; }

@@ -1053,6 +1053,39 @@ class ReplicatedStreamTest {
         assertEquals(100, state(old).firstSeq());
     }
 
+    /** The subjects of a member's stored messages, by sequence. */
+    private static List<String> subjects(Member m) throws Exception {
+        List<String> out = new ArrayList<>();
+        Stream s = m.stream();
+        StoreState st = s.state();
+        for (long q = st.firstSeq(); q <= st.lastSeq() && st.msgs() > 0; q++) {
+            long seq = q;
+            StoredMessage msg = s.read(store -> store.load(seq));
+            if (msg != null) {
+                out.add(msg.seq() + "=" + msg.subject());
+            }
+        }
+        return out;
+    }
+
+    /** subject_transform: the leader maps the subject before logging; every replica stores the mapped one. */
+    @Test
+    void aSubjectTransformStoresTheSameSubjectOnEveryReplica() throws Exception {
+        streamConfig = configWith("\"subject_transform\":{\"src\":\"orders.*\",\"dest\":\"orders.{{wildcard(1)}}.mapped\"}");
+        cluster(3);
+        publishAckedWith("orders.a", "", "t1");
+        publishAckedWith("orders.b.c", "", "t2"); // outside the source: stored as published
+        Member old = leader();
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader", () -> members.stream().anyMatch(m -> m != old && m.stream().leading()));
+        publishAckedWith("orders.z", "", "t3");
+        for (Member m : members) {
+            await(m.name + " has 3", () -> state(m).lastSeq() == 3);
+            assertEquals(List.of("1=orders.a.mapped", "2=orders.b.c", "3=orders.z.mapped"), subjects(m), m.name);
+        }
+    }
+
     @Test
     void featuresAReplicatedStreamDoesNotCarryAreRefused() throws Exception {
         Member m = new Member("n1", hub);
