@@ -574,8 +574,8 @@ public final class Stream implements ConsumerSource {
             }
             byte[] ack = switch (r) {
                 case GroupLog.Stored st when batch != null -> batchAck(st.seq(), batch, count);
-                case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq() + "}")
-                        .getBytes(StandardCharsets.UTF_8);
+                case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq()
+                        + counterValue(st) + "}").getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Duplicate dup -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
                         + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Rejected rj -> errorAck(rj.error(), batch == null);
@@ -587,6 +587,14 @@ public final class Stream implements ConsumerSource {
                 sendNow(reply, ack);
             }
         });
+    }
+
+    /** A counter stream's PubAck carries the value the leader decided ({@code ,"val":"N"}); "" otherwise. */
+    private String counterValue(GroupLog.Stored st) {
+        if (!config.allowMsgCounter() || st.appended().isEmpty()) {
+            return "";
+        }
+        return ",\"val\":" + quote(MsgCounter.text(st.appended().getFirst().op().data()));
     }
 
     private void ingestLoop() {

@@ -37,12 +37,18 @@ public final class StreamReplica {
     public sealed interface Decided permits Accepted, AcceptedBatch, Duplicate, Rejected {
     }
 
-    /** To log: the append the leader decided (now pending). */
-    public record Accepted(StreamOp.Append op) implements Decided {
+    /**
+     * To log: the append the leader decided (now pending); {@code subjectLastSeq}, when the stream
+     * republishes, the sequence of the subject's last message before it (pending ones counted; 0: none).
+     */
+    public record Accepted(StreamOp.Append op, long subjectLastSeq) implements Decided {
     }
 
-    /** To log: the atomic batch the leader decided (its appends now pending). */
-    public record AcceptedBatch(StreamOp.Batch op) implements Decided {
+    /** To log: the atomic batch the leader decided (its appends now pending); {@code subjectLastSeqs} as {@link Accepted}'s, one per append. */
+    public record AcceptedBatch(StreamOp.Batch op, List<Long> subjectLastSeqs) implements Decided {
+        public AcceptedBatch {
+            subjectLastSeqs = List.copyOf(subjectLastSeqs);
+        }
     }
 
     /** One message of an atomic batch, as published. */
@@ -123,11 +129,13 @@ public final class StreamReplica {
                 h = null;
             }
         }
-        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(subject, h, hdr, data), new Pending(nowNanos));
+        Pending view = new Pending(nowNanos);
+        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(subject, h, hdr, data), view);
         return switch (d) {
             case StreamOp.Append op -> {
+                long prev = config.republish() == null ? 0 : lastSeqOf(view, op.subject());
                 pending.addLast(op);
-                yield new Accepted(op);
+                yield new Accepted(op, prev);
             }
             case PublishRules.Duplicate dup -> new Duplicate(dup.seq(), isPending(dup.seq()));
             case PublishRules.Reject r -> new Rejected(r.error());
@@ -148,10 +156,18 @@ public final class StreamReplica {
             }
             reqs.add(new PublishRules.Request(m.subject(), h, m.hdr(), m.data()));
         }
-        return switch (PublishRules.decideBatch(id, reqs, new Pending(nowNanos))) {
+        Pending view = new Pending(nowNanos);
+        return switch (PublishRules.decideBatch(id, reqs, view)) {
             case StreamOp.Batch b -> {
+                List<Long> prevs = new ArrayList<>(b.appends().size());
+                java.util.HashMap<String, Long> inBatch = new java.util.HashMap<>();
+                for (StreamOp.Append a : b.appends()) {
+                    Long prev = inBatch.get(a.subject());
+                    prevs.add(config.republish() == null ? 0 : prev != null ? prev : lastSeqOf(view, a.subject()));
+                    inBatch.put(a.subject(), a.seq());
+                }
                 pending.addAll(b.appends());
-                yield new AcceptedBatch(b);
+                yield new AcceptedBatch(b, prevs);
             }
             case PublishRules.Reject r -> new Rejected(r.error());
         };
@@ -178,6 +194,11 @@ public final class StreamReplica {
                 config.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(config), noInterest, ttlNanos);
         pending.addLast(op);
         return op;
+    }
+
+    private static long lastSeqOf(Pending view, String subject) {
+        SubjectState ss = view.subjectState(subject);
+        return ss == null ? 0 : ss.lastSeq();
     }
 
     private boolean isPending(long seq) {
@@ -285,6 +306,26 @@ public final class StreamReplica {
         @Override
         public String lastMsgId() {
             return pending.isEmpty() ? apply.lastMsgId() : pending.peekLast().msgId();
+        }
+
+        /**
+         * A counter ({@code allow_msg_counter}) adds to the subject's newest value in log order: a
+         * pending append's, else the stored one, so two increments in flight sum.
+         */
+        @Override
+        public byte[] lastPayload(String subject) {
+            for (Iterator<StreamOp.Append> it = pending.descendingIterator(); it.hasNext(); ) {
+                StreamOp.Append a = it.next();
+                if (a.subject().equals(subject)) {
+                    return a.data();
+                }
+            }
+            try {
+                StoredMessage last = store.loadLast(subject);
+                return last == null ? null : last.data();
+            } catch (IOException e) {
+                return new byte[] {'!'}; // a damaged last record: the counter is broken (10172)
+            }
         }
 
         @Override

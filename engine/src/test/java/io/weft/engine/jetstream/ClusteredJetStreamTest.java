@@ -215,8 +215,8 @@ class ClusteredJetStreamTest {
             return s != null && s.replicated();
         }));
         JsonNode aged = api(leader, "$JS.API.STREAM.CREATE.A",
-                "{\"name\":\"A\",\"subjects\":[\"a\"],\"num_replicas\":3,\"allow_msg_counter\":true}");
-        assertEquals("allow_msg_counter is not supported on replicated streams yet", aged.at("/error/description").asText(),
+                "{\"name\":\"A\",\"subjects\":[\"a\"],\"num_replicas\":3,\"retention\":\"interest\"}");
+        assertEquals("interest retention is not supported on replicated streams yet", aged.at("/error/description").asText(),
                 aged.toString());
         assertEquals(10052, aged.at("/error/err_code").asInt(), aged.toString());
         JsonNode r6 = api(leader, "$JS.API.STREAM.CREATE.R", "{\"name\":\"R\",\"subjects\":[\"r\"],\"num_replicas\":6}");

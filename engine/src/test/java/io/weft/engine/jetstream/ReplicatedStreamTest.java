@@ -1086,17 +1086,55 @@ class ReplicatedStreamTest {
         }
     }
 
+    /**
+     * allow_msg_counter: the leader adds each increment to the subject's value in log order, pending
+     * increments counted, so a burst of increments in flight sums; the ack carries the value and
+     * every replica stores the same values, also after a leader change.
+     */
+    @Test
+    void countersSumInLogOrderOnEveryReplica() throws Exception {
+        streamConfig = configWith("\"allow_msg_counter\":true");
+        cluster(3);
+        Member l = leader();
+        byte[] incr = "NATS/1.0\r\nNats-Incr: 1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 1; i <= 20; i++) {
+            l.acc.publish("orders.count", "_ACK.c." + i, incr, new byte[0]); // none waits for the one before
+        }
+        for (int i = 1; i <= 20; i++) {
+            JsonNode ack = JSON.readTree(awaitReply(l, "_ACK.c." + i));
+            assertEquals(i, ack.path("seq").asLong(), ack.toString());
+            assertEquals(Integer.toString(i), ack.path("val").asText(), ack.toString());
+        }
+        JsonNode r = api(l, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader", () -> members.stream().anyMatch(m -> m != l && m.stream().leading()));
+        Member next = leader();
+        byte[] more = "NATS/1.0\r\nNats-Incr: -25\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        next.acc.publish("orders.count", "_ACK.c.down", more, new byte[0]);
+        JsonNode down = JSON.readTree(awaitReply(next, "_ACK.c.down"));
+        assertEquals(21, down.path("seq").asLong(), down.toString());
+        assertEquals("-5", down.path("val").asText(), down.toString());
+        for (Member m : members) {
+            await(m.name + " has 21", () -> state(m).lastSeq() == 21);
+            List<String> vals = values(m);
+            assertEquals(21, vals.size(), m.name);
+            assertEquals("1={\"val\":\"1\"}", vals.getFirst(), m.name);
+            assertEquals("20={\"val\":\"20\"}", vals.get(19), m.name);
+            assertEquals("21={\"val\":\"-5\"}", vals.get(20), m.name);
+        }
+    }
+
     @Test
     void featuresAReplicatedStreamDoesNotCarryAreRefused() throws Exception {
         Member m = new Member("n1", hub);
         members.add(m);
         names.put(m.id, m.name);
         StreamConfig aged = StreamConfig.parse(JSON.readTree("{\"name\":\"AGED\",\"subjects\":[\"aged\"],"
-                + "\"num_replicas\":3,\"allow_msg_counter\":true}")).withDefaults();
+                + "\"num_replicas\":3,\"retention\":\"interest\"}")).withDefaults();
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> m.js.openReplicated(Account.GLOBAL, aged, 1,
                         new JetStream.Replica(GROUP, List.of(m.id), m.id, hub, CLUSTER, names::get)));
-        assertTrue(e.getMessage().contains("allow_msg_counter"), e.getMessage());
+        assertTrue(e.getMessage().contains("interest retention"), e.getMessage());
         assertNull(m.stream());
     }
 }
