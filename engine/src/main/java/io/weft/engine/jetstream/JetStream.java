@@ -455,7 +455,6 @@ public final class JetStream {
 
     /** What of {@code cfg} a replicated stream does not carry yet, or null. */
     static String unsupportedReplicated(StreamConfig cfg) {
-        if (cfg.republish() != null) return "republish";
         if (cfg.retention() == Retention.INTEREST) return "interest retention";
         return null;
     }

@@ -569,7 +569,11 @@ public final class Stream implements ConsumerSource {
                     lock.unlock();
                 }
             }
-            if (x != null || !answer) {
+            if (x != null) {
+                return;
+            }
+            if (!answer) {
+                republishStored(r);
                 return;
             }
             byte[] ack = switch (r) {
@@ -586,7 +590,31 @@ public final class Stream implements ConsumerSource {
             if (ack != null) {
                 sendNow(reply, ack);
             }
+            republishStored(r);
         });
+    }
+
+    /**
+     * Republishes what a replicated publish stored (the leader alone, once its entry is committed
+     * and applied here: a follower never holds the publish's future, and a new leader's futures are
+     * only its own publishes), each message as stored: its subject, headers and data as the leader
+     * decided them.
+     */
+    private void republishStored(GroupLog.Result r) {
+        SubjectTransformer rp = republisher;
+        if (rp == null || !(r instanceof GroupLog.Stored st)) {
+            return;
+        }
+        for (GroupLog.Appended a : st.appended()) {
+            StreamOp.Append op = a.op();
+            String dest = rp.apply(op.subject());
+            if (dest == null) {
+                continue;
+            }
+            Inbound m = new Inbound(op.subject(), null, op.headers(), op.data());
+            Outgoing o = republishMessage(config, dest, op.subject(), op.seq(), op.ts(), a.subjectLastSeq(), headersOf(m), m);
+            jsa.account().publish(o.subject(), null, o.headers(), o.payload());
+        }
     }
 
     /** A counter stream's PubAck carries the value the leader decided ({@code ,"val":"N"}); "" otherwise. */

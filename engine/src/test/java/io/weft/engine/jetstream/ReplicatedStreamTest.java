@@ -1124,6 +1124,57 @@ class ReplicatedStreamTest {
         }
     }
 
+    /**
+     * republish: only the stream's leader republishes, once per stored message, after its entry is
+     * committed (followers never do); after a leader change the new leader republishes only what it
+     * stores, never the messages before it. Each member's own subscribers see what it republishes.
+     */
+    @Test
+    void onlyTheLeaderRepublishesEachStoredMessageOnce() throws Exception {
+        streamConfig = configWith("\"republish\":{\"src\":\"orders.>\",\"dest\":\"rp.>\"}");
+        cluster(3);
+        Map<String, LinkedBlockingQueue<String>> seen = new TreeMap<>();
+        for (Member m : members) {
+            LinkedBlockingQueue<String> q = new LinkedBlockingQueue<>();
+            seen.put(m.name, q);
+            m.acc.subscribe("rp.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
+                String h = new String(data, off, hdrLen, StandardCharsets.US_ASCII);
+                q.add(subject + " " + header(h, "Nats-Sequence") + " " + header(h, "Nats-Last-Sequence") + " "
+                        + header(h, "Nats-Subject") + " " + new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8));
+            });
+        }
+        Member first = leader();
+        publishAckedWith("orders.a", "", "r1");
+        publishAckedWith("orders.b", "", "r2");
+        publishAckedWith("orders.a", "", "r3");
+        await("three republished", () -> seen.get(first.name).size() == 3);
+        assertEquals(List.of("rp.a 1 0 orders.a r1", "rp.b 2 0 orders.b r2", "rp.a 3 1 orders.a r3"),
+                new ArrayList<>(seen.get(first.name)));
+        JsonNode r = api(first, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader", () -> members.stream().anyMatch(m -> m != first && m.stream().leading()));
+        Member next = leader();
+        publishAckedWith("orders.b", "", "r4");
+        await("the new leader republished r4", () -> seen.get(next.name).size() == 1);
+        Thread.sleep(300); // anything more would show by now
+        assertEquals(List.of("rp.b 4 2 orders.b r4"), new ArrayList<>(seen.get(next.name)));
+        assertEquals(3, seen.get(first.name).size(), "the old leader republished again");
+        for (Member m : members) {
+            if (m != first && m != next) {
+                assertEquals(0, seen.get(m.name).size(), m.name + " (a follower) republished");
+            }
+        }
+    }
+
+    private static String header(String block, String key) {
+        for (String line : block.split("\r\n")) {
+            if (line.startsWith(key + ":")) {
+                return line.substring(key.length() + 1).trim();
+            }
+        }
+        return "-";
+    }
+
     @Test
     void featuresAReplicatedStreamDoesNotCarryAreRefused() throws Exception {
         Member m = new Member("n1", hub);
