@@ -23,9 +23,9 @@ import java.util.function.Consumer;
  * committed ops through {@link #apply}, in log order. {@link #image} and {@link #restore} carry the
  * applied state in and out of a snapshot. Not thread-safe: the log holds its lock around every call.
  *
- * <p>Not covered yet (a local stream's features the replicated path does not carry): account storage limits, interest retention's "no interest" removal, and the
- * discard-new counts of pending appends (counted as if no limit removed anything, so a full stream
- * may refuse early while appends are in flight).
+ * <p>Not covered yet (a local stream's features the replicated path does not carry): account
+ * storage limits, and the discard-new counts of pending appends (counted as if no limit removed
+ * anything, so a full stream may refuse early while appends are in flight).
  */
 public final class StreamReplica {
     /** Opens the replica's store: an empty one after {@link #restore} destroyed the old. */
@@ -111,6 +111,18 @@ public final class StreamReplica {
 
     public String name() {
         return name;
+    }
+
+    /** Whether some consumer would deliver a subject (interest retention), as the leader's stream sees it; until set, every subject has interest. */
+    private java.util.function.Predicate<String> interest = subject -> true;
+
+    /**
+     * Sets how the leader decides interest retention's "no interest" removal of a published message
+     * (asked under the log's lock, as {@link #decide} runs): the decision is in the op, so every
+     * replica removes the same messages.
+     */
+    public void interest(java.util.function.Predicate<String> interest) {
+        this.interest = interest;
     }
 
     public StreamConfig config() {
@@ -255,7 +267,7 @@ public final class StreamReplica {
         @Override public long sizeOf(String subject, int hl, int dl) { return store.sizeOf(subject, hl, dl); }
         @Override public long nowNanos() { return now; }
         @Override public JsApiError accountRoom(StreamConfig c, long size) { return null; }
-        @Override public boolean anyInterest(String subject) { return true; }
+        @Override public boolean anyInterest(String subject) { return interest.test(subject); }
 
         @Override
         public StoreState state() {

@@ -1175,17 +1175,110 @@ class ReplicatedStreamTest {
         return "-";
     }
 
+    /** Fetches {@code n} messages of durable {@code consumer} on {@code m} and double-acks each; returns their values. */
+    private static List<String> fetchAndAck(Member m, String consumer, int n, String prefix) throws Exception {
+        LinkedBlockingQueue<String[]> inbox = pullInbox(m, prefix);
+        m.acc.publish("$JS.API.CONSUMER.MSG.NEXT.ORDERS." + consumer, prefix + ".x", null,
+                ("{\"batch\":" + n + ",\"expires\":2000000000}").getBytes(StandardCharsets.UTF_8));
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String[] msg = inbox.poll(5, TimeUnit.SECONDS);
+            assertNotNull(msg, "delivery " + (i + 1) + " of " + n + " on " + m.name);
+            got.add(msg[1]);
+            String ackReply = "_ACK.sync." + prefix + "." + i;
+            m.acc.publish(msg[0], ackReply, null, "+ACK".getBytes(StandardCharsets.UTF_8));
+            await("the double ack of " + msg[1], () -> m.replies.containsKey(ackReply));
+        }
+        return got;
+    }
+
+    private void durable(Member m, String consumer) throws Exception {
+        JsonNode created = api(m, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS." + consumer, "{\"stream_name\":\"ORDERS\","
+                + "\"config\":{\"durable_name\":\"" + consumer + "\",\"ack_policy\":\"explicit\"}}");
+        assertNotNull(created);
+        assertFalse(created.has("error"), created.toString());
+        for (Member x : members) {
+            await(x.name + " holds " + consumer + "'s record", () -> x.stream().consumerRecords().get(consumer) != null);
+        }
+    }
+
+    /**
+     * Interest retention on a replicated stream: the leader decides each removal and logs it, so
+     * every replica removes the same messages: a message published while no consumer exists is not
+     * kept, one is removed once every consumer acknowledged it, an acknowledged message whose removal
+     * the old leader never logged is removed by the new leader (from the consumers' replicated ack
+     * state), and deleting a consumer removes what only it still needed.
+     */
     @Test
-    void featuresAReplicatedStreamDoesNotCarryAreRefused() throws Exception {
-        Member m = new Member("n1", hub);
-        members.add(m);
-        names.put(m.id, m.name);
-        StreamConfig aged = StreamConfig.parse(JSON.readTree("{\"name\":\"AGED\",\"subjects\":[\"aged\"],"
-                + "\"num_replicas\":3,\"retention\":\"interest\"}")).withDefaults();
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> m.js.openReplicated(Account.GLOBAL, aged, 1,
-                        new JetStream.Replica(GROUP, List.of(m.id), m.id, hub, CLUSTER, names::get)));
-        assertTrue(e.getMessage().contains("interest retention"), e.getMessage());
-        assertNull(m.stream());
+    void interestRetentionRemovesTheSameMessagesOnEveryReplicaAcrossLeaderChanges() throws Exception {
+        streamConfig = configWith("\"retention\":\"interest\"");
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+        cluster(3, new ReplicatedStreamLog.Options(4096, false, op -> losing.get() && op instanceof StreamOp.Delete));
+        assertEquals(1, publishAcked("i1"));
+        assertEquals(2, publishAcked("i2"));
+        for (Member m : members) {
+            await(m.name + " at 2 holding nothing", () -> state(m).lastSeq() == 2 && state(m).msgs() == 0);
+        }
+        Member old = leader();
+        durable(old, "W");
+        durable(old, "V");
+        for (int i = 3; i <= 6; i++) {
+            assertEquals(i, publishAcked("i" + i));
+        }
+        assertEquals(List.of("i3", "i4"), fetchAndAck(old, "W", 2, "_IW1"));
+        for (Member m : members) {
+            await(m.name + " has 3..6", () -> state(m).lastSeq() == 6);
+            assertEquals(4, state(m).msgs(), m.name + ": V still needs 3 and 4");
+        }
+        assertEquals(List.of("i3", "i4", "i5"), fetchAndAck(old, "V", 3, "_IV1"));
+        for (Member m : members) {
+            await(m.name + " removed 3 and 4", () -> state(m).msgs() == 2);
+            assertEquals(List.of("5=i5", "6=i6"), values(m), m.name);
+        }
+        losing.set(true); // the removal of 5 is decided but never logged: the leader "failed" in between
+        assertEquals(List.of("i5"), fetchAndAck(old, "W", 1, "_IW2"));
+        for (Member m : members) {
+            await(m.name + " holds W's ack of 5", () -> {
+                StreamReplica.ConsumerRecord r = m.stream().consumerRecords().get("W");
+                return r != null && m.stream().consumers().isEmpty() == (m != old);
+            });
+            assertEquals(List.of("5=i5", "6=i6"), values(m), m.name);
+        }
+        losing.set(false);
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        Member[] next = new Member[1];
+        await("another leader running W and V", () -> {
+            for (Member m : members) {
+                if (m != old && m.stream().leading() && m.stream().consumer("W") != null && m.stream().consumer("V") != null) {
+                    next[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        for (Member m : members) {
+            await(m.name + " swept 5", () -> state(m).msgs() == 1);
+            assertEquals(List.of("6=i6"), values(m), m.name);
+        }
+        // published under the new leader: both consumers want it
+        assertEquals(7, publishAcked("i7"));
+        JsonNode del = api(next[0], "$JS.API.CONSUMER.DELETE.ORDERS.W", "");
+        assertTrue(del.path("success").asBoolean(), del.toString());
+        Thread.sleep(200);
+        for (Member m : members) {
+            await(m.name + " has 7", () -> state(m).lastSeq() == 7);
+            assertEquals(List.of("6=i6", "7=i7"), values(m), m.name + ": V still needs 6 and 7");
+        }
+        assertEquals(List.of("i6"), fetchAndAck(next[0], "V", 1, "_IV2"));
+        for (Member m : members) {
+            await(m.name + " removed 6", () -> state(m).msgs() == 1);
+        }
+        JsonNode delV = api(next[0], "$JS.API.CONSUMER.DELETE.ORDERS.V", "");
+        assertTrue(delV.path("success").asBoolean(), delV.toString());
+        for (Member m : members) {
+            await(m.name + " removed 7 (no consumer left)", () -> state(m).msgs() == 0);
+            assertEquals(7, state(m).lastSeq(), m.name);
+        }
     }
 }
