@@ -169,12 +169,12 @@ class ReplicatedFeaturesDifferentialTest {
         return out;
     }
 
-    private static String header(Message m, String key) {
+    static String header(Message m, String key) {
         return m.getHeaders() == null ? "-" : String.valueOf(m.getHeaders().getFirst(key));
     }
 
     /** A publish through {@code nc} as a request: the PubAck as JSON. */
-    private static JsonNode publish(Connection nc, String subject, Headers h, String data) throws Exception {
+    static JsonNode publish(Connection nc, String subject, Headers h, String data) throws Exception {
         Message m = nc.request(NatsMessage.builder().subject(subject).headers(h)
                 .data(data.getBytes(StandardCharsets.UTF_8)).build(), Duration.ofSeconds(5));
         assertNotNull(m, "no PubAck for " + subject + " " + data);
@@ -182,7 +182,7 @@ class ReplicatedFeaturesDifferentialTest {
     }
 
     /** A publish retried (same message id, deduplicated) until a PubAck comes, as a client does after a leader change. */
-    private static JsonNode retryPublish(Connection nc, String subject, String data) throws Exception {
+    static JsonNode retryPublish(Connection nc, String subject, String data) throws Exception {
         Headers h = new Headers().add("Nats-Msg-Id", subject + "-" + data);
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
@@ -222,7 +222,7 @@ class ReplicatedFeaturesDifferentialTest {
     }
 
     /** Waits until the stream's info names a leader other than {@code not} and both other replicas; returns the leader. */
-    private static String awaitLeader(Connection nc, String stream, String not) throws Exception {
+    static String awaitLeader(Connection nc, String stream, String not) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
@@ -240,7 +240,7 @@ class ReplicatedFeaturesDifferentialTest {
         throw new AssertionError(stream + " has no leader (other than '" + not + "'): " + last);
     }
 
-    private static void awaitSize(List<String> list, int n) throws InterruptedException {
+    static void awaitSize(List<String> list, int n) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (list.size() < n && System.nanoTime() < deadline) {
             Thread.sleep(50);
@@ -248,7 +248,7 @@ class ReplicatedFeaturesDifferentialTest {
     }
 
     /** "messages first_seq last_seq" of the stream's state. */
-    private static String state(Connection nc, String stream) throws Exception {
+    static String state(Connection nc, String stream) throws Exception {
         JsonNode st = request(nc, "$JS.API.STREAM.INFO." + stream, "").path("state");
         return st.path("messages").asLong() + " " + st.path("first_seq").asLong() + " " + st.path("last_seq").asLong();
     }
@@ -257,7 +257,7 @@ class ReplicatedFeaturesDifferentialTest {
      * The state once it holds {@code expected} messages (removals after acks are asynchronous), or
      * as it is after a while if it never does: the comparison with nats-server judges it.
      */
-    private static String settled(Connection nc, String stream, long expected) throws Exception {
+    static String settled(Connection nc, String stream, long expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         String s = state(nc, stream);
         while (!s.startsWith(expected + " ") && System.nanoTime() < deadline) {
@@ -268,7 +268,7 @@ class ReplicatedFeaturesDifferentialTest {
     }
 
     /** Fetches {@code n} messages of durable {@code consumer} and double-acks each; returns their data. */
-    private static List<String> fetchAndAck(Connection nc, String stream, String consumer, int n) throws Exception {
+    static List<String> fetchAndAck(Connection nc, String stream, String consumer, int n) throws Exception {
         String inbox = nc.createInbox();
         Subscription sub = nc.subscribe(inbox);
         List<String> got = new ArrayList<>();
