@@ -1166,6 +1166,28 @@ class ReplicatedStreamTest {
         }
     }
 
+    /** An atomic batch on a republishing stream: each of its messages is republished once, its last sequences chained within the batch. */
+    @Test
+    void anAtomicBatchIsRepublishedMessageByMessage() throws Exception {
+        streamConfig = configWith("\"allow_atomic\":true,\"republish\":{\"src\":\"orders.>\",\"dest\":\"rp.>\"}");
+        cluster(3);
+        Member l = leader();
+        LinkedBlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        l.acc.subscribe("rp.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
+            String h = new String(data, off, hdrLen, StandardCharsets.US_ASCII);
+            seen.add(subject + " " + header(h, "Nats-Sequence") + " " + header(h, "Nats-Last-Sequence") + " "
+                    + new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8));
+        });
+        assertEquals(1, publishAcked("before"));
+        publishBatchMsg(l, "_ACK.b1", "b", 1, null, "x1");
+        publishBatchMsg(l, "_ACK.b2", "b", 2, "1", "x2");
+        JsonNode ack = JSON.readTree(awaitReply(l, "_ACK.b2"));
+        assertEquals(3, ack.path("seq").asLong(), ack.toString());
+        await("three republished", () -> seen.size() == 3);
+        Thread.sleep(200);
+        assertEquals(List.of("rp.new 1 0 before", "rp.new 2 1 x1", "rp.new 3 2 x2"), new ArrayList<>(seen));
+    }
+
     private static String header(String block, String key) {
         for (String line : block.split("\r\n")) {
             if (line.startsWith(key + ":")) {
