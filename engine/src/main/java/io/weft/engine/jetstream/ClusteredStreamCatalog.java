@@ -95,11 +95,6 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             throw JsErrors.STREAM_NOT_FOUND.exception();
         }
         cfg.validate(js.options().maxPayload, true);
-        String unsupported = cfg.replicas() > 1 ? JetStream.unsupportedReplicated(cfg) : null;
-        if (unsupported != null) {
-            // refused here, by the leader, rather than failing on every replica after the commit
-            throw JsErrors.invalidConfig(unsupported + " is not supported on replicated streams yet");
-        }
         String json = new String(js.json(cfg.toJson()), java.nio.charset.StandardCharsets.UTF_8);
         if (create && existing != null) {
             if (!existing.config().equals(json)) {

@@ -24,11 +24,29 @@ public interface GroupLog extends StreamLog {
     sealed interface Result permits Stored, Duplicate, Rejected, NotLeader, NotStored, Unknown {
     }
 
-    /** Committed and applied at {@code seq} ({@code removed}: messages its apply removed, for non-append ops). */
-    record Stored(long seq, long removed) implements Result {
+    /**
+     * Committed and applied at {@code seq} ({@code removed}: messages its apply removed, for non-append
+     * ops); {@code appended}: the publish's appends as the leader decided them (empty for other ops).
+     */
+    record Stored(long seq, long removed, List<Appended> appended) implements Result {
+        public Stored {
+            appended = List.copyOf(appended);
+        }
+
         public Stored(long seq) {
             this(seq, 0);
         }
+
+        public Stored(long seq, long removed) {
+            this(seq, removed, List.of());
+        }
+    }
+
+    /**
+     * One append a publish stored, as decided: the op (its stored subject, data such as a counter's
+     * value, timestamp) and the sequence of its subject's previous message then (0: none).
+     */
+    record Appended(StreamOp.Append op, long subjectLastSeq) {
     }
 
     /** Already stored at {@code seq} (same message id in the duplicate window). */

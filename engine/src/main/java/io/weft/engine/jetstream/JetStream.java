@@ -409,9 +409,7 @@ public final class JetStream {
      * Raft log and snapshots live under the stream's directory ({@code .../streams/<stream>/raft},
      * the messages in {@code .../msgs}, rebuilt from the log at each open; no {@code meta.json}, so
      * the local recovery never takes it for a single-server stream). The stream then answers its API
-     * and its publishes only while this replica leads. Refused (IllegalArgumentException, message
-     * for the operator) for features a replicated stream does not carry yet: counters, subject
-     * transforms, republish, first_seq, interest retention.
+     * and its publishes only while this replica leads.
      */
     public Stream openReplicated(String account, StreamConfig cfg, long createdNanos, Replica where)
             throws IOException, JsApiException {
@@ -422,11 +420,6 @@ public final class JetStream {
         JsAccount jsa = accounts.get(account);
         if (jsa == null) {
             throw JsErrors.NOT_ENABLED_FOR_ACCOUNT.exception();
-        }
-        String unsupported = unsupportedReplicated(cfg);
-        if (unsupported != null) {
-            throw new IllegalArgumentException("stream '" + account + " > " + cfg.name() + "': " + unsupported
-                    + " is not supported on replicated streams yet");
         }
         jsa.reserve(cfg, null);
         try {
@@ -451,16 +444,6 @@ public final class JetStream {
         } finally {
             jsa.settle(cfg, null);
         }
-    }
-
-    /** What of {@code cfg} a replicated stream does not carry yet, or null. */
-    static String unsupportedReplicated(StreamConfig cfg) {
-        if (cfg.allowMsgCounter()) return "allow_msg_counter";
-        if (cfg.subjectTransform() != null) return "subject_transform";
-        if (cfg.republish() != null) return "republish";
-        if (cfg.firstSeq() > 0) return "first_seq";
-        if (cfg.retention() == Retention.INTEREST) return "interest retention";
-        return null;
     }
 
     /**

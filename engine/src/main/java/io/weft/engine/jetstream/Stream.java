@@ -152,6 +152,7 @@ public final class Stream implements ConsumerSource {
         this.lock = group.lock();
         this.atomic = new AtomicBatches(js.env().clock(), js.atomicInflight(), js::batchLimits);
         applyTransforms(cfg);
+        group.replica().interest(this::interested);
     }
 
     /** The apply step's derived state: a local stream's, or the group replica's current one (caller holds the lock). */
@@ -331,6 +332,9 @@ public final class Stream implements ConsumerSource {
                 if (config.retention() == Retention.WORKQUEUE && !consumers.isEmpty()) {
                     // its deletes wait for their commits: not on the group's thread, which makes them
                     env().spawner().spawn("stream " + name + " work-queue sweep", this::sweepWorkQueue);
+                } else if (config.retention() == Retention.INTEREST) {
+                    // what the consumers acknowledged before the old leader logged its removal
+                    env().spawner().spawn("stream " + name + " interest sweep", this::sweepInterest);
                 }
             } else if (!lead && subscribed) {
                 atomic.clear(); // staged on the leader only: a new leader finds these batches incomplete
@@ -569,13 +573,17 @@ public final class Stream implements ConsumerSource {
                     lock.unlock();
                 }
             }
-            if (x != null || !answer) {
+            if (x != null) {
+                return;
+            }
+            if (!answer) {
+                republishStored(r);
                 return;
             }
             byte[] ack = switch (r) {
                 case GroupLog.Stored st when batch != null -> batchAck(st.seq(), batch, count);
-                case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq() + "}")
-                        .getBytes(StandardCharsets.UTF_8);
+                case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq()
+                        + counterValue(st) + "}").getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Duplicate dup -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
                         + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Rejected rj -> errorAck(rj.error(), batch == null);
@@ -586,7 +594,39 @@ public final class Stream implements ConsumerSource {
             if (ack != null) {
                 sendNow(reply, ack);
             }
+            republishStored(r);
         });
+    }
+
+    /**
+     * Republishes what a replicated publish stored (the leader alone, once its entry is committed
+     * and applied here: a follower never holds the publish's future, and a new leader's futures are
+     * only its own publishes), each message as stored: its subject, headers and data as the leader
+     * decided them.
+     */
+    private void republishStored(GroupLog.Result r) {
+        SubjectTransformer rp = republisher;
+        if (rp == null || !(r instanceof GroupLog.Stored st)) {
+            return;
+        }
+        for (GroupLog.Appended a : st.appended()) {
+            StreamOp.Append op = a.op();
+            String dest = rp.apply(op.subject());
+            if (dest == null) {
+                continue;
+            }
+            Inbound m = new Inbound(op.subject(), null, op.headers(), op.data());
+            Outgoing o = republishMessage(config, dest, op.subject(), op.seq(), op.ts(), a.subjectLastSeq(), headersOf(m), m);
+            jsa.account().publish(o.subject(), null, o.headers(), o.payload());
+        }
+    }
+
+    /** A counter stream's PubAck carries the value the leader decided ({@code ,"val":"N"}); "" otherwise. */
+    private String counterValue(GroupLog.Stored st) {
+        if (!config.allowMsgCounter() || st.appended().isEmpty()) {
+            return "";
+        }
+        return ",\"val\":" + quote(MsgCounter.text(st.appended().getFirst().op().data()));
     }
 
     private void ingestLoop() {
@@ -971,6 +1011,26 @@ public final class Stream implements ConsumerSource {
         return false;
     }
 
+    /**
+     * Interest retention's test as the leader of a replicated stream decides it (caller holds the
+     * lock): a running consumer wants {@code subject}, or a consumer whose record is committed does
+     * not run here (yet: a new leader resumes its consumers after it subscribes), which counts as
+     * interested, so no message is dropped for want of a consumer that exists.
+     */
+    private boolean interested(String subject) {
+        return anyInterest(subject) || group != null && !allRecordsRunning();
+    }
+
+    /** True when every consumer record of this replicated stream runs here (caller holds the lock). */
+    private boolean allRecordsRunning() {
+        for (StreamReplica.ConsumerRecord r : group.replica().consumers()) {
+            if (!consumers.containsKey(r.name())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private String domainPart() {
         String d = js.domain();
         return d.isEmpty() ? "" : ", \"domain\":" + quote(d);
@@ -1209,7 +1269,7 @@ public final class Stream implements ConsumerSource {
         h.add("Nats-Marker-Reason", "MaxAge");
         h.add("Nats-TTL", MsgTtl.goSeconds(sdmSeconds));
         h.add("Nats-Rollup", "sub");
-        boolean noMarkerInterest = c.retention() == Retention.INTEREST && !anyInterest(subject);
+        boolean noMarkerInterest = c.retention() == Retention.INTEREST && !interested(subject);
         if (group != null) {
             try {
                 return group.appendMarker(subject, h.toBytes(), sdmSeconds * MsgTtl.SECOND, noMarkerInterest);
@@ -1702,12 +1762,18 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
-        if (config.retention() == Retention.INTEREST) {
-            // messages only this consumer held can go now
+        if (config.retention() == Retention.INTEREST && (group == null || group.ready() && !stoppingNow())) {
+            // messages only this consumer held can go now (a replicated stream's leader decides it;
+            // a replica that stops leading detaches its consumers and removes nothing)
             sweepInterest();
         }
     }
 
+    /**
+     * Removes every message no consumer needs. On a replicated stream only its ready leader does,
+     * each removal through the log, and only while every consumer record runs here (a consumer that
+     * does not run here cannot tell what it needs); it stops once this replica no longer leads.
+     */
     private void sweepInterest() {
         boolean removed = false;
         lock.lock();
@@ -1715,6 +1781,9 @@ public final class Stream implements ConsumerSource {
             StoreState st = store().state();
             long seq = st.firstSeq();
             while (seq <= st.lastSeq()) {
+                if (group != null && (!group.ready() || stoppingNow() || !allRecordsRunning())) {
+                    break;
+                }
                 StoredMessage m = store().loadNext(null, seq);
                 if (m == null) {
                     break;
@@ -1811,6 +1880,9 @@ public final class Stream implements ConsumerSource {
         }
         lock.lock();
         try {
+            if (ret == Retention.INTEREST && group != null && (!group.ready() || !allRecordsRunning())) {
+                return; // the leader decides (a new one sweeps what the consumers acknowledged)
+            }
             if (ret == Retention.WORKQUEUE) {
                 log.append(new StreamOp.Delete(seq, false));
                 return;

@@ -23,10 +23,9 @@ import java.util.function.Consumer;
  * committed ops through {@link #apply}, in log order. {@link #image} and {@link #restore} carry the
  * applied state in and out of a snapshot. Not thread-safe: the log holds its lock around every call.
  *
- * <p>Not covered yet (a local stream's features the replicated path does not carry): subject
- * transforms, account storage limits, interest retention's "no interest" removal, and the
- * discard-new counts of pending appends (counted as if no limit removed anything, so a full stream
- * may refuse early while appends are in flight).
+ * <p>Not covered yet (a local stream's features the replicated path does not carry): account
+ * storage limits, and the discard-new counts of pending appends (counted as if no limit removed
+ * anything, so a full stream may refuse early while appends are in flight).
  */
 public final class StreamReplica {
     /** Opens the replica's store: an empty one after {@link #restore} destroyed the old. */
@@ -38,12 +37,18 @@ public final class StreamReplica {
     public sealed interface Decided permits Accepted, AcceptedBatch, Duplicate, Rejected {
     }
 
-    /** To log: the append the leader decided (now pending). */
-    public record Accepted(StreamOp.Append op) implements Decided {
+    /**
+     * To log: the append the leader decided (now pending); {@code subjectLastSeq}, when the stream
+     * republishes, the sequence of the subject's last message before it (pending ones counted; 0: none).
+     */
+    public record Accepted(StreamOp.Append op, long subjectLastSeq) implements Decided {
     }
 
-    /** To log: the atomic batch the leader decided (its appends now pending). */
-    public record AcceptedBatch(StreamOp.Batch op) implements Decided {
+    /** To log: the atomic batch the leader decided (its appends now pending); {@code subjectLastSeqs} as {@link Accepted}'s, one per append. */
+    public record AcceptedBatch(StreamOp.Batch op, List<Long> subjectLastSeqs) implements Decided {
+        public AcceptedBatch {
+            subjectLastSeqs = List.copyOf(subjectLastSeqs);
+        }
     }
 
     /** One message of an atomic batch, as published. */
@@ -108,6 +113,18 @@ public final class StreamReplica {
         return name;
     }
 
+    /** Whether some consumer would deliver a subject (interest retention), as the leader's stream sees it; until set, every subject has interest. */
+    private java.util.function.Predicate<String> interest = subject -> true;
+
+    /**
+     * Sets how the leader decides interest retention's "no interest" removal of a published message
+     * (asked under the log's lock, as {@link #decide} runs): the decision is in the op, so every
+     * replica removes the same messages.
+     */
+    public void interest(java.util.function.Predicate<String> interest) {
+        this.interest = interest;
+    }
+
     public StreamConfig config() {
         return config;
     }
@@ -124,11 +141,13 @@ public final class StreamReplica {
                 h = null;
             }
         }
-        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(subject, h, hdr, data), new Pending(nowNanos));
+        Pending view = new Pending(nowNanos);
+        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(subject, h, hdr, data), view);
         return switch (d) {
             case StreamOp.Append op -> {
+                long prev = config.republish() == null ? 0 : lastSeqOf(view, op.subject());
                 pending.addLast(op);
-                yield new Accepted(op);
+                yield new Accepted(op, prev);
             }
             case PublishRules.Duplicate dup -> new Duplicate(dup.seq(), isPending(dup.seq()));
             case PublishRules.Reject r -> new Rejected(r.error());
@@ -149,10 +168,18 @@ public final class StreamReplica {
             }
             reqs.add(new PublishRules.Request(m.subject(), h, m.hdr(), m.data()));
         }
-        return switch (PublishRules.decideBatch(id, reqs, new Pending(nowNanos))) {
+        Pending view = new Pending(nowNanos);
+        return switch (PublishRules.decideBatch(id, reqs, view)) {
             case StreamOp.Batch b -> {
+                List<Long> prevs = new ArrayList<>(b.appends().size());
+                java.util.HashMap<String, Long> inBatch = new java.util.HashMap<>();
+                for (StreamOp.Append a : b.appends()) {
+                    Long prev = inBatch.get(a.subject());
+                    prevs.add(config.republish() == null ? 0 : prev != null ? prev : lastSeqOf(view, a.subject()));
+                    inBatch.put(a.subject(), a.seq());
+                }
                 pending.addAll(b.appends());
-                yield new AcceptedBatch(b);
+                yield new AcceptedBatch(b, prevs);
             }
             case PublishRules.Reject r -> new Rejected(r.error());
         };
@@ -181,6 +208,11 @@ public final class StreamReplica {
         return op;
     }
 
+    private static long lastSeqOf(Pending view, String subject) {
+        SubjectState ss = view.subjectState(subject);
+        return ss == null ? 0 : ss.lastSeq();
+    }
+
     private boolean isPending(long seq) {
         for (StreamOp.Append a : pending) {
             if (a.seq() == seq) {
@@ -200,6 +232,27 @@ public final class StreamReplica {
         pending.clear();
     }
 
+    /** The config {@link #transformer} was built from (the transformer is rebuilt when the config is another). */
+    private StreamConfig transformFor;
+    private SubjectTransformer transformer;
+
+    /**
+     * The subject {@code subject} is stored under ({@code subject_transform}): the leader maps it
+     * before logging, so every replica stores the append's subject as the leader decided it.
+     */
+    private String transformed(String subject) {
+        StreamConfig c = config;
+        if (c.subjectTransform() == null) {
+            return subject;
+        }
+        if (transformFor != c) {
+            transformer = SubjectTransformer.of(c.subjectTransform().src(), c.subjectTransform().dest());
+            transformFor = c;
+        }
+        String mapped = transformer.apply(subject);
+        return mapped == null ? subject : mapped;
+    }
+
     /** The view of {@link PublishRules}: the applied state with the pending appends on top. */
     private final class Pending implements PublishRules.View {
         private final long now;
@@ -210,11 +263,11 @@ public final class StreamReplica {
 
         @Override public String name() { return name; }
         @Override public StreamConfig config() { return config; }
-        @Override public String storedSubject(String subject) { return subject; }
+        @Override public String storedSubject(String subject) { return transformed(subject); }
         @Override public long sizeOf(String subject, int hl, int dl) { return store.sizeOf(subject, hl, dl); }
         @Override public long nowNanos() { return now; }
         @Override public JsApiError accountRoom(StreamConfig c, long size) { return null; }
-        @Override public boolean anyInterest(String subject) { return true; }
+        @Override public boolean anyInterest(String subject) { return interest.test(subject); }
 
         @Override
         public StoreState state() {
@@ -265,6 +318,26 @@ public final class StreamReplica {
         @Override
         public String lastMsgId() {
             return pending.isEmpty() ? apply.lastMsgId() : pending.peekLast().msgId();
+        }
+
+        /**
+         * A counter ({@code allow_msg_counter}) adds to the subject's newest value in log order: a
+         * pending append's, else the stored one, so two increments in flight sum.
+         */
+        @Override
+        public byte[] lastPayload(String subject) {
+            for (Iterator<StreamOp.Append> it = pending.descendingIterator(); it.hasNext(); ) {
+                StreamOp.Append a = it.next();
+                if (a.subject().equals(subject)) {
+                    return a.data();
+                }
+            }
+            try {
+                StoredMessage last = store.loadLast(subject);
+                return last == null ? null : last.data();
+            } catch (IOException e) {
+                return new byte[] {'!'}; // a damaged last record: the counter is broken (10172)
+            }
         }
 
         @Override
@@ -383,11 +456,17 @@ public final class StreamReplica {
         store = opener.open();
         apply = new StreamApply(store, errors);
         StreamOp.Limits none = new StreamOp.Limits(0, 0, 0, false);
-        if (img.firstSeq() > 1) {
-            apply(new StreamOp.SkipTo(img.firstSeq()));
+        long first = img.firstSeq();
+        if (img.lastSeq() == 0 && config.firstSeq() > first) {
+            // first_seq: a stream that never stored anything starts at the create config's sequence,
+            // the same on every replica (the config is the same on each), as nats-server's stores do
+            first = config.firstSeq();
+        }
+        if (first > 1) {
+            apply(new StreamOp.SkipTo(first));
         }
         long window = config.duplicateWindow();
-        long next = img.firstSeq();
+        long next = first;
         for (StoredMessage m : img.messages()) {
             next = gaps(next, m.seq(), none, window);
             apply(new StreamOp.Append(m.seq(), m.timestampNanos(), m.subject(), m.headers(), m.data(), "", window,

@@ -214,11 +214,22 @@ class ClusteredJetStreamTest {
             Stream s = n.jetStream().account(Account.GLOBAL).stream("R");
             return s != null && s.replicated();
         }));
-        JsonNode aged = api(leader, "$JS.API.STREAM.CREATE.A",
-                "{\"name\":\"A\",\"subjects\":[\"a\"],\"num_replicas\":3,\"allow_msg_counter\":true}");
-        assertEquals("allow_msg_counter is not supported on replicated streams yet", aged.at("/error/description").asText(),
-                aged.toString());
-        assertEquals(10052, aged.at("/error/err_code").asInt(), aged.toString());
+        // what replicated streams once refused is created as on a single server
+        JsonNode all = api(leader, "$JS.API.STREAM.CREATE.A", "{\"name\":\"A\",\"subjects\":[\"a.>\"],\"num_replicas\":3,"
+                + "\"retention\":\"interest\",\"first_seq\":10,\"subject_transform\":{\"src\":\"a.*\",\"dest\":\"a.{{wildcard(1)}}.x\"},"
+                + "\"republish\":{\"src\":\">\",\"dest\":\"rp.>\"}}");
+        assertNull(all.get("error"), all.toString());
+        assertEquals("interest", all.at("/config/retention").asText(), all.toString());
+        assertEquals(10, all.at("/config/first_seq").asLong(), all.toString());
+        JsonNode counter = api(leader, "$JS.API.STREAM.CREATE.C",
+                "{\"name\":\"C\",\"subjects\":[\"c\"],\"num_replicas\":3,\"allow_msg_counter\":true}");
+        assertNull(counter.get("error"), counter.toString());
+        assertTrue(counter.at("/config/allow_msg_counter").asBoolean(), counter.toString());
+        await("every member to open its replicas of A and C", () -> nodes.stream().allMatch(n -> {
+            Stream a = n.jetStream().account(Account.GLOBAL).stream("A");
+            Stream c = n.jetStream().account(Account.GLOBAL).stream("C");
+            return a != null && a.replicated() && c != null && c.replicated() && a.state().lastSeq() == 9;
+        }));
         JsonNode r6 = api(leader, "$JS.API.STREAM.CREATE.R", "{\"name\":\"R\",\"subjects\":[\"r\"],\"num_replicas\":6}");
         assertEquals("maximum replicas is 5", r6.at("/error/description").asText(), r6.toString());
         JsonNode tags = api(leader, "$JS.API.STREAM.CREATE.G",

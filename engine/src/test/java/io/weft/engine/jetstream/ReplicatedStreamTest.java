@@ -1027,17 +1027,280 @@ class ReplicatedStreamTest {
         assertFalse(created.has("cluster"), "no cluster object on a server that is not clustered");
     }
 
+    /**
+     * first_seq on a replicated stream: every replica starts at the create config's sequence, and a
+     * replica that reopens (its store rebuilt from its Raft log) comes back to the same sequences.
+     */
     @Test
-    void featuresAReplicatedStreamDoesNotCarryAreRefused() throws Exception {
-        Member m = new Member("n1", hub);
-        members.add(m);
-        names.put(m.id, m.name);
-        StreamConfig aged = StreamConfig.parse(JSON.readTree("{\"name\":\"AGED\",\"subjects\":[\"aged\"],"
-                + "\"num_replicas\":3,\"allow_msg_counter\":true}")).withDefaults();
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> m.js.openReplicated(Account.GLOBAL, aged, 1,
-                        new JetStream.Replica(GROUP, List.of(m.id), m.id, hub, CLUSTER, names::get)));
-        assertTrue(e.getMessage().contains("allow_msg_counter"), e.getMessage());
-        assertNull(m.stream());
+    void firstSeqIsTheSameOnEveryReplica() throws Exception {
+        streamConfig = configWith("\"first_seq\":100");
+        cluster(3);
+        for (Member m : members) {
+            await(m.name + " starts at 100", () -> state(m).firstSeq() == 100 && state(m).lastSeq() == 99);
+        }
+        assertEquals(100, publishAcked("f1"));
+        assertEquals(101, publishAcked("f2"));
+        for (Member m : members) {
+            await(m.name + " has 100..101", () -> state(m).lastSeq() == 101);
+            assertEquals(List.of("100=f1", "101=f2"), values(m), m.name);
+        }
+        Member old = leader();
+        assertTrue(old.js.closeReplica(Account.GLOBAL, "ORDERS", false));
+        assertEquals(102, publishAcked("f3"));
+        open(old);
+        await(old.name + " reopened with 100..102", () -> old.stream() != null && state(old).lastSeq() == 102);
+        assertEquals(List.of("100=f1", "101=f2", "102=f3"), values(old));
+        assertEquals(100, state(old).firstSeq());
+    }
+
+    /** The subjects of a member's stored messages, by sequence. */
+    private static List<String> subjects(Member m) throws Exception {
+        List<String> out = new ArrayList<>();
+        Stream s = m.stream();
+        StoreState st = s.state();
+        for (long q = st.firstSeq(); q <= st.lastSeq() && st.msgs() > 0; q++) {
+            long seq = q;
+            StoredMessage msg = s.read(store -> store.load(seq));
+            if (msg != null) {
+                out.add(msg.seq() + "=" + msg.subject());
+            }
+        }
+        return out;
+    }
+
+    /** subject_transform: the leader maps the subject before logging; every replica stores the mapped one. */
+    @Test
+    void aSubjectTransformStoresTheSameSubjectOnEveryReplica() throws Exception {
+        streamConfig = configWith("\"subject_transform\":{\"src\":\"orders.*\",\"dest\":\"orders.{{wildcard(1)}}.mapped\"}");
+        cluster(3);
+        publishAckedWith("orders.a", "", "t1");
+        publishAckedWith("orders.b.c", "", "t2"); // outside the source: stored as published
+        Member old = leader();
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader", () -> members.stream().anyMatch(m -> m != old && m.stream().leading()));
+        publishAckedWith("orders.z", "", "t3");
+        for (Member m : members) {
+            await(m.name + " has 3", () -> state(m).lastSeq() == 3);
+            assertEquals(List.of("1=orders.a.mapped", "2=orders.b.c", "3=orders.z.mapped"), subjects(m), m.name);
+        }
+    }
+
+    /**
+     * allow_msg_counter: the leader adds each increment to the subject's value in log order, pending
+     * increments counted, so a burst of increments in flight sums; the ack carries the value and
+     * every replica stores the same values, also after a leader change.
+     */
+    @Test
+    void countersSumInLogOrderOnEveryReplica() throws Exception {
+        streamConfig = configWith("\"allow_msg_counter\":true");
+        cluster(3);
+        Member l = leader();
+        byte[] incr = "NATS/1.0\r\nNats-Incr: 1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 1; i <= 20; i++) {
+            l.acc.publish("orders.count", "_ACK.c." + i, incr, new byte[0]); // none waits for the one before
+        }
+        for (int i = 1; i <= 20; i++) {
+            JsonNode ack = JSON.readTree(awaitReply(l, "_ACK.c." + i));
+            assertEquals(i, ack.path("seq").asLong(), ack.toString());
+            assertEquals(Integer.toString(i), ack.path("val").asText(), ack.toString());
+        }
+        JsonNode r = api(l, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader", () -> members.stream().anyMatch(m -> m != l && m.stream().leading()));
+        Member next = leader();
+        byte[] more = "NATS/1.0\r\nNats-Incr: -25\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        next.acc.publish("orders.count", "_ACK.c.down", more, new byte[0]);
+        JsonNode down = JSON.readTree(awaitReply(next, "_ACK.c.down"));
+        assertEquals(21, down.path("seq").asLong(), down.toString());
+        assertEquals("-5", down.path("val").asText(), down.toString());
+        for (Member m : members) {
+            await(m.name + " has 21", () -> state(m).lastSeq() == 21);
+            List<String> vals = values(m);
+            assertEquals(21, vals.size(), m.name);
+            assertEquals("1={\"val\":\"1\"}", vals.getFirst(), m.name);
+            assertEquals("20={\"val\":\"20\"}", vals.get(19), m.name);
+            assertEquals("21={\"val\":\"-5\"}", vals.get(20), m.name);
+        }
+    }
+
+    /**
+     * republish: only the stream's leader republishes, once per stored message, after its entry is
+     * committed (followers never do); after a leader change the new leader republishes only what it
+     * stores, never the messages before it. Each member's own subscribers see what it republishes.
+     */
+    @Test
+    void onlyTheLeaderRepublishesEachStoredMessageOnce() throws Exception {
+        streamConfig = configWith("\"republish\":{\"src\":\"orders.>\",\"dest\":\"rp.>\"}");
+        cluster(3);
+        Map<String, LinkedBlockingQueue<String>> seen = new TreeMap<>();
+        for (Member m : members) {
+            LinkedBlockingQueue<String> q = new LinkedBlockingQueue<>();
+            seen.put(m.name, q);
+            m.acc.subscribe("rp.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
+                String h = new String(data, off, hdrLen, StandardCharsets.US_ASCII);
+                q.add(subject + " " + header(h, "Nats-Sequence") + " " + header(h, "Nats-Last-Sequence") + " "
+                        + header(h, "Nats-Subject") + " " + new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8));
+            });
+        }
+        Member first = leader();
+        publishAckedWith("orders.a", "", "r1");
+        publishAckedWith("orders.b", "", "r2");
+        publishAckedWith("orders.a", "", "r3");
+        await("three republished", () -> seen.get(first.name).size() == 3);
+        assertEquals(List.of("rp.a 1 0 orders.a r1", "rp.b 2 0 orders.b r2", "rp.a 3 1 orders.a r3"),
+                new ArrayList<>(seen.get(first.name)));
+        JsonNode r = api(first, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        await("another leader", () -> members.stream().anyMatch(m -> m != first && m.stream().leading()));
+        Member next = leader();
+        publishAckedWith("orders.b", "", "r4");
+        await("the new leader republished r4", () -> seen.get(next.name).size() == 1);
+        Thread.sleep(300); // anything more would show by now
+        assertEquals(List.of("rp.b 4 2 orders.b r4"), new ArrayList<>(seen.get(next.name)));
+        assertEquals(3, seen.get(first.name).size(), "the old leader republished again");
+        for (Member m : members) {
+            if (m != first && m != next) {
+                assertEquals(0, seen.get(m.name).size(), m.name + " (a follower) republished");
+            }
+        }
+    }
+
+    /** An atomic batch on a republishing stream: each of its messages is republished once, its last sequences chained within the batch. */
+    @Test
+    void anAtomicBatchIsRepublishedMessageByMessage() throws Exception {
+        streamConfig = configWith("\"allow_atomic\":true,\"republish\":{\"src\":\"orders.>\",\"dest\":\"rp.>\"}");
+        cluster(3);
+        Member l = leader();
+        LinkedBlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        l.acc.subscribe("rp.>", null, (subject, reply, data, off, hdrLen, totalLen) -> {
+            String h = new String(data, off, hdrLen, StandardCharsets.US_ASCII);
+            seen.add(subject + " " + header(h, "Nats-Sequence") + " " + header(h, "Nats-Last-Sequence") + " "
+                    + new String(data, off + hdrLen, totalLen - hdrLen, StandardCharsets.UTF_8));
+        });
+        assertEquals(1, publishAcked("before"));
+        publishBatchMsg(l, "_ACK.b1", "b", 1, null, "x1");
+        publishBatchMsg(l, "_ACK.b2", "b", 2, "1", "x2");
+        JsonNode ack = JSON.readTree(awaitReply(l, "_ACK.b2"));
+        assertEquals(3, ack.path("seq").asLong(), ack.toString());
+        await("three republished", () -> seen.size() == 3);
+        Thread.sleep(200);
+        assertEquals(List.of("rp.new 1 0 before", "rp.new 2 1 x1", "rp.new 3 2 x2"), new ArrayList<>(seen));
+    }
+
+    private static String header(String block, String key) {
+        for (String line : block.split("\r\n")) {
+            if (line.startsWith(key + ":")) {
+                return line.substring(key.length() + 1).trim();
+            }
+        }
+        return "-";
+    }
+
+    /** Fetches {@code n} messages of durable {@code consumer} on {@code m} and double-acks each; returns their values. */
+    private static List<String> fetchAndAck(Member m, String consumer, int n, String prefix) throws Exception {
+        LinkedBlockingQueue<String[]> inbox = pullInbox(m, prefix);
+        m.acc.publish("$JS.API.CONSUMER.MSG.NEXT.ORDERS." + consumer, prefix + ".x", null,
+                ("{\"batch\":" + n + ",\"expires\":2000000000}").getBytes(StandardCharsets.UTF_8));
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String[] msg = inbox.poll(5, TimeUnit.SECONDS);
+            assertNotNull(msg, "delivery " + (i + 1) + " of " + n + " on " + m.name);
+            got.add(msg[1]);
+            String ackReply = "_ACK.sync." + prefix + "." + i;
+            m.acc.publish(msg[0], ackReply, null, "+ACK".getBytes(StandardCharsets.UTF_8));
+            await("the double ack of " + msg[1], () -> m.replies.containsKey(ackReply));
+        }
+        return got;
+    }
+
+    private void durable(Member m, String consumer) throws Exception {
+        JsonNode created = api(m, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS." + consumer, "{\"stream_name\":\"ORDERS\","
+                + "\"config\":{\"durable_name\":\"" + consumer + "\",\"ack_policy\":\"explicit\"}}");
+        assertNotNull(created);
+        assertFalse(created.has("error"), created.toString());
+        for (Member x : members) {
+            await(x.name + " holds " + consumer + "'s record", () -> x.stream().consumerRecords().get(consumer) != null);
+        }
+    }
+
+    /**
+     * Interest retention on a replicated stream: the leader decides each removal and logs it, so
+     * every replica removes the same messages: a message published while no consumer exists is not
+     * kept, one is removed once every consumer acknowledged it, an acknowledged message whose removal
+     * the old leader never logged is removed by the new leader (from the consumers' replicated ack
+     * state), and deleting a consumer removes what only it still needed.
+     */
+    @Test
+    void interestRetentionRemovesTheSameMessagesOnEveryReplicaAcrossLeaderChanges() throws Exception {
+        streamConfig = configWith("\"retention\":\"interest\"");
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean();
+        cluster(3, new ReplicatedStreamLog.Options(4096, false, op -> losing.get() && op instanceof StreamOp.Delete));
+        assertEquals(1, publishAcked("i1"));
+        assertEquals(2, publishAcked("i2"));
+        for (Member m : members) {
+            await(m.name + " at 2 holding nothing", () -> state(m).lastSeq() == 2 && state(m).msgs() == 0);
+        }
+        Member old = leader();
+        durable(old, "W");
+        durable(old, "V");
+        for (int i = 3; i <= 6; i++) {
+            assertEquals(i, publishAcked("i" + i));
+        }
+        assertEquals(List.of("i3", "i4"), fetchAndAck(old, "W", 2, "_IW1"));
+        for (Member m : members) {
+            await(m.name + " has 3..6", () -> state(m).lastSeq() == 6);
+            assertEquals(4, state(m).msgs(), m.name + ": V still needs 3 and 4");
+        }
+        assertEquals(List.of("i3", "i4", "i5"), fetchAndAck(old, "V", 3, "_IV1"));
+        for (Member m : members) {
+            await(m.name + " removed 3 and 4", () -> state(m).msgs() == 2);
+            assertEquals(List.of("5=i5", "6=i6"), values(m), m.name);
+        }
+        losing.set(true); // the removal of 5 is decided but never logged: the leader "failed" in between
+        assertEquals(List.of("i5"), fetchAndAck(old, "W", 1, "_IW2"));
+        for (Member m : members) {
+            await(m.name + " holds W's ack of 5", () -> {
+                StreamReplica.ConsumerRecord r = m.stream().consumerRecords().get("W");
+                return r != null && m.stream().consumers().isEmpty() == (m != old);
+            });
+            assertEquals(List.of("5=i5", "6=i6"), values(m), m.name);
+        }
+        losing.set(false);
+        JsonNode r = api(old, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        assertTrue(r.path("success").asBoolean(), r.toString());
+        Member[] next = new Member[1];
+        await("another leader running W and V", () -> {
+            for (Member m : members) {
+                if (m != old && m.stream().leading() && m.stream().consumer("W") != null && m.stream().consumer("V") != null) {
+                    next[0] = m;
+                    return true;
+                }
+            }
+            return false;
+        });
+        for (Member m : members) {
+            await(m.name + " swept 5", () -> state(m).msgs() == 1);
+            assertEquals(List.of("6=i6"), values(m), m.name);
+        }
+        // published under the new leader: both consumers want it
+        assertEquals(7, publishAcked("i7"));
+        JsonNode del = api(next[0], "$JS.API.CONSUMER.DELETE.ORDERS.W", "");
+        assertTrue(del.path("success").asBoolean(), del.toString());
+        Thread.sleep(200);
+        for (Member m : members) {
+            await(m.name + " has 7", () -> state(m).lastSeq() == 7);
+            assertEquals(List.of("6=i6", "7=i7"), values(m), m.name + ": V still needs 6 and 7");
+        }
+        assertEquals(List.of("i6"), fetchAndAck(next[0], "V", 1, "_IV2"));
+        for (Member m : members) {
+            await(m.name + " removed 6", () -> state(m).msgs() == 1);
+        }
+        JsonNode delV = api(next[0], "$JS.API.CONSUMER.DELETE.ORDERS.V", "");
+        assertTrue(delV.path("success").asBoolean(), delV.toString());
+        for (Member m : members) {
+            await(m.name + " removed 7 (no consumer left)", () -> state(m).msgs() == 0);
+            assertEquals(7, state(m).lastSeq(), m.name);
+        }
     }
 }

@@ -77,9 +77,14 @@ public final class JsStreamGroup implements Scenario {
      * as their state is proposed, before it is committed (the bug {@code Consumer.persistThenAnswer}
      * exists to avoid).
      */
-    public record Config(int producers, int opsPerProducer, boolean ackBeforeCommit, boolean doubleAckBeforeCommit) {
+    public record Config(int producers, int opsPerProducer, boolean ackBeforeCommit, boolean doubleAckBeforeCommit,
+                         boolean counters) {
         public Config(int producers, int opsPerProducer, boolean ackBeforeCommit) {
             this(producers, opsPerProducer, ackBeforeCommit, false);
+        }
+
+        public Config(int producers, int opsPerProducer, boolean ackBeforeCommit, boolean doubleAckBeforeCommit) {
+            this(producers, opsPerProducer, ackBeforeCommit, doubleAckBeforeCommit, false);
         }
 
         public static Config defaults() {
@@ -87,11 +92,21 @@ public final class JsStreamGroup implements Scenario {
         }
 
         public Config withAckBeforeCommit(boolean on) {
-            return new Config(producers, opsPerProducer, on, doubleAckBeforeCommit);
+            return new Config(producers, opsPerProducer, on, doubleAckBeforeCommit, counters);
         }
 
         public Config withDoubleAckBeforeCommit(boolean on) {
-            return new Config(producers, opsPerProducer, ackBeforeCommit, on);
+            return new Config(producers, opsPerProducer, ackBeforeCommit, on, counters);
+        }
+
+        /**
+         * The stream is a counter ({@code allow_msg_counter}): every publish is a {@code Nats-Incr}
+         * of the producer's unique value (no atomic batches, no expected last sequence, which a
+         * counter refuses); checked besides: every stored message holds the sum of the increments
+         * stored up to it, and every ack's value is the one stored at its sequence.
+         */
+        public Config withCounters(boolean on) {
+            return new Config(producers, opsPerProducer, ackBeforeCommit, doubleAckBeforeCommit, on);
         }
     }
 
@@ -110,7 +125,7 @@ public final class JsStreamGroup implements Scenario {
 
     @Override
     public String name() {
-        return "js-stream-group";
+        return config.counters() ? "js-stream-group-counters" : "js-stream-group";
     }
 
     @Override
@@ -121,13 +136,20 @@ public final class JsStreamGroup implements Scenario {
                 + "identical, liveness after heal; a durable pull consumer (its ack floor a record in the stream's log) "
                 + "fetches and double-acks: an answered double ack is never undone, every message at or below the final "
                 + "floor was fetched" + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "")
-                + (config.doubleAckBeforeCommit() ? "; BUG: double ack answered before commit" : "");
+                + (config.doubleAckBeforeCommit() ? "; BUG: double ack answered before commit" : "")
+                + (config.counters() ? "; the stream is a counter (allow_msg_counter): each publish increments by its value, "
+                + "every stored message holds the sum so far, every ack's value is the stored one" : "");
     }
 
     static StreamConfig streamConfig(int replicas) {
+        return streamConfig(replicas, false);
+    }
+
+    static StreamConfig streamConfig(int replicas, boolean counters) {
         try {
             return StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"QUEUE\",\"subjects\":[\"" + SUBJECT
-                    + "\"],\"storage\":\"file\",\"num_replicas\":" + replicas + ",\"allow_atomic\":true}")).withDefaults();
+                    + "\"],\"storage\":\"file\",\"num_replicas\":" + replicas
+                    + (counters ? ",\"allow_msg_counter\":true" : ",\"allow_atomic\":true") + "}")).withDefaults();
         } catch (Exception e) {
             throw new IllegalStateException("stream config: " + e, e);
         }
@@ -190,6 +212,11 @@ public final class JsStreamGroup implements Scenario {
     /** {@code n} replicas of the stream in {@code world}, not started yet. */
     static Group build(SimWorld world, long seed, int n, ConfState initial, RaftChecker checker,
                        ReplicatedStreamLog.Options options) {
+        return build(world, seed, n, initial, checker, options, false);
+    }
+
+    static Group build(SimWorld world, long seed, int n, ConfState initial, RaftChecker checker,
+                       ReplicatedStreamLog.Options options, boolean counters) {
         TreeMap<Long, NetTransport.Address> peers = new TreeMap<>();
         for (long i = 1; i <= n; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
         SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
@@ -197,7 +224,7 @@ public final class JsStreamGroup implements Scenario {
         // server does (ReplicatedStreamLog.factory): the leader's fsync pipelined with replication
         // and snapshots sized to the stream; the others fsync before sending and snapshot every 40
         boolean production = Math.floorMod(seed, 4) >= 2;
-        StreamConfig cfg = streamConfig(n);
+        StreamConfig cfg = streamConfig(n, counters);
         Group group = new Group(n);
         RaftDriver.Observer observer = new RaftDriver.Observer() {
             @Override public void becameLeader(long id, long term) { checker.becameLeader(id, term); }
@@ -243,7 +270,7 @@ public final class JsStreamGroup implements Scenario {
         ConfState initial = new ConfState(voters, List.of(), List.of());
         RaftChecker checker = new RaftChecker(initial, world::fail, world.scheduler()::note);
         ReplicatedStreamLog.Options options = new ReplicatedStreamLog.Options(4096, config.ackBeforeCommit());
-        Group group = build(world, seed, n, initial, checker, options);
+        Group group = build(world, seed, n, initial, checker, options, config.counters());
         RaftFaults plan = plan(seed, n);
         OpHistory history = new OpHistory();
         return world.run(name(), w -> {
@@ -264,12 +291,13 @@ public final class JsStreamGroup implements Scenario {
         boolean[] live = new boolean[config.producers()];
         TreeMap<Long, Long> acked = new TreeMap<>(); // value -> seq its ack named
         TreeMap<Long, Long> reads = new TreeMap<>(); // seq -> value a reader loaded there
+        TreeMap<Long, String> ackedVals = new TreeMap<>(); // counters: seq -> the value its ack carried
         List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < config.producers(); p++) {
             int proc = p;
             long pseed = w.workload().nextLong();
             threads.add(w.scheduler().spawn("producer-" + p, () -> {
-                Producer pr = new Producer(proc, w, group, history, acked, new SplittableRandom(pseed));
+                Producer pr = new Producer(proc, w, group, history, acked, new SplittableRandom(pseed), config.counters(), ackedVals);
                 try {
                     for (int k = 0; k < config.opsPerProducer(); k++) pr.publishOne(OP_TIMEOUT.toNanos(), true);
                     faultsOver.await();
@@ -295,7 +323,7 @@ public final class JsStreamGroup implements Scenario {
                     Loaded got = entered(null, log, 0, () -> new Loaded(log.load(seq)));
                     StoredMessage m = got == null ? null : got.message();
                     if (m != null) {
-                        long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
+                        long v = valueOf(m);
                         Long before = reads.putIfAbsent(seq, v);
                         if (before != null && before != v) w.fail("reads: seq " + seq + " held " + before + " then " + v);
                     }
@@ -329,7 +357,7 @@ public final class JsStreamGroup implements Scenario {
         }
         converge(w, group, checker, clock, deadline[0] + LIVENESS.toNanos());
         followersRefuse(w, group);
-        drain(w, group, history, acked, reads);
+        drain(w, group, history, acked, reads, ackedVals);
         consumer.drain(w, group);
     }
 
@@ -406,7 +434,7 @@ public final class JsStreamGroup implements Scenario {
                 }
                 StoredMessage m = seen.next();
                 if (m == null) continue;
-                long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
+                long v = valueOf(m);
                 if (fetched.put(m.seq(), v) != null) redeliveries++;
                 CompletableFuture<ReplicatedStreamLog.Result> f = entered(clock, log, until, () ->
                         log.proposeConsumerOp(new StreamOp.ConsumerState(CONSUMER, floorBytes(m.seq()))));
@@ -589,8 +617,8 @@ public final class JsStreamGroup implements Scenario {
     }
 
     /** Reads every replica's messages; checks them against each other, the acks, the reads and the queue. */
-    private void drain(SimWorld w, Group group, OpHistory history, TreeMap<Long, Long> acked, TreeMap<Long, Long> reads)
-            throws IOException {
+    private void drain(SimWorld w, Group group, OpHistory history, TreeMap<Long, Long> acked, TreeMap<Long, Long> reads,
+                       TreeMap<Long, String> ackedVals) throws IOException {
         List<StoredMessage> ref = null;
         String refHost = null;
         for (int k = 0; k < group.hosts.size(); k++) {
@@ -612,9 +640,19 @@ public final class JsStreamGroup implements Scenario {
         TreeMap<Long, Long> valueAt = new TreeMap<>();
         TreeMap<String, List<StoredMessage>> batches = new TreeMap<>();
         int drainer = 1000;
+        long sum = 0;
         for (StoredMessage m : ref) {
-            long v = Long.parseLong(new String(m.data(), StandardCharsets.UTF_8));
+            long v = valueOf(m);
             valueAt.put(m.seq(), v);
+            if (config.counters()) {
+                // the leader summed in log order, what was in flight included: each message holds the sum so far
+                sum += v;
+                String want = "{\"val\":\"" + sum + "\"}";
+                String got = new String(m.data(), StandardCharsets.UTF_8);
+                if (!want.equals(got)) w.fail("counter: seq " + m.seq() + " (+" + v + ") holds " + got + ", the sum so far is " + sum);
+                String ackVal = ackedVals.get(m.seq());
+                if (ackVal != null && !ackVal.equals(got)) w.fail("counter: the ack of seq " + m.seq() + " said " + ackVal + " but it holds " + got);
+            }
             history.add(new Op(drainer, Op.Type.INVOKE, "dequeue", null, w.scheduler().now()));
             history.add(new Op(drainer, Op.Type.OK, "dequeue", v, w.scheduler().now()));
             String batch = header(m, "Nats-Batch-Id");
@@ -684,6 +722,12 @@ public final class JsStreamGroup implements Scenario {
         return m == null ? "none" : "seq " + m.seq() + " ts " + m.timestampNanos() + " " + new String(m.data(), StandardCharsets.UTF_8);
     }
 
+    /** The producer's value a stored message carries: its data, or a counter's increment ({@code Nats-Incr}). */
+    static long valueOf(StoredMessage m) {
+        String incr = header(m, "Nats-Incr");
+        return Long.parseLong(incr != null ? incr : new String(m.data(), StandardCharsets.UTF_8));
+    }
+
     static String header(StoredMessage m, String name) {
         if (m.headers().length == 0) return null;
         for (String line : new String(m.headers(), StandardCharsets.UTF_8).split("\r\n")) {
@@ -706,7 +750,13 @@ public final class JsStreamGroup implements Scenario {
         private int leader = -1;
         private long lastSeen;
 
-        Producer(int process, SimWorld world, Group group, OpHistory history, TreeMap<Long, Long> acked, SplittableRandom rnd) {
+        private final boolean counters;
+        private final TreeMap<Long, String> ackedVals;
+
+        Producer(int process, SimWorld world, Group group, OpHistory history, TreeMap<Long, Long> acked, SplittableRandom rnd,
+                 boolean counters, TreeMap<Long, String> ackedVals) {
+            this.counters = counters;
+            this.ackedVals = ackedVals;
             this.process = process;
             this.world = world;
             this.group = group;
@@ -730,12 +780,16 @@ public final class JsStreamGroup implements Scenario {
          */
         boolean publishOne(long within, boolean maybeExpect) throws InterruptedException {
             clock.sleep(Duration.ofNanos(rnd.nextLong(3_000_000L)));
-            if (maybeExpect && rnd.nextInt(4) == 0) return publishBatch(within, 2 + rnd.nextInt(2));
+            if (!counters && maybeExpect && rnd.nextInt(4) == 0) return publishBatch(within, 2 + rnd.nextInt(2));
             long v = process * 100_000L + (++counter);
             StringBuilder h = new StringBuilder("NATS/1.0\r\nNats-Msg-Id: v").append(v).append("\r\n");
-            if (maybeExpect && lastSeen > 0 && rnd.nextInt(5) == 0) h.append("Nats-Expected-Last-Sequence: ").append(lastSeen).append("\r\n");
+            if (counters) {
+                h.append("Nats-Incr: ").append(v).append("\r\n");
+            } else if (maybeExpect && lastSeen > 0 && rnd.nextInt(5) == 0) {
+                h.append("Nats-Expected-Last-Sequence: ").append(lastSeen).append("\r\n");
+            }
             byte[] hdr = h.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
-            byte[] data = Long.toString(v).getBytes(StandardCharsets.UTF_8);
+            byte[] data = counters ? new byte[0] : Long.toString(v).getBytes(StandardCharsets.UTF_8);
             record(Op.Type.INVOKE, v);
             long deadline = clock.nanoTime() + within;
             boolean uncertain = false;
@@ -764,6 +818,9 @@ public final class JsStreamGroup implements Scenario {
                 ReplicatedStreamLog.Result r = f.join();
                 switch (r) {
                     case ReplicatedStreamLog.Stored s -> {
+                        if (counters && !s.appended().isEmpty()) {
+                            ackedVals.put(s.seq(), new String(s.appended().getFirst().op().data(), StandardCharsets.UTF_8));
+                        }
                         return ok(v, s.seq());
                     }
                     case ReplicatedStreamLog.Duplicate d -> {

@@ -25,7 +25,8 @@ public final class Scenarios {
                 new JsCrash(JsCrash.Config.defaults().withBatches()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)),
-                new io.weft.sim.raft.JsStreamGroup());
+                new io.weft.sim.raft.JsStreamGroup(),
+                new io.weft.sim.raft.JsStreamGroup(io.weft.sim.raft.JsStreamGroup.Config.defaults().withCounters(true)));
     }
 
     public static Optional<Scenario> byName(String name) {

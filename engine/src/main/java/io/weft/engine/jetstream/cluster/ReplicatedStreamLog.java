@@ -284,7 +284,7 @@ public final class ReplicatedStreamLog implements GroupLog {
                     yield original == null ? CompletableFuture.completedFuture(new Unknown("original not tracked"))
                             : original.thenApply(r -> r instanceof Stored s ? new Duplicate(s.seq()) : r);
                 }
-                case StreamReplica.Accepted a -> proposeAppend(d, a.op());
+                case StreamReplica.Accepted a -> proposeAppend(d, a.op(), a.subjectLastSeq());
                 case StreamReplica.AcceptedBatch b -> throw new IllegalStateException("one message decided as a batch");
             };
         } finally {
@@ -312,7 +312,7 @@ public final class ReplicatedStreamLog implements GroupLog {
             }
             long now = env.clock().currentTimeMillis() * 1_000_000L;
             return switch (replica.decideBatch(id, msgs, now)) {
-                case StreamReplica.AcceptedBatch a -> proposeBatch(d, a.op());
+                case StreamReplica.AcceptedBatch a -> proposeBatch(d, a.op(), a.subjectLastSeqs());
                 case StreamReplica.Rejected r -> CompletableFuture.completedFuture(new Rejected(r.error()));
                 case StreamReplica.Accepted a -> throw new IllegalStateException("a batch decided as one append");
                 case StreamReplica.Duplicate dup -> throw new IllegalStateException("a batch decided as a duplicate");
@@ -323,10 +323,15 @@ public final class ReplicatedStreamLog implements GroupLog {
     }
 
     /** Proposes a decided batch; each of its sequences is in flight (a duplicate of one of its ids waits for it). */
-    private CompletableFuture<Result> proposeBatch(RaftDriver d, StreamOp.Batch op) {
-        CompletableFuture<Result> out = propose(d, op).thenApply(r -> r instanceof Stored ? new Stored(op.last().seq()) : r);
+    private CompletableFuture<Result> proposeBatch(RaftDriver d, StreamOp.Batch op, List<Long> subjectLastSeqs) {
+        List<Appended> appended = new ArrayList<>(op.appends().size());
+        for (int i = 0; i < op.appends().size(); i++) {
+            appended.add(new Appended(op.appends().get(i), subjectLastSeqs.get(i)));
+        }
+        CompletableFuture<Result> out = propose(d, op)
+                .thenApply(r -> r instanceof Stored ? new Stored(op.last().seq(), 0, appended) : r);
         if (options.ackBeforeCommit()) {
-            out = CompletableFuture.completedFuture(new Stored(op.last().seq()));
+            out = CompletableFuture.completedFuture(new Stored(op.last().seq(), 0, appended));
         }
         for (StreamOp.Append a : op.appends()) {
             CompletableFuture<Result> one = out.thenApply(r -> r instanceof Stored ? new Stored(a.seq()) : r);
@@ -337,11 +342,12 @@ public final class ReplicatedStreamLog implements GroupLog {
     }
 
     /** Proposes a decided append (caller holds the lock and the replica is ready). */
-    private CompletableFuture<Result> proposeAppend(RaftDriver d, StreamOp.Append op) {
-        CompletableFuture<Result> out = propose(d, op).thenApply(r -> r instanceof Stored ? new Stored(op.seq()) : r);
+    private CompletableFuture<Result> proposeAppend(RaftDriver d, StreamOp.Append op, long subjectLastSeq) {
+        List<Appended> appended = List.of(new Appended(op, subjectLastSeq));
+        CompletableFuture<Result> out = propose(d, op).thenApply(r -> r instanceof Stored ? new Stored(op.seq(), 0, appended) : r);
         if (options.ackBeforeCommit()) {
             // the bug switch: answered before any quorum holds the entry
-            out = CompletableFuture.completedFuture(new Stored(op.seq()));
+            out = CompletableFuture.completedFuture(new Stored(op.seq(), 0, appended));
         }
         CompletableFuture<Result> tracked = out;
         inFlight.put(op.seq(), tracked);
@@ -795,7 +801,7 @@ public final class ReplicatedStreamLog implements GroupLog {
         try {
             RaftDriver d = driver;
             if (d == null || !isReady()) throw new IOException("not the stream's leader");
-            f = op instanceof StreamOp.Append a ? proposeAppend(d, a) : propose(d, op);
+            f = op instanceof StreamOp.Append a ? proposeAppend(d, a, 0) : propose(d, op);
             if (batch != null && op instanceof StreamOp.Append a) {
                 batch.add(f);
                 return new StreamOp.Applied(a.seq(), 0);
@@ -819,7 +825,7 @@ public final class ReplicatedStreamLog implements GroupLog {
             if (d == null || !isReady()) throw new IOException("not the stream's leader");
             op = replica.decideMarker(subject, headers, ttlNanos, env.clock().currentTimeMillis() * 1_000_000L, noInterest);
             if (op == null) return 0;
-            f = proposeAppend(d, op);
+            f = proposeAppend(d, op, 0);
         } finally {
             lock.unlock();
         }

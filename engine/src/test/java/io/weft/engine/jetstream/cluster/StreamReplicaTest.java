@@ -67,6 +67,76 @@ class StreamReplicaTest {
         assertEquals(2, again.seq());
     }
 
+    static StreamReplica replica(String extra) throws Exception {
+        StreamConfig c = StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"Q\",\"subjects\":[\"q.>\"],"
+                + "\"num_replicas\":3," + extra + "}")).withDefaults();
+        return new StreamReplica("Q", c, MemoryStore::new, e -> { throw new AssertionError(e); });
+    }
+
+    /**
+     * A counter adds to the subject's newest value in log order: increments still pending count, a
+     * follower applying the ops stores the same values, and after a leadership change (pending
+     * forgotten) the sum goes on from the applied value.
+     */
+    @Test
+    void countersAddToPendingIncrements() throws Exception {
+        StreamReplica leader = replica("\"allow_msg_counter\":true");
+        StreamReplica follower = replica("\"allow_msg_counter\":true");
+        StreamOp.Append one = ((StreamReplica.Accepted) leader.decide("q.c", hdr("Nats-Incr", "2"), new byte[0], 1000)).op();
+        StreamOp.Append two = ((StreamReplica.Accepted) leader.decide("q.c", hdr("Nats-Incr", "5"), new byte[0], 1001)).op();
+        StreamOp.Append other = ((StreamReplica.Accepted) leader.decide("q.d", hdr("Nats-Incr", "1"), new byte[0], 1002)).op();
+        assertEquals("{\"val\":\"2\"}", new String(one.data(), StandardCharsets.US_ASCII));
+        assertEquals("{\"val\":\"7\"}", new String(two.data(), StandardCharsets.US_ASCII), "the pending 2 counted");
+        assertEquals("{\"val\":\"1\"}", new String(other.data(), StandardCharsets.US_ASCII));
+        for (StreamOp op : List.of(one, two, other)) {
+            leader.apply(op);
+            follower.apply(op);
+        }
+        StreamOp.Append pendingLost = ((StreamReplica.Accepted) leader.decide("q.c", hdr("Nats-Incr", "100"), new byte[0], 1003)).op();
+        assertEquals("{\"val\":\"107\"}", new String(pendingLost.data(), StandardCharsets.US_ASCII));
+        leader.clearPending(); // never committed: the next decision adds to the applied 7
+        StreamOp.Append three = ((StreamReplica.Accepted) leader.decide("q.c", hdr("Nats-Incr", "-10"), new byte[0], 1004)).op();
+        assertEquals("{\"val\":\"-3\"}", new String(three.data(), StandardCharsets.US_ASCII));
+        follower.apply(three);
+        assertEquals("{\"val\":\"-3\"}", new String(follower.load(4).data(), StandardCharsets.US_ASCII));
+    }
+
+    /** A subject transform is applied by the leader's decision; republish's last sequence counts pending appends. */
+    @Test
+    void theDecisionTransformsAndTracksTheSubjectsLastSequence() throws Exception {
+        StreamReplica r = replica("\"subject_transform\":{\"src\":\"q.*\",\"dest\":\"q.{{wildcard(1)}}.t\"},"
+                + "\"republish\":{\"src\":\"q.>\",\"dest\":\"rp.>\"}");
+        StreamReplica.Accepted a = (StreamReplica.Accepted) r.decide("q.a", new byte[0], data("1"), 1000);
+        StreamReplica.Accepted b = (StreamReplica.Accepted) r.decide("q.b", new byte[0], data("2"), 1001);
+        StreamReplica.Accepted c = (StreamReplica.Accepted) r.decide("q.a", new byte[0], data("3"), 1002);
+        assertEquals("q.a.t", a.op().subject());
+        assertEquals("q.b.t", b.op().subject());
+        assertEquals(List.of(0L, 0L, 1L), List.of(a.subjectLastSeq(), b.subjectLastSeq(), c.subjectLastSeq()));
+        r.apply(a.op());
+        r.apply(b.op());
+        r.apply(c.op());
+        StreamReplica.Accepted d = (StreamReplica.Accepted) r.decide("q.a", new byte[0], data("4"), 1003);
+        assertEquals(3, d.subjectLastSeq());
+    }
+
+    /** Interest retention's "no interest" is the leader's predicate, carried in the op; first_seq starts an empty replica. */
+    @Test
+    void noInterestIsDecidedByThePredicateAndFirstSeqStartsTheStore() throws Exception {
+        StreamReplica r = replica("\"retention\":\"interest\",\"first_seq\":40");
+        r.restore(StreamReplica.Image.empty()); // as the log does when it opens
+        assertEquals(39, r.state().lastSeq());
+        r.interest(subject -> subject.equals("q.wanted"));
+        StreamOp.Append dropped = ((StreamReplica.Accepted) r.decide("q.other", new byte[0], data("x"), 1000)).op();
+        StreamOp.Append kept = ((StreamReplica.Accepted) r.decide("q.wanted", new byte[0], data("y"), 1001)).op();
+        assertTrue(dropped.noInterest());
+        assertFalse(kept.noInterest());
+        assertEquals(40, dropped.seq());
+        r.apply(dropped);
+        r.apply(kept);
+        assertEquals(1, r.state().msgs());
+        assertEquals(41, r.state().lastSeq());
+    }
+
     @Test
     void aFollowerApplyingTheSameOpsHoldsTheSameMessages() throws Exception {
         StreamReplica leader = replica();
