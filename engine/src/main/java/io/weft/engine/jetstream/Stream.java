@@ -1402,8 +1402,8 @@ public final class Stream implements ConsumerSource {
     /** Applies an update already validated against the old config. */
     void update(StreamConfig next) throws IOException {
         if (group != null) {
-            // the replicas decide with the config they were opened with: a change must reach all of them (the meta group)
-            throw new IOException("updating a replicated stream is not supported yet");
+            // a change must reach every replica at one log point: the meta group's update, logged by the leader (StreamOp.Config)
+            throw new IOException("a replicated stream is updated through its cluster assignment");
         }
         StreamConfig old;
         lock.lock();
