@@ -206,6 +206,7 @@ public final class Stream implements ConsumerSource {
         if (group != null) {
             group.onReadyChanged(this::leadershipChanged);
             group.onConfigApplied(this::configApplied);
+            configApplied(); // the replica's log may hold another configuration than the one it was opened with
             group.onFailed(why -> log().error("JetStream stream '" + jsa.account().name() + " > " + name
                     + "': its Raft replica stopped, " + why + "; it takes no part in the group until the server restarts"));
             leadershipChanged();

@@ -234,4 +234,46 @@ class ReplicatedStreamUpdateTest {
         assertFalse(info.at("/config/subjects").isMissingNode());
         assertNotNull(meta(metaLeader()).assignments().stream(Account.GLOBAL, "U"));
     }
+
+    /**
+     * An update the stream's group cannot commit (two of its three replicas stopped, the meta group
+     * whole): the meta leader answers 503/10008 after its bounded wait; the update stays committed
+     * in the meta log and reaches every replica once the group is back.
+     */
+    @Test
+    void anUpdateTheGroupCannotCommitIs10008AndAppliedOnceTheGroupIsBack() throws Exception {
+        startAll();
+        Node ml = metaLeader();
+        assertNull(api(ml, "$JS.API.STREAM.CREATE.U", CREATE).get("error"));
+        await("every member's replica", () -> nodes.stream().allMatch(n -> stream(n) != null));
+        assertEquals(1, publish("u.a", "v1"));
+        List<String> cut = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n != ml) {
+                // the replica's Raft driver stops (its server and meta member run on)
+                ((io.weft.engine.jetstream.cluster.ReplicatedStreamLog) stream(n).group()).stop();
+                cut.add(n.server().serverName());
+            }
+        }
+        long t0 = System.nanoTime();
+        JsonNode r = api(ml, "$JS.API.STREAM.UPDATE.U", UPDATE);
+        assertNotNull(r, "answered within the wait");
+        assertEquals(10008, r.at("/error/err_code").asInt(), r.toString());
+        assertEquals(503, r.at("/error/code").asInt(), r.toString());
+        assertTrue(System.nanoTime() - t0 >= TimeUnit.SECONDS.toNanos(4), "after the bounded wait, not at once");
+        assertEquals(1, meta(ml).assignments().stream(Account.GLOBAL, "U").revision(), "the update is committed");
+        assertEquals(0, stream(ml).group().replica().configRevision(), "but not applied: the group has no quorum");
+        // the two servers restart: their replicas open from the assignments and the group logs the update
+        for (String name : cut) {
+            Node n = nodes.stream().filter(x -> x.server().serverName().equals(name)).findFirst().orElseThrow();
+            n.shutdown();
+            nodes.set(nodes.indexOf(n), start(name));
+        }
+        for (Node n : nodes) {
+            await(n.server().serverName() + " at revision 1", () -> stream(n) != null
+                    && stream(n).group().replica().configRevision() == 1);
+            assertEquals(4, stream(n).config().maxMsgs());
+        }
+        assertEquals(2, publish("extra", "x2"));
+    }
 }
