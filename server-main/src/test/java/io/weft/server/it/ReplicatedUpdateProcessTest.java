@@ -15,6 +15,10 @@ import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamOptions;
+import io.nats.client.KeyValue;
+import io.nats.client.KeyValueManagement;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.KeyValueStatus;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -112,6 +116,68 @@ class ReplicatedUpdateProcessTest {
                 }
             }
         }
+    }
+
+    /**
+     * jnats {@code KeyValueManagement.update} of an R3 bucket lowers its history from 5 to 2: the
+     * bucket's stream is updated through the meta leader, every server's replica keeps the same two
+     * newest revisions of each key (max_msgs_per_subject applied at the configuration's log point),
+     * and the bucket keeps working.
+     */
+    @Test
+    @Timeout(150)
+    void anR3BucketsHistoryLoweredByAnUpdateIsTrimmedAlikeOnEveryServer() throws Exception {
+        try (WeftCluster c = WeftCluster.start(3)) {
+            c.awaitRoutes();
+            awaitMetaLeader(c);
+            try (Connection nc = connect(c.node(1))) {
+                KeyValueManagement kvm = nc.keyValueManagement();
+                kvm.create(KeyValueConfiguration.builder().name("CFG").storageType(StorageType.File).replicas(3)
+                        .maxHistoryPerKey(5).build());
+                KeyValue kv = nc.keyValue("CFG");
+                for (int r = 1; r <= 4; r++) {
+                    kv.put("a", "a" + r);
+                    kv.put("b", "b" + r);
+                }
+                assertEquals(4, kv.history("a").size());
+                KeyValueStatus st = kvm.update(KeyValueConfiguration.builder(kvm.getStatus("CFG").getConfiguration())
+                        .maxHistoryPerKey(2).build());
+                assertEquals(2, st.getMaxHistoryPerKey());
+                assertEquals(List.of("a3", "a4"), kv.history("a").stream().map(e -> e.getValueAsString()).toList());
+                kv.put("a", "a5");
+                assertEquals(List.of("a4", "a5"), kv.history("a").stream().map(e -> e.getValueAsString()).toList());
+                assertEquals("b4", kv.get("b").getValueAsString());
+            }
+            for (int i = 0; i < 3; i++) {
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                JsonNode seen = null;
+                while (System.nanoTime() < deadline) {
+                    seen = detail(c, i, "KV_CFG");
+                    if (seen != null && seen.path("config").path("max_msgs_per_subject").asLong() == 2
+                            && seen.path("state").path("messages").asLong() == 4
+                            && seen.path("state").path("last_seq").asLong() == 9) {
+                        break;
+                    }
+                    Thread.sleep(100);
+                }
+                assertEquals(2, seen.path("config").path("max_msgs_per_subject").asLong(), c.name(i) + ": " + seen);
+                assertEquals(4, seen.path("state").path("messages").asLong(), c.name(i) + ": a4, a5, b3, b4: " + seen);
+                assertEquals(9, seen.path("state").path("last_seq").asLong(), c.name(i) + ": " + seen);
+            }
+        }
+    }
+
+    /** Server {@code i}'s own replica of {@code stream} as {@code /jsz?streams=true&config=true} shows it, or null. */
+    private static JsonNode detail(WeftCluster c, int i, String stream) throws Exception {
+        JsonNode z = ClusterDiscoveryTest.http(c.node(i), "/jsz?streams=true&config=true");
+        for (JsonNode a : z.path("account_details")) {
+            for (JsonNode s : a.path("stream_detail")) {
+                if (s.path("name").asText().equals(stream)) {
+                    return s;
+                }
+            }
+        }
+        return null;
     }
 
     /**
