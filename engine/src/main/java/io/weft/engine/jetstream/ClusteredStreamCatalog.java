@@ -28,9 +28,10 @@ import java.util.TreeSet;
  * revision; each replica's member hands the new configuration to its replica
  * ({@link GroupLog#configure}), the stream's leader logs it, and every replica applies it at that
  * point of the stream's log; the meta leader answers once its own replica applied it. Changing a
- * stream's replicas (scaling) or its placement (a move) is refused (not carried yet). A member that finds, after restoring a snapshot, a local
- * stream the assignments do not list stops serving it and keeps its files (an operator decides;
- * data is never deleted because one member's metadata says so).
+ * stream's replicas (scaling) or its placement (a move) is refused (not carried yet). A member
+ * that finds, after restoring a snapshot, a local stream the assignments do not list stops
+ * serving it and keeps its files (an operator decides; data is never deleted because one member's
+ * metadata says so).
  */
 final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listener {
     /** How long a request waits for its entry to commit before answering 10008. */
