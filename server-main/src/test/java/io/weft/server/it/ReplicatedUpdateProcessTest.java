@@ -67,7 +67,7 @@ class ReplicatedUpdateProcessTest {
                 assertEquals("after the update", si.getConfiguration().getDescription());
                 assertEquals(5, si.getStreamState().getMsgCount(), "the answer shows the trimmed state");
                 assertEquals(6, si.getStreamState().getFirstSequence());
-                PublishAck extra = js.publish("extra", "x11".getBytes(StandardCharsets.UTF_8));
+                PublishAck extra = publishSoon(js, "extra", "x11");
                 assertEquals(11, extra.getSeqno(), "the stream leader captures the new subject");
                 assertEquals("UPD", extra.getStream());
 
@@ -163,6 +163,29 @@ class ReplicatedUpdateProcessTest {
                 assertEquals(2, seen.path("config").path("max_msgs_per_subject").asLong(), c.name(i) + ": " + seen);
                 assertEquals(4, seen.path("state").path("messages").asLong(), c.name(i) + ": a4, a5, b3, b4: " + seen);
                 assertEquals(9, seen.path("state").path("last_seq").asLong(), c.name(i) + ": " + seen);
+            }
+        }
+    }
+
+    /**
+     * A publish to a subject the update just added: the stream leader subscribes once its replica
+     * applied the update, and that interest reaches this client's server one route hop later (as
+     * with nats-server, whose answer also comes before the interest is everywhere), so a "no
+     * responders" in that moment is tried again, for at most 5 s.
+     */
+    private static PublishAck publishSoon(JetStream js, String subject, String value) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            try {
+                return js.publish(subject, value.getBytes(StandardCharsets.UTF_8));
+            } catch (java.io.IOException | JetStreamApiException e) {
+                // jnats reports a 503 status (no responders) as either, its text carrying the code
+                boolean noResponders = e instanceof JetStreamApiException a ? a.getErrorCode() == 503
+                        : String.valueOf(e.getMessage()).contains("503");
+                if (!noResponders || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
             }
         }
     }
