@@ -591,6 +591,56 @@ class ReplicatedStreamTest {
         }
     }
 
+    /**
+     * max_msgs lowered while publishes are in flight: the replicas trim at the configuration's log
+     * point and by the limits each append carries, so every replica ends with the same messages,
+     * as many as the new limit allows.
+     */
+    @Test
+    void aLimitLoweredDuringAPublishStormLeavesEveryReplicaTheSame() throws Exception {
+        cluster(3);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread storm = Thread.ofPlatform().start(() -> {
+            try {
+                while (!stop.get()) {
+                    Member l = leader();
+                    int i = n.incrementAndGet();
+                    publish(l, "_ACK.storm." + i, "s" + i); // no wait for the ack: many in flight
+                    if (i % 8 == 0) {
+                        publishAcked("sync" + i);
+                    }
+                }
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        await("a storm under way", () -> n.get() > 40);
+        StreamConfig lower = StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"duplicate_window\":60000000000,\"allow_direct\":true,"
+                + "\"max_msgs\":5}")).withDefaults();
+        for (Member m : members) {
+            m.stream().group().configure(1, lower);
+        }
+        int at = n.get();
+        await("the storm going on after the update", () -> n.get() > at + 40);
+        stop.set(true);
+        storm.join();
+        assertNull(failed.get());
+        publishAcked("last");
+        long last = state(leader()).lastSeq();
+        for (Member m : members) {
+            await(m.name + " at " + last, () -> state(m).lastSeq() == last);
+            assertEquals(1, m.stream().group().replica().configRevision(), m.name);
+            assertEquals(5, state(m).msgs(), m.name + ": the newest five");
+        }
+        List<String> ref = values(members.getFirst());
+        for (Member m : members) {
+            assertEquals(ref, values(m), m.name + " holds what the others hold");
+        }
+    }
+
     /** The ORDERS stream with {@code extra} config fields (JSON members after a comma). */
     private StreamConfig configWith(String extra) throws Exception {
         return StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],\"storage\":\"file\","
