@@ -24,10 +24,14 @@ import java.util.TreeSet;
  *
  * <p>A stream with replicas above 1 is opened on each server of its peer group as a replica of
  * its own Raft group ({@link JetStream#openReplicated}), over the meta group's transports, and
- * closed (its files deleted) when the stream is deleted; updating one, or changing a stream's
- * replicas, is refused (not carried yet). A member that finds, after restoring a snapshot, a local
- * stream the assignments do not list stops serving it and keeps its files (an operator decides;
- * data is never deleted because one member's metadata says so).
+ * closed (its files deleted) when the stream is deleted. An update of one bumps its assignment's
+ * revision; each replica's member hands the new configuration to its replica
+ * ({@link GroupLog#configure}), the stream's leader logs it, and every replica applies it at that
+ * point of the stream's log; the meta leader answers once its own replica applied it. Changing a
+ * stream's replicas (scaling) or its placement (a move) is refused (not carried yet). A member
+ * that finds, after restoring a snapshot, a local stream the assignments do not list stops
+ * serving it and keeps its files (an operator decides; data is never deleted because one member's
+ * metadata says so).
  */
 final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listener {
     /** How long a request waits for its entry to commit before answering 10008. */
@@ -118,14 +122,19 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             if (before.replicas() != cfg.replicas() && (before.replicas() > 1 || cfg.replicas() > 1)) {
                 throw JsErrors.STREAM_REPLICAS_NOT_UPDATABLE.exception(); // scaling is not carried yet
             }
-            if (cfg.replicas() > 1 && !cfg.equals(before)) {
-                throw JsErrors.STREAM_UPDATE.with("updating a replicated stream is not supported yet").exception();
+            StreamConfig stored = config(existing.withConfig(json, cfg.subjects())); // placement as the assignment keeps it
+            if (stored.placement() != null && !stored.placement().isNull() && !stored.placement().equals(before.placement())) {
+                // nats-server moves the stream to the new placement's peers; moves are not carried yet
+                throw JsErrors.STREAM_UPDATE.with("stream move (a placement change) is not supported yet").exception();
             }
             sa = existing.withConfig(json, cfg.subjects());
         }
         Assignments.Outcome o = commit(m, create ? new MetaOp.AddStream(sa) : new MetaOp.UpdateStream(sa));
         if (create && o == Assignments.Outcome.APPLIED && cfg.replicas() > 1) {
             awaitStreamLeader(jsa, cfg);
+        }
+        if (!create && o == Assignments.Outcome.APPLIED && cfg.replicas() > 1) {
+            awaitConfig(jsa, m.assignments().stream(account, name));
         }
         return switch (o) {
             case APPLIED -> change(m, m.assignments().stream(account, name), true);
@@ -200,6 +209,33 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * After a replicated stream's update is committed: waits (at most {@link #COMMIT_WAIT}) until
+     * this server's replica applied the configuration of {@code sa}'s revision (its leader logs it
+     * once its member applied the update), so the answer shows the configuration every replica now
+     * has; 10008 if the group did not get there in time (no leader, no quorum). A meta leader that
+     * holds no replica answers with the assignment's configuration.
+     */
+    private void awaitConfig(JsAccount jsa, StreamAssignment sa) throws JsApiException {
+        Stream here = sa == null ? null : jsa.stream(sa.name());
+        if (here == null || !here.replicated() || !mine(sa)) {
+            return;
+        }
+        io.weft.net.Clock clock = js.env().clock();
+        long deadline = clock.nanoTime() + COMMIT_WAIT.toNanos();
+        try {
+            while (here.group().replica().configRevision() < sa.revision()) {
+                if (clock.nanoTime() >= deadline) {
+                    throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+                }
+                clock.sleep(Duration.ofMillis(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
         }
     }
 
@@ -333,10 +369,14 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
                     if (!existing.replicated()) {
                         js.log().error("JetStream stream " + label + " is assigned here as replicated, but a "
                                 + "single-server stream of that name is open; not opened");
+                    } else {
+                        existing.group().configure(sa.revision(), cfg); // a restored snapshot may be newer
                     }
                     return; // open already (a replayed meta log or a restored snapshot)
                 }
-                js.openReplicated(sa.account(), cfg, sa.createdNanos(), js.replicaFor(sa.group(), sa.peers(), self));
+                Stream opened = js.openReplicated(sa.account(), cfg, sa.createdNanos(),
+                        js.replicaFor(sa.group(), sa.peers(), self));
+                opened.group().configure(sa.revision(), cfg);
                 return;
             }
             if (existing != null) {
@@ -378,10 +418,12 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             streamAdded(after);
             return;
         }
-        if (s.replicated()) {
-            return; // the leader refuses updates of replicated streams (nothing to apply)
-        }
         try {
+            if (s.replicated()) {
+                // the replica's leader logs it; every replica applies it at that point of the stream's log
+                s.group().configure(after.revision(), config(after));
+                return;
+            }
             local.update(jsa, s, config(after));
         } catch (JsApiException e) {
             js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "

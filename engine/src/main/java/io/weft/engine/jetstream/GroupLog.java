@@ -140,6 +140,19 @@ public interface GroupLog extends StreamLog {
     default void onFailed(java.util.function.Consumer<String> listener) {
     }
 
+    /**
+     * The meta group's newest configuration of the stream, of meta revision {@code revision} (every
+     * replica hears it when its member applies the assignment). The ready leader logs it as a
+     * {@link StreamOp.Config} if it is newer than what the replica applied or logged (and again
+     * after each new barrier while it is); every replica applies it at that point of the log.
+     */
+    default void configure(long revision, StreamConfig config) {
+    }
+
+    /** Sets who hears (on the group's thread, lock not held) that a new configuration was applied here. */
+    default void onConfigApplied(Runnable listener) {
+    }
+
     /** Guards {@link #replica}; hold it to read the store. */
     ReentrantLock lock();
 

@@ -206,6 +206,8 @@ public final class Stream implements ConsumerSource {
         StreamConfig cfg = config;
         if (group != null) {
             group.onReadyChanged(this::leadershipChanged);
+            group.onConfigApplied(this::configApplied);
+            configApplied(); // the replica's log may hold another configuration than the one it was opened with
             group.onFailed(why -> log().error("JetStream stream '" + jsa.account().name() + " > " + name
                     + "': its Raft replica stopped, " + why + "; it takes no part in the group until the server restarts"));
             leadershipChanged();
@@ -342,6 +344,44 @@ public final class Stream implements ConsumerSource {
                 unsubscribeAll();
                 stopConsumers();
                 log().debug("JetStream stream '" + jsa.account().name() + " > " + name + "': this replica no longer leads");
+            }
+        } finally {
+            subsLock.unlock();
+        }
+    }
+
+    /**
+     * A replicated stream's replica applied a new configuration (the group's thread; the same log
+     * point on every replica, which applied its limits already): the stream takes it, and the
+     * leader subscribes to the new subjects and arms its expiry by the new max_age.
+     */
+    private void configApplied() {
+        subsLock.lock();
+        try {
+            StreamConfig old = config;
+            StreamConfig next = group.replica().config();
+            if (next.equals(old)) {
+                return;
+            }
+            config = next;
+            applyTransforms(next);
+            if (!next.allowAtomic()) {
+                atomic.clear(); // as nats-server: disabling atomic publishing drops the batches in progress
+            }
+            boolean subscribed = !subs.isEmpty() || !directSubs.isEmpty();
+            if (subscribed && (!old.subjects().equals(next.subjects()) || old.allowDirect() != next.allowDirect())) {
+                subscribe(next);
+            }
+            lock.lock();
+            try {
+                if (ageTimer != null) {
+                    ageTimer.cancel();
+                    ageTimer = null;
+                }
+                scheduleAgeCheckLocked(); // only the ready leader arms it
+                notifyPurged(); // the limits may have removed the oldest messages
+            } finally {
+                lock.unlock();
             }
         } finally {
             subsLock.unlock();
@@ -1423,8 +1463,8 @@ public final class Stream implements ConsumerSource {
     /** Applies an update already validated against the old config. */
     void update(StreamConfig next) throws IOException {
         if (group != null) {
-            // the replicas decide with the config they were opened with: a change must reach all of them (the meta group)
-            throw new IOException("updating a replicated stream is not supported yet");
+            // a change must reach every replica at one log point: the meta group's update, logged by the leader (StreamOp.Config)
+            throw new IOException("a replicated stream is updated through its cluster assignment");
         }
         StreamConfig old;
         lock.lock();
@@ -1535,7 +1575,7 @@ public final class Stream implements ConsumerSource {
     // ------------------------------------------------------------------ views
 
     public StreamConfig config() {
-        return config;
+        return group == null ? config : group.replica().config(); // a replica's: the applied one
     }
 
     public String name() {

@@ -80,6 +80,7 @@ final class StreamApply {
             case StreamOp.Purge p -> new StreamOp.Applied(0, store.purge(p.filter(), p.upToSeq(), p.keep()));
             case StreamOp.Delete d -> new StreamOp.Applied(0, store.remove(d.seq(), d.erase()) ? 1 : 0);
             case StreamOp.Trim t -> new StreamOp.Applied(0, trim(t.limits()));
+            case StreamOp.Config c -> new StreamOp.Applied(0, trim(StreamOp.Limits.of(c.config())));
             // consumer records live beside the store (StreamReplica); here they only take their index
             case StreamOp.ConsumerPut c -> new StreamOp.Applied(0, 0);
             case StreamOp.ConsumerState c -> new StreamOp.Applied(0, 0);
@@ -100,6 +101,7 @@ final class StreamApply {
             case StreamOp.Batch b when a.removed() > 0 -> b.appends().forEach(this::forgetRemovedOf);
             case StreamOp.Purge p when a.removed() > 0 -> forgetBelowFirsts(p.filter() == null && p.keep() == 0);
             case StreamOp.Trim t when a.removed() > 0 -> forgetBelowFirsts(false);
+            case StreamOp.Config c when a.removed() > 0 -> forgetBelowFirsts(false);
             default -> {
             }
         }

@@ -73,6 +73,16 @@ public sealed interface StreamOp {
     }
 
     /**
+     * A replicated stream's configuration becomes {@code config}, of meta revision {@code revision}
+     * (the stream leader logs it once the meta group committed an update): every replica takes it
+     * at this point of the log, then applies its limits as {@link Trim} does (so the messages a
+     * lowered limit removes are the same on every replica). An op of a revision not above the
+     * replica's is applied as nothing (a newer one got there first).
+     */
+    record Config(long revision, StreamConfig config) implements StreamOp {
+    }
+
+    /**
      * A consumer of a replicated stream is created or replaced: its {@code meta} (config JSON and
      * creation time, as the consumer's {@code meta.dat} holds them) and its {@code state} (delivered,
      * ack floor, pending: as {@code state.dat} holds it). Every replica keeps the record, so the

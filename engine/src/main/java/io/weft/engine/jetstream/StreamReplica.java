@@ -23,6 +23,11 @@ import java.util.function.Consumer;
  * committed ops through {@link #apply}, in log order. {@link #image} and {@link #restore} carry the
  * applied state in and out of a snapshot. Not thread-safe: the log holds its lock around every call.
  *
+ * <p>The configuration is the replica's applied one ({@link #config}, read per call, never captured):
+ * the one it was opened with (revision 0) until a {@link StreamOp.Config} of a newer meta revision is
+ * applied, at the same log point on every replica; a snapshot image carries it. The leader decides
+ * with the newest configuration it logged ({@link #configProposed}), applied or not yet.
+ *
  * <p>Not covered yet (a local stream's features the replicated path does not carry): account
  * storage limits, and the discard-new counts of pending appends (counted as if no limit removed
  * anything, so a full stream may refuse early while appends are in flight).
@@ -70,11 +75,22 @@ public final class StreamReplica {
     public record ConsumerRecord(String name, byte[] meta, byte[] state) {
     }
 
-    /** The applied state of a replica, as a snapshot carries it: messages, derived state and consumers (by name). */
+    /**
+     * The applied state of a replica, as a snapshot carries it: messages, derived state, consumers
+     * (by name) and the configuration with its meta revision ({@code config} null: the one the
+     * replica was opened with, as images written before configurations were replicated).
+     */
     public record Image(long firstSeq, long lastSeq, String lastMsgId, long lastTimestamp,
-                        List<Map.Entry<String, long[]>> ids, List<StoredMessage> messages, List<ConsumerRecord> consumers) {
+                        List<Map.Entry<String, long[]>> ids, List<StoredMessage> messages, List<ConsumerRecord> consumers,
+                        long configRevision, StreamConfig config) {
         public Image {
             consumers = List.copyOf(consumers);
+        }
+
+        /** An image without a configuration. */
+        public Image(long firstSeq, long lastSeq, String lastMsgId, long lastTimestamp,
+                     List<Map.Entry<String, long[]>> ids, List<StoredMessage> messages, List<ConsumerRecord> consumers) {
+            this(firstSeq, lastSeq, lastMsgId, lastTimestamp, ids, messages, consumers, 0, null);
         }
 
         /** An image without consumers (as snapshots written before consumers were replicated). */
@@ -91,7 +107,14 @@ public final class StreamReplica {
     private static final String GAP_SUBJECT = "_weft.gap";
 
     private final String name;
-    private final StreamConfig config;
+    /** The applied configuration (replaced by a {@link StreamOp.Config}; volatile: the stream reads it unlocked). */
+    private volatile StreamConfig config;
+    /** Its meta revision. */
+    private volatile long configRevision;
+    /** The configuration the replica was opened with (what an image without one restores). */
+    private final StreamConfig opened;
+    /** The leader's newest logged and not yet applied configuration, or null. */
+    private StreamOp.Config proposedConfig;
     private final StoreOpener opener;
     private final Consumer<String> errors;
     private MessageStore store;
@@ -103,6 +126,7 @@ public final class StreamReplica {
     public StreamReplica(String name, StreamConfig config, StoreOpener opener, Consumer<String> errors) throws IOException {
         this.name = name;
         this.config = config;
+        this.opened = config;
         this.opener = opener;
         this.errors = errors;
         this.store = opener.open();
@@ -125,8 +149,34 @@ public final class StreamReplica {
         this.interest = interest;
     }
 
+    /** The applied configuration. */
     public StreamConfig config() {
         return config;
+    }
+
+    /** The meta revision of the applied configuration (0: the one the replica was opened with). */
+    public long configRevision() {
+        return configRevision;
+    }
+
+    /**
+     * The leader logged {@code op} (not applied yet): it decides with that configuration from now
+     * on, so what it decides after the op is logged is decided by the limits the op sets.
+     */
+    public void configProposed(StreamOp.Config op) {
+        proposedConfig = op;
+    }
+
+    /** The newest revision logged or applied here. */
+    public long proposedRevision() {
+        StreamOp.Config p = proposedConfig;
+        return p != null && p.revision() > configRevision ? p.revision() : configRevision;
+    }
+
+    /** What the leader decides with: the newest configuration it logged, else the applied one. */
+    private StreamConfig deciding() {
+        StreamOp.Config p = proposedConfig;
+        return p != null && p.revision() > configRevision ? p.config() : config;
     }
 
     // ------------------------------------------------------------------ the leader's decision
@@ -202,8 +252,9 @@ public final class StreamReplica {
         }
         Pending view = new Pending(nowNanos);
         long ts = Math.max(nowNanos, view.lastTimestamp() + 1);
+        StreamConfig cfg = deciding();
         StreamOp.Append op = new StreamOp.Append(view.state().lastSeq() + 1, ts, subject, hdr, new byte[0], "",
-                config.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(config), noInterest, ttlNanos);
+                cfg.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(cfg), noInterest, ttlNanos);
         pending.addLast(op);
         return op;
     }
@@ -230,6 +281,7 @@ public final class StreamReplica {
     /** Forgets the pending appends (leadership changed: what was not applied is decided again, or lost). */
     public void clearPending() {
         pending.clear();
+        proposedConfig = null;
     }
 
     /** The config {@link #transformer} was built from (the transformer is rebuilt when the config is another). */
@@ -241,7 +293,7 @@ public final class StreamReplica {
      * before logging, so every replica stores the append's subject as the leader decided it.
      */
     private String transformed(String subject) {
-        StreamConfig c = config;
+        StreamConfig c = deciding();
         if (c.subjectTransform() == null) {
             return subject;
         }
@@ -262,7 +314,7 @@ public final class StreamReplica {
         }
 
         @Override public String name() { return name; }
-        @Override public StreamConfig config() { return config; }
+        @Override public StreamConfig config() { return deciding(); }
         @Override public String storedSubject(String subject) { return transformed(subject); }
         @Override public long sizeOf(String subject, int hl, int dl) { return store.sizeOf(subject, hl, dl); }
         @Override public long nowNanos() { return now; }
@@ -369,6 +421,17 @@ public final class StreamReplica {
                 } // else: deleted after the leader decided the state (the same on every replica)
             }
             case StreamOp.ConsumerDelete c -> consumers.remove(c.name());
+            case StreamOp.Config c -> {
+                if (c.revision() <= configRevision) {
+                    // a newer configuration is applied already: nothing changes (on every replica alike)
+                    return apply.apply(apply.appliedIndex() + 1, new StreamOp.Trim(new StreamOp.Limits(0, 0, 0, false)));
+                }
+                config = c.config();
+                configRevision = c.revision();
+                if (proposedConfig != null && proposedConfig.revision() <= c.revision()) {
+                    proposedConfig = null;
+                }
+            }
             default -> {
             }
         }
@@ -440,7 +503,7 @@ public final class StreamReplica {
     public Image image() throws IOException {
         StoreState st = store.state();
         return new Image(st.firstSeq(), st.lastSeq(), apply.lastMsgId(), apply.lastTimestamp(), apply.dedupeIds(), messages(),
-                consumers());
+                consumers(), configRevision, config);
     }
 
     /**
@@ -451,7 +514,12 @@ public final class StreamReplica {
      */
     public void restore(Image img) throws IOException {
         pending.clear();
+        proposedConfig = null;
         consumers.clear();
+        // an image without a configuration (the empty one a start begins with, or one written before
+        // configurations were replicated): the opening configuration until the log says more
+        config = img.config() != null ? img.config() : opened;
+        configRevision = img.config() != null ? img.configRevision() : 0;
         apply.close(true);
         store = opener.open();
         apply = new StreamApply(store, errors);

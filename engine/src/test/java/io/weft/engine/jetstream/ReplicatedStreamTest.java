@@ -541,6 +541,106 @@ class ReplicatedStreamTest {
         assertEquals(10050, gone.path("error").path("err_code").asInt(), gone.toString());
     }
 
+    /**
+     * A configuration the meta group hands to the followers only (the leader's member has not
+     * applied it yet) is logged by the next leader at its barrier; a replica that was down meanwhile
+     * gets it from the log or the snapshot it catches up by, though it opens with the old one; a
+     * lowered max_msgs removes the same messages on every replica.
+     */
+    @Test
+    void aNewConfigurationIsLoggedByTheNextLeaderAndReachesAReplicaThatWasDown() throws Exception {
+        cluster(3);
+        for (int i = 1; i <= 5; i++) {
+            publishAcked("c" + i);
+        }
+        Member old = leader();
+        StreamConfig next = StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\",\"more\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"duplicate_window\":60000000000,\"allow_direct\":true,"
+                + "\"max_msgs\":3}")).withDefaults();
+        for (Member m : members) {
+            if (m != old) {
+                m.stream().group().configure(1, next);
+            }
+        }
+        Thread.sleep(200);
+        assertEquals(0, old.stream().group().replica().configRevision(), "followers do not log");
+        assertTrue(old.js.closeReplica(Account.GLOBAL, "ORDERS", false));
+        members.remove(old);
+        Member l = leader();
+        for (Member m : members) {
+            await(m.name + " at revision 1", () -> m.stream().group().replica().configRevision() == 1);
+            assertEquals(List.of("3=c3", "4=c4", "5=c5"), values(m), m.name);
+            assertEquals(List.of("orders.>", "more"), m.stream().config().subjects());
+        }
+        // the new leader captures the new subject; enough publishes for snapshots to compact the log
+        l.acc.publish("more", "_ACK.more", new byte[0], "m6".getBytes(StandardCharsets.UTF_8));
+        assertFalse(JSON.readTree(awaitReply(l, "_ACK.more")).has("error"));
+        for (int i = 7; i <= 70; i++) {
+            publishAcked("c" + i);
+        }
+        // the old leader's replica comes back with the configuration it was opened with (revision 0)
+        Member back = old;
+        members.add(back);
+        open(back);
+        await(back.name + " caught up", () -> state(back).lastSeq() == 70);
+        await(back.name + " at revision 1", () -> back.stream().group().replica().configRevision() == 1);
+        assertEquals(3, back.stream().config().maxMsgs());
+        for (Member m : members) {
+            await(m.name + " at 70", () -> state(m).lastSeq() == 70);
+            assertEquals(List.of("68=c68", "69=c69", "70=c70"), values(m), m.name);
+        }
+    }
+
+    /**
+     * max_msgs lowered while publishes are in flight: the replicas trim at the configuration's log
+     * point and by the limits each append carries, so every replica ends with the same messages,
+     * as many as the new limit allows.
+     */
+    @Test
+    void aLimitLoweredDuringAPublishStormLeavesEveryReplicaTheSame() throws Exception {
+        cluster(3);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread storm = Thread.ofPlatform().start(() -> {
+            try {
+                while (!stop.get()) {
+                    Member l = leader();
+                    int i = n.incrementAndGet();
+                    publish(l, "_ACK.storm." + i, "s" + i); // no wait for the ack: many in flight
+                    if (i % 8 == 0) {
+                        publishAcked("sync" + i);
+                    }
+                }
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        await("a storm under way", () -> n.get() > 40);
+        StreamConfig lower = StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],"
+                + "\"storage\":\"file\",\"num_replicas\":3,\"duplicate_window\":60000000000,\"allow_direct\":true,"
+                + "\"max_msgs\":5}")).withDefaults();
+        for (Member m : members) {
+            m.stream().group().configure(1, lower);
+        }
+        int at = n.get();
+        await("the storm going on after the update", () -> n.get() > at + 40);
+        stop.set(true);
+        storm.join();
+        assertNull(failed.get());
+        publishAcked("last");
+        long last = state(leader()).lastSeq();
+        for (Member m : members) {
+            await(m.name + " at " + last, () -> state(m).lastSeq() == last);
+            assertEquals(1, m.stream().group().replica().configRevision(), m.name);
+            assertEquals(5, state(m).msgs(), m.name + ": the newest five");
+        }
+        List<String> ref = values(members.getFirst());
+        for (Member m : members) {
+            assertEquals(ref, values(m), m.name + " holds what the others hold");
+        }
+    }
+
     /** The ORDERS stream with {@code extra} config fields (JSON members after a comma). */
     private StreamConfig configWith(String extra) throws Exception {
         return StreamConfig.parse(JSON.readTree("{\"name\":\"ORDERS\",\"subjects\":[\"orders.>\"],\"storage\":\"file\","

@@ -50,6 +50,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * publish acknowledged within {@link #LIVENESS}, every replica must apply everything committed, and
  * then every replica is drained.
  *
+ * <p>Configuration updates: during the faults the stream's configuration is updated twice (a
+ * subject added, the description and limits changed, nothing a limit would remove), each handed
+ * first to a random subset of the replicas and later to all of them, as members apply the meta
+ * group's update at different times (a replica restarted afterwards hears the newest at start, as
+ * the catalog tells a reopened replica); at the end every replica must have applied the last one.
+ *
  * <p>Faults, a seeded mix: crashes (unsynced bytes dropped, the last write maybe torn), a
  * coordinated power loss of every replica, the leader crashed or isolated, a split into a minority
  * and a majority (the leader on either side), partitions of one replica (isolated, one-way either
@@ -198,6 +204,8 @@ public final class JsStreamGroup implements Scenario {
         /** Publishes a replica never took: its lock stayed taken until the attempt ended ({@link #entered}). */
         int unentered;
         int batches;
+        /** The newest configuration "the meta group" handed out, and its revision (0: none). */
+        volatile StreamOp.Config meta;
 
         Group(int n) {
             logs = new ReplicatedStreamLog[n];
@@ -251,6 +259,8 @@ public final class JsStreamGroup implements Scenario {
                     return FileStore.open(env.disk(), DIR, FileStoreConfig.defaults());
                 }, e -> world.scheduler().note("r" + (k + 1) + " stream: " + e));
                 ReplicatedStreamLog log = ReplicatedStreamLog.start(env, c, replica, t, options, production);
+                StreamOp.Config meta = group.meta;
+                if (meta != null) log.configure(meta.revision(), meta.config());
                 group.logs[k] = log;
                 return log.driver();
             });
@@ -341,11 +351,14 @@ public final class JsStreamGroup implements Scenario {
             }
         });
         Thread stepper = stepdowns(w, group, w.workload().nextLong());
+        Thread updater = updates(w, group, w.workload().nextLong());
         for (Thread t : nemesis) t.join();
         stepper.join();
+        updater.join();
         w.network().healAll();
         for (RaftHost h : group.hosts) if (!h.down()) h.resume();
         w.scheduler().note("faults over");
+        configureAll(w, group, clock, UPDATES, null);
         deadline[0] = clock.nanoTime() + LIVENESS.toNanos();
         faultsOver.countDown();
         for (Thread t : threads) t.join();
@@ -356,6 +369,7 @@ public final class JsStreamGroup implements Scenario {
             if (!live[p]) w.fail("liveness: producer " + p + " had no publish acknowledged within " + LIVENESS + " after the faults healed");
         }
         converge(w, group, checker, clock, deadline[0] + LIVENESS.toNanos());
+        configured(w, group, clock, deadline[0] + 2 * LIVENESS.toNanos());
         followersRefuse(w, group);
         drain(w, group, history, acked, reads, ackedVals);
         consumer.drain(w, group);
@@ -512,6 +526,87 @@ public final class JsStreamGroup implements Scenario {
                 w.fail("stepdown interrupted");
             }
         });
+    }
+
+    /** How many configuration updates a run makes. */
+    static final int UPDATES = 2;
+
+    /** The configuration of revision {@code rev}: limits raised, a subject added, nothing any limit removes. */
+    static StreamConfig updated(int replicas, int rev) {
+        try {
+            return StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"QUEUE\",\"subjects\":[\"" + SUBJECT
+                    + "\",\"" + SUBJECT + "." + rev + "\"],\"storage\":\"file\",\"num_replicas\":" + replicas
+                    + ",\"allow_atomic\":true,\"description\":\"revision " + rev + "\",\"max_msgs\":" + (1_000_000 + rev)
+                    + ",\"max_bytes\":" + (1L << 40) + "}")).withDefaults();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * While the faults run: each of {@link #UPDATES} configuration updates, at a random time, is
+     * handed to a random subset of the replicas, and the previous one to all (members apply the meta
+     * group's update at different times).
+     */
+    private static Thread updates(SimWorld w, Group group, long seed) {
+        return w.scheduler().spawn("updater", () -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            SimClock uc = new SimClock(w.scheduler(), "updater/");
+            try {
+                for (int rev = 1; rev <= UPDATES; rev++) {
+                    uc.sleep(Duration.ofNanos(5_000_000L + r.nextLong(60_000_000L)));
+                    if (rev > 1) configureAll(w, group, uc, rev - 1, null);
+                    configureAll(w, group, uc, rev, r);
+                }
+            } catch (InterruptedException e) {
+                w.fail("updater interrupted");
+            }
+        });
+    }
+
+    /** Hands revision {@code rev} to every running replica ({@code r} null) or to each with probability 1/2. */
+    private static void configureAll(SimWorld w, Group group, SimClock clock, int rev, SplittableRandom r)
+            throws InterruptedException {
+        StreamConfig cfg = updated(group.hosts.size(), rev);
+        if (group.meta == null || rev > group.meta.revision()) {
+            group.meta = new StreamOp.Config(rev, cfg);
+        }
+        List<String> told = new ArrayList<>();
+        for (int k = 0; k < group.hosts.size(); k++) {
+            if (r != null && r.nextBoolean()) continue;
+            ReplicatedStreamLog log = group.log(k);
+            if (log == null) continue;
+            Boolean ok = entered(clock, log, clock.nanoTime() + ATTEMPT_TIMEOUT.toNanos(), () -> {
+                log.configure(rev, cfg);
+                return Boolean.TRUE;
+            });
+            if (ok != null) told.add(group.hosts.get(k).host());
+        }
+        w.scheduler().note("configuration revision " + rev + " handed to " + told);
+    }
+
+    /** Every replica applies the last configuration, the same one, within the bound. */
+    private static void configured(SimWorld w, Group group, SimClock clock, long until) throws InterruptedException {
+        StreamConfig want = updated(group.hosts.size(), UPDATES);
+        while (true) {
+            List<String> behind = new ArrayList<>();
+            for (int k = 0; k < group.hosts.size(); k++) {
+                ReplicatedStreamLog log = group.log(k);
+                if (log == null || log.replica().configRevision() != UPDATES) {
+                    behind.add(group.hosts.get(k).host() + "@" + (log == null ? "down" : log.replica().configRevision()));
+                } else if (!log.replica().config().equals(want)) {
+                    w.fail("configuration: " + group.hosts.get(k).host() + " has revision " + UPDATES + " as "
+                            + log.replica().config());
+                    return;
+                }
+            }
+            if (behind.isEmpty()) return;
+            if (clock.nanoTime() >= until) {
+                w.fail("liveness: replicas " + behind + " did not apply configuration revision " + UPDATES + " in time");
+                return;
+            }
+            clock.sleep(Duration.ofMillis(2));
+        }
     }
 
     /** Waits on the simulated clock until {@code f} completes or {@code deadline}; true if it did. */

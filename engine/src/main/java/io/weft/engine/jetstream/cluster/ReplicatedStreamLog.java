@@ -2,6 +2,7 @@ package io.weft.engine.jetstream.cluster;
 
 import io.weft.engine.jetstream.GroupLog;
 import io.weft.engine.jetstream.JsErrors;
+import io.weft.engine.jetstream.StreamConfig;
 import io.weft.engine.jetstream.StreamOp;
 import io.weft.engine.jetstream.StreamReplica;
 import io.weft.net.Env;
@@ -52,6 +53,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * and restores it ({@link StreamReplica#restore}). At start the replica's store is emptied and rebuilt
  * from the newest snapshot and the log after it: the store is a cache of the Raft state, so it is
  * never fsynced by this class (the Raft log's fsync is the durability).
+ *
+ * <p><b>Configuration.</b> The meta group's newest configuration of the stream reaches every
+ * replica ({@link #configure}); the ready leader logs it as a {@link StreamOp.Config} when its
+ * revision is above the one the replica applied or logged, after its barrier too (a leader elected
+ * before the op was logged logs it then). Every replica applies it at that log point, so the limits
+ * it lowers remove the same messages everywhere; the leader decides with it from the moment it is
+ * logged. An op of a revision not above the applied one changes nothing.
  *
  * <p><b>Transport.</b> Raft messages travel through the driver's {@link Transport}: the simulator
  * wires one over its network today; routes will carry it between servers.
@@ -120,6 +128,12 @@ public final class ReplicatedStreamLog implements GroupLog {
 
     // a StreamLog batch
     private List<CompletableFuture<Result>> batch;
+
+    /** The meta group's newest configuration (under lock; null: none heard). */
+    private StreamOp.Config desired;
+    /** Set by an apply that changed the configuration, cleared when the listener heard it. */
+    private volatile boolean configChanged;
+    private volatile Runnable configListener;
 
     // leadership as the stream sees it (group thread)
     private volatile Runnable readyListener;
@@ -616,6 +630,7 @@ public final class ReplicatedStreamLog implements GroupLog {
                         readyEpoch = e.epoch();
                         nextN = 0;
                         replica.clearPending();
+                        proposeConfigIfNewer(); // an update the last leader did not log
                     }
                     return applied(0);
                 }
@@ -634,7 +649,10 @@ public final class ReplicatedStreamLog implements GroupLog {
                             + replica.state() + ": " + e.op());
                 }
                 chainN = e.n();
-                return applied(replica.apply(e.op()).removed());
+                long revision = replica.configRevision();
+                byte[] out = applied(replica.apply(e.op()).removed());
+                if (replica.configRevision() != revision) configChanged = true;
+                return out;
             } catch (IOException x) {
                 throw new IllegalStateException("stream " + replica.name() + " apply of entry " + entry.index() + ": " + x, x);
             } finally {
@@ -684,6 +702,7 @@ public final class ReplicatedStreamLog implements GroupLog {
                 chainEpoch = img.epoch();
                 chainN = img.n();
                 replica.restore(img.state());
+                configChanged = true;
             } catch (IOException x) {
                 throw new IllegalStateException("stream " + replica.name() + " restore: " + x, x);
             } finally {
@@ -712,6 +731,7 @@ public final class ReplicatedStreamLog implements GroupLog {
         @Override
         public void applied(long node, Entry entry) {
             announce();
+            tellConfig();
             if (observer != null) observer.applied(node, entry);
         }
 
@@ -724,6 +744,7 @@ public final class ReplicatedStreamLog implements GroupLog {
         @Override
         public void restored(long node, Snapshot snapshot) {
             announce();
+            tellConfig();
             if (observer != null) observer.restored(node, snapshot);
         }
 
@@ -745,6 +766,43 @@ public final class ReplicatedStreamLog implements GroupLog {
             if (r != null) r.run();
             if (observer != null) observer.repaired(node);
         }
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    @Override
+    public void configure(long revision, StreamConfig config) {
+        lock.lock();
+        try {
+            if (desired == null || revision > desired.revision()) {
+                desired = new StreamOp.Config(revision, config);
+            }
+            proposeConfigIfNewer();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ready leader logs the meta group's configuration if it is newer than what it applied or logged (caller holds the lock). */
+    private void proposeConfigIfNewer() {
+        StreamOp.Config c = desired;
+        RaftDriver d = driver;
+        if (c == null || d == null || !isReady() || c.revision() <= replica.proposedRevision()) return;
+        replica.configProposed(c);
+        propose(d, c); // a failure breaks the chain: the next barrier proposes it again
+    }
+
+    @Override
+    public void onConfigApplied(Runnable listener) {
+        configListener = listener;
+    }
+
+    /** Runs the configuration listener if an apply changed the configuration (group thread, lock not held). */
+    private void tellConfig() {
+        if (!configChanged) return;
+        configChanged = false;
+        Runnable l = configListener;
+        if (l != null) l.run();
     }
 
     @Override

@@ -20,15 +20,17 @@ import java.util.zip.CRC32C;
  * where kind is 0 {@code BARRIER} (no fields: a new leader's first entry), 1 {@code Append}, 2
  * {@code SkipTo}, 3 {@code Purge}, 4 {@code Delete}, 5 {@code Trim}, 6 {@code ConsumerPut}, 7
  * {@code ConsumerState}, 8 {@code ConsumerDelete}, 9 {@code Batch} (the batch id, a varint count, then
- * each append's fields as kind 1 has them); {@code (term, epoch, n)} say which
+ * each append's fields as kind 1 has them), 10 {@code Config} (the meta revision, then the
+ * configuration as nats-server's JSON); {@code (term, epoch, n)} say which
  * leader decided the op and its place in that leader's chain (see {@link ReplicatedStreamLog}).
  * Unsigned numbers are LEB128 varints, signed ones (timestamps, TTLs, limits) zigzag varints, strings
  * and byte arrays a varint length and the bytes (UTF-8 for strings), booleans one byte 0/1. The CRC
  * covers every byte before it, big-endian. {@link #decode} refuses a bad CRC, an unknown version or
  * kind, a length past the end, a bad boolean and trailing bytes with {@link CorruptEntryException}.
  * A snapshot ({@link #encodeImage}) has the same framing with kind 16 and the replica's image; its
- * consumer section comes last, and an image that ends before it (written before consumers were
- * replicated) has no consumers.
+ * consumer section follows the messages, then the configuration section (a boolean, and if true
+ * the revision and the configuration's JSON); an image that ends before either (written before
+ * consumers, or configurations, were replicated) has none.
  */
 public final class StreamOpCodec {
     public static final int VERSION = 1;
@@ -42,6 +44,7 @@ public final class StreamOpCodec {
     static final int CONSUMER_STATE = 7;
     static final int CONSUMER_DELETE = 8;
     static final int BATCH = 9;
+    static final int CONFIG = 10;
     static final int IMAGE = 16;
 
     private StreamOpCodec() {
@@ -107,6 +110,10 @@ public final class StreamOpCodec {
                 o.bytes(c.state());
             }
             case StreamOp.ConsumerDelete c -> o.str(c.name());
+            case StreamOp.Config c -> {
+                o.uvar(c.revision());
+                o.str(configJson(c.config()));
+            }
         }
         return o.seal();
     }
@@ -137,6 +144,7 @@ public final class StreamOpCodec {
             case StreamOp.ConsumerPut c -> CONSUMER_PUT;
             case StreamOp.ConsumerState c -> CONSUMER_STATE;
             case StreamOp.ConsumerDelete c -> CONSUMER_DELETE;
+            case StreamOp.Config c -> CONFIG;
         };
     }
 
@@ -179,7 +187,26 @@ public final class StreamOpCodec {
             o.bytes(c.meta());
             o.bytes(c.state());
         }
+        o.bool(s.config() != null);
+        if (s.config() != null) {
+            o.uvar(s.configRevision());
+            o.str(configJson(s.config()));
+        }
         return o.seal();
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private static String configJson(io.weft.engine.jetstream.StreamConfig c) {
+        return c.toJson().toString();
+    }
+
+    private static io.weft.engine.jetstream.StreamConfig config(String json) {
+        try {
+            return io.weft.engine.jetstream.StreamConfig.parse(JSON.readTree(json)).withDefaults();
+        } catch (io.weft.engine.jetstream.JsApiException | java.io.IOException | RuntimeException e) {
+            throw new CorruptEntryException("unreadable stream configuration: " + e.getMessage());
+        }
     }
 
     // ------------------------------------------------------------------ decoding
@@ -214,6 +241,10 @@ public final class StreamOpCodec {
             case CONSUMER_PUT -> new StreamOp.ConsumerPut(in.str(), in.bytes(), in.bytes());
             case CONSUMER_STATE -> new StreamOp.ConsumerState(in.str(), in.bytes());
             case CONSUMER_DELETE -> new StreamOp.ConsumerDelete(in.str());
+            case CONFIG -> {
+                long revision = in.uvar();
+                yield new StreamOp.Config(revision, config(in.str()));
+            }
             default -> throw new CorruptEntryException("unknown entry kind " + kind);
         };
         in.end();
@@ -274,8 +305,15 @@ public final class StreamOpCodec {
                 consumers.add(new StreamReplica.ConsumerRecord(in.str(), in.bytes(), in.bytes()));
             }
         }
+        long revision = 0;
+        io.weft.engine.jetstream.StreamConfig cfg = null;
+        if (!in.atEnd() && in.bool()) {
+            revision = in.uvar();
+            cfg = config(in.str());
+        }
         in.end();
-        return new Image(term, epoch, n, new StreamReplica.Image(first, last, lastId, lastTs, idList, list, consumers));
+        return new Image(term, epoch, n, new StreamReplica.Image(first, last, lastId, lastTs, idList, list, consumers,
+                revision, cfg));
     }
 
     // ------------------------------------------------------------------ framing

@@ -106,8 +106,10 @@ public final class Assignments {
                         return Outcome.OVERLAP;
                     }
                     before = e.stream;
-                    // the update carries a configuration; who holds the stream and since when stay
-                    after = before.withConfig(next.config(), next.subjects());
+                    // the update carries a configuration; who holds the stream and since when stay, and
+                    // the revision counts changes (an update to the same configuration is none)
+                    after = before.config().equals(next.config()) && before.subjects().equals(next.subjects())
+                            ? before : before.withConfig(next.config(), next.subjects());
                     e.stream = after;
                 } finally {
                     lock.unlock();

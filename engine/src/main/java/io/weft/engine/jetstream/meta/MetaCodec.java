@@ -19,10 +19,17 @@ import java.util.zip.CRC32C;
  * (append-only: 1 add stream, 2 update stream, 3 delete stream, 4 add consumer, 5 delete consumer);
  * a snapshot ends with a CRC32C of everything before it, so a damaged one is refused rather than
  * read as an empty (or shorter) catalog.
+ *
+ * <p>Versions: entries of version 2 and snapshots of magic {@code WMS2} carry each stream
+ * assignment's {@code revision} after its creation time; version 1 entries and {@code WMS1}
+ * snapshots (written before revisions existed) are still read, their streams at revision 0.
  */
 public final class MetaCodec {
-    private static final int VERSION = 1;
-    private static final int SNAPSHOT_MAGIC = 0x574D5331; // "WMS1"
+    private static final int VERSION = 2;
+    /** Entries before stream assignments had a revision. */
+    private static final int VERSION_1 = 1;
+    private static final int SNAPSHOT_MAGIC = 0x574D5332; // "WMS2"
+    private static final int SNAPSHOT_MAGIC_1 = 0x574D5331; // "WMS1": no revisions
 
     private MetaCodec() {
     }
@@ -68,13 +75,14 @@ public final class MetaCodec {
     public static MetaOp decode(byte[] bytes) {
         return read(bytes, in -> {
             int v = in.readUnsignedByte();
-            if (v != VERSION) {
+            if (v != VERSION && v != VERSION_1) {
                 throw new IOException("unknown meta entry version " + v);
             }
+            boolean revised = v >= VERSION;
             int tag = in.readUnsignedByte();
             MetaOp op = switch (tag) {
-                case 1 -> new MetaOp.AddStream(stream(in));
-                case 2 -> new MetaOp.UpdateStream(stream(in));
+                case 1 -> new MetaOp.AddStream(stream(in, revised));
+                case 2 -> new MetaOp.UpdateStream(stream(in, revised));
                 case 3 -> new MetaOp.DeleteStream(str(in), str(in));
                 case 4 -> new MetaOp.AddConsumer(consumer(in));
                 case 5 -> new MetaOp.DeleteConsumer(str(in), str(in), str(in));
@@ -135,13 +143,15 @@ public final class MetaCodec {
         }
         byte[] body = java.util.Arrays.copyOf(bytes, bytes.length - 4);
         return read(body, in -> {
-            if (in.readInt() != SNAPSHOT_MAGIC) {
+            int magic = in.readInt();
+            if (magic != SNAPSHOT_MAGIC && magic != SNAPSHOT_MAGIC_1) {
                 throw new IOException("not a meta snapshot");
             }
+            boolean revised = magic == SNAPSHOT_MAGIC;
             int n = in.readInt();
             List<StreamWithConsumers> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                StreamAssignment sa = stream(in);
+                StreamAssignment sa = stream(in, revised);
                 int nc = in.readInt();
                 List<ConsumerAssignment> cs = new ArrayList<>(nc);
                 for (int j = 0; j < nc; j++) {
@@ -166,10 +176,13 @@ public final class MetaCodec {
         longs(out, s.peers());
         str(out, s.group());
         out.writeLong(s.createdNanos());
+        out.writeLong(s.revision());
     }
 
-    private static StreamAssignment stream(DataInputStream in) throws IOException {
-        return new StreamAssignment(str(in), str(in), str(in), strs(in), longs(in), str(in), in.readLong());
+    /** A stream assignment; {@code revised}: written with its revision (version 2 entries, WMS2 snapshots). */
+    private static StreamAssignment stream(DataInputStream in, boolean revised) throws IOException {
+        return new StreamAssignment(str(in), str(in), str(in), strs(in), longs(in), str(in), in.readLong(),
+                revised ? in.readLong() : 0);
     }
 
     private static void consumer(DataOutputStream out, ConsumerAssignment c) throws IOException {

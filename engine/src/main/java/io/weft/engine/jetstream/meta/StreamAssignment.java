@@ -8,10 +8,13 @@ import java.util.List;
  * subjects it captures (so the meta log itself refuses an overlap two concurrent creates would
  * otherwise both pass), its peer group ({@code peers}: {@link io.weft.engine.cluster.PeerIds}, the
  * first is the preferred leader), the Raft group name and its creation time (nanoseconds since
- * the epoch, chosen once by the meta leader, so every replica reports the same).
+ * the epoch, chosen once by the meta leader, so every replica reports the same). {@code revision}
+ * counts the configuration changes the meta log applied (0 at creation, one more per update that
+ * changed the configuration): a replicated stream's replicas apply the configuration of a newer
+ * revision at one point of the stream's own log.
  */
 public record StreamAssignment(String account, String name, String config, List<String> subjects, List<Long> peers,
-                               String group, long createdNanos) {
+                               String group, long createdNanos, long revision) {
     public StreamAssignment {
         subjects = List.copyOf(subjects);
         peers = List.copyOf(peers);
@@ -20,8 +23,17 @@ public record StreamAssignment(String account, String name, String config, List<
         }
     }
 
-    /** The same assignment with another configuration and subjects (a stream update keeps peers, group and creation). */
+    /** A new stream's assignment (revision 0). */
+    public StreamAssignment(String account, String name, String config, List<String> subjects, List<Long> peers,
+                            String group, long createdNanos) {
+        this(account, name, config, subjects, peers, group, createdNanos, 0);
+    }
+
+    /**
+     * The same assignment with another configuration and subjects, at the next revision (a stream
+     * update keeps peers, group and creation).
+     */
     public StreamAssignment withConfig(String newConfig, List<String> newSubjects) {
-        return new StreamAssignment(account, name, newConfig, newSubjects, peers, group, createdNanos);
+        return new StreamAssignment(account, name, newConfig, newSubjects, peers, group, createdNanos, revision + 1);
     }
 }

@@ -40,7 +40,21 @@ class StreamOpCodecTest {
                         new StreamOp.Append(43, 1_700_000_000_123_456_790L, "orders.eu", hdr, "one".getBytes(StandardCharsets.UTF_8),
                                 "a", 120_000_000_000L, StreamOp.Rollup.ALL, LIMITS, false, 5_000_000_000L),
                         new StreamOp.Append(44, 1_700_000_000_123_456_791L, "orders.us", new byte[0], new byte[0], "",
-                                120_000_000_000L, StreamOp.Rollup.NONE, LIMITS, true, -1)))));
+                                120_000_000_000L, StreamOp.Rollup.NONE, LIMITS, true, -1)))),
+                new StreamOpCodec.Entry(2, 3, 13, new StreamOp.Config(4, updated())));
+    }
+
+    /** A configuration with most fields away from their defaults, as an update leaves one. */
+    static io.weft.engine.jetstream.StreamConfig updated() {
+        try {
+            return io.weft.engine.jetstream.StreamConfig.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    "{\"name\":\"ORDERS\",\"description\":\"after the update\",\"subjects\":[\"orders.>\",\"more.*\"],"
+                            + "\"num_replicas\":3,\"max_msgs\":10,\"max_bytes\":4096,\"max_age\":60000000000,"
+                            + "\"max_msgs_per_subject\":2,\"discard\":\"new\",\"duplicate_window\":30000000000,"
+                            + "\"allow_direct\":true,\"allow_rollup_hdrs\":true,\"metadata\":{\"k\":\"v\"}}")).withDefaults();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static void sameAppend(StreamOp.Append a, StreamOp.Append b) {
@@ -155,7 +169,7 @@ class StreamOpCodecTest {
         assertArrayEquals(new byte[] {4}, back.consumers().get(1).state());
         // an image written before consumers were replicated ends after its messages
         byte[] now = StreamOpCodec.encodeImage(new StreamOpCodec.Image(1, 1, 0, StreamReplica.Image.empty()));
-        byte[] old = Arrays.copyOf(now, now.length - 4 - 1 + 4);
+        byte[] old = Arrays.copyOf(now, now.length - 4 - 2 + 4); // no consumer count, no configuration flag
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(old, 0, old.length - 4);
         long c = crc.getValue();
@@ -163,5 +177,27 @@ class StreamOpCodecTest {
             old[old.length - 4 + i] = (byte) (c >>> (24 - 8 * i));
         }
         assertEquals(List.of(), StreamOpCodec.decodeImage(old).state().consumers());
+    }
+
+    @Test
+    void aSnapshotCarriesTheConfigurationAndAnOlderOneHasNone() {
+        StreamReplica.Image state = new StreamReplica.Image(3, 9, "", 0, List.of(), List.of(), List.of(), 7, updated());
+        StreamReplica.Image back = StreamOpCodec.decodeImage(StreamOpCodec.encodeImage(new StreamOpCodec.Image(1, 1, 0, state))).state();
+        assertEquals(7, back.configRevision());
+        assertEquals(updated(), back.config());
+        assertEquals(List.of("orders.>", "more.*"), back.config().subjects());
+        assertEquals(10, back.config().maxMsgs());
+        // an image written before configurations were replicated ends after its consumers
+        byte[] now = StreamOpCodec.encodeImage(new StreamOpCodec.Image(1, 1, 0, StreamReplica.Image.empty()));
+        byte[] old = Arrays.copyOf(now, now.length - 4 - 1 + 4);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(old, 0, old.length - 4);
+        long c = crc.getValue();
+        for (int i = 0; i < 4; i++) {
+            old[old.length - 4 + i] = (byte) (c >>> (24 - 8 * i));
+        }
+        StreamReplica.Image o = StreamOpCodec.decodeImage(old).state();
+        assertNull(o.config());
+        assertEquals(0, o.configRevision());
     }
 }

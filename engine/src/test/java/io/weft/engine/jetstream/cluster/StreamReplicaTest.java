@@ -204,6 +204,66 @@ class StreamReplicaTest {
         assertEquals(2, b.state().lastSeq());
     }
 
+    static StreamConfig config(String extra) throws Exception {
+        return StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"Q\",\"subjects\":[\"q\",\"r\"],\"num_replicas\":3"
+                + extra + "}")).withDefaults();
+    }
+
+    /**
+     * A configuration op: every replica applying it at the same point takes the configuration and
+     * trims by its lowered limits the same messages; an op of an older revision changes nothing;
+     * the leader decides with a configuration from the moment it logs it; the image carries it.
+     */
+    @Test
+    void aConfigOpChangesTheConfigurationAndTrimsTheSameMessagesOnEveryReplica() throws Exception {
+        StreamReplica leader = replica();
+        StreamReplica follower = replica();
+        List<StreamOp> ops = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) {
+            StreamOp op = ((StreamReplica.Accepted) leader.decide("q", new byte[0], data("v" + i), 100 + i)).op();
+            ops.add(op);
+            leader.apply(op);
+        }
+        StreamOp.Config lower = new StreamOp.Config(1, config(",\"max_msgs\":4,\"description\":\"d\""));
+        leader.configProposed(lower);
+        assertEquals(1, leader.proposedRevision());
+        assertEquals(0, leader.configRevision(), "logged, not applied");
+        // decided after the op was logged: by its limits
+        StreamOp.Append after = ((StreamReplica.Accepted) leader.decide("r", new byte[0], data("v7"), 200)).op();
+        assertEquals(4, after.limits().maxMsgs());
+        StreamOp.Applied trimmed = leader.apply(lower);
+        assertEquals(2, trimmed.removed(), "6 messages, max_msgs lowered to 4");
+        leader.apply(after);
+        ops.add(lower);
+        ops.add(after);
+        for (StreamOp op : ops) {
+            follower.apply(op);
+        }
+        for (StreamReplica r : List.of(leader, follower)) {
+            assertEquals(1, r.configRevision());
+            assertEquals(4, r.config().maxMsgs());
+            assertEquals("d", r.config().description());
+            assertEquals(List.of("4", "5", "6", "7"), r.messages().stream().map(m -> String.valueOf(m.seq())).toList());
+        }
+        // an older revision (a deposed leader's, logged after the newer one) is nothing, on every replica
+        StreamOp.Config stale = new StreamOp.Config(1, config(",\"max_msgs\":1"));
+        assertEquals(0, leader.apply(stale).removed());
+        assertEquals(4, leader.config().maxMsgs());
+        assertEquals(4, leader.state().msgs());
+        // the image carries the configuration: a replica restored from it has it
+        StreamReplica fresh = replica();
+        fresh.restore(leader.image());
+        assertEquals(1, fresh.configRevision());
+        assertEquals(leader.config(), fresh.config());
+        fresh.restore(StreamReplica.Image.empty());
+        assertEquals(0, fresh.configRevision());
+        assertEquals(config(), fresh.config(), "an image without one: the opening configuration");
+        // a leader that lost its chain forgets what it logged
+        leader.configProposed(new StreamOp.Config(2, config(",\"max_msgs\":2")));
+        leader.clearPending();
+        assertEquals(1, leader.proposedRevision());
+    }
+
     private static List<String> render(List<StoredMessage> msgs) {
         List<String> out = new ArrayList<>();
         for (StoredMessage m : msgs) out.add(m.seq() + "@" + m.timestampNanos() + "=" + new String(m.data(), StandardCharsets.UTF_8));

@@ -163,4 +163,82 @@ class AssignmentsTest {
         b.restore(new byte[0], null);
         assertEquals(List.of(), b.allStreams(), "the empty snapshot a fresh group starts from");
     }
+
+    @Test
+    void anUpdateBumpsTheRevisionAndTheSnapshotKeepsIt() {
+        Assignments a = new Assignments();
+        a.apply(new MetaOp.AddStream(stream("A", "S", "s", 1, 2, 3)), null);
+        assertEquals(0, a.stream("A", "S").revision(), "a new stream is at revision 0");
+        a.apply(new MetaOp.UpdateStream(stream("A", "S", "s2", 1, 2, 3)), null);
+        assertEquals(1, a.stream("A", "S").revision());
+        a.apply(new MetaOp.UpdateStream(stream("A", "S", "s2", 1, 2, 3)), null);
+        assertEquals(1, a.stream("A", "S").revision(), "an update to the same configuration is no change");
+        StreamAssignment claimed = new StreamAssignment("A", "S", stream("A", "S", "s3", 1).config(), List.of("s3"),
+                List.of(1L, 2L, 3L), "S-R3F-S", 5, 40);
+        a.apply(new MetaOp.UpdateStream(claimed), null);
+        assertEquals(2, a.stream("A", "S").revision(), "the log counts, whatever revision the proposal carried");
+        Assignments b = new Assignments();
+        b.restore(a.snapshot(), null);
+        assertEquals(2, b.stream("A", "S").revision());
+        assertEquals(a.stream("A", "S"), b.stream("A", "S"));
+        MetaOp op = new MetaOp.UpdateStream(a.stream("A", "S"));
+        assertEquals(op, MetaCodec.decode(MetaCodec.encode(op)), "an entry carries the revision");
+    }
+
+    /** Entries and snapshots written before revisions (version 1, WMS1) still read, at revision 0. */
+    @Test
+    void entriesAndSnapshotsWithoutRevisionsStillRead() throws Exception {
+        StreamAssignment sa = stream("A", "S", "s", 1, 2, 3);
+        java.io.ByteArrayOutputStream e = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(e)) {
+            out.writeByte(1);
+            out.writeByte(1);
+            oldStream(out, sa);
+        }
+        assertEquals(new MetaOp.AddStream(sa), MetaCodec.decode(e.toByteArray()));
+
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(body)) {
+            out.writeInt(0x574D5331); // "WMS1"
+            out.writeInt(1);
+            oldStream(out, sa);
+            out.writeInt(0);
+        }
+        byte[] b = body.toByteArray();
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b);
+        byte[] snap = java.util.Arrays.copyOf(b, b.length + 4);
+        long c = crc.getValue();
+        for (int i = 0; i < 4; i++) {
+            snap[b.length + i] = (byte) (c >>> (24 - 8 * i));
+        }
+        Assignments a = new Assignments();
+        a.restore(snap, null);
+        assertEquals(sa, a.stream("A", "S"));
+        assertEquals(0, a.stream("A", "S").revision());
+        a.apply(new MetaOp.UpdateStream(stream("A", "S", "t", 1, 2, 3)), null);
+        assertEquals(1, a.stream("A", "S").revision(), "an old stream counts its updates from there");
+    }
+
+    private static void oldStream(java.io.DataOutputStream out, StreamAssignment s) throws java.io.IOException {
+        for (String x : List.of(s.account(), s.name(), s.config())) {
+            oldStr(out, x);
+        }
+        out.writeInt(s.subjects().size());
+        for (String x : s.subjects()) {
+            oldStr(out, x);
+        }
+        out.writeInt(s.peers().size());
+        for (long p : s.peers()) {
+            out.writeLong(p);
+        }
+        oldStr(out, s.group());
+        out.writeLong(s.createdNanos());
+    }
+
+    private static void oldStr(java.io.DataOutputStream out, String x) throws java.io.IOException {
+        byte[] b = x.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
 }
