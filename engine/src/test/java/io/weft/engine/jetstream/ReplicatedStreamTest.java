@@ -801,7 +801,9 @@ class ReplicatedStreamTest {
             }
             return false;
         });
-        assertNull(old.stream().consumer("W"), "the old leader stopped its consumer");
+        // the old leader detaches its consumer when it sees its leadership go, which may come
+        // after the new leader has resumed its own
+        await("the old leader to stop its consumer", () -> old.stream().consumer("W") == null);
         JsonNode info = api(next[0], "$JS.API.CONSUMER.INFO.ORDERS.W", "");
         assertNotNull(info);
         assertEquals(4, info.path("ack_floor").path("stream_seq").asLong(), info.toString());
