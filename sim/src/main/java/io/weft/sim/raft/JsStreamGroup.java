@@ -206,6 +206,8 @@ public final class JsStreamGroup implements Scenario {
         int batches;
         /** The newest configuration "the meta group" handed out, and its revision (0: none). */
         volatile StreamOp.Config meta;
+        /** The stream is a counter (its updates keep allow_msg_counter). */
+        boolean counters;
 
         Group(int n) {
             logs = new ReplicatedStreamLog[n];
@@ -234,6 +236,7 @@ public final class JsStreamGroup implements Scenario {
         boolean production = Math.floorMod(seed, 4) >= 2;
         StreamConfig cfg = streamConfig(n, counters);
         Group group = new Group(n);
+        group.counters = counters;
         RaftDriver.Observer observer = new RaftDriver.Observer() {
             @Override public void becameLeader(long id, long term) { checker.becameLeader(id, term); }
             @Override public void applied(long id, io.weft.raft.Entry e) { checker.applied(id, e); }
@@ -531,12 +534,15 @@ public final class JsStreamGroup implements Scenario {
     /** How many configuration updates a run makes. */
     static final int UPDATES = 2;
 
-    /** The configuration of revision {@code rev}: limits raised, a subject added, nothing any limit removes. */
-    static StreamConfig updated(int replicas, int rev) {
+    /**
+     * The configuration of revision {@code rev}: limits raised, a subject added, nothing any limit
+     * removes; a counter stream stays one.
+     */
+    static StreamConfig updated(int replicas, int rev, boolean counters) {
         try {
             return StreamConfig.parse(new ObjectMapper().readTree("{\"name\":\"QUEUE\",\"subjects\":[\"" + SUBJECT
                     + "\",\"" + SUBJECT + "." + rev + "\"],\"storage\":\"file\",\"num_replicas\":" + replicas
-                    + ",\"allow_atomic\":true,\"description\":\"revision " + rev + "\",\"max_msgs\":" + (1_000_000 + rev)
+                    + (counters ? ",\"allow_msg_counter\":true," : ",\"allow_atomic\":true,") + "\"description\":\"revision " + rev + "\",\"max_msgs\":" + (1_000_000 + rev)
                     + ",\"max_bytes\":" + (1L << 40) + "}")).withDefaults();
         } catch (Exception e) {
             throw new IllegalStateException(e);
@@ -567,7 +573,7 @@ public final class JsStreamGroup implements Scenario {
     /** Hands revision {@code rev} to every running replica ({@code r} null) or to each with probability 1/2. */
     private static void configureAll(SimWorld w, Group group, SimClock clock, int rev, SplittableRandom r)
             throws InterruptedException {
-        StreamConfig cfg = updated(group.hosts.size(), rev);
+        StreamConfig cfg = updated(group.hosts.size(), rev, group.counters);
         if (group.meta == null || rev > group.meta.revision()) {
             group.meta = new StreamOp.Config(rev, cfg);
         }
@@ -587,7 +593,7 @@ public final class JsStreamGroup implements Scenario {
 
     /** Every replica applies the last configuration, the same one, within the bound. */
     private static void configured(SimWorld w, Group group, SimClock clock, long until) throws InterruptedException {
-        StreamConfig want = updated(group.hosts.size(), UPDATES);
+        StreamConfig want = updated(group.hosts.size(), UPDATES, group.counters);
         while (true) {
             List<String> behind = new ArrayList<>();
             for (int k = 0; k < group.hosts.size(); k++) {
