@@ -9,6 +9,7 @@
             [weft.jepsen.hosts :as hosts]
             [weft.jepsen.kv :as kv]
             [weft.jepsen.nemesis :as nemesis]
+            [weft.jepsen.plot :as plot]
             [weft.jepsen.queue :as queue]
             [weft.jepsen.util :refer [log sh sleep-until]])
   (:import (java.io File)
@@ -20,6 +21,8 @@
 (def usage
   "Usage: bin/jepsen test [options]   run one test (as root)
        bin/jepsen clean            kill leftover servers, delete the test namespaces and bridge
+       bin/jepsen plot DIR         (re)write DIR/plot.html from a run folder's history.edn
+                                   (every test writes one: latency per operation, nemesis windows)
 Options of test:
   --nodes N                 3 or 5 (default 5)
   --time-limit S            seconds of load and faults (default 60)
@@ -163,6 +166,10 @@ Options of test:
   (with-open [c (client/connect url (:timeout-ms o))]
     (retrying "create the KV bucket" #(kv/create-bucket! c (replicas o) (not= "off" (:kv-direct o))))))
 
+(defn- run-title [o dir]
+  (str (:server o) " " (:workload o) " " (:nodes o) " nodes, nemesis " (:nemesis o) ", seed " (:seed o)
+       " (" (.getName ^File dir) ")"))
+
 (defn run-test! [o]
   (let [faults (validate o)
         home (or (System/getenv "WEFT_HOME") ".")
@@ -257,6 +264,8 @@ Options of test:
                               :workload (:workload o) :server (:server o) :replicas (replicas o)
                               :nodes (count nodes) :history (str (File. dir "history.edn")))]
             (spit (File. dir "results.edn") (with-out-str (pp/pprint result)))
+            (try (log "plot:" (plot/plot! dir (run-title o dir)))
+                 (catch Exception e (log "plot failed:" (.getMessage e))))
             result))
         (finally
           (db/stop-all!)
@@ -305,6 +314,11 @@ Options of test:
                  "test" (let [r (with-lock #(run-test! (parse-args opts)))]
                           (print-summary r)
                           (if (:valid? r) 0 1))
+                 "plot" (let [[d] opts]
+                          (when-not (and d (.isFile (File. ^String d "history.edn")))
+                            (throw (ex-info (str "plot: give a run folder holding history.edn, e.g. target/jepsen/20261207T143509") {})))
+                          (println (plot/plot! (File. ^String d) (str "run " (.getName (File. ^String d)))))
+                          0)
                  "clean" (with-lock #(do (db/unmount-all!) (hosts/teardown!) (println "clean: test namespaces and bridge removed") 0))
                  ("help" "-h" "--help") (do (println usage) 0)
                  (do (binding [*out* *err*] (println usage)) 2))

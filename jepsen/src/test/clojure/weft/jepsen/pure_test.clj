@@ -10,6 +10,7 @@
             [weft.jepsen.hosts :as hosts]
             [weft.jepsen.kv :as kv]
             [weft.jepsen.nemesis :as nemesis]
+            [weft.jepsen.plot :as plot]
             [weft.jepsen.queue :as queue]))
 
 (def five (hosts/nodes 5))
@@ -309,3 +310,27 @@
     (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--workload" "kv" "--kv-direct" "maybe" "--nodes" "3"]))))
     (is (thrown? clojure.lang.ExceptionInfo (v (cli/parse-args ["--kv-direct" "off" "--nodes" "3"])))
         "--kv-direct refused for the queue workload rather than ignored")))
+
+(deftest plot-pairs-operations-and-shades-nemesis-windows
+  (let [h [{:process 0 :type :invoke :f :write :value 1 :time 1000000000}
+           {:process 1 :type :invoke :f :read :value nil :time 1500000000}
+           {:process :nemesis :type :info :f :start-kill :value ["n1"] :time 2000000000}
+           {:process 0 :type :ok :f :write :value 1 :time 1020000000}
+           {:process 1 :type :info :f :read :value nil :time 3500000000}
+           {:process 0 :type :invoke :f :write :value 2 :time 4000000000}
+           {:process 0 :type :fail :f :write :value 2 :time 4001000000}
+           {:process :nemesis :type :info :f :stop-kill :value ["n1"] :time 7000000000}
+           {:process 2 :type :invoke :f :read :value nil :time 7500000000}]
+        ops (plot/operations h)]
+    (is (= [[:write :ok 1.0 20] [:read :info 1.5 2000] [:write :fail 4.0 1]]
+           (map (juxt :f :type :start-s #(Math/round (double (:latency-ms %)))) ops))
+        "each invocation with its completion; the last, never completed, is left out")
+    (is (= [{:fault "kill" :nodes ["n1"] :from-s 2.0 :to-s 7.0}] (plot/nemesis-windows h 7.5)))
+    (is (= [{:fault "pause" :nodes ["n2"] :from-s 1.0 :to-s 9.0}]
+           (plot/nemesis-windows [{:process :nemesis :type :info :f :start-pause :value ["n2"] :time 1000000000}] 9.0))
+        "a window still open at the end closes there")
+    (let [page (plot/html h "t")]
+      (is (= 3 (count (re-seq #"<circle class=\"op " page))))
+      (is (= 1 (count (re-seq #"<circle class=\"op fail" page))))
+      (is (= 3 (count (re-seq #"<rect class=\"nemesis\"" page))) "the window on both latency plots and the rate plot")
+      (is (str/includes? page "write: ok 1, fail 1, info 0")))))
