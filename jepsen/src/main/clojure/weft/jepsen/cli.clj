@@ -21,6 +21,9 @@
 (def usage
   "Usage: bin/jepsen test [options]   run one test (as root)
        bin/jepsen clean            kill leftover servers, delete the test namespaces and bridge
+       bin/jepsen test-all [--servers weft,nats-server] [--workloads queue,kv] [--nemeses LIST] [options]
+                                   every server x workload x nemesis (each fault alone and the composites),
+                                   one after the other with the options of test; a Markdown table of results
        bin/jepsen plot DIR         (re)write DIR/plot.html from a run folder's history.edn
                                    (every test writes one: latency per operation, nemesis windows)
 Options of test:
@@ -307,6 +310,53 @@ Options of test:
     (print-kv-summary r)
     (print-queue-summary r)))
 
+(def test-all-nemeses
+  "Each fault alone and the composites: the rows of test-all (file faults and delay stay out: they
+  need a --file-pattern choice or sch_netem)."
+  ["kill" "pause" "partition" "bridge" "one-way" "clock" "partition-kill" "pause-kill"])
+
+(defn test-all-plan
+  "The runs of test-all: every server x workload x nemesis of the lists (comma separated in
+  o's :servers, :workloads, :nemeses), minus the combinations a server cannot run (clock on
+  nats-server); each run's options are o's with those three set."
+  [o]
+  (let [split #(str/split (str %) #",")]
+    (vec (for [server (split (:servers o "weft,nats-server"))
+               workload (split (:workloads o "queue,kv"))
+               nemesis (split (:nemeses o (str/join "," test-all-nemeses)))
+               :when (not (and (= nemesis "clock") (not= server "weft")))]
+           (-> (dissoc o :servers :workloads :nemeses)
+               (assoc :server server :workload workload :nemesis nemesis))))))
+
+(defn- summary-line [r]
+  (if (= "kv" (:workload r))
+    (str (name (:verdict r)) ", ok ops " (reduce + (map #(:ok % 0) (vals (:ops r)))))
+    (str "acked " (:acked-count r) ", read " (:read-count r) ", lost " (:lost-count r)
+         ", unexpected " (:unexpected-count r))))
+
+(defn test-all!
+  "Runs the plan one after the other (each holding the lock), prints a Markdown table of the
+  results and writes it to <store>/test-all-<time>.md; true when every run was valid."
+  [o]
+  (let [plan (test-all-plan o)
+        rows (vec (for [run plan]
+                    (let [r (try (with-lock #(run-test! run))
+                                 (catch Exception e {:valid? false :error (.getMessage e)}))]
+                      (log "test-all:" (:server run) (:workload run) (:nemesis run) "valid?" (:valid? r))
+                      [run r])))
+        table (str "| server | workload | nemesis | valid | result | run |\n|---|---|---|---|---|---|\n"
+                   (apply str (for [[run r] rows]
+                                (str "| " (:server run) " | " (:workload run) " | " (:nemesis run) " | "
+                                     (if (:valid? r) "yes" "**no**") " | "
+                                     (or (:error r) (summary-line r)) " | "
+                                     (some-> (:history r) File. .getParent) " |\n"))))
+        out (File. (str (:store o)) (str "test-all-" (.format (LocalDateTime/now) (DateTimeFormatter/ofPattern "yyyyMMdd'T'HHmmss")) ".md"))]
+    (.mkdirs (.getParentFile out))
+    (spit out table)
+    (println table)
+    (println "table in" (str out))
+    (every? (comp :valid? second) rows)))
+
 (defn -main [& args]
   (let [[cmd & opts] args
         code (try
@@ -314,6 +364,14 @@ Options of test:
                  "test" (let [r (with-lock #(run-test! (parse-args opts)))]
                           (print-summary r)
                           (if (:valid? r) 0 1))
+                 "test-all" (let [[extra rest-opts] (loop [m {} [k v & more :as a] opts out []]
+                                                      (cond (empty? a) [m out]
+                                                            (#{"--servers" "--workloads" "--nemeses"} k)
+                                                            (recur (assoc m (keyword (subs k 2)) v) more out)
+                                                            :else (recur m (vec (drop 2 a)) (into out (take 2 a)))))
+                                  o (merge (parse-args rest-opts) extra)]
+                              (doseq [run (test-all-plan o)] (validate run))
+                              (if (test-all! o) 0 1))
                  "plot" (let [[d] opts]
                           (when-not (and d (.isFile (File. ^String d "history.edn")))
                             (throw (ex-info (str "plot: give a run folder holding history.edn, e.g. target/jepsen/20261207T143509") {})))

@@ -334,3 +334,14 @@
       (is (= 1 (count (re-seq #"<circle class=\"op fail" page))))
       (is (= 3 (count (re-seq #"<rect class=\"nemesis\"" page))) "the window on both latency plots and the rate plot")
       (is (str/includes? page "write: ok 1, fail 1, info 0")))))
+
+(deftest test-all-runs-the-cross-product-nats-server-without-clock
+  (let [plan (cli/test-all-plan (assoc (cli/parse-args ["--nodes" "3" "--time-limit" "30"]) :servers "weft,nats-server"))]
+    (is (= (+ 16 14) (count plan)) "8 nemeses x 2 workloads for weft, 7 x 2 for nats-server")
+    (is (not-any? #(and (= "nats-server" (:server %)) (= "clock" (:nemesis %))) plan))
+    (is (every? #(= 30 (:time-limit %)) plan))
+    (is (= #{"queue" "kv"} (set (map :workload plan))))
+    (is (not-any? :servers plan)))
+  (is (= [["weft" "kv" "bridge"]]
+         (map (juxt :server :workload :nemesis)
+              (cli/test-all-plan (assoc (cli/parse-args []) :servers "weft" :workloads "kv" :nemeses "bridge"))))))
