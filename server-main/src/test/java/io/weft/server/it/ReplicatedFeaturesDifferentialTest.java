@@ -1,5 +1,7 @@
 package io.weft.server.it;
 
+import static io.weft.server.it.ClusterApi.retry;
+
 import static io.weft.server.it.ClusteredStreamProcessTest.awaitMetaLeader;
 import static io.weft.server.it.ClusteredStreamProcessTest.connect;
 import static io.weft.server.it.ClusteredStreamProcessTest.request;
@@ -24,7 +26,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -183,43 +184,10 @@ class ReplicatedFeaturesDifferentialTest {
 
     /** A publish retried (same message id, deduplicated) until a PubAck comes, as a client does after a leader change. */
     static JsonNode retryPublish(Connection nc, String subject, String data) throws Exception {
-        Headers h = new Headers().add("Nats-Msg-Id", subject + "-" + data);
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                Message m = nc.request(NatsMessage.builder().subject(subject).headers(h)
-                        .data(data.getBytes(StandardCharsets.UTF_8)).build(), Duration.ofSeconds(2));
-                if (m != null) {
-                    JsonNode ack = JSON.readTree(m.getData());
-                    if (!ack.has("error")) {
-                        return ack;
-                    }
-                }
-            } catch (Exception e) {
-                // no responders while the new leader subscribes
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no PubAck for " + subject + " " + data);
+        return ClusterApi.publishUntilAcked(nc, subject, new Headers().add("Nats-Msg-Id", subject + "-" + data),
+                data.getBytes(StandardCharsets.UTF_8), subject + " " + data);
     }
 
-    /** Retries a request until it is answered with something other than 10008, and {@code done} holds. */
-    private static JsonNode retry(Connection nc, String subject, String body, Predicate<JsonNode> done) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                last = request(nc, subject, body);
-            } catch (Exception e) {
-                last = null;
-            }
-            if (last != null && last.path("error").path("err_code").asInt() != 10008 && done.test(last)) {
-                return last;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError(subject + " never answered as expected: " + last);
-    }
 
     /** Waits until the stream's info names a leader other than {@code not} and both other replicas; returns the leader. */
     static String awaitLeader(Connection nc, String stream, String not) throws Exception {

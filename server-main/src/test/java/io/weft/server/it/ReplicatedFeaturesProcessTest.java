@@ -20,9 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
-import io.nats.client.Message;
 import io.nats.client.impl.Headers;
-import io.nats.client.impl.NatsMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -145,23 +143,7 @@ class ReplicatedFeaturesProcessTest {
     /** One counter increment (with a message id, so a retry after a leader change is not counted twice); its PubAck. */
     private static JsonNode increment(Connection nc, String id, int by) throws Exception {
         Headers h = new Headers().add("Nats-Incr", Integer.toString(by)).add("Nats-Msg-Id", id);
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                Message m = nc.request(NatsMessage.builder().subject("n.count").headers(h).data(new byte[0]).build(),
-                        Duration.ofSeconds(2));
-                if (m != null) {
-                    JsonNode ack = JSON.readTree(m.getData());
-                    if (!ack.has("error")) {
-                        return ack;
-                    }
-                }
-            } catch (Exception e) {
-                // no responders while a new leader subscribes
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no PubAck for increment " + id);
+        return ClusterApi.publishUntilAcked(nc, "n.count", h, new byte[0], "increment " + id);
     }
 
     private static void awaitRepublished(Map<Long, AtomicInteger> republished, int n) throws InterruptedException {

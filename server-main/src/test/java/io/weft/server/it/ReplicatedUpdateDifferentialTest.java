@@ -1,5 +1,7 @@
 package io.weft.server.it;
 
+import static io.weft.server.it.ClusterApi.retry;
+
 import static io.weft.server.it.ClusteredStreamProcessTest.awaitMetaLeader;
 import static io.weft.server.it.ClusteredStreamProcessTest.connect;
 import static io.weft.server.it.ClusteredStreamProcessTest.request;
@@ -11,7 +13,6 @@ import io.nats.client.Connection;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -98,21 +99,4 @@ class ReplicatedUpdateDifferentialTest {
         return r == null ? "no answer" : r.path("type").asText() + " " + r.path("error").toString();
     }
 
-    /** Retries a request until {@code done} holds (the cluster may answer 10008 or nothing at first). */
-    private static JsonNode retry(Connection nc, String subject, String body, Predicate<JsonNode> done) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                last = request(nc, subject, body);
-            } catch (Exception e) {
-                last = null; // no responders yet, or a timeout while a leader is elected
-            }
-            if (last != null && done.test(last)) {
-                return last;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError(subject + " never answered as expected: " + last);
-    }
 }
