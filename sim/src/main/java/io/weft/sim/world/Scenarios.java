@@ -23,6 +23,7 @@ public final class Scenarios {
                 new JsCrash(JsCrash.Config.defaults()),
                 new JsCrash(JsCrash.Config.defaults().withTimed()),
                 new JsCrash(JsCrash.Config.defaults().withBatches()),
+                new JsCluster(JsCluster.Config.defaults()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)),
                 new io.weft.sim.raft.JsStreamGroup());
@@ -50,6 +51,9 @@ public final class Scenarios {
             case JsCrash.NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults(), JsCrash.Config::withClients,
                             JsCrash.Config::withMessages)));
+            case JsCluster.NAME -> Optional.of(new JsCluster(
+                    sized(name, params, JsCluster.Config.defaults(), JsCluster.Config::withClients,
+                            JsCluster.Config::withMessages)));
             case JsCrash.TTL_NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults().withTimed(), JsCrash.Config::withClients,
                             JsCrash.Config::withMessages)));

@@ -1,0 +1,498 @@
+package io.weft.sim.world;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.jetstream.cluster.ReplicatedStreamLog;
+import io.weft.sim.SimClock;
+import io.weft.sim.fault.ClusterFaultPlan;
+import io.weft.sim.fault.ClusterNemesis;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+/**
+ * Scenario {@code js-cluster}: clustered JetStream on the full server stack. Three (or five) real
+ * {@code Node}s ({@link SimNode}: routes, meta group, replicated streams and consumers, file stores
+ * on simulated disks), each with {@code server_name} {@code n<i>}, JetStream on, in cluster
+ * {@code sim}, listing every other node as a route. A setup client creates, through
+ * {@code $JS.API}, the file stream {@code Q} ({@code q.>}) with {@code num_replicas} 3 (or 5) and
+ * the durable pull consumer {@code work}; then Jepsen's queue workload under the seed's
+ * {@link ClusterFaultPlan} (crashes that drop unsynced bytes and tear the last write, power loss
+ * of every node, pauses, minority/majority splits, the stream leader crashed or isolated, clock
+ * skew, route resets):
+ * <ul>
+ *   <li>publishers on different nodes publish unique values to {@code q.<client>.<n>} with sync
+ *       acks: ok on a PubAck naming {@code Q} and a sequence, fail on a JSON error or a 503 (no
+ *       responders), info on a timeout or a dropped connection (then the client may move to the
+ *       next node, as a client with the cluster's URLs does);</li>
+ *   <li>pull consumers on other nodes fetch from {@code work} and ack everything they get;</li>
+ *   <li>after the faults heal: a probe publish (with a message id, retried) must be acked within
+ *       {@link #LIVENESS}, the consumers must drain (three empty pulls in a row after an ack wait)
+ *       within {@link #LIVENESS}, then a reader fetches every sequence of {@code Q}.</li>
+ * </ul>
+ * Checked ({@link JsCrashChecker}): no acknowledged value lost from the stream, nothing unexpected,
+ * nothing stored twice, no sequence acked twice, everything served at the sequence its ack named
+ * and on its subject, the drained consumers delivered every stored message; consumer redeliveries
+ * (duplicates) are counted, not failed (the consumer is at least once). A server log line saying a
+ * Raft replica stopped fails the run.
+ */
+public final class JsCluster implements Scenario {
+    public static final String NAME = "js-cluster";
+    static final String STREAM = "Q";
+    static final String CONSUMER = "work";
+    static final int CLUSTER_PORT = 6222;
+    /** A publish waits this long for its PubAck before it counts as indeterminate. */
+    static final Duration PUB_TIMEOUT = Duration.ofMillis(500);
+    static final Duration ACK_WAIT = Duration.ofMillis(500);
+    /** How long (virtual) the cluster may take to form and create the stream and consumer. */
+    static final Duration SETUP_LIMIT = Duration.ofSeconds(60);
+    /** After the last fault healed: how long a probe may take to be acked, and the consumers to drain. */
+    public static final Duration LIVENESS = Duration.ofSeconds(30);
+
+    /**
+     * {@code nodes} 3 or 5; {@code replicas} of the stream; {@code ackBeforeCommit}: the test-only
+     * bug switch of {@link ReplicatedStreamLog.Options} on every node (the stream leader answers a
+     * publish as soon as it proposed it, before a quorum holds it).
+     */
+    public record Config(int nodes, int replicas, int publishers, int messagesPerPublisher, int consumers,
+                         List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit) {
+        public static Config defaults() {
+            return new Config(3, 3, 3, 12, 2, List.of(ClusterFaultPlan.Kind.values()), 6, false);
+        }
+
+        public Config withClients(int n) {
+            return new Config(nodes, replicas, n, messagesPerPublisher, consumers, faultKinds, maxFaults, ackBeforeCommit);
+        }
+
+        public Config withMessages(int n) {
+            return new Config(nodes, replicas, publishers, n, consumers, faultKinds, maxFaults, ackBeforeCommit);
+        }
+
+        public Config withoutFaults() {
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, List.of(), maxFaults, ackBeforeCommit);
+        }
+
+        public Config withFaults(List<ClusterFaultPlan.Kind> kinds, int max) {
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kinds, max, ackBeforeCommit);
+        }
+
+        public Config withAckBeforeCommit(boolean on) {
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, faultKinds, maxFaults, on);
+        }
+    }
+
+    private final Config config;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public JsCluster(Config config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return config.nodes() + " clustered JetStream servers (full stack: routes, meta group, Raft stream groups), an R"
+                + config.replicas() + " file stream; " + config.publishers() + " publishers with sync acks, "
+                + config.consumers() + " pull consumers, under crashes (torn writes), power loss, pauses, splits, "
+                + "leader crash/isolation, skew, route resets; no acked value lost, none unexpected, none stored twice, "
+                + "drain and a probe publish within " + LIVENESS.toSeconds() + " s of the heal"
+                + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "");
+    }
+
+    /** The cluster fault plan of {@code seed}. */
+    public ClusterFaultPlan plan(long seed) {
+        return config.faultKinds().isEmpty() ? ClusterFaultPlan.none()
+                : ClusterFaultPlan.fromSeed(seed, config.nodes(), config.faultKinds(), config.maxFaults());
+    }
+
+    @Override
+    public SimResult run(long seed, Consumer<String> eventLog) {
+        SimWorld world = new SimWorld(seed);
+        if (eventLog != null) {
+            world.eventLog(eventLog);
+        }
+        int n = config.nodes();
+        JsCrashChecker checker = new JsCrashChecker();
+        int[] leader = {-1};
+        List<String> stopped = new ArrayList<>();
+        String leaderLine = "new stream leader for '$G > " + STREAM + "'";
+        List<SimNode> nodes = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ServerOptions o = new ServerOptions();
+            o.port = 4222;
+            o.serverName = "n" + (i + 1);
+            o.clusterName = "sim";
+            o.clusterPort = CLUSTER_PORT;
+            List<String> routes = new ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                if (j != i) {
+                    routes.add("n" + (j + 1) + ":" + CLUSTER_PORT);
+                }
+            }
+            o.routes = List.copyOf(routes);
+            o.jetstream = true;
+            o.storeDir = "js";
+            SimNode node = world.addNode("n" + (i + 1), o);
+            int index = i;
+            node.logTap(line -> {
+                if (line.contains(leaderLine)) {
+                    leader[0] = index;
+                }
+                if (line.startsWith("ERR ") && line.contains("Raft replica stopped")) {
+                    stopped.add(node.host() + " " + line);
+                }
+                checker.serverLog(line);
+            });
+            if (config.ackBeforeCommit()) {
+                node.beforeStart(nd -> nd.groupLogs(ReplicatedStreamLog.factory(nd.env(),
+                        c -> c.withPipelinedLeaderWrites(true), new ReplicatedStreamLog.Options(4096, true), true)));
+            }
+            nodes.add(node);
+        }
+        SimClient setup = world.addClient(SimClient.DeliveryTap.all());
+        List<SimClient> publishers = new ArrayList<>();
+        for (int i = 0; i < config.publishers(); i++) {
+            publishers.add(world.addClient(SimClient.DeliveryTap.all()));
+        }
+        List<SimClient> consumers = new ArrayList<>();
+        for (int i = 0; i < config.consumers(); i++) {
+            consumers.add(world.addClient(SimClient.DeliveryTap.all()));
+        }
+        ClusterFaultPlan plan = plan(seed);
+        long planNanos = 0;
+        for (ClusterFaultPlan.Fault f : plan.faults()) {
+            planNanos += f.gap().toNanos() + switch (f) {
+                case ClusterFaultPlan.Crash c -> c.down().toNanos();
+                case ClusterFaultPlan.Power p -> p.down().toNanos();
+                case ClusterFaultPlan.Pause p -> p.length().toNanos();
+                case ClusterFaultPlan.Split s -> s.length().toNanos();
+                case ClusterFaultPlan.AtLeader a -> a.length().toNanos();
+                default -> 0L;
+            };
+        }
+        // publishing spreads over the fault window (at least 1 s)
+        long span = Math.max(1_000_000_000L, planNanos);
+        Map<String, Integer> deliveries = new TreeMap<>();
+        return world.run(NAME, w -> {
+            SimClock clock = new SimClock(w.scheduler());
+            SplittableRandom rnd = w.workload();
+            for (SimNode nd : nodes) {
+                nd.start();
+            }
+            w.scheduler().note(n + " nodes, R" + config.replicas() + ", " + plan);
+            JsConn admin = new JsConn(w, setup, nodes, 0, clock, new SplittableRandom(rnd.nextLong()));
+            if (!setup(admin, clock)) {
+                return;
+            }
+            w.scheduler().note("setup done; stream leader n" + (leader[0] + 1));
+            Thread nemesis = new ClusterNemesis(w, nodes, plan, () -> leader[0]).start();
+            CountDownLatch published = new CountDownLatch(publishers.size() + 1);
+            CountDownLatch finished = new CountDownLatch(publishers.size() + consumers.size() + 1);
+            for (int i = 0; i < publishers.size(); i++) {
+                SimClient c = publishers.get(i);
+                JsConn conn = new JsConn(w, c, nodes, i, clock, new SplittableRandom(rnd.nextLong()));
+                SplittableRandom pr = new SplittableRandom(rnd.nextLong());
+                spawn(w, c, finished, () -> {
+                    try {
+                        publisher(conn, clock, pr, span, checker);
+                    } finally {
+                        published.countDown();
+                    }
+                });
+            }
+            spawn(w, setup, finished, () -> {
+                try {
+                    nemesis.join();
+                    probe(admin, clock, checker);
+                } finally {
+                    published.countDown();
+                }
+            });
+            for (int i = 0; i < consumers.size(); i++) {
+                SimClient c = consumers.get(i);
+                JsConn conn = new JsConn(w, c, nodes, i + 1, clock, new SplittableRandom(rnd.nextLong()));
+                SplittableRandom cr = new SplittableRandom(rnd.nextLong());
+                spawn(w, c, finished, () -> consumer(conn, cr, published, nemesis, checker, deliveries));
+            }
+            finished.await();
+            nemesis.join();
+            finalRead(admin, checker);
+            int dups = 0;
+            for (int v : deliveries.values()) {
+                dups += v > 1 ? v - 1 : 0;
+            }
+            w.scheduler().note("consumer deliveries " + deliveries.values().stream().mapToInt(Integer::intValue).sum()
+                    + " of " + deliveries.size() + " values (" + dups + " redeliveries); final read "
+                    + checker.finalReads() + " messages");
+            w.history().add(-1, History.Type.INFO, "summary", "delivered " + deliveries.size() + " redelivered " + dups
+                    + " stored " + checker.finalReads());
+            for (String s : stopped) {
+                w.fail("a Raft replica stopped: " + s);
+            }
+            for (SimClient c : w.clients()) {
+                for (String e : c.errors()) {
+                    w.fail("client " + c.id() + " got " + e);
+                }
+            }
+            for (String f : checker.check()) {
+                w.fail(f);
+            }
+        });
+    }
+
+    /** A body that may throw; failures of a client's program fail the run. */
+    private interface Program {
+        void run() throws Exception;
+    }
+
+    private static void spawn(SimWorld w, SimClient c, CountDownLatch finished, Program p) {
+        w.scheduler().spawn("c" + c.id() + "/main", () -> {
+            try {
+                p.run();
+            } catch (Exception e) {
+                w.fail("client " + c.id() + ": " + e);
+            } finally {
+                finished.countDown();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ setup
+
+    /** Creates the stream and the consumer, retrying until the cluster answers; false (and a failure) if it never does. */
+    private boolean setup(JsConn admin, SimClock clock) throws Exception {
+        long until = clock.nanoTime() + SETUP_LIMIT.toNanos();
+        String stream = "{\"name\":\"" + STREAM + "\",\"subjects\":[\"q.>\"],\"storage\":\"file\",\"num_replicas\":"
+                + config.replicas() + "}";
+        String consumer = "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + CONSUMER
+                + "\",\"ack_policy\":\"explicit\",\"ack_wait\":" + ACK_WAIT.toNanos() + ",\"max_ack_pending\":1000}}";
+        String[][] steps = {
+                {"$JS.API.STREAM.CREATE." + STREAM, stream},
+                {"$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + CONSUMER, consumer},
+        };
+        for (String[] step : steps) {
+            String last = "no answer";
+            while (true) {
+                if (clock.nanoTime() > until) {
+                    fail(admin, "setup: " + step[0] + " not answered with success within " + SETUP_LIMIT
+                            + "; last answer: " + last);
+                    return false;
+                }
+                JsConn.Reply r = admin.request(step[0], null, step[1], Duration.ofSeconds(2));
+                JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+                if (doc != null && doc.get("error") == null) {
+                    break;
+                }
+                last = r == null ? "no answer" : r.status() != 0 ? "status " + r.status() : r.payload();
+                clock.sleep(Duration.ofMillis(100));
+            }
+        }
+        return true;
+    }
+
+    private static void fail(JsConn c, String why) {
+        c.world().fail(why);
+    }
+
+    // ------------------------------------------------------------------ clients
+
+    /**
+     * Publishes unique values {@code p<id>-<k>} with sync acks, spread over {@code span} of virtual
+     * time; after a timeout it moves to the next node half the time.
+     */
+    private void publisher(JsConn c, SimClock clock, SplittableRandom rnd, long span, JsCrashChecker checker)
+            throws Exception {
+        int id = c.client().id();
+        int m = config.messagesPerPublisher();
+        for (int k = 1; k <= m; k++) {
+            String payload = "p" + id + "-" + k;
+            String subject = "q." + id + "." + k;
+            checker.publishInvoked(id, subject, payload, c.now());
+            JsConn.Reply r = c.request(subject, null, payload, PUB_TIMEOUT);
+            if (r == null) {
+                checker.publishIndeterminate(id, payload, c.now());
+                if (rnd.nextBoolean()) {
+                    c.moveOn();
+                }
+            } else if (r.status() == 503) {
+                checker.publishFailed(id, payload, c.now()); // no responders: nothing stored
+            } else if (r.status() != 0) {
+                checker.publishIndeterminate(id, payload, c.now());
+                checker.fail("publish " + payload + " got status " + r.headers().strip());
+            } else {
+                JsonNode doc = parse(r.payload());
+                if (doc == null) {
+                    checker.publishIndeterminate(id, payload, c.now());
+                    checker.fail("publish " + payload + " got a reply that is not JSON: " + r.payload());
+                } else if (doc.get("error") != null) {
+                    checker.publishFailed(id, payload, c.now());
+                } else if (STREAM.equals(doc.path("stream").asText()) && doc.path("seq").asLong() > 0) {
+                    checker.publishAcked(id, payload, doc.path("seq").asLong(), c.now());
+                } else {
+                    checker.publishIndeterminate(id, payload, c.now());
+                    checker.fail("publish " + payload + " got an odd PubAck: " + r.payload());
+                }
+            }
+            clock.sleep(Duration.ofNanos(rnd.nextLong(2 * span / m + 1)));
+        }
+    }
+
+    /**
+     * After the faults: one publish with a message id, retried (through the next node after a
+     * timeout) until acknowledged; it must be within {@link #LIVENESS}.
+     */
+    private void probe(JsConn c, SimClock clock, JsCrashChecker checker) throws Exception {
+        int id = c.client().id();
+        String payload = "probe";
+        checker.publishInvoked(id, "q.probe", payload, c.now());
+        long until = clock.nanoTime() + LIVENESS.toNanos();
+        String last = "no answer";
+        while (clock.nanoTime() < until) {
+            JsConn.Reply r = c.request("q.probe", "NATS/1.0\r\nNats-Msg-Id: probe\r\n\r\n", payload, PUB_TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (doc != null && doc.get("error") == null && STREAM.equals(doc.path("stream").asText())
+                    && doc.path("seq").asLong() > 0) {
+                checker.publishAcked(id, payload, doc.path("seq").asLong(), c.now());
+                return;
+            }
+            last = r == null ? "no answer" : r.status() != 0 ? "status " + r.status() : r.payload();
+            if (r == null) {
+                c.moveOn();
+            }
+            clock.sleep(Duration.ofMillis(50));
+        }
+        checker.publishIndeterminate(id, payload, c.now());
+        checker.fail("liveness: the probe publish was not acknowledged within " + LIVENESS
+                + " after the faults healed; last answer: " + last);
+    }
+
+    /**
+     * Pulls from {@code work} and acks everything until the publishers (and the probe) and the
+     * nemesis are done and three pulls in a row, begun more than an ack wait after that, come back
+     * with only a 404/408 status; that must happen within {@link #LIVENESS} of the heal.
+     */
+    private void consumer(JsConn c, SplittableRandom rnd, CountDownLatch published, Thread nemesis,
+                          JsCrashChecker checker, Map<String, Integer> deliveries) throws Exception {
+        String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
+        int empty = 0;
+        long settledAt = -1;
+        String lastAnswer = "none";
+        while (published.getCount() > 0 || nemesis.isAlive() || empty < 3) {
+            boolean settled = published.getCount() == 0 && !nemesis.isAlive();
+            if (settled) {
+                if (settledAt < 0) {
+                    settledAt = c.now();
+                } else if (c.now() - settledAt > LIVENESS.toNanos()) {
+                    checker.fail("liveness: consumer c" + c.client().id() + " did not drain within " + LIVENESS
+                            + " after the heal; last answer: " + lastAnswer);
+                    return;
+                }
+            }
+            List<JsConn.Reply> got = c.requestAll(next, null, "{\"batch\":5,\"expires\":100000000}",
+                    Duration.ofMillis(120), false);
+            int messages = 0;
+            boolean nothing = false;
+            lastAnswer = got.isEmpty() ? "no answer" : got.get(got.size() - 1).headers() == null ? "a message"
+                    : got.get(got.size() - 1).headers().strip();
+            for (JsConn.Reply m : got) {
+                if (m.status() == 404 || m.status() == 408) {
+                    nothing = true;
+                }
+                if (m.status() != 0 || m.reply() == null || !m.reply().startsWith("$JS.ACK.")) {
+                    continue;
+                }
+                long sseq = JsCrash.ackStreamSeq(m.reply());
+                if (sseq <= 0) {
+                    checker.fail("consumer got an ack subject it cannot read: " + m.reply());
+                    continue;
+                }
+                messages++;
+                deliveries.merge(m.payload(), 1, Integer::sum);
+                checker.delivered("consumer c" + c.client().id(), sseq,
+                        m.subject().startsWith("_INBOX.") ? null : m.subject(), m.payload());
+                c.publish(m.reply(), "+ACK");
+            }
+            boolean quiet = settled && c.now() - settledAt > ACK_WAIT.toNanos();
+            empty = messages == 0 && nothing && quiet ? empty + 1 : 0;
+            if (messages == 0 && !nothing) {
+                // no answer: no stream leader yet, or this node cut off; now and then try another node
+                if (rnd.nextInt(4) == 0) {
+                    c.moveOn();
+                }
+                c.sleep(5_000_000L);
+            }
+        }
+        checker.consumerDrained();
+    }
+
+    // ------------------------------------------------------------------ the final read
+
+    private void finalRead(JsConn c, JsCrashChecker checker) throws Exception {
+        int id = c.client().id();
+        JsonNode info = null;
+        for (int attempt = 0; attempt < 100 && info == null; attempt++) {
+            JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + STREAM, null, "", PUB_TIMEOUT);
+            JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+            if (doc != null && doc.get("error") == null) {
+                info = doc;
+            } else {
+                c.sleep(50_000_000L);
+            }
+        }
+        if (info == null) {
+            checker.fail("final read: no stream info for " + STREAM);
+            return;
+        }
+        long last = info.path("state").path("last_seq").asLong();
+        for (long seq = 1; seq <= last; seq++) {
+            JsonNode doc = null;
+            for (int attempt = 0; attempt < 50 && doc == null; attempt++) {
+                JsConn.Reply r = c.request("$JS.API.STREAM.MSG.GET." + STREAM, null, "{\"seq\":" + seq + "}", PUB_TIMEOUT);
+                doc = r == null || r.status() != 0 ? null : parse(r.payload());
+                if (doc == null) {
+                    c.sleep(10_000_000L);
+                }
+            }
+            if (doc == null) {
+                checker.fail("final read: no answer for seq " + seq);
+                continue;
+            }
+            JsonNode err = doc.get("error");
+            if (err != null) {
+                if (err.path("err_code").asInt() != 10037) {
+                    checker.fail("final read of seq " + seq + ": " + doc);
+                }
+                continue;
+            }
+            JsonNode m = doc.path("message");
+            if (m.path("seq").asLong() != seq) {
+                checker.fail("asked for seq " + seq + ", got " + doc);
+                continue;
+            }
+            String payload = new String(Base64.getDecoder().decode(m.path("data").asText("")), StandardCharsets.UTF_8);
+            checker.finalRead(id, seq, m.path("subject").asText(), payload, c.now());
+        }
+    }
+
+    private JsonNode parse(String s) {
+        try {
+            JsonNode d = json.readTree(s);
+            return d != null && d.isObject() ? d : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}
