@@ -237,7 +237,19 @@ public final class JsCluster implements Scenario {
             w.scheduler().note("consumer deliveries " + deliveries.values().stream().mapToInt(Integer::intValue).sum()
                     + " of " + deliveries.size() + " values (" + dups + " redeliveries); final read "
                     + checker.finalReads() + " messages");
-            w.history().add(-1, History.Type.INFO, "summary", "delivered " + deliveries.size() + " redelivered " + dups
+            int[] outcome = new int[3];
+            for (io.weft.sim.check.Op op : checker.queueHistory().ops()) {
+                if (op.f().equals("enqueue")) {
+                    switch (op.type()) {
+                        case OK -> outcome[0]++;
+                        case FAIL -> outcome[1]++;
+                        case INFO -> outcome[2]++;
+                        default -> { }
+                    }
+                }
+            }
+            w.history().add(-1, History.Type.INFO, "summary", "acked " + outcome[0] + " failed " + outcome[1]
+                    + " indeterminate " + outcome[2] + " delivered " + deliveries.size() + " redelivered " + dups
                     + " stored " + checker.finalReads());
             for (String s : stopped) {
                 w.fail("a Raft replica stopped: " + s);
