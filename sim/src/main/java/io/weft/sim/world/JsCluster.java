@@ -49,6 +49,8 @@ public final class JsCluster implements Scenario {
     public static final String NAME = "js-cluster";
     static final String STREAM = "Q";
     static final String CONSUMER = "work";
+    /** The KV bucket's stream (as a KV bucket {@code b}: one message per key, discard new). */
+    static final String KV_STREAM = "KV_b";
     static final int CLUSTER_PORT = 6222;
     /** A publish waits this long for its PubAck before it counts as indeterminate. */
     static final Duration PUB_TIMEOUT = Duration.ofMillis(500);
@@ -64,29 +66,53 @@ public final class JsCluster implements Scenario {
      * publish as soon as it proposed it, before a quorum holds it).
      */
     public record Config(int nodes, int replicas, int publishers, int messagesPerPublisher, int consumers,
+                         int kvClients, int kvOps, int keys,
                          List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit) {
+        /** {@code nodes} and {@code replicas} 0: the seed decides (3 or 5 nodes; R3, or R5 on 5 nodes). */
         public static Config defaults() {
-            return new Config(3, 3, 3, 12, 2, List.of(ClusterFaultPlan.Kind.values()), 6, false);
+            return new Config(0, 0, 3, 12, 2, 2, 8, 2, List.of(ClusterFaultPlan.Kind.values()), 6, false);
         }
 
         public Config withClients(int n) {
-            return new Config(nodes, replicas, n, messagesPerPublisher, consumers, faultKinds, maxFaults, ackBeforeCommit);
+            return new Config(nodes, replicas, n, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit);
         }
 
         public Config withMessages(int n) {
-            return new Config(nodes, replicas, publishers, n, consumers, faultKinds, maxFaults, ackBeforeCommit);
+            return new Config(nodes, replicas, publishers, n, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit);
+        }
+
+        /** A fixed size: {@code n} nodes, an R{@code r} stream and KV bucket. */
+        public Config withNodes(int n, int r) {
+            return new Config(n, r, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit);
+        }
+
+        public Config withKv(int clients, int ops, int keyCount) {
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, clients, ops, keyCount, faultKinds, maxFaults, ackBeforeCommit);
         }
 
         public Config withoutFaults() {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, List.of(), maxFaults, ackBeforeCommit);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, List.of(), maxFaults, ackBeforeCommit);
         }
 
         public Config withFaults(List<ClusterFaultPlan.Kind> kinds, int max) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kinds, max, ackBeforeCommit);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, kinds, max, ackBeforeCommit);
         }
 
         public Config withAckBeforeCommit(boolean on) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, faultKinds, maxFaults, on);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, on);
+        }
+
+        /** The nodes of {@code seed}'s run: fixed, or 3 (odd seeds) or 5 (even seeds). */
+        public int nodesOf(long seed) {
+            return nodes > 0 ? nodes : (seed & 1) == 1 ? 3 : 5;
+        }
+
+        /** The replicas of {@code seed}'s stream and bucket: fixed, or 3, or on 5 nodes R3 or R5 by the seed. */
+        public int replicasOf(long seed) {
+            if (replicas > 0) {
+                return replicas;
+            }
+            return nodesOf(seed) == 3 ? 3 : new java.util.SplittableRandom(seed ^ 0x1F83D9ABFB41BD6BL).nextBoolean() ? 5 : 3;
         }
     }
 
@@ -104,18 +130,18 @@ public final class JsCluster implements Scenario {
 
     @Override
     public String description() {
-        return config.nodes() + " clustered JetStream servers (full stack: routes, meta group, Raft stream groups), an R"
-                + config.replicas() + " file stream; " + config.publishers() + " publishers with sync acks, "
-                + config.consumers() + " pull consumers, under crashes (torn writes), power loss, pauses, splits, "
+        return (config.nodes() > 0 ? String.valueOf(config.nodes()) : "3 or 5") + " clustered JetStream servers (full stack: routes, meta group, Raft stream groups), an R"
+                + (config.replicas() > 0 ? String.valueOf(config.replicas()) : "3/R5") + " file stream and KV bucket; " + config.publishers() + " publishers with sync acks, "
+                + config.consumers() + " pull consumers, " + config.kvClients() + " KV CAS clients, under crashes (torn writes), power loss, pauses, splits, "
                 + "leader crash/isolation, skew, route resets; no acked value lost, none unexpected, none stored twice, "
-                + "drain and a probe publish within " + LIVENESS.toSeconds() + " s of the heal"
+                + "KV linearizable, drain and a probe publish within " + LIVENESS.toSeconds() + " s of the heal"
                 + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "");
     }
 
     /** The cluster fault plan of {@code seed}. */
     public ClusterFaultPlan plan(long seed) {
         return config.faultKinds().isEmpty() ? ClusterFaultPlan.none()
-                : ClusterFaultPlan.fromSeed(seed, config.nodes(), config.faultKinds(), config.maxFaults());
+                : ClusterFaultPlan.fromSeed(seed, config.nodesOf(seed), config.faultKinds(), config.maxFaults());
     }
 
     @Override
@@ -124,7 +150,8 @@ public final class JsCluster implements Scenario {
         if (eventLog != null) {
             world.eventLog(eventLog);
         }
-        int n = config.nodes();
+        int n = config.nodesOf(seed);
+        int replicas = config.replicasOf(seed);
         JsCrashChecker checker = new JsCrashChecker();
         int[] leader = {-1};
         List<String> stopped = new ArrayList<>();
@@ -171,6 +198,10 @@ public final class JsCluster implements Scenario {
         for (int i = 0; i < config.consumers(); i++) {
             consumers.add(world.addClient(SimClient.DeliveryTap.all()));
         }
+        List<SimClient> kvClients = new ArrayList<>();
+        for (int i = 0; i < config.kvClients(); i++) {
+            kvClients.add(world.addClient(SimClient.DeliveryTap.all()));
+        }
         ClusterFaultPlan plan = plan(seed);
         long planNanos = 0;
         for (ClusterFaultPlan.Fault f : plan.faults()) {
@@ -192,15 +223,21 @@ public final class JsCluster implements Scenario {
             for (SimNode nd : nodes) {
                 nd.start();
             }
-            w.scheduler().note(n + " nodes, R" + config.replicas() + ", " + plan);
+            w.scheduler().note(n + " nodes, R" + replicas + ", " + plan);
             JsConn admin = new JsConn(w, setup, nodes, 0, clock, new SplittableRandom(rnd.nextLong()));
-            if (!setup(admin, clock)) {
+            if (!setup(admin, clock, replicas)) {
                 return;
             }
             w.scheduler().note("setup done; stream leader n" + (leader[0] + 1));
             Thread nemesis = new ClusterNemesis(w, nodes, plan, () -> leader[0]).start();
             CountDownLatch published = new CountDownLatch(publishers.size() + 1);
-            CountDownLatch finished = new CountDownLatch(publishers.size() + consumers.size() + 1);
+            CountDownLatch finished = new CountDownLatch(publishers.size() + consumers.size() + kvClients.size() + 1);
+            for (int i = 0; i < kvClients.size(); i++) {
+                SimClient c = kvClients.get(i);
+                JsConn conn = new JsConn(w, c, nodes, i + 2, clock, new SplittableRandom(rnd.nextLong()));
+                SplittableRandom kr = new SplittableRandom(rnd.nextLong());
+                spawn(w, c, finished, () -> kvClient(conn, clock, kr, span, nemesis, checker));
+            }
             for (int i = 0; i < publishers.size(); i++) {
                 SimClient c = publishers.get(i);
                 JsConn conn = new JsConn(w, c, nodes, i, clock, new SplittableRandom(rnd.nextLong()));
@@ -248,9 +285,23 @@ public final class JsCluster implements Scenario {
                     }
                 }
             }
+            int[] kv = new int[4];
+            for (io.weft.sim.check.Op op : checker.kvHistory().ops()) {
+                if (op.f().equals("cas")) {
+                    switch (op.type()) {
+                        case OK -> kv[0]++;
+                        case FAIL -> kv[1]++;
+                        case INFO -> kv[2]++;
+                        default -> { }
+                    }
+                } else if (op.type() == io.weft.sim.check.Op.Type.OK) {
+                    kv[3]++;
+                }
+            }
             w.history().add(-1, History.Type.INFO, "summary", "acked " + outcome[0] + " failed " + outcome[1]
                     + " indeterminate " + outcome[2] + " delivered " + deliveries.size() + " redelivered " + dups
-                    + " stored " + checker.finalReads());
+                    + " stored " + checker.finalReads() + " kv-cas-ok " + kv[0] + " kv-cas-fail " + kv[1]
+                    + " kv-cas-info " + kv[2] + " kv-reads " + kv[3]);
             for (String s : stopped) {
                 w.fail("a Raft replica stopped: " + s);
             }
@@ -285,15 +336,19 @@ public final class JsCluster implements Scenario {
     // ------------------------------------------------------------------ setup
 
     /** Creates the stream and the consumer, retrying until the cluster answers; false (and a failure) if it never does. */
-    private boolean setup(JsConn admin, SimClock clock) throws Exception {
+    private boolean setup(JsConn admin, SimClock clock, int replicas) throws Exception {
         long until = clock.nanoTime() + SETUP_LIMIT.toNanos();
         String stream = "{\"name\":\"" + STREAM + "\",\"subjects\":[\"q.>\"],\"storage\":\"file\",\"num_replicas\":"
-                + config.replicas() + "}";
+                + replicas + "}";
+        String bucket = "{\"name\":\"" + KV_STREAM + "\",\"subjects\":[\"$KV.b.>\"],\"storage\":\"file\",\"num_replicas\":"
+                + replicas + ",\"max_msgs_per_subject\":1,\"discard\":\"new\",\"allow_direct\":true,"
+                + "\"allow_rollup_hdrs\":true,\"deny_delete\":true}";
         String consumer = "{\"stream_name\":\"" + STREAM + "\",\"config\":{\"durable_name\":\"" + CONSUMER
                 + "\",\"ack_policy\":\"explicit\",\"ack_wait\":" + ACK_WAIT.toNanos() + ",\"max_ack_pending\":1000}}";
         String[][] steps = {
                 {"$JS.API.STREAM.CREATE." + STREAM, stream},
                 {"$JS.API.CONSUMER.DURABLE.CREATE." + STREAM + "." + CONSUMER, consumer},
+                {"$JS.API.STREAM.CREATE." + KV_STREAM, bucket},
         };
         for (String[] step : steps) {
             String last = "no answer";
@@ -448,6 +503,99 @@ public final class JsCluster implements Scenario {
             }
         }
         checker.consumerDrained();
+    }
+
+    /**
+     * Compare-and-set registers on the bucket: read a key from the stream leader
+     * ({@code STREAM.MSG.GET} {@code last_by_subj}: value and revision, or 10037 = nil), write it back
+     * with {@code Nats-Expected-Last-Subject-Sequence} set to that revision (PubAck = ok, an error or
+     * 503 = fail, no answer = info). After the faults, every key is read once more.
+     */
+    private void kvClient(JsConn c, SimClock clock, SplittableRandom rnd, long span, Thread nemesis, JsCrashChecker checker)
+            throws Exception {
+        int id = c.client().id();
+        for (int i = 1; i <= config.kvOps(); i++) {
+            String key = "k" + rnd.nextInt(config.keys());
+            Object[] value = new Object[1];
+            long[] rev = new long[1];
+            if (read(c, key, checker, value, rev)) {
+                String next = "v" + id + "-" + i;
+                List<Object> cas = java.util.Arrays.asList(value[0], next);
+                checker.kvInvoke(id, "cas", key, cas, c.now());
+                JsConn.Reply r = c.request("$KV.b." + key, "NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: " + rev[0]
+                        + "\r\n\r\n", next, PUB_TIMEOUT);
+                JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+                if (r != null && r.status() == 503) {
+                    checker.kvFail(id, "cas", key, cas, c.now());
+                } else if (doc == null) {
+                    checker.kvInfo(id, "cas", key, cas, c.now());
+                    if (r == null && rnd.nextBoolean()) {
+                        c.moveOn();
+                    }
+                } else if (doc.get("error") != null) {
+                    checker.kvFail(id, "cas", key, cas, c.now());
+                } else if (KV_STREAM.equals(doc.path("stream").asText()) && doc.path("seq").asLong() > 0) {
+                    checker.kvOk(id, "cas", key, cas, c.now());
+                } else {
+                    checker.kvInfo(id, "cas", key, cas, c.now());
+                    checker.fail("KV write " + next + " got an odd PubAck: " + r.payload());
+                }
+            } else if (rnd.nextBoolean()) {
+                c.moveOn();
+            }
+            clock.sleep(Duration.ofNanos(rnd.nextLong(2 * span / config.kvOps() + 1)));
+        }
+        nemesis.join();
+        long until = clock.nanoTime() + LIVENESS.toNanos();
+        for (int k = 0; k < config.keys(); k++) {
+            while (!read(c, "k" + k, checker, new Object[1], new long[1])) {
+                if (clock.nanoTime() > until) {
+                    checker.fail("liveness: KV client c" + id + " could not read k" + k + " within " + LIVENESS + " of the heal");
+                    return;
+                }
+                c.moveOn();
+                clock.sleep(Duration.ofMillis(20));
+            }
+        }
+    }
+
+    /** One KV read through the stream leader; true when it gave a definite answer (value and revision, or nil). */
+    private boolean read(JsConn c, String key, JsCrashChecker checker, Object[] value, long[] rev) throws Exception {
+        int id = c.client().id();
+        checker.kvInvoke(id, "read", key, null, c.now());
+        JsConn.Reply r = c.request("$JS.API.STREAM.MSG.GET." + KV_STREAM, null, "{\"last_by_subj\":\"$KV.b." + key + "\"}",
+                PUB_TIMEOUT);
+        JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
+        if (doc == null) {
+            if (r == null) {
+                checker.kvInfo(id, "read", key, null, c.now());
+            } else {
+                checker.kvFail(id, "read", key, null, c.now());
+            }
+            return false;
+        }
+        JsonNode err = doc.get("error");
+        if (err != null) {
+            if (err.path("err_code").asInt() == 10037) {
+                checker.kvOk(id, "read", key, null, c.now());
+                value[0] = null;
+                rev[0] = 0;
+                return true;
+            }
+            checker.kvFail(id, "read", key, null, c.now());
+            return false;
+        }
+        JsonNode m = doc.path("message");
+        if (!("$KV.b." + key).equals(m.path("subject").asText()) || m.path("seq").asLong() <= 0) {
+            checker.kvFail(id, "read", key, null, c.now());
+            checker.fail("KV read of " + key + " got " + doc);
+            return false;
+        }
+        String v = new String(Base64.getDecoder().decode(m.path("data").asText("")), StandardCharsets.UTF_8);
+        value[0] = v;
+        rev[0] = m.path("seq").asLong();
+        checker.kvOk(id, "read", key, v, c.now());
+        return true;
     }
 
     // ------------------------------------------------------------------ the final read
