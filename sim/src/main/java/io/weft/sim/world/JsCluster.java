@@ -266,7 +266,11 @@ public final class JsCluster implements Scenario {
             }
             finished.await();
             nemesis.join();
-            finalRead(admin, checker);
+            TreeMap<Long, String[]> read = new TreeMap<>();
+            long lastSeq = finalRead(admin, checker, read);
+            if (lastSeq >= 0) {
+                replicas(w, clock, nodes, replicas, lastSeq, read);
+            }
             int dups = 0;
             for (int v : deliveries.values()) {
                 dups += v > 1 ? v - 1 : 0;
@@ -600,7 +604,65 @@ public final class JsCluster implements Scenario {
 
     // ------------------------------------------------------------------ the final read
 
-    private void finalRead(JsConn c, JsCrashChecker checker) throws Exception {
+    /**
+     * Every replica of {@code Q} (on the nodes that hold one: exactly {@code replicas} of them) must,
+     * within {@link #LIVENESS}, hold what the final read found: the same messages at the same
+     * sequences (subject and payload), nothing more and nothing less. Read from each node's own
+     * store once the cluster is quiet (every node runs; nothing crashes any more, so no lock taken
+     * here can be stranded).
+     */
+    private void replicas(SimWorld w, SimClock clock, List<SimNode> nodes, int replicas, long lastSeq,
+                          TreeMap<Long, String[]> read) throws Exception {
+        long until = clock.nanoTime() + LIVENESS.toNanos();
+        List<String> holders = new ArrayList<>();
+        for (SimNode nd : nodes) {
+            io.weft.engine.jetstream.Stream st = null;
+            while (true) {
+                io.weft.engine.jetstream.JetStream js = nd.node() == null ? null : nd.node().jetStream();
+                io.weft.engine.jetstream.JsAccount acc = js == null ? null : js.account("$G");
+                st = acc == null ? null : acc.stream(STREAM);
+                if (st != null && st.store().state().lastSeq() >= lastSeq) {
+                    break;
+                }
+                if (clock.nanoTime() > until) {
+                    break;
+                }
+                clock.sleep(Duration.ofMillis(20));
+            }
+            if (st == null) {
+                continue;
+            }
+            holders.add(nd.host());
+            io.weft.store.MessageStore store = st.store();
+            List<String> diff = new ArrayList<>();
+            long last = store.state().lastSeq();
+            for (long seq = 1; seq <= Math.max(last, lastSeq) && diff.size() < 5; seq++) {
+                String[] want = read.get(seq);
+                io.weft.store.StoredMessage m;
+                try {
+                    m = store.load(seq);
+                } catch (IOException e) {
+                    m = null;
+                }
+                String got = m == null ? null : m.subject() + " " + new String(m.data(), StandardCharsets.UTF_8);
+                String expected = want == null ? null : want[0] + " " + want[1];
+                if (!java.util.Objects.equals(got, expected)) {
+                    diff.add("seq " + seq + ": " + got + " where the final read found " + expected);
+                }
+            }
+            if (!diff.isEmpty()) {
+                w.fail("replica of " + STREAM + " on " + nd.host() + " (last seq " + last + ") differs from the final read (last seq "
+                        + lastSeq + ") within " + LIVENESS + " of the heal: " + diff);
+            }
+        }
+        if (holders.size() != replicas) {
+            w.fail("stream " + STREAM + " has " + holders.size() + " replicas " + holders + ", configured " + replicas);
+        }
+        w.scheduler().note("replicas of " + STREAM + " on " + holders + " match the final read");
+    }
+
+    /** Reads every sequence of {@code Q} into {@code read} (seq -> subject, payload); the last sequence, or -1. */
+    private long finalRead(JsConn c, JsCrashChecker checker, TreeMap<Long, String[]> read) throws Exception {
         int id = c.client().id();
         JsonNode info = null;
         for (int attempt = 0; attempt < 100 && info == null; attempt++) {
@@ -614,7 +676,7 @@ public final class JsCluster implements Scenario {
         }
         if (info == null) {
             checker.fail("final read: no stream info for " + STREAM);
-            return;
+            return -1;
         }
         long last = info.path("state").path("last_seq").asLong();
         for (long seq = 1; seq <= last; seq++) {
@@ -644,7 +706,9 @@ public final class JsCluster implements Scenario {
             }
             String payload = new String(Base64.getDecoder().decode(m.path("data").asText("")), StandardCharsets.UTF_8);
             checker.finalRead(id, seq, m.path("subject").asText(), payload, c.now());
+            read.put(seq, new String[] {m.path("subject").asText(), payload});
         }
+        return last;
     }
 
     private JsonNode parse(String s) {
