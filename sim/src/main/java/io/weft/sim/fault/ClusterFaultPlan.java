@@ -13,8 +13,8 @@ import java.util.TreeSet;
  * each {@code gap} after the previous one ended. Lengths are long enough to outlast Raft election
  * timeouts (a JetStream group's tick is 100 ms, its election timeout 1-2 s) in about half the draws.
  */
-public record ClusterFaultPlan(List<Kind> mix, List<Fault> faults) {
-    public enum Kind { CRASH, POWER, PAUSE, SPLIT, LEADER, SKEW, ROUTE_RESET }
+public record ClusterFaultPlan(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
+    public enum Kind { CRASH, POWER, PAUSE, SPLIT, LEADER, SKEW, ROUTE_RESET, DISK }
 
     public sealed interface Fault {
         Duration gap();
@@ -90,22 +90,42 @@ public record ClusterFaultPlan(List<Kind> mix, List<Fault> faults) {
         }
     }
 
+    /**
+     * Crash {@code victim} (an index into the plan's victims, modulo their count); while it is down
+     * damage one of its files at rest (the {@code file}-th, modulo their count, of its non-empty
+     * files the nemesis may target): flip one bit at {@code offset} (modulo the size) or, with
+     * {@code truncate}, cut the file there; restart after {@code down}.
+     */
+    public record AtRest(Duration gap, int victim, boolean truncate, int file, long offset, Duration down) implements Fault {
+        @Override
+        public String toString() {
+            return (truncate ? "truncate" : "bitflip") + "(+" + ms(gap) + ", victim " + victim + ", file " + file + ", at "
+                    + offset + ", down " + ms(down) + ")";
+        }
+    }
+
     public ClusterFaultPlan {
         mix = List.copyOf(mix);
+        victims = List.copyOf(victims);
         faults = List.copyOf(faults);
     }
 
     public static ClusterFaultPlan none() {
-        return new ClusterFaultPlan(List.of(), List.of());
+        return new ClusterFaultPlan(List.of(), List.of(), List.of());
     }
 
     /**
      * The plan of {@code seed} for {@code nodes} nodes: the mix drawn from {@code kinds}, then
      * 1-{@code maxFaults} faults, gaps up to 500 ms, crashes down, pauses and partitions
-     * 20 ms - 3 s, skews of ±60 s wall and up to 1 s monotonic.
+     * 20 ms - 3 s, skews of ±60 s wall and up to 1 s monotonic. Faults at rest ({@link Kind#DISK})
+     * only hit the plan's {@code damaged} victims (drawn first; a minority of every group).
      */
-    public static ClusterFaultPlan fromSeed(long seed, int nodes, List<Kind> kinds, int maxFaults) {
+    public static ClusterFaultPlan fromSeed(long seed, int nodes, List<Kind> kinds, int maxFaults, int damaged) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
+        TreeSet<Integer> victims = new TreeSet<>();
+        while (victims.size() < Math.min(damaged, nodes)) {
+            victims.add(r.nextInt(nodes));
+        }
         TreeSet<Kind> chosen = new TreeSet<>();
         for (Kind k : kinds) {
             if (r.nextBoolean()) {
@@ -130,10 +150,13 @@ public record ClusterFaultPlan(List<Kind> mix, List<Fault> faults) {
                     case LEADER -> new AtLeader(gap, r.nextBoolean(), r.nextBoolean(), len);
                     case SKEW -> new Skew(gap, a, r.nextLong(-60_000L, 60_001L), Duration.ofNanos(r.nextLong(1_000_000_000L)));
                     case ROUTE_RESET -> new RouteReset(gap, a, b);
+                    case DISK -> victims.isEmpty() ? new Crash(gap, a, len)
+                            : new AtRest(gap, r.nextInt(1 << 16), r.nextBoolean(), r.nextInt(1 << 16), r.nextLong(1L << 40),
+                            Duration.ofNanos(1_000_000L + r.nextLong(1_000_000_000L)));
                 });
             }
         }
-        return new ClusterFaultPlan(mix, out);
+        return new ClusterFaultPlan(mix, List.copyOf(victims), out);
     }
 
     public boolean has(Kind k) {
@@ -146,6 +169,6 @@ public record ClusterFaultPlan(List<Kind> mix, List<Fault> faults) {
 
     @Override
     public String toString() {
-        return "cluster faults mix=" + mix + " plan=" + faults;
+        return "cluster faults mix=" + mix + (victims.isEmpty() ? "" : " victims=" + victims) + " plan=" + faults;
     }
 }

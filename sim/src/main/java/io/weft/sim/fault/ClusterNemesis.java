@@ -25,6 +25,7 @@ public final class ClusterNemesis {
     private final IntSupplier leader;
     private final long[] monotonic;
     private final SimClock clock;
+    private java.util.function.Predicate<String> diskTargets = path -> true;
 
     /**
      * {@code leader}: the index of the node that leads what the scenario cares about (its stream),
@@ -37,6 +38,12 @@ public final class ClusterNemesis {
         this.leader = leader;
         this.monotonic = new long[nodes.size()];
         this.clock = new SimClock(world.scheduler());
+    }
+
+    /** Which files of a victim a fault at rest may damage (default: any). */
+    public ClusterNemesis diskTargets(java.util.function.Predicate<String> targets) {
+        this.diskTargets = targets;
+        return this;
     }
 
     /** Starts the nemesis thread; join it to know the plan has been applied in full and undone. */
@@ -131,6 +138,29 @@ public final class ClusterNemesis {
                 n.clock().skewWallClock(s.wallMillis());
                 monotonic[s.node()] += s.monotonicJump().toNanos();
                 n.clock().offsetMonotonic(monotonic[s.node()]);
+            }
+            case ClusterFaultPlan.AtRest a -> {
+                int index = plan.victims().get(a.victim() % plan.victims().size());
+                SimNode n = nodes.get(index);
+                record("crash", n.host());
+                n.crash();
+                List<java.util.Map.Entry<String, Long>> files = n.disk().files().entrySet().stream()
+                        .filter(e -> e.getValue() > 0 && diskTargets.test(e.getKey())).toList();
+                if (files.isEmpty()) {
+                    record(a.truncate() ? "truncate" : "bitflip", n.host() + " no file to damage");
+                } else {
+                    var hit = files.get(a.file() % files.size());
+                    long at = a.offset() % hit.getValue();
+                    record(a.truncate() ? "truncate" : "bitflip", n.host() + " " + hit.getKey() + " " + at + " of " + hit.getValue());
+                    if (a.truncate()) {
+                        n.disk().truncate(hit.getKey(), at);
+                    } else {
+                        n.disk().flipBit(hit.getKey(), at);
+                    }
+                }
+                clock.sleep(a.down());
+                record("restart", n.host());
+                n.restart();
             }
             case ClusterFaultPlan.RouteReset rr -> {
                 record("route-reset", nodes.get(rr.a()).host() + " " + nodes.get(rr.b()).host());

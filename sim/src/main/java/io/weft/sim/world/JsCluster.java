@@ -133,7 +133,7 @@ public final class JsCluster implements Scenario {
         return (config.nodes() > 0 ? String.valueOf(config.nodes()) : "3 or 5") + " clustered JetStream servers (full stack: routes, meta group, Raft stream groups), an R"
                 + (config.replicas() > 0 ? String.valueOf(config.replicas()) : "3/R5") + " file stream and KV bucket; " + config.publishers() + " publishers with sync acks, "
                 + config.consumers() + " pull consumers, " + config.kvClients() + " KV CAS clients, under crashes (torn writes), power loss, pauses, splits, "
-                + "leader crash/isolation, skew, route resets; no acked value lost, none unexpected, none stored twice, "
+                + "leader crash/isolation, skew, route resets, bit flips and truncation at rest on a minority; no acked value lost, none unexpected, none stored twice, "
                 + "KV linearizable, drain and a probe publish within " + LIVENESS.toSeconds() + " s of the heal"
                 + (config.ackBeforeCommit() ? "; BUG: ack before commit" : "");
     }
@@ -141,7 +141,8 @@ public final class JsCluster implements Scenario {
     /** The cluster fault plan of {@code seed}. */
     public ClusterFaultPlan plan(long seed) {
         return config.faultKinds().isEmpty() ? ClusterFaultPlan.none()
-                : ClusterFaultPlan.fromSeed(seed, config.nodesOf(seed), config.faultKinds(), config.maxFaults());
+                : ClusterFaultPlan.fromSeed(seed, config.nodesOf(seed), config.faultKinds(), config.maxFaults(),
+                        (config.replicasOf(seed) - 1) / 2);
     }
 
     @Override
@@ -211,6 +212,7 @@ public final class JsCluster implements Scenario {
                 case ClusterFaultPlan.Pause p -> p.length().toNanos();
                 case ClusterFaultPlan.Split s -> s.length().toNanos();
                 case ClusterFaultPlan.AtLeader a -> a.length().toNanos();
+                case ClusterFaultPlan.AtRest a -> a.down().toNanos();
                 default -> 0L;
             };
         }
