@@ -47,6 +47,8 @@ import java.util.function.Consumer;
  */
 public final class JsCluster implements Scenario {
     public static final String NAME = "js-cluster";
+    /** The same world under a heavier plan (up to 14 faults), more publishes and three KV clients. */
+    public static final String HEAVY_NAME = "js-cluster-heavy";
     static final String STREAM = "Q";
     static final String CONSUMER = "work";
     /** The KV bucket's stream (as a KV bucket {@code b}: one message per key, discard new). */
@@ -67,39 +69,51 @@ public final class JsCluster implements Scenario {
      */
     public record Config(int nodes, int replicas, int publishers, int messagesPerPublisher, int consumers,
                          int kvClients, int kvOps, int keys,
-                         List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit) {
+                         List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit, boolean heavy) {
+        public Config(int nodes, int replicas, int publishers, int messagesPerPublisher, int consumers,
+                      int kvClients, int kvOps, int keys,
+                      List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit) {
+            this(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults,
+                    ackBeforeCommit, false);
+        }
+
+        /** Scenario {@code js-cluster-heavy}: up to 14 faults, 25 publishes per publisher, 3 KV clients of 12 operations. */
+        public static Config heavyDefaults() {
+            return new Config(0, 0, 3, 25, 2, 3, 12, 2, List.of(ClusterFaultPlan.Kind.values()), 14, false, true);
+        }
+
         /** {@code nodes} and {@code replicas} 0: the seed decides (3 or 5 nodes; R3, or R5 on 5 nodes). */
         public static Config defaults() {
             return new Config(0, 0, 3, 12, 2, 2, 8, 2, List.of(ClusterFaultPlan.Kind.values()), 6, false);
         }
 
         public Config withClients(int n) {
-            return new Config(nodes, replicas, n, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit);
+            return new Config(nodes, replicas, n, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy);
         }
 
         public Config withMessages(int n) {
-            return new Config(nodes, replicas, publishers, n, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit);
+            return new Config(nodes, replicas, publishers, n, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy);
         }
 
         /** A fixed size: {@code n} nodes, an R{@code r} stream and KV bucket. */
         public Config withNodes(int n, int r) {
-            return new Config(n, r, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit);
+            return new Config(n, r, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy);
         }
 
         public Config withKv(int clients, int ops, int keyCount) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, clients, ops, keyCount, faultKinds, maxFaults, ackBeforeCommit);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, clients, ops, keyCount, faultKinds, maxFaults, ackBeforeCommit, heavy);
         }
 
         public Config withoutFaults() {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, List.of(), maxFaults, ackBeforeCommit);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, List.of(), maxFaults, ackBeforeCommit, heavy);
         }
 
         public Config withFaults(List<ClusterFaultPlan.Kind> kinds, int max) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, kinds, max, ackBeforeCommit);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, kinds, max, ackBeforeCommit, heavy);
         }
 
         public Config withAckBeforeCommit(boolean on) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, on);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, on, heavy);
         }
 
         /** The nodes of {@code seed}'s run: fixed, or 3 (odd seeds) or 5 (even seeds). */
@@ -125,7 +139,7 @@ public final class JsCluster implements Scenario {
 
     @Override
     public String name() {
-        return NAME;
+        return config.heavy() ? HEAVY_NAME : NAME;
     }
 
     @Override
@@ -219,7 +233,7 @@ public final class JsCluster implements Scenario {
         // publishing spreads over the fault window (at least 1 s)
         long span = Math.max(1_000_000_000L, planNanos);
         Map<String, Integer> deliveries = new TreeMap<>();
-        return world.run(NAME, w -> {
+        return world.run(name(), w -> {
             SimClock clock = new SimClock(w.scheduler());
             SplittableRandom rnd = w.workload();
             for (SimNode nd : nodes) {

@@ -63,6 +63,7 @@ class JsClusterTest {
     void registered() {
         assertTrue(Scenarios.byName(JsCluster.NAME).isPresent());
         assertTrue(Scenarios.byName(JsCluster.NAME, java.util.Map.of("messages", "4")).isPresent());
+        assertEquals(JsCluster.HEAVY_NAME, Scenarios.byName(JsCluster.HEAVY_NAME).orElseThrow().name());
     }
 
     /**
@@ -83,6 +84,26 @@ class JsClusterTest {
         }
         System.out.println("js-cluster with ack before commit: " + caught);
         assertTrue(!caught.isEmpty(), "no seed of " + FROM + ".." + TO + " lost an acknowledged write");
+    }
+
+    /**
+     * Found by {@code js-cluster-heavy} seed 171 (3 nodes): n3, the KV bucket's leader, was paused
+     * for 3 s; n2 was elected and committed a CAS (v6-2 -> v7-2); a client's STREAM.MSG.GET sent to
+     * n3 meanwhile waited in its socket. On resume n3 answered it from its own state as the leader
+     * it still believed it was (v6-2, before it heard of the new term), while the request also
+     * reached n2 over the route; the stale answer came first and the KV history was not
+     * linearizable (seeds 120 and 194 likewise). A replicated stream's MSG.GET now waits for a Raft
+     * read index ({@code GroupLog.confirmRead}) and a deposed leader stays silent.
+     */
+    @Test
+    void aPausedDeposedLeaderServesNoStaleRead() {
+        JsCluster s = new JsCluster(JsCluster.Config.heavyDefaults());
+        for (long seed : new long[] {171, 120, 194}) {
+            SimResult r = s.run(seed, null);
+            assertTrue(r.passed(), r.line() + " " + r.failures());
+            assertTrue(r.history().stream().anyMatch(e -> e.op().equals("pause") && e.value().equals("n3")) || seed != 171,
+                    "seed 171 pauses n3");
+        }
     }
 
     private static long[] summary(SimResult r) {
