@@ -677,36 +677,52 @@ public final class JsCluster implements Scenario {
         w.scheduler().note("replicas of " + STREAM + " on " + holders + " match the final read");
     }
 
-    /** Reads every sequence of {@code Q} into {@code read} (seq -> subject, payload); the last sequence, or -1. */
+    /**
+     * Reads every sequence of {@code Q} into {@code read} (seq -> subject, payload); the last
+     * sequence, or -1. A request nobody answers, or answered 503/10008 (a server cut off from the
+     * stream's leader, say while its route is still being dialled again), is asked again through
+     * the next node; the whole read must be done within {@link #LIVENESS}.
+     */
     private long finalRead(JsConn c, JsCrashChecker checker, TreeMap<Long, String[]> read) throws Exception {
         int id = c.client().id();
+        long until = c.now() + LIVENESS.toNanos();
         JsonNode info = null;
-        for (int attempt = 0; attempt < 100 && info == null; attempt++) {
+        String last = "no answer";
+        while (info == null && c.now() < until) {
             JsConn.Reply r = c.request("$JS.API.STREAM.INFO." + STREAM, null, "", PUB_TIMEOUT);
             JsonNode doc = r == null || r.status() != 0 ? null : parse(r.payload());
             if (doc != null && doc.get("error") == null) {
                 info = doc;
             } else {
-                c.sleep(50_000_000L);
+                last = r == null ? "no answer" : r.payload();
+                c.moveOn();
+                c.sleep(20_000_000L);
             }
         }
         if (info == null) {
-            checker.fail("final read: no stream info for " + STREAM);
+            checker.fail("liveness: final read: no stream info for " + STREAM + " within " + LIVENESS + "; last answer: " + last);
             return -1;
         }
-        long last = info.path("state").path("last_seq").asLong();
-        for (long seq = 1; seq <= last; seq++) {
+        long lastSeq = info.path("state").path("last_seq").asLong();
+        for (long seq = 1; seq <= lastSeq; seq++) {
             JsonNode doc = null;
-            for (int attempt = 0; attempt < 50 && doc == null; attempt++) {
+            while (doc == null) {
+                if (c.now() > until) {
+                    checker.fail("liveness: final read: seq " + seq + " not read within " + LIVENESS + "; last answer: " + last);
+                    return -1;
+                }
                 JsConn.Reply r = c.request("$JS.API.STREAM.MSG.GET." + STREAM, null, "{\"seq\":" + seq + "}", PUB_TIMEOUT);
                 doc = r == null || r.status() != 0 ? null : parse(r.payload());
-                if (doc == null) {
-                    c.sleep(10_000_000L);
+                if (doc != null && doc.path("error").path("err_code").asInt() == 10008) {
+                    last = r.payload();
+                    doc = null;
+                } else if (doc == null) {
+                    last = r == null ? "no answer" : "status " + r.status();
                 }
-            }
-            if (doc == null) {
-                checker.fail("final read: no answer for seq " + seq);
-                continue;
+                if (doc == null) {
+                    c.moveOn();
+                    c.sleep(20_000_000L);
+                }
             }
             JsonNode err = doc.get("error");
             if (err != null) {
@@ -724,7 +740,7 @@ public final class JsCluster implements Scenario {
             checker.finalRead(id, seq, m.path("subject").asText(), payload, c.now());
             read.put(seq, new String[] {m.path("subject").asText(), payload});
         }
-        return last;
+        return lastSeq;
     }
 
     private JsonNode parse(String s) {
