@@ -62,15 +62,20 @@ public record ClusterFaultPlan(List<Kind> mix, List<Integer> victims, List<Fault
         }
     }
 
+    /** What an {@link AtLeader} fault does to the leader. */
+    public enum LeaderFault { CRASH, ISOLATE, PAUSE }
+
     /**
-     * Aimed at whichever node leads the scenario's stream when it strikes: {@code crash} it (down for
-     * {@code length}) or cut it off from every other node for {@code length} (it keeps its clients).
+     * Aimed at whichever node leads one of the scenario's groups when it strikes ({@code which}, an
+     * index into the groups the nemesis tracks, modulo their count): crash it (down for
+     * {@code length}), cut it off from every other node for {@code length} (it keeps its clients),
+     * or pause it for {@code length}.
      */
-    public record AtLeader(Duration gap, boolean crash, boolean refuse, Duration length) implements Fault {
+    public record AtLeader(Duration gap, LeaderFault mode, boolean refuse, Duration length, int which) implements Fault {
         @Override
         public String toString() {
-            return "leader-" + (crash ? "crash" : "isolate") + "(+" + ms(gap) + ", " + ms(length)
-                    + (crash ? "" : refuse ? ", refuse" : ", blackhole") + ")";
+            return "leader-" + mode.name().toLowerCase(java.util.Locale.ROOT) + "(+" + ms(gap) + ", group " + which + ", "
+                    + ms(length) + (mode == LeaderFault.ISOLATE ? refuse ? ", refuse" : ", blackhole" : "") + ")";
         }
     }
 
@@ -147,7 +152,7 @@ public record ClusterFaultPlan(List<Kind> mix, List<Integer> victims, List<Fault
                     case PAUSE -> new Pause(gap, a, len);
                     case SPLIT -> new Split(gap, 1 + r.nextInt((nodes - 1) / 2), r.nextLong(), r.nextBoolean(),
                             r.nextInt(4) == 0, len);
-                    case LEADER -> new AtLeader(gap, r.nextBoolean(), r.nextBoolean(), len);
+                    case LEADER -> new AtLeader(gap, LeaderFault.values()[r.nextInt(3)], r.nextBoolean(), len, r.nextInt(1 << 16));
                     case SKEW -> new Skew(gap, a, r.nextLong(-60_000L, 60_001L), Duration.ofNanos(r.nextLong(1_000_000_000L)));
                     case ROUTE_RESET -> new RouteReset(gap, a, b);
                     case DISK -> victims.isEmpty() ? new Crash(gap, a, len)

@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.IntSupplier;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Applies a {@link ClusterFaultPlan} to the nodes of a world, on a simulated thread of its own, one
@@ -22,16 +22,17 @@ public final class ClusterNemesis {
     private final SimWorld world;
     private final List<SimNode> nodes;
     private final ClusterFaultPlan plan;
-    private final IntSupplier leader;
+    private final IntUnaryOperator leader;
     private final long[] monotonic;
     private final SimClock clock;
     private java.util.function.Predicate<String> diskTargets = path -> true;
 
     /**
-     * {@code leader}: the index of the node that leads what the scenario cares about (its stream),
-     * or -1 if unknown; {@link ClusterFaultPlan.AtLeader} faults aim at it (or at node 0 when unknown).
+     * {@code leader}: for a group the scenario cares about (its {@code which}, as the plan draws it),
+     * the index of the node that leads it, or -1 if unknown; {@link ClusterFaultPlan.AtLeader}
+     * faults aim at it (or at node 0 when unknown).
      */
-    public ClusterNemesis(SimWorld world, List<SimNode> nodes, ClusterFaultPlan plan, IntSupplier leader) {
+    public ClusterNemesis(SimWorld world, List<SimNode> nodes, ClusterFaultPlan plan, IntUnaryOperator leader) {
         this.world = world;
         this.nodes = List.copyOf(nodes);
         this.plan = plan;
@@ -118,10 +119,17 @@ public final class ClusterNemesis {
                 cut(minority, majority, s.refuse(), s.oneWay(), s.length());
             }
             case ClusterFaultPlan.AtLeader a -> {
-                int l = leader.getAsInt();
+                int l = leader.applyAsInt(a.which());
                 int target = l < 0 ? 0 : l;
-                if (a.crash()) {
+                if (a.mode() == ClusterFaultPlan.LeaderFault.CRASH) {
                     crash(target, a.length());
+                } else if (a.mode() == ClusterFaultPlan.LeaderFault.PAUSE) {
+                    SimNode n = nodes.get(target);
+                    record("pause", n.host());
+                    n.pause();
+                    clock.sleep(a.length());
+                    record("resume", n.host());
+                    n.resume();
                 } else {
                     List<Integer> others = new ArrayList<>();
                     for (int i = 0; i < nodes.size(); i++) {

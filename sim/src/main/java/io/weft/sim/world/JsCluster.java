@@ -168,9 +168,11 @@ public final class JsCluster implements Scenario {
         int n = config.nodesOf(seed);
         int replicas = config.replicasOf(seed);
         JsCrashChecker checker = new JsCrashChecker();
-        int[] leader = {-1};
+        // the node that last logged itself leader of Q (0) and of KV_b (1)
+        int[] leader = {-1, -1};
         List<String> stopped = new ArrayList<>();
         String leaderLine = "new stream leader for '$G > " + STREAM + "'";
+        String kvLeaderLine = "new stream leader for '$G > " + KV_STREAM + "'";
         List<SimNode> nodes = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             ServerOptions o = new ServerOptions();
@@ -192,6 +194,9 @@ public final class JsCluster implements Scenario {
             node.logTap(line -> {
                 if (line.contains(leaderLine)) {
                     leader[0] = index;
+                }
+                if (line.contains(kvLeaderLine)) {
+                    leader[1] = index;
                 }
                 if (line.startsWith("ERR ") && line.contains("Raft replica stopped")) {
                     stopped.add(node.host() + " " + line);
@@ -245,7 +250,7 @@ public final class JsCluster implements Scenario {
                 return;
             }
             w.scheduler().note("setup done; stream leader n" + (leader[0] + 1));
-            Thread nemesis = new ClusterNemesis(w, nodes, plan, () -> leader[0]).start();
+            Thread nemesis = new ClusterNemesis(w, nodes, plan, which -> leader[which % 2]).start();
             CountDownLatch published = new CountDownLatch(publishers.size() + 1);
             CountDownLatch finished = new CountDownLatch(publishers.size() + consumers.size() + kvClients.size() + 1);
             for (int i = 0; i < kvClients.size(); i++) {

@@ -106,6 +106,19 @@ class JsClusterTest {
         }
     }
 
+    /**
+     * Found by {@code js-cluster-heavy} seed 64 (5 nodes): n2 was re-dialling n1 (after a route
+     * reset) when the world shut every node down; the dial's connect completed after
+     * {@code Routes.stop()}, and the route registered on a stopped server (and n1 accepted it on
+     * its way down), so route threads were still alive 30 virtual s after shutdown. A route that
+     * registers once the routes are stopped is now refused and closed.
+     */
+    @Test
+    void aRouteSetUpDuringShutdownDoesNotOutliveIt() {
+        SimResult r = new JsCluster(JsCluster.Config.heavyDefaults()).run(64, null);
+        assertTrue(r.passed(), r.line() + " " + r.failures());
+    }
+
     private static long[] summary(SimResult r) {
         for (History.Entry e : r.history()) {
             if (e.op().equals("summary")) {
