@@ -87,22 +87,23 @@ class JsClusterTest {
     }
 
     /**
-     * Found by {@code js-cluster-heavy} seed 171 (3 nodes): n3, the KV bucket's leader, was paused
-     * for 3 s; n2 was elected and committed a CAS (v6-2 -> v7-2); a client's STREAM.MSG.GET sent to
-     * n3 meanwhile waited in its socket. On resume n3 answered it from its own state as the leader
-     * it still believed it was (v6-2, before it heard of the new term), while the request also
-     * reached n2 over the route; the stale answer came first and the KV history was not
-     * linearizable (seeds 120 and 194 likewise). A replicated stream's MSG.GET now waits for a Raft
-     * read index ({@code GroupLog.confirmRead}) and a deposed leader stays silent.
+     * Found by {@code js-cluster-heavy} seed 171 of the first fault plan (3 nodes): n3, the KV
+     * bucket's leader, was paused for 3 s; n2 was elected and committed a CAS (v6-2 -> v7-2); a
+     * client's STREAM.MSG.GET sent to n3 meanwhile waited in its socket. On resume n3 answered it
+     * from its own state as the leader it still believed it was (v6-2), before it heard of the new
+     * term, while the request also reached n2 over the route; the stale answer came first and the
+     * KV history was not linearizable. A replicated stream's MSG.GET now waits for a Raft read index
+     * ({@code GroupLog.confirmRead}) and a deposed leader stays silent. With the plan as it is now
+     * (leader faults may also pause the leader), seeds 79, 87 and 91 fail with a stale KV read without the check
+     * (NOT_LINEARIZABLE, checked by disabling it by hand) and pass with it.
      */
     @Test
     void aPausedDeposedLeaderServesNoStaleRead() {
         JsCluster s = new JsCluster(JsCluster.Config.heavyDefaults());
-        for (long seed : new long[] {171, 120, 194}) {
+        for (long seed : new long[] {79, 87, 91}) {
             SimResult r = s.run(seed, null);
             assertTrue(r.passed(), r.line() + " " + r.failures());
-            assertTrue(r.history().stream().anyMatch(e -> e.op().equals("pause") && e.value().equals("n3")) || seed != 171,
-                    "seed 171 pauses n3");
+            assertTrue(summary(r)[0] > 0, "seed " + seed + " acknowledged publishes");
         }
     }
 
