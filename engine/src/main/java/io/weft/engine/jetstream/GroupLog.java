@@ -174,6 +174,16 @@ public interface GroupLog extends StreamLog {
     /** True if this replica leads and may decide (everything before its term is applied). */
     boolean ready();
 
+    /**
+     * Confirms, before this replica answers a read as the group's leader ({@code STREAM.MSG.GET}),
+     * that it still leads and has applied everything committed when the read arrived: a Raft read
+     * index (the leader's commit index, confirmed by a heartbeat round to a quorum), waited for on
+     * the node's clock for at most {@code timeout}. False when it does not lead any more, or no
+     * quorum answered in time: a leader deposed while it was paused or cut off then stays silent
+     * instead of serving what it held before (a stale read).
+     */
+    boolean confirmRead(java.time.Duration timeout) throws InterruptedException;
+
     /** Decides and proposes a published message (the leader); completes once the outcome is known. */
     CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data);
 

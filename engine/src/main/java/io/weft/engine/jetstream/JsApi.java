@@ -1002,6 +1002,23 @@ final class JsApi {
      * replica does not lead (nats-server checks this before it reads the request). A group without
      * a leader is 503/10008 from every member, as nats-server.
      */
+    /** How long a leader's read waits for its read index (a heartbeat round to a quorum). */
+    private static final java.time.Duration READ_CONFIRM = java.time.Duration.ofSeconds(2);
+
+    /**
+     * True when {@code s}'s replica still leads and has applied everything committed when the read
+     * came ({@link GroupLog#confirmRead}): a leader paused or cut off while another was elected
+     * must not answer from its old state.
+     */
+    private static boolean confirmedLeader(Stream s) {
+        try {
+            return s.group().confirmRead(READ_CONFIRM);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private static boolean answeredByLeader(Request r, String name) throws JsApiException {
         Stream s = r.jsa().stream(name);
         if (s == null || !s.replicated() || s.leading()) {
@@ -1205,6 +1222,9 @@ final class JsApi {
         Stream s = r.jsa().stream(name);
         if (s == null) {
             throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        if (s.replicated() && !confirmedLeader(s)) {
+            return null; // deposed meanwhile: the leader answers (a stale answer from here would not be linearizable)
         }
         StoredMessage m;
         try {

@@ -42,6 +42,8 @@ public final class Node {
     private volatile GroupTransports metaTransports;
     private volatile List<String> metaMembers = List.of();
     private volatile java.util.function.UnaryOperator<MetaGroup.Settings> metaTweak = x -> x;
+    /** Opens replicated streams' logs; null: {@link ReplicatedStreamLog#factory(Env)}. */
+    private volatile io.weft.engine.jetstream.GroupLog.Factory groupLogs;
 
     public Node(Env env, ServerOptions options, ServerLog log) {
         if (options.auth.accounts.containsKey(InternalTraffic.ACCOUNT)) {
@@ -107,7 +109,8 @@ public final class Node {
         if (o.jetstream) {
             JetStream js = new JetStream(jetStreamHost(server), new DefaultStoreFactory(env.disk()), new Consumers());
             // replicated streams run their Raft groups through this (the meta group opens them)
-            js.groupLogs(ReplicatedStreamLog.factory(env));
+            io.weft.engine.jetstream.GroupLog.Factory logs = groupLogs;
+            js.groupLogs(logs != null ? logs : ReplicatedStreamLog.factory(env));
             GroupTransports gt = metaTransports;
             if (gt != null && Routes.configured(o)) {
                 String name = o.serverName;
@@ -154,6 +157,16 @@ public final class Node {
         this.metaTransports = transports;
         this.metaMembers = List.copyOf(metaMembers);
         this.metaTweak = tweak;
+    }
+
+    /**
+     * Replaces how replicated streams open their logs (call before {@link #start}). Only for tests:
+     * the simulator passes {@link ReplicatedStreamLog#factory(Env, java.util.function.UnaryOperator,
+     * ReplicatedStreamLog.Options, boolean)} with a test-only bug switch on, to prove its checker
+     * catches it. A production node never calls this and runs {@link ReplicatedStreamLog#factory(Env)}.
+     */
+    public void groupLogs(io.weft.engine.jetstream.GroupLog.Factory factory) {
+        this.groupLogs = factory;
     }
 
     /**

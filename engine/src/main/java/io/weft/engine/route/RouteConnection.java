@@ -658,6 +658,10 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         // the peer's client URLs before the route shows up anywhere (a duplicate names the same server)
         routes.peerClientUrls(id, info.path("ldm").asBoolean(false) ? List.of() : clientUrls(info));
         RouteConnection other = routes.register(this, id);
+        if (other == this) {
+            routes.host.log().debug("Route " + remoteAddress() + " set up while the server stops; closing it");
+            return false;
+        }
         if (other != null) {
             duplicateOf = other;
             routes.host.log().debug("Route " + remoteAddress() + " duplicates the route to " + id + "; closing it");

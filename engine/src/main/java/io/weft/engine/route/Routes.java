@@ -202,14 +202,24 @@ public final class Routes {
         }
     }
 
-    /** Closes the listener and every route. */
+    /**
+     * Closes the listener and every route. A route still being set up (a dial or an accept in
+     * flight) is refused when it registers ({@link #register}), so none outlives the stop.
+     */
     public void stop() {
-        running = false;
+        List<RouteConnection> up;
+        lock.lock();
+        try {
+            running = false;
+            up = new ArrayList<>(routes);
+        } finally {
+            lock.unlock();
+        }
         Listener l = listener;
         if (l != null) {
             l.close();
         }
-        for (RouteConnection rc : snapshot()) {
+        for (RouteConnection rc : up) {
             rc.close("Server Shutdown");
         }
     }
@@ -606,12 +616,16 @@ public final class Routes {
     /**
      * A route whose peer's INFO arrived: refused when the server is already connected by a route
      * both sides prefer (a route that replaces a less preferred one closes it); otherwise it gets the full dump of local interest and from then
-     * on every change. Returns the existing route to the same server, or null when registered.
+     * on every change. Returns the existing route to the same server, or null when registered;
+     * {@code rc} itself once the routes are stopped.
      */
     RouteConnection register(RouteConnection rc, String remoteId) {
         RouteConnection replaced = null;
         lock.lock();
         try {
+            if (!running) {
+                return rc; // stopped while this route was being set up: refused (the caller closes it)
+            }
             for (RouteConnection other : routes) {
                 if (remoteId.equals(other.remoteId())) {
                     // two servers that both dial each other keep the same one of the two routes:

@@ -517,6 +517,38 @@ class ReplicatedStreamTest {
         }
     }
 
+    /**
+     * A leader cut off from its followers cannot confirm by read index that it still leads, so it
+     * serves no STREAM.MSG.GET (another leader may have committed more meanwhile: the simulator's
+     * js-cluster-heavy seed 171 had a paused leader serve such a stale read); after the heal whoever
+     * leads answers again, with what was committed.
+     */
+    @Test
+    void anIsolatedLeaderServesNoMessageGet() throws Exception {
+        cluster(3);
+        publishAcked("r1");
+        Member l = leader();
+        for (Member m : members) {
+            await(m.name + " at 1", () -> state(m).lastSeq() == 1);
+        }
+        assertEquals("orders.new", api(l, "$JS.API.STREAM.MSG.GET.ORDERS", "{\"seq\":1}").path("message").path("subject").asText());
+        for (Member m : members) {
+            if (m != l) {
+                hub.isolate(m.id);
+            }
+        }
+        l.apiReplies.clear();
+        l.acc.publish("$JS.API.STREAM.MSG.GET.ORDERS", "_API.isolated", null, "{\"seq\":1}".getBytes(StandardCharsets.UTF_8));
+        assertNull(l.apiReplies.poll(1, TimeUnit.SECONDS), "an isolated leader answered a read it could not confirm");
+        hub.heal();
+        long seq = publishAcked("r2");
+        Member now = leader();
+        JsonNode got = api(now, "$JS.API.STREAM.MSG.GET.ORDERS", "{\"seq\":" + seq + "}");
+        assertNotNull(got, "the leader answers again after the heal");
+        assertEquals("r2", new String(java.util.Base64.getDecoder().decode(got.path("message").path("data").asText()),
+                StandardCharsets.UTF_8), got.toString());
+    }
+
     @Test
     void purgeAndMessageDeleteAreOpsEveryReplicaApplies() throws Exception {
         cluster(3);

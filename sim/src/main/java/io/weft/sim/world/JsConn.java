@@ -50,7 +50,11 @@ final class JsConn {
 
     private final SimWorld world;
     private final SimClient client;
-    private final SimNode node;
+    /** The nodes this connection may use; it moves to the next one by {@link #moveOn()} or a failed connect. */
+    private final List<SimNode> nodes;
+    private int at;
+    /** Set by {@link #moveOn()}: the next request starts a new session on the next node. */
+    private boolean stale;
     private final SimClock clock;
     private final SplittableRandom rnd;
     private final String prefix;
@@ -65,13 +69,26 @@ final class JsConn {
     private long next;
 
     JsConn(SimWorld world, SimClient client, SimNode node, SimClock clock, SplittableRandom rnd) {
+        this(world, client, List.of(node), 0, clock, rnd);
+    }
+
+    /**
+     * A connection to one of {@code nodes}, first {@code first}: a connect that fails moves on to the
+     * next node, as a client with a cluster's URLs does (scenario {@code js-cluster}).
+     */
+    JsConn(SimWorld world, SimClient client, List<SimNode> nodes, int first, SimClock clock, SplittableRandom rnd) {
         this.world = world;
         this.client = client;
-        this.node = node;
+        this.nodes = List.copyOf(nodes);
+        this.at = first % nodes.size();
         this.clock = clock;
         this.rnd = rnd;
         this.prefix = "_INBOX.c" + client.id() + ".";
         client.noResponders(true).listener(this::onMessage);
+    }
+
+    SimWorld world() {
+        return world;
     }
 
     SimClient client() {
@@ -99,9 +116,24 @@ final class JsConn {
         }
     }
 
+    /** The node this connection uses (or will connect to next). */
+    SimNode node() {
+        return nodes.get(at);
+    }
+
+    /**
+     * Drops the connection and uses the next node from now on (a client that gave up on a server
+     * that does not answer); with one node it just reconnects.
+     */
+    void moveOn() {
+        at = (at + 1) % nodes.size();
+        stale = true;
+    }
+
     /** Connects (or reconnects) until a session with the inbox subscription in place is up. */
     void ensureSession() throws InterruptedException {
-        while (client.session() == 0 || client.ended()) {
+        while (stale || client.session() == 0 || client.ended()) {
+            SimNode node = nodes.get(at);
             try {
                 if (!connectedOnce) {
                     client.close();
@@ -111,8 +143,12 @@ final class JsConn {
                 } else {
                     client.reconnect(world.network().host("c" + client.id()), node.host(), 4222);
                 }
+                stale = false;
                 client.flush();
             } catch (IOException e) {
+                if (nodes.size() > 1) {
+                    at = (at + 1) % nodes.size();
+                }
                 clock.sleep(Duration.ofNanos(500_000L + rnd.nextLong(4_000_000L)));
             }
         }

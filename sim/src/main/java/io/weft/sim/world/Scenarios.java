@@ -23,6 +23,8 @@ public final class Scenarios {
                 new JsCrash(JsCrash.Config.defaults()),
                 new JsCrash(JsCrash.Config.defaults().withTimed()),
                 new JsCrash(JsCrash.Config.defaults().withBatches()),
+                new JsCluster(JsCluster.Config.defaults()),
+                new JsCluster(JsCluster.Config.heavyDefaults()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)),
                 new io.weft.sim.raft.JsStreamGroup(),
@@ -51,6 +53,12 @@ public final class Scenarios {
             case JsCrash.NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults(), JsCrash.Config::withClients,
                             JsCrash.Config::withMessages)));
+            case JsCluster.NAME -> Optional.of(new JsCluster(
+                    sized(name, params, JsCluster.Config.defaults(), JsCluster.Config::withClients,
+                            JsCluster.Config::withMessages)));
+            case JsCluster.HEAVY_NAME -> Optional.of(new JsCluster(
+                    sized(name, params, JsCluster.Config.heavyDefaults(), JsCluster.Config::withClients,
+                            JsCluster.Config::withMessages)));
             case JsCrash.TTL_NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults().withTimed(), JsCrash.Config::withClients,
                             JsCrash.Config::withMessages)));

@@ -26,6 +26,7 @@ public final class SimNode {
     private final ServerLog log;
     private Node node;
     private java.util.function.Consumer<Server> onStart;
+    private java.util.function.Consumer<Node> beforeStart;
 
     SimNode(String host, SimScheduler scheduler, SimNetwork network, long entropySeed, ServerOptions options) {
         this.host = host;
@@ -50,7 +51,12 @@ public final class SimNode {
 
     /** Creates and starts the server; call from a simulated thread. */
     public void start() throws IOException {
-        node = new Node(env, options.copy(), log);
+        Node n = new Node(env, options.copy(), log);
+        java.util.function.Consumer<Node> before = beforeStart;
+        if (before != null) {
+            before.accept(n);
+        }
+        node = n;
         node.start();
         java.util.function.Consumer<Server> hook = onStart;
         if (hook != null) {
@@ -61,6 +67,14 @@ public final class SimNode {
     /** Runs {@code hook} with the new server after every start and restart (tests install services with it). */
     public void onStart(java.util.function.Consumer<Server> hook) {
         this.onStart = hook;
+    }
+
+    /**
+     * Runs {@code hook} with every new {@link Node} before it starts (first start and restarts);
+     * scenarios wire test-only switches with it (say, {@link Node#groupLogs}).
+     */
+    public void beforeStart(java.util.function.Consumer<Node> hook) {
+        this.beforeStart = hook;
     }
 
     /** The node's environment (its clock, network, disk, entropy and spawner). */

@@ -256,6 +256,33 @@ public final class ReplicatedStreamLog implements GroupLog {
         return leader() == 0 && env.clock().nanoTime() - startedNanos >= LOST_NANOS;
     }
 
+    @Override
+    public boolean confirmRead(java.time.Duration timeout) throws InterruptedException {
+        RaftDriver d = driver;
+        if (d == null) return false;
+        CompletableFuture<Long> f = d.read();
+        ReentrantLock wait = new ReentrantLock();
+        java.util.concurrent.locks.Condition done = wait.newCondition();
+        f.whenComplete((v, x) -> {
+            wait.lock();
+            try {
+                done.signalAll();
+            } finally {
+                wait.unlock();
+            }
+        });
+        long deadline = env.clock().nanoTime() + timeout.toNanos();
+        wait.lock();
+        try {
+            while (!f.isDone()) {
+                if (!env.clock().awaitUntil(done, deadline)) break;
+            }
+        } finally {
+            wait.unlock();
+        }
+        return f.isDone() && !f.isCompletedExceptionally();
+    }
+
     /** True if this replica leads and may decide (its barrier is applied). */
     @Override
     public boolean ready() {
