@@ -184,6 +184,15 @@ public interface GroupLog extends StreamLog {
      */
     boolean confirmRead(java.time.Duration timeout) throws InterruptedException;
 
+    /**
+     * {@link #confirmRead} without waiting: completes true once a read index confirms that this
+     * replica still led when it was asked, false when it does not lead or the round failed. A
+     * refusal the leader decides before proposing (a wrong {@code Nats-Expected-*}, a full stream)
+     * is answered only after it, so a leader deposed without knowing it never answers "no" to a
+     * publish the new leader may store: the client's first answer must not be a stale refusal.
+     */
+    java.util.concurrent.CompletableFuture<Boolean> confirmLeading();
+
     /** Decides and proposes a published message (the leader); completes once the outcome is known. */
     CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data);
 

@@ -620,6 +620,15 @@ public final class Stream implements ConsumerSource {
                 republishStored(r);
                 return;
             }
+            if (r instanceof GroupLog.Rejected rj) {
+                // decided before proposing: answered once a read index shows this replica still leads
+                group.confirmLeading().thenAccept(leads -> {
+                    if (leads) {
+                        sendNow(reply, errorAck(rj.error(), batch == null));
+                    }
+                });
+                return;
+            }
             byte[] ack = switch (r) {
                 case GroupLog.Stored st when batch != null -> batchAck(st.seq(), batch, count);
                 case GroupLog.Stored st -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":" + st.seq()

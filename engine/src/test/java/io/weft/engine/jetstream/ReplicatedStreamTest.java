@@ -549,6 +549,37 @@ class ReplicatedStreamTest {
                 StandardCharsets.UTF_8), got.toString());
     }
 
+    /**
+     * A refusal the leader decides before proposing (here a wrong {@code Nats-Expected-Last-Sequence})
+     * is sent only once a read index shows the replica still leads: a leader cut off while another
+     * is elected must not answer "no" to a publish the new leader may store (the client keeps the
+     * first answer; nats-server answered such a refusal while the new leader applied the write).
+     */
+    @Test
+    void anIsolatedLeaderSendsNoStaleRefusal() throws Exception {
+        cluster(3);
+        publishAcked("s1");
+        Member l = leader();
+        byte[] wrong = "NATS/1.0\r\nNats-Expected-Last-Sequence: 7\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        l.acc.publish("orders.new", "_ACK.refused", wrong, "x".getBytes(StandardCharsets.UTF_8));
+        await("the leader's refusal", () -> l.replies.get("_ACK.refused") != null);
+        assertTrue(l.replies.get("_ACK.refused").contains("10071"), l.replies.get("_ACK.refused"));
+        for (Member m : members) {
+            if (m != l) {
+                hub.isolate(m.id);
+            }
+        }
+        l.acc.publish("orders.new", "_ACK.stale", wrong, "y".getBytes(StandardCharsets.UTF_8));
+        Thread.sleep(1500);
+        assertNull(l.replies.get("_ACK.stale"), "a leader cut off from its quorum answered a refusal it could not confirm");
+        hub.heal();
+        publishAcked("s2");
+        Member now = leader();
+        now.acc.publish("orders.new", "_ACK.again", wrong, "z".getBytes(StandardCharsets.UTF_8));
+        await("the refusal after the heal", () -> now.replies.get("_ACK.again") != null);
+        assertTrue(now.replies.get("_ACK.again").contains("10071"), now.replies.get("_ACK.again"));
+    }
+
     @Test
     void purgeAndMessageDeleteAreOpsEveryReplicaApplies() throws Exception {
         cluster(3);

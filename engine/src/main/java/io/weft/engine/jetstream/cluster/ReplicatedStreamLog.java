@@ -257,6 +257,13 @@ public final class ReplicatedStreamLog implements GroupLog {
     }
 
     @Override
+    public CompletableFuture<Boolean> confirmLeading() {
+        RaftDriver d = driver;
+        if (d == null) return CompletableFuture.completedFuture(false);
+        return d.read().handle((v, x) -> x == null);
+    }
+
+    @Override
     public boolean confirmRead(java.time.Duration timeout) throws InterruptedException {
         RaftDriver d = driver;
         if (d == null) return false;
