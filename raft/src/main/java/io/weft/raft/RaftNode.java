@@ -648,7 +648,14 @@ public final class RaftNode {
 
     private void handleHeartbeat(Heartbeat m) {
         if (log.damaged() && !cfg.has(Bug.DAMAGED_ACKS_ALL)) Repair.requestRepair(this, m.from());
-        else commitTo(Math.min(m.commit(), log.lastIndex()));
+        else if (m.commit() > log.lastIndex()) {
+            // the heartbeat's commit is clamped to the match the leader counts for us, yet our log
+            // ends before it: entries we acknowledged were lost at rest and recovery took them for
+            // a torn tail. Vouch for what we hold, so the leader lowers our match and sends the
+            // rest again now, not only at its next proposal (it may make none for a long time)
+            commitTo(log.lastIndex());
+            send(new AppendResp(id, m.from(), term, log.lastIndex(), true, log.lastIndex(), true));
+        } else commitTo(m.commit());
         send(new HeartbeatResp(id, m.from(), term, m.readSeq()));
     }
 

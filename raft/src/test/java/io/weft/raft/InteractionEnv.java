@@ -277,6 +277,13 @@ final class InteractionEnv {
                 String[] r = a[i].substring(7).split("-");
                 n.storage.damage(Long.parseLong(r[0]), Long.parseLong(r[r.length - 1]));
                 notes.add(a[i]);
+            } else if (a[i].startsWith("cut-tail=")) {
+                // entries after K lost at rest and taken for a torn tail, the durable commit an older one (at most K)
+                long k = Long.parseLong(a[i].substring(9));
+                n.storage.truncateTail(k);
+                HardState hs = n.storage.hardState();
+                if (hs.commit() > k) n.storage.setHardState(new HardState(hs.term(), hs.vote(), k));
+                notes.add(a[i]);
             } else if (a[i].equals("lose-hardstate")) {
                 n.storage.loseHardState();
                 notes.add("hard state lost");

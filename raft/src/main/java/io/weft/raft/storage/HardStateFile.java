@@ -81,7 +81,11 @@ final class HardStateFile implements AutoCloseable {
      * vote in the same term, which could elect two leaders. With the term and vote in both slots,
      * any one readable slot holds the newest of them; a slot torn by a crash mid-write is one whose
      * value was never acted on, and the other holds what was. Commit-only changes (every append)
-     * keep one write: an older commit index after a bad slot is safe.
+     * keep one write: an older commit index after a bad slot loses no vote, but it weakens one
+     * recovery check (committed entries missing from the log are found only up to the durable
+     * commit index, so a log cut at rest above the older value reads as a torn tail); the leader's
+     * heartbeats close that gap at run time (RaftNode.handleHeartbeat: a commit past our last
+     * index means we lost entries we acknowledged, and we ask for them again).
      */
     void write(HardState hs, boolean both) throws IOException {
         writeSlot(hs);
