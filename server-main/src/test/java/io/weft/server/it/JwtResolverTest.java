@@ -378,14 +378,15 @@ class JwtResolverTest {
         for (TestServers.Target t : new TestServers.Target[] {TestServers.Target.NATS_NEWEST, TestServers.Target.WEFT}) {
             ObjectNode acc = claims(opSigning, pub(app), "APP", "account");
             defaultAccountLimits(acc);
-            acc.put("exp", System.currentTimeMillis() / 1000 + 4);
+            // long enough for a loaded machine to start the server and connect before it expires
+            acc.put("exp", System.currentTimeMillis() / 1000 + 10);
             String preload = "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n  "
                     + sysKey + ": \"" + sysJwt + "\"\n  " + pub(app) + ": \"" + encode(acc, opSigning) + "\"\n}\n";
             try (TestServer s = TestServers.start(t, preload)) {
                 Clients.RecordingErrors errors = new Clients.RecordingErrors();
                 Connection conn = Nats.connect(options(s, "bob", errors).build());
                 conn.flush(WAIT);
-                assertTrue(Clients.await(() -> conn.getStatus() == Connection.Status.CLOSED, Duration.ofSeconds(8)),
+                assertTrue(Clients.await(() -> conn.getStatus() == Connection.Status.CLOSED, Duration.ofSeconds(16)),
                         t + ": bob is disconnected when APP's JWT expires\n" + s.stderr());
                 Clients.await(() -> !errors.errors.isEmpty(), Duration.ofSeconds(1));
                 assertEquals(List.of("Account Authentication Expired"), errors.errors, t.toString());
@@ -405,13 +406,13 @@ class JwtResolverTest {
                 NKey carol = NKey.createUser(RANDOM);
                 ObjectNode c = claims(app, pub(carol), "carol", "user");
                 defaultUserLimits(c);
-                c.put("exp", System.currentTimeMillis() / 1000 + 2);
+                c.put("exp", System.currentTimeMillis() / 1000 + 5); // room for a loaded machine to connect first
                 CREDS.put("carol", creds(dir, "carol", encode(c, app), carol));
                 Clients.RecordingErrors errors = new Clients.RecordingErrors();
                 Connection conn = Nats.connect(options(s, "carol", errors).build());
                 conn.flush(WAIT);
                 assertEquals(Connection.Status.CONNECTED, conn.getStatus(), t + ": carol connects before her JWT expires");
-                assertTrue(Clients.await(() -> conn.getStatus() != Connection.Status.CONNECTED, Duration.ofSeconds(6)),
+                assertTrue(Clients.await(() -> conn.getStatus() != Connection.Status.CONNECTED, Duration.ofSeconds(10)),
                         t + ": carol is disconnected when her JWT expires\n" + s.stderr());
                 Clients.await(() -> !errors.errors.isEmpty(), Duration.ofSeconds(1));
                 assertTrue(errors.errors.stream().anyMatch(e -> e.contains("User Authentication Expired")),
