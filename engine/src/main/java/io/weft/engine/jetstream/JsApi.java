@@ -100,6 +100,8 @@ final class JsApi {
             new Op("STREAM.MSG.DELETE.*", TYPE + "stream_msg_delete_response", ErrorShape.PLAIN, JsApi::msgDelete),
             new Op("STREAM.LEADER.STEPDOWN.*", TYPE + "stream_leader_stepdown_response", ErrorShape.PLAIN,
                     JsApi::stepDown),
+            new Op("STREAM.PEER.REMOVE.*", TYPE + "stream_remove_peer_response", ErrorShape.PLAIN,
+                    JsApi::peerRemove),
             // every consumer operation is answered (and its errors shaped) by the ConsumerManager
             new Op("CONSUMER.>", TYPE + "consumer_create_response", ErrorShape.PLAIN,
                     (a, r, x) -> {
@@ -340,7 +342,8 @@ final class JsApi {
             return "";
         }
         int at = switch (t[0]) {
-            case "STREAM" -> t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
+            case "STREAM" -> t[1].equals("MSG") || t[1].equals("LEADER") || t[1].equals("PEER") ? 3
+                    : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
             case "DIRECT" -> 2;
             case "CONSUMER" -> t[1].equals("DURABLE") || t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : 2;
             default -> -1;
@@ -585,7 +588,8 @@ final class JsApi {
     /** The stream a stream-scoped operation names, or null for the account-wide ones the meta leader answers. */
     static String streamScoped(String op) {
         if (op.equals("INFO") || op.startsWith("STREAM.CREATE.") || op.startsWith("STREAM.UPDATE.")
-                || op.startsWith("STREAM.DELETE.") || op.equals("STREAM.NAMES") || op.equals("STREAM.LIST")) {
+                || op.startsWith("STREAM.DELETE.") || op.equals("STREAM.NAMES") || op.equals("STREAM.LIST")
+                || op.startsWith("STREAM.PEER.REMOVE.")) {
             return null;
         }
         String k = laneKey(PREFIX + op, "");
@@ -685,6 +689,33 @@ final class JsApi {
             }
         }
         return handOver(s, r.body(), typed("stream_leader_stepdown_response"));
+    }
+
+    static final GoDecode.Struct PEER_REMOVE_REQUEST = struct("JSApiStreamRemovePeerRequest", "peer", GoDecode.STRING);
+
+    /**
+     * {@code STREAM.PEER.REMOVE.<stream>} {@code {"peer":"<server name or peer id>"}}, answered by
+     * the meta leader alone once the stream's new peer group is committed in the meta log
+     * ({@link ClusteredStreamCatalog#removePeer}). 10010 on a single server, 10003 for an empty
+     * request or peer, 10025 for bad JSON.
+     */
+    private ApiReply peerRemove(Request r, String name) throws JsApiException {
+        if (!(js.catalog() instanceof ClusteredStreamCatalog cc)) {
+            throw JsErrors.CLUSTER_REQUIRED.exception();
+        }
+        if (r.body().length == 0 || isBlank(r.body())) {
+            throw JsErrors.BAD_REQUEST.exception();
+        }
+        decodable(r.body(), PEER_REMOVE_REQUEST);
+        JsonNode n = js.readJson(r.body());
+        String peer = n == null ? "" : n.path("peer").asText("");
+        if (peer.isEmpty()) {
+            throw JsErrors.BAD_REQUEST.exception();
+        }
+        cc.removePeer(r.jsa(), name, peer);
+        ObjectNode o = typed("stream_remove_peer_response");
+        o.put("success", true);
+        return ApiReply.ok(o);
     }
 
     /**
