@@ -281,6 +281,13 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         if (victim == 0) {
             throw JsErrors.CLUSTER_PEER_NOT_MEMBER.exception();
         }
+        replace(m, sa, victim);
+    }
+
+    /** Commits {@code sa}'s peer group with {@code victim} replaced by a placed server (10075 when none fits, or R1). */
+    private void replace(MetaGroup m, StreamAssignment sa, long victim) throws JsApiException {
+        String account = sa.account();
+        String name = sa.name();
         StreamConfig cfg = config(sa);
         if (sa.peers().size() < 2) {
             throw JsErrors.PEER_REMAP.exception(); // an R1 stream has no group to move through
@@ -297,6 +304,40 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             case NOT_FOUND -> throw JsErrors.STREAM_NOT_FOUND.exception();
             default -> throw JsErrors.PEER_REMAP.exception();
         }
+    }
+
+    /**
+     * {@code SERVER.REMOVE}: every replicated stream on {@code victim} gets a placed replacement
+     * (as {@link #removePeer}; while the server is still a member, so it hears of it and closes
+     * its replicas), then the server leaves the meta group by a Raft membership change, and this
+     * returns once that is committed. A stream that cannot be moved (R1, or no server fits) stays
+     * and is logged. 10044 when {@code victim} is not a member.
+     */
+    void removeServer(long victim) throws JsApiException {
+        MetaGroup m = leader();
+        if (!m.voters().contains(victim)) {
+            throw JsErrors.CLUSTER_SERVER_NOT_MEMBER.exception();
+        }
+        for (StreamAssignment sa : m.assignments().allStreams()) {
+            if (!sa.peers().contains(victim)) {
+                continue;
+            }
+            try {
+                replace(m, sa, victim);
+            } catch (JsApiException e) {
+                js.log().warn("JetStream stream '" + sa.account() + " > " + sa.name() + "' stays on removed server "
+                        + m.nameOf(victim) + ": " + e.error().description());
+            }
+        }
+        try {
+            if (!m.removeMember(victim, COMMIT_WAIT)) {
+                throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
+        js.log().notice("JetStream server " + m.nameOf(victim) + " removed from the meta group");
     }
 
     private static void checkOverlap(MetaGroup m, String account, String name, List<String> subjects)

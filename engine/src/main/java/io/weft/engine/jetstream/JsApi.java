@@ -369,6 +369,11 @@ final class JsApi {
             metaStepDown(r);
             return;
         }
+        if (r.subject().equals(PREFIX + "SERVER.REMOVE")
+                && r.account().name().equals(js.options().effectiveSystemAccount()) && js.meta() != null) {
+            serverRemove(r);
+            return;
+        }
         String domainPrefix = "$JS." + js.domain() + ".API.";
         if (!js.domain().isEmpty() && r.subject().startsWith(domainPrefix)) {
             String local = PREFIX + r.subject().substring(domainPrefix.length());
@@ -446,6 +451,61 @@ final class JsApi {
             reply(r, out);
         }
     }
+
+    static final GoDecode.Struct SERVER_REMOVE_REQUEST = struct("JSApiMetaServerRemoveRequest",
+            "peer", GoDecode.STRING, "peer_id", GoDecode.STRING);
+
+    /**
+     * {@code $JS.API.SERVER.REMOVE} from the system account ({@code {"peer":"<server name>"}} or
+     * {@code {"peer_id":"<peer id>"}}), answered by the meta leader alone once the server's stream
+     * replicas have replacements and its removal from the meta group is committed
+     * ({@link ClusteredStreamCatalog#removeServer}). 10003 for an empty request, 10025 for bad
+     * JSON, 10044 for a server that is not a member, 10202 while another removal runs.
+     */
+    private void serverRemove(Request r) {
+        MetaGroup m = js.meta();
+        if (!m.isLeader() || !(js.catalog() instanceof ClusteredStreamCatalog cc)) {
+            return;
+        }
+        String type = TYPE + "meta_server_remove_response";
+        ApiReply out;
+        if (!serverRemoving.compareAndSet(false, true)) {
+            reply(r, ApiReply.error(type, JsErrors.CLUSTER_MEMBER_CHANGE_INFLIGHT));
+            return;
+        }
+        try {
+            if (r.body().length == 0 || isBlank(r.body())) {
+                throw JsErrors.BAD_REQUEST.exception();
+            }
+            decodable(r.body(), SERVER_REMOVE_REQUEST);
+            JsonNode n = js.readJson(r.body());
+            String name = n == null ? "" : n.path("peer").asText("");
+            String id = n == null ? "" : n.path("peer_id").asText("");
+            long victim = 0;
+            for (long p : m.voters()) {
+                boolean match = !id.isEmpty() ? io.weft.engine.cluster.PeerIds.hex(p).equalsIgnoreCase(id)
+                        : !name.isEmpty() && m.nameOf(p).equals(name);
+                if (match) {
+                    victim = p;
+                }
+            }
+            if (victim == 0) {
+                throw JsErrors.CLUSTER_SERVER_NOT_MEMBER.exception();
+            }
+            cc.removeServer(victim);
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", type);
+            o.put("success", true);
+            out = ApiReply.ok(o);
+        } catch (JsApiException e) {
+            out = ApiReply.error(type, e.error());
+        } finally {
+            serverRemoving.set(false);
+        }
+        reply(r, out);
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean serverRemoving = new java.util.concurrent.atomic.AtomicBoolean();
 
     static final GoDecode.Struct STEPDOWN_REQUEST = struct("JSApiLeaderStepdownRequest",
             "placement", new GoDecode.Any("*server.Placement"));

@@ -93,7 +93,11 @@ class ReplicatedPeerChangeTest {
     }
 
     JsonNode request(Node n, String subject, String body, long millis) throws Exception {
-        Account a = n.server().account(Account.GLOBAL);
+        return request(n, Account.GLOBAL, subject, body, millis);
+    }
+
+    JsonNode request(Node n, String account, String subject, String body, long millis) throws Exception {
+        Account a = n.server().account(account);
         String inbox = "_INBOX.p" + ids.incrementAndGet();
         LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
         var sub = a.subscribe(inbox, null, (s, r, data, off, hdr, total) ->
@@ -321,5 +325,45 @@ class ReplicatedPeerChangeTest {
         e = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE.replace("\"num_replicas\":3", "\"num_replicas\":1"));
         assertEquals(10061, e.at("/error/err_code").asInt(), e.toString());
         assertEquals(3, assigned(ml).size());
+    }
+
+    @Test
+    void serverRemoveMovesItsReplicasThenTakesItOutOfTheMetaGroup() throws Exception {
+        startAll();
+        Node ml = metaLeader();
+        List<String> expected = createWithMessages(ml, 3);
+        settled(ml, expected);
+        String victim = assigned(ml).stream().filter(x -> !x.equals(ml.server().serverName())).findFirst().orElseThrow();
+        String victimDir = stream(node(victim)).dir();
+
+        JsonNode bad = request(ml, "$SYS", "$JS.API.SERVER.REMOVE", "{\"peer\":\"nobody\"}", 10000);
+        assertEquals(10044, bad.at("/error/err_code").asInt(), bad.toString());
+        assertEquals("io.nats.jetstream.api.v1.meta_server_remove_response", bad.path("type").asText());
+        bad = request(ml, "$SYS", "$JS.API.SERVER.REMOVE", "", 10000);
+        assertEquals(10003, bad.at("/error/err_code").asInt(), bad.toString());
+
+        JsonNode r = request(ml, "$SYS", "$JS.API.SERVER.REMOVE", "{\"peer\":\"" + victim + "\"}", 15000);
+        assertEquals("{\"type\":\"io.nats.jetstream.api.v1.meta_server_remove_response\",\"success\":true}",
+                r.toString());
+        long id = PeerIds.of(victim);
+        assertFalse(meta(ml).voters().contains(id), "answered once the removal is committed");
+        assertFalse(assigned(ml).contains(victim), assigned(ml).toString());
+        settled(ml, expected);
+        assertFalse(Files.exists(Path.of(victimDir)), "the removed server's replica files are gone");
+        for (Node n : nodes) {
+            if (!n.server().serverName().equals(victim)) {
+                await(n.server().serverName() + " without " + victim, () -> !meta(n).voters().contains(id));
+                assertTrue(meta(n).candidates().stream().noneMatch(c -> c.peer() == id));
+            }
+        }
+        // placement no longer uses it: an R3 stream goes to the three members left
+        JsonNode other = api(metaLeader(), "$JS.API.STREAM.CREATE.Q", "{\"name\":\"Q\",\"subjects\":[\"q\"],\"num_replicas\":3}");
+        assertNull(other.get("error"), other.toString());
+        assertFalse(meta(metaLeader()).assignments().stream(Account.GLOBAL, "Q").peers().contains(id));
+        r = request(metaLeader(), "$SYS", "$JS.API.SERVER.REMOVE", "{\"peer\":\"" + victim + "\"}", 10000);
+        assertEquals(10044, r.at("/error/err_code").asInt(), r.toString());
+        expected.add("4=v4");
+        assertEquals(4, publish("v4"));
+        settled(metaLeader(), expected);
     }
 }
