@@ -120,6 +120,73 @@ class PeerChangeProcessTest {
         }
     }
 
+    /**
+     * {@code SERVER.REMOVE} from the system account of a server holding a replica of the R3 stream:
+     * answered once done; the stream's group moves to the spare server with every acked message, the
+     * consumer goes on, the removed server keeps no files of it, and the other servers' /jsz
+     * {@code meta_cluster} no longer lists it.
+     */
+    @Test
+    @Timeout(180)
+    void serverRemoveMovesTheStreamAndLeavesTheMetaGroup() throws Exception {
+        String accounts = "accounts {\n  SYS: { users: [{user: sys, password: sys}] }\n"
+                + "  APP: { jetstream: enabled, users: [{user: app, password: app}] }\n}\nsystem_account: SYS\n";
+        try (WeftCluster c = WeftCluster.start(4, "X", true, accounts)) {
+            c.awaitRoutes();
+            String metaLeader = awaitMetaLeader(c);
+            try (Connection nc = io.nats.client.Nats.connect(new io.nats.client.Options.Builder().server(c.node(0).url())
+                    .userInfo("app", "app").connectionTimeout(Duration.ofSeconds(5)).ignoreDiscoveredServers()
+                    .noReconnect().build())) {
+                nc.jetStreamManagement().addStream(StreamConfiguration.builder().name("PR").subjects("pr.>")
+                        .storageType(StorageType.File).replicas(3).build());
+                JetStream js = nc.jetStream(JetStreamOptions.builder().requestTimeout(Duration.ofSeconds(5)).build());
+                TreeSet<String> group = awaitGroup(c, nc, 3, null);
+                long acked = 0;
+                for (int k = 1; k <= 10; k++) {
+                    acked = publish(js, k);
+                }
+                JetStreamSubscription sub = js.subscribe("pr.>", PullSubscribeOptions.builder().durable("D").build());
+                long next = take(sub, 1, 4);
+                awaitHeld(c, group, acked);
+                String victim = group.stream().filter(x -> !x.equals(metaLeader)).findFirst().orElseThrow();
+                try (Connection sys = io.nats.client.Nats.connect(new io.nats.client.Options.Builder()
+                        .server(c.node(index(c, metaLeader)).url()).userInfo("sys", "sys")
+                        .connectionTimeout(Duration.ofSeconds(5)).ignoreDiscoveredServers().noReconnect().build())) {
+                    Message m = sys.request("$JS.API.SERVER.REMOVE",
+                            ("{\"peer\":\"" + victim + "\"}").getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(15));
+                    assertEquals("{\"type\":\"io.nats.jetstream.api.v1.meta_server_remove_response\",\"success\":true}",
+                            new String(m.getData(), StandardCharsets.UTF_8));
+                    m = sys.request("$JS.API.SERVER.REMOVE",
+                            ("{\"peer\":\"" + victim + "\"}").getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(15));
+                    assertEquals(10044, JSON.readTree(m.getData()).at("/error/err_code").asInt());
+                }
+                group = awaitGroup(c, nc, 3, victim);
+                awaitHeld(c, group, acked);
+                awaitNoFiles(c, victim);
+                for (int k = 11; k <= 12; k++) {
+                    acked = publish(js, k);
+                }
+                take(sub, next, 12);
+                awaitHeld(c, group, acked);
+                for (int i = 0; i < c.size(); i++) {
+                    if (c.name(i).equals(victim)) {
+                        continue;
+                    }
+                    long deadline = System.nanoTime() + WAIT.toNanos();
+                    JsonNode mc = null;
+                    while (System.nanoTime() < deadline) {
+                        mc = ClusterDiscoveryTest.http(c.node(i), "/jsz").path("meta_cluster");
+                        if (!mc.toString().contains("\"" + victim + "\"")) {
+                            break;
+                        }
+                        Thread.sleep(100);
+                    }
+                    assertFalse(mc.toString().contains("\"" + victim + "\""), c.name(i) + " still lists " + victim + ": " + mc);
+                }
+            }
+        }
+    }
+
     private static long publish(JetStream js, int k) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (true) {
