@@ -254,6 +254,22 @@ class ReplicatedPeerChangeTest {
         expected.add("7=v7");
         assertEquals(7, publish("v7"));
         settled(ml, expected);
+
+        // every node restarts: the new group reopens from its Raft state, the removed ones replay
+        // the meta log (the stream assigned to them, then not) and end with no replica
+        List<String> group = assigned(ml);
+        for (Node n : nodes) {
+            n.shutdown();
+        }
+        nodes.clear();
+        startAll();
+        Node again = metaLeader();
+        assertEquals(new TreeSet<>(group), new TreeSet<>(assigned(again)));
+        settled(again, expected);
+        assertFalse(Files.exists(Path.of(oldDir)), "no replica came back on " + oldName);
+        expected.add("8=v8");
+        assertEquals(8, publish("v8"));
+        settled(again, expected);
     }
 
     @Test
