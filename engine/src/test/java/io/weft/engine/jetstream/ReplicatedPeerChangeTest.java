@@ -235,7 +235,7 @@ class ReplicatedPeerChangeTest {
         assertEquals("{\"type\":\"io.nats.jetstream.api.v1.stream_remove_peer_response\",\"success\":true}", r.toString());
         assertTrue(assigned(ml).contains(spare) && !assigned(ml).contains(follower), assigned(ml).toString());
         settled(ml, expected);
-        assertFalse(Files.exists(Path.of(followerDir)), "the removed replica's files are gone: " + followerDir);
+        await("the removed replica's files are gone: " + followerDir, () -> !Files.exists(Path.of(followerDir)));
         expected.add("6=v6");
         assertEquals(6, publish("v6"));
         settled(ml, expected);
@@ -249,7 +249,7 @@ class ReplicatedPeerChangeTest {
         assertFalse(assigned(ml).contains(oldName), assigned(ml).toString());
         assertTrue(assigned(ml).contains(follower), "the only server left takes it: " + assigned(ml));
         settled(ml, expected);
-        assertFalse(Files.exists(Path.of(oldDir)), "the removed leader's files are gone: " + oldDir);
+        await("the removed leader's files are gone: " + oldDir, () -> !Files.exists(Path.of(oldDir)));
         assertFalse(oldName.equals(streamLeader().server().serverName()));
         expected.add("7=v7");
         assertEquals(7, publish("v7"));
@@ -266,7 +266,7 @@ class ReplicatedPeerChangeTest {
         Node again = metaLeader();
         assertEquals(new TreeSet<>(group), new TreeSet<>(assigned(again)));
         settled(again, expected);
-        assertFalse(Files.exists(Path.of(oldDir)), "no replica came back on " + oldName);
+        await("no replica came back on " + oldName, () -> !Files.exists(Path.of(oldDir)));
         expected.add("8=v8");
         assertEquals(8, publish("v8"));
         settled(again, expected);
@@ -365,7 +365,7 @@ class ReplicatedPeerChangeTest {
         assertFalse(meta(ml).voters().contains(id), "answered once the removal is committed");
         assertFalse(assigned(ml).contains(victim), assigned(ml).toString());
         settled(ml, expected);
-        assertFalse(Files.exists(Path.of(victimDir)), "the removed server's replica files are gone");
+        await("the removed server's replica files are gone", () -> !Files.exists(Path.of(victimDir)));
         for (Node n : nodes) {
             if (!n.server().serverName().equals(victim)) {
                 await(n.server().serverName() + " without " + victim, () -> !meta(n).voters().contains(id));
