@@ -27,8 +27,12 @@ import java.util.TreeSet;
  * closed (its files deleted) when the stream is deleted. An update of one bumps its assignment's
  * revision; each replica's member hands the new configuration to its replica
  * ({@link GroupLog#configure}), the stream's leader logs it, and every replica applies it at that
- * point of the stream's log; the meta leader answers once its own replica applied it. Changing a
- * stream's replicas (scaling) or its placement (a move) is refused (not carried yet). A member
+ * point of the stream's log; the meta leader answers once its own replica applied it. A change of
+ * the stream's peer group (STREAM.PEER.REMOVE, scaling between replicated sizes, SERVER.REMOVE) is
+ * a {@link MetaOp.SetPeers} at the next revision: every member hands the group to its replica
+ * ({@link GroupLog#members}), whose leader carries it out by Raft membership changes; a server new
+ * to the group opens an empty replica that joins, one left out closes and deletes its own
+ * ({@link #leave}). Scaling to or from R1 and placement changes (moves) are refused. A member
  * that finds, after restoring a snapshot, a local stream the assignments do not list stops
  * serving it and keeps its files (an operator decides; data is never deleted because one member's
  * metadata says so).
