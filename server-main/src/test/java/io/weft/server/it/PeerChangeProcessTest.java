@@ -182,6 +182,7 @@ class PeerChangeProcessTest {
                         Thread.sleep(100);
                     }
                     assertFalse(mc.toString().contains("\"" + victim + "\""), c.name(i) + " still lists " + victim + ": " + mc);
+                    assertEquals(3, mc.path("cluster_size").asInt(), c.name(i) + ": " + mc);
                 }
             }
         }
