@@ -467,6 +467,14 @@ public final class RaftNode {
         electionElapsed++;
         if (hardStateLost && lead != 0 && lead == stableLeader && term == stableLeaderTerm) stableLeaderTicks++;
         if (electionElapsed >= randomizedTimeout) {
+            if (!promotable()) {
+                // a learner, a replica not (yet) in its own membership, a damaged one: it never campaigns,
+                // and its leader lease must stay expired once the leader went silent, or it would ignore
+                // the (pre-)votes of the voters that need it (a replacement added as a voter before its
+                // log reached the entry that says so, whose leader then died: the others need its vote)
+                electionElapsed = randomizedTimeout;
+                return;
+            }
             electionElapsed = 0;
             hup(false);
         }

@@ -27,8 +27,12 @@ import java.util.TreeSet;
  * closed (its files deleted) when the stream is deleted. An update of one bumps its assignment's
  * revision; each replica's member hands the new configuration to its replica
  * ({@link GroupLog#configure}), the stream's leader logs it, and every replica applies it at that
- * point of the stream's log; the meta leader answers once its own replica applied it. Changing a
- * stream's replicas (scaling) or its placement (a move) is refused (not carried yet). A member
+ * point of the stream's log; the meta leader answers once its own replica applied it. A change of
+ * the stream's peer group (STREAM.PEER.REMOVE, scaling between replicated sizes, SERVER.REMOVE) is
+ * a {@link MetaOp.SetPeers} at the next revision: every member hands the group to its replica
+ * ({@link GroupLog#members}), whose leader carries it out by Raft membership changes; a server new
+ * to the group opens an empty replica that joins, one left out closes and deletes its own
+ * ({@link #leave}). Scaling to or from R1 and placement changes (moves) are refused. A member
  * that finds, after restoring a snapshot, a local stream the assignments do not list stops
  * serving it and keeps its files (an operator decides; data is never deleted because one member's
  * metadata says so).
@@ -119,13 +123,33 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         } else {
             StreamConfig before = config(existing);
             cfg.checkUpdate(before);
-            if (before.replicas() != cfg.replicas() && (before.replicas() > 1 || cfg.replicas() > 1)) {
-                throw JsErrors.STREAM_REPLICAS_NOT_UPDATABLE.exception(); // scaling is not carried yet
+            boolean scale = before.replicas() != cfg.replicas();
+            if (scale && (before.replicas() == 1 || cfg.replicas() == 1)) {
+                // an R1 stream has no Raft group to grow from (and an R3 one none to shrink into): not carried yet
+                throw JsErrors.STREAM_REPLICAS_NOT_UPDATABLE.exception();
             }
             StreamConfig stored = config(existing.withConfig(json, cfg.subjects())); // placement as the assignment keeps it
             if (stored.placement() != null && !stored.placement().isNull() && !stored.placement().equals(before.placement())) {
+                if (scale) {
+                    throw JsErrors.STREAM_MOVE_AND_SCALE.exception();
+                }
                 // nats-server moves the stream to the new placement's peers; moves are not carried yet
                 throw JsErrors.STREAM_UPDATE.with("stream move (a placement change) is not supported yet").exception();
+            }
+            if (scale) {
+                List<Long> peers = scaled(m, jsa, existing, cfg);
+                Assignments.Outcome o = commit(m, new MetaOp.SetPeers(account, name, peers, json, cfg.subjects(),
+                        existing.revision()));
+                StreamAssignment now = m.assignments().stream(account, name);
+                if (o == Assignments.Outcome.APPLIED && existing.peers().contains(self) && now != null && mine(now)) {
+                    awaitConfig(jsa, now); // a member before and after: answer with what its replica applied
+                }
+                return switch (o) {
+                    case APPLIED, UNCHANGED -> change(m, now, true);
+                    case OVERLAP -> throw JsErrors.STREAM_SUBJECT_OVERLAP.exception();
+                    case NOT_FOUND -> throw JsErrors.STREAM_NOT_FOUND.exception();
+                    case EXISTS, STALE -> throw JsErrors.CLUSTER_NOT_AVAILABLE.exception(); // changed meanwhile: retry
+                };
             }
             sa = existing.withConfig(json, cfg.subjects());
         }
@@ -142,7 +166,182 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             case EXISTS -> throw JsErrors.STREAM_NAME_EXIST.exception();
             case OVERLAP -> throw JsErrors.STREAM_SUBJECT_OVERLAP.exception();
             case NOT_FOUND -> throw JsErrors.STREAM_NOT_FOUND.exception();
+            case STALE -> throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
         };
+    }
+
+    /**
+     * The peer group of a replicated stream scaled to {@code cfg.replicas()}: down, the stream's
+     * leader stays (as nats-server keeps it) with the first others of the current group; up, the
+     * current group and as many more placed by the stream's placement (10005 when none fit).
+     */
+    private List<Long> scaled(MetaGroup m, JsAccount jsa, StreamAssignment sa, StreamConfig cfg) throws JsApiException {
+        List<Long> now = sa.peers();
+        int want = cfg.replicas();
+        if (want < now.size()) {
+            long leader = leaderOf(m, jsa, sa);
+            List<Long> out = new ArrayList<>();
+            if (now.contains(leader)) {
+                out.add(leader);
+            }
+            for (long p : now) {
+                if (out.size() < want && !out.contains(p)) {
+                    out.add(p);
+                }
+            }
+            return out;
+        }
+        List<Long> out = new ArrayList<>(now);
+        out.addAll(placeMore(m, cfg, now, want - now.size()));
+        return out;
+    }
+
+    /**
+     * The stream's leader: as this server's replica knows it, else as the leader itself answers a
+     * STREAM.INFO (its {@code cluster.leader}, over the routes; at most a second), else the
+     * assignment's preferred one.
+     */
+    private long leaderOf(MetaGroup m, JsAccount jsa, StreamAssignment sa) {
+        Stream here = jsa.stream(sa.name());
+        if (here != null && here.replicated() && here.group().leader() != 0) {
+            return here.group().leader();
+        }
+        io.weft.engine.server.Account a = jsa.account();
+        java.util.concurrent.CompletableFuture<byte[]> answer = new java.util.concurrent.CompletableFuture<>();
+        String inbox = "_INBOX.weft.scale." + JsIds.random(js.env().entropy(), 12);
+        var sub = a.subscribe(inbox, null, (subject, reply, data, off, hdr, total) ->
+                answer.complete(java.util.Arrays.copyOfRange(data, off + hdr, off + total)));
+        try {
+            a.publish("$JS.API.STREAM.INFO." + sa.name(), inbox, null, new byte[0]);
+            byte[] got = m.await(answer, Duration.ofSeconds(1));
+            if (got != null) {
+                String name = js.readJson(got).path("cluster").path("leader").asText("");
+                if (!name.isEmpty() && sa.peers().contains(io.weft.engine.cluster.PeerIds.of(name))) {
+                    return io.weft.engine.cluster.PeerIds.of(name);
+                }
+            }
+        } catch (MetaGroup.NotApplied | JsApiException | RuntimeException e) {
+            // no answer: the preferred peer
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            a.unsubscribe(sub);
+        }
+        return sa.peers().getFirst();
+    }
+
+    /** {@code n} more peers for a stream by its placement, none of {@code exclude} (10005 when they do not fit). */
+    private List<Long> placeMore(MetaGroup m, StreamConfig cfg, List<Long> exclude, int n) throws JsApiException {
+        Placement.Result r = placeAmong(m, cfg, exclude, n);
+        return switch (r) {
+            case Placement.Placed p -> p.peers();
+            case Placement.Failed f -> throw JsErrors.CLUSTER_NO_PEERS.with(f.description()).exception();
+        };
+    }
+
+    private Placement.Result placeAmong(MetaGroup m, StreamConfig cfg, List<Long> exclude, int n) {
+        String cluster = m.cluster();
+        List<String> tags = List.of();
+        if (cfg.placement() != null && cfg.placement().isObject()) {
+            String c = cfg.placement().path("cluster").asText("");
+            if (!c.isEmpty()) {
+                cluster = c;
+            }
+            List<String> t = new ArrayList<>();
+            cfg.placement().path("tags").forEach(x -> t.add(x.asText()));
+            tags = t;
+        }
+        List<Placement.Candidate> candidates = new ArrayList<>();
+        for (Placement.Candidate c : m.candidates()) {
+            if (!exclude.contains(c.peer())) {
+                candidates.add(c);
+            }
+        }
+        return Placement.select(new Placement.Request(n, cluster, tags, uniqueTag), candidates, m.assignments().load(),
+                js.env().entropy());
+    }
+
+    /**
+     * {@code STREAM.PEER.REMOVE}: replaces {@code peer} (a server name or peer id) in the stream's
+     * group by a server its placement picks among the others, committed in the meta log as the
+     * assignment's next revision. The group's leader then carries the change out
+     * ({@link GroupLog#members}); the removed server closes its replica and deletes its files, the
+     * new one joins with an empty replica that catches up. 10059 for an unknown stream, 10040 when
+     * the peer is not a member, 10075 when no server can replace it.
+     */
+    void removePeer(JsAccount jsa, String name, String peer) throws JsApiException {
+        MetaGroup m = leader();
+        String account = jsa.account().name();
+        StreamAssignment sa = m.assignments().stream(account, name);
+        if (sa == null) {
+            throw JsErrors.STREAM_NOT_FOUND.exception();
+        }
+        long victim = 0;
+        for (long p : sa.peers()) {
+            if (m.nameOf(p).equals(peer) || io.weft.engine.cluster.PeerIds.hex(p).equalsIgnoreCase(peer)) {
+                victim = p;
+            }
+        }
+        if (victim == 0) {
+            throw JsErrors.CLUSTER_PEER_NOT_MEMBER.exception();
+        }
+        replace(m, sa, victim);
+    }
+
+    /** Commits {@code sa}'s peer group with {@code victim} replaced by a placed server (10075 when none fits, or R1). */
+    private void replace(MetaGroup m, StreamAssignment sa, long victim) throws JsApiException {
+        String account = sa.account();
+        String name = sa.name();
+        StreamConfig cfg = config(sa);
+        if (sa.peers().size() < 2) {
+            throw JsErrors.PEER_REMAP.exception(); // an R1 stream has no group to move through
+        }
+        if (!(placeAmong(m, cfg, sa.peers(), 1) instanceof Placement.Placed placed)) {
+            throw JsErrors.PEER_REMAP.exception();
+        }
+        List<Long> peers = new ArrayList<>(sa.peers());
+        peers.set(peers.indexOf(victim), placed.peers().getFirst());
+        Assignments.Outcome o = commit(m, new MetaOp.SetPeers(account, name, peers, null, null, sa.revision()));
+        switch (o) {
+            case APPLIED, UNCHANGED -> js.log().notice("JetStream stream '" + account + " > " + name + "': peer "
+                    + m.nameOf(victim) + " replaced by " + m.nameOf(placed.peers().getFirst()));
+            case NOT_FOUND -> throw JsErrors.STREAM_NOT_FOUND.exception();
+            default -> throw JsErrors.PEER_REMAP.exception();
+        }
+    }
+
+    /**
+     * {@code SERVER.REMOVE}: every replicated stream on {@code victim} gets a placed replacement
+     * (as {@link #removePeer}; while the server is still a member, so it hears of it and closes
+     * its replicas), then the server leaves the meta group by a Raft membership change, and this
+     * returns once that is committed. A stream that cannot be moved (R1, or no server fits) stays
+     * and is logged. 10044 when {@code victim} is not a member.
+     */
+    void removeServer(long victim) throws JsApiException {
+        MetaGroup m = leader();
+        if (!m.voters().contains(victim)) {
+            throw JsErrors.CLUSTER_SERVER_NOT_MEMBER.exception();
+        }
+        for (StreamAssignment sa : m.assignments().allStreams()) {
+            if (!sa.peers().contains(victim)) {
+                continue;
+            }
+            try {
+                replace(m, sa, victim);
+            } catch (JsApiException e) {
+                js.log().warn("JetStream stream '" + sa.account() + " > " + sa.name() + "' stays on removed server "
+                        + m.nameOf(victim) + ": " + e.error().description());
+            }
+        }
+        try {
+            if (!m.removeMember(victim, COMMIT_WAIT)) {
+                throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw JsErrors.CLUSTER_NOT_AVAILABLE.exception();
+        }
+        js.log().notice("JetStream server " + m.nameOf(victim) + " removed from the meta group");
     }
 
     private static void checkOverlap(MetaGroup m, String account, String name, List<String> subjects)
@@ -371,12 +570,16 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
                                 + "single-server stream of that name is open; not opened");
                     } else {
                         existing.group().configure(sa.revision(), cfg); // a restored snapshot may be newer
+                        existing.group().members(sa.peers());
                     }
                     return; // open already (a replayed meta log or a restored snapshot)
                 }
+                JetStream.Replica where = js.replicaFor(sa.group(), sa.peers(), self);
+                // after its creation (revision 0) a group runs without this replica: a fresh one joins it
                 Stream opened = js.openReplicated(sa.account(), cfg, sa.createdNanos(),
-                        js.replicaFor(sa.group(), sa.peers(), self));
+                        sa.revision() > 0 ? where.joining() : where);
                 opened.group().configure(sa.revision(), cfg);
+                opened.group().members(sa.peers());
                 return;
             }
             if (existing != null) {
@@ -410,6 +613,7 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     private void updateHere(StreamAssignment after) {
         if (!mine(after)) {
+            leave(after);
             return;
         }
         JsAccount jsa = js.account(after.account());
@@ -422,12 +626,58 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             if (s.replicated()) {
                 // the replica's leader logs it; every replica applies it at that point of the stream's log
                 s.group().configure(after.revision(), config(after));
+                s.group().members(after.peers());
                 return;
             }
             local.update(jsa, s, config(after));
         } catch (JsApiException e) {
             js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "
                     + e.error().description());
+        }
+    }
+
+    /** How long a removed replica that leads waits for its group to take leadership over before it closes anyway. */
+    static final Duration LEAVE_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * This server's replica of a stream whose new peer group left this server out: a follower
+     * closes it at once and deletes its files (the group goes on as after a crash of it, and its
+     * leader removes it from the membership); a leader first hands leadership to a member of the
+     * new group ({@link GroupLog#members}) and closes once it no longer leads (after
+     * {@link #LEAVE_WAIT} anyway).
+     */
+    private void leave(StreamAssignment after) {
+        JsAccount jsa = js.account(after.account());
+        Stream s = jsa == null ? null : jsa.stream(after.name());
+        if (s == null || !s.replicated()) {
+            return;
+        }
+        s.group().members(after.peers());
+        long deadline = js.env().clock().nanoTime() + LEAVE_WAIT.toNanos();
+        closeOnceFollowing(after, s, deadline);
+    }
+
+    private void closeOnceFollowing(StreamAssignment after, Stream s, long deadline) {
+        GroupLog g = s.group();
+        if (g.leader() == g.id() && js.env().clock().nanoTime() < deadline) {
+            js.env().clock().schedule(Duration.ofMillis(50), () -> closeOnceFollowing(after, s, deadline));
+            return;
+        }
+        JsAccount jsa = js.account(after.account());
+        if (jsa == null || jsa.stream(after.name()) != s) {
+            return; // closed or replaced meanwhile
+        }
+        StreamAssignment now = meta == null ? null : meta.assignments().stream(after.account(), after.name());
+        if (now != null && mine(now)) {
+            return; // assigned here again meanwhile
+        }
+        try {
+            js.closeReplica(after.account(), after.name(), true);
+            js.log().notice("JetStream stream '" + after.account() + " > " + after.name()
+                    + "' is no longer assigned to this server: replica closed and its files deleted");
+        } catch (IOException | RuntimeException e) {
+            js.log().error("JetStream stream '" + after.account() + " > " + after.name()
+                    + "' replica closed, its files not all deleted: " + e.getMessage());
         }
     }
 

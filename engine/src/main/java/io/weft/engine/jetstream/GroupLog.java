@@ -89,7 +89,9 @@ public interface GroupLog extends StreamLog {
     interface Factory {
         /**
          * {@code dir}: where the replica keeps its Raft log and snapshots. The store of
-         * {@code replica} is emptied and rebuilt from them.
+         * {@code replica} is emptied and rebuilt from them. Empty {@code peers}: the replica joins a
+         * running group (a replacement or a scale-up): a fresh one starts with no membership and
+         * waits for the leader's snapshot, which carries it.
          */
         GroupLog open(StreamReplica replica, String group, List<Long> peers, long self, GroupTransports transports,
                       String dir) throws IOException;
@@ -147,6 +149,17 @@ public interface GroupLog extends StreamLog {
      * after each new barrier while it is); every replica applies it at that point of the log.
      */
     default void configure(long revision, StreamConfig config) {
+    }
+
+    /**
+     * The meta group's peer group of the stream ({@code peers}; every replica hears it when its
+     * member applies the assignment). The ready leader carries a difference out by Raft
+     * membership changes, one at a time: it removes members not in {@code peers} (other than
+     * itself), adds the new ones as voters (each catches up from the leader's snapshot and log),
+     * and, when it is itself not in {@code peers}, hands leadership to a member that is (the new
+     * leader then removes it). A new leader picks up where the last one stopped.
+     */
+    default void members(List<Long> peers) {
     }
 
     /** Sets who hears (on the group's thread, lock not held) that a new configuration was applied here. */

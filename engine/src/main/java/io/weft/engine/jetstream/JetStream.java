@@ -394,12 +394,23 @@ public final class JetStream {
      * {@code cluster} in STREAM.INFO; it may answer null for a peer it does not know).
      */
     public record Replica(String group, List<Long> peers, long self, io.weft.engine.cluster.GroupTransports transports,
-                          String clusterName, java.util.function.LongFunction<String> serverNames) {
+                          String clusterName, java.util.function.LongFunction<String> serverNames, boolean join) {
         public Replica {
             peers = List.copyOf(peers);
             if (!peers.contains(self)) {
                 throw new IllegalArgumentException("replica " + self + " is not one of the peers " + peers);
             }
+        }
+
+        /** A replica of a group created with {@code peers} (every member starts with that membership). */
+        public Replica(String group, List<Long> peers, long self, io.weft.engine.cluster.GroupTransports transports,
+                       String clusterName, java.util.function.LongFunction<String> serverNames) {
+            this(group, peers, self, transports, clusterName, serverNames, false);
+        }
+
+        /** The same replica joining a running group (a fresh one waits for the leader's snapshot and membership). */
+        public Replica joining() {
+            return new Replica(group, peers, self, transports, clusterName, serverNames, true);
         }
     }
 
@@ -434,7 +445,8 @@ public final class JetStream {
                 }
                 return storeFactory.open(cfg, msgs);
             }, e -> log.error("JetStream stream " + label + " " + e));
-            GroupLog gl = f.open(replica, where.group(), where.peers(), where.self(), where.transports(), dir + "/raft");
+            GroupLog gl = f.open(replica, where.group(), where.join() ? List.of() : where.peers(), where.self(),
+                    where.transports(), dir + "/raft");
             reportRecovery("JetStream stream " + label, gl.recovery(), gl::onRepaired);
             Stream s = new Stream(this, jsa, cfg, createdNanos, dir, gl,
                     new Stream.Replication(where.group(), where.clusterName(), where.serverNames()));

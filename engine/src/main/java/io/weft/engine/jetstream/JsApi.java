@@ -100,6 +100,8 @@ final class JsApi {
             new Op("STREAM.MSG.DELETE.*", TYPE + "stream_msg_delete_response", ErrorShape.PLAIN, JsApi::msgDelete),
             new Op("STREAM.LEADER.STEPDOWN.*", TYPE + "stream_leader_stepdown_response", ErrorShape.PLAIN,
                     JsApi::stepDown),
+            new Op("STREAM.PEER.REMOVE.*", TYPE + "stream_remove_peer_response", ErrorShape.PLAIN,
+                    JsApi::peerRemove),
             // every consumer operation is answered (and its errors shaped) by the ConsumerManager
             new Op("CONSUMER.>", TYPE + "consumer_create_response", ErrorShape.PLAIN,
                     (a, r, x) -> {
@@ -340,7 +342,8 @@ final class JsApi {
             return "";
         }
         int at = switch (t[0]) {
-            case "STREAM" -> t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
+            case "STREAM" -> t[1].equals("MSG") || t[1].equals("LEADER") || t[1].equals("PEER") ? 3
+                    : t[1].equals("NAMES") || t[1].equals("LIST") ? -1 : 2;
             case "DIRECT" -> 2;
             case "CONSUMER" -> t[1].equals("DURABLE") || t[1].equals("MSG") || t[1].equals("LEADER") ? 3 : 2;
             default -> -1;
@@ -364,6 +367,11 @@ final class JsApi {
         if (r.subject().equals(PREFIX + "META.LEADER.STEPDOWN")
                 && r.account().name().equals(js.options().effectiveSystemAccount()) && js.meta() != null) {
             metaStepDown(r);
+            return;
+        }
+        if (r.subject().equals(PREFIX + "SERVER.REMOVE")
+                && r.account().name().equals(js.options().effectiveSystemAccount()) && js.meta() != null) {
+            serverRemove(r);
             return;
         }
         String domainPrefix = "$JS." + js.domain() + ".API.";
@@ -443,6 +451,61 @@ final class JsApi {
             reply(r, out);
         }
     }
+
+    static final GoDecode.Struct SERVER_REMOVE_REQUEST = struct("JSApiMetaServerRemoveRequest",
+            "peer", GoDecode.STRING, "peer_id", GoDecode.STRING);
+
+    /**
+     * {@code $JS.API.SERVER.REMOVE} from the system account ({@code {"peer":"<server name>"}} or
+     * {@code {"peer_id":"<peer id>"}}), answered by the meta leader alone once the server's stream
+     * replicas have replacements and its removal from the meta group is committed
+     * ({@link ClusteredStreamCatalog#removeServer}). 10003 for an empty request, 10025 for bad
+     * JSON, 10044 for a server that is not a member, 10202 while another removal runs.
+     */
+    private void serverRemove(Request r) {
+        MetaGroup m = js.meta();
+        if (!m.isLeader() || !(js.catalog() instanceof ClusteredStreamCatalog cc)) {
+            return;
+        }
+        String type = TYPE + "meta_server_remove_response";
+        ApiReply out;
+        if (!serverRemoving.compareAndSet(false, true)) {
+            reply(r, ApiReply.error(type, JsErrors.CLUSTER_MEMBER_CHANGE_INFLIGHT));
+            return;
+        }
+        try {
+            if (r.body().length == 0 || isBlank(r.body())) {
+                throw JsErrors.BAD_REQUEST.exception();
+            }
+            decodable(r.body(), SERVER_REMOVE_REQUEST);
+            JsonNode n = js.readJson(r.body());
+            String name = n == null ? "" : n.path("peer").asText("");
+            String id = n == null ? "" : n.path("peer_id").asText("");
+            long victim = 0;
+            for (long p : m.voters()) {
+                boolean match = !id.isEmpty() ? io.weft.engine.cluster.PeerIds.hex(p).equalsIgnoreCase(id)
+                        : !name.isEmpty() && m.nameOf(p).equals(name);
+                if (match) {
+                    victim = p;
+                }
+            }
+            if (victim == 0) {
+                throw JsErrors.CLUSTER_SERVER_NOT_MEMBER.exception();
+            }
+            cc.removeServer(victim);
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.put("type", type);
+            o.put("success", true);
+            out = ApiReply.ok(o);
+        } catch (JsApiException e) {
+            out = ApiReply.error(type, e.error());
+        } finally {
+            serverRemoving.set(false);
+        }
+        reply(r, out);
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean serverRemoving = new java.util.concurrent.atomic.AtomicBoolean();
 
     static final GoDecode.Struct STEPDOWN_REQUEST = struct("JSApiLeaderStepdownRequest",
             "placement", new GoDecode.Any("*server.Placement"));
@@ -585,7 +648,8 @@ final class JsApi {
     /** The stream a stream-scoped operation names, or null for the account-wide ones the meta leader answers. */
     static String streamScoped(String op) {
         if (op.equals("INFO") || op.startsWith("STREAM.CREATE.") || op.startsWith("STREAM.UPDATE.")
-                || op.startsWith("STREAM.DELETE.") || op.equals("STREAM.NAMES") || op.equals("STREAM.LIST")) {
+                || op.startsWith("STREAM.DELETE.") || op.equals("STREAM.NAMES") || op.equals("STREAM.LIST")
+                || op.startsWith("STREAM.PEER.REMOVE.")) {
             return null;
         }
         String k = laneKey(PREFIX + op, "");
@@ -685,6 +749,33 @@ final class JsApi {
             }
         }
         return handOver(s, r.body(), typed("stream_leader_stepdown_response"));
+    }
+
+    static final GoDecode.Struct PEER_REMOVE_REQUEST = struct("JSApiStreamRemovePeerRequest", "peer", GoDecode.STRING);
+
+    /**
+     * {@code STREAM.PEER.REMOVE.<stream>} {@code {"peer":"<server name or peer id>"}}, answered by
+     * the meta leader alone once the stream's new peer group is committed in the meta log
+     * ({@link ClusteredStreamCatalog#removePeer}). 10010 on a single server, 10003 for an empty
+     * request or peer, 10025 for bad JSON.
+     */
+    private ApiReply peerRemove(Request r, String name) throws JsApiException {
+        if (!(js.catalog() instanceof ClusteredStreamCatalog cc)) {
+            throw JsErrors.CLUSTER_REQUIRED.exception();
+        }
+        if (r.body().length == 0 || isBlank(r.body())) {
+            throw JsErrors.BAD_REQUEST.exception();
+        }
+        decodable(r.body(), PEER_REMOVE_REQUEST);
+        JsonNode n = js.readJson(r.body());
+        String peer = n == null ? "" : n.path("peer").asText("");
+        if (peer.isEmpty()) {
+            throw JsErrors.BAD_REQUEST.exception();
+        }
+        cc.removePeer(r.jsa(), name, peer);
+        ObjectNode o = typed("stream_remove_peer_response");
+        o.put("success", true);
+        return ApiReply.ok(o);
     }
 
     /**

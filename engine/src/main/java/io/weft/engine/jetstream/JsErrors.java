@@ -43,6 +43,11 @@ public final class JsErrors {
     public static final JsApiError STREAM_REPLICAS_NOT_SUPPORTED = new JsApiError(500, 10074, "replicas > 1 not supported in non-clustered mode");
     public static final JsApiError STREAM_NAME_PATH_SEPARATORS = new JsApiError(400, 10128, "Stream name can not contain path separators");
     public static final JsApiError STREAM_MIRROR_NOT_UPDATABLE = new JsApiError(400, 10055, "stream mirror configuration can not be updated");
+    public static final JsApiError STREAM_MOVE_AND_SCALE = new JsApiError(400, 10123, "can not move and scale a stream in a single update");
+    public static final JsApiError CLUSTER_PEER_NOT_MEMBER = new JsApiError(400, 10040, "peer not a member");
+    public static final JsApiError PEER_REMAP = new JsApiError(503, 10075, "peer remap failed");
+    public static final JsApiError CLUSTER_SERVER_NOT_MEMBER = new JsApiError(400, 10044, "server is not a member of the cluster");
+    public static final JsApiError CLUSTER_MEMBER_CHANGE_INFLIGHT = new JsApiError(400, 10202, "cluster member change is in progress");
     public static final JsApiError STREAM_REPLICAS_NOT_UPDATABLE = new JsApiError(400, 10061, "Replicas configuration can not be updated");
     public static final JsApiError MSG_TTL_INVALID = new JsApiError(400, 10165, "invalid per-message TTL");
     public static final JsApiError MSG_TTL_DISABLED = new JsApiError(400, 10166, "per-message TTL is disabled");

@@ -639,7 +639,7 @@ public final class Monitor {
             replicas.add(new Jsz.PeerInfo(r.name(), r.current(), r.offline(), r.activeNanos(), r.lag(),
                     PeerIds.hex(r.peer())));
         }
-        int size = m.members().size();
+        int size = m.voters().size(); // less the servers SERVER.REMOVE took out
         return new Jsz.MetaCluster(m.cluster(), m.leaderName(), leader == 0 ? "" : PeerIds.hex(leader), replicas, size,
                 size / 2 + 1, 0, 0, 0);
     }

@@ -25,7 +25,7 @@ class JsApiTableTest {
             "STREAM.MSG.DELETE.*", "CONSUMER.>");
 
     /** Operations added since the table (issue 13: clustered JetStream). */
-    private static final List<String> ADDED = List.of("STREAM.LEADER.STEPDOWN.*");
+    private static final List<String> ADDED = List.of("STREAM.LEADER.STEPDOWN.*", "STREAM.PEER.REMOVE.*");
 
     /** One subject of each old branch of the chain and the reply type that branch gave its errors. */
     private static final Map<String, String> SAMPLES = Map.ofEntries(
@@ -40,6 +40,7 @@ class JsApiTableTest {
             Map.entry("STREAM.MSG.GET.S", "stream_msg_get_response"),
             Map.entry("STREAM.MSG.DELETE.S", "stream_msg_delete_response"),
             Map.entry("STREAM.LEADER.STEPDOWN.S", "stream_leader_stepdown_response"),
+            Map.entry("STREAM.PEER.REMOVE.S", "stream_remove_peer_response"),
             Map.entry("CONSUMER.INFO.S.C", "consumer_create_response"));
 
     @Test

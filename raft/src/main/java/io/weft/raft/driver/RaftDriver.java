@@ -94,7 +94,7 @@ public final class RaftDriver {
      * heard from ({@code heardNanos}, -1 if never since this replica started).
      */
     public record GroupView(long id, Role role, long term, long leader, long commit, long lastIndex, long nowNanos,
-                            java.util.Map<Long, Member> members) {
+                            java.util.Map<Long, Member> members, io.weft.raft.ConfState conf) {
         public record Member(long match, long heardNanos) {}
     }
 
@@ -556,7 +556,7 @@ public final class RaftDriver {
             if (v == dc.id()) continue;
             members.put(v, new GroupView.Member(matches.getOrDefault(v, -1L), heard.getOrDefault(v, -1L)));
         }
-        return new GroupView(dc.id(), st.role(), st.term(), st.lead(), st.commit(), st.lastIndex(), clock.nanoTime(), members);
+        return new GroupView(dc.id(), st.role(), st.term(), st.lead(), st.commit(), st.lastIndex(), clock.nanoTime(), members, st.conf());
     }
 
     private void send(List<Message> msgs) {

@@ -208,6 +208,9 @@ public final class JsStreamGroup implements Scenario {
         volatile StreamOp.Config meta;
         /** The stream is a counter (its updates keep allow_msg_counter). */
         boolean counters;
+        /** Hosts beyond the first group (built with no membership), and the peer group "the meta group" last handed out (null: the first one). */
+        int spares;
+        volatile List<Long> target;
 
         Group(int n) {
             logs = new ReplicatedStreamLog[n];
@@ -215,7 +218,12 @@ public final class JsStreamGroup implements Scenario {
 
         /** The running log of replica {@code k}, or null while it is down. */
         ReplicatedStreamLog log(int k) {
-            return hosts.get(k).down() ? null : logs[k];
+            return hosts.get(k).down() || hosts.get(k).retired() ? null : logs[k];
+        }
+
+        /** True for a host that left the group (peer replaced): its replica is gone for good. */
+        boolean removed(int k) {
+            return hosts.get(k).retired();
         }
     }
 
@@ -227,16 +235,26 @@ public final class JsStreamGroup implements Scenario {
 
     static Group build(SimWorld world, long seed, int n, ConfState initial, RaftChecker checker,
                        ReplicatedStreamLog.Options options, boolean counters) {
+        return build(world, seed, n, 0, initial, checker, options, counters);
+    }
+
+    /**
+     * {@code n} replicas of the stream and {@code spares} more hosts that start with no membership
+     * (a server the meta group may place a replacement on: it waits for the leader to add it).
+     */
+    static Group build(SimWorld world, long seed, int n, int spares, ConfState initial, RaftChecker checker,
+                       ReplicatedStreamLog.Options options, boolean counters) {
         TreeMap<Long, NetTransport.Address> peers = new TreeMap<>();
-        for (long i = 1; i <= n; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
+        for (long i = 1; i <= n + spares; i++) peers.put(i, new NetTransport.Address("r" + i, RaftHost.PORT));
         SplittableRandom seeds = new SplittableRandom(seed ^ 0x510E527FADE682D1L);
         // half the seeds of each group size (seeds 2-3, 6-7, ... mod 4) run the stream groups as a
         // server does (ReplicatedStreamLog.factory): the leader's fsync pipelined with replication
         // and snapshots sized to the stream; the others fsync before sending and snapshot every 40
         boolean production = Math.floorMod(seed, 4) >= 2;
         StreamConfig cfg = streamConfig(n, counters);
-        Group group = new Group(n);
+        Group group = new Group(n + spares);
         group.counters = counters;
+        group.spares = spares;
         RaftDriver.Observer observer = new RaftDriver.Observer() {
             @Override public void becameLeader(long id, long term) { checker.becameLeader(id, term); }
             @Override public void applied(long id, io.weft.raft.Entry e) { checker.applied(id, e); }
@@ -251,9 +269,10 @@ public final class JsStreamGroup implements Scenario {
                 }
             }
         };
-        for (long i = 1; i <= n; i++) {
+        for (long i = 1; i <= n + spares; i++) {
             int k = (int) i - 1;
-            DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
+            ConfState boot = i <= n ? initial : ConfState.of(List.of()); // a spare joins: no membership of its own
+            DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, boot).withTiming(Duration.ofMillis(1), 15, 3)
                     .withSnapshotEvery(40).withObserver(observer).withPipelinedLeaderWrites(production);
             RaftHost h = new RaftHost(i, world.scheduler(), world.network(), seeds.nextLong(), dc, peers, checker, world::fail);
             h.starter((env, c, t) -> {
@@ -264,6 +283,8 @@ public final class JsStreamGroup implements Scenario {
                 ReplicatedStreamLog log = ReplicatedStreamLog.start(env, c, replica, t, options, production);
                 StreamOp.Config meta = group.meta;
                 if (meta != null) log.configure(meta.revision(), meta.config());
+                List<Long> target = group.target;
+                if (target != null) log.members(target); // a restarted member hears the assignment again
                 group.logs[k] = log;
                 return log.driver();
             });
@@ -283,7 +304,9 @@ public final class JsStreamGroup implements Scenario {
         ConfState initial = new ConfState(voters, List.of(), List.of());
         RaftChecker checker = new RaftChecker(initial, world::fail, world.scheduler()::note);
         ReplicatedStreamLog.Options options = new ReplicatedStreamLog.Options(4096, config.ackBeforeCommit());
-        Group group = build(world, seed, n, initial, checker, options, config.counters());
+        // a third of the seeds replace one replica by a spare host during the faults (STREAM.PEER.REMOVE's path)
+        int spares = Math.floorMod(seed, 3) == 0 ? 1 : 0;
+        Group group = build(world, seed, n, spares, initial, checker, options, config.counters());
         RaftFaults plan = plan(seed, n);
         OpHistory history = new OpHistory();
         return world.run(name(), w -> {
@@ -355,9 +378,11 @@ public final class JsStreamGroup implements Scenario {
         });
         Thread stepper = stepdowns(w, group, w.workload().nextLong());
         Thread updater = updates(w, group, w.workload().nextLong());
+        Thread replacer = group.spares > 0 ? replacement(w, group, w.workload().nextLong()) : null;
         for (Thread t : nemesis) t.join();
         stepper.join();
         updater.join();
+        if (replacer != null) replacer.join();
         w.network().healAll();
         for (RaftHost h : group.hosts) if (!h.down()) h.resume();
         w.scheduler().note("faults over");
@@ -570,6 +595,48 @@ public final class JsStreamGroup implements Scenario {
         });
     }
 
+    /**
+     * While the faults run, at a random time: one of the first group's hosts is replaced by the
+     * spare, as STREAM.PEER.REMOVE does. Every running replica hears the new peer group (a crashed
+     * one hears it when it restarts, as a server replaying the meta log), the group's leader carries
+     * it out by membership changes ({@link ReplicatedStreamLog#members}); the removed host, once it
+     * does not lead (at most 200 ms), closes its replica for good ({@link RaftHost#retire}). At the
+     * end the spare must hold what every other member holds.
+     */
+    private static Thread replacement(SimWorld w, Group group, long seed) {
+        return w.scheduler().spawn("replacer", () -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            SimClock rc = new SimClock(w.scheduler(), "replacer/");
+            try {
+                rc.sleep(Duration.ofNanos(10_000_000L + r.nextLong(120_000_000L)));
+                int first = group.hosts.size() - group.spares;
+                int victim = r.nextInt(first);
+                List<Long> target = new ArrayList<>();
+                for (int k = 0; k < group.hosts.size(); k++) if (k != victim) target.add(group.hosts.get(k).id());
+                group.target = List.copyOf(target);
+                w.scheduler().note("peer group: " + group.hosts.get(victim).host() + " replaced, now " + target);
+                for (int k = 0; k < group.hosts.size(); k++) {
+                    ReplicatedStreamLog log = group.log(k);
+                    if (log == null) continue;
+                    entered(rc, log, rc.nanoTime() + ATTEMPT_TIMEOUT.toNanos(), () -> {
+                        log.members(group.target);
+                        return Boolean.TRUE;
+                    });
+                }
+                long until = rc.nanoTime() + 200_000_000L;
+                while (rc.nanoTime() < until) {
+                    ReplicatedStreamLog log = group.log(victim);
+                    if (log == null || !log.ready()) break;
+                    rc.sleep(Duration.ofMillis(1));
+                }
+                group.hosts.get(victim).retire();
+                w.scheduler().note(group.hosts.get(victim).host() + " closed its replica (removed)");
+            } catch (InterruptedException e) {
+                w.fail("replacer interrupted");
+            }
+        });
+    }
+
     /** Hands revision {@code rev} to every running replica ({@code r} null) or to each with probability 1/2. */
     private static void configureAll(SimWorld w, Group group, SimClock clock, int rev, SplittableRandom r)
             throws InterruptedException {
@@ -597,6 +664,7 @@ public final class JsStreamGroup implements Scenario {
         while (true) {
             List<String> behind = new ArrayList<>();
             for (int k = 0; k < group.hosts.size(); k++) {
+                if (group.removed(k)) continue;
                 ReplicatedStreamLog log = group.log(k);
                 if (log == null || log.replica().configRevision() != UPDATES) {
                     behind.add(group.hosts.get(k).host() + "@" + (log == null ? "down" : log.replica().configRevision()));
@@ -706,6 +774,7 @@ public final class JsStreamGroup implements Scenario {
             long top = checker.highestCommitted();
             List<String> behind = new ArrayList<>();
             for (RaftHost h : group.hosts) {
+                if (h.retired()) continue;
                 if (checker.lastApplied(h.id()) < top) behind.add(h.host() + "@" + checker.lastApplied(h.id()));
             }
             if (behind.isEmpty()) return;
@@ -723,6 +792,7 @@ public final class JsStreamGroup implements Scenario {
         List<StoredMessage> ref = null;
         String refHost = null;
         for (int k = 0; k < group.hosts.size(); k++) {
+            if (group.removed(k)) continue;
             ReplicatedStreamLog log = group.log(k);
             if (log == null) {
                 w.fail("drain: " + group.hosts.get(k).host() + " is down");

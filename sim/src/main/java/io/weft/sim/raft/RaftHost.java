@@ -111,11 +111,26 @@ final class RaftHost {
         return driver == null;
     }
 
+    /** True once {@link #retire} ran: the host's replica was closed and deleted; it never starts again. */
+    private volatile boolean retired;
+
+    /** The host left its group for good (a removed peer): crashed, and never restarted. */
+    void retire() {
+        retired = true;
+        if (driver != null) crash();
+    }
+
+    boolean retired() {
+        return retired;
+    }
+
     void start() throws IOException {
+        if (retired) return;
         checker.started(id);
         NetTransport t = new NetTransport(env, peers.get(id), peers, 512, Duration.ofMillis(20));
         if (starter != null) {
             driver = starter.start(env, config, t);
+            if (retired) crash(); // retired while it was starting
             return;
         }
         KvMachine m = new KvMachine(fail);

@@ -129,6 +129,10 @@ public final class ReplicatedStreamLog implements GroupLog {
     // a StreamLog batch
     private List<CompletableFuture<Result>> batch;
 
+    /** The meta group's peer group (under lock; null: none heard), and whether a change toward it is in flight. */
+    private List<Long> desiredPeers;
+    private boolean changingPeers;
+
     /** The meta group's newest configuration (under lock; null: none heard). */
     private StreamOp.Config desired;
     /** Set by an apply that changed the configuration, cleared when the listener heard it. */
@@ -200,7 +204,7 @@ public final class ReplicatedStreamLog implements GroupLog {
     public static GroupLog.Factory factory(Env env, java.util.function.UnaryOperator<DriverConfig> tune, Options options,
                                            boolean sizedSnapshots) {
         return (replica, group, peers, self, transports, dir) -> {
-            List<Long> voters = new ArrayList<>(new java.util.TreeSet<>(peers));
+            List<Long> voters = new ArrayList<>(new java.util.TreeSet<>(peers)); // empty: joining a running group
             DriverConfig dc = tune.apply(DriverConfig.of(self, dir, ConfState.of(voters)));
             Transport t = transports.open(group, self);
             try {
@@ -665,6 +669,7 @@ public final class ReplicatedStreamLog implements GroupLog {
                         nextN = 0;
                         replica.clearPending();
                         proposeConfigIfNewer(); // an update the last leader did not log
+                        convergePeers(); // a membership change the last leader did not finish
                     }
                     return applied(0);
                 }
@@ -800,6 +805,102 @@ public final class ReplicatedStreamLog implements GroupLog {
             if (r != null) r.run();
             if (observer != null) observer.repaired(node);
         }
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    @Override
+    public void members(List<Long> peers) {
+        lock.lock();
+        try {
+            desiredPeers = List.copyOf(new java.util.TreeSet<>(peers));
+            convergePeers();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ready leader takes the next step toward {@link #desiredPeers}, if any (caller holds the lock). */
+    private void convergePeers() {
+        RaftDriver d = driver;
+        if (d == null || desiredPeers == null || changingPeers || !isReady()) return;
+        changingPeers = true;
+        d.view().whenComplete((v, x) -> {
+            lock.lock();
+            try {
+                CompletableFuture<?> step = x == null ? nextPeerStep(d, v) : null;
+                if (step == null) {
+                    changingPeers = false;
+                    if (x != null) retryPeersLater();
+                    return;
+                }
+                step.whenComplete((r, y) -> {
+                    lock.lock();
+                    try {
+                        changingPeers = false;
+                        // a conf change applied: on to the next; a leadership handover (or a refusal): look again a tick later
+                        if (y == null && r instanceof byte[]) convergePeers();
+                        else retryPeersLater();
+                    } finally {
+                        lock.unlock();
+                    }
+                });
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    /**
+     * The next membership step from {@code v} (the Raft membership now) toward the desired peers:
+     * remove another member not wanted, add a wanted one, promote a wanted learner, or hand over
+     * leadership when this replica is not wanted; null when there is nothing to do (caller holds the lock).
+     */
+    private CompletableFuture<?> nextPeerStep(RaftDriver d, RaftDriver.GroupView v) {
+        List<Long> want = desiredPeers;
+        if (want == null || v.role() != Role.LEADER || !isReady()) return null;
+        ConfState conf = v.conf();
+        for (long p : conf.voters()) {
+            if (p != id && !want.contains(p)) {
+                return d.proposeConfChange(new io.weft.raft.ConfChange(io.weft.raft.ConfChange.Type.REMOVE, p));
+            }
+        }
+        for (long p : conf.learners()) {
+            if (!want.contains(p)) {
+                return d.proposeConfChange(new io.weft.raft.ConfChange(io.weft.raft.ConfChange.Type.REMOVE, p));
+            }
+        }
+        for (long p : want) {
+            if (!conf.voters().contains(p)) {
+                return d.proposeConfChange(new io.weft.raft.ConfChange(io.weft.raft.ConfChange.Type.ADD_VOTER, p));
+            }
+        }
+        if (!want.contains(id)) {
+            // this replica goes: a wanted member leads next and removes it
+            long to = 0;
+            long best = -1;
+            for (var e : v.members().entrySet()) {
+                if (want.contains(e.getKey()) && e.getValue().match() > best) {
+                    to = e.getKey();
+                    best = e.getValue().match();
+                }
+            }
+            return to == 0 ? null : d.transferLeader(to);
+        }
+        return null;
+    }
+
+    /** Tries the next membership step again one tick from now (caller holds the lock). */
+    private void retryPeersLater() {
+        if (driver == null) return;
+        env.clock().schedule(retryAfter, () -> {
+            lock.lock();
+            try {
+                convergePeers();
+            } finally {
+                lock.unlock();
+            }
+        });
     }
 
     // ------------------------------------------------------------------ configuration

@@ -28,7 +28,9 @@ public final class Assignments {
         /** The stream (or consumer) named does not exist. */
         NOT_FOUND,
         /** The stream's subjects overlap another stream of the account. */
-        OVERLAP
+        OVERLAP,
+        /** The stream changed since the op was decided (its revision is not the one expected). */
+        STALE
     }
 
     /** What a member does when the assignments change (called on the applying thread, after the change). */
@@ -110,6 +112,33 @@ public final class Assignments {
                     // the revision counts changes (an update to the same configuration is none)
                     after = before.config().equals(next.config()) && before.subjects().equals(next.subjects())
                             ? before : before.withConfig(next.config(), next.subjects());
+                    e.stream = after;
+                } finally {
+                    lock.unlock();
+                }
+                l.streamUpdated(before, after);
+                return Outcome.APPLIED;
+            }
+            case MetaOp.SetPeers sp -> {
+                StreamAssignment before;
+                StreamAssignment after;
+                lock.lock();
+                try {
+                    TreeMap<String, Entry> streams = accounts.get(sp.account());
+                    Entry e = streams == null ? null : streams.get(sp.name());
+                    if (e == null) {
+                        return Outcome.NOT_FOUND;
+                    }
+                    before = e.stream;
+                    if (before.revision() != sp.expectRevision()) {
+                        return Outcome.STALE;
+                    }
+                    String config = sp.config() == null ? before.config() : sp.config();
+                    List<String> subjects = sp.config() == null ? before.subjects() : sp.subjects();
+                    after = before.withPeers(sp.peers(), config, subjects);
+                    if (overlaps(streams, after)) {
+                        return Outcome.OVERLAP;
+                    }
                     e.stream = after;
                 } finally {
                     lock.unlock();

@@ -16,7 +16,7 @@ import java.util.zip.CRC32C;
  * assignment map. Big-endian, every string length-prefixed UTF-8, lists count-prefixed; the same
  * value always encodes to the same bytes (the map is walked in name order), so two members holding
  * the same assignments produce byte-identical snapshots. An op starts with its version and tag
- * (append-only: 1 add stream, 2 update stream, 3 delete stream, 4 add consumer, 5 delete consumer);
+ * (append-only: 1 add stream, 2 update stream, 3 delete stream, 4 add consumer, 5 delete consumer, 6 set a stream's peers);
  * a snapshot ends with a CRC32C of everything before it, so a damaged one is refused rather than
  * read as an empty (or shorter) catalog.
  *
@@ -68,6 +68,18 @@ public final class MetaCodec {
                     str(out, d.stream());
                     str(out, d.name());
                 }
+                case MetaOp.SetPeers sp -> {
+                    out.writeByte(6);
+                    str(out, sp.account());
+                    str(out, sp.name());
+                    longs(out, sp.peers());
+                    out.writeBoolean(sp.config() != null);
+                    if (sp.config() != null) {
+                        str(out, sp.config());
+                        strs(out, sp.subjects() == null ? List.of() : sp.subjects());
+                    }
+                    out.writeLong(sp.expectRevision());
+                }
             }
         });
     }
@@ -86,6 +98,15 @@ public final class MetaCodec {
                 case 3 -> new MetaOp.DeleteStream(str(in), str(in));
                 case 4 -> new MetaOp.AddConsumer(consumer(in));
                 case 5 -> new MetaOp.DeleteConsumer(str(in), str(in), str(in));
+                case 6 -> {
+                    String account = str(in);
+                    String name = str(in);
+                    List<Long> peers = longs(in);
+                    boolean hasConfig = in.readBoolean();
+                    String config = hasConfig ? str(in) : null;
+                    List<String> subjects = hasConfig ? strs(in) : null;
+                    yield new MetaOp.SetPeers(account, name, peers, config, subjects, in.readLong());
+                }
                 default -> throw new IOException("unknown meta entry tag " + tag);
             };
             if (in.available() != 0) {

@@ -118,6 +118,9 @@ public final class MetaGroup {
     private volatile long readyTerm;
     private volatile long appliedIndex;
     private volatile String applyError;
+    /** The voters of the meta group as this member applied them (membership changes, snapshots). */
+    private volatile java.util.Set<Long> voters;
+    private final ReentrantLock changing = new ReentrantLock();
 
     private MetaGroup(Env env, Settings settings, Assignments.Listener listener) {
         this.env = env;
@@ -128,6 +131,7 @@ public final class MetaGroup {
         }
         this.listener = listener;
         this.startedNanos = env.clock().nanoTime();
+        this.voters = java.util.Set.copyOf(names.keySet());
     }
 
     /** Opens the member's storage under {@code settings.dir()}, restores its assignments and joins the group. */
@@ -308,8 +312,8 @@ public final class MetaGroup {
         long election = settings.tick().toNanos() * settings.electionTicks();
         for (Map.Entry<Long, String> e : names.entrySet()) {
             long p = e.getKey();
-            if (p == self) {
-                continue;
+            if (p == self || !voters.contains(p)) {
+                continue; // removed members are neither shown nor placed on
             }
             Long seen = lastSeen.get(p);
             long active = seen == null ? 0 : Math.max(0, now - seen);
@@ -342,6 +346,35 @@ public final class MetaGroup {
         return out;
     }
 
+    /** The meta group's voters as applied here (every member less those SERVER.REMOVE took out). */
+    public java.util.Set<Long> voters() {
+        return voters;
+    }
+
+    /**
+     * Takes {@code peer} out of the meta group by a Raft membership change (this member must lead);
+     * true once the change is committed and applied here, false when it was not within
+     * {@code timeout} or was refused. One change at a time.
+     */
+    public boolean removeMember(long peer, Duration timeout) throws InterruptedException {
+        RaftDriver d = driver;
+        if (d == null || !isLeader()) {
+            return false;
+        }
+        changing.lock();
+        try {
+            if (!voters.contains(peer)) {
+                return true;
+            }
+            await(d.proposeConfChange(new io.weft.raft.ConfChange(io.weft.raft.ConfChange.Type.REMOVE, peer)), timeout);
+            return !voters.contains(peer);
+        } catch (NotApplied e) {
+            return false;
+        } finally {
+            changing.unlock();
+        }
+    }
+
     /** For tests: the driver. */
     public RaftDriver driver() {
         return driver;
@@ -355,6 +388,21 @@ public final class MetaGroup {
             appliedIndex = entry.index();
             if (entry.term() == leaderTerm) {
                 readyTerm = leaderTerm;
+            }
+            if (entry.kind() == Entry.Kind.CONF_CHANGE) {
+                try {
+                    io.weft.raft.ConfChange cc = io.weft.raft.ConfChange.decode(entry.data());
+                    java.util.TreeSet<Long> v = new java.util.TreeSet<>(voters);
+                    if (cc.type() == io.weft.raft.ConfChange.Type.ADD_VOTER) {
+                        v.add(cc.node());
+                    } else {
+                        v.remove(cc.node());
+                    }
+                    voters = java.util.Set.copyOf(v);
+                } catch (RuntimeException e) {
+                    applyError = "entry " + entry.index() + ": " + e.getMessage();
+                }
+                return new byte[0];
             }
             if (entry.kind() != Entry.Kind.NORMAL) {
                 return new byte[0];
@@ -379,6 +427,9 @@ public final class MetaGroup {
         public void restore(Snapshot snapshot) {
             assignments.restore(snapshot.data(), listener);
             appliedIndex = snapshot.index();
+            if (!snapshot.conf().voters().isEmpty()) {
+                voters = java.util.Set.copyOf(snapshot.conf().voters());
+            }
         }
     }
 

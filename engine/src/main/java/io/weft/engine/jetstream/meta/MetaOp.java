@@ -24,4 +24,21 @@ public sealed interface MetaOp {
     /** Removes a consumer assignment. */
     record DeleteConsumer(String account, String stream, String name) implements MetaOp {
     }
+
+    /**
+     * Gives an existing stream a new peer group (a peer removed and replaced, or a change of its
+     * replicas), and with {@code config} non-null a new configuration and subjects too (a scaling
+     * update), at the next revision. Refused ({@link Assignments.Outcome#STALE}) unless the stream is
+     * still at {@code expectRevision}: the meta leader chose the peers against that assignment.
+     */
+    record SetPeers(String account, String name, java.util.List<Long> peers, String config,
+                    java.util.List<String> subjects, long expectRevision) implements MetaOp {
+        public SetPeers {
+            peers = java.util.List.copyOf(peers);
+            subjects = subjects == null ? null : java.util.List.copyOf(subjects);
+            if (peers.isEmpty()) {
+                throw new IllegalArgumentException("a stream needs at least one peer");
+            }
+        }
+    }
 }

@@ -36,4 +36,9 @@ public record StreamAssignment(String account, String name, String config, List<
     public StreamAssignment withConfig(String newConfig, List<String> newSubjects) {
         return new StreamAssignment(account, name, newConfig, newSubjects, peers, group, createdNanos, revision + 1);
     }
+
+    /** The same assignment with another peer group (and configuration), at the next revision. */
+    public StreamAssignment withPeers(List<Long> newPeers, String newConfig, List<String> newSubjects) {
+        return new StreamAssignment(account, name, newConfig, newSubjects, newPeers, group, createdNanos, revision + 1);
+    }
 }

@@ -106,7 +106,9 @@ class AssignmentsTest {
                 new MetaOp.UpdateStream(stream("A", "S", "x", 3)),
                 new MetaOp.DeleteStream("A", "S"),
                 new MetaOp.AddConsumer(consumer("A", "S", "C", 2, 3)),
-                new MetaOp.DeleteConsumer("A", "S", "C"));
+                new MetaOp.DeleteConsumer("A", "S", "C"),
+                new MetaOp.SetPeers("A", "S", List.of(4L, 2L, 3L), null, null, 7),
+                new MetaOp.SetPeers("A", "S", List.of(2L, 3L), "{\"num_replicas\":2}", List.of("x", "y"), 0));
         for (MetaOp op : ops) {
             byte[] b = MetaCodec.encode(op);
             assertEquals(op, MetaCodec.decode(b));
@@ -183,6 +185,37 @@ class AssignmentsTest {
         assertEquals(a.stream("A", "S"), b.stream("A", "S"));
         MetaOp op = new MetaOp.UpdateStream(a.stream("A", "S"));
         assertEquals(op, MetaCodec.decode(MetaCodec.encode(op)), "an entry carries the revision");
+    }
+
+    @Test
+    void setPeersReplacesTheGroupAtTheNextRevisionOnlyIfNothingChangedMeanwhile() {
+        Assignments a = new Assignments();
+        Heard h = new Heard();
+        a.apply(new MetaOp.AddStream(stream("A", "S", "s", 1, 2, 3)), h);
+        a.apply(new MetaOp.AddStream(stream("A", "T", "t", 1)), h);
+        assertEquals(Assignments.Outcome.STALE, a.apply(new MetaOp.SetPeers("A", "S", List.of(4L, 2L, 3L), null, null, 1), h),
+                "decided against another revision");
+        assertEquals(List.of(1L, 2L, 3L), a.stream("A", "S").peers());
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.SetPeers("A", "S", List.of(4L, 2L, 3L), null, null, 0), h));
+        StreamAssignment now = a.stream("A", "S");
+        assertEquals(List.of(4L, 2L, 3L), now.peers());
+        assertEquals(1, now.revision());
+        assertEquals(List.of("s"), now.subjects(), "no configuration: the stream keeps its own");
+        String scaled = stream("A", "S", "s", 4, 2).config();
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.SetPeers("A", "S", List.of(4L, 2L), scaled,
+                List.of("s", "s2"), 1), h));
+        assertEquals(List.of(4L, 2L), a.stream("A", "S").peers());
+        assertEquals(List.of("s", "s2"), a.stream("A", "S").subjects());
+        assertEquals(2, a.stream("A", "S").revision());
+        assertEquals(Assignments.Outcome.OVERLAP, a.apply(new MetaOp.SetPeers("A", "S", List.of(4L), scaled,
+                List.of("t"), 2), h), "subjects still may not overlap");
+        assertEquals(Assignments.Outcome.NOT_FOUND, a.apply(new MetaOp.SetPeers("A", "X", List.of(4L), null, null, 0), h));
+        assertEquals(List.of("+A/S", "+A/T", "~A/S", "~A/S"), h.events);
+        Assignments b = new Assignments();
+        b.restore(a.snapshot(), null);
+        assertEquals(a.stream("A", "S"), b.stream("A", "S"), "the snapshot keeps the new group");
+        assertEquals(1, a.load().get(4L)[1], "the new peer counts toward placement's load");
+        assertNull(a.load().get(3L));
     }
 
     /** Entries and snapshots written before revisions (version 1, WMS1) still read, at revision 0. */

@@ -1,0 +1,385 @@
+package io.weft.engine.jetstream;
+
+import static io.weft.engine.jetstream.ClusteredJetStreamTest.JSON;
+import static io.weft.engine.jetstream.ClusteredJetStreamTest.await;
+import static io.weft.engine.jetstream.ClusteredJetStreamTest.meta;
+import static io.weft.engine.jetstream.ClusteredJetStreamTest.quiet;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.weft.engine.ServerOptions;
+import io.weft.engine.cluster.MemTransports;
+import io.weft.engine.cluster.PeerIds;
+import io.weft.engine.node.Node;
+import io.weft.engine.server.Account;
+import io.weft.net.Env;
+import io.weft.store.StoredMessage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Changing the peer group of an R3 stream on four real nodes whose JetStreams form one meta
+ * group: STREAM.PEER.REMOVE of a follower and of the leader (the meta leader places a
+ * replacement, commits the new group; the stream's leader carries it out by Raft membership
+ * changes; the removed node closes its replica and deletes its files; the new one catches up), and
+ * scaling R3→R2→R3 by STREAM.UPDATE. Every acknowledged message is on every member of the new
+ * group, in the same order; the Raft membership is the assignment's. nats-server's errors for the
+ * refusals.
+ */
+class ReplicatedPeerChangeTest {
+    static final List<String> NAMES = List.of("n1", "n2", "n3", "n4");
+
+    @TempDir
+    Path dir;
+    final MemTransports net = new MemTransports();
+    final List<Node> nodes = new ArrayList<>();
+    final AtomicLong ids = new AtomicLong();
+
+    @AfterEach
+    void stop() {
+        nodes.forEach(Node::shutdown);
+        net.close();
+    }
+
+    Node start(String name) throws Exception {
+        ServerOptions o = new ServerOptions();
+        o.serverName = name;
+        o.host = "127.0.0.1";
+        o.port = 0;
+        o.clusterName = "C";
+        o.clusterHost = "127.0.0.1";
+        o.clusterPort = 0;
+        o.jetstream = true;
+        o.storeDir = dir.resolve(name).toString();
+        Node n = new Node(Env.real(), o, quiet());
+        n.server().account("$SYS");
+        n.groupTransports(net.node(PeerIds.of(name)), NAMES,
+                s -> s.withTiming(Duration.ofMillis(20), 10, Duration.ofMillis(600), Duration.ofMillis(800)));
+        n.start();
+        return n;
+    }
+
+    Node metaLeader() throws InterruptedException {
+        await("a meta leader", () -> nodes.stream().filter(n -> meta(n).isLeader()).count() == 1);
+        return nodes.stream().filter(n -> meta(n).isLeader()).findFirst().orElseThrow();
+    }
+
+    static Stream stream(Node n) {
+        JsAccount a = n.jetStream().account(Account.GLOBAL);
+        return a == null ? null : a.stream("P");
+    }
+
+    Node streamLeader() throws InterruptedException {
+        await("a stream leader", () -> nodes.stream().anyMatch(n -> stream(n) != null && stream(n).leading()));
+        return nodes.stream().filter(n -> stream(n) != null && stream(n).leading()).findFirst().orElseThrow();
+    }
+
+    Node node(String name) {
+        return nodes.stream().filter(n -> n.server().serverName().equals(name)).findFirst().orElseThrow();
+    }
+
+    JsonNode request(Node n, String subject, String body, long millis) throws Exception {
+        return request(n, Account.GLOBAL, subject, body, millis);
+    }
+
+    JsonNode request(Node n, String account, String subject, String body, long millis) throws Exception {
+        Account a = n.server().account(account);
+        String inbox = "_INBOX.p" + ids.incrementAndGet();
+        LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
+        var sub = a.subscribe(inbox, null, (s, r, data, off, hdr, total) ->
+                got.add(new String(data, off + hdr, total - hdr, StandardCharsets.UTF_8)));
+        try {
+            a.publish(subject, inbox, null, body.getBytes(StandardCharsets.UTF_8));
+            String reply = got.poll(millis, TimeUnit.MILLISECONDS);
+            return reply == null ? null : JSON.readTree(reply);
+        } finally {
+            a.unsubscribe(sub);
+        }
+    }
+
+    JsonNode api(Node n, String subject, String body) throws Exception {
+        return request(n, subject, body, 10000);
+    }
+
+    /** Publishes on the stream leader's node until acked (no routes between the nodes); returns the sequence. */
+    long publish(String value) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            JsonNode ack = request(streamLeader(), "p.a", value, 1000);
+            if (ack != null && ack.get("error") == null) {
+                return ack.path("seq").asLong();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no ack for " + value);
+    }
+
+    static List<String> values(Node n) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (StoredMessage m : stream(n).read(store -> {
+            List<StoredMessage> all = new ArrayList<>();
+            var st = store.state();
+            for (long q = st.firstSeq(); st.msgs() > 0 && q <= st.lastSeq(); q++) {
+                StoredMessage m1 = store.load(q);
+                if (m1 != null) {
+                    all.add(m1);
+                }
+            }
+            return all;
+        })) {
+            out.add(m.seq() + "=" + new String(m.data(), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    List<String> assigned(Node ml) {
+        List<String> out = new ArrayList<>();
+        for (long p : meta(ml).assignments().stream(Account.GLOBAL, "P").peers()) {
+            out.add(meta(ml).nameOf(p));
+        }
+        return out;
+    }
+
+    /** The Raft voters of the stream's group as its leader has them, by name. */
+    TreeSet<String> raftVoters() throws Exception {
+        Node l = streamLeader();
+        var d = ((io.weft.engine.jetstream.cluster.ReplicatedStreamLog) stream(l).group()).driver();
+        TreeSet<String> out = new TreeSet<>();
+        for (long v : d.view().get(5, TimeUnit.SECONDS).conf().voters()) {
+            out.add(meta(l).nameOf(v));
+        }
+        return out;
+    }
+
+    /** Waits until exactly the assigned servers hold the stream, its Raft voters are them, and each holds {@code expected}. */
+    void settled(Node ml, List<String> expected) throws Exception {
+        TreeSet<String> want = new TreeSet<>(assigned(ml));
+        await("the replicas on " + want, () -> {
+            for (Node n : nodes) {
+                if (want.contains(n.server().serverName()) != (stream(n) != null)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        await("the Raft voters " + want, () -> {
+            try {
+                return raftVoters().equals(want);
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        for (String w : want) {
+            Node n = node(w);
+            await(w + " caught up", () -> {
+                try {
+                    return stream(n) != null && values(n).equals(expected);
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        }
+        JsonNode info = api(streamLeader(), "$JS.API.STREAM.INFO.P", "");
+        TreeSet<String> shown = new TreeSet<>();
+        shown.add(info.at("/cluster/leader").asText());
+        info.at("/cluster/replicas").forEach(r -> shown.add(r.path("name").asText()));
+        assertEquals(want, shown, "STREAM.INFO's cluster: " + info);
+    }
+
+    static final String CREATE = "{\"name\":\"P\",\"subjects\":[\"p.>\"],\"num_replicas\":3}";
+
+    List<String> createWithMessages(Node ml, int n) throws Exception {
+        JsonNode created = api(ml, "$JS.API.STREAM.CREATE.P", CREATE);
+        assertNull(created.get("error"), created.toString());
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            assertEquals(i, publish("v" + i));
+            expected.add(i + "=v" + i);
+        }
+        return expected;
+    }
+
+    void startAll() throws Exception {
+        for (String n : NAMES) {
+            nodes.add(start(n));
+        }
+    }
+
+    @Test
+    void removingAFollowerAndThenTheLeaderMovesTheStreamToTheOtherServers() throws Exception {
+        startAll();
+        Node ml = metaLeader();
+        List<String> expected = createWithMessages(ml, 5);
+        settled(ml, expected);
+
+        // a follower goes: the fourth server takes its place and catches up
+        String leader = streamLeader().server().serverName();
+        String follower = assigned(ml).stream().filter(x -> !x.equals(leader)).findFirst().orElseThrow();
+        String spare = NAMES.stream().filter(x -> !assigned(ml).contains(x)).findFirst().orElseThrow();
+        String followerDir = stream(node(follower)).dir();
+        JsonNode r = api(ml, "$JS.API.STREAM.PEER.REMOVE.P", "{\"peer\":\"" + follower + "\"}");
+        assertEquals("{\"type\":\"io.nats.jetstream.api.v1.stream_remove_peer_response\",\"success\":true}", r.toString());
+        assertTrue(assigned(ml).contains(spare) && !assigned(ml).contains(follower), assigned(ml).toString());
+        settled(ml, expected);
+        await("the removed replica's files are gone: " + followerDir, () -> !Files.exists(Path.of(followerDir)));
+        expected.add("6=v6");
+        assertEquals(6, publish("v6"));
+        settled(ml, expected);
+
+        // then the leader goes: it hands leadership over, the removed follower's server takes its place
+        Node old = streamLeader();
+        String oldName = old.server().serverName();
+        String oldDir = stream(old).dir();
+        r = api(ml, "$JS.API.STREAM.PEER.REMOVE.P", "{\"peer\":\"" + oldName + "\"}");
+        assertEquals(true, r.path("success").asBoolean(), r.toString());
+        assertFalse(assigned(ml).contains(oldName), assigned(ml).toString());
+        assertTrue(assigned(ml).contains(follower), "the only server left takes it: " + assigned(ml));
+        settled(ml, expected);
+        await("the removed leader's files are gone: " + oldDir, () -> !Files.exists(Path.of(oldDir)));
+        assertFalse(oldName.equals(streamLeader().server().serverName()));
+        expected.add("7=v7");
+        assertEquals(7, publish("v7"));
+        settled(ml, expected);
+
+        // every node restarts: the new group reopens from its Raft state, the removed ones replay
+        // the meta log (the stream assigned to them, then not) and end with no replica
+        List<String> group = assigned(ml);
+        for (Node n : nodes) {
+            n.shutdown();
+        }
+        nodes.clear();
+        startAll();
+        Node again = metaLeader();
+        assertEquals(new TreeSet<>(group), new TreeSet<>(assigned(again)));
+        settled(again, expected);
+        await("no replica came back on " + oldName, () -> !Files.exists(Path.of(oldDir)));
+        expected.add("8=v8");
+        assertEquals(8, publish("v8"));
+        settled(again, expected);
+    }
+
+    @Test
+    void scalingDownKeepsTheLeaderAndScalingUpAddsAPlacedPeer() throws Exception {
+        startAll();
+        Node first = metaLeader();
+        List<String> expected = createWithMessages(first, 4);
+        settled(first, expected);
+        String leader = streamLeader().server().serverName();
+        // no routes between these nodes: the meta leader knows the stream's leader from its own replica
+        if (stream(first) == null) {
+            assertNull(meta(first).transferTo(PeerIds.of(leader)));
+            await("meta leadership moved", () -> !meta(first).isLeader());
+        }
+        Node ml = metaLeader();
+
+        JsonNode down = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE.replace("\"num_replicas\":3", "\"num_replicas\":2"));
+        assertNull(down.get("error"), down.toString());
+        assertEquals(2, down.at("/config/num_replicas").asInt(), down.toString());
+        assertEquals(2, assigned(ml).size(), assigned(ml).toString());
+        assertTrue(assigned(ml).contains(leader), "scaling down keeps the leader " + leader + ": " + assigned(ml));
+        settled(ml, expected);
+        assertEquals(leader, streamLeader().server().serverName());
+        expected.add("5=v5");
+        assertEquals(5, publish("v5"));
+        settled(ml, expected);
+
+        JsonNode up = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE);
+        assertNull(up.get("error"), up.toString());
+        assertEquals(3, assigned(ml).size(), assigned(ml).toString());
+        settled(ml, expected);
+        for (Node n : nodes) {
+            if (stream(n) != null) {
+                await(n.server().serverName() + " at R3", () -> stream(n).config().replicas() == 3);
+            }
+        }
+        expected.add("6=v6");
+        assertEquals(6, publish("v6"));
+        settled(ml, expected);
+
+        JsonNode four = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE.replace("\"num_replicas\":3", "\"num_replicas\":4"));
+        assertNull(four.get("error"), four.toString());
+        settled(ml, expected);
+        assertEquals(4, assigned(ml).size());
+    }
+
+    @Test
+    void refusalsCarryNatsServersErrors() throws Exception {
+        startAll();
+        Node ml = metaLeader();
+        createWithMessages(ml, 1);
+        String outsider = NAMES.stream().filter(x -> !assigned(ml).contains(x)).findFirst().orElseThrow();
+        JsonNode e = api(ml, "$JS.API.STREAM.PEER.REMOVE.NOPE", "{\"peer\":\"n1\"}");
+        assertEquals(10059, e.at("/error/err_code").asInt(), e.toString());
+        assertEquals("io.nats.jetstream.api.v1.stream_remove_peer_response", e.path("type").asText());
+        e = api(ml, "$JS.API.STREAM.PEER.REMOVE.P", "{\"peer\":\"" + outsider + "\"}");
+        assertEquals(10040, e.at("/error/err_code").asInt(), e.toString());
+        assertEquals("peer not a member", e.at("/error/description").asText());
+        e = api(ml, "$JS.API.STREAM.PEER.REMOVE.P", "");
+        assertEquals(10003, e.at("/error/err_code").asInt(), e.toString());
+        e = api(ml, "$JS.API.STREAM.PEER.REMOVE.P", "{\"peer\":\"\"}");
+        assertEquals(10003, e.at("/error/err_code").asInt(), e.toString());
+        e = api(ml, "$JS.API.STREAM.PEER.REMOVE.P", "{\"peer\":1}");
+        assertEquals(10025, e.at("/error/err_code").asInt(), e.toString());
+        // R3 -> R5 on four servers: no fifth to place
+        e = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE.replace("\"num_replicas\":3", "\"num_replicas\":5"));
+        assertEquals(10005, e.at("/error/err_code").asInt(), e.toString());
+        // R3 -> R1 is not carried
+        e = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE.replace("\"num_replicas\":3", "\"num_replicas\":1"));
+        assertEquals(10061, e.at("/error/err_code").asInt(), e.toString());
+        assertEquals(3, assigned(ml).size());
+    }
+
+    @Test
+    void serverRemoveMovesItsReplicasThenTakesItOutOfTheMetaGroup() throws Exception {
+        startAll();
+        Node ml = metaLeader();
+        List<String> expected = createWithMessages(ml, 3);
+        settled(ml, expected);
+        String victim = assigned(ml).stream().filter(x -> !x.equals(ml.server().serverName())).findFirst().orElseThrow();
+        String victimDir = stream(node(victim)).dir();
+
+        JsonNode bad = request(ml, "$SYS", "$JS.API.SERVER.REMOVE", "{\"peer\":\"nobody\"}", 10000);
+        assertEquals(10044, bad.at("/error/err_code").asInt(), bad.toString());
+        assertEquals("io.nats.jetstream.api.v1.meta_server_remove_response", bad.path("type").asText());
+        bad = request(ml, "$SYS", "$JS.API.SERVER.REMOVE", "", 10000);
+        assertEquals(10003, bad.at("/error/err_code").asInt(), bad.toString());
+
+        JsonNode r = request(ml, "$SYS", "$JS.API.SERVER.REMOVE", "{\"peer\":\"" + victim + "\"}", 15000);
+        assertEquals("{\"type\":\"io.nats.jetstream.api.v1.meta_server_remove_response\",\"success\":true}",
+                r.toString());
+        long id = PeerIds.of(victim);
+        assertFalse(meta(ml).voters().contains(id), "answered once the removal is committed");
+        assertFalse(assigned(ml).contains(victim), assigned(ml).toString());
+        settled(ml, expected);
+        await("the removed server's replica files are gone", () -> !Files.exists(Path.of(victimDir)));
+        for (Node n : nodes) {
+            if (!n.server().serverName().equals(victim)) {
+                await(n.server().serverName() + " without " + victim, () -> !meta(n).voters().contains(id));
+                assertTrue(meta(n).candidates().stream().noneMatch(c -> c.peer() == id));
+            }
+        }
+        // placement no longer uses it: an R3 stream goes to the three members left
+        JsonNode other = api(metaLeader(), "$JS.API.STREAM.CREATE.Q", "{\"name\":\"Q\",\"subjects\":[\"q\"],\"num_replicas\":3}");
+        assertNull(other.get("error"), other.toString());
+        assertFalse(meta(metaLeader()).assignments().stream(Account.GLOBAL, "Q").peers().contains(id));
+        r = request(metaLeader(), "$SYS", "$JS.API.SERVER.REMOVE", "{\"peer\":\"" + victim + "\"}", 10000);
+        assertEquals(10044, r.at("/error/err_code").asInt(), r.toString());
+        expected.add("4=v4");
+        assertEquals(4, publish("v4"));
+        settled(metaLeader(), expected);
+    }
+}
