@@ -485,7 +485,7 @@ public final class OperatorMode {
      * A user claim weft cannot enforce yet (so the user is refused rather than let in with less
      * restriction than its JWT states), or null.
      */
-    private static String unsupportedUserClaim(JsonNode n) {
+    static String unsupportedUserClaim(JsonNode n) {
         for (String f : List.of("subs", "data", "payload")) {
             JsonNode v = n.get(f);
             if (v != null && v.asLong(0) != -1) {

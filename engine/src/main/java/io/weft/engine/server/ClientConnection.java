@@ -374,6 +374,13 @@ public final class ClientConnection implements ProtocolHandler {
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
         long claimsGeneration = server.claimsGeneration.get();
         AuthResult result = authenticate(creds);
+        io.weft.engine.auth.AuthCallout.Config callout = server.options().auth.callout;
+        if (callout != null) {
+            result = withCallout(callout, creds, opts, result);
+            if (closed.get()) {
+                throw new Stop(); // the authorization timer fired while the service was asked
+            }
+        }
         if (result instanceof AuthResult.Denied denied) {
             if (denied.detail() != null && log.isDebug()) {
                 log.debug(logPrefix + denied.detail());
@@ -440,6 +447,54 @@ public final class ClientConnection implements ProtocolHandler {
         if (opts.verbose()) {
             enqueue(OK);
         }
+    }
+
+    /**
+     * nats-server's auth callout rules in config mode: a client that is not one of the
+     * {@code auth_users} (by its CONNECT's nkey or user name) is what the service says it is,
+     * whatever the local users say, unless {@code allowed_accounts} is set and the client
+     * authenticated locally into an account not on it. Whoever ends up in the callout account may
+     * not publish on {@value io.weft.engine.auth.AuthCallout#SUBJECT}.
+     */
+    private AuthResult withCallout(io.weft.engine.auth.AuthCallout.Config callout, Credentials creds,
+                                   ConnectOptions opts, AuthResult local) {
+        boolean delegated = callout.allowedAccounts().isEmpty()
+                || !(local instanceof AuthResult.Allowed a) || a.account().equals(AuthResult.GLOBAL_ACCOUNT)
+                || callout.allowedAccounts().contains(a.account());
+        AuthResult result = local;
+        if (delegated && !io.weft.engine.auth.AuthCallout.isAuthUser(callout, creds)) {
+            String raw = io.weft.engine.auth.AuthCallout.rawUser(creds);
+            io.weft.engine.auth.AuthCallout.ClientInfo info = new io.weft.engine.auth.AuthCallout.ClientInfo(
+                    conn.remoteHost(), cid, raw, opts.name(), Credentials.blank(creds.sig()) ? null : nonce);
+            io.weft.net.TlsServer.Session session = tlsSession;
+            io.weft.engine.auth.AuthCallout.ClientTls clientTls = session == null ? null
+                    : new io.weft.engine.auth.AuthCallout.ClientTls(session.version(), session.cipherSuite(),
+                    io.weft.net.TlsServer.peerCertificatesPem(conn), tls != null && tls.settings().verify());
+            try {
+                result = AuthCalloutExchange.run(server, callout, creds, opts, info, clientTls);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                result = new AuthResult.Denied("authentication error", "interrupted while waiting for the auth callout");
+            }
+            if (result instanceof AuthResult.Denied d) {
+                String who = !Credentials.blank(creds.nkey()) ? "Nkey \"" + creds.nkey() + "\""
+                        : "User \"" + (creds.user() == null ? "" : creds.user()) + "\"";
+                if (d.detail() != null) {
+                    if (log.isDebug()) {
+                        log.debug(logPrefix + d.detail());
+                    }
+                } else {
+                    log.warn(d.reason());
+                }
+                result = new AuthResult.Denied("authentication error - " + who, null);
+            }
+        }
+        if (result instanceof AuthResult.Allowed a && a.account().equals(callout.account())) {
+            result = new AuthResult.Allowed(a.account(), a.user(),
+                    io.weft.engine.auth.AuthCallout.denyPublish(a.permissions(), io.weft.engine.auth.AuthCallout.SUBJECT),
+                    a.expiresSeconds());
+        }
+        return result;
     }
 
     private void bind(AuthResult.Allowed allowed) {
