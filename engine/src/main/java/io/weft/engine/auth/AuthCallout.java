@@ -244,7 +244,7 @@ public final class AuthCallout {
         String placement = user.claims().path("aud").asText("");
         if (!e.accounts().contains(placement)) {
             return deny("No valid account \"" + placement + "\" for auth callout response on account \"" + account
-                    + "\": account not found");
+                    + "\": account missing");
         }
         Permissions perms = OperatorMode.permissions(un);
         if (placement.equals(account)) {

@@ -94,6 +94,13 @@ public final class ClientConnection implements ProtocolHandler {
     final java.util.concurrent.atomic.LongAdder stalls = new java.util.concurrent.atomic.LongAdder();
     private final AtomicLong outBytes = new AtomicLong();
     private volatile Clock.Cancellable authTimer;
+    /**
+     * True while the CONNECT waits for the auth callout service: as in nats-server, the
+     * authorization timer does not cut that wait short; the callout's own wait (as long) ends it.
+     */
+    private volatile boolean authorizing;
+    /** nats-server's warning line of a refused callout, logged after the error line. */
+    private String calloutWarning;
     private volatile Clock.Cancellable pingTimer;
     /** Set when the connection ends after what is queued ({@link #endAfterQueued}): the reader stops parsing. */
     private volatile boolean ending;
@@ -175,7 +182,7 @@ public final class ClientConnection implements ProtocolHandler {
         server.env().spawner().spawn("client-" + cid + "-reader", this::readLoop);
         if (authRequired) {
             authTimer = clock.schedule(server.authTimeout(), () -> {
-                if (connect == null && !closed.get()) {
+                if (connect == null && !closed.get() && !authorizing) {
                     log.error(logPrefix + "authentication timeout");
                     closeWithError("Authentication Timeout", "Authentication Timeout");
                 }
@@ -386,6 +393,13 @@ public final class ClientConnection implements ProtocolHandler {
                 log.debug(logPrefix + denied.detail());
             }
             log.error(logPrefix + (denied.reason().isEmpty() ? "authentication error" : denied.reason()));
+            if (calloutWarning != null) {
+                log.warn(calloutWarning);
+            }
+            Clock.Cancellable timer = authTimer;
+            if (timer != null) {
+                timer.cancel(); // refused now: no "authentication timeout" later while the -ERR drains
+            }
             closeWithError("Authorization Violation", "Authentication Failure");
             throw new Stop();
         }
@@ -470,11 +484,14 @@ public final class ClientConnection implements ProtocolHandler {
             io.weft.engine.auth.AuthCallout.ClientTls clientTls = session == null ? null
                     : new io.weft.engine.auth.AuthCallout.ClientTls(session.version(), session.cipherSuite(),
                     io.weft.net.TlsServer.peerCertificatesPem(conn), tls != null && tls.settings().verify());
+            authorizing = true;
             try {
                 result = AuthCalloutExchange.run(server, callout, creds, opts, info, clientTls);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 result = new AuthResult.Denied("authentication error", "interrupted while waiting for the auth callout");
+            } finally {
+                authorizing = false;
             }
             if (result instanceof AuthResult.Denied d) {
                 String who = !Credentials.blank(creds.nkey()) ? "Nkey \"" + creds.nkey() + "\""
@@ -484,7 +501,7 @@ public final class ClientConnection implements ProtocolHandler {
                         log.debug(logPrefix + d.detail());
                     }
                 } else {
-                    log.warn(d.reason());
+                    calloutWarning = d.reason();
                 }
                 result = new AuthResult.Denied("authentication error - " + who, null);
             }

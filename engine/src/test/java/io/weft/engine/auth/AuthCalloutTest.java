@@ -164,7 +164,7 @@ class AuthCalloutTest {
         assertEquals("Expected authorized user of \"" + user.publicKey() + "\" but got \"" + otherUser + "\" on account \"AUTH\"",
                 denied(ok(u -> u.put("sub", otherUser))));
         assertEquals("Error validating user JWT: claim is expired", denied(ok(u -> u.put("exp", NOW - 5))));
-        assertEquals("No valid account \"NOPE\" for auth callout response on account \"AUTH\": account not found",
+        assertEquals("No valid account \"NOPE\" for auth callout response on account \"AUTH\": account missing",
                 denied(ok(u -> u.put("aud", "NOPE"))));
         assertEquals("Error non operator mode account \"AUTH\": attempted to use issuer_account",
                 denied(ok(u -> ((ObjectNode) u.get("nats")).put("issuer_account", other.publicKey()))));
