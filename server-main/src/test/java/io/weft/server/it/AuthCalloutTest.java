@@ -317,6 +317,14 @@ class AuthCalloutTest {
                         s.server.target() + ": " + errors.errors);
                 assertFalse(errors.sawError("\"other\""), errors.errors.toString());
             }
+            // nor may the auth users themselves
+            Clients.RecordingErrors authErrors = new Clients.RecordingErrors();
+            try (Connection auth = Nats.connect(options(s.server, "auth", "pwd", authErrors).build())) {
+                auth.publish("$SYS.REQ.USER.AUTH", new byte[0]);
+                auth.flush(WAIT);
+                assertTrue(Clients.await(() -> authErrors.sawError("Permissions Violation for Publish to \"$SYS.REQ.USER.AUTH\"")),
+                        s.server.target() + ": " + authErrors.errors);
+            }
         }
     }
 
