@@ -56,9 +56,26 @@ public final class AuthCallout {
     public record ClientTls(String version, String cipher, List<String> certs, boolean verified) {
     }
 
-    /** What the connection needs to judge the response. */
+    /**
+     * What the connection needs to judge the response. {@code operator} is null in config mode;
+     * in operator mode {@code config} is the callout account's (its key as issuer and account).
+     */
     public record Expectation(Config config, String serverId, String userNkey, String serverXkeySeed,
-                              Set<String> accounts, long nowSeconds) {
+                              Set<String> accounts, long nowSeconds, OperatorMode operator) {
+        public Expectation(Config config, String serverId, String userNkey, String serverXkeySeed,
+                           Set<String> accounts, long nowSeconds) {
+            this(config, serverId, userNkey, serverXkeySeed, accounts, nowSeconds, null);
+        }
+    }
+
+    /** The callout settings of an operator-mode account with an {@code authorization} claim, or null. */
+    public static Config forAccount(OperatorMode mode, String account) {
+        OperatorMode.AccountClaims a = mode == null ? null : mode.accounts().get(account);
+        if (a == null || a.externalAuth() == null) {
+            return null;
+        }
+        OperatorMode.ExternalAuth x = a.externalAuth();
+        return new Config(account, account, x.authUsers(), x.xkey(), x.allowedAccounts());
     }
 
     private AuthCallout() {
@@ -160,13 +177,17 @@ public final class AuthCallout {
             return deny(titleCase("auth callout violation: \"no reason supplied\" on account \"" + account + "\""));
         }
         byte[] msg = payload;
+        boolean encrypted = false;
         if (e.serverXkeySeed() != null && !startsWith(msg, "eyJ")) {
             try {
                 msg = XKeys.open(msg, cfg.xkey(), e.serverXkeySeed());
+                encrypted = true;
             } catch (IllegalArgumentException x) {
                 return deny(titleCase("error decrypting auth callout response on account \"" + account + "\": " + x.getMessage()));
             }
         }
+        OperatorMode mode = e.operator();
+        OperatorMode.AccountClaims calloutAccount = mode == null ? null : mode.accounts().get(account);
         Jwt response;
         try {
             response = Jwt.decode(new String(msg, StandardCharsets.UTF_8));
@@ -210,6 +231,12 @@ public final class AuthCallout {
         if (!error.isEmpty()) {
             return deny(titleCase("auth callout service returned an error: " + error));
         }
+        if (mode != null && !encrypted) {
+            String pk = issuerAccount.isEmpty() ? response.issuer() : issuerAccount;
+            if (!pk.equals(account) && (calloutAccount == null || !calloutAccount.signingKeys().contains(pk))) {
+                return deny("Auth callout signing key is unknown");
+            }
+        }
         Jwt user;
         try {
             user = Jwt.decode(jwt);
@@ -234,19 +261,49 @@ public final class AuthCallout {
             // weft does not enforce it: refused rather than admitted with less restriction
             return deny("Authorized user on account \"" + account + "\" refused: " + unsupported);
         }
-        if (!un.path("issuer_account").asText("").isEmpty()) {
-            return deny("Error non operator mode account \"" + account + "\": attempted to use issuer_account");
-        }
-        if (!user.issuer().equals(cfg.issuer())) {
-            return deny("Wrong issuer for auth callout response on account \"" + account + "\", expected \""
-                    + cfg.issuer() + "\" got \"" + user.issuer() + "\"");
-        }
-        String placement = user.claims().path("aud").asText("");
-        if (!e.accounts().contains(placement)) {
-            return deny("No valid account \"" + placement + "\" for auth callout response on account \"" + account
-                    + "\": account missing");
+        String userIssuerAccount = un.path("issuer_account").asText("");
+        String placement;
+        Permissions defaults = null;
+        if (mode == null) {
+            if (!userIssuerAccount.isEmpty()) {
+                return deny("Error non operator mode account \"" + account + "\": attempted to use issuer_account");
+            }
+            if (!user.issuer().equals(cfg.issuer())) {
+                return deny("Wrong issuer for auth callout response on account \"" + account + "\", expected \""
+                        + cfg.issuer() + "\" got \"" + user.issuer() + "\"");
+            }
+            placement = user.claims().path("aud").asText("");
+            if (!e.accounts().contains(placement)) {
+                return deny("No valid account \"" + placement + "\" for auth callout response on account \"" + account
+                        + "\": account missing");
+            }
+        } else {
+            // operator mode: the user is placed in the account that issued it (itself or through a signing key)
+            placement = userIssuerAccount.isEmpty() ? user.issuer() : userIssuerAccount;
+            if (!placement.equals(account) && !cfg.allowedAccounts().isEmpty()
+                    && new OperatorMode.ExternalAuth(cfg.authUsers(), cfg.allowedAccounts(), null).allows(placement)) {
+                // allowed: another account the callout account may place users in
+            } else if (!placement.equals(account)) {
+                return deny("Account \"" + user.issuer() + "\" not permitted as valid account option for auth callout for account \""
+                        + account + "\"");
+            }
+            OperatorMode.AccountClaims target = mode.accounts().get(placement);
+            if (target == null) {
+                return deny("No valid account \"" + placement + "\" for auth callout response on account \"" + account
+                        + "\": account missing");
+            }
+            boolean issuerKnown = user.issuer().equals(target.publicKey())
+                    ? userIssuerAccount.isEmpty() || userIssuerAccount.equals(target.publicKey())
+                    : target.signingKeys().contains(user.issuer());
+            if (!issuerKnown) {
+                return deny("User JWT issuer \"" + user.issuer() + "\" is not known");
+            }
+            defaults = target.defaultPermissions();
         }
         Permissions perms = OperatorMode.permissions(un);
+        if (perms == null) {
+            perms = defaults;
+        }
         if (placement.equals(account)) {
             perms = denyPublish(perms, SUBJECT);
         }

@@ -33,12 +33,14 @@ final class AuthCalloutExchange {
      * Runs the callout; the result is the user the client becomes, or a Denied whose reason is
      * the log line.
      */
-    static AuthResult run(Server server, AuthCallout.Config cfg, Credentials creds, ConnectOptions opts,
-                          AuthCallout.ClientInfo client, AuthCallout.ClientTls tls) throws InterruptedException {
-        return new AuthCalloutExchange().exchange(server, cfg, creds, opts, client, tls);
+    static AuthResult run(Server server, AuthCallout.Config cfg, io.weft.engine.auth.OperatorMode mode,
+                          Credentials creds, ConnectOptions opts, AuthCallout.ClientInfo client, AuthCallout.ClientTls tls)
+            throws InterruptedException {
+        return new AuthCalloutExchange().exchange(server, cfg, mode, creds, opts, client, tls);
     }
 
-    private AuthResult exchange(Server server, AuthCallout.Config cfg, Credentials creds, ConnectOptions opts,
+    private AuthResult exchange(Server server, AuthCallout.Config cfg, io.weft.engine.auth.OperatorMode mode,
+                                Credentials creds, ConnectOptions opts,
                                 AuthCallout.ClientInfo client, AuthCallout.ClientTls tls) throws InterruptedException {
         Clock clock = server.env().clock();
         Account account = server.account(cfg.account());
@@ -84,7 +86,7 @@ final class AuthCalloutExchange {
         }
         return AuthCallout.response(got, new AuthCallout.Expectation(cfg, server.serverId(), userNkey,
                 xkp == null ? null : xkp.seed(), server.authenticator().accountNames(),
-                Math.floorDiv(clock.currentTimeMillis(), 1000)));
+                Math.floorDiv(clock.currentTimeMillis(), 1000), mode));
     }
 
     /** Called on the service's thread: keeps the first reply's payload and wakes the waiting reader. */

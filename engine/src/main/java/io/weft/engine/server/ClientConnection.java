@@ -99,6 +99,11 @@ public final class ClientConnection implements ProtocolHandler {
      * authorization timer does not cut that wait short; the callout's own wait (as long) ends it.
      */
     private volatile boolean authorizing;
+    /**
+     * Admitted by the auth callout service: a reload or new account claims do not re-check its
+     * CONNECT against the local users (the service decided, the local users never would).
+     */
+    private volatile boolean calloutAdmitted;
     /** nats-server's warning line of a refused callout, logged after the error line. */
     private String calloutWarning;
     private volatile Clock.Cancellable pingTimer;
@@ -382,6 +387,11 @@ public final class ClientConnection implements ProtocolHandler {
         long claimsGeneration = server.claimsGeneration.get();
         AuthResult result = authenticate(creds);
         io.weft.engine.auth.AuthCallout.Config callout = server.options().auth.callout;
+        io.weft.engine.auth.OperatorMode calloutMode = server.options().auth.operatorMode;
+        if (callout == null && calloutMode != null && result instanceof AuthResult.Allowed local) {
+            // operator mode: the user's account JWT may hand its users to a callout service
+            callout = io.weft.engine.auth.AuthCallout.forAccount(calloutMode, local.account());
+        }
         if (callout != null) {
             result = withCallout(callout, creds, opts, result);
             if (closed.get()) {
@@ -472,11 +482,21 @@ public final class ClientConnection implements ProtocolHandler {
      */
     private AuthResult withCallout(io.weft.engine.auth.AuthCallout.Config callout, Credentials creds,
                                    ConnectOptions opts, AuthResult local) {
-        boolean delegated = callout.allowedAccounts().isEmpty()
-                || !(local instanceof AuthResult.Allowed a) || a.account().equals(AuthResult.GLOBAL_ACCOUNT)
-                || callout.allowedAccounts().contains(a.account());
+        io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
+        boolean delegated;
+        boolean authUser;
+        if (mode != null) {
+            // the user JWT passed; its subject decides whether it is one of the account's auth users
+            delegated = true;
+            authUser = local instanceof AuthResult.Allowed a && callout.authUsers().contains(a.user());
+        } else {
+            delegated = callout.allowedAccounts().isEmpty()
+                    || !(local instanceof AuthResult.Allowed a) || a.account().equals(AuthResult.GLOBAL_ACCOUNT)
+                    || callout.allowedAccounts().contains(a.account());
+            authUser = io.weft.engine.auth.AuthCallout.isAuthUser(callout, creds);
+        }
         AuthResult result = local;
-        if (delegated && !io.weft.engine.auth.AuthCallout.isAuthUser(callout, creds)) {
+        if (delegated && !authUser) {
             String raw = io.weft.engine.auth.AuthCallout.rawUser(creds);
             io.weft.engine.auth.AuthCallout.ClientInfo info = new io.weft.engine.auth.AuthCallout.ClientInfo(
                     conn.remoteHost(), cid, raw, opts.name(), Credentials.blank(creds.sig()) ? null : nonce);
@@ -486,7 +506,8 @@ public final class ClientConnection implements ProtocolHandler {
                     io.weft.net.TlsServer.peerCertificatesPem(conn), tls != null && tls.settings().verify());
             authorizing = true;
             try {
-                result = AuthCalloutExchange.run(server, callout, creds, opts, info, clientTls);
+                result = AuthCalloutExchange.run(server, callout, mode, creds, opts, info, clientTls);
+                calloutAdmitted = result instanceof AuthResult.Allowed;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 result = new AuthResult.Denied("authentication error", "interrupted while waiting for the auth callout");
@@ -923,7 +944,7 @@ public final class ClientConnection implements ProtocolHandler {
     /** Re-checks this client's credentials against new auth settings (config reload). */
     void reauthorize() {
         Credentials c = credentials;
-        if (c == null || closed.get()) {
+        if (c == null || closed.get() || calloutAdmitted) {
             return;
         }
         AuthResult r = authenticate(c);
@@ -944,7 +965,7 @@ public final class ClientConnection implements ProtocolHandler {
     /** After new account claims (the full resolver): nats-server's errors for each way a client can fall out. */
     void recheckClaims(io.weft.engine.auth.OperatorMode mode) {
         Credentials c = credentials;
-        if (c == null || closed.get() || connect == null) {
+        if (c == null || closed.get() || connect == null || calloutAdmitted) {
             return;
         }
         AuthResult r = authenticate(c);
