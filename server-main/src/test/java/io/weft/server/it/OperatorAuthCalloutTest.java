@@ -21,6 +21,7 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.Subscription;
 import io.weft.engine.auth.Jwt;
+import io.weft.engine.auth.XKeys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,8 @@ import org.junit.jupiter.api.Test;
  * account's JWT has an {@code authorization} claim (the service's user as auth user, account A as
  * the one it may place users in); clients connect with a bearer "sentinel" user JWT of the
  * callout account plus a user name and password, and the service (jnats, its own user JWT)
- * answers with user JWTs signed by account A.
+ * answers with user JWTs signed by account A. Once plain, once with an {@code xkey} in the claim
+ * (request and responses sealed).
  */
 class OperatorAuthCalloutTest {
     private static final Duration WAIT = Duration.ofSeconds(3);
@@ -53,6 +55,7 @@ class OperatorAuthCalloutTest {
     static NKey accountB;
     static Path sentinel;
     static Path serviceCreds;
+    static final io.weft.engine.auth.Nkeys.KeyPair serviceXkey = XKeys.create(AuthCalloutTest.ENTROPY);
     static final List<TestServer> SERVERS = new ArrayList<>();
     static final List<Service> SERVICES = new ArrayList<>();
     static final ExecutorService POOL = Executors.newCachedThreadPool();
@@ -78,6 +81,8 @@ class OperatorAuthCalloutTest {
         ObjectNode authz = ((ObjectNode) auth.get("nats")).putObject("authorization");
         authz.putArray("auth_users").add(pub(serviceUser));
         authz.putArray("allowed_accounts").add(pub(accountA));
+        ObjectNode sealedAuth = auth.deepCopy();
+        ((ObjectNode) sealedAuth.get("nats").get("authorization")).put("xkey", serviceXkey.publicKey());
         ObjectNode a = claims(operator, pub(accountA), "A", "account");
         defaultAccountLimits(a);
         ObjectNode b = claims(operator, pub(accountB), "B", "account");
@@ -94,16 +99,18 @@ class OperatorAuthCalloutTest {
         sn.putObject("sub").putArray("deny").add(">");
         sentinel = creds(dir, "sentinel", encode(sen, calloutAccount), sentinelUser);
 
-        String conf = "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n"
-                + "  " + pub(sys) + ": \"" + encode(sysClaims, operator) + "\"\n"
-                + "  " + pub(calloutAccount) + ": \"" + encode(auth, operator) + "\"\n"
-                + "  " + pub(accountA) + ": \"" + encode(a, operator) + "\"\n"
-                + "  " + pub(accountB) + ": \"" + encode(b, operator) + "\"\n}\n"
-                + "authorization { timeout: 2 }\n";
-        for (TestServers.Target t : List.of(TestServers.Target.WEFT, TestServers.Target.NATS_NEWEST)) {
-            TestServer s = TestServers.start(t, conf);
-            SERVERS.add(s);
-            SERVICES.add(new Service(s));
+        for (ObjectNode callout : List.of(auth, sealedAuth)) {
+            String conf = "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n"
+                    + "  " + pub(sys) + ": \"" + encode(sysClaims, operator) + "\"\n"
+                    + "  " + pub(calloutAccount) + ": \"" + encode(callout, operator) + "\"\n"
+                    + "  " + pub(accountA) + ": \"" + encode(a, operator) + "\"\n"
+                    + "  " + pub(accountB) + ": \"" + encode(b, operator) + "\"\n}\n"
+                    + "authorization { timeout: 2 }\n";
+            for (TestServers.Target t : List.of(TestServers.Target.WEFT, TestServers.Target.NATS_NEWEST)) {
+                TestServer s = TestServers.start(t, conf);
+                SERVERS.add(s);
+                SERVICES.add(new Service(s, callout == sealedAuth));
+            }
         }
     }
 
@@ -124,9 +131,11 @@ class OperatorAuthCalloutTest {
         final String serverId;
         final Map<String, JsonNode> requests = new ConcurrentHashMap<>();
         final List<String> problems = new CopyOnWriteArrayList<>();
+        final boolean sealed;
 
-        Service(TestServer server) throws Exception {
+        Service(TestServer server, boolean sealed) throws Exception {
             this.server = server;
+            this.sealed = sealed;
             this.nc = Nats.connect(Clients.options(server).authHandler(Nats.credentials(serviceCreds.toString())).build());
             this.serverId = nc.getServerInfo().getServerId();
             Dispatcher d = nc.createDispatcher(this::onRequest);
@@ -136,7 +145,15 @@ class OperatorAuthCalloutTest {
 
         private void onRequest(Message m) {
             try {
-                Jwt req = Jwt.decode(new String(m.getData(), StandardCharsets.US_ASCII));
+                byte[] data = m.getData();
+                String serverXkey = m.getHeaders() == null ? null : m.getHeaders().getFirst("Nats-Server-Xkey");
+                if (sealed != (serverXkey != null)) {
+                    problems.add("sealed " + sealed + " but header " + serverXkey);
+                }
+                if (sealed) {
+                    data = XKeys.open(data, serverXkey, serviceXkey.seed());
+                }
+                Jwt req = Jwt.decode(new String(data, StandardCharsets.US_ASCII));
                 JsonNode n = req.nats();
                 String user = n.path("connect_opts").path("user").asText("");
                 requests.put(user, req.claims());
@@ -150,6 +167,9 @@ class OperatorAuthCalloutTest {
                     case "dave" -> AuthCalloutTest.response(nkey, serverId, userJwt(accountA, nkey), null, accountA);
                     default -> null;
                 };
+                if (answer != null && sealed) {
+                    answer = XKeys.seal(answer, serverXkey, serviceXkey.seed(), AuthCalloutTest.ENTROPY);
+                }
                 if (answer != null) {
                     nc.publish(m.getReplyTo(), answer);
                 }
@@ -183,13 +203,18 @@ class OperatorAuthCalloutTest {
     }
 
     static void assertOutcome(String user, String expected) {
+        assertOutcome(user, expected, expected);
+    }
+
+    /** The outcome on the servers without and with the xkey. */
+    static void assertOutcome(String user, String expected, String expectedSealed) {
         List<CompletableFuture<String>> got = new ArrayList<>();
         for (Service s : SERVICES) {
             got.add(CompletableFuture.supplyAsync(() -> outcome(s.server, user), POOL));
         }
         for (int i = 0; i < SERVICES.size(); i++) {
             Service s = SERVICES.get(i);
-            assertEquals(expected, got.get(i).join(), s.server.target() + ", " + user + "\n" + s.problems + "\n"
+            assertEquals(s.sealed ? expectedSealed : expected, got.get(i).join(), s.server.target() + (s.sealed ? " with xkey" : "") + ", " + user + "\n" + s.problems + "\n"
                     + s.server.stderr());
         }
     }
@@ -199,7 +224,8 @@ class OperatorAuthCalloutTest {
         assertOutcome("alice", "OK");
         assertOutcome("bob", "Authorization Violation");
         assertOutcome("carol", "Authorization Violation");
-        assertOutcome("dave", "Authorization Violation");
+        // nats-server checks who signed the response only when it is not encrypted; so does weft
+        assertOutcome("dave", "Authorization Violation", "OK");
         assertOutcome("ivan", "Authorization Violation"); // no answer
         for (Service s : SERVICES) {
             assertTrue(s.problems.isEmpty(), s.problems.toString());
