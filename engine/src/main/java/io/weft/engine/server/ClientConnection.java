@@ -386,12 +386,7 @@ public final class ClientConnection implements ProtocolHandler {
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
         long claimsGeneration = server.claimsGeneration.get();
         AuthResult result = authenticate(creds);
-        io.weft.engine.auth.AuthCallout.Config callout = server.options().auth.callout;
-        io.weft.engine.auth.OperatorMode calloutMode = server.options().auth.operatorMode;
-        if (callout == null && calloutMode != null && result instanceof AuthResult.Allowed local) {
-            // operator mode: the user's account JWT may hand its users to a callout service
-            callout = io.weft.engine.auth.AuthCallout.forAccount(calloutMode, local.account());
-        }
+        io.weft.engine.auth.AuthCallout.Config callout = calloutFor(result);
         if (callout != null) {
             result = withCallout(callout, creds, opts, result);
             if (closed.get()) {
@@ -442,7 +437,7 @@ public final class ClientConnection implements ProtocolHandler {
         } else {
             bind(allowed);
         }
-        credentials = creds;
+        credentials = calloutAdmitted ? calloutCredentials(creds, allowed) : creds;
         connect = opts;
         if (server.claimsGeneration.get() != claimsGeneration) {
             // account claims changed while this CONNECT was checked: the update's recheck may have missed it
@@ -471,6 +466,19 @@ public final class ClientConnection implements ProtocolHandler {
         if (opts.verbose()) {
             enqueue(OK);
         }
+    }
+
+    /**
+     * The callout that decides this CONNECT: the server's {@code auth_callout}, or in operator
+     * mode the one of the account the user JWT put the client in; null for none.
+     */
+    private io.weft.engine.auth.AuthCallout.Config calloutFor(AuthResult local) {
+        io.weft.engine.auth.AuthCallout.Config callout = server.options().auth.callout;
+        io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
+        if (callout == null && mode != null && local instanceof AuthResult.Allowed a) {
+            callout = io.weft.engine.auth.AuthCallout.forAccount(mode, a.account());
+        }
+        return callout;
     }
 
     /**
@@ -944,7 +952,11 @@ public final class ClientConnection implements ProtocolHandler {
     /** Re-checks this client's credentials against new auth settings (config reload). */
     void reauthorize() {
         Credentials c = credentials;
-        if (c == null || closed.get() || calloutAdmitted) {
+        if (c == null || closed.get()) {
+            return;
+        }
+        if (calloutAdmitted) {
+            recallout(c);
             return;
         }
         AuthResult r = authenticate(c);
@@ -957,6 +969,56 @@ public final class ClientConnection implements ProtocolHandler {
             }
             close("Client Closed");
         }
+    }
+
+    /**
+     * As nats-server on a reload, for a client the service admitted (with the credentials as the
+     * admission left them): one whose nkey or user name is not a local user of its current
+     * account has "moved" and is closed silently ({@code Client Closed}: it reconnects and is
+     * asked about again); any other is put through authentication again, the callout included,
+     * and closed with {@code Authorization Violation} unless admitted into the same account.
+     */
+    private void recallout(Credentials c) {
+        String name = !Credentials.blank(c.nkey()) ? c.nkey() : c.user();
+        if (!Credentials.blank(name)) {
+            String local = server.authenticator().accountOfUser(name);
+            if (local == null || !local.equals(account.name())) {
+                if (log.isDebug()) {
+                    log.debug(logPrefix + "Client moved to another account or is no longer a user after reload");
+                }
+                close("Client Closed");
+                return;
+            }
+        }
+        ConnectOptions opts = connect;
+        AuthResult r = authenticate(c);
+        io.weft.engine.auth.AuthCallout.Config callout = calloutFor(r);
+        if (callout != null && opts != null) {
+            r = withCallout(callout, c, opts, r);
+        }
+        if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
+            bind(allowed);
+            credentials = calloutCredentials(c, allowed);
+            return;
+        }
+        log.error(logPrefix + (r instanceof AuthResult.Denied d ? d.reason() : "authentication error"));
+        if (calloutWarning != null) {
+            log.warn(calloutWarning);
+        }
+        closeWithError("Authorization Violation", "Authentication Failure");
+    }
+
+    /**
+     * nats-server's bookkeeping after an admission by the service: a user JWT with a {@code name}
+     * becomes the client's user name (its nkey and token are forgotten), which is what a later
+     * re-check sends to the service.
+     */
+    private static Credentials calloutCredentials(Credentials c, AuthResult.Allowed allowed) {
+        String name = allowed.user();
+        if (name == null || name.isEmpty() || io.weft.engine.auth.Nkeys.isValidPublicUserKey(name)) {
+            return c;
+        }
+        return new Credentials(name, c.pass(), null, null, c.sig(), c.jwt());
     }
 
     /** Closes the client when its user JWT expires; null when it has no expiry. */

@@ -104,6 +104,7 @@ class AuthCalloutTest {
         TestServer server = TestServers.start(target, config(xkey));
         SERVERS.add(server);
         Service s = new Service(server, xkey != null);
+        s.config = config(xkey);
         SERVICES.add(s);
         return s;
     }
@@ -123,6 +124,7 @@ class AuthCalloutTest {
     static final class Service implements AutoCloseable {
         final TestServer server;
         final boolean sealed;
+        String config;
         final Connection nc;
         final String serverId;
         final Map<String, JsonNode> requests = new ConcurrentHashMap<>();
@@ -157,7 +159,7 @@ class AuthCalloutTest {
                 String pass = n.path("connect_opts").path("pass").asText("");
                 byte[] answer = switch (user) {
                     case "alice" -> "alicepw".equals(pass)
-                            ? response(userNkey, serverId, userJwt(issuer, userNkey, "A", true), null, issuer)
+                            ? response(userNkey, serverId, userJwt(issuer, userNkey, "A", true, "alice"), null, issuer)
                             : response(userNkey, serverId, null, "bad password", issuer);
                     case "bob" -> response(userNkey, serverId, null, "bob is not welcome", issuer);
                     case "carol" -> response(userNkey, serverId, userJwt(stranger, userNkey, "A", false), null, issuer);
@@ -170,7 +172,14 @@ class AuthCalloutTest {
                     case "gina" -> response(userNkey, serverId, userJwt(issuer, userNkey, "AUTH", false), null, issuer);
                     case "hank" -> response(userNkey, pub(NKey.createServer(RANDOM)),
                             userJwt(issuer, userNkey, "A", false), null, issuer);
-                    case "local" -> response(userNkey, serverId, userJwt(issuer, userNkey, "B", false), null, issuer);
+                    case "local" -> response(userNkey, serverId, userJwt(issuer, userNkey, "B", false, "local"), null, issuer);
+                    case "jack" -> {
+                        ObjectNode u = claims(issuer, userNkey, "jack", "user");
+                        u.put("aud", "A");
+                        u.put("exp", System.currentTimeMillis() / 1000 + 2);
+                        defaultUserLimits(u);
+                        yield response(userNkey, serverId, encode(u, issuer), null, issuer);
+                    }
                     default -> null;
                 };
                 if (answer == null) {
@@ -197,7 +206,12 @@ class AuthCalloutTest {
 
     /** A user JWT for {@code userNkey} placing it in {@code account}; alice's carries permissions. */
     static String userJwt(NKey signer, String userNkey, String account, boolean permissions) {
-        ObjectNode u = claims(signer, userNkey, "callout-user", "user");
+        return userJwt(signer, userNkey, account, permissions, "callout-user");
+    }
+
+    /** As above, with the {@code name} that becomes the client's user name. */
+    static String userJwt(NKey signer, String userNkey, String account, boolean permissions, String name) {
+        ObjectNode u = claims(signer, userNkey, name, "user");
         u.put("aud", account);
         ObjectNode n = defaultUserLimits(u);
         if (permissions) {
@@ -381,6 +395,60 @@ class AuthCalloutTest {
                     assertTrue(nats.path("server_id").path("xkey").isMissingNode(), where);
                     assertFalse(s.xkeyHeaders.containsKey("alice"), where);
                 }
+            }
+        }
+    }
+
+    @Test
+    void aCalloutUserIsDisconnectedWhenItsUserJwtExpires() throws Exception {
+        List<Connection> conns = new ArrayList<>();
+        List<Clients.RecordingErrors> errs = new ArrayList<>();
+        try {
+            for (Service s : SERVICES) {
+                Clients.RecordingErrors e = new Clients.RecordingErrors();
+                errs.add(e);
+                conns.add(Nats.connect(options(s.server, "jack", "x", e).build()));
+            }
+            for (int i = 0; i < SERVICES.size(); i++) {
+                Connection c = conns.get(i);
+                Clients.RecordingErrors e = errs.get(i);
+                String where = SERVICES.get(i).server.target() + (SERVICES.get(i).sealed ? " with xkey" : "");
+                assertTrue(Clients.await(() -> e.sawError("User Authentication Expired"), Duration.ofSeconds(8)), where + ": " + e.errors);
+                assertTrue(Clients.await(() -> c.getStatus() != Connection.Status.CONNECTED), where);
+            }
+        } finally {
+            for (Connection c : conns) {
+                c.close();
+            }
+        }
+    }
+
+    /**
+     * On a reload nats-server closes, without an error, every client whose user name (after the
+     * callout: the user JWT's {@code name}) is not a local user of its account, so that it
+     * reconnects and is asked about again: alice (no local user "alice") is closed. The local
+     * user "local" that the service placed in its own account B is put through authentication
+     * again, callout included, and stays. Weft does the same.
+     */
+    @Test
+    void aReloadClosesMovedCalloutUsersAndAsksAboutTheOthersAgain() throws Exception {
+        for (Service s : List.of(weftPlain, natsPlain)) {
+            try (Connection alice = Nats.connect(options(s.server, "alice", "alicepw", new Clients.RecordingErrors()).build());
+                 Connection local = Nats.connect(options(s.server, "local", "localpw", new Clients.RecordingErrors()).build())) {
+                alice.flush(WAIT);
+                local.flush(WAIT);
+                s.requests.remove("local");
+                s.server.rewriteConfig(s.config);
+                s.server.signal("HUP");
+                assertTrue(s.server.awaitOutput("Reloaded", Duration.ofSeconds(8)), s.server.stderr());
+                String where = s.server.target().toString();
+                assertTrue(Clients.await(() -> alice.getStatus() != Connection.Status.CONNECTED), where + ": alice closed");
+                assertTrue(Clients.await(() -> s.requests.containsKey("local")), where + ": the service was asked about local again");
+                Thread.sleep(200);
+                assertEquals(Connection.Status.CONNECTED, local.getStatus(), where);
+                Subscription sub = local.subscribe("x.reload");
+                local.publish("x.reload", new byte[0]);
+                assertNotNull(sub.nextMessage(WAIT), where + ": local still works");
             }
         }
     }
