@@ -201,4 +201,99 @@ class AuthCalloutTest {
         assertFalse(AuthCallout.isAuthUser(c, Credentials.NONE));
         assertEquals("[REDACTED]", AuthCallout.rawUser(Credentials.token("t")));
     }
+
+    // ---------------------------------------------------------------- operator mode
+
+    final Nkeys.KeyPair operator = Nkeys.create(Nkeys.Type.OPERATOR, entropy);
+    final Nkeys.KeyPair authAccount = Nkeys.create(Nkeys.Type.ACCOUNT, entropy);
+    final Nkeys.KeyPair accountA = Nkeys.create(Nkeys.Type.ACCOUNT, entropy);
+    final Nkeys.KeyPair signingA = Nkeys.create(Nkeys.Type.ACCOUNT, entropy);
+    final Nkeys.KeyPair accountB = Nkeys.create(Nkeys.Type.ACCOUNT, entropy);
+    final Nkeys.KeyPair service = Nkeys.createUser(entropy);
+
+    ObjectNode accountJwtClaims(Nkeys.KeyPair key) {
+        ObjectNode a = JSON.createObjectNode();
+        a.put("sub", key.publicKey()).put("iat", NOW - 10);
+        ObjectNode n = a.putObject("nats");
+        n.put("type", "account").put("version", 2);
+        n.putObject("limits").put("subs", -1).put("data", -1).put("payload", -1).put("imports", -1)
+                .put("exports", -1).put("wildcards", true).put("conn", -1).put("leaf", -1);
+        return a;
+    }
+
+    OperatorMode operatorMode(Consumer<ObjectNode> editAuthorization) {
+        ObjectNode op = JSON.createObjectNode();
+        op.put("sub", operator.publicKey()).put("iat", NOW - 10);
+        op.putObject("nats").put("type", "operator").put("version", 2);
+        ObjectNode auth = accountJwtClaims(authAccount);
+        ObjectNode authz = ((ObjectNode) auth.get("nats")).putObject("authorization");
+        authz.putArray("auth_users").add(service.publicKey());
+        authz.putArray("allowed_accounts").add(accountA.publicKey());
+        editAuthorization.accept(authz);
+        ObjectNode a = accountJwtClaims(accountA);
+        ((ObjectNode) a.get("nats")).putArray("signing_keys").add(signingA.publicKey());
+        ((ObjectNode) a.get("nats")).putObject("default_permissions").putObject("sub").putArray("allow").add("d.>");
+        return OperatorMode.build(List.of(Jwt.encode(op, operator.seed())), List.of(), java.util.Map.of(
+                authAccount.publicKey(), Jwt.encode(auth, operator.seed()),
+                accountA.publicKey(), Jwt.encode(a, operator.seed()),
+                accountB.publicKey(), Jwt.encode(accountJwtClaims(accountB), operator.seed())), NOW);
+    }
+
+    AuthResult operatorResponse(OperatorMode mode, Nkeys.KeyPair userSigner, String issuerAccount, Nkeys.KeyPair responseSigner) {
+        ObjectNode u = userClaims(user.publicKey(), "");
+        u.remove("aud");
+        ((ObjectNode) u.get("nats")).remove("pub");
+        if (issuerAccount != null) {
+            ((ObjectNode) u.get("nats")).put("issuer_account", issuerAccount);
+        }
+        byte[] payload = response(r -> { }, Jwt.encode(u, userSigner.seed()), null, responseSigner.seed());
+        AuthCallout.Config cfg = AuthCallout.forAccount(mode, authAccount.publicKey());
+        return AuthCallout.response(payload, new AuthCallout.Expectation(cfg, server.publicKey(), user.publicKey(), null,
+                mode.accounts().keySet(), NOW, mode));
+    }
+
+    @Test
+    void operatorModeTakesTheCalloutFromTheAccountJwt() {
+        OperatorMode mode = operatorMode(a -> { });
+        AuthCallout.Config cfg = AuthCallout.forAccount(mode, authAccount.publicKey());
+        assertEquals(authAccount.publicKey(), cfg.issuer());
+        assertEquals(authAccount.publicKey(), cfg.account());
+        assertEquals(List.of(service.publicKey()), cfg.authUsers());
+        assertNull(AuthCallout.forAccount(mode, accountA.publicKey()), "no authorization claim, no callout");
+
+        AuthResult.Allowed a = assertInstanceOf(AuthResult.Allowed.class, operatorResponse(mode, accountA, null, authAccount));
+        assertEquals(accountA.publicKey(), a.account());
+        assertEquals(List.of("d.>"), a.permissions().subscribe().allow(), "the account's default permissions");
+        AuthResult.Allowed bySigningKey = assertInstanceOf(AuthResult.Allowed.class,
+                operatorResponse(mode, signingA, accountA.publicKey(), authAccount));
+        assertEquals(accountA.publicKey(), bySigningKey.account());
+        AuthResult.Allowed home = assertInstanceOf(AuthResult.Allowed.class, operatorResponse(mode, authAccount, null, authAccount));
+        assertEquals(List.of(AuthCallout.SUBJECT), home.permissions().publish().deny());
+
+        assertEquals("Account \"" + accountB.publicKey() + "\" not permitted as valid account option for auth callout for account \""
+                + authAccount.publicKey() + "\"", ((AuthResult.Denied) operatorResponse(mode, accountB, null, authAccount)).reason());
+        assertEquals("Auth callout signing key is unknown",
+                ((AuthResult.Denied) operatorResponse(mode, accountA, null, accountA)).reason());
+        OperatorMode any = operatorMode(x -> x.putArray("allowed_accounts").add("*"));
+        assertEquals(accountB.publicKey(), ((AuthResult.Allowed) operatorResponse(any, accountB, null, authAccount)).account());
+        // A's signing key claiming to issue for B, which B's JWT does not list
+        assertEquals("User JWT issuer \"" + signingA.publicKey() + "\" is not known",
+                ((AuthResult.Denied) operatorResponse(any, signingA, accountB.publicKey(), authAccount)).reason());
+    }
+
+    @Test
+    void badAuthorizationClaimsStopTheAccount() {
+        assertTrue(assertThrowsIae(() -> operatorMode(x -> x.putArray("auth_users").add("nope")))
+                .contains("AuthUser \"nope\" is not a valid user public key"));
+        assertTrue(assertThrowsIae(() -> operatorMode(x -> x.putArray("auth_users")))
+                .contains("External authorization cannot have accounts without users specified"));
+        assertTrue(assertThrowsIae(() -> operatorMode(x -> x.putArray("allowed_accounts").add("*").add(accountA.publicKey())))
+                .contains("is not a valid account public key"));
+        assertTrue(assertThrowsIae(() -> operatorMode(x -> x.put("xkey", "XNOPE"))).contains("XKey \"XNOPE\" is not a valid public xkey"));
+        assertTrue(assertThrowsIae(() -> operatorMode(x -> x.put("other", 1))).contains("claim \"other\" is not supported"));
+    }
+
+    private static String assertThrowsIae(org.junit.jupiter.api.function.Executable e) {
+        return org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, e).getMessage();
+    }
 }
