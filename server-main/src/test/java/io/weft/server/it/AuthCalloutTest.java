@@ -132,9 +132,13 @@ class AuthCalloutTest {
         final List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         Service(TestServer server, boolean sealed) throws Exception {
+            this(server, sealed, Clients.options(server));
+        }
+
+        Service(TestServer server, boolean sealed, Options.Builder base) throws Exception {
             this.server = server;
             this.sealed = sealed;
-            this.nc = Nats.connect(Clients.options(server).userInfo("auth", "pwd").build());
+            this.nc = Nats.connect(base.userInfo("auth", "pwd").build());
             this.serverId = nc.getServerInfo().getServerId();
             Dispatcher d = nc.createDispatcher(this::onRequest);
             d.subscribe("$SYS.REQ.USER.AUTH");
@@ -451,6 +455,41 @@ class AuthCalloutTest {
                 assertNotNull(sub.nextMessage(WAIT), where + ": local still works");
             }
         }
+    }
+
+    /**
+     * A TLS client with a verified certificate: the request's {@code client_tls} has the same
+     * fields, version and the same leaf certificate (PEM) on both servers.
+     */
+    @Test
+    void tlsClientsAreDescribedInTheRequest() throws Exception {
+        TestCerts certs = TestCerts.get();
+        String conf = config(null) + TlsTest.tlsBlock(certs.server, certs.server.keyPem(),
+                "ca_file: \"" + certs.ca.caPem() + "\", verify: true");
+        javax.net.ssl.SSLContext ctx = TestCerts.clientContext(certs.ca, certs.client);
+        List<JsonNode> got = new ArrayList<>();
+        for (TestServers.Target t : List.of(TestServers.Target.WEFT, TestServers.Target.NATS_NEWEST)) {
+            try (TestServer server = TestServers.start(t, conf)) {
+                Service s = new Service(server, false, TlsTest.tlsOptions(server, ctx));
+                try (Connection alice = Nats.connect(TlsTest.tlsOptions(server, ctx).userInfo("alice", "alicepw").build())) {
+                    alice.flush(WAIT);
+                } finally {
+                    s.close();
+                }
+                JsonNode tls = s.requests.get("alice").path("nats").path("client_tls");
+                assertFalse(tls.isMissingNode(), t + ": " + s.requests.get("alice"));
+                got.add(tls);
+            }
+        }
+        JsonNode w = got.get(0);
+        JsonNode n = got.get(1);
+        assertEquals(fields(n), fields(w));
+        assertEquals(n.path("version").asText(), w.path("version").asText());
+        // each server picks its own TLS 1.3 suite (Go prefers AES-128, the JDK AES-256); the names are Go's
+        assertTrue(w.path("cipher").asText().matches("TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)"),
+                w.path("cipher").asText());
+        assertEquals(n.path("verified_chains").path(0).path(0).asText(), w.path("verified_chains").path(0).path(0).asText());
+        assertTrue(w.path("verified_chains").path(0).path(0).asText().startsWith("-----BEGIN CERTIFICATE-----\n"));
     }
 
     private static TreeSet<String> fields(JsonNode n) {
