@@ -202,6 +202,43 @@ class AuthCalloutTest {
         assertEquals("[REDACTED]", AuthCallout.rawUser(Credentials.token("t")));
     }
 
+    /**
+     * Damaged responses never admit and never throw: every truncation, and random changes of one
+     * character anywhere but the very last (whose low bits base64 may ignore), of a good plain
+     * response and of its sealed form.
+     */
+    @Test
+    void damagedResponsesNeverAdmit() {
+        byte[] good = ok(u -> { });
+        assertInstanceOf(AuthResult.Allowed.class, AuthCallout.response(good, expect(config, null)));
+        for (int n = 0; n < good.length; n += 3) {
+            assertInstanceOf(AuthResult.Denied.class,
+                    AuthCallout.response(java.util.Arrays.copyOf(good, n), expect(config, null)), "truncated to " + n);
+        }
+        java.util.Random r = new java.util.Random(5);
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.{}\"";
+        for (int i = 0; i < 2000; i++) {
+            byte[] bad = good.clone();
+            int at = r.nextInt(bad.length - 1);
+            byte c = (byte) alphabet.charAt(r.nextInt(alphabet.length()));
+            if (bad[at] == c) {
+                continue;
+            }
+            bad[at] = c;
+            assertInstanceOf(AuthResult.Denied.class, AuthCallout.response(bad, expect(config, null)), "changed at " + at);
+        }
+        Nkeys.KeyPair serverX = XKeys.create(entropy);
+        Nkeys.KeyPair serviceX = XKeys.create(entropy);
+        AuthCallout.Config sealed = new AuthCallout.Config(issuer.publicKey(), "AUTH", List.of("auth"), serviceX.publicKey(), List.of());
+        byte[] box = XKeys.seal(good, serverX.publicKey(), serviceX.seed(), entropy);
+        for (int i = 0; i < 500; i++) {
+            byte[] bad = box.clone();
+            int at = 4 + r.nextInt(bad.length - 4);
+            bad[at] ^= (byte) (1 + r.nextInt(255));
+            assertInstanceOf(AuthResult.Denied.class, AuthCallout.response(bad, expect(sealed, serverX.seed())), "box changed at " + at);
+        }
+    }
+
     // ---------------------------------------------------------------- operator mode
 
     final Nkeys.KeyPair operator = Nkeys.create(Nkeys.Type.OPERATOR, entropy);
