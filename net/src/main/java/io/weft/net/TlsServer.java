@@ -231,6 +231,23 @@ public final class TlsServer {
         return out;
     }
 
+    /** The client's certificates, leaf first, each in PEM form; empty for a plain connection or none sent. */
+    public static List<String> peerCertificatesPem(Conn conn) {
+        List<String> out = new ArrayList<>();
+        if (!(conn instanceof TlsConn tls)) {
+            return out;
+        }
+        java.util.Base64.Encoder b64 = java.util.Base64.getMimeEncoder(64, new byte[] {'\n'});
+        for (Certificate c : tls.peerCertificates()) {
+            try {
+                out.add("-----BEGIN CERTIFICATE-----\n" + b64.encodeToString(c.getEncoded()) + "\n-----END CERTIFICATE-----\n");
+            } catch (java.security.cert.CertificateEncodingException e) {
+                // a certificate the JDK cannot encode again is left out
+            }
+        }
+        return out;
+    }
+
     public SSLContext context() {
         return context;
     }

@@ -39,6 +39,9 @@ public final class AuthConfig {
     /** Account name -> its subject {@code mappings} ({@code $G} for the top-level block), in file order. */
     public Map<String, List<io.weft.engine.mapping.Mapping>> mappings = new LinkedHashMap<>();
 
+    /** {@code authorization { auth_callout { ... } }} (config mode); null when not configured. */
+    public AuthCallout.Config callout;
+
     /** JWT operator mode ({@code operator} + {@code resolver: MEMORY}); null when not configured. */
     public OperatorMode operatorMode;
 
@@ -79,6 +82,7 @@ public final class AuthConfig {
         c.imports = new LinkedHashMap<>(imports);
         c.mappings = new LinkedHashMap<>(mappings);
         c.operatorMode = operatorMode;
+        c.callout = callout;
         return c;
     }
 

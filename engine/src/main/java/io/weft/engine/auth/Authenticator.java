@@ -81,6 +81,19 @@ public final class Authenticator {
         }
     }
 
+    /**
+     * The account of the configured user or nkey user of that name ({@value AuthResult#GLOBAL_ACCOUNT}
+     * for one without), or null when there is no such user.
+     */
+    public String accountOfUser(String nameOrNkey) {
+        User u = users.get(nameOrNkey);
+        if (u != null) {
+            return accountOf(u.account());
+        }
+        NkeyUser n = nkeys.get(nameOrNkey);
+        return n == null ? null : accountOf(n.account());
+    }
+
     /** INFO {@code auth_required}: authentication is configured and there is no no_auth_user. */
     public boolean authRequired() {
         return !open && noAuthUser == null;

@@ -31,7 +31,7 @@ public record Credentials(String user, String pass, String authToken, String nke
         return blank(user) && blank(pass) && blank(authToken) && blank(nkey) && blank(jwt);
     }
 
-    static boolean blank(String s) {
+    public static boolean blank(String s) {
         return s == null || s.isEmpty();
     }
 

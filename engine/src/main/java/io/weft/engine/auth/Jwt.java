@@ -32,6 +32,49 @@ public record Jwt(String token, JsonNode claims, JsonNode nats, String type, Str
         }
     }
 
+    private static final String HEADER = Base64.getUrlEncoder().withoutPadding()
+            .encodeToString("{\"typ\":\"JWT\",\"alg\":\"ed25519-nkey\"}".getBytes(StandardCharsets.US_ASCII));
+
+    /**
+     * Encodes {@code claims} signed by {@code seed}: sets {@code iss} to the seed's public key and
+     * {@code jti} to the base32 (no padding) SHA-512/256 of the claims as they were without it,
+     * as nats-io/jwt does (the hash only has to be unique; nobody recomputes it).
+     */
+    public static String encode(com.fasterxml.jackson.databind.node.ObjectNode claims, String seed) {
+        claims.put("iss", Nkeys.publicKeyFromSeed(seed));
+        claims.remove("jti");
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-512/256").digest(MAPPER.writeValueAsBytes(claims));
+            com.fasterxml.jackson.databind.node.ObjectNode ordered = MAPPER.createObjectNode();
+            ordered.put("jti", base32(digest));
+            ordered.setAll(claims);
+            String payload = Base64.getUrlEncoder().withoutPadding().encodeToString(MAPPER.writeValueAsBytes(ordered));
+            String signed = HEADER + "." + payload;
+            byte[] sig = Nkeys.sign(seed, signed.getBytes(StandardCharsets.US_ASCII));
+            return signed + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("cannot encode JWT", e);
+        }
+    }
+
+    private static String base32(byte[] bytes) {
+        StringBuilder sb = new StringBuilder();
+        int buffer = 0;
+        int bits = 0;
+        for (byte b : bytes) {
+            buffer = (buffer << 8) | (b & 0xff);
+            bits += 8;
+            while (bits >= 5) {
+                sb.append(Nkeys.ALPHABET.charAt((buffer >> (bits - 5)) & 31));
+                bits -= 5;
+            }
+        }
+        if (bits > 0) {
+            sb.append(Nkeys.ALPHABET.charAt((buffer << (5 - bits)) & 31));
+        }
+        return sb.toString();
+    }
+
     /** Decodes {@code token} and verifies its signature by its issuer; throws {@link JwtException}. */
     public static Jwt decode(String token) {
         if (token == null || token.isEmpty()) {

@@ -37,7 +37,9 @@ public final class Nkeys {
 
     /** Key roles and the prefix byte of each (the letter's base32 value shifted left by 3). */
     public enum Type {
-        USER('U'), ACCOUNT('A'), SERVER('N'), OPERATOR('O'), CLUSTER('C');
+        USER('U'), ACCOUNT('A'), SERVER('N'), OPERATOR('O'), CLUSTER('C'),
+        /** An X25519 key for encryption ({@link XKeys}), not for signatures. */
+        CURVE('X');
 
         private final char letter;
         private final int prefix;
@@ -151,6 +153,9 @@ public final class Nkeys {
     public static String publicKeyFromSeed(String seed) {
         byte[] raw = decodeChecked(seed, 2 + KEY_LENGTH + 2);
         Type type = seedTypeOf(raw);
+        if (type == Type.CURVE) {
+            return XKeys.publicKey(seed);
+        }
         return encodePublicKey(type, rawPublicKey(Arrays.copyOfRange(raw, 2, 2 + KEY_LENGTH)));
     }
 

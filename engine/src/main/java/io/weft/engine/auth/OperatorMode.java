@@ -26,7 +26,18 @@ public final class OperatorMode {
     public record AccountClaims(String publicKey, String name, Jwt jwt, Set<String> signingKeys,
                                 Map<String, Long> revocations, boolean disallowBearer, Permissions defaultPermissions,
                                 AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
-                                List<Exports.Import> imports, long maxConnections) {
+                                List<Exports.Import> imports, long maxConnections, ExternalAuth externalAuth) {
+    }
+
+    /**
+     * An account JWT's {@code authorization} claim (external authorization, ADR-26): users of the
+     * account other than {@code authUsers} are decided by the callout service; it may place them
+     * in the {@code allowedAccounts} ({@code *}: any); {@code xkey} null: no encryption.
+     */
+    public record ExternalAuth(List<String> authUsers, List<String> allowedAccounts, String xkey) {
+        public boolean allows(String account) {
+            return allowedAccounts.size() == 1 && allowedAccounts.get(0).equals("*") || allowedAccounts.contains(account);
+        }
     }
 
     /**
@@ -229,9 +240,7 @@ public final class OperatorMode {
         if (!n.path("mappings").isMissingNode() && !n.path("mappings").isEmpty()) {
             throw new IllegalArgumentException(what + ": account JWT mappings are not supported by weft yet");
         }
-        if (!n.path("authorization").isMissingNode() && !n.path("authorization").path("auth_users").isEmpty()) {
-            throw new IllegalArgumentException(what + ": auth callout (authorization) is not supported by weft yet");
-        }
+        ExternalAuth external = externalAuth(n.path("authorization"), what);
         if (!n.path("trace").isMissingNode() && !n.path("trace").isEmpty()) {
             throw new IllegalArgumentException(what + ": message tracing (trace) is not supported by weft yet");
         }
@@ -290,7 +299,37 @@ public final class OperatorMode {
         Permissions defaults = permissions(n.path("default_permissions"));
         return new AccountClaims(key, n.path("name").asText(a.claims().path("name").asText(key)), a,
                 Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
-                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn);
+                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn, external);
+    }
+
+    private static ExternalAuth externalAuth(JsonNode a, String what) {
+        if (a.isMissingNode() || a.isNull()) {
+            return null;
+        }
+        refuseUnknown(a, what + " authorization", Set.of("auth_users", "allowed_accounts", "xkey"));
+        List<String> users = strings(a.path("auth_users"));
+        List<String> allowed = strings(a.path("allowed_accounts"));
+        String xkey = a.path("xkey").asText("");
+        if (users.isEmpty()) {
+            if (!allowed.isEmpty()) {
+                throw new IllegalArgumentException(what + ": External authorization cannot have accounts without users specified");
+            }
+            return null;
+        }
+        for (String u : users) {
+            if (!Nkeys.isValidPublicUserKey(u)) {
+                throw new IllegalArgumentException(what + ": AuthUser \"" + u + "\" is not a valid user public key");
+            }
+        }
+        for (String acc : allowed) {
+            if (acc.equals("*") ? allowed.size() > 1 : !Nkeys.isValidPublicKey(Nkeys.Type.ACCOUNT, acc)) {
+                throw new IllegalArgumentException(what + ": Account \"" + acc + "\" is not a valid account public key");
+            }
+        }
+        if (!xkey.isEmpty() && !XKeys.isValidPublicKey(xkey)) {
+            throw new IllegalArgumentException(what + ": XKey \"" + xkey + "\" is not a valid public xkey");
+        }
+        return new ExternalAuth(users, allowed, xkey.isEmpty() ? null : xkey);
     }
 
     private static int unlimitedIfZero(long v) {
@@ -428,7 +467,7 @@ public final class OperatorMode {
         if (account == null && bootstraps(accountKey)) {
             // nats-server's bootstrapping system account: no claims yet, users it issued get in
             account = new AccountClaims(accountKey, accountKey, null, Set.of(), Map.of(), false, null, null, List.of(),
-                    List.of(), -1);
+                    List.of(), -1, null);
         }
         if (account == null) {
             return denied(c, "Account JWT lookup error: account " + accountKey + " not found");
@@ -485,7 +524,7 @@ public final class OperatorMode {
      * A user claim weft cannot enforce yet (so the user is refused rather than let in with less
      * restriction than its JWT states), or null.
      */
-    private static String unsupportedUserClaim(JsonNode n) {
+    static String unsupportedUserClaim(JsonNode n) {
         for (String f : List.of("subs", "data", "payload")) {
             JsonNode v = n.get(f);
             if (v != null && v.asLong(0) != -1) {

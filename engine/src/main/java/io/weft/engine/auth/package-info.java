@@ -12,6 +12,11 @@
  *     {@code Allowed}: bind the account and compile {@code PermissionChecker.of(permissions)} for the
  *     connection; if {@code responsePermission()} is non-null, also make a
  *     {@link io.weft.engine.auth.ResponsePermits} for it.
+ * <li>With an auth callout ({@link io.weft.engine.auth.AuthCallout}: the server's
+ *     {@code auth_callout}, or an operator-mode account JWT's {@code authorization} claim), a
+ *     client that is not one of the auth users is what the external service's response says
+ *     instead: the connection sends the request claims and judges the response with
+ *     {@code AuthCallout.response}, which gives an Allowed or a Denied like the above.
  * <li>PUB: allowed when {@code checker.canPublish(subject)}, else when the permits exist and
  *     {@code permits.tryUse(subject, clock.nanoTime())}; otherwise
  *     {@code -ERR 'Permissions Violation for Publish to "<subject>"'} and drop the message.

@@ -94,6 +94,18 @@ public final class ClientConnection implements ProtocolHandler {
     final java.util.concurrent.atomic.LongAdder stalls = new java.util.concurrent.atomic.LongAdder();
     private final AtomicLong outBytes = new AtomicLong();
     private volatile Clock.Cancellable authTimer;
+    /**
+     * True while the CONNECT waits for the auth callout service: as in nats-server, the
+     * authorization timer does not cut that wait short; the callout's own wait (as long) ends it.
+     */
+    private volatile boolean authorizing;
+    /**
+     * Admitted by the auth callout service: a reload or new account claims do not re-check its
+     * CONNECT against the local users (the service decided, the local users never would).
+     */
+    private volatile boolean calloutAdmitted;
+    /** nats-server's warning line of a refused callout, logged after the error line. */
+    private String calloutWarning;
     private volatile Clock.Cancellable pingTimer;
     /** Set when the connection ends after what is queued ({@link #endAfterQueued}): the reader stops parsing. */
     private volatile boolean ending;
@@ -175,7 +187,7 @@ public final class ClientConnection implements ProtocolHandler {
         server.env().spawner().spawn("client-" + cid + "-reader", this::readLoop);
         if (authRequired) {
             authTimer = clock.schedule(server.authTimeout(), () -> {
-                if (connect == null && !closed.get()) {
+                if (connect == null && !closed.get() && !authorizing) {
                     log.error(logPrefix + "authentication timeout");
                     closeWithError("Authentication Timeout", "Authentication Timeout");
                 }
@@ -374,11 +386,25 @@ public final class ClientConnection implements ProtocolHandler {
         Credentials creds = new Credentials(opts.user(), opts.pass(), opts.authToken(), opts.nkey(), opts.sig(), opts.jwt());
         long claimsGeneration = server.claimsGeneration.get();
         AuthResult result = authenticate(creds);
+        io.weft.engine.auth.AuthCallout.Config callout = calloutFor(result);
+        if (callout != null) {
+            result = withCallout(callout, creds, opts, result);
+            if (closed.get()) {
+                throw new Stop(); // the authorization timer fired while the service was asked
+            }
+        }
         if (result instanceof AuthResult.Denied denied) {
             if (denied.detail() != null && log.isDebug()) {
                 log.debug(logPrefix + denied.detail());
             }
             log.error(logPrefix + (denied.reason().isEmpty() ? "authentication error" : denied.reason()));
+            if (calloutWarning != null) {
+                log.warn(calloutWarning);
+            }
+            Clock.Cancellable timer = authTimer;
+            if (timer != null) {
+                timer.cancel(); // refused now: no "authentication timeout" later while the -ERR drains
+            }
             closeWithError("Authorization Violation", "Authentication Failure");
             throw new Stop();
         }
@@ -411,7 +437,7 @@ public final class ClientConnection implements ProtocolHandler {
         } else {
             bind(allowed);
         }
-        credentials = creds;
+        credentials = calloutAdmitted ? calloutCredentials(creds, allowed) : creds;
         connect = opts;
         if (server.claimsGeneration.get() != claimsGeneration) {
             // account claims changed while this CONNECT was checked: the update's recheck may have missed it
@@ -440,6 +466,81 @@ public final class ClientConnection implements ProtocolHandler {
         if (opts.verbose()) {
             enqueue(OK);
         }
+    }
+
+    /**
+     * The callout that decides this CONNECT: the server's {@code auth_callout}, or in operator
+     * mode the one of the account the user JWT put the client in; null for none.
+     */
+    private io.weft.engine.auth.AuthCallout.Config calloutFor(AuthResult local) {
+        io.weft.engine.auth.AuthCallout.Config callout = server.options().auth.callout;
+        io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
+        if (callout == null && mode != null && local instanceof AuthResult.Allowed a) {
+            callout = io.weft.engine.auth.AuthCallout.forAccount(mode, a.account());
+        }
+        return callout;
+    }
+
+    /**
+     * nats-server's auth callout rules in config mode: a client that is not one of the
+     * {@code auth_users} (by its CONNECT's nkey or user name) is what the service says it is,
+     * whatever the local users say, unless {@code allowed_accounts} is set and the client
+     * authenticated locally into an account not on it. Whoever ends up in the callout account may
+     * not publish on {@value io.weft.engine.auth.AuthCallout#SUBJECT}.
+     */
+    private AuthResult withCallout(io.weft.engine.auth.AuthCallout.Config callout, Credentials creds,
+                                   ConnectOptions opts, AuthResult local) {
+        io.weft.engine.auth.OperatorMode mode = server.options().auth.operatorMode;
+        boolean delegated;
+        boolean authUser;
+        if (mode != null) {
+            // the user JWT passed; its subject decides whether it is one of the account's auth users
+            delegated = true;
+            authUser = local instanceof AuthResult.Allowed a && callout.authUsers().contains(a.user());
+        } else {
+            delegated = callout.allowedAccounts().isEmpty()
+                    || !(local instanceof AuthResult.Allowed a) || a.account().equals(AuthResult.GLOBAL_ACCOUNT)
+                    || callout.allowedAccounts().contains(a.account());
+            authUser = io.weft.engine.auth.AuthCallout.isAuthUser(callout, creds);
+        }
+        AuthResult result = local;
+        if (delegated && !authUser) {
+            String raw = io.weft.engine.auth.AuthCallout.rawUser(creds);
+            io.weft.engine.auth.AuthCallout.ClientInfo info = new io.weft.engine.auth.AuthCallout.ClientInfo(
+                    conn.remoteHost(), cid, raw, opts.name(), Credentials.blank(creds.sig()) ? null : nonce);
+            io.weft.net.TlsServer.Session session = tlsSession;
+            io.weft.engine.auth.AuthCallout.ClientTls clientTls = session == null ? null
+                    : new io.weft.engine.auth.AuthCallout.ClientTls(session.version(), session.cipherSuite(),
+                    io.weft.net.TlsServer.peerCertificatesPem(conn), tls != null && tls.settings().verify());
+            authorizing = true;
+            try {
+                result = AuthCalloutExchange.run(server, callout, mode, creds, opts, info, clientTls);
+                calloutAdmitted = result instanceof AuthResult.Allowed;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                result = new AuthResult.Denied("authentication error", "interrupted while waiting for the auth callout");
+            } finally {
+                authorizing = false;
+            }
+            if (result instanceof AuthResult.Denied d) {
+                String who = !Credentials.blank(creds.nkey()) ? "Nkey \"" + creds.nkey() + "\""
+                        : "User \"" + (creds.user() == null ? "" : creds.user()) + "\"";
+                if (d.detail() != null) {
+                    if (log.isDebug()) {
+                        log.debug(logPrefix + d.detail());
+                    }
+                } else {
+                    calloutWarning = d.reason();
+                }
+                result = new AuthResult.Denied("authentication error - " + who, null);
+            }
+        }
+        if (result instanceof AuthResult.Allowed a && a.account().equals(callout.account())) {
+            result = new AuthResult.Allowed(a.account(), a.user(),
+                    io.weft.engine.auth.AuthCallout.denyPublish(a.permissions(), io.weft.engine.auth.AuthCallout.SUBJECT),
+                    a.expiresSeconds());
+        }
+        return result;
     }
 
     private void bind(AuthResult.Allowed allowed) {
@@ -854,6 +955,10 @@ public final class ClientConnection implements ProtocolHandler {
         if (c == null || closed.get()) {
             return;
         }
+        if (calloutAdmitted) {
+            recallout(c);
+            return;
+        }
         AuthResult r = authenticate(c);
         if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
             bind(allowed);
@@ -866,13 +971,63 @@ public final class ClientConnection implements ProtocolHandler {
         }
     }
 
+    /**
+     * As nats-server on a reload, for a client the service admitted (with the credentials as the
+     * admission left them): one whose nkey or user name is not a local user of its current
+     * account has "moved" and is closed silently ({@code Client Closed}: it reconnects and is
+     * asked about again); any other is put through authentication again, the callout included,
+     * and closed with {@code Authorization Violation} unless admitted into the same account.
+     */
+    private void recallout(Credentials c) {
+        String name = !Credentials.blank(c.nkey()) ? c.nkey() : c.user();
+        if (!Credentials.blank(name)) {
+            String local = server.authenticator().accountOfUser(name);
+            if (local == null || !local.equals(account.name())) {
+                if (log.isDebug()) {
+                    log.debug(logPrefix + "Client moved to another account or is no longer a user after reload");
+                }
+                close("Client Closed");
+                return;
+            }
+        }
+        ConnectOptions opts = connect;
+        AuthResult r = authenticate(c);
+        io.weft.engine.auth.AuthCallout.Config callout = calloutFor(r);
+        if (callout != null && opts != null) {
+            r = withCallout(callout, c, opts, r);
+        }
+        if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
+            bind(allowed);
+            credentials = calloutCredentials(c, allowed);
+            return;
+        }
+        log.error(logPrefix + (r instanceof AuthResult.Denied d ? d.reason() : "authentication error"));
+        if (calloutWarning != null) {
+            log.warn(calloutWarning);
+        }
+        closeWithError("Authorization Violation", "Authentication Failure");
+    }
+
+    /**
+     * nats-server's bookkeeping after an admission by the service: a user JWT with a {@code name}
+     * becomes the client's user name (its nkey and token are forgotten), which is what a later
+     * re-check sends to the service.
+     */
+    private static Credentials calloutCredentials(Credentials c, AuthResult.Allowed allowed) {
+        String name = allowed.user();
+        if (name == null || name.isEmpty() || io.weft.engine.auth.Nkeys.isValidPublicUserKey(name)) {
+            return c;
+        }
+        return new Credentials(name, c.pass(), null, null, c.sig(), c.jwt());
+    }
+
     /** Closes the client when its user JWT expires; null when it has no expiry. */
     private volatile Clock.Cancellable expiryTimer;
 
     /** After new account claims (the full resolver): nats-server's errors for each way a client can fall out. */
     void recheckClaims(io.weft.engine.auth.OperatorMode mode) {
         Credentials c = credentials;
-        if (c == null || closed.get() || connect == null) {
+        if (c == null || closed.get() || connect == null || calloutAdmitted) {
             return;
         }
         AuthResult r = authenticate(c);

@@ -39,7 +39,6 @@ public final class Server {
     public static final String COMPAT_VERSION = "2.10.0";
     public static final String WEFT_VERSION = "0.1.0";
     private static final int CLOSED_KEPT = 10_000;
-    private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
 
     private final Env env;
     private final ServerLog log;
@@ -765,14 +764,42 @@ public final class Server {
         }
     }
 
+    /**
+     * A server nkey, as nats-server's id is: the public key ({@code N...}) is the id, the seed
+     * signs the auth callout requests. Draws 55 bytes, as the id always did, so the simulator's
+     * entropy stream is unchanged; the seed is the first 32.
+     */
     private String newServerId() {
         byte[] bytes = new byte[55];
         env.entropy().nextBytes(bytes);
-        StringBuilder sb = new StringBuilder(56).append('N');
-        for (byte b : bytes) {
-            sb.append(BASE32[(b & 0xff) % 32]);
+        byte[] seed = java.util.Arrays.copyOf(bytes, 32);
+        serverSeed = io.weft.engine.auth.Nkeys.encodeSeed(io.weft.engine.auth.Nkeys.Type.SERVER, seed);
+        return io.weft.engine.auth.Nkeys.publicKeyFromSeed(serverSeed);
+    }
+
+    /** The seed of the server's nkey ({@link #serverId()} is its public key). */
+    private String serverSeed;
+    /** The server's curve key pair for encrypted auth callouts, made on first use. */
+    private volatile io.weft.engine.auth.Nkeys.KeyPair serverXkey;
+    private final Object xkeyLock = new Object();
+
+    String serverSeed() {
+        return serverSeed;
+    }
+
+    /** The server's curve (xkey) pair, made from the entropy seam when first needed. */
+    io.weft.engine.auth.Nkeys.KeyPair serverXkey() {
+        io.weft.engine.auth.Nkeys.KeyPair k = serverXkey;
+        if (k == null) {
+            synchronized (xkeyLock) {
+                k = serverXkey;
+                if (k == null) {
+                    k = io.weft.engine.auth.XKeys.create(env.entropy());
+                    serverXkey = k;
+                }
+            }
         }
-        return sb.toString();
+        return k;
     }
 
     private String newNonce() {

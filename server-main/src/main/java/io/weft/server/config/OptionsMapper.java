@@ -58,7 +58,7 @@ public final class OptionsMapper {
             "cert_match_skip_invalid", "ca_certs_match", "ocsp_peer", "certs", "allow_insecure_cipher_suites",
             "connection_rate_limit", "verify_cert_and_check_known_urls");
     /** Keys of an {@code authorization} block that are security options weft does not implement yet. */
-    static final Set<String> REFUSED_AUTHORIZATION = Set.of("auth_callout");
+    static final Set<String> REFUSED_AUTHORIZATION = Set.of();
     /** Keys of a user entry that are security options weft does not implement yet. */
     static final Set<String> REFUSED_USER = Set.of("allowed_connection_types", "connection_types");
     /** Keys of an account block that are security options weft does not implement yet. */
@@ -193,6 +193,7 @@ public final class OptionsMapper {
         /** JWT operator mode: the operator JWTs read, the trusted keys, the resolver and its preloads. */
         private final List<String> operatorJwts = new ArrayList<>();
         private ConfigMap.Entry operatorEntry;
+        private ConfigMap.Entry calloutEntry;
         private final List<String> trustedKeys = new ArrayList<>();
         private ConfigMap.Entry trustedEntry;
         private ConfigMap.Entry resolverEntry;
@@ -720,6 +721,10 @@ public final class OptionsMapper {
                         case "users" -> users(auth, e, null);
                         case "permissions", "permission", "default_permissions", "default_permission" ->
                                 auth.defaultPermissions = permissions(e);
+                        case "auth_callout", "auth_hook" -> {
+                            calloutEntry = e;
+                            auth.callout = authCallout(e);
+                        }
                         default -> {
                             if (REFUSED_AUTHORIZATION.contains(e.key().toLowerCase(Locale.ROOT))) {
                                 refuse(e, "authorization." + e.key());
@@ -738,6 +743,73 @@ public final class OptionsMapper {
             if (auth.user != null && !auth.users.isEmpty()) {
                 problem(block.position(), "cannot have a single user together with a users list in the authorization block");
             }
+        }
+
+        /**
+         * {@code auth_callout { issuer, account, auth_users, xkey, allowed_accounts }} with
+         * nats-server's aliases and errors; the account defaults to {@code $G}.
+         */
+        private io.weft.engine.auth.AuthCallout.Config authCallout(ConfigMap.Entry e) {
+            if (!(e.value() instanceof ConfigMap block)) {
+                throw err(e.value(), "Expected authorization callout to be a map/struct, got " + e.value().typeName());
+            }
+            String issuer = null;
+            String account = null;
+            String xkey = null;
+            List<String> authUsers = new ArrayList<>();
+            List<String> allowed = new ArrayList<>();
+            for (ConfigMap.Entry f : block.entries()) {
+                switch (f.key().toLowerCase(Locale.ROOT)) {
+                    case "issuer" -> {
+                        issuer = string(f);
+                        if (!Nkeys.isValidPublicKey(Nkeys.Type.ACCOUNT, issuer)) {
+                            throw err(f.value(), "Expected callout user to be a valid public account nkey, got \"" + issuer + "\"");
+                        }
+                    }
+                    case "account", "acc" -> account = string(f);
+                    case "auth_users", "users" -> {
+                        if (!(f.value() instanceof ConfigList l)) {
+                            throw err(f.value(), "Expected auth_users field to be an array, got " + f.value().typeName());
+                        }
+                        for (ConfigValue v : l.items()) {
+                            if (!(v instanceof ConfigScalar sc) || sc.kind() != ConfigScalar.Kind.STRING) {
+                                throw err(v, "each entry of auth_users must be a user name or nkey string");
+                            }
+                            authUsers.add((String) sc.value());
+                        }
+                    }
+                    case "xkey", "key" -> {
+                        xkey = string(f);
+                        if (!io.weft.engine.auth.XKeys.isValidPublicKey(xkey)) {
+                            throw err(f.value(), "Expected callout xkey to be a valid public xkey, got \"" + xkey + "\"");
+                        }
+                    }
+                    case "allowed_accounts" -> {
+                        if (!(f.value() instanceof ConfigList l)) {
+                            throw err(f.value(), "Expected allowed accounts field to be an array, got " + f.value().typeName());
+                        }
+                        for (ConfigValue v : l.items()) {
+                            if (!(v instanceof ConfigScalar sc) || sc.kind() != ConfigScalar.Kind.STRING) {
+                                throw err(v, "each entry of allowed_accounts must be an account name");
+                            }
+                            allowed.add((String) sc.value());
+                        }
+                    }
+                    default -> {
+                        if (!block.isUsedAsVariable(f.key())) {
+                            problem(f.keyPosition(), "Unknown field \"" + f.key() + "\" parsing authorization callout");
+                        }
+                    }
+                }
+            }
+            if (issuer == null) {
+                throw err(e.value(), "Authorization callouts require an issuer to be specified");
+            }
+            if (authUsers.isEmpty()) {
+                throw err(e.value(), "Authorization callouts require authorized users to be specified");
+            }
+            return new io.weft.engine.auth.AuthCallout.Config(issuer, account == null ? "$G" : account, authUsers,
+                    xkey, allowed);
         }
 
         /** A security option weft does not implement: the configuration is refused, naming it by its path. */
@@ -1760,6 +1832,31 @@ public final class OptionsMapper {
                 } else if (!found) {
                     problem(noAuthUserEntry.value().position(), "no_auth_user: \"" + name
                             + "\" not present as user in authorization block or account configuration");
+                }
+            }
+            if (calloutEntry != null && auth.callout != null) {
+                io.weft.engine.auth.AuthCallout.Config c = auth.callout;
+                if (operatorEntry != null || trustedEntry != null) {
+                    // operator mode configures callouts in the account JWT's authorization claim
+                    problem(calloutEntry.keyPosition(), "\"authorization.auth_callout\" in operator mode " + REFUSED
+                            + " (weft has no operator-mode auth callout yet)");
+                }
+                // nats-server only logs these two and runs a server that refuses every client
+                if (!c.account().equals("$G") && !auth.accounts.containsKey(c.account())) {
+                    problem(calloutEntry.keyPosition(), "Authorization callout account \"" + c.account() + "\" not valid");
+                }
+                for (String u : c.authUsers()) {
+                    boolean found = auth.users.stream().anyMatch(x -> x.username().equals(u))
+                            || auth.nkeys.stream().anyMatch(n -> n.nkey().equals(u)) || u.equals(auth.user);
+                    if (!found) {
+                        problem(calloutEntry.keyPosition(), "Authorization callout user \"" + u + "\" not valid");
+                    }
+                }
+                for (String a : c.allowedAccounts()) {
+                    if (!auth.accounts.containsKey(a)) {
+                        problem(calloutEntry.keyPosition(), "auth_callout allowed account \"" + a
+                                + "\" not found in configured accounts");
+                    }
                 }
             }
             if (maxPayloadEntry != null && o.maxPayload > o.maxPending) {

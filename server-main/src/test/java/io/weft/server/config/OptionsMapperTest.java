@@ -408,4 +408,42 @@ class OptionsMapperTest {
         }
         assertTrue(opts("accounts { NRG: { users: [{user: a, password: b}] } }\n").auth.accounts.containsKey("NRG"));
     }
+
+    private static final String ACCOUNT_KEY = "AD2M34WBNGQFYK37IDX53DPRG74RLLT7FFWBOBMBUXMAVBCVAU5VKWIY";
+
+    @Test
+    void authCalloutIsReadWithNatsServersAliasesAndDefaults() {
+        ServerOptions o = opts("accounts { AUTH: { users: [ {user: auth, password: p} ] } }\n"
+                + "authorization { auth_callout { issuer: " + ACCOUNT_KEY + ", acc: AUTH, users: [ auth ], "
+                + "key: XAB3NANV3M6N7AHSQP2U5FRWKKUT7EG2ZXXABV4XVXYQRJGM4S2CZGHT } }");
+        io.weft.engine.auth.AuthCallout.Config c = o.auth.callout;
+        assertEquals(ACCOUNT_KEY, c.issuer());
+        assertEquals("AUTH", c.account());
+        assertEquals(java.util.List.of("auth"), c.authUsers());
+        assertEquals("XAB3NANV3M6N7AHSQP2U5FRWKKUT7EG2ZXXABV4XVXYQRJGM4S2CZGHT", c.xkey());
+        ServerOptions g = opts("authorization { users: [ {user: a, password: b} ], auth_callout { issuer: " + ACCOUNT_KEY
+                + ", auth_users: [ a ] } }");
+        assertEquals("$G", g.auth.callout.account());
+        assertEquals(null, g.auth.callout.xkey());
+    }
+
+    @Test
+    void authCalloutErrorsAreNatsServers() {
+        String users = "authorization { users: [ {user: a, password: b} ], auth_callout { ";
+        assertTrue(error(users + "issuer: x, auth_users: [ a ] } }")
+                .contains("Expected callout user to be a valid public account nkey, got \"x\""));
+        assertTrue(error(users + "auth_users: [ a ] } }").contains("Authorization callouts require an issuer to be specified"));
+        assertTrue(error(users + "issuer: " + ACCOUNT_KEY + " } }")
+                .contains("Authorization callouts require authorized users to be specified"));
+        assertTrue(error(users + "issuer: " + ACCOUNT_KEY + ", auth_users: [ a ], xkey: " + ACCOUNT_KEY + " } }")
+                .contains("Expected callout xkey to be a valid public xkey"));
+        assertTrue(error(users + "issuer: " + ACCOUNT_KEY + ", auth_users: [ a ], bogus: 1 } }")
+                .contains("Unknown field \"bogus\" parsing authorization callout"));
+        assertTrue(error(users + "issuer: " + ACCOUNT_KEY + ", auth_users: [ a ], account: NOPE } }")
+                .contains("Authorization callout account \"NOPE\" not valid"));
+        assertTrue(error(users + "issuer: " + ACCOUNT_KEY + ", auth_users: [ zed ] } }")
+                .contains("Authorization callout user \"zed\" not valid"));
+        assertTrue(error(users + "issuer: " + ACCOUNT_KEY + ", auth_users: [ a ], allowed_accounts: [ Q ] } }")
+                .contains("auth_callout allowed account \"Q\" not found in configured accounts"));
+    }
 }

@@ -147,8 +147,12 @@ class SecurityOptionsTest {
             new Option("mappings", "mappings { a: b }", Status.ENFORCED, "MappingsTest#mappedSubjectsAreNatsServers",
                     "MappingsTest#weightsSplitTrafficAndTheRestKeepsItsSubject",
                     "MappingsTest#clusterScopedDestinationsApplyInTheirCluster", "MappingsTest#mappingErrorsAreNatsServers"),
-            new Option("authorization.auth_callout", "authorization { auth_callout { issuer: x, auth_users: [ a ] } }",
-                    Status.REFUSED),
+            new Option("authorization.auth_callout", "authorization { users: [ {user: a, password: b} ], auth_callout { "
+                    + "issuer: AD2M34WBNGQFYK37IDX53DPRG74RLLT7FFWBOBMBUXMAVBCVAU5VKWIY, auth_users: [ a ] } }",
+                    Status.ENFORCED, "AuthCalloutTest#theServiceAdmitsAliceAndRefusesTheOthersAsNatsServerDoes",
+                    "AuthCalloutTest#aliceGetsAccountAAndTheUserJwtsPermissions",
+                    "AuthCalloutTest#aUserPlacedInTheCalloutAccountMayNotPublishAuthRequests",
+                    "AuthCalloutTest#requestsCarryTheSameClaimsOnBothServers"),
             new Option("authorization.users[0].allowed_connection_types",
                     "authorization { users: [ {user: a, password: b, allowed_connection_types: [STANDARD]} ] }",
                     Status.REFUSED),
@@ -391,7 +395,6 @@ class SecurityOptionsTest {
                 resolver: "URL(http://127.0.0.1:9/jwt/v1/accounts/)"
                 resolver_tls { cert_file: %1$s }
                 authorization {
-                  auth_callout { issuer: x, auth_users: [ a ] }
                   users: [ {user: a, password: b, allowed_connection_types: [STANDARD]} ]
                 }
                 accounts {
@@ -410,7 +413,7 @@ class SecurityOptionsTest {
 
     private static List<String> mergedPaths() {
         return List.of("tls.ocsp_peer", "tls.cert_store", "allow_non_tls", "ocsp", "resolver: URL(http://127.0.0.1:9/jwt/v1/accounts/)",
-                "resolver_tls", "authorization.auth_callout",
+                "resolver_tls",
                 "authorization.users[0].allowed_connection_types", "accounts.A.exports[0].latency", "accounts.A.imports[0].share",
                 "accounts.A.nkey", "accounts.A.limits", "accounts.A.default_permissions",
                 "jetstream.cipher", "jetstream.key", "cluster.permissions", "gateway.tls", "leafnodes.tls",
