@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.weft.engine.ServerLog;
-import io.weft.engine.ServerOptions;
-import io.weft.engine.cluster.MemTransports;
 import io.weft.engine.cluster.PeerIds;
 import io.weft.engine.jetstream.meta.MetaGroup;
 import io.weft.engine.monitor.Healthz;
@@ -20,19 +18,10 @@ import io.weft.engine.monitor.Jsz;
 import io.weft.engine.monitor.Monitor;
 import io.weft.engine.node.Node;
 import io.weft.engine.server.Account;
-import io.weft.net.Env;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three real nodes (clients' view: each node's own $JS.API, no routes between them) whose
@@ -42,48 +31,13 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code /healthz?js-meta-only=true}; {@code META.LEADER.STEPDOWN} from {@code $SYS} moves the
  * leadership; and the assignments and streams come back after all three restart.
  */
-class ClusteredJetStreamTest {
+class ClusteredJetStreamTest extends MemClusterFixture {
     static final List<String> NAMES = List.of("n1", "n2", "n3");
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-    final MemTransports net = new MemTransports();
-    final List<Node> nodes = new ArrayList<>();
-    final AtomicLong ids = new AtomicLong();
-
-    @AfterEach
-    void stop() {
-        nodes.forEach(n -> {
-            if (n != null) {
-                n.shutdown();
-            }
-        });
-        net.close();
-    }
-
-    Node start(String name) throws Exception {
-        ServerOptions o = new ServerOptions();
-        o.serverName = name;
-        o.host = "127.0.0.1";
-        o.port = 0;
-        o.clusterName = "C";
-        o.clusterHost = "127.0.0.1";
-        o.clusterPort = 0;
-        o.jetstream = true;
-        o.storeDir = dir.resolve(name).toString();
-        Node n = new Node(Env.real(), o, quiet());
-        n.server().account("$SYS");
-        n.groupTransports(net.node(PeerIds.of(name)), NAMES,
-                s -> s.withTiming(Duration.ofMillis(20), 10, Duration.ofMillis(600), Duration.ofMillis(800)));
-        n.start();
-        return n;
-    }
-
-    void startAll() throws Exception {
-        for (String n : NAMES) {
-            nodes.add(start(n));
-        }
+    @Override
+    List<String> names() {
+        return NAMES;
     }
 
     static ServerLog quiet() {
@@ -114,24 +68,7 @@ class ClusteredJetStreamTest {
     }
 
     Node leader() throws InterruptedException {
-        await("a meta leader", () -> nodes.stream().filter(n -> meta(n).isLeader()).count() == 1);
-        return nodes.stream().filter(n -> meta(n).isLeader()).findFirst().orElseThrow();
-    }
-
-    /** A request on {@code n}'s own API, as a client of {@code n} in {@code account} sends it; null if unanswered. */
-    JsonNode request(Node n, String account, String subject, String body, long millis) throws Exception {
-        Account a = n.server().account(account);
-        String inbox = "_INBOX.t" + ids.incrementAndGet();
-        LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
-        var sub = a.subscribe(inbox, null, (s, r, data, off, hdr, total) ->
-                got.add(new String(data, off + hdr, total - hdr, StandardCharsets.UTF_8)));
-        try {
-            a.publish(subject, inbox, null, body.getBytes(StandardCharsets.UTF_8));
-            String reply = got.poll(millis, TimeUnit.MILLISECONDS);
-            return reply == null ? null : JSON.readTree(reply);
-        } finally {
-            a.unsubscribe(sub);
-        }
+        return metaLeader();
     }
 
     JsonNode api(Node n, String subject, String body) throws Exception {

@@ -10,26 +10,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.weft.engine.ServerOptions;
-import io.weft.engine.cluster.MemTransports;
 import io.weft.engine.cluster.PeerIds;
 import io.weft.engine.node.Node;
 import io.weft.engine.server.Account;
-import io.weft.net.Env;
 import io.weft.store.StoredMessage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Changing the peer group of an R3 stream on four real nodes whose JetStreams form one meta
@@ -40,42 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * group, in the same order; the Raft membership is the assignment's. nats-server's errors for the
  * refusals.
  */
-class ReplicatedPeerChangeTest {
+class ReplicatedPeerChangeTest extends MemClusterFixture {
     static final List<String> NAMES = List.of("n1", "n2", "n3", "n4");
 
-    @TempDir
-    Path dir;
-    final MemTransports net = new MemTransports();
-    final List<Node> nodes = new ArrayList<>();
-    final AtomicLong ids = new AtomicLong();
-
-    @AfterEach
-    void stop() {
-        nodes.forEach(Node::shutdown);
-        net.close();
-    }
-
-    Node start(String name) throws Exception {
-        ServerOptions o = new ServerOptions();
-        o.serverName = name;
-        o.host = "127.0.0.1";
-        o.port = 0;
-        o.clusterName = "C";
-        o.clusterHost = "127.0.0.1";
-        o.clusterPort = 0;
-        o.jetstream = true;
-        o.storeDir = dir.resolve(name).toString();
-        Node n = new Node(Env.real(), o, quiet());
-        n.server().account("$SYS");
-        n.groupTransports(net.node(PeerIds.of(name)), NAMES,
-                s -> s.withTiming(Duration.ofMillis(20), 10, Duration.ofMillis(600), Duration.ofMillis(800)));
-        n.start();
-        return n;
-    }
-
-    Node metaLeader() throws InterruptedException {
-        await("a meta leader", () -> nodes.stream().filter(n -> meta(n).isLeader()).count() == 1);
-        return nodes.stream().filter(n -> meta(n).isLeader()).findFirst().orElseThrow();
+    @Override
+    List<String> names() {
+        return NAMES;
     }
 
     static Stream stream(Node n) {
@@ -96,20 +58,6 @@ class ReplicatedPeerChangeTest {
         return request(n, Account.GLOBAL, subject, body, millis);
     }
 
-    JsonNode request(Node n, String account, String subject, String body, long millis) throws Exception {
-        Account a = n.server().account(account);
-        String inbox = "_INBOX.p" + ids.incrementAndGet();
-        LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
-        var sub = a.subscribe(inbox, null, (s, r, data, off, hdr, total) ->
-                got.add(new String(data, off + hdr, total - hdr, StandardCharsets.UTF_8)));
-        try {
-            a.publish(subject, inbox, null, body.getBytes(StandardCharsets.UTF_8));
-            String reply = got.poll(millis, TimeUnit.MILLISECONDS);
-            return reply == null ? null : JSON.readTree(reply);
-        } finally {
-            a.unsubscribe(sub);
-        }
-    }
 
     JsonNode api(Node n, String subject, String body) throws Exception {
         return request(n, subject, body, 10000);
@@ -130,17 +78,7 @@ class ReplicatedPeerChangeTest {
 
     static List<String> values(Node n) throws Exception {
         List<String> out = new ArrayList<>();
-        for (StoredMessage m : stream(n).read(store -> {
-            List<StoredMessage> all = new ArrayList<>();
-            var st = store.state();
-            for (long q = st.firstSeq(); st.msgs() > 0 && q <= st.lastSeq(); q++) {
-                StoredMessage m1 = store.load(q);
-                if (m1 != null) {
-                    all.add(m1);
-                }
-            }
-            return all;
-        })) {
+        for (StoredMessage m : stored(stream(n))) {
             out.add(m.seq() + "=" + new String(m.data(), StandardCharsets.UTF_8));
         }
         return out;
@@ -211,12 +149,6 @@ class ReplicatedPeerChangeTest {
             expected.add(i + "=v" + i);
         }
         return expected;
-    }
-
-    void startAll() throws Exception {
-        for (String n : NAMES) {
-            nodes.add(start(n));
-        }
     }
 
     @Test
