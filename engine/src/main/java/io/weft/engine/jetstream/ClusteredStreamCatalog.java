@@ -362,23 +362,7 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     /** The peer group of a new stream (nats-server's placement), or 10005 with its text. */
     private List<Long> place(MetaGroup m, StreamConfig cfg) throws JsApiException {
-        String cluster = m.cluster();
-        List<String> tags = List.of();
-        if (cfg.placement() != null && cfg.placement().isObject()) {
-            String c = cfg.placement().path("cluster").asText("");
-            if (!c.isEmpty()) {
-                cluster = c;
-            }
-            List<String> t = new ArrayList<>();
-            cfg.placement().path("tags").forEach(n -> t.add(n.asText()));
-            tags = t;
-        }
-        Placement.Result r = Placement.select(new Placement.Request(cfg.replicas(), cluster, tags, uniqueTag),
-                m.candidates(), m.assignments().load(), js.env().entropy());
-        return switch (r) {
-            case Placement.Placed p -> p.peers();
-            case Placement.Failed f -> throw JsErrors.CLUSTER_NO_PEERS.with(f.description()).exception();
-        };
+        return placeMore(m, cfg, List.of(), cfg.replicas());
     }
 
     /** nats-server's group names: {@code S-R<n><F|M>-<8 random characters>}. */
