@@ -257,13 +257,13 @@ public final class JsCluster implements Scenario {
                 SimClient c = kvClients.get(i);
                 JsConn conn = new JsConn(w, c, nodes, i + 2, clock, new SplittableRandom(rnd.nextLong()));
                 SplittableRandom kr = new SplittableRandom(rnd.nextLong());
-                spawn(w, c, finished, () -> kvClient(conn, clock, kr, span, nemesis, checker));
+                ClientProgram.spawn(w, c, finished, () -> kvClient(conn, clock, kr, span, nemesis, checker));
             }
             for (int i = 0; i < publishers.size(); i++) {
                 SimClient c = publishers.get(i);
                 JsConn conn = new JsConn(w, c, nodes, i, clock, new SplittableRandom(rnd.nextLong()));
                 SplittableRandom pr = new SplittableRandom(rnd.nextLong());
-                spawn(w, c, finished, () -> {
+                ClientProgram.spawn(w, c, finished, () -> {
                     try {
                         publisher(conn, clock, pr, span, checker);
                     } finally {
@@ -271,7 +271,7 @@ public final class JsCluster implements Scenario {
                     }
                 });
             }
-            spawn(w, setup, finished, () -> {
+            ClientProgram.spawn(w, setup, finished, () -> {
                 try {
                     nemesis.join();
                     probe(admin, clock, checker);
@@ -283,7 +283,7 @@ public final class JsCluster implements Scenario {
                 SimClient c = consumers.get(i);
                 JsConn conn = new JsConn(w, c, nodes, i + 1, clock, new SplittableRandom(rnd.nextLong()));
                 SplittableRandom cr = new SplittableRandom(rnd.nextLong());
-                spawn(w, c, finished, () -> consumer(conn, cr, published, nemesis, checker, deliveries));
+                ClientProgram.spawn(w, c, finished, () -> consumer(conn, cr, published, nemesis, checker, deliveries));
             }
             finished.await();
             nemesis.join();
@@ -337,23 +337,6 @@ public final class JsCluster implements Scenario {
             }
             for (String f : checker.check()) {
                 w.fail(f);
-            }
-        });
-    }
-
-    /** A body that may throw; failures of a client's program fail the run. */
-    private interface Program {
-        void run() throws Exception;
-    }
-
-    private static void spawn(SimWorld w, SimClient c, CountDownLatch finished, Program p) {
-        w.scheduler().spawn("c" + c.id() + "/main", () -> {
-            try {
-                p.run();
-            } catch (Exception e) {
-                w.fail("client " + c.id() + ": " + e);
-            } finally {
-                finished.countDown();
             }
         });
     }

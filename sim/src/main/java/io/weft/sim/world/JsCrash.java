@@ -230,11 +230,11 @@ public final class JsCrash implements Scenario {
                 apiUntilOk(admin, clock, "$JS.API.STREAM.CREATE." + BATCH_STREAM, "{\"name\":\"" + BATCH_STREAM
                         + "\",\"subjects\":[\"ab.>\"],\"storage\":\"file\",\"num_replicas\":1,\"allow_atomic\":true}");
                 long bs = rnd.nextLong();
-                spawn(w, batcher, finished, () -> batchPublisher(new JsConn(w, batcher, node, clock, new SplittableRandom(bs)),
+                ClientProgram.spawn(w, batcher, finished, () -> batchPublisher(new JsConn(w, batcher, node, clock, new SplittableRandom(bs)),
                         clock, batchAcks, batchRefused, batchFailures));
             }
             if (probe) {
-                spawn(w, setup, finished, () -> {
+                ClientProgram.spawn(w, setup, finished, () -> {
                     try {
                         nemesis.join();
                         probe(admin, clock, checker);
@@ -245,7 +245,7 @@ public final class JsCrash implements Scenario {
             }
             for (SimClient c : publishers) {
                 long s = rnd.nextLong();
-                spawn(w, c, finished, () -> {
+                ClientProgram.spawn(w, c, finished, () -> {
                     try {
                         publisher(new JsConn(w, c, node, clock, new SplittableRandom(s)), clock, checker);
                     } finally {
@@ -255,18 +255,18 @@ public final class JsCrash implements Scenario {
             }
             long cs = rnd.nextLong();
             if (config.consumer()) {
-                spawn(w, consumer, finished, () -> consumer(new JsConn(w, consumer, node, clock,
+                ClientProgram.spawn(w, consumer, finished, () -> consumer(new JsConn(w, consumer, node, clock,
                         new SplittableRandom(cs)), published, nemesis, checker));
             }
             for (SimClient c : kvClients) {
                 long s = rnd.nextLong();
-                spawn(w, c, finished, () -> kvClient(new JsConn(w, c, node, clock, new SplittableRandom(s)), nemesis,
+                ClientProgram.spawn(w, c, finished, () -> kvClient(new JsConn(w, c, node, clock, new SplittableRandom(s)), nemesis,
                         clock, checker));
             }
             if (timed != null) {
                 CountDownLatch ttlDone = new CountDownLatch(1);
                 long ps = rnd.nextLong();
-                spawn(w, ttlPublisher, finished, () -> {
+                ClientProgram.spawn(w, ttlPublisher, finished, () -> {
                     try {
                         ttlPublisher(new JsConn(w, ttlPublisher, node, clock, new SplittableRandom(ps)), clock, timed);
                     } finally {
@@ -274,14 +274,14 @@ public final class JsCrash implements Scenario {
                     }
                 });
                 long rs = rnd.nextLong();
-                spawn(w, ttlReader, finished, () -> ttlReader(new JsConn(w, ttlReader, node, clock,
+                ClientProgram.spawn(w, ttlReader, finished, () -> ttlReader(new JsConn(w, ttlReader, node, clock,
                         new SplittableRandom(rs)), w, nemesis, ttlDone, timed));
                 String[] names = {HELD, HELD_BY_API};
                 for (int i = 0; i < held.size(); i++) {
                     SimClient c = held.get(i);
                     String name = names[i];
                     long hs = rnd.nextLong();
-                    spawn(w, c, finished, () -> heldConsumer(new JsConn(w, c, node, clock, new SplittableRandom(hs)),
+                    ClientProgram.spawn(w, c, finished, () -> heldConsumer(new JsConn(w, c, node, clock, new SplittableRandom(hs)),
                             name, w, published, nemesis, checker, timed));
                 }
             }
@@ -315,23 +315,6 @@ public final class JsCrash implements Scenario {
                 for (String f : timed.check(checker.storedPayloads())) {
                     w.fail(f);
                 }
-            }
-        });
-    }
-
-    /** A body that may throw; failures of a client's program fail the run. */
-    private interface Program {
-        void run() throws Exception;
-    }
-
-    private static void spawn(SimWorld w, SimClient c, CountDownLatch finished, Program p) {
-        w.scheduler().spawn("c" + c.id() + "/main", () -> {
-            try {
-                p.run();
-            } catch (Exception e) {
-                w.fail("client " + c.id() + ": " + e);
-            } finally {
-                finished.countDown();
             }
         });
     }
