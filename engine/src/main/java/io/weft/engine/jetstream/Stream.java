@@ -635,7 +635,8 @@ public final class Stream implements ConsumerSource {
                         + counterValue(st) + "}").getBytes(StandardCharsets.UTF_8);
                 case GroupLog.Duplicate dup -> ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
                         + dup.seq() + ",\"duplicate\": true}").getBytes(StandardCharsets.UTF_8);
-                case GroupLog.Rejected rj -> errorAck(rj.error(), batch == null);
+                // answered above, after the read index; the switch must still name every result
+                case GroupLog.Rejected rj -> null;
                 case GroupLog.NotLeader nl -> null;
                 case GroupLog.NotStored ns -> null;
                 case GroupLog.Unknown u -> null;

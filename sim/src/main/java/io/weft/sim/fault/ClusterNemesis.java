@@ -2,7 +2,6 @@ package io.weft.sim.fault;
 
 import io.weft.sim.SimClock;
 import io.weft.sim.net.SimNetwork;
-import io.weft.sim.world.History;
 import io.weft.sim.world.SimNode;
 import io.weft.sim.world.SimWorld;
 import java.io.IOException;
@@ -25,6 +24,7 @@ public final class ClusterNemesis {
     private final IntUnaryOperator leader;
     private final long[] monotonic;
     private final SimClock clock;
+    private final FaultSteps steps;
     private java.util.function.Predicate<String> diskTargets = path -> true;
 
     /**
@@ -39,6 +39,7 @@ public final class ClusterNemesis {
         this.leader = leader;
         this.monotonic = new long[nodes.size()];
         this.clock = new SimClock(world.scheduler());
+        this.steps = new FaultSteps(world, clock);
     }
 
     /** Which files of a victim a fault at rest may damage (default: any). */
@@ -96,14 +97,7 @@ public final class ClusterNemesis {
                     nodes.get(next).restart();
                 }
             }
-            case ClusterFaultPlan.Pause p -> {
-                SimNode n = nodes.get(p.node());
-                record("pause", n.host());
-                n.pause();
-                clock.sleep(p.length());
-                record("resume", n.host());
-                n.resume();
-            }
+            case ClusterFaultPlan.Pause p -> steps.pauseFor(nodes.get(p.node()), p.length());
             case ClusterFaultPlan.Split s -> {
                 List<Integer> order = new ArrayList<>();
                 for (int i = 0; i < nodes.size(); i++) {
@@ -124,12 +118,7 @@ public final class ClusterNemesis {
                 if (a.mode() == ClusterFaultPlan.LeaderFault.CRASH) {
                     crash(target, a.length());
                 } else if (a.mode() == ClusterFaultPlan.LeaderFault.PAUSE) {
-                    SimNode n = nodes.get(target);
-                    record("pause", n.host());
-                    n.pause();
-                    clock.sleep(a.length());
-                    record("resume", n.host());
-                    n.resume();
+                    steps.pauseFor(nodes.get(target), a.length());
                 } else {
                     List<Integer> others = new ArrayList<>();
                     for (int i = 0; i < nodes.size(); i++) {
@@ -148,27 +137,8 @@ public final class ClusterNemesis {
                 n.clock().offsetMonotonic(monotonic[s.node()]);
             }
             case ClusterFaultPlan.AtRest a -> {
-                int index = plan.victims().get(a.victim() % plan.victims().size());
-                SimNode n = nodes.get(index);
-                record("crash", n.host());
-                n.crash();
-                List<java.util.Map.Entry<String, Long>> files = n.disk().files().entrySet().stream()
-                        .filter(e -> e.getValue() > 0 && diskTargets.test(e.getKey())).toList();
-                if (files.isEmpty()) {
-                    record(a.truncate() ? "truncate" : "bitflip", n.host() + " no file to damage");
-                } else {
-                    var hit = files.get(a.file() % files.size());
-                    long at = a.offset() % hit.getValue();
-                    record(a.truncate() ? "truncate" : "bitflip", n.host() + " " + hit.getKey() + " " + at + " of " + hit.getValue());
-                    if (a.truncate()) {
-                        n.disk().truncate(hit.getKey(), at);
-                    } else {
-                        n.disk().flipBit(hit.getKey(), at);
-                    }
-                }
-                clock.sleep(a.down());
-                record("restart", n.host());
-                n.restart();
+                SimNode n = nodes.get(plan.victims().get(a.victim() % plan.victims().size()));
+                steps.damageAtRest(n, diskTargets, a.truncate(), a.file(), a.offset(), a.down(), n.host() + " ");
             }
             case ClusterFaultPlan.RouteReset rr -> {
                 record("route-reset", nodes.get(rr.a()).host() + " " + nodes.get(rr.b()).host());
@@ -178,12 +148,7 @@ public final class ClusterNemesis {
     }
 
     private void crash(int index, Duration down) throws InterruptedException, IOException {
-        SimNode n = nodes.get(index);
-        record("crash", n.host());
-        n.crash();
-        clock.sleep(down);
-        record("restart", n.host());
-        n.restart();
+        steps.crashFor(nodes.get(index), down);
     }
 
     private void cut(List<Integer> side, List<Integer> rest, boolean refuse, boolean oneWay, Duration length)
@@ -208,6 +173,6 @@ public final class ClusterNemesis {
     }
 
     private void record(String op, String value) {
-        world.history().add(-1, History.Type.INFO, op, value);
+        steps.record(op, value);
     }
 }

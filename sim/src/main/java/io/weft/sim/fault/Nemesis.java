@@ -1,7 +1,6 @@
 package io.weft.sim.fault;
 
 import io.weft.sim.net.SimNetwork;
-import io.weft.sim.world.History;
 import io.weft.sim.world.SimNode;
 import io.weft.sim.world.SimWorld;
 import java.io.IOException;
@@ -17,6 +16,7 @@ public final class Nemesis {
     private final SimNode node;
     private final FaultPlan plan;
     private final List<String> clientHosts;
+    private final FaultSteps steps;
     private long monotonicOffset;
     private java.util.function.Predicate<String> diskTargets = path -> true;
 
@@ -25,6 +25,7 @@ public final class Nemesis {
         this.node = node;
         this.plan = plan;
         this.clientHosts = List.copyOf(clientHosts);
+        this.steps = new FaultSteps(world, node.clock());
     }
 
     /**
@@ -64,35 +65,8 @@ public final class Nemesis {
                     world.network().resetConnections(c, node.host());
                 }
             }
-            case FaultPlan.CrashRestart c -> {
-                record("crash", node.host());
-                node.crash();
-                node.clock().sleep(c.down());
-                record("restart", node.host());
-                node.restart();
-            }
-            case FaultPlan.AtRest a -> {
-                record("crash", node.host());
-                node.crash();
-                List<java.util.Map.Entry<String, Long>> files = node.disk().files().entrySet().stream()
-                        .filter(e -> e.getValue() > 0 && diskTargets.test(e.getKey())).toList();
-                if (files.isEmpty()) {
-                    record(a.truncate() ? "truncate" : "bitflip", "no file to damage");
-                } else {
-                    var hit = files.get(a.file() % files.size());
-                    long at = a.offset() % hit.getValue();
-                    if (a.truncate()) {
-                        record("truncate", hit.getKey() + " " + at + " of " + hit.getValue());
-                        node.disk().truncate(hit.getKey(), at);
-                    } else {
-                        record("bitflip", hit.getKey() + " " + at + " of " + hit.getValue());
-                        node.disk().flipBit(hit.getKey(), at);
-                    }
-                }
-                node.clock().sleep(a.down());
-                record("restart", node.host());
-                node.restart();
-            }
+            case FaultPlan.CrashRestart c -> steps.crashFor(node, c.down());
+            case FaultPlan.AtRest a -> steps.damageAtRest(node, diskTargets, a.truncate(), a.file(), a.offset(), a.down(), "");
             case FaultPlan.DiskFull d -> {
                 record("disk-full", node.host());
                 node.disk().full(true);
@@ -100,13 +74,7 @@ public final class Nemesis {
                 record("disk-space", node.host());
                 node.disk().full(false);
             }
-            case FaultPlan.Pause p -> {
-                record("pause", node.host());
-                node.pause();
-                node.clock().sleep(p.length());
-                record("resume", node.host());
-                node.resume();
-            }
+            case FaultPlan.Pause p -> steps.pauseFor(node, p.length());
             case FaultPlan.Partition p -> {
                 if (!clientHosts.isEmpty()) {
                     String c = clientHosts.get(p.client() % clientHosts.size());
@@ -132,6 +100,6 @@ public final class Nemesis {
     }
 
     private void record(String op, String value) {
-        world.history().add(-1, History.Type.INFO, op, value);
+        steps.record(op, value);
     }
 }

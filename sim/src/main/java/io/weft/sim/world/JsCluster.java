@@ -461,56 +461,17 @@ public final class JsCluster implements Scenario {
      */
     private void consumer(JsConn c, SplittableRandom rnd, CountDownLatch published, Thread nemesis,
                           JsCrashChecker checker, Map<String, Integer> deliveries) throws Exception {
-        String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
-        int empty = 0;
-        long settledAt = -1;
-        String lastAnswer = "none";
-        while (published.getCount() > 0 || nemesis.isAlive() || empty < 3) {
-            boolean settled = published.getCount() == 0 && !nemesis.isAlive();
-            if (settled) {
-                if (settledAt < 0) {
-                    settledAt = c.now();
-                } else if (c.now() - settledAt > LIVENESS.toNanos()) {
-                    checker.fail("liveness: consumer c" + c.client().id() + " did not drain within " + LIVENESS
-                            + " after the heal; last answer: " + lastAnswer);
-                    return;
-                }
+        PullDrain.Settings s = new PullDrain.Settings("$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER,
+                "{\"batch\":5,\"expires\":100000000}", Duration.ofMillis(120), LIVENESS, ACK_WAIT,
+                "consumer c" + c.client().id(),
+                "liveness: consumer c" + c.client().id() + " did not drain within " + LIVENESS + " after the heal");
+        PullDrain.run(c, s, published, nemesis, checker, payload -> deliveries.merge(payload, 1, Integer::sum), conn -> {
+            // no answer: no stream leader yet, or this node cut off; now and then try another node
+            if (rnd.nextInt(4) == 0) {
+                conn.moveOn();
             }
-            List<JsConn.Reply> got = c.requestAll(next, null, "{\"batch\":5,\"expires\":100000000}",
-                    Duration.ofMillis(120), false);
-            int messages = 0;
-            boolean nothing = false;
-            lastAnswer = got.isEmpty() ? "no answer" : got.get(got.size() - 1).headers() == null ? "a message"
-                    : got.get(got.size() - 1).headers().strip();
-            for (JsConn.Reply m : got) {
-                if (m.status() == 404 || m.status() == 408) {
-                    nothing = true;
-                }
-                if (m.status() != 0 || m.reply() == null || !m.reply().startsWith("$JS.ACK.")) {
-                    continue;
-                }
-                long sseq = JsCrash.ackStreamSeq(m.reply());
-                if (sseq <= 0) {
-                    checker.fail("consumer got an ack subject it cannot read: " + m.reply());
-                    continue;
-                }
-                messages++;
-                deliveries.merge(m.payload(), 1, Integer::sum);
-                checker.delivered("consumer c" + c.client().id(), sseq,
-                        m.subject().startsWith("_INBOX.") ? null : m.subject(), m.payload());
-                c.publish(m.reply(), "+ACK");
-            }
-            boolean quiet = settled && c.now() - settledAt > ACK_WAIT.toNanos();
-            empty = messages == 0 && nothing && quiet ? empty + 1 : 0;
-            if (messages == 0 && !nothing) {
-                // no answer: no stream leader yet, or this node cut off; now and then try another node
-                if (rnd.nextInt(4) == 0) {
-                    c.moveOn();
-                }
-                c.sleep(5_000_000L);
-            }
-        }
-        checker.consumerDrained();
+            conn.sleep(5_000_000L);
+        });
     }
 
     /**

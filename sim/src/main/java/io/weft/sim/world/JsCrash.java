@@ -686,7 +686,7 @@ public final class JsCrash implements Scenario {
                 if (m.status() != 0 || m.reply() == null || !m.reply().startsWith("$JS.ACK.")) {
                     continue;
                 }
-                long sseq = ackStreamSeq(m.reply());
+                long sseq = PullDrain.ackStreamSeq(m.reply());
                 if (sseq <= 0) {
                     timed.fail("consumer " + name + " got an ack subject it cannot read: " + m.reply());
                     continue;
@@ -754,69 +754,11 @@ public final class JsCrash implements Scenario {
      * and has nothing more to give, redeliveries of what a crash lost on the way included).
      */
     private void consumer(JsConn c, CountDownLatch published, Thread nemesis, JsCrashChecker checker) throws Exception {
-        String next = "$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER;
-        int empty = 0;
-        long settledAt = -1;
-        String lastAnswer = "none";
-        while (published.getCount() > 0 || nemesis.isAlive() || empty < 3) {
-            // only pulls begun after the last publish and fault count as having nothing more
-            boolean settled = published.getCount() == 0 && !nemesis.isAlive();
-            if (settled) {
-                if (settledAt < 0) {
-                    settledAt = c.now();
-                } else if (c.now() - settledAt > DRAIN_LIMIT.toNanos()) {
-                    checker.fail("consumer " + CONSUMER + " did not drain within " + DRAIN_LIMIT
-                            + " after the last fault; last answer: " + lastAnswer);
-                    return;
-                }
-            }
-            List<JsConn.Reply> got = c.requestAll(next, null, "{\"batch\":5,\"expires\":10000000}",
-                    Duration.ofMillis(12), false);
-            int messages = 0;
-            boolean nothing = false;
-            lastAnswer = got.isEmpty() ? "no answer" : got.get(got.size() - 1).headers() == null ? "a message"
-                    : got.get(got.size() - 1).headers().strip();
-            for (JsConn.Reply m : got) {
-                if (m.status() == 404 || m.status() == 408) {
-                    nothing = true;
-                }
-                if (m.status() != 0 || m.reply() == null || !m.reply().startsWith("$JS.ACK.")) {
-                    continue;
-                }
-                long sseq = ackStreamSeq(m.reply());
-                if (sseq <= 0) {
-                    checker.fail("consumer got an ack subject it cannot read: " + m.reply());
-                    continue;
-                }
-                messages++;
-                checker.delivered("consumer " + CONSUMER, sseq, m.subject().startsWith("_INBOX.") ? null : m.subject(),
-                        m.payload());
-                c.publish(m.reply(), "+ACK");
-            }
-            // a delivery lost in a crash comes again an ack wait after the consumer is back
-            boolean quiet = settled && c.now() - settledAt > ACK_WAIT.toNanos();
-            empty = messages == 0 && nothing && quiet ? empty + 1 : 0;
-            if (messages == 0 && !nothing) {
-                c.sleep(1_000_000L); // no answer (server down, consumer not loaded yet): try again soon
-            }
-        }
-        checker.consumerDrained();
-    }
-
-    /** The stream sequence in a {@code $JS.ACK} subject (v1: 9 tokens; v2: 12, with domain and account). */
-    static long ackStreamSeq(String ack) {
-        String[] t = ack.split("\\.");
-        try {
-            if (t.length == 9) {
-                return Long.parseLong(t[5]);
-            }
-            if (t.length >= 11) {
-                return Long.parseLong(t[7]);
-            }
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        PullDrain.Settings s = new PullDrain.Settings("$JS.API.CONSUMER.MSG.NEXT." + STREAM + "." + CONSUMER,
+                "{\"batch\":5,\"expires\":10000000}", Duration.ofMillis(12), DRAIN_LIMIT, ACK_WAIT,
+                "consumer " + CONSUMER, "consumer " + CONSUMER + " did not drain within " + DRAIN_LIMIT + " after the last fault");
+        // no answer (server down, consumer not loaded yet): try again soon
+        PullDrain.run(c, s, published, nemesis, checker, payload -> { }, conn -> conn.sleep(1_000_000L));
     }
 
     private void kvClient(JsConn c, Thread nemesis, SimClock clock, JsCrashChecker checker) throws Exception {

@@ -133,9 +133,9 @@ class JsCrashTest {
 
     @Test
     void ackSubjectsOfBothVersionsGiveTheStreamSequence() {
-        assertEquals(17, JsCrash.ackStreamSeq("$JS.ACK.Q.work.1.17.5.1700000000000000000.3"));
-        assertEquals(17, JsCrash.ackStreamSeq("$JS.ACK.dom.ACCHASH.Q.work.1.17.5.1700000000000000000.3.abc"));
-        assertEquals(-1, JsCrash.ackStreamSeq("$JS.ACK.Q"));
+        assertEquals(17, PullDrain.ackStreamSeq("$JS.ACK.Q.work.1.17.5.1700000000000000000.3"));
+        assertEquals(17, PullDrain.ackStreamSeq("$JS.ACK.dom.ACCHASH.Q.work.1.17.5.1700000000000000000.3.abc"));
+        assertEquals(-1, PullDrain.ackStreamSeq("$JS.ACK.Q"));
     }
 
     @Test
