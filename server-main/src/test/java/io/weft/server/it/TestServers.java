@@ -2,7 +2,6 @@ package io.weft.server.it;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -210,28 +209,37 @@ public final class TestServers {
     }
 
     /** Distinct free ports, found by binding port 0 (all held open together so they differ). */
+    /**
+     * Ports below the kernel's ephemeral range (Linux: 32768-60999), so that no outgoing connection
+     * of this or another process (a route dial, a client) can be given one as its local port
+     * between the pick and the server's bind, which ports the kernel hands out for port 0 could.
+     * Each JVM starts at its own place in the range (by pid) and walks it, skipping ports that
+     * something holds on any address.
+     */
     static int[] freePorts(int n) {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] out = new int[n];
-            for (int i = 0; i < n; i++) {
-                ServerSocket ss = new ServerSocket();
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = nextFreePort();
+        }
+        return out;
+    }
+
+    private static final int PORT_LOW = 20_000;
+    private static final int PORT_SPAN = 12_000;
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+            new java.util.concurrent.atomic.AtomicInteger((int) ((ProcessHandle.current().pid() * 997) % PORT_SPAN));
+
+    private static int nextFreePort() {
+        for (int tries = 0; tries < PORT_SPAN; tries++) {
+            int port = PORT_LOW + Math.floorMod(NEXT_PORT.getAndIncrement(), PORT_SPAN);
+            try (ServerSocket ss = new ServerSocket()) {
                 ss.setReuseAddress(true);
-                ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                held.add(ss);
-                out[i] = ss.getLocalPort();
-            }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (ServerSocket ss : held) {
-                try {
-                    ss.close();
-                } catch (IOException ignored) {
-                    // nothing to do
-                }
+                ss.bind(new InetSocketAddress(port));
+                return port;
+            } catch (IOException taken) {
+                // held by something: the next one
             }
         }
+        throw new UncheckedIOException(new IOException("no free port in " + PORT_LOW + ".." + (PORT_LOW + PORT_SPAN)));
     }
 }
