@@ -73,6 +73,18 @@ public final class Account {
         this.localInterest = listener;
     }
 
+    /** Tells {@code listener} of every announced subscription already here (it was set after they were made). */
+    void announceExisting(LocalInterest listener) {
+        if (listener == null) {
+            return;
+        }
+        for (Subscription sub : sublist.all()) {
+            if (announced(sub)) {
+                listener.changed(this, sub.subject(), sub.queue(), +1);
+            }
+        }
+    }
+
     /**
      * Whether the routes announce this subscription to the cluster: every client subscription, and
      * JetStream's per-stream and per-consumer ones (stream subjects, acks, flow control, direct
@@ -83,6 +95,12 @@ public final class Account {
     static boolean announced(Subscription sub) {
         if (sub instanceof ClientSubscription) {
             return true;
+        }
+        if (sub instanceof ShadowSubscription shadow) {
+            return announced(shadow.target); // in the exporter's account, as its target is in the importer's
+        }
+        if (sub instanceof ImportSubscription imp) {
+            return imp.routed;
         }
         if (!(sub instanceof InternalSubscription is)) {
             return false;
@@ -99,6 +117,149 @@ public final class Account {
         LocalInterest l = localInterest;
         if (l != null && announced(sub)) {
             l.changed(this, sub.subject(), sub.queue(), -1);
+        }
+        if (!streamImports.isEmpty() || !shadows.isEmpty()) {
+            dropShadows(sub);
+        }
+    }
+
+    // ---------------------------------------------------------------- stream imports
+
+    /**
+     * A stream import into this account: what {@code exporter} publishes on {@code subject} comes
+     * here on {@code local} (its image under {@code to}).
+     */
+    record StreamImport(Account exporter, String subject, String local, io.weft.engine.mapping.SubjectTransform to) {
+    }
+
+    /** This account's stream imports; each subscriber that meets one gets a shadow in its exporter. */
+    private volatile List<StreamImport> streamImports = List.of();
+    /**
+     * The shadows each subscriber of this account has in exporters (an empty list: none), or
+     * {@link #GONE} when its removal's listener ran before its insert's. Changed under
+     * {@link #shadowLock} only, which is never held while another sublist is changed.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Subscription, List<ShadowSubscription>> shadows =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Compared by identity only. */
+    private static final List<ShadowSubscription> GONE = java.util.Collections.unmodifiableList(new java.util.ArrayList<>());
+    private final ReentrantLock shadowLock = new ReentrantLock();
+    /** How deep shadows of shadows go on this thread (chained stream imports; cycles are refused at load). */
+    private static final ThreadLocal<int[]> SHADOW_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    /**
+     * Replaces this account's stream imports: the shadows of the old ones are removed, every
+     * current subscriber gets shadows for the new ones (a configuration reload).
+     */
+    void streamImports(List<StreamImport> imports) {
+        List<List<ShadowSubscription>> old;
+        shadowLock.lock();
+        try {
+            old = new java.util.ArrayList<>(shadows.values());
+            shadows.clear();
+            streamImports = List.copyOf(imports);
+        } finally {
+            shadowLock.unlock();
+        }
+        for (List<ShadowSubscription> list : old) {
+            for (ShadowSubscription sh : list) {
+                sh.exporter.sublist.remove(sh);
+            }
+        }
+        if (!imports.isEmpty()) {
+            for (Subscription sub : sublist.all()) {
+                addShadows(sub);
+            }
+        }
+    }
+
+    private static boolean shadowable(Subscription sub) {
+        return sub instanceof ClientSubscription || sub instanceof InternalSubscription || sub instanceof ShadowSubscription;
+    }
+
+    /**
+     * Gives {@code sub} a shadow in the exporter of each stream import whose subjects meet its
+     * own: on the subscriber's own subject when it lies inside an unmapped import (nothing to check
+     * per message), else on the whole imported subject, checked against the subscriber's subject
+     * as each message is mapped.
+     */
+    private void addShadows(Subscription sub) {
+        List<StreamImport> imports = streamImports;
+        if (imports.isEmpty() || !shadowable(sub)) {
+            return;
+        }
+        int[] depth = SHADOW_DEPTH.get();
+        String x = sub.subject();
+        List<ShadowSubscription> made = new java.util.ArrayList<>(1);
+        for (StreamImport si : imports) {
+            if (depth[0] >= Router.MAX_IMPORT_DEPTH || si.exporter() == this
+                    || !io.weft.store.Subjects.overlaps(x, si.local())) {
+                continue;
+            }
+            boolean unmapped = si.local().equals(si.subject());
+            String on;
+            boolean filter;
+            if (unmapped && io.weft.store.Subjects.isSubsetMatch(x, si.subject())) {
+                on = x;
+                filter = false;
+            } else {
+                on = si.subject();
+                filter = !io.weft.store.Subjects.isSubsetMatch(si.local(), x);
+            }
+            made.add(new ShadowSubscription(on, sub, si.to(), this, si.exporter(), filter));
+        }
+        shadowLock.lock();
+        try {
+            if (shadows.get(sub) == GONE) {
+                shadows.remove(sub); // removed before this listener ran
+                return;
+            }
+            shadows.put(sub, made);
+        } finally {
+            shadowLock.unlock();
+        }
+        if (made.isEmpty()) {
+            return;
+        }
+        depth[0]++;
+        try {
+            for (ShadowSubscription sh : made) {
+                sh.exporter.sublist.insert(sh);
+                boolean current;
+                shadowLock.lock();
+                try {
+                    current = shadows.get(sub) == made;
+                } finally {
+                    shadowLock.unlock();
+                }
+                if (!current) {
+                    sh.exporter.sublist.remove(sh); // the subscriber went while its shadows were being made
+                }
+            }
+        } finally {
+            depth[0]--;
+        }
+    }
+
+    private void dropShadows(Subscription sub) {
+        if (!shadowable(sub)) {
+            return;
+        }
+        List<ShadowSubscription> list;
+        shadowLock.lock();
+        try {
+            list = shadows.remove(sub);
+            if (list == null && !streamImports.isEmpty()) {
+                shadows.put(sub, GONE); // its insert listener has not run yet: it must add nothing
+            }
+        } finally {
+            shadowLock.unlock();
+        }
+        if (list == null || list == GONE) {
+            return;
+        }
+        for (ShadowSubscription sh : list) {
+            sh.exporter.sublist.remove(sh);
         }
     }
 
@@ -160,6 +321,9 @@ public final class Account {
         LocalInterest l = localInterest;
         if (l != null && announced(sub)) {
             l.changed(this, sub.subject(), sub.queue(), +1);
+        }
+        if (!streamImports.isEmpty()) {
+            addShadows(sub);
         }
         if (interestWatchers.isEmpty()) {
             return;

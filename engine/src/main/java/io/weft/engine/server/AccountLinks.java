@@ -17,12 +17,15 @@ import java.util.function.Function;
  * cycle):
  *
  * <ul>
- * <li>a stream import of S from A into B, to T: a subscription in A on S that delivers each
- * message to B's subscribers of T (its reply subject unchanged);
+ * <li>a stream import of S from A into B, to T: each subscriber of B whose subject meets T gets a
+ * {@link ShadowSubscription} in A that hands it A's messages, mapped to T (reply unchanged), and
+ * is announced to the routes in A, as nats-server's shadow subscriptions are: a message published
+ * in A anywhere in the cluster reaches the servers with such subscribers once, in A;
  * <li>a service import of S from A into B, from local subject T: a subscription in B on T that
  * publishes the request in A on S with a fresh reply subject {@code _R_.<prefix>.<n>}, and a
- * subscription in A on {@code _R_.<prefix>.>} that delivers what responders publish there to the
- * requester's own reply subject in B: once for a {@code singleton} export, any number of times
+ * subscription in A on {@code _R_.<prefix>.>} (announced to the routes: a responder may be on
+ * another server) that delivers what responders publish there to the requester's own reply
+ * subject in B: once for a {@code singleton} export, any number of times
  * for {@code stream} and {@code chunked}, for {@code response_threshold} after the request (after
  * the last response for streams).
  * </ul>
@@ -32,6 +35,8 @@ import java.util.function.Function;
  */
 final class AccountLinks {
     private final List<Installed> installed = new ArrayList<>();
+    /** The stream imports per importing account, handed to each as one list. */
+    private final Map<Account, List<Account.StreamImport>> streams = new java.util.LinkedHashMap<>();
 
     private record Installed(Account account, Subscription sub) {
     }
@@ -62,7 +67,10 @@ final class AccountLinks {
                         Exports.Export export = exportOf(auth, imp);
                         links.service(importer, exporter, imp, export, clock, prefix(serverId, n++));
                     } else {
-                        links.stream(importer, exporter, imp);
+                        links.streams.computeIfAbsent(importer, k -> new ArrayList<>())
+                                .add(new Account.StreamImport(exporter, imp.subject(),
+                                        imp.to() == null || imp.to().isEmpty() ? imp.subject() : imp.to(),
+                                        SubjectTransform.forImport(imp.subject(), imp.to())));
                     }
                 } catch (MappingException ex) {
                     // the configuration reader compiles the same transforms and refuses the file first
@@ -70,6 +78,7 @@ final class AccountLinks {
                 }
             }
         }
+        links.streams.forEach(Account::streamImports);
         return links;
     }
 
@@ -79,6 +88,8 @@ final class AccountLinks {
             i.account.sublist.remove(i.sub);
         }
         installed.clear();
+        streams.keySet().forEach(a -> a.streamImports(List.of()));
+        streams.clear();
     }
 
     private static Exports.Export exportOf(AuthConfig auth, Exports.Import imp) {
@@ -98,18 +109,6 @@ final class AccountLinks {
     private void add(Account account, Subscription sub) {
         account.sublist.insert(sub);
         installed.add(new Installed(account, sub));
-    }
-
-    private void stream(Account importer, Account exporter, Exports.Import imp) throws MappingException {
-        SubjectTransform to = SubjectTransform.forImport(imp.subject(), imp.to());
-        add(exporter, new ImportSubscription(imp.subject(), (routeSubject, subject, reply, data, off, hdrLen, totalLen,
-                                                             publisher, batch) -> {
-            String local = to.apply(routeSubject, importer::nextInt);
-            // a JetStream delivery (shown subject differs) keeps showing the stream's subject
-            String shown = routeSubject.equals(subject) ? local : subject;
-            return importer.router.route(local, shown, reply, data, off, hdrLen, totalLen, publisher, batch, importer.pick,
-                    false, null, true);
-        }));
     }
 
     private void service(Account importer, Account exporter, Exports.Import imp, Exports.Export export, Clock clock,
@@ -176,7 +175,7 @@ final class AccountLinks {
             }
             return importer.router.route(p.reply, p.reply, reply, data, off, hdrLen, totalLen, publisher, batch,
                     importer.pick, false, null, true);
-        }));
+        }, true));
     }
 
     /**

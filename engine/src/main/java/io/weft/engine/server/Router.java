@@ -122,7 +122,7 @@ final class Router {
         for (int i = 0, n = plain.size(); i < n; i++) {
             Subscription s = plain.get(i);
             if (s instanceof ImportSubscription imp) {
-                if (fromRoute || skipImports) {
+                if ((fromRoute && !imp.routed) || skipImports) {
                     continue;
                 }
                 int[] depth = IMPORT_DEPTH.get();
@@ -153,7 +153,7 @@ final class Router {
                 }
                 continue;
             }
-            if (deliver(s, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+            if (deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
                 delivered++;
             }
         }
@@ -171,7 +171,7 @@ final class Router {
                 for (int j = 0; j < size; j++) {
                     Subscription s = group.get((start + j) % size);
                     if (!(s instanceof RemoteSubscription)
-                            && deliver(s, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+                            && deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
                         delivered++;
                         break;
                     }
@@ -205,7 +205,7 @@ final class Router {
                     delivered++;
                     break;
                 }
-                if (deliver(s, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+                if (deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
                     delivered++;
                     break;
                 }
@@ -230,10 +230,24 @@ final class Router {
     }
 
     /** Hands one message to one subscriber; false when nothing was delivered. */
-    private static boolean deliver(Subscription sub, String subject, String reply, byte[] data, int off, int hdrLen,
-                                   int totalLen, ClientConnection publisher, Deliveries batch) {
+    private static boolean deliver(Subscription sub, String routeSubject, String subject, String reply, byte[] data,
+                                   int off, int hdrLen, int totalLen, ClientConnection publisher, Deliveries batch) {
         if (sub instanceof ClientSubscription c) {
             return c.client.deliver(c, subject, reply, data, off, hdrLen, totalLen, publisher, batch);
+        }
+        if (sub instanceof ShadowSubscription shadow) {
+            // a stream import: straight to the importing account's subscriber, on its subject there
+            String local = shadow.mapped(routeSubject);
+            if (local == null) {
+                return false;
+            }
+            // a JetStream delivery (shown subject differs from the routed one) keeps showing the stream's
+            String shown = routeSubject.equals(subject) ? local : subject;
+            if (deliver(shadow.target, local, shown, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+                shadow.delivered.incrementAndGet();
+                return true;
+            }
+            return false;
         }
         if (!(sub instanceof InternalSubscription internal)) {
             return false; // imports are handled by route() itself

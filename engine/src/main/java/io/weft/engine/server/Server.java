@@ -560,6 +560,8 @@ public final class Server {
         this.localInterest = listener;
         for (Account a : accounts.values()) {
             a.localInterest(listener);
+            // what was subscribed before (the imports' response subscriptions, made with the accounts)
+            a.announceExisting(listener);
         }
     }
 

@@ -6,11 +6,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A subscriber in an account's sublist: a client's SUB ({@link ClientSubscription}) or a
  * server-side handler ({@link InternalSubscription}) or a route peer's interest
- * ({@link RemoteSubscription}) or a bridge to another account ({@link ImportSubscription}). Sealed, so that the {@link Router} knows
+ * ({@link RemoteSubscription}) or a bridge to another account ({@link ImportSubscription}, {@link ShadowSubscription}). Sealed, so that the {@link Router} knows
  * every kind it hands a message to; leaf subscriptions will be a further kind.
  */
 abstract sealed class Subscription implements SublistEntry permits ClientSubscription, InternalSubscription,
-        RemoteSubscription, ImportSubscription {
+        RemoteSubscription, ImportSubscription, ShadowSubscription {
     private final String subject;
     private final String queue;
     /** Messages handed to this subscriber. */

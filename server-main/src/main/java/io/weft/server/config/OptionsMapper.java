@@ -1729,7 +1729,6 @@ public final class OptionsMapper {
                 kept.put(e.getKey(), new ArrayList<>(e.getValue()));
                 accepted.put(e.getKey(), new ArrayList<>());
             }
-            boolean any = false;
             for (java.util.Map.Entry<String, List<io.weft.engine.auth.Exports.Import>> e : auth.imports.entrySet()) {
                 String importer = e.getKey();
                 for (io.weft.engine.auth.Exports.Import imp : e.getValue()) {
@@ -1768,11 +1767,7 @@ public final class OptionsMapper {
                         continue;
                     }
                     accepted.get(importer).add(imp);
-                    any = true;
                 }
-            }
-            if (any && o.clusterPort >= 0) {
-                problem(at, "\"accounts.*.imports\" together with \"cluster\" " + REFUSED_CLUSTER);
             }
         }
 

@@ -213,14 +213,6 @@ class AccountLinksTest {
         return out;
     }
 
-    /** Imports are not carried across routes yet: with a cluster block weft refuses them rather than lose messages. */
-    @Test
-    void importsWithAClusterAreRefused() throws Exception {
-        String out = weftCheck("cluster { name: c, port: -1 }\n" + CONF);
-        assertTrue(out.contains("\"accounts.*.imports\" together with \"cluster\" is a cluster option weft does not implement yet"),
-                out);
-    }
-
     /** A reload that adds an import makes it work for the clients already connected. */
     @Test
     void reloadInstallsNewImports() throws Exception {
