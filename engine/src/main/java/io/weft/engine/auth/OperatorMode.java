@@ -26,7 +26,12 @@ public final class OperatorMode {
     public record AccountClaims(String publicKey, String name, Jwt jwt, Set<String> signingKeys,
                                 Map<String, Long> revocations, boolean disallowBearer, Permissions defaultPermissions,
                                 AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
-                                List<Exports.Import> imports, long maxConnections, ExternalAuth externalAuth) {
+                                List<Exports.Import> imports, long maxConnections, ExternalAuth externalAuth,
+                                Map<String, JsonNode> scopes, List<String> tags, long maxSubs, long maxPayload) {
+        /** The template of a scoped signing key ({@code user_scope}), or null for a plain signing key or none. */
+        public JsonNode scope(String signingKey) {
+            return scopes.get(signingKey);
+        }
     }
 
     /**
@@ -245,12 +250,16 @@ public final class OperatorMode {
             throw new IllegalArgumentException(what + ": message tracing (trace) is not supported by weft yet");
         }
         Set<String> signingKeys = new LinkedHashSet<>();
+        Map<String, JsonNode> scopes = new LinkedHashMap<>();
         for (JsonNode k : n.path("signing_keys")) {
             if (k.isTextual()) {
                 signingKeys.add(k.asText());
+                scopes.remove(k.asText());
+            } else if (k.isObject()) {
+                scopes.put(scopeKey(k, what), scopeTemplate(k, what));
+                signingKeys.add(k.path("key").asText());
             } else {
-                throw new IllegalArgumentException(what + ": scoped signing key " + k.path("key").asText()
-                        + " (kind " + k.path("kind").asText() + ") is not supported by weft yet");
+                throw new IllegalArgumentException(what + ": signing key " + k + " is neither a key nor a scope");
             }
         }
         Map<String, Long> revocations = new LinkedHashMap<>();
@@ -263,7 +272,7 @@ public final class OperatorMode {
         if (conn < -1) {
             throw new IllegalArgumentException(what + ": limits.conn = " + conn + " is not a valid limit");
         }
-        for (String f : List.of("subs", "data", "payload", "leaf")) {
+        for (String f : List.of("leaf")) {
             if (limits.path(f).asLong(0) != -1) {
                 throw new IllegalArgumentException(what + ": limits." + f + " = " + limits.path(f).asLong(0)
                         + ", but weft enforces only -1 (no limit) for account " + f + " limits");
@@ -299,7 +308,47 @@ public final class OperatorMode {
         Permissions defaults = permissions(n.path("default_permissions"));
         return new AccountClaims(key, n.path("name").asText(a.claims().path("name").asText(key)), a,
                 Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
-                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn, external);
+                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn, external,
+                Collections.unmodifiableMap(scopes), strings(n.path("tags")), clamp(limits.path("subs").asLong(0)),
+                clamp(limits.path("payload").asLong(0)));
+    }
+
+    /** A JWT limit as nats-server keeps it: an int32 (bigger values are clamped), -1 for none. */
+    static long clamp(long v) {
+        return Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
+    }
+
+    /** The key of a {@code user_scope} signing key entry; other kinds are refused, as nats-io/jwt refuses them. */
+    private static String scopeKey(JsonNode k, String what) {
+        refuseUnknown(k, what + " signing key", Set.of("kind", "key", "role", "template", "description"));
+        String kind = k.path("kind").asText("");
+        String key = k.path("key").asText("");
+        if (!kind.equals("user_scope")) {
+            throw new IllegalArgumentException(what + ": signing key " + key + " has an unknown scope kind \"" + kind + "\"");
+        }
+        if (!Nkeys.isValidPublicKey(Nkeys.Type.ACCOUNT, key)) {
+            throw new IllegalArgumentException(what + ": scoped signing key \"" + key + "\" is not an account public key");
+        }
+        return key;
+    }
+
+    /**
+     * A scope's template, checked as a user JWT's claims are (nats-io/jwt validates the account
+     * JWT, scopes included); a claim weft does not know is refused.
+     */
+    private static JsonNode scopeTemplate(JsonNode k, String what) {
+        JsonNode t = k.path("template");
+        if (t.isMissingNode() || t.isNull()) {
+            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        }
+        String w = what + " scoped signing key " + k.path("key").asText() + " template";
+        refuseUnknown(t, w, Set.of("pub", "sub", "resp", "src", "times", "times_location", "subs", "data", "payload",
+                "bearer_token", "proxy_required", "allowed_connection_types"));
+        String bad = invalidUserLimits(t);
+        if (bad != null) {
+            throw new IllegalArgumentException(w + ": " + bad);
+        }
+        return t;
     }
 
     private static ExternalAuth externalAuth(JsonNode a, String what) {
@@ -441,6 +490,14 @@ public final class OperatorMode {
 
     /** Checks a CONNECT in operator mode; {@code nowSeconds} is the wall clock (from Env). */
     public AuthResult authenticate(Credentials c, String nonce, long nowSeconds) {
+        return authenticate(c, nonce, nowSeconds, null);
+    }
+
+    /**
+     * Checks a CONNECT in operator mode, in nats-server's order; {@code host} is the client's IP
+     * address (for the JWT's {@code src}; null: not known, so a JWT with {@code src} is refused).
+     */
+    public AuthResult authenticate(Credentials c, String nonce, long nowSeconds, String host) {
         if (c == null) {
             c = Credentials.NONE;
         }
@@ -456,18 +513,24 @@ public final class OperatorMode {
         if (!"user".equals(user.type()) || user.subject().isEmpty() || user.subject().charAt(0) != 'U') {
             return denied(c, "User JWT not valid: not a user JWT");
         }
+        JsonNode n = user.nats();
+        if (n.path("proxy_required").asBoolean(false)) {
+            return denied(c, "proxy connection required"); // weft has no trusted proxies
+        }
         String why = user.validAt(nowSeconds);
+        if (why == null) {
+            why = invalidUserLimits(n);
+        }
         if (why != null) {
             return denied(c, "User JWT no longer valid: " + why);
         }
-        JsonNode n = user.nats();
         String issuerAccount = n.path("issuer_account").asText("");
         String accountKey = issuerAccount.isEmpty() ? user.issuer() : issuerAccount;
         AccountClaims account = accounts.get(accountKey);
         if (account == null && bootstraps(accountKey)) {
             // nats-server's bootstrapping system account: no claims yet, users it issued get in
             account = new AccountClaims(accountKey, accountKey, null, Set.of(), Map.of(), false, null, null, List.of(),
-                    List.of(), -1, null);
+                    List.of(), -1, null, Map.of(), List.of(), -1, -1);
         }
         if (account == null) {
             return denied(c, "Account JWT lookup error: account " + accountKey + " not found");
@@ -478,6 +541,20 @@ public final class OperatorMode {
         if (!issuerKnown) {
             return denied(c, "User JWT issuer is not known");
         }
+        JsonNode scope = account.scope(user.issuer());
+        if (scope != null) {
+            // a scoped signing key: the user may not set anything itself and gets the template
+            if (!ScopedTemplate.hasEmptyPermissions(n)) {
+                return denied(c, "User JWT is not valid: scoped users require no permissions or limits set");
+            }
+            try {
+                n = ScopedTemplate.apply(scope, new ScopedTemplate.Context(user.claims().path("name").asText(""),
+                        user.subject(), strings(user.nats().path("tags")), account.name(), issuerAccount,
+                        account.tags()));
+            } catch (ScopedTemplate.TemplateException e) {
+                return denied(c, "User JWT generated invalid permissions");
+            }
+        }
         if (account.jwt() != null && account.jwt().validAt(nowSeconds) != null) {
             return denied(c, "Account JWT has expired");
         }
@@ -485,9 +562,9 @@ public final class OperatorMode {
         if (bearer && account.disallowBearer()) {
             return denied(c, "Account does not allow bearer tokens");
         }
-        String unsupported = unsupportedUserClaim(n);
-        if (unsupported != null) {
-            return denied(c, "User JWT not valid: " + unsupported);
+        String types = UserRestrictions.connectionTypeRefusal(n.get("allowed_connection_types"));
+        if (types != null) {
+            return denied(c, types);
         }
         if (!bearer) {
             if (Credentials.blank(c.sig())) {
@@ -503,11 +580,60 @@ public final class OperatorMode {
         if (revoked(account.revocations(), user.subject(), user.issuedAt())) {
             return denied(c, "User authentication revoked");
         }
+        if (!UserRestrictions.srcAllows(UserRestrictions.cidrs(n.get("src")), host)) {
+            return deniedLoud(c, "Bad src Ip " + host);
+        }
+        long expires = user.expires();
+        java.util.List<UserRestrictions.TimeRange> ranges = UserRestrictions.times(n.get("times"));
+        if (ranges != null && !ranges.isEmpty()) {
+            java.time.ZoneId zone = UserRestrictions.zone(n.path("times_location").asText(""));
+            long left = zone == null ? -1 : UserRestrictions.secondsLeft(ranges, zone, nowSeconds);
+            if (left < 0) {
+                return deniedLoud(c, "Outside connect times");
+            }
+            // nats-server's setExpiration: the sooner of the JWT's exp and the end of the range
+            if (left > 0 && (expires == 0 || nowSeconds + left < expires)) {
+                expires = nowSeconds + left;
+            }
+        }
         Permissions perms = permissions(n);
         if (perms == null) {
             perms = account.defaultPermissions();
         }
-        return new AuthResult.Allowed(account.publicKey(), user.subject(), perms, user.expires());
+        long subs = minLimit(clamp(n.path("subs").asLong(0)), account.maxSubs());
+        long payload = minLimit(clamp(n.path("payload").asLong(0)), account.maxPayload());
+        return new AuthResult.Allowed(account.publicKey(), user.subject(), perms, expires, subs, payload);
+    }
+
+    /** nats-server's minLimit: -1 is no limit, otherwise the smaller. */
+    public static long minLimit(long a, long b) {
+        if (a == -1) {
+            return b;
+        }
+        if (b == -1) {
+            return a;
+        }
+        return Math.min(a, b);
+    }
+
+    /**
+     * What nats-io/jwt's validation refuses in a user's (or a scope's) {@code src},
+     * {@code times} and {@code times_location}, in its words; null when they are fine.
+     */
+    static String invalidUserLimits(JsonNode n) {
+        for (String cidr : UserRestrictions.cidrs(n.get("src"))) {
+            if (!UserRestrictions.validCidr(cidr)) {
+                return "invalid cidr \"" + cidr + "\" in user src limits";
+            }
+        }
+        if (UserRestrictions.times(n.get("times")) == null) {
+            return "time ranges must have a valid start and end";
+        }
+        String loc = n.path("times_location").asText("");
+        if (!loc.isEmpty() && UserRestrictions.zone(loc) == null) {
+            return "could not parse iana time zone by name: unknown time zone " + loc;
+        }
+        return null;
     }
 
     /** nats-server's rule: revoked when an entry for the key (or {@code *}) is at or after the JWT's iat. */
@@ -568,5 +694,15 @@ public final class OperatorMode {
             who = "User \"N/A\"";
         }
         return new AuthResult.Denied("authentication error - " + who, detail);
+    }
+
+    /**
+     * As {@link #denied}, for the refusals nats-server logs at error level (a {@code src} the
+     * client is not in, a connect outside the {@code times}) rather than at debug level: the
+     * detail goes in front of the usual error line.
+     */
+    private static AuthResult deniedLoud(Credentials c, String detail) {
+        AuthResult.Denied d = (AuthResult.Denied) denied(c, detail);
+        return new AuthResult.Denied(d.reason(), detail, true);
     }
 }

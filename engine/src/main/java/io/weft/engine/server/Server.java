@@ -633,7 +633,7 @@ public final class Server {
         ServerInfo info = new ServerInfo(serverId, serverName(), COMPAT_VERSION, PROTO, null, runtimeName(),
                 opts.host, port(), !opts.noHeaderSupport, authenticator.authRequired(), c.tls() != null,
                 c.tls() != null && c.tls().verify(), false,
-                opts.maxPayload, jetstreamServed(), null, 0, null, null, advert == null ? null : advert.clusterName(),
+                c.maxPayload(opts), jetstreamServed(), null, 0, null, null, advert == null ? null : advert.clusterName(),
                 opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain,
                 advert == null ? List.of() : advert.connectUrls(), lameDuck, null)
                 .withClient(c.cid(), c.ip(), c.nonce());
