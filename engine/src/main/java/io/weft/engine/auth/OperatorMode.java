@@ -27,7 +27,15 @@ public final class OperatorMode {
                                 Map<String, Long> revocations, boolean disallowBearer, Permissions defaultPermissions,
                                 AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
                                 List<Exports.Import> imports, long maxConnections, ExternalAuth externalAuth,
-                                Map<String, JsonNode> scopes, List<String> tags, long maxSubs, long maxPayload) {
+                                Map<String, JsonNode> scopes, List<String> tags, long maxSubs, long maxPayload,
+                                List<ExportAuth> exportAuth, List<String> importTokens) {
+        /** The same account with only these imports (those whose activation checks passed). */
+        AccountClaims withImports(List<Exports.Import> kept, List<String> keptTokens) {
+            return new AccountClaims(publicKey, name, jwt, signingKeys, revocations, disallowBearer, defaultPermissions,
+                    jetstream, exports, List.copyOf(kept), maxConnections, externalAuth, scopes, tags, maxSubs, maxPayload,
+                    exportAuth, List.copyOf(keptTokens));
+        }
+
         /** The template of a scoped signing key ({@code user_scope}), or null for a plain signing key or none. */
         public JsonNode scope(String signingKey) {
             return scopes.get(signingKey);
@@ -39,6 +47,14 @@ public final class OperatorMode {
      * account other than {@code authUsers} are decided by the callout service; it may place them
      * in the {@code allowedAccounts} ({@code *}: any); {@code xkey} null: no encryption.
      */
+    /**
+     * What an export asks of its importers beyond being public: {@code token_req} (an activation
+     * token in the import) and the export's {@code revocations} of activations (importing
+     * account key or {@code *} -> tokens issued at or before that time are revoked).
+     */
+    public record ExportAuth(boolean tokenRequired, Map<String, Long> revocations) {
+    }
+
     public record ExternalAuth(List<String> authUsers, List<String> allowedAccounts, String xkey) {
         public boolean allows(String account) {
             return allowedAccounts.size() == 1 && allowedAccounts.get(0).equals("*") || allowedAccounts.contains(account);
@@ -73,6 +89,8 @@ public final class OperatorMode {
     private final Set<String> operatorSubjects;
     /** The full resolver's settings; null with {@code resolver: MEMORY}. */
     private final Resolver resolver;
+    private final List<String> warnings;
+    private final long activationExpiry;
 
     /**
      * {@code resolver { type: full, dir, allow_delete, hard_delete, limit }}: account JWTs live in
@@ -84,7 +102,9 @@ public final class OperatorMode {
 
     private OperatorMode(Set<String> trustedKeys, Map<String, AccountClaims> accounts, String systemAccount,
                          List<String> operatorJwts, List<String> trustedOperatorKeys, Set<String> operatorSubjects,
-                         Resolver resolver) {
+                         Resolver resolver, List<String> warnings, long activationExpiry) {
+        this.warnings = warnings;
+        this.activationExpiry = activationExpiry;
         this.trustedKeys = trustedKeys;
         this.accounts = accounts;
         this.systemAccount = systemAccount;
@@ -185,24 +205,157 @@ public final class OperatorMode {
         for (Map.Entry<String, String> e : preload.entrySet()) {
             accounts.put(e.getKey(), account(e.getKey(), e.getValue(), trusted));
         }
-        for (AccountClaims a : accounts.values()) {
-            for (Exports.Import im : a.imports()) {
+        List<String> warnings = new ArrayList<>();
+        long activationExpiry = 0;
+        for (AccountClaims a : List.copyOf(accounts.values())) {
+            List<Exports.Import> kept = new ArrayList<>();
+            List<String> keptTokens = new ArrayList<>();
+            for (int i = 0; i < a.imports().size(); i++) {
+                Exports.Import im = a.imports().get(i);
+                String token = a.importTokens().get(i);
                 AccountClaims from = accounts.get(im.account());
                 if (from == null) {
                     throw new IllegalArgumentException("account " + a.publicKey() + ": import from account "
                             + im.account() + ", which is not preloaded");
                 }
-                boolean exported = from.exports().stream().anyMatch(x -> x.service() == im.service()
-                        && io.weft.store.Subjects.isSubsetMatch(im.subject(), x.subject()) && x.allows(a.publicKey()));
-                if (!exported) {
+                int x = exportFor(from, im, a.publicKey());
+                if (x < 0) {
                     throw new IllegalArgumentException("account " + a.publicKey() + ": imports \"" + im.subject()
                             + "\", which account " + im.account() + " does not export to it");
                 }
+                ExportAuth auth = from.exportAuth().get(x);
+                if (auth.tokenRequired()) {
+                    // nats-server leaves out an import whose activation does not check, and keeps the account
+                    long exp = activationExpiry(from, auth, a.publicKey(), im, token, nowSeconds);
+                    if (exp < 0) {
+                        warnings.add("Error adding " + (im.service() ? "service" : "stream") + " import to account ["
+                                + a.publicKey() + "]: " + (im.service() ? "service" : "stream") + " import not authorized"
+                                + " (subject \"" + im.subject() + "\": the activation token does not check)");
+                        continue;
+                    }
+                    if (exp > 0 && (activationExpiry == 0 || exp < activationExpiry)) {
+                        activationExpiry = exp;
+                    }
+                }
+                kept.add(im);
+                keptTokens.add(token);
+            }
+            if (kept.size() != a.imports().size()) {
+                accounts.put(a.publicKey(), a.withImports(kept, keptTokens));
             }
         }
         return new OperatorMode(Collections.unmodifiableSet(trusted), Collections.unmodifiableMap(accounts), system,
                 List.copyOf(operatorJwts), List.copyOf(trustedOperatorKeys), Collections.unmodifiableSet(deleters),
-                resolver);
+                resolver, List.copyOf(warnings), activationExpiry);
+    }
+
+    /** The index of the export of {@code from} that {@code im} imports (nats-server's order: exact, then subset), or -1. */
+    private static int exportFor(AccountClaims from, Exports.Import im, String importer) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int x = 0; x < from.exports().size(); x++) {
+                Exports.Export e = from.exports().get(x);
+                boolean match = pass == 0 ? e.subject().equals(im.subject())
+                        : io.weft.store.Subjects.isSubsetMatch(im.subject(), e.subject());
+                if (e.service() == im.service() && match && e.allows(importer)) {
+                    return x;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Checks an import's activation token as nats-server does: an {@code activation} JWT whose
+     * subject is the importing account, issued by the exporting account (or, with
+     * {@code issuer_account} naming it, by one of its signing keys), of the import's kind, whose
+     * subject contains the import's, valid now and not revoked by the export. Returns -1 when it
+     * does not check, else its {@code exp} (0: none).
+     */
+    static long activationExpiry(AccountClaims exporter, ExportAuth auth, String importer, Exports.Import im,
+                                 String token, long nowSeconds) {
+        if (token == null || token.isEmpty()) {
+            return -1;
+        }
+        Jwt act;
+        try {
+            act = Jwt.decode(token);
+        } catch (Jwt.JwtException e) {
+            return -1;
+        }
+        if (!"activation".equals(act.type()) || !act.subject().equals(importer)) {
+            return -1;
+        }
+        JsonNode n = act.nats();
+        String issuerAccount = n.path("issuer_account").asText("");
+        if (!(act.issuer().equals(exporter.publicKey()) || issuerAccount.equals(exporter.publicKey()))) {
+            return -1;
+        }
+        if (!issuerAccount.isEmpty() && !exporter.signingKeys().contains(act.issuer())) {
+            return -1;
+        }
+        String kind = n.path("kind").asText("");
+        if (!kind.equals(im.service() ? "service" : "stream")) {
+            return -1;
+        }
+        String subject = n.path("subject").asText("");
+        if (subject.isEmpty() || !ScopedTemplate.validSubject(subject)
+                || !io.weft.store.Subjects.isSubsetMatch(im.subject(), subject)) {
+            return -1;
+        }
+        if (act.validAt(nowSeconds) != null || (act.expires() != 0 && act.expires() <= nowSeconds)) {
+            return -1;
+        }
+        if (revoked(auth.revocations(), act.subject(), act.issuedAt())) {
+            return -1;
+        }
+        return act.expires();
+    }
+
+    /**
+     * What nats-io/jwt's validation of an account JWT says of an import's activation token, in
+     * its words (the token is checked against the export later): null when there is none or it
+     * passes.
+     */
+    static String invalidToken(Exports.Import im, String token, String importer) {
+        if (token == null || token.isEmpty()) {
+            return null;
+        }
+        Jwt act;
+        try {
+            act = Jwt.decode(token);
+        } catch (Jwt.JwtException e) {
+            return "import \"" + im.subject() + "\" contains an invalid activation token";
+        }
+        if (!"activation".equals(act.type())) {
+            return "import \"" + im.subject() + "\" contains an invalid activation token";
+        }
+        JsonNode n = act.nats();
+        if (!(act.issuer().equals(im.account()) || n.path("issuer_account").asText("").equals(im.account()))) {
+            return "activation token doesn't match account for import \"" + im.subject() + "\"";
+        }
+        if (!act.subject().equals(importer)) {
+            return "activation token doesn't match account it is being included in, \"" + im.subject() + "\"";
+        }
+        String kind = n.path("kind").asText("");
+        String type = im.service() ? "service" : "stream";
+        if (!kind.equals(type)) {
+            return "mismatch between token import type " + kind + " and type of import " + type;
+        }
+        String subject = n.path("subject").asText("");
+        if (subject.isEmpty() || !io.weft.store.Subjects.isSubsetMatch(im.subject(), subject)) {
+            return "activation token import subject \"" + subject + "\" doesn't match import \"" + im.subject() + "\"";
+        }
+        return null;
+    }
+
+    /** Why imports were left out when this was built (nats-server logs them at debug level). */
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    /** The earliest {@code exp} of an activation token in use (Unix seconds), 0 for none: then this must be built again. */
+    public long activationExpiry() {
+        return activationExpiry;
     }
 
     /** The operator's {@code system_account}, or null when its JWT names none. */
@@ -295,8 +448,17 @@ public final class OperatorMode {
         AccountConfig.JetStreamLimits js = mem == 0 && disk == 0 ? null
                 : new AccountConfig.JetStreamLimits(mem, disk, unlimitedIfZero(limits.path("streams").asLong(0)),
                 unlimitedIfZero(limits.path("consumer").asLong(0)));
-        List<Exports.Export> exports = exports(n.path("exports"), what, limits.path("wildcards").asBoolean(false));
-        List<Exports.Import> imports = imports(n.path("imports"), what);
+        List<ExportAuth> exportAuth = new ArrayList<>();
+        List<Exports.Export> exports = exports(n.path("exports"), what, limits.path("wildcards").asBoolean(false), exportAuth);
+        List<String> importTokens = new ArrayList<>();
+        List<Exports.Import> imports = imports(n.path("imports"), what, importTokens);
+        for (int i = 0; i < imports.size(); i++) {
+            String bad = invalidToken(imports.get(i), importTokens.get(i), key);
+            if (bad != null) {
+                // nats-io/jwt's validation of the account JWT fails (nats-server starts, and the account is unusable)
+                throw new IllegalArgumentException(what + ": " + bad);
+            }
+        }
         long maxExports = limits.path("exports").asLong(0);
         long maxImports = limits.path("imports").asLong(0);
         if (maxExports >= 0 && exports.size() > maxExports) {
@@ -310,7 +472,7 @@ public final class OperatorMode {
                 Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
                 limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn, external,
                 Collections.unmodifiableMap(scopes), strings(n.path("tags")), clamp(limits.path("subs").asLong(0)),
-                clamp(limits.path("payload").asLong(0)));
+                clamp(limits.path("payload").asLong(0)), List.copyOf(exportAuth), List.copyOf(importTokens));
     }
 
     /** A JWT limit as nats-server keeps it: an int32 (bigger values are clamped), -1 for none. */
@@ -385,18 +547,21 @@ public final class OperatorMode {
         return v <= 0 ? -1 : (int) Math.min(v, Integer.MAX_VALUE);
     }
 
-    private static List<Exports.Export> exports(JsonNode list, String what, boolean wildcards) {
+    private static List<Exports.Export> exports(JsonNode list, String what, boolean wildcards, List<ExportAuth> auth) {
         List<Exports.Export> out = new ArrayList<>();
         for (JsonNode x : list) {
             refuseUnknown(x, what + " export", Set.of("name", "subject", "type", "token_req", "revocations",
                     "response_type", "response_threshold", "service_latency", "account_token_position", "advertise",
                     "allow_trace", "description", "info_url"));
             String subject = x.path("subject").asText("");
-            if (x.path("token_req").asBoolean(false) || !x.path("revocations").isEmpty()
-                    || !x.path("service_latency").isMissingNode() || x.path("account_token_position").asInt(0) != 0) {
+            if ((!x.path("service_latency").isMissingNode() && !x.path("service_latency").isNull())
+                    || x.path("account_token_position").asInt(0) != 0) {
                 throw new IllegalArgumentException(what + ": export \"" + subject
-                        + "\" needs activation tokens, revocations or latency tracking, which weft does not support in JWTs yet");
+                        + "\" has latency tracking or an account_token_position, which weft does not support in JWTs yet");
             }
+            Map<String, Long> actRevocations = new LinkedHashMap<>();
+            x.path("revocations").fields().forEachRemaining(f -> actRevocations.put(f.getKey(), f.getValue().asLong()));
+            auth.add(new ExportAuth(x.path("token_req").asBoolean(false), Collections.unmodifiableMap(actRevocations)));
             if (!wildcards && (subject.contains("*") || subject.contains(">"))) {
                 throw new IllegalArgumentException(what + ": export \"" + subject + "\" has a wildcard, but limits.wildcards is false");
             }
@@ -415,16 +580,13 @@ public final class OperatorMode {
         return List.copyOf(out);
     }
 
-    private static List<Exports.Import> imports(JsonNode list, String what) {
+    private static List<Exports.Import> imports(JsonNode list, String what, List<String> tokens) {
         List<Exports.Import> out = new ArrayList<>();
         for (JsonNode x : list) {
             refuseUnknown(x, what + " import", Set.of("name", "subject", "account", "token", "to", "local_subject",
                     "type", "share", "allow_trace"));
             String subject = x.path("subject").asText("");
-            if (!x.path("token").asText("").isEmpty()) {
-                throw new IllegalArgumentException(what + ": import \"" + subject
-                        + "\" carries an activation token, which weft does not support yet");
-            }
+            tokens.add(x.path("token").asText(""));
             if (!x.path("to").asText("").isEmpty() || x.path("share").asBoolean(false)) {
                 throw new IllegalArgumentException(what + ": import \"" + subject
                         + "\" uses \"to\" or \"share\", which weft does not support in JWTs yet");
@@ -530,7 +692,7 @@ public final class OperatorMode {
         if (account == null && bootstraps(accountKey)) {
             // nats-server's bootstrapping system account: no claims yet, users it issued get in
             account = new AccountClaims(accountKey, accountKey, null, Set.of(), Map.of(), false, null, null, List.of(),
-                    List.of(), -1, null, Map.of(), List.of(), -1, -1);
+                    List.of(), -1, null, Map.of(), List.of(), -1, -1, List.of(), List.of());
         }
         if (account == null) {
             return denied(c, "Account JWT lookup error: account " + accountKey + " not found");

@@ -253,6 +253,26 @@ public final class Server {
             return;
         }
         long now = env.clock().currentTimeMillis();
+        if (log.isDebug()) {
+            mode.warnings().forEach(w -> log.debug(w));
+        }
+        long activationExp = mode.activationExpiry();
+        if (activationExp > 0) {
+            // an activation token runs out: built again, its import is left out (nats-server's activationExpired)
+            accountExpiry.put("activation", env.clock().schedule(Duration.ofMillis(Math.max(0, activationExp * 1000 - now + 1)),
+                    () -> {
+                        io.weft.engine.auth.OperatorMode current = options.auth.operatorMode;
+                        if (current != mode) {
+                            return;
+                        }
+                        try {
+                            updateOperatorMode(mode.withAccounts(mode.accountJwts(),
+                                    Math.floorDiv(env.clock().currentTimeMillis(), 1000)));
+                        } catch (IllegalArgumentException e) {
+                            log.error("Activation expiry: " + e.getMessage());
+                        }
+                    }));
+        }
         for (io.weft.engine.auth.OperatorMode.AccountClaims a : mode.accounts().values()) {
             long exp = a.jwt().expires();
             if (exp <= 0) {

@@ -369,6 +369,63 @@ class OperatorModeTest {
         }
     }
 
+    /** Two accounts: the exporter (account) with a token_req stream export, an importer with the given token. */
+    private OperatorMode withImport(String token, long revokedAt) {
+        Nkeys.KeyPair importer = Nkeys.create(Nkeys.Type.ACCOUNT, NkeysTest.seeded(21));
+        ObjectNode exp = accountClaims();
+        ObjectNode x = ((ObjectNode) exp.get("nats")).putArray("exports").addObject().put("subject", "priv.>")
+                .put("type", "stream").put("token_req", true);
+        if (revokedAt > 0) {
+            x.putObject("revocations").put(importer.publicKey(), revokedAt);
+        }
+        ObjectNode imp = claims(operator, importer.publicKey(), "account");
+        ((ObjectNode) imp.get("nats")).putObject("limits").put("subs", -1).put("payload", -1).put("conn", -1).put("leaf", -1)
+                .put("imports", -1).put("exports", -1).put("wildcards", true);
+        ObjectNode i = ((ObjectNode) imp.get("nats")).putArray("imports").addObject().put("subject", "priv.x")
+                .put("account", account.publicKey()).put("type", "stream");
+        if (token != null) {
+            i.put("token", token);
+        }
+        String op = sign(claims(operator, operator.publicKey(), "operator"), operator);
+        return OperatorMode.build(List.of(op), List.of(), Map.of(account.publicKey(), sign(exp, operator),
+                importer.publicKey(), sign(imp, operator)), NOW);
+    }
+
+    private String activation(Nkeys.KeyPair signer, String subject, long exp) {
+        Nkeys.KeyPair importer = Nkeys.create(Nkeys.Type.ACCOUNT, NkeysTest.seeded(21));
+        ObjectNode c = claims(signer, importer.publicKey(), "activation");
+        ((ObjectNode) c.get("nats")).put("subject", subject).put("kind", "stream");
+        if (exp > 0) {
+            c.put("exp", exp);
+        }
+        return sign(c, signer);
+    }
+
+    @Test
+    void activationTokensDecideWhetherAnImportIsKept() {
+        Nkeys.KeyPair importer = Nkeys.create(Nkeys.Type.ACCOUNT, NkeysTest.seeded(21));
+        java.util.function.Function<OperatorMode, Integer> imports = m -> m.accounts().get(importer.publicKey()).imports().size();
+        OperatorMode good = withImport(activation(account, "priv.>", 0), 0);
+        assertEquals(1, imports.apply(good));
+        assertEquals(0, good.activationExpiry());
+        OperatorMode expiring = withImport(activation(account, "priv.>", NOW + 60), 0);
+        assertEquals(1, imports.apply(expiring));
+        assertEquals(NOW + 60, expiring.activationExpiry());
+        assertEquals(0, imports.apply(withImport(null, 0)), "no token: left out");
+        assertEquals(0, imports.apply(withImport(activation(account, "priv.>", NOW - 1), 0)), "expired");
+        assertEquals(0, imports.apply(withImport(activation(account, "priv.>", 0), NOW)), "revoked by the export");
+        assertEquals(1, imports.apply(withImport(activation(account, "priv.>", 0), NOW - 200)), "issued after the revocation");
+        assertTrue(withImport(null, 0).warnings().get(0).contains("stream import not authorized"));
+        // an unknown signer naming the exporter as issuer_account is not one of its signing keys
+        Nkeys.KeyPair stranger = Nkeys.create(Nkeys.Type.ACCOUNT, NkeysTest.seeded(22));
+        ObjectNode c = claims(stranger, importer.publicKey(), "activation");
+        ((ObjectNode) c.get("nats")).put("subject", "priv.>").put("kind", "stream").put("issuer_account", account.publicKey());
+        assertEquals(0, imports.apply(withImport(sign(c, stranger), 0)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> withImport(activation(account, "other.>", 0), 0));
+        assertTrue(e.getMessage().contains("doesn't match import"), e.getMessage());
+    }
+
     @Test
     void malformedTokensAreRefusedWithoutThrowing() {
         OperatorMode m = mode(accountClaims());
