@@ -102,6 +102,7 @@ class JwtScopedLimitsTest {
         user(random, lim, "accountLimits", n -> { });
         user(random, lim, "accountAndUserLimits", n -> n.put("subs", 1).put("payload", 500));
         user(random, app, "dataLimit", n -> n.put("data", 10));
+        user(random, app, "noLimitFields", n -> n.remove(List.of("subs", "data", "payload")));
         user(random, app, "srcOutside", n -> n.putArray("src").add("10.0.0.0/8").add("192.168.0.0/16"));
         user(random, app, "srcInside", n -> n.put("src", "10.0.0.0/8,127.0.0.0/8"));
         long now = System.currentTimeMillis() / 1000;
@@ -359,6 +360,27 @@ class JwtScopedLimitsTest {
         // the smaller of the user's and the account's
         assertEquals(expected, limitsObserved(nats, "accountAndUserLimits", 1, 64), "nats-server");
         assertEquals(expected, limitsObserved(weft, "accountAndUserLimits", 1, 64), "weft\n" + weft.stderr());
+    }
+
+    /**
+     * A user JWT without {@code subs} (0, as nats-io/jwt decodes it) may hold no subscription:
+     * both servers send {@code maximum subscriptions exceeded} right after the connect and close.
+     */
+    @Test
+    void absentSubsLimitMeansNone() throws Exception {
+        for (TestServer s : new TestServer[] {nats, weft}) {
+            try (RawClient c = RawClient.open(s.port())) {
+                assertTrue(c.awaitText("\r\n", WAIT), s.target() + ": INFO");
+                String info = c.text();
+                String nonce = TestJwts.JSON.readTree(info.substring(5, info.indexOf("\r\n"))).path("nonce").asText();
+                String sig = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                        KEYS.get("noLimitFields").sign(nonce.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                c.send("CONNECT {\"verbose\":false,\"protocol\":1,\"jwt\":\"" + JWTS.get("noLimitFields")
+                        + "\",\"sig\":\"" + sig + "\"}\r\nPING\r\n");
+                assertTrue(c.awaitText("-ERR 'maximum subscriptions exceeded'", WAIT), s.target() + ": " + c.text());
+                assertTrue(c.awaitClose(WAIT), s.target() + ": closed " + c.text());
+            }
+        }
     }
 
     /** nats-server 2.15.1 enforces no {@code data} limit; neither does weft: a 100-byte message to a user with data 10 arrives. */
