@@ -989,6 +989,7 @@ public final class ClientConnection implements ProtocolHandler {
         AuthResult r = authenticate(c);
         if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
             bind(allowed);
+            closedOverSubscriptionLimit(); // new account JWTs with a lower subs limit, as on a claims update
         } else {
             // nats-server 2.9.10 drops such a client silently (no -ERR) and records "Client Closed"
             if (log.isDebug()) {

@@ -122,12 +122,57 @@ class JwtScopedLimitsTest {
         user(random, app, "unknownTypeOnly", n -> n.putArray("allowed_connection_types").add("CARRIER_PIGEON"));
         user(random, app, "lowerCaseStandard", n -> n.putArray("allowed_connection_types").add("standard"));
 
+        // LOW: its subs limit is lowered by a claims update in a test
+        lowAccount = NKey.createAccount(random);
+        operatorKey = operator;
+        user(random, lowAccount, "lowUser", n -> { });
+        user(random, sys, "sysUser", n -> { });
         String conf = "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n"
                 + "  " + pub(sys) + ": \"" + encode(sysClaims, operator) + "\"\n"
+                + "  " + pub(lowAccount) + ": \"" + lowJwt(5) + "\"\n"
                 + "  " + pub(app) + ": \"" + appJwt + "\"\n"
                 + "  " + pub(lim) + ": \"" + limJwt + "\"\n}\n";
         weft = TestServers.start(TestServers.Target.WEFT, conf, "-D");
         nats = TestServers.start(TestServers.Target.NATS_NEWEST, conf, "-D");
+    }
+
+    static NKey lowAccount;
+    static NKey operatorKey;
+
+    private static String lowJwt(int subs) {
+        ObjectNode c = claims(operatorKey, pub(lowAccount), "LOW", "account");
+        defaultAccountLimits(c).put("subs", subs);
+        return encode(c, operatorKey);
+    }
+
+    /**
+     * A claims update that lowers the account's subs below what a client holds: the client gets
+     * {@code maximum subscriptions exceeded} and is closed, on both servers.
+     */
+    @Test
+    void loweredAccountSubsLimitClosesAClientOverIt() throws Exception {
+        for (TestServer s : new TestServer[] {nats, weft}) {
+            Clients.RecordingErrors errors = new Clients.RecordingErrors();
+            try (Connection c = Nats.connect(options(s, "lowUser", errors).build());
+                 Connection sysConn = Nats.connect(options(s, "sysUser", new Clients.RecordingErrors()).build())) {
+                for (int i = 0; i < 3; i++) {
+                    c.subscribe("low." + i);
+                }
+                c.flush(WAIT);
+                Message reply = sysConn.request("$SYS.REQ.ACCOUNT." + pub(lowAccount) + ".CLAIMS.UPDATE",
+                        lowJwt(2).getBytes(java.nio.charset.StandardCharsets.UTF_8), WAIT);
+                assertTrue(reply != null && new String(reply.getData()).contains("jwt updated"),
+                        s.target() + ": " + (reply == null ? null : new String(reply.getData())));
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (c.getStatus() == Connection.Status.CONNECTED && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertTrue(c.getStatus() != Connection.Status.CONNECTED, s.target() + ": closed");
+                assertTrue(errors.sawError("maximum subscriptions exceeded"), s.target() + ": " + errors.errors);
+                sysConn.request("$SYS.REQ.ACCOUNT." + pub(lowAccount) + ".CLAIMS.UPDATE",
+                        lowJwt(5).getBytes(java.nio.charset.StandardCharsets.UTF_8), WAIT);
+            }
+        }
     }
 
     private static void scopedUser(SecureRandom random, NKey signer, NKey account, String name, String tag) throws Exception {
