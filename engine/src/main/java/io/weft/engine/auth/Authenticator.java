@@ -142,8 +142,13 @@ public final class Authenticator {
      * Env) that operator mode needs for JWT expiry.
      */
     public AuthResult authenticate(Credentials c, String nonce, long nowMillis) {
+        return authenticate(c, nonce, nowMillis, null);
+    }
+
+    /** As {@link #authenticate(Credentials, String, long)}; {@code host} is the client's IP address (a user JWT's {@code src}). */
+    public AuthResult authenticate(Credentials c, String nonce, long nowMillis, String host) {
         if (operatorMode != null) {
-            return operatorMode.authenticate(c, nonce, Math.floorDiv(nowMillis, 1000));
+            return operatorMode.authenticate(c, nonce, Math.floorDiv(nowMillis, 1000), host);
         }
         return authenticate(c, nonce);
     }

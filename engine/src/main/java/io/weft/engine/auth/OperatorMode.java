@@ -26,7 +26,20 @@ public final class OperatorMode {
     public record AccountClaims(String publicKey, String name, Jwt jwt, Set<String> signingKeys,
                                 Map<String, Long> revocations, boolean disallowBearer, Permissions defaultPermissions,
                                 AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
-                                List<Exports.Import> imports, long maxConnections, ExternalAuth externalAuth) {
+                                List<Exports.Import> imports, long maxConnections, ExternalAuth externalAuth,
+                                Map<String, JsonNode> scopes, List<String> tags, long maxSubs, long maxPayload,
+                                List<ExportAuth> exportAuth, List<String> importTokens) {
+        /** The same account with only these imports (those whose activation checks passed). */
+        AccountClaims withImports(List<Exports.Import> kept, List<String> keptTokens) {
+            return new AccountClaims(publicKey, name, jwt, signingKeys, revocations, disallowBearer, defaultPermissions,
+                    jetstream, exports, List.copyOf(kept), maxConnections, externalAuth, scopes, tags, maxSubs, maxPayload,
+                    exportAuth, List.copyOf(keptTokens));
+        }
+
+        /** The template of a scoped signing key ({@code user_scope}), or null for a plain signing key or none. */
+        public JsonNode scope(String signingKey) {
+            return scopes.get(signingKey);
+        }
     }
 
     /**
@@ -34,6 +47,14 @@ public final class OperatorMode {
      * account other than {@code authUsers} are decided by the callout service; it may place them
      * in the {@code allowedAccounts} ({@code *}: any); {@code xkey} null: no encryption.
      */
+    /**
+     * What an export asks of its importers beyond being public: {@code token_req} (an activation
+     * token in the import) and the export's {@code revocations} of activations (importing
+     * account key or {@code *} -> tokens issued at or before that time are revoked).
+     */
+    public record ExportAuth(boolean tokenRequired, Map<String, Long> revocations) {
+    }
+
     public record ExternalAuth(List<String> authUsers, List<String> allowedAccounts, String xkey) {
         public boolean allows(String account) {
             return allowedAccounts.size() == 1 && allowedAccounts.get(0).equals("*") || allowedAccounts.contains(account);
@@ -68,6 +89,8 @@ public final class OperatorMode {
     private final Set<String> operatorSubjects;
     /** The full resolver's settings; null with {@code resolver: MEMORY}. */
     private final Resolver resolver;
+    private final List<String> warnings;
+    private final long activationExpiry;
 
     /**
      * {@code resolver { type: full, dir, allow_delete, hard_delete, limit }}: account JWTs live in
@@ -79,7 +102,9 @@ public final class OperatorMode {
 
     private OperatorMode(Set<String> trustedKeys, Map<String, AccountClaims> accounts, String systemAccount,
                          List<String> operatorJwts, List<String> trustedOperatorKeys, Set<String> operatorSubjects,
-                         Resolver resolver) {
+                         Resolver resolver, List<String> warnings, long activationExpiry) {
+        this.warnings = warnings;
+        this.activationExpiry = activationExpiry;
         this.trustedKeys = trustedKeys;
         this.accounts = accounts;
         this.systemAccount = systemAccount;
@@ -180,24 +205,157 @@ public final class OperatorMode {
         for (Map.Entry<String, String> e : preload.entrySet()) {
             accounts.put(e.getKey(), account(e.getKey(), e.getValue(), trusted));
         }
-        for (AccountClaims a : accounts.values()) {
-            for (Exports.Import im : a.imports()) {
+        List<String> warnings = new ArrayList<>();
+        long activationExpiry = 0;
+        for (AccountClaims a : List.copyOf(accounts.values())) {
+            List<Exports.Import> kept = new ArrayList<>();
+            List<String> keptTokens = new ArrayList<>();
+            for (int i = 0; i < a.imports().size(); i++) {
+                Exports.Import im = a.imports().get(i);
+                String token = a.importTokens().get(i);
                 AccountClaims from = accounts.get(im.account());
                 if (from == null) {
                     throw new IllegalArgumentException("account " + a.publicKey() + ": import from account "
                             + im.account() + ", which is not preloaded");
                 }
-                boolean exported = from.exports().stream().anyMatch(x -> x.service() == im.service()
-                        && io.weft.store.Subjects.isSubsetMatch(im.subject(), x.subject()) && x.allows(a.publicKey()));
-                if (!exported) {
+                int x = exportFor(from, im, a.publicKey());
+                if (x < 0) {
                     throw new IllegalArgumentException("account " + a.publicKey() + ": imports \"" + im.subject()
                             + "\", which account " + im.account() + " does not export to it");
                 }
+                ExportAuth auth = from.exportAuth().get(x);
+                if (auth.tokenRequired()) {
+                    // nats-server leaves out an import whose activation does not check, and keeps the account
+                    long exp = activationExpiry(from, auth, a.publicKey(), im, token, nowSeconds);
+                    if (exp < 0) {
+                        warnings.add("Error adding " + (im.service() ? "service" : "stream") + " import to account ["
+                                + a.publicKey() + "]: " + (im.service() ? "service" : "stream") + " import not authorized"
+                                + " (subject \"" + im.subject() + "\": the activation token does not check)");
+                        continue;
+                    }
+                    if (exp > 0 && (activationExpiry == 0 || exp < activationExpiry)) {
+                        activationExpiry = exp;
+                    }
+                }
+                kept.add(im);
+                keptTokens.add(token);
+            }
+            if (kept.size() != a.imports().size()) {
+                accounts.put(a.publicKey(), a.withImports(kept, keptTokens));
             }
         }
         return new OperatorMode(Collections.unmodifiableSet(trusted), Collections.unmodifiableMap(accounts), system,
                 List.copyOf(operatorJwts), List.copyOf(trustedOperatorKeys), Collections.unmodifiableSet(deleters),
-                resolver);
+                resolver, List.copyOf(warnings), activationExpiry);
+    }
+
+    /** The index of the export of {@code from} that {@code im} imports (nats-server's order: exact, then subset), or -1. */
+    private static int exportFor(AccountClaims from, Exports.Import im, String importer) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int x = 0; x < from.exports().size(); x++) {
+                Exports.Export e = from.exports().get(x);
+                boolean match = pass == 0 ? e.subject().equals(im.subject())
+                        : io.weft.store.Subjects.isSubsetMatch(im.subject(), e.subject());
+                if (e.service() == im.service() && match && e.allows(importer)) {
+                    return x;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Checks an import's activation token as nats-server does: an {@code activation} JWT whose
+     * subject is the importing account, issued by the exporting account (or, with
+     * {@code issuer_account} naming it, by one of its signing keys), of the import's kind, whose
+     * subject contains the import's, valid now and not revoked by the export. Returns -1 when it
+     * does not check, else its {@code exp} (0: none).
+     */
+    static long activationExpiry(AccountClaims exporter, ExportAuth auth, String importer, Exports.Import im,
+                                 String token, long nowSeconds) {
+        if (token == null || token.isEmpty()) {
+            return -1;
+        }
+        Jwt act;
+        try {
+            act = Jwt.decode(token);
+        } catch (Jwt.JwtException e) {
+            return -1;
+        }
+        if (!"activation".equals(act.type()) || !act.subject().equals(importer)) {
+            return -1;
+        }
+        JsonNode n = act.nats();
+        String issuerAccount = n.path("issuer_account").asText("");
+        if (!(act.issuer().equals(exporter.publicKey()) || issuerAccount.equals(exporter.publicKey()))) {
+            return -1;
+        }
+        if (!issuerAccount.isEmpty() && !exporter.signingKeys().contains(act.issuer())) {
+            return -1;
+        }
+        String kind = n.path("kind").asText("");
+        if (!kind.equals(im.service() ? "service" : "stream")) {
+            return -1;
+        }
+        String subject = n.path("subject").asText("");
+        if (subject.isEmpty() || !ScopedTemplate.validSubject(subject)
+                || !io.weft.store.Subjects.isSubsetMatch(im.subject(), subject)) {
+            return -1;
+        }
+        if (act.validAt(nowSeconds) != null || (act.expires() != 0 && act.expires() <= nowSeconds)) {
+            return -1;
+        }
+        if (revoked(auth.revocations(), act.subject(), act.issuedAt())) {
+            return -1;
+        }
+        return act.expires();
+    }
+
+    /**
+     * What nats-io/jwt's validation of an account JWT says of an import's activation token, in
+     * its words (the token is checked against the export later): null when there is none or it
+     * passes.
+     */
+    static String invalidToken(Exports.Import im, String token, String importer) {
+        if (token == null || token.isEmpty()) {
+            return null;
+        }
+        Jwt act;
+        try {
+            act = Jwt.decode(token);
+        } catch (Jwt.JwtException e) {
+            return "import \"" + im.subject() + "\" contains an invalid activation token";
+        }
+        if (!"activation".equals(act.type())) {
+            return "import \"" + im.subject() + "\" contains an invalid activation token";
+        }
+        JsonNode n = act.nats();
+        if (!(act.issuer().equals(im.account()) || n.path("issuer_account").asText("").equals(im.account()))) {
+            return "activation token doesn't match account for import \"" + im.subject() + "\"";
+        }
+        if (!act.subject().equals(importer)) {
+            return "activation token doesn't match account it is being included in, \"" + im.subject() + "\"";
+        }
+        String kind = n.path("kind").asText("");
+        String type = im.service() ? "service" : "stream";
+        if (!kind.equals(type)) {
+            return "mismatch between token import type " + kind + " and type of import " + type;
+        }
+        String subject = n.path("subject").asText("");
+        if (subject.isEmpty() || !io.weft.store.Subjects.isSubsetMatch(im.subject(), subject)) {
+            return "activation token import subject \"" + subject + "\" doesn't match import \"" + im.subject() + "\"";
+        }
+        return null;
+    }
+
+    /** Why imports were left out when this was built (nats-server logs them at debug level). */
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    /** The earliest {@code exp} of an activation token in use (Unix seconds), 0 for none: then this must be built again. */
+    public long activationExpiry() {
+        return activationExpiry;
     }
 
     /** The operator's {@code system_account}, or null when its JWT names none. */
@@ -245,12 +403,16 @@ public final class OperatorMode {
             throw new IllegalArgumentException(what + ": message tracing (trace) is not supported by weft yet");
         }
         Set<String> signingKeys = new LinkedHashSet<>();
+        Map<String, JsonNode> scopes = new LinkedHashMap<>();
         for (JsonNode k : n.path("signing_keys")) {
             if (k.isTextual()) {
                 signingKeys.add(k.asText());
+                scopes.remove(k.asText());
+            } else if (k.isObject()) {
+                scopes.put(scopeKey(k, what), scopeTemplate(k, what));
+                signingKeys.add(k.path("key").asText());
             } else {
-                throw new IllegalArgumentException(what + ": scoped signing key " + k.path("key").asText()
-                        + " (kind " + k.path("kind").asText() + ") is not supported by weft yet");
+                throw new IllegalArgumentException(what + ": signing key " + k + " is neither a key nor a scope");
             }
         }
         Map<String, Long> revocations = new LinkedHashMap<>();
@@ -263,7 +425,7 @@ public final class OperatorMode {
         if (conn < -1) {
             throw new IllegalArgumentException(what + ": limits.conn = " + conn + " is not a valid limit");
         }
-        for (String f : List.of("subs", "data", "payload", "leaf")) {
+        for (String f : List.of("leaf")) {
             if (limits.path(f).asLong(0) != -1) {
                 throw new IllegalArgumentException(what + ": limits." + f + " = " + limits.path(f).asLong(0)
                         + ", but weft enforces only -1 (no limit) for account " + f + " limits");
@@ -286,8 +448,17 @@ public final class OperatorMode {
         AccountConfig.JetStreamLimits js = mem == 0 && disk == 0 ? null
                 : new AccountConfig.JetStreamLimits(mem, disk, unlimitedIfZero(limits.path("streams").asLong(0)),
                 unlimitedIfZero(limits.path("consumer").asLong(0)));
-        List<Exports.Export> exports = exports(n.path("exports"), what, limits.path("wildcards").asBoolean(false));
-        List<Exports.Import> imports = imports(n.path("imports"), what);
+        List<ExportAuth> exportAuth = new ArrayList<>();
+        List<Exports.Export> exports = exports(n.path("exports"), what, limits.path("wildcards").asBoolean(false), exportAuth);
+        List<String> importTokens = new ArrayList<>();
+        List<Exports.Import> imports = imports(n.path("imports"), what, importTokens);
+        for (int i = 0; i < imports.size(); i++) {
+            String bad = invalidToken(imports.get(i), importTokens.get(i), key);
+            if (bad != null) {
+                // nats-io/jwt's validation of the account JWT fails (nats-server starts, and the account is unusable)
+                throw new IllegalArgumentException(what + ": " + bad);
+            }
+        }
         long maxExports = limits.path("exports").asLong(0);
         long maxImports = limits.path("imports").asLong(0);
         if (maxExports >= 0 && exports.size() > maxExports) {
@@ -299,7 +470,47 @@ public final class OperatorMode {
         Permissions defaults = permissions(n.path("default_permissions"));
         return new AccountClaims(key, n.path("name").asText(a.claims().path("name").asText(key)), a,
                 Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
-                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn, external);
+                limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn, external,
+                Collections.unmodifiableMap(scopes), strings(n.path("tags")), clamp(limits.path("subs").asLong(0)),
+                clamp(limits.path("payload").asLong(0)), List.copyOf(exportAuth), List.copyOf(importTokens));
+    }
+
+    /** A JWT limit as nats-server keeps it: an int32 (bigger values are clamped), -1 for none. */
+    static long clamp(long v) {
+        return Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
+    }
+
+    /** The key of a {@code user_scope} signing key entry; other kinds are refused, as nats-io/jwt refuses them. */
+    private static String scopeKey(JsonNode k, String what) {
+        refuseUnknown(k, what + " signing key", Set.of("kind", "key", "role", "template", "description"));
+        String kind = k.path("kind").asText("");
+        String key = k.path("key").asText("");
+        if (!kind.equals("user_scope")) {
+            throw new IllegalArgumentException(what + ": signing key " + key + " has an unknown scope kind \"" + kind + "\"");
+        }
+        if (!Nkeys.isValidPublicKey(Nkeys.Type.ACCOUNT, key)) {
+            throw new IllegalArgumentException(what + ": scoped signing key \"" + key + "\" is not an account public key");
+        }
+        return key;
+    }
+
+    /**
+     * A scope's template, checked as a user JWT's claims are (nats-io/jwt validates the account
+     * JWT, scopes included); a claim weft does not know is refused.
+     */
+    private static JsonNode scopeTemplate(JsonNode k, String what) {
+        JsonNode t = k.path("template");
+        if (t.isMissingNode() || t.isNull()) {
+            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        }
+        String w = what + " scoped signing key " + k.path("key").asText() + " template";
+        refuseUnknown(t, w, Set.of("pub", "sub", "resp", "src", "times", "times_location", "subs", "data", "payload",
+                "bearer_token", "proxy_required", "allowed_connection_types"));
+        String bad = invalidUserLimits(t);
+        if (bad != null) {
+            throw new IllegalArgumentException(w + ": " + bad);
+        }
+        return t;
     }
 
     private static ExternalAuth externalAuth(JsonNode a, String what) {
@@ -336,18 +547,21 @@ public final class OperatorMode {
         return v <= 0 ? -1 : (int) Math.min(v, Integer.MAX_VALUE);
     }
 
-    private static List<Exports.Export> exports(JsonNode list, String what, boolean wildcards) {
+    private static List<Exports.Export> exports(JsonNode list, String what, boolean wildcards, List<ExportAuth> auth) {
         List<Exports.Export> out = new ArrayList<>();
         for (JsonNode x : list) {
             refuseUnknown(x, what + " export", Set.of("name", "subject", "type", "token_req", "revocations",
                     "response_type", "response_threshold", "service_latency", "account_token_position", "advertise",
                     "allow_trace", "description", "info_url"));
             String subject = x.path("subject").asText("");
-            if (x.path("token_req").asBoolean(false) || !x.path("revocations").isEmpty()
-                    || !x.path("service_latency").isMissingNode() || x.path("account_token_position").asInt(0) != 0) {
+            if ((!x.path("service_latency").isMissingNode() && !x.path("service_latency").isNull())
+                    || x.path("account_token_position").asInt(0) != 0) {
                 throw new IllegalArgumentException(what + ": export \"" + subject
-                        + "\" needs activation tokens, revocations or latency tracking, which weft does not support in JWTs yet");
+                        + "\" has latency tracking or an account_token_position, which weft does not support in JWTs yet");
             }
+            Map<String, Long> actRevocations = new LinkedHashMap<>();
+            x.path("revocations").fields().forEachRemaining(f -> actRevocations.put(f.getKey(), f.getValue().asLong()));
+            auth.add(new ExportAuth(x.path("token_req").asBoolean(false), Collections.unmodifiableMap(actRevocations)));
             if (!wildcards && (subject.contains("*") || subject.contains(">"))) {
                 throw new IllegalArgumentException(what + ": export \"" + subject + "\" has a wildcard, but limits.wildcards is false");
             }
@@ -366,16 +580,13 @@ public final class OperatorMode {
         return List.copyOf(out);
     }
 
-    private static List<Exports.Import> imports(JsonNode list, String what) {
+    private static List<Exports.Import> imports(JsonNode list, String what, List<String> tokens) {
         List<Exports.Import> out = new ArrayList<>();
         for (JsonNode x : list) {
             refuseUnknown(x, what + " import", Set.of("name", "subject", "account", "token", "to", "local_subject",
                     "type", "share", "allow_trace"));
             String subject = x.path("subject").asText("");
-            if (!x.path("token").asText("").isEmpty()) {
-                throw new IllegalArgumentException(what + ": import \"" + subject
-                        + "\" carries an activation token, which weft does not support yet");
-            }
+            tokens.add(x.path("token").asText(""));
             if (!x.path("to").asText("").isEmpty() || x.path("share").asBoolean(false)) {
                 throw new IllegalArgumentException(what + ": import \"" + subject
                         + "\" uses \"to\" or \"share\", which weft does not support in JWTs yet");
@@ -441,6 +652,14 @@ public final class OperatorMode {
 
     /** Checks a CONNECT in operator mode; {@code nowSeconds} is the wall clock (from Env). */
     public AuthResult authenticate(Credentials c, String nonce, long nowSeconds) {
+        return authenticate(c, nonce, nowSeconds, null);
+    }
+
+    /**
+     * Checks a CONNECT in operator mode, in nats-server's order; {@code host} is the client's IP
+     * address (for the JWT's {@code src}; null: not known, so a JWT with {@code src} is refused).
+     */
+    public AuthResult authenticate(Credentials c, String nonce, long nowSeconds, String host) {
         if (c == null) {
             c = Credentials.NONE;
         }
@@ -456,18 +675,24 @@ public final class OperatorMode {
         if (!"user".equals(user.type()) || user.subject().isEmpty() || user.subject().charAt(0) != 'U') {
             return denied(c, "User JWT not valid: not a user JWT");
         }
+        JsonNode n = user.nats();
+        if (n.path("proxy_required").asBoolean(false)) {
+            return denied(c, "proxy connection required"); // weft has no trusted proxies
+        }
         String why = user.validAt(nowSeconds);
+        if (why == null) {
+            why = invalidUserLimits(n);
+        }
         if (why != null) {
             return denied(c, "User JWT no longer valid: " + why);
         }
-        JsonNode n = user.nats();
         String issuerAccount = n.path("issuer_account").asText("");
         String accountKey = issuerAccount.isEmpty() ? user.issuer() : issuerAccount;
         AccountClaims account = accounts.get(accountKey);
         if (account == null && bootstraps(accountKey)) {
             // nats-server's bootstrapping system account: no claims yet, users it issued get in
             account = new AccountClaims(accountKey, accountKey, null, Set.of(), Map.of(), false, null, null, List.of(),
-                    List.of(), -1, null);
+                    List.of(), -1, null, Map.of(), List.of(), -1, -1, List.of(), List.of());
         }
         if (account == null) {
             return denied(c, "Account JWT lookup error: account " + accountKey + " not found");
@@ -478,6 +703,20 @@ public final class OperatorMode {
         if (!issuerKnown) {
             return denied(c, "User JWT issuer is not known");
         }
+        JsonNode scope = account.scope(user.issuer());
+        if (scope != null) {
+            // a scoped signing key: the user may not set anything itself and gets the template
+            if (!ScopedTemplate.hasEmptyPermissions(n)) {
+                return denied(c, "User JWT is not valid: scoped users require no permissions or limits set");
+            }
+            try {
+                n = ScopedTemplate.apply(scope, new ScopedTemplate.Context(user.claims().path("name").asText(""),
+                        user.subject(), strings(user.nats().path("tags")), account.name(), issuerAccount,
+                        account.tags()));
+            } catch (ScopedTemplate.TemplateException e) {
+                return denied(c, "User JWT generated invalid permissions");
+            }
+        }
         if (account.jwt() != null && account.jwt().validAt(nowSeconds) != null) {
             return denied(c, "Account JWT has expired");
         }
@@ -485,9 +724,9 @@ public final class OperatorMode {
         if (bearer && account.disallowBearer()) {
             return denied(c, "Account does not allow bearer tokens");
         }
-        String unsupported = unsupportedUserClaim(n);
-        if (unsupported != null) {
-            return denied(c, "User JWT not valid: " + unsupported);
+        String types = UserRestrictions.connectionTypeRefusal(n.get("allowed_connection_types"));
+        if (types != null) {
+            return denied(c, types);
         }
         if (!bearer) {
             if (Credentials.blank(c.sig())) {
@@ -503,11 +742,60 @@ public final class OperatorMode {
         if (revoked(account.revocations(), user.subject(), user.issuedAt())) {
             return denied(c, "User authentication revoked");
         }
+        if (!UserRestrictions.srcAllows(UserRestrictions.cidrs(n.get("src")), host)) {
+            return deniedLoud(c, "Bad src Ip " + host);
+        }
+        long expires = user.expires();
+        java.util.List<UserRestrictions.TimeRange> ranges = UserRestrictions.times(n.get("times"));
+        if (ranges != null && !ranges.isEmpty()) {
+            java.time.ZoneId zone = UserRestrictions.zone(n.path("times_location").asText(""));
+            long left = zone == null ? -1 : UserRestrictions.secondsLeft(ranges, zone, nowSeconds);
+            if (left < 0) {
+                return deniedLoud(c, "Outside connect times");
+            }
+            // nats-server's setExpiration: the sooner of the JWT's exp and the end of the range
+            if (left > 0 && (expires == 0 || nowSeconds + left < expires)) {
+                expires = nowSeconds + left;
+            }
+        }
         Permissions perms = permissions(n);
         if (perms == null) {
             perms = account.defaultPermissions();
         }
-        return new AuthResult.Allowed(account.publicKey(), user.subject(), perms, user.expires());
+        long subs = minLimit(clamp(n.path("subs").asLong(0)), account.maxSubs());
+        long payload = minLimit(clamp(n.path("payload").asLong(0)), account.maxPayload());
+        return new AuthResult.Allowed(account.publicKey(), user.subject(), perms, expires, subs, payload);
+    }
+
+    /** nats-server's minLimit: -1 is no limit, otherwise the smaller. */
+    public static long minLimit(long a, long b) {
+        if (a == -1) {
+            return b;
+        }
+        if (b == -1) {
+            return a;
+        }
+        return Math.min(a, b);
+    }
+
+    /**
+     * What nats-io/jwt's validation refuses in a user's (or a scope's) {@code src},
+     * {@code times} and {@code times_location}, in its words; null when they are fine.
+     */
+    static String invalidUserLimits(JsonNode n) {
+        for (String cidr : UserRestrictions.cidrs(n.get("src"))) {
+            if (!UserRestrictions.validCidr(cidr)) {
+                return "invalid cidr \"" + cidr + "\" in user src limits";
+            }
+        }
+        if (UserRestrictions.times(n.get("times")) == null) {
+            return "time ranges must have a valid start and end";
+        }
+        String loc = n.path("times_location").asText("");
+        if (!loc.isEmpty() && UserRestrictions.zone(loc) == null) {
+            return "could not parse iana time zone by name: unknown time zone " + loc;
+        }
+        return null;
     }
 
     /** nats-server's rule: revoked when an entry for the key (or {@code *}) is at or after the JWT's iat. */
@@ -568,5 +856,15 @@ public final class OperatorMode {
             who = "User \"N/A\"";
         }
         return new AuthResult.Denied("authentication error - " + who, detail);
+    }
+
+    /**
+     * As {@link #denied}, for the refusals nats-server logs at error level (a {@code src} the
+     * client is not in, a connect outside the {@code times}) rather than at debug level: the
+     * detail goes in front of the usual error line.
+     */
+    private static AuthResult deniedLoud(Credentials c, String detail) {
+        AuthResult.Denied d = (AuthResult.Denied) denied(c, detail);
+        return new AuthResult.Denied(d.reason(), detail, true);
     }
 }

@@ -17,6 +17,13 @@
  *     client that is not one of the auth users is what the external service's response says
  *     instead: the connection sends the request claims and judges the response with
  *     {@code AuthCallout.response}, which gives an Allowed or a Denied like the above.
+ * <li>In operator mode ({@link io.weft.engine.auth.OperatorMode}) pass the client's IP address
+ *     too (a user JWT's {@code src}). A user signed by a scoped signing key gets its scope's
+ *     template ({@link io.weft.engine.auth.ScopedTemplate}); {@code src}, {@code times} and
+ *     {@code allowed_connection_types} are {@link io.weft.engine.auth.UserRestrictions}. The
+ *     Allowed carries the JWT {@code subs}/{@code payload} limits (the user's and account's, the
+ *     smaller; -1 none) and an expiry that may be the end of a {@code times} range; the
+ *     connection applies them under the server's own limits.
  * <li>PUB: allowed when {@code checker.canPublish(subject)}, else when the permits exist and
  *     {@code permits.tryUse(subject, clock.nanoTime())}; otherwise
  *     {@code -ERR 'Permissions Violation for Publish to "<subject>"'} and drop the message.

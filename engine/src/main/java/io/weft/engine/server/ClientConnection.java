@@ -394,7 +394,9 @@ public final class ClientConnection implements ProtocolHandler {
             }
         }
         if (result instanceof AuthResult.Denied denied) {
-            if (denied.detail() != null && log.isDebug()) {
+            if (denied.detail() != null && denied.detailIsError()) {
+                log.error(logPrefix + denied.detail());
+            } else if (denied.detail() != null && log.isDebug()) {
                 log.debug(logPrefix + denied.detail());
             }
             log.error(logPrefix + (denied.reason().isEmpty() ? "authentication error" : denied.reason()));
@@ -465,6 +467,9 @@ public final class ClientConnection implements ProtocolHandler {
         }
         if (opts.verbose()) {
             enqueue(OK);
+        }
+        if (closedOverSubscriptionLimit()) {
+            throw new Stop();
         }
     }
 
@@ -554,6 +559,9 @@ public final class ClientConnection implements ProtocolHandler {
             account = target;
         }
         authorizedUser = allowed.user() == null ? "" : allowed.user();
+        jwtMaxSubs = allowed.maxSubs();
+        jwtMaxPayload = allowed.maxPayload();
+        parser.setMaxPayload(maxPayload(server.options()));
         permissions = allowed.permissions() == null ? null : PermissionChecker.of(allowed.permissions());
         responses = allowed.permissions() != null && allowed.permissions().response() != null
                 ? new ResponsePermits(allowed.permissions().response()) : null;
@@ -734,8 +742,8 @@ public final class ClientConnection implements ProtocolHandler {
             }
             return;
         }
-        int maxSubs = server.options().maxSubscriptions;
-        if (maxSubs > 0 && subs.size() >= maxSubs) {
+        long maxSubs = maxSubscriptions(server.options());
+        if (maxSubs >= 0 && subs.size() >= maxSubs) {
             // nats-server 2.9.10 words this one in lower case, on the wire and in its log
             log.error(logPrefix + "maximum subscriptions exceeded");
             sendErr("maximum subscriptions exceeded");
@@ -786,7 +794,26 @@ public final class ClientConnection implements ProtocolHandler {
             slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",
                     "Slow Consumer (Pending Bytes)");
         }
+        ConnectOptions opts = connect;
+        if (!firstPongSent && opts != null) {
+            firstPongSent = true;
+            if (opts.protocol() >= 1 && maxPayload(server.options()) < server.options().maxPayload) {
+                // nats-server follows the first PONG with an INFO carrying the client's own
+                // max_payload (and connect_info, its account); weft sends it only when a user or
+                // account JWT limit makes that max_payload smaller than the server's, which is
+                // when it tells the client something its first INFO did not
+                String info = server.infoFor(this);
+                int end = info.lastIndexOf('}');
+                Account acc = account;
+                String extra = ",\"connect_info\":true,\"remote_account\":\"" + acc.name() + "\""
+                        + (acc.name().equals(server.options().effectiveSystemAccount()) ? ",\"acc_is_sys\":true" : "");
+                sendInfo(info.substring(0, end) + extra + info.substring(end));
+            }
+        }
     }
+
+    /** Whether the PONG to the first PING after CONNECT went out (nats-server's firstPongSent). */
+    private boolean firstPongSent;
 
     @Override
     public void onPong() {
@@ -946,7 +973,7 @@ public final class ClientConnection implements ProtocolHandler {
         if (a.certificateMapping() && tls != null) {
             return a.authenticateCertificate(creds, certIdentities);
         }
-        return a.authenticate(creds, nonce, clock.currentTimeMillis());
+        return a.authenticate(creds, nonce, clock.currentTimeMillis(), conn.remoteHost());
     }
 
     /** Re-checks this client's credentials against new auth settings (config reload). */
@@ -962,6 +989,7 @@ public final class ClientConnection implements ProtocolHandler {
         AuthResult r = authenticate(c);
         if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
             bind(allowed);
+            closedOverSubscriptionLimit(); // new account JWTs with a lower subs limit, as on a claims update
         } else {
             // nats-server 2.9.10 drops such a client silently (no -ERR) and records "Client Closed"
             if (log.isDebug()) {
@@ -1033,6 +1061,7 @@ public final class ClientConnection implements ProtocolHandler {
         AuthResult r = authenticate(c);
         if (r instanceof AuthResult.Allowed allowed && allowed.account().equals(account.name())) {
             bind(allowed);
+            closedOverSubscriptionLimit();
             return;
         }
         String why = r instanceof AuthResult.Denied d && d.detail() != null ? d.detail() : "";
@@ -1073,8 +1102,42 @@ public final class ClientConnection implements ProtocolHandler {
         return c != null && c.protocol() >= 1;
     }
 
+    /**
+     * The user JWT's and account's {@code subs}/{@code payload} limits (the smaller, -1: none),
+     * which the server's {@code max_subscriptions}/{@code max_payload} cap further, as
+     * nats-server's applyAccountLimits.
+     */
+    private volatile long jwtMaxSubs = -1;
+    private volatile long jwtMaxPayload = -1;
+
+    /** The most subscriptions this client may hold, -1 for no limit. */
+    long maxSubscriptions(ServerOptions opts) {
+        return io.weft.engine.auth.OperatorMode.minLimit(jwtMaxSubs, opts.maxSubscriptions > 0 ? opts.maxSubscriptions : -1);
+    }
+
+    /** The largest message this client may publish (what its INFO says once it is bound). */
+    long maxPayload(ServerOptions opts) {
+        long m = io.weft.engine.auth.OperatorMode.minLimit(jwtMaxPayload, opts.maxPayload > 0 ? opts.maxPayload : -1);
+        return m < 0 ? Integer.MAX_VALUE : m;
+    }
+
+    /**
+     * After a bind: a client that already holds as many subscriptions as its limits allow (a
+     * user or account {@code subs} of 0 at connect, a lowered limit later) gets nats-server's
+     * error and is closed, as nats-server does it.
+     */
+    boolean closedOverSubscriptionLimit() {
+        long max = maxSubscriptions(server.options());
+        if (max >= 0 && subs.size() >= max && (jwtMaxSubs >= 0)) {
+            log.error(logPrefix + "maximum subscriptions exceeded");
+            closeWithError("maximum subscriptions exceeded", "Maximum Subscriptions Exceeded");
+            return true;
+        }
+        return false;
+    }
+
     void applyLimits(ServerOptions opts) {
-        parser.setMaxPayload(opts.maxPayload);
+        parser.setMaxPayload(maxPayload(opts));
         parser.setMaxControlLine(opts.maxControlLine);
         out.setMaxPending(opts.maxPending);
     }

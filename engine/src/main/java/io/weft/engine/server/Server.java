@@ -253,6 +253,26 @@ public final class Server {
             return;
         }
         long now = env.clock().currentTimeMillis();
+        if (log.isDebug()) {
+            mode.warnings().forEach(w -> log.debug(w));
+        }
+        long activationExp = mode.activationExpiry();
+        if (activationExp > 0) {
+            // an activation token runs out: built again, its import is left out (nats-server's activationExpired)
+            accountExpiry.put("activation", env.clock().schedule(Duration.ofMillis(Math.max(0, activationExp * 1000 - now + 1)),
+                    () -> {
+                        io.weft.engine.auth.OperatorMode current = options.auth.operatorMode;
+                        if (current != mode) {
+                            return;
+                        }
+                        try {
+                            updateOperatorMode(mode.withAccounts(mode.accountJwts(),
+                                    Math.floorDiv(env.clock().currentTimeMillis(), 1000)));
+                        } catch (IllegalArgumentException e) {
+                            log.error("Activation expiry: " + e.getMessage());
+                        }
+                    }));
+        }
         for (io.weft.engine.auth.OperatorMode.AccountClaims a : mode.accounts().values()) {
             long exp = a.jwt().expires();
             if (exp <= 0) {
@@ -635,7 +655,7 @@ public final class Server {
         ServerInfo info = new ServerInfo(serverId, serverName(), COMPAT_VERSION, PROTO, null, runtimeName(),
                 opts.host, port(), !opts.noHeaderSupport, authenticator.authRequired(), c.tls() != null,
                 c.tls() != null && c.tls().verify(), false,
-                opts.maxPayload, jetstreamServed(), null, 0, null, null, advert == null ? null : advert.clusterName(),
+                c.maxPayload(opts), jetstreamServed(), null, 0, null, null, advert == null ? null : advert.clusterName(),
                 opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain,
                 advert == null ? List.of() : advert.connectUrls(), lameDuck, null)
                 .withClient(c.cid(), c.ip(), c.nonce());

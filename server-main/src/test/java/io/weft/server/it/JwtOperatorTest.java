@@ -248,13 +248,13 @@ class JwtOperatorTest {
         TestServers.Result ok = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", good.toString());
         assertEquals(0, ok.exitCode(), ok.output());
         ObjectNode acc = claims(opSigningPair, pub(accountPair), "APP", "account");
-        defaultAccountLimits(acc).put("subs", 10);
+        defaultAccountLimits(acc).put("leaf", 10);
         Path bad = dir.resolve("bad.conf");
         Files.writeString(bad, "operator: \"" + dir.resolve("op.jwt") + "\"\nresolver: MEMORY\nresolver_preload {\n  "
                 + accountKey + ": \"" + encode(acc, opSigningPair) + "\"\n}\n");
         TestServers.Result refused = TestServers.runWeft(Duration.ofSeconds(60), "serve", "-t", "-c", bad.toString());
         assertEquals(1, refused.exitCode(), refused.output());
-        assertTrue(refused.output().contains("limits.subs = 10"), refused.output());
+        assertTrue(refused.output().contains("limits.leaf = 10"), refused.output());
     }
 
     @Test

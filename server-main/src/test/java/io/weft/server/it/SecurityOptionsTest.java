@@ -295,6 +295,124 @@ class SecurityOptionsTest {
         assertEquals(List.of(), wrong);
     }
 
+    /**
+     * A claim of an account JWT (or of a user JWT, {@code user} true) in operator mode: enforced
+     * (with the tests that show it) or refused, with a JSON fragment of the {@code nats} object
+     * that sets it and a word the refusal must name.
+     */
+    record Claim(String path, boolean user, String json, Status status, String named, String... proofs) {
+    }
+
+    static final List<Claim> CLAIMS = List.of(
+            new Claim("signing_keys[] user_scope template", false, null, Status.ENFORCED, null,
+                    "JwtScopedLimitsTest#scopedSigningKeyAppliesItsTemplate", "JwtScopedLimitsTest#scopedUserWithItsOwnLimitsIsRefused",
+                    "JwtScopedLimitsTest#scopesTemplateConnectionTypesAndSrcApply"),
+            new Claim("signing_keys[] of another kind", false,
+                    "{\"signing_keys\":[{\"kind\":\"team_scope\",\"key\":\"$ACC\"}]}", Status.REFUSED, "scope kind"),
+            new Claim("limits.subs, limits.payload", false, null, Status.ENFORCED, null,
+                    "JwtScopedLimitsTest#accountLimitsOnSubscriptionsAndPayload", "JwtScopedLimitsTest#payloadLimitOverTheWire"),
+            new Claim("limits.data (not enforced by nats-server 2.15.1 either)", false, null, Status.ENFORCED, null,
+                    "JwtScopedLimitsTest#dataLimitIsNotEnforcedByEither"),
+            new Claim("limits.conn", false, null, Status.ENFORCED, null,
+                    "JwtResolverTest#claimsUpdateLookupRevocationRestartAndDeleteAsNatsServer"),
+            new Claim("revocations", false, null, Status.ENFORCED, null, "JwtOperatorTest#revokedUserIsRefused"),
+            new Claim("exports[].token_req, exports[].revocations, imports[].token", false, null, Status.ENFORCED, null,
+                    "JwtActivationTest#activationTokensDecideWhoImports",
+                    "JwtActivationTest#tokensThatFailValidationMakeTheAccountUnusable"),
+            new Claim("limits.leaf", false, "{\"limits\":{\"leaf\":2}}", Status.REFUSED, "limits.leaf"),
+            new Claim("limits.max_ack_pending", false, "{\"limits\":{\"max_ack_pending\":5}}", Status.REFUSED,
+                    "limits.max_ack_pending"),
+            new Claim("limits.mem_max_stream_bytes", false, "{\"limits\":{\"mem_max_stream_bytes\":5}}", Status.REFUSED,
+                    "limits.mem_max_stream_bytes"),
+            new Claim("limits.max_bytes_required", false, "{\"limits\":{\"max_bytes_required\":true}}", Status.REFUSED,
+                    "limits.max_bytes_required"),
+            new Claim("limits.tiered_limits", false, "{\"limits\":{\"tiered_limits\":{\"R1\":{\"mem_storage\":1}}}}",
+                    Status.REFUSED, "tiered"),
+            new Claim("mappings", false, "{\"mappings\":{\"a\":[{\"subject\":\"b\",\"weight\":100}]}}", Status.REFUSED,
+                    "mappings"),
+            new Claim("trace", false, "{\"trace\":{\"dest\":\"t\"}}", Status.REFUSED, "trace"),
+            new Claim("exports[].service_latency", false,
+                    "{\"exports\":[{\"subject\":\"s\",\"type\":\"service\",\"service_latency\":{\"sampling\":100,\"results\":\"l\"}}]}",
+                    Status.REFUSED, "latency"),
+            new Claim("exports[].account_token_position", false,
+                    "{\"exports\":[{\"subject\":\"s.*\",\"type\":\"service\",\"account_token_position\":2}]}",
+                    Status.REFUSED, "account_token_position"),
+            new Claim("imports[].share", false,
+                    "{\"imports\":[{\"subject\":\"s\",\"account\":\"$ACC\",\"type\":\"service\",\"share\":true}]}",
+                    Status.REFUSED, "share"),
+            new Claim("a claim weft does not know", false, "{\"something_new\":1}", Status.REFUSED, "something_new"),
+            new Claim("user subs, payload", true, null, Status.ENFORCED, null, "JwtScopedLimitsTest#userLimitsOnSubscriptionsAndPayload"),
+            new Claim("user data (not enforced by nats-server 2.15.1 either)", true, null, Status.ENFORCED, null,
+                    "JwtScopedLimitsTest#dataLimitIsNotEnforcedByEither"),
+            new Claim("user src", true, null, Status.ENFORCED, null, "JwtScopedLimitsTest#srcAllowsOnlyItsBlocks"),
+            new Claim("user times, times_location", true, null, Status.ENFORCED, null, "JwtScopedLimitsTest#timesAllowOnlyTheirRanges"),
+            new Claim("user allowed_connection_types", true, null, Status.ENFORCED, null,
+                    "JwtScopedLimitsTest#connectionTypesMustIncludeStandard"),
+            new Claim("user pub, sub", true, null, Status.ENFORCED, null, "JwtOperatorTest#permissionsOfTheUserJwtAreEnforced"),
+            new Claim("user proxy_required (weft has no trusted proxies)", true, "{\"proxy_required\":true}", Status.REFUSED,
+                    "proxy connection required"));
+
+    /**
+     * Each JWT claim is enforced (with existing proof tests) or refused: an account JWT with a
+     * refused claim makes operator mode refuse to load (naming it), a user JWT with one is refused
+     * at CONNECT.
+     */
+    @Test
+    void everyJwtClaimIsEnforcedOrRefused() throws Exception {
+        List<String> wrong = new ArrayList<>();
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        io.nats.client.NKey operator = io.nats.client.NKey.createOperator(random);
+        io.nats.client.NKey account = io.nats.client.NKey.createAccount(random);
+        io.nats.client.NKey user = io.nats.client.NKey.createUser(random);
+        String op = TestJwts.encode(TestJwts.claims(operator, TestJwts.pub(operator), "OP", "operator"), operator);
+        for (Claim c : CLAIMS) {
+            if (c.status() == Status.ENFORCED) {
+                assertProofsExist(c.path(), c.proofs(), wrong);
+                continue;
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode acc = TestJwts.claims(operator, TestJwts.pub(account), "A", "account");
+            TestJwts.defaultAccountLimits(acc);
+            com.fasterxml.jackson.databind.node.ObjectNode u = TestJwts.claims(account, TestJwts.pub(user), "u", "user");
+            TestJwts.defaultUserLimits(u);
+            com.fasterxml.jackson.databind.node.ObjectNode target = (com.fasterxml.jackson.databind.node.ObjectNode)
+                    (c.user() ? u : acc).get("nats");
+            com.fasterxml.jackson.databind.JsonNode extra = TestJwts.JSON.readTree(c.json().replace("$ACC", TestJwts.pub(account)));
+            extra.fields().forEachRemaining(f -> {
+                if (f.getKey().equals("limits")) {
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) target.get("limits")).setAll(
+                            (com.fasterxml.jackson.databind.node.ObjectNode) f.getValue());
+                } else {
+                    target.set(f.getKey(), f.getValue());
+                }
+            });
+            String message;
+            try {
+                io.weft.engine.auth.OperatorMode mode = io.weft.engine.auth.OperatorMode.build(List.of(op), List.of(),
+                        java.util.Map.of(TestJwts.pub(account), TestJwts.encode(acc, operator)), System.currentTimeMillis() / 1000);
+                String nonce = "nonce-nonce";
+                String sig = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                        user.sign(nonce.getBytes(StandardCharsets.UTF_8)));
+                io.weft.engine.auth.AuthResult r = mode.authenticate(new io.weft.engine.auth.Credentials(null, null, null,
+                        null, sig, TestJwts.encode(u, account)), nonce, System.currentTimeMillis() / 1000, "127.0.0.1");
+                if (!c.user()) {
+                    wrong.add(c.path() + ": refused, but the account JWT loads");
+                    continue;
+                }
+                if (!(r instanceof io.weft.engine.auth.AuthResult.Denied d)) {
+                    wrong.add(c.path() + ": refused, but the user is let in");
+                    continue;
+                }
+                message = d.detail();
+            } catch (IllegalArgumentException e) {
+                message = e.getMessage();
+            }
+            if (message == null || !message.contains(c.named())) {
+                wrong.add(c.path() + ": refused with a message that does not name it: " + message);
+            }
+        }
+        assertEquals(List.of(), wrong);
+    }
+
     private static void assertProofsExist(String what, String[] proofs, List<String> wrong) {
         if (proofs.length == 0) {
             wrong.add(what + ": enforced without a test that shows it");
