@@ -421,6 +421,11 @@ public final class OperatorMode {
         refuseUnknown(limits, what + " limits", Set.of("subs", "data", "payload", "imports", "exports", "wildcards",
                 "disallow_bearer", "conn", "leaf", "mem_storage", "disk_storage", "streams", "consumer",
                 "max_ack_pending", "mem_max_stream_bytes", "disk_max_stream_bytes", "max_bytes_required", "tiered_limits"));
+        JsonNode data = limits.get("data");
+        if (data != null && !data.isNull() && data.asLong(0) != -1) {
+            throw new IllegalArgumentException(what + ": limits.data = " + data.asLong()
+                    + " is not enforced by weft (nats-server 2.15.1 reads it and never applies it); only -1 (no limit) is accepted");
+        }
         long conn = limits.path("conn").asLong(0);
         if (conn < -1) {
             throw new IllegalArgumentException(what + ": limits.conn = " + conn + " is not a valid limit");
@@ -757,6 +762,12 @@ public final class OperatorMode {
             if (left > 0 && (expires == 0 || nowSeconds + left < expires)) {
                 expires = nowSeconds + left;
             }
+        }
+        JsonNode data = n.get("data");
+        if (data != null && !data.isNull() && data.asLong(0) != -1) {
+            // nats-server 2.15.1 reads this limit and never applies it; weft will not accept a limit it does not apply
+            return deniedLoud(c, "user limit data = " + data.asLong() + " is not enforced by weft; the user is refused "
+                    + "rather than let in without it");
         }
         Permissions perms = permissions(n);
         if (perms == null) {
