@@ -124,10 +124,6 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             StreamConfig before = config(existing);
             cfg.checkUpdate(before);
             boolean scale = before.replicas() != cfg.replicas();
-            if (scale && (before.replicas() == 1 || cfg.replicas() == 1)) {
-                // an R1 stream has no Raft group to grow from (and an R3 one none to shrink into): not carried yet
-                throw JsErrors.STREAM_REPLICAS_NOT_UPDATABLE.exception();
-            }
             StreamConfig stored = config(existing.withConfig(json, cfg.subjects())); // placement as the assignment keeps it
             if (stored.placement() != null && !stored.placement().isNull() && !stored.placement().equals(before.placement())) {
                 if (scale) {
@@ -588,14 +584,14 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
     @Override
     public void streamUpdated(StreamAssignment before, StreamAssignment after) {
         try {
-            updateHere(after);
+            updateHere(before, after);
         } catch (RuntimeException e) {
             // the meta log goes on whatever one member's copy does; the operator hears of it
             js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: " + e);
         }
     }
 
-    private void updateHere(StreamAssignment after) {
+    private void updateHere(StreamAssignment before, StreamAssignment after) {
         if (!mine(after)) {
             leave(after);
             return;
@@ -607,17 +603,85 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             return;
         }
         try {
+            StreamConfig cfg = config(after);
             if (s.replicated()) {
                 // the replica's leader logs it; every replica applies it at that point of the stream's log
-                s.group().configure(after.revision(), config(after));
+                s.group().configure(after.revision(), cfg);
                 s.group().members(after.peers());
+                if (cfg.replicas() == 1 && after.peers().size() == 1) {
+                    // scaled down to R1, this server's copy kept: once its replica leads alone, it becomes single-server
+                    unreplicateWhenAlone(after, s, false);
+                }
                 return;
             }
-            local.update(jsa, s, config(after));
+            if (cfg.replicas() > 1 && config(before).replicas() == 1) {
+                replicate(jsa, s, after, cfg);
+                return;
+            }
+            local.update(jsa, s, cfg);
         } catch (JsApiException e) {
             js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "
                     + e.error().description());
         }
+    }
+
+    /**
+     * Scaling up from R1 on the server that holds the stream: its single-server stream becomes the
+     * first replica of the stream's group, seeded with everything it holds
+     * ({@link JetStream#replicate}); as the group's only voter it leads at once and adds the new
+     * members one at a time ({@link GroupLog#members}); they catch up from the seed snapshot.
+     */
+    private void replicate(JsAccount jsa, Stream s, StreamAssignment after, StreamConfig cfg) {
+        String label = "'" + after.account() + " > " + after.name() + "'";
+        try {
+            Stream opened = js.replicate(jsa, s, cfg, after.revision(), js.replicaFor(after.group(), List.of(self), self));
+            opened.group().configure(after.revision(), cfg);
+            opened.group().members(after.peers());
+        } catch (JsApiException e) {
+            js.log().error("JetStream stream " + label + " could not become replicated here: " + e.error().description());
+        } catch (IOException | RuntimeException e) {
+            js.log().error("JetStream stream " + label + " could not become replicated here: " + e);
+        }
+    }
+
+    /**
+     * Scaling down to R1 on the server kept: waits until its replica leads, has applied the
+     * assignment's configuration and is the group's only member (its leader removed the others;
+     * everything the group acknowledged is then applied here), then turns it into a single-server
+     * stream ({@link JetStream#unreplicate}). Polls every 50 ms while the assignment stays as it is.
+     */
+    private void unreplicateWhenAlone(StreamAssignment after, Stream s, boolean warned) {
+        JsAccount jsa = js.account(after.account());
+        if (jsa == null || jsa.stream(after.name()) != s || meta == null
+                || meta.assignments().stream(after.account(), after.name()) == null
+                || meta.assignments().stream(after.account(), after.name()).revision() != after.revision()) {
+            return; // closed, replaced or changed again meanwhile
+        }
+        GroupLog g = s.group();
+        if (!g.ready() || g.leader() != g.id() || g.replica().configRevision() < after.revision()) {
+            js.env().clock().schedule(Duration.ofMillis(50), () -> unreplicateWhenAlone(after, s, warned));
+            return;
+        }
+        g.clusterView().whenComplete((v, x) -> js.env().clock().schedule(Duration.ZERO, () -> {
+            if (x != null || v == null || !v.members().isEmpty()) {
+                js.env().clock().schedule(Duration.ofMillis(50), () -> unreplicateWhenAlone(after, s, warned));
+                return;
+            }
+            JsAccount a = js.account(after.account());
+            StreamAssignment now = meta.assignments().stream(after.account(), after.name());
+            if (a == null || a.stream(after.name()) != s || now == null || now.revision() != after.revision()) {
+                return;
+            }
+            try {
+                js.unreplicate(a, s, config(after));
+            } catch (JsApiException e) {
+                js.log().error("JetStream stream '" + after.account() + " > " + after.name()
+                        + "' could not become single-server here: " + e.error().description());
+            } catch (IOException | RuntimeException e) {
+                js.log().error("JetStream stream '" + after.account() + " > " + after.name()
+                        + "' could not become single-server here: " + e);
+            }
+        }));
     }
 
     /** How long a removed replica that leads waits for its group to take leadership over before it closes anyway. */
@@ -643,7 +707,11 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     private void closeOnceFollowing(StreamAssignment after, Stream s, long deadline) {
         GroupLog g = s.group();
-        if (g.leader() == g.id() && js.env().clock().nanoTime() < deadline) {
+        // scaled down to R1: a follower left out stays until the kept replica removed it (the kept
+        // one needs a quorum for each removal), which it sees as losing its leader
+        boolean toOne = after.peers().size() == 1;
+        boolean wait = g.leader() == g.id() || (toOne && g.leader() != 0);
+        if (wait && js.env().clock().nanoTime() < deadline) {
             js.env().clock().schedule(Duration.ofMillis(50), () -> closeOnceFollowing(after, s, deadline));
             return;
         }

@@ -424,6 +424,12 @@ public final class JetStream {
      */
     public Stream openReplicated(String account, StreamConfig cfg, long createdNanos, Replica where)
             throws IOException, JsApiException {
+        return openReplicated(account, cfg, createdNanos, where, null);
+    }
+
+    /** As above; {@code seed}: the state a new group starts from ({@link GroupLog.Factory#open}, null: empty). */
+    Stream openReplicated(String account, StreamConfig cfg, long createdNanos, Replica where, StreamReplica.Image seed)
+            throws IOException, JsApiException {
         GroupLog.Factory f = groupLogs;
         if (f == null) {
             throw new IllegalStateException("replicated streams need a cluster (no group log factory installed)");
@@ -446,7 +452,7 @@ public final class JetStream {
                 return storeFactory.open(cfg, msgs);
             }, e -> log.error("JetStream stream " + label + " " + e));
             GroupLog gl = f.open(replica, where.group(), where.join() ? List.of() : where.peers(), where.self(),
-                    where.transports(), dir + "/raft");
+                    where.transports(), dir + "/raft", seed);
             reportRecovery("JetStream stream " + label, gl.recovery(), gl::onRepaired);
             Stream s = new Stream(this, jsa, cfg, createdNanos, dir, gl,
                     new Stream.Replication(where.group(), where.clusterName(), where.serverNames()));
@@ -479,6 +485,94 @@ public final class JetStream {
             deleteTree(s.dir());
         }
         return true;
+    }
+
+    /**
+     * Scaling up from R1: this server's single-server stream {@code local} becomes the replica
+     * {@code where} (a group of this server alone, at configuration {@code cfg} of meta revision
+     * {@code revision}). The stream stops, its messages, derived state and durable consumers
+     * become the group's first snapshot ({@link Stream#handOver}), written durably before anything
+     * of the single-server stream is removed; the replica opens from it and leads at once (it is
+     * the only voter), and its leader then adds the other members, which catch up from that
+     * snapshot. Last, the single-server files go ({@code meta.json}, the consumers' files): a
+     * restart in between finds the Raft state, which wins.
+     */
+    Stream replicate(JsAccount jsa, Stream local, StreamConfig cfg, long revision, Replica where)
+            throws IOException, JsApiException {
+        String account = jsa.account().name();
+        jsa.remove(local);
+        StreamReplica.Image img;
+        try {
+            img = local.handOver(() -> {
+                try {
+                    return consumerManager.records(local);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, revision, cfg);
+        } finally {
+            jsa.release(local);
+        }
+        Stream s = openReplicated(account, cfg, local.createdNanos(), where, img);
+        String dir = local.dir();
+        if (dir != null) {
+            env.disk().delete(dir + "/" + StreamMeta.FILE);
+            deleteTree(dir + "/obs");
+            env.disk().syncDir(dir);
+        }
+        log.notice("JetStream stream '" + account + " > " + cfg.name() + "' is replicated now: " + img.messages().size()
+                + " messages and " + img.consumers().size() + " consumers seed its group");
+        return s;
+    }
+
+    /**
+     * Scaling down to R1: this server's replica {@code rep}, the one kept (it leads, alone in its
+     * group), becomes a single-server stream at configuration {@code cfg}. The replica stops and
+     * hands over its applied state ({@link Stream#handOver}); the store is rebuilt from it and
+     * synced, the consumer records become consumer files, then {@code meta.json} is written, and
+     * only then does the Raft state go. The stream then starts as after a restart.
+     */
+    Stream unreplicate(JsAccount jsa, Stream rep, StreamConfig cfg) throws IOException, JsApiException {
+        String account = jsa.account().name();
+        String label = "'" + account + " > " + cfg.name() + "'";
+        jsa.remove(rep);
+        StreamReplica.Image img;
+        try {
+            img = rep.handOver(List::of, 0, cfg);
+        } finally {
+            jsa.release(rep);
+        }
+        String replicaDir = rep.dir();
+        String dir = cfg.memoryStorage() ? null : replicaDir; // a single-server memory stream keeps nothing on disk
+        String msgs = dir == null ? null : dir + "/msgs";
+        StreamReplica fill = new StreamReplica(cfg.name(), cfg, () -> {
+            if (msgs != null) {
+                env.disk().mkdirs(msgs);
+            }
+            return storeFactory.open(cfg, msgs);
+        }, e -> log.error("JetStream stream " + label + " " + e));
+        fill.restore(new StreamReplica.Image(img.firstSeq(), img.lastSeq(), img.lastMsgId(), img.lastTimestamp(), img.ids(),
+                img.messages(), List.of(), 0, cfg));
+        fill.sync();
+        Stream s = new Stream(this, jsa, cfg, rep.createdNanos(), dir, fill.store());
+        if (dir != null) {
+            consumerManager.writeFiles(s, img.consumers());
+            StreamMeta.write(env.disk(), dir, cfg, rep.createdNanos(), mapper);
+            env.disk().syncDir(dir);
+            deleteTree(dir + "/raft");
+        } else if (replicaDir != null) {
+            deleteTree(replicaDir);
+        }
+        jsa.put(s);
+        s.start();
+        try {
+            consumerManager.recover(s);
+        } catch (IOException | RuntimeException e) {
+            log.error("JetStream stream " + label + ": consumers not recovered: " + e.getMessage());
+        }
+        log.notice("JetStream stream " + label + " is a single-server stream now: " + img.messages().size()
+                + " messages and " + img.consumers().size() + " consumers kept");
+        return s;
     }
 
     private void deleteTree(String path) throws IOException {
