@@ -134,8 +134,11 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             }
             if (scale) {
                 List<Long> peers = scaled(m, jsa, existing, cfg);
+                // to or from R1 the stream gets a new Raft group (a new name, as nats-server's): replicas
+                // of a group it had before, still closing, must never talk to the new one
+                String group = before.replicas() == 1 || cfg.replicas() == 1 ? groupName(cfg, peers.size()) : null;
                 Assignments.Outcome o = commit(m, new MetaOp.SetPeers(account, name, peers, json, cfg.subjects(),
-                        existing.revision()));
+                        existing.revision(), group));
                 StreamAssignment now = m.assignments().stream(account, name);
                 if (o == Assignments.Outcome.APPLIED && existing.peers().contains(self) && now != null && mine(now)) {
                     awaitConfig(jsa, now); // a member before and after: answer with what its replica applied
@@ -604,6 +607,21 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         }
         try {
             StreamConfig cfg = config(after);
+            if (s.replicated() && cfg.replicas() > 1 && !s.replication().group().equals(after.group())) {
+                // scaled up from R1 into a new group while this server still runs a replica of an older
+                // one (its R1 copy not yet single-server, or an old group reopened as the meta log replays)
+                if (before.peers().equals(List.of(self))) {
+                    replicate(jsa, s, after, cfg); // the R1 copy was this one: its state seeds the new group
+                } else {
+                    String oldGroup = s.replication().group();
+                    js.closeReplica(after.account(), after.name(), false);
+                    if (s.dir() != null) {
+                        js.dropRaftState(s.dir(), oldGroup);
+                    }
+                    streamAdded(after);
+                }
+                return;
+            }
             if (s.replicated()) {
                 // the replica's leader logs it; every replica applies it at that point of the stream's log
                 s.group().configure(after.revision(), cfg);
@@ -622,6 +640,9 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         } catch (JsApiException e) {
             js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "
                     + e.error().description());
+        } catch (IOException e) {
+            js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "
+                    + e.getMessage());
         }
     }
 
