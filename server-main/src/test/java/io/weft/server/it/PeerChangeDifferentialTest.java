@@ -113,7 +113,6 @@ class PeerChangeDifferentialTest {
                 JsonNode three = retry(nc, "$JS.API.STREAM.UPDATE.P", "{\"name\":\"P\",\"subjects\":[\"p.>\"],"
                         + "\"num_replicas\":3,\"storage\":\"file\"}", r -> !r.has("error"));
                 out.put("r3.config", config(three.path("config")));
-                if (System.getProperty("debug.r3") != null) System.out.println("R3 ANSWER " + three);
                 info = retry(nc, "$JS.API.STREAM.INFO.P", "", r -> group(r).size() == 3 && current(r)
                         && r.path("state").path("messages").asLong() == 4);
                 out.put("r3.state", info.path("state").path("messages").asText() + " " + info.path("state").path("last_seq"));
@@ -130,15 +129,6 @@ class PeerChangeDifferentialTest {
                     }
                 }
                 throw e;
-            }
-            if (System.getProperty("debug.r3") != null) {
-                for (int i = 0; i < 4; i++) {
-                    for (String line : c.node(i).stderr().split("\n")) {
-                        if (line.contains("> P") || line.contains("ERR") || line.contains("WRN") || line.contains("leader")) {
-                            System.out.println(c.name(i) + ": " + line);
-                        }
-                    }
-                }
             }
             try (Connection sys = as(c, 0, "sys")) {
                 out.put("server.err.unknown", error(retry(sys, "$JS.API.SERVER.REMOVE", "{\"peer\":\"nobody\"}", r -> true)));
