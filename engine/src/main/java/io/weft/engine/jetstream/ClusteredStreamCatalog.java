@@ -32,7 +32,9 @@ import java.util.TreeSet;
  * a {@link MetaOp.SetPeers} at the next revision: every member hands the group to its replica
  * ({@link GroupLog#members}), whose leader carries it out by Raft membership changes; a server new
  * to the group opens an empty replica that joins, one left out closes and deletes its own
- * ({@link #leave}). Scaling to or from R1 and placement changes (moves) are refused. A member
+ * ({@link #leave}). Scaling to or from R1 starts a new group (a new name): the R1 server's
+ * stream seeds it ({@link JetStream#replicate}), or the leader's replica, once alone, becomes the
+ * single-server stream ({@link JetStream#unreplicate}). Placement changes (moves) are refused. A member
  * that finds, after restoring a snapshot, a local stream the assignments do not list stops
  * serving it and keeps its files (an operator decides; data is never deleted because one member's
  * metadata says so).
