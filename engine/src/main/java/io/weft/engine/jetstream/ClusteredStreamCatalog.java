@@ -193,7 +193,7 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             return out;
         }
         List<Long> out = new ArrayList<>(now);
-        out.addAll(placeMore(m, cfg, now, want - now.size()));
+        out.addAll(placeMore(m, cfg, now, now, want - now.size()));
         return out;
     }
 
@@ -232,15 +232,21 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
     }
 
     /** {@code n} more peers for a stream by its placement, none of {@code exclude} (10005 when they do not fit). */
-    private List<Long> placeMore(MetaGroup m, StreamConfig cfg, List<Long> exclude, int n) throws JsApiException {
-        Placement.Result r = placeAmong(m, cfg, exclude, n);
+    private List<Long> placeMore(MetaGroup m, StreamConfig cfg, List<Long> exclude, List<Long> staying, int n)
+            throws JsApiException {
+        Placement.Result r = placeAmong(m, cfg, exclude, staying, n);
         return switch (r) {
             case Placement.Placed p -> p.peers();
             case Placement.Failed f -> throw JsErrors.CLUSTER_NO_PEERS.with(f.description()).exception();
         };
     }
 
-    private Placement.Result placeAmong(MetaGroup m, StreamConfig cfg, List<Long> exclude, int n) {
+    /**
+     * Places {@code n} peers by {@code cfg}'s placement among the known servers not in
+     * {@code exclude}; with {@code unique_tag}, none shares a value with the servers of
+     * {@code staying} (the members that keep their place), as at creation among the new ones.
+     */
+    private Placement.Result placeAmong(MetaGroup m, StreamConfig cfg, List<Long> exclude, List<Long> staying, int n) {
         String cluster = m.cluster();
         List<String> tags = List.of();
         if (cfg.placement() != null && cfg.placement().isObject()) {
@@ -253,13 +259,17 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             tags = t;
         }
         List<Placement.Candidate> candidates = new ArrayList<>();
+        List<Placement.Candidate> stay = new ArrayList<>();
         for (Placement.Candidate c : m.candidates()) {
             if (!exclude.contains(c.peer())) {
                 candidates.add(c);
             }
+            if (staying.contains(c.peer())) {
+                stay.add(c);
+            }
         }
-        return Placement.select(new Placement.Request(n, cluster, tags, uniqueTag), candidates, m.assignments().load(),
-                js.env().entropy());
+        return Placement.select(new Placement.Request(n, cluster, tags, uniqueTag, stay), candidates,
+                m.assignments().load(), js.env().entropy());
     }
 
     /**
@@ -297,7 +307,9 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         if (sa.peers().size() < 2) {
             throw JsErrors.PEER_REMAP.exception(); // an R1 stream has no group to move through
         }
-        if (!(placeAmong(m, cfg, sa.peers(), 1) instanceof Placement.Placed placed)) {
+        List<Long> staying = new ArrayList<>(sa.peers());
+        staying.remove(victim);
+        if (!(placeAmong(m, cfg, sa.peers(), staying, 1) instanceof Placement.Placed placed)) {
             throw JsErrors.PEER_REMAP.exception();
         }
         List<Long> peers = new ArrayList<>(sa.peers());
@@ -363,7 +375,7 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     /** The peer group of a new stream (nats-server's placement), or 10005 with its text. */
     private List<Long> place(MetaGroup m, StreamConfig cfg) throws JsApiException {
-        return placeMore(m, cfg, List.of(), cfg.replicas());
+        return placeMore(m, cfg, List.of(), List.of(), cfg.replicas());
     }
 
     /** nats-server's group names: {@code S-R<n><F|M>-<8 random characters>}. */
