@@ -32,7 +32,9 @@ import java.util.TreeSet;
  * a {@link MetaOp.SetPeers} at the next revision: every member hands the group to its replica
  * ({@link GroupLog#members}), whose leader carries it out by Raft membership changes; a server new
  * to the group opens an empty replica that joins, one left out closes and deletes its own
- * ({@link #leave}). Scaling to or from R1 and placement changes (moves) are refused. A member
+ * ({@link #leave}). Scaling to or from R1 starts a new group (a new name): the R1 server's
+ * stream seeds it ({@link JetStream#replicate}), or the leader's replica, once alone, becomes the
+ * single-server stream ({@link JetStream#unreplicate}). Placement changes (moves) are refused. A member
  * that finds, after restoring a snapshot, a local stream the assignments do not list stops
  * serving it and keeps its files (an operator decides; data is never deleted because one member's
  * metadata says so).
@@ -124,10 +126,6 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             StreamConfig before = config(existing);
             cfg.checkUpdate(before);
             boolean scale = before.replicas() != cfg.replicas();
-            if (scale && (before.replicas() == 1 || cfg.replicas() == 1)) {
-                // an R1 stream has no Raft group to grow from (and an R3 one none to shrink into): not carried yet
-                throw JsErrors.STREAM_REPLICAS_NOT_UPDATABLE.exception();
-            }
             StreamConfig stored = config(existing.withConfig(json, cfg.subjects())); // placement as the assignment keeps it
             if (stored.placement() != null && !stored.placement().isNull() && !stored.placement().equals(before.placement())) {
                 if (scale) {
@@ -138,8 +136,11 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             }
             if (scale) {
                 List<Long> peers = scaled(m, jsa, existing, cfg);
+                // to or from R1 the stream gets a new Raft group (a new name, as nats-server's): replicas
+                // of a group it had before, still closing, must never talk to the new one
+                String group = before.replicas() == 1 || cfg.replicas() == 1 ? groupName(cfg, peers.size()) : null;
                 Assignments.Outcome o = commit(m, new MetaOp.SetPeers(account, name, peers, json, cfg.subjects(),
-                        existing.revision()));
+                        existing.revision(), group));
                 StreamAssignment now = m.assignments().stream(account, name);
                 if (o == Assignments.Outcome.APPLIED && existing.peers().contains(self) && now != null && mine(now)) {
                     awaitConfig(jsa, now); // a member before and after: answer with what its replica applied
@@ -192,7 +193,7 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             return out;
         }
         List<Long> out = new ArrayList<>(now);
-        out.addAll(placeMore(m, cfg, now, want - now.size()));
+        out.addAll(placeMore(m, cfg, now, now, want - now.size()));
         return out;
     }
 
@@ -231,15 +232,21 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
     }
 
     /** {@code n} more peers for a stream by its placement, none of {@code exclude} (10005 when they do not fit). */
-    private List<Long> placeMore(MetaGroup m, StreamConfig cfg, List<Long> exclude, int n) throws JsApiException {
-        Placement.Result r = placeAmong(m, cfg, exclude, n);
+    private List<Long> placeMore(MetaGroup m, StreamConfig cfg, List<Long> exclude, List<Long> staying, int n)
+            throws JsApiException {
+        Placement.Result r = placeAmong(m, cfg, exclude, staying, n);
         return switch (r) {
             case Placement.Placed p -> p.peers();
             case Placement.Failed f -> throw JsErrors.CLUSTER_NO_PEERS.with(f.description()).exception();
         };
     }
 
-    private Placement.Result placeAmong(MetaGroup m, StreamConfig cfg, List<Long> exclude, int n) {
+    /**
+     * Places {@code n} peers by {@code cfg}'s placement among the known servers not in
+     * {@code exclude}; with {@code unique_tag}, none shares a value with the servers of
+     * {@code staying} (the members that keep their place), as at creation among the new ones.
+     */
+    private Placement.Result placeAmong(MetaGroup m, StreamConfig cfg, List<Long> exclude, List<Long> staying, int n) {
         String cluster = m.cluster();
         List<String> tags = List.of();
         if (cfg.placement() != null && cfg.placement().isObject()) {
@@ -252,13 +259,17 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             tags = t;
         }
         List<Placement.Candidate> candidates = new ArrayList<>();
+        List<Placement.Candidate> stay = new ArrayList<>();
         for (Placement.Candidate c : m.candidates()) {
             if (!exclude.contains(c.peer())) {
                 candidates.add(c);
             }
+            if (staying.contains(c.peer())) {
+                stay.add(c);
+            }
         }
-        return Placement.select(new Placement.Request(n, cluster, tags, uniqueTag), candidates, m.assignments().load(),
-                js.env().entropy());
+        return Placement.select(new Placement.Request(n, cluster, tags, uniqueTag, stay), candidates,
+                m.assignments().load(), js.env().entropy());
     }
 
     /**
@@ -296,7 +307,9 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
         if (sa.peers().size() < 2) {
             throw JsErrors.PEER_REMAP.exception(); // an R1 stream has no group to move through
         }
-        if (!(placeAmong(m, cfg, sa.peers(), 1) instanceof Placement.Placed placed)) {
+        List<Long> staying = new ArrayList<>(sa.peers());
+        staying.remove(victim);
+        if (!(placeAmong(m, cfg, sa.peers(), staying, 1) instanceof Placement.Placed placed)) {
             throw JsErrors.PEER_REMAP.exception();
         }
         List<Long> peers = new ArrayList<>(sa.peers());
@@ -362,7 +375,7 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     /** The peer group of a new stream (nats-server's placement), or 10005 with its text. */
     private List<Long> place(MetaGroup m, StreamConfig cfg) throws JsApiException {
-        return placeMore(m, cfg, List.of(), cfg.replicas());
+        return placeMore(m, cfg, List.of(), List.of(), cfg.replicas());
     }
 
     /** nats-server's group names: {@code S-R<n><F|M>-<8 random characters>}. */
@@ -588,14 +601,14 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
     @Override
     public void streamUpdated(StreamAssignment before, StreamAssignment after) {
         try {
-            updateHere(after);
+            updateHere(before, after);
         } catch (RuntimeException e) {
             // the meta log goes on whatever one member's copy does; the operator hears of it
             js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: " + e);
         }
     }
 
-    private void updateHere(StreamAssignment after) {
+    private void updateHere(StreamAssignment before, StreamAssignment after) {
         if (!mine(after)) {
             leave(after);
             return;
@@ -607,17 +620,103 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
             return;
         }
         try {
-            if (s.replicated()) {
-                // the replica's leader logs it; every replica applies it at that point of the stream's log
-                s.group().configure(after.revision(), config(after));
-                s.group().members(after.peers());
+            StreamConfig cfg = config(after);
+            if (s.replicated() && cfg.replicas() > 1 && !s.replication().group().equals(after.group())) {
+                // scaled up from R1 into a new group while this server still runs a replica of an older
+                // one (its R1 copy not yet single-server, or an old group reopened as the meta log replays)
+                if (before.peers().equals(List.of(self))) {
+                    replicate(jsa, s, after, cfg); // the R1 copy was this one: its state seeds the new group
+                } else {
+                    String oldGroup = s.replication().group();
+                    js.closeReplica(after.account(), after.name(), false);
+                    if (s.dir() != null) {
+                        js.dropRaftState(s.dir(), oldGroup);
+                    }
+                    streamAdded(after);
+                }
                 return;
             }
-            local.update(jsa, s, config(after));
+            if (s.replicated()) {
+                // the replica's leader logs it; every replica applies it at that point of the stream's log
+                s.group().configure(after.revision(), cfg);
+                s.group().members(after.peers());
+                if (cfg.replicas() == 1 && after.peers().size() == 1) {
+                    // scaled down to R1, this server's copy kept: once its replica leads alone, it becomes single-server
+                    unreplicateWhenAlone(after, s, false);
+                }
+                return;
+            }
+            if (cfg.replicas() > 1 && config(before).replicas() == 1) {
+                replicate(jsa, s, after, cfg);
+                return;
+            }
+            local.update(jsa, s, cfg);
         } catch (JsApiException e) {
             js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "
                     + e.error().description());
+        } catch (IOException e) {
+            js.log().error("JetStream stream '" + after.account() + " > " + after.name() + "' could not be updated here: "
+                    + e.getMessage());
         }
+    }
+
+    /**
+     * Scaling up from R1 on the server that holds the stream: its single-server stream becomes the
+     * first replica of the stream's group, seeded with everything it holds
+     * ({@link JetStream#replicate}); as the group's only voter it leads at once and adds the new
+     * members one at a time ({@link GroupLog#members}); they catch up from the seed snapshot.
+     */
+    private void replicate(JsAccount jsa, Stream s, StreamAssignment after, StreamConfig cfg) {
+        String label = "'" + after.account() + " > " + after.name() + "'";
+        try {
+            Stream opened = js.replicate(jsa, s, cfg, after.revision(), js.replicaFor(after.group(), List.of(self), self));
+            opened.group().configure(after.revision(), cfg);
+            opened.group().members(after.peers());
+        } catch (JsApiException e) {
+            js.log().error("JetStream stream " + label + " could not become replicated here: " + e.error().description());
+        } catch (IOException | RuntimeException e) {
+            js.log().error("JetStream stream " + label + " could not become replicated here: " + e);
+        }
+    }
+
+    /**
+     * Scaling down to R1 on the server kept: waits until its replica leads, has applied the
+     * assignment's configuration and is the group's only member (its leader removed the others;
+     * everything the group acknowledged is then applied here), then turns it into a single-server
+     * stream ({@link JetStream#unreplicate}). Polls every 50 ms while the assignment stays as it is.
+     */
+    private void unreplicateWhenAlone(StreamAssignment after, Stream s, boolean warned) {
+        JsAccount jsa = js.account(after.account());
+        if (jsa == null || jsa.stream(after.name()) != s || meta == null
+                || meta.assignments().stream(after.account(), after.name()) == null
+                || meta.assignments().stream(after.account(), after.name()).revision() != after.revision()) {
+            return; // closed, replaced or changed again meanwhile
+        }
+        GroupLog g = s.group();
+        if (!g.ready() || g.leader() != g.id() || g.replica().configRevision() < after.revision()) {
+            js.env().clock().schedule(Duration.ofMillis(50), () -> unreplicateWhenAlone(after, s, warned));
+            return;
+        }
+        g.clusterView().whenComplete((v, x) -> js.env().clock().schedule(Duration.ZERO, () -> {
+            if (x != null || v == null || !v.members().isEmpty()) {
+                js.env().clock().schedule(Duration.ofMillis(50), () -> unreplicateWhenAlone(after, s, warned));
+                return;
+            }
+            JsAccount a = js.account(after.account());
+            StreamAssignment now = meta.assignments().stream(after.account(), after.name());
+            if (a == null || a.stream(after.name()) != s || now == null || now.revision() != after.revision()) {
+                return;
+            }
+            try {
+                js.unreplicate(a, s, config(after));
+            } catch (JsApiException e) {
+                js.log().error("JetStream stream '" + after.account() + " > " + after.name()
+                        + "' could not become single-server here: " + e.error().description());
+            } catch (IOException | RuntimeException e) {
+                js.log().error("JetStream stream '" + after.account() + " > " + after.name()
+                        + "' could not become single-server here: " + e);
+            }
+        }));
     }
 
     /** How long a removed replica that leads waits for its group to take leadership over before it closes anyway. */
@@ -643,7 +742,11 @@ final class ClusteredStreamCatalog implements StreamCatalog, Assignments.Listene
 
     private void closeOnceFollowing(StreamAssignment after, Stream s, long deadline) {
         GroupLog g = s.group();
-        if (g.leader() == g.id() && js.env().clock().nanoTime() < deadline) {
+        // scaled down to R1: a follower left out stays until the kept replica removed it (the kept
+        // one needs a quorum for each removal), which it sees as losing its leader
+        boolean toOne = after.peers().size() == 1;
+        boolean wait = g.leader() == g.id() || (toOne && g.leader() != 0);
+        if (wait && js.env().clock().nanoTime() < deadline) {
             js.env().clock().schedule(Duration.ofMillis(50), () -> closeOnceFollowing(after, s, deadline));
             return;
         }

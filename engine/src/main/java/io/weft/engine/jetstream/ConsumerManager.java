@@ -49,6 +49,21 @@ public interface ConsumerManager {
         return r == null ? null : r.json();
     }
 
+    /**
+     * A stopped single-server stream's durable consumers as records (their files' meta and state
+     * payloads), for the stream becoming replicated: they go into its group's first snapshot.
+     */
+    default java.util.List<StreamReplica.ConsumerRecord> records(ConsumerSource stream) throws IOException {
+        return java.util.List.of();
+    }
+
+    /**
+     * Writes {@code records} (a replicated stream's consumer records) as the consumer files of
+     * {@code stream}, a single-server stream not started yet: the stream scaled down to R1.
+     */
+    default void writeFiles(ConsumerSource stream, java.util.List<StreamReplica.ConsumerRecord> records) throws IOException {
+    }
+
     /** Recreates, with their state, the consumers that a file-backed stream had persisted. */
     void recover(ConsumerSource stream) throws IOException;
 }

@@ -93,8 +93,20 @@ public interface GroupLog extends StreamLog {
          * running group (a replacement or a scale-up): a fresh one starts with no membership and
          * waits for the leader's snapshot, which carries it.
          */
+        default GroupLog open(StreamReplica replica, String group, List<Long> peers, long self, GroupTransports transports,
+                              String dir) throws IOException {
+            return open(replica, group, peers, self, transports, dir, null);
+        }
+
+        /**
+         * As above; {@code seed} (null: none) is the state a <em>new</em> group starts from: when
+         * {@code dir} holds no Raft state yet, it is written (durably) as the group's first
+         * snapshot, with {@code peers} as its membership, before the replica starts. This is how a
+         * single-server stream becomes a replicated one (its store's image seeds the group; new
+         * members catch up from that snapshot). Ignored when {@code dir} holds state already.
+         */
         GroupLog open(StreamReplica replica, String group, List<Long> peers, long self, GroupTransports transports,
-                      String dir) throws IOException;
+                      String dir, StreamReplica.Image seed) throws IOException;
     }
 
     /** This replica's peer id. */

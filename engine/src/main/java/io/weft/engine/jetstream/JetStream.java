@@ -424,6 +424,12 @@ public final class JetStream {
      */
     public Stream openReplicated(String account, StreamConfig cfg, long createdNanos, Replica where)
             throws IOException, JsApiException {
+        return openReplicated(account, cfg, createdNanos, where, null);
+    }
+
+    /** As above; {@code seed}: the state a new group starts from ({@link GroupLog.Factory#open}, null: empty). */
+    Stream openReplicated(String account, StreamConfig cfg, long createdNanos, Replica where, StreamReplica.Image seed)
+            throws IOException, JsApiException {
         GroupLog.Factory f = groupLogs;
         if (f == null) {
             throw new IllegalStateException("replicated streams need a cluster (no group log factory installed)");
@@ -436,7 +442,7 @@ public final class JetStream {
         try {
             String dir = catalog.streamsDir(account) + "/" + cfg.name();
             Disk disk = env.disk();
-            disk.mkdirs(dir + "/raft");
+            String raft = raftDir(dir, where.group());
             String label = "'" + account + " > " + cfg.name() + "'";
             StreamReplica replica = new StreamReplica(cfg.name(), cfg, () -> {
                 String msgs = cfg.memoryStorage() ? null : dir + "/msgs";
@@ -446,7 +452,7 @@ public final class JetStream {
                 return storeFactory.open(cfg, msgs);
             }, e -> log.error("JetStream stream " + label + " " + e));
             GroupLog gl = f.open(replica, where.group(), where.join() ? List.of() : where.peers(), where.self(),
-                    where.transports(), dir + "/raft");
+                    where.transports(), raft, seed);
             reportRecovery("JetStream stream " + label, gl.recovery(), gl::onRepaired);
             Stream s = new Stream(this, jsa, cfg, createdNanos, dir, gl,
                     new Stream.Replication(where.group(), where.clusterName(), where.serverNames()));
@@ -476,9 +482,196 @@ public final class JetStream {
             jsa.release(s);
         }
         if (delete && s.dir() != null) {
-            deleteTree(s.dir());
+            dropRaftState(s.dir(), s.replication().group());
+            if (!holdsOtherState(s.dir())) {
+                deleteTree(s.dir());
+            }
         }
         return true;
+    }
+
+    /** The marker beside {@code raft/} naming the Raft group whose state it holds. */
+    private static final String RAFT_GROUP_MARKER = "raft.group";
+
+    /**
+     * Where the Raft state of group {@code group} of the stream in {@code dir} lives. A stream's
+     * first group uses {@code raft/} (its name in {@code raft.group} beside it; a {@code raft/}
+     * without the marker, from before groups could change, belongs to the first group that opens
+     * it); a stream that changes group (scaling to or from R1 starts a new one) while
+     * {@code raft/} holds another group's state puts the new one in {@code raft-<group>/}. So a
+     * replica of an old group, reopened while the meta log replays, never reads or deletes the
+     * current group's state.
+     */
+    String raftDir(String dir, String group) throws IOException {
+        Disk disk = env.disk();
+        String plain = dir + "/raft";
+        String marker = dir + "/" + RAFT_GROUP_MARKER;
+        String other = dir + "/raft-" + group;
+        if (disk.exists(other)) {
+            return other;
+        }
+        if (disk.exists(plain)) {
+            String owner = disk.exists(marker) ? readSmall(marker) : null;
+            if (owner != null && !owner.equals(group)) {
+                disk.mkdirs(other);
+                return other;
+            }
+            if (owner == null) {
+                writeSmall(dir, RAFT_GROUP_MARKER, group);
+            }
+            return plain;
+        }
+        disk.mkdirs(plain);
+        writeSmall(dir, RAFT_GROUP_MARKER, group);
+        return plain;
+    }
+
+    /** Deletes the Raft state of {@code group} of the stream in {@code dir} (and its marker). */
+    void dropRaftState(String dir, String group) throws IOException {
+        Disk disk = env.disk();
+        String marker = dir + "/" + RAFT_GROUP_MARKER;
+        if (disk.exists(dir + "/raft-" + group)) {
+            deleteTree(dir + "/raft-" + group);
+            return;
+        }
+        if (disk.exists(dir + "/raft") && (!disk.exists(marker) || group.equals(readSmall(marker)))) {
+            deleteTree(dir + "/raft");
+            disk.delete(marker);
+        }
+    }
+
+    /** True if the stream directory still holds a single-server stream or another group's Raft state. */
+    private boolean holdsOtherState(String dir) throws IOException {
+        Disk disk = env.disk();
+        if (!disk.exists(dir)) {
+            return false;
+        }
+        for (String n : disk.list(dir)) {
+            if (n.equals(StreamMeta.FILE) || n.equals("raft") || n.startsWith("raft-")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String readSmall(String path) throws IOException {
+        try (io.weft.net.DiskFile f = env.disk().open(path, false)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) Math.min(f.size(), 4096));
+            long pos = 0;
+            while (b.hasRemaining()) {
+                int r = f.read(b, pos);
+                if (r < 0) {
+                    break;
+                }
+                pos += r;
+            }
+            return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
+        }
+    }
+
+    private void writeSmall(String dir, String name, String text) throws IOException {
+        Disk disk = env.disk();
+        disk.mkdirs(dir);
+        String tmp = dir + "/" + name + ".tmp";
+        disk.delete(tmp);
+        try (io.weft.net.DiskFile f = disk.open(tmp, true)) {
+            f.truncate(0);
+            f.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
+            f.force();
+        }
+        disk.rename(tmp, dir + "/" + name);
+        disk.syncDir(dir);
+    }
+
+    /**
+     * Scaling up from R1: this server's single-server stream {@code local} becomes the replica
+     * {@code where} (a group of this server alone, at configuration {@code cfg} of meta revision
+     * {@code revision}). The stream stops, its messages, derived state and durable consumers
+     * become the group's first snapshot ({@link Stream#handOver}), written durably before anything
+     * of the single-server stream is removed; the replica opens from it and leads at once (it is
+     * the only voter), and its leader then adds the other members, which catch up from that
+     * snapshot. Last, the single-server files go ({@code meta.json}, the consumers' files): a
+     * restart in between finds the Raft state, which wins.
+     */
+    Stream replicate(JsAccount jsa, Stream local, StreamConfig cfg, long revision, Replica where)
+            throws IOException, JsApiException {
+        String account = jsa.account().name();
+        jsa.remove(local);
+        StreamReplica.Image img;
+        try {
+            img = local.handOver(() -> {
+                try {
+                    return consumerManager.records(local);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, revision, cfg);
+        } finally {
+            jsa.release(local);
+        }
+        Stream s = openReplicated(account, cfg, local.createdNanos(), where, img);
+        String dir = local.dir();
+        if (local.replicated() && dir != null) {
+            dropRaftState(dir, local.replication().group()); // a replica of an older group handed its state over
+        }
+        if (dir != null) {
+            env.disk().delete(dir + "/" + StreamMeta.FILE);
+            deleteTree(dir + "/obs");
+            env.disk().syncDir(dir);
+        }
+        log.notice("JetStream stream '" + account + " > " + cfg.name() + "' is replicated now: " + img.messages().size()
+                + " messages and " + img.consumers().size() + " consumers seed its group");
+        return s;
+    }
+
+    /**
+     * Scaling down to R1: this server's replica {@code rep}, the one kept (it leads, alone in its
+     * group), becomes a single-server stream at configuration {@code cfg}. The replica stops and
+     * hands over its applied state ({@link Stream#handOver}); the store is rebuilt from it and
+     * synced, the consumer records become consumer files, then {@code meta.json} is written, and
+     * only then does the Raft state go. The stream then starts as after a restart.
+     */
+    Stream unreplicate(JsAccount jsa, Stream rep, StreamConfig cfg) throws IOException, JsApiException {
+        String account = jsa.account().name();
+        String label = "'" + account + " > " + cfg.name() + "'";
+        jsa.remove(rep);
+        StreamReplica.Image img;
+        try {
+            img = rep.handOver(List::of, 0, cfg);
+        } finally {
+            jsa.release(rep);
+        }
+        String replicaDir = rep.dir();
+        String dir = cfg.memoryStorage() ? null : replicaDir; // a single-server memory stream keeps nothing on disk
+        String msgs = dir == null ? null : dir + "/msgs";
+        StreamReplica fill = new StreamReplica(cfg.name(), cfg, () -> {
+            if (msgs != null) {
+                env.disk().mkdirs(msgs);
+            }
+            return storeFactory.open(cfg, msgs);
+        }, e -> log.error("JetStream stream " + label + " " + e));
+        fill.restore(new StreamReplica.Image(img.firstSeq(), img.lastSeq(), img.lastMsgId(), img.lastTimestamp(), img.ids(),
+                img.messages(), List.of(), 0, cfg));
+        fill.sync();
+        Stream s = new Stream(this, jsa, cfg, rep.createdNanos(), dir, fill.store());
+        if (dir != null) {
+            consumerManager.writeFiles(s, img.consumers());
+            StreamMeta.write(env.disk(), dir, cfg, rep.createdNanos(), mapper);
+            env.disk().syncDir(dir);
+            dropRaftState(dir, rep.replication().group());
+        } else if (replicaDir != null) {
+            deleteTree(replicaDir);
+        }
+        jsa.put(s);
+        s.start();
+        try {
+            consumerManager.recover(s);
+        } catch (IOException | RuntimeException e) {
+            log.error("JetStream stream " + label + ": consumers not recovered: " + e.getMessage());
+        }
+        log.notice("JetStream stream " + label + " is a single-server stream now: " + img.messages().size()
+                + " messages and " + img.consumers().size() + " consumers kept");
+        return s;
     }
 
     private void deleteTree(String path) throws IOException {

@@ -491,6 +491,45 @@ public final class Stream implements ConsumerSource {
 
     /** Stops the ingest thread, timers and subscriptions; with {@code delete} also the data. */
     void stop(boolean delete) {
+        quiesce(delete);
+        closeLog(delete);
+    }
+
+    /**
+     * Stops the stream as {@link #stop} does (nothing more is accepted or delivered; consumers
+     * stop, a single-server stream's durable consumers having written their files, a replicated
+     * one's leader its last state record) and returns what it holds, as a snapshot image, before
+     * its store closes: the applied messages, the derived state, and {@code consumers} (a
+     * single-server stream's durable consumers, read from their files by the caller once they
+     * stopped; a replicated stream's image has the records of its log instead), at configuration
+     * {@code config} of meta revision {@code revision}. The files stay. Scaling to or from R1 hands
+     * the stream over this way ({@code JetStream.replicate}, {@code JetStream.unreplicate}).
+     */
+    StreamReplica.Image handOver(java.util.function.Supplier<List<StreamReplica.ConsumerRecord>> consumers, long revision,
+                                 StreamConfig config) throws IOException {
+        quiesce(false);
+        try {
+            StreamReplica.Image img;
+            if (group != null) {
+                group.lock().lock();
+                try {
+                    img = group.replica().image();
+                } finally {
+                    group.lock().unlock();
+                }
+            } else {
+                StoreState st = localStore.state();
+                img = new StreamReplica.Image(st.firstSeq(), st.lastSeq(), apply.lastMsgId(), apply.lastTimestamp(),
+                        apply.dedupeIds(), StreamReplica.messagesOf(localStore), consumers.get(), 0, null);
+            }
+            return new StreamReplica.Image(img.firstSeq(), img.lastSeq(), img.lastMsgId(), img.lastTimestamp(), img.ids(),
+                    img.messages(), img.consumers(), revision, config);
+        } finally {
+            closeLog(false);
+        }
+    }
+
+    private void quiesce(boolean delete) {
         atomic.clear();
         queueLock.lock();
         try {
@@ -536,6 +575,9 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+    }
+
+    private void closeLog(boolean delete) {
         try {
             log.close(delete); // the ingest thread has ended: nothing else appends
         } catch (IOException e) {

@@ -483,6 +483,11 @@ public final class StreamReplica {
 
     /** Every stored message, in sequence order. */
     public List<StoredMessage> messages() throws IOException {
+        return messagesOf(store);
+    }
+
+    /** Every message {@code store} holds, in sequence order. */
+    static List<StoredMessage> messagesOf(MessageStore store) throws IOException {
         List<StoredMessage> out = new ArrayList<>();
         StoreState st = store.state();
         long seq = st.firstSeq();
@@ -558,6 +563,11 @@ public final class StreamReplica {
             apply(new StreamOp.Delete(next, false));
         }
         return next;
+    }
+
+    /** Forces what was applied to the store's disk. */
+    void sync() throws IOException {
+        apply.sync();
     }
 
     /** Closes the store (data stays), or deletes it. */

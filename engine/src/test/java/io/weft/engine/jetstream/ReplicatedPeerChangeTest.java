@@ -248,6 +248,133 @@ class ReplicatedPeerChangeTest extends MemClusterFixture {
         assertEquals(4, assigned(ml).size());
     }
 
+    static final String R1 = CREATE.replace("\"num_replicas\":3", "\"num_replicas\":1");
+    static final String DURABLE = "{\"stream_name\":\"P\",\"config\":{\"durable_name\":\"C\",\"ack_policy\":\"explicit\"}}";
+
+    /** The stream sequences of {@code n} messages pulled from durable C on {@code on}, each acked (null reply: none). */
+    List<Long> pullAndAck(Node on, int n) throws Exception {
+        Account a = on.server().account(Account.GLOBAL);
+        String inbox = "_INBOX.pull" + ids.incrementAndGet();
+        java.util.concurrent.LinkedBlockingQueue<String> acks = new java.util.concurrent.LinkedBlockingQueue<>();
+        var sub = a.subscribe(inbox, null, (subject, reply, data, off, hdr, total) -> {
+            if (reply != null && reply.startsWith("$JS.ACK.")) {
+                acks.add(reply);
+            }
+        });
+        List<Long> seqs = new ArrayList<>();
+        try {
+            a.publish("$JS.API.CONSUMER.MSG.NEXT.P.C", inbox, null,
+                    ("{\"batch\":" + n + ",\"expires\":2000000000}").getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < n; i++) {
+                String ack = acks.poll(5, TimeUnit.SECONDS);
+                if (ack == null) {
+                    break;
+                }
+                // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>
+                seqs.add(Long.parseLong(ack.split("\\.")[5]));
+                JsonNode r = request(on, ack, "+ACK", 5000); // a double ack: answered once the state is durable
+                assertTrue(r != null, "double ack of " + ack + " answered");
+            }
+        } finally {
+            a.unsubscribe(sub);
+        }
+        return seqs;
+    }
+
+    /** Waits until the assigned server alone holds P, as a single-server stream, with {@code expected}. */
+    Node settledSingle(Node ml, List<String> expected) throws Exception {
+        List<String> want = assigned(ml);
+        assertEquals(1, want.size(), want.toString());
+        Node holder = node(want.getFirst());
+        await("only " + want + " holds P, single-server", () -> nodes.stream().allMatch(n ->
+                n == holder ? stream(n) != null && !stream(n).replicated() : stream(n) == null));
+        await(want + " holds " + expected, () -> {
+            try {
+                return values(holder).equals(expected);
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        return holder;
+    }
+
+    @Test
+    void scalingFromR1ToR3AndBackKeepsEveryMessageAndTheConsumer() throws Exception {
+        startAll();
+        Node ml = metaLeader();
+        JsonNode created = api(ml, "$JS.API.STREAM.CREATE.P", R1);
+        assertNull(created.get("error"), created.toString());
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            assertEquals(i, publish("v" + i));
+            expected.add(i + "=v" + i);
+        }
+        Node holder = settledSingle(ml, expected);
+        String holderDir = stream(holder).dir();
+        JsonNode c = api(holder, "$JS.API.CONSUMER.DURABLE.CREATE.P.C", DURABLE);
+        assertNull(c.get("error"), c.toString());
+        assertEquals(List.of(1L, 2L), pullAndAck(holder, 2));
+
+        // R1 -> R3: the holder's store seeds the group, two placed servers catch up from it
+        JsonNode up = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE);
+        assertNull(up.get("error"), up.toString());
+        assertEquals(3, up.at("/config/num_replicas").asInt(), up.toString());
+        assertEquals(3, assigned(ml).size(), assigned(ml).toString());
+        assertTrue(assigned(ml).contains(holder.server().serverName()), assigned(ml).toString());
+        settled(ml, expected);
+        assertFalse(Files.exists(Path.of(holderDir, StreamMeta.FILE)), "the single-server meta.json is gone");
+        expected.add("6=v6");
+        assertEquals(6, publish("v6"));
+        settled(ml, expected);
+        Node leader = streamLeader();
+        await("consumer C on the stream leader", () -> stream(leader).consumer("C") != null);
+        JsonNode info = api(leader, "$JS.API.CONSUMER.INFO.P.C", "");
+        assertEquals(2, info.at("/ack_floor/stream_seq").asLong(), info.toString());
+        assertEquals(4, info.path("num_pending").asLong(), info.toString());
+        assertEquals(List.of(3L), pullAndAck(leader, 1));
+
+        // R3 -> R1: the stream's leader keeps its copy, the others go
+        String kept = leader.server().serverName();
+        if (stream(ml) == null && !ml.server().serverName().equals(kept)) {
+            assertNull(meta(ml).transferTo(PeerIds.of(kept))); // no routes here: the meta leader asks its own replica
+            await("meta leadership moved", () -> !meta(ml).isLeader());
+        }
+        Node ml2 = metaLeader();
+        JsonNode down = api(ml2, "$JS.API.STREAM.UPDATE.P", R1);
+        assertNull(down.get("error"), down.toString());
+        assertEquals(1, down.at("/config/num_replicas").asInt(), down.toString());
+        assertEquals(List.of(kept), assigned(ml2));
+        Node single = settledSingle(ml2, expected);
+        String dir = stream(single).dir();
+        assertTrue(Files.exists(Path.of(dir, StreamMeta.FILE)), "a single-server meta.json again");
+        await("the Raft state is gone", () -> !Files.exists(Path.of(dir, "raft")));
+        expected.add("7=v7");
+        assertEquals(7, publish("v7"));
+        await("consumer C on " + kept, () -> stream(single).consumer("C") != null);
+        info = api(single, "$JS.API.CONSUMER.INFO.P.C", "");
+        assertEquals(3, info.at("/ack_floor/stream_seq").asLong(), info.toString());
+        assertEquals(4, info.path("num_pending").asLong(), info.toString());
+        assertEquals(List.of(4L), pullAndAck(single, 1));
+
+        // and up again, then every node restarts: the group reopens from its Raft state
+        up = api(ml2, "$JS.API.STREAM.UPDATE.P", CREATE);
+        assertNull(up.get("error"), up.toString());
+        settled(ml2, expected);
+        for (Node n : nodes) {
+            n.shutdown();
+        }
+        nodes.clear();
+        startAll();
+        Node again = metaLeader();
+        settled(again, expected);
+        expected.add("8=v8");
+        assertEquals(8, publish("v8"));
+        settled(again, expected);
+        Node l = streamLeader();
+        await("consumer C after the restart", () -> stream(l).consumer("C") != null);
+        assertEquals(List.of(5L), pullAndAck(l, 1));
+    }
+
     @Test
     void refusalsCarryNatsServersErrors() throws Exception {
         startAll();
@@ -269,9 +396,6 @@ class ReplicatedPeerChangeTest extends MemClusterFixture {
         // R3 -> R5 on four servers: no fifth to place
         e = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE.replace("\"num_replicas\":3", "\"num_replicas\":5"));
         assertEquals(10005, e.at("/error/err_code").asInt(), e.toString());
-        // R3 -> R1 is not carried
-        e = api(ml, "$JS.API.STREAM.UPDATE.P", CREATE.replace("\"num_replicas\":3", "\"num_replicas\":1"));
-        assertEquals(10061, e.at("/error/err_code").asInt(), e.toString());
         assertEquals(3, assigned(ml).size());
     }
 

@@ -120,13 +120,11 @@ class ReplicatedStreamUpdateTest extends MemClusterFixture {
             assertEquals(List.of("4:u.a=v4", "5:u.a=v5", "6:u.a=v6", "7:extra=x7"), values(n));
         }
 
-        // nats-server's refusals: a placement change is a move, a replica change is scaling (neither carried)
+        // nats-server's refusals: a placement change is a move (not carried), storage cannot change
         JsonNode move = api(ml, "$JS.API.STREAM.UPDATE.U", UPDATE.replace("\"description\"",
                 "\"placement\":{\"tags\":[\"ssd\"]},\"description\""));
         assertEquals(10069, move.at("/error/err_code").asInt(), move.toString());
         assertEquals(500, move.at("/error/code").asInt(), move.toString());
-        JsonNode scale = api(ml, "$JS.API.STREAM.UPDATE.U", UPDATE.replace("\"num_replicas\":3", "\"num_replicas\":1"));
-        assertEquals(10061, scale.at("/error/err_code").asInt(), scale.toString());
         JsonNode storage = api(ml, "$JS.API.STREAM.UPDATE.U", UPDATE.replace("\"description\"",
                 "\"storage\":\"memory\",\"description\""));
         assertEquals(10052, storage.at("/error/err_code").asInt(), storage.toString());

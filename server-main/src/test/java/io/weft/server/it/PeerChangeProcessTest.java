@@ -121,6 +121,70 @@ class PeerChangeProcessTest {
     }
 
     /**
+     * Scaling an R1 stream to R3 and back with jnats {@code updateStream}: the R1 server's store
+     * seeds the new group, the two placed servers catch up from it (each one's /jsz holds every
+     * acked message), the durable pull consumer goes on exactly where it was after each step; back
+     * at R1 the stream leader's copy is kept and the others delete their files.
+     */
+    @Test
+    @Timeout(180)
+    void scalingFromR1ToR3AndBackKeepsEveryAckedMessageAndTheConsumer() throws Exception {
+        try (WeftCluster c = WeftCluster.start(3)) {
+            c.awaitRoutes();
+            awaitMetaLeader(c);
+            try (Connection nc = connect(c.node(0))) {
+                JetStreamManagement jsm = nc.jetStreamManagement();
+                jsm.addStream(StreamConfiguration.builder().name("PR").subjects("pr.>")
+                        .storageType(StorageType.File).replicas(1).build());
+                JetStream js = nc.jetStream(JetStreamOptions.builder().requestTimeout(Duration.ofSeconds(5)).build());
+                TreeSet<String> group = awaitGroup(c, nc, 1, null);
+                String holder = group.first();
+                long acked = 0;
+                for (int k = 1; k <= 10; k++) {
+                    acked = publish(js, k);
+                }
+                JetStreamSubscription sub = js.subscribe("pr.>", PullSubscribeOptions.builder().durable("D").build());
+                long next = take(sub, 1, 4);
+                awaitHeld(c, group, acked);
+
+                // R1 -> R3
+                StreamConfiguration now = jsm.getStreamInfo("PR").getConfiguration();
+                assertEquals(3, jsm.updateStream(StreamConfiguration.builder(now).replicas(3).build())
+                        .getConfiguration().getReplicas());
+                group = awaitGroup(c, nc, 3, null);
+                assertTrue(group.contains(holder), holder + " stays in " + group);
+                awaitHeld(c, group, acked);
+                for (int k = 11; k <= 15; k++) {
+                    acked = publish(js, k);
+                }
+                next = take(sub, next, 8);
+                awaitHeld(c, group, acked);
+
+                // R3 -> R1: the leader's copy stays
+                String kept = leaderOf(nc);
+                assertEquals(1, jsm.updateStream(StreamConfiguration.builder(now).replicas(1).build())
+                        .getConfiguration().getReplicas());
+                group = awaitGroup(c, nc, 1, null);
+                assertEquals(new TreeSet<>(List.of(kept)), group);
+                awaitHeld(c, group, acked);
+                for (int i = 0; i < c.size(); i++) {
+                    if (!c.name(i).equals(kept)) {
+                        awaitNoFiles(c, c.name(i));
+                    }
+                }
+                for (int k = 16; k <= 18; k++) {
+                    acked = publish(js, k);
+                }
+                take(sub, next, 18);
+                awaitHeld(c, group, acked);
+                for (long q = 1; q <= acked; q++) {
+                    assertEquals("m" + q, new String(jsm.getMessage("PR", q).getData(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
+    /**
      * {@code SERVER.REMOVE} from the system account of a server holding a replica of the R3 stream:
      * answered once done; the stream's group moves to the spare server with every acked message, the
      * consumer goes on, the removed server keeps no files of it, and the other servers' /jsz

@@ -203,9 +203,12 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** As above; {@code sizedSnapshots} as in {@link #start(Env, DriverConfig, StreamReplica, Transport, Options, boolean)}. */
     public static GroupLog.Factory factory(Env env, java.util.function.UnaryOperator<DriverConfig> tune, Options options,
                                            boolean sizedSnapshots) {
-        return (replica, group, peers, self, transports, dir) -> {
+        return (replica, group, peers, self, transports, dir, seed) -> {
             List<Long> voters = new ArrayList<>(new java.util.TreeSet<>(peers)); // empty: joining a running group
             DriverConfig dc = tune.apply(DriverConfig.of(self, dir, ConfState.of(voters)));
+            if (seed != null) {
+                seed(env, dir, ConfState.of(voters), seed);
+            }
             Transport t = transports.open(group, self);
             try {
                 return start(env, dc, replica, t, options, sizedSnapshots);
@@ -214,6 +217,23 @@ public final class ReplicatedStreamLog implements GroupLog {
                 throw e;
             }
         };
+    }
+
+    /**
+     * Writes {@code image} as the first snapshot (index 1, term 1, membership {@code conf}) of a
+     * group whose directory {@code dir} holds no Raft state yet; nothing if it holds any (a
+     * restart after the seed was written: the Raft state is the truth from then on). The driver
+     * then opens the group as of that snapshot: its replica restores the image, and a member added
+     * later receives it by InstallSnapshot (the log before index 2 does not exist).
+     */
+    static void seed(Env env, String dir, ConfState conf, StreamReplica.Image image) throws IOException {
+        try (io.weft.raft.storage.DiskStorage st = io.weft.raft.storage.DiskStorage.open(env.disk(), dir)) {
+            boolean fresh = !st.initialState().damage().any() && st.snapshot().isEmpty() && st.lastIndex() == 0
+                    && st.hardState().equals(io.weft.raft.HardState.EMPTY);
+            if (fresh) {
+                st.saveSnapshot(new Snapshot(1, 1, conf, StreamOpCodec.encodeImage(new StreamOpCodec.Image(0, 0, 0, image))));
+            }
+        }
     }
 
     /**

@@ -237,6 +237,27 @@ final class ConsumerPersistence {
         }
     }
 
+    /** The meta file's payload as stored (null: none), for handing the consumer to a replicated stream's log. */
+    byte[] readMetaPayload() throws IOException {
+        return records != null ? null : read(META, MAGIC_META);
+    }
+
+    /**
+     * Writes both files from a replicated stream's consumer record ({@code state} empty: none yet),
+     * for a stream that becomes single-server again.
+     */
+    void writeFiles(byte[] meta, byte[] state) throws IOException {
+        writeLock.lock();
+        try {
+            replace(META, MAGIC_META, meta);
+            if (state.length > 0) {
+                replace(STATE, MAGIC_STATE, state);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     byte[] readState() throws IOException {
         if (records != null) {
             StreamReplica.ConsumerRecord r = records.get(name);

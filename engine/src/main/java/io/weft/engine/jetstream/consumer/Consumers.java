@@ -623,6 +623,34 @@ public final class Consumers implements ConsumerManager {
         }
     }
 
+    @Override
+    public List<io.weft.engine.jetstream.StreamReplica.ConsumerRecord> records(ConsumerSource stream) throws IOException {
+        List<io.weft.engine.jetstream.StreamReplica.ConsumerRecord> out = new ArrayList<>();
+        Disk disk = stream.env().disk();
+        String parent = consumersRoot(stream);
+        for (String name : ConsumerPersistence.names(disk, parent)) {
+            ConsumerPersistence p = new ConsumerPersistence(disk, parent + "/" + name);
+            byte[] meta = p.readMetaPayload();
+            byte[] state = p.readState();
+            if (meta != null) {
+                out.add(new io.weft.engine.jetstream.StreamReplica.ConsumerRecord(name, meta, state == null ? new byte[0] : state));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void writeFiles(ConsumerSource stream, List<io.weft.engine.jetstream.StreamReplica.ConsumerRecord> records)
+            throws IOException {
+        Disk disk = stream.env().disk();
+        for (io.weft.engine.jetstream.StreamReplica.ConsumerRecord r : records) {
+            String dir = stream.consumerDir(r.name());
+            if (dir != null) {
+                new ConsumerPersistence(disk, dir).writeFiles(r.meta(), r.state());
+            }
+        }
+    }
+
     /**
      * A replicated stream's replica became its ready leader: its durable consumers run here from
      * the records every replica applied, as {@link #recover} runs a local stream's from their files

@@ -135,7 +135,7 @@ public final class Assignments {
                     }
                     String config = sp.config() == null ? before.config() : sp.config();
                     List<String> subjects = sp.config() == null ? before.subjects() : sp.subjects();
-                    after = before.withPeers(sp.peers(), config, subjects);
+                    after = before.withPeers(sp.peers(), config, subjects, sp.group() == null ? before.group() : sp.group());
                     if (overlaps(streams, after)) {
                         return Outcome.OVERLAP;
                     }

@@ -22,7 +22,9 @@ import java.util.zip.CRC32C;
  *
  * <p>Versions: entries of version 2 and snapshots of magic {@code WMS2} carry each stream
  * assignment's {@code revision} after its creation time; version 1 entries and {@code WMS1}
- * snapshots (written before revisions existed) are still read, their streams at revision 0.
+ * snapshots (written before revisions existed) are still read, their streams at revision 0. A
+ * set-peers entry may end with a new Raft group name (scaling to or from R1 starts a new group);
+ * one without it keeps the group (a weft built before it cannot read an entry that has one).
  */
 public final class MetaCodec {
     private static final int VERSION = 2;
@@ -79,6 +81,9 @@ public final class MetaCodec {
                         strs(out, sp.subjects() == null ? List.of() : sp.subjects());
                     }
                     out.writeLong(sp.expectRevision());
+                    if (sp.group() != null) {
+                        str(out, sp.group()); // a new Raft group (scaling to or from R1); absent: the same
+                    }
                 }
             }
         });
@@ -105,7 +110,9 @@ public final class MetaCodec {
                     boolean hasConfig = in.readBoolean();
                     String config = hasConfig ? str(in) : null;
                     List<String> subjects = hasConfig ? strs(in) : null;
-                    yield new MetaOp.SetPeers(account, name, peers, config, subjects, in.readLong());
+                    long expect = in.readLong();
+                    yield new MetaOp.SetPeers(account, name, peers, config, subjects, expect,
+                            in.available() > 0 ? str(in) : null);
                 }
                 default -> throw new IOException("unknown meta entry tag " + tag);
             };

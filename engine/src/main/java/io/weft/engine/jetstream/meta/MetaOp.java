@@ -32,7 +32,13 @@ public sealed interface MetaOp {
      * still at {@code expectRevision}: the meta leader chose the peers against that assignment.
      */
     record SetPeers(String account, String name, java.util.List<Long> peers, String config,
-                    java.util.List<String> subjects, long expectRevision) implements MetaOp {
+                    java.util.List<String> subjects, long expectRevision, String group) implements MetaOp {
+        /** The group keeps its Raft group name. */
+        public SetPeers(String account, String name, java.util.List<Long> peers, String config,
+                        java.util.List<String> subjects, long expectRevision) {
+            this(account, name, peers, config, subjects, expectRevision, null);
+        }
+
         public SetPeers {
             peers = java.util.List.copyOf(peers);
             subjects = subjects == null ? null : java.util.List.copyOf(subjects);

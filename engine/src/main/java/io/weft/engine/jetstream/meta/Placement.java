@@ -41,11 +41,22 @@ public final class Placement {
         }
     }
 
-    /** What placing asks for: the replica count, the cluster (never empty), the tags of {@code placement}. */
-    public record Request(int replicas, String cluster, List<String> tags, String uniqueTagPrefix) {
+    /**
+     * What placing asks for: the replica count, the cluster (never empty), the tags of
+     * {@code placement}, the server tag prefix whose values must differ ({@code unique_tag}), and
+     * {@code staying}: the members that keep their place when a group grows or a member is
+     * replaced, whose unique tag values the new peers may not share.
+     */
+    public record Request(int replicas, String cluster, List<String> tags, String uniqueTagPrefix, List<Candidate> staying) {
         public Request {
             tags = tags == null ? List.of() : List.copyOf(tags);
             uniqueTagPrefix = uniqueTagPrefix == null ? "" : uniqueTagPrefix;
+            staying = staying == null ? List.of() : List.copyOf(staying);
+        }
+
+        /** A new stream's placement (no members yet). */
+        public Request(int replicas, String cluster, List<String> tags, String uniqueTagPrefix) {
+            this(replicas, cluster, tags, uniqueTagPrefix, List.of());
         }
     }
 
@@ -94,6 +105,16 @@ public final class Placement {
             peers.set(j, x);
         }
         TreeMap<String, Long> uniqueOwners = new TreeMap<>();
+        if (!unique.isEmpty()) {
+            for (Candidate s : req.staying()) {
+                for (String t : s.tags()) {
+                    if (t.startsWith(unique)) {
+                        uniqueOwners.put(t, s.peer()); // a member that stays holds its value already
+                        break;
+                    }
+                }
+            }
+        }
         List<Node> nodes = new ArrayList<>();
         int online = 0;
         if (!misc) {

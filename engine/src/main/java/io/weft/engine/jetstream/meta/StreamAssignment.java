@@ -39,6 +39,11 @@ public record StreamAssignment(String account, String name, String config, List<
 
     /** The same assignment with another peer group (and configuration), at the next revision. */
     public StreamAssignment withPeers(List<Long> newPeers, String newConfig, List<String> newSubjects) {
-        return new StreamAssignment(account, name, newConfig, newSubjects, newPeers, group, createdNanos, revision + 1);
+        return withPeers(newPeers, newConfig, newSubjects, group);
+    }
+
+    /** As above, in Raft group {@code newGroup} (a new group: scaling to or from R1). */
+    public StreamAssignment withPeers(List<Long> newPeers, String newConfig, List<String> newSubjects, String newGroup) {
+        return new StreamAssignment(account, name, newConfig, newSubjects, newPeers, newGroup, createdNanos, revision + 1);
     }
 }

@@ -108,7 +108,8 @@ class AssignmentsTest {
                 new MetaOp.AddConsumer(consumer("A", "S", "C", 2, 3)),
                 new MetaOp.DeleteConsumer("A", "S", "C"),
                 new MetaOp.SetPeers("A", "S", List.of(4L, 2L, 3L), null, null, 7),
-                new MetaOp.SetPeers("A", "S", List.of(2L, 3L), "{\"num_replicas\":2}", List.of("x", "y"), 0));
+                new MetaOp.SetPeers("A", "S", List.of(2L, 3L), "{\"num_replicas\":2}", List.of("x", "y"), 0),
+                new MetaOp.SetPeers("A", "S", List.of(2L, 3L, 4L), "{\"num_replicas\":3}", List.of("x"), 1, "S-R3F-new"));
         for (MetaOp op : ops) {
             byte[] b = MetaCodec.encode(op);
             assertEquals(op, MetaCodec.decode(b));
@@ -207,10 +208,15 @@ class AssignmentsTest {
         assertEquals(List.of(4L, 2L), a.stream("A", "S").peers());
         assertEquals(List.of("s", "s2"), a.stream("A", "S").subjects());
         assertEquals(2, a.stream("A", "S").revision());
+        String group = a.stream("A", "S").group();
+        assertEquals(group, now.group(), "no group name: the same Raft group");
+        assertEquals(Assignments.Outcome.APPLIED, a.apply(new MetaOp.SetPeers("A", "T", List.of(5L, 6L, 7L), null, null, 0,
+                "T-R3F-new"), h));
+        assertEquals("T-R3F-new", a.stream("A", "T").group(), "scaling to or from R1: a new Raft group");
         assertEquals(Assignments.Outcome.OVERLAP, a.apply(new MetaOp.SetPeers("A", "S", List.of(4L), scaled,
                 List.of("t"), 2), h), "subjects still may not overlap");
         assertEquals(Assignments.Outcome.NOT_FOUND, a.apply(new MetaOp.SetPeers("A", "X", List.of(4L), null, null, 0), h));
-        assertEquals(List.of("+A/S", "+A/T", "~A/S", "~A/S"), h.events);
+        assertEquals(List.of("+A/S", "+A/T", "~A/S", "~A/S", "~A/T"), h.events);
         Assignments b = new Assignments();
         b.restore(a.snapshot(), null);
         assertEquals(a.stream("A", "S"), b.stream("A", "S"), "the snapshot keeps the new group");

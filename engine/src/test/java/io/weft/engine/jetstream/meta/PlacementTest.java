@@ -52,6 +52,25 @@ class PlacementTest {
     }
 
     @Test
+    void aReplacementDoesNotShareAUniqueTagWithTheMembersThatStay() {
+        // group {1 (az:1), 3 (az:2), 4 (az:3)}; 4 goes: the candidates are 2 (az:1) and a sixth (az:3)
+        List<Placement.Candidate> six = new ArrayList<>(FIVE);
+        six.add(c(6, "C", "az:3"));
+        List<Placement.Candidate> staying = List.of(FIVE.get(0), FIVE.get(2));
+        List<Placement.Candidate> others = six.stream().filter(x -> x.peer() == 2 || x.peer() == 6).toList();
+        for (long seed = 0; seed < 20; seed++) {
+            assertEquals(List.of(6L), placed(Placement.select(new Placement.Request(1, "C", List.of(), "az:", staying),
+                    others, Map.of(), new SeededEntropy(seed))), "az:1 is held by n1, which stays");
+        }
+        assertEquals("no suitable peers for placement, server tag not unique", failed(Placement.select(
+                new Placement.Request(1, "C", List.of(), "az:", staying), List.of(FIVE.get(1)), Map.of(),
+                new SeededEntropy(1))));
+        // without unique_tag anything goes
+        assertEquals(List.of(2L), placed(Placement.select(new Placement.Request(1, "C", List.of(), "", staying),
+                List.of(FIVE.get(1)), Map.of(), new SeededEntropy(1))));
+    }
+
+    @Test
     void tagsAndUniqueTagsNarrowTheChoice() {
         assertEquals(Set.of(1L, 3L, 4L), new HashSet<>(placed(Placement.select(
                 new Placement.Request(3, "C", List.of("ssd"), ""), FIVE, Map.of(), new SeededEntropy(1)))));
