@@ -736,7 +736,7 @@ public final class Stream implements ConsumerSource {
         List<Outgoing> republish = new ArrayList<>();
         boolean appended = false;
         boolean removed = false;
-        Duration interval = js.syncInterval();
+        Duration interval = syncInterval();
         boolean always = interval != null && interval.isZero();
         boolean grouped = interval == null;
         boolean open = false; // a log batch is begun and not yet settled
@@ -813,6 +813,15 @@ public final class Stream implements ConsumerSource {
                 }
             } else if (appended && !always) {
                 dirty = true;
+                try {
+                    // acknowledged once written: a killed process loses nothing, only the fsync waits
+                    log.writeOut();
+                } catch (IOException e) {
+                    writeError = e.getMessage();
+                    log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' write failed: "
+                            + e.getMessage());
+                    failFrom(out, 0, errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage())));
+                }
             }
             // a refused group was rolled back: the store holds exactly what stands
             lastDeliverable = store().state().lastSeq();
@@ -1158,8 +1167,25 @@ public final class Stream implements ConsumerSource {
 
     // ------------------------------------------------------------------ timers
 
+    /** nats-server's default {@code sync_interval}, which {@code persist_mode: async} falls back to. */
+    static final Duration ASYNC_SYNC_INTERVAL = Duration.ofMinutes(2);
+
+    /**
+     * When this stream fsyncs: the server's {@code sync_interval} (null: before each ack, by group
+     * commit), except that {@code persist_mode: async} (an operator's choice per stream, as in
+     * nats-server 2.12) acknowledges once written and syncs on a timer: the server's interval if it
+     * is a duration, else two minutes (nats-server's default; its {@code always} is switched off too).
+     */
+    private Duration syncInterval() {
+        Duration d = js.syncInterval();
+        if (!config.persistAsync()) {
+            return d;
+        }
+        return d != null && !d.isZero() && !d.isNegative() ? d : ASYNC_SYNC_INTERVAL;
+    }
+
     private void scheduleSync() {
-        Duration interval = js.syncInterval();
+        Duration interval = syncInterval();
         if (interval == null || interval.isZero() || interval.isNegative()) {
             return;
         }
@@ -1369,7 +1395,7 @@ public final class Stream implements ConsumerSource {
         StreamOp.Append op = new StreamOp.Append(store().state().lastSeq() + 1, ts, subject, h.toBytes(), EMPTY, "",
                 c.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(c), noMarkerInterest,
                 sdmSeconds * MsgTtl.SECOND);
-        Duration interval = js.syncInterval();
+        Duration interval = syncInterval();
         boolean durable = interval == null || interval.isZero();
         try {
             if (durable) {

@@ -354,6 +354,10 @@ final class StreamApply {
         store.sync();
     }
 
+    void writeOut() throws IOException {
+        store.writeOut();
+    }
+
     void close(boolean delete) throws IOException {
         if (delete) {
             store.destroy();

@@ -501,9 +501,6 @@ public record StreamConfig(
                 throw JsErrors.MIRROR_WITH_SCHEDULES.exception();
             }
         }
-        if (persistAsync) {
-            throw JsErrors.invalidConfig("async persist mode is not supported by weft yet");
-        }
         if (mirror != null || sources != null) {
             throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
         }
@@ -643,6 +640,9 @@ public record StreamConfig(
         if (old.allowMsgSchedules && !allowMsgSchedules) {
             throw JsErrors.invalidConfig("message schedules can not be disabled");
         }
+        if (old.persistAsync != persistAsync) {
+            throw JsErrors.invalidConfig("stream configuration update can not change persist mode");
+        }
         if (firstSeq != old.firstSeq && firstSeq != 0) {
             throw JsErrors.invalidConfig("stream configuration update can not change first sequence");
         }
@@ -736,6 +736,9 @@ public record StreamConfig(
         }
         if (allowMsgSchedules) {
             o.put("allow_msg_schedules", true);
+        }
+        if (persistAsync) {
+            o.put("persist_mode", "async");
         }
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");
