@@ -127,8 +127,18 @@ final class MsgSchedule {
 
     /** A time as {@code Nats-Schedule-Next} shows it: RFC 3339 in UTC, whole seconds. */
     static String format(long nanos) {
+        return format(nanos, null);
+    }
+
+    private static final DateTimeFormatter RFC3339_SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ssXXX");
+
+    /**
+     * As {@link #format(long)}, in {@code zone} when a cron schedule has one: nats-server 2.15.1
+     * writes the next firing in the schedule's time zone, with its offset ({@code +01:00}).
+     */
+    static String format(long nanos, ZoneId zone) {
         Instant t = Instant.ofEpochSecond(Math.floorDiv(nanos, SECOND));
-        return DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.SECONDS));
+        return RFC3339_SECONDS.format(t.atZone(zone == null ? ZoneOffset.UTC : zone));
     }
 
     /** {@code Nats-Schedule-Next} as a time, or -1. */

@@ -1631,7 +1631,7 @@ public final class Stream implements ConsumerSource {
             }
         }
         Headers out = MsgSchedule.fired(from, s.subject(),
-                next == null ? MsgSchedule.PURGE : MsgSchedule.format(next.atNanos()), ttl, h.first(MsgSchedule.ROLLUP));
+                next == null ? MsgSchedule.PURGE : MsgSchedule.format(next.atNanos(), zone), ttl, h.first(MsgSchedule.ROLLUP));
         return new Fired(s.subject(), target, out.toBytes(), data);
     }
 

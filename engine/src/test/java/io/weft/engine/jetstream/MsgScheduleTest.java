@@ -48,6 +48,7 @@ class MsgScheduleTest {
         ZoneId ams = ZoneId.of("Europe/Amsterdam");
         MsgSchedule.When w = MsgSchedule.parse("0 0 9 * * *", ams, at("2026-12-07T00:00:00Z"));
         assertEquals("2026-12-07T08:00:00Z", MsgSchedule.format(w.atNanos())); // 09:00 CET
+        assertEquals("2026-12-07T09:00:00+01:00", MsgSchedule.format(w.atNanos(), ams)); // as Nats-Schedule-Next shows it
         assertSame(MsgSchedule.INVALID, MsgSchedule.parse("@at 2030-01-01T00:00:00Z", ams, 0));
         assertSame(MsgSchedule.INVALID, MsgSchedule.parse("@every 1s", ams, 0));
     }

@@ -116,7 +116,9 @@ class MessageScheduleTest {
                     String shown = v;
                     if (k.equals("Nats-Schedule-Next") && !v.equals("purge")) {
                         // a whole-second RFC 3339 time in UTC, as nats-server writes it
-                        shown = v.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ") ? "<time>" : "bad " + v;
+                        String t = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d";
+                        shown = v.matches(t + "Z") ? "<time>"
+                                : v.matches(t + "[+-]\\d\\d:\\d\\d") ? "<time" + v.substring(19) + ">" : "bad " + v;
                     }
                     b.append(k).append('=').append(shown).append(';');
                 }
@@ -272,6 +274,14 @@ class MessageScheduleTest {
             out.add(pub(js, "schf.rep", "tick", "Nats-Schedule", "@every 1s", "Nats-Schedule-Target", "schf.t.rep"));
             out.add("fired: " + awaitLast(jsm, "SCHF", "schf.t.rep", Duration.ofSeconds(5)));
             out.add("schedule stays: " + last(jsm, "SCHF", "schf.rep"));
+            // a cron pattern (every second), in a time zone
+            out.add(stored(pub(js, "schf.cron", "c", "Nats-Schedule", "* * * * * *", "Nats-Schedule-Target",
+                    "schf.t.cron", "Nats-Schedule-Time-Zone", "Europe/Amsterdam")));
+            out.add("cron: " + awaitLast(jsm, "SCHF", "schf.t.cron", Duration.ofSeconds(5)));
+            out.add("cron cancel: " + stored(pub(js, "schf.cancel", "", "Nats-Schedule-Next", "purge",
+                    "Nats-Scheduler", "schf.cron")));
+            out.add("bad zone: " + pub(js, "schf.cron2", "c", "Nats-Schedule", "* * * * * *", "Nats-Schedule-Target",
+                    "schf.t.cron", "Nats-Schedule-Time-Zone", "Mars/Olympus"));
             // the source's last message is what is published; cancelled by a purge message
             out.add(stored(pub(js, "schf.src", "v1", "Sensor", "1")));
             out.add(stored(pub(js, "schf.src", "v2", "Sensor", "2")));
@@ -291,7 +301,7 @@ class MessageScheduleTest {
             out.add(stored(pub(js, "schf.far", "plain")));
             out.add("far: " + last(jsm, "SCHF", "schf.far"));
             var st = jsm.getStreamInfo("SCHF").getStreamState();
-            out.add("subjects " + st.getSubjectCount());
+            out.add("subjects " + st.getSubjectCount()); // schf.t.cron is the ninth
             jsm.deleteStream("SCHF");
             return out;
         });
