@@ -1395,6 +1395,17 @@ public final class FileStore implements MessageStore {
     }
 
     @Override
+    public void writeOut() throws IOException {
+        lock.lock();
+        try {
+            ensureOpen();
+            flush();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void sync() throws IOException {
         lock.lock();
         try {

@@ -104,6 +104,14 @@ public interface MessageStore extends Closeable {
     void sync() throws IOException;
 
     /**
+     * Hands every append and removal so far to the operating system without forcing it to disk
+     * (a killed process then loses none of it; a machine crash may): what an ack means under
+     * {@code sync_interval} or {@code persist_mode: async}. The memory store has nothing to write.
+     */
+    default void writeOut() throws IOException {
+    }
+
+    /**
      * Opens a batch: the appends and removals until {@link #commit} become durable together, or
      * none of them stays. Batches do not nest; the caller holds whatever keeps other writers out
      * of this store until the batch ends.

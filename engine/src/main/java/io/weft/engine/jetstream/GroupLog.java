@@ -222,6 +222,13 @@ public interface GroupLog extends StreamLog {
     CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data);
 
     /**
+     * {@link #publish} of the message a message schedule published (ADR-51): the schedule header
+     * checks, done when the schedule was stored, are not done again (its {@code Nats-Scheduler}
+     * and {@code Nats-Schedule-Next} are the server's own).
+     */
+    CompletableFuture<Result> publishScheduled(String subject, byte[] headers, byte[] data);
+
+    /**
      * Decides and proposes the commit of atomic batch {@code id} (the leader): all of {@code msgs}
      * as one entry ({@link StreamOp.Batch}); completes once the outcome is known, {@link Stored}
      * with the batch's last sequence.

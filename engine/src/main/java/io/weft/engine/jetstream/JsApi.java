@@ -714,8 +714,10 @@ final class JsApi {
         ObjectNode config = s.config().toJson();
         // ADR-44 metadata: per-message TTL is a level 1 feature
         ApiLevel.annotate(config, s.config().metadata(),
-                s.config().allowMsgCounter() || s.config().allowAtomic() ? 2 : s.config().allowMsgTtl() ? 1 : 0,
-                listed); // counters and atomic batches: level 2
+                s.config().allowMsgCounter() || s.config().allowAtomic() || s.config().allowMsgSchedules()
+                        || s.config().persistAsync() ? 2
+                        : s.config().allowMsgTtl() ? 1 : 0,
+                listed); // counters, atomic batches and message schedules: level 2
         o.set("config", config);
         o.put("created", JsTime.format(s.createdNanos()));
         o.set("state", s.stateJson(deletedDetails, subjectsFilter));
@@ -1138,7 +1140,9 @@ final class JsApi {
     private void placedInfo(ObjectNode o, StreamCatalog.Placed p, boolean listed) {
         ObjectNode config = p.config().toJson();
         ApiLevel.annotate(config, p.config().metadata(),
-                p.config().allowMsgCounter() || p.config().allowAtomic() ? 2 : p.config().allowMsgTtl() ? 1 : 0, listed);
+                p.config().allowMsgCounter() || p.config().allowAtomic() || p.config().allowMsgSchedules()
+                        || p.config().persistAsync() ? 2
+                        : p.config().allowMsgTtl() ? 1 : 0, listed);
         o.set("config", config);
         o.put("created", JsTime.format(p.createdNanos()));
         ObjectNode st = o.putObject("state");

@@ -51,6 +51,15 @@ public final class JsErrors {
     public static final JsApiError STREAM_REPLICAS_NOT_UPDATABLE = new JsApiError(400, 10061, "Replicas configuration can not be updated");
     public static final JsApiError MSG_TTL_INVALID = new JsApiError(400, 10165, "invalid per-message TTL");
     public static final JsApiError MSG_TTL_DISABLED = new JsApiError(400, 10166, "per-message TTL is disabled");
+    // message schedules (ADR-51), as nats-server 2.15.1
+    public static final JsApiError SCHEDULES_DISABLED = new JsApiError(400, 10188, "message schedules is disabled");
+    public static final JsApiError SCHEDULES_PATTERN_INVALID = new JsApiError(400, 10189, "message schedules pattern is invalid");
+    public static final JsApiError SCHEDULES_TARGET_INVALID = new JsApiError(400, 10190, "message schedules target is invalid");
+    public static final JsApiError SCHEDULES_TTL_INVALID = new JsApiError(400, 10191, "message schedules invalid per-message TTL");
+    public static final JsApiError SCHEDULES_ROLLUP_INVALID = new JsApiError(400, 10192, "message schedules invalid rollup");
+    public static final JsApiError SCHEDULES_SOURCE_INVALID = new JsApiError(400, 10203, "message schedules source is invalid");
+    public static final JsApiError SCHEDULES_SCHEDULER_INVALID = new JsApiError(400, 10212, "message schedules invalid scheduler");
+    public static final JsApiError SCHEDULES_TIME_ZONE_INVALID = new JsApiError(400, 10223, "message schedules time zone is invalid");
     public static final JsApiError INCR_DISABLED = new JsApiError(400, 10168, "message counters is disabled");
     public static final JsApiError INCR_MISSING = new JsApiError(400, 10169, "message counter increment is missing");
     public static final JsApiError INCR_PAYLOAD = new JsApiError(400, 10170, "message counter has payload");

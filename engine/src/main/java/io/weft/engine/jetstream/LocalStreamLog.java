@@ -37,6 +37,11 @@ final class LocalStreamLog implements StreamLog {
     }
 
     @Override
+    public void writeOut() throws IOException {
+        apply.writeOut();
+    }
+
+    @Override
     public void sync() throws IOException {
         apply.sync();
     }

@@ -17,7 +17,10 @@ final class PublishRules {
     }
 
     /** A published message as the stream received it; {@code headers} is null without (or with unparsable) headers. */
-    record Request(String subject, Headers headers, byte[] hdr, byte[] data) {
+    record Request(String subject, Headers headers, byte[] hdr, byte[] data, boolean scheduled) {
+        Request(String subject, Headers headers, byte[] hdr, byte[] data) {
+            this(subject, headers, hdr, data, false);
+        }
     }
 
     /** What the stream's state looks like to the decision. */
@@ -59,6 +62,14 @@ final class PublishRules {
          */
         default byte[] lastPayload(String subject) {
             throw new IllegalStateException("this stream view does not read payloads: message counters need it");
+        }
+
+        /**
+         * The headers of the last message stored on {@code subject}, or null if there is none (or
+         * it has none): what a schedule's purge checks ({@code allow_msg_schedules}).
+         */
+        default byte[] lastHeaders(String subject) {
+            throw new IllegalStateException("this stream view does not read headers: message schedules need it");
         }
     }
 
@@ -224,6 +235,16 @@ final class PublishRules {
         }
 
         @Override
+        public byte[] lastHeaders(String subject) {
+            for (int i = appends.size() - 1; i >= 0; i--) {
+                if (appends.get(i).subject().equals(subject)) {
+                    return appends.get(i).headers();
+                }
+            }
+            return base.lastHeaders(subject);
+        }
+
+        @Override
         public byte[] lastPayload(String subject) {
             for (int i = appends.size() - 1; i >= 0; i--) {
                 if (appends.get(i).subject().equals(subject)) {
@@ -279,6 +300,17 @@ final class PublishRules {
             Reject expected = expectations(h, v, st, subject);
             if (expected != null) {
                 return expected;
+            }
+            if (!m.scheduled()) {
+                // a message a schedule published was checked when its schedule was stored
+                Object checked = schedule(h, m.hdr(), subject, v, now);
+                if (checked instanceof Reject r) {
+                    return r;
+                }
+                if (checked instanceof Headers withRollup) {
+                    h = withRollup;
+                    m = new Request(m.subject(), h, h.toBytes(), m.data(), false);
+                }
             }
             String r = h.first("Nats-Rollup");
             if (r != null && !r.isEmpty()) {
@@ -351,6 +383,119 @@ final class PublishRules {
         boolean noInterest = c.retention() == Retention.INTEREST && !v.anyInterest(subject);
         return new StreamOp.Append(st.lastSeq() + 1, ts, subject, hdr, data, msgId, c.duplicateWindow(),
                 rollup, StreamOp.Limits.of(c), noInterest, ttl);
+    }
+
+    /**
+     * The message schedule headers (ADR-51), in nats-server 2.15.1's order: a schedule's pattern,
+     * time zone, TTL, rollup, target and source; then a schedule purge ({@code Nats-Schedule-Next:
+     * purge} with {@code Nats-Scheduler}). Returns null (nothing to change), a {@link Reject}, or
+     * the headers with the {@code Nats-Rollup: sub} a schedule is stored with (one message per
+     * schedule subject).
+     */
+    private static Object schedule(Headers h, byte[] hdr, String subject, View v, long now) {
+        if (!MsgSchedule.mentions(hdr)) {
+            return null;
+        }
+        StreamConfig c = v.config();
+        boolean allowed = c.allowMsgSchedules();
+        Object result = null;
+        String pattern = h.first(MsgSchedule.PATTERN);
+        java.time.ZoneId zone = MsgSchedule.zone(h);
+        if (zone == MsgSchedule.BAD_ZONE) {
+            return new Reject(allowed ? JsErrors.SCHEDULES_TIME_ZONE_INVALID : JsErrors.SCHEDULES_DISABLED);
+        }
+        MsgSchedule.When when = MsgSchedule.parse(pattern, zone, now);
+        if (when == MsgSchedule.INVALID) {
+            return new Reject(allowed ? JsErrors.SCHEDULES_PATTERN_INVALID : JsErrors.SCHEDULES_DISABLED);
+        }
+        if (when != null) {
+            if (!allowed) {
+                return new Reject(JsErrors.SCHEDULES_DISABLED);
+            }
+            String ttl = h.first(MsgSchedule.TTL);
+            if (ttl != null && !ttl.isEmpty() && MsgTtl.parse(ttl) == MsgTtl.INVALID) {
+                return new Reject(JsErrors.SCHEDULES_TTL_INVALID);
+            }
+            String rollup = h.first(MsgSchedule.ROLLUP);
+            if (rollup != null && !rollup.isEmpty() && !rollup.equals("sub")) {
+                return new Reject(JsErrors.SCHEDULES_ROLLUP_INVALID);
+            }
+            if (ttl != null && !ttl.isEmpty() && !c.allowMsgTtl()) {
+                return new Reject(JsErrors.MSG_TTL_DISABLED);
+            }
+            String target = h.first(MsgSchedule.TARGET);
+            if (target == null || target.isEmpty() || !io.weft.store.Subjects.isValidPublishSubject(target)
+                    || io.weft.store.Subjects.hasWildcard(target) || target.equals(subject)) {
+                return new Reject(JsErrors.SCHEDULES_TARGET_INVALID);
+            }
+            String source = h.first(MsgSchedule.SOURCE);
+            boolean hasSource = source != null && !source.isEmpty();
+            if (hasSource && (source.equals(target) || source.equals(subject)
+                    || !io.weft.store.Subjects.isValidPublishSubject(source) || io.weft.store.Subjects.hasWildcard(source))) {
+                return new Reject(JsErrors.SCHEDULES_SOURCE_INVALID);
+            }
+            if (!inStream(c, target)) {
+                return new Reject(JsErrors.SCHEDULES_TARGET_INVALID);
+            }
+            if (hasSource && !inStream(c, source)) {
+                return new Reject(JsErrors.SCHEDULES_SOURCE_INVALID);
+            }
+            String existing = h.first("Nats-Rollup");
+            if (existing == null || existing.isEmpty()) {
+                Headers with = new Headers();
+                for (int i = 0; i < h.size(); i++) {
+                    if (!h.keyAt(i).equals("Nats-Rollup")) {
+                        with.add(h.keyAt(i), h.valueAt(i));
+                    }
+                }
+                with.add("Nats-Rollup", "sub");
+                result = with;
+            } else if (!existing.equals("sub")) {
+                return new Reject(JsErrors.SCHEDULES_ROLLUP_INVALID);
+            }
+        }
+        String next = h.first(MsgSchedule.NEXT);
+        String scheduler = h.first(MsgSchedule.SCHEDULER);
+        if (next != null && !next.isEmpty()) {
+            // clients may name a schedule's next firing only to purge it
+            if (!next.equals(MsgSchedule.PURGE) || scheduler == null || scheduler.isEmpty()
+                    || scheduler.equals(subject) || !io.weft.store.Subjects.isValidPublishSubject(scheduler)) {
+                return new Reject(JsErrors.SCHEDULES_SCHEDULER_INVALID);
+            }
+            if (!allowed) {
+                return new Reject(JsErrors.SCHEDULES_DISABLED);
+            }
+            byte[] last = v.lastHeaders(scheduler);
+            if (last != null && !isSchedule(last)) {
+                return new Reject(JsErrors.SCHEDULES_SCHEDULER_INVALID);
+            }
+        } else if (scheduler != null && !scheduler.isEmpty()) {
+            return new Reject(JsErrors.SCHEDULES_SCHEDULER_INVALID);
+        }
+        return result;
+    }
+
+    /** True if a stored message's headers hold a (non-empty) {@code Nats-Schedule}. */
+    static boolean isSchedule(byte[] hdr) {
+        if (!MsgSchedule.mentions(hdr)) {
+            return false;
+        }
+        try {
+            String p = Headers.parse(hdr).first(MsgSchedule.PATTERN);
+            return p != null && !p.isEmpty();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** True if one of the stream's subjects takes {@code subject} (a literal). */
+    private static boolean inStream(StreamConfig c, String subject) {
+        for (String s : c.subjects()) {
+            if (io.weft.store.Subjects.matches(s, subject)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The {@code Nats-Expected-*} headers. */

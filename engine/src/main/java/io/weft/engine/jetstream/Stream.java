@@ -90,12 +90,20 @@ public final class Stream implements ConsumerSource {
     private long ageTimerAt;
     private Clock.Cancellable ttlTimer;
     private long ttlTimerAt;
+    /** The message schedules' timer (ADR-51) and when it fires. */
+    private Clock.Cancellable scheduleTimer;
+    private long scheduleTimerAt;
     private Clock.Cancellable syncTimer;
     private volatile boolean dirty;
     /** The last write or sync failure, until a batch is stored again (for /healthz); null when fine. */
     private volatile String writeError;
 
-    private record Inbound(String subject, String reply, byte[] hdr, byte[] data) {
+    /** {@code scheduler}: the subject of the schedule that published it (ADR-51), else null. */
+    private record Inbound(String subject, String reply, byte[] hdr, byte[] data, String scheduler) {
+        Inbound(String subject, String reply, byte[] hdr, byte[] data) {
+            this(subject, reply, hdr, data, null);
+        }
+
         long size() {
             return subject.length() + hdr.length + data.length + 64L;
         }
@@ -282,9 +290,12 @@ public final class Stream implements ConsumerSource {
             if (cfg.allowMsgTtl()) {
                 apply.recoverTtls();
             }
+            if (cfg.allowMsgSchedules()) {
+                apply.recoverSchedules();
+            }
         } catch (IOException e) {
-            log().warn("JetStream stream '" + jsa.account().name() + " > " + name + "': message TTLs not recovered: "
-                    + e.getMessage());
+            log().warn("JetStream stream '" + jsa.account().name() + " > " + name
+                    + "': message TTLs or schedules not recovered: " + e.getMessage());
         } finally {
             lock.unlock();
         }
@@ -327,6 +338,7 @@ public final class Stream implements ConsumerSource {
                 js.consumerManager().resume(this);
                 lock.lock();
                 try {
+                    applier().schedulesRetryAll(); // no schedule's message of this replica is on its way
                     scheduleAgeCheckLocked(); // what came due while another replica led expires now
                 } finally {
                     lock.unlock();
@@ -399,6 +411,10 @@ public final class Stream implements ConsumerSource {
             if (ttlTimer != null) {
                 ttlTimer.cancel();
                 ttlTimer = null;
+            }
+            if (scheduleTimer != null) {
+                scheduleTimer.cancel();
+                scheduleTimer = null;
             }
         } finally {
             lock.unlock();
@@ -569,6 +585,9 @@ public final class Stream implements ConsumerSource {
             if (ttlTimer != null) {
                 ttlTimer.cancel();
             }
+            if (scheduleTimer != null) {
+                scheduleTimer.cancel();
+            }
             if (syncTimer != null) {
                 syncTimer.cancel();
             }
@@ -645,7 +664,7 @@ public final class Stream implements ConsumerSource {
         }
         String batch = commit == null ? null : commit.id();
         int count = commit == null ? 0 : commit.msgs().size();
-        boolean expires = config.maxAge() > 0 || config.allowMsgTtl();
+        boolean expires = config.maxAge() > 0 || config.allowMsgTtl() || config.allowMsgSchedules();
         published.whenComplete((r, x) -> {
             if (expires && r instanceof GroupLog.Stored) {
                 lock.lock();
@@ -760,7 +779,7 @@ public final class Stream implements ConsumerSource {
         List<Outgoing> republish = new ArrayList<>();
         boolean appended = false;
         boolean removed = false;
-        Duration interval = js.syncInterval();
+        Duration interval = syncInterval();
         boolean always = interval != null && interval.isZero();
         boolean grouped = interval == null;
         boolean open = false; // a log batch is begun and not yet settled
@@ -837,11 +856,22 @@ public final class Stream implements ConsumerSource {
                 }
             } else if (appended && !always) {
                 dirty = true;
+                try {
+                    // acknowledged once written: a killed process loses nothing, only the fsync waits
+                    log.writeOut();
+                } catch (IOException e) {
+                    writeError = e.getMessage();
+                    log().error("JetStream stream '" + jsa.account().name() + " > " + name + "' write failed: "
+                            + e.getMessage());
+                    failFrom(out, 0, errorAck(JsErrors.STREAM_STORE_FAILED.with(e.getMessage())));
+                }
             }
             // a refused group was rolled back: the store holds exactly what stands
             lastDeliverable = store().state().lastSeq();
             if (appended) {
                 scheduleAgeCheckLocked();
+            } else if (config.allowMsgSchedules()) {
+                scheduleFiringLocked(); // a schedule's refused message: the schedule fires again
             }
         } catch (RuntimeException | Error e) {
             if (open) {
@@ -1008,7 +1038,11 @@ public final class Stream implements ConsumerSource {
     /** One publish: the decision, then its op through the log (the caller holds the lock). */
     private Result processOne(Inbound m, Headers h, List<Outgoing> republish) {
         Result r = new Result();
-        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(m.subject(), h, m.hdr(), m.data()), view);
+        PublishRules.Decision d = PublishRules.decide(
+                new PublishRules.Request(m.subject(), h, m.hdr(), m.data(), m.scheduler() != null), view);
+        if (m.scheduler() != null && !(d instanceof StreamOp.Append)) {
+            apply.scheduleRetry(m.scheduler());
+        }
         switch (d) {
             case PublishRules.Reject rj -> r.reply = errorAck(rj.error());
             case PublishRules.Duplicate dup -> r.reply = ("{\"stream\":" + quote(name) + domainPart() + ", \"seq\":"
@@ -1055,6 +1089,16 @@ public final class Stream implements ConsumerSource {
         @Override public long nowNanos() { return env().clock().currentTimeMillis() * 1_000_000L; }
         @Override public JsApiError accountRoom(StreamConfig c, long size) { return jsa.checkStore(c, size); }
         @Override public boolean anyInterest(String subject) { return Stream.this.anyInterest(subject); }
+
+        @Override
+        public byte[] lastHeaders(String subject) {
+            try {
+                StoredMessage last = store().loadLast(subject);
+                return last == null ? null : last.headers();
+            } catch (IOException e) {
+                return null;
+            }
+        }
 
         @Override
         public byte[] lastPayload(String subject) {
@@ -1166,8 +1210,25 @@ public final class Stream implements ConsumerSource {
 
     // ------------------------------------------------------------------ timers
 
+    /** nats-server's default {@code sync_interval}, which {@code persist_mode: async} falls back to. */
+    static final Duration ASYNC_SYNC_INTERVAL = Duration.ofMinutes(2);
+
+    /**
+     * When this stream fsyncs: the server's {@code sync_interval} (null: before each ack, by group
+     * commit), except that {@code persist_mode: async} (an operator's choice per stream, as in
+     * nats-server 2.12) acknowledges once written and syncs on a timer: the server's interval if it
+     * is a duration, else two minutes (nats-server's default; its {@code always} is switched off too).
+     */
+    private Duration syncInterval() {
+        Duration d = js.syncInterval();
+        if (!config.persistAsync()) {
+            return d;
+        }
+        return d != null && !d.isZero() && !d.isNegative() ? d : ASYNC_SYNC_INTERVAL;
+    }
+
     private void scheduleSync() {
-        Duration interval = js.syncInterval();
+        Duration interval = syncInterval();
         if (interval == null || interval.isZero() || interval.isNegative()) {
             return;
         }
@@ -1212,6 +1273,7 @@ public final class Stream implements ConsumerSource {
             return; // a replicated stream's expiry is its leader's decision (its deletes go through the log)
         }
         scheduleTtlLocked();
+        scheduleFiringLocked();
         StreamConfig c = config;
         if (c.maxAge() <= 0) {
             return;
@@ -1376,7 +1438,7 @@ public final class Stream implements ConsumerSource {
         StreamOp.Append op = new StreamOp.Append(store().state().lastSeq() + 1, ts, subject, h.toBytes(), EMPTY, "",
                 c.duplicateWindow(), StreamOp.Rollup.SUBJECT, StreamOp.Limits.of(c), noMarkerInterest,
                 sdmSeconds * MsgTtl.SECOND);
-        Duration interval = js.syncInterval();
+        Duration interval = syncInterval();
         boolean durable = interval == null || interval.isZero();
         try {
             if (durable) {
@@ -1492,6 +1554,167 @@ public final class Stream implements ConsumerSource {
             lock.unlock();
         }
         afterExpiry(x.removed, x.marked);
+    }
+
+    // ------------------------------------------------------------------ message schedules (ADR-51)
+
+    /**
+     * Arms the schedules' timer for the next schedule due that has not fired (caller holds the
+     * lock). Like nats-server it fires no sooner than 250 ms from now, and a timer already armed
+     * for earlier stays, so steady publishing cannot keep pushing it out.
+     */
+    private void scheduleFiringLocked() {
+        if (group != null && (!group.ready() || stoppingNow())) {
+            return; // the leader decides when a schedule fires (its message goes through the log)
+        }
+        long at = applier().nextScheduleAt();
+        if (at < 0 || config.sealed()) {
+            return;
+        }
+        long now = env().clock().currentTimeMillis() * 1_000_000L;
+        long fireAt = Math.max(at, now + SCHEDULE_MIN_DELAY_NANOS);
+        if (scheduleTimer != null && scheduleTimerAt <= fireAt) {
+            return;
+        }
+        if (scheduleTimer != null) {
+            scheduleTimer.cancel();
+        }
+        scheduleTimerAt = fireAt;
+        scheduleTimer = env().clock().schedule(Duration.ofNanos(fireAt - now), this::fireSchedules);
+    }
+
+    private static final long SCHEDULE_MIN_DELAY_NANOS = 250_000_000L;
+
+    /** A message a schedule publishes. */
+    private record Fired(String scheduler, String subject, byte[] hdr, byte[] data) {
+    }
+
+    /**
+     * Publishes the message of every schedule due (the leader; the timer's thread): built from the
+     * stored schedule (or its source's last message) as nats-server 2.15.1 builds it, and published
+     * into the stream as a publish without reply would be, through the same rules and log. What it
+     * does to its schedule (moved to {@code Nats-Schedule-Next}, or purged) is applied from the
+     * stored message on every replica; until then the schedule is marked as fired here.
+     */
+    private void fireSchedules() {
+        List<Fired> fired = new ArrayList<>();
+        lock.lock();
+        try {
+            scheduleTimer = null;
+            if (stoppingNow() || !leading() || config.sealed()) {
+                return;
+            }
+            long now = env().clock().currentTimeMillis() * 1_000_000L;
+            for (StreamApply.Scheduled s : applier().dueSchedules(now)) {
+                Fired f = firedMessage(s, now);
+                if (f == null) {
+                    applier().scheduleGone(s.subject());
+                } else {
+                    applier().scheduleFired(s.subject());
+                    fired.add(f);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Fired f : fired) {
+            publishFired(f);
+        }
+        lock.lock();
+        try {
+            scheduleFiringLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The message schedule {@code s} publishes now, or null if its message is gone or holds no valid schedule (lock held). */
+    private Fired firedMessage(StreamApply.Scheduled s, long now) {
+        StoredMessage m = loadOrNull(s.seq());
+        if (m == null || !m.subject().equals(s.subject()) || m.headers().length == 0) {
+            return null;
+        }
+        Headers h;
+        try {
+            h = Headers.parse(m.headers());
+        } catch (RuntimeException e) {
+            return null;
+        }
+        String pattern = h.first(MsgSchedule.PATTERN);
+        java.time.ZoneId zone = MsgSchedule.zone(h);
+        String target = h.first(MsgSchedule.TARGET);
+        String ttl = h.first(MsgSchedule.TTL);
+        if (zone == MsgSchedule.BAD_ZONE || target == null || target.isEmpty()
+                || (ttl != null && !ttl.isEmpty() && MsgTtl.parse(ttl) == MsgTtl.INVALID)) {
+            return null;
+        }
+        MsgSchedule.When w = MsgSchedule.parse(pattern, zone, s.at());
+        if (w == null || w == MsgSchedule.INVALID) {
+            return null;
+        }
+        MsgSchedule.When next = MsgSchedule.following(pattern, zone, s.at(), now);
+        Headers from = h;
+        byte[] data = m.data();
+        String source = h.first(MsgSchedule.SOURCE);
+        if (source != null && !source.isEmpty()) {
+            StoredMessage src;
+            try {
+                src = store().loadLast(source);
+            } catch (IOException e) {
+                src = null;
+            }
+            if (src != null) {
+                // the source's last message instead of the schedule's own body and headers
+                try {
+                    from = src.headers().length == 0 ? null : Headers.parse(src.headers());
+                } catch (RuntimeException e) {
+                    from = null;
+                }
+                data = src.data();
+            }
+        }
+        Headers out = MsgSchedule.fired(from, s.subject(),
+                next == null ? MsgSchedule.PURGE : MsgSchedule.format(next.atNanos(), zone), ttl, h.first(MsgSchedule.ROLLUP));
+        return new Fired(s.subject(), target, out.toBytes(), data);
+    }
+
+    /** Publishes a schedule's message into this stream (no reply); a refusal lets the schedule fire again. */
+    private void publishFired(Fired f) {
+        if (group == null) {
+            Inbound m = new Inbound(f.subject(), null, f.hdr(), f.data(), f.scheduler());
+            queueLock.lock();
+            try {
+                if (!stopping && queuedBytes + m.size() <= MAX_QUEUED_BYTES) {
+                    queue.addLast(m);
+                    queuedBytes += m.size();
+                    queued.signal();
+                    return;
+                }
+            } finally {
+                queueLock.unlock();
+            }
+            lock.lock();
+            try {
+                apply.scheduleRetry(f.scheduler());
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
+        group.publishScheduled(f.subject(), f.hdr(), f.data()).whenComplete((r, x) -> {
+            lock.lock();
+            try {
+                if (x != null || !(r instanceof GroupLog.Stored)) {
+                    applier().scheduleRetry(f.scheduler());
+                }
+                scheduleAgeCheckLocked(); // its TTL, and the schedule's next firing
+            } finally {
+                lock.unlock();
+            }
+            if (x == null) {
+                republishStored(r);
+            }
+        });
     }
 
     /** The message at {@code seq}, or null if it is gone (or damaged: the next read reports it). */

@@ -52,6 +52,26 @@ final class StreamApply {
     private record Mark(String lastMsgId, long lastTimestamp, long appliedIndex, List<String> ids) {
     }
 
+    /** A message schedule (ADR-51): the schedule stored at {@code seq} on {@code subject} fires at {@code at}. */
+    record Scheduled(String subject, long seq, long at) {
+    }
+
+    /** The schedules by subject (one per subject: a schedule is stored with a subject rollup). */
+    private final java.util.HashMap<String, Scheduled> schedules = new java.util.HashMap<>();
+    /** The same, soonest first. */
+    private final java.util.TreeSet<Scheduled> scheduleQueue = new java.util.TreeSet<>(
+            java.util.Comparator.comparingLong(Scheduled::at).thenComparingLong(Scheduled::seq));
+    /** The schedules' sequences, so that a deleted schedule message takes its schedule along. */
+    private final java.util.TreeMap<Long, String> scheduleSeqs = new java.util.TreeMap<>();
+    /**
+     * Subjects whose schedule fired and whose published message is not applied yet (the leader's
+     * transient state, not derived from the log: it keeps a schedule from firing twice while its
+     * message is on its way; whatever the message does to the schedule ends it).
+     */
+    private final java.util.HashSet<String> inflight = new java.util.HashSet<>();
+    /** A schedule changed inside the current batch (a rollback then rebuilds them from the store). */
+    private boolean schedulesChanged;
+
     /** {@code errors} hears failures that do not fail the op (a limit that could not be applied after a stored message). */
     StreamApply(MessageStore store, Consumer<String> errors) {
         this.store = store;
@@ -89,6 +109,16 @@ final class StreamApply {
         appliedIndex = index;
         if (!ttlBySeq.isEmpty() || !never.isEmpty()) {
             forgetRemovedTtls(op, a);
+        }
+        if (!schedules.isEmpty()) {
+            if (op instanceof StreamOp.Delete d) {
+                String subject = scheduleSeqs.get(d.seq());
+                if (subject != null && a.removed() > 0) {
+                    unschedule(subject);
+                }
+            } else if (a.removed() > 0) {
+                dropRemovedSchedules();
+            }
         }
         return a;
     }
@@ -166,6 +196,7 @@ final class StreamApply {
         lastTimestamp = m.ts();
         lastMsgId = m.msgId();
         trackTtl(m.seq(), m.ts(), m.ttl(), m.subject());
+        long scheduleRemoved = trackSchedule(m.seq(), m.ts(), m.subject(), m.headers(), true);
         if (!m.msgId().isEmpty()) {
             expireIds(m.ts(), m.duplicateWindow());
             dedupe.put(m.msgId(), new long[] {m.seq(), m.ts()});
@@ -173,7 +204,7 @@ final class StreamApply {
                 mark.ids().add(m.msgId());
             }
         }
-        long removed = 0;
+        long removed = scheduleRemoved;
         try {
             removed += switch (m.rollup()) {
                 case ALL -> store.purge(null, m.seq(), 0);
@@ -282,6 +313,8 @@ final class StreamApply {
                 undo(m);
             }
             throw e;
+        } finally {
+            schedulesChanged = false;
         }
     }
 
@@ -295,6 +328,14 @@ final class StreamApply {
     }
 
     private void undo(Mark m) {
+        if (schedulesChanged) {
+            schedulesChanged = false;
+            try {
+                recoverSchedules();
+            } catch (IOException e) {
+                errors.accept("schedules after a rollback: " + e.getMessage());
+            }
+        }
         for (String id : m.ids()) {
             dedupe.remove(id);
         }
@@ -311,6 +352,10 @@ final class StreamApply {
 
     void sync() throws IOException {
         store.sync();
+    }
+
+    void writeOut() throws IOException {
+        store.writeOut();
     }
 
     void close(boolean delete) throws IOException {
@@ -426,6 +471,172 @@ final class StreamApply {
                 }
                 trackTtl(m.seq(), m.timestampNanos(), ttl, m.subject());
             }
+            seq = m.seq() + 1;
+        }
+    }
+
+    // ------------------------------------------------------------------ message schedules
+
+    /**
+     * What an applied message does to the schedules, as nats-server 2.15.1 derives it from the
+     * stored message: a valid {@code Nats-Schedule} makes the message its subject's schedule, due
+     * at the first firing after the message's timestamp (an {@code @at} at its time); any other
+     * message on a schedule's subject ends it, unless it was published by a schedule; a message a
+     * schedule published moves that schedule to its {@code Nats-Schedule-Next}, or with
+     * {@code purge} removes the schedule's subject (with {@code purging}; not when rebuilding).
+     * Returns how many messages the purge removed.
+     */
+    private long trackSchedule(long seq, long ts, String subject, byte[] hdr, boolean purging) throws IOException {
+        if (!MsgSchedule.mentions(hdr)) {
+            if (!schedules.isEmpty() && schedules.containsKey(subject)) {
+                unschedule(subject);
+            }
+            return 0;
+        }
+        Headers h;
+        try {
+            h = Headers.parse(hdr);
+        } catch (RuntimeException e) {
+            unschedule(subject);
+            return 0;
+        }
+        String scheduler = h.first(MsgSchedule.SCHEDULER);
+        boolean published = scheduler != null && !scheduler.isEmpty();
+        java.time.ZoneId zone = MsgSchedule.zone(h);
+        MsgSchedule.When w = zone == MsgSchedule.BAD_ZONE ? MsgSchedule.INVALID
+                : MsgSchedule.parse(h.first(MsgSchedule.PATTERN), zone, ts);
+        if (w != null && w != MsgSchedule.INVALID) {
+            schedule(new Scheduled(subject, seq, w.atNanos()));
+        } else if (!published) {
+            unschedule(subject);
+        }
+        String next = h.first(MsgSchedule.NEXT);
+        if (!published || next == null || next.isEmpty()) {
+            return 0;
+        }
+        if (next.equals(MsgSchedule.PURGE)) {
+            unschedule(scheduler);
+            if (!purging) {
+                return 0;
+            }
+            long removed = store.purge(scheduler, seq, 0);
+            if (removed > 0 && !ttlBySeq.isEmpty()) {
+                forgetSubjectBelowFirst(scheduler);
+            }
+            return removed;
+        }
+        long at = MsgSchedule.parseNext(next);
+        Scheduled s = schedules.get(scheduler);
+        if (at >= 0 && s != null) {
+            schedule(new Scheduled(scheduler, s.seq(), at));
+        }
+        return 0;
+    }
+
+    private void schedule(Scheduled s) {
+        unschedule(s.subject());
+        schedules.put(s.subject(), s);
+        scheduleQueue.add(s);
+        scheduleSeqs.put(s.seq(), s.subject());
+        schedulesChanged |= mark != null;
+    }
+
+    private void unschedule(String subject) {
+        inflight.remove(subject);
+        Scheduled s = schedules.remove(subject);
+        if (s != null) {
+            scheduleQueue.remove(s);
+            scheduleSeqs.remove(s.seq());
+            schedulesChanged |= mark != null;
+        }
+    }
+
+    /** After an op that removed messages (purge, rollup, limits): the schedules whose message went go too. */
+    private void dropRemovedSchedules() {
+        for (Scheduled s : List.copyOf(scheduleQueue)) {
+            SubjectState ss = store.subjectState(s.subject());
+            if (ss == null || ss.firstSeq() > s.seq() || ss.lastSeq() < s.seq()) {
+                unschedule(s.subject());
+            }
+        }
+    }
+
+    /** The schedules due at {@code now} that have not fired yet, soonest first. */
+    List<Scheduled> dueSchedules(long now) {
+        List<Scheduled> due = new ArrayList<>();
+        for (Scheduled s : scheduleQueue) {
+            if (s.at() > now) {
+                break;
+            }
+            if (!inflight.contains(s.subject())) {
+                due.add(s);
+            }
+        }
+        return due;
+    }
+
+    /** When the next schedule that has not fired is due, or -1. */
+    long nextScheduleAt() {
+        for (Scheduled s : scheduleQueue) {
+            if (!inflight.contains(s.subject())) {
+                return s.at();
+            }
+        }
+        return -1;
+    }
+
+    /** The schedule of {@code subject} fired: its message is on its way through the log. */
+    void scheduleFired(String subject) {
+        if (schedules.containsKey(subject)) {
+            inflight.add(subject);
+        }
+    }
+
+    /** The message the schedule of {@code subject} published was not stored (or nobody knows): it may fire again. */
+    void scheduleRetry(String subject) {
+        inflight.remove(subject);
+    }
+
+    /** A new leader has no message of a schedule on its way (its predecessor's are applied or lost). */
+    void schedulesRetryAll() {
+        inflight.clear();
+    }
+
+    /** Drops a schedule whose message is gone or is no schedule (found when it was due). */
+    void scheduleGone(String subject) {
+        unschedule(subject);
+    }
+
+    /** How many schedules are tracked (tests). */
+    int trackedSchedules() {
+        return schedules.size();
+    }
+
+    /**
+     * After a restart (or a rollback), the schedules are known again from the stored messages in
+     * sequence order: each schedule message, moved by the newest stored message it published. A
+     * published message removed since (by limits, a TTL) no longer moves it, so such a schedule
+     * fires once at once and then keeps its pattern.
+     */
+    void recoverSchedules() throws IOException {
+        schedules.clear();
+        scheduleQueue.clear();
+        scheduleSeqs.clear();
+        inflight.clear();
+        StoreState st = store.state();
+        long seq = st.firstSeq();
+        while (st.msgs() > 0 && seq <= st.lastSeq()) {
+            StoredMessage m;
+            try {
+                m = store.loadNext(null, seq);
+            } catch (CorruptRecordException e) {
+                seq = Math.max(seq, e.corruption().lastSeq()) + 1;
+                continue;
+            }
+            if (m == null) {
+                break;
+            }
+            trackSchedule(m.seq(), m.timestampNanos(), m.subject(), m.headers(), false);
             seq = m.seq() + 1;
         }
     }

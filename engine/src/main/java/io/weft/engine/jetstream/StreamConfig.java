@@ -331,7 +331,9 @@ public record StreamConfig(
                 unlimited(maxMsgsPerSubject), (int) unlimited(maxMsgSize), discardNew || seal,
                 memoryStorage, replicas == 0 ? 1 : replicas, noAck, templateOwner, dup, placement, mirror, sources,
                 compressS2, firstSeq, subjectTransform, republish, allowDirect, mirrorDirect, discardNewPerSubject,
-                sealed, denyDelete || seal, denyPurge || seal, (allowRollup || subjectDeleteMarkerTtl > 0) && !seal,
+                sealed, denyDelete || seal, (denyPurge && !(allowMsgSchedules && !allowRollup)) || seal,
+                // as nats-server 2.15: message schedules switch on rollups (and purges) too
+                (allowRollup || subjectDeleteMarkerTtl > 0 || allowMsgSchedules) && !seal,
                 consumerInactiveThreshold,
                 consumerMaxAckPending, withoutServerKeys(metadata),
                 // as nats-server 2.15: subject delete markers switch on per-message TTL and rollups
@@ -499,12 +501,6 @@ public record StreamConfig(
                 throw JsErrors.MIRROR_WITH_SCHEDULES.exception();
             }
         }
-        if (persistAsync) {
-            throw JsErrors.invalidConfig("async persist mode is not supported by weft yet");
-        }
-        if (allowMsgSchedules) {
-            throw JsErrors.invalidConfig("message schedules are not supported by weft yet");
-        }
         if (mirror != null || sources != null) {
             throw JsErrors.invalidConfig("stream mirrors and sources are not supported by weft yet");
         }
@@ -641,6 +637,12 @@ public record StreamConfig(
         if (old.allowMsgTtl && !allowMsgTtl) {
             throw JsErrors.invalidConfig("message TTL status can not be disabled");
         }
+        if (old.allowMsgSchedules && !allowMsgSchedules) {
+            throw JsErrors.invalidConfig("message schedules can not be disabled");
+        }
+        if (old.persistAsync != persistAsync) {
+            throw JsErrors.invalidConfig("stream configuration update can not change persist mode");
+        }
         if (firstSeq != old.firstSeq && firstSeq != 0) {
             throw JsErrors.invalidConfig("stream configuration update can not change first sequence");
         }
@@ -731,6 +733,12 @@ public record StreamConfig(
         }
         if (allowAtomic) {
             o.put("allow_atomic", true);
+        }
+        if (allowMsgSchedules) {
+            o.put("allow_msg_schedules", true);
+        }
+        if (persistAsync) {
+            o.put("persist_mode", "async");
         }
         if (!metadata.isEmpty()) {
             ObjectNode m = o.putObject("metadata");

@@ -34,6 +34,10 @@ public interface StreamLog {
     /** Makes every op so far durable (the {@code sync_interval} timer; ops outside a batch). */
     void sync() throws IOException;
 
+    /** Hands the ops so far to the operating system, not forced to disk ({@link io.weft.store.MessageStore#writeOut}). */
+    default void writeOut() throws IOException {
+    }
+
     /** Index of the last op appended (1 for the first, 0 for none, counted since this log was opened). */
     long lastIndex();
 

@@ -183,6 +183,11 @@ public final class StreamReplica {
 
     /** Decides a published message at wall time {@code nowNanos}; an accepted append becomes pending. */
     public Decided decide(String subject, byte[] hdr, byte[] data, long nowNanos) {
+        return decide(subject, hdr, data, nowNanos, false);
+    }
+
+    /** {@link #decide}; {@code scheduled}: the message a message schedule published (its schedule headers are the server's). */
+    public Decided decide(String subject, byte[] hdr, byte[] data, long nowNanos, boolean scheduled) {
         Headers h = null;
         if (hdr.length > 0) {
             try {
@@ -192,7 +197,7 @@ public final class StreamReplica {
             }
         }
         Pending view = new Pending(nowNanos);
-        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(subject, h, hdr, data), view);
+        PublishRules.Decision d = PublishRules.decide(new PublishRules.Request(subject, h, hdr, data, scheduled), view);
         return switch (d) {
             case StreamOp.Append op -> {
                 long prev = config.republish() == null ? 0 : lastSeqOf(view, op.subject());
@@ -370,6 +375,23 @@ public final class StreamReplica {
         @Override
         public String lastMsgId() {
             return pending.isEmpty() ? apply.lastMsgId() : pending.peekLast().msgId();
+        }
+
+        /** The headers of the subject's newest message in log order (a schedule purge checks it is a schedule). */
+        @Override
+        public byte[] lastHeaders(String subject) {
+            for (Iterator<StreamOp.Append> it = pending.descendingIterator(); it.hasNext(); ) {
+                StreamOp.Append a = it.next();
+                if (a.subject().equals(subject)) {
+                    return a.headers();
+                }
+            }
+            try {
+                StoredMessage last = store.loadLast(subject);
+                return last == null ? null : last.headers();
+            } catch (IOException e) {
+                return null;
+            }
         }
 
         /**

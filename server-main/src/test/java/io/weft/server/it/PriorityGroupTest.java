@@ -224,6 +224,63 @@ class PriorityGroupTest {
         assertEquals("min 3: msg m1", seen.get(1), seen.toString());
     }
 
+    /** {@code prioritized} (nats-server 2.12): the waiting request with the lowest {@code priority} is served first; equal ones take turns. */
+    @Test
+    void prioritizedServesTheLowestPriorityFirst() throws Exception {
+        List<Object> seen = both(nc -> {
+            List<Object> out = new ArrayList<>();
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            JetStream js = nc.jetStream();
+            jsm.addStream(StreamConfiguration.builder().name("PRI").subjects("pri.>").storageType(StorageType.File).build());
+            String ack = "\"ack_policy\":\"explicit\"";
+            out.add("no group: " + create(nc, "PRI", "P0", "{\"name\":\"P0\"," + ack + ",\"priority_policy\":\"prioritized\"}"));
+            out.add("created: " + create(nc, "PRI", "W", "{\"name\":\"W\"," + ack
+                    + ",\"priority_policy\":\"prioritized\",\"priority_groups\":[\"jobs\"]}"));
+            Subscription checks = nc.subscribe("_INBOX.prichecks");
+            nc.flush(Duration.ofSeconds(1));
+            for (String body : new String[] {"{\"batch\":1,\"no_wait\":true}", "{\"batch\":1,\"no_wait\":true,\"group\":\"jobs\",\"priority\":10}",
+                    "{\"batch\":1,\"no_wait\":true,\"group\":\"jobs\",\"priority\":-1}",
+                    "{\"batch\":1,\"no_wait\":true,\"group\":\"jobs\",\"min_pending\":1}",
+                    "{\"batch\":1,\"no_wait\":true,\"group\":\"jobs\",\"id\":\"X\"}",
+                    "{\"batch\":1,\"no_wait\":true,\"group\":\"jobs\",\"priority\":9}"}) {
+                pull(nc, "_INBOX.prichecks", "PRI", "W", body);
+                out.add(body + ": " + next(checks, 2000));
+            }
+            Subscription low = nc.subscribe("_INBOX.prilow");
+            Subscription high = nc.subscribe("_INBOX.prihigh");
+            Subscription mid = nc.subscribe("_INBOX.primid");
+            nc.flush(Duration.ofSeconds(1));
+            String wait = ",\"expires\":3000000000,\"group\":\"jobs\"";
+            pull(nc, "_INBOX.prilow", "PRI", "W", "{\"batch\":2,\"priority\":5" + wait + "}");
+            pull(nc, "_INBOX.prihigh", "PRI", "W", "{\"batch\":2,\"priority\":0" + wait + "}");
+            pull(nc, "_INBOX.primid", "PRI", "W", "{\"batch\":1,\"priority\":3" + wait + "}");
+            nc.flush(Duration.ofSeconds(1));
+            Thread.sleep(200);
+            for (int i = 1; i <= 5; i++) {
+                js.publish("pri.a", ("m" + i).getBytes());
+            }
+            out.add("high: " + next(high, 1500) + ", " + next(high, 1500));
+            out.add("mid: " + next(mid, 1500));
+            out.add("low: " + next(low, 1500) + ", " + next(low, 1500));
+            // two requests of one priority take turns
+            Subscription a = nc.subscribe("_INBOX.pria");
+            Subscription b = nc.subscribe("_INBOX.prib");
+            nc.flush(Duration.ofSeconds(1));
+            pull(nc, "_INBOX.pria", "PRI", "W", "{\"batch\":2,\"priority\":1" + wait + "}");
+            pull(nc, "_INBOX.prib", "PRI", "W", "{\"batch\":2,\"priority\":1" + wait + "}");
+            nc.flush(Duration.ofSeconds(1));
+            Thread.sleep(200);
+            for (int i = 6; i <= 9; i++) {
+                js.publish("pri.a", ("m" + i).getBytes());
+            }
+            out.add("a: " + next(a, 1500) + ", " + next(a, 1500));
+            out.add("b: " + next(b, 1500) + ", " + next(b, 1500));
+            jsm.deleteStream("PRI");
+            return out;
+        });
+        assertEquals("high: msg m1, msg m2", seen.get(8), seen.toString());
+    }
+
     @Test
     void pinnedClientGetsEveryMessageUntilUnpinned() throws Exception {
         List<Object> seen = both(nc -> {

@@ -335,6 +335,15 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** Publishes a message to the stream; the future completes once the outcome is known. */
     @Override
     public CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data) {
+        return publish(subject, headers, data, false);
+    }
+
+    @Override
+    public CompletableFuture<Result> publishScheduled(String subject, byte[] headers, byte[] data) {
+        return publish(subject, headers, data, true);
+    }
+
+    private CompletableFuture<Result> publish(String subject, byte[] headers, byte[] data, boolean scheduled) {
         lock.lock();
         try {
             RaftDriver d = driver;
@@ -348,7 +357,7 @@ public final class ReplicatedStreamLog implements GroupLog {
                 return CompletableFuture.completedFuture(new Rejected(JsErrors.INSUFFICIENT_RESOURCES));
             }
             long now = env.clock().currentTimeMillis() * 1_000_000L;
-            return switch (replica.decide(subject, headers, data, now)) {
+            return switch (replica.decide(subject, headers, data, now, scheduled)) {
                 case StreamReplica.Rejected r -> CompletableFuture.completedFuture(new Rejected(r.error()));
                 case StreamReplica.Duplicate dup when !dup.pending() -> CompletableFuture.completedFuture(new Duplicate(dup.seq()));
                 case StreamReplica.Duplicate dup -> {

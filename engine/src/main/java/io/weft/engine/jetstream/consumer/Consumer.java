@@ -994,8 +994,13 @@ public final class Consumer implements StreamConsumer {
                             pr.minPending = spec.group().minPending();
                             pr.minAckPending = spec.group().minAckPending();
                             pr.pinId = spec.group().id();
+                            pr.priority = spec.group().priority();
                         }
-                        waiting.add(pr);
+                        if (cfg.priority().policy() == ConsumerConfig.PriorityPolicy.PRIORITIZED) {
+                            insertByPriority(pr);
+                        } else {
+                            waiting.add(pr);
+                        }
                         kicked = true;
                         wake.signalAll();
                     }
@@ -1056,8 +1061,8 @@ public final class Consumer implements StreamConsumer {
      */
     private PullRequest pickRequest(boolean ready, long now, List<Outbound> out) {
         ConsumerConfig.PriorityPolicy policy = cfg.priority().policy();
-        if (policy == ConsumerConfig.PriorityPolicy.NONE) {
-            return waiting.peekFirst();
+        if (policy == ConsumerConfig.PriorityPolicy.NONE || policy == ConsumerConfig.PriorityPolicy.PRIORITIZED) {
+            return waiting.peekFirst(); // prioritized: the queue is kept in priority order
         }
         for (Iterator<PullRequest> it = waiting.iterator(); it.hasNext(); ) {
             PullRequest r = it.next();
@@ -1085,6 +1090,20 @@ public final class Consumer implements StreamConsumer {
             return r;
         }
         return null;
+    }
+
+    /**
+     * Queues a request of a {@code prioritized} consumer (nats-server 2.12, ADR-42) after every
+     * waiting one of the same or a lower priority number, so the queue stays in priority order and
+     * requests of one priority in arrival order (caller holds the lock).
+     */
+    private void insertByPriority(PullRequest pr) {
+        ArrayDeque<PullRequest> after = new ArrayDeque<>();
+        while (!waiting.isEmpty() && waiting.peekLast().priority > pr.priority) {
+            after.addFirst(waiting.pollLast());
+        }
+        waiting.addLast(pr);
+        waiting.addAll(after);
     }
 
     /** {@code $JS.API.CONSUMER.UNPIN}: the pin goes; the next delivery pins again (guarded by lock). */
@@ -1429,6 +1448,10 @@ public final class Consumer implements StreamConsumer {
             }
             if (r.remaining <= 0 || (r.maxBytes > 0 && r.bytesLeft <= 0)) {
                 waiting.remove(r);
+            } else if (cfg.priority().policy() == ConsumerConfig.PriorityPolicy.PRIORITIZED && waiting.size() > 1) {
+                // as nats-server: served requests of one priority take turns, a lower one still goes first
+                waiting.remove(r);
+                insertByPriority(r);
             }
         }
         if (sent >= 256) {

@@ -562,11 +562,6 @@ public record ConsumerConfig(
                     throw ConsumerErrors.INVALID_GROUP_NAME.exception();
                 }
             }
-            if (priority.policy() == PriorityPolicy.PRIORITIZED) {
-                // nats-server 2.12 (API level 2): refused rather than served as another policy
-                throw ConsumerErrors.INVALID_POLICY.with("priority policy prioritized is not supported by weft yet")
-                        .exception();
-            }
         } else {
             if (!priority.groups().isEmpty()) {
                 throw ConsumerErrors.PRIORITY_GROUP_WITH_POLICY_NONE.exception();

@@ -16,6 +16,8 @@ final class PullRequest {
     long minPending;
     long minAckPending;
     String pinId = "";
+    /** {@code priority} 0-9 of a {@code prioritized} consumer's request (nats-server 2.12): lower is served first. */
+    long priority;
 
     PullRequest(String reply, int batch, long maxBytes, long expiresAt, boolean noWait, long heartbeat, long now) {
         this.reply = reply;
