@@ -56,9 +56,9 @@ class NatsJsDifferentialTest {
      */
     static final Map<String, String> NOT_YET_IN_WEFT = Map.of(
             "consumer_reset", "weft lacks $JS.API.CONSUMER.RESET (ADR-60, nats-server 2.14); nats.js also gates reset() on 2.14.0",
-            "consumer_start_position", "a new consumer's ack_floor.stream_seq: 2.15.1 reports start - 1 (as delivered), weft 0 as"
-                    + " nats-server 2.9.10 does (the older reference of JetStreamDifferentialTest); and a start sequence"
-                    + " before the stream's first: 2.15.1 reports delivered first - 1, weft 0");
+            "consumer_start_position", "a new consumer's ack_floor.stream_seq before its first delivery: 2.15.1 reports"
+                    + " start - 1 (as delivered), weft 0 (as nats-server 2.9.10 does); and for a start sequence before"
+                    + " the stream's first 2.15.1 reports delivered first - 1, weft 0 (seen only when the start is past 1)");
 
     static final Path PROJECT = Path.of("..", "clients", "njs").toAbsolutePath().normalize();
     static final ObjectMapper JSON = new ObjectMapper();
