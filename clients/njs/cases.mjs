@@ -2,6 +2,8 @@
 //
 //   node cases.mjs nats://127.0.0.1:4222 [CASE...]      (no CASE: every case, in order)
 //   node cases.mjs --list
+//   NJS_ASSUME_SERVER_VERSION=2.15.1 node cases.mjs URL [CASE...]   (the client's version gate lifted,
+//                                     to see what a server announcing a lower version would do)
 //
 // Each case prints one line, {"case":NAME,"result":...}, where the result is what the client saw,
 // normalized so that two servers that behave alike print the same line: values, error classes,
@@ -19,6 +21,7 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+import { parseSemVer } from "@nats-io/nats-core/internal";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -690,6 +693,10 @@ async function main() {
     }
     // a fresh connection per case, so that one case's subscriptions and pins stay its own
     const nc = await connect({ servers: url, name: `njs-${name}` });
+    if (process.env.NJS_ASSUME_SERVER_VERSION) {
+      // by hand only: nats.js gates features on INFO's version; this makes it act as for another one
+      nc.features.update(parseSemVer(process.env.NJS_ASSUME_SERVER_VERSION));
+    }
     let result;
     try {
       const jsm = await jetstreamManager(nc);
