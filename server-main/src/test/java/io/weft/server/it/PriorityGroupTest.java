@@ -329,6 +329,44 @@ class PriorityGroupTest {
         assertTrue(seen.contains("old pin: 423 Nats-Pin-Id mismatch"), seen.toString());
     }
 
+    /** The request that gets the pin is served its whole batch (nats.js fetches 2 at a time; weft once sent it 1). */
+    @Test
+    void thePinningRequestGetsItsWholeBatch() throws Exception {
+        List<Object> seen = both(nc -> {
+            List<Object> out = new ArrayList<>();
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            JetStream js = nc.jetStream();
+            jsm.addStream(StreamConfiguration.builder().name("PB").subjects("pb.>").storageType(StorageType.File).build());
+            jsm.addOrUpdateConsumer("PB", ConsumerConfiguration.builder().durable("P").ackPolicy(AckPolicy.Explicit)
+                    .priorityPolicy(PriorityPolicy.PinnedClient).priorityGroups("A").build());
+            for (int i = 1; i <= 5; i++) {
+                js.publish("pb.a", ("m" + i).getBytes());
+            }
+            Subscription sub = nc.subscribe("_INBOX.pbbatch");
+            nc.flush(Duration.ofSeconds(1));
+            pull(nc, "_INBOX.pbbatch", "PB", "P", "{\"batch\":3,\"expires\":1500000000,\"group\":\"A\"}");
+            java.util.Set<String> pins = new java.util.HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                Message m = sub.nextMessage(Duration.ofMillis(2500));
+                if (m == null) {
+                    out.add("nothing");
+                    break;
+                }
+                if (m.isStatusMessage()) {
+                    out.add(m.getStatus().getCode() + " " + m.getStatus().getMessage());
+                    break;
+                }
+                pins.add(pinOf(m));
+                out.add(new String(m.getData(), StandardCharsets.UTF_8));
+            }
+            out.add("one pin: " + (pins.size() == 1 && !pins.contains(null)));
+            jsm.deleteStream("PB");
+            return out;
+        });
+        // the batch done, the request ends with no status
+        assertEquals(List.of("m1", "m2", "m3", "nothing", "one pin: true"), seen, seen.toString());
+    }
+
     @Test
     void aPinLapsesAfterPriorityTimeoutWithoutRequests() throws Exception {
         List<Object> seen = both(nc -> {

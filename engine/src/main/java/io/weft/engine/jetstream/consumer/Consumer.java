@@ -1079,6 +1079,9 @@ public final class Consumer implements StreamConsumer {
                     pinnedWall = wallNanos();
                     pinDeadline = at(now, cfg.priority().pinnedTtl());
                     out.add(pinAdvisory(r.group, null));
+                    // the request that got the pin carries it from now on: the rest of its batch is
+                    // delivered to it, as nats-server does (it used to wait as an unpinned request)
+                    r.pinId = pinId;
                 }
                 return r;
             }

@@ -107,7 +107,7 @@ record PauseTime(String text, long epochNanos, boolean zero) {
 
     /** The instant in UTC as Go prints {@code t.UTC()} (nats-server's PAUSE reply and advisories). */
     String utc() {
-        return zero ? ZERO : Times.rfc3339(epochNanos);
+        return zero ? ZERO : Times.instant(epochNanos);
     }
 
     private static String format(LocalDateTime t, int nanos, int offsetSecs) {

@@ -58,6 +58,20 @@ class ConsumerPauseTest extends ConsumerTestBase {
         assertEquals("m1", got.await(1, 2000).get(0).payload());
     }
 
+    /** nats.js v3 resumes by pausing until new Date(0): nats-server 2.15.1 echoes the epoch, not Go's zero time. */
+    @Test
+    void aPauseUntilAlreadyPassedResumesAndIsEchoed() throws Exception {
+        durable("P", "{\"durable_name\":\"P\",\"ack_policy\":\"explicit\"}");
+        assertTrue(api("$JS.API.CONSUMER.PAUSE.S.P", "{\"pause_until\":\"" + inMillis(60_000) + "\"}").path("paused").asBoolean());
+        JsonNode r = api("$JS.API.CONSUMER.PAUSE.S.P", "{\"pause_until\":\"1970-01-01T00:00:00.000Z\"}");
+        assertFalse(r.path("paused").asBoolean(), r.toString());
+        assertEquals("1970-01-01T00:00:00Z", r.path("pause_until").asText(), r.toString());
+        assertTrue(r.path("pause_remaining").isMissingNode(), r.toString());
+        r = api("$JS.API.CONSUMER.PAUSE.S.P", "{\"pause_until\":\"2020-01-01T00:00:00Z\"}");
+        assertEquals("2020-01-01T00:00:00Z", r.path("pause_until").asText(), r.toString());
+        assertFalse(info("P").path("paused").asBoolean());
+    }
+
     @Test
     void pauseApiErrorsCarryTheZeroState() throws Exception {
         durable("P", "{\"durable_name\":\"P\",\"ack_policy\":\"explicit\"}");
