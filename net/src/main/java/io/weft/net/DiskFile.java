@@ -16,7 +16,7 @@ public interface DiskFile extends Closeable {
 
     void truncate(long size) throws IOException;
 
-    /** Makes every write so far durable (fsync). */
+    /** Makes every write so far durable, and the file's size with them (fdatasync; timestamps need not be). */
     void force() throws IOException;
 
     @Override

@@ -11,7 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Files through FileChannel, with fsync through {@code force}. */
+/**
+ * Files through FileChannel. A file's {@code force} is fdatasync ({@code FileChannel.force(false)}):
+ * it makes the file's data durable and the metadata needed to read it back (its size), as fsync does,
+ * but not its timestamps, which nothing reads: an fsync after overwriting a hard-state slot in place
+ * wrote the file's inode just for its mtime. A directory's {@code syncDir} stays a full fsync.
+ */
 public final class RealDisk implements Disk {
     @Override
     public DiskFile open(String path, boolean create) throws IOException {
@@ -44,7 +49,7 @@ public final class RealDisk implements Disk {
 
             @Override
             public void force() throws IOException {
-                ch.force(true);
+                ch.force(false);
             }
 
             @Override
