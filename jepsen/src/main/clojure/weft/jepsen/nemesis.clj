@@ -21,7 +21,11 @@
   for the fault's interval. :member changes the queue stream's peer group while the load runs: a
   peer remove of one of its replicas (drawn when the fault starts from the group as the servers
   report it), so a spare server takes its place, or a scale up by one replica, scaled back at the
-  heal; it needs a spare (--replicas below --nodes)."
+  heal; it needs a spare (--replicas below --nodes). The composite :snapshot-kill aims the
+  rollback where Raft cannot see it: a copy of one node's data is taken while a minority of the
+  others is paused (so every write committed meanwhile is on the rest), then the copy is put
+  back, the paused nodes resumed and every other node SIGKILLed for a few seconds: the rolled
+  back node and the paused ones are a majority that has never seen those writes."
   (:require [weft.jepsen.client :as client]
             [weft.jepsen.db :as db]
             [weft.jepsen.files :as files]
@@ -33,12 +37,13 @@
 (def file-faults #{:bitflip :truncate})
 
 (def minority-faults
-  "The faults that only ever hit the fixed damaged minority: the file faults and snapshot/restore."
+  "The faults that only ever hit the fixed damaged minority: the file faults and snapshot/restore
+  (:snapshot-kill's rolled back node too)."
   (conj file-faults :snapshot))
 
 (def partition-faults #{:partition :bridge :one-way})
 
-(def composite-faults #{:partition-kill :pause-kill})
+(def composite-faults #{:partition-kill :pause-kill :snapshot-kill})
 
 (def clock-faults #{:clock :strobe})
 
@@ -126,6 +131,11 @@
                 {:target k :nodes (vec (sort (take (if (= k :one) 1 (max 1 (minority-size n))) s)))
                  :offset-ms (* (pick rnd [-1 1]) (pick rnd [200 2000 30000]))
                  :period-ms (pick rnd [150 300 700])})
+      :snapshot-kill (let [x (pick rnd damageable)
+                           rest-nodes (shuffled rnd (remove #{x} nodes))
+                           paused (vec (sort (take (max 1 (minority-size n)) rest-nodes)))]
+                       {:target :snapshot-kill :nodes [x] :paused paused
+                        :kill (vec (sort (remove (set (cons x paused)) nodes)))})
       :member {:target (pick rnd [:peer-remove :grow]) :pick (bit-and (.nextLong rnd) Long/MAX_VALUE)}
       :delay {:target :all :nodes (vec nodes) :delay-ms 50 :jitter-ms 25})))
 
@@ -287,12 +297,21 @@
 (defn apply-op!
   "Carries out one schedule entry against the running cluster; a file fault returns the damage
   it did ({:damage [...]}), the others nil."
-  [test {:keys [f fault nodes grudge delay-ms jitter-ms damage-seed offset-ms kill period-ms target pick]}]
+  [test {:keys [f fault nodes grudge delay-ms jitter-ms damage-seed offset-ms kill period-ms target pick paused]}]
   (case [f fault]
     [:start :snapshot] {:snapshot (mapv #(take-snapshot! test %) nodes)}
     [:stop :snapshot] {:snapshot (mapv #(restore-snapshot! test %) nodes)}
     [:start :strobe] (doseq [n nodes] (start-strobe! test n offset-ms period-ms (* 3 1000 (:interval test 10))))
     [:stop :strobe] (doseq [n nodes] (stop-strobe! test n))
+    [:start :snapshot-kill] (do (doseq [n paused] (db/pause! n))
+                                {:snapshot (mapv #(take-snapshot! test %) nodes)})
+    [:stop :snapshot-kill] (let [r (mapv #(restore-snapshot! test %) nodes)]
+                             (doseq [n paused] (db/resume! n))
+                             (doseq [n kill] (db/crash! test n))
+                             ;; the stale majority elects and takes writes before the others return
+                             (Thread/sleep (long (* 1000 (min 5 (:interval test 10)))))
+                             (doseq [n kill] (when-not (db/running? n) (db/start! test n)))
+                             {:snapshot (conj r {:paused paused :killed kill})})
     [:start :member] {:member (member-start! test target pick)}
     [:stop :member] {:member (member-stop! test target)}
     [:start :clock] (doseq [n nodes] (db/set-clock-offset! test n offset-ms))

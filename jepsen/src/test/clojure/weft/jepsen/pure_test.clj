@@ -402,3 +402,16 @@
     (is (= {:ok true} (answer "{\"type\":\"io.nats.jetstream.api.v1.stream_remove_peer_response\",\"success\":true}")))
     (is (= {:ok false :error "{\"code\":400,\"err_code\":10040,\"description\":\"peer not a member\"}"}
            (answer "{\"type\":\"io.nats.jetstream.api.v1.stream_remove_peer_response\",\"error\":{\"code\":400,\"err_code\":10040,\"description\":\"peer not a member\"}}")))))
+
+(deftest snapshot-kill-leaves-a-stale-majority
+  (doseq [[nodes seed] [[five 3] [five 8] [(hosts/nodes 3) 3]]]
+    (let [s (nemesis/schedule {:faults #{:snapshot-kill} :nodes nodes :interval 5 :time-limit 200 :seed seed})
+          minority (set (nemesis/damaged-minority nodes seed))]
+      (is (seq s))
+      (doseq [{[x :as rolled] :nodes :keys [paused kill]} s]
+        (is (= 1 (count rolled)))
+        (is (minority x) "the rolled back node is of the damaged minority")
+        (is (= (set nodes) (into (set (cons x paused)) kill)) "rolled back, paused and killed cover the cluster")
+        (is (empty? (filter (set paused) kill)))
+        (is (< (count kill) (count (cons x paused))) "the stale side (rolled back + paused) is the majority")
+        (is (= (count paused) (nemesis/minority-size (count nodes))))))))
