@@ -29,10 +29,14 @@
 Options of test:
   --nodes N                 3 or 5 (default 5)
   --time-limit S            seconds of load and faults (default 60)
-  --nemesis LIST            comma separated of kill,pause,partition,bridge,one-way,clock,delay,bitflip,truncate,
-                            partition-kill,pause-kill or none
+  --nemesis LIST            comma separated of kill,pause,partition,bridge,one-way,clock,strobe,delay,bitflip,
+                            truncate,snapshot,member,partition-kill,pause-kill or none
                             (default kill,partition); bitflip and truncate damage the data files
-                            of one fixed minority while its servers are down
+                            of one fixed minority while its servers are down; snapshot copies a data dir
+                            of that minority while it runs and puts it back (kill, restore, restart)
+                            at the heal; strobe flips a clock back and forth (weft only); member peer
+                            removes a replica of the stream or scales it up by one (needs --replicas
+                            below --nodes)
   --file-pattern REGEX      the files bitflip and truncate may damage: a regex found in the path under
                             the node's data dir, e.g. '\\.blk$' (nats-server message blocks), '/raft/'
                             (weft stream Raft logs), '/msgs/' (default: every file)
@@ -70,6 +74,8 @@ Options of test:
           (throw (ex-info (str "unknown option " k) {})))
         (recur (assoc m key (if (num key) (Long/parseLong v) v)) more)))))
 
+(declare replicas)
+
 (defn- validate [o]
   (when-not (#{3 5} (:nodes o)) (throw (ex-info "--nodes must be 3 or 5" {})))
   (when-not (#{"queue" "kv"} (:workload o)) (throw (ex-info (str "unknown workload " (:workload o) " (queue or kv)") {})))
@@ -94,8 +100,15 @@ Options of test:
   (let [faults (if (= "none" (:nemesis o)) #{} (set (map keyword (str/split (:nemesis o) #","))))]
     (when-let [bad (seq (remove nemesis/all-faults faults))]
       (throw (ex-info (str "unknown nemesis " (str/join "," (map name bad))) {})))
-    (when (and (:clock faults) (not= "weft" (:server o)))
-      (throw (ex-info (str "--nemesis clock runs against weft only: it offsets weft's wall clock through its "
+    (when (and (:member faults) (>= (replicas o) (:nodes o)))
+      (throw (ex-info (str "--nemesis member needs a spare server for the peer remove's replacement and the "
+                           "scale up: --replicas below --nodes (e.g. --nodes 5 --replicas 3)") {})))
+    (when (and (:member faults) (< (replicas o) 2))
+      (throw (ex-info "--nemesis member needs a replicated stream (--replicas 2 or more)" {})))
+    (when (and (:member faults) (= "kv" (:workload o)))
+      (throw (ex-info "--nemesis member changes the queue stream's group: --workload queue only" {})))
+    (when (and (some nemesis/clock-faults faults) (not= "weft" (:server o)))
+      (throw (ex-info (str "--nemesis clock and strobe run against weft only: it offsets weft's wall clock through its "
                            "test-only WEFT_TEST_CLOCK_OFFSET_FILE; network namespaces share the machine's "
                            "realtime clock and nats-server (Go, vDSO time) has no such hook") {})))
     faults))
@@ -180,7 +193,8 @@ Options of test:
         dir (run-dir (:store o))
         test {:nodes nodes :store (.getAbsolutePath dir) :sync-interval (:sync-interval o)
               :server (:server o) :file-pattern (:file-pattern o) :lazyfs (= "on" (:lazyfs o))
-              :clock-offsets (contains? faults :clock)
+              :clock-offsets (boolean (some nemesis/clock-faults faults))
+              :replicas (replicas o) :interval (:nemesis-interval o)
               :server-bin (or (:server-bin o) (default-server-bin home (:server o)))
               :timeout-ms (:timeout-ms o) :drain-s (:drain o)
               :op-interval-ms (max 1 (quot (* 1000 2 (count nodes)) (max 1 (:rate o))))}
@@ -245,8 +259,12 @@ Options of test:
                         (log "nemesis:" (name (:f op)) (name (:fault op)) (:nodes op))
                         (record! {:process :nemesis :type :info :f (keyword (str (name (:f op)) "-" (name (:fault op))))
                                   :value (:nodes op)})
-                        (try (when-let [d (:damage (nemesis/apply-op! test op))]
-                               (record! {:process :nemesis :type :info :f :file-damage :value d}))
+                        (try (let [r (nemesis/apply-op! test op)]
+                               (when (map? r)
+                                 (doseq [[k f] {:damage :file-damage :snapshot :file-snapshot :member :member-change}
+                                         :when (contains? r k)]
+                                   (log "nemesis:" (name f) (pr-str (get r k)))
+                                   (record! {:process :nemesis :type :info :f f :value (get r k)}))))
                              (catch Exception e (log "nemesis op failed:" (.getMessage e)))))))]
           (log "load:" (count workers) "workers," (:time-limit o) "s, nemesis" (str/join "," (map name faults)))
           (doseq [f futs] (deref f (+ (* 1000 (:time-limit o)) 60000) nil))

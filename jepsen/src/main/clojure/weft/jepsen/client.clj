@@ -133,3 +133,46 @@
              " pending " (.getNumPending cons) " ack pending " (.getNumAckPending cons)
              " redelivered " (.getRedelivered cons))))
     (catch Exception e (str "(state failed: " (.getMessage e) ")"))))
+
+;; ---------------------------------------------------------------- membership (the member nemesis)
+
+(defn stream-group
+  "The queue stream's peer group as the server at url reports it: {:replicas n :leader name
+  :group [sorted names] :current [names of members reported current]} (the leader is part of
+  the group; jnats lists it apart from the other replicas)."
+  [url timeout-ms]
+  (with-open [c (connect url timeout-ms)]
+    (let [si (.getStreamInfo (.jetStreamManagement c) stream)
+          ci (.getClusterInfo si)
+          others (when ci (vec (.getReplicas ci)))
+          leader (when ci (.getLeader ci))]
+      {:replicas (.getReplicas (.getConfiguration si))
+       :leader leader
+       :group (vec (sort (distinct (remove nil? (cons leader (map #(.getName ^io.nats.client.api.Replica %) others))))))
+       :current (vec (sort (cons leader (for [^io.nats.client.api.Replica r others :when (.isCurrent r)] (.getName r)))))})))
+
+(defn- api-answer
+  "{:ok true} for an API answer with \"success\":true, else {:ok false :error <its error text>}."
+  [^String body]
+  (if (re-find #"\"success\"\s*:\s*true" body)
+    {:ok true}
+    {:ok false :error (or (second (re-find #"\"error\"\s*:\s*(\{[^}]*\})" body)) body)}))
+
+(defn peer-remove!
+  "$JS.API.STREAM.PEER.REMOVE.<stream> {\"peer\":peer} through the server at url: the meta
+  leader replaces peer in the stream's group by a server its placement picks. {:ok ..} as api-answer."
+  [url timeout-ms peer]
+  (with-open [c (connect url timeout-ms)]
+    (let [m (.request c (str "$JS.API.STREAM.PEER.REMOVE." stream)
+                      (.getBytes (str "{\"peer\":\"" peer "\"}") "UTF-8")
+                      (Duration/ofMillis timeout-ms))]
+      (api-answer (String. (.getData m) "UTF-8")))))
+
+(defn scale!
+  "STREAM.UPDATE of the queue stream to n replicas, the rest of its configuration as it is."
+  [url timeout-ms n]
+  (with-open [c (connect url timeout-ms)]
+    (let [jsm (.jetStreamManagement c)
+          cfg (.getConfiguration (.getStreamInfo jsm stream))]
+      (.updateStream jsm (-> (StreamConfiguration/builder cfg) (.replicas (int n)) (.build)))
+      {:ok true})))

@@ -13,8 +13,21 @@
   SIGSTOP), :delay (netem delay on every node), and the file faults :bitflip and :truncate: SIGKILL, damage
   the node's data files (weft.jepsen.files), restart at once, so the node runs on what is left
   for the fault's interval. File faults only ever hit one fixed minority of the nodes, drawn from
-  the seed before the schedule, so a majority keeps intact copies, as in Jepsen's NATS runs."
-  (:require [weft.jepsen.db :as db]
+  the seed before the schedule, so a majority keeps intact copies, as in Jepsen's NATS runs.
+  :snapshot copies the data directory of a node of that same minority while it runs and, at the
+  heal, SIGKILLs it, puts the old copy back and restarts it: the node returns with stale state
+  (what it had acknowledged or voted for since the copy forgotten). :strobe (weft only) flips the
+  wall clock of one node or a minority between an offset and none every few hundred milliseconds
+  for the fault's interval. :member changes the queue stream's peer group while the load runs: a
+  peer remove of one of its replicas (drawn when the fault starts from the group as the servers
+  report it), so a spare server takes its place, or a scale up by one replica, scaled back at the
+  heal; it needs a spare (--replicas below --nodes). The composite :snapshot-kill aims the
+  rollback where Raft cannot see it: a copy of one node's data is taken while a minority of the
+  others is paused (so every write committed meanwhile is on the rest), then the copy is put
+  back, the paused nodes resumed and every other node SIGKILLed for a few seconds: the rolled
+  back node and the paused ones are a majority that has never seen those writes."
+  (:require [weft.jepsen.client :as client]
+            [weft.jepsen.db :as db]
             [weft.jepsen.files :as files]
             [weft.jepsen.hosts :as hosts]
             [weft.jepsen.util :refer [log]])
@@ -23,11 +36,19 @@
 
 (def file-faults #{:bitflip :truncate})
 
+(def minority-faults
+  "The faults that only ever hit the fixed damaged minority: the file faults and snapshot/restore
+  (:snapshot-kill's rolled back node too)."
+  (conj file-faults :snapshot))
+
 (def partition-faults #{:partition :bridge :one-way})
 
-(def composite-faults #{:partition-kill :pause-kill})
+(def composite-faults #{:partition-kill :pause-kill :snapshot-kill})
 
-(def all-faults (-> #{:kill :pause :delay :clock} (into partition-faults) (into composite-faults) (into file-faults)))
+(def clock-faults #{:clock :strobe})
+
+(def all-faults (-> #{:kill :pause :delay :member} (into clock-faults) (into partition-faults)
+                    (into composite-faults) (into minority-faults)))
 
 (def clock-jumps-ms
   "The sizes of a clock fault's jump: from a fraction of a second (inside Raft's timeouts) to ten
@@ -103,6 +124,19 @@
                         paused (vec (sort (take cut s)))
                         killed (nth s cut)]
                     {:target :pause-kill :nodes paused :kill [killed]})
+      :snapshot (let [k (pick rnd [:one :minority])
+                      d (shuffled rnd damageable)]
+                  {:target k :nodes (vec (sort (take (if (= k :one) 1 (count d)) d)))})
+      :strobe (let [k (pick rnd [:one :minority])]
+                {:target k :nodes (vec (sort (take (if (= k :one) 1 (max 1 (minority-size n))) s)))
+                 :offset-ms (* (pick rnd [-1 1]) (pick rnd [200 2000 30000]))
+                 :period-ms (pick rnd [150 300 700])})
+      :snapshot-kill (let [x (pick rnd damageable)
+                           rest-nodes (shuffled rnd (remove #{x} nodes))
+                           paused (vec (sort (take (max 1 (minority-size n)) rest-nodes)))]
+                       {:target :snapshot-kill :nodes [x] :paused paused
+                        :kill (vec (sort (remove (set (cons x paused)) nodes)))})
+      :member {:target (pick rnd [:peer-remove :grow]) :pick (bit-and (.nextLong rnd) Long/MAX_VALUE)}
       :delay {:target :all :nodes (vec nodes) :delay-ms 50 :jitter-ms 25})))
 
 (defn schedule
@@ -141,11 +175,145 @@
               d done]
           (assoc d :node node)))})
 
+;; ---------------------------------------------------------------- snapshot / restore
+
+(defn- copy-tree!
+  "Copies every regular file under from to the same relative path under to; a file that vanishes
+  while the copy runs (the server deletes or renames it) is skipped. Returns {:files n :bytes b}."
+  [^File from ^File to]
+  (let [root (.toPath from)
+        n (atom 0) b (atom 0)]
+    (doseq [^File f (file-seq from) :when (.isFile f)]
+      (let [dst (.resolve (.toPath to) (.relativize root (.toPath f)))]
+        (try
+          (java.nio.file.Files/createDirectories (.getParent dst) (make-array java.nio.file.attribute.FileAttribute 0))
+          (java.nio.file.Files/copy (.toPath f) dst
+                                    ^"[Ljava.nio.file.CopyOption;" (into-array java.nio.file.CopyOption [java.nio.file.StandardCopyOption/REPLACE_EXISTING]))
+          (swap! n inc) (swap! b + (.length f))
+          (catch java.nio.file.NoSuchFileException _ nil))))
+    {:files @n :bytes @b}))
+
+(defn- empty-dir!
+  "Deletes everything under dir, leaving dir itself (it may be a weft-lazyfs mount point)."
+  [^File dir]
+  (doseq [^File f (reverse (rest (file-seq dir)))]
+    (.delete f)))
+
+(defn snapshot-dir ^File [test node] (File. (db/node-dir (:store test) node) "snapshot"))
+
+(defn- take-snapshot!
+  "Copies the running node's data directory to <node>/snapshot (replacing an older copy)."
+  [test node]
+  (let [dst (snapshot-dir test node)]
+    (empty-dir! dst)
+    (.mkdirs dst)
+    (assoc (copy-tree! (File. (db/node-dir (:store test) node) "data") dst) :node node :taken true)))
+
+(defn- restore-snapshot!
+  "SIGKILLs the node, replaces its data directory by the copy take-snapshot! made, starts it."
+  [test node]
+  (let [src (snapshot-dir test node)
+        data (File. (db/node-dir (:store test) node) "data")]
+    (db/kill! node)
+    (if (.isDirectory src)
+      (do (empty-dir! data)
+          (let [r (copy-tree! src data)]
+            (db/start! test node)
+            (assoc r :node node :restored true)))
+      (do (db/start! test node) {:node node :restored false}))))
+
+;; ---------------------------------------------------------------- clock strobes
+
+(defonce ^:private strobes (atom {}))   ; node -> {:stop atom :future f}
+
+(defn- start-strobe!
+  "Flips node's clock offset between offset-ms and 0 every period-ms until stopped, for at most
+  limit-ms (a bound in case the heal never comes)."
+  [test node offset-ms period-ms limit-ms]
+  (let [stop (atom false)
+        end (+ (System/nanoTime) (* 1000000 (long limit-ms)))
+        f (future
+            (loop [on true]
+              (when (and (not @stop) (< (System/nanoTime) end))
+                (db/set-clock-offset! test node (if on offset-ms 0))
+                (Thread/sleep (long period-ms))
+                (recur (not on))))
+            (db/set-clock-offset! test node 0))]
+    (swap! strobes assoc node {:stop stop :future f})))
+
+(defn- stop-strobe! [test node]
+  (when-let [{:keys [stop future]} (get @strobes node)]
+    (reset! stop true)
+    (deref future 5000 nil)
+    (swap! strobes dissoc node))
+  (db/set-clock-offset! test node 0))
+
+;; ---------------------------------------------------------------- membership
+
+(defn- on-some-node
+  "(f url) through the first running node that answers, in node order; the last error's
+  message when none does."
+  [test f]
+  (loop [[n & more] (filter db/running? (:nodes test)) err "no node running"]
+    (if-not n
+      {:ok false :error err}
+      (let [r (try (assoc (f (str "nats://" (hosts/ip n) ":" db/client-port)) :via n)
+                   (catch Exception e {:ok false :error (.getMessage e)}))]
+        (if (or (:ok r) (:group r) (empty? more))
+          r
+          (recur more (:error r)))))))
+
+(defn- group [test]
+  (on-some-node test #(client/stream-group % (:timeout-ms test))))
+
+(defn- member-start! [test target pick]
+  (let [before (group test)
+        t (:timeout-ms test)]
+    (case target
+      :peer-remove
+      (if-let [g (seq (:group before))]
+        (let [peer (nth (vec g) (mod pick (count g)))]
+          {:kind :peer-remove :peer peer :before before
+           :answer (on-some-node test #(client/peer-remove! % t peer))})
+        {:kind :peer-remove :before before :answer {:ok false :error "no stream group known"}})
+      :grow
+      (if-let [r (:replicas before)]
+        (if (< r (count (:nodes test)))
+          {:kind :grow :from r :to (inc r) :before before
+           :answer (on-some-node test #(client/scale! % t (inc r)))}
+          {:kind :grow :before before :answer {:ok false :error "no spare server"}})
+        {:kind :grow :before before :answer {:ok false :error "no stream group known"}}))))
+
+(defn- member-stop!
+  "The heal: a grown stream is scaled back to the run's replicas; the group is recorded either way."
+  [test target]
+  (let [now (group test)
+        base (:replicas test)]
+    (if (and (= target :grow) base (:replicas now) (> (:replicas now) base))
+      {:kind :shrink :from (:replicas now) :to base :before now
+       :answer (on-some-node test #(client/scale! % (:timeout-ms test) base))}
+      {:kind :settled :group now})))
+
 (defn apply-op!
   "Carries out one schedule entry against the running cluster; a file fault returns the damage
   it did ({:damage [...]}), the others nil."
-  [test {:keys [f fault nodes grudge delay-ms jitter-ms damage-seed offset-ms kill]}]
+  [test {:keys [f fault nodes grudge delay-ms jitter-ms damage-seed offset-ms kill period-ms target pick paused]}]
   (case [f fault]
+    [:start :snapshot] {:snapshot (mapv #(take-snapshot! test %) nodes)}
+    [:stop :snapshot] {:snapshot (mapv #(restore-snapshot! test %) nodes)}
+    [:start :strobe] (doseq [n nodes] (start-strobe! test n offset-ms period-ms (* 3 1000 (:interval test 10))))
+    [:stop :strobe] (doseq [n nodes] (stop-strobe! test n))
+    [:start :snapshot-kill] (do (doseq [n paused] (db/pause! n))
+                                {:snapshot (mapv #(take-snapshot! test %) nodes)})
+    [:stop :snapshot-kill] (let [r (mapv #(restore-snapshot! test %) nodes)]
+                             (doseq [n paused] (db/resume! n))
+                             (doseq [n kill] (db/crash! test n))
+                             ;; the stale majority elects and takes writes before the others return
+                             (Thread/sleep (long (* 1000 (min 5 (:interval test 10)))))
+                             (doseq [n kill] (when-not (db/running? n) (db/start! test n)))
+                             {:snapshot (conj r {:paused paused :killed kill})})
+    [:start :member] {:member (member-start! test target pick)}
+    [:stop :member] {:member (member-stop! test target)}
     [:start :clock] (doseq [n nodes] (db/set-clock-offset! test n offset-ms))
     [:stop :clock] (doseq [n nodes] (db/set-clock-offset! test n 0))
     [:start :partition-kill] (do (hosts/partition! grudge) (doseq [n kill] (db/crash! test n)))
@@ -172,6 +340,7 @@
   (let [nodes (:nodes test)]
     (hosts/heal! nodes)
     (hosts/undelay! nodes)
+    (doseq [n (keys @strobes)] (stop-strobe! test n))
     (when (:clock-offsets test) (doseq [n nodes] (db/set-clock-offset! test n 0)))
     (doseq [n nodes]
       (db/resume! n)

@@ -345,3 +345,73 @@
   (is (= [["weft" "kv" "bridge"]]
          (map (juxt :server :workload :nemesis)
               (cli/test-all-plan (assoc (cli/parse-args []) :servers "weft" :workloads "kv" :nemeses "bridge"))))))
+
+;; ---------------------------------------------------------------- membership, snapshot/restore, strobes
+
+(deftest member-snapshot-and-strobe-schedules
+  (let [s (nemesis/schedule {:faults #{:member :snapshot :strobe} :nodes five :interval 5 :time-limit 400 :seed 13})
+        by (group-by :fault s)
+        minority (set (nemesis/damaged-minority five 13))]
+    (is (= #{:member :snapshot :strobe} (set (keys by))))
+    (is (= #{:peer-remove :grow} (set (map :target (:member by)))) "both kinds of membership change")
+    (is (every? #(and (integer? (:pick %)) (not (neg? (:pick %)))) (:member by)))
+    (is (every? #(every? minority (:nodes %)) (:snapshot by)) "snapshot/restore only on the damaged minority")
+    (doseq [op (:strobe by)]
+      (is (<= 1 (count (:nodes op)) 2))
+      (is (#{200 2000 30000} (Math/abs (long (:offset-ms op)))))
+      (is (#{150 300 700} (:period-ms op))))
+    (is (= s (nemesis/schedule {:faults #{:member :snapshot :strobe} :nodes five :interval 5 :time-limit 400 :seed 13}))))
+  (testing "adding the new faults leaves the old faults' schedules as they were"
+    (is (= (nemesis/schedule {:faults #{:kill :partition} :nodes five :interval 10 :time-limit 300 :seed 11})
+           (nemesis/schedule {:faults #{:partition :kill} :nodes five :interval 10 :time-limit 300 :seed 11})))))
+
+(deftest member-and-strobe-validation
+  (let [v #'cli/validate]
+    (is (= #{:member} (v (cli/parse-args ["--server" "weft" "--nodes" "5" "--replicas" "3" "--nemesis" "member"]))))
+    (is (thrown-with-msg? clojure.lang.ExceptionInfo #"spare server"
+                          (v (cli/parse-args ["--nodes" "5" "--nemesis" "member"]))) "R5 on 5 nodes: no spare")
+    (is (thrown-with-msg? clojure.lang.ExceptionInfo #"replicated stream"
+                          (v (cli/parse-args ["--nodes" "3" "--replicas" "1" "--nemesis" "member"]))))
+    (is (thrown-with-msg? clojure.lang.ExceptionInfo #"queue only"
+                          (v (cli/parse-args ["--nodes" "5" "--replicas" "3" "--workload" "kv" "--nemesis" "member"]))))
+    (is (thrown-with-msg? clojure.lang.ExceptionInfo #"strobe"
+                          (v (cli/parse-args ["--server" "nats-server" "--nodes" "3" "--nemesis" "strobe"]))))
+    (is (= #{:strobe :snapshot} (v (cli/parse-args ["--server" "weft" "--nodes" "3" "--nemesis" "strobe,snapshot"]))))))
+
+(deftest snapshot-copy-puts-back-the-old-files
+  (let [copy! #'nemesis/copy-tree!
+        empty! #'nemesis/empty-dir!
+        data (temp-dir-with {"s/raft/log" (range 50) "s/msgs/1.seg" (range 20) "meta" [1 2]})
+        snap (temp-dir-with {"stale" [9]})
+        old (read-all data)]
+    (empty! snap)
+    (is (= {:files 3 :bytes 72} (copy! data snap)))
+    ;; the server goes on: a file grows, a new one appears, one is deleted
+    (spit (java.io.File. data "s/raft/log") "longer now")
+    (spit (java.io.File. data "s/msgs/2.seg") "new")
+    (.delete (java.io.File. data "meta"))
+    (is (not= old (read-all data)))
+    (empty! data)
+    (is (.isDirectory data) "the data directory itself stays (it may be a mount point)")
+    (is (= [] (files/data-files data)))
+    (copy! snap data)
+    (is (= old (read-all data)) "after the restore the node has exactly the files of the copy")))
+
+(deftest api-answers-of-peer-remove
+  (let [answer #'weft.jepsen.client/api-answer]
+    (is (= {:ok true} (answer "{\"type\":\"io.nats.jetstream.api.v1.stream_remove_peer_response\",\"success\":true}")))
+    (is (= {:ok false :error "{\"code\":400,\"err_code\":10040,\"description\":\"peer not a member\"}"}
+           (answer "{\"type\":\"io.nats.jetstream.api.v1.stream_remove_peer_response\",\"error\":{\"code\":400,\"err_code\":10040,\"description\":\"peer not a member\"}}")))))
+
+(deftest snapshot-kill-leaves-a-stale-majority
+  (doseq [[nodes seed] [[five 3] [five 8] [(hosts/nodes 3) 3]]]
+    (let [s (nemesis/schedule {:faults #{:snapshot-kill} :nodes nodes :interval 5 :time-limit 200 :seed seed})
+          minority (set (nemesis/damaged-minority nodes seed))]
+      (is (seq s))
+      (doseq [{[x :as rolled] :nodes :keys [paused kill]} s]
+        (is (= 1 (count rolled)))
+        (is (minority x) "the rolled back node is of the damaged minority")
+        (is (= (set nodes) (into (set (cons x paused)) kill)) "rolled back, paused and killed cover the cluster")
+        (is (empty? (filter (set paused) kill)))
+        (is (< (count kill) (count (cons x paused))) "the stale side (rolled back + paused) is the majority")
+        (is (= (count paused) (nemesis/minority-size (count nodes))))))))

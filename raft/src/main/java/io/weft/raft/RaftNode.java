@@ -604,6 +604,7 @@ public final class RaftNode {
                 return;
             }
         }
+        if (m.prevIndex() <= log.committed) checkCommittedPrefix(m);
         if (m.prevIndex() < log.committed) {
             send(new AppendResp(id, m.from(), term, log.committed, false, 0, false));
             return;
@@ -616,6 +617,31 @@ public final class RaftNode {
         appendFromLeader(m.entries());
         commitTo(Math.min(m.commit(), cfg.has(Bug.COMMIT_BEYOND_MATCH) ? log.lastIndex() : lastNew));
         send(new AppendResp(id, m.from(), term, lastNew, false, 0, false));
+    }
+
+    /**
+     * A leader holds every committed entry with the term it was committed in, so an append that
+     * gives one of this replica's committed entries another term (at {@code prevIndex} or among the
+     * entries) proves that a committed prefix changed: this replica's durable state, or the
+     * leader's, went back (a data directory restored from an older copy). Raft cannot repair that;
+     * answering the usual way would leave this replica with a committed prefix that differs from
+     * its group's for good. It stops instead, saying why (the driver reports it as failed).
+     */
+    private void checkCommittedPrefix(AppendEntries m) {
+        if (m.prevIndex() > 0) diverged(m, m.prevIndex(), m.prevTerm());
+        for (Entry e : m.entries()) {
+            if (e.index() > log.committed) break;
+            diverged(m, e.index(), e.term());
+        }
+    }
+
+    private void diverged(AppendEntries m, long index, long theirs) {
+        long have = log.term(index);
+        if (have == RaftLog.UNKNOWN || have == theirs) return;
+        throw new IllegalStateException("committed entry " + index + " has term " + have + " here but term " + theirs
+                + " at leader " + Long.toHexString(m.from()) + " (term " + m.term() + "): a committed prefix changed, so"
+                + " the durable state of this replica or of the leader went back (restored from an older copy?);"
+                + " this replica stops rather than keep a committed log that differs from its group's");
     }
 
     /** Append the leader's entries after a matching prevIndex: skip what we have, truncate at the first conflict. */
