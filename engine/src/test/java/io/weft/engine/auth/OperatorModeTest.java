@@ -207,11 +207,19 @@ class OperatorModeTest {
     }
 
     @Test
+    void aDataLimitWeftWouldNotApplyIsRefused() {
+        ObjectNode u = userClaims();
+        ((ObjectNode) u.get("nats")).put("data", 7);
+        assertTrue(detail(mode(accountClaims()).authenticate(creds(sign(u, account), user), NONCE, NOW))
+                .contains("user limit data = 7 is not enforced by weft"));
+    }
+
+    @Test
     void userAndAccountSubsAndPayloadLimitsTakeTheSmaller() {
         ObjectNode a = accountClaims();
         ((ObjectNode) a.get("nats").get("limits")).put("subs", 10).put("payload", 100);
         ObjectNode u = userClaims();
-        ((ObjectNode) u.get("nats")).put("subs", 3).put("payload", -1).put("data", 7);
+        ((ObjectNode) u.get("nats")).put("subs", 3).put("payload", -1).put("data", -1);
         AuthResult.Allowed r = assertInstanceOf(AuthResult.Allowed.class,
                 mode(a).authenticate(creds(sign(u, account), user), NONCE, NOW));
         assertEquals(3, r.maxSubs());
