@@ -41,6 +41,9 @@ public final class Account {
         sublist.onRemove(this::unsubscribed);
     }
 
+    /** The account's {@code msg_trace} (W3C trace context tracing), null when not configured. */
+    volatile io.weft.engine.auth.AuthConfig.MsgTraceConfig msgTrace;
+
     /** The account's subject mappings, in file order; the first whose source matches applies. */
     private volatile List<io.weft.engine.mapping.Mapping> mappings = List.of();
     /** The cluster this server is in ("" when not clustered), for cluster-scoped mappings. */

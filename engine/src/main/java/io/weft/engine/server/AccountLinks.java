@@ -107,8 +107,15 @@ final class AccountLinks {
             String local = to.apply(routeSubject, importer::nextInt);
             // a JetStream delivery (shown subject differs) keeps showing the stream's subject
             String shown = routeSubject.equals(subject) ? local : subject;
-            return importer.router.route(local, shown, reply, data, off, hdrLen, totalLen, publisher, batch, importer.pick,
-                    false, null, true);
+            MsgTrace trace = MsgTrace.current();
+            if (trace == null || trace.stopped) {
+                return importer.router.route(local, shown, reply, data, off, hdrLen, totalLen, publisher, batch,
+                        importer.pick, false, null, true);
+            }
+            trace.streamExport(importer.name(), local);
+            return MsgTrace.crossing(trace, imp.allowTrace(), imp.subject(), data, off, hdrLen, totalLen,
+                    (d, o, h, t) -> importer.router.route(local, shown, reply, d, o, h, t, publisher, batch,
+                            importer.pick, false, null, true));
         }));
     }
 
@@ -139,6 +146,17 @@ final class AccountLinks {
                 mappedReply = replyPrefix + Long.toString(next.incrementAndGet(), 36);
                 p = new Pending(mappedReply, reply, now + thresholdNanos);
                 pending.put(mappedReply, p);
+            }
+            MsgTrace trace = MsgTrace.current();
+            if (trace != null && !trace.stopped) {
+                trace.serviceImport(exporter.name(), routeSubject, target);
+                String mr = mappedReply;
+                int r = MsgTrace.crossing(trace, export.allowTrace(), null, data, off, hdrLen, totalLen,
+                        (d, o, h, t) -> serviceRoute(exporter, importer, target, mr, d, o, h, t, publisher, batch));
+                if (r == Router.NO_INTEREST && p != null) {
+                    pending.remove(p.key);
+                }
+                return r;
             }
             int r;
             if (mappedReply != null) {
@@ -177,6 +195,20 @@ final class AccountLinks {
             return importer.router.route(p.reply, p.reply, reply, data, off, hdrLen, totalLen, publisher, batch,
                     importer.pick, false, null, true);
         }));
+    }
+
+    /** A request's way into the exporting account, with the requester's info when it expects a reply. */
+    private static int serviceRoute(Account exporter, Account importer, String target, String mappedReply, byte[] data,
+                                    int off, int hdrLen, int totalLen, ClientConnection publisher, Deliveries batch) {
+        if (mappedReply == null) {
+            return exporter.router.route(target, target, null, data, off, hdrLen, totalLen, publisher, batch,
+                    exporter.pick);
+        }
+        byte[] with = withRequestInfo(importer.name(), publisher == null ? 0 : publisher.rttNanos(), data, off,
+                hdrLen, totalLen);
+        int newHdr = hdrLen + (with.length - totalLen);
+        return exporter.router.route(target, target, mappedReply, with, 0, newHdr, with.length, publisher, batch,
+                exporter.pick);
     }
 
     /**

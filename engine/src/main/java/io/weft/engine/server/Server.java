@@ -504,6 +504,7 @@ public final class Server {
         }
         for (Account a : accounts.values()) {
             a.mappings(opts.auth.mappings.get(a.name()), opts.clusterPort >= 0 ? opts.clusterName : "");
+            a.msgTrace = opts.auth.msgTrace.get(a.name());
         }
         if (links != null) {
             links.uninstall();
@@ -585,6 +586,25 @@ public final class Server {
     /** Adds a service told of reloads and shutdown, in the order added (the {@code Node} does, before {@link #start}). */
     public void addService(ServerService service) {
         services.add(service);
+    }
+
+    /** Whether events (message traces) say JetStream is on: as INFO's {@code jetstream}. */
+    boolean jetstreamEnabled() {
+        return jetstreamServed();
+    }
+
+    /** The cluster name events name (null when not clustered). */
+    String clusterNameForEvents() {
+        ClusterAdvert a = clusterAdvert;
+        String n = a == null ? null : a.clusterName();
+        return n == null || n.isEmpty() ? null : n;
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong eventSeq = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The sequence of the server's own events (message traces). */
+    long nextEventSeq() {
+        return eventSeq.incrementAndGet();
     }
 
     /** Whether INFO may announce JetStream: a service answers the $JS API. */
