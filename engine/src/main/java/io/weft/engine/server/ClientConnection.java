@@ -466,6 +466,10 @@ public final class ClientConnection implements ProtocolHandler {
         if (opts.verbose()) {
             enqueue(OK);
         }
+        if (acceptsAsyncInfo()) {
+            // nats-server 2.11+: an INFO with connect_info and the account the client was bound to
+            sendInfo(server.connectInfoFor(this));
+        }
     }
 
     /**
