@@ -38,6 +38,12 @@ public final class AuthConfig {
     public Map<String, List<Exports.Import>> imports = new LinkedHashMap<>();
     /** Account name -> its subject {@code mappings} ({@code $G} for the top-level block), in file order. */
     public Map<String, List<io.weft.engine.mapping.Mapping>> mappings = new LinkedHashMap<>();
+    /** Account name -> its {@code msg_trace { dest, sampling }}: where sampled W3C {@code traceparent} messages are traced. */
+    public Map<String, MsgTraceConfig> msgTrace = new LinkedHashMap<>();
+
+    /** An account's {@code msg_trace}: the trace destination and the percentage (1..100) of sampled messages traced. */
+    public record MsgTraceConfig(String dest, int sampling) {
+    }
 
     /** {@code authorization { auth_callout { ... } }} (config mode); null when not configured. */
     public AuthCallout.Config callout;
@@ -81,6 +87,7 @@ public final class AuthConfig {
         c.exports = new LinkedHashMap<>(exports);
         c.imports = new LinkedHashMap<>(imports);
         c.mappings = new LinkedHashMap<>(mappings);
+        c.msgTrace = new LinkedHashMap<>(msgTrace);
         c.operatorMode = operatorMode;
         c.callout = callout;
         return c;

@@ -39,7 +39,12 @@ public final class Exports {
      * only those accounts may import it.
      */
     public record Export(boolean service, String subject, List<String> accounts, ResponseType responseType,
-                         Duration responseThreshold) {
+                         Duration responseThreshold, boolean allowTrace) {
+        public Export(boolean service, String subject, List<String> accounts, ResponseType responseType,
+                      Duration responseThreshold) {
+            this(service, subject, accounts, responseType, responseThreshold, false);
+        }
+
         public boolean allows(String account) {
             return accounts == null || accounts.contains(account);
         }
@@ -48,8 +53,12 @@ public final class Exports {
     /**
      * A stream or service import of {@code subject} from {@code account}; {@code to} is the subject
      * in the importing account ({@code prefix} already applied), the same as {@code subject} when
-     * not remapped.
+     * not remapped. {@code allowTrace}: a traced message's trace goes on into the importing account
+     * (a stream import's {@code allow_trace}); a service export's {@code allow_trace} is on the export.
      */
-    public record Import(boolean service, String account, String subject, String to) {
+    public record Import(boolean service, String account, String subject, String to, boolean allowTrace) {
+        public Import(boolean service, String account, String subject, String to) {
+            this(service, account, subject, to, false);
+        }
     }
 }

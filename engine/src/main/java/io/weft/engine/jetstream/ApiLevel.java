@@ -18,7 +18,7 @@ import java.util.TreeMap;
  */
 public final class ApiLevel {
     /** The level weft implements in full. */
-    public static final int LEVEL = 0;
+    public static final int LEVEL = Server.API_LEVEL;
     static final String PREFIX = "_nats.";
 
     private ApiLevel() {

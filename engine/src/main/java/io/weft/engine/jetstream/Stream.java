@@ -98,10 +98,18 @@ public final class Stream implements ConsumerSource {
     /** The last write or sync failure, until a batch is stored again (for /healthz); null when fine. */
     private volatile String writeError;
 
-    /** {@code scheduler}: the subject of the schedule that published it (ADR-51), else null. */
-    private record Inbound(String subject, String reply, byte[] hdr, byte[] data, String scheduler) {
+    /**
+     * A published message waiting for the stream's thread: {@code scheduler}, the subject of the
+     * schedule that published it (ADR-51), else null; {@code trace} when it is traced (null mostly).
+     */
+    private record Inbound(String subject, String reply, byte[] hdr, byte[] data, String scheduler,
+                           io.weft.engine.server.MsgTrace trace) {
+        Inbound(String subject, String reply, byte[] hdr, byte[] data, String scheduler) {
+            this(subject, reply, hdr, data, scheduler, null);
+        }
+
         Inbound(String subject, String reply, byte[] hdr, byte[] data) {
-            this(subject, reply, hdr, data, null);
+            this(subject, reply, hdr, data, null, null);
         }
 
         long size() {
@@ -308,7 +316,7 @@ public final class Stream implements ConsumerSource {
         }
         subs.clear();
         for (String s : cfg.subjects()) {
-            subs.add(acc.subscribe(s, null, this::onPublish));
+            subs.add(acc.subscribe(s, null, (io.weft.engine.server.InternalHandler.Traced) this::onPublish));
         }
         for (InternalSubscription s : directSubs) {
             acc.unsubscribe(s);
@@ -609,11 +617,23 @@ public final class Stream implements ConsumerSource {
     private void onPublish(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen) {
         byte[] hdr = hdrLen == 0 ? EMPTY : java.util.Arrays.copyOfRange(data, off, off + hdrLen);
         byte[] body = java.util.Arrays.copyOfRange(data, off + hdrLen, off + totalLen);
+        io.weft.engine.server.MsgTrace trace = io.weft.engine.server.MsgTrace.current();
+        if (trace != null && !trace.recording()) {
+            trace = null; // it crossed into this account where tracing is not allowed
+        }
+        if (trace != null) {
+            trace.holdForJetStream();
+            if (trace.traceOnly()) {
+                // traced only: reported as reaching the stream, stored nowhere and not answered
+                trace.jetStream(name, subject, false, null);
+                return;
+            }
+        }
         if (group != null) {
-            publishReplicated(subject, reply, hdr, body);
+            publishReplicated(subject, reply, hdr, body, trace);
             return;
         }
-        Inbound m = new Inbound(subject, reply, hdr, body);
+        Inbound m = new Inbound(subject, reply, hdr, body, null, trace);
         queueLock.lock();
         try {
             if (!stopping && queuedBytes + m.size() <= MAX_QUEUED_BYTES) {
@@ -626,9 +646,48 @@ public final class Stream implements ConsumerSource {
             queueLock.unlock();
         }
         // refused: tell the publisher now (nats-server answers resource errors the same way)
+        byte[] refused = errorAck(JsErrors.INSUFFICIENT_RESOURCES);
         if (reply != null && !config.noAck()) {
-            sendNow(reply, errorAck(JsErrors.INSUFFICIENT_RESOURCES));
+            sendNow(reply, refused);
         }
+        traced(m, refused);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper TRACE_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Ends a traced message's JetStream part with what the stream answered ({@code ack}: its pub ack). */
+    private void traced(Inbound m, byte[] ack) {
+        if (m.trace() != null) {
+            traced(m.trace(), m.subject(), ack);
+        }
+    }
+
+    private void traced(io.weft.engine.server.MsgTrace trace, String subject, byte[] ack) {
+        if (trace == null) {
+            return;
+        }
+        String error = null;
+        int code = 0;
+        if (ack != null) {
+            try {
+                var n = TRACE_JSON.readTree(ack);
+                if (n.has("error")) {
+                    error = n.path("error").path("description").asText(null);
+                    code = n.path("error").path("err_code").asInt();
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                error = null;
+            }
+        }
+        // nats-server's trace shows its internal error: a size refusal reads differently from the
+        // pub ack, and a refusal by the store's limits (discard new) still names the subject
+        if (code == 10054) {
+            error = "maximum payload exceeded";
+        }
+        boolean limits = code == 10077 || code == 10078;
+        boolean noInterest = error == null && config.retention() == Retention.INTEREST && !anyInterest(subject);
+        trace.jetStream(name, error == null || limits ? subject : null, noInterest, error);
     }
 
     /**
@@ -638,7 +697,8 @@ public final class Stream implements ConsumerSource {
      * stopped) or the op was certainly not stored, nothing is answered: the publisher's timeout and
      * retry (same message id) find the new leader, as with nats-server.
      */
-    private void publishReplicated(String subject, String reply, byte[] hdr, byte[] body) {
+    private void publishReplicated(String subject, String reply, byte[] hdr, byte[] body,
+                                   io.weft.engine.server.MsgTrace trace) {
         boolean answer = reply != null && !config.noAck();
         CompletableFuture<GroupLog.Result> published;
         Inbound m = new Inbound(subject, reply, hdr, body);
@@ -651,6 +711,7 @@ public final class Stream implements ConsumerSource {
                 if (answer) {
                     sendNow(reply, now);
                 }
+                traced(trace, subject, now);
                 return;
             }
             commit = (AtomicBatches.Commit) step;
@@ -666,6 +727,9 @@ public final class Stream implements ConsumerSource {
         int count = commit == null ? 0 : commit.msgs().size();
         boolean expires = config.maxAge() > 0 || config.allowMsgTtl() || config.allowMsgSchedules();
         published.whenComplete((r, x) -> {
+            if (trace != null) {
+                traced(trace, subject, r instanceof GroupLog.Rejected rj ? errorAck(rj.error(), batch == null) : null);
+            }
             if (expires && r instanceof GroupLog.Stored) {
                 lock.lock();
                 try {
@@ -803,6 +867,7 @@ public final class Stream implements ConsumerSource {
                         if (m.reply() != null && !config.noAck()) {
                             staged.add(new Outgoing(m.reply(), null, reply));
                         }
+                        traced(m, reply);
                         continue;
                     }
                     commit = (AtomicBatches.Commit) step;
@@ -840,6 +905,7 @@ public final class Stream implements ConsumerSource {
                 if (m.reply() != null && r.reply != null && !config.noAck()) {
                     out.add(new Outgoing(m.reply(), null, r.reply));
                 }
+                traced(m, r.reply);
                 if (own && grouped) {
                     log.begin();
                     open = true;

@@ -41,6 +41,9 @@ public record ServerInfo(
         String domain,
         List<String> connectUrls,
         boolean ldm,
+        boolean connectInfo,
+        String remoteAccount,
+        int apiLevel,
         String xkey) {
 
     private static final ObjectReader READER = JsonMapper.builder().build().reader();
@@ -49,11 +52,32 @@ public record ServerInfo(
         connectUrls = connectUrls == null ? List.of() : List.copyOf(connectUrls);
     }
 
+    /** Without the fields of nats-server 2.11+ ({@code connect_info}, {@code remote_account}, {@code api_lvl}). */
+    public ServerInfo(String serverId, String serverName, String version, int proto, String gitCommit, String go,
+                      String host, int port, boolean headers, boolean authRequired, boolean tlsRequired,
+                      boolean tlsVerify, boolean tlsAvailable, long maxPayload, boolean jetstream, String ip,
+                      long clientId, String clientIp, String nonce, String cluster, String domain,
+                      List<String> connectUrls, boolean ldm, String xkey) {
+        this(serverId, serverName, version, proto, gitCommit, go, host, port, headers, authRequired, tlsRequired,
+                tlsVerify, tlsAvailable, maxPayload, jetstream, ip, clientId, clientIp, nonce, cluster, domain,
+                connectUrls, ldm, false, null, 0, xkey);
+    }
+
+    /**
+     * The INFO nats-server 2.11+ sends right after a client's CONNECT (protocol 1): the same with
+     * {@code connect_info: true} and the account the client was bound to.
+     */
+    public ServerInfo withConnectInfo(String account) {
+        return new ServerInfo(serverId, serverName, version, proto, gitCommit, go, host, port, headers, authRequired,
+                tlsRequired, tlsVerify, tlsAvailable, maxPayload, jetstream, ip, clientId, clientIp, nonce, cluster,
+                domain, connectUrls, ldm, true, account, apiLevel, xkey);
+    }
+
     /** The per-connection copy a server sends to one client. */
     public ServerInfo withClient(long clientId, String clientIp, String nonce) {
         return new ServerInfo(serverId, serverName, version, proto, gitCommit, go, host, port, headers, authRequired,
                 tlsRequired, tlsVerify, tlsAvailable, maxPayload, jetstream, ip, clientId, clientIp, nonce, cluster,
-                domain, connectUrls, ldm, xkey);
+                domain, connectUrls, ldm, connectInfo, remoteAccount, apiLevel, xkey);
     }
 
     public String toJson() {
@@ -93,6 +117,11 @@ public record ServerInfo(
             sb.append(']');
         }
         bool(sb, "ldm", ldm);
+        bool(sb, "connect_info", connectInfo);
+        str(sb, "remote_account", remoteAccount, false);
+        if (apiLevel > 0) {
+            sb.append(",\"api_lvl\":").append(apiLevel);
+        }
         str(sb, "xkey", xkey, false);
         return sb.append('}').toString();
     }
@@ -142,7 +171,8 @@ public record ServerInfo(
                 n.path("tls_available").asBoolean(false), n.path("max_payload").asLong(0),
                 n.path("jetstream").asBoolean(false), text(n, "ip"), n.path("client_id").asLong(0),
                 text(n, "client_ip"), text(n, "nonce"), text(n, "cluster"), text(n, "domain"), urls,
-                n.path("ldm").asBoolean(false), text(n, "xkey"));
+                n.path("ldm").asBoolean(false), n.path("connect_info").asBoolean(false), text(n, "remote_account"),
+                n.path("api_lvl").asInt(0), text(n, "xkey"));
     }
 
     private static String text(JsonNode n, String f) {

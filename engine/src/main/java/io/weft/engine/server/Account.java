@@ -41,6 +41,9 @@ public final class Account {
         sublist.onRemove(this::unsubscribed);
     }
 
+    /** The account's {@code msg_trace} (W3C trace context tracing), null when not configured. */
+    volatile io.weft.engine.auth.AuthConfig.MsgTraceConfig msgTrace;
+
     /** The account's subject mappings, in file order; the first whose source matches applies. */
     private volatile List<io.weft.engine.mapping.Mapping> mappings = List.of();
     /** The cluster this server is in ("" when not clustered), for cluster-scoped mappings. */
@@ -129,7 +132,8 @@ public final class Account {
      * A stream import into this account: what {@code exporter} publishes on {@code subject} comes
      * here on {@code local} (its image under {@code to}).
      */
-    record StreamImport(Account exporter, String subject, String local, io.weft.engine.mapping.SubjectTransform to) {
+    record StreamImport(Account exporter, String subject, String local, io.weft.engine.mapping.SubjectTransform to,
+                        boolean allowTrace) {
     }
 
     /** This account's stream imports; each subscriber that meets one gets a shadow in its exporter. */
@@ -206,7 +210,7 @@ public final class Account {
                 on = si.subject();
                 filter = !io.weft.store.Subjects.isSubsetMatch(si.local(), x);
             }
-            made.add(new ShadowSubscription(on, sub, si.to(), this, si.exporter(), filter));
+            made.add(new ShadowSubscription(on, sub, si.to(), this, si.exporter(), si.subject(), si.allowTrace(), filter));
         }
         shadowLock.lock();
         try {

@@ -70,7 +70,7 @@ final class AccountLinks {
                         links.streams.computeIfAbsent(importer, k -> new ArrayList<>())
                                 .add(new Account.StreamImport(exporter, imp.subject(),
                                         imp.to() == null || imp.to().isEmpty() ? imp.subject() : imp.to(),
-                                        SubjectTransform.forImport(imp.subject(), imp.to())));
+                                        SubjectTransform.forImport(imp.subject(), imp.to()), imp.allowTrace()));
                     }
                 } catch (MappingException ex) {
                     // the configuration reader compiles the same transforms and refuses the file first
@@ -139,6 +139,17 @@ final class AccountLinks {
                 p = new Pending(mappedReply, reply, now + thresholdNanos);
                 pending.put(mappedReply, p);
             }
+            MsgTrace trace = MsgTrace.current();
+            if (trace != null && !trace.stopped) {
+                trace.serviceImport(exporter.name(), routeSubject, target);
+                String mr = mappedReply;
+                int r = MsgTrace.crossing(trace, export.allowTrace(), null, data, off, hdrLen, totalLen,
+                        (d, o, h, t) -> serviceRoute(exporter, importer, target, mr, d, o, h, t, publisher, batch));
+                if (r == Router.NO_INTEREST && p != null) {
+                    pending.remove(p.key);
+                }
+                return r;
+            }
             int r;
             if (mappedReply != null) {
                 // as nats-server: the responder learns the requesting account (and its round trip time)
@@ -176,6 +187,20 @@ final class AccountLinks {
             return importer.router.route(p.reply, p.reply, reply, data, off, hdrLen, totalLen, publisher, batch,
                     importer.pick, false, null, true);
         }, true));
+    }
+
+    /** A request's way into the exporting account, with the requester's info when it expects a reply. */
+    private static int serviceRoute(Account exporter, Account importer, String target, String mappedReply, byte[] data,
+                                    int off, int hdrLen, int totalLen, ClientConnection publisher, Deliveries batch) {
+        if (mappedReply == null) {
+            return exporter.router.route(target, target, null, data, off, hdrLen, totalLen, publisher, batch,
+                    exporter.pick);
+        }
+        byte[] with = withRequestInfo(importer.name(), publisher == null ? 0 : publisher.rttNanos(), data, off,
+                hdrLen, totalLen);
+        int newHdr = hdrLen + (with.length - totalLen);
+        return exporter.router.route(target, target, mappedReply, with, 0, newHdr, with.length, publisher, batch,
+                exporter.pick);
     }
 
     /**

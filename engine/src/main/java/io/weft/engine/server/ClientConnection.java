@@ -471,6 +471,10 @@ public final class ClientConnection implements ProtocolHandler {
         if (closedOverSubscriptionLimit()) {
             throw new Stop();
         }
+        if (acceptsAsyncInfo()) {
+            // nats-server 2.11+: an INFO with connect_info and the account the client was bound to
+            sendInfo(server.connectInfoFor(this));
+        }
     }
 
     /**
@@ -613,11 +617,33 @@ public final class ClientConnection implements ProtocolHandler {
             sendErr("Invalid Publish Subject");
         }
         PermissionChecker perms = permissions;
+        MsgTrace trace = null;
+        if (hdrLen > 0 && (MsgTrace.mayTrace(data, off, hdrLen)
+                || account.msgTrace != null && MsgTrace.mayTraceContext(data, off, hdrLen))) {
+            try {
+                trace = MsgTrace.of(server, account, io.weft.engine.protocol.Headers.parse(data, off, hdrLen), totalLen,
+                        pick);
+            } catch (IllegalArgumentException badHeaders) {
+                trace = null; // headers the parser refuses trace nothing; the message goes on as sent
+            }
+            if (trace != null && perms != null && !perms.canPublish(trace.dest())) {
+                // as nats-server: a trace destination the user may not publish to drops the message
+                log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject "
+                        + GoQuote.quote(trace.dest()));
+                sendErr("Permissions Violation for Publish to " + GoQuote.quote(trace.dest()));
+                return;
+            }
+        }
         if (perms != null && !perms.canPublish(subject)) {
             ResponsePermits rp = responses;
             if (rp == null || !rp.tryUse(subject, clock.nanoTime())) {
                 log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject " + GoQuote.quote(subject));
-                sendErr("Permissions Violation for Publish to " + GoQuote.quote(subject));
+                String violation = "Permissions Violation for Publish to " + GoQuote.quote(subject);
+                sendErr(violation);
+                if (trace != null) {
+                    trace.ingress(this, subject, violation);
+                    trace.release();
+                }
                 return;
             }
         }
@@ -626,7 +652,22 @@ public final class ClientConnection implements ProtocolHandler {
         }
         Account acc = account;
         String target = acc.mapped(subject);
-        int delivered = acc.router.route(target, target, reply, data, off, hdrLen, totalLen, this, readBatch, pick);
+        int delivered;
+        if (trace == null) {
+            delivered = acc.router.route(target, target, reply, data, off, hdrLen, totalLen, this, readBatch, pick);
+        } else {
+            trace.ingress(this, subject, null);
+            if (!target.equals(subject)) {
+                trace.subjectMapping(target);
+            }
+            MsgTrace before = MsgTrace.swap(trace);
+            try {
+                delivered = acc.router.route(target, target, reply, data, off, hdrLen, totalLen, this, readBatch, pick);
+            } finally {
+                MsgTrace.swap(before);
+                trace.release();
+            }
+        }
         if (delivered == Router.NO_INTEREST && reply != null && opts != null && opts.noResponders() && opts.headers()) {
             sendNoResponders(reply, target);
         }
@@ -652,6 +693,15 @@ public final class ClientConnection implements ProtocolHandler {
                 return;
             }
         }
+    }
+
+    /** Whether {@link #deliver} would hand a message from {@code publisher} to this client (a trace-only message's egress). */
+    boolean wouldDeliver(ClientSubscription sub, ClientConnection publisher) {
+        if (closed.get()) {
+            return false;
+        }
+        ConnectOptions opts = connect;
+        return publisher != this || opts == null || opts.echo();
     }
 
     /**
@@ -794,26 +844,7 @@ public final class ClientConnection implements ProtocolHandler {
             slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",
                     "Slow Consumer (Pending Bytes)");
         }
-        ConnectOptions opts = connect;
-        if (!firstPongSent && opts != null) {
-            firstPongSent = true;
-            if (opts.protocol() >= 1 && maxPayload(server.options()) < server.options().maxPayload) {
-                // nats-server follows the first PONG with an INFO carrying the client's own
-                // max_payload (and connect_info, its account); weft sends it only when a user or
-                // account JWT limit makes that max_payload smaller than the server's, which is
-                // when it tells the client something its first INFO did not
-                String info = server.infoFor(this);
-                int end = info.lastIndexOf('}');
-                Account acc = account;
-                String extra = ",\"connect_info\":true,\"remote_account\":\"" + acc.name() + "\""
-                        + (acc.name().equals(server.options().effectiveSystemAccount()) ? ",\"acc_is_sys\":true" : "");
-                sendInfo(info.substring(0, end) + extra + info.substring(end));
-            }
-        }
     }
-
-    /** Whether the PONG to the first PING after CONNECT went out (nats-server's firstPongSent). */
-    private boolean firstPongSent;
 
     @Override
     public void onPong() {

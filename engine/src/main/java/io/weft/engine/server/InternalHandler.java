@@ -9,4 +9,12 @@ package io.weft.engine.server;
 @FunctionalInterface
 public interface InternalHandler {
     void onMessage(String subject, String reply, byte[] data, int off, int hdrLen, int totalLen);
+
+    /**
+     * A handler that reads {@link MsgTrace#current()} itself (a stream's capture of published
+     * messages): the router hands it traced messages, trace-only ones too, with the trace current.
+     */
+    @FunctionalInterface
+    interface Traced extends InternalHandler {
+    }
 }

@@ -29,4 +29,9 @@ public interface RouteSink {
     /** Waits through {@code clock} until {@link #stallAdvised()} is false, the route closed or the deadline passed. */
     default void awaitDrain(io.weft.net.Clock clock, long deadlineNanos) throws InterruptedException {
     }
+
+    /** The peer's server name, as message traces name a route egress (null when not known). */
+    default String remoteName() {
+        return null;
+    }
 }

@@ -119,6 +119,7 @@ final class Router {
         int delivered = 0;
         boolean interest = !groups.isEmpty();
         List<RouteTarget> targets = null;
+        MsgTrace trace = fromRoute ? null : MsgTrace.current();
         for (int i = 0, n = plain.size(); i < n; i++) {
             Subscription s = plain.get(i);
             if (s instanceof ImportSubscription imp) {
@@ -145,7 +146,7 @@ final class Router {
             }
             interest = true;
             if (s instanceof RemoteSubscription r) {
-                if (!fromRoute) {
+                if (!fromRoute && (trace == null || !trace.traceOnly())) {
                     if (targets == null) {
                         targets = new ArrayList<>(2);
                     }
@@ -153,7 +154,7 @@ final class Router {
                 }
                 continue;
             }
-            if (deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+            if (deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, trace)) {
                 delivered++;
             }
         }
@@ -171,7 +172,7 @@ final class Router {
                 for (int j = 0; j < size; j++) {
                     Subscription s = group.get((start + j) % size);
                     if (!(s instanceof RemoteSubscription)
-                            && deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+                            && deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, null)) {
                         delivered++;
                         break;
                     }
@@ -198,6 +199,9 @@ final class Router {
             for (int j = 0; j < size; j++) {
                 Subscription s = group.get((start + j) % size);
                 if (s instanceof RemoteSubscription r) {
+                    if (trace != null && trace.traceOnly()) {
+                        continue; // a trace-only message crosses no route: the peer would deliver it
+                    }
                     if (targets == null) {
                         targets = new ArrayList<>(2);
                     }
@@ -205,7 +209,7 @@ final class Router {
                     delivered++;
                     break;
                 }
-                if (deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch)) {
+                if (deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, trace)) {
                     delivered++;
                     break;
                 }
@@ -218,7 +222,11 @@ final class Router {
                 if (batch != null && batch.dropsForStalledRoute() && t.sink.stallAdvised()) {
                     continue; // no_fast_producer_stall: the stalled route misses it, the producer goes on
                 }
-                if (t.sink.sendMessage(account, routeSubject, routedReply, t.queues, data, off, hdrLen, totalLen) && t.plain) {
+                boolean sent = t.sink.sendMessage(account, routeSubject, routedReply, t.queues, data, off, hdrLen, totalLen);
+                if (sent && trace != null && !trace.stopped) {
+                    trace.routeEgress(t.sink.remoteName());
+                }
+                if (sent && t.plain) {
                     delivered++;
                 }
                 if (batch != null && t.sink.stallAdvised()) {
@@ -229,11 +237,30 @@ final class Router {
         return interest ? delivered : NO_INTEREST;
     }
 
-    /** Hands one message to one subscriber; false when nothing was delivered. */
+    /**
+     * Hands one message to one subscriber; false when nothing was delivered. With a {@code trace}
+     * the delivery is recorded as an egress (a trace-only message is recorded, not delivered); the
+     * JetStream API is recorded as nats-server shows it, a service import into {@code $SYS}.
+     */
     private static boolean deliver(Subscription sub, String routeSubject, String subject, String reply, byte[] data,
-                                   int off, int hdrLen, int totalLen, ClientConnection publisher, Deliveries batch) {
+                                   int off, int hdrLen, int totalLen, ClientConnection publisher, Deliveries batch,
+                                   MsgTrace trace) {
         if (sub instanceof ClientSubscription c) {
-            return c.client.deliver(c, subject, reply, data, off, hdrLen, totalLen, publisher, batch);
+            if (trace == null) {
+                return c.client.deliver(c, subject, reply, data, off, hdrLen, totalLen, publisher, batch);
+            }
+            if (trace.traceOnly()) {
+                if (!trace.stopped && c.client.wouldDeliver(c, publisher)) {
+                    trace.clientEgress(c.client, c.subject(), c.queue());
+                    return true;
+                }
+                return false;
+            }
+            boolean done = c.client.deliver(c, subject, reply, data, off, hdrLen, totalLen, publisher, batch);
+            if (done && !trace.stopped) {
+                trace.clientEgress(c.client, c.subject(), c.queue());
+            }
+            return done;
         }
         if (sub instanceof ShadowSubscription shadow) {
             // a stream import: straight to the importing account's subscriber, on its subject there
@@ -243,17 +270,47 @@ final class Router {
             }
             // a JetStream delivery (shown subject differs from the routed one) keeps showing the stream's
             String shown = routeSubject.equals(subject) ? local : subject;
-            if (deliver(shadow.target, local, shown, reply, data, off, hdrLen, totalLen, publisher, batch)) {
-                shadow.delivered.incrementAndGet();
-                return true;
+            boolean done;
+            if (trace == null || trace.stopped) {
+                done = deliver(shadow.target, local, shown, reply, data, off, hdrLen, totalLen, publisher, batch, trace);
+            } else {
+                trace.streamExport(shadow.importer.name(), local);
+                done = MsgTrace.crossing(trace, shadow.allowTrace, shadow.importSubject, data, off, hdrLen, totalLen,
+                        (d, o, h, t) -> deliver(shadow.target, local, shown, reply, d, o, h, t, publisher, batch, trace)
+                                ? 1 : NO_INTEREST) > 0;
             }
-            return false;
+            if (done) {
+                shadow.delivered.incrementAndGet();
+            }
+            return done;
         }
         if (!(sub instanceof InternalSubscription internal)) {
             return false; // imports are handled by route() itself
         }
+        if (trace != null && !(internal.handler instanceof InternalHandler.Traced)) {
+            if (jetStreamApi(internal.subject()) && !trace.stopped && trace.firstJetStreamApi()) {
+                // weft's API may be several handlers in the account; nats-server imports it once from $SYS
+                trace.serviceImport("$SYS", subject, subject);
+            }
+            if (trace.traceOnly()) {
+                return true;
+            }
+            // the service's own publishes (its replies) are not part of this trace
+            MsgTrace before = MsgTrace.swap(null);
+            try {
+                internal.delivered.incrementAndGet();
+                internal.handler.onMessage(subject, reply, data, off, hdrLen, totalLen);
+            } finally {
+                MsgTrace.swap(before);
+            }
+            return true;
+        }
         internal.delivered.incrementAndGet();
         internal.handler.onMessage(subject, reply, data, off, hdrLen, totalLen);
         return true;
+    }
+
+    private static boolean jetStreamApi(String subscribed) {
+        return subscribed.startsWith("$JS.") && (subscribed.startsWith("$JS.API.") || subscribed.contains(".API."));
     }
 }

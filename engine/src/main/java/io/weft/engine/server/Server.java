@@ -37,6 +37,11 @@ public final class Server {
     public static final int PROTO = 1;
     /** The nats-server version whose behaviour weft implements, announced in INFO. */
     public static final String COMPAT_VERSION = "2.10.0";
+    /**
+     * The JetStream API level (ADR-44) weft implements in full and announces: INFO's
+     * {@code api_lvl} (left out at 0, as nats-server leaves it out) and {@code _nats.level}.
+     */
+    public static final int API_LEVEL = 0;
     public static final String WEFT_VERSION = "0.1.0";
     private static final int CLOSED_KEPT = 10_000;
 
@@ -524,6 +529,7 @@ public final class Server {
         }
         for (Account a : accounts.values()) {
             a.mappings(opts.auth.mappings.get(a.name()), opts.clusterPort >= 0 ? opts.clusterName : "");
+            a.msgTrace = opts.auth.msgTrace.get(a.name());
         }
         if (links != null) {
             links.uninstall();
@@ -609,6 +615,25 @@ public final class Server {
         services.add(service);
     }
 
+    /** Whether events (message traces) say JetStream is on: as INFO's {@code jetstream}. */
+    boolean jetstreamEnabled() {
+        return jetstreamServed();
+    }
+
+    /** The cluster name events name (null when not clustered). */
+    String clusterNameForEvents() {
+        ClusterAdvert a = clusterAdvert;
+        String n = a == null ? null : a.clusterName();
+        return n == null || n.isEmpty() ? null : n;
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong eventSeq = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The sequence of the server's own events (message traces). */
+    long nextEventSeq() {
+        return eventSeq.incrementAndGet();
+    }
+
     /** Whether INFO may announce JetStream: a service answers the $JS API. */
     private boolean jetstreamServed() {
         for (ServerService s : services) {
@@ -650,6 +675,24 @@ public final class Server {
 
     /** The INFO line (with CRLF) this server sends to the given client. */
     String infoFor(ClientConnection c) {
+        return infoLine(info(c));
+    }
+
+    /**
+     * The INFO nats-server 2.11+ sends right after a protocol-1 client's CONNECT succeeded:
+     * {@code connect_info: true} and the client's account in {@code remote_account}.
+     */
+    String connectInfoFor(ClientConnection c) {
+        return infoLine(info(c).withConnectInfo(c.accountName()));
+    }
+
+    private static String infoLine(ServerInfo info) {
+        ByteSink sink = new ByteSink(256);
+        ProtocolEncoder.info(sink, info.toJson());
+        return new String(sink.toByteArray(), StandardCharsets.UTF_8);
+    }
+
+    private ServerInfo info(ClientConnection c) {
         ServerOptions opts = options;
         ClusterAdvert advert = clusterAdvert;
         ServerInfo info = new ServerInfo(serverId, serverName(), COMPAT_VERSION, PROTO, null, runtimeName(),
@@ -657,11 +700,10 @@ public final class Server {
                 c.tls() != null && c.tls().verify(), false,
                 c.maxPayload(opts), jetstreamServed(), null, 0, null, null, advert == null ? null : advert.clusterName(),
                 opts.jetstreamDomain.isEmpty() ? null : opts.jetstreamDomain,
-                advert == null ? List.of() : advert.connectUrls(), lameDuck, null)
+                advert == null ? List.of() : advert.connectUrls(), lameDuck, false, null, API_LEVEL,
+                serverXkey().publicKey())
                 .withClient(c.cid(), c.ip(), c.nonce());
-        ByteSink sink = new ByteSink(256);
-        ProtocolEncoder.info(sink, info.toJson());
-        return new String(sink.toByteArray(), StandardCharsets.UTF_8);
+        return info;
     }
 
     // ---------------------------------------------------------------- counters and views

@@ -21,16 +21,22 @@ final class ShadowSubscription extends Subscription {
     final Account importer;
     /** The exporting account, whose sublist holds this shadow. */
     final Account exporter;
+    /** The import's subject in the exporter's space (what a trace's egress shows as its subscription). */
+    final String importSubject;
+    /** Whether the import lets a message trace go on into the importer ({@code allow_trace}). */
+    final boolean allowTrace;
     /** True when this shadow's subject is wider than what the target takes: check each message. */
     final boolean filter;
 
     ShadowSubscription(String subject, Subscription target, SubjectTransform to, Account importer, Account exporter,
-                       boolean filter) {
+                       String importSubject, boolean allowTrace, boolean filter) {
         super(subject, target.queue());
         this.target = target;
         this.to = to;
         this.importer = importer;
         this.exporter = exporter;
+        this.importSubject = importSubject;
+        this.allowTrace = allowTrace;
         this.filter = filter;
     }
 

@@ -1029,6 +1029,7 @@ public final class OptionsMapper {
                             case "exports" -> exports(auth, name, f);
                             case "imports" -> imports(auth, name, f);
                             case "mappings" -> mappings(auth, name, f);
+                            case "msg_trace" -> msgTrace(auth, name, f);
                             case "jetstream" -> {
                                 js = jetstreamFlag(f);
                                 jsLimits = jetstreamLimits(f);
@@ -1049,6 +1050,64 @@ public final class OptionsMapper {
                 }
                 auth.accounts.put(name, new AccountConfig(name, js, jsLimits));
             }
+        }
+
+        /**
+         * An account's {@code msg_trace}: a destination subject, or {@code { dest, sampling }} with
+         * sampling a percentage 1..100 (a number or {@code "N%"}; 100 by default). Checked as
+         * nats-server 2.15.1 checks it, with its texts.
+         */
+        private void msgTrace(AuthConfig auth, String account, ConfigMap.Entry f) {
+            String dest = null;
+            int sampling = 0;
+            ConfigValue at = f.value();
+            if (f.value() instanceof ConfigScalar sc && sc.kind() == ConfigScalar.Kind.STRING) {
+                dest = (String) sc.value();
+            } else if (f.value() instanceof ConfigMap m) {
+                for (ConfigMap.Entry e : m.entries()) {
+                    switch (e.key().toLowerCase(Locale.ROOT)) {
+                        case "dest" -> dest = string(e);
+                        case "sampling" -> {
+                            at = e.value();
+                            String raw = e.value() instanceof ConfigScalar s ? String.valueOf(s.value()) : "";
+                            String digits = raw.endsWith("%") ? raw.substring(0, raw.length() - 1) : raw;
+                            long v;
+                            try {
+                                v = Long.parseLong(digits.trim());
+                            } catch (NumberFormatException ex) {
+                                problem(e.keyPosition(), "Invalid trace destination sampling value " + "\"" + raw + "\"");
+                                return;
+                            }
+                            if (v < 1 || v > 100) {
+                                problem(e.keyPosition(), "Ttrace destination sampling value " + v
+                                        + " is invalid, needs to be [1..100]");
+                                return;
+                            }
+                            sampling = (int) v;
+                        }
+                        default -> {
+                            if (!m.isUsedAsVariable(e.key())) {
+                                problem(e.keyPosition(), "Unknown field " + "\"" + e.key() + "\""
+                                        + " parsing account message trace map/struct \"msg_trace\"");
+                                return;
+                            }
+                        }
+                    }
+                }
+            } else {
+                throw wrongType(f, "a subject or a map");
+            }
+            if (dest == null || dest.isEmpty()) {
+                if (sampling > 0) {
+                    problem(f.keyPosition(), "Trace destination sampling ignored since no destination was set");
+                }
+                return;
+            }
+            if (!io.weft.store.Subjects.isValidLiteralSubject(dest)) {
+                problem(f.value().position(), "Trace destination " + "\"" + dest + "\"" + " is not valid");
+                return;
+            }
+            auth.msgTrace.put(account, new AuthConfig.MsgTraceConfig(dest, sampling == 0 ? 100 : sampling));
         }
 
         /** The limits of an account's {@code jetstream { max_mem, max_file, max_streams, max_consumers }} block. */
@@ -1444,6 +1503,8 @@ public final class OptionsMapper {
                 io.weft.engine.auth.Exports.ResponseType type = null;
                 Duration threshold = null;
                 ConfigMap.Entry responseEntry = null;
+                ConfigMap.Entry traceEntry = null;
+                boolean allowTrace = false;
                 boolean bad = false;
                 for (ConfigMap.Entry x : m.entries()) {
                     try {
@@ -1488,7 +1549,11 @@ public final class OptionsMapper {
                                     bad = true;
                                 }
                             }
-                            case "allow_trace", "latency" -> refuse(x, "accounts." + account + ".exports[" + index + "]." + x.key());
+                            case "allow_trace" -> {
+                                traceEntry = x;
+                                allowTrace = bool(x);
+                            }
+                            case "latency" -> refuse(x, "accounts." + account + ".exports[" + index + "]." + x.key());
                             default -> {
                                 if (!m.isUsedAsVariable(x.key())) {
                                     problem(x.keyPosition(), "unknown field \"" + x.key() + "\"");
@@ -1505,6 +1570,10 @@ public final class OptionsMapper {
                     problem(responseEntry.keyPosition(), "Detected response directive on non-service");
                     bad = true;
                 }
+                if (traceEntry != null && service == null && stream != null) {
+                    problem(traceEntry.keyPosition(), "Detected allow_trace directive on non-service");
+                    bad = true;
+                }
                 if (bad) {
                     continue;
                 }
@@ -1515,7 +1584,8 @@ public final class OptionsMapper {
                 out.add(new io.weft.engine.auth.Exports.Export(service != null, service != null ? service : stream,
                         accounts == null ? null : List.copyOf(accounts),
                         service != null ? (type == null ? io.weft.engine.auth.Exports.ResponseType.SINGLETON : type) : null,
-                        service != null ? (threshold == null ? io.weft.engine.auth.Exports.DEFAULT_THRESHOLD : threshold) : null));
+                        service != null ? (threshold == null ? io.weft.engine.auth.Exports.DEFAULT_THRESHOLD : threshold) : null,
+                        allowTrace));
             }
             auth.exports.computeIfAbsent(account, k -> new ArrayList<>()).addAll(out);
         }
@@ -1538,6 +1608,8 @@ public final class OptionsMapper {
                 String subject = null;
                 String to = null;
                 String prefix = null;
+                ConfigMap.Entry importTrace = null;
+                boolean importAllowTrace = false;
                 boolean bad = false;
                 for (ConfigMap.Entry x : m.entries()) {
                     try {
@@ -1571,7 +1643,11 @@ public final class OptionsMapper {
                             }
                             case "to" -> to = string(x);
                             case "prefix" -> prefix = string(x);
-                            case "share", "allow_trace" -> refuse(x, "accounts." + account + ".imports[" + index + "]." + x.key());
+                            case "allow_trace" -> {
+                                importTrace = x;
+                                importAllowTrace = bool(x);
+                            }
+                            case "share" -> refuse(x, "accounts." + account + ".imports[" + index + "]." + x.key());
                             default -> {
                                 if (!m.isUsedAsVariable(x.key())) {
                                     problem(x.keyPosition(), "unknown field \"" + x.key() + "\"");
@@ -1583,6 +1659,10 @@ public final class OptionsMapper {
                         problems.addAll(ce.problems());
                         bad = true;
                     }
+                }
+                if (!bad && importTrace != null && Boolean.TRUE.equals(service)) {
+                    problem(importTrace.keyPosition(), "Detected allow_trace directive on a non-stream");
+                    bad = true;
                 }
                 if (bad || service == null) {
                     if (!bad) {
@@ -1601,7 +1681,7 @@ public final class OptionsMapper {
                     local = prefix + "." + subject;
                 }
                 out.add(new io.weft.engine.auth.Exports.Import(service, from, subject,
-                        local == null || local.isEmpty() ? subject : local));
+                        local == null || local.isEmpty() ? subject : local, importAllowTrace));
             }
             auth.imports.computeIfAbsent(account, k -> new ArrayList<>()).addAll(out);
         }

@@ -31,13 +31,14 @@ final class RawExchange {
             "git_commit", "host", "client_id", "client_ip", "nonce", "port", "connect_urls", "xkey");
     /**
      * INFO fields nats-server 2.12+ sends that weft leaves out on purpose, so their absence is not a
-     * difference: {@code xkey} is the curve key an auth callout service encrypts its replies to, and
-     * weft has no auth callout (it refuses the option) and so no key to announce. {@code api_lvl}
-     * is left out until weft announces a JetStream API level above 0 (issue 17): 2.15.1 sends it.
+     * difference: {@code api_lvl} is left out until weft announces a JetStream API level above 0
+     * (issue 17; nats-server leaves it out at 0 too): 2.15.1 sends 5. ({@code xkey}, the server's
+     * curve key, weft sends as 2.15.1 does, in every INFO.)
      */
-    static final Set<String> INFO_NOT_IN_WEFT = Set.of("xkey", "api_lvl");
+    static final Set<String> INFO_NOT_IN_WEFT = Set.of("api_lvl");
     /** INFO fields whose values are compared. */
-    static final List<String> INFO_COMPARED = List.of("proto", "headers", "max_payload", "auth_required");
+    static final List<String> INFO_COMPARED = List.of("proto", "headers", "max_payload", "auth_required", "connect_info",
+            "remote_account");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
