@@ -471,10 +471,6 @@ public final class ClientConnection implements ProtocolHandler {
         if (closedOverSubscriptionLimit()) {
             throw new Stop();
         }
-        if (acceptsAsyncInfo()) {
-            // nats-server 2.11+: an INFO with connect_info and the account the client was bound to
-            sendInfo(server.connectInfoFor(this));
-        }
     }
 
     /**
@@ -844,7 +840,18 @@ public final class ClientConnection implements ProtocolHandler {
             slowConsumer("Slow Consumer Detected: MaxPending of " + server.options().maxPending + " Exceeded",
                     "Slow Consumer (Pending Bytes)");
         }
+        if (!firstPongSent && connect != null) {
+            firstPongSent = true;
+            if (acceptsAsyncInfo()) {
+                // nats-server 2.11+ follows the first PONG with an INFO carrying connect_info, the
+                // account the client was bound to and the client's own max_payload
+                sendInfo(server.connectInfoFor(this));
+            }
+        }
     }
+
+    /** Whether the PONG to the first PING after CONNECT went out (nats-server's firstPongSent). */
+    private boolean firstPongSent;
 
     @Override
     public void onPong() {
