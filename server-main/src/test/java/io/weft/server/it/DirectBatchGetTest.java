@@ -1,6 +1,5 @@
 package io.weft.server.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nats.client.Connection;
@@ -18,8 +17,6 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,42 +27,7 @@ import org.junit.jupiter.api.Test;
  * API) to nats-server 2.15.1 and weft: every reply message must be the same, but for
  * {@code Nats-Time-Stamp}.
  */
-class DirectBatchGetTest {
-    static JsServer reference;
-    static JsServer weft;
-
-    @BeforeAll
-    static void start() {
-        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
-        weft = JsServer.start(TestServers.Target.WEFT, "");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (reference != null) {
-            reference.close();
-        }
-        if (weft != null) {
-            weft.close();
-        }
-    }
-
-    interface Scenario {
-        List<Object> run(Connection nc) throws Exception;
-    }
-
-    static List<Object> both(Scenario s) throws Exception {
-        List<Object> ref;
-        try (Connection nc = Clients.connect(reference.server)) {
-            ref = s.run(nc);
-        }
-        List<Object> got;
-        try (Connection nc = Clients.connect(weft.server)) {
-            got = s.run(nc);
-        }
-        assertEquals(ref, got, "weft vs nats-server 2.15.1");
-        return ref;
-    }
+class DirectBatchGetTest extends JsReferencePair {
 
     /** Every message a direct get request is answered with, until a status or 700 ms of quiet. */
     static List<String> get(Connection nc, String stream, String body) throws Exception {

@@ -1,6 +1,5 @@
 package io.weft.server.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nats.client.Connection;
@@ -18,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,55 +24,9 @@ import org.junit.jupiter.api.Test;
  * {@code PublishAck.getVal}): the config rules, the {@code Nats-Incr} checks (10168-10172), the
  * stored {@code {"val":"N"}} bodies and the PubAck's value, against nats-server 2.15.1 and weft.
  */
-class MessageCounterTest {
-    static JsServer reference;
-    static JsServer weft;
+class MessageCounterTest extends JsReferencePair {
 
-    @BeforeAll
-    static void start() {
-        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
-        weft = JsServer.start(TestServers.Target.WEFT, "");
-    }
 
-    @AfterAll
-    static void stop() {
-        if (reference != null) {
-            reference.close();
-        }
-        if (weft != null) {
-            weft.close();
-        }
-    }
-
-    interface Scenario {
-        List<Object> run(Connection nc) throws Exception;
-    }
-
-    static List<Object> both(Scenario s) throws Exception {
-        List<Object> ref;
-        try (Connection nc = Clients.connect(reference.server)) {
-            ref = s.run(nc);
-        }
-        List<Object> got;
-        try (Connection nc = Clients.connect(weft.server)) {
-            got = s.run(nc);
-        }
-        assertEquals(ref, got, "weft vs nats-server 2.15.1");
-        return ref;
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
-
-    static String apiError(ThrowingRunnable r) throws Exception {
-        try {
-            r.run();
-            return "ok";
-        } catch (JetStreamApiException e) {
-            return "error " + e.getApiErrorCode() + " " + e.getErrorDescription();
-        }
-    }
 
     static String incr(JetStream js, String subject, String by, String data, String... more) {
         Headers h = new Headers();

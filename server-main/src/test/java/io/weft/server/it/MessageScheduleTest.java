@@ -20,8 +20,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,55 +29,9 @@ import org.junit.jupiter.api.Test;
  * body; a one-shot schedule removed, a repeating one kept), against nats-server 2.15.1 and weft;
  * the restart case runs on weft alone (its store directory is reopened).
  */
-class MessageScheduleTest {
-    static JsServer reference;
-    static JsServer weft;
+class MessageScheduleTest extends JsReferencePair {
 
-    @BeforeAll
-    static void start() {
-        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
-        weft = JsServer.start(TestServers.Target.WEFT, "");
-    }
 
-    @AfterAll
-    static void stop() {
-        if (reference != null) {
-            reference.close();
-        }
-        if (weft != null) {
-            weft.close();
-        }
-    }
-
-    interface Scenario {
-        List<Object> run(Connection nc) throws Exception;
-    }
-
-    static List<Object> both(Scenario s) throws Exception {
-        List<Object> ref;
-        try (Connection nc = Clients.connect(reference.server)) {
-            ref = s.run(nc);
-        }
-        List<Object> got;
-        try (Connection nc = Clients.connect(weft.server)) {
-            got = s.run(nc);
-        }
-        assertEquals(ref, got, "weft vs nats-server 2.15.1");
-        return ref;
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
-
-    static String apiError(ThrowingRunnable r) throws Exception {
-        try {
-            r.run();
-            return "ok";
-        } catch (JetStreamApiException e) {
-            return "error " + e.getApiErrorCode() + " " + e.getErrorDescription();
-        }
-    }
 
     static String pub(JetStream js, String subject, String data, String... hdrs) {
         Headers h = new Headers();

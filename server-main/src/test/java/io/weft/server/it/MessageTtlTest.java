@@ -19,8 +19,6 @@ import io.nats.client.impl.NatsMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,42 +26,7 @@ import org.junit.jupiter.api.Test;
  * {@code allowMessageTtl}): the same calls against nats-server 2.15.1 and weft must be seen alike;
  * the restart case runs on weft alone (its store directory is reopened).
  */
-class MessageTtlTest {
-    static JsServer reference;
-    static JsServer weft;
-
-    @BeforeAll
-    static void start() {
-        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
-        weft = JsServer.start(TestServers.Target.WEFT, "");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (reference != null) {
-            reference.close();
-        }
-        if (weft != null) {
-            weft.close();
-        }
-    }
-
-    interface Scenario {
-        List<Object> run(Connection nc) throws Exception;
-    }
-
-    static List<Object> both(Scenario s) throws Exception {
-        List<Object> ref;
-        try (Connection nc = Clients.connect(reference.server)) {
-            ref = s.run(nc);
-        }
-        List<Object> got;
-        try (Connection nc = Clients.connect(weft.server)) {
-            got = s.run(nc);
-        }
-        assertEquals(ref, got, "weft vs nats-server 2.15.1");
-        return ref;
-    }
+class MessageTtlTest extends JsReferencePair {
 
     static String publish(JetStream js, String subject, String ttlHeader) {
         Headers h = new Headers();
@@ -88,14 +51,6 @@ class MessageTtlTest {
         }
     }
 
-    static String apiError(ThrowingRunnable r) throws Exception {
-        try {
-            r.run();
-            return "ok";
-        } catch (JetStreamApiException e) {
-            return "error " + e.getApiErrorCode() + " " + e.getErrorDescription();
-        }
-    }
 
     /** The error part of a raw STREAM.CREATE reply, or "created". */
     static String rawCreate(Connection nc, String body) throws Exception {
@@ -105,9 +60,6 @@ class MessageTtlTest {
         return e < 0 ? "created" : json.substring(e, json.indexOf('}', e) + 1);
     }
 
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
 
     @Test
     void aTtlNeedsAllowMsgTtlAndAValidValue() throws Exception {

@@ -18,8 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,42 +28,7 @@ import org.junit.jupiter.api.Test;
  * requests for the pulls, so every status is seen) against nats-server 2.15.1 and weft must be seen
  * alike; pin ids differ per server, so only how they relate is compared.
  */
-class PriorityGroupTest {
-    static JsServer reference;
-    static JsServer weft;
-
-    @BeforeAll
-    static void start() {
-        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
-        weft = JsServer.start(TestServers.Target.WEFT, "");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (reference != null) {
-            reference.close();
-        }
-        if (weft != null) {
-            weft.close();
-        }
-    }
-
-    interface Scenario {
-        List<Object> run(Connection nc) throws Exception;
-    }
-
-    static List<Object> both(Scenario s) throws Exception {
-        List<Object> ref;
-        try (Connection nc = Clients.connect(reference.server)) {
-            ref = s.run(nc);
-        }
-        List<Object> got;
-        try (Connection nc = Clients.connect(weft.server)) {
-            got = s.run(nc);
-        }
-        assertEquals(ref, got, "weft vs nats-server 2.15.1");
-        return ref;
-    }
+class PriorityGroupTest extends JsReferencePair {
 
     /** The error of a raw create request (code, err_code, description), or "created" with the config's priority fields. */
     static String create(Connection nc, String stream, String name, String config) throws Exception {
@@ -167,18 +130,7 @@ class PriorityGroupTest {
         });
     }
 
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
 
-    static String apiError(ThrowingRunnable r) throws Exception {
-        try {
-            r.run();
-            return "ok";
-        } catch (io.nats.client.JetStreamApiException e) {
-            return "error " + e.getApiErrorCode() + " " + e.getErrorDescription();
-        }
-    }
 
     @Test
     void overflowServesARequestOnlyOnceItsMinimumIsReached() throws Exception {

@@ -1,6 +1,5 @@
 package io.weft.server.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nats.client.Connection;
@@ -22,8 +21,6 @@ import io.nats.client.impl.Headers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,42 +30,7 @@ import org.junit.jupiter.api.Test;
  * Each scenario watches the stream with an ordered consumer started before anything expires, so
  * what is compared does not depend on when each server's expiry timer happens to fire.
  */
-class SubjectDeleteMarkerTest {
-    static JsServer reference;
-    static JsServer weft;
-
-    @BeforeAll
-    static void start() {
-        reference = JsServer.start(TestServers.Target.NATS_NEWEST, "");
-        weft = JsServer.start(TestServers.Target.WEFT, "");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (reference != null) {
-            reference.close();
-        }
-        if (weft != null) {
-            weft.close();
-        }
-    }
-
-    interface Scenario {
-        List<Object> run(Connection nc) throws Exception;
-    }
-
-    static List<Object> both(Scenario s) throws Exception {
-        List<Object> ref;
-        try (Connection nc = Clients.connect(reference.server)) {
-            ref = s.run(nc);
-        }
-        List<Object> got;
-        try (Connection nc = Clients.connect(weft.server)) {
-            got = s.run(nc);
-        }
-        assertEquals(ref, got, "weft vs nats-server 2.15.1");
-        return ref;
-    }
+class SubjectDeleteMarkerTest extends JsReferencePair {
 
     /** One message as the comparison sees it: sequence, subject, the marker headers, the payload. */
     static String describe(Message m) {
