@@ -449,6 +449,30 @@ final class StreamApply {
      * once and the rest when due.
      */
     void recoverTtls() throws IOException {
+        forEachStored(m -> {
+            if (m.headers().length > 0) {
+                long ttl;
+                try {
+                    ttl = MsgTtl.parse(Headers.parse(m.headers()).first("Nats-TTL"));
+                } catch (RuntimeException e) {
+                    ttl = MsgTtl.NONE;
+                }
+                trackTtl(m.seq(), m.timestampNanos(), ttl, m.subject());
+            }
+        });
+    }
+
+    /** What a scan of the store does with each readable message. */
+    @FunctionalInterface
+    private interface StoredVisitor {
+        void visit(StoredMessage m) throws IOException;
+    }
+
+    /**
+     * Hands every readable stored message to {@code visitor}, in sequence order, stepping over a
+     * corrupt range (it is reported where the store reads it; a rebuild goes on without it).
+     */
+    private void forEachStored(StoredVisitor visitor) throws IOException {
         StoreState st = store.state();
         long seq = st.firstSeq();
         while (st.msgs() > 0 && seq <= st.lastSeq()) {
@@ -462,15 +486,7 @@ final class StreamApply {
             if (m == null) {
                 break;
             }
-            if (m.headers().length > 0) {
-                long ttl;
-                try {
-                    ttl = MsgTtl.parse(Headers.parse(m.headers()).first("Nats-TTL"));
-                } catch (RuntimeException e) {
-                    ttl = MsgTtl.NONE;
-                }
-                trackTtl(m.seq(), m.timestampNanos(), ttl, m.subject());
-            }
+            visitor.visit(m);
             seq = m.seq() + 1;
         }
     }
@@ -623,22 +639,7 @@ final class StreamApply {
         scheduleQueue.clear();
         scheduleSeqs.clear();
         inflight.clear();
-        StoreState st = store.state();
-        long seq = st.firstSeq();
-        while (st.msgs() > 0 && seq <= st.lastSeq()) {
-            StoredMessage m;
-            try {
-                m = store.loadNext(null, seq);
-            } catch (CorruptRecordException e) {
-                seq = Math.max(seq, e.corruption().lastSeq()) + 1;
-                continue;
-            }
-            if (m == null) {
-                break;
-            }
-            trackSchedule(m.seq(), m.timestampNanos(), m.subject(), m.headers(), false);
-            seq = m.seq() + 1;
-        }
+        forEachStored(m -> trackSchedule(m.seq(), m.timestampNanos(), m.subject(), m.headers(), false));
     }
 
     /**
