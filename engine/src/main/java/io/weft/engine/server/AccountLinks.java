@@ -150,18 +150,7 @@ final class AccountLinks {
                 }
                 return r;
             }
-            int r;
-            if (mappedReply != null) {
-                // as nats-server: the responder learns the requesting account (and its round trip time)
-                byte[] with = withRequestInfo(importer.name(), publisher == null ? 0 : publisher.rttNanos(), data, off,
-                        hdrLen, totalLen);
-                int newHdr = hdrLen + (with.length - totalLen);
-                r = exporter.router.route(target, target, mappedReply, with, 0, newHdr, with.length, publisher, batch,
-                        exporter.pick);
-            } else {
-                r = exporter.router.route(target, target, null, data, off, hdrLen, totalLen, publisher, batch,
-                        exporter.pick);
-            }
+            int r = serviceRoute(exporter, importer, target, mappedReply, data, off, hdrLen, totalLen, publisher, batch);
             if (r == Router.NO_INTEREST && p != null) {
                 pending.remove(p.key);
             }
@@ -189,13 +178,13 @@ final class AccountLinks {
         }, true));
     }
 
-    /** A request's way into the exporting account, with the requester's info when it expects a reply. */
+    /**
+     * A request's way into the exporting account, with the requester's info (as nats-server 2.15.1
+     * adds it to every message a service import carries, a reply expected or not: the responder
+     * learns the requesting account and its round trip time).
+     */
     private static int serviceRoute(Account exporter, Account importer, String target, String mappedReply, byte[] data,
                                     int off, int hdrLen, int totalLen, ClientConnection publisher, Deliveries batch) {
-        if (mappedReply == null) {
-            return exporter.router.route(target, target, null, data, off, hdrLen, totalLen, publisher, batch,
-                    exporter.pick);
-        }
         byte[] with = withRequestInfo(importer.name(), publisher == null ? 0 : publisher.rttNanos(), data, off,
                 hdrLen, totalLen);
         int newHdr = hdrLen + (with.length - totalLen);

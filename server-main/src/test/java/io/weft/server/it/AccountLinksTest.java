@@ -93,6 +93,28 @@ class AccountLinksTest {
         }
     }
 
+    /** A message without a reply through a service import carries the requesting account too, as in 2.15.1. */
+    @ParameterizedTest
+    @EnumSource(value = TestServers.Target.class, names = {"WEFT", "NATS_NEWEST"})
+    void aServiceImportMessageWithoutReplyCarriesRequestInfo(TestServers.Target target) throws Exception {
+        try (TestServer s = TestServers.start(target, CONF);
+             Connection a = as(s, "a");
+             Connection b = as(s, "b")) {
+            Subscription sub = a.subscribe("req.>");
+            a.flush(Clients.WAIT);
+            b.publish("breq.note", "fire and forget".getBytes(StandardCharsets.UTF_8));
+            b.flush(Clients.WAIT);
+            Message m = sub.nextMessage(Duration.ofSeconds(5));
+            assertNotNull(m, target + ": nothing came through the service import");
+            assertEquals("req.note", m.getSubject());
+            assertNull(m.getReplyTo(), target + ": no reply subject was sent");
+            assertNotNull(m.getHeaders(), target + ": no request info header");
+            assertTrue(m.getHeaders().getFirst("Nats-Request-Info").startsWith("{\"acc\":\"B\""),
+                    target + ": " + m.getHeaders().getFirst("Nats-Request-Info"));
+            assertEquals("fire and forget", new String(m.getData(), StandardCharsets.UTF_8));
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = TestServers.Target.class, names = {"WEFT", "NATS_NEWEST"})
     void singletonTakesOneResponseStreamTakesManyUntilTheThreshold(TestServers.Target target) throws Exception {
