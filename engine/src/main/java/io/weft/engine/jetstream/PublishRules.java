@@ -260,6 +260,12 @@ final class PublishRules {
         if (c.sealed()) {
             return new Reject(JsErrors.STREAM_SEALED);
         }
+        // the size before the message's headers are looked at (a duplicate or a failing expectation
+        // that is too big is refused for its size), as nats-server 2.15.1 orders them; checked again
+        // below for headers a schedule adds
+        if (c.maxMsgSize() >= 0 && (long) m.hdr().length + m.data().length > c.maxMsgSize()) {
+            return new Reject(JsErrors.MESSAGE_EXCEEDS_MAXIMUM);
+        }
         StoreState st = v.state();
         String subject = v.storedSubject(m.subject());
         long now = v.nowNanos();
