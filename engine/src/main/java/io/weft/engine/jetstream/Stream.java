@@ -634,16 +634,8 @@ public final class Stream implements ConsumerSource {
             return;
         }
         Inbound m = new Inbound(subject, reply, hdr, body, null, trace);
-        queueLock.lock();
-        try {
-            if (!stopping && queuedBytes + m.size() <= MAX_QUEUED_BYTES) {
-                queue.addLast(m);
-                queuedBytes += m.size();
-                queued.signal();
-                return;
-            }
-        } finally {
-            queueLock.unlock();
+        if (enqueue(m)) {
+            return;
         }
         // refused: tell the publisher now (nats-server answers resource errors the same way)
         byte[] refused = errorAck(JsErrors.INSUFFICIENT_RESOURCES);
@@ -1744,20 +1736,28 @@ public final class Stream implements ConsumerSource {
         return new Fired(s.subject(), target, out.toBytes(), data);
     }
 
+    /** Hands a message to the stream's thread; false when the stream stops or its queue is full. */
+    private boolean enqueue(Inbound m) {
+        queueLock.lock();
+        try {
+            if (!stopping && queuedBytes + m.size() <= MAX_QUEUED_BYTES) {
+                queue.addLast(m);
+                queuedBytes += m.size();
+                queued.signal();
+                return true;
+            }
+            return false;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
     /** Publishes a schedule's message into this stream (no reply); a refusal lets the schedule fire again. */
     private void publishFired(Fired f) {
         if (group == null) {
             Inbound m = new Inbound(f.subject(), null, f.hdr(), f.data(), f.scheduler());
-            queueLock.lock();
-            try {
-                if (!stopping && queuedBytes + m.size() <= MAX_QUEUED_BYTES) {
-                    queue.addLast(m);
-                    queuedBytes += m.size();
-                    queued.signal();
-                    return;
-                }
-            } finally {
-                queueLock.unlock();
+            if (enqueue(m)) {
+                return;
             }
             lock.lock();
             try {
