@@ -390,9 +390,8 @@ public final class RaftDriver {
                 lock.unlock();
             }
             IOException error = null;
-            boolean commitLeft = false;
             try {
-                commitLeft = storage.syncExceptCommit();
+                storage.sync();
             } catch (IOException e) {
                 error = e;
             } catch (RuntimeException e) {
@@ -407,29 +406,6 @@ public final class RaftDriver {
             } finally {
                 lock.unlock();
             }
-            // the entries are durable and reported; a new commit index alone is made durable after
-            // that, while the loop goes on (nothing the leader counts or sends depends on it)
-            if (commitLeft && error == null) syncCommit();
-        }
-    }
-
-    /** Fsyncs a staged commit-only hard state (sync thread); a failure stops the replica as any failed fsync. */
-    private void syncCommit() {
-        IOException error = null;
-        try {
-            storage.sync();
-        } catch (IOException e) {
-            error = e;
-        } catch (RuntimeException e) {
-            error = new IOException("fsync failed", e);
-        }
-        if (error == null) return;
-        lock.lock();
-        try {
-            syncError = error;
-            wake.signalAll();
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -529,12 +505,8 @@ public final class RaftDriver {
         if (rd.snapshot() != null) storage.installSnapshot(rd.snapshot());
         if (!rd.entries().isEmpty()) storage.append(rd.entries());
         if (rd.hardState() != null) storage.setHardState(rd.hardState());
-        // what the messages depend on (entries, term, vote) is fsynced before they leave; a hard state
-        // that changes only the commit index is fsynced right after (it is a hint no peer relies on),
-        // so a replicated write's round trip waits for one fsync per replica, not two
-        boolean commitLeft = rd.mustSync() && storage.syncExceptCommit();
+        if (rd.mustSync()) storage.sync();
         if (!sendBeforePersist) send(rd.messages());
-        if (commitLeft) storage.sync();
         if (rd.snapshot() != null) restore(rd.snapshot());
         for (Entry e : rd.committedEntries()) apply(e);
         for (ReadState rs : rd.readStates()) readReady(rs);

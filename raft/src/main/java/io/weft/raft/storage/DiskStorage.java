@@ -287,31 +287,6 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     }
 
     /**
-     * As {@link #sync()}, except that a staged hard state differing from the durable one only in its
-     * commit index stays staged (a later {@code sync()} writes it); returns true when one did. What an
-     * acknowledgement depends on (the entries, the term and the vote) is durable on return, so a
-     * driver may send it and only then fsync the commit index, which nothing it sends depends on:
-     * off the path of a replicated write's round trip.
-     */
-    public boolean syncExceptCommit() throws IOException {
-        lock.lock();
-        try {
-            HardState hs = stagedHardState;
-            boolean commitOnly = hs != null && hardState != null && !hardStateLost
-                    && hardState.term() == hs.term() && hardState.vote() == hs.vote();
-            if (commitOnly) stagedHardState = null;
-            try {
-                durably(this::syncLocked);
-            } finally {
-                if (commitOnly) stagedHardState = hs; // under the lock: nothing staged another one meanwhile
-            }
-            return commitOnly;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
      * Writes {@code s} durably (atomic file). If the log holds entry {@code s.index()} with term
      * {@code s.term()} the entries after it stay (and if damage lies at or below the snapshot the
      * log is compacted to it, which clears that damage); otherwise, as when a leader's snapshot is

@@ -108,56 +108,6 @@ class DiskStorageTest {
     }
 
     @Test
-    void syncExceptCommitLeavesACommitOnlyHardStateForTheNextSync() throws IOException {
-        FakeDisk disk = new FakeDisk();
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            s.append(entries(1, 1, 1));
-            s.setHardState(new HardState(1, 1, 0));
-            assertEquals(false, s.syncExceptCommit(), "a new term and vote are never left out");
-            int before = disk.forces;
-            s.append(List.of(entry(2, 1)));
-            s.setHardState(new HardState(1, 1, 1));
-            assertEquals(true, s.syncExceptCommit());
-            assertEquals(before + 1, disk.forces, "one fsync: the segment");
-            assertEquals(new HardState(1, 1, 1), s.hardState(), "the commit stays staged");
-            s.append(List.of(entry(3, 2)));
-            s.setHardState(new HardState(2, 1, 1));
-            assertEquals(false, s.syncExceptCommit(), "a term change goes with the entries");
-            assertEquals(before + 4, disk.forces, "the segment, then both hard state slots");
-        }
-        disk.crash();
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            assertEquals(3, s.lastIndex());
-            assertEquals(new HardState(2, 1, 1), s.initialState().hardState());
-        }
-    }
-
-    @Test
-    void aCommitOnlyHardStateLeftBySyncExceptCommitIsDurableAfterTheNextSync() throws IOException {
-        FakeDisk disk = new FakeDisk();
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            s.append(entries(1, 2, 1));
-            s.setHardState(new HardState(1, 1, 0));
-            s.sync();
-            s.append(List.of(entry(3, 1)));
-            s.setHardState(new HardState(1, 1, 2));
-            assertEquals(true, s.syncExceptCommit());
-        }
-        disk.crash();
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            assertEquals(3, s.lastIndex(), "the entries are durable");
-            assertEquals(new HardState(1, 1, 0), s.initialState().hardState(), "the commit index was not yet");
-            s.setHardState(new HardState(1, 1, 3));
-            assertEquals(true, s.syncExceptCommit());
-            s.sync();
-        }
-        disk.crash();
-        try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-            assertEquals(new HardState(1, 1, 3), s.initialState().hardState());
-        }
-    }
-
-    @Test
     void manyAppendsOneSyncIsOneFsyncOfTheLog() throws IOException {
         FakeDisk disk = new FakeDisk();
         try (DiskStorage s = DiskStorage.open(disk, DIR)) {
