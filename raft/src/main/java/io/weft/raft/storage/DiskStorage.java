@@ -21,7 +21,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Durability contract. {@link #append} and {@link #setHardState} only stage: they are visible to
  * the readers at once and become durable at the next {@link #sync()}, which writes and fsyncs the
  * staged entries (one write and one fsync of one segment file per sync window, plus the directory
- * when a segment was begun or deleted) and then writes and fsyncs the staged hard state. Nothing that
+ * when a segment was begun or deleted) and then writes and fsyncs the staged hard state with the
+ * log's new last index (the "vouched" index recovery holds the log to). Nothing that
  * depends on staged state may leave the replica before {@code sync()} returns. {@link #saveSnapshot}
  * and {@link #repair} are durable when they return. {@link #compact} needs no fsync: a crash may only
  * bring back segments that the snapshot covers, which recovery deletes again.
@@ -41,6 +42,16 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     private HardState hardState;
     private HardState stagedHardState;
     private boolean hardStateLost;
+    /**
+     * The durable hard state's vouched index: the log's last index at its last fsync. An entry is
+     * acknowledged only after it is fsynced, so every index up to this one may have been, and
+     * recovery reports what the log lacks below it as damage instead of dropping it as a torn tail
+     * (a log cut or corrupted at rest after the fsync). Lowered durably before the log is cut
+     * below it (a leader's conflicting suffix, a snapshot install), so a crash there is no false alarm.
+     */
+    private long vouched;
+    /** The lowest index the log was cut back to (the last index kept) since the last sync. */
+    private long cutTo = Long.MAX_VALUE;
     private Snapshot snapshot;
     /** Entries at or below this index are compacted; {@code compactTerm} is that index's term. */
     private long compactIndex;
@@ -69,6 +80,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
         this.hsFile = r.hsFile;
         this.hardState = r.hardState;
         this.hardStateLost = r.hardStateLost;
+        this.vouched = r.vouched;
         this.snapshot = r.snapshot;
         this.compactIndex = r.snapshot.index();
         this.compactTerm = r.snapshot.term();
@@ -507,6 +519,7 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
 
     /** Removes the log from {@code i} on: whole segments are staged for deletion, the rest cut. */
     private void truncateFrom(long i) {
+        cutTo = Math.min(cutTo, i - 1);
         long limit = lastLocked() + 1; // entries from here on lived in segments dropped below
         while (!segments.isEmpty() && segments.lastKey() >= i) {
             Segment s = segments.pollLastEntry().getValue();
@@ -555,6 +568,13 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
     }
 
     private void syncLocked() throws IOException {
+        if (cutTo < vouched) {
+            // the log is about to lose indexes it vouched for: say so first, or a crash before the
+            // hard state below would make recovery call the replaced suffix damage. The durable hard
+            // state, not the staged one: a staged commit index may cover entries not yet written.
+            writeVouched(cutTo);
+        }
+        cutTo = Long.MAX_VALUE;
         if (!stagedDeletes.isEmpty()) {
             for (String name : stagedDeletes) {
                 disk.delete(path(name));
@@ -574,11 +594,28 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
             HardState before = hardState;
             boolean termOrVote = before == null || hardStateLost || before.term() != stagedHardState.term()
                     || before.vote() != stagedHardState.vote();
-            hsFile.write(stagedHardState, termOrVote);
+            hsFile.write(stagedHardState, lastLocked(), termOrVote);
             hardState = stagedHardState;
             stagedHardState = null;
             hardStateLost = false;
+            vouched = lastLocked();
+        } else if (lastLocked() != vouched) {
+            writeVouched(lastLocked());
         }
+    }
+
+    /**
+     * Writes and fsyncs the durable hard state again with {@code newVouched}. A lost hard state is
+     * left lost (writing it would claim term 0 and no vote, and recovery ignores the vouched index
+     * of a lost one anyway): such a replica refuses votes until it follows a leader, whose term it
+     * then stages.
+     */
+    private void writeVouched(long newVouched) throws IOException {
+        if (hardStateLost) {
+            return;
+        }
+        hsFile.write(hardState, newVouched, false);
+        vouched = newVouched;
     }
 
     private void writeStaged(Segment t) throws IOException {
@@ -641,6 +678,10 @@ public final class DiskStorage implements RaftStorage, AutoCloseable {
 
     /** Discards the whole log for snapshot {@code s} (an install); durable on return. */
     private void resetLog(Snapshot s) throws IOException {
+        if (vouched > s.index()) {
+            writeVouched(s.index()); // the snapshot file is durable: it holds everything up to s.index()
+        }
+        cutTo = Long.MAX_VALUE;
         closeTail();
         for (Segment seg : segments.values()) {
             if (seg.onDisk) {

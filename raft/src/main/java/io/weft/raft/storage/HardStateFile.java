@@ -14,22 +14,28 @@ import java.nio.ByteBuffer;
  * in turn ({@link #write}). Slot layout (big-endian):
  *
  * <pre>
- *  0 u32 magic 0x52485331 ("RHS1")
+ *  0 u32 magic 0x52485332 ("RHS2")
  *  4 u64 counter (1, 2, 3, ...)
  * 12 u64 term
  * 20 u64 vote
  * 28 u64 commit
- * 36 u32 CRC32C of bytes [0, 36)
+ * 36 u64 vouched: the log's last index when its entries were last fsynced (every entry up to it
+ *        may have been acknowledged, so recovery must find it or call it damage)
+ * 44 u32 CRC32C of bytes [0, 44)
  * </pre>
+ *
+ * A slot of the first format ("RHS1": no vouched field, CRC at 36) still reads, with vouched 0.
  */
 final class HardStateFile implements AutoCloseable {
     static final String NAME = "hardstate";
-    static final int MAGIC = 0x52485331;
-    static final int SLOT = 40;
+    static final int MAGIC = 0x52485332;
+    static final int MAGIC_V1 = 0x52485331;
+    static final int SLOT = 48;
+    private static final int SLOT_V1 = 40;
     static final int STRIDE = 512;
 
     /** What reading found: the newest valid slot, and how many slots were written but unreadable. */
-    record Read(HardState state, long counter, boolean lost, int badSlots) {}
+    record Read(HardState state, long vouched, long counter, boolean lost, int badSlots) {}
 
     private final DiskFile file;
     private long counter;
@@ -42,7 +48,7 @@ final class HardStateFile implements AutoCloseable {
     /** Creates the file holding {@code hs} with counter 1, atomically (a fresh store). */
     static HardStateFile create(Disk disk, String dir, HardState hs) throws IOException {
         byte[] content = new byte[STRIDE + SLOT];
-        encode(content, STRIDE, 1, hs);
+        encode(content, STRIDE, 1, hs, 0);
         Bytes.writeAtomically(disk, dir, NAME, content);
         return new HardStateFile(disk.open(Bytes.path(dir, NAME), false), 1);
     }
@@ -56,6 +62,7 @@ final class HardStateFile implements AutoCloseable {
         byte[] b = Bytes.readAll(disk, Bytes.path(dir, NAME));
         HardState best = null;
         long bestCounter = 0;
+        long bestVouched = 0;
         int bad = 0;
         for (int slot = 0; slot < 2; slot++) {
             int off = slot * STRIDE;
@@ -64,12 +71,13 @@ final class HardStateFile implements AutoCloseable {
                 if (c > bestCounter) {
                     bestCounter = c;
                     best = new HardState(Bytes.getLong(b, off + 12), Bytes.getLong(b, off + 20), Bytes.getLong(b, off + 28));
+                    bestVouched = Bytes.getInt(b, off) == MAGIC ? Bytes.getLong(b, off + 36) : 0;
                 }
-            } else if (written(b, off) || b.length < off + SLOT) {
+            } else if (written(b, off) || b.length < off + SLOT_V1) {
                 bad++; // the file is created whole (both slots' room), so a short one lost a slot's bytes
             }
         }
-        return best == null ? new Read(HardState.EMPTY, 0, true, bad) : new Read(best, bestCounter, false, bad);
+        return best == null ? new Read(HardState.EMPTY, 0, 0, true, bad) : new Read(best, bestVouched, bestCounter, false, bad);
     }
 
     /**
@@ -87,17 +95,17 @@ final class HardStateFile implements AutoCloseable {
      * heartbeats close that gap at run time (RaftNode.handleHeartbeat: a commit past our last
      * index means we lost entries we acknowledged, and we ask for them again).
      */
-    void write(HardState hs, boolean both) throws IOException {
-        writeSlot(hs);
+    void write(HardState hs, long vouched, boolean both) throws IOException {
+        writeSlot(hs, vouched);
         if (both) {
-            writeSlot(hs);
+            writeSlot(hs, vouched);
         }
     }
 
-    private void writeSlot(HardState hs) throws IOException {
+    private void writeSlot(HardState hs, long vouched) throws IOException {
         long c = counter + 1;
         byte[] slot = new byte[SLOT];
-        encode(slot, 0, c, hs);
+        encode(slot, 0, c, hs, vouched);
         file.write(ByteBuffer.wrap(slot), (c % 2) * STRIDE);
         file.force();
         counter = c;
@@ -108,21 +116,27 @@ final class HardStateFile implements AutoCloseable {
         file.close();
     }
 
-    private static void encode(byte[] b, int off, long counter, HardState hs) {
+    private static void encode(byte[] b, int off, long counter, HardState hs, long vouched) {
         Bytes.putInt(b, off, MAGIC);
         Bytes.putLong(b, off + 4, counter);
         Bytes.putLong(b, off + 12, hs.term());
         Bytes.putLong(b, off + 20, hs.vote());
         Bytes.putLong(b, off + 28, hs.commit());
-        Bytes.putInt(b, off + 36, Bytes.crc(b, off, 36));
+        Bytes.putLong(b, off + 36, vouched);
+        Bytes.putInt(b, off + 44, Bytes.crc(b, off, 44));
     }
 
-    /** The slot's counter if it is whole and its CRC matches, else 0. */
+    /** The slot's counter if it is whole and its CRC matches (either format), else 0. */
     private static long valid(byte[] b, int off) {
-        if (b.length < off + SLOT || Bytes.getInt(b, off) != MAGIC) {
+        if (b.length < off + SLOT_V1) {
             return 0;
         }
-        return Bytes.getInt(b, off + 36) == Bytes.crc(b, off, 36) ? Math.max(0, Bytes.getLong(b, off + 4)) : 0;
+        int magic = Bytes.getInt(b, off);
+        int len = magic == MAGIC ? SLOT - 4 : magic == MAGIC_V1 ? SLOT_V1 - 4 : -1;
+        if (len < 0 || b.length < off + len + 4) {
+            return 0;
+        }
+        return Bytes.getInt(b, off + len) == Bytes.crc(b, off, len) ? Math.max(0, Bytes.getLong(b, off + 4)) : 0;
     }
 
     /** Whether anything but zeros lies in the slot (a slot never written is not damage). */

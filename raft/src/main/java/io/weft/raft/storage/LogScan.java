@@ -39,11 +39,13 @@ final class LogScan {
 
     /**
      * Scans {@code segmentNames} (sorted by first index) of {@code dir}. {@code base}/{@code baseTerm}
-     * are the snapshot's index and term; {@code commit} is the durable commit index, or -1 if the
-     * hard state was lost.
+     * are the snapshot's index and term; {@code commit} is the durable commit index and
+     * {@code vouched} the last index the storage had fsynced (so may have acknowledged), each -1 if
+     * the hard state was lost. The log must reach both: what it lacks below them is damage, not a
+     * torn tail.
      */
-    static LogScan run(Disk disk, String dir, List<String> segmentNames, long base, long baseTerm, long commit)
-            throws IOException {
+    static LogScan run(Disk disk, String dir, List<String> segmentNames, long base, long baseTerm, long commit,
+            long vouched) throws IOException {
         LogScan s = new LogScan(base, baseTerm);
         for (int k = 0; k < segmentNames.size(); k++) {
             String name = segmentNames.get(k);
@@ -59,10 +61,17 @@ final class LogScan {
         }
         if (s.stale) {
             s.dropStaleLog();
+            // what the old log vouched for is the snapshot's now: the install came from a leader
+            vouched = Math.min(vouched, base);
         }
         if (commit > s.next - 1) {
             s.notes.add("durable commit index " + commit + " is past the last readable entry " + (s.next - 1));
             s.missing(commit + 1);
+        }
+        if (vouched > s.next - 1) {
+            s.notes.add("entries up to " + vouched + " were fsynced (and may have been acknowledged) but the log"
+                    + " ends at " + (s.next - 1));
+            s.missing(vouched + 1);
         }
         return s;
     }

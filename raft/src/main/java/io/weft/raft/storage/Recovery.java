@@ -17,6 +17,8 @@ final class Recovery {
     RecoveryReport report;
     HardStateFile hsFile;
     HardState hardState;
+    /** The durable hard state's vouched index (HardStateFile): entries up to it were fsynced. */
+    long vouched;
     boolean hardStateLost;
     Snapshot snapshot = Snapshot.EMPTY;
     LogScan scan;
@@ -45,7 +47,8 @@ final class Recovery {
         r.loadSnapshot(disk, dir, snaps);
         boolean fresh = !disk.exists(Bytes.path(dir, HardStateFile.NAME)) && segs.isEmpty() && snaps.isEmpty();
         HardStateFile.Read hs = r.loadHardState(disk, dir, fresh);
-        r.scan = LogScan.run(disk, dir, segs, r.snapshot.index(), r.snapshot.term(), hs.lost() ? -1 : hs.state().commit());
+        r.scan = LogScan.run(disk, dir, segs, r.snapshot.index(), r.snapshot.term(), hs.lost() ? -1 : hs.state().commit(),
+                hs.lost() ? -1 : hs.vouched());
         r.notes.addAll(r.scan.notes);
         r.cleanUp(disk, dir);
         r.hsFile = disk.exists(Bytes.path(dir, HardStateFile.NAME))
@@ -80,9 +83,10 @@ final class Recovery {
         if (disk.exists(Bytes.path(dir, HardStateFile.NAME))) {
             hs = HardStateFile.read(disk, dir);
         } else {
-            hs = new HardStateFile.Read(HardState.EMPTY, 0, true, 0);
+            hs = new HardStateFile.Read(HardState.EMPTY, 0, 0, true, 0);
         }
         hardState = hs.state();
+        vouched = hs.vouched();
         hardStateLost = hs.lost();
         if (hs.lost() && !fresh) {
             notes.add("hard state unreadable (no valid slot): term and vote lost");

@@ -111,14 +111,39 @@ class DiskStorageRecoveryTest {
     }
 
     @Test
-    void aLastSegmentCutAtRestAtEveryOffsetIsATornTailWhenNothingCommittedIsLost() throws IOException {
-        long end = offsetOf(6);
-        for (long cut = offsetOf(5); cut < end; cut++) {
+    void aLastSegmentCutAtRestAtEveryOffsetOfAnFsyncedEntryIsDamageThoughNothingIsCommitted() throws IOException {
+        // entry 5 was fsynced, so it may have been acknowledged (and counted for a commit elsewhere)
+        // though this replica's commit index is 0: the hard state's vouched index makes the cut damage
+        for (long cut = offsetOf(4); cut < offsetOf(6); cut++) {
             FakeDisk disk = oneSegment(5);
             disk.cut(segment(1), cut);
             try (DiskStorage s = DiskStorage.open(disk, DIR)) {
-                assertLog(s, entries(1, 4, 1));
-                assertFalse(s.initialState().damage().any());
+                assertEquals(5, s.lastIndex(), "cut at " + cut);
+                int readable = cut < offsetOf(5) ? 3 : 4;
+                assertEquals(List.of((readable + 1) + "-5"), ranges(s.initialState().damage()), "cut at " + cut);
+                assertEquals(entries(1, readable, 1), s.entries(1, readable + 1, Long.MAX_VALUE));
+            }
+        }
+    }
+
+    @Test
+    void aSnapshotInstalledOverALongerLogIsNoDamageAfterACrashAtAnyFsync() throws IOException {
+        for (int failAt = 0; failAt <= 4; failAt++) {
+            FakeDisk disk = oneSegment(10);
+            Snapshot snap = new Snapshot(6, 2, ConfState.of(List.of(1L)), new byte[] {7});
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                disk.failForce(failAt);
+                try {
+                    s.installSnapshot(snap);
+                } catch (IOException expected) {
+                    // a crash at that fsync: whatever reached the disk must recover cleanly
+                }
+                disk.failForce(0);
+            }
+            disk.crash();
+            try (DiskStorage s = DiskStorage.open(disk, DIR)) {
+                assertFalse(s.initialState().damage().any(), "fail at " + failAt + ": " + s.recoveryReport().notes());
+                assertTrue(s.lastIndex() == 6 || s.lastIndex() == 10, "fail at " + failAt + ": last " + s.lastIndex());
             }
         }
     }
@@ -246,13 +271,15 @@ class DiskStorageRecoveryTest {
                 s.setHardState(new HardState(5, 3, 2)); // commit only: one slot
                 s.sync();
             }
-            // counters: 1 creation (slot 1); 2, 3 the first term; 4, 5 the vote; 6 (slot 0) the commit
+            // the commit-only write went to one slot, the one with the higher counter; the other holds the vote
+            byte[] hsBytes = disk.content(DIR + "/" + HardStateFile.NAME);
+            int newest = Bytes.getLong(hsBytes, 4) > Bytes.getLong(hsBytes, HardStateFile.STRIDE + 4) ? 0 : 1;
             disk.flipBit(DIR + "/" + HardStateFile.NAME, bad * HardStateFile.STRIDE + 14, 3);
             try (DiskStorage s = DiskStorage.open(disk, DIR)) {
                 HardState hs = s.initialState().hardState();
                 assertEquals(5, hs.term(), "slot " + bad + " bad");
                 assertEquals(3, hs.vote(), "slot " + bad + " bad: the vote the replica may have sent");
-                assertEquals(bad == 0 ? 1 : 2, hs.commit(), "slot " + bad + " bad: an older commit is all it loses");
+                assertEquals(bad == newest ? 1 : 2, hs.commit(), "slot " + bad + " bad: an older commit is all it loses");
                 assertFalse(s.initialState().damage().any());
                 assertEquals(1, s.recoveryReport().badHardStateSlots());
                 s.setHardState(new HardState(6, 0, 2));
@@ -425,7 +452,7 @@ class DiskStorageRecoveryTest {
             FakeDisk disk = oneSegment(10);
             try (DiskStorage s = DiskStorage.open(disk, DIR)) {
                 s.append(replacement);
-                disk.failNextForceOfAWrite(); // whatever comes before, the new entries' fsync fails
+                disk.failNextForceOfAWriteTo(".log"); // whatever comes before, the new entries' fsync fails
                 assertThrows(IOException.class, s::sync);
             }
             int k = keep;

@@ -33,6 +33,7 @@ final class FakeDisk implements Disk {
     private int failForceIn;
     private int failSyncDirIn;
     private boolean failForceOfWrite;
+    private String failForceOfWriteTo = "";
     int forces;
     int dirSyncs;
 
@@ -102,6 +103,13 @@ final class FakeDisk implements Disk {
     /** The next force of a file with an unforced write throws instead of making anything durable. */
     void failNextForceOfAWrite() {
         failForceOfWrite = true;
+        failForceOfWriteTo = "";
+    }
+
+    /** As {@link #failNextForceOfAWrite()}, for a file whose path ends with {@code suffix} only. */
+    void failNextForceOfAWriteTo(String suffix) {
+        failForceOfWrite = true;
+        failForceOfWriteTo = suffix;
     }
 
     /** The {@code n}-th next syncDir (1 = the next one) throws instead of making anything durable. */
@@ -250,7 +258,7 @@ final class FakeDisk implements Disk {
             if (failForceIn > 0 && --failForceIn == 0) {
                 throw new IOException("injected fsync failure");
             }
-            if (failForceOfWrite && n.lastWrite != null) {
+            if (failForceOfWrite && n.lastWrite != null && path.endsWith(failForceOfWriteTo)) {
                 failForceOfWrite = false;
                 throw new IOException("injected fsync failure after a write");
             }

@@ -168,8 +168,14 @@ final class RaftHost {
         slow.degraded = min == null ? null : new long[] {min.toNanos(), max.toNanos() - min.toNanos()};
     }
 
+    /** Whether an fsync of this host is under way (its virtual-time cost not yet paid). */
+    boolean fsyncing() {
+        return slow.inFlight.get() > 0;
+    }
+
     private static final class Degraded {
         volatile long[] degraded;
+        final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     }
 
     private final Degraded slow = new Degraded();
@@ -182,7 +188,12 @@ final class RaftHost {
                 synchronized (random) {
                     nanos = d != null ? d[0] + random.nextLong(d[1]) : 50_000L + random.nextLong(spread);
                 }
-                clock.sleep(Duration.ofNanos(nanos));
+                slow.inFlight.incrementAndGet();
+                try {
+                    clock.sleep(Duration.ofNanos(nanos));
+                } finally {
+                    slow.inFlight.decrementAndGet();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("fsync interrupted");

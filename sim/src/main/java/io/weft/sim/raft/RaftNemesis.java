@@ -128,6 +128,7 @@ final class RaftNemesis {
             restarts.computeIfAbsent(p.down().toNanos() + r.nextLong(20_000_000L), x -> new ArrayList<>()).add(node);
             names.add(hosts.get(node).host());
         }
+        if ((p.stagger() & 1) == 1) awaitFsync(restarts.values(), 5_000_000L);
         record("power", "crash " + names);
         for (List<Integer> group : restarts.values()) for (int node : group) hosts.get(node).crash();
         long start = clock.nanoTime();
@@ -139,6 +140,18 @@ final class RaftNemesis {
                 hosts.get(node).start();
                 busy[node] = false;
             }
+        }
+    }
+
+    /**
+     * Waits (up to {@code maxNanos} of virtual time) until one of {@code groups}' hosts is in the
+     * middle of an fsync: half the power losses strike then, the moment a replica that sends what
+     * it has not yet made durable (or counts it) is caught out.
+     */
+    private void awaitFsync(java.util.Collection<List<Integer>> groups, long maxNanos) throws InterruptedException {
+        for (long waited = 0; waited < maxNanos; waited += 20_000L) {
+            for (List<Integer> group : groups) for (int node : group) if (hosts.get(node).fsyncing()) return;
+            clock.sleep(Duration.ofNanos(20_000L));
         }
     }
 
