@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Signal handling as nats-server does it: TERM and INT stop, HUP reloads the configuration,
@@ -41,7 +42,13 @@ final class Signals {
         }
         Signal.handle(new Signal("TERM"), s -> stop(server, log, "terminated"));
         Signal.handle(new Signal("INT"), s -> stop(server, log, "interrupt"));
-        Signal.handle(new Signal("HUP"), s -> Thread.ofVirtual().start(() -> reload(server, command, args, log)));
+        SignalHandler before = Signal.handle(new Signal("HUP"), s -> Thread.ofVirtual().start(() -> reload(server, command, args, log)));
+        if (before == SignalHandler.SIG_IGN) {
+            // the JVM keeps a signal ignored at its start ignored (nohup does that); bin/weft resets it
+            log.warn("SIGHUP was ignored when this server started (nohup?): the JVM keeps it ignored, so SIGHUP and "
+                    + "--signal reload will not reload the configuration. Start weft with bin/weft, which resets it, "
+                    + "or without nohup");
+        }
         Signal.handle(new Signal("USR1"), s -> {
             try {
                 log.reopen();
