@@ -108,6 +108,7 @@ class PeerChangeProcessTest {
                 acked = publish(js, 32);
                 awaitHeld(c, group, acked);
                 take(sub, next, 32);
+                assertCaughtUp(jsm, 32);
                 for (long q = 1; q <= acked; q++) {
                     assertEquals("m" + q, new String(jsm.getMessage("PR", q).getData(), StandardCharsets.UTF_8));
                 }
@@ -177,6 +178,7 @@ class PeerChangeProcessTest {
                 }
                 take(sub, next, 18);
                 awaitHeld(c, group, acked);
+                assertCaughtUp(jsm, 18);
                 for (long q = 1; q <= acked; q++) {
                     assertEquals("m" + q, new String(jsm.getMessage("PR", q).getData(), StandardCharsets.UTF_8));
                 }
@@ -283,6 +285,15 @@ class PeerChangeProcessTest {
         }
         assertEquals(to + 1, next, "the consumer delivered " + from + ".." + to);
         return next;
+    }
+
+    /** The durable D delivered and had acked every message up to {@code last}: nothing pending, as CONSUMER.INFO says. */
+    private static void assertCaughtUp(JetStreamManagement jsm, long last) throws Exception {
+        io.nats.client.api.ConsumerInfo ci = jsm.getConsumerInfo("PR", "D");
+        assertEquals(last, ci.getDelivered().getStreamSequence(), "delivered");
+        assertEquals(last, ci.getAckFloor().getStreamSequence(), "ack floor");
+        assertEquals(0, ci.getNumPending(), "num_pending once every message was delivered and acked");
+        assertEquals(0, ci.getNumAckPending(), "num_ack_pending");
     }
 
     private static JsonNode peerRemove(Connection nc, String peer) throws Exception {
