@@ -27,10 +27,7 @@ class WeftLauncherTest {
     void aServerStartedWithHangupIgnoredStillReloadsOnHangup(@TempDir Path dir) throws Exception {
         assertTrue(Files.isRegularFile(HOME.resolve("server-main/target/weft-server-main-0.1.0-SNAPSHOT.jar")),
                 "bin/weft needs the packaged server (mvn package, or bin/build)");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = freePort();
         Path conf = dir.resolve("weft.conf");
         Files.writeString(conf, "port: " + port + "\nmax_payload: 1000\n");
         Path out = dir.resolve("out.log");
@@ -48,21 +45,14 @@ class WeftLauncherTest {
                     "SIGHUP must reload though it was ignored when bin/weft started: " + read(out));
             assertTrue(!read(out).contains("SIGHUP was ignored"), read(out));
         } finally {
-            p.destroy();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
+            stop(p);
         }
     }
 
     @Test
     void aServerStartedWithoutTheLauncherAndHangupIgnoredSaysReloadWillNotWork(@TempDir Path dir) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
         Path conf = dir.resolve("weft.conf");
-        Files.writeString(conf, "port: " + port + "\n");
+        Files.writeString(conf, "port: " + freePort() + "\n");
         Path out = dir.resolve("out.log");
         String java = ProcessHandle.current().info().command().orElseThrow();
         String cp = HOME.resolve("server-main/target/weft-server-main-0.1.0-SNAPSHOT.jar") + ":"
@@ -74,10 +64,20 @@ class WeftLauncherTest {
             assertTrue(await(out, "Server is ready", Duration.ofSeconds(60)), read(out));
             assertTrue(read(out).contains("[WRN] SIGHUP was ignored when this server started"), read(out));
         } finally {
-            p.destroy();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
+            stop(p);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void stop(Process p) throws InterruptedException {
+        p.destroy();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
         }
     }
 
