@@ -1557,7 +1557,9 @@ public final class Consumer implements StreamConsumer {
             if (at > now) {
                 c.waitUntil = at;
                 nextSeq = m.seq(); // put it back
-                pendingCount++;
+                if (pendingCount >= 0) {
+                    pendingCount++; // an uncounted -1 stays "count again", or the count would start over at 0
+                }
                 return c;
             }
         }

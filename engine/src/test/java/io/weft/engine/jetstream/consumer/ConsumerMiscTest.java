@@ -62,6 +62,26 @@ class ConsumerMiscTest extends ConsumerTestBase {
     }
 
     @Test
+    void replayOriginalCountsWhatIsWaitingAfterAnUpdate() throws Exception {
+        stream.publish("s.a", "1");
+        Thread.sleep(600);
+        stream.publish("s.a", "2");
+        stream.publish("s.a", "3");
+        Inbox d = inbox("rp");
+        String cfg = "{\"durable_name\":\"P\",\"deliver_subject\":\"rp\",\"replay_policy\":\"original\"";
+        durable("P", cfg + "}");
+        d.await(1, 3000);
+        assertEquals(2, info("P").path("num_pending").asLong(), "2 and 3 wait for their original gap");
+        // an update drops the cached count while 2 is held back for its time
+        assertEquals(0, errCode(durable("P", cfg + ",\"description\":\"updated\"}")));
+        stream.publish("s.a", "4"); // wakes the delivery loop, which takes 2 again and puts it back
+        Thread.sleep(50);
+        assertEquals(3, info("P").path("num_pending").asLong(), "the held-back message and the two after it");
+        assertEquals(4, d.await(4, 3000).size());
+        assertEquals(0, info("P").path("num_pending").asLong());
+    }
+
+    @Test
     void interestRetentionAsksEveryConsumer() throws Exception {
         stream = new FakeStream("S", Retention.INTEREST, account, env, null);
         stream.publish("s.a", "1");
