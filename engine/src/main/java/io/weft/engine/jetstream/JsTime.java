@@ -11,9 +11,11 @@ public final class JsTime {
 
     /** Epoch nanoseconds as Go marshals a time.Time; 0 is Go's zero time. */
     public static String format(long epochNanos) {
-        if (epochNanos == 0) {
-            return GoFormat.ZERO_TIME;
-        }
+        return epochNanos == 0 ? GoFormat.ZERO_TIME : formatInstant(epochNanos);
+    }
+
+    /** As {@link #format}, the Unix epoch itself included (no zero-time special case). */
+    public static String formatInstant(long epochNanos) {
         long secs = Math.floorDiv(epochNanos, 1_000_000_000L);
         int nanos = (int) Math.floorMod(epochNanos, 1_000_000_000L);
         LocalDateTime t = LocalDateTime.ofEpochSecond(secs, nanos, ZoneOffset.UTC);

@@ -3,8 +3,6 @@ package io.weft.engine.server;
 import io.weft.engine.json.GoJsonQuote;
 import io.weft.engine.protocol.Headers;
 import java.nio.charset.StandardCharsets;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -432,20 +430,6 @@ public final class MsgTrace {
 
     /** Epoch nanoseconds in Go's RFC 3339 with nanoseconds, trailing zeros trimmed. */
     static String rfc3339(long epochNanos) {
-        long secs = Math.floorDiv(epochNanos, 1_000_000_000L);
-        int nanos = (int) Math.floorMod(epochNanos, 1_000_000_000L);
-        LocalDateTime t = LocalDateTime.ofEpochSecond(secs, nanos, ZoneOffset.UTC);
-        StringBuilder sb = new StringBuilder(32);
-        sb.append(String.format("%04d-%02d-%02dT%02d:%02d:%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
-                t.getHour(), t.getMinute(), t.getSecond()));
-        if (nanos != 0) {
-            String f = String.format("%09d", nanos);
-            int end = f.length();
-            while (f.charAt(end - 1) == '0') {
-                end--;
-            }
-            sb.append('.').append(f, 0, end);
-        }
-        return sb.append('Z').toString();
+        return io.weft.engine.jetstream.JsTime.formatInstant(epochNanos);
     }
 }

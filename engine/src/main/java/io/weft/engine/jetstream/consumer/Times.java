@@ -1,7 +1,5 @@
 package io.weft.engine.jetstream.consumer;
 
-import java.time.Instant;
-
 /** Go's RFC 3339 (nano) time text as nats-server prints it. */
 final class Times {
     private Times() {
@@ -17,18 +15,6 @@ final class Times {
 
     /** The time as it is, the Unix epoch itself included (a pause_until of 1970-01-01, as nats.js's resume sends). */
     static String instant(long epochNanos) {
-        Instant t = Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
-        String s = t.toString();
-        // Go trims trailing zeros of the fraction; java.time prints them in groups of three.
-        int dot = s.indexOf('.');
-        if (dot > 0) {
-            int z = s.length() - 1;
-            int end = z;
-            while (end > dot + 1 && s.charAt(end - 1) == '0') {
-                end--;
-            }
-            s = s.substring(0, end) + "Z";
-        }
-        return s;
+        return io.weft.engine.jetstream.JsTime.formatInstant(epochNanos);
     }
 }
