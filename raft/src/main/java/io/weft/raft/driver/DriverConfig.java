@@ -18,11 +18,13 @@ import java.util.Set;
  */
 public record DriverConfig(long id, String dir, ConfState bootstrap, Duration tick, int electionTicks,
                            int heartbeatTicks, boolean preVote, boolean checkQuorum, long snapshotEvery, Set<Bug> bugs,
-                           RaftDriver.Observer observer, boolean pipelineLeaderWrites) {
+                           RaftDriver.Observer observer, boolean pipelineLeaderWrites,
+                           int restartHold) {
     public DriverConfig {
         if (tick.isNegative() || tick.isZero()) throw new IllegalArgumentException("tick must be positive");
         if (snapshotEvery < 0) throw new IllegalArgumentException("snapshotEvery " + snapshotEvery);
         bugs = Set.copyOf(bugs);
+        if (restartHold < 0) throw new IllegalArgumentException("restartHold " + restartHold);
     }
 
     /**
@@ -33,31 +35,39 @@ public record DriverConfig(long id, String dir, ConfState bootstrap, Duration ti
      * 4 to 9 s; Weft's pre-vote and check-quorum let it wait less without flapping.
      */
     public static DriverConfig of(long id, String dir, ConfState bootstrap) {
-        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(100), 10, 1, true, true, 10_000, Set.of(), null, false);
+        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(100), 10, 1, true, true, 10_000, Set.of(), null, false, 0);
     }
 
     public DriverConfig withTiming(Duration tick, int electionTicks, int heartbeatTicks) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer, pipelineLeaderWrites);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer, pipelineLeaderWrites, restartHold);
     }
 
     public DriverConfig withElectionChecks(boolean pv, boolean cq) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, pv, cq, snapshotEvery, bugs, observer, pipelineLeaderWrites);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, pv, cq, snapshotEvery, bugs, observer, pipelineLeaderWrites, restartHold);
     }
 
     public DriverConfig withSnapshotEvery(long n) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, n, bugs, observer, pipelineLeaderWrites);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, n, bugs, observer, pipelineLeaderWrites, restartHold);
     }
 
     public DriverConfig withBugs(Set<Bug> b) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, b, observer, pipelineLeaderWrites);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, b, observer, pipelineLeaderWrites, restartHold);
     }
 
     public DriverConfig withObserver(RaftDriver.Observer o) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, o, pipelineLeaderWrites);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, o, pipelineLeaderWrites, restartHold);
     }
 
     /** Pipeline a leader's own fsync with replication ({@link RaftNode#advanceUnsynced}). */
     public DriverConfig withPipelinedLeaderWrites(boolean on) {
-        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer, on);
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer, on, restartHold);
+    }
+
+    /**
+     * The restart hold (raft README, rule R9) with a timeout of {@code elections} election
+     * timeouts; 0 (the default) turns it off.
+     */
+    public DriverConfig withRestartHold(int elections) {
+        return new DriverConfig(id, dir, bootstrap, tick, electionTicks, heartbeatTicks, preVote, checkQuorum, snapshotEvery, bugs, observer, pipelineLeaderWrites, elections);
     }
 }
