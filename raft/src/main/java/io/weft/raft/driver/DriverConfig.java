@@ -29,13 +29,20 @@ public record DriverConfig(long id, String dir, ConfState bootstrap, Duration ti
 
     /**
      * Defaults: 100 ms ticks, an election timeout of 10 to 20 ticks (1 to 2 s), a heartbeat every
-     * tick, a snapshot every 10 000 entries. The driver's loop does not heartbeat while it fsyncs, so
+     * tick, a snapshot every 10 000 entries, the restart hold on ({@link #DEFAULT_RESTART_HOLD}). The driver's loop does not heartbeat while it fsyncs, so
      * the election timeout must outlast the slowest fsync a loaded disk gives: with 10 ms ticks a
      * 500 ms fsync stall on a busy CI disk was enough to depose a healthy leader. nats-server waits
      * 4 to 9 s; Weft's pre-vote and check-quorum let it wait less without flapping.
      */
+    /**
+     * The restart hold's timeout, in election timeouts (raft README, R9): 15, so 15 to 30 s at the
+     * default timing. A replica that restarts while a voter is down and no leader is heard gives no
+     * vote that long.
+     */
+    public static final int DEFAULT_RESTART_HOLD = 15;
+
     public static DriverConfig of(long id, String dir, ConfState bootstrap) {
-        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(100), 10, 1, true, true, 10_000, Set.of(), null, false, 0);
+        return new DriverConfig(id, dir, bootstrap, Duration.ofMillis(100), 10, 1, true, true, 10_000, Set.of(), null, false, DEFAULT_RESTART_HOLD);
     }
 
     public DriverConfig withTiming(Duration tick, int electionTicks, int heartbeatTicks) {

@@ -160,11 +160,15 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
 
     /**
      * {@code base} plus, at one seed in three (drawn apart from the base plan, which stays as it
-     * is), one {@link Rollback} within the first 200 ms.
+     * is), one {@link Rollback} within the first 200 ms; not in a plan that damages disks at rest
+     * ({@link Kind#DISK}): the rolled back replica is the seed's one replica with bad storage, as
+     * the victims of at-rest damage are otherwise (raft-5 seed 473 combined the rollback with a
+     * lost hard state on the one replica that held the writes besides the crashed ones: it could
+     * not lead (R2), the others were below the hold's floor, and the hold timed out).
      */
     static RaftFaults withRollback(RaftFaults base, long seed) {
         SplittableRandom r = new SplittableRandom(seed ^ 0x1F83D9ABFB41BD6BL);
-        if (r.nextInt(3) != 0) return base;
+        if (r.nextInt(3) != 0 || base.mix().contains(Kind.DISK)) return base;
         List<Fault> faults = new ArrayList<>(base.faults());
         faults.add(new Rollback(Duration.ofNanos(r.nextLong(200_000_000L)), r.nextLong(1L << 30),
                 Duration.ofNanos(10_000_000L + r.nextLong(30_000_000L)), Duration.ofNanos(20_000_000L + r.nextLong(100_000_000L))));
