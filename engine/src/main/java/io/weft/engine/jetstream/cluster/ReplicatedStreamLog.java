@@ -146,6 +146,8 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** When this replica started (monotonic): {@link #leaderless} judges only after {@link #LOST_NANOS}. */
     private final long startedNanos;
     private volatile java.util.function.Consumer<String> failedListener;
+    private java.util.function.Consumer<String> holdListener;
+    private final List<String> holdEvents = new ArrayList<>();
     /** Wall nanos this replica last became ready to lead (0: not leading). */
     private volatile long leaderSince;
     /** Run when the recovered damage is repaired (set once the stream has logged the damage). */
@@ -834,6 +836,12 @@ public final class ReplicatedStreamLog implements GroupLog {
         }
 
         @Override
+        public void hold(long node, String event) {
+            held(event);
+            if (observer != null) observer.hold(node, event);
+        }
+
+        @Override
         public void repaired(long node) {
             Runnable r = repairedThen;
             if (r != null) r.run();
@@ -1001,6 +1009,18 @@ public final class ReplicatedStreamLog implements GroupLog {
         failedListener = listener;
         String f = failure;
         if (f != null) listener.accept(f);
+    }
+
+    @Override
+    public synchronized void onHold(java.util.function.Consumer<String> listener) {
+        holdListener = listener;
+        for (String e : holdEvents) listener.accept(e);
+        holdEvents.clear();
+    }
+
+    private synchronized void held(String event) {
+        if (holdListener != null) holdListener.accept(event);
+        else holdEvents.add(event);
     }
 
     @Override

@@ -468,6 +468,11 @@ public final class MetaGroup {
         }
 
         @Override
+        public void hold(long id, String event) {
+            held(event);
+        }
+
+        @Override
         public void repaired(long id) {
             Runnable r = repairedThen;
             repairedThen = null;
@@ -484,6 +489,20 @@ public final class MetaGroup {
     }
 
     private volatile java.util.function.Consumer<String> failureListener;
+    private java.util.function.Consumer<String> holdListener;
+    private final java.util.List<String> holdEvents = new java.util.ArrayList<>();
+
+    /** Hands {@code listener} each change of this member's restart hold (raft README, R9), earlier ones first. */
+    public synchronized void onHold(java.util.function.Consumer<String> listener) {
+        holdListener = listener;
+        for (String e : holdEvents) listener.accept(e);
+        holdEvents.clear();
+    }
+
+    private synchronized void held(String event) {
+        if (holdListener != null) holdListener.accept(event);
+        else holdEvents.add(event);
+    }
 
     /**
      * Sets who hears, as nats-server's notices, that the meta leader this member knows changed
