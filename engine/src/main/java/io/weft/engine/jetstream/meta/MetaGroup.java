@@ -489,19 +489,25 @@ public final class MetaGroup {
     }
 
     private volatile java.util.function.Consumer<String> failureListener;
-    private java.util.function.Consumer<String> holdListener;
-    private final java.util.List<String> holdEvents = new java.util.ArrayList<>();
+    private volatile java.util.function.Consumer<String> holdListener;
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> holdEvents = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** Hands {@code listener} each change of this member's restart hold (raft README, R9), earlier ones first. */
-    public synchronized void onHold(java.util.function.Consumer<String> listener) {
+    public void onHold(java.util.function.Consumer<String> listener) {
         holdListener = listener;
-        for (String e : holdEvents) listener.accept(e);
-        holdEvents.clear();
+        drainHold();
     }
 
-    private synchronized void held(String event) {
-        if (holdListener != null) holdListener.accept(event);
-        else holdEvents.add(event);
+    private void held(String event) {
+        holdEvents.add(event);
+        drainHold();
+    }
+
+    /** Events wait in the queue until a listener is set (the driver may report one before). */
+    private void drainHold() {
+        java.util.function.Consumer<String> l = holdListener;
+        if (l == null) return;
+        for (String e; (e = holdEvents.poll()) != null; ) l.accept(e);
     }
 
     /**
