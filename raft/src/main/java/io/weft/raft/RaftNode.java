@@ -71,7 +71,7 @@ public final class RaftNode {
     private long floorIndex;
     private int holdElapsed;
     private final TreeMap<Long, long[]> positions = new TreeMap<>();
-    private String holdEvent;
+    private final List<String> holdEvents = new ArrayList<>();
 
     private Snapshot pendingCompaction;
     private boolean atomicRewrite;
@@ -114,7 +114,7 @@ public final class RaftNode {
         // R9: a replica that starts on existing storage cannot tell an ordinary restart from a data
         // directory rolled back to an older copy; a brand-new one (empty log, term 0) has nothing to lose
         held = cfg.holdTicks() > 0 && (log.lastIndex() > 0 || term > 0);
-        if (held) holdEvent = "held after restart (last log " + log.lastIndex() + "/" + log.lastTerm() + ", term " + term
+        if (held) holdEvents.add("held after restart (last log " + log.lastIndex() + "/" + log.lastTerm() + ", term " + term
                 + "): no campaign or vote until a leader is heard, every voter's log position is known, or "
                 + cfg.holdTicks() + " ticks pass";
     }
@@ -403,13 +403,14 @@ public final class RaftNode {
     }
 
     /**
-     * What changed in the restart hold since the last call (null if nothing): a line for the
-     * driver's log, so an operator can see why a replica does not vote.
+     * What changed in the restart hold since the last call, oldest first (empty if nothing): lines
+     * for the driver's log, so an operator can see why a replica does not vote.
      */
-    public String takeHoldEvent() {
-        String e = holdEvent;
-        holdEvent = null;
-        return e;
+    public List<String> takeHoldEvents() {
+        if (holdEvents.isEmpty()) return List.of();
+        List<String> out = List.copyOf(holdEvents);
+        holdEvents.clear();
+        return out;
     }
 
     private void answerProbe(Probe p) {
@@ -422,8 +423,8 @@ public final class RaftNode {
         if (!held && !holdFloor) return;
         holdElapsed++;
         if (holdElapsed >= cfg.holdTicks()) {
-            holdEvent = held ? "restart hold timed out after " + holdElapsed + " ticks without a leader or every voter's log position: voting and campaigning again"
-                    : "restart hold's log floor " + floorIndex + "/" + floorTerm + " expired after " + holdElapsed + " ticks without a leader";
+            holdEvents.add(held ? "restart hold timed out after " + holdElapsed + " ticks without a leader or every voter's log position: voting and campaigning again"
+                    : "restart hold's log floor " + floorIndex + "/" + floorTerm + " expired after " + holdElapsed + " ticks without a leader");
             endHold();
             return;
         }
@@ -463,8 +464,8 @@ public final class RaftNode {
         holdFloor = true;
         floorTerm = bt;
         floorIndex = bi;
-        holdEvent = "restart hold: learned every voter's log position; voting only for a log at least at " + bi + "/" + bt
-                + (atLeastFloor(log.lastIndex(), log.lastTerm()) ? " (this replica's own log reaches it)" : " (this replica's own log does not: it will not campaign)");
+        holdEvents.add("restart hold: learned every voter's log position; voting only for a log at least at " + bi + "/" + bt
+                + (atLeastFloor(log.lastIndex(), log.lastTerm()) ? " (this replica's own log reaches it)" : " (this replica's own log does not: it will not campaign)"));
         return true;
     }
 
@@ -655,7 +656,7 @@ public final class RaftNode {
         lead = from;
         electionElapsed = 0;
         if (held || holdFloor) {
-            holdEvent = "restart hold ended: heard leader " + Long.toHexString(from) + " of term " + term;
+            holdEvents.add("restart hold ended: heard leader " + Long.toHexString(from) + " of term " + term);
             endHold();
         }
         if (hardStateLost) learnFromLeader(from);

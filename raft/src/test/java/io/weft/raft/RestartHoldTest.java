@@ -3,7 +3,6 @@ package io.weft.raft;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.raft.Message.Probe;
@@ -52,8 +51,7 @@ class RestartHoldTest {
             nodes[i] = new RaftNode(RaftConfig.of(i, new SplittableRandom(seed * 31 + i + 7 * stopped.size() + events.size()))
                     .withRestartHold(hold), st[i]);
             up[i] = true;
-            String e = nodes[i].takeHoldEvent();
-            if (e != null) events.add(i + ": " + e);
+            for (String e : nodes[i].takeHoldEvents()) events.add(i + ": " + e);
         }
 
         void crash(int i) {
@@ -72,8 +70,7 @@ class RestartHoldTest {
             do {
                 for (int i = 1; i <= 3; i++) {
                     if (!up[i]) continue;
-                    String e = nodes[i].takeHoldEvent();
-                    if (e != null) events.add(i + ": " + e);
+                    for (String e : nodes[i].takeHoldEvents()) events.add(i + ": " + e);
                     while (nodes[i].hasReady()) {
                         Ready rd = nodes[i].ready();
                         st[i].persist(rd);
@@ -293,7 +290,7 @@ class RestartHoldTest {
     void aBrandNewReplicaIsNotHeld() {
         RaftNode n = new RaftNode(RaftConfig.of(1, new SplittableRandom(1)).withRestartHold(HOLD), new MemoryStorage(THREE));
         assertFalse(n.restartHeld());
-        assertNull(n.takeHoldEvent());
+        assertTrue(n.takeHoldEvents().isEmpty());
         MemoryStorage st = new MemoryStorage(THREE);
         st.append(List.of(new Entry(1, 1, Entry.Kind.EMPTY, new byte[0])));
         st.setHardState(new HardState(1, 0, 1));

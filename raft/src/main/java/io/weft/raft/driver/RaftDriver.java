@@ -346,8 +346,7 @@ public final class RaftDriver {
                     node.tick();
                     next = now >= next + tickNanos ? now + tickNanos : next + tickNanos;
                 }
-                String held = node.takeHoldEvent();
-                if (held != null) observer.hold(dc.id(), held);
+                for (String held : node.takeHoldEvents()) observer.hold(dc.id(), held);
                 while (node.hasReady()) handleReady(node.ready());
                 if (damaged && !node.damaged()) {
                     damaged = false;
