@@ -116,7 +116,7 @@ public final class RaftNode {
         held = cfg.holdTicks() > 0 && (log.lastIndex() > 0 || term > 0);
         if (held) holdEvents.add("held after restart (last log " + log.lastIndex() + "/" + log.lastTerm() + ", term " + term
                 + "): no campaign or vote until a leader is heard, every voter's log position is known, or "
-                + cfg.holdTicks() + " ticks pass";
+                + cfg.holdTicks() + " ticks pass");
     }
 
     private void replayConfChanges() {
