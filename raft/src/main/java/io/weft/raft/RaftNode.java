@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * One Raft replica as a pure state machine: no I/O, threads, clock or randomness of its own. The
  * driver feeds it {@link #tick()}s, received {@link Message}s and client calls, and carries out
  * each {@link Ready} (persist, then send, then apply) before calling {@link #advance(Ready)}. See
- * the module README for the contract and the protocol-aware recovery rules (R1..R7 below).
+ * the module README for the contract and the protocol-aware recovery rules (R1..R9: R1-R7 below, R8 in handleAppend, R9 the restart hold).
  * Not thread-safe: one driver thread (or lock) owns it.
  */
 public final class RaftNode {
