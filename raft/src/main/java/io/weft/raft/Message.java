@@ -60,4 +60,13 @@ public sealed interface Message {
 
     /** Leader to follower: the read index for {@code ctx} (0 with {@code reject} if the leader could not serve it). */
     record ReadIndexResp(long from, long to, long term, long index, byte[] ctx, boolean reject) implements Message {}
+
+    /**
+     * A replica held after a restart (README, rule R9) asks a voter for its last log position.
+     * {@code term} is the sender's; the receiver answers and changes nothing of its own state.
+     */
+    record Probe(long from, long to, long term) implements Message {}
+
+    /** The answer to a {@link Probe}: the sender's term and its last log entry's index and term. */
+    record ProbeResp(long from, long to, long term, long lastIndex, long lastTerm) implements Message {}
 }

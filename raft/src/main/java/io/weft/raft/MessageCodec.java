@@ -5,6 +5,8 @@ import io.weft.raft.Message.AppendResp;
 import io.weft.raft.Message.Heartbeat;
 import io.weft.raft.Message.HeartbeatResp;
 import io.weft.raft.Message.InstallSnapshot;
+import io.weft.raft.Message.Probe;
+import io.weft.raft.Message.ProbeResp;
 import io.weft.raft.Message.ReadIndexReq;
 import io.weft.raft.Message.ReadIndexResp;
 import io.weft.raft.Message.RequestVote;
@@ -71,6 +73,8 @@ public final class MessageCodec {
             case TimeoutNow x -> 8;
             case ReadIndexReq x -> 9;
             case ReadIndexResp x -> 10;
+            case Probe x -> 11;
+            case ProbeResp x -> 12;
         };
     }
 
@@ -113,6 +117,11 @@ public final class MessageCodec {
                 w.bytes(q.ctx());
                 w.bool(q.reject());
             }
+            case Probe p -> { }
+            case ProbeResp p -> {
+                w.varint(p.lastIndex());
+                w.varint(p.lastTerm());
+            }
         }
     }
 
@@ -137,6 +146,8 @@ public final class MessageCodec {
             case 8 -> new TimeoutNow(from, to, term);
             case 9 -> new ReadIndexReq(from, to, term, r.bytes());
             case 10 -> new ReadIndexResp(from, to, term, r.varint(), r.bytes(), r.bool());
+            case 11 -> new Probe(from, to, term);
+            case 12 -> new ProbeResp(from, to, term, r.varint(), r.varint());
             default -> throw new CorruptMessageException("message type " + type);
         };
     }

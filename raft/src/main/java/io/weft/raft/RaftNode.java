@@ -5,6 +5,8 @@ import io.weft.raft.Message.AppendResp;
 import io.weft.raft.Message.Heartbeat;
 import io.weft.raft.Message.HeartbeatResp;
 import io.weft.raft.Message.InstallSnapshot;
+import io.weft.raft.Message.Probe;
+import io.weft.raft.Message.ProbeResp;
 import io.weft.raft.Message.ReadIndexReq;
 import io.weft.raft.Message.ReadIndexResp;
 import io.weft.raft.Message.RequestVote;
@@ -19,7 +21,7 @@ import java.util.TreeMap;
  * One Raft replica as a pure state machine: no I/O, threads, clock or randomness of its own. The
  * driver feeds it {@link #tick()}s, received {@link Message}s and client calls, and carries out
  * each {@link Ready} (persist, then send, then apply) before calling {@link #advance(Ready)}. See
- * the module README for the contract and the protocol-aware recovery rules (R1..R7 below).
+ * the module README for the contract and the protocol-aware recovery rules (R1..R9: R1-R7 below, R8 in handleAppend, R9 the restart hold).
  * Not thread-safe: one driver thread (or lock) owns it.
  */
 public final class RaftNode {
@@ -61,6 +63,16 @@ public final class RaftNode {
     private int stableLeaderTicks;
     private final Repair.State repair = new Repair.State();
 
+    // R9, the restart hold: held = no campaign, no (pre-)vote; floor = the best last log position
+    // learned from every other voter, which a candidate (or this replica, to campaign) must reach
+    private boolean held;
+    private boolean holdFloor;
+    private long floorTerm;
+    private long floorIndex;
+    private int holdElapsed;
+    private final TreeMap<Long, long[]> positions = new TreeMap<>();
+    private final List<String> holdEvents = new ArrayList<>();
+
     private Snapshot pendingCompaction;
     private boolean atomicRewrite;
     private HardState prevHardState;
@@ -99,6 +111,12 @@ public final class RaftNode {
         syncedHardState = hs;
         becomeFollower(term, 0);
         prevSoftState = softState();
+        // R9: a replica that starts on existing storage cannot tell an ordinary restart from a data
+        // directory rolled back to an older copy; a brand-new one (empty log, term 0) has nothing to lose
+        held = cfg.holdTicks() > 0 && (log.lastIndex() > 0 || term > 0);
+        if (held) holdEvents.add("held after restart (last log " + log.lastIndex() + "/" + log.lastTerm() + ", term " + term
+                + "): no campaign or vote until a leader is heard, every voter's log position is known, or "
+                + cfg.holdTicks() + " ticks pass");
     }
 
     private void replayConfChanges() {
@@ -136,6 +154,15 @@ public final class RaftNode {
     /** Feed a message received from a peer. Messages to another id are ignored. */
     public void step(Message m) {
         if (m.to() != id) return;
+        // R9 probes change nothing here: no term, timer or leader change, whatever the term they carry
+        if (m instanceof Probe p) {
+            answerProbe(p);
+            return;
+        }
+        if (m instanceof ProbeResp p) {
+            if (held) learnPosition(p.from(), p.lastIndex(), p.lastTerm());
+            return;
+        }
         boolean preVote = (m instanceof RequestVote v && v.preVote()) || (m instanceof VoteResp r && r.preVote());
         if (!preVote) maxTermSeen = Math.max(maxTermSeen, m.term());
         if (!checkTerm(m)) return;
@@ -150,6 +177,8 @@ public final class RaftNode {
             case TimeoutNow t -> { if (role != Role.LEADER && t.from() == lead) hup(true); }
             case ReadIndexReq q -> handleReadIndexReq(q);
             case ReadIndexResp q -> { if (!q.reject()) readStates.add(new ReadState(q.index(), q.ctx())); }
+            case Probe x -> { }
+            case ProbeResp x -> { }
         }
     }
 
@@ -359,7 +388,95 @@ public final class RaftNode {
     /** R1: a replica with damage, or whose hard state was lost, never campaigns or leads. */
     private boolean promotable() {
         boolean healthy = cfg.has(Bug.DAMAGED_ACKS_ALL) || !log.damaged();
-        return healthy && !votingBlocked() && Membership.isVoter(conf.current(), id) && log.unstableSnapshot() == null;
+        return healthy && !votingBlocked() && Membership.isVoter(conf.current(), id) && log.unstableSnapshot() == null
+                && !held && (!holdFloor || atLeastFloor(log.lastIndex(), log.lastTerm()));
+    }
+
+    // ------------------------------------------------------------------ R9: the restart hold
+
+    /**
+     * True while this replica is held after a restart (R9): it neither campaigns nor votes until
+     * it hears a leader, learns every other voter's last log position, or the hold times out.
+     */
+    public boolean restartHeld() {
+        return held;
+    }
+
+    /**
+     * What changed in the restart hold since the last call, oldest first (empty if nothing): lines
+     * for the driver's log, so an operator can see why a replica does not vote.
+     */
+    public List<String> takeHoldEvents() {
+        if (holdEvents.isEmpty()) return List.of();
+        List<String> out = List.copyOf(holdEvents);
+        holdEvents.clear();
+        return out;
+    }
+
+    private void answerProbe(Probe p) {
+        long lastTerm = log.lastTerm();
+        if (lastTerm == RaftLog.UNKNOWN || p.from() == id) return; // R3: a lost last entry has no position to give
+        send(new ProbeResp(id, p.from(), term, log.lastIndex(), lastTerm));
+    }
+
+    private void tickHold() {
+        if (!held && !holdFloor) return;
+        holdElapsed++;
+        if (holdElapsed >= cfg.holdTicks()) {
+            holdEvents.add(held ? "restart hold timed out after " + holdElapsed + " ticks without a leader or every voter's log position: voting and campaigning again"
+                    : "restart hold's log floor " + floorIndex + "/" + floorTerm + " expired after " + holdElapsed + " ticks without a leader");
+            endHold();
+            return;
+        }
+        if (held && (holdElapsed - 1) % cfg.electionTicks() == 0) {
+            if (!maybeFloor()) {
+                for (long v : voterIds(conf.current())) {
+                    if (v != id && !positions.containsKey(v)) send(new Probe(id, v, term));
+                }
+            }
+        }
+    }
+
+    /** A held replica learned {@code from}'s last log position (a probe answer or a vote request). */
+    private void learnPosition(long from, long lastIndex, long lastTerm) {
+        if (!held || lastTerm < 0 || !Membership.isVoter(conf.current(), from) || from == id) return;
+        long[] had = positions.get(from);
+        if (had == null || lastTerm > had[0] || (lastTerm == had[0] && lastIndex > had[1])) {
+            positions.put(from, new long[] {lastTerm, lastIndex});
+        }
+        maybeFloor();
+    }
+
+    /** Once every other voter's position is known, the hold turns into a floor at the best of them. */
+    private boolean maybeFloor() {
+        long bt = 0;
+        long bi = 0;
+        for (long v : voterIds(conf.current())) {
+            if (v == id) continue;
+            long[] p = positions.get(v);
+            if (p == null) return false;
+            if (p[0] > bt || (p[0] == bt && p[1] > bi)) {
+                bt = p[0];
+                bi = p[1];
+            }
+        }
+        held = false;
+        holdFloor = true;
+        floorTerm = bt;
+        floorIndex = bi;
+        holdEvents.add("restart hold: learned every voter's log position; voting only for a log at least at " + bi + "/" + bt
+                + (atLeastFloor(log.lastIndex(), log.lastTerm()) ? " (this replica's own log reaches it)" : " (this replica's own log does not: it will not campaign)"));
+        return true;
+    }
+
+    private boolean atLeastFloor(long lastIndex, long lastTerm) {
+        return lastTerm > floorTerm || (lastTerm == floorTerm && lastIndex >= floorIndex);
+    }
+
+    private void endHold() {
+        held = false;
+        holdFloor = false;
+        positions.clear();
     }
 
     /** R2: a replica whose hard state was lost votes only after learning its term from a leader and repairing. */
@@ -400,6 +517,7 @@ public final class RaftNode {
     }
 
     private void becomeLeader() {
+        endHold();
         reset(term);
         role = Role.LEADER;
         lead = id;
@@ -464,6 +582,7 @@ public final class RaftNode {
     }
 
     private void tickElection() {
+        tickHold();
         electionElapsed++;
         if (hardStateLost && lead != 0 && lead == stableLeader && term == stableLeaderTerm) stableLeaderTicks++;
         if (electionElapsed >= randomizedTimeout) {
@@ -536,6 +655,10 @@ public final class RaftNode {
         if (role != Role.FOLLOWER) becomeFollower(term, from);
         lead = from;
         electionElapsed = 0;
+        if (held || holdFloor) {
+            holdEvents.add("restart hold ended: heard leader " + Long.toHexString(from) + " of term " + term);
+            endHold();
+        }
         if (hardStateLost) learnFromLeader(from);
         handler.run();
     }
@@ -558,10 +681,13 @@ public final class RaftNode {
     }
 
     private void handleVote(RequestVote m) {
+        if (held) learnPosition(m.from(), m.lastIndex(), m.lastTerm());
+        // R9: no vote while held; after, only for a log at least as up to date as every voter's best
+        boolean holdOk = !held && (!holdFloor || atLeastFloor(m.lastIndex(), m.lastTerm()));
         boolean canVote = vote == m.from() || (vote == 0 && lead == 0) || (m.preVote() && m.term() > term);
         boolean logOk = (m.preVote() && cfg.has(Bug.PREVOTE_IGNORES_LOG))
                 || (!m.preVote() && cfg.has(Bug.VOTE_IGNORES_LOG)) || upToDate(m.lastIndex(), m.lastTerm());
-        if (canVote && logOk && !votingBlocked()) {
+        if (canVote && logOk && holdOk && !votingBlocked()) {
             send(new VoteResp(id, m.from(), m.term(), m.preVote(), false));
             if (!m.preVote()) {
                 electionElapsed = 0;

@@ -5,6 +5,8 @@ import io.weft.raft.Message.AppendResp;
 import io.weft.raft.Message.Heartbeat;
 import io.weft.raft.Message.HeartbeatResp;
 import io.weft.raft.Message.InstallSnapshot;
+import io.weft.raft.Message.Probe;
+import io.weft.raft.Message.ProbeResp;
 import io.weft.raft.Message.ReadIndexReq;
 import io.weft.raft.Message.ReadIndexResp;
 import io.weft.raft.Message.RequestVote;
@@ -33,6 +35,8 @@ final class Fmt {
             case InstallSnapshot s -> "Snapshot t=" + s.term() + " index=" + s.snapshot().index() + "/" + s.snapshot().term()
                     + " voters=" + s.snapshot().conf().voters();
             case TimeoutNow t -> "TimeoutNow t=" + t.term();
+            case Probe p -> "Probe t=" + p.term();
+            case ProbeResp p -> "ProbeResp t=" + p.term() + " last=" + p.lastIndex() + "/" + p.lastTerm();
             case ReadIndexReq q -> "ReadIndex t=" + q.term() + " ctx=" + str(q.ctx());
             case ReadIndexResp q -> "ReadIndexResp t=" + q.term() + " index=" + q.index() + " ctx=" + str(q.ctx())
                     + (q.reject() ? " REJECT" : "");

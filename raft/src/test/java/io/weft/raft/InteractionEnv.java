@@ -21,6 +21,7 @@ final class InteractionEnv {
         MemoryStorage storage;
         RaftNode raft;
         boolean down;
+        MemoryStorage saved;
         final List<String> applied = new ArrayList<>();
 
         Node(long id, RaftConfig cfg, MemoryStorage storage) {
@@ -63,6 +64,10 @@ final class InteractionEnv {
             case "applied" -> print(a[1] + ": " + String.join(" ", node(a[1]).applied));
             case "crash" -> crash(node(a[1]));
             case "restart" -> restart(a);
+            case "save" -> {
+                Node n = node(a[1]);
+                n.saved = n.storage.copy();
+            }
             default -> throw new IllegalArgumentException("unknown command " + a[0]);
         }
         String s = out.toString().stripTrailing();
@@ -249,7 +254,7 @@ final class InteractionEnv {
         RaftNode.Status s = n.raft.status();
         return n.id + ": " + s.role() + " term=" + s.term() + " lead=" + s.lead() + " commit=" + s.commit() + " applied="
                 + s.applied() + " log=" + s.firstIndex() + ".." + s.lastIndex() + " " + Fmt.conf(s.conf())
-                + (s.damaged() ? " DAMAGED" : "") + (s.votingBlocked() ? " NO-VOTE" : "");
+                + (s.damaged() ? " DAMAGED" : "") + (s.votingBlocked() ? " NO-VOTE" : "") + (n.raft.restartHeld() ? " HELD" : "");
     }
 
     private void log(Node n) {
@@ -268,12 +273,20 @@ final class InteractionEnv {
         network.removeIf(m -> m.to() == n.id || m.from() == n.id);
     }
 
-    // restart ID [damage=LO-HI]... [lose-hardstate]: a new RaftNode over what was persisted
+    // restart ID [damage=LO-HI]... [lose-hardstate] [from-saved] [hold=N]: a new RaftNode over what was
+    // persisted (from-saved: over the copy `save ID` took, a data directory rolled back; hold=N: with
+    // the restart hold of N election timeouts, R9)
     private void restart(String[] a) {
         Node n = node(a[1]);
         List<String> notes = new ArrayList<>();
+        int hold = 0;
         for (int i = 2; i < a.length; i++) {
-            if (a[i].startsWith("damage=")) {
+            if (a[i].equals("from-saved")) {
+                n.storage = n.saved.copy();
+                notes.add("rolled back to the saved copy");
+            } else if (a[i].startsWith("hold=")) {
+                hold = Integer.parseInt(a[i].substring(5));
+            } else if (a[i].startsWith("damage=")) {
                 String[] r = a[i].substring(7).split("-");
                 n.storage.damage(Long.parseLong(r[0]), Long.parseLong(r[r.length - 1]));
                 notes.add(a[i]);
@@ -296,7 +309,7 @@ final class InteractionEnv {
         n.applied.clear();
         String snap = Fmt.str(n.storage.snapshot().data());
         if (!snap.isEmpty()) n.applied.addAll(Arrays.asList(snap.split(",")));
-        n.raft = new RaftNode(n.cfg.withApplied(0), n.storage);
+        n.raft = new RaftNode(n.cfg.withApplied(0).withRestartHold(hold), n.storage);
         print(n.id + " restarted" + (notes.isEmpty() ? "" : " (" + String.join(", ", notes) + ")") + ": " + statusLine(n));
     }
 

@@ -9,6 +9,8 @@ import io.weft.raft.Message.AppendResp;
 import io.weft.raft.Message.Heartbeat;
 import io.weft.raft.Message.HeartbeatResp;
 import io.weft.raft.Message.InstallSnapshot;
+import io.weft.raft.Message.Probe;
+import io.weft.raft.Message.ProbeResp;
 import io.weft.raft.Message.ReadIndexReq;
 import io.weft.raft.Message.ReadIndexResp;
 import io.weft.raft.Message.RequestVote;
@@ -41,7 +43,10 @@ class MessageCodecTest {
                 new InstallSnapshot(1, 2, 5, snap),
                 new TimeoutNow(1, 2, 5),
                 new ReadIndexReq(2, 1, 5, b("ctx")),
-                new ReadIndexResp(1, 2, 5, 12, new byte[0], true));
+                new ReadIndexResp(1, 2, 5, 12, new byte[0], true),
+                new Probe(1, 3, 7),
+                new ProbeResp(3, 1, 9, 1L << 35, 8),
+                new ProbeResp(3, 1, 0, 0, 0));
     }
 
     @Test

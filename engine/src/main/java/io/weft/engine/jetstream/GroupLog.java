@@ -142,6 +142,13 @@ public interface GroupLog extends StreamLog {
     }
 
     /**
+     * Hands {@code listener} each change of the replica's restart hold (raft README, R9: held after
+     * a restart, every voter's log position learned, a leader heard, timed out), earlier ones first.
+     */
+    default void onHold(java.util.function.Consumer<String> listener) {
+    }
+
+    /**
      * Why this replica's Raft driver stopped on its own (a broken invariant, or a failed durable
      * write), or null while it runs: a stopped replica takes no part in its group until the server
      * restarts it.

@@ -223,6 +223,7 @@ public final class JetStream {
         m.onEvents(log::notice, log::error);
         reportRecovery("JetStream meta group", new GroupLog.Recovery(m.driver().recoveryWarnings(),
                 m.driver().recoveryErrors()), m::onRepaired);
+        m.onHold(e -> reportHold("JetStream meta group", e));
         cc.meta(m);
         catalog = cc;
         meta = m;
@@ -242,6 +243,15 @@ public final class JetStream {
         if (!r.errors().isEmpty()) {
             onRepaired.accept(() -> log.notice(what + ": the damaged Raft state is repaired from the peers"));
         }
+    }
+
+    /**
+     * Logs a change of a Raft replica's restart hold (raft README, R9): [INF], except a hold that
+     * timed out ([WRN]: the replica votes again without knowing every peer's log).
+     */
+    private void reportHold(String what, String event) {
+        if (event.contains("timed out") || event.contains("expired")) log.warn(what + ": Raft " + event);
+        else log.notice(what + ": Raft " + event);
     }
 
     /** Enables JetStream in the accounts the (current) configuration enables and that lack it. */
@@ -454,6 +464,7 @@ public final class JetStream {
             GroupLog gl = f.open(replica, where.group(), where.join() ? List.of() : where.peers(), where.self(),
                     where.transports(), raft, seed);
             reportRecovery("JetStream stream " + label, gl.recovery(), gl::onRepaired);
+            gl.onHold(e -> reportHold("JetStream stream " + label, e));
             Stream s = new Stream(this, jsa, cfg, createdNanos, dir, gl,
                     new Stream.Replication(where.group(), where.clusterName(), where.serverNames()));
             jsa.put(s);

@@ -75,6 +75,13 @@ public final class RaftDriver {
          */
         default void repaired(long id) {
         }
+
+        /**
+         * The restart hold (raft README, rule R9) changed: the replica is held after its restart,
+         * learned every voter's log position, heard a leader or timed out (a line for the log, loop thread).
+         */
+        default void hold(long id, String event) {
+        }
     }
 
     private record Pending(long term, CompletableFuture<byte[]> future) {}
@@ -148,7 +155,7 @@ public final class RaftDriver {
         this.sendBeforePersist = dc.bugs().contains(Bug.SEND_BEFORE_PERSIST);
         RaftConfig cfg = RaftConfig.of(dc.id(), new SplittableRandom(env.entropy().nextLong()))
                 .withElection(dc.electionTicks(), dc.heartbeatTicks(), dc.preVote(), dc.checkQuorum())
-                .withBugs(dc.bugs());
+                .withBugs(dc.bugs()).withRestartHold(dc.restartHold());
         this.recoveredDamage = storage.initialState().damage();
         this.damaged = recoveredDamage.any();
         Snapshot snap = storage.snapshot();
@@ -339,6 +346,7 @@ public final class RaftDriver {
                     node.tick();
                     next = now >= next + tickNanos ? now + tickNanos : next + tickNanos;
                 }
+                for (String held : node.takeHoldEvents()) observer.hold(dc.id(), held);
                 while (node.hasReady()) handleReady(node.ready());
                 if (damaged && !node.damaged()) {
                     damaged = false;

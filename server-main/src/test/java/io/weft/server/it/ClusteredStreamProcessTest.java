@@ -220,6 +220,11 @@ class ClusteredStreamProcessTest {
             assertTrue(current, "the restarted " + leader + " is not a current replica again: " + back + logs(c));
             assertEquals(stored, back.path("state").path("messages").asLong(), back.toString());
             assertTrue(c.node(dead).stderr().contains("JetStream meta group members read from"), c.node(dead).stderr());
+            // the restart hold (raft README, R9): the restarted replicas were held until they heard their leader
+            String err = c.node(dead).stderr();
+            assertTrue(err.contains("[INF] JetStream meta group: Raft held after restart"), err);
+            assertTrue(err.contains("JetStream meta group: Raft restart hold ended: heard leader"), err);
+            assertTrue(err.contains("JetStream stream '$G > K': Raft held after restart"), err);
         }
     }
 

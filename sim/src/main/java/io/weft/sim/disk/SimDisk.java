@@ -122,6 +122,46 @@ public final class SimDisk implements Disk {
         }
     }
 
+    /**
+     * A copy of every durable file (path to bytes): what a backup of the disk taken now holds, as
+     * far as it survives a crash (the Jepsen harness's snapshot-kill copies a running node's data
+     * directory).
+     */
+    public java.util.SortedMap<String, byte[]> durableImage() {
+        lock.lock();
+        try {
+            TreeMap<String, byte[]> out = new TreeMap<>();
+            for (var e : durable.entrySet()) out.put(e.getKey(), Arrays.copyOf(e.getValue().durable, e.getValue().durable.length));
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Replaces every file by {@code image} (from {@link #durableImage}), durably: a crashed node's
+     * data directory restored from an older copy. Open handles die.
+     */
+    public void restore(java.util.SortedMap<String, byte[]> image) {
+        lock.lock();
+        try {
+            generation++;
+            live.clear();
+            durable.clear();
+            for (var e : image.entrySet()) {
+                Inode n = new Inode();
+                n.durable = Arrays.copyOf(e.getValue(), e.getValue().length);
+                n.data = Arrays.copyOf(e.getValue(), e.getValue().length);
+                n.size = n.data.length;
+                live.put(e.getKey(), n);
+                durable.put(e.getKey(), n);
+                for (String d = parent(e.getKey()); !d.isEmpty() && dirs.add(d); d = parent(d)) { }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Flips one bit at rest (both the current and the durable copy), as media corruption would. */
     public void flipBit(String path, long offset) throws IOException {
         lock.lock();

@@ -94,6 +94,16 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
      */
     record Split(Duration at, long shuffle, boolean refuse, Duration length) implements Fault {}
 
+    /**
+     * The Jepsen harness's snapshot-kill: a voter (the leader if a voter leads, else {@code pick}'s)
+     * is the victim; one short of a quorum of the other voters are paused while the victim's durable
+     * disk is copied and the rest (the holders) commit writes with it for {@code commitFor}; then the
+     * victim is crashed, its disk restored to the copy and restarted, the paused voters resumed, and
+     * the holders crashed for {@code holderDown} (shorter than the restart hold's timeout, R9).
+     * Without the hold the victim and the paused voters are a majority that never saw the writes.
+     */
+    record Rollback(Duration at, long pick, Duration commitFor, Duration holderDown) implements Fault {}
+
     /** The bug catalog's targeted fault profiles (each also keeps some of the general faults). */
     enum Profile { GENERAL, POWER, LEADER, DEAF_LEADER, MEMBERSHIP, HARD_STATE, READ, DEAF_FOLLOWER, FIGURE8, SLOW_LEADER }
 
@@ -146,6 +156,23 @@ record RaftFaults(List<Kind> mix, List<Integer> victims, List<Fault> faults) {
             });
         }
         return new RaftFaults(kinds, List.copyOf(victims), faults);
+    }
+
+    /**
+     * {@code base} plus, at one seed in three (drawn apart from the base plan, which stays as it
+     * is), one {@link Rollback} within the first 200 ms; not in a plan that damages disks at rest
+     * ({@link Kind#DISK}): the rolled back replica is the seed's one replica with bad storage, as
+     * the victims of at-rest damage are otherwise (raft-5 seed 473 combined the rollback with a
+     * lost hard state on the one replica that held the writes besides the crashed ones: it could
+     * not lead (R2), the others were below the hold's floor, and the hold timed out).
+     */
+    static RaftFaults withRollback(RaftFaults base, long seed) {
+        SplittableRandom r = new SplittableRandom(seed ^ 0x1F83D9ABFB41BD6BL);
+        if (r.nextInt(3) != 0 || base.mix().contains(Kind.DISK)) return base;
+        List<Fault> faults = new ArrayList<>(base.faults());
+        faults.add(new Rollback(Duration.ofNanos(r.nextLong(200_000_000L)), r.nextLong(1L << 30),
+                Duration.ofNanos(10_000_000L + r.nextLong(30_000_000L)), Duration.ofNanos(20_000_000L + r.nextLong(100_000_000L))));
+        return new RaftFaults(base.mix(), base.victims(), faults);
     }
 
     /** A catalog plan of {@code profile} for {@code seed} ({@code GENERAL}: the intense plan of {@link #fromSeed}). */

@@ -114,6 +114,7 @@ final class RaftNemesis {
             case RaftFaults.DeafFollower d -> deafFollower(d);
             case RaftFaults.StaleRejoin st -> staleRejoin(st);
             case RaftFaults.Split sp -> split(sp);
+            case RaftFaults.Rollback rb -> rollback(rb);
         }
     }
 
@@ -378,6 +379,76 @@ final class RaftNemesis {
         }
         busy[x] = false;
         netBusy = false;
+    }
+
+    /** See {@link RaftFaults.Rollback}. */
+    private void rollback(RaftFaults.Rollback rb) throws InterruptedException, IOException {
+        List<Integer> voters = new ArrayList<>();
+        for (long id : checker.conf().voters()) voters.add((int) id - 1);
+        int quorum = voters.size() / 2 + 1;
+        int lead = leaderIndex();
+        if (voters.size() < 3 || !checker.conf().votersOutgoing().isEmpty()) {
+            record("skip", "rollback: " + voters.size() + " voters");
+            return;
+        }
+        int victim = voters.contains(lead) ? lead : voters.get((int) (rb.pick() % voters.size()));
+        List<Integer> others = new ArrayList<>(voters);
+        others.remove(Integer.valueOf(victim));
+        java.util.Collections.rotate(others, (int) (rb.pick() % others.size()));
+        List<Integer> paused = others.subList(0, quorum - 1);
+        List<Integer> holders = others.subList(quorum - 1, others.size());
+        List<Integer> all = new ArrayList<>(voters);
+        for (int k : all) {
+            if (busy[k] || hosts.get(k).down()) {
+                record("skip", "rollback: " + hosts.get(k).host() + (busy[k] ? " busy" : " down"));
+                return;
+            }
+        }
+        RaftHost v = hosts.get(victim);
+        if (checker.lastApplied(v.id()) < 1) {
+            // a copy of a disk that holds nothing yet is a wiped disk, which no restart rule can tell
+            // from a brand-new replica (R9 exempts those): beyond what Raft tolerates of one replica
+            record("skip", "rollback: " + v.host() + " has applied nothing yet");
+            return;
+        }
+        for (int k : all) busy[k] = true;
+        record("pause", names(paused));
+        for (int k : paused) hosts.get(k).pause();
+        java.util.SortedMap<String, byte[]> copy = v.disk().durableImage();
+        record("copy", v.host() + " disk (" + copy.size() + " files)");
+        // writes only the victim and the holders see (the clients may be done by now)
+        long until = clock.nanoTime() + rb.commitFor().toNanos();
+        long n = 0;
+        long done = 0;
+        while (clock.nanoTime() < until) {
+            int k = leaderIndex();
+            if (k < 0 || paused.contains(k)) {
+                clock.sleep(Duration.ofMillis(1));
+                continue;
+            }
+            CompletableFuture<byte[]> f = hosts.get(k).driver().propose(KvMachine.write("rollback", ++n));
+            while (!f.isDone() && clock.nanoTime() < until) clock.sleep(Duration.ofMillis(1));
+            if (f.isDone() && !f.isCompletedExceptionally()) done++;
+        }
+        record("crash", v.host() + " after " + done + " writes committed without " + names(paused));
+        v.crash();
+        v.disk().restore(copy);
+        record("restore", v.host() + " disk from the copy; restart");
+        v.start();
+        record("resume", names(paused));
+        for (int k : paused) hosts.get(k).resume();
+        record("crash", names(holders));
+        for (int k : holders) hosts.get(k).crash();
+        clock.sleep(rb.holderDown());
+        record("restart", names(holders));
+        for (int k : holders) hosts.get(k).start();
+        for (int k : all) busy[k] = false;
+    }
+
+    private String names(List<Integer> ks) {
+        List<String> out = new ArrayList<>();
+        for (int k : ks) out.add(hosts.get(k).host());
+        return out.toString();
     }
 
     /** Writes through the leader (not {@code deaf}) until {@code until}; from {@code from} on no gap between commits may exceed {@code gap}. */

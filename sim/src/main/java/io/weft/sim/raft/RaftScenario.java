@@ -46,10 +46,18 @@ public final class RaftScenario implements Scenario {
 
     /** Workload size, the fault plan per seed, and the bug switches (catalog tests only). */
     public record Config(int voters, int clients, int opsPerClient, Set<Bug> bugs, LongFunction<RaftFaults> plans,
-                         boolean swarmElection, Boolean preVoteFixed, Boolean checkQuorumFixed, boolean pipelineLeaderWrites) {
+                         boolean swarmElection, Boolean preVoteFixed, Boolean checkQuorumFixed, boolean pipelineLeaderWrites,
+                         int restartHold) {
+        /**
+         * The restart hold (raft README, R9) of {@code raft-3} and {@code raft-5}, in election timeouts:
+         * {@code -Dweft.sim.raftHold=0} turns it off (to see the rollback fault lose writes).
+         */
+        static final int HOLD = Integer.getInteger("weft.sim.raftHold", 15);
+
         public static Config of(int voters) {
             int minority = (voters - 1) / 2;
-            return new Config(voters, 4, 15, Set.of(), seed -> RaftFaults.fromSeed(seed, voters + 1, minority), false, null, null, false);
+            return new Config(voters, 4, 15, Set.of(),
+                    seed -> RaftFaults.withRollback(RaftFaults.fromSeed(seed, voters + 1, minority), seed), false, null, null, false, HOLD);
         }
 
         /**
@@ -84,23 +92,23 @@ public final class RaftScenario implements Scenario {
                 default -> null;
             };
             return new Config(voters, 4, 30, Set.of(), seed -> RaftFaults.catalog(seed, voters + 1, minority, profile), true,
-                    pv, cq, profile == RaftFaults.Profile.SLOW_LEADER);
+                    pv, cq, profile == RaftFaults.Profile.SLOW_LEADER, 0);
         }
 
         public Config withBugs(Set<Bug> b) {
-            return new Config(voters, clients, opsPerClient, b, plans, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites);
+            return new Config(voters, clients, opsPerClient, b, plans, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites, restartHold);
         }
 
         public Config withClients(int n) {
-            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites);
+            return new Config(voters, n, opsPerClient, bugs, plans, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites, restartHold);
         }
 
         public Config withOps(int n) {
-            return new Config(voters, clients, n, bugs, plans, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites);
+            return new Config(voters, clients, n, bugs, plans, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites, restartHold);
         }
 
         Config withPlans(LongFunction<RaftFaults> p) {
-            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites);
+            return new Config(voters, clients, opsPerClient, bugs, p, swarmElection, preVoteFixed, checkQuorumFixed, pipelineLeaderWrites, restartHold);
         }
     }
 
@@ -144,7 +152,7 @@ public final class RaftScenario implements Scenario {
             DriverConfig dc = DriverConfig.of(i, RaftHost.DIR, initial).withTiming(Duration.ofMillis(1), 15, 3)
                     .withElectionChecks(preVote, checkQuorum)
                     .withSnapshotEvery(25).withBugs(config.bugs()).withObserver(checker)
-                    .withPipelinedLeaderWrites(config.pipelineLeaderWrites());
+                    .withPipelinedLeaderWrites(config.pipelineLeaderWrites()).withRestartHold(config.restartHold());
             hosts.add(new RaftHost(i, world.scheduler(), world.network(), seeds.nextLong(), dc, peers, checker, world::fail,
                     config.pipelineLeaderWrites() ? PIPELINED_SLOWEST_SYNC : Duration.ofNanos(500_000)));
         }

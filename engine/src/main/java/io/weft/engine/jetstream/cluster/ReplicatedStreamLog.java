@@ -146,6 +146,8 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** When this replica started (monotonic): {@link #leaderless} judges only after {@link #LOST_NANOS}. */
     private final long startedNanos;
     private volatile java.util.function.Consumer<String> failedListener;
+    private volatile java.util.function.Consumer<String> holdListener;
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> holdEvents = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Wall nanos this replica last became ready to lead (0: not leading). */
     private volatile long leaderSince;
     /** Run when the recovered damage is repaired (set once the stream has logged the damage). */
@@ -834,6 +836,12 @@ public final class ReplicatedStreamLog implements GroupLog {
         }
 
         @Override
+        public void hold(long node, String event) {
+            held(event);
+            if (observer != null) observer.hold(node, event);
+        }
+
+        @Override
         public void repaired(long node) {
             Runnable r = repairedThen;
             if (r != null) r.run();
@@ -1001,6 +1009,24 @@ public final class ReplicatedStreamLog implements GroupLog {
         failedListener = listener;
         String f = failure;
         if (f != null) listener.accept(f);
+    }
+
+    @Override
+    public void onHold(java.util.function.Consumer<String> listener) {
+        holdListener = listener;
+        drainHold();
+    }
+
+    private void held(String event) {
+        holdEvents.add(event);
+        drainHold();
+    }
+
+    /** Events wait in the queue until a listener is set (the driver may report one before). */
+    private void drainHold() {
+        java.util.function.Consumer<String> l = holdListener;
+        if (l == null) return;
+        for (String e; (e = holdEvents.poll()) != null; ) l.accept(e);
     }
 
     @Override

@@ -468,6 +468,11 @@ public final class MetaGroup {
         }
 
         @Override
+        public void hold(long id, String event) {
+            held(event);
+        }
+
+        @Override
         public void repaired(long id) {
             Runnable r = repairedThen;
             repairedThen = null;
@@ -484,6 +489,26 @@ public final class MetaGroup {
     }
 
     private volatile java.util.function.Consumer<String> failureListener;
+    private volatile java.util.function.Consumer<String> holdListener;
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> holdEvents = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** Hands {@code listener} each change of this member's restart hold (raft README, R9), earlier ones first. */
+    public void onHold(java.util.function.Consumer<String> listener) {
+        holdListener = listener;
+        drainHold();
+    }
+
+    private void held(String event) {
+        holdEvents.add(event);
+        drainHold();
+    }
+
+    /** Events wait in the queue until a listener is set (the driver may report one before). */
+    private void drainHold() {
+        java.util.function.Consumer<String> l = holdListener;
+        if (l == null) return;
+        for (String e; (e = holdEvents.poll()) != null; ) l.accept(e);
+    }
 
     /**
      * Sets who hears, as nats-server's notices, that the meta leader this member knows changed
