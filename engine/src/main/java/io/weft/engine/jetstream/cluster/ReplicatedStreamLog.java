@@ -146,8 +146,7 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** When this replica started (monotonic): {@link #leaderless} judges only after {@link #LOST_NANOS}. */
     private final long startedNanos;
     private volatile java.util.function.Consumer<String> failedListener;
-    private volatile java.util.function.Consumer<String> holdListener;
-    private final java.util.concurrent.ConcurrentLinkedQueue<String> holdEvents = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final io.weft.engine.jetstream.cluster.EventRelay holds = new io.weft.engine.jetstream.cluster.EventRelay();
     /** Wall nanos this replica last became ready to lead (0: not leading). */
     private volatile long leaderSince;
     /** Run when the recovered damage is repaired (set once the stream has logged the damage). */
@@ -1013,20 +1012,11 @@ public final class ReplicatedStreamLog implements GroupLog {
 
     @Override
     public void onHold(java.util.function.Consumer<String> listener) {
-        holdListener = listener;
-        drainHold();
+        holds.listen(listener);
     }
 
     private void held(String event) {
-        holdEvents.add(event);
-        drainHold();
-    }
-
-    /** Events wait in the queue until a listener is set (the driver may report one before). */
-    private void drainHold() {
-        java.util.function.Consumer<String> l = holdListener;
-        if (l == null) return;
-        for (String e; (e = holdEvents.poll()) != null; ) l.accept(e);
+        holds.add(event);
     }
 
     @Override

@@ -489,25 +489,15 @@ public final class MetaGroup {
     }
 
     private volatile java.util.function.Consumer<String> failureListener;
-    private volatile java.util.function.Consumer<String> holdListener;
-    private final java.util.concurrent.ConcurrentLinkedQueue<String> holdEvents = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final io.weft.engine.jetstream.cluster.EventRelay holds = new io.weft.engine.jetstream.cluster.EventRelay();
 
     /** Hands {@code listener} each change of this member's restart hold (raft README, R9), earlier ones first. */
     public void onHold(java.util.function.Consumer<String> listener) {
-        holdListener = listener;
-        drainHold();
+        holds.listen(listener);
     }
 
     private void held(String event) {
-        holdEvents.add(event);
-        drainHold();
-    }
-
-    /** Events wait in the queue until a listener is set (the driver may report one before). */
-    private void drainHold() {
-        java.util.function.Consumer<String> l = holdListener;
-        if (l == null) return;
-        for (String e; (e = holdEvents.poll()) != null; ) l.accept(e);
+        holds.add(event);
     }
 
     /**
