@@ -1,7 +1,6 @@
 package io.weft.engine.json;
 
 import java.math.BigDecimal;
-import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 
@@ -27,7 +26,16 @@ public final class GoFormat {
      * with trailing zeros removed and no dot when the fraction is zero).
      */
     public static String time(long epochMillis) {
-        LocalDateTime t = LocalDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
+        return time(Math.floorDiv(epochMillis, 1_000L), (int) Math.floorMod(epochMillis, 1_000L) * 1_000_000);
+    }
+
+    /** As {@link #time(long)}, from epoch nanoseconds (the Unix epoch itself is not Go's zero time here). */
+    public static String timeNanos(long epochNanos) {
+        return time(Math.floorDiv(epochNanos, SECOND), (int) Math.floorMod(epochNanos, SECOND));
+    }
+
+    private static String time(long epochSeconds, int nanos) {
+        LocalDateTime t = LocalDateTime.ofEpochSecond(epochSeconds, nanos, ZoneOffset.UTC);
         StringBuilder sb = new StringBuilder(30);
         int year = t.getYear();
         if (year < 0 || year > 9999) {
@@ -40,7 +48,6 @@ public final class GoFormat {
         pad(sb, t.getHour(), 2).append(':');
         pad(sb, t.getMinute(), 2).append(':');
         pad(sb, t.getSecond(), 2);
-        int nanos = t.getNano();
         if (nanos != 0) {
             sb.append('.');
             appendFraction(sb, nanos, 9);

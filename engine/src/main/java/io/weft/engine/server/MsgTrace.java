@@ -430,6 +430,6 @@ public final class MsgTrace {
 
     /** Epoch nanoseconds in Go's RFC 3339 with nanoseconds, trailing zeros trimmed. */
     static String rfc3339(long epochNanos) {
-        return io.weft.engine.jetstream.JsTime.formatInstant(epochNanos);
+        return io.weft.engine.json.GoFormat.timeNanos(epochNanos);
     }
 }

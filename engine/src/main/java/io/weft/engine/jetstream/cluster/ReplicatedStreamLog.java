@@ -146,7 +146,7 @@ public final class ReplicatedStreamLog implements GroupLog {
     /** When this replica started (monotonic): {@link #leaderless} judges only after {@link #LOST_NANOS}. */
     private final long startedNanos;
     private volatile java.util.function.Consumer<String> failedListener;
-    private final io.weft.engine.jetstream.cluster.EventRelay holds = new io.weft.engine.jetstream.cluster.EventRelay();
+    private final io.weft.engine.EventRelay holds = new io.weft.engine.EventRelay();
     /** Wall nanos this replica last became ready to lead (0: not leading). */
     private volatile long leaderSince;
     /** Run when the recovered damage is repaired (set once the stream has logged the damage). */

@@ -15,6 +15,6 @@ final class Times {
 
     /** The time as it is, the Unix epoch itself included (a pause_until of 1970-01-01, as nats.js's resume sends). */
     static String instant(long epochNanos) {
-        return io.weft.engine.jetstream.JsTime.formatInstant(epochNanos);
+        return io.weft.engine.json.GoFormat.timeNanos(epochNanos);
     }
 }

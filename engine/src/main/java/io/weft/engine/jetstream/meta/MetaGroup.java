@@ -489,7 +489,7 @@ public final class MetaGroup {
     }
 
     private volatile java.util.function.Consumer<String> failureListener;
-    private final io.weft.engine.jetstream.cluster.EventRelay holds = new io.weft.engine.jetstream.cluster.EventRelay();
+    private final io.weft.engine.EventRelay holds = new io.weft.engine.EventRelay();
 
     /** Hands {@code listener} each change of this member's restart hold (raft README, R9), earlier ones first. */
     public void onHold(java.util.function.Consumer<String> listener) {

@@ -1,4 +1,4 @@
-package io.weft.engine.jetstream.cluster;
+package io.weft.engine;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
