@@ -88,4 +88,11 @@ public interface ConsumerSource {
      * removes it once no consumer {@link StreamConsumer#needsAck needs} it.
      */
     void acknowledged(long seq);
+
+    /**
+     * A consumer stopped needing messages it needed before (it was reset past them): with interest
+     * retention the stream drops every message no consumer needs now.
+     */
+    default void interestMayHaveGone() {
+    }
 }

@@ -198,8 +198,29 @@ public final class GoDecode {
         return "exceeded max depth";
     }
 
+    /**
+     * The error nats-server reports after "invalid JSON: " for a body it reads with Go's {@code
+     * json.Unmarshal} instead of its strict decoder (consumer reset, for one): the body must be one
+     * JSON value ({@code "unexpected end of JSON input"}, no offsets), unknown fields are ignored,
+     * and the first value that does not fit its field is named. Null when it decodes.
+     */
+    public static String unmarshalProblem(byte[] body, Struct shape) {
+        String text = SubjectBytes.decode(body);
+        String deep = deepProblem(text, shape);
+        if (deep != null) {
+            return deep;
+        }
+        String syntax = GoJsonSyntax.problem(text);
+        return syntax != null ? syntax : fit(text, shape, false);
+    }
+
     /** Go's error for one well-formed value decoded into {@code shape}, or null. */
     private static String fit(String value, Struct shape) {
+        return fit(value, shape, true);
+    }
+
+    /** As {@link #fit(String, Struct)}; {@code strict} refuses unknown fields. */
+    private static String fit(String value, Struct shape, boolean strict) {
         try (JsonParser p = FACTORY.createParser(value)) {
             JsonToken t = p.nextToken();
             if (t == JsonToken.VALUE_NULL) {
@@ -208,7 +229,7 @@ public final class GoDecode {
             if (t != JsonToken.START_OBJECT) {
                 return "json: cannot unmarshal " + kind(t, p, false) + " into Go value of type server." + shape.go();
             }
-            return new Walk(p).object(shape, shape.go());
+            return new Walk(p, strict).object(shape, shape.go());
         } catch (IOException e) {
             return String.valueOf(e.getMessage());
         }
@@ -217,9 +238,11 @@ public final class GoDecode {
     /** One pass over the tokens; {@code first} keeps the first error met. */
     private static final class Walk {
         final JsonParser p;
+        final boolean strict;
 
-        Walk(JsonParser p) {
+        Walk(JsonParser p, boolean strict) {
             this.p = p;
+            this.strict = strict;
         }
 
         /** At START_OBJECT of a struct; returns the first error in it, leaving the parser at its END_OBJECT. */
@@ -230,7 +253,9 @@ public final class GoDecode {
                 Shape f = s.fields().get(key.toLowerCase(Locale.ROOT));
                 JsonToken t = p.nextToken();
                 if (f == null) {
-                    first = first != null ? first : "json: unknown field " + quote(key);
+                    if (strict) {
+                        first = first != null ? first : "json: unknown field " + quote(key);
+                    }
                     p.skipChildren();
                     continue;
                 }

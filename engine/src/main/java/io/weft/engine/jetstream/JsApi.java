@@ -110,7 +110,7 @@ final class JsApi {
                         if (r.subject().startsWith(PREFIX + "CONSUMER.LEADER.STEPDOWN.")) {
                             return a.consumerStepDown(r);
                         }
-                        if (stream != null && r.subject().startsWith(PREFIX + "CONSUMER.MSG.NEXT.")) {
+                        if (stream != null && ownSubscription(r.subject())) {
                             // a pull request is the consumer's alone: nobody else answers it, not even 10008,
                             // which would land among the client's messages (nats-server's pull requests
                             // reach only the consumer's own subscription); unanswered, it expires
@@ -124,6 +124,14 @@ final class JsApi {
                         return a.js.consumerManager().api(r.subject(), r.reply(), r.body(), r.jsa()::stream,
                                 r.account(), levelNotMet(r.requiredLevel()));
                     }));
+
+    /**
+     * The consumer requests nats-server serves on the consumer's own subscription (its leader's):
+     * pull requests and resets. No other server answers them, not even with an error.
+     */
+    static boolean ownSubscription(String subject) {
+        return subject.startsWith(PREFIX + "CONSUMER.MSG.NEXT.") || subject.startsWith(PREFIX + "CONSUMER.RESET.");
+    }
 
     /** The stream a {@code $JS.API.CONSUMER.*} subject names, or null if it names none. */
     static String consumerStream(String subject) {
@@ -420,7 +428,7 @@ final class JsApi {
         }
         ApiReply out;
         Route where = route(r, op);
-        if (where == Route.UNAVAILABLE && op.startsWith("CONSUMER.MSG.NEXT.")) {
+        if (where == Route.UNAVAILABLE && ownSubscription(PREFIX + op)) {
             where = Route.SILENT; // as above: only the consumer answers a pull request
         }
         switch (where) {

@@ -2143,9 +2143,17 @@ public final class Stream implements ConsumerSource {
         } finally {
             lock.unlock();
         }
+        // messages only this consumer held can go now
+        interestMayHaveGone();
+    }
+
+    /**
+     * With interest retention, drops what no consumer needs (a replicated stream's leader decides it;
+     * a replica that stops leading detaches its consumers and removes nothing).
+     */
+    @Override
+    public void interestMayHaveGone() {
         if (config.retention() == Retention.INTEREST && (group == null || group.ready() && !stoppingNow())) {
-            // messages only this consumer held can go now (a replicated stream's leader decides it;
-            // a replica that stops leading detaches its consumers and removes nothing)
             sweepInterest();
         }
     }

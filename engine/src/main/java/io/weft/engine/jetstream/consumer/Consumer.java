@@ -3,6 +3,7 @@ package io.weft.engine.jetstream.consumer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.engine.jetstream.JsApiException;
 import io.weft.engine.jetstream.ConsumerSource;
 import io.weft.engine.jetstream.Retention;
 import io.weft.engine.jetstream.StreamConsumer;
@@ -175,7 +176,8 @@ public final class Consumer implements StreamConsumer {
         if (nextSeq < 1) {
             nextSeq = 1;
         }
-        // nats-server reports the position before the first delivery as delivered = start - 1 (ack floor stays 0).
+        // nats-server 2.15 reports the position before the first delivery as delivered = start - 1, and
+        // puts the ack floor there too (a reset to the floor starts where the consumer started).
         long delivered = Math.max(0, (lastPerSubject.isEmpty() ? nextSeq : lastPerSubject.getFirst()) - 1);
         lock.lock();
         try {
@@ -543,8 +545,11 @@ public final class Consumer implements StreamConsumer {
         long last = store.state().lastSeq();
         if (pendingCount < 0) {
             pendingCount = 0;
+            // as nats-server, a count from scratch of a last-per-subject consumer counts subjects, not
+            // messages (after a reset too); new messages then add one each
+            boolean perSubject = cfg.deliverPolicy() == ConsumerConfig.DeliverPolicy.LAST_PER_SUBJECT;
             for (String f : filtersOrAll()) {
-                pendingCount += store.numPending(nextSeq, f, false);
+                pendingCount += store.numPending(nextSeq, f, perSubject);
             }
             pendingCovered = last;
         } else if (last > pendingCovered) {
@@ -646,6 +651,58 @@ public final class Consumer implements StreamConsumer {
     }
 
     // ------------------------------------------------------------------ acks
+
+    // ------------------------------------------------------------------ reset
+
+    /**
+     * {@code $JS.API.CONSUMER.RESET}: moves delivery to stream sequence {@code requested}, or with 0
+     * back to just above the ack floor (every unacknowledged message is delivered again), and
+     * returns the sequence it moved to. nats-server 2.14's rules for an explicit sequence: any with
+     * deliver policy {@code all}; with {@code by_start_sequence} none below {@code opt_start_seq};
+     * with {@code by_start_time} none below the first message stored at that time; with any other
+     * policy none at all. The new state is applied here, not yet persisted.
+     */
+    long reset(long requested) throws JsApiException {
+        lock.lock();
+        try {
+            long seq;
+            if (requested == 0) {
+                seq = ackFloorS + 1;
+            } else {
+                switch (cfg.deliverPolicy()) {
+                    case ALL -> {
+                    }
+                    case BY_START_SEQUENCE -> {
+                        if (requested < cfg.optStartSeq()) {
+                            throw ConsumerErrors.INVALID_RESET.with("below start seq").exception();
+                        }
+                    }
+                    case BY_START_TIME -> {
+                        long first;
+                        try {
+                            first = src.store().sequenceAtOrAfter(cfg.optStartTimeNanos());
+                        } catch (IOException e) {
+                            throw ConsumerErrors.INVALID_RESET.with(e.getMessage()).exception();
+                        }
+                        if (requested < first) {
+                            throw ConsumerErrors.INVALID_RESET.with("below start time").exception();
+                        }
+                    }
+                    default -> throw ConsumerErrors.INVALID_RESET.with("not allowed").exception();
+                }
+                seq = requested;
+            }
+            seq = Math.max(seq, 1);
+            apply.apply(new ConsumerOp.Reset(seq));
+            pendingCount = -1;
+            dirty = true;
+            kicked = true;
+            wake.signalAll();
+            return seq;
+        } finally {
+            lock.unlock();
+        }
+    }
 
     void onAck(String subject, String reply, String body) {
         String[] t = subject.split("\\.");
@@ -979,7 +1036,7 @@ public final class Consumer implements StreamConsumer {
             } else {
                 long now = clock.nanoTime();
                 lastActivityMono = now;
-                if (spec.noWait() && !hasWorkLocked(now)) {
+                if (spec.noWait() && spec.expires() == 0 && !hasWorkLocked(now)) {
                     answer = status(reply, 404, "No Messages", null);
                 } else {
                     dropDeadRequests(now);
@@ -1411,10 +1468,11 @@ public final class Consumer implements StreamConsumer {
                 if (c != null) {
                     next = Math.min(next, c.waitUntil);
                 }
-                if (r.noWait) {
+                // nats-server 2.15: a no-wait request ends at the end of the stream with 404, after
+                // messages too; one with an expiry that got nothing yet waits for a message or its expiry
+                if (r.noWait && (r.expiresAt == 0 || r.delivered > 0)) {
                     waiting.remove(r);
-                    out.add(r.delivered == 0 ? status(r.reply, 404, "No Messages", null)
-                            : status(r.reply, 408, "Request Timeout", r));
+                    out.add(status(r.reply, 404, "No Messages", null));
                     continue;
                 }
                 break;

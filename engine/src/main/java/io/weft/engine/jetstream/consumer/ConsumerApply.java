@@ -61,6 +61,7 @@ final class ConsumerApply {
                 updateAckFloor();
             }
             case Purged p -> purged(p);
+            case ConsumerOp.Reset r -> reset(r);
         }
         c.dirty = true;
         assert invariants() : "consumer " + c.name + " state broken after " + op + ": " + describe();
@@ -87,6 +88,7 @@ final class ConsumerApply {
         c.lastPerSubject.clear();
         c.lastPerSubject.addAll(p.lastPerSubject());
         c.lastStreamSeq = p.lastStreamSeq();
+        c.ackFloorS = p.lastStreamSeq(); // as nats-server: messages before the start count as acknowledged
     }
 
     private void delivered(Delivered d) {
@@ -209,6 +211,25 @@ final class ConsumerApply {
             c.lastStreamSeq = firstSeq - 1;
         }
         updateAckFloor();
+    }
+
+    /**
+     * As nats-server 2.14's reset: the position and both floors start over at the sequence, so a
+     * message delivered before and not acknowledged is delivered again as a first delivery. What the
+     * stream may now drop (interest retention) the stream sweeps for after the reset.
+     */
+    private void reset(ConsumerOp.Reset r) {
+        c.pending.clear();
+        c.deliveries.clear();
+        c.redeliver.clear();
+        c.lastPerSubject.clear();
+        c.nextSeq = r.seq();
+        c.dseq = 0;
+        c.ackFloorC = 0;
+        c.ackFloorS = r.seq() - 1;
+        c.lastStreamSeq = r.seq() - 1;
+        c.lastActiveWall = 0;
+        c.lastAckWall = 0;
     }
 
     // ------------------------------------------------------------------ shared steps

@@ -71,5 +71,6 @@ public final class ConsumerErrors {
     public static final JsApiError DOES_NOT_EXIST = new JsApiError(400, 10149, "consumer does not exist");
     public static final JsApiError INACTIVE_THRESHOLD_EXCESS = new JsApiError(400, 10153, "consumer inactive threshold exceeds system limit of {limit}");
     public static final JsApiError ACK_WAIT_NEGATIVE = new JsApiError(400, 10183, "consumer ack wait needs to be positive");
+    public static final JsApiError INVALID_RESET = new JsApiError(400, 10204, "invalid reset: {err}");
     public static final JsApiError BACKOFF_NEGATIVE = new JsApiError(400, 10184, "consumer backoff needs to be positive");
 }

@@ -57,4 +57,12 @@ sealed interface ConsumerOp {
     /** The stream was purged below {@code firstSeq}; {@code gone} are pending messages removed above it. */
     record Purged(long firstSeq, List<Long> gone) implements ConsumerOp {
     }
+
+    /**
+     * {@code $JS.API.CONSUMER.RESET}: delivery starts again at stream sequence {@code seq} with
+     * consumer sequence 1; nothing is pending, every delivery count is forgotten, and the ack floor
+     * sits just below {@code seq}.
+     */
+    record Reset(long seq) implements ConsumerOp {
+    }
 }

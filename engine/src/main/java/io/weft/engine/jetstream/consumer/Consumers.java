@@ -116,6 +116,10 @@ public final class Consumers implements ConsumerManager {
                     need(t, 3);
                     return pause(streams, t[1], t[2], body, levelNotMet);
                 }
+                case "RESET" -> {
+                    need(t, 3);
+                    return reset(streams, t[1], t[2], subject, reply, body, account, levelNotMet);
+                }
                 case "UNPIN" -> {
                     type = UNPIN_TYPE;
                     need(t, 3);
@@ -471,6 +475,69 @@ public final class Consumers implements ConsumerManager {
                 o.put("paused", false);
                 o.put("pause_until", PauseTime.ZERO);
             });
+        }
+    }
+
+    // ------------------------------------------------------------------ reset
+
+    static final String RESET_TYPE = "io.nats.jetstream.api.v1.consumer_reset_response";
+    static final GoDecode.Struct RESET_SHAPE = new GoDecode.Struct("JSApiConsumerResetRequest",
+            java.util.Map.of("seq", GoDecode.UINT64));
+
+    /**
+     * {@code $JS.API.CONSUMER.RESET.<stream>.<consumer>} (nats-server 2.14+), with an empty body
+     * (back to just above the ack floor) or {@code {"seq": N}}: see {@link Consumer#reset}. As in
+     * nats-server only the consumer itself answers (on a replicated stream its leader): a consumer
+     * this server does not run gets no answer. The reply is the consumer's info after the reset
+     * with {@code reset_seq}, sent once the new state is durable (on a replicated stream: committed
+     * by its group; a replica that stopped leading meanwhile does not answer).
+     */
+    private ApiReply reset(Function<String, ConsumerSource> streams, String streamName, String consumer, String subject,
+                           String reply, byte[] body, Account account, boolean levelNotMet) {
+        ConsumerSource s = streams.apply(streamName);
+        StreamConsumer sc = s == null ? null : s.consumer(consumer);
+        if (!(sc instanceof Consumer c) || c.isStopped()) {
+            // nats-server 2.15.1 leaves it unanswered: its JetStream API subscription is interest,
+            // so the requester sees no 503 either
+            return null;
+        }
+        if (reply == null || reply.isEmpty()) {
+            return null; // nats-server ignores a reset nobody waits for
+        }
+        try {
+            level(levelNotMet);
+            byte[] b = body == null ? new byte[0] : body;
+            long requested = 0;
+            if (b.length > 0) {
+                // nats-server reads this body with json.Unmarshal, not its strict decoder
+                String problem = GoDecode.unmarshalProblem(b, RESET_SHAPE);
+                if (problem != null) {
+                    throw ConsumerErrors.INVALID_JSON.withDetail(problem).exception();
+                }
+                try {
+                    JsonNode n = GoDecode.merged(b, MAPPER).get("seq");
+                    if (n != null && n.isNumber()) {
+                        // a uint64 past Java's long is beyond any stream: the largest long does as well
+                        requested = n.bigIntegerValue().min(java.math.BigInteger.valueOf(Long.MAX_VALUE)).longValue();
+                    }
+                } catch (IOException e) {
+                    throw ConsumerErrors.INVALID_JSON.exception();
+                }
+            }
+            long seq = c.reset(requested);
+            try {
+                c.persistState();
+            } catch (ConsumerPersistence.NotLeader e) {
+                return null;
+            } catch (IOException e) {
+                throw ConsumerErrors.STORE_FAILED.with(e.getMessage()).exception();
+            }
+            s.interestMayHaveGone();
+            ObjectNode o = c.info(RESET_TYPE);
+            o.put("reset_seq", seq);
+            return ApiReply.ok(o);
+        } catch (JsApiException e) {
+            return ApiReply.error(RESET_TYPE, e.error(), o -> o.put("reset_seq", 0));
         }
     }
 
