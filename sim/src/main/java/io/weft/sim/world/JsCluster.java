@@ -49,6 +49,8 @@ public final class JsCluster implements Scenario {
     public static final String NAME = "js-cluster";
     /** The same world under a heavier plan (up to 14 faults), more publishes and three KV clients. */
     public static final String HEAVY_NAME = "js-cluster-heavy";
+    /** js-cluster with consumer resets (to the ack floor) among the consumers' pulls. */
+    public static final String RESET_NAME = "js-cluster-reset";
     static final String STREAM = "Q";
     static final String CONSUMER = "work";
     /** The KV bucket's stream (as a KV bucket {@code b}: one message per key, discard new). */
@@ -69,7 +71,15 @@ public final class JsCluster implements Scenario {
      */
     public record Config(int nodes, int replicas, int publishers, int messagesPerPublisher, int consumers,
                          int kvClients, int kvOps, int keys,
-                         List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit, boolean heavy) {
+                         List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit, boolean heavy,
+                         boolean resets) {
+        public Config(int nodes, int replicas, int publishers, int messagesPerPublisher, int consumers,
+                      int kvClients, int kvOps, int keys,
+                      List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit, boolean heavy) {
+            this(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults,
+                    ackBeforeCommit, heavy, false);
+        }
+
         public Config(int nodes, int replicas, int publishers, int messagesPerPublisher, int consumers,
                       int kvClients, int kvOps, int keys,
                       List<ClusterFaultPlan.Kind> faultKinds, int maxFaults, boolean ackBeforeCommit) {
@@ -88,32 +98,37 @@ public final class JsCluster implements Scenario {
         }
 
         public Config withClients(int n) {
-            return new Config(nodes, replicas, n, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy);
+            return new Config(nodes, replicas, n, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy, resets);
         }
 
         public Config withMessages(int n) {
-            return new Config(nodes, replicas, publishers, n, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy);
+            return new Config(nodes, replicas, publishers, n, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy, resets);
         }
 
         /** A fixed size: {@code n} nodes, an R{@code r} stream and KV bucket. */
         public Config withNodes(int n, int r) {
-            return new Config(n, r, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy);
+            return new Config(n, r, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy, resets);
         }
 
         public Config withKv(int clients, int ops, int keyCount) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, clients, ops, keyCount, faultKinds, maxFaults, ackBeforeCommit, heavy);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, clients, ops, keyCount, faultKinds, maxFaults, ackBeforeCommit, heavy, resets);
         }
 
         public Config withoutFaults() {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, List.of(), maxFaults, ackBeforeCommit, heavy);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, List.of(), maxFaults, ackBeforeCommit, heavy, resets);
         }
 
         public Config withFaults(List<ClusterFaultPlan.Kind> kinds, int max) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, kinds, max, ackBeforeCommit, heavy);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, kinds, max, ackBeforeCommit, heavy, resets);
+        }
+
+        /** Scenario {@code js-cluster-reset}: the consumers now and then reset the consumer to its ack floor. */
+        public Config withResets() {
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, ackBeforeCommit, heavy, true);
         }
 
         public Config withAckBeforeCommit(boolean on) {
-            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, on, heavy);
+            return new Config(nodes, replicas, publishers, messagesPerPublisher, consumers, kvClients, kvOps, keys, faultKinds, maxFaults, on, heavy, resets);
         }
 
         /** The nodes of {@code seed}'s run: fixed, or 3 (odd seeds) or 5 (even seeds). */
@@ -139,7 +154,7 @@ public final class JsCluster implements Scenario {
 
     @Override
     public String name() {
-        return config.heavy() ? HEAVY_NAME : NAME;
+        return config.heavy() ? HEAVY_NAME : config.resets() ? RESET_NAME : NAME;
     }
 
     @Override
@@ -465,13 +480,56 @@ public final class JsCluster implements Scenario {
                 "{\"batch\":5,\"expires\":100000000}", Duration.ofMillis(120), LIVENESS, ACK_WAIT,
                 "consumer c" + c.client().id(),
                 "liveness: consumer c" + c.client().id() + " did not drain within " + LIVENESS + " after the heal");
-        PullDrain.run(c, s, published, nemesis, checker, payload -> deliveries.merge(payload, 1, Integer::sum), conn -> {
+        PullDrain.Unanswered moveOn = conn -> {
             // no answer: no stream leader yet, or this node cut off; now and then try another node
             if (rnd.nextInt(4) == 0) {
                 conn.moveOn();
             }
             conn.sleep(5_000_000L);
-        });
+        };
+        if (!config.resets()) {
+            PullDrain.run(c, s, published, nemesis, checker, payload -> deliveries.merge(payload, 1, Integer::sum), moveOn);
+            return;
+        }
+        PullDrain.run(c, s, published, nemesis, checker, payload -> deliveries.merge(payload, 1, Integer::sum), moveOn,
+                new PullDrain.Variation() {
+                    @Override
+                    public boolean withhold() {
+                        return rnd.nextInt(4) == 0;
+                    }
+
+                    @Override
+                    public void afterAnswer(JsConn conn) throws Exception {
+                        if (rnd.nextInt(6) == 0) {
+                            reset(conn, checker);
+                        }
+                    }
+                });
+    }
+
+    /**
+     * A consumer reset to the ack floor (empty body), only while faults may strike: every message
+     * delivered and not yet acknowledged (the client leaves one delivery in four so until the faults
+     * end, and counts it consumed only when it acks it) comes again, so the no-loss and drain checks
+     * hold as before; a reset that put the floor past an unacknowledged message (say, one applied
+     * from a stale state on a deposed leader) loses it, and the run fails. A refusal of an empty-body reset
+     * is a failure at once; no answer (no leader, cut off) is allowed.
+     */
+    private void reset(JsConn c, JsCrashChecker checker) throws Exception {
+        List<JsConn.Reply> got = c.requestAll("$JS.API.CONSUMER.RESET." + STREAM + "." + CONSUMER, null, "",
+                Duration.ofMillis(120), true);
+        for (JsConn.Reply r : got) {
+            // a late delivery to one of this client's earlier pulls may land here: it is left
+            // unacknowledged, so the consumer gives it again after its ack wait
+            if (r.status() != 0 || r.reply() != null && r.reply().startsWith("$JS.ACK.")) {
+                continue;
+            }
+            JsonNode n = json.readTree(r.payload());
+            if (n.has("error") || n.path("reset_seq").asLong() < 1
+                    || !"io.nats.jetstream.api.v1.consumer_reset_response".equals(n.path("type").asText())) {
+                checker.fail("consumer reset to the ack floor answered " + r.payload());
+            }
+        }
     }
 
     /**

@@ -40,11 +40,39 @@ final class PullDrain {
         void after(JsConn c) throws Exception;
     }
 
+    /**
+     * js-cluster-reset's variation: before the publishers and faults are done, {@code withhold}
+     * says whether to leave a delivery unacknowledged (and not yet consumed: the consumer must give
+     * it again, by its ack wait or a reset to the ack floor), and {@code afterAnswer} runs after each
+     * pull that got an answer (a consumer reset now and then).
+     */
+    interface Variation {
+        boolean withhold();
+
+        void afterAnswer(JsConn c) throws Exception;
+    }
+
+    private static final Variation NONE = new Variation() {
+        @Override
+        public boolean withhold() {
+            return false;
+        }
+
+        @Override
+        public void afterAnswer(JsConn c) {
+        }
+    };
+
     private PullDrain() {
     }
 
     static void run(JsConn c, Settings s, CountDownLatch published, Thread nemesis, JsCrashChecker checker,
                     Delivered delivered, Unanswered unanswered) throws Exception {
+        run(c, s, published, nemesis, checker, delivered, unanswered, NONE);
+    }
+
+    static void run(JsConn c, Settings s, CountDownLatch published, Thread nemesis, JsCrashChecker checker,
+                    Delivered delivered, Unanswered unanswered, Variation variation) throws Exception {
         int empty = 0;
         long settledAt = -1;
         String lastAnswer = "none";
@@ -77,6 +105,9 @@ final class PullDrain {
                     continue;
                 }
                 messages++;
+                if (!settled && variation.withhold()) {
+                    continue;
+                }
                 delivered.accept(m.payload());
                 checker.delivered(s.who(), sseq, m.subject().startsWith("_INBOX.") ? null : m.subject(), m.payload());
                 c.publish(m.reply(), "+ACK");
@@ -86,6 +117,8 @@ final class PullDrain {
             empty = messages == 0 && nothing && quiet ? empty + 1 : 0;
             if (messages == 0 && !nothing) {
                 unanswered.after(c);
+            } else if (!settled) {
+                variation.afterAnswer(c);
             }
         }
         checker.consumerDrained();

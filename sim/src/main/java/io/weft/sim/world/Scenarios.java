@@ -25,6 +25,7 @@ public final class Scenarios {
                 new JsCrash(JsCrash.Config.defaults().withBatches()),
                 new JsCluster(JsCluster.Config.defaults()),
                 new JsCluster(JsCluster.Config.heavyDefaults()),
+                new JsCluster(JsCluster.Config.defaults().withResets()),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(3)),
                 new io.weft.sim.raft.RaftScenario(io.weft.sim.raft.RaftScenario.Config.of(5)),
                 new io.weft.sim.raft.JsStreamGroup(),
@@ -58,6 +59,9 @@ public final class Scenarios {
                             JsCluster.Config::withMessages)));
             case JsCluster.HEAVY_NAME -> Optional.of(new JsCluster(
                     sized(name, params, JsCluster.Config.heavyDefaults(), JsCluster.Config::withClients,
+                            JsCluster.Config::withMessages)));
+            case JsCluster.RESET_NAME -> Optional.of(new JsCluster(
+                    sized(name, params, JsCluster.Config.defaults().withResets(), JsCluster.Config::withClients,
                             JsCluster.Config::withMessages)));
             case JsCrash.TTL_NAME -> Optional.of(new JsCrash(
                     sized(name, params, JsCrash.Config.defaults().withTimed(), JsCrash.Config::withClients,
