@@ -13,8 +13,8 @@ import java.util.TreeMap;
  * config needs), and in create, info and update replies also {@code _nats.level} (the server's
  * level) and {@code _nats.ver} (its version). A client's own {@code _nats.*} keys are dropped.
  *
- * <p>Weft stays at level 0 (nats-server 2.10) until it implements every feature of level 1; see
- * docs/jetstream.md for what is missing.
+ * <p>Weft announces the highest level whose every feature it implements ({@link Server#API_LEVEL});
+ * docs/jetstream.md lists each feature with its level.
  */
 public final class ApiLevel {
     /** The level weft implements in full. */

@@ -39,9 +39,14 @@ public final class Server {
     public static final String COMPAT_VERSION = "2.10.0";
     /**
      * The JetStream API level (ADR-44) weft implements in full and announces: INFO's
-     * {@code api_lvl} (left out at 0, as nats-server leaves it out) and {@code _nats.level}.
+     * {@code api_lvl} (left out at 0, as nats-server leaves it out), {@code _nats.level} and the
+     * highest {@code Nats-Required-Api-Level} served. Level 1 (2.11: per-message TTL, subject delete
+     * markers, pause, priority groups, batch direct get) and level 2 (2.12: counters, atomic batch
+     * publish, schedules, {@code persist_mode: async}, {@code prioritized}) are built; level 3 is
+     * stream snapshots' {@code window_size} (weft has no snapshot API), level 4 fast batch publish
+     * and {@code ack_policy: flow_control}.
      */
-    public static final int API_LEVEL = 0;
+    public static final int API_LEVEL = 2;
     public static final String WEFT_VERSION = "0.1.0";
     private static final int CLOSED_KEPT = 10_000;
 

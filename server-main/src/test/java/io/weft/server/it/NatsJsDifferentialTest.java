@@ -40,28 +40,24 @@ import org.junit.jupiter.api.TestFactory;
  */
 class NatsJsDifferentialTest {
     /**
-     * Cases where weft differs today only because it announces nats-server 2.10.0 (API level 0):
-     * nats.js gates these calls on the server version in INFO and throws before sending anything.
-     * Drop an entry when weft announces the level (helper `trace` raises it to 1, version 2.11): a
-     * listed case that matches fails the test, so the list can not go stale. With the client's gate
-     * lifted by hand ({@code NJS_ASSUME_SERVER_VERSION=2.15.1 node cases.mjs URL CASE}) all three
-     * match nats-server 2.15.1 on weft today.
+     * Cases where weft differs today only because it announces the version nats-server 2.10.0:
+     * nats.js 3.4 gates these calls on the server version in INFO (not on {@code api_lvl}) and throws
+     * before sending anything. Drop an entry when weft announces the version (see docs/jetstream.md
+     * for what that waits on); a listed case that matches fails the test, so the list can not go
+     * stale. With the client's gate lifted by hand ({@code NJS_ASSUME_SERVER_VERSION=2.15.1 node
+     * cases.mjs URL CASE}) all four match nats-server 2.15.1 on weft today.
      */
     static final Map<String, String> DIFFERS_BY_API_LEVEL = Map.of(
             "priority_overflow", "nats.js refuses priority_groups on a server below 2.11.0 ('priority_groups require server 2.11.0')",
             "priority_pinned", "nats.js refuses priority_groups on a server below 2.11.0 ('priority_groups require server 2.11.0')",
-            "direct_batch_get", "nats.js refuses getBatch/getLastMessagesFor on a server below 2.11.0 ('batch direct require server 2.11.0')");
+            "direct_batch_get", "nats.js refuses getBatch/getLastMessagesFor on a server below 2.11.0 ('batch direct require server 2.11.0')",
+            "consumer_reset", "nats.js refuses reset() on a server below 2.14.0 ('consumer reset requires server 2.14.0')");
 
     /**
-     * Cases where weft differs for a reason other than the announced level: features or 2.11+
+     * Cases where weft differs for a reason other than the announced version: features or 2.11+
      * behaviour weft lacks. Each is a known gap (reported with the test), not a matched feature.
      */
-    static final Map<String, String> NOT_YET_IN_WEFT = Map.of(
-            "consumer_reset", "weft lacks $JS.API.CONSUMER.RESET (ADR-60, nats-server 2.14): with the client's 2.14.0 gate"
-                    + " lifted the request gets no reply and reset() times out",
-            "consumer_start_position", "a new consumer's ack_floor.stream_seq before its first delivery: 2.15.1 reports"
-                    + " start - 1 (as delivered), weft 0 (as nats-server 2.9.10 does); and for a start sequence before"
-                    + " the stream's first 2.15.1 reports delivered first - 1, weft 0 (seen only when the start is past 1)");
+    static final Map<String, String> NOT_YET_IN_WEFT = Map.of();
 
     static final Path PROJECT = Path.of("..", "clients", "njs").toAbsolutePath().normalize();
     static final ObjectMapper JSON = new ObjectMapper();

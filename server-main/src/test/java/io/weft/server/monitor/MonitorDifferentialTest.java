@@ -208,7 +208,8 @@ class MonitorDifferentialTest {
         JsonNode wv = n(weftJs, "varz-jetstream.json").get("jetstream");
         assertEquals(paths(nv, List.of("limits", "config.sync_interval")), paths(wv));
         assertEquals(nv.at("/config/max_memory"), wv.at("/config/max_memory"));
-        assertEquals(0, wv.at("/stats/api/level").asInt()); // weft's ApiLevel.LEVEL; 2.15.1 is at 5
+        assertEquals(io.weft.engine.server.Server.API_LEVEL, wv.at("/stats/api/level").asInt()); // 2.15.1 is at 5
+        assertEquals(2, wv.at("/stats/api/level").asInt());
     }
 
     @Test

@@ -176,6 +176,9 @@ public final class Consumer implements StreamConsumer {
         if (nextSeq < 1) {
             nextSeq = 1;
         }
+        if (first > 0 && nextSeq < first && lastPerSubject.isEmpty()) {
+            nextSeq = first; // as nats-server: a start before the stream's first message starts at the first
+        }
         // nats-server 2.15 reports the position before the first delivery as delivered = start - 1, and
         // puts the ack floor there too (a reset to the floor starts where the consumer started).
         long delivered = Math.max(0, (lastPerSubject.isEmpty() ? nextSeq : lastPerSubject.getFirst()) - 1);

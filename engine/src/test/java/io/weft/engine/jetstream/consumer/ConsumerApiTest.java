@@ -17,7 +17,7 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals("io.nats.jetstream.api.v1.consumer_create_response", r.path("type").asText());
         assertEquals("{\"durable_name\":\"D\",\"name\":\"D\",\"deliver_policy\":\"all\",\"ack_policy\":\"none\","
                 + "\"max_deliver\":-1,\"replay_policy\":\"instant\",\"max_waiting\":512,\"num_replicas\":0,"
-                + "\"metadata\":{\"_nats.level\":\"0\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"2.10.0\"}}",
+                + "\"metadata\":{\"_nats.level\":\"2\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"2.10.0\"}}",
                 r.path("config").toString());
         assertEquals("{\"consumer_seq\":0,\"stream_seq\":0}", r.path("delivered").toString());
         assertEquals("{\"consumer_seq\":0,\"stream_seq\":0}", r.path("ack_floor").toString());
@@ -33,7 +33,7 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals("{\"name\":\"" + r.path("name").asText() + "\",\"deliver_policy\":\"all\",\"ack_policy\":\"explicit\","
                 + "\"ack_wait\":30000000000,\"max_deliver\":-1,\"replay_policy\":\"instant\",\"max_ack_pending\":1000,"
                 + "\"deliver_subject\":\"x\",\"inactive_threshold\":5000000000,\"num_replicas\":0,"
-                + "\"metadata\":{\"_nats.level\":\"0\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"2.10.0\"}}",
+                + "\"metadata\":{\"_nats.level\":\"2\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"2.10.0\"}}",
                 r.path("config").toString());
     }
 
