@@ -314,5 +314,12 @@ public final class Node {
         public void onLocalInterest(LocalInterest listener) {
             server.onLocalInterest(listener);
         }
+
+        @Override
+        public int deliverRouted(Account acc, String subject, String reply, java.util.List<String> queues, byte[] data,
+                                 int off, int hdrLen, int totalLen, io.weft.engine.server.Deliveries batch,
+                                 io.weft.engine.server.RouteSink from, long rid) {
+            return server.deliverRouted(acc, subject, reply, queues, data, off, hdrLen, totalLen, batch, from, rid);
+        }
     }
 }

@@ -84,6 +84,8 @@ public final class RouteConnection implements RouteSink, InternalPeer {
 
     private volatile String remoteId;
     private volatile String remoteName;
+    /** The route protocol the peer's INFO announced ({@code proto}). */
+    private volatile int remoteProto;
     /** The peer's cluster address as its INFO gives it ({@code host:port}), null until then. */
     private volatile String peerAddress;
     private volatile boolean registered;
@@ -215,6 +217,16 @@ public final class RouteConnection implements RouteSink, InternalPeer {
 
     public String remoteName() {
         return remoteName;
+    }
+
+    @Override
+    public long connectionId() {
+        return rid;
+    }
+
+    @Override
+    public boolean tracesMessages() {
+        return remoteProto >= io.weft.engine.server.MsgTrace.ROUTE_PROTO;
     }
 
     /** True when this side dialled the route (an explicit route). */
@@ -635,6 +647,7 @@ public final class RouteConnection implements RouteSink, InternalPeer {
             return false;
         }
         remoteName = info.path("server_name").asText(id);
+        remoteProto = info.path("proto").asInt(0);
         weftPeer = info.path("weft_nrg").asInt(0) >= InternalTraffic.VERSION;
         peerAuthRequired = info.path("auth_required").asBoolean(false);
         remoteJetStream = info.path("jetstream").asBoolean(false);
@@ -810,7 +823,7 @@ public final class RouteConnection implements RouteSink, InternalPeer {
             // one per server's token counter: serves every account; stalls on slow subscribers as a client's reader
             deliveries = acc.newRouteDeliveries(routes.host.env().clock());
         }
-        acc.publishFromRoute(subject, reply, queues, buf, off, hdr, total, deliveries);
+        routes.host.deliverRouted(acc, subject, reply, queues, buf, off, hdr, total, deliveries, this, rid);
     }
 
     /** A message of the internal traffic's account: to the receiver when the peer is weft, else dropped. */
@@ -831,7 +844,7 @@ public final class RouteConnection implements RouteSink, InternalPeer {
         n.put("server_id", routes.host.serverId());
         n.put("server_name", routes.host.serverName());
         n.put("version", Server.COMPAT_VERSION);
-        n.put("proto", Server.PROTO);
+        n.put("proto", io.weft.engine.server.MsgTrace.ROUTE_PROTO); // traces what it receives (nats-server's MsgTraceProto)
         n.put("go", Server.runtimeName());
         String h = o.clusterHost;
         int port = routes.port();

@@ -35,4 +35,14 @@ public interface RouteHost {
 
     /** Registers the one listener told of client subscriptions added and removed. */
     void onLocalInterest(LocalInterest listener);
+
+    /**
+     * Delivers a message that arrived over route {@code rid} in {@code acc} (tracing this server's
+     * hop of it when it asks to be traced); returns the deliveries as the account's router counts them.
+     */
+    default int deliverRouted(Account acc, String subject, String reply, java.util.List<String> queues, byte[] data,
+                              int off, int hdrLen, int totalLen, io.weft.engine.server.Deliveries batch,
+                              io.weft.engine.server.RouteSink from, long rid) {
+        return acc.publishFromRoute(subject, reply, queues, data, off, hdrLen, totalLen, batch);
+    }
 }

@@ -27,6 +27,13 @@ public final class MsgTrace {
     static final String ONLY = "Nats-Trace-Only";
     static final String DISABLED = "trace disabled";
     static final String TRACEPARENT = "traceparent";
+    /** The hop id a server sets on a traced message it sends over a route ("1", "2", or "1.2" on the next server). */
+    static final String HOP = "Nats-Trace-Hop";
+    /** The route protocol of a server that traces what it receives over a route (nats-server's MsgTraceProto). */
+    public static final int ROUTE_PROTO = 3;
+    static final String ONLY_NO_SUPPORT = "Not delivered because remote does not support message tracing";
+    static final String NO_SUPPORT =
+            "Message delivered but remote does not support message tracing so no trace event generated from there";
     private static final byte[] DEST_KEY = (DEST + ":").getBytes(StandardCharsets.US_ASCII);
 
     /** Connection kinds as nats-server numbers them in {@code kind}. */
@@ -45,6 +52,8 @@ public final class MsgTrace {
     /** Parts still working on the message (the router's own pass counts one). */
     private int holds = 1;
     private int hops;
+    /** This server's hop id ({@code Nats-Trace-Hop} of a message that came over a route; null at the origin). */
+    private String hop;
     private boolean sent;
     /** The subscription subject egresses show while inside a stream import (nats-server shows the import's). */
     String egressSubOverride;
@@ -121,6 +130,16 @@ public final class MsgTrace {
      * nats-server). The caller has checked {@link #mayTrace}.
      */
     static MsgTrace of(Server server, Account account, Headers h, int msgSize, Router.QueuePick random) {
+        return of(server, account, h, msgSize, random, true);
+    }
+
+    /**
+     * As above for a message from a client ({@code origin}) or over a route: only the origin
+     * samples a {@code traceparent} (a message its sampling passed over has its destination
+     * disabled before it travels on), and a routed one carries its hop id.
+     */
+    static MsgTrace of(Server server, Account account, Headers h, int msgSize, Router.QueuePick random,
+                       boolean origin) {
         String dest = h.first(DEST);
         boolean only;
         if (dest != null && !dest.isEmpty() && io.weft.store.Subjects.isValidLiteralSubject(dest)) {
@@ -137,7 +156,7 @@ public final class MsgTrace {
             if (tp == null || tp.isEmpty() || !sampled(tp.get(0))) {
                 return null;
             }
-            if (cfg.sampling() < 100 && random.next(100) >= cfg.sampling()) {
+            if (origin && cfg.sampling() < 100 && random.next(100) >= cfg.sampling()) {
                 return null;
             }
             dest = cfg.dest();
@@ -147,7 +166,12 @@ public final class MsgTrace {
         for (int i = 0, n = h.size(); i < n; i++) {
             header.computeIfAbsent(h.keyAt(i), k -> new ArrayList<>(1)).add(h.valueAt(i));
         }
-        return new MsgTrace(server, account, dest, only, header, msgSize);
+        MsgTrace t = new MsgTrace(server, account, dest, only, header, msgSize);
+        if (!origin) {
+            String hop = h.first(HOP);
+            t.hop = hop == null || hop.isEmpty() ? null : hop;
+        }
+        return t;
     }
 
     /** A W3C {@code traceparent} ({@code version-traceid-parentid-flags}) whose flags have the sampled bit. */
@@ -229,16 +253,10 @@ public final class MsgTrace {
                 trace.stopped = false;
             }
         }
-        Headers h = Headers.parse(data, off, hdrLen);
-        h.set(DEST, DISABLED);
-        byte[] hdr = h.toBytes();
-        int payload = totalLen - hdrLen;
-        byte[] out = new byte[hdr.length + payload];
-        System.arraycopy(hdr, 0, out, 0, hdr.length);
-        System.arraycopy(data, off + hdrLen, out, hdr.length, payload);
+        Rewritten out = withHeader(data, off, hdrLen, totalLen, DEST, DISABLED);
         trace.stopped = true;
         try {
-            return onward.route(out, 0, hdr.length, out.length);
+            return onward.route(out.data(), 0, out.hdrLen(), out.data().length);
         } finally {
             trace.stopped = false;
         }
@@ -306,16 +324,87 @@ public final class MsgTrace {
         add(sb);
     }
 
-    /** The message leaves for a route peer (weft forwards it unchanged; the peer does not trace it). */
-    void routeEgress(String peerName) {
+    /** The message came over the route {@code rid} from server {@code peerName}. */
+    void routeIngress(long rid, String peerName, String subject) {
+        StringBuilder sb = event("in");
+        sb.append(",\"kind\":").append(KIND_ROUTER).append(",\"cid\":").append(rid);
+        str(sb, "name", peerName);
+        str(sb, "acc", account.name());
+        str(sb, "subj", subject);
+        add(sb);
+    }
+
+    /**
+     * The hop id of the next route this message leaves by: this server's own id (empty at the
+     * origin) and the count of route egresses so far, as nats-server numbers them.
+     */
+    synchronized String nextHop() {
+        hops++;
+        return hop == null ? Integer.toString(hops) : hop + "." + hops;
+    }
+
+    /**
+     * The message leaves for a route peer as hop {@code nhop}; {@code error} (null: none) says when
+     * the peer does not trace what it receives (then it sent no event, or for a trace-only message
+     * the message was not sent at all).
+     */
+    void routeEgress(long rid, String peerName, String nhop, String error) {
         StringBuilder sb = event("eg");
         sb.append(",\"kind\":").append(KIND_ROUTER);
-        str(sb, "name", peerName);
-        synchronized (this) {
-            hops++;
-            str(sb, "hop", Integer.toString(hops));
+        if (rid >= 0) {
+            sb.append(",\"cid\":").append(rid);
         }
+        str(sb, "name", peerName);
+        str(sb, "hop", nhop);
+        str(sb, "error", error);
         add(sb);
+    }
+
+    /** A message laid out again: header block of {@code hdrLen} bytes, then the payload. */
+    record Rewritten(byte[] data, int hdrLen) {
+    }
+
+    /**
+     * The message's header and payload with header {@code key} set to {@code value}, as nats-server
+     * sets one: the other header lines stay byte for byte, a line of {@code key} is removed and
+     * {@code key: value} appended last.
+     */
+    static Rewritten withHeader(byte[] data, int off, int hdrLen, int totalLen, String key, String value) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(totalLen + key.length() + value.length() + 4);
+        byte[] k = (key + ":").getBytes(StandardCharsets.US_ASCII);
+        int end = off + Math.max(0, hdrLen - 2); // the block without its closing CRLF
+        int line = off;
+        while (line < end) {
+            int next = line;
+            while (next + 1 < off + hdrLen && !(data[next] == '\r' && data[next + 1] == '\n')) {
+                next++;
+            }
+            int stop = Math.min(next + 2, end);
+            // the status line stays; a line of the key goes
+            if (line == off || !startsWith(data, line, next, k)) {
+                out.write(data, line, stop - line);
+            }
+            line = stop;
+        }
+        if (out.size() == 0) {
+            out.writeBytes("NATS/1.0\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        out.writeBytes((key + ": " + value + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        int newHdr = out.size();
+        out.write(data, off + hdrLen, totalLen - hdrLen);
+        return new Rewritten(out.toByteArray(), newHdr);
+    }
+
+    private static boolean startsWith(byte[] data, int from, int to, byte[] prefix) {
+        if (to - from < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (data[from + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean jsApiSeen;

@@ -30,6 +30,19 @@ public interface RouteSink {
     default void awaitDrain(io.weft.net.Clock clock, long deadlineNanos) throws InterruptedException {
     }
 
+    /**
+     * True when the peer traces a traced message it receives (its route INFO announced protocol
+     * {@link MsgTrace#ROUTE_PROTO} or later): only then may a trace-only message be sent to it.
+     */
+    default boolean tracesMessages() {
+        return false;
+    }
+
+    /** The route's connection id, as message traces show it ({@code cid}; -1 when it has none). */
+    default long connectionId() {
+        return -1;
+    }
+
     /** The peer's server name, as message traces name a route egress (null when not known). */
     default String remoteName() {
         return null;

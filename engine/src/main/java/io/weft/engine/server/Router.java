@@ -119,7 +119,8 @@ final class Router {
         int delivered = 0;
         boolean interest = !groups.isEmpty();
         List<RouteTarget> targets = null;
-        MsgTrace trace = fromRoute ? null : MsgTrace.current();
+        // a message over a route is traced too when it asked to be (the route's reader made the trace current)
+        MsgTrace trace = MsgTrace.current();
         for (int i = 0, n = plain.size(); i < n; i++) {
             Subscription s = plain.get(i);
             if (s instanceof ImportSubscription imp) {
@@ -146,7 +147,7 @@ final class Router {
             }
             interest = true;
             if (s instanceof RemoteSubscription r) {
-                if (!fromRoute && (trace == null || !trace.traceOnly())) {
+                if (!fromRoute) {
                     if (targets == null) {
                         targets = new ArrayList<>(2);
                     }
@@ -172,7 +173,7 @@ final class Router {
                 for (int j = 0; j < size; j++) {
                     Subscription s = group.get((start + j) % size);
                     if (!(s instanceof RemoteSubscription)
-                            && deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, null)) {
+                            && deliver(s, routeSubject, subject, reply, data, off, hdrLen, totalLen, publisher, batch, trace)) {
                         delivered++;
                         break;
                     }
@@ -199,8 +200,8 @@ final class Router {
             for (int j = 0; j < size; j++) {
                 Subscription s = group.get((start + j) % size);
                 if (s instanceof RemoteSubscription r) {
-                    if (trace != null && trace.traceOnly()) {
-                        continue; // a trace-only message crosses no route: the peer would deliver it
+                    if (trace != null && trace.traceOnly() && !trace.stopped && !r.route.tracesMessages()) {
+                        continue; // a peer that does not trace would deliver a trace-only message
                     }
                     if (targets == null) {
                         targets = new ArrayList<>(2);
@@ -222,9 +223,14 @@ final class Router {
                 if (batch != null && batch.dropsForStalledRoute() && t.sink.stallAdvised()) {
                     continue; // no_fast_producer_stall: the stalled route misses it, the producer goes on
                 }
-                boolean sent = t.sink.sendMessage(account, routeSubject, routedReply, t.queues, data, off, hdrLen, totalLen);
-                if (sent && trace != null && !trace.stopped) {
-                    trace.routeEgress(t.sink.remoteName());
+                boolean sent;
+                if (trace == null || trace.stopped) {
+                    if (trace != null && trace.traceOnly()) {
+                        continue; // the trace stopped at an account boundary: a trace-only message goes no further
+                    }
+                    sent = t.sink.sendMessage(account, routeSubject, routedReply, t.queues, data, off, hdrLen, totalLen);
+                } else {
+                    sent = sendTraced(t, trace, account, routeSubject, routedReply, data, off, hdrLen, totalLen);
                 }
                 if (sent && t.plain) {
                     delivered++;
@@ -235,6 +241,29 @@ final class Router {
             }
         }
         return interest ? delivered : NO_INTEREST;
+    }
+
+    /**
+     * A traced message to one route, as nats-server sends it: with its hop id in
+     * {@code Nats-Trace-Hop} and a route egress event; to a peer that does not trace, a trace-only
+     * message is not sent at all (the egress says so) and any other goes with an egress that says
+     * no event will come from there.
+     */
+    private static boolean sendTraced(RouteTarget t, MsgTrace trace, String account, String routeSubject,
+                                      String routedReply, byte[] data, int off, int hdrLen, int totalLen) {
+        String nhop = trace.nextHop();
+        boolean traces = t.sink.tracesMessages();
+        if (!traces && trace.traceOnly()) {
+            trace.routeEgress(t.sink.connectionId(), t.sink.remoteName(), nhop, MsgTrace.ONLY_NO_SUPPORT);
+            return false;
+        }
+        MsgTrace.Rewritten out = MsgTrace.withHeader(data, off, hdrLen, totalLen, MsgTrace.HOP, nhop);
+        boolean sent = t.sink.sendMessage(account, routeSubject, routedReply, t.queues, out.data(), 0, out.hdrLen(),
+                out.data().length);
+        if (sent) {
+            trace.routeEgress(t.sink.connectionId(), t.sink.remoteName(), nhop, traces ? null : MsgTrace.NO_SUPPORT);
+        }
+        return sent;
     }
 
     /**

@@ -635,6 +635,37 @@ public final class Server {
     private final java.util.concurrent.atomic.AtomicLong eventSeq = new java.util.concurrent.atomic.AtomicLong();
 
     /** The sequence of the server's own events (message traces). */
+    /**
+     * Delivers a message that arrived over route {@code rid} from {@code from} in {@code acc}: when
+     * its headers ask for a trace (ADR-41), this server traces its own hop of it (ingress from the
+     * route, its egresses here, JetStream) and publishes its own trace event, as a nats-server peer
+     * does; a trace-only message is then delivered to nobody.
+     */
+    public int deliverRouted(Account acc, String subject, String reply, List<String> queues, byte[] data, int off,
+                             int hdrLen, int totalLen, Deliveries batch, RouteSink from, long rid) {
+        MsgTrace trace = null;
+        if (hdrLen > 0 && (MsgTrace.mayTrace(data, off, hdrLen)
+                || acc.msgTrace != null && MsgTrace.mayTraceContext(data, off, hdrLen))) {
+            try {
+                trace = MsgTrace.of(this, acc, io.weft.engine.protocol.Headers.parse(data, off, hdrLen), totalLen,
+                        acc.pick, false);
+            } catch (IllegalArgumentException badHeaders) {
+                trace = null;
+            }
+        }
+        if (trace == null) {
+            return acc.publishFromRoute(subject, reply, queues, data, off, hdrLen, totalLen, batch);
+        }
+        trace.routeIngress(rid, from.remoteName(), subject);
+        MsgTrace before = MsgTrace.swap(trace);
+        try {
+            return acc.publishFromRoute(subject, reply, queues, data, off, hdrLen, totalLen, batch);
+        } finally {
+            MsgTrace.swap(before);
+            trace.release();
+        }
+    }
+
     long nextEventSeq() {
         return eventSeq.incrementAndGet();
     }
