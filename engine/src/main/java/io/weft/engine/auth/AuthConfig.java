@@ -60,8 +60,12 @@ public final class AuthConfig {
         accounts = new LinkedHashMap<>();
         exports = new LinkedHashMap<>();
         imports = new LinkedHashMap<>();
+        msgTrace = new LinkedHashMap<>();
         for (OperatorMode.AccountClaims a : mode.accounts().values()) {
             accounts.put(a.publicKey(), new AccountConfig(a.publicKey(), a.jetstream() != null, a.jetstream()));
+            if (a.trace() != null) {
+                msgTrace.put(a.publicKey(), a.trace()); // the account JWT's trace, as msg_trace in a config file
+            }
             if (!a.exports().isEmpty()) {
                 exports.put(a.publicKey(), a.exports());
             }

@@ -28,12 +28,12 @@ public final class OperatorMode {
                                 AccountConfig.JetStreamLimits jetstream, List<Exports.Export> exports,
                                 List<Exports.Import> imports, long maxConnections, ExternalAuth externalAuth,
                                 Map<String, JsonNode> scopes, List<String> tags, long maxSubs, long maxPayload,
-                                List<ExportAuth> exportAuth, List<String> importTokens) {
+                                List<ExportAuth> exportAuth, List<String> importTokens, AuthConfig.MsgTraceConfig trace) {
         /** The same account with only these imports (those whose activation checks passed). */
         AccountClaims withImports(List<Exports.Import> kept, List<String> keptTokens) {
             return new AccountClaims(publicKey, name, jwt, signingKeys, revocations, disallowBearer, defaultPermissions,
                     jetstream, exports, List.copyOf(kept), maxConnections, externalAuth, scopes, tags, maxSubs, maxPayload,
-                    exportAuth, List.copyOf(keptTokens));
+                    exportAuth, List.copyOf(keptTokens), trace);
         }
 
         /** The template of a scoped signing key ({@code user_scope}), or null for a plain signing key or none. */
@@ -399,9 +399,7 @@ public final class OperatorMode {
             throw new IllegalArgumentException(what + ": account JWT mappings are not supported by weft yet");
         }
         ExternalAuth external = externalAuth(n.path("authorization"), what);
-        if (!n.path("trace").isMissingNode() && !n.path("trace").isEmpty()) {
-            throw new IllegalArgumentException(what + ": message tracing (trace) is not supported by weft yet");
-        }
+        AuthConfig.MsgTraceConfig trace = traceClaim(n.path("trace"), what);
         Set<String> signingKeys = new LinkedHashSet<>();
         Map<String, JsonNode> scopes = new LinkedHashMap<>();
         for (JsonNode k : n.path("signing_keys")) {
@@ -477,7 +475,7 @@ public final class OperatorMode {
                 Collections.unmodifiableSet(signingKeys), Collections.unmodifiableMap(revocations),
                 limits.path("disallow_bearer").asBoolean(false), defaults, js, exports, imports, conn, external,
                 Collections.unmodifiableMap(scopes), strings(n.path("tags")), clamp(limits.path("subs").asLong(0)),
-                clamp(limits.path("payload").asLong(0)), List.copyOf(exportAuth), List.copyOf(importTokens));
+                clamp(limits.path("payload").asLong(0)), List.copyOf(exportAuth), List.copyOf(importTokens), trace);
     }
 
     /** A JWT limit as nats-server keeps it: an int32 (bigger values are clamped), -1 for none. */
@@ -548,6 +546,28 @@ public final class OperatorMode {
         return new ExternalAuth(users, allowed, xkey.isEmpty() ? null : xkey);
     }
 
+    /**
+     * An account JWT's {@code trace} ({@code {"dest": subject, "sampling": 1..100}}, nats-io/jwt 2.7):
+     * where a sampled W3C {@code traceparent} sends its trace events, as {@code msg_trace} does in a
+     * config file. Sampling 0 (unset) is 100. A destination that is not a literal subject, or a
+     * sampling outside 0..100, fails the account as nats-io/jwt's validation does.
+     */
+    static AuthConfig.MsgTraceConfig traceClaim(JsonNode t, String what) {
+        if (t.isMissingNode() || t.isNull() || t.isEmpty()) {
+            return null;
+        }
+        refuseUnknown(t, what + " trace", Set.of("dest", "sampling"));
+        String dest = t.path("dest").asText("");
+        if (!io.weft.store.Subjects.isValidLiteralSubject(dest)) {
+            throw new IllegalArgumentException(what + ": trace destination \"" + dest + "\" is not a valid literal subject");
+        }
+        int sampling = t.path("sampling").asInt(0);
+        if (sampling < 0 || sampling > 100) {
+            throw new IllegalArgumentException(what + ": trace sampling " + sampling + " is not in the range [1..100]");
+        }
+        return new AuthConfig.MsgTraceConfig(dest, sampling == 0 ? 100 : sampling);
+    }
+
     private static int unlimitedIfZero(long v) {
         return v <= 0 ? -1 : (int) Math.min(v, Integer.MAX_VALUE);
     }
@@ -579,8 +599,12 @@ public final class OperatorMode {
                 }
             }
             long threshold = x.path("response_threshold").asLong(0);
+            boolean allowTrace = x.path("allow_trace").asBoolean(false);
+            if (allowTrace && !service) {
+                throw new IllegalArgumentException(what + ": export \"" + subject + "\": AllowTrace only valid for service export");
+            }
             out.add(new Exports.Export(service, subject, null, rt,
-                    threshold > 0 ? Duration.ofNanos(threshold) : Exports.DEFAULT_THRESHOLD));
+                    threshold > 0 ? Duration.ofNanos(threshold) : Exports.DEFAULT_THRESHOLD, allowTrace));
         }
         return List.copyOf(out);
     }
@@ -601,8 +625,13 @@ public final class OperatorMode {
                 throw new IllegalArgumentException(what + ": import \"" + subject
                         + "\" has a local_subject with wildcard references, which weft does not support in JWTs yet");
             }
-            out.add(new Exports.Import("service".equals(x.path("type").asText()), x.path("account").asText(""),
-                    subject, local.isEmpty() ? subject : local));
+            boolean service = "service".equals(x.path("type").asText());
+            boolean allowTrace = x.path("allow_trace").asBoolean(false);
+            if (allowTrace && service) {
+                throw new IllegalArgumentException(what + ": import \"" + subject + "\": AllowTrace only valid for stream import");
+            }
+            out.add(new Exports.Import(service, x.path("account").asText(""), subject, local.isEmpty() ? subject : local,
+                    allowTrace));
         }
         return List.copyOf(out);
     }
@@ -697,7 +726,7 @@ public final class OperatorMode {
         if (account == null && bootstraps(accountKey)) {
             // nats-server's bootstrapping system account: no claims yet, users it issued get in
             account = new AccountClaims(accountKey, accountKey, null, Set.of(), Map.of(), false, null, null, List.of(),
-                    List.of(), -1, null, Map.of(), List.of(), -1, -1, List.of(), List.of());
+                    List.of(), -1, null, Map.of(), List.of(), -1, -1, List.of(), List.of(), null);
         }
         if (account == null) {
             return denied(c, "Account JWT lookup error: account " + accountKey + " not found");
