@@ -35,8 +35,13 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Server {
     /** The protocol version announced in INFO. */
     public static final int PROTO = 1;
-    /** The nats-server version whose behaviour weft implements, announced in INFO. */
-    public static final String COMPAT_VERSION = "2.10.0";
+    /**
+     * The nats-server version whose behaviour weft implements, announced in INFO (clients gate
+     * features on it: nats.js 3.4 batch direct get and priority groups at 2.11): 2.12, whose
+     * JetStream API level 2 and core features (message tracing across routes and accounts, the
+     * 2.11 INFO fields) are all built. Not 2.14: no fast batch publish, no flow-control acks.
+     */
+    public static final String COMPAT_VERSION = "2.12.0";
     /**
      * The JetStream API level (ADR-44) weft implements in full and announces: INFO's
      * {@code api_lvl} (left out at 0, as nats-server leaves it out), {@code _nats.level} and the

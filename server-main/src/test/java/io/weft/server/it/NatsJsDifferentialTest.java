@@ -40,17 +40,14 @@ import org.junit.jupiter.api.TestFactory;
  */
 class NatsJsDifferentialTest {
     /**
-     * Cases where weft differs today only because it announces the version nats-server 2.10.0:
-     * nats.js 3.4 gates these calls on the server version in INFO (not on {@code api_lvl}) and throws
-     * before sending anything. Drop an entry when weft announces the version (see docs/jetstream.md
-     * for what that waits on); a listed case that matches fails the test, so the list can not go
-     * stale. With the client's gate lifted by hand ({@code NJS_ASSUME_SERVER_VERSION=2.15.1 node
-     * cases.mjs URL CASE}) all four match nats-server 2.15.1 on weft today.
+     * Cases where weft differs today only because of the version it announces (nats-server
+     * 2.12.0): nats.js 3.4 gates these calls on the server version in INFO (not on {@code api_lvl})
+     * and throws before sending anything. Drop an entry when weft announces the version; a listed
+     * case that matches fails the test, so the list can not go stale. With the client's gate lifted
+     * by hand ({@code NJS_ASSUME_SERVER_VERSION=2.15.1 node cases.mjs URL CASE}) it matches
+     * nats-server 2.15.1 on weft today.
      */
     static final Map<String, String> DIFFERS_BY_API_LEVEL = Map.of(
-            "priority_overflow", "nats.js refuses priority_groups on a server below 2.11.0 ('priority_groups require server 2.11.0')",
-            "priority_pinned", "nats.js refuses priority_groups on a server below 2.11.0 ('priority_groups require server 2.11.0')",
-            "direct_batch_get", "nats.js refuses getBatch/getLastMessagesFor on a server below 2.11.0 ('batch direct require server 2.11.0')",
             "consumer_reset", "nats.js refuses reset() on a server below 2.14.0 ('consumer reset requires server 2.14.0')");
 
     /**

@@ -229,6 +229,11 @@ public record ConsumerConfig(
         if (n == null || !n.isObject()) {
             throw ConsumerErrors.CONFIG_REQUIRED.exception();
         }
+        if ("flow_control".equals(n.path("ack_policy").asText(null))) {
+            // nats-server 2.14's flow-control acks (API level 4): refused, never taken for another policy
+            throw ConsumerErrors.CREATE.with("ack_policy flow_control (nats-server 2.14, API level 4) is not supported by weft yet")
+                    .exception();
+        }
         try {
             Map<String, String> md = null;
             JsonNode mdn = n.get("metadata");

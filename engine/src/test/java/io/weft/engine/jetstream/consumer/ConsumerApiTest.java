@@ -17,7 +17,7 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals("io.nats.jetstream.api.v1.consumer_create_response", r.path("type").asText());
         assertEquals("{\"durable_name\":\"D\",\"name\":\"D\",\"deliver_policy\":\"all\",\"ack_policy\":\"none\","
                 + "\"max_deliver\":-1,\"replay_policy\":\"instant\",\"max_waiting\":512,\"num_replicas\":0,"
-                + "\"metadata\":{\"_nats.level\":\"2\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"2.10.0\"}}",
+                + "\"metadata\":{\"_nats.level\":\"2\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"" + io.weft.engine.server.Server.COMPAT_VERSION + "\"}}",
                 r.path("config").toString());
         assertEquals("{\"consumer_seq\":0,\"stream_seq\":0}", r.path("delivered").toString());
         assertEquals("{\"consumer_seq\":0,\"stream_seq\":0}", r.path("ack_floor").toString());
@@ -33,8 +33,16 @@ class ConsumerApiTest extends ConsumerTestBase {
         assertEquals("{\"name\":\"" + r.path("name").asText() + "\",\"deliver_policy\":\"all\",\"ack_policy\":\"explicit\","
                 + "\"ack_wait\":30000000000,\"max_deliver\":-1,\"replay_policy\":\"instant\",\"max_ack_pending\":1000,"
                 + "\"deliver_subject\":\"x\",\"inactive_threshold\":5000000000,\"num_replicas\":0,"
-                + "\"metadata\":{\"_nats.level\":\"2\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"2.10.0\"}}",
+                + "\"metadata\":{\"_nats.level\":\"2\",\"_nats.req.level\":\"0\",\"_nats.ver\":\"" + io.weft.engine.server.Server.COMPAT_VERSION + "\"}}",
                 r.path("config").toString());
+    }
+
+    /** nats-server 2.14's flow-control acks (API level 4) are refused by name, not read as JSON trouble. */
+    @Test
+    void flowControlAcksAreRefused() throws Exception {
+        JsonNode r = create("{\"ack_policy\":\"flow_control\"}");
+        assertEquals(10012, errCode(r));
+        assertTrue(r.path("error").path("description").asText().contains("ack_policy flow_control"), r.toString());
     }
 
     @Test
