@@ -41,7 +41,10 @@ final class Signals {
                     + "=39 in its environment");
         }
         Signal.handle(new Signal("TERM"), s -> stop(server, log, "terminated"));
-        Signal.handle(new Signal("INT"), s -> stop(server, log, "interrupt"));
+        if (Signal.handle(new Signal("INT"), s -> stop(server, log, "interrupt")) == SignalHandler.SIG_IGN) {
+            log.warn("SIGINT was ignored when this server started (a background job?): the JVM keeps it ignored, so "
+                    + "SIGINT will not stop it. Start weft with bin/weft, which resets it");
+        }
         SignalHandler before = Signal.handle(new Signal("HUP"), s -> Thread.ofVirtual().start(() -> reload(server, command, args, log)));
         if (before == SignalHandler.SIG_IGN) {
             // the JVM keeps a signal ignored at its start ignored (nohup does that); bin/weft resets it

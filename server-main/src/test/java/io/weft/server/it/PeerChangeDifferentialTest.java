@@ -160,7 +160,13 @@ class PeerChangeDifferentialTest {
                 String seq = m.getReplyTo().split("\\.")[5];
                 io.nats.client.Message ok = nc.request(m.getReplyTo(), "+ACK".getBytes(java.nio.charset.StandardCharsets.UTF_8),
                         Duration.ofSeconds(5));
-                return seq + " " + new String(m.getData(), java.nio.charset.StandardCharsets.UTF_8) + " acked:" + (ok != null);
+                if (ok != null) {
+                    return seq + " " + new String(m.getData(), java.nio.charset.StandardCharsets.UTF_8) + " acked:true";
+                }
+                // an ack nobody answered was not recorded (weft's replica that stops for the peer change
+                // before the ack commits does not answer it): the message comes again
+                last = "the ack of " + seq + " got no answer";
+                continue;
             }
             last = m == null ? last : m.getSubject() + " reply " + m.getReplyTo() + " status " + m.getStatus()
                     + " data " + new String(m.getData(), java.nio.charset.StandardCharsets.UTF_8);

@@ -123,11 +123,33 @@ public final class TestServers {
         }
     }
 
+    /** True when env(1) can reset signal dispositions (coreutils 8.31+), as bin/weft checks. */
+    static final boolean DEFAULT_SIGNALS = defaultSignals();
+
+    private static boolean defaultSignals() {
+        try {
+            Process p = new ProcessBuilder("env", "--default-signal=HUP,INT", "true").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private static List<String> command(Target target, Path conf, int[] ports, String... extraFlags) {
         List<String> cmd = new ArrayList<>();
         if (target.isNats()) {
             cmd.add(target.binary());
         } else {
+            if (DEFAULT_SIGNALS) {
+                // as bin/weft: HUP and INT back to their defaults, whatever the test run's launcher
+                // ignored (a shell's background job ignores INT, and the JVM keeps it ignored)
+                cmd.add("env");
+                cmd.add("--default-signal=HUP,INT");
+            }
             cmd.add(ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
             String jvmArgs = System.getProperty("weft.jvm.args", "").trim();
@@ -151,6 +173,12 @@ public final class TestServers {
         if (target.isNats()) {
             cmd.add(target.binary());
         } else {
+            if (DEFAULT_SIGNALS) {
+                // as bin/weft: HUP and INT back to their defaults, whatever the test run's launcher
+                // ignored (a shell's background job ignores INT, and the JVM keeps it ignored)
+                cmd.add("env");
+                cmd.add("--default-signal=HUP,INT");
+            }
             cmd.add(ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IllegalStateException("cannot find the current java binary")));
             cmd.add("-cp");
