@@ -613,22 +613,13 @@ public final class ClientConnection implements ProtocolHandler {
             sendErr("Invalid Publish Subject");
         }
         PermissionChecker perms = permissions;
-        MsgTrace trace = null;
-        if (hdrLen > 0 && (MsgTrace.mayTrace(data, off, hdrLen)
-                || account.msgTrace != null && MsgTrace.mayTraceContext(data, off, hdrLen))) {
-            try {
-                trace = MsgTrace.of(server, account, io.weft.engine.protocol.Headers.parse(data, off, hdrLen), totalLen,
-                        pick);
-            } catch (IllegalArgumentException badHeaders) {
-                trace = null; // headers the parser refuses trace nothing; the message goes on as sent
-            }
-            if (trace != null && perms != null && !perms.canPublish(trace.dest())) {
-                // as nats-server: a trace destination the user may not publish to drops the message
-                log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject "
-                        + GoQuote.quote(trace.dest()));
-                sendErr("Permissions Violation for Publish to " + GoQuote.quote(trace.dest()));
-                return;
-            }
+        MsgTrace trace = MsgTrace.lookFor(server, account, data, off, hdrLen, totalLen, pick, true);
+        if (trace != null && perms != null && !perms.canPublish(trace.dest())) {
+            // as nats-server: a trace destination the user may not publish to drops the message
+            log.error(logPrefix + "Publish Violation - User \"" + authorizedUser + "\", Subject "
+                    + GoQuote.quote(trace.dest()));
+            sendErr("Permissions Violation for Publish to " + GoQuote.quote(trace.dest()));
+            return;
         }
         if (perms != null && !perms.canPublish(subject)) {
             ResponsePermits rp = responses;

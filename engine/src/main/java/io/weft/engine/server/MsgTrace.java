@@ -125,18 +125,30 @@ public final class MsgTrace {
     }
 
     /**
-     * The trace a client's message asks for, or null: the headers hold a {@code Nats-Trace-Dest}
-     * that is a valid literal subject (a wildcard or empty destination traces nothing, as with
-     * nats-server). The caller has checked {@link #mayTrace}.
+     * The trace a message (header block of {@code hdrLen} bytes at {@code off}) asks for, or null:
+     * a cheap byte search first, so an untraced message costs one scan of its headers; headers the
+     * parser refuses trace nothing (the message goes on as sent). {@code origin} as below.
      */
-    static MsgTrace of(Server server, Account account, Headers h, int msgSize, Router.QueuePick random) {
-        return of(server, account, h, msgSize, random, true);
+    static MsgTrace lookFor(Server server, Account account, byte[] data, int off, int hdrLen, int totalLen,
+                            Router.QueuePick random, boolean origin) {
+        if (hdrLen <= 0 || !(mayTrace(data, off, hdrLen)
+                || account.msgTrace != null && mayTraceContext(data, off, hdrLen))) {
+            return null;
+        }
+        try {
+            return of(server, account, Headers.parse(data, off, hdrLen), totalLen, random, origin);
+        } catch (IllegalArgumentException badHeaders) {
+            return null;
+        }
     }
 
     /**
-     * As above for a message from a client ({@code origin}) or over a route: only the origin
-     * samples a {@code traceparent} (a message its sampling passed over has its destination
-     * disabled before it travels on), and a routed one carries its hop id.
+     * The trace the parsed headers ask for, or null: a {@code Nats-Trace-Dest} that is a valid
+     * literal subject (a wildcard or empty destination traces nothing, as with nats-server), or a
+     * sampled {@code traceparent} in an account with {@code msg_trace}. The message comes from a
+     * client ({@code origin}) or over a route: only the origin samples a {@code traceparent} (a
+     * message its sampling passed over has its destination disabled before it travels on), and a
+     * routed one carries its hop id.
      */
     static MsgTrace of(Server server, Account account, Headers h, int msgSize, Router.QueuePick random,
                        boolean origin) {

@@ -648,16 +648,7 @@ public final class Server {
      */
     public int deliverRouted(Account acc, String subject, String reply, List<String> queues, byte[] data, int off,
                              int hdrLen, int totalLen, Deliveries batch, RouteSink from, long rid) {
-        MsgTrace trace = null;
-        if (hdrLen > 0 && (MsgTrace.mayTrace(data, off, hdrLen)
-                || acc.msgTrace != null && MsgTrace.mayTraceContext(data, off, hdrLen))) {
-            try {
-                trace = MsgTrace.of(this, acc, io.weft.engine.protocol.Headers.parse(data, off, hdrLen), totalLen,
-                        acc.pick, false);
-            } catch (IllegalArgumentException badHeaders) {
-                trace = null;
-            }
-        }
+        MsgTrace trace = MsgTrace.lookFor(this, acc, data, off, hdrLen, totalLen, acc.pick, false);
         if (trace == null) {
             return acc.publishFromRoute(subject, reply, queues, data, off, hdrLen, totalLen, batch);
         }
